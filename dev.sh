@@ -1,0 +1,72 @@
+#!/bin/sh
+# dev.sh - the two commands of the README.
+#
+#   ./dev.sh run [ARGS...]   install what is needed, build, run hikeshi on its
+#                            defaults (or with ARGS passed to `hikeshi run`)
+#   ./dev.sh test            install what is needed, build with gcc (-Werror)
+#                            and with clang (ASan+UBSan, fuzz targets), run every
+#                            test in both builds; exit 0 only if all pass
+#
+# Builds go to build/ and build-asan/.  Needs Debian 12 (apt-get); run as root
+# or with sudo available.
+set -eu
+
+cd "$(dirname "$0")"
+
+PKGS="gcc clang meson ninja-build pkg-config libyaml-dev libsqlite3-dev
+libmicrohttpd-dev zlib1g-dev libcmocka-dev libclang-rt-14-dev python3 bsdutils
+cppcheck"
+
+install_deps() {
+    missing=""
+    for p in $PKGS; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+            missing="$missing $p"
+    done
+    [ -z "$missing" ] && return 0
+    echo "dev.sh: installing:$missing"
+    sudo=""
+    [ "$(id -u)" -ne 0 ] && sudo="sudo"
+    $sudo apt-get update -q
+    # shellcheck disable=SC2086
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends $missing
+}
+
+setup_gcc() {
+    [ -f build/build.ninja ] || CC=gcc meson setup build
+}
+
+setup_asan() {
+    [ -f build-asan/build.ninja ] ||
+        CC=clang meson setup build-asan -Dbuildtype=debug \
+            -Db_sanitize=address,undefined -Db_lundef=false \
+            -Dc_args=-fno-sanitize-recover=all -Dfuzz=true
+}
+
+cmd="${1:-}"
+[ $# -gt 0 ] && shift
+case "$cmd" in
+run)
+    install_deps
+    setup_gcc
+    ninja -C build hikeshi
+    exec ./build/hikeshi run "$@"
+    ;;
+test)
+    install_deps
+    setup_gcc
+    setup_asan
+    ninja -C build
+    ninja -C build-asan
+    status=0
+    meson test -C build --print-errorlogs --num-processes 2 || status=1
+    meson test -C build-asan --print-errorlogs --num-processes 2 || status=1
+    python3 tests/summary.py build/meson-logs/testlog.json build-asan/meson-logs/testlog.json ||
+        status=1
+    exit $status
+    ;;
+*)
+    echo "usage: ./dev.sh run [ARGS...] | ./dev.sh test" >&2
+    exit 2
+    ;;
+esac

@@ -1,0 +1,335 @@
+/*
+ * api_http.c - the local HTTP endpoint on libmicrohttpd.
+ */
+#include "api/api_http.h"
+
+#include "build_config.h"
+
+#include <errno.h>
+#include <microhttpd.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "event/field.h"
+#include "event/time.h"
+#include "input/input.h"
+#include "pipeline/pipeline.h"
+#include "util/buf.h"
+#include "util/limits.h"
+#include "util/netaddr.h"
+#include "util/queue.h"
+
+struct api_http {
+    struct MHD_Daemon *mhd;
+    struct api_sources src;
+    unsigned port;
+};
+
+typedef int (*route_fn)(const struct api_http *h, struct buf *out, const char **ret_type);
+
+struct route {
+    const char *method;
+    const char *path;
+    route_fn fn;
+};
+
+/* Prometheus label values escape backslash, quote and newline. */
+static int put_label(struct buf *out, const char *s)
+{
+    int r = 0;
+
+    for (; *s && r == 0; s++) {
+        if (*s == '\\' || *s == '"')
+            r = buf_printf(out, "\\%c", *s);
+        else if (*s == '\n')
+            r = buf_puts(out, "\\n");
+        else
+            r = buf_putc(out, *s);
+    }
+    return r;
+}
+
+static int metric_head(struct buf *out, const char *name, const char *type, const char *help)
+{
+    return buf_printf(out, "# HELP hikeshi_%s %s\n# TYPE hikeshi_%s %s\n", name, help, name, type);
+}
+
+static int metric_input(struct buf *out, const struct api_http *h, uint32_t id, const char *name,
+                        uint64_t v)
+{
+    int r;
+
+    if ((r = buf_printf(out, "hikeshi_%s{input=\"", name)) < 0 ||
+        (r = put_label(out, pipeline_input_name(h->src.pipeline, id))) < 0 ||
+        (r = buf_puts(out, "\",type=\"")) < 0 ||
+        (r = put_label(out, h->src.input_types && h->src.input_types[id] ? h->src.input_types[id]
+                                                                         : "scan")) < 0)
+        return r;
+    return buf_printf(out, "\"} %llu\n", (unsigned long long)v);
+}
+
+#define LOAD(x) atomic_load_explicit(&(x), memory_order_relaxed)
+
+static int route_metrics(const struct api_http *h, struct buf *out, const char **ret_type)
+{
+    static const struct {
+        const char *name, *help;
+        size_t off;
+    } in_m[] = {
+        {"input_records_total", "Records received by the input.",
+         offsetof(struct input_stats, records)},
+        {"input_bytes_total", "Bytes of records received.", offsetof(struct input_stats, bytes)},
+        {"input_truncated_total", "Records truncated at max_line.",
+         offsetof(struct input_stats, truncated)},
+        {"input_dropped_total", "Records dropped because the queue was full (UDP).",
+         offsetof(struct input_stats, dropped)},
+        {"input_connections_total", "TCP connections accepted.",
+         offsetof(struct input_stats, connections)},
+        {"input_connections_refused_total", "TCP connections refused at the client cap.",
+         offsetof(struct input_stats, refused)},
+        {"input_errors_total", "Read and framing errors.", offsetof(struct input_stats, errors)},
+        {"input_rotations_total", "File rotations and truncations seen.",
+         offsetof(struct input_stats, rotations)},
+    };
+    static const struct {
+        const char *name, *help;
+        size_t off;
+    } p_m[] = {
+        {"pipeline_records_total", "Records processed by the pipeline.",
+         offsetof(struct pipeline_input_stats, records)},
+        {"pipeline_decoded_total", "Records understood by a decoder.",
+         offsetof(struct pipeline_input_stats, decoded)},
+        {"pipeline_unparsed_total", "Records no decoder understood (stored raw).",
+         offsetof(struct pipeline_input_stats, unparsed)},
+        {"pipeline_malformed_total", "Records of a known format that failed to decode.",
+         offsetof(struct pipeline_input_stats, malformed)},
+        {"pipeline_alerts_total", "Alerts raised on the input's events.",
+         offsetof(struct pipeline_input_stats, alerts)},
+    };
+    const struct pipeline_stats *ps = pipeline_stats(h->src.pipeline);
+    uint32_t n = pipeline_input_count(h->src.pipeline);
+    int r;
+
+    *ret_type = "text/plain; version=0.0.4; charset=utf-8";
+    for (size_t k = 0; k < sizeof(in_m) / sizeof(in_m[0]); k++) {
+        if ((r = metric_head(out, in_m[k].name, "counter", in_m[k].help)) < 0)
+            return r;
+        for (uint32_t i = 0; i < n && i < h->src.ninputs; i++) {
+            const struct input_stats *is = h->src.input_stats ? h->src.input_stats[i] : NULL;
+            if (!is)
+                continue;
+            if ((r = metric_input(out, h, i, in_m[k].name,
+                                  LOAD(*(const _Atomic uint64_t *)(const void *)((const char *)is +
+                                                                                in_m[k].off)))) < 0)
+                return r;
+        }
+    }
+    if ((r = metric_head(out, "input_connections_active", "gauge", "TCP connections open now.")) <
+        0)
+        return r;
+    for (uint32_t i = 0; i < n && i < h->src.ninputs; i++) {
+        const struct input_stats *is = h->src.input_stats ? h->src.input_stats[i] : NULL;
+        if (is && (r = metric_input(out, h, i, "input_connections_active", LOAD(is->active))) < 0)
+            return r;
+    }
+    for (size_t k = 0; k < sizeof(p_m) / sizeof(p_m[0]); k++) {
+        if ((r = metric_head(out, p_m[k].name, "counter", p_m[k].help)) < 0)
+            return r;
+        for (uint32_t i = 0; i < n; i++) {
+            const struct pipeline_input_stats *pis = pipeline_input_stats(h->src.pipeline, i);
+            if ((r = metric_input(out, h, i, p_m[k].name,
+                                  LOAD(*(const _Atomic uint64_t *)(const void *)((const char *)pis +
+                                                                                p_m[k].off)))) < 0)
+                return r;
+        }
+    }
+#define GLOBAL(name, type, help, value)                                                            \
+    if ((r = metric_head(out, name, type, help)) < 0 ||                                            \
+        (r = buf_printf(out, "hikeshi_%s %llu\n", name, (unsigned long long)(value))) < 0)         \
+        return r;
+    GLOBAL("pipeline_batches_total", "counter", "Batches processed.", LOAD(ps->batches))
+    GLOBAL("store_commits_total", "counter", "Store transactions committed.", LOAD(ps->commits))
+    GLOBAL("store_events_total", "counter", "Events written to the store.", LOAD(ps->stored))
+    GLOBAL("store_errors_total", "counter", "Failed store writes and commits.",
+           LOAD(ps->store_errors))
+    GLOBAL("alerts_total", "counter", "Alerts raised.", LOAD(ps->alerts))
+    GLOBAL("event_fields_dropped_total", "counter", "Fields dropped by the per-event caps.",
+           LOAD(ps->fields_dropped))
+    GLOBAL("field_names", "gauge", "Field names interned.", field_count())
+    GLOBAL("field_names_refused_total", "counter", "Field names refused at the dictionary cap.",
+           field_refused())
+    GLOBAL("queue_depth", "gauge", "Batches waiting in the input queue.", queue_depth(h->src.queue))
+    GLOBAL("queue_capacity", "gauge", "Capacity of the input queue, in batches.",
+           queue_capacity(h->src.queue))
+    GLOBAL("queue_high_water", "gauge", "Most batches ever waiting at once.",
+           queue_high_water(h->src.queue))
+    GLOBAL("uptime_seconds", "gauge", "Seconds since the daemon started.",
+           (time_now_us() - h->src.started_us) / 1000000)
+#undef GLOBAL
+    return 0;
+}
+
+static int route_health(const struct api_http *h, struct buf *out, const char **ret_type)
+{
+    const struct pipeline_stats *ps = pipeline_stats(h->src.pipeline);
+    uint32_t n = pipeline_input_count(h->src.pipeline);
+    uint64_t store_errors = LOAD(ps->store_errors);
+    int r;
+
+    *ret_type = "application/json";
+    if ((r = buf_printf(out,
+                        "{\"status\":\"%s\",\"version\":\"%s\",\"uptime_seconds\":%lld,"
+                        "\"queue\":{\"depth\":%zu,\"capacity\":%zu,\"high_water\":%zu},"
+                        "\"pipeline\":{\"batches\":%llu,\"stored\":%llu,\"store_errors\":%llu,"
+                        "\"alerts\":%llu,\"fields_dropped\":%llu},\"inputs\":[",
+                        store_errors ? "degraded" : "ok", HIKESHI_VERSION,
+                        (long long)((time_now_us() - h->src.started_us) / 1000000),
+                        queue_depth(h->src.queue), queue_capacity(h->src.queue),
+                        queue_high_water(h->src.queue), (unsigned long long)LOAD(ps->batches),
+                        (unsigned long long)LOAD(ps->stored), (unsigned long long)store_errors,
+                        (unsigned long long)LOAD(ps->alerts),
+                        (unsigned long long)LOAD(ps->fields_dropped))) < 0)
+        return r;
+    for (uint32_t i = 0; i < n; i++) {
+        const struct pipeline_input_stats *pis = pipeline_input_stats(h->src.pipeline, i);
+        const struct input_stats *is =
+            h->src.input_stats && i < h->src.ninputs ? h->src.input_stats[i] : NULL;
+        const char *name = pipeline_input_name(h->src.pipeline, i);
+
+        if ((r = buf_puts(out, i ? ",{\"name\":" : "{\"name\":")) < 0 ||
+            (r = buf_json_str(out, name, strlen(name))) < 0)
+            return r;
+        if ((r = buf_printf(out,
+                            ",\"received\":%llu,\"dropped\":%llu,\"truncated\":%llu,"
+                            "\"connections_active\":%llu,\"processed\":%llu,\"decoded\":%llu,"
+                            "\"unparsed\":%llu,\"malformed\":%llu,\"alerts\":%llu}",
+                            (unsigned long long)(is ? LOAD(is->records) : 0),
+                            (unsigned long long)(is ? LOAD(is->dropped) : 0),
+                            (unsigned long long)(is ? LOAD(is->truncated) : 0),
+                            (unsigned long long)(is ? LOAD(is->active) : 0),
+                            (unsigned long long)LOAD(pis->records),
+                            (unsigned long long)LOAD(pis->decoded),
+                            (unsigned long long)LOAD(pis->unparsed),
+                            (unsigned long long)LOAD(pis->malformed),
+                            (unsigned long long)LOAD(pis->alerts))) < 0)
+            return r;
+    }
+    return buf_puts(out, "]}\n");
+}
+
+static const struct route routes[] = {
+    {"GET", "/api/v1/health", route_health},
+    {"GET", "/metrics", route_metrics},
+};
+
+static enum MHD_Result reply(struct MHD_Connection *conn, unsigned status, const char *type,
+                             const char *body, size_t len)
+{
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer(len, (void *)(uintptr_t)body, MHD_RESPMEM_MUST_COPY);
+    enum MHD_Result ret;
+
+    if (!resp)
+        return MHD_NO;
+    MHD_add_response_header(resp, "Content-Type", type);
+    MHD_add_response_header(resp, "Cache-Control", "no-store");
+    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+    ret = MHD_queue_response(conn, status, resp);
+    MHD_destroy_response(resp);
+    return ret;
+}
+
+static enum MHD_Result reply_error(struct MHD_Connection *conn, unsigned status, const char *msg)
+{
+    char body[256];
+    int n = snprintf(body, sizeof(body), "{\"error\":\"%s\"}\n", msg);
+
+    return reply(conn, status, "application/json", body, (size_t)n);
+}
+
+static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const char *url,
+                               const char *method, const char *version, const char *upload_data,
+                               size_t *upload_data_size, void **con_cls)
+{
+    const struct api_http *h = cls;
+    int path_known = 0;
+
+    /* No route takes a body yet: refuse one rather than buffer it. */
+    if (*upload_data_size)
+        return reply_error(conn, MHD_HTTP_CONTENT_TOO_LARGE, "request body not accepted here");
+    for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
+        const char *type = "application/json";
+        struct buf out;
+        enum MHD_Result ret;
+
+        if (strcmp(url, routes[i].path) != 0)
+            continue;
+        path_known = 1;
+        if (strcmp(method, routes[i].method) != 0 &&
+            !(strcmp(method, "HEAD") == 0 && strcmp(routes[i].method, "GET") == 0))
+            continue;
+        buf_init(&out, 8 * 1024 * 1024);
+        if (routes[i].fn(h, &out, &type) < 0) {
+            buf_done(&out);
+            return reply_error(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal error");
+        }
+        ret = reply(conn, MHD_HTTP_OK, type, out.data ? out.data : "", out.len);
+        buf_done(&out);
+        return ret;
+    }
+    if (path_known)
+        return reply_error(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed");
+    return reply_error(conn, MHD_HTTP_NOT_FOUND, "not found");
+}
+
+int api_http_start(const char *listen, const struct api_sources *src, struct api_http **ret,
+                   char *errbuf, size_t errlen)
+{
+    struct sockaddr_storage ss;
+    socklen_t sslen;
+    struct api_http *h;
+    const union MHD_DaemonInfo *info;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL;
+    int r;
+
+    *ret = NULL;
+    if ((r = netaddr_parse(listen, &ss, &sslen)) < 0) {
+        snprintf(errbuf, errlen, "http listen address '%s' is not host:port", listen);
+        return r;
+    }
+    if (ss.ss_family == AF_INET6)
+        flags |= MHD_USE_IPv6;
+    h = calloc(1, sizeof(*h));
+    if (!h)
+        return -ENOMEM;
+    h->src = *src;
+    h->mhd = MHD_start_daemon(flags, 0, NULL, NULL, handler, h, MHD_OPTION_SOCK_ADDR, &ss,
+                              MHD_OPTION_CONNECTION_LIMIT, (unsigned)64,
+                              MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)10,
+                              MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
+                              MHD_OPTION_END);
+    if (!h->mhd) {
+        snprintf(errbuf, errlen, "cannot listen for HTTP on %s (address in use?)", listen);
+        free(h);
+        return -EADDRINUSE;
+    }
+    info = MHD_get_daemon_info(h->mhd, MHD_DAEMON_INFO_BIND_PORT);
+    h->port = info ? info->port : 0;
+    *ret = h;
+    return 0;
+}
+
+void api_http_stop(struct api_http *h)
+{
+    if (!h)
+        return;
+    MHD_stop_daemon(h->mhd);
+    free(h);
+}
+
+unsigned api_http_port(const struct api_http *h)
+{
+    return h->port;
+}

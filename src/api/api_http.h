@@ -1,0 +1,40 @@
+/*
+ * api_http.h - the local HTTP endpoint: /metrics (Prometheus text format)
+ * and /api/v1/health (JSON).  Routes live in one table; the full API of a
+ * later issue adds rows to it.  The server holds no business logic: it reads
+ * counters that the pipeline and inputs keep.
+ */
+#ifndef HIKESHI_API_API_HTTP_H
+#define HIKESHI_API_API_HTTP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct input_stats;
+struct pipeline;
+struct queue;
+
+/* What the endpoint reports on; everything outlives the server. */
+struct api_sources {
+    struct pipeline *pipeline;
+    struct queue *queue;
+    struct input_stats *const *input_stats; /* per pipeline input id; entries may be NULL */
+    const char *const *input_types;         /* per input id: "syslog-udp", ... */
+    uint32_t ninputs;
+    int64_t started_us;
+};
+
+struct api_http;
+
+/*
+ * Listens on `listen` ("127.0.0.1:8080"; port 0 picks a free one) with its
+ * own thread.  Returns 0 or a negative errno with a message in errbuf.
+ */
+int api_http_start(const char *listen, const struct api_sources *src, struct api_http **ret,
+                   char *errbuf, size_t errlen);
+/* Stops and frees.  NULL is a no-op. */
+void api_http_stop(struct api_http *h);
+/* The port actually bound. */
+unsigned api_http_port(const struct api_http *h);
+
+#endif

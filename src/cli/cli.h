@@ -1,0 +1,26 @@
+/*
+ * cli.h - the subcommands of hikeshi(8), one file each, and the few
+ * helpers they share.  Exit codes: 0 success, 1 runtime failure, 2 usage or
+ * configuration error.
+ */
+#ifndef HIKESHI_CLI_CLI_H
+#define HIKESHI_CLI_CLI_H
+
+#include <stdio.h>
+
+struct config;
+
+#define CLI_EXIT_OK 0
+#define CLI_EXIT_FAIL 1
+#define CLI_EXIT_USAGE 2
+
+int cli_run_main(int argc, char **argv);
+int cli_scan_main(int argc, char **argv);
+
+/* Loads `path` (or the defaults when NULL) and reports a bad file on
+ * stderr as "FILE:LINE:COL: message".  Returns the config or NULL. */
+struct config *cli_load_config(const char *path);
+/* Prints "hikeshi CMD: msg" and the hint to use --help; returns 2. */
+int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#endif

@@ -1,0 +1,373 @@
+/*
+ * cli_run.c - hikeshi run: the daemon.
+ *
+ * Threads: one per input, the pipeline, the HTTP server; the main thread
+ * only waits for signals (blocked everywhere else, taken with sigwait).
+ * Shutdown order is what makes "nothing acknowledged is lost" true: stop
+ * the inputs (each drains what the kernel already holds into the queue),
+ * then stop the pipeline (it drains the queue and commits), then save the
+ * counters and close the store.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "api/api_http.h"
+#include "cli/cli.h"
+#include "event/time.h"
+#include "input/input.h"
+#include "pipeline/pipeline.h"
+#include "store/store.h"
+#include "util/config.h"
+#include "util/log.h"
+#include "util/queue.h"
+
+static const char run_usage[] =
+    "usage: hikeshi run [-c FILE] [-n [-v]] [--log-level LEVEL]\n"
+    "\n"
+    "Runs the daemon in the foreground: syslog and file inputs, the pipeline\n"
+    "(decode, detect, store), and the HTTP endpoint (/metrics, /api/v1/health).\n"
+    "With no -c, the defaults: data in ./var, syslog on 127.0.0.1:5514 (UDP and\n"
+    "TCP), HTTP on 127.0.0.1:8080, the built-in rules.\n"
+    "\n"
+    "  -c, --config FILE     read the configuration from FILE (hikeshi.yaml(5))\n"
+    "  -n, --check           check the configuration and exit (0 if valid, 2 if not)\n"
+    "  -v, --verbose         with -n: print the configuration in normal form\n"
+    "      --log-level LVL   error, warn, info or debug (overrides the file)\n"
+    "  -h, --help            show this help\n"
+    "\n"
+    "Signals: SIGTERM and SIGINT drain the queues and exit 0; SIGHUP reloads\n"
+    "the rules and settings from FILE without dropping connections.\n";
+
+struct daemon {
+    struct config *cfg;
+    const char *cfg_path;
+    struct store *store;
+    FILE *alerts;
+    struct queue *q;
+    struct pipeline *pipeline;
+    struct input **inputs;
+    struct input_stats *istats;
+    struct input_stats **istats_ptr;
+    const char **itypes;
+    size_t ninputs;
+    struct api_http *http;
+};
+
+static const char *input_type_str(enum input_type t)
+{
+    switch (t) {
+    case INPUT_SYSLOG_UDP: return "syslog-udp";
+    case INPUT_SYSLOG_TCP: return "syslog-tcp";
+    case INPUT_FILE: return "file";
+    case INPUT_STDIN: return "stdin";
+    }
+    return "?";
+}
+
+static int mkdir_p(const char *dir)
+{
+    char tmp[4096];
+    size_t len = strlen(dir);
+
+    if (len == 0 || len >= sizeof(tmp))
+        return -ENAMETOOLONG;
+    memcpy(tmp, dir, len + 1);
+    for (char *p = tmp + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(tmp, 0750) < 0 && errno != EEXIST)
+            return -errno;
+        *p = '/';
+    }
+    if (mkdir(tmp, 0750) < 0 && errno != EEXIST)
+        return -errno;
+    return 0;
+}
+
+static int start_inputs(struct daemon *d)
+{
+    const struct config *c = d->cfg;
+
+    d->ninputs = c->ninputs;
+    d->inputs = calloc(c->ninputs + 1, sizeof(*d->inputs));
+    d->istats = calloc(c->ninputs + 1, sizeof(*d->istats));
+    d->istats_ptr = calloc(c->ninputs + 1, sizeof(*d->istats_ptr));
+    d->itypes = calloc(c->ninputs + 1, sizeof(*d->itypes));
+    if (!d->inputs || !d->istats || !d->istats_ptr || !d->itypes) {
+        log_error("out of memory");
+        return -ENOMEM;
+    }
+    for (size_t i = 0; i < c->ninputs; i++) {
+        const struct config_input *ci = &c->inputs[i];
+        struct file_pos pos, *start = NULL;
+        char *saved_path = NULL;
+        char err[256] = "";
+        int r;
+
+        d->istats_ptr[i] = &d->istats[i];
+        d->itypes[i] = input_type_str(ci->conf.type);
+        if (ci->conf.type == INPUT_FILE &&
+            store_offset_get(d->store, ci->name, &saved_path, &pos) == 0) {
+            /* A saved position is only good for the same path. */
+            if (strcmp(saved_path, ci->path) == 0) {
+                start = &pos;
+                log_info("input %s: resuming %s at byte %llu", ci->name, ci->path,
+                         (unsigned long long)pos.offset);
+            }
+            free(saved_path);
+        }
+        r = input_start(&ci->conf, d->q, &d->istats[i], start, &d->inputs[i], err, sizeof(err));
+        if (r < 0) {
+            log_error("input %s: %s", ci->name, err[0] ? err : strerror(-r));
+            return r;
+        }
+        if (ci->conf.type == INPUT_SYSLOG_UDP || ci->conf.type == INPUT_SYSLOG_TCP)
+            log_info("input %s: listening on %s (%s)", ci->name,
+                     input_bound_address(d->inputs[i]), d->itypes[i]);
+        else if (ci->conf.type == INPUT_FILE)
+            log_info("input %s: following %s", ci->name, ci->path);
+        else
+            log_info("input %s: reading standard input", ci->name);
+    }
+    return 0;
+}
+
+static void stop_inputs(struct daemon *d)
+{
+    for (size_t i = 0; i < d->ninputs; i++) {
+        if (d->inputs && d->inputs[i]) {
+            input_stop(d->inputs[i]);
+            input_free(d->inputs[i]);
+            d->inputs[i] = NULL;
+        }
+    }
+}
+
+static void daemon_free(struct daemon *d)
+{
+    stop_inputs(d);
+    if (d->pipeline && d->q)
+        pipeline_stop(d->pipeline, d->q);
+    api_http_stop(d->http);
+    if (d->pipeline && d->store)
+        pipeline_save_counters(d->pipeline);
+    pipeline_free(d->pipeline);
+    queue_free(d->q);
+    if (d->alerts)
+        fclose(d->alerts);
+    store_free(d->store);
+    free(d->inputs);
+    free(d->istats);
+    free(d->istats_ptr);
+    free(d->itypes);
+    config_free(d->cfg);
+}
+
+static int inputs_differ(const struct config *a, const struct config *b)
+{
+    if (a->ninputs != b->ninputs)
+        return 1;
+    for (size_t i = 0; i < a->ninputs; i++) {
+        const struct config_input *x = &a->inputs[i], *y = &b->inputs[i];
+        if (strcmp(x->name, y->name) != 0 || x->conf.type != y->conf.type ||
+            (x->listen && y->listen && strcmp(x->listen, y->listen) != 0) ||
+            (x->path && y->path && strcmp(x->path, y->path) != 0) ||
+            x->conf.max_line != y->conf.max_line)
+            return 1;
+    }
+    return 0;
+}
+
+static void reload(struct daemon *d)
+{
+    struct config *nc;
+    struct parse_err err;
+    int r;
+
+    if (!d->cfg_path) {
+        log_info("SIGHUP: running on built-in defaults; nothing to reload");
+        return;
+    }
+    r = config_load(d->cfg_path, &nc, &err);
+    if (r < 0) {
+        if (r == -EINVAL && err.msg)
+            log_error("SIGHUP: %s:%u:%u: %s; keeping the running configuration", d->cfg_path,
+                      err.line, err.col, err.msg);
+        else
+            log_error("SIGHUP: %s: %s; keeping the running configuration", d->cfg_path,
+                      strerror(-r));
+        return;
+    }
+    if ((r = pipeline_reload(d->pipeline, nc)) < 0) {
+        log_error("SIGHUP: %s; keeping the running configuration", strerror(-r));
+        config_free(nc);
+        return;
+    }
+    log_set_level(nc->log_level);
+    if (inputs_differ(d->cfg, nc))
+        log_warnx("SIGHUP: the inputs changed; restart hikeshi to apply input changes "
+                  "(rules, decoders and log level were reloaded)");
+    if ((d->cfg->http_listen == NULL) != (nc->http_listen == NULL) ||
+        (d->cfg->http_listen && strcmp(d->cfg->http_listen, nc->http_listen) != 0))
+        log_warnx("SIGHUP: http.listen changed; restart hikeshi to apply it");
+    if (strcmp(d->cfg->data_dir, nc->data_dir) != 0)
+        log_warnx("SIGHUP: data_dir changed; restart hikeshi to apply it");
+    log_info("SIGHUP: reloaded %s (%zu rules)", d->cfg_path, nc->nmatches);
+    /* The running inputs keep pointing into the old config's strings, so
+     * keep the old config for input settings and take the new one's copy
+     * only for what was reloaded. */
+    {
+        struct config tmp = *d->cfg;
+        d->cfg->matches = nc->matches;
+        d->cfg->nmatches = nc->nmatches;
+        d->cfg->log_level = nc->log_level;
+        d->cfg->tz_off_s = nc->tz_off_s;
+        d->cfg->store_events = nc->store_events;
+        nc->matches = tmp.matches;
+        nc->nmatches = tmp.nmatches;
+        config_free(nc);
+    }
+}
+
+int cli_run_main(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"config", required_argument, NULL, 'c'}, {"check", no_argument, NULL, 'n'},
+        {"verbose", no_argument, NULL, 'v'},      {"help", no_argument, NULL, 'h'},
+        {"log-level", required_argument, NULL, 'L'}, {NULL, 0, NULL, 0},
+    };
+    struct daemon d;
+    const char *log_level = NULL;
+    int check = 0, verbose = 0, ch, r, rc = CLI_EXIT_FAIL;
+    enum log_level lvl;
+    sigset_t sigs;
+    char *store_err = NULL;
+    char err[256] = "";
+
+    memset(&d, 0, sizeof(d));
+    optind = 1;
+    while ((ch = getopt_long(argc, argv, "c:nvh", opts, NULL)) != -1) {
+        switch (ch) {
+        case 'c': d.cfg_path = optarg; break;
+        case 'n': check = 1; break;
+        case 'v': verbose = 1; break;
+        case 'L': log_level = optarg; break;
+        case 'h': fputs(run_usage, stdout); return CLI_EXIT_OK;
+        default: return cli_usage_error("run", "unknown or incomplete option");
+        }
+    }
+    if (optind < argc)
+        return cli_usage_error("run", "unexpected argument '%s'", argv[optind]);
+    if (log_level && log_level_parse(log_level, &lvl) < 0)
+        return cli_usage_error("run", "log level must be error, warn, info or debug");
+    d.cfg = cli_load_config(d.cfg_path);
+    if (!d.cfg)
+        return CLI_EXIT_USAGE;
+    if (check) {
+        if (verbose)
+            config_print(d.cfg, stdout);
+        else
+            fprintf(stderr, "hikeshi: configuration %s is valid\n",
+                    d.cfg_path ? d.cfg_path : "(built-in defaults)");
+        config_free(d.cfg);
+        return CLI_EXIT_OK;
+    }
+    log_set_level(log_level ? lvl : d.cfg->log_level);
+    if (d.cfg->log_syslog)
+        log_to_syslog("hikeshi");
+
+    /* Block the signals we wait for before any thread exists, so that every
+     * thread inherits the mask and only sigwait() below sees them. */
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGTERM);
+    sigaddset(&sigs, SIGINT);
+    sigaddset(&sigs, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    if ((r = mkdir_p(d.cfg->data_dir)) < 0) {
+        log_error("data_dir %s: %s", d.cfg->data_dir, strerror(-r));
+        goto out;
+    }
+    if ((r = store_open(d.cfg->data_dir, &d.store, &store_err)) < 0) {
+        log_error("store in %s: %s", d.cfg->data_dir, store_err ? store_err : strerror(-r));
+        free(store_err);
+        goto out;
+    }
+    if (d.cfg->alerts_jsonl) {
+        char path[4096];
+        if (d.cfg->alerts_jsonl[0] == '/')
+            snprintf(path, sizeof(path), "%s", d.cfg->alerts_jsonl);
+        else
+            snprintf(path, sizeof(path), "%s/%s", d.cfg->data_dir, d.cfg->alerts_jsonl);
+        d.alerts = fopen(path, "ae");
+        if (!d.alerts) {
+            log_warn("alerts file %s", path);
+            goto out;
+        }
+    }
+    d.q = queue_new(d.cfg->queue);
+    d.pipeline = pipeline_new(d.cfg, d.store, d.alerts);
+    if (!d.q || !d.pipeline) {
+        log_error("out of memory");
+        goto out;
+    }
+    if ((r = pipeline_start(d.pipeline, d.q)) < 0) {
+        log_error("pipeline thread: %s", strerror(-r));
+        goto out;
+    }
+    if (start_inputs(&d) < 0)
+        goto out;
+    if (d.cfg->http_listen) {
+        struct api_sources src = {
+            .pipeline = d.pipeline,
+            .queue = d.q,
+            .input_stats = d.istats_ptr,
+            .input_types = d.itypes,
+            .ninputs = (uint32_t)d.ninputs,
+            .started_us = time_now_us(),
+        };
+        if ((r = api_http_start(d.cfg->http_listen, &src, &d.http, err, sizeof(err))) < 0) {
+            log_error("%s", err);
+            goto out;
+        }
+        log_info("http: listening on %s port %u (/metrics, /api/v1/health)", d.cfg->http_listen,
+                 api_http_port(d.http));
+    }
+    log_info("hikeshi %s ready: data in %s, %zu inputs, %zu rules", "running", d.cfg->data_dir,
+             d.cfg->ninputs, d.cfg->nmatches);
+
+    for (;;) {
+        int sig;
+
+        if (sigwait(&sigs, &sig) != 0)
+            continue;
+        if (sig == SIGHUP) {
+            reload(&d);
+            continue;
+        }
+        log_info("%s: draining queues and stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+        break;
+    }
+    stop_inputs(&d);
+    pipeline_stop(d.pipeline, d.q);
+    {
+        const struct pipeline_stats *ps = pipeline_stats(d.pipeline);
+        log_info("stopped: %llu events stored, %llu alerts, %llu store errors",
+                 (unsigned long long)atomic_load(&ps->stored),
+                 (unsigned long long)atomic_load(&ps->alerts),
+                 (unsigned long long)atomic_load(&ps->store_errors));
+        rc = atomic_load(&ps->store_errors) ? CLI_EXIT_FAIL : CLI_EXIT_OK;
+    }
+out:
+    daemon_free(&d);
+    return rc;
+}

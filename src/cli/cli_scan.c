@@ -1,0 +1,412 @@
+/*
+ * cli_scan.c - hikeshi scan: the pipeline offline over files.
+ *
+ * The same decode and detect code as the daemon, called directly (no
+ * threads, no queue).  Alerts go to stdout as a table, CSV or JSON lines;
+ * the summary goes to stderr and, with --summary-json, to a file.  On a
+ * terminal, stderr shows a progress bar.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "event/event.h"
+#include "event/time.h"
+#include "input/input_reader.h"
+#include "input/record.h"
+#include "pipeline/pipeline.h"
+#include "store/store.h"
+#include "triage/alert.h"
+#include "util/buf.h"
+#include "util/config.h"
+#include "util/limits.h"
+#include "util/log.h"
+
+static const char scan_usage[] =
+    "usage: hikeshi scan [OPTIONS] PATH...\n"
+    "\n"
+    "Runs the pipeline offline over files (plain or gzip), directories\n"
+    "(recursively) or standard input ('-'), and prints the alerts.\n"
+    "\n"
+    "  -c, --config FILE        rules, decoders and timezone from FILE\n"
+    "  -d, --decoder NAME       decoder for every file (default: auto-detect)\n"
+    "  -f, --format FMT         table (default), csv or jsonl\n"
+    "      --summary-json FILE  write the summary as JSON to FILE\n"
+    "      --store DIR          also store events and alerts in the store in DIR\n"
+    "      --no-store           store nothing (the default)\n"
+    "      --no-detect          decode only (for benchmarks)\n"
+    "      --max-line BYTES     longest record kept (default 65536)\n"
+    "      --progress, --no-progress\n"
+    "                           progress bar on stderr (default: when a terminal)\n"
+    "  -q, --quiet              no summary on stderr\n"
+    "  -h, --help               show this help\n"
+    "\n"
+    "Exit status: 0 when every input was read, 1 when some could not be, 2 on\n"
+    "usage or configuration errors.\n";
+
+enum scan_format { SCAN_TABLE, SCAN_CSV, SCAN_JSONL };
+
+struct scan {
+    struct pipeline *p;
+    struct store *store;
+    const char *decoder;
+    enum scan_format format;
+    size_t max_line;
+    int progress;
+    int errors;
+    uint64_t files;
+    uint64_t bytes_done; /* bytes of finished files */
+    uint64_t bytes_total;
+    int64_t started_us;
+    int64_t last_progress_us;
+    struct buf out;
+};
+
+static void print_csv_field(FILE *f, const char *s, size_t len)
+{
+    fputc('"', f);
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] == '"')
+            fputc('"', f);
+        /* Keep one record per line: a raw newline would split the row. */
+        fputc(s[i] == '\n' || s[i] == '\r' ? ' ' : s[i], f);
+    }
+    fputc('"', f);
+}
+
+/* Copies at most `max` printable bytes of s into dst. */
+static const char *clip(char *dst, size_t size, const char *s, size_t len)
+{
+    size_t o = 0;
+
+    for (size_t i = 0; i < len && o + 4 < size; i++) {
+        unsigned char c = (unsigned char)s[i];
+        dst[o++] = (c < 0x20 || c == 0x7f) ? ' ' : (char)c;
+    }
+    if (o + 4 >= size && len > o) {
+        memcpy(dst + o, "...", 3);
+        o += 3;
+    }
+    dst[o] = '\0';
+    return dst;
+}
+
+static void on_alert(void *arg, const struct alert *a)
+{
+    struct scan *s = arg;
+    const struct event *ev = a->ev;
+    char ts[TIME_ISO_LEN];
+    size_t hlen = 0, mlen = 0;
+    const char *host = event_get(ev, FIELD_HOST_NAME, &hlen);
+    const char *msg = event_get(ev, FIELD_MESSAGE, &mlen);
+
+    time_format_iso(ev->time_us, ts, sizeof(ts));
+    if (!msg) {
+        msg = ev->raw;
+        mlen = ev->raw_len;
+    }
+    switch (s->format) {
+    case SCAN_JSONL:
+        buf_reset(&s->out);
+        if (alert_to_json(a, &s->out) == 0)
+            printf("%s\n", s->out.data);
+        break;
+    case SCAN_CSV:
+        printf("%s,", ts);
+        print_csv_field(stdout, host ? host : "", host ? hlen : 0);
+        putchar(',');
+        print_csv_field(stdout, a->input_name, strlen(a->input_name));
+        printf(",%s,", a->rule_level);
+        print_csv_field(stdout, a->rule_id, strlen(a->rule_id));
+        putchar(',');
+        print_csv_field(stdout, a->rule_title, strlen(a->rule_title));
+        putchar(',');
+        print_csv_field(stdout, a->rule_author, strlen(a->rule_author));
+        putchar(',');
+        print_csv_field(stdout, msg, mlen);
+        putchar('\n');
+        break;
+    case SCAN_TABLE: {
+        char h[32], t[48], m[96];
+        printf("%-27s %-16s %-8s %-40s %s\n", ts, clip(h, sizeof(h), host ? host : "-", host ? hlen : 1),
+               a->rule_level, clip(t, sizeof(t), a->rule_title, strlen(a->rule_title)),
+               clip(m, sizeof(m), msg, mlen));
+        break;
+    }
+    }
+}
+
+static void print_header(const struct scan *s)
+{
+    if (s->format == SCAN_CSV)
+        printf("time,host,source,level,rule_id,rule_title,rule_author,details\n");
+    else if (s->format == SCAN_TABLE)
+        printf("%-27s %-16s %-8s %-40s %s\n", "TIME", "HOST", "LEVEL", "RULE", "DETAILS");
+}
+
+static void progress(struct scan *s, const struct line_reader *lr, const char *file, int final)
+{
+    int64_t now = time_now_us();
+    uint64_t done = s->bytes_done + (lr ? line_reader_consumed(lr) : 0);
+    const struct pipeline_input_stats *st = pipeline_input_stats(s->p, 0);
+    double secs = (double)(now - s->started_us) / 1e6;
+    unsigned pct = s->bytes_total ? (unsigned)(done * 100 / s->bytes_total) : 0;
+    char bar[31];
+
+    if (!s->progress || (!final && now - s->last_progress_us < 200000))
+        return;
+    s->last_progress_us = now;
+    if (pct > 100)
+        pct = 100;
+    for (unsigned i = 0; i < 30; i++)
+        bar[i] = i < pct * 30 / 100 ? '=' : ' ';
+    bar[30] = '\0';
+    fprintf(stderr, "\r[%s] %3u%% %llu records %.0f/s %-30.30s", bar, pct,
+            (unsigned long long)atomic_load(&st->records),
+            secs > 0 ? (double)atomic_load(&st->records) / secs : 0.0, file ? file : "");
+    if (final)
+        fputc('\n', stderr);
+}
+
+static int scan_file(void *arg, const char *path)
+{
+    struct scan *s = arg;
+    struct line_reader *lr;
+    struct rec_batch *b;
+    const char *line;
+    size_t len;
+    unsigned flags;
+    int r;
+    int64_t ref = time_now_us();
+
+    r = line_reader_open(path, s->max_line, &lr);
+    if (r < 0) {
+        fprintf(stderr, "%shikeshi scan: %s: %s\n", s->progress ? "\n" : "", path, strerror(-r));
+        s->errors++;
+        return 0;
+    }
+    s->files++;
+    /* RFC 3164 has no year: infer it from the file's modification time. */
+    if (strcmp(path, "-") != 0) {
+        struct stat sb;
+        if (stat(path, &sb) == 0)
+            ref = (int64_t)sb.st_mtime * 1000000 + sb.st_mtim.tv_nsec / 1000;
+    }
+    pipeline_set_ref_time(s->p, ref);
+    b = rec_batch_new(0, LIMIT_BATCH_BYTES);
+    if (!b) {
+        line_reader_free(lr);
+        return -ENOMEM;
+    }
+    while ((r = line_reader_next(lr, &line, &len, &flags)) == 1) {
+        if (b->nrec >= LIMIT_BATCH_RECORDS ||
+            !rec_batch_add(b, line, len, ref, (uint16_t)flags)) {
+            pipeline_process(s->p, b);
+            rec_batch_clear(b);
+            progress(s, lr, path, 0);
+            if (!rec_batch_add(b, line, len, ref, (uint16_t)flags)) {
+                r = -ENOMEM;
+                break;
+            }
+        }
+    }
+    if (b->nrec)
+        pipeline_process(s->p, b);
+    if (r < 0) {
+        fprintf(stderr, "%shikeshi scan: %s: %s\n", s->progress ? "\n" : "", path,
+                r == -EBADMSG ? "corrupt compressed data (lines before it were scanned)"
+                              : strerror(-r));
+        s->errors++;
+    }
+    s->bytes_done += line_reader_size(lr) ? line_reader_size(lr) : line_reader_consumed(lr);
+    rec_batch_free(b);
+    line_reader_free(lr);
+    return 0;
+}
+
+static void walk_error(void *arg, const char *path, int err)
+{
+    struct scan *s = arg;
+
+    fprintf(stderr, "hikeshi scan: %s: %s\n", path, strerror(-err));
+    s->errors++;
+}
+
+static int add_size(void *arg, const char *path)
+{
+    struct scan *s = arg;
+    struct stat sb;
+
+    if (strcmp(path, "-") != 0 && stat(path, &sb) == 0)
+        s->bytes_total += (uint64_t)sb.st_size;
+    return 0;
+}
+
+static void silent_error(void *arg, const char *path, int err)
+{
+}
+
+int cli_scan_main(int argc, char **argv)
+{
+    enum { OPT_SUMMARY = 256, OPT_STORE, OPT_NO_STORE, OPT_NO_DETECT, OPT_MAX_LINE, OPT_PROGRESS,
+           OPT_NO_PROGRESS };
+    static const struct option opts[] = {
+        {"config", required_argument, NULL, 'c'},
+        {"decoder", required_argument, NULL, 'd'},
+        {"format", required_argument, NULL, 'f'},
+        {"summary-json", required_argument, NULL, OPT_SUMMARY},
+        {"store", required_argument, NULL, OPT_STORE},
+        {"no-store", no_argument, NULL, OPT_NO_STORE},
+        {"no-detect", no_argument, NULL, OPT_NO_DETECT},
+        {"max-line", required_argument, NULL, OPT_MAX_LINE},
+        {"progress", no_argument, NULL, OPT_PROGRESS},
+        {"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
+        {"quiet", no_argument, NULL, 'q'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    struct scan s;
+    struct config *cfg = NULL;
+    const char *cfg_path = NULL, *summary_path = NULL, *store_dir = NULL;
+    int detect = 1, quiet = 0, progress_opt = -1, ch, r, rc = CLI_EXIT_OK;
+    char *store_err = NULL;
+    struct rusage ru;
+
+    memset(&s, 0, sizeof(s));
+    s.max_line = LIMIT_LINE_DEFAULT;
+    buf_init(&s.out, 64 * 1024 * 1024);
+    optind = 1;
+    while ((ch = getopt_long(argc, argv, "c:d:f:qh", opts, NULL)) != -1) {
+        switch (ch) {
+        case 'c': cfg_path = optarg; break;
+        case 'd': s.decoder = optarg; break;
+        case 'f':
+            if (strcmp(optarg, "table") == 0)
+                s.format = SCAN_TABLE;
+            else if (strcmp(optarg, "csv") == 0)
+                s.format = SCAN_CSV;
+            else if (strcmp(optarg, "jsonl") == 0)
+                s.format = SCAN_JSONL;
+            else
+                return cli_usage_error("scan", "format must be table, csv or jsonl");
+            break;
+        case OPT_SUMMARY: summary_path = optarg; break;
+        case OPT_STORE: store_dir = optarg; break;
+        case OPT_NO_STORE: store_dir = NULL; break;
+        case OPT_NO_DETECT: detect = 0; break;
+        case OPT_MAX_LINE: {
+            char *end;
+            unsigned long long v = strtoull(optarg, &end, 10);
+            if (*end || v < LIMIT_LINE_MIN || v > LIMIT_LINE_MAX)
+                return cli_usage_error("scan", "--max-line must be between %d and %d", LIMIT_LINE_MIN,
+                                       LIMIT_LINE_MAX);
+            s.max_line = (size_t)v;
+            break;
+        }
+        case OPT_PROGRESS: progress_opt = 1; break;
+        case OPT_NO_PROGRESS: progress_opt = 0; break;
+        case 'q': quiet = 1; break;
+        case 'h': fputs(scan_usage, stdout); return CLI_EXIT_OK;
+        default: return cli_usage_error("scan", "unknown or incomplete option");
+        }
+    }
+    if (optind >= argc)
+        return cli_usage_error("scan", "no PATH given (use '-' for standard input)");
+    cfg = cli_load_config(cfg_path);
+    if (!cfg)
+        return CLI_EXIT_USAGE;
+    if (store_dir) {
+        if (mkdir(store_dir, 0750) < 0 && errno != EEXIST) {
+            fprintf(stderr, "hikeshi scan: %s: %s\n", store_dir, strerror(errno));
+            config_free(cfg);
+            return CLI_EXIT_FAIL;
+        }
+        if ((r = store_open(store_dir, &s.store, &store_err)) < 0) {
+            fprintf(stderr, "hikeshi scan: store in %s: %s\n", store_dir,
+                    store_err ? store_err : strerror(-r));
+            free(store_err);
+            config_free(cfg);
+            return CLI_EXIT_FAIL;
+        }
+    }
+    /* scan's inputs are its paths, not the config's listeners. */
+    config_clear_inputs(cfg);
+    s.p = pipeline_new(cfg, s.store, NULL);
+    if (!s.p || pipeline_add_input(s.p, "scan", s.decoder) < 0) {
+        fprintf(stderr, "hikeshi scan: %s\n",
+                s.p ? "unknown decoder (see hikeshi.yaml(5) for the list)" : "out of memory");
+        rc = s.p ? CLI_EXIT_USAGE : CLI_EXIT_FAIL;
+        goto out;
+    }
+    pipeline_set_detect(s.p, detect);
+    pipeline_set_store_events(s.p, s.store != NULL);
+    pipeline_set_alert_cb(s.p, on_alert, &s);
+    s.progress = progress_opt >= 0 ? progress_opt : isatty(STDERR_FILENO);
+    if (s.progress)
+        for (int i = optind; i < argc; i++)
+            input_walk(argv[i], add_size, silent_error, &s);
+    s.started_us = time_now_us();
+    print_header(&s);
+    if (s.store)
+        store_begin(s.store);
+    for (int i = optind; i < argc; i++) {
+        if ((r = input_walk(argv[i], scan_file, walk_error, &s)) < 0) {
+            fprintf(stderr, "hikeshi scan: %s: %s\n", argv[i], strerror(-r));
+            s.errors++;
+        }
+    }
+    if (s.store && store_commit(s.store) < 0) {
+        fprintf(stderr, "hikeshi scan: store: %s\n", store_errmsg(s.store));
+        s.errors++;
+    }
+    progress(&s, NULL, "done", 1);
+    fflush(stdout);
+    {
+        const struct pipeline_input_stats *st = pipeline_input_stats(s.p, 0);
+        const struct pipeline_stats *ps = pipeline_stats(s.p);
+        double secs = (double)(time_now_us() - s.started_us) / 1e6;
+        unsigned long long rec = atomic_load(&st->records), dec = atomic_load(&st->decoded),
+                           unp = atomic_load(&st->unparsed), mal = atomic_load(&st->malformed),
+                           tru = atomic_load(&st->truncated), al = atomic_load(&ps->alerts),
+                           by = atomic_load(&st->bytes);
+
+        getrusage(RUSAGE_SELF, &ru);
+        if (!quiet)
+            fprintf(stderr,
+                    "hikeshi scan: %llu files, %llu records (%llu decoded, %llu unparsed, %llu "
+                    "malformed, %llu truncated), %llu alerts, %.3f s, %.0f records/s\n",
+                    (unsigned long long)s.files, rec, dec, unp, mal, tru, al, secs,
+                    secs > 0 ? (double)rec / secs : 0.0);
+        if (summary_path) {
+            FILE *f = fopen(summary_path, "we");
+            if (!f) {
+                fprintf(stderr, "hikeshi scan: %s: %s\n", summary_path, strerror(errno));
+                s.errors++;
+            } else {
+                fprintf(f,
+                        "{\"files\":%llu,\"records\":%llu,\"decoded\":%llu,\"unparsed\":%llu,"
+                        "\"malformed\":%llu,\"truncated\":%llu,\"alerts\":%llu,\"bytes\":%llu,"
+                        "\"errors\":%d,\"seconds\":%.6f,\"records_per_second\":%.1f,"
+                        "\"max_rss_kb\":%ld}\n",
+                        (unsigned long long)s.files, rec, dec, unp, mal, tru, al, by, s.errors,
+                        secs, secs > 0 ? (double)rec / secs : 0.0, ru.ru_maxrss);
+                fclose(f);
+            }
+        }
+    }
+    if (s.errors)
+        rc = CLI_EXIT_FAIL;
+out:
+    pipeline_free(s.p);
+    store_free(s.store);
+    config_free(cfg);
+    buf_done(&s.out);
+    return rc;
+}

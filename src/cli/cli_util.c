@@ -1,0 +1,46 @@
+/*
+ * cli_util.c - helpers the subcommands share.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "util/config.h"
+
+struct config *cli_load_config(const char *path)
+{
+    struct config *c = NULL;
+    struct parse_err err;
+    int r;
+
+    if (!path) {
+        c = config_defaults();
+        if (!c)
+            fprintf(stderr, "hikeshi: out of memory\n");
+        return c;
+    }
+    r = config_load(path, &c, &err);
+    if (r == -EINVAL && err.msg) {
+        fprintf(stderr, "hikeshi: %s:%u:%u: %s\n", path, err.line, err.col, err.msg);
+        return NULL;
+    }
+    if (r < 0) {
+        fprintf(stderr, "hikeshi: %s: %s\n", path, err.msg ? err.msg : strerror(-r));
+        return NULL;
+    }
+    return c;
+}
+
+int cli_usage_error(const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+
+    fprintf(stderr, "hikeshi %s: ", cmd);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\nTry 'hikeshi %s --help'.\n", cmd);
+    return CLI_EXIT_USAGE;
+}

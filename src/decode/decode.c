@@ -1,0 +1,312 @@
+/*
+ * decode.c - choosing and chaining decoders.
+ *
+ * Auto-detection looks at the first bytes only, so a record costs one
+ * decoder attempt in the common cases: '{' is JSON, "CEF:"/"LEEF:" are
+ * those, '<' is syslog (RFC 5424 when the PRI is followed by the version
+ * "1 "), a month name is RFC 3164 without PRI (what files under /var/log
+ * hold).  Anything else is tried as a web server log, then key=value.
+ * After a syslog header, the product decoder is chosen by the program name
+ * (sshd, sudo, kernel, nginx/apache) or by the message's first bytes.
+ */
+#include "decode/decode.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "decode/decode_cef.h"
+#include "decode/decode_json.h"
+#include "decode/decode_kv.h"
+#include "decode/decode_leef.h"
+#include "decode/decode_netfilter.h"
+#include "decode/decode_rfc3164.h"
+#include "decode/decode_rfc5424.h"
+#include "decode/decode_sshd.h"
+#include "decode/decode_sudo.h"
+#include "decode/decode_web.h"
+#include "event/event.h"
+
+static int decode_syslog(struct event *ev, const char *p, size_t len, const struct decode_ctx *ctx,
+                         struct parse_err *reterr);
+
+/* Sorted by name for the man page; looked up linearly (a dozen entries). */
+const struct decoder decode_table[] = {
+    {"cef", decode_cef, "ArcSight Common Event Format, with or without a syslog header"},
+    {"json", decode_json, "JSON lines, flattened (Suricata EVE, Zeek, ECS, Windows JSON)"},
+    {"kv", decode_kv, "key=value pairs"},
+    {"leef", decode_leef, "IBM Log Event Extended Format 1.0 and 2.0"},
+    {"netfilter", decode_netfilter, "iptables/nftables LOG lines (the message part)"},
+    {"rfc3164", decode_rfc3164, "BSD syslog, then the product decoder for the program"},
+    {"rfc5424", decode_rfc5424, "RFC 5424 syslog, then the product decoder for the app"},
+    {"sshd", decode_sshd, "OpenSSH server messages (the message part)"},
+    {"sudo", decode_sudo, "sudo messages (the message part)"},
+    {"syslog", decode_syslog, "RFC 5424 or RFC 3164, whichever the record is"},
+    {"web-access", decode_web_access, "Apache/nginx access logs, common and combined"},
+    {"web-error", decode_web_error, "Apache and nginx error logs"},
+    {NULL, NULL, NULL},
+};
+
+const struct decoder *decode_lookup(const char *name)
+{
+    for (const struct decoder *d = decode_table; d->name; d++)
+        if (strcmp(d->name, name) == 0)
+            return d;
+    return NULL;
+}
+
+/* What a failed attempt must undo so that the next one starts clean. */
+struct decode_mark {
+    uint32_t nfields;
+    int64_t time_us;
+    int has_time;
+    const char *msg;
+    size_t msg_len;
+    const char *decoder;
+};
+
+static void mark_save(const struct event *ev, struct decode_mark *m)
+{
+    m->nfields = ev->nfields;
+    m->time_us = ev->time_us;
+    m->has_time = ev->has_time;
+    m->msg = ev->msg;
+    m->msg_len = ev->msg_len;
+    m->decoder = ev->decoder;
+}
+
+static void mark_restore(struct event *ev, const struct decode_mark *m)
+{
+    ev->nfields = m->nfields;
+    ev->time_us = m->time_us;
+    ev->has_time = m->has_time;
+    ev->msg = m->msg;
+    ev->msg_len = m->msg_len;
+    ev->decoder = m->decoder;
+}
+
+/* Runs one decoder; on failure the event is as it was before. */
+static int attempt(decode_fn fn, struct event *ev, const char *p, size_t len,
+                   const struct decode_ctx *ctx, struct parse_err *reterr)
+{
+    struct decode_mark m;
+    int r;
+
+    mark_save(ev, &m);
+    r = fn(ev, p, len, ctx, reterr);
+    if (r < 0)
+        mark_restore(ev, &m);
+    return r;
+}
+
+static int has_prefix(const char *p, size_t len, const char *pre)
+{
+    size_t n = strlen(pre);
+
+    return len >= n && memcmp(p, pre, n) == 0;
+}
+
+static int name_is(const char *v, size_t len, const char *s)
+{
+    return v && strlen(s) == len && memcmp(v, s, len) == 0;
+}
+
+static int looks_like_month(const char *p, size_t len)
+{
+    static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+
+    if (len < 4 || p[3] != ' ')
+        return 0;
+    for (size_t i = 0; i < 36; i += 3)
+        if (memcmp(p, months + i, 3) == 0)
+            return 1;
+    return 0;
+}
+
+static int contains(const char *p, size_t len, const char *needle)
+{
+    return memmem(p, len, needle, strlen(needle)) != NULL;
+}
+
+static int is_product(const char *v, size_t len)
+{
+    static const char *const names[] = {"sshd", "sudo", "kernel", "nginx", "apache2", "httpd"};
+
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        if (name_is(v, len, names[i]))
+            return 1;
+    return 0;
+}
+
+/*
+ * A relay or `logger -n HOST "sshd[42]: ..."` puts its own tag in the syslog
+ * header and the real program's tag at the start of the message.  When the
+ * header's program is not a product we know and the message starts with
+ * "prog[pid]: " (or a known product's "prog: "), that inner tag wins.
+ */
+static void take_inner_tag(struct event *ev)
+{
+    const char *m = ev->msg;
+    size_t len = ev->msg_len, i = 0, name_end, plen = 0;
+    const char *prog = event_get(ev, FIELD_PROCESS_NAME, &plen);
+    const char *pid = NULL;
+    size_t pid_len = 0;
+
+    if (prog && is_product(prog, plen))
+        return;
+    while (i < len && i < 64 &&
+           ((m[i] >= 'a' && m[i] <= 'z') || (m[i] >= 'A' && m[i] <= 'Z') ||
+            (m[i] >= '0' && m[i] <= '9') || m[i] == '_' || m[i] == '-' || m[i] == '.' ||
+            m[i] == '/'))
+        i++;
+    name_end = i;
+    if (name_end == 0 || i >= len)
+        return;
+    if (m[i] == '[') {
+        size_t j = i + 1;
+        while (j < len && j - i <= 10 && m[j] >= '0' && m[j] <= '9')
+            j++;
+        if (j == i + 1 || j >= len || m[j] != ']')
+            return;
+        pid = m + i + 1;
+        pid_len = j - i - 1;
+        i = j + 1;
+    } else if (!is_product(m, name_end)) {
+        return;
+    }
+    if (i + 1 >= len || m[i] != ':' || m[i + 1] != ' ')
+        return;
+    event_set(ev, FIELD_PROCESS_NAME, m, name_end);
+    if (pid)
+        event_set(ev, FIELD_PROCESS_PID, pid, pid_len);
+    ev->msg = m + i + 2;
+    ev->msg_len = len - i - 2;
+    event_set(ev, FIELD_MESSAGE, ev->msg, ev->msg_len);
+}
+
+/*
+ * Runs the product decoder that fits the syslog message.  A product
+ * decoder's failure does not fail the record: its syslog header was
+ * understood, and the message stays in the "message" field.
+ */
+static void decode_product(struct event *ev, const struct decode_ctx *ctx)
+{
+    const char *msg, *prog;
+    size_t len, plen = 0;
+    struct parse_err perr;
+
+    take_inner_tag(ev);
+    msg = ev->msg;
+    len = ev->msg_len;
+    prog = event_get(ev, FIELD_PROCESS_NAME, &plen);
+    if (len == 0)
+        return;
+    if (has_prefix(msg, len, "CEF:")) {
+        attempt(decode_cef, ev, msg, len, ctx, &perr);
+        return;
+    }
+    if (has_prefix(msg, len, "LEEF:")) {
+        attempt(decode_leef, ev, msg, len, ctx, &perr);
+        return;
+    }
+    if (msg[0] == '{') {
+        attempt(decode_json, ev, msg, len, ctx, &perr);
+        return;
+    }
+    if (name_is(prog, plen, "sshd")) {
+        attempt(decode_sshd, ev, msg, len, ctx, &perr);
+        return;
+    }
+    if (name_is(prog, plen, "sudo")) {
+        attempt(decode_sudo, ev, msg, len, ctx, &perr);
+        return;
+    }
+    if ((name_is(prog, plen, "kernel") || contains(msg, len, "IN=")) &&
+        attempt(decode_netfilter, ev, msg, len, ctx, &perr) == 0)
+        return;
+    if (name_is(prog, plen, "nginx") || name_is(prog, plen, "apache2") ||
+        name_is(prog, plen, "httpd") || name_is(prog, plen, "apache")) {
+        if (attempt(decode_web_access, ev, msg, len, ctx, &perr) == 0 ||
+            attempt(decode_web_error, ev, msg, len, ctx, &perr) == 0)
+            return;
+    }
+    if (memchr(msg, '=', len))
+        attempt(decode_kv, ev, msg, len, ctx, &perr);
+}
+
+static int is_rfc5424(const char *p, size_t len)
+{
+    size_t i = 1;
+
+    /* "<PRI>1 " with PRI of 1 to 3 digits. */
+    while (i < len && i < 5 && p[i] >= '0' && p[i] <= '9')
+        i++;
+    return i > 1 && i + 2 < len && p[i] == '>' && p[i + 1] == '1' && p[i + 2] == ' ';
+}
+
+static int decode_syslog(struct event *ev, const char *p, size_t len, const struct decode_ctx *ctx,
+                         struct parse_err *reterr)
+{
+    if (len && p[0] == '<' && is_rfc5424(p, len))
+        return decode_rfc5424(ev, p, len, ctx, reterr);
+    return decode_rfc3164(ev, p, len, ctx, reterr);
+}
+
+static int is_syslog_header_decoder(const struct decoder *d)
+{
+    return d->fn == decode_rfc3164 || d->fn == decode_rfc5424 || d->fn == decode_syslog;
+}
+
+static int decode_auto(struct event *ev, const char *p, size_t len, const struct decode_ctx *ctx,
+                       struct parse_err *reterr)
+{
+    int r;
+
+    if (len == 0)
+        return -ENOENT;
+    if (p[0] == '{')
+        return attempt(decode_json, ev, p, len, ctx, reterr);
+    /* CEF and LEEF usually come behind a syslog header or a timestamp
+     * ("<14>Apr  7 10:10:10 host CEF: 0|..."); their decoders find the
+     * marker and use the prefix themselves. */
+    if (memmem(p, len < 256 ? len : 256, "CEF:", 4)) {
+        if ((r = attempt(decode_cef, ev, p, len, ctx, reterr)) == 0)
+            return 0;
+    }
+    if (memmem(p, len < 256 ? len : 256, "LEEF:", 5)) {
+        if ((r = attempt(decode_leef, ev, p, len, ctx, reterr)) == 0)
+            return 0;
+    }
+    if (p[0] == '<' || looks_like_month(p, len)) {
+        r = attempt(decode_syslog, ev, p, len, ctx, reterr);
+        if (r == 0) {
+            decode_product(ev, ctx);
+            return 0;
+        }
+        if (r != -ENOENT)
+            return r;
+    }
+    if (p[0] == '[' || (len > 4 && p[4] == '/')) {
+        if ((r = attempt(decode_web_error, ev, p, len, ctx, reterr)) != -ENOENT)
+            return r;
+    }
+    if ((r = attempt(decode_web_access, ev, p, len, ctx, reterr)) != -ENOENT)
+        return r;
+    if (memchr(p, '=', len))
+        return attempt(decode_kv, ev, p, len, ctx, reterr);
+    return -ENOENT;
+}
+
+int decode_record(struct event *ev, const struct decoder *d, const struct decode_ctx *ctx,
+                  struct parse_err *reterr)
+{
+    int r;
+
+    if (reterr)
+        memset(reterr, 0, sizeof(*reterr));
+    if (!d)
+        return decode_auto(ev, ev->raw, ev->raw_len, ctx, reterr);
+    r = attempt(d->fn, ev, ev->raw, ev->raw_len, ctx, reterr);
+    if (r == 0 && is_syslog_header_decoder(d))
+        decode_product(ev, ctx);
+    return r;
+}

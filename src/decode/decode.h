@@ -1,0 +1,61 @@
+/*
+ * decode.h - turning a raw record into event fields.
+ *
+ * Every decoder has the same shape, decode_fn: it reads (p, len), adds
+ * fields to `ev` and returns
+ *    0         understood: fields added, ev->decoder set to its name;
+ *   -ENOENT    not this format (nothing added; the caller tries others);
+ *   -EINVAL    this format but malformed: *reterr says where and why
+ *              (fields added before the fault may remain);
+ *   -ENOMEM    the event's arena is exhausted.
+ * Decoders never log, never allocate outside ev->arena, never read past
+ * `len`, and never need a NUL terminator.
+ *
+ * Syslog header decoders (RFC 3164, RFC 5424) also set ev->msg/msg_len to the
+ * MSG part; product decoders (sshd, sudo, netfilter, CEF, LEEF, JSON, ...)
+ * are then run on the message.  decode_record() chooses and chains them.
+ */
+#ifndef HIKESHI_DECODE_DECODE_H
+#define HIKESHI_DECODE_DECODE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util/parse_err.h"
+
+struct event;
+
+/* What a decoder needs besides the bytes: the references for inferring
+ * missing parts of timestamps (see event/time.h). */
+struct decode_ctx {
+    int64_t ref_us;   /* reference time for year inference (receive time) */
+    int32_t tz_off_s; /* zone assumed for timestamps without one */
+};
+
+typedef int (*decode_fn)(struct event *ev, const char *p, size_t len, const struct decode_ctx *ctx,
+                         struct parse_err *reterr);
+
+struct decoder {
+    const char *name; /* as written in configuration: "rfc3164", "json", ... */
+    decode_fn fn;
+    const char *help; /* one line for --help and the man page */
+};
+
+/* The table of decoders, ending with a NULL name. */
+extern const struct decoder decode_table[];
+
+/* The decoder called `name`, or NULL.  "auto" is not in the table: pass
+ * NULL to decode_record() for auto-detection. */
+const struct decoder *decode_lookup(const char *name);
+
+/*
+ * Decodes ev->raw.  With `d` NULL the format is detected from the first
+ * bytes; a syslog header is then followed by the product decoder that fits
+ * the program name or the message.  Returns 0 when some decoder understood
+ * the record, -ENOENT when none did (the record stays, raw, counted as
+ * unparsed), or another negative errno from the decoder.
+ */
+int decode_record(struct event *ev, const struct decoder *d, const struct decode_ctx *ctx,
+                  struct parse_err *reterr);
+
+#endif

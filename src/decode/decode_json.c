@@ -1,0 +1,687 @@
+/*
+ * decode_json.c - JSON lines, flattened into event fields.
+ *
+ * Why a hand-written tokenizer rather than a library: this is the measured
+ * hot path (EVE and Zeek feeds run at tens of thousands of records a
+ * second), and a DOM library would allocate a node per member and copy every
+ * string, only for us to walk the tree once and throw it away.  Here each
+ * value is emitted as soon as it is read, as a view into the record; only a
+ * string holding escapes is unescaped, once, into the event's arena.
+ *
+ * The grammar is RFC 8259, strictly: UTF-8 is validated, \u escapes must
+ * pair surrogates, numbers follow the JSON number grammar (kept as text, so
+ * a 400-digit number costs nothing), and nesting stops at LIMIT_JSON_DEPTH
+ * so that recursion is bounded by a constant, not by the input.
+ */
+#include "decode/decode_json.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "event/event.h"
+#include "event/time.h"
+#include "util/limits.h"
+
+struct json_parser {
+    const char *p;
+    size_t len;
+    size_t i; /* next byte to read; always <= len */
+    struct event *ev;
+    struct parse_err *reterr;
+    /* The flattened name of the value being read: path[0..plen).  A plen
+     * above LIMIT_FIELD_NAME_LEN means "too long": such fields are dropped. */
+    char path[LIMIT_FIELD_NAME_LEN + 1];
+};
+
+#define PATH_TOO_LONG (LIMIT_FIELD_NAME_LEN + 1)
+
+static int fail(struct json_parser *jp, size_t off, const char *msg)
+{
+    parse_err_set(jp->reterr, off, msg);
+    return -EINVAL;
+}
+
+static void skip_ws(struct json_parser *jp)
+{
+    while (jp->i < jp->len) {
+        char c = jp->p[jp->i];
+        if (c != ' ' && c != '\t' && c != '\n' && c != '\r')
+            break;
+        jp->i++;
+    }
+}
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* The 4 hex digits at s (caller checked 4 bytes remain), or -1. */
+static long hex4(const char *s)
+{
+    long v = 0;
+
+    for (int k = 0; k < 4; k++) {
+        int h = hexval(s[k]);
+        if (h < 0)
+            return -1;
+        v = v * 16 + h;
+    }
+    return v;
+}
+
+/* Length of the valid UTF-8 sequence at s (at most n bytes), or 0. */
+static size_t utf8_seq(const unsigned char *s, size_t n)
+{
+    unsigned c = s[0];
+
+    if (c < 0x80)
+        return 1;
+    if (c >= 0xc2 && c <= 0xdf)
+        return n >= 2 && (s[1] & 0xc0) == 0x80 ? 2 : 0;
+    if (c >= 0xe0 && c <= 0xef) {
+        if (n < 3 || (s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80)
+            return 0;
+        if (c == 0xe0 && s[1] < 0xa0) /* overlong */
+            return 0;
+        if (c == 0xed && s[1] >= 0xa0) /* UTF-16 surrogate */
+            return 0;
+        return 3;
+    }
+    if (c >= 0xf0 && c <= 0xf4) {
+        if (n < 4 || (s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80 || (s[3] & 0xc0) != 0x80)
+            return 0;
+        if (c == 0xf0 && s[1] < 0x90) /* overlong */
+            return 0;
+        if (c == 0xf4 && s[1] >= 0x90) /* above U+10FFFF */
+            return 0;
+        return 4;
+    }
+    return 0;
+}
+
+/*
+ * Validates the string whose opening quote is at jp->i and moves past its
+ * closing quote.  *ret_s and *ret_n get the raw text between the quotes and
+ * *ret_esc whether it holds any escape.
+ */
+static int scan_string(struct json_parser *jp, const char **ret_s, size_t *ret_n, int *ret_esc)
+{
+    const unsigned char *p = (const unsigned char *)jp->p;
+    size_t start = ++jp->i, i = start, len = jp->len;
+    int esc = 0;
+
+    for (;;) {
+        /* Fast path: plain printable ASCII. */
+        while (i < len && p[i] >= 0x20 && p[i] < 0x80 && p[i] != '"' && p[i] != '\\')
+            i++;
+        if (i >= len)
+            return fail(jp, start - 1, "unterminated string");
+        if (p[i] == '"')
+            break;
+        if (p[i] < 0x20)
+            return fail(jp, i, "control character in string");
+        if (p[i] >= 0x80) {
+            size_t k = utf8_seq(p + i, len - i);
+            if (k == 0)
+                return fail(jp, i, "invalid UTF-8 in string");
+            i += k;
+            continue;
+        }
+        /* A backslash. */
+        esc = 1;
+        if (i + 1 >= len)
+            return fail(jp, start - 1, "unterminated string");
+        switch (p[i + 1]) {
+        case '"':
+        case '\\':
+        case '/':
+        case 'b':
+        case 'f':
+        case 'n':
+        case 'r':
+        case 't': i += 2; break;
+        case 'u': {
+            long u;
+            if (len - i < 6 || (u = hex4(jp->p + i + 2)) < 0)
+                return fail(jp, i, "bad \\u escape");
+            if (u >= 0xdc00 && u <= 0xdfff)
+                return fail(jp, i, "lone low surrogate");
+            if (u >= 0xd800 && u <= 0xdbff) {
+                long lo;
+                if (len - i < 12 || p[i + 6] != '\\' || p[i + 7] != 'u' ||
+                    (lo = hex4(jp->p + i + 8)) < 0xdc00 || lo > 0xdfff)
+                    return fail(jp, i, "lone high surrogate");
+                i += 12;
+            } else {
+                i += 6;
+            }
+            break;
+        }
+        default: return fail(jp, i, "bad escape in string");
+        }
+    }
+    *ret_s = jp->p + start;
+    *ret_n = i - start;
+    *ret_esc = esc;
+    jp->i = i + 1;
+    return 0;
+}
+
+/* Appends the UTF-8 form of code point cp at d; returns the bytes written. */
+static size_t put_utf8(char *d, unsigned long cp)
+{
+    if (cp < 0x80) {
+        d[0] = (char)cp;
+        return 1;
+    }
+    if (cp < 0x800) {
+        d[0] = (char)(0xc0 | (cp >> 6));
+        d[1] = (char)(0x80 | (cp & 0x3f));
+        return 2;
+    }
+    if (cp < 0x10000) {
+        d[0] = (char)(0xe0 | (cp >> 12));
+        d[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
+        d[2] = (char)(0x80 | (cp & 0x3f));
+        return 3;
+    }
+    d[0] = (char)(0xf0 | (cp >> 18));
+    d[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
+    d[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
+    d[3] = (char)(0x80 | (cp & 0x3f));
+    return 4;
+}
+
+/*
+ * Unescapes the raw string text s (already validated by scan_string) into
+ * d, writing at most cap bytes.  Returns the unescaped length, or cap + 1
+ * when it does not fit.  Unescaping never lengthens: every escape is at
+ * least as long as what it stands for, so cap = n always fits.
+ */
+static size_t unescape(const char *s, size_t n, char *d, size_t cap)
+{
+    size_t i = 0, o = 0;
+
+    while (i < n) {
+        char tmp[4];
+        size_t k;
+        const char *src = tmp;
+
+        if (s[i] != '\\') {
+            src = s + i;
+            k = 1;
+            i++;
+        } else {
+            char e = s[i + 1];
+            i += 2;
+            switch (e) {
+            case 'b':
+                tmp[0] = '\b';
+                k = 1;
+                break;
+            case 'f':
+                tmp[0] = '\f';
+                k = 1;
+                break;
+            case 'n':
+                tmp[0] = '\n';
+                k = 1;
+                break;
+            case 'r':
+                tmp[0] = '\r';
+                k = 1;
+                break;
+            case 't':
+                tmp[0] = '\t';
+                k = 1;
+                break;
+            case 'u': {
+                unsigned long cp = (unsigned long)hex4(s + i);
+                i += 4;
+                if (cp >= 0xd800 && cp <= 0xdbff) {
+                    unsigned long lo = (unsigned long)hex4(s + i + 2);
+                    cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+                    i += 6;
+                }
+                k = put_utf8(tmp, cp);
+                break;
+            }
+            default:
+                tmp[0] = e;
+                k = 1;
+                break; /* " \ / */
+            }
+        }
+        if (o + k > cap)
+            return cap + 1;
+        memcpy(d + o, src, k);
+        o += k;
+    }
+    return o;
+}
+
+/* Adds one value under the current path; a full event or a name refused by
+ * the dictionary only drops the field (counted by event_add). */
+static int emit(struct json_parser *jp, size_t plen, const char *v, size_t n)
+{
+    uint32_t id = plen > LIMIT_FIELD_NAME_LEN ? FIELD_NONE : field_intern(jp->path, plen);
+    int r = event_add(jp->ev, id, v, n);
+
+    return r == -ENOMEM ? r : 0;
+}
+
+static int parse_value(struct json_parser *jp, size_t plen, int depth);
+
+static int parse_number(struct json_parser *jp, size_t plen)
+{
+    const char *p = jp->p;
+    size_t start = jp->i, i = start, len = jp->len;
+
+    if (i < len && p[i] == '-')
+        i++;
+    if (i >= len || p[i] < '0' || p[i] > '9')
+        return fail(jp, i, "bad number");
+    if (p[i] == '0') {
+        i++;
+    } else {
+        while (i < len && p[i] >= '0' && p[i] <= '9')
+            i++;
+    }
+    if (i < len && p[i] == '.') {
+        i++;
+        if (i >= len || p[i] < '0' || p[i] > '9')
+            return fail(jp, i, "bad number fraction");
+        while (i < len && p[i] >= '0' && p[i] <= '9')
+            i++;
+    }
+    if (i < len && (p[i] == 'e' || p[i] == 'E')) {
+        i++;
+        if (i < len && (p[i] == '+' || p[i] == '-'))
+            i++;
+        if (i >= len || p[i] < '0' || p[i] > '9')
+            return fail(jp, i, "bad number exponent");
+        while (i < len && p[i] >= '0' && p[i] <= '9')
+            i++;
+    }
+    jp->i = i;
+    return emit(jp, plen, p + start, i - start);
+}
+
+static int parse_literal(struct json_parser *jp, size_t plen, const char *word, size_t n, int add)
+{
+    if (jp->len - jp->i < n || memcmp(jp->p + jp->i, word, n) != 0)
+        return fail(jp, jp->i, "unexpected character");
+    jp->i += n;
+    return add ? emit(jp, plen, word, n) : 0;
+}
+
+static int parse_string_value(struct json_parser *jp, size_t plen)
+{
+    const char *s;
+    size_t n;
+    int esc, r;
+    char *d;
+
+    if ((r = scan_string(jp, &s, &n, &esc)) < 0)
+        return r;
+    if (!esc)
+        return emit(jp, plen, s, n);
+    d = arena_alloc(jp->ev->arena, n ? n : 1);
+    if (!d)
+        return -ENOMEM;
+    return emit(jp, plen, d, unescape(s, n, d, n));
+}
+
+static int parse_object(struct json_parser *jp, size_t plen, int depth)
+{
+    int r;
+
+    jp->i++; /* '{' */
+    skip_ws(jp);
+    if (jp->i < jp->len && jp->p[jp->i] == '}') {
+        jp->i++;
+        return 0;
+    }
+    for (;;) {
+        const char *k;
+        size_t kn, klen = PATH_TOO_LONG;
+        int esc;
+
+        skip_ws(jp);
+        if (jp->i >= jp->len)
+            return fail(jp, jp->i, "unterminated object");
+        if (jp->p[jp->i] != '"')
+            return fail(jp, jp->i, "expected member name");
+        if ((r = scan_string(jp, &k, &kn, &esc)) < 0)
+            return r;
+        /* The member's name is path + "." + key (no dot at the top). */
+        if (plen + (plen > 0) <= LIMIT_FIELD_NAME_LEN) {
+            size_t base = plen + (plen > 0), room = LIMIT_FIELD_NAME_LEN - base, u;
+
+            if (plen > 0)
+                jp->path[plen] = '.';
+            if (esc) {
+                u = unescape(k, kn, jp->path + base, room);
+            } else if (kn <= room) {
+                memcpy(jp->path + base, k, kn);
+                u = kn;
+            } else {
+                u = room + 1;
+            }
+            if (u <= room)
+                klen = base + u;
+        }
+        skip_ws(jp);
+        if (jp->i >= jp->len || jp->p[jp->i] != ':')
+            return fail(jp, jp->i, "expected ':'");
+        jp->i++;
+        skip_ws(jp);
+        if ((r = parse_value(jp, klen, depth)) < 0)
+            return r;
+        skip_ws(jp);
+        if (jp->i >= jp->len)
+            return fail(jp, jp->i, "unterminated object");
+        if (jp->p[jp->i] == '}') {
+            jp->i++;
+            return 0;
+        }
+        if (jp->p[jp->i] != ',')
+            return fail(jp, jp->i, "expected ',' or '}'");
+        jp->i++;
+    }
+}
+
+static int parse_array(struct json_parser *jp, size_t plen, int depth)
+{
+    int r;
+
+    jp->i++; /* '[' */
+    skip_ws(jp);
+    if (jp->i < jp->len && jp->p[jp->i] == ']') {
+        jp->i++;
+        return 0;
+    }
+    for (;;) {
+        skip_ws(jp);
+        /* Every element is flattened under the array's own name. */
+        if ((r = parse_value(jp, plen, depth)) < 0)
+            return r;
+        skip_ws(jp);
+        if (jp->i >= jp->len)
+            return fail(jp, jp->i, "unterminated array");
+        if (jp->p[jp->i] == ']') {
+            jp->i++;
+            return 0;
+        }
+        if (jp->p[jp->i] != ',')
+            return fail(jp, jp->i, "expected ',' or ']'");
+        jp->i++;
+    }
+}
+
+static int parse_value(struct json_parser *jp, size_t plen, int depth)
+{
+    if (jp->i >= jp->len)
+        return fail(jp, jp->i, "expected a value");
+    switch (jp->p[jp->i]) {
+    case '{':
+    case '[':
+        if (depth + 1 > LIMIT_JSON_DEPTH)
+            return fail(jp, jp->i, "nesting too deep");
+        if (jp->p[jp->i] == '{')
+            return parse_object(jp, plen, depth + 1);
+        return parse_array(jp, plen, depth + 1);
+    case '"': return parse_string_value(jp, plen);
+    case 't': return parse_literal(jp, plen, "true", 4, 1);
+    case 'f': return parse_literal(jp, plen, "false", 5, 1);
+    case 'n': return parse_literal(jp, plen, "null", 4, 0);
+    default:
+        if (jp->p[jp->i] == '-' || (jp->p[jp->i] >= '0' && jp->p[jp->i] <= '9'))
+            return parse_number(jp, plen);
+        return fail(jp, jp->i, "unexpected character");
+    }
+}
+
+/* ---- ECS aliases for known shapes ---- */
+
+/* The first value of the product field `name`, or NULL. */
+static const char *get(const struct event *ev, const char *name, size_t *ret_n)
+{
+    uint32_t id = field_lookup(name, strlen(name));
+
+    return id == FIELD_NONE ? NULL : event_get(ev, id, ret_n);
+}
+
+static int has(const struct event *ev, const char *name)
+{
+    size_t n;
+
+    return get(ev, name, &n) != NULL;
+}
+
+/* Adds `to` = value of `from` unless `to` is already set (an ECS record
+ * already carries its own). */
+static int alias(struct event *ev, const char *from, uint32_t to)
+{
+    size_t n, m;
+    const char *v = get(ev, from, &n);
+    int r;
+
+    if (!v || event_get(ev, to, &m))
+        return 0;
+    r = event_add(ev, to, v, n);
+    return r == -ENOMEM ? r : 0;
+}
+
+static int alias_named(struct event *ev, const char *from, const char *to)
+{
+    uint32_t id = field_intern(to, strlen(to));
+
+    return id == FIELD_NONE ? 0 : alias(ev, from, id);
+}
+
+static int add_lower(struct event *ev, uint32_t id, const char *v, size_t n)
+{
+    size_t k;
+    char *d;
+    int r;
+
+    for (k = 0; k < n; k++)
+        if (v[k] >= 'A' && v[k] <= 'Z')
+            break;
+    if (k < n) {
+        if (!(d = arena_strndup(ev->arena, v, n)))
+            return -ENOMEM;
+        for (; k < n; k++)
+            if (d[k] >= 'A' && d[k] <= 'Z')
+                d[k] = (char)(d[k] - 'A' + 'a');
+        v = d;
+    }
+    r = event_add(ev, id, v, n);
+    return r == -ENOMEM ? r : 0;
+}
+
+static int alias_lower(struct event *ev, const char *from, uint32_t to)
+{
+    size_t n, m;
+    const char *v = get(ev, from, &n);
+
+    if (!v || event_get(ev, to, &m))
+        return 0;
+    return add_lower(ev, to, v, n);
+}
+
+static int add_prefixed(struct event *ev, uint32_t id, const char *prefix, const char *v, size_t n)
+{
+    size_t m;
+    char *s;
+    int r;
+
+    if (event_get(ev, id, &m))
+        return 0;
+    if (!(s = arena_printf(ev->arena, "%s%.*s", prefix, (int)n, v)))
+        return -ENOMEM;
+    r = event_add(ev, id, s, strlen(s));
+    return r == -ENOMEM ? r : 0;
+}
+
+static int add_const(struct event *ev, uint32_t id, const char *s)
+{
+    size_t m;
+    int r;
+
+    if (event_get(ev, id, &m))
+        return 0;
+    r = event_add(ev, id, s, strlen(s));
+    return r == -ENOMEM ? r : 0;
+}
+
+/* Splits a request target into url.path and url.query. */
+static int add_url_parts(struct event *ev, const char *v, size_t n)
+{
+    const char *q = memchr(v, '?', n);
+    size_t m;
+    int r;
+
+    if (event_get(ev, FIELD_URL_PATH, &m))
+        return 0;
+    r = event_add(ev, FIELD_URL_PATH, v, q ? (size_t)(q - v) : n);
+    if (r == 0 && q)
+        r = event_add(ev, FIELD_URL_QUERY, q + 1, n - (size_t)(q - v) - 1);
+    return r == -ENOMEM ? r : 0;
+}
+
+static int aliases_eve(struct event *ev)
+{
+    size_t n;
+    const char *type = get(ev, "event_type", &n);
+    const char *url;
+    int r = 0;
+
+    r = r ? r : alias(ev, "src_ip", FIELD_SOURCE_IP);
+    r = r ? r : alias(ev, "src_port", FIELD_SOURCE_PORT);
+    r = r ? r : alias(ev, "dest_ip", FIELD_DESTINATION_IP);
+    r = r ? r : alias(ev, "dest_port", FIELD_DESTINATION_PORT);
+    r = r ? r : alias_lower(ev, "proto", FIELD_NETWORK_TRANSPORT);
+    r = r ? r : alias_lower(ev, "app_proto", FIELD_NETWORK_PROTOCOL);
+    if (!r && type)
+        r = add_prefixed(ev, FIELD_EVENT_DATASET, "suricata.", type, n);
+    if (!r && type && n == 5 && memcmp(type, "alert", 5) == 0) {
+        r = r ? r : alias(ev, "alert.signature", FIELD_RULE_NAME);
+        r = r ? r : alias(ev, "alert.signature_id", FIELD_RULE_ID);
+        r = r ? r : alias(ev, "alert.category", FIELD_RULE_CATEGORY);
+        r = r ? r : alias(ev, "alert.severity", FIELD_EVENT_SEVERITY);
+        r = r ? r : alias(ev, "alert.action", FIELD_EVENT_ACTION);
+        r = r ? r : add_const(ev, FIELD_EVENT_KIND, "alert");
+    }
+    r = r ? r : alias(ev, "http.url", FIELD_URL_ORIGINAL);
+    r = r ? r : alias_named(ev, "http.hostname", "url.domain");
+    r = r ? r : alias(ev, "http.http_method", FIELD_HTTP_REQUEST_METHOD);
+    r = r ? r : alias(ev, "http.status", FIELD_HTTP_RESPONSE_STATUS_CODE);
+    r = r ? r : alias(ev, "http.http_user_agent", FIELD_USER_AGENT_ORIGINAL);
+    r = r ? r : alias(ev, "http.http_refer", FIELD_HTTP_REQUEST_REFERRER);
+    if (!r && (url = get(ev, "http.url", &n)))
+        r = add_url_parts(ev, url, n);
+    return r;
+}
+
+static int aliases_zeek(struct event *ev)
+{
+    size_t n;
+    const char *stream;
+    int r = 0;
+
+    r = r ? r : alias(ev, "id.orig_h", FIELD_SOURCE_IP);
+    r = r ? r : alias(ev, "id_orig_h", FIELD_SOURCE_IP);
+    r = r ? r : alias(ev, "id.orig_p", FIELD_SOURCE_PORT);
+    r = r ? r : alias(ev, "id_orig_p", FIELD_SOURCE_PORT);
+    r = r ? r : alias(ev, "id.resp_h", FIELD_DESTINATION_IP);
+    r = r ? r : alias(ev, "id_resp_h", FIELD_DESTINATION_IP);
+    r = r ? r : alias(ev, "id.resp_p", FIELD_DESTINATION_PORT);
+    r = r ? r : alias(ev, "id_resp_p", FIELD_DESTINATION_PORT);
+    r = r ? r : alias_lower(ev, "proto", FIELD_NETWORK_TRANSPORT);
+    stream = get(ev, "_path", &n);
+    if (!stream)
+        stream = get(ev, "@stream", &n);
+    if (!r && stream)
+        r = add_prefixed(ev, FIELD_EVENT_DATASET, "zeek.", stream, n);
+    return r;
+}
+
+static int aliases_windows(struct event *ev)
+{
+    int r = 0;
+
+    r = r ? r : alias(ev, "EventID", FIELD_EVENT_CODE);
+    r = r ? r : alias(ev, "Hostname", FIELD_HOST_NAME);
+    r = r ? r : alias(ev, "Computer", FIELD_HOST_NAME);
+    r = r ? r : alias_named(ev, "Channel", "winlog.channel");
+    r = r ? r : alias(ev, "CommandLine", FIELD_PROCESS_COMMAND_LINE);
+    r = r ? r : alias_named(ev, "Image", "process.executable");
+    r = r ? r : alias(ev, "TargetUserName", FIELD_USER_NAME);
+    return r;
+}
+
+/* Sets the event time from the first time member that parses. */
+static int set_time(struct event *ev, const struct decode_ctx *ctx)
+{
+    static const char *const names[] = {"@timestamp", "timestamp", "TimeCreated", "EventTime",
+                                        "ts"};
+    int32_t tz = ctx ? ctx->tz_off_s : 0;
+
+    for (size_t k = 0; k < sizeof(names) / sizeof(names[0]); k++) {
+        size_t n, used;
+        int64_t us;
+        const char *v = get(ev, names[k], &n);
+
+        if (!v)
+            continue;
+        if ((time_parse_iso8601(v, n, tz, &us, &used) == 0 ||
+             time_parse_epoch(v, n, &us, &used) == 0) &&
+            used == n)
+            return event_set_time(ev, us, v, n);
+    }
+    return 0;
+}
+
+int decode_json(struct event *ev, const char *p, size_t len, const struct decode_ctx *ctx,
+                struct parse_err *reterr)
+{
+    struct json_parser jp;
+    int r;
+
+    jp.p = p;
+    jp.len = len;
+    jp.i = 0;
+    jp.ev = ev;
+    jp.reterr = reterr;
+    skip_ws(&jp);
+    if (jp.i >= len || p[jp.i] != '{')
+        return -ENOENT;
+    if ((r = parse_object(&jp, 0, 1)) < 0)
+        return r;
+    skip_ws(&jp);
+    if (jp.i != len)
+        return fail(&jp, jp.i, "data after the object");
+
+    if (has(ev, "event_type"))
+        r = aliases_eve(ev);
+    else if (has(ev, "ts") && (has(ev, "id.orig_h") || has(ev, "id_orig_h")))
+        r = aliases_zeek(ev);
+    if (!r && has(ev, "EventID"))
+        r = aliases_windows(ev);
+    if (!r)
+        r = set_time(ev, ctx);
+    if (r < 0)
+        return r;
+    ev->decoder = "json";
+    return 0;
+}

@@ -1,0 +1,482 @@
+/*
+ * decode_sshd.c - OpenSSH server messages.
+ *
+ * Each message shape is recognised by its fixed leading words; the variable
+ * parts are then cut from the right-hand end (see decode_sshd.h for why).
+ * Every value is a view into the message; nothing is copied.
+ */
+#include "decode/decode_sshd.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "event/event.h"
+
+struct span {
+    const char *p;
+    size_t n;
+};
+
+/* What one message said; the fields are emitted from it in one place. */
+struct sshd_result {
+    const char *action;
+    const char *outcome;
+    struct span user;
+    struct span ip;
+    struct span domain;
+    struct span port;
+    struct span method;
+    struct span reason;
+    struct span repeat;
+    int invalid_user;
+};
+
+#define LIT(s) s, sizeof(s) - 1
+
+static int starts(struct span s, const char *lit, size_t n)
+{
+    return s.n >= n && memcmp(s.p, lit, n) == 0;
+}
+
+static int ends(struct span s, const char *lit, size_t n)
+{
+    return s.n >= n && memcmp(s.p + s.n - n, lit, n) == 0;
+}
+
+static struct span skip(struct span s, size_t n)
+{
+    s.p += n;
+    s.n -= n;
+    return s;
+}
+
+/* Offset of the last occurrence of lit in s, or -1. */
+static long find_last(struct span s, const char *lit, size_t n)
+{
+    if (s.n < n)
+        return -1;
+    for (size_t i = s.n - n + 1; i-- > 0;)
+        if (memcmp(s.p + i, lit, n) == 0)
+            return (long)i;
+    return -1;
+}
+
+static long find_first(struct span s, const char *lit, size_t n)
+{
+    const char *q = memmem(s.p, s.n, lit, n);
+
+    return q ? (long)(q - s.p) : -1;
+}
+
+static struct span token(struct span s)
+{
+    size_t k = 0;
+
+    while (k < s.n && s.p[k] != ' ')
+        k++;
+    s.n = k;
+    return s;
+}
+
+static int is_ip(struct span s)
+{
+    char buf[INET6_ADDRSTRLEN + 1];
+    unsigned char addr[sizeof(struct in6_addr)];
+
+    if (s.n == 0 || s.n >= sizeof(buf))
+        return 0;
+    memcpy(buf, s.p, s.n);
+    buf[s.n] = '\0';
+    return inet_pton(AF_INET, buf, addr) == 1 || inet_pton(AF_INET6, buf, addr) == 1;
+}
+
+static int is_port(struct span s)
+{
+    unsigned v = 0;
+
+    if (s.n == 0 || s.n > 5)
+        return 0;
+    for (size_t k = 0; k < s.n; k++) {
+        if (s.p[k] < '0' || s.p[k] > '9')
+            return 0;
+        v = v * 10 + (unsigned)(s.p[k] - '0');
+    }
+    return v <= 65535;
+}
+
+/* 1 to 9 decimal digits. */
+static int is_count(struct span s)
+{
+    if (s.n == 0 || s.n > 9)
+        return 0;
+    for (size_t k = 0; k < s.n; k++)
+        if (s.p[k] < '0' || s.p[k] > '9')
+            return 0;
+    return 1;
+}
+
+/*
+ * "IP[ port P]..." at the start of s: the address, then an optional port.
+ * Whatever follows (" ssh2", ":11: Bye") is left to the caller in *ret_rest.
+ */
+static int ip_port(struct span s, struct sshd_result *res, struct span *ret_rest)
+{
+    struct span ip = token(s);
+    size_t k;
+
+    /* "from 1.2.3.4:" in "Received disconnect from 1.2.3.4: 11: ..." */
+    if (ip.n && ip.p[ip.n - 1] == ':' && !is_ip(ip))
+        ip.n--;
+    if (!is_ip(ip))
+        return -EINVAL;
+    res->ip = ip;
+    s = skip(s, ip.n);
+    if (starts(s, LIT(" port "))) {
+        struct span port = skip(s, 6);
+        k = 0;
+        while (k < port.n && port.p[k] >= '0' && port.p[k] <= '9')
+            k++;
+        port.n = k;
+        if (!is_port(port))
+            return -EINVAL;
+        res->port = port;
+        s = skip(s, 6 + k);
+    }
+    if (ret_rest)
+        *ret_rest = s;
+    return 0;
+}
+
+/* "[invalid user ]U from IP port P..." : user then the trailing address. */
+static int user_from(struct span s, struct sshd_result *res)
+{
+    long f;
+
+    if (starts(s, LIT("invalid user "))) {
+        res->invalid_user = 1;
+        s = skip(s, 13);
+    }
+    if ((f = find_last(s, LIT(" from "))) < 0)
+        return -EINVAL;
+    res->user.p = s.p;
+    res->user.n = (size_t)f;
+    return ip_port(skip(s, (size_t)f + 6), res, NULL);
+}
+
+/*
+ * "[user U |invalid user U |authenticating user U ]IP[ port P]" as in
+ * "Disconnected from ..." and "Connection closed by ...".  The address is
+ * the last word before " port " (or the last word when there is no port).
+ */
+static int who_ip_port(struct span s, struct sshd_result *res)
+{
+    long pp = find_last(s, LIT(" port "));
+    struct span head = s, tail;
+    long sp;
+
+    if (pp >= 0)
+        head.n = (size_t)pp;
+    sp = find_last(head, LIT(" "));
+    tail = skip(s, (size_t)(sp + 1));
+    if (sp >= 0) {
+        struct span who = head;
+        who.n = (size_t)sp;
+        if (starts(who, LIT("invalid user "))) {
+            res->invalid_user = 1;
+            res->user = skip(who, 13);
+        } else if (starts(who, LIT("authenticating user "))) {
+            res->user = skip(who, 20);
+        } else if (starts(who, LIT("user "))) {
+            res->user = skip(who, 5);
+        } else {
+            return -EINVAL;
+        }
+    }
+    return ip_port(tail, res, NULL);
+}
+
+/* The value of " key=" in a PAM "k=v k=v" list (up to the next space). */
+static struct span pam_kv(struct span s, const char *key, size_t n)
+{
+    struct span v = {NULL, 0};
+    long f = find_first(s, key, n);
+
+    if (f >= 0)
+        v = token(skip(s, (size_t)f + n));
+    return v;
+}
+
+static void pam_failure(struct span s, struct sshd_result *res)
+{
+    struct span rhost = pam_kv(s, LIT(" rhost="));
+
+    res->action = "pam_auth_failure";
+    res->outcome = "failure";
+    res->user = pam_kv(s, LIT(" user="));
+    if (rhost.n) {
+        if (is_ip(rhost))
+            res->ip = rhost;
+        else
+            res->domain = rhost;
+    }
+}
+
+static int session(struct span s, struct sshd_result *res)
+{
+    int opened = starts(s, LIT("session opened for user "));
+    struct span u;
+    size_t k = 0;
+
+    /* Both prefixes are 24 bytes long. */
+    u = skip(s, 24);
+    /* "U by (uid=0)", "U(uid=1000) by (uid=0)" or just "U". */
+    while (k < u.n && u.p[k] != ' ' && u.p[k] != '(')
+        k++;
+    u.n = k;
+    res->user = u;
+    res->action = opened ? "ssh_session_opened" : "ssh_session_closed";
+    res->outcome = "success";
+    return 0;
+}
+
+/* Returns 0 with *res filled, -ENOENT or -EINVAL. */
+static int classify(struct span m, struct sshd_result *res)
+{
+    long f;
+
+    if (starts(m, LIT("error: ")))
+        m = skip(m, 7);
+    while (m.n && m.p[m.n - 1] == ' ')
+        m.n--;
+    if (ends(m, LIT(" [preauth]")))
+        m.n -= 10;
+
+    if (starts(m, LIT("message repeated "))) {
+        struct span n = token(skip(m, 17)), inner;
+        if (!is_count(n) || !starts(skip(m, 17 + n.n), LIT(" times: [")) || !ends(m, LIT("]")))
+            return -EINVAL;
+        inner = skip(m, 17 + n.n + 9);
+        inner.n--;
+        while (inner.n && inner.p[0] == ' ')
+            inner = skip(inner, 1);
+        /* syslogd never nests these; refusing keeps the recursion flat. */
+        if (starts(inner, LIT("message repeated ")))
+            return -EINVAL;
+        {
+            int r = classify(inner, res);
+            if (r == 0)
+                res->repeat = n;
+            return r;
+        }
+    }
+    if (starts(m, LIT("Accepted ")) || starts(m, LIT("Failed "))) {
+        int ok = m.p[0] == 'A';
+        struct span rest = skip(m, ok ? 9 : 7), method = token(rest);
+        if (!starts(skip(rest, method.n), LIT(" for ")))
+            return -ENOENT;
+        res->action = "ssh_login";
+        res->outcome = ok ? "success" : "failure";
+        res->method = method;
+        return user_from(skip(rest, method.n + 5), res);
+    }
+    if (starts(m, LIT("Invalid user "))) {
+        res->action = "ssh_login";
+        res->outcome = "failure";
+        res->invalid_user = 1;
+        if ((f = find_last(m, LIT(" from "))) < 13)
+            return -EINVAL;
+        res->user.p = m.p + 13;
+        res->user.n = (size_t)f - 13;
+        return ip_port(skip(m, (size_t)f + 6), res, NULL);
+    }
+    if (starts(m, LIT("input_userauth_request: invalid user "))) {
+        res->action = "ssh_login";
+        res->outcome = "failure";
+        res->invalid_user = 1;
+        res->user = skip(m, 37);
+        return 0;
+    }
+    if (starts(m, LIT("User ")) && (f = find_last(m, LIT(" not allowed because "))) > 5) {
+        struct span head = m;
+        long fr;
+        head.n = (size_t)f;
+        res->action = "ssh_login";
+        res->outcome = "failure";
+        res->reason = skip(m, (size_t)f + 1);
+        if ((fr = find_last(head, LIT(" from "))) < 5)
+            return -EINVAL;
+        res->user.p = m.p + 5;
+        res->user.n = (size_t)fr - 5;
+        return ip_port(skip(head, (size_t)fr + 6), res, NULL);
+    }
+    if (starts(m, LIT("Received disconnect from "))) {
+        struct span rest;
+        int r;
+        res->action = "ssh_disconnect";
+        res->outcome = "unknown";
+        if ((r = ip_port(skip(m, 25), res, &rest)) < 0)
+            return r;
+        /* ":11: reason" or ": 11: reason" */
+        if (starts(rest, LIT(":")))
+            rest = skip(rest, 1);
+        while (rest.n && rest.p[0] == ' ')
+            rest = skip(rest, 1);
+        res->reason = rest;
+        return 0;
+    }
+    if (starts(m, LIT("Disconnected from "))) {
+        res->action = "ssh_disconnect";
+        res->outcome = "unknown";
+        return who_ip_port(skip(m, 18), res);
+    }
+    if ((m.n == 20 && starts(m, LIT("Connection closed by"))) ||
+        (m.n == 19 && starts(m, LIT("Connection reset by"))))
+        return -EINVAL; /* cut before the address */
+    if (starts(m, LIT("Connection closed by ")) || starts(m, LIT("Connection reset by "))) {
+        res->action = "ssh_connection_closed";
+        res->outcome = "unknown";
+        return who_ip_port(skip(m, m.p[11] == 'c' ? 21 : 20), res);
+    }
+    if (ends(m, LIT(" - POSSIBLE BREAK-IN ATTEMPT!"))) {
+        res->action = "ssh_break_in_attempt";
+        res->outcome = "unknown";
+        if (starts(m, LIT("reverse mapping checking getaddrinfo for "))) {
+            struct span rest = skip(m, 41);
+            long lb = find_first(rest, LIT(" ["));
+            long rb = find_first(rest, LIT("] failed"));
+            if (lb < 0 || rb < lb + 2)
+                return -EINVAL;
+            res->domain.p = rest.p;
+            res->domain.n = (size_t)lb;
+            res->ip.p = rest.p + lb + 2;
+            res->ip.n = (size_t)(rb - lb - 2);
+            return is_ip(res->ip) ? 0 : -EINVAL;
+        }
+        if (starts(m, LIT("Address "))) {
+            struct span rest = skip(m, 8);
+            long mt = find_first(rest, LIT(" maps to "));
+            long cm = find_first(rest, LIT(", but this does not map back"));
+            if (mt < 0 || cm < mt + 9)
+                return -EINVAL;
+            res->ip.p = rest.p;
+            res->ip.n = (size_t)mt;
+            res->domain.p = rest.p + mt + 9;
+            res->domain.n = (size_t)(cm - mt - 9);
+            return is_ip(res->ip) ? 0 : -EINVAL;
+        }
+        return -ENOENT;
+    }
+    if ((f = find_first(m, LIT("Too many authentication failures"))) >= 0) {
+        struct span tail = skip(m, (size_t)f + 32);
+        res->action = "ssh_max_auth_exceeded";
+        res->outcome = "failure";
+        if (starts(tail, LIT(" for "))) {
+            /* "Disconnecting: Too many authentication failures for U" */
+            tail = skip(tail, 5);
+            if (starts(tail, LIT("invalid user "))) {
+                res->invalid_user = 1;
+                tail = skip(tail, 13);
+            }
+            res->user = tail;
+            return 0;
+        }
+        if (starts(m, LIT("Disconnecting ")) && f >= 16 && m.p[f - 2] == ':') {
+            /* "Disconnecting invalid user U IP port P: Too many ..." */
+            struct span who = skip(m, 14);
+            who.n = (size_t)f - 16;
+            return who_ip_port(who, res);
+        }
+        return 0;
+    }
+    if (starts(m, LIT("maximum authentication attempts exceeded for "))) {
+        res->action = "ssh_max_auth_exceeded";
+        res->outcome = "failure";
+        return user_from(skip(m, 45), res);
+    }
+    if (starts(m, LIT("Did not receive identification string from "))) {
+        res->action = "ssh_no_identification";
+        res->outcome = "failure";
+        return ip_port(skip(m, 43), res, NULL);
+    }
+    /* PAM, with the "pam_unix(sshd:...): " prefix (OpenSSH logs through
+     * the sshd tag) or without it (the "sshd(pam_unix)" tag of older PAM). */
+    if (starts(m, LIT("pam_unix(sshd:auth): ")))
+        m = skip(m, 21);
+    else if (starts(m, LIT("pam_unix(sshd:session): ")))
+        m = skip(m, 24);
+    if (starts(m, LIT("authentication failure;"))) {
+        pam_failure(m, res);
+        return 0;
+    }
+    if (starts(m, LIT("PAM ")) && find_first(m, LIT(" more authentication failure")) > 4) {
+        pam_failure(m, res);
+        return 0;
+    }
+    if (starts(m, LIT("session opened for user ")) || starts(m, LIT("session closed for user ")))
+        return session(m, res);
+    return -ENOENT;
+}
+
+static int add(struct event *ev, uint32_t id, struct span s)
+{
+    int r;
+
+    if (!s.n)
+        return 0;
+    r = event_add(ev, id, s.p, s.n);
+    return r == -ENOMEM ? r : 0;
+}
+
+static int add_named(struct event *ev, const char *name, size_t name_n, struct span s)
+{
+    int r;
+
+    if (!s.n)
+        return 0;
+    r = event_add_named(ev, name, name_n, s.p, s.n);
+    return r == -ENOMEM ? r : 0;
+}
+
+static struct span cstr(const char *s)
+{
+    struct span v = {s, strlen(s)};
+
+    return v;
+}
+
+int decode_sshd(struct event *ev, const char *p, size_t len, const struct decode_ctx *ctx,
+                struct parse_err *reterr)
+{
+    struct sshd_result res;
+    struct span m = {p, len};
+    int r;
+
+    (void)ctx;
+    memset(&res, 0, sizeof(res));
+    while (m.n && m.p[0] == ' ')
+        m = skip(m, 1);
+    r = classify(m, &res);
+    if (r == -EINVAL) {
+        parse_err_set(reterr, 0, "sshd message without a valid address or port");
+        return r;
+    }
+    if (r < 0)
+        return r;
+    if ((r = add(ev, FIELD_EVENT_CATEGORY, cstr("authentication"))) < 0 ||
+        (r = add(ev, FIELD_EVENT_ACTION, cstr(res.action))) < 0 ||
+        (r = add(ev, FIELD_EVENT_OUTCOME, cstr(res.outcome))) < 0 ||
+        (r = add(ev, FIELD_USER_NAME, res.user)) < 0 ||
+        (r = add(ev, FIELD_SOURCE_IP, res.ip)) < 0 ||
+        (r = add(ev, FIELD_SOURCE_PORT, res.port)) < 0 ||
+        (r = add_named(ev, LIT("source.domain"), res.domain)) < 0 ||
+        (r = add_named(ev, LIT("ssh.method"), res.method)) < 0 ||
+        (r = add(ev, FIELD_EVENT_REASON, res.reason)) < 0 ||
+        (r = add_named(ev, LIT("ssh.repeat_count"), res.repeat)) < 0)
+        return r;
+    if (res.invalid_user && (r = add_named(ev, LIT("ssh.invalid_user"), cstr("true"))) < 0)
+        return r;
+    ev->decoder = "sshd";
+    return 0;
+}

@@ -1,0 +1,397 @@
+/*
+ * time.c - timestamps found in records, to µs since the epoch, UTC.
+ *
+ * Hand-written rather than strptime(3)/timegm(3): these run once per record
+ * on the hot path, must not depend on the process locale or TZ, and must be
+ * bounded by a length rather than a NUL.
+ */
+#include "event/time.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#define US_PER_S 1000000LL
+
+static const char month_names[12][4] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                        "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+
+int64_t time_from_civil(int year, int month, int day, int hour, int min, int sec)
+{
+    /* Days from 1970-01-01 of a proleptic Gregorian date (H. Hinnant's
+     * days_from_civil algorithm). */
+    int64_t y = year - (month <= 2);
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    int64_t yoe = y - era * 400;
+    int64_t doy = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1;
+    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    int64_t days = era * 146097 + doe - 719468;
+
+    return days * 86400 + hour * 3600 + min * 60 + sec;
+}
+
+static void civil_from_days(int64_t z, int *ret_y, int *ret_m, int *ret_d)
+{
+    int64_t era, doe, yoe, y, doy, mp;
+
+    z += 719468;
+    era = (z >= 0 ? z : z - 146096) / 146097;
+    doe = z - era * 146097;
+    yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    y = yoe + era * 400;
+    doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    mp = (5 * doy + 2) / 153;
+    *ret_d = (int)(doy - (153 * mp + 2) / 5 + 1);
+    *ret_m = (int)(mp < 10 ? mp + 3 : mp - 9);
+    *ret_y = (int)(y + (*ret_m <= 2));
+}
+
+static int is_leap(int y)
+{
+    return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
+
+static int days_in_month(int y, int m)
+{
+    static const int d[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+
+    return m == 2 && is_leap(y) ? 29 : d[m - 1];
+}
+
+/* Reads exactly n digits at s[*i]; -1 if not all digits. */
+static int digits(const char *s, size_t len, size_t *i, int n)
+{
+    int v = 0;
+
+    if (*i + (size_t)n > len)
+        return -1;
+    for (int k = 0; k < n; k++) {
+        char c = s[*i + (size_t)k];
+        if (c < '0' || c > '9')
+            return -1;
+        v = v * 10 + (c - '0');
+    }
+    *i += (size_t)n;
+    return v;
+}
+
+static int expect(const char *s, size_t len, size_t *i, char c)
+{
+    if (*i >= len || s[*i] != c)
+        return -1;
+    (*i)++;
+    return 0;
+}
+
+static int parse_month(const char *s, size_t len, size_t *i)
+{
+    if (*i + 3 > len)
+        return -1;
+    for (int m = 0; m < 12; m++) {
+        if (strncmp(s + *i, month_names[m], 3) == 0) {
+            *i += 3;
+            return m + 1;
+        }
+    }
+    return -1;
+}
+
+/* "hh:mm:ss" into seconds of day; -1 on error. */
+static int parse_hms(const char *s, size_t len, size_t *i)
+{
+    int h, m, sec;
+
+    if ((h = digits(s, len, i, 2)) < 0 || expect(s, len, i, ':') < 0 ||
+        (m = digits(s, len, i, 2)) < 0 || expect(s, len, i, ':') < 0 ||
+        (sec = digits(s, len, i, 2)) < 0)
+        return -1;
+    /* 60 allows a leap second; it rolls into the next minute. */
+    if (h > 23 || m > 59 || sec > 60)
+        return -1;
+    return h * 3600 + m * 60 + sec;
+}
+
+/* ".ffffff" (1..9 digits) into µs; leaves *i unchanged if absent. */
+static int64_t parse_frac(const char *s, size_t len, size_t *i)
+{
+    int64_t us = 0;
+    int n = 0;
+
+    if (*i >= len || (s[*i] != '.' && s[*i] != ','))
+        return 0;
+    if (*i + 1 >= len || s[*i + 1] < '0' || s[*i + 1] > '9')
+        return 0;
+    (*i)++;
+    while (*i < len && s[*i] >= '0' && s[*i] <= '9') {
+        if (n < 6) {
+            us = us * 10 + (s[*i] - '0');
+            n++;
+        } else if (n >= 9) {
+            break;
+        } else {
+            n++;
+        }
+        (*i)++;
+    }
+    for (int k = n < 6 ? n : 6; k < 6; k++)
+        us *= 10;
+    return us;
+}
+
+int time_parse_rfc3164(const char *s, size_t len, int64_t ref_us, int32_t tz_off_s,
+                       int64_t *ret_us, size_t *ret_len)
+{
+    size_t i = 0;
+    int mon, day, sod, year = 0, y, ref_year, ref_m, ref_d;
+    int64_t limit;
+
+    if ((mon = parse_month(s, len, &i)) < 0 || expect(s, len, &i, ' ') < 0)
+        return -EINVAL;
+    if (i < len && s[i] == ' ')
+        i++;
+    if (i < len && s[i] >= '0' && s[i] <= '9' && i + 1 < len && s[i + 1] >= '0' &&
+        s[i + 1] <= '9')
+        day = digits(s, len, &i, 2);
+    else
+        day = digits(s, len, &i, 1);
+    if (day < 1 || day > 31 || expect(s, len, &i, ' ') < 0)
+        return -EINVAL;
+    {
+        /* Optional year before the time: "Mmm dd yyyy hh:mm:ss". */
+        size_t j = i;
+        int yy = digits(s, len, &j, 4);
+        if (yy >= 1970 && expect(s, len, &j, ' ') == 0) {
+            year = yy;
+            i = j;
+        }
+    }
+    if ((sod = parse_hms(s, len, &i)) < 0)
+        return -EINVAL;
+    {
+        size_t j = i;
+        int64_t frac = parse_frac(s, len, &j);
+        i = j;
+        if (year) {
+            if (day > days_in_month(year, mon))
+                return -EINVAL;
+            *ret_us = (time_from_civil(year, mon, day, 0, 0, 0) + sod - tz_off_s) * US_PER_S + frac;
+            goto done;
+        }
+        civil_from_days((ref_us / US_PER_S + tz_off_s) / 86400, &ref_year, &ref_m, &ref_d);
+        limit = ref_us + 86400 * US_PER_S;
+        for (y = ref_year + 1; y >= ref_year - 8; y--) {
+            int64_t t;
+            if (day > days_in_month(y, mon))
+                continue;
+            t = (time_from_civil(y, mon, day, 0, 0, 0) + sod - tz_off_s) * US_PER_S + frac;
+            if (t <= limit) {
+                *ret_us = t;
+                goto done;
+            }
+        }
+        return -EINVAL;
+    }
+done:
+    if (ret_len)
+        *ret_len = i;
+    return 0;
+}
+
+/* "Z", "±hh:mm", "±hhmm" or "±hh" at s[*i]; sets *ret_off seconds east. */
+static int parse_zone(const char *s, size_t len, size_t *i, int *ret_off)
+{
+    int sign, h, m = 0;
+
+    if (*i >= len)
+        return -1;
+    if (s[*i] == 'Z' || s[*i] == 'z') {
+        (*i)++;
+        *ret_off = 0;
+        return 0;
+    }
+    if (s[*i] != '+' && s[*i] != '-')
+        return -1;
+    sign = s[*i] == '-' ? -1 : 1;
+    (*i)++;
+    if ((h = digits(s, len, i, 2)) < 0 || h > 23)
+        return -1;
+    if (*i < len && s[*i] == ':') {
+        (*i)++;
+        if ((m = digits(s, len, i, 2)) < 0)
+            return -1;
+    } else {
+        size_t j = *i;
+        int mm = digits(s, len, &j, 2);
+        if (mm >= 0) {
+            m = mm;
+            *i = j;
+        }
+    }
+    if (m > 59)
+        return -1;
+    *ret_off = sign * (h * 3600 + m * 60);
+    return 0;
+}
+
+int time_parse_iso8601(const char *s, size_t len, int32_t tz_off_s, int64_t *ret_us,
+                       size_t *ret_len)
+{
+    size_t i = 0;
+    int y, mon, d, sod, off = tz_off_s;
+    int64_t frac;
+
+    if ((y = digits(s, len, &i, 4)) < 0 || expect(s, len, &i, '-') < 0 ||
+        (mon = digits(s, len, &i, 2)) < 0 || expect(s, len, &i, '-') < 0 ||
+        (d = digits(s, len, &i, 2)) < 0)
+        return -EINVAL;
+    if (mon < 1 || mon > 12 || d < 1 || d > days_in_month(y, mon))
+        return -EINVAL;
+    if (i >= len || (s[i] != 'T' && s[i] != 't' && s[i] != ' '))
+        return -EINVAL;
+    i++;
+    if ((sod = parse_hms(s, len, &i)) < 0)
+        return -EINVAL;
+    frac = parse_frac(s, len, &i);
+    {
+        size_t j = i;
+        int zo;
+        if (parse_zone(s, len, &j, &zo) == 0) {
+            off = zo;
+            i = j;
+        }
+    }
+    *ret_us = (time_from_civil(y, mon, d, 0, 0, 0) + sod - off) * US_PER_S + frac;
+    if (ret_len)
+        *ret_len = i;
+    return 0;
+}
+
+int time_parse_epoch(const char *s, size_t len, int64_t *ret_us, size_t *ret_len)
+{
+    size_t i = 0;
+    int64_t v = 0;
+    int nd = 0;
+    int64_t frac;
+
+    while (i < len && s[i] >= '0' && s[i] <= '9') {
+        /* 19 digits are needed for nanoseconds, but not all fit in int64. */
+        if (nd >= 19 || v > (INT64_MAX - (s[i] - '0')) / 10)
+            return -EINVAL;
+        v = v * 10 + (s[i] - '0');
+        i++;
+        nd++;
+    }
+    if (nd == 0)
+        return -EINVAL;
+    frac = parse_frac(s, len, &i);
+    if (v < 100000000000LL) /* < 1e11: seconds (until year 5138) */
+        *ret_us = v * US_PER_S + frac;
+    else if (v < 100000000000000LL) /* milliseconds */
+        *ret_us = v * 1000;
+    else if (v < 100000000000000000LL) /* microseconds */
+        *ret_us = v;
+    else /* nanoseconds */
+        *ret_us = v / 1000;
+    if (ret_len)
+        *ret_len = i;
+    return 0;
+}
+
+int time_parse_clf(const char *s, size_t len, int64_t *ret_us, size_t *ret_len)
+{
+    size_t i = 0;
+    int d, mon, y, sod, off = 0;
+    int64_t frac;
+
+    if ((d = digits(s, len, &i, 2)) < 0 || expect(s, len, &i, '/') < 0 ||
+        (mon = parse_month(s, len, &i)) < 0 || expect(s, len, &i, '/') < 0 ||
+        (y = digits(s, len, &i, 4)) < 0 || expect(s, len, &i, ':') < 0 ||
+        (sod = parse_hms(s, len, &i)) < 0)
+        return -EINVAL;
+    if (d < 1 || d > days_in_month(y, mon))
+        return -EINVAL;
+    frac = parse_frac(s, len, &i);
+    if (i < len && s[i] == ' ') {
+        size_t j = i + 1;
+        int zo;
+        if (parse_zone(s, len, &j, &zo) == 0) {
+            off = zo;
+            i = j;
+        }
+    }
+    *ret_us = (time_from_civil(y, mon, d, 0, 0, 0) + sod - off) * US_PER_S + frac;
+    if (ret_len)
+        *ret_len = i;
+    return 0;
+}
+
+int time_parse_ctime(const char *s, size_t len, int32_t tz_off_s, int64_t *ret_us,
+                     size_t *ret_len)
+{
+    static const char wdays[7][4] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+    size_t i = 0;
+    int mon, d, sod, y, ok = 0;
+    int64_t frac;
+
+    if (len < 3)
+        return -EINVAL;
+    for (int k = 0; k < 7; k++)
+        ok |= strncmp(s, wdays[k], 3) == 0;
+    if (!ok)
+        return -EINVAL;
+    i = 3;
+    if (expect(s, len, &i, ' ') < 0 || (mon = parse_month(s, len, &i)) < 0 ||
+        expect(s, len, &i, ' ') < 0)
+        return -EINVAL;
+    if (i < len && s[i] == ' ')
+        i++;
+    if (i + 1 < len && s[i + 1] >= '0' && s[i + 1] <= '9')
+        d = digits(s, len, &i, 2);
+    else
+        d = digits(s, len, &i, 1);
+    if (d < 1 || expect(s, len, &i, ' ') < 0 || (sod = parse_hms(s, len, &i)) < 0)
+        return -EINVAL;
+    frac = parse_frac(s, len, &i);
+    if (expect(s, len, &i, ' ') < 0 || (y = digits(s, len, &i, 4)) < 0)
+        return -EINVAL;
+    if (d > days_in_month(y, mon))
+        return -EINVAL;
+    *ret_us = (time_from_civil(y, mon, d, 0, 0, 0) + sod - tz_off_s) * US_PER_S + frac;
+    if (ret_len)
+        *ret_len = i;
+    return 0;
+}
+
+size_t time_format_iso(int64_t us, char *buf, size_t size)
+{
+    int64_t secs = us / US_PER_S, rem = us % US_PER_S;
+    int64_t days, sod;
+    int y, m, d;
+    int n;
+
+    if (rem < 0) {
+        rem += US_PER_S;
+        secs--;
+    }
+    days = secs / 86400;
+    sod = secs % 86400;
+    if (sod < 0) {
+        sod += 86400;
+        days--;
+    }
+    civil_from_days(days, &y, &m, &d);
+    n = snprintf(buf, size, "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ", y, m, d, (int)(sod / 3600),
+                 (int)(sod / 60 % 60), (int)(sod % 60), (int)rem);
+    if (n < 0)
+        return 0;
+    return (size_t)n < size ? (size_t)n : size - 1;
+}
+
+int64_t time_now_us(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * US_PER_S + ts.tv_nsec / 1000;
+}

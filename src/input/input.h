@@ -1,0 +1,80 @@
+/*
+ * input.h - bytes in: syslog over UDP and TCP, files followed with rotation,
+ * stdin.  Inputs frame records and push batches to the queue; they never
+ * parse content.
+ *
+ * Each running input is a thread of its own.  TCP and file inputs use the
+ * blocking queue_push(), so when the pipeline is slow they stop reading and
+ * the sender waits (backpressure); UDP uses queue_trypush() and counts what
+ * it drops.  Every input counts what it did in its struct input_stats, which
+ * the daemon exposes on /metrics.
+ */
+#ifndef HIKESHI_INPUT_INPUT_H
+#define HIKESHI_INPUT_INPUT_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "input/record.h"
+
+struct queue;
+
+enum input_type {
+    INPUT_SYSLOG_UDP,
+    INPUT_SYSLOG_TCP,
+    INPUT_FILE,
+    INPUT_STDIN,
+};
+
+/* Counters of one input; updated by its thread, read by anyone. */
+struct input_stats {
+    _Atomic uint64_t records;     /* records pushed to the queue */
+    _Atomic uint64_t bytes;       /* bytes of those records */
+    _Atomic uint64_t truncated;   /* records cut at max_line */
+    _Atomic uint64_t dropped;     /* records dropped (UDP, queue full) */
+    _Atomic uint64_t connections; /* TCP connections accepted, in total */
+    _Atomic uint64_t active;      /* TCP connections open now */
+    _Atomic uint64_t refused;     /* TCP connections refused (client cap) */
+    _Atomic uint64_t errors;      /* read/framing errors */
+    _Atomic uint64_t rotations;   /* file rotations and truncations seen */
+};
+
+/* What one input is told to do; from the configuration. */
+struct input_conf {
+    uint32_t id;          /* index in the configuration; goes in batches */
+    const char *name;     /* unique name, for offsets and metrics */
+    enum input_type type;
+    const char *listen;   /* syslog: "host:port", "[v6]:port" */
+    const char *path;     /* file */
+    size_t max_line;      /* longest record kept; longer ones truncated */
+    int from_start;       /* file with no saved position: 1 read from the
+                             start, 0 start at the end (like tail -F) */
+    int poll_ms;          /* file: how often to look for new data */
+};
+
+struct input;
+
+/*
+ * Starts input `c` (which must outlive it) pushing to `q`.  `start` is the
+ * saved position for a file input (NULL if none).  Binds sockets and opens
+ * files before returning, so errors (address in use, permission) come back
+ * here: a negative errno and a message in errbuf.
+ */
+int input_start(const struct input_conf *c, struct queue *q, struct input_stats *stats,
+                const struct file_pos *start, struct input **ret, char *errbuf, size_t errlen);
+/*
+ * Stops the input and joins its thread.  Before it returns, everything the
+ * kernel had already accepted (datagrams queued on the socket, bytes in TCP
+ * receive buffers, connections in the listen backlog, lines already written
+ * to a followed file) has been pushed to the queue: nothing acknowledged is
+ * lost.  The queue must still be open.
+ */
+void input_stop(struct input *in);
+/* Frees a stopped input.  NULL is a no-op. */
+void input_free(struct input *in);
+/* The address a syslog input is bound to ("127.0.0.1:5514"); useful when
+ * the configuration asked for port 0. */
+const char *input_bound_address(const struct input *in);
+
+#endif

@@ -1,0 +1,755 @@
+/*
+ * input_syslog.c - syslog over UDP (RFC 5426) and TCP (RFC 6587).
+ *
+ * One thread per input.  UDP reads datagrams in batches with recvmmsg() and
+ * never blocks on the queue: a full queue costs the batch, counted in
+ * `dropped`, because the kernel would drop the datagrams anyway if we
+ * stopped reading.  TCP runs an epoll loop over the listening socket and
+ * its connections and pushes with the blocking queue_push(): when the
+ * pipeline is slow this thread stops reading, the receive windows fill, and
+ * TCP flow control makes the senders wait.  Nothing is dropped.
+ *
+ * On stop both drain what the kernel already holds (queued datagrams, the
+ * listen backlog, receive buffers) before the thread exits, so a clean stop
+ * loses nothing a sender was told was delivered.
+ */
+#include "input/input_syslog.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "input/input_framing.h"
+#include "input/record.h"
+#include "util/limits.h"
+#include "util/log.h"
+#include "util/queue.h"
+
+#define SYSLOG_UDP_VLEN 32                   /* datagrams per recvmmsg() */
+#define SYSLOG_UDP_MAX_DGRAM 65535           /* largest UDP payload */
+#define SYSLOG_UDP_RCVBUF (4 * 1024 * 1024)  /* asked for, best effort */
+#define SYSLOG_TCP_BACKLOG 1024
+#define SYSLOG_TCP_READ (64 * 1024)          /* bytes per read() */
+#define SYSLOG_TCP_READS_PER_TURN 16         /* fairness between connections */
+#define SYSLOG_STOP_READS 4096               /* bound on a drain at stop */
+#define SYSLOG_ACCEPT_PAUSE_MS 100           /* after EMFILE and the like */
+
+struct tcp_conn;
+
+/*
+ * How a connection's bytes are read and the connection closed.  Plain TCP
+ * now; TLS (RFC 5425) will plug in here: its read() decrypts into the
+ * buffer (returning -1/EAGAIN when the TLS layer needs more bytes) and its
+ * close() sends close_notify, while the framing above stays the same.
+ */
+struct tcp_conn_ops {
+    ssize_t (*read)(struct tcp_conn *cn, void *buf, size_t n);
+    void (*close)(struct tcp_conn *cn);
+};
+
+struct tcp_conn {
+    int fd;
+    const struct tcp_conn_ops *ops;
+    void *tls;                /* TLS session state; NULL for plain TCP */
+    struct framer fr;         /* holds at most max_line bytes */
+    struct rec_batch *batch;  /* records not yet pushed; NULL when idle */
+    size_t batch_bytes;       /* record bytes in batch */
+    int64_t recv_us;          /* time of the read being framed */
+    uint8_t family;           /* 4 or 6 */
+    uint8_t addr[16];
+    uint16_t port;
+    struct input_syslog *owner;
+    struct tcp_conn *prev, *next; /* owner's list of open connections */
+};
+
+struct input_syslog {
+    const struct input_conf *c;
+    struct queue *q;
+    struct input_stats *st;
+    int fd;      /* UDP socket or TCP listening socket */
+    int wake_fd; /* eventfd written by input_syslog_stop() */
+    int epfd;    /* TCP only */
+    atomic_int stopping;
+    pthread_t thread;
+    int thread_started;
+    char bound[INET6_ADDRSTRLEN + 16];
+    struct log_ratelimit rl; /* used by the thread only */
+
+    /* TCP */
+    struct tcp_conn *conns;
+    size_t nconns;
+    int accept_paused;
+    struct timespec paused_at;
+    char *rbuf; /* SYSLOG_TCP_READ bytes */
+
+    /* UDP: recvmmsg() vectors and one buffer per datagram. */
+    struct mmsghdr msgs[SYSLOG_UDP_VLEN];
+    struct iovec iov[SYSLOG_UDP_VLEN];
+    struct sockaddr_storage addrs[SYSLOG_UDP_VLEN];
+    char *dgrams;
+    size_t dgram_size; /* max_line + 1 (to see truncation), at most 64 KiB */
+};
+
+static int64_t now_us(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static void peer_from_sa(const struct sockaddr_storage *ss, uint8_t *ret_family,
+                         uint8_t ret_addr[16], uint16_t *ret_port)
+{
+    memset(ret_addr, 0, 16);
+    *ret_family = 0;
+    *ret_port = 0;
+    if (ss->ss_family == AF_INET) {
+        const struct sockaddr_in *sin = (const struct sockaddr_in *)(const void *)ss;
+
+        *ret_family = 4;
+        memcpy(ret_addr, &sin->sin_addr, 4);
+        *ret_port = ntohs(sin->sin_port);
+    } else if (ss->ss_family == AF_INET6) {
+        const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)(const void *)ss;
+
+        /* A dual-stack socket reports IPv4 peers as ::ffff:a.b.c.d. */
+        if (IN6_IS_ADDR_V4MAPPED(&sin6->sin6_addr)) {
+            *ret_family = 4;
+            memcpy(ret_addr, &sin6->sin6_addr.s6_addr[12], 4);
+        } else {
+            *ret_family = 6;
+            memcpy(ret_addr, &sin6->sin6_addr, 16);
+        }
+        *ret_port = ntohs(sin6->sin6_port);
+    }
+}
+
+static void format_peer(char *buf, size_t size, uint8_t family, const uint8_t addr[16],
+                        uint16_t port)
+{
+    char a[INET6_ADDRSTRLEN];
+
+    if (!inet_ntop(family == 6 ? AF_INET6 : AF_INET, addr, a, sizeof(a)))
+        snprintf(a, sizeof(a), "?");
+    if (family == 6)
+        snprintf(buf, size, "[%s]:%u", a, (unsigned)port);
+    else
+        snprintf(buf, size, "%s:%u", a, (unsigned)port);
+}
+
+/*
+ * Splits "host:port", "[v6]:port", ":port" or "port".  An empty host means
+ * every IPv4 address.  Returns 0 or -EINVAL.
+ */
+static int parse_listen(const char *listen, char *host, size_t hostlen, char *port,
+                        size_t portlen)
+{
+    const char *colon;
+    size_t hl;
+
+    if (!listen || !*listen)
+        return -EINVAL;
+    if (listen[0] == '[') {
+        const char *end = strchr(listen, ']');
+
+        if (!end || end[1] != ':')
+            return -EINVAL;
+        hl = (size_t)(end - listen - 1);
+        if (hl == 0 || hl >= hostlen)
+            return -EINVAL;
+        memcpy(host, listen + 1, hl);
+        host[hl] = '\0';
+        colon = end + 1;
+    } else {
+        colon = strrchr(listen, ':');
+        if (!colon) {
+            snprintf(host, hostlen, "0.0.0.0");
+            colon = listen - 1; /* the whole string is the port */
+        } else {
+            if (memchr(listen, ':', (size_t)(colon - listen)))
+                return -EINVAL; /* bare IPv6 needs brackets */
+            hl = (size_t)(colon - listen);
+            if (hl >= hostlen)
+                return -EINVAL;
+            if (hl == 0 || (hl == 1 && listen[0] == '*')) {
+                snprintf(host, hostlen, "0.0.0.0");
+            } else {
+                memcpy(host, listen, hl);
+                host[hl] = '\0';
+            }
+        }
+    }
+    if (!colon[1] || strlen(colon + 1) >= portlen || strspn(colon + 1, "0123456789") !=
+                                                         strlen(colon + 1))
+        return -EINVAL;
+    if (strtoul(colon + 1, NULL, 10) > 65535)
+        return -EINVAL;
+    snprintf(port, portlen, "%s", colon + 1);
+    return 0;
+}
+
+static int bind_socket(struct input_syslog *s, char *errbuf, size_t errlen)
+{
+    const struct input_conf *c = s->c;
+    int tcp = c->type == INPUT_SYSLOG_TCP;
+    char host[256], port[16];
+    struct addrinfo hints, *res = NULL;
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof(ss);
+    uint8_t fam, addr[16];
+    uint16_t p;
+    int fd = -1, one = 1, r, ret = 0;
+
+    if (parse_listen(c->listen, host, sizeof(host), port, sizeof(port)) < 0) {
+        snprintf(errbuf, errlen, "input %s: bad listen address \"%s\"", c->name,
+                 c->listen ? c->listen : "");
+        return -EINVAL;
+    }
+    memset(&hints, 0, sizeof(hints));
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = tcp ? SOCK_STREAM : SOCK_DGRAM;
+    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+    r = getaddrinfo(host, port, &hints, &res);
+    if (r != 0) {
+        snprintf(errbuf, errlen, "input %s: %s: %s", c->name, c->listen, gai_strerror(r));
+        return -EADDRNOTAVAIL;
+    }
+    fd = socket(res->ai_family, res->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        ret = -errno;
+        snprintf(errbuf, errlen, "input %s: socket: %s", c->name, strerror(errno));
+        goto out;
+    }
+    if (tcp) {
+        (void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    } else {
+        int rcv = SYSLOG_UDP_RCVBUF;
+
+        /* Bursts are absorbed by the kernel buffer; FORCE needs
+         * CAP_NET_ADMIN, the plain call is capped by rmem_max. */
+        if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcv, sizeof(rcv)) < 0)
+            (void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof(rcv));
+    }
+    if (bind(fd, res->ai_addr, res->ai_addrlen) < 0) {
+        ret = -errno;
+        snprintf(errbuf, errlen, "input %s: bind %s: %s", c->name, c->listen, strerror(errno));
+        goto out;
+    }
+    if (tcp && listen(fd, SYSLOG_TCP_BACKLOG) < 0) {
+        ret = -errno;
+        snprintf(errbuf, errlen, "input %s: listen %s: %s", c->name, c->listen,
+                 strerror(errno));
+        goto out;
+    }
+    if (getsockname(fd, (struct sockaddr *)&ss, &sl) < 0) {
+        ret = -errno;
+        snprintf(errbuf, errlen, "input %s: getsockname: %s", c->name, strerror(errno));
+        goto out;
+    }
+    peer_from_sa(&ss, &fam, addr, &p);
+    if (ss.ss_family == AF_INET6)
+        fam = 6; /* "[::]" stays bracketed even if it accepts IPv4 */
+    format_peer(s->bound, sizeof(s->bound), fam, addr, p);
+    s->fd = fd;
+    fd = -1;
+out:
+    if (fd >= 0)
+        close(fd);
+    freeaddrinfo(res);
+    return ret;
+}
+
+/* ---- UDP ---- */
+
+/*
+ * One recvmmsg() round.  Pushes the datagrams as one batch, blocking when
+ * `blocking` (at stop), else dropping the batch if the queue is full.
+ * Returns the datagrams read, 0 when none were waiting.
+ */
+static int udp_round(struct input_syslog *s, int blocking)
+{
+    const struct input_conf *c = s->c;
+    struct rec_batch *b;
+    size_t need = 0, bytes = 0;
+    int64_t t;
+    int n, r;
+
+    for (int i = 0; i < SYSLOG_UDP_VLEN; i++) {
+        s->iov[i].iov_base = s->dgrams + (size_t)i * s->dgram_size;
+        s->iov[i].iov_len = s->dgram_size;
+        memset(&s->msgs[i].msg_hdr, 0, sizeof(s->msgs[i].msg_hdr));
+        s->msgs[i].msg_hdr.msg_iov = &s->iov[i];
+        s->msgs[i].msg_hdr.msg_iovlen = 1;
+        s->msgs[i].msg_hdr.msg_name = &s->addrs[i];
+        s->msgs[i].msg_hdr.msg_namelen = sizeof(s->addrs[i]);
+        s->msgs[i].msg_len = 0;
+    }
+    do {
+        n = recvmmsg(s->fd, s->msgs, SYSLOG_UDP_VLEN, MSG_DONTWAIT, NULL);
+    } while (n < 0 && errno == EINTR);
+    if (n < 0) {
+        if (errno != EAGAIN && errno != EWOULDBLOCK) {
+            atomic_fetch_add(&s->st->errors, 1);
+            if (log_ratelimit_ok(&s->rl, NULL))
+                log_warn("input %s: recvmmsg", c->name);
+        }
+        return 0;
+    }
+    if (n == 0)
+        return 0;
+    t = now_us();
+    for (int i = 0; i < n; i++)
+        need += rec_batch_record_size(s->msgs[i].msg_len);
+    b = rec_batch_new(c->id, need);
+    if (!b) {
+        atomic_fetch_add(&s->st->dropped, (uint64_t)n);
+        return n;
+    }
+    for (int i = 0; i < n; i++) {
+        const char *d = s->iov[i].iov_base;
+        size_t len = s->msgs[i].msg_len;
+        int trunc = (s->msgs[i].msg_hdr.msg_flags & MSG_TRUNC) != 0;
+        struct record *rec;
+
+        if (!trunc && len > 0 && d[len - 1] == '\n')
+            len--;
+        if (len > c->max_line) {
+            len = c->max_line;
+            trunc = 1;
+        }
+        if (len == 0 && !trunc)
+            continue;
+        rec = rec_batch_add(b, d, len, t, trunc ? RECORD_TRUNCATED : 0);
+        if (!rec)
+            continue; /* cannot happen: the batch was sized for all */
+        peer_from_sa(&s->addrs[i], &rec->peer_family, rec->peer_addr, &rec->peer_port);
+        if (trunc)
+            atomic_fetch_add(&s->st->truncated, 1);
+        bytes += len;
+    }
+    if (b->nrec == 0) {
+        rec_batch_free(b);
+        return n;
+    }
+    r = blocking ? queue_push(s->q, b) : queue_trypush(s->q, b);
+    if (r < 0) {
+        unsigned long supp;
+
+        atomic_fetch_add(&s->st->dropped, b->nrec);
+        if (log_ratelimit_ok(&s->rl, &supp))
+            log_warnx("input %s: queue %s, %u datagrams dropped%s", c->name,
+                      r == -EAGAIN ? "full" : "closed", b->nrec,
+                      supp ? " (earlier warnings suppressed)" : "");
+        rec_batch_free(b);
+        return n;
+    }
+    atomic_fetch_add(&s->st->records, b->nrec);
+    atomic_fetch_add(&s->st->bytes, bytes);
+    return n;
+}
+
+static void *udp_thread(void *arg)
+{
+    struct input_syslog *s = arg;
+    struct pollfd pfd[2];
+
+    pfd[0].fd = s->fd;
+    pfd[0].events = POLLIN;
+    pfd[1].fd = s->wake_fd;
+    pfd[1].events = POLLIN;
+    while (!atomic_load(&s->stopping)) {
+        pfd[0].revents = pfd[1].revents = 0;
+        if (poll(pfd, 2, -1) < 0) {
+            if (errno == EINTR)
+                continue;
+            log_warn("input %s: poll", s->c->name);
+            break;
+        }
+        if (pfd[0].revents)
+            while (!atomic_load(&s->stopping) && udp_round(s, 0) == SYSLOG_UDP_VLEN)
+                ;
+    }
+    /* Stop: what the kernel queued was accepted; hand it all over. */
+    for (int i = 0; i < SYSLOG_STOP_READS && udp_round(s, 1) > 0; i++)
+        ;
+    return NULL;
+}
+
+/* ---- TCP ---- */
+
+static ssize_t plain_read(struct tcp_conn *cn, void *buf, size_t n)
+{
+    return read(cn->fd, buf, n);
+}
+
+static void plain_close(struct tcp_conn *cn)
+{
+    close(cn->fd);
+    cn->fd = -1;
+}
+
+static const struct tcp_conn_ops plain_ops = {
+    .read = plain_read,
+    .close = plain_close,
+};
+
+/* Hands the connection's batch to the queue, waiting for room. */
+static void tcp_push(struct input_syslog *s, struct tcp_conn *cn)
+{
+    struct rec_batch *b = cn->batch;
+    uint32_t n;
+
+    if (!b)
+        return;
+    cn->batch = NULL;
+    n = b->nrec;
+    if (n == 0) {
+        rec_batch_free(b);
+        return;
+    }
+    if (queue_push(s->q, b) < 0) {
+        atomic_fetch_add(&s->st->dropped, n);
+        rec_batch_free(b);
+    } else {
+        atomic_fetch_add(&s->st->records, n);
+        atomic_fetch_add(&s->st->bytes, cn->batch_bytes);
+    }
+    cn->batch_bytes = 0;
+}
+
+static int tcp_frame_cb(void *arg, const char *frame, size_t len, unsigned flags)
+{
+    struct tcp_conn *cn = arg;
+    struct input_syslog *s = cn->owner;
+    struct record *rec = NULL;
+
+    if (cn->batch && cn->batch->nrec >= LIMIT_BATCH_RECORDS)
+        tcp_push(s, cn);
+    if (cn->batch)
+        rec = rec_batch_add(cn->batch, frame, len, cn->recv_us, (uint16_t)flags);
+    if (!rec) {
+        tcp_push(s, cn);
+        cn->batch = rec_batch_new(s->c->id, LIMIT_BATCH_BYTES);
+        if (cn->batch)
+            rec = rec_batch_add(cn->batch, frame, len, cn->recv_us, (uint16_t)flags);
+        if (!rec) {
+            atomic_fetch_add(&s->st->dropped, 1);
+            return 0;
+        }
+    }
+    rec->peer_family = cn->family;
+    memcpy(rec->peer_addr, cn->addr, 16);
+    rec->peer_port = cn->port;
+    cn->batch_bytes += len;
+    if (flags & RECORD_TRUNCATED)
+        atomic_fetch_add(&s->st->truncated, 1);
+    return 0;
+}
+
+static void tcp_conn_close(struct input_syslog *s, struct tcp_conn *cn)
+{
+    framer_finish(&cn->fr, tcp_frame_cb, cn);
+    tcp_push(s, cn);
+    (void)epoll_ctl(s->epfd, EPOLL_CTL_DEL, cn->fd, NULL);
+    cn->ops->close(cn);
+    framer_done(&cn->fr);
+    if (cn->prev)
+        cn->prev->next = cn->next;
+    else
+        s->conns = cn->next;
+    if (cn->next)
+        cn->next->prev = cn->prev;
+    s->nconns--;
+    atomic_fetch_sub(&s->st->active, 1);
+    free(cn);
+}
+
+/*
+ * Reads what the connection has, up to `max_reads` reads, framing as it
+ * goes.  The batch is pushed when the loop ends, so a quiet sender's lines
+ * reach the pipeline at once.  Closes the connection at EOF or on error.
+ */
+static void tcp_conn_read(struct input_syslog *s, struct tcp_conn *cn, int max_reads)
+{
+    for (int i = 0; i < max_reads; i++) {
+        ssize_t k = cn->ops->read(cn, s->rbuf, SYSLOG_TCP_READ);
+
+        if (k > 0) {
+            cn->recv_us = now_us();
+            framer_feed(&cn->fr, s->rbuf, (size_t)k, tcp_frame_cb, cn);
+            continue;
+        }
+        if (k == 0) {
+            tcp_conn_close(s, cn);
+            return;
+        }
+        if (errno == EINTR)
+            continue;
+        if (errno == EAGAIN || errno == EWOULDBLOCK)
+            break;
+        atomic_fetch_add(&s->st->errors, 1);
+        if (errno != ECONNRESET && log_ratelimit_ok(&s->rl, NULL)) {
+            char peer[INET6_ADDRSTRLEN + 16];
+
+            format_peer(peer, sizeof(peer), cn->family, cn->addr, cn->port);
+            log_warn("input %s: read from %s", s->c->name, peer);
+        }
+        tcp_conn_close(s, cn);
+        return;
+    }
+    tcp_push(s, cn);
+}
+
+static void tcp_accept_all(struct input_syslog *s)
+{
+    for (;;) {
+        struct sockaddr_storage ss;
+        socklen_t sl = sizeof(ss);
+        struct epoll_event ev;
+        struct tcp_conn *cn;
+        int fd = accept4(s->fd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+        if (fd < 0) {
+            if (errno == EINTR || errno == ECONNABORTED)
+                continue;
+            if (errno == EAGAIN || errno == EWOULDBLOCK)
+                return;
+            atomic_fetch_add(&s->st->errors, 1);
+            if (log_ratelimit_ok(&s->rl, NULL))
+                log_warn("input %s: accept", s->c->name);
+            if ((errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) &&
+                !s->accept_paused) {
+                /* The listener stays readable: pause it instead of spinning. */
+                (void)epoll_ctl(s->epfd, EPOLL_CTL_DEL, s->fd, NULL);
+                s->accept_paused = 1;
+                clock_gettime(CLOCK_MONOTONIC, &s->paused_at);
+            }
+            return;
+        }
+        if (s->nconns >= LIMIT_TCP_CLIENTS) {
+            unsigned long supp;
+
+            close(fd);
+            atomic_fetch_add(&s->st->refused, 1);
+            if (log_ratelimit_ok(&s->rl, &supp))
+                log_warnx("input %s: %d connections open, refusing more", s->c->name,
+                          LIMIT_TCP_CLIENTS);
+            continue;
+        }
+        cn = calloc(1, sizeof(*cn));
+        if (!cn || framer_init(&cn->fr, s->c->max_line) < 0) {
+            free(cn);
+            close(fd);
+            atomic_fetch_add(&s->st->errors, 1);
+            continue;
+        }
+        cn->fd = fd;
+        cn->ops = &plain_ops;
+        cn->owner = s;
+        peer_from_sa(&ss, &cn->family, cn->addr, &cn->port);
+        memset(&ev, 0, sizeof(ev));
+        ev.events = EPOLLIN;
+        ev.data.ptr = cn;
+        if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+            framer_done(&cn->fr);
+            free(cn);
+            close(fd);
+            atomic_fetch_add(&s->st->errors, 1);
+            continue;
+        }
+        cn->next = s->conns;
+        if (s->conns)
+            s->conns->prev = cn;
+        s->conns = cn;
+        s->nconns++;
+        atomic_fetch_add(&s->st->connections, 1);
+        atomic_fetch_add(&s->st->active, 1);
+    }
+}
+
+static void tcp_maybe_resume_accept(struct input_syslog *s)
+{
+    struct timespec now;
+    struct epoll_event ev;
+    long ms;
+
+    if (!s->accept_paused)
+        return;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    ms = (now.tv_sec - s->paused_at.tv_sec) * 1000 +
+         (now.tv_nsec - s->paused_at.tv_nsec) / 1000000;
+    if (ms < SYSLOG_ACCEPT_PAUSE_MS)
+        return;
+    memset(&ev, 0, sizeof(ev));
+    ev.events = EPOLLIN;
+    ev.data.ptr = s;
+    if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, s->fd, &ev) == 0)
+        s->accept_paused = 0;
+}
+
+static void *tcp_thread(void *arg)
+{
+    struct input_syslog *s = arg;
+    struct epoll_event evs[64];
+
+    while (!atomic_load(&s->stopping)) {
+        int n = epoll_wait(s->epfd, evs, 64, s->accept_paused ? SYSLOG_ACCEPT_PAUSE_MS : -1);
+
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            log_warn("input %s: epoll_wait", s->c->name);
+            break;
+        }
+        for (int i = 0; i < n; i++) {
+            void *p = evs[i].data.ptr;
+
+            if (p == s)
+                tcp_accept_all(s);
+            else if (p == &s->wake_fd)
+                ; /* stopping is set; the loop ends below */
+            else
+                tcp_conn_read(s, p, SYSLOG_TCP_READS_PER_TURN);
+        }
+        tcp_maybe_resume_accept(s);
+    }
+    /*
+     * Stop: accept what waits in the backlog, read every connection dry
+     * (to EOF where the peer has already closed), push it all, close.
+     */
+    tcp_accept_all(s);
+    while (s->conns) {
+        struct tcp_conn *cn = s->conns;
+
+        tcp_conn_read(s, cn, SYSLOG_STOP_READS);
+        if (s->conns == cn)
+            tcp_conn_close(s, cn);
+    }
+    return NULL;
+}
+
+/* ---- start / stop ---- */
+
+int input_syslog_start(const struct input_conf *c, struct queue *q, struct input_stats *stats,
+                       struct input_syslog **ret, char *errbuf, size_t errlen)
+{
+    struct input_syslog *s;
+    struct epoll_event ev;
+    int r;
+
+    *ret = NULL;
+    if (c->max_line == 0) {
+        snprintf(errbuf, errlen, "input %s: max_line is 0", c->name);
+        return -EINVAL;
+    }
+    s = calloc(1, sizeof(*s));
+    if (!s) {
+        snprintf(errbuf, errlen, "out of memory");
+        return -ENOMEM;
+    }
+    s->c = c;
+    s->q = q;
+    s->st = stats;
+    s->fd = s->wake_fd = s->epfd = -1;
+    s->rl.interval_s = 10;
+    s->rl.burst = 5;
+    r = bind_socket(s, errbuf, errlen);
+    if (r < 0)
+        goto out;
+    s->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (s->wake_fd < 0) {
+        r = -errno;
+        snprintf(errbuf, errlen, "input %s: eventfd: %s", c->name, strerror(errno));
+        goto out;
+    }
+    if (c->type == INPUT_SYSLOG_TCP) {
+        s->rbuf = malloc(SYSLOG_TCP_READ);
+        s->epfd = epoll_create1(EPOLL_CLOEXEC);
+        if (!s->rbuf || s->epfd < 0) {
+            r = s->rbuf ? -errno : -ENOMEM;
+            snprintf(errbuf, errlen, "input %s: %s", c->name, strerror(-r));
+            goto out;
+        }
+        memset(&ev, 0, sizeof(ev));
+        ev.events = EPOLLIN;
+        ev.data.ptr = s;
+        if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, s->fd, &ev) < 0)
+            goto out_errno;
+        ev.data.ptr = &s->wake_fd;
+        if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, s->wake_fd, &ev) < 0)
+            goto out_errno;
+    } else {
+        s->dgram_size = (c->max_line < SYSLOG_UDP_MAX_DGRAM ? c->max_line : SYSLOG_UDP_MAX_DGRAM) + 1;
+        s->dgrams = malloc(s->dgram_size * SYSLOG_UDP_VLEN);
+        if (!s->dgrams) {
+            r = -ENOMEM;
+            snprintf(errbuf, errlen, "out of memory");
+            goto out;
+        }
+    }
+    r = -pthread_create(&s->thread, NULL, c->type == INPUT_SYSLOG_TCP ? tcp_thread : udp_thread,
+                        s);
+    if (r < 0) {
+        snprintf(errbuf, errlen, "input %s: pthread_create: %s", c->name, strerror(-r));
+        goto out;
+    }
+    s->thread_started = 1;
+    log_info("input %s: listening on %s/%s", c->name, s->bound,
+             c->type == INPUT_SYSLOG_TCP ? "tcp" : "udp");
+    *ret = s;
+    return 0;
+out_errno:
+    r = -errno;
+    snprintf(errbuf, errlen, "input %s: epoll_ctl: %s", c->name, strerror(errno));
+out:
+    input_syslog_free(s);
+    return r;
+}
+
+void input_syslog_stop(struct input_syslog *s)
+{
+    uint64_t one = 1;
+
+    if (!s || !s->thread_started)
+        return;
+    atomic_store(&s->stopping, 1);
+    if (write(s->wake_fd, &one, sizeof(one)) < 0) {
+        /* The counter cannot overflow with one write per stop. */
+    }
+    pthread_join(s->thread, NULL);
+    s->thread_started = 0;
+}
+
+void input_syslog_free(struct input_syslog *s)
+{
+    if (!s)
+        return;
+    input_syslog_stop(s);
+    if (s->fd >= 0)
+        close(s->fd);
+    if (s->wake_fd >= 0)
+        close(s->wake_fd);
+    if (s->epfd >= 0)
+        close(s->epfd);
+    free(s->rbuf);
+    free(s->dgrams);
+    free(s);
+}
+
+const char *input_syslog_bound_address(const struct input_syslog *s)
+{
+    return s->bound;
+}

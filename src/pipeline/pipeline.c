@@ -1,0 +1,435 @@
+/*
+ * pipeline.c - the stage driver.
+ */
+#include "pipeline/pipeline.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "decode/decode.h"
+#include "detect/detect_literal.h"
+#include "event/event.h"
+#include "event/time.h"
+#include "input/record.h"
+#include "store/store.h"
+#include "triage/alert.h"
+#include "util/arena.h"
+#include "util/buf.h"
+#include "util/config.h"
+#include "util/log.h"
+#include "util/queue.h"
+
+/* Records per store transaction in the daemon: large enough to amortise the
+ * commit, small enough that a crash loses little and offsets move often. */
+#define PIPELINE_COMMIT_RECORDS 8192
+/* How often counters are saved to the store, in µs. */
+#define PIPELINE_COUNTER_SAVE_US (10 * 1000000LL)
+#define PIPELINE_MAX_INPUTS 4096
+
+struct pinput {
+    char *name;
+    const struct decoder *decoder; /* NULL: auto-detect */
+    struct pipeline_input_stats stats;
+};
+
+struct pipeline {
+    pthread_mutex_t lock; /* held while processing; reload swaps under it */
+    struct pinput *inputs;
+    uint32_t ninputs;
+    struct detect_literal *rules;
+    int32_t tz_off_s;
+    int64_t ref_us;
+    int store_events;
+    int detect;
+
+    struct store *store;
+    FILE *alerts_out;
+    pipeline_alert_cb alert_cb;
+    void *alert_arg;
+
+    struct arena arena;
+    struct event ev;
+    struct buf jbuf; /* alert JSON line */
+
+    /* The thread's state. */
+    pthread_t thread;
+    int started;
+    atomic_int stopping;
+    struct queue *q;
+    int64_t last_counter_save;
+
+    struct log_ratelimit rl_store;
+    struct log_ratelimit rl_decode;
+    struct pipeline_stats stats;
+};
+
+struct alert_ctx {
+    struct pipeline *p;
+    struct pinput *in;
+    int64_t event_id;
+    int err;
+};
+
+static int resolve_decoder(const char *name, const struct decoder **ret)
+{
+    if (!name || strcmp(name, "auto") == 0) {
+        *ret = NULL;
+        return 0;
+    }
+    *ret = decode_lookup(name);
+    return *ret ? 0 : -EINVAL;
+}
+
+int pipeline_add_input(struct pipeline *p, const char *name, const char *decoder)
+{
+    struct pinput *ni;
+    const struct decoder *d;
+    char *copy;
+
+    if (resolve_decoder(decoder, &d) < 0)
+        return -EINVAL;
+    if (p->ninputs >= PIPELINE_MAX_INPUTS)
+        return -E2BIG;
+    copy = strdup(name);
+    if (!copy)
+        return -ENOMEM;
+    ni = realloc(p->inputs, (p->ninputs + 1) * sizeof(*ni));
+    if (!ni) {
+        free(copy);
+        return -ENOMEM;
+    }
+    p->inputs = ni;
+    memset(&ni[p->ninputs], 0, sizeof(*ni));
+    ni[p->ninputs].name = copy;
+    ni[p->ninputs].decoder = d;
+    return (int)p->ninputs++;
+}
+
+struct pipeline *pipeline_new(const struct config *c, struct store *st, FILE *alerts_out)
+{
+    struct pipeline *p = calloc(1, sizeof(*p));
+
+    if (!p)
+        return NULL;
+    pthread_mutex_init(&p->lock, NULL);
+    arena_init(&p->arena, 0);
+    buf_init(&p->jbuf, 64 * 1024 * 1024);
+    p->store = st;
+    p->alerts_out = alerts_out;
+    p->tz_off_s = c->tz_off_s;
+    p->store_events = c->store_events;
+    p->detect = 1;
+    p->rl_store = (struct log_ratelimit){.interval_s = 10, .burst = 5};
+    p->rl_decode = (struct log_ratelimit){.interval_s = 10, .burst = 5};
+    for (size_t i = 0; i < c->ninputs; i++) {
+        if (pipeline_add_input(p, c->inputs[i].name, c->inputs[i].decoder) < 0)
+            goto fail;
+    }
+    p->rules = detect_literal_new(c);
+    if (!p->rules)
+        goto fail;
+    return p;
+fail:
+    pipeline_free(p);
+    return NULL;
+}
+
+void pipeline_free(struct pipeline *p)
+{
+    if (!p)
+        return;
+    for (uint32_t i = 0; i < p->ninputs; i++)
+        free(p->inputs[i].name);
+    free(p->inputs);
+    detect_literal_free(p->rules);
+    arena_done(&p->arena);
+    buf_done(&p->jbuf);
+    pthread_mutex_destroy(&p->lock);
+    free(p);
+}
+
+void pipeline_set_alert_cb(struct pipeline *p, pipeline_alert_cb cb, void *arg)
+{
+    p->alert_cb = cb;
+    p->alert_arg = arg;
+}
+
+void pipeline_set_store_events(struct pipeline *p, int on)
+{
+    p->store_events = on;
+}
+
+void pipeline_set_detect(struct pipeline *p, int on)
+{
+    p->detect = on;
+}
+
+void pipeline_set_ref_time(struct pipeline *p, int64_t ref_us)
+{
+    p->ref_us = ref_us;
+}
+
+int pipeline_reload(struct pipeline *p, const struct config *c)
+{
+    struct detect_literal *rules = detect_literal_new(c), *old;
+    const struct decoder **decs = NULL;
+
+    if (!rules)
+        return -ENOMEM;
+    if (p->ninputs) {
+        decs = calloc(p->ninputs, sizeof(*decs));
+        if (!decs) {
+            detect_literal_free(rules);
+            return -ENOMEM;
+        }
+    }
+    for (uint32_t i = 0; i < p->ninputs; i++) {
+        const struct config_input *ci = config_input_find(c, p->inputs[i].name);
+        decs[i] = p->inputs[i].decoder;
+        if (ci)
+            resolve_decoder(ci->decoder, &decs[i]);
+    }
+    pthread_mutex_lock(&p->lock);
+    old = p->rules;
+    p->rules = rules;
+    p->tz_off_s = c->tz_off_s;
+    p->store_events = c->store_events;
+    for (uint32_t i = 0; i < p->ninputs; i++)
+        p->inputs[i].decoder = decs[i];
+    pthread_mutex_unlock(&p->lock);
+    detect_literal_free(old);
+    free(decs);
+    return 0;
+}
+
+static void on_rule(void *arg, const struct detect_rule *rule)
+{
+    struct alert_ctx *ac = arg;
+    struct pipeline *p = ac->p;
+    struct alert a = {
+        .rule_id = rule->id,
+        .rule_title = rule->title,
+        .rule_author = rule->author,
+        .rule_level = rule->level,
+        .input_name = ac->in->name,
+        .created_us = time_now_us(),
+        .ev = &p->ev,
+    };
+    int r;
+
+    atomic_fetch_add_explicit(&p->stats.alerts, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&ac->in->stats.alerts, 1, memory_order_relaxed);
+    if (p->store && (r = store_alert_add(p->store, &a, ac->event_id, NULL)) < 0) {
+        ac->err = r;
+        atomic_fetch_add_explicit(&p->stats.store_errors, 1, memory_order_relaxed);
+    }
+    if (p->alerts_out) {
+        buf_reset(&p->jbuf);
+        if (alert_to_json(&a, &p->jbuf) == 0 && buf_putc(&p->jbuf, '\n') == 0)
+            fwrite(p->jbuf.data, 1, p->jbuf.len, p->alerts_out);
+    }
+    if (p->alert_cb)
+        p->alert_cb(p->alert_arg, &a);
+}
+
+int pipeline_process(struct pipeline *p, const struct rec_batch *b)
+{
+    struct pinput *in;
+    struct decode_ctx ctx;
+    int err = 0;
+
+    if (b->input_id >= p->ninputs)
+        return -EINVAL; /* a bug in the caller: every input is registered */
+    in = &p->inputs[b->input_id];
+    ctx.tz_off_s = p->tz_off_s;
+    atomic_fetch_add_explicit(&p->stats.batches, 1, memory_order_relaxed);
+    for (const struct record *r = rec_batch_first(b); r; r = rec_batch_next(b, r)) {
+        struct parse_err perr;
+        struct alert_ctx ac = {.p = p, .in = in};
+        int dr;
+
+        event_init(&p->ev, &p->arena, r->data, r->len, r->recv_us);
+        p->ev.input_id = b->input_id;
+        ctx.ref_us = p->ref_us ? p->ref_us : r->recv_us;
+        dr = decode_record(&p->ev, in->decoder, &ctx, &perr);
+        atomic_fetch_add_explicit(&in->stats.records, 1, memory_order_relaxed);
+        atomic_fetch_add_explicit(&in->stats.bytes, r->len, memory_order_relaxed);
+        if (r->flags & RECORD_TRUNCATED)
+            atomic_fetch_add_explicit(&in->stats.truncated, 1, memory_order_relaxed);
+        if (dr == 0) {
+            atomic_fetch_add_explicit(&in->stats.decoded, 1, memory_order_relaxed);
+        } else {
+            /* Kept raw, with no fields but the message: never dropped. */
+            p->ev.nfields = 0;
+            p->ev.decoder = NULL;
+            p->ev.time_us = r->recv_us;
+            p->ev.has_time = 0;
+            atomic_fetch_add_explicit(&in->stats.unparsed, 1, memory_order_relaxed);
+            if (dr == -EINVAL) {
+                atomic_fetch_add_explicit(&in->stats.malformed, 1, memory_order_relaxed);
+                if (log_get_level() >= LOG_LEVEL_DEBUG) {
+                    char q[160];
+                    log_debug("input %s: malformed record at byte %zu (%s): %s", in->name,
+                              perr.off, perr.msg ? perr.msg : "?",
+                              log_quote(q, sizeof(q), r->data, r->len));
+                }
+            }
+        }
+        if (p->ev.dropped)
+            atomic_fetch_add_explicit(&p->stats.fields_dropped, p->ev.dropped,
+                                      memory_order_relaxed);
+        if (p->store && p->store_events) {
+            int sr = store_event_add(p->store, &p->ev, in->name, &ac.event_id);
+            if (sr < 0) {
+                err = sr;
+                atomic_fetch_add_explicit(&p->stats.store_errors, 1, memory_order_relaxed);
+            } else {
+                atomic_fetch_add_explicit(&p->stats.stored, 1, memory_order_relaxed);
+            }
+        }
+        if (p->detect)
+            detect_literal_match(p->rules, &p->ev, on_rule, &ac);
+        if (ac.err)
+            err = ac.err;
+        event_reset(&p->ev);
+    }
+    return err;
+}
+
+/* Saves the positions of the file batches processed in this transaction. */
+static int save_pos(struct pipeline *p, const struct rec_batch *b)
+{
+    if (!p->store || !b->has_pos || !b->path || b->input_id >= p->ninputs)
+        return 0;
+    return store_offset_set(p->store, p->inputs[b->input_id].name, b->path, &b->pos);
+}
+
+static void report_store_error(struct pipeline *p, int r, const char *what)
+{
+    unsigned long supp;
+
+    if (log_ratelimit_ok(&p->rl_store, &supp))
+        log_warnx("store: %s failed: %s (%d)%s", what, p->store ? store_errmsg(p->store) : "",
+                  r, supp ? " (earlier messages suppressed)" : "");
+}
+
+static void *pipeline_main(void *arg)
+{
+    struct pipeline *p = arg;
+
+    for (;;) {
+        struct rec_batch *b = queue_pop(p->q, 200);
+        uint64_t n = 0;
+        int r;
+
+        if (!b) {
+            if (atomic_load(&p->stopping))
+                break;
+            continue;
+        }
+        pthread_mutex_lock(&p->lock);
+        if (p->store && (r = store_begin(p->store)) < 0)
+            report_store_error(p, r, "begin");
+        do {
+            n += b->nrec;
+            if ((r = pipeline_process(p, b)) < 0)
+                report_store_error(p, r, "write");
+            if ((r = save_pos(p, b)) < 0)
+                report_store_error(p, r, "saving a file position");
+            rec_batch_free(b);
+        } while (n < PIPELINE_COMMIT_RECORDS && (b = queue_pop(p->q, 0)) != NULL);
+        if (p->store) {
+            if ((r = store_commit(p->store)) < 0) {
+                atomic_fetch_add_explicit(&p->stats.store_errors, 1, memory_order_relaxed);
+                report_store_error(p, r, "commit");
+                store_rollback(p->store);
+            } else {
+                atomic_fetch_add_explicit(&p->stats.commits, 1, memory_order_relaxed);
+            }
+        }
+        if (p->alerts_out)
+            fflush(p->alerts_out);
+        if (p->store && time_now_us() - p->last_counter_save > PIPELINE_COUNTER_SAVE_US) {
+            pipeline_save_counters(p);
+            p->last_counter_save = time_now_us();
+        }
+        pthread_mutex_unlock(&p->lock);
+    }
+    return NULL;
+}
+
+int pipeline_start(struct pipeline *p, struct queue *q)
+{
+    int r;
+
+    p->q = q;
+    p->last_counter_save = time_now_us();
+    r = pthread_create(&p->thread, NULL, pipeline_main, p);
+    if (r)
+        return -r;
+    p->started = 1;
+    return 0;
+}
+
+void pipeline_stop(struct pipeline *p, struct queue *q)
+{
+    atomic_store(&p->stopping, 1);
+    queue_close(q);
+    if (p->started) {
+        pthread_join(p->thread, NULL);
+        p->started = 0;
+    }
+}
+
+const struct pipeline_stats *pipeline_stats(const struct pipeline *p)
+{
+    return &p->stats;
+}
+
+const struct pipeline_input_stats *pipeline_input_stats(const struct pipeline *p, uint32_t id)
+{
+    return id < p->ninputs ? &p->inputs[id].stats : NULL;
+}
+
+const char *pipeline_input_name(const struct pipeline *p, uint32_t id)
+{
+    return id < p->ninputs ? p->inputs[id].name : NULL;
+}
+
+uint32_t pipeline_input_count(const struct pipeline *p)
+{
+    return p->ninputs;
+}
+
+int pipeline_save_counters(struct pipeline *p)
+{
+    static const struct {
+        const char *name;
+        size_t off;
+    } in_fields[] = {
+        {"records", offsetof(struct pipeline_input_stats, records)},
+        {"decoded", offsetof(struct pipeline_input_stats, decoded)},
+        {"unparsed", offsetof(struct pipeline_input_stats, unparsed)},
+        {"alerts", offsetof(struct pipeline_input_stats, alerts)},
+    };
+    char name[512];
+    int r;
+
+    if (!p->store)
+        return 0;
+    for (uint32_t i = 0; i < p->ninputs; i++) {
+        for (size_t k = 0; k < sizeof(in_fields) / sizeof(in_fields[0]); k++) {
+            const _Atomic uint64_t *v =
+                (const _Atomic uint64_t *)(const void *)((const char *)&p->inputs[i].stats +
+                                                         in_fields[k].off);
+            snprintf(name, sizeof(name), "input.%s.%s", p->inputs[i].name, in_fields[k].name);
+            if ((r = store_counter_set(p->store, name, atomic_load(v))) < 0)
+                return r;
+        }
+    }
+    if ((r = store_counter_set(p->store, "pipeline.alerts", atomic_load(&p->stats.alerts))) < 0)
+        return r;
+    return store_counter_set(p->store, "pipeline.stored", atomic_load(&p->stats.stored));
+}

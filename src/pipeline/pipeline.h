@@ -1,0 +1,103 @@
+/*
+ * pipeline.h - the stage driver: record batches in, events decoded,
+ * matched, stored; alerts out.
+ *
+ * The daemon runs one pipeline thread fed by the input queue; `scan` calls
+ * pipeline_process() directly.  Decode, detect and store never log; this
+ * driver counts what they report and logs (rate-limited) for them.
+ *
+ * Durability: in the daemon, each group of batches is one store transaction
+ * that also saves the file inputs' positions, so a restart neither loses
+ * nor repeats a line that was committed.
+ */
+#ifndef HIKESHI_PIPELINE_PIPELINE_H
+#define HIKESHI_PIPELINE_PIPELINE_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+
+struct alert;
+struct config;
+struct decoder;
+struct queue;
+struct rec_batch;
+struct store;
+
+/* Counters of one input as the pipeline saw its records. */
+struct pipeline_input_stats {
+    _Atomic uint64_t records;   /* records processed */
+    _Atomic uint64_t bytes;     /* their bytes */
+    _Atomic uint64_t decoded;   /* understood by some decoder */
+    _Atomic uint64_t unparsed;  /* understood by none: stored raw */
+    _Atomic uint64_t malformed; /* a decoder recognised the format but failed */
+    _Atomic uint64_t truncated; /* records that arrived truncated */
+    _Atomic uint64_t alerts;    /* alerts raised on its events */
+};
+
+struct pipeline_stats {
+    _Atomic uint64_t batches;
+    _Atomic uint64_t commits;
+    _Atomic uint64_t stored;         /* events written to the store */
+    _Atomic uint64_t store_errors;   /* failed writes or commits */
+    _Atomic uint64_t fields_dropped; /* fields lost to caps */
+    _Atomic uint64_t alerts;
+};
+
+/* Called for each alert, before the event is reset (scan prints them). */
+typedef void (*pipeline_alert_cb)(void *arg, const struct alert *a);
+
+struct pipeline;
+
+/*
+ * Creates a pipeline for configuration `c` (its inputs, rules and zone are
+ * copied; `c` need not outlive it).  `st` (may be NULL: nothing stored) and
+ * `alerts_out` (may be NULL) are not owned.  NULL on allocation failure.
+ */
+struct pipeline *pipeline_new(const struct config *c, struct store *st, FILE *alerts_out);
+/* Frees; the thread must have been joined.  NULL is a no-op. */
+void pipeline_free(struct pipeline *p);
+
+/* Adds an input not in the configuration (scan: one per command line);
+ * returns its id, or -ENOMEM / -EINVAL (unknown decoder name). */
+int pipeline_add_input(struct pipeline *p, const char *name, const char *decoder);
+/* Sets the callback for alerts. */
+void pipeline_set_alert_cb(struct pipeline *p, pipeline_alert_cb cb, void *arg);
+/* Sets whether events are stored (alerts always are, when there is a store). */
+void pipeline_set_store_events(struct pipeline *p, int on);
+/* Disables detection (decode-only benchmarks). */
+void pipeline_set_detect(struct pipeline *p, int on);
+/* Reference time for year inference; 0 means each record's receive time. */
+void pipeline_set_ref_time(struct pipeline *p, int64_t ref_us);
+
+/*
+ * Takes the rules, decoders and zone of a new configuration (SIGHUP).  The
+ * inputs keep running; an input of `c` with a known name gets its new
+ * decoder.  Returns 0 or -ENOMEM (then the old settings stay).
+ */
+int pipeline_reload(struct pipeline *p, const struct config *c);
+
+/*
+ * Processes one batch: decode, detect, store the events and alerts, write
+ * alerts to alerts_out and the callback.  Does not begin or commit a
+ * transaction (the caller does).  Returns 0, or a negative errno if the
+ * store failed (the batch's counters are still updated).
+ */
+int pipeline_process(struct pipeline *p, const struct rec_batch *b);
+
+/* Starts the pipeline thread popping from `q`.  0 or -errno. */
+int pipeline_start(struct pipeline *p, struct queue *q);
+/* Tells the thread that no more batches will be pushed, then joins it once
+ * the queue is drained.  The caller closes the queue after this flag is set;
+ * pipeline_stop() does both, in that order. */
+void pipeline_stop(struct pipeline *p, struct queue *q);
+
+const struct pipeline_stats *pipeline_stats(const struct pipeline *p);
+/* Counters of input `id`, or NULL. */
+const struct pipeline_input_stats *pipeline_input_stats(const struct pipeline *p, uint32_t id);
+const char *pipeline_input_name(const struct pipeline *p, uint32_t id);
+uint32_t pipeline_input_count(const struct pipeline *p);
+/* Saves the counters to the store (under "pipeline.*" and "input.NAME.*"). */
+int pipeline_save_counters(struct pipeline *p);
+
+#endif

@@ -1,0 +1,77 @@
+/*
+ * store.h - the one interface to persistent state.
+ *
+ * SQLite by default (store_sqlite.c, the only file that includes sqlite3.h).
+ * Holds events (until the archive lands), alerts, input offsets, counters,
+ * and a schema version with forward migrations.  One struct store is used by
+ * one thread at a time; the pipeline owns the daemon's.
+ *
+ * Functions return 0 or a negative errno: -ENOENT not found, -EIO a
+ * database error (store_errmsg() says which), -ENOMEM.
+ */
+#ifndef HIKESHI_STORE_STORE_H
+#define HIKESHI_STORE_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct alert;
+struct event;
+struct file_pos;
+struct store;
+
+/* The schema version this build writes; store_open migrates older ones. */
+#define STORE_SCHEMA_VERSION 1
+
+/*
+ * Opens (creating if needed) the store under directory `dir`, which is
+ * created with mode 0750 if missing.  The database is `dir`/hikeshi.db in
+ * WAL mode.  Applies pending migrations in one transaction each.  On failure
+ * returns a negative errno and, if `reterr` is not NULL, a static or
+ * store-independent message in *reterr (heap; the caller frees it).
+ * A database whose schema is newer than this build is refused (-EPROTO).
+ */
+int store_open(const char *dir, struct store **ret, char **reterr);
+/* Closes the store.  NULL is a no-op. */
+void store_free(struct store *st);
+/* The last error's text; valid until the next call on `st`. */
+const char *store_errmsg(struct store *st);
+/* The schema version of the open database. */
+int store_schema_version(struct store *st);
+
+/* Transactions: writes between begin and commit are atomic.  Nesting is
+ * not supported (-EBUSY).  Commit with no open transaction is -EINVAL (SQLite
+ * may have rolled back by itself after an I/O error: the writes are lost).
+ * Rollback with nothing open is a no-op returning 0. */
+int store_begin(struct store *st);
+int store_commit(struct store *st);
+int store_rollback(struct store *st);
+
+/*
+ * Stores an event: receive time, event time, input name, decoder (NULL for
+ * unparsed), the raw text and the fields as a JSON object.  *ret_id (if not
+ * NULL) gets its row id.
+ */
+int store_event_add(struct store *st, const struct event *ev, const char *input_name,
+                    int64_t *ret_id);
+/* Stores an alert with its rule, event fields and raw text; `event_id` is
+ * the stored event's row id or 0. */
+int store_alert_add(struct store *st, const struct alert *a, int64_t event_id, int64_t *ret_id);
+
+/* Saved position of file input `input_name`, and the path it was reading
+ * in *ret_path (heap; the caller frees it).  -ENOENT if none was saved. */
+int store_offset_get(struct store *st, const char *input_name, char **ret_path,
+                     struct file_pos *ret);
+/* Saves the position (replacing the previous one for that input). */
+int store_offset_set(struct store *st, const char *input_name, const char *path,
+                     const struct file_pos *pos);
+
+/* Named counters that survive restarts (totals per input and stage). */
+int store_counter_set(struct store *st, const char *name, uint64_t value);
+int store_counter_get(struct store *st, const char *name, uint64_t *ret);
+
+/* Counts, for tests, the CLI and health. */
+int store_event_count(struct store *st, int64_t *ret);
+int store_alert_count(struct store *st, int64_t *ret);
+
+#endif

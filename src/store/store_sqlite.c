@@ -1,0 +1,665 @@
+/*
+ * store_sqlite.c - the store on SQLite (the only file that includes
+ * sqlite3.h).
+ *
+ * One connection per struct store, used by one thread at a time, so the
+ * connection is opened without SQLite's own mutexes.  Every statement the
+ * pipeline runs per record is prepared once at open and only reset and
+ * re-bound per call: preparing is several times the cost of the insert.
+ */
+#include "store/store.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "event/event.h"
+#include "event/time.h"
+#include "input/record.h"
+#include "triage/alert.h"
+#include "util/buf.h"
+
+#define STORE_DB_NAME "hikeshi.db"
+#define STORE_BUSY_TIMEOUT_MS 5000
+/* An event's fields as JSON: bounded because the fields come from the wire
+ * (LIMIT_EVENT_FIELDS values of at most one record each, escaped). */
+#define STORE_JSON_CAP (16 * 1024 * 1024)
+
+/*
+ * The migrations, in order: entry i takes the schema from version i to
+ * version i + 1.  Each runs in its own transaction together with the
+ * user_version bump, so a crash leaves the database at a whole version.
+ * To change the schema, APPEND an entry (never edit a shipped one) and
+ * raise STORE_SCHEMA_VERSION in store.h; the static assertion below keeps
+ * the two in step.
+ */
+static const char *const store_migrations[] = {
+    /* 1: events, alerts, file input positions, counters. */
+    "CREATE TABLE events ("
+    "  id INTEGER PRIMARY KEY,"
+    "  recv_us INTEGER NOT NULL,"
+    "  time_us INTEGER NOT NULL,"
+    "  input TEXT NOT NULL,"
+    "  decoder TEXT,"        /* NULL: no decoder understood the record */
+    "  raw BLOB NOT NULL,"   /* as received; may be any bytes */
+    "  fields TEXT NOT NULL" /* JSON object, event_fields_json() */
+    ");"
+    "CREATE INDEX events_time_us ON events(time_us);"
+    "CREATE TABLE alerts ("
+    "  id INTEGER PRIMARY KEY,"
+    "  created_us INTEGER NOT NULL,"
+    "  time_us INTEGER NOT NULL,"
+    "  rule_id TEXT,"
+    "  rule_title TEXT,"
+    "  rule_author TEXT,"
+    "  rule_level TEXT,"
+    "  input TEXT,"
+    /* Archiving events must not be blocked by the alerts that cite them. */
+    "  event_id INTEGER REFERENCES events(id) ON DELETE SET NULL,"
+    "  fields TEXT NOT NULL," /* JSON object */
+    "  raw BLOB NOT NULL"
+    ");"
+    "CREATE INDEX alerts_created_us ON alerts(created_us);"
+    "CREATE INDEX alerts_rule_id ON alerts(rule_id);"
+    /* Without it every deleted event would scan alerts for the FK action. */
+    "CREATE INDEX alerts_event_id ON alerts(event_id);"
+    "CREATE TABLE input_offsets ("
+    "  input TEXT PRIMARY KEY,"
+    "  path TEXT NOT NULL,"
+    "  dev INTEGER," /* uint64 stored as its int64 bit pattern */
+    "  ino INTEGER,"
+    "  \"offset\" INTEGER,"
+    "  updated_us INTEGER"
+    ");"
+    "CREATE TABLE counters ("
+    "  name TEXT PRIMARY KEY,"
+    "  value INTEGER NOT NULL," /* uint64 as its int64 bit pattern */
+    "  updated_us INTEGER"
+    ");",
+};
+
+_Static_assert(sizeof(store_migrations) / sizeof(store_migrations[0]) == STORE_SCHEMA_VERSION,
+               "one migration per schema version");
+
+enum store_stmt {
+    STMT_BEGIN,
+    STMT_COMMIT,
+    STMT_ROLLBACK,
+    STMT_EVENT_ADD,
+    STMT_ALERT_ADD,
+    STMT_OFFSET_GET,
+    STMT_OFFSET_SET,
+    STMT_COUNTER_GET,
+    STMT_COUNTER_SET,
+    STMT_EVENT_COUNT,
+    STMT_ALERT_COUNT,
+    STMT_COUNT
+};
+
+static const char *const store_stmt_sql[STMT_COUNT] = {
+    /* IMMEDIATE: take the write lock now rather than fail half-way when a
+     * reader connection (API, CLI) holds the database. */
+    [STMT_BEGIN] = "BEGIN IMMEDIATE",
+    [STMT_COMMIT] = "COMMIT",
+    [STMT_ROLLBACK] = "ROLLBACK",
+    [STMT_EVENT_ADD] = "INSERT INTO events(recv_us, time_us, input, decoder, raw, fields)"
+                       " VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
+    [STMT_ALERT_ADD] = "INSERT INTO alerts(created_us, time_us, rule_id, rule_title, rule_author,"
+                       " rule_level, input, event_id, fields, raw)"
+                       " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+    [STMT_OFFSET_GET] = "SELECT path, dev, ino, \"offset\" FROM input_offsets WHERE input = ?1",
+    [STMT_OFFSET_SET] = "INSERT INTO input_offsets(input, path, dev, ino, \"offset\", updated_us)"
+                        " VALUES(?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(input) DO UPDATE SET"
+                        " path = excluded.path, dev = excluded.dev, ino = excluded.ino,"
+                        " \"offset\" = excluded.\"offset\", updated_us = excluded.updated_us",
+    [STMT_COUNTER_GET] = "SELECT value FROM counters WHERE name = ?1",
+    [STMT_COUNTER_SET] = "INSERT INTO counters(name, value, updated_us) VALUES(?1, ?2, ?3)"
+                         " ON CONFLICT(name) DO UPDATE SET value = excluded.value,"
+                         " updated_us = excluded.updated_us",
+    [STMT_EVENT_COUNT] = "SELECT count(*) FROM events",
+    [STMT_ALERT_COUNT] = "SELECT count(*) FROM alerts",
+};
+
+struct store {
+    sqlite3 *db;
+    int version;                    /* schema version after migrations */
+    sqlite3_stmt *stmt[STMT_COUNT]; /* all prepared at open; reset after use */
+    struct buf json;                /* fields of the row being written; reused */
+    char errmsg[512];               /* last error, for store_errmsg() */
+};
+
+/* SQLite result code to a negative errno. */
+static int store_errno(int rc)
+{
+    switch (rc & 0xff) {
+    case SQLITE_NOMEM: return -ENOMEM;
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED: return -EBUSY;
+    default: return -EIO;
+    }
+}
+
+__attribute__((format(printf, 2, 3))) static void store_seterr(struct store *st, const char *fmt,
+                                                               ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(st->errmsg, sizeof(st->errmsg), fmt, ap);
+    va_end(ap);
+}
+
+/* Records the connection's error for `what` and returns it as an errno. */
+static int store_dberr(struct store *st, int rc, const char *what)
+{
+    store_seterr(st, "%s: %s (sqlite %d)", what, sqlite3_errmsg(st->db), rc);
+    return store_errno(rc);
+}
+
+/* Runs a cached statement that returns no rows, then resets it. */
+static int store_step_done(struct store *st, enum store_stmt which, const char *what)
+{
+    sqlite3_stmt *s = st->stmt[which];
+    int rc = sqlite3_step(s);
+    int r = 0;
+
+    if (rc != SQLITE_DONE)
+        r = store_dberr(st, rc, what);
+    sqlite3_reset(s);
+    return r;
+}
+
+/* mkdir -p with mode 0750 for the directories it creates. */
+static int store_mkdirs(const char *dir)
+{
+    char *p = strdup(dir);
+    struct stat sb;
+    int r = 0;
+
+    if (!p)
+        return -ENOMEM;
+    for (char *q = p + 1; *q; q++) {
+        if (*q != '/')
+            continue;
+        *q = '\0';
+        if (mkdir(p, 0750) < 0 && errno != EEXIST) {
+            r = -errno;
+            goto out;
+        }
+        *q = '/';
+    }
+    if (mkdir(p, 0750) < 0 && errno != EEXIST) {
+        r = -errno;
+        goto out;
+    }
+    if (stat(p, &sb) < 0) {
+        r = -errno;
+        goto out;
+    }
+    if (!S_ISDIR(sb.st_mode))
+        r = -ENOTDIR;
+out:
+    free(p);
+    return r;
+}
+
+/* Reads PRAGMA user_version into *ret. */
+static int store_user_version(struct store *st, int *ret)
+{
+    sqlite3_stmt *s = NULL;
+    int rc, r = 0;
+
+    rc = sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &s, NULL);
+    if (rc != SQLITE_OK)
+        return store_dberr(st, rc, "reading the schema version");
+    rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW)
+        *ret = sqlite3_column_int(s, 0);
+    else
+        r = store_dberr(st, rc, "reading the schema version");
+    sqlite3_finalize(s);
+    return r;
+}
+
+/* Runs SQL text (several statements allowed) with no result rows. */
+static int store_exec(struct store *st, const char *sql, const char *what)
+{
+    char *msg = NULL;
+    int rc = sqlite3_exec(st->db, sql, NULL, NULL, &msg);
+
+    if (rc != SQLITE_OK) {
+        store_seterr(st, "%s: %s (sqlite %d)", what, msg ? msg : sqlite3_errstr(rc), rc);
+        sqlite3_free(msg);
+        return store_errno(rc);
+    }
+    return 0;
+}
+
+/* Brings the schema from `from` up to STORE_SCHEMA_VERSION, one transaction
+ * per step.  Another process may be migrating the same file at the same
+ * time, so the version is read again under the write lock. */
+static int store_migrate(struct store *st, int from)
+{
+    char sql[64];
+    int r;
+
+    for (int v = from; v < STORE_SCHEMA_VERSION; v++) {
+        int cur;
+
+        if ((r = store_exec(st, "BEGIN IMMEDIATE", "migration: begin")) < 0)
+            return r;
+        if ((r = store_user_version(st, &cur)) < 0)
+            goto fail;
+        if (cur > v) {
+            /* Someone else got there first. */
+            v = cur - 1;
+            if ((r = store_exec(st, "COMMIT", "migration: commit")) < 0)
+                goto fail;
+            continue;
+        }
+        if ((r = store_exec(st, store_migrations[v], "migration")) < 0)
+            goto fail;
+        snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", v + 1);
+        if ((r = store_exec(st, sql, "migration: setting the schema version")) < 0 ||
+            (r = store_exec(st, "COMMIT", "migration: commit")) < 0)
+            goto fail;
+    }
+    return 0;
+fail:
+    if (!sqlite3_get_autocommit(st->db))
+        sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+    return r;
+}
+
+/* Checks the journal mode really became WAL (it silently stays as it was
+ * on file systems that cannot share memory maps). */
+static int store_set_wal(struct store *st)
+{
+    sqlite3_stmt *s = NULL;
+    int rc, r = 0;
+
+    rc = sqlite3_prepare_v2(st->db, "PRAGMA journal_mode = WAL", -1, &s, NULL);
+    if (rc != SQLITE_OK)
+        return store_dberr(st, rc, "setting WAL mode");
+    rc = sqlite3_step(s);
+    if (rc != SQLITE_ROW) {
+        r = store_dberr(st, rc, "setting WAL mode");
+    } else {
+        const unsigned char *mode = sqlite3_column_text(s, 0);
+        if (!mode || strcmp((const char *)mode, "wal") != 0) {
+            store_seterr(st, "setting WAL mode: journal mode is still %s",
+                         mode ? (const char *)mode : "unknown");
+            r = -EIO;
+        }
+    }
+    sqlite3_finalize(s);
+    return r;
+}
+
+static void store_reterr(char **reterr, const char *msg)
+{
+    if (reterr)
+        *reterr = strdup(msg);
+}
+
+int store_open(const char *dir, struct store **ret, char **reterr)
+{
+    struct store *st = NULL;
+    char *path = NULL;
+    int rc, r, fd, cur = 0;
+
+    if (reterr)
+        *reterr = NULL;
+    *ret = NULL;
+    if (!dir || !*dir) {
+        store_reterr(reterr, "store: no directory given");
+        return -EINVAL;
+    }
+    if ((r = store_mkdirs(dir)) < 0) {
+        char msg[512];
+        snprintf(msg, sizeof(msg), "store: creating directory %s: %s", dir, strerror(-r));
+        store_reterr(reterr, msg);
+        return r;
+    }
+    st = calloc(1, sizeof(*st));
+    if (!st) {
+        store_reterr(reterr, "store: out of memory");
+        return -ENOMEM;
+    }
+    buf_init(&st->json, STORE_JSON_CAP);
+    if (asprintf(&path, "%s/%s", dir, STORE_DB_NAME) < 0) {
+        path = NULL;
+        store_seterr(st, "out of memory");
+        r = -ENOMEM;
+        goto out;
+    }
+    /* Create the file ourselves so that it is not world-readable: it holds
+     * security events.  SQLite gives the -wal and -shm files the same
+     * mode. */
+    fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
+    if (fd < 0) {
+        r = -errno;
+        store_seterr(st, "opening %s: %s", path, strerror(-r));
+        goto out;
+    }
+    close(fd);
+    rc = sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
+    if (rc != SQLITE_OK) {
+        if (st->db)
+            r = store_dberr(st, rc, "opening the database");
+        else {
+            store_seterr(st, "opening the database: %s", sqlite3_errstr(rc));
+            r = store_errno(rc);
+        }
+        goto out;
+    }
+    sqlite3_extended_result_codes(st->db, 1);
+    sqlite3_busy_timeout(st->db, STORE_BUSY_TIMEOUT_MS);
+    if ((r = store_user_version(st, &cur)) < 0)
+        goto out;
+    /* Before anything writes: never touch a database from a newer build. */
+    if (cur > STORE_SCHEMA_VERSION) {
+        store_seterr(st, "%s has schema version %d, newer than this build's %d", path, cur,
+                     STORE_SCHEMA_VERSION);
+        r = -EPROTO;
+        goto out;
+    }
+    if ((r = store_set_wal(st)) < 0 ||
+        (r = store_exec(st, "PRAGMA synchronous = NORMAL", "setting synchronous")) < 0 ||
+        (r = store_exec(st, "PRAGMA foreign_keys = ON", "enabling foreign keys")) < 0 ||
+        (r = store_migrate(st, cur)) < 0 || (r = store_user_version(st, &st->version)) < 0)
+        goto out;
+    if (st->version != STORE_SCHEMA_VERSION) {
+        store_seterr(st, "%s has schema version %d after migration, expected %d", path, st->version,
+                     STORE_SCHEMA_VERSION);
+        r = st->version > STORE_SCHEMA_VERSION ? -EPROTO : -EIO;
+        goto out;
+    }
+    for (int i = 0; i < STMT_COUNT; i++) {
+        rc = sqlite3_prepare_v3(st->db, store_stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
+                                &st->stmt[i], NULL);
+        if (rc != SQLITE_OK) {
+            r = store_dberr(st, rc, "preparing a statement");
+            goto out;
+        }
+    }
+    *ret = st;
+    st = NULL;
+    r = 0;
+out:
+    if (st) {
+        store_reterr(reterr, st->errmsg);
+        store_free(st);
+    }
+    free(path);
+    return r;
+}
+
+void store_free(struct store *st)
+{
+    if (!st)
+        return;
+    for (int i = 0; i < STMT_COUNT; i++)
+        sqlite3_finalize(st->stmt[i]);
+    /* Closing rolls back an open transaction. */
+    sqlite3_close(st->db);
+    buf_done(&st->json);
+    free(st);
+}
+
+const char *store_errmsg(struct store *st)
+{
+    return st->errmsg;
+}
+
+int store_schema_version(struct store *st)
+{
+    return st->version;
+}
+
+int store_begin(struct store *st)
+{
+    if (!sqlite3_get_autocommit(st->db)) {
+        store_seterr(st, "begin: a transaction is already open");
+        return -EBUSY;
+    }
+    return store_step_done(st, STMT_BEGIN, "begin");
+}
+
+int store_commit(struct store *st)
+{
+    if (sqlite3_get_autocommit(st->db)) {
+        /* SQLite rolls back by itself after some errors (disk full, I/O):
+         * the writes since begin are gone, which the caller must hear. */
+        store_seterr(st, "commit: no transaction is open (rolled back after an error?)");
+        return -EINVAL;
+    }
+    return store_step_done(st, STMT_COMMIT, "commit");
+}
+
+int store_rollback(struct store *st)
+{
+    /* Nothing to undo is not an error: callers roll back after a failed
+     * commit, which SQLite may already have rolled back. */
+    if (sqlite3_get_autocommit(st->db))
+        return 0;
+    return store_step_done(st, STMT_ROLLBACK, "rollback");
+}
+
+/* Binds text or NULL.  The text must stay valid until the statement is
+ * reset, which every caller does before returning. */
+static int store_bind_text(sqlite3_stmt *s, int i, const char *t)
+{
+    return t ? sqlite3_bind_text(s, i, t, -1, SQLITE_STATIC) : sqlite3_bind_null(s, i);
+}
+
+/* Binds the raw record as a BLOB; an empty one when there is none, since a
+ * NULL pointer would bind SQL NULL. */
+static int store_bind_raw(sqlite3_stmt *s, int i, const char *raw, size_t len)
+{
+    if (!raw || len == 0)
+        return sqlite3_bind_zeroblob(s, i, 0);
+    if (len > INT32_MAX)
+        return SQLITE_TOOBIG;
+    return sqlite3_bind_blob(s, i, raw, (int)len, SQLITE_STATIC);
+}
+
+/* Serializes the fields of `ev` (or "{}") into st->json. */
+static int store_fields_json(struct store *st, const struct event *ev)
+{
+    int r;
+
+    buf_reset(&st->json);
+    r = ev ? event_fields_json(ev, &st->json) : buf_puts(&st->json, "{}");
+    if (r < 0) {
+        store_seterr(st, "serializing the event fields: %s", strerror(-r));
+        /* Do not keep a huge buffer around for one hostile record. */
+        if (st->json.size > 1024 * 1024)
+            buf_done(&st->json);
+        return r;
+    }
+    return 0;
+}
+
+/* Steps an INSERT whose parameters are bound, stores the row id. */
+static int store_insert(struct store *st, sqlite3_stmt *s, int bind_rc, const char *what,
+                        int64_t *ret_id)
+{
+    int rc = bind_rc == SQLITE_OK ? sqlite3_step(s) : bind_rc;
+    int r = 0;
+
+    if (rc != SQLITE_DONE)
+        r = store_dberr(st, rc, what);
+    else if (ret_id)
+        *ret_id = sqlite3_last_insert_rowid(st->db);
+    sqlite3_reset(s);
+    return r;
+}
+
+int store_event_add(struct store *st, const struct event *ev, const char *input_name,
+                    int64_t *ret_id)
+{
+    sqlite3_stmt *s = st->stmt[STMT_EVENT_ADD];
+    int r, rc;
+
+    if ((r = store_fields_json(st, ev)) < 0)
+        return r;
+    rc = sqlite3_bind_int64(s, 1, ev->recv_us);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(s, 2, ev->time_us);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_text(s, 3, input_name ? input_name : "", -1, SQLITE_STATIC);
+    if (rc == SQLITE_OK)
+        rc = store_bind_text(s, 4, ev->decoder);
+    if (rc == SQLITE_OK)
+        rc = store_bind_raw(s, 5, ev->raw, ev->raw_len);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_text(s, 6, st->json.data, (int)st->json.len, SQLITE_STATIC);
+    return store_insert(st, s, rc, "storing an event", ret_id);
+}
+
+int store_alert_add(struct store *st, const struct alert *a, int64_t event_id, int64_t *ret_id)
+{
+    sqlite3_stmt *s = st->stmt[STMT_ALERT_ADD];
+    const struct event *ev = a->ev;
+    int r, rc;
+
+    if ((r = store_fields_json(st, ev)) < 0)
+        return r;
+    rc = sqlite3_bind_int64(s, 1, a->created_us);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(s, 2, ev ? ev->time_us : a->created_us);
+    if (rc == SQLITE_OK)
+        rc = store_bind_text(s, 3, a->rule_id);
+    if (rc == SQLITE_OK)
+        rc = store_bind_text(s, 4, a->rule_title);
+    if (rc == SQLITE_OK)
+        rc = store_bind_text(s, 5, a->rule_author);
+    if (rc == SQLITE_OK)
+        rc = store_bind_text(s, 6, a->rule_level);
+    if (rc == SQLITE_OK)
+        rc = store_bind_text(s, 7, a->input_name);
+    if (rc == SQLITE_OK)
+        rc = event_id > 0 ? sqlite3_bind_int64(s, 8, event_id) : sqlite3_bind_null(s, 8);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_text(s, 9, st->json.data, (int)st->json.len, SQLITE_STATIC);
+    if (rc == SQLITE_OK)
+        rc = store_bind_raw(s, 10, ev ? ev->raw : NULL, ev ? ev->raw_len : 0);
+    return store_insert(st, s, rc, "storing an alert", ret_id);
+}
+
+int store_offset_get(struct store *st, const char *input_name, char **ret_path,
+                     struct file_pos *ret)
+{
+    sqlite3_stmt *s = st->stmt[STMT_OFFSET_GET];
+    int rc, r = 0;
+
+    rc = sqlite3_bind_text(s, 1, input_name, -1, SQLITE_STATIC);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(s);
+    if (rc == SQLITE_DONE) {
+        store_seterr(st, "no saved position for this input");
+        r = -ENOENT;
+    } else if (rc != SQLITE_ROW) {
+        r = store_dberr(st, rc, "reading a file position");
+    } else {
+        if (ret_path) {
+            const unsigned char *p = sqlite3_column_text(s, 0);
+            *ret_path = strdup(p ? (const char *)p : "");
+            if (!*ret_path) {
+                store_seterr(st, "reading a file position: out of memory");
+                r = -ENOMEM;
+                goto out;
+            }
+        }
+        if (ret) {
+            ret->dev = (uint64_t)sqlite3_column_int64(s, 1);
+            ret->ino = (uint64_t)sqlite3_column_int64(s, 2);
+            ret->offset = (uint64_t)sqlite3_column_int64(s, 3);
+        }
+    }
+out:
+    sqlite3_reset(s);
+    return r;
+}
+
+int store_offset_set(struct store *st, const char *input_name, const char *path,
+                     const struct file_pos *pos)
+{
+    sqlite3_stmt *s = st->stmt[STMT_OFFSET_SET];
+    int rc;
+
+    rc = sqlite3_bind_text(s, 1, input_name, -1, SQLITE_STATIC);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_text(s, 2, path ? path : "", -1, SQLITE_STATIC);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(s, 3, (sqlite3_int64)pos->dev);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(s, 4, (sqlite3_int64)pos->ino);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(s, 5, (sqlite3_int64)pos->offset);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(s, 6, time_now_us());
+    return store_insert(st, s, rc, "saving a file position", NULL);
+}
+
+int store_counter_set(struct store *st, const char *name, uint64_t value)
+{
+    sqlite3_stmt *s = st->stmt[STMT_COUNTER_SET];
+    int rc;
+
+    rc = sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(s, 2, (sqlite3_int64)value);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(s, 3, time_now_us());
+    return store_insert(st, s, rc, "saving a counter", NULL);
+}
+
+/* Steps a one-row, one-integer query. */
+static int store_get_int(struct store *st, sqlite3_stmt *s, int bind_rc, const char *what,
+                         int64_t *ret)
+{
+    int rc = bind_rc == SQLITE_OK ? sqlite3_step(s) : bind_rc;
+    int r = 0;
+
+    if (rc == SQLITE_ROW) {
+        *ret = sqlite3_column_int64(s, 0);
+    } else if (rc == SQLITE_DONE) {
+        store_seterr(st, "%s: not found", what);
+        r = -ENOENT;
+    } else {
+        r = store_dberr(st, rc, what);
+    }
+    sqlite3_reset(s);
+    return r;
+}
+
+int store_counter_get(struct store *st, const char *name, uint64_t *ret)
+{
+    sqlite3_stmt *s = st->stmt[STMT_COUNTER_GET];
+    int64_t v = 0;
+    int r;
+
+    r = store_get_int(st, s, sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC), "reading a counter",
+                      &v);
+    if (r == 0)
+        *ret = (uint64_t)v;
+    return r;
+}
+
+int store_event_count(struct store *st, int64_t *ret)
+{
+    return store_get_int(st, st->stmt[STMT_EVENT_COUNT], SQLITE_OK, "counting events", ret);
+}
+
+int store_alert_count(struct store *st, int64_t *ret)
+{
+    return store_get_int(st, st->stmt[STMT_ALERT_COUNT], SQLITE_OK, "counting alerts", ret);
+}

@@ -1,0 +1,905 @@
+/*
+ * config.c - hikeshi.yaml, parsed with libyaml's document API so that every
+ * node keeps its line and column for error messages.
+ *
+ * The keys of each mapping live in one sorted table per level (name, handler),
+ * looked up with bsearch, as OpenBSD's parse.y lookup() does for keywords.
+ */
+#include "util/config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <yaml.h>
+
+#include "decode/decode.h"
+#include "util/limits.h"
+
+struct cparse {
+    yaml_document_t *doc;
+    struct config *c;
+    struct parse_err *err;
+};
+
+/* Records an error at `node` and returns -EINVAL. */
+static int cerr(struct cparse *p, const yaml_node_t *node, const char *msg)
+{
+    if (p->err && !p->err->msg) {
+        p->err->line = node ? (unsigned)node->start_mark.line + 1 : 0;
+        p->err->col = node ? (unsigned)node->start_mark.column + 1 : 0;
+        p->err->off = node ? node->start_mark.index : 0;
+        p->err->msg = msg;
+    }
+    return -EINVAL;
+}
+
+static const char *scalar(const yaml_node_t *n)
+{
+    return n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
+}
+
+static int get_str(struct cparse *p, const yaml_node_t *n, char **dst)
+{
+    const char *s = scalar(n);
+    char *copy;
+
+    if (!s)
+        return cerr(p, n, "expected a string");
+    if (strlen(s) != n->data.scalar.length)
+        return cerr(p, n, "string contains a NUL byte");
+    copy = strdup(s);
+    if (!copy)
+        return -ENOMEM;
+    free(*dst);
+    *dst = copy;
+    return 0;
+}
+
+/* A string, or null/~/empty/"off" meaning "disabled" (NULL). */
+static int get_str_or_off(struct cparse *p, const yaml_node_t *n, char **dst)
+{
+    const char *s = scalar(n);
+
+    if (s && (strcmp(s, "") == 0 || strcmp(s, "~") == 0 || strcmp(s, "null") == 0 ||
+              strcmp(s, "off") == 0 || strcmp(s, "false") == 0)) {
+        free(*dst);
+        *dst = NULL;
+        return 0;
+    }
+    return get_str(p, n, dst);
+}
+
+static int get_bool(struct cparse *p, const yaml_node_t *n, int *dst)
+{
+    const char *s = scalar(n);
+
+    if (s && (strcmp(s, "true") == 0 || strcmp(s, "yes") == 0 || strcmp(s, "on") == 0))
+        *dst = 1;
+    else if (s && (strcmp(s, "false") == 0 || strcmp(s, "no") == 0 || strcmp(s, "off") == 0))
+        *dst = 0;
+    else
+        return cerr(p, n, "expected true or false");
+    return 0;
+}
+
+static int get_uint(struct cparse *p, const yaml_node_t *n, unsigned long long lo,
+                    unsigned long long hi, unsigned long long *dst, const char *range_msg)
+{
+    const char *s = scalar(n);
+    char *end;
+    unsigned long long v;
+
+    if (!s || !*s || *s == '-' || *s == '+')
+        return cerr(p, n, "expected a non-negative integer");
+    errno = 0;
+    v = strtoull(s, &end, 10);
+    if (errno || *end) {
+        /* Accept k/m suffixes for sizes: 64k, 1m. */
+        if (!errno && (*end == 'k' || *end == 'K') && end[1] == '\0' && v <= ULLONG_MAX / 1024)
+            v *= 1024;
+        else if (!errno && (*end == 'm' || *end == 'M') && end[1] == '\0' &&
+                 v <= ULLONG_MAX / (1024 * 1024))
+            v *= 1024 * 1024;
+        else
+            return cerr(p, n, "expected a non-negative integer");
+    }
+    if (v < lo || v > hi)
+        return cerr(p, n, range_msg);
+    *dst = v;
+    return 0;
+}
+
+int config_parse_tz(const char *s, int32_t *ret)
+{
+    int sign, h, m;
+
+    if (strcmp(s, "Z") == 0 || strcmp(s, "UTC") == 0 || strcmp(s, "utc") == 0) {
+        *ret = 0;
+        return 0;
+    }
+    if ((s[0] != '+' && s[0] != '-') || strlen(s) < 3)
+        return -EINVAL;
+    sign = s[0] == '-' ? -1 : 1;
+    if (s[1] < '0' || s[1] > '9' || s[2] < '0' || s[2] > '9')
+        return -EINVAL;
+    h = (s[1] - '0') * 10 + (s[2] - '0');
+    s += 3;
+    if (*s == ':')
+        s++;
+    if (*s == '\0') {
+        m = 0;
+    } else if (s[0] >= '0' && s[0] <= '5' && s[1] >= '0' && s[1] <= '9' && s[2] == '\0') {
+        m = (s[0] - '0') * 10 + (s[1] - '0');
+    } else {
+        return -EINVAL;
+    }
+    if (h > 14)
+        return -EINVAL;
+    *ret = sign * (h * 3600 + m * 60);
+    return 0;
+}
+
+/* Iterates the pairs of a mapping node, calling fn(p, key, value, arg). */
+typedef int (*pair_fn)(struct cparse *p, const char *key, yaml_node_t *knode, yaml_node_t *v,
+                       void *arg);
+
+struct keyword {
+    const char *name;
+    pair_fn fn;
+};
+
+static int kwcmp(const void *a, const void *b)
+{
+    return strcmp((const char *)a, ((const struct keyword *)b)->name);
+}
+
+static int each_pair(struct cparse *p, yaml_node_t *map, const struct keyword *kw, size_t nkw,
+                     void *arg, const char *what)
+{
+    if (map->type != YAML_MAPPING_NODE)
+        return cerr(p, map, what);
+    for (yaml_node_pair_t *pr = map->data.mapping.pairs.start; pr < map->data.mapping.pairs.top;
+         pr++) {
+        yaml_node_t *k = yaml_document_get_node(p->doc, pr->key);
+        yaml_node_t *v = yaml_document_get_node(p->doc, pr->value);
+        const char *key = k ? scalar(k) : NULL;
+        const struct keyword *hit;
+        int r;
+
+        if (!k || !v || !key)
+            return cerr(p, k, "expected a key");
+        hit = bsearch(key, kw, nkw, sizeof(*kw), kwcmp);
+        if (!hit)
+            return cerr(p, k, "unknown key");
+        /* Duplicate keys are an error: the second would silently win. */
+        for (yaml_node_pair_t *q = map->data.mapping.pairs.start; q < pr; q++) {
+            yaml_node_t *k2 = yaml_document_get_node(p->doc, q->key);
+            const char *key2 = k2 ? scalar(k2) : NULL;
+            if (key2 && strcmp(key2, key) == 0)
+                return cerr(p, k, "duplicate key");
+        }
+        if ((r = hit->fn(p, key, k, v, arg)) < 0)
+            return r;
+    }
+    return 0;
+}
+
+#define NKW(t) (sizeof(t) / sizeof((t)[0]))
+
+/* --- log: --- */
+
+static int kw_log_level(struct cparse *p, const char *key, yaml_node_t *k, yaml_node_t *v,
+                        void *arg)
+{
+    const char *s = scalar(v);
+
+    if (!s || log_level_parse(s, &p->c->log_level) < 0)
+        return cerr(p, v, "log level must be error, warn, info or debug");
+    return 0;
+}
+
+static int kw_log_syslog(struct cparse *p, const char *key, yaml_node_t *k, yaml_node_t *v,
+                         void *arg)
+{
+    return get_bool(p, v, &p->c->log_syslog);
+}
+
+static const struct keyword log_kw[] = {
+    {"level", kw_log_level},
+    {"syslog", kw_log_syslog},
+};
+
+static int kw_log(struct cparse *p, const char *key, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+    return each_pair(p, v, log_kw, NKW(log_kw), NULL, "log: expected a mapping");
+}
+
+/* --- top-level scalars and small sections --- */
+
+static int kw_data_dir(struct cparse *p, const char *key, yaml_node_t *k, yaml_node_t *v,
+                       void *arg)
+{
+    int r = get_str(p, v, &p->c->data_dir);
+
+    if (r == 0 && p->c->data_dir[0] == '\0')
+        return cerr(p, v, "data_dir must not be empty");
+    return r;
+}
+
+static int kw_timezone(struct cparse *p, const char *key, yaml_node_t *k, yaml_node_t *v,
+                       void *arg)
+{
+    const char *s = scalar(v);
+
+    if (!s || config_parse_tz(s, &p->c->tz_off_s) < 0)
+        return cerr(p, v, "timezone must be UTC, Z or an offset such as +09:00");
+    return 0;
+}
+
+static int kw_http_listen(struct cparse *p, const char *key, yaml_node_t *k, yaml_node_t *v,
+                          void *arg)
+{
+    return get_str_or_off(p, v, &p->c->http_listen);
+}
+
+static const struct keyword http_kw[] = {
+    {"listen", kw_http_listen},
+};
+
+static int kw_http(struct cparse *p, const char *key, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+    return each_pair(p, v, http_kw, NKW(http_kw), NULL, "http: expected a mapping");
+}
+
+static int kw_pipeline_queue(struct cparse *p, const char *key, yaml_node_t *k, yaml_node_t *v,
+                             void *arg)
+{
+    unsigned long long q;
+    int r = get_uint(p, v, 1, 65536, &q, "queue must be between 1 and 65536 batches");
+
+    if (r == 0)
+        p->c->queue = (size_t)q;
+    return r;
+}
+
+static const struct keyword pipeline_kw[] = {
+    {"queue", kw_pipeline_queue},
+};
+
+static int kw_pipeline(struct cparse *p, const char *key, yaml_node_t *k, yaml_node_t *v,
+                       void *arg)
+{
+    return each_pair(p, v, pipeline_kw, NKW(pipeline_kw), NULL, "pipeline: expected a mapping");
+}
+
+static int kw_store_events(struct cparse *p, const char *key, yaml_node_t *k, yaml_node_t *v,
+                           void *arg)
+{
+    return get_bool(p, v, &p->c->store_events);
+}
+
+static const struct keyword store_kw[] = {
+    {"events", kw_store_events},
+};
+
+static int kw_store(struct cparse *p, const char *key, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+    return each_pair(p, v, store_kw, NKW(store_kw), NULL, "store: expected a mapping");
+}
+
+static int kw_alerts_jsonl(struct cparse *p, const char *key, yaml_node_t *k, yaml_node_t *v,
+                           void *arg)
+{
+    return get_str_or_off(p, v, &p->c->alerts_jsonl);
+}
+
+static const struct keyword alerts_kw[] = {
+    {"jsonl", kw_alerts_jsonl},
+};
+
+static int kw_alerts(struct cparse *p, const char *key, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+    return each_pair(p, v, alerts_kw, NKW(alerts_kw), NULL, "alerts: expected a mapping");
+}
+
+/* --- inputs: --- */
+
+static const struct {
+    const char *name;
+    enum input_type type;
+} input_types[] = {
+    {"file", INPUT_FILE},
+    {"stdin", INPUT_STDIN},
+    {"syslog-tcp", INPUT_SYSLOG_TCP},
+    {"syslog-udp", INPUT_SYSLOG_UDP},
+};
+
+static const char *input_type_name(enum input_type t)
+{
+    for (size_t i = 0; i < NKW(input_types); i++)
+        if (input_types[i].type == t)
+            return input_types[i].name;
+    return "?";
+}
+
+static int kw_in_name(struct cparse *p, const char *key, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+    struct config_input *in = arg;
+    int r = get_str(p, v, &in->name);
+
+    if (r == 0 && in->name[0] == '\0')
+        return cerr(p, v, "input name must not be empty");
+    return r;
+}
+
+static int kw_in_type(struct cparse *p, const char *key, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+    struct config_input *in = arg;
+    const char *s = scalar(v);
+
+    for (size_t i = 0; s && i < NKW(input_types); i++) {
+        if (strcmp(s, input_types[i].name) == 0) {
+            in->conf.type = input_types[i].type;
+            return 0;
+        }
+    }
+    return cerr(p, v, "input type must be syslog-udp, syslog-tcp, file or stdin");
+}
+
+static int kw_in_listen(struct cparse *p, const char *key, yaml_node_t *k, yaml_node_t *v,
+                        void *arg)
+{
+    return get_str(p, v, &((struct config_input *)arg)->listen);
+}
+
+static int kw_in_path(struct cparse *p, const char *key, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+    return get_str(p, v, &((struct config_input *)arg)->path);
+}
+
+static int kw_in_decoder(struct cparse *p, const char *key, yaml_node_t *k, yaml_node_t *v,
+                         void *arg)
+{
+    struct config_input *in = arg;
+    int r = get_str(p, v, &in->decoder);
+
+    if (r == 0 && strcmp(in->decoder, "auto") != 0 && !decode_lookup(in->decoder))
+        return cerr(p, v, "unknown decoder (see hikeshi.yaml(5) for the list)");
+    return r;
+}
+
+static int kw_in_max_line(struct cparse *p, const char *key, yaml_node_t *k, yaml_node_t *v,
+                          void *arg)
+{
+    unsigned long long n;
+    int r = get_uint(p, v, LIMIT_LINE_MIN, LIMIT_LINE_MAX, &n,
+                     "max_line must be between 256 and 16777216 bytes");
+
+    if (r == 0)
+        ((struct config_input *)arg)->conf.max_line = (size_t)n;
+    return r;
+}
+
+static int kw_in_from_start(struct cparse *p, const char *key, yaml_node_t *k, yaml_node_t *v,
+                            void *arg)
+{
+    return get_bool(p, v, &((struct config_input *)arg)->conf.from_start);
+}
+
+static int kw_in_poll_ms(struct cparse *p, const char *key, yaml_node_t *k, yaml_node_t *v,
+                         void *arg)
+{
+    unsigned long long n;
+    int r = get_uint(p, v, 10, 60000, &n, "poll_ms must be between 10 and 60000");
+
+    if (r == 0)
+        ((struct config_input *)arg)->conf.poll_ms = (int)n;
+    return r;
+}
+
+static const struct keyword input_kw[] = {
+    {"decoder", kw_in_decoder}, {"from_start", kw_in_from_start}, {"listen", kw_in_listen},
+    {"max_line", kw_in_max_line}, {"name", kw_in_name},           {"path", kw_in_path},
+    {"poll_ms", kw_in_poll_ms},   {"type", kw_in_type},
+};
+
+static void input_init_defaults(struct config_input *in)
+{
+    memset(in, 0, sizeof(*in));
+    in->conf.type = (enum input_type)-1;
+    in->conf.max_line = LIMIT_LINE_DEFAULT;
+    in->conf.poll_ms = 200;
+}
+
+static void input_clear(struct config_input *in)
+{
+    free(in->name);
+    free(in->listen);
+    free(in->path);
+    free(in->decoder);
+}
+
+/* Points conf's strings at the owned copies; after any realloc of the array. */
+static void inputs_relink(struct config *c)
+{
+    for (size_t i = 0; i < c->ninputs; i++) {
+        struct config_input *in = &c->inputs[i];
+        in->conf.id = (uint32_t)i;
+        in->conf.name = in->name;
+        in->conf.listen = in->listen;
+        in->conf.path = in->path;
+    }
+}
+
+static int kw_inputs(struct cparse *p, const char *key, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+    struct config *c = p->c;
+    size_t n;
+
+    if (v->type != YAML_SEQUENCE_NODE)
+        return cerr(p, v, "inputs: expected a list");
+    for (size_t i = 0; i < c->ninputs; i++)
+        input_clear(&c->inputs[i]);
+    free(c->inputs);
+    c->inputs = NULL;
+    c->ninputs = 0;
+    n = (size_t)(v->data.sequence.items.top - v->data.sequence.items.start);
+    if (n > 256)
+        return cerr(p, v, "too many inputs (at most 256)");
+    if (n == 0)
+        return 0;
+    c->inputs = calloc(n, sizeof(*c->inputs));
+    if (!c->inputs)
+        return -ENOMEM;
+    for (yaml_node_item_t *it = v->data.sequence.items.start; it < v->data.sequence.items.top;
+         it++) {
+        yaml_node_t *item = yaml_document_get_node(p->doc, *it);
+        struct config_input *in = &c->inputs[c->ninputs];
+        int r;
+
+        input_init_defaults(in);
+        c->ninputs++;
+        in->line = item ? (unsigned)item->start_mark.line + 1 : 0;
+        if (!item)
+            return cerr(p, v, "bad input");
+        if ((r = each_pair(p, item, input_kw, NKW(input_kw), in, "input: expected a mapping")) < 0)
+            return r;
+        if ((int)in->conf.type == -1)
+            return cerr(p, item, "input: missing type");
+        if (!in->name) {
+            char tmp[32];
+            snprintf(tmp, sizeof(tmp), "input%zu", c->ninputs - 1);
+            if (!(in->name = strdup(tmp)))
+                return -ENOMEM;
+        }
+        for (size_t j = 0; j + 1 < c->ninputs; j++)
+            if (strcmp(c->inputs[j].name, in->name) == 0)
+                return cerr(p, item, "input: duplicate name");
+        if ((in->conf.type == INPUT_SYSLOG_UDP || in->conf.type == INPUT_SYSLOG_TCP) && !in->listen)
+            return cerr(p, item, "syslog input: missing listen (host:port)");
+        if (in->conf.type == INPUT_FILE && !in->path)
+            return cerr(p, item, "file input: missing path");
+        if (!in->decoder && !(in->decoder = strdup("auto")))
+            return -ENOMEM;
+    }
+    inputs_relink(c);
+    return 0;
+}
+
+/* --- match: (built-in literal rules) --- */
+
+static int kw_m_id(struct cparse *p, const char *key, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+    return get_str(p, v, &((struct config_match *)arg)->id);
+}
+
+static int kw_m_title(struct cparse *p, const char *key, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+    return get_str(p, v, &((struct config_match *)arg)->title);
+}
+
+static int kw_m_author(struct cparse *p, const char *key, yaml_node_t *k, yaml_node_t *v,
+                       void *arg)
+{
+    return get_str(p, v, &((struct config_match *)arg)->author);
+}
+
+static int kw_m_level(struct cparse *p, const char *key, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+    static const char *const levels[] = {"informational", "low", "medium", "high", "critical"};
+    struct config_match *m = arg;
+    const char *s = scalar(v);
+
+    for (size_t i = 0; s && i < NKW(levels); i++)
+        if (strcmp(s, levels[i]) == 0)
+            return get_str(p, v, &m->level);
+    return cerr(p, v, "level must be informational, low, medium, high or critical");
+}
+
+static int kw_m_where(struct cparse *p, const char *key, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+    struct config_match *m = arg;
+
+    if (v->type != YAML_MAPPING_NODE)
+        return cerr(p, v, "where: expected a mapping of field: value");
+    for (yaml_node_pair_t *pr = v->data.mapping.pairs.start; pr < v->data.mapping.pairs.top; pr++) {
+        yaml_node_t *fk = yaml_document_get_node(p->doc, pr->key);
+        yaml_node_t *fv = yaml_document_get_node(p->doc, pr->value);
+        struct config_where *w;
+        int r;
+
+        if (!fk || !fv || !scalar(fk))
+            return cerr(p, fk ? fk : v, "where: expected field: value");
+        if (m->nwhere == CONFIG_MATCH_MAX_WHERE)
+            return cerr(p, fk, "where: at most 8 conditions");
+        if (!scalar(fv))
+            return cerr(p, fv, "where: the value must be a string");
+        w = &m->where[m->nwhere++];
+        if ((r = get_str(p, fk, &w->field)) < 0 || (r = get_str(p, fv, &w->value)) < 0)
+            return r;
+        if (w->field[0] == '\0' || strlen(w->field) > LIMIT_FIELD_NAME_LEN)
+            return cerr(p, fk, "where: bad field name");
+    }
+    if (m->nwhere == 0)
+        return cerr(p, v, "where: needs at least one condition");
+    return 0;
+}
+
+static const struct keyword match_kw[] = {
+    {"author", kw_m_author}, {"id", kw_m_id},       {"level", kw_m_level},
+    {"title", kw_m_title},   {"where", kw_m_where},
+};
+
+static void match_clear(struct config_match *m)
+{
+    free(m->id);
+    free(m->title);
+    free(m->author);
+    free(m->level);
+    for (size_t i = 0; i < m->nwhere; i++) {
+        free(m->where[i].field);
+        free(m->where[i].value);
+    }
+}
+
+static int kw_match(struct cparse *p, const char *key, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+    struct config *c = p->c;
+    size_t n;
+
+    if (v->type != YAML_SEQUENCE_NODE)
+        return cerr(p, v, "match: expected a list of rules");
+    for (size_t i = 0; i < c->nmatches; i++)
+        match_clear(&c->matches[i]);
+    free(c->matches);
+    c->matches = NULL;
+    c->nmatches = 0;
+    n = (size_t)(v->data.sequence.items.top - v->data.sequence.items.start);
+    if (n > 10000)
+        return cerr(p, v, "too many match rules (at most 10000)");
+    if (n == 0)
+        return 0;
+    c->matches = calloc(n, sizeof(*c->matches));
+    if (!c->matches)
+        return -ENOMEM;
+    for (yaml_node_item_t *it = v->data.sequence.items.start; it < v->data.sequence.items.top;
+         it++) {
+        yaml_node_t *item = yaml_document_get_node(p->doc, *it);
+        struct config_match *m = &c->matches[c->nmatches++];
+        int r;
+
+        if (!item)
+            return cerr(p, v, "bad rule");
+        if ((r = each_pair(p, item, match_kw, NKW(match_kw), m, "rule: expected a mapping")) < 0)
+            return r;
+        if (!m->id || !m->title)
+            return cerr(p, item, "rule: id and title are required");
+        if (m->nwhere == 0)
+            return cerr(p, item, "rule: where is required");
+        if (!m->level && !(m->level = strdup("medium")))
+            return -ENOMEM;
+        if (!m->author && !(m->author = strdup("unknown")))
+            return -ENOMEM;
+    }
+    return 0;
+}
+
+static const struct keyword top_kw[] = {
+    {"alerts", kw_alerts}, {"data_dir", kw_data_dir}, {"http", kw_http},
+    {"inputs", kw_inputs}, {"log", kw_log},           {"match", kw_match},
+    {"pipeline", kw_pipeline}, {"store", kw_store},   {"timezone", kw_timezone},
+};
+
+/* --- defaults --- */
+
+struct config *config_defaults(void)
+{
+    static const struct {
+        const char *name, *type, *listen;
+    } def_inputs[] = {
+        {"syslog-udp", "syslog-udp", "127.0.0.1:5514"},
+        {"syslog-tcp", "syslog-tcp", "127.0.0.1:5514"},
+    };
+    static const struct {
+        const char *id, *title, *level;
+        const char *f1, *v1, *f2, *v2, *f3, *v3;
+    } def_match[] = {
+        {"hikeshi-builtin-ssh-root-login-failure", "SSH login failure for root", "medium",
+         "event.action", "ssh_login", "event.outcome", "failure", "user.name", "root"},
+        {"hikeshi-builtin-ssh-invalid-user", "SSH login attempt for an invalid user", "low",
+         "event.action", "ssh_login", "ssh.invalid_user", "true", NULL, NULL},
+        {"hikeshi-builtin-sudo-not-in-sudoers", "sudo by a user not in sudoers", "high",
+         "event.action", "sudo_not_in_sudoers", NULL, NULL, NULL, NULL},
+    };
+    struct config *c = calloc(1, sizeof(*c));
+
+    if (!c)
+        return NULL;
+    c->log_level = LOG_LEVEL_INFO;
+    c->queue = LIMIT_QUEUE_DEFAULT;
+    c->store_events = 1;
+    if (!(c->data_dir = strdup("./var")) || !(c->http_listen = strdup("127.0.0.1:8080")) ||
+        !(c->alerts_jsonl = strdup("alerts.jsonl")))
+        goto fail;
+    c->inputs = calloc(NKW(def_inputs), sizeof(*c->inputs));
+    if (!c->inputs)
+        goto fail;
+    for (size_t i = 0; i < NKW(def_inputs); i++) {
+        struct config_input *in = &c->inputs[i];
+        input_init_defaults(in);
+        c->ninputs++;
+        in->conf.type = strcmp(def_inputs[i].type, "syslog-udp") == 0 ? INPUT_SYSLOG_UDP
+                                                                       : INPUT_SYSLOG_TCP;
+        if (!(in->name = strdup(def_inputs[i].name)) ||
+            !(in->listen = strdup(def_inputs[i].listen)) || !(in->decoder = strdup("auto")))
+            goto fail;
+    }
+    inputs_relink(c);
+    c->matches = calloc(NKW(def_match), sizeof(*c->matches));
+    if (!c->matches)
+        goto fail;
+    for (size_t i = 0; i < NKW(def_match); i++) {
+        struct config_match *m = &c->matches[i];
+        const char *fv[3][2] = {{def_match[i].f1, def_match[i].v1},
+                                {def_match[i].f2, def_match[i].v2},
+                                {def_match[i].f3, def_match[i].v3}};
+        c->nmatches++;
+        if (!(m->id = strdup(def_match[i].id)) || !(m->title = strdup(def_match[i].title)) ||
+            !(m->level = strdup(def_match[i].level)) || !(m->author = strdup("hikeshi")))
+            goto fail;
+        for (size_t j = 0; j < 3 && fv[j][0]; j++) {
+            struct config_where *w = &m->where[m->nwhere++];
+            if (!(w->field = strdup(fv[j][0])) || !(w->value = strdup(fv[j][1])))
+                goto fail;
+        }
+    }
+    return c;
+fail:
+    config_free(c);
+    return NULL;
+}
+
+void config_free(struct config *c)
+{
+    if (!c)
+        return;
+    for (size_t i = 0; i < c->ninputs; i++)
+        input_clear(&c->inputs[i]);
+    free(c->inputs);
+    for (size_t i = 0; i < c->nmatches; i++)
+        match_clear(&c->matches[i]);
+    free(c->matches);
+    free(c->path);
+    free(c->data_dir);
+    free(c->http_listen);
+    free(c->alerts_jsonl);
+    free(c);
+}
+
+static const char *yaml_error_text(const yaml_parser_t *yp)
+{
+    /* libyaml's problem strings are static; good enough as messages. */
+    return yp->problem ? yp->problem : "YAML syntax error";
+}
+
+int config_parse(const char *text, size_t len, const char *name, struct config **ret,
+                 struct parse_err *reterr)
+{
+    yaml_parser_t yp;
+    yaml_document_t doc;
+    struct cparse p;
+    struct config *c;
+    yaml_node_t *root;
+    int r = 0;
+
+    if (reterr)
+        memset(reterr, 0, sizeof(*reterr));
+    *ret = NULL;
+    c = config_defaults();
+    if (!c)
+        return -ENOMEM;
+    if (name && !(c->path = strdup(name))) {
+        config_free(c);
+        return -ENOMEM;
+    }
+    if (!yaml_parser_initialize(&yp)) {
+        config_free(c);
+        return -ENOMEM;
+    }
+    yaml_parser_set_input_string(&yp, (const unsigned char *)text, len);
+    if (!yaml_parser_load(&yp, &doc)) {
+        if (reterr) {
+            reterr->line = (unsigned)yp.problem_mark.line + 1;
+            reterr->col = (unsigned)yp.problem_mark.column + 1;
+            reterr->off = yp.problem_mark.index;
+            reterr->msg = yaml_error_text(&yp);
+        }
+        yaml_parser_delete(&yp);
+        config_free(c);
+        return -EINVAL;
+    }
+    p.doc = &doc;
+    p.c = c;
+    p.err = reterr;
+    root = yaml_document_get_root_node(&doc);
+    /* An empty file means "all defaults". */
+    if (root && !(root->type == YAML_SCALAR_NODE && root->data.scalar.length == 0))
+        r = each_pair(&p, root, top_kw, NKW(top_kw), NULL, "expected a mapping of settings");
+    if (r == 0 && c->ninputs == 0 && c->http_listen == NULL)
+        log_debug("configuration has no inputs and no HTTP endpoint");
+    yaml_document_delete(&doc);
+    yaml_parser_delete(&yp);
+    if (r < 0) {
+        config_free(c);
+        return r;
+    }
+    *ret = c;
+    return 0;
+}
+
+int config_load(const char *path, struct config **ret, struct parse_err *reterr)
+{
+    int fd, r;
+    struct stat sb;
+    char *text;
+    size_t got = 0;
+
+    if (reterr)
+        memset(reterr, 0, sizeof(*reterr));
+    *ret = NULL;
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    if (fstat(fd, &sb) < 0) {
+        r = -errno;
+        close(fd);
+        return r;
+    }
+    if (!S_ISREG(sb.st_mode)) {
+        close(fd);
+        return -EINVAL;
+    }
+    if (sb.st_size > LIMIT_CONFIG_BYTES) {
+        close(fd);
+        if (reterr)
+            reterr->msg = "file larger than 1 MiB";
+        return -EFBIG;
+    }
+    text = malloc((size_t)sb.st_size + 1);
+    if (!text) {
+        close(fd);
+        return -ENOMEM;
+    }
+    while (got < (size_t)sb.st_size) {
+        ssize_t n = read(fd, text + got, (size_t)sb.st_size - got);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        got += (size_t)n;
+    }
+    close(fd);
+    r = config_parse(text, got, path, ret, reterr);
+    free(text);
+    return r;
+}
+
+void config_clear_inputs(struct config *c)
+{
+    for (size_t i = 0; i < c->ninputs; i++)
+        input_clear(&c->inputs[i]);
+    free(c->inputs);
+    c->inputs = NULL;
+    c->ninputs = 0;
+}
+
+const struct config_input *config_input_find(const struct config *c, const char *name)
+{
+    for (size_t i = 0; i < c->ninputs; i++)
+        if (strcmp(c->inputs[i].name, name) == 0)
+            return &c->inputs[i];
+    return NULL;
+}
+
+/* Prints a YAML double-quoted scalar. */
+static void print_q(FILE *out, const char *s)
+{
+    fputc('"', out);
+    for (const unsigned char *u = (const unsigned char *)s; *u; u++) {
+        if (*u == '"' || *u == '\\')
+            fprintf(out, "\\%c", *u);
+        else if (*u < 0x20 || *u == 0x7f)
+            fprintf(out, "\\x%02x", *u);
+        else
+            fputc(*u, out);
+    }
+    fputc('"', out);
+}
+
+void config_print(const struct config *c, FILE *out)
+{
+    int32_t tz = c->tz_off_s < 0 ? -c->tz_off_s : c->tz_off_s;
+
+    fprintf(out, "# hikeshi configuration, normal form\n");
+    fprintf(out, "data_dir: ");
+    print_q(out, c->data_dir);
+    fprintf(out, "\ntimezone: \"%c%02d:%02d\"\n", c->tz_off_s < 0 ? '-' : '+', tz / 3600,
+            tz / 60 % 60);
+    fprintf(out, "log:\n  level: %s\n  syslog: %s\n", log_level_name(c->log_level),
+            c->log_syslog ? "true" : "false");
+    fprintf(out, "http:\n  listen: ");
+    if (c->http_listen)
+        print_q(out, c->http_listen);
+    else
+        fprintf(out, "off");
+    fprintf(out, "\npipeline:\n  queue: %zu\n", c->queue);
+    fprintf(out, "store:\n  events: %s\n", c->store_events ? "true" : "false");
+    fprintf(out, "alerts:\n  jsonl: ");
+    if (c->alerts_jsonl)
+        print_q(out, c->alerts_jsonl);
+    else
+        fprintf(out, "off");
+    fprintf(out, "\ninputs:%s\n", c->ninputs ? "" : " []");
+    for (size_t i = 0; i < c->ninputs; i++) {
+        const struct config_input *in = &c->inputs[i];
+        fprintf(out, "  - name: ");
+        print_q(out, in->name);
+        fprintf(out, "\n    type: %s\n", input_type_name(in->conf.type));
+        if (in->listen) {
+            fprintf(out, "    listen: ");
+            print_q(out, in->listen);
+            fputc('\n', out);
+        }
+        if (in->path) {
+            fprintf(out, "    path: ");
+            print_q(out, in->path);
+            fputc('\n', out);
+        }
+        fprintf(out, "    decoder: %s\n    max_line: %zu\n", in->decoder, in->conf.max_line);
+        if (in->conf.type == INPUT_FILE)
+            fprintf(out, "    from_start: %s\n    poll_ms: %d\n",
+                    in->conf.from_start ? "true" : "false", in->conf.poll_ms);
+    }
+    fprintf(out, "match:%s\n", c->nmatches ? "" : " []");
+    for (size_t i = 0; i < c->nmatches; i++) {
+        const struct config_match *m = &c->matches[i];
+        fprintf(out, "  - id: ");
+        print_q(out, m->id);
+        fprintf(out, "\n    title: ");
+        print_q(out, m->title);
+        fprintf(out, "\n    author: ");
+        print_q(out, m->author);
+        fprintf(out, "\n    level: %s\n    where:\n", m->level);
+        for (size_t j = 0; j < m->nwhere; j++) {
+            fprintf(out, "      ");
+            print_q(out, m->where[j].field);
+            fprintf(out, ": ");
+            print_q(out, m->where[j].value);
+            fputc('\n', out);
+        }
+    }
+}

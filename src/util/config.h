@@ -1,0 +1,91 @@
+/*
+ * config.h - hikeshi.yaml: what the daemon and scan are told to do.
+ *
+ * config_load() builds a fresh struct config from a file; on SIGHUP the
+ * daemon loads a new one and swaps it in only if it parsed cleanly.  With no
+ * file, config_defaults() gives the defaults of DESIGN.md: data in ./var,
+ * syslog on 127.0.0.1:5514 (UDP and TCP), the API on 127.0.0.1:8080, the
+ * built-in rules.  The language is documented in hikeshi.yaml(5).
+ */
+#ifndef HIKESHI_UTIL_CONFIG_H
+#define HIKESHI_UTIL_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "input/input.h"
+#include "util/log.h"
+#include "util/parse_err.h"
+
+#define CONFIG_MATCH_MAX_WHERE 8
+
+/* One condition of a built-in literal rule: field equals value. */
+struct config_where {
+    char *field;
+    char *value;
+};
+
+/*
+ * A built-in literal rule: every `where` condition must hold (field value
+ * equals the literal, case-sensitively).  The minimal matcher that exercises
+ * the alert path until the Sigma engine replaces it.
+ */
+struct config_match {
+    char *id;
+    char *title;
+    char *author;
+    char *level; /* informational, low, medium, high, critical */
+    struct config_where where[CONFIG_MATCH_MAX_WHERE];
+    size_t nwhere;
+};
+
+struct config_input {
+    struct input_conf conf; /* strings point into the fields below */
+    char *name;
+    char *listen;
+    char *path;
+    char *decoder; /* decoder name, or "auto" */
+    unsigned line; /* where it was defined, for messages; 0 for defaults */
+};
+
+struct config {
+    char *path;     /* file it was read from; NULL for the defaults */
+    char *data_dir; /* SQLite store and alert files */
+    enum log_level log_level;
+    int log_syslog;      /* 1: log to syslog(3) instead of stderr */
+    int32_t tz_off_s;    /* zone assumed for timestamps without one */
+    char *http_listen;   /* "host:port"; NULL disables the HTTP endpoint */
+    size_t queue;        /* bounded queue, in batches */
+    int store_events;    /* 1: every event goes to the store */
+    char *alerts_jsonl;  /* alert file (relative to data_dir); NULL: none */
+    struct config_input *inputs;
+    size_t ninputs;
+    struct config_match *matches;
+    size_t nmatches;
+};
+
+/* The defaults.  NULL on allocation failure. */
+struct config *config_defaults(void);
+/*
+ * Reads and parses `path`.  On error returns -EINVAL (bad content; reterr has
+ * line, column and message), or -errno from opening/reading (reterr->msg is
+ * then NULL).  The file may not exceed LIMIT_CONFIG_BYTES.
+ */
+int config_load(const char *path, struct config **ret, struct parse_err *reterr);
+/* Parses YAML text `len` bytes long; `name` is kept as the config's path. */
+int config_parse(const char *text, size_t len, const char *name, struct config **ret,
+                 struct parse_err *reterr);
+/* Frees.  NULL is a no-op; copes with a half-built config. */
+void config_free(struct config *c);
+/* Prints the configuration in normal form (every key, defaults included);
+ * the output parses back to the same configuration. */
+void config_print(const struct config *c, FILE *out);
+/* Removes every input (scan takes its inputs from the command line). */
+void config_clear_inputs(struct config *c);
+/* Finds an input by name; NULL if none. */
+const struct config_input *config_input_find(const struct config *c, const char *name);
+/* Parses "+09:00", "-0530", "Z", "UTC" into seconds east of UTC. */
+int config_parse_tz(const char *s, int32_t *ret);
+
+#endif

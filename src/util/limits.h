@@ -1,0 +1,53 @@
+/*
+ * limits.h - every cap on a resource that untrusted input can grow.
+ *
+ * Kept in one place so that a reviewer can see at a glance how much memory a
+ * hostile peer can make us hold.  Values are defaults; the ones marked
+ * "configurable" can be changed in hikeshi.yaml within the stated bounds.
+ */
+#ifndef HIKESHI_UTIL_LIMITS_H
+#define HIKESHI_UTIL_LIMITS_H
+
+/* Longest syslog/file record kept, in bytes (configurable: max_line). Longer
+ * records are truncated to this length and counted as truncated. */
+#define LIMIT_LINE_DEFAULT (64 * 1024)
+#define LIMIT_LINE_MIN 256
+#define LIMIT_LINE_MAX (16 * 1024 * 1024)
+
+/* Largest octet count accepted in RFC 6587 octet-counting framing before the
+ * frame is treated as oversized (it is then read and truncated to the line
+ * limit, never buffered whole). */
+#define LIMIT_OCTET_COUNT_DIGITS 9
+
+/* Distinct field names the interning dictionary will hold.  JSON keys come
+ * from the wire, so without a cap an attacker could grow it forever. */
+#define LIMIT_FIELD_NAMES 65536
+/* Longest field name interned, in bytes. */
+#define LIMIT_FIELD_NAME_LEN 256
+/* Fields one event may carry; further fields are dropped and counted. */
+#define LIMIT_EVENT_FIELDS 512
+/* JSON nesting depth accepted by the JSON decoder. */
+#define LIMIT_JSON_DEPTH 64
+
+/* Per-event arena: initial block size and the most one event may use. */
+#define LIMIT_ARENA_BLOCK (16 * 1024)
+#define LIMIT_ARENA_MAX (64 * 1024 * 1024)
+
+/* Concurrent TCP syslog clients; further connections are refused. */
+#define LIMIT_TCP_CLIENTS 1024
+
+/* Bounded queue between inputs and the pipeline, in batches (configurable:
+ * pipeline.queue). */
+#define LIMIT_QUEUE_DEFAULT 256
+/* Bytes of record data in one batch before it is handed to the pipeline. */
+#define LIMIT_BATCH_BYTES (256 * 1024)
+/* Records in one batch. */
+#define LIMIT_BATCH_RECORDS 1024
+
+/* Config file size accepted, in bytes. */
+#define LIMIT_CONFIG_BYTES (1024 * 1024)
+
+/* Largest HTTP request body accepted by the API. */
+#define LIMIT_HTTP_BODY (1024 * 1024)
+
+#endif

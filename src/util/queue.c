@@ -1,0 +1,169 @@
+/*
+ * queue.c - the bounded queue of record batches.
+ */
+#include "util/queue.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "input/record.h"
+
+struct queue {
+    pthread_mutex_t lock;
+    pthread_cond_t not_empty;
+    pthread_cond_t not_full;
+    struct rec_batch *head, *tail; /* FIFO through rec_batch.next */
+    size_t depth;
+    size_t max;
+    size_t high_water;
+    int closed;
+};
+
+struct queue *queue_new(size_t max_batches)
+{
+    struct queue *q = calloc(1, sizeof(*q));
+    pthread_condattr_t ca;
+
+    if (!q)
+        return NULL;
+    pthread_mutex_init(&q->lock, NULL);
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&q->not_empty, &ca);
+    pthread_cond_init(&q->not_full, &ca);
+    pthread_condattr_destroy(&ca);
+    q->max = max_batches ? max_batches : 1;
+    return q;
+}
+
+void queue_free(struct queue *q)
+{
+    struct rec_batch *b;
+
+    if (!q)
+        return;
+    b = q->head;
+    while (b) {
+        struct rec_batch *next = b->next;
+        rec_batch_free(b);
+        b = next;
+    }
+    pthread_mutex_destroy(&q->lock);
+    pthread_cond_destroy(&q->not_empty);
+    pthread_cond_destroy(&q->not_full);
+    free(q);
+}
+
+/* Caller holds the lock and has checked there is room. */
+static void enqueue(struct queue *q, struct rec_batch *b)
+{
+    b->next = NULL;
+    if (q->tail)
+        q->tail->next = b;
+    else
+        q->head = b;
+    q->tail = b;
+    if (++q->depth > q->high_water)
+        q->high_water = q->depth;
+    pthread_cond_signal(&q->not_empty);
+}
+
+int queue_push(struct queue *q, struct rec_batch *b)
+{
+    pthread_mutex_lock(&q->lock);
+    while (!q->closed && q->depth >= q->max)
+        pthread_cond_wait(&q->not_full, &q->lock);
+    if (q->closed) {
+        pthread_mutex_unlock(&q->lock);
+        return -ESHUTDOWN;
+    }
+    enqueue(q, b);
+    pthread_mutex_unlock(&q->lock);
+    return 0;
+}
+
+int queue_trypush(struct queue *q, struct rec_batch *b)
+{
+    int r = 0;
+
+    pthread_mutex_lock(&q->lock);
+    if (q->closed)
+        r = -ESHUTDOWN;
+    else if (q->depth >= q->max)
+        r = -EAGAIN;
+    else
+        enqueue(q, b);
+    pthread_mutex_unlock(&q->lock);
+    return r;
+}
+
+struct rec_batch *queue_pop(struct queue *q, int timeout_ms)
+{
+    struct rec_batch *b = NULL;
+    struct timespec deadline;
+
+    if (timeout_ms >= 0) {
+        clock_gettime(CLOCK_MONOTONIC, &deadline);
+        deadline.tv_sec += timeout_ms / 1000;
+        deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+        if (deadline.tv_nsec >= 1000000000L) {
+            deadline.tv_sec++;
+            deadline.tv_nsec -= 1000000000L;
+        }
+    }
+    pthread_mutex_lock(&q->lock);
+    while (!q->head && !q->closed) {
+        if (timeout_ms < 0) {
+            pthread_cond_wait(&q->not_empty, &q->lock);
+        } else if (pthread_cond_timedwait(&q->not_empty, &q->lock, &deadline) == ETIMEDOUT) {
+            break;
+        }
+    }
+    if (q->head) {
+        b = q->head;
+        q->head = b->next;
+        if (!q->head)
+            q->tail = NULL;
+        b->next = NULL;
+        q->depth--;
+        pthread_cond_signal(&q->not_full);
+    }
+    pthread_mutex_unlock(&q->lock);
+    return b;
+}
+
+void queue_close(struct queue *q)
+{
+    pthread_mutex_lock(&q->lock);
+    q->closed = 1;
+    pthread_cond_broadcast(&q->not_empty);
+    pthread_cond_broadcast(&q->not_full);
+    pthread_mutex_unlock(&q->lock);
+}
+
+size_t queue_depth(struct queue *q)
+{
+    size_t d;
+
+    pthread_mutex_lock(&q->lock);
+    d = q->depth;
+    pthread_mutex_unlock(&q->lock);
+    return d;
+}
+
+size_t queue_high_water(struct queue *q)
+{
+    size_t d;
+
+    pthread_mutex_lock(&q->lock);
+    d = q->high_water;
+    pthread_mutex_unlock(&q->lock);
+    return d;
+}
+
+size_t queue_capacity(const struct queue *q)
+{
+    return q->max;
+}

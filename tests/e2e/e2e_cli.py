@@ -1,0 +1,64 @@
+"""The command line: --help for every command, usage errors exit 2, a bad
+configuration is reported as FILE:LINE:COL and exits 2, `run -n` checks and
+`run -n -v` prints a normal form that checks again."""
+
+import os
+import subprocess
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.dirname(__file__))
+from harness import BIN, check, finish  # noqa: E402
+
+
+def run(*args):
+    return subprocess.run([BIN] + list(args), capture_output=True, text=True, timeout=60)
+
+
+def main():
+    r = run("--help")
+    check(r.returncode == 0 and "run" in r.stdout and "scan" in r.stdout, "hikeshi --help")
+    r = run("--version")
+    check(r.returncode == 0 and r.stdout.startswith("hikeshi "), "hikeshi --version")
+    for cmd in ("run", "scan"):
+        r = run(cmd, "--help")
+        check(r.returncode == 0 and r.stdout.startswith("usage: hikeshi " + cmd),
+              "hikeshi %s --help" % cmd)
+        r = run(cmd, "--no-such-flag")
+        check(r.returncode == 2 and "--help" in r.stderr, "%s: unknown flag exits 2" % cmd)
+    r = run()
+    check(r.returncode == 2, "no command exits 2")
+    r = run("frobnicate")
+    check(r.returncode == 2 and "unknown command" in r.stderr, "unknown command exits 2")
+    r = run("scan")
+    check(r.returncode == 2, "scan with no path exits 2")
+    r = run("scan", "-f", "xml", "-")
+    check(r.returncode == 2, "scan with a bad format exits 2")
+
+    tmp = tempfile.mkdtemp(prefix="hikeshi-cli-")
+    bad = os.path.join(tmp, "bad.yaml")
+    with open(bad, "w") as f:
+        f.write("data_dir: ./var\ninputs:\n  - type: syslog-udp\n    listen: 127.0.0.1:5514\n"
+                "    decoder: klingon\n")
+    for cmd in (["run", "-c", bad], ["run", "-n", "-c", bad], ["scan", "-c", bad, "-"]):
+        r = run(*cmd)
+        check(r.returncode == 2 and "%s:5:14: unknown decoder" % bad in r.stderr,
+              "%s: bad config -> FILE:LINE:COL, exit 2 (%s)" % (" ".join(cmd[:2]), r.stderr.strip()))
+    r = run("run", "-c", os.path.join(tmp, "absent.yaml"))
+    check(r.returncode == 2 and "absent.yaml" in r.stderr, "missing config file exits 2")
+
+    r = run("run", "-n")
+    check(r.returncode == 0, "run -n accepts the built-in defaults")
+    r = run("run", "-n", "-v")
+    check(r.returncode == 0 and "127.0.0.1:5514" in r.stdout, "run -n -v prints the defaults")
+    normal = os.path.join(tmp, "normal.yaml")
+    with open(normal, "w") as f:
+        f.write(r.stdout)
+    r2 = run("run", "-n", "-v", "-c", normal)
+    check(r2.returncode == 0 and r2.stdout == r.stdout,
+          "the printed normal form parses back to the same configuration")
+    finish()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,132 @@
+"""End to end for `hikeshi scan`: the real samples in ../shared/data as
+plain files, gzip, a directory and stdin; the three output formats; the
+summary JSON; a corrupt gzip; and a missing file."""
+
+import csv
+import gzip
+import io
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.dirname(__file__))
+from harness import BIN, SHARED, check, finish  # noqa: E402
+
+OPENSSH = os.path.join(SHARED, "data/linux-logs/loghub/OpenSSH/OpenSSH_2k.log")
+LINUX = os.path.join(SHARED, "data/linux-logs/loghub/Linux/Linux_2k.log")
+APACHE = os.path.join(SHARED, "data/linux-logs/loghub/Apache/Apache_2k.log")
+
+# Independent of hikeshi: the OpenSSH lines the built-in root-failure rule
+# is about ("Failed password for root from ...", also when syslog folded
+# repeats into "message repeated N times: [ Failed password for root ...]").
+ROOT_FAIL = re.compile(
+    r"sshd\[\d+\]: (message repeated \d+ times: \[ )?Failed password for root from ")
+
+
+def scan(*args, stdin=None):
+    return subprocess.run([BIN, "scan", "--no-progress"] + list(args), input=stdin,
+                          capture_output=True, timeout=300)
+
+
+def count_lines(path):
+    with open(path, "rb") as f:
+        return sum(1 for _ in f)
+
+
+def main():
+    for p in (OPENSSH, LINUX, APACHE):
+        if not check(os.path.exists(p), "sample present: " + p):
+            finish()
+    tmp = tempfile.mkdtemp(prefix="hikeshi-scan-")
+    expected_root = sum(1 for l in open(OPENSSH, errors="replace") if ROOT_FAIL.search(l))
+    check(expected_root > 0, "the OpenSSH sample has root login failures (%d)" % expected_root)
+
+    # Plain file, JSON lines out, summary JSON.
+    summ = os.path.join(tmp, "s.json")
+    r = scan("-f", "jsonl", "--summary-json", summ, OPENSSH)
+    check(r.returncode == 0, "scan OpenSSH exits 0 (%s)" % r.stderr.decode()[-300:])
+    s = json.load(open(summ))
+    check(s["records"] == 2000, "summary: 2000 records (got %d)" % s["records"])
+    check(s["decoded"] + s["unparsed"] == s["records"], "summary: decoded + unparsed = records")
+    check(s["decoded"] == 2000, "every OpenSSH line decoded (got %d)" % s["decoded"])
+    for k in ("records", "decoded", "unparsed", "alerts", "seconds", "bytes", "max_rss_kb"):
+        check(k in s, "summary has %s" % k)
+    alerts = [json.loads(l) for l in r.stdout.decode().splitlines()]
+    root = [a for a in alerts if a["rule"]["id"] == "hikeshi-builtin-ssh-root-login-failure"]
+    check(len(root) == expected_root,
+          "root-failure alerts: %d, lines in the sample: %d" % (len(root), expected_root))
+    check(all(a["fields"]["user.name"] == "root" and ROOT_FAIL.search(a["raw"]) for a in root),
+          "each alert is a real root failure line with its fields")
+    check(all(a["@timestamp"].startswith("20") and a["fields"].get("event.original_time")
+              for a in root), "alerts carry the event time (UTC) and the original timestamp")
+    check(s["alerts"] == len(alerts), "summary alert count matches the output")
+
+    # gzip (detected by content, not name), CSV out: the same alerts.
+    gz = os.path.join(tmp, "openssh.data")
+    with open(OPENSSH, "rb") as f, gzip.open(gz, "wb") as g:
+        shutil.copyfileobj(f, g)
+    r = scan("-f", "csv", gz)
+    rows = list(csv.reader(io.StringIO(r.stdout.decode())))
+    check(r.returncode == 0 and rows[0][:4] == ["time", "host", "source", "level"],
+          "CSV has a header")
+    check(len(rows) - 1 == len(alerts), "gzip scan finds the same alerts (%d)" % (len(rows) - 1))
+
+    # A directory, recursively, with a nested gzip and the other samples.
+    dd = os.path.join(tmp, "evidence", "nested")
+    os.makedirs(dd)
+    shutil.copy(LINUX, os.path.join(tmp, "evidence", "linux.log"))
+    shutil.copy(APACHE, os.path.join(dd, "apache.log"))
+    shutil.copy(gz, os.path.join(dd, "ssh.log.gz"))
+    summ2 = os.path.join(tmp, "s2.json")
+    r = scan("--summary-json", summ2, os.path.join(tmp, "evidence"))
+    s2 = json.load(open(summ2))
+    total = count_lines(LINUX) + count_lines(APACHE) + 2000
+    check(r.returncode == 0 and s2["files"] == 3, "directory scan reads 3 files recursively")
+    check(s2["records"] == total, "directory scan: %d records (got %d)" % (total, s2["records"]))
+    table = r.stdout.decode().splitlines()
+    check(table[0].split()[:3] == ["TIME", "HOST", "LEVEL"], "table output has a header")
+    check(len(table) - 1 == s2["alerts"], "table has one row per alert")
+
+    # Standard input.
+    r = scan("--summary-json", summ, "-", stdin=open(OPENSSH, "rb").read())
+    check(r.returncode == 0 and json.load(open(summ))["records"] == 2000, "scan - reads stdin")
+
+    # Corrupt gzip: the good lines are scanned, the error named, exit 1.
+    data = open(gz, "rb").read()
+    bad = os.path.join(tmp, "bad.gz")
+    with open(bad, "wb") as f:
+        f.write(data[: len(data) // 2] + b"\x00" * 64)
+    r = scan("--summary-json", summ, bad)
+    s3 = json.load(open(summ))
+    check(r.returncode == 1 and 0 < s3["records"] < 2000,
+          "corrupt gzip: some lines scanned (%d), exit 1" % s3["records"])
+    check(b"bad.gz" in r.stderr, "corrupt gzip: the file is named in the error")
+
+    # A missing path does not stop the others.
+    r = scan("--summary-json", summ, os.path.join(tmp, "missing.log"), OPENSSH)
+    check(r.returncode == 1 and json.load(open(summ))["records"] == 2000,
+          "a missing path is reported and the other files still scanned")
+    check(b"missing.log" in r.stderr, "the missing path is named")
+
+    # Decode-only mode raises no alerts.
+    r = scan("--no-detect", "--summary-json", summ, OPENSSH)
+    check(json.load(open(summ))["alerts"] == 0, "--no-detect raises no alerts")
+
+    # --store writes events and alerts to a store.
+    sd = os.path.join(tmp, "store")
+    r = scan("--store", sd, "-f", "jsonl", OPENSSH)
+    import sqlite3
+    con = sqlite3.connect(os.path.join(sd, "hikeshi.db"))
+    ne = con.execute("select count(*) from events").fetchone()[0]
+    na = con.execute("select count(*) from alerts").fetchone()[0]
+    check(ne == 2000 and na == len(alerts), "--store keeps %d events and %d alerts" % (ne, na))
+    shutil.rmtree(tmp)
+    finish()
+
+
+if __name__ == "__main__":
+    main()

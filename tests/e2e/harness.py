@@ -1,0 +1,181 @@
+"""Helpers for the end-to-end tests: run the real hikeshi binary in a
+temporary directory on free loopback ports, talk to it over real sockets,
+and read what it stored with SQLite."""
+
+import json
+import os
+import re
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+BIN = os.environ.get("HIKESHI_BIN", "build/hikeshi")
+SHARED = os.environ.get("HIKESHI_SHARED",
+                        os.path.join(os.path.dirname(__file__), "..", "..", "..", "shared"))
+
+FAILURES = []
+
+
+def check(cond, what):
+    """Records one assertion; the test reports every failure at the end."""
+    if cond:
+        print("ok   - " + what)
+    else:
+        print("FAIL - " + what)
+        FAILURES.append(what)
+    return cond
+
+
+def finish():
+    """Prints the plain closing line and exits 1 if anything failed."""
+    if FAILURES:
+        print("%d failed:" % len(FAILURES))
+        for f in FAILURES:
+            print("  " + f)
+        sys.exit(1)
+    print("all checks passed")
+    sys.exit(0)
+
+
+def free_port(kind=socket.SOCK_STREAM):
+    """A port free for both TCP and UDP on 127.0.0.1 at the time of asking."""
+    for _ in range(50):
+        s = socket.socket(socket.AF_INET, kind)
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+        s.close()
+        u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        try:
+            u.bind(("127.0.0.1", port))
+            u.close()
+            return port
+        except OSError:
+            u.close()
+    raise RuntimeError("no free port")
+
+
+class Daemon:
+    """hikeshi run in a temp dir, with a config written from `yaml_text`
+    (use {data}, {port} and {http} placeholders)."""
+
+    def __init__(self, yaml_text=None, workdir=None, port=None, http=None):
+        self.dir = workdir or tempfile.mkdtemp(prefix="hikeshi-e2e-")
+        self.data = os.path.join(self.dir, "var")
+        self.port = port or free_port()
+        self.http = http or free_port()
+        self.conf = os.path.join(self.dir, "hikeshi.yaml")
+        self.log = os.path.join(self.dir, "hikeshi.log")
+        if yaml_text is None:
+            yaml_text = DEFAULT_YAML
+        self.write_config(yaml_text)
+        self.proc = None
+
+    def write_config(self, yaml_text):
+        with open(self.conf, "w") as f:
+            f.write(yaml_text.format(data=self.data, port=self.port, http=self.http,
+                                     dir=self.dir))
+
+    def start(self, timeout=20):
+        self.logf = open(self.log, "ab")
+        self.proc = subprocess.Popen([BIN, "run", "-c", self.conf], stdout=self.logf,
+                                     stderr=subprocess.STDOUT)
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError("hikeshi exited %d:\n%s" % (self.proc.returncode,
+                                                               self.read_log()))
+            if re.search(r"ready: data in", self.read_log()):
+                return self
+            time.sleep(0.05)
+        raise RuntimeError("hikeshi did not become ready:\n" + self.read_log())
+
+    def read_log(self):
+        try:
+            with open(self.log, "r", errors="replace") as f:
+                return f.read()
+        except FileNotFoundError:
+            return ""
+
+    def signal(self, sig):
+        self.proc.send_signal(sig)
+
+    def stop(self, timeout=60):
+        """SIGTERM, wait; returns the exit code."""
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            rc = self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            rc = self.proc.wait()
+            print(self.read_log())
+            raise RuntimeError("hikeshi did not stop within %ds" % timeout)
+        self.logf.close()
+        return rc
+
+    def db(self):
+        con = sqlite3.connect(os.path.join(self.data, "hikeshi.db"))
+        con.row_factory = sqlite3.Row
+        return con
+
+    def events(self):
+        con = self.db()
+        rows = con.execute("SELECT * FROM events ORDER BY id").fetchall()
+        con.close()
+        return rows
+
+    def alerts(self):
+        con = self.db()
+        rows = con.execute("SELECT * FROM alerts ORDER BY id").fetchall()
+        con.close()
+        return rows
+
+    def get(self, path):
+        with urllib.request.urlopen("http://127.0.0.1:%d%s" % (self.http, path),
+                                    timeout=10) as r:
+            return r.status, r.headers.get("Content-Type"), r.read().decode()
+
+    def metric(self, text, name, labels=None):
+        """Value of metric `name` (with labels containing `labels`) in a
+        Prometheus text exposition, or None."""
+        for line in text.splitlines():
+            if line.startswith("#"):
+                continue
+            m = re.match(r"([a-z_]+)(\{[^}]*\})? (\d+)$", line)
+            if not m or m.group(1) != name:
+                continue
+            if labels and labels not in (m.group(2) or ""):
+                continue
+            return int(m.group(3))
+        return None
+
+
+DEFAULT_YAML = """
+data_dir: {data}
+http:
+  listen: 127.0.0.1:{http}
+inputs:
+  - name: udp
+    type: syslog-udp
+    listen: 127.0.0.1:{port}
+  - name: tcp
+    type: syslog-tcp
+    listen: 127.0.0.1:{port}
+"""
+
+
+def fields(row):
+    return json.loads(row["fields"])
+
+
+def wait_for(pred, timeout=10, step=0.05):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if pred():
+            return True
+        time.sleep(step)
+    return pred()

@@ -1,0 +1,28 @@
+#!/bin/sh
+# lint.sh SOURCE_ROOT BUILD_DIR - static analysis of src/ with cppcheck and
+# clang-tidy (using the build's compile_commands.json).  Fails on any finding.
+set -eu
+src=$1 build=$2
+status=0
+if command -v cppcheck >/dev/null 2>&1; then
+    cppcheck --quiet --error-exitcode=1 --enable=warning,portability,performance \
+        --inline-suppr --std=c11 -D_GNU_SOURCE -I "$src/src" -I "$build" \
+        --suppress=missingIncludeSystem "$src/src" || status=1
+    echo "cppcheck: done (status $status)"
+else
+    echo "lint.sh: cppcheck not installed" >&2
+    exit 1
+fi
+if command -v clang-tidy >/dev/null 2>&1; then
+    out=$(find "$src/src" -name '*.c' | sort | xargs clang-tidy --quiet -p "$build" 2>/dev/null |
+        grep -E "warning:|error:" || true)
+    if [ -n "$out" ]; then
+        echo "$out"
+        status=1
+    fi
+    echo "clang-tidy: done (status $status)"
+else
+    echo "lint.sh: clang-tidy not installed" >&2
+    exit 1
+fi
+exit $status

@@ -1,0 +1,206 @@
+/*
+ * test_config.c - hikeshi.yaml: defaults, every key, errors with line and
+ * column, and the normal form that must parse back to the same config.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "event/field.h"
+#include "util/config.h"
+
+static char *print_config(const struct config *c)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+
+    assert_non_null(f);
+    config_print(c, f);
+    fclose(f);
+    return text;
+}
+
+static void test_defaults(void **state)
+{
+    struct config *c = config_defaults();
+
+    assert_non_null(c);
+    assert_string_equal(c->data_dir, "./var");
+    assert_string_equal(c->http_listen, "127.0.0.1:8080");
+    assert_int_equal(c->ninputs, 2);
+    assert_int_equal(c->inputs[0].conf.type, INPUT_SYSLOG_UDP);
+    assert_string_equal(c->inputs[0].listen, "127.0.0.1:5514");
+    assert_int_equal(c->inputs[1].conf.type, INPUT_SYSLOG_TCP);
+    assert_string_equal(c->inputs[1].listen, "127.0.0.1:5514");
+    assert_true(c->nmatches >= 1);
+    assert_int_equal(c->tz_off_s, 0);
+    config_free(c);
+}
+
+static void test_empty_file_is_defaults(void **state)
+{
+    struct config *c;
+    struct parse_err err;
+
+    assert_int_equal(config_parse("", 0, "empty.yaml", &c, &err), 0);
+    assert_int_equal(c->ninputs, 2);
+    assert_string_equal(c->path, "empty.yaml");
+    config_free(c);
+}
+
+static void test_full(void **state)
+{
+    struct config *c;
+    struct parse_err err;
+    const char *path = "tests/unit/config/full.yaml";
+
+    assert_int_equal(config_load(path, &c, &err), 0);
+    assert_string_equal(c->data_dir, "/tmp/hikeshi-test-data");
+    assert_int_equal(c->tz_off_s, 9 * 3600);
+    assert_int_equal(c->log_level, LOG_LEVEL_DEBUG);
+    assert_string_equal(c->http_listen, "127.0.0.1:18080");
+    assert_int_equal(c->queue, 64);
+    assert_int_equal(c->store_events, 0);
+    assert_null(c->alerts_jsonl);
+    assert_int_equal(c->ninputs, 2);
+    assert_string_equal(c->inputs[0].name, "relay");
+    assert_int_equal(c->inputs[0].conf.type, INPUT_SYSLOG_TCP);
+    assert_string_equal(c->inputs[0].conf.listen, "[::1]:6514");
+    assert_string_equal(c->inputs[0].decoder, "rfc5424");
+    assert_int_equal(c->inputs[0].conf.max_line, 8192);
+    assert_int_equal(c->inputs[0].conf.id, 0);
+    assert_string_equal(c->inputs[1].conf.path, "/var/log/auth.log");
+    assert_int_equal(c->inputs[1].conf.from_start, 1);
+    assert_int_equal(c->inputs[1].conf.poll_ms, 500);
+    assert_int_equal(c->inputs[1].conf.id, 1);
+    assert_string_equal(c->inputs[1].decoder, "auto");
+    assert_int_equal(c->nmatches, 1);
+    assert_string_equal(c->matches[0].title, "Test \"quoted\" rule");
+    assert_int_equal(c->matches[0].nwhere, 2);
+    assert_string_equal(c->matches[0].where[1].field, "user.name");
+    assert_string_equal(c->matches[0].where[1].value, "root");
+    config_free(c);
+}
+
+/* The printed normal form parses back and prints identically. */
+static void test_roundtrip(void **state)
+{
+    struct config *c, *c2, *d;
+    struct parse_err err;
+    char *t1, *t2, *t3, *t4;
+
+    assert_int_equal(config_load("tests/unit/config/full.yaml", &c, &err), 0);
+    t1 = print_config(c);
+    assert_int_equal(config_parse(t1, strlen(t1), NULL, &c2, &err), 0);
+    t2 = print_config(c2);
+    assert_string_equal(t1, t2);
+    d = config_defaults();
+    t3 = print_config(d);
+    config_free(d);
+    assert_int_equal(config_parse(t3, strlen(t3), NULL, &d, &err), 0);
+    t4 = print_config(d);
+    assert_string_equal(t3, t4);
+    free(t1);
+    free(t2);
+    free(t3);
+    free(t4);
+    config_free(c);
+    config_free(c2);
+    config_free(d);
+}
+
+struct bad_case {
+    const char *yaml;
+    unsigned line, col;
+    const char *msg_part;
+};
+
+static const struct bad_case bad_cases[] = {
+    {"data_dir: ./var\nbogus: 1\n", 2, 1, "unknown key"},
+    {"log:\n  level: loud\n", 2, 10, "log level"},
+    {"inputs:\n  - type: syslog-udp\n", 2, 5, "missing listen"},
+    {"inputs:\n  - type: carrier-pigeon\n    listen: x:1\n", 2, 11, "input type"},
+    {"inputs:\n  - type: file\n", 2, 5, "missing path"},
+    {"inputs:\n  - type: file\n    path: /x\n    decoder: nosuch\n", 4, 14, "unknown decoder"},
+    {"inputs:\n  - type: file\n    path: /x\n    max_line: 10\n", 4, 15, "max_line"},
+    {"inputs:\n  - name: a\n    type: file\n    path: /x\n  - name: a\n    type: file\n    path: /y\n",
+     5, 5, "duplicate name"},
+    {"pipeline:\n  queue: -3\n", 2, 10, "non-negative"},
+    {"pipeline:\n  queue: 0\n", 2, 10, "between 1"},
+    {"timezone: Mars/Olympus\n", 1, 11, "timezone"},
+    {"data_dir: [a, b]\n", 1, 11, "expected a string"},
+    {"data_dir: a\ndata_dir: b\n", 2, 1, "duplicate key"},
+    {"store:\n  events: maybe\n", 2, 11, "true or false"},
+    {"match:\n  - id: x\n    where: {a: b}\n", 2, 5, "id and title"},
+    {"match:\n  - id: x\n    title: t\n    level: severe\n    where: {a: b}\n", 4, 12, "level"},
+    {"match:\n  - id: x\n    title: t\n", 2, 5, "where is required"},
+    {"inputs: [\n", 2, 1, NULL},         /* YAML syntax error from libyaml */
+    {"- just\n- a list\n", 1, 1, "expected a mapping"},
+    {"key: \"unterminated\n", 2, 1, NULL},
+};
+
+static void test_errors(void **state)
+{
+    for (size_t i = 0; i < sizeof(bad_cases) / sizeof(bad_cases[0]); i++) {
+        const struct bad_case *bc = &bad_cases[i];
+        struct config *c = (struct config *)(uintptr_t)1;
+        struct parse_err err;
+        int r = config_parse(bc->yaml, strlen(bc->yaml), "t.yaml", &c, &err);
+
+        if (r != -EINVAL || !err.msg || err.line != bc->line ||
+            (bc->msg_part && !strstr(err.msg, bc->msg_part)))
+            fail_msg("case %zu: r=%d line=%u col=%u msg=%s (want line %u '%s')", i, r, err.line,
+                     err.col, err.msg ? err.msg : "(null)", bc->line,
+                     bc->msg_part ? bc->msg_part : "");
+        /* The column points at the offending node, where we know it. */
+        if (bc->msg_part && err.col != bc->col)
+            fail_msg("case %zu: column %u, want %u (%s)", i, err.col, bc->col, err.msg);
+        assert_null(c);
+    }
+}
+
+static void test_load_missing_file(void **state)
+{
+    struct config *c;
+    struct parse_err err;
+
+    assert_int_equal(config_load("/nonexistent/hikeshi.yaml", &c, &err), -ENOENT);
+    assert_null(c);
+}
+
+static void test_tz(void **state)
+{
+    int32_t v;
+
+    assert_int_equal(config_parse_tz("UTC", &v), 0);
+    assert_int_equal(v, 0);
+    assert_int_equal(config_parse_tz("-05:30", &v), 0);
+    assert_int_equal(v, -(5 * 3600 + 30 * 60));
+    assert_int_equal(config_parse_tz("+0900", &v), 0);
+    assert_int_equal(v, 9 * 3600);
+    assert_int_equal(config_parse_tz("+09:60", &v), -EINVAL);
+    assert_int_equal(config_parse_tz("9", &v), -EINVAL);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_defaults),      cmocka_unit_test(test_empty_file_is_defaults),
+        cmocka_unit_test(test_full),          cmocka_unit_test(test_roundtrip),
+        cmocka_unit_test(test_errors),        cmocka_unit_test(test_load_missing_file),
+        cmocka_unit_test(test_tz),
+    };
+    int r;
+
+    field_init();
+    r = cmocka_run_group_tests(tests, NULL, NULL);
+    field_done();
+    return r;
+}

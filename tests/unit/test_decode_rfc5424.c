@@ -1,0 +1,285 @@
+/*
+ * test_decode_rfc5424.c - RFC 5424 syslog: the Metron sample, what
+ * util-linux logger 2.38 sends, the RFC's own examples, structured-data
+ * escapes, malformed headers, and the whole sample file.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "decode/decode_rfc5424.h"
+#include "event/event.h"
+#include "event/field.h"
+#include "event/time.h"
+
+#define MAX_EXPECT 16
+#define SD "log.syslog.structured_data."
+
+struct rfc5424_case {
+    const char *line;
+    int ret;
+    const char *want[MAX_EXPECT * 2 + 1]; /* name/value pairs; NULL value: absent */
+    const char *msg;                      /* expected ev->msg when ret == 0 */
+};
+
+static const struct rfc5424_case cases[] = {
+    /* Metron syslog5424/raw/Syslog5424Output, line 1 */
+    {"<14>1 2014-06-20T09:14:08+00:00 loggregator d0602076-b14a-4c55-852a-981e7afeed40 DEA MSG-02 "
+     "[exampleSDID@32473 iut=\"3\" eventSource=\"Application\" eventID=\"1011\"][exampleSDID@32480 "
+     "iut=\"4\" eventSource=\"Other Application\" eventID=\"2022\"] Removing instance",
+     0,
+     {"log.syslog.priority",
+      "14",
+      "log.syslog.facility.code",
+      "1",
+      "log.syslog.severity.code",
+      "6",
+      "log.syslog.version",
+      "1",
+      "@timestamp",
+      "2014-06-20T09:14:08.000000Z",
+      "host.name",
+      "loggregator",
+      "log.syslog.appname",
+      "d0602076-b14a-4c55-852a-981e7afeed40",
+      "process.name",
+      "d0602076-b14a-4c55-852a-981e7afeed40",
+      "log.syslog.procid",
+      "DEA",
+      "process.pid",
+      NULL,
+      "log.syslog.msgid",
+      "MSG-02",
+      SD "exampleSDID@32473.iut",
+      "3",
+      SD "exampleSDID@32473.eventSource",
+      "Application",
+      SD "exampleSDID@32480.eventSource",
+      "Other Application",
+      SD "exampleSDID@32480.eventID",
+      "2022",
+      "message",
+      "Removing instance",
+      NULL},
+     "Removing instance"},
+    /* util-linux logger -n 127.0.0.1 --udp "msg udp default" */
+    {"<13>1 2026-11-23T12:24:54.153348+00:00 vm root - - [timeQuality tzKnown=\"1\" "
+     "isSynced=\"0\"] msg udp default",
+     0,
+     {"@timestamp", "2026-11-23T12:24:54.153348Z", "host.name", "vm", "process.name", "root",
+      "log.syslog.procid", NULL, "log.syslog.msgid", NULL, SD "timeQuality.tzKnown", "1",
+      SD "timeQuality.isSynced", "0", NULL},
+     "msg udp default"},
+    /* logger --rfc5424=notq,notime: no timestamp, no structured data */
+    {"<13>1 - vm root - - - nonq",
+     0,
+     {"@timestamp", NULL, "host.name", "vm", "log.syslog.appname", "root", "message", "nonq", NULL},
+     "nonq"},
+    /* RFC 5424 6.5, example 1: BOM before MSG is removed */
+    {"<34>1 2003-10-11T22:14:15.003Z mymachine.example.com su - ID47 - \xEF\xBB\xBF'su root' "
+     "failed for lonvick on /dev/pts/8",
+     0,
+     {"log.syslog.facility.code", "4", "log.syslog.severity.code", "2", "@timestamp",
+      "2003-10-11T22:14:15.003000Z", "host.name", "mymachine.example.com", "log.syslog.msgid",
+      "ID47", "message", "'su root' failed for lonvick on /dev/pts/8", NULL},
+     "'su root' failed for lonvick on /dev/pts/8"},
+    /* example 2: zone offset and a numeric PROCID */
+    {"<165>1 2003-08-24T05:14:15.000003-07:00 192.0.2.1 myproc 8710 - - %% It's time to make the "
+     "do-nuts.",
+     0,
+     {"log.syslog.priority", "165", "log.syslog.facility.code", "20", "log.syslog.severity.code",
+      "5", "@timestamp", "2003-08-24T12:14:15.000003Z", "host.name", "192.0.2.1", "process.pid",
+      "8710", "log.syslog.procid", "8710", NULL},
+     "%% It's time to make the do-nuts."},
+    /* example 4: structured data and no MSG */
+    {"<165>1 2003-10-11T22:14:15.003Z mymachine.example.com evntslog - ID47 [exampleSDID@32473 "
+     "iut=\"3\" eventSource=\"Application\" eventID=\"1011\"][examplePriority@32473 "
+     "class=\"high\"]",
+     0,
+     {SD "exampleSDID@32473.eventID", "1011", SD "examplePriority@32473.class", "high", "message",
+      NULL, NULL},
+     ""},
+    /* escapes \" \\ \] are undone; any other backslash stays */
+    {"<13>1 - h a - - [x@1 q=\"a\\\"b\\\\c\\]d\\e\" empty=\"\"] m",
+     0,
+     {SD "x@1.q", "a\"b\\c]d\\e", SD "x@1.empty", "", "message", "m", NULL},
+     "m"},
+    /* a PROCID too large for a pid */
+    {"<13>1 - h a 99999999999 - - m",
+     0,
+     {"log.syslog.procid", "99999999999", "process.pid", NULL, NULL},
+     "m"},
+    /* non-UTF-8 in MSG is carried as it is */
+    {"<13>1 - h a - - - \xc3\x28\xff", 0, {"message", "\xc3\x28\xff", NULL}, "\xc3\x28\xff"},
+    /* malformed */
+    {"<999>1 - - - - - -", -EINVAL, {NULL}, NULL},
+    {"<192>1 - h a - - - m", -EINVAL, {NULL}, NULL},
+    {"<13>1 ", -EINVAL, {NULL}, NULL},
+    {"<13>1 2003-13-11T22:14:15Z h a - - - m", -EINVAL, {NULL}, NULL},
+    {"<13>1 2003-10-11T22:14:15Zjunk h a - - - m", -EINVAL, {NULL}, NULL},
+    {"<13>1 - h a p m", -EINVAL, {NULL}, NULL},
+    {"<13>1 - h a p m ", -EINVAL, {NULL}, NULL},
+    {"<13>1 - h a p m -x", -EINVAL, {NULL}, NULL},
+    {"<13>1 - h a p m [x", -EINVAL, {NULL}, NULL},
+    {"<13>1 - h a p m [x a=\"b\"", -EINVAL, {NULL}, NULL},
+    {"<13>1 - h a p m [x a=\"b", -EINVAL, {NULL}, NULL},
+    {"<13>1 - h a p m [x a=b]", -EINVAL, {NULL}, NULL},
+    {"<13>1 - h a p m [ a=\"b\"]", -EINVAL, {NULL}, NULL},
+    {"<13>1 - h a p m [x a=\"b\"]junk", -EINVAL, {NULL}, NULL},
+    {"<13>1 - h\x01 a p m - x", -EINVAL, {NULL}, NULL},
+    /* not RFC 5424 */
+    {"<13>", -ENOENT, {NULL}, NULL},
+    {"<13>1", -ENOENT, {NULL}, NULL},
+    {"<13>Oct 11 22:14:15 h p: m", -ENOENT, {NULL}, NULL},
+    {"Oct 11 22:14:15 h p: m", -ENOENT, {NULL}, NULL},
+    {"", -ENOENT, {NULL}, NULL},
+};
+
+static struct arena arena;
+
+static struct decode_ctx test_ctx(void)
+{
+    struct decode_ctx c = {time_from_civil(2026, 6, 1, 0, 0, 0) * 1000000LL, 0};
+
+    return c;
+}
+
+static void check_field(const struct event *ev, const char *name, const char *want,
+                        const char *line)
+{
+    uint32_t id = field_lookup(name, strlen(name));
+    size_t n = 0;
+    const char *v = id ? event_get(ev, id, &n) : NULL;
+
+    if (!want) {
+        if (v)
+            print_error("line %s: %s should be absent, is '%.*s'\n", line, name, (int)n, v);
+        assert_null(v);
+        return;
+    }
+    if (!v || n != strlen(want) || memcmp(v, want, n) != 0)
+        print_error("line %s: %s = '%.*s', want '%s'\n", line, name, v ? (int)n : 6,
+                    v ? v : "(none)", want);
+    assert_non_null(v);
+    assert_int_equal(n, strlen(want));
+    assert_memory_equal(v, want, n);
+}
+
+static void test_cases(void **state)
+{
+    struct decode_ctx ctx = test_ctx();
+
+    for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+        const struct rfc5424_case *t = &cases[c];
+        size_t len = strlen(t->line);
+        char *line = malloc(len ? len : 1); /* exact size: ASan sees over-reads */
+        struct event ev;
+        struct parse_err err = {0};
+        int r;
+
+        assert_non_null(line);
+        memcpy(line, t->line, len);
+        event_init(&ev, &arena, line, len, 0);
+        r = decode_rfc5424(&ev, line, len, &ctx, &err);
+        if (r != t->ret)
+            print_error("case %zu '%s': ret %d, want %d (%s)\n", c, t->line, r, t->ret,
+                        err.msg ? err.msg : "");
+        assert_int_equal(r, t->ret);
+        if (r == -EINVAL)
+            assert_non_null(err.msg);
+        if (r == -ENOENT)
+            assert_int_equal(ev.nfields, 0);
+        if (r == 0) {
+            assert_string_equal(ev.decoder, "rfc5424");
+            for (size_t k = 0; t->want[k]; k += 2)
+                check_field(&ev, t->want[k], t->want[k + 1], t->line);
+            assert_int_equal(ev.msg_len, strlen(t->msg));
+            assert_memory_equal(ev.msg, t->msg, ev.msg_len);
+        }
+        event_reset(&ev);
+        free(line);
+    }
+}
+
+static const char *shared_dir(void)
+{
+    const char *s = getenv("HIKESHI_SHARED");
+
+    return s && *s ? s : "../shared";
+}
+
+/* Every line of the Metron RFC 5424 sample decodes, with its SD params. */
+static void test_sample(void **state)
+{
+    static const char rel[] = "data/firewall/metron/metron-platform/metron-integration-test/src/"
+                              "main/sample/data/syslog5424/raw/Syslog5424Output";
+    char path[4096], line[65536];
+    struct decode_ctx ctx = test_ctx();
+    size_t ok = 0, total = 0, with_sd = 0;
+    FILE *f;
+
+    snprintf(path, sizeof(path), "%s/%s", shared_dir(), rel);
+    f = fopen(path, "r");
+    if (!f)
+        print_error("missing sample %s\n", path);
+    assert_non_null(f);
+    while (fgets(line, sizeof(line), f)) {
+        size_t n = strlen(line);
+        struct event ev;
+
+        while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+            n--;
+        if (n == 0)
+            continue;
+        total++;
+        event_init(&ev, &arena, line, n, 0);
+        if (decode_rfc5424(&ev, line, n, &ctx, NULL) == 0) {
+            ok++;
+            if (event_get(
+                    &ev,
+                    field_lookup(SD "exampleSDID@32480.iut", strlen(SD "exampleSDID@32480.iut")),
+                    NULL))
+                with_sd++;
+            check_field(&ev, "host.name", "loggregator", line);
+            check_field(&ev, "message", "Removing instance", line);
+        }
+        event_reset(&ev);
+    }
+    fclose(f);
+    printf("Syslog5424Output: rfc5424 decoded %zu/%zu (%.1f%%), %zu with structured data\n", ok,
+           total, total ? 100.0 * (double)ok / (double)total : 0.0, with_sd);
+    assert_true(total > 0);
+    assert_int_equal(ok, total);
+    /* The file has one line without SD and the rest with two elements. */
+    assert_int_equal(with_sd, total - 1);
+}
+
+static int setup(void **state)
+{
+    arena_init(&arena, 0);
+    field_init();
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    arena_done(&arena);
+    field_done();
+    return 0;
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_cases),
+        cmocka_unit_test(test_sample),
+    };
+
+    return cmocka_run_group_tests(tests, setup, teardown);
+}

@@ -1,0 +1,210 @@
+/*
+ * test_decode_samples.c - auto-detection over the real samples in
+ * ../shared/data: which decoder understood each line, and the fraction of
+ * each sample decoded, printed and held to a floor.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "decode/decode.h"
+#include "event/event.h"
+#include "event/time.h"
+
+static char shared[4096];
+
+struct sample {
+    const char *path;     /* under shared/data */
+    double min_decoded;   /* fraction of lines some decoder must understand */
+    const char *product;  /* decoder expected on most lines (NULL: any) */
+    double min_product;   /* fraction of lines that decoder must take */
+};
+
+#define LOGHUB "linux-logs/loghub/"
+#define METRON "firewall/metron/metron-platform/"
+#define PARSERS METRON "metron-parsing/metron-parsers/src/test/resources/org/apache/metron/parsers/"
+#define MSAMPLES METRON "metron-integration-test/src/main/sample/data/"
+
+/*
+ * Floors: every line of these samples is in a format hikeshi decodes, so
+ * the floor for "decoded" is all of them.  The product floors leave room
+ * only for lines the product decoder rightly declines: of OpenSSH_2k, 143
+ * lines ("pam_unix(sshd:auth): check pass; user unknown" x135, "PAM
+ * service(sshd) ignoring max retries" x7, one "fatal: Write failed") carry
+ * no user, address or outcome, so they keep just their syslog fields
+ * (1857/2000 = 92.85%); test_decode_sshd checks that per loghub template.
+ */
+static const struct sample samples[] = {
+    {LOGHUB "OpenSSH/OpenSSH_2k.log", 1.0, "sshd", 0.928},
+    {LOGHUB "Linux/Linux_2k.log", 1.0, NULL, 0},
+    {LOGHUB "Apache/Apache_2k.log", 1.0, "web-error", 1.0},
+    {PARSERS "cef/palo.cef", 1.0, "cef", 1.0},
+    {PARSERS "cef/waf.cef", 1.0, "cef", 1.0},
+    {PARSERS "cef/adallom.cef", 1.0, "cef", 1.0},
+    {PARSERS "cef/cyberark.cef", 1.0, "cef", 1.0},
+    {PARSERS "leef/sample.leef", 1.0, "leef", 1.0},
+    {MSAMPLES "syslog5424/raw/Syslog5424Output", 1.0, "rfc5424", 1.0},
+};
+
+struct tally {
+    char name[32];
+    unsigned n;
+};
+
+static void scan_sample(const struct sample *s)
+{
+    char path[8192], *line = NULL;
+    size_t cap = 0;
+    ssize_t len;
+    unsigned total = 0, decoded = 0, product = 0;
+    struct tally t[16];
+    size_t nt = 0;
+    struct arena arena;
+    FILE *f;
+    struct decode_ctx ctx = {.ref_us = time_from_civil(2026, 6, 1, 0, 0, 0) * 1000000LL};
+
+    snprintf(path, sizeof(path), "%s/data/%s", shared, s->path);
+    f = fopen(path, "r");
+    if (!f)
+        fail_msg("sample missing: %s", path);
+    arena_init(&arena, 0);
+    while ((len = getline(&line, &cap, f)) > 0) {
+        struct event ev;
+        struct parse_err err;
+        size_t i;
+
+        while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+            len--;
+        if (len == 0)
+            continue;
+        total++;
+        event_init(&ev, &arena, line, (size_t)len, ctx.ref_us);
+        if (decode_record(&ev, NULL, &ctx, &err) == 0) {
+            decoded++;
+            if (s->product && ev.decoder && strcmp(ev.decoder, s->product) == 0)
+                product++;
+            for (i = 0; i < nt; i++)
+                if (strcmp(t[i].name, ev.decoder ? ev.decoder : "?") == 0)
+                    break;
+            if (i == nt && nt < 16) {
+                snprintf(t[nt].name, sizeof(t[nt].name), "%s", ev.decoder ? ev.decoder : "?");
+                t[nt++].n = 0;
+            }
+            if (i < nt)
+                t[i].n++;
+        }
+        event_reset(&ev);
+    }
+    free(line);
+    fclose(f);
+    arena_done(&arena);
+    printf("%-60s %u/%u decoded (%.1f%%);", strrchr(s->path, '/') + 1, decoded, total,
+           total ? 100.0 * decoded / total : 0.0);
+    for (size_t i = 0; i < nt; i++)
+        printf(" %s=%u", t[i].name, t[i].n);
+    printf("\n");
+    assert_true(total > 0);
+    if ((double)decoded < s->min_decoded * total)
+        fail_msg("%s: %u/%u decoded, floor %.0f%%", s->path, decoded, total, s->min_decoded * 100);
+    if (s->product && (double)product < s->min_product * total)
+        fail_msg("%s: %s took %u/%u, floor %.0f%%", s->path, s->product, product, total,
+                 s->min_product * 100);
+}
+
+static void test_samples(void **state)
+{
+    for (size_t i = 0; i < sizeof(samples) / sizeof(samples[0]); i++)
+        scan_sample(&samples[i]);
+}
+
+/* Spot checks of the fields auto-detection yields on real lines. */
+static void test_fields(void **state)
+{
+    static const struct {
+        const char *line;
+        const char *decoder;
+        const char *field, *value;
+    } cases[] = {
+        {"Dec 10 06:55:46 LabSZ sshd[24200]: Invalid user webmaster from 173.234.31.186", "sshd",
+         "source.ip", "173.234.31.186"},
+        {"Dec 10 06:55:46 LabSZ sshd[24200]: Invalid user webmaster from 173.234.31.186", "sshd",
+         "user.name", "webmaster"},
+        {"<13>Nov 23 12:00:00 myhost root: sshd[42]: Failed password for root from 203.0.113.9 "
+         "port 4242 ssh2",
+         "sshd", "source.port", "4242"},
+        {"<13>1 2026-11-23T12:00:00.123456+00:00 myhost root - - [timeQuality tzKnown=\"1\"] "
+         "sshd[42]: Failed password for root from 203.0.113.9 port 4242 ssh2",
+         "sshd", "process.pid", "42"},
+        {"[Sun Dec 04 04:47:44 2005] [error] mod_jk child workerEnv in error state 6", "web-error",
+         "log.level", "error"},
+    };
+    struct arena arena;
+    struct decode_ctx ctx = {.ref_us = time_from_civil(2026, 11, 24, 0, 0, 0) * 1000000LL};
+
+    arena_init(&arena, 0);
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct event ev;
+        struct parse_err err;
+        size_t len;
+        const char *v;
+        uint32_t id = field_lookup(cases[i].field, strlen(cases[i].field));
+
+        event_init(&ev, &arena, cases[i].line, strlen(cases[i].line), ctx.ref_us);
+        assert_int_equal(decode_record(&ev, NULL, &ctx, &err), 0);
+        if (!ev.decoder || strcmp(ev.decoder, cases[i].decoder) != 0)
+            fail_msg("case %zu: decoder %s, want %s", i, ev.decoder ? ev.decoder : "(none)",
+                     cases[i].decoder);
+        v = event_get(&ev, id, &len);
+        if (!v || len != strlen(cases[i].value) || memcmp(v, cases[i].value, len) != 0)
+            fail_msg("case %zu: %s = %.*s, want %s", i, cases[i].field, v ? (int)len : 6,
+                     v ? v : "(none)", cases[i].value);
+        event_reset(&ev);
+    }
+    arena_done(&arena);
+}
+
+/* Records nothing understands are refused with -ENOENT and add nothing. */
+static void test_unknown(void **state)
+{
+    static const char *const junk[] = {"", "hello world", "\x01\x02\x03", "<", "{", "CEF:",
+                                       "12345"};
+    struct arena arena;
+    struct decode_ctx ctx = {.ref_us = 0};
+
+    arena_init(&arena, 0);
+    for (size_t i = 0; i < sizeof(junk) / sizeof(junk[0]); i++) {
+        struct event ev;
+        struct parse_err err;
+        int r;
+
+        event_init(&ev, &arena, junk[i], strlen(junk[i]), 0);
+        r = decode_record(&ev, NULL, &ctx, &err);
+        if (r == 0)
+            fail_msg("junk %zu decoded by %s", i, ev.decoder);
+        event_reset(&ev);
+    }
+    arena_done(&arena);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_samples),
+        cmocka_unit_test(test_fields),
+        cmocka_unit_test(test_unknown),
+    };
+    const char *env = getenv("HIKESHI_SHARED");
+    int r;
+
+    snprintf(shared, sizeof(shared), "%s", env ? env : "../shared");
+    field_init();
+    r = cmocka_run_group_tests(tests, NULL, NULL);
+    field_done();
+    return r;
+}

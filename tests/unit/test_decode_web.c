@@ -1,0 +1,396 @@
+/*
+ * test_decode_web.c - Apache/nginx access and error logs: the loghub Apache
+ * error log checked line by line against its structured CSV, and
+ * access-log lines (no access log is in the shared data) including attack
+ * traffic and scanner junk.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "decode/decode_web.h"
+#include "event/event.h"
+#include "util/arena.h"
+
+static struct arena arena;
+static const struct decode_ctx ctx = {1700000000000000LL, 0};
+
+/* The shared data directory: $HIKESHI_SHARED, else ../shared beside the
+ * source tree. */
+static const char *shared_dir(void)
+{
+    static char buf[4096];
+    const char *s = getenv("HIKESHI_SHARED"), *src = getenv("HIKESHI_SOURCE");
+
+    if (s && *s)
+        return s;
+    snprintf(buf, sizeof(buf), "%s/../shared", src && *src ? src : "..");
+    return buf;
+}
+
+/* Decodes `line` into a fresh event; returns the decoder's result. */
+static int run_fn(decode_fn fn, struct event *ev, const char *line, size_t len,
+                  struct parse_err *perr)
+{
+    arena_reset(&arena);
+    event_init(ev, &arena, line, len, 1700000000000000LL);
+    memset(perr, 0, sizeof(*perr));
+    return fn(ev, line, len, &ctx, perr);
+}
+
+/* Asserts the first value of field `name` equals `want` (NULL: absent). */
+static void expect_field(const struct event *ev, const char *name, const char *want)
+{
+    size_t n;
+    uint32_t id = field_lookup(name, strlen(name));
+    const char *v = id ? event_get(ev, id, &n) : NULL;
+
+    if (!want) {
+        if (v)
+            fail_msg("field %s: want absent, got \"%.*s\"", name, (int)n, v);
+        return;
+    }
+    if (!v)
+        fail_msg("field %s: want \"%s\", absent", name, want);
+    if (n != strlen(want) || memcmp(v, want, n) != 0)
+        fail_msg("field %s: want \"%s\", got \"%.*s\"", name, want, (int)n, v);
+}
+
+struct kv {
+    const char *name;
+    const char *want;
+};
+
+struct good_case {
+    const char *line;
+    struct kv f[24];
+};
+
+static void check_good(decode_fn fn, const char *decoder, const struct good_case *g, size_t n)
+{
+    for (size_t c = 0; c < n; c++) {
+        struct event ev;
+        struct parse_err perr;
+        int r = run_fn(fn, &ev, g[c].line, strlen(g[c].line), &perr);
+
+        if (r != 0)
+            fail_msg("case %zu: r=%d at %zu: %s", c, r, perr.off, perr.msg ? perr.msg : "");
+        assert_string_equal(ev.decoder, decoder);
+        for (const struct kv *f = g[c].f; f->name; f++)
+            expect_field(&ev, f->name, f->want);
+    }
+}
+
+struct bad_case {
+    const char *line;
+    int want;
+    size_t off;
+};
+
+static void check_bad(decode_fn fn, const struct bad_case *b, size_t n)
+{
+    for (size_t c = 0; c < n; c++) {
+        struct event ev;
+        struct parse_err perr;
+        int r = run_fn(fn, &ev, b[c].line, strlen(b[c].line), &perr);
+
+        if (r != b[c].want)
+            fail_msg("case %zu: want %d got %d", c, b[c].want, r);
+        if (r == -EINVAL) {
+            assert_non_null(perr.msg);
+            if (perr.off != b[c].off)
+                fail_msg("case %zu: want offset %zu got %zu (%s)", c, b[c].off, perr.off, perr.msg);
+        }
+        if (r == -ENOENT)
+            assert_int_equal(ev.nfields, 0);
+        if (r != 0)
+            assert_null(ev.decoder);
+    }
+}
+
+/* Reads a whole file (must exist) into a heap buffer; *ret_n gets its size. */
+static char *read_sample(const char *rel, size_t *ret_n)
+{
+    char path[8192];
+    FILE *f;
+    char *b;
+    long n;
+
+    snprintf(path, sizeof(path), "%s/%s", shared_dir(), rel);
+    f = fopen(path, "rb");
+    if (!f)
+        fail_msg("missing sample %s", path);
+    assert_int_equal(fseek(f, 0, SEEK_END), 0);
+    n = ftell(f);
+    assert_true(n >= 0);
+    rewind(f);
+    b = malloc((size_t)n + 1);
+    assert_non_null(b);
+    assert_int_equal(fread(b, 1, (size_t)n, f), (size_t)n);
+    fclose(f);
+    *ret_n = (size_t)n;
+    return b;
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    arena_init(&arena, 0);
+    field_init();
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    arena_done(&arena);
+    field_done();
+    return 0;
+}
+
+static const struct good_case access_good[] = {
+    /* Apache combined, SQL injection from sqlmap */
+    {"203.0.113.50 - - [10/Oct/2023:13:55:36 -0700] \"GET /item.php?id=1%27%20AND%201=1--%20- "
+     "HTTP/1.1\" 200 2326 \"http://shop.example/\" \"sqlmap/1.7.2#stable (https://sqlmap.org)\"",
+     {{"source.ip", "203.0.113.50"},
+      {"user.name", NULL},
+      {"@timestamp", "2023-10-10T20:55:36.000000Z"},
+      {"event.original_time", "10/Oct/2023:13:55:36 -0700"},
+      {"http.request.method", "GET"},
+      {"url.original", "/item.php?id=1%27%20AND%201=1--%20-"},
+      {"url.path", "/item.php"},
+      {"url.query", "id=1%27%20AND%201=1--%20-"},
+      {"http.version", "1.1"},
+      {"http.response.status_code", "200"},
+      {"http.response.body.bytes", "2326"},
+      {"http.request.referrer", "http://shop.example/"},
+      {"user_agent.original", "sqlmap/1.7.2#stable (https://sqlmap.org)"},
+      {"event.category", "web"},
+      {"event.dataset", "web.access"},
+      {"http.request.malformed", NULL},
+      {NULL, NULL}}},
+    /* common format, authuser, '-' bytes, path traversal */
+    {"192.0.2.10 - frank [05/Feb/2024:01:02:03 +0000] \"GET /../../../../etc/passwd HTTP/1.0\" "
+     "404 -",
+     {{"source.ip", "192.0.2.10"},
+      {"user.name", "frank"},
+      {"url.path", "/../../../../etc/passwd"},
+      {"url.query", NULL},
+      {"http.version", "1.0"},
+      {"http.response.status_code", "404"},
+      {"http.response.body.bytes", NULL},
+      {"user_agent.original", NULL},
+      {NULL, NULL}}},
+    /* IPv6 client, nginx default, Nikto with an escaped quote in the UA */
+    {"2001:db8::1 - - [05/Feb/2024:01:02:04 +0100] \"HEAD /cgi-bin/test.cgi HTTP/1.1\" 403 0 "
+     "\"-\" \"Mozilla/5.00 (Nikto/2.1.6) (Evasions:None) (Test:\\\"000003\\\")\"",
+     {{"source.ip", "2001:db8::1"},
+      {"http.request.method", "HEAD"},
+      {"http.response.body.bytes", "0"},
+      {"http.request.referrer", NULL},
+      {"user_agent.original", "Mozilla/5.00 (Nikto/2.1.6) (Evasions:None) (Test:\"000003\")"},
+      {NULL, NULL}}},
+    /* TLS handshake sent to a plain-HTTP port */
+    {"198.51.100.7 - - [05/Feb/2024:01:02:05 +0000] \"\\x16\\x03\\x01\\x02\\x00\\x01\\x00\\x01"
+     "\\xfc\\x03\\x03\" 400 226 \"-\" \"-\"",
+     {{"url.original", "\\x16\\x03\\x01\\x02\\x00\\x01\\x00\\x01\\xfc\\x03\\x03"},
+      {"http.request.malformed", "true"},
+      {"http.request.method", NULL},
+      {"http.response.status_code", "400"},
+      {NULL, NULL}}},
+    /* vhost-prefixed (%v:%p), an empty request "-", extra trailing fields */
+    {"www.example.com:443 192.0.2.33 - - [05/Feb/2024:01:02:06 +0000] \"-\" 408 - \"-\" \"-\" "
+     "\"198.51.100.1\"",
+     {{"url.domain", "www.example.com"},
+      {"source.ip", "192.0.2.33"},
+      {"url.original", NULL},
+      {"http.request.malformed", NULL},
+      {"http.response.status_code", "408"},
+      {NULL, NULL}}},
+    /* Host name client (HostnameLookups On), HTTP/0.9-style request */
+    {"crawler.example.net - - [05/Feb/2024:01:02:07 +0000] \"GET /\" 200 12",
+     {{"source.domain", "crawler.example.net"},
+      {"source.ip", NULL},
+      {"url.original", "/"},
+      {"http.version", NULL},
+      {NULL, NULL}}},
+};
+
+static const struct good_case error_good[] = {
+    /* Apache_2k.log */
+    {"[Sun Dec 04 04:47:44 2005] [error] mod_jk child workerEnv in error state 6",
+     {{"log.level", "error"},
+      {"message", "mod_jk child workerEnv in error state 6"},
+      {"@timestamp", "2005-12-04T04:47:44.000000Z"},
+      {"event.dataset", "web.error"},
+      {NULL, NULL}}},
+    {"[Sun Dec 04 07:18:00 2005] [error] [client 24.147.151.74] Directory index forbidden by "
+     "rule: /var/www/html/",
+     {{"log.level", "error"},
+      {"source.ip", "24.147.151.74"},
+      {"source.port", NULL},
+      {"message", "Directory index forbidden by rule: /var/www/html/"},
+      {NULL, NULL}}},
+    /* Apache 2.4 */
+    {"[Wed Oct 11 14:32:52.123456 2023] [core:error] [pid 12345:tid 140234] [client "
+     "203.0.113.9:51234] AH00126: Invalid URI in request GET /..%2f..%2fetc/passwd HTTP/1.1",
+     {{"log.level", "error"},
+      {"apache.error.module", "core"},
+      {"process.pid", "12345"},
+      {"source.ip", "203.0.113.9"},
+      {"source.port", "51234"},
+      {"error.code", "AH00126"},
+      {"message", "AH00126: Invalid URI in request GET /..%2f..%2fetc/passwd HTTP/1.1"},
+      {"@timestamp", "2023-10-11T14:32:52.123456Z"},
+      {NULL, NULL}}},
+    {"[Wed Oct 11 14:32:53.000001 2023] [authz_core:error] [pid 9] [client 2001:db8::7:4433] "
+     "AH01630: client denied by server configuration: /srv/www/admin",
+     {{"source.ip", "2001:db8::7"}, {"source.port", "4433"}, {"process.pid", "9"}, {NULL, NULL}}},
+    /* nginx */
+    {"2024/01/02 03:04:05 [error] 1234#0: *56 open() \"/usr/share/nginx/html/wp-login.php\" "
+     "failed (2: No such file or directory), client: 198.51.100.4, server: localhost, request: "
+     "\"GET /wp-login.php HTTP/1.1\", host: \"example.com\"",
+     {{"log.level", "error"},
+      {"process.pid", "1234"},
+      {"source.ip", "198.51.100.4"},
+      {"message", "open() \"/usr/share/nginx/html/wp-login.php\" failed (2: No such file or "
+                  "directory), client: 198.51.100.4, server: localhost, request: \"GET "
+                  "/wp-login.php HTTP/1.1\", host: \"example.com\""},
+      {"@timestamp", "2024-01-02T03:04:05.000000Z"},
+      {NULL, NULL}}},
+    {"2024/01/02 03:04:06 [notice] 1#1: signal process started",
+     {{"log.level", "notice"}, {"message", "signal process started"}, {NULL, NULL}}},
+};
+
+static void test_access(void **state)
+{
+    (void)state;
+    check_good(decode_web_access, "web-access", access_good,
+               sizeof(access_good) / sizeof(access_good[0]));
+}
+
+static void test_error(void **state)
+{
+    (void)state;
+    check_good(decode_web_error, "web-error", error_good,
+               sizeof(error_good) / sizeof(error_good[0]));
+}
+
+static const struct bad_case access_bad[] = {
+    {"", -ENOENT, 0},
+    {"hello world", -ENOENT, 0},
+    {"a b c d e [10/Oct/2023:13:55:36 -0700] \"GET / HTTP/1.1\" 200 1", -ENOENT, 0},
+    {"a b [10/Oct/2023:13:55:36 -0700] \"GET / HTTP/1.1\" 200 1", -ENOENT, 0},
+    {"1.2.3.4 - - [10/Oct/2023:99:55:36 -0700] \"GET / HTTP/1.1\" 200 1", -ENOENT, 0},
+    {"1.2.3.4 - - [10/Oct/2023:13:55:36 -0700", -ENOENT, 0},
+    {"1.2.3.4 - - [10/Oct/2023:13:55:36 -0700] 200 1", -EINVAL, 40},
+    {"1.2.3.4 - - [10/Oct/2023:13:55:36 -0700] \"GET / HTTP/1.1 200 1", -EINVAL, 41},
+    {"1.2.3.4 - - [10/Oct/2023:13:55:36 -0700] \"GET /\" 2000 1", -EINVAL, 48},
+    {"1.2.3.4 - - [10/Oct/2023:13:55:36 -0700] \"GET /\" OK", -EINVAL, 48},
+    {"1.2.3.4 - - [10/Oct/2023:13:55:36 -0700] \"GET /\" 200 1 \"-", -EINVAL, 55},
+};
+
+static const struct bad_case error_bad[] = {
+    {"", -ENOENT, 0},
+    {"[", -ENOENT, 0},
+    {"[Sun Dec 04 04:47:44 2005]", -ENOENT, 0},
+    {"[Sun Dec 04 04:47:44 2005] error", -ENOENT, 0},
+    {"[not a time] [error] x", -ENOENT, 0},
+    {"[Sun Dec 04 04:47:44 2005] [error] [client 1.2.3.4 no close", -EINVAL, 35},
+    {"2024/13/02 03:04:05 [error] x", -ENOENT, 0},
+    {"2024/01/02 03:04:05 [error x", -ENOENT, 0},
+    {"2024-01-02 03:04:05 [error] x", -ENOENT, 0},
+};
+
+static void test_bad(void **state)
+{
+    (void)state;
+    check_bad(decode_web_access, access_bad, sizeof(access_bad) / sizeof(access_bad[0]));
+    check_bad(decode_web_error, error_bad, sizeof(error_bad) / sizeof(error_bad[0]));
+}
+
+static int field_eq(const struct event *ev, uint32_t id, const char *s, size_t n)
+{
+    size_t vn;
+    const char *v = event_get(ev, id, &vn);
+
+    return v && vn == n && memcmp(v, s, n) == 0;
+}
+
+/*
+ * Apache_2k.log, checked line by line against loghub's structured CSV
+ * (LineId,Time,Level,...): every line must decode with the same time text
+ * and level, and every "[client A]" line must give source.ip A.
+ */
+static void test_apache_2k(void **state)
+{
+    size_t n, cn, l0 = 0, c0;
+    char *b = read_sample("data/linux-logs/loghub/Apache/Apache_2k.log", &n);
+    char *csv = read_sample("data/linux-logs/loghub/Apache/Apache_2k.log_structured.csv", &cn);
+    unsigned lines = 0, ok = 0, same = 0, clients = 0, client_ok = 0;
+
+    (void)state;
+    c0 = (size_t)((char *)memchr(csv, '\n', cn) - csv) + 1; /* header */
+    for (size_t i = 0; i <= n; i++) {
+        struct event ev;
+        struct parse_err perr;
+        const char *row, *t, *lv, *cl;
+        size_t rown, tn, lvn;
+
+        if (i < n && b[i] != '\n')
+            continue;
+        if (i == l0) {
+            l0 = i + 1;
+            continue;
+        }
+        lines++;
+        assert_true(c0 < cn);
+        row = csv + c0;
+        rown = (size_t)((char *)memchr(row, '\n', cn - c0) - row);
+        c0 += rown + 1;
+        t = (const char *)memchr(row, ',', rown) + 1;
+        tn = (size_t)((const char *)memchr(t, ',', rown) - t);
+        lv = t + tn + 1;
+        lvn = (size_t)((const char *)memchr(lv, ',', rown) - lv);
+        if (run_fn(decode_web_error, &ev, b + l0, i - l0, &perr) == 0) {
+            ok++;
+            same += field_eq(&ev, FIELD_EVENT_ORIGINAL_TIME, t, tn) &&
+                    field_eq(&ev, FIELD_LOG_LEVEL, lv, lvn);
+            if ((cl = memmem(b + l0, i - l0, "[client ", 8)) != NULL) {
+                const char *a = cl + 8, *e = memchr(a, ']', (size_t)(b + i - a));
+                clients++;
+                client_ok += e && field_eq(&ev, FIELD_SOURCE_IP, a, (size_t)(e - a));
+            }
+        }
+        l0 = i + 1;
+    }
+    free(b);
+    free(csv);
+    printf("Apache_2k.log: %u/%u decoded, %u match the CSV's time and level, %u/%u client "
+           "addresses\n",
+           ok, lines, same, client_ok, clients);
+    assert_int_equal(lines, 2000);
+    assert_int_equal(ok, lines);
+    assert_int_equal(same, lines);
+    assert_true(clients > 0);
+    assert_int_equal(client_ok, clients);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_access),
+        cmocka_unit_test(test_error),
+        cmocka_unit_test(test_bad),
+        cmocka_unit_test(test_apache_2k),
+    };
+
+    return cmocka_run_group_tests(tests, setup, teardown);
+}

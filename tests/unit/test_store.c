@@ -1,0 +1,502 @@
+/*
+ * test_store.c - the SQLite store: schema, migrations, round trips.
+ *
+ * Rows are read back through a second, independent sqlite3 connection so
+ * that the test checks what is on disk, not what the store believes.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <ftw.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "event/event.h"
+#include "event/field.h"
+#include "event/time.h"
+#include "input/record.h"
+#include "store/store.h"
+#include "triage/alert.h"
+#include "util/arena.h"
+
+struct fixture {
+    char dir[64];
+    char db[128];
+    struct store *st;
+};
+
+static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    return remove(path);
+}
+
+static int setup(void **state)
+{
+    struct fixture *f = calloc(1, sizeof(*f));
+    char *err = NULL;
+    int r;
+
+    assert_non_null(f);
+    strcpy(f->dir, "/tmp/hikeshi-test-store-XXXXXX");
+    assert_non_null(mkdtemp(f->dir));
+    /* A subdirectory that does not exist yet: store_open must create it. */
+    strcat(f->dir, "/db");
+    snprintf(f->db, sizeof(f->db), "%s/hikeshi.db", f->dir);
+    r = store_open(f->dir, &f->st, &err);
+    if (r < 0)
+        fail_msg("store_open: %d %s", r, err ? err : "");
+    assert_null(err);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fixture *f = *state;
+    char *slash;
+
+    store_free(f->st);
+    slash = strrchr(f->dir, '/');
+    *slash = '\0';
+    nftw(f->dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+    free(f);
+    field_done();
+    return 0;
+}
+
+/* Where `word` starts in the NUL-terminated `s`; fails the test if absent. */
+static const char *at(const char *s, const char *word)
+{
+    const char *p = strstr(s, word);
+
+    assert_non_null(p);
+    return p;
+}
+
+/* A second connection onto the same file. */
+static sqlite3 *peek_open(const struct fixture *f)
+{
+    sqlite3 *db = NULL;
+
+    assert_int_equal(sqlite3_open_v2(f->db, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+    return db;
+}
+
+static int64_t peek_int(sqlite3 *db, const char *sql)
+{
+    sqlite3_stmt *s = NULL;
+    int64_t v;
+
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+    v = sqlite3_column_int64(s, 0);
+    sqlite3_finalize(s);
+    return v;
+}
+
+static void test_open_wal_and_version(void **state)
+{
+    struct fixture *f = *state;
+    char wal[160];
+    struct stat sb;
+    sqlite3 *db;
+    sqlite3_stmt *s = NULL;
+
+    assert_int_equal(stat(f->dir, &sb), 0);
+    assert_true(S_ISDIR(sb.st_mode));
+    assert_int_equal(sb.st_mode & 0777, 0750);
+    assert_int_equal(store_schema_version(f->st), STORE_SCHEMA_VERSION);
+    assert_int_equal(store_counter_set(f->st, "x", 1), 0);
+    snprintf(wal, sizeof(wal), "%s-wal", f->db);
+    assert_int_equal(stat(wal, &sb), 0);
+
+    db = peek_open(f);
+    assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &s, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+    assert_string_equal((const char *)sqlite3_column_text(s, 0), "wal");
+    sqlite3_finalize(s);
+    assert_int_equal(peek_int(db, "PRAGMA user_version"), STORE_SCHEMA_VERSION);
+    /* The tables of schema 1 exist. */
+    assert_int_equal(peek_int(db, "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND"
+                                  " name IN ('events','alerts','input_offsets','counters')"),
+                     4);
+    assert_int_equal(peek_int(db,
+                              "SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND"
+                              " name IN ('events_time_us','alerts_created_us','alerts_rule_id')"),
+                     3);
+    sqlite3_close(db);
+}
+
+static void test_reopen_idempotent(void **state)
+{
+    struct fixture *f = *state;
+    struct store *st2 = NULL;
+    int64_t id = 0, n = -1;
+    struct arena a;
+    struct event ev;
+    char *err = NULL;
+
+    arena_init(&a, 0);
+    event_init(&ev, &a, "hello", 5, 1000);
+    assert_int_equal(store_event_add(f->st, &ev, "in", &id), 0);
+    store_free(f->st);
+    f->st = NULL;
+    assert_int_equal(store_open(f->dir, &f->st, &err), 0);
+    assert_int_equal(store_schema_version(f->st), STORE_SCHEMA_VERSION);
+    assert_int_equal(store_event_count(f->st, &n), 0);
+    assert_int_equal(n, 1);
+    /* A second connection at the same time (the CLI next to the daemon). */
+    assert_int_equal(store_open(f->dir, &st2, &err), 0);
+    assert_int_equal(store_event_count(st2, &n), 0);
+    assert_int_equal(n, 1);
+    store_free(st2);
+    event_reset(&ev);
+    arena_done(&a);
+}
+
+static void test_newer_schema_refused(void **state)
+{
+    struct fixture *f = *state;
+    struct store *st2 = NULL;
+    char *err = NULL;
+    sqlite3 *db = peek_open(f);
+
+    assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = 99", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    assert_int_equal(store_open(f->dir, &st2, &err), -EPROTO);
+    assert_null(st2);
+    assert_non_null(err);
+    /* The message names both versions. */
+    assert_non_null(strstr(err, "99"));
+    assert_non_null(strstr(err, "version"));
+    {
+        char mine[16];
+        snprintf(mine, sizeof(mine), "%d", STORE_SCHEMA_VERSION);
+        assert_non_null(strstr(err, mine));
+    }
+    free(err);
+    /* Refusing did not touch it. */
+    db = peek_open(f);
+    assert_int_equal(peek_int(db, "PRAGMA user_version"), 99);
+    sqlite3_close(db);
+}
+
+static void test_not_a_directory(void **state)
+{
+    struct fixture *f = *state;
+    struct store *st2 = NULL;
+    char *err = NULL;
+
+    /* The db file itself is not a directory. */
+    assert_int_equal(store_open(f->db, &st2, &err), -ENOTDIR);
+    assert_null(st2);
+    assert_non_null(err);
+    free(err);
+}
+
+static void test_events_round_trip(void **state)
+{
+    static const char raw0[] = "Dec 10 06:55:46 LabSZ sshd[24200]: Invalid user webmaster from "
+                               "173.234.31.186";
+    static const char raw1[] = "user=\xff\xfe root \"quoted\"\\";
+    static const char raw2[] = "a\0b"; /* embedded NUL: a BLOB keeps it */
+    struct fixture *f = *state;
+    struct arena a;
+    struct event ev;
+    int64_t ids[3];
+    sqlite3 *db;
+    sqlite3_stmt *s = NULL;
+    static const char *const want_fields[3] = {
+        ("{\"process.name\":\"sshd\",\"process.pid\":\"24200\",\"user.name\":\"webmaster\","
+         "\"source.ip\":\"173.234.31.186\"}"),
+        "{\"user.name\":[\"\\u00ff\\u00fe\",\"root\"],\"message\":\"\\\"quoted\\\"\\\\\"}",
+        "{}",
+    };
+    static const char *const want_decoder[3] = {"sshd", NULL, NULL};
+    const char *raws[3] = {raw0, raw1, raw2};
+    size_t raw_lens[3] = {sizeof(raw0) - 1, sizeof(raw1) - 1, sizeof(raw2) - 1};
+
+    arena_init(&a, 0);
+    for (int i = 0; i < 3; i++) {
+        event_init(&ev, &a, raws[i], raw_lens[i], 1700000000000000LL + i);
+        if (i == 0) {
+            ev.decoder = "sshd";
+            assert_int_equal(event_set_time(&ev, 1702191346000000LL, NULL, 0), 0);
+            /* set_time added @timestamp; drop it for a simple expected JSON. */
+            ev.nfields = 0;
+            assert_int_equal(event_add(&ev, FIELD_PROCESS_NAME, at(raw0, "sshd"), 4), 0);
+            assert_int_equal(event_add(&ev, FIELD_PROCESS_PID, at(raw0, "24200"), 5), 0);
+            assert_int_equal(event_add(&ev, FIELD_USER_NAME, at(raw0, "webmaster"), 9), 0);
+            assert_int_equal(event_add(&ev, FIELD_SOURCE_IP, at(raw0, "173.234.31.186"), 14), 0);
+        } else if (i == 1) {
+            assert_int_equal(event_add(&ev, FIELD_USER_NAME, raw1 + 5, 2), 0);
+            assert_int_equal(event_add(&ev, FIELD_USER_NAME, raw1 + 8, 4), 0);
+            assert_int_equal(event_add(&ev, FIELD_MESSAGE, raw1 + 13, 9), 0);
+        }
+        assert_int_equal(store_event_add(f->st, &ev, "sshd-file", &ids[i]), 0);
+        event_reset(&ev);
+    }
+    arena_done(&a);
+    assert_true(ids[0] > 0 && ids[1] > ids[0] && ids[2] > ids[1]);
+
+    db = peek_open(f);
+    assert_int_equal(sqlite3_prepare_v2(db,
+                                        "SELECT id, recv_us, time_us, input, decoder, raw, fields,"
+                                        " typeof(raw), json_valid(fields) FROM events ORDER BY id",
+                                        -1, &s, NULL),
+                     SQLITE_OK);
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+        assert_int_equal(sqlite3_column_int64(s, 0), ids[i]);
+        assert_int_equal(sqlite3_column_int64(s, 1), 1700000000000000LL + i);
+        assert_int_equal(sqlite3_column_int64(s, 2),
+                         i == 0 ? 1702191346000000LL : 1700000000000000LL + i);
+        assert_string_equal((const char *)sqlite3_column_text(s, 3), "sshd-file");
+        if (want_decoder[i])
+            assert_string_equal((const char *)sqlite3_column_text(s, 4), want_decoder[i]);
+        else
+            assert_int_equal(sqlite3_column_type(s, 4), SQLITE_NULL);
+        assert_string_equal((const char *)sqlite3_column_text(s, 7), "blob");
+        assert_int_equal(sqlite3_column_bytes(s, 5), (int)raw_lens[i]);
+        assert_memory_equal(sqlite3_column_blob(s, 5), raws[i], raw_lens[i]);
+        assert_string_equal((const char *)sqlite3_column_text(s, 6), want_fields[i]);
+        assert_int_equal(sqlite3_column_int(s, 8), 1);
+    }
+    assert_int_equal(sqlite3_step(s), SQLITE_DONE);
+    sqlite3_finalize(s);
+    sqlite3_close(db);
+}
+
+static void test_alerts_round_trip(void **state)
+{
+    static const char raw[] = "Failed password for root from 5.36.59.76 port 42393 ssh2";
+    struct fixture *f = *state;
+    struct arena a;
+    struct event ev;
+    int64_t eid = 0, aid1 = 0, aid2 = 0, n = 0;
+    struct alert al = {
+        .rule_id = "8309e9a2-6e8e-4e7b-9f6a-0f2b4b6a2c11",
+        .rule_title = "SSH failed root login",
+        .rule_author = "hikeshi tests",
+        .rule_level = "medium",
+        .input_name = "auth",
+        .created_us = 1700000001000000LL,
+    };
+    sqlite3 *db;
+    sqlite3_stmt *s = NULL;
+
+    arena_init(&a, 0);
+    event_init(&ev, &a, raw, sizeof(raw) - 1, 1700000000000000LL);
+    assert_int_equal(event_add(&ev, FIELD_USER_NAME, at(raw, "root"), 4), 0);
+    assert_int_equal(store_event_add(f->st, &ev, "auth", &eid), 0);
+    al.ev = &ev;
+    assert_int_equal(store_alert_add(f->st, &al, eid, &aid1), 0);
+    /* No event: fields "{}" and an empty raw; event_id 0 stores NULL. */
+    al.ev = NULL;
+    al.rule_author = NULL;
+    assert_int_equal(store_alert_add(f->st, &al, 0, &aid2), 0);
+    assert_int_equal(store_alert_count(f->st, &n), 0);
+    assert_int_equal(n, 2);
+    /* A dangling event id is refused by the foreign key. */
+    al.ev = &ev;
+    assert_int_equal(store_alert_add(f->st, &al, eid + 1000, NULL), -EIO);
+    assert_non_null(strstr(store_errmsg(f->st), "FOREIGN KEY"));
+    event_reset(&ev);
+    arena_done(&a);
+
+    db = peek_open(f);
+    assert_int_equal(sqlite3_prepare_v2(db,
+                                        "SELECT id, created_us, time_us, rule_id, rule_title,"
+                                        " rule_author, rule_level, input, event_id, fields, raw"
+                                        " FROM alerts ORDER BY id",
+                                        -1, &s, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int64(s, 0), aid1);
+    assert_int_equal(sqlite3_column_int64(s, 1), 1700000001000000LL);
+    assert_int_equal(sqlite3_column_int64(s, 2), 1700000000000000LL);
+    assert_string_equal((const char *)sqlite3_column_text(s, 3),
+                        "8309e9a2-6e8e-4e7b-9f6a-0f2b4b6a2c11");
+    assert_string_equal((const char *)sqlite3_column_text(s, 4), "SSH failed root login");
+    assert_string_equal((const char *)sqlite3_column_text(s, 5), "hikeshi tests");
+    assert_string_equal((const char *)sqlite3_column_text(s, 6), "medium");
+    assert_string_equal((const char *)sqlite3_column_text(s, 7), "auth");
+    assert_int_equal(sqlite3_column_int64(s, 8), eid);
+    assert_string_equal((const char *)sqlite3_column_text(s, 9), "{\"user.name\":\"root\"}");
+    assert_int_equal(sqlite3_column_bytes(s, 10), (int)sizeof(raw) - 1);
+    assert_memory_equal(sqlite3_column_blob(s, 10), raw, sizeof(raw) - 1);
+
+    assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int64(s, 0), aid2);
+    assert_int_equal(sqlite3_column_int64(s, 2), 1700000001000000LL);
+    assert_int_equal(sqlite3_column_type(s, 5), SQLITE_NULL);
+    assert_int_equal(sqlite3_column_type(s, 8), SQLITE_NULL);
+    assert_string_equal((const char *)sqlite3_column_text(s, 9), "{}");
+    assert_int_equal(sqlite3_column_type(s, 10), SQLITE_BLOB);
+    assert_int_equal(sqlite3_column_bytes(s, 10), 0);
+    assert_int_equal(sqlite3_step(s), SQLITE_DONE);
+    sqlite3_finalize(s);
+    sqlite3_close(db);
+}
+
+static void test_offsets(void **state)
+{
+    struct fixture *f = *state;
+    struct file_pos p1 = {.dev = 0xfd01, .ino = 131090, .offset = 4096};
+    /* Values past INT64_MAX survive the int64 column. */
+    struct file_pos p2 = {.dev = UINT64_MAX, .ino = (1ULL << 63) + 5, .offset = 123456789012ULL};
+    struct file_pos got;
+    char *path = NULL;
+
+    assert_int_equal(store_offset_get(f->st, "auth", &path, &got), -ENOENT);
+    assert_null(path);
+    assert_int_equal(store_offset_set(f->st, "auth", "/var/log/auth.log", &p1), 0);
+    assert_int_equal(store_offset_get(f->st, "auth", &path, &got), 0);
+    assert_string_equal(path, "/var/log/auth.log");
+    free(path);
+    path = NULL;
+    assert_true(got.dev == p1.dev && got.ino == p1.ino && got.offset == p1.offset);
+
+    assert_int_equal(store_offset_set(f->st, "auth", "/var/log/auth.log.1", &p2), 0);
+    assert_int_equal(store_offset_get(f->st, "auth", &path, &got), 0);
+    assert_string_equal(path, "/var/log/auth.log.1");
+    free(path);
+    path = NULL;
+    assert_true(got.dev == p2.dev && got.ino == p2.ino && got.offset == p2.offset);
+    /* Another input is separate. */
+    assert_int_equal(store_offset_get(f->st, "nginx", &path, &got), -ENOENT);
+    {
+        sqlite3 *db = peek_open(f);
+        assert_int_equal(peek_int(db, "SELECT count(*) FROM input_offsets"), 1);
+        sqlite3_close(db);
+    }
+}
+
+static void test_counters(void **state)
+{
+    struct fixture *f = *state;
+    uint64_t v = 7;
+
+    assert_int_equal(store_counter_get(f->st, "pipeline.events", &v), -ENOENT);
+    assert_int_equal(store_counter_set(f->st, "pipeline.events", 42), 0);
+    assert_int_equal(store_counter_get(f->st, "pipeline.events", &v), 0);
+    assert_true(v == 42);
+    assert_int_equal(store_counter_set(f->st, "pipeline.events", UINT64_MAX - 1), 0);
+    assert_int_equal(store_counter_get(f->st, "pipeline.events", &v), 0);
+    assert_true(v == UINT64_MAX - 1);
+    assert_int_equal(store_counter_set(f->st, "input.auth", 3), 0);
+    assert_int_equal(store_counter_get(f->st, "input.auth", &v), 0);
+    assert_true(v == 3);
+    assert_int_equal(store_counter_get(f->st, "pipeline.events", &v), 0);
+    assert_true(v == UINT64_MAX - 1);
+}
+
+static void test_transactions(void **state)
+{
+    struct fixture *f = *state;
+    struct arena a;
+    struct event ev;
+    int64_t n = 0;
+    uint64_t v;
+
+    arena_init(&a, 0);
+    event_init(&ev, &a, "x", 1, 1);
+    assert_int_equal(store_commit(f->st), -EINVAL);
+    assert_int_equal(store_rollback(f->st), 0);
+
+    assert_int_equal(store_begin(f->st), 0);
+    assert_int_equal(store_begin(f->st), -EBUSY);
+    assert_int_equal(store_event_add(f->st, &ev, "a", NULL), 0);
+    assert_int_equal(store_counter_set(f->st, "c", 1), 0);
+    assert_int_equal(store_commit(f->st), 0);
+
+    assert_int_equal(store_begin(f->st), 0);
+    assert_int_equal(store_event_add(f->st, &ev, "b", NULL), 0);
+    assert_int_equal(store_event_add(f->st, &ev, "b", NULL), 0);
+    assert_int_equal(store_counter_set(f->st, "c", 2), 0);
+    assert_int_equal(store_counter_set(f->st, "d", 2), 0);
+    /* Visible inside the transaction... */
+    assert_int_equal(store_event_count(f->st, &n), 0);
+    assert_int_equal(n, 3);
+    assert_int_equal(store_rollback(f->st), 0);
+    /* ...and gone after the rollback. */
+    assert_int_equal(store_event_count(f->st, &n), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(store_counter_get(f->st, "c", &v), 0);
+    assert_true(v == 1);
+    assert_int_equal(store_counter_get(f->st, "d", &v), -ENOENT);
+    {
+        sqlite3 *db = peek_open(f);
+        assert_int_equal(peek_int(db, "SELECT count(*) FROM events WHERE input = 'b'"), 0);
+        assert_int_equal(peek_int(db, "SELECT count(*) FROM events WHERE input = 'a'"), 1);
+        sqlite3_close(db);
+    }
+    event_reset(&ev);
+    arena_done(&a);
+}
+
+static void test_100k_events(void **state)
+{
+    static const char raw[] = "Dec 10 07:07:38 LabSZ sshd[24206]: Failed password for invalid user "
+                              "test9 from 52.80.34.196 port 36060 ssh2";
+    enum { N = 100000 };
+    struct fixture *f = *state;
+    struct arena a;
+    struct event ev;
+    struct timespec t0, t1;
+    int64_t n = 0, last = 0;
+    double secs;
+
+    arena_init(&a, 0);
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    assert_int_equal(store_begin(f->st), 0);
+    for (int i = 0; i < N; i++) {
+        event_init(&ev, &a, raw, sizeof(raw) - 1, 1700000000000000LL + i);
+        ev.decoder = "sshd";
+        if (event_add(&ev, FIELD_PROCESS_NAME, at(raw, "sshd"), 4) < 0 ||
+            event_add(&ev, FIELD_PROCESS_PID, at(raw, "24206"), 5) < 0 ||
+            event_add(&ev, FIELD_USER_NAME, at(raw, "test9"), 5) < 0 ||
+            event_add(&ev, FIELD_SOURCE_IP, at(raw, "52.80.34.196"), 12) < 0 ||
+            event_add_int(&ev, FIELD_SOURCE_PORT, 36060 + i % 1000) < 0)
+            fail_msg("event_add at %d", i);
+        if (store_event_add(f->st, &ev, "auth", &last) < 0)
+            fail_msg("store_event_add at %d: %s", i, store_errmsg(f->st));
+        event_reset(&ev);
+    }
+    assert_int_equal(store_commit(f->st), 0);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    print_message("store: %d events in one transaction in %.3f s = %.0f events/s\n", N, secs,
+                  N / secs);
+    assert_int_equal(store_event_count(f->st, &n), 0);
+    assert_int_equal(n, N);
+    assert_int_equal(last, N);
+    arena_done(&a);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_open_wal_and_version, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reopen_idempotent, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_newer_schema_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_not_a_directory, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_events_round_trip, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_alerts_round_trip, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_offsets, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_counters, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_transactions, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_100k_events, setup, teardown),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

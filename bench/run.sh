@@ -40,7 +40,7 @@ measure() {
     shift 3
     python3 - "$TMP" "$name" "$recs" "$bytes" "$@" <<'EOF'
 import os, subprocess, sys, time
-tmp, name, recs, nbytes, cmd = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5:]
+tmp, name, recs, nbytes, cmd = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5:]
 rssf = os.path.join(tmp, name + ".rss")
 if os.access("/usr/bin/time", os.X_OK):
     cmd = ["/usr/bin/time", "-f", "%M", "-o", rssf] + cmd
@@ -55,6 +55,8 @@ if os.path.exists(rssf):
         rss = int(open(rssf).read().split()[-1])
     except (ValueError, IndexError):
         pass
+# "@FILE": the size of FILE once the command is done (for the generator).
+nbytes = os.path.getsize(nbytes[1:]) if nbytes.startswith("@") else int(nbytes)
 code = os.waitstatus_to_exitcode(status)
 note = "" if code == 0 else f"  (exit {code})"
 print(f"{name:<34} {recs:>9} {dt:>8.3f} {recs/dt:>12,.0f} {nbytes/dt/1e6:>9.1f} {rss/1024:>9.1f}{note}")
@@ -160,7 +162,7 @@ echo
 
 # --- load ---
 header
-measure "generate (hikeshi-gen, file)" "$RECORDS" 0 \
+measure "generate (hikeshi-gen, file)" "$RECORDS" "@$TMP/load.log" \
     "$GEN" --seed "$SEED" --records "$RECORDS" -o "$TMP/load.log" --truth "$TMP/truth.json"
 "$GEN" --seed "$SEED" --records "$RECORDS" --format syslog -o "$TMP/load.syslog"
 gzip -c "$TMP/load.log" > "$TMP/load.log.gz"
@@ -202,19 +204,27 @@ inputs:
     listen: 127.0.0.1:$PORT
 EOF
     if "$HIKESHI" run -n -c "$TMP/hikeshi.yaml" >/dev/null 2>"$TMP/check.err"; then
-        T0=$(date +%s.%N)
-        if [ -x /usr/bin/time ]; then
-            /usr/bin/time -f '%M' -o "$TMP/daemon.rss" "$HIKESHI" run -c "$TMP/hikeshi.yaml" \
-                2>"$TMP/daemon.err" &
-        else
-            "$HIKESHI" run -c "$TMP/hikeshi.yaml" 2>"$TMP/daemon.err" &
-        fi
+        # /usr/bin/time would not pass SIGTERM on, so a small supervisor
+        # does: it forwards the signal and records the peak RSS (wait4).
+        python3 - "$TMP/daemon.rss" "$HIKESHI" run -c "$TMP/hikeshi.yaml" \
+            2>"$TMP/daemon.err" <<'EOF' &
+import os, signal, subprocess, sys
+p = subprocess.Popen(sys.argv[2:], stdout=subprocess.DEVNULL)
+signal.signal(signal.SIGTERM, lambda *_: p.send_signal(signal.SIGTERM))
+while True:
+    try:
+        _, status, ru = os.wait4(p.pid, 0)
+        break
+    except InterruptedError:
+        continue
+open(sys.argv[1], "w").write(f"{ru.ru_maxrss}\n")
+sys.exit(os.waitstatus_to_exitcode(status))
+EOF
         DAEMON_PID=$!
         if wait_port "$PORT"; then
             T1=$(date +%s.%N)
             SEND_S=$(send_tcp "$TMP/load.syslog" "$PORT" "$CONNS" || echo fail)
             # SIGTERM drains the queues and commits: its exit ends the clock.
-            # (/usr/bin/time passes the signal on to hikeshi.)
             kill -TERM "$DAEMON_PID"
             wait "$DAEMON_PID" || echo "    daemon exit status $?"
             DAEMON_PID=
@@ -227,7 +237,7 @@ t1, t2, send, rssf, conns = float(sys.argv[4]), float(sys.argv[5]), sys.argv[6],
 ev = int(events.split()[0])
 dt = t2 - t1
 rss = "-"
-if os.path.exists(rssf):
+if os.path.exists(rssf) and os.path.getsize(rssf):
     rss = f"{int(open(rssf).read().split()[-1]) / 1024:.1f}"
 name = f"hikeshi run, TCP x{conns} -> store"
 print(f"{name:<34} {ev:>9} {dt:>8.3f} {ev/dt:>12,.0f} {nbytes/dt/1e6:>9.1f} {rss:>9}")
@@ -274,17 +284,20 @@ while time.time() < end:
         pass
     time.sleep(0.1)
 EOF
+        # Peak RSS of rsyslogd so far (it is not our child's child, so read /proc).
+        RRSS=$(awk '/^VmHWM:/ {printf "%.1f", $2 / 1024}' "/proc/$RSYSLOG_PID/status" 2>/dev/null || echo -)
         kill -TERM "$RSYSLOG_PID"
         wait "$RSYSLOG_PID" || true
         RSYSLOG_PID=
         T2=$(date +%s.%N)
         GOT=$(wc -l < "$TMP/rs/out.log" 2>/dev/null || echo 0)
-        python3 - "$GOT" "$SBYTES" "$T1" "$T2" "$SEND_S" "$CONNS" <<'EOF'
+        python3 - "$GOT" "$SBYTES" "$T1" "$T2" "$SEND_S" "$CONNS" "${RRSS:--}" <<'EOF'
 import sys
 got, nbytes, t1, t2, send, conns = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4]), sys.argv[5], sys.argv[6]
+rss = sys.argv[7] or "-"
 dt = t2 - t1
 name = f"peer: rsyslogd TCP x{conns} -> file"
-print(f"{name:<34} {got:>9} {dt:>8.3f} {got/dt:>12,.0f} {nbytes/dt/1e6:>9.1f} {'-':>9}")
+print(f"{name:<34} {got:>9} {dt:>8.3f} {got/dt:>12,.0f} {nbytes/dt/1e6:>9.1f} {rss:>9}")
 print(f"    lines in file: {got}; sending took {send} s; clock from first connect to all lines on disk (polled every 0.1 s)")
 EOF
     else

@@ -224,11 +224,12 @@ static const struct route routes[] = {
     {"GET", "/metrics", route_metrics},
 };
 
+/* `body` is copied by libmicrohttpd (MUST_COPY); it only takes a non-const
+ * pointer because the same call can also take ownership. */
 static enum MHD_Result reply(struct MHD_Connection *conn, unsigned status, const char *type,
-                             const char *body, size_t len)
+                             char *body, size_t len)
 {
-    struct MHD_Response *resp =
-        MHD_create_response_from_buffer(len, (void *)(uintptr_t)body, MHD_RESPMEM_MUST_COPY);
+    struct MHD_Response *resp = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_COPY);
     enum MHD_Result ret;
 
     if (!resp)
@@ -275,7 +276,11 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
             buf_done(&out);
             return reply_error(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal error");
         }
-        ret = reply(conn, MHD_HTTP_OK, type, out.data ? out.data : "", out.len);
+        if (!out.data && buf_append(&out, "", 0) < 0) {
+            buf_done(&out);
+            return reply_error(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+        }
+        ret = reply(conn, MHD_HTTP_OK, type, out.data, out.len);
         buf_done(&out);
         return ret;
     }

@@ -97,10 +97,10 @@ static int start_inputs(struct daemon *d)
     const struct config *c = d->cfg;
 
     d->ninputs = c->ninputs;
-    d->inputs = calloc(c->ninputs + 1, sizeof(*d->inputs));
-    d->istats = calloc(c->ninputs + 1, sizeof(*d->istats));
-    d->istats_ptr = calloc(c->ninputs + 1, sizeof(*d->istats_ptr));
-    d->itypes = calloc(c->ninputs + 1, sizeof(*d->itypes));
+    d->inputs = calloc(c->ninputs + 1, sizeof(struct input *));
+    d->istats = calloc(c->ninputs + 1, sizeof(struct input_stats));
+    d->istats_ptr = calloc(c->ninputs + 1, sizeof(struct input_stats *));
+    d->itypes = calloc(c->ninputs + 1, sizeof(const char *));
     if (!d->inputs || !d->istats || !d->istats_ptr || !d->itypes) {
         log_error("out of memory");
         return -ENOMEM;
@@ -335,7 +335,7 @@ int cli_run_main(int argc, char **argv)
             .ninputs = (uint32_t)d.ninputs,
             .started_us = time_now_us(),
         };
-        if ((r = api_http_start(d.cfg->http_listen, &src, &d.http, err, sizeof(err))) < 0) {
+        if (api_http_start(d.cfg->http_listen, &src, &d.http, err, sizeof(err)) < 0) {
             log_error("%s", err);
             goto out;
         }

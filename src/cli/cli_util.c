@@ -36,11 +36,11 @@ struct config *cli_load_config(const char *path)
 int cli_usage_error(const char *cmd, const char *fmt, ...)
 {
     va_list ap;
+    char msg[512];
 
-    fprintf(stderr, "hikeshi %s: ", cmd);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
-    fprintf(stderr, "\nTry 'hikeshi %s --help'.\n", cmd);
+    fprintf(stderr, "hikeshi %s: %s\nTry 'hikeshi %s --help'.\n", cmd, msg, cmd);
     return CLI_EXIT_USAGE;
 }

@@ -269,11 +269,11 @@ static int decode_auto(struct event *ev, const char *p, size_t len, const struct
      * ("<14>Apr  7 10:10:10 host CEF: 0|..."); their decoders find the
      * marker and use the prefix themselves. */
     if (memmem(p, len < 256 ? len : 256, "CEF:", 4)) {
-        if ((r = attempt(decode_cef, ev, p, len, ctx, reterr)) == 0)
+        if (attempt(decode_cef, ev, p, len, ctx, reterr) == 0)
             return 0;
     }
     if (memmem(p, len < 256 ? len : 256, "LEEF:", 5)) {
-        if ((r = attempt(decode_leef, ev, p, len, ctx, reterr)) == 0)
+        if (attempt(decode_leef, ev, p, len, ctx, reterr) == 0)
             return 0;
     }
     if (p[0] == '<' || looks_like_month(p, len)) {

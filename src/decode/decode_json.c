@@ -366,8 +366,9 @@ static int parse_object(struct json_parser *jp, size_t plen, int depth)
         if (plen + (plen > 0) <= LIMIT_FIELD_NAME_LEN) {
             size_t base = plen + (plen > 0), room = LIMIT_FIELD_NAME_LEN - base, u;
 
+            /* plen <= LIMIT_FIELD_NAME_LEN - 1 here: path has room. */
             if (plen > 0)
-                jp->path[plen] = '.';
+                jp->path[plen] = '.'; /* cppcheck-suppress arrayIndexOutOfBoundsCond */
             if (esc) {
                 u = unescape(k, kn, jp->path + base, room);
             } else if (kn <= room) {

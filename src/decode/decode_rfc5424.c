@@ -47,7 +47,8 @@ static int is_ctl(char c)
 static int header_field(const char *p, size_t len, size_t *i, const char **ret_s, size_t *ret_n,
                         const char *what, struct parse_err *reterr)
 {
-    size_t s = *i, k = *i;
+    size_t s = *i;
+    size_t k = s;
 
     while (k < len && p[k] != ' ') {
         if (is_ctl(p[k])) {
@@ -253,10 +254,10 @@ int decode_rfc5424(struct event *ev, const char *p, size_t len, const struct dec
         parse_err_set(reterr, 1, "PRI out of range (0 to 191)");
         return -EINVAL;
     }
-    if ((r = event_add_int(ev, FIELD_LOG_SYSLOG_PRIORITY, pri)) == -ENOMEM ||
-        (r = event_add_int(ev, FIELD_LOG_SYSLOG_FACILITY_CODE, pri >> 3)) == -ENOMEM ||
-        (r = event_add_int(ev, FIELD_LOG_SYSLOG_SEVERITY_CODE, pri & 7)) == -ENOMEM ||
-        (r = add(ev, FIELD_LOG_SYSLOG_VERSION, p + vs, i - vs)) < 0)
+    if (event_add_int(ev, FIELD_LOG_SYSLOG_PRIORITY, pri) == -ENOMEM ||
+        event_add_int(ev, FIELD_LOG_SYSLOG_FACILITY_CODE, pri >> 3) == -ENOMEM ||
+        event_add_int(ev, FIELD_LOG_SYSLOG_SEVERITY_CODE, pri & 7) == -ENOMEM ||
+        add(ev, FIELD_LOG_SYSLOG_VERSION, p + vs, i - vs) < 0)
         return -ENOMEM;
     i++;
 

@@ -65,11 +65,12 @@ static uint32_t *find_slot(const char *name, size_t len)
 static uint32_t add_locked(const char *name, size_t len)
 {
     uint32_t *slot = find_slot(name, len);
+    uint32_t existing = *slot;
     uint32_t id = atomic_load_explicit(&nnames, memory_order_relaxed);
     char *copy;
 
-    if (*slot)
-        return *slot;
+    if (existing)
+        return existing;
     if (id >= LIMIT_FIELD_NAMES) {
         atomic_fetch_add_explicit(&refused, 1, memory_order_relaxed);
         return FIELD_NONE;

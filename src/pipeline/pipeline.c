@@ -5,6 +5,8 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -28,10 +30,24 @@
 #define PIPELINE_COUNTER_SAVE_US (10 * 1000000LL)
 #define PIPELINE_MAX_INPUTS 4096
 
+/* The counters saved in the store, by name suffix and offset. */
+static const struct {
+    const char *name;
+    size_t off;
+} saved_counters[] = {
+    {"records", offsetof(struct pipeline_input_stats, records)},
+    {"decoded", offsetof(struct pipeline_input_stats, decoded)},
+    {"unparsed", offsetof(struct pipeline_input_stats, unparsed)},
+    {"malformed", offsetof(struct pipeline_input_stats, malformed)},
+    {"alerts", offsetof(struct pipeline_input_stats, alerts)},
+};
+#define NSAVED (sizeof(saved_counters) / sizeof(saved_counters[0]))
+
 struct pinput {
     char *name;
     const struct decoder *decoder; /* NULL: auto-detect */
     struct pipeline_input_stats stats;
+    uint64_t base[NSAVED]; /* totals of earlier runs, from the store */
 };
 
 struct pipeline {
@@ -60,10 +76,14 @@ struct pipeline {
     struct queue *q;
     int64_t last_counter_save;
 
+    uint64_t base_alerts, base_stored; /* totals of earlier runs */
+    int counters_loaded;
     struct log_ratelimit rl_store;
     struct log_ratelimit rl_decode;
     struct pipeline_stats stats;
 };
+
+static void load_counters(struct pipeline *p);
 
 struct alert_ctx {
     struct pipeline *p;
@@ -366,6 +386,10 @@ int pipeline_start(struct pipeline *p, struct queue *q)
 
     p->q = q;
     p->last_counter_save = time_now_us();
+    if (p->store && !p->counters_loaded) {
+        load_counters(p);
+        p->counters_loaded = 1;
+    }
     r = pthread_create(&p->thread, NULL, pipeline_main, p);
     if (r)
         return -r;
@@ -403,33 +427,50 @@ uint32_t pipeline_input_count(const struct pipeline *p)
     return p->ninputs;
 }
 
+static uint64_t stat_at(const struct pipeline_input_stats *st, size_t off)
+{
+    return atomic_load((const _Atomic uint64_t *)(const void *)((const char *)st + off));
+}
+
+/* Loads the totals of earlier runs so that saved counters keep growing
+ * across restarts; called once when the thread starts. */
+static void load_counters(struct pipeline *p)
+{
+    char name[512];
+
+    for (uint32_t i = 0; i < p->ninputs; i++) {
+        for (size_t k = 0; k < NSAVED; k++) {
+            snprintf(name, sizeof(name), "input.%s.%s", p->inputs[i].name, saved_counters[k].name);
+            if (store_counter_get(p->store, name, &p->inputs[i].base[k]) < 0)
+                p->inputs[i].base[k] = 0;
+        }
+    }
+    if (store_counter_get(p->store, "pipeline.alerts", &p->base_alerts) < 0)
+        p->base_alerts = 0;
+    if (store_counter_get(p->store, "pipeline.stored", &p->base_stored) < 0)
+        p->base_stored = 0;
+}
+
 int pipeline_save_counters(struct pipeline *p)
 {
-    static const struct {
-        const char *name;
-        size_t off;
-    } in_fields[] = {
-        {"records", offsetof(struct pipeline_input_stats, records)},
-        {"decoded", offsetof(struct pipeline_input_stats, decoded)},
-        {"unparsed", offsetof(struct pipeline_input_stats, unparsed)},
-        {"alerts", offsetof(struct pipeline_input_stats, alerts)},
-    };
     char name[512];
     int r;
 
     if (!p->store)
         return 0;
     for (uint32_t i = 0; i < p->ninputs; i++) {
-        for (size_t k = 0; k < sizeof(in_fields) / sizeof(in_fields[0]); k++) {
-            const _Atomic uint64_t *v =
-                (const _Atomic uint64_t *)(const void *)((const char *)&p->inputs[i].stats +
-                                                         in_fields[k].off);
-            snprintf(name, sizeof(name), "input.%s.%s", p->inputs[i].name, in_fields[k].name);
-            if ((r = store_counter_set(p->store, name, atomic_load(v))) < 0)
+        for (size_t k = 0; k < NSAVED; k++) {
+            snprintf(name, sizeof(name), "input.%s.%s", p->inputs[i].name, saved_counters[k].name);
+            r = store_counter_set(p->store, name,
+                                  p->inputs[i].base[k] +
+                                      stat_at(&p->inputs[i].stats, saved_counters[k].off));
+            if (r < 0)
                 return r;
         }
     }
-    if ((r = store_counter_set(p->store, "pipeline.alerts", atomic_load(&p->stats.alerts))) < 0)
+    if ((r = store_counter_set(p->store, "pipeline.alerts",
+                               p->base_alerts + atomic_load(&p->stats.alerts))) < 0)
         return r;
-    return store_counter_set(p->store, "pipeline.stored", atomic_load(&p->stats.stored));
+    return store_counter_set(p->store, "pipeline.stored",
+                             p->base_stored + atomic_load(&p->stats.stored));
 }

@@ -97,7 +97,8 @@ const struct pipeline_stats *pipeline_stats(const struct pipeline *p);
 const struct pipeline_input_stats *pipeline_input_stats(const struct pipeline *p, uint32_t id);
 const char *pipeline_input_name(const struct pipeline *p, uint32_t id);
 uint32_t pipeline_input_count(const struct pipeline *p);
-/* Saves the counters to the store (under "pipeline.*" and "input.NAME.*"). */
+/* Saves the counters to the store (under "pipeline.*" and "input.NAME.*"):
+ * totals over every run, since pipeline_start() loads the saved ones. */
 int pipeline_save_counters(struct pipeline *p);
 
 #endif

@@ -146,6 +146,18 @@ static void test_pipeline(void **state)
     assert_int_equal(pos.offset, 5000);
     free(path);
 
+    /* Counters are totals across runs: a new pipeline on the same store
+     * starts from the saved ones. */
+    assert_int_equal(pipeline_save_counters(p), 0);
+    pipeline_free(p);
+    p = pipeline_new(c2, st, NULL);
+    assert_non_null(p);
+    run_batches(p, 1, 6000);
+    assert_int_equal(pipeline_save_counters(p), 0);
+    assert_int_equal(store_counter_get(st, "input.auth.records", &v), 0);
+    assert_int_equal(v, 12);
+    assert_int_equal(store_counter_get(st, "pipeline.alerts", &v), 0);
+    assert_int_equal(v, 4);
     pipeline_free(p);
     fclose(alerts);
     free(alerts_text);

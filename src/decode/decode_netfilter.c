@@ -7,11 +7,11 @@
  */
 #include "decode/decode_netfilter.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <stdint.h>
 #include <string.h>
 
+#include "decode/decode_util.h"
 #include "event/event.h"
 
 struct span {
@@ -53,32 +53,6 @@ static int ci_contains(struct span s, const char *upper)
             return 1;
     }
     return 0;
-}
-
-static int is_ip(struct span s)
-{
-    char tmp[INET6_ADDRSTRLEN + 1];
-    unsigned char addr[sizeof(struct in6_addr)];
-
-    if (s.n == 0 || s.n >= sizeof(tmp))
-        return 0;
-    memcpy(tmp, s.p, s.n);
-    tmp[s.n] = '\0';
-    return inet_pton(AF_INET, tmp, addr) == 1 || inet_pton(AF_INET6, tmp, addr) == 1;
-}
-
-static int is_port(struct span s)
-{
-    unsigned v = 0;
-
-    if (s.n == 0 || s.n > 5)
-        return 0;
-    for (size_t k = 0; k < s.n; k++) {
-        if (s.p[k] < '0' || s.p[k] > '9')
-            return 0;
-        v = v * 10 + (unsigned)(s.p[k] - '0');
-    }
-    return v <= 65535;
 }
 
 static int is_tcp_flag(struct span w)
@@ -308,15 +282,16 @@ int decode_netfilter(struct event *ev, const char *p, size_t len, const struct d
         }
     }
 
-    if (!is_ip(res.src)) {
+    if (!decode_util_is_ip(res.src.p, res.src.n)) {
         parse_err_set(reterr, res.src.p ? (size_t)(res.src.p - p) : i, "SRC= is not an address");
         return -EINVAL;
     }
-    if (res.dst.p && !is_ip(res.dst)) {
+    if (res.dst.p && !decode_util_is_ip(res.dst.p, res.dst.n)) {
         parse_err_set(reterr, (size_t)(res.dst.p - p), "DST= is not an address");
         return -EINVAL;
     }
-    if ((res.spt.p && !is_port(res.spt)) || (res.dpt.p && !is_port(res.dpt))) {
+    if ((res.spt.p && !decode_util_is_port(res.spt.p, res.spt.n)) ||
+        (res.dpt.p && !decode_util_is_port(res.dpt.p, res.dpt.n))) {
         parse_err_set(reterr, i, "SPT=/DPT= is not a port");
         return -EINVAL;
     }

@@ -7,11 +7,11 @@
  */
 #include "decode/decode_sshd.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <stdint.h>
 #include <string.h>
 
+#include "decode/decode_util.h"
 #include "event/event.h"
 
 struct span {
@@ -80,32 +80,6 @@ static struct span token(struct span s)
     return s;
 }
 
-static int is_ip(struct span s)
-{
-    char buf[INET6_ADDRSTRLEN + 1];
-    unsigned char addr[sizeof(struct in6_addr)];
-
-    if (s.n == 0 || s.n >= sizeof(buf))
-        return 0;
-    memcpy(buf, s.p, s.n);
-    buf[s.n] = '\0';
-    return inet_pton(AF_INET, buf, addr) == 1 || inet_pton(AF_INET6, buf, addr) == 1;
-}
-
-static int is_port(struct span s)
-{
-    unsigned v = 0;
-
-    if (s.n == 0 || s.n > 5)
-        return 0;
-    for (size_t k = 0; k < s.n; k++) {
-        if (s.p[k] < '0' || s.p[k] > '9')
-            return 0;
-        v = v * 10 + (unsigned)(s.p[k] - '0');
-    }
-    return v <= 65535;
-}
-
 /* 1 to 9 decimal digits. */
 static int is_count(struct span s)
 {
@@ -127,9 +101,9 @@ static int ip_port(struct span s, struct sshd_result *res, struct span *ret_rest
     size_t k;
 
     /* "from 1.2.3.4:" in "Received disconnect from 1.2.3.4: 11: ..." */
-    if (ip.n && ip.p[ip.n - 1] == ':' && !is_ip(ip))
+    if (ip.n && ip.p[ip.n - 1] == ':' && !decode_util_is_ip(ip.p, ip.n))
         ip.n--;
-    if (!is_ip(ip))
+    if (!decode_util_is_ip(ip.p, ip.n))
         return -EINVAL;
     res->ip = ip;
     s = skip(s, ip.n);
@@ -139,7 +113,7 @@ static int ip_port(struct span s, struct sshd_result *res, struct span *ret_rest
         while (k < port.n && port.p[k] >= '0' && port.p[k] <= '9')
             k++;
         port.n = k;
-        if (!is_port(port))
+        if (!decode_util_is_port(port.p, port.n))
             return -EINVAL;
         res->port = port;
         s = skip(s, 6 + k);
@@ -216,7 +190,7 @@ static void pam_failure(struct span s, struct sshd_result *res)
     res->outcome = "failure";
     res->user = pam_kv(s, LIT(" user="));
     if (rhost.n) {
-        if (is_ip(rhost))
+        if (decode_util_is_ip(rhost.p, rhost.n))
             res->ip = rhost;
         else
             res->domain = rhost;
@@ -352,7 +326,7 @@ static int classify(struct span m, struct sshd_result *res)
             res->domain.n = (size_t)lb;
             res->ip.p = rest.p + lb + 2;
             res->ip.n = (size_t)(rb - lb - 2);
-            return is_ip(res->ip) ? 0 : -EINVAL;
+            return decode_util_is_ip(res->ip.p, res->ip.n) ? 0 : -EINVAL;
         }
         if (starts(m, LIT("Address "))) {
             struct span rest = skip(m, 8);
@@ -364,7 +338,7 @@ static int classify(struct span m, struct sshd_result *res)
             res->ip.n = (size_t)mt;
             res->domain.p = rest.p + mt + 9;
             res->domain.n = (size_t)(cm - mt - 9);
-            return is_ip(res->ip) ? 0 : -EINVAL;
+            return decode_util_is_ip(res->ip.p, res->ip.n) ? 0 : -EINVAL;
         }
         return -ENOENT;
     }

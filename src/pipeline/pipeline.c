@@ -199,13 +199,13 @@ int pipeline_reload(struct pipeline *p, const struct config *c)
     if (!rules)
         return -ENOMEM;
     if (p->ninputs) {
-        decs = calloc(p->ninputs, sizeof(*decs));
+        decs = calloc(p->ninputs, sizeof(const struct decoder *));
         if (!decs) {
             detect_literal_free(rules);
             return -ENOMEM;
         }
     }
-    for (uint32_t i = 0; i < p->ninputs; i++) {
+    for (uint32_t i = 0; decs && i < p->ninputs; i++) {
         const struct config_input *ci = config_input_find(c, p->inputs[i].name);
         decs[i] = p->inputs[i].decoder;
         if (ci)
@@ -216,7 +216,7 @@ int pipeline_reload(struct pipeline *p, const struct config *c)
     p->rules = rules;
     p->tz_off_s = c->tz_off_s;
     p->store_events = c->store_events;
-    for (uint32_t i = 0; i < p->ninputs; i++)
+    for (uint32_t i = 0; decs && i < p->ninputs; i++)
         p->inputs[i].decoder = decs[i];
     pthread_mutex_unlock(&p->lock);
     detect_literal_free(old);

@@ -258,7 +258,7 @@ static int kw_http(struct cparse *p, const char *key, yaml_node_t *k, yaml_node_
 static int kw_pipeline_queue(struct cparse *p, const char *key, yaml_node_t *k, yaml_node_t *v,
                              void *arg)
 {
-    unsigned long long q;
+    unsigned long long q = 0;
     int r = get_uint(p, v, 1, 65536, &q, "queue must be between 1 and 65536 batches");
 
     if (r == 0)
@@ -375,7 +375,7 @@ static int kw_in_decoder(struct cparse *p, const char *key, yaml_node_t *k, yaml
 static int kw_in_max_line(struct cparse *p, const char *key, yaml_node_t *k, yaml_node_t *v,
                           void *arg)
 {
-    unsigned long long n;
+    unsigned long long n = 0;
     int r = get_uint(p, v, LIMIT_LINE_MIN, LIMIT_LINE_MAX, &n,
                      "max_line must be between 256 and 16777216 bytes");
 
@@ -393,7 +393,7 @@ static int kw_in_from_start(struct cparse *p, const char *key, yaml_node_t *k, y
 static int kw_in_poll_ms(struct cparse *p, const char *key, yaml_node_t *k, yaml_node_t *v,
                          void *arg)
 {
-    unsigned long long n;
+    unsigned long long n = 0;
     int r = get_uint(p, v, 10, 60000, &n, "poll_ms must be between 10 and 60000");
 
     if (r == 0)

@@ -14,150 +14,14 @@
 #include <string.h>
 
 #include "decode/decode_cef.h"
+#include "decode_testlib.h"
 #include "event/event.h"
-#include "util/arena.h"
-
-static struct arena arena;
-static const struct decode_ctx ctx = {1700000000000000LL, 0};
-
-/* The shared data directory: $HIKESHI_SHARED, else ../shared beside the
- * source tree. */
-static const char *shared_dir(void)
-{
-    static char buf[4096];
-    const char *s = getenv("HIKESHI_SHARED"), *src = getenv("HIKESHI_SOURCE");
-
-    if (s && *s)
-        return s;
-    snprintf(buf, sizeof(buf), "%s/../shared", src && *src ? src : "..");
-    return buf;
-}
-
-/* Decodes `line` into a fresh event; returns the decoder's result. */
-static int run_fn(decode_fn fn, struct event *ev, const char *line, size_t len,
-                  struct parse_err *perr)
-{
-    arena_reset(&arena);
-    event_init(ev, &arena, line, len, 1700000000000000LL);
-    memset(perr, 0, sizeof(*perr));
-    return fn(ev, line, len, &ctx, perr);
-}
-
-/* Asserts the first value of field `name` equals `want` (NULL: absent). */
-static void expect_field(const struct event *ev, const char *name, const char *want)
-{
-    size_t n;
-    uint32_t id = field_lookup(name, strlen(name));
-    const char *v = id ? event_get(ev, id, &n) : NULL;
-
-    if (!want) {
-        if (v)
-            fail_msg("field %s: want absent, got \"%.*s\"", name, (int)n, v);
-        return;
-    }
-    if (!v)
-        fail_msg("field %s: want \"%s\", absent", name, want);
-    if (n != strlen(want) || memcmp(v, want, n) != 0)
-        fail_msg("field %s: want \"%s\", got \"%.*s\"", name, want, (int)n, v);
-}
-
-struct kv {
-    const char *name;
-    const char *want;
-};
-
-struct good_case {
-    const char *line;
-    struct kv f[24];
-};
-
-static void check_good(decode_fn fn, const char *decoder, const struct good_case *g, size_t n)
-{
-    for (size_t c = 0; c < n; c++) {
-        struct event ev;
-        struct parse_err perr;
-        int r = run_fn(fn, &ev, g[c].line, strlen(g[c].line), &perr);
-
-        if (r != 0)
-            fail_msg("case %zu: r=%d at %zu: %s", c, r, perr.off, perr.msg ? perr.msg : "");
-        assert_string_equal(ev.decoder, decoder);
-        for (const struct kv *f = g[c].f; f->name; f++)
-            expect_field(&ev, f->name, f->want);
-    }
-}
-
-struct bad_case {
-    const char *line;
-    int want;
-    size_t off;
-};
-
-static void check_bad(decode_fn fn, const struct bad_case *b, size_t n)
-{
-    for (size_t c = 0; c < n; c++) {
-        struct event ev;
-        struct parse_err perr;
-        int r = run_fn(fn, &ev, b[c].line, strlen(b[c].line), &perr);
-
-        if (r != b[c].want)
-            fail_msg("case %zu: want %d got %d", c, b[c].want, r);
-        if (r == -EINVAL) {
-            assert_non_null(perr.msg);
-            if (perr.off != b[c].off)
-                fail_msg("case %zu: want offset %zu got %zu (%s)", c, b[c].off, perr.off, perr.msg);
-        }
-        if (r == -ENOENT)
-            assert_int_equal(ev.nfields, 0);
-        if (r != 0)
-            assert_null(ev.decoder);
-    }
-}
-
-/* Reads a whole file (must exist) into a heap buffer; *ret_n gets its size. */
-static char *read_sample(const char *rel, size_t *ret_n)
-{
-    char path[8192];
-    FILE *f;
-    char *b;
-    long n;
-
-    snprintf(path, sizeof(path), "%s/%s", shared_dir(), rel);
-    f = fopen(path, "rb");
-    if (!f)
-        fail_msg("missing sample %s", path);
-    assert_int_equal(fseek(f, 0, SEEK_END), 0);
-    n = ftell(f);
-    assert_true(n >= 0);
-    rewind(f);
-    b = malloc((size_t)n + 1);
-    assert_non_null(b);
-    assert_int_equal(fread(b, 1, (size_t)n, f), (size_t)n);
-    fclose(f);
-    *ret_n = (size_t)n;
-    return b;
-}
-
-static int setup(void **state)
-{
-    (void)state;
-    arena_init(&arena, 0);
-    field_init();
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    arena_done(&arena);
-    field_done();
-    return 0;
-}
 
 #define CEF_DIR                                                                                    \
     "data/firewall/metron/metron-platform/metron-parsing/metron-parsers/src/test/"                 \
     "resources/org/apache/metron/parsers/cef/"
 
-static const struct good_case good[] = {
+static const struct decode_testlib_good good[] = {
     /* cyberark.cef: syslog prefix, empty values, quoted label values */
     {"Mar 21 14:05:02 HHHPVATN1 CEF:0|Cyber-Ark|Vault|7.20.0091|295|Retrieve password|5|act="
      "Retrieve password suser=spilgrim fname=Root\\ABC phobos3 - COMP dvc=120.99.70.3 shost="
@@ -238,10 +102,10 @@ static const struct good_case good[] = {
 static void test_good(void **state)
 {
     (void)state;
-    check_good(decode_cef, "cef", good, sizeof(good) / sizeof(good[0]));
+    decode_testlib_check_good(decode_cef, "cef", good, sizeof(good) / sizeof(good[0]));
 }
 
-static const struct bad_case bad[] = {
+static const struct decode_testlib_bad bad[] = {
     {"", -ENOENT, 0},
     {"Mar 21 14:05:02 host sshd[1]: Accepted password for x", -ENOENT, 0},
     {"CEF", -ENOENT, 0},
@@ -258,7 +122,7 @@ static const struct bad_case bad[] = {
 static void test_bad(void **state)
 {
     (void)state;
-    check_bad(decode_cef, bad, sizeof(bad) / sizeof(bad[0]));
+    decode_testlib_check_bad(decode_cef, bad, sizeof(bad) / sizeof(bad[0]));
 }
 
 /* Each sample file holds one record (no final newline). */
@@ -276,10 +140,10 @@ static void test_samples(void **state)
         struct parse_err perr;
 
         snprintf(rel, sizeof(rel), "%s%s", CEF_DIR, files[k]);
-        b = read_sample(rel, &n);
+        b = decode_testlib_read(rel, &n);
         while (n && (b[n - 1] == '\n' || b[n - 1] == '\r'))
             n--;
-        if (run_fn(decode_cef, &ev, b, n, &perr) == 0) {
+        if (decode_testlib_run(decode_cef, &ev, b, n, &perr) == 0) {
             ok++;
             for (uint32_t i = 0; i < ev.nfields; i++)
                 ext += strncmp(field_name(ev.fields[i].id), "cef.", 4) == 0;
@@ -299,33 +163,28 @@ static void test_samples(void **state)
  * (they hold no "CEF:" and must be -ENOENT, not misread). */
 static void test_fireeye(void **state)
 {
-    size_t n, l0 = 0, vn;
-    char *b = read_sample("data/firewall/metron/metron-platform/metron-parsing/metron-parsers/"
-                          "src/test/resources/logData/FireEyeParserTest.txt",
-                          &n);
+    struct decode_testlib_lines it;
+    char *line;
+    size_t n, vn;
     unsigned lines = 0, ok = 0, timed = 0, cef = 0, noent = 0;
 
     (void)state;
-    for (size_t i = 0; i <= n; i++) {
+    decode_testlib_lines_open(&it, "data/firewall/metron/metron-platform/metron-parsing/"
+                                   "metron-parsers/src/test/resources/logData/FireEyeParserTest.txt");
+    while (decode_testlib_lines_next(&it, &line, &n)) {
         struct event ev;
         struct parse_err perr;
+        int r = decode_testlib_run(decode_cef, &ev, line, n, &perr);
 
-        if (i < n && b[i] != '\n')
-            continue;
-        if (i > l0) {
-            int r = run_fn(decode_cef, &ev, b + l0, i - l0, &perr);
-
-            lines++;
-            cef += memmem(b + l0, i - l0, "CEF:", 4) != NULL;
-            noent += r == -ENOENT;
-            if (r == 0 && event_get(&ev, FIELD_OBSERVER_VENDOR, &vn) && vn == 7) {
-                ok++;
-                timed += ev.has_time;
-            }
+        lines++;
+        cef += memmem(line, n, "CEF:", 4) != NULL;
+        noent += r == -ENOENT;
+        if (r == 0 && event_get(&ev, FIELD_OBSERVER_VENDOR, &vn) && vn == 7) {
+            ok++;
+            timed += ev.has_time;
         }
-        l0 = i + 1;
     }
-    free(b);
+    decode_testlib_lines_close(&it);
     printf("FireEyeParserTest.txt: %u/%u decoded, %u with a time\n", ok, lines, timed);
     assert_int_equal(lines, 8);
     assert_int_equal(cef, 6);
@@ -343,5 +202,6 @@ int main(void)
         cmocka_unit_test(test_fireeye),
     };
 
-    return cmocka_run_group_tests(tests, setup, teardown);
+    decode_testlib_set_clock(DECODE_TESTLIB_T2023, DECODE_TESTLIB_T2023);
+    return cmocka_run_group_tests(tests, decode_testlib_setup, decode_testlib_teardown);
 }

@@ -16,52 +16,9 @@
 #include <zlib.h>
 
 #include "decode/decode_json.h"
+#include "decode_testlib.h"
 #include "event/event.h"
-#include "util/arena.h"
 #include "util/limits.h"
-
-static struct arena arena;
-static const struct decode_ctx ctx = {0, 0};
-
-/* The shared data directory: $HIKESHI_SHARED, else ../shared beside the
- * source tree. */
-static const char *shared_dir(void)
-{
-    static char buf[4096];
-    const char *s = getenv("HIKESHI_SHARED"), *src = getenv("HIKESHI_SOURCE");
-
-    if (s && *s)
-        return s;
-    snprintf(buf, sizeof(buf), "%s/../shared", src && *src ? src : "..");
-    return buf;
-}
-
-/* Decodes `line` into a fresh event; returns the decoder's result. */
-static int run(struct event *ev, const char *line, size_t len, struct parse_err *perr)
-{
-    arena_reset(&arena);
-    event_init(ev, &arena, line, len, 1000000);
-    memset(perr, 0, sizeof(*perr));
-    return decode_json(ev, line, len, &ctx, perr);
-}
-
-/* Asserts the first value of field `name` equals `want` (NULL: absent). */
-static void expect_field(const struct event *ev, const char *name, const char *want)
-{
-    size_t n;
-    uint32_t id = field_lookup(name, strlen(name));
-    const char *v = id ? event_get(ev, id, &n) : NULL;
-
-    if (!want) {
-        if (v)
-            fail_msg("field %s: want absent, got \"%.*s\"", name, (int)n, v);
-        return;
-    }
-    if (!v)
-        fail_msg("field %s: want \"%s\", absent", name, want);
-    if (n != strlen(want) || memcmp(v, want, n) != 0)
-        fail_msg("field %s: want \"%s\", got \"%.*s\"", name, want, (int)n, v);
-}
 
 static unsigned count_values(const struct event *ev, const char *name)
 {
@@ -73,20 +30,10 @@ static unsigned count_values(const struct event *ev, const char *name)
     return c;
 }
 
-struct kv {
-    const char *name;
-    const char *want;
-};
-
-struct good_case {
-    const char *line;
-    struct kv f[24];
-};
-
 /* Real records: the Windows and Zeek lines are copied from the shared
  * samples; the EVE lines follow Suricata's documented EVE output (no EVE
  * file is in the shared data). */
-static const struct good_case good[] = {
+static const struct decode_testlib_good good[] = {
     {"{\"timestamp\":\"2017-04-07T22:24:37.251547+0100\",\"flow_id\":586497171462735,"
      "\"in_iface\":\"eth0\",\"event_type\":\"alert\",\"src_ip\":\"203.0.113.7\",\"src_port\":"
      "53504,\"dest_ip\":\"192.168.1.10\",\"dest_port\":80,\"proto\":\"TCP\",\"alert\":{"
@@ -205,17 +152,7 @@ static const struct good_case good[] = {
 static void test_good(void **state)
 {
     (void)state;
-    for (size_t c = 0; c < sizeof(good) / sizeof(good[0]); c++) {
-        struct event ev;
-        struct parse_err perr;
-        int r = run(&ev, good[c].line, strlen(good[c].line), &perr);
-
-        if (r != 0)
-            fail_msg("case %zu: r=%d at %zu: %s", c, r, perr.off, perr.msg ? perr.msg : "");
-        assert_string_equal(ev.decoder, "json");
-        for (const struct kv *f = good[c].f; f->name; f++)
-            expect_field(&ev, f->name, f->want);
-    }
+    decode_testlib_check_good(decode_json, "json", good, sizeof(good) / sizeof(good[0]));
 }
 
 static void test_repeated(void **state)
@@ -225,12 +162,12 @@ static void test_repeated(void **state)
     const char *line = good[8].line;
 
     (void)state;
-    assert_int_equal(run(&ev, line, strlen(line), &perr), 0);
+    assert_int_equal(decode_testlib_run(decode_json, &ev, line, strlen(line), &perr), 0);
     assert_int_equal(count_values(&ev, "dns.answers.rdata"), 2);
     assert_int_equal(count_values(&ev, "dns.answers.rrname"), 2);
     assert_int_equal(count_values(&ev, "n"), 2);
     line = good[6].line;
-    assert_int_equal(run(&ev, line, strlen(line), &perr), 0);
+    assert_int_equal(decode_testlib_run(decode_json, &ev, line, strlen(line), &perr), 0);
     assert_int_equal(count_values(&ev, "event.category"), 2);
 }
 
@@ -244,10 +181,10 @@ static void test_zero_copy(void **state)
     const char *v;
 
     (void)state;
-    assert_int_equal(run(&ev, line, strlen(line), &perr), 0);
+    assert_int_equal(decode_testlib_run(decode_json, &ev, line, strlen(line), &perr), 0);
     v = event_get(&ev, FIELD_SOURCE_IP, &n);
     assert_non_null(v);
-    assert_true(v > line && v < line + strlen(line));
+    assert_true(v > ev.raw && v < ev.raw + ev.raw_len);
 }
 
 struct bad_case {
@@ -291,23 +228,10 @@ static const struct bad_case bad[] = {
 static void test_bad(void **state)
 {
     (void)state;
-    for (size_t c = 0; c < sizeof(bad) / sizeof(bad[0]); c++) {
-        struct event ev;
-        struct parse_err perr;
-        size_t len = bad[c].len ? bad[c].len : strlen(bad[c].line);
-        int r = run(&ev, bad[c].line, len, &perr);
-
-        if (r != bad[c].want)
-            fail_msg("case %zu: want %d got %d", c, bad[c].want, r);
-        if (r == -EINVAL) {
-            assert_non_null(perr.msg);
-            if (perr.off != bad[c].off)
-                fail_msg("case %zu: want offset %zu got %zu (%s)", c, bad[c].off, perr.off,
-                         perr.msg);
-        }
-        if (r != 0)
-            assert_null(ev.decoder);
-    }
+    for (size_t c = 0; c < sizeof(bad) / sizeof(bad[0]); c++)
+        decode_testlib_expect_bad(decode_json, c, bad[c].line,
+                                  bad[c].len ? bad[c].len : strlen(bad[c].line), bad[c].want,
+                                  bad[c].off);
 }
 
 /* A depth bomb stops at the limit, and exactly the limit is accepted. */
@@ -325,7 +249,7 @@ static void test_depth(void **state)
     n = 5;
     memset(s + n, '[', N);
     n += N;
-    assert_int_equal(run(&ev, s, n, &perr), -EINVAL);
+    assert_int_equal(decode_testlib_run(decode_json, &ev, s, n, &perr), -EINVAL);
     assert_string_equal(perr.msg, "nesting too deep");
     assert_int_equal(perr.off, 5 + LIMIT_JSON_DEPTH - 1);
 
@@ -337,8 +261,8 @@ static void test_depth(void **state)
     for (int d = 1; d < LIMIT_JSON_DEPTH; d++)
         s[n++] = ']';
     s[n++] = '}';
-    assert_int_equal(run(&ev, s, n, &perr), 0);
-    expect_field(&ev, "a", "7");
+    assert_int_equal(decode_testlib_run(decode_json, &ev, s, n, &perr), 0);
+    decode_testlib_expect_field(&ev, "a", "7", NULL);
     free(s);
 }
 
@@ -361,11 +285,11 @@ static void test_huge(void **state)
     memset(s + n, 'k', 1000);
     n += 1000;
     n += (size_t)sprintf(s + n, "\":1,\"x\":2}");
-    assert_int_equal(run(&ev, s, n, &perr), 0);
+    assert_int_equal(decode_testlib_run(decode_json, &ev, s, n, &perr), 0);
     assert_int_equal(count_values(&ev, "big"), 1);
     assert_int_equal(ev.fields[0].len, 5000);
     assert_int_equal(ev.dropped, 1);
-    expect_field(&ev, "x", "2");
+    decode_testlib_expect_field(&ev, "x", "2", NULL);
     free(s);
 }
 
@@ -401,7 +325,7 @@ static void scan_line(struct tally *t, const char *line, size_t len)
     if (len == 0)
         return;
     t->lines++;
-    if (run(&ev, line, len, &perr) == 0) {
+    if (decode_testlib_run(decode_json, &ev, line, len, &perr) == 0) {
         t->ok++;
         t->with_time += ev.has_time;
         t->time_members += has_time_member(&ev);
@@ -454,7 +378,7 @@ static void scan_tree(const char *rel, struct tally *t)
 {
     char path[8192];
 
-    snprintf(path, sizeof(path), "%s/%s", shared_dir(), rel);
+    snprintf(path, sizeof(path), "%s/%s", decode_testlib_shared_dir(), rel);
     memset(t, 0, sizeof(*t));
     cur_tally = t;
     if (nftw(path, scan_file_cb, 16, FTW_PHYS) != 0)
@@ -491,22 +415,6 @@ static void test_samples(void **state)
     assert_true(t.with_time * 100 >= t.lines * 99);
 }
 
-static int setup(void **state)
-{
-    (void)state;
-    arena_init(&arena, 0);
-    field_init();
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    arena_done(&arena);
-    field_done();
-    return 0;
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -516,5 +424,6 @@ int main(void)
         cmocka_unit_test(test_samples),
     };
 
-    return cmocka_run_group_tests(tests, setup, teardown);
+    decode_testlib_set_clock(0, 1000000);
+    return cmocka_run_group_tests(tests, decode_testlib_setup, decode_testlib_teardown);
 }

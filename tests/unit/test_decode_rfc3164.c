@@ -14,9 +14,9 @@
 #include <string.h>
 
 #include "decode/decode_rfc3164.h"
+#include "decode_testlib.h"
 #include "event/event.h"
 #include "event/field.h"
-#include "event/time.h"
 
 #define MAX_EXPECT 12
 
@@ -183,93 +183,41 @@ static const struct rfc3164_case cases[] = {
      NULL},
 };
 
-static struct arena arena;
-
-static struct decode_ctx test_ctx(void)
-{
-    struct decode_ctx c = {time_from_civil(2026, 6, 1, 0, 0, 0) * 1000000LL, 0};
-
-    return c;
-}
-
-static void check_field(const struct event *ev, const char *name, const char *want,
-                        const char *line)
-{
-    uint32_t id = field_lookup(name, strlen(name));
-    size_t n = 0;
-    const char *v = id ? event_get(ev, id, &n) : NULL;
-
-    if (!want) {
-        if (v)
-            print_error("line %s: %s should be absent, is '%.*s'\n", line, name, (int)n, v);
-        assert_null(v);
-        return;
-    }
-    if (!v || n != strlen(want) || memcmp(v, want, n) != 0)
-        print_error("line %s: %s = '%.*s', want '%s'\n", line, name, v ? (int)n : 6,
-                    v ? v : "(none)", want);
-    assert_non_null(v);
-    assert_int_equal(n, strlen(want));
-    assert_memory_equal(v, want, n);
-}
-
 static void test_cases(void **state)
 {
-    struct decode_ctx ctx = test_ctx();
-
+    (void)state;
     for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
         const struct rfc3164_case *t = &cases[c];
         size_t len = t->len ? t->len : strlen(t->line);
-        /* A heap copy of exactly len bytes, so ASan catches a read past it. */
-        char *line = malloc(len ? len : 1);
         struct event ev;
-        struct parse_err err = {0};
-        int r;
+        struct parse_err err;
+        int r = decode_testlib_run(decode_rfc3164, &ev, t->line, len, &err);
 
-        assert_non_null(line);
-        memcpy(line, t->line, len);
-        event_init(&ev, &arena, line, len, 0);
-        r = decode_rfc3164(&ev, line, len, &ctx, &err);
-        if (r != t->ret)
-            print_error("case %zu '%s': ret %d, want %d (%s)\n", c, t->line, r, t->ret,
-                        err.msg ? err.msg : "");
-        assert_int_equal(r, t->ret);
-        if (r == -EINVAL)
-            assert_non_null(err.msg);
+        decode_testlib_expect_ret(c, t->line, r, t->ret, &err);
         if (r == -ENOENT)
             assert_int_equal(ev.nfields, 0);
         if (r == 0) {
             assert_string_equal(ev.decoder, "rfc3164");
-            for (size_t k = 0; t->want[k]; k += 2)
-                check_field(&ev, t->want[k], t->want[k + 1], t->line);
-            assert_int_equal(ev.msg_len, strlen(t->msg));
-            assert_memory_equal(ev.msg, t->msg, ev.msg_len);
+            decode_testlib_expect_fields(&ev, t->want, t->line);
+            decode_testlib_expect_msg(&ev, t->msg);
         }
-        event_reset(&ev);
-        free(line);
     }
 }
 
 /* The zone assumed for a zoneless timestamp comes from ctx. */
 static void test_tz_offset(void **state)
 {
-    struct decode_ctx ctx = test_ctx();
+    struct decode_ctx ctx = decode_testlib_ctx();
     const char *line = "Jan  5 08:52:35 h p: m";
     struct event ev;
+    struct parse_err err;
 
+    (void)state;
     ctx.tz_off_s = 3600;
-    event_init(&ev, &arena, line, strlen(line), 0);
-    assert_int_equal(decode_rfc3164(&ev, line, strlen(line), &ctx, NULL), 0);
-    check_field(&ev, "@timestamp", "2026-01-05T07:52:35.000000Z", line);
+    assert_int_equal(decode_testlib_run_ctx(decode_rfc3164, &ctx, &ev, line, strlen(line), &err),
+                     0);
+    decode_testlib_expect_field(&ev, "@timestamp", "2026-01-05T07:52:35.000000Z", line);
     assert_int_equal(ev.has_time, 1);
-    event_reset(&ev);
-}
-
-static const char *shared_dir(void)
-{
-    const char *s = getenv("HIKESHI_SHARED");
-
-    return s && *s ? s : "../shared";
 }
 
 /*
@@ -278,35 +226,23 @@ static const char *shared_dir(void)
  */
 static size_t scan_file(const char *rel, size_t *ret_total, size_t *ret_einval)
 {
-    char path[4096], line[65536];
-    struct decode_ctx ctx = test_ctx();
-    size_t ok = 0, total = 0, einval = 0;
-    FILE *f;
+    struct decode_testlib_lines it;
+    char *line;
+    size_t n, ok = 0, total = 0, einval = 0;
 
-    snprintf(path, sizeof(path), "%s/%s", shared_dir(), rel);
-    f = fopen(path, "r");
-    if (!f)
-        print_error("missing sample %s\n", path);
-    assert_non_null(f);
-    while (fgets(line, sizeof(line), f)) {
-        size_t n = strlen(line);
+    decode_testlib_lines_open(&it, rel);
+    while (decode_testlib_lines_next(&it, &line, &n)) {
         struct event ev;
-        int r;
+        struct parse_err err;
+        int r = decode_testlib_run(decode_rfc3164, &ev, line, n, &err);
 
-        while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
-            n--;
-        if (n == 0)
-            continue;
         total++;
-        event_init(&ev, &arena, line, n, 0);
-        r = decode_rfc3164(&ev, line, n, &ctx, NULL);
         if (r == 0)
             ok++;
         else if (r == -EINVAL)
             einval++;
-        event_reset(&ev);
     }
-    fclose(f);
+    decode_testlib_lines_close(&it);
     printf("%s: rfc3164 decoded %zu/%zu (%.1f%%), %zu malformed\n", rel, ok, total,
            total ? 100.0 * (double)ok / (double)total : 0.0, einval);
     *ret_total = total;
@@ -352,20 +288,6 @@ static void test_samples_not_syslog(void **state)
     }
 }
 
-static int setup(void **state)
-{
-    arena_init(&arena, 0);
-    field_init();
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    arena_done(&arena);
-    field_done();
-    return 0;
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -375,5 +297,6 @@ int main(void)
         cmocka_unit_test(test_samples_not_syslog),
     };
 
-    return cmocka_run_group_tests(tests, setup, teardown);
+    decode_testlib_set_clock(DECODE_TESTLIB_T2026, 0);
+    return cmocka_run_group_tests(tests, decode_testlib_setup, decode_testlib_teardown);
 }

@@ -14,9 +14,9 @@
 #include <string.h>
 
 #include "decode/decode_rfc5424.h"
+#include "decode_testlib.h"
 #include "event/event.h"
 #include "event/field.h"
-#include "event/time.h"
 
 #define MAX_EXPECT 16
 #define SD "log.syslog.structured_data."
@@ -141,137 +141,59 @@ static const struct rfc5424_case cases[] = {
     {"", -ENOENT, {NULL}, NULL},
 };
 
-static struct arena arena;
-
-static struct decode_ctx test_ctx(void)
-{
-    struct decode_ctx c = {time_from_civil(2026, 6, 1, 0, 0, 0) * 1000000LL, 0};
-
-    return c;
-}
-
-static void check_field(const struct event *ev, const char *name, const char *want,
-                        const char *line)
-{
-    uint32_t id = field_lookup(name, strlen(name));
-    size_t n = 0;
-    const char *v = id ? event_get(ev, id, &n) : NULL;
-
-    if (!want) {
-        if (v)
-            print_error("line %s: %s should be absent, is '%.*s'\n", line, name, (int)n, v);
-        assert_null(v);
-        return;
-    }
-    if (!v || n != strlen(want) || memcmp(v, want, n) != 0)
-        print_error("line %s: %s = '%.*s', want '%s'\n", line, name, v ? (int)n : 6,
-                    v ? v : "(none)", want);
-    assert_non_null(v);
-    assert_int_equal(n, strlen(want));
-    assert_memory_equal(v, want, n);
-}
-
 static void test_cases(void **state)
 {
-    struct decode_ctx ctx = test_ctx();
-
+    (void)state;
     for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
         const struct rfc5424_case *t = &cases[c];
-        size_t len = strlen(t->line);
-        char *line = malloc(len ? len : 1); /* exact size: ASan sees over-reads */
         struct event ev;
-        struct parse_err err = {0};
-        int r;
+        struct parse_err err;
+        int r = decode_testlib_run(decode_rfc5424, &ev, t->line, strlen(t->line), &err);
 
-        assert_non_null(line);
-        memcpy(line, t->line, len);
-        event_init(&ev, &arena, line, len, 0);
-        r = decode_rfc5424(&ev, line, len, &ctx, &err);
-        if (r != t->ret)
-            print_error("case %zu '%s': ret %d, want %d (%s)\n", c, t->line, r, t->ret,
-                        err.msg ? err.msg : "");
-        assert_int_equal(r, t->ret);
-        if (r == -EINVAL)
-            assert_non_null(err.msg);
+        decode_testlib_expect_ret(c, t->line, r, t->ret, &err);
         if (r == -ENOENT)
             assert_int_equal(ev.nfields, 0);
         if (r == 0) {
             assert_string_equal(ev.decoder, "rfc5424");
-            for (size_t k = 0; t->want[k]; k += 2)
-                check_field(&ev, t->want[k], t->want[k + 1], t->line);
-            assert_int_equal(ev.msg_len, strlen(t->msg));
-            assert_memory_equal(ev.msg, t->msg, ev.msg_len);
+            decode_testlib_expect_fields(&ev, t->want, t->line);
+            decode_testlib_expect_msg(&ev, t->msg);
         }
-        event_reset(&ev);
-        free(line);
     }
-}
-
-static const char *shared_dir(void)
-{
-    const char *s = getenv("HIKESHI_SHARED");
-
-    return s && *s ? s : "../shared";
 }
 
 /* Every line of the Metron RFC 5424 sample decodes, with its SD params. */
 static void test_sample(void **state)
 {
-    static const char rel[] = "data/firewall/metron/metron-platform/metron-integration-test/src/"
-                              "main/sample/data/syslog5424/raw/Syslog5424Output";
-    char path[4096], line[65536];
-    struct decode_ctx ctx = test_ctx();
-    size_t ok = 0, total = 0, with_sd = 0;
-    FILE *f;
+    struct decode_testlib_lines it;
+    char *line;
+    size_t n, ok = 0, total = 0, with_sd = 0;
 
-    snprintf(path, sizeof(path), "%s/%s", shared_dir(), rel);
-    f = fopen(path, "r");
-    if (!f)
-        print_error("missing sample %s\n", path);
-    assert_non_null(f);
-    while (fgets(line, sizeof(line), f)) {
-        size_t n = strlen(line);
+    (void)state;
+    decode_testlib_lines_open(&it, "data/firewall/metron/metron-platform/metron-integration-test/"
+                                   "src/main/sample/data/syslog5424/raw/Syslog5424Output");
+    while (decode_testlib_lines_next(&it, &line, &n)) {
         struct event ev;
+        struct parse_err err;
 
-        while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
-            n--;
-        if (n == 0)
-            continue;
         total++;
-        event_init(&ev, &arena, line, n, 0);
-        if (decode_rfc5424(&ev, line, n, &ctx, NULL) == 0) {
+        if (decode_testlib_run(decode_rfc5424, &ev, line, n, &err) == 0) {
             ok++;
             if (event_get(
                     &ev,
                     field_lookup(SD "exampleSDID@32480.iut", strlen(SD "exampleSDID@32480.iut")),
                     NULL))
                 with_sd++;
-            check_field(&ev, "host.name", "loggregator", line);
-            check_field(&ev, "message", "Removing instance", line);
+            decode_testlib_expect_field(&ev, "host.name", "loggregator", line);
+            decode_testlib_expect_field(&ev, "message", "Removing instance", line);
         }
-        event_reset(&ev);
     }
-    fclose(f);
+    decode_testlib_lines_close(&it);
     printf("Syslog5424Output: rfc5424 decoded %zu/%zu (%.1f%%), %zu with structured data\n", ok,
            total, total ? 100.0 * (double)ok / (double)total : 0.0, with_sd);
     assert_true(total > 0);
     assert_int_equal(ok, total);
     /* The file has one line without SD and the rest with two elements. */
     assert_int_equal(with_sd, total - 1);
-}
-
-static int setup(void **state)
-{
-    arena_init(&arena, 0);
-    field_init();
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    arena_done(&arena);
-    field_done();
-    return 0;
 }
 
 int main(void)
@@ -281,5 +203,6 @@ int main(void)
         cmocka_unit_test(test_sample),
     };
 
-    return cmocka_run_group_tests(tests, setup, teardown);
+    decode_testlib_set_clock(DECODE_TESTLIB_T2026, 0);
+    return cmocka_run_group_tests(tests, decode_testlib_setup, decode_testlib_teardown);
 }

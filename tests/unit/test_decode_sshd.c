@@ -17,9 +17,9 @@
 
 #include "decode/decode_rfc3164.h"
 #include "decode/decode_sshd.h"
+#include "decode_testlib.h"
 #include "event/event.h"
 #include "event/field.h"
-#include "event/time.h"
 
 #define MAX_EXPECT 12
 
@@ -206,81 +206,29 @@ static const struct sshd_case cases[] = {
      {NULL}},
 };
 
-static struct arena arena;
-
-static struct decode_ctx test_ctx(void)
-{
-    struct decode_ctx c = {time_from_civil(2026, 6, 1, 0, 0, 0) * 1000000LL, 0};
-
-    return c;
-}
-
-static void check_field(const struct event *ev, const char *name, const char *want,
-                        const char *line)
-{
-    uint32_t id = field_lookup(name, strlen(name));
-    size_t n = 0;
-    const char *v = id ? event_get(ev, id, &n) : NULL;
-
-    if (!want) {
-        if (v)
-            print_error("line %s: %s should be absent, is '%.*s'\n", line, name, (int)n, v);
-        assert_null(v);
-        return;
-    }
-    if (!v || n != strlen(want) || memcmp(v, want, n) != 0)
-        print_error("line %s: %s = '%.*s', want '%s'\n", line, name, v ? (int)n : 6,
-                    v ? v : "(none)", want);
-    assert_non_null(v);
-    assert_int_equal(n, strlen(want));
-    assert_memory_equal(v, want, n);
-}
-
 static void test_cases(void **state)
 {
-    struct decode_ctx ctx = test_ctx();
-
+    (void)state;
     for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
         const struct sshd_case *t = &cases[c];
-        size_t len = strlen(t->line);
-        char *line = malloc(len); /* exact size: ASan sees over-reads */
         struct event ev;
-        struct parse_err err = {0};
+        struct parse_err err;
         uint32_t before;
-        int r;
-
-        assert_non_null(line);
-        memcpy(line, t->line, len);
-        event_init(&ev, &arena, line, len, 0);
         /* rfc3164 then sshd on the message, as decode_record() chains them */
-        assert_int_equal(decode_rfc3164(&ev, line, len, &ctx, &err), 0);
-        before = ev.nfields;
-        r = decode_sshd(&ev, ev.msg, ev.msg_len, &ctx, &err);
-        if (r != t->ret)
-            print_error("case %zu '%s': ret %d, want %d\n", c, t->line, r, t->ret);
-        assert_int_equal(r, t->ret);
-        if (r == -EINVAL)
-            assert_non_null(err.msg);
+        int r = decode_testlib_run_chain(decode_rfc3164, decode_sshd, &ev, t->line,
+                                         strlen(t->line), &err, &before);
+
+        decode_testlib_expect_ret(c, t->line, r, t->ret, &err);
         if (r == 0) {
             assert_string_equal(ev.decoder, "sshd");
-            for (size_t k = 0; t->want[k]; k += 2)
-                check_field(&ev, t->want[k], t->want[k + 1], t->line);
+            decode_testlib_expect_fields(&ev, t->want, t->line);
         } else {
             /* a refusal leaves the header fields only */
             assert_string_equal(ev.decoder, "rfc3164");
             assert_int_equal(ev.nfields, before);
             assert_null(event_get(&ev, FIELD_EVENT_ACTION, NULL));
         }
-        event_reset(&ev);
-        free(line);
     }
-}
-
-static const char *shared_dir(void)
-{
-    const char *s = getenv("HIKESHI_SHARED");
-
-    return s && *s ? s : "../shared";
 }
 
 /* Templates of lines that are not authentication events: they may stay
@@ -327,48 +275,32 @@ static const char *row_template(char *row)
  */
 static void scan(const char *rel, size_t floor_permille)
 {
-    char path[4096], line[65536], row[65536];
-    FILE *f, *csv;
-    size_t total = 0, ok = 0, missed_events = 0, einval = 0, ntpl = 0;
+    char csv_rel[4096], *line, *row;
+    struct decode_testlib_lines log, csv;
+    size_t n, rown, total = 0, ok = 0, missed_events = 0, einval = 0, ntpl = 0;
     struct {
         char tpl[256];
         size_t count;
     } unparsed[32];
 
-    snprintf(path, sizeof(path), "%s/%s", shared_dir(), rel);
-    f = fopen(path, "r");
-    if (!f)
-        print_error("missing sample %s\n", path);
-    assert_non_null(f);
-    snprintf(path, sizeof(path), "%s/%s_structured.csv", shared_dir(), rel);
-    csv = fopen(path, "r");
-    if (!csv)
-        print_error("missing sample %s\n", path);
-    assert_non_null(csv);
-    assert_non_null(fgets(row, sizeof(row), csv)); /* header */
+    snprintf(csv_rel, sizeof(csv_rel), "%s_structured.csv", rel);
+    decode_testlib_lines_open(&log, rel);
+    decode_testlib_lines_open(&csv, csv_rel);
+    assert_true(decode_testlib_lines_next(&csv, &row, &rown)); /* header */
 
-    while (fgets(line, sizeof(line), f)) {
-        size_t n = strlen(line);
+    while (decode_testlib_lines_next(&log, &line, &n)) {
         struct event ev;
-        struct parse_err err = {0};
+        struct parse_err err;
         const char *tpl;
         int r;
 
-        assert_non_null(fgets(row, sizeof(row), csv));
+        assert_true(decode_testlib_lines_next(&csv, &row, &rown));
         tpl = row_template(row);
-        while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
-            n--;
-        event_init(&ev, &arena, line, n, 0);
-        {
-            struct decode_ctx ctx = test_ctx();
-            if (decode_rfc3164(&ev, line, n, &ctx, &err) != 0 ||
-                !event_is(&ev, FIELD_PROCESS_NAME, "sshd")) {
-                event_reset(&ev);
-                continue;
-            }
-            total++;
-            r = decode_sshd(&ev, ev.msg, ev.msg_len, &ctx, &err);
-        }
+        if (decode_testlib_run(decode_rfc3164, &ev, line, n, &err) != 0 ||
+            !event_is(&ev, FIELD_PROCESS_NAME, "sshd"))
+            continue;
+        total++;
+        r = decode_testlib_run_msg(decode_sshd, &ev, &err);
         if (r == 0) {
             ok++;
         } else {
@@ -390,10 +322,9 @@ static void scan(const char *rel, size_t floor_permille)
                     unparsed[k].count++;
             }
         }
-        event_reset(&ev);
     }
-    fclose(f);
-    fclose(csv);
+    decode_testlib_lines_close(&log);
+    decode_testlib_lines_close(&csv);
     printf("%s: sshd decoded %zu/%zu (%.1f%%), unparsed templates:\n", rel, ok, total,
            total ? 100.0 * (double)ok / (double)total : 0.0);
     for (size_t k = 0; k < ntpl; k++)
@@ -409,6 +340,7 @@ static void scan(const char *rel, size_t floor_permille)
  * is 92.8%. */
 static void test_sample_openssh(void **state)
 {
+    (void)state;
     scan("data/linux-logs/loghub/OpenSSH/OpenSSH_2k.log", 928);
 }
 
@@ -416,21 +348,8 @@ static void test_sample_openssh(void **state)
  * unknown", so the floor is 82.8%. */
 static void test_sample_linux(void **state)
 {
+    (void)state;
     scan("data/linux-logs/loghub/Linux/Linux_2k.log", 828);
-}
-
-static int setup(void **state)
-{
-    arena_init(&arena, 0);
-    field_init();
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    arena_done(&arena);
-    field_done();
-    return 0;
 }
 
 int main(void)
@@ -441,5 +360,6 @@ int main(void)
         cmocka_unit_test(test_sample_linux),
     };
 
-    return cmocka_run_group_tests(tests, setup, teardown);
+    decode_testlib_set_clock(DECODE_TESTLIB_T2026, 0);
+    return cmocka_run_group_tests(tests, decode_testlib_setup, decode_testlib_teardown);
 }

@@ -18,9 +18,9 @@
 
 #include "decode/decode_rfc3164.h"
 #include "decode/decode_sudo.h"
+#include "decode_testlib.h"
 #include "event/event.h"
 #include "event/field.h"
-#include "event/time.h"
 
 #define MAX_EXPECT 12
 #define H "Jun  1 10:00:00 deb12 sudo: "
@@ -114,144 +114,70 @@ static const struct sudo_case cases[] = {
      {"process.command_line", "/bin/echo \xff\xfe", NULL}},
 };
 
-static struct arena arena;
-
-static struct decode_ctx test_ctx(void)
-{
-    struct decode_ctx c = {time_from_civil(2026, 6, 1, 0, 0, 0) * 1000000LL, 0};
-
-    return c;
-}
-
-static void check_field(const struct event *ev, const char *name, const char *want,
-                        const char *line)
-{
-    uint32_t id = field_lookup(name, strlen(name));
-    size_t n = 0;
-    const char *v = id ? event_get(ev, id, &n) : NULL;
-
-    if (!want) {
-        if (v)
-            print_error("line %s: %s should be absent, is '%.*s'\n", line, name, (int)n, v);
-        assert_null(v);
-        return;
-    }
-    if (!v || n != strlen(want) || memcmp(v, want, n) != 0)
-        print_error("line %s: %s = '%.*s', want '%s'\n", line, name, v ? (int)n : 6,
-                    v ? v : "(none)", want);
-    assert_non_null(v);
-    assert_int_equal(n, strlen(want));
-    assert_memory_equal(v, want, n);
-}
-
 static void test_cases(void **state)
 {
-    struct decode_ctx ctx = test_ctx();
-
+    (void)state;
     for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
         const struct sudo_case *t = &cases[c];
-        size_t len = strlen(t->line);
-        char *line = malloc(len); /* exact size: ASan sees over-reads */
         struct event ev;
-        struct parse_err err = {0};
+        struct parse_err err;
         uint32_t before;
-        int r;
+        int r = decode_testlib_run_chain(decode_rfc3164, decode_sudo, &ev, t->line,
+                                         strlen(t->line), &err, &before);
 
-        assert_non_null(line);
-        memcpy(line, t->line, len);
-        event_init(&ev, &arena, line, len, 0);
-        assert_int_equal(decode_rfc3164(&ev, line, len, &ctx, &err), 0);
         assert_true(event_is(&ev, FIELD_PROCESS_NAME, "sudo"));
-        before = ev.nfields;
-        r = decode_sudo(&ev, ev.msg, ev.msg_len, &ctx, &err);
-        if (r != t->ret)
-            print_error("case %zu '%s': ret %d, want %d\n", c, t->line, r, t->ret);
-        assert_int_equal(r, t->ret);
-        if (r == -EINVAL)
-            assert_non_null(err.msg);
+        decode_testlib_expect_ret(c, t->line, r, t->ret, &err);
         if (r == 0) {
             assert_string_equal(ev.decoder, "sudo");
-            for (size_t k = 0; t->want[k]; k += 2)
-                check_field(&ev, t->want[k], t->want[k + 1], t->line);
+            decode_testlib_expect_fields(&ev, t->want, t->line);
         } else {
             assert_int_equal(ev.nfields, before);
         }
-        event_reset(&ev);
-        free(line);
     }
 }
 
 /* The year of a June line seen on 2026-06-01 is inferred as 2026. */
 static void test_timestamp(void **state)
 {
-    struct decode_ctx ctx = test_ctx();
     const char *line = H "   alice : TTY=pts/0 ; PWD=/ ; USER=root ; COMMAND=/bin/ls";
     struct event ev;
+    struct parse_err err;
+    uint32_t before;
 
-    event_init(&ev, &arena, line, strlen(line), 0);
-    assert_int_equal(decode_rfc3164(&ev, line, strlen(line), &ctx, NULL), 0);
-    assert_int_equal(decode_sudo(&ev, ev.msg, ev.msg_len, &ctx, NULL), 0);
-    check_field(&ev, "@timestamp", "2026-06-01T10:00:00.000000Z", line);
-    check_field(&ev, "host.name", "deb12", line);
-    event_reset(&ev);
-}
-
-static const char *shared_dir(void)
-{
-    const char *s = getenv("HIKESHI_SHARED");
-
-    return s && *s ? s : "../shared";
+    (void)state;
+    assert_int_equal(decode_testlib_run_chain(decode_rfc3164, decode_sudo, &ev, line, strlen(line),
+                                              &err, &before),
+                     0);
+    decode_testlib_expect_field(&ev, "@timestamp", "2026-06-01T10:00:00.000000Z", line);
+    decode_testlib_expect_field(&ev, "host.name", "deb12", line);
 }
 
 /* Linux_2k.log has su, sshd, crond... PAM lines but no sudo: decode_sudo
  * must take none of its 2000 messages, and reject none as malformed. */
 static void test_no_false_positives(void **state)
 {
-    char path[4096], line[65536];
-    struct decode_ctx ctx = test_ctx();
-    size_t total = 0, taken = 0, einval = 0;
-    FILE *f;
+    struct decode_testlib_lines it;
+    char *line;
+    size_t n, total = 0, taken = 0, einval = 0;
 
-    snprintf(path, sizeof(path), "%s/data/linux-logs/loghub/Linux/Linux_2k.log", shared_dir());
-    f = fopen(path, "r");
-    if (!f)
-        print_error("missing sample %s\n", path);
-    assert_non_null(f);
-    while (fgets(line, sizeof(line), f)) {
-        size_t n = strlen(line);
+    (void)state;
+    decode_testlib_lines_open(&it, "data/linux-logs/loghub/Linux/Linux_2k.log");
+    while (decode_testlib_lines_next(&it, &line, &n)) {
         struct event ev;
-        int r;
+        struct parse_err err;
+        uint32_t before;
+        int r = decode_testlib_run_chain(decode_rfc3164, decode_sudo, &ev, line, n, &err, &before);
 
-        while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
-            n--;
-        event_init(&ev, &arena, line, n, 0);
-        assert_int_equal(decode_rfc3164(&ev, line, n, &ctx, NULL), 0);
         total++;
-        r = decode_sudo(&ev, ev.msg, ev.msg_len, &ctx, NULL);
         taken += r == 0;
         einval += r == -EINVAL;
-        event_reset(&ev);
     }
-    fclose(f);
+    decode_testlib_lines_close(&it);
     printf("Linux_2k.log: sudo decoded %zu/%zu (no sudo lines in this sample), %zu malformed\n",
            taken, total, einval);
     assert_int_equal(total, 2000);
     assert_int_equal(taken, 0);
     assert_int_equal(einval, 0);
-}
-
-static int setup(void **state)
-{
-    arena_init(&arena, 0);
-    field_init();
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    arena_done(&arena);
-    field_done();
-    return 0;
 }
 
 int main(void)
@@ -262,5 +188,6 @@ int main(void)
         cmocka_unit_test(test_no_false_positives),
     };
 
-    return cmocka_run_group_tests(tests, setup, teardown);
+    decode_testlib_set_clock(DECODE_TESTLIB_T2026, 0);
+    return cmocka_run_group_tests(tests, decode_testlib_setup, decode_testlib_teardown);
 }

@@ -16,146 +16,10 @@
 #include <string.h>
 
 #include "decode/decode_web.h"
+#include "decode_testlib.h"
 #include "event/event.h"
-#include "util/arena.h"
 
-static struct arena arena;
-static const struct decode_ctx ctx = {1700000000000000LL, 0};
-
-/* The shared data directory: $HIKESHI_SHARED, else ../shared beside the
- * source tree. */
-static const char *shared_dir(void)
-{
-    static char buf[4096];
-    const char *s = getenv("HIKESHI_SHARED"), *src = getenv("HIKESHI_SOURCE");
-
-    if (s && *s)
-        return s;
-    snprintf(buf, sizeof(buf), "%s/../shared", src && *src ? src : "..");
-    return buf;
-}
-
-/* Decodes `line` into a fresh event; returns the decoder's result. */
-static int run_fn(decode_fn fn, struct event *ev, const char *line, size_t len,
-                  struct parse_err *perr)
-{
-    arena_reset(&arena);
-    event_init(ev, &arena, line, len, 1700000000000000LL);
-    memset(perr, 0, sizeof(*perr));
-    return fn(ev, line, len, &ctx, perr);
-}
-
-/* Asserts the first value of field `name` equals `want` (NULL: absent). */
-static void expect_field(const struct event *ev, const char *name, const char *want)
-{
-    size_t n;
-    uint32_t id = field_lookup(name, strlen(name));
-    const char *v = id ? event_get(ev, id, &n) : NULL;
-
-    if (!want) {
-        if (v)
-            fail_msg("field %s: want absent, got \"%.*s\"", name, (int)n, v);
-        return;
-    }
-    if (!v)
-        fail_msg("field %s: want \"%s\", absent", name, want);
-    if (n != strlen(want) || memcmp(v, want, n) != 0)
-        fail_msg("field %s: want \"%s\", got \"%.*s\"", name, want, (int)n, v);
-}
-
-struct kv {
-    const char *name;
-    const char *want;
-};
-
-struct good_case {
-    const char *line;
-    struct kv f[24];
-};
-
-static void check_good(decode_fn fn, const char *decoder, const struct good_case *g, size_t n)
-{
-    for (size_t c = 0; c < n; c++) {
-        struct event ev;
-        struct parse_err perr;
-        int r = run_fn(fn, &ev, g[c].line, strlen(g[c].line), &perr);
-
-        if (r != 0)
-            fail_msg("case %zu: r=%d at %zu: %s", c, r, perr.off, perr.msg ? perr.msg : "");
-        assert_string_equal(ev.decoder, decoder);
-        for (const struct kv *f = g[c].f; f->name; f++)
-            expect_field(&ev, f->name, f->want);
-    }
-}
-
-struct bad_case {
-    const char *line;
-    int want;
-    size_t off;
-};
-
-static void check_bad(decode_fn fn, const struct bad_case *b, size_t n)
-{
-    for (size_t c = 0; c < n; c++) {
-        struct event ev;
-        struct parse_err perr;
-        int r = run_fn(fn, &ev, b[c].line, strlen(b[c].line), &perr);
-
-        if (r != b[c].want)
-            fail_msg("case %zu: want %d got %d", c, b[c].want, r);
-        if (r == -EINVAL) {
-            assert_non_null(perr.msg);
-            if (perr.off != b[c].off)
-                fail_msg("case %zu: want offset %zu got %zu (%s)", c, b[c].off, perr.off, perr.msg);
-        }
-        if (r == -ENOENT)
-            assert_int_equal(ev.nfields, 0);
-        if (r != 0)
-            assert_null(ev.decoder);
-    }
-}
-
-/* Reads a whole file (must exist) into a heap buffer; *ret_n gets its size. */
-static char *read_sample(const char *rel, size_t *ret_n)
-{
-    char path[8192];
-    FILE *f;
-    char *b;
-    long n;
-
-    snprintf(path, sizeof(path), "%s/%s", shared_dir(), rel);
-    f = fopen(path, "rb");
-    if (!f)
-        fail_msg("missing sample %s", path);
-    assert_int_equal(fseek(f, 0, SEEK_END), 0);
-    n = ftell(f);
-    assert_true(n >= 0);
-    rewind(f);
-    b = malloc((size_t)n + 1);
-    assert_non_null(b);
-    assert_int_equal(fread(b, 1, (size_t)n, f), (size_t)n);
-    fclose(f);
-    *ret_n = (size_t)n;
-    return b;
-}
-
-static int setup(void **state)
-{
-    (void)state;
-    arena_init(&arena, 0);
-    field_init();
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    arena_done(&arena);
-    field_done();
-    return 0;
-}
-
-static const struct good_case access_good[] = {
+static const struct decode_testlib_good access_good[] = {
     /* Apache combined, SQL injection from sqlmap */
     {"203.0.113.50 - - [10/Oct/2023:13:55:36 -0700] \"GET /item.php?id=1%27%20AND%201=1--%20- "
      "HTTP/1.1\" 200 2326 \"http://shop.example/\" \"sqlmap/1.7.2#stable (https://sqlmap.org)\"",
@@ -223,7 +87,7 @@ static const struct good_case access_good[] = {
       {NULL, NULL}}},
 };
 
-static const struct good_case error_good[] = {
+static const struct decode_testlib_good error_good[] = {
     /* Apache_2k.log */
     {"[Sun Dec 04 04:47:44 2005] [error] mod_jk child workerEnv in error state 6",
      {{"log.level", "error"},
@@ -272,18 +136,18 @@ static const struct good_case error_good[] = {
 static void test_access(void **state)
 {
     (void)state;
-    check_good(decode_web_access, "web-access", access_good,
+    decode_testlib_check_good(decode_web_access, "web-access", access_good,
                sizeof(access_good) / sizeof(access_good[0]));
 }
 
 static void test_error(void **state)
 {
     (void)state;
-    check_good(decode_web_error, "web-error", error_good,
+    decode_testlib_check_good(decode_web_error, "web-error", error_good,
                sizeof(error_good) / sizeof(error_good[0]));
 }
 
-static const struct bad_case access_bad[] = {
+static const struct decode_testlib_bad access_bad[] = {
     {"", -ENOENT, 0},
     {"hello world", -ENOENT, 0},
     {"a b c d e [10/Oct/2023:13:55:36 -0700] \"GET / HTTP/1.1\" 200 1", -ENOENT, 0},
@@ -297,7 +161,7 @@ static const struct bad_case access_bad[] = {
     {"1.2.3.4 - - [10/Oct/2023:13:55:36 -0700] \"GET /\" 200 1 \"-", -EINVAL, 55},
 };
 
-static const struct bad_case error_bad[] = {
+static const struct decode_testlib_bad error_bad[] = {
     {"", -ENOENT, 0},
     {"[", -ENOENT, 0},
     {"[Sun Dec 04 04:47:44 2005]", -ENOENT, 0},
@@ -312,8 +176,8 @@ static const struct bad_case error_bad[] = {
 static void test_bad(void **state)
 {
     (void)state;
-    check_bad(decode_web_access, access_bad, sizeof(access_bad) / sizeof(access_bad[0]));
-    check_bad(decode_web_error, error_bad, sizeof(error_bad) / sizeof(error_bad[0]));
+    decode_testlib_check_bad(decode_web_access, access_bad, sizeof(access_bad) / sizeof(access_bad[0]));
+    decode_testlib_check_bad(decode_web_error, error_bad, sizeof(error_bad) / sizeof(error_bad[0]));
 }
 
 static int field_eq(const struct event *ev, uint32_t id, const char *s, size_t n)
@@ -331,48 +195,40 @@ static int field_eq(const struct event *ev, uint32_t id, const char *s, size_t n
  */
 static void test_apache_2k(void **state)
 {
-    size_t n, cn, l0 = 0, c0;
-    char *b = read_sample("data/linux-logs/loghub/Apache/Apache_2k.log", &n);
-    char *csv = read_sample("data/linux-logs/loghub/Apache/Apache_2k.log_structured.csv", &cn);
+    struct decode_testlib_lines log, csv;
+    char *line, *row;
+    size_t n, rown;
     unsigned lines = 0, ok = 0, same = 0, clients = 0, client_ok = 0;
 
     (void)state;
-    c0 = (size_t)((char *)memchr(csv, '\n', cn) - csv) + 1; /* header */
-    for (size_t i = 0; i <= n; i++) {
+    decode_testlib_lines_open(&log, "data/linux-logs/loghub/Apache/Apache_2k.log");
+    decode_testlib_lines_open(&csv, "data/linux-logs/loghub/Apache/Apache_2k.log_structured.csv");
+    assert_true(decode_testlib_lines_next(&csv, &row, &rown)); /* header */
+    while (decode_testlib_lines_next(&log, &line, &n)) {
         struct event ev;
         struct parse_err perr;
-        const char *row, *t, *lv, *cl;
-        size_t rown, tn, lvn;
+        const char *t, *lv, *cl;
+        size_t tn, lvn;
 
-        if (i < n && b[i] != '\n')
-            continue;
-        if (i == l0) {
-            l0 = i + 1;
-            continue;
-        }
         lines++;
-        assert_true(c0 < cn);
-        row = csv + c0;
-        rown = (size_t)((char *)memchr(row, '\n', cn - c0) - row);
-        c0 += rown + 1;
+        assert_true(decode_testlib_lines_next(&csv, &row, &rown));
         t = (const char *)memchr(row, ',', rown) + 1;
         tn = (size_t)((const char *)memchr(t, ',', rown) - t);
         lv = t + tn + 1;
         lvn = (size_t)((const char *)memchr(lv, ',', rown) - lv);
-        if (run_fn(decode_web_error, &ev, b + l0, i - l0, &perr) == 0) {
+        if (decode_testlib_run(decode_web_error, &ev, line, n, &perr) == 0) {
             ok++;
             same += field_eq(&ev, FIELD_EVENT_ORIGINAL_TIME, t, tn) &&
                     field_eq(&ev, FIELD_LOG_LEVEL, lv, lvn);
-            if ((cl = memmem(b + l0, i - l0, "[client ", 8)) != NULL) {
-                const char *a = cl + 8, *e = memchr(a, ']', (size_t)(b + i - a));
+            if ((cl = memmem(line, n, "[client ", 8)) != NULL) {
+                const char *a = cl + 8, *e = memchr(a, ']', (size_t)(line + n - a));
                 clients++;
                 client_ok += e && field_eq(&ev, FIELD_SOURCE_IP, a, (size_t)(e - a));
             }
         }
-        l0 = i + 1;
     }
-    free(b);
-    free(csv);
+    decode_testlib_lines_close(&log);
+    decode_testlib_lines_close(&csv);
     printf("Apache_2k.log: %u/%u decoded, %u match the CSV's time and level, %u/%u client "
            "addresses\n",
            ok, lines, same, client_ok, clients);
@@ -392,5 +248,6 @@ int main(void)
         cmocka_unit_test(test_apache_2k),
     };
 
-    return cmocka_run_group_tests(tests, setup, teardown);
+    decode_testlib_set_clock(DECODE_TESTLIB_T2023, DECODE_TESTLIB_T2023);
+    return cmocka_run_group_tests(tests, decode_testlib_setup, decode_testlib_teardown);
 }

@@ -52,7 +52,7 @@ struct got {
 
 struct gots {
     struct got *v;
-    size_t n;
+    size_t n, cap;
 };
 
 static void gots_free(struct gots *g)
@@ -68,8 +68,11 @@ static void take_batch(struct gots *g, struct rec_batch *b)
     for (struct record *r = rec_batch_first(b); r; r = rec_batch_next(b, r)) {
         struct got *x;
 
-        g->v = realloc(g->v, (g->n + 1) * sizeof(*g->v));
-        assert_non_null(g->v);
+        if (g->n == g->cap) {
+            g->cap = g->cap ? g->cap * 2 : 256;
+            g->v = realloc(g->v, g->cap * sizeof(*g->v));
+            assert_non_null(g->v);
+        }
         x = &g->v[g->n++];
         x->data = malloc(r->len + 1);
         memcpy(x->data, r->data, r->len);

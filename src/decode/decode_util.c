@@ -1,0 +1,35 @@
+/*
+ * decode_util.c - small checks that several decoders share.
+ */
+#include "decode/decode_util.h"
+
+#include <arpa/inet.h>
+#include <string.h>
+
+int decode_util_is_ip(const char *p, size_t n)
+{
+    /* inet_pton() wants a NUL-terminated string: copy to the stack, bounded
+     * by the longest textual address. */
+    char tmp[INET6_ADDRSTRLEN + 1];
+    unsigned char addr[sizeof(struct in6_addr)];
+
+    if (n == 0 || n >= sizeof(tmp))
+        return 0;
+    memcpy(tmp, p, n);
+    tmp[n] = '\0';
+    return inet_pton(AF_INET, tmp, addr) == 1 || inet_pton(AF_INET6, tmp, addr) == 1;
+}
+
+int decode_util_is_port(const char *p, size_t n)
+{
+    unsigned v = 0;
+
+    if (n == 0 || n > 5)
+        return 0;
+    for (size_t k = 0; k < n; k++) {
+        if (p[k] < '0' || p[k] > '9')
+            return 0;
+        v = v * 10 + (unsigned)(p[k] - '0');
+    }
+    return v <= 65535;
+}

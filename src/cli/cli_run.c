@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 
 #include "api/api_http.h"
+#include "build_config.h"
 #include "cli/cli.h"
 #include "event/time.h"
 #include "input/input.h"
@@ -129,12 +130,10 @@ static int start_inputs(struct daemon *d)
             log_error("input %s: %s", ci->name, err[0] ? err : strerror(-r));
             return r;
         }
-        if (ci->conf.type == INPUT_SYSLOG_UDP || ci->conf.type == INPUT_SYSLOG_TCP)
-            log_info("input %s: listening on %s (%s)", ci->name,
-                     input_bound_address(d->inputs[i]), d->itypes[i]);
-        else if (ci->conf.type == INPUT_FILE)
+        /* Syslog inputs log their bound address themselves. */
+        if (ci->conf.type == INPUT_FILE)
             log_info("input %s: following %s", ci->name, ci->path);
-        else
+        else if (ci->conf.type == INPUT_STDIN)
             log_info("input %s: reading standard input", ci->name);
     }
     return 0;
@@ -339,11 +338,11 @@ int cli_run_main(int argc, char **argv)
             log_error("%s", err);
             goto out;
         }
-        log_info("http: listening on %s port %u (/metrics, /api/v1/health)", d.cfg->http_listen,
+        log_info("http: listening on %s, port %u (/metrics, /api/v1/health)", d.cfg->http_listen,
                  api_http_port(d.http));
     }
-    log_info("hikeshi %s ready: data in %s, %zu inputs, %zu rules", "running", d.cfg->data_dir,
-             d.cfg->ninputs, d.cfg->nmatches);
+    log_info("hikeshi %s ready: data in %s, %zu inputs, %zu rules", HIKESHI_VERSION,
+             d.cfg->data_dir, d.cfg->ninputs, d.cfg->nmatches);
 
     for (;;) {
         int sig;

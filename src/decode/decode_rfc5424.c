@@ -91,7 +91,8 @@ static size_t sd_name(const char *p, size_t len, size_t i)
 static int sd_value(struct event *ev, const char *p, size_t len, size_t *i, const char **ret_v,
                     size_t *ret_n, struct parse_err *reterr)
 {
-    size_t s = *i, k = *i;
+    size_t s = *i;
+    size_t k = s;
     int escaped = 0;
 
     while (k < len && p[k] != '"') {

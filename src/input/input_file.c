@@ -97,12 +97,15 @@ static void fi_push(struct input_file *f)
             return;
         }
     }
+    /* Count before the push: once queued, the batch is the consumer's, and
+     * whoever pops a record must already see it counted. */
+    atomic_fetch_add(&f->st->records, n);
+    atomic_fetch_add(&f->st->bytes, f->batch_bytes);
     if (queue_push(f->q, b) < 0) {
+        atomic_fetch_sub(&f->st->records, n);
+        atomic_fetch_sub(&f->st->bytes, f->batch_bytes);
         atomic_fetch_add(&f->st->dropped, n);
         rec_batch_free(b);
-    } else {
-        atomic_fetch_add(&f->st->records, n);
-        atomic_fetch_add(&f->st->bytes, f->batch_bytes);
     }
     f->batch_bytes = 0;
 }

@@ -286,6 +286,7 @@ static int udp_round(struct input_syslog *s, int blocking)
     size_t need = 0, bytes = 0;
     int64_t t;
     int n, r;
+    uint32_t nrec;
 
     for (int i = 0; i < SYSLOG_UDP_VLEN; i++) {
         s->iov[i].iov_base = s->dgrams + (size_t)i * s->dgram_size;
@@ -344,20 +345,26 @@ static int udp_round(struct input_syslog *s, int blocking)
         rec_batch_free(b);
         return n;
     }
+    /* Count before the push: once queued, the batch belongs to the
+     * consumer, which may free it at once, and whoever pops a record must
+     * already see it counted. */
+    nrec = b->nrec;
+    atomic_fetch_add(&s->st->records, nrec);
+    atomic_fetch_add(&s->st->bytes, bytes);
     r = blocking ? queue_push(s->q, b) : queue_trypush(s->q, b);
     if (r < 0) {
         unsigned long supp;
 
-        atomic_fetch_add(&s->st->dropped, b->nrec);
+        atomic_fetch_sub(&s->st->records, nrec);
+        atomic_fetch_sub(&s->st->bytes, bytes);
+        atomic_fetch_add(&s->st->dropped, nrec);
         if (log_ratelimit_ok(&s->rl, &supp))
             log_warnx("input %s: queue %s, %u datagrams dropped%s", c->name,
-                      r == -EAGAIN ? "full" : "closed", b->nrec,
+                      r == -EAGAIN ? "full" : "closed", nrec,
                       supp ? " (earlier warnings suppressed)" : "");
         rec_batch_free(b);
         return n;
     }
-    atomic_fetch_add(&s->st->records, b->nrec);
-    atomic_fetch_add(&s->st->bytes, bytes);
     return n;
 }
 
@@ -420,12 +427,14 @@ static void tcp_push(struct input_syslog *s, struct tcp_conn *cn)
         rec_batch_free(b);
         return;
     }
+    /* Counted before the push, as in the UDP path. */
+    atomic_fetch_add(&s->st->records, n);
+    atomic_fetch_add(&s->st->bytes, cn->batch_bytes);
     if (queue_push(s->q, b) < 0) {
+        atomic_fetch_sub(&s->st->records, n);
+        atomic_fetch_sub(&s->st->bytes, cn->batch_bytes);
         atomic_fetch_add(&s->st->dropped, n);
         rec_batch_free(b);
-    } else {
-        atomic_fetch_add(&s->st->records, n);
-        atomic_fetch_add(&s->st->bytes, cn->batch_bytes);
     }
     cn->batch_bytes = 0;
 }

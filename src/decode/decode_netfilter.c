@@ -14,15 +14,10 @@
 #include "decode/decode_util.h"
 #include "event/event.h"
 
-struct span {
-    const char *p;
-    size_t n;
-};
-
 struct nf_result {
-    struct span prefix, in, out, mac, src, dst, len, ttl, proto, spt, dpt, type, code;
+    struct decode_span prefix, in, out, mac, src, dst, len, ttl, proto, spt, dpt, type, code;
     /* TCP flags: a view while they are adjacent words, else `buf`. */
-    struct span flags;
+    struct decode_span flags;
     int flags_split;
     char buf[64];
     size_t buf_n;
@@ -30,12 +25,12 @@ struct nf_result {
 
 #define LIT(s) s, sizeof(s) - 1
 
-static int key_is(struct span k, const char *lit, size_t n)
+static int key_is(struct decode_span k, const char *lit, size_t n)
 {
     return k.n == n && memcmp(k.p, lit, n) == 0;
 }
 
-static int ci_contains(struct span s, const char *upper)
+static int ci_contains(struct decode_span s, const char *upper)
 {
     size_t n = strlen(upper);
 
@@ -55,7 +50,7 @@ static int ci_contains(struct span s, const char *upper)
     return 0;
 }
 
-static int is_tcp_flag(struct span w)
+static int is_tcp_flag(struct decode_span w)
 {
     static const char flags[][4] = {"CWR", "ECE", "URG", "ACK", "PSH", "RST", "SYN", "FIN"};
 
@@ -67,7 +62,7 @@ static int is_tcp_flag(struct span w)
     return 0;
 }
 
-static void add_flag(struct nf_result *res, struct span w)
+static void add_flag(struct nf_result *res, struct decode_span w)
 {
     if (!res->flags.n) {
         res->flags = w;
@@ -86,13 +81,13 @@ static void add_flag(struct nf_result *res, struct span w)
     }
 }
 
-static void set_once(struct span *dst, struct span v)
+static void set_once(struct decode_span *dst, struct decode_span v)
 {
     if (!dst->p)
         *dst = v;
 }
 
-static void keyval(struct nf_result *res, struct span k, struct span v)
+static void keyval(struct nf_result *res, struct decode_span k, struct decode_span v)
 {
     if (key_is(k, LIT("IN")))
         set_once(&res->in, v);
@@ -121,7 +116,7 @@ static void keyval(struct nf_result *res, struct span k, struct span v)
 }
 
 /* Offset of "IN=" at the start of s or after a space, or -1. */
-static long find_in(struct span s)
+static long find_in(struct decode_span s)
 {
     if (s.n >= 3 && memcmp(s.p, "IN=", 3) == 0)
         return 0;
@@ -131,57 +126,30 @@ static long find_in(struct span s)
     return -1;
 }
 
-static int add(struct event *ev, uint32_t id, struct span s)
-{
-    int r;
-
-    if (!s.n)
-        return 0;
-    r = event_add(ev, id, s.p, s.n);
-    return r == -ENOMEM ? r : 0;
-}
-
-static int add_named(struct event *ev, const char *name, size_t name_n, struct span s)
-{
-    int r;
-
-    if (!s.n)
-        return 0;
-    r = event_add_named(ev, name, name_n, s.p, s.n);
-    return r == -ENOMEM ? r : 0;
-}
-
-static struct span cstr(const char *s)
-{
-    struct span v = {s, strlen(s)};
-
-    return v;
-}
-
 static int emit(struct event *ev, struct nf_result *res)
 {
     int r;
 
-    if ((r = add(ev, FIELD_EVENT_CATEGORY, cstr("network"))) < 0 ||
-        (r = add(ev, FIELD_EVENT_ACTION, cstr("netfilter_log"))) < 0 ||
-        (r = add_named(ev, LIT("netfilter.prefix"), res->prefix)) < 0)
+    if ((r = decode_util_add(ev, FIELD_EVENT_CATEGORY, decode_util_cstr("network"))) < 0 ||
+        (r = decode_util_add(ev, FIELD_EVENT_ACTION, decode_util_cstr("netfilter_log"))) < 0 ||
+        (r = decode_util_add_named(ev, LIT("netfilter.prefix"), res->prefix)) < 0)
         return r;
     if (ci_contains(res->prefix, "BLOCK") || ci_contains(res->prefix, "DROP") ||
         ci_contains(res->prefix, "REJECT") || ci_contains(res->prefix, "DENY")) {
-        if ((r = add(ev, FIELD_EVENT_OUTCOME, cstr("failure"))) < 0 ||
-            (r = add(ev, FIELD_EVENT_TYPE, cstr("denied"))) < 0)
+        if ((r = decode_util_add(ev, FIELD_EVENT_OUTCOME, decode_util_cstr("failure"))) < 0 ||
+            (r = decode_util_add(ev, FIELD_EVENT_TYPE, decode_util_cstr("denied"))) < 0)
             return r;
     } else if (ci_contains(res->prefix, "ACCEPT") || ci_contains(res->prefix, "ALLOW")) {
-        if ((r = add(ev, FIELD_EVENT_OUTCOME, cstr("success"))) < 0 ||
-            (r = add(ev, FIELD_EVENT_TYPE, cstr("allowed"))) < 0)
+        if ((r = decode_util_add(ev, FIELD_EVENT_OUTCOME, decode_util_cstr("success"))) < 0 ||
+            (r = decode_util_add(ev, FIELD_EVENT_TYPE, decode_util_cstr("allowed"))) < 0)
             return r;
     }
-    if ((r = add(ev, FIELD_OBSERVER_INGRESS_INTERFACE, res->in)) < 0 ||
-        (r = add(ev, FIELD_OBSERVER_EGRESS_INTERFACE, res->out)) < 0 ||
-        (r = add(ev, FIELD_SOURCE_IP, res->src)) < 0 ||
-        (r = add(ev, FIELD_DESTINATION_IP, res->dst)) < 0 ||
-        (r = add(ev, FIELD_SOURCE_PORT, res->spt)) < 0 ||
-        (r = add(ev, FIELD_DESTINATION_PORT, res->dpt)) < 0)
+    if ((r = decode_util_add(ev, FIELD_OBSERVER_INGRESS_INTERFACE, res->in)) < 0 ||
+        (r = decode_util_add(ev, FIELD_OBSERVER_EGRESS_INTERFACE, res->out)) < 0 ||
+        (r = decode_util_add(ev, FIELD_SOURCE_IP, res->src)) < 0 ||
+        (r = decode_util_add(ev, FIELD_DESTINATION_IP, res->dst)) < 0 ||
+        (r = decode_util_add(ev, FIELD_SOURCE_PORT, res->spt)) < 0 ||
+        (r = decode_util_add(ev, FIELD_DESTINATION_PORT, res->dpt)) < 0)
         return r;
     if (res->proto.n) {
         char *t = arena_alloc(ev->arena, res->proto.n);
@@ -191,12 +159,12 @@ static int emit(struct event *ev, struct nf_result *res)
             char c = res->proto.p[k];
             t[k] = (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
         }
-        if ((r = add(ev, FIELD_NETWORK_TRANSPORT, (struct span){t, res->proto.n})) < 0)
+        if ((r = decode_util_add(ev, FIELD_NETWORK_TRANSPORT, (struct decode_span){t, res->proto.n})) < 0)
             return r;
     }
     if (res->flags.n) {
         if (!res->flags_split) {
-            if ((r = add_named(ev, LIT("tcp.flags"), res->flags)) < 0)
+            if ((r = decode_util_add_named(ev, LIT("tcp.flags"), res->flags)) < 0)
                 return r;
         } else {
             r = event_add_copy(ev, field_intern(LIT("tcp.flags")), res->buf, res->buf_n);
@@ -204,11 +172,11 @@ static int emit(struct event *ev, struct nf_result *res)
                 return r;
         }
     }
-    if ((r = add_named(ev, LIT("netfilter.mac"), res->mac)) < 0 ||
-        (r = add_named(ev, LIT("netfilter.len"), res->len)) < 0 ||
-        (r = add_named(ev, LIT("netfilter.ttl"), res->ttl)) < 0 ||
-        (r = add_named(ev, LIT("icmp.type"), res->type)) < 0 ||
-        (r = add_named(ev, LIT("icmp.code"), res->code)) < 0)
+    if ((r = decode_util_add_named(ev, LIT("netfilter.mac"), res->mac)) < 0 ||
+        (r = decode_util_add_named(ev, LIT("netfilter.len"), res->len)) < 0 ||
+        (r = decode_util_add_named(ev, LIT("netfilter.ttl"), res->ttl)) < 0 ||
+        (r = decode_util_add_named(ev, LIT("icmp.type"), res->type)) < 0 ||
+        (r = decode_util_add_named(ev, LIT("icmp.code"), res->code)) < 0)
         return r;
     return 0;
 }
@@ -217,7 +185,7 @@ int decode_netfilter(struct event *ev, const char *p, size_t len, const struct d
                      struct parse_err *reterr)
 {
     struct nf_result res;
-    struct span m = {p, len}, pre;
+    struct decode_span m = {p, len}, pre;
     size_t i = 0;
     long in;
 
@@ -249,7 +217,7 @@ int decode_netfilter(struct event *ev, const char *p, size_t len, const struct d
     res.prefix = pre;
 
     for (size_t k = (size_t)in; k < m.n;) {
-        struct span w;
+        struct decode_span w;
         const char *eq;
 
         if (m.p[k] == ' ') {
@@ -274,8 +242,8 @@ int decode_netfilter(struct event *ev, const char *p, size_t len, const struct d
         w.n = (size_t)(m.p + k - w.p);
         eq = memchr(w.p, '=', w.n);
         if (eq) {
-            struct span key = {w.p, (size_t)(eq - w.p)};
-            struct span val = {eq + 1, w.n - key.n - 1};
+            struct decode_span key = {w.p, (size_t)(eq - w.p)};
+            struct decode_span val = {eq + 1, w.n - key.n - 1};
             keyval(&res, key, val);
         } else if (is_tcp_flag(w)) {
             add_flag(&res, w);

@@ -14,38 +14,33 @@
 #include "decode/decode_util.h"
 #include "event/event.h"
 
-struct span {
-    const char *p;
-    size_t n;
-};
-
 /* What one message said; the fields are emitted from it in one place. */
 struct sshd_result {
     const char *action;
     const char *outcome;
-    struct span user;
-    struct span ip;
-    struct span domain;
-    struct span port;
-    struct span method;
-    struct span reason;
-    struct span repeat;
+    struct decode_span user;
+    struct decode_span ip;
+    struct decode_span domain;
+    struct decode_span port;
+    struct decode_span method;
+    struct decode_span reason;
+    struct decode_span repeat;
     int invalid_user;
 };
 
 #define LIT(s) s, sizeof(s) - 1
 
-static int starts(struct span s, const char *lit, size_t n)
+static int starts(struct decode_span s, const char *lit, size_t n)
 {
     return s.n >= n && memcmp(s.p, lit, n) == 0;
 }
 
-static int ends(struct span s, const char *lit, size_t n)
+static int ends(struct decode_span s, const char *lit, size_t n)
 {
     return s.n >= n && memcmp(s.p + s.n - n, lit, n) == 0;
 }
 
-static struct span skip(struct span s, size_t n)
+static struct decode_span skip(struct decode_span s, size_t n)
 {
     s.p += n;
     s.n -= n;
@@ -53,7 +48,7 @@ static struct span skip(struct span s, size_t n)
 }
 
 /* Offset of the last occurrence of lit in s, or -1. */
-static long find_last(struct span s, const char *lit, size_t n)
+static long find_last(struct decode_span s, const char *lit, size_t n)
 {
     if (s.n < n)
         return -1;
@@ -63,14 +58,14 @@ static long find_last(struct span s, const char *lit, size_t n)
     return -1;
 }
 
-static long find_first(struct span s, const char *lit, size_t n)
+static long find_first(struct decode_span s, const char *lit, size_t n)
 {
     const char *q = memmem(s.p, s.n, lit, n);
 
     return q ? (long)(q - s.p) : -1;
 }
 
-static struct span token(struct span s)
+static struct decode_span token(struct decode_span s)
 {
     size_t k = 0;
 
@@ -81,7 +76,7 @@ static struct span token(struct span s)
 }
 
 /* 1 to 9 decimal digits. */
-static int is_count(struct span s)
+static int is_count(struct decode_span s)
 {
     if (s.n == 0 || s.n > 9)
         return 0;
@@ -95,9 +90,9 @@ static int is_count(struct span s)
  * "IP[ port P]..." at the start of s: the address, then an optional port.
  * Whatever follows (" ssh2", ":11: Bye") is left to the caller in *ret_rest.
  */
-static int ip_port(struct span s, struct sshd_result *res, struct span *ret_rest)
+static int ip_port(struct decode_span s, struct sshd_result *res, struct decode_span *ret_rest)
 {
-    struct span ip = token(s);
+    struct decode_span ip = token(s);
     size_t k;
 
     /* "from 1.2.3.4:" in "Received disconnect from 1.2.3.4: 11: ..." */
@@ -108,7 +103,7 @@ static int ip_port(struct span s, struct sshd_result *res, struct span *ret_rest
     res->ip = ip;
     s = skip(s, ip.n);
     if (starts(s, LIT(" port "))) {
-        struct span port = skip(s, 6);
+        struct decode_span port = skip(s, 6);
         k = 0;
         while (k < port.n && port.p[k] >= '0' && port.p[k] <= '9')
             k++;
@@ -124,7 +119,7 @@ static int ip_port(struct span s, struct sshd_result *res, struct span *ret_rest
 }
 
 /* "[invalid user ]U from IP port P..." : user then the trailing address. */
-static int user_from(struct span s, struct sshd_result *res)
+static int user_from(struct decode_span s, struct sshd_result *res)
 {
     long f;
 
@@ -144,10 +139,10 @@ static int user_from(struct span s, struct sshd_result *res)
  * "Disconnected from ..." and "Connection closed by ...".  The address is
  * the last word before " port " (or the last word when there is no port).
  */
-static int who_ip_port(struct span s, struct sshd_result *res)
+static int who_ip_port(struct decode_span s, struct sshd_result *res)
 {
     long pp = find_last(s, LIT(" port "));
-    struct span head = s, tail;
+    struct decode_span head = s, tail;
     long sp;
 
     if (pp >= 0)
@@ -155,7 +150,7 @@ static int who_ip_port(struct span s, struct sshd_result *res)
     sp = find_last(head, LIT(" "));
     tail = skip(s, (size_t)(sp + 1));
     if (sp >= 0) {
-        struct span who = head;
+        struct decode_span who = head;
         who.n = (size_t)sp;
         if (starts(who, LIT("invalid user "))) {
             res->invalid_user = 1;
@@ -172,9 +167,9 @@ static int who_ip_port(struct span s, struct sshd_result *res)
 }
 
 /* The value of " key=" in a PAM "k=v k=v" list (up to the next space). */
-static struct span pam_kv(struct span s, const char *key, size_t n)
+static struct decode_span pam_kv(struct decode_span s, const char *key, size_t n)
 {
-    struct span v = {NULL, 0};
+    struct decode_span v = {NULL, 0};
     long f = find_first(s, key, n);
 
     if (f >= 0)
@@ -182,9 +177,9 @@ static struct span pam_kv(struct span s, const char *key, size_t n)
     return v;
 }
 
-static void pam_failure(struct span s, struct sshd_result *res)
+static void pam_failure(struct decode_span s, struct sshd_result *res)
 {
-    struct span rhost = pam_kv(s, LIT(" rhost="));
+    struct decode_span rhost = pam_kv(s, LIT(" rhost="));
 
     res->action = "pam_auth_failure";
     res->outcome = "failure";
@@ -197,10 +192,10 @@ static void pam_failure(struct span s, struct sshd_result *res)
     }
 }
 
-static int session(struct span s, struct sshd_result *res)
+static int session(struct decode_span s, struct sshd_result *res)
 {
     int opened = starts(s, LIT("session opened for user "));
-    struct span u;
+    struct decode_span u;
     size_t k = 0;
 
     /* Both prefixes are 24 bytes long. */
@@ -216,7 +211,7 @@ static int session(struct span s, struct sshd_result *res)
 }
 
 /* Returns 0 with *res filled, -ENOENT or -EINVAL. */
-static int classify(struct span m, struct sshd_result *res)
+static int classify(struct decode_span m, struct sshd_result *res)
 {
     long f;
 
@@ -228,7 +223,7 @@ static int classify(struct span m, struct sshd_result *res)
         m.n -= 10;
 
     if (starts(m, LIT("message repeated "))) {
-        struct span n = token(skip(m, 17)), inner;
+        struct decode_span n = token(skip(m, 17)), inner;
         if (!is_count(n) || !starts(skip(m, 17 + n.n), LIT(" times: [")) || !ends(m, LIT("]")))
             return -EINVAL;
         inner = skip(m, 17 + n.n + 9);
@@ -247,7 +242,7 @@ static int classify(struct span m, struct sshd_result *res)
     }
     if (starts(m, LIT("Accepted ")) || starts(m, LIT("Failed "))) {
         int ok = m.p[0] == 'A';
-        struct span rest = skip(m, ok ? 9 : 7), method = token(rest);
+        struct decode_span rest = skip(m, ok ? 9 : 7), method = token(rest);
         if (!starts(skip(rest, method.n), LIT(" for ")))
             return -ENOENT;
         res->action = "ssh_login";
@@ -273,7 +268,7 @@ static int classify(struct span m, struct sshd_result *res)
         return 0;
     }
     if (starts(m, LIT("User ")) && (f = find_last(m, LIT(" not allowed because "))) > 5) {
-        struct span head = m;
+        struct decode_span head = m;
         long fr;
         head.n = (size_t)f;
         res->action = "ssh_login";
@@ -286,7 +281,7 @@ static int classify(struct span m, struct sshd_result *res)
         return ip_port(skip(head, (size_t)fr + 6), res, NULL);
     }
     if (starts(m, LIT("Received disconnect from "))) {
-        struct span rest;
+        struct decode_span rest;
         int r;
         res->action = "ssh_disconnect";
         res->outcome = "unknown";
@@ -317,7 +312,7 @@ static int classify(struct span m, struct sshd_result *res)
         res->action = "ssh_break_in_attempt";
         res->outcome = "unknown";
         if (starts(m, LIT("reverse mapping checking getaddrinfo for "))) {
-            struct span rest = skip(m, 41);
+            struct decode_span rest = skip(m, 41);
             long lb = find_first(rest, LIT(" ["));
             long rb = find_first(rest, LIT("] failed"));
             if (lb < 0 || rb < lb + 2)
@@ -329,7 +324,7 @@ static int classify(struct span m, struct sshd_result *res)
             return decode_util_is_ip(res->ip.p, res->ip.n) ? 0 : -EINVAL;
         }
         if (starts(m, LIT("Address "))) {
-            struct span rest = skip(m, 8);
+            struct decode_span rest = skip(m, 8);
             long mt = find_first(rest, LIT(" maps to "));
             long cm = find_first(rest, LIT(", but this does not map back"));
             if (mt < 0 || cm < mt + 9)
@@ -343,7 +338,7 @@ static int classify(struct span m, struct sshd_result *res)
         return -ENOENT;
     }
     if ((f = find_first(m, LIT("Too many authentication failures"))) >= 0) {
-        struct span tail = skip(m, (size_t)f + 32);
+        struct decode_span tail = skip(m, (size_t)f + 32);
         res->action = "ssh_max_auth_exceeded";
         res->outcome = "failure";
         if (starts(tail, LIT(" for "))) {
@@ -358,7 +353,7 @@ static int classify(struct span m, struct sshd_result *res)
         }
         if (starts(m, LIT("Disconnecting ")) && f >= 16 && m.p[f - 2] == ':') {
             /* "Disconnecting invalid user U IP port P: Too many ..." */
-            struct span who = skip(m, 14);
+            struct decode_span who = skip(m, 14);
             who.n = (size_t)f - 16;
             return who_ip_port(who, res);
         }
@@ -393,38 +388,11 @@ static int classify(struct span m, struct sshd_result *res)
     return -ENOENT;
 }
 
-static int add(struct event *ev, uint32_t id, struct span s)
-{
-    int r;
-
-    if (!s.n)
-        return 0;
-    r = event_add(ev, id, s.p, s.n);
-    return r == -ENOMEM ? r : 0;
-}
-
-static int add_named(struct event *ev, const char *name, size_t name_n, struct span s)
-{
-    int r;
-
-    if (!s.n)
-        return 0;
-    r = event_add_named(ev, name, name_n, s.p, s.n);
-    return r == -ENOMEM ? r : 0;
-}
-
-static struct span cstr(const char *s)
-{
-    struct span v = {s, strlen(s)};
-
-    return v;
-}
-
 int decode_sshd(struct event *ev, const char *p, size_t len, const struct decode_ctx *ctx,
                 struct parse_err *reterr)
 {
     struct sshd_result res;
-    struct span m = {p, len};
+    struct decode_span m = {p, len};
     int r;
 
     (void)ctx;
@@ -438,18 +406,18 @@ int decode_sshd(struct event *ev, const char *p, size_t len, const struct decode
     }
     if (r < 0)
         return r;
-    if ((r = add(ev, FIELD_EVENT_CATEGORY, cstr("authentication"))) < 0 ||
-        (r = add(ev, FIELD_EVENT_ACTION, cstr(res.action))) < 0 ||
-        (r = add(ev, FIELD_EVENT_OUTCOME, cstr(res.outcome))) < 0 ||
-        (r = add(ev, FIELD_USER_NAME, res.user)) < 0 ||
-        (r = add(ev, FIELD_SOURCE_IP, res.ip)) < 0 ||
-        (r = add(ev, FIELD_SOURCE_PORT, res.port)) < 0 ||
-        (r = add_named(ev, LIT("source.domain"), res.domain)) < 0 ||
-        (r = add_named(ev, LIT("ssh.method"), res.method)) < 0 ||
-        (r = add(ev, FIELD_EVENT_REASON, res.reason)) < 0 ||
-        (r = add_named(ev, LIT("ssh.repeat_count"), res.repeat)) < 0)
+    if ((r = decode_util_add(ev, FIELD_EVENT_CATEGORY, decode_util_cstr("authentication"))) < 0 ||
+        (r = decode_util_add(ev, FIELD_EVENT_ACTION, decode_util_cstr(res.action))) < 0 ||
+        (r = decode_util_add(ev, FIELD_EVENT_OUTCOME, decode_util_cstr(res.outcome))) < 0 ||
+        (r = decode_util_add(ev, FIELD_USER_NAME, res.user)) < 0 ||
+        (r = decode_util_add(ev, FIELD_SOURCE_IP, res.ip)) < 0 ||
+        (r = decode_util_add(ev, FIELD_SOURCE_PORT, res.port)) < 0 ||
+        (r = decode_util_add_named(ev, LIT("source.domain"), res.domain)) < 0 ||
+        (r = decode_util_add_named(ev, LIT("ssh.method"), res.method)) < 0 ||
+        (r = decode_util_add(ev, FIELD_EVENT_REASON, res.reason)) < 0 ||
+        (r = decode_util_add_named(ev, LIT("ssh.repeat_count"), res.repeat)) < 0)
         return r;
-    if (res.invalid_user && (r = add_named(ev, LIT("ssh.invalid_user"), cstr("true"))) < 0)
+    if (res.invalid_user && (r = decode_util_add_named(ev, LIT("ssh.invalid_user"), decode_util_cstr("true"))) < 0)
         return r;
     ev->decoder = "sshd";
     return 0;

@@ -9,54 +9,50 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "decode/decode_util.h"
 #include "event/event.h"
-
-struct span {
-    const char *p;
-    size_t n;
-};
 
 struct sudo_result {
     const char *action;
     const char *category;
     const char *outcome;
-    struct span user;
-    struct span effective;
-    struct span tty;
-    struct span pwd;
-    struct span group;
-    struct span command;
-    struct span reason;
+    struct decode_span user;
+    struct decode_span effective;
+    struct decode_span tty;
+    struct decode_span pwd;
+    struct decode_span group;
+    struct decode_span command;
+    struct decode_span reason;
 };
 
 #define LIT(s) s, sizeof(s) - 1
 
-static int starts(struct span s, const char *lit, size_t n)
+static int starts(struct decode_span s, const char *lit, size_t n)
 {
     return s.n >= n && memcmp(s.p, lit, n) == 0;
 }
 
-static struct span skip(struct span s, size_t n)
+static struct decode_span skip(struct decode_span s, size_t n)
 {
     s.p += n;
     s.n -= n;
     return s;
 }
 
-static long find(struct span s, const char *lit, size_t n)
+static long find(struct decode_span s, const char *lit, size_t n)
 {
     const char *q = memmem(s.p, s.n, lit, n);
 
     return q ? (long)(q - s.p) : -1;
 }
 
-static int contains(struct span s, const char *lit, size_t n)
+static int contains(struct decode_span s, const char *lit, size_t n)
 {
     return find(s, lit, n) >= 0;
 }
 
 /* The bytes of s up to the first of the bytes in `stop`. */
-static struct span upto(struct span s, const char *stop)
+static struct decode_span upto(struct decode_span s, const char *stop)
 {
     size_t k = 0;
 
@@ -66,7 +62,7 @@ static struct span upto(struct span s, const char *stop)
     return s;
 }
 
-static struct span trim(struct span s)
+static struct decode_span trim(struct decode_span s)
 {
     while (s.n && s.p[0] == ' ')
         s = skip(s, 1);
@@ -76,9 +72,9 @@ static struct span trim(struct span s)
 }
 
 /* The value of " key=" (or "key=" at the start) in a PAM "k=v k=v" list. */
-static struct span pam_kv(struct span s, const char *key, size_t n)
+static struct decode_span pam_kv(struct decode_span s, const char *key, size_t n)
 {
-    struct span v = {NULL, 0};
+    struct decode_span v = {NULL, 0};
     long f;
 
     if (starts(s, key + 1, n - 1))
@@ -90,7 +86,7 @@ static struct span pam_kv(struct span s, const char *key, size_t n)
 
 /* "pam_unix(sudo:session): ..." and "pam_unix(sudo:auth): ..."; sudo -i
  * runs as the "sudo-i" PAM service. */
-static int pam_line(struct span m, struct sudo_result *res)
+static int pam_line(struct decode_span m, struct sudo_result *res)
 {
     if (starts(m, LIT("pam_unix(sudo:session): ")) ||
         starts(m, LIT("pam_unix(sudo-i:session): "))) {
@@ -98,7 +94,7 @@ static int pam_line(struct span m, struct sudo_result *res)
         res->category = "process";
         res->outcome = "success";
         if (starts(m, LIT("session opened for user "))) {
-            struct span rest = skip(m, 24);
+            struct decode_span rest = skip(m, 24);
             long by;
             res->action = "sudo_session_opened";
             res->effective = upto(rest, " (");
@@ -137,7 +133,7 @@ static int pam_line(struct span m, struct sudo_result *res)
     return -ENOENT;
 }
 
-static int is_key(struct span s)
+static int is_key(struct decode_span s)
 {
     return starts(s, LIT("TTY=")) || starts(s, LIT("PWD=")) || starts(s, LIT("USER=")) ||
            starts(s, LIT("GROUP=")) || starts(s, LIT("COMMAND=")) || starts(s, LIT("ENV=")) ||
@@ -145,10 +141,10 @@ static int is_key(struct span s)
 }
 
 /* "user : [reason ; ]KEY=value ; ... ; COMMAND=rest of line" */
-static int decision_line(struct span m, struct sudo_result *res, struct parse_err *reterr)
+static int decision_line(struct decode_span m, struct sudo_result *res, struct parse_err *reterr)
 {
     long sep = find(m, LIT(" : "));
-    struct span rest, seg;
+    struct decode_span rest, seg;
     int seen_key = 0, have_command = 0;
 
     if (starts(m, LIT(": "))) {
@@ -156,7 +152,7 @@ static int decision_line(struct span m, struct sudo_result *res, struct parse_er
         res->user.p = m.p;
         rest = skip(m, 2);
     } else if (sep >= 0) {
-        res->user = trim((struct span){m.p, (size_t)sep});
+        res->user = trim((struct decode_span){m.p, (size_t)sep});
         rest = skip(m, (size_t)sep + 3);
     } else {
         return -ENOENT;
@@ -165,7 +161,7 @@ static int decision_line(struct span m, struct sudo_result *res, struct parse_er
         long e = find(rest, LIT(" ; "));
         if (e < 0)
             return -ENOENT;
-        res->reason = trim((struct span){rest.p, (size_t)e});
+        res->reason = trim((struct decode_span){rest.p, (size_t)e});
         rest = skip(rest, (size_t)e + 3);
     }
     while (rest.n) {
@@ -225,38 +221,11 @@ static int decision_line(struct span m, struct sudo_result *res, struct parse_er
     return 0;
 }
 
-static int add(struct event *ev, uint32_t id, struct span s)
-{
-    int r;
-
-    if (!s.n)
-        return 0;
-    r = event_add(ev, id, s.p, s.n);
-    return r == -ENOMEM ? r : 0;
-}
-
-static int add_named(struct event *ev, const char *name, size_t name_n, struct span s)
-{
-    int r;
-
-    if (!s.n)
-        return 0;
-    r = event_add_named(ev, name, name_n, s.p, s.n);
-    return r == -ENOMEM ? r : 0;
-}
-
-static struct span cstr(const char *s)
-{
-    struct span v = {s, strlen(s)};
-
-    return v;
-}
-
 int decode_sudo(struct event *ev, const char *p, size_t len, const struct decode_ctx *ctx,
                 struct parse_err *reterr)
 {
     struct sudo_result res;
-    struct span m = {p, len};
+    struct decode_span m = {p, len};
     int r;
 
     (void)ctx;
@@ -268,16 +237,16 @@ int decode_sudo(struct event *ev, const char *p, size_t len, const struct decode
         r = decision_line(m, &res, reterr);
     if (r < 0)
         return r;
-    if ((r = add(ev, FIELD_EVENT_CATEGORY, cstr(res.category))) < 0 ||
-        (r = add(ev, FIELD_EVENT_ACTION, cstr(res.action))) < 0 ||
-        (r = add(ev, FIELD_EVENT_OUTCOME, cstr(res.outcome))) < 0 ||
-        (r = add(ev, FIELD_USER_NAME, res.user)) < 0 ||
-        (r = add(ev, FIELD_USER_EFFECTIVE_NAME, res.effective)) < 0 ||
-        (r = add(ev, FIELD_PROCESS_WORKING_DIRECTORY, res.pwd)) < 0 ||
-        (r = add(ev, FIELD_PROCESS_COMMAND_LINE, res.command)) < 0 ||
-        (r = add(ev, FIELD_EVENT_REASON, res.reason)) < 0 ||
-        (r = add_named(ev, LIT("sudo.tty"), res.tty)) < 0 ||
-        (r = add_named(ev, LIT("sudo.group"), res.group)) < 0)
+    if ((r = decode_util_add(ev, FIELD_EVENT_CATEGORY, decode_util_cstr(res.category))) < 0 ||
+        (r = decode_util_add(ev, FIELD_EVENT_ACTION, decode_util_cstr(res.action))) < 0 ||
+        (r = decode_util_add(ev, FIELD_EVENT_OUTCOME, decode_util_cstr(res.outcome))) < 0 ||
+        (r = decode_util_add(ev, FIELD_USER_NAME, res.user)) < 0 ||
+        (r = decode_util_add(ev, FIELD_USER_EFFECTIVE_NAME, res.effective)) < 0 ||
+        (r = decode_util_add(ev, FIELD_PROCESS_WORKING_DIRECTORY, res.pwd)) < 0 ||
+        (r = decode_util_add(ev, FIELD_PROCESS_COMMAND_LINE, res.command)) < 0 ||
+        (r = decode_util_add(ev, FIELD_EVENT_REASON, res.reason)) < 0 ||
+        (r = decode_util_add_named(ev, LIT("sudo.tty"), res.tty)) < 0 ||
+        (r = decode_util_add_named(ev, LIT("sudo.group"), res.group)) < 0)
         return r;
     ev->decoder = "sudo";
     return 0;

@@ -1,10 +1,13 @@
 /*
- * decode_util.c - small checks that several decoders share.
+ * decode_util.c - small checks and field helpers that several decoders share.
  */
 #include "decode/decode_util.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <string.h>
+
+#include "event/event.h"
 
 int decode_util_is_ip(const char *p, size_t n)
 {
@@ -32,4 +35,32 @@ int decode_util_is_port(const char *p, size_t n)
         v = v * 10 + (unsigned)(p[k] - '0');
     }
     return v <= 65535;
+}
+
+struct decode_span decode_util_cstr(const char *s)
+{
+    struct decode_span v = {s, strlen(s)};
+
+    return v;
+}
+
+int decode_util_add(struct event *ev, uint32_t id, struct decode_span s)
+{
+    int r;
+
+    if (!s.n)
+        return 0;
+    r = event_add(ev, id, s.p, s.n);
+    return r == -ENOMEM ? r : 0;
+}
+
+int decode_util_add_named(struct event *ev, const char *name, size_t name_n,
+                          struct decode_span s)
+{
+    int r;
+
+    if (!s.n)
+        return 0;
+    r = event_add_named(ev, name, name_n, s.p, s.n);
+    return r == -ENOMEM ? r : 0;
 }

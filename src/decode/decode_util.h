@@ -1,5 +1,5 @@
 /*
- * decode_util.h - small checks that several decoders share.
+ * decode_util.h - small checks and field helpers that several decoders share.
  *
  * Each reads exactly (p, n): no NUL needed, nothing past n read.
  */
@@ -7,6 +7,15 @@
 #define HIKESHI_DECODE_DECODE_UTIL_H
 
 #include <stddef.h>
+#include <stdint.h>
+
+struct event;
+
+/* A view of bytes in the record being decoded; not NUL-terminated. */
+struct decode_span {
+    const char *p;
+    size_t n;
+};
 
 /* 1 if (p, n) is an IPv4 address in dotted-quad form or an IPv6 address as
  * inet_pton() reads them, else 0. */
@@ -14,5 +23,18 @@ int decode_util_is_ip(const char *p, size_t n);
 
 /* 1 if (p, n) is 1 to 5 decimal digits worth at most 65535, else 0. */
 int decode_util_is_port(const char *p, size_t n);
+
+/* The span of a NUL-terminated static string. */
+struct decode_span decode_util_cstr(const char *s);
+
+/*
+ * Adds field `id` with the span as a view, skipping empty spans.  Returns 0,
+ * or -ENOMEM (the only error worth stopping a decoder for: a field refused
+ * at a cap is counted in ev->dropped and decoding goes on).
+ */
+int decode_util_add(struct event *ev, uint32_t id, struct decode_span s);
+/* As decode_util_add for a product field named (name, name_n). */
+int decode_util_add_named(struct event *ev, const char *name, size_t name_n,
+                          struct decode_span s);
 
 #endif

@@ -1,6 +1,9 @@
 #!/bin/bash
-# run-fuzz.sh TARGET_EXE SEED_DIR SECONDS [SAMPLE_FILE...]
+# run-fuzz.sh TARGET_EXE SEED_DIR SECONDS [SAMPLE_FILE | msg:SAMPLE_FILE]...
 #
+# A sample given as msg:FILE seeds with the message part of each syslog
+# line (the text after "prog[pid]: "), for the product decoders (sshd,
+# sudo, netfilter) that parse only that part.
 # Runs a libFuzzer target for SECONDS over a temporary corpus made of the
 # committed seeds (including crash-* regressions, which therefore replay on
 # every run) plus the first lines of each real SAMPLE_FILE, one per input.
@@ -13,12 +16,18 @@ trap 'rm -rf "$tmp"' EXIT
 mkdir "$tmp/corpus" "$tmp/artifacts"
 [ -d "$seeds" ] && cp -r "$seeds"/. "$tmp/corpus/" 2>/dev/null || true
 n=0
-for f in "$@"; do
+for arg in "$@"; do
+    f=${arg#msg:}
     if [ ! -r "$f" ]; then
         echo "run-fuzz.sh: sample missing: $f" >&2
         exit 1
     fi
-    head -n 200 "$f" | while IFS= read -r line; do
+    if [ "$f" != "$arg" ]; then
+        lines() { head -n 200 "$f" | sed -E 's/^[^:]*:[0-9:]+ [^ ]+ [^ ]+: //'; }
+    else
+        lines() { head -n 200 "$f"; }
+    fi
+    lines | while IFS= read -r line; do
         n=$((n + 1))
         printf '%s' "$line" >"$tmp/corpus/s$(basename "$f")-$n"
     done

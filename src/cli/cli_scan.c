@@ -2,7 +2,9 @@
  * cli_scan.c - hikeshi scan: the pipeline offline over files.
  *
  * The same decode and detect code as the daemon, called directly (no
- * threads, no queue).  Alerts go to stdout as a table, CSV or JSON lines;
+ * threads, no queue).  Windows EVTX files, recognised by their signature,
+ * are read record by record through libevtx into a second input,
+ * "scan-evtx", whose decoder is always winxml.  Alerts go to stdout as a table, CSV or JSON lines;
  * the summary goes to stderr and, with --summary-json, to a file.  On a
  * terminal, stderr shows a progress bar.
  */
@@ -19,6 +21,7 @@
 #include "cli/cli.h"
 #include "event/event.h"
 #include "event/time.h"
+#include "input/input_evtx.h"
 #include "input/input_reader.h"
 #include "input/record.h"
 #include "pipeline/pipeline.h"
@@ -32,8 +35,8 @@
 static const char scan_usage[] =
     "usage: hikeshi scan [OPTIONS] PATH...\n"
     "\n"
-    "Runs the pipeline offline over files (plain or gzip), directories\n"
-    "(recursively) or standard input ('-'), and prints the alerts.\n"
+    "Runs the pipeline offline over files (plain, gzip or Windows EVTX),\n"
+    "directories (recursively) or standard input ('-'), and prints the alerts.\n"
     "\n"
     "  -c, --config FILE        rules, decoders and timezone from FILE\n"
     "  -d, --decoder NAME       decoder for every file (default: auto-detect)\n"
@@ -55,6 +58,8 @@ enum scan_format { SCAN_TABLE, SCAN_CSV, SCAN_JSONL };
 
 struct scan {
     struct pipeline *p;
+    uint32_t evtx_input; /* pipeline input of EVTX records (winxml) */
+    uint64_t evtx_skipped; /* EVTX records libevtx could not render */
     struct store *store;
     const char *decoder;
     enum scan_format format;
@@ -151,11 +156,16 @@ static void print_header(const struct scan *s)
         printf("%-27s %-16s %-8s %-40s %s\n", "TIME", "HOST", "LEVEL", "RULE", "DETAILS");
 }
 
+/* A counter summed over scan's inputs (plain lines and EVTX records). */
+#define SCAN_TOTAL(s, member)                                                                      \
+    (atomic_load(&pipeline_input_stats((s)->p, 0)->member) +                                       \
+     atomic_load(&pipeline_input_stats((s)->p, (s)->evtx_input)->member))
+
 static void progress(struct scan *s, const struct line_reader *lr, const char *file, int final)
 {
     int64_t now = time_now_us();
     uint64_t done = s->bytes_done + (lr ? line_reader_consumed(lr) : 0);
-    const struct pipeline_input_stats *st = pipeline_input_stats(s->p, 0);
+    uint64_t records = SCAN_TOTAL(s, records);
     double secs = (double)(now - s->started_us) / 1e6;
     unsigned pct = s->bytes_total ? (unsigned)(done * 100 / s->bytes_total) : 0;
     char bar[31];
@@ -169,10 +179,76 @@ static void progress(struct scan *s, const struct line_reader *lr, const char *f
         bar[i] = i < pct * 30 / 100 ? '=' : ' ';
     bar[30] = '\0';
     fprintf(stderr, "\r[%s] %3u%% %llu records %.0f/s %-30.30s", bar, pct,
-            (unsigned long long)atomic_load(&st->records),
-            secs > 0 ? (double)atomic_load(&st->records) / secs : 0.0, file ? file : "");
+            (unsigned long long)records, secs > 0 ? (double)records / secs : 0.0,
+            file ? file : "");
     if (final)
         fputc('\n', stderr);
+}
+
+/* Adds the record (xml, len) to `b`, handing `b` to the pipeline first when
+ * it is full.  0 or -ENOMEM. */
+static int batch_add(struct scan *s, struct rec_batch *b, const char *data, size_t len,
+                     int64_t ref, unsigned flags, const struct line_reader *lr, const char *path)
+{
+    if (b->nrec < LIMIT_BATCH_RECORDS && rec_batch_add(b, data, len, ref, (uint16_t)flags))
+        return 0;
+    pipeline_process(s->p, b);
+    rec_batch_clear(b);
+    progress(s, lr, path, 0);
+    return rec_batch_add(b, data, len, ref, (uint16_t)flags) ? 0 : -ENOMEM;
+}
+
+/* An EVTX file: each record's event XML is one record of the EVTX input.
+ * Records libevtx cannot render are skipped and counted, never fatal. */
+static int scan_evtx(struct scan *s, const char *path)
+{
+    struct input_evtx *x;
+    struct rec_batch *b;
+    struct stat sb;
+    const char *xml;
+    size_t len;
+    int r;
+    int64_t ref = time_now_us();
+
+    r = input_evtx_open(path, &x);
+    if (r < 0) {
+        fprintf(stderr, "%shikeshi scan: %s: %s\n", s->progress ? "\n" : "", path,
+                r == -EINVAL ? "unreadable EVTX file header" : strerror(-r));
+        s->errors++;
+        return 0;
+    }
+    s->files++;
+    if (stat(path, &sb) == 0)
+        ref = (int64_t)sb.st_mtime * 1000000 + sb.st_mtim.tv_nsec / 1000;
+    else
+        sb.st_size = 0;
+    pipeline_set_ref_time(s->p, ref);
+    b = rec_batch_new(s->evtx_input, LIMIT_BATCH_BYTES);
+    if (!b) {
+        input_evtx_free(x);
+        return -ENOMEM;
+    }
+    while ((r = input_evtx_next(x, &xml, &len)) == 1) {
+        unsigned flags = 0;
+
+        if (len > s->max_line) {
+            len = s->max_line;
+            flags = RECORD_TRUNCATED;
+        }
+        if ((r = batch_add(s, b, xml, len, ref, flags, NULL, path)) < 0)
+            break;
+    }
+    if (b->nrec)
+        pipeline_process(s->p, b);
+    if (r < 0) {
+        fprintf(stderr, "%shikeshi scan: %s: %s\n", s->progress ? "\n" : "", path, strerror(-r));
+        s->errors++;
+    }
+    s->evtx_skipped += input_evtx_stats(x)->skipped;
+    s->bytes_done += (uint64_t)sb.st_size;
+    rec_batch_free(b);
+    input_evtx_free(x);
+    return 0;
 }
 
 static int scan_file(void *arg, const char *path)
@@ -186,6 +262,8 @@ static int scan_file(void *arg, const char *path)
     int r;
     int64_t ref = time_now_us();
 
+    if (strcmp(path, "-") != 0 && input_evtx_is_evtx(path))
+        return scan_evtx(s, path);
     r = line_reader_open(path, s->max_line, &lr);
     if (r < 0) {
         fprintf(stderr, "%shikeshi scan: %s: %s\n", s->progress ? "\n" : "", path, strerror(-r));
@@ -205,18 +283,9 @@ static int scan_file(void *arg, const char *path)
         line_reader_free(lr);
         return -ENOMEM;
     }
-    while ((r = line_reader_next(lr, &line, &len, &flags)) == 1) {
-        if (b->nrec >= LIMIT_BATCH_RECORDS ||
-            !rec_batch_add(b, line, len, ref, (uint16_t)flags)) {
-            pipeline_process(s->p, b);
-            rec_batch_clear(b);
-            progress(s, lr, path, 0);
-            if (!rec_batch_add(b, line, len, ref, (uint16_t)flags)) {
-                r = -ENOMEM;
-                break;
-            }
-        }
-    }
+    while ((r = line_reader_next(lr, &line, &len, &flags)) == 1)
+        if ((r = batch_add(s, b, line, len, ref, flags, lr, path)) < 0)
+            break;
     if (b->nrec)
         pipeline_process(s->p, b);
     if (r < 0) {
@@ -339,12 +408,14 @@ int cli_scan_main(int argc, char **argv)
     /* scan's inputs are its paths, not the config's listeners. */
     config_clear_inputs(cfg);
     s.p = pipeline_new(cfg, s.store, NULL);
-    if (!s.p || pipeline_add_input(s.p, "scan", s.decoder) < 0) {
+    if (!s.p || pipeline_add_input(s.p, "scan", s.decoder) < 0 ||
+        (r = pipeline_add_input(s.p, "scan-evtx", "winxml")) < 0) {
         fprintf(stderr, "hikeshi scan: %s\n",
                 s.p ? "unknown decoder (see hikeshi.yaml(5) for the list)" : "out of memory");
         rc = s.p ? CLI_EXIT_USAGE : CLI_EXIT_FAIL;
         goto out;
     }
+    s.evtx_input = (uint32_t)r;
     pipeline_set_detect(s.p, detect);
     pipeline_set_store_events(s.p, s.store != NULL);
     pipeline_set_alert_cb(s.p, on_alert, &s);
@@ -369,20 +440,20 @@ int cli_scan_main(int argc, char **argv)
     progress(&s, NULL, "done", 1);
     fflush(stdout);
     {
-        const struct pipeline_input_stats *st = pipeline_input_stats(s.p, 0);
         const struct pipeline_stats *ps = pipeline_stats(s.p);
         double secs = (double)(time_now_us() - s.started_us) / 1e6;
-        unsigned long long rec = atomic_load(&st->records), dec = atomic_load(&st->decoded),
-                           unp = atomic_load(&st->unparsed), mal = atomic_load(&st->malformed),
-                           tru = atomic_load(&st->truncated), al = atomic_load(&ps->alerts),
-                           by = atomic_load(&st->bytes);
+        unsigned long long rec = SCAN_TOTAL(&s, records), dec = SCAN_TOTAL(&s, decoded),
+                           unp = SCAN_TOTAL(&s, unparsed), mal = SCAN_TOTAL(&s, malformed),
+                           tru = SCAN_TOTAL(&s, truncated), al = atomic_load(&ps->alerts),
+                           by = SCAN_TOTAL(&s, bytes), esk = s.evtx_skipped;
 
         getrusage(RUSAGE_SELF, &ru);
         if (!quiet)
             fprintf(stderr,
                     "hikeshi scan: %llu files, %llu records (%llu decoded, %llu unparsed, %llu "
-                    "malformed, %llu truncated), %llu alerts, %.3f s, %.0f records/s\n",
-                    (unsigned long long)s.files, rec, dec, unp, mal, tru, al, secs,
+                    "malformed, %llu truncated, %llu evtx skipped), %llu alerts, %.3f s, "
+                    "%.0f records/s\n",
+                    (unsigned long long)s.files, rec, dec, unp, mal, tru, esk, al, secs,
                     secs > 0 ? (double)rec / secs : 0.0);
         if (summary_path) {
             FILE *f = fopen(summary_path, "we");
@@ -392,10 +463,11 @@ int cli_scan_main(int argc, char **argv)
             } else {
                 fprintf(f,
                         "{\"files\":%llu,\"records\":%llu,\"decoded\":%llu,\"unparsed\":%llu,"
-                        "\"malformed\":%llu,\"truncated\":%llu,\"alerts\":%llu,\"bytes\":%llu,"
+                        "\"malformed\":%llu,\"truncated\":%llu,\"evtx_records_skipped\":%llu,"
+                        "\"alerts\":%llu,\"bytes\":%llu,"
                         "\"errors\":%d,\"seconds\":%.6f,\"records_per_second\":%.1f,"
                         "\"max_rss_kb\":%ld}\n",
-                        (unsigned long long)s.files, rec, dec, unp, mal, tru, al, by, s.errors,
+                        (unsigned long long)s.files, rec, dec, unp, mal, tru, esk, al, by, s.errors,
                         secs, secs > 0 ? (double)rec / secs : 0.0, ru.ru_maxrss);
                 fclose(f);
             }

@@ -24,6 +24,7 @@
 #include "decode/decode_sshd.h"
 #include "decode/decode_sudo.h"
 #include "decode/decode_web.h"
+#include "decode/decode_winxml.h"
 #include "event/event.h"
 
 static int decode_syslog(struct event *ev, const char *p, size_t len, const struct decode_ctx *ctx,
@@ -43,6 +44,7 @@ const struct decoder decode_table[] = {
     {"syslog", decode_syslog, "RFC 5424 or RFC 3164, whichever the record is"},
     {"web-access", decode_web_access, "Apache/nginx access logs, common and combined"},
     {"web-error", decode_web_error, "Apache and nginx error logs"},
+    {"winxml", decode_winxml, "Windows event XML (EVTX records, forwarded events)"},
     {NULL, NULL, NULL},
 };
 
@@ -265,6 +267,16 @@ static int decode_auto(struct event *ev, const char *p, size_t len, const struct
         return -ENOENT;
     if (p[0] == '{')
         return attempt(decode_json, ev, p, len, ctx, reterr);
+    /* Windows event XML also starts with '<': tell it from a syslog PRI
+     * before the syslog branch takes it (and before CEF/LEEF, whose
+     * markers a command line may hold). */
+    {
+        size_t i = 0;
+        while (i < len && (p[i] == ' ' || p[i] == '\t' || p[i] == '\r' || p[i] == '\n'))
+            i++;
+        if (has_prefix(p + i, len - i, "<Event"))
+            return attempt(decode_winxml, ev, p, len, ctx, reterr);
+    }
     /* CEF and LEEF usually come behind a syslog header or a timestamp
      * ("<14>Apr  7 10:10:10 host CEF: 0|..."); their decoders find the
      * marker and use the prefix themselves. */

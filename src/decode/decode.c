@@ -4,8 +4,9 @@
  * Auto-detection looks at the first bytes only, so a record costs one
  * decoder attempt in the common cases: '{' is JSON, "CEF:"/"LEEF:" are
  * those, '<' is syslog (RFC 5424 when the PRI is followed by the version
- * "1 "), a month name is RFC 3164 without PRI (what files under /var/log
- * hold).  Anything else is tried as a web server log, then key=value.
+ * "1 "), a month name or an RFC 3339 timestamp is syslog without PRI (what
+ * files under /var/log hold, in rsyslog's traditional or high-precision
+ * format).  Anything else is tried as a web server log, then key=value.
  * After a syslog header, the product decoder is chosen by the program name
  * (sshd, sudo, kernel, nginx/apache) or by the message's first bytes.
  */
@@ -122,6 +123,21 @@ static int looks_like_month(const char *p, size_t len)
         if (memcmp(p, months + i, 3) == 0)
             return 1;
     return 0;
+}
+
+/* "YYYY-MM-DDT" or "YYYY-MM-DD ": an RFC 3339 timestamp, as rsyslog writes
+ * syslog files when its traditional format is not configured. */
+static int looks_like_iso(const char *p, size_t len)
+{
+    static const char shape[] = "dddd-dd-dd";
+
+    if (len < 11 || (p[10] != 'T' && p[10] != ' '))
+        return 0;
+    for (size_t i = 0; i < 10; i++) {
+        if (shape[i] == 'd' ? (p[i] < '0' || p[i] > '9') : p[i] != shape[i])
+            return 0;
+    }
+    return 1;
 }
 
 static int contains(const char *p, size_t len, const char *needle)
@@ -288,7 +304,7 @@ static int decode_auto(struct event *ev, const char *p, size_t len, const struct
         if (attempt(decode_leef, ev, p, len, ctx, reterr) == 0)
             return 0;
     }
-    if (p[0] == '<' || looks_like_month(p, len)) {
+    if (p[0] == '<' || looks_like_month(p, len) || looks_like_iso(p, len)) {
         r = attempt(decode_syslog, ev, p, len, ctx, reterr);
         if (r == 0) {
             decode_product(ev, ctx);

@@ -79,17 +79,17 @@ enum sigma_cmp { SIGMA_CMP_GT, SIGMA_CMP_GTE, SIGMA_CMP_LT, SIGMA_CMP_LTE };
 /* One prepared value of a detection item. */
 struct sigma_value {
     enum sigma_vkind kind;
-    int cased;                   /* STRING, FIELDREF: case-sensitive */
-    struct sigma_pattern pat;    /* STRING; NUMBER: its text as literal */
-    double num;                  /* NUMBER, CMP */
-    enum sigma_cmp cmp;          /* CMP */
-    int b;                       /* BOOL, EXISTS */
-    void *re;                    /* REGEX: owned pcre2_code_8 */
-    int family;                  /* CIDR: AF_INET or AF_INET6 */
-    unsigned char net[16];       /* CIDR: network address */
-    unsigned prefix;             /* CIDR: prefix length */
-    char *ref;                   /* FIELDREF: owned field name */
-    enum sigma_anchor ref_mode;  /* FIELDREF */
+    int cased;                  /* STRING, FIELDREF: case-sensitive */
+    struct sigma_pattern pat;   /* STRING; NUMBER: its text as literal */
+    double num;                 /* NUMBER, CMP */
+    enum sigma_cmp cmp;         /* CMP */
+    int b;                      /* BOOL, EXISTS */
+    void *re;                   /* REGEX: owned pcre2_code_8 */
+    int family;                 /* CIDR: AF_INET or AF_INET6 */
+    unsigned char net[16];      /* CIDR: network address */
+    unsigned prefix;            /* CIDR: prefix length */
+    char *ref;                  /* FIELDREF: owned field name */
+    enum sigma_anchor ref_mode; /* FIELDREF */
 };
 
 /* The alternatives one rule value expanded to (windash, base64offset,
@@ -101,9 +101,9 @@ struct sigma_group {
 
 /* `field|mods: values`.  field == NULL is a keyword item. */
 struct sigma_item {
-    char *field;               /* owned; NULL for keywords */
-    int all;                   /* groups AND-linked (`all`), else OR */
-    int neq;                   /* whole item negated (`neq`) */
+    char *field;                /* owned; NULL for keywords */
+    int all;                    /* groups AND-linked (`all`), else OR */
+    int neq;                    /* whole item negated (`neq`) */
     struct sigma_group *groups; /* owned */
     size_t ngroups;
 };
@@ -113,8 +113,8 @@ struct sigma_item {
 enum sigma_det_kind { SIGMA_DET_ITEM, SIGMA_DET_AND, SIGMA_DET_OR };
 struct sigma_det {
     enum sigma_det_kind kind;
-    struct sigma_item item;  /* ITEM */
-    struct sigma_det *subs;  /* AND, OR: owned */
+    struct sigma_item item; /* ITEM */
+    struct sigma_det *subs; /* AND, OR: owned */
     size_t nsubs;
 };
 
@@ -124,10 +124,10 @@ struct sigma_search {
 };
 
 enum sigma_cond_op {
-    SIGMA_COND_ID,    /* ids[0] */
-    SIGMA_COND_AND,   /* a and b */
-    SIGMA_COND_OR,    /* a or b */
-    SIGMA_COND_NOT,   /* not a */
+    SIGMA_COND_ID,     /* ids[0] */
+    SIGMA_COND_AND,    /* a and b */
+    SIGMA_COND_OR,     /* a or b */
+    SIGMA_COND_NOT,    /* not a */
     SIGMA_COND_ONE_OF, /* any of ids (none: false) */
     SIGMA_COND_ALL_OF, /* all of ids (none: true) */
 };
@@ -207,8 +207,8 @@ void sigma_det_done(struct sigma_det *d);
  * `reason` (may be NULL) receives a full message.
  */
 int sigma_cond_parse(const char *s, size_t len, char *const *names, size_t nnames,
-                     struct sigma_cond **ret_cond, unsigned *ret_warn,
-                     struct parse_err *reterr, char *reason, size_t reason_size);
+                     struct sigma_cond **ret_cond, unsigned *ret_warn, struct parse_err *reterr,
+                     char *reason, size_t reason_size);
 /* Frees a condition tree; NULL is a no-op. */
 void sigma_cond_free(struct sigma_cond *c);
 

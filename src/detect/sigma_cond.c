@@ -23,10 +23,10 @@ enum tok_kind { TK_END, TK_LPAREN, TK_RPAREN, TK_WORD, TK_BAD };
 struct cparser {
     const char *s;
     size_t len;
-    size_t pos;          /* next unread byte */
-    enum tok_kind tk;    /* current token */
-    size_t tk_off;       /* its offset */
-    size_t tk_len;       /* its length (TK_WORD) */
+    size_t pos;       /* next unread byte */
+    enum tok_kind tk; /* current token */
+    size_t tk_off;    /* its offset */
+    size_t tk_len;    /* its length (TK_WORD) */
     char *const *names;
     size_t nnames;
     unsigned warn;
@@ -38,8 +38,8 @@ struct cparser {
 
 static int is_word_char(char c)
 {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '_' || c == '-' || c == '*';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '-' || c == '*';
 }
 
 static void next_tok(struct cparser *p)
@@ -203,8 +203,8 @@ static int parse_operand(struct cparser *p, struct sigma_cond **ret)
         if (p->tk != TK_RPAREN) {
             sigma_cond_free(*ret);
             *ret = NULL;
-            return fail(p, p->tk_off, "missing ')'",
-                        "missing ')' for the '(' at column %zu", open + 1);
+            return fail(p, p->tk_off, "missing ')'", "missing ')' for the '(' at column %zu",
+                        open + 1);
         }
         p->depth--;
         next_tok(p);
@@ -217,14 +217,13 @@ static int parse_operand(struct cparser *p, struct sigma_cond **ret)
         if (p->s[p->tk_off] == '|')
             return fail(p, p->tk_off, "pipe aggregation is not supported",
                         "the '|' aggregation syntax at column %zu is obsolete; use a "
-                        "correlation rule", p->tk_off + 1);
+                        "correlation rule",
+                        p->tk_off + 1);
         return fail(p, p->tk_off, "unexpected character in condition",
-                    "unexpected character '%c' at column %zu", p->s[p->tk_off],
-                    p->tk_off + 1);
+                    "unexpected character '%c' at column %zu", p->s[p->tk_off], p->tk_off + 1);
     }
     if (p->tk == TK_RPAREN)
-        return fail(p, p->tk_off, "unexpected ')'", "unexpected ')' at column %zu",
-                    p->tk_off + 1);
+        return fail(p, p->tk_off, "unexpected ')'", "unexpected ')' at column %zu", p->tk_off + 1);
     if (tok_is(p, "1") || tok_is(p, "any"))
         return parse_selector(p, SIGMA_COND_ONE_OF, ret);
     if (tok_is(p, "all"))
@@ -281,8 +280,7 @@ static int parse_not(struct cparser *p, struct sigma_cond **ret)
 
 /* Parses a left-associative chain of `sub` joined by keyword `kw`. */
 static int parse_chain(struct cparser *p, const char *kw, enum sigma_cond_op op,
-                       int (*sub)(struct cparser *, struct sigma_cond **),
-                       struct sigma_cond **ret)
+                       int (*sub)(struct cparser *, struct sigma_cond **), struct sigma_cond **ret)
 {
     struct sigma_cond *left = NULL;
     int r = sub(p, &left);
@@ -321,12 +319,17 @@ static int parse_or(struct cparser *p, struct sigma_cond **ret)
 }
 
 int sigma_cond_parse(const char *s, size_t len, char *const *names, size_t nnames,
-                     struct sigma_cond **ret_cond, unsigned *ret_warn,
-                     struct parse_err *reterr, char *reason, size_t reason_size)
+                     struct sigma_cond **ret_cond, unsigned *ret_warn, struct parse_err *reterr,
+                     char *reason, size_t reason_size)
 {
     struct cparser p = {
-        .s = s, .len = len, .names = names, .nnames = nnames,
-        .reterr = reterr, .reason = reason, .reason_size = reason_size,
+        .s = s,
+        .len = len,
+        .names = names,
+        .nnames = nnames,
+        .reterr = reterr,
+        .reason = reason,
+        .reason_size = reason_size,
     };
     struct sigma_cond *c = NULL;
     *ret_cond = NULL;
@@ -339,7 +342,8 @@ int sigma_cond_parse(const char *s, size_t len, char *const *names, size_t nname
         if (p.tk == TK_BAD && p.s[p.tk_off] == '|')
             return fail(&p, p.tk_off, "pipe aggregation is not supported",
                         "the '|' aggregation syntax at column %zu is obsolete; use a "
-                        "correlation rule", p.tk_off + 1);
+                        "correlation rule",
+                        p.tk_off + 1);
         return fail(&p, p.tk_off, "unexpected text after the condition",
                     "expected 'and', 'or' or the end at column %zu (keywords are lowercase)",
                     p.tk_off + 1);

@@ -46,8 +46,7 @@ static size_t utf8_len(const unsigned char *s, size_t n)
  * algorithm with one backtrack point, which is exact for `*`: on a
  * mismatch the last `*` absorbs one more character.
  */
-static int pattern_match(const struct sigma_pattern *p, const unsigned char *s, size_t n,
-                         int cased)
+static int pattern_match(const struct sigma_pattern *p, const unsigned char *s, size_t n, int cased)
 {
     size_t pi = 0, si = 0, star_p = (size_t)-1, star_s = 0;
     while (si < n) {
@@ -61,8 +60,7 @@ static int pattern_match(const struct sigma_pattern *p, const unsigned char *s, 
             si += utf8_len(s + si, n - si);
             continue;
         }
-        if (pi < p->len &&
-            (cased ? p->bytes[pi] == s[si] : fold(p->bytes[pi]) == fold(s[si]))) {
+        if (pi < p->len && (cased ? p->bytes[pi] == s[si] : fold(p->bytes[pi]) == fold(s[si]))) {
             pi++;
             si++;
             continue;
@@ -109,8 +107,8 @@ static int parse_number(const char *s, size_t n, double *ret)
         return 0;
     /* strtod also reads hex, "inf" and "nan": accept plain decimals only. */
     for (size_t i = 0; i < n; i++)
-        if (buf[i] == 'x' || buf[i] == 'X' || buf[i] == 'n' || buf[i] == 'N' ||
-            buf[i] == 'i' || buf[i] == 'I')
+        if (buf[i] == 'x' || buf[i] == 'X' || buf[i] == 'n' || buf[i] == 'N' || buf[i] == 'i' ||
+            buf[i] == 'I')
             return 0;
     *ret = v;
     return 1;
@@ -152,18 +150,14 @@ static int value_match(const struct sigma_value *v, const char *s, size_t n)
 {
     double d;
     switch (v->kind) {
-    case SIGMA_V_STRING:
-        return pattern_match(&v->pat, (const unsigned char *)s, n, v->cased);
+    case SIGMA_V_STRING: return pattern_match(&v->pat, (const unsigned char *)s, n, v->cased);
     case SIGMA_V_NUMBER:
         if (pattern_match(&v->pat, (const unsigned char *)s, n, 0))
             return 1;
         return parse_number(s, n, &d) && d == v->num;
-    case SIGMA_V_BOOL:
-        return v->b ? text_eq(s, n, "true", 4, 0) : text_eq(s, n, "false", 5, 0);
-    case SIGMA_V_REGEX:
-        return regex_match(v, s, n);
-    case SIGMA_V_CIDR:
-        return cidr_match(v, s, n);
+    case SIGMA_V_BOOL: return v->b ? text_eq(s, n, "true", 4, 0) : text_eq(s, n, "false", 5, 0);
+    case SIGMA_V_REGEX: return regex_match(v, s, n);
+    case SIGMA_V_CIDR: return cidr_match(v, s, n);
     case SIGMA_V_CMP:
         if (!parse_number(s, n, &d))
             return 0;
@@ -176,8 +170,7 @@ static int value_match(const struct sigma_value *v, const char *s, size_t n)
         return 0;
     case SIGMA_V_NULL:
     case SIGMA_V_EXISTS:
-    case SIGMA_V_FIELDREF:
-        break; /* decided on the field as a whole, see field_match() */
+    case SIGMA_V_FIELDREF: break; /* decided on the field as a whole, see field_match() */
     }
     return 0;
 }
@@ -307,8 +300,8 @@ static int group_match(const struct sigma_item *it, const struct sigma_group *g,
                        const struct event *ev)
 {
     for (size_t i = 0; i < g->nalts; i++) {
-        int m = it->field ? field_match(it->field, &g->alts[i], ev)
-                          : keyword_match(&g->alts[i], ev);
+        int m =
+            it->field ? field_match(it->field, &g->alts[i], ev) : keyword_match(&g->alts[i], ev);
         if (m)
             return 1;
     }
@@ -333,8 +326,7 @@ static int item_match(const struct sigma_item *it, const struct event *ev)
 static int det_match(const struct sigma_det *d, const struct event *ev)
 {
     switch (d->kind) {
-    case SIGMA_DET_ITEM:
-        return item_match(&d->item, ev);
+    case SIGMA_DET_ITEM: return item_match(&d->item, ev);
     case SIGMA_DET_AND:
         for (size_t i = 0; i < d->nsubs; i++)
             if (!det_match(&d->subs[i], ev))
@@ -356,18 +348,13 @@ int sigma_eval_search(const struct sigma_rule *r, size_t i, const struct event *
     return det_match(&r->searches[i].det, ev);
 }
 
-static int cond_eval(const struct sigma_rule *r, const struct sigma_cond *c,
-                     const struct event *ev)
+static int cond_eval(const struct sigma_rule *r, const struct sigma_cond *c, const struct event *ev)
 {
     switch (c->op) {
-    case SIGMA_COND_ID:
-        return sigma_eval_search(r, c->ids[0], ev);
-    case SIGMA_COND_AND:
-        return cond_eval(r, c->a, ev) && cond_eval(r, c->b, ev);
-    case SIGMA_COND_OR:
-        return cond_eval(r, c->a, ev) || cond_eval(r, c->b, ev);
-    case SIGMA_COND_NOT:
-        return !cond_eval(r, c->a, ev);
+    case SIGMA_COND_ID: return sigma_eval_search(r, c->ids[0], ev);
+    case SIGMA_COND_AND: return cond_eval(r, c->a, ev) && cond_eval(r, c->b, ev);
+    case SIGMA_COND_OR: return cond_eval(r, c->a, ev) || cond_eval(r, c->b, ev);
+    case SIGMA_COND_NOT: return !cond_eval(r, c->a, ev);
     case SIGMA_COND_ONE_OF:
         for (size_t i = 0; i < c->nids; i++)
             if (sigma_eval_search(r, c->ids[i], ev))

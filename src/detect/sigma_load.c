@@ -55,7 +55,7 @@ static int lerr_at(struct loader *ld, unsigned line, unsigned col, size_t off, c
 }
 
 #define lerr(ld, node, cat, ...)                                                                   \
-    lerr_at((ld), (unsigned)(node)->start_mark.line + 1, (unsigned)(node)->start_mark.column + 1, \
+    lerr_at((ld), (unsigned)(node)->start_mark.line + 1, (unsigned)(node)->start_mark.column + 1,  \
             (node)->start_mark.index, (cat), __VA_ARGS__)
 
 /* ---- YAML helpers ---- */
@@ -81,8 +81,7 @@ static yaml_node_t *map_get(struct loader *ld, const yaml_node_t *map, const cha
 {
     if (!map || map->type != YAML_MAPPING_NODE)
         return NULL;
-    for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top;
-         p++)
+    for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++)
         if (scalar_is(node_at(ld, p->key), key))
             return node_at(ld, p->value);
     return NULL;
@@ -97,8 +96,8 @@ static int is_null(const yaml_node_t *n)
 {
     if (!is_plain(n))
         return 0;
-    return scalar_is(n, "") || scalar_is(n, "~") || scalar_is(n, "null") ||
-           scalar_is(n, "Null") || scalar_is(n, "NULL");
+    return scalar_is(n, "") || scalar_is(n, "~") || scalar_is(n, "null") || scalar_is(n, "Null") ||
+           scalar_is(n, "NULL");
 }
 
 /* YAML core-schema booleans; -1 if not one. */
@@ -180,8 +179,8 @@ static int check_dup_keys(struct loader *ld, yaml_node_t *n, int depth)
                 yaml_node_t *kb = node_at(ld, b->key);
                 if (ka && kb && ka->type == YAML_SCALAR_NODE && kb->type == YAML_SCALAR_NODE &&
                     ka->data.scalar.length == kb->data.scalar.length &&
-                    memcmp(ka->data.scalar.value, kb->data.scalar.value,
-                           ka->data.scalar.length) == 0)
+                    memcmp(ka->data.scalar.value, kb->data.scalar.value, ka->data.scalar.length) ==
+                        0)
                     return lerr(ld, ka, "duplicate key", "duplicate key '%.*s' (first at line %lu)",
                                 (int)(ka->data.scalar.length > 60 ? 60 : ka->data.scalar.length),
                                 (const char *)ka->data.scalar.value,
@@ -396,7 +395,8 @@ static int utf16_encode(struct loader *ld, const yaml_node_t *n, struct sigma_pa
             units[0] = (unsigned)cp;
         }
         for (int u = 0; u < nu && r == 0; u++) {
-            unsigned char lo = (unsigned char)(units[u] & 0xff), hi = (unsigned char)(units[u] >> 8);
+            unsigned char lo = (unsigned char)(units[u] & 0xff),
+                          hi = (unsigned char)(units[u] >> 8);
             r = pat_push(&q, &cap, k == U16_BE ? hi : lo, SIGMA_TOK_LIT);
             if (r == 0)
                 r = pat_push(&q, &cap, k == U16_BE ? lo : hi, SIGMA_TOK_LIT);
@@ -470,8 +470,8 @@ static int is_word_unit(const struct sigma_pattern *p, size_t i)
     unsigned char c = p->bytes[i];
     if (p->kind[i] != SIGMA_TOK_LIT)
         return 0;
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '_' || c >= 0x80;
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c >= 0x80;
 }
 
 static const char *const windash_chars[5] = {"-", "/", "\xe2\x80\x93", "\xe2\x80\x94",
@@ -559,23 +559,72 @@ static int base64offset_expand(const struct sigma_pattern *p, struct alts *out)
 /* ---- modifiers ---- */
 
 enum mod {
-    M_CONTAINS, M_STARTSWITH, M_ENDSWITH, M_ALL, M_BASE64, M_BASE64OFFSET, M_UTF16LE,
-    M_UTF16BE, M_WIDE, M_UTF16, M_WINDASH, M_RE, M_I, M_M, M_S, M_CIDR, M_EXISTS,
-    M_FIELDREF, M_GT, M_GTE, M_LT, M_LTE, M_EXPAND, M_CASED, M_NEQ, M_TIME,
+    M_CONTAINS,
+    M_STARTSWITH,
+    M_ENDSWITH,
+    M_ALL,
+    M_BASE64,
+    M_BASE64OFFSET,
+    M_UTF16LE,
+    M_UTF16BE,
+    M_WIDE,
+    M_UTF16,
+    M_WINDASH,
+    M_RE,
+    M_I,
+    M_M,
+    M_S,
+    M_CIDR,
+    M_EXISTS,
+    M_FIELDREF,
+    M_GT,
+    M_GTE,
+    M_LT,
+    M_LTE,
+    M_EXPAND,
+    M_CASED,
+    M_NEQ,
+    M_TIME,
 };
 
 static const struct {
     const char *name;
     enum mod m;
 } mod_names[] = {
-    {"contains", M_CONTAINS}, {"startswith", M_STARTSWITH}, {"endswith", M_ENDSWITH},
-    {"all", M_ALL}, {"base64", M_BASE64}, {"base64offset", M_BASE64OFFSET},
-    {"utf16le", M_UTF16LE}, {"utf16be", M_UTF16BE}, {"wide", M_WIDE}, {"utf16", M_UTF16},
-    {"windash", M_WINDASH}, {"re", M_RE}, {"i", M_I}, {"ignorecase", M_I}, {"m", M_M},
-    {"multiline", M_M}, {"s", M_S}, {"dotall", M_S}, {"cidr", M_CIDR}, {"exists", M_EXISTS},
-    {"fieldref", M_FIELDREF}, {"gt", M_GT}, {"gte", M_GTE}, {"lt", M_LT}, {"lte", M_LTE},
-    {"expand", M_EXPAND}, {"cased", M_CASED}, {"neq", M_NEQ}, {"minute", M_TIME},
-    {"hour", M_TIME}, {"day", M_TIME}, {"week", M_TIME}, {"month", M_TIME}, {"year", M_TIME},
+    {"contains", M_CONTAINS},
+    {"startswith", M_STARTSWITH},
+    {"endswith", M_ENDSWITH},
+    {"all", M_ALL},
+    {"base64", M_BASE64},
+    {"base64offset", M_BASE64OFFSET},
+    {"utf16le", M_UTF16LE},
+    {"utf16be", M_UTF16BE},
+    {"wide", M_WIDE},
+    {"utf16", M_UTF16},
+    {"windash", M_WINDASH},
+    {"re", M_RE},
+    {"i", M_I},
+    {"ignorecase", M_I},
+    {"m", M_M},
+    {"multiline", M_M},
+    {"s", M_S},
+    {"dotall", M_S},
+    {"cidr", M_CIDR},
+    {"exists", M_EXISTS},
+    {"fieldref", M_FIELDREF},
+    {"gt", M_GT},
+    {"gte", M_GTE},
+    {"lt", M_LT},
+    {"lte", M_LTE},
+    {"expand", M_EXPAND},
+    {"cased", M_CASED},
+    {"neq", M_NEQ},
+    {"minute", M_TIME},
+    {"hour", M_TIME},
+    {"day", M_TIME},
+    {"week", M_TIME},
+    {"month", M_TIME},
+    {"year", M_TIME},
 };
 
 #define MAX_MODS 16
@@ -667,7 +716,11 @@ static int build_value(struct loader *ld, struct sigma_item *item, const struct 
             case M_M: flags |= PCRE2_MULTILINE; break;
             case M_S: flags |= PCRE2_DOTALL; break;
             /* Adding `.*` to an unanchored search changes nothing. */
-            case M_CONTAINS: case M_STARTSWITH: case M_ENDSWITH: case M_ALL: case M_NEQ: break;
+            case M_CONTAINS:
+            case M_STARTSWITH:
+            case M_ENDSWITH:
+            case M_ALL:
+            case M_NEQ: break;
             default:
                 return lerr(ld, n, "invalid modifier combination",
                             "only i, m, s, contains, startswith, endswith and all may follow 're'");
@@ -736,11 +789,24 @@ static int build_value(struct loader *ld, struct sigma_item *item, const struct 
         size_t ncmp = 0;
         for (size_t i = 0; i < ml->n; i++) {
             switch (ml->m[i]) {
-            case M_GT: v.cmp = SIGMA_CMP_GT; ncmp++; break;
-            case M_GTE: v.cmp = SIGMA_CMP_GTE; ncmp++; break;
-            case M_LT: v.cmp = SIGMA_CMP_LT; ncmp++; break;
-            case M_LTE: v.cmp = SIGMA_CMP_LTE; ncmp++; break;
-            case M_ALL: case M_NEQ: break;
+            case M_GT:
+                v.cmp = SIGMA_CMP_GT;
+                ncmp++;
+                break;
+            case M_GTE:
+                v.cmp = SIGMA_CMP_GTE;
+                ncmp++;
+                break;
+            case M_LT:
+                v.cmp = SIGMA_CMP_LT;
+                ncmp++;
+                break;
+            case M_LTE:
+                v.cmp = SIGMA_CMP_LTE;
+                ncmp++;
+                break;
+            case M_ALL:
+            case M_NEQ: break;
             default:
                 return lerr(ld, n, "invalid modifier combination",
                             "numeric comparison cannot be combined with string modifiers");
@@ -750,8 +816,8 @@ static int build_value(struct loader *ld, struct sigma_item *item, const struct 
             return lerr(ld, n, "invalid modifier combination", "one comparison per value");
         if (!plain_number(n, &num))
             return lerr(ld, n, "comparison needs a number",
-                        "numeric comparison needs a number, not '%.*s'",
-                        (int)(len > 40 ? 40 : len), s);
+                        "numeric comparison needs a number, not '%.*s'", (int)(len > 40 ? 40 : len),
+                        s);
         v.kind = SIGMA_V_CMP;
         v.num = num;
         return alts_push(out, &v);
@@ -766,7 +832,9 @@ static int build_value(struct loader *ld, struct sigma_item *item, const struct 
             case M_STARTSWITH: v.ref_mode = SIGMA_ANCHOR_STARTSWITH; break;
             case M_ENDSWITH: v.ref_mode = SIGMA_ANCHOR_ENDSWITH; break;
             case M_CASED: v.cased = 1; break;
-            case M_FIELDREF: case M_ALL: case M_NEQ: break;
+            case M_FIELDREF:
+            case M_ALL:
+            case M_NEQ: break;
             default:
                 return lerr(ld, n, "invalid modifier combination",
                             "'fieldref' can only be combined with contains, startswith, "
@@ -835,7 +903,9 @@ static int build_value(struct loader *ld, struct sigma_item *item, const struct 
             case M_STARTSWITH: r = pat_add_stars(&a->pat, SIGMA_ANCHOR_STARTSWITH); break;
             case M_ENDSWITH: r = pat_add_stars(&a->pat, SIGMA_ANCHOR_ENDSWITH); break;
             case M_CASED: a->cased = 1; break;
-            case M_ALL: case M_NEQ: case M_EXPAND: break;
+            case M_ALL:
+            case M_NEQ:
+            case M_EXPAND: break;
             case M_BASE64:
             case M_BASE64OFFSET:
                 if (pat_has_wild(&a->pat)) {
@@ -1182,8 +1252,7 @@ static int copy_strv(struct loader *ld, const yaml_node_t *map, const char *key,
     for (size_t i = 0; i < ni; i++) {
         yaml_node_t *e = node_at(ld, n->data.sequence.items.start[i]);
         if (!e || e->type != YAML_SCALAR_NODE)
-            return lerr(ld, e ? e : n, "invalid attribute", "'%s' must be a list of strings",
-                        key);
+            return lerr(ld, e ? e : n, "invalid attribute", "'%s' must be a list of strings", key);
         size_t len;
         const char *s = scalar(e, &len);
         ret->v[i] = strndup(s, len);
@@ -1288,8 +1357,7 @@ static int load_condition(struct loader *ld, const yaml_node_t *cn)
     return r;
 }
 
-static const char *const level_names[] = {"", "informational", "low", "medium", "high",
-                                          "critical"};
+static const char *const level_names[] = {"", "informational", "low", "medium", "high", "critical"};
 
 static int load_rule(struct loader *ld, yaml_node_t *root)
 {
@@ -1382,7 +1450,7 @@ int sigma_load_buf(const char *buf, size_t len, const char *file,
 {
     yaml_parser_t parser;
     yaml_document_t doc, doc2;
-    struct sigma_err dummy;
+    struct sigma_err dummy = {.reason = ""};
     struct loader ld = {.doc = &doc, .opts = opts, .err = reterr ? reterr : &dummy};
     int r, have_doc = 0;
 
@@ -1407,8 +1475,8 @@ int sigma_load_buf(const char *buf, size_t len, const char *file,
         r = lerr_at(&ld, (unsigned)parser.problem_mark.line + 1,
                     (unsigned)parser.problem_mark.column + 1, parser.problem_mark.index,
                     "YAML syntax error", "YAML: %s%s%s",
-                    parser.problem ? parser.problem : "syntax error",
-                    parser.context ? " " : "", parser.context ? parser.context : "");
+                    parser.problem ? parser.problem : "syntax error", parser.context ? " " : "",
+                    parser.context ? parser.context : "");
         goto out;
     }
     have_doc = 1;
@@ -1443,11 +1511,11 @@ out:
 int sigma_load_file(const char *path, const struct sigma_load_opts *opts,
                     struct sigma_rule **ret_rule, struct sigma_err *reterr)
 {
-    struct sigma_err dummy;
+    struct sigma_err dummy = {.reason = ""};
     struct sigma_err *e = reterr ? reterr : &dummy;
     char *buf = NULL;
     size_t len = 0;
-    int r = 0, fd;
+    int r = 0, fd, parsed = 0;
     struct stat st;
 
     *ret_rule = NULL;
@@ -1455,16 +1523,16 @@ int sigma_load_file(const char *path, const struct sigma_load_opts *opts,
     fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0 || fstat(fd, &st) < 0) {
         r = -errno;
-        goto fail;
+        goto out;
     }
     if (!S_ISREG(st.st_mode) || st.st_size > SIGMA_MAX_RULE_BYTES) {
-        r = S_ISREG(st.st_mode) ? -EFBIG : -EINVAL;
-        goto fail;
+        r = S_ISREG(st.st_mode) ? -EFBIG : -EISDIR;
+        goto out;
     }
     buf = malloc((size_t)st.st_size + 1);
     if (!buf) {
         r = -ENOMEM;
-        goto fail;
+        goto out;
     }
     while (len < (size_t)st.st_size) {
         ssize_t n = read(fd, buf + len, (size_t)st.st_size - len);
@@ -1472,19 +1540,20 @@ int sigma_load_file(const char *path, const struct sigma_load_opts *opts,
             continue;
         if (n <= 0) {
             r = n < 0 ? -errno : -EIO;
-            goto fail;
+            goto out;
         }
         len += (size_t)n;
     }
-    close(fd);
+    /* The loader fills *e itself; only read errors are described below. */
+    parsed = 1;
     r = sigma_load_buf(buf, len, path, opts, ret_rule, e);
-    free(buf);
-    return r;
-fail:
+out:
     if (fd >= 0)
         close(fd);
     free(buf);
-    e->at.msg = "cannot read file";
-    snprintf(e->reason, sizeof(e->reason), "cannot read: %s", strerror(-r));
+    if (r < 0 && !parsed) {
+        e->at.msg = "cannot read file";
+        snprintf(e->reason, sizeof(e->reason), "cannot read: %s", strerror(-r));
+    }
     return r;
 }

@@ -47,6 +47,24 @@ def main():
     r = run("run", "-c", os.path.join(tmp, "absent.yaml"))
     check(r.returncode == 2 and "absent.yaml" in r.stderr, "missing config file exits 2")
 
+    # rules check: the SigmaHQ tree loads whole; a bad rule is located.
+    shared = os.environ.get("HIKESHI_SHARED", "../shared")
+    r = run("rules", "check", os.path.join(shared, "sigma", "rules"))
+    check(r.returncode == 0, "rules check loads the SigmaHQ rule tree (%s)" % (
+        (r.stdout + r.stderr).strip().splitlines()[-1:]))
+    badrule = os.path.join(tmp, "bad.yml")
+    with open(badrule, "w") as f:
+        f.write("title: t\nid: 5f1e6a1e-0000-4000-8000-000000000001\nlogsource:\n"
+                "  product: linux\ndetection:\n  sel:\n    Image|nosuchmod: x\n"
+                "  condition: sel\n")
+    r = run("rules", "check", badrule)
+    check(r.returncode == 1 and ("%s:7:" % badrule) in (r.stdout + r.stderr) and
+          "nosuchmod" in (r.stdout + r.stderr),
+          "rules check reports a bad rule as FILE:LINE:COL with the reason (%s)" % (
+              (r.stdout + r.stderr).strip()))
+    r = run("rules", "--help")
+    check(r.returncode == 0 and "rules check" in r.stdout, "hikeshi rules --help")
+
     r = run("run", "-n")
     check(r.returncode == 0, "run -n accepts the built-in defaults")
     r = run("run", "-n", "-v")

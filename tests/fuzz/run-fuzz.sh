@@ -3,7 +3,8 @@
 #
 # A sample given as msg:FILE seeds with the message part of each syslog
 # line (the text after "prog[pid]: "), for the product decoders (sshd,
-# sudo, netfilter) that parse only that part.
+# sudo, netfilter) that parse only that part.  files:DIR seeds with up to
+# 200 whole files under DIR (for inputs that span lines, such as rules).
 # Runs a libFuzzer target for SECONDS over a temporary corpus made of the
 # committed seeds (including crash-* regressions, which therefore replay on
 # every run) plus the first lines of each real SAMPLE_FILE, one per input.
@@ -17,6 +18,17 @@ mkdir "$tmp/corpus" "$tmp/artifacts"
 [ -d "$seeds" ] && cp -r "$seeds"/. "$tmp/corpus/" 2>/dev/null || true
 n=0
 for arg in "$@"; do
+    d=${arg#files:}
+    if [ "$d" != "$arg" ]; then
+        if [ ! -d "$d" ]; then
+            echo "run-fuzz.sh: sample directory missing: $d" >&2
+            exit 1
+        fi
+        find "$d" -type f -name '*.yml' | sort | head -n 200 | while IFS= read -r g; do
+            cp "$g" "$tmp/corpus/w$(printf '%s' "$g" | cksum | cut -d' ' -f1)"
+        done
+        continue
+    fi
     f=${arg#msg:}
     if [ ! -r "$f" ]; then
         echo "run-fuzz.sh: sample missing: $f" >&2

@@ -29,19 +29,25 @@ static const char JNULL[] = "<json null>";
 
 #define MAXKV 16
 struct tevent {
-    int match;                /* 1 match, 0 no match */
+    int match;                 /* 1 match, 0 no match */
     const char *kv[MAXKV + 1]; /* name, value, name, value, ..., NULL */
 };
 
 struct tcase {
     const char *id;
-    const char *det;  /* the `detection:` section, YAML */
-    int refuse;       /* the rule must not load */
+    const char *det; /* the `detection:` section, YAML */
+    int refuse;      /* the rule must not load */
     struct tevent ev[6];
-    const char *gap;  /* non-NULL: known gap, reason */
+    const char *gap; /* non-NULL: known gap, reason */
 };
 
-#define EV(m, ...) { m, { __VA_ARGS__, NULL } }
+#define EV(m, ...)                                                                                 \
+    {                                                                                              \
+        m,                                                                                         \
+        {                                                                                          \
+            __VA_ARGS__, NULL                                                                      \
+        }                                                                                          \
+    }
 
 static const struct tcase edge_cases[] = {
     {"EC01",
@@ -50,194 +56,301 @@ static const struct tcase edge_cases[] = {
      0,
      {EV(1, "Image", "c:\\windows\\system32\\WHOAMI.EXE"),
       EV(0, "Image", "C:\\Windows\\System32\\whoami.exe.bak"),
-      EV(0, "Image", "D:\\C:\\Windows\\System32\\whoami.exe")}, NULL},
+      EV(0, "Image", "D:\\C:\\Windows\\System32\\whoami.exe")},
+     NULL},
     {"EC02",
-     "detection:\n    selection:\n        Image: '*\\prog?.exe'\n    condition: selection\n", 0,
+     "detection:\n    selection:\n        Image: '*\\prog?.exe'\n    condition: selection\n",
+     0,
      {EV(1, "Image", "C:\\x\\progA.exe"), EV(0, "Image", "C:\\x\\prog.exe"),
-      EV(0, "Image", "C:\\x\\progAB.exe"), EV(1, "Image", "\\prog1.exe")}, NULL},
+      EV(0, "Image", "C:\\x\\progAB.exe"), EV(1, "Image", "\\prog1.exe")},
+     NULL},
     {"EC03",
      "detection:\n    selection_a:\n        Path: 'C:\\Windows'\n    selection_b:\n"
-     "        Path: 'C:\\\\Windows'\n    condition: selection_a and selection_b\n", 0,
-     {EV(1, "Path", "C:\\Windows"), EV(0, "Path", "C:\\\\Windows")}, NULL},
-    {"EC04", "detection:\n    selection:\n        Path: 'C:\\Windows\\*'\n    condition: selection\n",
+     "        Path: 'C:\\\\Windows'\n    condition: selection_a and selection_b\n",
+     0,
+     {EV(1, "Path", "C:\\Windows"), EV(0, "Path", "C:\\\\Windows")},
+     NULL},
+    {"EC04",
+     "detection:\n    selection:\n        Path: 'C:\\Windows\\*'\n    condition: selection\n",
      0,
      {EV(0, "Path", "C:\\Windows\\System32"), EV(1, "Path", "C:\\Windows*"),
-      EV(0, "Path", "C:\\Windows\\*")}, NULL},
+      EV(0, "Path", "C:\\Windows\\*")},
+     NULL},
     {"EC05",
-     "detection:\n    selection:\n        Path: 'C:\\Windows\\\\*'\n    condition: selection\n", 0,
+     "detection:\n    selection:\n        Path: 'C:\\Windows\\\\*'\n    condition: selection\n",
+     0,
      {EV(1, "Path", "C:\\Windows\\System32\\cmd.exe"), EV(0, "Path", "C:\\Windows"),
-      EV(1, "Path", "C:\\Windows\\")}, NULL},
+      EV(1, "Path", "C:\\Windows\\")},
+     NULL},
     {"EC06",
      "detection:\n    selection:\n        Path: 'C:\\Windows\\\\\\*'\n    condition: selection\n",
-     0, {EV(1, "Path", "C:\\Windows\\*"), EV(0, "Path", "C:\\Windows\\System32")}, NULL},
+     0,
+     {EV(1, "Path", "C:\\Windows\\*"), EV(0, "Path", "C:\\Windows\\System32")},
+     NULL},
     {"EC07",
      "detection:\n    selection_start:\n        TargetFilename|startswith: 'C:\\Users\\'\n"
      "    selection_cont:\n        TargetFilename|contains: '\\AppData\\Local\\Temp\\'\n"
-     "    condition: selection_start and selection_cont\n", 0,
+     "    condition: selection_start and selection_cont\n",
+     0,
      {EV(1, "TargetFilename", "C:\\Users\\bob\\AppData\\Local\\Temp\\x.ps1"),
       EV(0, "TargetFilename", "C:\\Users*\\AppData\\Local\\Temp*"),
-      EV(0, "TargetFilename", "C:\\Usersbob\\AppData\\Local\\Temp\\x.ps1")}, NULL},
+      EV(0, "TargetFilename", "C:\\Usersbob\\AppData\\Local\\Temp\\x.ps1")},
+     NULL},
     {"EC08",
      "detection:\n    selection:\n        CommandLine|contains: 'net*user'\n"
-     "    condition: selection\n", 0,
+     "    condition: selection\n",
+     0,
      {EV(1, "CommandLine", "cmd /c net1 user admin"), EV(1, "CommandLine", "cmd /c NET USER"),
-      EV(0, "CommandLine", "user net")}, NULL},
+      EV(0, "CommandLine", "user net")},
+     NULL},
     {"EC09",
      "detection:\n    selection:\n        EventID:\n            - 4624\n            - 4625\n"
-     "        LogonType: 10\n    condition: selection\n", 0,
+     "        LogonType: 10\n    condition: selection\n",
+     0,
      {EV(1, "EventID", "4625", "LogonType", "10"), EV(0, "EventID", "4625", "LogonType", "3"),
-      EV(0, "EventID", "4634", "LogonType", "10")}, NULL},
+      EV(0, "EventID", "4634", "LogonType", "10")},
+     NULL},
     {"EC10",
      "detection:\n    selection:\n        - Image|endswith: '\\sc.exe'\n"
-     "        - OriginalFileName: 'sc.exe'\n    condition: selection\n", 0,
+     "        - OriginalFileName: 'sc.exe'\n    condition: selection\n",
+     0,
      {EV(1, "Image", "C:\\x\\renamed.exe", "OriginalFileName", "sc.exe"),
       EV(1, "Image", "C:\\Windows\\System32\\sc.exe"),
-      EV(0, "Image", "C:\\x\\renamed.exe", "OriginalFileName", "svc.exe")}, NULL},
+      EV(0, "Image", "C:\\x\\renamed.exe", "OriginalFileName", "svc.exe")},
+     NULL},
     {"EC11",
      "detection:\n    selection:\n        CommandLine|contains|all:\n            - ' -enc '\n"
-     "            - 'bypass'\n    condition: selection\n", 0,
+     "            - 'bypass'\n    condition: selection\n",
+     0,
      {EV(1, "CommandLine", "powershell -ep Bypass -enc AAAA"),
-      EV(0, "CommandLine", "powershell -enc AAAA")}, NULL},
-    {"EC12", "detection:\n    selection:\n        EventID: 4688\n    condition: selection\n", 0,
-     {EV(1, "EventID", "4688"), EV(1, "EventID", "4688"), EV(0, "EventID", "46880")}, NULL},
+      EV(0, "CommandLine", "powershell -enc AAAA")},
+     NULL},
+    {"EC12",
+     "detection:\n    selection:\n        EventID: 4688\n    condition: selection\n",
+     0,
+     {EV(1, "EventID", "4688"), EV(1, "EventID", "4688"), EV(0, "EventID", "46880")},
+     NULL},
     {"EC13",
      "detection:\n    selection:\n        EventID: 4738\n    filter_null:\n"
-     "        PasswordLastSet: null\n    condition: selection and not filter_null\n", 0,
+     "        PasswordLastSet: null\n    condition: selection and not filter_null\n",
+     0,
      {EV(1, "EventID", "4738", "PasswordLastSet", "%%1794"), EV(0, "EventID", "4738"),
       EV(0, "EventID", "4738", "PasswordLastSet", JNULL),
-      EV(1, "EventID", "4738", "PasswordLastSet", "")}, NULL},
-    {"EC14", "detection:\n    selection:\n        OriginalFileName: ''\n    condition: selection\n",
-     0, {EV(1, "OriginalFileName", ""), EV(0, "OriginalFileName", "x.exe"), EV(0, "Other", "y")},
+      EV(1, "EventID", "4738", "PasswordLastSet", "")},
+     NULL},
+    {"EC14",
+     "detection:\n    selection:\n        OriginalFileName: ''\n    condition: selection\n",
+     0,
+     {EV(1, "OriginalFileName", ""), EV(0, "OriginalFileName", "x.exe"), EV(0, "Other", "y")},
      NULL},
     {"EC15",
      "detection:\n    selection:\n        EventID: 4738\n        PasswordLastSet|exists: true\n"
-     "    condition: selection\n", 0,
-     {EV(1, "EventID", "4738", "PasswordLastSet", ""), EV(0, "EventID", "4738")}, NULL},
+     "    condition: selection\n",
+     0,
+     {EV(1, "EventID", "4738", "PasswordLastSet", ""), EV(0, "EventID", "4738")},
+     NULL},
     {"EC16",
      "detection:\n    selection_exact:\n        Payload|cased: 'IEX'\n    selection_cont:\n"
      "        CommandLine|contains|cased: 'FromBase64String'\n"
-     "    condition: selection_exact or selection_cont\n", 0,
+     "    condition: selection_exact or selection_cont\n",
+     0,
      {EV(1, "Payload", "IEX"), EV(0, "Payload", "iex"),
       EV(0, "CommandLine", "x.frombase64string(y)"),
-      EV(1, "CommandLine", "[Convert]::FromBase64String(y)")}, NULL},
-    {"EC17", "detection:\n    selection:\n        CommandLine|re: '\\s-O\\s'\n    condition: selection\n",
+      EV(1, "CommandLine", "[Convert]::FromBase64String(y)")},
+     NULL},
+    {"EC17",
+     "detection:\n    selection:\n        CommandLine|re: '\\s-O\\s'\n    condition: selection\n",
      0,
      {EV(1, "CommandLine", "wget -O out.bin http://x"),
-      EV(0, "CommandLine", "wget -o out.bin http://x"), EV(0, "CommandLine", "-O ")}, NULL},
+      EV(0, "CommandLine", "wget -o out.bin http://x"), EV(0, "CommandLine", "-O ")},
+     NULL},
     {"EC18",
      "detection:\n    sel_i:\n        A|re|i: '^invoke-mimikatz$'\n    sel_s:\n"
      "        B|re|s: 'begin.end'\n    sel_m:\n        C|re|m: '^second$'\n"
-     "    condition: sel_i and sel_s and sel_m\n", 0,
+     "    condition: sel_i and sel_s and sel_m\n",
+     0,
      {EV(1, "A", "Invoke-Mimikatz", "B", "begin\nend", "C", "first\nsecond\nthird"),
       EV(0, "A", "Invoke-Mimikatz", "B", "begin\nend", "C", "first second"),
-      EV(0, "A", "xInvoke-Mimikatz", "B", "begin\nend", "C", "first\nsecond")}, NULL},
-    {"EC19", "detection:\n    selection:\n        B|re: 'begin.end'\n    condition: selection\n", 0,
-     {EV(0, "B", "begin\nend"), EV(1, "B", "beginXend")}, NULL},
+      EV(0, "A", "xInvoke-Mimikatz", "B", "begin\nend", "C", "first\nsecond")},
+     NULL},
+    {"EC19",
+     "detection:\n    selection:\n        B|re: 'begin.end'\n    condition: selection\n",
+     0,
+     {EV(0, "B", "begin\nend"), EV(1, "B", "beginXend")},
+     NULL},
     {"EC20",
      "detection:\n    selection:\n        CommandLine|windash|contains: ' -param-name '\n"
-     "    condition: selection\n", 0,
+     "    condition: selection\n",
+     0,
      {EV(1, "CommandLine", "tool.exe /param-name x"),
       EV(1, "CommandLine", "tool.exe \xe2\x80\x93param-name x"),
       EV(0, "CommandLine", "tool.exe -param/name x"),
-      EV(1, "CommandLine", "tool.exe \xe2\x80\x94param-name x")}, NULL},
+      EV(1, "CommandLine", "tool.exe \xe2\x80\x94param-name x")},
+     NULL},
     {"EC21",
      "detection:\n    selection:\n        CommandLine|windash|contains|all:\n"
-     "            - '-foo'\n            - '-bar'\n    condition: selection\n", 0,
-     {EV(1, "CommandLine", "x.exe /foo -bar"), EV(0, "CommandLine", "x.exe /foo")}, NULL},
+     "            - '-foo'\n            - '-bar'\n    condition: selection\n",
+     0,
+     {EV(1, "CommandLine", "x.exe /foo -bar"), EV(0, "CommandLine", "x.exe /foo")},
+     NULL},
     {"EC22",
      "detection:\n    selection:\n        CommandLine|base64offset|contains: 'foobar'\n"
-     "    condition: selection\n", 0,
+     "    condition: selection\n",
+     0,
      {EV(1, "CommandLine", "powershell -enc Zm9vYmFy"),
       EV(1, "CommandLine", "powershell -enc eGZvb2Jhcg=="),
       EV(1, "CommandLine", "powershell -enc eHhmb29iYXI="),
-      EV(0, "CommandLine", "powershell -enc foobar")}, NULL},
-    {"EC23", "detection:\n    selection:\n        Data|base64: 'foobar'\n    condition: selection\n",
-     0, {EV(1, "Data", "Zm9vYmFy"), EV(0, "Data", "xZm9vYmFyx"), EV(1, "Data", "zm9vymfy")},
+      EV(0, "CommandLine", "powershell -enc foobar")},
+     NULL},
+    {"EC23",
+     "detection:\n    selection:\n        Data|base64: 'foobar'\n    condition: selection\n",
+     0,
+     {EV(1, "Data", "Zm9vYmFy"), EV(0, "Data", "xZm9vYmFyx"), EV(1, "Data", "zm9vymfy")},
      NULL},
     {"EC24",
      "detection:\n    selection:\n        CommandLine|wide|base64offset|contains: 'whoami'\n"
-     "    condition: selection\n", 0,
+     "    condition: selection\n",
+     0,
      {EV(1, "CommandLine", "powershell -e dwBoAG8AYQBtAGkA"),
-      EV(0, "CommandLine", "powershell -e d2hvYW1p")}, NULL},
+      EV(0, "CommandLine", "powershell -e d2hvYW1p")},
+     NULL},
     {"EC25",
      "detection:\n    selection:\n        DestinationIp|cidr:\n            - '10.0.0.0/8'\n"
-     "            - 'fe80::/10'\n            - '::1/128'\n    condition: selection\n", 0,
+     "            - 'fe80::/10'\n            - '::1/128'\n    condition: selection\n",
+     0,
      {EV(1, "DestinationIp", "10.20.30.40"), EV(0, "DestinationIp", "11.0.0.1"),
       EV(1, "DestinationIp", "FE80::1c2d:3e4f"), EV(1, "DestinationIp", "::1"),
-      EV(0, "DestinationIp", "-")}, NULL},
+      EV(0, "DestinationIp", "-")},
+     NULL},
     {"EC26",
      "detection:\n    selection:\n        Size|gt: 1000\n        Size|lte: 5000\n"
-     "    condition: selection\n", 0,
+     "    condition: selection\n",
+     0,
      {EV(1, "Size", "1001"), EV(1, "Size", "5000"), EV(0, "Size", "1000"), EV(0, "Size", "big")},
      NULL},
     {"EC27",
      "detection:\n    selection:\n        EventID: 4624\n        TargetUserName|fieldref: "
-     "SubjectUserName\n    condition: selection\n", 0,
+     "SubjectUserName\n    condition: selection\n",
+     0,
      {EV(1, "EventID", "4624", "TargetUserName", "alice", "SubjectUserName", "alice"),
       EV(0, "EventID", "4624", "TargetUserName", "alice", "SubjectUserName", "bob"),
-      EV(0, "EventID", "4624", "TargetUserName", "alice")}, NULL},
+      EV(0, "EventID", "4624", "TargetUserName", "alice")},
+     NULL},
     {"EC28",
-     "detection:\n    keywords:\n        - 'dpapi::masterkey'\n        - 'sekurlsa::logonpasswords'\n"
-     "    condition: keywords\n", 0,
+     "detection:\n    keywords:\n        - 'dpapi::masterkey'\n        - "
+     "'sekurlsa::logonpasswords'\n"
+     "    condition: keywords\n",
+     0,
      {EV(1, "ScriptBlockText", "Invoke-Mimikatz -Command \"sekurlsa::logonpasswords exit\""),
-      EV(0, "Data", "nothing here")}, NULL},
+      EV(0, "Data", "nothing here")},
+     NULL},
     {"EC29",
      "detection:\n    keywords_cmdlet:\n        '|all':\n            - 'OabVirtualDirectory'\n"
-     "            - ' -ExternalUrl '\n    condition: keywords_cmdlet\n", 0,
+     "            - ' -ExternalUrl '\n    condition: keywords_cmdlet\n",
+     0,
      {EV(1, "Payload", "Set-OabVirtualDirectory -ExternalUrl http://x"),
-      EV(0, "Payload", "Set-OabVirtualDirectory -InternalUrl http://x")}, NULL},
+      EV(0, "Payload", "Set-OabVirtualDirectory -InternalUrl http://x")},
+     NULL},
     {"EC30",
      "detection:\n    a:\n        A: 1\n    b:\n        B: 1\n    c:\n        C: 1\n"
-     "    condition: a or not b and c\n", 0,
+     "    condition: a or not b and c\n",
+     0,
      {EV(1, "A", "1", "B", "1", "C", "0"), EV(1, "A", "0", "B", "0", "C", "1"),
-      EV(0, "A", "0", "B", "1", "C", "1"), EV(0, "A", "0", "B", "0", "C", "0")}, NULL},
+      EV(0, "A", "0", "B", "1", "C", "1"), EV(0, "A", "0", "B", "0", "C", "0")},
+     NULL},
     {"EC31",
      "detection:\n    selection_img:\n        Image|endswith: '\\sc.exe'\n    selection_cli:\n"
      "        CommandLine|contains: ' stop '\n    _helper:\n        User: 'SYSTEM'\n"
-     "    condition: all of them\n", 0,
+     "    condition: all of them\n",
+     0,
      {EV(1, "Image", "C:\\Windows\\System32\\sc.exe", "CommandLine", "sc stop x", "User", "bob"),
       EV(0, "Image", "C:\\Windows\\System32\\sc.exe", "CommandLine", "sc start x", "User",
-         "SYSTEM")}, NULL},
+         "SYSTEM")},
+     NULL},
     {"EC32",
      "detection:\n    selection:\n        EventID: 1\n        User|neq: 'NT AUTHORITY\\SYSTEM'\n"
-     "    condition: selection\n", 0,
+     "    condition: selection\n",
+     0,
      {EV(1, "EventID", "1", "User", "CORP\\bob"),
-      EV(0, "EventID", "1", "User", "nt authority\\system"), EV(1, "EventID", "1")}, NULL},
+      EV(0, "EventID", "1", "User", "nt authority\\system"), EV(1, "EventID", "1")},
+     NULL},
     {"EC33",
      "detection:\n    sel1:\n        A: 1\n    sel2:\n        B: 1\n    condition:\n"
-     "        - sel1\n        - sel2\n", 0,
-     {EV(1, "A", "1"), EV(1, "B", "1"), EV(0, "A", "2", "B", "2")}, NULL},
+     "        - sel1\n        - sel2\n",
+     0,
+     {EV(1, "A", "1"), EV(1, "B", "1"), EV(0, "A", "2", "B", "2")},
+     NULL},
     {"EC34",
      "detection:\n    selection:\n        EventID: 3\n        Initiated: true\n"
-     "    condition: selection\n", 0,
+     "    condition: selection\n",
+     0,
      {EV(1, "EventID", "3", "Initiated", "true"), EV(0, "EventID", "3", "Initiated", "false")},
      NULL},
     {"EC35",
-     "detection:\n    selection:\n        EventID: 1119\n        SourceName: 'Real-Time Protection'\n"
-     "    condition: selection\n", 0,
-     {EV(1, "EventID", "1119", "Source Name", "Real-Time Protection")}, NULL},
+     "detection:\n    selection:\n        EventID: 1119\n        SourceName: 'Real-Time "
+     "Protection'\n"
+     "    condition: selection\n",
+     0,
+     {EV(1, "EventID", "1119", "Source Name", "Real-Time Protection")},
+     NULL},
     /* C. load-time refusals */
-    {"R1", "detection:\n    sel:\n        A|base64: 'foo*bar'\n    condition: sel\n", 1, {{0}}, NULL},
-    {"R1b", "detection:\n    sel:\n        A|base64offset: 'foo*bar'\n    condition: sel\n", 1,
-     {{0}}, NULL},
-    {"R2", "detection:\n    sel:\n        A|base64|re: 'foo'\n    condition: sel\n", 1, {{0}}, NULL},
-    {"R3", "detection:\n    sel:\n        A|cidr: '192.168.1.1/24'\n    condition: sel\n", 1, {{0}},
+    {"R1",
+     "detection:\n    sel:\n        A|base64: 'foo*bar'\n    condition: sel\n",
+     1,
+     {{0}},
+     NULL},
+    {"R1b",
+     "detection:\n    sel:\n        A|base64offset: 'foo*bar'\n    condition: sel\n",
+     1,
+     {{0}},
+     NULL},
+    {"R2",
+     "detection:\n    sel:\n        A|base64|re: 'foo'\n    condition: sel\n",
+     1,
+     {{0}},
+     NULL},
+    {"R3",
+     "detection:\n    sel:\n        A|cidr: '192.168.1.1/24'\n    condition: sel\n",
+     1,
+     {{0}},
      NULL},
     {"R4", "detection:\n    sel:\n        '|exists': true\n    condition: sel\n", 1, {{0}}, NULL},
     {"R5", "detection:\n    sel:\n        A|fieldref: 'B*'\n    condition: sel\n", 1, {{0}}, NULL},
     {"R6", "detection:\n    sel:\n        A|gt: 'abc'\n    condition: sel\n", 1, {{0}}, NULL},
     {"R7", "detection:\n    sel:\n        A|foo: 'x'\n    condition: sel\n", 1, {{0}}, NULL},
     {"R8", "detection:\n    sel:\n        A: 'x'\n    condition: sel and other\n", 1, {{0}}, NULL},
-    {"R9", "detection:\n    sel:\n        A: 'x'\n    condition: sel | count() by B > 5\n", 1,
-     {{0}}, NULL},
-    {"R10", "detection:\n    sel:\n        A: 'x'\n    sel2:\n        B: 'y'\n"
-            "    condition: sel AND sel2\n", 1, {{0}}, NULL},
-    {"R11", "detection:\n    sel:\n        A|wide: 'f\xc3\xb6\xc3\xb6" "bar'\n    condition: sel\n",
-     1, {{0}}, NULL},
-    {"R12", "detection:\n    selection:\n        A: 'x'\n    selection:\n        A: 'y'\n"
-            "    condition: selection\n", 1, {{0}}, NULL},
-    {"R13", "detection:\n    sel:\n        A|re: '(unclosed'\n    condition: sel\n", 1, {{0}}, NULL},
-    {"R14", "detection:\n    sel:\n        A|expand: '%Admins%'\n    condition: sel\n", 1, {{0}},
+    {"R9",
+     "detection:\n    sel:\n        A: 'x'\n    condition: sel | count() by B > 5\n",
+     1,
+     {{0}},
+     NULL},
+    {"R10",
+     "detection:\n    sel:\n        A: 'x'\n    sel2:\n        B: 'y'\n"
+     "    condition: sel AND sel2\n",
+     1,
+     {{0}},
+     NULL},
+    {"R11",
+     "detection:\n    sel:\n        A|wide: 'f\xc3\xb6\xc3\xb6"
+     "bar'\n    condition: sel\n",
+     1,
+     {{0}},
+     NULL},
+    {"R12",
+     "detection:\n    selection:\n        A: 'x'\n    selection:\n        A: 'y'\n"
+     "    condition: selection\n",
+     1,
+     {{0}},
+     NULL},
+    {"R13",
+     "detection:\n    sel:\n        A|re: '(unclosed'\n    condition: sel\n",
+     1,
+     {{0}},
+     NULL},
+    {"R14",
+     "detection:\n    sel:\n        A|expand: '%Admins%'\n    condition: sel\n",
+     1,
+     {{0}},
      NULL},
 };
 
@@ -338,7 +451,10 @@ static const struct mcase mod_cases[] = {
     {"        F: 'a\\?b'\n", "F", "a?b", 1},
     {"        F: 'a\\?b'\n", "F", "axb", 0},
     {"        F: 'a?b'\n", "F", "axb", 1},
-    {"        F: 'a?b'\n", "F", "a\xc3\xa9" "b", 1}, /* ? is one UTF-8 character */
+    {"        F: 'a?b'\n", "F",
+     "a\xc3\xa9"
+     "b",
+     1}, /* ? is one UTF-8 character */
     {"        F: 'a\\\\b'\n", "F", "a\\b", 1},
     {"        F: 'a\\\\\\\\b'\n", "F", "a\\\\b", 1},
     {"        F: 'foo\\'\n", "F", "foo\\", 1},
@@ -460,8 +576,9 @@ static void test_expand(void **state)
     static const struct sigma_placeholder ph[] = {{"Admins", admins, 2}};
     struct sigma_load_opts opts = {ph, 1};
     struct sigma_err err;
-    struct sigma_rule *r = load_det(
-        "detection:\n    sel:\n        U|expand: 'x\\%%Admins%'\n    condition: sel\n", &opts, &err);
+    struct sigma_rule *r =
+        load_det("detection:\n    sel:\n        U|expand: 'x\\%%Admins%'\n    condition: sel\n",
+                 &opts, &err);
     if (!r)
         fail_msg("expand refused: %s", err.reason);
     const char *a[] = {"U", "x%root", NULL}, *b[] = {"U", "x%adm_bob", NULL},
@@ -517,10 +634,11 @@ static void test_conditions(void **state)
         if (!r)
             fail_msg("condition '%s' refused: %s", cc[i].cond, err.reason);
         const char *kv[] = {"A", cc[i].a ? "1" : "0", "B", cc[i].b ? "1" : "0",
-                            "C", cc[i].c ? "1" : "0", "X", cc[i].filter_x ? "1" : "0", NULL};
+                            "C", cc[i].c ? "1" : "0", "X", cc[i].filter_x ? "1" : "0",
+                            NULL};
         if (eval_kv(r, kv, NULL) != cc[i].match)
-            fail_msg("condition '%s' (a=%d b=%d c=%d x=%d) want %d", cc[i].cond, cc[i].a,
-                     cc[i].b, cc[i].c, cc[i].filter_x, cc[i].match);
+            fail_msg("condition '%s' (a=%d b=%d c=%d x=%d) want %d", cc[i].cond, cc[i].a, cc[i].b,
+                     cc[i].c, cc[i].filter_x, cc[i].match);
         sigma_rule_free(r);
     }
 }
@@ -532,17 +650,17 @@ static void test_cond_errors(void **state)
         const char *cond;
         unsigned col; /* column in the condition string, 1-based */
     } bad[] = {
-        {"a and nope", 7}, {"a and", 6},   {"(a", 3},     {"a)", 2},   {"not", 4},
-        {"1 of", 5},       {"2 of a", 1},  {"a AND b", 3}, {"a | b", 3}, {"a or or b", 6},
-        {"", 1},           {"a b", 3},     {"all a", 5},
+        {"a and nope", 7}, {"a and", 6},  {"(a", 3},      {"a)", 2},    {"not", 4},
+        {"1 of", 5},       {"2 of a", 1}, {"a AND b", 3}, {"a | b", 3}, {"a or or b", 6},
+        {"", 1},           {"a b", 3},    {"all a", 5},
     };
     char *names[] = {"a", "b"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         struct sigma_cond *c = NULL;
         struct parse_err pe = {0};
         char reason[200];
-        int rc = sigma_cond_parse(bad[i].cond, strlen(bad[i].cond), names, 2, &c, NULL, &pe,
-                                  reason, sizeof(reason));
+        int rc = sigma_cond_parse(bad[i].cond, strlen(bad[i].cond), names, 2, &c, NULL, &pe, reason,
+                                  sizeof(reason));
         if (rc != -EINVAL)
             fail_msg("'%s' accepted", bad[i].cond);
         if (pe.col != bad[i].col)
@@ -646,8 +764,8 @@ static void tally_refusal(struct tally *t, const char *path, const struct sigma_
     if (!t->reason[i]) {
         t->reason[i] = cat;
         const char *base = strrchr(path, '/');
-        snprintf(t->example[i], sizeof(t->example[i]), "%.80s:%u:%u: %.200s", base ? base + 1 : path,
-                 e->at.line, e->at.col, e->reason);
+        snprintf(t->example[i], sizeof(t->example[i]), "%.80s:%u:%u: %.200s",
+                 base ? base + 1 : path, e->at.line, e->at.col, e->reason);
     }
     t->count[i]++;
 }
@@ -728,30 +846,18 @@ static void test_sigmahq_tree(void **state)
     static const char *const vals[] = {"value_a", "value_b*"};
     /* Every placeholder name used under rules-placeholder/. */
     static const struct sigma_placeholder ph[] = {
-        {"Administrators", vals, 2},
-        {"Admins_Workstations", vals, 2},
-        {"ApprovedUserUpn", vals, 2},
-        {"Approved_Inviters", vals, 2},
-        {"DomainControllers", vals, 2},
-        {"HomeTenantID", vals, 2},
-        {"Important_AppIds", vals, 2},
-        {"KNOWN_LOCATION", vals, 2},
-        {"Known_Location", vals, 2},
-        {"Legitimate_Countries", vals, 2},
-        {"Legitimate_IP_Ranges", vals, 2},
-        {"ServerSystems", vals, 2},
-        {"UnApprovedDevice", vals, 2},
-        {"UnApprovedIp", vals, 2},
-        {"UnLegitCountries", vals, 2},
-        {"Workstations", vals, 2},
-        {"DC-MACHINE-NAME", vals, 2},
-        {"dc_ip_addresses", vals, 2},
-        {"dc_machine_accounts", vals, 2},
-        {"domain_controller_hostnames", vals, 2},
-        {"internal_domains", vals, 2},
-        {"legit_ips", vals, 2},
-        {"legtimate_identifiers", vals, 2},
-        {"userdomain", vals, 2},
+        {"Administrators", vals, 2},        {"Admins_Workstations", vals, 2},
+        {"ApprovedUserUpn", vals, 2},       {"Approved_Inviters", vals, 2},
+        {"DomainControllers", vals, 2},     {"HomeTenantID", vals, 2},
+        {"Important_AppIds", vals, 2},      {"KNOWN_LOCATION", vals, 2},
+        {"Known_Location", vals, 2},        {"Legitimate_Countries", vals, 2},
+        {"Legitimate_IP_Ranges", vals, 2},  {"ServerSystems", vals, 2},
+        {"UnApprovedDevice", vals, 2},      {"UnApprovedIp", vals, 2},
+        {"UnLegitCountries", vals, 2},      {"Workstations", vals, 2},
+        {"DC-MACHINE-NAME", vals, 2},       {"dc_ip_addresses", vals, 2},
+        {"dc_machine_accounts", vals, 2},   {"domain_controller_hostnames", vals, 2},
+        {"internal_domains", vals, 2},      {"legit_ips", vals, 2},
+        {"legtimate_identifiers", vals, 2}, {"userdomain", vals, 2},
     };
     struct sigma_load_opts opts = {ph, sizeof(ph) / sizeof(ph[0])};
     t = load_tree("rules-placeholder", &opts);
@@ -759,14 +865,312 @@ static void test_sigmahq_tree(void **state)
     free(t);
 }
 
+/* ---- (4) SigmaHQ regression data: real Windows events ---- */
+
+/*
+ * A small JSON reader for the evtx_dump rendering of the regression events,
+ * flattening as REGRESSION_NOTES §2.5 says: System.K -> K, System.K.#text
+ * -> K, System.K.#attributes.A -> K_A, every leaf under EventData/UserData
+ * -> its own key.  Test-only: the daemon uses decode_json.  Field names with
+ * spaces are kept as they are; the evaluator reaches them space-stripped.
+ */
+struct jreader {
+    const char *s;
+    size_t n, i;
+    struct event *ev;
+    struct arena *a;
+    const char *path[16];
+    size_t depth;
+    int bad;
+};
+
+static void jws(struct jreader *j)
+{
+    while (j->i < j->n && strchr(" \t\r\n", j->s[j->i]))
+        j->i++;
+}
+
+/* Decodes a JSON string at j->i into the arena. */
+static char *jstring(struct jreader *j)
+{
+    if (j->i >= j->n || j->s[j->i] != '"') {
+        j->bad = 1;
+        return NULL;
+    }
+    j->i++;
+    char *out = arena_alloc(j->a, j->n - j->i + 1);
+    size_t o = 0;
+    assert_non_null(out);
+    while (j->i < j->n && j->s[j->i] != '"') {
+        char c = j->s[j->i++];
+        if (c == '\\' && j->i < j->n) {
+            c = j->s[j->i++];
+            if (c == 'n')
+                c = '\n';
+            else if (c == 't')
+                c = '\t';
+            else if (c == 'r')
+                c = '\r';
+            else if (c == 'u' && j->i + 4 <= j->n) {
+                unsigned cp = (unsigned)strtoul(
+                    (char[5]){j->s[j->i], j->s[j->i + 1], j->s[j->i + 2], j->s[j->i + 3], 0}, NULL,
+                    16);
+                j->i += 4;
+                if (cp < 0x80) {
+                    out[o++] = (char)cp;
+                } else if (cp < 0x800) {
+                    out[o++] = (char)(0xc0 | (cp >> 6));
+                    out[o++] = (char)(0x80 | (cp & 0x3f));
+                } else {
+                    out[o++] = (char)(0xe0 | (cp >> 12));
+                    out[o++] = (char)(0x80 | ((cp >> 6) & 0x3f));
+                    out[o++] = (char)(0x80 | (cp & 0x3f));
+                }
+                continue;
+            }
+        }
+        out[o++] = c;
+    }
+    j->i++; /* closing quote */
+    out[o] = '\0';
+    return out;
+}
+
+static void jemit(struct jreader *j, const char *val, size_t len)
+{
+    const char *name = NULL;
+    char buf[256];
+    if (j->depth >= 3 && strcmp(j->path[1], "System") == 0) {
+        if (j->depth == 3)
+            name = j->path[2];
+        else if (j->depth == 4 && strcmp(j->path[3], "#text") == 0)
+            name = j->path[2];
+        else if (j->depth == 5 && strcmp(j->path[3], "#attributes") == 0) {
+            snprintf(buf, sizeof(buf), "%s_%s", j->path[2], j->path[4]);
+            name = buf;
+        }
+    } else if (j->depth >= 3 &&
+               (strcmp(j->path[1], "EventData") == 0 || strcmp(j->path[1], "UserData") == 0)) {
+        name = j->path[j->depth - 1];
+        if (strcmp(name, "#text") == 0)
+            name = j->path[j->depth - 2];
+    }
+    if (name)
+        assert_int_equal(event_add_named(j->ev, name, strlen(name), val, len), 0);
+}
+
+static void jvalue(struct jreader *j)
+{
+    jws(j);
+    if (j->bad || j->i >= j->n) {
+        j->bad = 1;
+        return;
+    }
+    char c = j->s[j->i];
+    if (c == '{' || c == '[') {
+        char close = c == '{' ? '}' : ']';
+        j->i++;
+        jws(j);
+        if (j->i < j->n && j->s[j->i] == close) {
+            j->i++;
+            return;
+        }
+        while (!j->bad) {
+            jws(j);
+            if (c == '{') {
+                char *k = jstring(j);
+                jws(j);
+                if (j->bad || j->i >= j->n || j->s[j->i] != ':' || j->depth >= 16) {
+                    j->bad = 1;
+                    return;
+                }
+                j->i++;
+                j->path[j->depth++] = k;
+                jvalue(j);
+                j->depth--;
+            } else {
+                jvalue(j); /* array elements: repeated values of the field */
+            }
+            jws(j);
+            if (j->i < j->n && j->s[j->i] == ',') {
+                j->i++;
+                continue;
+            }
+            if (j->i < j->n && j->s[j->i] == close) {
+                j->i++;
+                return;
+            }
+            j->bad = 1;
+        }
+        return;
+    }
+    if (c == '"') {
+        char *v = jstring(j);
+        if (v)
+            jemit(j, v, strlen(v));
+        return;
+    }
+    size_t st = j->i;
+    while (j->i < j->n && !strchr(",}] \t\r\n", j->s[j->i]))
+        j->i++;
+    if (j->i - st == 4 && memcmp(j->s + st, "null", 4) == 0)
+        return; /* dropped, as decode_json does */
+    jemit(j, j->s + st, j->i - st);
+}
+
+static char *slurp(const char *path, size_t *ret_len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    char *buf = NULL;
+    size_t cap = 0, len = 0, n;
+    do {
+        if (len + 4096 > cap) {
+            cap = cap * 2 + 8192;
+            buf = realloc(buf, cap);
+            assert_non_null(buf);
+        }
+        n = fread(buf + len, 1, cap - len - 1, f);
+        len += n;
+    } while (n > 0);
+    fclose(f);
+    buf[len] = '\0';
+    *ret_len = len;
+    return buf;
+}
+
+struct regr {
+    const char *base;
+    size_t tests, passed, events, matched;
+};
+
+static void regr_rule(struct regr *g, const char *rule_path)
+{
+    size_t len;
+    char *text = slurp(rule_path, &len);
+    assert_non_null(text);
+    const char *p = strstr(text, "\nregression_tests_path:");
+    if (!p) {
+        free(text);
+        return;
+    }
+    char info[1024], dir[1024];
+    p += strlen("\nregression_tests_path:");
+    while (*p == ' ')
+        p++;
+    size_t pl = strcspn(p, "\r\n");
+    snprintf(info, sizeof(info), "%s/sigma/%.*s", g->base, (int)pl, p);
+    snprintf(dir, sizeof(dir), "%s", info);
+    char *slash = strrchr(dir, '/');
+    assert_non_null(slash);
+    *slash = '\0';
+
+    struct sigma_rule *r = NULL;
+    struct sigma_err err;
+    assert_int_equal(sigma_load_buf(text, len, rule_path, NULL, &r, &err), 0);
+    free(text);
+    g->tests++;
+
+    size_t ilen;
+    char *itext = slurp(info, &ilen);
+    if (!itext)
+        fail_msg("%s: regression info missing: %s", rule_path, info);
+    long want = 1;
+    const char *mc = strstr(itext, "match_count:");
+    if (mc)
+        want = strtol(mc + strlen("match_count:"), NULL, 10);
+    free(itext);
+
+    char json[1200];
+    snprintf(json, sizeof(json), "%s/%s.json", dir, r->id);
+    size_t jlen;
+    char *js = slurp(json, &jlen);
+    if (!js)
+        fail_msg("%s: regression events missing: %s", rule_path, json);
+    struct arena a;
+    struct event ev;
+    arena_init(&a, 0);
+    long got = 0;
+    size_t i = 0;
+    for (;;) {
+        while (i < jlen && strchr(" \t\r\n", js[i]))
+            i++;
+        if (i >= jlen)
+            break;
+        event_init(&ev, &a, "", 0, 0);
+        struct jreader j = {.s = js, .n = jlen, .i = i, .ev = &ev, .a = &a};
+        jvalue(&j);
+        if (j.bad)
+            fail_msg("%s: bad JSON at byte %zu", json, j.i);
+        i = j.i;
+        g->events++;
+        got += sigma_eval(r, &ev);
+        event_reset(&ev);
+    }
+    arena_done(&a);
+    free(js);
+    g->matched += (size_t)got;
+    if (got >= want)
+        g->passed++;
+    else
+        printf("  regression FAIL %s: %ld matches, want >= %ld\n", rule_path, got, want);
+    sigma_rule_free(r);
+}
+
+static void regr_walk(struct regr *g, const char *dir)
+{
+    DIR *d = opendir(dir);
+    assert_non_null(d);
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        if (de->d_name[0] == '.')
+            continue;
+        char path[4096];
+        snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+        struct stat st;
+        if (stat(path, &st) < 0)
+            continue;
+        size_t n = strlen(de->d_name);
+        if (S_ISDIR(st.st_mode))
+            regr_walk(g, path);
+        else if (n > 4 && strcmp(de->d_name + n - 4, ".yml") == 0)
+            regr_rule(g, path);
+    }
+    closedir(d);
+}
+
+static void test_sigmahq_regression(void **state)
+{
+    (void)state;
+    const char *base = getenv("HIKESHI_SHARED");
+    struct regr g = {.base = base ? base : "../shared"};
+    static const char *const trees[] = {"rules", "rules-emerging-threats", "rules-threat-hunting"};
+    for (size_t t = 0; t < 3; t++) {
+        char dir[4096];
+        snprintf(dir, sizeof(dir), "%s/sigma/%s", g.base, trees[t]);
+        regr_walk(&g, dir);
+    }
+    printf("SigmaHQ regression data: %zu/%zu rules reach their match_count (%zu events, %zu "
+           "matches)\n",
+           g.passed, g.tests, g.events, g.matched);
+    assert_int_equal(g.tests, 202);
+    assert_int_equal(g.passed, g.tests);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_edge_cases),   cmocka_unit_test(test_modifiers),
-        cmocka_unit_test(test_multi_value_and_raw), cmocka_unit_test(test_expand),
-        cmocka_unit_test(test_conditions),   cmocka_unit_test(test_cond_errors),
-        cmocka_unit_test(test_refusals),     cmocka_unit_test(test_metadata),
+        cmocka_unit_test(test_edge_cases),
+        cmocka_unit_test(test_modifiers),
+        cmocka_unit_test(test_multi_value_and_raw),
+        cmocka_unit_test(test_expand),
+        cmocka_unit_test(test_conditions),
+        cmocka_unit_test(test_cond_errors),
+        cmocka_unit_test(test_refusals),
+        cmocka_unit_test(test_metadata),
         cmocka_unit_test(test_sigmahq_tree),
+        cmocka_unit_test(test_sigmahq_regression),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     field_done();

@@ -224,4 +224,97 @@ int sigma_eval_explain(const struct sigma_rule *r, const struct event *ev,
 /* Evaluates search identifier `i` of `r` alone: 1/0. */
 int sigma_eval_search(const struct sigma_rule *r, size_t i, const struct event *ev);
 
+/* ---- sigma_compile.c: the compiled rule set ----
+ *
+ * A set of rules with a Vectorscan literal prefilter: one scan of an event
+ * tells which rules can still match, and only those are evaluated with
+ * sigma_eval().  The rules reported are exactly those sigma_eval() accepts.
+ * A rule set holds one scan scratch: use it from one thread at a time (one
+ * rule set per worker thread).
+ */
+struct sigma_ruleset;
+
+struct sigma_ruleset_stats {
+    size_t rules;     /* rules in the set */
+    size_t literals;  /* distinct literals in the prefilter */
+    size_t always;    /* rules without a literal requirement: always evaluated */
+    uint64_t events;  /* events matched so far */
+    uint64_t evaluated; /* rules evaluated with sigma_eval() so far */
+};
+
+/* Called for each rule that matches, in rule order; `idx` is its index in
+ * the array given to sigma_ruleset_new(). */
+typedef void (*sigma_ruleset_cb)(const struct sigma_rule *r, size_t idx, void *arg);
+
+/*
+ * Compiles the prefilter of `rules[0..n)`.  The set BORROWS the rules (and
+ * the array is copied, not the rules): they must outlive it.  Returns 0 with
+ * *ret_rs (free with sigma_ruleset_free()), -ENOMEM, or -EINVAL if
+ * Vectorscan refuses the literals.
+ */
+int sigma_ruleset_new(struct sigma_rule *const *rules, size_t n, struct sigma_ruleset **ret_rs);
+/* Frees a rule set (not its rules); NULL is a no-op. */
+void sigma_ruleset_free(struct sigma_ruleset *rs);
+/*
+ * Calls cb for each rule of `rs` that matches `ev`; returns how many
+ * matched.  Never fails: should the scan fail, every rule is evaluated.
+ * Not reentrant for one `rs` (it uses the set's scratch).
+ */
+size_t sigma_ruleset_match(struct sigma_ruleset *rs, const struct event *ev, sigma_ruleset_cb cb,
+                           void *arg);
+/* Sizes and counters of `rs`. */
+void sigma_ruleset_stats(const struct sigma_ruleset *rs, struct sigma_ruleset_stats *ret_stats);
+
+/* ==== Log-source routing and field mapping (sigma_map.c) ====
+ *
+ * Two shipped data files say which events a rule applies to
+ * (rules/config/logsources.yaml) and how a rule's field names reach the
+ * event's fields (rules/config/fields.yaml); docs/sigma-mapping.md.  Per
+ * event: sigma_map_augment() once, then for each rule
+ * sigma_map_source_matches() on the rule's sigma_map_find() result, then
+ * sigma_eval().
+ */
+struct sigma_map;
+struct sigma_map_source;
+
+/*
+ * Loads the two files.  On success *ret_map gets a map the caller frees
+ * with sigma_map_free(), before field_done() (field ids are interned at
+ * load).  Returns -EINVAL with *reterr filled (at.line/at.col 1-based,
+ * reason "file:line:col: message") for a malformed file, -errno when a file
+ * cannot be read, -ENOMEM.
+ */
+int sigma_map_load(const char *logsources_path, const char *fields_path, struct sigma_map **ret_map,
+                   struct sigma_err *reterr);
+/* As sigma_map_load from buffers (no NUL needed); the names are used in
+ * messages only.  Either buffer may be NULL (len 0): no entries of that
+ * kind. */
+int sigma_map_load_buf(const char *ls, size_t ls_len, const char *ls_name, const char *fl,
+                       size_t fl_len, const char *fl_name, struct sigma_map **ret_map,
+                       struct sigma_err *reterr);
+/* Frees a map; NULL is a no-op. */
+void sigma_map_free(struct sigma_map *m);
+
+/* The log-source entry for rule `r`'s (product, category, service), or
+ * NULL when none exists: the rule is unroutable.  Valid while `m` lives;
+ * callers cache it per rule. */
+const struct sigma_map_source *sigma_map_find(const struct sigma_map *m,
+                                              const struct sigma_rule *r);
+/* 1 if `ev` (augmented) belongs to log source `s`, else 0. */
+int sigma_map_source_matches(const struct sigma_map_source *s, const struct event *ev);
+/* sigma_map_find + sigma_map_source_matches: 1 applies, 0 does not,
+ * -ENOENT when the rule is unroutable. */
+int sigma_map_rule_applies(const struct sigma_map *m, const struct sigma_rule *r,
+                           const struct event *ev);
+/*
+ * Adds to `ev` the field names the map derives (flattened names, then Sigma
+ * names for hikeshi names), as views of values `ev` already holds.  Call
+ * once per event, before routing and evaluation.  Returns 0 (fields beyond
+ * LIMIT_EVENT_FIELDS are dropped and counted in ev->dropped) or -ENOMEM.
+ */
+int sigma_map_augment(const struct sigma_map *m, struct event *ev);
+/* Entries loaded: log sources (after merging same triples) and fields. */
+size_t sigma_map_nsources(const struct sigma_map *m);
+size_t sigma_map_nfields(const struct sigma_map *m);
+
 #endif

@@ -1,0 +1,569 @@
+/*
+ * sigma_compile.c - the compiled rule set: a literal prefilter in front of
+ * the reference evaluator.
+ *
+ * For each rule we derive a NECESSARY condition of the form "at least one of
+ * these literals occurs in the event" (or none, and the rule is always a
+ * candidate).  It is built bottom-up over the rule's structure:
+ *   - a string value needs the longest literal run of its pattern (between
+ *     `*`/`?` wildcards), caseless unless the value is `cased`; a bool needs
+ *     "true"/"false"; numbers (numeric equality accepts "010" or "1e1"),
+ *     regexes, networks, comparisons, null, exists and field references
+ *     need nothing we can state as a literal;
+ *   - a group of alternatives (windash, base64offset, expand, utf16 forms)
+ *     needs the union of its alternatives' literals, nothing if one
+ *     alternative needs nothing;
+ *   - an OR item, an OR detection, `or` and `1 of` take the union; an
+ *     `all` item, an AND detection, `and` and `all of` need any ONE of
+ *     their parts' requirements, so we keep the most selective (longest
+ *     shortest literal, then fewest literals);
+ *   - `not` and `neq` need nothing.
+ * Each step only weakens, so the requirement holds whenever the rule
+ * matches: a rule skipped by the prefilter cannot match.
+ *
+ * All literals of all rules, deduplicated, go into ONE Vectorscan database
+ * (literal mode, HS_FLAG_SINGLEMATCH, HS_FLAG_CASELESS where the value
+ * folds case; Vectorscan folds ASCII only, as sigma_eval does).  We scan
+ * the whole event in one vectored call: every field value, plus the raw
+ * record when some rule has a keyword literal.  One database for all fields
+ * rather than one per field because rule field names reach event fields by
+ * more than an exact name (space-stripped names, SPEC_NOTES §1.3) and one
+ * scan per event costs less than one per field; the price is that a literal
+ * seen in another field (or across two adjacent field values, which a
+ * vectored scan treats as one stream) makes a rule a candidate needlessly,
+ * never the reverse.  Candidates are then evaluated with sigma_eval(), so
+ * the answer is the reference's by construction.
+ *
+ * The set owns one scratch and the per-event bitmaps: one rule set per
+ * thread (the pipeline is single-threaded today).
+ */
+#include <errno.h>
+#include <hs/hs.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "detect/sigma.h"
+#include "event/event.h"
+
+/* A literal borrowed from a rule's prepared pattern. */
+struct lit {
+    const unsigned char *p;
+    size_t len;
+    int caseless;
+};
+
+/* A requirement: `always` (no literal known), or one of `v` must occur.
+ * An empty non-always set means the part can never match. */
+struct req {
+    int always;
+    struct lit *v;
+    size_t n, cap;
+};
+
+/* A literal of the database and the rules that require it. */
+struct entry {
+    struct lit lit;
+    size_t rule;
+};
+
+struct sigma_ruleset {
+    struct sigma_rule **rules;
+    size_t nrules;
+    size_t nwords;      /* uint64_t words of a rule bitmap */
+    uint64_t *base;     /* rules that are always candidates */
+    uint64_t *cand;     /* per event: base | rules whose literal was seen */
+    size_t nlits;       /* distinct literals */
+    size_t *lit_first;  /* lit_first[i]..lit_first[i+1]: its rules in lit_rules */
+    size_t *lit_rules;
+    size_t nalways;
+    int scan_raw;       /* some rule has a keyword literal */
+    hs_database_t *db;  /* NULL when no rule has a literal */
+    hs_scratch_t *scratch;
+    const char **vdata; /* vectored scan arguments, grown on demand */
+    unsigned *vlen;
+    size_t vcap;
+    uint64_t events, evaluated;
+};
+
+static void req_done(struct req *r)
+{
+    free(r->v);
+    r->v = NULL;
+    r->n = r->cap = 0;
+}
+
+static int req_push(struct req *r, const unsigned char *p, size_t len, int caseless)
+{
+    if (r->n == r->cap) {
+        size_t cap = r->cap ? r->cap * 2 : 4;
+        struct lit *v = realloc(r->v, cap * sizeof(*v));
+        if (!v)
+            return -ENOMEM;
+        r->v = v;
+        r->cap = cap;
+    }
+    r->v[r->n++] = (struct lit){p, len, caseless};
+    return 0;
+}
+
+/* dst |= src (union); src is emptied. */
+static int req_union(struct req *dst, struct req *src)
+{
+    int ret = 0;
+    if (dst->always || src->always) {
+        req_done(dst);
+        dst->always = 1;
+        goto out;
+    }
+    for (size_t i = 0; i < src->n; i++) {
+        ret = req_push(dst, src->v[i].p, src->v[i].len, src->v[i].caseless);
+        if (ret < 0)
+            goto out;
+    }
+out:
+    req_done(src);
+    src->always = 0;
+    return ret;
+}
+
+/* Shortest literal of a non-always requirement (SIZE_MAX for "never"). */
+static size_t req_minlen(const struct req *r)
+{
+    size_t m = (size_t)-1;
+    for (size_t i = 0; i < r->n; i++)
+        if (r->v[i].len < m)
+            m = r->v[i].len;
+    return m;
+}
+
+/* For a conjunction: keeps in dst whichever of dst and src is the more
+ * selective requirement (either one is necessary).  src is emptied. */
+static void req_pick(struct req *dst, struct req *src)
+{
+    int take = 0;
+    if (src->always)
+        take = 0;
+    else if (dst->always)
+        take = 1;
+    else {
+        size_t a = req_minlen(dst), b = req_minlen(src);
+        take = b > a || (b == a && src->n < dst->n);
+    }
+    if (take) {
+        req_done(dst);
+        *dst = *src;
+    } else {
+        req_done(src);
+    }
+    *src = (struct req){0};
+}
+
+static struct req req_always(void)
+{
+    return (struct req){.always = 1};
+}
+
+/* The requirement of one prepared value. */
+static int value_req(const struct sigma_value *v, struct req *ret)
+{
+    *ret = req_always();
+    if (v->kind == SIGMA_V_BOOL) {
+        ret->always = 0;
+        return v->b ? req_push(ret, (const unsigned char *)"true", 4, 1)
+                    : req_push(ret, (const unsigned char *)"false", 5, 1);
+    }
+    if (v->kind != SIGMA_V_STRING)
+        return 0;
+    /* The longest run of literal units: the value can only match a field
+     * that contains it. */
+    size_t best = 0, best_len = 0;
+    for (size_t i = 0; i < v->pat.len;) {
+        if (v->pat.kind[i] != SIGMA_TOK_LIT) {
+            i++;
+            continue;
+        }
+        size_t j = i;
+        while (j < v->pat.len && v->pat.kind[j] == SIGMA_TOK_LIT)
+            j++;
+        if (j - i > best_len) {
+            best = i;
+            best_len = j - i;
+        }
+        i = j;
+    }
+    if (best_len == 0)
+        return 0;
+    ret->always = 0;
+    return req_push(ret, v->pat.bytes + best, best_len, !v->cased);
+}
+
+static int item_req(const struct sigma_item *it, struct req *ret, int *ret_keyword)
+{
+    int ret_code = 0;
+    struct req acc = it->all ? req_always() : (struct req){0}, g = {0}, a = {0};
+    if (it->neq || it->ngroups == 0) {
+        /* neq: a negation.  No groups: treat as unknown, conservatively. */
+        *ret = req_always();
+        return 0;
+    }
+    for (size_t i = 0; i < it->ngroups; i++) {
+        const struct sigma_group *grp = &it->groups[i];
+        g = (struct req){0};
+        g.always = grp->nalts == 0;
+        for (size_t k = 0; k < grp->nalts && !g.always; k++) {
+            ret_code = value_req(&grp->alts[k], &a);
+            if (ret_code < 0)
+                goto out;
+            ret_code = req_union(&g, &a);
+            if (ret_code < 0)
+                goto out;
+        }
+        if (it->all)
+            req_pick(&acc, &g);
+        else {
+            ret_code = req_union(&acc, &g);
+            if (ret_code < 0)
+                goto out;
+        }
+    }
+    if (!it->field && !acc.always)
+        *ret_keyword = 1;
+    *ret = acc;
+    acc = (struct req){0};
+out:
+    req_done(&acc);
+    req_done(&g);
+    req_done(&a);
+    return ret_code;
+}
+
+static int det_req(const struct sigma_det *d, struct req *ret, int *ret_keyword)
+{
+    int ret_code = 0;
+    struct req acc = {0}, sub = {0};
+    if (d->kind == SIGMA_DET_ITEM)
+        return item_req(&d->item, ret, ret_keyword);
+    acc.always = d->kind == SIGMA_DET_AND; /* empty AND: true; empty OR: false */
+    for (size_t i = 0; i < d->nsubs; i++) {
+        ret_code = det_req(&d->subs[i], &sub, ret_keyword);
+        if (ret_code < 0)
+            goto out;
+        if (d->kind == SIGMA_DET_AND)
+            req_pick(&acc, &sub);
+        else if ((ret_code = req_union(&acc, &sub)) < 0)
+            goto out;
+    }
+    *ret = acc;
+    acc = (struct req){0};
+out:
+    req_done(&acc);
+    req_done(&sub);
+    return ret_code;
+}
+
+static int search_req(const struct sigma_rule *r, size_t i, struct req *ret, int *ret_keyword)
+{
+    if (i >= r->nsearches) {
+        *ret = (struct req){0}; /* sigma_eval_search(): never matches */
+        return 0;
+    }
+    return det_req(&r->searches[i].det, ret, ret_keyword);
+}
+
+static int cond_req(const struct sigma_rule *r, const struct sigma_cond *c, struct req *ret,
+                    int *ret_keyword)
+{
+    int ret_code = 0;
+    struct req acc = {0}, sub = {0};
+    switch (c->op) {
+    case SIGMA_COND_ID: return search_req(r, c->ids[0], ret, ret_keyword);
+    case SIGMA_COND_NOT: *ret = req_always(); return 0;
+    case SIGMA_COND_AND:
+    case SIGMA_COND_OR:
+        if ((ret_code = cond_req(r, c->a, &acc, ret_keyword)) < 0)
+            goto out;
+        if ((ret_code = cond_req(r, c->b, &sub, ret_keyword)) < 0)
+            goto out;
+        if (c->op == SIGMA_COND_AND)
+            req_pick(&acc, &sub);
+        else if ((ret_code = req_union(&acc, &sub)) < 0)
+            goto out;
+        break;
+    case SIGMA_COND_ONE_OF:
+    case SIGMA_COND_ALL_OF:
+        acc.always = c->op == SIGMA_COND_ALL_OF;
+        for (size_t i = 0; i < c->nids; i++) {
+            if ((ret_code = search_req(r, c->ids[i], &sub, ret_keyword)) < 0)
+                goto out;
+            if (c->op == SIGMA_COND_ALL_OF)
+                req_pick(&acc, &sub);
+            else if ((ret_code = req_union(&acc, &sub)) < 0)
+                goto out;
+        }
+        break;
+    }
+    *ret = acc;
+    acc = (struct req){0};
+out:
+    req_done(&acc);
+    req_done(&sub);
+    return ret_code;
+}
+
+static int lit_cmp(const struct lit *a, const struct lit *b)
+{
+    if (a->caseless != b->caseless)
+        return a->caseless - b->caseless;
+    if (a->len != b->len)
+        return a->len < b->len ? -1 : 1;
+    return memcmp(a->p, b->p, a->len);
+}
+
+static int entry_cmp(const void *x, const void *y)
+{
+    const struct entry *a = x, *b = y;
+    int c = lit_cmp(&a->lit, &b->lit);
+    if (c)
+        return c;
+    return a->rule < b->rule ? -1 : a->rule > b->rule;
+}
+
+/* Gathers the requirements of every rule into (literal, rule) entries. */
+static int collect(struct sigma_ruleset *rs, struct entry **ret_e, size_t *ret_n)
+{
+    int ret = 0;
+    struct entry *e = NULL;
+    size_t n = 0, cap = 0;
+    struct req q = {0};
+    for (size_t i = 0; i < rs->nrules; i++) {
+        const struct sigma_rule *r = rs->rules[i];
+        int keyword = 0;
+        if (!r || !r->cond)
+            continue; /* sigma_eval(): never matches */
+        ret = cond_req(r, r->cond, &q, &keyword);
+        if (ret < 0)
+            goto out;
+        if (q.always) {
+            rs->base[i / 64] |= (uint64_t)1 << (i % 64);
+            rs->nalways++;
+            continue;
+        }
+        rs->scan_raw |= keyword;
+        for (size_t k = 0; k < q.n; k++) {
+            if (n == cap) {
+                size_t ncap = cap ? cap * 2 : 256;
+                struct entry *ne = realloc(e, ncap * sizeof(*ne));
+                if (!ne) {
+                    ret = -ENOMEM;
+                    goto out;
+                }
+                e = ne;
+                cap = ncap;
+            }
+            e[n++] = (struct entry){q.v[k], i};
+        }
+        req_done(&q);
+    }
+    *ret_e = e;
+    *ret_n = n;
+    e = NULL;
+out:
+    req_done(&q);
+    free(e);
+    return ret;
+}
+
+static int build_db(struct sigma_ruleset *rs, struct entry *e, size_t n)
+{
+    int ret = 0;
+    const char **pats = NULL;
+    size_t *lens = NULL;
+    unsigned *flags = NULL, *ids = NULL;
+    hs_compile_error_t *cerr = NULL;
+
+    if (n > 1)
+        qsort(e, n, sizeof(*e), entry_cmp);
+    rs->lit_first = malloc((n + 1) * sizeof(size_t));
+    rs->lit_rules = malloc((n ? n : 1) * sizeof(size_t));
+    pats = malloc((n ? n : 1) * sizeof(*pats));
+    lens = malloc((n ? n : 1) * sizeof(*lens));
+    flags = malloc((n ? n : 1) * sizeof(*flags));
+    ids = malloc((n ? n : 1) * sizeof(*ids));
+    if (!rs->lit_first || !rs->lit_rules || !pats || !lens || !flags || !ids) {
+        ret = -ENOMEM;
+        goto out;
+    }
+    size_t nr = 0;
+    for (size_t i = 0; i < n; i++) {
+        int same = i > 0 && lit_cmp(&e[i].lit, &e[i - 1].lit) == 0;
+        if (!same) {
+            rs->lit_first[rs->nlits] = nr;
+            pats[rs->nlits] = (const char *)e[i].lit.p;
+            lens[rs->nlits] = e[i].lit.len;
+            flags[rs->nlits] =
+                HS_FLAG_SINGLEMATCH | (e[i].lit.caseless ? HS_FLAG_CASELESS : 0u);
+            ids[rs->nlits] = (unsigned)rs->nlits;
+            rs->nlits++;
+        }
+        /* One literal may appear twice for one rule (two values). */
+        if (!same || e[i].rule != e[i - 1].rule)
+            rs->lit_rules[nr++] = e[i].rule;
+    }
+    rs->lit_first[rs->nlits] = nr;
+    if (rs->nlits == 0)
+        goto out;
+    if (rs->nlits > 0xffffffffu) {
+        ret = -EINVAL;
+        goto out;
+    }
+    if (hs_compile_lit_multi(pats, flags, ids, lens, (unsigned)rs->nlits, HS_MODE_VECTORED, NULL,
+                             &rs->db, &cerr) != HS_SUCCESS) {
+        hs_free_compile_error(cerr);
+        ret = -EINVAL;
+        goto out;
+    }
+    if (hs_alloc_scratch(rs->db, &rs->scratch) != HS_SUCCESS) {
+        ret = -ENOMEM;
+        goto out;
+    }
+out:
+    free(pats);
+    free(lens);
+    free(flags);
+    free(ids);
+    return ret;
+}
+
+int sigma_ruleset_new(struct sigma_rule *const *rules, size_t n, struct sigma_ruleset **ret_rs)
+{
+    int ret;
+    struct entry *e = NULL;
+    size_t ne = 0;
+    struct sigma_ruleset *rs = calloc(1, sizeof(*rs));
+    if (!rs)
+        return -ENOMEM;
+    rs->nrules = n;
+    rs->nwords = (n + 63) / 64;
+    rs->rules = malloc((n ? n : 1) * sizeof(*rs->rules));
+    rs->base = calloc(rs->nwords ? rs->nwords : 1, sizeof(uint64_t));
+    rs->cand = calloc(rs->nwords ? rs->nwords : 1, sizeof(uint64_t));
+    if (!rs->rules || !rs->base || !rs->cand) {
+        ret = -ENOMEM;
+        goto out;
+    }
+    if (n)
+        memcpy(rs->rules, rules, n * sizeof(*rs->rules));
+    ret = collect(rs, &e, &ne);
+    if (ret < 0)
+        goto out;
+    ret = build_db(rs, e, ne);
+    if (ret < 0)
+        goto out;
+    *ret_rs = rs;
+    rs = NULL;
+out:
+    free(e);
+    sigma_ruleset_free(rs);
+    return ret;
+}
+
+void sigma_ruleset_free(struct sigma_ruleset *rs)
+{
+    if (!rs)
+        return;
+    hs_free_scratch(rs->scratch);
+    hs_free_database(rs->db);
+    free(rs->rules);
+    free(rs->base);
+    free(rs->cand);
+    free(rs->lit_first);
+    free(rs->lit_rules);
+    free(rs->vdata);
+    free(rs->vlen);
+    free(rs);
+}
+
+static int on_literal(unsigned int id, unsigned long long from, unsigned long long to,
+                      unsigned int flags, void *ctx)
+{
+    struct sigma_ruleset *rs = ctx;
+    (void)from;
+    (void)to;
+    (void)flags;
+    for (size_t k = rs->lit_first[id]; k < rs->lit_first[id + 1]; k++) {
+        size_t r = rs->lit_rules[k];
+        rs->cand[r / 64] |= (uint64_t)1 << (r % 64);
+    }
+    return 0;
+}
+
+/* Scans the event; on any failure every rule becomes a candidate. */
+static void prefilter(struct sigma_ruleset *rs, const struct event *ev)
+{
+    memcpy(rs->cand, rs->base, rs->nwords * sizeof(uint64_t));
+    if (!rs->db)
+        return;
+    size_t need = (size_t)ev->nfields + 1;
+    if (need > rs->vcap) {
+        const char **d = realloc(rs->vdata, need * sizeof(*d));
+        if (d)
+            rs->vdata = d;
+        unsigned *l = realloc(rs->vlen, need * sizeof(*l));
+        if (l)
+            rs->vlen = l;
+        if (!d || !l)
+            goto all;
+        rs->vcap = need;
+    }
+    unsigned cnt = 0;
+    for (uint32_t i = 0; i < ev->nfields; i++) {
+        rs->vdata[cnt] = ev->fields[i].val ? ev->fields[i].val : "";
+        rs->vlen[cnt++] = ev->fields[i].len;
+    }
+    if (rs->scan_raw && ev->raw && ev->raw_len) {
+        if (ev->raw_len > 0xffffffffu)
+            goto all;
+        rs->vdata[cnt] = ev->raw;
+        rs->vlen[cnt++] = (unsigned)ev->raw_len;
+    }
+    if (cnt == 0)
+        return;
+    if (hs_scan_vector(rs->db, rs->vdata, rs->vlen, cnt, 0, rs->scratch, on_literal, rs) ==
+        HS_SUCCESS)
+        return;
+all:
+    memset(rs->cand, 0xff, rs->nwords * sizeof(uint64_t));
+}
+
+size_t sigma_ruleset_match(struct sigma_ruleset *rs, const struct event *ev, sigma_ruleset_cb cb,
+                           void *arg)
+{
+    size_t nmatch = 0;
+    prefilter(rs, ev);
+    rs->events++;
+    for (size_t w = 0; w < rs->nwords; w++) {
+        uint64_t bits = rs->cand[w];
+        while (bits) {
+            size_t i = w * 64 + (size_t)__builtin_ctzll(bits);
+            bits &= bits - 1;
+            if (i >= rs->nrules)
+                break;
+            rs->evaluated++;
+            if (sigma_eval(rs->rules[i], ev)) {
+                nmatch++;
+                if (cb)
+                    cb(rs->rules[i], i, arg);
+            }
+        }
+    }
+    return nmatch;
+}
+
+void sigma_ruleset_stats(const struct sigma_ruleset *rs, struct sigma_ruleset_stats *ret_stats)
+{
+    ret_stats->rules = rs->nrules;
+    ret_stats->literals = rs->nlits;
+    ret_stats->always = rs->nalways;
+    ret_stats->events = rs->events;
+    ret_stats->evaluated = rs->evaluated;
+}

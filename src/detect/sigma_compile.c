@@ -44,12 +44,15 @@
 
 #include "detect/sigma.h"
 #include "event/event.h"
+#include "event/field.h"
 
-/* A literal borrowed from a rule's prepared pattern. */
+/* A literal borrowed from a rule's prepared pattern, or (field != NULL)
+ * the presence of a field, borrowed from the rule's item. */
 struct lit {
     const unsigned char *p;
     size_t len;
     int caseless;
+    const char *field;
 };
 
 /* A requirement: `always` (no literal known), or one of `v` must occur.
@@ -76,6 +79,12 @@ struct sigma_ruleset {
     size_t *lit_first;  /* lit_first[i]..lit_first[i+1]: its rules in lit_rules */
     size_t *lit_rules;
     size_t nalways;
+    size_t nflds;        /* distinct required fields, sorted by name */
+    const char **fld_names;
+    size_t *fld_first;   /* as lit_first, for fields */
+    size_t *fld_rules;
+    uint32_t (*fcache)[2]; /* per event field id: 0 unknown, 1 none, k+2 field k */
+    size_t fcache_n;
     int scan_raw;       /* some rule has a keyword literal */
     hs_database_t *db;  /* NULL when no rule has a literal */
     hs_scratch_t *scratch;
@@ -102,8 +111,16 @@ static int req_push(struct req *r, const unsigned char *p, size_t len, int casel
         r->v = v;
         r->cap = cap;
     }
-    r->v[r->n++] = (struct lit){p, len, caseless};
+    r->v[r->n++] = (struct lit){p, len, caseless, NULL};
     return 0;
+}
+
+static int req_push_field(struct req *r, const char *field)
+{
+    int ret = req_push(r, NULL, 0, 0);
+    if (ret == 0)
+        r->v[r->n - 1].field = field;
+    return ret;
 }
 
 /* dst |= src (union); src is emptied. */
@@ -119,6 +136,7 @@ static int req_union(struct req *dst, struct req *src)
         ret = req_push(dst, src->v[i].p, src->v[i].len, src->v[i].caseless);
         if (ret < 0)
             goto out;
+        dst->v[dst->n - 1].field = src->v[i].field;
     }
 out:
     req_done(src);
@@ -130,9 +148,11 @@ out:
 static size_t req_minlen(const struct req *r)
 {
     size_t m = (size_t)-1;
-    for (size_t i = 0; i < r->n; i++)
-        if (r->v[i].len < m)
-            m = r->v[i].len;
+    for (size_t i = 0; i < r->n; i++) {
+        size_t l = r->v[i].field ? 1 : r->v[i].len; /* a field: weak, like one byte */
+        if (l < m)
+            m = l;
+    }
     return m;
 }
 
@@ -163,8 +183,24 @@ static struct req req_always(void)
     return (struct req){.always = 1};
 }
 
-/* The requirement of one prepared value. */
-static int value_req(const struct sigma_value *v, struct req *ret)
+static int value_lit_req(const struct sigma_value *v, struct req *ret);
+
+/* The requirement of one prepared value of field `field` (NULL for a
+ * keyword).  Besides literals: every value kind but `null` and
+ * `exists: false` can only match a field that is present. */
+static int value_req(const struct sigma_value *v, const char *field, struct req *ret)
+{
+    int rc = value_lit_req(v, ret);
+    if (rc < 0 || !ret->always || !field)
+        return rc;
+    if (v->kind == SIGMA_V_NULL || (v->kind == SIGMA_V_EXISTS && !v->b))
+        return 0;
+    ret->always = 0;
+    return req_push_field(ret, field);
+}
+
+/* The literal requirement of one prepared value. */
+static int value_lit_req(const struct sigma_value *v, struct req *ret)
 {
     *ret = req_always();
     if (v->kind == SIGMA_V_BOOL) {
@@ -194,7 +230,7 @@ static int value_req(const struct sigma_value *v, struct req *ret)
     if (best_len == 0)
         return 0;
     ret->always = 0;
-    return req_push(ret, v->pat.bytes + best, best_len, !v->cased);
+    return req_push(ret, v->pat.bytes + best, best_len, 0);
 }
 
 static int item_req(const struct sigma_item *it, struct req *ret, int *ret_keyword)
@@ -211,7 +247,7 @@ static int item_req(const struct sigma_item *it, struct req *ret, int *ret_keywo
         g = (struct req){0};
         g.always = grp->nalts == 0;
         for (size_t k = 0; k < grp->nalts && !g.always; k++) {
-            ret_code = value_req(&grp->alts[k], &a);
+            ret_code = value_req(&grp->alts[k], it->field, &a);
             if (ret_code < 0)
                 goto out;
             ret_code = req_union(&g, &a);
@@ -312,6 +348,10 @@ out:
 
 static int lit_cmp(const struct lit *a, const struct lit *b)
 {
+    if (!a->field != !b->field)
+        return a->field ? 1 : -1; /* literals first, then fields */
+    if (a->field)
+        return strcmp(a->field, b->field);
     if (a->caseless != b->caseless)
         return a->caseless - b->caseless;
     if (a->len != b->len)
@@ -393,7 +433,31 @@ static int build_db(struct sigma_ruleset *rs, struct entry *e, size_t n)
         ret = -ENOMEM;
         goto out;
     }
+    /* Field-presence entries sort last: they get their own table. */
+    size_t nl = n;
+    while (nl > 0 && e[nl - 1].lit.field)
+        nl--;
+    size_t nf = n - nl;
+    rs->fld_names = malloc((nf ? nf : 1) * sizeof(*rs->fld_names));
+    rs->fld_first = malloc((nf + 1) * sizeof(size_t));
+    rs->fld_rules = malloc((nf ? nf : 1) * sizeof(size_t));
+    if (!rs->fld_names || !rs->fld_first || !rs->fld_rules) {
+        ret = -ENOMEM;
+        goto out;
+    }
     size_t nr = 0;
+    for (size_t i = nl; i < n; i++) {
+        int same = i > nl && lit_cmp(&e[i].lit, &e[i - 1].lit) == 0;
+        if (!same) {
+            rs->fld_first[rs->nflds] = nr;
+            rs->fld_names[rs->nflds++] = e[i].lit.field;
+        }
+        if (!same || e[i].rule != e[i - 1].rule)
+            rs->fld_rules[nr++] = e[i].rule;
+    }
+    rs->fld_first[rs->nflds] = nr;
+    n = nl;
+    nr = 0;
     for (size_t i = 0; i < n; i++) {
         int same = i > 0 && lit_cmp(&e[i].lit, &e[i - 1].lit) == 0;
         if (!same) {
@@ -478,9 +542,22 @@ void sigma_ruleset_free(struct sigma_ruleset *rs)
     free(rs->cand);
     free(rs->lit_first);
     free(rs->lit_rules);
+    free(rs->fld_names);
+    free(rs->fld_first);
+    free(rs->fld_rules);
+    free(rs->fcache);
     free(rs->vdata);
     free(rs->vlen);
     free(rs);
+}
+
+static void mark_rules(struct sigma_ruleset *rs, const size_t *first, const size_t *rules,
+                       size_t k)
+{
+    for (size_t j = first[k]; j < first[k + 1]; j++) {
+        size_t r = rules[j];
+        rs->cand[r / 64] |= (uint64_t)1 << (r % 64);
+    }
 }
 
 static int on_literal(unsigned int id, unsigned long long from, unsigned long long to,
@@ -490,17 +567,82 @@ static int on_literal(unsigned int id, unsigned long long from, unsigned long lo
     (void)from;
     (void)to;
     (void)flags;
-    for (size_t k = rs->lit_first[id]; k < rs->lit_first[id + 1]; k++) {
-        size_t r = rs->lit_rules[k];
-        rs->cand[r / 64] |= (uint64_t)1 << (r % 64);
-    }
+    mark_rules(rs, rs->lit_first, rs->lit_rules, id);
     return 0;
+}
+
+/* Index+2 of required field `name` (1: none). */
+static uint32_t fld_find(const struct sigma_ruleset *rs, const char *name)
+{
+    size_t lo = 0, hi = rs->nflds;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(name, rs->fld_names[mid]);
+        if (c == 0)
+            return (uint32_t)mid + 2;
+        if (c < 0)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    return 1;
+}
+
+/*
+ * The required fields that event field `id` designates, as sigma_eval's
+ * name_matches() decides: its exact name, and its name with spaces
+ * stripped.  Cached per field id (ids are stable while the field table
+ * lives, i.e. until field_done() at exit).  Returns NULL if the cache
+ * cannot grow: the caller then treats every rule as a candidate.
+ */
+static const uint32_t *fld_of(struct sigma_ruleset *rs, uint32_t id)
+{
+    if (id >= rs->fcache_n) {
+        size_t n = (size_t)id + 64;
+        uint32_t(*c)[2] = realloc(rs->fcache, n * sizeof(*c));
+        if (!c)
+            return NULL;
+        memset(c + rs->fcache_n, 0, (n - rs->fcache_n) * sizeof(*c));
+        rs->fcache = c;
+        rs->fcache_n = n;
+    }
+    uint32_t *slot = rs->fcache[id];
+    if (slot[0])
+        return slot;
+    const char *name = field_name(id);
+    char buf[512];
+    slot[0] = slot[1] = 1;
+    if (!name)
+        return slot;
+    slot[0] = fld_find(rs, name);
+    if (strchr(name, ' ')) {
+        size_t o = 0;
+        for (const char *q = name; *q && o + 1 < sizeof(buf); q++)
+            if (*q != ' ')
+                buf[o++] = *q;
+        buf[o] = '\0';
+        if (strlen(name) < sizeof(buf))
+            slot[1] = fld_find(rs, buf);
+        else
+            slot[1] = (uint32_t)-1; /* too long to strip here: mark everything */
+    }
+    return slot;
 }
 
 /* Scans the event; on any failure every rule becomes a candidate. */
 static void prefilter(struct sigma_ruleset *rs, const struct event *ev)
 {
     memcpy(rs->cand, rs->base, rs->nwords * sizeof(uint64_t));
+    if (rs->nflds) {
+        for (uint32_t i = 0; i < ev->nfields; i++) {
+            const uint32_t *f = fld_of(rs, ev->fields[i].id);
+            if (!f || f[1] == (uint32_t)-1)
+                goto all;
+            for (int k = 0; k < 2; k++)
+                if (f[k] >= 2)
+                    mark_rules(rs, rs->fld_first, rs->fld_rules, f[k] - 2);
+        }
+    }
     if (!rs->db)
         return;
     size_t need = (size_t)ev->nfields + 1;

@@ -12,6 +12,8 @@
 
 #include "decode/decode.h"
 #include "detect/detect_literal.h"
+#include "detect/detect_sigma.h"
+#include "detect/sigma.h"
 #include "event/event.h"
 #include "event/time.h"
 #include "input/record.h"
@@ -55,6 +57,7 @@ struct pipeline {
     struct pinput *inputs;
     uint32_t ninputs;
     struct detect_literal *rules;
+    struct detect_sigma *sigma; /* NULL when no Sigma rules are loaded */
     int32_t tz_off_s;
     int64_t ref_us;
     int store_events;
@@ -100,6 +103,43 @@ static int resolve_decoder(const char *name, const struct decoder **ret)
     }
     *ret = decode_lookup(name);
     return *ret ? 0 : -EINVAL;
+}
+
+static void sigma_report(void *arg, const char *msg)
+{
+    log_debug("sigma: %s", msg);
+}
+
+/*
+ * Loads the Sigma rules the configuration names.  With the default (the
+ * bundled rules), a missing directory is a warning and detection runs on
+ * the literal rules alone; rules the configuration names explicitly must
+ * load.  Returns 0 with *ret set (possibly NULL), or a negative errno.
+ */
+static int load_sigma(const struct config *c, struct detect_sigma **ret)
+{
+    char err[512] = "";
+    int r;
+
+    *ret = NULL;
+    if (c->nsigma_rules == 0 || !c->sigma_mappings)
+        return 0;
+    r = detect_sigma_new((const char *const *)c->sigma_rules, c->nsigma_rules, c->sigma_mappings,
+                         sigma_report, NULL, ret, err, sizeof(err));
+    if (r < 0) {
+        if (!c->sigma_explicit && r != -ENOMEM) {
+            log_warnx("no bundled Sigma rules found (%s); running without them", err);
+            return 0;
+        }
+        log_error("%s", err);
+        return r;
+    }
+    log_info("sigma: %zu rules loaded, %zu refused, %zu unroutable%s", detect_sigma_loaded(*ret),
+             detect_sigma_refused(*ret), detect_sigma_unroutable(*ret),
+             detect_sigma_refused(*ret) + detect_sigma_unroutable(*ret)
+                 ? " (--log-level debug lists them)"
+                 : "");
+    return 0;
 }
 
 int pipeline_add_input(struct pipeline *p, const char *name, const char *decoder)
@@ -150,6 +190,8 @@ struct pipeline *pipeline_new(const struct config *c, struct store *st, FILE *al
     p->rules = detect_literal_new(c);
     if (!p->rules)
         goto fail;
+    if (load_sigma(c, &p->sigma) < 0)
+        goto fail;
     return p;
 fail:
     pipeline_free(p);
@@ -164,6 +206,7 @@ void pipeline_free(struct pipeline *p)
         free(p->inputs[i].name);
     free(p->inputs);
     detect_literal_free(p->rules);
+    detect_sigma_free(p->sigma);
     arena_done(&p->arena);
     buf_done(&p->jbuf);
     pthread_mutex_destroy(&p->lock);
@@ -194,14 +237,21 @@ void pipeline_set_ref_time(struct pipeline *p, int64_t ref_us)
 int pipeline_reload(struct pipeline *p, const struct config *c)
 {
     struct detect_literal *rules = detect_literal_new(c), *old;
+    struct detect_sigma *sigma = NULL, *old_sigma;
     const struct decoder **decs = NULL;
+    int r;
 
     if (!rules)
         return -ENOMEM;
+    if ((r = load_sigma(c, &sigma)) < 0) {
+        detect_literal_free(rules);
+        return r;
+    }
     if (p->ninputs) {
         decs = calloc(p->ninputs, sizeof(const struct decoder *));
         if (!decs) {
             detect_literal_free(rules);
+            detect_sigma_free(sigma);
             return -ENOMEM;
         }
     }
@@ -214,25 +264,28 @@ int pipeline_reload(struct pipeline *p, const struct config *c)
     pthread_mutex_lock(&p->lock);
     old = p->rules;
     p->rules = rules;
+    old_sigma = p->sigma;
+    p->sigma = sigma;
     p->tz_off_s = c->tz_off_s;
     p->store_events = c->store_events;
     for (uint32_t i = 0; decs && i < p->ninputs; i++)
         p->inputs[i].decoder = decs[i];
     pthread_mutex_unlock(&p->lock);
     detect_literal_free(old);
+    detect_sigma_free(old_sigma);
     free(decs);
     return 0;
 }
 
-static void on_rule(void *arg, const struct detect_rule *rule)
+static void raise_alert(struct alert_ctx *ac, const char *id, const char *title,
+                        const char *author, const char *level)
 {
-    struct alert_ctx *ac = arg;
     struct pipeline *p = ac->p;
     struct alert a = {
-        .rule_id = rule->id,
-        .rule_title = rule->title,
-        .rule_author = rule->author,
-        .rule_level = rule->level,
+        .rule_id = id ? id : "",
+        .rule_title = title ? title : "",
+        .rule_author = author ? author : "unknown",
+        .rule_level = level ? level : "medium",
         .input_name = ac->in->name,
         .created_us = time_now_us(),
         .ev = &p->ev,
@@ -252,6 +305,16 @@ static void on_rule(void *arg, const struct detect_rule *rule)
     }
     if (p->alert_cb)
         p->alert_cb(p->alert_arg, &a);
+}
+
+static void on_rule(void *arg, const struct detect_rule *rule)
+{
+    raise_alert(arg, rule->id, rule->title, rule->author, rule->level);
+}
+
+static void on_sigma(void *arg, const struct sigma_rule *rule)
+{
+    raise_alert(arg, rule->id, rule->title, rule->author, rule->level_text);
 }
 
 int pipeline_process(struct pipeline *p, const struct rec_batch *b)
@@ -309,8 +372,11 @@ int pipeline_process(struct pipeline *p, const struct rec_batch *b)
                 atomic_fetch_add_explicit(&p->stats.stored, 1, memory_order_relaxed);
             }
         }
-        if (p->detect)
+        if (p->detect) {
             detect_literal_match(p->rules, &p->ev, on_rule, &ac);
+            if (p->sigma)
+                detect_sigma_match(p->sigma, &p->ev, on_sigma, &ac);
+        }
         if (ac.err)
             err = ac.err;
         event_reset(&p->ev);

@@ -16,6 +16,7 @@
 #include <unistd.h>
 #include <yaml.h>
 
+#include "build_config.h"
 #include "decode/decode.h"
 #include "util/limits.h"
 
@@ -608,11 +609,87 @@ static int kw_match(struct cparse *p, const char *key, yaml_node_t *k, yaml_node
     return 0;
 }
 
+/* --- sigma: --- */
+
+static void sigma_rules_clear(struct config *c)
+{
+    for (size_t i = 0; i < c->nsigma_rules; i++)
+        free(c->sigma_rules[i]);
+    free(c->sigma_rules);
+    c->sigma_rules = NULL;
+    c->nsigma_rules = 0;
+}
+
+static int kw_sigma_rules(struct cparse *p, const char *key, yaml_node_t *k, yaml_node_t *v,
+                          void *arg)
+{
+    struct config *c = p->c;
+    size_t n;
+
+    sigma_rules_clear(c);
+    c->sigma_explicit = 1;
+    if (v->type == YAML_SCALAR_NODE) {
+        c->sigma_rules = calloc(1, sizeof(char *));
+        if (!c->sigma_rules)
+            return -ENOMEM;
+        c->nsigma_rules = 1;
+        return get_str(p, v, &c->sigma_rules[0]);
+    }
+    if (v->type != YAML_SEQUENCE_NODE)
+        return cerr(p, v, "sigma rules: expected a path or a list of paths");
+    n = (size_t)(v->data.sequence.items.top - v->data.sequence.items.start);
+    if (n > 1024)
+        return cerr(p, v, "sigma rules: at most 1024 paths");
+    if (n == 0)
+        return 0;
+    c->sigma_rules = calloc(n, sizeof(char *));
+    if (!c->sigma_rules)
+        return -ENOMEM;
+    for (yaml_node_item_t *it = v->data.sequence.items.start; it < v->data.sequence.items.top;
+         it++) {
+        yaml_node_t *item = yaml_document_get_node(p->doc, *it);
+        int r;
+
+        if (!item)
+            return cerr(p, v, "bad path");
+        c->nsigma_rules++;
+        if ((r = get_str(p, item, &c->sigma_rules[c->nsigma_rules - 1])) < 0)
+            return r;
+    }
+    return 0;
+}
+
+static int kw_sigma_mappings(struct cparse *p, const char *key, yaml_node_t *k, yaml_node_t *v,
+                             void *arg)
+{
+    p->c->sigma_explicit = 1;
+    return get_str(p, v, &p->c->sigma_mappings);
+}
+
+static const struct keyword sigma_kw[] = {
+    {"mappings", kw_sigma_mappings},
+    {"rules", kw_sigma_rules},
+};
+
+static int kw_sigma(struct cparse *p, const char *key, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+    return each_pair(p, v, sigma_kw, NKW(sigma_kw), NULL, "sigma: expected a mapping");
+}
+
 static const struct keyword top_kw[] = {
     {"alerts", kw_alerts}, {"data_dir", kw_data_dir}, {"http", kw_http},
     {"inputs", kw_inputs}, {"log", kw_log},           {"match", kw_match},
-    {"pipeline", kw_pipeline}, {"store", kw_store},   {"timezone", kw_timezone},
+    {"pipeline", kw_pipeline}, {"sigma", kw_sigma},   {"store", kw_store},
+    {"timezone", kw_timezone},
 };
+
+/* The bundled rules: ./rules in a source tree, else the installed copy. */
+static const char *default_rules_dir(void)
+{
+    if (access("rules/config/logsources.yaml", R_OK) == 0)
+        return "rules";
+    return HIKESHI_DATADIR "/rules";
+}
 
 /* --- defaults --- */
 
@@ -659,6 +736,16 @@ struct config *config_defaults(void)
             goto fail;
     }
     inputs_relink(c);
+    {
+        char mapdir[4096];
+
+        snprintf(mapdir, sizeof(mapdir), "%s/config", default_rules_dir());
+        c->sigma_rules = calloc(1, sizeof(char *));
+        if (!c->sigma_rules || !(c->sigma_rules[0] = strdup(default_rules_dir())) ||
+            !(c->sigma_mappings = strdup(mapdir)))
+            goto fail;
+        c->nsigma_rules = 1;
+    }
     c->matches = calloc(NKW(def_match), sizeof(*c->matches));
     if (!c->matches)
         goto fail;
@@ -693,6 +780,8 @@ void config_free(struct config *c)
     for (size_t i = 0; i < c->nmatches; i++)
         match_clear(&c->matches[i]);
     free(c->matches);
+    sigma_rules_clear(c);
+    free(c->sigma_mappings);
     free(c->path);
     free(c->data_dir);
     free(c->http_listen);
@@ -884,6 +973,15 @@ void config_print(const struct config *c, FILE *out)
             fprintf(out, "    from_start: %s\n    poll_ms: %d\n",
                     in->conf.from_start ? "true" : "false", in->conf.poll_ms);
     }
+    fprintf(out, "sigma:\n  rules:%s\n", c->nsigma_rules ? "" : " []");
+    for (size_t i = 0; i < c->nsigma_rules; i++) {
+        fprintf(out, "    - ");
+        print_q(out, c->sigma_rules[i]);
+        fputc('\n', out);
+    }
+    fprintf(out, "  mappings: ");
+    print_q(out, c->sigma_mappings ? c->sigma_mappings : "");
+    fputc('\n', out);
     fprintf(out, "match:%s\n", c->nmatches ? "" : " []");
     for (size_t i = 0; i < c->nmatches; i++) {
         const struct config_match *m = &c->matches[i];

@@ -63,6 +63,13 @@ struct config {
     size_t ninputs;
     struct config_match *matches;
     size_t nmatches;
+    /* Sigma rules: files or directories of *.yml, and the directory of the
+     * log-source and field maps.  By default the bundled rules: ./rules
+     * when run from a source tree, else the installed copy. */
+    char **sigma_rules;
+    size_t nsigma_rules;
+    char *sigma_mappings;
+    int sigma_explicit; /* 1 if the file set them: a failure to load is fatal */
 };
 
 /* The defaults.  NULL on allocation failure. */

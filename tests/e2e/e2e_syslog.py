@@ -38,6 +38,9 @@ RULES_V2 = RULES_V1 + """
 
 CONFIG = """
 data_dir: {data}
+sigma:
+  rules: [{src}/rules]
+  mappings: {src}/rules/config
 http:
   listen: 127.0.0.1:{http}
 inputs:
@@ -187,6 +190,11 @@ def main():
     check(all(a["rule_author"] == "e2e" and a["rule_title"] == "root login failure" for a in root),
           "alerts carry the rule's id, title and author")
     check(all(SSH_LINE.encode() in bytes(a["raw"]) for a in root), "alerts keep the raw text")
+    sig = [a for a in alerts if a["rule_title"] == "SSH Authentication Failure" and
+           SSH_LINE.encode() in bytes(a["raw"])]
+    check(len(sig) == 4 and all(a["rule_author"] == "hikeshi project" for a in sig),
+          "the bundled Sigma rule fired once per logger message, with its author (got %d)"
+          % len(sig))
     rel = [a for a in alerts if a["rule_id"] == "e2e-reloaded"]
     check(len(rel) == 1, "the rule added by SIGHUP fired on the same connection")
     with open(os.path.join(d.data, "alerts.jsonl")) as f:

@@ -15,6 +15,7 @@ import time
 import urllib.request
 
 BIN = os.environ.get("HIKESHI_BIN", "build/hikeshi")
+SOURCE = os.environ.get("HIKESHI_SOURCE", os.path.join(os.path.dirname(__file__), "..", ".."))
 SHARED = os.environ.get("HIKESHI_SHARED",
                         os.path.join(os.path.dirname(__file__), "..", "..", "..", "shared"))
 
@@ -78,7 +79,7 @@ class Daemon:
     def write_config(self, yaml_text):
         with open(self.conf, "w") as f:
             f.write(yaml_text.format(data=self.data, port=self.port, http=self.http,
-                                     dir=self.dir))
+                                     dir=self.dir, src=SOURCE))
 
     def start(self, timeout=20):
         self.logf = open(self.log, "ab")

@@ -24,7 +24,9 @@
 #include "util/config.h"
 #include "util/queue.h"
 
+/* The literal-matcher cases leave the bundled Sigma rules out. */
 static const char conf_v1[] = "data_dir: /unused\n"
+                              "sigma:\n  rules: []\n"
                               "inputs:\n"
                               "  - name: auth\n"
                               "    type: file\n"
@@ -39,6 +41,7 @@ static const char conf_v1[] = "data_dir: /unused\n"
                               "      user.name: root\n";
 
 static const char conf_v2[] = "data_dir: /unused\n"
+                              "sigma:\n  rules: []\n"
                               "inputs:\n"
                               "  - name: auth\n"
                               "    type: file\n"
@@ -190,11 +193,51 @@ static void test_no_detect(void **state)
     config_free(c);
 }
 
+/* The bundled Sigma rules run in the pipeline, routed and mapped: an
+ * sshd failure raises the Sigma rule's alert with its author, a line of
+ * another log source does not. */
+static void test_sigma(void **state)
+{
+    static const char conf[] = "data_dir: /unused\n"
+                               "inputs:\n"
+                               "  - name: auth\n"
+                               "    type: file\n"
+                               "    path: /var/log/auth.log\n"
+                               "match: []\n"
+                               "sigma:\n"
+                               "  rules: [rules]\n"
+                               "  mappings: rules/config\n";
+    struct config *c = parse(conf);
+    char *text = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&text, &len);
+    struct pipeline *p = pipeline_new(c, NULL, out);
+    struct rec_batch *b = make_batch(0);
+
+    assert_non_null(p);
+    assert_int_equal(pipeline_process(p, b), 0);
+    fflush(out);
+    /* Line 1: invalid user; line 2: failed password (root); line 3: junk. */
+    assert_non_null(strstr(text, "\"title\":\"SSH Login Attempt for an Invalid User\""));
+    assert_non_null(strstr(text, "\"title\":\"SSH Authentication Failure\""));
+    assert_non_null(strstr(text, "\"author\":\"hikeshi project\""));
+    assert_null(strstr(text, "Suricata"));
+    /* The alert shows the decoded event, not the map's aliases. */
+    assert_null(strstr(text, "\"c-ip\""));
+    assert_int_equal(atomic_load(&pipeline_input_stats(p, 0)->alerts), 3);
+    rec_batch_free(b);
+    pipeline_free(p);
+    fclose(out);
+    free(text);
+    config_free(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_pipeline),
         cmocka_unit_test(test_no_detect),
+        cmocka_unit_test(test_sigma),
     };
     int r;
 

@@ -1,0 +1,246 @@
+/*
+ * detect_sigma.c - the Sigma detector the pipeline runs.
+ *
+ * Rules are loaded once (and again on SIGHUP, into a new detector that is
+ * swapped in whole).  Per event: the map adds the Sigma names of the
+ * event's fields, the compiled rule set finds the rules that match, and
+ * each match is kept only if the event belongs to the rule's log source.
+ * Routing after matching costs nothing on the common path (most events
+ * match no rule) and keeps the rule set independent of the map.
+ */
+#include "detect/detect_sigma.h"
+
+#include <errno.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "detect/sigma.h"
+#include "event/event.h"
+
+struct detect_sigma {
+    struct sigma_map *map;
+    struct sigma_rule **rules;                /* owned */
+    const struct sigma_map_source **sources;  /* per rule, from the map */
+    size_t nrules, cap;
+    struct sigma_ruleset *rs;
+    size_t refused, unroutable;
+};
+
+struct load_ctx {
+    struct detect_sigma *d;
+    detect_sigma_report_fn report;
+    void *arg;
+    int err; /* -ENOMEM stops the walk */
+};
+
+/* nftw() has no user pointer: the walk in progress, one at a time. */
+static struct load_ctx *walk_ctx;
+
+static void report(struct load_ctx *lc, const char *path, const char *why)
+{
+    char msg[1024];
+
+    if (!lc->report)
+        return;
+    snprintf(msg, sizeof(msg), "%s: %s", path, why);
+    lc->report(lc->arg, msg);
+}
+
+static int ends_with(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), m = strlen(suffix);
+
+    return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+static void load_one(struct load_ctx *lc, const char *path)
+{
+    struct detect_sigma *d = lc->d;
+    struct sigma_rule *r = NULL;
+    struct sigma_err err;
+    const struct sigma_map_source *src;
+    int rv;
+
+    memset(&err, 0, sizeof(err));
+    rv = sigma_load_file(path, NULL, &r, &err);
+    if (rv == -ENOMEM) {
+        lc->err = -ENOMEM;
+        return;
+    }
+    if (rv < 0) {
+        d->refused++;
+        report(lc, path, err.reason[0] ? err.reason : "cannot be loaded");
+        return;
+    }
+    src = sigma_map_find(d->map, r);
+    if (!src) {
+        d->unroutable++;
+        report(lc, path, "unroutable: no entry for its logsource in logsources.yaml");
+        sigma_rule_free(r);
+        return;
+    }
+    if (d->nrules == d->cap) {
+        size_t ncap = d->cap ? d->cap * 2 : 64;
+        struct sigma_rule **nr = realloc(d->rules, ncap * sizeof(*nr));
+        const struct sigma_map_source **ns;
+
+        if (!nr) {
+            sigma_rule_free(r);
+            lc->err = -ENOMEM;
+            return;
+        }
+        d->rules = nr;
+        ns = realloc((void *)d->sources, ncap * sizeof(*ns));
+        if (!ns) {
+            sigma_rule_free(r);
+            lc->err = -ENOMEM;
+            return;
+        }
+        d->sources = ns;
+        d->cap = ncap;
+    }
+    d->rules[d->nrules] = r;
+    d->sources[d->nrules] = src;
+    d->nrules++;
+}
+
+static int walk_cb(const char *path, const struct stat *sb, int type, struct FTW *ftw)
+{
+    if (type == FTW_F && ends_with(path, ".yml"))
+        load_one(walk_ctx, path);
+    return walk_ctx->err ? 1 : 0;
+}
+
+static int cmp_rule(const void *a, const void *b)
+{
+    const struct sigma_rule *x = *(const struct sigma_rule *const *)a;
+    const struct sigma_rule *y = *(const struct sigma_rule *const *)b;
+
+    return strcmp(x->file ? x->file : "", y->file ? y->file : "");
+}
+
+int detect_sigma_new(const char *const *paths, size_t npaths, const char *map_dir,
+                     detect_sigma_report_fn report_fn, void *arg, struct detect_sigma **ret,
+                     char *errbuf, size_t errlen)
+{
+    struct detect_sigma *d = calloc(1, sizeof(*d));
+    struct load_ctx lc = {.d = d, .report = report_fn, .arg = arg};
+    char ls[4096], fl[4096];
+    struct sigma_err err;
+    int r;
+
+    *ret = NULL;
+    if (!d)
+        return -ENOMEM;
+    snprintf(ls, sizeof(ls), "%s/logsources.yaml", map_dir);
+    snprintf(fl, sizeof(fl), "%s/fields.yaml", map_dir);
+    memset(&err, 0, sizeof(err));
+    if ((r = sigma_map_load(ls, fl, &d->map, &err)) < 0) {
+        snprintf(errbuf, errlen, "Sigma mappings in %s: %s", map_dir,
+                 err.reason[0] ? err.reason : strerror(-r));
+        detect_sigma_free(d);
+        return r;
+    }
+    walk_ctx = &lc;
+    for (size_t i = 0; i < npaths && !lc.err; i++) {
+        struct stat sb;
+
+        if (stat(paths[i], &sb) < 0) {
+            r = -errno;
+            snprintf(errbuf, errlen, "Sigma rules %s: %s", paths[i], strerror(errno));
+            walk_ctx = NULL;
+            detect_sigma_free(d);
+            return r;
+        }
+        if (S_ISDIR(sb.st_mode))
+            nftw(paths[i], walk_cb, 16, FTW_PHYS);
+        else
+            load_one(&lc, paths[i]);
+    }
+    walk_ctx = NULL;
+    if (lc.err) {
+        snprintf(errbuf, errlen, "out of memory loading Sigma rules");
+        detect_sigma_free(d);
+        return lc.err;
+    }
+    /* Rule order (and so alert order) must not depend on directory order. */
+    if (d->nrules > 1) {
+        qsort(d->rules, d->nrules, sizeof(*d->rules), cmp_rule);
+        for (size_t i = 0; i < d->nrules; i++)
+            d->sources[i] = sigma_map_find(d->map, d->rules[i]);
+    }
+    if ((r = sigma_ruleset_new(d->rules, d->nrules, &d->rs)) < 0) {
+        snprintf(errbuf, errlen, "compiling %zu Sigma rules: %s", d->nrules, strerror(-r));
+        detect_sigma_free(d);
+        return r;
+    }
+    *ret = d;
+    return 0;
+}
+
+void detect_sigma_free(struct detect_sigma *d)
+{
+    if (!d)
+        return;
+    sigma_ruleset_free(d->rs);
+    for (size_t i = 0; i < d->nrules; i++)
+        sigma_rule_free(d->rules[i]);
+    free(d->rules);
+    free((void *)d->sources);
+    sigma_map_free(d->map);
+    free(d);
+}
+
+struct match_ctx {
+    struct detect_sigma *d;
+    struct event *ev;
+    uint32_t own_fields; /* the event's fields before the aliases */
+    void (*cb)(void *arg, const struct sigma_rule *r);
+    void *arg;
+    size_t hits;
+};
+
+static void on_match(const struct sigma_rule *r, size_t idx, void *arg)
+{
+    struct match_ctx *mc = arg;
+    uint32_t all = mc->ev->nfields;
+
+    if (!sigma_map_source_matches(mc->d->sources[idx], mc->ev))
+        return;
+    mc->hits++;
+    mc->ev->nfields = mc->own_fields;
+    mc->cb(mc->arg, r);
+    mc->ev->nfields = all;
+}
+
+size_t detect_sigma_match(struct detect_sigma *d, struct event *ev,
+                          void (*cb)(void *arg, const struct sigma_rule *r), void *arg)
+{
+    struct match_ctx mc = {.d = d, .ev = ev, .own_fields = ev->nfields, .cb = cb, .arg = arg};
+
+    if (d->nrules == 0)
+        return 0;
+    if (sigma_map_augment(d->map, ev) < 0)
+        return 0;
+    sigma_ruleset_match(d->rs, ev, on_match, &mc);
+    ev->nfields = mc.own_fields;
+    return mc.hits;
+}
+
+size_t detect_sigma_loaded(const struct detect_sigma *d)
+{
+    return d->nrules;
+}
+
+size_t detect_sigma_refused(const struct detect_sigma *d)
+{
+    return d->refused;
+}
+
+size_t detect_sigma_unroutable(const struct detect_sigma *d)
+{
+    return d->unroutable;
+}

@@ -1,0 +1,48 @@
+/*
+ * detect_sigma.h - the Sigma detector the pipeline runs: the rules loaded
+ * from files and directories, the log-source routing and field map, and the
+ * compiled rule set, behind one call per event.
+ */
+#ifndef HIKESHI_DETECT_DETECT_SIGMA_H
+#define HIKESHI_DETECT_DETECT_SIGMA_H
+
+#include <stddef.h>
+
+struct event;
+struct sigma_rule;
+
+struct detect_sigma;
+
+/* Called for each rule file that is refused or unroutable, with a message
+ * of the form "FILE:LINE:COL: reason" or "FILE: unroutable (...)". */
+typedef void (*detect_sigma_report_fn)(void *arg, const char *msg);
+
+/*
+ * Loads every `*.yml` rule under `paths[0..npaths)` (files, or directories
+ * recursively) and the map from `map_dir` (logsources.yaml, fields.yaml).
+ * A rule that is refused, or whose log source the map does not know, is
+ * reported and left out; the others load.  Returns 0, or a negative errno
+ * with a message in errbuf when the map cannot be loaded or the rule set
+ * cannot be compiled.
+ */
+int detect_sigma_new(const char *const *paths, size_t npaths, const char *map_dir,
+                     detect_sigma_report_fn report, void *arg, struct detect_sigma **ret,
+                     char *errbuf, size_t errlen);
+/* Frees.  NULL is a no-op.  Must precede field_done(). */
+void detect_sigma_free(struct detect_sigma *d);
+
+/*
+ * Adds the mapped field names to `ev`, then calls cb for each rule whose log
+ * source the event belongs to and which matches it.  While cb runs, the
+ * event shows only its own fields (the aliases are hidden), so what cb
+ * writes out is the decoded event.  Returns how many rules matched.
+ */
+size_t detect_sigma_match(struct detect_sigma *d, struct event *ev,
+                          void (*cb)(void *arg, const struct sigma_rule *r), void *arg);
+
+/* Rules loaded, refused, and left out as unroutable. */
+size_t detect_sigma_loaded(const struct detect_sigma *d);
+size_t detect_sigma_refused(const struct detect_sigma *d);
+size_t detect_sigma_unroutable(const struct detect_sigma *d);
+
+#endif

@@ -309,3 +309,13 @@ EOF
 else
     echo "(rsyslog peer skipped: rsyslogd not installed or NO_RSYSLOG=1)"
 fi
+
+# --- Sigma matching: compiled rule set vs plain evaluator (bench/README.md) ---
+if [ -x "$BUILD/bench/bench_sigma" ]; then
+    echo
+    ROOT=$(cd "$(dirname "$0")/.." && pwd)
+    BS=$(realpath "$BUILD/bench/bench_sigma")
+    G=$(realpath "$GEN")
+    (cd "$ROOT" && HIKESHI_SHARED=${HIKESHI_SHARED:-$ROOT/../shared} "$BS" "$G") ||
+        echo "bench_sigma failed"
+fi

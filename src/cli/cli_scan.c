@@ -46,6 +46,8 @@ static const char scan_usage[] =
     "      --no-store           store nothing (the default)\n"
     "      --no-detect          decode only (for benchmarks)\n"
     "      --max-line BYTES     longest record kept (default 65536)\n"
+    "      --min-level LEVEL    show alerts of LEVEL and above (informational, low,\n"
+    "                           medium, high, critical); all are still counted\n"
     "      --progress, --no-progress\n"
     "                           progress bar on stderr (default: when a terminal)\n"
     "  -q, --quiet              no summary on stderr\n"
@@ -55,6 +57,13 @@ static const char scan_usage[] =
     "usage or configuration errors.\n";
 
 enum scan_format { SCAN_TABLE, SCAN_CSV, SCAN_JSONL };
+
+/* Alerts per rule, for the summary. */
+struct scan_rule {
+    char *id, *title, *author;
+    int rank;
+    uint64_t n;
+};
 
 struct scan {
     struct pipeline *p;
@@ -72,7 +81,44 @@ struct scan {
     int64_t started_us;
     int64_t last_progress_us;
     struct buf out;
+    int min_level;        /* alerts below this rank are counted, not shown */
+    uint64_t shown;       /* alerts printed */
+    uint64_t by_level[5]; /* alerts per level rank */
+    struct scan_rule *rules;
+    size_t nrules, rules_cap;
 };
+
+static int cmp_scan_rule(const void *a, const void *b)
+{
+    const struct scan_rule *x = a, *y = b;
+
+    if (x->rank != y->rank)
+        return y->rank - x->rank;
+    if (x->n != y->n)
+        return x->n < y->n ? 1 : -1;
+    return strcmp(x->title, y->title);
+}
+
+/* The closing summary on stderr: alerts by level, then by rule (with the
+ * rule's author, as the Detection Rule License asks). */
+static void print_rule_summary(struct scan *s)
+{
+    static const char *const level_label[] = {"informational", "low", "medium", "high",
+                                              "critical"};
+
+    if (s->nrules == 0)
+        return;
+    fprintf(stderr, "alerts by level:");
+    for (int i = 4; i >= 0; i--)
+        fprintf(stderr, " %s %llu%s", level_label[i], (unsigned long long)s->by_level[i],
+                i ? "," : "\n");
+    qsort(s->rules, s->nrules, sizeof(struct scan_rule), cmp_scan_rule);
+    fprintf(stderr, "alerts by rule:\n");
+    for (size_t i = 0; i < s->nrules; i++)
+        fprintf(stderr, "  %8llu  %-13s %s (%s, %s)\n", (unsigned long long)s->rules[i].n,
+                level_label[s->rules[i].rank], s->rules[i].title, s->rules[i].id,
+                s->rules[i].author);
+}
 
 static void print_csv_field(FILE *f, const char *s, size_t len)
 {
@@ -103,15 +149,88 @@ static const char *clip(char *dst, size_t size, const char *s, size_t len)
     return dst;
 }
 
+static const char *const level_names[] = {"informational", "low", "medium", "high", "critical"};
+#define NLEVELS (sizeof(level_names) / sizeof(level_names[0]))
+
+/* 0 (informational) .. 4 (critical); unknown levels count as medium. */
+static int level_rank(const char *level)
+{
+    for (size_t i = 0; i < NLEVELS; i++)
+        if (level && strcmp(level, level_names[i]) == 0)
+            return (int)i;
+    return 2;
+}
+
+/* Counts alerts per rule for the closing summary. */
+static void tally_rule(struct scan *s, const struct alert *a)
+{
+    size_t i;
+
+    for (i = 0; i < s->nrules; i++)
+        if (strcmp(s->rules[i].id, a->rule_id) == 0)
+            break;
+    if (i == s->nrules) {
+        struct scan_rule *nr;
+
+        if (s->nrules == s->rules_cap) {
+            size_t ncap = s->rules_cap ? s->rules_cap * 2 : 32;
+            nr = realloc(s->rules, ncap * sizeof(struct scan_rule));
+            if (!nr)
+                return;
+            s->rules = nr;
+            s->rules_cap = ncap;
+        }
+        nr = &s->rules[s->nrules];
+        nr->id = strdup(a->rule_id);
+        nr->title = strdup(a->rule_title);
+        nr->author = strdup(a->rule_author);
+        nr->rank = level_rank(a->rule_level);
+        nr->n = 0;
+        if (!nr->id || !nr->title || !nr->author) {
+            free(nr->id);
+            free(nr->title);
+            free(nr->author);
+            return;
+        }
+        s->nrules++;
+    }
+    s->rules[i].n++;
+}
+
+/* The timeline's "source": the Windows channel, else the dataset, else the
+ * program, else the input. */
+static const char *alert_source(const struct alert *a, size_t *ret_len)
+{
+    static const uint32_t ids[] = {FIELD_NONE, FIELD_EVENT_DATASET, FIELD_PROCESS_NAME};
+    const char *v;
+    uint32_t channel = field_lookup("winlog.channel", 14);
+
+    if (channel && (v = event_get(a->ev, channel, ret_len)))
+        return v;
+    for (size_t i = 1; i < sizeof(ids) / sizeof(ids[0]); i++)
+        if ((v = event_get(a->ev, ids[i], ret_len)))
+            return v;
+    *ret_len = strlen(a->input_name);
+    return a->input_name;
+}
+
 static void on_alert(void *arg, const struct alert *a)
 {
     struct scan *s = arg;
     const struct event *ev = a->ev;
     char ts[TIME_ISO_LEN];
-    size_t hlen = 0, mlen = 0;
+    size_t hlen = 0, mlen = 0, slen = 0, elen = 0;
     const char *host = event_get(ev, FIELD_HOST_NAME, &hlen);
     const char *msg = event_get(ev, FIELD_MESSAGE, &mlen);
+    const char *src = alert_source(a, &slen);
+    const char *eid = event_get(ev, FIELD_EVENT_CODE, &elen);
+    int rank = level_rank(a->rule_level);
 
+    s->by_level[rank]++;
+    tally_rule(s, a);
+    if (rank < s->min_level)
+        return;
+    s->shown++;
     time_format_iso(ev->time_us, ts, sizeof(ts));
     if (!msg) {
         msg = ev->raw;
@@ -127,7 +246,9 @@ static void on_alert(void *arg, const struct alert *a)
         printf("%s,", ts);
         print_csv_field(stdout, host ? host : "", host ? hlen : 0);
         putchar(',');
-        print_csv_field(stdout, a->input_name, strlen(a->input_name));
+        print_csv_field(stdout, src, slen);
+        putchar(',');
+        print_csv_field(stdout, eid ? eid : "", eid ? elen : 0);
         printf(",%s,", a->rule_level);
         print_csv_field(stdout, a->rule_id, strlen(a->rule_id));
         putchar(',');
@@ -139,10 +260,11 @@ static void on_alert(void *arg, const struct alert *a)
         putchar('\n');
         break;
     case SCAN_TABLE: {
-        char h[32], t[48], m[96];
-        printf("%-27s %-16s %-8s %-40s %s\n", ts, clip(h, sizeof(h), host ? host : "-", host ? hlen : 1),
-               a->rule_level, clip(t, sizeof(t), a->rule_title, strlen(a->rule_title)),
-               clip(m, sizeof(m), msg, mlen));
+        char h[20], so[28], e[10], t[48], m[96];
+        printf("%-27s %-16s %-24s %-7s %-13s %-40s %s\n", ts,
+               clip(h, sizeof(h), host ? host : "-", host ? hlen : 1), clip(so, sizeof(so), src, slen),
+               clip(e, sizeof(e), eid ? eid : "-", eid ? elen : 1), a->rule_level,
+               clip(t, sizeof(t), a->rule_title, strlen(a->rule_title)), clip(m, sizeof(m), msg, mlen));
         break;
     }
     }
@@ -151,9 +273,10 @@ static void on_alert(void *arg, const struct alert *a)
 static void print_header(const struct scan *s)
 {
     if (s->format == SCAN_CSV)
-        printf("time,host,source,level,rule_id,rule_title,rule_author,details\n");
+        printf("time,host,source,event_id,level,rule_id,rule_title,rule_author,details\n");
     else if (s->format == SCAN_TABLE)
-        printf("%-27s %-16s %-8s %-40s %s\n", "TIME", "HOST", "LEVEL", "RULE", "DETAILS");
+        printf("%-27s %-16s %-24s %-7s %-13s %-40s %s\n", "TIME", "HOST", "SOURCE", "EVENTID",
+               "LEVEL", "RULE", "DETAILS");
 }
 
 /* A counter summed over scan's inputs (plain lines and EVTX records). */
@@ -325,7 +448,7 @@ static void silent_error(void *arg, const char *path, int err)
 int cli_scan_main(int argc, char **argv)
 {
     enum { OPT_SUMMARY = 256, OPT_STORE, OPT_NO_STORE, OPT_NO_DETECT, OPT_MAX_LINE, OPT_PROGRESS,
-           OPT_NO_PROGRESS };
+           OPT_NO_PROGRESS, OPT_MIN_LEVEL };
     static const struct option opts[] = {
         {"config", required_argument, NULL, 'c'},
         {"decoder", required_argument, NULL, 'd'},
@@ -337,6 +460,7 @@ int cli_scan_main(int argc, char **argv)
         {"max-line", required_argument, NULL, OPT_MAX_LINE},
         {"progress", no_argument, NULL, OPT_PROGRESS},
         {"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
+        {"min-level", required_argument, NULL, OPT_MIN_LEVEL},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -381,6 +505,17 @@ int cli_scan_main(int argc, char **argv)
         }
         case OPT_PROGRESS: progress_opt = 1; break;
         case OPT_NO_PROGRESS: progress_opt = 0; break;
+        case OPT_MIN_LEVEL: {
+            size_t i;
+            for (i = 0; i < NLEVELS; i++)
+                if (strcmp(optarg, level_names[i]) == 0)
+                    break;
+            if (i == NLEVELS)
+                return cli_usage_error("scan", "--min-level must be informational, low, medium, "
+                                               "high or critical");
+            s.min_level = (int)i;
+            break;
+        }
         case 'q': quiet = 1; break;
         case 'h': fputs(scan_usage, stdout); return CLI_EXIT_OK;
         default: return cli_usage_error("scan", "unknown or incomplete option");
@@ -455,6 +590,8 @@ int cli_scan_main(int argc, char **argv)
                     "%.0f records/s\n",
                     (unsigned long long)s.files, rec, dec, unp, mal, tru, esk, al, secs,
                     secs > 0 ? (double)rec / secs : 0.0);
+        if (!quiet)
+            print_rule_summary(&s);
         if (summary_path) {
             FILE *f = fopen(summary_path, "we");
             if (!f) {
@@ -464,11 +601,16 @@ int cli_scan_main(int argc, char **argv)
                 fprintf(f,
                         "{\"files\":%llu,\"records\":%llu,\"decoded\":%llu,\"unparsed\":%llu,"
                         "\"malformed\":%llu,\"truncated\":%llu,\"evtx_records_skipped\":%llu,"
-                        "\"alerts\":%llu,\"bytes\":%llu,"
+                        "\"alerts\":%llu,\"alerts_shown\":%llu,\"alerts_by_level\":{"
+                        "\"informational\":%llu,\"low\":%llu,\"medium\":%llu,\"high\":%llu,"
+                        "\"critical\":%llu},\"bytes\":%llu,"
                         "\"errors\":%d,\"seconds\":%.6f,\"records_per_second\":%.1f,"
                         "\"max_rss_kb\":%ld}\n",
-                        (unsigned long long)s.files, rec, dec, unp, mal, tru, esk, al, by, s.errors,
-                        secs, secs > 0 ? (double)rec / secs : 0.0, ru.ru_maxrss);
+                        (unsigned long long)s.files, rec, dec, unp, mal, tru, esk, al,
+                        (unsigned long long)s.shown, (unsigned long long)s.by_level[0],
+                        (unsigned long long)s.by_level[1], (unsigned long long)s.by_level[2],
+                        (unsigned long long)s.by_level[3], (unsigned long long)s.by_level[4], by,
+                        s.errors, secs, secs > 0 ? (double)rec / secs : 0.0, ru.ru_maxrss);
                 fclose(f);
             }
         }
@@ -480,5 +622,11 @@ out:
     store_free(s.store);
     config_free(cfg);
     buf_done(&s.out);
+    for (size_t i = 0; i < s.nrules; i++) {
+        free(s.rules[i].id);
+        free(s.rules[i].title);
+        free(s.rules[i].author);
+    }
+    free(s.rules);
     return rc;
 }

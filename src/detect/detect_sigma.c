@@ -84,7 +84,7 @@ static void load_one(struct load_ctx *lc, const char *path)
     }
     if (d->nrules == d->cap) {
         size_t ncap = d->cap ? d->cap * 2 : 64;
-        struct sigma_rule **nr = realloc(d->rules, ncap * sizeof(*nr));
+        struct sigma_rule **nr = realloc(d->rules, ncap * sizeof(struct sigma_rule *));
         const struct sigma_map_source **ns;
 
         if (!nr) {
@@ -93,7 +93,7 @@ static void load_one(struct load_ctx *lc, const char *path)
             return;
         }
         d->rules = nr;
-        ns = realloc((void *)d->sources, ncap * sizeof(*ns));
+        ns = realloc((void *)d->sources, ncap * sizeof(const struct sigma_map_source *));
         if (!ns) {
             sigma_rule_free(r);
             lc->err = -ENOMEM;
@@ -168,7 +168,7 @@ int detect_sigma_new(const char *const *paths, size_t npaths, const char *map_di
     }
     /* Rule order (and so alert order) must not depend on directory order. */
     if (d->nrules > 1) {
-        qsort(d->rules, d->nrules, sizeof(*d->rules), cmp_rule);
+        qsort(d->rules, d->nrules, sizeof(struct sigma_rule *), cmp_rule);
         for (size_t i = 0; i < d->nrules; i++)
             d->sources[i] = sigma_map_find(d->map, d->rules[i]);
     }

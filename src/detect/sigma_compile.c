@@ -8,8 +8,11 @@
  *   - a string value needs the longest literal run of its pattern (between
  *     `*`/`?` wildcards), caseless unless the value is `cased`; a bool needs
  *     "true"/"false"; numbers (numeric equality accepts "010" or "1e1"),
- *     regexes, networks, comparisons, null, exists and field references
- *     need nothing we can state as a literal;
+ *     regexes, networks, comparisons, `exists: true`, field references and
+ *     literal-free strings need no literal but do need their FIELD to be
+ *     present (a second kind of requirement, checked against the event's
+ *     field names as sigma_eval matches them: exact or space-stripped);
+ *     `null` and `exists: false` need nothing;
  *   - a group of alternatives (windash, base64offset, expand, utf16 forms)
  *     needs the union of its alternatives' literals, nothing if one
  *     alternative needs nothing;
@@ -34,8 +37,11 @@
  * never the reverse.  Candidates are then evaluated with sigma_eval(), so
  * the answer is the reference's by construction.
  *
- * The set owns one scratch and the per-event bitmaps: one rule set per
- * thread (the pipeline is single-threaded today).
+ * Field-presence requirements are looked up per event field id, through
+ * a cache filled on first sight of an id (ids stay valid until field_done()).
+ *
+ * The set owns one scratch, the field cache and the per-event bitmaps: one
+ * rule set per thread (the pipeline is single-threaded today).
  */
 #include <errno.h>
 #include <hs/hs.h>
@@ -230,7 +236,7 @@ static int value_lit_req(const struct sigma_value *v, struct req *ret)
     if (best_len == 0)
         return 0;
     ret->always = 0;
-    return req_push(ret, v->pat.bytes + best, best_len, 0);
+    return req_push(ret, v->pat.bytes + best, best_len, !v->cased);
 }
 
 static int item_req(const struct sigma_item *it, struct req *ret, int *ret_keyword)

@@ -184,8 +184,11 @@ static int load_value(struct mload *ld, const yaml_node_t *n, struct map_value *
     int r = dup_scalar(ld, n, "a `when` value", &v->s);
     if (r < 0)
         return r;
+    if (!v->s)
+        return -ENOMEM;
     v->len = strlen(v->s);
-    if (v->s[v->len - 1] == '*') {
+    /* An empty value is an exact match on the empty string. */
+    if (v->len > 0 && v->s[v->len - 1] == '*') {
         v->prefix = 1;
         v->len--;
     }

@@ -72,7 +72,7 @@ def main():
         shutil.copyfileobj(f, g)
     r = scan("-f", "csv", gz)
     rows = list(csv.reader(io.StringIO(r.stdout.decode())))
-    check(r.returncode == 0 and rows[0][:4] == ["time", "host", "source", "level"],
+    check(r.returncode == 0 and rows[0][:5] == ["time", "host", "source", "event_id", "level"],
           "CSV has a header")
     check(len(rows) - 1 == len(alerts), "gzip scan finds the same alerts (%d)" % (len(rows) - 1))
 
@@ -89,8 +89,22 @@ def main():
     check(r.returncode == 0 and s2["files"] == 3, "directory scan reads 3 files recursively")
     check(s2["records"] == total, "directory scan: %d records (got %d)" % (total, s2["records"]))
     table = r.stdout.decode().splitlines()
-    check(table[0].split()[:3] == ["TIME", "HOST", "LEVEL"], "table output has a header")
+    check(table[0].split()[:5] == ["TIME", "HOST", "SOURCE", "EVENTID", "LEVEL"],
+          "table output has the timeline header")
     check(len(table) - 1 == s2["alerts"], "table has one row per alert")
+    check(sum(s2["alerts_by_level"].values()) == s2["alerts"], "alerts by level add up")
+
+    # --min-level shows only alerts at or above the level; all are counted.
+    r = scan("--min-level", "medium", "--summary-json", summ2, os.path.join(tmp, "evidence"))
+    s4 = json.load(open(summ2))
+    rows4 = r.stdout.decode().splitlines()[1:]
+    want = sum(s4["alerts_by_level"][k] for k in ("medium", "high", "critical"))
+    check(r.returncode == 0 and len(rows4) == want == s4["alerts_shown"] and
+          s4["alerts"] == s2["alerts"],
+          "--min-level medium shows %d of %d alerts" % (len(rows4), s4["alerts"]))
+    check(all(row.split()[4] in ("medium", "high", "critical") for row in rows4),
+          "--min-level hides the lower levels")
+    check(b"alerts by rule:" in r.stderr, "the summary lists alerts by rule")
 
     # Standard input.
     r = scan("--summary-json", summ, "-", stdin=open(OPENSSH, "rb").read())

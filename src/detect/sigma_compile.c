@@ -514,7 +514,7 @@ int sigma_ruleset_new(struct sigma_rule *const *rules, size_t n, struct sigma_ru
         return -ENOMEM;
     rs->nrules = n;
     rs->nwords = (n + 63) / 64;
-    rs->rules = malloc((n ? n : 1) * sizeof(*rs->rules));
+    rs->rules = malloc((n ? n : 1) * sizeof(struct sigma_rule *));
     rs->base = calloc(rs->nwords ? rs->nwords : 1, sizeof(uint64_t));
     rs->cand = calloc(rs->nwords ? rs->nwords : 1, sizeof(uint64_t));
     if (!rs->rules || !rs->base || !rs->cand) {
@@ -522,7 +522,7 @@ int sigma_ruleset_new(struct sigma_rule *const *rules, size_t n, struct sigma_ru
         goto out;
     }
     if (n)
-        memcpy(rs->rules, rules, n * sizeof(*rs->rules));
+        memcpy(rs->rules, rules, n * sizeof(struct sigma_rule *));
     ret = collect(rs, &e, &ne);
     if (ret < 0)
         goto out;

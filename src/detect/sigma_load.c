@@ -24,6 +24,7 @@
 #include <yaml.h>
 
 #include "detect/sigma.h"
+#include "util/readfile.h"
 
 struct loader {
     yaml_document_t *doc;
@@ -1513,47 +1514,20 @@ int sigma_load_file(const char *path, const struct sigma_load_opts *opts,
 {
     struct sigma_err dummy = {.reason = ""};
     struct sigma_err *e = reterr ? reterr : &dummy;
-    char *buf = NULL;
-    size_t len = 0;
-    int r = 0, fd, parsed = 0;
-    struct stat st;
+    char *buf;
+    size_t len;
+    int r;
 
     *ret_rule = NULL;
     memset(e, 0, sizeof(*e));
-    fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0 || fstat(fd, &st) < 0) {
-        r = -errno;
-        goto out;
-    }
-    if (!S_ISREG(st.st_mode) || st.st_size > SIGMA_MAX_RULE_BYTES) {
-        r = S_ISREG(st.st_mode) ? -EFBIG : -EISDIR;
-        goto out;
-    }
-    buf = malloc((size_t)st.st_size + 1);
-    if (!buf) {
-        r = -ENOMEM;
-        goto out;
-    }
-    while (len < (size_t)st.st_size) {
-        ssize_t n = read(fd, buf + len, (size_t)st.st_size - len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0) {
-            r = n < 0 ? -errno : -EIO;
-            goto out;
-        }
-        len += (size_t)n;
-    }
-    /* The loader fills *e itself; only read errors are described below. */
-    parsed = 1;
-    r = sigma_load_buf(buf, len, path, opts, ret_rule, e);
-out:
-    if (fd >= 0)
-        close(fd);
-    free(buf);
-    if (r < 0 && !parsed) {
+    r = readfile_all(path, SIGMA_MAX_RULE_BYTES, &buf, &len);
+    if (r < 0) {
         e->at.msg = "cannot read file";
         snprintf(e->reason, sizeof(e->reason), "cannot read: %s", strerror(-r));
+        return r;
     }
+    /* The loader fills *e itself. */
+    r = sigma_load_buf(buf, len, path, opts, ret_rule, e);
+    free(buf);
     return r;
 }

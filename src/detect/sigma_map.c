@@ -42,6 +42,7 @@
 #include <yaml.h>
 
 #include "detect/sigma.h"
+#include "util/readfile.h"
 #include "event/event.h"
 #include "event/field.h"
 #include "util/limits.h"
@@ -589,41 +590,7 @@ out:
 /* Reads a whole regular file of at most SIGMA_MAP_MAX_FILE_BYTES. */
 static int read_file(const char *path, char **ret_buf, size_t *ret_len)
 {
-    struct stat st;
-    char *buf = NULL;
-    size_t len = 0;
-    int r = 0, fd = open(path, O_RDONLY | O_CLOEXEC);
-
-    if (fd < 0 || fstat(fd, &st) < 0) {
-        r = -errno;
-        goto out;
-    }
-    if (!S_ISREG(st.st_mode) || st.st_size > SIGMA_MAP_MAX_FILE_BYTES) {
-        r = S_ISREG(st.st_mode) ? -EFBIG : -EISDIR;
-        goto out;
-    }
-    if (!(buf = malloc((size_t)st.st_size + 1))) {
-        r = -ENOMEM;
-        goto out;
-    }
-    while (len < (size_t)st.st_size) {
-        ssize_t n = read(fd, buf + len, (size_t)st.st_size - len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0) {
-            r = n < 0 ? -errno : -EIO;
-            goto out;
-        }
-        len += (size_t)n;
-    }
-    *ret_buf = buf;
-    *ret_len = len;
-    buf = NULL;
-out:
-    if (fd >= 0)
-        close(fd);
-    free(buf);
-    return r;
+    return readfile_all(path, SIGMA_MAP_MAX_FILE_BYTES, ret_buf, ret_len);
 }
 
 int sigma_map_load(const char *logsources_path, const char *fields_path, struct sigma_map **ret_map,

@@ -19,6 +19,7 @@
 #include "build_config.h"
 #include "decode/decode.h"
 #include "util/limits.h"
+#include "util/readfile.h"
 
 struct cparse {
     yaml_document_t *doc;
@@ -852,47 +853,19 @@ int config_parse(const char *text, size_t len, const char *name, struct config *
 
 int config_load(const char *path, struct config **ret, struct parse_err *reterr)
 {
-    int fd, r;
-    struct stat sb;
     char *text;
-    size_t got = 0;
+    size_t len;
+    int r;
 
     if (reterr)
         memset(reterr, 0, sizeof(*reterr));
     *ret = NULL;
-    fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return -errno;
-    if (fstat(fd, &sb) < 0) {
-        r = -errno;
-        close(fd);
-        return r;
-    }
-    if (!S_ISREG(sb.st_mode)) {
-        close(fd);
-        return -EINVAL;
-    }
-    if (sb.st_size > LIMIT_CONFIG_BYTES) {
-        close(fd);
-        if (reterr)
-            reterr->msg = "file larger than 1 MiB";
-        return -EFBIG;
-    }
-    text = malloc((size_t)sb.st_size + 1);
-    if (!text) {
-        close(fd);
-        return -ENOMEM;
-    }
-    while (got < (size_t)sb.st_size) {
-        ssize_t n = read(fd, text + got, (size_t)sb.st_size - got);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            break;
-        got += (size_t)n;
-    }
-    close(fd);
-    r = config_parse(text, got, path, ret, reterr);
+    r = readfile_all(path, LIMIT_CONFIG_BYTES, &text, &len);
+    if (r == -EFBIG && reterr)
+        reterr->msg = "file larger than 1 MiB";
+    if (r < 0)
+        return r == -EISDIR ? -EINVAL : r;
+    r = config_parse(text, len, path, ret, reterr);
     free(text);
     return r;
 }

@@ -69,6 +69,7 @@ struct scan {
     struct pipeline *p;
     uint32_t evtx_input; /* pipeline input of EVTX records (winxml) */
     uint64_t evtx_skipped; /* EVTX records libevtx could not render */
+    uint64_t evtx_recovered; /* EVTX records recovered from free space */
     struct store *store;
     const char *decoder;
     enum scan_format format;
@@ -368,6 +369,7 @@ static int scan_evtx(struct scan *s, const char *path)
         s->errors++;
     }
     s->evtx_skipped += input_evtx_stats(x)->skipped;
+    s->evtx_recovered += input_evtx_stats(x)->recovered;
     s->bytes_done += (uint64_t)sb.st_size;
     rec_batch_free(b);
     input_evtx_free(x);
@@ -601,13 +603,13 @@ int cli_scan_main(int argc, char **argv)
                 fprintf(f,
                         "{\"files\":%llu,\"records\":%llu,\"decoded\":%llu,\"unparsed\":%llu,"
                         "\"malformed\":%llu,\"truncated\":%llu,\"evtx_records_skipped\":%llu,"
-                        "\"alerts\":%llu,\"alerts_shown\":%llu,\"alerts_by_level\":{"
+                        "\"evtx_records_recovered\":%llu,\"alerts\":%llu,\"alerts_shown\":%llu,\"alerts_by_level\":{"
                         "\"informational\":%llu,\"low\":%llu,\"medium\":%llu,\"high\":%llu,"
                         "\"critical\":%llu},\"bytes\":%llu,"
                         "\"errors\":%d,\"seconds\":%.6f,\"records_per_second\":%.1f,"
                         "\"max_rss_kb\":%ld}\n",
-                        (unsigned long long)s.files, rec, dec, unp, mal, tru, esk, al,
-                        (unsigned long long)s.shown, (unsigned long long)s.by_level[0],
+                        (unsigned long long)s.files, rec, dec, unp, mal, tru, esk,
+                        (unsigned long long)s.evtx_recovered, al, (unsigned long long)s.shown, (unsigned long long)s.by_level[0],
                         (unsigned long long)s.by_level[1], (unsigned long long)s.by_level[2],
                         (unsigned long long)s.by_level[3], (unsigned long long)s.by_level[4], by,
                         s.errors, secs, secs > 0 ? (double)rec / secs : 0.0, ru.ru_maxrss);

@@ -25,6 +25,8 @@ struct input_evtx {
     int nrec;             /* records in the file's chunks */
     int nrecovered;       /* records libevtx recovered from free space */
     int next;             /* next index: 0..nrec-1, then nrec..nrec+nrecovered-1 */
+    int skip_recovered;   /* live files: only the chunks' records */
+    uint64_t last_id;     /* EventRecordID of the last record handed out */
     char *xml;            /* last record's XML, `cap` bytes (heap, owned) */
     size_t cap;
     struct input_evtx_stats st;
@@ -135,7 +137,9 @@ static void count_skip(struct input_evtx *r, int recovered)
 
 int input_evtx_next(struct input_evtx *r, const char **ret_xml, size_t *ret_len)
 {
-    while (r->next < r->nrec + r->nrecovered) {
+    int end = r->nrec + (r->skip_recovered ? 0 : r->nrecovered);
+
+    while (r->next < end) {
         libevtx_record_t *rec = NULL;
         libevtx_error_t *err = NULL;
         int idx = r->next++, recovered = idx >= r->nrec, ok, rc;
@@ -151,6 +155,15 @@ int input_evtx_next(struct input_evtx *r, const char **ret_xml, size_t *ret_len)
             continue;
         }
         rc = render(r, rec, &len);
+        if (rc == 0 && len > 0) {
+            uint64_t id = 0;
+
+            if (libevtx_record_get_identifier(rec, &id, &err) != 1) {
+                libevtx_error_free(&err);
+                id = 0;
+            }
+            r->last_id = id;
+        }
         libevtx_record_free(&rec, NULL);
         if (rc == -ENOMEM)
             return rc;
@@ -166,6 +179,16 @@ int input_evtx_next(struct input_evtx *r, const char **ret_xml, size_t *ret_len)
         return 1;
     }
     return 0;
+}
+
+void input_evtx_skip_recovered(struct input_evtx *r)
+{
+    r->skip_recovered = 1;
+}
+
+uint64_t input_evtx_last_id(const struct input_evtx *r)
+{
+    return r->last_id;
 }
 
 const struct input_evtx_stats *input_evtx_stats(const struct input_evtx *r)

@@ -1,5 +1,6 @@
 /*
- * input_evtx.h - reading Windows event log files (EVTX) for `hikeshi scan`.
+ * input_evtx.h - reading Windows event log files (EVTX): `hikeshi scan`, and
+ * the daemon's file input when the file it follows is an EVTX file.
  *
  * libevtx does the binary XML; this module hands out each record's event
  * XML as UTF-8, which decode_winxml() then parses like a forwarded event.
@@ -46,6 +47,16 @@ int input_evtx_open(const char *path, struct input_evtx **ret);
  * is exhausted, or -ENOMEM.  Unreadable records are skipped and counted.
  */
 int input_evtx_next(struct input_evtx *r, const char **ret_xml, size_t *ret_len);
+
+/* Leaves out the records recovered from free space: a followed log hands
+ * out only its live records, once each.  Call before the first next. */
+void input_evtx_skip_recovered(struct input_evtx *r);
+
+/* The record number (from the record header; usually the EventRecordID
+ * the XML shows, but not in every file) of the record the last
+ * input_evtx_next handed out, 0 if libevtx gave none.  The daemon's file
+ * input saves it as its position in a followed EVTX file. */
+uint64_t input_evtx_last_id(const struct input_evtx *r);
 
 /* The counters of `r`. */
 const struct input_evtx_stats *input_evtx_stats(const struct input_evtx *r);

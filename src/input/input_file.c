@@ -12,6 +12,14 @@
  * which the pipeline saves after committing the batch.  Restarting from that
  * offset (even in a file rotated meanwhile, found again by dev/ino in the
  * same directory) neither loses nor repeats a line.
+ *
+ * An EVTX file (by its signature, or a name ending in .evtx) is not a text
+ * file that grows by lines: Windows rewrites chunks in place.  Such a file
+ * is read whole through libevtx whenever its size or mtime changes, and
+ * only records with a record number above the last one handed out go on;
+ * that number (the record header's, see input_evtx_last_id) is the saved
+ * position.  A new file at the path (another inode: a fresh export, a
+ * cleared log) is read from its first record.
  */
 #include "input/input_file.h"
 
@@ -25,11 +33,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/eventfd.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "input/input_evtx.h"
 #include "input/record.h"
 #include "util/limits.h"
 #include "util/log.h"
@@ -51,6 +61,11 @@ struct input_file {
     pthread_t thread;
     int thread_started;
     struct log_ratelimit rl;
+
+    int is_evtx;     /* follow an EVTX file by record ID (evtx_thread) */
+    int64_t evtx_mtime_ns; /* size and mtime at the last EVTX pass */
+    int64_t evtx_size;
+    int evtx_skip_first; /* first pass only moves to the newest record */
 
     int fd;          /* the file being read; -1 while waiting for it */
     char *cur_path;  /* its path: c->path, or a rotated name at start */
@@ -432,6 +447,107 @@ static void *file_thread(void *arg)
     return NULL;
 }
 
+static int ends_with_evtx(const char *path)
+{
+    size_t n = strlen(path);
+
+    return n >= 5 && strcasecmp(path + n - 5, ".evtx") == 0;
+}
+
+/*
+ * One pass over the EVTX file at the path: every live record with an ID
+ * above f->line_off (the last ID handed out) is emitted.  `skip_only` (a
+ * first look without from_start) moves the position to the newest record
+ * without emitting anything, like tail -F at the end of a text file.
+ */
+static void evtx_pass(struct input_file *f, int skip_only)
+{
+    struct input_evtx *x = NULL;
+    struct stat st;
+    const char *xml;
+    size_t len;
+    int64_t mtime_ns;
+    int r;
+
+    if (stat(f->c->path, &st) < 0 || !S_ISREG(st.st_mode)) {
+        if (!f->waiting_logged) {
+            log_info("input %s: waiting for %s (%s)", f->c->name, f->c->path,
+                     strerror(errno ? errno : EINVAL));
+            f->waiting_logged = 1;
+        }
+        return;
+    }
+    f->waiting_logged = 0;
+    mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+    if ((uint64_t)st.st_dev != f->dev || (uint64_t)st.st_ino != f->ino) {
+        if (f->cur_path) {
+            log_info("input %s: %s was replaced, reading the new file from its first record",
+                     f->c->name, f->c->path);
+            atomic_fetch_add(&f->st->rotations, 1);
+        }
+        free(f->cur_path);
+        f->cur_path = strdup(f->c->path);
+        if (!f->cur_path)
+            return;
+        f->dev = (uint64_t)st.st_dev;
+        f->ino = (uint64_t)st.st_ino;
+        f->line_off = 0;
+        f->evtx_size = -1;
+    } else if ((int64_t)st.st_size == f->evtx_size && mtime_ns == f->evtx_mtime_ns) {
+        return;
+    }
+    r = input_evtx_open(f->c->path, &x);
+    if (r < 0) {
+        /* A copy in progress has no valid header yet: try again later. */
+        atomic_fetch_add(&f->st->errors, 1);
+        if (log_ratelimit_ok(&f->rl, NULL))
+            log_warnx("input %s: %s: %s", f->c->name, f->c->path,
+                      r == -EINVAL ? "not a readable EVTX file" : strerror(-r));
+        return;
+    }
+    input_evtx_skip_recovered(x);
+    while ((r = input_evtx_next(x, &xml, &len)) == 1) {
+        uint64_t id = input_evtx_last_id(x);
+        unsigned flags = 0;
+
+        if (id != 0 && id <= f->line_off)
+            continue;
+        if (!skip_only) {
+            if (len > f->c->max_line) {
+                len = f->c->max_line;
+                flags = RECORD_TRUNCATED;
+            }
+            fi_emit(f, xml, len, flags, now_us());
+        }
+        if (id > f->line_off)
+            f->line_off = id;
+    }
+    if (r < 0)
+        atomic_fetch_add(&f->st->errors, 1);
+    if (input_evtx_stats(x)->skipped > 0 && log_ratelimit_ok(&f->rl, NULL))
+        log_warnx("input %s: %s: %llu records libevtx could not render were skipped", f->c->name,
+                  f->c->path, (unsigned long long)input_evtx_stats(x)->skipped);
+    input_evtx_free(x);
+    f->evtx_size = (int64_t)st.st_size;
+    f->evtx_mtime_ns = mtime_ns;
+    fi_push(f);
+}
+
+static void *evtx_thread(void *arg)
+{
+    struct input_file *f = arg;
+    int ms = f->c->poll_ms > 0 ? f->c->poll_ms : FILE_POLL_DEFAULT_MS;
+
+    while (!atomic_load(&f->stopping)) {
+        evtx_pass(f, f->evtx_skip_first);
+        if (f->cur_path)
+            f->evtx_skip_first = 0;
+        fi_wait(f, ms);
+    }
+    evtx_pass(f, 0);
+    return NULL;
+}
+
 static void *stdin_thread(void *arg)
 {
     struct input_file *f = arg;
@@ -513,6 +629,35 @@ int input_file_start(const struct input_conf *c, struct queue *q, struct input_s
     if (c->type == INPUT_STDIN) {
         f->is_stdin = 1;
         f->fd = STDIN_FILENO;
+    } else if (ends_with_evtx(c->path) || input_evtx_is_evtx(c->path)) {
+        f->is_evtx = 1;
+        f->evtx_size = -1;
+        /* Resume after the saved record only in the same file. */
+        if (start && stat(c->path, &st) == 0 && (uint64_t)st.st_dev == start->dev &&
+            (uint64_t)st.st_ino == start->ino) {
+            f->cur_path = strdup(c->path);
+            if (!f->cur_path) {
+                r = -ENOMEM;
+                snprintf(errbuf, errlen, "out of memory");
+                goto out;
+            }
+            f->dev = start->dev;
+            f->ino = start->ino;
+            f->line_off = start->offset;
+        } else if (start) {
+            /* The saved position is in another file: this one is new to us
+             * and is read from its first record (evtx_pass sees the new
+             * inode). */
+            f->cur_path = strdup(c->path);
+            if (!f->cur_path) {
+                r = -ENOMEM;
+                snprintf(errbuf, errlen, "out of memory");
+                goto out;
+            }
+        } else if (!c->from_start && access(c->path, F_OK) == 0) {
+            /* Like tail -F: only records written from now on. */
+            f->evtx_skip_first = 1;
+        }
     } else if (stat(c->path, &st) == 0 && start && (uint64_t)st.st_dev == start->dev &&
                (uint64_t)st.st_ino == start->ino) {
         int shorter;
@@ -552,7 +697,8 @@ int input_file_start(const struct input_conf *c, struct queue *q, struct input_s
         snprintf(errbuf, errlen, "input %s: %s: %s", c->name, c->path, strerror(-r));
         goto out;
     }
-    r = -pthread_create(&f->thread, NULL, f->is_stdin ? stdin_thread : file_thread, f);
+    r = -pthread_create(&f->thread, NULL,
+                        f->is_stdin ? stdin_thread : f->is_evtx ? evtx_thread : file_thread, f);
     if (r < 0) {
         snprintf(errbuf, errlen, "input %s: pthread_create: %s", c->name, strerror(-r));
         goto out;

@@ -72,6 +72,35 @@ static void test_samples(void **state)
     }
 }
 
+/* input_evtx_last_id() is the record number of the record's header (not
+ * always the EventRecordID its XML shows: in a cleared log they differ),
+ * and it grows strictly over the live records of every sample: the daemon
+ * saves it as its position in a followed file. */
+static void test_record_ids(void **state)
+{
+    char path[4096];
+
+    (void)state;
+    for (size_t k = 0; k < sizeof(samples) / sizeof(samples[0]); k++) {
+        struct input_evtx *r;
+        const char *xml;
+        size_t len;
+        uint64_t n = 0, prev = 0;
+
+        sample_path(path, sizeof(path), samples[k].rel);
+        assert_int_equal(input_evtx_open(path, &r), 0);
+        input_evtx_skip_recovered(r);
+        while (input_evtx_next(r, &xml, &len) == 1) {
+            assert_true(input_evtx_last_id(r) > prev);
+            prev = input_evtx_last_id(r);
+            n++;
+        }
+        assert_int_equal(n, samples[k].records);
+        assert_int_equal(input_evtx_stats(r)->recovered, 0);
+        input_evtx_free(r);
+    }
+}
+
 /* A prefix of a sample: records before the damage, or a clean refusal. */
 static void test_truncated(void **state)
 {
@@ -133,6 +162,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_samples),
+        cmocka_unit_test(test_record_ids),
         cmocka_unit_test(test_truncated),
         cmocka_unit_test(test_not_evtx),
     };

@@ -219,21 +219,14 @@ static void reload(struct daemon *d)
         log_warnx("SIGHUP: http.listen changed; restart hikeshi to apply it");
     if (strcmp(d->cfg->data_dir, nc->data_dir) != 0)
         log_warnx("SIGHUP: data_dir changed; restart hikeshi to apply it");
-    log_info("SIGHUP: reloaded %s (%zu rules)", d->cfg_path, nc->nmatches);
+    log_info("SIGHUP: reloaded %s (%zu rules)", d->cfg_path, pipeline_rules_loaded(d->pipeline));
     /* The running inputs keep pointing into the old config's strings, so
      * keep the old config for input settings and take the new one's copy
      * only for what was reloaded. */
-    {
-        struct config tmp = *d->cfg;
-        d->cfg->matches = nc->matches;
-        d->cfg->nmatches = nc->nmatches;
-        d->cfg->log_level = nc->log_level;
-        d->cfg->tz_off_s = nc->tz_off_s;
-        d->cfg->store_events = nc->store_events;
-        nc->matches = tmp.matches;
-        nc->nmatches = tmp.nmatches;
-        config_free(nc);
-    }
+    d->cfg->log_level = nc->log_level;
+    d->cfg->tz_off_s = nc->tz_off_s;
+    d->cfg->store_events = nc->store_events;
+    config_free(nc);
 }
 
 int cli_run_main(int argc, char **argv)
@@ -342,7 +335,7 @@ int cli_run_main(int argc, char **argv)
                  api_http_port(d.http));
     }
     log_info("hikeshi %s ready: data in %s, %zu inputs, %zu rules", HIKESHI_VERSION,
-             d.cfg->data_dir, d.cfg->ninputs, d.cfg->nmatches);
+             d.cfg->data_dir, d.cfg->ninputs, pipeline_rules_loaded(d.pipeline));
 
     for (;;) {
         int sig;

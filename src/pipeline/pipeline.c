@@ -11,7 +11,6 @@
 #include <string.h>
 
 #include "decode/decode.h"
-#include "detect/detect_literal.h"
 #include "detect/detect_sigma.h"
 #include "detect/sigma.h"
 #include "event/event.h"
@@ -56,7 +55,6 @@ struct pipeline {
     pthread_mutex_t lock; /* held while processing; reload swaps under it */
     struct pinput *inputs;
     uint32_t ninputs;
-    struct detect_literal *rules;
     struct detect_sigma *sigma; /* NULL when no Sigma rules are loaded */
     int32_t tz_off_s;
     int64_t ref_us;
@@ -112,9 +110,9 @@ static void sigma_report(void *arg, const char *msg)
 
 /*
  * Loads the Sigma rules the configuration names.  With the default (the
- * bundled rules), a missing directory is a warning and detection runs on
- * the literal rules alone; rules the configuration names explicitly must
- * load.  Returns 0 with *ret set (possibly NULL), or a negative errno.
+ * bundled rules), a missing directory is a warning and the pipeline runs
+ * without detection; rules the configuration names explicitly must load.
+ * Returns 0 with *ret set (possibly NULL), or a negative errno.
  */
 static int load_sigma(const struct config *c, struct detect_sigma **ret)
 {
@@ -187,9 +185,6 @@ struct pipeline *pipeline_new(const struct config *c, struct store *st, FILE *al
         if (pipeline_add_input(p, c->inputs[i].name, c->inputs[i].decoder) < 0)
             goto fail;
     }
-    p->rules = detect_literal_new(c);
-    if (!p->rules)
-        goto fail;
     if (load_sigma(c, &p->sigma) < 0)
         goto fail;
     return p;
@@ -205,7 +200,6 @@ void pipeline_free(struct pipeline *p)
     for (uint32_t i = 0; i < p->ninputs; i++)
         free(p->inputs[i].name);
     free(p->inputs);
-    detect_literal_free(p->rules);
     detect_sigma_free(p->sigma);
     arena_done(&p->arena);
     buf_done(&p->jbuf);
@@ -236,21 +230,15 @@ void pipeline_set_ref_time(struct pipeline *p, int64_t ref_us)
 
 int pipeline_reload(struct pipeline *p, const struct config *c)
 {
-    struct detect_literal *rules = detect_literal_new(c), *old;
     struct detect_sigma *sigma = NULL, *old_sigma;
     const struct decoder **decs = NULL;
     int r;
 
-    if (!rules)
-        return -ENOMEM;
-    if ((r = load_sigma(c, &sigma)) < 0) {
-        detect_literal_free(rules);
+    if ((r = load_sigma(c, &sigma)) < 0)
         return r;
-    }
     if (p->ninputs) {
         decs = calloc(p->ninputs, sizeof(const struct decoder *));
         if (!decs) {
-            detect_literal_free(rules);
             detect_sigma_free(sigma);
             return -ENOMEM;
         }
@@ -262,8 +250,6 @@ int pipeline_reload(struct pipeline *p, const struct config *c)
             resolve_decoder(ci->decoder, &decs[i]);
     }
     pthread_mutex_lock(&p->lock);
-    old = p->rules;
-    p->rules = rules;
     old_sigma = p->sigma;
     p->sigma = sigma;
     p->tz_off_s = c->tz_off_s;
@@ -271,7 +257,6 @@ int pipeline_reload(struct pipeline *p, const struct config *c)
     for (uint32_t i = 0; decs && i < p->ninputs; i++)
         p->inputs[i].decoder = decs[i];
     pthread_mutex_unlock(&p->lock);
-    detect_literal_free(old);
     detect_sigma_free(old_sigma);
     free(decs);
     return 0;
@@ -305,11 +290,6 @@ static void raise_alert(struct alert_ctx *ac, const char *id, const char *title,
     }
     if (p->alert_cb)
         p->alert_cb(p->alert_arg, &a);
-}
-
-static void on_rule(void *arg, const struct detect_rule *rule)
-{
-    raise_alert(arg, rule->id, rule->title, rule->author, rule->level);
 }
 
 static void on_sigma(void *arg, const struct sigma_rule *rule)
@@ -372,11 +352,8 @@ int pipeline_process(struct pipeline *p, const struct rec_batch *b)
                 atomic_fetch_add_explicit(&p->stats.stored, 1, memory_order_relaxed);
             }
         }
-        if (p->detect) {
-            detect_literal_match(p->rules, &p->ev, on_rule, &ac);
-            if (p->sigma)
-                detect_sigma_match(p->sigma, &p->ev, on_sigma, &ac);
-        }
+        if (p->detect && p->sigma)
+            detect_sigma_match(p->sigma, &p->ev, on_sigma, &ac);
         if (ac.err)
             err = ac.err;
         event_reset(&p->ev);
@@ -471,6 +448,11 @@ void pipeline_stop(struct pipeline *p, struct queue *q)
         pthread_join(p->thread, NULL);
         p->started = 0;
     }
+}
+
+size_t pipeline_rules_loaded(const struct pipeline *p)
+{
+    return p->sigma ? detect_sigma_loaded(p->sigma) : 0;
 }
 
 const struct pipeline_stats *pipeline_stats(const struct pipeline *p)

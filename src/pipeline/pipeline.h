@@ -93,6 +93,8 @@ int pipeline_start(struct pipeline *p, struct queue *q);
 void pipeline_stop(struct pipeline *p, struct queue *q);
 
 const struct pipeline_stats *pipeline_stats(const struct pipeline *p);
+/* Sigma rules loaded now (after the last reload). */
+size_t pipeline_rules_loaded(const struct pipeline *p);
 /* Counters of input `id`, or NULL. */
 const struct pipeline_input_stats *pipeline_input_stats(const struct pipeline *p, uint32_t id);
 const char *pipeline_input_name(const struct pipeline *p, uint32_t id);

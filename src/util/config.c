@@ -492,122 +492,12 @@ static int kw_inputs(struct cparse *p, const char *key, yaml_node_t *k, yaml_nod
     return 0;
 }
 
-/* --- match: (built-in literal rules) --- */
-
-static int kw_m_id(struct cparse *p, const char *key, yaml_node_t *k, yaml_node_t *v, void *arg)
-{
-    return get_str(p, v, &((struct config_match *)arg)->id);
-}
-
-static int kw_m_title(struct cparse *p, const char *key, yaml_node_t *k, yaml_node_t *v, void *arg)
-{
-    return get_str(p, v, &((struct config_match *)arg)->title);
-}
-
-static int kw_m_author(struct cparse *p, const char *key, yaml_node_t *k, yaml_node_t *v,
-                       void *arg)
-{
-    return get_str(p, v, &((struct config_match *)arg)->author);
-}
-
-static int kw_m_level(struct cparse *p, const char *key, yaml_node_t *k, yaml_node_t *v, void *arg)
-{
-    static const char *const levels[] = {"informational", "low", "medium", "high", "critical"};
-    struct config_match *m = arg;
-    const char *s = scalar(v);
-
-    for (size_t i = 0; s && i < NKW(levels); i++)
-        if (strcmp(s, levels[i]) == 0)
-            return get_str(p, v, &m->level);
-    return cerr(p, v, "level must be informational, low, medium, high or critical");
-}
-
-static int kw_m_where(struct cparse *p, const char *key, yaml_node_t *k, yaml_node_t *v, void *arg)
-{
-    struct config_match *m = arg;
-
-    if (v->type != YAML_MAPPING_NODE)
-        return cerr(p, v, "where: expected a mapping of field: value");
-    for (yaml_node_pair_t *pr = v->data.mapping.pairs.start; pr < v->data.mapping.pairs.top; pr++) {
-        yaml_node_t *fk = yaml_document_get_node(p->doc, pr->key);
-        yaml_node_t *fv = yaml_document_get_node(p->doc, pr->value);
-        struct config_where *w;
-        int r;
-
-        if (!fk || !fv || !scalar(fk))
-            return cerr(p, fk ? fk : v, "where: expected field: value");
-        if (m->nwhere == CONFIG_MATCH_MAX_WHERE)
-            return cerr(p, fk, "where: at most 8 conditions");
-        if (!scalar(fv))
-            return cerr(p, fv, "where: the value must be a string");
-        w = &m->where[m->nwhere++];
-        if ((r = get_str(p, fk, &w->field)) < 0 || (r = get_str(p, fv, &w->value)) < 0)
-            return r;
-        if (w->field[0] == '\0' || strlen(w->field) > LIMIT_FIELD_NAME_LEN)
-            return cerr(p, fk, "where: bad field name");
-    }
-    if (m->nwhere == 0)
-        return cerr(p, v, "where: needs at least one condition");
-    return 0;
-}
-
-static const struct keyword match_kw[] = {
-    {"author", kw_m_author}, {"id", kw_m_id},       {"level", kw_m_level},
-    {"title", kw_m_title},   {"where", kw_m_where},
-};
-
-static void match_clear(struct config_match *m)
-{
-    free(m->id);
-    free(m->title);
-    free(m->author);
-    free(m->level);
-    for (size_t i = 0; i < m->nwhere; i++) {
-        free(m->where[i].field);
-        free(m->where[i].value);
-    }
-}
+/* --- match: the literal rules of the first versions, now Sigma --- */
 
 static int kw_match(struct cparse *p, const char *key, yaml_node_t *k, yaml_node_t *v, void *arg)
 {
-    struct config *c = p->c;
-    size_t n;
-
-    if (v->type != YAML_SEQUENCE_NODE)
-        return cerr(p, v, "match: expected a list of rules");
-    for (size_t i = 0; i < c->nmatches; i++)
-        match_clear(&c->matches[i]);
-    free(c->matches);
-    c->matches = NULL;
-    c->nmatches = 0;
-    n = (size_t)(v->data.sequence.items.top - v->data.sequence.items.start);
-    if (n > 10000)
-        return cerr(p, v, "too many match rules (at most 10000)");
-    if (n == 0)
-        return 0;
-    c->matches = calloc(n, sizeof(*c->matches));
-    if (!c->matches)
-        return -ENOMEM;
-    for (yaml_node_item_t *it = v->data.sequence.items.start; it < v->data.sequence.items.top;
-         it++) {
-        yaml_node_t *item = yaml_document_get_node(p->doc, *it);
-        struct config_match *m = &c->matches[c->nmatches++];
-        int r;
-
-        if (!item)
-            return cerr(p, v, "bad rule");
-        if ((r = each_pair(p, item, match_kw, NKW(match_kw), m, "rule: expected a mapping")) < 0)
-            return r;
-        if (!m->id || !m->title)
-            return cerr(p, item, "rule: id and title are required");
-        if (m->nwhere == 0)
-            return cerr(p, item, "rule: where is required");
-        if (!m->level && !(m->level = strdup("medium")))
-            return -ENOMEM;
-        if (!m->author && !(m->author = strdup("unknown")))
-            return -ENOMEM;
-    }
-    return 0;
+    return cerr(p, k, "match: was removed: write the rule as a Sigma rule under sigma.rules "
+                      "(hikeshi(8), RULES)");
 }
 
 /* --- sigma: --- */
@@ -702,17 +592,6 @@ struct config *config_defaults(void)
         {"syslog-udp", "syslog-udp", "127.0.0.1:5514"},
         {"syslog-tcp", "syslog-tcp", "127.0.0.1:5514"},
     };
-    static const struct {
-        const char *id, *title, *level;
-        const char *f1, *v1, *f2, *v2, *f3, *v3;
-    } def_match[] = {
-        {"hikeshi-builtin-ssh-root-login-failure", "SSH login failure for root", "medium",
-         "event.action", "ssh_login", "event.outcome", "failure", "user.name", "root"},
-        {"hikeshi-builtin-ssh-invalid-user", "SSH login attempt for an invalid user", "low",
-         "event.action", "ssh_login", "ssh.invalid_user", "true", NULL, NULL},
-        {"hikeshi-builtin-sudo-not-in-sudoers", "sudo by a user not in sudoers", "high",
-         "event.action", "sudo_not_in_sudoers", NULL, NULL, NULL, NULL},
-    };
     struct config *c = calloc(1, sizeof(*c));
 
     if (!c)
@@ -747,24 +626,6 @@ struct config *config_defaults(void)
             goto fail;
         c->nsigma_rules = 1;
     }
-    c->matches = calloc(NKW(def_match), sizeof(*c->matches));
-    if (!c->matches)
-        goto fail;
-    for (size_t i = 0; i < NKW(def_match); i++) {
-        struct config_match *m = &c->matches[i];
-        const char *fv[3][2] = {{def_match[i].f1, def_match[i].v1},
-                                {def_match[i].f2, def_match[i].v2},
-                                {def_match[i].f3, def_match[i].v3}};
-        c->nmatches++;
-        if (!(m->id = strdup(def_match[i].id)) || !(m->title = strdup(def_match[i].title)) ||
-            !(m->level = strdup(def_match[i].level)) || !(m->author = strdup("hikeshi")))
-            goto fail;
-        for (size_t j = 0; j < 3 && fv[j][0]; j++) {
-            struct config_where *w = &m->where[m->nwhere++];
-            if (!(w->field = strdup(fv[j][0])) || !(w->value = strdup(fv[j][1])))
-                goto fail;
-        }
-    }
     return c;
 fail:
     config_free(c);
@@ -778,9 +639,6 @@ void config_free(struct config *c)
     for (size_t i = 0; i < c->ninputs; i++)
         input_clear(&c->inputs[i]);
     free(c->inputs);
-    for (size_t i = 0; i < c->nmatches; i++)
-        match_clear(&c->matches[i]);
-    free(c->matches);
     sigma_rules_clear(c);
     free(c->sigma_mappings);
     free(c->path);
@@ -955,22 +813,4 @@ void config_print(const struct config *c, FILE *out)
     fprintf(out, "  mappings: ");
     print_q(out, c->sigma_mappings ? c->sigma_mappings : "");
     fputc('\n', out);
-    fprintf(out, "match:%s\n", c->nmatches ? "" : " []");
-    for (size_t i = 0; i < c->nmatches; i++) {
-        const struct config_match *m = &c->matches[i];
-        fprintf(out, "  - id: ");
-        print_q(out, m->id);
-        fprintf(out, "\n    title: ");
-        print_q(out, m->title);
-        fprintf(out, "\n    author: ");
-        print_q(out, m->author);
-        fprintf(out, "\n    level: %s\n    where:\n", m->level);
-        for (size_t j = 0; j < m->nwhere; j++) {
-            fprintf(out, "      ");
-            print_q(out, m->where[j].field);
-            fprintf(out, ": ");
-            print_q(out, m->where[j].value);
-            fputc('\n', out);
-        }
-    }
 }

@@ -18,28 +18,6 @@
 #include "util/log.h"
 #include "util/parse_err.h"
 
-#define CONFIG_MATCH_MAX_WHERE 8
-
-/* One condition of a built-in literal rule: field equals value. */
-struct config_where {
-    char *field;
-    char *value;
-};
-
-/*
- * A built-in literal rule: every `where` condition must hold (field value
- * equals the literal, case-sensitively).  The minimal matcher that exercises
- * the alert path until the Sigma engine replaces it.
- */
-struct config_match {
-    char *id;
-    char *title;
-    char *author;
-    char *level; /* informational, low, medium, high, critical */
-    struct config_where where[CONFIG_MATCH_MAX_WHERE];
-    size_t nwhere;
-};
-
 struct config_input {
     struct input_conf conf; /* strings point into the fields below */
     char *name;
@@ -61,8 +39,6 @@ struct config {
     char *alerts_jsonl;  /* alert file (relative to data_dir); NULL: none */
     struct config_input *inputs;
     size_t ninputs;
-    struct config_match *matches;
-    size_t nmatches;
     /* Sigma rules: files or directories of *.yml, and the directory of the
      * log-source and field maps.  By default the bundled rules: ./rules
      * when run from a source tree, else the installed copy. */

@@ -15,7 +15,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import BIN, SHARED, check, finish  # noqa: E402
+from harness import BIN, SHARED, SOURCE, check, finish  # noqa: E402
 
 OPENSSH = os.path.join(SHARED, "data/linux-logs/loghub/OpenSSH/OpenSSH_2k.log")
 LINUX = os.path.join(SHARED, "data/linux-logs/loghub/Linux/Linux_2k.log")
@@ -29,8 +29,10 @@ ROOT_FAIL = re.compile(
 
 
 def scan(*args, stdin=None):
-    return subprocess.run([BIN, "scan", "--no-progress"] + list(args), input=stdin,
-                          capture_output=True, timeout=300)
+    """hikeshi scan from the source root, where its default configuration
+    finds the bundled rules (./rules)."""
+    return subprocess.run([os.path.abspath(BIN), "scan", "--no-progress"] + list(args),
+                          input=stdin, capture_output=True, timeout=300, cwd=SOURCE)
 
 
 def count_lines(path):
@@ -57,7 +59,7 @@ def main():
     for k in ("records", "decoded", "unparsed", "alerts", "seconds", "bytes", "max_rss_kb"):
         check(k in s, "summary has %s" % k)
     alerts = [json.loads(l) for l in r.stdout.decode().splitlines()]
-    root = [a for a in alerts if a["rule"]["id"] == "hikeshi-builtin-ssh-root-login-failure"]
+    root = [a for a in alerts if a["rule"]["title"] == "SSH Login Failure for Root"]
     check(len(root) == expected_root,
           "root-failure alerts: %d, lines in the sample: %d" % (len(root), expected_root))
     check(all(a["fields"]["user.name"] == "root" and ROOT_FAIL.search(a["raw"]) for a in root),

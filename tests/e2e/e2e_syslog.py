@@ -15,31 +15,39 @@ import time
 sys.path.insert(0, os.path.dirname(__file__))
 from harness import Daemon, check, fields, finish, wait_for  # noqa: E402
 
-RULES_V1 = """
-match:
-  - id: e2e-root-fail
-    title: root login failure
-    author: e2e
-    level: high
-    where:
-      event.action: ssh_login
-      event.outcome: failure
-      user.name: root
+# Local Sigma rules next to the bundled ones; the second is added to the
+# rule directory before SIGHUP.
+RULE_ROOT = """title: root login failure
+id: 5a0d3c1e-7f52-4e0b-9a4e-0c6f1d2b3e41
+author: e2e
+logsource: {product: linux, service: sshd}
+detection:
+    selection:
+        event.action: ssh_login
+        event.outcome: failure
+        user.name: root
+    condition: selection
+level: high
 """
 
-RULES_V2 = RULES_V1 + """
-  - id: e2e-reloaded
-    title: rule added by SIGHUP
-    author: e2e
-    level: low
-    where:
-      user.name: reloaded-user
+RULE_RELOADED = """title: rule added by SIGHUP
+id: 9e2b7c44-1d3a-4f6e-8b20-5c7a9d0e1f52
+author: e2e
+logsource: {product: linux, service: sshd}
+detection:
+    selection:
+        user.name: reloaded-user
+    condition: selection
+level: low
 """
+
+ROOT_ID = "5a0d3c1e-7f52-4e0b-9a4e-0c6f1d2b3e41"
+RELOADED_ID = "9e2b7c44-1d3a-4f6e-8b20-5c7a9d0e1f52"
 
 CONFIG = """
 data_dir: {data}
 sigma:
-  rules: [{src}/rules]
+  rules: [{src}/rules, {dir}/local-rules]
   mappings: {src}/rules/config
 http:
   listen: 127.0.0.1:{http}
@@ -84,7 +92,11 @@ def tcp_client(port, cid, n, octet):
 
 
 def main():
-    d = Daemon(CONFIG + RULES_V1)
+    d = Daemon(CONFIG)
+    local = os.path.join(d.dir, "local-rules")
+    os.mkdir(local)
+    with open(os.path.join(local, "root.yml"), "w") as f:
+        f.write(RULE_ROOT)
     d.start()
 
     # 1. util-linux logger, the real syslog client, over both transports and
@@ -109,7 +121,8 @@ def main():
     s.sendall(b"\x00\xff\xfe garbage \x01\x02\n")
     s.sendall(b"this is not a log line that anything understands\n")
     # 4. SIGHUP with this connection open: it must keep working.
-    d.write_config(CONFIG + RULES_V2)
+    with open(os.path.join(local, "reloaded.yml"), "w") as f:
+        f.write(RULE_RELOADED)
     d.signal(signal.SIGHUP)
     check(wait_for(lambda: "SIGHUP: reloaded" in d.read_log()), "SIGHUP reloads the config")
     s.sendall(b"<13>Nov 23 12:00:01 h sshd[7]: Failed password for reloaded-user from "
@@ -185,7 +198,7 @@ def main():
           "an unknown format is stored raw, never dropped")
 
     alerts = d.alerts()
-    root = [a for a in alerts if a["rule_id"] == "e2e-root-fail"]
+    root = [a for a in alerts if a["rule_id"] == ROOT_ID]
     check(len(root) == 4, "the root-failure rule fired once per logger message (got %d)" % len(root))
     check(all(a["rule_author"] == "e2e" and a["rule_title"] == "root login failure" for a in root),
           "alerts carry the rule's id, title and author")
@@ -195,7 +208,7 @@ def main():
     check(len(sig) == 4 and all(a["rule_author"] == "hikeshi project" for a in sig),
           "the bundled Sigma rule fired once per logger message, with its author (got %d)"
           % len(sig))
-    rel = [a for a in alerts if a["rule_id"] == "e2e-reloaded"]
+    rel = [a for a in alerts if a["rule_id"] == RELOADED_ID]
     check(len(rel) == 1, "the rule added by SIGHUP fired on the same connection")
     with open(os.path.join(d.data, "alerts.jsonl")) as f:
         lines = [json.loads(x) for x in f]

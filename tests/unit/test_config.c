@@ -39,7 +39,8 @@ static void test_defaults(void **state)
     assert_string_equal(c->inputs[0].listen, "127.0.0.1:5514");
     assert_int_equal(c->inputs[1].conf.type, INPUT_SYSLOG_TCP);
     assert_string_equal(c->inputs[1].listen, "127.0.0.1:5514");
-    assert_true(c->nmatches >= 1);
+    assert_int_equal(c->nsigma_rules, 1);
+    assert_non_null(c->sigma_mappings);
     assert_int_equal(c->tz_off_s, 0);
     config_free(c);
 }
@@ -81,11 +82,10 @@ static void test_full(void **state)
     assert_int_equal(c->inputs[1].conf.poll_ms, 500);
     assert_int_equal(c->inputs[1].conf.id, 1);
     assert_string_equal(c->inputs[1].decoder, "auto");
-    assert_int_equal(c->nmatches, 1);
-    assert_string_equal(c->matches[0].title, "Test \"quoted\" rule");
-    assert_int_equal(c->matches[0].nwhere, 2);
-    assert_string_equal(c->matches[0].where[1].field, "user.name");
-    assert_string_equal(c->matches[0].where[1].value, "root");
+    assert_int_equal(c->nsigma_rules, 2);
+    assert_string_equal(c->sigma_rules[0], "rules");
+    assert_string_equal(c->sigma_rules[1], "/etc/hikeshi/rules \"local\"");
+    assert_string_equal(c->sigma_mappings, "rules/config");
     config_free(c);
 }
 
@@ -138,9 +138,8 @@ static const struct bad_case bad_cases[] = {
     {"data_dir: [a, b]\n", 1, 11, "expected a string"},
     {"data_dir: a\ndata_dir: b\n", 2, 1, "duplicate key"},
     {"store:\n  events: maybe\n", 2, 11, "true or false"},
-    {"match:\n  - id: x\n    where: {a: b}\n", 2, 5, "id and title"},
-    {"match:\n  - id: x\n    title: t\n    level: severe\n    where: {a: b}\n", 4, 12, "level"},
-    {"match:\n  - id: x\n    title: t\n", 2, 5, "where is required"},
+    /* The literal rules of the first versions: a clear pointer to Sigma. */
+    {"match:\n  - id: x\n    title: t\n    where: {a: b}\n", 1, 1, "write the rule as a Sigma rule"},
     {"inputs: [\n", 2, 1, NULL},         /* YAML syntax error from libyaml */
     {"- just\n- a list\n", 1, 1, "expected a mapping"},
     {"key: \"unterminated\n", 2, 1, NULL},

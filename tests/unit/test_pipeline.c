@@ -24,33 +24,25 @@
 #include "util/config.h"
 #include "util/queue.h"
 
-/* The literal-matcher cases leave the bundled Sigma rules out. */
+/* Two small rule sets (tests/unit/config/pipeline-v*), so that a reload
+ * visibly swaps one rule for the other. */
 static const char conf_v1[] = "data_dir: /unused\n"
-                              "sigma:\n  rules: []\n"
+                              "sigma:\n"
+                              "  rules: [tests/unit/config/pipeline-v1]\n"
+                              "  mappings: rules/config\n"
                               "inputs:\n"
                               "  - name: auth\n"
                               "    type: file\n"
-                              "    path: /var/log/auth.log\n"
-                              "match:\n"
-                              "  - id: r1\n"
-                              "    title: root failure\n"
-                              "    author: tester\n"
-                              "    level: high\n"
-                              "    where:\n"
-                              "      event.outcome: failure\n"
-                              "      user.name: root\n";
+                              "    path: /var/log/auth.log\n";
 
 static const char conf_v2[] = "data_dir: /unused\n"
-                              "sigma:\n  rules: []\n"
+                              "sigma:\n"
+                              "  rules: [tests/unit/config/pipeline-v2]\n"
+                              "  mappings: rules/config\n"
                               "inputs:\n"
                               "  - name: auth\n"
                               "    type: file\n"
-                              "    path: /var/log/auth.log\n"
-                              "match:\n"
-                              "  - id: r2\n"
-                              "    title: any invalid user\n"
-                              "    where:\n"
-                              "      ssh.invalid_user: \"true\"\n";
+                              "    path: /var/log/auth.log\n";
 
 static const char *const lines[] = {
     "Dec 10 06:55:46 LabSZ sshd[24200]: Invalid user webmaster from 173.234.31.186",
@@ -129,7 +121,8 @@ static void test_pipeline(void **state)
     assert_int_equal(pos.offset, 1100);
     free(path);
     fflush(alerts);
-    assert_non_null(strstr(alerts_text, "\"id\":\"r1\""));
+    assert_non_null(strstr(alerts_text, "\"id\":\"0d5c52a4-2f0e-4b84-9d51-3c1f5f0e7a01\""));
+    assert_null(strstr(alerts_text, "7b1e2f90-8a4d-4c36-a0b5-6f2d9e4c1b02"));
     assert_non_null(strstr(alerts_text, "\"author\":\"tester\""));
     assert_non_null(strstr(alerts_text, "112.95.230.3"));
 
@@ -139,12 +132,13 @@ static void test_pipeline(void **state)
     assert_int_equal(store_counter_get(st, "input.auth.unparsed", &v), 0);
     assert_int_equal(v, 2);
 
-    /* Reload: r1 goes, r2 comes. */
+    /* Reload: the root-failure rule goes, the invalid-user rule comes. */
     assert_int_equal(pipeline_reload(p, c2), 0);
     run_batches(p, 1, 5000);
     assert_int_equal(atomic_load(&is->alerts), 3);
     fflush(alerts);
-    assert_non_null(strstr(alerts_text, "\"id\":\"r2\""));
+    assert_non_null(strstr(alerts_text, "\"id\":\"7b1e2f90-8a4d-4c36-a0b5-6f2d9e4c1b02\""));
+    assert_int_equal(pipeline_rules_loaded(p), 1);
     assert_int_equal(store_offset_get(st, "auth", &path, &pos), 0);
     assert_int_equal(pos.offset, 5000);
     free(path);
@@ -203,7 +197,6 @@ static void test_sigma(void **state)
                                "  - name: auth\n"
                                "    type: file\n"
                                "    path: /var/log/auth.log\n"
-                               "match: []\n"
                                "sigma:\n"
                                "  rules: [rules]\n"
                                "  mappings: rules/config\n";
@@ -217,14 +210,16 @@ static void test_sigma(void **state)
     assert_non_null(p);
     assert_int_equal(pipeline_process(p, b), 0);
     fflush(out);
-    /* Line 1: invalid user; line 2: failed password (root); line 3: junk. */
+    /* Line 1: invalid user (two rules); line 2: failed password for root
+     * (two rules); line 3: junk. */
     assert_non_null(strstr(text, "\"title\":\"SSH Login Attempt for an Invalid User\""));
     assert_non_null(strstr(text, "\"title\":\"SSH Authentication Failure\""));
+    assert_non_null(strstr(text, "\"title\":\"SSH Login Failure for Root\""));
     assert_non_null(strstr(text, "\"author\":\"hikeshi project\""));
     assert_null(strstr(text, "Suricata"));
     /* The alert shows the decoded event, not the map's aliases. */
     assert_null(strstr(text, "\"c-ip\""));
-    assert_int_equal(atomic_load(&pipeline_input_stats(p, 0)->alerts), 3);
+    assert_int_equal(atomic_load(&pipeline_input_stats(p, 0)->alerts), 4);
     rec_batch_free(b);
     pipeline_free(p);
     fclose(out);

@@ -16,12 +16,10 @@
  * evaluator on (c) would otherwise take an hour, so it times an evenly
  * spread sample of the events (see time_plain()).
  */
-#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -33,6 +31,8 @@
 #include "input/input_evtx.h"
 #include "util/arena.h"
 
+#include "../tests/unit/sigma_testlib.h"
+
 #define BENCH_ARENA_ROLL (32u * 1024 * 1024) /* start a new arena past this */
 #define BENCH_GEN_RECORDS "200000"
 
@@ -43,11 +43,6 @@ struct corpus {
     size_t narenas;
     char **bufs; /* file contents the events point into */
     size_t nbufs;
-};
-
-struct pathv {
-    char **v;
-    size_t n, cap;
 };
 
 static void die(const char *what)
@@ -71,47 +66,17 @@ static double now_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static void pathv_add(struct pathv *pv, const char *p)
+/* Every file under `dir` ending in `suffix`, sorted; exits when `dir`
+ * cannot be read. */
+static void find_files(const char *dir, const char *suffix, struct sigma_testlib_paths *pv)
 {
-    if (pv->n == pv->cap) {
-        pv->cap = pv->cap ? pv->cap * 2 : 256;
-        pv->v = xrealloc(pv->v, pv->cap * sizeof(*pv->v));
-    }
-    pv->v[pv->n] = strdup(p);
-    if (!pv->v[pv->n])
-        die("out of memory");
-    pv->n++;
-}
+    int r = sigma_testlib_find_files(dir, suffix, pv);
 
-static int str_cmp(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static void find_files(const char *dir, const char *suffix, struct pathv *pv)
-{
-    DIR *d = opendir(dir);
-    if (!d) {
-        fprintf(stderr, "bench_sigma: cannot open %s\n", dir);
+    if (r < 0) {
+        fprintf(stderr, "bench_sigma: cannot open %s: %s\n", dir, strerror(-r));
         exit(1);
     }
-    struct dirent *de;
-    size_t sl = strlen(suffix);
-    while ((de = readdir(d))) {
-        if (de->d_name[0] == '.')
-            continue;
-        char path[4096];
-        snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-        struct stat st;
-        if (stat(path, &st) < 0)
-            continue;
-        size_t n = strlen(de->d_name);
-        if (S_ISDIR(st.st_mode))
-            find_files(path, suffix, pv);
-        else if (n > sl && strcmp(de->d_name + n - sl, suffix) == 0)
-            pathv_add(pv, path);
-    }
-    closedir(d);
+    sigma_testlib_paths_sort(pv);
 }
 
 /* The arena for the next event: a fresh one once the current is large. */
@@ -150,9 +115,8 @@ static void corpus_add(struct corpus *c, const char *raw, size_t len, int copy)
 
 static void corpus_evtx(struct corpus *c, const char *dir)
 {
-    struct pathv pv = {0};
+    struct sigma_testlib_paths pv = {0};
     find_files(dir, ".evtx", &pv);
-    qsort(pv.v, pv.n, sizeof(*pv.v), str_cmp);
     for (size_t i = 0; i < pv.n; i++) {
         struct input_evtx *in = NULL;
         const char *xml;
@@ -162,29 +126,18 @@ static void corpus_evtx(struct corpus *c, const char *dir)
                 corpus_add(c, xml, len, 1);
             input_evtx_free(in);
         }
-        free(pv.v[i]);
     }
-    free(pv.v);
+    sigma_testlib_paths_free(&pv);
 }
 
 static void corpus_lines(struct corpus *c, const char *path)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
+    size_t len;
+    char *buf = sigma_testlib_slurp(path, &len);
+    if (!buf) {
         fprintf(stderr, "bench_sigma: cannot read %s\n", path);
         exit(1);
     }
-    char *buf = NULL;
-    size_t cap = 0, len = 0, n;
-    do {
-        if (len + 65536 > cap) {
-            cap = cap * 2 + 65536;
-            buf = xrealloc(buf, cap);
-        }
-        n = fread(buf + len, 1, cap - len, f);
-        len += n;
-    } while (n > 0);
-    fclose(f);
     c->bufs = xrealloc(c->bufs, (c->nbufs + 1) * sizeof(*c->bufs));
     c->bufs[c->nbufs++] = buf;
     for (size_t i = 0; i < len;) {
@@ -325,12 +278,10 @@ int main(int argc, char **argv)
     printf("events: %zu (%zu EVTX-ATTACK-SAMPLES records, %zu %s lines), decoded in %.1f s\n",
            c.n, nevtx, c.n - nevtx, argc == 2 ? "hikeshi-gen" : "loghub", now_s() - t0);
 
-    struct pathv own = {0}, sigma = {0};
+    struct sigma_testlib_paths own = {0}, sigma = {0};
     find_files("rules", ".yml", &own);
     snprintf(dir, sizeof(dir), "%s/sigma/rules", base);
     find_files(dir, ".yml", &sigma);
-    qsort(own.v, own.n, sizeof(*own.v), str_cmp);
-    qsort(sigma.v, sigma.n, sizeof(*sigma.v), str_cmp);
     struct rules sets[3] = {{0}};
     load_paths(&sets[0], own.v, own.n);
     load_paths(&sets[1], sigma.v, sigma.n < 100 ? sigma.n : 100);
@@ -370,12 +321,8 @@ int main(int argc, char **argv)
             sigma_rule_free(sets[s].v[i]);
         free(sets[s].v);
     }
-    for (size_t i = 0; i < own.n; i++)
-        free(own.v[i]);
-    for (size_t i = 0; i < sigma.n; i++)
-        free(sigma.v[i]);
-    free(own.v);
-    free(sigma.v);
+    sigma_testlib_paths_free(&own);
+    sigma_testlib_paths_free(&sigma);
     for (size_t i = 0; i < c.narenas; i++) {
         arena_done(c.arenas[i]);
         free(c.arenas[i]);

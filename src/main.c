@@ -15,7 +15,7 @@ static const struct {
 } commands[] = {
     {"run", cli_run_main, "run the daemon: inputs, pipeline, store, HTTP endpoint"},
     {"scan", cli_scan_main, "run the pipeline offline over files, directories or stdin"},
-    {"rules", cli_rules_main, "check Sigma rules: rules check [--json] PATH..."},
+    {"rules", cli_rules_main, "check rules, or test one on events: rules check, rules test"},
 };
 
 static void usage(FILE *out)

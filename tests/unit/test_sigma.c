@@ -23,6 +23,8 @@
 #include "event/field.h"
 #include "util/arena.h"
 
+#include "sigma_testlib.h"
+
 /* A JSON null in EDGE_CASES: decode_json drops null members, so the field is
  * absent from the decoded event. */
 static const char JNULL[] = "<json null>";
@@ -806,9 +808,8 @@ static void walk(const char *dir, const struct sigma_load_opts *opts, struct tal
 
 static struct tally *load_tree(const char *sub, const struct sigma_load_opts *opts)
 {
-    const char *base = getenv("HIKESHI_SHARED");
     char dir[4096];
-    snprintf(dir, sizeof(dir), "%s/sigma/%s", base ? base : "../shared", sub);
+    snprintf(dir, sizeof(dir), "%s/sigma/%s", sigma_testlib_shared_dir(), sub);
     struct tally *t = calloc(1, sizeof(*t));
     assert_non_null(t);
     walk(dir, opts, t);
@@ -1018,28 +1019,6 @@ static void jvalue(struct jreader *j)
     jemit(j, j->s + st, j->i - st);
 }
 
-static char *slurp(const char *path, size_t *ret_len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    char *buf = NULL;
-    size_t cap = 0, len = 0, n;
-    do {
-        if (len + 4096 > cap) {
-            cap = cap * 2 + 8192;
-            buf = realloc(buf, cap);
-            assert_non_null(buf);
-        }
-        n = fread(buf + len, 1, cap - len - 1, f);
-        len += n;
-    } while (n > 0);
-    fclose(f);
-    buf[len] = '\0';
-    *ret_len = len;
-    return buf;
-}
-
 struct regr {
     const char *base;
     size_t tests, passed, events, matched;
@@ -1048,7 +1027,7 @@ struct regr {
 static void regr_rule(struct regr *g, const char *rule_path)
 {
     size_t len;
-    char *text = slurp(rule_path, &len);
+    char *text = sigma_testlib_slurp(rule_path, &len);
     assert_non_null(text);
     const char *p = strstr(text, "\nregression_tests_path:");
     if (!p) {
@@ -1073,7 +1052,7 @@ static void regr_rule(struct regr *g, const char *rule_path)
     g->tests++;
 
     size_t ilen;
-    char *itext = slurp(info, &ilen);
+    char *itext = sigma_testlib_slurp(info, &ilen);
     if (!itext)
         fail_msg("%s: regression info missing: %s", rule_path, info);
     long want = 1;
@@ -1085,7 +1064,7 @@ static void regr_rule(struct regr *g, const char *rule_path)
     char json[1200];
     snprintf(json, sizeof(json), "%s/%s.json", dir, r->id);
     size_t jlen;
-    char *js = slurp(json, &jlen);
+    char *js = sigma_testlib_slurp(json, &jlen);
     if (!js)
         fail_msg("%s: regression events missing: %s", rule_path, json);
     struct arena a;
@@ -1143,8 +1122,7 @@ static void regr_walk(struct regr *g, const char *dir)
 static void test_sigmahq_regression(void **state)
 {
     (void)state;
-    const char *base = getenv("HIKESHI_SHARED");
-    struct regr g = {.base = base ? base : "../shared"};
+    struct regr g = {.base = sigma_testlib_shared_dir()};
     static const char *const trees[] = {"rules", "rules-emerging-threats", "rules-threat-hunting"};
     for (size_t t = 0; t < 3; t++) {
         char dir[4096];

@@ -20,25 +20,18 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "decode/decode.h"
 #include "detect/sigma.h"
 #include "event/event.h"
 #include "event/field.h"
-#include "input/input_evtx.h"
 #include "util/arena.h"
 
-static const char *shared_dir(void)
-{
-    const char *b = getenv("HIKESHI_SHARED");
-    return b ? b : "../shared";
-}
+#include "sigma_testlib.h"
 
 /* ---- (1) tricky extractions ---- */
 
@@ -241,61 +234,6 @@ static void test_extractions(void **state)
 
 /* ---- (2) differential test on real data ---- */
 
-struct pathv {
-    char **v;
-    size_t n, cap;
-};
-
-static void pathv_add(struct pathv *pv, const char *p)
-{
-    if (pv->n == pv->cap) {
-        pv->cap = pv->cap ? pv->cap * 2 : 256;
-        pv->v = realloc(pv->v, pv->cap * sizeof(*pv->v));
-        assert_non_null(pv->v);
-    }
-    pv->v[pv->n] = strdup(p);
-    assert_non_null(pv->v[pv->n]);
-    pv->n++;
-}
-
-static void pathv_free(struct pathv *pv)
-{
-    for (size_t i = 0; i < pv->n; i++)
-        free(pv->v[i]);
-    free(pv->v);
-}
-
-static int str_cmp(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* Adds every file under `dir` whose name ends in `suffix`; fails the test
- * if `dir` cannot be opened (missing sample data is a failure). */
-static void find_files(const char *dir, const char *suffix, struct pathv *pv)
-{
-    DIR *d = opendir(dir);
-    if (!d)
-        fail_msg("cannot open %s", dir);
-    struct dirent *de;
-    size_t sl = strlen(suffix);
-    while ((de = readdir(d))) {
-        if (de->d_name[0] == '.')
-            continue;
-        char path[4096];
-        snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-        struct stat st;
-        if (stat(path, &st) < 0)
-            continue;
-        size_t n = strlen(de->d_name);
-        if (S_ISDIR(st.st_mode))
-            find_files(path, suffix, pv);
-        else if (n > sl && strcmp(de->d_name + n - sl, suffix) == 0)
-            pathv_add(pv, path);
-    }
-    closedir(d);
-}
-
 /* Under ASan the reference evaluator (a PCRE2 match data per regex test)
  * is many times slower: the sample is thinned further to stay within the
  * test timeout.  The regression data is still checked whole. */
@@ -348,103 +286,52 @@ static void diff_event(struct diff *d, const struct event *ev)
     d->matches += n;
 }
 
-static void diff_evtx_file(struct diff *d, const char *path, size_t max)
+/* One decoded record of the regression data or EVTX-ATTACK-SAMPLES. */
+struct diff_src {
+    struct diff *d;
+    const char *path;
+    int json;
+};
+
+static void diff_record(void *arg, struct event *ev, int rc, const struct parse_err *perr)
 {
-    struct input_evtx *in = NULL;
-    int rc = input_evtx_open(path, &in);
-    if (rc < 0)
-        fail_msg("%s: cannot open: %d", path, rc);
-    struct arena a;
-    struct event ev;
-    struct decode_ctx ctx = {0};
-    arena_init(&a, 0);
-    const char *xml;
-    size_t len;
-    for (size_t k = 0; k < max && input_evtx_next(in, &xml, &len) == 1; k++) {
-        struct parse_err err;
-        event_init(&ev, &a, xml, len, 0);
-        (void)decode_record(&ev, NULL, &ctx, &err);
-        diff_event(d, &ev);
-        d->evtx_events++;
-        event_reset(&ev);
-    }
-    arena_done(&a);
-    input_evtx_free(in);
+    struct diff_src *ds = arg;
+    (void)perr;
+    /* The json decoder must understand every regression export; EVTX
+     * records are compared whatever the decoder made of them. */
+    if (ds->json && rc != 0)
+        fail_msg("%s: json decoder refused an event", ds->path);
+    diff_event(ds->d, ev);
+    if (ds->json)
+        ds->d->json_events++;
+    else
+        ds->d->evtx_events++;
 }
 
-static char *slurp(const char *path, size_t *ret_len)
+static void diff_evtx_file(struct diff *d, const char *path, size_t max)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        fail_msg("cannot read %s", path);
-    char *buf = NULL;
-    size_t cap = 0, len = 0, n;
-    do {
-        if (len + 4096 > cap) {
-            cap = cap * 2 + 8192;
-            buf = realloc(buf, cap);
-            assert_non_null(buf);
-        }
-        n = fread(buf + len, 1, cap - len - 1, f);
-        len += n;
-    } while (n > 0);
-    fclose(f);
-    *ret_len = len;
-    return buf;
+    struct diff_src ds = {d, path, 0};
+    int rc = sigma_testlib_evtx_each(path, NULL, max, 0, diff_record, &ds, NULL, NULL);
+    if (rc < 0)
+        fail_msg("%s: cannot open: %d", path, rc);
 }
 
 /* Each top-level JSON value of the file (pretty-printed, possibly several)
  * becomes one record for the json decoder. */
 static void diff_json_file(struct diff *d, const char *path)
 {
-    size_t len;
-    char *s = slurp(path, &len);
-    const struct decoder *json = decode_lookup("json");
-    assert_non_null(json);
-    struct arena a;
-    struct event ev;
-    struct decode_ctx ctx = {0};
-    arena_init(&a, 0);
-    size_t i = 0;
-    while (i < len) {
-        while (i < len && s[i] != '{')
-            i++;
-        if (i >= len)
-            break;
-        size_t st = i;
-        int depth = 0, instr = 0;
-        for (; i < len; i++) {
-            char c = s[i];
-            if (instr) {
-                if (c == '\\')
-                    i++;
-                else if (c == '"')
-                    instr = 0;
-            } else if (c == '"') {
-                instr = 1;
-            } else if (c == '{') {
-                depth++;
-            } else if (c == '}' && --depth == 0) {
-                i++;
-                break;
-            }
-        }
-        struct parse_err err;
-        event_init(&ev, &a, s + st, i - st, 0);
-        if (decode_record(&ev, json, &ctx, &err) != 0)
-            fail_msg("%s: json decoder refused the event at byte %zu", path, st);
-        diff_event(d, &ev);
-        d->json_events++;
-        event_reset(&ev);
-    }
-    arena_done(&a);
-    free(s);
+    struct diff_src ds = {d, path, 1};
+    int rc = sigma_testlib_json_each(path, diff_record, &ds);
+    if (rc < 0)
+        fail_msg("%s: cannot read: %d", path, rc);
 }
 
 static void diff_line_file(struct diff *d, const char *path)
 {
     size_t len;
-    char *s = slurp(path, &len);
+    char *s = sigma_testlib_slurp(path, &len);
+    if (!s)
+        fail_msg("cannot read %s", path);
     struct arena a;
     struct event ev;
     struct decode_ctx ctx = {0};
@@ -472,9 +359,10 @@ static void diff_line_file(struct diff *d, const char *path)
 
 static void load_rules(const char *dir, struct diff *d, size_t *ret_refused)
 {
-    struct pathv pv = {0};
-    find_files(dir, ".yml", &pv);
-    qsort(pv.v, pv.n, sizeof(*pv.v), str_cmp);
+    struct sigma_testlib_paths pv = {0};
+    if (sigma_testlib_find_files(dir, ".yml", &pv) < 0)
+        fail_msg("cannot read the rules in %s", dir);
+    sigma_testlib_paths_sort(&pv);
     d->rules = realloc(d->rules, (d->nrules + pv.n) * sizeof(*d->rules));
     assert_non_null(d->rules);
     for (size_t i = 0; i < pv.n; i++) {
@@ -485,13 +373,13 @@ static void load_rules(const char *dir, struct diff *d, size_t *ret_refused)
         else
             (*ret_refused)++;
     }
-    pathv_free(&pv);
+    sigma_testlib_paths_free(&pv);
 }
 
 static void test_differential(void **state)
 {
     (void)state;
-    const char *base = shared_dir();
+    const char *base = sigma_testlib_shared_dir();
     char dir[4096];
     struct diff d = {0};
     size_t refused = 0;
@@ -514,13 +402,13 @@ static void test_differential(void **state)
     d.ref = calloc(d.nrules, 1);
     assert_non_null(d.ref);
 
-    struct pathv pv = {0};
+    struct sigma_testlib_paths pv = {0};
     snprintf(dir, sizeof(dir), "%s/sigma/regression_data", base);
-    find_files(dir, ".evtx", &pv);
-    find_files(dir, ".json", &pv);
+    assert_int_equal(sigma_testlib_find_files(dir, ".evtx", &pv), 0);
+    assert_int_equal(sigma_testlib_find_files(dir, ".json", &pv), 0);
     size_t nregr = pv.n;
     snprintf(dir, sizeof(dir), "%s/data/windows/EVTX-ATTACK-SAMPLES", base);
-    find_files(dir, ".evtx", &pv);
+    assert_int_equal(sigma_testlib_find_files(dir, ".evtx", &pv), 0);
     assert_true(nregr >= 400);
     assert_true(pv.n - nregr > 250);
     for (size_t i = 0; i < pv.n; i++) {
@@ -530,7 +418,7 @@ static void test_differential(void **state)
         else
             diff_evtx_file(&d, pv.v[i], i < nregr || d.full ? (size_t)-1 : DIFF_EVTX_PER_FILE);
     }
-    pathv_free(&pv);
+    sigma_testlib_paths_free(&pv);
     static const char *const lines[] = {"Linux/Linux_2k.log", "OpenSSH/OpenSSH_2k.log"};
     for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
         snprintf(dir, sizeof(dir), "%s/data/linux-logs/loghub/%s", base, lines[i]);

@@ -29,8 +29,9 @@
 #include "detect/sigma.h"
 #include "event/event.h"
 #include "event/field.h"
-#include "input/input_evtx.h"
 #include "util/arena.h"
+
+#include "sigma_testlib.h"
 
 /* Both forms must pass every sample: the floor is all of them.  It was
  * reached when this test was written; a regression below it is a bug in
@@ -39,17 +40,6 @@
 #define CONFORMANCE_FLOOR_EVTX 202
 #define CONFORMANCE_FLOOR_JSON 202
 
-static const char *shared_dir(void)
-{
-    const char *d = getenv("HIKESHI_SHARED");
-    return d && *d ? d : "../shared";
-}
-
-static const char *source_dir(void)
-{
-    const char *d = getenv("HIKESHI_SOURCE");
-    return d && *d ? d : ".";
-}
 
 static struct sigma_map *load_shipped_map(void)
 {
@@ -58,8 +48,8 @@ static struct sigma_map *load_shipped_map(void)
     struct sigma_err err;
     int r;
 
-    snprintf(ls, sizeof(ls), "%s/rules/config/logsources.yaml", source_dir());
-    snprintf(fl, sizeof(fl), "%s/rules/config/fields.yaml", source_dir());
+    snprintf(ls, sizeof(ls), "%s/rules/config/logsources.yaml", sigma_testlib_source_dir());
+    snprintf(fl, sizeof(fl), "%s/rules/config/fields.yaml", sigma_testlib_source_dir());
     r = sigma_map_load(ls, fl, &m, &err);
     if (r < 0)
         fprintf(stderr, "map: %s\n", err.reason);
@@ -616,141 +606,74 @@ static void judge(const struct sigma_map *m, const struct sigma_map_source *src,
         fr->matched++;
 }
 
+/* One decoded record of a sample, in either form. */
+struct form_ctx {
+    const struct sigma_map *m;
+    const struct sigma_map_source *src;
+    const struct sigma_rule *r;
+    struct form_result *fr;
+    struct field_seen fs;
+    const char *decoder;
+};
+
+static void form_record(void *arg, struct event *ev, int rc, const struct parse_err *perr)
+{
+    struct form_ctx *fc = arg;
+    struct form_result *fr = fc->fr;
+
+    fr->events++;
+    if (rc < 0) {
+        fr->undecoded++;
+        if (!fr->first_err[0])
+            snprintf(fr->first_err, sizeof(fr->first_err), "%s: %s at byte %zu", fc->decoder,
+                     perr->msg ? perr->msg : strerror(-rc), perr->off);
+        return;
+    }
+    judge(fc->m, fc->src, fc->r, ev, fr, &fc->fs);
+}
+
 static void run_evtx(const char *path, const struct sigma_map *m,
                      const struct sigma_map_source *src, const struct sigma_rule *r,
                      struct form_result *fr)
 {
-    struct input_evtx *in = NULL;
-    const struct decoder *d = decode_lookup("winxml");
-    struct decode_ctx ctx = {0};
-    struct field_seen fs;
-    struct arena a;
-    struct event ev;
-    const char *xml;
-    size_t len;
+    struct form_ctx fc = {.m = m, .src = src, .r = r, .fr = fr, .decoder = "winxml"};
+    size_t recovered = 0, skipped = 0;
     int rc;
 
-    field_seen_init(&fs, r);
-    rc = input_evtx_open(path, &in);
+    field_seen_init(&fc.fs, r);
+    rc = sigma_testlib_evtx_each(path, "winxml", (size_t)-1, 1, form_record, &fc, &recovered,
+                                 &skipped);
+    if (rc == -ENOMEM)
+        fail_msg("%s: out of memory", path);
     if (rc < 0) {
         snprintf(fr->first_err, sizeof(fr->first_err), "cannot open EVTX: %s", strerror(-rc));
         return;
     }
-    arena_init(&a, 0);
-    for (;;) {
-        uint64_t rec_before = input_evtx_stats(in)->recovered;
-        rc = input_evtx_next(in, &xml, &len);
-        assert_true(rc >= 0);
-        if (rc == 0)
-            break;
-        if (input_evtx_stats(in)->recovered != rec_before) {
-            /* Free-space fragments are not part of the sample's events. */
-            fr->recovered++;
-            continue;
-        }
-        fr->events++;
-        struct parse_err perr = {0};
-        event_init(&ev, &a, xml, len, 0);
-        rc = decode_record(&ev, d, &ctx, &perr);
-        if (rc < 0) {
-            fr->undecoded++;
-            if (!fr->first_err[0])
-                snprintf(fr->first_err, sizeof(fr->first_err), "winxml: %s at byte %zu",
-                         perr.msg ? perr.msg : strerror(-rc), perr.off);
-        } else {
-            judge(m, src, r, &ev, fr, &fs);
-        }
-        event_reset(&ev);
-    }
-    fr->undecoded += (unsigned)input_evtx_stats(in)->skipped;
-    if (input_evtx_stats(in)->skipped && !fr->first_err[0])
+    fr->recovered += (unsigned)recovered;
+    fr->undecoded += (unsigned)skipped;
+    if (skipped && !fr->first_err[0])
         snprintf(fr->first_err, sizeof(fr->first_err), "libevtx could not render %llu records",
-                 (unsigned long long)input_evtx_stats(in)->skipped);
-    field_seen_report(&fs, fr->missing, sizeof(fr->missing));
-    arena_done(&a);
-    input_evtx_free(in);
-}
-
-/* Length of the JSON object starting at p[0] == '{' (strings and escapes
- * respected), 0 when it does not end within len. */
-static size_t json_object_len(const char *p, size_t len)
-{
-    int depth = 0, in_str = 0;
-    for (size_t i = 0; i < len; i++) {
-        char c = p[i];
-        if (in_str) {
-            if (c == '\\')
-                i++;
-            else if (c == '"')
-                in_str = 0;
-            continue;
-        }
-        if (c == '"')
-            in_str = 1;
-        else if (c == '{')
-            depth++;
-        else if (c == '}' && --depth == 0)
-            return i + 1;
-    }
-    return 0;
+                 (unsigned long long)skipped);
+    field_seen_report(&fc.fs, fr->missing, sizeof(fr->missing));
 }
 
 static void run_json(const char *path, const struct sigma_map *m,
                      const struct sigma_map_source *src, const struct sigma_rule *r,
                      struct form_result *fr)
 {
-    const struct decoder *d = decode_lookup("json");
-    struct decode_ctx ctx = {0};
-    struct field_seen fs;
-    struct arena a;
-    struct event ev;
-    char *buf = NULL;
-    size_t len = 0, off = 0;
-    FILE *f = fopen(path, "rb");
+    struct form_ctx fc = {.m = m, .src = src, .r = r, .fr = fr, .decoder = "json"};
+    int rc;
 
-    field_seen_init(&fs, r);
-    if (!f) {
-        snprintf(fr->first_err, sizeof(fr->first_err), "cannot open JSON: %s", strerror(errno));
+    field_seen_init(&fc.fs, r);
+    rc = sigma_testlib_json_each(path, form_record, &fc);
+    if (rc == -EBADMSG) {
+        fr->undecoded++;
+        snprintf(fr->first_err, sizeof(fr->first_err), "unterminated JSON object");
+    } else if (rc < 0) {
+        snprintf(fr->first_err, sizeof(fr->first_err), "cannot open JSON: %s", strerror(-rc));
         return;
     }
-    assert_int_equal(fseek(f, 0, SEEK_END), 0);
-    long sz = ftell(f);
-    assert_true(sz >= 0);
-    rewind(f);
-    buf = malloc((size_t)sz + 1);
-    assert_non_null(buf);
-    len = fread(buf, 1, (size_t)sz, f);
-    fclose(f);
-    arena_init(&a, 0);
-    while (off < len) {
-        while (off < len && buf[off] != '{')
-            off++;
-        if (off >= len)
-            break;
-        size_t n = json_object_len(buf + off, len - off);
-        if (n == 0) {
-            fr->undecoded++;
-            snprintf(fr->first_err, sizeof(fr->first_err), "unterminated JSON object");
-            break;
-        }
-        fr->events++;
-        struct parse_err perr = {0};
-        event_init(&ev, &a, buf + off, n, 0);
-        int rc = decode_record(&ev, d, &ctx, &perr);
-        if (rc < 0) {
-            fr->undecoded++;
-            if (!fr->first_err[0])
-                snprintf(fr->first_err, sizeof(fr->first_err), "json: %s at byte %zu",
-                         perr.msg ? perr.msg : strerror(-rc), perr.off);
-        } else {
-            judge(m, src, r, &ev, fr, &fs);
-        }
-        event_reset(&ev);
-        off += n;
-    }
-    field_seen_report(&fs, fr->missing, sizeof(fr->missing));
-    arena_done(&a);
-    free(buf);
+    field_seen_report(&fc.fs, fr->missing, sizeof(fr->missing));
 }
 
 /* Why a form failed, in one phrase. */
@@ -786,10 +709,10 @@ static void test_regression_conformance(void **state)
     static const char *const form_name[2] = {"EVTX", "JSON"};
 
     for (size_t i = 0; i < sizeof(trees) / sizeof(trees[0]); i++) {
-        snprintf(p, sizeof(p), "%s/sigma/%s", shared_dir(), trees[i]);
+        snprintf(p, sizeof(p), "%s/sigma/%s", sigma_testlib_shared_dir(), trees[i]);
         walk(p, index_rule, &ix);
     }
-    snprintf(p, sizeof(p), "%s/sigma/regression_data", shared_dir());
+    snprintf(p, sizeof(p), "%s/sigma/regression_data", sigma_testlib_shared_dir());
     walk(p, collect_sample, &ss);
     qsort(ss.v, ss.n, sizeof(*ss.v), cmp_sample);
     printf("regression samples: %zu (rules indexed: %zu)\n", ss.n, ix.n);
@@ -974,7 +897,7 @@ static void test_rule_set_coverage(void **state)
                     required[i][1] ? required[i][1] : "-", required[i][2] ? required[i][2] : "-");
         assert_non_null(sigma_map_find(m, &r));
     }
-    snprintf(p, sizeof(p), "%s/sigma/rules", shared_dir());
+    snprintf(p, sizeof(p), "%s/sigma/rules", sigma_testlib_shared_dir());
     walk(p, cover_rule, &c);
     qsort(c.miss, c.nmiss, sizeof(*c.miss), cmp_miss);
     printf("SigmaHQ rules/: %u loaded (%u refused by the loader), %u routable, %u unroutable "

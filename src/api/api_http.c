@@ -157,6 +157,33 @@ static int route_metrics(const struct api_http *h, struct buf *out, const char *
     GLOBAL("alerts_total", "counter", "Alerts raised.", LOAD(ps->alerts))
     GLOBAL("event_fields_dropped_total", "counter", "Fields dropped by the per-event caps.",
            LOAD(ps->fields_dropped))
+    GLOBAL("triage_alerts_total", "counter", "Alerts into triage (rule, correlation, anomaly).",
+           LOAD(ps->triage_alerts))
+    GLOBAL("triage_suppressed_total", "counter", "Alerts silenced by a suppression rule.",
+           LOAD(ps->triage_suppressed))
+    GLOBAL("triage_aggregated_alerts_total", "counter", "Aggregated alerts created.",
+           LOAD(ps->triage_aggregated))
+    GLOBAL("triage_incidents_total", "counter", "Incidents opened by triage.",
+           LOAD(ps->triage_incidents))
+    GLOBAL("triage_evicted_total", "counter",
+           "Aggregated alerts, entities and incidents evicted at the memory caps.",
+           LOAD(ps->triage_evicted))
+    GLOBAL("correlation_groups", "gauge", "Correlation groups in memory.", LOAD(ps->corr_groups))
+    GLOBAL("correlation_bytes", "gauge", "Bytes of correlation state.", LOAD(ps->corr_bytes))
+    GLOBAL("correlation_evicted_age_total", "counter", "Correlation groups whose window ended.",
+           LOAD(ps->corr_evicted_age))
+    GLOBAL("correlation_evicted_cap_total", "counter",
+           "Correlation groups dropped, oldest first, at the memory cap.",
+           LOAD(ps->corr_evicted_cap))
+    GLOBAL("correlation_late_total", "counter", "Events too late for their correlation window.",
+           LOAD(ps->corr_late))
+    GLOBAL("correlation_hits_total", "counter", "Correlation rules that fired.",
+           LOAD(ps->corr_hits))
+    GLOBAL("anomaly_baselines", "gauge", "Anomaly baselines tracked.", LOAD(ps->anomaly_entries))
+    GLOBAL("anomaly_bytes", "gauge", "Bytes of anomaly baseline state.", LOAD(ps->anomaly_bytes))
+    GLOBAL("anomaly_evicted_total", "counter", "Anomaly baselines dropped at the memory cap.",
+           LOAD(ps->anomaly_evicted))
+    GLOBAL("anomaly_alerts_total", "counter", "Anomalies raised.", LOAD(ps->anomaly_alerts))
     GLOBAL("field_names", "gauge", "Field names interned.", field_count())
     GLOBAL("field_names_refused_total", "counter", "Field names refused at the dictionary cap.",
            field_refused())

@@ -38,6 +38,7 @@
 struct check {
     int json;
     size_t files, loaded, refused, warned;
+    size_t correlations; /* correlation documents among the loaded */
     struct buf out; /* JSON error array, when json */
     int out_full;
 };
@@ -66,37 +67,47 @@ static void report(struct check *c, const char *path, const struct sigma_err *e)
         c->out_full = 1;
 }
 
+/* A file holds one or more documents (detection and correlation rules);
+ * one refused document refuses the file, as when the engine loads it. */
 static void check_file(struct check *c, const char *path)
 {
-    struct sigma_rule *r = NULL;
+    struct sigma_doc *docs = NULL;
     struct sigma_err err;
+    size_t n = 0;
+    unsigned warnings = 0;
 
     c->files++;
-    if (sigma_load_file(path, NULL, &r, &err) < 0) {
+    if (sigma_load_docs_file(path, NULL, &docs, &n, &err) < 0) {
         c->refused++;
         report(c, path, &err);
         return;
     }
     c->loaded++;
-    if (r->nwarnings) {
+    for (size_t i = 0; i < n; i++) {
+        if (docs[i].rule)
+            warnings += docs[i].rule->nwarnings;
+        else
+            c->correlations++;
+    }
+    if (warnings) {
         c->warned++;
         if (!c->json)
             printf("%s: warning: %u 'x of' pattern(s) in the condition name no search "
                    "identifier\n",
-                   path, r->nwarnings);
+                   path, warnings);
     }
-    sigma_rule_free(r);
+    sigma_docs_free(docs, n);
 }
 
 static int has_rule_suffix(const char *name)
 {
     size_t n = strlen(name);
-    return (n > 4 && strcmp(name + n - 4, ".yml") == 0) ||
-           (n > 5 && strcmp(name + n - 5, ".yaml") == 0);
+    return n > 4 && strcmp(name + n - 4, ".yml") == 0;
 }
 
 /* Files named on the command line are checked whatever their name; in
- * directories only *.yml and *.yaml, in name order, hidden entries skipped. */
+ * directories only *.yml (what the engine loads; the map and triage files
+ * beside the rules are *.yaml), in name order, hidden entries skipped. */
 static int check_path(struct check *c, const char *path, int explicit, int depth)
 {
     struct stat st;
@@ -804,12 +815,14 @@ static int rules_check_main(int argc, char **argv)
             io_err = 1;
     if (c.json) {
         printf("{\"files\": %zu, \"loaded\": %zu, \"refused\": %zu, \"warned\": %zu, "
-               "\"truncated\": %s, \"errors\": [%.*s%s]}\n",
-               c.files, c.loaded, c.refused, c.warned, c.out_full ? "true" : "false",
+               "\"correlations\": %zu, \"truncated\": %s, \"errors\": [%.*s%s]}\n",
+               c.files, c.loaded, c.refused, c.warned, c.correlations,
+               c.out_full ? "true" : "false",
                (int)c.out.len, c.out.data ? c.out.data : "", c.refused ? "\n" : "");
     } else {
-        printf("%zu rule file(s): %zu loaded, %zu refused, %zu with warnings\n", c.files, c.loaded,
-               c.refused, c.warned);
+        printf("%zu rule file(s): %zu loaded (%zu correlation rules among them), %zu refused, "
+               "%zu with warnings\n",
+               c.files, c.loaded, c.correlations, c.refused, c.warned);
     }
     buf_done(&c.out);
     return (c.refused || io_err) ? CLI_EXIT_FAIL : CLI_EXIT_OK;

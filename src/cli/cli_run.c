@@ -156,8 +156,10 @@ static void daemon_free(struct daemon *d)
     if (d->pipeline && d->q)
         pipeline_stop(d->pipeline, d->q);
     api_http_stop(d->http);
-    if (d->pipeline && d->store)
+    if (d->pipeline && d->store) {
         pipeline_save_counters(d->pipeline);
+        pipeline_save_state(d->pipeline);
+    }
     pipeline_free(d->pipeline);
     queue_free(d->q);
     if (d->alerts)

@@ -27,6 +27,10 @@
 #include "pipeline/pipeline.h"
 #include "store/store.h"
 #include "triage/alert.h"
+#include "triage/anomaly.h"
+#include "triage/asset.h"
+#include "triage/triage.h"
+#include "detect/sigma_corr.h"
 #include "util/buf.h"
 #include "util/config.h"
 #include "util/limits.h"
@@ -42,6 +46,7 @@ static const char scan_usage[] =
     "  -d, --decoder NAME       decoder for every file (default: auto-detect)\n"
     "  -f, --format FMT         table (default), csv or jsonl\n"
     "      --summary-json FILE  write the summary as JSON to FILE\n"
+    "      --incidents FILE     write the incidents triage opened as JSON lines\n"
     "      --store DIR          also store events and alerts in the store in DIR\n"
     "      --no-store           store nothing (the default)\n"
     "      --no-detect          decode only (for benchmarks)\n"
@@ -65,8 +70,24 @@ struct scan_rule {
     uint64_t n;
 };
 
+/* The last state of an incident triage opened, for the closing list. */
+struct scan_incident {
+    uint64_t id;
+    char *key;
+    enum triage_type type;
+    enum triage_alert_level level;
+    enum triage_stage stage;
+    enum asset_category cat;
+    int64_t first_us, last_us;
+    uint64_t nalerts, nevents;
+    char *victims; /* "a, b" */
+};
+
 struct scan {
     struct pipeline *p;
+    struct scan_incident *inc; /* indexed by id - 1 */
+    size_t ninc, inc_cap;
+    int inc_oom;
     uint32_t evtx_input; /* pipeline input of EVTX records (winxml) */
     uint64_t evtx_skipped; /* EVTX records libevtx could not render */
     uint64_t evtx_recovered; /* EVTX records recovered from free space */
@@ -221,10 +242,7 @@ static void on_alert(void *arg, const struct alert *a)
     const struct event *ev = a->ev;
     char ts[TIME_ISO_LEN];
     size_t hlen = 0, mlen = 0, slen = 0, elen = 0;
-    const char *host = event_get(ev, FIELD_HOST_NAME, &hlen);
-    const char *msg = event_get(ev, FIELD_MESSAGE, &mlen);
-    const char *src = alert_source(a, &slen);
-    const char *eid = event_get(ev, FIELD_EVENT_CODE, &elen);
+    const char *host, *msg, *src, *eid;
     int rank = level_rank(a->rule_level);
 
     s->by_level[rank]++;
@@ -232,10 +250,26 @@ static void on_alert(void *arg, const struct alert *a)
     if (rank < s->min_level)
         return;
     s->shown++;
-    time_format_iso(ev->time_us, ts, sizeof(ts));
-    if (!msg) {
-        msg = ev->raw;
-        mlen = ev->raw_len;
+    if (ev) {
+        host = event_get(ev, FIELD_HOST_NAME, &hlen);
+        msg = event_get(ev, FIELD_MESSAGE, &mlen);
+        src = alert_source(a, &slen);
+        eid = event_get(ev, FIELD_EVENT_CODE, &elen);
+        time_format_iso(ev->time_us, ts, sizeof(ts));
+        if (!msg) {
+            msg = ev->raw;
+            mlen = ev->raw_len;
+        }
+    } else {
+        /* A correlation hit or an anomaly: its kind stands as the source. */
+        host = a->host;
+        hlen = host ? strlen(host) : 0;
+        msg = a->details ? a->details : "";
+        mlen = strlen(msg);
+        src = a->kind ? a->kind : "-";
+        slen = strlen(src);
+        eid = NULL;
+        time_format_iso(a->time_us, ts, sizeof(ts));
     }
     switch (s->format) {
     case SCAN_JSONL:
@@ -268,6 +302,114 @@ static void on_alert(void *arg, const struct alert *a)
                clip(t, sizeof(t), a->rule_title, strlen(a->rule_title)), clip(m, sizeof(m), msg, mlen));
         break;
     }
+    }
+}
+
+static void on_incident(void *arg, const struct triage_incident *inc, unsigned changed)
+{
+    struct scan *s = arg;
+    struct scan_incident *si;
+    struct buf v;
+    size_t i = inc->id - 1;
+
+    if (inc->id == 0)
+        return;
+    if (i >= s->inc_cap) {
+        size_t cap = s->inc_cap ? s->inc_cap * 2 : 64;
+        struct scan_incident *n;
+
+        while (cap <= i)
+            cap *= 2;
+        n = realloc(s->inc, cap * sizeof(*n));
+        if (!n) {
+            s->inc_oom = 1;
+            return;
+        }
+        memset(n + s->inc_cap, 0, (cap - s->inc_cap) * sizeof(*n));
+        s->inc = n;
+        s->inc_cap = cap;
+    }
+    si = &s->inc[i];
+    if (i >= s->ninc)
+        s->ninc = i + 1;
+    if (!si->key)
+        si->key = strdup(inc->key ? inc->key : "");
+    si->id = inc->id;
+    si->type = inc->type;
+    si->level = inc->level;
+    si->stage = inc->stage;
+    si->cat = inc->cat;
+    si->first_us = inc->first_us;
+    si->last_us = inc->last_us;
+    si->nalerts = inc->nalerts;
+    si->nevents = inc->nevents;
+    buf_init(&v, 64 * 1024);
+    for (size_t k = 0; k < inc->nvictims; k++)
+        if (buf_printf(&v, "%s%s", k ? ", " : "", inc->victims[k]) < 0)
+            break;
+    free(si->victims);
+    si->victims = strdup(v.data ? v.data : "");
+    buf_done(&v);
+    if (!si->key || !si->victims)
+        s->inc_oom = 1;
+}
+
+/* The incidents as JSON lines. */
+static int write_incidents(const struct scan *s, const char *path)
+{
+    FILE *f = fopen(path, "we");
+    struct buf b;
+
+    if (!f)
+        return -errno;
+    buf_init(&b, 1024 * 1024);
+    for (size_t i = 0; i < s->ninc; i++) {
+        const struct scan_incident *si = &s->inc[i];
+        char a[TIME_ISO_LEN], z[TIME_ISO_LEN];
+
+        if (!si->id || !si->key)
+            continue;
+        time_format_iso(si->first_us, a, sizeof(a));
+        time_format_iso(si->last_us, z, sizeof(z));
+        buf_reset(&b);
+        if (buf_printf(&b, "{\"id\":%llu,\"entity\":", (unsigned long long)si->id) < 0 ||
+            buf_json_str(&b, si->key, strlen(si->key)) < 0 ||
+            buf_printf(&b,
+                       ",\"type\":\"%s\",\"level\":\"%s\",\"stage\":\"%s\",\"category\":\"%s\","
+                       "\"first\":\"%s\",\"last\":\"%s\",\"alerts\":%llu,\"events\":%llu,"
+                       "\"victims\":",
+                       triage_type_name(si->type), triage_level_name(si->level),
+                       triage_stage_name(si->stage), asset_category_name(si->cat), a, z,
+                       (unsigned long long)si->nalerts, (unsigned long long)si->nevents) < 0 ||
+            buf_json_str(&b, si->victims, strlen(si->victims)) < 0 || buf_puts(&b, "}\n") < 0)
+            continue;
+        fwrite(b.data, 1, b.len, f);
+    }
+    buf_done(&b);
+    return fclose(f) == 0 ? 0 : -errno;
+}
+
+/* The funnel and the incidents, on stderr. */
+static void print_incidents(const struct scan *s, const struct triage_stats *ts)
+{
+    fprintf(stderr,
+            "funnel: %llu alerts -> %llu aggregated alerts -> %llu incidents (%llu alerts "
+            "suppressed)\n",
+            (unsigned long long)ts->alerts_in, (unsigned long long)ts->aggregated,
+            (unsigned long long)ts->incidents_opened, (unsigned long long)ts->suppressed);
+    if (s->ninc)
+        fprintf(stderr, "incidents:\n");
+    for (size_t i = 0; i < s->ninc; i++) {
+        const struct scan_incident *si = &s->inc[i];
+        char a[TIME_ISO_LEN];
+
+        if (!si->id || !si->key)
+            continue;
+        time_format_iso(si->first_us, a, sizeof(a));
+        fprintf(stderr, "  #%-4llu %-6s %-31s %-36s %s, %llu alerts, %llu events%s%s\n",
+                (unsigned long long)si->id, triage_level_name(si->level),
+                triage_type_name(si->type), si->key, a, (unsigned long long)si->nalerts,
+                (unsigned long long)si->nevents, *si->victims ? "; victims: " : "", si->victims);
     }
 }
 
@@ -450,12 +592,13 @@ static void silent_error(void *arg, const char *path, int err)
 int cli_scan_main(int argc, char **argv)
 {
     enum { OPT_SUMMARY = 256, OPT_STORE, OPT_NO_STORE, OPT_NO_DETECT, OPT_MAX_LINE, OPT_PROGRESS,
-           OPT_NO_PROGRESS, OPT_MIN_LEVEL };
+           OPT_NO_PROGRESS, OPT_MIN_LEVEL, OPT_INCIDENTS };
     static const struct option opts[] = {
         {"config", required_argument, NULL, 'c'},
         {"decoder", required_argument, NULL, 'd'},
         {"format", required_argument, NULL, 'f'},
         {"summary-json", required_argument, NULL, OPT_SUMMARY},
+        {"incidents", required_argument, NULL, OPT_INCIDENTS},
         {"store", required_argument, NULL, OPT_STORE},
         {"no-store", no_argument, NULL, OPT_NO_STORE},
         {"no-detect", no_argument, NULL, OPT_NO_DETECT},
@@ -469,7 +612,8 @@ int cli_scan_main(int argc, char **argv)
     };
     struct scan s;
     struct config *cfg = NULL;
-    const char *cfg_path = NULL, *summary_path = NULL, *store_dir = NULL;
+    const char *cfg_path = NULL, *summary_path = NULL, *store_dir = NULL, *incidents_path = NULL;
+    struct triage_stats ts;
     int detect = 1, quiet = 0, progress_opt = -1, ch, r, rc = CLI_EXIT_OK;
     char *store_err = NULL;
     struct rusage ru;
@@ -493,6 +637,7 @@ int cli_scan_main(int argc, char **argv)
                 return cli_usage_error("scan", "format must be table, csv or jsonl");
             break;
         case OPT_SUMMARY: summary_path = optarg; break;
+        case OPT_INCIDENTS: incidents_path = optarg; break;
         case OPT_STORE: store_dir = optarg; break;
         case OPT_NO_STORE: store_dir = NULL; break;
         case OPT_NO_DETECT: detect = 0; break;
@@ -556,6 +701,7 @@ int cli_scan_main(int argc, char **argv)
     pipeline_set_detect(s.p, detect);
     pipeline_set_store_events(s.p, s.store != NULL);
     pipeline_set_alert_cb(s.p, on_alert, &s);
+    pipeline_set_incident_cb(s.p, on_incident, &s);
     s.progress = progress_opt >= 0 ? progress_opt : isatty(STDERR_FILENO);
     if (s.progress)
         for (int i = optind; i < argc; i++)
@@ -570,6 +716,7 @@ int cli_scan_main(int argc, char **argv)
             s.errors++;
         }
     }
+    pipeline_flush(s.p);
     if (s.store && store_commit(s.store) < 0) {
         fprintf(stderr, "hikeshi scan: store: %s\n", store_errmsg(s.store));
         s.errors++;
@@ -592,8 +739,20 @@ int cli_scan_main(int argc, char **argv)
                     "%.0f records/s\n",
                     (unsigned long long)s.files, rec, dec, unp, mal, tru, esk, al, secs,
                     secs > 0 ? (double)rec / secs : 0.0);
-        if (!quiet)
+        pipeline_triage_stats(s.p, &ts, NULL, NULL);
+        if (!quiet) {
             print_rule_summary(&s);
+            if (detect)
+                print_incidents(&s, &ts);
+        }
+        if (s.inc_oom) {
+            fprintf(stderr, "hikeshi scan: out of memory listing incidents\n");
+            s.errors++;
+        }
+        if (incidents_path && (r = write_incidents(&s, incidents_path)) < 0) {
+            fprintf(stderr, "hikeshi scan: %s: %s\n", incidents_path, strerror(-r));
+            s.errors++;
+        }
         if (summary_path) {
             FILE *f = fopen(summary_path, "we");
             if (!f) {
@@ -605,14 +764,17 @@ int cli_scan_main(int argc, char **argv)
                         "\"malformed\":%llu,\"truncated\":%llu,\"evtx_records_skipped\":%llu,"
                         "\"evtx_records_recovered\":%llu,\"alerts\":%llu,\"alerts_shown\":%llu,\"alerts_by_level\":{"
                         "\"informational\":%llu,\"low\":%llu,\"medium\":%llu,\"high\":%llu,"
-                        "\"critical\":%llu},\"bytes\":%llu,"
+                        "\"critical\":%llu},\"aggregated\":%llu,\"incidents\":%llu,"
+                        "\"suppressed\":%llu,\"bytes\":%llu,"
                         "\"errors\":%d,\"seconds\":%.6f,\"records_per_second\":%.1f,"
                         "\"max_rss_kb\":%ld}\n",
                         (unsigned long long)s.files, rec, dec, unp, mal, tru, esk,
-                        (unsigned long long)s.evtx_recovered, al, (unsigned long long)s.shown, (unsigned long long)s.by_level[0],
+                        (unsigned long long)s.evtx_recovered, al, (unsigned long long)s.shown,
+                        (unsigned long long)s.by_level[0],
                         (unsigned long long)s.by_level[1], (unsigned long long)s.by_level[2],
-                        (unsigned long long)s.by_level[3], (unsigned long long)s.by_level[4], by,
-                        s.errors, secs, secs > 0 ? (double)rec / secs : 0.0, ru.ru_maxrss);
+                        (unsigned long long)s.by_level[3], (unsigned long long)s.by_level[4],
+                        (unsigned long long)ts.aggregated, (unsigned long long)ts.incidents_opened,
+                        (unsigned long long)ts.suppressed, by, s.errors, secs, secs > 0 ? (double)rec / secs : 0.0, ru.ru_maxrss);
                 fclose(f);
             }
         }
@@ -630,5 +792,10 @@ out:
         free(s.rules[i].author);
     }
     free(s.rules);
+    for (size_t i = 0; i < s.ninc; i++) {
+        free(s.inc[i].key);
+        free(s.inc[i].victims);
+    }
+    free(s.inc);
     return rc;
 }

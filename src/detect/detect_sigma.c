@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 
 #include "detect/sigma.h"
+#include "detect/sigma_corr.h"
 #include "event/event.h"
 
 struct detect_sigma {
@@ -27,6 +28,11 @@ struct detect_sigma {
     size_t nrules, cap;
     struct sigma_ruleset *rs;
     size_t refused, unroutable;
+    struct sigma_corr_rule **corrs; /* owned; the engine borrows them */
+    size_t ncorrs, corr_cap, corr_refused;
+    struct sigma_corr_engine *ce; /* NULL without correlations */
+    detect_sigma_corr_fn corr_cb;
+    void *corr_arg;
 };
 
 struct load_ctx {
@@ -56,16 +62,69 @@ static int ends_with(const char *s, const char *suffix)
     return n >= m && strcmp(s + n - m, suffix) == 0;
 }
 
+static int add_rule(struct load_ctx *lc, const char *path, struct sigma_rule *r)
+{
+    struct detect_sigma *d = lc->d;
+    const struct sigma_map_source *src;
+
+    src = sigma_map_find(d->map, r);
+    if (!src) {
+        d->unroutable++;
+        report(lc, path, "unroutable: no entry for its logsource in logsources.yaml");
+        sigma_rule_free(r);
+        return 0;
+    }
+    if (d->nrules == d->cap) {
+        size_t ncap = d->cap ? d->cap * 2 : 64;
+        struct sigma_rule **nr = realloc(d->rules, ncap * sizeof(struct sigma_rule *));
+        const struct sigma_map_source **ns;
+
+        if (!nr) {
+            sigma_rule_free(r);
+            return -ENOMEM;
+        }
+        d->rules = nr;
+        ns = realloc((void *)d->sources, ncap * sizeof(const struct sigma_map_source *));
+        if (!ns) {
+            sigma_rule_free(r);
+            return -ENOMEM;
+        }
+        d->sources = ns;
+        d->cap = ncap;
+    }
+    d->rules[d->nrules] = r;
+    d->sources[d->nrules] = src;
+    d->nrules++;
+    return 0;
+}
+
+static int add_corr(struct detect_sigma *d, struct sigma_corr_rule *c)
+{
+    if (d->ncorrs == d->corr_cap) {
+        size_t ncap = d->corr_cap ? d->corr_cap * 2 : 16;
+        struct sigma_corr_rule **nc = realloc(d->corrs, ncap * sizeof(*nc));
+
+        if (!nc) {
+            sigma_corr_rule_free(c);
+            return -ENOMEM;
+        }
+        d->corrs = nc;
+        d->corr_cap = ncap;
+    }
+    d->corrs[d->ncorrs++] = c;
+    return 0;
+}
+
 static void load_one(struct load_ctx *lc, const char *path)
 {
     struct detect_sigma *d = lc->d;
-    struct sigma_rule *r = NULL;
+    struct sigma_doc *docs = NULL;
+    size_t ndocs = 0;
     struct sigma_err err;
-    const struct sigma_map_source *src;
     int rv;
 
     memset(&err, 0, sizeof(err));
-    rv = sigma_load_file(path, NULL, &r, &err);
+    rv = sigma_load_docs_file(path, NULL, &docs, &ndocs, &err);
     if (rv == -ENOMEM) {
         lc->err = -ENOMEM;
         return;
@@ -75,36 +134,28 @@ static void load_one(struct load_ctx *lc, const char *path)
         report(lc, path, err.reason[0] ? err.reason : "cannot be loaded");
         return;
     }
-    src = sigma_map_find(d->map, r);
-    if (!src) {
-        d->unroutable++;
-        report(lc, path, "unroutable: no entry for its logsource in logsources.yaml");
-        sigma_rule_free(r);
-        return;
+    /* Ownership of each document moves to `d` (or is freed on refusal). */
+    for (size_t i = 0; i < ndocs && !lc->err; i++) {
+        if (docs[i].rule)
+            rv = add_rule(lc, path, docs[i].rule);
+        else
+            rv = add_corr(d, docs[i].corr);
+        docs[i].rule = NULL;
+        docs[i].corr = NULL;
+        if (rv < 0)
+            lc->err = rv;
     }
-    if (d->nrules == d->cap) {
-        size_t ncap = d->cap ? d->cap * 2 : 64;
-        struct sigma_rule **nr = realloc(d->rules, ncap * sizeof(struct sigma_rule *));
-        const struct sigma_map_source **ns;
+    sigma_docs_free(docs, ndocs);
+}
 
-        if (!nr) {
-            sigma_rule_free(r);
-            lc->err = -ENOMEM;
-            return;
-        }
-        d->rules = nr;
-        ns = realloc((void *)d->sources, ncap * sizeof(const struct sigma_map_source *));
-        if (!ns) {
-            sigma_rule_free(r);
-            lc->err = -ENOMEM;
-            return;
-        }
-        d->sources = ns;
-        d->cap = ncap;
-    }
-    d->rules[d->nrules] = r;
-    d->sources[d->nrules] = src;
-    d->nrules++;
+static void corr_report(void *arg, const struct sigma_corr_rule *c, const char *why)
+{
+    struct load_ctx *lc = arg;
+    char where[512];
+
+    lc->d->corr_refused++;
+    snprintf(where, sizeof(where), "%.480s:%u", c->file ? c->file : "?", c->line);
+    report(lc, where, why);
 }
 
 static int walk_cb(const char *path, const struct stat *sb, int type, struct FTW *ftw)
@@ -177,6 +228,13 @@ int detect_sigma_new(const char *const *paths, size_t npaths, const char *map_di
         detect_sigma_free(d);
         return r;
     }
+    if (d->ncorrs &&
+        (r = sigma_corr_engine_new(d->corrs, d->ncorrs, d->rules, d->nrules, NULL, corr_report,
+                                   &lc, &d->ce)) < 0) {
+        snprintf(errbuf, errlen, "building %zu Sigma correlations: %s", d->ncorrs, strerror(-r));
+        detect_sigma_free(d);
+        return r;
+    }
     *ret = d;
     return 0;
 }
@@ -185,6 +243,10 @@ void detect_sigma_free(struct detect_sigma *d)
 {
     if (!d)
         return;
+    sigma_corr_engine_free(d->ce);
+    for (size_t i = 0; i < d->ncorrs; i++)
+        sigma_corr_rule_free(d->corrs[i]);
+    free(d->corrs);
     sigma_ruleset_free(d->rs);
     for (size_t i = 0; i < d->nrules; i++)
         sigma_rule_free(d->rules[i]);
@@ -210,6 +272,14 @@ static void on_match(const struct sigma_rule *r, size_t idx, void *arg)
 
     if (!sigma_map_source_matches(mc->d->sources[idx], mc->ev))
         return;
+    if (mc->d->ce) {
+        /* With the mapped names visible: group-by fields are Sigma names.
+         * A failure (-ENOMEM) drops this match for the correlations only. */
+        if (sigma_corr_engine_uses(mc->d->ce, idx))
+            (void)sigma_corr_feed(mc->d->ce, idx, mc->ev, mc->d->corr_cb, mc->d->corr_arg);
+        if (!sigma_corr_engine_generates(mc->d->ce, idx))
+            return;
+    }
     mc->hits++;
     mc->ev->nfields = mc->own_fields;
     mc->cb(mc->arg, r);
@@ -228,6 +298,30 @@ size_t detect_sigma_match(struct detect_sigma *d, struct event *ev,
     sigma_ruleset_match(d->rs, ev, on_match, &mc);
     ev->nfields = mc.own_fields;
     return mc.hits;
+}
+
+void detect_sigma_set_corr_cb(struct detect_sigma *d, detect_sigma_corr_fn cb, void *arg)
+{
+    d->corr_cb = cb;
+    d->corr_arg = arg;
+}
+
+size_t detect_sigma_correlations(const struct detect_sigma *d)
+{
+    return d->ce ? sigma_corr_engine_count(d->ce) : 0;
+}
+
+size_t detect_sigma_corr_refused(const struct detect_sigma *d)
+{
+    return d->corr_refused;
+}
+
+void detect_sigma_corr_stats(const struct detect_sigma *d, struct sigma_corr_stats *ret)
+{
+    if (d->ce)
+        sigma_corr_engine_stats(d->ce, ret);
+    else
+        memset(ret, 0, sizeof(*ret));
 }
 
 size_t detect_sigma_loaded(const struct detect_sigma *d)

@@ -10,6 +10,8 @@
 
 struct event;
 struct sigma_rule;
+struct sigma_corr_hit;
+struct sigma_corr_stats;
 
 struct detect_sigma;
 
@@ -20,8 +22,11 @@ typedef void (*detect_sigma_report_fn)(void *arg, const char *msg);
 /*
  * Loads every `*.yml` rule under `paths[0..npaths)` (files, or directories
  * recursively) and the map from `map_dir` (logsources.yaml, fields.yaml).
- * A rule that is refused, or whose log source the map does not know, is
- * reported and left out; the others load.  Returns 0, or a negative errno
+ * A file may hold several YAML documents: detection rules and correlation
+ * rules (sigma_corr.h), whose references are resolved by id or name across
+ * all files.  A rule that is refused, or whose log source the map does not
+ * know, and a correlation whose references do not resolve, are reported
+ * and left out; the others load.  Returns 0, or a negative errno
  * with a message in errbuf when the map cannot be loaded or the rule set
  * cannot be compiled.
  */
@@ -32,13 +37,27 @@ int detect_sigma_new(const char *const *paths, size_t npaths, const char *map_di
 void detect_sigma_free(struct detect_sigma *d);
 
 /*
- * Adds the mapped field names to `ev`, then calls cb for each rule whose log
- * source the event belongs to and which matches it.  While cb runs, the
- * event shows only its own fields (the aliases are hidden), so what cb
- * writes out is the decoded event.  Returns how many rules matched.
+ * Adds the mapped field names to `ev`, then, for each rule whose log source
+ * the event belongs to and which matches it: feeds the match (at
+ * ev->time_us, with the mapped names visible) into the correlations that
+ * reference the rule, which may call the correlation callback; then calls
+ * cb, unless the rule is referenced by correlations none of which says
+ * `generate: true`.  While cb runs, the event shows only its own fields
+ * (the aliases are hidden), so what cb writes out is the decoded event.
+ * Returns how many times cb was called.
  */
 size_t detect_sigma_match(struct detect_sigma *d, struct event *ev,
                           void (*cb)(void *arg, const struct sigma_rule *r), void *arg);
+
+/* Called for each correlation hit; the hit is valid during the call only. */
+typedef void (*detect_sigma_corr_fn)(void *arg, const struct sigma_corr_hit *hit);
+/* Sets (or with NULL clears) the correlation callback of `d`. */
+void detect_sigma_set_corr_cb(struct detect_sigma *d, detect_sigma_corr_fn cb, void *arg);
+/* Correlation rules loaded (references resolved), and left out. */
+size_t detect_sigma_correlations(const struct detect_sigma *d);
+size_t detect_sigma_corr_refused(const struct detect_sigma *d);
+/* Counters of the correlation engine (all zero without correlations). */
+void detect_sigma_corr_stats(const struct detect_sigma *d, struct sigma_corr_stats *ret);
 
 /* Rules loaded, refused, and left out as unroutable. */
 size_t detect_sigma_loaded(const struct detect_sigma *d);

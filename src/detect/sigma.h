@@ -195,6 +195,35 @@ int sigma_load_file(const char *path, const struct sigma_load_opts *opts,
                     struct sigma_rule **ret_rule, struct sigma_err *reterr);
 /* Frees a rule; NULL is a no-op. */
 void sigma_rule_free(struct sigma_rule *r);
+
+/* ---- multi-document files: a correlation and its base rules ---- */
+
+#define SIGMA_MAX_DOCS 256 /* YAML documents in one rule file */
+
+struct sigma_corr_rule; /* sigma_corr.h */
+
+/* One document of a rule file: exactly one of the two is set. */
+struct sigma_doc {
+    struct sigma_rule *rule;      /* owned: a detection rule */
+    struct sigma_corr_rule *corr; /* owned: a correlation rule (sigma_corr.h) */
+};
+
+/*
+ * Loads every YAML document (separated by `---`) of `len` bytes: detection
+ * rules as sigma_load_buf() does, correlation documents (those with a
+ * `correlation` key) with sigma_corr_load_yaml().  References between them
+ * are not resolved here.  One refused document refuses the whole file.
+ * On success *ret_docs gets *ret_ndocs (>= 1) documents the caller frees
+ * with sigma_docs_free().  Returns -EINVAL with *reterr filled, -ENOMEM.
+ */
+int sigma_load_docs_buf(const char *buf, size_t len, const char *file,
+                        const struct sigma_load_opts *opts, struct sigma_doc **ret_docs,
+                        size_t *ret_ndocs, struct sigma_err *reterr);
+/* As sigma_load_docs_buf for a file; -errno if it cannot be read. */
+int sigma_load_docs_file(const char *path, const struct sigma_load_opts *opts,
+                         struct sigma_doc **ret_docs, size_t *ret_ndocs, struct sigma_err *reterr);
+/* Frees `n` documents and the array; NULL is a no-op. */
+void sigma_docs_free(struct sigma_doc *docs, size_t n);
 /* Frees the prepared values of a detection (used by the loader). */
 void sigma_det_done(struct sigma_det *d);
 

@@ -24,6 +24,7 @@
 #include <yaml.h>
 
 #include "detect/sigma.h"
+#include "detect/sigma_corr.h"
 #include "util/readfile.h"
 
 struct loader {
@@ -1371,8 +1372,9 @@ static int load_rule(struct loader *ld, yaml_node_t *root)
         return r;
     yaml_node_t *n;
     if ((n = map_get(ld, root, "correlation")))
-        return lerr(ld, n, "correlation rules not supported yet",
-                    "correlation rules are not supported yet");
+        return lerr(ld, n, "correlation rule",
+                    "a correlation rule, not a detection rule (load it with "
+                    "sigma_load_docs_buf)");
     if ((n = map_get(ld, root, "filter")))
         return lerr(ld, n, "filter rules not supported yet", "filter rules are not supported yet");
     yaml_node_t *title = map_get(ld, root, "title");
@@ -1445,6 +1447,40 @@ static int load_rule(struct loader *ld, yaml_node_t *root)
     return load_condition(ld, cond);
 }
 
+/* A fresh rule for `file`, loaded from `doc`: 0 with *ret_rule, -EINVAL, -ENOMEM. */
+static int load_rule_doc(yaml_document_t *doc, const char *file,
+                         const struct sigma_load_opts *opts, struct sigma_rule **ret_rule,
+                         struct sigma_err *err)
+{
+    struct loader ld = {.doc = doc, .opts = opts, .err = err};
+    int r;
+
+    *ret_rule = NULL;
+    ld.rule = calloc(1, sizeof(*ld.rule));
+    if (!ld.rule)
+        return -ENOMEM;
+    if (file && !(ld.rule->file = strdup(file))) {
+        free(ld.rule);
+        return -ENOMEM;
+    }
+    r = load_rule(&ld, yaml_document_get_root_node(doc));
+    if (r < 0) {
+        sigma_rule_free(ld.rule);
+        return r;
+    }
+    *ret_rule = ld.rule;
+    return 0;
+}
+
+static int yaml_error(struct loader *ld, const yaml_parser_t *parser)
+{
+    return lerr_at(ld, (unsigned)parser->problem_mark.line + 1,
+                   (unsigned)parser->problem_mark.column + 1, parser->problem_mark.index,
+                   "YAML syntax error", "YAML: %s%s%s",
+                   parser->problem ? parser->problem : "syntax error", parser->context ? " " : "",
+                   parser->context ? parser->context : "");
+}
+
 int sigma_load_buf(const char *buf, size_t len, const char *file,
                    const struct sigma_load_opts *opts, struct sigma_rule **ret_rule,
                    struct sigma_err *reterr)
@@ -1453,6 +1489,7 @@ int sigma_load_buf(const char *buf, size_t len, const char *file,
     yaml_document_t doc, doc2;
     struct sigma_err dummy = {.reason = ""};
     struct loader ld = {.doc = &doc, .opts = opts, .err = reterr ? reterr : &dummy};
+    struct sigma_rule *rule = NULL;
     int r, have_doc = 0;
 
     *ret_rule = NULL;
@@ -1460,31 +1497,19 @@ int sigma_load_buf(const char *buf, size_t len, const char *file,
     if (len > SIGMA_MAX_RULE_BYTES)
         return lerr_at(&ld, 0, 0, 0, "file too large", "rule file larger than %d bytes",
                        SIGMA_MAX_RULE_BYTES);
-    ld.rule = calloc(1, sizeof(*ld.rule));
-    if (!ld.rule)
+    if (!yaml_parser_initialize(&parser))
         return -ENOMEM;
-    if (file && !(ld.rule->file = strdup(file))) {
-        free(ld.rule);
-        return -ENOMEM;
-    }
-    if (!yaml_parser_initialize(&parser)) {
-        sigma_rule_free(ld.rule);
-        return -ENOMEM;
-    }
     yaml_parser_set_input_string(&parser, (const unsigned char *)buf, len);
     if (!yaml_parser_load(&parser, &doc)) {
-        r = lerr_at(&ld, (unsigned)parser.problem_mark.line + 1,
-                    (unsigned)parser.problem_mark.column + 1, parser.problem_mark.index,
-                    "YAML syntax error", "YAML: %s%s%s",
-                    parser.problem ? parser.problem : "syntax error", parser.context ? " " : "",
-                    parser.context ? parser.context : "");
+        r = yaml_error(&ld, &parser);
         goto out;
     }
     have_doc = 1;
-    r = load_rule(&ld, yaml_document_get_root_node(&doc));
+    r = load_rule_doc(&doc, file, opts, &rule, ld.err);
     if (r < 0)
         goto out;
-    /* A second document would be a correlation and its base rules. */
+    /* A second document would be a correlation and its base rules: those
+     * files load with sigma_load_docs_buf(). */
     if (!yaml_parser_load(&parser, &doc2)) {
         r = lerr_at(&ld, (unsigned)parser.problem_mark.line + 1,
                     (unsigned)parser.problem_mark.column + 1, parser.problem_mark.index,
@@ -1494,19 +1519,127 @@ int sigma_load_buf(const char *buf, size_t len, const char *file,
     yaml_node_t *root2 = yaml_document_get_root_node(&doc2);
     if (root2)
         r = lerr_at(&ld, (unsigned)root2->start_mark.line + 1, 1, root2->start_mark.index,
-                    "multi-document files not supported yet",
-                    "files with several YAML documents (correlations) are not supported yet");
+                    "multi-document file",
+                    "a file with several YAML documents (correlations) holds more than one rule");
     yaml_document_delete(&doc2);
 out:
     if (have_doc)
         yaml_document_delete(&doc);
     yaml_parser_delete(&parser);
     if (r < 0) {
-        sigma_rule_free(ld.rule);
+        sigma_rule_free(rule);
         return r;
     }
-    *ret_rule = ld.rule;
+    *ret_rule = rule;
     return 0;
+}
+
+void sigma_docs_free(struct sigma_doc *docs, size_t n)
+{
+    if (!docs)
+        return;
+    for (size_t i = 0; i < n; i++) {
+        sigma_rule_free(docs[i].rule);
+        sigma_corr_rule_free(docs[i].corr);
+    }
+    free(docs);
+}
+
+int sigma_load_docs_buf(const char *buf, size_t len, const char *file,
+                        const struct sigma_load_opts *opts, struct sigma_doc **ret_docs,
+                        size_t *ret_ndocs, struct sigma_err *reterr)
+{
+    yaml_parser_t parser;
+    yaml_document_t doc;
+    struct sigma_err dummy = {.reason = ""};
+    struct loader ld = {.doc = &doc, .opts = opts, .err = reterr ? reterr : &dummy};
+    struct sigma_doc *docs = NULL;
+    size_t n = 0;
+    int r = 0;
+
+    *ret_docs = NULL;
+    *ret_ndocs = 0;
+    memset(ld.err, 0, sizeof(*ld.err));
+    if (len > SIGMA_MAX_RULE_BYTES)
+        return lerr_at(&ld, 0, 0, 0, "file too large", "rule file larger than %d bytes",
+                       SIGMA_MAX_RULE_BYTES);
+    if (!yaml_parser_initialize(&parser))
+        return -ENOMEM;
+    yaml_parser_set_input_string(&parser, (const unsigned char *)buf, len);
+    for (;;) {
+        yaml_node_t *root, *c;
+        struct sigma_doc *nd;
+
+        if (!yaml_parser_load(&parser, &doc)) {
+            r = yaml_error(&ld, &parser);
+            goto out;
+        }
+        root = yaml_document_get_root_node(&doc);
+        if (!root) { /* end of the stream */
+            yaml_document_delete(&doc);
+            break;
+        }
+        if (n == SIGMA_MAX_DOCS) {
+            r = lerr(&ld, root, "too many documents", "more than %d YAML documents in one file",
+                     SIGMA_MAX_DOCS);
+            yaml_document_delete(&doc);
+            goto out;
+        }
+        nd = realloc(docs, (n + 1) * sizeof(*docs));
+        if (!nd) {
+            r = -ENOMEM;
+            yaml_document_delete(&doc);
+            goto out;
+        }
+        docs = nd;
+        memset(&docs[n], 0, sizeof(docs[n]));
+        n++;
+        c = root->type == YAML_MAPPING_NODE ? map_get(&ld, root, "correlation") : NULL;
+        if (c) {
+            r = check_dup_keys(&ld, root, 0);
+            if (r == 0)
+                r = sigma_corr_load_yaml(&doc, file, &docs[n - 1].corr, ld.err);
+        } else {
+            r = load_rule_doc(&doc, file, opts, &docs[n - 1].rule, ld.err);
+        }
+        yaml_document_delete(&doc);
+        if (r < 0)
+            goto out;
+    }
+    if (n == 0)
+        r = lerr_at(&ld, 1, 1, 0, "not a rule", "the file holds no YAML document");
+out:
+    yaml_parser_delete(&parser);
+    if (r < 0) {
+        sigma_docs_free(docs, n);
+        return r;
+    }
+    *ret_docs = docs;
+    *ret_ndocs = n;
+    return 0;
+}
+
+int sigma_load_docs_file(const char *path, const struct sigma_load_opts *opts,
+                         struct sigma_doc **ret_docs, size_t *ret_ndocs, struct sigma_err *reterr)
+{
+    struct sigma_err dummy = {.reason = ""};
+    struct sigma_err *e = reterr ? reterr : &dummy;
+    char *buf;
+    size_t len;
+    int r;
+
+    *ret_docs = NULL;
+    *ret_ndocs = 0;
+    memset(e, 0, sizeof(*e));
+    r = readfile_all(path, SIGMA_MAX_RULE_BYTES, &buf, &len);
+    if (r < 0) {
+        e->at.msg = "cannot read file";
+        snprintf(e->reason, sizeof(e->reason), "cannot read: %s", strerror(-r));
+        return r;
+    }
+    r = sigma_load_docs_buf(buf, len, path, opts, ret_docs, ret_ndocs, e);
+    free(buf);
+    return r;
 }
 
 int sigma_load_file(const char *path, const struct sigma_load_opts *opts,

@@ -12,6 +12,10 @@
 
 #include "decode/decode.h"
 #include "detect/detect_sigma.h"
+#include "detect/sigma_corr.h"
+#include "pipeline/pipeline_triage.h"
+#include "triage/anomaly.h"
+#include "triage/triage.h"
 #include "detect/sigma.h"
 #include "event/event.h"
 #include "event/time.h"
@@ -29,6 +33,7 @@
 #define PIPELINE_COMMIT_RECORDS 8192
 /* How often counters are saved to the store, in µs. */
 #define PIPELINE_COUNTER_SAVE_US (10 * 1000000LL)
+#define PIPELINE_STATE_SAVE_US (300 * 1000000LL)
 #define PIPELINE_MAX_INPUTS 4096
 
 /* The counters saved in the store, by name suffix and offset. */
@@ -56,6 +61,9 @@ struct pipeline {
     struct pinput *inputs;
     uint32_t ninputs;
     struct detect_sigma *sigma; /* NULL when no Sigma rules are loaded */
+    struct ptriage *tri;        /* anomalies and triage after detection */
+    struct pinput *cur_in;      /* input of the event being processed */
+    int64_t last_state_save;
     int32_t tz_off_s;
     int64_t ref_us;
     int store_events;
@@ -103,6 +111,10 @@ static int resolve_decoder(const char *name, const struct decoder **ret)
     return *ret ? 0 : -EINVAL;
 }
 
+static void on_corr(void *arg, const struct sigma_corr_hit *hit);
+static void emit_alert(void *arg, const struct alert *a);
+static void report_store_error(struct pipeline *p, int r, const char *what);
+
 static void sigma_report(void *arg, const char *msg)
 {
     log_debug("sigma: %s", msg);
@@ -132,9 +144,12 @@ static int load_sigma(const struct config *c, struct detect_sigma **ret)
         log_error("%s", err);
         return r;
     }
-    log_info("sigma: %zu rules loaded, %zu refused, %zu unroutable%s", detect_sigma_loaded(*ret),
-             detect_sigma_refused(*ret), detect_sigma_unroutable(*ret),
-             detect_sigma_refused(*ret) + detect_sigma_unroutable(*ret)
+    log_info("sigma: %zu rules and %zu correlations loaded, %zu refused, %zu unroutable%s",
+             detect_sigma_loaded(*ret), detect_sigma_correlations(*ret),
+             detect_sigma_refused(*ret) + detect_sigma_corr_refused(*ret),
+             detect_sigma_unroutable(*ret),
+             detect_sigma_refused(*ret) + detect_sigma_unroutable(*ret) +
+                     detect_sigma_corr_refused(*ret)
                  ? " (--log-level debug lists them)"
                  : "");
     return 0;
@@ -187,6 +202,16 @@ struct pipeline *pipeline_new(const struct config *c, struct store *st, FILE *al
     }
     if (load_sigma(c, &p->sigma) < 0)
         goto fail;
+    if (p->sigma)
+        detect_sigma_set_corr_cb(p->sigma, on_corr, p);
+    {
+        char err[512] = "";
+
+        if (ptriage_new(c, st, emit_alert, p, &p->tri, err, sizeof(err)) < 0) {
+            log_error("triage: %s", err);
+            goto fail;
+        }
+    }
     return p;
 fail:
     pipeline_free(p);
@@ -201,6 +226,7 @@ void pipeline_free(struct pipeline *p)
         free(p->inputs[i].name);
     free(p->inputs);
     detect_sigma_free(p->sigma);
+    ptriage_free(p->tri);
     arena_done(&p->arena);
     buf_done(&p->jbuf);
     pthread_mutex_destroy(&p->lock);
@@ -236,6 +262,8 @@ int pipeline_reload(struct pipeline *p, const struct config *c)
 
     if ((r = load_sigma(c, &sigma)) < 0)
         return r;
+    if (sigma)
+        detect_sigma_set_corr_cb(sigma, on_corr, p);
     if (p->ninputs) {
         decs = calloc(p->ninputs, sizeof(const struct decoder *));
         if (!decs) {
@@ -294,7 +322,86 @@ static void raise_alert(struct alert_ctx *ac, const char *id, const char *title,
 
 static void on_sigma(void *arg, const struct sigma_rule *rule)
 {
-    raise_alert(arg, rule->id, rule->title, rule->author, rule->level_text);
+    struct alert_ctx *ac = arg;
+
+    raise_alert(ac, rule->id, rule->title, rule->author, rule->level_text);
+    ptriage_rule(ac->p->tri, rule, &ac->p->ev, ac->in->name);
+}
+
+/* An alert without an event (a correlation hit, an anomaly): counted on
+ * the input of the event that completed it, written out like the others. */
+static void emit_alert(void *arg, const struct alert *a)
+{
+    struct pipeline *p = arg;
+    int r;
+
+    atomic_fetch_add_explicit(&p->stats.alerts, 1, memory_order_relaxed);
+    if (p->cur_in)
+        atomic_fetch_add_explicit(&p->cur_in->stats.alerts, 1, memory_order_relaxed);
+    if (p->store) {
+        struct store_alert_rec rec = {
+            .kind = a->kind,
+            .created_us = a->created_us,
+            .time_us = a->time_us,
+            .rule_id = a->rule_id,
+            .rule_title = a->rule_title,
+            .rule_author = a->rule_author,
+            .rule_level = a->rule_level,
+            .input = a->input_name,
+            .fields_json = a->extra_json,
+            .fields_len = a->extra_len,
+            .raw = a->details,
+            .raw_len = a->details ? strlen(a->details) : 0,
+        };
+        if ((r = store_alert_add_rec(p->store, &rec, NULL)) < 0) {
+            atomic_fetch_add_explicit(&p->stats.store_errors, 1, memory_order_relaxed);
+            report_store_error(p, r, "storing an alert");
+        }
+    }
+    if (p->alerts_out) {
+        buf_reset(&p->jbuf);
+        if (alert_to_json(a, &p->jbuf) == 0 && buf_putc(&p->jbuf, '\n') == 0)
+            fwrite(p->jbuf.data, 1, p->jbuf.len, p->alerts_out);
+    }
+    if (p->alert_cb)
+        p->alert_cb(p->alert_arg, a);
+}
+
+static void on_corr(void *arg, const struct sigma_corr_hit *hit)
+{
+    struct pipeline *p = arg;
+
+    ptriage_corr(p->tri, hit, p->cur_in ? p->cur_in->name : "");
+}
+
+/* Copies the after-detection counters into the atomics /metrics reads. */
+static void publish_stage_stats(struct pipeline *p)
+{
+    struct triage_stats ts;
+    struct anomaly_stats as;
+    struct sigma_corr_stats cs;
+    uint64_t anomalies = 0;
+
+    pipeline_triage_stats(p, &ts, &as, &cs);
+    for (int k = 0; k < ANOMALY_KIND_COUNT; k++)
+        anomalies += as.alerts_by_kind[k];
+#define PUB(field, v) atomic_store_explicit(&p->stats.field, (uint64_t)(v), memory_order_relaxed)
+    PUB(triage_alerts, ts.alerts_in);
+    PUB(triage_suppressed, ts.suppressed);
+    PUB(triage_aggregated, ts.aggregated);
+    PUB(triage_incidents, ts.incidents_opened);
+    PUB(triage_evicted, ts.evicted_alerts + ts.evicted_entities + ts.evicted_incidents);
+    PUB(corr_groups, cs.groups_live);
+    PUB(corr_bytes, cs.bytes);
+    PUB(corr_evicted_age, cs.evicted_age);
+    PUB(corr_evicted_cap, cs.evicted_cap);
+    PUB(corr_late, cs.late_dropped);
+    PUB(corr_hits, cs.hits);
+    PUB(anomaly_entries, as.entries);
+    PUB(anomaly_bytes, as.mem_used);
+    PUB(anomaly_evicted, as.evicted);
+    PUB(anomaly_alerts, anomalies);
+#undef PUB
 }
 
 int pipeline_process(struct pipeline *p, const struct rec_batch *b)
@@ -352,12 +459,29 @@ int pipeline_process(struct pipeline *p, const struct rec_batch *b)
                 atomic_fetch_add_explicit(&p->stats.stored, 1, memory_order_relaxed);
             }
         }
-        if (p->detect && p->sigma)
-            detect_sigma_match(p->sigma, &p->ev, on_sigma, &ac);
+        if (p->detect) {
+            p->cur_in = in;
+            if (p->sigma)
+                detect_sigma_match(p->sigma, &p->ev, on_sigma, &ac);
+            ptriage_event(p->tri, &p->ev, in->name);
+        }
         if (ac.err)
             err = ac.err;
         event_reset(&p->ev);
     }
+    if (p->detect) {
+        int tr;
+
+        ptriage_flush(p->tri);
+        if ((tr = ptriage_take_error(p->tri)) < 0) {
+            atomic_fetch_add_explicit(&p->stats.store_errors, 1, memory_order_relaxed);
+            if (!err)
+                err = tr;
+        }
+    }
+    p->cur_in = NULL;
+    if (p->detect)
+        publish_stage_stats(p);
     return err;
 }
 
@@ -428,7 +552,7 @@ int pipeline_start(struct pipeline *p, struct queue *q)
     int r;
 
     p->q = q;
-    p->last_counter_save = time_now_us();
+    p->last_counter_save = p->last_state_save = time_now_us();
     if (p->store && !p->counters_loaded) {
         load_counters(p);
         p->counters_loaded = 1;
@@ -519,6 +643,45 @@ int pipeline_save_counters(struct pipeline *p)
     if ((r = store_counter_set(p->store, "pipeline.alerts",
                                p->base_alerts + atomic_load(&p->stats.alerts))) < 0)
         return r;
-    return store_counter_set(p->store, "pipeline.stored",
-                             p->base_stored + atomic_load(&p->stats.stored));
+    if ((r = store_counter_set(p->store, "pipeline.stored",
+                               p->base_stored + atomic_load(&p->stats.stored))) < 0)
+        return r;
+    /* The anomaly baselines are larger and change slowly: every few
+     * minutes, and at stop (pipeline_save_state). */
+    if (time_now_us() - p->last_state_save > PIPELINE_STATE_SAVE_US)
+        return pipeline_save_state(p);
+    return 0;
+}
+
+int pipeline_save_state(struct pipeline *p)
+{
+    int r;
+
+    if (!p->store)
+        return 0;
+    p->last_state_save = time_now_us();
+    if ((r = ptriage_save(p->tri)) < 0)
+        report_store_error(p, r, "saving the anomaly baselines");
+    return r;
+}
+
+void pipeline_flush(struct pipeline *p)
+{
+    ptriage_flush(p->tri);
+}
+
+void pipeline_set_incident_cb(struct pipeline *p, pipeline_incident_cb cb, void *arg)
+{
+    ptriage_set_incident_cb(p->tri, cb, arg);
+}
+
+void pipeline_triage_stats(const struct pipeline *p, struct triage_stats *ret_triage,
+                           struct anomaly_stats *ret_anomaly, struct sigma_corr_stats *ret_corr)
+{
+    ptriage_stats(p->tri, ret_triage, ret_anomaly);
+    if (ret_corr) {
+        memset(ret_corr, 0, sizeof(*ret_corr));
+        if (p->sigma)
+            detect_sigma_corr_stats(p->sigma, ret_corr);
+    }
 }

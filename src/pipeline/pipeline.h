@@ -23,6 +23,10 @@ struct decoder;
 struct queue;
 struct rec_batch;
 struct store;
+struct anomaly_stats;
+struct sigma_corr_stats;
+struct triage_incident;
+struct triage_stats;
 
 /* Counters of one input as the pipeline saw its records. */
 struct pipeline_input_stats {
@@ -42,10 +46,31 @@ struct pipeline_stats {
     _Atomic uint64_t store_errors;   /* failed writes or commits */
     _Atomic uint64_t fields_dropped; /* fields lost to caps */
     _Atomic uint64_t alerts;
+    /* After detection, published by the pipeline thread after each batch
+     * (the stages' own counters are not thread-safe). */
+    _Atomic uint64_t triage_alerts;      /* alerts into triage */
+    _Atomic uint64_t triage_suppressed;  /* silenced by a suppression */
+    _Atomic uint64_t triage_aggregated;  /* aggregated alerts created */
+    _Atomic uint64_t triage_incidents;   /* incidents opened */
+    _Atomic uint64_t triage_evicted;     /* alerts, entities, incidents evicted at caps */
+    _Atomic uint64_t corr_groups;        /* correlation groups live */
+    _Atomic uint64_t corr_bytes;         /* bytes of correlation state */
+    _Atomic uint64_t corr_evicted_age;   /* groups whose window ended */
+    _Atomic uint64_t corr_evicted_cap;   /* groups dropped at the memory cap */
+    _Atomic uint64_t corr_late;          /* events too late for their window */
+    _Atomic uint64_t corr_hits;          /* correlation hits */
+    _Atomic uint64_t anomaly_entries;    /* baselines tracked */
+    _Atomic uint64_t anomaly_bytes;      /* bytes of baseline state */
+    _Atomic uint64_t anomaly_evicted;    /* baselines dropped at the memory cap */
+    _Atomic uint64_t anomaly_alerts;     /* anomalies raised */
 };
 
-/* Called for each alert, before the event is reset (scan prints them). */
+/* Called for each alert, before the event is reset (scan prints them).
+ * Correlation hits and anomalies come with a->ev NULL. */
 typedef void (*pipeline_alert_cb)(void *arg, const struct alert *a);
+/* Called when triage opens (changed == 0) or changes an incident. */
+typedef void (*pipeline_incident_cb)(void *arg, const struct triage_incident *inc,
+                                     unsigned changed);
 
 struct pipeline;
 
@@ -93,6 +118,16 @@ int pipeline_start(struct pipeline *p, struct queue *q);
 void pipeline_stop(struct pipeline *p, struct queue *q);
 
 const struct pipeline_stats *pipeline_stats(const struct pipeline *p);
+/* Reports what triage changed and forgets expired windows (scan calls it
+ * at the end; the daemon's thread does after every batch). */
+void pipeline_flush(struct pipeline *p);
+void pipeline_set_incident_cb(struct pipeline *p, pipeline_incident_cb cb, void *arg);
+/* Saves the anomaly baselines to the store now (the thread does every few
+ * minutes; call after pipeline_stop).  0 or a negative errno. */
+int pipeline_save_state(struct pipeline *p);
+/* The funnel and the state behind it; any pointer may be NULL. */
+void pipeline_triage_stats(const struct pipeline *p, struct triage_stats *ret_triage,
+                           struct anomaly_stats *ret_anomaly, struct sigma_corr_stats *ret_corr);
 /* Sigma rules loaded now (after the last reload). */
 size_t pipeline_rules_loaded(const struct pipeline *p);
 /* Counters of input `id`, or NULL. */

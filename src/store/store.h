@@ -2,8 +2,9 @@
  * store.h - the one interface to persistent state.
  *
  * SQLite by default (store_sqlite.c, the only file that includes sqlite3.h).
- * Holds events (until the archive lands), alerts, input offsets, counters,
- * and a schema version with forward migrations.  One struct store is used by
+ * Holds events (until the archive lands), alerts, aggregated alerts and
+ * incidents from triage, input offsets, counters, named state blobs, and a
+ * schema version with forward migrations.  One struct store is used by
  * one thread at a time; the pipeline owns the daemon's.
  *
  * Functions return 0 or a negative errno: -ENOENT not found, -EIO a
@@ -21,7 +22,7 @@ struct file_pos;
 struct store;
 
 /* The schema version this build writes; store_open migrates older ones. */
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION 2
 
 /*
  * Opens (creating if needed) the store under directory `dir`, which is
@@ -73,5 +74,57 @@ int store_counter_get(struct store *st, const char *name, uint64_t *ret);
 /* Counts, for tests, the CLI and health. */
 int store_event_count(struct store *st, int64_t *ret);
 int store_alert_count(struct store *st, int64_t *ret);
+int store_incident_count(struct store *st, int64_t *ret);
+
+/* An alert that is not one event's match (a correlation hit, an anomaly):
+ * its fields are given as a JSON object.  Strings are borrowed. */
+struct store_alert_rec {
+    const char *kind; /* "rule", "correlation", "anomaly" */
+    int64_t created_us, time_us;
+    const char *rule_id, *rule_title, *rule_author, *rule_level, *input;
+    const char *fields_json; /* JSON object; NULL: {} */
+    size_t fields_len;
+    const char *raw; /* text shown for it (may be NULL) */
+    size_t raw_len;
+    int64_t agg_id; /* aggregated alert it was folded into, or 0 */
+};
+int store_alert_add_rec(struct store *st, const struct store_alert_rec *a, int64_t *ret_id);
+
+/* An aggregated alert, inserted or updated by id (triage's id). */
+struct store_agg_rec {
+    int64_t id;
+    const char *kind, *rule_id, *rule_name, *rule_title;
+    int level; /* 1 informational .. 5 critical */
+    const char *entity_key;
+    uint64_t count;
+    int64_t first_us, last_us;
+    int64_t incident_id; /* 0: none */
+    const char *type;    /* incident type it implies, or NULL */
+};
+int store_agg_put(struct store *st, const struct store_agg_rec *a);
+
+/* An incident as triage proposes it, inserted or updated by id; created_us
+ * is set on insert only, and the phase is left to incident management. */
+struct store_incident_rec {
+    int64_t id;
+    const char *entity_key, *type, *level, *stage;
+    const char *stages_json, *victims_json; /* JSON arrays, may be NULL */
+    const char *category, *criticality;
+    int risk_opened;
+    int64_t first_us, last_us;
+    uint64_t nalerts, nevents;
+    int64_t updated_us;
+};
+int store_incident_put(struct store *st, const struct store_incident_rec *in);
+
+/* The largest id stored (0 when none): a new triage state numbers on from
+ * there so that ids stay unique across restarts. */
+int store_agg_max_id(struct store *st, int64_t *ret);
+int store_incident_max_id(struct store *st, int64_t *ret);
+
+/* Named blobs that survive restarts (anomaly baselines).  get: *ret is a
+ * heap copy the caller frees; -ENOENT when none was saved. */
+int store_state_set(struct store *st, const char *name, const void *val, size_t len);
+int store_state_get(struct store *st, const char *name, void **ret, size_t *ret_len);
 
 #endif

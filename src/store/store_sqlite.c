@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <sqlite3.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -82,6 +83,50 @@ static const char *const store_migrations[] = {
     "  value INTEGER NOT NULL," /* uint64 as its int64 bit pattern */
     "  updated_us INTEGER"
     ");",
+    /* 2: triage.  Alerts get a kind (rule, correlation, anomaly) and the
+     * aggregated alert they were folded into; aggregated alerts,
+     * incidents, and named state blobs (anomaly baselines). */
+    "ALTER TABLE alerts ADD COLUMN kind TEXT NOT NULL DEFAULT 'rule';"
+    "ALTER TABLE alerts ADD COLUMN agg_id INTEGER;"
+    "CREATE TABLE agg_alerts ("
+    "  id INTEGER PRIMARY KEY,"
+    "  kind TEXT NOT NULL,"
+    "  rule_id TEXT,"
+    "  rule_name TEXT,"
+    "  rule_title TEXT,"
+    "  level INTEGER,"
+    "  entity_key TEXT NOT NULL," /* rule and sorted field=value entities */
+    "  count INTEGER NOT NULL,"
+    "  first_us INTEGER NOT NULL,"
+    "  last_us INTEGER NOT NULL,"
+    "  incident_id INTEGER,"
+    "  type TEXT"
+    ");"
+    "CREATE INDEX agg_alerts_incident ON agg_alerts(incident_id);"
+    "CREATE TABLE incidents ("
+    "  id INTEGER PRIMARY KEY,"
+    "  entity_key TEXT NOT NULL," /* the grouping entity, field=value */
+    "  type TEXT NOT NULL,"       /* MISSION.md section 2 */
+    "  level TEXT NOT NULL,"      /* proposed: Green, Yellow, Orange, Red */
+    "  stage TEXT,"               /* furthest kill-chain stage */
+    "  stages TEXT,"              /* JSON array of the stages seen */
+    "  category TEXT,"            /* A, B, C, D */
+    "  criticality TEXT,"
+    "  risk_opened INTEGER NOT NULL DEFAULT 0,"
+    "  first_us INTEGER NOT NULL,"
+    "  last_us INTEGER NOT NULL,"
+    "  nalerts INTEGER NOT NULL,"
+    "  nevents INTEGER NOT NULL,"
+    "  victims TEXT,"             /* JSON array of field=value */
+    "  phase TEXT NOT NULL DEFAULT 'new',"
+    "  created_us INTEGER NOT NULL,"
+    "  updated_us INTEGER NOT NULL"
+    ");"
+    "CREATE TABLE state ("
+    "  name TEXT PRIMARY KEY,"
+    "  value BLOB NOT NULL,"
+    "  updated_us INTEGER"
+    ");",
 };
 
 _Static_assert(sizeof(store_migrations) / sizeof(store_migrations[0]) == STORE_SCHEMA_VERSION,
@@ -99,6 +144,14 @@ enum store_stmt {
     STMT_COUNTER_SET,
     STMT_EVENT_COUNT,
     STMT_ALERT_COUNT,
+    STMT_ALERT_ADD_REC,
+    STMT_AGG_PUT,
+    STMT_INCIDENT_PUT,
+    STMT_STATE_SET,
+    STMT_STATE_GET,
+    STMT_AGG_MAX,
+    STMT_INCIDENT_MAX,
+    STMT_INCIDENT_COUNT,
     STMT_COUNT
 };
 
@@ -124,6 +177,34 @@ static const char *const store_stmt_sql[STMT_COUNT] = {
                          " updated_us = excluded.updated_us",
     [STMT_EVENT_COUNT] = "SELECT count(*) FROM events",
     [STMT_ALERT_COUNT] = "SELECT count(*) FROM alerts",
+    [STMT_ALERT_ADD_REC] = "INSERT INTO alerts(created_us, time_us, rule_id, rule_title, rule_author,"
+                           " rule_level, input, event_id, fields, raw, kind, agg_id)"
+                           " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, NULL, ?8, ?9, ?10, ?11)",
+    [STMT_AGG_PUT] = "INSERT INTO agg_alerts(id, kind, rule_id, rule_name, rule_title, level,"
+                     " entity_key, count, first_us, last_us, incident_id, type)"
+                     " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
+                     " ON CONFLICT(id) DO UPDATE SET count = excluded.count,"
+                     " first_us = excluded.first_us, last_us = excluded.last_us,"
+                     " incident_id = excluded.incident_id, type = excluded.type",
+    [STMT_INCIDENT_PUT] = "INSERT INTO incidents(id, entity_key, type, level, stage, stages,"
+                          " category, criticality, risk_opened, first_us, last_us, nalerts,"
+                          " nevents, victims, created_us, updated_us)"
+                          " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14,"
+                          " ?15, ?15) ON CONFLICT(id) DO UPDATE SET type = excluded.type,"
+                          " level = excluded.level, stage = excluded.stage,"
+                          " stages = excluded.stages, category = excluded.category,"
+                          " criticality = excluded.criticality,"
+                          " risk_opened = excluded.risk_opened, first_us = excluded.first_us,"
+                          " last_us = excluded.last_us, nalerts = excluded.nalerts,"
+                          " nevents = excluded.nevents, victims = excluded.victims,"
+                          " updated_us = excluded.updated_us",
+    [STMT_STATE_SET] = "INSERT INTO state(name, value, updated_us) VALUES(?1, ?2, ?3)"
+                       " ON CONFLICT(name) DO UPDATE SET value = excluded.value,"
+                       " updated_us = excluded.updated_us",
+    [STMT_STATE_GET] = "SELECT value FROM state WHERE name = ?1",
+    [STMT_AGG_MAX] = "SELECT coalesce(max(id), 0) FROM agg_alerts",
+    [STMT_INCIDENT_MAX] = "SELECT coalesce(max(id), 0) FROM incidents",
+    [STMT_INCIDENT_COUNT] = "SELECT count(*) FROM incidents",
 };
 
 struct store {
@@ -662,4 +743,178 @@ int store_event_count(struct store *st, int64_t *ret)
 int store_alert_count(struct store *st, int64_t *ret)
 {
     return store_get_int(st, st->stmt[STMT_ALERT_COUNT], SQLITE_OK, "counting alerts", ret);
+}
+
+static int store_bind_textn(sqlite3_stmt *s, int i, const char *t, size_t len)
+{
+    if (!t)
+        return sqlite3_bind_null(s, i);
+    if (len > INT_MAX)
+        return SQLITE_TOOBIG;
+    return sqlite3_bind_text(s, i, t, (int)len, SQLITE_STATIC);
+}
+
+int store_alert_add_rec(struct store *st, const struct store_alert_rec *a, int64_t *ret_id)
+{
+    sqlite3_stmt *s = st->stmt[STMT_ALERT_ADD_REC];
+    int rc;
+
+    rc = sqlite3_bind_int64(s, 1, a->created_us);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(s, 2, a->time_us);
+    if (rc == SQLITE_OK)
+        rc = store_bind_text(s, 3, a->rule_id);
+    if (rc == SQLITE_OK)
+        rc = store_bind_text(s, 4, a->rule_title);
+    if (rc == SQLITE_OK)
+        rc = store_bind_text(s, 5, a->rule_author);
+    if (rc == SQLITE_OK)
+        rc = store_bind_text(s, 6, a->rule_level);
+    if (rc == SQLITE_OK)
+        rc = store_bind_text(s, 7, a->input);
+    if (rc == SQLITE_OK)
+        rc = store_bind_textn(s, 8, a->fields_json ? a->fields_json : "{}",
+                              a->fields_json ? a->fields_len : 2);
+    if (rc == SQLITE_OK)
+        rc = store_bind_raw(s, 9, a->raw, a->raw_len);
+    if (rc == SQLITE_OK)
+        rc = store_bind_text(s, 10, a->kind ? a->kind : "rule");
+    if (rc == SQLITE_OK)
+        rc = a->agg_id > 0 ? sqlite3_bind_int64(s, 11, a->agg_id) : sqlite3_bind_null(s, 11);
+    return store_insert(st, s, rc, "storing an alert", ret_id);
+}
+
+int store_agg_put(struct store *st, const struct store_agg_rec *a)
+{
+    sqlite3_stmt *s = st->stmt[STMT_AGG_PUT];
+    int rc;
+
+    rc = sqlite3_bind_int64(s, 1, a->id);
+    if (rc == SQLITE_OK)
+        rc = store_bind_text(s, 2, a->kind);
+    if (rc == SQLITE_OK)
+        rc = store_bind_text(s, 3, a->rule_id);
+    if (rc == SQLITE_OK)
+        rc = store_bind_text(s, 4, a->rule_name);
+    if (rc == SQLITE_OK)
+        rc = store_bind_text(s, 5, a->rule_title);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int(s, 6, a->level);
+    if (rc == SQLITE_OK)
+        rc = store_bind_text(s, 7, a->entity_key ? a->entity_key : "");
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(s, 8, (int64_t)a->count);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(s, 9, a->first_us);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(s, 10, a->last_us);
+    if (rc == SQLITE_OK)
+        rc = a->incident_id > 0 ? sqlite3_bind_int64(s, 11, a->incident_id)
+                                : sqlite3_bind_null(s, 11);
+    if (rc == SQLITE_OK)
+        rc = store_bind_text(s, 12, a->type);
+    return store_insert(st, s, rc, "storing an aggregated alert", NULL);
+}
+
+int store_incident_put(struct store *st, const struct store_incident_rec *in)
+{
+    sqlite3_stmt *s = st->stmt[STMT_INCIDENT_PUT];
+    int rc;
+
+    rc = sqlite3_bind_int64(s, 1, in->id);
+    if (rc == SQLITE_OK)
+        rc = store_bind_text(s, 2, in->entity_key ? in->entity_key : "");
+    if (rc == SQLITE_OK)
+        rc = store_bind_text(s, 3, in->type ? in->type : "none");
+    if (rc == SQLITE_OK)
+        rc = store_bind_text(s, 4, in->level ? in->level : "Green");
+    if (rc == SQLITE_OK)
+        rc = store_bind_text(s, 5, in->stage);
+    if (rc == SQLITE_OK)
+        rc = store_bind_text(s, 6, in->stages_json);
+    if (rc == SQLITE_OK)
+        rc = store_bind_text(s, 7, in->category);
+    if (rc == SQLITE_OK)
+        rc = store_bind_text(s, 8, in->criticality);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int(s, 9, in->risk_opened);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(s, 10, in->first_us);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(s, 11, in->last_us);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(s, 12, (int64_t)in->nalerts);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(s, 13, (int64_t)in->nevents);
+    if (rc == SQLITE_OK)
+        rc = store_bind_text(s, 14, in->victims_json);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(s, 15, in->updated_us);
+    return store_insert(st, s, rc, "storing an incident", NULL);
+}
+
+int store_state_set(struct store *st, const char *name, const void *val, size_t len)
+{
+    sqlite3_stmt *s = st->stmt[STMT_STATE_SET];
+    int rc;
+
+    if (len > INT_MAX)
+        return -E2BIG;
+    rc = sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_blob(s, 2, len ? val : "", (int)len, SQLITE_STATIC);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(s, 3, time_now_us());
+    return store_insert(st, s, rc, "saving state", NULL);
+}
+
+int store_state_get(struct store *st, const char *name, void **ret, size_t *ret_len)
+{
+    sqlite3_stmt *s = st->stmt[STMT_STATE_GET];
+    int rc, r = 0;
+
+    *ret = NULL;
+    *ret_len = 0;
+    rc = sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(s);
+    if (rc == SQLITE_DONE) {
+        store_seterr(st, "no saved state of that name");
+        r = -ENOENT;
+    } else if (rc != SQLITE_ROW) {
+        r = store_dberr(st, rc, "reading state");
+    } else {
+        const void *b = sqlite3_column_blob(s, 0);
+        int n = sqlite3_column_bytes(s, 0);
+        /* One byte more, so that an empty value is still a pointer. */
+        void *copy = malloc((size_t)n + 1);
+
+        if (!copy) {
+            r = -ENOMEM;
+        } else {
+            if (n > 0)
+                memcpy(copy, b, (size_t)n);
+            *ret = copy;
+            *ret_len = (size_t)n;
+        }
+    }
+    sqlite3_reset(s);
+    sqlite3_clear_bindings(s);
+    return r;
+}
+
+int store_agg_max_id(struct store *st, int64_t *ret)
+{
+    return store_get_int(st, st->stmt[STMT_AGG_MAX], SQLITE_OK, "reading aggregated alert ids",
+                         ret);
+}
+
+int store_incident_max_id(struct store *st, int64_t *ret)
+{
+    return store_get_int(st, st->stmt[STMT_INCIDENT_MAX], SQLITE_OK, "reading incident ids", ret);
+}
+
+int store_incident_count(struct store *st, int64_t *ret)
+{
+    return store_get_int(st, st->stmt[STMT_INCIDENT_COUNT], SQLITE_OK, "counting incidents", ret);
 }

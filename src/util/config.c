@@ -511,30 +511,41 @@ static void sigma_rules_clear(struct config *c)
     c->nsigma_rules = 0;
 }
 
-static int kw_sigma_rules(struct cparse *p, const char *key, yaml_node_t *k, yaml_node_t *v,
-                          void *arg)
+/* Replaces *arr with the path or list of paths in `v`. */
+static int get_str_list(struct cparse *p, yaml_node_t *v, char ***arr, size_t *n,
+                        const char *what)
 {
-    struct config *c = p->c;
-    size_t n;
+    size_t cnt;
 
-    sigma_rules_clear(c);
-    c->sigma_explicit = 1;
+    for (size_t i = 0; i < *n; i++)
+        free((*arr)[i]);
+    free(*arr);
+    *arr = NULL;
+    *n = 0;
     if (v->type == YAML_SCALAR_NODE) {
-        c->sigma_rules = calloc(1, sizeof(char *));
-        if (!c->sigma_rules)
+        *arr = calloc(1, sizeof(char *));
+        if (!*arr)
             return -ENOMEM;
-        c->nsigma_rules = 1;
-        return get_str(p, v, &c->sigma_rules[0]);
+        *n = 1;
+        return get_str(p, v, &(*arr)[0]);
     }
-    if (v->type != YAML_SEQUENCE_NODE)
-        return cerr(p, v, "sigma rules: expected a path or a list of paths");
-    n = (size_t)(v->data.sequence.items.top - v->data.sequence.items.start);
-    if (n > 1024)
-        return cerr(p, v, "sigma rules: at most 1024 paths");
-    if (n == 0)
+    if (v->type != YAML_SEQUENCE_NODE) {
+        char msg[96];
+
+        snprintf(msg, sizeof(msg), "%s: expected a path or a list of paths", what);
+        return cerr(p, v, msg);
+    }
+    cnt = (size_t)(v->data.sequence.items.top - v->data.sequence.items.start);
+    if (cnt > 1024) {
+        char msg[96];
+
+        snprintf(msg, sizeof(msg), "%s: at most 1024 paths", what);
+        return cerr(p, v, msg);
+    }
+    if (cnt == 0)
         return 0;
-    c->sigma_rules = calloc(n, sizeof(char *));
-    if (!c->sigma_rules)
+    *arr = calloc(cnt, sizeof(char *));
+    if (!*arr)
         return -ENOMEM;
     for (yaml_node_item_t *it = v->data.sequence.items.start; it < v->data.sequence.items.top;
          it++) {
@@ -543,11 +554,18 @@ static int kw_sigma_rules(struct cparse *p, const char *key, yaml_node_t *k, yam
 
         if (!item)
             return cerr(p, v, "bad path");
-        c->nsigma_rules++;
-        if ((r = get_str(p, item, &c->sigma_rules[c->nsigma_rules - 1])) < 0)
+        (*n)++;
+        if ((r = get_str(p, item, &(*arr)[*n - 1])) < 0)
             return r;
     }
     return 0;
+}
+
+static int kw_sigma_rules(struct cparse *p, const char *key, yaml_node_t *k, yaml_node_t *v,
+                          void *arg)
+{
+    p->c->sigma_explicit = 1;
+    return get_str_list(p, v, &p->c->sigma_rules, &p->c->nsigma_rules, "sigma rules");
 }
 
 static int kw_sigma_mappings(struct cparse *p, const char *key, yaml_node_t *k, yaml_node_t *v,
@@ -567,11 +585,54 @@ static int kw_sigma(struct cparse *p, const char *key, yaml_node_t *k, yaml_node
     return each_pair(p, v, sigma_kw, NKW(sigma_kw), NULL, "sigma: expected a mapping");
 }
 
+/* --- triage: and anomaly: --- */
+
+static int kw_triage_config(struct cparse *p, const char *key, yaml_node_t *k, yaml_node_t *v,
+                            void *arg)
+{
+    free(p->c->triage_config);
+    p->c->triage_config = NULL;
+    p->c->triage_explicit = 1;
+    return get_str(p, v, &p->c->triage_config);
+}
+
+static int kw_triage_assets(struct cparse *p, const char *key, yaml_node_t *k, yaml_node_t *v,
+                            void *arg)
+{
+    return get_str_list(p, v, &p->c->triage_assets, &p->c->ntriage_assets, "triage assets");
+}
+
+static const struct keyword triage_kw[] = {
+    {"assets", kw_triage_assets},
+    {"config", kw_triage_config},
+};
+
+static int kw_triage(struct cparse *p, const char *key, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+    return each_pair(p, v, triage_kw, NKW(triage_kw), NULL, "triage: expected a mapping");
+}
+
+static int kw_anomaly_enabled(struct cparse *p, const char *key, yaml_node_t *k, yaml_node_t *v,
+                              void *arg)
+{
+    return get_bool(p, v, &p->c->anomaly_enabled);
+}
+
+static const struct keyword anomaly_kw[] = {
+    {"enabled", kw_anomaly_enabled},
+};
+
+static int kw_anomaly(struct cparse *p, const char *key, yaml_node_t *k, yaml_node_t *v,
+                      void *arg)
+{
+    return each_pair(p, v, anomaly_kw, NKW(anomaly_kw), NULL, "anomaly: expected a mapping");
+}
+
 static const struct keyword top_kw[] = {
-    {"alerts", kw_alerts}, {"data_dir", kw_data_dir}, {"http", kw_http},
-    {"inputs", kw_inputs}, {"log", kw_log},           {"match", kw_match},
-    {"pipeline", kw_pipeline}, {"sigma", kw_sigma},   {"store", kw_store},
-    {"timezone", kw_timezone},
+    {"alerts", kw_alerts},     {"anomaly", kw_anomaly}, {"data_dir", kw_data_dir},
+    {"http", kw_http},         {"inputs", kw_inputs},   {"log", kw_log},
+    {"match", kw_match},       {"pipeline", kw_pipeline}, {"sigma", kw_sigma},
+    {"store", kw_store},       {"timezone", kw_timezone}, {"triage", kw_triage},
 };
 
 /* The bundled rules: ./rules in a source tree, else the installed copy. */
@@ -625,7 +686,11 @@ struct config *config_defaults(void)
             !(c->sigma_mappings = strdup(mapdir)))
             goto fail;
         c->nsigma_rules = 1;
+        snprintf(mapdir, sizeof(mapdir), "%s/config/triage.yaml", default_rules_dir());
+        if (!(c->triage_config = strdup(mapdir)))
+            goto fail;
     }
+    c->anomaly_enabled = 1;
     return c;
 fail:
     config_free(c);
@@ -641,6 +706,10 @@ void config_free(struct config *c)
     free(c->inputs);
     sigma_rules_clear(c);
     free(c->sigma_mappings);
+    free(c->triage_config);
+    for (size_t i = 0; i < c->ntriage_assets; i++)
+        free(c->triage_assets[i]);
+    free(c->triage_assets);
     free(c->path);
     free(c->data_dir);
     free(c->http_listen);
@@ -813,4 +882,13 @@ void config_print(const struct config *c, FILE *out)
     fprintf(out, "  mappings: ");
     print_q(out, c->sigma_mappings ? c->sigma_mappings : "");
     fputc('\n', out);
+    fprintf(out, "triage:\n  config: ");
+    print_q(out, c->triage_config ? c->triage_config : "");
+    fprintf(out, "\n  assets:%s\n", c->ntriage_assets ? "" : " []");
+    for (size_t i = 0; i < c->ntriage_assets; i++) {
+        fprintf(out, "    - ");
+        print_q(out, c->triage_assets[i]);
+        fputc('\n', out);
+    }
+    fprintf(out, "anomaly:\n  enabled: %s\n", c->anomaly_enabled ? "true" : "false");
 }

@@ -46,6 +46,14 @@ struct config {
     size_t nsigma_rules;
     char *sigma_mappings;
     int sigma_explicit; /* 1 if the file set them: a failure to load is fatal */
+    /* Triage: its options file (default the bundled rules/config/triage.yaml;
+     * empty: the built-in defaults) and asset inventory files (YAML or
+     * .csv) on top of those the options name. */
+    char *triage_config;
+    int triage_explicit; /* 1 if the file set it: a failure to load is fatal */
+    char **triage_assets;
+    size_t ntriage_assets;
+    int anomaly_enabled; /* rate, first-seen and beaconing baselines */
 };
 
 /* The defaults.  NULL on allocation failure. */

@@ -203,7 +203,7 @@ def main():
     check(all(a["rule_author"] == "e2e" and a["rule_title"] == "root login failure" for a in root),
           "alerts carry the rule's id, title and author")
     check(all(SSH_LINE.encode() in bytes(a["raw"]) for a in root), "alerts keep the raw text")
-    sig = [a for a in alerts if a["rule_title"] == "SSH Authentication Failure" and
+    sig = [a for a in alerts if a["rule_title"] == "SSH Login Failure for Root" and
            SSH_LINE.encode() in bytes(a["raw"])]
     check(len(sig) == 4 and all(a["rule_author"] == "hikeshi project" for a in sig),
           "the bundled Sigma rule fired once per logger message, with its author (got %d)"

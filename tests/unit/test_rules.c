@@ -26,6 +26,7 @@
 
 #include "decode/decode.h"
 #include "detect/sigma.h"
+#include "detect/sigma_corr.h"
 #include "event/event.h"
 #include "event/field.h"
 #include "input/input_evtx.h"
@@ -283,7 +284,8 @@ static void test_rules_all(void **state)
 {
     char *names[TEST_RULES_MAX_RULES];
     char *ids[TEST_RULES_MAX_RULES];
-    size_t n, nids = 0;
+    char *refs[TEST_RULES_MAX_RULES], *known[TEST_RULES_MAX_RULES];
+    size_t n, nids = 0, nrefs = 0, nknown = 0;
 
     (void)state;
     set_dirs();
@@ -293,11 +295,56 @@ static void test_rules_all(void **state)
     for (size_t i = 0; i < n; i++) {
         char path[4300];
         struct sigma_rule *r = NULL;
+        struct sigma_doc *docs = NULL;
+        size_t ndocs = 0;
         struct sigma_err err;
         int ret;
 
         memset(&err, 0, sizeof(err));
         snprintf(path, sizeof(path), "%s/rules/%s.yml", src_dir, names[i]);
+        /* A correlation file (one correlation document) has no samples of
+         * its own: its metadata and references are checked here, its
+         * behaviour in test_sigma_corr. */
+        ret = sigma_load_docs_file(path, NULL, &docs, &ndocs, &err);
+        if (ret == 0 && ndocs == 1 && docs[0].corr) {
+            struct sigma_corr_rule *c = docs[0].corr;
+            n_rules++;
+            if (c->level == SIGMA_LEVEL_NONE || !c->author || !c->id || !c->name)
+                fail_note("%s: correlation needs level, author, id and name", names[i]);
+            if (c->author && strcmp(c->author, "hikeshi project") != 0)
+                fail_note("%s: author is not 'hikeshi project'", names[i]);
+            int tac = 0, tech = 0;
+            for (size_t k = 0; k < c->tags.n; k++) {
+                tac |= is_tactic(c->tags.v[k]);
+                tech |= is_technique(c->tags.v[k]);
+            }
+            if (!tac || !tech)
+                fail_note("%s: needs an ATT&CK tactic and technique tag", names[i]);
+            if (c->id)
+                for (size_t j = 0; j < nids; j++)
+                    if (strcmp(ids[j], c->id) == 0)
+                        fail_note("%s: id %s used twice", names[i], c->id);
+            if (c->id) {
+                ids[nids] = strdup(c->id);
+                assert_non_null(ids[nids]);
+                nids++;
+            }
+            for (size_t k = 0; k < c->rules.n; k++) {
+                refs[nrefs] = strdup(c->rules.v[k]);
+                assert_non_null(refs[nrefs]);
+                nrefs++;
+                assert_true(nrefs < TEST_RULES_MAX_RULES);
+            }
+            if (c->name) {
+                known[nknown] = strdup(c->name);
+                assert_non_null(known[nknown]);
+                nknown++;
+            }
+            sigma_docs_free(docs, ndocs);
+            continue;
+        }
+        sigma_docs_free(docs, ndocs);
+        memset(&err, 0, sizeof(err));
         ret = sigma_load_file(path, NULL, &r, &err);
         if (ret < 0) {
             fail_note("%s: refused at %u:%u: %s", path, err.at.line, err.at.col, err.reason);
@@ -315,9 +362,27 @@ static void test_rules_all(void **state)
             assert_non_null(ids[nids]);
             nids++;
         }
+        if (r->name) {
+            known[nknown] = strdup(r->name);
+            assert_non_null(known[nknown]);
+            nknown++;
+        }
         check_samples(names[i], r);
         sigma_rule_free(r);
     }
+    /* Every correlation reference names a rule id or name of rules/. */
+    for (size_t k = 0; k < nrefs; k++) {
+        int found = 0;
+        for (size_t j = 0; j < nids && !found; j++)
+            found = strcmp(ids[j], refs[k]) == 0;
+        for (size_t j = 0; j < nknown && !found; j++)
+            found = strcmp(known[j], refs[k]) == 0;
+        if (!found)
+            fail_note("correlation reference %s names no rule in rules/", refs[k]);
+        free(refs[k]);
+    }
+    for (size_t j = 0; j < nknown; j++)
+        free(known[j]);
     printf("rules: %u loaded, %u sample lines checked (%u EVTX records scanned)\n", n_rules,
            n_lines, n_evtx_records);
     for (size_t i = 0; i < n; i++)

@@ -366,12 +366,25 @@ static void load_rules(const char *dir, struct diff *d, size_t *ret_refused)
     d->rules = realloc(d->rules, (d->nrules + pv.n) * sizeof(*d->rules));
     assert_non_null(d->rules);
     for (size_t i = 0; i < pv.n; i++) {
-        struct sigma_rule *r = NULL;
+        struct sigma_doc *docs = NULL;
         struct sigma_err err;
-        if (sigma_load_file(pv.v[i], NULL, &r, &err) == 0)
-            d->rules[d->nrules++] = r;
-        else
+        size_t nd = 0, k;
+
+        if (sigma_load_docs_file(pv.v[i], NULL, &docs, &nd, &err) < 0) {
             (*ret_refused)++;
+            continue;
+        }
+        /* Detection rules take part; correlation documents have no
+         * detection of their own (test_sigma_corr covers them). */
+        d->rules = realloc(d->rules, (d->nrules + nd) * sizeof(*d->rules));
+        assert_non_null(d->rules);
+        for (k = 0; k < nd; k++) {
+            if (docs[k].rule) {
+                d->rules[d->nrules++] = docs[k].rule;
+                docs[k].rule = NULL;
+            }
+        }
+        sigma_docs_free(docs, nd);
     }
     sigma_testlib_paths_free(&pv);
 }

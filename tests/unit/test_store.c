@@ -444,6 +444,120 @@ static void test_transactions(void **state)
     arena_done(&a);
 }
 
+/* Triage's tables: a correlation alert without an event, an aggregated
+ * alert and an incident updated in place (the incident keeps its creation
+ * time and phase), named state blobs, and the id high-water marks a new
+ * triage state numbers on from. */
+static void test_triage_tables(void **state)
+{
+    struct fixture *f = *state;
+    static const char fields[] = "{\"source.ip\":\"203.0.113.5\",\"count\":12}";
+    struct store_alert_rec ar = {
+        .kind = "correlation", .created_us = 1000, .time_us = 900,
+        .rule_id = "c0ffee00-0000-4000-8000-000000000001", .rule_title = "SSH brute force",
+        .rule_author = "hikeshi project", .rule_level = "high", .input = "auth",
+        .fields_json = fields, .fields_len = sizeof(fields) - 1, .agg_id = 3,
+    };
+    struct store_agg_rec ag = {
+        .id = 3, .kind = "correlation", .rule_id = ar.rule_id, .rule_name = "ssh_bruteforce",
+        .rule_title = "SSH brute force", .level = 4,
+        .entity_key = "ssh_bruteforce|host.name=web01|source.ip=203.0.113.5", .count = 1,
+        .first_us = 900, .last_us = 900, .incident_id = 7,
+        .type = "probe or attack without damage",
+    };
+    struct store_incident_rec in = {
+        .id = 7, .entity_key = "source.ip=203.0.113.5", .type = "probe or attack without damage",
+        .level = "Yellow", .stage = "exploitation", .stages_json = "[\"exploitation\"]",
+        .victims_json = "[\"host.name=web01\"]", .category = "A", .criticality = "high",
+        .first_us = 900, .last_us = 900, .nalerts = 1, .nevents = 12, .updated_us = 2000,
+    };
+    int64_t id = 0, n;
+    void *blob;
+    size_t len;
+    sqlite3 *db;
+
+    assert_int_equal(store_agg_max_id(f->st, &n), 0);
+    assert_int_equal(n, 0);
+    assert_int_equal(store_alert_add_rec(f->st, &ar, &id), 0);
+    assert_true(id > 0);
+    assert_int_equal(store_agg_put(f->st, &ag), 0);
+    ag.count = 40;
+    ag.last_us = 5000;
+    assert_int_equal(store_agg_put(f->st, &ag), 0);
+    assert_int_equal(store_incident_put(f->st, &in), 0);
+    in.type = "intruded, no damage yet";
+    in.level = "Orange";
+    in.nalerts = 2;
+    in.updated_us = 3000;
+    assert_int_equal(store_incident_put(f->st, &in), 0);
+    assert_int_equal(store_agg_max_id(f->st, &n), 0);
+    assert_int_equal(n, 3);
+    assert_int_equal(store_incident_max_id(f->st, &n), 0);
+    assert_int_equal(n, 7);
+    assert_int_equal(store_incident_count(f->st, &n), 0);
+    assert_int_equal(n, 1);
+
+    db = peek_open(f);
+    assert_int_equal(peek_int(db, "SELECT count(*) FROM alerts WHERE kind = 'correlation' AND "
+                                  "event_id IS NULL AND agg_id = 3 AND "
+                                  "json_extract(fields, '$.count') = 12"), 1);
+    assert_int_equal(peek_int(db, "SELECT count FROM agg_alerts WHERE id = 3"), 40);
+    assert_int_equal(peek_int(db, "SELECT last_us FROM agg_alerts WHERE id = 3"), 5000);
+    assert_int_equal(peek_int(db, "SELECT count(*) FROM agg_alerts"), 1);
+    assert_int_equal(peek_int(db, "SELECT created_us FROM incidents WHERE id = 7"), 2000);
+    assert_int_equal(peek_int(db, "SELECT updated_us FROM incidents WHERE id = 7"), 3000);
+    assert_int_equal(peek_int(db, "SELECT nalerts FROM incidents WHERE id = 7"), 2);
+    assert_int_equal(peek_int(db, "SELECT count(*) FROM incidents WHERE id = 7 AND phase = 'new' "
+                                  "AND type = 'intruded, no damage yet' AND level = 'Orange'"),
+                     1);
+    sqlite3_close(db);
+
+    assert_int_equal(store_state_get(f->st, "anomaly", &blob, &len), -ENOENT);
+    assert_null(blob);
+    assert_int_equal(store_state_set(f->st, "anomaly", "a\0b", 3), 0);
+    assert_int_equal(store_state_set(f->st, "anomaly", "xy\0z", 4), 0);
+    assert_int_equal(store_state_get(f->st, "anomaly", &blob, &len), 0);
+    assert_int_equal(len, 4);
+    assert_memory_equal(blob, "xy\0z", 4);
+    free(blob);
+    assert_int_equal(store_state_set(f->st, "empty", "", 0), 0);
+    assert_int_equal(store_state_get(f->st, "empty", &blob, &len), 0);
+    assert_int_equal(len, 0);
+    assert_non_null(blob);
+    free(blob);
+}
+
+/* A database written by schema 1 (the first release) is migrated to the
+ * current one in place: old alerts become kind 'rule'. */
+static void test_migrate_from_v1(void **state)
+{
+    struct fixture *f = *state;
+    sqlite3 *db;
+    char *err = NULL;
+    int64_t n;
+
+    store_free(f->st);
+    f->st = NULL;
+    db = peek_open(f);
+    assert_int_equal(sqlite3_exec(db,
+                                  "DROP TABLE agg_alerts; DROP TABLE incidents; DROP TABLE state;"
+                                  "ALTER TABLE alerts DROP COLUMN agg_id;"
+                                  "ALTER TABLE alerts DROP COLUMN kind;"
+                                  "INSERT INTO alerts(created_us, time_us, rule_id, fields, raw)"
+                                  " VALUES(1, 1, 'r', '{}', x'00');"
+                                  "PRAGMA user_version = 1;",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(db);
+    assert_int_equal(store_open(f->dir, &f->st, &err), 0);
+    assert_int_equal(store_schema_version(f->st), STORE_SCHEMA_VERSION);
+    assert_int_equal(store_incident_count(f->st, &n), 0);
+    assert_int_equal(n, 0);
+    db = peek_open(f);
+    assert_int_equal(peek_int(db, "SELECT count(*) FROM alerts WHERE kind = 'rule'"), 1);
+    sqlite3_close(db);
+}
+
 static void test_100k_events(void **state)
 {
     static const char raw[] = "Dec 10 07:07:38 LabSZ sshd[24206]: Failed password for invalid user "
@@ -495,6 +609,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_offsets, setup, teardown),
         cmocka_unit_test_setup_teardown(test_counters, setup, teardown),
         cmocka_unit_test_setup_teardown(test_transactions, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_triage_tables, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_migrate_from_v1, setup, teardown),
         cmocka_unit_test_setup_teardown(test_100k_events, setup, teardown),
     };
 

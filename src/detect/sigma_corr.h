@@ -1,0 +1,212 @@
+/*
+ * sigma_corr.h - Sigma correlation rules (specification 2.1): loading one
+ * correlation document, and the engine that counts base-rule matches in
+ * sliding windows per group and reports correlation hits.
+ *
+ * Choices where the specification is silent or contradicts itself
+ * (shared/sigma/SPEC_NOTES.md section 6 and its checklist):
+ *
+ * - All seven types load.  `group-by` is optional (absent: one global
+ *   group).  A condition is one operator, or a lower bound (gt/gte) and an
+ *   upper bound (lt/lte) AND-ed; `neq` may join either.  Temporal types
+ *   default to `gte: <number of rules>`.  Timespans take s, m, h, d and w.
+ * - Windows slide on the events' own timestamps, never the wall clock: a
+ *   window holds the group's events no older than its newest event minus
+ *   the timespan, so it never spans more than the timespan, and a burst
+ *   across a minute or hour boundary counts as one.
+ * - A late event (older than its group's newest) is counted when it is at
+ *   most `tolerance` late and still inside the window; otherwise it is
+ *   dropped and counted in `late_dropped`.
+ * - Firing: the condition is tested after each event.  When it holds the
+ *   engine reports one hit and empties the group's window: the events that
+ *   made it fire never count again (later arrivals at or before the hit's
+ *   last event are dropped as late).  For one timespan after that event
+ *   the group keeps counting but reports no hit (counted in `suppressed`),
+ *   so a sustained attack gives one hit per timespan, not one per event.
+ * - Counting types (event_count, value_count, temporal, temporal_ordered)
+ *   need a lower bound (gt, gte or eq): a pure absence condition (`lt: 5`)
+ *   can only be decided when a window closes, which this engine does not
+ *   do; such a rule is refused with that reason.  value_sum, value_avg and
+ *   value_percentile test their value after each event, whatever the
+ *   operator.
+ * - value_count with a list of fields counts distinct tuples.
+ *   value_percentile compares the share (0..100) of the window's events
+ *   whose `field` equals the current event's: `lte: 1` fires when the value
+ *   just seen makes up at most 1 % of the window (a rare value).
+ * - temporal_ordered: the value tested is the length of the longest prefix
+ *   of `rules` matched in order (ties in time keep arrival order).
+ * - An event without one of the group-by fields (after aliases) is not
+ *   counted for that correlation: grouping unrelated events under "absent"
+ *   would invent correlations.
+ * - A chained correlation sees the hit of the correlation it references as
+ *   one event: the event that completed the inner hit, at its time.
+ * - Distinct values are told apart by a 64-bit hash of their bytes.
+ */
+#ifndef HIKESHI_DETECT_SIGMA_CORR_H
+#define HIKESHI_DETECT_SIGMA_CORR_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "detect/sigma.h"
+
+struct event;
+struct yaml_document_s;
+
+enum sigma_corr_type {
+    SIGMA_CORR_EVENT_COUNT = 0,
+    SIGMA_CORR_VALUE_COUNT,
+    SIGMA_CORR_TEMPORAL,
+    SIGMA_CORR_TEMPORAL_ORDERED,
+    SIGMA_CORR_VALUE_SUM,
+    SIGMA_CORR_VALUE_AVG,
+    SIGMA_CORR_VALUE_PERCENTILE,
+};
+
+/* Condition operators; a condition holds when every operator present does. */
+enum sigma_corr_op {
+    SIGMA_CORR_GT = 0,
+    SIGMA_CORR_GTE,
+    SIGMA_CORR_LT,
+    SIGMA_CORR_LTE,
+    SIGMA_CORR_EQ,
+    SIGMA_CORR_NEQ,
+    SIGMA_CORR_NOPS
+};
+
+/* `aliases: {name: {rule: field, ...}}`: for rule rules[i], read fields[i]. */
+struct sigma_corr_alias {
+    char *name;    /* owned */
+    char **rules;  /* owned; rule names */
+    char **fields; /* owned; parallel to rules */
+    size_t n;
+};
+
+#define SIGMA_CORR_MAX_RULES 64   /* references of one correlation */
+#define SIGMA_CORR_MAX_GROUP_BY 8 /* group-by fields of one correlation */
+#define SIGMA_CORR_MAX_SAMPLES 16 /* events kept per group for a hit */
+#define SIGMA_CORR_SAMPLE_RAW 512 /* bytes of each kept raw record */
+
+/* A loaded correlation rule.  Every pointer is owned; sigma_corr_rule_free(). */
+struct sigma_corr_rule {
+    char *file;    /* may be NULL */
+    unsigned line; /* line of the document's first node, for messages */
+    char *title, *id, *name, *status, *description, *author, *level_text;
+    enum sigma_level level;
+    struct sigma_strv tags;
+    enum sigma_corr_type type;
+    struct sigma_strv rules;    /* references, as written: ids or names */
+    struct sigma_strv group_by; /* n == 0: one global group */
+    struct sigma_strv fields;   /* condition.field (value_* types) */
+    int64_t timespan_us;
+    unsigned char has_op[SIGMA_CORR_NOPS];
+    double op_val[SIGMA_CORR_NOPS];
+    struct sigma_corr_alias *aliases; /* owned */
+    size_t naliases;
+    int generate;
+};
+
+/*
+ * Loads the correlation document `doc` (its root holds `correlation:`),
+ * as sigma_load.c hands it over.  `file` is copied (may be NULL).  Returns
+ * 0 with *ret_corr (free with sigma_corr_rule_free()), -EINVAL with
+ * *reterr filled (line, column, reason), -ENOMEM.
+ */
+int sigma_corr_load_yaml(struct yaml_document_s *doc, const char *file,
+                         struct sigma_corr_rule **ret_corr, struct sigma_err *reterr);
+/* Frees; NULL is a no-op. */
+void sigma_corr_rule_free(struct sigma_corr_rule *c);
+/* The type's name as in the specification ("event_count"). */
+const char *sigma_corr_type_name(enum sigma_corr_type t);
+
+/* ---- the engine ---- */
+
+/* One event kept for a hit: copies, valid while the hit is. */
+struct sigma_corr_sample {
+    int64_t time_us;
+    const char *rule_id; /* the base rule's id (or name, or title) */
+    const char *raw;     /* up to SIGMA_CORR_SAMPLE_RAW bytes, not NUL-terminated */
+    size_t raw_len;
+};
+
+/* A correlation that fired.  Everything it points to is valid only during
+ * the callback; copy what must be kept. */
+struct sigma_corr_hit {
+    const struct sigma_corr_rule *rule; /* title, id, author, level, tags, type */
+    const char *const *group_fields;    /* rule->group_by names */
+    const char *const *group_values;    /* parallel, NUL-terminated */
+    size_t ngroup;
+    double value;    /* the count or value that satisfied the condition */
+    uint64_t events; /* events in the window when it fired */
+    int64_t first_us, last_us;
+    const struct sigma_corr_sample *samples; /* the most recent, oldest first */
+    size_t nsamples;
+};
+
+typedef void (*sigma_corr_hit_fn)(void *arg, const struct sigma_corr_hit *hit);
+/* Called for each correlation left out when the engine is built. */
+typedef void (*sigma_corr_report_fn)(void *arg, const struct sigma_corr_rule *c, const char *why);
+
+struct sigma_corr_opts {
+    size_t max_bytes;     /* cap on group state; 0: SIGMA_CORR_DEFAULT_MAX_BYTES */
+    int64_t tolerance_us; /* lateness accepted; < 0: SIGMA_CORR_DEFAULT_TOLERANCE_US */
+};
+#define SIGMA_CORR_DEFAULT_MAX_BYTES (64u * 1024 * 1024)
+#define SIGMA_CORR_DEFAULT_TOLERANCE_US (60LL * 1000000)
+
+struct sigma_corr_stats {
+    size_t correlations; /* correlations in the engine */
+    size_t groups_live;
+    uint64_t evicted_age;  /* groups whose window expired */
+    uint64_t evicted_cap;  /* groups dropped, oldest first, at the cap */
+    uint64_t late_dropped; /* events too late (beyond tolerance or window) */
+    uint64_t ungrouped;    /* events lacking a group-by or value field */
+    uint64_t hits;         /* condition met and reported (or not referenced) */
+    uint64_t suppressed;   /* condition met within the timespan of a hit */
+    size_t bytes;          /* group state in use */
+};
+
+struct sigma_corr_engine;
+
+/*
+ * Builds an engine over correlations `corrs[0..ncorrs)` whose references
+ * resolve, by id or name, against the base rules `rules[0..nrules)` and
+ * the other correlations.  The engine BORROWS both arrays' elements: they
+ * must outlive it.  A correlation with an unresolvable reference, a
+ * reference cycle, or one that references a correlation left out is
+ * reported through `report` (may be NULL) and left out; the others load.
+ * `opts` may be NULL.  Field names are interned here.  Returns 0 with
+ * *ret (free with sigma_corr_engine_free()), -ENOMEM.
+ */
+int sigma_corr_engine_new(struct sigma_corr_rule *const *corrs, size_t ncorrs,
+                          struct sigma_rule *const *rules, size_t nrules,
+                          const struct sigma_corr_opts *opts, sigma_corr_report_fn report,
+                          void *arg, struct sigma_corr_engine **ret);
+/* Frees; NULL is a no-op. */
+void sigma_corr_engine_free(struct sigma_corr_engine *e);
+
+/* 1 if base rule `rule_idx` feeds some correlation of the engine. */
+int sigma_corr_engine_uses(const struct sigma_corr_engine *e, size_t rule_idx);
+/*
+ * 1 if base rule `rule_idx` should still raise its own alert: it is not
+ * referenced, or some correlation referencing it says `generate: true`.
+ */
+int sigma_corr_engine_generates(const struct sigma_corr_engine *e, size_t rule_idx);
+/* Correlations kept (not left out). */
+size_t sigma_corr_engine_count(const struct sigma_corr_engine *e);
+
+/*
+ * Feeds a match of base rule `rule_idx` on `ev` (at ev->time_us) into every
+ * correlation that references it, and on to chained correlations; calls
+ * `cb` for each hit of a correlation whose hits are reported (not
+ * referenced, or referenced with generate: true).  Group-by and value
+ * fields are read from `ev` as it is.  Returns the number of hits
+ * reported, or -ENOMEM (state that could not be allocated: the event is
+ * dropped for that correlation).
+ */
+int sigma_corr_feed(struct sigma_corr_engine *e, size_t rule_idx, const struct event *ev,
+                    sigma_corr_hit_fn cb, void *arg);
+/* Counters and sizes. */
+void sigma_corr_engine_stats(const struct sigma_corr_engine *e, struct sigma_corr_stats *ret);
+
+#endif

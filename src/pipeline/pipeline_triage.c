@@ -1,0 +1,657 @@
+/*
+ * pipeline_triage.c - anomaly baselines and triage inside the pipeline.
+ *
+ * Triage numbers its aggregated alerts and incidents from 1 in each run;
+ * the store keeps them across runs, so the ids written are offset by the
+ * largest id already stored when the stage starts.
+ *
+ * Entities and their roles: the address an alert comes from (source.ip) is
+ * the attacker; destination.ip and host.name are victims; user.name is the
+ * attacker only when there is no source address (sudo on a host: the local
+ * user is the actor), else it is the targeted account.  Triage groups
+ * incidents on attacker entities only.
+ */
+#include "pipeline/pipeline_triage.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "detect/sigma.h"
+#include "detect/sigma_corr.h"
+#include "event/event.h"
+#include "event/field.h"
+#include "event/time.h"
+#include "store/store.h"
+#include "triage/alert.h"
+#include "triage/anomaly.h"
+#include "triage/asset.h"
+#include "triage/triage.h"
+#include "util/buf.h"
+#include "util/config.h"
+#include "util/log.h"
+
+#define PT_MAX_ENT 8
+#define PT_VAL_MAX 256
+
+struct ptriage {
+    struct store *st;
+    struct triage_opts *opts;
+    struct asset_inv inv;
+    struct triage *tr;
+    struct anomaly *an; /* NULL when anomaly detection is off */
+    int64_t agg_base, inc_base;
+    int64_t max_time_us;
+    int err;
+    ptriage_emit_fn emit;
+    void *emit_arg;
+    ptriage_incident_fn inc_cb;
+    void *inc_arg;
+    const char *input_name; /* of the event being processed */
+    struct buf json, text, tmp;
+    /* Entity values, NUL-terminated copies for triage_in. */
+    char vals[PT_MAX_ENT][PT_VAL_MAX];
+    struct triage_entity ents[PT_MAX_ENT];
+    size_t nents;
+};
+
+static void pt_store_err(struct ptriage *t, int r)
+{
+    if (r < 0 && t->err == 0)
+        t->err = r;
+}
+
+static int level_of(const char *s)
+{
+    static const char *const names[] = {"informational", "low", "medium", "high", "critical"};
+
+    for (int i = 0; s && i < 5; i++)
+        if (strcmp(s, names[i]) == 0)
+            return i + 1;
+    return TRIAGE_LEVEL_MEDIUM;
+}
+
+static const char *kind_name(enum triage_kind k)
+{
+    return k == TRIAGE_KIND_CORRELATION ? "correlation" : k == TRIAGE_KIND_ANOMALY ? "anomaly"
+                                                                                  : "rule";
+}
+
+/* ---- triage callbacks: into the store ---- */
+
+static void on_agg(void *ctx, const struct triage_alert *a)
+{
+    struct ptriage *t = ctx;
+    struct store_agg_rec rec = {
+        .id = t->agg_base + (int64_t)a->id,
+        .kind = kind_name(a->kind),
+        .rule_id = a->rule_id,
+        .rule_name = a->rule_name,
+        .rule_title = a->rule_title,
+        .level = a->level,
+        .entity_key = a->key,
+        .count = a->count,
+        .first_us = a->first_us,
+        .last_us = a->last_us,
+        .incident_id = a->incident_id ? t->inc_base + (int64_t)a->incident_id : 0,
+        .type = a->type != TRIAGE_TYPE_NONE ? triage_type_name(a->type) : NULL,
+    };
+
+    if (t->st)
+        pt_store_err(t, store_agg_put(t->st, &rec));
+}
+
+/* Appends a JSON array of strings. */
+static int json_strv(struct buf *b, const char *const *v, size_t n)
+{
+    int r = buf_putc(b, '[');
+
+    for (size_t i = 0; r == 0 && i < n; i++) {
+        if (i && (r = buf_putc(b, ',')) < 0)
+            break;
+        r = buf_json_str(b, v[i], strlen(v[i]));
+    }
+    return r < 0 ? r : buf_putc(b, ']');
+}
+
+static void put_incident(struct ptriage *t, const struct triage_incident *inc)
+{
+    const char *stages[TRIAGE_STAGE_COUNT];
+    size_t nst = 0, split;
+    struct store_incident_rec rec;
+
+    if (!t->st)
+        return;
+    for (int s = 1; s < TRIAGE_STAGE_COUNT; s++)
+        if (inc->stages & (1u << s))
+            stages[nst++] = triage_stage_name((enum triage_stage)s);
+    buf_reset(&t->tmp);
+    if (json_strv(&t->tmp, stages, nst) < 0 || buf_putc(&t->tmp, '\0') < 0)
+        return;
+    split = t->tmp.len;
+    if (json_strv(&t->tmp, (const char *const *)inc->victims, inc->nvictims) < 0 ||
+        buf_putc(&t->tmp, '\0') < 0)
+        return;
+    rec = (struct store_incident_rec){
+        .id = t->inc_base + (int64_t)inc->id,
+        .entity_key = inc->key,
+        .type = triage_type_name(inc->type),
+        .level = triage_level_name(inc->level),
+        .stage = inc->stage != TRIAGE_STAGE_NONE ? triage_stage_name(inc->stage) : NULL,
+        .stages_json = t->tmp.data,
+        .victims_json = t->tmp.data + split,
+        .category = asset_category_name(inc->cat),
+        .criticality = asset_crit_name(inc->crit),
+        .risk_opened = inc->risk_opened,
+        .first_us = inc->first_us,
+        .last_us = inc->last_us,
+        .nalerts = inc->nalerts,
+        .nevents = inc->nevents,
+        .updated_us = time_now_us(),
+    };
+    pt_store_err(t, store_incident_put(t->st, &rec));
+}
+
+static void on_inc_opened(void *ctx, const struct triage_incident *inc)
+{
+    struct ptriage *t = ctx;
+
+    put_incident(t, inc);
+    if (t->inc_cb)
+        t->inc_cb(t->inc_arg, inc, 0);
+}
+
+static void on_inc_updated(void *ctx, const struct triage_incident *inc, unsigned changed)
+{
+    struct ptriage *t = ctx;
+
+    put_incident(t, inc);
+    if (t->inc_cb)
+        t->inc_cb(t->inc_arg, inc, changed);
+}
+
+static void on_suppressed(void *ctx, const struct triage_in *in, const struct triage_supp *s)
+{
+    /* Counted per suppression by triage; a trace for whoever debugs one. */
+    log_debug("triage: alert %s suppressed by %s (%s)", in->rule_name ? in->rule_name : in->rule_id,
+              s->id ? s->id : "?", s->reason ? s->reason : "");
+}
+
+/* ---- entities ---- */
+
+static void ent_add(struct ptriage *t, const char *field, const char *v, size_t len, int role)
+{
+    struct triage_entity *e;
+
+    if (!v || len == 0 || t->nents >= PT_MAX_ENT)
+        return;
+    if (len >= PT_VAL_MAX)
+        len = PT_VAL_MAX - 1;
+    memcpy(t->vals[t->nents], v, len);
+    t->vals[t->nents][len] = '\0';
+    e = &t->ents[t->nents];
+    e->field = field;
+    e->value = t->vals[t->nents];
+    e->role = role;
+    t->nents++;
+}
+
+static void ents_from_event(struct ptriage *t, const struct event *ev)
+{
+    size_t n;
+    const char *v;
+    int has_src;
+
+    t->nents = 0;
+    v = event_get(ev, FIELD_SOURCE_IP, &n);
+    has_src = v != NULL;
+    ent_add(t, "source.ip", v, v ? n : 0, TRIAGE_ROLE_ATTACKER);
+    v = event_get(ev, FIELD_USER_NAME, &n);
+    ent_add(t, "user.name", v, v ? n : 0, has_src ? TRIAGE_ROLE_OTHER : TRIAGE_ROLE_ATTACKER);
+    v = event_get(ev, FIELD_DESTINATION_IP, &n);
+    ent_add(t, "destination.ip", v, v ? n : 0, TRIAGE_ROLE_VICTIM);
+    v = event_get(ev, FIELD_HOST_NAME, &n);
+    ent_add(t, "host.name", v, v ? n : 0, TRIAGE_ROLE_VICTIM);
+}
+
+/* The ECS name a correlation's group-by field stands for, and its role. */
+static const char *ent_field(const char *f, int has_src, int *ret_role)
+{
+    static const struct {
+        const char *name, *ecs;
+        int role;
+    } map[] = {
+        {"source.ip", "source.ip", TRIAGE_ROLE_ATTACKER},
+        {"src_ip", "source.ip", TRIAGE_ROLE_ATTACKER},
+        {"IpAddress", "source.ip", TRIAGE_ROLE_ATTACKER},
+        {"c-ip", "source.ip", TRIAGE_ROLE_ATTACKER},
+        {"destination.ip", "destination.ip", TRIAGE_ROLE_VICTIM},
+        {"dst_ip", "destination.ip", TRIAGE_ROLE_VICTIM},
+        {"destination.port", "destination.port", TRIAGE_ROLE_OTHER},
+        {"host.name", "host.name", TRIAGE_ROLE_VICTIM},
+        {"Computer", "host.name", TRIAGE_ROLE_VICTIM},
+        {"user.name", "user.name", -1},
+        {"User", "user.name", -1},
+        {"TargetUserName", "user.name", -1},
+    };
+
+    for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
+        if (strcmp(f, map[i].name) == 0) {
+            *ret_role = map[i].role >= 0 ? map[i].role
+                        : has_src      ? TRIAGE_ROLE_OTHER
+                                       : TRIAGE_ROLE_ATTACKER;
+            return map[i].ecs;
+        }
+    }
+    *ret_role = TRIAGE_ROLE_OTHER;
+    return f;
+}
+
+static void add(struct ptriage *t, struct triage_in *in)
+{
+    int r;
+
+    in->entities = t->ents;
+    in->nentities = t->nents;
+    if (in->time_us > t->max_time_us)
+        t->max_time_us = in->time_us;
+    if ((r = triage_add(t->tr, in)) < 0 && r != -ENOMEM)
+        pt_store_err(t, r);
+}
+
+/* ---- the three kinds of alert ---- */
+
+void ptriage_rule(struct ptriage *t, const struct sigma_rule *r, const struct event *ev,
+                  const char *input_name)
+{
+    struct triage_in in = {
+        .kind = TRIAGE_KIND_RULE,
+        .rule_id = r->id ? r->id : "",
+        .rule_name = r->name,
+        .rule_title = r->title,
+        .level = r->level != SIGMA_LEVEL_NONE ? (int)r->level : TRIAGE_LEVEL_MEDIUM,
+        .tags = (const char *const *)r->tags.v,
+        .ntags = r->tags.n,
+        .time_us = ev->time_us,
+        .count = 1,
+    };
+
+    (void)input_name;
+    ents_from_event(t, ev);
+    add(t, &in);
+}
+
+/* Formats a correlation hit's JSON (t->json) and one line (t->text). */
+static int corr_format(struct ptriage *t, const struct sigma_corr_hit *h, const char **ret_host)
+{
+    char a[TIME_ISO_LEN], b[TIME_ISO_LEN];
+    struct buf *j = &t->json, *x = &t->text;
+    int r;
+
+    *ret_host = NULL;
+    buf_reset(j);
+    buf_reset(x);
+    time_format_iso(h->first_us, a, sizeof(a));
+    time_format_iso(h->last_us, b, sizeof(b));
+    if ((r = buf_printf(j, "{\"type\":\"%s\",\"group\":{", sigma_corr_type_name(h->rule->type))) < 0)
+        return r;
+    for (size_t i = 0; i < h->ngroup; i++) {
+        const char *f = h->group_fields[i], *v = h->group_values[i];
+
+        if ((i && (r = buf_putc(j, ',')) < 0) || (r = buf_json_str(j, f, strlen(f))) < 0 ||
+            (r = buf_putc(j, ':')) < 0 || (r = buf_json_str(j, v, strlen(v))) < 0)
+            return r;
+        if ((r = buf_printf(x, "%s%s=%s", i ? " " : "", f, v)) < 0)
+            return r;
+        if (strcmp(f, "host.name") == 0 || strcmp(f, "Computer") == 0)
+            *ret_host = v;
+    }
+    if ((r = buf_printf(j, "},\"value\":%.17g,\"events\":%llu,\"first\":\"%s\",\"last\":\"%s\","
+                           "\"samples\":[",
+                        h->value, (unsigned long long)h->events, a, b)) < 0)
+        return r;
+    for (size_t i = 0; i < h->nsamples; i++) {
+        const struct sigma_corr_sample *s = &h->samples[i];
+        char ts[TIME_ISO_LEN];
+
+        time_format_iso(s->time_us, ts, sizeof(ts));
+        if ((r = buf_printf(j, "%s{\"time\":\"%s\",\"rule\":", i ? "," : "", ts)) < 0 ||
+            (r = buf_json_str(j, s->rule_id ? s->rule_id : "", s->rule_id ? strlen(s->rule_id) : 0)) <
+                0 ||
+            (r = buf_puts(j, ",\"raw\":")) < 0 || (r = buf_json_str(j, s->raw, s->raw_len)) < 0 ||
+            (r = buf_putc(j, '}')) < 0)
+            return r;
+    }
+    if ((r = buf_puts(j, "]}")) < 0)
+        return r;
+    return buf_printf(x, "%s%s %.17g (%llu events, %s .. %s)", h->ngroup ? ": " : "",
+                      sigma_corr_type_name(h->rule->type), h->value,
+                      (unsigned long long)h->events, a, b);
+}
+
+void ptriage_corr(struct ptriage *t, const struct sigma_corr_hit *h, const char *input_name)
+{
+    const struct sigma_corr_rule *c = h->rule;
+    const char *host = NULL;
+    int has_src = 0;
+
+    if (corr_format(t, h, &host) < 0)
+        return;
+    if (t->emit) {
+        struct alert a = {
+            .kind = "correlation",
+            .rule_id = c->id ? c->id : (c->name ? c->name : ""),
+            .rule_title = c->title ? c->title : "",
+            .rule_author = c->author ? c->author : "unknown",
+            .rule_level = c->level_text ? c->level_text : "medium",
+            .input_name = input_name,
+            .created_us = time_now_us(),
+            .time_us = h->last_us,
+            .host = host,
+            .details = t->text.data,
+            .extra_json = t->json.data,
+            .extra_len = t->json.len,
+        };
+        t->emit(t->emit_arg, &a);
+    }
+    t->nents = 0;
+    for (size_t i = 0; i < h->ngroup; i++) {
+        int role;
+        const char *f = ent_field(h->group_fields[i], 0, &role);
+
+        if (strcmp(f, "source.ip") == 0)
+            has_src = 1;
+    }
+    for (size_t i = 0; i < h->ngroup; i++) {
+        int role;
+        const char *f = ent_field(h->group_fields[i], has_src, &role);
+
+        ent_add(t, f, h->group_values[i], strlen(h->group_values[i]), role);
+    }
+    {
+        struct triage_in in = {
+            .kind = TRIAGE_KIND_CORRELATION,
+            .rule_id = c->id ? c->id : (c->name ? c->name : ""),
+            .rule_name = c->name,
+            .rule_title = c->title,
+            .level = c->level != SIGMA_LEVEL_NONE ? (int)c->level : TRIAGE_LEVEL_MEDIUM,
+            .tags = (const char *const *)c->tags.v,
+            .ntags = c->tags.n,
+            .corr_type = sigma_corr_type_name(c->type),
+            .time_us = h->last_us,
+            .count = h->events,
+        };
+        add(t, &in);
+    }
+}
+
+/* Rule identity and level of each anomaly kind: anomalies are hikeshi's
+ * own detections, shown like rules. */
+static void anomaly_rule(const struct anomaly_alert *al, const char **ret_name,
+                         const char **ret_title, const char **ret_level)
+{
+    switch (al->kind) {
+    case ANOMALY_BEACON:
+        *ret_name = "anomaly.beacon";
+        *ret_title = "Beaconing: regular connections to one destination";
+        *ret_level = "medium";
+        break;
+    case ANOMALY_FIRST_SEEN:
+        *ret_name = "anomaly.first_seen";
+        *ret_title = "First seen after the learning period";
+        *ret_level = "low";
+        break;
+    default:
+        *ret_name = "anomaly.rate";
+        *ret_title = "Event rate far above the entity's baseline";
+        *ret_level = "low";
+        break;
+    }
+}
+
+static int on_anomaly(const struct anomaly_alert *al, void *arg)
+{
+    struct ptriage *t = arg;
+    const char *name, *title, *level, *host = NULL;
+    int has_src = 0;
+
+    buf_reset(&t->json);
+    buf_reset(&t->text);
+    if (anomaly_alert_json(al, &t->json) < 0 || anomaly_alert_text(al, &t->text) < 0)
+        return 0;
+    anomaly_rule(al, &name, &title, &level);
+    t->nents = 0;
+    for (unsigned i = 0; i < al->nentity; i++)
+        if (strcmp(al->entity[i].field, "source.ip") == 0)
+            has_src = 1;
+    for (unsigned i = 0; i < al->nentity; i++) {
+        int role;
+        const char *f = ent_field(al->entity[i].field, has_src, &role);
+
+        /* A beaconing host is where the intruder sits: the actor. */
+        if (al->kind == ANOMALY_BEACON && strcmp(f, "source.ip") == 0)
+            role = TRIAGE_ROLE_ATTACKER;
+        ent_add(t, f, al->entity[i].val, al->entity[i].len, role);
+        if (strcmp(f, "host.name") == 0)
+            host = t->vals[t->nents - 1];
+    }
+    if (t->emit) {
+        struct alert a = {
+            .kind = "anomaly",
+            .rule_id = name,
+            .rule_title = title,
+            .rule_author = "hikeshi project",
+            .rule_level = level,
+            .input_name = t->input_name,
+            .created_us = time_now_us(),
+            .time_us = al->time_us,
+            .host = host,
+            .details = t->text.data,
+            .extra_json = t->json.data,
+            .extra_len = t->json.len,
+        };
+        t->emit(t->emit_arg, &a);
+    }
+    {
+        struct triage_in in = {
+            .kind = TRIAGE_KIND_ANOMALY,
+            .rule_id = name,
+            .rule_name = name,
+            .rule_title = title,
+            .level = level_of(level),
+            .time_us = al->time_us,
+            .count = 1,
+        };
+        add(t, &in);
+    }
+    return 0;
+}
+
+void ptriage_event(struct ptriage *t, const struct event *ev, const char *input_name)
+{
+    if (ev->time_us > t->max_time_us)
+        t->max_time_us = ev->time_us;
+    if (!t->an || !ev->decoder)
+        return;
+    t->input_name = input_name;
+    (void)anomaly_observe(t->an, ev, on_anomaly, t);
+}
+
+void ptriage_flush(struct ptriage *t)
+{
+    triage_flush(t->tr, t->max_time_us);
+}
+
+int ptriage_save(struct ptriage *t)
+{
+    int r;
+
+    if (!t->an || !t->st)
+        return 0;
+    buf_reset(&t->tmp);
+    if ((r = anomaly_save(t->an, &t->tmp)) < 0)
+        return r;
+    return store_state_set(t->st, "anomaly", t->tmp.data, t->tmp.len);
+}
+
+int ptriage_take_error(struct ptriage *t)
+{
+    int r = t->err;
+
+    t->err = 0;
+    return r;
+}
+
+void ptriage_stats(const struct ptriage *t, struct triage_stats *ret_triage,
+                   struct anomaly_stats *ret_anomaly)
+{
+    if (ret_triage)
+        triage_stats(t->tr, ret_triage);
+    if (ret_anomaly) {
+        memset(ret_anomaly, 0, sizeof(*ret_anomaly));
+        if (t->an)
+            anomaly_stats(t->an, ret_anomaly);
+    }
+}
+
+void ptriage_set_incident_cb(struct ptriage *t, ptriage_incident_fn cb, void *arg)
+{
+    t->inc_cb = cb;
+    t->inc_arg = arg;
+}
+
+/* ---- setup ---- */
+
+static void log_asset_issues(const struct asset_inv *inv, size_t from)
+{
+    for (size_t i = from; i < inv->nissues; i++)
+        log_warnx("assets: %s:%u: %s", inv->issues[i].file ? inv->issues[i].file : "?",
+                  inv->issues[i].line, inv->issues[i].reason);
+}
+
+static int load_assets(struct ptriage *t, const char *path)
+{
+    size_t before = t->inv.nissues;
+    int r = asset_inv_load_file(&t->inv, path);
+
+    if (r == -ENOMEM)
+        return r;
+    log_asset_issues(&t->inv, before);
+    if (r >= 0)
+        log_info("assets: %d entries from %s", r, path);
+    return 0;
+}
+
+static int load_opts(const struct config *c, struct triage_opts **ret, char *errbuf,
+                     size_t errlen)
+{
+    struct parse_err pe = {0};
+    int r;
+
+    *ret = NULL;
+    if (!c->triage_config || !*c->triage_config ||
+        (!c->triage_explicit && access(c->triage_config, R_OK) != 0)) {
+        *ret = triage_opts_defaults();
+        return *ret ? 0 : -ENOMEM;
+    }
+    r = triage_opts_load(c->triage_config, time_now_us(), ret, &pe);
+    if (r == -EINVAL)
+        snprintf(errbuf, errlen, "%s:%u:%u: %s", c->triage_config, pe.line, pe.col,
+                 pe.msg ? pe.msg : "invalid");
+    else if (r < 0)
+        snprintf(errbuf, errlen, "%s: %s", c->triage_config, strerror(-r));
+    return r;
+}
+
+int ptriage_new(const struct config *c, struct store *st, ptriage_emit_fn emit, void *emit_arg,
+                struct ptriage **ret, char *errbuf, size_t errlen)
+{
+    struct ptriage *t = calloc(1, sizeof(*t));
+    struct triage_cb cb;
+    int r;
+
+    *ret = NULL;
+    if (!t) {
+        snprintf(errbuf, errlen, "out of memory");
+        return -ENOMEM;
+    }
+    t->st = st;
+    t->emit = emit;
+    t->emit_arg = emit_arg;
+    asset_inv_init(&t->inv);
+    buf_init(&t->json, 4 * 1024 * 1024);
+    buf_init(&t->text, 64 * 1024);
+    buf_init(&t->tmp, 256 * 1024 * 1024);
+    if ((r = load_opts(c, &t->opts, errbuf, errlen)) < 0)
+        goto fail;
+    for (size_t i = 0; i < t->opts->nasset_files; i++)
+        if ((r = load_assets(t, t->opts->asset_files[i])) < 0)
+            goto oom;
+    for (size_t i = 0; i < c->ntriage_assets; i++)
+        if ((r = load_assets(t, c->triage_assets[i])) < 0)
+            goto oom;
+    if (st && ((r = store_agg_max_id(st, &t->agg_base)) < 0 ||
+               (r = store_incident_max_id(st, &t->inc_base)) < 0)) {
+        snprintf(errbuf, errlen, "store: %s", store_errmsg(st));
+        goto fail;
+    }
+    cb = (struct triage_cb){
+        .ctx = t,
+        .alert_new = on_agg,
+        .alert_updated = on_agg,
+        .suppressed = on_suppressed,
+        .incident_opened = on_inc_opened,
+        .incident_updated = on_inc_updated,
+    };
+    t->tr = triage_new(t->opts, &t->inv, &cb);
+    if (!t->tr)
+        goto oom;
+    if (c->anomaly_enabled) {
+        struct anomaly_opts ao;
+
+        anomaly_opts_default(&ao);
+        ao.tz_off_s = c->tz_off_s;
+        if ((r = anomaly_new(&ao, &t->an)) < 0) {
+            snprintf(errbuf, errlen, "anomaly: %s", strerror(-r));
+            goto fail;
+        }
+        if (st) {
+            void *blob = NULL;
+            size_t len = 0;
+            struct parse_err pe = {0};
+
+            r = store_state_get(st, "anomaly", &blob, &len);
+            if (r == 0 && anomaly_restore(t->an, blob, len, &pe) < 0)
+                log_warnx("anomaly: the saved baselines are unusable (byte %zu: %s); learning "
+                          "again from scratch",
+                          pe.off, pe.msg ? pe.msg : "invalid");
+            else if (r == 0)
+                log_info("anomaly: baselines restored (%zu bytes)", len);
+            free(blob);
+        }
+    }
+    *ret = t;
+    return 0;
+oom:
+    r = -ENOMEM;
+    snprintf(errbuf, errlen, "out of memory");
+fail:
+    ptriage_free(t);
+    return r;
+}
+
+void ptriage_free(struct ptriage *t)
+{
+    if (!t)
+        return;
+    triage_free(t->tr);
+    anomaly_free(t->an);
+    triage_opts_free(t->opts);
+    asset_inv_done(&t->inv);
+    buf_done(&t->json);
+    buf_done(&t->text);
+    buf_done(&t->tmp);
+    free(t);
+}

@@ -1,0 +1,71 @@
+/*
+ * pipeline_triage.h - the stages after detection, inside the pipeline
+ * thread: anomaly baselines over every event, and triage of every alert
+ * (single-rule matches, correlation hits, anomalies) into aggregated alerts
+ * and incidents, written to the store in the pipeline's transaction.
+ *
+ * Internal to src/pipeline: pipeline.c owns one and calls it per event and
+ * per alert; nothing here is thread-safe.
+ */
+#ifndef HIKESHI_PIPELINE_PIPELINE_TRIAGE_H
+#define HIKESHI_PIPELINE_PIPELINE_TRIAGE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct alert;
+struct anomaly_stats;
+struct config;
+struct event;
+struct sigma_corr_hit;
+struct sigma_rule;
+struct store;
+struct triage_incident;
+struct triage_stats;
+
+struct ptriage;
+
+/* Where the alerts the stage itself makes (correlation hits, anomalies)
+ * go: the pipeline writes them out like rule alerts. */
+typedef void (*ptriage_emit_fn)(void *arg, const struct alert *a);
+/* Called when triage opens or changes an incident (scan collects them). */
+typedef void (*ptriage_incident_fn)(void *arg, const struct triage_incident *inc,
+                                    unsigned changed);
+
+/*
+ * Loads the triage options (c->triage_config; the built-in defaults when it
+ * is empty, or when it is the bundled default and missing), the asset
+ * inventory files (those of the options, then c->triage_assets), and the
+ * anomaly state saved in `st` (may be NULL).  Problems in inventory files
+ * are logged with file:line and the good rows load.  Returns 0, or a
+ * negative errno with a message in errbuf (an options file named
+ * explicitly that does not load).
+ */
+int ptriage_new(const struct config *c, struct store *st, ptriage_emit_fn emit, void *emit_arg,
+                struct ptriage **ret, char *errbuf, size_t errlen);
+/* Frees (saving nothing: call ptriage_save first).  NULL is a no-op. */
+void ptriage_free(struct ptriage *t);
+void ptriage_set_incident_cb(struct ptriage *t, ptriage_incident_fn cb, void *arg);
+
+/* A rule matched `ev` (called while the event still holds its fields). */
+void ptriage_rule(struct ptriage *t, const struct sigma_rule *r, const struct event *ev,
+                  const char *input_name);
+/* A correlation fired: the hit becomes an alert (emitted) and is triaged. */
+void ptriage_corr(struct ptriage *t, const struct sigma_corr_hit *h, const char *input_name);
+/* Every decoded event goes through the anomaly baselines. */
+void ptriage_event(struct ptriage *t, const struct event *ev, const char *input_name);
+/* Reports aggregated alerts and incidents that changed, and forgets those
+ * whose windows ended before the newest event time seen. */
+void ptriage_flush(struct ptriage *t);
+/* Saves the anomaly baselines into the store (outside a transaction is
+ * fine).  0 or a negative errno. */
+int ptriage_save(struct ptriage *t);
+/* The first error a store write returned since the last call (0 if none),
+ * cleared by the call. */
+int ptriage_take_error(struct ptriage *t);
+
+/* Counters: triage's funnel and the anomaly baselines' (zero when off). */
+void ptriage_stats(const struct ptriage *t, struct triage_stats *ret_triage,
+                   struct anomaly_stats *ret_anomaly);
+
+#endif

@@ -1,0 +1,1366 @@
+/*
+ * anomaly.c - rate baselines, first-seen pairs and beaconing, in one
+ * bounded table of entries.
+ *
+ * Every piece of learned state is an entry keyed by a byte string:
+ *   kind (1 byte), sub-kind (1 byte), then 2 or 3 parts, each one length
+ *   byte followed by that many bytes (values are truncated to 255 bytes).
+ * The key says which fields the parts are (see entity_fields()), so a
+ * saved blob needs no field names.  Entries live in an open-addressing
+ * table (linear probing, backward-shift deletion, SipHash-2-4 with a random
+ * key so that hostile values cannot pile up in one probe run) and on one
+ * LRU list; the memory cap evicts from the list's tail.
+ */
+#include "triage/anomaly.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <zlib.h>
+
+#include "event/event.h"
+#include "event/field.h"
+#include "event/time.h"
+#include "util/buf.h"
+#include "util/parse_err.h"
+
+#define HOUR_US 3600000000LL
+#define RATE_SLOTS 48           /* 24 hours of day x (weekday, weekend) */
+#define RATE_GAP_FILL_HOURS 168 /* zero hours learned after a silence, at most */
+#define RATE_N_MAX 65535
+#define RATE_HOUR_MAX 3000000000LL /* beyond any hour of an int64 µs time */
+#define ENTRY_OVERHEAD 16          /* malloc bookkeeping, counted against the cap */
+#define TABLE_MIN 256
+
+enum key_kind {
+    KEY_RATE = ANOMALY_RATE,
+    KEY_FIRST = ANOMALY_FIRST_SEEN,
+    KEY_BEACON = ANOMALY_BEACON,
+};
+
+enum first_sub {
+    FIRST_LOGIN,     /* user.name, host.name */
+    FIRST_PORT_IP,   /* source.ip, destination.port */
+    FIRST_PORT_HOST, /* host.name, destination.port */
+    FIRST_PROC_NAME, /* host.name, process.name */
+    FIRST_PROC_EXE,  /* host.name, process.executable */
+    FIRST_SUB_COUNT
+};
+
+/* Rate entities: the sub-kind of a rate key indexes this. */
+static const uint32_t rate_fields[] = {FIELD_HOST_NAME, FIELD_USER_NAME, FIELD_SOURCE_IP};
+#define RATE_SUB_COUNT (sizeof(rate_fields) / sizeof(rate_fields[0]))
+static const char *const rate_names[RATE_SUB_COUNT] = {"host.name", "user.name", "source.ip"};
+
+struct rate_state {
+    int64_t cur_hour;       /* hour number (since the epoch, in tz) of the open hour */
+    uint32_t cur_count;     /* events so far in the open hour */
+    uint8_t alerted;        /* 1 once the open hour has raised its alert */
+    float mean[RATE_SLOTS]; /* EWMA of the hourly count; >= 0 */
+    float dev[RATE_SLOTS];  /* EWMA of |count - mean|; >= 0 */
+    uint16_t n[RATE_SLOTS]; /* hours learned, saturating */
+};
+
+struct first_state {
+    int64_t first_us; /* event time the pair was first seen */
+};
+
+struct beacon_state {
+    int64_t last_us;       /* event time of the last counted connection */
+    int64_t last_alert_us; /* INT64_MIN until the first alert */
+    uint32_t total;        /* connections counted, saturating */
+    uint16_t cap;          /* ring size, 2 .. ANOMALY_BEACON_HISTORY_MAX */
+    uint16_t nint;         /* intervals in the ring, <= cap */
+    uint16_t head;         /* next ring slot written */
+    uint32_t iv[];         /* intervals in ms, saturating */
+};
+
+struct entry {
+    struct entry *prev, *next; /* LRU list: prev is more recent */
+    uint64_t hash;
+    uint32_t payload_size; /* bytes before the key in data, multiple of 8 */
+    uint16_t key_len;
+    uint8_t kind;
+    uint64_t data[]; /* payload (by kind), then key bytes */
+};
+
+struct anomaly {
+    struct anomaly_opts o;
+    struct entry **tab; /* tcap slots, a power of two; NULL = empty */
+    size_t tcap;
+    size_t count;
+    struct entry *head, *tail; /* most and least recently seen */
+    uint64_t k0, k1;           /* SipHash key */
+    int64_t start_us;          /* event time of the first event ever observed */
+    int started;               /* start_us is valid */
+    size_t mem;                /* table + entries, as counted against o.mem_cap */
+    uint32_t id_exe;           /* interned "process.executable" */
+    struct anomaly_stats st;   /* counters (entries and mem filled on demand) */
+};
+
+/* ---- hashing ---------------------------------------------------------- */
+
+static uint64_t rotl(uint64_t x, int b)
+{
+    return (x << b) | (x >> (64 - b));
+}
+
+static uint64_t le64(const unsigned char *p)
+{
+    uint64_t v = 0;
+
+    for (int i = 7; i >= 0; i--)
+        v = (v << 8) | p[i];
+    return v;
+}
+
+#define SIPROUND                                                                                   \
+    do {                                                                                           \
+        v0 += v1;                                                                                  \
+        v1 = rotl(v1, 13);                                                                         \
+        v1 ^= v0;                                                                                  \
+        v0 = rotl(v0, 32);                                                                         \
+        v2 += v3;                                                                                  \
+        v3 = rotl(v3, 16);                                                                         \
+        v3 ^= v2;                                                                                  \
+        v0 += v3;                                                                                  \
+        v3 = rotl(v3, 21);                                                                         \
+        v3 ^= v0;                                                                                  \
+        v2 += v1;                                                                                  \
+        v1 = rotl(v1, 17);                                                                         \
+        v1 ^= v2;                                                                                  \
+        v2 = rotl(v2, 32);                                                                         \
+    } while (0)
+
+/* SipHash-2-4 (Aumasson and Bernstein), written from the paper's description. */
+static uint64_t siphash(const unsigned char *p, size_t n, uint64_t k0, uint64_t k1)
+{
+    uint64_t v0 = 0x736f6d6570736575ULL ^ k0, v1 = 0x646f72616e646f6dULL ^ k1;
+    uint64_t v2 = 0x6c7967656e657261ULL ^ k0, v3 = 0x7465646279746573ULL ^ k1;
+    uint64_t b = (uint64_t)n << 56, m;
+    size_t i;
+
+    for (i = 0; i + 8 <= n; i += 8) {
+        m = le64(p + i);
+        v3 ^= m;
+        SIPROUND;
+        SIPROUND;
+        v0 ^= m;
+    }
+    for (size_t j = 0; i + j < n; j++)
+        b |= (uint64_t)p[i + j] << (8 * j);
+    v3 ^= b;
+    SIPROUND;
+    SIPROUND;
+    v0 ^= b;
+    v2 ^= 0xff;
+    SIPROUND;
+    SIPROUND;
+    SIPROUND;
+    SIPROUND;
+    return v0 ^ v1 ^ v2 ^ v3;
+}
+
+/* ---- entries, table, LRU ---------------------------------------------- */
+
+static const unsigned char *entry_key(const struct entry *e)
+{
+    return (const unsigned char *)e->data + e->payload_size;
+}
+
+static size_t entry_size(const struct entry *e)
+{
+    return sizeof(*e) + e->payload_size + e->key_len + ENTRY_OVERHEAD;
+}
+
+static void lru_unlink(struct anomaly *a, struct entry *e)
+{
+    if (e->prev)
+        e->prev->next = e->next;
+    else
+        a->head = e->next;
+    if (e->next)
+        e->next->prev = e->prev;
+    else
+        a->tail = e->prev;
+    e->prev = e->next = NULL;
+}
+
+static void lru_push_head(struct anomaly *a, struct entry *e)
+{
+    e->prev = NULL;
+    e->next = a->head;
+    if (a->head)
+        a->head->prev = e;
+    a->head = e;
+    if (!a->tail)
+        a->tail = e;
+}
+
+static void lru_touch(struct anomaly *a, struct entry *e)
+{
+    if (a->head != e) {
+        lru_unlink(a, e);
+        lru_push_head(a, e);
+    }
+}
+
+static struct entry *table_find(const struct anomaly *a, const unsigned char *key, size_t len,
+                                uint64_t h)
+{
+    size_t mask = a->tcap - 1;
+
+    for (size_t i = (size_t)h & mask;; i = (i + 1) & mask) {
+        struct entry *e = a->tab[i];
+        if (!e)
+            return NULL;
+        if (e->hash == h && e->key_len == len && memcmp(entry_key(e), key, len) == 0)
+            return e;
+    }
+}
+
+static void table_put(struct entry **tab, size_t tcap, struct entry *e)
+{
+    size_t mask = tcap - 1, i = (size_t)e->hash & mask;
+
+    while (tab[i])
+        i = (i + 1) & mask;
+    tab[i] = e;
+}
+
+/* Removes e from the table, shifting the rest of its probe run back so that
+ * lookups never need tombstones. */
+static void table_del(struct anomaly *a, const struct entry *e)
+{
+    size_t mask = a->tcap - 1, i = (size_t)e->hash & mask;
+
+    while (a->tab[i] != e)
+        i = (i + 1) & mask;
+    a->tab[i] = NULL;
+    for (size_t j = (i + 1) & mask; a->tab[j]; j = (j + 1) & mask) {
+        size_t ideal = (size_t)a->tab[j]->hash & mask;
+        if (((j - ideal) & mask) >= ((j - i) & mask)) {
+            a->tab[i] = a->tab[j];
+            a->tab[j] = NULL;
+            i = j;
+        }
+    }
+}
+
+/* Drops the least recently seen entry, which must exist. */
+static void evict_tail(struct anomaly *a)
+{
+    struct entry *e = a->tail;
+
+    /* The tail has no successor, so unlinking it is just this. */
+    a->tail = e->prev;
+    if (a->tail)
+        a->tail->next = NULL;
+    else
+        a->head = NULL;
+    table_del(a, e);
+    a->count--;
+    a->mem -= entry_size(e);
+    a->st.entries_by_kind[e->kind]--;
+    a->st.evicted++;
+    free(e);
+}
+
+/* Evicts least recently seen entries until the cap holds, sparing `keep`. */
+static void evict_to_cap(struct anomaly *a, const struct entry *keep)
+{
+    while (a->mem > a->o.mem_cap && a->tail && a->tail != keep)
+        evict_tail(a);
+}
+
+static int table_grow(struct anomaly *a)
+{
+    size_t ncap = a->tcap * 2;
+    struct entry **nt = calloc(ncap, sizeof(struct entry *));
+
+    if (!nt)
+        return -ENOMEM;
+    for (size_t i = 0; i < a->tcap; i++)
+        if (a->tab[i])
+            table_put(nt, ncap, a->tab[i]);
+    free(a->tab);
+    a->mem += (ncap - a->tcap) * sizeof(struct entry *);
+    a->tab = nt;
+    a->tcap = ncap;
+    return 0;
+}
+
+/* Makes room for one more entry: grows the table while the cap allows,
+ * otherwise evicts so that the load stays under 3/4. */
+static int table_reserve(struct anomaly *a)
+{
+    while ((a->count + 1) * 4 > a->tcap * 3) {
+        if (a->mem + a->tcap * sizeof(struct entry *) <= a->o.mem_cap / 2 || !a->tail) {
+            int r = table_grow(a);
+            if (r < 0)
+                return r;
+        } else {
+            evict_tail(a);
+        }
+    }
+    return 0;
+}
+
+/*
+ * Returns the entry for `key`, moved to the head of the LRU list, or a new
+ * zeroed one (*ret_created = 1) with `payload` bytes.  NULL on OOM.  May
+ * evict other entries, never the one returned.
+ */
+static struct entry *entry_get(struct anomaly *a, uint8_t kind, const unsigned char *key,
+                               size_t len, size_t payload, int *ret_created)
+{
+    uint64_t h = siphash(key, len, a->k0, a->k1);
+    struct entry *e = table_find(a, key, len, h);
+
+    *ret_created = 0;
+    if (e) {
+        lru_touch(a, e);
+        return e;
+    }
+    payload = (payload + 7) & ~(size_t)7;
+    if (table_reserve(a) < 0)
+        return NULL;
+    e = calloc(1, sizeof(*e) + payload + len);
+    if (!e)
+        return NULL;
+    e->hash = h;
+    e->payload_size = (uint32_t)payload;
+    e->key_len = (uint16_t)len;
+    e->kind = kind;
+    memcpy((unsigned char *)e->data + payload, key, len);
+    table_put(a->tab, a->tcap, e);
+    lru_push_head(a, e);
+    a->count++;
+    a->mem += entry_size(e);
+    a->st.entries_by_kind[kind]++;
+    evict_to_cap(a, e);
+    *ret_created = 1;
+    return e;
+}
+
+/* ---- keys ------------------------------------------------------------- */
+
+/* Longest key: 2 header bytes and 3 parts of 1 + ANOMALY_VALUE_MAX bytes. */
+#define KEY_MAX (2 + 3 * (1 + ANOMALY_VALUE_MAX))
+
+struct key {
+    unsigned char b[KEY_MAX];
+    size_t n;
+};
+
+static void key_start(struct key *k, uint8_t kind, uint8_t sub)
+{
+    k->b[0] = kind;
+    k->b[1] = sub;
+    k->n = 2;
+}
+
+static void key_part(struct key *k, const char *v, size_t len)
+{
+    if (len > ANOMALY_VALUE_MAX)
+        len = ANOMALY_VALUE_MAX;
+    k->b[k->n++] = (unsigned char)len;
+    memcpy(k->b + k->n, v, len);
+    k->n += len;
+}
+
+/* Field names of a key's parts, by kind and sub-kind; NULL if invalid. */
+static const char *const *entity_fields(uint8_t kind, uint8_t sub, unsigned *ret_n)
+{
+    static const char *const rate[RATE_SUB_COUNT][2] = {
+        {"host.name", "event.dataset"},
+        {"user.name", "event.dataset"},
+        {"source.ip", "event.dataset"},
+    };
+    static const char *const first[FIRST_SUB_COUNT][2] = {
+        {"user.name", "host.name"},          {"source.ip", "destination.port"},
+        {"host.name", "destination.port"},   {"host.name", "process.name"},
+        {"host.name", "process.executable"},
+    };
+    static const char *const beacon[3] = {"source.ip", "destination.ip", "destination.port"};
+
+    if (kind == KEY_RATE && sub < RATE_SUB_COUNT) {
+        *ret_n = 2;
+        return rate[sub];
+    }
+    if (kind == KEY_FIRST && sub < FIRST_SUB_COUNT) {
+        *ret_n = 2;
+        return first[sub];
+    }
+    if (kind == KEY_BEACON && sub == 0) {
+        *ret_n = 3;
+        return beacon;
+    }
+    return NULL;
+}
+
+/* 1 if `k` is a well-formed key: known kind and sub-kind, exactly the
+ * right number of non-empty parts filling it. */
+static int key_valid(const unsigned char *k, size_t n)
+{
+    unsigned parts;
+    size_t off = 2;
+
+    if (n < 2 || !entity_fields(k[0], k[1], &parts))
+        return 0;
+    for (unsigned i = 0; i < parts; i++) {
+        if (off >= n || k[off] == 0 || n - off - 1 < k[off])
+            return 0;
+        off += 1 + (size_t)k[off];
+    }
+    return off == n;
+}
+
+/* ---- options, life cycle ---------------------------------------------- */
+
+void anomaly_opts_default(struct anomaly_opts *o)
+{
+    memset(o, 0, sizeof(*o));
+    o->mem_cap = 32u * 1024 * 1024;
+    o->tz_off_s = 0;
+    o->rate_enable = 1;
+    o->rate_alpha = 0.1;
+    o->rate_cold_samples = 3;
+    o->rate_min_count = 20;
+    o->rate_threshold = 5.0;
+    o->rate_min_dev = 1.0;
+    o->first_seen_enable = 1;
+    o->first_seen_learn_us = 7 * 24 * HOUR_US;
+    o->beacon_enable = 1;
+    o->beacon_min_conns = 20;
+    o->beacon_history = 32;
+    o->beacon_max_cv = 0.1;
+    o->beacon_min_interval_us = 10 * 1000000LL;
+    o->beacon_max_interval_us = HOUR_US;
+    o->beacon_merge_us = 1000000LL;
+    o->beacon_quiet_us = 24 * HOUR_US;
+}
+
+static int opts_check(const struct anomaly_opts *o)
+{
+    if (o->mem_cap < ANOMALY_MEM_CAP_MIN || o->tz_off_s > 14 * 3600 || o->tz_off_s < -14 * 3600)
+        return -EINVAL;
+    if (!(o->rate_alpha > 0.0 && o->rate_alpha <= 1.0) || o->rate_cold_samples < 1 ||
+        !(o->rate_threshold > 0.0) || !(o->rate_min_dev >= 0.0) || !isfinite(o->rate_threshold) ||
+        !isfinite(o->rate_min_dev))
+        return -EINVAL;
+    if (o->first_seen_learn_us < 0)
+        return -EINVAL;
+    if (o->beacon_min_conns < 3 || o->beacon_history < 2 ||
+        o->beacon_history > ANOMALY_BEACON_HISTORY_MAX || !(o->beacon_max_cv > 0.0) ||
+        o->beacon_min_interval_us <= 0 || o->beacon_max_interval_us < o->beacon_min_interval_us ||
+        o->beacon_merge_us < 0 || o->beacon_quiet_us < 0)
+        return -EINVAL;
+    return 0;
+}
+
+int anomaly_new(const struct anomaly_opts *opts, struct anomaly **ret)
+{
+    struct anomaly *a;
+    uint64_t seed[2];
+
+    *ret = NULL;
+    a = calloc(1, sizeof(*a));
+    if (!a)
+        return -ENOMEM;
+    if (opts)
+        a->o = *opts;
+    else
+        anomaly_opts_default(&a->o);
+    if (opts_check(&a->o) < 0) {
+        free(a);
+        return -EINVAL;
+    }
+    a->tcap = TABLE_MIN;
+    a->tab = calloc(a->tcap, sizeof(struct entry *));
+    if (!a->tab) {
+        free(a);
+        return -ENOMEM;
+    }
+    a->mem = a->tcap * sizeof(struct entry *);
+    /* The hash key only needs to be unknown to senders; if the kernel has
+     * no entropy yet, the clock and an address are still unknown to them. */
+    if (getrandom(seed, sizeof(seed), GRND_NONBLOCK) != (ssize_t)sizeof(seed)) {
+        seed[0] = (uint64_t)time(NULL) ^ (uint64_t)(uintptr_t)a;
+        seed[1] = (uint64_t)clock() * 0x9e3779b97f4a7c15ULL ^ (uint64_t)(uintptr_t)&seed;
+    }
+    a->k0 = seed[0];
+    a->k1 = seed[1];
+    a->id_exe = field_intern("process.executable", 18);
+    *ret = a;
+    return 0;
+}
+
+static void entries_free(struct anomaly *a)
+{
+    struct entry *e = a->head, *next;
+
+    for (; e; e = next) {
+        next = e->next;
+        free(e);
+    }
+    free(a->tab);
+}
+
+void anomaly_free(struct anomaly *a)
+{
+    if (!a)
+        return;
+    entries_free(a);
+    free(a);
+}
+
+void anomaly_stats(const struct anomaly *a, struct anomaly_stats *ret)
+{
+    *ret = a->st;
+    ret->entries = a->count;
+    ret->mem_used = a->mem;
+    ret->mem_cap = a->o.mem_cap;
+}
+
+/* ---- event helpers ---------------------------------------------------- */
+
+struct val {
+    const char *p;
+    size_t n;
+};
+
+static struct val get(const struct event *ev, uint32_t id)
+{
+    struct val v = {NULL, 0};
+
+    if (id != FIELD_NONE)
+        v.p = event_get(ev, id, &v.n);
+    if (!v.p)
+        v.n = 0;
+    if (v.n > ANOMALY_VALUE_MAX)
+        v.n = ANOMALY_VALUE_MAX;
+    return v;
+}
+
+static int val_is(struct val v, const char *s)
+{
+    size_t n = strlen(s);
+
+    return v.n == n && memcmp(v.p, s, n) == 0;
+}
+
+static int ci_contains(struct val v, const char *needle)
+{
+    size_t n = strlen(needle);
+
+    for (size_t i = 0; i + n <= v.n; i++) {
+        size_t k = 0;
+        while (k < n) {
+            char c = v.p[i + k];
+            if (c >= 'A' && c <= 'Z')
+                c = (char)(c - 'A' + 'a');
+            if (c != needle[k])
+                break;
+            k++;
+        }
+        if (k == n)
+            return 1;
+    }
+    return 0;
+}
+
+static void set_entity(struct anomaly_alert *al, const char *field, struct val v)
+{
+    al->entity[al->nentity].field = field;
+    al->entity[al->nentity].val = v.p;
+    al->entity[al->nentity].len = v.n;
+    al->nentity++;
+}
+
+static int alert_emit(struct anomaly *a, struct anomaly_alert *al, anomaly_cb cb, void *arg)
+{
+    a->st.alerts_by_kind[al->kind]++;
+    return cb ? cb(al, arg) : 0;
+}
+
+/* ---- rate ------------------------------------------------------------- */
+
+static int64_t floor_div(int64_t x, int64_t y)
+{
+    int64_t q = x / y;
+
+    if (x % y != 0 && ((x < 0) != (y < 0)))
+        q--;
+    return q;
+}
+
+/* Slot of an hour number: hour of day, plus 24 on Saturday and Sunday. */
+static int slot_of(int64_t hour, int *ret_hod, int *ret_weekend)
+{
+    int64_t day = floor_div(hour, 24);
+    int hod = (int)(hour - day * 24);
+    /* Day 0, 1970-01-01, was a Thursday; 0 = Sunday. */
+    int dow = (int)(((day % 7) + 7 + 4) % 7);
+    int weekend = dow == 0 || dow == 6;
+
+    if (ret_hod)
+        *ret_hod = hod;
+    if (ret_weekend)
+        *ret_weekend = weekend;
+    return weekend * 24 + hod;
+}
+
+/* Poisson counts vary by about sqrt(mean) on their own, so a deviation
+ * learned from a very steady feed never goes below that. */
+static double dev_eff(const struct anomaly_opts *o, double mean, double dev)
+{
+    double d = dev;
+
+    if (d < o->rate_min_dev)
+        d = o->rate_min_dev;
+    if (d < sqrt(mean))
+        d = sqrt(mean);
+    return d;
+}
+
+static void rate_learn(const struct anomaly_opts *o, struct rate_state *r, int s, double x)
+{
+    double m = r->mean[s], d = r->dev[s], alpha = o->rate_alpha, diff;
+    unsigned n = r->n[s];
+
+    if (n == 0) {
+        r->mean[s] = (float)x;
+        r->dev[s] = 0;
+        r->n[s] = 1;
+        return;
+    }
+    /* A burst that already alerted is learned only up to the threshold, so
+     * that one attack does not teach the baseline to accept the next. */
+    if (n >= o->rate_cold_samples) {
+        double lim = m + o->rate_threshold * dev_eff(o, m, d);
+        if (x > lim)
+            x = lim;
+    }
+    /* Plain average while few hours are known, EWMA after. */
+    if (1.0 / (n + 1) > alpha)
+        alpha = 1.0 / (n + 1);
+    diff = x - m;
+    m += alpha * diff;
+    d += alpha * (fabs(diff) - d);
+    r->mean[s] = (float)(m < 0 ? 0 : m);
+    r->dev[s] = (float)(d < 0 ? 0 : d);
+    if (n < RATE_N_MAX)
+        r->n[s] = (uint16_t)(n + 1);
+}
+
+static int rate_one(struct anomaly *a, const struct event *ev, unsigned sub, struct val ent,
+                    struct val cat, int64_t hour, anomaly_cb cb, void *arg)
+{
+    struct key k;
+    struct entry *e;
+    struct rate_state *r;
+    int created, s, hod, weekend;
+    double dev;
+
+    key_start(&k, KEY_RATE, (uint8_t)sub);
+    key_part(&k, ent.p, ent.n);
+    key_part(&k, cat.p, cat.n);
+    e = entry_get(a, KEY_RATE, k.b, k.n, sizeof(struct rate_state), &created);
+    if (!e)
+        return -ENOMEM;
+    r = (struct rate_state *)e->data;
+    if (created)
+        r->cur_hour = hour;
+    if (hour < r->cur_hour) {
+        a->st.late++;
+        return 0;
+    }
+    if (hour > r->cur_hour) {
+        int64_t from = r->cur_hour + 1;
+        rate_learn(&a->o, r, slot_of(r->cur_hour, NULL, NULL), r->cur_count);
+        /* Hours without any event of this entity were zero-count hours. */
+        if (hour - from > RATE_GAP_FILL_HOURS)
+            from = hour - RATE_GAP_FILL_HOURS;
+        for (int64_t h = from; h < hour; h++)
+            rate_learn(&a->o, r, slot_of(h, NULL, NULL), 0);
+        r->cur_hour = hour;
+        r->cur_count = 0;
+        r->alerted = 0;
+    }
+    if (r->cur_count < UINT32_MAX)
+        r->cur_count++;
+    s = slot_of(hour, &hod, &weekend);
+    if (r->alerted || r->n[s] < a->o.rate_cold_samples || r->cur_count < a->o.rate_min_count)
+        return 0;
+    dev = dev_eff(&a->o, r->mean[s], r->dev[s]);
+    if (r->cur_count > r->mean[s] + a->o.rate_threshold * dev) {
+        struct anomaly_alert al;
+        memset(&al, 0, sizeof(al));
+        r->alerted = 1;
+        al.kind = ANOMALY_RATE;
+        al.what = "rate";
+        al.time_us = ev->time_us;
+        set_entity(&al, rate_names[sub], ent);
+        al.category = cat.p;
+        al.category_len = cat.n;
+        al.mean = r->mean[s];
+        al.dev = dev;
+        al.observed = r->cur_count;
+        al.score = (r->cur_count - al.mean) / dev;
+        al.learned = r->n[s];
+        al.slot_hour = hod;
+        al.slot_weekend = weekend;
+        return alert_emit(a, &al, cb, arg);
+    }
+    return 0;
+}
+
+static int rate_observe(struct anomaly *a, const struct event *ev, anomaly_cb cb, void *arg)
+{
+    struct val cat = get(ev, FIELD_EVENT_DATASET);
+    int64_t t = ev->time_us, hour;
+    int r = 0;
+
+    if (cat.n == 0 && ev->decoder) {
+        cat.p = ev->decoder;
+        cat.n = strlen(ev->decoder);
+        if (cat.n > ANOMALY_VALUE_MAX)
+            cat.n = ANOMALY_VALUE_MAX;
+    }
+    if (cat.n == 0) {
+        cat.p = "-";
+        cat.n = 1;
+    }
+    hour = floor_div(floor_div(t, 1000000) + a->o.tz_off_s, 3600);
+    for (unsigned i = 0; i < RATE_SUB_COUNT && r >= 0; i++) {
+        struct val ent = get(ev, rate_fields[i]);
+        if (ent.n)
+            r = rate_one(a, ev, i, ent, cat, hour, cb, arg);
+    }
+    return r;
+}
+
+/* ---- first seen ------------------------------------------------------- */
+
+static int first_one(struct anomaly *a, const struct event *ev, unsigned sub, const char *what,
+                     struct val v0, struct val v1, anomaly_cb cb, void *arg)
+{
+    struct key k;
+    struct entry *e;
+    int created;
+    int64_t t = ev->time_us, end;
+    const char *const *names;
+    unsigned nn;
+    struct anomaly_alert al;
+
+    key_start(&k, KEY_FIRST, (uint8_t)sub);
+    key_part(&k, v0.p, v0.n);
+    key_part(&k, v1.p, v1.n);
+    e = entry_get(a, KEY_FIRST, k.b, k.n, sizeof(struct first_state), &created);
+    if (!e)
+        return -ENOMEM;
+    if (!created)
+        return 0;
+    ((struct first_state *)e->data)->first_us = t;
+    end = a->start_us > INT64_MAX - a->o.first_seen_learn_us
+              ? INT64_MAX
+              : a->start_us + a->o.first_seen_learn_us;
+    if (t < end)
+        return 0;
+    memset(&al, 0, sizeof(al));
+    names = entity_fields(KEY_FIRST, (uint8_t)sub, &nn);
+    if (!names)
+        return 0;
+    al.kind = ANOMALY_FIRST_SEEN;
+    al.what = what;
+    al.time_us = t;
+    set_entity(&al, names[0], v0);
+    set_entity(&al, names[1], v1);
+    al.observed = 1;
+    al.score = 1;
+    al.learned = a->count > UINT32_MAX ? UINT32_MAX : (uint32_t)a->count;
+    al.learn_end_us = end;
+    return alert_emit(a, &al, cb, arg);
+}
+
+static int first_observe(struct anomaly *a, const struct event *ev, anomaly_cb cb, void *arg)
+{
+    struct val host = get(ev, FIELD_HOST_NAME), cat = get(ev, FIELD_EVENT_CATEGORY);
+    struct val out = get(ev, FIELD_EVENT_OUTCOME), dport = get(ev, FIELD_DESTINATION_PORT);
+    int r = 0;
+
+    if (val_is(cat, "authentication") && val_is(out, "success")) {
+        struct val act = get(ev, FIELD_EVENT_ACTION), user = get(ev, FIELD_USER_NAME);
+        if (user.n && host.n &&
+            (ci_contains(act, "login") || ci_contains(act, "logon") ||
+             ci_contains(act, "logged-in")))
+            r = first_one(a, ev, FIRST_LOGIN, "first_seen_login", user, host, cb, arg);
+    }
+    if (r >= 0 && val_is(cat, "network") && dport.n &&
+        !val_is(get(ev, FIELD_EVENT_TYPE), "denied")) {
+        struct val src = get(ev, FIELD_SOURCE_IP);
+        if (src.n)
+            r = first_one(a, ev, FIRST_PORT_IP, "first_seen_port", src, dport, cb, arg);
+        else if (host.n)
+            r = first_one(a, ev, FIRST_PORT_HOST, "first_seen_port", host, dport, cb, arg);
+    }
+    if (r >= 0 && host.n) {
+        struct val code = get(ev, FIELD_EVENT_CODE);
+        if (val_is(cat, "process") || val_is(code, "1") || val_is(code, "4688")) {
+            struct val exe = get(ev, a->id_exe), name = get(ev, FIELD_PROCESS_NAME);
+            if (exe.n)
+                r = first_one(a, ev, FIRST_PROC_EXE, "first_seen_process", host, exe, cb, arg);
+            else if (name.n)
+                r = first_one(a, ev, FIRST_PROC_NAME, "first_seen_process", host, name, cb, arg);
+        }
+    }
+    return r;
+}
+
+/* ---- beaconing -------------------------------------------------------- */
+
+static size_t beacon_size(unsigned cap)
+{
+    return sizeof(struct beacon_state) + cap * sizeof(uint32_t);
+}
+
+/* to - from for to >= from, without signed overflow at the extremes of
+ * restored or hostile times. */
+static uint64_t span_us(int64_t from, int64_t to)
+{
+    return (uint64_t)to - (uint64_t)from;
+}
+
+static void beacon_push(struct beacon_state *b, uint64_t d_us)
+{
+    uint64_t ms = d_us / 1000;
+
+    b->iv[b->head] = ms > UINT32_MAX ? UINT32_MAX : (uint32_t)ms;
+    b->head = (uint16_t)((b->head + 1) % b->cap);
+    if (b->nint < b->cap)
+        b->nint++;
+}
+
+static int beacon_observe(struct anomaly *a, const struct event *ev, anomaly_cb cb, void *arg)
+{
+    struct val src = get(ev, FIELD_SOURCE_IP), dst = get(ev, FIELD_DESTINATION_IP);
+    struct val dport = get(ev, FIELD_DESTINATION_PORT);
+    struct key k;
+    struct entry *e;
+    struct beacon_state *b;
+    int64_t t = ev->time_us;
+    double sum = 0, sq = 0, mean, sd, cv;
+    int created;
+
+    if (!src.n || !dst.n || !dport.n)
+        return 0;
+    key_start(&k, KEY_BEACON, 0);
+    key_part(&k, src.p, src.n);
+    key_part(&k, dst.p, dst.n);
+    key_part(&k, dport.p, dport.n);
+    e = entry_get(a, KEY_BEACON, k.b, k.n, beacon_size(a->o.beacon_history), &created);
+    if (!e)
+        return -ENOMEM;
+    b = (struct beacon_state *)e->data;
+    if (created) {
+        b->last_us = t;
+        b->last_alert_us = INT64_MIN;
+        b->total = 1;
+        b->cap = (uint16_t)a->o.beacon_history;
+        return 0;
+    }
+    if (t < b->last_us) {
+        a->st.late++;
+        return 0;
+    }
+    /* Several log lines of one connection (packets, open and close). */
+    if (span_us(b->last_us, t) < (uint64_t)a->o.beacon_merge_us)
+        return 0;
+    beacon_push(b, span_us(b->last_us, t));
+    b->last_us = t;
+    if (b->total < UINT32_MAX)
+        b->total++;
+    if (b->total < a->o.beacon_min_conns || b->nint < 2)
+        return 0;
+    if (b->last_alert_us != INT64_MIN &&
+        (t < b->last_alert_us || span_us(b->last_alert_us, t) < (uint64_t)a->o.beacon_quiet_us))
+        return 0;
+    for (unsigned i = 0; i < b->nint; i++) {
+        double x = b->iv[i] / 1000.0;
+        sum += x;
+        sq += x * x;
+    }
+    mean = sum / b->nint;
+    sd = sq / b->nint - mean * mean;
+    sd = sd > 0 ? sqrt(sd) : 0;
+    if (!(mean > 0) || mean * 1e6 < (double)a->o.beacon_min_interval_us ||
+        mean * 1e6 > (double)a->o.beacon_max_interval_us)
+        return 0;
+    cv = sd / mean;
+    if (cv > a->o.beacon_max_cv)
+        return 0;
+    b->last_alert_us = t;
+    {
+        struct anomaly_alert al;
+        memset(&al, 0, sizeof(al));
+        al.kind = ANOMALY_BEACON;
+        al.what = "beacon";
+        al.time_us = t;
+        set_entity(&al, "source.ip", src);
+        set_entity(&al, "destination.ip", dst);
+        set_entity(&al, "destination.port", dport);
+        al.mean = mean;
+        al.dev = sd;
+        al.observed = cv;
+        al.score = cv * 1000 < a->o.beacon_max_cv ? 1000 : a->o.beacon_max_cv / cv;
+        al.learned = b->nint;
+        return alert_emit(a, &al, cb, arg);
+    }
+}
+
+/* ---- observe ---------------------------------------------------------- */
+
+int anomaly_observe(struct anomaly *a, const struct event *ev, anomaly_cb cb, void *arg)
+{
+    int r = 0;
+
+    a->st.events++;
+    if (!a->started) {
+        a->start_us = ev->time_us;
+        a->started = 1;
+    }
+    if (a->o.rate_enable)
+        r = rate_observe(a, ev, cb, arg);
+    if (r >= 0 && a->o.first_seen_enable)
+        r = first_observe(a, ev, cb, arg);
+    if (r >= 0 && a->o.beacon_enable)
+        r = beacon_observe(a, ev, cb, arg);
+    return r;
+}
+
+/* ---- save ------------------------------------------------------------- */
+
+#define BLOB_MAGIC "HKAN"
+#define BLOB_VERSION 1
+#define BLOB_HEADER 20 /* magic 4, version 2, flags 2, start 8, count 4 */
+#define BLOB_FLAG_STARTED 1u
+
+struct wr {
+    struct buf *b;
+    int err;
+};
+
+static void w_bytes(struct wr *w, const void *p, size_t n)
+{
+    if (!w->err)
+        w->err = buf_append(w->b, p, n);
+}
+
+static void w_uint(struct wr *w, uint64_t v, unsigned n)
+{
+    unsigned char t[8];
+
+    for (unsigned i = 0; i < n; i++)
+        t[i] = (unsigned char)(v >> (8 * i));
+    w_bytes(w, t, n);
+}
+
+static void w_f32(struct wr *w, float f)
+{
+    uint32_t u;
+
+    memcpy(&u, &f, sizeof(u));
+    w_uint(w, u, 4);
+}
+
+static void save_entry(struct wr *w, const struct entry *e)
+{
+    w_uint(w, e->kind, 1);
+    w_uint(w, e->key_len, 2);
+    w_bytes(w, entry_key(e), e->key_len);
+    if (e->kind == KEY_RATE) {
+        const struct rate_state *r = (const struct rate_state *)e->data;
+        w_uint(w, (uint64_t)r->cur_hour, 8);
+        w_uint(w, r->cur_count, 4);
+        w_uint(w, r->alerted, 1);
+        for (int s = 0; s < RATE_SLOTS; s++)
+            w_f32(w, r->mean[s]);
+        for (int s = 0; s < RATE_SLOTS; s++)
+            w_f32(w, r->dev[s]);
+        for (int s = 0; s < RATE_SLOTS; s++)
+            w_uint(w, r->n[s], 2);
+    } else if (e->kind == KEY_FIRST) {
+        w_uint(w, (uint64_t)((const struct first_state *)e->data)->first_us, 8);
+    } else {
+        const struct beacon_state *b = (const struct beacon_state *)e->data;
+        w_uint(w, (uint64_t)b->last_us, 8);
+        w_uint(w, (uint64_t)b->last_alert_us, 8);
+        w_uint(w, b->total, 4);
+        w_uint(w, b->nint, 2);
+        /* Oldest first: the ring starts at head once it has wrapped. */
+        for (unsigned i = 0; i < b->nint; i++)
+            w_uint(w, b->iv[(b->head + b->cap - b->nint + i) % b->cap], 4);
+    }
+}
+
+int anomaly_save(const struct anomaly *a, struct buf *out)
+{
+    struct wr w = {out, 0};
+    size_t start = out->len;
+    uint32_t crc;
+
+    w_bytes(&w, BLOB_MAGIC, 4);
+    w_uint(&w, BLOB_VERSION, 2);
+    w_uint(&w, a->started ? BLOB_FLAG_STARTED : 0, 2);
+    w_uint(&w, (uint64_t)a->start_us, 8);
+    w_uint(&w, a->count, 4);
+    for (const struct entry *e = a->tail; e; e = e->prev)
+        save_entry(&w, e);
+    if (w.err)
+        return w.err;
+    crc = (uint32_t)crc32_z(0L, (const Bytef *)out->data + start, out->len - start);
+    w_uint(&w, crc, 4);
+    return w.err;
+}
+
+/* ---- restore ---------------------------------------------------------- */
+
+struct rd {
+    const unsigned char *p;
+    size_t len, off;
+    size_t fail_off;
+    const char *msg; /* first failure, NULL while all is well */
+};
+
+static int r_fail(struct rd *r, const char *msg)
+{
+    if (!r->msg) {
+        r->msg = msg;
+        r->fail_off = r->off;
+    }
+    return -EINVAL;
+}
+
+static uint64_t r_uint(struct rd *r, unsigned n)
+{
+    uint64_t v = 0;
+
+    if (r->msg)
+        return 0;
+    if (r->len - r->off < n) {
+        r_fail(r, "truncated anomaly state");
+        return 0;
+    }
+    for (unsigned i = 0; i < n; i++)
+        v |= (uint64_t)r->p[r->off + i] << (8 * i);
+    r->off += n;
+    return v;
+}
+
+static float r_f32(struct rd *r)
+{
+    uint32_t u = (uint32_t)r_uint(r, 4);
+    float f;
+
+    memcpy(&f, &u, sizeof(f));
+    if (!isfinite(f) || f < 0)
+        r_fail(r, "anomaly state has an invalid baseline value");
+    return f;
+}
+
+static int restore_entry(struct anomaly *t, struct rd *r)
+{
+    uint8_t kind = (uint8_t)r_uint(r, 1);
+    size_t klen = (size_t)r_uint(r, 2), kofs = r->off;
+    struct entry *e;
+    int created;
+
+    if (r->msg)
+        return -EINVAL;
+    if (kind != KEY_RATE && kind != KEY_FIRST && kind != KEY_BEACON)
+        return r_fail(r, "anomaly state entry of an unknown kind");
+    if (r->len - r->off < klen)
+        return r_fail(r, "truncated anomaly state");
+    if (!key_valid(r->p + kofs, klen) || r->p[kofs] != kind)
+        return r_fail(r, "anomaly state entry with a malformed key");
+    r->off += klen;
+    if (kind == KEY_RATE) {
+        struct rate_state rs;
+        memset(&rs, 0, sizeof(rs));
+        rs.cur_hour = (int64_t)r_uint(r, 8);
+        rs.cur_count = (uint32_t)r_uint(r, 4);
+        rs.alerted = (uint8_t)r_uint(r, 1);
+        for (int s = 0; s < RATE_SLOTS; s++)
+            rs.mean[s] = r_f32(r);
+        for (int s = 0; s < RATE_SLOTS; s++)
+            rs.dev[s] = r_f32(r);
+        for (int s = 0; s < RATE_SLOTS; s++)
+            rs.n[s] = (uint16_t)r_uint(r, 2);
+        if (r->msg)
+            return -EINVAL;
+        if (rs.alerted > 1)
+            return r_fail(r, "anomaly state rate entry with an invalid flag");
+        /* Event hours never pass +/-2.6e9; further out the gap arithmetic
+         * could overflow. */
+        if (rs.cur_hour > RATE_HOUR_MAX || rs.cur_hour < -RATE_HOUR_MAX)
+            return r_fail(r, "anomaly state rate entry with an impossible hour");
+        e = entry_get(t, kind, r->p + kofs, klen, sizeof(rs), &created);
+        if (!e)
+            return -ENOMEM;
+        if (!created)
+            return r_fail(r, "anomaly state has a duplicate entry");
+        memcpy(e->data, &rs, sizeof(rs));
+    } else if (kind == KEY_FIRST) {
+        int64_t first = (int64_t)r_uint(r, 8);
+        if (r->msg)
+            return -EINVAL;
+        e = entry_get(t, kind, r->p + kofs, klen, sizeof(struct first_state), &created);
+        if (!e)
+            return -ENOMEM;
+        if (!created)
+            return r_fail(r, "anomaly state has a duplicate entry");
+        ((struct first_state *)e->data)->first_us = first;
+    } else {
+        int64_t last = (int64_t)r_uint(r, 8), last_alert = (int64_t)r_uint(r, 8);
+        uint32_t total = (uint32_t)r_uint(r, 4);
+        unsigned nint = (unsigned)r_uint(r, 2), cap = t->o.beacon_history, skip;
+        struct beacon_state *b;
+        if (r->msg)
+            return -EINVAL;
+        if (nint > ANOMALY_BEACON_HISTORY_MAX || total == 0 || nint >= total)
+            return r_fail(r, "anomaly state beacon entry with inconsistent counts");
+        if ((r->len - r->off) / 4 < nint)
+            return r_fail(r, "truncated anomaly state");
+        e = entry_get(t, kind, r->p + kofs, klen, beacon_size(cap), &created);
+        if (!e)
+            return -ENOMEM;
+        if (!created)
+            return r_fail(r, "anomaly state has a duplicate entry");
+        b = (struct beacon_state *)e->data;
+        b->last_us = last;
+        b->last_alert_us = last_alert;
+        b->total = total;
+        b->cap = (uint16_t)cap;
+        /* A shorter history now keeps the newest intervals. */
+        skip = nint > cap ? nint - cap : 0;
+        for (unsigned i = 0; i < nint; i++) {
+            uint32_t ms = (uint32_t)r_uint(r, 4);
+            if (i >= skip)
+                beacon_push(b, (uint64_t)ms * 1000);
+        }
+    }
+    return r->msg ? -EINVAL : 0;
+}
+
+int anomaly_restore(struct anomaly *a, const char *buf, size_t len, struct parse_err *reterr)
+{
+    struct rd r = {(const unsigned char *)buf, len, 0, 0, NULL};
+    struct anomaly *t = NULL;
+    uint32_t crc, want, n, flags;
+    int ret;
+
+    if (len < BLOB_HEADER + 4) {
+        parse_err_set(reterr, len, "truncated anomaly state");
+        return -EINVAL;
+    }
+    if (memcmp(buf, BLOB_MAGIC, 4) != 0) {
+        parse_err_set(reterr, 0, "not an anomaly state (bad magic)");
+        return -EINVAL;
+    }
+    r.off = 4;
+    if (r_uint(&r, 2) != BLOB_VERSION) {
+        parse_err_set(reterr, 4, "unsupported anomaly state version");
+        return -EINVAL;
+    }
+    want = (uint32_t)crc32_z(0L, (const Bytef *)buf, len - 4);
+    r.len = len - 4;
+    {
+        struct rd c = {(const unsigned char *)buf, len, len - 4, 0, NULL};
+        crc = (uint32_t)r_uint(&c, 4);
+    }
+    if (crc != want) {
+        parse_err_set(reterr, len - 4, "anomaly state checksum mismatch (corrupt or truncated)");
+        return -EINVAL;
+    }
+    flags = (uint32_t)r_uint(&r, 2);
+    if (flags & ~BLOB_FLAG_STARTED) {
+        parse_err_set(reterr, 6, "anomaly state with unknown flags");
+        return -EINVAL;
+    }
+    if ((ret = anomaly_new(&a->o, &t)) < 0) {
+        parse_err_set(reterr, 0, "out of memory");
+        return ret;
+    }
+    t->started = (flags & BLOB_FLAG_STARTED) != 0;
+    t->start_us = (int64_t)r_uint(&r, 8);
+    n = (uint32_t)r_uint(&r, 4);
+    for (uint32_t i = 0; i < n; i++) {
+        if ((ret = restore_entry(t, &r)) < 0)
+            break;
+    }
+    if (ret == 0 && r.off != r.len)
+        ret = r_fail(&r, "anomaly state has trailing bytes after its entries");
+    if (ret < 0) {
+        if (ret == -ENOMEM)
+            parse_err_set(reterr, r.off, "out of memory");
+        else
+            parse_err_set(reterr, r.fail_off, r.msg ? r.msg : "invalid anomaly state");
+        anomaly_free(t);
+        return ret;
+    }
+    /* Swap the new state in; counters stay, plus the restore's evictions. */
+    entries_free(a);
+    a->tab = t->tab;
+    a->tcap = t->tcap;
+    a->count = t->count;
+    a->head = t->head;
+    a->tail = t->tail;
+    a->k0 = t->k0;
+    a->k1 = t->k1;
+    a->start_us = t->start_us;
+    a->started = t->started;
+    a->mem = t->mem;
+    memcpy(a->st.entries_by_kind, t->st.entries_by_kind, sizeof(a->st.entries_by_kind));
+    a->st.evicted += t->st.evicted;
+    free(t);
+    return 0;
+}
+
+/* ---- formatting ------------------------------------------------------- */
+
+const char *anomaly_kind_name(enum anomaly_kind k)
+{
+    switch (k) {
+    case ANOMALY_RATE: return "rate";
+    case ANOMALY_FIRST_SEEN: return "first_seen";
+    case ANOMALY_BEACON: return "beacon";
+    }
+    return "unknown";
+}
+
+/* A value in double quotes; quotes, backslashes and non-printable bytes
+ * escaped so a hostile value cannot fake the rest of the sentence. */
+static int put_quoted(struct buf *out, const char *p, size_t n)
+{
+    int r = buf_putc(out, '"');
+
+    for (size_t i = 0; i < n && r == 0; i++) {
+        unsigned char c = (unsigned char)p[i];
+        if (c == '"' || c == '\\')
+            r = buf_printf(out, "\\%c", c);
+        else if (c < 0x20 || c >= 0x7f)
+            r = buf_printf(out, "\\x%02x", c);
+        else
+            r = buf_putc(out, (char)c);
+    }
+    return r ? r : buf_putc(out, '"');
+}
+
+static int put_entities(struct buf *out, const struct anomaly_alert *al, const char *sep)
+{
+    int r = 0;
+
+    for (unsigned i = 0; i < al->nentity && i < 3 && r == 0; i++) {
+        if (i)
+            r = buf_puts(out, sep);
+        if (!r)
+            r = buf_printf(out, "%s=", al->entity[i].field);
+        if (!r)
+            r = put_quoted(out, al->entity[i].val, al->entity[i].len);
+    }
+    return r;
+}
+
+int anomaly_alert_text(const struct anomaly_alert *al, struct buf *out)
+{
+    char ts[TIME_ISO_LEN];
+    int r;
+
+    time_format_iso(al->time_us, ts, sizeof(ts));
+    switch (al->kind) {
+    case ANOMALY_RATE:
+        r = buf_puts(out, "rate anomaly: ");
+        r = r ? r : put_entities(out, al, " ");
+        r = r ? r : buf_puts(out, " category ");
+        r = r ? r : put_quoted(out, al->category, al->category_len);
+        r = r ? r
+              : buf_printf(out,
+                           " had %.0f events in the %02d:00 %s hour up to %s; baseline "
+                           "%.1f +/- %.1f from %u hours learned (score %.1f)",
+                           al->observed, al->slot_hour, al->slot_weekend ? "weekend" : "weekday",
+                           ts, al->mean, al->dev, al->learned, al->score);
+        return r;
+    case ANOMALY_FIRST_SEEN:
+        r = buf_printf(out, "%s: ", al->what);
+        r = r ? r : put_entities(out, al, " with ");
+        if (!r) {
+            char end[TIME_ISO_LEN];
+            time_format_iso(al->learn_end_us, end, sizeof(end));
+            r = buf_printf(out, " seen for the first time at %s (learning ended %s)", ts, end);
+        }
+        return r;
+    case ANOMALY_BEACON:
+        r = buf_puts(out, "beaconing: ");
+        r = r ? r : put_entities(out, al, " to ");
+        r = r ? r
+              : buf_printf(out,
+                           " every %.1f s +/- %.1f s over the last %u intervals up to %s "
+                           "(cv %.3f, score %.1f)",
+                           al->mean, al->dev, al->learned, ts, al->observed, al->score);
+        return r;
+    }
+    return buf_puts(out, "unknown anomaly");
+}
+
+int anomaly_alert_json(const struct anomaly_alert *al, struct buf *out)
+{
+    char ts[TIME_ISO_LEN];
+    int r;
+
+    time_format_iso(al->time_us, ts, sizeof(ts));
+    r = buf_printf(out, "{\"kind\":\"%s\",\"what\":", anomaly_kind_name(al->kind));
+    r = r ? r : buf_json_str(out, al->what ? al->what : "", al->what ? strlen(al->what) : 0);
+    r = r ? r : buf_printf(out, ",\"time\":\"%s\",\"entity\":{", ts);
+    for (unsigned i = 0; i < al->nentity && i < 3 && r == 0; i++) {
+        if (i)
+            r = buf_putc(out, ',');
+        r = r ? r : buf_json_str(out, al->entity[i].field, strlen(al->entity[i].field));
+        r = r ? r : buf_putc(out, ':');
+        r = r ? r : buf_json_str(out, al->entity[i].val, al->entity[i].len);
+    }
+    r = r ? r : buf_putc(out, '}');
+    switch (al->kind) {
+    case ANOMALY_RATE:
+        r = r ? r : buf_puts(out, ",\"category\":");
+        r = r ? r : buf_json_str(out, al->category, al->category_len);
+        r = r ? r
+              : buf_printf(out,
+                           ",\"slot\":{\"hour\":%d,\"weekend\":%s},\"baseline\":{\"mean\":%.3f,"
+                           "\"dev\":%.3f,\"hours_learned\":%u},\"observed\":%.0f",
+                           al->slot_hour, al->slot_weekend ? "true" : "false", al->mean, al->dev,
+                           al->learned, al->observed);
+        break;
+    case ANOMALY_FIRST_SEEN: {
+        char end[TIME_ISO_LEN];
+        time_format_iso(al->learn_end_us, end, sizeof(end));
+        r = r ? r
+              : buf_printf(out, ",\"learning_ended\":\"%s\",\"entries_known\":%u", end,
+                           al->learned);
+        break;
+    }
+    case ANOMALY_BEACON:
+        r = r ? r
+              : buf_printf(out,
+                           ",\"baseline\":{\"interval_mean_s\":%.3f,\"interval_stddev_s\":%.3f,"
+                           "\"intervals\":%u},\"observed_cv\":%.4f",
+                           al->mean, al->dev, al->learned, al->observed);
+        break;
+    }
+    r = r ? r : buf_printf(out, ",\"score\":%.3f}", al->score);
+    return r;
+}

@@ -3,11 +3,12 @@
 ground truth of `hikeshi-gen --truth FILE`.
 
 An incident matches an attack when its entity names the attack's primary
-entity (source.ip for network attacks; user.name for sudo abuse, with the
-host when the incident names one) and its time span overlaps the attack's
+entity (source.ip for network attacks, with the C2 address among the
+victims for beaconing; user.name for sudo abuse, with the host in its key
+or among its victims) and its time span overlaps the attack's
 [first, last] widened by SLACK seconds.  Each attack should be matched by
-exactly one incident of its expected type; an incident that matches no
-attack is a false positive.
+exactly one incident of its expected type, and each incident should stand
+for one attack; an incident that matches no attack is a false positive.
 
 Prints per attack type: attacks, found, found with the right type,
 duplicates; then precision, recall, type accuracy, and the unmatched
@@ -40,6 +41,10 @@ def primary(attack):
     e = attack["entity"]
     if attack["type"] == "sudo_abuse":
         return {"user.name": e["user.name"], "host.name": e.get("host.name")}
+    if attack["type"] == "beacon":
+        # One host may beacon to two C2 addresses: the destination tells
+        # the attacks apart (the incident lists it as a victim).
+        return {"source.ip": e["source.ip"], "destination.ip": e["destination.ip"]}
     return {"source.ip": e["source.ip"]}
 
 
@@ -49,9 +54,9 @@ def matches(attack, inc):
     for k, v in want.items():
         if v is None:
             continue
-        if k == "host.name" and k not in key:
-            # the incident may carry the host as a victim instead
-            if ("host.name=" + v) not in inc.get("victims", ""):
+        if k in ("host.name", "destination.ip") and k not in key:
+            # the incident may carry it as a victim instead
+            if (k + "=" + str(v)) not in inc.get("victims", "").split(", "):
                 return False
             continue
         if key.get(k) != v:
@@ -77,6 +82,7 @@ def main():
             if line.strip():
                 incs.append(json.loads(line))
     used = set()
+    claims = {}
     by_type = {}
     missed, wrong, dup = [], [], []
     for a in attacks:
@@ -85,6 +91,7 @@ def main():
         hits = [i for i in incs if matches(a, i)]
         for i in hits:
             used.add(i["id"])
+            claims.setdefault(i["id"], []).append(a["id"])
         if not hits:
             missed.append(a)
             continue
@@ -97,6 +104,7 @@ def main():
         else:
             wrong.append((a, hits))
     fp = [i for i in incs if i["id"] not in used]
+    merged = {k: v for k, v in claims.items() if len(v) > 1}
     n = len(attacks)
     found = sum(t["found"] for t in by_type.values())
     typed = sum(t["typed"] for t in by_type.values())
@@ -115,13 +123,15 @@ def main():
             a["id"], a["type"], a["expected_incident_type"], [i["type"] for i in hits]))
     for a, hits in dup:
         print("duplicate: %s %s -> incidents %s" % (a["id"], a["type"], [i["id"] for i in hits]))
+    for k, v in sorted(merged.items()):
+        print("merged: incident #%d stands for attacks %s" % (k, ", ".join(v)))
     for i in fp:
         print("unmatched incident: #%d %s %s %s" % (i["id"], i["type"], i["entity"], i["first"]))
     if "--json" in sys.argv:
         print(json.dumps({"attacks": n, "incidents": len(incs), "found": found, "typed": typed,
-                          "unmatched": len(fp), "duplicates": len(dup),
+                          "unmatched": len(fp), "duplicates": len(dup), "merged": len(merged),
                           "precision": precision, "recall": recall}))
-    ok = not missed and not wrong and not dup and not fp
+    ok = not missed and not wrong and not dup and not fp and not merged
     return 0 if ok else 1
 
 

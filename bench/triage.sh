@@ -13,7 +13,7 @@ sizes=${*:-1000000 10000000}
 seed=${SEED:-1}
 tmp=$(mktemp -d /tmp/hikeshi-triage-XXXXXX)
 [ "${KEEP:-0}" = 1 ] || trap 'rm -rf "$tmp"' EXIT
-echo "records  seconds  records/s  peak_rss_MB  alerts  aggregated  incidents  precision  recall  typed"
+echo "records  seconds  records/s  peak_rss_MB  alerts  aggregated  incidents  corr_hits  corr_evicted  corr_KB  precision  recall  typed  merged"
 for n in $sizes; do
     "$build/bench/hikeshi-gen" --records "$n" --seed "$seed" -o "$tmp/day.log" --truth "$tmp/truth.json"
     "$build/hikeshi" scan -q --no-progress -f jsonl --incidents "$tmp/inc.jsonl" \
@@ -23,10 +23,12 @@ for n in $sizes; do
 import json, sys
 s = json.load(open(sys.argv[1]))
 c = json.loads(sys.argv[2])
-print("%8d  %7.2f  %9.0f  %11.1f  %6d  %10d  %9d  %9.3f  %6.3f  %d/%d" % (
+k = s["correlation"]
+print("%8d  %7.2f  %9.0f  %11.1f  %6d  %10d  %9d  %9d  %12d  %7.0f  %9.3f  %6.3f  %d/%d  %6d" % (
     s["records"], s["seconds"], s["records_per_second"], s["max_rss_kb"] / 1024.0,
-    s["alerts"], s["aggregated"], s["incidents"], c["precision"], c["recall"],
-    c["typed"], c["attacks"]))
+    s["alerts"], s["aggregated"], s["incidents"], k["hits"],
+    k["evicted_age"] + k["evicted_cap"], k["bytes"] / 1024.0, c["precision"], c["recall"],
+    c["typed"], c["attacks"], c["merged"]))
 PY
     rm -f "$tmp/day.log"
 done

@@ -347,7 +347,6 @@ static void explain_item(struct rtest *t, const struct sigma_item *it, const str
     int m = det_truth(&d, ev);
     const char *val = NULL;
     size_t vlen = 0, nvals = it->field ? event_values(ev, it->field, &val, &vlen) : 0;
-    size_t mark = b->len;
 
     if (t->json) {
         buf_puts(b, *first ? "{\"field\": " : ", {\"field\": ");
@@ -359,7 +358,7 @@ static void explain_item(struct rtest *t, const struct sigma_item *it, const str
         buf_printf(b, ", \"depth\": %d, \"matched\": %s, \"rule\": ", depth < 0 ? 0 : depth,
                    m ? "true" : "false");
         /* The rule text is built human-style, then quoted. */
-        mark = b->len;
+        size_t mark = b->len;
         put_item_rule(b, it);
         {
             size_t n = b->len - mark;
@@ -522,8 +521,14 @@ static void test_record(struct rtest *t, const char *path, size_t lineno, const 
         ev.nfields = 0;
         ev.decoder = NULL;
     }
-    if (sigma_map_augment(t->map, &ev) < 0)
-        dr = -ENOMEM;
+    /* The engine skips an event it cannot augment; explaining it anyway
+     * would describe an evaluation that never happens. */
+    if (sigma_map_augment(t->map, &ev) < 0) {
+        fprintf(stderr, "hikeshi rules test: %s line %zu: out of memory\n", path, lineno);
+        t->io_err = 1;
+        event_reset(&ev);
+        return;
+    }
     applies = t->src ? sigma_map_source_matches(t->src, &ev) : 0;
     m = sigma_eval_explain(r, &ev, t->truth);
     if (!applies)

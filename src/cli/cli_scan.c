@@ -614,6 +614,8 @@ int cli_scan_main(int argc, char **argv)
     struct config *cfg = NULL;
     const char *cfg_path = NULL, *summary_path = NULL, *store_dir = NULL, *incidents_path = NULL;
     struct triage_stats ts;
+    struct anomaly_stats as;
+    struct sigma_corr_stats cs;
     int detect = 1, quiet = 0, progress_opt = -1, ch, r, rc = CLI_EXIT_OK;
     char *store_err = NULL;
     struct rusage ru;
@@ -739,7 +741,7 @@ int cli_scan_main(int argc, char **argv)
                     "%.0f records/s\n",
                     (unsigned long long)s.files, rec, dec, unp, mal, tru, esk, al, secs,
                     secs > 0 ? (double)rec / secs : 0.0);
-        pipeline_triage_stats(s.p, &ts, NULL, NULL);
+        pipeline_triage_stats(s.p, &ts, &as, &cs);
         if (!quiet) {
             print_rule_summary(&s);
             if (detect)
@@ -765,7 +767,10 @@ int cli_scan_main(int argc, char **argv)
                         "\"evtx_records_recovered\":%llu,\"alerts\":%llu,\"alerts_shown\":%llu,\"alerts_by_level\":{"
                         "\"informational\":%llu,\"low\":%llu,\"medium\":%llu,\"high\":%llu,"
                         "\"critical\":%llu},\"aggregated\":%llu,\"incidents\":%llu,"
-                        "\"suppressed\":%llu,\"bytes\":%llu,"
+                        "\"suppressed\":%llu,\"correlation\":{\"hits\":%llu,\"groups\":%zu,"
+                        "\"evicted_age\":%llu,\"evicted_cap\":%llu,\"late\":%llu,"
+                        "\"bytes\":%zu},\"anomaly\":{\"baselines\":%llu,\"evicted\":%llu,"
+                        "\"bytes\":%zu},\"bytes\":%llu,"
                         "\"errors\":%d,\"seconds\":%.6f,\"records_per_second\":%.1f,"
                         "\"max_rss_kb\":%ld}\n",
                         (unsigned long long)s.files, rec, dec, unp, mal, tru, esk,
@@ -774,7 +779,11 @@ int cli_scan_main(int argc, char **argv)
                         (unsigned long long)s.by_level[1], (unsigned long long)s.by_level[2],
                         (unsigned long long)s.by_level[3], (unsigned long long)s.by_level[4],
                         (unsigned long long)ts.aggregated, (unsigned long long)ts.incidents_opened,
-                        (unsigned long long)ts.suppressed, by, s.errors, secs, secs > 0 ? (double)rec / secs : 0.0, ru.ru_maxrss);
+                        (unsigned long long)ts.suppressed, (unsigned long long)cs.hits,
+                        cs.groups_live, (unsigned long long)cs.evicted_age,
+                        (unsigned long long)cs.evicted_cap, (unsigned long long)cs.late_dropped,
+                        cs.bytes, (unsigned long long)as.entries,
+                        (unsigned long long)as.evicted, as.mem_used, by, s.errors, secs, secs > 0 ? (double)rec / secs : 0.0, ru.ru_maxrss);
                 fclose(f);
             }
         }

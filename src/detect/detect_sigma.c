@@ -102,7 +102,7 @@ static int add_corr(struct detect_sigma *d, struct sigma_corr_rule *c)
 {
     if (d->ncorrs == d->corr_cap) {
         size_t ncap = d->corr_cap ? d->corr_cap * 2 : 16;
-        struct sigma_corr_rule **nc = realloc(d->corrs, ncap * sizeof(*nc));
+        struct sigma_corr_rule **nc = realloc(d->corrs, ncap * sizeof(struct sigma_corr_rule *));
 
         if (!nc) {
             sigma_corr_rule_free(c);

@@ -731,9 +731,12 @@ int sigma_corr_engine_new(struct sigma_corr_rule *const *corrs, size_t ncorrs,
                 e->corrs[i].emit = 1;
     }
     e->tcap = 64;
-    if (!(e->tab = calloc(e->tcap, sizeof(*e->tab))))
+    /* The table holds pointers; the type is spelled out because
+     * bugprone-sizeof-expression (clang-tidy 14) flags every sizeof of an
+     * expression whose type is a struct pointer, even sizeof(e->tab[0]). */
+    if (!(e->tab = calloc(e->tcap, sizeof(struct group *))))
         goto out;
-    e->st.bytes = e->tcap * sizeof(*e->tab);
+    e->st.bytes = e->tcap * sizeof(struct group *);
     e->st.correlations = e->nkept;
     *ret = e;
     return 0;
@@ -762,7 +765,8 @@ void sigma_corr_engine_free(struct sigma_corr_engine *e)
         group_free(g);
     }
     free(e->tab);
-    for (size_t i = 0; i < e->ncorrs; i++) {
+    /* ncorrs is set before corrs is allocated: on OOM there is none. */
+    for (size_t i = 0; e->corrs && i < e->ncorrs; i++) {
         free(e->corrs[i].slots);
         if (e->by_corr)
             free(e->by_corr[i].v);
@@ -835,7 +839,7 @@ static struct group **tab_find(struct sigma_corr_engine *e, uint64_t h, uint32_t
 static int tab_grow(struct sigma_corr_engine *e)
 {
     size_t ncap = e->tcap * 2;
-    struct group **nt = calloc(ncap, sizeof(*nt));
+    struct group **nt = calloc(ncap, sizeof(struct group *));
 
     if (!nt)
         return -ENOMEM;
@@ -849,7 +853,7 @@ static int tab_grow(struct sigma_corr_engine *e)
         nt[j] = g;
     }
     free(e->tab);
-    e->st.bytes += (ncap - e->tcap) * sizeof(*nt);
+    e->st.bytes += (ncap - e->tcap) * sizeof(struct group *);
     e->tab = nt;
     e->tcap = ncap;
     return 0;
@@ -934,7 +938,7 @@ static struct group *group_get(struct sigma_corr_engine *e, uint32_t corr, const
     struct group **slot = tab_find(e, h, corr, key, keylen), *g;
     size_t nslots = e->corrs[corr].c->rules.n;
 
-    if (*slot)
+    if (*slot != NULL)
         return *slot;
     if ((e->tn + 1) * 2 > e->tcap) {
         if (tab_grow(e) < 0)

@@ -587,10 +587,10 @@ int ptriage_new(const struct config *c, struct store *st, ptriage_emit_fn emit, 
     if ((r = load_opts(c, &t->opts, errbuf, errlen)) < 0)
         goto fail;
     for (size_t i = 0; i < t->opts->nasset_files; i++)
-        if ((r = load_assets(t, t->opts->asset_files[i])) < 0)
+        if (load_assets(t, t->opts->asset_files[i]) < 0)
             goto oom;
     for (size_t i = 0; i < c->ntriage_assets; i++)
-        if ((r = load_assets(t, c->triage_assets[i])) < 0)
+        if (load_assets(t, c->triage_assets[i]) < 0)
             goto oom;
     if (st && ((r = store_agg_max_id(st, &t->agg_base)) < 0 ||
                (r = store_incident_max_id(st, &t->inc_base)) < 0)) {

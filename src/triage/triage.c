@@ -95,6 +95,7 @@ static const char builtin_yaml[] =
     "    anomaly.rate: anomalous behaviour\n"
     "    anomaly.first_seen: anomalous behaviour\n"
     "    web_scanner_burst: probe or attack without damage\n"
+    "    lnx_sudo_password_attempts_exhausted: policy violation\n"
     "    e0b76878-f492-4a6a-beda-9624f32d7b67: probe or attack without damage\n"
     "    b1a8d886-2225-4449-81fb-7859e5b0a630: probe or attack without damage\n"
     "    78ad086e-f49e-4c72-a6aa-d83fe30ec39c: probe or attack without damage\n"
@@ -232,8 +233,10 @@ static const char *sc(const yaml_node_t *n, size_t *ret_len)
     return (const char *)n->data.scalar.value;
 }
 
+/* On failure *ret is NULL and *ret_len 0: callers never see an unset length. */
 static int need_scalar(struct oparse *p, yaml_node_t *n, const char **ret, size_t *ret_len)
 {
+    *ret_len = 0;
     if (!(*ret = sc(n, ret_len)))
         return perr(p, n, "expected a scalar");
     if (memchr(*ret, '\0', *ret_len))
@@ -316,7 +319,7 @@ static int get_double(struct oparse *p, yaml_node_t *n, double lo, double hi, do
 
 static int get_size(struct oparse *p, yaml_node_t *n, size_t lo, size_t hi, size_t *ret)
 {
-    double v;
+    double v = 0;
     int r;
 
     if ((r = get_double(p, n, (double)lo, (double)hi, &v)) < 0)
@@ -381,11 +384,13 @@ static int get_stage(struct oparse *p, yaml_node_t *n, int *ret)
 }
 
 /* Iterates the pairs of mapping `m` with iterator `it`: k, v are set for
- * the body. */
-#define EACH_PAIR(p, m, it, k, v)                                                              \
-    for (yaml_node_pair_t *it = (m)->data.mapping.pairs.start;                                 \
-         it < (m)->data.mapping.pairs.top && ((k) = node((p), it->key), (v) = node((p), it->value), 1); \
-         it++)
+ * the body.  `it` is an identifier; the parentheses around it, even in the
+ * declarator, are valid C and keep the argument from mixing with operators. */
+#define EACH_PAIR(p, m, it, k, v)                                                        \
+    for (yaml_node_pair_t *(it) = (m)->data.mapping.pairs.start;                         \
+         (it) < (m)->data.mapping.pairs.top &&                                           \
+         ((k) = node((p), (it)->key), (v) = node((p), (it)->value), 1);                  \
+         (it)++)
 
 static int key_is(yaml_node_t *k, const char *name)
 {
@@ -1021,7 +1026,10 @@ static int ht_init(struct htab *t, size_t cap)
     while (nb < cap && nb < (SIZE_MAX / 4))
         nb <<= 1;
     memset(t, 0, sizeof(*t));
-    if (!(t->b = calloc(nb, sizeof(*t->b))))
+    /* The buckets are pointers: the type is spelled out because
+     * bugprone-sizeof-expression (clang-tidy 14) flags every sizeof of an
+     * expression whose type is a struct pointer, even sizeof(t->b[0]). */
+    if (!(t->b = calloc(nb, sizeof(struct hnode *))))
         return -ENOMEM;
     t->nb = nb;
     t->cap = cap;
@@ -1366,7 +1374,7 @@ static int cmp_str(const void *a, const void *b)
 static char *dedup_key(const struct triage_in *in)
 {
     const char *rule = in->rule_id ? in->rule_id : in->rule_name ? in->rule_name : "";
-    char *parts[TRIAGE_MAX_ENTITIES], *key = NULL;
+    char *parts[TRIAGE_MAX_ENTITIES] = {0}, *key = NULL;
     size_t n = 0, total = strlen(rule) + 2, pos;
 
     for (size_t i = 0; i < nents(in); i++) {
@@ -1820,7 +1828,7 @@ int triage_add(struct triage *t, const struct triage_in *in)
     if (c && !(g->gkey = strdup(gkey)))
         goto oom_late;
 
-    /* Risk crossings: raise the entity's incident, or open one for it. */
+    /* Risk crossings: raise an incident, or open one for the entity. */
     for (size_t j = 0; j < ncrossed; j++) {
         const struct triage_entity *e = &in->entities[crossed[j]];
         char buf[TRIAGE_MAX_ENTITY_LEN + 2];
@@ -1830,12 +1838,18 @@ int triage_add(struct triage *t, const struct triage_in *in)
         if (gkey && strcmp(buf, gkey) == 0 && opened_now)
             continue; /* this very alert opened it */
         ci = inc_live(t, buf, in->time_us);
-        /* A victim's risk comes from what is done to it: it raises the
-         * incident of whoever attacks it, and opens one of its own only
-         * when no live incident names it (many small attacks from many
-         * sources). */
+        /* An entity of the alert that just joined or opened incident `c`
+         * raises that incident.  A victim's risk comes from what is done
+         * to it: failing that it raises any live incident that names it,
+         * and opens one of its own only when none does (many small
+         * attacks from many sources).  Other entities (a targeted account,
+         * a port) are context: their risk never opens an incident. */
+        if (!ci)
+            ci = c;
         if (!ci && e->role == TRIAGE_ROLE_VICTIM)
-            ci = c ? c : inc_with_victim(t, buf, in->time_us);
+            ci = inc_with_victim(t, buf, in->time_us);
+        if (!ci && e->role == TRIAGE_ROLE_OTHER)
+            continue;
         if (ci) {
             unsigned chg = TRIAGE_CHG_RISK;
             if (ci->i.level < TRIAGE_RED) {

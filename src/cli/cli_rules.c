@@ -261,6 +261,21 @@ static const char *value_mod(const struct sigma_value *v)
 }
 
 /* `field|mods: values` of one detection item, clipped. */
+/* Replaces the text appended to `b` since `mark` by the same text as a
+ * JSON string (human-style text built once, quoted for --json). */
+static void quote_since(struct buf *b, size_t mark)
+{
+    size_t n = b->len - mark;
+    char *tmp = malloc(n + 1);
+
+    if (!tmp)
+        return;
+    memcpy(tmp, b->data + mark, n);
+    b->len = mark;
+    buf_json_str(b, tmp, n);
+    free(tmp);
+}
+
 static void put_item_rule(struct buf *b, const struct sigma_item *it)
 {
     const struct sigma_value *first =
@@ -360,16 +375,7 @@ static void explain_item(struct rtest *t, const struct sigma_item *it, const str
         /* The rule text is built human-style, then quoted. */
         size_t mark = b->len;
         put_item_rule(b, it);
-        {
-            size_t n = b->len - mark;
-            char *tmp = malloc(n + 1);
-            if (tmp) {
-                memcpy(tmp, b->data + mark, n);
-                b->len = mark;
-                buf_json_str(b, tmp, n);
-                free(tmp);
-            }
-        }
+        quote_since(b, mark);
         buf_puts(b, ", \"event_value\": ");
         if (nvals)
             buf_json_str(b, val, vlen);
@@ -551,14 +557,7 @@ static void test_record(struct rtest *t, const char *path, size_t lineno, const 
         {
             size_t mark = b->len;
             put_logsource(b, r);
-            size_t n = b->len - mark;
-            char *tmp = malloc(n + 1);
-            if (tmp) {
-                memcpy(tmp, b->data + mark, n);
-                b->len = mark;
-                buf_json_str(b, tmp, n);
-                free(tmp);
-            }
+            quote_since(b, mark);
         }
         buf_printf(b, "}, \"routable\": %s, \"applies\": %s, \"routing_fields\": {",
                    t->src ? "true" : "false", applies ? "true" : "false");

@@ -1619,6 +1619,18 @@ out:
     return 0;
 }
 
+/* Reads a rule file whole; on failure fills *e and returns -errno. */
+static int read_rule_file(const char *path, char **ret_buf, size_t *ret_len, struct sigma_err *e)
+{
+    int r = readfile_all(path, SIGMA_MAX_RULE_BYTES, ret_buf, ret_len);
+
+    if (r < 0) {
+        e->at.msg = "cannot read file";
+        snprintf(e->reason, sizeof(e->reason), "cannot read: %s", strerror(-r));
+    }
+    return r;
+}
+
 int sigma_load_docs_file(const char *path, const struct sigma_load_opts *opts,
                          struct sigma_doc **ret_docs, size_t *ret_ndocs, struct sigma_err *reterr)
 {
@@ -1631,12 +1643,8 @@ int sigma_load_docs_file(const char *path, const struct sigma_load_opts *opts,
     *ret_docs = NULL;
     *ret_ndocs = 0;
     memset(e, 0, sizeof(*e));
-    r = readfile_all(path, SIGMA_MAX_RULE_BYTES, &buf, &len);
-    if (r < 0) {
-        e->at.msg = "cannot read file";
-        snprintf(e->reason, sizeof(e->reason), "cannot read: %s", strerror(-r));
+    if ((r = read_rule_file(path, &buf, &len, e)) < 0)
         return r;
-    }
     r = sigma_load_docs_buf(buf, len, path, opts, ret_docs, ret_ndocs, e);
     free(buf);
     return r;
@@ -1653,12 +1661,8 @@ int sigma_load_file(const char *path, const struct sigma_load_opts *opts,
 
     *ret_rule = NULL;
     memset(e, 0, sizeof(*e));
-    r = readfile_all(path, SIGMA_MAX_RULE_BYTES, &buf, &len);
-    if (r < 0) {
-        e->at.msg = "cannot read file";
-        snprintf(e->reason, sizeof(e->reason), "cannot read: %s", strerror(-r));
+    if ((r = read_rule_file(path, &buf, &len, e)) < 0)
         return r;
-    }
     /* The loader fills *e itself. */
     r = sigma_load_buf(buf, len, path, opts, ret_rule, e);
     free(buf);

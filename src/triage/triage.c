@@ -341,7 +341,9 @@ static int lookup_name(const char *s, size_t len, const char *const *names, int 
 static const char *const sigma_levels[6] = {"none", "informational", "low",
                                             "medium", "high", "critical"};
 
-static int get_sigma_level(struct oparse *p, yaml_node_t *n, int *ret)
+/* A scalar that must be one of names[1..n): *ret gets its index. */
+static int get_named(struct oparse *p, yaml_node_t *n, const char *const *names, int count,
+                     const char *what, int *ret)
 {
     const char *s;
     size_t len;
@@ -349,38 +351,27 @@ static int get_sigma_level(struct oparse *p, yaml_node_t *n, int *ret)
 
     if ((r = need_scalar(p, n, &s, &len)) < 0)
         return r;
-    if ((v = lookup_name(s, len, sigma_levels, 6)) <= 0)
-        return perr(p, n, "not a level (informational, low, medium, high, critical)");
+    if ((v = lookup_name(s, len, names, count)) <= 0)
+        return perr(p, n, what);
     *ret = v;
     return 0;
+}
+
+static int get_sigma_level(struct oparse *p, yaml_node_t *n, int *ret)
+{
+    return get_named(p, n, sigma_levels, 6,
+                     "not a level (informational, low, medium, high, critical)", ret);
 }
 
 static int get_type(struct oparse *p, yaml_node_t *n, int *ret)
 {
-    const char *s;
-    size_t len;
-    int r, v;
-
-    if ((r = need_scalar(p, n, &s, &len)) < 0)
-        return r;
-    if ((v = lookup_name(s, len, type_names, TRIAGE_TYPE_COUNT)) <= 0)
-        return perr(p, n, "not an incident type of MISSION.md section 2");
-    *ret = v;
-    return 0;
+    return get_named(p, n, type_names, TRIAGE_TYPE_COUNT,
+                     "not an incident type of MISSION.md section 2", ret);
 }
 
 static int get_stage(struct oparse *p, yaml_node_t *n, int *ret)
 {
-    const char *s;
-    size_t len;
-    int r, v;
-
-    if ((r = need_scalar(p, n, &s, &len)) < 0)
-        return r;
-    if ((v = lookup_name(s, len, stage_names, TRIAGE_STAGE_COUNT)) <= 0)
-        return perr(p, n, "not a kill-chain phase");
-    *ret = v;
-    return 0;
+    return get_named(p, n, stage_names, TRIAGE_STAGE_COUNT, "not a kill-chain phase", ret);
 }
 
 /* Iterates the pairs of mapping `m` with iterator `it`: k, v are set for

@@ -174,8 +174,8 @@ static int cmp_rule(const void *a, const void *b)
 }
 
 int detect_sigma_new(const char *const *paths, size_t npaths, const char *map_dir,
-                     detect_sigma_report_fn report_fn, void *arg, struct detect_sigma **ret,
-                     char *errbuf, size_t errlen)
+                     const struct sigma_corr_opts *corr_opts, detect_sigma_report_fn report_fn,
+                     void *arg, struct detect_sigma **ret, char *errbuf, size_t errlen)
 {
     struct detect_sigma *d = calloc(1, sizeof(*d));
     struct load_ctx lc = {.d = d, .report = report_fn, .arg = arg};
@@ -229,7 +229,7 @@ int detect_sigma_new(const char *const *paths, size_t npaths, const char *map_di
         return r;
     }
     if (d->ncorrs &&
-        (r = sigma_corr_engine_new(d->corrs, d->ncorrs, d->rules, d->nrules, NULL, corr_report,
+        (r = sigma_corr_engine_new(d->corrs, d->ncorrs, d->rules, d->nrules, corr_opts, corr_report,
                                    &lc, &d->ce)) < 0) {
         snprintf(errbuf, errlen, "building %zu Sigma correlations: %s", d->ncorrs, strerror(-r));
         detect_sigma_free(d);

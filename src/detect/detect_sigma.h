@@ -12,6 +12,7 @@ struct event;
 struct sigma_rule;
 struct sigma_corr_hit;
 struct sigma_corr_stats;
+struct sigma_corr_opts;
 
 struct detect_sigma;
 
@@ -26,11 +27,13 @@ typedef void (*detect_sigma_report_fn)(void *arg, const char *msg);
  * rules (sigma_corr.h), whose references are resolved by id or name across
  * all files.  A rule that is refused, or whose log source the map does not
  * know, and a correlation whose references do not resolve, are reported
- * and left out; the others load.  Returns 0, or a negative errno
+ * and left out; the others load.  `corr_opts` caps the correlation state
+ * and sets the late tolerance (NULL: the defaults).  Returns 0, or a negative errno
  * with a message in errbuf when the map cannot be loaded or the rule set
  * cannot be compiled.
  */
 int detect_sigma_new(const char *const *paths, size_t npaths, const char *map_dir,
+                     const struct sigma_corr_opts *corr_opts,
                      detect_sigma_report_fn report, void *arg, struct detect_sigma **ret,
                      char *errbuf, size_t errlen);
 /* Frees.  NULL is a no-op.  Must precede field_done(). */

@@ -134,7 +134,12 @@ static int load_sigma(const struct config *c, struct detect_sigma **ret)
     *ret = NULL;
     if (c->nsigma_rules == 0 || !c->sigma_mappings)
         return 0;
-    r = detect_sigma_new((const char *const *)c->sigma_rules, c->nsigma_rules, c->sigma_mappings,
+    struct sigma_corr_opts co = {
+        .max_bytes = c->corr_max_memory,
+        .tolerance_us = (int64_t)c->corr_tolerance_s * 1000000,
+    };
+
+    r = detect_sigma_new((const char *const *)c->sigma_rules, c->nsigma_rules, c->sigma_mappings, &co,
                          sigma_report, NULL, ret, err, sizeof(err));
     if (r < 0) {
         if (!c->sigma_explicit && r != -ENOMEM) {

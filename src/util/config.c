@@ -612,6 +612,40 @@ static int kw_triage(struct cparse *p, const char *key, yaml_node_t *k, yaml_nod
     return each_pair(p, v, triage_kw, NKW(triage_kw), NULL, "triage: expected a mapping");
 }
 
+static int kw_corr_max_memory(struct cparse *p, const char *key, yaml_node_t *k, yaml_node_t *v,
+                              void *arg)
+{
+    unsigned long long x;
+    int r = get_uint(p, v, 64 * 1024, 64ULL * 1024 * 1024 * 1024, &x,
+                     "max_memory must be between 64k and 65536m");
+
+    if (r == 0)
+        p->c->corr_max_memory = (size_t)x;
+    return r;
+}
+
+static int kw_corr_tolerance(struct cparse *p, const char *key, yaml_node_t *k, yaml_node_t *v,
+                             void *arg)
+{
+    unsigned long long x;
+    int r = get_uint(p, v, 0, 86400, &x, "late_tolerance must be 0 to 86400 seconds");
+
+    if (r == 0)
+        p->c->corr_tolerance_s = (unsigned)x;
+    return r;
+}
+
+static const struct keyword corr_kw[] = {
+    {"late_tolerance", kw_corr_tolerance},
+    {"max_memory", kw_corr_max_memory},
+};
+
+static int kw_correlation(struct cparse *p, const char *key, yaml_node_t *k, yaml_node_t *v,
+                          void *arg)
+{
+    return each_pair(p, v, corr_kw, NKW(corr_kw), NULL, "correlation: expected a mapping");
+}
+
 static int kw_anomaly_enabled(struct cparse *p, const char *key, yaml_node_t *k, yaml_node_t *v,
                               void *arg)
 {
@@ -629,7 +663,8 @@ static int kw_anomaly(struct cparse *p, const char *key, yaml_node_t *k, yaml_no
 }
 
 static const struct keyword top_kw[] = {
-    {"alerts", kw_alerts},     {"anomaly", kw_anomaly}, {"data_dir", kw_data_dir},
+    {"alerts", kw_alerts},     {"anomaly", kw_anomaly}, {"correlation", kw_correlation},
+    {"data_dir", kw_data_dir},
     {"http", kw_http},         {"inputs", kw_inputs},   {"log", kw_log},
     {"match", kw_match},       {"pipeline", kw_pipeline}, {"sigma", kw_sigma},
     {"store", kw_store},       {"timezone", kw_timezone}, {"triage", kw_triage},
@@ -691,6 +726,8 @@ struct config *config_defaults(void)
             goto fail;
     }
     c->anomaly_enabled = 1;
+    c->corr_max_memory = 64 * 1024 * 1024;
+    c->corr_tolerance_s = 60;
     return c;
 fail:
     config_free(c);
@@ -891,4 +928,6 @@ void config_print(const struct config *c, FILE *out)
         fputc('\n', out);
     }
     fprintf(out, "anomaly:\n  enabled: %s\n", c->anomaly_enabled ? "true" : "false");
+    fprintf(out, "correlation:\n  max_memory: %zu\n  late_tolerance: %u\n", c->corr_max_memory,
+            c->corr_tolerance_s);
 }

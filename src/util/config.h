@@ -54,6 +54,8 @@ struct config {
     char **triage_assets;
     size_t ntriage_assets;
     int anomaly_enabled; /* rate, first-seen and beaconing baselines */
+    size_t corr_max_memory;   /* bytes of correlation state before eviction */
+    unsigned corr_tolerance_s; /* lateness of events accepted by correlations */
 };
 
 /* The defaults.  NULL on allocation failure. */

@@ -118,6 +118,12 @@ def main():
                                 "last": iso(row["last_us"]),
                                 "victims": ", ".join(json.loads(row["victims"] or "[]"))}) + "\n")
     score(truth, dinc, "daemon")
+
+    # The anomaly baselines survive a restart (kept in the store at stop).
+    d.start()
+    check(wait_for(lambda: "anomaly: baselines restored" in d.read_log()),
+          "a restarted daemon restores the anomaly baselines from the store")
+    check(d.stop() == 0, "second stop exits 0")
     check(all(r["phase"] == "new" and r["level"] in ("Green", "Yellow", "Orange", "Red")
               for r in rows), "stored incidents are new, with a proposed level")
     finish()

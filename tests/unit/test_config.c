@@ -86,6 +86,12 @@ static void test_full(void **state)
     assert_string_equal(c->sigma_rules[0], "rules");
     assert_string_equal(c->sigma_rules[1], "/etc/hikeshi/rules \"local\"");
     assert_string_equal(c->sigma_mappings, "rules/config");
+    assert_int_equal(c->corr_max_memory, 128 * 1024 * 1024);
+    assert_int_equal(c->corr_tolerance_s, 5);
+    assert_int_equal(c->anomaly_enabled, 0);
+    assert_string_equal(c->triage_config, "rules/config/triage.yaml");
+    assert_int_equal(c->ntriage_assets, 1);
+    assert_string_equal(c->triage_assets[0], "etc/assets.example.yaml");
     config_free(c);
 }
 
@@ -138,6 +144,10 @@ static const struct bad_case bad_cases[] = {
     {"data_dir: [a, b]\n", 1, 11, "expected a string"},
     {"data_dir: a\ndata_dir: b\n", 2, 1, "duplicate key"},
     {"store:\n  events: maybe\n", 2, 11, "true or false"},
+    {"correlation:\n  max_memory: 1k\n", 2, 15, "between 64k"},
+    {"correlation:\n  late_tolerance: 1h\n", 2, 19, "non-negative integer"},
+    {"anomaly:\n  enabled: sometimes\n", 2, 12, "true or false"},
+    {"triage:\n  assets: {a: b}\n", 2, 11, "list of paths"},
     /* The literal rules of the first versions: a clear pointer to Sigma. */
     {"match:\n  - id: x\n    title: t\n    where: {a: b}\n", 1, 1, "write the rule as a Sigma rule"},
     {"inputs: [\n", 2, 1, NULL},         /* YAML syntax error from libyaml */

@@ -629,7 +629,7 @@ static void test_end_to_end(void **state)
     struct sigma_corr_stats st;
     (void)state;
 
-    if (detect_sigma_new(paths, 1, "rules/config", NULL, NULL, &d, err, sizeof(err)) != 0)
+    if (detect_sigma_new(paths, 1, "rules/config", NULL, NULL, NULL, &d, err, sizeof(err)) != 0)
         fail_msg("detect_sigma_new: %s", err);
     assert_true(detect_sigma_correlations(d) >= 5);
     detect_sigma_set_corr_cb(d, e2e_corr, NULL);

@@ -16,6 +16,7 @@ static const struct {
     {"run", cli_run_main, "run the daemon: inputs, pipeline, store, HTTP endpoint"},
     {"scan", cli_scan_main, "run the pipeline offline over files, directories or stdin"},
     {"rules", cli_rules_main, "check rules, or test one on events: rules check, rules test"},
+    {"audit", cli_audit_main, "check the audit log's hash chain: audit verify"},
 };
 
 static void usage(FILE *out)

@@ -615,7 +615,7 @@ static int kw_triage(struct cparse *p, const char *key, yaml_node_t *k, yaml_nod
 static int kw_corr_max_memory(struct cparse *p, const char *key, yaml_node_t *k, yaml_node_t *v,
                               void *arg)
 {
-    unsigned long long x;
+    unsigned long long x = 0;
     int r = get_uint(p, v, 64 * 1024, 64ULL * 1024 * 1024 * 1024, &x,
                      "max_memory must be between 64k and 65536m");
 
@@ -627,7 +627,7 @@ static int kw_corr_max_memory(struct cparse *p, const char *key, yaml_node_t *k,
 static int kw_corr_tolerance(struct cparse *p, const char *key, yaml_node_t *k, yaml_node_t *v,
                              void *arg)
 {
-    unsigned long long x;
+    unsigned long long x = 0;
     int r = get_uint(p, v, 0, 86400, &x, "late_tolerance must be 0 to 86400 seconds");
 
     if (r == 0)

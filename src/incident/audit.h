@@ -1,0 +1,126 @@
+/*
+ * audit.h - the tamper-evident audit trail: who did what to which incident.
+ *
+ * One append-only file of JSON lines (var/audit.log by default).  Each line is
+ * one entry, written in one fixed layout:
+ *
+ *   {"seq":N,"time":"...Z","actor":"...","action":"...","object":"...",
+ *    "details":{...},"prev":"<64 hex>","hash":"<64 hex>"}
+ *
+ * `prev` is the SHA-256 of the previous line (its bytes without the newline;
+ * 64 zeros for the first entry) and `hash` the SHA-256 of this line's bytes
+ * up to, not including, the `,"hash":` that ends it.  Any changed, removed,
+ * reordered or inserted line therefore breaks the chain at that line.  The
+ * exact canonical form, and what the chain does not prove, are in
+ * docs/audit.md.
+ */
+#ifndef HIKESHI_INCIDENT_AUDIT_H
+#define HIKESHI_INCIDENT_AUDIT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/* Longest line accepted, newline included; longer lines are "malformed". */
+#define AUDIT_LINE_MAX (64 * 1024)
+/* Longest details object accepted by audit_append, in bytes. */
+#define AUDIT_DETAILS_MAX (32 * 1024)
+/* Longest actor, action and object accepted by audit_append, in bytes. */
+#define AUDIT_NAME_MAX 256
+/* Nesting depth accepted in the details object. */
+#define AUDIT_JSON_DEPTH 32
+/* Hex SHA-256 plus NUL. */
+#define AUDIT_HEX_LEN 65
+/* The actor of the daemon's own actions. */
+#define AUDIT_ACTOR_SYSTEM "hikeshi"
+
+/* Why the chain is broken at a line; AUDIT_OK when it is not. */
+enum audit_why {
+    AUDIT_OK = 0,
+    AUDIT_MALFORMED,     /* not JSON, not our layout, or too long */
+    AUDIT_TRUNCATED,     /* last line without its newline (torn write) */
+    AUDIT_SEQ_GAP,       /* seq is not the previous seq plus one */
+    AUDIT_PREV_MISMATCH, /* prev is not the SHA-256 of the previous line */
+    AUDIT_HASH_MISMATCH, /* hash is not the SHA-256 of the line's own bytes */
+};
+
+/*
+ * What audit_verify (and a refusing audit_open) found.  `entries` counts the
+ * entries that chained correctly before the first fault.  `line` is the
+ * 1-based line of the first fault, 0 when intact (audit_open, which reads
+ * only the tail, sets it to 0 and sets `why`).
+ */
+struct audit_result {
+    uint64_t entries;
+    uint64_t line;
+    enum audit_why why;
+};
+
+/* A short English reason ("hash mismatch", ...); never NULL. */
+const char *audit_why_name(enum audit_why why);
+
+struct audit;
+
+/*
+ * Opens the log at `path`, creating it (mode 0640) when missing, and reads its
+ * last entry to continue the chain: the last complete line must parse and its
+ * own hash must match, otherwise -EBADMSG is returned with the reason in
+ * *reterr and nothing may be appended until `hikeshi audit verify` has been
+ * run and the file repaired by hand.
+ *
+ * A torn tail (bytes after the last newline: a write that a crash cut short,
+ * which was therefore never acknowledged) is cut off, and audit_open then
+ * appends an "audit.torn_tail" entry by "hikeshi" whose details hold the
+ * number of bytes dropped and their SHA-256, so the repair itself is in the
+ * chain.  A warning is logged.  A tail that is a whole entry chaining on
+ * correctly and missing only its newline gets the newline instead.  -EBUSY when another process has
+ * the log open for appending.
+ *
+ * On success *ret_a owns the file; free it with audit_free.  Errors: -errno
+ * from open/read/ftruncate, -ENOMEM, -EBADMSG as above.  `reterr` may be NULL.
+ */
+int audit_open(const char *path, struct audit **ret_a, struct audit_result *reterr);
+
+/* Closes the file.  NULL is a no-op. */
+void audit_free(struct audit *a);
+
+/*
+ * Appends one entry and returns once it is on stable storage (write(2) then
+ * fdatasync(2)): an entry whose append returned 0 survives a crash.
+ * `actor` (a user name or AUDIT_ACTOR_SYSTEM), `action` ("incident.update")
+ * and `object` ("incident/42") are NUL-terminated, non-empty, at most
+ * AUDIT_NAME_MAX bytes; `details` (length `len`, no NUL needed) must be one
+ * JSON object, stored with insignificant whitespace removed; NULL means {}.
+ * Thread-safe: entries from concurrent callers are serialised, each gets the
+ * next seq, and *ret_seq (may be NULL) says which.
+ *
+ * Errors: -EINVAL (bad argument or details not one JSON object), -E2BIG
+ * (over a limit), -ENOMEM, -errno from write.  When fdatasync fails the entry
+ * may or may not be on disk, so the log refuses all further appends with -EIO.
+ */
+int audit_append(struct audit *a, const char *actor, const char *action, const char *object,
+                 const char *details, size_t len, uint64_t *ret_seq);
+
+/*
+ * Copies the seq and hex hash of the last entry (0 and 64 zeros when empty)
+ * for anchoring the head of the chain somewhere the log's writer cannot
+ * reach.  Either pointer may be NULL.
+ */
+void audit_head(struct audit *a, uint64_t *ret_seq, char ret_hash[AUDIT_HEX_LEN]);
+
+/*
+ * Walks the whole file and stops at the first broken entry.  Returns 0 when
+ * the file could be read, the verdict being in *ret (why == AUDIT_OK:
+ * intact); -errno when it could not be opened or read.  A missing file is
+ * -ENOENT, an empty one is intact with 0 entries.
+ */
+int audit_verify(const char *path, struct audit_result *ret);
+
+/*
+ * `hikeshi audit verify`: prints "N entries, chain intact" or "line L: why"
+ * (or, with `json`, one JSON object) to `out`.  Returns 0 intact, 1 broken,
+ * 2 unreadable.
+ */
+int audit_cli_verify(const char *path, int json, FILE *out);
+
+#endif

@@ -1,0 +1,148 @@
+/*
+ * playbook.h - response playbooks (MISSION.md sections 2 and 4) and the
+ * task checklists they create.
+ *
+ * A playbook is a YAML file (one file per playbook under playbooks/, language in docs/incident.md)
+ * naming the incident types it serves and, per phase, a checklist of tasks:
+ * title, description, default owner role, and whether the task is required
+ * before the phase may be left.  A playbook with `types: [default]` serves
+ * every type that has no playbook of its own.  Loading a directory never
+ * stops at one bad file: each failure is recorded as an issue (file, line,
+ * column, reason) and the other files load.
+ *
+ * When an incident enters a phase, playbook_tasks_for() appends that phase's
+ * tasks to the incident's checklist; people then tick, assign and add tasks.
+ */
+#ifndef HIKESHI_INCIDENT_PLAYBOOK_H
+#define HIKESHI_INCIDENT_PLAYBOOK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "incident/incident.h"
+#include "util/parse_err.h"
+
+/* Caps on one playbook file and what it declares. */
+#define PLAYBOOK_MAX_FILE_BYTES (256 * 1024)
+#define PLAYBOOK_MAX_TASKS 64 /* per phase */
+#define PLAYBOOK_MAX_FILES 256
+#define PLAYBOOK_MAX_ISSUES 256
+#define PLAYBOOK_TITLE_MAX 200
+#define PLAYBOOK_TEXT_MAX 4000
+#define PLAYBOOK_ROLE_MAX 64
+/* Tasks one checklist may hold (playbook tasks of every phase plus ones
+ * people add). */
+#define PLAYBOOK_CHECKLIST_MAX 1024
+
+struct playbook_task_def {
+    char *title;       /* owned; non-empty */
+    char *description; /* owned; may be "" */
+    char *owner;       /* owned; default owner role, e.g. "responder" */
+    int required;      /* 1: must be done before the phase is left */
+};
+
+struct playbook {
+    char *name;     /* owned */
+    char *file;     /* owned; where it was loaded from */
+    uint32_t types; /* bit (1 << enum incident_type) per type served */
+    int is_default; /* serves types without a playbook of their own */
+    struct playbook_task_def *tasks[INCIDENT_PHASE_COUNT]; /* owned */
+    size_t ntasks[INCIDENT_PHASE_COUNT];
+};
+
+struct playbook_issue {
+    char *file;         /* owned */
+    unsigned line, col; /* 1-based; 0 when the whole file is at fault */
+    char *msg;          /* owned */
+};
+
+/* Every playbook loaded.  Embedded (init/done). */
+struct playbook_set {
+    struct playbook *pb; /* owned */
+    size_t n;
+    struct playbook_issue *issues; /* owned; at most PLAYBOOK_MAX_ISSUES */
+    size_t nissues;
+    size_t issues_dropped;
+};
+
+void playbook_set_init(struct playbook_set *set);
+void playbook_set_done(struct playbook_set *set);
+
+/*
+ * Parses one playbook from YAML text and adds it to `set`.  `file` names it
+ * in issues and in the playbook.  On an error returns -EINVAL with reterr's
+ * line, col (1-based) and msg (static) set, and `set` unchanged; -ENOMEM.
+ * A type already served by an earlier playbook is an error (which one
+ * would apply would otherwise depend on load order).
+ */
+int playbook_parse(struct playbook_set *set, const char *text, size_t len, const char *file,
+                   struct parse_err *reterr);
+
+/*
+ * Loads every *.yaml / *.yml file of `dir` (sorted by name).  A file that
+ * fails is recorded in set->issues and skipped.  Returns the number of
+ * playbooks loaded, or -errno when the directory cannot be read, -ENOMEM.
+ */
+int playbook_set_load_dir(struct playbook_set *set, const char *dir);
+
+/* The playbook serving `type`: its own, else the default, else NULL. */
+const struct playbook *playbook_find(const struct playbook_set *set, enum incident_type type);
+
+/* A task of one incident.  Strings owned by the checklist. */
+struct playbook_task {
+    uint32_t id;               /* unique within its checklist, from 1 */
+    enum incident_phase phase; /* the phase that created it */
+    char *title;
+    char *description;
+    char *owner;    /* role; may be "" */
+    char *assignee; /* NULL: not assigned */
+    int required;
+    int added; /* 1: added by a person, not a playbook */
+    int done;
+    int64_t done_us;
+    char *done_by; /* NULL unless done */
+};
+
+struct playbook_checklist {
+    struct playbook_task *t; /* owned */
+    size_t n, cap;
+    uint32_t next_id;
+};
+
+void playbook_checklist_init(struct playbook_checklist *cl);
+void playbook_checklist_done(struct playbook_checklist *cl);
+
+/*
+ * Appends the checklist that entering `phase` creates for an incident of
+ * `type` (the serving playbook's tasks of that phase; none when no playbook
+ * serves the type).  Returns how many tasks were added, -E2BIG past
+ * PLAYBOOK_CHECKLIST_MAX (nothing added), -ENOMEM (nothing added).
+ */
+int playbook_tasks_for(const struct playbook_set *set, enum incident_type type,
+                       enum incident_phase phase, struct playbook_checklist *cl);
+
+/* Adds a task by hand.  title non-empty (<= PLAYBOOK_TITLE_MAX), the rest
+ * may be NULL.  *ret_id (may be NULL) gets its id.  -EINVAL, -E2BIG,
+ * -ENOMEM. */
+int playbook_task_add(struct playbook_checklist *cl, enum incident_phase phase, const char *title,
+                      const char *description, const char *owner, int required, uint32_t *ret_id);
+/* Ticks (done = 1) or unticks (done = 0) a task.  who is required to
+ * tick.  -ENOENT for an unknown id, -EINVAL, -ENOMEM. */
+int playbook_task_tick(struct playbook_checklist *cl, uint32_t id, int done, const char *who,
+                       int64_t now_us);
+/* Assigns (NULL or "" unassigns).  -ENOENT, -EINVAL, -ENOMEM. */
+int playbook_task_assign(struct playbook_checklist *cl, uint32_t id, const char *assignee);
+/* The task with `id`, or NULL. */
+const struct playbook_task *playbook_task_get(const struct playbook_checklist *cl, uint32_t id);
+
+/*
+ * How many required tasks of `phase` are not done.  When there are some
+ * and whylen > 0, `why` gets a sentence naming the first ones, for the API
+ * to refuse leaving the phase ("2 required tasks of first_aid are open:
+ * ...").  The gate is the caller's: incident_transition does not see
+ * checklists.
+ */
+size_t playbook_checklist_blocking(const struct playbook_checklist *cl, enum incident_phase phase,
+                                   char *why, size_t whylen);
+
+#endif

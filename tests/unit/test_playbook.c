@@ -1,0 +1,357 @@
+/*
+ * test_playbook.c - the shipped playbooks load and give every type a first
+ * aid checklist; malformed playbooks are reported with line and column
+ * while the others load; checklists (tick, assign, add, the leave-phase
+ * gate); and the four reports, which carry the incident's fields and
+ * escape hostile text.  Run with cwd = source root (HIKESHI_SOURCE).
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "incident/incident.h"
+#include "incident/playbook.h"
+#include "incident/report.h"
+
+#define T0 INT64_C(1700000000000000)
+
+static void shipped_dir(char *out, size_t size)
+{
+    const char *src = getenv("HIKESHI_SOURCE");
+    snprintf(out, size, "%s/playbooks", src ? src : ".");
+}
+
+static void test_shipped_playbooks(void **state)
+{
+    struct playbook_set set;
+    char dir[1024];
+    const struct playbook *pb;
+    int n;
+    (void)state;
+
+    shipped_dir(dir, sizeof(dir));
+    playbook_set_init(&set);
+    n = playbook_set_load_dir(&set, dir);
+    for (size_t i = 0; i < set.nissues; i++)
+        print_error("%s:%u:%u: %s\n", set.issues[i].file, set.issues[i].line, set.issues[i].col,
+                    set.issues[i].msg);
+    assert_int_equal(set.nissues, 0);
+    assert_int_equal(n, 7);
+    /* Every type, internal and external, has first aid tasks. */
+    for (int t = 1; t < INCIDENT_TYPE_COUNT; t++) {
+        pb = playbook_find(&set, (enum incident_type)t);
+        assert_non_null(pb);
+        if (pb->ntasks[INCIDENT_PHASE_FIRST_AID] == 0)
+            fail_msg("type \"%s\" has no first aid tasks",
+                     incident_type_name((enum incident_type)t));
+    }
+    /* The six main types have a playbook of their own. */
+    for (int t = INCIDENT_TYPE_VULNERABLE; t <= INCIDENT_TYPE_DAMAGE; t++)
+        assert_false(playbook_find(&set, (enum incident_type)t)->is_default);
+    assert_true(playbook_find(&set, INCIDENT_TYPE_EXT_LAW)->is_default);
+
+    /* Damage manifest, first aid: MISSION.md section 4's steps, isolation
+     * and evidence required before leaving the phase. */
+    pb = playbook_find(&set, INCIDENT_TYPE_DAMAGE);
+    assert_string_equal(pb->tasks[INCIDENT_PHASE_FIRST_AID][0].title, "Isolate the affected host");
+    assert_true(pb->tasks[INCIDENT_PHASE_FIRST_AID][0].required);
+    assert_string_equal(pb->tasks[INCIDENT_PHASE_FIRST_AID][1].title, "Preserve evidence");
+    assert_non_null(strstr(pb->tasks[INCIDENT_PHASE_FIRST_AID][1].description, "Do not shut down"));
+    assert_string_equal(pb->tasks[INCIDENT_PHASE_FIRST_AID][4].title,
+                        "Answer the reporter if the report came from outside");
+    assert_false(pb->tasks[INCIDENT_PHASE_FIRST_AID][4].required);
+    playbook_set_done(&set);
+}
+
+static const struct {
+    const char *name, *text;
+    unsigned line, col;
+    const char *msg;
+} bad[] = {
+    {"unknown-type.yaml",
+     "name: x\n"
+     "types: [damage manifest, fire]\n"
+     "phases: {}\n",
+     2, 26, "unknown incident type (MISSION.md section 2 names)"},
+    {"unknown-phase.yaml",
+     "name: x\n"
+     "types: [policy violation]\n"
+     "phases:\n"
+     "  triage:\n"
+     "    - title: t\n",
+     4, 3, "unknown phase (first_aid, emergency, watch, full_response)"},
+    {"no-title.yaml",
+     "name: x\n"
+     "types: [policy violation]\n"
+     "phases:\n"
+     "  first_aid:\n"
+     "    - description: no title here\n",
+     5, 7, "a task needs a title"},
+    {"bad-required.yaml",
+     "name: x\n"
+     "types: [policy violation]\n"
+     "phases:\n"
+     "  first_aid:\n"
+     "    - title: t\n"
+     "      required: maybe\n",
+     6, 17, "required must be true or false"},
+    {"syntax.yaml",
+     "name: x\n"
+     "types: [policy violation\n"
+     "phases: {}\n",
+     3, 7, NULL /* libyaml's own message */},
+    {"unknown-key.yaml",
+     "name: x\n"
+     "types: [policy violation]\n"
+     "owner: me\n"
+     "phases: {}\n",
+     3, 1, "unknown key (name, types, phases)"},
+};
+
+static void test_malformed_playbooks(void **state)
+{
+    struct playbook_set set;
+    char dir[] = "/tmp/test_playbook.XXXXXX";
+    char path[256];
+    int n;
+    (void)state;
+
+    assert_non_null(mkdtemp(dir));
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        FILE *f;
+        snprintf(path, sizeof(path), "%s/%s", dir, bad[i].name);
+        assert_non_null(f = fopen(path, "w"));
+        fputs(bad[i].text, f);
+        fclose(f);
+    }
+    /* One good playbook among them still loads. */
+    snprintf(path, sizeof(path), "%s/zz-good.yaml", dir);
+    {
+        FILE *f = fopen(path, "w");
+        assert_non_null(f);
+        fputs("name: good\ntypes: [policy violation]\nphases:\n  first_aid:\n    - title: warn\n",
+              f);
+        fclose(f);
+    }
+    playbook_set_init(&set);
+    n = playbook_set_load_dir(&set, dir);
+    assert_int_equal(n, 1);
+    assert_int_equal(set.n, 1);
+    assert_string_equal(set.pb[0].name, "good");
+    assert_int_equal(set.nissues, sizeof(bad) / sizeof(bad[0]));
+    for (size_t i = 0; i < set.nissues; i++) {
+        /* Issues come in file-name order; find the row by name. */
+        size_t k;
+        for (k = 0; k < sizeof(bad) / sizeof(bad[0]); k++)
+            if (strstr(set.issues[i].file, bad[k].name))
+                break;
+        assert_true(k < sizeof(bad) / sizeof(bad[0]));
+        if (set.issues[i].line != bad[k].line || set.issues[i].col != bad[k].col)
+            fail_msg("%s: at %u:%u, want %u:%u (%s)", bad[k].name, set.issues[i].line,
+                     set.issues[i].col, bad[k].line, bad[k].col, set.issues[i].msg);
+        if (bad[k].msg)
+            assert_string_equal(set.issues[i].msg, bad[k].msg);
+    }
+    playbook_set_done(&set);
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        snprintf(path, sizeof(path), "%s/%s", dir, bad[i].name);
+        unlink(path);
+    }
+    snprintf(path, sizeof(path), "%s/zz-good.yaml", dir);
+    unlink(path);
+    rmdir(dir);
+
+    /* Two playbooks for one type: the second is refused. */
+    {
+        static const char a[] = "name: a\ntypes: [press]\nphases: {}\n";
+        static const char b[] = "name: a\ntypes: [attack trend]\nphases: {}\n";
+        struct parse_err e;
+        playbook_set_init(&set);
+        assert_int_equal(playbook_parse(&set, a, strlen(a), "a", &e), -EINVAL);
+        assert_int_equal(e.line, 2);
+        assert_int_equal(playbook_parse(&set, b, strlen(b), "b", &e), 0);
+        assert_int_equal(playbook_parse(&set, b, strlen(b), "c", &e), -EINVAL);
+        assert_string_equal(e.msg, "a type is already served by another playbook");
+        assert_int_equal(set.n, 1);
+        playbook_set_done(&set);
+    }
+    assert_int_equal(playbook_set_load_dir(&set, "/nonexistent/playbooks"), -ENOENT);
+}
+
+static void test_checklist(void **state)
+{
+    struct playbook_set set;
+    struct playbook_checklist cl;
+    char dir[1024], why[512];
+    uint32_t id;
+    int n;
+    (void)state;
+
+    shipped_dir(dir, sizeof(dir));
+    playbook_set_init(&set);
+    assert_int_equal(playbook_set_load_dir(&set, dir), 7);
+    playbook_checklist_init(&cl);
+    n = playbook_tasks_for(&set, INCIDENT_TYPE_DAMAGE, INCIDENT_PHASE_FIRST_AID, &cl);
+    assert_int_equal(n, 5);
+    assert_int_equal(cl.t[0].id, 1);
+    assert_int_equal(cl.t[0].phase, INCIDENT_PHASE_FIRST_AID);
+    assert_string_equal(cl.t[0].owner, "responder");
+    assert_false(cl.t[0].added);
+    /* Three required tasks are open: the gate names them. */
+    assert_int_equal(playbook_checklist_blocking(&cl, INCIDENT_PHASE_FIRST_AID, why, sizeof(why)),
+                     3);
+    assert_string_equal(why, "3 required tasks of first_aid are open: \"Isolate the affected "
+                             "host\", \"Preserve evidence\", \"First report to the responsible "
+                             "person\"");
+    assert_int_equal(playbook_task_tick(&cl, 1, 1, "bob", T0), 0);
+    assert_int_equal(playbook_task_tick(&cl, 2, 1, "bob", T0), 0);
+    assert_int_equal(playbook_task_tick(&cl, 3, 1, "", T0), -EINVAL);
+    assert_int_equal(playbook_task_tick(&cl, 99, 1, "bob", T0), -ENOENT);
+    assert_int_equal(playbook_checklist_blocking(&cl, INCIDENT_PHASE_FIRST_AID, why, sizeof(why)),
+                     1);
+    assert_int_equal(playbook_task_tick(&cl, 3, 1, "carol", T0 + 1), 0);
+    assert_int_equal(playbook_checklist_blocking(&cl, INCIDENT_PHASE_FIRST_AID, NULL, 0), 0);
+    assert_string_equal(playbook_task_get(&cl, 3)->done_by, "carol");
+    assert_int_equal(playbook_task_get(&cl, 3)->done_us, T0 + 1);
+    assert_int_equal(playbook_task_tick(&cl, 3, 0, NULL, T0 + 2), 0);
+    assert_false(playbook_task_get(&cl, 3)->done);
+    assert_null(playbook_task_get(&cl, 3)->done_by);
+
+    assert_int_equal(playbook_task_assign(&cl, 4, "dave"), 0);
+    assert_string_equal(playbook_task_get(&cl, 4)->assignee, "dave");
+    assert_int_equal(playbook_task_assign(&cl, 4, NULL), 0);
+    assert_null(playbook_task_get(&cl, 4)->assignee);
+
+    assert_int_equal(
+        playbook_task_add(&cl, INCIDENT_PHASE_FIRST_AID, "Call the ISP", NULL, NULL, 1, &id), 0);
+    assert_int_equal(id, 6);
+    assert_true(playbook_task_get(&cl, id)->added);
+    assert_int_equal(playbook_task_add(&cl, INCIDENT_PHASE_FIRST_AID, "", NULL, NULL, 0, &id),
+                     -EINVAL);
+    /* Entering emergency adds its tasks after the first aid ones. */
+    assert_int_equal(playbook_tasks_for(&set, INCIDENT_TYPE_DAMAGE, INCIDENT_PHASE_EMERGENCY, &cl),
+                     8);
+    assert_int_equal(cl.n, 14);
+    /* A type served by the default playbook. */
+    assert_int_equal(
+        playbook_tasks_for(&set, INCIDENT_TYPE_EXT_VIRUS, INCIDENT_PHASE_FIRST_AID, &cl), 1);
+    /* No tasks for phases a playbook does not list. */
+    assert_int_equal(playbook_tasks_for(&set, INCIDENT_TYPE_DAMAGE, INCIDENT_PHASE_CLOSED, &cl), 0);
+    playbook_checklist_done(&cl);
+    playbook_set_done(&set);
+}
+
+static void test_reports(void **state)
+{
+    static const char *const hostile = "<script>alert('x')</script> & \"co\"";
+    struct incident inc;
+    struct incident_change tl[2];
+    struct playbook_checklist cl;
+    struct report_input in;
+    char why[256];
+    (void)state;
+
+    assert_int_equal(incident_init(&inc, 7, T0), 0);
+    free(inc.title);
+    inc.title = strdup(hostile);
+    assert_non_null(inc.title);
+    free(inc.summary);
+    inc.summary = strdup("Failed password for invalid user webmaster from 173.234.31.186\n# not "
+                         "a heading");
+    assert_non_null(inc.summary);
+    inc.type = INCIDENT_TYPE_INTRUDED;
+    inc.category = ASSET_CAT_A;
+    assert_int_equal(incident_add_entity(&inc, "173.234.31.186", INCIDENT_ENTITY_ADDRESS,
+                                         INCIDENT_ROLE_ATTACKER, "triage", T0, NULL),
+                     0);
+    assert_int_equal(incident_add_stage(&inc, TRIAGE_STAGE_EXPLOITATION, "triage", T0, NULL), 0);
+    assert_int_equal(incident_transition(&inc, INCIDENT_PHASE_FIRST_AID, "alice", "<b>go</b>", T0,
+                                         &tl[0], why, sizeof(why)),
+                     0);
+    assert_int_equal(
+        incident_set_level(&inc, TRIAGE_ORANGE, "alice", NULL, T0, &tl[1], why, sizeof(why)), 0);
+    playbook_checklist_init(&cl);
+    assert_int_equal(playbook_task_add(&cl, INCIDENT_PHASE_FIRST_AID, "Isolate <host>", NULL,
+                                       "responder", 1, NULL),
+                     0);
+    memset(&in, 0, sizeof(in));
+    in.inc = &inc;
+    in.timeline = tl;
+    in.ntimeline = 2;
+    in.tasks = &cl;
+    in.threats = "credential stuffing on sshd";
+    in.evidence = hostile;
+    in.scope = "one host: LabSZ";
+    in.recommended_level = TRIAGE_RED;
+    in.revised_level = -1;
+
+    for (int k = 0; k < REPORT_KIND_COUNT; k++) {
+        struct report r;
+        assert_int_equal(report_generate(&in, (enum report_kind)k, 3, "alice <a@b>", T0, &r), 0);
+        assert_int_equal(r.kind, k);
+        assert_int_equal(r.version, 3);
+        /* The incident's fields are there. */
+        assert_non_null(strstr(r.html.data, "intruded, no damage yet"));
+        assert_non_null(strstr(r.markdown.data, "intruded, no damage yet"));
+        assert_non_null(strstr(r.html.data, "173.234.31.186"));
+        assert_non_null(strstr(r.markdown.data, "173\\.234\\.31\\.186"));
+        assert_non_null(strstr(r.html.data, report_kind_name((enum report_kind)k)));
+        /* No raw markup from any field, in either output. */
+        assert_null(strstr(r.html.data, "<script"));
+        assert_null(strstr(r.markdown.data, "<script"));
+        assert_null(strstr(r.html.data, "<host>"));
+        assert_null(strstr(r.html.data, "<a@b>"));
+        assert_non_null(strstr(r.html.data, "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; "
+                                            "&amp; &quot;co&quot;"));
+        assert_non_null(strstr(r.markdown.data, "&lt;script&gt;alert\\(\\'x\\'\\)"));
+        /* A line of the summary cannot start a Markdown heading. */
+        assert_null(strstr(r.markdown.data, "\n# not"));
+        switch (k) {
+        case REPORT_FIRST:
+            assert_non_null(strstr(r.markdown.data, "## Possible level\n\nOrange"));
+            assert_non_null(strstr(r.html.data, "credential stuffing on sshd"));
+            break;
+        case REPORT_INTERIM1:
+            assert_non_null(strstr(r.markdown.data, "## Recommended level\n\nRed"));
+            assert_non_null(strstr(r.html.data, "<h2>Evidence</h2>"));
+            break;
+        case REPORT_INTERIM2:
+            assert_non_null(strstr(r.markdown.data, "## Revised level\n\nOrange"));
+            assert_non_null(strstr(r.html.data, "one host: LabSZ"));
+            break;
+        case REPORT_FINAL:
+            assert_non_null(strstr(r.html.data, "alice: phase new -&gt; first_aid because "
+                                                "&lt;b&gt;go&lt;/b&gt;"));
+            assert_non_null(strstr(r.html.data, "<h2>Lessons and follow-up</h2>"));
+            break;
+        }
+        report_done(&r);
+    }
+    {
+        struct report r;
+        assert_int_equal(report_generate(&in, REPORT_FIRST, 1, "", T0, &r), -EINVAL);
+        report_done(&r);
+    }
+    playbook_checklist_done(&cl);
+    incident_done(&inc);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_shipped_playbooks),
+        cmocka_unit_test(test_malformed_playbooks),
+        cmocka_unit_test(test_checklist),
+        cmocka_unit_test(test_reports),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -22,6 +22,7 @@ struct api_sources {
     const char *const *input_types;         /* per input id: "syslog-udp", ... */
     uint32_t ninputs;
     int64_t started_us;
+    const char *data_dir; /* the store the API reads (incidents); NULL: none */
 };
 
 struct api_http;

@@ -328,12 +328,14 @@ int cli_run_main(int argc, char **argv)
             .input_types = d.itypes,
             .ninputs = (uint32_t)d.ninputs,
             .started_us = time_now_us(),
+            .data_dir = d.cfg->data_dir,
         };
         if (api_http_start(d.cfg->http_listen, &src, &d.http, err, sizeof(err)) < 0) {
             log_error("%s", err);
             goto out;
         }
-        log_info("http: listening on %s, port %u (/metrics, /api/v1/health)", d.cfg->http_listen,
+        log_info("http: listening on %s, port %u (/metrics, /api/v1/health, /api/v1/incidents)",
+                 d.cfg->http_listen,
                  api_http_port(d.http));
     }
     log_info("hikeshi %s ready: data in %s, %zu inputs, %zu rules", HIKESHI_VERSION,

@@ -17,12 +17,13 @@
 #include <stdint.h>
 
 struct alert;
+struct buf;
 struct event;
 struct file_pos;
 struct store;
 
 /* The schema version this build writes; store_open migrates older ones. */
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
 
 /*
  * Opens (creating if needed) the store under directory `dir`, which is
@@ -126,5 +127,31 @@ int store_incident_max_id(struct store *st, int64_t *ret);
  * heap copy the caller frees; -ENOENT when none was saved. */
 int store_state_set(struct store *st, const char *name, const void *val, size_t len);
 int store_state_get(struct store *st, const char *name, void **ret, size_t *ret_len);
+
+/* API users: name unique (-EEXIST), role "viewer", "analyst" or "admin",
+ * an Argon2id string or NULL. */
+int store_user_add(struct store *st, const char *name, const char *role, const char *pw_hash,
+                   int64_t *ret_id);
+/* Keeps the hash of a token (never the token) for user `user_id`. */
+int store_token_add(struct store *st, int64_t user_id, const unsigned char *hash, size_t hash_len,
+                    const char *label);
+/* The user and role a token hash belongs to (heap strings the caller
+ * frees); -ENOENT when no token has that hash. */
+int store_token_find(struct store *st, const unsigned char *hash, size_t hash_len,
+                     char **ret_user, char **ret_role);
+
+/* Incidents as JSON objects (id, entity, type, level, phase, stage,
+ * stages, category, criticality, risk_opened, first, last, alerts, events,
+ * victims, created, updated). */
+struct store_incident_filter {
+    const char *type, *phase, *level; /* NULL: any */
+    int64_t limit, offset;
+};
+/* Appends the incidents matching `f`, newest first, comma-separated (the
+ * caller writes the brackets); *ret_n gets how many. */
+int store_incident_list_json(struct store *st, const struct store_incident_filter *f,
+                             struct buf *out, size_t *ret_n);
+/* Appends incident `id` as one object; -ENOENT when there is none. */
+int store_incident_get_json(struct store *st, int64_t id, struct buf *out);
 
 #endif

@@ -127,6 +127,21 @@ static const char *const store_migrations[] = {
     "  value BLOB NOT NULL,"
     "  updated_us INTEGER"
     ");",
+    /* 3: API users and their tokens (only a hash of each token is kept). */
+    "CREATE TABLE users ("
+    "  id INTEGER PRIMARY KEY,"
+    "  name TEXT NOT NULL UNIQUE,"
+    "  role TEXT NOT NULL,"      /* viewer, analyst, admin */
+    "  pw_hash TEXT,"            /* Argon2id string; NULL: tokens only */
+    "  created_us INTEGER NOT NULL"
+    ");"
+    "CREATE TABLE tokens ("
+    "  id INTEGER PRIMARY KEY,"
+    "  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+    "  hash BLOB NOT NULL UNIQUE," /* BLAKE2b-256 of the token text */
+    "  label TEXT,"
+    "  created_us INTEGER NOT NULL"
+    ");",
 };
 
 _Static_assert(sizeof(store_migrations) / sizeof(store_migrations[0]) == STORE_SCHEMA_VERSION,
@@ -152,8 +167,24 @@ enum store_stmt {
     STMT_AGG_MAX,
     STMT_INCIDENT_MAX,
     STMT_INCIDENT_COUNT,
+    STMT_USER_ADD,
+    STMT_TOKEN_ADD,
+    STMT_TOKEN_FIND,
+    STMT_INCIDENT_GET,
+    STMT_INCIDENT_LIST,
     STMT_COUNT
 };
+
+/* The columns of an incident as one JSON object (times as UTC ISO 8601). */
+#define STORE_INCIDENT_JSON                                                                        \
+    "json_object('id', id, 'entity', entity_key, 'type', type, 'level', level, 'phase', phase,"   \
+    " 'stage', stage, 'stages', json(coalesce(stages, '[]')), 'category', category,"              \
+    " 'criticality', criticality, 'risk_opened', risk_opened = 1,"                                \
+    " 'first', strftime('%Y-%m-%dT%H:%M:%fZ', first_us / 1e6, 'unixepoch'),"                      \
+    " 'last', strftime('%Y-%m-%dT%H:%M:%fZ', last_us / 1e6, 'unixepoch'),"                        \
+    " 'alerts', nalerts, 'events', nevents, 'victims', json(coalesce(victims, '[]')),"            \
+    " 'created', strftime('%Y-%m-%dT%H:%M:%fZ', created_us / 1e6, 'unixepoch'),"                  \
+    " 'updated', strftime('%Y-%m-%dT%H:%M:%fZ', updated_us / 1e6, 'unixepoch'))"
 
 static const char *const store_stmt_sql[STMT_COUNT] = {
     /* IMMEDIATE: take the write lock now rather than fail half-way when a
@@ -205,6 +236,17 @@ static const char *const store_stmt_sql[STMT_COUNT] = {
     [STMT_AGG_MAX] = "SELECT coalesce(max(id), 0) FROM agg_alerts",
     [STMT_INCIDENT_MAX] = "SELECT coalesce(max(id), 0) FROM incidents",
     [STMT_INCIDENT_COUNT] = "SELECT count(*) FROM incidents",
+    [STMT_USER_ADD] = "INSERT INTO users(name, role, pw_hash, created_us) VALUES(?1, ?2, ?3, ?4)",
+    [STMT_TOKEN_ADD] = "INSERT INTO tokens(user_id, hash, label, created_us) VALUES(?1, ?2, ?3, ?4)",
+    [STMT_TOKEN_FIND] = "SELECT u.name, u.role FROM tokens t JOIN users u ON u.id = t.user_id"
+                        " WHERE t.hash = ?1",
+    /* One incident as a JSON object, built by SQLite's json1. */
+    [STMT_INCIDENT_GET] = "SELECT " STORE_INCIDENT_JSON " FROM incidents WHERE id = ?1",
+    /* Newest first; NULL filters match everything. */
+    [STMT_INCIDENT_LIST] = "SELECT " STORE_INCIDENT_JSON " FROM incidents"
+                           " WHERE (?1 IS NULL OR type = ?1) AND (?2 IS NULL OR phase = ?2)"
+                           " AND (?3 IS NULL OR level = ?3)"
+                           " ORDER BY id DESC LIMIT ?4 OFFSET ?5",
 };
 
 struct store {
@@ -917,4 +959,141 @@ int store_incident_max_id(struct store *st, int64_t *ret)
 int store_incident_count(struct store *st, int64_t *ret)
 {
     return store_get_int(st, st->stmt[STMT_INCIDENT_COUNT], SQLITE_OK, "counting incidents", ret);
+}
+
+int store_user_add(struct store *st, const char *name, const char *role, const char *pw_hash,
+                   int64_t *ret_id)
+{
+    sqlite3_stmt *s = st->stmt[STMT_USER_ADD];
+    int rc;
+
+    rc = sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_text(s, 2, role, -1, SQLITE_STATIC);
+    if (rc == SQLITE_OK)
+        rc = store_bind_text(s, 3, pw_hash);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(s, 4, time_now_us());
+    /* Extended result codes are on: SQLITE_CONSTRAINT_UNIQUE and friends. */
+    if (rc == SQLITE_OK && ((rc = sqlite3_step(s)) & 0xff) == SQLITE_CONSTRAINT) {
+        sqlite3_reset(s);
+        store_seterr(st, "a user of that name exists");
+        return -EEXIST;
+    }
+    sqlite3_reset(s);
+    if (rc != SQLITE_DONE)
+        return store_dberr(st, rc, "adding a user");
+    if (ret_id)
+        *ret_id = sqlite3_last_insert_rowid(st->db);
+    return 0;
+}
+
+int store_token_add(struct store *st, int64_t user_id, const unsigned char *hash, size_t hash_len,
+                    const char *label)
+{
+    sqlite3_stmt *s = st->stmt[STMT_TOKEN_ADD];
+    int rc;
+
+    rc = sqlite3_bind_int64(s, 1, user_id);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_blob(s, 2, hash, (int)hash_len, SQLITE_STATIC);
+    if (rc == SQLITE_OK)
+        rc = store_bind_text(s, 3, label);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(s, 4, time_now_us());
+    return store_insert(st, s, rc, "adding a token", NULL);
+}
+
+int store_token_find(struct store *st, const unsigned char *hash, size_t hash_len,
+                     char **ret_user, char **ret_role)
+{
+    sqlite3_stmt *s = st->stmt[STMT_TOKEN_FIND];
+    int rc, r = 0;
+
+    *ret_user = *ret_role = NULL;
+    rc = sqlite3_bind_blob(s, 1, hash, (int)hash_len, SQLITE_STATIC);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(s);
+    if (rc == SQLITE_DONE) {
+        store_seterr(st, "no such token");
+        r = -ENOENT;
+    } else if (rc != SQLITE_ROW) {
+        r = store_dberr(st, rc, "looking up a token");
+    } else {
+        const unsigned char *u = sqlite3_column_text(s, 0), *ro = sqlite3_column_text(s, 1);
+
+        *ret_user = strdup(u ? (const char *)u : "");
+        *ret_role = strdup(ro ? (const char *)ro : "");
+        if (!*ret_user || !*ret_role) {
+            free(*ret_user);
+            free(*ret_role);
+            *ret_user = *ret_role = NULL;
+            r = -ENOMEM;
+        }
+    }
+    sqlite3_reset(s);
+    sqlite3_clear_bindings(s);
+    return r;
+}
+
+/* Appends the first column of each row of `s` (JSON text), comma-separated. */
+static int store_json_rows(struct store *st, sqlite3_stmt *s, struct buf *out, size_t *ret_n)
+{
+    int rc, r = 0;
+    size_t n = 0;
+
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        const unsigned char *j = sqlite3_column_text(s, 0);
+        int len = sqlite3_column_bytes(s, 0);
+
+        if ((n && (r = buf_putc(out, ',')) < 0) ||
+            (r = buf_append(out, j ? (const char *)j : "null", j ? (size_t)len : 4)) < 0)
+            break;
+        n++;
+    }
+    if (r == 0 && rc != SQLITE_DONE)
+        r = store_dberr(st, rc, "reading incidents");
+    sqlite3_reset(s);
+    sqlite3_clear_bindings(s);
+    if (ret_n)
+        *ret_n = n;
+    return r;
+}
+
+int store_incident_get_json(struct store *st, int64_t id, struct buf *out)
+{
+    sqlite3_stmt *s = st->stmt[STMT_INCIDENT_GET];
+    size_t n = 0;
+    int r;
+
+    if (sqlite3_bind_int64(s, 1, id) != SQLITE_OK)
+        return store_dberr(st, SQLITE_ERROR, "reading an incident");
+    r = store_json_rows(st, s, out, &n);
+    if (r == 0 && n == 0) {
+        store_seterr(st, "no such incident");
+        return -ENOENT;
+    }
+    return r;
+}
+
+int store_incident_list_json(struct store *st, const struct store_incident_filter *f,
+                             struct buf *out, size_t *ret_n)
+{
+    sqlite3_stmt *s = st->stmt[STMT_INCIDENT_LIST];
+    int rc;
+
+    rc = store_bind_text(s, 1, f->type);
+    if (rc == SQLITE_OK)
+        rc = store_bind_text(s, 2, f->phase);
+    if (rc == SQLITE_OK)
+        rc = store_bind_text(s, 3, f->level);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(s, 4, f->limit);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(s, 5, f->offset);
+    if (rc != SQLITE_OK) {
+        sqlite3_reset(s);
+        return store_dberr(st, rc, "listing incidents");
+    }
+    return store_json_rows(st, s, out, ret_n);
 }

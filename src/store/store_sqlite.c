@@ -464,14 +464,20 @@ int store_open(const char *dir, struct store **ret, char **reterr)
     }
     /* Create the file ourselves so that it is not world-readable: it holds
      * security events.  SQLite gives the -wal and -shm files the same
-     * mode. */
-    fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
-    if (fd < 0) {
+     * mode.  Only when it does not exist yet: closing any descriptor of a
+     * file drops every POSIX lock this process holds on it, so an open and
+     * close of a database another connection of ours has open would leave
+     * that connection unlocked behind SQLite's back, and the next reader
+     * in another process to close would checkpoint and delete the -wal and
+     * -shm files still in use here (commits then vanish until we stop). */
+    fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+    if (fd >= 0) {
+        close(fd);
+    } else if (errno != EEXIST) {
         r = -errno;
         store_seterr(st, "opening %s: %s", path, strerror(-r));
         goto out;
     }
-    close(fd);
     rc = sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
     if (rc != SQLITE_OK) {
         if (st->db)

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -527,6 +528,76 @@ static void test_triage_tables(void **state)
     free(blob);
 }
 
+/* In a child process (another process, as a CLI or backup tool reading
+ * the store would be): opens the database, reads counter "c", closes.
+ * Returns the value read, or -1. */
+static int64_t child_read_counter(const char *db)
+{
+    int fds[2];
+    pid_t pid;
+    int64_t v = -1;
+
+    assert_int_equal(pipe(fds), 0);
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        sqlite3 *c = NULL;
+        sqlite3_stmt *s = NULL;
+        int64_t x = -1;
+
+        close(fds[0]);
+        if (sqlite3_open_v2(db, &c, SQLITE_OPEN_READWRITE, NULL) == SQLITE_OK &&
+            sqlite3_prepare_v2(c, "SELECT value FROM counters WHERE name = 'c'", -1, &s, NULL) ==
+                SQLITE_OK &&
+            sqlite3_step(s) == SQLITE_ROW)
+            x = sqlite3_column_int64(s, 0);
+        sqlite3_finalize(s);
+        sqlite3_close(c); /* the last-connection check happens here */
+        if (write(fds[1], &x, sizeof(x)) != (ssize_t)sizeof(x))
+            _exit(1);
+        _exit(0);
+    }
+    close(fds[1]);
+    assert_int_equal(read(fds[0], &v, sizeof(v)), (ssize_t)sizeof(v));
+    close(fds[0]);
+    assert_int_equal(waitpid(pid, NULL, 0), pid);
+    return v;
+}
+
+/* A second store opened in the same process (the HTTP API beside the
+ * pipeline) must not drop the first one's locks: a reader in another
+ * process closing afterwards would otherwise take itself for the last
+ * connection, checkpoint and delete the -wal file still in use, and later
+ * commits would vanish from every other reader's view.  (The daemon showed
+ * exactly that when store_open() opened and closed an existing database
+ * file itself; this cycle checks the property, though it did not by itself
+ * reproduce the daemon's failure, which e2e_file did.) */
+static void test_second_open_keeps_wal(void **state)
+{
+    struct fixture *f = *state;
+    struct store *st2 = NULL;
+    char *err = NULL, wal[160];
+    uint64_t v;
+
+    snprintf(wal, sizeof(wal), "%s-wal", f->db);
+    assert_int_equal(store_counter_set(f->st, "c", 1), 0);
+    assert_int_equal(store_open(f->dir, &st2, &err), 0);
+    /* Readers come and go while both stores are open and the first one
+     * writes, as the e2e polling does against the daemon. */
+    for (int i = 2; i < 12; i++) {
+        assert_int_equal(store_begin(f->st), 0);
+        assert_int_equal(store_counter_set(f->st, "c", (uint64_t)i), 0);
+        assert_int_equal(store_commit(f->st), 0);
+        assert_int_equal(child_read_counter(f->db), i);
+        assert_int_equal(access(wal, F_OK), 0);
+    }
+    assert_int_equal(store_counter_get(st2, "c", &v), 0);
+    assert_true(v == 11);
+    store_free(st2);
+    assert_int_equal(store_counter_set(f->st, "c", 12), 0);
+    assert_int_equal(child_read_counter(f->db), 12);
+}
+
 /* Users and tokens: names are unique, a token is found by its hash only,
  * and the store never sees the token itself. */
 static void test_users_tokens(void **state)
@@ -645,6 +716,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_transactions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_triage_tables, setup, teardown),
         cmocka_unit_test_setup_teardown(test_users_tokens, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_second_open_keeps_wal, setup, teardown),
         cmocka_unit_test_setup_teardown(test_migrate_from_v1, setup, teardown),
         cmocka_unit_test_setup_teardown(test_100k_events, setup, teardown),
     };

@@ -16,9 +16,9 @@
 #include <errno.h>
 #include <math.h>
 #include <stdbool.h>
+#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <time.h>
 #include <zlib.h>
 
@@ -94,7 +94,7 @@ struct anomaly {
     size_t tcap;
     size_t count;
     struct entry *head, *tail; /* most and least recently seen */
-    uint64_t k0, k1;           /* SipHash key */
+    unsigned char hkey[crypto_shorthash_KEYBYTES]; /* SipHash key */
     int64_t start_us;          /* event time of the first event ever observed */
     int started;               /* start_us is valid */
     size_t mem;                /* table + entries, as counted against o.mem_cap */
@@ -104,65 +104,15 @@ struct anomaly {
 
 /* ---- hashing ---------------------------------------------------------- */
 
-static uint64_t rotl(uint64_t x, int b)
+/* SipHash-2-4 with the state's random key (libsodium's crypto_shorthash). */
+static uint64_t key_hash(const struct anomaly *a, const unsigned char *p, size_t n)
 {
-    return (x << b) | (x >> (64 - b));
-}
+    unsigned char out[crypto_shorthash_BYTES];
+    uint64_t h;
 
-static uint64_t le64(const unsigned char *p)
-{
-    uint64_t v = 0;
-
-    for (int i = 7; i >= 0; i--)
-        v = (v << 8) | p[i];
-    return v;
-}
-
-#define SIPROUND                                                                                   \
-    do {                                                                                           \
-        v0 += v1;                                                                                  \
-        v1 = rotl(v1, 13);                                                                         \
-        v1 ^= v0;                                                                                  \
-        v0 = rotl(v0, 32);                                                                         \
-        v2 += v3;                                                                                  \
-        v3 = rotl(v3, 16);                                                                         \
-        v3 ^= v2;                                                                                  \
-        v0 += v3;                                                                                  \
-        v3 = rotl(v3, 21);                                                                         \
-        v3 ^= v0;                                                                                  \
-        v2 += v1;                                                                                  \
-        v1 = rotl(v1, 17);                                                                         \
-        v1 ^= v2;                                                                                  \
-        v2 = rotl(v2, 32);                                                                         \
-    } while (0)
-
-/* SipHash-2-4 (Aumasson and Bernstein), written from the paper's description. */
-static uint64_t siphash(const unsigned char *p, size_t n, uint64_t k0, uint64_t k1)
-{
-    uint64_t v0 = 0x736f6d6570736575ULL ^ k0, v1 = 0x646f72616e646f6dULL ^ k1;
-    uint64_t v2 = 0x6c7967656e657261ULL ^ k0, v3 = 0x7465646279746573ULL ^ k1;
-    uint64_t b = (uint64_t)n << 56, m;
-    size_t i;
-
-    for (i = 0; i + 8 <= n; i += 8) {
-        m = le64(p + i);
-        v3 ^= m;
-        SIPROUND;
-        SIPROUND;
-        v0 ^= m;
-    }
-    for (size_t j = 0; i + j < n; j++)
-        b |= (uint64_t)p[i + j] << (8 * j);
-    v3 ^= b;
-    SIPROUND;
-    SIPROUND;
-    v0 ^= b;
-    v2 ^= 0xff;
-    SIPROUND;
-    SIPROUND;
-    SIPROUND;
-    SIPROUND;
-    return v0 ^ v1 ^ v2 ^ v3;
+    crypto_shorthash(out, p, n, a->hkey);
+    memcpy(&h, out, sizeof(h));
+    return h;
 }
 
 /* ---- entries, table, LRU ---------------------------------------------- */
@@ -318,7 +268,7 @@ static int table_reserve(struct anomaly *a)
 static struct entry *entry_get(struct anomaly *a, uint8_t kind, const unsigned char *key,
                                size_t len, size_t payload, int *ret_created)
 {
-    uint64_t h = siphash(key, len, a->k0, a->k1);
+    uint64_t h = key_hash(a, key, len);
     struct entry *e = table_find(a, key, len, h);
 
     *ret_created = 0;
@@ -466,9 +416,10 @@ static int opts_check(const struct anomaly_opts *o)
 int anomaly_new(const struct anomaly_opts *opts, struct anomaly **ret)
 {
     struct anomaly *a;
-    uint64_t seed[2];
 
     *ret = NULL;
+    if (sodium_init() < 0)
+        return -EIO;
     a = calloc(1, sizeof(*a));
     if (!a)
         return -ENOMEM;
@@ -487,14 +438,9 @@ int anomaly_new(const struct anomaly_opts *opts, struct anomaly **ret)
         return -ENOMEM;
     }
     a->mem = a->tcap * sizeof(struct entry *);
-    /* The hash key only needs to be unknown to senders; if the kernel has
-     * no entropy yet, the clock and an address are still unknown to them. */
-    if (getrandom(seed, sizeof(seed), GRND_NONBLOCK) != (ssize_t)sizeof(seed)) {
-        seed[0] = (uint64_t)time(NULL) ^ (uint64_t)(uintptr_t)a;
-        seed[1] = (uint64_t)clock() * 0x9e3779b97f4a7c15ULL ^ (uint64_t)(uintptr_t)&seed;
-    }
-    a->k0 = seed[0];
-    a->k1 = seed[1];
+    /* The hash key only needs to be unknown to senders (flooding one
+     * bucket with chosen entity names). */
+    crypto_shorthash_keygen(a->hkey);
     a->id_exe = field_intern("process.executable", 18);
     *ret = a;
     return 0;
@@ -1220,8 +1166,7 @@ int anomaly_restore(struct anomaly *a, const char *buf, size_t len, struct parse
     a->count = t->count;
     a->head = t->head;
     a->tail = t->tail;
-    a->k0 = t->k0;
-    a->k1 = t->k1;
+    memcpy(a->hkey, t->hkey, sizeof(a->hkey));
     a->start_us = t->start_us;
     a->started = t->started;
     a->mem = t->mem;

@@ -683,38 +683,56 @@ int store_alert_add(struct store *st, const struct alert *a, int64_t event_id, i
     return store_insert(st, s, rc, "storing an alert", ret_id);
 }
 
+/*
+ * Steps a statement whose parameters are bound (bind_rc: the result of
+ * binding) and that returns at most one row.  0: the row is there to read,
+ * and the caller resets `s`; -ENOENT (message `missing`) or another error:
+ * `s` is already reset.
+ */
+static int store_step_row(struct store *st, sqlite3_stmt *s, int bind_rc, const char *missing,
+                          const char *what)
+{
+    int rc = bind_rc == SQLITE_OK ? sqlite3_step(s) : bind_rc, r;
+
+    if (rc == SQLITE_ROW)
+        return 0;
+    if (rc == SQLITE_DONE) {
+        store_seterr(st, "%s", missing);
+        r = -ENOENT;
+    } else {
+        r = store_dberr(st, rc, what);
+    }
+    sqlite3_reset(s);
+    sqlite3_clear_bindings(s);
+    return r;
+}
+
 int store_offset_get(struct store *st, const char *input_name, char **ret_path,
                      struct file_pos *ret)
 {
     sqlite3_stmt *s = st->stmt[STMT_OFFSET_GET];
-    int rc, r = 0;
+    int r;
 
-    rc = sqlite3_bind_text(s, 1, input_name, -1, SQLITE_STATIC);
-    if (rc == SQLITE_OK)
-        rc = sqlite3_step(s);
-    if (rc == SQLITE_DONE) {
-        store_seterr(st, "no saved position for this input");
-        r = -ENOENT;
-    } else if (rc != SQLITE_ROW) {
-        r = store_dberr(st, rc, "reading a file position");
-    } else {
-        if (ret_path) {
-            const unsigned char *p = sqlite3_column_text(s, 0);
-            *ret_path = strdup(p ? (const char *)p : "");
-            if (!*ret_path) {
-                store_seterr(st, "reading a file position: out of memory");
-                r = -ENOMEM;
-                goto out;
-            }
-        }
-        if (ret) {
-            ret->dev = (uint64_t)sqlite3_column_int64(s, 1);
-            ret->ino = (uint64_t)sqlite3_column_int64(s, 2);
-            ret->offset = (uint64_t)sqlite3_column_int64(s, 3);
+    r = store_step_row(st, s, sqlite3_bind_text(s, 1, input_name, -1, SQLITE_STATIC),
+                       "no saved position for this input", "reading a file position");
+    if (r < 0)
+        return r;
+    if (ret_path) {
+        const unsigned char *p = sqlite3_column_text(s, 0);
+
+        *ret_path = strdup(p ? (const char *)p : "");
+        if (!*ret_path) {
+            store_seterr(st, "reading a file position: out of memory");
+            r = -ENOMEM;
         }
     }
-out:
+    if (r == 0 && ret) {
+        ret->dev = (uint64_t)sqlite3_column_int64(s, 1);
+        ret->ino = (uint64_t)sqlite3_column_int64(s, 2);
+        ret->offset = (uint64_t)sqlite3_column_int64(s, 3);
+    }
     sqlite3_reset(s);
+    sqlite3_clear_bindings(s);
     return r;
 }
 
@@ -919,32 +937,27 @@ int store_state_set(struct store *st, const char *name, const void *val, size_t 
 int store_state_get(struct store *st, const char *name, void **ret, size_t *ret_len)
 {
     sqlite3_stmt *s = st->stmt[STMT_STATE_GET];
-    int rc, r = 0;
+    const void *b;
+    void *copy;
+    int n, r;
 
     *ret = NULL;
     *ret_len = 0;
-    rc = sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
-    if (rc == SQLITE_OK)
-        rc = sqlite3_step(s);
-    if (rc == SQLITE_DONE) {
-        store_seterr(st, "no saved state of that name");
-        r = -ENOENT;
-    } else if (rc != SQLITE_ROW) {
-        r = store_dberr(st, rc, "reading state");
+    r = store_step_row(st, s, sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC),
+                       "no saved state of that name", "reading state");
+    if (r < 0)
+        return r;
+    b = sqlite3_column_blob(s, 0);
+    n = sqlite3_column_bytes(s, 0);
+    /* One byte more, so that an empty value is still a pointer. */
+    copy = malloc((size_t)n + 1);
+    if (!copy) {
+        r = -ENOMEM;
     } else {
-        const void *b = sqlite3_column_blob(s, 0);
-        int n = sqlite3_column_bytes(s, 0);
-        /* One byte more, so that an empty value is still a pointer. */
-        void *copy = malloc((size_t)n + 1);
-
-        if (!copy) {
-            r = -ENOMEM;
-        } else {
-            if (n > 0)
-                memcpy(copy, b, (size_t)n);
-            *ret = copy;
-            *ret_len = (size_t)n;
-        }
+        if (n > 0)
+            memcpy(copy, b, (size_t)n);
+        *ret = copy;
+        *ret_len = (size_t)n;
     }
     sqlite3_reset(s);
     sqlite3_clear_bindings(s);
@@ -1014,28 +1027,23 @@ int store_token_find(struct store *st, const unsigned char *hash, size_t hash_le
                      char **ret_user, char **ret_role)
 {
     sqlite3_stmt *s = st->stmt[STMT_TOKEN_FIND];
-    int rc, r = 0;
+    const unsigned char *u, *ro;
+    int r;
 
     *ret_user = *ret_role = NULL;
-    rc = sqlite3_bind_blob(s, 1, hash, (int)hash_len, SQLITE_STATIC);
-    if (rc == SQLITE_OK)
-        rc = sqlite3_step(s);
-    if (rc == SQLITE_DONE) {
-        store_seterr(st, "no such token");
-        r = -ENOENT;
-    } else if (rc != SQLITE_ROW) {
-        r = store_dberr(st, rc, "looking up a token");
-    } else {
-        const unsigned char *u = sqlite3_column_text(s, 0), *ro = sqlite3_column_text(s, 1);
-
-        *ret_user = strdup(u ? (const char *)u : "");
-        *ret_role = strdup(ro ? (const char *)ro : "");
-        if (!*ret_user || !*ret_role) {
-            free(*ret_user);
-            free(*ret_role);
-            *ret_user = *ret_role = NULL;
-            r = -ENOMEM;
-        }
+    r = store_step_row(st, s, sqlite3_bind_blob(s, 1, hash, (int)hash_len, SQLITE_STATIC),
+                       "no such token", "looking up a token");
+    if (r < 0)
+        return r;
+    u = sqlite3_column_text(s, 0);
+    ro = sqlite3_column_text(s, 1);
+    *ret_user = strdup(u ? (const char *)u : "");
+    *ret_role = strdup(ro ? (const char *)ro : "");
+    if (!*ret_user || !*ret_role) {
+        free(*ret_user);
+        free(*ret_role);
+        *ret_user = *ret_role = NULL;
+        r = -ENOMEM;
     }
     sqlite3_reset(s);
     sqlite3_clear_bindings(s);

@@ -11,28 +11,10 @@ import urllib.error
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import BIN, Daemon, check, finish, wait_for  # noqa: E402
+from harness import BIN, GEN_DAY_CONFIG, Daemon, check, finish, wait_for  # noqa: E402
 
 GEN = os.environ.get("HIKESHI_GEN", "build/bench/hikeshi-gen")
 
-CONFIG = """
-data_dir: {data}
-http:
-  listen: 127.0.0.1:{http}
-sigma:
-  rules: [{src}/rules]
-  mappings: {src}/rules/config
-triage:
-  config: {src}/rules/config/triage.yaml
-store:
-  events: false
-inputs:
-  - name: gen
-    type: file
-    path: {dir}/day.log
-    from_start: true
-    poll_ms: 50
-"""
 
 
 def call(d, path, token=None, method="GET"):
@@ -57,7 +39,7 @@ def user_add(d, name, role):
 
 
 def main():
-    d = Daemon(CONFIG)
+    d = Daemon(GEN_DAY_CONFIG)
     subprocess.run([GEN, "--records", "20000", "--seed", "1", "-o",
                     os.path.join(d.dir, "day.log")], check=True)
     admin = user_add(d, "alice", "admin")

@@ -13,30 +13,12 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import BIN, SOURCE, Daemon, check, finish, wait_for  # noqa: E402
+from harness import BIN, GEN_DAY_CONFIG, SOURCE, Daemon, check, finish, wait_for  # noqa: E402
 
 GEN = os.environ.get("HIKESHI_GEN", "build/bench/hikeshi-gen")
 SCORE = os.path.join(SOURCE, "bench", "score-incidents.py")
 RECORDS = int(os.environ.get("E2E_INCIDENT_RECORDS", "100000"))
 
-CONFIG = """
-data_dir: {data}
-http:
-  listen: 127.0.0.1:{http}
-sigma:
-  rules: [{src}/rules]
-  mappings: {src}/rules/config
-triage:
-  config: {src}/rules/config/triage.yaml
-store:
-  events: false
-inputs:
-  - name: gen
-    type: file
-    path: {dir}/day.log
-    from_start: true
-    poll_ms: 50
-"""
 
 
 def score(truth, incidents, what):
@@ -74,7 +56,7 @@ def main():
     score(truth, inc, "scan")
 
     # 2. Live: the daemon following the same file, incidents from its store.
-    d = Daemon(CONFIG, workdir=tmp)
+    d = Daemon(GEN_DAY_CONFIG, workdir=tmp)
     d.start()
 
     def processed():

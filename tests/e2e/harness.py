@@ -155,6 +155,27 @@ class Daemon:
         return None
 
 
+# The daemon following {dir}/day.log (the bench generator's day) with the
+# bundled rules and triage, events not stored: e2e_incidents, e2e_api.
+GEN_DAY_CONFIG = """
+data_dir: {data}
+http:
+  listen: 127.0.0.1:{http}
+sigma:
+  rules: [{src}/rules]
+  mappings: {src}/rules/config
+triage:
+  config: {src}/rules/config/triage.yaml
+store:
+  events: false
+inputs:
+  - name: gen
+    type: file
+    path: {dir}/day.log
+    from_start: true
+    poll_ms: 50
+"""
+
 DEFAULT_YAML = """
 data_dir: {data}
 http:

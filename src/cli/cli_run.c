@@ -157,6 +157,7 @@ static void daemon_free(struct daemon *d)
         pipeline_stop(d->pipeline, d->q);
     api_http_stop(d->http);
     if (d->pipeline && d->store) {
+        pipeline_flush(d->pipeline);
         pipeline_save_counters(d->pipeline);
         pipeline_save_state(d->pipeline);
     }

@@ -477,7 +477,7 @@ int pipeline_process(struct pipeline *p, const struct rec_batch *b)
     if (p->detect) {
         int tr;
 
-        ptriage_flush(p->tri);
+        ptriage_flush(p->tri, 0);
         if ((tr = ptriage_take_error(p->tri)) < 0) {
             atomic_fetch_add_explicit(&p->stats.store_errors, 1, memory_order_relaxed);
             if (!err)
@@ -672,7 +672,13 @@ int pipeline_save_state(struct pipeline *p)
 
 void pipeline_flush(struct pipeline *p)
 {
-    ptriage_flush(p->tri);
+    int r;
+
+    ptriage_flush(p->tri, 1);
+    if (p->store && (r = ptriage_take_error(p->tri)) < 0) {
+        atomic_fetch_add_explicit(&p->stats.store_errors, 1, memory_order_relaxed);
+        report_store_error(p, r, "storing triage updates");
+    }
 }
 
 void pipeline_set_incident_cb(struct pipeline *p, pipeline_incident_cb cb, void *arg)

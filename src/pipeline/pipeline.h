@@ -118,8 +118,9 @@ int pipeline_start(struct pipeline *p, struct queue *q);
 void pipeline_stop(struct pipeline *p, struct queue *q);
 
 const struct pipeline_stats *pipeline_stats(const struct pipeline *p);
-/* Reports what triage changed and forgets expired windows (scan calls it
- * at the end; the daemon's thread does after every batch). */
+/* Reports what triage changed and forgets expired windows now (scan calls
+ * it at the end, the daemon at stop; batches do it every 10 s of event
+ * time).  Not while the pipeline thread runs. */
 void pipeline_flush(struct pipeline *p);
 void pipeline_set_incident_cb(struct pipeline *p, pipeline_incident_cb cb, void *arg);
 /* Saves the anomaly baselines to the store now (the thread does every few

@@ -35,6 +35,7 @@
 
 #define PT_MAX_ENT 8
 #define PT_VAL_MAX 256
+#define PT_FLUSH_EVERY_US (10 * INT64_C(1000000))
 
 struct ptriage {
     struct store *st;
@@ -44,6 +45,7 @@ struct ptriage {
     struct anomaly *an; /* NULL when anomaly detection is off */
     int64_t agg_base, inc_base;
     int64_t max_time_us;
+    int64_t last_flush_us; /* max_time_us at the last triage_flush */
     int err;
     ptriage_emit_fn emit;
     void *emit_arg;
@@ -479,8 +481,14 @@ void ptriage_event(struct ptriage *t, const struct event *ev, const char *input_
     (void)anomaly_observe(t->an, ev, on_anomaly, t);
 }
 
-void ptriage_flush(struct ptriage *t)
+void ptriage_flush(struct ptriage *t, int force)
 {
+    /* triage_flush walks every live aggregated alert, incident and entity:
+     * once per PT_FLUSH_EVERY_US of event time is enough for windows of
+     * minutes, and keeps the walk off the per-batch path. */
+    if (!force && t->max_time_us - t->last_flush_us < PT_FLUSH_EVERY_US)
+        return;
+    t->last_flush_us = t->max_time_us;
     triage_flush(t->tr, t->max_time_us);
 }
 

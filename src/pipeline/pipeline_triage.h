@@ -55,8 +55,9 @@ void ptriage_corr(struct ptriage *t, const struct sigma_corr_hit *h, const char 
 /* Every decoded event goes through the anomaly baselines. */
 void ptriage_event(struct ptriage *t, const struct event *ev, const char *input_name);
 /* Reports aggregated alerts and incidents that changed, and forgets those
- * whose windows ended before the newest event time seen. */
-void ptriage_flush(struct ptriage *t);
+ * whose windows ended before the newest event time seen; unless `force`,
+ * only when event time moved on 10 s since the last time. */
+void ptriage_flush(struct ptriage *t, int force);
 /* Saves the anomaly baselines into the store (outside a transaction is
  * fine).  0 or a negative errno. */
 int ptriage_save(struct ptriage *t);

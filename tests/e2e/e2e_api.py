@@ -48,6 +48,11 @@ def main():
                        capture_output=True, text=True)
     check(r.returncode == 1 and "exists" in r.stderr, "a second user of the same name is refused")
     d.start()
+    # The API opens its store connection on first use, here while the
+    # pipeline is writing: it must not disturb the pipeline's (store.c
+    # once dropped its locks, and readers elsewhere then deleted the -wal
+    # file still in use).
+    call(d, "/api/v1/incidents", admin)
 
     def processed():
         _, _, text = d.get("/metrics")
@@ -91,6 +96,10 @@ def main():
     check(st == 400, "a malformed id: 400")
     st, body = call(d, "/api/v1/incidents", admin, method="DELETE")
     check(st == 405, "another method: 405")
+    fds = os.listdir("/proc/%d/fd" % d.proc.pid)
+    gone = [t for t in (os.readlink("/proc/%d/fd/%s" % (d.proc.pid, fd)) for fd in fds)
+            if "hikeshi.db" in t and t.endswith("(deleted)")]
+    check(not gone, "the daemon's database files are all still on disk (%s)" % gone)
     check(d.stop() == 0, "SIGTERM exits 0")
     finish()
 

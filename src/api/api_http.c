@@ -13,9 +13,13 @@
 #include <string.h>
 #include <time.h>
 
+#include "api/api_routes.h"
 #include "api/auth.h"
 #include "event/field.h"
 #include "event/time.h"
+#include "incident/audit.h"
+#include "incident/casefile.h"
+#include "incident/playbook.h"
 #include "input/input.h"
 #include "pipeline/pipeline.h"
 #include "store/store.h"
@@ -29,21 +33,19 @@ struct api_http {
     struct MHD_Daemon *mhd;
     struct api_sources src;
     unsigned port;
-    /* The API's own connection to the store (read side), used only from
+    /* The API's own connection to the store, used only from
      * libmicrohttpd's single polling thread; NULL without a data_dir. */
     struct store *st;
     struct auth_ratelimit *rl; /* API requests per client address */
+    struct audit *audit;       /* DATA_DIR/audit.log; NULL without a data_dir */
+    struct playbook_set playbooks;
+    struct incident_targets targets;
 };
 
-#define API_LIST_DEFAULT 50
-#define API_LIST_MAX 500
-
-typedef int (*route_fn)(const struct api_http *h, struct buf *out, const char **ret_type);
-
-struct route {
-    const char *method;
-    const char *path;
-    route_fn fn;
+/* Per request: the body as it arrives. */
+struct api_conn {
+    struct buf body;
+    int too_big;
 };
 
 /* Prometheus label values escape backslash, quote and newline. */
@@ -67,15 +69,15 @@ static int metric_head(struct buf *out, const char *name, const char *type, cons
     return buf_printf(out, "# HELP hikeshi_%s %s\n# TYPE hikeshi_%s %s\n", name, help, name, type);
 }
 
-static int metric_input(struct buf *out, const struct api_http *h, uint32_t id, const char *name,
-                        uint64_t v)
+static int metric_input(struct buf *out, const struct api_sources *src, uint32_t id,
+                        const char *name, uint64_t v)
 {
     int r;
 
     if ((r = buf_printf(out, "hikeshi_%s{input=\"", name)) < 0 ||
-        (r = put_label(out, pipeline_input_name(h->src.pipeline, id))) < 0 ||
+        (r = put_label(out, pipeline_input_name(src->pipeline, id))) < 0 ||
         (r = buf_puts(out, "\",type=\"")) < 0 ||
-        (r = put_label(out, h->src.input_types && h->src.input_types[id] ? h->src.input_types[id]
+        (r = put_label(out, src->input_types && src->input_types[id] ? src->input_types[id]
                                                                          : "scan")) < 0)
         return r;
     return buf_printf(out, "\"} %llu\n", (unsigned long long)v);
@@ -83,7 +85,7 @@ static int metric_input(struct buf *out, const struct api_http *h, uint32_t id, 
 
 #define LOAD(x) atomic_load_explicit(&(x), memory_order_relaxed)
 
-static int route_metrics(const struct api_http *h, struct buf *out, const char **ret_type)
+int api_http_metrics(const struct api_sources *src, struct buf *out)
 {
     static const struct {
         const char *name, *help;
@@ -119,19 +121,18 @@ static int route_metrics(const struct api_http *h, struct buf *out, const char *
         {"pipeline_alerts_total", "Alerts raised on the input's events.",
          offsetof(struct pipeline_input_stats, alerts)},
     };
-    const struct pipeline_stats *ps = pipeline_stats(h->src.pipeline);
-    uint32_t n = pipeline_input_count(h->src.pipeline);
+    const struct pipeline_stats *ps = pipeline_stats(src->pipeline);
+    uint32_t n = pipeline_input_count(src->pipeline);
     int r;
 
-    *ret_type = "text/plain; version=0.0.4; charset=utf-8";
     for (size_t k = 0; k < sizeof(in_m) / sizeof(in_m[0]); k++) {
         if ((r = metric_head(out, in_m[k].name, "counter", in_m[k].help)) < 0)
             return r;
-        for (uint32_t i = 0; i < n && i < h->src.ninputs; i++) {
-            const struct input_stats *is = h->src.input_stats ? h->src.input_stats[i] : NULL;
+        for (uint32_t i = 0; i < n && i < src->ninputs; i++) {
+            const struct input_stats *is = src->input_stats ? src->input_stats[i] : NULL;
             if (!is)
                 continue;
-            if ((r = metric_input(out, h, i, in_m[k].name,
+            if ((r = metric_input(out, src, i, in_m[k].name,
                                   LOAD(*(const _Atomic uint64_t *)(const void *)((const char *)is +
                                                                                 in_m[k].off)))) < 0)
                 return r;
@@ -140,17 +141,17 @@ static int route_metrics(const struct api_http *h, struct buf *out, const char *
     if ((r = metric_head(out, "input_connections_active", "gauge", "TCP connections open now.")) <
         0)
         return r;
-    for (uint32_t i = 0; i < n && i < h->src.ninputs; i++) {
-        const struct input_stats *is = h->src.input_stats ? h->src.input_stats[i] : NULL;
-        if (is && (r = metric_input(out, h, i, "input_connections_active", LOAD(is->active))) < 0)
+    for (uint32_t i = 0; i < n && i < src->ninputs; i++) {
+        const struct input_stats *is = src->input_stats ? src->input_stats[i] : NULL;
+        if (is && (r = metric_input(out, src, i, "input_connections_active", LOAD(is->active))) < 0)
             return r;
     }
     for (size_t k = 0; k < sizeof(p_m) / sizeof(p_m[0]); k++) {
         if ((r = metric_head(out, p_m[k].name, "counter", p_m[k].help)) < 0)
             return r;
         for (uint32_t i = 0; i < n; i++) {
-            const struct pipeline_input_stats *pis = pipeline_input_stats(h->src.pipeline, i);
-            if ((r = metric_input(out, h, i, p_m[k].name,
+            const struct pipeline_input_stats *pis = pipeline_input_stats(src->pipeline, i);
+            if ((r = metric_input(out, src, i, p_m[k].name,
                                   LOAD(*(const _Atomic uint64_t *)(const void *)((const char *)pis +
                                                                                 p_m[k].off)))) < 0)
                 return r;
@@ -198,43 +199,42 @@ static int route_metrics(const struct api_http *h, struct buf *out, const char *
     GLOBAL("field_names", "gauge", "Field names interned.", field_count())
     GLOBAL("field_names_refused_total", "counter", "Field names refused at the dictionary cap.",
            field_refused())
-    GLOBAL("queue_depth", "gauge", "Batches waiting in the input queue.", queue_depth(h->src.queue))
+    GLOBAL("queue_depth", "gauge", "Batches waiting in the input queue.", queue_depth(src->queue))
     GLOBAL("queue_capacity", "gauge", "Capacity of the input queue, in batches.",
-           queue_capacity(h->src.queue))
+           queue_capacity(src->queue))
     GLOBAL("queue_high_water", "gauge", "Most batches ever waiting at once.",
-           queue_high_water(h->src.queue))
+           queue_high_water(src->queue))
     GLOBAL("uptime_seconds", "gauge", "Seconds since the daemon started.",
-           (time_now_us() - h->src.started_us) / 1000000)
+           (time_now_us() - src->started_us) / 1000000)
 #undef GLOBAL
     return 0;
 }
 
-static int route_health(const struct api_http *h, struct buf *out, const char **ret_type)
+int api_http_health(const struct api_sources *src, struct buf *out)
 {
-    const struct pipeline_stats *ps = pipeline_stats(h->src.pipeline);
-    uint32_t n = pipeline_input_count(h->src.pipeline);
+    const struct pipeline_stats *ps = pipeline_stats(src->pipeline);
+    uint32_t n = pipeline_input_count(src->pipeline);
     uint64_t store_errors = LOAD(ps->store_errors);
     int r;
 
-    *ret_type = "application/json";
     if ((r = buf_printf(out,
                         "{\"status\":\"%s\",\"version\":\"%s\",\"uptime_seconds\":%lld,"
                         "\"queue\":{\"depth\":%zu,\"capacity\":%zu,\"high_water\":%zu},"
                         "\"pipeline\":{\"batches\":%llu,\"stored\":%llu,\"store_errors\":%llu,"
                         "\"alerts\":%llu,\"fields_dropped\":%llu},\"inputs\":[",
                         store_errors ? "degraded" : "ok", HIKESHI_VERSION,
-                        (long long)((time_now_us() - h->src.started_us) / 1000000),
-                        queue_depth(h->src.queue), queue_capacity(h->src.queue),
-                        queue_high_water(h->src.queue), (unsigned long long)LOAD(ps->batches),
+                        (long long)((time_now_us() - src->started_us) / 1000000),
+                        queue_depth(src->queue), queue_capacity(src->queue),
+                        queue_high_water(src->queue), (unsigned long long)LOAD(ps->batches),
                         (unsigned long long)LOAD(ps->stored), (unsigned long long)store_errors,
                         (unsigned long long)LOAD(ps->alerts),
                         (unsigned long long)LOAD(ps->fields_dropped))) < 0)
         return r;
     for (uint32_t i = 0; i < n; i++) {
-        const struct pipeline_input_stats *pis = pipeline_input_stats(h->src.pipeline, i);
+        const struct pipeline_input_stats *pis = pipeline_input_stats(src->pipeline, i);
         const struct input_stats *is =
-            h->src.input_stats && i < h->src.ninputs ? h->src.input_stats[i] : NULL;
-        const char *name = pipeline_input_name(h->src.pipeline, i);
+            src->input_stats && i < src->ninputs ? src->input_stats[i] : NULL;
+        const char *name = pipeline_input_name(src->pipeline, i);
 
         if ((r = buf_puts(out, i ? ",{\"name\":" : "{\"name\":")) < 0 ||
             (r = buf_json_str(out, name, strlen(name))) < 0)
@@ -257,10 +257,6 @@ static int route_health(const struct api_http *h, struct buf *out, const char **
     return buf_puts(out, "]}\n");
 }
 
-static const struct route routes[] = {
-    {"GET", "/api/v1/health", route_health},
-    {"GET", "/metrics", route_metrics},
-};
 
 /* `body` is copied by libmicrohttpd (MUST_COPY); it only takes a non-const
  * pointer because the same call can also take ownership. */
@@ -307,145 +303,23 @@ static void client_key(struct MHD_Connection *conn, char *out, size_t size)
         netaddr_format(ci->client_addr, out, size);
 }
 
-/*
- * Authenticates the request: a Bearer token of a user with at least role
- * `need`.  0 when allowed, else the reply was queued and *ret holds it.
- */
-static int authorize(struct api_http *h, struct MHD_Connection *conn, enum auth_role need,
-                     enum MHD_Result *ret)
+static const char *query_get(void *ctx, const char *key)
 {
-    const char *v = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization");
-    struct auth_header ah;
-    unsigned char th[AUTH_TOKEN_HASHLEN];
-    char *user = NULL, *role_s = NULL, key[64];
-    enum auth_role role = AUTH_ROLE_NONE;
-    int r;
-
-    client_key(conn, key, sizeof(key));
-    if (!auth_ratelimit_allow(h->rl, key, mono_us())) {
-        *ret = reply_error(conn, MHD_HTTP_TOO_MANY_REQUESTS, "too many requests; slow down");
-        return -1;
-    }
-    r = auth_header_parse(v, v ? strlen(v) : 0, &ah, NULL);
-    if (r == 0 && ah.scheme != AUTH_SCHEME_BEARER)
-        r = -ENOTSUP;
-    if (r == 0)
-        r = auth_token_hash(ah.token, ah.token_len, th);
-    auth_header_done(&ah);
-    if (r == 0 && (r = store_token_find(h->st, th, sizeof(th), &user, &role_s)) == 0 &&
-        auth_role_parse(role_s, strlen(role_s), &role) < 0)
-        role = AUTH_ROLE_NONE;
-    free(user);
-    free(role_s);
-    if (r < 0) {
-        *ret = reply_error(conn, MHD_HTTP_UNAUTHORIZED,
-                           r == -ENOENT && v ? "invalid token"
-                                             : "a Bearer token is required (hikeshi user add)");
-        return -1;
-    }
-    if (!auth_role_allows(role, need)) {
-        *ret = reply_error(conn, MHD_HTTP_FORBIDDEN, "your role does not allow this");
-        return -1;
-    }
-    return 0;
+    return MHD_lookup_connection_value(ctx, MHD_GET_ARGUMENT_KIND, key);
 }
 
-/* A decimal in [lo, hi] from the query string, `def` when absent. */
-static int query_int(struct MHD_Connection *conn, const char *name, int64_t lo, int64_t hi,
-                     int64_t def, int64_t *ret)
+/* Opens the API's store connection on first use, in this thread, which
+ * alone uses it (a daemon whose API is never called keeps one). */
+static void open_store(struct api_http *h)
 {
-    const char *v = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, name);
-    int64_t x = 0;
+    char *err = NULL;
 
-    if (!v) {
-        *ret = def;
-        return 0;
+    if (h->st || !h->src.data_dir)
+        return;
+    if (store_open(h->src.data_dir, &h->st, &err) < 0) {
+        log_warnx("http: store in %s: %s", h->src.data_dir, err ? err : "cannot open");
+        free(err);
     }
-    if (!*v || strlen(v) > 18 || strspn(v, "0123456789") != strlen(v))
-        return -EINVAL;
-    for (; *v; v++)
-        x = x * 10 + (*v - '0');
-    if (x < lo || x > hi)
-        return -ERANGE;
-    *ret = x;
-    return 0;
-}
-
-/*
- * GET /api/v1/incidents[?type=&phase=&level=&limit=&offset=] and
- * GET /api/v1/incidents/{id}: the incidents triage opened, for any user.
- */
-static enum MHD_Result route_incidents(struct api_http *h, struct MHD_Connection *conn,
-                                       const char *method, const char *url)
-{
-    const char *rest = url + strlen("/api/v1/incidents");
-    enum MHD_Result ret;
-    struct buf out;
-    int r;
-
-    if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
-        return reply_error(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed");
-    if (!h->st && h->src.data_dir) {
-        /* Opened on first use, in this thread, which alone uses it (a
-         * daemon whose API is never called keeps one connection). */
-        char *err = NULL;
-
-        if (store_open(h->src.data_dir, &h->st, &err) < 0) {
-            log_warnx("http: store in %s: %s", h->src.data_dir, err ? err : "cannot open");
-            free(err);
-        }
-    }
-    if (!h->st)
-        return reply_error(conn, MHD_HTTP_SERVICE_UNAVAILABLE, "no store");
-    if (authorize(h, conn, AUTH_ROLE_VIEWER, &ret) < 0)
-        return ret;
-    buf_init(&out, 16 * 1024 * 1024);
-    if (*rest == '\0' || strcmp(rest, "/") == 0) {
-        struct store_incident_filter f = {
-            .type = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "type"),
-            .phase = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "phase"),
-            .level = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "level"),
-        };
-        size_t n = 0;
-
-        if (query_int(conn, "limit", 1, API_LIST_MAX, API_LIST_DEFAULT, &f.limit) < 0 ||
-            query_int(conn, "offset", 0, INT64_C(1000000000), 0, &f.offset) < 0) {
-            buf_done(&out);
-            return reply_error(conn, MHD_HTTP_BAD_REQUEST,
-                               "limit must be 1 to 500 and offset a non-negative integer");
-        }
-        r = buf_puts(&out, "{\"incidents\":[");
-        if (r == 0)
-            r = store_incident_list_json(h->st, &f, &out, &n);
-        if (r == 0)
-            r = buf_printf(&out, "],\"count\":%zu,\"limit\":%lld,\"offset\":%lld}\n", n,
-                           (long long)f.limit, (long long)f.offset);
-    } else {
-        const char *id_s = rest + 1;
-        int64_t id = 0;
-
-        if (*rest != '/' || !*id_s || strlen(id_s) > 18 ||
-            strspn(id_s, "0123456789") != strlen(id_s)) {
-            buf_done(&out);
-            return reply_error(conn, MHD_HTTP_BAD_REQUEST, "an incident id is a positive number");
-        }
-        for (const char *p = id_s; *p; p++)
-            id = id * 10 + (*p - '0');
-        r = store_incident_get_json(h->st, id, &out);
-        if (r == -ENOENT) {
-            buf_done(&out);
-            return reply_error(conn, MHD_HTTP_NOT_FOUND, "no such incident");
-        }
-        if (r == 0)
-            r = buf_putc(&out, '\n');
-    }
-    if (r < 0) {
-        buf_done(&out);
-        return reply_error(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "store error");
-    }
-    ret = reply(conn, MHD_HTTP_OK, "application/json", out.data, out.len);
-    buf_done(&out);
-    return ret;
 }
 
 static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const char *url,
@@ -453,40 +327,72 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
                                size_t *upload_data_size, void **con_cls)
 {
     struct api_http *h = cls;
-    int path_known = 0;
+    struct api_conn *ac = *con_cls;
+    struct api_ctx ctx;
+    struct api_req rq;
+    struct api_resp resp;
+    enum MHD_Result ret;
+    char key[64];
 
-    /* No route takes a body yet: refuse one rather than buffer it. */
-    if (*upload_data_size)
-        return reply_error(conn, MHD_HTTP_CONTENT_TOO_LARGE, "request body not accepted here");
-    if (strncmp(url, "/api/v1/incidents", 17) == 0 && (url[17] == '\0' || url[17] == '/'))
-        return route_incidents(h, conn, method, url);
-    for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
-        const char *type = "application/json";
-        struct buf out;
-        enum MHD_Result ret;
-
-        if (strcmp(url, routes[i].path) != 0)
-            continue;
-        path_known = 1;
-        if (strcmp(method, routes[i].method) != 0 &&
-            !(strcmp(method, "HEAD") == 0 && strcmp(routes[i].method, "GET") == 0))
-            continue;
-        buf_init(&out, 8 * 1024 * 1024);
-        if (routes[i].fn(h, &out, &type) < 0) {
-            buf_done(&out);
-            return reply_error(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal error");
-        }
-        if (!out.data && buf_append(&out, "", 0) < 0) {
-            buf_done(&out);
-            return reply_error(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
-        }
-        ret = reply(conn, MHD_HTTP_OK, type, out.data, out.len);
-        buf_done(&out);
-        return ret;
+    if (!ac) {
+        /* First call: headers only.  Rate limit here, before any body. */
+        client_key(conn, key, sizeof(key));
+        if (strncmp(url, "/api/", 5) == 0 && !auth_ratelimit_allow(h->rl, key, mono_us()))
+            return reply_error(conn, MHD_HTTP_TOO_MANY_REQUESTS, "too many requests; slow down");
+        if (!(ac = calloc(1, sizeof(*ac))))
+            return MHD_NO;
+        buf_init(&ac->body, CASEFILE_BODY_MAX);
+        *con_cls = ac;
+        return MHD_YES;
     }
-    if (path_known)
-        return reply_error(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed");
-    return reply_error(conn, MHD_HTTP_NOT_FOUND, "not found");
+    if (*upload_data_size) {
+        if (!ac->too_big && buf_append(&ac->body, upload_data, *upload_data_size) < 0) {
+            ac->too_big = 1;
+            buf_done(&ac->body);
+        }
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    if (ac->too_big)
+        return reply_error(conn, MHD_HTTP_CONTENT_TOO_LARGE, "request body over 256 KiB");
+    open_store(h);
+    ctx = (struct api_ctx){
+        .src = &h->src,
+        .cf = {.st = h->st, .audit = h->audit, .playbooks = &h->playbooks,
+               .targets = &h->targets},
+    };
+    rq = (struct api_req){
+        .method = method,
+        .path = url,
+        .authorization = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization"),
+        .content_type = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Type"),
+        .body = ac->body.data ? ac->body.data : "",
+        .body_len = ac->body.len,
+        .query = query_get,
+        .query_ctx = conn,
+        .now_us = time_now_us(),
+    };
+    buf_init(&resp.body, 64 * 1024 * 1024);
+    api_dispatch(&ctx, &rq, &resp);
+    if (!resp.body.data && buf_append(&resp.body, "", 0) < 0) {
+        buf_done(&resp.body);
+        return reply_error(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+    }
+    ret = reply(conn, resp.status, resp.type, resp.body.data, resp.body.len);
+    buf_done(&resp.body);
+    return ret;
+}
+
+static void request_done(void *cls, struct MHD_Connection *conn, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    struct api_conn *ac = *con_cls;
+
+    if (ac) {
+        buf_done(&ac->body);
+        free(ac);
+        *con_cls = NULL;
+    }
 }
 
 int api_http_start(const char *listen, const struct api_sources *src, struct api_http **ret,
@@ -510,15 +416,43 @@ int api_http_start(const char *listen, const struct api_sources *src, struct api
     if (!h)
         return -ENOMEM;
     h->src = *src;
+    playbook_set_init(&h->playbooks);
+    incident_targets_default(&h->targets);
     if ((r = auth_init()) < 0) {
         snprintf(errbuf, errlen, "http: libsodium cannot start");
         free(h);
         return r;
     }
+    if (src->playbooks_dir) {
+        r = playbook_set_load_dir(&h->playbooks, src->playbooks_dir);
+        if (r < 0)
+            log_warnx("http: playbooks in %s: %s; incidents get no tasks from playbooks",
+                      src->playbooks_dir, strerror(-r));
+        for (size_t i = 0; i < h->playbooks.nissues; i++)
+            log_warnx("playbook %s:%u:%u: %s", h->playbooks.issues[i].file,
+                      h->playbooks.issues[i].line, h->playbooks.issues[i].col,
+                      h->playbooks.issues[i].msg);
+    }
+    if (src->data_dir) {
+        char path[4096];
+        struct audit_result ar;
+
+        snprintf(path, sizeof(path), "%s/audit.log", src->data_dir);
+        if ((r = audit_open(path, &h->audit, &ar)) < 0) {
+            snprintf(errbuf, errlen, "audit log %s: %s%s%s", path,
+                     r == -EWOULDBLOCK ? "another process writes it" : strerror(-r),
+                     ar.why != AUDIT_OK ? "; chain broken: " : "",
+                     ar.why != AUDIT_OK ? audit_why_name(ar.why) : "");
+            playbook_set_done(&h->playbooks);
+            free(h);
+            return r;
+        }
+    }
     /* Per client address: bursts of 200 API requests, 50 a second after. */
     h->rl = auth_ratelimit_new(50.0, 200, 4096);
     if (!h->rl) {
-        store_free(h->st);
+        audit_free(h->audit);
+        playbook_set_done(&h->playbooks);
         free(h);
         return -ENOMEM;
     }
@@ -526,11 +460,12 @@ int api_http_start(const char *listen, const struct api_sources *src, struct api
                               MHD_OPTION_CONNECTION_LIMIT, (unsigned)64,
                               MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)10,
                               MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
-                              MHD_OPTION_END);
+                              MHD_OPTION_NOTIFY_COMPLETED, request_done, h, MHD_OPTION_END);
     if (!h->mhd) {
         snprintf(errbuf, errlen, "cannot listen for HTTP on %s (address in use?)", listen);
         auth_ratelimit_free(h->rl);
-        store_free(h->st);
+        audit_free(h->audit);
+        playbook_set_done(&h->playbooks);
         free(h);
         return -EADDRINUSE;
     }
@@ -547,6 +482,8 @@ void api_http_stop(struct api_http *h)
     MHD_stop_daemon(h->mhd);
     auth_ratelimit_free(h->rl);
     store_free(h->st);
+    audit_free(h->audit);
+    playbook_set_done(&h->playbooks);
     free(h);
 }
 

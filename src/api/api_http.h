@@ -1,8 +1,9 @@
 /*
- * api_http.h - the local HTTP endpoint: /metrics (Prometheus text format)
- * and /api/v1/health (JSON).  Routes live in one table; the full API of a
- * later issue adds rows to it.  The server holds no business logic: it reads
- * counters that the pipeline and inputs keep.
+ * api_http.h - the HTTP endpoint on libmicrohttpd: /metrics (Prometheus
+ * text format) and the JSON API under /api/v1/ (docs/api.md), whose routes
+ * are in api_routes.c.  This file is the transport: bodies (at most 256
+ * KiB), the rate limit per client address, the API's store connection, the
+ * audit log (DATA_DIR/audit.log) and the playbooks.
  */
 #ifndef HIKESHI_API_API_HTTP_H
 #define HIKESHI_API_API_HTTP_H
@@ -23,6 +24,7 @@ struct api_sources {
     uint32_t ninputs;
     int64_t started_us;
     const char *data_dir; /* the store the API reads (incidents); NULL: none */
+    const char *playbooks_dir; /* incident playbooks; NULL: none */
 };
 
 struct api_http;

@@ -330,6 +330,7 @@ int cli_run_main(int argc, char **argv)
             .ninputs = (uint32_t)d.ninputs,
             .started_us = time_now_us(),
             .data_dir = d.cfg->data_dir,
+            .playbooks_dir = d.cfg->playbooks_dir,
         };
         if (api_http_start(d.cfg->http_listen, &src, &d.http, err, sizeof(err)) < 0) {
             log_error("%s", err);

@@ -360,5 +360,11 @@ int incident_from_json(const char *json, size_t len, struct incident *ret,
 int incident_update_json(struct incident *inc, const char *json, size_t len, const char *who,
                          int64_t now_us, struct incident_change **ret_changes, size_t *ret_n,
                          struct parse_err *reterr, char *why, size_t whylen);
+/* The same for the API's PATCH, where `version` is required (-EINVAL
+ * "version is required ..." without it): an update made without reading
+ * the incident first could silently undo someone else's. */
+int incident_patch_json(struct incident *inc, const char *json, size_t len, const char *who,
+                        int64_t now_us, struct incident_change **ret_changes, size_t *ret_n,
+                        struct parse_err *reterr, char *why, size_t whylen);
 
 #endif

@@ -1,9 +1,10 @@
 /*
  * pipeline_triage.c - anomaly baselines and triage inside the pipeline.
  *
- * Triage numbers its aggregated alerts and incidents from 1 in each run;
- * the store keeps them across runs, so the ids written are offset by the
- * largest id already stored when the stage starts.
+ * Triage numbers its aggregated alerts from 1 in each run; the store keeps
+ * them across runs, so the ids written are offset by the largest id already
+ * stored when the stage starts.  Incidents take the store's next free id
+ * when they open, because the API opens incidents too.
  *
  * Entities and their roles: the address an alert comes from (source.ip) is
  * the attacker; destination.ip and host.name are victims; user.name is the
@@ -43,7 +44,7 @@ struct ptriage {
     struct asset_inv inv;
     struct triage *tr;
     struct anomaly *an; /* NULL when anomaly detection is off */
-    int64_t agg_base, inc_base;
+    int64_t agg_base;
     int64_t max_time_us;
     int64_t last_flush_us; /* max_time_us at the last triage_flush */
     int err;
@@ -97,7 +98,7 @@ static void on_agg(void *ctx, const struct triage_alert *a)
         .count = a->count,
         .first_us = a->first_us,
         .last_us = a->last_us,
-        .incident_id = a->incident_id ? t->inc_base + (int64_t)a->incident_id : 0,
+        .incident_id = (int64_t)a->incident_id,
         .type = a->type != TRIAGE_TYPE_NONE ? triage_type_name(a->type) : NULL,
     };
 
@@ -137,7 +138,7 @@ static void put_incident(struct ptriage *t, const struct triage_incident *inc)
         buf_putc(&t->tmp, '\0') < 0)
         return;
     rec = (struct store_incident_rec){
-        .id = t->inc_base + (int64_t)inc->id,
+        .id = (int64_t)inc->id,
         .entity_key = inc->key,
         .type = triage_type_name(inc->type),
         .level = triage_level_name(inc->level),
@@ -154,6 +155,18 @@ static void put_incident(struct ptriage *t, const struct triage_incident *inc)
         .updated_us = time_now_us(),
     };
     pt_store_err(t, store_incident_put(t->st, &rec));
+}
+
+/* Incidents share one id space with those opened through the API: the
+ * next id is the store's, read inside the batch's write transaction. */
+static uint64_t next_incident_id(void *ctx)
+{
+    struct ptriage *t = ctx;
+    int64_t max = 0;
+
+    if (store_incident_max_id(t->st, &max) < 0)
+        return 0;
+    return (uint64_t)max + 1;
 }
 
 static void on_inc_opened(void *ctx, const struct triage_incident *inc)
@@ -600,8 +613,7 @@ int ptriage_new(const struct config *c, struct store *st, ptriage_emit_fn emit, 
     for (size_t i = 0; i < c->ntriage_assets; i++)
         if (load_assets(t, c->triage_assets[i]) < 0)
             goto oom;
-    if (st && ((r = store_agg_max_id(st, &t->agg_base)) < 0 ||
-               (r = store_incident_max_id(st, &t->inc_base)) < 0)) {
+    if (st && (r = store_agg_max_id(st, &t->agg_base)) < 0) {
         snprintf(errbuf, errlen, "store: %s", store_errmsg(st));
         goto fail;
     }
@@ -612,6 +624,7 @@ int ptriage_new(const struct config *c, struct store *st, ptriage_emit_fn emit, 
         .suppressed = on_suppressed,
         .incident_opened = on_inc_opened,
         .incident_updated = on_inc_updated,
+        .incident_id = st ? next_incident_id : NULL,
     };
     t->tr = triage_new(t->opts, &t->inv, &cb);
     if (!t->tr)

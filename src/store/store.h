@@ -8,7 +8,8 @@
  * one thread at a time; the pipeline owns the daemon's.
  *
  * Functions return 0 or a negative errno: -ENOENT not found, -EIO a
- * database error (store_errmsg() says which), -ENOMEM.
+ * database error (store_errmsg() says which), -ENOMEM, -EBUSY when the
+ * database stayed locked past the busy timeout.
  */
 #ifndef HIKESHI_STORE_STORE_H
 #define HIKESHI_STORE_STORE_H
@@ -23,7 +24,7 @@ struct file_pos;
 struct store;
 
 /* The schema version this build writes; store_open migrates older ones. */
-#define STORE_SCHEMA_VERSION 3
+#define STORE_SCHEMA_VERSION 4
 
 /*
  * Opens (creating if needed) the store under directory `dir`, which is
@@ -153,5 +154,153 @@ int store_incident_list_json(struct store *st, const struct store_incident_filte
                              struct buf *out, size_t *ret_n);
 /* Appends incident `id` as one object; -ENOENT when there is none. */
 int store_incident_get_json(struct store *st, int64_t id, struct buf *out);
+
+/* ------------------------------------------------------------------ */
+/* Incident management (store_incident.c, schema 4)                   */
+/*
+ * The JSON these functions append is built by SQLite (times as UTC ISO
+ * 8601 strings); the list functions append objects comma-separated and the
+ * caller writes the brackets.  Strings given are borrowed for the call.
+ */
+
+/* Triage's columns of an incident and the CSIRT's record, if any.  Heap
+ * strings (NULL when the column is); store_incident_row_done frees them. */
+struct store_incident_row {
+    int64_t id;
+    char *entity_key, *proposed_type, *proposed_level, *proposed_category;
+    char *phase, *stages_json, *victims_json;
+    char *record;     /* incident_to_json text; NULL until the CSIRT keeps one */
+    uint64_t version; /* the record's; 0 without one */
+    int64_t created_us, first_us, last_us;
+};
+/* -ENOENT when there is no incident `id`. */
+int store_incident_row_get(struct store *st, int64_t id, struct store_incident_row *ret);
+void store_incident_row_done(struct store_incident_row *r);
+
+/* The values of the record that lists filter on. */
+struct store_record_cols {
+    const char *type, *level, *category, *phase;
+};
+/* Saves the record of incident `id` if its stored version is still
+ * `expect` (0: no record yet); else -ESTALE and nothing changes.  -ENOENT
+ * when there is no such incident. */
+int store_record_put(struct store *st, int64_t id, const char *json, uint64_t version,
+                     uint64_t expect, const struct store_record_cols *c);
+/* Opens an incident without triage (by hand, intake): the next free id,
+ * no grouping entity, no alerts.  The caller saves its record next, in the
+ * same transaction. */
+int store_incident_new(struct store *st, const struct store_record_cols *c, int64_t now_us,
+                       int64_t *ret_id);
+/* Ids of the incidents matching `f` (limit/offset applied; open_only:
+ * phase not closed), newest first, into ids[0..max). */
+int store_incident_ids(struct store *st, const struct store_incident_filter *f, int open_only,
+                       int64_t *ids, size_t max, size_t *ret_n);
+/* Aggregated alerts linked to incident `id`, oldest first, into ids. */
+int store_incident_agg_ids(struct store *st, int64_t id, uint64_t *ids, size_t max,
+                           size_t *ret_n);
+
+int store_timeline_add(struct store *st, int64_t incident_id, int64_t time_us, uint64_t version,
+                       const char *who, const char *what, const char *from, const char *to,
+                       const char *reason);
+int store_timeline_json(struct store *st, int64_t incident_id, struct buf *out, size_t *ret_n);
+/* One timeline entry as store_timeline_each gives it (borrowed strings,
+ * any but who and what may be NULL). */
+struct store_timeline_rec {
+    int64_t time_us;
+    uint64_t version;
+    const char *who, *what, *from, *to, *reason;
+};
+/* Calls fn for each entry, oldest first; stops at fn's first negative
+ * return and returns it. */
+int store_timeline_each(struct store *st, int64_t incident_id,
+                        int (*fn)(void *ctx, const struct store_timeline_rec *t), void *ctx);
+
+int store_note_add(struct store *st, int64_t incident_id, int64_t time_us, const char *who,
+                   const char *text, int64_t *ret_id);
+int store_notes_json(struct store *st, int64_t incident_id, struct buf *out, size_t *ret_n);
+/* One note by its id; -ENOENT. */
+int store_note_json(struct store *st, int64_t note_id, struct buf *out);
+
+struct store_task_rec {
+    uint32_t id;
+    const char *phase, *title, *description, *owner, *assignee, *done_by;
+    int required, added, done;
+    int64_t done_us;
+};
+/* Inserts or replaces task rec->id of the incident. */
+int store_task_put(struct store *st, int64_t incident_id, const struct store_task_rec *t);
+/* Calls fn for each task of the incident in id order; stops at fn's
+ * first negative return and returns it. */
+int store_tasks_each(struct store *st, int64_t incident_id,
+                     int (*fn)(void *ctx, const struct store_task_rec *t), void *ctx);
+int store_tasks_json(struct store *st, int64_t incident_id, struct buf *out, size_t *ret_n);
+
+struct store_comm_rec {
+    int64_t contact_id; /* 0: none */
+    const char *party, *channel, *direction, *summary, *who;
+    int64_t time_us;
+};
+int store_comm_add(struct store *st, int64_t incident_id, const struct store_comm_rec *c,
+                   int64_t *ret_id);
+int store_comms_json(struct store *st, int64_t incident_id, struct buf *out, size_t *ret_n);
+int store_comm_json(struct store *st, int64_t comm_id, struct buf *out);
+
+struct store_contact_rec {
+    const char *name, *kind, *organisation, *role, *email, *phone, *notes, *created_by;
+    int64_t created_us;
+};
+int store_contact_add(struct store *st, const struct store_contact_rec *c, int64_t *ret_id);
+int store_contacts_json(struct store *st, struct buf *out, size_t *ret_n);
+/* -ENOENT when there is no contact `id`. */
+int store_contact_json(struct store *st, int64_t id, struct buf *out);
+
+/* Adds the next version of report `kind` of the incident (html may be
+ * NULL: an edited text). */
+int store_report_add(struct store *st, int64_t incident_id, const char *kind, int edited,
+                     const char *author, int64_t now_us, const char *markdown, const char *html,
+                     int64_t *ret_id);
+/* Metadata (id, kind, version, edited, author, created) of one report of
+ * the incident / of all of them. */
+int store_report_meta_json(struct store *st, int64_t incident_id, int64_t report_id,
+                           struct buf *out);
+int store_reports_json(struct store *st, int64_t incident_id, struct buf *out, size_t *ret_n);
+/* The texts (heap; *ret_html NULL for an edited version) and kind (heap)
+ * of a report of the incident; -ENOENT. */
+int store_report_text(struct store *st, int64_t incident_id, int64_t report_id, char **ret_kind,
+                      char **ret_markdown, char **ret_html);
+
+int store_declare_add(struct store *st, const char *category, const char *level,
+                      const char *who, const char *why, int64_t time_us);
+/* {"A": DECL|null, ..., "D": ...} with the latest declaration of each. */
+int store_declared_current_json(struct store *st, struct buf *out);
+int store_declared_history_json(struct store *st, struct buf *out, size_t *ret_n);
+
+struct store_risk_rec {
+    int64_t time_us;
+    double a, b, c, d, value;
+    const char *live_json; /* JSON array of the inputs taken from live data */
+    const char *who, *note;
+};
+int store_risk_add(struct store *st, const struct store_risk_rec *r, int64_t *ret_id);
+/* Oldest first; at most `limit` of the newest samples. */
+int store_risk_json(struct store *st, int64_t limit, struct buf *out, size_t *ret_n);
+/* Live inputs of the risk meter at now_us: A the open incidents weighted
+ * by level (Green 1, Yellow 2, Orange 5, Red 10), D the aggregated alerts
+ * seen in the hour before now_us. */
+int store_risk_live(struct store *st, int64_t now_us, double *ret_a, double *ret_d);
+
+struct store_agg_filter {
+    const char *rule;     /* rule name or id; NULL: any */
+    int min_level;        /* 0: any */
+    int64_t incident_id;  /* 0: any */
+    int acknowledged;     /* -1 any, 0 not, 1 yes */
+    int64_t limit, offset;
+};
+int store_agg_list_json(struct store *st, const struct store_agg_filter *f, struct buf *out,
+                        size_t *ret_n);
+/* -ENOENT when there is no aggregated alert `id`. */
+int store_agg_json(struct store *st, int64_t id, struct buf *out);
+int store_agg_ack(struct store *st, int64_t id, const char *who, int64_t now_us);
+int store_agg_attach(struct store *st, int64_t id, int64_t incident_id);
 
 #endif

@@ -1,6 +1,6 @@
 /*
- * store_sqlite.c - the store on SQLite (the only file that includes
- * sqlite3.h).
+ * store_sqlite.c - the store on SQLite (with store_incident.c, the only
+ * files that include sqlite3.h; they share store_priv.h).
  *
  * One connection per struct store, used by one thread at a time, so the
  * connection is opened without SQLite's own mutexes.  Every statement the
@@ -22,6 +22,7 @@
 
 #include "event/event.h"
 #include "event/time.h"
+#include "store/store_priv.h"
 #include "input/record.h"
 #include "triage/alert.h"
 #include "util/buf.h"
@@ -142,13 +143,116 @@ static const char *const store_migrations[] = {
     "  label TEXT,"
     "  created_us INTEGER NOT NULL"
     ");",
+    /* 4: incident management.  The CSIRT's record of an incident (the JSON
+     * of incident_to_json, with a version for compare-and-swap updates)
+     * beside triage's proposal, which triage keeps updating in proposed_*;
+     * type, level, category and phase are the current values (the
+     * record's once there is one) so that lists filter on them. */
+    "ALTER TABLE incidents ADD COLUMN record TEXT;"
+    "ALTER TABLE incidents ADD COLUMN version INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE incidents ADD COLUMN proposed_type TEXT;"
+    "ALTER TABLE incidents ADD COLUMN proposed_level TEXT;"
+    "ALTER TABLE incidents ADD COLUMN proposed_category TEXT;"
+    "UPDATE incidents SET proposed_type = type, proposed_level = level,"
+    "  proposed_category = category;"
+    "ALTER TABLE agg_alerts ADD COLUMN ack_by TEXT;"
+    "ALTER TABLE agg_alerts ADD COLUMN ack_us INTEGER;"
+    "ALTER TABLE agg_alerts ADD COLUMN attached INTEGER NOT NULL DEFAULT 0;"
+    "CREATE TABLE timeline ("
+    "  id INTEGER PRIMARY KEY,"
+    "  incident_id INTEGER NOT NULL,"
+    "  time_us INTEGER NOT NULL,"
+    "  version INTEGER NOT NULL,"
+    "  who TEXT NOT NULL,"
+    "  what TEXT NOT NULL,"
+    "  from_v TEXT,"
+    "  to_v TEXT,"
+    "  reason TEXT"
+    ");"
+    "CREATE INDEX timeline_incident ON timeline(incident_id, id);"
+    "CREATE TABLE notes ("
+    "  id INTEGER PRIMARY KEY,"
+    "  incident_id INTEGER NOT NULL,"
+    "  time_us INTEGER NOT NULL,"
+    "  who TEXT NOT NULL,"
+    "  text TEXT NOT NULL"
+    ");"
+    "CREATE INDEX notes_incident ON notes(incident_id, id);"
+    "CREATE TABLE tasks ("
+    "  incident_id INTEGER NOT NULL,"
+    "  id INTEGER NOT NULL,"       /* within the incident */
+    "  phase TEXT NOT NULL,"
+    "  title TEXT NOT NULL,"
+    "  description TEXT,"
+    "  owner TEXT,"
+    "  assignee TEXT,"
+    "  required INTEGER NOT NULL,"
+    "  added INTEGER NOT NULL,"
+    "  done INTEGER NOT NULL,"
+    "  done_us INTEGER,"
+    "  done_by TEXT,"
+    "  PRIMARY KEY(incident_id, id)"
+    ");"
+    "CREATE TABLE contacts ("
+    "  id INTEGER PRIMARY KEY,"
+    "  name TEXT NOT NULL,"
+    "  kind TEXT NOT NULL,"        /* vertical, horizontal, external */
+    "  organisation TEXT,"
+    "  role TEXT,"
+    "  email TEXT,"
+    "  phone TEXT,"
+    "  notes TEXT,"
+    "  created_us INTEGER NOT NULL,"
+    "  created_by TEXT NOT NULL"
+    ");"
+    "CREATE TABLE communications ("
+    "  id INTEGER PRIMARY KEY,"
+    "  incident_id INTEGER NOT NULL,"
+    "  contact_id INTEGER REFERENCES contacts(id),"
+    "  party TEXT,"
+    "  channel TEXT NOT NULL,"
+    "  direction TEXT NOT NULL,"   /* out, in */
+    "  summary TEXT NOT NULL,"
+    "  time_us INTEGER NOT NULL,"
+    "  who TEXT NOT NULL"
+    ");"
+    "CREATE INDEX communications_incident ON communications(incident_id, id);"
+    "CREATE TABLE reports ("
+    "  id INTEGER PRIMARY KEY,"
+    "  incident_id INTEGER NOT NULL,"
+    "  kind TEXT NOT NULL,"        /* first, interim1, interim2, final */
+    "  version INTEGER NOT NULL,"
+    "  edited INTEGER NOT NULL,"   /* 1: text edited by a person */
+    "  author TEXT NOT NULL,"
+    "  created_us INTEGER NOT NULL,"
+    "  markdown TEXT NOT NULL,"
+    "  html TEXT,"                 /* NULL for edited versions */
+    "  UNIQUE(incident_id, kind, version)"
+    ");"
+    "CREATE TABLE declarations ("
+    "  id INTEGER PRIMARY KEY,"
+    "  category TEXT NOT NULL,"
+    "  level TEXT NOT NULL,"
+    "  time_us INTEGER NOT NULL,"
+    "  who TEXT NOT NULL,"
+    "  why TEXT NOT NULL"
+    ");"
+    "CREATE TABLE risk_samples ("
+    "  id INTEGER PRIMARY KEY,"
+    "  time_us INTEGER NOT NULL,"
+    "  a REAL NOT NULL, b REAL NOT NULL, c REAL NOT NULL, d REAL NOT NULL,"
+    "  value REAL NOT NULL,"
+    "  live TEXT NOT NULL,"        /* JSON array of the inputs taken from live data */
+    "  who TEXT NOT NULL,"
+    "  note TEXT"
+    ");",
 };
 
 _Static_assert(sizeof(store_migrations) / sizeof(store_migrations[0]) == STORE_SCHEMA_VERSION,
                "one migration per schema version");
 
 enum store_stmt {
-    STMT_BEGIN,
+    STMT_BEGIN = 0,
     STMT_COMMIT,
     STMT_ROLLBACK,
     STMT_EVENT_ADD,
@@ -177,14 +281,18 @@ enum store_stmt {
 
 /* The columns of an incident as one JSON object (times as UTC ISO 8601). */
 #define STORE_INCIDENT_JSON                                                                        \
-    "json_object('id', id, 'entity', entity_key, 'type', type, 'level', level, 'phase', phase,"   \
-    " 'stage', stage, 'stages', json(coalesce(stages, '[]')), 'category', category,"              \
+    "json_object('id', id, 'entity', entity_key, 'type', coalesce(proposed_type, type),"          \
+    " 'level', coalesce(proposed_level, level), 'phase', phase,"                                  \
+    " 'stage', stage, 'stages', json(coalesce(stages, '[]')),"                                    \
+    " 'category', coalesce(proposed_category, category),"                                         \
     " 'criticality', criticality, 'risk_opened', risk_opened = 1,"                                \
     " 'first', strftime('%Y-%m-%dT%H:%M:%fZ', first_us / 1e6, 'unixepoch'),"                      \
     " 'last', strftime('%Y-%m-%dT%H:%M:%fZ', last_us / 1e6, 'unixepoch'),"                        \
     " 'alerts', nalerts, 'events', nevents, 'victims', json(coalesce(victims, '[]')),"            \
     " 'created', strftime('%Y-%m-%dT%H:%M:%fZ', created_us / 1e6, 'unixepoch'),"                  \
     " 'updated', strftime('%Y-%m-%dT%H:%M:%fZ', updated_us / 1e6, 'unixepoch'))"
+
+_Static_assert(STMT_COUNT <= STORE_STMT_MAX, "room for every statement in struct store");
 
 static const char *const store_stmt_sql[STMT_COUNT] = {
     /* IMMEDIATE: take the write lock now rather than fail half-way when a
@@ -216,14 +324,22 @@ static const char *const store_stmt_sql[STMT_COUNT] = {
                      " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
                      " ON CONFLICT(id) DO UPDATE SET count = excluded.count,"
                      " first_us = excluded.first_us, last_us = excluded.last_us,"
-                     " incident_id = excluded.incident_id, type = excluded.type",
+                     /* An alert attached by hand stays where it was put. */
+                     " incident_id = iif(attached, incident_id, excluded.incident_id),"
+                     " type = excluded.type",
     [STMT_INCIDENT_PUT] = "INSERT INTO incidents(id, entity_key, type, level, stage, stages,"
                           " category, criticality, risk_opened, first_us, last_us, nalerts,"
-                          " nevents, victims, created_us, updated_us)"
+                          " nevents, victims, created_us, updated_us, proposed_type,"
+                          " proposed_level, proposed_category)"
                           " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14,"
-                          " ?15, ?15) ON CONFLICT(id) DO UPDATE SET type = excluded.type,"
-                          " level = excluded.level, stage = excluded.stage,"
-                          " stages = excluded.stages, category = excluded.category,"
+                          " ?15, ?15, ?3, ?4, ?7) ON CONFLICT(id) DO UPDATE SET"
+                          " proposed_type = excluded.type, proposed_level = excluded.level,"
+                          " proposed_category = excluded.category,"
+                          /* Once the CSIRT keeps a record, its values stand. */
+                          " type = iif(record IS NULL, excluded.type, type),"
+                          " level = iif(record IS NULL, excluded.level, level),"
+                          " category = iif(record IS NULL, excluded.category, category),"
+                          " stage = excluded.stage, stages = excluded.stages,"
                           " criticality = excluded.criticality,"
                           " risk_opened = excluded.risk_opened, first_us = excluded.first_us,"
                           " last_us = excluded.last_us, nalerts = excluded.nalerts,"
@@ -249,16 +365,9 @@ static const char *const store_stmt_sql[STMT_COUNT] = {
                            " ORDER BY id DESC LIMIT ?4 OFFSET ?5",
 };
 
-struct store {
-    sqlite3 *db;
-    int version;                    /* schema version after migrations */
-    sqlite3_stmt *stmt[STMT_COUNT]; /* all prepared at open; reset after use */
-    struct buf json;                /* fields of the row being written; reused */
-    char errmsg[512];               /* last error, for store_errmsg() */
-};
 
 /* SQLite result code to a negative errno. */
-static int store_errno(int rc)
+int store_errno(int rc)
 {
     switch (rc & 0xff) {
     case SQLITE_NOMEM: return -ENOMEM;
@@ -268,8 +377,7 @@ static int store_errno(int rc)
     }
 }
 
-__attribute__((format(printf, 2, 3))) static void store_seterr(struct store *st, const char *fmt,
-                                                               ...)
+void store_seterr(struct store *st, const char *fmt, ...)
 {
     va_list ap;
 
@@ -278,8 +386,7 @@ __attribute__((format(printf, 2, 3))) static void store_seterr(struct store *st,
     va_end(ap);
 }
 
-/* Records the connection's error for `what` and returns it as an errno. */
-static int store_dberr(struct store *st, int rc, const char *what)
+int store_dberr(struct store *st, int rc, const char *what)
 {
     store_seterr(st, "%s: %s (sqlite %d)", what, sqlite3_errmsg(st->db), rc);
     return store_errno(rc);
@@ -583,7 +690,7 @@ int store_rollback(struct store *st)
 
 /* Binds text or NULL.  The text must stay valid until the statement is
  * reset, which every caller does before returning. */
-static int store_bind_text(sqlite3_stmt *s, int i, const char *t)
+int store_bind_text(sqlite3_stmt *s, int i, const char *t)
 {
     return t ? sqlite3_bind_text(s, i, t, -1, SQLITE_STATIC) : sqlite3_bind_null(s, i);
 }
@@ -1050,8 +1157,7 @@ int store_token_find(struct store *st, const unsigned char *hash, size_t hash_le
     return r;
 }
 
-/* Appends the first column of each row of `s` (JSON text), comma-separated. */
-static int store_json_rows(struct store *st, sqlite3_stmt *s, struct buf *out, size_t *ret_n)
+int store_json_rows(struct store *st, sqlite3_stmt *s, struct buf *out, size_t *ret_n)
 {
     int rc, r = 0;
     size_t n = 0;
@@ -1066,7 +1172,7 @@ static int store_json_rows(struct store *st, sqlite3_stmt *s, struct buf *out, s
         n++;
     }
     if (r == 0 && rc != SQLITE_DONE)
-        r = store_dberr(st, rc, "reading incidents");
+        r = store_dberr(st, rc, "reading rows");
     sqlite3_reset(s);
     sqlite3_clear_bindings(s);
     if (ret_n)

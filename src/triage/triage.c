@@ -1623,7 +1623,10 @@ static struct inc *inc_open(struct triage *t, char *key, struct agg *g, const st
     }
     c->hn.key = key;
     c->i.key = key;
-    c->i.id = t->next_inc_id++;
+    c->i.id = t->cb.incident_id ? t->cb.incident_id(t->cb.ctx) : 0;
+    if (c->i.id < t->next_inc_id)
+        c->i.id = t->next_inc_id;
+    t->next_inc_id = c->i.id + 1;
     c->i.first_us = c->i.last_us = in->time_us;
     c->i.risk_opened = by_risk;
     c->i.level = TRIAGE_GREEN;

@@ -238,6 +238,11 @@ struct triage_cb {
     void (*suppressed)(void *ctx, const struct triage_in *in, const struct triage_supp *s);
     void (*incident_opened)(void *ctx, const struct triage_incident *inc);
     void (*incident_updated)(void *ctx, const struct triage_incident *inc, unsigned changed);
+    /* Numbers a new incident (the store's next free id, so that incidents
+     * opened elsewhere, e.g. by the API, never share one).  NULL, or a
+     * return of 0: triage counts on from its last id.  Ids never go back:
+     * an id at or below the last one given is replaced by the next. */
+    uint64_t (*incident_id)(void *ctx);
 };
 
 struct triage_stats {

@@ -662,10 +662,29 @@ static int kw_anomaly(struct cparse *p, const char *key, yaml_node_t *k, yaml_no
     return each_pair(p, v, anomaly_kw, NKW(anomaly_kw), NULL, "anomaly: expected a mapping");
 }
 
+static int kw_incident_playbooks(struct cparse *p, const char *key, yaml_node_t *k,
+                                 yaml_node_t *v, void *arg)
+{
+    free(p->c->playbooks_dir);
+    p->c->playbooks_dir = NULL;
+    return get_str(p, v, &p->c->playbooks_dir);
+}
+
+static const struct keyword incident_kw[] = {
+    {"playbooks", kw_incident_playbooks},
+};
+
+static int kw_incident(struct cparse *p, const char *key, yaml_node_t *k, yaml_node_t *v,
+                       void *arg)
+{
+    return each_pair(p, v, incident_kw, NKW(incident_kw), NULL, "incident: expected a mapping");
+}
+
 static const struct keyword top_kw[] = {
     {"alerts", kw_alerts},     {"anomaly", kw_anomaly}, {"correlation", kw_correlation},
     {"data_dir", kw_data_dir},
-    {"http", kw_http},         {"inputs", kw_inputs},   {"log", kw_log},
+    {"http", kw_http},         {"incident", kw_incident}, {"inputs", kw_inputs},
+    {"log", kw_log},
     {"match", kw_match},       {"pipeline", kw_pipeline}, {"sigma", kw_sigma},
     {"store", kw_store},       {"timezone", kw_timezone}, {"triage", kw_triage},
 };
@@ -676,6 +695,14 @@ static const char *default_rules_dir(void)
     if (access("rules/config/logsources.yaml", R_OK) == 0)
         return "rules";
     return HIKESHI_DATADIR "/rules";
+}
+
+/* The bundled playbooks, found the same way. */
+static const char *default_playbooks_dir(void)
+{
+    if (access("playbooks/default.yaml", R_OK) == 0)
+        return "playbooks";
+    return HIKESHI_DATADIR "/playbooks";
 }
 
 /* --- defaults --- */
@@ -722,7 +749,8 @@ struct config *config_defaults(void)
             goto fail;
         c->nsigma_rules = 1;
         snprintf(mapdir, sizeof(mapdir), "%s/config/triage.yaml", default_rules_dir());
-        if (!(c->triage_config = strdup(mapdir)))
+        if (!(c->triage_config = strdup(mapdir)) ||
+            !(c->playbooks_dir = strdup(default_playbooks_dir())))
             goto fail;
     }
     c->anomaly_enabled = 1;
@@ -744,6 +772,7 @@ void config_free(struct config *c)
     sigma_rules_clear(c);
     free(c->sigma_mappings);
     free(c->triage_config);
+    free(c->playbooks_dir);
     for (size_t i = 0; i < c->ntriage_assets; i++)
         free(c->triage_assets[i]);
     free(c->triage_assets);

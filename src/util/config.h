@@ -54,6 +54,9 @@ struct config {
     char **triage_assets;
     size_t ntriage_assets;
     int anomaly_enabled; /* rate, first-seen and beaconing baselines */
+    /* Incident playbooks (incident.playbooks): the bundled ones by default,
+     * ./playbooks from a source tree. */
+    char *playbooks_dir;
     size_t corr_max_memory;   /* bytes of correlation state before eviction */
     unsigned corr_tolerance_s; /* lateness of events accepted by correlations */
 };

@@ -649,6 +649,10 @@ static void test_migrate_from_v1(void **state)
     f->st = NULL;
     db = peek_open(f);
     assert_int_equal(sqlite3_exec(db,
+                                  "DROP TABLE timeline; DROP TABLE notes; DROP TABLE tasks;"
+                                  "DROP TABLE communications; DROP TABLE contacts;"
+                                  "DROP TABLE reports; DROP TABLE declarations;"
+                                  "DROP TABLE risk_samples;"
                                   "DROP TABLE tokens; DROP TABLE users;"
                                   "DROP TABLE agg_alerts; DROP TABLE incidents; DROP TABLE state;"
                                   "ALTER TABLE alerts DROP COLUMN agg_id;"
@@ -665,6 +669,15 @@ static void test_migrate_from_v1(void **state)
     assert_int_equal(n, 0);
     db = peek_open(f);
     assert_int_equal(peek_int(db, "SELECT count(*) FROM alerts WHERE kind = 'rule'"), 1);
+    /* Schema 4's tables and columns are there. */
+    assert_int_equal(peek_int(db, "SELECT count(*) FROM pragma_table_info('incidents')"
+                                  " WHERE name IN ('record', 'version', 'proposed_type')"),
+                     3);
+    assert_int_equal(peek_int(db, "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND"
+                                  " name IN ('timeline', 'notes', 'tasks', 'contacts',"
+                                  " 'communications', 'reports', 'declarations',"
+                                  " 'risk_samples')"),
+                     8);
     sqlite3_close(db);
 }
 

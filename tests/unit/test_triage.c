@@ -125,7 +125,7 @@ static void fix_setup(struct fix *f, const char *extra, int64_t now_us)
     asset_inv_init(&f->inv);
     assert_int_equal(asset_inv_load_yaml(&f->inv, inventory, sizeof(inventory) - 1, "inv"), 7);
     struct triage_cb cb = {&f->rec, cb_alert_new, cb_alert_updated, cb_suppressed, cb_opened,
-                           cb_updated};
+                           cb_updated, NULL};
     f->t = triage_new(f->o, &f->inv, &cb);
     assert_non_null(f->t);
 }
@@ -762,6 +762,16 @@ static void test_level_table(void **state)
     }
 }
 
+/* The store's next ids as the pipeline gives them: no opinion (0), then
+ * 100, then 50 (an id behind: triage must not go back), then nothing. */
+static uint64_t next_id_calls;
+static uint64_t cb_next_id(void *ctx)
+{
+    static const uint64_t seq[] = {0, 100, 50};
+    (void)ctx;
+    return next_id_calls < 3 ? seq[next_id_calls++] : 0;
+}
+
 static void test_caps_evict(void **state)
 {
     struct fix f;
@@ -774,8 +784,11 @@ static void test_caps_evict(void **state)
     memset(&f, 0, sizeof(f));
     assert_int_equal(triage_opts_parse(small, sizeof(small) - 1, NULL, T0, &f.o, &e), 0);
     asset_inv_init(&f.inv);
-    struct triage_cb cb = {&f.rec, cb_alert_new, NULL, NULL, cb_opened, cb_updated};
+    struct triage_cb cb = {&f.rec, cb_alert_new, NULL, NULL, cb_opened, cb_updated, cb_next_id};
+    uint64_t ids[4];
+    size_t nids = 0;
     f.t = triage_new(f.o, &f.inv, &cb);
+    next_id_calls = 0;
     for (int i = 0; i < 20; i++) {
         snprintf(ip, sizeof(ip), "203.0.113.%d", i + 1);
         struct triage_entity en[] = {{"source.ip", ip, TRIAGE_ROLE_ATTACKER}};
@@ -784,6 +797,15 @@ static void test_caps_evict(void **state)
                                  T0 + i * 1000000, 10, en, 1);
         assert_int_equal(triage_add(f.t, &in), 0);
     }
+    /* Incident ids: triage's own, then the caller's, never going back. */
+    for (size_t i = 0; i < f.rec.ninc_ev && nids < 4; i++)
+        if (f.rec.inc[i].changed == 0)
+            ids[nids++] = f.rec.inc[i].id;
+    assert_int_equal(nids, 4);
+    assert_int_equal(ids[0], 1);
+    assert_int_equal(ids[1], 100);
+    assert_int_equal(ids[2], 101);
+    assert_int_equal(ids[3], 102);
     triage_stats(f.t, &st);
     assert_int_equal(st.aggregated, 20);
     assert_int_equal(st.live_alerts, 8);

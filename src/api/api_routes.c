@@ -1,0 +1,893 @@
+/*
+ * api_routes.c - the route table and its handlers (docs/api.md).
+ *
+ * A handler turns one request into calls of the case file (incident/) or
+ * the store's readers and writes the answer; decisions belong to the case
+ * file.  Path parameters are positive integers ({id}, {task}, {report}).
+ */
+#include "api/api_routes.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/auth.h"
+#include "store/store.h"
+
+#define API_LIST_DEFAULT 50
+#define API_LIST_MAX 500
+
+struct api_call {
+    struct api_ctx *ctx;
+    const struct api_req *rq;
+    struct api_resp *resp;
+    int64_t p[2]; /* path parameters in order */
+    char user[128];
+};
+
+typedef void (*api_fn)(struct api_call *c);
+
+struct api_route {
+    const char *method;
+    const char *path;
+    enum auth_role role;
+    api_fn fn;
+};
+
+/* ------------------------------------------------------------------ */
+/* Answers                                                             */
+
+static void answer_error(struct api_call *c, unsigned status, const char *msg, long off,
+                         const char *field)
+{
+    struct buf *b = &c->resp->body;
+
+    buf_reset(b);
+    c->resp->status = status;
+    c->resp->type = "application/json";
+    if (buf_puts(b, "{\"error\":") < 0 || buf_json_str(b, msg, strlen(msg)) < 0 ||
+        (off >= 0 && buf_printf(b, ",\"offset\":%ld", off) < 0) ||
+        (field && *field &&
+         (buf_puts(b, ",\"field\":") < 0 || buf_json_str(b, field, strlen(field)) < 0)) ||
+        buf_puts(b, "}\n") < 0) {
+        buf_reset(b);
+        (void)buf_puts(b, "{\"error\":\"internal error\"}\n");
+        c->resp->status = 500;
+    }
+}
+
+/* A case file error as its HTTP answer. */
+static void answer_cf(struct api_call *c, int r, const struct casefile_err *e)
+{
+    unsigned status;
+
+    switch (r) {
+    case -EINVAL: status = 400; break;
+    case -ENOENT: status = 404; break;
+    case -ESTALE: status = 409; break;
+    case -EDOM: status = 422; break;
+    case -EBUSY: status = 503; break;
+    default: status = 500; break;
+    }
+    answer_error(c, status, e->msg[0] ? e->msg : "internal error", e->off, e->field);
+}
+
+static void answer_store(struct api_call *c, int r)
+{
+    answer_error(c, r == -ENOENT ? 404 : r == -EBUSY ? 503 : 500,
+                 r == -ENOENT ? "not found" : store_errmsg(c->ctx->cf.st), -1, NULL);
+}
+
+/* Ends a JSON answer built in the body. */
+static void answer_json(struct api_call *c, unsigned status, int r)
+{
+    if (r < 0) {
+        answer_error(c, 500, r == -E2BIG ? "answer too large" : "internal error", -1, NULL);
+        return;
+    }
+    if (buf_putc(&c->resp->body, '\n') < 0) {
+        answer_error(c, 500, "answer too large", -1, NULL);
+        return;
+    }
+    c->resp->status = status;
+    c->resp->type = "application/json";
+}
+
+/* {"KEY":[rows]} from a store list function. */
+#define LIST_OBJECT(c, key, call)                                                                  \
+    do {                                                                                           \
+        struct buf *b_ = &(c)->resp->body;                                                         \
+        int r_ = buf_puts(b_, "{\"" key "\":[");                                                   \
+        if (r_ == 0 && (r_ = (call)) < 0) {                                                        \
+            answer_store((c), r_);                                                                 \
+            break;                                                                                 \
+        }                                                                                          \
+        if (r_ == 0)                                                                               \
+            r_ = buf_puts(b_, "]}");                                                               \
+        answer_json((c), 200, r_);                                                                 \
+    } while (0)
+
+/* ------------------------------------------------------------------ */
+/* Query parameters                                                    */
+
+/* An integer in [min, max], or `def` when absent.  -EINVAL otherwise. */
+static int query_int(struct api_call *c, const char *key, int64_t min, int64_t max, int64_t def,
+                     int64_t *ret)
+{
+    const char *v = c->rq->query ? c->rq->query(c->rq->query_ctx, key) : NULL;
+    char *end;
+    long long n;
+
+    *ret = def;
+    if (!v)
+        return 0;
+    if (!*v || strlen(v) > 19 || strspn(v, "0123456789") != strlen(v))
+        return -EINVAL;
+    n = strtoll(v, &end, 10);
+    if (*end || n < min || n > max)
+        return -EINVAL;
+    *ret = n;
+    return 0;
+}
+
+static const char *query_str(struct api_call *c, const char *key)
+{
+    return c->rq->query ? c->rq->query(c->rq->query_ctx, key) : NULL;
+}
+
+static int page(struct api_call *c, int64_t *limit, int64_t *offset)
+{
+    if (query_int(c, "limit", 1, API_LIST_MAX, API_LIST_DEFAULT, limit) < 0 ||
+        query_int(c, "offset", 0, INT64_C(1000000000), 0, offset) < 0) {
+        answer_error(c, 400, "limit must be 1 to 500 and offset a non-negative integer", -1,
+                     NULL);
+        return -1;
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* The endpoint and the document                                       */
+
+static void r_health(struct api_call *c)
+{
+    if (!c->ctx->src) {
+        answer_error(c, 503, "no pipeline", -1, NULL);
+        return;
+    }
+    answer_json(c, 200, api_http_health(c->ctx->src, &c->resp->body));
+}
+
+static void r_metrics(struct api_call *c)
+{
+    if (!c->ctx->src) {
+        answer_error(c, 503, "no pipeline", -1, NULL);
+        return;
+    }
+    if (api_http_metrics(c->ctx->src, &c->resp->body) < 0) {
+        answer_error(c, 500, "internal error", -1, NULL);
+        return;
+    }
+    c->resp->status = 200;
+    c->resp->type = "text/plain; version=0.0.4; charset=utf-8";
+}
+
+static void r_openapi(struct api_call *c)
+{
+    answer_json(c, 200, buf_append(&c->resp->body, api_openapi_json, api_openapi_json_len));
+}
+
+/* ------------------------------------------------------------------ */
+/* Incidents                                                           */
+
+static void r_incidents(struct api_call *c)
+{
+    struct store_incident_filter f = {
+        .type = query_str(c, "type"),
+        .phase = query_str(c, "phase"),
+        .level = query_str(c, "level"),
+    };
+    struct casefile_err e;
+    int64_t overdue;
+    size_t n = 0;
+    int r;
+
+    if (page(c, &f.limit, &f.offset) < 0)
+        return;
+    if (query_int(c, "overdue", 0, 1, 0, &overdue) < 0) {
+        answer_error(c, 400, "overdue is 0 or 1", -1, "overdue");
+        return;
+    }
+    r = buf_puts(&c->resp->body, "{\"incidents\":[");
+    if (r == 0 && (r = casefile_list_json(&c->ctx->cf, &f, (int)overdue, c->rq->now_us,
+                                          &c->resp->body, &n, &e)) < 0) {
+        answer_cf(c, r, &e);
+        return;
+    }
+    if (r == 0)
+        r = buf_printf(&c->resp->body, "],\"count\":%zu,\"limit\":%lld,\"offset\":%lld}", n,
+                       (long long)f.limit, (long long)f.offset);
+    answer_json(c, 200, r);
+}
+
+/* Answers with incident `id` as it is now. */
+static void show_incident(struct api_call *c, unsigned status, int64_t id)
+{
+    struct casefile_err e;
+    int r;
+
+    buf_reset(&c->resp->body);
+    if ((r = casefile_incident_json(&c->ctx->cf, id, c->rq->now_us, &c->resp->body, &e)) < 0) {
+        answer_cf(c, r, &e);
+        return;
+    }
+    answer_json(c, status, 0);
+}
+
+static void r_incident(struct api_call *c)
+{
+    show_incident(c, 200, c->p[0]);
+}
+
+static void r_incident_create(struct api_call *c)
+{
+    struct casefile_err e;
+    int64_t id = 0;
+    int r = casefile_create(&c->ctx->cf, c->user, c->rq->body, c->rq->body_len, c->rq->now_us,
+                            &id, &e);
+
+    if (r < 0)
+        answer_cf(c, r, &e);
+    else
+        show_incident(c, 201, id);
+}
+
+static void r_incident_patch(struct api_call *c)
+{
+    struct casefile_err e;
+    int r = casefile_update(&c->ctx->cf, c->p[0], c->user, c->rq->body, c->rq->body_len,
+                            c->rq->now_us, &e);
+
+    if (r < 0)
+        answer_cf(c, r, &e);
+    else
+        show_incident(c, 200, c->p[0]);
+}
+
+/* 404 unless incident c->p[0] exists. */
+static int need_incident(struct api_call *c)
+{
+    struct store_incident_row row;
+    int r = store_incident_row_get(c->ctx->cf.st, c->p[0], &row);
+
+    if (r == -ENOENT) {
+        answer_error(c, 404, "no such incident", -1, NULL);
+        return -1;
+    }
+    if (r < 0) {
+        answer_store(c, r);
+        return -1;
+    }
+    store_incident_row_done(&row);
+    return 0;
+}
+
+static void r_timeline(struct api_call *c)
+{
+    if (need_incident(c) == 0)
+        LIST_OBJECT(c, "timeline",
+                    store_timeline_json(c->ctx->cf.st, c->p[0], &c->resp->body, NULL));
+}
+
+static void r_notes(struct api_call *c)
+{
+    if (need_incident(c) == 0)
+        LIST_OBJECT(c, "notes", store_notes_json(c->ctx->cf.st, c->p[0], &c->resp->body, NULL));
+}
+
+static void r_note_add(struct api_call *c)
+{
+    struct casefile_err e;
+    int64_t note = 0;
+    int r = casefile_note_add(&c->ctx->cf, c->p[0], c->user, c->rq->body, c->rq->body_len,
+                              c->rq->now_us, &note, &e);
+
+    if (r < 0) {
+        answer_cf(c, r, &e);
+        return;
+    }
+    r = store_note_json(c->ctx->cf.st, note, &c->resp->body);
+    if (r < 0)
+        answer_store(c, r);
+    else
+        answer_json(c, 201, 0);
+}
+
+static void r_tasks(struct api_call *c)
+{
+    struct casefile_err e;
+    int r = buf_puts(&c->resp->body, "{\"tasks\":");
+
+    if (r == 0 && (r = casefile_tasks_json(&c->ctx->cf, c->p[0], &c->resp->body, &e)) < 0) {
+        answer_cf(c, r, &e);
+        return;
+    }
+    if (r == 0)
+        r = buf_putc(&c->resp->body, '}');
+    answer_json(c, 200, r);
+}
+
+/* Answers with task `task` of incident c->p[0]: the checklist's entry. */
+static void show_task(struct api_call *c, unsigned status, uint32_t task)
+{
+    struct casefile_err e;
+    struct buf all;
+    char pat[32];
+    const char *p, *q;
+    int r, n, depth = 0;
+
+    buf_init(&all, 16 * 1024 * 1024);
+    if ((r = casefile_tasks_json(&c->ctx->cf, c->p[0], &all, &e)) < 0) {
+        buf_done(&all);
+        answer_cf(c, r, &e);
+        return;
+    }
+    /* The store writes each task as {"id":N,...}: find that object. */
+    n = snprintf(pat, sizeof(pat), "{\"id\":%u,", task);
+    p = all.data ? memmem(all.data, all.len, pat, (size_t)n) : NULL;
+    for (q = p; q && q < all.data + all.len; q++) {
+        if (*q == '"') {
+            for (q++; q < all.data + all.len && *q != '"'; q++)
+                if (*q == '\\')
+                    q++;
+        } else if (*q == '{') {
+            depth++;
+        } else if (*q == '}' && --depth == 0) {
+            break;
+        }
+    }
+    buf_reset(&c->resp->body);
+    if (!p || !q || q >= all.data + all.len) {
+        buf_done(&all);
+        answer_error(c, 404, "no such task", -1, NULL);
+        return;
+    }
+    r = buf_append(&c->resp->body, p, (size_t)(q - p) + 1);
+    buf_done(&all);
+    answer_json(c, status, r);
+}
+
+static void r_task_add(struct api_call *c)
+{
+    struct casefile_err e;
+    uint32_t task = 0;
+    int r = casefile_task_add(&c->ctx->cf, c->p[0], c->user, c->rq->body, c->rq->body_len,
+                              c->rq->now_us, &task, &e);
+
+    if (r < 0)
+        answer_cf(c, r, &e);
+    else
+        show_task(c, 201, task);
+}
+
+static void r_task_patch(struct api_call *c)
+{
+    struct casefile_err e;
+    int r;
+
+    if (c->p[1] > UINT32_MAX) {
+        answer_error(c, 404, "no such task", -1, NULL);
+        return;
+    }
+    r = casefile_task_update(&c->ctx->cf, c->p[0], (uint32_t)c->p[1], c->user, c->rq->body,
+                             c->rq->body_len, c->rq->now_us, &e);
+    if (r < 0)
+        answer_cf(c, r, &e);
+    else
+        show_task(c, 200, (uint32_t)c->p[1]);
+}
+
+static void r_comms(struct api_call *c)
+{
+    if (need_incident(c) == 0)
+        LIST_OBJECT(c, "communications",
+                    store_comms_json(c->ctx->cf.st, c->p[0], &c->resp->body, NULL));
+}
+
+static void r_comm_add(struct api_call *c)
+{
+    struct casefile_err e;
+    int64_t id = 0;
+    int r = casefile_comm_add(&c->ctx->cf, c->p[0], c->user, c->rq->body, c->rq->body_len,
+                              c->rq->now_us, &id, &e);
+
+    if (r < 0) {
+        answer_cf(c, r, &e);
+        return;
+    }
+    if ((r = store_comm_json(c->ctx->cf.st, id, &c->resp->body)) < 0)
+        answer_store(c, r);
+    else
+        answer_json(c, 201, 0);
+}
+
+static void r_reports(struct api_call *c)
+{
+    if (need_incident(c) == 0)
+        LIST_OBJECT(c, "reports", store_reports_json(c->ctx->cf.st, c->p[0], &c->resp->body, NULL));
+}
+
+static void show_report_meta(struct api_call *c, unsigned status, int64_t rid)
+{
+    int r = store_report_meta_json(c->ctx->cf.st, c->p[0], rid, &c->resp->body);
+
+    if (r < 0)
+        answer_store(c, r);
+    else
+        answer_json(c, status, 0);
+}
+
+static void r_report_add(struct api_call *c)
+{
+    struct casefile_err e;
+    int64_t rid = 0;
+    int r = casefile_report_create(&c->ctx->cf, c->p[0], c->user, c->rq->body, c->rq->body_len,
+                                   c->rq->now_us, &rid, &e);
+
+    if (r < 0)
+        answer_cf(c, r, &e);
+    else
+        show_report_meta(c, 201, rid);
+}
+
+static void r_report_edit(struct api_call *c)
+{
+    struct casefile_err e;
+    int64_t rid = 0;
+    int r = casefile_report_edit(&c->ctx->cf, c->p[0], c->p[1], c->user, c->rq->body,
+                                 c->rq->body_len, c->rq->now_us, &rid, &e);
+
+    if (r < 0)
+        answer_cf(c, r, &e);
+    else
+        show_report_meta(c, 201, rid);
+}
+
+static void r_report(struct api_call *c)
+{
+    const char *fmt = query_str(c, "format");
+    char *kind = NULL, *md = NULL, *html = NULL;
+    struct buf *b = &c->resp->body;
+    int r;
+
+    if (fmt && strcmp(fmt, "md") != 0 && strcmp(fmt, "html") != 0) {
+        answer_error(c, 400, "format is md or html", -1, "format");
+        return;
+    }
+    r = store_report_text(c->ctx->cf.st, c->p[0], c->p[1], &kind, &md, &html);
+    if (r == -ENOENT) {
+        answer_error(c, 404, "no such report", -1, NULL);
+        return;
+    }
+    if (r < 0) {
+        answer_store(c, r);
+        return;
+    }
+    if (fmt && strcmp(fmt, "md") == 0) {
+        r = buf_puts(b, md);
+        c->resp->type = "text/markdown; charset=utf-8";
+        c->resp->status = r < 0 ? 500 : 200;
+    } else if (fmt) {
+        if (!html) {
+            /* An edited version has no HTML of its own: show its text. */
+            r = buf_puts(b, "<!DOCTYPE html><meta charset=\"utf-8\"><pre>");
+            for (const char *p = md; r == 0 && *p; p++)
+                r = *p == '<'   ? buf_puts(b, "&lt;")
+                    : *p == '>' ? buf_puts(b, "&gt;")
+                    : *p == '&' ? buf_puts(b, "&amp;")
+                                : buf_putc(b, *p);
+            if (r == 0)
+                r = buf_puts(b, "</pre>\n");
+        } else {
+            r = buf_puts(b, html);
+        }
+        c->resp->type = "text/html; charset=utf-8";
+        c->resp->status = r < 0 ? 500 : 200;
+    } else {
+        r = store_report_meta_json(c->ctx->cf.st, c->p[0], c->p[1], b);
+        if (r == 0) {
+            b->len--; /* the closing brace */
+            r = buf_puts(b, ",\"markdown\":");
+        }
+        if (r == 0)
+            r = buf_json_str(b, md, strlen(md));
+        if (r == 0)
+            r = buf_puts(b, ",\"html\":");
+        if (r == 0)
+            r = html ? buf_json_str(b, html, strlen(html)) : buf_puts(b, "null");
+        if (r == 0)
+            r = buf_putc(b, '}');
+        answer_json(c, 200, r);
+    }
+    free(kind);
+    free(md);
+    free(html);
+}
+
+/* ------------------------------------------------------------------ */
+/* Alerts                                                              */
+
+static void list_alerts(struct api_call *c, int64_t incident)
+{
+    struct store_agg_filter f = {.rule = query_str(c, "rule"), .acknowledged = -1};
+    int64_t level, ack, inc;
+    size_t n = 0;
+    int r;
+
+    if (page(c, &f.limit, &f.offset) < 0)
+        return;
+    if (query_int(c, "level", 1, 5, 0, &level) < 0 || query_int(c, "acknowledged", 0, 1, -1, &ack) < 0 ||
+        query_int(c, "incident", 1, INT64_MAX, 0, &inc) < 0) {
+        answer_error(c, 400, "level is 1 to 5, acknowledged 0 or 1, incident an id", -1, NULL);
+        return;
+    }
+    f.min_level = (int)level;
+    f.acknowledged = (int)ack;
+    f.incident_id = incident ? incident : inc;
+    r = buf_puts(&c->resp->body, "{\"alerts\":[");
+    if (r == 0 && (r = store_agg_list_json(c->ctx->cf.st, &f, &c->resp->body, &n)) < 0) {
+        answer_store(c, r);
+        return;
+    }
+    if (r == 0)
+        r = buf_printf(&c->resp->body, "],\"count\":%zu,\"limit\":%lld,\"offset\":%lld}", n,
+                       (long long)f.limit, (long long)f.offset);
+    answer_json(c, 200, r);
+}
+
+static void r_alerts(struct api_call *c)
+{
+    list_alerts(c, 0);
+}
+
+static void r_incident_alerts(struct api_call *c)
+{
+    if (need_incident(c) == 0)
+        list_alerts(c, c->p[0]);
+}
+
+static void show_alert(struct api_call *c)
+{
+    int r = store_agg_json(c->ctx->cf.st, c->p[0], &c->resp->body);
+
+    if (r < 0)
+        answer_store(c, r);
+    else
+        answer_json(c, 200, 0);
+}
+
+static void r_alert_ack(struct api_call *c)
+{
+    struct casefile_err e;
+    int r = casefile_alert_ack(&c->ctx->cf, c->p[0], c->user, c->rq->now_us, &e);
+
+    if (r < 0)
+        answer_cf(c, r, &e);
+    else
+        show_alert(c);
+}
+
+static void r_alert_attach(struct api_call *c)
+{
+    struct casefile_err e;
+    int r = casefile_alert_attach(&c->ctx->cf, c->p[0], c->user, c->rq->body, c->rq->body_len,
+                                  c->rq->now_us, &e);
+
+    if (r < 0)
+        answer_cf(c, r, &e);
+    else
+        show_alert(c);
+}
+
+/* ------------------------------------------------------------------ */
+/* Intake, contacts, declared level, risk meter                        */
+
+static void r_intake(struct api_call *c)
+{
+    struct casefile_err e;
+    int64_t id = 0;
+    int r = casefile_intake(&c->ctx->cf, c->user, c->rq->body, c->rq->body_len, c->rq->now_us,
+                            &id, &e);
+
+    if (r < 0)
+        answer_cf(c, r, &e);
+    else
+        show_incident(c, 201, id);
+}
+
+static void r_contacts(struct api_call *c)
+{
+    LIST_OBJECT(c, "contacts", store_contacts_json(c->ctx->cf.st, &c->resp->body, NULL));
+}
+
+static void r_contact_add(struct api_call *c)
+{
+    struct casefile_err e;
+    int64_t id = 0;
+    int r = casefile_contact_add(&c->ctx->cf, c->user, c->rq->body, c->rq->body_len,
+                                 c->rq->now_us, &id, &e);
+
+    if (r < 0) {
+        answer_cf(c, r, &e);
+        return;
+    }
+    if ((r = store_contact_json(c->ctx->cf.st, id, &c->resp->body)) < 0)
+        answer_store(c, r);
+    else
+        answer_json(c, 201, 0);
+}
+
+static void r_declared(struct api_call *c)
+{
+    struct buf *b = &c->resp->body;
+    int r = buf_puts(b, "{\"current\":");
+
+    if (r == 0 && (r = store_declared_current_json(c->ctx->cf.st, b)) < 0) {
+        answer_store(c, r);
+        return;
+    }
+    if (r == 0)
+        r = buf_puts(b, ",\"history\":[");
+    if (r == 0 && (r = store_declared_history_json(c->ctx->cf.st, b, NULL)) < 0) {
+        answer_store(c, r);
+        return;
+    }
+    if (r == 0)
+        r = buf_puts(b, "]}");
+    answer_json(c, 200, r);
+}
+
+/* The last row of a list written by `fn` into a scratch buffer. */
+static int last_object(struct buf *out, const struct buf *all)
+{
+    const char *p;
+    int depth = 0;
+
+    if (!all->len)
+        return buf_puts(out, "null");
+    /* Walk back from the end to the '{' that opens the last object. */
+    for (p = all->data + all->len - 1; p > all->data; p--) {
+        if (*p == '}')
+            depth++;
+        else if (*p == '{' && --depth == 0 && (p == all->data || p[-1] == ','))
+            break;
+    }
+    return buf_append(out, p, (size_t)(all->data + all->len - p));
+}
+
+static void r_declare(struct api_call *c)
+{
+    struct casefile_err e;
+    struct buf all;
+    int r = casefile_declare(&c->ctx->cf, c->user, c->rq->body, c->rq->body_len, c->rq->now_us,
+                             &e);
+
+    if (r < 0) {
+        answer_cf(c, r, &e);
+        return;
+    }
+    buf_init(&all, 64 * 1024 * 1024);
+    if ((r = store_declared_history_json(c->ctx->cf.st, &all, NULL)) < 0) {
+        buf_done(&all);
+        answer_store(c, r);
+        return;
+    }
+    r = last_object(&c->resp->body, &all);
+    buf_done(&all);
+    answer_json(c, 201, r);
+}
+
+static void r_risk(struct api_call *c)
+{
+    struct buf *b = &c->resp->body;
+    struct buf last;
+    int r;
+
+    buf_init(&last, 64 * 1024);
+    r = store_risk_json(c->ctx->cf.st, 1, &last, NULL);
+    if (r == 0)
+        r = buf_puts(b, "{\"current\":");
+    if (r == 0)
+        r = last.len ? buf_append(b, last.data, last.len) : buf_puts(b, "null");
+    buf_done(&last);
+    if (r == 0)
+        r = buf_puts(b, ",\"history\":[");
+    if (r == 0 && (r = store_risk_json(c->ctx->cf.st, 10000, b, NULL)) < 0) {
+        answer_store(c, r);
+        return;
+    }
+    if (r == 0)
+        r = buf_puts(b, "]}");
+    answer_json(c, 200, r);
+}
+
+static void r_risk_add(struct api_call *c)
+{
+    struct casefile_err e;
+    int r = casefile_risk_add(&c->ctx->cf, c->user, c->rq->body, c->rq->body_len, c->rq->now_us,
+                              &e);
+
+    if (r < 0) {
+        answer_cf(c, r, &e);
+        return;
+    }
+    if ((r = store_risk_json(c->ctx->cf.st, 1, &c->resp->body, NULL)) < 0)
+        answer_store(c, r);
+    else
+        answer_json(c, 201, 0);
+}
+
+/* ------------------------------------------------------------------ */
+/* The table                                                           */
+
+static const struct api_route api_routes[] = {
+    {"GET", "/api/v1/health", AUTH_ROLE_NONE, r_health},
+    {"GET", "/api/v1/openapi.json", AUTH_ROLE_NONE, r_openapi},
+    {"GET", "/metrics", AUTH_ROLE_NONE, r_metrics},
+    {"GET", "/api/v1/incidents", AUTH_ROLE_VIEWER, r_incidents},
+    {"POST", "/api/v1/incidents", AUTH_ROLE_ANALYST, r_incident_create},
+    {"GET", "/api/v1/incidents/{id}", AUTH_ROLE_VIEWER, r_incident},
+    {"PATCH", "/api/v1/incidents/{id}", AUTH_ROLE_ANALYST, r_incident_patch},
+    {"GET", "/api/v1/incidents/{id}/timeline", AUTH_ROLE_VIEWER, r_timeline},
+    {"GET", "/api/v1/incidents/{id}/notes", AUTH_ROLE_VIEWER, r_notes},
+    {"POST", "/api/v1/incidents/{id}/notes", AUTH_ROLE_ANALYST, r_note_add},
+    {"GET", "/api/v1/incidents/{id}/tasks", AUTH_ROLE_VIEWER, r_tasks},
+    {"POST", "/api/v1/incidents/{id}/tasks", AUTH_ROLE_ANALYST, r_task_add},
+    {"PATCH", "/api/v1/incidents/{id}/tasks/{task}", AUTH_ROLE_ANALYST, r_task_patch},
+    {"GET", "/api/v1/incidents/{id}/communications", AUTH_ROLE_VIEWER, r_comms},
+    {"POST", "/api/v1/incidents/{id}/communications", AUTH_ROLE_ANALYST, r_comm_add},
+    {"GET", "/api/v1/incidents/{id}/reports", AUTH_ROLE_VIEWER, r_reports},
+    {"POST", "/api/v1/incidents/{id}/reports", AUTH_ROLE_ANALYST, r_report_add},
+    {"GET", "/api/v1/incidents/{id}/reports/{report}", AUTH_ROLE_VIEWER, r_report},
+    {"PUT", "/api/v1/incidents/{id}/reports/{report}", AUTH_ROLE_ANALYST, r_report_edit},
+    {"GET", "/api/v1/incidents/{id}/alerts", AUTH_ROLE_VIEWER, r_incident_alerts},
+    {"GET", "/api/v1/alerts", AUTH_ROLE_VIEWER, r_alerts},
+    {"POST", "/api/v1/alerts/{id}/ack", AUTH_ROLE_ANALYST, r_alert_ack},
+    {"POST", "/api/v1/alerts/{id}/attach", AUTH_ROLE_ANALYST, r_alert_attach},
+    {"POST", "/api/v1/intake", AUTH_ROLE_ANALYST, r_intake},
+    {"GET", "/api/v1/contacts", AUTH_ROLE_VIEWER, r_contacts},
+    {"POST", "/api/v1/contacts", AUTH_ROLE_ANALYST, r_contact_add},
+    {"GET", "/api/v1/declared-level", AUTH_ROLE_VIEWER, r_declared},
+    {"POST", "/api/v1/declared-level", AUTH_ROLE_ADMIN, r_declare},
+    {"GET", "/api/v1/risk-meter", AUTH_ROLE_VIEWER, r_risk},
+    {"POST", "/api/v1/risk-meter", AUTH_ROLE_ANALYST, r_risk_add},
+};
+
+/*
+ * Matches `path` against a template; {name} segments take a positive
+ * integer of at most 18 digits into p[] (in order).  1 on a match.
+ */
+static int match_path(const char *tpl, const char *path, int64_t p[2])
+{
+    int np = 0;
+
+    while (*tpl && *path) {
+        if (*tpl == '{') {
+            int64_t v = 0;
+            size_t n = strspn(path, "0123456789");
+
+            tpl = strchr(tpl, '}');
+            if (!tpl || n == 0 || n > 18 || np == 2)
+                return 0;
+            for (size_t i = 0; i < n; i++)
+                v = v * 10 + (path[i] - '0');
+            if (v == 0)
+                return 0;
+            p[np++] = v;
+            tpl++;
+            path += n;
+        } else if (*tpl++ != *path++) {
+            return 0;
+        }
+    }
+    return *tpl == '\0' && *path == '\0';
+}
+
+/* The user and role of the request's Bearer token; -1 when refused (the
+ * answer is written). */
+static int authenticate(struct api_call *c, enum auth_role need)
+{
+    const char *v = c->rq->authorization;
+    struct auth_header ah;
+    unsigned char th[AUTH_TOKEN_HASHLEN];
+    char *user = NULL, *role_s = NULL;
+    enum auth_role role = AUTH_ROLE_NONE;
+    int r;
+
+    r = auth_header_parse(v, v ? strlen(v) : 0, &ah, NULL);
+    if (r == 0 && ah.scheme != AUTH_SCHEME_BEARER)
+        r = -ENOTSUP;
+    if (r == 0)
+        r = auth_token_hash(ah.token, ah.token_len, th);
+    auth_header_done(&ah);
+    if (r == 0 && (r = store_token_find(c->ctx->cf.st, th, sizeof(th), &user, &role_s)) == 0 &&
+        auth_role_parse(role_s, strlen(role_s), &role) < 0)
+        role = AUTH_ROLE_NONE;
+    if (r == 0)
+        snprintf(c->user, sizeof(c->user), "%s", user);
+    free(user);
+    free(role_s);
+    if (r == -EBUSY || r == -EIO) {
+        answer_store(c, r);
+        return -1;
+    }
+    if (r < 0) {
+        answer_error(c, 401,
+                     r == -ENOENT && v ? "invalid token"
+                                       : "a Bearer token is required (hikeshi user add)",
+                     -1, NULL);
+        return -1;
+    }
+    if (!auth_role_allows(role, need)) {
+        char msg[sizeof(c->user) + 64];
+        snprintf(msg, sizeof(msg), "%s may not do this: it needs the %s role", c->user,
+                 auth_role_name(need));
+        answer_error(c, 403, msg, -1, NULL);
+        return -1;
+    }
+    return 0;
+}
+
+/* A request body must be JSON. */
+static int body_ok(struct api_call *c)
+{
+    const char *t = c->rq->content_type;
+
+    if (c->rq->body_len == 0)
+        return 1;
+    if (!t || strncasecmp(t, "application/json", 16) != 0 || (t[16] && t[16] != ';' && t[16] != ' ')) {
+        answer_error(c, 415, "the body must be application/json", -1, NULL);
+        return 0;
+    }
+    return 1;
+}
+
+void api_dispatch(struct api_ctx *ctx, const struct api_req *rq, struct api_resp *resp)
+{
+    struct api_call c = {.ctx = ctx, .rq = rq, .resp = resp};
+    const char *method = strcmp(rq->method, "HEAD") == 0 ? "GET" : rq->method;
+    int path_known = 0;
+
+    resp->status = 500;
+    resp->type = "application/json";
+    buf_reset(&resp->body);
+    for (size_t i = 0; i < sizeof(api_routes) / sizeof(api_routes[0]); i++) {
+        const struct api_route *rt = &api_routes[i];
+        int64_t p[2] = {0, 0};
+
+        if (!match_path(rt->path, rq->path, p))
+            continue;
+        path_known = 1;
+        if (strcmp(method, rt->method) != 0)
+            continue;
+        c.p[0] = p[0];
+        c.p[1] = p[1];
+        if (rt->role != AUTH_ROLE_NONE) {
+            if (!ctx->cf.st) {
+                answer_error(&c, 503, "no store", -1, NULL);
+                return;
+            }
+            if (authenticate(&c, rt->role) < 0)
+                return;
+            if (!body_ok(&c))
+                return;
+        }
+        rt->fn(&c);
+        return;
+    }
+    if (path_known)
+        answer_error(&c, 405, "method not allowed", -1, NULL);
+    else
+        answer_error(&c, 404, "not found", -1, NULL);
+}

@@ -1,0 +1,101 @@
+/*
+ * casefile.h - incident management over the store: the CSIRT's working
+ * record of each incident (MISSION.md sections 2-7) as the API changes it.
+ *
+ * Every change runs in one store transaction: read the record, apply the
+ * change with the incident/playbook/report logic, save with a
+ * compare-and-swap on the record's version, write the timeline entries,
+ * append to the audit log, commit.  A failure anywhere rolls back; a stale
+ * version changes nothing.
+ *
+ * Request bodies are JSON objects read strictly (jp.h): an unknown field,
+ * a wrong type or a value past its cap is refused with the byte offset.
+ *
+ * Errors (all functions): 0, or
+ *   -EINVAL  the request is wrong (err->msg, err->off >= 0 when a body
+ *            offset applies, err->field when a field is at fault)
+ *   -ENOENT  no such incident/task/report/alert/contact (err->msg)
+ *   -ESTALE  the version sent is not the current one (err->msg)
+ *   -EDOM    the incident's state refuses it: an illegal phase change, a
+ *            phase left with required tasks open (err->msg, a sentence)
+ *   other    store or audit failure (err->msg), -ENOMEM
+ */
+#ifndef HIKESHI_INCIDENT_CASEFILE_H
+#define HIKESHI_INCIDENT_CASEFILE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "incident/incident.h"
+#include "incident/playbook.h"
+#include "store/store.h"
+#include "util/buf.h"
+#include "util/jp.h"
+
+struct audit;
+
+/* Largest request body read. */
+#define CASEFILE_BODY_MAX (256 * 1024)
+#define CASEFILE_NOTE_MAX 8192
+
+/* What the case file works with; all borrowed. */
+struct casefile {
+    struct store *st;
+    struct audit *audit; /* NULL: no audit trail (tests only) */
+    const struct playbook_set *playbooks;
+    const struct incident_targets *targets;
+};
+
+struct casefile_err {
+    char msg[600];
+    long off; /* byte of the body at fault, or -1 */
+    char field[JP_KEY_MAX + 1];
+};
+
+/* The incident as the API shows it (docs/api.md INCIDENT): the record
+ * (seeded from triage's proposal when nobody changed it yet) with the
+ * alerts, stages and victims triage linked since, its deadline at now_us
+ * and triage's proposal. */
+int casefile_incident_json(const struct casefile *cf, int64_t id, int64_t now_us,
+                           struct buf *out, struct casefile_err *err);
+/* The incidents matching `f` (overdue: only those past their target),
+ * comma-separated. */
+int casefile_list_json(const struct casefile *cf, const struct store_incident_filter *f,
+                       int overdue, int64_t now_us, struct buf *out, size_t *ret_n,
+                       struct casefile_err *err);
+
+int casefile_create(const struct casefile *cf, const char *who, const char *body, size_t len,
+                    int64_t now_us, int64_t *ret_id, struct casefile_err *err);
+int casefile_update(const struct casefile *cf, int64_t id, const char *who, const char *body,
+                    size_t len, int64_t now_us, struct casefile_err *err);
+int casefile_note_add(const struct casefile *cf, int64_t id, const char *who, const char *body,
+                      size_t len, int64_t now_us, int64_t *ret_note, struct casefile_err *err);
+int casefile_task_add(const struct casefile *cf, int64_t id, const char *who, const char *body,
+                      size_t len, int64_t now_us, uint32_t *ret_task, struct casefile_err *err);
+int casefile_task_update(const struct casefile *cf, int64_t id, uint32_t task, const char *who,
+                         const char *body, size_t len, int64_t now_us, struct casefile_err *err);
+/* The incident's tasks as a JSON array (ids as stored). */
+int casefile_tasks_json(const struct casefile *cf, int64_t id, struct buf *out,
+                        struct casefile_err *err);
+int casefile_comm_add(const struct casefile *cf, int64_t id, const char *who, const char *body,
+                      size_t len, int64_t now_us, int64_t *ret_comm, struct casefile_err *err);
+int casefile_report_create(const struct casefile *cf, int64_t id, const char *who,
+                           const char *body, size_t len, int64_t now_us, int64_t *ret_report,
+                           struct casefile_err *err);
+int casefile_report_edit(const struct casefile *cf, int64_t id, int64_t report, const char *who,
+                         const char *body, size_t len, int64_t now_us, int64_t *ret_report,
+                         struct casefile_err *err);
+int casefile_alert_ack(const struct casefile *cf, int64_t alert, const char *who, int64_t now_us,
+                       struct casefile_err *err);
+int casefile_alert_attach(const struct casefile *cf, int64_t alert, const char *who,
+                          const char *body, size_t len, int64_t now_us, struct casefile_err *err);
+int casefile_intake(const struct casefile *cf, const char *who, const char *body, size_t len,
+                    int64_t now_us, int64_t *ret_id, struct casefile_err *err);
+int casefile_contact_add(const struct casefile *cf, const char *who, const char *body, size_t len,
+                         int64_t now_us, int64_t *ret_id, struct casefile_err *err);
+int casefile_declare(const struct casefile *cf, const char *who, const char *body, size_t len,
+                     int64_t now_us, struct casefile_err *err);
+int casefile_risk_add(const struct casefile *cf, const char *who, const char *body, size_t len,
+                      int64_t now_us, struct casefile_err *err);
+
+#endif

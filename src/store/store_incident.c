@@ -1,0 +1,671 @@
+/*
+ * store_incident.c - incident management in the SQLite store: the CSIRT's
+ * record beside triage's proposal, timeline, notes, tasks, contacts and
+ * communications, reports, declared levels, the risk meter, aggregated
+ * alerts for the API.
+ *
+ * None of this is on the per-record path (it serves API requests), so
+ * statements are prepared per call; each function is one statement, its
+ * parameters bound from a short format string.
+ */
+#include "store/store.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/store_priv.h"
+#include "util/buf.h"
+
+/* Times as the API shows them. */
+#define ISO(col) "strftime('%Y-%m-%dT%H:%M:%fZ', " col " / 1e6, 'unixepoch')"
+
+/*
+ * Prepares `sql` and binds the variadic arguments as `fmt` says, one letter
+ * each: 'i' int64_t, 'u' uint64_t, 't' const char * (NULL binds SQL NULL),
+ * 'd' double.  On failure the error is recorded and *ret is NULL.
+ */
+static int stmt_prep(struct store *st, const char *what, sqlite3_stmt **ret, const char *sql,
+                     const char *fmt, va_list ap)
+{
+    sqlite3_stmt *s = NULL;
+    int rc = sqlite3_prepare_v2(st->db, sql, -1, &s, NULL);
+
+    *ret = NULL;
+    for (int i = 1; rc == SQLITE_OK && fmt[i - 1]; i++) {
+        switch (fmt[i - 1]) {
+        case 'i': rc = sqlite3_bind_int64(s, i, va_arg(ap, int64_t)); break;
+        case 'u': rc = sqlite3_bind_int64(s, i, (int64_t)va_arg(ap, uint64_t)); break;
+        case 't': rc = store_bind_text(s, i, va_arg(ap, const char *)); break;
+        case 'd': rc = sqlite3_bind_double(s, i, va_arg(ap, double)); break;
+        default: rc = SQLITE_MISUSE; break;
+        }
+    }
+    if (rc != SQLITE_OK) {
+        int r = store_dberr(st, rc, what);
+        sqlite3_finalize(s);
+        return r;
+    }
+    *ret = s;
+    return 0;
+}
+
+/* Runs a statement that returns no rows; *ret_changes (may be NULL) gets
+ * the rows it changed, *ret_id (may be NULL) the last inserted row id. */
+static int exec_sql(struct store *st, const char *what, int64_t *ret_changes, int64_t *ret_id,
+                    const char *sql, const char *fmt, ...)
+{
+    sqlite3_stmt *s;
+    va_list ap;
+    int r, rc;
+
+    va_start(ap, fmt);
+    r = stmt_prep(st, what, &s, sql, fmt, ap);
+    va_end(ap);
+    if (r < 0)
+        return r;
+    rc = sqlite3_step(s);
+    if (rc != SQLITE_DONE) {
+        r = store_dberr(st, rc, what);
+    } else {
+        if (ret_changes)
+            *ret_changes = sqlite3_changes64(st->db);
+        if (ret_id)
+            *ret_id = sqlite3_last_insert_rowid(st->db);
+    }
+    sqlite3_finalize(s);
+    return r;
+}
+
+/* Appends the JSON of each row (first column), comma-separated. */
+static int json_sql(struct store *st, const char *what, struct buf *out, size_t *ret_n,
+                    const char *sql, const char *fmt, ...)
+{
+    sqlite3_stmt *s;
+    va_list ap;
+    int r;
+
+    va_start(ap, fmt);
+    r = stmt_prep(st, what, &s, sql, fmt, ap);
+    va_end(ap);
+    if (r < 0)
+        return r;
+    r = store_json_rows(st, s, out, ret_n);
+    sqlite3_finalize(s);
+    return r;
+}
+
+/* The same for exactly one object: -ENOENT (message `missing`) without a row. */
+static int json_one(struct store *st, const char *what, const char *missing, struct buf *out,
+                    const char *sql, const char *fmt, ...)
+{
+    sqlite3_stmt *s;
+    va_list ap;
+    size_t n = 0;
+    int r;
+
+    va_start(ap, fmt);
+    r = stmt_prep(st, what, &s, sql, fmt, ap);
+    va_end(ap);
+    if (r < 0)
+        return r;
+    r = store_json_rows(st, s, out, &n);
+    sqlite3_finalize(s);
+    if (r == 0 && n == 0) {
+        store_seterr(st, "%s", missing);
+        return -ENOENT;
+    }
+    return r;
+}
+
+static int col_dup(sqlite3_stmt *s, int i, char **ret)
+{
+    const unsigned char *t = sqlite3_column_text(s, i);
+
+    *ret = NULL;
+    if (!t)
+        return 0;
+    *ret = strdup((const char *)t);
+    return *ret ? 0 : -ENOMEM;
+}
+
+int store_incident_row_get(struct store *st, int64_t id, struct store_incident_row *ret)
+{
+    static const char sql[] =
+        "SELECT entity_key, coalesce(proposed_type, type), coalesce(proposed_level, level),"
+        " coalesce(proposed_category, category), phase, stages, victims, record, version,"
+        " created_us, first_us, last_us FROM incidents WHERE id = ?1";
+    sqlite3_stmt *s;
+    int r, rc;
+
+    memset(ret, 0, sizeof(*ret));
+    r = 0;
+    rc = sqlite3_prepare_v2(st->db, sql, -1, &s, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(s, 1, id);
+    if (rc != SQLITE_OK) {
+        sqlite3_finalize(s);
+        return store_dberr(st, rc, "reading an incident");
+    }
+    rc = sqlite3_step(s);
+    if (rc == SQLITE_DONE) {
+        store_seterr(st, "no such incident");
+        r = -ENOENT;
+    } else if (rc != SQLITE_ROW) {
+        r = store_dberr(st, rc, "reading an incident");
+    } else {
+        ret->id = id;
+        if ((r = col_dup(s, 0, &ret->entity_key)) == 0 &&
+            (r = col_dup(s, 1, &ret->proposed_type)) == 0 &&
+            (r = col_dup(s, 2, &ret->proposed_level)) == 0 &&
+            (r = col_dup(s, 3, &ret->proposed_category)) == 0 &&
+            (r = col_dup(s, 4, &ret->phase)) == 0 && (r = col_dup(s, 5, &ret->stages_json)) == 0 &&
+            (r = col_dup(s, 6, &ret->victims_json)) == 0)
+            r = col_dup(s, 7, &ret->record);
+        ret->version = (uint64_t)sqlite3_column_int64(s, 8);
+        ret->created_us = sqlite3_column_int64(s, 9);
+        ret->first_us = sqlite3_column_int64(s, 10);
+        ret->last_us = sqlite3_column_int64(s, 11);
+    }
+    sqlite3_finalize(s);
+    if (r < 0)
+        store_incident_row_done(ret);
+    return r;
+}
+
+void store_incident_row_done(struct store_incident_row *r)
+{
+    free(r->entity_key);
+    free(r->proposed_type);
+    free(r->proposed_level);
+    free(r->proposed_category);
+    free(r->phase);
+    free(r->stages_json);
+    free(r->victims_json);
+    free(r->record);
+    memset(r, 0, sizeof(*r));
+}
+
+int store_record_put(struct store *st, int64_t id, const char *json, uint64_t version,
+                     uint64_t expect, const struct store_record_cols *c)
+{
+    int64_t n = 0;
+    int r;
+
+    r = exec_sql(st, "saving an incident record", &n, NULL,
+                 "UPDATE incidents SET record = ?2, version = ?3, type = ?5, level = ?6,"
+                 " category = coalesce(?7, category), phase = ?8"
+                 " WHERE id = ?1 AND version = ?4",
+                 "ituutttt", id, json, version, expect, c->type, c->level, c->category, c->phase);
+    if (r < 0 || n == 1)
+        return r;
+    /* Nothing changed: a stale version, or no such incident. */
+    n = 0;
+    if ((r = exec_sql(st, "saving an incident record", &n, NULL,
+                      "UPDATE incidents SET id = id WHERE id = ?1", "i", id)) < 0)
+        return r;
+    store_seterr(st, n ? "the incident changed since it was read" : "no such incident");
+    return n ? -ESTALE : -ENOENT;
+}
+
+int store_incident_new(struct store *st, const struct store_record_cols *c, int64_t now_us,
+                       int64_t *ret_id)
+{
+    return exec_sql(st, "opening an incident", NULL, ret_id,
+                    "INSERT INTO incidents(id, entity_key, type, level, category, first_us, last_us,"
+                    " nalerts, nevents, phase, created_us, updated_us)"
+                    " SELECT coalesce(max(id), 0) + 1, '', ?1, ?2, ?3, ?4, ?4, 0, 0, ?5, ?4, ?4"
+                    " FROM incidents",
+                    "tttit", c->type, c->level, c->category, now_us, c->phase);
+}
+
+int store_incident_ids(struct store *st, const struct store_incident_filter *f, int open_only,
+                       int64_t *ids, size_t max, size_t *ret_n)
+{
+    sqlite3_stmt *s;
+    size_t n = 0;
+    int r, rc;
+
+    *ret_n = 0;
+    r = 0;
+    rc = sqlite3_prepare_v2(st->db,
+                            "SELECT id FROM incidents WHERE (?1 IS NULL OR type = ?1)"
+                            " AND (?2 IS NULL OR phase = ?2) AND (?3 IS NULL OR level = ?3)"
+                            " AND (?4 = 0 OR phase <> 'closed')"
+                            " ORDER BY id DESC LIMIT ?5 OFFSET ?6",
+                            -1, &s, NULL);
+    if (rc == SQLITE_OK)
+        rc = store_bind_text(s, 1, f->type);
+    if (rc == SQLITE_OK)
+        rc = store_bind_text(s, 2, f->phase);
+    if (rc == SQLITE_OK)
+        rc = store_bind_text(s, 3, f->level);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int(s, 4, open_only);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(s, 5, f->limit);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(s, 6, f->offset);
+    while (rc == SQLITE_OK && n < max && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+        ids[n++] = sqlite3_column_int64(s, 0);
+        rc = SQLITE_OK;
+    }
+    if (rc != SQLITE_OK && rc != SQLITE_DONE)
+        r = store_dberr(st, rc, "listing incidents");
+    sqlite3_finalize(s);
+    *ret_n = n;
+    return r;
+}
+
+int store_incident_agg_ids(struct store *st, int64_t id, uint64_t *ids, size_t max,
+                           size_t *ret_n)
+{
+    sqlite3_stmt *s;
+    size_t n = 0;
+    int r = 0, rc;
+
+    *ret_n = 0;
+    rc = sqlite3_prepare_v2(st->db, "SELECT id FROM agg_alerts WHERE incident_id = ?1 ORDER BY id",
+                            -1, &s, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(s, 1, id);
+    while (rc == SQLITE_OK && n < max && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+        ids[n++] = (uint64_t)sqlite3_column_int64(s, 0);
+        rc = SQLITE_OK;
+    }
+    if (rc != SQLITE_OK && rc != SQLITE_DONE)
+        r = store_dberr(st, rc, "reading an incident's alerts");
+    sqlite3_finalize(s);
+    *ret_n = n;
+    return r;
+}
+
+int store_timeline_add(struct store *st, int64_t incident_id, int64_t time_us, uint64_t version,
+                       const char *who, const char *what, const char *from, const char *to,
+                       const char *reason)
+{
+    return exec_sql(st, "adding to the timeline", NULL, NULL,
+                    "INSERT INTO timeline(incident_id, time_us, version, who, what, from_v, to_v,"
+                    " reason) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                    "iiuttttt", incident_id, time_us, version, who, what, from, to,
+                    reason && *reason ? reason : NULL);
+}
+
+int store_timeline_json(struct store *st, int64_t incident_id, struct buf *out, size_t *ret_n)
+{
+    return json_sql(st, "reading the timeline", out, ret_n,
+                    "SELECT json_object('time', " ISO("time_us") ", 'version', version,"
+                    " 'who', who, 'what', what, 'from', from_v, 'to', to_v, 'reason', reason)"
+                    " FROM timeline WHERE incident_id = ?1 ORDER BY id",
+                    "i", incident_id);
+}
+
+int store_timeline_each(struct store *st, int64_t incident_id,
+                        int (*fn)(void *ctx, const struct store_timeline_rec *t), void *ctx)
+{
+    sqlite3_stmt *s;
+    int r = 0, rc;
+
+    rc = sqlite3_prepare_v2(st->db,
+                            "SELECT time_us, version, who, what, from_v, to_v, reason"
+                            " FROM timeline WHERE incident_id = ?1 ORDER BY id",
+                            -1, &s, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(s, 1, incident_id);
+    while (rc == SQLITE_OK && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+        struct store_timeline_rec t = {
+            .time_us = sqlite3_column_int64(s, 0),
+            .version = (uint64_t)sqlite3_column_int64(s, 1),
+            .who = (const char *)sqlite3_column_text(s, 2),
+            .what = (const char *)sqlite3_column_text(s, 3),
+            .from = (const char *)sqlite3_column_text(s, 4),
+            .to = (const char *)sqlite3_column_text(s, 5),
+            .reason = (const char *)sqlite3_column_text(s, 6),
+        };
+
+        if ((r = fn(ctx, &t)) < 0)
+            break;
+        rc = SQLITE_OK;
+    }
+    if (r == 0 && rc != SQLITE_DONE)
+        r = store_dberr(st, rc, "reading the timeline");
+    sqlite3_finalize(s);
+    return r;
+}
+
+#define NOTE_JSON "json_object('id', id, 'time', " ISO("time_us") ", 'who', who, 'text', text)"
+
+int store_note_add(struct store *st, int64_t incident_id, int64_t time_us, const char *who,
+                   const char *text, int64_t *ret_id)
+{
+    return exec_sql(st, "adding a note", NULL, ret_id,
+                    "INSERT INTO notes(incident_id, time_us, who, text) VALUES(?1, ?2, ?3, ?4)",
+                    "iitt", incident_id, time_us, who, text);
+}
+
+int store_notes_json(struct store *st, int64_t incident_id, struct buf *out, size_t *ret_n)
+{
+    return json_sql(st, "reading notes", out, ret_n,
+                    "SELECT " NOTE_JSON " FROM notes WHERE incident_id = ?1 ORDER BY id", "i",
+                    incident_id);
+}
+
+int store_note_json(struct store *st, int64_t note_id, struct buf *out)
+{
+    return json_one(st, "reading a note", "no such note", out,
+                    "SELECT " NOTE_JSON " FROM notes WHERE id = ?1", "i", note_id);
+}
+
+int store_task_put(struct store *st, int64_t incident_id, const struct store_task_rec *t)
+{
+    return exec_sql(st, "saving a task", NULL, NULL,
+                    "INSERT OR REPLACE INTO tasks(incident_id, id, phase, title, description,"
+                    " owner, assignee, required, added, done, done_us, done_by)"
+                    " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                    "iitttttiiiit", incident_id, (int64_t)t->id, t->phase, t->title,
+                    t->description, t->owner, t->assignee, (int64_t)t->required,
+                    (int64_t)t->added, (int64_t)t->done, t->done_us, t->done_by);
+}
+
+int store_tasks_each(struct store *st, int64_t incident_id,
+                     int (*fn)(void *ctx, const struct store_task_rec *t), void *ctx)
+{
+    sqlite3_stmt *s;
+    int r = 0, rc;
+
+    rc = sqlite3_prepare_v2(st->db,
+                            "SELECT id, phase, title, description, owner, assignee, required,"
+                            " added, done, done_us, done_by FROM tasks WHERE incident_id = ?1"
+                            " ORDER BY id",
+                            -1, &s, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(s, 1, incident_id);
+    while (rc == SQLITE_OK && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+        struct store_task_rec t = {
+            .id = (uint32_t)sqlite3_column_int64(s, 0),
+            .phase = (const char *)sqlite3_column_text(s, 1),
+            .title = (const char *)sqlite3_column_text(s, 2),
+            .description = (const char *)sqlite3_column_text(s, 3),
+            .owner = (const char *)sqlite3_column_text(s, 4),
+            .assignee = (const char *)sqlite3_column_text(s, 5),
+            .required = sqlite3_column_int(s, 6),
+            .added = sqlite3_column_int(s, 7),
+            .done = sqlite3_column_int(s, 8),
+            .done_us = sqlite3_column_int64(s, 9),
+            .done_by = (const char *)sqlite3_column_text(s, 10),
+        };
+
+        if ((r = fn(ctx, &t)) < 0)
+            break;
+        rc = SQLITE_OK;
+    }
+    if (r == 0 && rc != SQLITE_DONE)
+        r = store_dberr(st, rc, "reading tasks");
+    sqlite3_finalize(s);
+    return r;
+}
+
+int store_tasks_json(struct store *st, int64_t incident_id, struct buf *out, size_t *ret_n)
+{
+    return json_sql(st, "reading tasks", out, ret_n,
+                    "SELECT json_object('id', id, 'phase', phase, 'title', title,"
+                    " 'description', description, 'owner', owner, 'assignee', assignee,"
+                    " 'required', json(iif(required, 'true', 'false')),"
+                    " 'added', json(iif(added, 'true', 'false')),"
+                    " 'done', json(iif(done, 'true', 'false')),"
+                    " 'done_at', iif(done, " ISO("done_us") ", NULL), 'done_by', done_by)"
+                    " FROM tasks WHERE incident_id = ?1 ORDER BY id",
+                    "i", incident_id);
+}
+
+#define COMM_JSON                                                                                  \
+    "json_object('id', m.id, 'time', " ISO("m.time_us") ", 'who', m.who, 'contact', m.contact_id," \
+    " 'party', coalesce(m.party, c.name), 'channel', m.channel, 'direction', m.direction,"         \
+    " 'summary', m.summary)"
+
+int store_comm_add(struct store *st, int64_t incident_id, const struct store_comm_rec *c,
+                   int64_t *ret_id)
+{
+    return exec_sql(st, "recording a communication", NULL, ret_id,
+                    "INSERT INTO communications(incident_id, contact_id, party, channel,"
+                    " direction, summary, time_us, who)"
+                    " VALUES(?1, nullif(?2, 0), ?3, ?4, ?5, ?6, ?7, ?8)",
+                    "iittttit", incident_id, c->contact_id, c->party, c->channel, c->direction,
+                    c->summary, c->time_us, c->who);
+}
+
+int store_comms_json(struct store *st, int64_t incident_id, struct buf *out, size_t *ret_n)
+{
+    return json_sql(st, "reading communications", out, ret_n,
+                    "SELECT " COMM_JSON " FROM communications m LEFT JOIN contacts c"
+                    " ON c.id = m.contact_id WHERE m.incident_id = ?1 ORDER BY m.id",
+                    "i", incident_id);
+}
+
+int store_comm_json(struct store *st, int64_t comm_id, struct buf *out)
+{
+    return json_one(st, "reading a communication", "no such communication", out,
+                    "SELECT " COMM_JSON " FROM communications m LEFT JOIN contacts c"
+                    " ON c.id = m.contact_id WHERE m.id = ?1",
+                    "i", comm_id);
+}
+
+#define CONTACT_JSON                                                                               \
+    "json_object('id', id, 'name', name, 'kind', kind, 'organisation', organisation,"             \
+    " 'role', role, 'email', email, 'phone', phone, 'notes', notes,"                              \
+    " 'created', " ISO("created_us") ", 'created_by', created_by)"
+
+int store_contact_add(struct store *st, const struct store_contact_rec *c, int64_t *ret_id)
+{
+    return exec_sql(st, "adding a contact", NULL, ret_id,
+                    "INSERT INTO contacts(name, kind, organisation, role, email, phone, notes,"
+                    " created_us, created_by) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                    "tttttttit", c->name, c->kind, c->organisation, c->role, c->email, c->phone,
+                    c->notes, c->created_us, c->created_by);
+}
+
+int store_contacts_json(struct store *st, struct buf *out, size_t *ret_n)
+{
+    return json_sql(st, "reading contacts", out, ret_n,
+                    "SELECT " CONTACT_JSON " FROM contacts ORDER BY kind, name, id", "");
+}
+
+int store_contact_json(struct store *st, int64_t id, struct buf *out)
+{
+    return json_one(st, "reading a contact", "no such contact", out,
+                    "SELECT " CONTACT_JSON " FROM contacts WHERE id = ?1", "i", id);
+}
+
+#define REPORT_META_JSON                                                                           \
+    "json_object('id', id, 'kind', kind, 'version', version,"                                     \
+    " 'edited', json(iif(edited, 'true', 'false')), 'author', author,"                            \
+    " 'created', " ISO("created_us") ")"
+
+int store_report_add(struct store *st, int64_t incident_id, const char *kind, int edited,
+                     const char *author, int64_t now_us, const char *markdown, const char *html,
+                     int64_t *ret_id)
+{
+    return exec_sql(st, "saving a report", NULL, ret_id,
+                    "INSERT INTO reports(incident_id, kind, version, edited, author, created_us,"
+                    " markdown, html) SELECT ?1, ?2, coalesce(max(version), 0) + 1, ?3, ?4, ?5,"
+                    " ?6, ?7 FROM reports WHERE incident_id = ?1 AND kind = ?2",
+                    "itititt", incident_id, kind, (int64_t)edited, author, now_us, markdown,
+                    html);
+}
+
+int store_report_meta_json(struct store *st, int64_t incident_id, int64_t report_id,
+                           struct buf *out)
+{
+    return json_one(st, "reading a report", "no such report", out,
+                    "SELECT " REPORT_META_JSON " FROM reports WHERE incident_id = ?1 AND id = ?2",
+                    "ii", incident_id, report_id);
+}
+
+int store_reports_json(struct store *st, int64_t incident_id, struct buf *out, size_t *ret_n)
+{
+    return json_sql(st, "reading reports", out, ret_n,
+                    "SELECT " REPORT_META_JSON " FROM reports WHERE incident_id = ?1 ORDER BY id",
+                    "i", incident_id);
+}
+
+int store_report_text(struct store *st, int64_t incident_id, int64_t report_id, char **ret_kind,
+                      char **ret_markdown, char **ret_html)
+{
+    sqlite3_stmt *s;
+    int r = 0, rc;
+
+    *ret_kind = *ret_markdown = *ret_html = NULL;
+    rc = sqlite3_prepare_v2(st->db,
+                            "SELECT kind, markdown, html FROM reports"
+                            " WHERE incident_id = ?1 AND id = ?2",
+                            -1, &s, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(s, 1, incident_id);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(s, 2, report_id);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) {
+        if ((r = col_dup(s, 0, ret_kind)) < 0 || (r = col_dup(s, 1, ret_markdown)) < 0 ||
+            (r = col_dup(s, 2, ret_html)) < 0) {
+            free(*ret_kind);
+            free(*ret_markdown);
+            *ret_kind = *ret_markdown = NULL;
+        }
+    } else if (rc == SQLITE_DONE) {
+        store_seterr(st, "no such report");
+        r = -ENOENT;
+    } else {
+        r = store_dberr(st, rc, "reading a report");
+    }
+    sqlite3_finalize(s);
+    return r;
+}
+
+#define DECL_JSON                                                                                  \
+    "json_object('category', category, 'level', level, 'time', " ISO("time_us") ","               \
+    " 'who', who, 'why', why)"
+
+int store_declare_add(struct store *st, const char *category, const char *level,
+                      const char *who, const char *why, int64_t time_us)
+{
+    return exec_sql(st, "declaring a level", NULL, NULL,
+                    "INSERT INTO declarations(category, level, time_us, who, why)"
+                    " VALUES(?1, ?2, ?3, ?4, ?5)",
+                    "ttitt", category, level, time_us, who, why);
+}
+
+int store_declared_current_json(struct store *st, struct buf *out)
+{
+    return json_one(st, "reading declared levels", "no declarations", out,
+                    "WITH cats(c) AS (VALUES('A'), ('B'), ('C'), ('D'))"
+                    " SELECT json_group_object(c, (SELECT json(" DECL_JSON ") FROM declarations"
+                    " WHERE category = cats.c ORDER BY id DESC LIMIT 1)) FROM cats",
+                    "");
+}
+
+int store_declared_history_json(struct store *st, struct buf *out, size_t *ret_n)
+{
+    return json_sql(st, "reading declared levels", out, ret_n,
+                    "SELECT " DECL_JSON " FROM declarations ORDER BY id", "");
+}
+
+int store_risk_add(struct store *st, const struct store_risk_rec *r, int64_t *ret_id)
+{
+    return exec_sql(st, "recording the risk meter", NULL, ret_id,
+                    "INSERT INTO risk_samples(time_us, a, b, c, d, value, live, who, note)"
+                    " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                    "idddddttt", r->time_us, r->a, r->b, r->c, r->d, r->value,
+                    r->live_json ? r->live_json : "[]", r->who, r->note);
+}
+
+int store_risk_json(struct store *st, int64_t limit, struct buf *out, size_t *ret_n)
+{
+    return json_sql(st, "reading the risk meter", out, ret_n,
+                    "SELECT json_object('time', " ISO("time_us") ", 'a', a, 'b', b, 'c', c,"
+                    " 'd', d, 'value', value, 'live', json(live), 'who', who, 'note', note)"
+                    " FROM (SELECT * FROM risk_samples ORDER BY id DESC LIMIT ?1) ORDER BY id",
+                    "i", limit);
+}
+
+int store_risk_live(struct store *st, int64_t now_us, double *ret_a, double *ret_d)
+{
+    sqlite3_stmt *s;
+    int r = 0, rc;
+
+    rc = sqlite3_prepare_v2(st->db,
+                            "SELECT (SELECT coalesce(sum(CASE level WHEN 'Red' THEN 10"
+                            " WHEN 'Orange' THEN 5 WHEN 'Yellow' THEN 2 ELSE 1 END), 0)"
+                            " FROM incidents WHERE phase <> 'closed'),"
+                            " (SELECT count(*) FROM agg_alerts WHERE last_us > ?1 - 3600000000"
+                            " AND last_us <= ?1)",
+                            -1, &s, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(s, 1, now_us);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) {
+        *ret_a = sqlite3_column_double(s, 0);
+        *ret_d = sqlite3_column_double(s, 1);
+    } else {
+        r = store_dberr(st, rc, "reading the live risk inputs");
+    }
+    sqlite3_finalize(s);
+    return r;
+}
+
+#define AGG_JSON                                                                                   \
+    "json_object('id', id, 'kind', kind, 'rule_id', rule_id, 'rule', rule_name,"                  \
+    " 'title', rule_title, 'level', level, 'entity', entity_key, 'count', count,"                 \
+    " 'first', " ISO("first_us") ", 'last', " ISO("last_us") ", 'incident', incident_id,"         \
+    " 'type', type, 'acknowledged', json(iif(ack_us IS NULL, 'false', 'true')),"                  \
+    " 'acknowledged_by', ack_by,"                                                        \
+    " 'acknowledged_at', iif(ack_us IS NULL, NULL, " ISO("ack_us") "))"
+
+int store_agg_list_json(struct store *st, const struct store_agg_filter *f, struct buf *out,
+                        size_t *ret_n)
+{
+    return json_sql(st, "listing alerts", out, ret_n,
+                    "SELECT " AGG_JSON " FROM agg_alerts"
+                    " WHERE (?1 IS NULL OR rule_name = ?1 OR rule_id = ?1)"
+                    " AND (?2 = 0 OR level >= ?2) AND (?3 = 0 OR incident_id = ?3)"
+                    " AND (?4 < 0 OR (ack_us IS NOT NULL) = ?4)"
+                    " ORDER BY id DESC LIMIT ?5 OFFSET ?6",
+                    "tiiiii", f->rule, (int64_t)f->min_level, f->incident_id,
+                    (int64_t)f->acknowledged, f->limit, f->offset);
+}
+
+int store_agg_json(struct store *st, int64_t id, struct buf *out)
+{
+    return json_one(st, "reading an alert", "no such alert", out,
+                    "SELECT " AGG_JSON " FROM agg_alerts WHERE id = ?1", "i", id);
+}
+
+int store_agg_ack(struct store *st, int64_t id, const char *who, int64_t now_us)
+{
+    int64_t n = 0;
+    int r = exec_sql(st, "acknowledging an alert", &n, NULL,
+                     "UPDATE agg_alerts SET ack_by = ?2, ack_us = ?3 WHERE id = ?1", "iti", id,
+                     who, now_us);
+
+    if (r == 0 && n == 0) {
+        store_seterr(st, "no such alert");
+        r = -ENOENT;
+    }
+    return r;
+}
+
+int store_agg_attach(struct store *st, int64_t id, int64_t incident_id)
+{
+    int64_t n = 0;
+    int r = exec_sql(st, "attaching an alert", &n, NULL,
+                     "UPDATE agg_alerts SET incident_id = ?2, attached = 1 WHERE id = ?1", "ii", id,
+                     incident_id);
+
+    if (r == 0 && n == 0) {
+        store_seterr(st, "no such alert");
+        r = -ENOENT;
+    }
+    return r;
+}

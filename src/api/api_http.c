@@ -24,6 +24,7 @@
 #include "pipeline/pipeline.h"
 #include "store/store.h"
 #include "util/buf.h"
+#include "util/config.h"
 #include "util/limits.h"
 #include "util/log.h"
 #include "util/netaddr.h"
@@ -418,6 +419,12 @@ int api_http_start(const char *listen, const struct api_sources *src, struct api
     h->src = *src;
     playbook_set_init(&h->playbooks);
     incident_targets_default(&h->targets);
+    for (size_t i = 0; i < src->ntargets; i++) {
+        /* Validated when the configuration was read. */
+        const struct config_target *t = &src->targets[i];
+        (void)incident_targets_set(&h->targets, (enum incident_phase)t->phase, t->category,
+                                   t->level, t->us);
+    }
     if ((r = auth_init()) < 0) {
         snprintf(errbuf, errlen, "http: libsodium cannot start");
         free(h);

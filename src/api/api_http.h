@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct config_target;
 struct input_stats;
 struct pipeline;
 struct queue;
@@ -25,6 +26,8 @@ struct api_sources {
     int64_t started_us;
     const char *data_dir; /* the store the API reads (incidents); NULL: none */
     const char *playbooks_dir; /* incident playbooks; NULL: none */
+    const struct config_target *targets; /* phase time targets over the defaults */
+    size_t ntargets;
 };
 
 struct api_http;

@@ -331,6 +331,8 @@ int cli_run_main(int argc, char **argv)
             .started_us = time_now_us(),
             .data_dir = d.cfg->data_dir,
             .playbooks_dir = d.cfg->playbooks_dir,
+            .targets = d.cfg->targets,
+            .ntargets = d.cfg->ntargets,
         };
         if (api_http_start(d.cfg->http_listen, &src, &d.http, err, sizeof(err)) < 0) {
             log_error("%s", err);

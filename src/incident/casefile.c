@@ -1694,7 +1694,7 @@ int casefile_risk_add(const struct casefile *cf, const char *who, const char *bo
     struct cf_val v[5];
     struct store_risk_rec rec;
     struct buf details;
-    double live_a = 0, live_d = 0, value;
+    double live_a = 0, live_d = 0, value = 0;
     char live[32];
     int r;
 

@@ -18,6 +18,7 @@
 
 #include "build_config.h"
 #include "decode/decode.h"
+#include "incident/incident.h"
 #include "util/limits.h"
 #include "util/readfile.h"
 
@@ -670,8 +671,135 @@ static int kw_incident_playbooks(struct cparse *p, const char *key, yaml_node_t 
     return get_str(p, v, &p->c->playbooks_dir);
 }
 
+/* One item of incident.targets: {phase, category?, level?, minutes|hours|days}. */
+static int kw_target_phase(struct cparse *p, const char *key, yaml_node_t *k, yaml_node_t *v,
+                           void *arg)
+{
+    struct config_target *t = arg;
+    const char *s = scalar(v);
+    enum incident_phase ph;
+
+    if (!s || incident_phase_from_name(s, strlen(s), &ph) < 0 || ph == INCIDENT_PHASE_CLOSED)
+        return cerr(p, v, "phase is new, first_aid, emergency, watch or full_response");
+    t->phase = (int)ph;
+    return 0;
+}
+
+static int kw_target_category(struct cparse *p, const char *key, yaml_node_t *k, yaml_node_t *v,
+                              void *arg)
+{
+    struct config_target *t = arg;
+    const char *s = scalar(v);
+    enum asset_category cat;
+
+    if (s && strcmp(s, "any") == 0) {
+        t->category = -1;
+        return 0;
+    }
+    if (s && strcmp(s, "none") == 0) {
+        t->category = (int)ASSET_CAT_NONE;
+        return 0;
+    }
+    if (!s || incident_category_from_name(s, strlen(s), &cat) < 0)
+        return cerr(p, v, "category is A, B, C, D, none or any");
+    t->category = (int)cat;
+    return 0;
+}
+
+static int kw_target_level(struct cparse *p, const char *key, yaml_node_t *k, yaml_node_t *v,
+                           void *arg)
+{
+    struct config_target *t = arg;
+    const char *s = scalar(v);
+    enum triage_alert_level l;
+
+    if (s && strcmp(s, "any") == 0) {
+        t->level = -1;
+        return 0;
+    }
+    if (!s || incident_level_from_name(s, strlen(s), &l) < 0)
+        return cerr(p, v, "level is Green, Yellow, Orange, Red or any");
+    t->level = (int)l;
+    return 0;
+}
+
+static int target_span(struct cparse *p, yaml_node_t *v, struct config_target *t, int64_t unit)
+{
+    unsigned long long x = 0;
+    int r;
+
+    if (t->us >= 0)
+        return cerr(p, v, "give one of minutes, hours, days");
+    if ((r = get_uint(p, v, 0, 3650ULL * 86400 * 1000000 / (unsigned long long)unit, &x,
+                      "the target is 0 (none) to 10 years")) < 0)
+        return r;
+    t->us = (int64_t)x * unit;
+    return 0;
+}
+
+static int kw_target_minutes(struct cparse *p, const char *key, yaml_node_t *k, yaml_node_t *v,
+                             void *arg)
+{
+    return target_span(p, v, arg, INT64_C(60) * 1000000);
+}
+
+static int kw_target_hours(struct cparse *p, const char *key, yaml_node_t *k, yaml_node_t *v,
+                           void *arg)
+{
+    return target_span(p, v, arg, INT64_C(3600) * 1000000);
+}
+
+static int kw_target_days(struct cparse *p, const char *key, yaml_node_t *k, yaml_node_t *v,
+                          void *arg)
+{
+    return target_span(p, v, arg, INT64_C(86400) * 1000000);
+}
+
+static const struct keyword target_kw[] = {
+    {"category", kw_target_category}, {"days", kw_target_days},   {"hours", kw_target_hours},
+    {"level", kw_target_level},       {"minutes", kw_target_minutes}, {"phase", kw_target_phase},
+};
+
+static int kw_incident_targets(struct cparse *p, const char *key, yaml_node_t *k, yaml_node_t *v,
+                               void *arg)
+{
+    struct config *c = p->c;
+    size_t n;
+
+    if (v->type != YAML_SEQUENCE_NODE)
+        return cerr(p, v, "incident targets: expected a list");
+    n = (size_t)(v->data.sequence.items.top - v->data.sequence.items.start);
+    if (n > CONFIG_MAX_TARGETS)
+        return cerr(p, v, "too many targets (at most 64)");
+    free(c->targets);
+    c->targets = n ? calloc(n, sizeof(*c->targets)) : NULL;
+    c->ntargets = 0;
+    if (n && !c->targets)
+        return -ENOMEM;
+    for (yaml_node_item_t *it = v->data.sequence.items.start; it < v->data.sequence.items.top;
+         it++) {
+        yaml_node_t *item = yaml_document_get_node(p->doc, *it);
+        struct config_target *t = &c->targets[c->ntargets];
+        int r;
+
+        *t = (struct config_target){.phase = -1, .category = -1, .level = -1, .us = -1};
+        if (!item)
+            return cerr(p, v, "bad target");
+        if ((r = each_pair(p, item, target_kw, NKW(target_kw), t,
+                           "a target is a mapping: {phase, category, level, minutes}")) < 0)
+            return r;
+        if (t->phase < 0)
+            return cerr(p, item, "a target needs a phase");
+        if (t->us < 0)
+            return cerr(p, item, "a target needs minutes, hours or days");
+        c->ntargets++;
+    }
+    return 0;
+}
+
 static const struct keyword incident_kw[] = {
     {"playbooks", kw_incident_playbooks},
+    {"targets", kw_incident_targets},
 };
 
 static int kw_incident(struct cparse *p, const char *key, yaml_node_t *k, yaml_node_t *v,
@@ -773,6 +901,7 @@ void config_free(struct config *c)
     free(c->sigma_mappings);
     free(c->triage_config);
     free(c->playbooks_dir);
+    free(c->targets);
     for (size_t i = 0; i < c->ntriage_assets; i++)
         free(c->triage_assets[i]);
     free(c->triage_assets);
@@ -959,4 +1088,16 @@ void config_print(const struct config *c, FILE *out)
     fprintf(out, "anomaly:\n  enabled: %s\n", c->anomaly_enabled ? "true" : "false");
     fprintf(out, "correlation:\n  max_memory: %zu\n  late_tolerance: %u\n", c->corr_max_memory,
             c->corr_tolerance_s);
+    fprintf(out, "incident:\n  playbooks: ");
+    print_q(out, c->playbooks_dir ? c->playbooks_dir : "");
+    fprintf(out, "\n  targets:%s\n", c->ntargets ? "" : " []");
+    for (size_t i = 0; i < c->ntargets; i++) {
+        const struct config_target *t = &c->targets[i];
+        fprintf(out, "    - {phase: %s, category: %s, level: %s, minutes: %lld}\n",
+                incident_phase_name((enum incident_phase)t->phase),
+                t->category < 0 ? "any"
+                                : incident_category_name((enum asset_category)t->category),
+                t->level < 0 ? "any" : triage_level_name((enum triage_alert_level)t->level),
+                (long long)(t->us / (INT64_C(60) * 1000000)));
+    }
 }

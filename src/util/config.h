@@ -27,6 +27,15 @@ struct config_input {
     unsigned line; /* where it was defined, for messages; 0 for defaults */
 };
 
+/* One override of a phase's time target (incident.targets). */
+struct config_target {
+    int phase;    /* enum incident_phase */
+    int category; /* enum asset_category, or -1: every category */
+    int level;    /* enum triage_alert_level, or -1: every level */
+    int64_t us;   /* the target; 0: none */
+};
+#define CONFIG_MAX_TARGETS 64
+
 struct config {
     char *path;     /* file it was read from; NULL for the defaults */
     char *data_dir; /* SQLite store and alert files */
@@ -57,6 +66,10 @@ struct config {
     /* Incident playbooks (incident.playbooks): the bundled ones by default,
      * ./playbooks from a source tree. */
     char *playbooks_dir;
+    /* Time targets per phase, category and level (incident.targets), in
+     * file order: a later entry overrides an earlier one it overlaps. */
+    struct config_target *targets;
+    size_t ntargets;
     size_t corr_max_memory;   /* bytes of correlation state before eviction */
     unsigned corr_tolerance_s; /* lateness of events accepted by correlations */
 };

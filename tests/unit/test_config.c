@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "event/field.h"
+#include "incident/incident.h"
 #include "util/config.h"
 
 static char *print_config(const struct config *c)
@@ -92,6 +93,18 @@ static void test_full(void **state)
     assert_string_equal(c->triage_config, "rules/config/triage.yaml");
     assert_int_equal(c->ntriage_assets, 1);
     assert_string_equal(c->triage_assets[0], "etc/assets.example.yaml");
+    assert_string_equal(c->playbooks_dir, "playbooks");
+    assert_int_equal(c->ntargets, 3);
+    assert_int_equal(c->targets[0].phase, INCIDENT_PHASE_FIRST_AID);
+    assert_int_equal(c->targets[0].category, ASSET_CAT_A);
+    assert_int_equal(c->targets[0].level, TRIAGE_RED);
+    assert_int_equal(c->targets[0].us, INT64_C(600) * 1000000);
+    assert_int_equal(c->targets[1].phase, INCIDENT_PHASE_EMERGENCY);
+    assert_int_equal(c->targets[1].category, -1);
+    assert_int_equal(c->targets[1].level, -1);
+    assert_int_equal(c->targets[1].us, INT64_C(12) * 3600 * 1000000);
+    assert_int_equal(c->targets[2].category, ASSET_CAT_NONE);
+    assert_int_equal(c->targets[2].us, INT64_C(86400) * 1000000);
     config_free(c);
 }
 
@@ -148,6 +161,14 @@ static const struct bad_case bad_cases[] = {
     {"correlation:\n  late_tolerance: 1h\n", 2, 19, "non-negative integer"},
     {"anomaly:\n  enabled: sometimes\n", 2, 12, "true or false"},
     {"triage:\n  assets: {a: b}\n", 2, 11, "list of paths"},
+    {"incident:\n  targets: {a: b}\n", 2, 12, "expected a list"},
+    {"incident:\n  targets:\n    - {phase: lunch, minutes: 5}\n", 3, 15, "phase is"},
+    {"incident:\n  targets:\n    - {phase: closed, minutes: 5}\n", 3, 15, "phase is"},
+    {"incident:\n  targets:\n    - {phase: new, level: Purple, minutes: 5}\n", 3, 27, "level is"},
+    {"incident:\n  targets:\n    - {phase: new}\n", 3, 7, "needs minutes"},
+    {"incident:\n  targets:\n    - {minutes: 5}\n", 3, 7, "needs a phase"},
+    {"incident:\n  targets:\n    - {phase: new, minutes: 5, hours: 1}\n", 3, 39, "one of"},
+    {"incident:\n  targets:\n    - {phase: new, minutes: -5}\n", 3, 29, "non-negative"},
     /* The literal rules of the first versions: a clear pointer to Sigma. */
     {"match:\n  - id: x\n    title: t\n    where: {a: b}\n", 1, 1, "write the rule as a Sigma rule"},
     {"inputs: [\n", 2, 1, NULL},         /* YAML syntax error from libyaml */

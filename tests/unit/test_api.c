@@ -1,0 +1,277 @@
+/*
+ * test_api.c - the API's route table and dispatcher driven in memory
+ * against a real store, audit log and the bundled playbooks: routing,
+ * authentication per role, request errors with their offsets, versions
+ * (409), what the incident's state refuses (422), and the audit chain the
+ * changes leave.  The daemon over HTTP is e2e_incident_life's.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#define _XOPEN_SOURCE_EXTENDED 1
+#include <errno.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "api/api_routes.h"
+#include "api/auth.h"
+#include "incident/audit.h"
+#include "incident/playbook.h"
+#include "store/store.h"
+
+#define T0 INT64_C(1795458000000000)
+
+struct fix {
+    char dir[64];
+    char audit_path[128];
+    struct store *st;
+    struct audit *audit;
+    struct playbook_set pb;
+    struct incident_targets targets;
+    struct api_ctx ctx;
+    char admin[AUTH_TOKEN_STRLEN + 8], analyst[AUTH_TOKEN_STRLEN + 8],
+        viewer[AUTH_TOKEN_STRLEN + 8];
+    struct api_resp resp;
+};
+
+static int rm_entry(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    (void)sb;
+    (void)flag;
+    (void)ftw;
+    return remove(p);
+}
+
+static void make_user(struct fix *f, const char *name, const char *role, char *hdr)
+{
+    char tok[AUTH_TOKEN_STRLEN];
+    unsigned char hash[AUTH_TOKEN_HASHLEN];
+    int64_t uid;
+
+    assert_int_equal(store_user_add(f->st, name, role, NULL, &uid), 0);
+    assert_int_equal(auth_token_new(tok, hash), 0);
+    assert_int_equal(store_token_add(f->st, uid, hash, sizeof(hash), "test"), 0);
+    snprintf(hdr, AUTH_TOKEN_STRLEN + 8, "Bearer %s", tok);
+}
+
+static int setup(void **state)
+{
+    struct fix *f = calloc(1, sizeof(*f));
+    struct audit_result ar;
+    char *err = NULL;
+
+    assert_non_null(f);
+    assert_int_equal(auth_init(), 0);
+    snprintf(f->dir, sizeof(f->dir), "/tmp/hikeshi-test-api-XXXXXX");
+    assert_non_null(mkdtemp(f->dir));
+    assert_int_equal(store_open(f->dir, &f->st, &err), 0);
+    snprintf(f->audit_path, sizeof(f->audit_path), "%s/audit.log", f->dir);
+    assert_int_equal(audit_open(f->audit_path, &f->audit, &ar), 0);
+    playbook_set_init(&f->pb);
+    /* The bundled playbooks (tests run from the source root). */
+    assert_true(playbook_set_load_dir(&f->pb, "playbooks") >= 7);
+    assert_int_equal(f->pb.nissues, 0);
+    incident_targets_default(&f->targets);
+    f->ctx.src = NULL;
+    f->ctx.cf = (struct casefile){f->st, f->audit, &f->pb, &f->targets};
+    make_user(f, "ada", "admin", f->admin);
+    make_user(f, "ana", "analyst", f->analyst);
+    make_user(f, "vic", "viewer", f->viewer);
+    buf_init(&f->resp.body, 16 * 1024 * 1024);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fix *f = *state;
+
+    buf_done(&f->resp.body);
+    playbook_set_done(&f->pb);
+    audit_free(f->audit);
+    store_free(f->st);
+    nftw(f->dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+    free(f);
+    return 0;
+}
+
+/* Sends one request; returns the status.  The body is NUL-terminated in
+ * f->resp.body for strstr. */
+static unsigned call(struct fix *f, const char *method, const char *path, const char *auth,
+                     const char *body)
+{
+    struct api_req rq = {
+        .method = method,
+        .path = path,
+        .authorization = auth,
+        .content_type = body ? "application/json" : NULL,
+        .body = body ? body : "",
+        .body_len = body ? strlen(body) : 0,
+        .now_us = T0,
+    };
+
+    api_dispatch(&f->ctx, &rq, &f->resp);
+    assert_int_equal(buf_putc(&f->resp.body, '\0'), 0);
+    f->resp.body.len--;
+    return f->resp.status;
+}
+
+static const char *body(struct fix *f)
+{
+    return f->resp.body.data;
+}
+
+static void test_routing(void **state)
+{
+    struct fix *f = *state;
+
+    assert_int_equal(call(f, "GET", "/api/v1/nothing", f->admin, NULL), 404);
+    assert_int_equal(call(f, "DELETE", "/api/v1/incidents", f->admin, NULL), 405);
+    assert_int_equal(call(f, "GET", "/api/v1/incidents/0", f->admin, NULL), 404);
+    assert_int_equal(call(f, "GET", "/api/v1/incidents/1x", f->admin, NULL), 404);
+    assert_int_equal(call(f, "GET", "/api/v1/incidents/12345", f->admin, NULL), 404);
+    assert_non_null(strstr(body(f), "no such incident"));
+    /* The document needs no token and is the compiled-in one. */
+    assert_int_equal(call(f, "GET", "/api/v1/openapi.json", NULL, NULL), 200);
+    assert_non_null(strstr(body(f), "\"openapi\""));
+    /* Health needs the pipeline, which this test has not got. */
+    assert_int_equal(call(f, "GET", "/api/v1/health", NULL, NULL), 503);
+}
+
+static void test_auth_roles(void **state)
+{
+    struct fix *f = *state;
+
+    assert_int_equal(call(f, "GET", "/api/v1/incidents", NULL, NULL), 401);
+    assert_int_equal(call(f, "GET", "/api/v1/incidents", "Bearer hks_nope", NULL), 401);
+    assert_int_equal(call(f, "GET", "/api/v1/incidents", "Basic YWRhOng=", NULL), 401);
+    assert_int_equal(call(f, "GET", "/api/v1/incidents", f->viewer, NULL), 200);
+    assert_int_equal(call(f, "POST", "/api/v1/incidents", f->viewer, "{\"title\":\"x\"}"), 403);
+    assert_non_null(strstr(body(f), "analyst"));
+    assert_int_equal(call(f, "POST", "/api/v1/declared-level", f->analyst,
+                          "{\"category\":\"A\",\"level\":\"Red\",\"why\":\"w\"}"),
+                     403);
+    assert_int_equal(call(f, "POST", "/api/v1/declared-level", f->admin,
+                          "{\"category\":\"A\",\"level\":\"Red\",\"why\":\"worm on the LAN\"}"),
+                     201);
+    assert_non_null(strstr(body(f), "\"who\":\"ada\""));
+    /* Nothing the viewer tried was stored. */
+    assert_int_equal(call(f, "GET", "/api/v1/incidents", f->viewer, NULL), 200);
+    assert_non_null(strstr(body(f), "\"count\":0"));
+}
+
+static const char *query_limit0(void *ctx, const char *key)
+{
+    (void)ctx;
+    return strcmp(key, "limit") == 0 ? "0" : NULL;
+}
+
+static void test_bad_requests(void **state)
+{
+    struct fix *f = *state;
+    struct api_req rq = {.method = "POST", .path = "/api/v1/incidents",
+                         .authorization = f->analyst, .content_type = "text/plain",
+                         .body = "{\"title\":\"t\"}", .body_len = 13, .now_us = T0};
+
+    assert_int_equal(call(f, "POST", "/api/v1/incidents", f->analyst, "{\"title\":"), 400);
+    assert_non_null(strstr(body(f), "\"offset\":9"));
+    assert_int_equal(call(f, "POST", "/api/v1/incidents", f->analyst,
+                          "{\"title\":\"t\",\"colour\":\"red\"}"),
+                     400);
+    assert_non_null(strstr(body(f), "colour"));
+    assert_int_equal(call(f, "POST", "/api/v1/incidents", f->analyst, "{\"title\":5}"), 400);
+    assert_int_equal(call(f, "POST", "/api/v1/incidents", f->analyst, "{}"), 400);
+    assert_non_null(strstr(body(f), "\"field\":\"title\""));
+    assert_int_equal(call(f, "POST", "/api/v1/incidents", f->analyst,
+                          "{\"title\":\"t\",\"type\":\"alien invasion\"}"),
+                     400);
+    api_dispatch(&f->ctx, &rq, &f->resp);
+    assert_int_equal(f->resp.status, 415);
+    /* Query parameters come through the transport's getter. */
+    rq = (struct api_req){.method = "GET", .path = "/api/v1/incidents",
+                          .authorization = f->viewer, .query = query_limit0, .now_us = T0};
+    api_dispatch(&f->ctx, &rq, &f->resp);
+    assert_int_equal(f->resp.status, 400);
+}
+
+/* The life of one incident through the routes, and the audit it leaves. */
+static void test_incident_life(void **state)
+{
+    struct fix *f = *state;
+    struct audit_result ar;
+    char path[96];
+
+    assert_int_equal(call(f, "POST", "/api/v1/incidents", f->analyst,
+                          "{\"title\":\"Worm on the office LAN\",\"type\":\"damage manifest\","
+                          "\"category\":\"B\",\"level\":\"Orange\"}"),
+                     201);
+    assert_non_null(strstr(body(f), "\"id\":1,"));
+    assert_non_null(strstr(body(f), "\"phase\":\"new\""));
+    assert_non_null(strstr(body(f), "\"version\":5"));
+    /* Skipping first aid is refused with the reason, and changes nothing. */
+    assert_int_equal(call(f, "PATCH", "/api/v1/incidents/1", f->analyst,
+                          "{\"phase\":\"emergency\",\"version\":5}"),
+                     422);
+    assert_non_null(strstr(body(f), "first aid"));
+    assert_int_equal(call(f, "PATCH", "/api/v1/incidents/1", f->analyst, "{\"phase\":\"first_aid\"}"),
+                     400);
+    assert_non_null(strstr(body(f), "version is required"));
+    assert_int_equal(call(f, "PATCH", "/api/v1/incidents/1", f->analyst,
+                          "{\"phase\":\"first_aid\",\"version\":5}"),
+                     200);
+    assert_non_null(strstr(body(f), "\"version\":6"));
+    /* The same change from a client that read version 5: 409. */
+    assert_int_equal(call(f, "PATCH", "/api/v1/incidents/1", f->analyst,
+                          "{\"level\":\"Red\",\"version\":5}"),
+                     409);
+    /* Entering first aid created the damage-manifest checklist; leaving
+     * it with required tasks open is refused. */
+    assert_int_equal(call(f, "GET", "/api/v1/incidents/1/tasks", f->viewer, NULL), 200);
+    assert_non_null(strstr(body(f), "Preserve evidence"));
+    assert_int_equal(call(f, "PATCH", "/api/v1/incidents/1", f->analyst,
+                          "{\"phase\":\"emergency\",\"version\":6}"),
+                     422);
+    assert_non_null(strstr(body(f), "required tasks of first_aid are open"));
+    for (int t = 1; t <= 12; t++) {
+        snprintf(path, sizeof(path), "/api/v1/incidents/1/tasks/%d", t);
+        if (call(f, "PATCH", path, f->analyst, "{\"done\":true}") == 404)
+            break;
+        assert_int_equal(f->resp.status, 200);
+        assert_non_null(strstr(body(f), "\"done_by\":\"ana\""));
+    }
+    assert_int_equal(call(f, "PATCH", "/api/v1/incidents/1", f->analyst,
+                          "{\"phase\":\"emergency\",\"version\":6}"),
+                     200);
+    assert_int_equal(call(f, "POST", "/api/v1/incidents/1/notes", f->analyst,
+                          "{\"text\":\"<script>x</script>\"}"),
+                     201);
+    assert_int_equal(call(f, "POST", "/api/v1/incidents/1/reports", f->analyst,
+                          "{\"kind\":\"first\",\"threats\":\"spread to the file servers\"}"),
+                     201);
+    assert_non_null(strstr(body(f), "\"version\":1"));
+    assert_int_equal(call(f, "GET", "/api/v1/incidents/1/timeline", f->viewer, NULL), 200);
+    assert_non_null(strstr(body(f), "\"what\":\"phase\""));
+    assert_non_null(strstr(body(f), "\"what\":\"note\""));
+    assert_non_null(strstr(body(f), "\"what\":\"report\""));
+    /* Every change is in the chain, and the chain holds. */
+    assert_int_equal(audit_verify(f->audit_path, &ar), 0);
+    assert_int_equal(ar.why, AUDIT_OK);
+    assert_true(ar.entries >= 6);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_routing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_auth_roles, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bad_requests, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_incident_life, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -18,6 +18,8 @@ static const struct {
     {"rules", cli_rules_main, "check rules, or test one on events: rules check, rules test"},
     {"audit", cli_audit_main, "check the audit log's hash chain: audit verify"},
     {"user", cli_user_main, "create an API user and its token: user add"},
+    {"incident", cli_incident_main,
+     "work on incidents through the daemon's API: incident list|show|update|note|report"},
 };
 
 static void usage(FILE *out)

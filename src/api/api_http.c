@@ -38,7 +38,8 @@ struct api_http {
      * libmicrohttpd's single polling thread; NULL without a data_dir. */
     struct store *st;
     struct auth_ratelimit *rl; /* API requests per client address */
-    struct audit *audit;       /* DATA_DIR/audit.log; NULL without a data_dir */
+    struct audit *audit;       /* src.audit, or DATA_DIR/audit.log opened here */
+    struct audit *own_audit;   /* the latter, closed at stop */
     struct playbook_set playbooks;
     struct incident_targets targets;
 };
@@ -440,12 +441,13 @@ int api_http_start(const char *listen, const struct api_sources *src, struct api
                       h->playbooks.issues[i].line, h->playbooks.issues[i].col,
                       h->playbooks.issues[i].msg);
     }
-    if (src->data_dir) {
+    h->audit = src->audit;
+    if (src->data_dir && !src->audit) {
         char path[4096];
         struct audit_result ar;
 
         snprintf(path, sizeof(path), "%s/audit.log", src->data_dir);
-        if ((r = audit_open(path, &h->audit, &ar)) < 0) {
+        if ((r = audit_open(path, &h->own_audit, &ar)) < 0) {
             snprintf(errbuf, errlen, "audit log %s: %s%s%s", path,
                      r == -EWOULDBLOCK ? "another process writes it" : strerror(-r),
                      ar.why != AUDIT_OK ? "; chain broken: " : "",
@@ -454,11 +456,12 @@ int api_http_start(const char *listen, const struct api_sources *src, struct api
             free(h);
             return r;
         }
+        h->audit = h->own_audit;
     }
     /* Per client address: bursts of 200 API requests, 50 a second after. */
     h->rl = auth_ratelimit_new(50.0, 200, 4096);
     if (!h->rl) {
-        audit_free(h->audit);
+        audit_free(h->own_audit);
         playbook_set_done(&h->playbooks);
         free(h);
         return -ENOMEM;
@@ -471,7 +474,7 @@ int api_http_start(const char *listen, const struct api_sources *src, struct api
     if (!h->mhd) {
         snprintf(errbuf, errlen, "cannot listen for HTTP on %s (address in use?)", listen);
         auth_ratelimit_free(h->rl);
-        audit_free(h->audit);
+        audit_free(h->own_audit);
         playbook_set_done(&h->playbooks);
         free(h);
         return -EADDRINUSE;
@@ -489,7 +492,7 @@ void api_http_stop(struct api_http *h)
     MHD_stop_daemon(h->mhd);
     auth_ratelimit_free(h->rl);
     store_free(h->st);
-    audit_free(h->audit);
+    audit_free(h->own_audit);
     playbook_set_done(&h->playbooks);
     free(h);
 }

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct audit;
 struct config_target;
 struct input_stats;
 struct pipeline;
@@ -25,6 +26,8 @@ struct api_sources {
     uint32_t ninputs;
     int64_t started_us;
     const char *data_dir; /* the store the API reads (incidents); NULL: none */
+    struct audit *audit; /* where changes are recorded; NULL with a data_dir:
+                          * the endpoint opens DATA_DIR/audit.log itself */
     const char *playbooks_dir; /* incident playbooks; NULL: none */
     const struct config_target *targets; /* phase time targets over the defaults */
     size_t ntargets;

@@ -188,13 +188,34 @@ static void r_incidents(struct api_call *c)
         .phase = query_str(c, "phase"),
         .level = query_str(c, "level"),
     };
-    struct casefile_err e;
+    struct casefile_err e = {0};
     int64_t overdue;
     size_t n = 0;
     int r;
 
     if (page(c, &f.limit, &f.offset) < 0)
         return;
+    /* Exact names only: a misspelt filter is an error, not an empty list. */
+    {
+        enum incident_type t;
+        enum incident_phase ph;
+        enum triage_alert_level l;
+
+        if (f.type && incident_type_from_name(f.type, strlen(f.type), &t) < 0) {
+            answer_error(c, 400, "unknown incident type", -1, "type");
+            return;
+        }
+        if (f.phase && incident_phase_from_name(f.phase, strlen(f.phase), &ph) < 0) {
+            answer_error(c, 400, "phase is new, first_aid, emergency, watch, full_response or closed",
+                         -1, "phase");
+            return;
+        }
+        if (f.level && (incident_level_from_name(f.level, strlen(f.level), &l) < 0 ||
+                        strcmp(f.level, triage_level_name(l)) != 0)) {
+            answer_error(c, 400, "level is Green, Yellow, Orange or Red", -1, "level");
+            return;
+        }
+    }
     if (query_int(c, "overdue", 0, 1, 0, &overdue) < 0) {
         answer_error(c, 400, "overdue is 0 or 1", -1, "overdue");
         return;
@@ -214,7 +235,7 @@ static void r_incidents(struct api_call *c)
 /* Answers with incident `id` as it is now. */
 static void show_incident(struct api_call *c, unsigned status, int64_t id)
 {
-    struct casefile_err e;
+    struct casefile_err e = {0};
     int r;
 
     buf_reset(&c->resp->body);
@@ -232,7 +253,7 @@ static void r_incident(struct api_call *c)
 
 static void r_incident_create(struct api_call *c)
 {
-    struct casefile_err e;
+    struct casefile_err e = {0};
     int64_t id = 0;
     int r = casefile_create(&c->ctx->cf, c->user, c->rq->body, c->rq->body_len, c->rq->now_us,
                             &id, &e);
@@ -245,7 +266,7 @@ static void r_incident_create(struct api_call *c)
 
 static void r_incident_patch(struct api_call *c)
 {
-    struct casefile_err e;
+    struct casefile_err e = {0};
     int r = casefile_update(&c->ctx->cf, c->p[0], c->user, c->rq->body, c->rq->body_len,
                             c->rq->now_us, &e);
 
@@ -288,7 +309,7 @@ static void r_notes(struct api_call *c)
 
 static void r_note_add(struct api_call *c)
 {
-    struct casefile_err e;
+    struct casefile_err e = {0};
     int64_t note = 0;
     int r = casefile_note_add(&c->ctx->cf, c->p[0], c->user, c->rq->body, c->rq->body_len,
                               c->rq->now_us, &note, &e);
@@ -306,7 +327,7 @@ static void r_note_add(struct api_call *c)
 
 static void r_tasks(struct api_call *c)
 {
-    struct casefile_err e;
+    struct casefile_err e = {0};
     int r = buf_puts(&c->resp->body, "{\"tasks\":");
 
     if (r == 0 && (r = casefile_tasks_json(&c->ctx->cf, c->p[0], &c->resp->body, &e)) < 0) {
@@ -321,7 +342,7 @@ static void r_tasks(struct api_call *c)
 /* Answers with task `task` of incident c->p[0]: the checklist's entry. */
 static void show_task(struct api_call *c, unsigned status, uint32_t task)
 {
-    struct casefile_err e;
+    struct casefile_err e = {0};
     struct buf all;
     char pat[32];
     const char *p, *q;
@@ -360,7 +381,7 @@ static void show_task(struct api_call *c, unsigned status, uint32_t task)
 
 static void r_task_add(struct api_call *c)
 {
-    struct casefile_err e;
+    struct casefile_err e = {0};
     uint32_t task = 0;
     int r = casefile_task_add(&c->ctx->cf, c->p[0], c->user, c->rq->body, c->rq->body_len,
                               c->rq->now_us, &task, &e);
@@ -373,7 +394,7 @@ static void r_task_add(struct api_call *c)
 
 static void r_task_patch(struct api_call *c)
 {
-    struct casefile_err e;
+    struct casefile_err e = {0};
     int r;
 
     if (c->p[1] > UINT32_MAX) {
@@ -397,7 +418,7 @@ static void r_comms(struct api_call *c)
 
 static void r_comm_add(struct api_call *c)
 {
-    struct casefile_err e;
+    struct casefile_err e = {0};
     int64_t id = 0;
     int r = casefile_comm_add(&c->ctx->cf, c->p[0], c->user, c->rq->body, c->rq->body_len,
                               c->rq->now_us, &id, &e);
@@ -430,7 +451,7 @@ static void show_report_meta(struct api_call *c, unsigned status, int64_t rid)
 
 static void r_report_add(struct api_call *c)
 {
-    struct casefile_err e;
+    struct casefile_err e = {0};
     int64_t rid = 0;
     int r = casefile_report_create(&c->ctx->cf, c->p[0], c->user, c->rq->body, c->rq->body_len,
                                    c->rq->now_us, &rid, &e);
@@ -443,7 +464,7 @@ static void r_report_add(struct api_call *c)
 
 static void r_report_edit(struct api_call *c)
 {
-    struct casefile_err e;
+    struct casefile_err e = {0};
     int64_t rid = 0;
     int r = casefile_report_edit(&c->ctx->cf, c->p[0], c->p[1], c->user, c->rq->body,
                                  c->rq->body_len, c->rq->now_us, &rid, &e);
@@ -569,7 +590,7 @@ static void show_alert(struct api_call *c)
 
 static void r_alert_ack(struct api_call *c)
 {
-    struct casefile_err e;
+    struct casefile_err e = {0};
     int r = casefile_alert_ack(&c->ctx->cf, c->p[0], c->user, c->rq->now_us, &e);
 
     if (r < 0)
@@ -580,7 +601,7 @@ static void r_alert_ack(struct api_call *c)
 
 static void r_alert_attach(struct api_call *c)
 {
-    struct casefile_err e;
+    struct casefile_err e = {0};
     int r = casefile_alert_attach(&c->ctx->cf, c->p[0], c->user, c->rq->body, c->rq->body_len,
                                   c->rq->now_us, &e);
 
@@ -595,7 +616,7 @@ static void r_alert_attach(struct api_call *c)
 
 static void r_intake(struct api_call *c)
 {
-    struct casefile_err e;
+    struct casefile_err e = {0};
     int64_t id = 0;
     int r = casefile_intake(&c->ctx->cf, c->user, c->rq->body, c->rq->body_len, c->rq->now_us,
                             &id, &e);
@@ -613,7 +634,7 @@ static void r_contacts(struct api_call *c)
 
 static void r_contact_add(struct api_call *c)
 {
-    struct casefile_err e;
+    struct casefile_err e = {0};
     int64_t id = 0;
     int r = casefile_contact_add(&c->ctx->cf, c->user, c->rq->body, c->rq->body_len,
                                  c->rq->now_us, &id, &e);
@@ -668,7 +689,7 @@ static int last_object(struct buf *out, const struct buf *all)
 
 static void r_declare(struct api_call *c)
 {
-    struct casefile_err e;
+    struct casefile_err e = {0};
     struct buf all;
     int r = casefile_declare(&c->ctx->cf, c->user, c->rq->body, c->rq->body_len, c->rq->now_us,
                              &e);
@@ -714,7 +735,7 @@ static void r_risk(struct api_call *c)
 
 static void r_risk_add(struct api_call *c)
 {
-    struct casefile_err e;
+    struct casefile_err e = {0};
     int r = casefile_risk_add(&c->ctx->cf, c->user, c->rq->body, c->rq->body_len, c->rq->now_us,
                               &e);
 

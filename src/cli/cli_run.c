@@ -22,9 +22,12 @@
 #include "build_config.h"
 #include "cli/cli.h"
 #include "event/time.h"
+#include "incident/audit.h"
 #include "input/input.h"
 #include "pipeline/pipeline.h"
 #include "store/store.h"
+#include "triage/triage.h"
+#include "util/buf.h"
 #include "util/config.h"
 #include "util/log.h"
 #include "util/queue.h"
@@ -59,6 +62,7 @@ struct daemon {
     const char **itypes;
     size_t ninputs;
     struct api_http *http;
+    struct audit *audit; /* DATA_DIR/audit.log: the API's changes and triage's */
 };
 
 static const char *input_type_str(enum input_type t)
@@ -150,6 +154,35 @@ static void stop_inputs(struct daemon *d)
     }
 }
 
+/* Triage's own decisions go to the audit trail with the API's changes: an
+ * incident opened by hikeshi, of what type and level, on which entity.
+ * Runs in the pipeline thread; audit_append serialises writers. */
+static void audit_incident(void *arg, const struct triage_incident *inc, unsigned changed)
+{
+    struct daemon *d = arg;
+    struct buf b;
+    char obj[64];
+    int r;
+
+    if (changed != 0 || !d->audit)
+        return;
+    snprintf(obj, sizeof(obj), "incident/%llu", (unsigned long long)inc->id);
+    buf_init(&b, 4096);
+    r = buf_printf(&b, "{\"incident\":%llu,\"type\":\"%s\",\"level\":\"%s\",\"entity\":",
+                   (unsigned long long)inc->id, triage_type_name(inc->type),
+                   triage_level_name(inc->level));
+    if (r == 0)
+        r = buf_json_str(&b, inc->key, strlen(inc->key));
+    if (r == 0)
+        r = buf_putc(&b, '}');
+    if (r == 0)
+        r = audit_append(d->audit, AUDIT_ACTOR_SYSTEM, "incident.open", obj, b.data, b.len, NULL);
+    if (r < 0)
+        log_warnx("audit: incident %llu opened by triage not recorded: %s",
+                  (unsigned long long)inc->id, strerror(-r));
+    buf_done(&b);
+}
+
 static void daemon_free(struct daemon *d)
 {
     stop_inputs(d);
@@ -166,6 +199,7 @@ static void daemon_free(struct daemon *d)
     if (d->alerts)
         fclose(d->alerts);
     store_free(d->store);
+    audit_free(d->audit);
     free(d->inputs);
     free(d->istats);
     free(d->istats_ptr);
@@ -309,12 +343,26 @@ int cli_run_main(int argc, char **argv)
             goto out;
         }
     }
+    {
+        char path[4096];
+        struct audit_result ar;
+
+        snprintf(path, sizeof(path), "%s/audit.log", d.cfg->data_dir);
+        if ((r = audit_open(path, &d.audit, &ar)) < 0) {
+            log_error("audit log %s: %s%s%s", path,
+                      r == -EWOULDBLOCK ? "another process writes it" : strerror(-r),
+                      ar.why != AUDIT_OK ? "; chain broken: " : "",
+                      ar.why != AUDIT_OK ? audit_why_name(ar.why) : "");
+            goto out;
+        }
+    }
     d.q = queue_new(d.cfg->queue);
     d.pipeline = pipeline_new(d.cfg, d.store, d.alerts);
     if (!d.q || !d.pipeline) {
         log_error("out of memory");
         goto out;
     }
+    pipeline_set_incident_cb(d.pipeline, audit_incident, &d);
     if ((r = pipeline_start(d.pipeline, d.q)) < 0) {
         log_error("pipeline thread: %s", strerror(-r));
         goto out;
@@ -330,6 +378,7 @@ int cli_run_main(int argc, char **argv)
             .ninputs = (uint32_t)d.ninputs,
             .started_us = time_now_us(),
             .data_dir = d.cfg->data_dir,
+            .audit = d.audit,
             .playbooks_dir = d.cfg->playbooks_dir,
             .targets = d.cfg->targets,
             .ntargets = d.cfg->ntargets,
@@ -338,7 +387,7 @@ int cli_run_main(int argc, char **argv)
             log_error("%s", err);
             goto out;
         }
-        log_info("http: listening on %s, port %u (/metrics, /api/v1/health, /api/v1/incidents)",
+        log_info("http: listening on %s, port %u (/metrics, /api/v1/: docs/api.md)",
                  d.cfg->http_listen,
                  api_http_port(d.http));
     }

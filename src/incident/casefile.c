@@ -51,7 +51,7 @@ enum cf_kind { CF_STR, CF_STR_NULL, CF_I64, CF_NUM, CF_BOOL, CF_STRV };
 struct cf_field {
     const char *name;
     enum cf_kind kind;
-    size_t max; /* strings: bytes (each, for CF_STRV) */
+    unsigned max; /* strings: bytes (each, for CF_STRV) */
     int required;
 };
 
@@ -145,7 +145,7 @@ static int cf_read_body(const char *body, size_t len, const struct cf_field *spe
     memset(vals, 0, n * sizeof(*vals));
     if (len > CASEFILE_BODY_MAX)
         return cf_fail(err, -EINVAL, -1, NULL, "request body too large");
-    if ((r = jp_expect(&j, '{', "expected a JSON object")) < 0)
+    if (jp_expect(&j, '{', "expected a JSON object") < 0)
         goto bad;
     while ((r = jp_member(&j, &first, key)) == 1) {
         size_t i;
@@ -172,7 +172,7 @@ static int cf_read_body(const char *body, size_t len, const struct cf_field *spe
                            pe.msg ? pe.msg : "bad value");
         }
     }
-    if (r < 0 || (r = jp_end(&j)) < 0)
+    if (r < 0 || jp_end(&j) < 0)
         goto bad;
     for (size_t i = 0; i < n; i++) {
         if (spec[i].required && (!vals[i].have || vals[i].is_null)) {
@@ -271,7 +271,7 @@ static int cf_each_str(const char *json, int (*fn)(void *ctx, const char *s), vo
 
     if (!json || jp_expect(&j, '[', "") < 0)
         return 0;
-    while ((r = jp_element(&j, &first)) == 1) {
+    while (jp_element(&j, &first) == 1) {
         if (jp_string(&j, s, sizeof(s) - 1, NULL) < 0)
             return 0;
         if ((r = fn(ctx, s)) < 0)
@@ -722,14 +722,14 @@ static int cf_apply(const struct casefile *cf, struct incident *inc,
     }
     if ((r = cf_save(cf, inc, row, err)) < 0)
         goto out;
-    for (size_t i = 0; i < nch; i++)
+    for (size_t i = 0; ch && i < nch; i++)
         if ((r = cf_timeline(cf, (int64_t)inc->id, &ch[i], err)) < 0)
             goto out;
     if (inc->phase != old_phase && (r = cf_phase_tasks(cf, inc, &cl, err)) < 0)
         goto out;
     r = buf_printf(details, "{\"incident\":%llu,\"version\":%llu,\"changes\":[",
                    (unsigned long long)inc->id, (unsigned long long)inc->version);
-    for (size_t i = 0; r == 0 && i < nch; i++) {
+    for (size_t i = 0; ch && r == 0 && i < nch; i++) {
         r = buf_printf(details, "%s{\"what\":", i ? "," : "");
         if (r == 0)
             r = buf_json_str(details, ch[i].what, strlen(ch[i].what));
@@ -778,6 +778,7 @@ static int cf_open(const struct casefile *cf, const char *who, const char *json,
     *ret_ch = NULL;
     *ret_nch = 0;
     memset(row, 0, sizeof(*row));
+    memset(inc, 0, sizeof(*inc));
     if ((r = store_incident_new(cf->st, &cols, now_us, &id)) < 0)
         return cf_store_fail(cf, err, r);
     if ((r = incident_init(inc, (uint64_t)id, now_us)) < 0)
@@ -795,6 +796,10 @@ static int cf_open(const struct casefile *cf, const char *who, const char *json,
         *ret_ch = NULL;
         return cf_fail(err, -EINVAL, -1, "phase", "a new incident starts in phase new");
     }
+    /* The fields given are the creation, version 1, not changes to it. */
+    inc->version = 1;
+    for (size_t i = 0; i < *ret_nch; i++)
+        (*ret_ch)[i].version = 1;
     row->id = id;
     row->version = 0;
     return 0;
@@ -872,6 +877,13 @@ int casefile_update(const struct casefile *cf, int64_t id, const char *who, cons
         else
             cf_fail(err, r, (long)pe.off, NULL, "%s", why[0] ? why : pe.msg ? pe.msg : "bad");
         goto out;
+    }
+    /* One accepted request is one version, however many fields it
+     * changed: the version a client holds names a state it has seen. */
+    if (nch > 0) {
+        inc.version = row.version ? row.version + 1 : 2;
+        for (size_t i = 0; i < nch; i++)
+            ch[i].version = inc.version;
     }
     buf_init(&details, AUDIT_DETAILS_MAX);
     if (nch == 0) {
@@ -1625,7 +1637,7 @@ int casefile_contact_add(const struct casefile *cf, const char *who, const char 
         r = cf_store_fail(cf, err, r);
     snprintf(obj, sizeof(obj), "contact/%lld", r == 0 ? (long long)*ret_id : 0LL);
     if (r == 0 && (buf_puts(&details, "{\"name\":") < 0 ||
-                   buf_json_str(&details, c.name, strlen(c.name)) < 0 ||
+                   buf_json_str(&details, v[0].s ? v[0].s : "", v[0].s ? strlen(v[0].s) : 0) < 0 ||
                    buf_printf(&details, ",\"kind\":\"%s\"}", c.kind) < 0))
         r = cf_fail(err, -E2BIG, -1, NULL, "too long to audit");
     if (r == 0)
@@ -1647,8 +1659,8 @@ int casefile_declare(const struct casefile *cf, const char *who, const char *bod
                      int64_t now_us, struct casefile_err *err)
 {
     struct cf_val v[3];
-    enum asset_category cat;
-    enum triage_alert_level level;
+    enum asset_category cat = ASSET_CAT_NONE;
+    enum triage_alert_level level = TRIAGE_GREEN;
     struct buf details;
     char obj[64];
     int r;

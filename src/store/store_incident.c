@@ -140,7 +140,6 @@ int store_incident_row_get(struct store *st, int64_t id, struct store_incident_r
     int r, rc;
 
     memset(ret, 0, sizeof(*ret));
-    r = 0;
     rc = sqlite3_prepare_v2(st->db, sql, -1, &s, NULL);
     if (rc == SQLITE_OK)
         rc = sqlite3_bind_int64(s, 1, id);
@@ -617,7 +616,10 @@ int store_risk_live(struct store *st, int64_t now_us, double *ret_a, double *ret
 
 #define AGG_JSON                                                                                   \
     "json_object('id', id, 'kind', kind, 'rule_id', rule_id, 'rule', rule_name,"                  \
-    " 'title', rule_title, 'level', level, 'entity', entity_key, 'count', count,"                 \
+    " 'title', rule_title, 'level', level,"                                                        \
+    /* The key is the rule id then field=value pairs, 0x1f-separated. */                           \
+    " 'entity', rtrim(replace(substr(entity_key, instr(entity_key, char(31)) + 1), char(31), ' ')),"\
+    " 'count', count,"                                                                             \
     " 'first', " ISO("first_us") ", 'last', " ISO("last_us") ", 'incident', incident_id,"         \
     " 'type', type, 'acknowledged', json(iif(ack_us IS NULL, 'false', 'true')),"                  \
     " 'acknowledged_by', ack_by,"                                                        \

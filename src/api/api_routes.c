@@ -7,13 +7,17 @@
  */
 #include "api/api_routes.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/api_http.h"
 #include "api/auth.h"
+#include "pipeline/pipeline.h"
 #include "store/store.h"
+#include "triage/asset.h"
 
 #define API_LIST_DEFAULT 50
 #define API_LIST_MAX 500
@@ -612,6 +616,81 @@ static void r_alert_attach(struct api_call *c)
 }
 
 /* ------------------------------------------------------------------ */
+/* Entities and assets                                                 */
+
+static void r_entities(struct api_call *c)
+{
+    int64_t limit, offset;
+    size_t n = 0;
+    int r;
+
+    if (page(c, &limit, &offset) < 0)
+        return;
+    r = buf_puts(&c->resp->body, "{\"entities\":[");
+    if (r == 0 && (r = store_entities_json(c->ctx->cf.st, limit, offset, &c->resp->body, &n)) < 0) {
+        answer_store(c, r);
+        return;
+    }
+    if (r == 0)
+        r = buf_printf(&c->resp->body, "],\"count\":%zu,\"limit\":%lld,\"offset\":%lld}", n,
+                       (long long)limit, (long long)offset);
+    answer_json(c, 200, r);
+}
+
+/* One asset as JSON. */
+static int asset_json(struct buf *b, const struct asset *a)
+{
+    char net[INET6_ADDRSTRLEN + 8] = "";
+    int r;
+
+    if (a->has_net && inet_ntop(a->net.family, a->net.addr, net, sizeof(net)))
+        snprintf(net + strlen(net), sizeof(net) - strlen(net), "/%u", a->net.prefix);
+    r = buf_puts(b, "{\"name\":");
+    if (r == 0)
+        r = a->name ? buf_json_str(b, a->name, strlen(a->name)) : buf_puts(b, "null");
+    if (r == 0)
+        r = buf_puts(b, ",\"owner\":");
+    if (r == 0)
+        r = a->owner ? buf_json_str(b, a->owner, strlen(a->owner)) : buf_puts(b, "null");
+    if (r == 0)
+        r = net[0] ? buf_printf(b, ",\"network\":\"%s\"", net) : buf_puts(b, ",\"network\":null");
+    if (r == 0)
+        r = buf_printf(b, ",\"criticality\":\"%s\",\"category\":\"%s\",\"tags\":[",
+                       asset_crit_name(a->crit), asset_category_name(a->cat));
+    for (size_t i = 0; r == 0 && i < a->ntags; i++) {
+        if (i)
+            r = buf_putc(b, ',');
+        if (r == 0)
+            r = buf_json_str(b, a->tags[i], strlen(a->tags[i]));
+    }
+    return r < 0 ? r : buf_puts(b, "]}");
+}
+
+static void r_assets(struct api_call *c)
+{
+    const struct asset_inv *inv =
+        c->ctx->src && c->ctx->src->pipeline ? pipeline_assets(c->ctx->src->pipeline) : NULL;
+    int64_t limit, offset;
+    size_t n = 0;
+    int r;
+
+    if (page(c, &limit, &offset) < 0)
+        return;
+    r = buf_puts(&c->resp->body, "{\"assets\":[");
+    for (size_t i = (size_t)offset; r == 0 && inv && i < inv->n && (int64_t)n < limit; i++) {
+        if (n && (r = buf_putc(&c->resp->body, ',')) < 0)
+            break;
+        r = asset_json(&c->resp->body, &inv->v[i]);
+        n++;
+    }
+    if (r == 0)
+        r = buf_printf(&c->resp->body, "],\"count\":%zu,\"total\":%zu,\"limit\":%lld,"
+                       "\"offset\":%lld}",
+                       n, inv ? inv->n : 0, (long long)limit, (long long)offset);
+    answer_json(c, 200, r);
+}
+
+/* ------------------------------------------------------------------ */
 /* Intake, contacts, declared level, risk meter                        */
 
 static void r_intake(struct api_call *c)
@@ -776,6 +855,8 @@ static const struct api_route api_routes[] = {
     {"GET", "/api/v1/alerts", AUTH_ROLE_VIEWER, r_alerts},
     {"POST", "/api/v1/alerts/{id}/ack", AUTH_ROLE_ANALYST, r_alert_ack},
     {"POST", "/api/v1/alerts/{id}/attach", AUTH_ROLE_ANALYST, r_alert_attach},
+    {"GET", "/api/v1/entities", AUTH_ROLE_VIEWER, r_entities},
+    {"GET", "/api/v1/assets", AUTH_ROLE_VIEWER, r_assets},
     {"POST", "/api/v1/intake", AUTH_ROLE_ANALYST, r_intake},
     {"GET", "/api/v1/contacts", AUTH_ROLE_VIEWER, r_contacts},
     {"POST", "/api/v1/contacts", AUTH_ROLE_ANALYST, r_contact_add},

@@ -686,6 +686,11 @@ void pipeline_set_incident_cb(struct pipeline *p, pipeline_incident_cb cb, void 
     ptriage_set_incident_cb(p->tri, cb, arg);
 }
 
+const struct asset_inv *pipeline_assets(const struct pipeline *p)
+{
+    return p->tri ? ptriage_assets(p->tri) : NULL;
+}
+
 void pipeline_triage_stats(const struct pipeline *p, struct triage_stats *ret_triage,
                            struct anomaly_stats *ret_anomaly, struct sigma_corr_stats *ret_corr)
 {

@@ -18,6 +18,7 @@
 #include <stdio.h>
 
 struct alert;
+struct asset_inv;
 struct config;
 struct decoder;
 struct queue;
@@ -118,6 +119,9 @@ int pipeline_start(struct pipeline *p, struct queue *q);
 void pipeline_stop(struct pipeline *p, struct queue *q);
 
 const struct pipeline_stats *pipeline_stats(const struct pipeline *p);
+/* The asset inventory triage uses (read-only, loaded at start and never
+ * changed, so other threads may read it); NULL without triage. */
+const struct asset_inv *pipeline_assets(const struct pipeline *p);
 /* Reports what triage changed and forgets expired windows now (scan calls
  * it at the end, the daemon at stop; batches do it every 10 s of event
  * time).  Not while the pipeline thread runs. */

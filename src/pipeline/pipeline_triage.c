@@ -537,6 +537,11 @@ void ptriage_stats(const struct ptriage *t, struct triage_stats *ret_triage,
     }
 }
 
+const struct asset_inv *ptriage_assets(const struct ptriage *t)
+{
+    return &t->inv;
+}
+
 void ptriage_set_incident_cb(struct ptriage *t, ptriage_incident_fn cb, void *arg)
 {
     t->inc_cb = cb;

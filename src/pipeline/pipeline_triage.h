@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 struct alert;
+struct asset_inv;
 struct anomaly_stats;
 struct config;
 struct event;
@@ -45,6 +46,8 @@ int ptriage_new(const struct config *c, struct store *st, ptriage_emit_fn emit, 
                 struct ptriage **ret, char *errbuf, size_t errlen);
 /* Frees (saving nothing: call ptriage_save first).  NULL is a no-op. */
 void ptriage_free(struct ptriage *t);
+/* The asset inventory triage loaded at start; it does not change after. */
+const struct asset_inv *ptriage_assets(const struct ptriage *t);
 void ptriage_set_incident_cb(struct ptriage *t, ptriage_incident_fn cb, void *arg);
 
 /* A rule matched `ev` (called while the event still holds its fields). */

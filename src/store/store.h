@@ -289,6 +289,12 @@ int store_risk_json(struct store *st, int64_t limit, struct buf *out, size_t *re
  * seen in the hour before now_us. */
 int store_risk_live(struct store *st, int64_t now_us, double *ret_a, double *ret_d);
 
+/* The entities incidents name (triage's grouping entity and victims, and
+ * those in the CSIRT's records), one object per value and role with the
+ * incidents it is in, most incidents first. */
+int store_entities_json(struct store *st, int64_t limit, int64_t offset, struct buf *out,
+                        size_t *ret_n);
+
 struct store_agg_filter {
     const char *rule;     /* rule name or id; NULL: any */
     int min_level;        /* 0: any */

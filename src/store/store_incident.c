@@ -614,6 +614,30 @@ int store_risk_live(struct store *st, int64_t now_us, double *ret_a, double *ret
     return r;
 }
 
+int store_entities_json(struct store *st, int64_t limit, int64_t offset, struct buf *out,
+                        size_t *ret_n)
+{
+    /* Triage writes "field=value"; records keep the value and its kind. */
+    return json_sql(st, "listing entities", out, ret_n,
+                    "WITH e(value, field, role, id, last_us) AS ("
+                    " SELECT substr(entity_key, instr(entity_key, '=') + 1),"
+                    "  substr(entity_key, 1, instr(entity_key, '=') - 1), 'attacker', id, last_us"
+                    "  FROM incidents WHERE entity_key <> ''"
+                    " UNION SELECT substr(j.value, instr(j.value, '=') + 1),"
+                    "  substr(j.value, 1, instr(j.value, '=') - 1), 'victim', i.id, i.last_us"
+                    "  FROM incidents i, json_each(coalesce(i.victims, '[]')) j"
+                    " UNION SELECT json_extract(j.value, '$.value'), json_extract(j.value, '$.kind'),"
+                    "  json_extract(j.value, '$.role'), i.id, i.last_us"
+                    "  FROM incidents i, json_each(i.record, '$.entities') j"
+                    "  WHERE i.record IS NOT NULL)"
+                    " SELECT json_object('value', value, 'role', role, 'field', min(field),"
+                    "  'incidents', json_group_array(DISTINCT id), 'last', " ISO("max(last_us)") ")"
+                    " FROM e GROUP BY value, role"
+                    " ORDER BY count(DISTINCT id) DESC, max(last_us) DESC, value"
+                    " LIMIT ?1 OFFSET ?2",
+                    "ii", limit, offset);
+}
+
 #define AGG_JSON                                                                                   \
     "json_object('id', id, 'kind', kind, 'rule_id', rule_id, 'rule', rule_name,"                  \
     " 'title', rule_title, 'level', level,"                                                        \

@@ -62,6 +62,7 @@ sigma:
   mappings: {src}/rules/config
 triage:
   config: {src}/rules/config/triage.yaml
+  assets: [{dir}/assets.yaml]
 incident:
   playbooks: {src}/playbooks
 store:
@@ -697,6 +698,47 @@ def alerts(L):
               "the alert is acknowledged by bob, with when")
 
 
+ASSETS = """assets:
+  - name: LabSZ
+    address: 10.1.2.3
+    owner: "ops <on call>"
+    criticality: high
+    category: B
+    tags: [ssh, lab]
+  - name: office
+    address: 10.8.0.0/16
+    criticality: low
+    category: C
+"""
+
+
+def entities_assets(L):
+    api, tok = L.api, L.tok
+    st, en, _ = api.call("GET", "/api/v1/entities", tok["victor"])
+    lst = en.get("entities", []) if st == 200 and isinstance(en, dict) else []
+    att = [e for e in lst if e.get("value") == ATTACKER and e.get("role") == "attacker"]
+    check(len(att) == 1 and L.iid in att[0].get("incidents", []),
+          "GET entities: the attacker with the incident it is in (%s)" % att)
+    vic = [e for e in lst if e.get("value") == "LabSZ" and e.get("role") == "victim"]
+    check(len(vic) == 1 and L.iid in vic[0].get("incidents", []),
+          "GET entities: the attacked host as a victim (%s)" % vic)
+    st, en, _ = api.call("GET", "/api/v1/entities?limit=1", tok["victor"])
+    check(st == 200 and en.get("count") == 1 and len(en.get("entities")) == 1,
+          "GET entities pages (limit=1)")
+    st, got, _ = api.call("GET", "/api/v1/assets", tok["victor"])
+    assets = got.get("assets", []) if st == 200 and isinstance(got, dict) else []
+    lab = [a for a in assets if a.get("name") == "LabSZ"]
+    check(got.get("total") == 2 and len(lab) == 1 and lab[0].get("network") == "10.1.2.3/32" and
+          lab[0].get("owner") == "ops <on call>" and lab[0].get("criticality") == "high" and
+          lab[0].get("category") == "B" and lab[0].get("tags") == ["ssh", "lab"],
+          "GET assets: the inventory triage loaded, as written (%s)" % lab)
+    off = [a for a in assets if a.get("name") == "office"]
+    check(len(off) == 1 and off[0].get("network") == "10.8.0.0/16",
+          "GET assets: a network in CIDR form (%s)" % off)
+    st, got, _ = api.call("GET", "/api/v1/assets", None)
+    check(st == 401, "GET assets needs a token (%s)" % st)
+
+
 def audit(L, d):
     log = os.path.join(d.data, "audit.log")
     r = subprocess.run([BIN, "audit", "verify", log], capture_output=True, text=True)
@@ -728,6 +770,8 @@ def main():
     d = Daemon(CONFIG)
     with open(os.path.join(d.dir, "ssh.log"), "w") as f:
         f.write(ssh_day())
+    with open(os.path.join(d.dir, "assets.yaml"), "w") as f:
+        f.write(ASSETS)
     tok = {"alice": user_add(d, "alice", "admin"), "bob": user_add(d, "bob", "analyst"),
            "carol": user_add(d, "carol", "analyst"), "victor": user_add(d, "victor", "viewer")}
     d.start()
@@ -739,6 +783,7 @@ def main():
         section("the race", race, L)
         section("intake", intake, L)
         section("alerts", alerts, L)
+        section("entities and assets", entities_assets, L)
         section("the risk meter", risk, L)
     finally:
         rc = d.stop()

@@ -615,6 +615,29 @@ static void r_alert_attach(struct api_call *c)
         show_alert(c);
 }
 
+static void r_alert_suppress(struct api_call *c)
+{
+    struct casefile_err e = {0};
+    int64_t sid = 0;
+    int r = casefile_alert_suppress(&c->ctx->cf, c->p[0], c->user, c->rq->body, c->rq->body_len,
+                                    c->rq->now_us, &sid, &e);
+
+    if (r < 0) {
+        answer_cf(c, r, &e);
+        return;
+    }
+    if ((r = store_supp_json(c->ctx->cf.st, sid, c->rq->now_us, &c->resp->body)) < 0)
+        answer_store(c, r);
+    else
+        answer_json(c, 201, 0);
+}
+
+static void r_suppressions(struct api_call *c)
+{
+    LIST_OBJECT(c, "suppressions",
+                store_supps_json(c->ctx->cf.st, c->rq->now_us, &c->resp->body, NULL));
+}
+
 /* ------------------------------------------------------------------ */
 /* Entities and assets                                                 */
 
@@ -855,6 +878,8 @@ static const struct api_route api_routes[] = {
     {"GET", "/api/v1/alerts", AUTH_ROLE_VIEWER, r_alerts},
     {"POST", "/api/v1/alerts/{id}/ack", AUTH_ROLE_ANALYST, r_alert_ack},
     {"POST", "/api/v1/alerts/{id}/attach", AUTH_ROLE_ANALYST, r_alert_attach},
+    {"POST", "/api/v1/alerts/{id}/suppress", AUTH_ROLE_ANALYST, r_alert_suppress},
+    {"GET", "/api/v1/suppressions", AUTH_ROLE_VIEWER, r_suppressions},
     {"GET", "/api/v1/entities", AUTH_ROLE_VIEWER, r_entities},
     {"GET", "/api/v1/assets", AUTH_ROLE_VIEWER, r_assets},
     {"POST", "/api/v1/intake", AUTH_ROLE_ANALYST, r_intake},

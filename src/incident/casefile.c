@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "event/time.h"
 #include "incident/audit.h"
 #include "incident/report.h"
 #include "util/jp.h"
@@ -1468,6 +1469,164 @@ int casefile_alert_attach(const struct casefile *cf, int64_t alert, const char *
         store_rollback(cf->st);
     buf_done(&details);
     cf_end_load(&inc, &row);
+    return r;
+}
+
+static const struct cf_field suppress_fields[] = {
+    {"reason", CF_STR, INCIDENT_REASON_MAX, 1},
+    {"expires", CF_STR, 40, 1},
+    {"scope", CF_STR, 16, 0},
+};
+
+/* Appends `s` as a YAML double-quoted scalar: JSON string escapes are
+ * YAML's too. */
+static int cf_yaml_str(struct buf *b, const char *s, size_t len)
+{
+    return buf_json_str(b, s, len);
+}
+
+/*
+ * Writes the triage `suppress:` document of one suppression: the alert's
+ * rule, and with scope "entity" its entities too (the key after the rule
+ * id is field=value pairs separated by 0x1f).
+ */
+static int cf_supp_yaml(struct buf *y, int64_t sid, const char *reason, const char *who,
+                        const char *expires, const char *rule, const char *key, int entity)
+{
+    int r = buf_printf(y, "suppress:\n  - id: api-%lld\n    reason: ", (long long)sid);
+
+    if (r == 0)
+        r = cf_yaml_str(y, reason, strlen(reason));
+    if (r == 0)
+        r = buf_puts(y, "\n    author: ");
+    if (r == 0)
+        r = cf_yaml_str(y, who, strlen(who));
+    if (r == 0)
+        r = buf_printf(y, "\n    expires: %s\n    rule: ", expires);
+    if (r == 0)
+        r = cf_yaml_str(y, rule, strlen(rule));
+    if (r == 0 && entity && key) {
+        const char *p = strchr(key, '\x1f');
+        int any = 0;
+
+        while (r == 0 && p && *++p) {
+            const char *end = strchr(p, '\x1f'), *eq = memchr(p, '=', end ? (size_t)(end - p)
+                                                                           : strlen(p));
+            size_t n = end ? (size_t)(end - p) : strlen(p);
+
+            if (eq && eq > p && (size_t)(eq - p) < n) {
+                r = buf_puts(y, any ? "\n      " : "\n    match:\n      ");
+                if (r == 0)
+                    r = cf_yaml_str(y, p, (size_t)(eq - p));
+                if (r == 0)
+                    r = buf_puts(y, ": ");
+                if (r == 0)
+                    r = cf_yaml_str(y, eq + 1, n - (size_t)(eq - p) - 1);
+                any = 1;
+            }
+            p = end;
+        }
+    }
+    return r < 0 ? r : buf_putc(y, '\n');
+}
+
+int casefile_alert_suppress(const struct casefile *cf, int64_t alert, const char *who,
+                            const char *body, size_t len, int64_t now_us, int64_t *ret_id,
+                            struct casefile_err *err)
+{
+    struct cf_val v[3];
+    struct buf yaml, details;
+    struct triage_opts *check = NULL;
+    struct parse_err pe = {0};
+    struct store_supp_rec rec;
+    char *rule = NULL, *key = NULL, expires[40], obj[64];
+    int64_t exp_us = 0, sid = 0;
+    size_t used = 0;
+    int r, entity = 1;
+
+    if ((r = cf_read_body(body, len, suppress_fields, 3, v, err)) < 0)
+        return r;
+    if (strlen(v[1].s) == 10) {
+        /* A bare date: its start, UTC. */
+        char day[40];
+        snprintf(day, sizeof(day), "%sT00:00:00Z", v[1].s);
+        if (time_parse_iso8601(day, strlen(day), 0, &exp_us, &used) < 0 || used != strlen(day))
+            used = 0;
+    } else if (time_parse_iso8601(v[1].s, strlen(v[1].s), 0, &exp_us, &used) < 0 ||
+               used != strlen(v[1].s)) {
+        used = 0;
+    }
+    if (used == 0)
+        r = cf_fail(err, -EINVAL, -1, "expires",
+                    "expires is an ISO 8601 time or date (UTC when no zone)");
+    else if (exp_us <= now_us)
+        r = cf_fail(err, -EINVAL, -1, "expires", "expires is in the past");
+    else if (v[2].have && strcmp(v[2].s, "rule") != 0 && strcmp(v[2].s, "entity") != 0)
+        r = cf_fail(err, -EINVAL, -1, "scope",
+                    "scope is rule (every alert of the rule) or entity (of the rule on these "
+                    "entities)");
+    if (r == 0)
+        r = cf_nonempty(suppress_fields, v, 0, err);
+    if (r < 0) {
+        cf_vals_free(v, 3);
+        return r;
+    }
+    entity = !(v[2].have && strcmp(v[2].s, "rule") == 0);
+    {
+        /* The normal form triage reads: second precision, UTC. */
+        time_t t = (time_t)(exp_us / 1000000);
+        struct tm tm;
+        gmtime_r(&t, &tm);
+        strftime(expires, sizeof(expires), "%Y-%m-%dT%H:%M:%SZ", &tm);
+    }
+    if ((r = cf_begin(cf, err)) < 0) {
+        cf_vals_free(v, 3);
+        return r;
+    }
+    buf_init(&yaml, 64 * 1024);
+    buf_init(&details, AUDIT_DETAILS_MAX);
+    r = store_agg_rule_key(cf->st, alert, &rule, &key);
+    if (r == -ENOENT)
+        r = cf_fail(err, r, -1, NULL, "no such alert");
+    else if (r < 0)
+        r = cf_store_fail(cf, err, r);
+    rec = (struct store_supp_rec){.created_us = now_us, .expires_us = exp_us, .alert_id = alert,
+                                  .who = who, .reason = v[0].s, .yaml = ""};
+    /* The row first, for its id (the suppression's label), then its text. */
+    if (r == 0 && (r = store_supp_add(cf->st, &rec, &sid)) < 0)
+        r = cf_store_fail(cf, err, r);
+    if (r == 0 && (cf_supp_yaml(&yaml, sid, v[0].s, who, expires, rule ? rule : "", key,
+                                entity) < 0 ||
+                   buf_putc(&yaml, '\0') < 0))
+        r = cf_fail(err, -E2BIG, -1, NULL, "the suppression is too large");
+    /* Triage must accept it: parse it as the pipeline will. */
+    if (r == 0 && !(check = triage_opts_defaults()))
+        r = cf_fail(err, -ENOMEM, -1, NULL, "out of memory");
+    if (r == 0 && triage_opts_load_suppress(check, yaml.data, yaml.len - 1, now_us, &pe) < 0)
+        r = cf_fail(err, -EINVAL, -1, NULL, "triage refuses the suppression: %s",
+                    pe.msg ? pe.msg : "?");
+    triage_opts_free(check);
+    if (r == 0 && (r = store_supp_set_yaml(cf->st, sid, yaml.data)) < 0)
+        r = cf_store_fail(cf, err, r);
+    snprintf(obj, sizeof(obj), "alert/%lld", (long long)alert);
+    if (r == 0 && (buf_printf(&details, "{\"suppression\":%lld,\"alert\":%lld,\"scope\":\"%s\","
+                                        "\"expires\":\"%s\",\"reason\":",
+                              (long long)sid, (long long)alert, entity ? "entity" : "rule",
+                              expires) < 0 ||
+                   buf_json_str(&details, v[0].s, strlen(v[0].s)) < 0 ||
+                   buf_putc(&details, '}') < 0))
+        r = cf_fail(err, -E2BIG, -1, NULL, "too long to audit");
+    if (r == 0)
+        r = cf_commit(cf, who, "alert.suppress", obj, &details, err);
+    else
+        store_rollback(cf->st);
+    if (r == 0)
+        *ret_id = sid;
+    free(rule);
+    free(key);
+    buf_done(&yaml);
+    buf_done(&details);
+    cf_vals_free(v, 3);
     return r;
 }
 

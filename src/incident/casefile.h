@@ -89,6 +89,12 @@ int casefile_alert_ack(const struct casefile *cf, int64_t alert, const char *who
                        struct casefile_err *err);
 int casefile_alert_attach(const struct casefile *cf, int64_t alert, const char *who,
                           const char *body, size_t len, int64_t now_us, struct casefile_err *err);
+/* A suppression from an aggregated alert: body {reason, expires (ISO 8601),
+ * scope: "entity" (default: the alert's rule on its entities) or "rule"}.
+ * Stored for triage in the pipeline to pick up; *ret_id is its id. */
+int casefile_alert_suppress(const struct casefile *cf, int64_t alert, const char *who,
+                            const char *body, size_t len, int64_t now_us, int64_t *ret_id,
+                            struct casefile_err *err);
 int casefile_intake(const struct casefile *cf, const char *who, const char *body, size_t len,
                     int64_t now_us, int64_t *ret_id, struct casefile_err *err);
 int casefile_contact_add(const struct casefile *cf, const char *who, const char *body, size_t len,

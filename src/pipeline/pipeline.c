@@ -420,6 +420,8 @@ int pipeline_process(struct pipeline *p, const struct rec_batch *b)
     in = &p->inputs[b->input_id];
     ctx.tz_off_s = p->tz_off_s;
     atomic_fetch_add_explicit(&p->stats.batches, 1, memory_order_relaxed);
+    if (p->detect)
+        ptriage_poll(p->tri); /* suppressions made through the API since */
     for (const struct record *r = rec_batch_first(b); r; r = rec_batch_next(b, r)) {
         struct parse_err perr;
         struct alert_ctx ac = {.p = p, .in = in};

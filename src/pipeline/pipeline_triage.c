@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "detect/sigma.h"
@@ -45,6 +46,8 @@ struct ptriage {
     struct triage *tr;
     struct anomaly *an; /* NULL when anomaly detection is off */
     int64_t agg_base;
+    int64_t supp_seen;    /* the last API suppression loaded (store id) */
+    int64_t supp_poll_us; /* monotonic time of the last look for more */
     int64_t max_time_us;
     int64_t last_flush_us; /* max_time_us at the last triage_flush */
     int err;
@@ -535,6 +538,50 @@ void ptriage_stats(const struct ptriage *t, struct triage_stats *ret_triage,
         if (t->an)
             anomaly_stats(t->an, ret_anomaly);
     }
+}
+
+static int64_t mono_us(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static int pt_supp_load(void *ctx, const struct store_supp_rec *s)
+{
+    struct ptriage *t = ctx;
+    struct parse_err pe = {0};
+    int r;
+
+    t->supp_seen = s->id;
+    if (!s->yaml || !*s->yaml)
+        return 0;
+    r = triage_opts_load_suppress(t->opts, s->yaml, strlen(s->yaml), time_now_us(), &pe);
+    if (r == -ENOMEM || (r == 0 && triage_supp_added(t->tr) < 0))
+        return -ENOMEM;
+    if (r < 0)
+        log_warnx("triage: suppression %lld from the API refused: %s", (long long)s->id,
+                  pe.msg ? pe.msg : strerror(-r));
+    else
+        log_info("triage: suppression %lld by %s applies until its expiry", (long long)s->id,
+                 s->who ? s->who : "?");
+    return 0;
+}
+
+void ptriage_poll(struct ptriage *t)
+{
+    int64_t now = mono_us();
+    int r;
+
+    /* A look costs one indexed query; once a second is prompt enough for
+     * a person and nothing for the pipeline. */
+    if (!t->st || (t->supp_poll_us && now - t->supp_poll_us < 1000000))
+        return;
+    t->supp_poll_us = now;
+    if ((r = store_supp_each(t->st, t->supp_seen, pt_supp_load, t)) < 0)
+        log_warnx("triage: reading suppressions: %s",
+                  r == -ENOMEM ? "out of memory" : store_errmsg(t->st));
 }
 
 const struct asset_inv *ptriage_assets(const struct ptriage *t)

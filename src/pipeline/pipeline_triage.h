@@ -46,6 +46,9 @@ int ptriage_new(const struct config *c, struct store *st, ptriage_emit_fn emit, 
                 struct ptriage **ret, char *errbuf, size_t errlen);
 /* Frees (saving nothing: call ptriage_save first).  NULL is a no-op. */
 void ptriage_free(struct ptriage *t);
+/* Loads suppressions added to the store (through the API) since the last
+ * look, at most once a second.  Pipeline thread only. */
+void ptriage_poll(struct ptriage *t);
 /* The asset inventory triage loaded at start; it does not change after. */
 const struct asset_inv *ptriage_assets(const struct ptriage *t);
 void ptriage_set_incident_cb(struct ptriage *t, ptriage_incident_fn cb, void *arg);

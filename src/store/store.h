@@ -24,7 +24,7 @@ struct file_pos;
 struct store;
 
 /* The schema version this build writes; store_open migrates older ones. */
-#define STORE_SCHEMA_VERSION 4
+#define STORE_SCHEMA_VERSION 5
 
 /*
  * Opens (creating if needed) the store under directory `dir`, which is
@@ -294,6 +294,25 @@ int store_risk_live(struct store *st, int64_t now_us, double *ret_a, double *ret
  * incidents it is in, most incidents first. */
 int store_entities_json(struct store *st, int64_t limit, int64_t offset, struct buf *out,
                         size_t *ret_n);
+
+/* A suppression made through the API: `yaml` is a triage `suppress:`
+ * document (triage_opts_load_suppress) holding one entry. */
+struct store_supp_rec {
+    int64_t id; /* set by store_supp_each */
+    int64_t created_us, expires_us, alert_id;
+    const char *who, *reason, *yaml;
+};
+int store_supp_add(struct store *st, const struct store_supp_rec *s, int64_t *ret_id);
+int store_supp_set_yaml(struct store *st, int64_t id, const char *yaml);
+/* All of them, with `active` (not expired at now_us). */
+int store_supps_json(struct store *st, int64_t now_us, struct buf *out, size_t *ret_n);
+int store_supp_json(struct store *st, int64_t id, int64_t now_us, struct buf *out);
+/* Calls fn for each suppression with an id above `after`, in id order. */
+int store_supp_each(struct store *st, int64_t after,
+                    int (*fn)(void *ctx, const struct store_supp_rec *s), void *ctx);
+/* The rule (id, else name) and entity key of aggregated alert `id`
+ * (heap strings); -ENOENT. */
+int store_agg_rule_key(struct store *st, int64_t id, char **ret_rule, char **ret_key);
 
 struct store_agg_filter {
     const char *rule;     /* rule name or id; NULL: any */

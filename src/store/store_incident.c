@@ -695,3 +695,97 @@ int store_agg_attach(struct store *st, int64_t id, int64_t incident_id)
     }
     return r;
 }
+
+int store_supp_add(struct store *st, const struct store_supp_rec *s, int64_t *ret_id)
+{
+    return exec_sql(st, "saving a suppression", NULL, ret_id,
+                    "INSERT INTO suppressions(created_us, who, alert_id, reason, expires_us, yaml)"
+                    " VALUES(?1, ?2, nullif(?3, 0), ?4, ?5, ?6)",
+                    "ititit", s->created_us, s->who, s->alert_id, s->reason, s->expires_us,
+                    s->yaml);
+}
+
+int store_supp_set_yaml(struct store *st, int64_t id, const char *yaml)
+{
+    return exec_sql(st, "saving a suppression", NULL, NULL,
+                    "UPDATE suppressions SET yaml = ?2 WHERE id = ?1", "it", id, yaml);
+}
+
+#define SUPP_JSON                                                                                  \
+    "json_object('id', id, 'created', " ISO("created_us") ", 'who', who, 'alert', alert_id,"       \
+    " 'reason', reason, 'expires', " ISO("expires_us") ","                                       \
+    " 'active', json(iif(expires_us > ?1, 'true', 'false')), 'yaml', yaml)"
+
+int store_supps_json(struct store *st, int64_t now_us, struct buf *out, size_t *ret_n)
+{
+    return json_sql(st, "listing suppressions", out, ret_n,
+                    "SELECT " SUPP_JSON " FROM suppressions ORDER BY id", "i", now_us);
+}
+
+int store_supp_json(struct store *st, int64_t id, int64_t now_us, struct buf *out)
+{
+    return json_one(st, "reading a suppression", "no such suppression", out,
+                    "SELECT " SUPP_JSON " FROM suppressions WHERE id = ?2", "ii", now_us, id);
+}
+
+int store_supp_each(struct store *st, int64_t after,
+                    int (*fn)(void *ctx, const struct store_supp_rec *s), void *ctx)
+{
+    sqlite3_stmt *s;
+    int r = 0, rc;
+
+    rc = sqlite3_prepare_v2(st->db,
+                            "SELECT id, created_us, who, alert_id, reason, expires_us, yaml"
+                            " FROM suppressions WHERE id > ?1 ORDER BY id",
+                            -1, &s, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(s, 1, after);
+    while (rc == SQLITE_OK && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+        struct store_supp_rec rec = {
+            .id = sqlite3_column_int64(s, 0),
+            .created_us = sqlite3_column_int64(s, 1),
+            .who = (const char *)sqlite3_column_text(s, 2),
+            .alert_id = sqlite3_column_int64(s, 3),
+            .reason = (const char *)sqlite3_column_text(s, 4),
+            .expires_us = sqlite3_column_int64(s, 5),
+            .yaml = (const char *)sqlite3_column_text(s, 6),
+        };
+
+        if ((r = fn(ctx, &rec)) < 0)
+            break;
+        rc = SQLITE_OK;
+    }
+    if (r == 0 && rc != SQLITE_DONE)
+        r = store_dberr(st, rc, "reading suppressions");
+    sqlite3_finalize(s);
+    return r;
+}
+
+int store_agg_rule_key(struct store *st, int64_t id, char **ret_rule, char **ret_key)
+{
+    sqlite3_stmt *s;
+    int r = 0, rc;
+
+    *ret_rule = *ret_key = NULL;
+    rc = sqlite3_prepare_v2(st->db,
+                            "SELECT coalesce(rule_id, rule_name), entity_key FROM agg_alerts"
+                            " WHERE id = ?1",
+                            -1, &s, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(s, 1, id);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) {
+        if ((r = col_dup(s, 0, ret_rule)) < 0 || (r = col_dup(s, 1, ret_key)) < 0) {
+            free(*ret_rule);
+            *ret_rule = NULL;
+        }
+    } else if (rc == SQLITE_DONE) {
+        store_seterr(st, "no such alert");
+        r = -ENOENT;
+    } else {
+        r = store_dberr(st, rc, "reading an alert");
+    }
+    sqlite3_finalize(s);
+    return r;
+}

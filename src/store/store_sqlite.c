@@ -246,6 +246,17 @@ static const char *const store_migrations[] = {
     "  who TEXT NOT NULL,"
     "  note TEXT"
     ");",
+    /* 5: suppressions made through the API, picked up by triage in the
+     * pipeline (the triage.yaml `suppress:` text of each). */
+    "CREATE TABLE suppressions ("
+    "  id INTEGER PRIMARY KEY,"
+    "  created_us INTEGER NOT NULL,"
+    "  who TEXT NOT NULL,"
+    "  alert_id INTEGER,"          /* the aggregated alert it was made from */
+    "  reason TEXT NOT NULL,"
+    "  expires_us INTEGER NOT NULL,"
+    "  yaml TEXT NOT NULL"
+    ");",
 };
 
 _Static_assert(sizeof(store_migrations) / sizeof(store_migrations[0]) == STORE_SCHEMA_VERSION,

@@ -1122,6 +1122,7 @@ struct triage {
     struct htab alerts, ents, incs;
     uint64_t next_alert_id, next_inc_id;
     uint64_t *supp_hits; /* per o->supp[i]: alerts it silenced */
+    size_t nsupp_counted; /* entries of supp_hits */
     struct triage_stats st;
 };
 
@@ -1165,6 +1166,7 @@ struct triage *triage_new(const struct triage_opts *o, const struct asset_inv *i
         free(t);
         return NULL;
     }
+    t->nsupp_counted = o->nsupp + 1;
     if (ht_init(&t->alerts, o->max_alerts) < 0 || ht_init(&t->ents, o->max_entities) < 0 ||
         ht_init(&t->incs, o->max_incidents) < 0) {
         triage_free(t);
@@ -1927,6 +1929,21 @@ void triage_stats(const struct triage *t, struct triage_stats *ret)
     ret->live_alerts = t->alerts.n;
     ret->live_entities = t->ents.n;
     ret->live_incidents = t->incs.n;
+}
+
+int triage_supp_added(struct triage *t)
+{
+    size_t n = t->o->nsupp + 1;
+    uint64_t *h = realloc(t->supp_hits, n * sizeof(*h));
+
+    if (!h)
+        return -ENOMEM;
+    /* Counters of the suppressions already there stay; new ones start at 0. */
+    for (size_t i = t->nsupp_counted; i < n; i++)
+        h[i] = 0;
+    t->supp_hits = h;
+    t->nsupp_counted = n;
+    return 0;
 }
 
 uint64_t triage_supp_hits(const struct triage *t, size_t i)

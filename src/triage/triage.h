@@ -288,6 +288,11 @@ void triage_flush(struct triage *t, int64_t now_us);
 void triage_stats(const struct triage *t, struct triage_stats *ret);
 /* Alerts silenced by o->supp[i] so far (0 past the end). */
 uint64_t triage_supp_hits(const struct triage *t, size_t i);
+/* Call after suppressions were added to the options this triage runs on
+ * (triage_opts_load_suppress on the same options, same thread): they
+ * apply from the next alert.  -ENOMEM (the new ones are then not counted
+ * and must not be used: the caller stops). */
+int triage_supp_added(struct triage *t);
 /* Current risk of an entity at time `at_us` (decayed), 0 when unknown. */
 double triage_risk(const struct triage *t, const char *field, const char *value, int64_t at_us);
 

@@ -430,6 +430,30 @@ static void test_suppression(void **state)
     assert_int_equal(f.rec.suppressed, 4);
     assert_int_equal(st.supp_expired_rules, 1);
     assert_int_equal(st.aggregated + st.duplicates, 5); /* nothing lost */
+
+    /* A suppression added while triage runs (the API's way) applies from
+     * the next alert and is counted on its own; the others keep theirs. */
+    {
+        static const char more[] = "suppress:\n"
+                                   "  - id: api-1\n"
+                                   "    reason: \"lab pentest\"\n"
+                                   "    author: \"bob\"\n"
+                                   "    expires: 2026-01-01T00:00:00Z\n"
+                                   "    rule: \"port_scan_horizontal\"\n"
+                                   "    match:\n"
+                                   "      \"source.ip\": \"198.51.100.70\"\n";
+        struct parse_err e;
+
+        assert_int_equal(triage_opts_load_suppress(f.o, more, sizeof(more) - 1, T0, &e), 0);
+        assert_int_equal(triage_supp_added(f.t), 0);
+        in = mk(TRIAGE_KIND_CORRELATION, "c2", "port_scan_horizontal", TRIAGE_LEVEL_MEDIUM,
+                tags_scan, 2, "value_count", T0 + 2 * HOUR_US, 300, scanner, 2);
+        triage_add(f.t, &in);
+        assert_int_equal(triage_supp_hits(f.t, 4), 1);
+        assert_int_equal(triage_supp_hits(f.t, 0), 2);
+        assert_int_equal(triage_supp_hits(f.t, 1), 1);
+        assert_string_equal(f.rec.last_supp_id, "api-1");
+    }
     fix_done(&f);
 }
 

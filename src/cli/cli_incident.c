@@ -14,6 +14,7 @@
 #include <getopt.h>
 #include <limits.h>
 #include <stdint.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -633,6 +634,46 @@ struct opts {
     const char *id_text;
     unsigned long long id;
 };
+
+/* The subcommands' options: which bit each sets and where its value goes
+ * (NO_VALUE for flags). */
+#define NO_VALUE SIZE_MAX
+static const struct {
+    int opt;
+    unsigned flag;
+    size_t off;
+} sub_opts[] = {
+    {OPT_PHASE, F_PHASE, offsetof(struct opts, phase)},
+    {OPT_TYPE, F_TYPE, offsetof(struct opts, type)},
+    {OPT_LEVEL, F_LEVEL, offsetof(struct opts, level)},
+    {OPT_OVERDUE, F_OVERDUE, NO_VALUE},
+    {OPT_LIMIT, F_LIMIT, offsetof(struct opts, limit)},
+    {OPT_OFFSET, F_OFFSET, offsetof(struct opts, offset)},
+    {OPT_JSON, F_JSON, NO_VALUE},
+    {OPT_CATEGORY, F_CATEGORY, offsetof(struct opts, category)},
+    {OPT_ASSIGNEE, F_ASSIGNEE, offsetof(struct opts, assignee)},
+    {OPT_UNASSIGN, F_UNASSIGN, NO_VALUE},
+    {OPT_TITLE, F_TITLE, offsetof(struct opts, title)},
+    {OPT_SUMMARY, F_SUMMARY, offsetof(struct opts, summary)},
+    {OPT_REASON, F_REASON, offsetof(struct opts, reason)},
+    {OPT_FORMAT, F_FORMAT, offsetof(struct opts, format)},
+    {'o', F_OUTPUT, offsetof(struct opts, output)},
+};
+
+/* Records subcommand option `ch` (getopt's return) in o; -EINVAL when it
+ * is not one. */
+static int sub_option(struct opts *o, int ch, const char *arg)
+{
+    for (size_t i = 0; i < sizeof(sub_opts) / sizeof(sub_opts[0]); i++) {
+        if (sub_opts[i].opt != ch)
+            continue;
+        o->given |= sub_opts[i].flag;
+        if (sub_opts[i].off != NO_VALUE)
+            memcpy((char *)o + sub_opts[i].off, &arg, sizeof(arg));
+        return 0;
+    }
+    return -EINVAL;
+}
 
 /* ---- the subcommands ----------------------------------------------------- */
 
@@ -1471,58 +1512,10 @@ int cli_incident_main(int argc, char **argv)
         case OPT_URL: url = optarg; break;
         case OPT_TOKEN_FILE: token_file = optarg; break;
         case 'h': fputs(incident_usage, stdout); return CLI_EXIT_OK;
-        case OPT_PHASE:
-            o.phase = optarg;
-            o.given |= F_PHASE;
+        default:
+            if (sub_option(&o, ch, optarg) < 0)
+                return cli_usage_error("incident", "unknown or incomplete option");
             break;
-        case OPT_TYPE:
-            o.type = optarg;
-            o.given |= F_TYPE;
-            break;
-        case OPT_LEVEL:
-            o.level = optarg;
-            o.given |= F_LEVEL;
-            break;
-        case OPT_OVERDUE: o.given |= F_OVERDUE; break;
-        case OPT_LIMIT:
-            o.limit = optarg;
-            o.given |= F_LIMIT;
-            break;
-        case OPT_OFFSET:
-            o.offset = optarg;
-            o.given |= F_OFFSET;
-            break;
-        case OPT_JSON: o.given |= F_JSON; break;
-        case OPT_CATEGORY:
-            o.category = optarg;
-            o.given |= F_CATEGORY;
-            break;
-        case OPT_ASSIGNEE:
-            o.assignee = optarg;
-            o.given |= F_ASSIGNEE;
-            break;
-        case OPT_UNASSIGN: o.given |= F_UNASSIGN; break;
-        case OPT_TITLE:
-            o.title = optarg;
-            o.given |= F_TITLE;
-            break;
-        case OPT_SUMMARY:
-            o.summary = optarg;
-            o.given |= F_SUMMARY;
-            break;
-        case OPT_REASON:
-            o.reason = optarg;
-            o.given |= F_REASON;
-            break;
-        case OPT_FORMAT:
-            o.format = optarg;
-            o.given |= F_FORMAT;
-            break;
-        case 'o':
-            o.output = optarg;
-            o.given |= F_OUTPUT;
-            break;
-        default: return cli_usage_error("incident", "unknown or incomplete option");
         }
     }
     args = argv + optind;

@@ -119,6 +119,30 @@ static int json_one(struct store *st, const char *what, const char *missing, str
     return r;
 }
 
+/*
+ * Runs `sql`, whose one parameter is `arg`, and calls row(s, ctx) on each
+ * row; stops at row's first negative return and returns it.
+ */
+static int each_row(struct store *st, const char *what, const char *sql, int64_t arg,
+                    int (*row)(sqlite3_stmt *s, void *ctx), void *ctx)
+{
+    sqlite3_stmt *s;
+    int r = 0, rc;
+
+    rc = sqlite3_prepare_v2(st->db, sql, -1, &s, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(s, 1, arg);
+    while (rc == SQLITE_OK && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+        if ((r = row(s, ctx)) < 0)
+            break;
+        rc = SQLITE_OK;
+    }
+    if (r == 0 && rc != SQLITE_DONE)
+        r = store_dberr(st, rc, what);
+    sqlite3_finalize(s);
+    return r;
+}
+
 static int col_dup(sqlite3_stmt *s, int i, char **ret)
 {
     const unsigned char *t = sqlite3_column_text(s, i);
@@ -257,27 +281,31 @@ int store_incident_ids(struct store *st, const struct store_incident_filter *f, 
     return r;
 }
 
+struct ids_ctx {
+    uint64_t *ids;
+    size_t max, n;
+};
+
+static int ids_row(sqlite3_stmt *s, void *ctx)
+{
+    struct ids_ctx *c = ctx;
+
+    if (c->n >= c->max)
+        return -E2BIG; /* enough: the caller asked for at most max */
+    c->ids[c->n++] = (uint64_t)sqlite3_column_int64(s, 0);
+    return 0;
+}
+
 int store_incident_agg_ids(struct store *st, int64_t id, uint64_t *ids, size_t max,
                            size_t *ret_n)
 {
-    sqlite3_stmt *s;
-    size_t n = 0;
-    int r = 0, rc;
+    struct ids_ctx c = {ids, max, 0};
+    int r = each_row(st, "reading an incident's alerts",
+                     "SELECT id FROM agg_alerts WHERE incident_id = ?1 ORDER BY id", id, ids_row,
+                     &c);
 
-    *ret_n = 0;
-    rc = sqlite3_prepare_v2(st->db, "SELECT id FROM agg_alerts WHERE incident_id = ?1 ORDER BY id",
-                            -1, &s, NULL);
-    if (rc == SQLITE_OK)
-        rc = sqlite3_bind_int64(s, 1, id);
-    while (rc == SQLITE_OK && n < max && (rc = sqlite3_step(s)) == SQLITE_ROW) {
-        ids[n++] = (uint64_t)sqlite3_column_int64(s, 0);
-        rc = SQLITE_OK;
-    }
-    if (rc != SQLITE_OK && rc != SQLITE_DONE)
-        r = store_dberr(st, rc, "reading an incident's alerts");
-    sqlite3_finalize(s);
-    *ret_n = n;
-    return r;
+    *ret_n = c.n;
+    return r == -E2BIG ? 0 : r;
 }
 
 int store_timeline_add(struct store *st, int64_t incident_id, int64_t time_us, uint64_t version,
@@ -300,37 +328,36 @@ int store_timeline_json(struct store *st, int64_t incident_id, struct buf *out, 
                     "i", incident_id);
 }
 
+struct timeline_ctx {
+    int (*fn)(void *ctx, const struct store_timeline_rec *t);
+    void *ctx;
+};
+
+static int timeline_row(sqlite3_stmt *s, void *ctx)
+{
+    struct timeline_ctx *c = ctx;
+    struct store_timeline_rec t = {
+        .time_us = sqlite3_column_int64(s, 0),
+        .version = (uint64_t)sqlite3_column_int64(s, 1),
+        .who = (const char *)sqlite3_column_text(s, 2),
+        .what = (const char *)sqlite3_column_text(s, 3),
+        .from = (const char *)sqlite3_column_text(s, 4),
+        .to = (const char *)sqlite3_column_text(s, 5),
+        .reason = (const char *)sqlite3_column_text(s, 6),
+    };
+
+    return c->fn(c->ctx, &t);
+}
+
 int store_timeline_each(struct store *st, int64_t incident_id,
                         int (*fn)(void *ctx, const struct store_timeline_rec *t), void *ctx)
 {
-    sqlite3_stmt *s;
-    int r = 0, rc;
+    struct timeline_ctx c = {fn, ctx};
 
-    rc = sqlite3_prepare_v2(st->db,
-                            "SELECT time_us, version, who, what, from_v, to_v, reason"
-                            " FROM timeline WHERE incident_id = ?1 ORDER BY id",
-                            -1, &s, NULL);
-    if (rc == SQLITE_OK)
-        rc = sqlite3_bind_int64(s, 1, incident_id);
-    while (rc == SQLITE_OK && (rc = sqlite3_step(s)) == SQLITE_ROW) {
-        struct store_timeline_rec t = {
-            .time_us = sqlite3_column_int64(s, 0),
-            .version = (uint64_t)sqlite3_column_int64(s, 1),
-            .who = (const char *)sqlite3_column_text(s, 2),
-            .what = (const char *)sqlite3_column_text(s, 3),
-            .from = (const char *)sqlite3_column_text(s, 4),
-            .to = (const char *)sqlite3_column_text(s, 5),
-            .reason = (const char *)sqlite3_column_text(s, 6),
-        };
-
-        if ((r = fn(ctx, &t)) < 0)
-            break;
-        rc = SQLITE_OK;
-    }
-    if (r == 0 && rc != SQLITE_DONE)
-        r = store_dberr(st, rc, "reading the timeline");
-    sqlite3_finalize(s);
-    return r;
+    return each_row(st, "reading the timeline",
+                    "SELECT time_us, version, who, what, from_v, to_v, reason"
+                    " FROM timeline WHERE incident_id = ?1 ORDER BY id",
+                    incident_id, timeline_row, &c);
 }
 
 #define NOTE_JSON "json_object('id', id, 'time', " ISO("time_us") ", 'who', who, 'text', text)"
@@ -367,42 +394,41 @@ int store_task_put(struct store *st, int64_t incident_id, const struct store_tas
                     (int64_t)t->added, (int64_t)t->done, t->done_us, t->done_by);
 }
 
+struct tasks_ctx {
+    int (*fn)(void *ctx, const struct store_task_rec *t);
+    void *ctx;
+};
+
+static int task_row(sqlite3_stmt *s, void *ctx)
+{
+    struct tasks_ctx *c = ctx;
+    struct store_task_rec t = {
+        .id = (uint32_t)sqlite3_column_int64(s, 0),
+        .phase = (const char *)sqlite3_column_text(s, 1),
+        .title = (const char *)sqlite3_column_text(s, 2),
+        .description = (const char *)sqlite3_column_text(s, 3),
+        .owner = (const char *)sqlite3_column_text(s, 4),
+        .assignee = (const char *)sqlite3_column_text(s, 5),
+        .required = sqlite3_column_int(s, 6),
+        .added = sqlite3_column_int(s, 7),
+        .done = sqlite3_column_int(s, 8),
+        .done_us = sqlite3_column_int64(s, 9),
+        .done_by = (const char *)sqlite3_column_text(s, 10),
+    };
+
+    return c->fn(c->ctx, &t);
+}
+
 int store_tasks_each(struct store *st, int64_t incident_id,
                      int (*fn)(void *ctx, const struct store_task_rec *t), void *ctx)
 {
-    sqlite3_stmt *s;
-    int r = 0, rc;
+    struct tasks_ctx c = {fn, ctx};
 
-    rc = sqlite3_prepare_v2(st->db,
-                            "SELECT id, phase, title, description, owner, assignee, required,"
-                            " added, done, done_us, done_by FROM tasks WHERE incident_id = ?1"
-                            " ORDER BY id",
-                            -1, &s, NULL);
-    if (rc == SQLITE_OK)
-        rc = sqlite3_bind_int64(s, 1, incident_id);
-    while (rc == SQLITE_OK && (rc = sqlite3_step(s)) == SQLITE_ROW) {
-        struct store_task_rec t = {
-            .id = (uint32_t)sqlite3_column_int64(s, 0),
-            .phase = (const char *)sqlite3_column_text(s, 1),
-            .title = (const char *)sqlite3_column_text(s, 2),
-            .description = (const char *)sqlite3_column_text(s, 3),
-            .owner = (const char *)sqlite3_column_text(s, 4),
-            .assignee = (const char *)sqlite3_column_text(s, 5),
-            .required = sqlite3_column_int(s, 6),
-            .added = sqlite3_column_int(s, 7),
-            .done = sqlite3_column_int(s, 8),
-            .done_us = sqlite3_column_int64(s, 9),
-            .done_by = (const char *)sqlite3_column_text(s, 10),
-        };
-
-        if ((r = fn(ctx, &t)) < 0)
-            break;
-        rc = SQLITE_OK;
-    }
-    if (r == 0 && rc != SQLITE_DONE)
-        r = store_dberr(st, rc, "reading tasks");
-    sqlite3_finalize(s);
-    return r;
+    return each_row(st, "reading tasks",
+                    "SELECT id, phase, title, description, owner, assignee, required,"
+                    " added, done, done_us, done_by FROM tasks WHERE incident_id = ?1"
+                    " ORDER BY id",
+                    incident_id, task_row, &c);
 }
 
 int store_tasks_json(struct store *st, int64_t incident_id, struct buf *out, size_t *ret_n)
@@ -728,37 +754,36 @@ int store_supp_json(struct store *st, int64_t id, int64_t now_us, struct buf *ou
                     "SELECT " SUPP_JSON " FROM suppressions WHERE id = ?2", "ii", now_us, id);
 }
 
+struct supp_ctx {
+    int (*fn)(void *ctx, const struct store_supp_rec *s);
+    void *ctx;
+};
+
+static int supp_row(sqlite3_stmt *s, void *ctx)
+{
+    struct supp_ctx *c = ctx;
+    struct store_supp_rec rec = {
+        .id = sqlite3_column_int64(s, 0),
+        .created_us = sqlite3_column_int64(s, 1),
+        .who = (const char *)sqlite3_column_text(s, 2),
+        .alert_id = sqlite3_column_int64(s, 3),
+        .reason = (const char *)sqlite3_column_text(s, 4),
+        .expires_us = sqlite3_column_int64(s, 5),
+        .yaml = (const char *)sqlite3_column_text(s, 6),
+    };
+
+    return c->fn(c->ctx, &rec);
+}
+
 int store_supp_each(struct store *st, int64_t after,
                     int (*fn)(void *ctx, const struct store_supp_rec *s), void *ctx)
 {
-    sqlite3_stmt *s;
-    int r = 0, rc;
+    struct supp_ctx c = {fn, ctx};
 
-    rc = sqlite3_prepare_v2(st->db,
-                            "SELECT id, created_us, who, alert_id, reason, expires_us, yaml"
-                            " FROM suppressions WHERE id > ?1 ORDER BY id",
-                            -1, &s, NULL);
-    if (rc == SQLITE_OK)
-        rc = sqlite3_bind_int64(s, 1, after);
-    while (rc == SQLITE_OK && (rc = sqlite3_step(s)) == SQLITE_ROW) {
-        struct store_supp_rec rec = {
-            .id = sqlite3_column_int64(s, 0),
-            .created_us = sqlite3_column_int64(s, 1),
-            .who = (const char *)sqlite3_column_text(s, 2),
-            .alert_id = sqlite3_column_int64(s, 3),
-            .reason = (const char *)sqlite3_column_text(s, 4),
-            .expires_us = sqlite3_column_int64(s, 5),
-            .yaml = (const char *)sqlite3_column_text(s, 6),
-        };
-
-        if ((r = fn(ctx, &rec)) < 0)
-            break;
-        rc = SQLITE_OK;
-    }
-    if (r == 0 && rc != SQLITE_DONE)
-        r = store_dberr(st, rc, "reading suppressions");
-    sqlite3_finalize(s);
-    return r;
+    return each_row(st, "reading suppressions",
+                    "SELECT id, created_us, who, alert_id, reason, expires_us, yaml"
+                    " FROM suppressions WHERE id > ?1 ORDER BY id",
+                    after, supp_row, &c);
 }
 
 int store_agg_rule_key(struct store *st, int64_t id, char **ret_rule, char **ret_key)

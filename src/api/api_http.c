@@ -38,6 +38,7 @@ struct api_http {
      * libmicrohttpd's single polling thread; NULL without a data_dir. */
     struct store *st;
     struct auth_ratelimit *rl; /* API requests per client address */
+    struct auth_ratelimit *login_rl; /* password attempts per client address */
     struct audit *audit;       /* src.audit, or DATA_DIR/audit.log opened here */
     struct audit *own_audit;   /* the latter, closed at stop */
     struct playbook_set playbooks;
@@ -362,12 +363,15 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
         .src = &h->src,
         .cf = {.st = h->st, .audit = h->audit, .playbooks = &h->playbooks,
                .targets = &h->targets},
+        .login_rl = h->login_rl,
     };
+    client_key(conn, key, sizeof(key));
     rq = (struct api_req){
         .method = method,
         .path = url,
         .authorization = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization"),
         .content_type = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Type"),
+        .client = key,
         .body = ac->body.data ? ac->body.data : "",
         .body_len = ac->body.len,
         .query = query_get,
@@ -460,7 +464,11 @@ int api_http_start(const char *listen, const struct api_sources *src, struct api
     }
     /* Per client address: bursts of 200 API requests, 50 a second after. */
     h->rl = auth_ratelimit_new(50.0, 200, 4096);
-    if (!h->rl) {
+    /* Passwords: 10 attempts, then one a minute, per client address. */
+    h->login_rl = auth_ratelimit_new(1.0 / 60.0, 10, 4096);
+    if (!h->rl || !h->login_rl) {
+        auth_ratelimit_free(h->rl);
+        auth_ratelimit_free(h->login_rl);
         audit_free(h->own_audit);
         playbook_set_done(&h->playbooks);
         free(h);
@@ -474,6 +482,7 @@ int api_http_start(const char *listen, const struct api_sources *src, struct api
     if (!h->mhd) {
         snprintf(errbuf, errlen, "cannot listen for HTTP on %s (address in use?)", listen);
         auth_ratelimit_free(h->rl);
+        auth_ratelimit_free(h->login_rl);
         audit_free(h->own_audit);
         playbook_set_done(&h->playbooks);
         free(h);
@@ -491,6 +500,7 @@ void api_http_stop(struct api_http *h)
         return;
     MHD_stop_daemon(h->mhd);
     auth_ratelimit_free(h->rl);
+    auth_ratelimit_free(h->login_rl);
     store_free(h->st);
     audit_free(h->own_audit);
     playbook_set_done(&h->playbooks);

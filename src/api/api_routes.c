@@ -12,12 +12,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+
+#include <sodium.h>
 
 #include "api/api_http.h"
 #include "api/auth.h"
+#include "incident/audit.h"
 #include "pipeline/pipeline.h"
 #include "store/store.h"
 #include "triage/asset.h"
+#include "util/jp.h"
+#include "util/log.h"
 
 #define API_LIST_DEFAULT 50
 #define API_LIST_MAX 500
@@ -852,12 +858,135 @@ static void r_risk_add(struct api_call *c)
 }
 
 /* ------------------------------------------------------------------ */
+/* Logging in with a password                                          */
+
+static int body_ok(struct api_call *c);
+
+static int64_t mono_us(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* {"name": "...", "password": "..."}, strictly. */
+static int read_login(const struct api_req *rq, char *name, size_t namecap, char *pw,
+                      size_t pwcap, struct parse_err *pe)
+{
+    struct jp j = {rq->body, rq->body_len, 0, pe, NULL, 0};
+    char key[JP_KEY_MAX + 1];
+    int r, first = 1, have = 0;
+
+    if ((r = jp_expect(&j, '{', "expected a JSON object")) < 0)
+        return r;
+    while ((r = jp_member(&j, &first, key)) == 1) {
+        if (strcmp(key, "name") == 0 && !(have & 1))
+            r = jp_string(&j, name, namecap, NULL), have |= 1;
+        else if (strcmp(key, "password") == 0 && !(have & 2))
+            r = jp_string(&j, pw, pwcap, NULL), have |= 2;
+        else
+            return jp_fail(&j, "unknown or repeated field");
+        if (r < 0)
+            return r;
+    }
+    if (r < 0 || (r = jp_end(&j)) < 0)
+        return r;
+    if (have != 3) {
+        parse_err_set(pe, 0, "name and password are required");
+        return -EINVAL;
+    }
+    return 0;
+}
+
+/*
+ * A password for a token: the web console's and any script's way in when
+ * it holds no token yet.  Wrong name and wrong password answer alike, after
+ * the same Argon2id work, and a client gets 10 attempts then one a minute.
+ */
+static void r_login(struct api_call *c)
+{
+    /* A valid Argon2id string of no password: verifying against it costs
+     * what a real check costs, so an unknown name takes as long. */
+    static char dummy[AUTH_PWHASH_STRLEN];
+    char name[128], pw[1024], tok[AUTH_TOKEN_STRLEN];
+    unsigned char th[AUTH_TOKEN_HASHLEN];
+    struct parse_err pe = {0};
+    char *role = NULL, *hash = NULL;
+    int64_t uid = 0;
+    int r, ok;
+    struct buf *b = &c->resp->body;
+
+    if (!c->ctx->cf.st) {
+        answer_error(c, 503, "no store", -1, NULL);
+        return;
+    }
+    if (!body_ok(c))
+        return;
+    if (c->ctx->login_rl &&
+        !auth_ratelimit_allow(c->ctx->login_rl, c->rq->client ? c->rq->client : "?", mono_us())) {
+        answer_error(c, 429, "too many login attempts; wait a minute", -1, NULL);
+        return;
+    }
+    if (read_login(c->rq, name, sizeof(name) - 1, pw, sizeof(pw) - 1, &pe) < 0) {
+        answer_error(c, 400, pe.msg ? pe.msg : "bad request", (long)pe.off, NULL);
+        return;
+    }
+    if (!dummy[0] && auth_password_hash("no user has this password", 25, dummy) < 0)
+        dummy[0] = '\0';
+    r = store_user_get(c->ctx->cf.st, name, &uid, &role, &hash);
+    if (r < 0 && r != -ENOENT) {
+        sodium_memzero(pw, sizeof(pw));
+        answer_store(c, r);
+        return;
+    }
+    ok = r == 0 && hash && auth_password_verify(hash, pw, strlen(pw)) == 0;
+    if (!ok && dummy[0] && (r < 0 || !hash))
+        (void)auth_password_verify(dummy, pw, strlen(pw));
+    sodium_memzero(pw, sizeof(pw));
+    free(hash);
+    if (!ok) {
+        free(role);
+        log_warnx("http: failed login for \"%s\" from %s", name,
+                  c->rq->client ? c->rq->client : "?");
+        answer_error(c, 401, "wrong name or password", -1, NULL);
+        return;
+    }
+    r = auth_token_new(tok, th);
+    if (r == 0 && (r = store_token_add(c->ctx->cf.st, uid, th, sizeof(th), "login")) < 0) {
+        free(role);
+        sodium_memzero(tok, sizeof(tok));
+        answer_store(c, r);
+        return;
+    }
+    if (c->ctx->cf.audit) {
+        char obj[160], det[64];
+        int n = snprintf(det, sizeof(det), "{\"label\":\"login\"}");
+        snprintf(obj, sizeof(obj), "user/%s", name);
+        (void)audit_append(c->ctx->cf.audit, name, "user.login", obj, det, (size_t)n, NULL);
+    }
+    r = r < 0 ? r : buf_puts(b, "{\"token\":");
+    if (r == 0)
+        r = buf_json_str(b, tok, strlen(tok));
+    if (r == 0)
+        r = buf_puts(b, ",\"user\":");
+    if (r == 0)
+        r = buf_json_str(b, name, strlen(name));
+    if (r == 0)
+        r = buf_printf(b, ",\"role\":\"%s\"}", role ? role : "");
+    sodium_memzero(tok, sizeof(tok));
+    free(role);
+    answer_json(c, 201, r);
+}
+
+/* ------------------------------------------------------------------ */
 /* The table                                                           */
 
 static const struct api_route api_routes[] = {
     {"GET", "/api/v1/health", AUTH_ROLE_NONE, r_health},
     {"GET", "/api/v1/openapi.json", AUTH_ROLE_NONE, r_openapi},
     {"GET", "/metrics", AUTH_ROLE_NONE, r_metrics},
+    {"POST", "/api/v1/login", AUTH_ROLE_NONE, r_login},
     {"GET", "/api/v1/incidents", AUTH_ROLE_VIEWER, r_incidents},
     {"POST", "/api/v1/incidents", AUTH_ROLE_ANALYST, r_incident_create},
     {"GET", "/api/v1/incidents/{id}", AUTH_ROLE_VIEWER, r_incident},

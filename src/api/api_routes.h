@@ -17,6 +17,7 @@
 #include "util/buf.h"
 
 struct api_sources;
+struct auth_ratelimit;
 
 /* The OpenAPI document, compiled in by tools/embed.py. */
 extern const char api_openapi_json[];
@@ -28,6 +29,7 @@ struct api_req {
     const char *path;   /* without the query string */
     const char *authorization; /* the header's value, or NULL */
     const char *content_type;  /* or NULL */
+    const char *client;        /* the client's address, for limits; or NULL */
     const char *body;
     size_t body_len;
     /* Query parameter `key`, or NULL. */
@@ -47,6 +49,7 @@ struct api_resp {
 struct api_ctx {
     const struct api_sources *src; /* health and metrics; NULL: 503 for those */
     struct casefile cf;            /* cf.st NULL: 503 for the API routes */
+    struct auth_ratelimit *login_rl; /* password attempts per client; NULL: none */
 };
 
 /* Answers `rq` into `resp` (status, type, body).  Never fails: an

@@ -133,6 +133,10 @@ int store_state_get(struct store *st, const char *name, void **ret, size_t *ret_
  * an Argon2id string or NULL. */
 int store_user_add(struct store *st, const char *name, const char *role, const char *pw_hash,
                    int64_t *ret_id);
+/* User `name`: id, role and password hash (heap strings; *ret_pw_hash
+ * NULL for a tokens-only user); -ENOENT. */
+int store_user_get(struct store *st, const char *name, int64_t *ret_id, char **ret_role,
+                   char **ret_pw_hash);
 /* Keeps the hash of a token (never the token) for user `user_id`. */
 int store_token_add(struct store *st, int64_t user_id, const unsigned char *hash, size_t hash_len,
                     const char *label);

@@ -814,3 +814,32 @@ int store_agg_rule_key(struct store *st, int64_t id, char **ret_rule, char **ret
     sqlite3_finalize(s);
     return r;
 }
+
+int store_user_get(struct store *st, const char *name, int64_t *ret_id, char **ret_role,
+                   char **ret_pw_hash)
+{
+    sqlite3_stmt *s;
+    int r = 0, rc;
+
+    *ret_role = *ret_pw_hash = NULL;
+    rc = sqlite3_prepare_v2(st->db, "SELECT id, role, pw_hash FROM users WHERE name = ?1", -1, &s,
+                            NULL);
+    if (rc == SQLITE_OK)
+        rc = store_bind_text(s, 1, name);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) {
+        *ret_id = sqlite3_column_int64(s, 0);
+        if ((r = col_dup(s, 1, ret_role)) < 0 || (r = col_dup(s, 2, ret_pw_hash)) < 0) {
+            free(*ret_role);
+            *ret_role = NULL;
+        }
+    } else if (rc == SQLITE_DONE) {
+        store_seterr(st, "no such user");
+        r = -ENOENT;
+    } else {
+        r = store_dberr(st, rc, "reading a user");
+    }
+    sqlite3_finalize(s);
+    return r;
+}

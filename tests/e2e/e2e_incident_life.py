@@ -776,6 +776,26 @@ def suppress(L, d):
           % (now_a[0].get("count") if now_a else None))
 
 
+def login(L, d):
+    """A user made with a password logs in for a token that works."""
+    api = L.api
+    st, got, _ = api.call("POST", "/api/v1/login", None,
+                          {"name": "dana", "password": "a long passphrase for dana"})
+    check(st == 201 and isinstance(got, dict) and got.get("role") == "analyst" and
+          (got.get("token") or "").startswith("hks_"),
+          "POST login with the password: 201 and a token (%s)" % st)
+    tok = (got or {}).get("token") if isinstance(got, dict) else None
+    st, lst, _ = api.call("GET", "/api/v1/incidents", tok)
+    check(st == 200 and isinstance(lst, dict) and lst.get("count", 0) >= 1,
+          "the login's token reads the incidents (%s)" % st)
+    st, got, _ = api.call("POST", "/api/v1/login", None,
+                          {"name": "dana", "password": "not dana's passphrase"})
+    check(st == 401 and got == {"error": "wrong name or password"},
+          "a wrong password: 401 (%s %s)" % (st, got))
+    st, got, _ = api.call("POST", "/api/v1/login", None, {"name": "dana"})
+    check(st == 400, "a login without a password: 400 (%s)" % st)
+
+
 def entities_assets(L):
     api, tok = L.api, L.tok
     st, en, _ = api.call("GET", "/api/v1/entities", tok["victor"])
@@ -838,6 +858,10 @@ def main():
         f.write(ASSETS)
     tok = {"alice": user_add(d, "alice", "admin"), "bob": user_add(d, "bob", "analyst"),
            "carol": user_add(d, "carol", "analyst"), "victor": user_add(d, "victor", "viewer")}
+    r = subprocess.run([BIN, "user", "add", "-c", d.conf, "--role", "analyst", "--password-stdin",
+                        "dana"], input="a long passphrase for dana\n", capture_output=True,
+                       text=True)
+    check(r.returncode == 0, "user add --password-stdin dana (%s)" % r.stderr.strip())
     d.start()
     L = Life(d, Api(d), tok)
     try:
@@ -849,6 +873,7 @@ def main():
         section("alerts", alerts, L)
         section("entities and assets", entities_assets, L)
         section("suppression", suppress, L, d)
+        section("login", login, L, d)
         section("the risk meter", risk, L)
     finally:
         rc = d.stop()

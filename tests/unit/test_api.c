@@ -38,6 +38,7 @@ struct fix {
     char admin[AUTH_TOKEN_STRLEN + 8], analyst[AUTH_TOKEN_STRLEN + 8],
         viewer[AUTH_TOKEN_STRLEN + 8];
     struct api_resp resp;
+    struct auth_ratelimit *login_rl;
 };
 
 static int rm_entry(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
@@ -83,6 +84,15 @@ static int setup(void **state)
     make_user(f, "ada", "admin", f->admin);
     make_user(f, "ana", "analyst", f->analyst);
     make_user(f, "vic", "viewer", f->viewer);
+    {
+        char h[AUTH_PWHASH_STRLEN];
+        int64_t uid;
+        assert_int_equal(auth_password_hash("correct horse battery", 21, h), 0);
+        assert_int_equal(store_user_add(f->st, "pat", "analyst", h, &uid), 0);
+    }
+    f->login_rl = auth_ratelimit_new(1.0 / 60.0, 10, 64);
+    assert_non_null(f->login_rl);
+    f->ctx.login_rl = f->login_rl;
     buf_init(&f->resp.body, 16 * 1024 * 1024);
     *state = f;
     return 0;
@@ -93,6 +103,7 @@ static int teardown(void **state)
     struct fix *f = *state;
 
     buf_done(&f->resp.body);
+    auth_ratelimit_free(f->login_rl);
     playbook_set_done(&f->pb);
     audit_free(f->audit);
     store_free(f->st);
@@ -200,6 +211,46 @@ static void test_bad_requests(void **state)
     assert_int_equal(f->resp.status, 400);
 }
 
+/* A password buys a token; wrong names and passwords answer alike; a
+ * client gets 10 attempts and then waits. */
+static void test_login(void **state)
+{
+    struct fix *f = *state;
+    char auth[AUTH_TOKEN_STRLEN + 16];
+    const char *tok;
+    int i;
+
+    assert_int_equal(call(f, "POST", "/api/v1/login", NULL,
+                          "{\"name\":\"pat\",\"password\":\"correct horse battery\"}"),
+                     201);
+    assert_non_null(strstr(body(f), "\"role\":\"analyst\""));
+    tok = strstr(body(f), "\"token\":\"");
+    assert_non_null(tok);
+    snprintf(auth, sizeof(auth), "Bearer %.*s", (int)(AUTH_TOKEN_STRLEN - 1), tok + 9);
+    assert_int_equal(call(f, "POST", "/api/v1/incidents", auth, "{\"title\":\"by pat\"}"), 201);
+    assert_int_equal(call(f, "POST", "/api/v1/login", NULL,
+                          "{\"name\":\"pat\",\"password\":\"wrong horse battery\"}"),
+                     401);
+    assert_string_equal(body(f), "{\"error\":\"wrong name or password\"}\n");
+    assert_int_equal(call(f, "POST", "/api/v1/login", NULL,
+                          "{\"name\":\"nobody\",\"password\":\"correct horse battery\"}"),
+                     401);
+    assert_string_equal(body(f), "{\"error\":\"wrong name or password\"}\n");
+    /* A tokens-only user has no password to guess. */
+    assert_int_equal(call(f, "POST", "/api/v1/login", NULL,
+                          "{\"name\":\"ana\",\"password\":\"correct horse battery\"}"),
+                     401);
+    assert_int_equal(call(f, "POST", "/api/v1/login", NULL, "{\"name\":\"pat\"}"), 400);
+    /* Five attempts so far, all counted: five more pass the limiter. */
+    for (i = 0; i < 5; i++)
+        assert_int_equal(call(f, "POST", "/api/v1/login", NULL,
+                              "{\"name\":\"pat\",\"password\":\"guess guess guess\"}"),
+                         401);
+    assert_int_equal(call(f, "POST", "/api/v1/login", NULL,
+                          "{\"name\":\"pat\",\"password\":\"correct horse battery\"}"),
+                     429);
+}
+
 /* The life of one incident through the routes, and the audit it leaves. */
 static void test_incident_life(void **state)
 {
@@ -272,6 +323,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_auth_roles, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_requests, setup, teardown),
         cmocka_unit_test_setup_teardown(test_incident_life, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_login, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

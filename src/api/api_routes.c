@@ -598,6 +598,26 @@ static void show_alert(struct api_call *c)
         answer_json(c, 200, 0);
 }
 
+static void r_alert_events(struct api_call *c)
+{
+    int64_t limit, offset;
+    size_t n = 0;
+    int r;
+
+    if (page(c, &limit, &offset) < 0)
+        return;
+    r = buf_puts(&c->resp->body, "{\"events\":[");
+    if (r == 0 && (r = store_agg_events_json(c->ctx->cf.st, c->p[0], limit, offset,
+                                             &c->resp->body, &n)) < 0) {
+        answer_store(c, r);
+        return;
+    }
+    if (r == 0)
+        r = buf_printf(&c->resp->body, "],\"count\":%zu,\"limit\":%lld,\"offset\":%lld}", n,
+                       (long long)limit, (long long)offset);
+    answer_json(c, 200, r);
+}
+
 static void r_alert_ack(struct api_call *c)
 {
     struct casefile_err e = {0};
@@ -1005,6 +1025,7 @@ static const struct api_route api_routes[] = {
     {"PUT", "/api/v1/incidents/{id}/reports/{report}", AUTH_ROLE_ANALYST, r_report_edit},
     {"GET", "/api/v1/incidents/{id}/alerts", AUTH_ROLE_VIEWER, r_incident_alerts},
     {"GET", "/api/v1/alerts", AUTH_ROLE_VIEWER, r_alerts},
+    {"GET", "/api/v1/alerts/{id}/events", AUTH_ROLE_VIEWER, r_alert_events},
     {"POST", "/api/v1/alerts/{id}/ack", AUTH_ROLE_ANALYST, r_alert_ack},
     {"POST", "/api/v1/alerts/{id}/attach", AUTH_ROLE_ANALYST, r_alert_attach},
     {"POST", "/api/v1/alerts/{id}/suppress", AUTH_ROLE_ANALYST, r_alert_suppress},

@@ -98,6 +98,7 @@ struct alert_ctx {
     struct pipeline *p;
     struct pinput *in;
     int64_t event_id;
+    int64_t alert_id; /* the stored row of the alert being raised */
     int err;
 };
 
@@ -112,7 +113,7 @@ static int resolve_decoder(const char *name, const struct decoder **ret)
 }
 
 static void on_corr(void *arg, const struct sigma_corr_hit *hit);
-static void emit_alert(void *arg, const struct alert *a);
+static int64_t emit_alert(void *arg, const struct alert *a);
 static void report_store_error(struct pipeline *p, int r, const char *what);
 
 static void sigma_report(void *arg, const char *msg)
@@ -312,7 +313,8 @@ static void raise_alert(struct alert_ctx *ac, const char *id, const char *title,
 
     atomic_fetch_add_explicit(&p->stats.alerts, 1, memory_order_relaxed);
     atomic_fetch_add_explicit(&ac->in->stats.alerts, 1, memory_order_relaxed);
-    if (p->store && (r = store_alert_add(p->store, &a, ac->event_id, NULL)) < 0) {
+    ac->alert_id = 0;
+    if (p->store && (r = store_alert_add(p->store, &a, ac->event_id, &ac->alert_id)) < 0) {
         ac->err = r;
         atomic_fetch_add_explicit(&p->stats.store_errors, 1, memory_order_relaxed);
     }
@@ -331,13 +333,15 @@ static void on_sigma(void *arg, const struct sigma_rule *rule)
 
     raise_alert(ac, rule->id, rule->title, rule->author, rule->level_text);
     ptriage_rule(ac->p->tri, rule, &ac->p->ev, ac->in->name);
+    ptriage_link(ac->p->tri, ac->alert_id);
 }
 
 /* An alert without an event (a correlation hit, an anomaly): counted on
  * the input of the event that completed it, written out like the others. */
-static void emit_alert(void *arg, const struct alert *a)
+static int64_t emit_alert(void *arg, const struct alert *a)
 {
     struct pipeline *p = arg;
+    int64_t id = 0;
     int r;
 
     atomic_fetch_add_explicit(&p->stats.alerts, 1, memory_order_relaxed);
@@ -358,9 +362,10 @@ static void emit_alert(void *arg, const struct alert *a)
             .raw = a->details,
             .raw_len = a->details ? strlen(a->details) : 0,
         };
-        if ((r = store_alert_add_rec(p->store, &rec, NULL)) < 0) {
+        if ((r = store_alert_add_rec(p->store, &rec, &id)) < 0) {
             atomic_fetch_add_explicit(&p->stats.store_errors, 1, memory_order_relaxed);
             report_store_error(p, r, "storing an alert");
+            id = 0;
         }
     }
     if (p->alerts_out) {
@@ -370,6 +375,7 @@ static void emit_alert(void *arg, const struct alert *a)
     }
     if (p->alert_cb)
         p->alert_cb(p->alert_arg, a);
+    return id;
 }
 
 static void on_corr(void *arg, const struct sigma_corr_hit *hit)

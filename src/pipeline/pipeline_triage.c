@@ -279,6 +279,14 @@ static void add(struct ptriage *t, struct triage_in *in)
         pt_store_err(t, r);
 }
 
+void ptriage_link(struct ptriage *t, int64_t alert_id)
+{
+    uint64_t agg = triage_last_alert(t->tr);
+
+    if (t->st && alert_id > 0 && agg)
+        pt_store_err(t, store_alert_set_agg(t->st, alert_id, t->agg_base + (int64_t)agg));
+}
+
 /* ---- the three kinds of alert ---- */
 
 void ptriage_rule(struct ptriage *t, const struct sigma_rule *r, const struct event *ev,
@@ -353,6 +361,7 @@ void ptriage_corr(struct ptriage *t, const struct sigma_corr_hit *h, const char 
 {
     const struct sigma_corr_rule *c = h->rule;
     const char *host = NULL;
+    int64_t row = 0;
     int has_src = 0;
 
     if (corr_format(t, h, &host) < 0)
@@ -372,7 +381,7 @@ void ptriage_corr(struct ptriage *t, const struct sigma_corr_hit *h, const char 
             .extra_json = t->json.data,
             .extra_len = t->json.len,
         };
-        t->emit(t->emit_arg, &a);
+        row = t->emit(t->emit_arg, &a);
     }
     t->nents = 0;
     for (size_t i = 0; i < h->ngroup; i++) {
@@ -402,6 +411,7 @@ void ptriage_corr(struct ptriage *t, const struct sigma_corr_hit *h, const char 
             .count = h->events,
         };
         add(t, &in);
+        ptriage_link(t, row);
     }
 }
 
@@ -433,6 +443,7 @@ static int on_anomaly(const struct anomaly_alert *al, void *arg)
 {
     struct ptriage *t = arg;
     const char *name, *title, *level, *host = NULL;
+    int64_t row = 0;
     int has_src = 0;
 
     buf_reset(&t->json);
@@ -470,7 +481,7 @@ static int on_anomaly(const struct anomaly_alert *al, void *arg)
             .extra_json = t->json.data,
             .extra_len = t->json.len,
         };
-        t->emit(t->emit_arg, &a);
+        row = t->emit(t->emit_arg, &a);
     }
     {
         struct triage_in in = {
@@ -483,6 +494,7 @@ static int on_anomaly(const struct anomaly_alert *al, void *arg)
             .count = 1,
         };
         add(t, &in);
+        ptriage_link(t, row);
     }
     return 0;
 }

@@ -28,7 +28,9 @@ struct ptriage;
 
 /* Where the alerts the stage itself makes (correlation hits, anomalies)
  * go: the pipeline writes them out like rule alerts. */
-typedef void (*ptriage_emit_fn)(void *arg, const struct alert *a);
+/* Writes an alert ptriage made (correlation hit, anomaly); returns its
+ * store id, or 0 when it was not stored. */
+typedef int64_t (*ptriage_emit_fn)(void *arg, const struct alert *a);
 /* Called when triage opens or changes an incident (scan collects them). */
 typedef void (*ptriage_incident_fn)(void *arg, const struct triage_incident *inc,
                                     unsigned changed);
@@ -54,6 +56,10 @@ const struct asset_inv *ptriage_assets(const struct ptriage *t);
 void ptriage_set_incident_cb(struct ptriage *t, ptriage_incident_fn cb, void *arg);
 
 /* A rule matched `ev` (called while the event still holds its fields). */
+/* Records in the store which aggregated alert the alert stored as
+ * `alert_id` was folded into by the last ptriage_rule (no-op for 0 or when
+ * it was suppressed). */
+void ptriage_link(struct ptriage *t, int64_t alert_id);
 void ptriage_rule(struct ptriage *t, const struct sigma_rule *r, const struct event *ev,
                   const char *input_name);
 /* A correlation fired: the hit becomes an alert (emitted) and is triaged. */

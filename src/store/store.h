@@ -104,6 +104,8 @@ struct store_agg_rec {
     const char *type;    /* incident type it implies, or NULL */
 };
 int store_agg_put(struct store *st, const struct store_agg_rec *a);
+/* Records that alert `alert_id` was folded into aggregated alert `agg_id`. */
+int store_alert_set_agg(struct store *st, int64_t alert_id, int64_t agg_id);
 
 /* An incident as triage proposes it, inserted or updated by id; created_us
  * is set on insert only, and the phase is left to incident management. */
@@ -329,6 +331,12 @@ int store_agg_list_json(struct store *st, const struct store_agg_filter *f, stru
                         size_t *ret_n);
 /* -ENOENT when there is no aggregated alert `id`. */
 int store_agg_json(struct store *st, int64_t id, struct buf *out);
+/* The alerts folded into aggregated alert `id`, with their events' fields
+ * and raw records, oldest first: {"id", "time", "rule_id", "title", "kind",
+ * "input", "fields", "raw"} (raw as text, bytes that are not UTF-8 as
+ * \u00XX).  -ENOENT when there is no aggregated alert `id`. */
+int store_agg_events_json(struct store *st, int64_t id, int64_t limit, int64_t offset,
+                          struct buf *out, size_t *ret_n);
 int store_agg_ack(struct store *st, int64_t id, const char *who, int64_t now_us);
 int store_agg_attach(struct store *st, int64_t id, int64_t incident_id);
 

@@ -694,6 +694,77 @@ int store_agg_json(struct store *st, int64_t id, struct buf *out)
                     "SELECT " AGG_JSON " FROM agg_alerts WHERE id = ?1", "i", id);
 }
 
+struct events_ctx {
+    struct buf *out;
+    size_t n;
+};
+
+static int event_row(sqlite3_stmt *s, void *ctx)
+{
+    struct events_ctx *c = ctx;
+    const char *raw = (const char *)sqlite3_column_blob(s, 7);
+    const char *fields = (const char *)sqlite3_column_text(s, 6);
+    const char *txt[4];
+    int r;
+
+    for (int i = 0; i < 4; i++)
+        txt[i] = (const char *)sqlite3_column_text(s, 2 + i);
+    r = buf_printf(c->out, "%s{\"id\":%lld,\"time\":\"%s\",\"rule_id\":", c->n ? "," : "",
+                   (long long)sqlite3_column_int64(s, 0), (const char *)sqlite3_column_text(s, 1));
+    for (int i = 0; r == 0 && i < 4; i++) {
+        static const char *const keys[] = {"", ",\"title\":", ",\"kind\":", ",\"input\":"};
+        if (i)
+            r = buf_puts(c->out, keys[i]);
+        if (r == 0)
+            r = txt[i] ? buf_json_str(c->out, txt[i], strlen(txt[i])) : buf_puts(c->out, "null");
+    }
+    if (r == 0)
+        r = buf_printf(c->out, ",\"fields\":%s,\"raw\":", fields && *fields ? fields : "{}");
+    if (r == 0)
+        r = buf_json_str(c->out, raw ? raw : "", raw ? (size_t)sqlite3_column_bytes(s, 7) : 0);
+    if (r == 0)
+        r = buf_putc(c->out, '}');
+    c->n++;
+    return r;
+}
+
+int store_agg_events_json(struct store *st, int64_t id, int64_t limit, int64_t offset,
+                          struct buf *out, size_t *ret_n)
+{
+    struct events_ctx c = {out, 0};
+    struct buf probe;
+    sqlite3_stmt *s;
+    int r = 0, rc;
+
+    *ret_n = 0;
+    buf_init(&probe, 64 * 1024);
+    r = store_agg_json(st, id, &probe);
+    buf_done(&probe);
+    if (r < 0)
+        return r;
+    rc = sqlite3_prepare_v2(st->db,
+                            "SELECT id, " ISO("time_us") ", rule_id, rule_title, kind, input,"
+                            " fields, raw FROM alerts WHERE agg_id = ?1 ORDER BY id"
+                            " LIMIT ?2 OFFSET ?3",
+                            -1, &s, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(s, 1, id);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(s, 2, limit);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(s, 3, offset);
+    while (rc == SQLITE_OK && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+        if ((r = event_row(s, &c)) < 0)
+            break;
+        rc = SQLITE_OK;
+    }
+    if (r == 0 && rc != SQLITE_DONE)
+        r = store_dberr(st, rc, "reading an alert's events");
+    sqlite3_finalize(s);
+    *ret_n = c.n;
+    return r;
+}
+
 int store_agg_ack(struct store *st, int64_t id, const char *who, int64_t now_us)
 {
     int64_t n = 0;

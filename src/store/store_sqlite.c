@@ -280,6 +280,7 @@ enum store_stmt {
     STMT_STATE_SET,
     STMT_STATE_GET,
     STMT_AGG_MAX,
+    STMT_ALERT_SET_AGG,
     STMT_INCIDENT_MAX,
     STMT_INCIDENT_COUNT,
     STMT_USER_ADD,
@@ -361,6 +362,7 @@ static const char *const store_stmt_sql[STMT_COUNT] = {
                        " updated_us = excluded.updated_us",
     [STMT_STATE_GET] = "SELECT value FROM state WHERE name = ?1",
     [STMT_AGG_MAX] = "SELECT coalesce(max(id), 0) FROM agg_alerts",
+    [STMT_ALERT_SET_AGG] = "UPDATE alerts SET agg_id = ?2 WHERE id = ?1",
     [STMT_INCIDENT_MAX] = "SELECT coalesce(max(id), 0) FROM incidents",
     [STMT_INCIDENT_COUNT] = "SELECT count(*) FROM incidents",
     [STMT_USER_ADD] = "INSERT INTO users(name, role, pw_hash, created_us) VALUES(?1, ?2, ?3, ?4)",
@@ -998,6 +1000,16 @@ int store_agg_put(struct store *st, const struct store_agg_rec *a)
     if (rc == SQLITE_OK)
         rc = store_bind_text(s, 12, a->type);
     return store_insert(st, s, rc, "storing an aggregated alert", NULL);
+}
+
+int store_alert_set_agg(struct store *st, int64_t alert_id, int64_t agg_id)
+{
+    sqlite3_stmt *s = st->stmt[STMT_ALERT_SET_AGG];
+    int rc = sqlite3_bind_int64(s, 1, alert_id);
+
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(s, 2, agg_id);
+    return store_insert(st, s, rc, "linking an alert to its aggregate", NULL);
 }
 
 int store_incident_put(struct store *st, const struct store_incident_rec *in)

@@ -1123,6 +1123,7 @@ struct triage {
     uint64_t next_alert_id, next_inc_id;
     uint64_t *supp_hits; /* per o->supp[i]: alerts it silenced */
     size_t nsupp_counted; /* entries of supp_hits */
+    uint64_t last_agg;    /* the aggregated alert the last triage_add joined */
     struct triage_stats st;
 };
 
@@ -1720,6 +1721,7 @@ int triage_add(struct triage *t, const struct triage_in *in)
     int r = 0, oom = 0, opened_now = 0;
 
     t->st.alerts_in++;
+    t->last_agg = 0;
     if ((s = suppressed_by(t, in))) {
         t->supp_hits[s - o->supp]++;
         t->st.suppressed++;
@@ -1733,6 +1735,7 @@ int triage_add(struct triage *t, const struct triage_in *in)
     if (g && in->time_us >= g->a.first_us - o->dedup_window_us &&
         in->time_us <= g->a.last_us + o->dedup_window_us) {
         add_duplicate(t, g, in, count);
+        t->last_agg = g->a.id;
         free(key);
         return 0;
     }
@@ -1765,6 +1768,7 @@ int triage_add(struct triage *t, const struct triage_in *in)
     }
     ht_insert(&t->alerts, &g->hn);
     t->st.aggregated++;
+    t->last_agg = g->a.id;
     stages = alert_stages(o, in);
 
     /* Risk: every entity of a new aggregated alert; duplicates add none, so
@@ -1929,6 +1933,11 @@ void triage_stats(const struct triage *t, struct triage_stats *ret)
     ret->live_alerts = t->alerts.n;
     ret->live_entities = t->ents.n;
     ret->live_incidents = t->incs.n;
+}
+
+uint64_t triage_last_alert(const struct triage *t)
+{
+    return t->last_agg;
 }
 
 int triage_supp_added(struct triage *t)

@@ -277,6 +277,9 @@ void triage_free(struct triage *t);
  * alert is lost for aggregation but state stays consistent).
  */
 int triage_add(struct triage *t, const struct triage_in *in);
+/* The id of the aggregated alert the last triage_add created or joined;
+ * 0 when it was suppressed or failed. */
+uint64_t triage_last_alert(const struct triage *t);
 
 /*
  * Reports dirty aggregated alerts (alert_updated) and incidents

@@ -688,6 +688,14 @@ def alerts(L):
           "GET the incident's alerts: the aggregated alerts its record links (%s)" % linked)
     if lst:
         aid = lst[0]["id"]
+        st, ev, _ = api.call("GET", "/api/v1/alerts/%d/events" % aid, tok["victor"])
+        evs = ev.get("events", []) if st == 200 and isinstance(ev, dict) else []
+        check(len(evs) >= 1 and all(ATTACKER in (e.get("raw") or "") and
+                                    isinstance(e.get("fields"), dict) for e in evs),
+              "GET an alert's events: the raw records behind it, with their fields (%d)"
+              % len(evs))
+        st, ev, _ = api.call("GET", "/api/v1/alerts/999999/events", tok["victor"])
+        check(st == 404, "the events of an unknown alert: 404 (%s)" % st)
         st, got, _ = api.call("POST", "/api/v1/alerts/%d/ack" % aid, tok["bob"])
         L.ok(st, (200, 201), "POST alert ack", "alert.ack", got)
         st, al, _ = api.call("GET", "/api/v1/incidents/%d/alerts" % L.iid, tok["victor"])

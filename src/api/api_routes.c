@@ -349,44 +349,20 @@ static void r_tasks(struct api_call *c)
     answer_json(c, 200, r);
 }
 
-/* Answers with task `task` of incident c->p[0]: the checklist's entry. */
+/* Answers with task `task` of incident c->p[0]. */
 static void show_task(struct api_call *c, unsigned status, uint32_t task)
 {
-    struct casefile_err e = {0};
-    struct buf all;
-    char pat[32];
-    const char *p, *q;
-    int r, n, depth = 0;
+    int r;
 
-    buf_init(&all, 16 * 1024 * 1024);
-    if ((r = casefile_tasks_json(&c->ctx->cf, c->p[0], &all, &e)) < 0) {
-        buf_done(&all);
-        answer_cf(c, r, &e);
-        return;
-    }
-    /* The store writes each task as {"id":N,...}: find that object. */
-    n = snprintf(pat, sizeof(pat), "{\"id\":%u,", task);
-    p = all.data ? memmem(all.data, all.len, pat, (size_t)n) : NULL;
-    for (q = p; q && q < all.data + all.len; q++) {
-        if (*q == '"') {
-            for (q++; q < all.data + all.len && *q != '"'; q++)
-                if (*q == '\\')
-                    q++;
-        } else if (*q == '{') {
-            depth++;
-        } else if (*q == '}' && --depth == 0) {
-            break;
-        }
-    }
     buf_reset(&c->resp->body);
-    if (!p || !q || q >= all.data + all.len) {
-        buf_done(&all);
-        answer_error(c, 404, "no such task", -1, NULL);
+    if ((r = store_task_json(c->ctx->cf.st, c->p[0], task, &c->resp->body)) < 0) {
+        if (r == -ENOENT)
+            answer_error(c, 404, "no such task", -1, NULL);
+        else
+            answer_store(c, r);
         return;
     }
-    r = buf_append(&c->resp->body, p, (size_t)(q - p) + 1);
-    buf_done(&all);
-    answer_json(c, status, r);
+    answer_json(c, status, 0);
 }
 
 static void r_task_add(struct api_call *c)
@@ -797,28 +773,9 @@ static void r_declared(struct api_call *c)
     answer_json(c, 200, r);
 }
 
-/* The last row of a list written by `fn` into a scratch buffer. */
-static int last_object(struct buf *out, const struct buf *all)
-{
-    const char *p;
-    int depth = 0;
-
-    if (!all->len)
-        return buf_puts(out, "null");
-    /* Walk back from the end to the '{' that opens the last object. */
-    for (p = all->data + all->len - 1; p > all->data; p--) {
-        if (*p == '}')
-            depth++;
-        else if (*p == '{' && --depth == 0 && (p == all->data || p[-1] == ','))
-            break;
-    }
-    return buf_append(out, p, (size_t)(all->data + all->len - p));
-}
-
 static void r_declare(struct api_call *c)
 {
     struct casefile_err e = {0};
-    struct buf all;
     int r = casefile_declare(&c->ctx->cf, c->user, c->rq->body, c->rq->body_len, c->rq->now_us,
                              &e);
 
@@ -826,15 +783,10 @@ static void r_declare(struct api_call *c)
         answer_cf(c, r, &e);
         return;
     }
-    buf_init(&all, 64 * 1024 * 1024);
-    if ((r = store_declared_history_json(c->ctx->cf.st, &all, NULL)) < 0) {
-        buf_done(&all);
+    if ((r = store_declared_last_json(c->ctx->cf.st, &c->resp->body)) < 0)
         answer_store(c, r);
-        return;
-    }
-    r = last_object(&c->resp->body, &all);
-    buf_done(&all);
-    answer_json(c, 201, r);
+    else
+        answer_json(c, 201, 0);
 }
 
 static void r_risk(struct api_call *c)

@@ -240,6 +240,8 @@ int store_task_put(struct store *st, int64_t incident_id, const struct store_tas
 int store_tasks_each(struct store *st, int64_t incident_id,
                      int (*fn)(void *ctx, const struct store_task_rec *t), void *ctx);
 int store_tasks_json(struct store *st, int64_t incident_id, struct buf *out, size_t *ret_n);
+/* One task of the incident; -ENOENT. */
+int store_task_json(struct store *st, int64_t incident_id, int64_t task, struct buf *out);
 
 struct store_comm_rec {
     int64_t contact_id; /* 0: none */
@@ -280,6 +282,8 @@ int store_declare_add(struct store *st, const char *category, const char *level,
 /* {"A": DECL|null, ..., "D": ...} with the latest declaration of each. */
 int store_declared_current_json(struct store *st, struct buf *out);
 int store_declared_history_json(struct store *st, struct buf *out, size_t *ret_n);
+/* The latest declaration; -ENOENT when there is none. */
+int store_declared_last_json(struct store *st, struct buf *out);
 
 struct store_risk_rec {
     int64_t time_us;

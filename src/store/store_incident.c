@@ -431,17 +431,26 @@ int store_tasks_each(struct store *st, int64_t incident_id,
                     incident_id, task_row, &c);
 }
 
+#define TASK_JSON                                                                                  \
+    "json_object('id', id, 'phase', phase, 'title', title,"                                       \
+    " 'description', description, 'owner', owner, 'assignee', assignee,"                          \
+    " 'required', json(iif(required, 'true', 'false')),"                                          \
+    " 'added', json(iif(added, 'true', 'false')),"                                                \
+    " 'done', json(iif(done, 'true', 'false')),"                                                  \
+    " 'done_at', iif(done, " ISO("done_us") ", NULL), 'done_by', done_by)"
+
 int store_tasks_json(struct store *st, int64_t incident_id, struct buf *out, size_t *ret_n)
 {
     return json_sql(st, "reading tasks", out, ret_n,
-                    "SELECT json_object('id', id, 'phase', phase, 'title', title,"
-                    " 'description', description, 'owner', owner, 'assignee', assignee,"
-                    " 'required', json(iif(required, 'true', 'false')),"
-                    " 'added', json(iif(added, 'true', 'false')),"
-                    " 'done', json(iif(done, 'true', 'false')),"
-                    " 'done_at', iif(done, " ISO("done_us") ", NULL), 'done_by', done_by)"
-                    " FROM tasks WHERE incident_id = ?1 ORDER BY id",
-                    "i", incident_id);
+                    "SELECT " TASK_JSON " FROM tasks WHERE incident_id = ?1 ORDER BY id", "i",
+                    incident_id);
+}
+
+int store_task_json(struct store *st, int64_t incident_id, int64_t task, struct buf *out)
+{
+    return json_one(st, "reading a task", "no such task", out,
+                    "SELECT " TASK_JSON " FROM tasks WHERE incident_id = ?1 AND id = ?2", "ii",
+                    incident_id, task);
 }
 
 #define COMM_JSON                                                                                  \
@@ -588,6 +597,12 @@ int store_declared_current_json(struct store *st, struct buf *out)
                     " SELECT json_group_object(c, (SELECT json(" DECL_JSON ") FROM declarations"
                     " WHERE category = cats.c ORDER BY id DESC LIMIT 1)) FROM cats",
                     "");
+}
+
+int store_declared_last_json(struct store *st, struct buf *out)
+{
+    return json_one(st, "reading declared levels", "no declarations", out,
+                    "SELECT " DECL_JSON " FROM declarations ORDER BY id DESC LIMIT 1", "");
 }
 
 int store_declared_history_json(struct store *st, struct buf *out, size_t *ret_n)

@@ -1256,7 +1256,7 @@ int casefile_report_create(const struct casefile *cf, int64_t id, const char *wh
     struct report rep;
     struct report_input in;
     enum report_kind kind = REPORT_FIRST;
-    struct buf details, meta;
+    struct buf details;
     char obj[64], summary[128];
     int r, rec = -1, rev = -1, found = 0, got_cl = 0;
     size_t nalerts;
@@ -1280,7 +1280,6 @@ int casefile_report_create(const struct casefile *cf, int64_t id, const char *wh
         return r;
     }
     buf_init(&details, AUDIT_DETAILS_MAX);
-    buf_init(&meta, 64 * 1024);
     if ((r = cf_merge_triage(cf, &inc, &row)) < 0)
         r = cf_store_fail(cf, err, r);
     if (r == 0 && (r = cf_tasks_load(cf, id, &cl, err)) == 0)
@@ -1310,18 +1309,12 @@ int casefile_report_create(const struct casefile *cf, int64_t id, const char *wh
         };
         /* The version shown in the text is the one the store gives next;
          * inside this transaction nobody else adds one. */
-        if ((r = store_reports_json(cf->st, id, &meta, NULL)) < 0) {
+        int64_t ver = 0;
+
+        if ((r = store_report_next_version(cf->st, id, report_kind_id(kind), &ver)) < 0) {
             r = cf_store_fail(cf, err, r);
         } else {
-            unsigned ver = 1;
-            const char *p = meta.data;
-            char pat[48];
-            int pl = snprintf(pat, sizeof(pat), "\"kind\":\"%s\"", report_kind_id(kind));
-            while (p && (p = memmem(p, meta.len - (size_t)(p - meta.data), pat, (size_t)pl))) {
-                ver++;
-                p += pl;
-            }
-            r = report_generate(&in, kind, ver, who, now_us, &rep);
+            r = report_generate(&in, kind, (unsigned)ver, who, now_us, &rep);
             if (r < 0)
                 r = cf_fail(err, r, -1, NULL, "the report cannot be generated: %s",
                             strerror(-r));
@@ -1346,7 +1339,6 @@ int casefile_report_create(const struct casefile *cf, int64_t id, const char *wh
         playbook_checklist_done(&cl);
     free(tl.c);
     buf_done(&details);
-    buf_done(&meta);
     cf_vals_free(v, REPORT_NFIELDS);
     cf_end_load(&inc, &row);
     return r;

@@ -267,6 +267,9 @@ int store_contact_json(struct store *st, int64_t id, struct buf *out);
 int store_report_add(struct store *st, int64_t incident_id, const char *kind, int edited,
                      const char *author, int64_t now_us, const char *markdown, const char *html,
                      int64_t *ret_id);
+/* The version store_report_add gives the next report of `kind`. */
+int store_report_next_version(struct store *st, int64_t incident_id, const char *kind,
+                              int64_t *ret);
 /* Metadata (id, kind, version, edited, author, created) of one report of
  * the incident / of all of them. */
 int store_report_meta_json(struct store *st, int64_t incident_id, int64_t report_id,

@@ -528,6 +528,27 @@ int store_report_add(struct store *st, int64_t incident_id, const char *kind, in
                     html);
 }
 
+int store_report_next_version(struct store *st, int64_t incident_id, const char *kind,
+                              int64_t *ret)
+{
+    sqlite3_stmt *s;
+    int rc = sqlite3_prepare_v2(st->db,
+                                "SELECT coalesce(max(version), 0) + 1 FROM reports"
+                                " WHERE incident_id = ?1 AND kind = ?2",
+                                -1, &s, NULL);
+
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(s, 1, incident_id);
+    if (rc == SQLITE_OK)
+        rc = store_bind_text(s, 2, kind);
+    if (rc == SQLITE_OK && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+        *ret = sqlite3_column_int64(s, 0);
+        rc = SQLITE_OK;
+    }
+    sqlite3_finalize(s);
+    return rc == SQLITE_OK ? 0 : store_dberr(st, rc, "reading report versions");
+}
+
 int store_report_meta_json(struct store *st, int64_t incident_id, int64_t report_id,
                            struct buf *out)
 {

@@ -1,0 +1,213 @@
+/*
+ * respond_policy.h - the response policy: whether hikeshi acts on its own on an
+ * alert, asks a person first, or refuses.
+ *
+ * MISSION.md section 1: the rule layer acts automatically where speed
+ * matters and the threat is big and easy to identify, but it must not be
+ * fooled into blocking ourselves (spoofed sources, our own networks) and must
+ * not hurt availability.  So a decision passes, in order: a policy rule must
+ * match the trigger (else NONE); the address must be a single valid address,
+ * not a never-blockable one (loopback, link-local, multicast, unspecified,
+ * broadcast) and not in the allowlist; UDP-only evidence needs
+ * corroboration; an address already blocked is not blocked twice; a rule in
+ * `approve` mode gives ASK; then the global limits (maximum of concurrent
+ * blocks, actions-per-minute bucket) may still REFUSE; otherwise ACT.
+ *
+ * This module is pure logic: it parses the policy (rules/config/respond.yaml,
+ * documented in docs/respond.md) and keeps a small bounded state (the rate
+ * bucket, the active blocks with their expiry, the repeat offenders for the
+ * escalating ban).  It does no I/O besides reading the policy file, never
+ * logs, and takes no locks: one thread owns a state.
+ */
+#ifndef HIKESHI_RESPOND_POLICY_H
+#define HIKESHI_RESPOND_POLICY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "triage/asset.h"
+#include "util/parse_err.h"
+
+/* Caps on what a policy file may hold. */
+#define RESPOND_MAX_RULES 256
+#define RESPOND_MAX_LIST 256          /* entries of one list inside a rule */
+#define RESPOND_MAX_ALLOW 4096        /* allowlist entries */
+#define RESPOND_MAX_INTERNAL 1024     /* internal networks */
+#define RESPOND_MAX_STRING 256        /* bytes of one name, id or note */
+#define RESPOND_MAX_BLOCKS 100000     /* upper bound of max_blocks */
+#define RESPOND_MAX_OFFENDERS 1000000 /* upper bound of ban.track */
+
+/* What raised the trigger.  The first three equal enum triage_kind. */
+enum respond_kind {
+    RESPOND_KIND_RULE = 0,
+    RESPOND_KIND_CORRELATION,
+    RESPOND_KIND_ANOMALY,
+    RESPOND_KIND_INCIDENT,
+};
+#define RESPOND_KIND_COUNT 4
+
+/* Action bits. */
+#define RESPOND_ACTION_BLOCK 0x1u /* nftables block with expiry */
+#define RESPOND_ACTION_WEBHOOK 0x2u
+#define RESPOND_ACTION_MAIL 0x4u
+#define RESPOND_ACTION_EXEC 0x8u
+
+enum respond_mode {
+    RESPOND_MODE_AUTO = 0,
+    RESPOND_MODE_APPROVE,
+};
+
+/* Where the address must be for a rule to match, by the `internal` networks. */
+enum respond_from {
+    RESPOND_FROM_ANY = 0,
+    RESPOND_FROM_OUTSIDE,
+    RESPOND_FROM_INSIDE,
+};
+
+struct respond_allow {
+    struct asset_net net;
+    char *note; /* owned; may be NULL ("own network", "DNS server" ...) */
+    unsigned line;
+};
+
+/* One `rules:` entry.  Every criterion given must hold (an empty list or 0
+ * is "any"); within a list one entry matching is enough. */
+struct respond_rule {
+    char *name;     /* owned; "#<n>" when the file gives none */
+    unsigned line;  /* in its file */
+    unsigned kinds; /* bit (1 << enum respond_kind); 0 = any */
+    char **rules;   /* owned; rule ids or names; "prefix*" matches a prefix */
+    size_t nrules;
+    char **correlations; /* owned; correlation outcome (type) names */
+    size_t ncorrelations;
+    int min_level;  /* 1..5, 0 = any */
+    unsigned types; /* bit (1 << enum triage_type); 0 = any */
+    enum respond_from from;
+    unsigned actions; /* RESPOND_ACTION_* bits, never 0 */
+    enum respond_mode mode;
+};
+
+struct respond_policy {
+    char *path;                  /* owned; file it came from, NULL for text */
+    int dry_run;                 /* 1: decisions are made and logged, nothing is done */
+    struct respond_allow *allow; /* owned */
+    size_t nallow;
+    struct asset_net *internal; /* owned; "our" networks for `from:` */
+    size_t ninternal;
+    unsigned actions_per_minute; /* global token bucket: refill rate */
+    unsigned burst;              /* and size */
+    unsigned max_blocks;         /* blocks active at once */
+    int64_t ban_base_us;         /* first ban of an address */
+    double ban_factor;           /* each repeat multiplies by this */
+    int64_t ban_max_us;          /* cap of the escalated ban */
+    int64_t ban_forget_us;       /* repeats counted until this long after a ban ends */
+    size_t ban_track;            /* offenders remembered (LRU beyond) */
+    struct respond_rule *rules;  /* owned; first match wins */
+    size_t nrules;
+};
+
+/*
+ * Parses a policy from YAML text.  `file` names the source (kept in
+ * ->path, may be NULL).  Keys not given keep their defaults: dry_run true,
+ * empty allowlist, the private ranges as internal networks, 10 actions a
+ * minute with a burst of 5, 20 blocks, ban 10m doubling up to 1w and
+ * forgotten 1d after it ends, no rules.  Returns 0 and a policy the caller
+ * owns (respond_policy_free); -EINVAL with reterr's line, col, off and msg
+ * set (msg static); -ENOMEM.  Never reads past `len`; needs no NUL.
+ */
+int respond_policy_parse(const char *text, size_t len, const char *file,
+                         struct respond_policy **ret, struct parse_err *reterr);
+/* As respond_policy_parse on a file (at most 1 MiB); -errno when it cannot
+ * be read (reterr->msg set for a file too large). */
+int respond_policy_load(const char *path, struct respond_policy **ret, struct parse_err *reterr);
+/* NULL is a no-op. */
+void respond_policy_free(struct respond_policy *p);
+
+/* Names for display and the config language. */
+const char *respond_kind_name(enum respond_kind k);
+const char *respond_mode_name(enum respond_mode m);
+/* "block", "webhook", "mail" or "exec" for one bit; NULL otherwise. */
+const char *respond_action_name(unsigned bit);
+
+/* What an alert or incident asks of the policy.  All borrowed for the call. */
+struct respond_trigger {
+    enum respond_kind kind;
+    const char *rule_id;     /* may be NULL */
+    const char *rule_name;   /* may be NULL */
+    int level;               /* 1..5 (TRIAGE_LEVEL_*), 0 unknown */
+    int incident_type;       /* enum triage_type, TRIAGE_TYPE_NONE when none */
+    const char *correlation; /* correlation outcome (type), may be NULL */
+    const char *address;     /* the address to act on (text, NUL-terminated), may be NULL */
+    int udp_only;            /* 1: every piece of evidence came over UDP */
+    int corroborated;        /* 1: a TCP handshake or a second source confirms it */
+    int approved;            /* 1: a person approved it (skips `approve` mode only) */
+};
+
+enum respond_verdict {
+    RESPOND_NONE = 0, /* no policy rule matches: nothing to do */
+    RESPOND_ACT,      /* do the actions now (or log them, in dry run) */
+    RESPOND_ASK,      /* put it in the approval queue */
+    RESPOND_REFUSE,   /* a rule matched but acting is not allowed */
+};
+
+enum respond_refusal {
+    RESPOND_REFUSAL_NONE = 0,
+    RESPOND_REFUSAL_NO_ADDRESS,  /* block without an address */
+    RESPOND_REFUSAL_BAD_ADDRESS, /* not a single IPv4/IPv6 address */
+    RESPOND_REFUSAL_NEVER,       /* loopback, link-local, multicast ... */
+    RESPOND_REFUSAL_ALLOWLIST,
+    RESPOND_REFUSAL_SPOOFABLE, /* UDP-only, not corroborated */
+    RESPOND_REFUSAL_BLOCKED,   /* already blocked */
+    RESPOND_REFUSAL_MAX_BLOCKS,
+    RESPOND_REFUSAL_RATE,
+};
+
+#define RESPOND_REASON_MAX 256
+
+struct respond_decision {
+    enum respond_verdict verdict;
+    enum respond_refusal refusal;    /* why, when REFUSE */
+    unsigned actions;                /* of the matching rule; 0 with NONE */
+    int64_t ban_us;                  /* block duration (escalated); 0 without block */
+    unsigned repeat;                 /* earlier bans of this address still remembered */
+    int dry_run;                     /* the policy's dry_run, to be obeyed by the caller */
+    const struct respond_rule *rule; /* the matching rule (borrowed from the policy) */
+    char reason[RESPOND_REASON_MAX]; /* one sentence for a person */
+};
+
+struct respond_state;
+
+/*
+ * A state for decisions under `p`: the rate bucket starts full, no blocks,
+ * no offenders.  Its tables are sized from p->max_blocks and p->ban_track
+ * when created; under a later policy with larger values the state keeps its
+ * sizes (create a new state to grow).  NULL on OOM.
+ */
+struct respond_state *respond_state_new(const struct respond_policy *p);
+/* NULL is a no-op. */
+void respond_state_free(struct respond_state *s);
+
+/*
+ * Decides what to do about `t` at `now_us` (a monotonic or event clock in
+ * µs, from 0 to 2^62; it should not go backwards: time going back never
+ * refills the bucket).  Fills *ret always.  An ACT consumes one token of the rate
+ * bucket, and when it blocks, takes a block slot until now + ban_us and
+ * records the address as a repeat offender; NONE, ASK and REFUSE change
+ * nothing.  Dry run changes nothing here: the state moves as if the actions
+ * were done, so the log shows what would really happen.  Returns 0, or
+ * -EINVAL when an argument is NULL or the clock out of range (*ret then
+ * says REFUSE when it exists).
+ */
+int respond_decide(const struct respond_policy *p, struct respond_state *s,
+                   const struct respond_trigger *t, int64_t now_us, struct respond_decision *ret);
+
+/*
+ * A block ended before its expiry (an admin lifted it, the firewall refused
+ * it): frees its slot.  The address stays a repeat offender.  0, -ENOENT when
+ * no active block holds that address, -EINVAL when it is not an address.
+ */
+int respond_block_ended(struct respond_state *s, const char *address, int64_t now_us);
+/* Blocks active at `now_us` (expired ones are not counted). */
+size_t respond_blocks_active(struct respond_state *s, int64_t now_us);
+
+#endif

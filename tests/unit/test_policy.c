@@ -1,0 +1,782 @@
+/*
+ * test_policy.c - the response policy: what it refuses, when it asks, when
+ * it acts, the limits that bound it, the escalating ban, the shipped
+ * rules/config/respond.yaml, and config errors with line and column.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "respond/respond_policy.h"
+#include "triage/triage.h"
+
+#define MIN_US (INT64_C(60) * 1000000)
+#define T0 (INT64_C(1700000000) * 1000000)
+
+static struct respond_policy *parse_ok(const char *text)
+{
+    struct respond_policy *p = NULL;
+    struct parse_err err;
+    int r = respond_policy_parse(text, strlen(text), "test.yaml", &p, &err);
+
+    if (r != 0)
+        fprintf(stderr, "parse failed %d at %u:%u: %s\n", r, err.line, err.col,
+                err.msg ? err.msg : "?");
+    assert_int_equal(r, 0);
+    assert_non_null(p);
+    return p;
+}
+
+/* A brute-force correlation hit on `addr`, TCP evidence. */
+static struct respond_trigger brute(const char *addr)
+{
+    struct respond_trigger t;
+
+    memset(&t, 0, sizeof(t));
+    t.kind = RESPOND_KIND_CORRELATION;
+    t.rule_id = "80f5bd32-8100-4b49-bb75-43301da6c0af";
+    t.rule_name = "ssh_bruteforce";
+    t.level = TRIAGE_LEVEL_MEDIUM;
+    t.correlation = "event_count";
+    t.incident_type = TRIAGE_TYPE_PROBE;
+    t.address = addr;
+    return t;
+}
+
+static const char auto_block[] = "dry_run: false\n"
+                                 "allowlist:\n"
+                                 "  - {net: 10.0.0.0/8, note: own network}\n"
+                                 "  - {net: 2001:db8:1::/48, note: own v6 network}\n"
+                                 "  - {net: 198.51.100.53, note: DNS server}\n"
+                                 "  - 192.0.2.0/24\n"
+                                 "rate: {actions_per_minute: 1000, burst: 1000}\n"
+                                 "max_blocks: 1000\n"
+                                 "rules:\n"
+                                 "  - name: brute\n"
+                                 "    kind: correlation\n"
+                                 "    rule: ssh_bruteforce\n"
+                                 "    actions: [block, webhook]\n";
+
+/* ---- refusals ----------------------------------------------------------- */
+
+static void test_allowlist_never_act(void **state)
+{
+    static const struct {
+        const char *addr;
+        const char *reason;
+    } rows[] = {
+        {"10.1.2.3", "10.1.2.3 is in the allowlist (10.0.0.0/8 own network)"},
+        {"10.255.255.255", "10.255.255.255 is in the allowlist (10.0.0.0/8 own network)"},
+        {"::ffff:10.9.8.7", "10.9.8.7 is in the allowlist (10.0.0.0/8 own network)"},
+        {"::FFFF:198.51.100.53", "198.51.100.53 is in the allowlist (198.51.100.53/32 DNS server)"},
+        {"198.51.100.53", "198.51.100.53 is in the allowlist (198.51.100.53/32 DNS server)"},
+        {"2001:db8:1:ffff::1",
+         "2001:db8:1:ffff::1 is in the allowlist (2001:db8:1::/48 own v6 network)"},
+        {"192.0.2.77", "192.0.2.77 is in the allowlist (192.0.2.0/24)"},
+    };
+    struct respond_policy *p = parse_ok(auto_block);
+    struct respond_state *s = respond_state_new(p);
+    struct respond_decision d;
+
+    (void)state;
+    assert_non_null(s);
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        struct respond_trigger t = brute(rows[i].addr);
+        /* Approval and corroboration change nothing for an allowlisted address. */
+        t.approved = 1;
+        t.corroborated = 1;
+        assert_int_equal(respond_decide(p, s, &t, T0, &d), 0);
+        assert_int_equal(d.verdict, RESPOND_REFUSE);
+        assert_int_equal(d.refusal, RESPOND_REFUSAL_ALLOWLIST);
+        assert_string_equal(d.reason, rows[i].reason);
+    }
+    assert_int_equal(respond_blocks_active(s, T0), 0);
+    /* Just outside each network: acted on. */
+    {
+        static const char *const outside[] = {"11.0.0.1", "198.51.100.54", "2001:db8:2::1",
+                                              "::ffff:192.0.3.1"};
+        for (size_t i = 0; i < 4; i++) {
+            struct respond_trigger t = brute(outside[i]);
+            assert_int_equal(respond_decide(p, s, &t, T0, &d), 0);
+            assert_int_equal(d.verdict, RESPOND_ACT);
+        }
+    }
+    respond_state_free(s);
+    respond_policy_free(p);
+}
+
+static void test_never_blockable(void **state)
+{
+    static const struct {
+        const char *addr;
+        const char *reason;
+    } rows[] = {
+        {"127.0.0.1", "127.0.0.1 is a loopback address: never acted on"},
+        {"127.8.9.10", "127.8.9.10 is a loopback address: never acted on"},
+        {"::1", "::1 is a loopback address: never acted on"},
+        {"::ffff:127.0.0.1", "127.0.0.1 is a loopback address: never acted on"},
+        {"169.254.10.1", "169.254.10.1 is a link-local address: never acted on"},
+        {"fe80::1", "fe80::1 is a link-local address: never acted on"},
+        {"224.0.0.251", "224.0.0.251 is a multicast address: never acted on"},
+        {"ff02::1", "ff02::1 is a multicast address: never acted on"},
+        {"0.0.0.0", "0.0.0.0 is an unspecified address: never acted on"},
+        {"255.255.255.255", "255.255.255.255 is the broadcast address: never acted on"},
+    };
+    /* Even an empty allowlist and a rule for any address refuse these. */
+    struct respond_policy *p = parse_ok("dry_run: false\n"
+                                        "rules:\n"
+                                        "  - actions: block\n");
+    struct respond_state *s = respond_state_new(p);
+    struct respond_decision d;
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        struct respond_trigger t = brute(rows[i].addr);
+        t.approved = 1;
+        assert_int_equal(respond_decide(p, s, &t, T0, &d), 0);
+        assert_int_equal(d.verdict, RESPOND_REFUSE);
+        assert_int_equal(d.refusal, RESPOND_REFUSAL_NEVER);
+        assert_string_equal(d.reason, rows[i].reason);
+    }
+    respond_state_free(s);
+    respond_policy_free(p);
+}
+
+static void test_bad_or_missing_address(void **state)
+{
+    static const char *const bad[] = {
+        "203.0.113.0/24", "203.0.113.5:22", "not-an-ip", "203.0.113", "", "2001:db8::g"};
+    struct respond_policy *p = parse_ok(auto_block);
+    struct respond_state *s = respond_state_new(p);
+    struct respond_trigger t;
+    struct respond_decision d;
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        t = brute(bad[i]);
+        assert_int_equal(respond_decide(p, s, &t, T0, &d), 0);
+        assert_int_equal(d.verdict, RESPOND_REFUSE);
+        assert_int_equal(d.refusal, RESPOND_REFUSAL_BAD_ADDRESS);
+    }
+    t = brute(NULL);
+    assert_int_equal(respond_decide(p, s, &t, T0, &d), 0);
+    assert_int_equal(d.verdict, RESPOND_REFUSE);
+    assert_int_equal(d.refusal, RESPOND_REFUSAL_NO_ADDRESS);
+    /* Bad arguments are refused, never acted on. */
+    t = brute("203.0.113.5");
+    assert_int_equal(respond_decide(p, s, &t, -1, &d), -EINVAL);
+    assert_int_equal(d.verdict, RESPOND_REFUSE);
+    assert_int_equal(respond_decide(NULL, s, &t, T0, &d), -EINVAL);
+    assert_int_equal(d.verdict, RESPOND_REFUSE);
+    assert_int_equal(respond_decide(p, s, NULL, T0, &d), -EINVAL);
+    assert_int_equal(d.verdict, RESPOND_REFUSE);
+    assert_int_equal(respond_blocks_active(s, T0), 0);
+    respond_state_free(s);
+    respond_policy_free(p);
+}
+
+static void test_udp_only_needs_corroboration(void **state)
+{
+    struct respond_policy *p = parse_ok(auto_block);
+    struct respond_state *s = respond_state_new(p);
+    struct respond_trigger t = brute("203.0.113.5");
+    struct respond_decision d;
+
+    (void)state;
+    t.udp_only = 1;
+    assert_int_equal(respond_decide(p, s, &t, T0, &d), 0);
+    assert_int_equal(d.verdict, RESPOND_REFUSE);
+    assert_int_equal(d.refusal, RESPOND_REFUSAL_SPOOFABLE);
+    assert_string_equal(d.reason,
+                        "203.0.113.5: UDP-only evidence without corroboration: could be spoofed");
+    /* An approval does not make spoofable evidence trustworthy. */
+    t.approved = 1;
+    assert_int_equal(respond_decide(p, s, &t, T0, &d), 0);
+    assert_int_equal(d.refusal, RESPOND_REFUSAL_SPOOFABLE);
+    assert_int_equal(respond_blocks_active(s, T0), 0);
+
+    t.approved = 0;
+    t.corroborated = 1;
+    assert_int_equal(respond_decide(p, s, &t, T0, &d), 0);
+    assert_int_equal(d.verdict, RESPOND_ACT);
+    assert_int_equal(d.actions, RESPOND_ACTION_BLOCK | RESPOND_ACTION_WEBHOOK);
+    assert_int_equal(respond_blocks_active(s, T0), 1);
+    respond_state_free(s);
+    respond_policy_free(p);
+}
+
+/* ---- limits ------------------------------------------------------------- */
+
+static void test_rate_limit_flood(void **state)
+{
+    struct respond_policy *p = parse_ok("dry_run: false\n"
+                                        "rate: {actions_per_minute: 30, burst: 10}\n"
+                                        "max_blocks: 100000\n"
+                                        "rules:\n"
+                                        "  - kind: correlation\n"
+                                        "    actions: [block]\n");
+    struct respond_state *s = respond_state_new(p);
+    struct respond_decision d;
+    unsigned acts = 0, rate = 0, other = 0;
+    char addr[32];
+
+    (void)state;
+    /* 10,000 distinct sources within one minute (one every 6 ms). */
+    for (unsigned i = 0; i < 10000; i++) {
+        struct respond_trigger t;
+        snprintf(addr, sizeof(addr), "203.%u.%u.%u", (i >> 16) & 255, (i >> 8) & 255, i & 255);
+        t = brute(addr);
+        assert_int_equal(respond_decide(p, s, &t, T0 + (int64_t)i * 6000, &d), 0);
+        if (d.verdict == RESPOND_ACT)
+            acts++;
+        else if (d.verdict == RESPOND_REFUSE && d.refusal == RESPOND_REFUSAL_RATE)
+            rate++;
+        else
+            other++;
+    }
+    /* The burst, then 30 a minute for the ~60 s the flood lasts. */
+    assert_int_equal(other, 0);
+    assert_true(acts >= 10 + 29 && acts <= 10 + 30);
+    assert_int_equal(acts + rate, 10000);
+    assert_int_equal(respond_blocks_active(s, T0 + 60 * 1000000), acts);
+    {
+        struct respond_trigger t = brute("198.51.100.200");
+        assert_int_equal(respond_decide(p, s, &t, T0 + 60 * 1000000 - 1, &d), 0);
+        assert_int_equal(d.refusal, RESPOND_REFUSAL_RATE);
+        assert_string_equal(d.reason, "rate limit: 30 actions a minute");
+    }
+    printf("rate flood: %u ACT, %u refused by the rate limit, of 10000 sources\n", acts, rate);
+    respond_state_free(s);
+    respond_policy_free(p);
+}
+
+static void test_max_blocks_and_release(void **state)
+{
+    struct respond_policy *p = parse_ok("dry_run: false\n"
+                                        "rate: {actions_per_minute: 1000, burst: 1000}\n"
+                                        "max_blocks: 3\n"
+                                        "ban: {base: 10m}\n"
+                                        "rules:\n"
+                                        "  - actions: block\n");
+    struct respond_state *s = respond_state_new(p);
+    struct respond_decision d;
+    struct respond_trigger t;
+    static const char *const a[] = {"203.0.113.1", "203.0.113.2", "203.0.113.3"};
+
+    (void)state;
+    for (size_t i = 0; i < 3; i++) {
+        t = brute(a[i]);
+        assert_int_equal(respond_decide(p, s, &t, T0, &d), 0);
+        assert_int_equal(d.verdict, RESPOND_ACT);
+    }
+    assert_int_equal(respond_blocks_active(s, T0), 3);
+    t = brute("203.0.113.4");
+    assert_int_equal(respond_decide(p, s, &t, T0 + 1, &d), 0);
+    assert_int_equal(d.verdict, RESPOND_REFUSE);
+    assert_int_equal(d.refusal, RESPOND_REFUSAL_MAX_BLOCKS);
+    assert_string_equal(d.reason, "3 blocks active, the maximum");
+    /* The same address again is "already blocked", not a new slot. */
+    t = brute("203.0.113.2");
+    assert_int_equal(respond_decide(p, s, &t, T0 + MIN_US, &d), 0);
+    assert_int_equal(d.refusal, RESPOND_REFUSAL_BLOCKED);
+    assert_string_equal(d.reason, "203.0.113.2 is already blocked (9m left)");
+
+    /* An admin lifts one block: a slot is free. */
+    assert_int_equal(respond_block_ended(s, "203.0.113.2", T0 + 2), 0);
+    assert_int_equal(respond_block_ended(s, "203.0.113.2", T0 + 2), -ENOENT);
+    assert_int_equal(respond_block_ended(s, "bogus", T0 + 2), -EINVAL);
+    assert_int_equal(respond_blocks_active(s, T0 + 2), 2);
+    t = brute("203.0.113.4");
+    assert_int_equal(respond_decide(p, s, &t, T0 + 3, &d), 0);
+    assert_int_equal(d.verdict, RESPOND_ACT);
+    t = brute("203.0.113.5");
+    assert_int_equal(respond_decide(p, s, &t, T0 + 4, &d), 0);
+    assert_int_equal(d.refusal, RESPOND_REFUSAL_MAX_BLOCKS);
+    /* Blocks expire on their own after the ban. */
+    assert_int_equal(respond_blocks_active(s, T0 + 10 * MIN_US - 1), 3);
+    assert_int_equal(respond_blocks_active(s, T0 + 10 * MIN_US), 1);
+    assert_int_equal(respond_decide(p, s, &t, T0 + 10 * MIN_US, &d), 0);
+    assert_int_equal(d.verdict, RESPOND_ACT);
+    respond_state_free(s);
+    respond_policy_free(p);
+}
+
+static void test_escalation(void **state)
+{
+    struct respond_policy *p = parse_ok("dry_run: false\n"
+                                        "ban: {base: 10m, factor: 2, max: 1h, forget_after: 1d}\n"
+                                        "rules:\n"
+                                        "  - actions: block\n");
+    struct respond_state *s = respond_state_new(p);
+    struct respond_decision d;
+    struct respond_trigger t = brute("203.0.113.9");
+    static const int64_t want_min[] = {10, 20, 40, 60, 60};
+    int64_t now = T0;
+
+    (void)state;
+    for (size_t i = 0; i < 5; i++) {
+        assert_int_equal(respond_decide(p, s, &t, now, &d), 0);
+        assert_int_equal(d.verdict, RESPOND_ACT);
+        assert_int_equal(d.ban_us, want_min[i] * MIN_US);
+        assert_int_equal(d.repeat, i);
+        /* Offends again a minute after the ban ends. */
+        now += d.ban_us + MIN_US;
+    }
+    assert_string_equal(d.reason, "rule #1: block 203.0.113.9 for 1h (repeat offender)");
+    /* Another address starts at the base. */
+    {
+        struct respond_trigger t2 = brute("203.0.113.10");
+        assert_int_equal(respond_decide(p, s, &t2, now, &d), 0);
+        assert_int_equal(d.ban_us, 10 * MIN_US);
+        assert_int_equal(d.repeat, 0);
+    }
+    /* The last ban of .9 ended at now - 1m; a day after that it is forgotten. */
+    now += 24 * 60 * MIN_US - MIN_US - 1;
+    assert_int_equal(respond_decide(p, s, &t, now, &d), 0);
+    assert_int_equal(d.ban_us, 60 * MIN_US);
+    now += d.ban_us + 24 * 60 * MIN_US;
+    assert_int_equal(respond_decide(p, s, &t, now, &d), 0);
+    assert_int_equal(d.verdict, RESPOND_ACT);
+    assert_int_equal(d.ban_us, 10 * MIN_US);
+    assert_int_equal(d.repeat, 0);
+    respond_state_free(s);
+    respond_policy_free(p);
+}
+
+/* Offenders beyond `track` evict the least recently banned. */
+static void test_offenders_bounded(void **state)
+{
+    struct respond_policy *p = parse_ok("dry_run: false\n"
+                                        "rate: {actions_per_minute: 100000, burst: 100000}\n"
+                                        "max_blocks: 100000\n"
+                                        "ban: {base: 1m, factor: 2, max: 1h, track: 4}\n"
+                                        "rules:\n"
+                                        "  - actions: block\n");
+    struct respond_state *s = respond_state_new(p);
+    struct respond_decision d;
+    struct respond_trigger t;
+    char addr[32];
+
+    (void)state;
+    /* Five offenders, one ban each, a second apart: the first is evicted. */
+    for (unsigned i = 0; i < 5; i++) {
+        snprintf(addr, sizeof(addr), "203.0.113.%u", i + 1);
+        t = brute(addr);
+        assert_int_equal(respond_decide(p, s, &t, T0 + (int64_t)i * 1000000, &d), 0);
+        assert_int_equal(d.verdict, RESPOND_ACT);
+    }
+    t = brute("203.0.113.1");
+    assert_int_equal(respond_decide(p, s, &t, T0 + 2 * MIN_US, &d), 0);
+    assert_int_equal(d.repeat, 0);
+    t = brute("203.0.113.5");
+    assert_int_equal(respond_decide(p, s, &t, T0 + 2 * MIN_US, &d), 0);
+    assert_int_equal(d.repeat, 1);
+    assert_int_equal(d.ban_us, 2 * MIN_US);
+    respond_state_free(s);
+    respond_policy_free(p);
+}
+
+/* ---- modes, dry run, no match ------------------------------------------ */
+
+static void test_approve_gives_ask(void **state)
+{
+    struct respond_policy *p = parse_ok("dry_run: false\n"
+                                        "rules:\n"
+                                        "  - name: ask first\n"
+                                        "    min_level: high\n"
+                                        "    actions: [block, mail]\n"
+                                        "    mode: approve\n");
+    struct respond_state *s = respond_state_new(p);
+    struct respond_decision d;
+    struct respond_trigger t = brute("203.0.113.7");
+
+    (void)state;
+    t.kind = RESPOND_KIND_RULE;
+    t.level = TRIAGE_LEVEL_HIGH;
+    assert_int_equal(respond_decide(p, s, &t, T0, &d), 0);
+    assert_int_equal(d.verdict, RESPOND_ASK);
+    assert_int_equal(d.actions, RESPOND_ACTION_BLOCK | RESPOND_ACTION_MAIL);
+    assert_int_equal(d.ban_us, 10 * MIN_US);
+    assert_string_equal(d.rule->name, "ask first");
+    assert_string_equal(d.reason,
+                        "rule ask first asks for approval: block+mail 203.0.113.7 for 10m");
+    /* Asking changes nothing. */
+    assert_int_equal(respond_blocks_active(s, T0), 0);
+    /* Once a person approves, the policy acts. */
+    t.approved = 1;
+    assert_int_equal(respond_decide(p, s, &t, T0 + 1, &d), 0);
+    assert_int_equal(d.verdict, RESPOND_ACT);
+    assert_int_equal(respond_blocks_active(s, T0 + 1), 1);
+    respond_state_free(s);
+    respond_policy_free(p);
+}
+
+static void test_dry_run_carried(void **state)
+{
+    static const struct {
+        const char *text;
+        int dry;
+    } rows[] = {
+        {"dry_run: true\nrules:\n  - actions: block\n", 1},
+        {"dry_run: false\nrules:\n  - actions: block\n", 0},
+        {"rules:\n  - actions: block\n", 1}, /* the default is to do nothing */
+    };
+
+    (void)state;
+    for (size_t i = 0; i < 3; i++) {
+        struct respond_policy *p = parse_ok(rows[i].text);
+        struct respond_state *s = respond_state_new(p);
+        struct respond_decision d;
+        struct respond_trigger t = brute("203.0.113.8");
+
+        assert_int_equal(p->dry_run, rows[i].dry);
+        assert_int_equal(respond_decide(p, s, &t, T0, &d), 0);
+        assert_int_equal(d.verdict, RESPOND_ACT);
+        assert_int_equal(d.dry_run, rows[i].dry);
+        assert_true((strstr(d.reason, "(dry run)") != NULL) == rows[i].dry);
+        respond_state_free(s);
+        respond_policy_free(p);
+    }
+}
+
+static void test_no_match_none(void **state)
+{
+    struct respond_policy *p = parse_ok("dry_run: false\n"
+                                        "rules:\n"
+                                        "  - kind: correlation\n"
+                                        "    rule: [ssh_bruteforce]\n"
+                                        "    from: outside\n"
+                                        "    actions: block\n"
+                                        "  - kind: incident\n"
+                                        "    incident_type: damage manifest\n"
+                                        "    actions: mail\n"
+                                        "  - kind: correlation\n"
+                                        "    correlation: temporal_ordered\n"
+                                        "    min_level: critical\n"
+                                        "    actions: webhook\n");
+    struct respond_state *s = respond_state_new(p);
+    struct respond_decision d;
+    struct respond_trigger t;
+
+    (void)state;
+    t = brute("203.0.113.5");
+    t.rule_name = "port_scan_vertical";
+    t.rule_id = "d1894a54-6d66-405f-b163-83cda75a3337";
+    assert_int_equal(respond_decide(p, s, &t, T0, &d), 0);
+    assert_int_equal(d.verdict, RESPOND_NONE);
+    assert_null(d.rule);
+    assert_int_equal(d.actions, 0);
+    assert_string_equal(d.reason, "no policy rule matches");
+    /* Right rule, but from inside. */
+    t = brute("10.0.0.5");
+    assert_int_equal(respond_decide(p, s, &t, T0, &d), 0);
+    assert_int_equal(d.verdict, RESPOND_NONE);
+    /* Right rule by id, right kind, from outside: matches. */
+    t = brute("203.0.113.5");
+    t.rule_name = NULL;
+    t.rule_id = "ssh_bruteforce";
+    assert_int_equal(respond_decide(p, s, &t, T0, &d), 0);
+    assert_int_equal(d.verdict, RESPOND_ACT);
+    /* Incident of another type. */
+    memset(&t, 0, sizeof(t));
+    t.kind = RESPOND_KIND_INCIDENT;
+    t.incident_type = TRIAGE_TYPE_POLICY;
+    assert_int_equal(respond_decide(p, s, &t, T0, &d), 0);
+    assert_int_equal(d.verdict, RESPOND_NONE);
+    t.incident_type = TRIAGE_TYPE_DAMAGE;
+    assert_int_equal(respond_decide(p, s, &t, T0, &d), 0);
+    assert_int_equal(d.verdict, RESPOND_ACT);
+    assert_int_equal(d.actions, RESPOND_ACTION_MAIL);
+    assert_int_equal(d.ban_us, 0);
+    /* Correlation outcome matches but the level is too low. */
+    t = brute(NULL);
+    t.rule_name = "x";
+    t.correlation = "temporal_ordered";
+    t.level = TRIAGE_LEVEL_HIGH;
+    assert_int_equal(respond_decide(p, s, &t, T0, &d), 0);
+    assert_int_equal(d.verdict, RESPOND_NONE);
+    t.level = TRIAGE_LEVEL_CRITICAL;
+    assert_int_equal(respond_decide(p, s, &t, T0, &d), 0);
+    assert_int_equal(d.verdict, RESPOND_ACT);
+    assert_int_equal(d.actions, RESPOND_ACTION_WEBHOOK);
+    /* An empty policy matches nothing. */
+    {
+        struct respond_policy *e = parse_ok("");
+        struct respond_state *es = respond_state_new(e);
+        t = brute("203.0.113.5");
+        assert_int_equal(respond_decide(e, es, &t, T0, &d), 0);
+        assert_int_equal(d.verdict, RESPOND_NONE);
+        assert_int_equal(e->dry_run, 1);
+        respond_state_free(es);
+        respond_policy_free(e);
+    }
+    respond_state_free(s);
+    respond_policy_free(p);
+}
+
+/* ---- the shipped policy ------------------------------------------------- */
+
+static struct respond_policy *load_shipped(void)
+{
+    struct respond_policy *p = NULL;
+    struct parse_err err;
+    int r = respond_policy_load("rules/config/respond.yaml", &p, &err);
+
+    if (r != 0)
+        fprintf(stderr, "respond.yaml: %d at %u:%u: %s\n", r, err.line, err.col,
+                err.msg ? err.msg : "?");
+    assert_int_equal(r, 0);
+    return p;
+}
+
+static void test_shipped_policy(void **state)
+{
+    struct respond_policy *p = load_shipped();
+    struct respond_state *s = respond_state_new(p);
+    struct respond_decision d;
+    struct respond_trigger t;
+
+    (void)state;
+    assert_non_null(s);
+    /* Nothing is done until an administrator turns dry run off. */
+    assert_int_equal(p->dry_run, 1);
+    assert_int_equal(p->actions_per_minute, 30);
+    assert_int_equal(p->max_blocks, 40);
+
+    /* SSH brute force from outside (rules/corr_ssh_bruteforce.yml, level medium). */
+    t = brute("183.62.140.253");
+    assert_int_equal(respond_decide(p, s, &t, T0, &d), 0);
+    assert_int_equal(d.verdict, RESPOND_ACT);
+    assert_true(d.actions & RESPOND_ACTION_BLOCK);
+    assert_int_equal(d.ban_us, 10 * MIN_US);
+    assert_int_equal(d.dry_run, 1);
+    assert_string_equal(d.rule->name, "ssh brute force from outside");
+
+    /* The same from an internal host is not automatic; its level (medium)
+     * asks for nothing. */
+    t = brute("192.168.1.20");
+    assert_int_equal(respond_decide(p, s, &t, T0, &d), 0);
+    assert_int_equal(d.verdict, RESPOND_NONE);
+
+    /* Worm spread (rules/corr_worm_smb_rpc_spread.yml) from an internal host. */
+    t = brute("10.20.30.40");
+    t.rule_name = "worm_smb_rpc_spread";
+    t.rule_id = "54825192-15a5-4543-960a-514d0358bf5a";
+    t.level = TRIAGE_LEVEL_HIGH;
+    assert_int_equal(respond_decide(p, s, &t, T0, &d), 0);
+    assert_int_equal(d.verdict, RESPOND_ACT);
+    assert_string_equal(d.rule->name, "worm propagation");
+
+    /* A lone medium rule alert (rules/lnx_sshd_root_login_failure.yml): the
+     * file has no rule for it, so nothing. */
+    memset(&t, 0, sizeof(t));
+    t.kind = RESPOND_KIND_RULE;
+    t.rule_id = "6c8863ae-9736-4adb-b765-f2a104118e79";
+    t.rule_name = "SSH Login Failure for Root";
+    t.level = TRIAGE_LEVEL_MEDIUM;
+    t.address = "187.141.143.180";
+    assert_int_equal(respond_decide(p, s, &t, T0, &d), 0);
+    assert_int_equal(d.verdict, RESPOND_NONE);
+
+    /* A lone high rule alert (rules/lnx_sudo_user_not_in_sudoers.yml) asks. */
+    t.rule_id = "540474e6-5a94-4638-b5bf-fdc2931f4b44";
+    t.rule_name = NULL;
+    t.level = TRIAGE_LEVEL_HIGH;
+    t.address = "203.0.113.44";
+    assert_int_equal(respond_decide(p, s, &t, T0, &d), 0);
+    assert_int_equal(d.verdict, RESPOND_ASK);
+
+    /* An incident with damage asks, mail included. */
+    memset(&t, 0, sizeof(t));
+    t.kind = RESPOND_KIND_INCIDENT;
+    t.incident_type = TRIAGE_TYPE_DAMAGE;
+    t.address = "203.0.113.45";
+    assert_int_equal(respond_decide(p, s, &t, T0, &d), 0);
+    assert_int_equal(d.verdict, RESPOND_ASK);
+    assert_true(d.actions & RESPOND_ACTION_MAIL);
+
+    /* A known-bad indicator from outside acts. */
+    memset(&t, 0, sizeof(t));
+    t.kind = RESPOND_KIND_RULE;
+    t.rule_name = "ioc.abuse_ch";
+    t.level = TRIAGE_LEVEL_HIGH;
+    t.address = "2001:db8:bad::1";
+    assert_int_equal(respond_decide(p, s, &t, T0, &d), 0);
+    assert_int_equal(d.verdict, RESPOND_ACT);
+    assert_string_equal(d.rule->name, "known-bad indicator");
+    respond_state_free(s);
+    respond_policy_free(p);
+}
+
+/* Brute-force sources of the real OpenSSH_2k sample through the shipped
+ * policy: every fifth failed password of one address (in the log's own
+ * time) raises an ssh_bruteforce trigger, as the correlation would. */
+static void test_shipped_policy_openssh_sample(void **state)
+{
+    const char *shared = getenv("HIKESHI_SHARED");
+    char path[1024], line[2048];
+    struct {
+        char ip[48];
+        unsigned fails;
+    } ips[256];
+    size_t nips = 0;
+    unsigned triggers = 0, acts = 0, blocked = 0, rated = 0, escalated = 0, lines = 0;
+    struct respond_policy *p = load_shipped();
+    struct respond_state *s = respond_state_new(p);
+    FILE *fp;
+
+    (void)state;
+    snprintf(path, sizeof(path), "%s/data/linux-logs/loghub/OpenSSH/OpenSSH_2k.log",
+             shared ? shared : "../shared");
+    fp = fopen(path, "r");
+    assert_non_null(fp); /* a missing sample fails */
+    while (fgets(line, sizeof(line), fp)) {
+        char mon[4], ip[48];
+        int day, hh, mm, ss;
+        const char *f = strstr(line, "Failed password for ");
+        const char *from;
+        size_t i;
+
+        lines++;
+        if (!f || !(from = strstr(f, " from ")) ||
+            sscanf(line, "%3s %d %d:%d:%d", mon, &day, &hh, &mm, &ss) != 5 ||
+            sscanf(from, " from %47s", ip) != 1)
+            continue;
+        for (i = 0; i < nips && strcmp(ips[i].ip, ip) != 0; i++)
+            ;
+        if (i == nips) {
+            assert_true(nips < 256);
+            snprintf(ips[nips].ip, sizeof(ips[nips].ip), "%s", ip);
+            ips[nips++].fails = 0;
+        }
+        if (++ips[i].fails % 5 == 0) {
+            struct respond_trigger t = brute(ips[i].ip);
+            struct respond_decision d;
+            int64_t now = T0 + ((int64_t)day * 86400 + hh * 3600 + mm * 60 + ss) * 1000000;
+
+            triggers++;
+            assert_int_equal(respond_decide(p, s, &t, now, &d), 0);
+            if (d.verdict == RESPOND_ACT) {
+                acts++;
+                assert_int_equal(d.dry_run, 1);
+                /* base 10m doubled per remembered repeat, capped at 7d */
+                {
+                    int64_t want = 10 * MIN_US;
+                    for (unsigned k = 0; k < d.repeat && want < 7 * 24 * 60 * MIN_US; k++)
+                        want *= 2;
+                    if (want > 7 * 24 * 60 * MIN_US)
+                        want = 7 * 24 * 60 * MIN_US;
+                    assert_int_equal(d.ban_us, want);
+                }
+                if (d.repeat > 0)
+                    escalated++;
+            } else {
+                assert_int_equal(d.verdict, RESPOND_REFUSE);
+                if (d.refusal == RESPOND_REFUSAL_BLOCKED)
+                    blocked++;
+                else if (d.refusal == RESPOND_REFUSAL_RATE)
+                    rated++;
+                else
+                    fail_msg("unexpected refusal for %s: %s", ips[i].ip, d.reason);
+            }
+        }
+    }
+    fclose(fp);
+    printf("OpenSSH_2k: %u lines, %zu failing sources, %u triggers: %u ACT (%u escalated), "
+           "%u already blocked, %u rate-limited\n",
+           lines, nips, triggers, acts, escalated, blocked, rated);
+    assert_int_equal(lines, 2000);
+    assert_true(triggers > 0);
+    assert_true(acts > 0);
+    assert_int_equal(acts + blocked + rated, triggers);
+    respond_state_free(s);
+    respond_policy_free(p);
+}
+
+/* ---- config errors ------------------------------------------------------ */
+
+static void test_config_errors(void **state)
+{
+    static const struct {
+        const char *text;
+        unsigned line, col;
+        const char *msg; /* a part of the message */
+    } rows[] = {
+        {"dry_run: maybe\n", 1, 10, "true or false"},
+        {"max_blocks: 0\n", 1, 13, "max_blocks"},
+        {"rate:\n  actions_per_minute: -3\n", 2, 23, "whole number"},
+        {"ban:\n  base: 10x\n", 2, 9, "unit"},
+        {"ban:\n  base: 1h\n  max: 10m\n", 2, 3, "shorter"},
+        {"ban:\n  factor: 0.5\n", 2, 11, "factor"},
+        {"allowlist:\n  - 10.0.0.0/33\n", 2, 5, "network"},
+        {"allowlist:\n  - {note: x}\n", 2, 5, "needs a net"},
+        {"internal: 10.0.0.0/8\n", 1, 11, "list"},
+        {"rules:\n  - actions: [block]\n    mode: sometimes\n", 3, 11, "auto or approve"},
+        {"rules:\n  - actions: [nuke]\n", 2, 15, "block, webhook"},
+        {"rules:\n  - kind: rule\n", 2, 5, "no actions"},
+        {"rules:\n  - actions: block\n    min_level: severe\n", 3, 16, "min_level"},
+        {"rules:\n  - actions: block\n    incident_type: alien invasion\n", 3, 20, "incident type"},
+        {"rules:\n  - actions: block\n    from: mars\n", 3, 11, "outside"},
+        {"rules:\n  - actions: block\n    kind: packet\n", 3, 11, "kind"},
+        {"colour: blue\n", 1, 1, "unknown key"},
+        {"dry_run: true\ndry_run: false\n", 2, 1, "duplicate"},
+        {"- a\n- b\n", 1, 1, "mapping"},
+        {"rules: [\n", 2, 1, ""}, /* libyaml's own message */
+        {"rules:\n  - actions: block\n    rule: [\"a\\0b\"]\n", 3, 12, "NUL"},
+    };
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        struct respond_policy *p = (struct respond_policy *)1;
+        struct parse_err err;
+        int r = respond_policy_parse(rows[i].text, strlen(rows[i].text), "bad.yaml", &p, &err);
+
+        if (r != -EINVAL || err.line != rows[i].line || err.col != rows[i].col)
+            fail_msg("row %zu: r=%d at %u:%u (%s), want %u:%u", i, r, err.line, err.col,
+                     err.msg ? err.msg : "?", rows[i].line, rows[i].col);
+        assert_null(p);
+        assert_non_null(err.msg);
+        if (!strstr(err.msg, rows[i].msg))
+            fail_msg("row %zu: message \"%s\" lacks \"%s\"", i, err.msg, rows[i].msg);
+    }
+}
+
+static void test_load_missing_file(void **state)
+{
+    struct respond_policy *p = (struct respond_policy *)1;
+    struct parse_err err;
+
+    (void)state;
+    assert_int_equal(respond_policy_load("tests/no/such/respond.yaml", &p, &err), -ENOENT);
+    assert_null(p);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_allowlist_never_act),
+        cmocka_unit_test(test_never_blockable),
+        cmocka_unit_test(test_bad_or_missing_address),
+        cmocka_unit_test(test_udp_only_needs_corroboration),
+        cmocka_unit_test(test_rate_limit_flood),
+        cmocka_unit_test(test_max_blocks_and_release),
+        cmocka_unit_test(test_escalation),
+        cmocka_unit_test(test_offenders_bounded),
+        cmocka_unit_test(test_approve_gives_ask),
+        cmocka_unit_test(test_dry_run_carried),
+        cmocka_unit_test(test_no_match_none),
+        cmocka_unit_test(test_shipped_policy),
+        cmocka_unit_test(test_shipped_policy_openssh_sample),
+        cmocka_unit_test(test_config_errors),
+        cmocka_unit_test(test_load_missing_file),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -154,46 +154,79 @@ static int col_dup(sqlite3_stmt *s, int i, char **ret)
     return *ret ? 0 : -ENOMEM;
 }
 
-int store_incident_row_get(struct store *st, int64_t id, struct store_incident_row *ret)
+/*
+ * Prepares `sql` with the arguments as stmt_prep does and steps to its one
+ * row: 0 with *ret on that row (the caller reads the columns, then
+ * finalizes), -ENOENT with the message `missing`, or an error; in those
+ * two cases nothing is left to finalize.
+ */
+static int row_one(struct store *st, const char *what, const char *missing, sqlite3_stmt **ret,
+                   const char *sql, const char *fmt, ...)
 {
-    static const char sql[] =
-        "SELECT entity_key, coalesce(proposed_type, type), coalesce(proposed_level, level),"
-        " coalesce(proposed_category, category), phase, stages, victims, record, version,"
-        " created_us, first_us, last_us FROM incidents WHERE id = ?1";
     sqlite3_stmt *s;
+    va_list ap;
     int r, rc;
 
-    memset(ret, 0, sizeof(*ret));
-    rc = sqlite3_prepare_v2(st->db, sql, -1, &s, NULL);
-    if (rc == SQLITE_OK)
-        rc = sqlite3_bind_int64(s, 1, id);
-    if (rc != SQLITE_OK) {
-        sqlite3_finalize(s);
-        return store_dberr(st, rc, "reading an incident");
-    }
+    va_start(ap, fmt);
+    r = stmt_prep(st, what, &s, sql, fmt, ap);
+    va_end(ap);
+    *ret = NULL;
+    if (r < 0)
+        return r;
     rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) {
+        *ret = s;
+        return 0;
+    }
     if (rc == SQLITE_DONE) {
-        store_seterr(st, "no such incident");
+        store_seterr(st, "%s", missing);
         r = -ENOENT;
-    } else if (rc != SQLITE_ROW) {
-        r = store_dberr(st, rc, "reading an incident");
     } else {
-        ret->id = id;
-        if ((r = col_dup(s, 0, &ret->entity_key)) == 0 &&
-            (r = col_dup(s, 1, &ret->proposed_type)) == 0 &&
-            (r = col_dup(s, 2, &ret->proposed_level)) == 0 &&
-            (r = col_dup(s, 3, &ret->proposed_category)) == 0 &&
-            (r = col_dup(s, 4, &ret->phase)) == 0 && (r = col_dup(s, 5, &ret->stages_json)) == 0 &&
-            (r = col_dup(s, 6, &ret->victims_json)) == 0)
-            r = col_dup(s, 7, &ret->record);
-        ret->version = (uint64_t)sqlite3_column_int64(s, 8);
-        ret->created_us = sqlite3_column_int64(s, 9);
-        ret->first_us = sqlite3_column_int64(s, 10);
-        ret->last_us = sqlite3_column_int64(s, 11);
+        r = store_dberr(st, rc, what);
     }
     sqlite3_finalize(s);
+    return r;
+}
+
+/* Heap copies of columns first.. of the row into *outs[i] (NULL for SQL
+ * NULL); on -ENOMEM none is kept. */
+static int col_dups(sqlite3_stmt *s, int first, char **const *outs, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (col_dup(s, first + (int)i, outs[i]) < 0) {
+            for (size_t j = 0; j < i; j++) {
+                free(*outs[j]);
+                *outs[j] = NULL;
+            }
+            return -ENOMEM;
+        }
+    }
+    return 0;
+}
+
+int store_incident_row_get(struct store *st, int64_t id, struct store_incident_row *ret)
+{
+    char **const cols[] = {&ret->entity_key,     &ret->proposed_type, &ret->proposed_level,
+                           &ret->proposed_category, &ret->phase,      &ret->stages_json,
+                           &ret->victims_json,   &ret->record};
+    sqlite3_stmt *s;
+    int r;
+
+    memset(ret, 0, sizeof(*ret));
+    r = row_one(st, "reading an incident", "no such incident", &s,
+                "SELECT entity_key, coalesce(proposed_type, type), coalesce(proposed_level, level),"
+                " coalesce(proposed_category, category), phase, stages, victims, record, version,"
+                " created_us, first_us, last_us FROM incidents WHERE id = ?1",
+                "i", id);
     if (r < 0)
-        store_incident_row_done(ret);
+        return r;
+    ret->id = id;
+    r = col_dups(s, 0, cols, sizeof(cols) / sizeof(cols[0]));
+    ret->version = (uint64_t)sqlite3_column_int64(s, 8);
+    ret->created_us = sqlite3_column_int64(s, 9);
+    ret->first_us = sqlite3_column_int64(s, 10);
+    ret->last_us = sqlite3_column_int64(s, 11);
+    sqlite3_finalize(s);
     return r;
 }
 
@@ -567,33 +600,17 @@ int store_reports_json(struct store *st, int64_t incident_id, struct buf *out, s
 int store_report_text(struct store *st, int64_t incident_id, int64_t report_id, char **ret_kind,
                       char **ret_markdown, char **ret_html)
 {
+    char **const cols[] = {ret_kind, ret_markdown, ret_html};
     sqlite3_stmt *s;
-    int r = 0, rc;
+    int r;
 
     *ret_kind = *ret_markdown = *ret_html = NULL;
-    rc = sqlite3_prepare_v2(st->db,
-                            "SELECT kind, markdown, html FROM reports"
-                            " WHERE incident_id = ?1 AND id = ?2",
-                            -1, &s, NULL);
-    if (rc == SQLITE_OK)
-        rc = sqlite3_bind_int64(s, 1, incident_id);
-    if (rc == SQLITE_OK)
-        rc = sqlite3_bind_int64(s, 2, report_id);
-    if (rc == SQLITE_OK)
-        rc = sqlite3_step(s);
-    if (rc == SQLITE_ROW) {
-        if ((r = col_dup(s, 0, ret_kind)) < 0 || (r = col_dup(s, 1, ret_markdown)) < 0 ||
-            (r = col_dup(s, 2, ret_html)) < 0) {
-            free(*ret_kind);
-            free(*ret_markdown);
-            *ret_kind = *ret_markdown = NULL;
-        }
-    } else if (rc == SQLITE_DONE) {
-        store_seterr(st, "no such report");
-        r = -ENOENT;
-    } else {
-        r = store_dberr(st, rc, "reading a report");
-    }
+    r = row_one(st, "reading a report", "no such report", &s,
+                "SELECT kind, markdown, html FROM reports WHERE incident_id = ?1 AND id = ?2", "ii",
+                incident_id, report_id);
+    if (r < 0)
+        return r;
+    r = col_dups(s, 0, cols, 3);
     sqlite3_finalize(s);
     return r;
 }
@@ -895,29 +912,17 @@ int store_supp_each(struct store *st, int64_t after,
 
 int store_agg_rule_key(struct store *st, int64_t id, char **ret_rule, char **ret_key)
 {
+    char **const cols[] = {ret_rule, ret_key};
     sqlite3_stmt *s;
-    int r = 0, rc;
+    int r;
 
     *ret_rule = *ret_key = NULL;
-    rc = sqlite3_prepare_v2(st->db,
-                            "SELECT coalesce(rule_id, rule_name), entity_key FROM agg_alerts"
-                            " WHERE id = ?1",
-                            -1, &s, NULL);
-    if (rc == SQLITE_OK)
-        rc = sqlite3_bind_int64(s, 1, id);
-    if (rc == SQLITE_OK)
-        rc = sqlite3_step(s);
-    if (rc == SQLITE_ROW) {
-        if ((r = col_dup(s, 0, ret_rule)) < 0 || (r = col_dup(s, 1, ret_key)) < 0) {
-            free(*ret_rule);
-            *ret_rule = NULL;
-        }
-    } else if (rc == SQLITE_DONE) {
-        store_seterr(st, "no such alert");
-        r = -ENOENT;
-    } else {
-        r = store_dberr(st, rc, "reading an alert");
-    }
+    r = row_one(st, "reading an alert", "no such alert", &s,
+                "SELECT coalesce(rule_id, rule_name), entity_key FROM agg_alerts WHERE id = ?1",
+                "i", id);
+    if (r < 0)
+        return r;
+    r = col_dups(s, 0, cols, 2);
     sqlite3_finalize(s);
     return r;
 }
@@ -925,28 +930,17 @@ int store_agg_rule_key(struct store *st, int64_t id, char **ret_rule, char **ret
 int store_user_get(struct store *st, const char *name, int64_t *ret_id, char **ret_role,
                    char **ret_pw_hash)
 {
+    char **const cols[] = {ret_role, ret_pw_hash};
     sqlite3_stmt *s;
-    int r = 0, rc;
+    int r;
 
     *ret_role = *ret_pw_hash = NULL;
-    rc = sqlite3_prepare_v2(st->db, "SELECT id, role, pw_hash FROM users WHERE name = ?1", -1, &s,
-                            NULL);
-    if (rc == SQLITE_OK)
-        rc = store_bind_text(s, 1, name);
-    if (rc == SQLITE_OK)
-        rc = sqlite3_step(s);
-    if (rc == SQLITE_ROW) {
-        *ret_id = sqlite3_column_int64(s, 0);
-        if ((r = col_dup(s, 1, ret_role)) < 0 || (r = col_dup(s, 2, ret_pw_hash)) < 0) {
-            free(*ret_role);
-            *ret_role = NULL;
-        }
-    } else if (rc == SQLITE_DONE) {
-        store_seterr(st, "no such user");
-        r = -ENOENT;
-    } else {
-        r = store_dberr(st, rc, "reading a user");
-    }
+    r = row_one(st, "reading a user", "no such user", &s,
+                "SELECT id, role, pw_hash FROM users WHERE name = ?1", "t", name);
+    if (r < 0)
+        return r;
+    *ret_id = sqlite3_column_int64(s, 0);
+    r = col_dups(s, 1, cols, 2);
     sqlite3_finalize(s);
     return r;
 }

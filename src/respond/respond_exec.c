@@ -501,6 +501,16 @@ out_args:
     return r;
 }
 
+int respond_exec_render(const char *tmpl, const struct respond_vars *vars, struct buf *out,
+                        const char **reterr_why)
+{
+    static const struct respond_vars no_vars;
+    int var;
+
+    *reterr_why = NULL;
+    return exec_expand(tmpl, vars ? vars : &no_vars, out, reterr_why, &var);
+}
+
 int respond_exec_run(const struct respond_exec_conf *c, const struct respond_vars *vars,
                      struct respond_exec_result *ret)
 {

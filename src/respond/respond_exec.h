@@ -84,6 +84,15 @@ struct respond_exec_result {
 int respond_exec_check(const struct respond_exec_conf *c, const char **reterr_why);
 
 /*
+ * Appends argument template `tmpl` with its placeholders replaced from
+ * `vars` to `out`, as a run would pass it (the fuzz target and tests see
+ * exactly what the program would).  0, or -EINVAL with *reterr_why (a
+ * static sentence) for a bad template or value, -ENOMEM / -E2BIG from out.
+ */
+int respond_exec_render(const char *tmpl, const struct respond_vars *vars, struct buf *out,
+                        const char **reterr_why);
+
+/*
  * Runs the command with placeholders replaced from `vars`, environment
  * PATH=/usr/sbin:/usr/bin:/sbin:/bin and LANG=C only, working directory /,
  * stdin /dev/null, stdout and stderr captured, in its own process group.

@@ -173,6 +173,31 @@ static void test_template_one_argument(void **state)
     assert_no_children();
 }
 
+/* What a run passes, rendered without running: the value verbatim inside
+ * its argument, {{ as a literal brace, an unknown placeholder refused. */
+static void test_render(void **state)
+{
+    static const char ip[] = "203.0.113.5 ;rm -rf / $(id)";
+    struct respond_vars vars = {0};
+    struct buf out;
+    const char *why = NULL;
+
+    (void)state;
+    vars.value[RESPOND_VAR_IP] = ip;
+    vars.len[RESPOND_VAR_IP] = sizeof(ip) - 1;
+    buf_init(&out, 4096);
+    assert_int_equal(respond_exec_render("block={ip} {{x}", &vars, &out, &why), 0);
+    assert_int_equal(buf_putc(&out, '\0'), 0);
+    assert_string_equal(out.data, "block=203.0.113.5 ;rm -rf / $(id) {x}");
+    buf_reset(&out);
+    assert_int_equal(respond_exec_render("{nosuch}", &vars, &out, &why), -EINVAL);
+    assert_non_null(why);
+    buf_reset(&out);
+    /* A value the run would refuse is refused here too: {rule} is unset. */
+    assert_int_equal(respond_exec_render("{rule}", &vars, &out, &why), -EINVAL);
+    buf_done(&out);
+}
+
 static void test_check_refuses(void **state)
 {
     static const struct {
@@ -475,6 +500,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_template_one_argument),
+        cmocka_unit_test(test_render),
         cmocka_unit_test(test_check_refuses),
         cmocka_unit_test(test_relative_program_refused),
         cmocka_unit_test(test_unknown_placeholder_refused_at_run),

@@ -22,6 +22,7 @@
 #include "incident/playbook.h"
 #include "input/input.h"
 #include "pipeline/pipeline.h"
+#include "respond/respond.h"
 #include "store/store.h"
 #include "util/buf.h"
 #include "util/config.h"
@@ -209,6 +210,40 @@ int api_http_metrics(const struct api_sources *src, struct buf *out)
            queue_high_water(src->queue))
     GLOBAL("uptime_seconds", "gauge", "Seconds since the daemon started.",
            (time_now_us() - src->started_us) / 1000000)
+    if (src->respond) {
+        struct respond_stats rs;
+
+        respond_get_stats(src->respond, &rs);
+        GLOBAL("respond_triggers_total", "counter", "Alerts and incidents offered to the policy.",
+               rs.offered)
+        GLOBAL("respond_dropped_total", "counter", "Triggers dropped: the response queue was full.",
+               rs.dropped)
+        GLOBAL("respond_act_total", "counter", "Decisions to act (dry run included).", rs.act)
+        GLOBAL("respond_dry_run_total", "counter", "Decisions to act logged only (dry run).",
+               rs.dry_run)
+        GLOBAL("respond_ask_total", "counter", "Decisions sent to the approval queue.", rs.ask)
+        GLOBAL("respond_refused_total", "counter",
+               "Decisions refused (allowlist, spoofable, limits, ...).", rs.refused)
+        GLOBAL("respond_blocks_total", "counter", "Addresses added to the firewall set.",
+               rs.blocks)
+        GLOBAL("respond_block_failures_total", "counter", "Firewall changes that failed.",
+               rs.block_failures)
+        GLOBAL("respond_lifted_total", "counter", "Blocks lifted by hand before their expiry.",
+               rs.lifted)
+        GLOBAL("respond_notified_total", "counter", "Webhook, mail and exec jobs that succeeded.",
+               rs.notified)
+        GLOBAL("respond_notify_failures_total", "counter",
+               "Webhook, mail and exec jobs with a failed action.", rs.notify_failures)
+        GLOBAL("respond_approved_total", "counter", "Approved requests the engine took up.",
+               rs.approved)
+        GLOBAL("respond_block_latency_samples", "gauge",
+               "Blocks behind the latency figures (all time).", rs.lat_n)
+        GLOBAL("respond_block_latency_p50_us", "gauge",
+               "Record arrival to address in the kernel set, median of the last 4096 (us).",
+               rs.lat_p50_us)
+        GLOBAL("respond_block_latency_p99_us", "gauge",
+               "Record arrival to address in the kernel set, 99th percentile (us).", rs.lat_p99_us)
+    }
 #undef GLOBAL
     return 0;
 }

@@ -31,8 +31,10 @@ struct api_sources {
     const char *playbooks_dir; /* incident playbooks; NULL: none */
     const struct config_target *targets; /* phase time targets over the defaults */
     size_t ntargets;
+    struct respond *respond; /* the response engine, for /metrics; NULL: off */
 };
 
+struct respond;
 struct api_http;
 
 /*

@@ -954,6 +954,98 @@ static void r_login(struct api_call *c)
 /* ------------------------------------------------------------------ */
 /* The table                                                           */
 
+
+/* ------------------------------------------------------------------ */
+/* Responses and blocks                                                */
+
+static void r_responses(struct api_call *c)
+{
+    struct store_resp_filter f = {.state = query_str(c, "state"),
+                                  .address = query_str(c, "address")};
+    int64_t inc;
+    size_t n = 0;
+    int r;
+
+    if (page(c, &f.limit, &f.offset) < 0)
+        return;
+    if (query_int(c, "incident", 1, INT64_MAX, 0, &inc) < 0) {
+        answer_error(c, 400, "incident must be an incident id", -1, NULL);
+        return;
+    }
+    f.incident_id = inc;
+    r = buf_puts(&c->resp->body, "{\"responses\":[");
+    if (r == 0 && (r = store_resps_json(c->ctx->cf.st, &f, &c->resp->body, &n)) < 0) {
+        answer_store(c, r);
+        return;
+    }
+    if (r == 0)
+        r = buf_printf(&c->resp->body, "],\"count\":%zu,\"limit\":%lld,\"offset\":%lld}", n,
+                       (long long)f.limit, (long long)f.offset);
+    answer_json(c, 200, r);
+}
+
+static void show_response(struct api_call *c, unsigned status)
+{
+    int r = store_resp_json(c->ctx->cf.st, c->p[0], &c->resp->body);
+
+    if (r < 0)
+        answer_store(c, r);
+    else
+        answer_json(c, status, 0);
+}
+
+static void r_response(struct api_call *c)
+{
+    show_response(c, 200);
+}
+
+static void answer_response(struct api_call *c, int approve)
+{
+    struct casefile_err e = {0};
+    int r = casefile_response_answer(&c->ctx->cf, c->p[0], approve, c->user, c->rq->body,
+                                     c->rq->body_len, c->rq->now_us, &e);
+
+    if (r < 0)
+        answer_cf(c, r, &e);
+    else
+        show_response(c, 200);
+}
+
+static void r_response_approve(struct api_call *c)
+{
+    answer_response(c, 1);
+}
+
+static void r_response_reject(struct api_call *c)
+{
+    answer_response(c, 0);
+}
+
+static void r_response_lift(struct api_call *c)
+{
+    struct casefile_err e = {0};
+    int r = casefile_block_lift(&c->ctx->cf, c->p[0], c->user, c->rq->now_us, &e);
+
+    if (r < 0)
+        answer_cf(c, r, &e);
+    else
+        show_response(c, 202);
+}
+
+static void r_blocks(struct api_call *c)
+{
+    size_t n = 0;
+    int r = buf_puts(&c->resp->body, "{\"blocks\":[");
+
+    if (r == 0 && (r = store_blocks_json(c->ctx->cf.st, c->rq->now_us, &c->resp->body, &n)) < 0) {
+        answer_store(c, r);
+        return;
+    }
+    if (r == 0)
+        r = buf_printf(&c->resp->body, "],\"count\":%zu}", n);
+    answer_json(c, 200, r);
+}
+
 static const struct api_route api_routes[] = {
     {"GET", "/api/v1/health", AUTH_ROLE_NONE, r_health},
     {"GET", "/api/v1/openapi.json", AUTH_ROLE_NONE, r_openapi},
@@ -991,6 +1083,12 @@ static const struct api_route api_routes[] = {
     {"POST", "/api/v1/declared-level", AUTH_ROLE_ADMIN, r_declare},
     {"GET", "/api/v1/risk-meter", AUTH_ROLE_VIEWER, r_risk},
     {"POST", "/api/v1/risk-meter", AUTH_ROLE_ANALYST, r_risk_add},
+    {"GET", "/api/v1/responses", AUTH_ROLE_VIEWER, r_responses},
+    {"GET", "/api/v1/responses/{id}", AUTH_ROLE_VIEWER, r_response},
+    {"POST", "/api/v1/responses/{id}/approve", AUTH_ROLE_ANALYST, r_response_approve},
+    {"POST", "/api/v1/responses/{id}/reject", AUTH_ROLE_ANALYST, r_response_reject},
+    {"POST", "/api/v1/responses/{id}/lift", AUTH_ROLE_ANALYST, r_response_lift},
+    {"GET", "/api/v1/blocks", AUTH_ROLE_VIEWER, r_blocks},
 };
 
 /*

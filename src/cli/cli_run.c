@@ -25,6 +25,8 @@
 #include "incident/audit.h"
 #include "input/input.h"
 #include "pipeline/pipeline.h"
+#include "respond/respond.h"
+#include "respond/respond_webhook.h"
 #include "store/store.h"
 #include "triage/triage.h"
 #include "util/buf.h"
@@ -36,12 +38,15 @@ static const char run_usage[] =
     "usage: hikeshi run [-c FILE] [-n [-v]] [--log-level LEVEL]\n"
     "\n"
     "Runs the daemon in the foreground: syslog and file inputs, the pipeline\n"
-    "(decode, detect, store), and the HTTP endpoint (/metrics, /api/v1/health).\n"
+    "(decode, detect, triage, store), the response engine (respond.policy:\n"
+    "block, webhook, mail, exec; the bundled policy is a dry run), and the HTTP\n"
+    "endpoint (/metrics, /api/v1/).\n"
     "With no -c, the defaults: data in ./var, syslog on 127.0.0.1:5514 (UDP and\n"
     "TCP), HTTP on 127.0.0.1:8080, the built-in rules.\n"
     "\n"
     "  -c, --config FILE     read the configuration from FILE (hikeshi.yaml(5))\n"
-    "  -n, --check           check the configuration and exit (0 if valid, 2 if not)\n"
+    "  -n, --check           check the configuration and the response policy and\n"
+    "                        exit (0 if valid, 2 if not)\n"
     "  -v, --verbose         with -n: print the configuration in normal form\n"
     "      --log-level LVL   error, warn, info or debug (overrides the file)\n"
     "  -h, --help            show this help\n"
@@ -63,6 +68,8 @@ struct daemon {
     size_t ninputs;
     struct api_http *http;
     struct audit *audit; /* DATA_DIR/audit.log: the API's changes and triage's */
+    struct respond *respond; /* NULL: response off */
+    int curl_inited;
 };
 
 static const char *input_type_str(enum input_type t)
@@ -194,6 +201,11 @@ static void daemon_free(struct daemon *d)
         pipeline_save_counters(d->pipeline);
         pipeline_save_state(d->pipeline);
     }
+    /* After the pipeline: it offers triggers until it stops. */
+    respond_free(d->respond);
+    d->respond = NULL;
+    if (d->curl_inited)
+        respond_webhook_global_done();
     pipeline_free(d->pipeline);
     queue_free(d->q);
     if (d->alerts)
@@ -279,7 +291,7 @@ int cli_run_main(int argc, char **argv)
     enum log_level lvl;
     sigset_t sigs;
     char *store_err = NULL;
-    char err[256] = "";
+    char err[1024] = "";
 
     memset(&d, 0, sizeof(d));
     optind = 1;
@@ -301,6 +313,23 @@ int cli_run_main(int argc, char **argv)
     if (!d.cfg)
         return CLI_EXIT_USAGE;
     if (check) {
+        if (d.cfg->respond_policy) {
+            struct respond_policy *pol = NULL;
+            struct parse_err pe;
+
+            r = respond_policy_load(d.cfg->respond_policy, &pol, &pe);
+            if (r < 0) {
+                if (r == -EINVAL && pe.msg)
+                    fprintf(stderr, "hikeshi: %s:%u:%u: %s\n", d.cfg->respond_policy, pe.line,
+                            pe.col, pe.msg);
+                else
+                    fprintf(stderr, "hikeshi: response policy %s: %s\n", d.cfg->respond_policy,
+                            pe.msg ? pe.msg : strerror(-r));
+                config_free(d.cfg);
+                return CLI_EXIT_USAGE;
+            }
+            respond_policy_free(pol);
+        }
         if (verbose)
             config_print(d.cfg, stdout);
         else
@@ -321,6 +350,8 @@ int cli_run_main(int argc, char **argv)
     sigaddset(&sigs, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
     signal(SIGPIPE, SIG_IGN);
+    /* exec and mail actions wait for their children: never ignore SIGCHLD. */
+    signal(SIGCHLD, SIG_DFL);
 
     if ((r = mkdir_p(d.cfg->data_dir)) < 0) {
         log_error("data_dir %s: %s", d.cfg->data_dir, strerror(-r));
@@ -356,6 +387,31 @@ int cli_run_main(int argc, char **argv)
             goto out;
         }
     }
+    /* The response engine before any thread: it may fork the firewall helper. */
+    if (d.cfg->respond_policy) {
+        struct respond_opts ro = {
+            .policy_path = d.cfg->respond_policy,
+            .data_dir = d.cfg->data_dir,
+            .audit = d.audit,
+        };
+        const struct respond_policy *pol;
+
+        if (respond_webhook_global_init() < 0) {
+            log_error("response: libcurl did not initialise");
+            goto out;
+        }
+        d.curl_inited = 1;
+        if (respond_new(&ro, &d.respond, err, sizeof(err)) < 0) {
+            log_error("response: %s", err);
+            goto out;
+        }
+        pol = respond_policy_of(d.respond);
+        log_info("response: policy %s, %zu rules, %s", d.cfg->respond_policy, pol->nrules,
+                 pol->dry_run ? "DRY RUN (decisions are logged, nothing is done)"
+                 : (pol->actions_used & RESPOND_ACTION_BLOCK)
+                     ? "active; blocks go to the nftables sets of the helper process"
+                     : "active");
+    }
     d.q = queue_new(d.cfg->queue);
     d.pipeline = pipeline_new(d.cfg, d.store, d.alerts);
     if (!d.q || !d.pipeline) {
@@ -363,6 +419,16 @@ int cli_run_main(int argc, char **argv)
         goto out;
     }
     pipeline_set_incident_cb(d.pipeline, audit_incident, &d);
+    if (d.respond) {
+        if (respond_start(d.respond, err, sizeof(err)) < 0) {
+            log_error("%s", err);
+            goto out;
+        }
+        if (pipeline_set_respond(d.pipeline, d.respond) < 0) {
+            log_error("out of memory");
+            goto out;
+        }
+    }
     if ((r = pipeline_start(d.pipeline, d.q)) < 0) {
         log_error("pipeline thread: %s", strerror(-r));
         goto out;
@@ -382,6 +448,7 @@ int cli_run_main(int argc, char **argv)
             .playbooks_dir = d.cfg->playbooks_dir,
             .targets = d.cfg->targets,
             .ntargets = d.cfg->ntargets,
+            .respond = d.respond,
         };
         if (api_http_start(d.cfg->http_listen, &src, &d.http, err, sizeof(err)) < 0) {
             log_error("%s", err);

@@ -66,8 +66,10 @@ struct cf_val {
 
 static void cf_vals_free(struct cf_val *v, size_t n)
 {
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
         free(v[i].s);
+        v[i].s = NULL;
+    }
 }
 
 static int cf_read_str(struct jp *j, size_t max, char **ret)
@@ -1900,5 +1902,86 @@ int casefile_risk_add(const struct casefile *cf, const char *who, const char *bo
         store_rollback(cf->st);
     buf_done(&details);
     cf_vals_free(v, 5);
+    return r;
+}
+
+/* ------------------------------------------------------------------ */
+/* Responses: the approval queue and blocks lifted by hand             */
+
+static const struct cf_field answer_fields[] = {
+    {"note", CF_STR, INCIDENT_REASON_MAX, 0},
+};
+
+int casefile_response_answer(const struct casefile *cf, int64_t id, int approve, const char *who,
+                             const char *body, size_t len, int64_t now_us,
+                             struct casefile_err *err)
+{
+    struct cf_val v[1];
+    struct buf details;
+    char obj[64];
+    int r;
+
+    if (len == 0 && approve)
+        memset(v, 0, sizeof(v));
+    else if ((r = cf_read_body(body, len, answer_fields, 1, v, err)) < 0)
+        return r;
+    if (!approve && (!v[0].have || !v[0].s || !v[0].s[0])) {
+        cf_vals_free(v, 1);
+        return cf_fail(err, -EINVAL, -1, "note", "a rejection needs a note saying why");
+    }
+    if ((r = cf_begin(cf, err)) < 0) {
+        cf_vals_free(v, 1);
+        return r;
+    }
+    buf_init(&details, 256);
+    r = store_resp_decide(cf->st, id, approve, who, v[0].s, now_us);
+    if (r == -ENOENT)
+        r = cf_fail(err, r, -1, NULL, "no such response");
+    else if (r == -ESTALE)
+        r = cf_fail(err, r, -1, NULL, "%s: only a pending request can be %s",
+                    store_errmsg(cf->st), approve ? "approved" : "rejected");
+    else if (r < 0)
+        r = cf_store_fail(cf, err, r);
+    snprintf(obj, sizeof(obj), "response/%lld", (long long)id);
+    if (r == 0 && (buf_printf(&details, "{\"response\":%lld,\"note\":", (long long)id) < 0 ||
+                   (v[0].s ? buf_json_str(&details, v[0].s, strlen(v[0].s))
+                           : buf_puts(&details, "null")) < 0 ||
+                   buf_putc(&details, '}') < 0))
+        r = cf_fail(err, -ENOMEM, -1, NULL, "out of memory");
+    if (r == 0)
+        r = cf_commit(cf, who, approve ? "response.approve" : "response.reject", obj, &details,
+                      err);
+    else
+        store_rollback(cf->st);
+    buf_done(&details);
+    cf_vals_free(v, 1);
+    return r;
+}
+
+int casefile_block_lift(const struct casefile *cf, int64_t id, const char *who, int64_t now_us,
+                        struct casefile_err *err)
+{
+    struct buf details;
+    char obj[64];
+    int r;
+
+    if ((r = cf_begin(cf, err)) < 0)
+        return r;
+    buf_init(&details, 128);
+    r = store_resp_lift_request(cf->st, id, who, now_us);
+    if (r == -ENOENT)
+        r = cf_fail(err, r, -1, NULL, "no such response");
+    else if (r == -ESTALE)
+        r = cf_fail(err, r, -1, NULL, "%s", store_errmsg(cf->st));
+    else if (r < 0)
+        r = cf_store_fail(cf, err, r);
+    snprintf(obj, sizeof(obj), "response/%lld", (long long)id);
+    if (r == 0 && buf_printf(&details, "{\"response\":%lld}", (long long)id) < 0)
+        r = cf_fail(err, -ENOMEM, -1, NULL, "out of memory");
+    if (r == 0)
+        r = cf_commit(cf, who, "block.lift_request", obj, &details, err);
+    else
+        store_rollback(cf->st);
+    buf_done(&details);
     return r;
 }

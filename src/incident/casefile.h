@@ -104,4 +104,20 @@ int casefile_declare(const struct casefile *cf, const char *who, const char *bod
 int casefile_risk_add(const struct casefile *cf, const char *who, const char *body, size_t len,
                       int64_t now_us, struct casefile_err *err);
 
+/*
+ * The approval queue (issue 6): an analyst approves (approve = 1; body
+ * optional: {"note": "..."}) or rejects (body {"note": "..."} required) the
+ * pending response `id`; the response engine takes approved ones up.  One
+ * transaction with its audit entry (response.approve / response.reject).
+ * -EINVAL (body), -ENOENT, -ESTALE when it is no longer pending.
+ */
+int casefile_response_answer(const struct casefile *cf, int64_t id, int approve, const char *who,
+                             const char *body, size_t len, int64_t now_us,
+                             struct casefile_err *err);
+/* Asks the engine to lift the block of response `id` before its expiry
+ * (audit block.lift_request).  -ENOENT, -ESTALE when it is not a block in
+ * force or was asked already. */
+int casefile_block_lift(const struct casefile *cf, int64_t id, const char *who, int64_t now_us,
+                        struct casefile_err *err);
+
 #endif

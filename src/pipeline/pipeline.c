@@ -19,6 +19,7 @@
 #include "detect/sigma.h"
 #include "event/event.h"
 #include "event/time.h"
+#include "input/input.h"
 #include "input/record.h"
 #include "store/store.h"
 #include "triage/alert.h"
@@ -51,6 +52,7 @@ static const struct {
 
 struct pinput {
     char *name;
+    int udp; /* syslog over UDP: sender and text can be forged */
     const struct decoder *decoder; /* NULL: auto-detect */
     struct pipeline_input_stats stats;
     uint64_t base[NSAVED]; /* totals of earlier runs, from the store */
@@ -205,6 +207,7 @@ struct pipeline *pipeline_new(const struct config *c, struct store *st, FILE *al
     for (size_t i = 0; i < c->ninputs; i++) {
         if (pipeline_add_input(p, c->inputs[i].name, c->inputs[i].decoder) < 0)
             goto fail;
+        p->inputs[i].udp = c->inputs[i].conf.type == INPUT_SYSLOG_UDP;
     }
     if (load_sigma(c, &p->sigma) < 0)
         goto fail;
@@ -474,6 +477,7 @@ int pipeline_process(struct pipeline *p, const struct rec_batch *b)
         }
         if (p->detect) {
             p->cur_in = in;
+            ptriage_evidence(p->tri, &p->ev, in->udp);
             if (p->sigma)
                 detect_sigma_match(p->sigma, &p->ev, on_sigma, &ac);
             ptriage_event(p->tri, &p->ev, in->name);
@@ -687,6 +691,11 @@ void pipeline_flush(struct pipeline *p)
         atomic_fetch_add_explicit(&p->stats.store_errors, 1, memory_order_relaxed);
         report_store_error(p, r, "storing triage updates");
     }
+}
+
+int pipeline_set_respond(struct pipeline *p, struct respond *r)
+{
+    return ptriage_set_respond(p->tri, r);
 }
 
 void pipeline_set_incident_cb(struct pipeline *p, pipeline_incident_cb cb, void *arg)

@@ -127,6 +127,10 @@ const struct asset_inv *pipeline_assets(const struct pipeline *p);
  * time).  Not while the pipeline thread runs. */
 void pipeline_flush(struct pipeline *p);
 void pipeline_set_incident_cb(struct pipeline *p, pipeline_incident_cb cb, void *arg);
+struct respond;
+/* Offers alerts and incidents to the response engine `r` (NULL: off); set
+ * before pipeline_start.  0 or -ENOMEM. */
+int pipeline_set_respond(struct pipeline *p, struct respond *r);
 /* Saves the anomaly baselines to the store now (the thread does every few
  * minutes; call after pipeline_stop).  0 or a negative errno. */
 int pipeline_save_state(struct pipeline *p);

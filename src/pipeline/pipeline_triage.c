@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -27,6 +28,7 @@
 #include "event/field.h"
 #include "event/time.h"
 #include "store/store.h"
+#include "respond/respond.h"
 #include "triage/alert.h"
 #include "triage/anomaly.h"
 #include "triage/asset.h"
@@ -38,6 +40,19 @@
 #define PT_MAX_ENT 8
 #define PT_VAL_MAX 256
 #define PT_FLUSH_EVERY_US (10 * INT64_C(1000000))
+/* The evidence table: for each address named as a source lately, when it
+ * was last named by a record that cannot be forged cheaply (a stream
+ * input, a TCP flow) and by one that can (UDP syslog, a UDP flow).
+ * Direct-mapped: a colliding address takes the slot over, which only
+ * ever forgets corroboration (the safe direction). */
+#define PT_EVID_SLOTS 8192
+#define PT_EVID_WINDOW_US (15 * 60 * INT64_C(1000000))
+#define PT_ADDR_MAX 48
+
+struct pt_evid {
+    char addr[PT_ADDR_MAX];
+    int64_t stream_us, udp_us; /* event time; 0 never */
+};
 
 struct ptriage {
     struct store *st;
@@ -61,6 +76,12 @@ struct ptriage {
     char vals[PT_MAX_ENT][PT_VAL_MAX];
     struct triage_entity ents[PT_MAX_ENT];
     size_t nents;
+    /* Automatic response (NULL: off): the engine, the evidence table, and
+     * what the current event says about its own provenance. */
+    struct respond *resp;
+    struct pt_evid *evid;
+    int cur_spoofable;
+    int64_t cur_recv_us;
 };
 
 static void pt_store_err(struct ptriage *t, int r)
@@ -83,6 +104,131 @@ static const char *kind_name(enum triage_kind k)
 {
     return k == TRIAGE_KIND_CORRELATION ? "correlation" : k == TRIAGE_KIND_ANOMALY ? "anomaly"
                                                                                   : "rule";
+}
+
+/* ---- automatic response: triggers ---- */
+
+static struct pt_evid *evid_slot(struct ptriage *t, const char *addr, size_t len)
+{
+    uint64_t h = 1469598103934665603ULL;
+
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ (unsigned char)addr[i]) * 1099511628211ULL;
+    return &t->evid[h % PT_EVID_SLOTS];
+}
+
+void ptriage_evidence(struct ptriage *t, const struct event *ev, int udp_carrier)
+{
+    const char *v;
+    size_t n;
+    struct pt_evid *e;
+
+    if (!t->resp)
+        return;
+    /* A record that came over UDP can carry any sender and any text; a
+     * record about a UDP flow names a source nobody had to own. */
+    v = event_get(ev, FIELD_NETWORK_TRANSPORT, &n);
+    t->cur_spoofable = udp_carrier || (v && n == 3 && strncasecmp(v, "udp", 3) == 0);
+    t->cur_recv_us = ev->recv_us;
+    v = event_get(ev, FIELD_SOURCE_IP, &n);
+    if (!v || n == 0 || n >= PT_ADDR_MAX)
+        return;
+    e = evid_slot(t, v, n);
+    if (strncmp(e->addr, v, n) != 0 || e->addr[n] != '\0') {
+        memcpy(e->addr, v, n);
+        e->addr[n] = '\0';
+        e->stream_us = e->udp_us = 0;
+    }
+    if (t->cur_spoofable)
+        e->udp_us = ev->time_us;
+    else
+        e->stream_us = ev->time_us;
+}
+
+/* What the evidence says of `addr` around event time `at_us`.  An address
+ * no record named (an anomaly on an unusual field) is judged by the
+ * current record alone. */
+static void evid_judge(struct ptriage *t, const char *addr, int64_t at_us, int *ret_udp_only,
+                       int *ret_corroborated)
+{
+    size_t n = addr ? strlen(addr) : 0;
+    const struct pt_evid *e;
+    int stream, udp;
+
+    *ret_udp_only = t->cur_spoofable;
+    *ret_corroborated = !t->cur_spoofable;
+    if (n == 0 || n >= PT_ADDR_MAX)
+        return;
+    e = evid_slot(t, addr, n);
+    if (strcmp(e->addr, addr) != 0)
+        return;
+    stream = e->stream_us && at_us - e->stream_us <= PT_EVID_WINDOW_US;
+    udp = e->udp_us && at_us - e->udp_us <= PT_EVID_WINDOW_US;
+    if (!stream && !udp)
+        return;
+    /* Corroboration: a record that cannot be forged cheaply names it too. */
+    *ret_udp_only = !stream;
+    *ret_corroborated = stream;
+}
+
+static void offer_alert(struct ptriage *t, const struct triage_in *in)
+{
+    uint64_t agg = triage_last_alert(t->tr);
+    const char *addr = NULL;
+    struct respond_trigger tr;
+    struct respond_cause c;
+
+    if (!agg)
+        return; /* suppressed */
+    for (size_t i = 0; i < in->nentities; i++)
+        if (in->entities[i].role == TRIAGE_ROLE_ATTACKER &&
+            strcmp(in->entities[i].field, "source.ip") == 0)
+            addr = in->entities[i].value;
+    tr = (struct respond_trigger){
+        .kind = (enum respond_kind)in->kind,
+        .rule_id = in->rule_id,
+        .rule_name = in->rule_name,
+        .level = in->level,
+        .incident_type = TRIAGE_TYPE_NONE,
+        .correlation = in->corr_type,
+        .address = addr,
+    };
+    evid_judge(t, addr, in->time_us, &tr.udp_only, &tr.corroborated);
+    c = (struct respond_cause){
+        .agg_id = t->agg_base + (int64_t)agg,
+        .incident_id = (int64_t)triage_last_incident(t->tr),
+        .recv_us = t->cur_recv_us,
+    };
+    respond_offer(t->resp, &tr, &c);
+}
+
+/* An incident asks too, on opening and when its type changes: the policy
+ * may act on "intruded" or "damage" whatever the alerts were. */
+static void offer_incident(struct ptriage *t, const struct triage_incident *inc)
+{
+    static const char src[] = "source.ip=";
+    const char *addr = NULL;
+    struct respond_trigger tr;
+    struct respond_cause c;
+
+    if (inc->key && strncmp(inc->key, src, sizeof(src) - 1) == 0)
+        addr = inc->key + sizeof(src) - 1;
+    tr = (struct respond_trigger){
+        .kind = RESPOND_KIND_INCIDENT,
+        .incident_type = (int)inc->type,
+        .address = addr,
+    };
+    evid_judge(t, addr, inc->last_us, &tr.udp_only, &tr.corroborated);
+    c = (struct respond_cause){.incident_id = (int64_t)inc->id, .recv_us = t->cur_recv_us};
+    respond_offer(t->resp, &tr, &c);
+}
+
+int ptriage_set_respond(struct ptriage *t, struct respond *r)
+{
+    if (r && !t->evid && !(t->evid = calloc(PT_EVID_SLOTS, sizeof(*t->evid))))
+        return -ENOMEM;
+    t->resp = r;
+    return 0;
 }
 
 /* ---- triage callbacks: into the store ---- */
@@ -179,6 +325,8 @@ static void on_inc_opened(void *ctx, const struct triage_incident *inc)
     put_incident(t, inc);
     if (t->inc_cb)
         t->inc_cb(t->inc_arg, inc, 0);
+    if (t->resp)
+        offer_incident(t, inc);
 }
 
 static void on_inc_updated(void *ctx, const struct triage_incident *inc, unsigned changed)
@@ -188,6 +336,8 @@ static void on_inc_updated(void *ctx, const struct triage_incident *inc, unsigne
     put_incident(t, inc);
     if (t->inc_cb)
         t->inc_cb(t->inc_arg, inc, changed);
+    if (t->resp && (changed & TRIAGE_CHG_TYPE))
+        offer_incident(t, inc);
 }
 
 static void on_suppressed(void *ctx, const struct triage_in *in, const struct triage_supp *s)
@@ -196,6 +346,7 @@ static void on_suppressed(void *ctx, const struct triage_in *in, const struct tr
     log_debug("triage: alert %s suppressed by %s (%s)", in->rule_name ? in->rule_name : in->rule_id,
               s->id ? s->id : "?", s->reason ? s->reason : "");
 }
+
 
 /* ---- entities ---- */
 
@@ -277,6 +428,8 @@ static void add(struct ptriage *t, struct triage_in *in)
         t->max_time_us = in->time_us;
     if ((r = triage_add(t->tr, in)) < 0 && r != -ENOMEM)
         pt_store_err(t, r);
+    if (r == 0 && t->resp)
+        offer_alert(t, in);
 }
 
 void ptriage_link(struct ptriage *t, int64_t alert_id)
@@ -738,5 +891,6 @@ void ptriage_free(struct ptriage *t)
     buf_done(&t->json);
     buf_done(&t->text);
     buf_done(&t->tmp);
+    free(t->evid);
     free(t);
 }

@@ -17,6 +17,7 @@ struct alert;
 struct asset_inv;
 struct anomaly_stats;
 struct config;
+struct respond;
 struct event;
 struct sigma_corr_hit;
 struct sigma_rule;
@@ -54,6 +55,14 @@ void ptriage_poll(struct ptriage *t);
 /* The asset inventory triage loaded at start; it does not change after. */
 const struct asset_inv *ptriage_assets(const struct ptriage *t);
 void ptriage_set_incident_cb(struct ptriage *t, ptriage_incident_fn cb, void *arg);
+/* Offers every alert that triage keeps (not suppressed), and incidents as
+ * they open or change type, to the response engine `r` (NULL: off).  0 or
+ * -ENOMEM (the evidence table). */
+int ptriage_set_respond(struct ptriage *t, struct respond *r);
+/* Before detection sees `ev`: notes its provenance (udp_carrier: it came
+ * over UDP) and the source it names, for the triggers' udp_only and
+ * corroborated.  No-op while response is off. */
+void ptriage_evidence(struct ptriage *t, const struct event *ev, int udp_carrier);
 
 /* A rule matched `ev` (called while the event still holds its fields). */
 /* Records in the store which aggregated alert the alert stored as

@@ -15,6 +15,7 @@
 #include <sys/socket.h>
 #include <yaml.h>
 
+#include "respond/respond_exec.h"
 #include "triage/triage.h"
 #include "util/limits.h"
 #include "util/readfile.h"
@@ -690,11 +691,359 @@ static int kw_rules(struct pparse *p, yaml_node_t *v, void *arg)
     return 0;
 }
 
+/* ---- how actions are carried out ---- */
+
+/* A duration in whole milliseconds, at most 10 minutes: the time one
+ * action may take. */
+static int get_timeout_ms(struct pparse *p, yaml_node_t *v, unsigned *ret)
+{
+    int64_t us = 0;
+    int r;
+
+    if ((r = get_duration(p, v, &us)) < 0)
+        return r;
+    if (us > 10 * US_PER_MIN)
+        return perr(p, v, "timeout must be at most 10m");
+    *ret = (unsigned)(us / 1000);
+    return 0;
+}
+
+/* An nftables name: [A-Za-z_][A-Za-z0-9_]*, shorter than the buffer. */
+static int get_nft_name(struct pparse *p, yaml_node_t *v, char *dst, size_t size)
+{
+    const char *s;
+    size_t len;
+    int r;
+
+    if ((r = need_scalar(p, v, &s, &len)) < 0)
+        return r;
+    if (len == 0 || len >= size)
+        return perr(p, v, "name must be 1 to 31 characters");
+    for (size_t i = 0; i < len; i++) {
+        char c = s[i];
+        int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' ||
+                 (i > 0 && c >= '0' && c <= '9');
+        if (!ok)
+            return perr(p, v, "name may hold only letters, digits and _, not first a digit");
+    }
+    memcpy(dst, s, len);
+    dst[len] = '\0';
+    return 0;
+}
+
+static int kw_block_family(struct pparse *p, yaml_node_t *v, void *arg)
+{
+    const char *s;
+    size_t len;
+    int r;
+
+    (void)arg;
+    if ((r = need_scalar(p, v, &s, &len)) < 0)
+        return r;
+    if (strcmp(s, "inet") != 0 && strcmp(s, "ip") != 0 && strcmp(s, "ip6") != 0)
+        return perr(p, v, "family must be inet, ip or ip6");
+    snprintf(p->pol->block.family, sizeof(p->pol->block.family), "%s", s);
+    return 0;
+}
+
+static int kw_block_table(struct pparse *p, yaml_node_t *v, void *arg)
+{
+    (void)arg;
+    return get_nft_name(p, v, p->pol->block.table, sizeof(p->pol->block.table));
+}
+
+static int kw_block_set4(struct pparse *p, yaml_node_t *v, void *arg)
+{
+    (void)arg;
+    return get_nft_name(p, v, p->pol->block.set4, sizeof(p->pol->block.set4));
+}
+
+static int kw_block_set6(struct pparse *p, yaml_node_t *v, void *arg)
+{
+    (void)arg;
+    return get_nft_name(p, v, p->pol->block.set6, sizeof(p->pol->block.set6));
+}
+
+static int kw_block_create(struct pparse *p, yaml_node_t *v, void *arg)
+{
+    (void)arg;
+    return get_bool(p, v, &p->pol->block.create);
+}
+
+static const struct keyword block_kw[] = {
+    {"create", kw_block_create}, {"family", kw_block_family}, {"set4", kw_block_set4},
+    {"set6", kw_block_set6},     {"table", kw_block_table},
+};
+
+static int kw_block(struct pparse *p, yaml_node_t *v, void *arg)
+{
+    (void)arg;
+    return each_pair(p, v, block_kw, NKW(block_kw), NULL, "block: expected a mapping");
+}
+
+static int kw_wh_url(struct pparse *p, yaml_node_t *v, void *arg)
+{
+    int r;
+
+    (void)arg;
+    if ((r = get_string(p, v, &p->pol->webhook.url)) < 0)
+        return r;
+    if (strncmp(p->pol->webhook.url, "http://", 7) != 0 &&
+        strncmp(p->pol->webhook.url, "https://", 8) != 0)
+        return perr(p, v, "url must start with http:// or https://");
+    for (const char *c = p->pol->webhook.url; *c; c++)
+        if ((unsigned char)*c <= ' ' || *c == 0x7f)
+            return perr(p, v, "url holds a space or control character");
+    return 0;
+}
+
+static int kw_wh_secret(struct pparse *p, yaml_node_t *v, void *arg)
+{
+    (void)arg;
+    return get_string(p, v, &p->pol->webhook.secret_file);
+}
+
+static int kw_wh_timeout(struct pparse *p, yaml_node_t *v, void *arg)
+{
+    (void)arg;
+    return get_timeout_ms(p, v, &p->pol->webhook.timeout_ms);
+}
+
+static int kw_wh_attempts(struct pparse *p, yaml_node_t *v, void *arg)
+{
+    (void)arg;
+    return get_uint(p, v, 1, 20, &p->pol->webhook.attempts, "attempts must be between 1 and 20");
+}
+
+static int kw_wh_backoff(struct pparse *p, yaml_node_t *v, void *arg)
+{
+    (void)arg;
+    return get_timeout_ms(p, v, &p->pol->webhook.backoff_ms);
+}
+
+static int kw_wh_backoff_max(struct pparse *p, yaml_node_t *v, void *arg)
+{
+    (void)arg;
+    return get_timeout_ms(p, v, &p->pol->webhook.backoff_max_ms);
+}
+
+static const struct keyword webhook_kw[] = {
+    {"attempts", kw_wh_attempts},   {"backoff", kw_wh_backoff},
+    {"backoff_max", kw_wh_backoff_max}, {"secret_file", kw_wh_secret},
+    {"timeout", kw_wh_timeout},     {"url", kw_wh_url},
+};
+
+static int kw_webhook(struct pparse *p, yaml_node_t *v, void *arg)
+{
+    int r;
+
+    (void)arg;
+    if ((r = each_pair(p, v, webhook_kw, NKW(webhook_kw), NULL, "webhook: expected a mapping")) <
+        0)
+        return r;
+    if (!p->pol->webhook.url)
+        return perr(p, v, "webhook: url is required");
+    if (!p->pol->webhook.secret_file)
+        return perr(p, v, "webhook: secret_file is required (the HMAC key, at least 32 bytes)");
+    p->pol->webhook.given = 1;
+    return 0;
+}
+
+/* A plain mail address for a header: printable, no space, one @, nothing
+ * a header could be split or extended with. */
+static int mail_addr_ok(const char *s)
+{
+    size_t at = 0, n = 0;
+
+    for (const char *c = s; *c; c++, n++) {
+        if ((unsigned char)*c <= ' ' || *c == 0x7f || strchr("<>,;:\"()[]\\", *c))
+            return 0;
+        if (*c == '@')
+            at++;
+    }
+    return n >= 3 && n <= 254 && at == 1 && s[0] != '@' && s[0] != '-' && s[n - 1] != '@';
+}
+
+static int kw_mail_to(struct pparse *p, yaml_node_t *v, void *arg)
+{
+    struct respond_mail_set *m = &p->pol->mail;
+    yaml_node_item_t *items, one;
+    size_t n;
+    int r;
+
+    (void)arg;
+    if ((r = seq_items(p, v, &items, &n, RESPOND_MAIL_MAX_TO, &one)) < 0)
+        return r;
+    for (size_t i = 0; i < n; i++) {
+        yaml_node_t *it = yaml_document_get_node(p->doc, items[i]);
+
+        if (!it)
+            return perr(p, v, "expected a list");
+        if ((r = get_string(p, it, &m->to[m->nto])) < 0)
+            return r;
+        m->nto++;
+        if (!mail_addr_ok(m->to[m->nto - 1]))
+            return perr(p, it, "not a plain mail address (user@host)");
+    }
+    return 0;
+}
+
+static int kw_mail_from(struct pparse *p, yaml_node_t *v, void *arg)
+{
+    int r;
+
+    (void)arg;
+    if ((r = get_string(p, v, &p->pol->mail.from)) < 0)
+        return r;
+    for (const char *c = p->pol->mail.from; *c; c++)
+        if ((unsigned char)*c <= ' ' || *c == 0x7f || strchr("<>,;:\"()[]\\", *c))
+            return perr(p, v, "not a plain mail address");
+    return 0;
+}
+
+static int kw_mail_sendmail(struct pparse *p, yaml_node_t *v, void *arg)
+{
+    int r;
+
+    (void)arg;
+    if ((r = get_string(p, v, &p->pol->mail.sendmail)) < 0)
+        return r;
+    if (p->pol->mail.sendmail[0] != '/')
+        return perr(p, v, "sendmail must be an absolute path");
+    return 0;
+}
+
+static int kw_mail_timeout(struct pparse *p, yaml_node_t *v, void *arg)
+{
+    (void)arg;
+    return get_timeout_ms(p, v, &p->pol->mail.timeout_ms);
+}
+
+static const struct keyword mail_kw[] = {
+    {"from", kw_mail_from},
+    {"sendmail", kw_mail_sendmail},
+    {"timeout", kw_mail_timeout},
+    {"to", kw_mail_to},
+};
+
+static int kw_mail(struct pparse *p, yaml_node_t *v, void *arg)
+{
+    int r;
+
+    (void)arg;
+    if ((r = each_pair(p, v, mail_kw, NKW(mail_kw), NULL, "mail: expected a mapping")) < 0)
+        return r;
+    if (p->pol->mail.nto == 0)
+        return perr(p, v, "mail: to is required");
+    p->pol->mail.given = 1;
+    return 0;
+}
+
+static int kw_exec_command(struct pparse *p, yaml_node_t *v, void *arg)
+{
+    struct respond_exec_set *e = &p->pol->exec;
+    yaml_node_item_t *items;
+    size_t n;
+    int r;
+
+    (void)arg;
+    if (e->argv)
+        return perr(p, v, "duplicate key");
+    if ((r = seq_items(p, v, &items, &n, RESPOND_EXEC_ARGC_MAX, NULL)) < 0)
+        return r;
+    if (n == 0)
+        return perr(p, v, "command: expected the program and its arguments");
+    if (!(e->argv = calloc(n + 1, sizeof(*e->argv))))
+        return -ENOMEM;
+    for (size_t i = 0; i < n; i++) {
+        yaml_node_t *it = yaml_document_get_node(p->doc, items[i]);
+        const char *s;
+        size_t len;
+
+        if (!it)
+            return perr(p, v, "expected a list");
+        if ((r = need_scalar(p, it, &s, &len)) < 0)
+            return r;
+        if (len > RESPOND_EXEC_ARG_MAX)
+            return perr(p, it, "argument longer than 8 KiB");
+        if (!(e->argv[i] = strndup(s, len)))
+            return -ENOMEM;
+        e->argc++;
+    }
+    return 0;
+}
+
+static int kw_exec_timeout(struct pparse *p, yaml_node_t *v, void *arg)
+{
+    (void)arg;
+    return get_timeout_ms(p, v, &p->pol->exec.timeout_ms);
+}
+
+static const struct keyword exec_kw[] = {
+    {"command", kw_exec_command},
+    {"timeout", kw_exec_timeout},
+};
+
+static int kw_exec(struct pparse *p, yaml_node_t *v, void *arg)
+{
+    struct respond_exec_conf ec;
+    const char *why = NULL;
+    int r;
+
+    (void)arg;
+    if ((r = each_pair(p, v, exec_kw, NKW(exec_kw), NULL, "exec: expected a mapping")) < 0)
+        return r;
+    if (!p->pol->exec.argv)
+        return perr(p, v, "exec: command is required");
+    ec = (struct respond_exec_conf){.argv = (const char *const *)p->pol->exec.argv};
+    if (respond_exec_check(&ec, &why) < 0)
+        return perr(p, v, why);
+    p->pol->exec.given = 1;
+    return 0;
+}
+
+/* After the whole file: every action a rule names can be carried out. */
+static int check_actions(struct pparse *p, yaml_node_t *root)
+{
+    static const struct {
+        unsigned bit;
+        const char *msg;
+    } need[] = {
+        {RESPOND_ACTION_WEBHOOK, "a rule names webhook but there is no webhook: section"},
+        {RESPOND_ACTION_MAIL, "a rule names mail but there is no mail: section"},
+        {RESPOND_ACTION_EXEC, "a rule names exec but there is no exec: section"},
+    };
+    const struct respond_policy *pol = p->pol;
+    const char *why;
+
+    for (size_t i = 0; i < pol->nrules; i++) {
+        const struct respond_rule *ru = &pol->rules[i];
+        for (size_t j = 0; j < NKW(need); j++) {
+            int given = need[j].bit == RESPOND_ACTION_WEBHOOK ? pol->webhook.given
+                        : need[j].bit == RESPOND_ACTION_MAIL  ? pol->mail.given
+                                                              : pol->exec.given;
+            if ((ru->actions & need[j].bit) && !given) {
+                int r = perr(p, root, need[j].msg);
+                /* Point at the rule rather than the top of the file. */
+                if (p->err && p->err->msg == need[j].msg) {
+                    p->err->line = ru->line;
+                    p->err->col = 1;
+                }
+                return r;
+            }
+        }
+        p->pol->actions_used |= ru->actions;
+    }
+    if (respond_fw_conf_check(&pol->block, &why) < 0)
+        return perr(p, root, why);
+    return 0;
+}
+
 static const struct keyword top_kw[] = {
-    {"allowlist", kw_allowlist},   {"ban", kw_ban},
-    {"dry_run", kw_dry_run},       {"internal", kw_internal},
-    {"max_blocks", kw_max_blocks}, {"rate", kw_rate},
-    {"rules", kw_rules},
+    {"allowlist", kw_allowlist},   {"ban", kw_ban},         {"block", kw_block},
+    {"dry_run", kw_dry_run},       {"exec", kw_exec},       {"internal", kw_internal},
+    {"mail", kw_mail},             {"max_blocks", kw_max_blocks}, {"rate", kw_rate},
+    {"rules", kw_rules},           {"webhook", kw_webhook},
 };
 
 static struct respond_policy *policy_defaults(void)
@@ -713,6 +1062,7 @@ static struct respond_policy *policy_defaults(void)
     pol->ban_max_us = 7 * US_PER_DAY;
     pol->ban_forget_us = US_PER_DAY;
     pol->ban_track = 10000;
+    pol->block.create = 1;
     pol->internal = calloc(NDEFAULT_INTERNAL, sizeof(*pol->internal));
     if (!pol->internal) {
         free(pol);
@@ -745,6 +1095,15 @@ void respond_policy_free(struct respond_policy *p)
         free(ru->name);
     }
     free(p->rules);
+    free(p->webhook.url);
+    free(p->webhook.secret_file);
+    for (size_t i = 0; i < p->mail.nto; i++)
+        free(p->mail.to[i]);
+    free(p->mail.from);
+    free(p->mail.sendmail);
+    for (size_t i = 0; p->exec.argv && p->exec.argv[i]; i++)
+        free(p->exec.argv[i]);
+    free(p->exec.argv);
     free(p->path);
     free(p);
 }
@@ -792,6 +1151,8 @@ int respond_policy_parse(const char *text, size_t len, const char *file,
     /* An empty file is all defaults: dry run, no rules. */
     if (root && !(root->type == YAML_SCALAR_NODE && root->data.scalar.length == 0))
         r = each_pair(&p, root, top_kw, NKW(top_kw), NULL, "expected a mapping of settings");
+    if (r == 0)
+        r = check_actions(&p, root);
     yaml_document_delete(&doc);
     yaml_parser_delete(&yp);
     if (r < 0) {

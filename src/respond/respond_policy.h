@@ -25,6 +25,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "respond/respond_fw.h"
 #include "triage/asset.h"
 #include "util/parse_err.h"
 
@@ -87,6 +88,31 @@ struct respond_rule {
     enum respond_mode mode;
 };
 
+/* How the actions are carried out (the `block:`, `webhook:`, `mail:` and
+ * `exec:` sections).  A rule naming webhook, mail or exec needs its
+ * section; block works on the defaults of struct respond_fw_conf. */
+struct respond_webhook_set {
+    int given;
+    char *url;         /* owned */
+    char *secret_file; /* owned; as written (relative: to the policy's directory) */
+    unsigned timeout_ms, attempts, backoff_ms, backoff_max_ms; /* 0: the module's defaults */
+};
+#define RESPOND_MAIL_MAX_TO 16
+struct respond_mail_set {
+    int given;
+    char *to[RESPOND_MAIL_MAX_TO]; /* owned; plain addresses, checked */
+    size_t nto;
+    char *from;     /* owned; default "hikeshi" (sendmail adds the host) */
+    char *sendmail; /* owned; absolute path, default /usr/sbin/sendmail */
+    unsigned timeout_ms;
+};
+struct respond_exec_set {
+    int given;
+    char **argv; /* owned, NULL-terminated; checked by respond_exec_check */
+    size_t argc;
+    unsigned timeout_ms;
+};
+
 struct respond_policy {
     char *path;                  /* owned; file it came from, NULL for text */
     int dry_run;                 /* 1: decisions are made and logged, nothing is done */
@@ -104,6 +130,11 @@ struct respond_policy {
     size_t ban_track;            /* offenders remembered (LRU beyond) */
     struct respond_rule *rules;  /* owned; first match wins */
     size_t nrules;
+    struct respond_fw_conf block; /* names checked; empty ones are defaults */
+    struct respond_webhook_set webhook;
+    struct respond_mail_set mail;
+    struct respond_exec_set exec;
+    unsigned actions_used; /* RESPOND_ACTION_* bits some rule names */
 };
 
 /*

@@ -24,7 +24,7 @@ struct file_pos;
 struct store;
 
 /* The schema version this build writes; store_open migrates older ones. */
-#define STORE_SCHEMA_VERSION 5
+#define STORE_SCHEMA_VERSION 6
 
 /*
  * Opens (creating if needed) the store under directory `dir`, which is
@@ -346,5 +346,89 @@ int store_agg_events_json(struct store *st, int64_t id, int64_t limit, int64_t o
                           struct buf *out, size_t *ret_n);
 int store_agg_ack(struct store *st, int64_t id, const char *who, int64_t now_us);
 int store_agg_attach(struct store *st, int64_t id, int64_t incident_id);
+
+/* ---- responses (issue 6): what the response engine decided and did ----
+ *
+ * One row per decision other than "no policy rule matches": an action
+ * done (or logged, in dry run), refused with its reason, or waiting for a
+ * person in the approval queue.  States:
+ *   pending  -> approved | rejected   (an analyst, through the API)
+ *   approved -> done | failed | refused (the engine takes it up and acts)
+ *   done, failed, refused, dry_run, rejected: final.
+ * A block stays "done" after it expires or is lifted; `lift_by` records a
+ * request to lift it by hand, `lifted` that the engine removed it.
+ * All times are wall-clock µs. */
+struct store_resp_rec {
+    int64_t id; /* set by readers */
+    int64_t created_us, updated_us;
+    const char *state;
+    const char *policy_rule;   /* name of the matching policy rule */
+    const char *kind;          /* rule, correlation, anomaly, incident */
+    const char *rule_id, *rule_name; /* may be NULL */
+    const char *correlation;   /* correlation type; may be NULL */
+    int level;                 /* 1..5, 0 unknown */
+    const char *incident_type; /* triage type name; may be NULL */
+    const char *address;       /* the address acted on; may be NULL */
+    int udp_only, corroborated; /* the evidence, as the decision saw it */
+    const char *actions;       /* "block,webhook,mail,exec" (the ones asked) */
+    const char *mode;          /* auto, approve */
+    int64_t agg_id, incident_id; /* the cause; 0: none */
+    const char *reason;        /* the decision's sentence */
+    const char *result;        /* JSON object, action name -> outcome; may be NULL */
+    int64_t ban_us, expires_us; /* block: its length and end; 0 otherwise */
+    const char *decided_by, *decision_note; /* approve/reject; may be NULL */
+    int64_t decided_us;
+    const char *lift_by; /* a request to lift the block; may be NULL */
+    int64_t lift_us;
+    int lifted;   /* 1: the engine removed the block before its expiry */
+    int64_t seen; /* triggers folded into a pending row (>= 1) */
+    int dry_run;
+};
+/* Inserts `r` (id, updated_us ignored: updated = created; seen 0 taken as 1). */
+int store_resp_add(struct store *st, const struct store_resp_rec *r, int64_t *ret_id);
+/* The pending row of the same policy rule for the same address (or, when
+ * address is NULL, the same incident), so that repeated triggers wait as
+ * one request: its id, or -ENOENT. */
+int store_resp_pending_find(struct store *st, const char *policy_rule, const char *address,
+                            int64_t incident_id, int64_t *ret_id);
+/* seen += 1, updated = now. */
+int store_resp_seen(struct store *st, int64_t id, int64_t now_us);
+/* The engine's outcome: state, result (NULL keeps it), reason (NULL keeps
+ * it), expires_us (0 keeps it).  -ENOENT. */
+int store_resp_finish(struct store *st, int64_t id, const char *state, const char *result,
+                      const char *reason, int64_t expires_us, int64_t now_us);
+/* An analyst's answer: pending -> approved (approve = 1) or rejected, with
+ * who, when and a note (may be NULL).  -ENOENT without the row, -ESTALE
+ * when it is not pending (someone answered first). */
+int store_resp_decide(struct store *st, int64_t id, int approve, const char *who,
+                      const char *note, int64_t now_us);
+/* A request to lift the block of row `id` before its expiry: the row must
+ * be state done, not dry run, with block among its actions, expires_us >
+ * now, not lifted and not already asked.  -ENOENT, -ESTALE otherwise. */
+int store_resp_lift_request(struct store *st, int64_t id, const char *who, int64_t now_us);
+/* The engine removed the block (lifted = 1, updated = now). */
+int store_resp_lifted(struct store *st, int64_t id, int64_t now_us);
+/* Rows the engine must take up, oldest first: state approved / a lift
+ * asked and not done.  fn gets borrowed strings; stops at its first
+ * negative return and returns it. */
+int store_resp_each_approved(struct store *st,
+                             int (*fn)(void *ctx, const struct store_resp_rec *r), void *ctx);
+int store_resp_each_lift(struct store *st, int (*fn)(void *ctx, const struct store_resp_rec *r),
+                         void *ctx);
+struct store_resp_filter {
+    const char *state;   /* NULL: any */
+    const char *address; /* NULL: any */
+    int64_t incident_id; /* 0: any */
+    int64_t limit, offset;
+};
+/* Newest first, as JSON objects with every column ("result" as JSON). */
+int store_resps_json(struct store *st, const struct store_resp_filter *f, struct buf *out,
+                     size_t *ret_n);
+/* One row; -ENOENT. */
+int store_resp_json(struct store *st, int64_t id, struct buf *out);
+/* Blocks in force at now_us (done, not dry run, block asked, expires_us >
+ * now, not lifted), soonest expiry first: {"response", "address",
+ * "expires", "ban_s", "policy_rule", "incident", "lift_requested"}. */
+int store_blocks_json(struct store *st, int64_t now_us, struct buf *out, size_t *ret_n);
 
 #endif

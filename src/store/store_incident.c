@@ -18,8 +18,7 @@
 #include "store/store_priv.h"
 #include "util/buf.h"
 
-/* Times as the API shows them. */
-#define ISO(col) "strftime('%Y-%m-%dT%H:%M:%fZ', " col " / 1e6, 'unixepoch')"
+#define ISO(col) STORE_ISO(col)
 
 /*
  * Prepares `sql` and binds the variadic arguments as `fmt` says, one letter
@@ -53,7 +52,7 @@ static int stmt_prep(struct store *st, const char *what, sqlite3_stmt **ret, con
 
 /* Runs a statement that returns no rows; *ret_changes (may be NULL) gets
  * the rows it changed, *ret_id (may be NULL) the last inserted row id. */
-static int exec_sql(struct store *st, const char *what, int64_t *ret_changes, int64_t *ret_id,
+int store_exec_sql(struct store *st, const char *what, int64_t *ret_changes, int64_t *ret_id,
                     const char *sql, const char *fmt, ...)
 {
     sqlite3_stmt *s;
@@ -79,7 +78,7 @@ static int exec_sql(struct store *st, const char *what, int64_t *ret_changes, in
 }
 
 /* Appends the JSON of each row (first column), comma-separated. */
-static int json_sql(struct store *st, const char *what, struct buf *out, size_t *ret_n,
+int store_json_sql(struct store *st, const char *what, struct buf *out, size_t *ret_n,
                     const char *sql, const char *fmt, ...)
 {
     sqlite3_stmt *s;
@@ -97,7 +96,7 @@ static int json_sql(struct store *st, const char *what, struct buf *out, size_t 
 }
 
 /* The same for exactly one object: -ENOENT (message `missing`) without a row. */
-static int json_one(struct store *st, const char *what, const char *missing, struct buf *out,
+int store_json_one(struct store *st, const char *what, const char *missing, struct buf *out,
                     const char *sql, const char *fmt, ...)
 {
     sqlite3_stmt *s;
@@ -123,7 +122,7 @@ static int json_one(struct store *st, const char *what, const char *missing, str
  * Runs `sql`, whose one parameter is `arg`, and calls row(s, ctx) on each
  * row; stops at row's first negative return and returns it.
  */
-static int each_row(struct store *st, const char *what, const char *sql, int64_t arg,
+int store_each_row(struct store *st, const char *what, const char *sql, int64_t arg,
                     int (*row)(sqlite3_stmt *s, void *ctx), void *ctx)
 {
     sqlite3_stmt *s;
@@ -160,7 +159,7 @@ static int col_dup(sqlite3_stmt *s, int i, char **ret)
  * finalizes), -ENOENT with the message `missing`, or an error; in those
  * two cases nothing is left to finalize.
  */
-static int row_one(struct store *st, const char *what, const char *missing, sqlite3_stmt **ret,
+int store_row_one(struct store *st, const char *what, const char *missing, sqlite3_stmt **ret,
                    const char *sql, const char *fmt, ...)
 {
     sqlite3_stmt *s;
@@ -213,7 +212,7 @@ int store_incident_row_get(struct store *st, int64_t id, struct store_incident_r
     int r;
 
     memset(ret, 0, sizeof(*ret));
-    r = row_one(st, "reading an incident", "no such incident", &s,
+    r = store_row_one(st, "reading an incident", "no such incident", &s,
                 "SELECT entity_key, coalesce(proposed_type, type), coalesce(proposed_level, level),"
                 " coalesce(proposed_category, category), phase, stages, victims, record, version,"
                 " created_us, first_us, last_us FROM incidents WHERE id = ?1",
@@ -249,7 +248,7 @@ int store_record_put(struct store *st, int64_t id, const char *json, uint64_t ve
     int64_t n = 0;
     int r;
 
-    r = exec_sql(st, "saving an incident record", &n, NULL,
+    r = store_exec_sql(st, "saving an incident record", &n, NULL,
                  "UPDATE incidents SET record = ?2, version = ?3, type = ?5, level = ?6,"
                  " category = coalesce(?7, category), phase = ?8"
                  " WHERE id = ?1 AND version = ?4",
@@ -258,7 +257,7 @@ int store_record_put(struct store *st, int64_t id, const char *json, uint64_t ve
         return r;
     /* Nothing changed: a stale version, or no such incident. */
     n = 0;
-    if ((r = exec_sql(st, "saving an incident record", &n, NULL,
+    if ((r = store_exec_sql(st, "saving an incident record", &n, NULL,
                       "UPDATE incidents SET id = id WHERE id = ?1", "i", id)) < 0)
         return r;
     store_seterr(st, n ? "the incident changed since it was read" : "no such incident");
@@ -268,7 +267,7 @@ int store_record_put(struct store *st, int64_t id, const char *json, uint64_t ve
 int store_incident_new(struct store *st, const struct store_record_cols *c, int64_t now_us,
                        int64_t *ret_id)
 {
-    return exec_sql(st, "opening an incident", NULL, ret_id,
+    return store_exec_sql(st, "opening an incident", NULL, ret_id,
                     "INSERT INTO incidents(id, entity_key, type, level, category, first_us, last_us,"
                     " nalerts, nevents, phase, created_us, updated_us)"
                     " SELECT coalesce(max(id), 0) + 1, '', ?1, ?2, ?3, ?4, ?4, 0, 0, ?5, ?4, ?4"
@@ -333,7 +332,7 @@ int store_incident_agg_ids(struct store *st, int64_t id, uint64_t *ids, size_t m
                            size_t *ret_n)
 {
     struct ids_ctx c = {ids, max, 0};
-    int r = each_row(st, "reading an incident's alerts",
+    int r = store_each_row(st, "reading an incident's alerts",
                      "SELECT id FROM agg_alerts WHERE incident_id = ?1 ORDER BY id", id, ids_row,
                      &c);
 
@@ -345,7 +344,7 @@ int store_timeline_add(struct store *st, int64_t incident_id, int64_t time_us, u
                        const char *who, const char *what, const char *from, const char *to,
                        const char *reason)
 {
-    return exec_sql(st, "adding to the timeline", NULL, NULL,
+    return store_exec_sql(st, "adding to the timeline", NULL, NULL,
                     "INSERT INTO timeline(incident_id, time_us, version, who, what, from_v, to_v,"
                     " reason) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
                     "iiuttttt", incident_id, time_us, version, who, what, from, to,
@@ -354,7 +353,7 @@ int store_timeline_add(struct store *st, int64_t incident_id, int64_t time_us, u
 
 int store_timeline_json(struct store *st, int64_t incident_id, struct buf *out, size_t *ret_n)
 {
-    return json_sql(st, "reading the timeline", out, ret_n,
+    return store_json_sql(st, "reading the timeline", out, ret_n,
                     "SELECT json_object('time', " ISO("time_us") ", 'version', version,"
                     " 'who', who, 'what', what, 'from', from_v, 'to', to_v, 'reason', reason)"
                     " FROM timeline WHERE incident_id = ?1 ORDER BY id",
@@ -387,7 +386,7 @@ int store_timeline_each(struct store *st, int64_t incident_id,
 {
     struct timeline_ctx c = {fn, ctx};
 
-    return each_row(st, "reading the timeline",
+    return store_each_row(st, "reading the timeline",
                     "SELECT time_us, version, who, what, from_v, to_v, reason"
                     " FROM timeline WHERE incident_id = ?1 ORDER BY id",
                     incident_id, timeline_row, &c);
@@ -398,27 +397,27 @@ int store_timeline_each(struct store *st, int64_t incident_id,
 int store_note_add(struct store *st, int64_t incident_id, int64_t time_us, const char *who,
                    const char *text, int64_t *ret_id)
 {
-    return exec_sql(st, "adding a note", NULL, ret_id,
+    return store_exec_sql(st, "adding a note", NULL, ret_id,
                     "INSERT INTO notes(incident_id, time_us, who, text) VALUES(?1, ?2, ?3, ?4)",
                     "iitt", incident_id, time_us, who, text);
 }
 
 int store_notes_json(struct store *st, int64_t incident_id, struct buf *out, size_t *ret_n)
 {
-    return json_sql(st, "reading notes", out, ret_n,
+    return store_json_sql(st, "reading notes", out, ret_n,
                     "SELECT " NOTE_JSON " FROM notes WHERE incident_id = ?1 ORDER BY id", "i",
                     incident_id);
 }
 
 int store_note_json(struct store *st, int64_t note_id, struct buf *out)
 {
-    return json_one(st, "reading a note", "no such note", out,
+    return store_json_one(st, "reading a note", "no such note", out,
                     "SELECT " NOTE_JSON " FROM notes WHERE id = ?1", "i", note_id);
 }
 
 int store_task_put(struct store *st, int64_t incident_id, const struct store_task_rec *t)
 {
-    return exec_sql(st, "saving a task", NULL, NULL,
+    return store_exec_sql(st, "saving a task", NULL, NULL,
                     "INSERT OR REPLACE INTO tasks(incident_id, id, phase, title, description,"
                     " owner, assignee, required, added, done, done_us, done_by)"
                     " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
@@ -457,7 +456,7 @@ int store_tasks_each(struct store *st, int64_t incident_id,
 {
     struct tasks_ctx c = {fn, ctx};
 
-    return each_row(st, "reading tasks",
+    return store_each_row(st, "reading tasks",
                     "SELECT id, phase, title, description, owner, assignee, required,"
                     " added, done, done_us, done_by FROM tasks WHERE incident_id = ?1"
                     " ORDER BY id",
@@ -474,14 +473,14 @@ int store_tasks_each(struct store *st, int64_t incident_id,
 
 int store_tasks_json(struct store *st, int64_t incident_id, struct buf *out, size_t *ret_n)
 {
-    return json_sql(st, "reading tasks", out, ret_n,
+    return store_json_sql(st, "reading tasks", out, ret_n,
                     "SELECT " TASK_JSON " FROM tasks WHERE incident_id = ?1 ORDER BY id", "i",
                     incident_id);
 }
 
 int store_task_json(struct store *st, int64_t incident_id, int64_t task, struct buf *out)
 {
-    return json_one(st, "reading a task", "no such task", out,
+    return store_json_one(st, "reading a task", "no such task", out,
                     "SELECT " TASK_JSON " FROM tasks WHERE incident_id = ?1 AND id = ?2", "ii",
                     incident_id, task);
 }
@@ -494,7 +493,7 @@ int store_task_json(struct store *st, int64_t incident_id, int64_t task, struct 
 int store_comm_add(struct store *st, int64_t incident_id, const struct store_comm_rec *c,
                    int64_t *ret_id)
 {
-    return exec_sql(st, "recording a communication", NULL, ret_id,
+    return store_exec_sql(st, "recording a communication", NULL, ret_id,
                     "INSERT INTO communications(incident_id, contact_id, party, channel,"
                     " direction, summary, time_us, who)"
                     " VALUES(?1, nullif(?2, 0), ?3, ?4, ?5, ?6, ?7, ?8)",
@@ -504,7 +503,7 @@ int store_comm_add(struct store *st, int64_t incident_id, const struct store_com
 
 int store_comms_json(struct store *st, int64_t incident_id, struct buf *out, size_t *ret_n)
 {
-    return json_sql(st, "reading communications", out, ret_n,
+    return store_json_sql(st, "reading communications", out, ret_n,
                     "SELECT " COMM_JSON " FROM communications m LEFT JOIN contacts c"
                     " ON c.id = m.contact_id WHERE m.incident_id = ?1 ORDER BY m.id",
                     "i", incident_id);
@@ -512,7 +511,7 @@ int store_comms_json(struct store *st, int64_t incident_id, struct buf *out, siz
 
 int store_comm_json(struct store *st, int64_t comm_id, struct buf *out)
 {
-    return json_one(st, "reading a communication", "no such communication", out,
+    return store_json_one(st, "reading a communication", "no such communication", out,
                     "SELECT " COMM_JSON " FROM communications m LEFT JOIN contacts c"
                     " ON c.id = m.contact_id WHERE m.id = ?1",
                     "i", comm_id);
@@ -525,7 +524,7 @@ int store_comm_json(struct store *st, int64_t comm_id, struct buf *out)
 
 int store_contact_add(struct store *st, const struct store_contact_rec *c, int64_t *ret_id)
 {
-    return exec_sql(st, "adding a contact", NULL, ret_id,
+    return store_exec_sql(st, "adding a contact", NULL, ret_id,
                     "INSERT INTO contacts(name, kind, organisation, role, email, phone, notes,"
                     " created_us, created_by) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
                     "tttttttit", c->name, c->kind, c->organisation, c->role, c->email, c->phone,
@@ -534,13 +533,13 @@ int store_contact_add(struct store *st, const struct store_contact_rec *c, int64
 
 int store_contacts_json(struct store *st, struct buf *out, size_t *ret_n)
 {
-    return json_sql(st, "reading contacts", out, ret_n,
+    return store_json_sql(st, "reading contacts", out, ret_n,
                     "SELECT " CONTACT_JSON " FROM contacts ORDER BY kind, name, id", "");
 }
 
 int store_contact_json(struct store *st, int64_t id, struct buf *out)
 {
-    return json_one(st, "reading a contact", "no such contact", out,
+    return store_json_one(st, "reading a contact", "no such contact", out,
                     "SELECT " CONTACT_JSON " FROM contacts WHERE id = ?1", "i", id);
 }
 
@@ -553,7 +552,7 @@ int store_report_add(struct store *st, int64_t incident_id, const char *kind, in
                      const char *author, int64_t now_us, const char *markdown, const char *html,
                      int64_t *ret_id)
 {
-    return exec_sql(st, "saving a report", NULL, ret_id,
+    return store_exec_sql(st, "saving a report", NULL, ret_id,
                     "INSERT INTO reports(incident_id, kind, version, edited, author, created_us,"
                     " markdown, html) SELECT ?1, ?2, coalesce(max(version), 0) + 1, ?3, ?4, ?5,"
                     " ?6, ?7 FROM reports WHERE incident_id = ?1 AND kind = ?2",
@@ -585,14 +584,14 @@ int store_report_next_version(struct store *st, int64_t incident_id, const char 
 int store_report_meta_json(struct store *st, int64_t incident_id, int64_t report_id,
                            struct buf *out)
 {
-    return json_one(st, "reading a report", "no such report", out,
+    return store_json_one(st, "reading a report", "no such report", out,
                     "SELECT " REPORT_META_JSON " FROM reports WHERE incident_id = ?1 AND id = ?2",
                     "ii", incident_id, report_id);
 }
 
 int store_reports_json(struct store *st, int64_t incident_id, struct buf *out, size_t *ret_n)
 {
-    return json_sql(st, "reading reports", out, ret_n,
+    return store_json_sql(st, "reading reports", out, ret_n,
                     "SELECT " REPORT_META_JSON " FROM reports WHERE incident_id = ?1 ORDER BY id",
                     "i", incident_id);
 }
@@ -605,7 +604,7 @@ int store_report_text(struct store *st, int64_t incident_id, int64_t report_id, 
     int r;
 
     *ret_kind = *ret_markdown = *ret_html = NULL;
-    r = row_one(st, "reading a report", "no such report", &s,
+    r = store_row_one(st, "reading a report", "no such report", &s,
                 "SELECT kind, markdown, html FROM reports WHERE incident_id = ?1 AND id = ?2", "ii",
                 incident_id, report_id);
     if (r < 0)
@@ -622,7 +621,7 @@ int store_report_text(struct store *st, int64_t incident_id, int64_t report_id, 
 int store_declare_add(struct store *st, const char *category, const char *level,
                       const char *who, const char *why, int64_t time_us)
 {
-    return exec_sql(st, "declaring a level", NULL, NULL,
+    return store_exec_sql(st, "declaring a level", NULL, NULL,
                     "INSERT INTO declarations(category, level, time_us, who, why)"
                     " VALUES(?1, ?2, ?3, ?4, ?5)",
                     "ttitt", category, level, time_us, who, why);
@@ -630,7 +629,7 @@ int store_declare_add(struct store *st, const char *category, const char *level,
 
 int store_declared_current_json(struct store *st, struct buf *out)
 {
-    return json_one(st, "reading declared levels", "no declarations", out,
+    return store_json_one(st, "reading declared levels", "no declarations", out,
                     "WITH cats(c) AS (VALUES('A'), ('B'), ('C'), ('D'))"
                     " SELECT json_group_object(c, (SELECT json(" DECL_JSON ") FROM declarations"
                     " WHERE category = cats.c ORDER BY id DESC LIMIT 1)) FROM cats",
@@ -639,19 +638,19 @@ int store_declared_current_json(struct store *st, struct buf *out)
 
 int store_declared_last_json(struct store *st, struct buf *out)
 {
-    return json_one(st, "reading declared levels", "no declarations", out,
+    return store_json_one(st, "reading declared levels", "no declarations", out,
                     "SELECT " DECL_JSON " FROM declarations ORDER BY id DESC LIMIT 1", "");
 }
 
 int store_declared_history_json(struct store *st, struct buf *out, size_t *ret_n)
 {
-    return json_sql(st, "reading declared levels", out, ret_n,
+    return store_json_sql(st, "reading declared levels", out, ret_n,
                     "SELECT " DECL_JSON " FROM declarations ORDER BY id", "");
 }
 
 int store_risk_add(struct store *st, const struct store_risk_rec *r, int64_t *ret_id)
 {
-    return exec_sql(st, "recording the risk meter", NULL, ret_id,
+    return store_exec_sql(st, "recording the risk meter", NULL, ret_id,
                     "INSERT INTO risk_samples(time_us, a, b, c, d, value, live, who, note)"
                     " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
                     "idddddttt", r->time_us, r->a, r->b, r->c, r->d, r->value,
@@ -660,7 +659,7 @@ int store_risk_add(struct store *st, const struct store_risk_rec *r, int64_t *re
 
 int store_risk_json(struct store *st, int64_t limit, struct buf *out, size_t *ret_n)
 {
-    return json_sql(st, "reading the risk meter", out, ret_n,
+    return store_json_sql(st, "reading the risk meter", out, ret_n,
                     "SELECT json_object('time', " ISO("time_us") ", 'a', a, 'b', b, 'c', c,"
                     " 'd', d, 'value', value, 'live', json(live), 'who', who, 'note', note)"
                     " FROM (SELECT * FROM risk_samples ORDER BY id DESC LIMIT ?1) ORDER BY id",
@@ -697,7 +696,7 @@ int store_entities_json(struct store *st, int64_t limit, int64_t offset, struct 
                         size_t *ret_n)
 {
     /* Triage writes "field=value"; records keep the value and its kind. */
-    return json_sql(st, "listing entities", out, ret_n,
+    return store_json_sql(st, "listing entities", out, ret_n,
                     "WITH e(value, field, role, id, last_us) AS ("
                     " SELECT substr(entity_key, instr(entity_key, '=') + 1),"
                     "  substr(entity_key, 1, instr(entity_key, '=') - 1), 'attacker', id, last_us"
@@ -731,7 +730,7 @@ int store_entities_json(struct store *st, int64_t limit, int64_t offset, struct 
 int store_agg_list_json(struct store *st, const struct store_agg_filter *f, struct buf *out,
                         size_t *ret_n)
 {
-    return json_sql(st, "listing alerts", out, ret_n,
+    return store_json_sql(st, "listing alerts", out, ret_n,
                     "SELECT " AGG_JSON " FROM agg_alerts"
                     " WHERE (?1 IS NULL OR rule_name = ?1 OR rule_id = ?1)"
                     " AND (?2 = 0 OR level >= ?2) AND (?3 = 0 OR incident_id = ?3)"
@@ -743,7 +742,7 @@ int store_agg_list_json(struct store *st, const struct store_agg_filter *f, stru
 
 int store_agg_json(struct store *st, int64_t id, struct buf *out)
 {
-    return json_one(st, "reading an alert", "no such alert", out,
+    return store_json_one(st, "reading an alert", "no such alert", out,
                     "SELECT " AGG_JSON " FROM agg_alerts WHERE id = ?1", "i", id);
 }
 
@@ -821,7 +820,7 @@ int store_agg_events_json(struct store *st, int64_t id, int64_t limit, int64_t o
 int store_agg_ack(struct store *st, int64_t id, const char *who, int64_t now_us)
 {
     int64_t n = 0;
-    int r = exec_sql(st, "acknowledging an alert", &n, NULL,
+    int r = store_exec_sql(st, "acknowledging an alert", &n, NULL,
                      "UPDATE agg_alerts SET ack_by = ?2, ack_us = ?3 WHERE id = ?1", "iti", id,
                      who, now_us);
 
@@ -835,7 +834,7 @@ int store_agg_ack(struct store *st, int64_t id, const char *who, int64_t now_us)
 int store_agg_attach(struct store *st, int64_t id, int64_t incident_id)
 {
     int64_t n = 0;
-    int r = exec_sql(st, "attaching an alert", &n, NULL,
+    int r = store_exec_sql(st, "attaching an alert", &n, NULL,
                      "UPDATE agg_alerts SET incident_id = ?2, attached = 1 WHERE id = ?1", "ii", id,
                      incident_id);
 
@@ -848,7 +847,7 @@ int store_agg_attach(struct store *st, int64_t id, int64_t incident_id)
 
 int store_supp_add(struct store *st, const struct store_supp_rec *s, int64_t *ret_id)
 {
-    return exec_sql(st, "saving a suppression", NULL, ret_id,
+    return store_exec_sql(st, "saving a suppression", NULL, ret_id,
                     "INSERT INTO suppressions(created_us, who, alert_id, reason, expires_us, yaml)"
                     " VALUES(?1, ?2, nullif(?3, 0), ?4, ?5, ?6)",
                     "ititit", s->created_us, s->who, s->alert_id, s->reason, s->expires_us,
@@ -857,7 +856,7 @@ int store_supp_add(struct store *st, const struct store_supp_rec *s, int64_t *re
 
 int store_supp_set_yaml(struct store *st, int64_t id, const char *yaml)
 {
-    return exec_sql(st, "saving a suppression", NULL, NULL,
+    return store_exec_sql(st, "saving a suppression", NULL, NULL,
                     "UPDATE suppressions SET yaml = ?2 WHERE id = ?1", "it", id, yaml);
 }
 
@@ -868,13 +867,13 @@ int store_supp_set_yaml(struct store *st, int64_t id, const char *yaml)
 
 int store_supps_json(struct store *st, int64_t now_us, struct buf *out, size_t *ret_n)
 {
-    return json_sql(st, "listing suppressions", out, ret_n,
+    return store_json_sql(st, "listing suppressions", out, ret_n,
                     "SELECT " SUPP_JSON " FROM suppressions ORDER BY id", "i", now_us);
 }
 
 int store_supp_json(struct store *st, int64_t id, int64_t now_us, struct buf *out)
 {
-    return json_one(st, "reading a suppression", "no such suppression", out,
+    return store_json_one(st, "reading a suppression", "no such suppression", out,
                     "SELECT " SUPP_JSON " FROM suppressions WHERE id = ?2", "ii", now_us, id);
 }
 
@@ -904,7 +903,7 @@ int store_supp_each(struct store *st, int64_t after,
 {
     struct supp_ctx c = {fn, ctx};
 
-    return each_row(st, "reading suppressions",
+    return store_each_row(st, "reading suppressions",
                     "SELECT id, created_us, who, alert_id, reason, expires_us, yaml"
                     " FROM suppressions WHERE id > ?1 ORDER BY id",
                     after, supp_row, &c);
@@ -917,7 +916,7 @@ int store_agg_rule_key(struct store *st, int64_t id, char **ret_rule, char **ret
     int r;
 
     *ret_rule = *ret_key = NULL;
-    r = row_one(st, "reading an alert", "no such alert", &s,
+    r = store_row_one(st, "reading an alert", "no such alert", &s,
                 "SELECT coalesce(rule_id, rule_name), entity_key FROM agg_alerts WHERE id = ?1",
                 "i", id);
     if (r < 0)
@@ -935,7 +934,7 @@ int store_user_get(struct store *st, const char *name, int64_t *ret_id, char **r
     int r;
 
     *ret_role = *ret_pw_hash = NULL;
-    r = row_one(st, "reading a user", "no such user", &s,
+    r = store_row_one(st, "reading a user", "no such user", &s,
                 "SELECT id, role, pw_hash FROM users WHERE name = ?1", "t", name);
     if (r < 0)
         return r;

@@ -257,6 +257,37 @@ static const char *const store_migrations[] = {
     "  expires_us INTEGER NOT NULL,"
     "  yaml TEXT NOT NULL"
     ");",
+    /* 6: the response engine's decisions: actions done, refused, and the
+     * approval queue (store_resp_*). */
+    "CREATE TABLE responses ("
+    "  id INTEGER PRIMARY KEY,"
+    "  created_us INTEGER NOT NULL,"
+    "  updated_us INTEGER NOT NULL,"
+    "  state TEXT NOT NULL,"
+    "  policy_rule TEXT NOT NULL,"
+    "  kind TEXT NOT NULL,"
+    "  rule_id TEXT, rule_name TEXT, correlation TEXT,"
+    "  level INTEGER NOT NULL DEFAULT 0,"
+    "  incident_type TEXT,"
+    "  address TEXT,"
+    "  udp_only INTEGER NOT NULL DEFAULT 0,"
+    "  corroborated INTEGER NOT NULL DEFAULT 0,"
+    "  actions TEXT NOT NULL,"
+    "  mode TEXT NOT NULL,"
+    "  agg_id INTEGER NOT NULL DEFAULT 0,"
+    "  incident_id INTEGER NOT NULL DEFAULT 0,"
+    "  reason TEXT NOT NULL,"
+    "  result TEXT,"                /* JSON object: action -> outcome */
+    "  ban_us INTEGER NOT NULL DEFAULT 0,"
+    "  expires_us INTEGER NOT NULL DEFAULT 0,"
+    "  decided_by TEXT, decided_us INTEGER NOT NULL DEFAULT 0, decision_note TEXT,"
+    "  lift_by TEXT, lift_us INTEGER NOT NULL DEFAULT 0,"
+    "  lifted INTEGER NOT NULL DEFAULT 0,"
+    "  seen INTEGER NOT NULL DEFAULT 1,"
+    "  dry_run INTEGER NOT NULL DEFAULT 0"
+    ");"
+    "CREATE INDEX responses_state ON responses(state);"
+    "CREATE INDEX responses_address ON responses(address);",
 };
 
 _Static_assert(sizeof(store_migrations) / sizeof(store_migrations[0]) == STORE_SCHEMA_VERSION,

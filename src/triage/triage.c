@@ -1124,6 +1124,7 @@ struct triage {
     uint64_t *supp_hits; /* per o->supp[i]: alerts it silenced */
     size_t nsupp_counted; /* entries of supp_hits */
     uint64_t last_agg;    /* the aggregated alert the last triage_add joined */
+    uint64_t last_inc;    /* and the incident that alert is in, 0 none */
     struct triage_stats st;
 };
 
@@ -1722,6 +1723,7 @@ int triage_add(struct triage *t, const struct triage_in *in)
 
     t->st.alerts_in++;
     t->last_agg = 0;
+    t->last_inc = 0;
     if ((s = suppressed_by(t, in))) {
         t->supp_hits[s - o->supp]++;
         t->st.suppressed++;
@@ -1736,6 +1738,7 @@ int triage_add(struct triage *t, const struct triage_in *in)
         in->time_us <= g->a.last_us + o->dedup_window_us) {
         add_duplicate(t, g, in, count);
         t->last_agg = g->a.id;
+        t->last_inc = g->a.incident_id;
         free(key);
         return 0;
     }
@@ -1869,6 +1872,7 @@ int triage_add(struct triage *t, const struct triage_in *in)
                 t->cb.incident_opened(t->cb.ctx, &ci->i);
         }
     }
+    t->last_inc = g->a.incident_id;
     if (t->cb.alert_new)
         t->cb.alert_new(t->cb.ctx, &g->a);
     free(gkey);
@@ -1938,6 +1942,11 @@ void triage_stats(const struct triage *t, struct triage_stats *ret)
 uint64_t triage_last_alert(const struct triage *t)
 {
     return t->last_agg;
+}
+
+uint64_t triage_last_incident(const struct triage *t)
+{
+    return t->last_inc;
 }
 
 int triage_supp_added(struct triage *t)

@@ -280,6 +280,8 @@ int triage_add(struct triage *t, const struct triage_in *in);
 /* The id of the aggregated alert the last triage_add created or joined;
  * 0 when it was suppressed or failed. */
 uint64_t triage_last_alert(const struct triage *t);
+/* The incident that aggregated alert is in; 0 for none (or as above). */
+uint64_t triage_last_incident(const struct triage *t);
 
 /*
  * Reports dirty aggregated alerts (alert_updated) and incidents

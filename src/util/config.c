@@ -808,12 +808,33 @@ static int kw_incident(struct cparse *p, const char *key, yaml_node_t *k, yaml_n
     return each_pair(p, v, incident_kw, NKW(incident_kw), NULL, "incident: expected a mapping");
 }
 
+/* --- respond: --- */
+
+static int kw_respond_policy(struct cparse *p, const char *key, yaml_node_t *k, yaml_node_t *v,
+                             void *arg)
+{
+    free(p->c->respond_policy);
+    p->c->respond_policy = NULL;
+    return get_str_or_off(p, v, &p->c->respond_policy);
+}
+
+static const struct keyword respond_kw[] = {
+    {"policy", kw_respond_policy},
+};
+
+static int kw_respond(struct cparse *p, const char *key, yaml_node_t *k, yaml_node_t *v,
+                      void *arg)
+{
+    return each_pair(p, v, respond_kw, NKW(respond_kw), NULL, "respond: expected a mapping");
+}
+
 static const struct keyword top_kw[] = {
     {"alerts", kw_alerts},     {"anomaly", kw_anomaly}, {"correlation", kw_correlation},
     {"data_dir", kw_data_dir},
     {"http", kw_http},         {"incident", kw_incident}, {"inputs", kw_inputs},
     {"log", kw_log},
-    {"match", kw_match},       {"pipeline", kw_pipeline}, {"sigma", kw_sigma},
+    {"match", kw_match},       {"pipeline", kw_pipeline}, {"respond", kw_respond},
+    {"sigma", kw_sigma},
     {"store", kw_store},       {"timezone", kw_timezone}, {"triage", kw_triage},
 };
 
@@ -877,7 +898,10 @@ struct config *config_defaults(void)
             goto fail;
         c->nsigma_rules = 1;
         snprintf(mapdir, sizeof(mapdir), "%s/config/triage.yaml", default_rules_dir());
-        if (!(c->triage_config = strdup(mapdir)) ||
+        if (!(c->triage_config = strdup(mapdir)))
+            goto fail;
+        snprintf(mapdir, sizeof(mapdir), "%s/config/respond.yaml", default_rules_dir());
+        if (!(c->respond_policy = strdup(mapdir)) ||
             !(c->playbooks_dir = strdup(default_playbooks_dir())))
             goto fail;
     }
@@ -900,6 +924,7 @@ void config_free(struct config *c)
     sigma_rules_clear(c);
     free(c->sigma_mappings);
     free(c->triage_config);
+    free(c->respond_policy);
     free(c->playbooks_dir);
     free(c->targets);
     for (size_t i = 0; i < c->ntriage_assets; i++)
@@ -1088,6 +1113,9 @@ void config_print(const struct config *c, FILE *out)
     fprintf(out, "anomaly:\n  enabled: %s\n", c->anomaly_enabled ? "true" : "false");
     fprintf(out, "correlation:\n  max_memory: %zu\n  late_tolerance: %u\n", c->corr_max_memory,
             c->corr_tolerance_s);
+    fprintf(out, "respond:\n  policy: ");
+    print_q(out, c->respond_policy ? c->respond_policy : "");
+    fputc('\n', out);
     fprintf(out, "incident:\n  playbooks: ");
     print_q(out, c->playbooks_dir ? c->playbooks_dir : "");
     fprintf(out, "\n  targets:%s\n", c->ntargets ? "" : " []");

@@ -63,6 +63,9 @@ struct config {
     char **triage_assets;
     size_t ntriage_assets;
     int anomaly_enabled; /* rate, first-seen and beaconing baselines */
+    /* Automatic response: the policy file (respond.policy; by default the
+     * bundled rules/config/respond.yaml, which is a dry run); NULL: off. */
+    char *respond_policy;
     /* Incident playbooks (incident.playbooks): the bundled ones by default,
      * ./playbooks from a source tree. */
     char *playbooks_dir;

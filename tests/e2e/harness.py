@@ -146,7 +146,7 @@ class Daemon:
         for line in text.splitlines():
             if line.startswith("#"):
                 continue
-            m = re.match(r"([a-z_]+)(\{[^}]*\})? (\d+)$", line)
+            m = re.match(r"([a-z0-9_]+)(\{[^}]*\})? (\d+)$", line)
             if not m or m.group(1) != name:
                 continue
             if labels and labels not in (m.group(2) or ""):

@@ -43,6 +43,9 @@ static void test_defaults(void **state)
     assert_int_equal(c->nsigma_rules, 1);
     assert_non_null(c->sigma_mappings);
     assert_int_equal(c->tz_off_s, 0);
+    /* Response is on by default, with the bundled policy (a dry run). */
+    assert_non_null(c->respond_policy);
+    assert_non_null(strstr(c->respond_policy, "config/respond.yaml"));
     config_free(c);
 }
 
@@ -94,6 +97,7 @@ static void test_full(void **state)
     assert_int_equal(c->ntriage_assets, 1);
     assert_string_equal(c->triage_assets[0], "etc/assets.example.yaml");
     assert_string_equal(c->playbooks_dir, "playbooks");
+    assert_null(c->respond_policy); /* respond.policy: off */
     assert_int_equal(c->ntargets, 3);
     assert_int_equal(c->targets[0].phase, INCIDENT_PHASE_FIRST_AID);
     assert_int_equal(c->targets[0].category, ASSET_CAT_A);
@@ -159,6 +163,8 @@ static const struct bad_case bad_cases[] = {
     {"store:\n  events: maybe\n", 2, 11, "true or false"},
     {"correlation:\n  max_memory: 1k\n", 2, 15, "between 64k"},
     {"correlation:\n  late_tolerance: 1h\n", 2, 19, "non-negative integer"},
+    {"respond:\n  policy: [a, b]\n", 2, 11, "string"},
+    {"respond:\n  polcy: x.yaml\n", 2, 3, "unknown"},
     {"anomaly:\n  enabled: sometimes\n", 2, 12, "true or false"},
     {"triage:\n  assets: {a: b}\n", 2, 11, "list of paths"},
     {"incident:\n  targets: {a: b}\n", 2, 12, "expected a list"},

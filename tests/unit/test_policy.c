@@ -62,7 +62,8 @@ static const char auto_block[] = "dry_run: false\n"
                                  "  - name: brute\n"
                                  "    kind: correlation\n"
                                  "    rule: ssh_bruteforce\n"
-                                 "    actions: [block, webhook]\n";
+                                 "    actions: [block, webhook]\n"
+                                 "webhook: {url: \"http://127.0.0.1:9/hook\", secret_file: key}\n";
 
 /* ---- refusals ----------------------------------------------------------- */
 
@@ -392,7 +393,8 @@ static void test_approve_gives_ask(void **state)
                                         "  - name: ask first\n"
                                         "    min_level: high\n"
                                         "    actions: [block, mail]\n"
-                                        "    mode: approve\n");
+                                        "    mode: approve\n"
+                                        "mail: {to: csirt@example.org}\n");
     struct respond_state *s = respond_state_new(p);
     struct respond_decision d;
     struct respond_trigger t = brute("203.0.113.7");
@@ -460,7 +462,9 @@ static void test_no_match_none(void **state)
                                         "  - kind: correlation\n"
                                         "    correlation: temporal_ordered\n"
                                         "    min_level: critical\n"
-                                        "    actions: webhook\n");
+                                        "    actions: webhook\n"
+                                        "mail: {to: [a@example.org]}\n"
+                                        "webhook: {url: \"https://x.example/h\", secret_file: /k}\n");
     struct respond_state *s = respond_state_new(p);
     struct respond_decision d;
     struct respond_trigger t;
@@ -593,14 +597,15 @@ static void test_shipped_policy(void **state)
     assert_int_equal(respond_decide(p, s, &t, T0, &d), 0);
     assert_int_equal(d.verdict, RESPOND_ASK);
 
-    /* An incident with damage asks, mail included. */
+    /* An incident with damage asks (the shipped file names no mail until
+     * an administrator configures it). */
     memset(&t, 0, sizeof(t));
     t.kind = RESPOND_KIND_INCIDENT;
     t.incident_type = TRIAGE_TYPE_DAMAGE;
     t.address = "203.0.113.45";
     assert_int_equal(respond_decide(p, s, &t, T0, &d), 0);
     assert_int_equal(d.verdict, RESPOND_ASK);
-    assert_true(d.actions & RESPOND_ACTION_MAIL);
+    assert_int_equal(d.actions, RESPOND_ACTION_BLOCK);
 
     /* A known-bad indicator from outside acts. */
     memset(&t, 0, sizeof(t));
@@ -730,6 +735,25 @@ static void test_config_errors(void **state)
         {"- a\n- b\n", 1, 1, "mapping"},
         {"rules: [\n", 2, 1, ""}, /* libyaml's own message */
         {"rules:\n  - actions: block\n    rule: [\"a\\0b\"]\n", 3, 12, "NUL"},
+        /* How actions are carried out. */
+        {"rules:\n  - actions: block\n  - actions: [block, webhook]\n", 3, 1, "no webhook:"},
+        {"rules:\n  - actions: mail\n", 2, 1, "no mail:"},
+        {"rules:\n  - actions: exec\n", 2, 1, "no exec:"},
+        {"webhook: {url: \"ftp://x/\", secret_file: k}\n", 1, 16, "http://"},
+        {"webhook: {url: \"http://x/ y\", secret_file: k}\n", 1, 16, "space"},
+        {"webhook:\n  url: \"http://x/\"\n", 2, 3, "secret_file"},
+        {"webhook: {url: \"http://x/\", secret_file: k, attempts: 50}\n", 1, 55, "attempts"},
+        {"webhook: {url: \"http://x/\", secret_file: k, timeout: 1h}\n", 1, 54, "10m"},
+        {"mail: {to: \"a@b\\nBcc: c@d\"}\n", 1, 12, "plain mail address"},
+        {"mail: {to: [\"x <a@b>\"]}\n", 1, 13, "plain mail address"},
+        {"mail: {to: a@b, sendmail: sendmail}\n", 1, 27, "absolute"},
+        {"mail: {from: a@b}\n", 1, 7, "to is required"},
+        {"exec: {command: [notify, \"{ip}\"]}\n", 1, 7, "absolute"},
+        {"exec: {command: [/bin/echo, \"{ipp}\"]}\n", 1, 7, "placeholder"},
+        {"exec: {timeout: 5s}\n", 1, 7, "command is required"},
+        {"block: {table: 9lives}\n", 1, 16, "not first a digit"},
+        {"block: {set4: \"a;b\"}\n", 1, 15, "letters, digits"},
+        {"block: {family: bridge}\n", 1, 17, "inet, ip or ip6"},
     };
 
     (void)state;
@@ -745,6 +769,63 @@ static void test_config_errors(void **state)
         assert_non_null(err.msg);
         if (!strstr(err.msg, rows[i].msg))
             fail_msg("row %zu: message \"%s\" lacks \"%s\"", i, err.msg, rows[i].msg);
+    }
+}
+
+/* The action sections as the daemon reads them. */
+static void test_action_sections(void **state)
+{
+    struct respond_policy *p = parse_ok("dry_run: false\n"
+                                        "block: {family: ip, table: fw, set4: bad_hosts, create: false}\n"
+                                        "webhook:\n"
+                                        "  url: \"https://soc.example.org/h?k=1\"\n"
+                                        "  secret_file: keys/hook.key\n"
+                                        "  timeout: 3s\n"
+                                        "  attempts: 7\n"
+                                        "  backoff: 500s\n"
+                                        "mail:\n"
+                                        "  to: [csirt@example.org, oncall@example.org]\n"
+                                        "  from: hikeshi@example.org\n"
+                                        "exec:\n"
+                                        "  command: [/usr/local/sbin/notify, \"--ip={ip}\", \"{rule}\"]\n"
+                                        "  timeout: 1m\n"
+                                        "rules:\n"
+                                        "  - actions: [block, webhook, mail, exec]\n");
+
+    (void)state;
+    assert_string_equal(p->block.family, "ip");
+    assert_string_equal(p->block.table, "fw");
+    assert_string_equal(p->block.set4, "bad_hosts");
+    assert_int_equal(p->block.create, 0);
+    assert_int_equal(p->webhook.given, 1);
+    assert_string_equal(p->webhook.url, "https://soc.example.org/h?k=1");
+    assert_string_equal(p->webhook.secret_file, "keys/hook.key");
+    assert_int_equal(p->webhook.timeout_ms, 3000);
+    assert_int_equal(p->webhook.attempts, 7);
+    assert_int_equal(p->webhook.backoff_ms, 500000);
+    assert_int_equal(p->mail.nto, 2);
+    assert_string_equal(p->mail.to[1], "oncall@example.org");
+    assert_string_equal(p->mail.from, "hikeshi@example.org");
+    assert_null(p->mail.sendmail); /* the default is the caller's */
+    assert_int_equal(p->exec.argc, 3);
+    assert_string_equal(p->exec.argv[1], "--ip={ip}");
+    assert_null(p->exec.argv[3]);
+    assert_int_equal(p->exec.timeout_ms, 60000);
+    assert_int_equal(p->actions_used, RESPOND_ACTION_BLOCK | RESPOND_ACTION_WEBHOOK |
+                                          RESPOND_ACTION_MAIL | RESPOND_ACTION_EXEC);
+    respond_policy_free(p);
+    /* The shipped policy: block only, with the defaults of the helper. */
+    {
+        struct respond_policy *q = NULL;
+        struct parse_err err;
+
+        assert_int_equal(respond_policy_load("rules/config/respond.yaml", &q, &err), 0);
+        assert_int_equal(q->dry_run, 1);
+        assert_int_equal(q->actions_used, RESPOND_ACTION_BLOCK);
+        assert_string_equal(q->block.table, "hikeshi");
+        assert_int_equal(q->block.create, 1);
+        assert_int_equal(q->webhook.given, 0);
+        respond_policy_free(q);
     }
 }
 
@@ -775,6 +856,7 @@ int main(void)
         cmocka_unit_test(test_shipped_policy),
         cmocka_unit_test(test_shipped_policy_openssh_sample),
         cmocka_unit_test(test_config_errors),
+        cmocka_unit_test(test_action_sections),
         cmocka_unit_test(test_load_missing_file),
     };
 

@@ -653,6 +653,7 @@ static void test_migrate_from_v1(void **state)
                                   "DROP TABLE communications; DROP TABLE contacts;"
                                   "DROP TABLE reports; DROP TABLE declarations;"
                                   "DROP TABLE risk_samples; DROP TABLE suppressions;"
+                                  "DROP TABLE responses;"
                                   "DROP TABLE tokens; DROP TABLE users;"
                                   "DROP TABLE agg_alerts; DROP TABLE incidents; DROP TABLE state;"
                                   "ALTER TABLE alerts DROP COLUMN agg_id;"
@@ -676,8 +677,8 @@ static void test_migrate_from_v1(void **state)
     assert_int_equal(peek_int(db, "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND"
                                   " name IN ('timeline', 'notes', 'tasks', 'contacts',"
                                   " 'communications', 'reports', 'declarations',"
-                                  " 'risk_samples', 'suppressions')"),
-                     9);
+                                  " 'risk_samples', 'suppressions', 'responses')"),
+                     10);
     sqlite3_close(db);
 }
 

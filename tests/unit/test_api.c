@@ -316,6 +316,109 @@ static void test_incident_life(void **state)
     assert_true(ar.entries >= 6);
 }
 
+static const char *query_pending(void *ctx, const char *key)
+{
+    (void)ctx;
+    return strcmp(key, "state") == 0 ? "pending" : NULL;
+}
+
+/* The approval queue and blocks, with rows as the response engine writes them. */
+static void test_responses(void **state)
+{
+    struct fix *f = *state;
+    struct store_resp_rec r = {
+        .created_us = T0 - 1000000,
+        .state = "pending",
+        .policy_rule = "ask first",
+        .kind = "correlation",
+        .rule_name = "ssh_bruteforce_success",
+        .level = 4,
+        .address = "203.0.113.50",
+        .actions = "block",
+        .mode = "approve",
+        .reason = "rule ask first asks for approval: block 203.0.113.50 for 10m",
+    };
+    struct audit_result ar;
+    int64_t pend = 0, pend2 = 0, active = 0, old = 0;
+    char path[96], line[4096];
+    int approve = 0, reject = 0, lift = 0;
+    FILE *fp;
+
+    assert_int_equal(store_resp_add(f->st, &r, &pend), 0);
+    r.address = "203.0.113.51";
+    assert_int_equal(store_resp_add(f->st, &r, &pend2), 0);
+    r.state = "done";
+    r.mode = "auto";
+    r.address = "198.51.100.9";
+    r.ban_us = 600000000;
+    r.expires_us = T0 + 600000000;
+    assert_int_equal(store_resp_add(f->st, &r, &active), 0);
+    r.address = "198.51.100.10";
+    r.expires_us = T0 - 1;
+    assert_int_equal(store_resp_add(f->st, &r, &old), 0);
+
+    {
+        struct api_req rq = {.method = "GET", .path = "/api/v1/responses",
+                             .authorization = f->viewer, .query = query_pending, .now_us = T0};
+        buf_reset(&f->resp.body);
+        api_dispatch(&f->ctx, &rq, &f->resp);
+        assert_int_equal(f->resp.status, 200);
+        assert_int_equal(buf_putc(&f->resp.body, '\0'), 0);
+        assert_non_null(strstr(body(f), "\"count\":2"));
+    }
+    assert_int_equal(call(f, "GET", "/api/v1/responses", f->viewer, NULL), 200);
+    assert_non_null(strstr(body(f), "\"count\":4"));
+    assert_int_equal(call(f, "GET", "/api/v1/blocks", f->viewer, NULL), 200);
+    assert_non_null(strstr(body(f), "198.51.100.9"));
+    assert_null(strstr(body(f), "198.51.100.10"));
+    /* A viewer reads but never answers or lifts. */
+    snprintf(path, sizeof(path), "/api/v1/responses/%lld/approve", (long long)pend);
+    assert_int_equal(call(f, "POST", path, f->viewer, "{}"), 403);
+    snprintf(path, sizeof(path), "/api/v1/responses/%lld/lift", (long long)active);
+    assert_int_equal(call(f, "POST", path, f->viewer, NULL), 403);
+    /* An analyst approves; a second answer is a conflict. */
+    snprintf(path, sizeof(path), "/api/v1/responses/%lld/approve", (long long)pend);
+    if (call(f, "POST", path, f->analyst, "{\"note\":\"owner agrees\"}") != 200)
+        fail_msg("%s: %u %s", path, f->resp.status, body(f));
+    assert_non_null(strstr(body(f), "\"state\":\"approved\""));
+    assert_non_null(strstr(body(f), "\"decided_by\":\"ana\""));
+    assert_int_equal(call(f, "POST", path, f->analyst, NULL), 409);
+    assert_non_null(strstr(body(f), "is approved"));
+    /* A rejection needs its note; unknown fields are refused. */
+    snprintf(path, sizeof(path), "/api/v1/responses/%lld/reject", (long long)pend2);
+    assert_int_equal(call(f, "POST", path, f->analyst, "{}"), 400);
+    assert_non_null(strstr(body(f), "\"field\":\"note\""));
+    assert_int_equal(call(f, "POST", path, f->analyst, "{\"note\":\"x\",\"why\":\"y\"}"), 400);
+    assert_non_null(strstr(body(f), "unknown field"));
+    assert_int_equal(call(f, "POST", path, f->analyst, "{\"note\":\"a scanner we own\"}"), 200);
+    assert_non_null(strstr(body(f), "\"state\":\"rejected\""));
+    /* Lifting: a block in force, once; not an expired one. */
+    snprintf(path, sizeof(path), "/api/v1/responses/%lld/lift", (long long)active);
+    assert_int_equal(call(f, "POST", path, f->analyst, NULL), 202);
+    assert_non_null(strstr(body(f), "\"lift_requested_by\":\"ana\""));
+    assert_int_equal(call(f, "POST", path, f->analyst, NULL), 409);
+    snprintf(path, sizeof(path), "/api/v1/responses/%lld/lift", (long long)old);
+    assert_int_equal(call(f, "POST", path, f->analyst, NULL), 409);
+    assert_int_equal(call(f, "POST", "/api/v1/responses/999/approve", f->analyst, NULL), 404);
+    assert_int_equal(call(f, "GET", "/api/v1/responses/999", f->viewer, NULL), 404);
+    /* Each change is audited under the analyst's name. */
+    assert_int_equal(audit_verify(f->audit_path, &ar), 0);
+    assert_int_equal(ar.why, AUDIT_OK);
+    fp = fopen(f->audit_path, "r");
+    assert_non_null(fp);
+    while (fgets(line, sizeof(line), fp)) {
+        if (!strstr(line, "\"actor\":\"ana\""))
+            continue;
+        approve += strstr(line, "\"action\":\"response.approve\"") != NULL;
+        reject += strstr(line, "\"action\":\"response.reject\"") != NULL;
+        lift += strstr(line, "\"action\":\"block.lift_request\"") != NULL;
+    }
+    fclose(fp);
+    assert_int_equal(approve, 1);
+    assert_int_equal(reject, 1);
+    assert_int_equal(lift, 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -324,6 +427,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_bad_requests, setup, teardown),
         cmocka_unit_test_setup_teardown(test_incident_life, setup, teardown),
         cmocka_unit_test_setup_teardown(test_login, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_responses, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

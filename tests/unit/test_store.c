@@ -26,6 +26,7 @@
 #include "event/time.h"
 #include "input/record.h"
 #include "store/store.h"
+#include "util/buf.h"
 #include "triage/alert.h"
 #include "util/arena.h"
 
@@ -682,6 +683,123 @@ static void test_migrate_from_v1(void **state)
     sqlite3_close(db);
 }
 
+
+/* ---- responses (schema 6) ---- */
+
+static int64_t resp_add(struct fixture *f, const char *state, const char *addr,
+                        const char *actions, int64_t expires_us, int dry_run)
+{
+    struct store_resp_rec r = {
+        .created_us = 1000,
+        .state = state,
+        .policy_rule = "brute",
+        .kind = "correlation",
+        .rule_name = "ssh_bruteforce",
+        .level = 3,
+        .address = addr,
+        .actions = actions,
+        .mode = "auto",
+        .agg_id = 5,
+        .reason = "rule brute: block",
+        .ban_us = 600000000,
+        .expires_us = expires_us,
+        .dry_run = dry_run,
+    };
+    int64_t id = 0;
+
+    assert_int_equal(store_resp_add(f->st, &r, &id), 0);
+    assert_true(id > 0);
+    return id;
+}
+
+static int count_cb(void *ctx, const struct store_resp_rec *r)
+{
+    int64_t *ids = ctx;
+
+    ids[++ids[0]] = r->id;
+    assert_non_null(r->state);
+    assert_non_null(r->policy_rule);
+    return 0;
+}
+
+static void test_responses(void **state)
+{
+    struct fixture *f = *state;
+    const int64_t now = 5000000000;
+    int64_t p1, p2, done, expired, dry, id = 0, ids[16] = {0};
+    struct store_resp_filter flt = {.state = "pending"};
+    struct buf b;
+    size_t n = 0;
+
+    p1 = resp_add(f, "pending", "203.0.113.1", "block", 0, 0);
+    p2 = resp_add(f, "pending", NULL, "block,webhook", 0, 0);
+    done = resp_add(f, "done", "203.0.113.2", "block,webhook", now + 60000000, 0);
+    expired = resp_add(f, "done", "203.0.113.3", "block", now - 1, 0);
+    dry = resp_add(f, "dry_run", "203.0.113.4", "block", now + 60000000, 1);
+    /* The pending request of the same rule and address, or of the incident. */
+    assert_int_equal(store_resp_pending_find(f->st, "brute", "203.0.113.1", 0, &id), 0);
+    assert_int_equal(id, p1);
+    assert_int_equal(store_resp_pending_find(f->st, "brute", NULL, 0, &id), 0);
+    assert_int_equal(id, p2);
+    assert_int_equal(store_resp_pending_find(f->st, "other", "203.0.113.1", 0, &id), -ENOENT);
+    assert_int_equal(store_resp_seen(f->st, p1, 2000), 0);
+    /* Two answers race: one wins, the other is told the state. */
+    assert_int_equal(store_resp_decide(f->st, p1, 1, "alice", "ok", 3000), 0);
+    assert_int_equal(store_resp_decide(f->st, p1, 0, "bob", "no", 3001), -ESTALE);
+    assert_non_null(strstr(store_errmsg(f->st), "approved"));
+    assert_int_equal(store_resp_decide(f->st, 999, 1, "alice", NULL, 3000), -ENOENT);
+    /* The engine takes up exactly the approved row. */
+    assert_int_equal(store_resp_each_approved(f->st, count_cb, ids), 0);
+    assert_int_equal(ids[0], 1);
+    assert_int_equal(ids[1], p1);
+    assert_int_equal(store_resp_finish(f->st, p1, "done", "{\"block\":\"blocked\"}", NULL,
+                                       now + 1000, 4000),
+                     0);
+    memset(ids, 0, sizeof(ids));
+    assert_int_equal(store_resp_each_approved(f->st, count_cb, ids), 0);
+    assert_int_equal(ids[0], 0);
+    /* Lifting: only a block in force, not dry run, once. */
+    assert_int_equal(store_resp_lift_request(f->st, done, "alice", now), 0);
+    assert_int_equal(store_resp_lift_request(f->st, done, "bob", now), -ESTALE);
+    assert_int_equal(store_resp_lift_request(f->st, expired, "alice", now), -ESTALE);
+    assert_int_equal(store_resp_lift_request(f->st, dry, "alice", now), -ESTALE);
+    assert_int_equal(store_resp_lift_request(f->st, p2, "alice", now), -ESTALE);
+    assert_int_equal(store_resp_lift_request(f->st, 999, "alice", now), -ENOENT);
+    memset(ids, 0, sizeof(ids));
+    assert_int_equal(store_resp_each_lift(f->st, count_cb, ids), 0);
+    assert_int_equal(ids[0], 1);
+    assert_int_equal(ids[1], done);
+    /* In force now: p1 (expires now+1ms) and done (lift asked), soonest first. */
+    buf_init(&b, 4096);
+    assert_int_equal(store_blocks_json(f->st, now, &b, &n), 0);
+    assert_int_equal(n, 2);
+    assert_non_null(strstr(b.data, "203.0.113.1"));
+    assert_true(strstr(b.data, "203.0.113.1") < strstr(b.data, "203.0.113.2"));
+    assert_null(strstr(b.data, "203.0.113.3"));
+    assert_null(strstr(b.data, "203.0.113.4"));
+    assert_int_equal(store_resp_lifted(f->st, done, now), 0);
+    buf_reset(&b);
+    assert_int_equal(store_blocks_json(f->st, now, &b, &n), 0);
+    assert_int_equal(n, 1);
+    memset(ids, 0, sizeof(ids));
+    assert_int_equal(store_resp_each_lift(f->st, count_cb, ids), 0);
+    assert_int_equal(ids[0], 0);
+    /* Listing with a filter, and one row as JSON. */
+    buf_reset(&b);
+    assert_int_equal(store_resps_json(f->st, &flt, &b, &n), 0);
+    assert_int_equal(n, 1); /* p2 only: p1 is done now */
+    buf_reset(&b);
+    assert_int_equal(store_resp_json(f->st, p1, &b), 0);
+    assert_non_null(strstr(b.data, "\"actions\":[\"block\"]"));
+    assert_non_null(strstr(b.data, "\"result\":{\"block\":\"blocked\"}"));
+    assert_non_null(strstr(b.data, "\"decided_by\":\"alice\""));
+    assert_non_null(strstr(b.data, "\"seen\":2"));
+    assert_non_null(strstr(b.data, "\"dry_run\":false"));
+    buf_reset(&b);
+    assert_int_equal(store_resp_json(f->st, 999, &b), -ENOENT);
+    buf_done(&b);
+}
+
 static void test_100k_events(void **state)
 {
     static const char raw[] = "Dec 10 07:07:38 LabSZ sshd[24206]: Failed password for invalid user "
@@ -737,6 +855,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_users_tokens, setup, teardown),
         cmocka_unit_test_setup_teardown(test_second_open_keeps_wal, setup, teardown),
         cmocka_unit_test_setup_teardown(test_migrate_from_v1, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_responses, setup, teardown),
         cmocka_unit_test_setup_teardown(test_100k_events, setup, teardown),
     };
 

@@ -241,6 +241,12 @@ void respond_offer(struct respond *r, const struct respond_trigger *t,
 
     if (!r || !t)
         return;
+    /* Most alerts match no rule: decided here, they never take a queue
+     * slot that a brute force's trigger needs. */
+    if (!respond_policy_may_match(r->pol, t)) {
+        atomic_fetch_add(&r->st.none, 1);
+        return;
+    }
     pthread_mutex_lock(&r->lock);
     if (r->stopping || r->count >= RESPOND_QUEUE_MAX) {
         pthread_mutex_unlock(&r->lock);

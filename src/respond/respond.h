@@ -73,8 +73,10 @@ const struct respond_policy *respond_policy_of(const struct respond *r);
 
 /*
  * Queues `t` (strings copied; those longer than the engine keeps are cut
- * and the address refused as bad) with its cause.  Any thread; never
- * blocks: a full queue drops the trigger and counts it.  NULL r: no-op.
+ * and the address refused as bad) with its cause.  A trigger no policy
+ * rule could match is counted as "none" at once and not queued.  Any
+ * thread; never blocks: a full queue drops the trigger and counts it.
+ * NULL r: no-op.
  */
 void respond_offer(struct respond *r, const struct respond_trigger *t,
                    const struct respond_cause *c);

@@ -1430,6 +1430,20 @@ static int rule_matches(const struct respond_policy *p, const struct respond_rul
     return 1;
 }
 
+int respond_policy_may_match(const struct respond_policy *p, const struct respond_trigger *t)
+{
+    struct respond_rule ru;
+
+    for (size_t i = 0; p && t && i < p->nrules; i++) {
+        /* Everything but the direction, which needs the parsed address. */
+        ru = p->rules[i];
+        ru.from = RESPOND_FROM_ANY;
+        if (rule_matches(p, &ru, t, NULL))
+            return 1;
+    }
+    return 0;
+}
+
 /* "10m", "1h30m", "2d" for a person. */
 static void fmt_duration(int64_t us, char *buf, size_t size)
 {

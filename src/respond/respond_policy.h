@@ -233,6 +233,14 @@ int respond_decide(const struct respond_policy *p, struct respond_state *s,
                    const struct respond_trigger *t, int64_t now_us, struct respond_decision *ret);
 
 /*
+ * 1 when some rule of `p` could match `t` (every criterion but the
+ * address's direction), 0 when respond_decide would surely say NONE.  Pure
+ * and read-only: any thread may call it on a policy nobody changes, to
+ * keep triggers that matter from queueing behind those that do not.
+ */
+int respond_policy_may_match(const struct respond_policy *p, const struct respond_trigger *t);
+
+/*
  * A block ended before its expiry (an admin lifted it, the firewall refused
  * it): frees its slot.  The address stays a repeat offender.  0, -ENOENT when
  * no active block holds that address, -EINVAL when it is not an address.

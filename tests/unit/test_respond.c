@@ -196,7 +196,8 @@ static void test_decisions_recorded(void **state)
                      1);
     assert_int_equal(count_rows(f, "address='198.51.100.40'"), 0);
     respond_get_stats(f->r, &rs);
-    assert_int_equal(rs.offered, 8);
+    /* The trigger no rule matches was answered at the door, not queued. */
+    assert_int_equal(rs.offered, 7);
     assert_int_equal(rs.none, 1);
     assert_int_equal(rs.act, 1);
     assert_int_equal(rs.dry_run, 1);
@@ -228,15 +229,20 @@ static void test_approval_taken_up(void **state)
 static void test_queue_drops_when_full(void **state)
 {
     struct fix *f = *state;
-    struct respond_trigger t = brute("203.0.113.50", "nothing_matches");
+    struct respond_trigger t = brute("203.0.113.50", "ssh_bruteforce");
+    struct respond_trigger other = brute("203.0.113.51", "nothing_matches");
     struct respond_stats rs;
 
     /* Not started: nothing takes triggers out, so the queue fills. */
     for (int i = 0; i < RESPOND_QUEUE_MAX + 10; i++)
         respond_offer(f->r, &t, NULL);
+    /* Triggers that match no rule never compete for the queue. */
+    for (int i = 0; i < 100; i++)
+        respond_offer(f->r, &other, NULL);
     respond_get_stats(f->r, &rs);
     assert_int_equal(rs.offered, RESPOND_QUEUE_MAX);
     assert_int_equal(rs.dropped, 10);
+    assert_int_equal(rs.none, 100);
 }
 
 static void test_audited(void **state)

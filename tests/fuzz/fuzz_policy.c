@@ -6,6 +6,7 @@
  */
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -51,6 +52,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         t.corroborated = (i >> 4) & 1;
         t.approved = (i >> 5) & 1;
         respond_decide(p, s, &t, (int64_t)i * 7000000, &d);
+        /* The engine's door must never turn away what a rule matches. */
+        if (d.verdict != RESPOND_NONE && !respond_policy_may_match(p, &t))
+            abort();
         if (d.verdict == RESPOND_ACT && (i & 3) == 0 && t.address)
             respond_block_ended(s, t.address, (int64_t)i * 7000000);
     }

@@ -772,6 +772,40 @@ static void test_config_errors(void **state)
     }
 }
 
+/* The engine's door: a trigger some rule could match (whatever its
+ * address) passes; one no rule can match does not, and then the full
+ * decision says NONE too. */
+static void test_may_match(void **state)
+{
+    struct respond_policy *p = parse_ok("rules:\n"
+                                        "  - kind: correlation\n"
+                                        "    rule: [ssh_bruteforce]\n"
+                                        "    from: outside\n"
+                                        "    actions: block\n"
+                                        "  - kind: rule\n"
+                                        "    min_level: critical\n"
+                                        "    actions: block\n");
+    struct respond_state *s = respond_state_new(p);
+    struct respond_decision d;
+    struct respond_trigger t = brute("10.1.1.1"); /* inside: `from` fails later */
+
+    (void)state;
+    assert_int_equal(respond_policy_may_match(p, &t), 1);
+    t.rule_name = "port_scan_vertical";
+    t.rule_id = "x";
+    assert_int_equal(respond_policy_may_match(p, &t), 0);
+    assert_int_equal(respond_decide(p, s, &t, T0, &d), 0);
+    assert_int_equal(d.verdict, RESPOND_NONE);
+    t.kind = RESPOND_KIND_RULE;
+    t.level = TRIAGE_LEVEL_HIGH;
+    assert_int_equal(respond_policy_may_match(p, &t), 0);
+    t.level = TRIAGE_LEVEL_CRITICAL;
+    assert_int_equal(respond_policy_may_match(p, &t), 1);
+    assert_int_equal(respond_policy_may_match(NULL, &t), 0);
+    respond_state_free(s);
+    respond_policy_free(p);
+}
+
 /* The action sections as the daemon reads them. */
 static void test_action_sections(void **state)
 {
@@ -857,6 +891,7 @@ int main(void)
         cmocka_unit_test(test_shipped_policy_openssh_sample),
         cmocka_unit_test(test_config_errors),
         cmocka_unit_test(test_action_sections),
+        cmocka_unit_test(test_may_match),
         cmocka_unit_test(test_load_missing_file),
     };
 

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "api/api_http.h"
 #include "build_config.h"
@@ -312,6 +313,17 @@ int cli_run_main(int argc, char **argv)
     d.cfg = cli_load_config(d.cfg_path);
     if (!d.cfg)
         return CLI_EXIT_USAGE;
+    /* The bundled policy may be missing (a binary run outside its source
+     * tree and not installed): response is then off, as triage falls back
+     * to its built-in options.  A policy named in the file must load. */
+    if (d.cfg->respond_policy && !d.cfg->respond_explicit &&
+        access(d.cfg->respond_policy, F_OK) != 0) {
+        if (!check)
+            log_warnx("response: the bundled policy %s is not there; automatic response is off",
+                      d.cfg->respond_policy);
+        free(d.cfg->respond_policy);
+        d.cfg->respond_policy = NULL;
+    }
     if (check) {
         if (d.cfg->respond_policy) {
             struct respond_policy *pol = NULL;

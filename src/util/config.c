@@ -815,6 +815,7 @@ static int kw_respond_policy(struct cparse *p, const char *key, yaml_node_t *k, 
 {
     free(p->c->respond_policy);
     p->c->respond_policy = NULL;
+    p->c->respond_explicit = 1;
     return get_str_or_off(p, v, &p->c->respond_policy);
 }
 

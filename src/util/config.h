@@ -66,6 +66,7 @@ struct config {
     /* Automatic response: the policy file (respond.policy; by default the
      * bundled rules/config/respond.yaml, which is a dry run); NULL: off. */
     char *respond_policy;
+    int respond_explicit; /* 1 if the file set it: a failure to load is fatal */
     /* Incident playbooks (incident.playbooks): the bundled ones by default,
      * ./playbooks from a source tree. */
     char *playbooks_dir;

@@ -11,7 +11,7 @@ import urllib.error
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import BIN, GEN_DAY_CONFIG, Daemon, check, finish, wait_for  # noqa: E402
+from harness import BIN, GEN_DAY_CONFIG, Daemon, check, finish, wait_for, user_add  # noqa: E402
 
 GEN = os.environ.get("HIKESHI_GEN", "build/bench/hikeshi-gen")
 
@@ -27,15 +27,6 @@ def call(d, path, token=None, method="GET"):
     except urllib.error.HTTPError as e:
         body = e.read()
         return e.code, json.loads(body) if body.strip() else None
-
-
-def user_add(d, name, role):
-    r = subprocess.run([BIN, "user", "add", "-c", d.conf, "--role", role, name],
-                       capture_output=True, text=True)
-    tok = [l.split(": ", 1)[1] for l in r.stdout.splitlines() if l.startswith("token: ")]
-    check(r.returncode == 0 and len(tok) == 1 and tok[0].startswith("hks_"),
-          "user add %s (%s) prints a token once" % (name, role))
-    return tok[0] if tok else ""
 
 
 def main():

@@ -16,7 +16,7 @@ import urllib.error
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import BIN, GEN_DAY_CONFIG, Daemon, check, finish, wait_for  # noqa: E402
+from harness import BIN, GEN_DAY_CONFIG, Daemon, check, finish, wait_for, user_add  # noqa: E402
 
 GEN = os.environ.get("HIKESHI_GEN", "build/bench/hikeshi-gen")
 
@@ -35,14 +35,6 @@ def call(d, path, token, method="GET", body=None):
     except urllib.error.HTTPError as e:
         raw = e.read()
         return e.code, json.loads(raw) if raw.strip() else None
-
-
-def user_add(d, name, role):
-    r = subprocess.run([BIN, "user", "add", "-c", d.conf, "--role", role, name],
-                       capture_output=True, text=True)
-    tok = [l.split(": ", 1)[1] for l in r.stdout.splitlines() if l.startswith("token: ")]
-    check(r.returncode == 0 and len(tok) == 1, "user add %s (%s)" % (name, role))
-    return tok[0] if tok else ""
 
 
 def cli(d, args, token_file=None, token_env=None, stdin=None):

@@ -26,7 +26,7 @@ import urllib.error
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import BIN, SOURCE, Daemon, check, finish, wait_for  # noqa: E402
+from harness import BIN, SOURCE, Daemon, check, finish, wait_for, user_add  # noqa: E402
 
 # One outside address guesses root's password on host LabSZ twelve times in
 # a minute, then gets in: ssh_bruteforce then ssh_bruteforce_success, which
@@ -115,15 +115,6 @@ class Api:
             except ValueError:
                 return raw.decode(errors="replace")
         return raw.decode(errors="replace")
-
-
-def user_add(d, name, role):
-    r = subprocess.run([BIN, "user", "add", "-c", d.conf, "--role", role, name],
-                       capture_output=True, text=True)
-    tok = [l.split(": ", 1)[1] for l in r.stdout.splitlines() if l.startswith("token: ")]
-    check(r.returncode == 0 and len(tok) == 1 and tok[0].startswith("hks_"),
-          "user add %s (%s) prints a token" % (name, role))
-    return tok[0] if tok else ""
 
 
 def playbook_tasks(type_name):

@@ -42,7 +42,8 @@ import urllib.error
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import BIN, SOURCE, Daemon, check, finish, free_port, wait_for  # noqa: E402
+from harness import (BIN, SOURCE, Daemon, check, finish, free_port,  # noqa: E402
+                     user_add, wait_for)
 
 TAG = "hk%d" % (os.getpid() % 100000)
 NS_HOST, NS_ATT, NS_OTHER = TAG + "h", TAG + "a", TAG + "o"
@@ -233,14 +234,6 @@ def api(d, method, path, token=None, body=None):
             return e.code, json.loads(raw)
         except ValueError:
             return e.code, raw.decode(errors="replace")
-
-
-def user_add(d, name, role):
-    r = subprocess.run([BIN, "user", "add", "-c", d.conf, "--role", role, name],
-                       capture_output=True, text=True)
-    tok = [l.split(": ", 1)[1] for l in r.stdout.splitlines() if l.startswith("token: ")]
-    check(r.returncode == 0 and len(tok) == 1, "user add %s (%s)" % (name, role))
-    return tok[0] if tok else ""
 
 
 def rows(d, sql, args=()):

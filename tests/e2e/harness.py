@@ -190,6 +190,17 @@ inputs:
 """
 
 
+def user_add(d, name, role):
+    """`hikeshi user add` against the daemon's store; the token it prints
+    once (recorded as a check), or "" when it printed none."""
+    r = subprocess.run([BIN, "user", "add", "-c", d.conf, "--role", role, name],
+                       capture_output=True, text=True)
+    tok = [l.split(": ", 1)[1] for l in r.stdout.splitlines() if l.startswith("token: ")]
+    check(r.returncode == 0 and len(tok) == 1 and tok[0].startswith("hks_"),
+          "user add %s (%s) prints a token once" % (name, role))
+    return tok[0] if tok else ""
+
+
 def fields(row):
     return json.loads(row["fields"])
 

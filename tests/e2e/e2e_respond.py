@@ -80,8 +80,25 @@ rules:
   - name: accepted login needs a person
     kind: rule
     rule: [lnx_sshd_login_accepted]
-    actions: [block]
+    actions: [block, mail, exec]
     mode: approve
+mail:
+  to: [csirt@example.org]
+  from: hikeshi@example.org
+  sendmail: {dir}/sendmail.sh
+exec:
+  command: [{dir}/notify.sh, "--ip={{ip}}", "{{rule}}", "{{reason}}"]
+  timeout: 5s
+"""
+
+# Stand-ins for sendmail and a site's notifier: they keep what they got.
+FAKE_SENDMAIL = """#!/bin/sh
+echo "argv: $*" > {dir}/mail.txt
+cat >> {dir}/mail.txt
+"""
+FAKE_NOTIFY = """#!/bin/sh
+for a in "$@"; do echo "arg: $a"; done > {dir}/notify.txt
+echo "notified"
 """
 
 CONFIG = """
@@ -290,7 +307,11 @@ def run():
 
     d = Daemon(CONFIG)
     with open(os.path.join(d.dir, "respond.yaml"), "w") as f:
-        f.write(POLICY.format(wh=wh_port, ban=BAN_S))
+        f.write(POLICY.format(wh=wh_port, ban=BAN_S, dir=d.dir))
+    for name, text in (("sendmail.sh", FAKE_SENDMAIL), ("notify.sh", FAKE_NOTIFY)):
+        with open(os.path.join(d.dir, name), "w") as f:
+            f.write(text.format(dir=d.dir))
+        os.chmod(os.path.join(d.dir, name), 0o755)
     with open(os.path.join(d.dir, "webhook.key"), "w") as f:
         f.write(KEY + "\n")
     os.chmod(os.path.join(d.dir, "webhook.key"), 0o600)
@@ -334,6 +355,13 @@ def scenario(d):
     check(len(row) == 1 and row[0]["policy_rule"] == "ssh brute force from outside"
           and row[0]["agg_id"] > 0 and row[0]["ban_us"] == BAN_S * 1000000,
           "one response row for the attacker, with its rule, alert and ban")
+    inc = row[0]["incident_id"] if row else 0
+    st, tl = api(d, "GET", "/api/v1/incidents/%d/timeline" % inc, viewer)
+    whats = [e.get("what", "") + " " + (e.get("to") or "") for e in (tl or {}).get("timeline", [])] \
+        if st == 200 else []
+    check(inc > 0 and any(w.startswith("response: block,webhook") and ATTACKER in w
+                          for w in whats),
+          "the incident's timeline records the block (%s)" % [w for w in whats if "respon" in w])
     lat = metric(d, "hikeshi_respond_block_latency_p50_us")
     check(lat is not None and 0 < lat < 15000000,
           "/metrics: record-to-kernel-set latency p50 %s us" % lat)
@@ -402,6 +430,21 @@ def scenario(d):
     st, got = api(d, "GET", "/api/v1/responses/%d" % rid, viewer)
     check(st == 200 and got.get("state") == "done" and got.get("decided_by") == "alice",
           "the row is done, approved by alice (%s)" % (got.get("state") if st == 200 else st))
+    # The mail and the program ran with the decision in them.
+    wait_for(lambda: os.path.exists(os.path.join(d.dir, "notify.txt")) and
+             os.path.exists(os.path.join(d.dir, "mail.txt")), timeout=10)
+    mail = open(os.path.join(d.dir, "mail.txt")).read() if os.path.exists(
+        os.path.join(d.dir, "mail.txt")) else ""
+    check("argv: -t -oi" in mail and "To: csirt@example.org" in mail
+          and "Subject: [hikeshi] acted %s" % APPROVE in mail,
+          "mail went to sendmail -t with To and Subject")
+    note = open(os.path.join(d.dir, "notify.txt")).read() if os.path.exists(
+        os.path.join(d.dir, "notify.txt")) else ""
+    check("arg: --ip=%s" % APPROVE in note and "arg: lnx_sshd_login_accepted" in note,
+          "the program ran with the address and rule as separate arguments")
+    done = wait_for(lambda: "notified" in (api(d, "GET", "/api/v1/responses/%d" % rid, viewer)[1]
+                                           .get("result") or {}).get("exec", ""), timeout=10)
+    check(done, "the row records the program's output")
     st, _ = api(d, "POST", "/api/v1/responses/%d/lift" % rid, admin, {})
     check(st == 202, "an analyst asks to lift the block (%s)" % st)
     check(wait_for(lambda: not in_set(APPROVE), timeout=10),

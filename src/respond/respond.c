@@ -758,9 +758,17 @@ static int on_lift(void *ctx, const struct store_resp_rec *row)
     char why[512] = "";
     int e = -ENOENT;
 
-    if (row->address && r->fw)
+    if (!r->fw) {
+        /* Dry run now, or no rule blocks any more: nothing here can change
+         * the firewall.  Say so once and close the request. */
+        log_warnx("response %lld: no firewall helper runs (dry run, or no rule blocks); the "
+                  "block of %s stays in the kernel set until it expires",
+                  (long long)row->id, row->address ? row->address : "?");
+        e = -ENODEV;
+    } else if (row->address) {
         e = respond_fw_unblock(r->fw, row->address, why, sizeof(why));
-    if (e < 0 && e != -ENOENT) {
+    }
+    if (e < 0 && e != -ENOENT && e != -ENODEV) {
         log_error("response %lld: lifting the block of %s: %s", (long long)row->id,
                   row->address ? row->address : "?", why[0] ? why : strerror(-e));
         return 0; /* asked again at the next poll */
@@ -771,12 +779,15 @@ static int on_lift(void *ctx, const struct store_resp_rec *row)
     atomic_fetch_add(&r->st.lifted, 1);
     log_info("response %lld: block of %s lifted by %s%s", (long long)row->id,
              row->address ? row->address : "?", row->lift_by ? row->lift_by : "?",
-             e == -ENOENT ? " (it was no longer in the set)" : "");
+             e == -ENOENT ? " (it was no longer in the set)"
+             : e == -ENODEV ? " (in hikeshi's count only)"
+                            : "");
     buf_init(&a, 256);
     if (buf_puts(&a, "{\"address\":") == 0 &&
         buf_json_str(&a, row->address ? row->address : "", row->address ? strlen(row->address) : 0) ==
             0 &&
-        buf_printf(&a, ",\"in_set\":%s}", e == 0 ? "true" : "false") == 0)
+        buf_printf(&a, ",\"removed_from_set\":%s,\"helper\":%s}", e == 0 ? "true" : "false",
+                   r->fw ? "true" : "false") == 0)
         audit(r, row->lift_by ? row->lift_by : AUDIT_ACTOR_SYSTEM, "block.lift", row->id, a.data,
               a.len);
     buf_done(&a);
@@ -963,6 +974,19 @@ static void *notifier_main(void *arg)
 
 /* ---- life ------------------------------------------------------------------ */
 
+/* A block of an earlier run, still in the kernel: counted again. */
+static int on_block(void *ctx, const struct store_resp_rec *row)
+{
+    struct respond *r = ctx;
+    int64_t left = row->expires_us - time_now_us();
+
+    if (row->address && left > 0 &&
+        respond_block_restore(r->state, row->address, mono_us() + left, mono_us()) == -ENOSPC)
+        log_warnx("response: more blocks in force than max_blocks; %s is not counted",
+                  row->address);
+    return 0;
+}
+
 int respond_start(struct respond *r, char *errbuf, size_t errlen)
 {
     char *err = NULL;
@@ -975,6 +999,12 @@ int respond_start(struct respond *r, char *errbuf, size_t errlen)
         free(err);
         return e;
     }
+    /* Before the threads: the state is the decider's from then on. */
+    if ((e = store_resp_each_block(r->dst, time_now_us(), on_block, r)) < 0)
+        log_warnx("response: reading the blocks in force: %s", store_errmsg(r->dst));
+    else if (respond_blocks_active(r->state, mono_us()) > 0)
+        log_info("response: %zu blocks of an earlier run are still in force",
+                 respond_blocks_active(r->state, mono_us()));
     r->last_poll_us = mono_us();
     if ((e = pthread_create(&r->decider, NULL, decider_main, r)) != 0) {
         snprintf(errbuf, errlen, "response: decider thread: %s", strerror(e));

@@ -1355,6 +1355,39 @@ int respond_block_ended(struct respond_state *s, const char *address, int64_t no
     return 0;
 }
 
+int respond_block_restore(struct respond_state *s, const char *address, int64_t until_us,
+                          int64_t now_us)
+{
+    struct asset_net a;
+    struct block *b;
+    struct offender *o;
+
+    if (!s || !address || asset_net_parse(address, strnlen(address, 64), &a) < 0 ||
+        a.prefix != (a.family == AF_INET ? 32u : 128u))
+        return -EINVAL;
+    if (until_us <= now_us)
+        return 0; /* ended already */
+    blocks_expire(s, now_us);
+    if ((b = block_find(s, &a))) {
+        if (until_us > b->until_us)
+            b->until_us = until_us;
+    } else {
+        if (s->nblocks >= s->cap_blocks)
+            return -ENOSPC;
+        s->blocks[s->nblocks].addr = a;
+        s->blocks[s->nblocks].until_us = until_us;
+        s->nblocks++;
+    }
+    /* One ban at least, so that the next one is escalated. */
+    o = off_get(s, &a);
+    if (o->bans == 0)
+        o->bans = 1;
+    if (until_us > o->last_end_us)
+        o->last_end_us = until_us;
+    o->touched_us = now_us;
+    return 0;
+}
+
 static void bucket_refill(struct respond_state *s, const struct respond_policy *p, int64_t now_us)
 {
     if (!s->bucket_started) {

@@ -246,6 +246,15 @@ int respond_policy_may_match(const struct respond_policy *p, const struct respon
  * no active block holds that address, -EINVAL when it is not an address.
  */
 int respond_block_ended(struct respond_state *s, const char *address, int64_t now_us);
+/*
+ * A block made before this state existed (the daemon restarted; the
+ * kernel still holds it) until `until_us`: it takes a slot under
+ * max_blocks and the address counts as an offender with one ban at least.
+ * Already ended: a no-op.  0, -EINVAL (not one address), -ENOSPC (the
+ * state's table is full).
+ */
+int respond_block_restore(struct respond_state *s, const char *address, int64_t until_us,
+                          int64_t now_us);
 /* Blocks active at `now_us` (expired ones are not counted). */
 size_t respond_blocks_active(struct respond_state *s, int64_t now_us);
 

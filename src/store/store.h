@@ -426,6 +426,10 @@ int store_resps_json(struct store *st, const struct store_resp_filter *f, struct
                      size_t *ret_n);
 /* One row; -ENOENT. */
 int store_resp_json(struct store *st, int64_t id, struct buf *out);
+/* Calls fn for each block in force at now_us (as store_blocks_json
+ * selects them), oldest first. */
+int store_resp_each_block(struct store *st, int64_t now_us,
+                          int (*fn)(void *ctx, const struct store_resp_rec *r), void *ctx);
 /* Blocks in force at now_us (done, not dry run, block asked, expires_us >
  * now, not lifted), soonest expiry first: {"response", "address",
  * "expires", "ban_s", "policy_rule", "incident", "lift_requested"}. */

@@ -238,6 +238,16 @@ int store_resp_each_lift(struct store *st, int (*fn)(void *ctx, const struct sto
                           0, resp_row, &c);
 }
 
+int store_resp_each_block(struct store *st, int64_t now_us,
+                          int (*fn)(void *ctx, const struct store_resp_rec *r), void *ctx)
+{
+    struct resp_ctx c = {fn, ctx};
+
+    return store_each_row(st, "reading blocks in force",
+                          "SELECT " RESP_COLS " FROM responses WHERE " ACTIVE_BLOCK " ORDER BY id",
+                          now_us, resp_row, &c);
+}
+
 int store_resps_json(struct store *st, const struct store_resp_filter *f, struct buf *out,
                      size_t *ret_n)
 {

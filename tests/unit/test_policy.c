@@ -806,6 +806,41 @@ static void test_may_match(void **state)
     respond_policy_free(p);
 }
 
+/* Blocks of an earlier run count again: they fill max_blocks, the same
+ * address is "already blocked", and its next ban is escalated. */
+static void test_block_restore(void **state)
+{
+    struct respond_policy *p = parse_ok("dry_run: false\n"
+                                        "max_blocks: 2\n"
+                                        "ban: {base: 10m, factor: 2}\n"
+                                        "rules:\n"
+                                        "  - kind: correlation\n"
+                                        "    actions: block\n");
+    struct respond_state *s = respond_state_new(p);
+    struct respond_decision d;
+    struct respond_trigger t = brute("203.0.113.1");
+    const int64_t min = 60 * INT64_C(1000000);
+
+    (void)state;
+    assert_int_equal(respond_block_restore(s, "203.0.113.1", T0 + 5 * min, T0), 0);
+    assert_int_equal(respond_block_restore(s, "203.0.113.9", T0 - 1, T0), 0); /* ended */
+    assert_int_equal(respond_block_restore(s, "10.0.0.0/8", T0 + min, T0), -EINVAL);
+    assert_int_equal(respond_blocks_active(s, T0), 1);
+    assert_int_equal(respond_decide(p, s, &t, T0, &d), 0);
+    assert_int_equal(d.refusal, RESPOND_REFUSAL_BLOCKED);
+    assert_int_equal(respond_block_restore(s, "2001:db8::5", T0 + 5 * min, T0), 0);
+    t = brute("203.0.113.2");
+    assert_int_equal(respond_decide(p, s, &t, T0, &d), 0);
+    assert_int_equal(d.refusal, RESPOND_REFUSAL_MAX_BLOCKS);
+    /* After the restored ban ends, the address's next ban is doubled. */
+    t = brute("203.0.113.1");
+    assert_int_equal(respond_decide(p, s, &t, T0 + 6 * min, &d), 0);
+    assert_int_equal(d.verdict, RESPOND_ACT);
+    assert_int_equal(d.ban_us, 20 * min);
+    respond_state_free(s);
+    respond_policy_free(p);
+}
+
 /* The action sections as the daemon reads them. */
 static void test_action_sections(void **state)
 {
@@ -892,6 +927,7 @@ int main(void)
         cmocka_unit_test(test_config_errors),
         cmocka_unit_test(test_action_sections),
         cmocka_unit_test(test_may_match),
+        cmocka_unit_test(test_block_restore),
         cmocka_unit_test(test_load_missing_file),
     };
 

@@ -269,6 +269,57 @@ static void test_audited(void **state)
     assert_int_equal(found, 1);
 }
 
+/* A restart: the blocks in force that the store remembers count again. */
+static void test_restart_counts_blocks(void **state)
+{
+    char dir[] = "/tmp/hikeshi-respond-rs-XXXXXX", path[96], err[512];
+    struct respond_opts o = {.policy_path = path, .data_dir = dir};
+    struct store_resp_rec rec = {
+        .created_us = time_now_us() - 60000000,
+        .state = "done",
+        .policy_rule = "brute",
+        .kind = "correlation",
+        .address = "203.0.113.1",
+        .actions = "block",
+        .mode = "auto",
+        .reason = "earlier run",
+        .ban_us = 600000000,
+        .expires_us = time_now_us() + 540000000,
+    };
+    struct respond *r = NULL;
+    struct respond_trigger t;
+    struct store *st;
+    char *serr = NULL;
+    int64_t id;
+    FILE *fp;
+    struct fix f;
+
+    (void)state;
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof(path), "%s/p.yaml", dir);
+    fp = fopen(path, "w");
+    assert_non_null(fp);
+    fputs("dry_run: true\nmax_blocks: 1\nrules:\n  - kind: correlation\n    actions: block\n",
+          fp);
+    fclose(fp);
+    assert_int_equal(store_open(dir, &st, &serr), 0);
+    assert_int_equal(store_resp_add(st, &rec, &id), 0);
+    assert_int_equal(respond_new(&o, &r, err, sizeof(err)), 0);
+    assert_int_equal(respond_start(r, err, sizeof(err)), 0);
+    t = brute("203.0.113.2", "ssh_bruteforce");
+    respond_offer(r, &t, NULL);
+    memset(&f, 0, sizeof(f));
+    snprintf(f.dir, sizeof(f.dir), "%s", dir);
+    assert_int_equal(wait_rows(&f, "address='203.0.113.2' AND state='refused' AND "
+                                   "reason LIKE '%1 blocks active, the maximum%'",
+                               1),
+                     1);
+    respond_free(r);
+    store_free(st);
+    free(serr);
+    nftw(dir, rm_one, 8, FTW_DEPTH | FTW_PHYS);
+}
+
 static void test_bad_policy_named(void **state)
 {
     char dir[] = "/tmp/hikeshi-respond-bad-XXXXXX", path[96], err[512];
@@ -312,6 +363,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_approval_taken_up, setup, teardown),
         cmocka_unit_test_setup_teardown(test_queue_drops_when_full, setup, teardown),
         cmocka_unit_test_setup_teardown(test_audited, setup, teardown),
+        cmocka_unit_test(test_restart_counts_blocks),
         cmocka_unit_test(test_bad_policy_named),
     };
 

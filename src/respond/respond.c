@@ -1000,7 +1000,7 @@ int respond_start(struct respond *r, char *errbuf, size_t errlen)
         return e;
     }
     /* Before the threads: the state is the decider's from then on. */
-    if ((e = store_resp_each_block(r->dst, time_now_us(), on_block, r)) < 0)
+    if (store_resp_each_block(r->dst, time_now_us(), on_block, r) < 0)
         log_warnx("response: reading the blocks in force: %s", store_errmsg(r->dst));
     else if (respond_blocks_active(r->state, mono_us()) > 0)
         log_info("response: %zu blocks of an earlier run are still in force",

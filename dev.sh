@@ -7,6 +7,9 @@
 #                            and with clang (ASan+UBSan, fuzz targets), run every
 #                            test in both builds; exit 0 only if all pass
 #
+# The web console's one library (Chart.js) comes from npm at build time
+# (`npm ci` in web/, exact versions from its package-lock.json); the browser
+# tests add Debian's chromium and playwright-core (npm ci in tests/browser).
 # Builds go to build/ and build-asan/.  Needs Debian 12 (apt-get); run as root
 # or with sudo available.
 set -eu
@@ -17,10 +20,13 @@ PKGS="gcc clang meson ninja-build pkg-config libyaml-dev libsqlite3-dev
 libmicrohttpd-dev zlib1g-dev libcmocka-dev libclang-rt-14-dev python3 bsdutils
 cppcheck libpcre2-dev libevtx-dev libvectorscan-dev libsodium-dev
 libcurl4-openssl-dev libnftables-dev nftables iproute2"
+# Only the tests drive a browser.
+TEST_PKGS="chromium"
 
 install_deps() {
     missing=""
-    for p in $PKGS; do
+    command -v npm >/dev/null 2>&1 || missing=" nodejs npm"
+    for p in "$@"; do
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
             missing="$missing $p"
     done
@@ -31,6 +37,19 @@ install_deps() {
     $sudo apt-get update -q
     # shellcheck disable=SC2086
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends $missing
+}
+
+# npm ci in each folder with a package-lock.json whose node_modules is
+# missing or older than the lock file.
+npm_deps() {
+    for d in "$@"; do
+        [ -f "$d/package-lock.json" ] || continue
+        if [ ! -f "$d/node_modules/.package-lock.json" ] ||
+            [ "$d/package-lock.json" -nt "$d/node_modules/.package-lock.json" ]; then
+            echo "dev.sh: npm ci in $d"
+            (cd "$d" && npm ci --no-audit --no-fund --loglevel=error)
+        fi
+    done
 }
 
 setup_gcc() {
@@ -48,13 +67,17 @@ cmd="${1:-}"
 [ $# -gt 0 ] && shift
 case "$cmd" in
 run)
-    install_deps
+    # shellcheck disable=SC2086
+    install_deps $PKGS
+    npm_deps web
     setup_gcc
     ninja -C build hikeshi
     exec ./build/hikeshi run "$@"
     ;;
 test)
-    install_deps
+    # shellcheck disable=SC2086
+    install_deps $PKGS $TEST_PKGS
+    npm_deps web tests/browser
     setup_gcc
     setup_asan
     ninja -C build

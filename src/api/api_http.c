@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "api/api_routes.h"
+#include "api/api_web.h"
 #include "api/auth.h"
 #include "event/field.h"
 #include "event/time.h"
@@ -296,10 +297,20 @@ int api_http_health(const struct api_sources *src, struct buf *out)
 }
 
 
+/* Headers every answer carries: nothing is sniffed, framed or leaks the
+ * URL (which may hold an incident's id) to another site. */
+static void common_headers(struct MHD_Response *resp)
+{
+    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+    MHD_add_response_header(resp, "X-Frame-Options", "DENY");
+    MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
+}
+
 /* `body` is copied by libmicrohttpd (MUST_COPY); it only takes a non-const
- * pointer because the same call can also take ownership. */
-static enum MHD_Result reply(struct MHD_Connection *conn, unsigned status, const char *type,
-                             char *body, size_t len)
+ * pointer because the same call can also take ownership.  `cookie`: a
+ * Set-Cookie value, or NULL. */
+static enum MHD_Result reply_cookie(struct MHD_Connection *conn, unsigned status, const char *type,
+                                    char *body, size_t len, const char *cookie)
 {
     struct MHD_Response *resp = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_COPY);
     enum MHD_Result ret;
@@ -308,10 +319,19 @@ static enum MHD_Result reply(struct MHD_Connection *conn, unsigned status, const
         return MHD_NO;
     MHD_add_response_header(resp, "Content-Type", type);
     MHD_add_response_header(resp, "Cache-Control", "no-store");
-    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+    MHD_add_response_header(resp, "Content-Security-Policy", API_WEB_CSP_API);
+    common_headers(resp);
+    if (cookie && *cookie)
+        MHD_add_response_header(resp, "Set-Cookie", cookie);
     ret = MHD_queue_response(conn, status, resp);
     MHD_destroy_response(resp);
     return ret;
+}
+
+static enum MHD_Result reply(struct MHD_Connection *conn, unsigned status, const char *type,
+                             char *body, size_t len)
+{
+    return reply_cookie(conn, status, type, body, len, NULL);
 }
 
 static enum MHD_Result reply_error(struct MHD_Connection *conn, unsigned status, const char *msg)
@@ -321,6 +341,45 @@ static enum MHD_Result reply_error(struct MHD_Connection *conn, unsigned status,
 
     return reply(conn, status, "application/json", body, (size_t)n);
 }
+
+/*
+ * The web console's files: compiled in, so served straight from the
+ * binary's memory (PERSISTENT).  They change only with the binary, so the
+ * browser revalidates with the ETag and gets 304 when it has them.
+ */
+static enum MHD_Result reply_web(struct MHD_Connection *conn, const char *url, const char *method)
+{
+    const struct web_asset *a;
+    struct MHD_Response *resp;
+    const char *inm;
+    enum MHD_Result ret;
+    unsigned status = MHD_HTTP_OK;
+
+    if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
+        return reply_error(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "the console's files are read-only");
+    if (!(a = api_web_find(url)))
+        return reply_error(conn, MHD_HTTP_NOT_FOUND, "not found");
+    inm = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "If-None-Match");
+    if (inm && strcmp(inm, a->etag) == 0) {
+        status = MHD_HTTP_NOT_MODIFIED;
+        resp = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+    } else {
+        resp = MHD_create_response_from_buffer(a->len, (void *)(uintptr_t)a->data,
+                                               MHD_RESPMEM_PERSISTENT);
+    }
+    if (!resp)
+        return MHD_NO;
+    MHD_add_response_header(resp, "Content-Type", a->type);
+    MHD_add_response_header(resp, "Cache-Control", "no-cache");
+    MHD_add_response_header(resp, "ETag", a->etag);
+    MHD_add_response_header(resp, "Content-Security-Policy", API_WEB_CSP);
+    MHD_add_response_header(resp, "Cross-Origin-Opener-Policy", "same-origin");
+    common_headers(resp);
+    ret = MHD_queue_response(conn, status, resp);
+    MHD_destroy_response(resp);
+    return ret;
+}
+
 
 static int64_t mono_us(void)
 {
@@ -374,6 +433,8 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
 
     if (!ac) {
         /* First call: headers only.  Rate limit here, before any body. */
+        if (api_web_path(url))
+            return reply_web(conn, url, method);
         client_key(conn, key, sizeof(key));
         if (strncmp(url, "/api/", 5) == 0 && !auth_ratelimit_allow(h->rl, key, mono_us()))
             return reply_error(conn, MHD_HTTP_TOO_MANY_REQUESTS, "too many requests; slow down");
@@ -405,6 +466,8 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
         .method = method,
         .path = url,
         .authorization = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization"),
+        .session = MHD_lookup_connection_value(conn, MHD_COOKIE_KIND, AUTH_SESSION_COOKIE),
+        .csrf = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-CSRF-Token"),
         .content_type = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Type"),
         .client = key,
         .body = ac->body.data ? ac->body.data : "",
@@ -419,7 +482,8 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
         buf_done(&resp.body);
         return reply_error(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
     }
-    ret = reply(conn, resp.status, resp.type, resp.body.data, resp.body.len);
+    ret = reply_cookie(conn, resp.status, resp.type, resp.body.data, resp.body.len,
+                       resp.set_cookie);
     buf_done(&resp.body);
     return ret;
 }

@@ -18,6 +18,7 @@
 
 #include "api/api_http.h"
 #include "api/auth.h"
+#include "event/time.h"
 #include "incident/audit.h"
 #include "pipeline/pipeline.h"
 #include "store/store.h"
@@ -33,7 +34,11 @@ struct api_call {
     const struct api_req *rq;
     struct api_resp *resp;
     int64_t p[2]; /* path parameters in order */
-    char user[128];
+    char user[128];           /* who made the request (authenticate) */
+    enum auth_role role;      /* their role */
+    char token[AUTH_TOKEN_STRLEN]; /* the token presented (wiped at the end) */
+    int by_cookie;            /* 1: the session cookie, not a Bearer header */
+    int64_t expires_us;       /* the token's expiry; 0: never */
 };
 
 typedef void (*api_fn)(struct api_call *c);
@@ -872,45 +877,46 @@ static int read_login(const struct api_req *rq, char *name, size_t namecap, char
 }
 
 /*
- * A password for a token: the web console's and any script's way in when
- * it holds no token yet.  Wrong name and wrong password answer alike, after
- * the same Argon2id work, and a client gets 10 attempts then one a minute.
+ * Checks the request's {"name", "password"} for a login.  Wrong name and
+ * wrong password answer alike, after the same Argon2id work, and a client
+ * gets 10 attempts then one a minute.  0 with the user's id, name and role
+ * (heap, the caller frees *ret_role); -1 when refused (the answer is
+ * written).
  */
-static void r_login(struct api_call *c)
+static int login_check(struct api_call *c, char name[128], int64_t *ret_uid, char **ret_role)
 {
     /* A valid Argon2id string of no password: verifying against it costs
      * what a real check costs, so an unknown name takes as long. */
     static char dummy[AUTH_PWHASH_STRLEN];
-    char name[128], pw[1024], tok[AUTH_TOKEN_STRLEN];
-    unsigned char th[AUTH_TOKEN_HASHLEN];
+    char pw[1024];
     struct parse_err pe = {0};
     char *role = NULL, *hash = NULL;
-    int64_t uid = 0;
     int r, ok;
-    struct buf *b = &c->resp->body;
 
+    *ret_role = NULL;
     if (!c->ctx->cf.st) {
         answer_error(c, 503, "no store", -1, NULL);
-        return;
+        return -1;
     }
     if (!body_ok(c))
-        return;
+        return -1;
     if (c->ctx->login_rl &&
         !auth_ratelimit_allow(c->ctx->login_rl, c->rq->client ? c->rq->client : "?", mono_us())) {
         answer_error(c, 429, "too many login attempts; wait a minute", -1, NULL);
-        return;
+        return -1;
     }
-    if (read_login(c->rq, name, sizeof(name) - 1, pw, sizeof(pw) - 1, &pe) < 0) {
+    if (read_login(c->rq, name, 127, pw, sizeof(pw) - 1, &pe) < 0) {
+        sodium_memzero(pw, sizeof(pw));
         answer_error(c, 400, pe.msg ? pe.msg : "bad request", (long)pe.off, NULL);
-        return;
+        return -1;
     }
     if (!dummy[0] && auth_password_hash("no user has this password", 25, dummy) < 0)
         dummy[0] = '\0';
-    r = store_user_get(c->ctx->cf.st, name, &uid, &role, &hash);
+    r = store_user_get(c->ctx->cf.st, name, ret_uid, &role, &hash);
     if (r < 0 && r != -ENOENT) {
         sodium_memzero(pw, sizeof(pw));
         answer_store(c, r);
-        return;
+        return -1;
     }
     ok = r == 0 && hash && auth_password_verify(hash, pw, strlen(pw)) == 0;
     if (!ok && dummy[0] && (r < 0 || !hash))
@@ -922,8 +928,37 @@ static void r_login(struct api_call *c)
         log_warnx("http: failed login for \"%s\" from %s", name,
                   c->rq->client ? c->rq->client : "?");
         answer_error(c, 401, "wrong name or password", -1, NULL);
-        return;
+        return -1;
     }
+    *ret_role = role;
+    return 0;
+}
+
+static void audit_login(struct api_call *c, const char *name, const char *action,
+                        const char *label)
+{
+    char obj[160], det[64];
+    int n;
+
+    if (!c->ctx->cf.audit)
+        return;
+    n = snprintf(det, sizeof(det), "{\"label\":\"%s\"}", label);
+    snprintf(obj, sizeof(obj), "user/%s", name);
+    (void)audit_append(c->ctx->cf.audit, name, action, obj, det, (size_t)n, NULL);
+}
+
+/* A password for a token: any script's way in when it holds no token yet. */
+static void r_login(struct api_call *c)
+{
+    char name[128], tok[AUTH_TOKEN_STRLEN];
+    unsigned char th[AUTH_TOKEN_HASHLEN];
+    char *role = NULL;
+    int64_t uid = 0;
+    int r;
+    struct buf *b = &c->resp->body;
+
+    if (login_check(c, name, &uid, &role) < 0)
+        return;
     r = auth_token_new(tok, th);
     if (r == 0 && (r = store_token_add(c->ctx->cf.st, uid, th, sizeof(th), "login")) < 0) {
         free(role);
@@ -931,12 +966,7 @@ static void r_login(struct api_call *c)
         answer_store(c, r);
         return;
     }
-    if (c->ctx->cf.audit) {
-        char obj[160], det[64];
-        int n = snprintf(det, sizeof(det), "{\"label\":\"login\"}");
-        snprintf(obj, sizeof(obj), "user/%s", name);
-        (void)audit_append(c->ctx->cf.audit, name, "user.login", obj, det, (size_t)n, NULL);
-    }
+    audit_login(c, name, "user.login", "login");
     r = r < 0 ? r : buf_puts(b, "{\"token\":");
     if (r == 0)
         r = buf_json_str(b, tok, strlen(tok));
@@ -949,6 +979,93 @@ static void r_login(struct api_call *c)
     sodium_memzero(tok, sizeof(tok));
     free(role);
     answer_json(c, 201, r);
+}
+
+/* {"user", "role", "csrf", "expires"}: what the console needs to know of
+ * its session.  csrf only for a cookie session; expires null for a token
+ * that does not expire. */
+static int session_json(struct api_call *c, const char *name, const char *role, const char *tok,
+                        int64_t expires_us)
+{
+    struct buf *b = &c->resp->body;
+    char csrf[AUTH_CSRF_STRLEN];
+    int r;
+
+    if ((r = buf_puts(b, "{\"user\":")) < 0 || (r = buf_json_str(b, name, strlen(name))) < 0 ||
+        (r = buf_printf(b, ",\"role\":\"%s\",\"csrf\":", role)) < 0)
+        return r;
+    if (tok && auth_csrf_token(tok, strlen(tok), csrf) == 0)
+        r = buf_printf(b, "\"%s\"", csrf);
+    else
+        r = buf_puts(b, "null");
+    sodium_memzero(csrf, sizeof(csrf));
+    if (r == 0 && expires_us > 0) {
+        char t[40];
+        time_format_iso(expires_us, t, sizeof(t));
+        r = buf_printf(b, ",\"expires\":\"%s\"", t);
+    } else if (r == 0) {
+        r = buf_puts(b, ",\"expires\":null");
+    }
+    return r < 0 ? r : buf_putc(b, '}');
+}
+
+/*
+ * The web console's login: a password for a session held in an HttpOnly,
+ * SameSite=Strict cookie that lasts AUTH_SESSION_SECONDS, and the CSRF
+ * token that every change made with it must carry.
+ */
+static void r_session_new(struct api_call *c)
+{
+    char name[128], tok[AUTH_TOKEN_STRLEN];
+    unsigned char th[AUTH_TOKEN_HASHLEN];
+    char *role = NULL;
+    int64_t uid = 0, exp = time_now_us() + (int64_t)AUTH_SESSION_SECONDS * 1000000;
+    int r;
+
+    if (login_check(c, name, &uid, &role) < 0)
+        return;
+    r = auth_token_new(tok, th);
+    if (r == 0 && (r = store_session_add(c->ctx->cf.st, uid, th, sizeof(th), exp)) < 0) {
+        free(role);
+        sodium_memzero(tok, sizeof(tok));
+        answer_store(c, r);
+        return;
+    }
+    audit_login(c, name, "user.login", "session");
+    if (r == 0)
+        r = session_json(c, name, role ? role : "", tok, exp);
+    if (r == 0)
+        snprintf(c->resp->set_cookie, sizeof(c->resp->set_cookie),
+                 AUTH_SESSION_COOKIE "=%s; Path=/; HttpOnly; SameSite=Strict; Max-Age=%d", tok,
+                 AUTH_SESSION_SECONDS);
+    sodium_memzero(tok, sizeof(tok));
+    free(role);
+    answer_json(c, 201, r);
+}
+
+static void r_session(struct api_call *c)
+{
+    answer_json(c, 200,
+                session_json(c, c->user, auth_role_name(c->role), c->by_cookie ? c->token : NULL,
+                             c->expires_us));
+}
+
+/* Logout: the token that authenticated this request stops working, and a
+ * cookie session's cookie is cleared. */
+static void r_session_end(struct api_call *c)
+{
+    unsigned char th[AUTH_TOKEN_HASHLEN];
+    int r = auth_token_hash(c->token, strlen(c->token), th);
+
+    if (r == 0 && (r = store_token_revoke_hash(c->ctx->cf.st, th, sizeof(th))) < 0 &&
+        r != -ENOENT) {
+        answer_store(c, r);
+        return;
+    }
+    audit_login(c, c->user, "user.logout", c->by_cookie ? "session" : "token");
+    snprintf(c->resp->set_cookie, sizeof(c->resp->set_cookie),
+             AUTH_SESSION_COOKIE "=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
+    answer_json(c, 200, buf_puts(&c->resp->body, "{\"ok\":true}"));
 }
 
 /* ------------------------------------------------------------------ */
@@ -1051,6 +1168,9 @@ static const struct api_route api_routes[] = {
     {"GET", "/api/v1/openapi.json", AUTH_ROLE_NONE, r_openapi},
     {"GET", "/metrics", AUTH_ROLE_NONE, r_metrics},
     {"POST", "/api/v1/login", AUTH_ROLE_NONE, r_login},
+    {"POST", "/api/v1/session", AUTH_ROLE_NONE, r_session_new},
+    {"GET", "/api/v1/session", AUTH_ROLE_VIEWER, r_session},
+    {"DELETE", "/api/v1/session", AUTH_ROLE_VIEWER, r_session_end},
     {"GET", "/api/v1/incidents", AUTH_ROLE_VIEWER, r_incidents},
     {"POST", "/api/v1/incidents", AUTH_ROLE_ANALYST, r_incident_create},
     {"GET", "/api/v1/incidents/{id}", AUTH_ROLE_VIEWER, r_incident},
@@ -1121,26 +1241,45 @@ static int match_path(const char *tpl, const char *path, int64_t p[2])
     return *tpl == '\0' && *path == '\0';
 }
 
-/* The user and role of the request's Bearer token; -1 when refused (the
- * answer is written). */
+/*
+ * The user and role of the request's token: the Authorization header's
+ * Bearer token, or without that header the console's session cookie.  A
+ * cookie comes with every request the browser makes, whoever caused it, so
+ * a change made with one must also carry the session's CSRF token
+ * (X-CSRF-Token), which only our own pages can read.  -1 when refused (the
+ * answer is written).
+ */
 static int authenticate(struct api_call *c, enum auth_role need)
 {
     const char *v = c->rq->authorization;
     struct auth_header ah;
     unsigned char th[AUTH_TOKEN_HASHLEN];
     char *user = NULL, *role_s = NULL;
-    enum auth_role role = AUTH_ROLE_NONE;
+    const char *tok = NULL;
+    size_t tok_len = 0;
     int r;
 
+    c->role = AUTH_ROLE_NONE;
+    c->by_cookie = !v && c->rq->session;
     r = auth_header_parse(v, v ? strlen(v) : 0, &ah, NULL);
     if (r == 0 && ah.scheme != AUTH_SCHEME_BEARER)
         r = -ENOTSUP;
     if (r == 0)
-        r = auth_token_hash(ah.token, ah.token_len, th);
+        tok = ah.token, tok_len = ah.token_len;
+    else if (c->by_cookie)
+        tok = c->rq->session, tok_len = strlen(c->rq->session), r = 0;
+    if (r == 0)
+        r = auth_token_hash(tok, tok_len, th);
+    if (r == 0) {
+        /* Shaped like a token: the length is AUTH_TOKEN_LEN. */
+        memcpy(c->token, tok, tok_len);
+        c->token[tok_len] = '\0';
+    }
     auth_header_done(&ah);
-    if (r == 0 && (r = store_token_find(c->ctx->cf.st, th, sizeof(th), &user, &role_s)) == 0 &&
-        auth_role_parse(role_s, strlen(role_s), &role) < 0)
-        role = AUTH_ROLE_NONE;
+    if (r == 0 && (r = store_token_find(c->ctx->cf.st, th, sizeof(th), &user, &role_s,
+                                        &c->expires_us)) == 0 &&
+        auth_role_parse(role_s, strlen(role_s), &c->role) < 0)
+        c->role = AUTH_ROLE_NONE;
     if (r == 0)
         snprintf(c->user, sizeof(c->user), "%s", user);
     free(user);
@@ -1151,12 +1290,18 @@ static int authenticate(struct api_call *c, enum auth_role need)
     }
     if (r < 0) {
         answer_error(c, 401,
-                     r == -ENOENT && v ? "invalid token"
-                                       : "a Bearer token is required (hikeshi user add)",
+                     c->by_cookie ? "the session has expired or ended; log in again"
+                     : r == -ENOENT && v ? "invalid token"
+                                         : "a Bearer token is required (hikeshi user add)",
                      -1, NULL);
         return -1;
     }
-    if (!auth_role_allows(role, need)) {
+    if (c->by_cookie && strcmp(c->rq->method, "GET") != 0 && strcmp(c->rq->method, "HEAD") != 0 &&
+        auth_csrf_check(c->token, strlen(c->token), c->rq->csrf) < 0) {
+        answer_error(c, 403, "missing or wrong CSRF token", -1, NULL);
+        return -1;
+    }
+    if (!auth_role_allows(c->role, need)) {
         char msg[sizeof(c->user) + 64];
         snprintf(msg, sizeof(msg), "%s may not do this: it needs the %s role", c->user,
                  auth_role_name(need));
@@ -1188,6 +1333,7 @@ void api_dispatch(struct api_ctx *ctx, const struct api_req *rq, struct api_resp
 
     resp->status = 500;
     resp->type = "application/json";
+    resp->set_cookie[0] = '\0';
     buf_reset(&resp->body);
     for (size_t i = 0; i < sizeof(api_routes) / sizeof(api_routes[0]); i++) {
         const struct api_route *rt = &api_routes[i];
@@ -1205,12 +1351,13 @@ void api_dispatch(struct api_ctx *ctx, const struct api_req *rq, struct api_resp
                 answer_error(&c, 503, "no store", -1, NULL);
                 return;
             }
-            if (authenticate(&c, rt->role) < 0)
+            if (authenticate(&c, rt->role) < 0 || !body_ok(&c)) {
+                sodium_memzero(c.token, sizeof(c.token));
                 return;
-            if (!body_ok(&c))
-                return;
+            }
         }
         rt->fn(&c);
+        sodium_memzero(c.token, sizeof(c.token));
         return;
     }
     if (path_known)

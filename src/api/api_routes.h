@@ -28,6 +28,8 @@ struct api_req {
     const char *method; /* "GET", ...; HEAD is served as GET */
     const char *path;   /* without the query string */
     const char *authorization; /* the header's value, or NULL */
+    const char *session;       /* the session cookie's value, or NULL */
+    const char *csrf;          /* the X-CSRF-Token header's value, or NULL */
     const char *content_type;  /* or NULL */
     const char *client;        /* the client's address, for limits; or NULL */
     const char *body;
@@ -43,6 +45,7 @@ struct api_resp {
     unsigned status;
     const char *type; /* static */
     struct buf body;
+    char set_cookie[160]; /* a Set-Cookie header's value; "": none */
 };
 
 /* What the routes work on; borrowed. */

@@ -185,6 +185,42 @@ int auth_token_hash(const char *tok, size_t len, unsigned char hash_out[AUTH_TOK
     return 0;
 }
 
+int auth_csrf_token(const char *tok, size_t len, char out[AUTH_CSRF_STRLEN])
+{
+    static const char label[] = "hikeshi csrf v1";
+    unsigned char h[AUTH_TOKEN_HASHLEN];
+    int r;
+
+    _Static_assert(sodium_base64_ENCODED_LEN(AUTH_TOKEN_HASHLEN,
+                                             sodium_base64_VARIANT_URLSAFE_NO_PADDING) ==
+                       AUTH_CSRF_STRLEN,
+                   "AUTH_CSRF_STRLEN fits the encoding");
+    out[0] = '\0';
+    if ((r = auth_token_hash(tok, len, h)) < 0)
+        return r;
+    /* Keyed with the token itself, so the value differs from the stored
+     * hash (a copy of the store does not yield CSRF tokens). */
+    crypto_generichash(h, sizeof(h), (const unsigned char *)label, sizeof(label) - 1,
+                       (const unsigned char *)tok, len);
+    sodium_bin2base64(out, AUTH_CSRF_STRLEN, h, sizeof(h),
+                      sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+    sodium_memzero(h, sizeof(h));
+    return 0;
+}
+
+int auth_csrf_check(const char *tok, size_t len, const char *presented)
+{
+    char want[AUTH_CSRF_STRLEN];
+    int r;
+
+    if (!presented || strlen(presented) != AUTH_CSRF_STRLEN - 1 ||
+        auth_csrf_token(tok, len, want) < 0)
+        return -EACCES;
+    r = sodium_memcmp(want, presented, AUTH_CSRF_STRLEN - 1) == 0 ? 0 : -EACCES;
+    sodium_memzero(want, sizeof(want));
+    return r;
+}
+
 int auth_token_find(const char *tok, size_t len, const unsigned char (*hashes)[AUTH_TOKEN_HASHLEN],
                     size_t n, size_t *ret_index)
 {

@@ -106,6 +106,30 @@ int auth_token_hash(const char *tok, size_t len, unsigned char hash_out[AUTH_TOK
 int auth_token_find(const char *tok, size_t len, const unsigned char (*hashes)[AUTH_TOKEN_HASHLEN],
                     size_t n, size_t *ret_index);
 
+/* ---- web console sessions ---------------------------------------------- */
+
+/* A session is a token of ours held in an HttpOnly cookie; its lifetime. */
+#define AUTH_SESSION_COOKIE "hikeshi_session"
+#define AUTH_SESSION_SECONDS (12 * 3600)
+/* The CSRF token of a session: 43 base64url characters with NUL. */
+#define AUTH_CSRF_STRLEN 44
+
+/*
+ * The CSRF token that goes with session token `tok`: BLAKE2b-256 keyed
+ * with the session token over a fixed label, base64url.  Only someone who
+ * holds the session token (which the HttpOnly cookie keeps from scripts)
+ * or was told the value by GET /api/v1/session can present it, and nothing
+ * needs storing: a restart keeps sessions and their CSRF tokens valid.
+ * -EINVAL when `tok` is not shaped like one of our tokens.
+ */
+int auth_csrf_token(const char *tok, size_t len, char out[AUTH_CSRF_STRLEN]);
+
+/*
+ * 0 when `presented` (NUL-terminated; NULL counts as missing) is the CSRF
+ * token of session `tok`, compared in constant time; -EACCES otherwise.
+ */
+int auth_csrf_check(const char *tok, size_t len, const char *presented);
+
 /* ---- the Authorization header ------------------------------------------ */
 
 /* Longest header value accepted, in bytes. */

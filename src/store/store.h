@@ -24,7 +24,7 @@ struct file_pos;
 struct store;
 
 /* The schema version this build writes; store_open migrates older ones. */
-#define STORE_SCHEMA_VERSION 6
+#define STORE_SCHEMA_VERSION 7
 
 /*
  * Opens (creating if needed) the store under directory `dir`, which is
@@ -143,9 +143,17 @@ int store_user_get(struct store *st, const char *name, int64_t *ret_id, char **r
 int store_token_add(struct store *st, int64_t user_id, const unsigned char *hash, size_t hash_len,
                     const char *label);
 /* The user and role a token hash belongs to (heap strings the caller
- * frees); -ENOENT when no token has that hash. */
+ * frees) and, when ret_expires_us is not NULL, when it expires (0: never);
+ * -ENOENT when no token has that hash or its session expired. */
 int store_token_find(struct store *st, const unsigned char *hash, size_t hash_len,
-                     char **ret_user, char **ret_role);
+                     char **ret_user, char **ret_role, int64_t *ret_expires_us);
+/* A web console session: a token of `user_id` labelled "session" that
+ * store_token_find refuses from `expires_us` on.  Removes the sessions
+ * already expired on the way. */
+int store_session_add(struct store *st, int64_t user_id, const unsigned char *hash,
+                      size_t hash_len, int64_t expires_us);
+/* Deletes the token with that hash (logout); -ENOENT when there is none. */
+int store_token_revoke_hash(struct store *st, const unsigned char *hash, size_t hash_len);
 
 /* Incidents as JSON objects (id, entity, type, level, phase, stage,
  * stages, category, criticality, risk_opened, first, last, alerts, events,

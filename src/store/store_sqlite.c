@@ -288,6 +288,9 @@ static const char *const store_migrations[] = {
     ");"
     "CREATE INDEX responses_state ON responses(state);"
     "CREATE INDEX responses_address ON responses(address);",
+    /* 7: web console sessions are tokens with an expiry (NULL: a token
+     * from `hikeshi user add`, which lasts until revoked). */
+    "ALTER TABLE tokens ADD COLUMN expires_us INTEGER;",
 };
 
 _Static_assert(sizeof(store_migrations) / sizeof(store_migrations[0]) == STORE_SCHEMA_VERSION,
@@ -317,6 +320,9 @@ enum store_stmt {
     STMT_USER_ADD,
     STMT_TOKEN_ADD,
     STMT_TOKEN_FIND,
+    STMT_SESSION_ADD,
+    STMT_SESSION_PURGE,
+    STMT_TOKEN_REVOKE_HASH,
     STMT_INCIDENT_GET,
     STMT_INCIDENT_LIST,
     STMT_COUNT
@@ -398,8 +404,13 @@ static const char *const store_stmt_sql[STMT_COUNT] = {
     [STMT_INCIDENT_COUNT] = "SELECT count(*) FROM incidents",
     [STMT_USER_ADD] = "INSERT INTO users(name, role, pw_hash, created_us) VALUES(?1, ?2, ?3, ?4)",
     [STMT_TOKEN_ADD] = "INSERT INTO tokens(user_id, hash, label, created_us) VALUES(?1, ?2, ?3, ?4)",
-    [STMT_TOKEN_FIND] = "SELECT u.name, u.role FROM tokens t JOIN users u ON u.id = t.user_id"
-                        " WHERE t.hash = ?1",
+    [STMT_TOKEN_FIND] = "SELECT u.name, u.role, coalesce(t.expires_us, 0) FROM tokens t"
+                        " JOIN users u ON u.id = t.user_id WHERE t.hash = ?1 AND (t.expires_us IS NULL OR t.expires_us > ?2)",
+    [STMT_SESSION_ADD] = "INSERT INTO tokens(user_id, hash, label, created_us, expires_us)"
+                         " VALUES(?1, ?2, 'session', ?3, ?4)",
+    /* Expired sessions go when a new one is made: the table stays small. */
+    [STMT_SESSION_PURGE] = "DELETE FROM tokens WHERE expires_us IS NOT NULL AND expires_us <= ?1",
+    [STMT_TOKEN_REVOKE_HASH] = "DELETE FROM tokens WHERE hash = ?1",
     /* One incident as a JSON object, built by SQLite's json1. */
     [STMT_INCIDENT_GET] = "SELECT " STORE_INCIDENT_JSON " FROM incidents WHERE id = ?1",
     /* Newest first; NULL filters match everything. */
@@ -1185,19 +1196,23 @@ int store_token_add(struct store *st, int64_t user_id, const unsigned char *hash
 }
 
 int store_token_find(struct store *st, const unsigned char *hash, size_t hash_len,
-                     char **ret_user, char **ret_role)
+                     char **ret_user, char **ret_role, int64_t *ret_expires_us)
 {
     sqlite3_stmt *s = st->stmt[STMT_TOKEN_FIND];
     const unsigned char *u, *ro;
-    int r;
+    int rc, r;
 
     *ret_user = *ret_role = NULL;
-    r = store_step_row(st, s, sqlite3_bind_blob(s, 1, hash, (int)hash_len, SQLITE_STATIC),
-                       "no such token", "looking up a token");
+    rc = sqlite3_bind_blob(s, 1, hash, (int)hash_len, SQLITE_STATIC);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(s, 2, time_now_us());
+    r = store_step_row(st, s, rc, "no such token", "looking up a token");
     if (r < 0)
         return r;
     u = sqlite3_column_text(s, 0);
     ro = sqlite3_column_text(s, 1);
+    if (ret_expires_us)
+        *ret_expires_us = sqlite3_column_int64(s, 2);
     *ret_user = strdup(u ? (const char *)u : "");
     *ret_role = strdup(ro ? (const char *)ro : "");
     if (!*ret_user || !*ret_role) {
@@ -1209,6 +1224,49 @@ int store_token_find(struct store *st, const unsigned char *hash, size_t hash_le
     sqlite3_reset(s);
     sqlite3_clear_bindings(s);
     return r;
+}
+
+int store_session_add(struct store *st, int64_t user_id, const unsigned char *hash,
+                      size_t hash_len, int64_t expires_us)
+{
+    sqlite3_stmt *p = st->stmt[STMT_SESSION_PURGE];
+    sqlite3_stmt *s = st->stmt[STMT_SESSION_ADD];
+    int64_t now = time_now_us();
+    int rc;
+
+    rc = sqlite3_bind_int64(p, 1, now);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(p);
+    sqlite3_reset(p);
+    if (rc != SQLITE_DONE)
+        return store_dberr(st, rc, "removing expired sessions");
+    rc = sqlite3_bind_int64(s, 1, user_id);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_blob(s, 2, hash, (int)hash_len, SQLITE_STATIC);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(s, 3, now);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(s, 4, expires_us);
+    return store_insert(st, s, rc, "adding a session", NULL);
+}
+
+int store_token_revoke_hash(struct store *st, const unsigned char *hash, size_t hash_len)
+{
+    sqlite3_stmt *s = st->stmt[STMT_TOKEN_REVOKE_HASH];
+    int rc;
+
+    rc = sqlite3_bind_blob(s, 1, hash, (int)hash_len, SQLITE_STATIC);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(s);
+    sqlite3_reset(s);
+    sqlite3_clear_bindings(s);
+    if (rc != SQLITE_DONE)
+        return store_dberr(st, rc, "revoking a token");
+    if (sqlite3_changes(st->db) == 0) {
+        store_seterr(st, "no such token");
+        return -ENOENT;
+    }
+    return 0;
 }
 
 int store_json_rows(struct store *st, sqlite3_stmt *s, struct buf *out, size_t *ret_n)

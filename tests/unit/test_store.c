@@ -621,18 +621,18 @@ static void test_users_tokens(void **state)
     assert_int_equal(store_user_add(f->st, "alice", "viewer", NULL, NULL), -EEXIST);
     assert_int_equal(store_token_add(f->st, a, h1, sizeof(h1), "laptop"), 0);
     assert_int_equal(store_token_add(f->st, b, h2, sizeof(h2), NULL), 0);
-    assert_int_equal(store_token_find(f->st, h2, sizeof(h2), &user, &role), 0);
+    assert_int_equal(store_token_find(f->st, h2, sizeof(h2), &user, &role, NULL), 0);
     assert_string_equal(user, "victor");
     assert_string_equal(role, "viewer");
     free(user);
     free(role);
-    assert_int_equal(store_token_find(f->st, h1, sizeof(h1), &user, &role), 0);
+    assert_int_equal(store_token_find(f->st, h1, sizeof(h1), &user, &role, NULL), 0);
     assert_string_equal(user, "alice");
     assert_string_equal(role, "admin");
     free(user);
     free(role);
     h1[31] ^= 1;
-    assert_int_equal(store_token_find(f->st, h1, sizeof(h1), &user, &role), -ENOENT);
+    assert_int_equal(store_token_find(f->st, h1, sizeof(h1), &user, &role, NULL), -ENOENT);
     assert_null(user);
     assert_null(role);
 }

@@ -530,6 +530,31 @@ static void r_report(struct api_call *c)
 /* ------------------------------------------------------------------ */
 /* Alerts                                                              */
 
+/* A query parameter that is an ISO 8601 time or date: its µs in *ret (0
+ * when absent); -EINVAL when present and not a time. */
+static int query_time(struct api_call *c, const char *key, int64_t *ret)
+{
+    const char *v = c->rq->query ? c->rq->query(c->rq->query_ctx, key) : NULL;
+    size_t used = 0;
+
+    *ret = 0;
+    if (!v)
+        return 0;
+    if (time_parse_iso8601(v, strlen(v), 0, ret, &used) < 0 || used != strlen(v) || *ret <= 0)
+        return -EINVAL;
+    return 0;
+}
+
+/* A free-text query parameter of at most 256 bytes, or NULL; -EINVAL when
+ * longer. */
+static int query_text(struct api_call *c, const char *key, const char **ret)
+{
+    const char *v = c->rq->query ? c->rq->query(c->rq->query_ctx, key) : NULL;
+
+    *ret = v && *v ? v : NULL;
+    return v && strlen(v) > 256 ? -EINVAL : 0;
+}
+
 static void list_alerts(struct api_call *c, int64_t incident)
 {
     struct store_agg_filter f = {.rule = query_str(c, "rule"), .acknowledged = -1};
@@ -544,6 +569,15 @@ static void list_alerts(struct api_call *c, int64_t incident)
         answer_error(c, 400, "level is 1 to 5, acknowledged 0 or 1, incident an id", -1, NULL);
         return;
     }
+    if (query_time(c, "since", &f.since_us) < 0 || query_time(c, "until", &f.until_us) < 0) {
+        answer_error(c, 400, "since and until are ISO 8601 times (2026-11-23T10:00:00Z)", -1,
+                     NULL);
+        return;
+    }
+    if (query_text(c, "entity", &f.entity) < 0 || query_text(c, "q", &f.q) < 0) {
+        answer_error(c, 400, "entity and q are at most 256 bytes", -1, NULL);
+        return;
+    }
     f.min_level = (int)level;
     f.acknowledged = (int)ack;
     f.incident_id = incident ? incident : inc;
@@ -553,8 +587,14 @@ static void list_alerts(struct api_call *c, int64_t incident)
         return;
     }
     if (r == 0)
-        r = buf_printf(&c->resp->body, "],\"count\":%zu,\"limit\":%lld,\"offset\":%lld}", n,
+        r = buf_printf(&c->resp->body, "],\"count\":%zu,\"limit\":%lld,\"offset\":%lld,\"total\":", n,
                        (long long)f.limit, (long long)f.offset);
+    if (r == 0 && (r = store_agg_count_json(c->ctx->cf.st, &f, &c->resp->body)) < 0) {
+        answer_store(c, r);
+        return;
+    }
+    if (r == 0)
+        r = buf_putc(&c->resp->body, '}');
     answer_json(c, 200, r);
 }
 

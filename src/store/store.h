@@ -340,10 +340,16 @@ struct store_agg_filter {
     int min_level;        /* 0: any */
     int64_t incident_id;  /* 0: any */
     int acknowledged;     /* -1 any, 0 not, 1 yes */
+    const char *entity;   /* one of the entities: "source.ip=203.0.113.9" or "203.0.113.9"; NULL: any */
+    const char *q;        /* a part of title, rule or entity key, any case; NULL: any */
+    int64_t since_us, until_us; /* last seen within (event time); 0: open */
     int64_t limit, offset;
 };
 int store_agg_list_json(struct store *st, const struct store_agg_filter *f, struct buf *out,
                         size_t *ret_n);
+/* How many aggregated alerts `f` keeps (limit and offset aside), as a JSON
+ * number appended to `out`. */
+int store_agg_count_json(struct store *st, const struct store_agg_filter *f, struct buf *out);
 /* -ENOENT when there is no aggregated alert `id`. */
 int store_agg_json(struct store *st, int64_t id, struct buf *out);
 /* The alerts folded into aggregated alert `id`, with their events' fields

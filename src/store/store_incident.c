@@ -727,17 +727,37 @@ int store_entities_json(struct store *st, int64_t limit, int64_t offset, struct 
     " 'acknowledged_by', ack_by,"                                                        \
     " 'acknowledged_at', iif(ack_us IS NULL, NULL, " ISO("ack_us") "))"
 
+/* The aggregated alerts a filter keeps: ?1 rule, ?2 level, ?3 incident,
+ * ?4 acknowledged, ?5 entity ("field=value" or a value, whole), ?6 search text (a
+ * part of the title, rule name, id or entity key, any case), ?7/?8 last
+ * seen from/until (event time, µs; 0 open). */
+#define AGG_WHERE                                                                                  \
+    " WHERE (?1 IS NULL OR rule_name = ?1 OR rule_id = ?1)"                                        \
+    " AND (?2 = 0 OR level >= ?2) AND (?3 = 0 OR incident_id = ?3)"                                \
+    " AND (?4 < 0 OR (ack_us IS NOT NULL) = ?4)"                                                   \
+    " AND (?5 IS NULL OR instr(char(31) || entity_key || char(31),"                                \
+    "   iif(instr(?5, '=') > 0, char(31), '=') || ?5 || char(31)) > 0)"                            \
+    " AND (?6 IS NULL OR instr(lower(coalesce(rule_title, '') || ' ' || coalesce(rule_name, '')"   \
+    "   || ' ' || coalesce(rule_id, '') || ' ' || entity_key), lower(?6)) > 0)"                    \
+    " AND (?7 = 0 OR last_us >= ?7) AND (?8 = 0 OR last_us <= ?8)"
+
 int store_agg_list_json(struct store *st, const struct store_agg_filter *f, struct buf *out,
                         size_t *ret_n)
 {
     return store_json_sql(st, "listing alerts", out, ret_n,
-                    "SELECT " AGG_JSON " FROM agg_alerts"
-                    " WHERE (?1 IS NULL OR rule_name = ?1 OR rule_id = ?1)"
-                    " AND (?2 = 0 OR level >= ?2) AND (?3 = 0 OR incident_id = ?3)"
-                    " AND (?4 < 0 OR (ack_us IS NOT NULL) = ?4)"
-                    " ORDER BY id DESC LIMIT ?5 OFFSET ?6",
-                    "tiiiii", f->rule, (int64_t)f->min_level, f->incident_id,
-                    (int64_t)f->acknowledged, f->limit, f->offset);
+                    "SELECT " AGG_JSON " FROM agg_alerts" AGG_WHERE
+                    " ORDER BY id DESC LIMIT ?9 OFFSET ?10",
+                    "tiiittiiii", f->rule, (int64_t)f->min_level, f->incident_id,
+                    (int64_t)f->acknowledged, f->entity, f->q, f->since_us, f->until_us,
+                    f->limit, f->offset);
+}
+
+int store_agg_count_json(struct store *st, const struct store_agg_filter *f, struct buf *out)
+{
+    return store_json_one(st, "counting alerts", "no count", out,
+                    "SELECT count(*) FROM agg_alerts" AGG_WHERE, "tiiittii", f->rule,
+                    (int64_t)f->min_level, f->incident_id, (int64_t)f->acknowledged, f->entity,
+                    f->q, f->since_us, f->until_us);
 }
 
 int store_agg_json(struct store *st, int64_t id, struct buf *out)

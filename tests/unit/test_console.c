@@ -334,6 +334,113 @@ static void test_csrf_token_derivation(void **state)
     assert_string_equal(ca, "");
 }
 
+/* The query of the triage queue: a map of key to value for call_q. */
+struct q {
+    const char *k[4], *v[4];
+};
+
+static const char *q_get(void *ctx, const char *key)
+{
+    const struct q *q = ctx;
+
+    for (int i = 0; i < 4 && q->k[i]; i++)
+        if (strcmp(q->k[i], key) == 0)
+            return q->v[i];
+    return NULL;
+}
+
+static unsigned call_q(struct fix *f, const char *path, struct q *q)
+{
+    struct api_req rq = {
+        .method = "GET",
+        .path = path,
+        .authorization = f->viewer,
+        .client = "127.0.0.1",
+        .body = "",
+        .query = q_get,
+        .query_ctx = q,
+        .now_us = time_now_us(),
+    };
+
+    api_dispatch(&f->ctx, &rq, &f->resp);
+    assert_int_equal(buf_putc(&f->resp.body, '\0'), 0);
+    f->resp.body.len--;
+    return f->resp.status;
+}
+
+/* How many "kind": appear in the answer's alerts array. */
+static int count_alerts(struct fix *f)
+{
+    int n = 0;
+
+    for (const char *p = f->resp.body.data; (p = strstr(p, "\"kind\":")) != NULL; p++)
+        n++;
+    return n;
+}
+
+static void test_alert_queue_filters_and_total(void **state)
+{
+    struct fix *f = *state;
+    char ent[64], title[64];
+    int64_t hour = INT64_C(3600000000), t0 = INT64_C(1795458000000000);
+
+    /* 120 aggregated alerts: three rules, sources 203.0.113.0-39, one an
+     * hour apart. */
+    for (int i = 0; i < 120; i++) {
+        snprintf(ent, sizeof(ent), "source.ip=203.0.113.%d", i % 40);
+        snprintf(title, sizeof(title), i % 3 == 0 ? "SSH Brute Force" : i % 3 == 1 ? "Port Scan"
+                                                                                   : "Web SQLi");
+        struct store_agg_rec a = {
+            .id = i + 1, .kind = "rule", .rule_id = i % 3 == 0 ? "r-ssh" : "r-other",
+            .rule_name = i % 3 == 0 ? "ssh_brute" : "other", .rule_title = title,
+            .level = 1 + i % 5, .entity_key = ent, .count = 1, .first_us = t0 + i * hour,
+            .last_us = t0 + i * hour,
+        };
+        assert_int_equal(store_agg_put(f->st, &a), 0);
+    }
+    /* Paging: 50 a page, the total of all. */
+    assert_int_equal(call_q(f, "/api/v1/alerts", &(struct q){{"limit"}, {"50"}}), 200);
+    assert_int_equal(count_alerts(f), 50);
+    assert_non_null(strstr(f->resp.body.data, "\"total\":120}"));
+    assert_int_equal(call_q(f, "/api/v1/alerts", &(struct q){{"limit", "offset"}, {"50", "100"}}),
+                     200);
+    assert_int_equal(count_alerts(f), 20);
+    assert_non_null(strstr(f->resp.body.data, "\"total\":120}"));
+    /* An entity: sources .7 are i = 7, 47, 87. */
+    assert_int_equal(call_q(f, "/api/v1/alerts",
+                            &(struct q){{"entity"}, {"source.ip=203.0.113.7"}}),
+                     200);
+    assert_int_equal(count_alerts(f), 3);
+    assert_non_null(strstr(f->resp.body.data, "\"total\":3}"));
+    /* A value alone matches it whole: .3 is not .30 to .39. */
+    assert_int_equal(call_q(f, "/api/v1/alerts", &(struct q){{"entity"}, {"203.0.113.3"}}), 200);
+    assert_non_null(strstr(f->resp.body.data, "\"total\":3}"));
+    /* Search, any case, over title: "sqli" is i % 3 == 2, 40 of them. */
+    assert_int_equal(call_q(f, "/api/v1/alerts", &(struct q){{"q", "limit"}, {"sqli", "500"}}),
+                     200);
+    assert_int_equal(count_alerts(f), 40);
+    assert_null(strstr(f->resp.body.data, "Port Scan"));
+    /* Time: the last seen in [t0 + 10 h, t0 + 19 h] (t0 18:20 UTC): ten. */
+    assert_int_equal(call_q(f, "/api/v1/alerts",
+                            &(struct q){{"since", "until"},
+                                        {"2026-11-24T04:20:00Z", "2026-11-24T13:20:00Z"}}),
+                     200);
+    assert_non_null(strstr(f->resp.body.data, "\"total\":10}"));
+    /* Combined with the rule and the level. */
+    assert_int_equal(call_q(f, "/api/v1/alerts", &(struct q){{"rule", "level"}, {"r-ssh", "4"}}),
+                     200);
+    assert_non_null(strstr(f->resp.body.data, "\"total\":16}"));
+    /* Bad values are refused with the reason. */
+    assert_int_equal(call_q(f, "/api/v1/alerts", &(struct q){{"since"}, {"yesterday"}}), 400);
+    assert_non_null(strstr(f->resp.body.data, "ISO 8601"));
+    {
+        char big[300];
+        memset(big, 'a', sizeof(big) - 1);
+        big[sizeof(big) - 1] = '\0';
+        assert_int_equal(call_q(f, "/api/v1/alerts", &(struct q){{"q"}, {big}}), 400);
+    }
+}
+
 static void test_web_assets_lookup(void **state)
 {
     (void)state;
@@ -375,6 +482,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_logout_ends_the_session, setup, teardown),
         cmocka_unit_test_setup_teardown(test_expired_session_is_refused, setup, teardown),
         cmocka_unit_test(test_csrf_token_derivation),
+        cmocka_unit_test_setup_teardown(test_alert_queue_filters_and_total, setup, teardown),
         cmocka_unit_test(test_web_assets_lookup),
     };
 

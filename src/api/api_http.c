@@ -364,8 +364,13 @@ static enum MHD_Result reply_web(struct MHD_Connection *conn, const char *url, c
         status = MHD_HTTP_NOT_MODIFIED;
         resp = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
     } else {
-        resp = MHD_create_response_from_buffer(a->len, (void *)(uintptr_t)a->data,
-                                               MHD_RESPMEM_PERSISTENT);
+        /* PERSISTENT: libmicrohttpd only reads the buffer; its parameter
+         * is not const because other modes hand it over to be freed. */
+        union {
+            const unsigned char *c;
+            void *v;
+        } data = {.c = a->data};
+        resp = MHD_create_response_from_buffer(a->len, data.v, MHD_RESPMEM_PERSISTENT);
     }
     if (!resp)
         return MHD_NO;

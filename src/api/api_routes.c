@@ -18,6 +18,7 @@
 
 #include "api/api_http.h"
 #include "api/auth.h"
+#include "detect/detect_sigma.h"
 #include "event/time.h"
 #include "incident/audit.h"
 #include "pipeline/pipeline.h"
@@ -80,7 +81,8 @@ static void answer_cf(struct api_call *c, int r, const struct casefile_err *e)
     switch (r) {
     case -EINVAL: status = 400; break;
     case -ENOENT: status = 404; break;
-    case -ESTALE: status = 409; break;
+    case -ESTALE: /* fall through: both are a conflict */
+    case -EEXIST: status = 409; break;
     case -EDOM: status = 422; break;
     case -EBUSY: status = 503; break;
     default: status = 500; break;
@@ -1109,6 +1111,530 @@ static void r_session_end(struct api_call *c)
 }
 
 /* ------------------------------------------------------------------ */
+/* The web console: the dashboard's figures, rules, administration     */
+
+/* GET /api/v1/stats: what the dashboard shows, in one answer. */
+static void r_stats(struct api_call *c)
+{
+    const int64_t hour = INT64_C(3600000000);
+    static const char *const levels[4] = {"Green", "Yellow", "Orange", "Red"};
+    static const char *const cats[4] = {"A", "B", "C", "D"};
+    struct buf *b = &c->resp->body;
+    struct store_funnel fu;
+    struct store_open_counts oc;
+    struct casefile_err e = {0};
+    int64_t hours, counts[168], until = c->rq->now_us, since, rate_since;
+    char t0[40], t1[40];
+    size_t n = 0;
+    int r;
+
+    if (query_int(c, "hours", 1, 168, 24, &hours) < 0) {
+        answer_error(c, 400, "hours is 1 to 168", -1, "hours");
+        return;
+    }
+    since = until - hours * hour;
+    /* The rate's buckets are whole hours of the clock, the last one the
+     * hour now running. */
+    rate_since = until / hour * hour - (hours - 1) * hour;
+    if ((r = store_funnel(c->ctx->cf.st, since, until + 1, &fu)) < 0 ||
+        (r = store_alert_rate(c->ctx->cf.st, rate_since, hour, (size_t)hours, counts)) < 0 ||
+        (r = store_open_counts(c->ctx->cf.st, &oc)) < 0) {
+        answer_store(c, r);
+        return;
+    }
+    time_format_iso(since, t0, sizeof(t0));
+    time_format_iso(until, t1, sizeof(t1));
+    r = buf_printf(b,
+                   "{\"since\":\"%s\",\"until\":\"%s\",\"hours\":%lld,\"funnel\":{\"records\":%lld,"
+                   "\"alerts\":%lld,\"aggregated\":%lld,\"incidents\":%lld},\"alert_rate\":[",
+                   t0, t1, (long long)hours, (long long)fu.records, (long long)fu.alerts,
+                   (long long)fu.aggregated, (long long)fu.incidents);
+    for (int64_t i = 0; r == 0 && i < hours; i++) {
+        time_format_iso(rate_since + i * hour, t0, sizeof(t0));
+        r = buf_printf(b, "%s{\"time\":\"%s\",\"alerts\":%lld}", i ? "," : "", t0,
+                       (long long)counts[i]);
+    }
+    if (r == 0)
+        r = buf_printf(b, "],\"open_incidents\":{\"total\":%lld,\"by_level\":{",
+                       (long long)oc.total);
+    for (int i = 0; r == 0 && i < 4; i++)
+        r = buf_printf(b, "%s\"%s\":%lld", i ? "," : "", levels[i], (long long)oc.by_level[i]);
+    if (r == 0)
+        r = buf_puts(b, "},\"by_category\":{");
+    for (int i = 0; r == 0 && i < 4; i++)
+        r = buf_printf(b, "%s\"%s\":%lld", i ? "," : "", cats[i], (long long)oc.by_category[i]);
+    if (r == 0)
+        r = buf_puts(b, "}},\"near_target\":[");
+    if (r == 0 && (r = casefile_near_target_json(&c->ctx->cf, until, 10, b, &n, &e)) < 0) {
+        answer_cf(c, r, &e);
+        return;
+    }
+    if (r == 0)
+        r = buf_puts(b, "],\"top_entities\":[");
+    if (r == 0 && (r = store_entity_risk_json(c->ctx->cf.st, 10, b, &n)) < 0) {
+        answer_store(c, r);
+        return;
+    }
+    if (r == 0)
+        r = buf_puts(b, "]}");
+    answer_json(c, 200, r);
+}
+
+/* The rule list: written under the pipeline's lock, hits looked up in the
+ * store's counts read before it. */
+struct rules_ctx {
+    struct buf *out;
+    const struct store_rule_hits *hits;
+    size_t nhits, n;
+};
+
+static int hits_cmp(const void *key, const void *elem)
+{
+    return strcmp(key, ((const struct store_rule_hits *)elem)->rule_id);
+}
+
+static int json_str_or_null(struct buf *b, const char *s)
+{
+    return s ? buf_json_str(b, s, strlen(s)) : buf_puts(b, "null");
+}
+
+static int rule_row(void *ctx, const struct detect_sigma_rule_info *ri)
+{
+    struct rules_ctx *rc = ctx;
+    struct buf *b = rc->out;
+    const struct store_rule_hits *h =
+        ri->id ? bsearch(ri->id, rc->hits, rc->nhits, sizeof(*rc->hits), hits_cmp) : NULL;
+    const char *const keys[] = {"{\"id\":", ",\"name\":", ",\"title\":", ",\"level\":",
+                                ",\"status\":", ",\"file\":"};
+    const char *const vals[] = {ri->id, ri->name, ri->title, ri->level, ri->status, ri->file};
+    int r = rc->n ? buf_putc(b, ',') : 0;
+
+    for (size_t i = 0; r == 0 && i < sizeof(keys) / sizeof(keys[0]); i++)
+        if ((r = buf_puts(b, keys[i])) == 0)
+            r = json_str_or_null(b, vals[i]);
+    if (r == 0)
+        r = buf_printf(b, ",\"kind\":\"%s\",\"tags\":[", ri->correlation ? "correlation" : "detection");
+    for (size_t i = 0; r == 0 && i < ri->ntags; i++)
+        if ((r = i ? buf_putc(b, ',') : 0) == 0)
+            r = json_str_or_null(b, ri->tags[i]);
+    if (r == 0)
+        r = buf_printf(b, "],\"hits\":%lld,\"last_hit\":", (long long)(h ? h->hits : 0));
+    if (r == 0 && h && h->last_us > 0) {
+        char t[40];
+        time_format_iso(h->last_us, t, sizeof(t));
+        r = buf_printf(b, "\"%s\"}", t);
+    } else if (r == 0) {
+        r = buf_puts(b, "null}");
+    }
+    rc->n++;
+    return r;
+}
+
+static void r_rules(struct api_call *c)
+{
+    struct store_rule_hits *hits = NULL;
+    size_t nhits = 0;
+    struct rules_ctx rc;
+    int r;
+
+    if (!c->ctx->src || !c->ctx->src->pipeline) {
+        answer_error(c, 503, "no pipeline: the rules are the daemon's", -1, NULL);
+        return;
+    }
+    if ((r = store_rule_hits(c->ctx->cf.st, &hits, &nhits)) < 0) {
+        answer_store(c, r);
+        return;
+    }
+    rc = (struct rules_ctx){&c->resp->body, hits, nhits, 0};
+    r = buf_puts(&c->resp->body, "{\"rules\":[");
+    if (r == 0)
+        r = pipeline_rules_each(c->ctx->src->pipeline, rule_row, &rc);
+    if (r == 0)
+        r = buf_printf(&c->resp->body, "],\"count\":%zu}", rc.n);
+    store_rule_hits_free(hits, nhits);
+    answer_json(c, 200, r);
+}
+
+/* A flat JSON object of string members, strictly: each of `keys` at most
+ * once, into vals[i] (NUL-terminated, at most caps[i] - 1 bytes; "" and
+ * have bit i clear when absent).  -EINVAL with *pe. */
+static int read_strings(const struct api_req *rq, const char *const *keys, char **vals,
+                        const size_t *caps, size_t n, unsigned *ret_have, struct parse_err *pe)
+{
+    struct jp j = {rq->body, rq->body_len, 0, pe, NULL, 0};
+    char key[JP_KEY_MAX + 1];
+    int r, first = 1;
+    size_t i;
+
+    *ret_have = 0;
+    for (i = 0; i < n; i++)
+        vals[i][0] = '\0';
+    if ((r = jp_expect(&j, '{', "expected a JSON object")) < 0)
+        return r;
+    while ((r = jp_member(&j, &first, key)) == 1) {
+        for (i = 0; i < n && strcmp(key, keys[i]) != 0; i++)
+            ;
+        if (i == n || (*ret_have & (1u << i)))
+            return jp_fail(&j, "unknown or repeated field");
+        if ((r = jp_string(&j, vals[i], caps[i] - 1, NULL)) < 0)
+            return r;
+        *ret_have |= 1u << i;
+    }
+    return r < 0 ? r : jp_end(&j);
+}
+
+/* A user name: 1 to 64 of letters, digits and . _ @ -. */
+static int user_name_ok(const char *s)
+{
+    size_t n = strlen(s);
+
+    return n >= 1 && n <= 64 &&
+           strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._@-") == n;
+}
+
+struct user_change {
+    int64_t id;
+    const char *name, *role, *pw_hash, *label;
+    const unsigned char *hash;
+    size_t hash_len;
+    int64_t now_us, new_id;
+    int op; /* 'a' add user, 'u' update, 'd' delete, 't' add token, 'r' revoke token */
+};
+
+static int user_apply(struct store *st, void *ctx, struct buf *details)
+{
+    struct user_change *u = ctx;
+    int r;
+
+    switch (u->op) {
+    case 'a':
+        r = store_user_add(st, u->name, u->role, u->pw_hash, &u->new_id);
+        if (r == 0)
+            r = buf_printf(details, "{\"id\":%lld,\"role\":\"%s\",\"password\":%s}",
+                           (long long)u->new_id, u->role, u->pw_hash ? "true" : "false");
+        return r;
+    case 'u':
+        r = store_user_update(st, u->id, u->role, u->pw_hash);
+        if (r == 0 && (r = buf_printf(details, "{\"id\":%lld", (long long)u->id)) == 0 && u->role)
+            r = buf_printf(details, ",\"role\":\"%s\"", u->role);
+        if (r == 0)
+            r = buf_printf(details, ",\"password_changed\":%s}", u->pw_hash ? "true" : "false");
+        return r;
+    case 'd':
+        r = store_user_delete(st, u->id);
+        return r < 0 ? r : buf_printf(details, "{\"id\":%lld}", (long long)u->id);
+    case 't':
+        r = store_token_add_id(st, u->id, u->hash, u->hash_len, u->label, u->now_us, &u->new_id);
+        if (r == 0 && (r = buf_printf(details, "{\"token\":%lld,\"user\":%lld,\"label\":",
+                                      (long long)u->new_id, (long long)u->id)) == 0 &&
+            (r = json_str_or_null(details, u->label)) == 0)
+            r = buf_putc(details, '}');
+        return r;
+    case 'r':
+        r = store_token_revoke(st, u->id);
+        return r < 0 ? r : buf_printf(details, "{\"token\":%lld}", (long long)u->id);
+    }
+    return -EINVAL;
+}
+
+static void r_users(struct api_call *c)
+{
+    LIST_OBJECT(c, "users", store_users_json(c->ctx->cf.st, c->rq->now_us, &c->resp->body, NULL));
+}
+
+/* Hashes a password from a request into out; -1 with the answer written. */
+static int password_from(struct api_call *c, char *pw, char out[AUTH_PWHASH_STRLEN])
+{
+    const char *why = auth_password_check(pw, strlen(pw));
+    int r;
+
+    if (why) {
+        answer_error(c, 400, why, -1, "password");
+        return -1;
+    }
+    if ((r = auth_password_hash(pw, strlen(pw), out)) < 0) {
+        answer_error(c, r == -ENOMEM ? 503 : 400,
+                     r == -ENOMEM ? "out of memory for the password hash" : "password refused", -1,
+                     "password");
+        return -1;
+    }
+    return 0;
+}
+
+static void r_user_add(struct api_call *c)
+{
+    static const char *const keys[] = {"name", "role", "password"};
+    char name[128] = "", role[32] = "", pw[AUTH_PASSWORD_MAX + 2] = "", hash[AUTH_PWHASH_STRLEN];
+    char *vals[] = {name, role, pw};
+    const size_t caps[] = {sizeof(name), sizeof(role), sizeof(pw)};
+    struct parse_err pe = {0};
+    struct casefile_err e = {0};
+    enum auth_role ro;
+    unsigned have;
+    char obj[160];
+    int r;
+
+    r = read_strings(c->rq, keys, vals, caps, 3, &have, &pe);
+    if (r < 0 || (have & 3) != 3) {
+        sodium_memzero(pw, sizeof(pw));
+        answer_error(c, 400, r < 0 && pe.msg ? pe.msg : "name and role are required",
+                     r < 0 ? (long)pe.off : -1, NULL);
+        return;
+    }
+    if (!user_name_ok(name) || auth_role_parse(role, strlen(role), &ro) < 0) {
+        sodium_memzero(pw, sizeof(pw));
+        answer_error(c, 400,
+                     !user_name_ok(name)
+                         ? "a name is 1 to 64 letters, digits and . _ @ -"
+                         : "role is viewer, analyst or admin",
+                     -1, !user_name_ok(name) ? "name" : "role");
+        return;
+    }
+    if ((have & 4) && password_from(c, pw, hash) < 0) {
+        sodium_memzero(pw, sizeof(pw));
+        return;
+    }
+    sodium_memzero(pw, sizeof(pw));
+    {
+        struct user_change u = {.name = name, .role = role, .pw_hash = (have & 4) ? hash : NULL,
+                                .op = 'a'};
+        snprintf(obj, sizeof(obj), "user/%s", name);
+        r = casefile_change(&c->ctx->cf, c->user, "user.add", obj, user_apply, &u, &e);
+        if (r == -EEXIST) {
+            answer_error(c, 409, "a user of that name exists", -1, "name");
+            return;
+        }
+        if (r < 0) {
+            answer_cf(c, r, &e);
+            return;
+        }
+        r = store_user_json(c->ctx->cf.st, u.new_id, c->rq->now_us, &c->resp->body);
+        if (r < 0)
+            answer_store(c, r);
+        else
+            answer_json(c, 201, 0);
+    }
+}
+
+/* The user of path parameter p[0], whose name goes into `name`; -1 with
+ * the answer written. */
+static int need_user(struct api_call *c, char *name, size_t size, char *role, size_t rsize)
+{
+    char *n = NULL, *ro = NULL;
+    int r = store_user_get_id(c->ctx->cf.st, c->p[0], &n, &ro);
+
+    if (r < 0) {
+        answer_store(c, r);
+        return -1;
+    }
+    snprintf(name, size, "%s", n);
+    snprintf(role, rsize, "%s", ro);
+    free(n);
+    free(ro);
+    return 0;
+}
+
+static void r_user_patch(struct api_call *c)
+{
+    static const char *const keys[] = {"role", "password"};
+    char role[32] = "", pw[AUTH_PASSWORD_MAX + 2] = "", hash[AUTH_PWHASH_STRLEN], name[128],
+        cur[32];
+    char *vals[] = {role, pw};
+    const size_t caps[] = {sizeof(role), sizeof(pw)};
+    struct parse_err pe = {0};
+    struct casefile_err e = {0};
+    enum auth_role ro;
+    unsigned have;
+    char obj[160];
+    int r;
+
+    if (need_user(c, name, sizeof(name), cur, sizeof(cur)) < 0)
+        return;
+    r = read_strings(c->rq, keys, vals, caps, 2, &have, &pe);
+    if (r < 0 || have == 0) {
+        sodium_memzero(pw, sizeof(pw));
+        answer_error(c, 400, r < 0 && pe.msg ? pe.msg : "role or password is required",
+                     r < 0 ? (long)pe.off : -1, NULL);
+        return;
+    }
+    if ((have & 1) && auth_role_parse(role, strlen(role), &ro) < 0) {
+        sodium_memzero(pw, sizeof(pw));
+        answer_error(c, 400, "role is viewer, analyst or admin", -1, "role");
+        return;
+    }
+    /* An administrator never takes their own rights away: one is left. */
+    if ((have & 1) && strcmp(name, c->user) == 0 && ro != AUTH_ROLE_ADMIN) {
+        sodium_memzero(pw, sizeof(pw));
+        answer_error(c, 422, "you cannot take the admin role from yourself", -1, "role");
+        return;
+    }
+    if ((have & 2) && password_from(c, pw, hash) < 0) {
+        sodium_memzero(pw, sizeof(pw));
+        return;
+    }
+    sodium_memzero(pw, sizeof(pw));
+    {
+        struct user_change u = {.id = c->p[0], .role = (have & 1) ? role : NULL,
+                                .pw_hash = (have & 2) ? hash : NULL, .op = 'u'};
+        snprintf(obj, sizeof(obj), "user/%s", name);
+        if ((r = casefile_change(&c->ctx->cf, c->user, "user.update", obj, user_apply, &u, &e)) <
+            0) {
+            answer_cf(c, r, &e);
+            return;
+        }
+    }
+    r = store_user_json(c->ctx->cf.st, c->p[0], c->rq->now_us, &c->resp->body);
+    if (r < 0)
+        answer_store(c, r);
+    else
+        answer_json(c, 200, 0);
+}
+
+static void r_user_delete(struct api_call *c)
+{
+    struct casefile_err e = {0};
+    struct user_change u = {.id = c->p[0], .op = 'd'};
+    char name[128], role[32], obj[160];
+    int r;
+
+    if (need_user(c, name, sizeof(name), role, sizeof(role)) < 0)
+        return;
+    if (strcmp(name, c->user) == 0) {
+        answer_error(c, 422, "you cannot delete yourself", -1, NULL);
+        return;
+    }
+    snprintf(obj, sizeof(obj), "user/%s", name);
+    if ((r = casefile_change(&c->ctx->cf, c->user, "user.delete", obj, user_apply, &u, &e)) < 0) {
+        answer_cf(c, r, &e);
+        return;
+    }
+    answer_json(c, 200, buf_puts(&c->resp->body, "{\"ok\":true}"));
+}
+
+static void r_tokens(struct api_call *c)
+{
+    char name[128], role[32];
+
+    if (need_user(c, name, sizeof(name), role, sizeof(role)) < 0)
+        return;
+    LIST_OBJECT(c, "tokens",
+                store_tokens_json(c->ctx->cf.st, c->p[0], c->rq->now_us, &c->resp->body, NULL));
+}
+
+static void r_token_add(struct api_call *c)
+{
+    static const char *const keys[] = {"label"};
+    char label[129] = "", name[128], role[32], obj[160], tok[AUTH_TOKEN_STRLEN];
+    char *vals[] = {label};
+    const size_t caps[] = {sizeof(label)};
+    unsigned char th[AUTH_TOKEN_HASHLEN];
+    struct parse_err pe = {0};
+    struct casefile_err e = {0};
+    struct buf *b = &c->resp->body;
+    unsigned have = 0;
+    char when[40];
+    int r;
+
+    if (need_user(c, name, sizeof(name), role, sizeof(role)) < 0)
+        return;
+    if (c->rq->body_len && read_strings(c->rq, keys, vals, caps, 1, &have, &pe) < 0) {
+        answer_error(c, 400, pe.msg ? pe.msg : "bad request", (long)pe.off, NULL);
+        return;
+    }
+    if (auth_token_new(tok, th) < 0) {
+        answer_error(c, 500, "no randomness for a token", -1, NULL);
+        return;
+    }
+    {
+        struct user_change u = {.id = c->p[0], .label = have ? label : NULL, .hash = th,
+                                .hash_len = sizeof(th), .now_us = c->rq->now_us, .op = 't'};
+        snprintf(obj, sizeof(obj), "user/%s", name);
+        if ((r = casefile_change(&c->ctx->cf, c->user, "token.add", obj, user_apply, &u, &e)) <
+            0) {
+            sodium_memzero(tok, sizeof(tok));
+            answer_cf(c, r, &e);
+            return;
+        }
+        time_format_iso(c->rq->now_us, when, sizeof(when));
+        r = buf_printf(b, "{\"id\":%lld,\"user\":", (long long)u.new_id);
+    }
+    if (r == 0)
+        r = buf_json_str(b, name, strlen(name));
+    if (r == 0)
+        r = buf_puts(b, ",\"label\":");
+    if (r == 0)
+        r = json_str_or_null(b, have ? label : NULL);
+    if (r == 0)
+        r = buf_printf(b, ",\"created\":\"%s\",\"token\":\"%s\"}", when, tok);
+    sodium_memzero(tok, sizeof(tok));
+    answer_json(c, 201, r);
+}
+
+static void r_token_delete(struct api_call *c)
+{
+    struct casefile_err e = {0};
+    struct user_change u = {.id = c->p[0], .op = 'r'};
+    unsigned char th[AUTH_TOKEN_HASHLEN], mine[AUTH_TOKEN_HASHLEN];
+    int64_t uid = 0;
+    char *label = NULL, obj[64];
+    int r = store_token_get(c->ctx->cf.st, c->p[0], &uid, &label, th, sizeof(th));
+
+    free(label);
+    if (r < 0) {
+        answer_store(c, r);
+        return;
+    }
+    /* Revoking the token of this very request is a logout: DELETE session. */
+    if (auth_token_hash(c->token, strlen(c->token), mine) == 0 &&
+        sodium_memcmp(mine, th, sizeof(th)) == 0) {
+        answer_error(c, 422, "this is the token of your own request: log out instead", -1, NULL);
+        return;
+    }
+    snprintf(obj, sizeof(obj), "token/%lld", (long long)c->p[0]);
+    if ((r = casefile_change(&c->ctx->cf, c->user, "token.revoke", obj, user_apply, &u, &e)) < 0) {
+        answer_cf(c, r, &e);
+        return;
+    }
+    answer_json(c, 200, buf_puts(&c->resp->body, "{\"ok\":true}"));
+}
+
+struct lift {
+    int64_t id;
+    const char *who;
+    int64_t now_us;
+};
+
+static int lift_apply(struct store *st, void *ctx, struct buf *details)
+{
+    struct lift *l = ctx;
+    int r = store_supp_lift(st, l->id, l->who, l->now_us);
+
+    return r < 0 ? r : buf_printf(details, "{\"suppression\":%lld}", (long long)l->id);
+}
+
+/* DELETE /api/v1/suppressions/{id}: lifted now; triage stops applying it
+ * within a second.  The row stays, as the record of what was silenced. */
+static void r_supp_lift(struct api_call *c)
+{
+    struct casefile_err e = {0};
+    struct lift l = {c->p[0], c->user, c->rq->now_us};
+    char obj[64];
+    int r;
+
+    snprintf(obj, sizeof(obj), "suppression/%lld", (long long)c->p[0]);
+    if ((r = casefile_change(&c->ctx->cf, c->user, "suppression.lift", obj, lift_apply, &l, &e)) <
+        0) {
+        answer_cf(c, r, &e);
+        return;
+    }
+    r = store_supp_json(c->ctx->cf.st, c->p[0], c->rq->now_us, &c->resp->body);
+    if (r < 0)
+        answer_store(c, r);
+    else
+        answer_json(c, 200, 0);
+}
+
+/* ------------------------------------------------------------------ */
 /* The table                                                           */
 
 
@@ -1234,6 +1760,7 @@ static const struct api_route api_routes[] = {
     {"POST", "/api/v1/alerts/{id}/attach", AUTH_ROLE_ANALYST, r_alert_attach},
     {"POST", "/api/v1/alerts/{id}/suppress", AUTH_ROLE_ANALYST, r_alert_suppress},
     {"GET", "/api/v1/suppressions", AUTH_ROLE_VIEWER, r_suppressions},
+    {"DELETE", "/api/v1/suppressions/{id}", AUTH_ROLE_ANALYST, r_supp_lift},
     {"GET", "/api/v1/entities", AUTH_ROLE_VIEWER, r_entities},
     {"GET", "/api/v1/assets", AUTH_ROLE_VIEWER, r_assets},
     {"POST", "/api/v1/intake", AUTH_ROLE_ANALYST, r_intake},
@@ -1249,6 +1776,15 @@ static const struct api_route api_routes[] = {
     {"POST", "/api/v1/responses/{id}/reject", AUTH_ROLE_ANALYST, r_response_reject},
     {"POST", "/api/v1/responses/{id}/lift", AUTH_ROLE_ANALYST, r_response_lift},
     {"GET", "/api/v1/blocks", AUTH_ROLE_VIEWER, r_blocks},
+    {"GET", "/api/v1/stats", AUTH_ROLE_VIEWER, r_stats},
+    {"GET", "/api/v1/rules", AUTH_ROLE_VIEWER, r_rules},
+    {"GET", "/api/v1/users", AUTH_ROLE_ADMIN, r_users},
+    {"POST", "/api/v1/users", AUTH_ROLE_ADMIN, r_user_add},
+    {"PATCH", "/api/v1/users/{id}", AUTH_ROLE_ADMIN, r_user_patch},
+    {"DELETE", "/api/v1/users/{id}", AUTH_ROLE_ADMIN, r_user_delete},
+    {"GET", "/api/v1/users/{id}/tokens", AUTH_ROLE_ADMIN, r_tokens},
+    {"POST", "/api/v1/users/{id}/tokens", AUTH_ROLE_ADMIN, r_token_add},
+    {"DELETE", "/api/v1/tokens/{id}", AUTH_ROLE_ADMIN, r_token_delete},
 };
 
 /*

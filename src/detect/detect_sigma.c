@@ -338,3 +338,28 @@ size_t detect_sigma_unroutable(const struct detect_sigma *d)
 {
     return d->unroutable;
 }
+
+int detect_sigma_each_rule(const struct detect_sigma *d,
+                           int (*fn)(void *ctx, const struct detect_sigma_rule_info *r),
+                           void *ctx)
+{
+    int r = 0;
+
+    for (size_t i = 0; r == 0 && i < d->nrules; i++) {
+        const struct sigma_rule *x = d->rules[i];
+        struct detect_sigma_rule_info ri = {
+            x->id, x->name, x->title, x->level_text, x->status, x->file, 0,
+            (const char *const *)x->tags.v, x->tags.n,
+        };
+        r = fn(ctx, &ri);
+    }
+    for (size_t i = 0; r == 0 && i < d->ncorrs; i++) {
+        const struct sigma_corr_rule *x = d->corrs[i];
+        struct detect_sigma_rule_info ri = {
+            x->id, x->name, x->title, x->level_text, x->status, x->file, 1,
+            (const char *const *)x->tags.v, x->tags.n,
+        };
+        r = fn(ctx, &ri);
+    }
+    return r;
+}

@@ -64,6 +64,20 @@ void detect_sigma_corr_stats(const struct detect_sigma *d, struct sigma_corr_sta
 
 /* Rules loaded, refused, and left out as unroutable. */
 size_t detect_sigma_loaded(const struct detect_sigma *d);
+
+/* What the rule list of the API shows of one loaded rule; borrowed from
+ * the rule, valid only during the callback.  Any string may be NULL. */
+struct detect_sigma_rule_info {
+    const char *id, *name, *title, *level, *status, *file;
+    int correlation; /* 0 a detection rule, 1 a correlation rule */
+    const char *const *tags;
+    size_t ntags;
+};
+/* Calls fn for each loaded detection rule, then each correlation rule, in
+ * load order; stops at fn's first non-zero return and returns it. */
+int detect_sigma_each_rule(const struct detect_sigma *d,
+                           int (*fn)(void *ctx, const struct detect_sigma_rule_info *r),
+                           void *ctx);
 size_t detect_sigma_refused(const struct detect_sigma *d);
 size_t detect_sigma_unroutable(const struct detect_sigma *d);
 

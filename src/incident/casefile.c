@@ -656,6 +656,90 @@ int casefile_list_json(const struct casefile *cf, const struct store_incident_fi
     return 0;
 }
 
+struct near {
+    int64_t id, left_us;
+};
+
+static int near_cmp(const void *a, const void *b)
+{
+    const struct near *x = a, *y = b;
+
+    if (x->left_us != y->left_us)
+        return x->left_us < y->left_us ? -1 : 1;
+    return x->id < y->id ? -1 : x->id > y->id;
+}
+
+int casefile_near_target_json(const struct casefile *cf, int64_t now_us, size_t max,
+                              struct buf *out, size_t *ret_n, struct casefile_err *err)
+{
+    struct store_incident_filter f = {.limit = 100};
+    struct near *v = NULL;
+    size_t nv = 0, shown = 0;
+    int64_t ids[100];
+    size_t n;
+    int r = 0;
+
+    *ret_n = 0;
+    if (!(v = calloc(CASEFILE_NEAR_SCAN, sizeof(*v))))
+        return cf_fail(err, -ENOMEM, -1, NULL, "out of memory");
+    /* First the deadlines of the open ones, then the soonest shown. */
+    while (nv < CASEFILE_NEAR_SCAN) {
+        if ((r = store_incident_ids(cf->st, &f, 1, ids, 100, &n)) < 0) {
+            r = cf_store_fail(cf, err, r);
+            goto out;
+        }
+        for (size_t i = 0; i < n && nv < CASEFILE_NEAR_SCAN; i++) {
+            struct incident inc;
+            struct store_incident_row row;
+            struct incident_deadline dl;
+
+            if ((r = cf_load(cf, ids[i], &inc, &row, err)) < 0)
+                goto out;
+            incident_deadline(&inc, cf->targets, now_us, &dl);
+            if (dl.has_target)
+                v[nv++] = (struct near){ids[i], dl.left_us};
+            incident_done(&inc);
+            store_incident_row_done(&row);
+        }
+        if (n < 100)
+            break;
+        f.offset += 100;
+    }
+    qsort(v, nv, sizeof(*v), near_cmp);
+    for (size_t i = 0; i < nv && shown < max; i++) {
+        struct incident inc;
+        struct store_incident_row row;
+        struct incident_deadline dl;
+        char due[40];
+
+        if ((r = cf_load(cf, v[i].id, &inc, &row, err)) < 0)
+            goto out;
+        incident_deadline(&inc, cf->targets, now_us, &dl);
+        time_format_iso(dl.due_us, due, sizeof(due));
+        r = buf_printf(out, "%s{\"id\":%lld,\"title\":", shown ? "," : "", (long long)v[i].id);
+        if (r == 0)
+            r = buf_json_str(out, inc.title, strlen(inc.title));
+        if (r == 0)
+            r = buf_printf(out,
+                           ",\"phase\":\"%s\",\"level\":\"%s\",\"category\":\"%s\","
+                           "\"due\":\"%s\",\"left_seconds\":%lld,\"overdue\":%s}",
+                           incident_phase_name(inc.phase), triage_level_name(inc.level),
+                           incident_category_name(inc.category), due,
+                           (long long)(dl.left_us / 1000000), dl.overdue ? "true" : "false");
+        incident_done(&inc);
+        store_incident_row_done(&row);
+        if (r < 0) {
+            r = cf_fail(err, r, -1, NULL, "answer too large");
+            goto out;
+        }
+        shown++;
+    }
+    *ret_n = shown;
+out:
+    free(v);
+    return r;
+}
+
 int casefile_tasks_json(const struct casefile *cf, int64_t id, struct buf *out,
                         struct casefile_err *err)
 {
@@ -1982,6 +2066,27 @@ int casefile_block_lift(const struct casefile *cf, int64_t id, const char *who, 
         r = cf_commit(cf, who, "block.lift_request", obj, &details, err);
     else
         store_rollback(cf->st);
+    buf_done(&details);
+    return r;
+}
+
+int casefile_change(const struct casefile *cf, const char *who, const char *action,
+                    const char *object,
+                    int (*change)(struct store *st, void *ctx, struct buf *details), void *ctx,
+                    struct casefile_err *err)
+{
+    struct buf details;
+    int r;
+
+    if ((r = cf_begin(cf, err)) < 0)
+        return r;
+    buf_init(&details, 64 * 1024);
+    if ((r = change(cf->st, ctx, &details)) < 0) {
+        r = cf_store_fail(cf, err, r);
+        store_rollback(cf->st);
+    } else {
+        r = cf_commit(cf, who, action, object, &details, err);
+    }
     buf_done(&details);
     return r;
 }

@@ -64,6 +64,14 @@ int casefile_list_json(const struct casefile *cf, const struct store_incident_fi
                        int overdue, int64_t now_us, struct buf *out, size_t *ret_n,
                        struct casefile_err *err);
 
+/* The open incidents whose phase has a time target, the soonest due first
+ * (overdue ones lead), at most `max`, comma-separated: {"id", "title",
+ * "phase", "level", "category", "due", "left_seconds", "overdue"}.  Looks
+ * at the newest CASEFILE_NEAR_SCAN open incidents. */
+#define CASEFILE_NEAR_SCAN 2000
+int casefile_near_target_json(const struct casefile *cf, int64_t now_us, size_t max,
+                              struct buf *out, size_t *ret_n, struct casefile_err *err);
+
 int casefile_create(const struct casefile *cf, const char *who, const char *body, size_t len,
                     int64_t now_us, int64_t *ret_id, struct casefile_err *err);
 int casefile_update(const struct casefile *cf, int64_t id, const char *who, const char *body,
@@ -119,5 +127,19 @@ int casefile_response_answer(const struct casefile *cf, int64_t id, int approve,
  * force or was asked already. */
 int casefile_block_lift(const struct casefile *cf, int64_t id, const char *who, int64_t now_us,
                         struct casefile_err *err);
+
+/*
+ * A change outside an incident (users, tokens, suppressions) made the case
+ * file's way: change(st, ctx, details) runs inside one store transaction,
+ * then the audit entry (who, action, object, the JSON `details` change
+ * wrote, "{}" when none) is appended and the transaction committed; when
+ * the change or the append fails, nothing is kept.  change returns 0 or a
+ * negative errno, told in *err with the store's message: -ENOENT (not
+ * found), -ESTALE (nothing left to change), -EEXIST, -EINVAL.
+ */
+int casefile_change(const struct casefile *cf, const char *who, const char *action,
+                    const char *object,
+                    int (*change)(struct store *st, void *ctx, struct buf *details), void *ctx,
+                    struct casefile_err *err);
 
 #endif

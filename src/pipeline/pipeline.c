@@ -596,6 +596,18 @@ size_t pipeline_rules_loaded(const struct pipeline *p)
     return p->sigma ? detect_sigma_loaded(p->sigma) : 0;
 }
 
+int pipeline_rules_each(struct pipeline *p,
+                        int (*fn)(void *ctx, const struct detect_sigma_rule_info *r), void *ctx)
+{
+    int r = 0;
+
+    pthread_mutex_lock(&p->lock);
+    if (p->sigma)
+        r = detect_sigma_each_rule(p->sigma, fn, ctx);
+    pthread_mutex_unlock(&p->lock);
+    return r;
+}
+
 const struct pipeline_stats *pipeline_stats(const struct pipeline *p)
 {
     return &p->stats;

@@ -139,6 +139,13 @@ void pipeline_triage_stats(const struct pipeline *p, struct triage_stats *ret_tr
                            struct anomaly_stats *ret_anomaly, struct sigma_corr_stats *ret_corr);
 /* Sigma rules loaded now (after the last reload). */
 size_t pipeline_rules_loaded(const struct pipeline *p);
+struct detect_sigma_rule_info;
+/* Calls fn on each rule loaded now (detect_sigma_each_rule), holding the
+ * pipeline's lock so that a reload cannot swap the rules meanwhile: the
+ * pipeline waits for the walk, so fn must be quick (copy, do not block).
+ * Any thread. */
+int pipeline_rules_each(struct pipeline *p,
+                        int (*fn)(void *ctx, const struct detect_sigma_rule_info *r), void *ctx);
 /* Counters of input `id`, or NULL. */
 const struct pipeline_input_stats *pipeline_input_stats(const struct pipeline *p, uint32_t id);
 const char *pipeline_input_name(const struct pipeline *p, uint32_t id);

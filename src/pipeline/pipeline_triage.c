@@ -62,6 +62,7 @@ struct ptriage {
     struct anomaly *an; /* NULL when anomaly detection is off */
     int64_t agg_base;
     int64_t supp_seen;    /* the last API suppression loaded (store id) */
+    int64_t lift_seen;    /* the last lift of one taken up (store lift_seq) */
     int64_t supp_poll_us; /* monotonic time of the last look for more */
     int64_t max_time_us;
     int64_t last_flush_us; /* max_time_us at the last triage_flush */
@@ -720,7 +721,7 @@ static int pt_supp_load(void *ctx, const struct store_supp_rec *s)
     int r;
 
     t->supp_seen = s->id;
-    if (!s->yaml || !*s->yaml)
+    if (!s->yaml || !*s->yaml || s->lifted_us)
         return 0;
     r = triage_opts_load_suppress(t->opts, s->yaml, strlen(s->yaml), time_now_us(), &pe);
     if (r == -ENOMEM || (r == 0 && triage_supp_added(t->tr) < 0))
@@ -731,6 +732,26 @@ static int pt_supp_load(void *ctx, const struct store_supp_rec *s)
     else
         log_info("triage: suppression %lld by %s applies until its expiry", (long long)s->id,
                  s->who ? s->who : "?");
+    return 0;
+}
+
+/* A suppression lifted through the API stops applying: triage's copy of
+ * it (labelled api-<id> by the case file) is marked expired. */
+static int pt_supp_lifted(void *ctx, const struct store_supp_rec *s)
+{
+    struct ptriage *t = ctx;
+    char label[32];
+
+    t->lift_seen = s->lift_seq;
+    snprintf(label, sizeof(label), "api-%lld", (long long)s->id);
+    for (size_t i = 0; i < t->opts->nsupp; i++) {
+        struct triage_supp *sp = &t->opts->supp[i];
+        if (sp->id && strcmp(sp->id, label) == 0 && !sp->expired) {
+            sp->expired = 1;
+            log_info("triage: suppression %lld lifted by %s", (long long)s->id,
+                     s->who ? s->who : "?");
+        }
+    }
     return 0;
 }
 
@@ -747,6 +768,8 @@ void ptriage_poll(struct ptriage *t)
     if ((r = store_supp_each(t->st, t->supp_seen, pt_supp_load, t)) < 0)
         log_warnx("triage: reading suppressions: %s",
                   r == -ENOMEM ? "out of memory" : store_errmsg(t->st));
+    else if (store_supp_each_lifted(t->st, t->lift_seen, pt_supp_lifted, t) < 0)
+        log_warnx("triage: reading lifted suppressions: %s", store_errmsg(t->st));
 }
 
 const struct asset_inv *ptriage_assets(const struct ptriage *t)

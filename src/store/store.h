@@ -24,7 +24,7 @@ struct file_pos;
 struct store;
 
 /* The schema version this build writes; store_open migrates older ones. */
-#define STORE_SCHEMA_VERSION 7
+#define STORE_SCHEMA_VERSION 8
 
 /*
  * Opens (creating if needed) the store under directory `dir`, which is
@@ -102,6 +102,7 @@ struct store_agg_rec {
     int64_t first_us, last_us;
     int64_t incident_id; /* 0: none */
     const char *type;    /* incident type it implies, or NULL */
+    int64_t created_us;  /* wall clock of its first storing (0: now); an update keeps it */
 };
 int store_agg_put(struct store *st, const struct store_agg_rec *a);
 /* Records that alert `alert_id` was folded into aggregated alert `agg_id`. */
@@ -322,15 +323,28 @@ struct store_supp_rec {
     int64_t id; /* set by store_supp_each */
     int64_t created_us, expires_us, alert_id;
     const char *who, *reason, *yaml;
+    int64_t lifted_us; /* set by the readers: when it was lifted, 0 if not (schema 8) */
+    int64_t lift_seq;  /* the lift's number (store_supp_each_lifted), 0 if not lifted */
 };
 int store_supp_add(struct store *st, const struct store_supp_rec *s, int64_t *ret_id);
 int store_supp_set_yaml(struct store *st, int64_t id, const char *yaml);
-/* All of them, with `active` (not expired at now_us). */
+/* All of them, with `active` (not expired at now_us and not lifted) and
+ * `lifted`, `lifted_by` (null until lifted). */
 int store_supps_json(struct store *st, int64_t now_us, struct buf *out, size_t *ret_n);
 int store_supp_json(struct store *st, int64_t id, int64_t now_us, struct buf *out);
-/* Calls fn for each suppression with an id above `after`, in id order. */
+/* Calls fn for each suppression with an id above `after`, in id order
+ * (lifted ones too: rec->lifted_us says). */
 int store_supp_each(struct store *st, int64_t after,
                     int (*fn)(void *ctx, const struct store_supp_rec *s), void *ctx);
+/* Lifts suppression `id` by `who` at now_us: it stops applying, and gets
+ * the next lift number.  -ENOENT when there is none, -ESTALE when it was
+ * lifted already or has expired at now_us (nothing left to lift). */
+int store_supp_lift(struct store *st, int64_t id, const char *who, int64_t now_us);
+/* Calls fn for each suppression lifted with a lift number above `after`,
+ * in lift order (rec->lift_seq set), so that a reader that remembers the
+ * last number sees each lift once. */
+int store_supp_each_lifted(struct store *st, int64_t after,
+                           int (*fn)(void *ctx, const struct store_supp_rec *s), void *ctx);
 /* The rule (id, else name) and entity key of aggregated alert `id`
  * (heap strings); -ENOENT. */
 int store_agg_rule_key(struct store *st, int64_t id, char **ret_rule, char **ret_key);
@@ -360,6 +374,77 @@ int store_agg_events_json(struct store *st, int64_t id, int64_t limit, int64_t o
                           struct buf *out, size_t *ret_n);
 int store_agg_ack(struct store *st, int64_t id, const char *who, int64_t now_us);
 int store_agg_attach(struct store *st, int64_t id, int64_t incident_id);
+
+/* ---- the web console (store_console.c, store_user.c, schema 8) ----
+ *
+ * Counts for the dashboard, hit counts per rule, and the admin page's
+ * users and tokens.  Times are wall-clock µs; windows are [since, until). */
+
+/* What arrived in the window, by the time it was stored: records
+ * (events.recv_us; 0 when events are not stored), alerts raised, aggregated
+ * alerts and incidents created.  Each is one range count over an index. */
+struct store_funnel {
+    int64_t records, alerts, aggregated, incidents;
+};
+int store_funnel(struct store *st, int64_t since_us, int64_t until_us, struct store_funnel *ret);
+/* Alerts raised in each of `n` buckets of `width_us` from since_us into
+ * ret_counts[0..n), empty buckets as 0.  -EINVAL when n or width is 0. */
+int store_alert_rate(struct store *st, int64_t since_us, int64_t width_us, size_t n,
+                     int64_t *ret_counts);
+
+/* The open incidents (phase not closed) by their current level and
+ * category; an incident of no known category counts in `total` only. */
+struct store_open_counts {
+    int64_t total;
+    int64_t by_level[4];    /* Green, Yellow, Orange, Red */
+    int64_t by_category[4]; /* A, B, C, D */
+};
+int store_open_counts(struct store *st, struct store_open_counts *ret);
+
+/* The entities the open incidents name (as store_entities_json finds
+ * them), riskiest first, at most `limit`: {"value", "kind" (address, host,
+ * user), "role", "risk", "incidents"}.  Risk is the sum over those
+ * incidents of their level's weight, Green 1, Yellow 2, Orange 5, Red 10
+ * (the risk meter's weights); incidents is how many they are. */
+int store_entity_risk_json(struct store *st, int64_t limit, struct buf *out, size_t *ret_n);
+
+/* Alerts raised per rule id, all time: one pass over an index. */
+struct store_rule_hits {
+    char *rule_id; /* owned */
+    int64_t hits;
+    int64_t last_us; /* the newest alert's created_us */
+};
+/* At most this many rule ids are read (-E2BIG past it). */
+#define STORE_RULE_HITS_MAX 100000
+/* *ret (heap, free with store_rule_hits_free) sorted by rule_id (strcmp
+ * order), alerts without a rule id left out. */
+int store_rule_hits(struct store *st, struct store_rule_hits **ret, size_t *ret_n);
+void store_rule_hits_free(struct store_rule_hits *h, size_t n);
+
+/* Users as {"id", "name", "role", "created", "has_password", "tokens"},
+ * tokens counting those still valid at now_us (sessions included); by id. */
+int store_users_json(struct store *st, int64_t now_us, struct buf *out, size_t *ret_n);
+/* One user; -ENOENT. */
+int store_user_json(struct store *st, int64_t id, int64_t now_us, struct buf *out);
+/* Name and role of user `id` (heap strings the caller frees); -ENOENT. */
+int store_user_get_id(struct store *st, int64_t id, char **ret_name, char **ret_role);
+/* Sets the role and/or the password hash (NULL: unchanged) of user `id`;
+ * -ENOENT. */
+int store_user_update(struct store *st, int64_t id, const char *role, const char *pw_hash);
+/* Deletes user `id` and with it its tokens and sessions; -ENOENT. */
+int store_user_delete(struct store *st, int64_t id);
+/* Tokens of user `user_id` still valid at now_us, oldest first:
+ * {"id", "label", "created", "expires" (null: until revoked), "session"}. */
+int store_tokens_json(struct store *st, int64_t user_id, int64_t now_us, struct buf *out,
+                      size_t *ret_n);
+/* A token as store_token_add keeps it, made at now_us; *ret_id its id. */
+int store_token_add_id(struct store *st, int64_t user_id, const unsigned char *hash,
+                       size_t hash_len, const char *label, int64_t now_us, int64_t *ret_id);
+/* Owner, label (heap; NULL when none) and hash of token `id`; -ENOENT. */
+int store_token_get(struct store *st, int64_t id, int64_t *ret_user_id, char **ret_label,
+                    unsigned char *hash_out, size_t hash_len);
+/* Deletes token `id`; -ENOENT. */
+int store_token_revoke(struct store *st, int64_t id);
 
 /* ---- responses (issue 6): what the response engine decided and did ----
  *

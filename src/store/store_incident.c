@@ -883,7 +883,9 @@ int store_supp_set_yaml(struct store *st, int64_t id, const char *yaml)
 #define SUPP_JSON                                                                                  \
     "json_object('id', id, 'created', " ISO("created_us") ", 'who', who, 'alert', alert_id,"       \
     " 'reason', reason, 'expires', " ISO("expires_us") ","                                       \
-    " 'active', json(iif(expires_us > ?1, 'true', 'false')), 'yaml', yaml)"
+    " 'active', json(iif(expires_us > ?1 AND lifted_us IS NULL, 'true', 'false')),"              \
+    " 'lifted', iif(lifted_us IS NULL, NULL, " ISO("lifted_us") "), 'lifted_by', lifted_by,"      \
+    " 'yaml', yaml)"
 
 int store_supps_json(struct store *st, int64_t now_us, struct buf *out, size_t *ret_n)
 {
@@ -913,10 +915,16 @@ static int supp_row(sqlite3_stmt *s, void *ctx)
         .reason = (const char *)sqlite3_column_text(s, 4),
         .expires_us = sqlite3_column_int64(s, 5),
         .yaml = (const char *)sqlite3_column_text(s, 6),
+        .lifted_us = sqlite3_column_int64(s, 7),
+        .lift_seq = sqlite3_column_int64(s, 8),
     };
 
     return c->fn(c->ctx, &rec);
 }
+
+#define SUPP_COLS                                                                                  \
+    "id, created_us, who, alert_id, reason, expires_us, yaml, coalesce(lifted_us, 0),"            \
+    " coalesce(lift_seq, 0)"
 
 int store_supp_each(struct store *st, int64_t after,
                     int (*fn)(void *ctx, const struct store_supp_rec *s), void *ctx)
@@ -924,8 +932,45 @@ int store_supp_each(struct store *st, int64_t after,
     struct supp_ctx c = {fn, ctx};
 
     return store_each_row(st, "reading suppressions",
-                    "SELECT id, created_us, who, alert_id, reason, expires_us, yaml"
-                    " FROM suppressions WHERE id > ?1 ORDER BY id",
+                    "SELECT " SUPP_COLS " FROM suppressions WHERE id > ?1 ORDER BY id",
+                    after, supp_row, &c);
+}
+
+int store_supp_lift(struct store *st, int64_t id, const char *who, int64_t now_us)
+{
+    int64_t changed = 0;
+    sqlite3_stmt *s;
+    int r;
+
+    /* One statement: the check and the change cannot be split by another
+     * writer. */
+    r = store_exec_sql(st, "lifting a suppression", &changed, NULL,
+                       "UPDATE suppressions SET lifted_us = ?2, lifted_by = ?3,"
+                       " lift_seq = (SELECT coalesce(max(lift_seq), 0) + 1 FROM suppressions)"
+                       " WHERE id = ?1 AND lifted_us IS NULL AND expires_us > ?2",
+                       "iit", id, now_us, who);
+    if (r < 0 || changed)
+        return r;
+    r = store_row_one(st, "reading a suppression", "no such suppression", &s,
+                      "SELECT lifted_us IS NOT NULL FROM suppressions WHERE id = ?1", "i", id);
+    if (r < 0)
+        return r;
+    if (sqlite3_column_int(s, 0))
+        store_seterr(st, "suppression %lld was lifted already", (long long)id);
+    else
+        store_seterr(st, "suppression %lld has expired: there is nothing to lift", (long long)id);
+    sqlite3_finalize(s);
+    return -ESTALE;
+}
+
+int store_supp_each_lifted(struct store *st, int64_t after,
+                           int (*fn)(void *ctx, const struct store_supp_rec *s), void *ctx)
+{
+    struct supp_ctx c = {fn, ctx};
+
+    /* suppressions_lift_seq makes this a range read of the new lifts. */
+    return store_each_row(st, "reading lifted suppressions",
+                    "SELECT " SUPP_COLS " FROM suppressions WHERE lift_seq > ?1 ORDER BY lift_seq",
                     after, supp_row, &c);
 }
 

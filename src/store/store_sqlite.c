@@ -291,6 +291,29 @@ static const char *const store_migrations[] = {
     /* 7: web console sessions are tokens with an expiry (NULL: a token
      * from `hikeshi user add`, which lasts until revoked). */
     "ALTER TABLE tokens ADD COLUMN expires_us INTEGER;",
+    /* 8: the web console's dashboard and admin page (store_console.c).
+     * Its counts go by arrival time: events(recv_us) gets an index (ids
+     * follow arrival, so it only ever grows at its right edge and costs
+     * the insert little), aggregated alerts and incidents one on the time
+     * they were stored (aggregated alerts did not keep it: taken from
+     * their first alert, else their first event).  The hits per rule read
+     * an index only: (rule_id, created_us) replaces rule_id, which is its
+     * prefix.  Suppressions can be lifted before their expiry; lift_seq
+     * numbers the lifts so that triage picks up each one once. */
+    "CREATE INDEX events_recv_us ON events(recv_us);"
+    "DROP INDEX alerts_rule_id;"
+    "CREATE INDEX alerts_rule_created ON alerts(rule_id, created_us);"
+    "ALTER TABLE agg_alerts ADD COLUMN created_us INTEGER;"
+    "UPDATE agg_alerts SET created_us = m.first FROM"
+    "  (SELECT agg_id, min(created_us) AS first FROM alerts WHERE agg_id IS NOT NULL"
+    "   GROUP BY agg_id) AS m WHERE m.agg_id = agg_alerts.id;"
+    "UPDATE agg_alerts SET created_us = first_us WHERE created_us IS NULL;"
+    "CREATE INDEX agg_alerts_created_us ON agg_alerts(created_us);"
+    "CREATE INDEX incidents_created_us ON incidents(created_us);"
+    "ALTER TABLE suppressions ADD COLUMN lifted_us INTEGER;"
+    "ALTER TABLE suppressions ADD COLUMN lifted_by TEXT;"
+    "ALTER TABLE suppressions ADD COLUMN lift_seq INTEGER;"
+    "CREATE UNIQUE INDEX suppressions_lift_seq ON suppressions(lift_seq);",
 };
 
 _Static_assert(sizeof(store_migrations) / sizeof(store_migrations[0]) == STORE_SCHEMA_VERSION,
@@ -368,9 +391,10 @@ static const char *const store_stmt_sql[STMT_COUNT] = {
     [STMT_ALERT_ADD_REC] = "INSERT INTO alerts(created_us, time_us, rule_id, rule_title, rule_author,"
                            " rule_level, input, event_id, fields, raw, kind, agg_id)"
                            " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, NULL, ?8, ?9, ?10, ?11)",
+    /* created_us is the first storing's and stays. */
     [STMT_AGG_PUT] = "INSERT INTO agg_alerts(id, kind, rule_id, rule_name, rule_title, level,"
-                     " entity_key, count, first_us, last_us, incident_id, type)"
-                     " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
+                     " entity_key, count, first_us, last_us, incident_id, type, created_us)"
+                     " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"
                      " ON CONFLICT(id) DO UPDATE SET count = excluded.count,"
                      " first_us = excluded.first_us, last_us = excluded.last_us,"
                      /* An alert attached by hand stays where it was put. */
@@ -1041,6 +1065,8 @@ int store_agg_put(struct store *st, const struct store_agg_rec *a)
                                 : sqlite3_bind_null(s, 11);
     if (rc == SQLITE_OK)
         rc = store_bind_text(s, 12, a->type);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(s, 13, a->created_us ? a->created_us : time_now_us());
     return store_insert(st, s, rc, "storing an aggregated alert", NULL);
 }
 

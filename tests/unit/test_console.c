@@ -441,6 +441,174 @@ static void test_alert_queue_filters_and_total(void **state)
     }
 }
 
+/* A request with the admin's Bearer token (made here) or another header. */
+static unsigned acall(struct fix *f, const char *method, const char *path, const char *auth,
+                      const char *body)
+{
+    return call(f, method, path, auth, NULL, NULL, body);
+}
+
+static void make_admin(struct fix *f, char hdr[AUTH_TOKEN_STRLEN + 8])
+{
+    char tok[AUTH_TOKEN_STRLEN];
+    unsigned char th[AUTH_TOKEN_HASHLEN];
+    int64_t uid;
+
+    assert_int_equal(store_user_add(f->st, "ada", "admin", NULL, &uid), 0);
+    assert_int_equal(auth_token_new(tok, th), 0);
+    assert_int_equal(store_token_add(f->st, uid, th, sizeof(th), "t"), 0);
+    snprintf(hdr, AUTH_TOKEN_STRLEN + 8, "Bearer %s", tok);
+}
+
+static int audit_has(struct fix *f, const char *action)
+{
+    FILE *fp = fopen(f->audit_path, "r");
+    char line[8192];
+    int n = 0;
+
+    assert_non_null(fp);
+    while (fgets(line, sizeof(line), fp))
+        n += strstr(line, action) != NULL;
+    fclose(fp);
+    return n;
+}
+
+static void test_users_and_tokens_by_an_admin(void **state)
+{
+    struct fix *f = *state;
+    char admin[AUTH_TOKEN_STRLEN + 8], tok[AUTH_TOKEN_STRLEN + 8], tid[16];
+    struct audit_result ar;
+    const char *p;
+
+    make_admin(f, admin);
+    /* Only admins: an analyst's session and the viewer's token are 403. */
+    assert_int_equal(acall(f, "GET", "/api/v1/users", f->viewer, NULL), 403);
+    assert_int_equal(acall(f, "POST", "/api/v1/users", f->viewer, "{\"name\":\"x\",\"role\":\"admin\"}"),
+                     403);
+    assert_int_equal(acall(f, "GET", "/api/v1/users", admin, NULL), 200);
+    assert_non_null(strstr(f->resp.body.data, "\"name\":\"pat\""));
+    assert_non_null(strstr(f->resp.body.data, "\"has_password\":true"));
+    /* Adding: refused with the reason, then made. */
+    assert_int_equal(acall(f, "POST", "/api/v1/users", admin, "{\"name\":\"bob\"}"), 400);
+    assert_int_equal(
+        acall(f, "POST", "/api/v1/users", admin, "{\"name\":\"bob\",\"role\":\"root\"}"), 400);
+    assert_non_null(strstr(f->resp.body.data, "viewer, analyst or admin"));
+    assert_int_equal(acall(f, "POST", "/api/v1/users", admin,
+                           "{\"name\":\"<b>\",\"role\":\"viewer\"}"),
+                     400);
+    assert_int_equal(acall(f, "POST", "/api/v1/users", admin,
+                           "{\"name\":\"bob\",\"role\":\"viewer\",\"password\":\"short\"}"),
+                     400);
+    assert_non_null(strstr(f->resp.body.data, "too short"));
+    assert_int_equal(acall(f, "POST", "/api/v1/users", admin,
+                           "{\"name\":\"bob\",\"role\":\"viewer\",\"shell\":\"/bin/sh\"}"),
+                     400);
+    assert_int_equal(acall(f, "POST", "/api/v1/users", admin,
+                           "{\"name\":\"bob\",\"role\":\"viewer\",\"password\":\"" PW "\"}"),
+                     201);
+    assert_non_null(strstr(f->resp.body.data, "\"id\":4"));
+    assert_int_equal(acall(f, "POST", "/api/v1/users", admin,
+                           "{\"name\":\"bob\",\"role\":\"viewer\"}"),
+                     409);
+    /* bob logs in with the password the admin set. */
+    assert_int_equal(call(f, "POST", "/api/v1/session", NULL, NULL, NULL,
+                          "{\"name\":\"bob\",\"password\":\"" PW "\"}"),
+                     201);
+    /* Role change; an admin cannot demote or delete themselves. */
+    assert_int_equal(acall(f, "PATCH", "/api/v1/users/4", admin, "{\"role\":\"analyst\"}"), 200);
+    assert_non_null(strstr(f->resp.body.data, "\"role\":\"analyst\""));
+    assert_int_equal(acall(f, "PATCH", "/api/v1/users/3", admin, "{\"role\":\"viewer\"}"), 422);
+    assert_int_equal(acall(f, "DELETE", "/api/v1/users/3", admin, NULL), 422);
+    assert_int_equal(acall(f, "PATCH", "/api/v1/users/99", admin, "{\"role\":\"viewer\"}"), 404);
+    /* A token shown once; it works; it is listed without its text; revoked
+     * it stops working. */
+    assert_int_equal(acall(f, "POST", "/api/v1/users/4/tokens", admin, "{\"label\":\"laptop\"}"),
+                     201);
+    p = strstr(f->resp.body.data, "\"token\":\"hks_");
+    assert_non_null(p);
+    snprintf(tok, sizeof(tok), "Bearer %.*s", AUTH_TOKEN_LEN, p + 9);
+    p = strstr(f->resp.body.data, "\"id\":");
+    snprintf(tid, sizeof(tid), "%.*s", (int)strspn(p + 5, "0123456789"), p + 5);
+    assert_int_equal(acall(f, "GET", "/api/v1/incidents", tok, NULL), 200);
+    assert_int_equal(acall(f, "GET", "/api/v1/users/4/tokens", admin, NULL), 200);
+    assert_non_null(strstr(f->resp.body.data, "\"label\":\"laptop\""));
+    assert_non_null(strstr(f->resp.body.data, "\"session\":true")); /* bob's login */
+    assert_null(strstr(f->resp.body.data, "hks_"));
+    {
+        char path[64];
+        snprintf(path, sizeof(path), "/api/v1/tokens/%s", tid);
+        assert_int_equal(acall(f, "DELETE", path, admin, NULL), 200);
+        assert_int_equal(acall(f, "DELETE", path, admin, NULL), 404);
+    }
+    assert_int_equal(acall(f, "GET", "/api/v1/incidents", tok, NULL), 401);
+    /* Deleting a user ends its sessions and tokens. */
+    assert_int_equal(acall(f, "DELETE", "/api/v1/users/4", admin, NULL), 200);
+    assert_int_equal(acall(f, "GET", "/api/v1/users/4/tokens", admin, NULL), 404);
+    /* All of it audited, the chain intact. */
+    assert_int_equal(audit_verify(f->audit_path, &ar), 0);
+    assert_int_equal(audit_has(f, "\"user.add\""), 1);
+    assert_int_equal(audit_has(f, "\"user.update\""), 1);
+    assert_int_equal(audit_has(f, "\"user.delete\""), 1);
+    assert_int_equal(audit_has(f, "\"token.add\""), 1);
+    assert_int_equal(audit_has(f, "\"token.revoke\""), 1);
+}
+
+static void test_stats_and_suppression_lift(void **state)
+{
+    struct fix *f = *state;
+    int64_t now = time_now_us();
+    struct store_agg_rec a = {.id = 1, .kind = "rule", .rule_id = "r1", .rule_name = "r",
+                              .rule_title = "T", .level = 3,
+                              .entity_key = "r1\x1fsource.ip=203.0.113.9", .count = 1,
+                              .first_us = now, .last_us = now};
+    struct store_alert_rec al = {.created_us = now, .time_us = now, .rule_id = "r1",
+                                 .rule_title = "T", .rule_level = "medium", .input = "t",
+                                 .kind = "rule", .fields_json = "{}", .fields_len = 2,
+                                 .raw = "x", .raw_len = 1, .agg_id = 1};
+    int64_t id;
+
+    assert_int_equal(store_agg_put(f->st, &a), 0);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(store_alert_add_rec(f->st, &al, &id), 0);
+    assert_int_equal(call(f, "POST", "/api/v1/incidents", f->viewer, NULL, NULL, "{\"title\":\"x\"}"),
+                     403);
+    {
+        char admin[AUTH_TOKEN_STRLEN + 8];
+        make_admin(f, admin);
+        assert_int_equal(acall(f, "POST", "/api/v1/incidents", admin,
+                               "{\"title\":\"open one\",\"level\":\"Orange\",\"category\":\"B\"}"),
+                         201);
+        assert_int_equal(acall(f, "GET", "/api/v1/stats", f->viewer, NULL), 200);
+        assert_non_null(strstr(f->resp.body.data, "\"alerts\":3,\"aggregated\":1,\"incidents\":1"));
+        assert_non_null(strstr(f->resp.body.data, "\"Orange\":1"));
+        assert_non_null(strstr(f->resp.body.data, "\"B\":1"));
+        assert_non_null(strstr(f->resp.body.data, "\"title\":\"open one\""));
+        /* 24 hourly buckets; the last holds the three alerts. */
+        {
+            int buckets = 0;
+            for (const char *p = f->resp.body.data; (p = strstr(p, "\"alerts\":")) != NULL; p++)
+                buckets++;
+            assert_int_equal(buckets, 1 + 24);
+            assert_non_null(strstr(f->resp.body.data, "\"alerts\":3}]"));
+        }
+        assert_int_equal(call_q(f, "/api/v1/stats", &(struct q){{"hours"}, {"0"}}), 400);
+        assert_int_equal(call_q(f, "/api/v1/stats", &(struct q){{"hours"}, {"169"}}), 400);
+        /* Suppress the alert, then lift it: it is no longer active. */
+        assert_int_equal(acall(f, "POST", "/api/v1/alerts/1/suppress", admin,
+                               "{\"reason\":\"noise\",\"expires\":\"2099-01-01\"}"),
+                         201);
+        assert_int_equal(acall(f, "DELETE", "/api/v1/suppressions/1", f->viewer, NULL), 403);
+        assert_int_equal(acall(f, "DELETE", "/api/v1/suppressions/1", admin, NULL), 200);
+        assert_non_null(strstr(f->resp.body.data, "\"active\":false"));
+        assert_non_null(strstr(f->resp.body.data, "\"lifted_by\":\"ada\""));
+        assert_int_equal(acall(f, "DELETE", "/api/v1/suppressions/1", admin, NULL), 409);
+        assert_int_equal(acall(f, "DELETE", "/api/v1/suppressions/7", admin, NULL), 404);
+        assert_int_equal(audit_has(f, "\"suppression.lift\""), 1);
+    }
+    /* Without the daemon's pipeline the rule list cannot be answered. */
+    assert_int_equal(acall(f, "GET", "/api/v1/rules", f->viewer, NULL), 503);
+}
+
 static void test_web_assets_lookup(void **state)
 {
     (void)state;
@@ -483,6 +651,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_expired_session_is_refused, setup, teardown),
         cmocka_unit_test(test_csrf_token_derivation),
         cmocka_unit_test_setup_teardown(test_alert_queue_filters_and_total, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_users_and_tokens_by_an_admin, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_stats_and_suppression_lift, setup, teardown),
         cmocka_unit_test(test_web_assets_lookup),
     };
 

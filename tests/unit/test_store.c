@@ -133,7 +133,7 @@ static void test_open_wal_and_version(void **state)
                      4);
     assert_int_equal(peek_int(db,
                               "SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND"
-                              " name IN ('events_time_us','alerts_created_us','alerts_rule_id')"),
+                              " name IN ('events_time_us','alerts_created_us','alerts_rule_created')"),
                      3);
     sqlite3_close(db);
 }
@@ -657,6 +657,8 @@ static void test_migrate_from_v1(void **state)
                                   "DROP TABLE responses;"
                                   "DROP TABLE tokens; DROP TABLE users;"
                                   "DROP TABLE agg_alerts; DROP TABLE incidents; DROP TABLE state;"
+                                  "DROP INDEX events_recv_us; DROP INDEX alerts_rule_created;"
+                                  "CREATE INDEX alerts_rule_id ON alerts(rule_id);"
                                   "ALTER TABLE alerts DROP COLUMN agg_id;"
                                   "ALTER TABLE alerts DROP COLUMN kind;"
                                   "INSERT INTO alerts(created_us, time_us, rule_id, fields, raw)"

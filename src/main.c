@@ -13,7 +13,7 @@ static const struct {
     int (*fn)(int argc, char **argv);
     const char *help;
 } commands[] = {
-    {"run", cli_run_main, "run the daemon: inputs, pipeline, store, HTTP endpoint"},
+    {"run", cli_run_main, "run the daemon: inputs, pipeline, store, HTTP API, web console"},
     {"scan", cli_scan_main, "run the pipeline offline over files, directories or stdin"},
     {"rules", cli_rules_main, "check rules, or test one on events: rules check, rules test"},
     {"audit", cli_audit_main, "check the audit log's hash chain: audit verify"},

@@ -41,7 +41,7 @@ static const char run_usage[] =
     "Runs the daemon in the foreground: syslog and file inputs, the pipeline\n"
     "(decode, detect, triage, store), the response engine (respond.policy:\n"
     "block, webhook, mail, exec; the bundled policy is a dry run), and the HTTP\n"
-    "endpoint (/metrics, /api/v1/).\n"
+    "endpoint (/metrics, /api/v1/, and the web console at /).\n"
     "With no -c, the defaults: data in ./var, syslog on 127.0.0.1:5514 (UDP and\n"
     "TCP), HTTP on 127.0.0.1:8080, the built-in rules.\n"
     "\n"
@@ -466,9 +466,9 @@ int cli_run_main(int argc, char **argv)
             log_error("%s", err);
             goto out;
         }
-        log_info("http: listening on %s, port %u (/metrics, /api/v1/: docs/api.md)",
-                 d.cfg->http_listen,
-                 api_http_port(d.http));
+        log_info("http: listening on %s, port %u (/metrics, /api/v1/: docs/api.md; "
+                 "the web console at /)",
+                 d.cfg->http_listen, api_http_port(d.http));
     }
     log_info("hikeshi %s ready: data in %s, %zu inputs, %zu rules", HIKESHI_VERSION,
              d.cfg->data_dir, d.cfg->ninputs, pipeline_rules_loaded(d.pipeline));

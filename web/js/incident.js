@@ -1,0 +1,339 @@
+// incident.js - #/incidents/<id>: one incident, the CSIRT's working record.
+//
+//   GET   /api/v1/incidents/{id}                 header, stages, entities, deadline
+//   PATCH /api/v1/incidents/{id}                 phase (with reason and version)
+//   GET   /api/v1/incidents/{id}/timeline|tasks|notes|communications|reports|alerts
+//   PATCH /api/v1/incidents/{id}/tasks/{task}    tick a task
+//   POST  /api/v1/incidents/{id}/notes|communications|reports
+//   GET   /api/v1/incidents/{id}/reports/{r}?format=md
+//   GET   /api/v1/responses?state=pending        the approval queue (this incident's)
+//   POST  /api/v1/responses/{r}/approve|reject
+
+import {
+  h, replace, field, select, panel, levelBadge, countdown, timeEl, PHASES, PHASE_NAME,
+  PHASE_NEXT, KILL_CHAIN, STAGE_ALIAS, CATEGORY_NAME, REPORT_KINDS, REPORT_NAME,
+} from './dom.js';
+import {api, canWrite, ApiError} from './api.js';
+import {writeForm, writeButton, errorLine, toast} from './ui.js';
+import {alertCells, eventsView} from './alerts.js';
+
+const REFRESH_MS = 30000;
+
+export async function mount(root, ctx) {
+  const id = ctx.params.id;
+  const base = '/incidents/' + id;
+  const write = canWrite();
+  const err = errorLine({'data-testid': 'incident-error'});
+
+  const head = h('div', {class: 'incident-head'});
+  const phaseBox = h('div', {class: 'phase-change'});
+  const killchain = h('ol', {class: 'killchain', 'data-testid': 'killchain'});
+  const entities = h('ul', {class: 'entities', 'data-testid': 'entities'});
+  const timeline = h('ol', {class: 'timeline', 'data-testid': 'timeline'});
+  const tasks = h('ul', {class: 'tasks', 'data-testid': 'tasks'});
+  const notes = h('ul', {class: 'notes', 'data-testid': 'notes'});
+  const comms = h('ul', {class: 'comms', 'data-testid': 'communications'});
+  const reports = h('ul', {class: 'reports', 'data-testid': 'reports'});
+  const previewTitle = h('h3', {class: 'report-preview-title'});
+  const preview = h('pre', {class: 'report-md wrap', 'data-testid': 'report-preview', hidden: true});
+  const alertsBody = h('tbody');
+  const alertsTable = h('table', {class: 'table', 'data-testid': 'incident-alerts'},
+    h('thead', {}, h('tr', {}, h('th', {}, 'Id'), h('th', {}, 'Level'), h('th', {}, 'Rule'),
+      h('th', {}, 'Entities'), h('th', {}, 'Count'), h('th', {}, 'Seen'), h('th', {}, ''))),
+    alertsBody);
+  const responses = h('ul', {class: 'responses', 'data-testid': 'incident-responses'});
+  let inc = null;
+
+  // ---- loading --------------------------------------------------------
+
+  async function loadHeader() {
+    inc = await api.get(base);
+    const dl = inc.deadline || {};
+    replace(head,
+      h('div', {class: 'incident-title-row'},
+        h('span', {class: 'mono muted'}, '#' + inc.id),
+        h('h1', {'data-testid': 'incident-title'}, inc.title || '(untitled)')),
+      h('dl', {class: 'facts'},
+        fact('Type', h('span', {'data-testid': 'incident-type'}, inc.type)),
+        fact('Category', h('span', {'data-testid': 'incident-category',
+                                    title: CATEGORY_NAME[inc.category] || 'not known'},
+                           inc.category || '—')),
+        fact('Level', levelBadge(inc.level, {'data-testid': 'incident-level',
+                                             'data-value': inc.level})),
+        fact('Phase', h('span', {class: ['phase', 'phase-' + inc.phase],
+                                 'data-testid': 'incident-phase', 'data-value': inc.phase},
+                        PHASE_NAME[inc.phase] || inc.phase)),
+        fact('Assignee', h('span', {'data-testid': 'incident-assignee'}, inc.assignee || '—')),
+        fact('Phase target', countdown(dl, {'data-testid': 'incident-deadline'})),
+        fact('Detected by', inc.detection_method || '—'),
+        fact('Opened', timeEl(inc.created_us ? inc.created_us / 1000 : null))),
+      inc.summary ? h('p', {class: 'summary wrap'}, inc.summary) : null);
+    renderPhaseChange();
+    renderKillChain();
+    replace(entities, (inc.entities || []).length
+      ? inc.entities.map((e) => h('li', {class: 'entity'},
+          h('span', {class: 'chip mono'}, e.value),
+          h('span', {class: 'muted small'}, ' ', e.kind || '', e.role ? ' · ' + e.role : '')))
+      : h('li', {class: 'empty'}, 'No entity named yet.'));
+  }
+
+  function renderPhaseChange() {
+    if (!write) {
+      replace(phaseBox);
+      return;
+    }
+    const next = PHASE_NEXT[inc.phase] || [];
+    const options = PHASES.filter(([p]) => p !== inc.phase)
+      .sort((a, b) => (next.includes(b[0]) ? 1 : 0) - (next.includes(a[0]) ? 1 : 0));
+    const sel = select({'data-testid': 'phase-select', 'data-write': true, name: 'phase'},
+                       options, next[0] || '');
+    const reason = h('input', {type: 'text', 'data-testid': 'phase-reason', 'data-write': true,
+                               name: 'reason', placeholder: 'why (recorded in the timeline)',
+                               maxlength: 1024});
+    const apply = writeButton('Change phase', {'data-testid': 'phase-apply', class: 'primary'},
+      async () => {
+        try {
+          await api.patch(base, {phase: sel.value, reason: reason.value, version: inc.version});
+        } catch (e) {
+          if (e instanceof ApiError && e.status === 409) {
+            err.show(e.message + ' — reloaded; check and try again.');
+            await refresh();
+            return;
+          }
+          throw e;
+        }
+        toast('Phase: ' + (PHASE_NAME[sel.value] || sel.value) + '.');
+        await refresh();
+      }, err);
+    replace(phaseBox, field('Move to', sel), field('Reason', reason), apply);
+  }
+
+  function renderKillChain() {
+    const lit = new Set((inc.stages || []).map((s) => STAGE_ALIAS[s] || s));
+    replace(killchain, KILL_CHAIN.map((s, i) =>
+      h('li', {class: ['stage', lit.has(s) ? 'lit' : null], 'data-stage': s,
+               title: lit.has(s) ? 'alerts fall in this stage' : 'nothing seen'},
+        h('span', {class: 'stage-n'}, String(i + 1)), h('span', {class: 'stage-name'}, s))));
+  }
+
+  async function loadTimeline() {
+    const r = await api.get(base + '/timeline');
+    const rows = (r.timeline || []).slice().reverse();
+    replace(timeline, rows.length ? rows.map((t) => h('li', {class: 'tl'},
+      h('div', {class: 'tl-head'}, timeEl(t.time, true), h('strong', {}, ' ', t.who || '?'),
+        h('span', {class: 'muted'}, ' · ', t.what)),
+      t.from || t.to ? h('div', {class: 'small mono wrap'}, t.from ?? '', ' → ', t.to ?? '') : null,
+      t.reason ? h('div', {class: 'small wrap'}, t.reason) : null))
+      : h('li', {class: 'empty'}, 'Nothing yet.'));
+  }
+
+  async function loadTasks() {
+    const r = await api.get(base + '/tasks');
+    const list = r.tasks || [];
+    replace(tasks, list.length ? list.map(taskItem) : h('li', {class: 'empty'}, 'No task.'));
+  }
+
+  function taskItem(t) {
+    const box = h('input', {type: 'checkbox', 'data-testid': 'task-done', checked: !!t.done,
+                            disabled: !write, 'data-write': write ? true : null,
+                            'aria-label': 'done: ' + t.title});
+    if (write) {
+      box.addEventListener('change', async () => {
+        box.disabled = true;
+        try {
+          await api.patch(base + '/tasks/' + t.id, {done: box.checked});
+          await Promise.all([loadTasks(), loadTimeline()]);
+        } catch (e) {
+          box.checked = !box.checked;
+          err.show(e);
+        } finally {
+          box.disabled = false;
+        }
+      });
+    }
+    return h('li', {class: ['task', t.done ? 'done' : null], 'data-task-id': String(t.id)},
+      h('label', {class: 'task-line'}, box,
+        h('span', {class: 'task-title'}, t.title),
+        t.required ? h('span', {class: 'badge req'}, 'required') : null,
+        h('span', {class: 'muted small'}, ' ', PHASE_NAME[t.phase] || t.phase || '')),
+      t.description ? h('div', {class: 'small muted wrap'}, t.description) : null,
+      t.done ? h('div', {class: 'small muted'}, 'done by ', t.done_by || '?', ' ',
+                 timeEl(t.done_at)) : null);
+  }
+
+  async function loadNotes() {
+    const r = await api.get(base + '/notes');
+    const list = r.notes || [];
+    replace(notes, list.length ? list.map((n) => h('li', {class: 'note'},
+      h('div', {class: 'small muted'}, timeEl(n.time, true), ' ', n.who),
+      h('div', {class: 'wrap note-text'}, n.text))) : h('li', {class: 'empty'}, 'No note.'));
+  }
+
+  async function loadComms() {
+    const r = await api.get(base + '/communications');
+    const list = r.communications || [];
+    replace(comms, list.length ? list.map((m) => h('li', {class: 'comm'},
+      h('div', {class: 'small muted'}, timeEl(m.time, true), ' ', m.who, ' · ',
+        m.direction === 'in' ? 'from ' : 'to ', m.party || m.contact_name || m.contact || '?',
+        ' · ', m.channel),
+      h('div', {class: 'wrap'}, m.summary))) : h('li', {class: 'empty'}, 'Nobody told yet.'));
+  }
+
+  async function loadReports() {
+    const r = await api.get(base + '/reports');
+    const list = r.reports || [];
+    replace(reports, list.length ? list.map(reportItem) : h('li', {class: 'empty'}, 'No report.'));
+  }
+
+  function reportItem(rp) {
+    const href = '/api/v1' + base + '/reports/' + rp.id + '?format=md';
+    const name = 'incident-' + id + '-' + rp.kind + '-v' + rp.version + '.md';
+    const show = h('button', {type: 'button', class: 'ghost small'}, 'Preview');
+    show.addEventListener('click', () => showReport(rp));
+    return h('li', {class: 'report', 'data-report-id': String(rp.id)},
+      h('strong', {}, REPORT_NAME[rp.kind] || rp.kind), ' v', String(rp.version),
+      h('span', {class: 'muted small'}, ' ', rp.author || '', ' ', timeEl(rp.created)),
+      rp.edited ? h('span', {class: 'badge'}, 'edited') : null, ' ', show, ' ',
+      h('a', {href, download: name, 'data-testid': 'report-download', class: 'button small'},
+        'Download .md'));
+  }
+
+  async function showReport(rp) {
+    try {
+      const md = await api.text(base + '/reports/' + rp.id + '?format=md');
+      replace(previewTitle, 'Preview: ', REPORT_NAME[rp.kind] || rp.kind, ' v', String(rp.version));
+      preview.textContent = md;
+      preview.hidden = false;
+    } catch (e) {
+      err.show(e);
+    }
+  }
+
+  async function loadAlerts() {
+    const r = await api.get(base + '/alerts?limit=100');
+    const list = r.alerts || [];
+    replace(alertsBody, list.length ? list.map(alertRow)
+      : h('tr', {}, h('td', {colspan: 7, class: 'empty'}, 'No alert linked.')));
+  }
+
+  function alertRow(a) {
+    const btn = h('button', {type: 'button', class: 'ghost small', 'data-action': 'events'},
+                  'Records');
+    const row = h('tr', {'data-alert-id': String(a.id)}, alertCells(a), h('td', {}, btn));
+    btn.addEventListener('click', () => {
+      const next = row.nextElementSibling;
+      if (next && next.classList.contains('events-row')) {
+        next.remove();
+        return;
+      }
+      row.after(h('tr', {class: 'events-row'}, h('td', {colspan: 7}, eventsView(a.id))));
+    });
+    return row;
+  }
+
+  async function loadResponses() {
+    let r;
+    try {
+      r = await api.get('/responses?state=pending&limit=200');
+    } catch (e) {
+      replace(responses, h('li', {class: 'empty'}, 'The approval queue cannot be read: ',
+                           e.message));
+      return;
+    }
+    const mine = (r.responses || []).filter((x) => Number(x.incident) === id);
+    replace(responses, mine.length ? mine.map((x) => h('li', {class: 'response',
+                                                              'data-response-id': String(x.id)},
+      h('div', {}, h('strong', {}, (x.actions || []).join(', ')), ' ',
+        h('span', {class: 'chip mono'}, x.address || '—'), ' ',
+        h('span', {class: 'muted small'}, x.policy_rule || '', ' · ', x.reason || '')),
+      write ? h('div', {class: 'actions'},
+        writeButton('Approve', {'data-action': 'approve', class: 'primary small'}, async () => {
+          await api.post('/responses/' + x.id + '/approve', {note: 'approved in the console'});
+          toast('Approved: the engine acts now.');
+          await loadResponses();
+        }, err),
+        writeButton('Reject', {'data-action': 'reject', class: 'small'}, async () => {
+          await api.post('/responses/' + x.id + '/reject', {note: 'rejected in the console'});
+          await loadResponses();
+        }, err)) : null))
+      : h('li', {class: 'empty'}, 'Nothing waits for approval.'));
+  }
+
+  async function refresh() {
+    await loadHeader();
+    await Promise.all([loadTimeline(), loadTasks(), loadNotes(), loadComms(), loadReports(),
+                       loadAlerts(), loadResponses()]);
+  }
+
+  // ---- forms ----------------------------------------------------------
+
+  const noteForm = write ? h('div', {class: 'note-form'},
+    h('textarea', {'data-testid': 'note-text', 'data-write': true, rows: 3, maxlength: 8192,
+                   placeholder: 'A note for the record'}),
+    null) : null;
+  if (noteForm) {
+    const text = noteForm.firstChild;
+    noteForm.appendChild(writeButton('Add note', {'data-testid': 'note-add', class: 'primary'},
+      async () => {
+        if (!text.value.trim()) throw new Error('the note is empty');
+        await api.post(base + '/notes', {text: text.value});
+        text.value = '';
+        await Promise.all([loadNotes(), loadTimeline()]);
+      }, err));
+  }
+
+  const commForm = write ? writeForm({'data-testid': 'comm-form'}, [
+    h('div', {class: 'form-row'},
+      field('Party', h('input', {name: 'party', type: 'text', required: true})),
+      field('Channel', select({name: 'channel'}, ['mail', 'phone', 'meeting', 'web', 'fax',
+                                                   'other'], 'mail')),
+      field('Direction', select({name: 'direction'}, [['out', 'we told them'],
+                                                      ['in', 'they told us']], 'out'))),
+    field('What was said', h('textarea', {name: 'summary', rows: 2, required: true})),
+  ], async (v) => {
+    await api.post(base + '/communications', v);
+    await Promise.all([loadComms(), loadTimeline()]);
+  }, 'Record') : null;
+
+  let reportForm = null;
+  if (write) {
+    const kind = select({'data-testid': 'report-kind', 'data-write': true, name: 'kind'},
+                        REPORT_KINDS, 'first');
+    reportForm = h('div', {class: 'report-form'}, field('Report', kind),
+      writeButton('Generate', {'data-testid': 'report-generate', class: 'primary'}, async () => {
+        const rp = await api.post(base + '/reports', {kind: kind.value});
+        toast((REPORT_NAME[rp.kind] || rp.kind) + ' v' + rp.version + ' generated.');
+        await Promise.all([loadReports(), loadTimeline()]);
+        await showReport(rp);
+      }, err));
+  }
+
+  replace(root,
+    err, head, phaseBox,
+    panel('Kill chain', {class: 'panel killchain-panel'}, killchain),
+    h('div', {class: 'incident-grid'},
+      h('div', {class: 'col'},
+        panel('Tasks of the phase', {}, tasks),
+        panel('Notes', {}, notes, noteForm),
+        panel('Communications', {}, comms, commForm),
+        panel('Reports', {}, reports, reportForm, previewTitle, preview)),
+      h('div', {class: 'col'},
+        panel('Timeline', {}, timeline),
+        panel('Entities', {}, entities),
+        panel('Waiting for approval', {}, responses))),
+    panel('Linked alerts', {class: 'panel table-panel'}, alertsTable));
+
+  await refresh();
+  ctx.ready();
+  ctx.every(REFRESH_MS, async () => {
+    // Not while someone is typing a reason or a note.
+    const a = document.activeElement;
+    if (a && (a.tagName === 'TEXTAREA' || a.tagName === 'INPUT')) return;
+    await refresh();
+  });
+}
+
+function fact(label, value) {
+  return h('div', {class: 'fact'}, h('dt', {}, label), h('dd', {}, value));
+}
+

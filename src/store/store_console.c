@@ -17,25 +17,6 @@
 #include "store/store_priv.h"
 #include "util/buf.h"
 
-/* Calls row() on each row of `sql`, which has no parameters; stops at
- * row's first negative return and returns it. */
-static int each_row(struct store *st, const char *what, const char *sql,
-                    int (*row)(sqlite3_stmt *s, void *ctx), void *ctx)
-{
-    sqlite3_stmt *s = NULL;
-    int r = 0, rc = sqlite3_prepare_v2(st->db, sql, -1, &s, NULL);
-
-    while (rc == SQLITE_OK && (rc = sqlite3_step(s)) == SQLITE_ROW) {
-        if ((r = row(s, ctx)) < 0)
-            break;
-        rc = SQLITE_OK;
-    }
-    if (r == 0 && rc != SQLITE_DONE)
-        r = store_dberr(st, rc, what);
-    sqlite3_finalize(s);
-    return r;
-}
-
 int store_funnel(struct store *st, int64_t since_us, int64_t until_us, struct store_funnel *ret)
 {
     sqlite3_stmt *s;
@@ -116,10 +97,10 @@ static int open_row(sqlite3_stmt *s, void *ctx)
 int store_open_counts(struct store *st, struct store_open_counts *ret)
 {
     memset(ret, 0, sizeof(*ret));
-    return each_row(st, "counting open incidents",
-                    "SELECT level, category, count(*) FROM incidents"
-                    " WHERE phase <> 'closed' GROUP BY level, category",
-                    open_row, ret);
+    return store_each_row(st, "counting open incidents",
+                          "SELECT level, category, count(*) FROM incidents"
+                          " WHERE phase <> 'closed' GROUP BY level, category",
+                          0, open_row, ret);
 }
 
 /* The kind of incident entity a triage field stands for (as the case file
@@ -204,10 +185,10 @@ int store_rule_hits(struct store *st, struct store_rule_hits **ret, size_t *ret_
     /* alerts_rule_created holds all three columns: the rows are not read,
      * and the groups come in index order, already sorted.  Alerts of no
      * rule id (NULL or empty) are left out by the range. */
-    r = each_row(st, "counting hits per rule",
-                 "SELECT rule_id, count(*), max(created_us) FROM alerts"
-                 " WHERE rule_id > '' GROUP BY rule_id ORDER BY rule_id",
-                 hits_row, &c);
+    r = store_each_row(st, "counting hits per rule",
+                       "SELECT rule_id, count(*), max(created_us) FROM alerts"
+                       " WHERE rule_id > '' GROUP BY rule_id ORDER BY rule_id",
+                       0, hits_row, &c);
     if (r == -E2BIG)
         store_seterr(st, "more than %d rule ids in the alerts", STORE_RULE_HITS_MAX);
     if (r < 0) {

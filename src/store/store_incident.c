@@ -129,7 +129,8 @@ int store_each_row(struct store *st, const char *what, const char *sql, int64_t 
     int r = 0, rc;
 
     rc = sqlite3_prepare_v2(st->db, sql, -1, &s, NULL);
-    if (rc == SQLITE_OK)
+    /* A statement without parameters leaves `arg` unused. */
+    if (rc == SQLITE_OK && sqlite3_bind_parameter_count(s) > 0)
         rc = sqlite3_bind_int64(s, 1, arg);
     while (rc == SQLITE_OK && (rc = sqlite3_step(s)) == SQLITE_ROW) {
         if ((r = row(s, ctx)) < 0)

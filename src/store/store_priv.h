@@ -56,8 +56,9 @@ int store_json_sql(struct store *st, const char *what, struct buf *out, size_t *
 /* Appends the first column of the one row; -ENOENT with `missing`. */
 int store_json_one(struct store *st, const char *what, const char *missing, struct buf *out,
                    const char *sql, const char *fmt, ...);
-/* Calls row() on each row of `sql`, its ?1 bound to `arg`; stops at the
- * first negative return and returns it. */
+/* Calls row() on each row of `sql`, its ?1 bound to `arg` (unused when
+ * `sql` has no parameter); stops at the first negative return and
+ * returns it. */
 int store_each_row(struct store *st, const char *what, const char *sql, int64_t arg,
                    int (*row)(sqlite3_stmt *s, void *ctx), void *ctx);
 /* Steps to the statement's one row: 0 with *ret on it (the caller reads

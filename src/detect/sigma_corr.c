@@ -1,476 +1,46 @@
 /*
- * sigma_corr.c - Sigma correlation rules: the loader of one correlation
- * document and the sliding-window engine.  The choices the specification
- * leaves open are listed in sigma_corr.h.
+ * sigma_corr.c - the Sigma correlation engine: sliding windows per group
+ * over base-rule matches, and the bounded memory that holds them.  The
+ * loader is sigma_corr_load.c; the choices the specification leaves open,
+ * the accounting and the sizing of the cap are in sigma_corr.h.
  *
  * Engine state is one `struct group` per (correlation, group-by tuple), in
- * one open-addressing hash table and one list in order of last use.  A
- * group holds its window's entries sorted by event time, the counters the
- * condition needs (distinct values, per-rule counts, a sum) kept up to date
- * as entries enter and leave, and the last few events for the hit.  Once a
- * group exists, feeding it allocates only when one of its arrays grows.
+ * one open-addressing hash table.  A group holds its window's entries
+ * sorted by event time, the counters the condition needs (distinct values,
+ * per-rule counts, a sum) kept up to date as entries enter and leave, and
+ * the last few events for the hit.
+ *
+ * Every group is on two lists, both in order of last use: its
+ * correlation's list, where (one timespan per correlation) the head is the
+ * first to expire, so expiry is a look at each head; and the list of its
+ * cost class (how close it is to firing), where the head of the cheapest
+ * non-empty class is the one to evict at the cap.  Feeding a group moves
+ * it to the tail of both, so every step is O(1).
  */
 #include "detect/sigma_corr.h"
 
 #include <errno.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <yaml.h>
 
 #include "event/event.h"
 #include "event/field.h"
 
 /* Bytes of one group-by value that take part in the key (and the hit). */
 #define CORR_KEY_VALUE_MAX 256
-/* Fields of `condition.field` (value_count tuples). */
-#define CORR_MAX_FIELDS 8
-
-/* ==== loading ==== */
-
-static int cerr(struct sigma_err *e, const yaml_node_t *n, const char *cat, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static int cerr(struct sigma_err *e, const yaml_node_t *n, const char *cat, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (!e)
-        return -EINVAL;
-    e->at.off = n ? n->start_mark.index : 0;
-    e->at.line = n ? (unsigned)n->start_mark.line + 1 : 1;
-    e->at.col = n ? (unsigned)n->start_mark.column + 1 : 1;
-    e->at.msg = cat;
-    va_start(ap, fmt);
-    vsnprintf(e->reason, sizeof(e->reason), fmt, ap);
-    va_end(ap);
-    return -EINVAL;
-}
-
-static int scalar_eq(const yaml_node_t *n, const char *s)
-{
-    return n && n->type == YAML_SCALAR_NODE && n->data.scalar.length == strlen(s) &&
-           memcmp(n->data.scalar.value, s, n->data.scalar.length) == 0;
-}
-
-static yaml_node_t *get(yaml_document_t *doc, const yaml_node_t *map, const char *key)
-{
-    if (!map || map->type != YAML_MAPPING_NODE)
-        return NULL;
-    for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++)
-        if (scalar_eq(yaml_document_get_node(doc, p->key), key))
-            return yaml_document_get_node(doc, p->value);
-    return NULL;
-}
-
-static int is_nullish(const yaml_node_t *n)
-{
-    return n->type == YAML_SCALAR_NODE && n->data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
-           (n->data.scalar.length == 0 || scalar_eq(n, "~") || scalar_eq(n, "null"));
-}
-
-static int dup_scalar(const yaml_node_t *n, char **ret)
-{
-    *ret = strndup((const char *)n->data.scalar.value, n->data.scalar.length);
-    return *ret ? 0 : -ENOMEM;
-}
-
-static int get_str(yaml_document_t *doc, const yaml_node_t *map, const char *key, char **ret,
-                   struct sigma_err *e)
-{
-    yaml_node_t *n = get(doc, map, key);
-
-    if (!n || is_nullish(n))
-        return 0;
-    if (n->type != YAML_SCALAR_NODE)
-        return cerr(e, n, "invalid attribute", "'%s' must be a string", key);
-    return dup_scalar(n, ret);
-}
-
-/* A string or a list of strings (at most `max`) into *ret. */
-static int get_strv(yaml_document_t *doc, const yaml_node_t *n, const char *key, size_t max,
-                    struct sigma_strv *ret, struct sigma_err *e)
-{
-    size_t ni;
-
-    if (!n || is_nullish(n))
-        return 0;
-    if (n->type == YAML_SCALAR_NODE) {
-        if (!(ret->v = calloc(1, sizeof(char *))))
-            return -ENOMEM;
-        ret->n = 1;
-        return dup_scalar(n, &ret->v[0]);
-    }
-    if (n->type != YAML_SEQUENCE_NODE)
-        return cerr(e, n, "invalid attribute", "'%s' must be a string or a list of strings", key);
-    ni = (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
-    if (ni > max)
-        return cerr(e, n, "too many values", "'%s' lists %zu values, at most %zu allowed", key, ni,
-                    max);
-    if (!(ret->v = calloc(ni ? ni : 1, sizeof(char *))))
-        return -ENOMEM;
-    for (size_t i = 0; i < ni; i++) {
-        yaml_node_t *x = yaml_document_get_node(doc, n->data.sequence.items.start[i]);
-        if (!x || x->type != YAML_SCALAR_NODE || is_nullish(x))
-            return cerr(e, x ? x : n, "invalid attribute", "'%s' must list strings", key);
-        if (dup_scalar(x, &ret->v[i]) < 0)
-            return -ENOMEM;
-        ret->n++;
-    }
-    return 0;
-}
-
-static void strv_free(struct sigma_strv *v)
-{
-    for (size_t i = 0; i < v->n; i++)
-        free(v->v[i]);
-    free(v->v);
-    v->v = NULL;
-    v->n = 0;
-}
-
-static const char *const type_names[] = {
-    "event_count", "value_count", "temporal",         "temporal_ordered",
-    "value_sum",   "value_avg",   "value_percentile",
-};
-
-const char *sigma_corr_type_name(enum sigma_corr_type t)
-{
-    return (size_t)t < sizeof(type_names) / sizeof(type_names[0]) ? type_names[t] : "?";
-}
-
-static const char *const op_names[SIGMA_CORR_NOPS] = {"gt", "gte", "lt", "lte", "eq", "neq"};
-static const char *const level_names[] = {"", "informational", "low", "medium", "high", "critical"};
-
-/* `<n><s|m|h|d|w>` in microseconds; 0 if malformed. */
-static int64_t parse_timespan(const char *s, size_t len)
-{
-    int64_t n = 0, unit;
-    size_t i = 0;
-
-    while (i < len && s[i] >= '0' && s[i] <= '9') {
-        if (n > 1000000000)
-            return 0;
-        n = n * 10 + (s[i] - '0');
-        i++;
-    }
-    if (i == 0 || i + 1 != len || n == 0)
-        return 0;
-    switch (s[i]) {
-    case 's': unit = 1; break;
-    case 'm': unit = 60; break;
-    case 'h': unit = 3600; break;
-    case 'd': unit = 86400; break;
-    case 'w': unit = 604800; break;
-    default: return 0;
-    }
-    return n * unit * 1000000;
-}
-
-/* A plain YAML number; 1 on success. */
-static int node_number(const yaml_node_t *n, double *ret)
-{
-    char buf[48], *end;
-    size_t len;
-
-    if (n->type != YAML_SCALAR_NODE || n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
-        return 0;
-    len = n->data.scalar.length;
-    if (len == 0 || len >= sizeof(buf))
-        return 0;
-    memcpy(buf, n->data.scalar.value, len);
-    buf[len] = '\0';
-    *ret = strtod(buf, &end);
-    return *end == '\0' && isfinite(*ret);
-}
-
-static int load_condition(yaml_document_t *doc, yaml_node_t *cn, struct sigma_corr_rule *c,
-                          struct sigma_err *e)
-{
-    int lower = 0, upper = 0, r;
-
-    if (cn->type != YAML_MAPPING_NODE)
-        return cerr(e, cn, "invalid condition",
-                    "a correlation condition must be a map such as "
-                    "{gte: 10}");
-    for (yaml_node_pair_t *p = cn->data.mapping.pairs.start; p < cn->data.mapping.pairs.top; p++) {
-        yaml_node_t *k = yaml_document_get_node(doc, p->key);
-        yaml_node_t *v = yaml_document_get_node(doc, p->value);
-        size_t op;
-
-        if (!k || !v)
-            return cerr(e, cn, "invalid condition", "malformed condition");
-        if (scalar_eq(k, "field")) {
-            if ((r = get_strv(doc, v, "field", CORR_MAX_FIELDS, &c->fields, e)) < 0)
-                return r;
-            continue;
-        }
-        for (op = 0; op < SIGMA_CORR_NOPS; op++)
-            if (scalar_eq(k, op_names[op]))
-                break;
-        if (op == SIGMA_CORR_NOPS)
-            return cerr(e, k, "invalid condition",
-                        "unknown condition key '%.*s' (gt, gte, lt, lte, eq, neq, field)",
-                        k->type == YAML_SCALAR_NODE
-                            ? (int)(k->data.scalar.length > 40 ? 40 : k->data.scalar.length)
-                            : 1,
-                        k->type == YAML_SCALAR_NODE ? (const char *)k->data.scalar.value : "?");
-        if (!node_number(v, &c->op_val[op]))
-            return cerr(e, v, "invalid condition", "'%s' needs a number", op_names[op]);
-        c->has_op[op] = 1;
-        if (op == SIGMA_CORR_GT || op == SIGMA_CORR_GTE || op == SIGMA_CORR_EQ)
-            lower++;
-        if (op == SIGMA_CORR_LT || op == SIGMA_CORR_LTE || op == SIGMA_CORR_EQ)
-            upper++;
-    }
-    if (lower == 0 && upper == 0 && !c->has_op[SIGMA_CORR_NEQ])
-        return cerr(e, cn, "condition without operator",
-                    "the condition needs an operator: gt, gte, lt, lte, eq or neq");
-    if (lower > 1 || upper > 1)
-        return cerr(e, cn, "invalid condition",
-                    "a condition takes one operator, or one lower (gt/gte) and one upper "
-                    "(lt/lte) bound");
-    return 0;
-}
-
-static int load_aliases(yaml_document_t *doc, yaml_node_t *an, struct sigma_corr_rule *c,
-                        struct sigma_err *e)
-{
-    size_t n;
-
-    if (is_nullish(an))
-        return 0;
-    if (an->type != YAML_MAPPING_NODE)
-        return cerr(e, an, "invalid aliases", "aliases must map alias names to {rule: field}");
-    n = (size_t)(an->data.mapping.pairs.top - an->data.mapping.pairs.start);
-    if (!(c->aliases = calloc(n ? n : 1, sizeof(*c->aliases))))
-        return -ENOMEM;
-    for (size_t i = 0; i < n; i++) {
-        yaml_node_pair_t *p = &an->data.mapping.pairs.start[i];
-        yaml_node_t *k = yaml_document_get_node(doc, p->key);
-        yaml_node_t *v = yaml_document_get_node(doc, p->value);
-        struct sigma_corr_alias *a = &c->aliases[i];
-        size_t m;
-
-        if (!k || !v || k->type != YAML_SCALAR_NODE || v->type != YAML_MAPPING_NODE)
-            return cerr(e, k ? k : an, "invalid aliases",
-                        "each alias must map rule names to field names");
-        c->naliases++;
-        if (dup_scalar(k, &a->name) < 0)
-            return -ENOMEM;
-        m = (size_t)(v->data.mapping.pairs.top - v->data.mapping.pairs.start);
-        if (!(a->rules = calloc(m ? m : 1, sizeof(char *))) ||
-            !(a->fields = calloc(m ? m : 1, sizeof(char *))))
-            return -ENOMEM;
-        for (size_t j = 0; j < m; j++) {
-            yaml_node_t *rk = yaml_document_get_node(doc, v->data.mapping.pairs.start[j].key);
-            yaml_node_t *rv = yaml_document_get_node(doc, v->data.mapping.pairs.start[j].value);
-
-            if (!rk || !rv || rk->type != YAML_SCALAR_NODE || rv->type != YAML_SCALAR_NODE)
-                return cerr(e, rk ? rk : v, "invalid aliases",
-                            "alias '%s' must map rule names to field names", a->name);
-            if (dup_scalar(rk, &a->rules[j]) < 0 || dup_scalar(rv, &a->fields[j]) < 0) {
-                a->n = j + 1;
-                return -ENOMEM;
-            }
-            a->n = j + 1;
-        }
-    }
-    return 0;
-}
-
-static int load_corr(yaml_document_t *doc, yaml_node_t *root, struct sigma_corr_rule *c,
-                     struct sigma_err *e)
-{
-    yaml_node_t *cor, *n;
-    int r;
-
-    if (!root || root->type != YAML_MAPPING_NODE)
-        return cerr(e, root, "not a rule", "the document is not a YAML mapping");
-    c->line = (unsigned)root->start_mark.line + 1;
-    n = get(doc, root, "title");
-    if (!n || n->type != YAML_SCALAR_NODE || is_nullish(n))
-        return cerr(e, n ? n : root, "missing title", "a correlation needs a 'title' string");
-    if ((r = get_str(doc, root, "title", &c->title, e)) < 0 ||
-        (r = get_str(doc, root, "id", &c->id, e)) < 0 ||
-        (r = get_str(doc, root, "name", &c->name, e)) < 0 ||
-        (r = get_str(doc, root, "status", &c->status, e)) < 0 ||
-        (r = get_str(doc, root, "description", &c->description, e)) < 0 ||
-        (r = get_str(doc, root, "author", &c->author, e)) < 0 ||
-        (r = get_str(doc, root, "level", &c->level_text, e)) < 0 ||
-        (r = get_strv(doc, get(doc, root, "tags"), "tags", 256, &c->tags, e)) < 0)
-        return r;
-    if (c->level_text) {
-        for (size_t i = 1; i < sizeof(level_names) / sizeof(level_names[0]); i++)
-            if (strcmp(c->level_text, level_names[i]) == 0)
-                c->level = (enum sigma_level)i;
-        if (c->level == SIGMA_LEVEL_NONE)
-            return cerr(e, get(doc, root, "level"), "invalid level",
-                        "level must be informational, low, medium, high or critical");
-    }
-    cor = get(doc, root, "correlation");
-    if (!cor || cor->type != YAML_MAPPING_NODE)
-        return cerr(e, cor ? cor : root, "invalid correlation", "'correlation' must be a map");
-
-    n = get(doc, cor, "type");
-    if (!n)
-        return cerr(e, cor, "missing type", "a correlation needs a 'type'");
-    {
-        size_t t;
-        for (t = 0; t < sizeof(type_names) / sizeof(type_names[0]); t++)
-            if (scalar_eq(n, type_names[t]))
-                break;
-        if (t == sizeof(type_names) / sizeof(type_names[0]))
-            return cerr(e, n, "unknown correlation type",
-                        "unknown correlation type '%.*s' (event_count, value_count, temporal, "
-                        "temporal_ordered, value_sum, value_avg, value_percentile)",
-                        n->type == YAML_SCALAR_NODE
-                            ? (int)(n->data.scalar.length > 40 ? 40 : n->data.scalar.length)
-                            : 1,
-                        n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : "?");
-        c->type = (enum sigma_corr_type)t;
-    }
-
-    n = get(doc, cor, "rules");
-    if (!n || is_nullish(n))
-        return cerr(e, n ? n : cor, "missing rules", "a correlation needs 'rules'");
-    if ((r = get_strv(doc, n, "rules", SIGMA_CORR_MAX_RULES, &c->rules, e)) < 0)
-        return r;
-    if (c->rules.n == 0)
-        return cerr(e, n, "missing rules", "'rules' lists no rule");
-
-    if ((r = get_strv(doc, get(doc, cor, "group-by"), "group-by", SIGMA_CORR_MAX_GROUP_BY,
-                      &c->group_by, e)) < 0)
-        return r;
-
-    n = get(doc, cor, "timespan");
-    if (!n || is_nullish(n))
-        return cerr(e, n ? n : cor, "missing timespan", "a correlation needs a 'timespan'");
-    if (n->type != YAML_SCALAR_NODE ||
-        !(c->timespan_us =
-              parse_timespan((const char *)n->data.scalar.value, n->data.scalar.length)))
-        return cerr(e, n, "invalid timespan",
-                    "timespan '%.*s' is not a number followed by s, m, h, d or w",
-                    n->type == YAML_SCALAR_NODE
-                        ? (int)(n->data.scalar.length > 40 ? 40 : n->data.scalar.length)
-                        : 1,
-                    n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : "?");
-
-    n = get(doc, cor, "condition");
-    if (n && !is_nullish(n)) {
-        if ((r = load_condition(doc, n, c, e)) < 0)
-            return r;
-    } else if (c->type == SIGMA_CORR_TEMPORAL || c->type == SIGMA_CORR_TEMPORAL_ORDERED) {
-        /* pySigma: all referenced rules must match. */
-        c->has_op[SIGMA_CORR_GTE] = 1;
-        c->op_val[SIGMA_CORR_GTE] = (double)c->rules.n;
-        n = NULL;
-    } else {
-        return cerr(e, cor, "missing condition", "a %s correlation needs a 'condition'",
-                    type_names[c->type]);
-    }
-    switch (c->type) {
-    case SIGMA_CORR_VALUE_COUNT:
-        if (c->fields.n == 0)
-            return cerr(e, n, "missing field", "a value_count condition needs 'field'");
-        break;
-    case SIGMA_CORR_VALUE_SUM:
-    case SIGMA_CORR_VALUE_AVG:
-    case SIGMA_CORR_VALUE_PERCENTILE:
-        if (c->fields.n != 1)
-            return cerr(e, n, "missing field", "a %s condition needs exactly one 'field'",
-                        type_names[c->type]);
-        break;
-    default:
-        if (c->fields.n)
-            return cerr(e, n, "invalid condition", "'field' belongs to value_* correlations");
-        break;
-    }
-    if (c->type <= SIGMA_CORR_TEMPORAL_ORDERED && !c->has_op[SIGMA_CORR_GT] &&
-        !c->has_op[SIGMA_CORR_GTE] && !c->has_op[SIGMA_CORR_EQ])
-        return cerr(e, n, "absence condition not supported",
-                    "a %s condition needs a lower bound (gt, gte or eq): an absence (lt/lte "
-                    "alone) could only be decided when a window closes",
-                    type_names[c->type]);
-
-    n = get(doc, cor, "aliases");
-    if (n && (r = load_aliases(doc, n, c, e)) < 0)
-        return r;
-    n = get(doc, cor, "generate");
-    if (n && !is_nullish(n)) {
-        if (scalar_eq(n, "true") || scalar_eq(n, "True") || scalar_eq(n, "TRUE"))
-            c->generate = 1;
-        else if (!(scalar_eq(n, "false") || scalar_eq(n, "False") || scalar_eq(n, "FALSE")))
-            return cerr(e, n, "invalid generate", "'generate' must be true or false");
-    }
-    return 0;
-}
-
-int sigma_corr_load_yaml(struct yaml_document_s *doc, const char *file,
-                         struct sigma_corr_rule **ret_corr, struct sigma_err *reterr)
-{
-    struct sigma_corr_rule *c;
-    int r;
-
-    *ret_corr = NULL;
-    if (!(c = calloc(1, sizeof(*c))))
-        return -ENOMEM;
-    if (file && !(c->file = strdup(file))) {
-        free(c);
-        return -ENOMEM;
-    }
-    r = load_corr(doc, yaml_document_get_root_node(doc), c, reterr);
-    if (r < 0) {
-        sigma_corr_rule_free(c);
-        return r;
-    }
-    *ret_corr = c;
-    return 0;
-}
-
-void sigma_corr_rule_free(struct sigma_corr_rule *c)
-{
-    if (!c)
-        return;
-    free(c->file);
-    free(c->title);
-    free(c->id);
-    free(c->name);
-    free(c->status);
-    free(c->description);
-    free(c->author);
-    free(c->level_text);
-    strv_free(&c->tags);
-    strv_free(&c->rules);
-    strv_free(&c->group_by);
-    strv_free(&c->fields);
-    for (size_t i = 0; i < c->naliases; i++) {
-        struct sigma_corr_alias *a = &c->aliases[i];
-        for (size_t j = 0; j < a->n; j++) {
-            free(a->rules[j]);
-            free(a->fields[j]);
-        }
-        free(a->rules);
-        free(a->fields);
-        free(a->name);
-    }
-    free(c->aliases);
-    free(c);
-}
-
-/* ==== the engine ==== */
-
 /* One referenced rule of a correlation, with the field ids to read from
  * that rule's events (aliases applied). */
 struct cslot {
     int is_corr;
     size_t target; /* index into the base rules or the correlations */
     uint32_t key_fid[SIGMA_CORR_MAX_GROUP_BY];
-    uint32_t val_fid[CORR_MAX_FIELDS];
+    uint32_t val_fid[SIGMA_CORR_MAX_FIELDS];
     const char *label; /* id, name or title of the target, for samples */
 };
+
+struct group;
 
 struct ccorr {
     struct sigma_corr_rule *c;
@@ -478,6 +48,12 @@ struct ccorr {
     int kept;
     int emit;  /* report hits: not referenced, or referenced with generate */
     int level; /* chaining depth, for cycle detection */
+    /* Its groups in order of last use: the head expires first. */
+    struct group *ahead, *atail;
+    size_t live, bytes; /* its groups and what they account for */
+    uint64_t created, created_tick, evicted_age, evicted_cap;
+    uint64_t evicted_cap_cost[SIGMA_CORR_NCOST];
+    double rate; /* groups created per second of event time, peak-held */
 };
 
 /* Where a match of a base rule (or a hit of a correlation) goes. */
@@ -499,8 +75,8 @@ struct entry {
 struct sample {
     int64_t t;
     const char *rule_id; /* borrowed from the rule */
-    char *raw;           /* SIGMA_CORR_SAMPLE_RAW bytes, allocated on first use */
-    size_t len;
+    char *raw;           /* rawcap bytes (<= SIGMA_CORR_SAMPLE_RAW), grown on demand */
+    uint32_t len, rawcap;
 };
 
 /* Distinct value counts: open addressing on the hash, cnt == 0 is empty. */
@@ -513,8 +89,9 @@ struct group {
     uint64_t hash;
     uint32_t corr;
     uint32_t keylen;
-    char *key;                 /* per value: 4-byte length, bytes, NUL */
-    struct group *prev, *next; /* use order: head is least recently used */
+    char *key;                   /* per value: 4-byte length, bytes, NUL */
+    struct group *aprev, *anext; /* its correlation's list, in use order */
+    struct group *cprev, *cnext; /* its cost class's list, in use order */
     int64_t newest;
     int64_t quiet_until; /* after a hit: no new hit while newest <= this */
     int64_t fired_last;  /* time of the last event of the last hit */
@@ -524,9 +101,10 @@ struct group {
     struct dslot *dt;
     size_t dcap, dn;
     uint32_t *slot_cnt; /* per referenced rule (temporal types) */
-    struct sample samples[SIGMA_CORR_MAX_SAMPLES];
-    size_t shead, ns;
-    size_t bytes; /* what this group accounts for */
+    struct sample *samples; /* ring of scap (grows to SIGMA_CORR_MAX_SAMPLES) */
+    uint8_t scap, shead, ns;
+    uint8_t cost;  /* enum sigma_corr_cost: the class list it is on */
+    size_t bytes;  /* what this group accounts for (allocator sizes) */
 };
 
 struct sigma_corr_engine {
@@ -537,14 +115,41 @@ struct sigma_corr_engine {
     struct reflist *by_rule; /* nrules */
     struct reflist *by_corr; /* ncorrs */
     unsigned char *rule_gen; /* nrules */
+    uint32_t *kept;              /* nkept: indexes of the kept correlations */
+    struct sigma_corr_size *sizes; /* nkept: scratch for the sizing */
     size_t max_bytes;
+    int sized; /* 1: max_bytes follows sigma_corr_size_cap() */
     int64_t tolerance_us;
-    int64_t now; /* newest event time seen */
+    int64_t now;        /* newest event time seen */
+    int64_t tick_start; /* event time the current rate interval began */
+    int64_t swept;      /* `now` at the last expiry sweep */
     struct group **tab;
     size_t tcap, tn;
-    struct group *head, *tail;
+    struct group *chead[SIGMA_CORR_NCOST], *ctail[SIGMA_CORR_NCOST];
     struct sigma_corr_stats st;
 };
+
+/* The bytes an allocation of `n` takes from glibc's malloc: `n` plus the
+ * 8-byte chunk header, rounded up to 16, at least 32; nothing for none. */
+static size_t abytes(size_t n)
+{
+    if (n == 0)
+        return 0;
+    n = (n + 8 + 15) & ~(size_t)15;
+    return n < 32 ? 32 : n;
+}
+
+/* An allocation of `g` went from `was` to `now` bytes requested. */
+static void account(struct sigma_corr_engine *e, struct group *g, size_t was, size_t now)
+{
+    size_t a = abytes(was), b = abytes(now);
+
+    g->bytes = g->bytes - a + b;
+    e->corrs[g->corr].bytes = e->corrs[g->corr].bytes - a + b;
+    e->st.bytes = e->st.bytes - a + b;
+}
+
+static void resize(struct sigma_corr_engine *e);
 
 static const char *rule_label(const struct sigma_rule *r)
 {
@@ -650,10 +255,11 @@ int sigma_corr_engine_new(struct sigma_corr_rule *const *corrs, size_t ncorrs,
     field_init();
     e->rules = rules;
     e->nrules = nrules;
-    e->max_bytes = opts && opts->max_bytes ? opts->max_bytes : SIGMA_CORR_DEFAULT_MAX_BYTES;
+    e->sized = !(opts && opts->max_bytes);
+    e->max_bytes = e->sized ? SIGMA_CORR_AUTO_FLOOR : opts->max_bytes;
     e->tolerance_us =
         opts && opts->tolerance_us >= 0 ? opts->tolerance_us : SIGMA_CORR_DEFAULT_TOLERANCE_US;
-    e->now = INT64_MIN;
+    e->now = e->tick_start = e->swept = INT64_MIN;
     e->ncorrs = ncorrs;
     if (!(e->corrs = calloc(ncorrs ? ncorrs : 1, sizeof(*e->corrs))) ||
         !(e->by_rule = calloc(nrules ? nrules : 1, sizeof(*e->by_rule))) ||
@@ -704,11 +310,14 @@ int sigma_corr_engine_new(struct sigma_corr_rule *const *corrs, size_t ncorrs,
                        "references a correlation that is left out or part of a reference cycle");
         }
     }
+    if (!(e->kept = calloc(ncorrs ? ncorrs : 1, sizeof(*e->kept))) ||
+        !(e->sizes = calloc(ncorrs ? ncorrs : 1, sizeof(*e->sizes))))
+        goto out;
     for (size_t i = 0; i < ncorrs; i++) {
         struct ccorr *cc = &e->corrs[i];
         if (!cc->kept)
             continue;
-        e->nkept++;
+        e->kept[e->nkept++] = (uint32_t)i;
         for (size_t s = 0; s < cc->c->rules.n; s++) {
             struct reflist *l = cc->slots[s].is_corr ? &e->by_corr[cc->slots[s].target]
                                                      : &e->by_rule[cc->slots[s].target];
@@ -736,8 +345,10 @@ int sigma_corr_engine_new(struct sigma_corr_rule *const *corrs, size_t ncorrs,
      * expression whose type is a struct pointer, even sizeof(e->tab[0]). */
     if (!(e->tab = calloc(e->tcap, sizeof(struct group *))))
         goto out;
-    e->st.bytes = e->tcap * sizeof(struct group *);
+    e->st.bytes = abytes(e->tcap * sizeof(struct group *));
     e->st.correlations = e->nkept;
+    if (e->sized)
+        resize(e);
     *ret = e;
     return 0;
 out:
@@ -747,8 +358,9 @@ out:
 
 static void group_free(struct group *g)
 {
-    for (size_t i = 0; i < SIGMA_CORR_MAX_SAMPLES; i++)
+    for (size_t i = 0; i < g->scap; i++)
         free(g->samples[i].raw);
+    free(g->samples);
     free(g->key);
     free(g->ents);
     free(g->dt);
@@ -760,11 +372,14 @@ void sigma_corr_engine_free(struct sigma_corr_engine *e)
 {
     if (!e)
         return;
-    for (struct group *g = e->head, *nx; g; g = nx) {
-        nx = g->next;
-        group_free(g);
-    }
+    for (size_t k = 0; k < SIGMA_CORR_NCOST; k++)
+        for (struct group *g = e->chead[k], *nx; g; g = nx) {
+            nx = g->cnext;
+            group_free(g);
+        }
     free(e->tab);
+    free(e->kept);
+    free(e->sizes);
     /* ncorrs is set before corrs is allocated: on OOM there is none. */
     for (size_t i = 0; e->corrs && i < e->ncorrs; i++) {
         free(e->corrs[i].slots);
@@ -799,6 +414,124 @@ void sigma_corr_engine_stats(const struct sigma_corr_engine *e, struct sigma_cor
 {
     *ret = e->st;
     ret->groups_live = e->tn;
+    ret->max_bytes = e->max_bytes;
+    ret->cap_sized = e->sized;
+}
+
+int sigma_corr_engine_rule_stats(const struct sigma_corr_engine *e, size_t i,
+                                 struct sigma_corr_rule_stats *ret)
+{
+    const struct ccorr *cc;
+
+    if (i >= e->nkept)
+        return -ENOENT;
+    cc = &e->corrs[e->kept[i]];
+    memset(ret, 0, sizeof(*ret));
+    ret->rule = cc->c;
+    ret->groups_live = cc->live;
+    ret->bytes = cc->bytes;
+    ret->groups_created = cc->created;
+    ret->evicted_age = cc->evicted_age;
+    ret->evicted_cap = cc->evicted_cap;
+    memcpy(ret->evicted_cap_cost, cc->evicted_cap_cost, sizeof(ret->evicted_cap_cost));
+    ret->groups_per_s = cc->rate;
+    return 0;
+}
+
+const char *sigma_corr_cost_name(enum sigma_corr_cost k)
+{
+    static const char *const names[SIGMA_CORR_NCOST] = {"far", "mid", "near"};
+    return (size_t)k < SIGMA_CORR_NCOST ? names[k] : "?";
+}
+
+/* ---- sizing the cap ---- */
+
+size_t sigma_corr_size_cap(const struct sigma_corr_size *v, size_t n, int64_t tolerance_us,
+                           size_t table_bytes, size_t in_use)
+{
+    double need = 0;
+
+    if (tolerance_us < 0)
+        tolerance_us = 0;
+    for (size_t i = 0; i < n; i++) {
+        /* NaN or below the base: the base. */
+        double rate = v[i].groups_per_s > SIGMA_CORR_AUTO_BASE_RATE ? v[i].groups_per_s
+                                                                    : SIGMA_CORR_AUTO_BASE_RATE;
+        double life_s = ((double)v[i].timespan_us + (double)tolerance_us) / 1e6;
+        need += rate * life_s * (double)v[i].bytes_per_group;
+    }
+    need = (double)table_bytes + SIGMA_CORR_AUTO_HEADROOM * need;
+    if (need < (double)in_use)
+        need = (double)in_use;
+    if (!(need >= (double)SIGMA_CORR_AUTO_FLOOR))
+        return SIGMA_CORR_AUTO_FLOOR;
+    if (need >= (double)SIGMA_CORR_AUTO_CEILING)
+        return SIGMA_CORR_AUTO_CEILING;
+    return (size_t)need;
+}
+
+static int uses_values(enum sigma_corr_type t)
+{
+    return t == SIGMA_CORR_VALUE_COUNT || t == SIGMA_CORR_VALUE_PERCENTILE;
+}
+
+/* What a group of `c` with one event and a short key takes, before any
+ * group of it exists to measure. */
+static size_t group_estimate(const struct sigma_corr_rule *c)
+{
+    struct entry x;
+    size_t b = abytes(sizeof(struct group)) + abytes(c->group_by.n * 32 + 1) + abytes(sizeof(x)) +
+               abytes(sizeof(struct sample)) + abytes(256);
+
+    if (c->type == SIGMA_CORR_TEMPORAL || c->type == SIGMA_CORR_TEMPORAL_ORDERED)
+        b += abytes(c->rules.n * sizeof(uint32_t));
+    if (uses_values(c->type))
+        b += abytes(16 * sizeof(struct dslot));
+    return b;
+}
+
+/* Sets the sized cap from the rates and sizes now. */
+static void resize(struct sigma_corr_engine *e)
+{
+    for (size_t i = 0; i < e->nkept; i++) {
+        const struct ccorr *cc = &e->corrs[e->kept[i]];
+        e->sizes[i].timespan_us = cc->c->timespan_us;
+        e->sizes[i].groups_per_s = cc->rate;
+        e->sizes[i].bytes_per_group = cc->live ? cc->bytes / cc->live : group_estimate(cc->c);
+    }
+    e->max_bytes = sigma_corr_size_cap(e->sizes, e->nkept, e->tolerance_us,
+                                       abytes(e->tcap * sizeof(struct group *)), e->st.bytes);
+}
+
+/*
+ * Every SIGMA_CORR_RATE_TICK_US of event time: each correlation's rate of
+ * group creation over the interval; the rate kept is the higher of that
+ * and the previous one decayed linearly over one group lifetime (so a
+ * burst is remembered as long as its groups may live); then the cap.
+ */
+static void rate_tick(struct sigma_corr_engine *e)
+{
+    double secs;
+
+    if (e->tick_start == INT64_MIN) {
+        e->tick_start = e->now;
+        return;
+    }
+    if (e->now - e->tick_start < SIGMA_CORR_RATE_TICK_US)
+        return;
+    secs = (double)(e->now - e->tick_start) / 1e6;
+    for (size_t i = 0; i < e->nkept; i++) {
+        struct ccorr *cc = &e->corrs[e->kept[i]];
+        double life_s = ((double)cc->c->timespan_us + (double)e->tolerance_us) / 1e6;
+        double r = (double)cc->created_tick / secs;
+        double kept = cc->rate * (1.0 - secs / life_s);
+
+        cc->rate = r > kept ? r : kept > 0 ? kept : 0;
+        cc->created_tick = 0;
+    }
+    e->tick_start = e->now;
+    if (e->sized)
+        resize(e);
 }
 
 /* ---- hashing and the group table ---- */
@@ -853,17 +586,86 @@ static int tab_grow(struct sigma_corr_engine *e)
         nt[j] = g;
     }
     free(e->tab);
-    e->st.bytes += (ncap - e->tcap) * sizeof(struct group *);
+    e->st.bytes = e->st.bytes - abytes(e->tcap * sizeof(struct group *)) +
+                  abytes(ncap * sizeof(struct group *));
     e->tab = nt;
     e->tcap = ncap;
     return 0;
 }
 
-/* Removes `g` from the table (backward-shift deletion) and the use list,
+/* ---- the two lists ---- */
+
+static void age_unlink(struct ccorr *cc, struct group *g)
+{
+    if (g->aprev)
+        g->aprev->anext = g->anext;
+    else
+        cc->ahead = g->anext;
+    if (g->anext)
+        g->anext->aprev = g->aprev;
+    else
+        cc->atail = g->aprev;
+    g->aprev = g->anext = NULL;
+}
+
+static void age_append(struct ccorr *cc, struct group *g)
+{
+    g->aprev = cc->atail;
+    g->anext = NULL;
+    if (cc->atail)
+        cc->atail->anext = g;
+    else
+        cc->ahead = g;
+    cc->atail = g;
+}
+
+static void cost_unlink(struct sigma_corr_engine *e, struct group *g)
+{
+    if (g->cprev)
+        g->cprev->cnext = g->cnext;
+    else
+        e->chead[g->cost] = g->cnext;
+    if (g->cnext)
+        g->cnext->cprev = g->cprev;
+    else
+        e->ctail[g->cost] = g->cprev;
+    g->cprev = g->cnext = NULL;
+}
+
+static void cost_append(struct sigma_corr_engine *e, struct group *g)
+{
+    g->cprev = e->ctail[g->cost];
+    g->cnext = NULL;
+    if (e->ctail[g->cost])
+        e->ctail[g->cost]->cnext = g;
+    else
+        e->chead[g->cost] = g;
+    e->ctail[g->cost] = g;
+}
+
+/* `g` was just used: to the tail of its correlation's list and of the list
+ * of class `cost`. */
+static void touch(struct sigma_corr_engine *e, struct group *g, enum sigma_corr_cost cost)
+{
+    struct ccorr *cc = &e->corrs[g->corr];
+
+    if (cc->atail != g) {
+        age_unlink(cc, g);
+        age_append(cc, g);
+    }
+    if (e->ctail[g->cost] != g || g->cost != (uint8_t)cost) {
+        cost_unlink(e, g);
+        g->cost = (uint8_t)cost;
+        cost_append(e, g);
+    }
+}
+
+/* Removes `g` from the table (backward-shift deletion) and both lists,
  * and frees it. */
 static void group_remove(struct sigma_corr_engine *e, struct group *g)
 {
     size_t mask = e->tcap - 1, i = (size_t)g->hash & mask;
+    struct ccorr *cc = &e->corrs[g->corr];
 
     while (e->tab[i] != g)
         i = (i + 1) & mask;
@@ -877,58 +679,52 @@ static void group_remove(struct sigma_corr_engine *e, struct group *g)
     }
     e->tab[i] = NULL;
     e->tn--;
-    if (g->prev)
-        g->prev->next = g->next;
-    else
-        e->head = g->next;
-    if (g->next)
-        g->next->prev = g->prev;
-    else
-        e->tail = g->prev;
+    age_unlink(cc, g);
+    cost_unlink(e, g);
+    cc->live--;
+    cc->bytes -= g->bytes;
     e->st.bytes -= g->bytes;
     group_free(g);
 }
 
-static void lru_touch(struct sigma_corr_engine *e, struct group *g)
-{
-    if (e->tail == g)
-        return;
-    if (g->prev)
-        g->prev->next = g->next;
-    else if (e->head == g)
-        e->head = g->next;
-    if (g->next)
-        g->next->prev = g->prev;
-    g->prev = e->tail;
-    g->next = NULL;
-    if (e->tail)
-        e->tail->next = g;
-    e->tail = g;
-    if (!e->head)
-        e->head = g;
-}
-
-static void account(struct sigma_corr_engine *e, struct group *g, size_t add)
-{
-    g->bytes += add;
-    e->st.bytes += add;
-}
-
-/* Evicts groups whose window has expired, then, while over the cap, the
- * least recently used ones; never `keep`. */
+/*
+ * Expires the groups whose window has ended (each correlation's list, from
+ * its head), then, while over the cap, evicts the least recently used group
+ * of the cheapest class that has one.  Never `keep`.
+ */
 static void evict(struct sigma_corr_engine *e, const struct group *keep)
 {
-    while (e->head && e->head != keep) {
-        struct group *g = e->head;
-        int64_t span = e->corrs[g->corr].c->timespan_us;
-        if (g->newest > e->now - span - e->tolerance_us)
-            break;
-        group_remove(e, g);
-        e->st.evicted_age++;
+    int over = e->st.bytes > e->max_bytes;
+
+    if (e->now != e->swept || over) {
+        e->swept = e->now;
+        for (size_t i = 0; i < e->nkept; i++) {
+            struct ccorr *cc = &e->corrs[e->kept[i]];
+            int64_t limit = e->now - cc->c->timespan_us - e->tolerance_us;
+
+            while (cc->ahead && cc->ahead != keep && cc->ahead->newest <= limit) {
+                group_remove(e, cc->ahead);
+                cc->evicted_age++;
+                e->st.evicted_age++;
+            }
+        }
     }
-    while (e->st.bytes > e->max_bytes && e->head && e->head != keep) {
-        group_remove(e, e->head);
+    for (size_t k = 0; k < SIGMA_CORR_NCOST && e->st.bytes > e->max_bytes;) {
+        struct group *g = e->chead[k];
+        struct ccorr *cc;
+
+        if (g && g == keep)
+            g = g->cnext;
+        if (!g) {
+            k++;
+            continue;
+        }
+        cc = &e->corrs[g->corr];
+        cc->evicted_cap++;
+        cc->evicted_cap_cost[k]++;
         e->st.evicted_cap++;
+        e->st.evicted_cap_cost[k]++;
+        group_remove(e, g);
     }
 }
 
@@ -936,7 +732,8 @@ static struct group *group_get(struct sigma_corr_engine *e, uint32_t corr, const
                                size_t keylen, uint64_t h)
 {
     struct group **slot = tab_find(e, h, corr, key, keylen), *g;
-    size_t nslots = e->corrs[corr].c->rules.n;
+    struct ccorr *cc = &e->corrs[corr];
+    size_t nslots = cc->c->rules.n;
 
     if (*slot != NULL)
         return *slot;
@@ -951,13 +748,13 @@ static struct group *group_get(struct sigma_corr_engine *e, uint32_t corr, const
         free(g);
         return NULL;
     }
-    if (e->corrs[corr].c->type == SIGMA_CORR_TEMPORAL ||
-        e->corrs[corr].c->type == SIGMA_CORR_TEMPORAL_ORDERED) {
+    g->bytes = abytes(sizeof(*g)) + abytes(keylen ? keylen : 1);
+    if (cc->c->type == SIGMA_CORR_TEMPORAL || cc->c->type == SIGMA_CORR_TEMPORAL_ORDERED) {
         if (!(g->slot_cnt = calloc(nslots, sizeof(uint32_t)))) {
             group_free(g);
             return NULL;
         }
-        g->bytes += nslots * sizeof(uint32_t);
+        g->bytes += abytes(nslots * sizeof(uint32_t));
     }
     memcpy(g->key, key, keylen);
     g->keylen = (uint32_t)keylen;
@@ -966,11 +763,17 @@ static struct group *group_get(struct sigma_corr_engine *e, uint32_t corr, const
     g->newest = INT64_MIN;
     g->quiet_until = INT64_MIN;
     g->fired_last = INT64_MIN;
-    g->bytes += sizeof(*g) + keylen;
+    g->cost = SIGMA_CORR_COST_FAR;
     e->st.bytes += g->bytes;
+    cc->bytes += g->bytes;
+    cc->live++;
+    cc->created++;
+    cc->created_tick++;
+    e->st.groups_created++;
     *slot = g;
     e->tn++;
-    lru_touch(e, g);
+    age_append(cc, g);
+    cost_append(e, g);
     return g;
 }
 
@@ -998,7 +801,7 @@ static int dt_add(struct sigma_corr_engine *e, struct group *g, uint64_t h)
             if (g->dt[i].cnt)
                 *dt_find(nd, ncap, g->dt[i].h) = g->dt[i];
         free(g->dt);
-        account(e, g, (ncap - g->dcap) * sizeof(*nd));
+        account(e, g, g->dcap * sizeof(*nd), ncap * sizeof(*nd));
         g->dt = nd;
         g->dcap = ncap;
     }
@@ -1037,11 +840,6 @@ static uint32_t dt_count(const struct group *g, uint64_t h)
 
 /* ---- the window ---- */
 
-static int uses_values(enum sigma_corr_type t)
-{
-    return t == SIGMA_CORR_VALUE_COUNT || t == SIGMA_CORR_VALUE_PERCENTILE;
-}
-
 static void window_pop_front(struct group *g, enum sigma_corr_type t)
 {
     const struct entry *x = &g->ents[g->off];
@@ -1064,7 +862,6 @@ static void window_reset(struct group *g, size_t nslots)
     g->dn = 0;
     if (g->slot_cnt)
         memset(g->slot_cnt, 0, nslots * sizeof(uint32_t));
-    g->shead = g->ns = 0;
 }
 
 static int window_insert(struct sigma_corr_engine *e, struct group *g, const struct entry *x)
@@ -1076,11 +873,12 @@ static int window_insert(struct sigma_corr_engine *e, struct group *g, const str
             memmove(g->ents, g->ents + g->off, g->n * sizeof(*g->ents));
             g->off = 0;
         } else {
-            size_t ncap = g->cap ? g->cap * 2 : 4;
+            /* From one: most groups only ever see one event. */
+            size_t ncap = g->cap ? g->cap * 2 : 1;
             struct entry *ne = realloc(g->ents, ncap * sizeof(*ne));
             if (!ne)
                 return -ENOMEM;
-            account(e, g, (ncap - g->cap) * sizeof(*ne));
+            account(e, g, g->cap * sizeof(*ne), ncap * sizeof(*ne));
             g->ents = ne;
             g->cap = ncap;
         }
@@ -1098,33 +896,73 @@ static int window_insert(struct sigma_corr_engine *e, struct group *g, const str
     return 0;
 }
 
+/* Frees the kept samples (after a hit: the next hit keeps its own). */
+static void samples_drop(struct sigma_corr_engine *e, struct group *g)
+{
+    for (size_t i = 0; i < g->scap; i++) {
+        account(e, g, g->samples[i].rawcap, 0);
+        free(g->samples[i].raw);
+    }
+    account(e, g, g->scap * sizeof(*g->samples), 0);
+    free(g->samples);
+    g->samples = NULL;
+    g->scap = g->shead = g->ns = 0;
+}
+
+/* Grows the ring of samples (full, below SIGMA_CORR_MAX_SAMPLES), oldest
+ * first from index 0. */
+static int samples_grow(struct sigma_corr_engine *e, struct group *g)
+{
+    size_t ncap = g->scap ? (size_t)g->scap * 2 : 1;
+    struct sample *ns;
+
+    if (ncap > SIGMA_CORR_MAX_SAMPLES)
+        ncap = SIGMA_CORR_MAX_SAMPLES;
+    if (!(ns = calloc(ncap, sizeof(*ns))))
+        return -ENOMEM;
+    for (size_t k = 0; k < g->ns; k++)
+        ns[k] = g->samples[(g->shead + k) % g->scap];
+    account(e, g, g->scap * sizeof(*ns), ncap * sizeof(*ns));
+    free(g->samples);
+    g->samples = ns;
+    g->scap = (uint8_t)ncap;
+    g->shead = 0;
+    return 0;
+}
+
+/* Keeps the event (its raw text, up to SIGMA_CORR_SAMPLE_RAW bytes) among
+ * the group's last SIGMA_CORR_MAX_SAMPLES.  Out of memory, the sample is
+ * lost, never the event. */
 static void sample_add(struct sigma_corr_engine *e, struct group *g, int64_t t, const char *rule_id,
                        const char *raw, size_t len)
 {
-    size_t i = (g->shead + g->ns) % SIGMA_CORR_MAX_SAMPLES;
     struct sample *s;
 
-    if (g->ns == SIGMA_CORR_MAX_SAMPLES) {
-        i = g->shead;
-        g->shead = (g->shead + 1) % SIGMA_CORR_MAX_SAMPLES;
+    if (g->ns == g->scap && g->scap < SIGMA_CORR_MAX_SAMPLES && samples_grow(e, g) < 0 &&
+        g->scap == 0)
+        return;
+    if (g->ns == g->scap) {
+        s = &g->samples[g->shead];
+        g->shead = (uint8_t)((g->shead + 1) % g->scap);
     } else {
+        s = &g->samples[(g->shead + g->ns) % g->scap];
         g->ns++;
-    }
-    s = &g->samples[i];
-    if (!s->raw) {
-        if (!(s->raw = malloc(SIGMA_CORR_SAMPLE_RAW))) {
-            s->len = 0;
-            s->t = t;
-            s->rule_id = rule_id;
-            return;
-        }
-        account(e, g, SIGMA_CORR_SAMPLE_RAW);
     }
     if (len > SIGMA_CORR_SAMPLE_RAW)
         len = SIGMA_CORR_SAMPLE_RAW;
+    if (len > s->rawcap) {
+        char *nr = realloc(s->raw, len);
+        if (!nr)
+            len = s->rawcap;
+        else {
+            account(e, g, s->rawcap, len);
+            s->raw = nr;
+            s->rawcap = (uint32_t)len;
+        }
+    }
     if (len)
         memcpy(s->raw, raw, len);
-    s->len = len;
+    s->len = (uint32_t)len;
     s->t = t;
     s->rule_id = rule_id;
 }
@@ -1137,6 +975,50 @@ static double ordered_prefix(const struct group *g, size_t nslots)
         if (g->ents[i].slot == want)
             want++;
     return (double)want;
+}
+
+/* The threshold a counting condition's value must reach; NAN without a
+ * lower bound.  Counts are whole, so `gt: 9` is reached at 10. */
+static double threshold(const struct sigma_corr_rule *c)
+{
+    if (c->has_op[SIGMA_CORR_GTE])
+        return c->op_val[SIGMA_CORR_GTE];
+    if (c->has_op[SIGMA_CORR_EQ])
+        return c->op_val[SIGMA_CORR_EQ];
+    if (c->has_op[SIGMA_CORR_GT])
+        return c->type == SIGMA_CORR_VALUE_SUM ? c->op_val[SIGMA_CORR_GT]
+                                               : floor(c->op_val[SIGMA_CORR_GT]) + 1;
+    return NAN;
+}
+
+/* How costly `g` (of `c`, whose condition's value is `v` now) is to lose;
+ * the classes are described in sigma_corr.h. */
+static enum sigma_corr_cost group_cost(const struct sigma_corr_rule *c, const struct group *g,
+                                       double v)
+{
+    double t = threshold(c);
+
+    switch (c->type) {
+    case SIGMA_CORR_TEMPORAL_ORDERED:
+        return v >= 1 ? SIGMA_CORR_COST_NEAR : SIGMA_CORR_COST_FAR;
+    case SIGMA_CORR_TEMPORAL:
+        if (v + 1 >= t || 2 * v >= t)
+            return SIGMA_CORR_COST_NEAR;
+        return v > 0 ? SIGMA_CORR_COST_MID : SIGMA_CORR_COST_FAR;
+    case SIGMA_CORR_EVENT_COUNT:
+    case SIGMA_CORR_VALUE_COUNT:
+        if (v + 1 >= t)
+            return SIGMA_CORR_COST_NEAR;
+        return 2 * v >= t ? SIGMA_CORR_COST_MID : SIGMA_CORR_COST_FAR;
+    case SIGMA_CORR_VALUE_SUM:
+        /* The next value may be any size: never NEAR by distance alone. */
+        if (isnan(t) || t <= 0)
+            return SIGMA_CORR_COST_MID;
+        return 2 * v >= t ? SIGMA_CORR_COST_MID : SIGMA_CORR_COST_FAR;
+    default:
+        /* An average or a share over a single event is no baseline yet. */
+        return g->n > 1 ? SIGMA_CORR_COST_MID : SIGMA_CORR_COST_FAR;
+    }
 }
 
 static int cond_holds(const struct sigma_corr_rule *c, double v)
@@ -1241,16 +1123,18 @@ static int feed_one(struct sigma_corr_engine *e, uint32_t ci, uint32_t si, const
         x.vh = vh;
     }
     h = hash_mix(hash_bytes(h, key, keylen));
-    if (ev->time_us > e->now)
+    if (ev->time_us > e->now) {
         e->now = ev->time_us;
+        rate_tick(e);
+    }
     if (!(g = group_get(e, ci, key, keylen, h)))
         return -ENOMEM;
-    lru_touch(e, g);
     if (g->newest == INT64_MIN || ev->time_us >= g->newest) {
         g->newest = ev->time_us;
     } else if (g->newest - ev->time_us > e->tolerance_us ||
                g->newest - ev->time_us > c->timespan_us || ev->time_us <= g->fired_last) {
         e->st.late_dropped++;
+        touch(e, g, (enum sigma_corr_cost)g->cost);
         evict(e, g);
         return 0;
     }
@@ -1270,7 +1154,7 @@ static int feed_one(struct sigma_corr_engine *e, uint32_t ci, uint32_t si, const
     case SIGMA_CORR_VALUE_COUNT: v = (double)g->dn; break;
     case SIGMA_CORR_TEMPORAL:
         v = 0;
-        for (size_t s = 0; s < c->rules.n; s++)
+        for (size_t s = 0; g->slot_cnt && s < c->rules.n; s++)
             v += g->slot_cnt[s] > 0;
         break;
     case SIGMA_CORR_TEMPORAL_ORDERED: v = ordered_prefix(g, c->rules.n); break;
@@ -1306,7 +1190,7 @@ static int feed_one(struct sigma_corr_engine *e, uint32_t ci, uint32_t si, const
                 p += l32 + 5;
             }
             for (size_t k = 0; k < g->ns; k++) {
-                const struct sample *s = &g->samples[(g->shead + k) % SIGMA_CORR_MAX_SAMPLES];
+                const struct sample *s = &g->samples[(g->shead + k) % g->scap];
                 smp[k].time_us = s->t;
                 smp[k].rule_id = s->rule_id;
                 smp[k].raw = s->raw ? s->raw : "";
@@ -1320,6 +1204,10 @@ static int feed_one(struct sigma_corr_engine *e, uint32_t ci, uint32_t si, const
         g->fired_last = g->newest;
         g->quiet_until = g->newest + c->timespan_us;
         window_reset(g, c->rules.n);
+        samples_drop(e, g);
+        /* Emptied, it only holds the quiet time: losing it costs at most
+         * a second hit, never a missed one. */
+        touch(e, g, SIGMA_CORR_COST_FAR);
         /* A chained correlation counts this hit as one event; `g` may be
          * evicted from here on. */
         evict(e, NULL);
@@ -1328,6 +1216,7 @@ static int feed_one(struct sigma_corr_engine *e, uint32_t ci, uint32_t si, const
             return r;
         return hits + r;
     }
+    touch(e, g, group_cost(c, g, v));
     evict(e, g);
     return hits;
 }

@@ -1,7 +1,8 @@
 /*
  * sigma_corr.h - Sigma correlation rules (specification 2.1): loading one
  * correlation document, and the engine that counts base-rule matches in
- * sliding windows per group and reports correlation hits.
+ * sliding windows per group and reports correlation hits (sigma_corr_load.c
+ * and sigma_corr.c), in bounded memory (below, "Memory").
  *
  * Choices where the specification is silent or contradicts itself
  * (shared/sigma/SPEC_NOTES.md section 6 and its checklist):
@@ -86,6 +87,7 @@ struct sigma_corr_alias {
 #define SIGMA_CORR_MAX_GROUP_BY 8 /* group-by fields of one correlation */
 #define SIGMA_CORR_MAX_SAMPLES 16 /* events kept per group for a hit */
 #define SIGMA_CORR_SAMPLE_RAW 512 /* bytes of each kept raw record */
+#define SIGMA_CORR_MAX_FIELDS 8   /* fields of `condition.field` */
 
 /* A loaded correlation rule.  Every pointer is owned; sigma_corr_rule_free(). */
 struct sigma_corr_rule {
@@ -147,24 +149,108 @@ typedef void (*sigma_corr_hit_fn)(void *arg, const struct sigma_corr_hit *hit);
 /* Called for each correlation left out when the engine is built. */
 typedef void (*sigma_corr_report_fn)(void *arg, const struct sigma_corr_rule *c, const char *why);
 
+/*
+ * Memory.  Every group accounts for the bytes it holds as the allocator
+ * hands them out (each allocation: its size plus an 8-byte header, rounded
+ * up to 16, at least 32): the group itself, its key, its window's entries,
+ * its distinct-value set, its per-rule counters and its kept samples.
+ *
+ * The cap.  An explicit `max_bytes` is the cap.  With 0 the engine sizes
+ * it from its correlations and the rate it observes (sigma_corr_size_cap):
+ *
+ *   cap = clamp(FLOOR, CEILING, max(in_use, table + HEADROOM *
+ *               sum over correlations of  rate * (timespan + tolerance) * bytes_per_group))
+ *
+ * where `rate` is the correlation's group-creation rate in groups per
+ * second of event time (at least BASE_RATE), measured every RATE_TICK of
+ * event time and held at its peak, decaying over one group lifetime
+ * (timespan + tolerance, how long an idle group lives before it expires),
+ * and `bytes_per_group` the mean size of the correlation's live groups
+ * (an estimate from its type before it has any).  `rate * lifetime` is
+ * the number of groups expected alive at once.  The cap is recomputed
+ * every RATE_TICK and never drops below what is in use, so a falling rate
+ * lets groups expire rather than evicting them.
+ *
+ * Eviction at the cap takes the cheapest group to lose first: the least
+ * recently fed group of the lowest cost class (enum sigma_corr_cost), never
+ * a group of a higher class while a lower one has any.  Each eviction is
+ * counted, in total, per cost class and per correlation; the engine does
+ * not log (the caller reads sigma_corr_engine_rule_stats()).
+ */
 struct sigma_corr_opts {
-    size_t max_bytes;     /* cap on group state; 0: SIGMA_CORR_DEFAULT_MAX_BYTES */
+    size_t max_bytes;     /* cap on group state; 0: sized (above) */
     int64_t tolerance_us; /* lateness accepted; < 0: SIGMA_CORR_DEFAULT_TOLERANCE_US */
 };
-#define SIGMA_CORR_DEFAULT_MAX_BYTES (64u * 1024 * 1024)
+#define SIGMA_CORR_AUTO_FLOOR ((size_t)16 * 1024 * 1024)
+#define SIGMA_CORR_AUTO_CEILING ((size_t)1024 * 1024 * 1024)
+#define SIGMA_CORR_AUTO_BASE_RATE 1.0 /* groups/s assumed of every correlation */
+#define SIGMA_CORR_AUTO_HEADROOM 2.0  /* bursts within a tick; estimate lag */
+#define SIGMA_CORR_RATE_TICK_US (10LL * 1000000)
 #define SIGMA_CORR_DEFAULT_TOLERANCE_US (60LL * 1000000)
+
+/*
+ * How costly a group is to lose, by how close it is to firing.  The value
+ * v and the threshold T are those of the condition (T: gte, gt + 1 or eq).
+ */
+enum sigma_corr_cost {
+    /* v < T/2 (one failed login of ten), a temporal_ordered group with no
+     * step in order yet, a group emptied by its hit. */
+    SIGMA_CORR_COST_FAR = 0,
+    /* T/2 <= v and the next event cannot fire it; value_avg and
+     * value_percentile windows (no distance to a threshold). */
+    SIGMA_CORR_COST_MID,
+    /* v + 1 >= T (the next event can fire it), and temporal and
+     * temporal_ordered groups that have seen part of their sequence (an
+     * ordered prefix of one or more, half the rules for temporal). */
+    SIGMA_CORR_COST_NEAR,
+    SIGMA_CORR_NCOST
+};
+/* "far", "mid", "near". */
+const char *sigma_corr_cost_name(enum sigma_corr_cost k);
 
 struct sigma_corr_stats {
     size_t correlations; /* correlations in the engine */
     size_t groups_live;
-    uint64_t evicted_age;  /* groups whose window expired */
-    uint64_t evicted_cap;  /* groups dropped, oldest first, at the cap */
-    uint64_t late_dropped; /* events too late (beyond tolerance or window) */
-    uint64_t ungrouped;    /* events lacking a group-by or value field */
-    uint64_t hits;         /* condition met and reported (or not referenced) */
-    uint64_t suppressed;   /* condition met within the timespan of a hit */
-    size_t bytes;          /* group state in use */
+    uint64_t groups_created;
+    uint64_t evicted_age;                        /* groups whose window expired */
+    uint64_t evicted_cap;                        /* groups dropped at the cap */
+    uint64_t evicted_cap_cost[SIGMA_CORR_NCOST]; /* the same by cost class */
+    uint64_t late_dropped;                       /* events too late (beyond tolerance or window) */
+    uint64_t ungrouped;                          /* events lacking a group-by or value field */
+    uint64_t hits;                               /* condition met and reported (or not referenced) */
+    uint64_t suppressed;                         /* condition met within the timespan of a hit */
+    size_t bytes;                                /* group state in use, table included */
+    size_t max_bytes;                            /* the cap now */
+    int cap_sized;                               /* 1: the cap is sized, not configured */
 };
+
+/* One correlation's share of the state and its evictions. */
+struct sigma_corr_rule_stats {
+    const struct sigma_corr_rule *rule; /* borrowed, as the engine */
+    size_t groups_live;
+    size_t bytes;
+    uint64_t groups_created;
+    uint64_t evicted_age;
+    uint64_t evicted_cap;
+    uint64_t evicted_cap_cost[SIGMA_CORR_NCOST];
+    double groups_per_s; /* the rate the sizing uses (0 before the first tick) */
+};
+
+/* One correlation's figures for sigma_corr_size_cap(). */
+struct sigma_corr_size {
+    int64_t timespan_us;
+    double groups_per_s;    /* measured; raised to SIGMA_CORR_AUTO_BASE_RATE */
+    size_t bytes_per_group; /* mean of its live groups, or its estimate */
+};
+
+/*
+ * The sized cap (formula above) for correlations `v[0..n)`, lateness
+ * `tolerance_us`, a group table of `table_bytes` and `in_use` bytes held
+ * now.  Pure; always within [SIGMA_CORR_AUTO_FLOOR,
+ * SIGMA_CORR_AUTO_CEILING].
+ */
+size_t sigma_corr_size_cap(const struct sigma_corr_size *v, size_t n, int64_t tolerance_us,
+                           size_t table_bytes, size_t in_use);
 
 struct sigma_corr_engine;
 
@@ -208,5 +294,12 @@ int sigma_corr_feed(struct sigma_corr_engine *e, size_t rule_idx, const struct e
                     sigma_corr_hit_fn cb, void *arg);
 /* Counters and sizes. */
 void sigma_corr_engine_stats(const struct sigma_corr_engine *e, struct sigma_corr_stats *ret);
+/*
+ * Fills *ret for the i-th correlation kept (0 <= i <
+ * sigma_corr_engine_count(), in the order they were given).  Returns 0, or
+ * -ENOENT past the end.
+ */
+int sigma_corr_engine_rule_stats(const struct sigma_corr_engine *e, size_t i,
+                                 struct sigma_corr_rule_stats *ret);
 
 #endif

@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -558,6 +559,278 @@ static void test_eviction_cap(void **state)
     world_done(&w);
 }
 
+/* One match of base rule `rule` from source `ip` at `t` (the flood's hot
+ * path: no varargs, no assertion per field). */
+static void feed_ip(struct world *w, size_t rule, int64_t t, const char *ip)
+{
+    event_init(&w->ev, &w->arena, "Failed password for root from x port 22 ssh2", 43, t);
+    w->ev.time_us = t;
+    assert_int_equal(event_add_named(&w->ev, "source.ip", 9, ip, strlen(ip)), 0);
+    assert_true(sigma_corr_feed(w->e, rule, &w->ev, on_hit, w) >= 0);
+    event_reset(&w->ev);
+}
+
+/* The shape of rules/corr_ssh_bruteforce.yml and its _success chain. */
+static const char chain_yaml[] =
+    "title: Brute force\nname: brute\ncorrelation:\n    type: event_count\n"
+    "    rules: [rule_a]\n    group-by: [source.ip]\n    timespan: 10m\n"
+    "    condition: {gte: 10}\n"
+    "---\ntitle: Brute force then success\nname: brute_success\ncorrelation:\n"
+    "    type: temporal_ordered\n    rules: [brute, rule_b]\n    group-by: [source.ip]\n"
+    "    timespan: 10m\n    generate: true\n";
+
+/* Per-rule figures add up to the totals, and every group created is live,
+ * expired or evicted. */
+static void check_accounts(const struct world *w, struct sigma_corr_rule_stats *rs, size_t nrs)
+{
+    struct sigma_corr_stats st;
+    uint64_t cap = 0, age = 0, created = 0, live = 0, by_cost = 0;
+    size_t bytes = 0, i;
+
+    sigma_corr_engine_stats(w->e, &st);
+    for (i = 0; sigma_corr_engine_rule_stats(w->e, i, &rs[i < nrs ? i : nrs - 1]) == 0; i++) {
+        const struct sigma_corr_rule_stats *r = &rs[i < nrs ? i : nrs - 1];
+        uint64_t rc = 0;
+        for (size_t k = 0; k < SIGMA_CORR_NCOST; k++)
+            rc += r->evicted_cap_cost[k];
+        assert_int_equal(rc, r->evicted_cap);
+        assert_int_equal(r->groups_created, r->groups_live + r->evicted_age + r->evicted_cap);
+        cap += r->evicted_cap;
+        age += r->evicted_age;
+        created += r->groups_created;
+        live += r->groups_live;
+        bytes += r->bytes;
+    }
+    assert_int_equal(i, sigma_corr_engine_count(w->e));
+    assert_int_equal(sigma_corr_engine_rule_stats(w->e, i, &rs[0]), -ENOENT);
+    for (size_t k = 0; k < SIGMA_CORR_NCOST; k++)
+        by_cost += st.evicted_cap_cost[k];
+    assert_int_equal(cap, st.evicted_cap);
+    assert_int_equal(by_cost, st.evicted_cap);
+    assert_int_equal(age, st.evicted_age);
+    assert_int_equal(created, st.groups_created);
+    assert_int_equal(live, st.groups_live);
+    /* The engine's total is its groups plus the hash table. */
+    assert_true(st.bytes > bytes);
+    assert_true(st.bytes - bytes <= 2 * 16 + st.groups_live * 4 * sizeof(void *) + 64 * 8);
+    for (i = 0; i < nrs && sigma_corr_engine_rule_stats(w->e, i, &rs[i]) == 0; i++)
+        ;
+}
+
+static void test_cap_keeps_attacks(void **state)
+{
+    struct world w;
+    struct sigma_corr_opts o = {.max_bytes = 512 * 1024, .tolerance_us = -1};
+    struct sigma_corr_stats st;
+    struct sigma_corr_rule_stats rs[2];
+    char ip[32];
+    unsigned hits_before;
+    (void)state;
+    world_init(&w, chain_yaml, &o);
+    assert_int_equal(sigma_corr_engine_count(w.e), 2);
+    /* 203.0.113.7: ten failures (brute fires, the sequence is half done);
+     * 198.51.100.9: nine (one short). */
+    for (int i = 0; i < 10; i++)
+        feed_ip(&w, 0, T0 + i * SEC, "203.0.113.7");
+    assert_int_equal(w.hits, 1);
+    assert_string_equal(w.last.name, "brute");
+    for (int i = 0; i < 9; i++)
+        feed_ip(&w, 0, T0 + i * SEC, "198.51.100.9");
+    assert_int_equal(w.hits, 1);
+    /* 100,000 one-off sources over 100 s (inside every window): half fail
+     * once (brute groups at 1 of 10), half log in once (sequences with no
+     * step in order). */
+    for (unsigned i = 0; i < 100000; i++) {
+        snprintf(ip, sizeof(ip), "10.%u.%u.%u", (i >> 16) & 255, (i >> 8) & 255, i & 255);
+        feed_ip(&w, i & 1, T0 + 10 * SEC + (int64_t)i * 1000, ip);
+    }
+    assert_int_equal(w.hits, 1);
+    sigma_corr_engine_stats(w.e, &st);
+    printf("flood: %zu groups live, %zu of %zu bytes, %llu evicted at the cap "
+           "(far %llu, mid %llu, near %llu)\n",
+           st.groups_live, st.bytes, st.max_bytes, (unsigned long long)st.evicted_cap,
+           (unsigned long long)st.evicted_cap_cost[SIGMA_CORR_COST_FAR],
+           (unsigned long long)st.evicted_cap_cost[SIGMA_CORR_COST_MID],
+           (unsigned long long)st.evicted_cap_cost[SIGMA_CORR_COST_NEAR]);
+    /* The cap held and was pressed hard... */
+    assert_int_equal(st.max_bytes, o.max_bytes);
+    assert_int_equal(st.cap_sized, 0);
+    assert_true(st.bytes <= o.max_bytes);
+    assert_true(st.evicted_cap > 90000);
+    assert_int_equal(st.evicted_age, 0);
+    /* ...and only groups far from firing went. */
+    assert_int_equal(st.evicted_cap_cost[SIGMA_CORR_COST_NEAR], 0);
+    assert_int_equal(st.evicted_cap_cost[SIGMA_CORR_COST_MID], 0);
+    assert_int_equal(st.evicted_cap_cost[SIGMA_CORR_COST_FAR], st.evicted_cap);
+    check_accounts(&w, rs, 2);
+    /* Both correlations lost one-off groups to the flood. */
+    assert_string_equal(rs[0].rule->name, "brute");
+    assert_string_equal(rs[1].rule->name, "brute_success");
+    assert_true(rs[0].evicted_cap > 40000);
+    assert_true(rs[1].evicted_cap > 40000);
+    assert_int_equal(rs[0].groups_created, 2 + 50000);
+    assert_int_equal(rs[1].groups_created, 1 + 50000);
+
+    /* The tenth failure still fires, */
+    hits_before = w.hits;
+    feed_ip(&w, 0, T0 + 115 * SEC, "198.51.100.9");
+    assert_int_equal(w.hits, hits_before + 1);
+    assert_string_equal(w.last.name, "brute");
+    assert_string_equal(w.last.group, "source.ip=198.51.100.9");
+    assert_true(w.last.value == 10);
+    /* and the login completes the half-done sequence. */
+    feed_ip(&w, 1, T0 + 116 * SEC, "203.0.113.7");
+    assert_int_equal(w.hits, hits_before + 2);
+    assert_string_equal(w.last.name, "brute_success");
+    assert_string_equal(w.last.group, "source.ip=203.0.113.7");
+    assert_true(w.last.value == 2);
+    sigma_corr_engine_stats(w.e, &st);
+    assert_int_equal(st.evicted_cap_cost[SIGMA_CORR_COST_NEAR], 0);
+    check_accounts(&w, rs, 2);
+    world_done(&w);
+}
+
+/* Among groups of one class, the least recently fed goes first; a class
+ * above is touched only when the ones below are empty. */
+static void test_cap_order(void **state)
+{
+    struct world w;
+    struct sigma_corr_opts o = {.max_bytes = 64 * 1024, .tolerance_us = -1};
+    struct sigma_corr_stats st;
+    struct sigma_corr_rule_stats rs[1];
+    char ip[32];
+    (void)state;
+    world_init(&w, ec_yaml, &o);
+    /* Five sources at 5 of 10 (mid), one at 9 (near), then one-offs until
+     * the cap is hit and stays so. */
+    for (int s = 0; s < 5; s++)
+        for (int i = 0; i < 5; i++) {
+            snprintf(ip, sizeof(ip), "192.0.2.%d", s);
+            feed_ip(&w, 0, T0 + i * SEC, ip);
+        }
+    for (int i = 0; i < 9; i++)
+        feed_ip(&w, 0, T0 + i * SEC, "192.0.2.99");
+    for (unsigned i = 0; i < 5000; i++) {
+        snprintf(ip, sizeof(ip), "10.0.%u.%u", (i >> 8) & 255, i & 255);
+        feed_ip(&w, 0, T0 + 10 * SEC, ip);
+    }
+    sigma_corr_engine_stats(w.e, &st);
+    assert_true(st.evicted_cap > 4000);
+    assert_int_equal(st.evicted_cap_cost[SIGMA_CORR_COST_FAR], st.evicted_cap);
+    /* The newest one-off is still there (oldest first): two more events
+     * from it make a group of 3, not 2 fresh ones. */
+    {
+        uint64_t before = st.groups_created;
+        feed_ip(&w, 0, T0 + 11 * SEC, "10.0.19.135"); /* i = 4999 */
+        sigma_corr_engine_stats(w.e, &st);
+        assert_int_equal(st.groups_created, before);
+        /* The first one-off is long gone: it comes back as a new group. */
+        feed_ip(&w, 0, T0 + 11 * SEC, "10.0.0.0");
+        sigma_corr_engine_stats(w.e, &st);
+        assert_int_equal(st.groups_created, before + 1);
+    }
+    /* A cap below what the mid and near groups alone need: they go too, the
+     * mid one before the near one. */
+    world_done(&w);
+    o.max_bytes = 1; /* every group but the one being fed goes */
+    world_init(&w, ec_yaml, &o);
+    for (int i = 0; i < 5; i++)
+        feed_ip(&w, 0, T0 + i * SEC, "192.0.2.1");
+    for (int i = 0; i < 9; i++)
+        feed_ip(&w, 0, T0 + i * SEC, "192.0.2.99");
+    sigma_corr_engine_stats(w.e, &st);
+    assert_int_equal(st.groups_live, 1);
+    assert_int_equal(st.evicted_cap_cost[SIGMA_CORR_COST_MID], 1);
+    feed_ip(&w, 0, T0 + 10 * SEC, "10.1.1.1");
+    sigma_corr_engine_stats(w.e, &st);
+    assert_int_equal(st.groups_live, 1);
+    assert_int_equal(st.evicted_cap_cost[SIGMA_CORR_COST_NEAR], 1);
+    check_accounts(&w, rs, 1);
+    assert_int_equal(rs[0].evicted_cap, 2);
+    world_done(&w);
+}
+
+static void test_size_cap_formula(void **state)
+{
+    struct sigma_corr_size v[3] = {
+        {.timespan_us = 300 * SEC, .groups_per_s = 0, .bytes_per_group = 500},
+        {.timespan_us = 600 * SEC, .groups_per_s = 0, .bytes_per_group = 500},
+        {.timespan_us = 600 * SEC, .groups_per_s = 0, .bytes_per_group = 500},
+    };
+    size_t a, b, c;
+    (void)state;
+    /* Nothing, or little: the floor. */
+    assert_int_equal(sigma_corr_size_cap(NULL, 0, 60 * SEC, 1024, 0), SIGMA_CORR_AUTO_FLOOR);
+    assert_int_equal(sigma_corr_size_cap(v, 3, 60 * SEC, 1024, 0), SIGMA_CORR_AUTO_FLOOR);
+    /* 200 groups/s for 5 min + 1 min of 500 bytes, twice over. */
+    v[0].groups_per_s = 200;
+    a = sigma_corr_size_cap(v, 1, 60 * SEC, 1024, 0);
+    assert_int_equal(a, 1024 + (size_t)(2.0 * 200 * 360 * 500));
+    /* Grows with the rate, */
+    v[0].groups_per_s = 400;
+    b = sigma_corr_size_cap(v, 1, 60 * SEC, 1024, 0);
+    assert_int_equal(b - 1024, 2 * (a - 1024));
+    /* with the rules (the others at the base rate), */
+    c = sigma_corr_size_cap(v, 3, 60 * SEC, 1024, 0);
+    assert_int_equal(c, b + (size_t)(2.0 * 2 * 660 * 500));
+    /* with the tolerance, and with the bytes per group. */
+    assert_true(sigma_corr_size_cap(v, 1, 600 * SEC, 1024, 0) > b);
+    v[0].bytes_per_group = 1000;
+    assert_true(sigma_corr_size_cap(v, 1, 60 * SEC, 1024, 0) > b);
+    /* Never below what is in use (a falling rate must not evict). */
+    assert_int_equal(sigma_corr_size_cap(v, 3, 60 * SEC, 1024, 300u * 1024 * 1024),
+                     300u * 1024 * 1024);
+    /* The ceiling holds, whatever the rate or the use. */
+    v[0].groups_per_s = 1e9;
+    assert_int_equal(sigma_corr_size_cap(v, 3, 60 * SEC, 1024, 0), SIGMA_CORR_AUTO_CEILING);
+    assert_int_equal(sigma_corr_size_cap(v, 1, 60 * SEC, 0, SIZE_MAX), SIGMA_CORR_AUTO_CEILING);
+    /* A rate that is not a number counts as the base rate. */
+    v[0].groups_per_s = NAN;
+    v[0].bytes_per_group = 500;
+    assert_int_equal(sigma_corr_size_cap(v, 3, 60 * SEC, 1024, 0), SIGMA_CORR_AUTO_FLOOR);
+}
+
+/* With no configured cap the engine measures the rate in event time and
+ * sizes the cap from it: a steady stream of new sources is not evicted. */
+static void test_size_cap_engine(void **state)
+{
+    struct world w;
+    struct sigma_corr_opts o = {.max_bytes = 0, .tolerance_us = -1};
+    struct sigma_corr_stats st;
+    struct sigma_corr_rule_stats rs[1];
+    char ip[32];
+    (void)state;
+    world_init(&w, ec_yaml, &o);
+    sigma_corr_engine_stats(w.e, &st);
+    assert_int_equal(st.cap_sized, 1);
+    assert_int_equal(st.max_bytes, SIGMA_CORR_AUTO_FLOOR);
+    /* 1000 new sources per second of event time for 40 s. */
+    for (unsigned i = 0; i < 40000; i++) {
+        snprintf(ip, sizeof(ip), "10.%u.%u.%u", (i >> 16) & 255, (i >> 8) & 255, i & 255);
+        feed_ip(&w, 0, T0 + (int64_t)i * 1000, ip);
+    }
+    sigma_corr_engine_stats(w.e, &st);
+    check_accounts(&w, rs, 1);
+    printf("sized cap: %.0f groups/s measured, %zu groups, %zu bytes (%zu per group), cap %zu\n",
+           rs[0].groups_per_s, st.groups_live, st.bytes, rs[0].bytes / rs[0].groups_live,
+           st.max_bytes);
+    assert_true(rs[0].groups_per_s > 950 && rs[0].groups_per_s < 1050);
+    assert_int_equal(st.evicted_cap, 0);
+    assert_int_equal(st.groups_live, 40000);
+    /* Room for the groups of a whole lifetime (5 min + 1 min) at this
+     * rate, twice over, within the bounds. */
+    assert_true((double)st.max_bytes >= 1000.0 * 360 * (double)rs[0].bytes / (double)rs[0].groups_live);
+    assert_true(st.max_bytes <= SIGMA_CORR_AUTO_CEILING);
+    /* The rate falls to nothing: the cap does not fall below the state
+     * still held, so nothing is evicted for it. */
+    feed_ip(&w, 0, T0 + 45 * SEC, "192.0.2.1");
+    feed_ip(&w, 0, T0 + 100 * SEC, "192.0.2.1");
+    sigma_corr_engine_stats(w.e, &st);
+    assert_true(st.max_bytes >= st.bytes);
+    assert_int_equal(st.evicted_cap, 0);
+    world_done(&w);
+}
+
 /* ---- end to end: rules/ through detect_sigma ---- */
 
 static unsigned e2e_rule_alerts, e2e_failure_alerts, e2e_accepted_alerts;
@@ -681,6 +954,10 @@ int main(void)
         cmocka_unit_test(test_chaining_and_generate),
         cmocka_unit_test(test_aliases),
         cmocka_unit_test(test_eviction_cap),
+        cmocka_unit_test(test_cap_keeps_attacks),
+        cmocka_unit_test(test_cap_order),
+        cmocka_unit_test(test_size_cap_formula),
+        cmocka_unit_test(test_size_cap_engine),
         cmocka_unit_test(test_end_to_end),
     };
     field_init();

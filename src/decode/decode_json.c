@@ -575,6 +575,20 @@ static int aliases_eve(struct event *ev)
     r = r ? r : alias_lower(ev, "app_proto", FIELD_NETWORK_PROTOCOL);
     if (!r && type)
         r = add_prefixed(ev, FIELD_EVENT_DATASET, "suricata.", type, n);
+    /* What each side of a flow sent, and DNS query names, under their ECS
+     * names for the outbound detectors (docs/anomaly.md).  The flow block
+     * of an alert is a snapshot of the flow so far: only flow records, which
+     * close it, carry totals. */
+    if (!r && type && n == 4 && memcmp(type, "flow", 4) == 0) {
+        r = alias(ev, "flow.bytes_toserver", FIELD_SOURCE_BYTES);
+        r = r ? r : alias(ev, "flow.bytes_toclient", FIELD_DESTINATION_BYTES);
+    }
+    if (!r && type && n == 3 && memcmp(type, "dns", 3) == 0) {
+        r = alias_named(ev, "dns.rrname", "dns.question.name");         /* EVE v1, v2 */
+        r = r ? r : alias_named(ev, "dns.queries.rrname", "dns.question.name"); /* v3 */
+        r = r ? r : alias_named(ev, "dns.rrtype", "dns.question.type");
+        r = r ? r : alias_named(ev, "dns.queries.rrtype", "dns.question.type");
+    }
     if (!r && type && n == 5 && memcmp(type, "alert", 5) == 0) {
         r = r ? r : alias(ev, "alert.signature", FIELD_RULE_NAME);
         r = r ? r : alias(ev, "alert.signature_id", FIELD_RULE_ID);
@@ -614,6 +628,19 @@ static int aliases_zeek(struct event *ev)
         stream = get(ev, "@stream", &n);
     if (!r && stream)
         r = add_prefixed(ev, FIELD_EVENT_DATASET, "zeek.", stream, n);
+    /* conn.log: the IP-level counts first (the payload counts come from TCP
+     * sequence numbers and can be far off on broken connections).  dns.log:
+     * the query name.  For docs/anomaly.md's outbound detectors. */
+    if (!r && ((stream && n == 4 && memcmp(stream, "conn", 4) == 0) || has(ev, "conn_state"))) {
+        r = alias(ev, "orig_ip_bytes", FIELD_SOURCE_BYTES);
+        r = r ? r : alias(ev, "orig_bytes", FIELD_SOURCE_BYTES);
+        r = r ? r : alias(ev, "resp_ip_bytes", FIELD_DESTINATION_BYTES);
+        r = r ? r : alias(ev, "resp_bytes", FIELD_DESTINATION_BYTES);
+    }
+    if (!r && ((stream && n == 3 && memcmp(stream, "dns", 3) == 0) || has(ev, "qtype_name"))) {
+        r = alias_named(ev, "query", "dns.question.name");
+        r = r ? r : alias_named(ev, "qtype_name", "dns.question.type");
+    }
     return r;
 }
 

@@ -174,6 +174,9 @@ static int emit(struct event *ev, struct nf_result *res)
     }
     if ((r = decode_util_add_named(ev, LIT("netfilter.mac"), res->mac)) < 0 ||
         (r = decode_util_add_named(ev, LIT("netfilter.len"), res->len)) < 0 ||
+        /* One packet's length: what its source sent (summed by the outbound
+         * volume detector, docs/anomaly.md). */
+        (r = decode_util_add(ev, FIELD_SOURCE_BYTES, res->len)) < 0 ||
         (r = decode_util_add_named(ev, LIT("netfilter.ttl"), res->ttl)) < 0 ||
         (r = decode_util_add_named(ev, LIT("icmp.type"), res->type)) < 0 ||
         (r = decode_util_add_named(ev, LIT("icmp.code"), res->code)) < 0)

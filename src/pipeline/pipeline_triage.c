@@ -580,6 +580,23 @@ static void anomaly_rule(const struct anomaly_alert *al, const char **ret_name,
         *ret_title = "Beaconing: regular connections to one destination";
         *ret_level = "medium";
         break;
+    /* Outbound (MISSION.md section 1, backdoor and leak traffic).  A new
+     * external destination alone is weak: low, it adds risk and joins. */
+    case ANOMALY_FIRST_EXTERNAL:
+        *ret_name = "anomaly.first_seen_external";
+        *ret_title = "Internal host reached an external address for the first time";
+        *ret_level = "low";
+        break;
+    case ANOMALY_OUTBOUND_VOLUME:
+        *ret_name = "anomaly.outbound_volume";
+        *ret_title = "Bytes sent outside far above the host's baseline";
+        *ret_level = "medium";
+        break;
+    case ANOMALY_DNS_TUNNEL:
+        *ret_name = "anomaly.dns_tunnel";
+        *ret_title = "DNS tunnelling: many long, random names under one domain";
+        *ret_level = "high";
+        break;
     case ANOMALY_FIRST_SEEN:
         *ret_name = "anomaly.first_seen";
         *ret_title = "First seen after the learning period";
@@ -613,9 +630,15 @@ static int on_anomaly(const struct anomaly_alert *al, void *arg)
         int role;
         const char *f = ent_field(al->entity[i].field, has_src, &role);
 
-        /* A beaconing host is where the intruder sits: the actor. */
-        if (al->kind == ANOMALY_BEACON && strcmp(f, "source.ip") == 0)
+        /* A beaconing host is where the intruder sits: the actor.  So is
+         * the internal host of an outbound anomaly; the outside address it
+         * reached is context, not a victim. */
+        if ((al->kind == ANOMALY_BEACON || al->kind == ANOMALY_FIRST_EXTERNAL ||
+             al->kind == ANOMALY_OUTBOUND_VOLUME || al->kind == ANOMALY_DNS_TUNNEL) &&
+            strcmp(f, "source.ip") == 0)
             role = TRIAGE_ROLE_ATTACKER;
+        else if (al->kind == ANOMALY_FIRST_EXTERNAL && strcmp(f, "destination.ip") == 0)
+            role = TRIAGE_ROLE_OTHER;
         ent_add(t, f, al->entity[i].val, al->entity[i].len, role);
         if (strcmp(f, "host.name") == 0)
             host = t->vals[t->nents - 1];

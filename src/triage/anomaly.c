@@ -12,6 +12,7 @@
  * LRU list; the memory cap evicts from the list's tail.
  */
 #include "triage/anomaly.h"
+#include "triage/anomaly_priv.h"
 
 #include <errno.h>
 #include <math.h>
@@ -36,12 +37,6 @@
 #define ENTRY_OVERHEAD 16          /* malloc bookkeeping, counted against the cap */
 #define TABLE_MIN 256
 
-enum key_kind {
-    KEY_RATE = ANOMALY_RATE,
-    KEY_FIRST = ANOMALY_FIRST_SEEN,
-    KEY_BEACON = ANOMALY_BEACON,
-};
-
 enum first_sub {
     FIRST_LOGIN,     /* user.name, host.name */
     FIRST_PORT_IP,   /* source.ip, destination.port */
@@ -65,10 +60,6 @@ struct rate_state {
     uint16_t n[RATE_SLOTS]; /* hours learned, saturating */
 };
 
-struct first_state {
-    int64_t first_us; /* event time the pair was first seen */
-};
-
 struct beacon_state {
     int64_t last_us;       /* event time of the last counted connection */
     int64_t last_alert_us; /* INT64_MIN until the first alert */
@@ -79,33 +70,16 @@ struct beacon_state {
     uint32_t iv[];         /* intervals in ms, saturating */
 };
 
-struct entry {
-    struct entry *prev, *next; /* LRU list: prev is more recent */
-    uint64_t hash;
-    uint32_t payload_size; /* bytes before the key in data, multiple of 8 */
-    uint16_t key_len;
-    uint8_t kind;
-    uint64_t data[]; /* payload (by kind), then key bytes */
-};
-
-struct anomaly {
-    struct anomaly_opts o;
-    struct entry **tab; /* tcap slots, a power of two; NULL = empty */
-    size_t tcap;
-    size_t count;
-    struct entry *head, *tail; /* most and least recently seen */
-    unsigned char hkey[crypto_shorthash_KEYBYTES]; /* SipHash key */
-    int64_t start_us;          /* event time of the first event ever observed */
-    int started;               /* start_us is valid */
-    size_t mem;                /* table + entries, as counted against o.mem_cap */
-    uint32_t id_exe;           /* interned "process.executable" */
-    struct anomaly_stats st;   /* counters (entries and mem filled on demand) */
-};
+/* The anomaly kind an entry kind is counted under. */
+static unsigned stat_kind(uint8_t kind)
+{
+    return kind == KEY_EXT_HOST ? ANOMALY_FIRST_EXTERNAL : kind;
+}
 
 /* ---- hashing ---------------------------------------------------------- */
 
 /* SipHash-2-4 with the state's random key (libsodium's crypto_shorthash). */
-static uint64_t key_hash(const struct anomaly *a, const unsigned char *p, size_t n)
+uint64_t anomaly_key_hash(const struct anomaly *a, const unsigned char *p, size_t n)
 {
     unsigned char out[crypto_shorthash_BYTES];
     uint64_t h;
@@ -117,17 +91,17 @@ static uint64_t key_hash(const struct anomaly *a, const unsigned char *p, size_t
 
 /* ---- entries, table, LRU ---------------------------------------------- */
 
-static const unsigned char *entry_key(const struct entry *e)
+static const unsigned char *entry_key(const struct anomaly_entry *e)
 {
     return (const unsigned char *)e->data + e->payload_size;
 }
 
-static size_t entry_size(const struct entry *e)
+static size_t entry_size(const struct anomaly_entry *e)
 {
     return sizeof(*e) + e->payload_size + e->key_len + ENTRY_OVERHEAD;
 }
 
-static void lru_unlink(struct anomaly *a, struct entry *e)
+static void lru_unlink(struct anomaly *a, struct anomaly_entry *e)
 {
     if (e->prev)
         e->prev->next = e->next;
@@ -140,7 +114,7 @@ static void lru_unlink(struct anomaly *a, struct entry *e)
     e->prev = e->next = NULL;
 }
 
-static void lru_push_head(struct anomaly *a, struct entry *e)
+static void lru_push_head(struct anomaly *a, struct anomaly_entry *e)
 {
     e->prev = NULL;
     e->next = a->head;
@@ -151,7 +125,7 @@ static void lru_push_head(struct anomaly *a, struct entry *e)
         a->tail = e;
 }
 
-static void lru_touch(struct anomaly *a, struct entry *e)
+static void lru_touch(struct anomaly *a, struct anomaly_entry *e)
 {
     if (a->head != e) {
         lru_unlink(a, e);
@@ -159,13 +133,13 @@ static void lru_touch(struct anomaly *a, struct entry *e)
     }
 }
 
-static struct entry *table_find(const struct anomaly *a, const unsigned char *key, size_t len,
+static struct anomaly_entry *table_find(const struct anomaly *a, const unsigned char *key, size_t len,
                                 uint64_t h)
 {
     size_t mask = a->tcap - 1;
 
     for (size_t i = (size_t)h & mask;; i = (i + 1) & mask) {
-        struct entry *e = a->tab[i];
+        struct anomaly_entry *e = a->tab[i];
         if (!e)
             return NULL;
         if (e->hash == h && e->key_len == len && memcmp(entry_key(e), key, len) == 0)
@@ -173,7 +147,7 @@ static struct entry *table_find(const struct anomaly *a, const unsigned char *ke
     }
 }
 
-static void table_put(struct entry **tab, size_t tcap, struct entry *e)
+static void table_put(struct anomaly_entry **tab, size_t tcap, struct anomaly_entry *e)
 {
     size_t mask = tcap - 1, i = (size_t)e->hash & mask;
 
@@ -184,7 +158,7 @@ static void table_put(struct entry **tab, size_t tcap, struct entry *e)
 
 /* Removes e from the table, shifting the rest of its probe run back so that
  * lookups never need tombstones. */
-static void table_del(struct anomaly *a, const struct entry *e)
+static void table_del(struct anomaly *a, const struct anomaly_entry *e)
 {
     size_t mask = a->tcap - 1, i = (size_t)e->hash & mask;
 
@@ -204,7 +178,7 @@ static void table_del(struct anomaly *a, const struct entry *e)
 /* Drops the least recently seen entry, which must exist. */
 static void evict_tail(struct anomaly *a)
 {
-    struct entry *e = a->tail;
+    struct anomaly_entry *e = a->tail;
 
     /* The tail has no successor, so unlinking it is just this. */
     a->tail = e->prev;
@@ -215,13 +189,13 @@ static void evict_tail(struct anomaly *a)
     table_del(a, e);
     a->count--;
     a->mem -= entry_size(e);
-    a->st.entries_by_kind[e->kind]--;
+    a->st.entries_by_kind[stat_kind(e->kind)]--;
     a->st.evicted++;
     free(e);
 }
 
 /* Evicts least recently seen entries until the cap holds, sparing `keep`. */
-static void evict_to_cap(struct anomaly *a, const struct entry *keep)
+static void evict_to_cap(struct anomaly *a, const struct anomaly_entry *keep)
 {
     while (a->mem > a->o.mem_cap && a->tail && a->tail != keep)
         evict_tail(a);
@@ -230,7 +204,7 @@ static void evict_to_cap(struct anomaly *a, const struct entry *keep)
 static int table_grow(struct anomaly *a)
 {
     size_t ncap = a->tcap * 2;
-    struct entry **nt = calloc(ncap, sizeof(struct entry *));
+    struct anomaly_entry **nt = calloc(ncap, sizeof(struct anomaly_entry *));
 
     if (!nt)
         return -ENOMEM;
@@ -238,7 +212,7 @@ static int table_grow(struct anomaly *a)
         if (a->tab[i])
             table_put(nt, ncap, a->tab[i]);
     free(a->tab);
-    a->mem += (ncap - a->tcap) * sizeof(struct entry *);
+    a->mem += (ncap - a->tcap) * sizeof(struct anomaly_entry *);
     a->tab = nt;
     a->tcap = ncap;
     return 0;
@@ -249,7 +223,7 @@ static int table_grow(struct anomaly *a)
 static int table_reserve(struct anomaly *a)
 {
     while ((a->count + 1) * 4 > a->tcap * 3) {
-        if (a->mem + a->tcap * sizeof(struct entry *) <= a->o.mem_cap / 2 || !a->tail) {
+        if (a->mem + a->tcap * sizeof(struct anomaly_entry *) <= a->o.mem_cap / 2 || !a->tail) {
             int r = table_grow(a);
             if (r < 0)
                 return r;
@@ -265,11 +239,11 @@ static int table_reserve(struct anomaly *a)
  * zeroed one (*ret_created = 1) with `payload` bytes.  NULL on OOM.  May
  * evict other entries, never the one returned.
  */
-static struct entry *entry_get(struct anomaly *a, uint8_t kind, const unsigned char *key,
+struct anomaly_entry *anomaly_entry_get(struct anomaly *a, uint8_t kind, const unsigned char *key,
                                size_t len, size_t payload, int *ret_created)
 {
-    uint64_t h = key_hash(a, key, len);
-    struct entry *e = table_find(a, key, len, h);
+    uint64_t h = anomaly_key_hash(a, key, len);
+    struct anomaly_entry *e = table_find(a, key, len, h);
 
     *ret_created = 0;
     if (e) {
@@ -291,7 +265,7 @@ static struct entry *entry_get(struct anomaly *a, uint8_t kind, const unsigned c
     lru_push_head(a, e);
     a->count++;
     a->mem += entry_size(e);
-    a->st.entries_by_kind[kind]++;
+    a->st.entries_by_kind[stat_kind(kind)]++;
     evict_to_cap(a, e);
     *ret_created = 1;
     return e;
@@ -299,22 +273,14 @@ static struct entry *entry_get(struct anomaly *a, uint8_t kind, const unsigned c
 
 /* ---- keys ------------------------------------------------------------- */
 
-/* Longest key: 2 header bytes and 3 parts of 1 + ANOMALY_VALUE_MAX bytes. */
-#define KEY_MAX (2 + 3 * (1 + ANOMALY_VALUE_MAX))
-
-struct key {
-    unsigned char b[KEY_MAX];
-    size_t n;
-};
-
-static void key_start(struct key *k, uint8_t kind, uint8_t sub)
+void anomaly_key_start(struct anomaly_key *k, uint8_t kind, uint8_t sub)
 {
     k->b[0] = kind;
     k->b[1] = sub;
     k->n = 2;
 }
 
-static void key_part(struct key *k, const char *v, size_t len)
+void anomaly_key_part(struct anomaly_key *k, const char *v, size_t len)
 {
     if (len > ANOMALY_VALUE_MAX)
         len = ANOMALY_VALUE_MAX;
@@ -350,7 +316,7 @@ static const char *const *entity_fields(uint8_t kind, uint8_t sub, unsigned *ret
         *ret_n = 3;
         return beacon;
     }
-    return NULL;
+    return anomaly_outbound_fields(kind, sub, ret_n);
 }
 
 /* 1 if `k` is a well-formed key: known kind and sub-kind, exactly the
@@ -393,6 +359,7 @@ void anomaly_opts_default(struct anomaly_opts *o)
     o->beacon_max_interval_us = HOUR_US;
     o->beacon_merge_us = 1000000LL;
     o->beacon_quiet_us = 24 * HOUR_US;
+    anomaly_outbound_opts_default(o);
 }
 
 static int opts_check(const struct anomaly_opts *o)
@@ -410,7 +377,7 @@ static int opts_check(const struct anomaly_opts *o)
         o->beacon_min_interval_us <= 0 || o->beacon_max_interval_us < o->beacon_min_interval_us ||
         o->beacon_merge_us < 0 || o->beacon_quiet_us < 0)
         return -EINVAL;
-    return 0;
+    return anomaly_outbound_opts_check(o);
 }
 
 int anomaly_new(const struct anomaly_opts *opts, struct anomaly **ret)
@@ -432,23 +399,25 @@ int anomaly_new(const struct anomaly_opts *opts, struct anomaly **ret)
         return -EINVAL;
     }
     a->tcap = TABLE_MIN;
-    a->tab = calloc(a->tcap, sizeof(struct entry *));
+    a->tab = calloc(a->tcap, sizeof(struct anomaly_entry *));
     if (!a->tab) {
         free(a);
         return -ENOMEM;
     }
-    a->mem = a->tcap * sizeof(struct entry *);
+    a->mem = a->tcap * sizeof(struct anomaly_entry *);
     /* The hash key only needs to be unknown to senders (flooding one
      * bucket with chosen entity names). */
     crypto_shorthash_keygen(a->hkey);
     a->id_exe = field_intern("process.executable", 18);
+    a->id_dns_name = field_intern("dns.question.name", 17);
+    a->id_dns_type = field_intern("dns.type", 8);
     *ret = a;
     return 0;
 }
 
 static void entries_free(struct anomaly *a)
 {
-    struct entry *e = a->head, *next;
+    struct anomaly_entry *e = a->head, *next;
 
     for (; e; e = next) {
         next = e->next;
@@ -475,14 +444,9 @@ void anomaly_stats(const struct anomaly *a, struct anomaly_stats *ret)
 
 /* ---- event helpers ---------------------------------------------------- */
 
-struct val {
-    const char *p;
-    size_t n;
-};
-
-static struct val get(const struct event *ev, uint32_t id)
+struct anomaly_val anomaly_get(const struct event *ev, uint32_t id)
 {
-    struct val v = {NULL, 0};
+    struct anomaly_val v = {NULL, 0};
 
     if (id != FIELD_NONE)
         v.p = event_get(ev, id, &v.n);
@@ -493,14 +457,14 @@ static struct val get(const struct event *ev, uint32_t id)
     return v;
 }
 
-static int val_is(struct val v, const char *s)
+int anomaly_val_is(struct anomaly_val v, const char *s)
 {
     size_t n = strlen(s);
 
     return v.n == n && memcmp(v.p, s, n) == 0;
 }
 
-static int ci_contains(struct val v, const char *needle)
+static int ci_contains(struct anomaly_val v, const char *needle)
 {
     size_t n = strlen(needle);
 
@@ -520,7 +484,7 @@ static int ci_contains(struct val v, const char *needle)
     return 0;
 }
 
-static void set_entity(struct anomaly_alert *al, const char *field, struct val v)
+void anomaly_set_entity(struct anomaly_alert *al, const char *field, struct anomaly_val v)
 {
     al->entity[al->nentity].field = field;
     al->entity[al->nentity].val = v.p;
@@ -528,7 +492,7 @@ static void set_entity(struct anomaly_alert *al, const char *field, struct val v
     al->nentity++;
 }
 
-static int alert_emit(struct anomaly *a, struct anomaly_alert *al, anomaly_cb cb, void *arg)
+int anomaly_alert_emit(struct anomaly *a, struct anomaly_alert *al, anomaly_cb cb, void *arg)
 {
     a->st.alerts_by_kind[al->kind]++;
     return cb ? cb(al, arg) : 0;
@@ -536,7 +500,7 @@ static int alert_emit(struct anomaly *a, struct anomaly_alert *al, anomaly_cb cb
 
 /* ---- rate ------------------------------------------------------------- */
 
-static int64_t floor_div(int64_t x, int64_t y)
+int64_t anomaly_floor_div(int64_t x, int64_t y)
 {
     int64_t q = x / y;
 
@@ -546,9 +510,9 @@ static int64_t floor_div(int64_t x, int64_t y)
 }
 
 /* Slot of an hour number: hour of day, plus 24 on Saturday and Sunday. */
-static int slot_of(int64_t hour, int *ret_hod, int *ret_weekend)
+int anomaly_slot_of(int64_t hour, int *ret_hod, int *ret_weekend)
 {
-    int64_t day = floor_div(hour, 24);
+    int64_t day = anomaly_floor_div(hour, 24);
     int hod = (int)(hour - day * 24);
     /* Day 0, 1970-01-01, was a Thursday; 0 = Sunday. */
     int dow = (int)(((day % 7) + 7 + 4) % 7);
@@ -604,19 +568,19 @@ static void rate_learn(const struct anomaly_opts *o, struct rate_state *r, int s
         r->n[s] = (uint16_t)(n + 1);
 }
 
-static int rate_one(struct anomaly *a, const struct event *ev, unsigned sub, struct val ent,
-                    struct val cat, int64_t hour, anomaly_cb cb, void *arg)
+static int rate_one(struct anomaly *a, const struct event *ev, unsigned sub, struct anomaly_val ent,
+                    struct anomaly_val cat, int64_t hour, anomaly_cb cb, void *arg)
 {
-    struct key k;
-    struct entry *e;
+    struct anomaly_key k;
+    struct anomaly_entry *e;
     struct rate_state *r;
     int created, s, hod, weekend;
     double dev;
 
-    key_start(&k, KEY_RATE, (uint8_t)sub);
-    key_part(&k, ent.p, ent.n);
-    key_part(&k, cat.p, cat.n);
-    e = entry_get(a, KEY_RATE, k.b, k.n, sizeof(struct rate_state), &created);
+    anomaly_key_start(&k, KEY_RATE, (uint8_t)sub);
+    anomaly_key_part(&k, ent.p, ent.n);
+    anomaly_key_part(&k, cat.p, cat.n);
+    e = anomaly_entry_get(a, KEY_RATE, k.b, k.n, sizeof(struct rate_state), &created);
     if (!e)
         return -ENOMEM;
     r = (struct rate_state *)e->data;
@@ -628,19 +592,19 @@ static int rate_one(struct anomaly *a, const struct event *ev, unsigned sub, str
     }
     if (hour > r->cur_hour) {
         int64_t from = r->cur_hour + 1;
-        rate_learn(&a->o, r, slot_of(r->cur_hour, NULL, NULL), r->cur_count);
+        rate_learn(&a->o, r, anomaly_slot_of(r->cur_hour, NULL, NULL), r->cur_count);
         /* Hours without any event of this entity were zero-count hours. */
         if (hour - from > RATE_GAP_FILL_HOURS)
             from = hour - RATE_GAP_FILL_HOURS;
         for (int64_t h = from; h < hour; h++)
-            rate_learn(&a->o, r, slot_of(h, NULL, NULL), 0);
+            rate_learn(&a->o, r, anomaly_slot_of(h, NULL, NULL), 0);
         r->cur_hour = hour;
         r->cur_count = 0;
         r->alerted = 0;
     }
     if (r->cur_count < UINT32_MAX)
         r->cur_count++;
-    s = slot_of(hour, &hod, &weekend);
+    s = anomaly_slot_of(hour, &hod, &weekend);
     if (r->alerted || r->n[s] < a->o.rate_cold_samples || r->cur_count < a->o.rate_min_count)
         return 0;
     dev = dev_eff(&a->o, r->mean[s], r->dev[s]);
@@ -651,7 +615,7 @@ static int rate_one(struct anomaly *a, const struct event *ev, unsigned sub, str
         al.kind = ANOMALY_RATE;
         al.what = "rate";
         al.time_us = ev->time_us;
-        set_entity(&al, rate_names[sub], ent);
+        anomaly_set_entity(&al, rate_names[sub], ent);
         al.category = cat.p;
         al.category_len = cat.n;
         al.mean = r->mean[s];
@@ -661,14 +625,14 @@ static int rate_one(struct anomaly *a, const struct event *ev, unsigned sub, str
         al.learned = r->n[s];
         al.slot_hour = hod;
         al.slot_weekend = weekend;
-        return alert_emit(a, &al, cb, arg);
+        return anomaly_alert_emit(a, &al, cb, arg);
     }
     return 0;
 }
 
 static int rate_observe(struct anomaly *a, const struct event *ev, anomaly_cb cb, void *arg)
 {
-    struct val cat = get(ev, FIELD_EVENT_DATASET);
+    struct anomaly_val cat = anomaly_get(ev, FIELD_EVENT_DATASET);
     int64_t t = ev->time_us, hour;
     int r = 0;
 
@@ -682,9 +646,9 @@ static int rate_observe(struct anomaly *a, const struct event *ev, anomaly_cb cb
         cat.p = "-";
         cat.n = 1;
     }
-    hour = floor_div(floor_div(t, 1000000) + a->o.tz_off_s, 3600);
+    hour = anomaly_floor_div(anomaly_floor_div(t, 1000000) + a->o.tz_off_s, 3600);
     for (unsigned i = 0; i < RATE_SUB_COUNT && r >= 0; i++) {
-        struct val ent = get(ev, rate_fields[i]);
+        struct anomaly_val ent = anomaly_get(ev, rate_fields[i]);
         if (ent.n)
             r = rate_one(a, ev, i, ent, cat, hour, cb, arg);
     }
@@ -694,25 +658,25 @@ static int rate_observe(struct anomaly *a, const struct event *ev, anomaly_cb cb
 /* ---- first seen ------------------------------------------------------- */
 
 static int first_one(struct anomaly *a, const struct event *ev, unsigned sub, const char *what,
-                     struct val v0, struct val v1, anomaly_cb cb, void *arg)
+                     struct anomaly_val v0, struct anomaly_val v1, anomaly_cb cb, void *arg)
 {
-    struct key k;
-    struct entry *e;
+    struct anomaly_key k;
+    struct anomaly_entry *e;
     int created;
     int64_t t = ev->time_us, end;
     const char *const *names;
     unsigned nn;
     struct anomaly_alert al;
 
-    key_start(&k, KEY_FIRST, (uint8_t)sub);
-    key_part(&k, v0.p, v0.n);
-    key_part(&k, v1.p, v1.n);
-    e = entry_get(a, KEY_FIRST, k.b, k.n, sizeof(struct first_state), &created);
+    anomaly_key_start(&k, KEY_FIRST, (uint8_t)sub);
+    anomaly_key_part(&k, v0.p, v0.n);
+    anomaly_key_part(&k, v1.p, v1.n);
+    e = anomaly_entry_get(a, KEY_FIRST, k.b, k.n, sizeof(struct anomaly_first_state), &created);
     if (!e)
         return -ENOMEM;
     if (!created)
         return 0;
-    ((struct first_state *)e->data)->first_us = t;
+    ((struct anomaly_first_state *)e->data)->first_us = t;
     end = a->start_us > INT64_MAX - a->o.first_seen_learn_us
               ? INT64_MAX
               : a->start_us + a->o.first_seen_learn_us;
@@ -725,40 +689,40 @@ static int first_one(struct anomaly *a, const struct event *ev, unsigned sub, co
     al.kind = ANOMALY_FIRST_SEEN;
     al.what = what;
     al.time_us = t;
-    set_entity(&al, names[0], v0);
-    set_entity(&al, names[1], v1);
+    anomaly_set_entity(&al, names[0], v0);
+    anomaly_set_entity(&al, names[1], v1);
     al.observed = 1;
     al.score = 1;
     al.learned = a->count > UINT32_MAX ? UINT32_MAX : (uint32_t)a->count;
     al.learn_end_us = end;
-    return alert_emit(a, &al, cb, arg);
+    return anomaly_alert_emit(a, &al, cb, arg);
 }
 
 static int first_observe(struct anomaly *a, const struct event *ev, anomaly_cb cb, void *arg)
 {
-    struct val host = get(ev, FIELD_HOST_NAME), cat = get(ev, FIELD_EVENT_CATEGORY);
-    struct val out = get(ev, FIELD_EVENT_OUTCOME), dport = get(ev, FIELD_DESTINATION_PORT);
+    struct anomaly_val host = anomaly_get(ev, FIELD_HOST_NAME), cat = anomaly_get(ev, FIELD_EVENT_CATEGORY);
+    struct anomaly_val out = anomaly_get(ev, FIELD_EVENT_OUTCOME), dport = anomaly_get(ev, FIELD_DESTINATION_PORT);
     int r = 0;
 
-    if (val_is(cat, "authentication") && val_is(out, "success")) {
-        struct val act = get(ev, FIELD_EVENT_ACTION), user = get(ev, FIELD_USER_NAME);
+    if (anomaly_val_is(cat, "authentication") && anomaly_val_is(out, "success")) {
+        struct anomaly_val act = anomaly_get(ev, FIELD_EVENT_ACTION), user = anomaly_get(ev, FIELD_USER_NAME);
         if (user.n && host.n &&
             (ci_contains(act, "login") || ci_contains(act, "logon") ||
              ci_contains(act, "logged-in")))
             r = first_one(a, ev, FIRST_LOGIN, "first_seen_login", user, host, cb, arg);
     }
-    if (r >= 0 && val_is(cat, "network") && dport.n &&
-        !val_is(get(ev, FIELD_EVENT_TYPE), "denied")) {
-        struct val src = get(ev, FIELD_SOURCE_IP);
+    if (r >= 0 && anomaly_val_is(cat, "network") && dport.n &&
+        !anomaly_val_is(anomaly_get(ev, FIELD_EVENT_TYPE), "denied")) {
+        struct anomaly_val src = anomaly_get(ev, FIELD_SOURCE_IP);
         if (src.n)
             r = first_one(a, ev, FIRST_PORT_IP, "first_seen_port", src, dport, cb, arg);
         else if (host.n)
             r = first_one(a, ev, FIRST_PORT_HOST, "first_seen_port", host, dport, cb, arg);
     }
     if (r >= 0 && host.n) {
-        struct val code = get(ev, FIELD_EVENT_CODE);
-        if (val_is(cat, "process") || val_is(code, "1") || val_is(code, "4688")) {
-            struct val exe = get(ev, a->id_exe), name = get(ev, FIELD_PROCESS_NAME);
+        struct anomaly_val code = anomaly_get(ev, FIELD_EVENT_CODE);
+        if (anomaly_val_is(cat, "process") || anomaly_val_is(code, "1") || anomaly_val_is(code, "4688")) {
+            struct anomaly_val exe = anomaly_get(ev, a->id_exe), name = anomaly_get(ev, FIELD_PROCESS_NAME);
             if (exe.n)
                 r = first_one(a, ev, FIRST_PROC_EXE, "first_seen_process", host, exe, cb, arg);
             else if (name.n)
@@ -777,7 +741,7 @@ static size_t beacon_size(unsigned cap)
 
 /* to - from for to >= from, without signed overflow at the extremes of
  * restored or hostile times. */
-static uint64_t span_us(int64_t from, int64_t to)
+uint64_t anomaly_span_us(int64_t from, int64_t to)
 {
     return (uint64_t)to - (uint64_t)from;
 }
@@ -794,10 +758,10 @@ static void beacon_push(struct beacon_state *b, uint64_t d_us)
 
 static int beacon_observe(struct anomaly *a, const struct event *ev, anomaly_cb cb, void *arg)
 {
-    struct val src = get(ev, FIELD_SOURCE_IP), dst = get(ev, FIELD_DESTINATION_IP);
-    struct val dport = get(ev, FIELD_DESTINATION_PORT);
-    struct key k;
-    struct entry *e;
+    struct anomaly_val src = anomaly_get(ev, FIELD_SOURCE_IP), dst = anomaly_get(ev, FIELD_DESTINATION_IP);
+    struct anomaly_val dport = anomaly_get(ev, FIELD_DESTINATION_PORT);
+    struct anomaly_key k;
+    struct anomaly_entry *e;
     struct beacon_state *b;
     int64_t t = ev->time_us;
     double sum = 0, sq = 0, mean, sd, cv;
@@ -805,11 +769,11 @@ static int beacon_observe(struct anomaly *a, const struct event *ev, anomaly_cb 
 
     if (!src.n || !dst.n || !dport.n)
         return 0;
-    key_start(&k, KEY_BEACON, 0);
-    key_part(&k, src.p, src.n);
-    key_part(&k, dst.p, dst.n);
-    key_part(&k, dport.p, dport.n);
-    e = entry_get(a, KEY_BEACON, k.b, k.n, beacon_size(a->o.beacon_history), &created);
+    anomaly_key_start(&k, KEY_BEACON, 0);
+    anomaly_key_part(&k, src.p, src.n);
+    anomaly_key_part(&k, dst.p, dst.n);
+    anomaly_key_part(&k, dport.p, dport.n);
+    e = anomaly_entry_get(a, KEY_BEACON, k.b, k.n, beacon_size(a->o.beacon_history), &created);
     if (!e)
         return -ENOMEM;
     b = (struct beacon_state *)e->data;
@@ -825,16 +789,16 @@ static int beacon_observe(struct anomaly *a, const struct event *ev, anomaly_cb 
         return 0;
     }
     /* Several log lines of one connection (packets, open and close). */
-    if (span_us(b->last_us, t) < (uint64_t)a->o.beacon_merge_us)
+    if (anomaly_span_us(b->last_us, t) < (uint64_t)a->o.beacon_merge_us)
         return 0;
-    beacon_push(b, span_us(b->last_us, t));
+    beacon_push(b, anomaly_span_us(b->last_us, t));
     b->last_us = t;
     if (b->total < UINT32_MAX)
         b->total++;
     if (b->total < a->o.beacon_min_conns || b->nint < 2)
         return 0;
     if (b->last_alert_us != INT64_MIN &&
-        (t < b->last_alert_us || span_us(b->last_alert_us, t) < (uint64_t)a->o.beacon_quiet_us))
+        (t < b->last_alert_us || anomaly_span_us(b->last_alert_us, t) < (uint64_t)a->o.beacon_quiet_us))
         return 0;
     for (unsigned i = 0; i < b->nint; i++) {
         double x = b->iv[i] / 1000.0;
@@ -857,15 +821,15 @@ static int beacon_observe(struct anomaly *a, const struct event *ev, anomaly_cb 
         al.kind = ANOMALY_BEACON;
         al.what = "beacon";
         al.time_us = t;
-        set_entity(&al, "source.ip", src);
-        set_entity(&al, "destination.ip", dst);
-        set_entity(&al, "destination.port", dport);
+        anomaly_set_entity(&al, "source.ip", src);
+        anomaly_set_entity(&al, "destination.ip", dst);
+        anomaly_set_entity(&al, "destination.port", dport);
         al.mean = mean;
         al.dev = sd;
         al.observed = cv;
         al.score = cv * 1000 < a->o.beacon_max_cv ? 1000 : a->o.beacon_max_cv / cv;
         al.learned = b->nint;
-        return alert_emit(a, &al, cb, arg);
+        return anomaly_alert_emit(a, &al, cb, arg);
     }
 }
 
@@ -886,104 +850,98 @@ int anomaly_observe(struct anomaly *a, const struct event *ev, anomaly_cb cb, vo
         r = first_observe(a, ev, cb, arg);
     if (r >= 0 && a->o.beacon_enable)
         r = beacon_observe(a, ev, cb, arg);
+    if (r >= 0)
+        r = anomaly_outbound_observe(a, ev, cb, arg);
     return r;
 }
 
 /* ---- save ------------------------------------------------------------- */
 
 #define BLOB_MAGIC "HKAN"
-#define BLOB_VERSION 1
+/* Version 2 added the outbound kinds; a version 1 blob (which has none)
+ * still restores. */
+#define BLOB_VERSION 2
 #define BLOB_HEADER 20 /* magic 4, version 2, flags 2, start 8, count 4 */
 #define BLOB_FLAG_STARTED 1u
 
-struct wr {
-    struct buf *b;
-    int err;
-};
-
-static void w_bytes(struct wr *w, const void *p, size_t n)
+void anomaly_w_bytes(struct anomaly_wr *w, const void *p, size_t n)
 {
     if (!w->err)
         w->err = buf_append(w->b, p, n);
 }
 
-static void w_uint(struct wr *w, uint64_t v, unsigned n)
+void anomaly_w_uint(struct anomaly_wr *w, uint64_t v, unsigned n)
 {
     unsigned char t[8];
 
     for (unsigned i = 0; i < n; i++)
         t[i] = (unsigned char)(v >> (8 * i));
-    w_bytes(w, t, n);
+    anomaly_w_bytes(w, t, n);
 }
 
-static void w_f32(struct wr *w, float f)
+void anomaly_w_f32(struct anomaly_wr *w, float f)
 {
     uint32_t u;
 
     memcpy(&u, &f, sizeof(u));
-    w_uint(w, u, 4);
+    anomaly_w_uint(w, u, 4);
 }
 
-static void save_entry(struct wr *w, const struct entry *e)
+static void save_entry(struct anomaly_wr *w, const struct anomaly_entry *e)
 {
-    w_uint(w, e->kind, 1);
-    w_uint(w, e->key_len, 2);
-    w_bytes(w, entry_key(e), e->key_len);
+    anomaly_w_uint(w, e->kind, 1);
+    anomaly_w_uint(w, e->key_len, 2);
+    anomaly_w_bytes(w, entry_key(e), e->key_len);
     if (e->kind == KEY_RATE) {
         const struct rate_state *r = (const struct rate_state *)e->data;
-        w_uint(w, (uint64_t)r->cur_hour, 8);
-        w_uint(w, r->cur_count, 4);
-        w_uint(w, r->alerted, 1);
+        anomaly_w_uint(w, (uint64_t)r->cur_hour, 8);
+        anomaly_w_uint(w, r->cur_count, 4);
+        anomaly_w_uint(w, r->alerted, 1);
         for (int s = 0; s < RATE_SLOTS; s++)
-            w_f32(w, r->mean[s]);
+            anomaly_w_f32(w, r->mean[s]);
         for (int s = 0; s < RATE_SLOTS; s++)
-            w_f32(w, r->dev[s]);
+            anomaly_w_f32(w, r->dev[s]);
         for (int s = 0; s < RATE_SLOTS; s++)
-            w_uint(w, r->n[s], 2);
+            anomaly_w_uint(w, r->n[s], 2);
     } else if (e->kind == KEY_FIRST) {
-        w_uint(w, (uint64_t)((const struct first_state *)e->data)->first_us, 8);
+        anomaly_w_uint(w, (uint64_t)((const struct anomaly_first_state *)e->data)->first_us, 8);
+    } else if (e->kind != KEY_BEACON) {
+        anomaly_outbound_save(w, e);
     } else {
         const struct beacon_state *b = (const struct beacon_state *)e->data;
-        w_uint(w, (uint64_t)b->last_us, 8);
-        w_uint(w, (uint64_t)b->last_alert_us, 8);
-        w_uint(w, b->total, 4);
-        w_uint(w, b->nint, 2);
+        anomaly_w_uint(w, (uint64_t)b->last_us, 8);
+        anomaly_w_uint(w, (uint64_t)b->last_alert_us, 8);
+        anomaly_w_uint(w, b->total, 4);
+        anomaly_w_uint(w, b->nint, 2);
         /* Oldest first: the ring starts at head once it has wrapped. */
         for (unsigned i = 0; i < b->nint; i++)
-            w_uint(w, b->iv[(b->head + b->cap - b->nint + i) % b->cap], 4);
+            anomaly_w_uint(w, b->iv[(b->head + b->cap - b->nint + i) % b->cap], 4);
     }
 }
 
 int anomaly_save(const struct anomaly *a, struct buf *out)
 {
-    struct wr w = {out, 0};
+    struct anomaly_wr w = {out, 0};
     size_t start = out->len;
     uint32_t crc;
 
-    w_bytes(&w, BLOB_MAGIC, 4);
-    w_uint(&w, BLOB_VERSION, 2);
-    w_uint(&w, a->started ? BLOB_FLAG_STARTED : 0, 2);
-    w_uint(&w, (uint64_t)a->start_us, 8);
-    w_uint(&w, a->count, 4);
-    for (const struct entry *e = a->tail; e; e = e->prev)
+    anomaly_w_bytes(&w, BLOB_MAGIC, 4);
+    anomaly_w_uint(&w, BLOB_VERSION, 2);
+    anomaly_w_uint(&w, a->started ? BLOB_FLAG_STARTED : 0, 2);
+    anomaly_w_uint(&w, (uint64_t)a->start_us, 8);
+    anomaly_w_uint(&w, a->count, 4);
+    for (const struct anomaly_entry *e = a->tail; e; e = e->prev)
         save_entry(&w, e);
     if (w.err)
         return w.err;
     crc = (uint32_t)crc32_z(0L, (const Bytef *)out->data + start, out->len - start);
-    w_uint(&w, crc, 4);
+    anomaly_w_uint(&w, crc, 4);
     return w.err;
 }
 
 /* ---- restore ---------------------------------------------------------- */
 
-struct rd {
-    const unsigned char *p;
-    size_t len, off;
-    size_t fail_off;
-    const char *msg; /* first failure, NULL while all is well */
-};
-
-static int r_fail(struct rd *r, const char *msg)
+int anomaly_r_fail(struct anomaly_rd *r, const char *msg)
 {
     if (!r->msg) {
         r->msg = msg;
@@ -992,14 +950,14 @@ static int r_fail(struct rd *r, const char *msg)
     return -EINVAL;
 }
 
-static uint64_t r_uint(struct rd *r, unsigned n)
+uint64_t anomaly_r_uint(struct anomaly_rd *r, unsigned n)
 {
     uint64_t v = 0;
 
     if (r->msg)
         return 0;
     if (r->len - r->off < n) {
-        r_fail(r, "truncated anomaly state");
+        anomaly_r_fail(r, "truncated anomaly state");
         return 0;
     }
     for (unsigned i = 0; i < n; i++)
@@ -1008,85 +966,98 @@ static uint64_t r_uint(struct rd *r, unsigned n)
     return v;
 }
 
-static float r_f32(struct rd *r)
+float anomaly_r_f32(struct anomaly_rd *r)
 {
-    uint32_t u = (uint32_t)r_uint(r, 4);
+    uint32_t u = (uint32_t)anomaly_r_uint(r, 4);
     float f;
 
     memcpy(&f, &u, sizeof(f));
     if (!isfinite(f) || f < 0)
-        r_fail(r, "anomaly state has an invalid baseline value");
+        anomaly_r_fail(r, "anomaly state has an invalid baseline value");
     return f;
 }
 
-static int restore_entry(struct anomaly *t, struct rd *r)
+static int restore_entry(struct anomaly *t, struct anomaly_rd *r)
 {
-    uint8_t kind = (uint8_t)r_uint(r, 1);
-    size_t klen = (size_t)r_uint(r, 2), kofs = r->off;
-    struct entry *e;
+    uint8_t kind = (uint8_t)anomaly_r_uint(r, 1);
+    size_t klen = (size_t)anomaly_r_uint(r, 2), kofs = r->off;
+    struct anomaly_entry *e;
     int created;
 
     if (r->msg)
         return -EINVAL;
-    if (kind != KEY_RATE && kind != KEY_FIRST && kind != KEY_BEACON)
-        return r_fail(r, "anomaly state entry of an unknown kind");
+    if (kind < KEY_RATE || kind >= KEY_KIND_END)
+        return anomaly_r_fail(r, "anomaly state entry of an unknown kind");
     if (r->len - r->off < klen)
-        return r_fail(r, "truncated anomaly state");
+        return anomaly_r_fail(r, "truncated anomaly state");
     if (!key_valid(r->p + kofs, klen) || r->p[kofs] != kind)
-        return r_fail(r, "anomaly state entry with a malformed key");
+        return anomaly_r_fail(r, "anomaly state entry with a malformed key");
     r->off += klen;
     if (kind == KEY_RATE) {
         struct rate_state rs;
         memset(&rs, 0, sizeof(rs));
-        rs.cur_hour = (int64_t)r_uint(r, 8);
-        rs.cur_count = (uint32_t)r_uint(r, 4);
-        rs.alerted = (uint8_t)r_uint(r, 1);
+        rs.cur_hour = (int64_t)anomaly_r_uint(r, 8);
+        rs.cur_count = (uint32_t)anomaly_r_uint(r, 4);
+        rs.alerted = (uint8_t)anomaly_r_uint(r, 1);
         for (int s = 0; s < RATE_SLOTS; s++)
-            rs.mean[s] = r_f32(r);
+            rs.mean[s] = anomaly_r_f32(r);
         for (int s = 0; s < RATE_SLOTS; s++)
-            rs.dev[s] = r_f32(r);
+            rs.dev[s] = anomaly_r_f32(r);
         for (int s = 0; s < RATE_SLOTS; s++)
-            rs.n[s] = (uint16_t)r_uint(r, 2);
+            rs.n[s] = (uint16_t)anomaly_r_uint(r, 2);
         if (r->msg)
             return -EINVAL;
         if (rs.alerted > 1)
-            return r_fail(r, "anomaly state rate entry with an invalid flag");
+            return anomaly_r_fail(r, "anomaly state rate entry with an invalid flag");
         /* Event hours never pass +/-2.6e9; further out the gap arithmetic
          * could overflow. */
         if (rs.cur_hour > RATE_HOUR_MAX || rs.cur_hour < -RATE_HOUR_MAX)
-            return r_fail(r, "anomaly state rate entry with an impossible hour");
-        e = entry_get(t, kind, r->p + kofs, klen, sizeof(rs), &created);
+            return anomaly_r_fail(r, "anomaly state rate entry with an impossible hour");
+        e = anomaly_entry_get(t, kind, r->p + kofs, klen, sizeof(rs), &created);
         if (!e)
             return -ENOMEM;
         if (!created)
-            return r_fail(r, "anomaly state has a duplicate entry");
+            return anomaly_r_fail(r, "anomaly state has a duplicate entry");
         memcpy(e->data, &rs, sizeof(rs));
+    } else if (kind != KEY_FIRST && kind != KEY_BEACON) {
+        size_t psz = anomaly_outbound_payload(t, kind);
+        uint64_t pay[ANOMALY_OUTBOUND_PAYLOAD_MAX / 8];
+
+        memset(pay, 0, sizeof(pay));
+        if (psz > sizeof(pay) || anomaly_outbound_restore(t, r, kind, pay) < 0)
+            return r->msg ? -EINVAL : anomaly_r_fail(r, "invalid anomaly state entry");
+        e = anomaly_entry_get(t, kind, r->p + kofs, klen, psz, &created);
+        if (!e)
+            return -ENOMEM;
+        if (!created)
+            return anomaly_r_fail(r, "anomaly state has a duplicate entry");
+        memcpy(e->data, pay, psz);
     } else if (kind == KEY_FIRST) {
-        int64_t first = (int64_t)r_uint(r, 8);
+        int64_t first = (int64_t)anomaly_r_uint(r, 8);
         if (r->msg)
             return -EINVAL;
-        e = entry_get(t, kind, r->p + kofs, klen, sizeof(struct first_state), &created);
+        e = anomaly_entry_get(t, kind, r->p + kofs, klen, sizeof(struct anomaly_first_state), &created);
         if (!e)
             return -ENOMEM;
         if (!created)
-            return r_fail(r, "anomaly state has a duplicate entry");
-        ((struct first_state *)e->data)->first_us = first;
+            return anomaly_r_fail(r, "anomaly state has a duplicate entry");
+        ((struct anomaly_first_state *)e->data)->first_us = first;
     } else {
-        int64_t last = (int64_t)r_uint(r, 8), last_alert = (int64_t)r_uint(r, 8);
-        uint32_t total = (uint32_t)r_uint(r, 4);
-        unsigned nint = (unsigned)r_uint(r, 2), cap = t->o.beacon_history, skip;
+        int64_t last = (int64_t)anomaly_r_uint(r, 8), last_alert = (int64_t)anomaly_r_uint(r, 8);
+        uint32_t total = (uint32_t)anomaly_r_uint(r, 4);
+        unsigned nint = (unsigned)anomaly_r_uint(r, 2), cap = t->o.beacon_history, skip;
         struct beacon_state *b;
         if (r->msg)
             return -EINVAL;
         if (nint > ANOMALY_BEACON_HISTORY_MAX || total == 0 || nint >= total)
-            return r_fail(r, "anomaly state beacon entry with inconsistent counts");
+            return anomaly_r_fail(r, "anomaly state beacon entry with inconsistent counts");
         if ((r->len - r->off) / 4 < nint)
-            return r_fail(r, "truncated anomaly state");
-        e = entry_get(t, kind, r->p + kofs, klen, beacon_size(cap), &created);
+            return anomaly_r_fail(r, "truncated anomaly state");
+        e = anomaly_entry_get(t, kind, r->p + kofs, klen, beacon_size(cap), &created);
         if (!e)
             return -ENOMEM;
         if (!created)
-            return r_fail(r, "anomaly state has a duplicate entry");
+            return anomaly_r_fail(r, "anomaly state has a duplicate entry");
         b = (struct beacon_state *)e->data;
         b->last_us = last;
         b->last_alert_us = last_alert;
@@ -1095,7 +1066,7 @@ static int restore_entry(struct anomaly *t, struct rd *r)
         /* A shorter history now keeps the newest intervals. */
         skip = nint > cap ? nint - cap : 0;
         for (unsigned i = 0; i < nint; i++) {
-            uint32_t ms = (uint32_t)r_uint(r, 4);
+            uint32_t ms = (uint32_t)anomaly_r_uint(r, 4);
             if (i >= skip)
                 beacon_push(b, (uint64_t)ms * 1000);
         }
@@ -1105,9 +1076,10 @@ static int restore_entry(struct anomaly *t, struct rd *r)
 
 int anomaly_restore(struct anomaly *a, const char *buf, size_t len, struct parse_err *reterr)
 {
-    struct rd r = {(const unsigned char *)buf, len, 0, 0, NULL};
+    struct anomaly_rd r = {(const unsigned char *)buf, len, 0, 0, NULL};
     struct anomaly *t = NULL;
     uint32_t crc, want, n, flags;
+    unsigned ver;
     int ret;
 
     if (len < BLOB_HEADER + 4) {
@@ -1119,21 +1091,22 @@ int anomaly_restore(struct anomaly *a, const char *buf, size_t len, struct parse
         return -EINVAL;
     }
     r.off = 4;
-    if (r_uint(&r, 2) != BLOB_VERSION) {
+    ver = (unsigned)anomaly_r_uint(&r, 2);
+    if (ver != 1 && ver != BLOB_VERSION) {
         parse_err_set(reterr, 4, "unsupported anomaly state version");
         return -EINVAL;
     }
     want = (uint32_t)crc32_z(0L, (const Bytef *)buf, len - 4);
     r.len = len - 4;
     {
-        struct rd c = {(const unsigned char *)buf, len, len - 4, 0, NULL};
-        crc = (uint32_t)r_uint(&c, 4);
+        struct anomaly_rd c = {(const unsigned char *)buf, len, len - 4, 0, NULL};
+        crc = (uint32_t)anomaly_r_uint(&c, 4);
     }
     if (crc != want) {
         parse_err_set(reterr, len - 4, "anomaly state checksum mismatch (corrupt or truncated)");
         return -EINVAL;
     }
-    flags = (uint32_t)r_uint(&r, 2);
+    flags = (uint32_t)anomaly_r_uint(&r, 2);
     if (flags & ~BLOB_FLAG_STARTED) {
         parse_err_set(reterr, 6, "anomaly state with unknown flags");
         return -EINVAL;
@@ -1143,14 +1116,14 @@ int anomaly_restore(struct anomaly *a, const char *buf, size_t len, struct parse
         return ret;
     }
     t->started = (flags & BLOB_FLAG_STARTED) != 0;
-    t->start_us = (int64_t)r_uint(&r, 8);
-    n = (uint32_t)r_uint(&r, 4);
+    t->start_us = (int64_t)anomaly_r_uint(&r, 8);
+    n = (uint32_t)anomaly_r_uint(&r, 4);
     for (uint32_t i = 0; i < n; i++) {
         if ((ret = restore_entry(t, &r)) < 0)
             break;
     }
     if (ret == 0 && r.off != r.len)
-        ret = r_fail(&r, "anomaly state has trailing bytes after its entries");
+        ret = anomaly_r_fail(&r, "anomaly state has trailing bytes after its entries");
     if (ret < 0) {
         if (ret == -ENOMEM)
             parse_err_set(reterr, r.off, "out of memory");
@@ -1184,6 +1157,9 @@ const char *anomaly_kind_name(enum anomaly_kind k)
     case ANOMALY_RATE: return "rate";
     case ANOMALY_FIRST_SEEN: return "first_seen";
     case ANOMALY_BEACON: return "beacon";
+    case ANOMALY_FIRST_EXTERNAL: return "first_external";
+    case ANOMALY_OUTBOUND_VOLUME: return "outbound_volume";
+    case ANOMALY_DNS_TUNNEL: return "dns_tunnel";
     }
     return "unknown";
 }
@@ -1249,6 +1225,40 @@ int anomaly_alert_text(const struct anomaly_alert *al, struct buf *out)
             r = buf_printf(out, " seen for the first time at %s (learning ended %s)", ts, end);
         }
         return r;
+    case ANOMALY_FIRST_EXTERNAL:
+        r = buf_puts(out, "first_seen_external: ");
+        r = r ? r : put_entities(out, al, " to ");
+        if (!r) {
+            char end[TIME_ISO_LEN];
+            time_format_iso(al->learn_end_us, end, sizeof(end));
+            r = buf_printf(out,
+                           " for the first time at %s (host learning ended %s; %.1f new "
+                           "external destinations a day over %u days)",
+                           ts, end, al->mean, al->learned);
+        }
+        return r;
+    case ANOMALY_OUTBOUND_VOLUME:
+        r = buf_puts(out, "outbound volume: ");
+        r = r ? r : put_entities(out, al, " ");
+        r = r ? r
+              : buf_printf(out,
+                           " sent %.0f bytes to external addresses in the %02d:00 %s hour up "
+                           "to %s; baseline %.0f +/- %.0f from %u hours learned (score %.1f); "
+                           "last to ",
+                           al->observed, al->slot_hour, al->slot_weekend ? "weekend" : "weekday",
+                           ts, al->mean, al->dev, al->learned, al->score);
+        r = r ? r : put_quoted(out, al->sample, al->sample ? al->sample_len : 0);
+        return r;
+    case ANOMALY_DNS_TUNNEL:
+        r = buf_puts(out, "dns tunnel: ");
+        r = r ? r : put_entities(out, al, " resolved names under ");
+        r = r ? r
+              : buf_printf(out,
+                           ": %.0f distinct long, high-entropy names within %u s up to %s "
+                           "(mean %.1f characters, %.2f bits each; score %.1f), e.g. ",
+                           al->observed, al->learned, ts, al->mean, al->dev, al->score);
+        r = r ? r : put_quoted(out, al->sample, al->sample ? al->sample_len : 0);
+        return r;
     case ANOMALY_BEACON:
         r = buf_puts(out, "beaconing: ");
         r = r ? r : put_entities(out, al, " to ");
@@ -1298,6 +1308,34 @@ int anomaly_alert_json(const struct anomaly_alert *al, struct buf *out)
                            al->learned);
         break;
     }
+    case ANOMALY_FIRST_EXTERNAL: {
+        char end[TIME_ISO_LEN];
+        time_format_iso(al->learn_end_us, end, sizeof(end));
+        r = r ? r
+              : buf_printf(out,
+                           ",\"learning_ended\":\"%s\",\"baseline\":{\"new_per_day\":%.3f,"
+                           "\"days_learned\":%u}",
+                           end, al->mean, al->learned);
+        break;
+    }
+    case ANOMALY_OUTBOUND_VOLUME:
+        r = r ? r
+              : buf_printf(out,
+                           ",\"slot\":{\"hour\":%d,\"weekend\":%s},\"baseline\":{\"mean\":%.0f,"
+                           "\"dev\":%.0f,\"hours_learned\":%u},\"observed_bytes\":%.0f,"
+                           "\"last_peer\":",
+                           al->slot_hour, al->slot_weekend ? "true" : "false", al->mean, al->dev,
+                           al->learned, al->observed);
+        r = r ? r : buf_json_str(out, al->sample ? al->sample : "", al->sample ? al->sample_len : 0);
+        break;
+    case ANOMALY_DNS_TUNNEL:
+        r = r ? r
+              : buf_printf(out,
+                           ",\"window_s\":%u,\"distinct_names\":%.0f,\"mean_length\":%.1f,"
+                           "\"mean_entropy\":%.3f,\"sample\":",
+                           al->learned, al->observed, al->mean, al->dev);
+        r = r ? r : buf_json_str(out, al->sample ? al->sample : "", al->sample ? al->sample_len : 0);
+        break;
     case ANOMALY_BEACON:
         r = r ? r
               : buf_printf(out,

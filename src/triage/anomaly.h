@@ -2,7 +2,7 @@
  * anomaly.h - per-entity baselines learned from the event stream, and the
  * alerts raised when an event departs from them.
  *
- * Three detectors share one bounded state (docs/anomaly.md has the method,
+ * Six detectors share one bounded state (docs/anomaly.md has the method,
  * every parameter and how to tune it):
  *   - rate: events per hour per entity (host.name, user.name, source.ip) and
  *     category (event.dataset, else the decoder), against an EWMA of the mean
@@ -12,7 +12,12 @@
  *     destination port, a process starting on a host, never seen during the
  *     learning period;
  *   - beaconing: one source.ip reaching one destination.ip:port at regular
- *     intervals (low coefficient of variation of the inter-arrival times).
+ *     intervals (low coefficient of variation of the inter-arrival times);
+ *   - outbound (anomaly_outbound.c): an internal host contacting an external
+ *     address it never contacted before, an internal host sending far more
+ *     bytes to the outside in an hour than it usually does, and a client
+ *     resolving many distinct long, high-entropy names under one domain
+ *     (DNS tunnelling).  "Internal" is the `internal` networks option.
  * Time is always the event's own time (ev->time_us), never the wall clock,
  * so that a scan of old logs and a live feed learn the same way.
  *
@@ -28,6 +33,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "triage/asset.h"
+
 struct buf;
 struct event;
 struct parse_err;
@@ -39,13 +46,20 @@ struct parse_err;
 #define ANOMALY_VALUE_MAX 255
 /* Smallest memory cap accepted. */
 #define ANOMALY_MEM_CAP_MIN (64 * 1024)
+/* Most internal networks in the options. */
+#define ANOMALY_INTERNAL_MAX 64
+/* Most distinct names a DNS tunnel pair keeps (bounds dns_min_names). */
+#define ANOMALY_DNS_NAMES_MAX 256
 
 enum anomaly_kind {
     ANOMALY_RATE = 1,   /* an entity's event count in an hour is far above its baseline */
     ANOMALY_FIRST_SEEN, /* a pair never seen before, after the learning period */
     ANOMALY_BEACON,     /* regular connections from one source to one destination */
+    ANOMALY_FIRST_EXTERNAL,  /* an internal host reaching an external address never seen */
+    ANOMALY_OUTBOUND_VOLUME, /* an internal host's bytes out in an hour far above baseline */
+    ANOMALY_DNS_TUNNEL,      /* many distinct long, high-entropy names under one domain */
 };
-#define ANOMALY_KIND_COUNT 4 /* array size for per-kind counters, index = kind */
+#define ANOMALY_KIND_COUNT 7 /* array size for per-kind counters, index = kind */
 
 /*
  * Every parameter, with the default anomaly_opts_default() gives.  Times are
@@ -78,6 +92,35 @@ struct anomaly_opts {
     int64_t beacon_merge_us;        /* 1 s; events of a pair closer than this to the
                                        last counted one are the same connection, >= 0 */
     int64_t beacon_quiet_us;        /* 24 h; at most one alert per pair in this time */
+
+    /* Our networks: an address in one is internal; one in none, and not
+     * loopback, link-local, multicast or unspecified, is external.
+     * Default: 10/8, 172.16/12, 192.168/16, 100.64/10, fc00::/7. */
+    struct asset_net internal[ANOMALY_INTERNAL_MAX];
+    size_t ninternal; /* 0 .. ANOMALY_INTERNAL_MAX */
+
+    int external_enable;                  /* 1 */
+    int64_t external_learn_us;            /* 7 days; per host, from its first outbound
+                                             record, >= 0 */
+    double external_novel_max;            /* 2.0; a host that learned more new external
+                                             destinations a day than this never alerts, >= 0 */
+    uint32_t external_max_alerts_per_day; /* 5; per host, >= 1 */
+
+    int volume_enable;            /* 1 */
+    double volume_alpha;          /* 0.1; as rate_alpha, (0, 1] */
+    uint32_t volume_cold_samples; /* 3; hours learned in a slot before it may alert, >= 1 */
+    double volume_threshold;      /* 5.0; deviations above the mean, > 0 */
+    double volume_min_bytes;      /* 32 MiB; an hour below this never alerts, >= 0 */
+    double volume_min_dev_ratio;  /* 0.25; floor of the deviation as a share of the
+                                     mean, >= 0 */
+
+    int dns_enable;            /* 1 */
+    uint32_t dns_min_len;      /* 24; subdomain characters (dots excluded) a name needs */
+    double dns_min_entropy;    /* 3.5; Shannon bits per character of the subdomain */
+    uint32_t dns_min_names;    /* 30; distinct such names per client and domain in the
+                                  window, 2 .. ANOMALY_DNS_NAMES_MAX */
+    int64_t dns_window_us;     /* 10 min; > 0 */
+    int64_t dns_quiet_us;      /* 1 h; at most one alert per pair in this time, >= 0 */
 };
 
 /* Fills *o with the defaults above. */
@@ -104,11 +147,20 @@ struct anomaly_entity {
  *               observed = cv (dev / mean), learned = intervals used,
  *               score = beacon_max_cv / cv (how much more regular than the
  *               threshold, capped at 1000).
+ *   first_external: as first_seen; mean = the host's learned new external
+ *               destinations a day; learn_end_us = the host's learning end.
+ *   outbound_volume: as rate, in bytes; sample = the external address of
+ *               the record that crossed the threshold.
+ *   dns_tunnel: observed = distinct suspicious names in the window, mean =
+ *               their mean subdomain length, dev = their mean entropy
+ *               (bits per character), learned = window length (s), score =
+ *               observed / dns_min_names; sample = the last such name.
  */
 struct anomaly_alert {
     enum anomaly_kind kind;
     const char *what; /* static: "rate", "first_seen_login", "first_seen_port",
-                         "first_seen_process", "beacon" */
+                         "first_seen_process", "beacon", "first_seen_external",
+                         "outbound_volume", "dns_tunnel" */
     int64_t time_us;  /* event time of the event that raised it */
     unsigned nentity;
     struct anomaly_entity entity[3];
@@ -121,7 +173,10 @@ struct anomaly_alert {
     uint32_t learned;
     int slot_hour;        /* rate: 0..23 in tz_off_s */
     int slot_weekend;     /* rate: 1 for Saturday and Sunday */
-    int64_t learn_end_us; /* first_seen */
+    int64_t learn_end_us; /* first_seen, first_external */
+    const char *sample;   /* outbound_volume, dns_tunnel: a value of the event that
+                             raised it (view, may be NULL) */
+    size_t sample_len;
 };
 
 /* Called once per alert.  A negative return stops anomaly_observe, which
@@ -186,7 +241,8 @@ int anomaly_alert_text(const struct anomaly_alert *al, struct buf *out);
 /* Appends the alert as one JSON object (no newline).  0 or an error of buf. */
 int anomaly_alert_json(const struct anomaly_alert *al, struct buf *out);
 
-/* "rate", "first_seen" or "beacon"; "unknown" otherwise. */
+/* "rate", "first_seen", "beacon", "first_external", "outbound_volume" or
+ * "dns_tunnel"; "unknown" otherwise. */
 const char *anomaly_kind_name(enum anomaly_kind k);
 
 #endif

@@ -363,7 +363,7 @@ static void test_first_seen_real_sshd(void **state)
     for (size_t off = 0; off < len;) {
         const char *nl = memchr(data + off, '\n', len - off);
         size_t n = nl ? (size_t)(nl - (data + off)) : len - off;
-        struct decode_ctx ctx = {time_from_civil(2015, 12, 31, 0, 0, 0) * SEC, 0};
+        struct decode_ctx ctx = {.ref_us = time_from_civil(2015, 12, 31, 0, 0, 0) * SEC};
         struct parse_err err;
 
         event_init(&b.ev, &b.ar, data + off, n, ctx.ref_us);
@@ -679,7 +679,7 @@ static const struct corrupt_case corrupt_cases[] = {
     {"last byte missing", M_TRUNC, -1, 0, "checksum"},
     {"cut in half", M_TRUNC, -2, 0, "checksum"},
     {"bad magic", M_FLIP, 0, 0x20, "magic"},
-    {"other version", M_SET_FIXCRC, OFF_VERSION, 2, "version"},
+    {"other version", M_SET_FIXCRC, OFF_VERSION, 3, "version"},
     {"flipped bit in an entry", M_FLIP, OFF_ENTRY + 40, 0x01, "checksum"},
     {"flipped checksum", M_FLIP, -1, 0x80, "checksum"},
     {"unknown flags", M_SET_FIXCRC, 6, 0x80, "flags"},

@@ -1,0 +1,151 @@
+/*
+ * anomaly_priv.h - what anomaly.c (the table, keys, options, save and
+ * restore, formatting) shares with the detectors kept in their own files
+ * (anomaly_outbound.c).  Not a public interface: only triage/anomaly*.c
+ * include it.
+ *
+ * Every piece of learned state is an entry keyed by a byte string: kind
+ * (1 byte), sub-kind (1 byte), then 1 to 3 parts, each one length byte
+ * followed by that many bytes.  anomaly_key_fields() says which fields the
+ * parts are, so a saved blob needs no field names.
+ */
+#ifndef HIKESHI_TRIAGE_ANOMALY_PRIV_H
+#define HIKESHI_TRIAGE_ANOMALY_PRIV_H
+
+#include <sodium.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "triage/anomaly.h"
+
+struct event;
+
+/* Kinds of entry.  The first six match enum anomaly_kind; KEY_EXT_HOST is
+ * the per-host state of the first-external detector and counts under
+ * ANOMALY_FIRST_EXTERNAL. */
+enum anomaly_key_kind {
+    KEY_RATE = ANOMALY_RATE,
+    KEY_FIRST = ANOMALY_FIRST_SEEN,
+    KEY_BEACON = ANOMALY_BEACON,
+    KEY_EXT = ANOMALY_FIRST_EXTERNAL,  /* (source.ip, destination.ip[, port]) */
+    KEY_VOLUME = ANOMALY_OUTBOUND_VOLUME, /* (internal host address) */
+    KEY_DNS = ANOMALY_DNS_TUNNEL,      /* (client, registered domain) */
+    KEY_EXT_HOST,                      /* (internal host address) */
+    KEY_KIND_END
+};
+
+/* Sub-kinds of KEY_EXT. */
+enum anomaly_ext_sub {
+    EXT_ADDR, /* source.ip, destination.ip: a common port (web, DNS, NTP) */
+    EXT_PORT, /* source.ip, destination.ip, destination.port */
+    EXT_SUB_COUNT
+};
+
+struct anomaly_entry {
+    struct anomaly_entry *prev, *next; /* LRU list: prev is more recent */
+    uint64_t hash;
+    uint32_t payload_size; /* bytes before the key in data, multiple of 8 */
+    uint16_t key_len;
+    uint8_t kind;    /* enum anomaly_key_kind */
+    uint64_t data[]; /* payload (by kind), then key bytes */
+};
+
+struct anomaly {
+    struct anomaly_opts o;
+    struct anomaly_entry **tab; /* tcap slots, a power of two; NULL = empty */
+    size_t tcap;
+    size_t count;
+    struct anomaly_entry *head, *tail; /* most and least recently seen */
+    unsigned char hkey[crypto_shorthash_KEYBYTES]; /* SipHash key */
+    int64_t start_us;          /* event time of the first event ever observed */
+    int started;               /* start_us is valid */
+    size_t mem;                /* table + entries, as counted against o.mem_cap */
+    uint32_t id_exe;           /* interned "process.executable" */
+    uint32_t id_dns_name;      /* interned "dns.question.name" */
+    uint32_t id_dns_type;      /* interned "dns.type" */
+    struct anomaly_stats st;   /* counters (entries and mem filled on demand) */
+};
+
+/* Payload of KEY_FIRST and KEY_EXT. */
+struct anomaly_first_state {
+    int64_t first_us; /* event time the pair was first seen */
+};
+
+/* Longest key: 2 header bytes and 3 parts of 1 + ANOMALY_VALUE_MAX bytes. */
+#define ANOMALY_KEY_MAX (2 + 3 * (1 + ANOMALY_VALUE_MAX))
+
+struct anomaly_key {
+    unsigned char b[ANOMALY_KEY_MAX];
+    size_t n;
+};
+
+/* A field value of the event being observed (a view, truncated to
+ * ANOMALY_VALUE_MAX bytes); p NULL and n 0 when absent. */
+struct anomaly_val {
+    const char *p;
+    size_t n;
+};
+
+/* Saving: the first error of the buffer sticks in err. */
+struct anomaly_wr {
+    struct buf *b;
+    int err;
+};
+
+/* Restoring: reads past len fail; the first failure's offset and reason
+ * stick. */
+struct anomaly_rd {
+    const unsigned char *p;
+    size_t len, off;
+    size_t fail_off;
+    const char *msg; /* first failure, NULL while all is well */
+};
+
+/* anomaly.c */
+uint64_t anomaly_key_hash(const struct anomaly *a, const unsigned char *p, size_t n);
+/* The entry for `key`, moved to the head of the LRU list, or a new zeroed
+ * one (*ret_created = 1) with `payload` bytes.  NULL on OOM.  May evict
+ * other entries, never the one returned. */
+struct anomaly_entry *anomaly_entry_get(struct anomaly *a, uint8_t kind, const unsigned char *key,
+                                        size_t len, size_t payload, int *ret_created);
+void anomaly_key_start(struct anomaly_key *k, uint8_t kind, uint8_t sub);
+void anomaly_key_part(struct anomaly_key *k, const char *v, size_t len);
+struct anomaly_val anomaly_get(const struct event *ev, uint32_t id);
+int anomaly_val_is(struct anomaly_val v, const char *s);
+void anomaly_set_entity(struct anomaly_alert *al, const char *field, struct anomaly_val v);
+/* Counts the alert and hands it to cb (which may be NULL). */
+int anomaly_alert_emit(struct anomaly *a, struct anomaly_alert *al, anomaly_cb cb, void *arg);
+int64_t anomaly_floor_div(int64_t x, int64_t y);
+/* Slot of an hour number: hour of day, plus 24 on Saturday and Sunday. */
+int anomaly_slot_of(int64_t hour, int *ret_hod, int *ret_weekend);
+/* to - from for to >= from, without signed overflow at the extremes. */
+uint64_t anomaly_span_us(int64_t from, int64_t to);
+void anomaly_w_bytes(struct anomaly_wr *w, const void *p, size_t n);
+void anomaly_w_uint(struct anomaly_wr *w, uint64_t v, unsigned n);
+void anomaly_w_f32(struct anomaly_wr *w, float f);
+int anomaly_r_fail(struct anomaly_rd *r, const char *msg);
+uint64_t anomaly_r_uint(struct anomaly_rd *r, unsigned n);
+float anomaly_r_f32(struct anomaly_rd *r);
+
+/* anomaly_outbound.c */
+/* Largest payload of an outbound entry (the DNS pair at its longest). */
+#define ANOMALY_OUTBOUND_PAYLOAD_MAX 2048
+/* Defaults of the outbound options (internal networks included). */
+void anomaly_outbound_opts_default(struct anomaly_opts *o);
+/* 0, or -EINVAL when an outbound option is out of bounds. */
+int anomaly_outbound_opts_check(const struct anomaly_opts *o);
+/* Field names of the parts of an outbound key; NULL if invalid. */
+const char *const *anomaly_outbound_fields(uint8_t kind, uint8_t sub, unsigned *ret_n);
+/* Payload bytes of an outbound entry kind under the current options. */
+size_t anomaly_outbound_payload(const struct anomaly *a, uint8_t kind);
+/* Learns one event: first external destinations, outbound volume, DNS
+ * tunnelling.  0, -ENOMEM, or the callback's negative value. */
+int anomaly_outbound_observe(struct anomaly *a, const struct event *ev, anomaly_cb cb, void *arg);
+/* Writes / reads the payload of an outbound entry (the key is handled by
+ * the caller).  Restore returns 0 or -EINVAL (reason in r) and fills
+ * `payload` (anomaly_outbound_payload(a, kind) bytes, zeroed). */
+void anomaly_outbound_save(struct anomaly_wr *w, const struct anomaly_entry *e);
+int anomaly_outbound_restore(const struct anomaly *a, struct anomaly_rd *r, uint8_t kind,
+                             void *payload);
+
+#endif

@@ -1,7 +1,11 @@
 /*
- * cli_rules.c - `hikeshi rules check [--json] PATH...`: load Sigma rules the
- * way the engine will and report every rule that cannot be loaded as
- * FILE:LINE:COL: reason, with summary counts.
+ * cli_rules.c - `hikeshi rules check [-c CONFIG] [--strict] [--json]
+ * PATH...`: load Sigma rules the way the engine will, report every rule
+ * that cannot be loaded as FILE:LINE:COL: reason, and warn of every rule
+ * that loads but would never run (no log-source mapping for its product,
+ * category and service: the engine leaves it out), of `x of` patterns that
+ * name nothing and of filters that name no checked rule; summary counts.
+ * --strict turns warnings into failures.
  *
  * `hikeshi rules test [-c CONFIG] [--json] RULE EVENT...`: run one rule over
  * records decoded, mapped and routed as the daemon does, and explain each
@@ -36,12 +40,112 @@
 #define CLI_RULES_MAX_DEPTH 32
 
 struct check {
-    int json;
+    int json, strict;
     size_t files, loaded, refused, warned;
     size_t correlations; /* correlation documents among the loaded */
-    struct buf out; /* JSON error array, when json */
+    size_t filters;      /* filter documents among the loaded */
+    size_t unroutable;   /* detection rules no log-source entry routes */
+    size_t warnings;     /* every warning printed */
+    const struct sigma_map *map; /* NULL: routing not checked */
+    const char *map_dir;
+    struct buf out;  /* JSON error array, when json */
+    struct buf wout; /* JSON warning array, when json */
     int out_full;
+    /* Ids and names of the detection rules loaded, and what the filters
+     * name, to warn of a filter that names no checked rule. */
+    struct sigma_strv known;
+    struct filter_ref {
+        char *file, *ref; /* owned */
+    } *refs;
+    size_t nrefs;
 };
+
+/* Appends an owned copy of `s` to `v`; a failed copy only loses a name
+ * from the cross-check (out of memory is reported by the loader anyway). */
+static void strv_push(struct sigma_strv *v, const char *s)
+{
+    char **nv = realloc(v->v, (v->n + 1) * sizeof(char *));
+    if (!nv)
+        return;
+    v->v = nv;
+    if ((v->v[v->n] = strdup(s)))
+        v->n++;
+}
+
+/* One warning: `kind` names it for --json, `msg` says it for people;
+ * `r` (may be NULL) adds the rule's title and log source to the JSON. */
+static void warn(struct check *c, const char *path, const char *kind, const struct sigma_rule *r,
+                 const char *msg)
+{
+    struct buf *b = &c->wout;
+    const char *names[] = {"product", "category", "service"};
+    int rc;
+
+    c->warnings++;
+    if (!c->json) {
+        printf("%s: warning: %s\n", path, msg);
+        return;
+    }
+    rc = buf_puts(b, c->warnings > 1 ? ",\n    {\"file\": " : "\n    {\"file\": ");
+    if (rc == 0)
+        rc = buf_json_str(b, path, strlen(path));
+    if (rc == 0)
+        rc = buf_printf(b, ", \"kind\": \"%s\"", kind);
+    if (rc == 0 && r) {
+        const char *vals[] = {r->product, r->category, r->service};
+        rc = buf_puts(b, ", \"title\": ");
+        if (rc == 0)
+            rc = buf_json_str(b, r->title ? r->title : "", r->title ? strlen(r->title) : 0);
+        for (int i = 0; i < 3 && rc == 0; i++) {
+            rc = buf_printf(b, ", \"%s\": ", names[i]);
+            if (rc == 0)
+                rc = vals[i] ? buf_json_str(b, vals[i], strlen(vals[i])) : buf_puts(b, "null");
+        }
+    }
+    if (rc == 0)
+        rc = buf_puts(b, ", \"message\": ");
+    if (rc == 0)
+        rc = buf_json_str(b, msg, strlen(msg));
+    if (rc == 0)
+        rc = buf_putc(b, '}');
+    if (rc < 0)
+        c->out_full = 1;
+}
+
+/* "product aws, service cloudtrail" of a rule, into out. */
+static void logsource_text(const struct sigma_rule *r, char *out, size_t size)
+{
+    const char *names[] = {"product", "category", "service"};
+    const char *vals[] = {r->product, r->category, r->service};
+    size_t n = 0;
+
+    out[0] = '\0';
+    for (int i = 0; i < 3; i++) {
+        int w;
+        if (!vals[i] || n >= size)
+            continue;
+        w = snprintf(out + n, size - n, "%s%s %.64s", n ? ", " : "", names[i], vals[i]);
+        if (w > 0)
+            n += (size_t)w;
+    }
+}
+
+/* A detection rule the map cannot route never runs: say so, and which
+ * entry is missing. */
+static void check_routing(struct check *c, const char *path, const struct sigma_rule *r)
+{
+    char ls[256], msg[512];
+
+    if (!c->map || sigma_map_find(c->map, r))
+        return;
+    c->unroutable++;
+    logsource_text(r, ls, sizeof(ls));
+    snprintf(msg, sizeof(msg),
+             "rule never evaluated: no log-source mapping for %s (add an entry to "
+             "%s/logsources.yaml)",
+             ls, c->map_dir ? c->map_dir : "the mappings'");
+    warn(c, path, "unroutable", r, msg);
+}
 
 static void report(struct check *c, const char *path, const struct sigma_err *e)
 {
@@ -73,8 +177,9 @@ static void check_file(struct check *c, const char *path)
 {
     struct sigma_doc *docs = NULL;
     struct sigma_err err;
-    size_t n = 0;
-    unsigned warnings = 0;
+    size_t n = 0, w0;
+    unsigned xof = 0;
+    char msg[256];
 
     c->files++;
     if (sigma_load_docs_file(path, NULL, &docs, &n, &err) < 0) {
@@ -83,19 +188,48 @@ static void check_file(struct check *c, const char *path)
         return;
     }
     c->loaded++;
+    w0 = c->warnings;
     for (size_t i = 0; i < n; i++) {
-        if (docs[i].rule)
-            warnings += docs[i].rule->nwarnings;
-        else
+        if (docs[i].rule) {
+            xof += docs[i].rule->nwarnings;
+            check_routing(c, path, docs[i].rule);
+            if (docs[i].rule->id)
+                strv_push(&c->known, docs[i].rule->id);
+            if (docs[i].rule->name)
+                strv_push(&c->known, docs[i].rule->name);
+        } else if (docs[i].filter) {
+            const struct sigma_filter *f = docs[i].filter;
+            c->filters++;
+            if (sigma_filter_is_inclusive(f))
+                warn(c, path, "filter_inclusive", f->det,
+                     "the filter's condition has no 'not': it keeps only the matches it "
+                     "selects (filters are applied as (rule) and (filter); write 'not "
+                     "selection' to exclude)");
+            for (size_t k = 0; k < f->rules.n; k++) {
+                struct filter_ref *nr = realloc(c->refs, (c->nrefs + 1) * sizeof(*nr));
+                if (!nr)
+                    break;
+                c->refs = nr;
+                nr[c->nrefs].file = strdup(path);
+                nr[c->nrefs].ref = strdup(f->rules.v[k]);
+                if (nr[c->nrefs].file && nr[c->nrefs].ref)
+                    c->nrefs++;
+                else {
+                    free(nr[c->nrefs].file);
+                    free(nr[c->nrefs].ref);
+                }
+            }
+        } else {
             c->correlations++;
+        }
     }
-    if (warnings) {
+    if (xof) {
+        snprintf(msg, sizeof(msg),
+                 "%u 'x of' pattern(s) in the condition name no search identifier", xof);
+        warn(c, path, "x_of_names_nothing", NULL, msg);
+    }
+    if (c->warnings > w0)
         c->warned++;
-        if (!c->json)
-            printf("%s: warning: %u 'x of' pattern(s) in the condition name no search "
-                   "identifier\n",
-                   path, warnings);
-    }
     sigma_docs_free(docs, n);
 }
 
@@ -167,7 +301,8 @@ struct rtest {
     const struct sigma_rule *rule;
     const struct sigma_map *map;
     const struct sigma_map_source *src; /* NULL: the rule is unroutable */
-    int32_t tz_off_s;
+    const struct tz *tz; /* the configuration's zone; NULL: UTC */
+    int64_t prev_us;     /* the previous record's time, for yearless ones */
     size_t events, matched;
     int io_err;
     struct arena arena;
@@ -512,7 +647,7 @@ static void test_record(struct rtest *t, const char *path, size_t lineno, const 
                         size_t len, const struct decoder *d, int64_t ref_us)
 {
     const struct sigma_rule *r = t->rule;
-    struct decode_ctx ctx = {.ref_us = ref_us, .tz_off_s = t->tz_off_s};
+    struct decode_ctx ctx = {.ref_us = ref_us, .prev_us = t->prev_us, .tz = t->tz};
     struct parse_err perr = {0};
     struct event ev;
     struct buf *b = &t->out;
@@ -522,6 +657,8 @@ static void test_record(struct rtest *t, const char *path, size_t lineno, const 
     buf_reset(b);
     event_init(&ev, &t->arena, rec, len, ref_us);
     dr = decode_record(&ev, d, &ctx, &perr);
+    if (dr == 0 && ev.has_time)
+        t->prev_us = ev.time_us;
     if (dr < 0) {
         /* As the pipeline does: kept raw, no fields. */
         ev.nfields = 0;
@@ -741,7 +878,7 @@ static int rules_test_main(int argc, char **argv)
     t.rule = rule;
     t.map = map;
     t.src = sigma_map_find(map, rule);
-    t.tz_off_s = cfg->tz_off_s;
+    t.tz = cfg->tz;
     t.truth = calloc(rule->nsearches ? rule->nsearches : 1, 1);
     if (!t.truth) {
         fprintf(stderr, "hikeshi rules test: out of memory\n");
@@ -771,12 +908,16 @@ out:
 static void usage(FILE *out)
 {
     fprintf(out,
-            "usage: hikeshi rules check [--json] PATH...\n"
+            "usage: hikeshi rules check [-c CONFIG] [--strict] [--json] PATH...\n"
             "       hikeshi rules test [-c CONFIG] [--json] RULE EVENT...\n\n"
             "check: loads every Sigma rule in the files and directories given\n"
-            "(directories recursively, *.yml and *.yaml) and reports each rule that\n"
-            "cannot be loaded as FILE:LINE:COL: reason.  Exit status: 0 all loaded,\n"
-            "1 some refused, 2 usage error.\n\n"
+            "(directories recursively, *.yml) and reports each rule that cannot be\n"
+            "loaded as FILE:LINE:COL: reason.  It warns (FILE: warning: ...) of each\n"
+            "rule that loads but is never evaluated because sigma.mappings of CONFIG\n"
+            "has no log-source entry for its product, category and service, of 'x of'\n"
+            "patterns that name nothing, and of filter rules that name no checked rule\n"
+            "or keep rather than exclude.  Exit status: 0 all loaded (warnings\n"
+            "allowed), 1 some refused or, with --strict, any warning, 2 usage error.\n\n"
             "test: runs the rule RULE against every record of the EVENT files (one\n"
             "record a line: syslog, JSON, event XML; Windows EVTX files record by\n"
             "record; '-' for standard input; blank lines skipped), decoded and mapped\n"
@@ -786,50 +927,136 @@ static void usage(FILE *out)
             "log-source maps come from sigma.mappings of CONFIG (default: built in).\n"
             "Exit status: 0 every event matched, 1 some did not (or no events),\n"
             "2 usage error, rule refused (FILE:LINE:COL: reason) or unreadable input.\n\n"
-            "  -c, --config FILE  the configuration (test only)\n"
-            "  --json             check: one JSON object with the counts and the\n"
-            "                     refusals; test: one JSON object per event\n"
+            "  -c, --config FILE  the configuration (its sigma.mappings)\n"
+            "  --strict           check: warnings fail (exit 1)\n"
+            "  --json             check: one JSON object with the counts, the\n"
+            "                     refusals and the warnings; test: one JSON object\n"
+            "                     per event\n"
             "  -h, --help         this text\n");
+}
+
+/* Loads the map of the configuration's sigma.mappings for the routing
+ * check; *ret_map stays NULL (routing not checked) when none is set. */
+static int check_load_map(const char *cfg_path, struct config **ret_cfg, struct sigma_map **ret_map)
+{
+    struct sigma_err err;
+    char ls[4096], fl[4096];
+    struct config *cfg = cli_load_config(cfg_path);
+
+    *ret_cfg = cfg;
+    *ret_map = NULL;
+    if (!cfg)
+        return -EINVAL;
+    if (!cfg->sigma_mappings) {
+        fprintf(stderr, "hikeshi rules check: no sigma.mappings directory: log sources not "
+                        "checked\n");
+        return 0;
+    }
+    snprintf(ls, sizeof(ls), "%s/logsources.yaml", cfg->sigma_mappings);
+    snprintf(fl, sizeof(fl), "%s/fields.yaml", cfg->sigma_mappings);
+    if (sigma_map_load(ls, fl, ret_map, &err) < 0) {
+        fprintf(stderr, "hikeshi rules check: Sigma mappings in %s: %s\n", cfg->sigma_mappings,
+                err.reason);
+        return -EINVAL;
+    }
+    return 0;
+}
+
+/* Warns of each filter reference no checked rule carries as id or name. */
+static void check_filter_refs(struct check *c)
+{
+    char msg[512];
+
+    for (size_t i = 0; i < c->nrefs; i++) {
+        size_t k;
+        for (k = 0; k < c->known.n; k++)
+            if (strcmp(c->known.v[k], c->refs[i].ref) == 0)
+                break;
+        if (k < c->known.n)
+            continue;
+        snprintf(msg, sizeof(msg), "the filter names rule '%.200s', which no checked rule has "
+                                   "as id or name",
+                 c->refs[i].ref);
+        warn(c, c->refs[i].file, "filter_names_unknown_rule", NULL, msg);
+    }
+}
+
+static void check_done(struct check *c)
+{
+    for (size_t i = 0; i < c->known.n; i++)
+        free(c->known.v[i]);
+    free(c->known.v);
+    for (size_t i = 0; i < c->nrefs; i++) {
+        free(c->refs[i].file);
+        free(c->refs[i].ref);
+    }
+    free(c->refs);
+    buf_done(&c->out);
+    buf_done(&c->wout);
 }
 
 static int rules_check_main(int argc, char **argv)
 {
     static const struct option opts[] = {
+        {"config", required_argument, NULL, 'c'},
         {"json", no_argument, NULL, 'j'},
+        {"strict", no_argument, NULL, 's'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    struct check c = {0};
-    int ch, io_err = 0;
+    struct check c;
+    struct config *cfg = NULL;
+    struct sigma_map *map = NULL;
+    const char *cfg_path = NULL;
+    int ch, io_err = 0, rc;
 
+    memset(&c, 0, sizeof(c));
     optind = 1;
-    while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    while ((ch = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
         switch (ch) {
+        case 'c': cfg_path = optarg; break;
         case 'j': c.json = 1; break;
+        case 's': c.strict = 1; break;
         case 'h': usage(stdout); return CLI_EXIT_OK;
         default: return cli_usage_error("rules", "unknown option");
         }
     }
     if (optind >= argc)
         return cli_usage_error("rules", "no PATH given");
+    if (check_load_map(cfg_path, &cfg, &map) < 0) {
+        config_free(cfg);
+        return CLI_EXIT_USAGE;
+    }
+    c.map = map;
+    c.map_dir = cfg->sigma_mappings;
 
     buf_init(&c.out, CLI_RULES_JSON_CAP);
+    buf_init(&c.wout, CLI_RULES_JSON_CAP);
     for (int i = optind; i < argc; i++)
         if (check_path(&c, argv[i], 1, 0) < 0)
             io_err = 1;
+    check_filter_refs(&c);
     if (c.json) {
         printf("{\"files\": %zu, \"loaded\": %zu, \"refused\": %zu, \"warned\": %zu, "
-               "\"correlations\": %zu, \"truncated\": %s, \"errors\": [%.*s%s]}\n",
-               c.files, c.loaded, c.refused, c.warned, c.correlations,
-               c.out_full ? "true" : "false",
-               (int)c.out.len, c.out.data ? c.out.data : "", c.refused ? "\n" : "");
+               "\"correlations\": %zu, \"filters\": %zu, \"unroutable\": %zu, "
+               "\"warnings_total\": %zu, \"routing_checked\": %s, \"truncated\": %s, "
+               "\"errors\": [%.*s%s], \"warnings\": [%.*s%s]}\n",
+               c.files, c.loaded, c.refused, c.warned, c.correlations, c.filters, c.unroutable,
+               c.warnings, c.map ? "true" : "false", c.out_full ? "true" : "false",
+               (int)c.out.len, c.out.data ? c.out.data : "", c.refused ? "\n" : "",
+               (int)c.wout.len, c.wout.data ? c.wout.data : "", c.warnings ? "\n" : "");
     } else {
-        printf("%zu rule file(s): %zu loaded (%zu correlation rules among them), %zu refused, "
-               "%zu with warnings\n",
-               c.files, c.loaded, c.correlations, c.refused, c.warned);
+        printf("%zu rule file(s): %zu loaded (%zu correlation, %zu filter rules among them), "
+               "%zu refused, %zu with warnings; %zu warning(s), %zu rule(s) never evaluated "
+               "(no log-source mapping)%s\n",
+               c.files, c.loaded, c.correlations, c.filters, c.refused, c.warned, c.warnings,
+               c.unroutable, c.map ? "" : " [log sources not checked]");
     }
-    buf_done(&c.out);
-    return (c.refused || io_err) ? CLI_EXIT_FAIL : CLI_EXIT_OK;
+    rc = (c.refused || io_err || (c.strict && c.warnings)) ? CLI_EXIT_FAIL : CLI_EXIT_OK;
+    check_done(&c);
+    sigma_map_free(map);
+    config_free(cfg);
+    return rc;
 }
 
 int cli_rules_main(int argc, char **argv)

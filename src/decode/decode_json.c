@@ -658,6 +658,70 @@ static int aliases_windows(struct event *ev)
     return r;
 }
 
+/* Joins every value of `from` with `sep` into one new field `to` (unless
+ * `to` is set); the result is no longer than the record it comes from. */
+static int add_joined(struct event *ev, const char *from, const char *sep, const char *to)
+{
+    uint32_t id = field_lookup(from, strlen(from)), tid = field_intern(to, strlen(to));
+    size_t total = 0, o = 0, m, seplen = strlen(sep);
+    char *d;
+    int r;
+
+    if (id == FIELD_NONE || tid == FIELD_NONE || event_get(ev, tid, &m))
+        return 0;
+    for (uint32_t i = 0; i < ev->nfields; i++)
+        if (ev->fields[i].id == id)
+            total += ev->fields[i].len + seplen;
+    if (total == 0)
+        return 0;
+    if (!(d = arena_alloc(ev->arena, total)))
+        return -ENOMEM;
+    for (uint32_t i = 0; i < ev->nfields; i++) {
+        if (ev->fields[i].id != id)
+            continue;
+        if (o) {
+            memcpy(d + o, sep, seplen);
+            o += seplen;
+        }
+        memcpy(d + o, ev->fields[i].val, ev->fields[i].len);
+        o += ev->fields[i].len;
+    }
+    r = event_add(ev, tid, d, o);
+    return r == -ENOMEM ? r : 0;
+}
+
+/* Apple Endpoint Security events as `eslogger` writes them (event_type is
+ * es_event_type_t, 9 exec, 13 create): ECS names for the exec's new image,
+ * the image that called exec (the parent's, after a fork), the argument
+ * vector joined into one command line, and the created file's path. */
+static int aliases_eslogger(struct event *ev)
+{
+    int r = 0;
+
+    r = r ? r : alias_named(ev, "event.exec.target.executable.path", "process.executable");
+    if (!r && has(ev, "event.exec.target.executable.path"))
+        r = alias_named(ev, "process.executable.path", "process.parent.executable");
+    r = r ? r : alias_named(ev, "process.executable.path", "process.executable");
+    r = r ? r : add_joined(ev, "event.exec.args", " ", "process.command_line");
+    r = r ? r : alias_named(ev, "event.exec.cwd.path", "process.working_directory");
+    r = r ? r : alias_named(ev, "event.create.destination.existing_file.path", "file.path");
+    if (!r) {
+        size_t dn, fn, m;
+        const char *dv = get(ev, "event.create.destination.new_path.dir.path", &dn);
+        const char *fv = get(ev, "event.create.destination.new_path.filename", &fn);
+        uint32_t fp = field_intern("file.path", 9);
+        char *s;
+
+        if (dv && fv && fp != FIELD_NONE && !event_get(ev, fp, &m)) {
+            if (!(s = arena_printf(ev->arena, "%.*s/%.*s", (int)dn, dv, (int)fn, fv)))
+                return -ENOMEM;
+            r = event_add(ev, fp, s, strlen(s));
+            r = r == -ENOMEM ? r : 0;
+        }
+    }
+    return r;
+}
+
 /* Sets the event time from the first time member that parses. */
 static int set_time(struct event *ev, const struct decode_ctx *ctx)
 {
@@ -700,7 +764,10 @@ int decode_json(struct event *ev, const char *p, size_t len, const struct decode
     if (jp.i != len)
         return fail(&jp, jp.i, "data after the object");
 
-    if (has(ev, "event_type"))
+    /* eslogger records carry an event_type too, as a number. */
+    if (has(ev, "event_type") && has(ev, "mach_time"))
+        r = aliases_eslogger(ev);
+    else if (has(ev, "event_type"))
         r = aliases_eve(ev);
     else if (has(ev, "ts") && (has(ev, "id.orig_h") || has(ev, "id_orig_h")))
         r = aliases_zeek(ev);

@@ -6,7 +6,10 @@
  * event's fields, the compiled rule set finds the rules that match, and
  * each match is kept only if the event belongs to the rule's log source.
  * Routing after matching costs nothing on the common path (most events
- * match no rule) and keeps the rule set independent of the map.
+ * match no rule) and keeps the rule set independent of the map.  Filter
+ * rules are applied the same way, after the match: a rule's condition C
+ * becomes `(C) and (F)` for each filter F that applies to it (sigma.h), so
+ * the compiled rule set never sees them either.
  */
 #include "detect/detect_sigma.h"
 
@@ -28,11 +31,22 @@ struct detect_sigma {
     size_t nrules, cap;
     struct sigma_ruleset *rs;
     size_t refused, unroutable;
+    struct sigma_filter **filters; /* owned */
+    size_t nfilters, filter_cap;
+    /* Per rule: the filters that apply to it (borrowed from `filters`);
+     * rule_filters[i] is NULL when none does. */
+    struct rule_filters *rule_filters;
+    uint64_t filtered; /* matches removed by filters */
     struct sigma_corr_rule **corrs; /* owned; the engine borrows them */
     size_t ncorrs, corr_cap, corr_refused;
     struct sigma_corr_engine *ce; /* NULL without correlations */
     detect_sigma_corr_fn corr_cb;
     void *corr_arg;
+};
+
+struct rule_filters {
+    const struct sigma_filter **v; /* owned array */
+    size_t n;
 };
 
 struct load_ctx {
@@ -115,6 +129,62 @@ static int add_corr(struct detect_sigma *d, struct sigma_corr_rule *c)
     return 0;
 }
 
+static int add_filter(struct detect_sigma *d, struct sigma_filter *f)
+{
+    if (d->nfilters == d->filter_cap) {
+        size_t ncap = d->filter_cap ? d->filter_cap * 2 : 16;
+        struct sigma_filter **nf = realloc(d->filters, ncap * sizeof(struct sigma_filter *));
+
+        if (!nf) {
+            sigma_filter_free(f);
+            return -ENOMEM;
+        }
+        d->filters = nf;
+        d->filter_cap = ncap;
+    }
+    d->filters[d->nfilters++] = f;
+    return 0;
+}
+
+/* Attaches each filter to the loaded rules it applies to (after the rules
+ * were sorted); a filter that applies to none is reported, as it would
+ * otherwise be silently dead. */
+static int attach_filters(struct load_ctx *lc)
+{
+    struct detect_sigma *d = lc->d;
+
+    if (!d->nfilters || !d->nrules)
+        goto unused;
+    d->rule_filters = calloc(d->nrules, sizeof(*d->rule_filters));
+    if (!d->rule_filters)
+        return -ENOMEM;
+    for (size_t i = 0; i < d->nrules; i++) {
+        struct rule_filters *rf = &d->rule_filters[i];
+        for (size_t k = 0; k < d->nfilters; k++) {
+            const struct sigma_filter **nv;
+            if (!sigma_filter_applies(d->filters[k], d->rules[i]))
+                continue;
+            nv = realloc((void *)rf->v, (rf->n + 1) * sizeof(*nv));
+            if (!nv)
+                return -ENOMEM;
+            rf->v = nv;
+            rf->v[rf->n++] = d->filters[k];
+        }
+    }
+unused:
+    for (size_t k = 0; k < d->nfilters; k++) {
+        size_t i;
+        for (i = 0; i < d->nrules; i++)
+            if (sigma_filter_applies(d->filters[k], d->rules[i]))
+                break;
+        if (i == d->nrules)
+            report(lc, d->filters[k]->det->file ? d->filters[k]->det->file : "?",
+                   "filter applies to no loaded rule (no listed id or name with a log source "
+                   "the filter contains)");
+    }
+    return 0;
+}
+
 static void load_one(struct load_ctx *lc, const char *path)
 {
     struct detect_sigma *d = lc->d;
@@ -138,10 +208,13 @@ static void load_one(struct load_ctx *lc, const char *path)
     for (size_t i = 0; i < ndocs && !lc->err; i++) {
         if (docs[i].rule)
             rv = add_rule(lc, path, docs[i].rule);
+        else if (docs[i].filter)
+            rv = add_filter(d, docs[i].filter);
         else
             rv = add_corr(d, docs[i].corr);
         docs[i].rule = NULL;
         docs[i].corr = NULL;
+        docs[i].filter = NULL;
         if (rv < 0)
             lc->err = rv;
     }
@@ -223,6 +296,11 @@ int detect_sigma_new(const char *const *paths, size_t npaths, const char *map_di
         for (size_t i = 0; i < d->nrules; i++)
             d->sources[i] = sigma_map_find(d->map, d->rules[i]);
     }
+    if ((r = attach_filters(&lc)) < 0) {
+        snprintf(errbuf, errlen, "out of memory attaching Sigma filters");
+        detect_sigma_free(d);
+        return r;
+    }
     if ((r = sigma_ruleset_new(d->rules, d->nrules, &d->rs)) < 0) {
         snprintf(errbuf, errlen, "compiling %zu Sigma rules: %s", d->nrules, strerror(-r));
         detect_sigma_free(d);
@@ -248,6 +326,13 @@ void detect_sigma_free(struct detect_sigma *d)
         sigma_corr_rule_free(d->corrs[i]);
     free(d->corrs);
     sigma_ruleset_free(d->rs);
+    if (d->rule_filters)
+        for (size_t i = 0; i < d->nrules; i++)
+            free((void *)d->rule_filters[i].v);
+    free(d->rule_filters);
+    for (size_t i = 0; i < d->nfilters; i++)
+        sigma_filter_free(d->filters[i]);
+    free(d->filters);
     for (size_t i = 0; i < d->nrules; i++)
         sigma_rule_free(d->rules[i]);
     free(d->rules);
@@ -272,6 +357,14 @@ static void on_match(const struct sigma_rule *r, size_t idx, void *arg)
 
     if (!sigma_map_source_matches(mc->d->sources[idx], mc->ev))
         return;
+    if (mc->d->rule_filters) {
+        const struct rule_filters *rf = &mc->d->rule_filters[idx];
+        for (size_t k = 0; k < rf->n; k++)
+            if (!sigma_filter_keeps(rf->v[k], mc->ev)) {
+                mc->d->filtered++;
+                return;
+            }
+    }
     if (mc->d->ce) {
         /* With the mapped names visible: group-by fields are Sigma names.
          * A failure (-ENOMEM) drops this match for the correlations only. */
@@ -324,6 +417,12 @@ void detect_sigma_corr_stats(const struct detect_sigma *d, struct sigma_corr_sta
         memset(ret, 0, sizeof(*ret));
 }
 
+int detect_sigma_corr_rule_stats(const struct detect_sigma *d, size_t i,
+                                 struct sigma_corr_rule_stats *ret)
+{
+    return d->ce ? sigma_corr_engine_rule_stats(d->ce, i, ret) : -ENOENT;
+}
+
 size_t detect_sigma_loaded(const struct detect_sigma *d)
 {
     return d->nrules;
@@ -337,6 +436,16 @@ size_t detect_sigma_refused(const struct detect_sigma *d)
 size_t detect_sigma_unroutable(const struct detect_sigma *d)
 {
     return d->unroutable;
+}
+
+size_t detect_sigma_filters(const struct detect_sigma *d)
+{
+    return d->nfilters;
+}
+
+uint64_t detect_sigma_filtered(const struct detect_sigma *d)
+{
+    return d->filtered;
 }
 
 int detect_sigma_each_rule(const struct detect_sigma *d,

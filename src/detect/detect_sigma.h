@@ -7,6 +7,7 @@
 #define HIKESHI_DETECT_DETECT_SIGMA_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 struct event;
 struct sigma_rule;
@@ -23,9 +24,9 @@ typedef void (*detect_sigma_report_fn)(void *arg, const char *msg);
 /*
  * Loads every `*.yml` rule under `paths[0..npaths)` (files, or directories
  * recursively) and the map from `map_dir` (logsources.yaml, fields.yaml).
- * A file may hold several YAML documents: detection rules and correlation
+ * A file may hold several YAML documents: detection rules, correlation
  * rules (sigma_corr.h), whose references are resolved by id or name across
- * all files.  A rule that is refused, or whose log source the map does not
+ * all files, and filter rules (sigma.h), applied to the rules they name.  A rule that is refused, or whose log source the map does not
  * know, and a correlation whose references do not resolve, are reported
  * and left out; the others load.  `corr_opts` caps the correlation state
  * and sets the late tolerance (NULL: the defaults).  Returns 0, or a negative errno
@@ -61,6 +62,11 @@ size_t detect_sigma_correlations(const struct detect_sigma *d);
 size_t detect_sigma_corr_refused(const struct detect_sigma *d);
 /* Counters of the correlation engine (all zero without correlations). */
 void detect_sigma_corr_stats(const struct detect_sigma *d, struct sigma_corr_stats *ret);
+struct sigma_corr_rule_stats;
+/* The i-th correlation's figures (sigma_corr_engine_rule_stats()): 0, or
+ * -ENOENT past the last one (at once without correlations). */
+int detect_sigma_corr_rule_stats(const struct detect_sigma *d, size_t i,
+                                 struct sigma_corr_rule_stats *ret);
 
 /* Rules loaded, refused, and left out as unroutable. */
 size_t detect_sigma_loaded(const struct detect_sigma *d);
@@ -80,5 +86,8 @@ int detect_sigma_each_rule(const struct detect_sigma *d,
                            void *ctx);
 size_t detect_sigma_refused(const struct detect_sigma *d);
 size_t detect_sigma_unroutable(const struct detect_sigma *d);
+/* Filter rules loaded, and the matches they removed so far. */
+size_t detect_sigma_filters(const struct detect_sigma *d);
+uint64_t detect_sigma_filtered(const struct detect_sigma *d);
 
 #endif

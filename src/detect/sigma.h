@@ -202,16 +202,49 @@ void sigma_rule_free(struct sigma_rule *r);
 
 struct sigma_corr_rule; /* sigma_corr.h */
 
-/* One document of a rule file: exactly one of the two is set. */
+/*
+ * A filter rule (Sigma filters specification 2.x, "meta filter"): one
+ * exclusion applied to many rules without editing them.  `det` holds the
+ * filter's metadata, log source, search identifiers and condition as a
+ * detection rule; `rules` the ids or names of the rules it applies to.
+ *
+ * Semantics, as pySigma (the reference implementation) applies filters: a
+ * match of a rule the filter applies to is kept only when the filter's
+ * condition holds for the event, i.e. the rule's condition C becomes
+ * `(C) and (F)`.  Filters are therefore written as exclusions,
+ * `condition: not selection`.  A filter applies to a rule when the rule's
+ * id or name is listed and the rule's log source is contained in the
+ * filter's (each of product, category, service the filter sets equals the
+ * rule's).
+ */
+struct sigma_filter {
+    struct sigma_rule *det;  /* owned */
+    struct sigma_strv rules; /* owned: rule ids or names, at least one */
+};
+/* Frees a filter; NULL is a no-op. */
+void sigma_filter_free(struct sigma_filter *f);
+/* 1 if filter `f` applies to rule `r` (see above), else 0. */
+int sigma_filter_applies(const struct sigma_filter *f, const struct sigma_rule *r);
+/* 1 if a match of a rule `f` applies to is kept for `ev` (the filter's
+ * condition holds), 0 if the filter removes it. */
+int sigma_filter_keeps(const struct sigma_filter *f, const struct event *ev);
+/* 1 if the filter's condition has no `not` anywhere: it then keeps only the
+ * matches its selection describes, which is rarely what its author meant
+ * (the specification's own example reads that way); `rules check` warns. */
+int sigma_filter_is_inclusive(const struct sigma_filter *f);
+
+/* One document of a rule file: exactly one of the three is set. */
 struct sigma_doc {
     struct sigma_rule *rule;      /* owned: a detection rule */
     struct sigma_corr_rule *corr; /* owned: a correlation rule (sigma_corr.h) */
+    struct sigma_filter *filter;  /* owned: a filter rule */
 };
 
 /*
  * Loads every YAML document (separated by `---`) of `len` bytes: detection
  * rules as sigma_load_buf() does, correlation documents (those with a
- * `correlation` key) with sigma_corr_load_yaml().  References between them
+ * `correlation` key) with sigma_corr_load_yaml(), filter documents (those
+ * with a `filter` key) as struct sigma_filter.  References between them
  * are not resolved here.  One refused document refuses the whole file.
  * On success *ret_docs gets *ret_ndocs (>= 1) documents the caller frees
  * with sigma_docs_free().  Returns -EINVAL with *reterr filled, -ENOMEM.

@@ -13,6 +13,7 @@
 #include <pcre2.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "detect/sigma.h"
 #include "event/event.h"
@@ -382,4 +383,46 @@ int sigma_eval_explain(const struct sigma_rule *r, const struct event *ev,
     for (size_t i = 0; i < r->nsearches; i++)
         ret_matched[i] = (unsigned char)sigma_eval_search(r, i, ev);
     return sigma_eval(r, ev);
+}
+
+/* ---- filters ---- */
+
+/* Log-source containment as pySigma tests it: every attribute the filter
+ * sets equals the rule's (case-insensitive); an attribute the filter leaves
+ * out does not restrict. */
+static int attr_contains(const char *filter, const char *rule)
+{
+    return !filter || (rule && strcasecmp(filter, rule) == 0);
+}
+
+int sigma_filter_applies(const struct sigma_filter *f, const struct sigma_rule *r)
+{
+    const struct sigma_rule *d = f->det;
+    size_t i;
+
+    for (i = 0; i < f->rules.n; i++)
+        if ((r->id && strcmp(f->rules.v[i], r->id) == 0) ||
+            (r->name && strcmp(f->rules.v[i], r->name) == 0))
+            break;
+    if (i == f->rules.n)
+        return 0;
+    return attr_contains(d->product, r->product) && attr_contains(d->category, r->category) &&
+           attr_contains(d->service, r->service);
+}
+
+int sigma_filter_keeps(const struct sigma_filter *f, const struct event *ev)
+{
+    return sigma_eval(f->det, ev);
+}
+
+static int cond_has_not(const struct sigma_cond *c)
+{
+    if (!c)
+        return 0;
+    return c->op == SIGMA_COND_NOT || cond_has_not(c->a) || cond_has_not(c->b);
+}
+
+int sigma_filter_is_inclusive(const struct sigma_filter *f)
+{
+    return !cond_has_not(f->det->cond);
 }

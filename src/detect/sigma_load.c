@@ -1361,6 +1361,28 @@ static int load_condition(struct loader *ld, const yaml_node_t *cn)
 
 static const char *const level_names[] = {"", "informational", "low", "medium", "high", "critical"};
 
+static int load_searches(struct loader *ld, const yaml_node_t *det, const char *skip);
+
+/* The `logsource` map of `root` into ld->rule: at least one of product,
+ * category, service. */
+static int load_logsource(struct loader *ld, const yaml_node_t *root)
+{
+    struct sigma_rule *rule = ld->rule;
+    int r;
+
+    yaml_node_t *ls = map_get(ld, root, "logsource");
+    if (!ls || ls->type != YAML_MAPPING_NODE)
+        return lerr(ld, ls ? ls : root, "missing logsource", "a rule needs a 'logsource' map");
+    if ((r = copy_str(ld, ls, "product", &rule->product)) < 0 ||
+        (r = copy_str(ld, ls, "category", &rule->category)) < 0 ||
+        (r = copy_str(ld, ls, "service", &rule->service)) < 0)
+        return r;
+    if (!rule->product && !rule->category && !rule->service)
+        return lerr(ld, ls, "invalid logsource",
+                    "logsource needs at least one of category, product, service");
+    return 0;
+}
+
 static int load_rule(struct loader *ld, yaml_node_t *root)
 {
     struct sigma_rule *rule = ld->rule;
@@ -1376,7 +1398,8 @@ static int load_rule(struct loader *ld, yaml_node_t *root)
                     "a correlation rule, not a detection rule (load it with "
                     "sigma_load_docs_buf)");
     if ((n = map_get(ld, root, "filter")))
-        return lerr(ld, n, "filter rules not supported yet", "filter rules are not supported yet");
+        return lerr(ld, n, "filter rule",
+                    "a filter rule, not a detection rule (load it with sigma_load_docs_buf)");
     yaml_node_t *title = map_get(ld, root, "title");
     if (!title || title->type != YAML_SCALAR_NODE || is_null(title))
         return lerr(ld, title ? title : root, "missing title", "a rule needs a 'title' string");
@@ -1401,20 +1424,24 @@ static int load_rule(struct loader *ld, yaml_node_t *root)
             return lerr(ld, map_get(ld, root, "level"), "invalid level",
                         "level must be informational, low, medium, high or critical");
     }
-    yaml_node_t *ls = map_get(ld, root, "logsource");
-    if (!ls || ls->type != YAML_MAPPING_NODE)
-        return lerr(ld, ls ? ls : root, "missing logsource", "a rule needs a 'logsource' map");
-    if ((r = copy_str(ld, ls, "product", &rule->product)) < 0 ||
-        (r = copy_str(ld, ls, "category", &rule->category)) < 0 ||
-        (r = copy_str(ld, ls, "service", &rule->service)) < 0)
+    if ((r = load_logsource(ld, root)) < 0)
         return r;
-    if (!rule->product && !rule->category && !rule->service)
-        return lerr(ld, ls, "invalid logsource",
-                    "logsource needs at least one of category, product, service");
 
     yaml_node_t *det = map_get(ld, root, "detection");
     if (!det || det->type != YAML_MAPPING_NODE)
         return lerr(ld, det ? det : root, "missing detection", "a rule needs a 'detection' map");
+    return load_searches(ld, det, NULL);
+}
+
+/*
+ * The search identifiers of map `det` (every key but `condition` and, when
+ * not NULL, `skip`) and its condition, into ld->rule.
+ */
+static int load_searches(struct loader *ld, const yaml_node_t *det, const char *skip)
+{
+    struct sigma_rule *rule = ld->rule;
+    int r;
+
     yaml_node_t *cond = map_get(ld, det, "condition");
     if (!cond)
         return lerr(ld, det, "missing condition", "detection needs a 'condition'");
@@ -1427,7 +1454,7 @@ static int load_rule(struct loader *ld, yaml_node_t *root)
         yaml_node_t *k = node_at(ld, p->key), *v = node_at(ld, p->value);
         if (!k || !v || k->type != YAML_SCALAR_NODE)
             return lerr(ld, det, "invalid detection", "detection keys must be strings");
-        if (scalar_is(k, "condition"))
+        if (scalar_is(k, "condition") || (skip && scalar_is(k, skip)))
             continue;
         if (scalar_is(k, "timeframe"))
             return lerr(ld, k, "timeframe not supported",
@@ -1469,6 +1496,91 @@ static int load_rule_doc(yaml_document_t *doc, const char *file,
         return r;
     }
     *ret_rule = ld.rule;
+    return 0;
+}
+
+/*
+ * A filter document (Sigma filters specification): title and optional
+ * metadata, `logsource`, and `filter` holding `rules` (the ids or names of
+ * the rules it applies to), its search identifiers and `condition`.  The
+ * identifiers and condition are prepared exactly as a rule's detection.
+ */
+static int load_filter(struct loader *ld, yaml_node_t *root, struct sigma_strv *ret_rules)
+{
+    struct sigma_rule *rule = ld->rule;
+    yaml_node_t *title, *fl, *rl;
+    int r;
+
+    if ((r = check_dup_keys(ld, root, 0)) < 0)
+        return r;
+    title = map_get(ld, root, "title");
+    if (!title || title->type != YAML_SCALAR_NODE || is_null(title))
+        return lerr(ld, title ? title : root, "missing title", "a filter needs a 'title' string");
+    if ((r = copy_str(ld, root, "title", &rule->title)) < 0 ||
+        (r = copy_str(ld, root, "id", &rule->id)) < 0 ||
+        (r = copy_str(ld, root, "name", &rule->name)) < 0 ||
+        (r = copy_str(ld, root, "description", &rule->description)) < 0 ||
+        (r = copy_str(ld, root, "author", &rule->author)) < 0 ||
+        (r = copy_str(ld, root, "date", &rule->date)) < 0 ||
+        (r = copy_str(ld, root, "modified", &rule->modified)) < 0)
+        return r;
+    if ((r = load_logsource(ld, root)) < 0)
+        return r;
+    fl = map_get(ld, root, "filter");
+    if (!fl || fl->type != YAML_MAPPING_NODE)
+        return lerr(ld, fl ? fl : root, "invalid filter",
+                    "'filter' must be a map of rules, search identifiers and condition");
+    rl = map_get(ld, fl, "rules");
+    if (!rl)
+        return lerr(ld, fl, "invalid filter", "a filter needs 'rules', the rules it applies to");
+    if ((r = copy_strv(ld, fl, "rules", ret_rules)) < 0)
+        return r;
+    if (ret_rules->n == 0)
+        return lerr(ld, rl, "invalid filter", "'rules' must name at least one rule id or name");
+    for (size_t i = 0; i < ret_rules->n; i++)
+        if (ret_rules->v[i][0] == '\0')
+            return lerr(ld, rl, "invalid filter", "'rules' holds an empty name");
+    if ((r = load_searches(ld, fl, "rules")) < 0)
+        return r;
+    if (rule->nsearches == 0)
+        return lerr(ld, fl, "invalid filter", "a filter needs at least one search identifier");
+    return 0;
+}
+
+void sigma_filter_free(struct sigma_filter *f)
+{
+    if (!f)
+        return;
+    sigma_rule_free(f->det);
+    strv_done(&f->rules);
+    free(f);
+}
+
+/* A fresh filter for `file`, loaded from `doc`: 0 with *ret, -EINVAL, -ENOMEM. */
+static int load_filter_doc(yaml_document_t *doc, const char *file,
+                           const struct sigma_load_opts *opts, struct sigma_filter **ret,
+                           struct sigma_err *err)
+{
+    struct loader ld = {.doc = doc, .opts = opts, .err = err};
+    struct sigma_filter *f;
+    int r;
+
+    *ret = NULL;
+    if (!(f = calloc(1, sizeof(*f))) || !(f->det = calloc(1, sizeof(*f->det)))) {
+        free(f);
+        return -ENOMEM;
+    }
+    ld.rule = f->det;
+    if (file && !(f->det->file = strdup(file))) {
+        sigma_filter_free(f);
+        return -ENOMEM;
+    }
+    r = load_filter(&ld, yaml_document_get_root_node(doc), &f->rules);
+    if (r < 0) {
+        sigma_filter_free(f);
+        return r;
+    }
+    *ret = f;
     return 0;
 }
 
@@ -1541,6 +1653,7 @@ void sigma_docs_free(struct sigma_doc *docs, size_t n)
     for (size_t i = 0; i < n; i++) {
         sigma_rule_free(docs[i].rule);
         sigma_corr_rule_free(docs[i].corr);
+        sigma_filter_free(docs[i].filter);
     }
     free(docs);
 }
@@ -1599,6 +1712,8 @@ int sigma_load_docs_buf(const char *buf, size_t len, const char *file,
             r = check_dup_keys(&ld, root, 0);
             if (r == 0)
                 r = sigma_corr_load_yaml(&doc, file, &docs[n - 1].corr, ld.err);
+        } else if (root->type == YAML_MAPPING_NODE && map_get(&ld, root, "filter")) {
+            r = load_filter_doc(&doc, file, opts, &docs[n - 1].filter, ld.err);
         } else {
             r = load_rule_doc(&doc, file, opts, &docs[n - 1].rule, ld.err);
         }

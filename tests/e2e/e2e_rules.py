@@ -2,7 +2,17 @@
 shipped rule against a matching and a non-matching sshd line (exit 0 / 1,
 identifiers, items and the verdict named), a record of another log source,
 a refused rule (exit 2, FILE:LINE:COL), --json, standard input, and a
-SigmaHQ rule against its own regression sample, as JSON and as EVTX."""
+SigmaHQ rule against its own regression sample, as JSON and as EVTX.
+
+Cloud, SaaS and macOS sources: for each, a SigmaHQ rule matches the
+hand-written records of tests/data/sources/NAME.match.jsonl and not the
+benign records of the same source (which its log source still applies to),
+and each record routes to its own source only.
+
+`hikeshi rules check`: a rule whose log source the map does not know is a
+warning with the missing triple (exit 0, or 1 under --strict), in text and
+--json; filter rules load, and one that names no checked rule or keeps
+rather than excludes is warned of."""
 
 import json
 import os
@@ -131,7 +141,142 @@ def main():
     r = run(t + [srule, ev])
     check(r.returncode == 1 and "does NOT apply" in r.stdout and
           "category process_creation" in r.stdout, "Windows rule does not apply to sshd line")
+    sources(t, tmp)
+    rules_check(cfg, tmp)
     finish()
+
+
+# (SigmaHQ rule under rules/, sample name under tests/data/sources, the
+# log-source key the records route to).
+SOURCES = [
+    ("cloud/aws/cloudtrail/aws_cloudtrail_disable_logging.yml", "aws_cloudtrail"),
+    ("cloud/azure/audit_logs/azure_change_to_authentication_method.yml", "azure_auditlogs"),
+    ("cloud/azure/activity_logs/azure_keyvault_modified_or_deleted.yml", "azure_activitylogs"),
+    ("cloud/azure/signin_logs/azure_account_lockout.yml", "azure_signinlogs"),
+    ("identity/okta/okta_user_account_locked_out.yml", "okta"),
+    ("cloud/gcp/audit/gcp_bucket_modified_or_deleted.yml", "gcp_audit"),
+    ("cloud/gcp/gworkspace/login/gcp_gworkspace_suspicious_login.yml", "gworkspace_login"),
+    ("application/github/audit/github_new_secret_created.yml", "github_audit"),
+    ("application/kubernetes/audit/kubernetes_audit_exec_into_container.yml", "kubernetes_audit"),
+    ("application/opencanary/opencanary_ftp_login_attempt.yml", "opencanary"),
+    ("macos/process_creation/proc_creation_macos_base64_decode.yml", "macos_eslogger_exec"),
+    ("macos/file_event/file_event_macos_susp_startup_item_created.yml",
+     "macos_eslogger_create"),
+]
+# Sources whose records legitimately route to another's rules too: Google
+# Workspace records shared with Cloud Logging are Cloud audit log entries.
+ALSO_ROUTES = {"gworkspace_login": {"gcp_audit"}}
+
+
+def sources(t, tmp):
+    data = os.path.join(SOURCE, "tests", "data", "sources")
+    rules = os.path.join(SHARED, "sigma", "rules")
+    for rule, name in SOURCES:
+        rp = os.path.join(rules, rule)
+        m = os.path.join(data, name + ".match.jsonl")
+        b = os.path.join(data, name + ".benign.jsonl")
+        r = run(t + ["--json", rp, m])
+        objs = [json.loads(x) for x in r.stdout.splitlines() if x.strip()]
+        check(r.returncode == 0 and objs and all(o["match"] and o["decoder"] == "json"
+                                                 for o in objs),
+              "%s: %s matches every record of %s (%d, %s)" % (
+                  name, os.path.basename(rule), os.path.basename(m), r.returncode,
+                  r.stderr.strip()))
+        r = run(t + ["--json", rp, b])
+        objs = [json.loads(x) for x in r.stdout.splitlines() if x.strip()]
+        check(r.returncode == 1 and objs and all(o["applies"] and not o["match"] for o in objs),
+              "%s: the rule applies to the benign records and matches none (%d)" % (
+                  name, r.returncode))
+        # Routing is exclusive: no other source's rule applies to these.
+        for rule2, name2 in SOURCES:
+            if name2 == name or name2 in ALSO_ROUTES.get(name, set()):
+                continue
+            r = run(t + ["--json", os.path.join(rules, rule2), m, b])
+            objs = [json.loads(x) for x in r.stdout.splitlines() if x.strip()]
+            if any(o["applies"] for o in objs):
+                check(False, "%s records route to %s's log source too" % (name, name2))
+    check(True, "each source's records route to its own log source only")
+
+    # The unified log (log show --style ndjson) routes to product macos, as
+    # eslogger does; an eslogger record is not taken for Suricata EVE (both
+    # carry event_type).
+    def tmp_rule(fname, logsource, sel):
+        path = os.path.join(tmp, fname)
+        with open(path, "w") as f:
+            f.write("title: %s\nid: 5f1e6a1e-0000-4000-8000-0000000001%02d\nlogsource:\n%s"
+                    "detection:\n  sel:\n%s  condition: sel\n" % (
+                        fname, len(fname), logsource, sel))
+        return path
+    mac = tmp_rule("mac.yml", "  product: macos\n", "    processImagePath: /usr/sbin/sshd\n")
+    r = run(t + [mac, os.path.join(data, "macos_unifiedlog.jsonl")])
+    check(r.returncode == 0, "a product macos rule matches a unified-log ndjson record (%s)" %
+          r.stdout.splitlines()[:1])
+    r = run(t + [mac, os.path.join(data, "aws_cloudtrail.match.jsonl")])
+    check(r.returncode == 1 and "does NOT apply" in r.stdout,
+          "a product macos rule does not apply to CloudTrail")
+    suri = tmp_rule("suri.yml", "  product: suricata\n", "    event_type: 9\n")
+    r = run(t + [suri, os.path.join(data, "macos_eslogger_exec.match.jsonl")])
+    check(r.returncode == 1 and "does NOT apply" in r.stdout,
+          "an eslogger record is not routed as Suricata EVE")
+
+
+def rules_check(cfg, tmp):
+    """rules check: unroutable rules are warnings, --strict fails on them."""
+    d = os.path.join(tmp, "check")
+    os.makedirs(d)
+    with open(os.path.join(d, "mapped.yml"), "w") as f:
+        f.write("title: Mapped\nid: 5f1e6a1e-0000-4000-8000-000000000201\nlogsource:\n"
+                "  product: linux\n  service: sshd\ndetection:\n  sel:\n"
+                "    event.outcome: failure\n  condition: sel\n")
+    with open(os.path.join(d, "unmapped.yml"), "w") as f:
+        f.write("title: Unmapped\nid: 5f1e6a1e-0000-4000-8000-000000000202\nlogsource:\n"
+                "  product: bitbucket\n  service: audit\ndetection:\n  sel:\n"
+                "    auditType.action: x\n  condition: sel\n")
+    chk = ["rules", "check", "-c", cfg]
+    r = run(chk + [d])
+    out = r.stdout
+    unm = os.path.join(d, "unmapped.yml")
+    check(r.returncode == 0, "rules check: warnings alone exit 0 (%d, %s)" % (
+        r.returncode, r.stderr.strip()))
+    check(("%s: warning:" % unm) in out and "product bitbucket, service audit" in out and
+          "never evaluated" in out, "the unroutable rule is warned of with its triple (%s)" %
+          out.strip())
+    check(os.path.join(d, "mapped.yml") not in out, "the mapped rule is not warned of")
+    check("2 rule file(s): 2 loaded" in out and "1 rule(s) never evaluated" in out,
+          "the summary counts the rule never evaluated (%s)" % out.strip().splitlines()[-1:])
+    r = run(chk + ["--strict", d])
+    check(r.returncode == 1, "rules check --strict: a warning fails (%d)" % r.returncode)
+    r = run(chk + ["--strict", os.path.join(d, "mapped.yml")])
+    check(r.returncode == 0, "rules check --strict: a mapped rule alone passes (%d, %s)" % (
+        r.returncode, r.stdout.strip()))
+    r = run(chk + ["--json", d])
+    try:
+        j = json.loads(r.stdout)
+    except ValueError:
+        j = {}
+    w = j.get("warnings", [])
+    check(j.get("unroutable") == 1 and j.get("loaded") == 2 and len(w) == 1 and
+          w[0]["kind"] == "unroutable" and w[0]["file"] == unm and
+          w[0]["product"] == "bitbucket" and w[0]["service"] == "audit" and
+          w[0]["category"] is None, "--json: counts and the warning (%s)" % r.stdout[:300])
+
+    # A filter rule loads; one that names no checked rule, or whose
+    # condition has no 'not', is warned of.
+    with open(os.path.join(d, "mf_ok.yml"), "w") as f:
+        f.write("title: Filter build host\nlogsource:\n  product: linux\nfilter:\n"
+                "  rules:\n    - 5f1e6a1e-0000-4000-8000-000000000201\n  selection:\n"
+                "    host.name: build-1\n  condition: not selection\n")
+    r = run(chk + ["--strict", os.path.join(d, "mapped.yml"), os.path.join(d, "mf_ok.yml")])
+    check(r.returncode == 0 and "1 filter rules" in r.stdout,
+          "a filter naming a checked rule loads without warnings (%s)" % r.stdout.strip())
+    with open(os.path.join(d, "mf_bad.yml"), "w") as f:
+        f.write("title: Filter typo\nlogsource:\n  product: linux\nfilter:\n"
+                "  rules: [no-such-rule]\n  selection:\n"
+                "    host.name: build-1\n  condition: selection\n")
+    r = run(chk + [os.path.join(d, "mapped.yml"), os.path.join(d, "mf_bad.yml")])
+    check(r.returncode == 0 and "'no-such-rule'" in r.stdout and "has no 'not'" in r.stdout,
+          "a filter naming no checked rule and keeping matches is warned of (%s)" %
+          r.stdout.strip())
 
 
 if __name__ == "__main__":

@@ -821,6 +821,22 @@ static const char *const required[][3] = {
     {"zeek", NULL, "http"},
     {"zeek", NULL, "dns"},
     {"suricata", NULL, NULL},
+    /* Cloud, SaaS and macOS sources recognised by their JSON shape. */
+    {"aws", NULL, "cloudtrail"},
+    {"azure", NULL, "signinlogs"},
+    {"azure", NULL, "auditlogs"},
+    {"azure", NULL, "activitylogs"},
+    {"azure", NULL, "riskdetection"},
+    {"gcp", NULL, "gcp.audit"},
+    {"gcp", NULL, "google_workspace.admin"},
+    {"gcp", NULL, "google_workspace.login"},
+    {"okta", NULL, "okta"},
+    {"github", NULL, "audit"},
+    {"kubernetes", NULL, "audit"},
+    {"opencanary", "application", NULL},
+    {"macos", NULL, NULL},
+    {"macos", "process_creation", NULL},
+    {"macos", "file_event", NULL},
 };
 
 struct triple_count {

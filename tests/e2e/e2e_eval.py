@@ -81,7 +81,7 @@ def score(truth, inc, what):
 def gen_options():
     """The generator's harder options, when it has them."""
     r = subprocess.run([GEN, "--help"], capture_output=True, text=True)
-    want = ["--last-year", "--ids-noise", "--encoded-web", "--sudo-guess", "--browser-ua"]
+    want = ["--hard", "--last-year"]
     return [o for o in want if o in r.stdout + r.stderr]
 
 

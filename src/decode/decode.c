@@ -201,12 +201,31 @@ static void take_inner_tag(struct event *ev)
     event_set(ev, FIELD_MESSAGE, ev->msg, ev->msg_len);
 }
 
+static void decode_product_msg(struct event *ev, const struct decode_ctx *ctx);
+
 /*
  * Runs the product decoder that fits the syslog message.  A product
  * decoder's failure does not fail the record: its syslog header was
  * understood, and the message stays in the "message" field.
+ *
+ * This is where the event time's precedence (decode.h) is decided: the
+ * header's time is set aside while the product decoder runs, and a time the
+ * product decoder finds in the message's content (an EVE `timestamp`, an
+ * access log's "[...]") replaces it; only when there is none does the
+ * header's time stand.  A relay's header stamps when the relay saw the
+ * line, without a year in RFC 3164, while the content says when it happened.
  */
 static void decode_product(struct event *ev, const struct decode_ctx *ctx)
+{
+    int header_time = ev->has_time;
+
+    ev->has_time = 0;
+    decode_product_msg(ev, ctx);
+    if (!ev->has_time)
+        ev->has_time = header_time; /* time_us and @timestamp were kept */
+}
+
+static void decode_product_msg(struct event *ev, const struct decode_ctx *ctx)
 {
     const char *msg, *prog;
     size_t len, plen = 0;

@@ -25,11 +25,16 @@
 
 struct event;
 
+struct tz;
+
 /* What a decoder needs besides the bytes: the references for inferring
  * missing parts of timestamps (see event/time.h). */
 struct decode_ctx {
-    int64_t ref_us;   /* reference time for year inference (receive time) */
-    int32_t tz_off_s; /* zone assumed for timestamps without one */
+    int64_t ref_us;      /* newest time a yearless timestamp may have: the
+                            receive time, or a file's modification time */
+    int64_t prev_us;     /* event time of the previous record of the same
+                            stream (input + sender, or file); 0: unknown */
+    const struct tz *tz; /* zone of timestamps without one; NULL: UTC */
 };
 
 typedef int (*decode_fn)(struct event *ev, const char *p, size_t len, const struct decode_ctx *ctx,
@@ -51,7 +56,17 @@ const struct decoder *decode_lookup(const char *name);
 /*
  * Decodes ev->raw.  With `d` NULL the format is detected from the first
  * bytes; a syslog header is then followed by the product decoder that fits
- * the program name or the message.  Returns 0 when some decoder understood
+ * the program name or the message.
+ *
+ * Event time, in this order of precedence (decode.c, decode_product()):
+ *   1. the record's own time, set by the decoder of the record's content:
+ *      Suricata EVE `timestamp`, ECS `@timestamp` and the other JSON time
+ *      members (also when the JSON is relayed behind a syslog header),
+ *      Windows `TimeCreated/@SystemTime`, the access log's "[10/Oct/2025:
+ *      13:55:36 +0200]", CEF `rt`, LEEF `devTime`, web error log times;
+ *   2. the syslog header's timestamp (RFC 5424, RFC 3164 with its year
+ *      inferred from the stream, see event/time.h);
+ *   3. the receive time (ev->has_time stays 0).  Returns 0 when some decoder understood
  * the record, -ENOENT when none did (the record stays, raw, counted as
  * unparsed), or another negative errno from the decoder.
  */

@@ -109,8 +109,9 @@ static int set_rt(struct event *ev, const char *v, size_t n, const struct decode
 
     if (time_parse_epoch(v, n, &us, &used) == 0 && used == n)
         return event_set_time(ev, us, v, n);
-    if (time_parse_rfc3164(v, n, ctx ? ctx->ref_us : 0, ctx ? ctx->tz_off_s : 0, &us, &used) == 0 ||
-        time_parse_iso8601(v, n, ctx ? ctx->tz_off_s : 0, &us, &used) == 0)
+    if (time_parse_rfc3164(v, n, ctx ? ctx->ref_us : 0, ctx ? ctx->prev_us : 0, ctx ? ctx->tz : NULL,
+                           &us, &used) == 0 ||
+        time_parse_iso8601(v, n, ctx ? ctx->tz : NULL, &us, &used) == 0)
         return event_set_time(ev, us, v, n);
     return 0;
 }
@@ -120,7 +121,7 @@ static int set_prefix_time(struct event *ev, const char *p, size_t n, const stru
 {
     size_t i = 0, used;
     int64_t us;
-    int32_t tz = ctx ? ctx->tz_off_s : 0;
+    const struct tz *tz = ctx ? ctx->tz : NULL;
 
     if (n && p[0] == '<') {
         while (i < n && i < 6 && p[i] != '>')
@@ -130,7 +131,8 @@ static int set_prefix_time(struct event *ev, const char *p, size_t n, const stru
         i++;
     }
     if (time_parse_iso8601(p + i, n - i, tz, &us, &used) == 0 ||
-        time_parse_rfc3164(p + i, n - i, ctx ? ctx->ref_us : 0, tz, &us, &used) == 0)
+        time_parse_rfc3164(p + i, n - i, ctx ? ctx->ref_us : 0, ctx ? ctx->prev_us : 0, tz, &us,
+                           &used) == 0)
         return event_set_time(ev, us, p + i, used);
     return 0;
 }

@@ -722,17 +722,34 @@ static int aliases_eslogger(struct event *ev)
     return r;
 }
 
-/* Sets the event time from the first time member that parses. */
-static int set_time(struct event *ev, const struct decode_ctx *ctx)
+/* The first value of `name` among the fields from index `first` on: the
+ * object's own members, not a syslog header's @timestamp before them. */
+static const char *get_own(const struct event *ev, uint32_t first, const char *name,
+                           size_t *ret_n)
+{
+    uint32_t id = field_lookup(name, strlen(name));
+
+    for (uint32_t i = first; id != FIELD_NONE && i < ev->nfields; i++) {
+        if (ev->fields[i].id == id) {
+            *ret_n = ev->fields[i].len;
+            return ev->fields[i].val;
+        }
+    }
+    return NULL;
+}
+
+/* Sets the event time from the first of the object's own time members that
+ * parses (fields from index `first` on). */
+static int set_time(struct event *ev, const struct decode_ctx *ctx, uint32_t first)
 {
     static const char *const names[] = {"@timestamp", "timestamp", "TimeCreated", "EventTime",
                                         "ts"};
-    int32_t tz = ctx ? ctx->tz_off_s : 0;
+    const struct tz *tz = ctx ? ctx->tz : NULL;
 
     for (size_t k = 0; k < sizeof(names) / sizeof(names[0]); k++) {
         size_t n, used;
         int64_t us;
-        const char *v = get(ev, names[k], &n);
+        const char *v = get_own(ev, first, names[k], &n);
 
         if (!v)
             continue;
@@ -748,6 +765,7 @@ int decode_json(struct event *ev, const char *p, size_t len, const struct decode
                 struct parse_err *reterr)
 {
     struct json_parser jp;
+    uint32_t first = ev->nfields;
     int r;
 
     jp.p = p;
@@ -774,7 +792,7 @@ int decode_json(struct event *ev, const char *p, size_t len, const struct decode
     if (!r && has(ev, "EventID"))
         r = aliases_windows(ev);
     if (!r)
-        r = set_time(ev, ctx);
+        r = set_time(ev, ctx, first);
     if (r < 0)
         return r;
     ev->decoder = "json";

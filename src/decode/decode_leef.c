@@ -89,10 +89,10 @@ static int set_devtime(struct event *ev, const char *v, size_t n, const struct d
 {
     int64_t us;
     size_t used;
-    int32_t tz = ctx ? ctx->tz_off_s : 0;
+    const struct tz *tz = ctx ? ctx->tz : NULL;
 
     if ((time_parse_epoch(v, n, &us, &used) == 0 && used == n) ||
-        time_parse_rfc3164(v, n, ctx ? ctx->ref_us : 0, tz, &us, &used) == 0 ||
+        time_parse_rfc3164(v, n, ctx ? ctx->ref_us : 0, ctx ? ctx->prev_us : 0, tz, &us, &used) == 0 ||
         time_parse_iso8601(v, n, tz, &us, &used) == 0)
         return event_set_time(ev, us, v, n);
     return 0;

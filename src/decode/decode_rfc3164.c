@@ -60,9 +60,9 @@ static int is_digit(char c)
 static int parse_time(const char *p, size_t len, const struct decode_ctx *ctx, int64_t ref_us,
                       int64_t *ret_us, size_t *ret_n)
 {
-    int32_t tz = ctx ? ctx->tz_off_s : 0;
+    const struct tz *tz = ctx ? ctx->tz : NULL;
 
-    if (time_parse_rfc3164(p, len, ref_us, tz, ret_us, ret_n) == 0)
+    if (time_parse_rfc3164(p, len, ref_us, ctx ? ctx->prev_us : 0, tz, ret_us, ret_n) == 0)
         return 0;
     if (len > 4 && is_digit(p[0]) && time_parse_iso8601(p, len, tz, ret_us, ret_n) == 0)
         return 0;

@@ -14,7 +14,9 @@
  *   log.syslog.priority, log.syslog.facility.code, log.syslog.severity.code
  *                        when a PRI is present;
  *   @timestamp, event.original_time   via event_set_time() (year inferred
- *                        from ctx->ref_us, zone ctx->tz_off_s when absent);
+ *                        from ctx->prev_us and ctx->ref_us, local time in
+ *                        ctx->tz when the timestamp has no zone; a time in
+ *                        the message's own content wins, see decode.h);
  *   host.name            when a hostname is present;
  *   log.syslog.appname   the full tag name without the pid ("sshd(pam_unix)");
  *   process.name         the program: the tag cut at '(' ("sshd");

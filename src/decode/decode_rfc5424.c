@@ -267,7 +267,7 @@ int decode_rfc5424(struct event *ev, const char *p, size_t len, const struct dec
     if (!is_nil(s, n)) {
         int64_t us;
         size_t used;
-        if (time_parse_iso8601(s, n, ctx ? ctx->tz_off_s : 0, &us, &used) < 0 || used != n) {
+        if (time_parse_iso8601(s, n, ctx ? ctx->tz : NULL, &us, &used) < 0 || used != n) {
             parse_err_set(reterr, (size_t)(s - p), "bad TIMESTAMP");
             return -EINVAL;
         }

@@ -305,7 +305,7 @@ static int decode_apache_error(struct event *ev, const char *p, size_t len,
     size_t ln;
     int v24, r;
 
-    if (time_parse_ctime(p + 1, len - 1, ctx ? ctx->tz_off_s : 0, &us, &used) < 0 ||
+    if (time_parse_ctime(p + 1, len - 1, ctx ? ctx->tz : NULL, &us, &used) < 0 ||
         1 + used >= len || p[1 + used] != ']')
         return -ENOENT;
     i = used + 2;
@@ -398,7 +398,7 @@ static int decode_nginx_error(struct event *ev, const char *p, size_t len,
     close = memchr(p + 21, ']', len - 21);
     if (!close || close == p + 21 || close - p > 40)
         return -ENOENT;
-    us = (time_from_civil(y, mo, d, h, mi, s) - (ctx ? ctx->tz_off_s : 0)) * 1000000LL;
+    us = tz_local_to_utc(ctx ? ctx->tz : NULL, time_from_civil(y, mo, d, h, mi, s)) * 1000000LL;
     if ((r = event_set_time(ev, us, p, 19)) < 0 ||
         (r = add(ev, FIELD_LOG_LEVEL, p + 21, (size_t)(close - p - 21))) < 0)
         return r;

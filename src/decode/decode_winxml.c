@@ -292,7 +292,7 @@ static int system_attr(struct wx *w, const struct wx_elem *e, const char *an, si
 
         /* A time that does not parse leaves the receive time: the record
          * is still worth its other fields. */
-        if (time_parse_iso8601(v, n, w->ctx ? w->ctx->tz_off_s : 0, &us, &used) == 0 &&
+        if (time_parse_iso8601(v, n, w->ctx ? w->ctx->tz : NULL, &us, &used) == 0 &&
             used == n) {
             r = event_set_time(w->ev, us, v, n);
             return r == -ENOMEM ? r : 0;

@@ -31,7 +31,7 @@ int64_t time_from_civil(int year, int month, int day, int hour, int min, int sec
     return days * 86400 + hour * 3600 + min * 60 + sec;
 }
 
-static void civil_from_days(int64_t z, int *ret_y, int *ret_m, int *ret_d)
+void time_civil_from_days(int64_t z, int *ret_y, int *ret_m, int *ret_d)
 {
     int64_t era, doe, yoe, y, doy, mp;
 
@@ -139,12 +139,79 @@ static int64_t parse_frac(const char *s, size_t len, size_t *i)
     return us;
 }
 
-int time_parse_rfc3164(const char *s, size_t len, int64_t ref_us, int32_t tz_off_s,
-                       int64_t *ret_us, size_t *ret_len)
+static int64_t floor_div(int64_t a, int64_t b)
+{
+    return a / b - (a % b != 0 && (a < 0) != (b < 0));
+}
+
+/* The local calendar year at instant `us` in zone `tz`. */
+static int local_year(int64_t us, const struct tz *tz)
+{
+    int64_t s = floor_div(us, US_PER_S);
+    int y, m, d;
+
+    time_civil_from_days(floor_div(s + tz_offset_at(tz, s), 86400), &y, &m, &d);
+    return y;
+}
+
+static int64_t local_instant(int y, int mon, int day, int sod, int64_t frac, const struct tz *tz)
+{
+    return tz_local_to_utc(tz, time_from_civil(y, mon, day, 0, 0, 0) + sod) * US_PER_S + frac;
+}
+
+int time_infer_year(int mon, int day, int sod, int64_t frac, int64_t ref_us, int64_t prev_us,
+                    const struct tz *tz, int64_t *ret_us)
+{
+    int64_t limit = ref_us + TIME_FUTURE_SKEW_US;
+    int ry;
+
+    if (mon < 1 || mon > 12 || day < 1 || day > 31)
+        return -EINVAL;
+    if (prev_us > 0 && prev_us <= limit) {
+        /* Nearest to the stream's previous record, not after the limit. */
+        int py = local_year(prev_us, tz), found = 0;
+        int64_t best = 0, best_d = 0;
+        for (int y = py - 1; y <= py + 1; y++) {
+            int64_t t, dist;
+            if (day > days_in_month(y, mon))
+                continue;
+            t = local_instant(y, mon, day, sod, frac, tz);
+            if (t > limit)
+                continue;
+            dist = t > prev_us ? t - prev_us : prev_us - t;
+            if (!found || dist < best_d) {
+                best = t;
+                best_d = dist;
+                found = 1;
+            }
+        }
+        if (found) {
+            *ret_us = best;
+            return 0;
+        }
+    }
+    /* No neighbour: the latest year not after the limit (eight years back
+     * reach a Feb 29). */
+    ry = local_year(ref_us, tz);
+    for (int y = ry + 1; y >= ry - 8; y--) {
+        int64_t t;
+        if (day > days_in_month(y, mon))
+            continue;
+        t = local_instant(y, mon, day, sod, frac, tz);
+        if (t <= limit) {
+            *ret_us = t;
+            return 0;
+        }
+    }
+    return -EINVAL;
+}
+
+int time_parse_rfc3164(const char *s, size_t len, int64_t ref_us, int64_t prev_us,
+                       const struct tz *tz, int64_t *ret_us, size_t *ret_len)
 {
     size_t i = 0;
-    int mon, day, sod, year = 0, y, ref_year, ref_m, ref_d;
-    int64_t limit;
+    int mon, day, sod, year = 0;
+    int64_t frac;
 
     if ((mon = parse_month(s, len, &i)) < 0 || expect(s, len, &i, ' ') < 0)
         return -EINVAL;
@@ -168,31 +235,14 @@ int time_parse_rfc3164(const char *s, size_t len, int64_t ref_us, int32_t tz_off
     }
     if ((sod = parse_hms(s, len, &i)) < 0)
         return -EINVAL;
-    {
-        size_t j = i;
-        int64_t frac = parse_frac(s, len, &j);
-        i = j;
-        if (year) {
-            if (day > days_in_month(year, mon))
-                return -EINVAL;
-            *ret_us = (time_from_civil(year, mon, day, 0, 0, 0) + sod - tz_off_s) * US_PER_S + frac;
-            goto done;
-        }
-        civil_from_days((ref_us / US_PER_S + tz_off_s) / 86400, &ref_year, &ref_m, &ref_d);
-        limit = ref_us + 86400 * US_PER_S;
-        for (y = ref_year + 1; y >= ref_year - 8; y--) {
-            int64_t t;
-            if (day > days_in_month(y, mon))
-                continue;
-            t = (time_from_civil(y, mon, day, 0, 0, 0) + sod - tz_off_s) * US_PER_S + frac;
-            if (t <= limit) {
-                *ret_us = t;
-                goto done;
-            }
-        }
+    frac = parse_frac(s, len, &i);
+    if (year) {
+        if (day > days_in_month(year, mon))
+            return -EINVAL;
+        *ret_us = local_instant(year, mon, day, sod, frac, tz);
+    } else if (time_infer_year(mon, day, sod, frac, ref_us, prev_us, tz, ret_us) < 0) {
         return -EINVAL;
     }
-done:
     if (ret_len)
         *ret_len = i;
     return 0;
@@ -234,11 +284,11 @@ static int parse_zone(const char *s, size_t len, size_t *i, int *ret_off)
     return 0;
 }
 
-int time_parse_iso8601(const char *s, size_t len, int32_t tz_off_s, int64_t *ret_us,
+int time_parse_iso8601(const char *s, size_t len, const struct tz *tz, int64_t *ret_us,
                        size_t *ret_len)
 {
     size_t i = 0;
-    int y, mon, d, sod, off = tz_off_s;
+    int y, mon, d, sod, off = 0, zoned = 0;
     int64_t frac;
 
     if ((y = digits(s, len, &i, 4)) < 0 || expect(s, len, &i, '-') < 0 ||
@@ -258,10 +308,14 @@ int time_parse_iso8601(const char *s, size_t len, int32_t tz_off_s, int64_t *ret
         int zo;
         if (parse_zone(s, len, &j, &zo) == 0) {
             off = zo;
+            zoned = 1;
             i = j;
         }
     }
-    *ret_us = (time_from_civil(y, mon, d, 0, 0, 0) + sod - off) * US_PER_S + frac;
+    if (zoned)
+        *ret_us = (time_from_civil(y, mon, d, 0, 0, 0) + sod - off) * US_PER_S + frac;
+    else
+        *ret_us = local_instant(y, mon, d, sod, frac, tz);
     if (ret_len)
         *ret_len = i;
     return 0;
@@ -326,7 +380,7 @@ int time_parse_clf(const char *s, size_t len, int64_t *ret_us, size_t *ret_len)
     return 0;
 }
 
-int time_parse_ctime(const char *s, size_t len, int32_t tz_off_s, int64_t *ret_us,
+int time_parse_ctime(const char *s, size_t len, const struct tz *tz, int64_t *ret_us,
                      size_t *ret_len)
 {
     static const char wdays[7][4] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
@@ -357,7 +411,7 @@ int time_parse_ctime(const char *s, size_t len, int32_t tz_off_s, int64_t *ret_u
         return -EINVAL;
     if (d > days_in_month(y, mon))
         return -EINVAL;
-    *ret_us = (time_from_civil(y, mon, d, 0, 0, 0) + sod - tz_off_s) * US_PER_S + frac;
+    *ret_us = local_instant(y, mon, d, sod, frac, tz);
     if (ret_len)
         *ret_len = i;
     return 0;
@@ -380,7 +434,7 @@ size_t time_format_iso(int64_t us, char *buf, size_t size)
         sod += 86400;
         days--;
     }
-    civil_from_days(days, &y, &m, &d);
+    time_civil_from_days(days, &y, &m, &d);
     n = snprintf(buf, size, "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ", y, m, d, (int)(sod / 3600),
                  (int)(sod / 60 % 60), (int)(sod % 60), (int)rem);
     if (n < 0)

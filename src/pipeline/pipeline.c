@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "decode/decode.h"
 #include "detect/detect_sigma.h"
@@ -19,6 +20,8 @@
 #include "detect/sigma.h"
 #include "event/event.h"
 #include "event/time.h"
+#include "event/time_stream.h"
+#include "event/tz.h"
 #include "input/input.h"
 #include "input/record.h"
 #include "store/store.h"
@@ -54,6 +57,7 @@ struct pinput {
     char *name;
     int udp; /* syslog over UDP: sender and text can be forged */
     const struct decoder *decoder; /* NULL: auto-detect */
+    struct tz *tz;                 /* its own zone (owned copy); NULL: the global one */
     struct pipeline_input_stats stats;
     uint64_t base[NSAVED]; /* totals of earlier runs, from the store */
 };
@@ -66,8 +70,10 @@ struct pipeline {
     struct ptriage *tri;        /* anomalies and triage after detection */
     struct pinput *cur_in;      /* input of the event being processed */
     int64_t last_state_save;
-    int32_t tz_off_s;
-    int64_t ref_us;
+    struct tz *tz;                  /* global zone (owned copy); NULL: UTC */
+    struct time_streams *streams;   /* last event time per stream, for years */
+    int64_t ref_us;                 /* scan: the file's mtime; 0: receive time */
+    uint64_t ref_epoch;             /* scan: one stream per pipeline_set_ref_time() */
     int store_events;
     int detect;
 
@@ -199,15 +205,18 @@ struct pipeline *pipeline_new(const struct config *c, struct store *st, FILE *al
     buf_init(&p->jbuf, 64 * 1024 * 1024);
     p->store = st;
     p->alerts_out = alerts_out;
-    p->tz_off_s = c->tz_off_s;
     p->store_events = c->store_events;
     p->detect = 1;
+    if ((c->tz && !(p->tz = tz_dup(c->tz))) || !(p->streams = time_streams_new()))
+        goto fail;
     p->rl_store = (struct log_ratelimit){.interval_s = 10, .burst = 5};
     p->rl_decode = (struct log_ratelimit){.interval_s = 10, .burst = 5};
     for (size_t i = 0; i < c->ninputs; i++) {
         if (pipeline_add_input(p, c->inputs[i].name, c->inputs[i].decoder) < 0)
             goto fail;
         p->inputs[i].udp = c->inputs[i].conf.type == INPUT_SYSLOG_UDP;
+        if (c->inputs[i].tz && !(p->inputs[i].tz = tz_dup(c->inputs[i].tz)))
+            goto fail;
     }
     if (load_sigma(c, &p->sigma) < 0)
         goto fail;
@@ -231,9 +240,13 @@ void pipeline_free(struct pipeline *p)
 {
     if (!p)
         return;
-    for (uint32_t i = 0; i < p->ninputs; i++)
+    for (uint32_t i = 0; i < p->ninputs; i++) {
         free(p->inputs[i].name);
+        tz_free(p->inputs[i].tz);
+    }
     free(p->inputs);
+    tz_free(p->tz);
+    time_streams_free(p->streams);
     detect_sigma_free(p->sigma);
     ptriage_free(p->tri);
     arena_done(&p->arena);
@@ -261,12 +274,14 @@ void pipeline_set_detect(struct pipeline *p, int on)
 void pipeline_set_ref_time(struct pipeline *p, int64_t ref_us)
 {
     p->ref_us = ref_us;
+    p->ref_epoch++; /* scan calls this once per file: a new stream */
 }
 
 int pipeline_reload(struct pipeline *p, const struct config *c)
 {
     struct detect_sigma *sigma = NULL, *old_sigma;
     const struct decoder **decs = NULL;
+    struct tz **tzs = NULL, *tz = NULL;
     int r;
 
     if ((r = load_sigma(c, &sigma)) < 0)
@@ -280,23 +295,49 @@ int pipeline_reload(struct pipeline *p, const struct config *c)
             return -ENOMEM;
         }
     }
+    /* The zones are copied: the pipeline outlives the configuration it was
+     * given.  An input the new file gives no zone takes the global one. */
+    if (p->ninputs && !(tzs = calloc(p->ninputs, sizeof(*tzs))))
+        goto nomem;
+    if (c->tz && !(tz = tz_dup(c->tz)))
+        goto nomem;
     for (uint32_t i = 0; decs && i < p->ninputs; i++) {
         const struct config_input *ci = config_input_find(c, p->inputs[i].name);
         decs[i] = p->inputs[i].decoder;
         if (ci)
             resolve_decoder(ci->decoder, &decs[i]);
+        if (ci && ci->tz && !(tzs[i] = tz_dup(ci->tz)))
+            goto nomem;
     }
     pthread_mutex_lock(&p->lock);
     old_sigma = p->sigma;
     p->sigma = sigma;
-    p->tz_off_s = c->tz_off_s;
+    {
+        struct tz *t = p->tz;
+        p->tz = tz;
+        tz = t; /* the old one, freed below */
+    }
     p->store_events = c->store_events;
-    for (uint32_t i = 0; decs && i < p->ninputs; i++)
+    for (uint32_t i = 0; decs && i < p->ninputs; i++) {
+        struct tz *t = p->inputs[i].tz;
         p->inputs[i].decoder = decs[i];
+        p->inputs[i].tz = tzs[i];
+        tzs[i] = t;
+    }
     pthread_mutex_unlock(&p->lock);
     detect_sigma_free(old_sigma);
+    r = 0;
+    goto out;
+nomem:
+    detect_sigma_free(sigma);
+    r = -ENOMEM;
+out:
+    for (uint32_t i = 0; tzs && i < p->ninputs; i++)
+        tz_free(tzs[i]);
+    free(tzs);
+    tz_free(tz);
     free(decs);
-    return 0;
+    return r;
 }
 
 static void raise_alert(struct alert_ctx *ac, const char *id, const char *title,
@@ -418,16 +459,47 @@ static void publish_stage_stats(struct pipeline *p)
 #undef PUB
 }
 
+/* A followed file's modification time in µs, or 0: no record in it is newer,
+ * so it bounds the year of yearless timestamps better than the receive time
+ * when an old file is read from its start. */
+static int64_t batch_file_ref(const struct pipeline *p, const struct rec_batch *b)
+{
+    struct stat st;
+
+    if (p->ref_us || !b->path || stat(b->path, &st) < 0)
+        return 0;
+    return (int64_t)st.st_mtim.tv_sec * 1000000 + st.st_mtim.tv_nsec / 1000;
+}
+
+/* The stream of a network record: its input and sender address (not the
+ * port: one sender's TCP reconnections are one stream). */
+static uint64_t record_stream_key(const struct pipeline *p, const struct rec_batch *b,
+                                  const struct record *r)
+{
+    unsigned char id[17];
+
+    id[0] = r->peer_family;
+    memcpy(id + 1, r->peer_addr, sizeof(r->peer_addr));
+    return time_streams_key(p->streams, b->input_id, id, sizeof(id));
+}
+
 int pipeline_process(struct pipeline *p, const struct rec_batch *b)
 {
     struct pinput *in;
     struct decode_ctx ctx;
+    int64_t file_ref;
+    uint64_t file_key = 0, key;
     int err = 0;
 
     if (b->input_id >= p->ninputs)
         return -EINVAL; /* a bug in the caller: every input is registered */
     in = &p->inputs[b->input_id];
-    ctx.tz_off_s = p->tz_off_s;
+    ctx.tz = in->tz ? in->tz : p->tz;
+    file_ref = batch_file_ref(p, b);
+    if (b->path)
+        file_key = time_streams_key(p->streams, b->input_id, b->path, strlen(b->path));
+    else if (p->ref_us)
+        file_key = time_streams_key(p->streams, b->input_id, &p->ref_epoch, sizeof(p->ref_epoch));
     atomic_fetch_add_explicit(&p->stats.batches, 1, memory_order_relaxed);
     if (p->detect)
         ptriage_poll(p->tri); /* suppressions made through the API since */
@@ -439,7 +511,13 @@ int pipeline_process(struct pipeline *p, const struct rec_batch *b)
         event_init(&p->ev, &p->arena, r->data, r->len, r->recv_us);
         p->ev.input_id = b->input_id;
         ctx.ref_us = p->ref_us ? p->ref_us : r->recv_us;
+        if (file_ref && file_ref < ctx.ref_us)
+            ctx.ref_us = file_ref;
+        key = file_key ? file_key : record_stream_key(p, b, r);
+        ctx.prev_us = time_streams_last(p->streams, key, ctx.ref_us);
         dr = decode_record(&p->ev, in->decoder, &ctx, &perr);
+        if (dr == 0 && p->ev.has_time)
+            time_streams_note(p->streams, key, p->ev.time_us, ctx.ref_us);
         atomic_fetch_add_explicit(&in->stats.records, 1, memory_order_relaxed);
         atomic_fetch_add_explicit(&in->stats.bytes, r->len, memory_order_relaxed);
         if (r->flags & RECORD_TRUNCATED)

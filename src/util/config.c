@@ -13,11 +13,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <yaml.h>
 
 #include "build_config.h"
 #include "decode/decode.h"
+#include "event/tz.h"
 #include "incident/incident.h"
 #include "util/limits.h"
 #include "util/readfile.h"
@@ -233,14 +235,36 @@ static int kw_data_dir(struct cparse *p, const char *key, yaml_node_t *k, yaml_n
     return r;
 }
 
+/* Loads the zone named by `v` into *dst (replacing it); errors at v. */
+static int get_tz(struct cparse *p, yaml_node_t *v, struct tz **dst)
+{
+    const char *s = scalar(v);
+    struct tz *z = NULL;
+    int r;
+
+    if (!s || !*s)
+        return cerr(p, v, "timezone: expected a zone name (Europe/Berlin) or an offset (+09:00)");
+    r = tz_load(s, NULL, &z);
+    if (r == -ENOMEM)
+        return r;
+    if (r == -ENOENT)
+        return cerr(p, v, "timezone: unknown zone (not in " TZ_DIR_DEFAULT ")");
+    if (r < 0)
+        return cerr(p, v, "timezone must be UTC, an offset such as +09:00 or an IANA zone "
+                          "name such as Europe/Berlin");
+    tz_free(*dst);
+    *dst = z;
+    return 0;
+}
+
 static int kw_timezone(struct cparse *p, const char *key, yaml_node_t *k, yaml_node_t *v,
                        void *arg)
 {
-    const char *s = scalar(v);
+    int r = get_tz(p, v, &p->c->tz);
 
-    if (!s || config_parse_tz(s, &p->c->tz_off_s) < 0)
-        return cerr(p, v, "timezone must be UTC, Z or an offset such as +09:00");
-    return 0;
+    if (r == 0)
+        p->c->tz_off_s = tz_offset_at(p->c->tz, time(NULL));
+    return r;
 }
 
 static int kw_http_listen(struct cparse *p, const char *key, yaml_node_t *k, yaml_node_t *v,
@@ -404,10 +428,16 @@ static int kw_in_poll_ms(struct cparse *p, const char *key, yaml_node_t *k, yaml
     return r;
 }
 
+static int kw_in_timezone(struct cparse *p, const char *key, yaml_node_t *k, yaml_node_t *v,
+                          void *arg)
+{
+    return get_tz(p, v, &((struct config_input *)arg)->tz);
+}
+
 static const struct keyword input_kw[] = {
     {"decoder", kw_in_decoder}, {"from_start", kw_in_from_start}, {"listen", kw_in_listen},
     {"max_line", kw_in_max_line}, {"name", kw_in_name},           {"path", kw_in_path},
-    {"poll_ms", kw_in_poll_ms},   {"type", kw_in_type},
+    {"poll_ms", kw_in_poll_ms},   {"timezone", kw_in_timezone},   {"type", kw_in_type},
 };
 
 static void input_init_defaults(struct config_input *in)
@@ -424,6 +454,7 @@ static void input_clear(struct config_input *in)
     free(in->listen);
     free(in->path);
     free(in->decoder);
+    tz_free(in->tz);
 }
 
 /* Points conf's strings at the owned copies; after any realloc of the array. */
@@ -935,6 +966,7 @@ void config_free(struct config *c)
     free(c->data_dir);
     free(c->http_listen);
     free(c->alerts_jsonl);
+    tz_free(c->tz);
     free(c);
 }
 
@@ -1057,8 +1089,14 @@ void config_print(const struct config *c, FILE *out)
     fprintf(out, "# hikeshi configuration, normal form\n");
     fprintf(out, "data_dir: ");
     print_q(out, c->data_dir);
-    fprintf(out, "\ntimezone: \"%c%02d:%02d\"\n", c->tz_off_s < 0 ? '-' : '+', tz / 3600,
-            tz / 60 % 60);
+    if (c->tz) {
+        fprintf(out, "\ntimezone: ");
+        print_q(out, tz_name(c->tz));
+        fputc('\n', out);
+    } else {
+        fprintf(out, "\ntimezone: \"%c%02d:%02d\"\n", c->tz_off_s < 0 ? '-' : '+', tz / 3600,
+                tz / 60 % 60);
+    }
     fprintf(out, "log:\n  level: %s\n  syslog: %s\n", log_level_name(c->log_level),
             c->log_syslog ? "true" : "false");
     fprintf(out, "http:\n  listen: ");
@@ -1090,6 +1128,11 @@ void config_print(const struct config *c, FILE *out)
             fputc('\n', out);
         }
         fprintf(out, "    decoder: %s\n    max_line: %zu\n", in->decoder, in->conf.max_line);
+        if (in->tz) {
+            fprintf(out, "    timezone: ");
+            print_q(out, tz_name(in->tz));
+            fputc('\n', out);
+        }
         if (in->conf.type == INPUT_FILE)
             fprintf(out, "    from_start: %s\n    poll_ms: %d\n",
                     in->conf.from_start ? "true" : "false", in->conf.poll_ms);

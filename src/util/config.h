@@ -18,12 +18,16 @@
 #include "util/log.h"
 #include "util/parse_err.h"
 
+struct tz;
+
 struct config_input {
     struct input_conf conf; /* strings point into the fields below */
     char *name;
     char *listen;
     char *path;
     char *decoder; /* decoder name, or "auto" */
+    struct tz *tz; /* zone of its timestamps without one (owned); NULL: the
+                      global timezone */
     unsigned line; /* where it was defined, for messages; 0 for defaults */
 };
 
@@ -41,7 +45,10 @@ struct config {
     char *data_dir; /* SQLite store and alert files */
     enum log_level log_level;
     int log_syslog;      /* 1: log to syslog(3) instead of stderr */
-    int32_t tz_off_s;    /* zone assumed for timestamps without one */
+    struct tz *tz;       /* zone assumed for timestamps without one (owned;
+                            NULL: UTC); IANA name or fixed offset */
+    int32_t tz_off_s;    /* tz's offset when fixed, else its offset when the
+                            file was read (hour-of-day baselines) */
     char *http_listen;   /* "host:port"; NULL disables the HTTP endpoint */
     size_t queue;        /* bounded queue, in batches */
     int store_events;    /* 1: every event goes to the store */

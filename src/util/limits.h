@@ -50,4 +50,18 @@
 /* Largest HTTP request body accepted by the API. */
 #define LIMIT_HTTP_BODY (1024 * 1024)
 
+/* Time zones (event/tz.c): longest IANA name, largest TZif file read, and
+ * the counts one file may declare (tzdata's largest zones hold a few hundred
+ * transitions and a dozen types; RFC 8536 allows at most 256 types). */
+#define LIMIT_TZ_NAME_LEN 64
+#define LIMIT_TZ_FILE_BYTES (256 * 1024)
+#define LIMIT_TZ_TRANSITIONS 4096
+#define LIMIT_TZ_TYPES 256
+#define LIMIT_TZ_CHARS 256
+
+/* Streams remembered for year inference (event/time_stream.c): one slot per
+ * input and sender or file, overwritten on collision, so a flood of forged
+ * senders costs a fixed amount of memory. */
+#define LIMIT_TIME_STREAMS 4096
+
 #endif

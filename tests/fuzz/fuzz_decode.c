@@ -17,7 +17,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     static struct arena arena;
     static int init;
     struct event ev;
-    struct decode_ctx ctx = {.ref_us = 1780000000LL * 1000000, .tz_off_s = 0};
+    struct decode_ctx ctx = {.ref_us = 1780000000LL * 1000000, .tz = NULL};
     struct parse_err err;
     struct buf out;
     char *copy;

@@ -32,7 +32,7 @@ static void fuzz_decoder_run(decode_fn fn, const uint8_t *data, size_t size)
     static struct arena arena;
     static int ready;
     /* 2026-06-01T00:00:00Z: fixed so that a crash reproduces. */
-    static const struct decode_ctx ctx = {1780272000LL * 1000000LL, 0};
+    static const struct decode_ctx ctx = {.ref_us = 1780272000LL * 1000000LL};
     struct event ev;
     struct parse_err err = {0};
     volatile unsigned char sink = 0;

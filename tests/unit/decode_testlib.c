@@ -17,7 +17,7 @@
 #include "util/arena.h"
 
 static struct arena arena;
-static struct decode_ctx ctx = {DECODE_TESTLIB_T2023, 0};
+static struct decode_ctx ctx = {.ref_us = DECODE_TESTLIB_T2023};
 static int64_t recv_us = DECODE_TESTLIB_T2023;
 /* The heap copy the last run decoded; ev->raw points into it. */
 static char *copy;

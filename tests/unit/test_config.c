@@ -14,6 +14,7 @@
 
 #include "event/field.h"
 #include "incident/incident.h"
+#include "event/tz.h"
 #include "util/config.h"
 
 static char *print_config(const struct config *c)
@@ -158,6 +159,10 @@ static const struct bad_case bad_cases[] = {
     {"pipeline:\n  queue: -3\n", 2, 10, "non-negative"},
     {"pipeline:\n  queue: 0\n", 2, 10, "between 1"},
     {"timezone: Mars/Olympus\n", 1, 11, "timezone"},
+    {"timezone: Europe/Berln\n", 1, 11, "unknown zone"},
+    {"timezone: ../../etc/passwd\n", 1, 11, "IANA zone name"},
+    {"inputs:\n  - type: file\n    path: /x\n    timezone: Europe/Berln\n", 4, 15, "unknown zone"},
+    {"inputs:\n  - type: file\n    path: /x\n    timezone: +25:00\n", 4, 15, "timezone"},
     {"data_dir: [a, b]\n", 1, 11, "expected a string"},
     {"data_dir: a\ndata_dir: b\n", 2, 1, "duplicate key"},
     {"store:\n  events: maybe\n", 2, 11, "true or false"},
@@ -225,13 +230,45 @@ static void test_tz(void **state)
     assert_int_equal(config_parse_tz("9", &v), -EINVAL);
 }
 
+/* IANA zones globally and per input, printed back by name; the printed
+ * form parses to the same zones. */
+static void test_tz_names(void **state)
+{
+    static const char yaml[] = "timezone: Europe/Berlin\n"
+                               "inputs:\n"
+                               "  - name: ny\n    type: file\n    path: /x\n"
+                               "    timezone: America/New_York\n"
+                               "  - name: plain\n    type: file\n    path: /y\n";
+    struct config *c, *c2;
+    struct parse_err err;
+    char *t1, *t2;
+
+    assert_int_equal(config_parse(yaml, strlen(yaml), "t.yaml", &c, &err), 0);
+    assert_string_equal(tz_name(c->tz), "Europe/Berlin");
+    assert_string_equal(tz_name(c->inputs[0].tz), "America/New_York");
+    assert_null(c->inputs[1].tz);
+    /* 2025-07-01T12:00 local, summer time in both. */
+    assert_int_equal(tz_local_to_utc(c->tz, 1751371200), 1751371200 - 7200);
+    assert_int_equal(tz_local_to_utc(c->inputs[0].tz, 1751371200), 1751371200 + 4 * 3600);
+    t1 = print_config(c);
+    assert_non_null(strstr(t1, "\ntimezone: \"Europe/Berlin\"\n"));
+    assert_non_null(strstr(t1, "    timezone: \"America/New_York\"\n"));
+    assert_int_equal(config_parse(t1, strlen(t1), NULL, &c2, &err), 0);
+    t2 = print_config(c2);
+    assert_string_equal(t1, t2);
+    free(t1);
+    free(t2);
+    config_free(c);
+    config_free(c2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_defaults),      cmocka_unit_test(test_empty_file_is_defaults),
         cmocka_unit_test(test_full),          cmocka_unit_test(test_roundtrip),
         cmocka_unit_test(test_errors),        cmocka_unit_test(test_load_missing_file),
-        cmocka_unit_test(test_tz),
+        cmocka_unit_test(test_tz),            cmocka_unit_test(test_tz_names),
     };
     int r;
 

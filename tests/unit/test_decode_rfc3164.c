@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "decode/decode_rfc3164.h"
+#include "event/tz.h"
 #include "decode_testlib.h"
 #include "event/event.h"
 #include "event/field.h"
@@ -211,13 +212,16 @@ static void test_tz_offset(void **state)
     const char *line = "Jan  5 08:52:35 h p: m";
     struct event ev;
     struct parse_err err;
+    struct tz *z = NULL;
 
     (void)state;
-    ctx.tz_off_s = 3600;
+    assert_int_equal(tz_fixed(3600, &z), 0);
+    ctx.tz = z;
     assert_int_equal(decode_testlib_run_ctx(decode_rfc3164, &ctx, &ev, line, strlen(line), &err),
                      0);
     decode_testlib_expect_field(&ev, "@timestamp", "2026-01-05T07:52:35.000000Z", line);
     assert_int_equal(ev.has_time, 1);
+    tz_free(z);
 }
 
 /*

@@ -165,7 +165,7 @@ static void check_metadata(const char *name, const struct sigma_rule *r)
 static int eval_record(const char *name, const struct sigma_rule *r, struct arena *a, const char *p,
                        size_t len, int want, int explain)
 {
-    struct decode_ctx ctx = {TEST_RULES_REF_US, 0};
+    struct decode_ctx ctx = {.ref_us = TEST_RULES_REF_US};
     struct parse_err perr = {0};
     unsigned char matched[256];
     struct event ev;

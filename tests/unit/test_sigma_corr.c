@@ -898,7 +898,7 @@ static void test_end_to_end(void **state)
     char err[512];
     struct arena a;
     struct event ev;
-    struct decode_ctx ctx = {1780272000LL * SEC, 0}; /* 2026-06-01 */
+    struct decode_ctx ctx = {.ref_us = 1780272000LL * SEC}; /* 2026-06-01 */
     struct sigma_corr_stats st;
     (void)state;
 

@@ -2,7 +2,9 @@
  * test_time.c - timestamp parsers and the ISO formatter.
  *
  * Expected values were computed independently of time.c, with Python's
- * calendar.timegm() over the civil date-time written in each row's text.
+ * calendar.timegm() over the civil date-time written in each row's text,
+ * and for zones with Python's zoneinfo (PEP 495 fold=0, which is the rule
+ * tz.h documents for gaps and overlaps) over the system's tzdata.
  * Every parser also runs on every prefix of every row, copied into a heap
  * buffer of exactly that length, so ASan catches any read past `len`.
  */
@@ -17,6 +19,10 @@
 #include <string.h>
 
 #include "event/time.h"
+#include "event/time_stream.h"
+#include "event/tz.h"
+#include "util/limits.h"
+#include "util/readfile.h"
 
 #define BAD INT64_MIN /* the row must be rejected with -EINVAL */
 
@@ -141,14 +147,21 @@ static const struct row ctime_rows[] = {
 static int run(enum kind k, const struct row *r, const char *s, size_t len, int64_t *ret_us,
                size_t *ret_len)
 {
+    struct tz *z = NULL;
+    int rc = -EINVAL;
+
+    /* A fixed-offset zone for the rows that name an offset; NULL is UTC. */
+    if (r->tz_off_s)
+        assert_int_equal(tz_fixed(r->tz_off_s, &z), 0);
     switch (k) {
-    case K_RFC3164: return time_parse_rfc3164(s, len, r->ref_us, r->tz_off_s, ret_us, ret_len);
-    case K_ISO: return time_parse_iso8601(s, len, r->tz_off_s, ret_us, ret_len);
-    case K_EPOCH: return time_parse_epoch(s, len, ret_us, ret_len);
-    case K_CLF: return time_parse_clf(s, len, ret_us, ret_len);
-    case K_CTIME: return time_parse_ctime(s, len, r->tz_off_s, ret_us, ret_len);
+    case K_RFC3164: rc = time_parse_rfc3164(s, len, r->ref_us, 0, z, ret_us, ret_len); break;
+    case K_ISO: rc = time_parse_iso8601(s, len, z, ret_us, ret_len); break;
+    case K_EPOCH: rc = time_parse_epoch(s, len, ret_us, ret_len); break;
+    case K_CLF: rc = time_parse_clf(s, len, ret_us, ret_len); break;
+    case K_CTIME: rc = time_parse_ctime(s, len, z, ret_us, ret_len); break;
     }
-    return -EINVAL;
+    tz_free(z);
+    return rc;
 }
 
 /* Copies s[0..len) into a heap block of exactly len bytes (no NUL). */
@@ -325,6 +338,327 @@ static void test_from_civil(void **state)
     assert_true(time_now_us() > 1700000000000000LL);
 }
 
+
+#define S(y, mo, d, h, mi, s) time_from_civil(y, mo, d, h, mi, s)
+#define US 1000000LL
+
+static struct tz *load(const char *name)
+{
+    struct tz *z = NULL;
+    int r = tz_load(name, NULL, &z);
+
+    if (r < 0)
+        fail_msg("tz_load(%s): %d (is the tzdata package installed?)", name, r);
+    return z;
+}
+
+/* Europe/Berlin and America/New_York across their 2025 changes, both ways,
+ * from the system's tzdata. */
+static void test_tz_dst(void **state)
+{
+    static const struct {
+        const char *zone;
+        int y, mo, d, h, mi, s;
+        int64_t want; /* UTC seconds, from zoneinfo fold=0 */
+    } rows[] = {
+        {"Europe/Berlin", 2025, 1, 15, 12, 0, 0, 1736938800},
+        {"Europe/Berlin", 2025, 7, 1, 12, 0, 0, 1751364000},
+        {"Europe/Berlin", 2025, 3, 30, 1, 59, 59, 1743296399},
+        {"Europe/Berlin", 2025, 3, 30, 2, 30, 0, 1743298200},   /* gap: before's offset */
+        {"Europe/Berlin", 2025, 3, 30, 3, 0, 0, 1743296400},
+        {"Europe/Berlin", 2025, 10, 26, 1, 59, 59, 1761436799},
+        {"Europe/Berlin", 2025, 10, 26, 2, 30, 0, 1761438600},  /* overlap: first */
+        {"Europe/Berlin", 2025, 10, 26, 3, 0, 0, 1761444000},
+        {"America/New_York", 2025, 3, 9, 2, 30, 0, 1741505400}, /* gap */
+        {"America/New_York", 2025, 11, 2, 1, 30, 0, 1762061400}, /* overlap */
+        {"America/New_York", 2025, 7, 4, 12, 0, 0, 1751644800},
+        {"America/New_York", 2025, 12, 25, 12, 0, 0, 1766682000},
+    };
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        struct tz *z = load(rows[i].zone);
+        int64_t got = tz_local_to_utc(
+            z, S(rows[i].y, rows[i].mo, rows[i].d, rows[i].h, rows[i].mi, rows[i].s));
+        if (got != rows[i].want)
+            fail_msg("%s row %zu: got %lld want %lld", rows[i].zone, i, (long long)got,
+                     (long long)rows[i].want);
+        tz_free(z);
+    }
+    {
+        /* The offsets either side of each change. */
+        struct tz *b = load("Europe/Berlin"), *n = load("America/New_York");
+        assert_int_equal(tz_offset_at(b, 1743296400 - 1), 3600);
+        assert_int_equal(tz_offset_at(b, 1743296400), 7200);
+        assert_int_equal(tz_offset_at(b, 1761440400 - 1), 7200);
+        assert_int_equal(tz_offset_at(b, 1761440400), 3600);
+        assert_int_equal(tz_offset_at(n, 1741503600 - 1), -5 * 3600);
+        assert_int_equal(tz_offset_at(n, 1741503600), -4 * 3600);
+        assert_int_equal(tz_offset_at(n, 1762063200 - 1), -4 * 3600);
+        assert_int_equal(tz_offset_at(n, 1762063200), -5 * 3600);
+        assert_string_equal(tz_name(b), "Europe/Berlin");
+        assert_false(tz_is_fixed(b));
+        tz_free(b);
+        tz_free(n);
+    }
+}
+
+/* The parsers read zoneless local times in the zone they are given. */
+static void test_tz_parsers(void **state)
+{
+    struct tz *b = load("Europe/Berlin");
+    int64_t us;
+    size_t n;
+    const char *iso = "2025-07-01T12:00:00", *ct = "Wed Jan 15 12:00:00 2025";
+
+    (void)state;
+    assert_int_equal(time_parse_iso8601(iso, strlen(iso), b, &us, &n), 0);
+    assert_int_equal(us, 1751364000 * US);
+    /* An explicit offset wins over the zone. */
+    assert_int_equal(time_parse_iso8601("2025-07-01T12:00:00Z", 20, b, &us, &n), 0);
+    assert_int_equal(us, S(2025, 7, 1, 12, 0, 0) * US);
+    assert_int_equal(time_parse_ctime(ct, strlen(ct), b, &us, &n), 0);
+    assert_int_equal(us, 1736938800 * US);
+    /* RFC 3164 in summer and winter of the same stream. */
+    assert_int_equal(time_parse_rfc3164("Jul  1 12:00:00", 15, S(2025, 8, 1, 0, 0, 0) * US, 0, b,
+                                        &us, &n),
+                     0);
+    assert_int_equal(us, 1751364000 * US);
+    assert_int_equal(time_parse_rfc3164("Oct 26 02:30:00", 15, S(2025, 11, 1, 0, 0, 0) * US, 0,
+                                        b, &us, &n),
+                     0);
+    assert_int_equal(us, 1761438600 * US);
+    tz_free(b);
+}
+
+/* Appends a big-endian 32-bit value. */
+static size_t put32(unsigned char *p, size_t i, uint32_t v)
+{
+    p[i] = (unsigned char)(v >> 24);
+    p[i + 1] = (unsigned char)(v >> 16);
+    p[i + 2] = (unsigned char)(v >> 8);
+    p[i + 3] = (unsigned char)v;
+    return i + 4;
+}
+
+/* A version-2 TZif file with no transitions, one type of `off` seconds and
+ * the footer `rule`: what zic -b slim writes for a zone whose rules reach
+ * back far enough, so every time goes through the POSIX TZ rule. */
+static size_t slim_tzif(unsigned char *p, int32_t off, const char *rule)
+{
+    size_t i = 0;
+
+    for (int v = 0; v < 2; v++) {
+        memcpy(p + i, "TZif2", 5);
+        memset(p + i + 5, 0, 15);
+        i += 20;
+        i = put32(p, i, 0);          /* isutcnt */
+        i = put32(p, i, 0);          /* isstdcnt */
+        i = put32(p, i, 0);          /* leapcnt */
+        i = put32(p, i, 0);          /* timecnt */
+        i = put32(p, i, 1);          /* typecnt */
+        i = put32(p, i, 4);          /* charcnt */
+        i = put32(p, i, (uint32_t)off);
+        p[i++] = 0;                  /* isdst */
+        p[i++] = 0;                  /* abbreviation index */
+        memcpy(p + i, "STD", 4);
+        i += 4;
+    }
+    p[i++] = '\n';
+    memcpy(p + i, rule, strlen(rule));
+    i += strlen(rule);
+    p[i++] = '\n';
+    return i;
+}
+
+/* The POSIX TZ rule of the footer agrees with the transitions of the system
+ * file, hour by hour through 2025 (northern and southern hemisphere), and
+ * the system file's own footer takes over after its last transition. */
+static void test_tz_footer(void **state)
+{
+    static const struct {
+        const char *zone, *rule;
+        int32_t off;
+    } rows[] = {
+        {"Europe/Berlin", "CET-1CEST,M3.5.0,M10.5.0/3", 3600},
+        {"America/New_York", "EST5EDT,M3.2.0,M11.1.0", -18000},
+        {"Australia/Sydney", "AEST-10AEDT,M10.1.0,M4.1.0/3", 36000},
+    };
+    unsigned char buf[512];
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        struct tz *sys = load(rows[i].zone), *slim = NULL;
+        size_t n = slim_tzif(buf, rows[i].off, rows[i].rule);
+        assert_int_equal(tz_parse_tzif(buf, n, "slim", &slim), 0);
+        for (int64_t t = S(2025, 1, 1, 0, 0, 0); t < S(2026, 1, 1, 0, 0, 0); t += 1800) {
+            if (tz_offset_at(sys, t) != tz_offset_at(slim, t))
+                fail_msg("%s at %lld: file %d, rule %d", rows[i].zone, (long long)t,
+                         tz_offset_at(sys, t), tz_offset_at(slim, t));
+        }
+        /* 2050 is past every transition of the file: its footer decides. */
+        for (int64_t t = S(2050, 1, 1, 0, 0, 0); t < S(2051, 1, 1, 0, 0, 0); t += 3600)
+            assert_int_equal(tz_offset_at(sys, t), tz_offset_at(slim, t));
+        tz_free(sys);
+        tz_free(slim);
+    }
+}
+
+/* Fixed offsets, bad names refused before any file is opened, unknown
+ * zones, and every truncation of a real file refused without reading past
+ * it (exact-size heap copies for ASan). */
+static void test_tz_refused(void **state)
+{
+    static const char *const bad[] = {"",           "../etc/passwd", "/etc/localtime",
+                                      "Europe//Berlin", "Europe/",   ".hidden",
+                                      "Europe/../../x", "Europe/Ber lin", "+25:00",
+                                      "+09:60"};
+    struct tz *z = NULL;
+    char *data = NULL;
+    size_t len = 0;
+
+    (void)state;
+    assert_int_equal(tz_load("+09:00", NULL, &z), 0);
+    assert_true(tz_is_fixed(z));
+    assert_string_equal(tz_name(z), "+09:00");
+    assert_int_equal(tz_local_to_utc(z, 9 * 3600), 0);
+    tz_free(z);
+    assert_int_equal(tz_load("-0530", NULL, &z), 0);
+    assert_int_equal(tz_offset_at(z, 0), -19800);
+    tz_free(z);
+    assert_int_equal(tz_load("UTC", NULL, &z), 0);
+    assert_int_equal(tz_offset_at(z, 0), 0);
+    tz_free(z);
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        z = NULL;
+        if (tz_load(bad[i], NULL, &z) != -EINVAL)
+            fail_msg("zone name \"%s\" not refused", bad[i]);
+    }
+    assert_int_equal(tz_load("Mars/Olympus_Mons", NULL, &z), -ENOENT);
+    assert_int_equal(tz_load("9", NULL, &z), -ENOENT); /* a name, not an offset */
+    assert_int_equal(tz_load("Europe", NULL, &z), -ENOENT); /* a directory */
+
+    assert_int_equal(readfile_all(TZ_DIR_DEFAULT "/Europe/Berlin", LIMIT_TZ_FILE_BYTES, &data,
+                                  &len),
+                     0);
+    for (size_t n = 0; n < len; n++) {
+        unsigned char *cp = malloc(n ? n : 1);
+        assert_non_null(cp);
+        memcpy(cp, data, n);
+        z = NULL;
+        /* Only the whole file holds the footer's closing newline. */
+        assert_int_equal(tz_parse_tzif(cp, n, "x", &z), -EINVAL);
+        free(cp);
+    }
+    assert_int_equal(tz_parse_tzif((const unsigned char *)data, len, "x", &z), 0);
+    {
+        struct tz *d = tz_dup(z);
+        assert_non_null(d);
+        assert_int_equal(tz_offset_at(d, 1751364000), 7200);
+        tz_free(d);
+    }
+    tz_free(z);
+    /* A leap-second count is refused. */
+    data[28 + 3] = 1;
+    assert_int_equal(tz_parse_tzif((const unsigned char *)data, len, "x", &z), -EINVAL);
+    free(data);
+}
+
+/* Year inference from the stream's previous record and the reference. */
+static void test_year(void **state)
+{
+    int64_t us;
+    size_t n;
+
+    (void)state;
+    /* Across New Year on live input: received just after midnight, the
+     * stream's last line was Dec 31. */
+    {
+        int64_t ref = S(2026, 1, 1, 0, 0, 5) * US, prev = S(2025, 12, 31, 23, 59, 58) * US;
+        assert_int_equal(time_parse_rfc3164("Dec 31 23:59:59", 15, ref, prev, NULL, &us, &n), 0);
+        assert_int_equal(us, S(2025, 12, 31, 23, 59, 59) * US);
+        assert_int_equal(time_parse_rfc3164("Jan  1 00:00:01", 15, ref, us, NULL, &us, &n), 0);
+        assert_int_equal(us, S(2026, 1, 1, 0, 0, 1) * US);
+    }
+    /* Replaying last year's archive across its New Year: the file's mtime
+     * is months later, the stream carries the year over. */
+    {
+        int64_t ref = S(2025, 3, 1, 0, 0, 0) * US, prev = 0;
+        assert_int_equal(time_parse_rfc3164("Dec 30 10:00:00", 15, ref, prev, NULL, &us, &n), 0);
+        assert_int_equal(us, S(2024, 12, 30, 10, 0, 0) * US);
+        assert_int_equal(time_parse_rfc3164("Jan  2 10:00:00", 15, ref, us, NULL, &us, &n), 0);
+        assert_int_equal(us, S(2025, 1, 2, 10, 0, 0) * US);
+    }
+    /* A year-old file keeps its year (mtime), even scanned today. */
+    assert_int_equal(time_parse_rfc3164("Dec 10 06:55:46", 15, S(2024, 12, 11, 0, 0, 0) * US, 0,
+                                        NULL, &us, &n),
+                     0);
+    assert_int_equal(us, S(2024, 12, 10, 6, 55, 46) * US);
+    /* Mixed years: a record with its own 2017 date before the yearless
+     * line pulls it to 2017, although the file was written in 2026. */
+    assert_int_equal(time_parse_rfc3164("Jul 13 07:05:00", 15, S(2026, 12, 6, 0, 0, 0) * US,
+                                        S(2017, 7, 13, 7, 4, 26) * US, NULL, &us, &n),
+                     0);
+    assert_int_equal(us, S(2017, 7, 13, 7, 5, 0) * US);
+    /* Never in the future: the nearest year to the previous record would
+     * be after the reference (+1 day), so the year before is taken. */
+    assert_int_equal(time_parse_rfc3164("Dec 20 00:00:00", 15, S(2026, 12, 6, 0, 0, 0) * US,
+                                        S(2026, 12, 5, 0, 0, 0) * US, NULL, &us, &n),
+                     0);
+    assert_int_equal(us, S(2025, 12, 20, 0, 0, 0) * US);
+    /* Within the skew is not the future. */
+    assert_int_equal(time_parse_rfc3164("Dec  6 20:00:00", 15, S(2026, 12, 6, 0, 0, 0) * US,
+                                        S(2026, 12, 5, 0, 0, 0) * US, NULL, &us, &n),
+                     0);
+    assert_int_equal(us, S(2026, 12, 6, 20, 0, 0) * US);
+    /* Feb 29 next to a leap year's records. */
+    assert_int_equal(time_parse_rfc3164("Feb 29 12:00:00", 15, S(2026, 12, 6, 0, 0, 0) * US,
+                                        S(2024, 2, 28, 23, 0, 0) * US, NULL, &us, &n),
+                     0);
+    assert_int_equal(us, S(2024, 2, 29, 12, 0, 0) * US);
+    /* A previous record after the reference (a forged future date) is not
+     * a neighbour: the reference decides. */
+    assert_int_equal(time_parse_rfc3164("Mar  1 00:00:00", 15, S(2026, 12, 6, 0, 0, 0) * US,
+                                        S(2031, 3, 1, 0, 0, 0) * US, NULL, &us, &n),
+                     0);
+    assert_int_equal(us, S(2026, 3, 1, 0, 0, 0) * US);
+}
+
+/* The streams table: per input and identity, stale after a silence, future
+ * times not noted, and a flood of senders never makes a lookup wrong. */
+static void test_streams(void **state)
+{
+    struct time_streams *ts = time_streams_new();
+    int64_t ref = S(2026, 12, 6, 0, 0, 0) * US, t = S(2026, 12, 5, 0, 0, 0) * US;
+    uint64_t a, b, c;
+
+    (void)state;
+    assert_non_null(ts);
+    a = time_streams_key(ts, 0, "10.0.0.1", 8);
+    b = time_streams_key(ts, 1, "10.0.0.1", 8);
+    c = time_streams_key(ts, 0, "10.0.0.2", 8);
+    assert_true(a != b && a != c && b != c);
+    assert_int_equal(time_streams_last(ts, a, ref), 0);
+    time_streams_note(ts, a, t, ref);
+    assert_int_equal(time_streams_last(ts, a, ref), t);
+    assert_int_equal(time_streams_last(ts, b, ref), 0);
+    /* A time beyond ref + skew is not noted. */
+    time_streams_note(ts, a, ref + TIME_FUTURE_SKEW_US + 1, ref);
+    assert_int_equal(time_streams_last(ts, a, ref), t);
+    /* Stale after a month of silence. */
+    assert_int_equal(time_streams_last(ts, a, ref + TIME_STREAM_STALE_US + 1), 0);
+    /* A flood of other senders: a's answer is its own time or unknown. */
+    for (uint32_t i = 0; i < 100000; i++) {
+        uint64_t k = time_streams_key(ts, 0, &i, sizeof(i));
+        time_streams_note(ts, k, t - 1000 - i, ref);
+    }
+    {
+        int64_t l = time_streams_last(ts, a, ref);
+        assert_true(l == 0 || l == t);
+    }
+    time_streams_free(ts);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -332,6 +666,9 @@ int main(void)
         cmocka_unit_test(test_epoch),      cmocka_unit_test(test_clf),
         cmocka_unit_test(test_ctime),      cmocka_unit_test(test_garbage),
         cmocka_unit_test(test_format_iso), cmocka_unit_test(test_from_civil),
+        cmocka_unit_test(test_tz_dst),     cmocka_unit_test(test_tz_parsers),
+        cmocka_unit_test(test_tz_footer),  cmocka_unit_test(test_tz_refused),
+        cmocka_unit_test(test_year),       cmocka_unit_test(test_streams),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

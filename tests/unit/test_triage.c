@@ -882,8 +882,8 @@ static void test_openssh_funnel(void **state)
         ip[n] = '\0';
         /* Dec 10 in the sample; reference time a week later. */
         assert_int_equal(time_parse_rfc3164(line, strlen(line),
-                                            INT64_C(1733788800000000) + 7 * 24 * HOUR_US, 0, &t,
-                                            NULL),
+                                            INT64_C(1733788800000000) + 7 * 24 * HOUR_US, 0, NULL,
+                                            &t, NULL),
                          0);
         struct triage_entity en[] = {{"source.ip", ip, TRIAGE_ROLE_ATTACKER},
                                      {"host.name", "LabSZ", TRIAGE_ROLE_VICTIM}};

@@ -4,7 +4,9 @@
 # generate the log with its ground truth, run `hikeshi scan` with the
 # bundled rules, and print throughput, peak RSS, the funnel (records ->
 # alerts -> aggregated alerts -> incidents) and the score against the
-# ground truth (bench/score-incidents.py).  Works in a temporary directory,
+# ground truth (bench/score-incidents.py); before each row, the scan's wall
+# clock and peak RSS as a process next to the floor (wc -l, grep -c over
+# the same file).  Works in a temporary directory,
 # removed at the end (KEEP=1 keeps it).  Run from the source root.
 set -eu
 build=${1:?usage: bench/triage.sh BUILD [RECORDS...]}
@@ -13,11 +15,33 @@ sizes=${*:-1000000 10000000}
 seed=${SEED:-1}
 tmp=$(mktemp -d /tmp/hikeshi-triage-XXXXXX)
 [ "${KEEP:-0}" = 1 ] || trap 'rm -rf "$tmp"' EXIT
+# GEN_OPTS (e.g. "--hard --last-year") goes to the generator.
+gen_opts=${GEN_OPTS:-}
+# wall_rss CMD...: prints "SECONDS RSS_KB" of CMD (stdout discarded); the
+# peak RSS from wait4()'s rusage, the same figure as /usr/bin/time -v.
+wall_rss() {
+    python3 - "$@" <<'PY'
+import os, subprocess, sys, time
+t0 = time.perf_counter()
+p = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL)
+_, status, ru = os.wait4(p.pid, 0)
+print("%.3f %d %d" % (time.perf_counter() - t0, ru.ru_maxrss, os.waitstatus_to_exitcode(status)))
+PY
+}
 echo "records  seconds  records/s  peak_rss_MB  alerts  aggregated  incidents  corr_hits  corr_evicted  corr_KB  precision  recall  typed  merged"
 for n in $sizes; do
-    "$build/bench/hikeshi-gen" --records "$n" --seed "$seed" -o "$tmp/day.log" --truth "$tmp/truth.json"
-    "$build/hikeshi" scan -q --no-progress -f jsonl --incidents "$tmp/inc.jsonl" \
-        --summary-json "$tmp/s.json" "$tmp/day.log" > /dev/null
+    # shellcheck disable=SC2086
+    "$build/bench/hikeshi-gen" --records "$n" --seed "$seed" $gen_opts -o "$tmp/day.log" --truth "$tmp/truth.json"
+    # The floor, over the same file (in the page cache after the first):
+    # counting lines, and a grep that reads every byte of every line.
+    cat "$tmp/day.log" > /dev/null
+    set -- $(wall_rss wc -l "$tmp/day.log")
+    floor_wc="wc -l: $1 s, $(python3 -c "print(round($n / $1))") records/s, $(($2 / 1024)) MB"
+    set -- $(wall_rss grep -c 'Failed password' "$tmp/day.log")
+    floor_grep="grep -c 'Failed password': $1 s, $(python3 -c "print(round($n / $1))") records/s, $(($2 / 1024)) MB"
+    set -- $(wall_rss "$build/hikeshi" scan -q --no-progress -f jsonl --incidents "$tmp/inc.jsonl" \
+        --summary-json "$tmp/s.json" "$tmp/day.log")
+    echo "# $n records: whole pipeline (process) $1 s, $(python3 -c "print(round($n / $1))") records/s, peak RSS $(($2 / 1024)) MB (exit $3); floor: $floor_wc; $floor_grep"
     score=$(python3 bench/score-incidents.py "$tmp/truth.json" "$tmp/inc.jsonl" --json | tail -1) || true
     python3 - "$tmp/s.json" "$score" <<'PY'
 import json, sys

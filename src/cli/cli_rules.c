@@ -936,7 +936,8 @@ static void usage(FILE *out)
 }
 
 /* Loads the map of the configuration's sigma.mappings for the routing
- * check; *ret_map stays NULL (routing not checked) when none is set. */
+ * check; *ret_map stays NULL (routing not checked) when none is set, or
+ * when the built-in default (no CONFIG) cannot be read. */
 static int check_load_map(const char *cfg_path, struct config **ret_cfg, struct sigma_map **ret_map)
 {
     struct sigma_err err;
@@ -955,9 +956,11 @@ static int check_load_map(const char *cfg_path, struct config **ret_cfg, struct 
     snprintf(ls, sizeof(ls), "%s/logsources.yaml", cfg->sigma_mappings);
     snprintf(fl, sizeof(fl), "%s/fields.yaml", cfg->sigma_mappings);
     if (sigma_map_load(ls, fl, ret_map, &err) < 0) {
-        fprintf(stderr, "hikeshi rules check: Sigma mappings in %s: %s\n", cfg->sigma_mappings,
-                err.reason);
-        return -EINVAL;
+        fprintf(stderr, "hikeshi rules check: Sigma mappings in %s: %s%s\n", cfg->sigma_mappings,
+                err.reason, cfg_path ? "" : " (log sources not checked)");
+        /* As the daemon does: bundled defaults that are not there are
+         * warned of and done without; a file's setting must load. */
+        return cfg_path ? -EINVAL : 0;
     }
     return 0;
 }

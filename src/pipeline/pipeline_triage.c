@@ -897,6 +897,15 @@ int ptriage_new(const struct config *c, struct store *st, ptriage_emit_fn emit, 
 
         anomaly_opts_default(&ao);
         ao.tz_off_s = c->tz_off_s;
+        if (c->anomaly_internal_set) {
+            /* The config parser checked each; a failure here is a bug. */
+            ao.ninternal = 0;
+            for (size_t i = 0; i < c->nanomaly_internal && i < ANOMALY_INTERNAL_MAX; i++) {
+                const char *s = c->anomaly_internal[i];
+                if (asset_net_parse(s, strlen(s), &ao.internal[ao.ninternal]) == 0)
+                    ao.ninternal++;
+            }
+        }
         if ((r = anomaly_new(&ao, &t->an)) < 0) {
             snprintf(errbuf, errlen, "anomaly: %s", strerror(-r));
             goto fail;

@@ -21,6 +21,7 @@
 #include "decode/decode.h"
 #include "event/tz.h"
 #include "incident/incident.h"
+#include "triage/anomaly.h"
 #include "util/limits.h"
 #include "util/readfile.h"
 
@@ -684,8 +685,32 @@ static int kw_anomaly_enabled(struct cparse *p, const char *key, yaml_node_t *k,
     return get_bool(p, v, &p->c->anomaly_enabled);
 }
 
+/* Our networks, for the outbound detectors (docs/anomaly.md); each must
+ * parse now so that a typo is a config error, not a silent default. */
+static int kw_anomaly_internal(struct cparse *p, const char *key, yaml_node_t *k,
+                               yaml_node_t *v, void *arg)
+{
+    int r = get_str_list(p, v, &p->c->anomaly_internal, &p->c->nanomaly_internal,
+                         "anomaly internal");
+
+    if (r < 0)
+        return r;
+    p->c->anomaly_internal_set = 1;
+    if (p->c->nanomaly_internal > ANOMALY_INTERNAL_MAX)
+        return cerr(p, v, "anomaly internal: at most 64 networks");
+    for (size_t i = 0; i < p->c->nanomaly_internal; i++) {
+        struct asset_net net;
+        const char *s = p->c->anomaly_internal[i];
+
+        if (!s || asset_net_parse(s, strlen(s), &net) < 0)
+            return cerr(p, v, "anomaly internal: not an address or network (10.0.0.0/8, fc00::/7)");
+    }
+    return 0;
+}
+
 static const struct keyword anomaly_kw[] = {
     {"enabled", kw_anomaly_enabled},
+    {"internal", kw_anomaly_internal},
 };
 
 static int kw_anomaly(struct cparse *p, const char *key, yaml_node_t *k, yaml_node_t *v,
@@ -962,6 +987,9 @@ void config_free(struct config *c)
     for (size_t i = 0; i < c->ntriage_assets; i++)
         free(c->triage_assets[i]);
     free(c->triage_assets);
+    for (size_t i = 0; i < c->nanomaly_internal; i++)
+        free(c->anomaly_internal[i]);
+    free(c->anomaly_internal);
     free(c->path);
     free(c->data_dir);
     free(c->http_listen);
@@ -1155,8 +1183,19 @@ void config_print(const struct config *c, FILE *out)
         fputc('\n', out);
     }
     fprintf(out, "anomaly:\n  enabled: %s\n", c->anomaly_enabled ? "true" : "false");
-    fprintf(out, "correlation:\n  max_memory: %zu\n  late_tolerance: %u\n", c->corr_max_memory,
-            c->corr_tolerance_s);
+    if (c->anomaly_internal_set) {
+        fprintf(out, "  internal:%s\n", c->nanomaly_internal ? "" : " []");
+        for (size_t i = 0; i < c->nanomaly_internal; i++) {
+            fprintf(out, "    - ");
+            print_q(out, c->anomaly_internal[i]);
+            fputc('\n', out);
+        }
+    }
+    if (c->corr_max_memory)
+        fprintf(out, "correlation:\n  max_memory: %zu\n", c->corr_max_memory);
+    else
+        fputs("correlation:\n  max_memory: auto\n", out);
+    fprintf(out, "  late_tolerance: %u\n", c->corr_tolerance_s);
     fprintf(out, "respond:\n  policy: ");
     print_q(out, c->respond_policy ? c->respond_policy : "");
     fputc('\n', out);

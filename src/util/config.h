@@ -70,6 +70,9 @@ struct config {
     char **triage_assets;
     size_t ntriage_assets;
     int anomaly_enabled; /* rate, first-seen and beaconing baselines */
+    char **anomaly_internal;  /* owned; our networks for the outbound detectors */
+    size_t nanomaly_internal; /* <= ANOMALY_INTERNAL_MAX */
+    int anomaly_internal_set; /* 0: the private ranges (anomaly_opts_default) */
     /* Automatic response: the policy file (respond.policy; by default the
      * bundled rules/config/respond.yaml, which is a dry run); NULL: off. */
     char *respond_policy;

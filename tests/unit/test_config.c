@@ -94,6 +94,9 @@ static void test_full(void **state)
     assert_int_equal(c->corr_max_memory, 128 * 1024 * 1024);
     assert_int_equal(c->corr_tolerance_s, 5);
     assert_int_equal(c->anomaly_enabled, 0);
+    assert_int_equal(c->anomaly_internal_set, 1);
+    assert_int_equal(c->nanomaly_internal, 3);
+    assert_string_equal(c->anomaly_internal[1], "203.0.113.0/24");
     assert_string_equal(c->triage_config, "rules/config/triage.yaml");
     assert_int_equal(c->ntriage_assets, 1);
     assert_string_equal(c->triage_assets[0], "etc/assets.example.yaml");
@@ -167,10 +170,12 @@ static const struct bad_case bad_cases[] = {
     {"data_dir: a\ndata_dir: b\n", 2, 1, "duplicate key"},
     {"store:\n  events: maybe\n", 2, 11, "true or false"},
     {"correlation:\n  max_memory: 1k\n", 2, 15, "between 64k"},
+    {"correlation:\n  max_memory: automatic\n", 2, 15, "auto or a size"},
     {"correlation:\n  late_tolerance: 1h\n", 2, 19, "non-negative integer"},
     {"respond:\n  policy: [a, b]\n", 2, 11, "string"},
     {"respond:\n  polcy: x.yaml\n", 2, 3, "unknown"},
     {"anomaly:\n  enabled: sometimes\n", 2, 12, "true or false"},
+    {"anomaly:\n  internal: [10.0.0.0/8, ten]\n", 2, 13, "not an address or network"},
     {"triage:\n  assets: {a: b}\n", 2, 11, "list of paths"},
     {"incident:\n  targets: {a: b}\n", 2, 12, "expected a list"},
     {"incident:\n  targets:\n    - {phase: lunch, minutes: 5}\n", 3, 15, "phase is"},

@@ -2,8 +2,9 @@
  * test_sigma.c - Sigma rule loading, conditions and the reference evaluator.
  *
  * (1) every case of shared/sigma/EDGE_CASES.md as a table, (2) modifier and
- * condition unit tests with the tricky inputs, (3) the whole SigmaHQ rules/
- * tree loaded, refusals counted by reason.
+ * condition unit tests with the tricky inputs, filter rules loaded, refused
+ * and applied, (3) the whole SigmaHQ rules/ tree loaded, refusals counted
+ * by reason.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -744,6 +745,194 @@ static void test_metadata(void **state)
     sigma_rule_free(r);
 }
 
+/* ---- filter rules (Sigma filters specification) ---- */
+
+static const char filter_yaml[] =
+    "title: Filter admin accounts\n"
+    "id: 9d6c1f2e-0000-4000-8000-00000000f001\n"
+    "description: adm_ accounts run these tools by design\n"
+    "logsource:\n    product: windows\n    category: process_creation\n"
+    "filter:\n"
+    "    rules:\n        - 0b0c-1\n        - whoami_by_name\n"
+    "    selection:\n        User|startswith: 'adm_'\n"
+    "    condition: not selection\n";
+
+static const char filtered_rule_yaml[] =
+    "title: Whoami\nid: 0b0c-1\nname: whoami_by_name\n"
+    "logsource:\n    category: process_creation\n    product: windows\n"
+    "detection:\n    sel:\n        Image|endswith: '\\whoami.exe'\n    condition: sel\n";
+
+static struct sigma_rule *load_one_rule(const char *y)
+{
+    struct sigma_rule *r = NULL;
+    struct sigma_err err;
+
+    if (sigma_load_buf(y, strlen(y), "r.yml", NULL, &r, &err) < 0)
+        fail_msg("rule refused: %s", err.reason);
+    return r;
+}
+
+static void test_filter_load_and_apply(void **state)
+{
+    (void)state;
+    struct sigma_doc *docs = NULL;
+    struct sigma_err err;
+    size_t n = 0;
+    struct arena a;
+    struct event ev;
+
+    assert_int_equal(sigma_load_docs_buf(filter_yaml, strlen(filter_yaml), "mf.yml", NULL, &docs,
+                                         &n, &err),
+                     0);
+    assert_int_equal(n, 1);
+    assert_null(docs[0].rule);
+    assert_null(docs[0].corr);
+    const struct sigma_filter *f = docs[0].filter;
+    assert_non_null(f);
+    assert_string_equal(f->det->title, "Filter admin accounts");
+    assert_string_equal(f->det->product, "windows");
+    assert_int_equal(f->rules.n, 2);
+    assert_string_equal(f->rules.v[1], "whoami_by_name");
+    assert_int_equal(f->det->nsearches, 1); /* `rules` is not a search identifier */
+    assert_false(sigma_filter_is_inclusive(f));
+
+    /* Applies to the rule by id and by name, not to another rule, and not
+     * when the rule's log source is outside the filter's. */
+    struct sigma_rule *r = load_one_rule(filtered_rule_yaml);
+    assert_true(sigma_filter_applies(f, r));
+    free(r->id);
+    r->id = NULL;
+    assert_true(sigma_filter_applies(f, r)); /* by name */
+    free(r->name);
+    r->name = strdup("other");
+    assert_false(sigma_filter_applies(f, r));
+    sigma_rule_free(r);
+    r = load_one_rule(filtered_rule_yaml);
+    free(r->category);
+    r->category = strdup("image_load");
+    assert_false(sigma_filter_applies(f, r)); /* the filter names process_creation */
+    free(r->category);
+    r->category = NULL;
+    assert_false(sigma_filter_applies(f, r)); /* the rule has no category at all */
+    sigma_rule_free(r);
+
+    /* (rule) and (filter): an adm_ user's match is removed, others kept. */
+    arena_init(&a, 0);
+    event_init(&ev, &a, "", 0, 0);
+    assert_int_equal(event_add_named(&ev, "User", 4, "adm_carol", 9), 0);
+    assert_int_equal(sigma_filter_keeps(f, &ev), 0);
+    event_reset(&ev);
+    event_init(&ev, &a, "", 0, 0);
+    assert_int_equal(event_add_named(&ev, "User", 4, "carol", 5), 0);
+    assert_int_equal(sigma_filter_keeps(f, &ev), 1);
+    event_reset(&ev);
+    arena_done(&a);
+    sigma_docs_free(docs, n);
+}
+
+/* A filter whose log source sets fewer attributes contains more rules. */
+static void test_filter_wider_logsource(void **state)
+{
+    (void)state;
+    static const char y[] = "title: Filter host\nlogsource:\n    product: windows\nfilter:\n"
+                            "    rules: 0b0c-1\n    host:\n        Computer: build-1\n"
+                            "    condition: not host\n";
+    struct sigma_doc *docs = NULL;
+    struct sigma_err err;
+    size_t n = 0;
+
+    assert_int_equal(sigma_load_docs_buf(y, strlen(y), "mf.yml", NULL, &docs, &n, &err), 0);
+    assert_non_null(docs[0].filter);
+    assert_int_equal(docs[0].filter->rules.n, 1); /* one string tolerated for a list */
+    struct sigma_rule *r = load_one_rule(filtered_rule_yaml);
+    assert_true(sigma_filter_applies(docs[0].filter, r));
+    sigma_rule_free(r);
+    sigma_docs_free(docs, n);
+}
+
+/* A rule file may carry the rule and its filter, as correlations do. */
+static void test_filter_in_multidoc_file(void **state)
+{
+    (void)state;
+    char y[2048];
+    struct sigma_doc *docs = NULL;
+    struct sigma_err err;
+    size_t n = 0;
+
+    snprintf(y, sizeof(y), "%s---\n%s", filtered_rule_yaml, filter_yaml);
+    assert_int_equal(sigma_load_docs_buf(y, strlen(y), "both.yml", NULL, &docs, &n, &err), 0);
+    assert_int_equal(n, 2);
+    assert_non_null(docs[0].rule);
+    assert_non_null(docs[1].filter);
+    assert_true(sigma_filter_applies(docs[1].filter, docs[0].rule));
+    sigma_docs_free(docs, n);
+}
+
+static void test_filter_inclusive_flagged(void **state)
+{
+    (void)state;
+    /* The specification's own example: `condition: selection`. */
+    static const char y[] = "title: Filter spec example\nlogsource:\n    product: windows\n"
+                            "filter:\n    rules: [a]\n    selection:\n        User: x\n"
+                            "    condition: selection\n";
+    struct sigma_doc *docs = NULL;
+    struct sigma_err err;
+    size_t n = 0;
+
+    assert_int_equal(sigma_load_docs_buf(y, strlen(y), "mf.yml", NULL, &docs, &n, &err), 0);
+    assert_true(sigma_filter_is_inclusive(docs[0].filter));
+    sigma_docs_free(docs, n);
+}
+
+static void test_filter_refusals(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *y;
+        const char *why; /* a word of the reason */
+    } bad[] = {
+        {"title: f\nlogsource:\n    product: x\nfilter:\n    s:\n        A: 1\n"
+         "    condition: not s\n",
+         "rules"},
+        {"title: f\nlogsource:\n    product: x\nfilter:\n    rules: []\n    s:\n        A: 1\n"
+         "    condition: not s\n",
+         "at least one"},
+        {"title: f\nlogsource:\n    product: x\nfilter:\n    rules: ['']\n    s:\n"
+         "        A: 1\n    condition: not s\n",
+         "empty"},
+        {"title: f\nlogsource:\n    product: x\nfilter:\n    rules: [a]\n    condition: x\n",
+         "condition"},
+        {"title: f\nlogsource:\n    product: x\nfilter:\n    rules: [a]\n    s:\n        A: 1\n",
+         "condition"},
+        {"title: f\nlogsource:\n    product: x\nfilter:\n    rules: [a]\n    s:\n        A: 1\n"
+         "    condition: not t\n",
+         "condition"},
+        {"title: f\nlogsource:\n    product: x\nfilter: [a]\n", "filter"},
+        {"title: f\nfilter:\n    rules: [a]\n    s:\n        A: 1\n    condition: not s\n",
+         "logsource"},
+        {"logsource:\n    product: x\nfilter:\n    rules: [a]\n    s:\n        A: 1\n"
+         "    condition: not s\n",
+         "title"},
+        {"title: f\nlogsource:\n    product: x\nfilter:\n    rules: [a]\n    s:\n"
+         "        A|nosuchmod: 1\n    condition: not s\n",
+         "nosuchmod"},
+        {"title: f\nlogsource:\n    product: x\nfilter:\n    rules: [a]\n    rules: [b]\n"
+         "    s:\n        A: 1\n    condition: not s\n",
+         "uplicate"},
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        struct sigma_doc *docs = NULL;
+        struct sigma_err err;
+        size_t n = 0;
+        int rc = sigma_load_docs_buf(bad[i].y, strlen(bad[i].y), "mf.yml", NULL, &docs, &n, &err);
+        if (rc != -EINVAL || docs)
+            fail_msg("filter %zu accepted", i);
+        if (!strstr(err.reason, bad[i].why))
+            fail_msg("filter %zu: reason '%s' does not say '%s'", i, err.reason, bad[i].why);
+        assert_true(err.at.line >= 1);
+    }
+}
+
 /* ---- (3) the SigmaHQ tree ---- */
 
 #define MAX_REASONS 64
@@ -1147,6 +1336,11 @@ int main(void)
         cmocka_unit_test(test_cond_errors),
         cmocka_unit_test(test_refusals),
         cmocka_unit_test(test_metadata),
+        cmocka_unit_test(test_filter_load_and_apply),
+        cmocka_unit_test(test_filter_wider_logsource),
+        cmocka_unit_test(test_filter_in_multidoc_file),
+        cmocka_unit_test(test_filter_inclusive_flagged),
+        cmocka_unit_test(test_filter_refusals),
         cmocka_unit_test(test_sigmahq_tree),
         cmocka_unit_test(test_sigmahq_regression),
     };

@@ -24,8 +24,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "decode/decode.h"
+#include "detect/detect_sigma.h"
 #include "detect/sigma.h"
 #include "event/event.h"
 #include "event/field.h"
@@ -926,6 +928,105 @@ static void test_rule_set_coverage(void **state)
     sigma_map_free(m);
 }
 
+/* ---- filters in the detector ---- */
+
+static void write_text(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    assert_true(fputs(text, f) >= 0);
+    assert_int_equal(fclose(f), 0);
+}
+
+struct reports {
+    unsigned n;
+    char last[512];
+};
+
+static void count_report(void *arg, const char *msg)
+{
+    struct reports *rp = arg;
+    rp->n++;
+    snprintf(rp->last, sizeof(rp->last), "%s", msg);
+}
+
+static void count_hit(void *arg, const struct sigma_rule *r)
+{
+    (void)r;
+    (*(unsigned *)arg)++;
+}
+
+/* Matches of one sshd failure, for user `user`, through the detector. */
+static unsigned detector_hits(struct detect_sigma *d, const char *user)
+{
+    struct arena a;
+    struct event ev;
+    unsigned hits = 0;
+
+    arena_init(&a, 0);
+    event_init(&ev, &a, "", 0, 0);
+    assert_int_equal(event_add_named(&ev, "process.name", 12, "sshd", 4), 0);
+    assert_int_equal(event_add_named(&ev, "event.outcome", 13, "failure", 7), 0);
+    assert_int_equal(event_add_named(&ev, "user.name", 9, user, strlen(user)), 0);
+    detect_sigma_match(d, &ev, count_hit, &hits);
+    event_reset(&ev);
+    arena_done(&a);
+    return hits;
+}
+
+/* A filter removes the matches of the rules it names where its condition
+ * is false, and only theirs; one that applies to no loaded rule is
+ * reported. */
+static void test_detector_applies_filters(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/hikeshi-filter-XXXXXX", p[4096], mapdir[4096], err[256];
+    struct detect_sigma *d = NULL;
+    struct reports rp = {0};
+    const char *paths[1];
+
+    assert_non_null(mkdtemp(dir));
+    snprintf(p, sizeof(p), "%s/ssh_fail.yml", dir);
+    write_text(p, "title: SSH failure\nid: 5f1e6a1e-0000-4000-8000-00000000f101\n"
+                  "logsource:\n  product: linux\n  service: sshd\ndetection:\n  sel:\n"
+                  "    event.outcome: failure\n  condition: sel\n");
+    snprintf(p, sizeof(p), "%s/ssh_fail_twin.yml", dir);
+    write_text(p, "title: SSH failure twin\nid: 5f1e6a1e-0000-4000-8000-00000000f102\n"
+                  "logsource:\n  product: linux\n  service: sshd\ndetection:\n  sel:\n"
+                  "    event.outcome: failure\n  condition: sel\n");
+    snprintf(p, sizeof(p), "%s/mf_scanner.yml", dir);
+    write_text(p, "title: Filter the scanner account\nlogsource:\n  product: linux\nfilter:\n"
+                  "  rules:\n    - 5f1e6a1e-0000-4000-8000-00000000f101\n  scanner:\n"
+                  "    user.name: svc_scan\n  condition: not scanner\n");
+    snprintf(p, sizeof(p), "%s/mf_dead.yml", dir);
+    write_text(p, "title: Filter naming nothing loaded\nlogsource:\n  product: windows\nfilter:\n"
+                  "  rules:\n    - 5f1e6a1e-0000-4000-8000-00000000f101\n  x:\n"
+                  "    user.name: svc_scan\n  condition: not x\n");
+    snprintf(mapdir, sizeof(mapdir), "%s/rules/config", sigma_testlib_source_dir());
+    paths[0] = dir;
+    assert_int_equal(
+        detect_sigma_new(paths, 1, mapdir, NULL, count_report, &rp, &d, err, sizeof(err)), 0);
+    assert_int_equal(detect_sigma_loaded(d), 2);
+    assert_int_equal(detect_sigma_filters(d), 2);
+    /* mf_dead's log source (windows) contains no linux rule. */
+    assert_int_equal(rp.n, 1);
+    assert_non_null(strstr(rp.last, "mf_dead.yml"));
+
+    assert_int_equal(detector_hits(d, "alice"), 2);    /* both rules */
+    assert_int_equal(detector_hits(d, "svc_scan"), 1); /* the twin only */
+    assert_int_equal(detect_sigma_filtered(d), 1);
+    detect_sigma_free(d);
+
+    /* Removed on success; a failed assert leaves them for inspection. */
+    static const char *const names[] = {"ssh_fail.yml", "ssh_fail_twin.yml", "mf_scanner.yml",
+                                        "mf_dead.yml"};
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        snprintf(p, sizeof(p), "%s/%s", dir, names[i]);
+        unlink(p);
+    }
+    rmdir(dir);
+}
+
 static int teardown_fields(void **state)
 {
     (void)state;
@@ -944,6 +1045,7 @@ int main(void)
         cmocka_unit_test(test_load_errors_have_position),
         cmocka_unit_test(test_regression_conformance),
         cmocka_unit_test(test_rule_set_coverage),
+        cmocka_unit_test(test_detector_applies_filters),
     };
     field_init();
     return cmocka_run_group_tests(tests, NULL, teardown_fields);

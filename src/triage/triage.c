@@ -96,7 +96,7 @@ static const char builtin_yaml[] =
     "    anomaly.first_seen: anomalous behaviour\n"
     "    anomaly.first_seen_external: anomalous behaviour\n"
     "    anomaly.outbound_volume: damage manifest\n"
-    "    anomaly.dns_tunnel: damage manifest\n"
+    "    anomaly.dns_tunnel: intruded, no damage yet\n"
     "    web_scanner_burst: probe or attack without damage\n"
     "    lnx_sudo_password_attempts_exhausted: policy violation\n"
     "    e0b76878-f492-4a6a-beda-9624f32d7b67: probe or attack without damage\n"

@@ -35,10 +35,13 @@ for n in $sizes; do
     # The floor, over the same file (in the page cache after the first):
     # counting lines, and a grep that reads every byte of every line.
     cat "$tmp/day.log" > /dev/null
+    # shellcheck disable=SC2046 # split into seconds, RSS, exit status
     set -- $(wall_rss wc -l "$tmp/day.log")
     floor_wc="wc -l: $1 s, $(python3 -c "print(round($n / $1))") records/s, $(($2 / 1024)) MB"
+    # shellcheck disable=SC2046 # split into seconds, RSS, exit status
     set -- $(wall_rss grep -c 'Failed password' "$tmp/day.log")
     floor_grep="grep -c 'Failed password': $1 s, $(python3 -c "print(round($n / $1))") records/s, $(($2 / 1024)) MB"
+    # shellcheck disable=SC2046 # split into seconds, RSS, exit status
     set -- $(wall_rss "$build/hikeshi" scan -q --no-progress -f jsonl --incidents "$tmp/inc.jsonl" \
         --summary-json "$tmp/s.json" "$tmp/day.log")
     echo "# $n records: whole pipeline (process) $1 s, $(python3 -c "print(round($n / $1))") records/s, peak RSS $(($2 / 1024)) MB (exit $3); floor: $floor_wc; $floor_grep"

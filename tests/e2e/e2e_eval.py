@@ -40,7 +40,8 @@ def scan(paths, tmp, what):
     r = subprocess.run([os.path.abspath(BIN), "scan", "--no-progress", "-q", "-f", "jsonl",
                         "--incidents", inc, "--summary-json", summ] + paths,
                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, cwd=SOURCE)
-    check(r.returncode == 0, "%s: scan exits 0 (%s)" % (what, r.stderr[-300:]))
+    check(r.returncode == 0, "%s: scan exits 0%s" % (
+        what, "" if r.returncode == 0 else " (%s)" % r.stderr[-300:]))
     s = json.load(open(summ))
     print("%s funnel: %d records -> %d alerts -> %d aggregated alerts -> %d incidents "
           "(%.0f records/s)" % (what, s["records"], s["alerts"], s["aggregated"], s["incidents"],

@@ -595,13 +595,15 @@ int anomaly_outbound_observe(struct anomaly *a, const struct event *ev, anomaly_
     if (r < 0 || anomaly_val_is(anomaly_get(ev, FIELD_EVENT_TYPE), "denied"))
         return r;
     if (sc == ADDR_INTERNAL && dc == ADDR_EXTERNAL) {
-        if (a->o.external_enable)
-            r = ext_observe(a, ev, src, dst, anomaly_get(ev, FIELD_DESTINATION_PORT), cb, arg);
-        if (r >= 0 && a->o.volume_enable) {
+        /* Volume first: when both fire on one record, the incident the
+         * volume alert opens is there for the new destination to join. */
+        if (a->o.volume_enable) {
             int64_t b = parse_count(anomaly_get(ev, FIELD_SOURCE_BYTES));
             if (b >= 0)
                 r = vol_observe(a, ev, src, b, dst, cb, arg);
         }
+        if (r >= 0 && a->o.external_enable)
+            r = ext_observe(a, ev, src, dst, anomaly_get(ev, FIELD_DESTINATION_PORT), cb, arg);
     } else if (sc == ADDR_EXTERNAL && dc == ADDR_INTERNAL && a->o.volume_enable) {
         /* A connection from outside: what our side answered left too (an
          * intruder pulling files from a server it reached). */

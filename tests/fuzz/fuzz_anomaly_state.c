@@ -4,7 +4,8 @@
  * a correct CRC-32 appended, so that the fuzzer gets past the checksum into
  * the entry parser.  A state that restores must save to a blob that
  * restores to the same bytes, and must survive events at ordinary and
- * extreme times (restored hours, times and counts are hostile too).
+ * extreme times (restored hours, times and counts are hostile too), for
+ * every kind: rate, first-seen, beacon, and the outbound kinds.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -56,6 +57,18 @@ static void exercise(struct anomaly *a)
         event_add_str(&ev, FIELD_EVENT_CATEGORY, "authentication");
         event_add_str(&ev, FIELD_EVENT_ACTION, "ssh_login");
         event_add_str(&ev, FIELD_EVENT_OUTCOME, "success");
+        anomaly_observe(a, &ev, count_alert, &b);
+        event_reset(&ev);
+        /* The outbound detectors' keys as the seeds' (and a DNS name whose
+         * subdomain is long and random enough to count). */
+        event_init(&ev, &ar, "", 0, times[i]);
+        ev.decoder = "json";
+        event_add_str(&ev, FIELD_SOURCE_IP, i % 2 ? "10.1.2.3" : "10.0.0.5");
+        event_add_str(&ev, FIELD_DESTINATION_IP, "203.0.113.5");
+        event_add_str(&ev, FIELD_DESTINATION_PORT, "4444");
+        event_add_str(&ev, FIELD_SOURCE_BYTES, "900000000");
+        event_add_str(&ev, field_intern("dns.question.name", 17),
+                      "7f3a9c2e41b8d05e6a1f92c4b7e3d8a0c5f1.exfil-example.com");
         anomaly_observe(a, &ev, count_alert, &b);
         event_reset(&ev);
     }

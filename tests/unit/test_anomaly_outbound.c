@@ -24,6 +24,7 @@
 #include "util/arena.h"
 #include "util/buf.h"
 #include "util/parse_err.h"
+#include "util/readfile.h"
 
 #define SEC 1000000LL
 #define MIN (60 * SEC)
@@ -602,6 +603,150 @@ static void test_outbound_save_restore(void **state)
     anomaly_free(r);
 }
 
+/* ---- decoders to detectors -------------------------------------------- */
+
+/* Decodes one line (auto-detected) into b->ev; the caller resets it. */
+static void decode_line(struct evb *b, const char *line, int64_t ref)
+{
+    struct decode_ctx ctx = {.ref_us = ref};
+    struct parse_err err;
+
+    event_init(&b->ev, &b->ar, line, strlen(line), ref);
+    assert_int_equal(decode_record(&b->ev, NULL, &ctx, &err), 0);
+}
+
+static void assert_field(const struct event *ev, const char *name, const char *want)
+{
+    size_t n;
+    const char *v = event_get(ev, field_intern(name, strlen(name)), &n);
+
+    if (!want) {
+        assert_null(v);
+        return;
+    }
+    assert_non_null(v);
+    assert_int_equal(n, strlen(want));
+    assert_memory_equal(v, want, n);
+}
+
+static void test_decoders_feed_outbound(void **state)
+{
+    static const char nf[] =
+        "<4>Mar 22 14:20:01 fw kernel: [81234.567890] ACCEPT-OUT: IN=eth1 OUT=eth0 "
+        "SRC=10.47.9.17 DST=203.0.113.51 LEN=1500 TOS=0x00 PREC=0x00 TTL=63 ID=4242 DF "
+        "PROTO=TCP SPT=40000 DPT=8443 WINDOW=501 RES=0x00 ACK PSH URG=0";
+    static const char zeek_conn[] =
+        "{\"_path\":\"conn\",\"ts\":1521728400.5,\"uid\":\"Cx\",\"id.orig_h\":\"10.47.9.15\","
+        "\"id.orig_p\":50000,\"id.resp_h\":\"203.0.113.50\",\"id.resp_p\":8443,\"proto\":\"tcp\","
+        "\"orig_bytes\":249500000,\"resp_bytes\":90000,\"conn_state\":\"SF\","
+        "\"orig_ip_bytes\":250000000,\"resp_ip_bytes\":3700000}";
+    static const char eve_flow[] =
+        "{\"timestamp\":\"2018-03-22T14:20:30.000000+0000\",\"event_type\":\"flow\","
+        "\"src_ip\":\"10.47.9.16\",\"src_port\":62000,\"dest_ip\":\"203.0.113.50\","
+        "\"dest_port\":8443,\"proto\":\"TCP\",\"flow\":{\"bytes_toserver\":250000000,"
+        "\"bytes_toclient\":3700000}}";
+    static const char eve_alert[] =
+        "{\"timestamp\":\"2018-03-22T14:20:30.000000+0000\",\"event_type\":\"alert\","
+        "\"src_ip\":\"10.47.9.16\",\"src_port\":62000,\"dest_ip\":\"203.0.113.50\","
+        "\"dest_port\":8443,\"proto\":\"TCP\",\"alert\":{\"signature\":\"x\"},"
+        "\"flow\":{\"bytes_toserver\":1000,\"bytes_toclient\":0}}";
+    static const char eve_dns3[] =
+        "{\"timestamp\":\"2024-01-10T10:00:00.000000+0000\",\"event_type\":\"dns\","
+        "\"src_ip\":\"10.1.2.3\",\"src_port\":5353,\"dest_ip\":\"10.0.0.53\",\"dest_port\":53,"
+        "\"proto\":\"UDP\",\"dns\":{\"version\":3,\"type\":\"request\",\"id\":1,"
+        "\"queries\":[{\"rrname\":\"abc.example.com\",\"rrtype\":\"TXT\"}]}}";
+    static const char zeek_dns[] =
+        "{\"@stream\":\"dns\",\"ts\":1588205199.82437,\"id_orig_h\":\"10.0.1.6\","
+        "\"id_orig_p\":54243,\"id_resp_h\":\"10.0.0.4\",\"id_resp_p\":53,\"proto\":\"udp\","
+        "\"query\":\"newyork.dmevals.local\",\"qtype_name\":\"A\"}";
+    struct anomaly_opts o;
+    struct anomaly *a;
+    struct evb b;
+    struct got g;
+    int64_t ref = time_from_civil(2018, 3, 19, 0, 0, 0) * SEC; /* a Monday */
+
+    (void)state;
+    arena_init(&b.ar, 0);
+    decode_line(&b, nf, ref);
+    assert_field(&b.ev, "source.bytes", "1500");
+    event_reset(&b.ev);
+    decode_line(&b, zeek_conn, ref);
+    assert_field(&b.ev, "source.bytes", "250000000");
+    assert_field(&b.ev, "destination.bytes", "3700000");
+    event_reset(&b.ev);
+    decode_line(&b, eve_flow, ref);
+    assert_field(&b.ev, "source.bytes", "250000000");
+    assert_field(&b.ev, "destination.bytes", "3700000");
+    event_reset(&b.ev);
+    /* An alert's flow block is a snapshot: not outbound bytes. */
+    decode_line(&b, eve_alert, ref);
+    assert_field(&b.ev, "source.bytes", NULL);
+    event_reset(&b.ev);
+    decode_line(&b, eve_dns3, ref);
+    assert_field(&b.ev, "dns.question.name", "abc.example.com");
+    assert_field(&b.ev, "dns.question.type", "TXT");
+    event_reset(&b.ev);
+    decode_line(&b, zeek_dns, ref);
+    assert_field(&b.ev, "dns.question.name", "newyork.dmevals.local");
+    event_reset(&b.ev);
+
+    /* Netfilter packets summed: a floor of 1 MB and one learned hour a
+     * slot, so that a few lines show the sum crossing. */
+    opts_outbound_only(&o);
+    o.external_enable = 0;
+    o.volume_min_bytes = 1000000;
+    o.volume_cold_samples = 1;
+    a = new_anomaly(&o);
+    got_init(&g);
+    for (int d = 0; d < 2; d++) {
+        for (int i = 0; i < 10; i++) {
+            decode_line(&b, nf, ref);
+            b.ev.time_us = ref + d * DAY + 14 * HOUR + i * MIN;
+            assert_int_equal(anomaly_observe(a, &b.ev, collect, &g), 0);
+            event_reset(&b.ev);
+        }
+    }
+    assert_int_equal(g.total, 0);
+    for (int i = 0; i < 800; i++) {
+        decode_line(&b, nf, ref);
+        b.ev.time_us = ref + 2 * DAY + 14 * HOUR + i * SEC;
+        assert_int_equal(anomaly_observe(a, &b.ev, collect, &g), 0);
+        event_reset(&b.ev);
+    }
+    /* 667 packets of 1500 bytes pass 1 MB: one alert. */
+    assert_int_equal(g.n[ANOMALY_OUTBOUND_VOLUME], 1);
+    assert_string_equal(g.ent[0], "source.ip=10.47.9.17");
+    assert_string_equal(g.sample, "203.0.113.51");
+    got_done(&g);
+    anomaly_free(a);
+    arena_done(&b.ar);
+}
+
+/* The fuzz seed of the outbound kinds restores, entry by entry. */
+static void test_outbound_seed_blob(void **state)
+{
+    const char *src = getenv("HIKESHI_SOURCE");
+    char path[1024];
+    char *data = NULL;
+    size_t len = 0;
+    struct anomaly *a = new_anomaly(NULL);
+    struct parse_err err;
+    struct anomaly_stats st;
+
+    (void)state;
+    snprintf(path, sizeof(path), "%s/tests/fuzz/corpus/fuzz_anomaly_state/outbound",
+             src ? src : ".");
+    assert_int_equal(readfile_all(path, 1 << 20, &data, &len), 0);
+    assert_int_equal(anomaly_restore(a, data, len, &err), 0);
+    anomaly_stats(a, &st);
+    assert_int_equal(st.entries, 5);
+    assert_int_equal(st.entries_by_kind[ANOMALY_FIRST_EXTERNAL], 3); /* 2 pairs, 1 host */
+    assert_int_equal(st.entries_by_kind[ANOMALY_OUTBOUND_VOLUME], 1);
+    assert_int_equal(st.entries_by_kind[ANOMALY_DNS_TUNNEL], 1);
+    free(data);
+    anomaly_free(a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -614,6 +759,8 @@ int main(void)
         cmocka_unit_test(test_outbound_volume),
         cmocka_unit_test(test_outbound_volume_busy_host),
         cmocka_unit_test(test_outbound_save_restore),
+        cmocka_unit_test(test_decoders_feed_outbound),
+        cmocka_unit_test(test_outbound_seed_blob),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -164,7 +164,7 @@ static int attach_filters(struct load_ctx *lc)
             const struct sigma_filter **nv;
             if (!sigma_filter_applies(d->filters[k], d->rules[i]))
                 continue;
-            nv = realloc((void *)rf->v, (rf->n + 1) * sizeof(*nv));
+            nv = realloc((void *)rf->v, (rf->n + 1) * sizeof(const struct sigma_filter *));
             if (!nv)
                 return -ENOMEM;
             rf->v = nv;

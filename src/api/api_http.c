@@ -182,6 +182,12 @@ int api_http_metrics(const struct api_sources *src, struct buf *out)
            LOAD(ps->triage_aggregated))
     GLOBAL("triage_incidents_total", "counter", "Incidents opened by triage.",
            LOAD(ps->triage_incidents))
+    GLOBAL("triage_risk_opened_incidents_total", "counter",
+           "Incidents opened because an entity's risk crossed the threshold.",
+           LOAD(ps->triage_risk_opened))
+    GLOBAL("triage_risk_only_alerts_total", "counter",
+           "Alerts that joined no incident and only added risk to their entities.",
+           LOAD(ps->triage_risk_only))
     GLOBAL("triage_evicted_total", "counter",
            "Aggregated alerts, entities and incidents evicted at the memory caps.",
            LOAD(ps->triage_evicted))

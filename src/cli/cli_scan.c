@@ -81,6 +81,8 @@ struct scan_incident {
     int64_t first_us, last_us;
     uint64_t nalerts, nevents;
     char *victims; /* "a, b" */
+    int risk_opened;
+    char why[TRIAGE_WHY_MAX]; /* why triage opened it */
 };
 
 struct scan {
@@ -343,6 +345,8 @@ static void on_incident(void *arg, const struct triage_incident *inc, unsigned c
     si->last_us = inc->last_us;
     si->nalerts = inc->nalerts;
     si->nevents = inc->nevents;
+    si->risk_opened = inc->risk_opened;
+    memcpy(si->why, inc->why, sizeof(si->why));
     buf_init(&v, 64 * 1024);
     for (size_t k = 0; k < inc->nvictims; k++)
         if (buf_printf(&v, "%s%s", k ? ", " : "", inc->victims[k]) < 0)
@@ -381,7 +385,10 @@ static int write_incidents(const struct scan *s, const char *path)
                        triage_type_name(si->type), triage_level_name(si->level),
                        triage_stage_name(si->stage), asset_category_name(si->cat), a, z,
                        (unsigned long long)si->nalerts, (unsigned long long)si->nevents) < 0 ||
-            buf_json_str(&b, si->victims, strlen(si->victims)) < 0 || buf_puts(&b, "}\n") < 0)
+            buf_json_str(&b, si->victims, strlen(si->victims)) < 0 ||
+            buf_printf(&b, ",\"risk_opened\":%s,\"why\":", si->risk_opened ? "true" : "false") < 0 ||
+            buf_json_str(&b, si->why, strnlen(si->why, sizeof(si->why))) < 0 ||
+            buf_puts(&b, "}\n") < 0)
             continue;
         fwrite(b.data, 1, b.len, f);
     }

@@ -445,6 +445,8 @@ static void publish_stage_stats(struct pipeline *p)
     PUB(triage_suppressed, ts.suppressed);
     PUB(triage_aggregated, ts.aggregated);
     PUB(triage_incidents, ts.incidents_opened);
+    PUB(triage_risk_opened, ts.risk_opened);
+    PUB(triage_risk_only, ts.risk_only);
     PUB(triage_evicted, ts.evicted_alerts + ts.evicted_entities + ts.evicted_incidents);
     PUB(corr_groups, cs.groups_live);
     PUB(corr_bytes, cs.bytes);

@@ -53,6 +53,8 @@ struct pipeline_stats {
     _Atomic uint64_t triage_suppressed;  /* silenced by a suppression */
     _Atomic uint64_t triage_aggregated;  /* aggregated alerts created */
     _Atomic uint64_t triage_incidents;   /* incidents opened */
+    _Atomic uint64_t triage_risk_opened; /* of them: opened by an entity's risk */
+    _Atomic uint64_t triage_risk_only;   /* alerts that joined no incident: risk only */
     _Atomic uint64_t triage_evicted;     /* alerts, entities, incidents evicted at caps */
     _Atomic uint64_t corr_groups;        /* correlation groups live */
     _Atomic uint64_t corr_bytes;         /* bytes of correlation state */

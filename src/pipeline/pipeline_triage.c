@@ -11,6 +11,12 @@
  * attacker only when there is no source address (sudo on a host: the local
  * user is the actor), else it is the targeted account.  Triage groups
  * incidents on attacker entities only.
+ *
+ * A rule that matched a record which is itself another detector's alert
+ * (event.kind "alert": a Suricata EVE alert) relays that detector's
+ * verdict: the alert carries the detector's signature (rule.id, rule.name
+ * of the record), the confidence and ATT&CK tactic its metadata states,
+ * and triage treats it as risk, aggregated per signature.
  */
 #include "pipeline/pipeline_triage.h"
 
@@ -48,6 +54,8 @@
 #define PT_EVID_SLOTS 8192
 #define PT_EVID_WINDOW_US (15 * 60 * INT64_C(1000000))
 #define PT_ADDR_MAX 48
+/* Tags passed for one alert: the rule's, then the signature's tactic. */
+#define PT_MAX_TAGS 32
 
 struct pt_evid {
     char addr[PT_ADDR_MAX];
@@ -77,6 +85,9 @@ struct ptriage {
     char vals[PT_MAX_ENT][PT_VAL_MAX];
     struct triage_entity ents[PT_MAX_ENT];
     size_t nents;
+    /* A relayed alert's signature and tactic, NUL-terminated copies. */
+    char sig_id[PT_VAL_MAX], sig_name[PT_VAL_MAX], sig_tactic[PT_VAL_MAX];
+    const char *tagv[PT_MAX_TAGS];
     /* Automatic response (NULL: off): the engine, the evidence table, and
      * what the current event says about its own provenance. */
     struct respond *resp;
@@ -298,6 +309,7 @@ static void put_incident(struct ptriage *t, const struct triage_incident *inc)
         .category = asset_category_name(inc->cat),
         .criticality = asset_crit_name(inc->crit),
         .risk_opened = inc->risk_opened,
+        .why = inc->why[0] ? inc->why : NULL,
         .first_us = inc->first_us,
         .last_us = inc->last_us,
         .nalerts = inc->nalerts,
@@ -443,6 +455,70 @@ void ptriage_link(struct ptriage *t, int64_t alert_id)
 
 /* ---- the three kinds of alert ---- */
 
+/* A NUL-terminated copy of field `id` of `ev` into dst (cut to fit), or
+ * NULL when the event has none. */
+static const char *copy_field(const struct event *ev, uint32_t id, char *dst, size_t size)
+{
+    size_t n;
+    const char *v = id != FIELD_NONE ? event_get(ev, id, &n) : NULL;
+
+    if (!v || n == 0)
+        return NULL;
+    if (n >= size)
+        n = size - 1;
+    memcpy(dst, v, n);
+    dst[n] = '\0';
+    return dst;
+}
+
+static uint32_t field_by_name(const char *name)
+{
+    return field_lookup(name, strlen(name));
+}
+
+/* The confidence an IDS signature states (ET's metadata "confidence"). */
+static int sig_confidence(const struct event *ev)
+{
+    size_t n;
+    uint32_t id = field_by_name("alert.metadata.confidence");
+    const char *v = id != FIELD_NONE ? event_get(ev, id, &n) : NULL;
+
+    if (!v)
+        return TRIAGE_CONF_NONE;
+    if (n == 3 && strncasecmp(v, "low", 3) == 0)
+        return TRIAGE_CONF_LOW;
+    if (n == 6 && strncasecmp(v, "medium", 6) == 0)
+        return TRIAGE_CONF_MEDIUM;
+    if (n == 4 && strncasecmp(v, "high", 4) == 0)
+        return TRIAGE_CONF_HIGH;
+    return TRIAGE_CONF_NONE;
+}
+
+/* The ATT&CK tactic an IDS signature states ("Command_And_Control" in ET's
+ * metadata "mitre_tactic_name") as a tag, attack.command_and_control;
+ * NULL when none or not a plain name. */
+static const char *sig_tactic(struct ptriage *t, const struct event *ev)
+{
+    char *d = t->sig_tactic;
+    size_t n, k = 7;
+    uint32_t id = field_by_name("alert.metadata.mitre_tactic_name");
+    const char *v = id != FIELD_NONE ? event_get(ev, id, &n) : NULL;
+
+    if (!v || n == 0 || n + k >= sizeof(t->sig_tactic))
+        return NULL;
+    memcpy(d, "attack.", k);
+    for (size_t i = 0; i < n; i++) {
+        char c = v[i];
+        if (c == ' ' || c == '-')
+            c = '_';
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'))
+            return NULL;
+        d[k++] = (char)(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+    }
+    d[k] = '\0';
+    return d;
+}
+
 void ptriage_rule(struct ptriage *t, const struct sigma_rule *r, const struct event *ev,
                   const char *input_name)
 {
@@ -459,6 +535,20 @@ void ptriage_rule(struct ptriage *t, const struct sigma_rule *r, const struct ev
     };
 
     (void)input_name;
+    if (event_is(ev, FIELD_EVENT_KIND, "alert")) {
+        const char *tactic = sig_tactic(t, ev);
+        in.sig_id = copy_field(ev, FIELD_RULE_ID, t->sig_id, sizeof(t->sig_id));
+        in.sig_name = copy_field(ev, FIELD_RULE_NAME, t->sig_name, sizeof(t->sig_name));
+        in.confidence = sig_confidence(ev);
+        if (tactic) {
+            size_t n = r->tags.n < PT_MAX_TAGS - 1 ? r->tags.n : PT_MAX_TAGS - 1;
+            for (size_t i = 0; i < n; i++)
+                t->tagv[i] = r->tags.v[i];
+            t->tagv[n] = tactic;
+            in.tags = t->tagv;
+            in.ntags = n + 1;
+        }
+    }
     ents_from_event(t, ev);
     add(t, &in);
 }

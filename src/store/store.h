@@ -24,7 +24,7 @@ struct file_pos;
 struct store;
 
 /* The schema version this build writes; store_open migrates older ones. */
-#define STORE_SCHEMA_VERSION 8
+#define STORE_SCHEMA_VERSION 9
 
 /*
  * Opens (creating if needed) the store under directory `dir`, which is
@@ -116,6 +116,7 @@ struct store_incident_rec {
     const char *stages_json, *victims_json; /* JSON arrays, may be NULL */
     const char *category, *criticality;
     int risk_opened;
+    const char *why; /* why triage opened it, or NULL; kept from its first storing */
     int64_t first_us, last_us;
     uint64_t nalerts, nevents;
     int64_t updated_us;
@@ -157,7 +158,7 @@ int store_session_add(struct store *st, int64_t user_id, const unsigned char *ha
 int store_token_revoke_hash(struct store *st, const unsigned char *hash, size_t hash_len);
 
 /* Incidents as JSON objects (id, entity, type, level, phase, stage,
- * stages, category, criticality, risk_opened, first, last, alerts, events,
+ * stages, category, criticality, risk_opened, why, first, last, alerts, events,
  * victims, created, updated). */
 struct store_incident_filter {
     const char *type, *phase, *level; /* NULL: any */

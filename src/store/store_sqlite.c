@@ -314,6 +314,10 @@ static const char *const store_migrations[] = {
     "ALTER TABLE suppressions ADD COLUMN lifted_by TEXT;"
     "ALTER TABLE suppressions ADD COLUMN lift_seq INTEGER;"
     "CREATE UNIQUE INDEX suppressions_lift_seq ON suppressions(lift_seq);",
+    /* 9: why triage opened an incident, for people ("opened because: 3
+     * rules, 2 tactics, risk 84 >= 60"); NULL for incidents opened before
+     * it was kept, or by hand. */
+    "ALTER TABLE incidents ADD COLUMN opened_why TEXT;",
 };
 
 _Static_assert(sizeof(store_migrations) / sizeof(store_migrations[0]) == STORE_SCHEMA_VERSION,
@@ -357,7 +361,7 @@ enum store_stmt {
     " 'level', coalesce(proposed_level, level), 'phase', phase,"                                  \
     " 'stage', stage, 'stages', json(coalesce(stages, '[]')),"                                    \
     " 'category', coalesce(proposed_category, category),"                                         \
-    " 'criticality', criticality, 'risk_opened', risk_opened = 1,"                                \
+    " 'criticality', criticality, 'risk_opened', risk_opened = 1, 'why', opened_why,"            \
     " 'first', strftime('%Y-%m-%dT%H:%M:%fZ', first_us / 1e6, 'unixepoch'),"                      \
     " 'last', strftime('%Y-%m-%dT%H:%M:%fZ', last_us / 1e6, 'unixepoch'),"                        \
     " 'alerts', nalerts, 'events', nevents, 'victims', json(coalesce(victims, '[]')),"            \
@@ -403,9 +407,9 @@ static const char *const store_stmt_sql[STMT_COUNT] = {
     [STMT_INCIDENT_PUT] = "INSERT INTO incidents(id, entity_key, type, level, stage, stages,"
                           " category, criticality, risk_opened, first_us, last_us, nalerts,"
                           " nevents, victims, created_us, updated_us, proposed_type,"
-                          " proposed_level, proposed_category)"
+                          " proposed_level, proposed_category, opened_why)"
                           " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14,"
-                          " ?15, ?15, ?3, ?4, ?7) ON CONFLICT(id) DO UPDATE SET"
+                          " ?15, ?15, ?3, ?4, ?7, ?16) ON CONFLICT(id) DO UPDATE SET"
                           " proposed_type = excluded.type, proposed_level = excluded.level,"
                           " proposed_category = excluded.category,"
                           /* Once the CSIRT keeps a record, its values stand. */
@@ -415,6 +419,8 @@ static const char *const store_stmt_sql[STMT_COUNT] = {
                           " stage = excluded.stage, stages = excluded.stages,"
                           " criticality = excluded.criticality,"
                           " risk_opened = excluded.risk_opened, first_us = excluded.first_us,"
+                          /* Why it opened does not change once known. */
+                          " opened_why = coalesce(opened_why, excluded.opened_why),"
                           " last_us = excluded.last_us, nalerts = excluded.nalerts,"
                           " nevents = excluded.nevents, victims = excluded.victims,"
                           " updated_us = excluded.updated_us",
@@ -1114,6 +1120,8 @@ int store_incident_put(struct store *st, const struct store_incident_rec *in)
         rc = store_bind_text(s, 14, in->victims_json);
     if (rc == SQLITE_OK)
         rc = sqlite3_bind_int64(s, 15, in->updated_us);
+    if (rc == SQLITE_OK)
+        rc = store_bind_text(s, 16, in->why);
     return store_insert(st, s, rc, "storing an incident", NULL);
 }
 

@@ -1,6 +1,11 @@
 /*
- * triage.c - suppression, dedup, entity risk and grouping of alerts into
- * incidents; the options (rules/config/triage.yaml) that drive them.
+ * triage.c - from alerts to incidents: suppression, dedup, entity risk and
+ * grouping (the options that drive them are parsed in triage_opts.c).
+ *
+ * Triage is by risk, not by alert: most alerts only add risk to their
+ * entities, and an incident opens when an entity's risk crosses the
+ * threshold or when a detection that can stand alone (a correlation, an
+ * anomaly, a high-confidence rule) says so.  docs/triage.md is the model.
  *
  * State lives in three string-keyed tables (aggregated alerts, entities,
  * incidents), each sized once from its cap and kept in least-recently
@@ -14,978 +19,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <yaml.h>
-
-#include "event/time.h"
-#include "util/limits.h"
-#include "util/readfile.h"
 
 /* Entities of one alert taken into its keys; the rest are ignored. */
 #define TRIAGE_MAX_ENTITIES 32
 /* Longest "field=value" entity string kept. */
 #define TRIAGE_MAX_ENTITY_LEN 512
-/* Suppressions one options set may hold. */
-#define TRIAGE_MAX_SUPP 4096
-
-#define US_PER_S INT64_C(1000000)
-
-/* ------------------------------------------------------------------ */
-/* Names                                                               */
-
-static const char *const type_names[TRIAGE_TYPE_COUNT] = {
-    "none",
-    "complaints about rules",
-    "new system / organisation change",
-    "vulnerability present",
-    "anomalous behaviour",
-    "policy violation",
-    "probe or attack without damage",
-    "intruded, no damage yet",
-    "damage manifest",
-};
-
-static const char *const stage_names[TRIAGE_STAGE_COUNT] = {
-    "none",         "recon",        "weaponization",       "delivery",
-    "exploitation", "installation", "command and control", "actions on objectives",
-};
-
-static const char *const level_names[4] = {"Green", "Yellow", "Orange", "Red"};
-
-const char *triage_type_name(enum triage_type t)
-{
-    return (unsigned)t < TRIAGE_TYPE_COUNT ? type_names[t] : "none";
-}
-
-const char *triage_stage_name(enum triage_stage s)
-{
-    return (unsigned)s < TRIAGE_STAGE_COUNT ? stage_names[s] : "none";
-}
-
-const char *triage_level_name(enum triage_alert_level l)
-{
-    return (unsigned)l < 4 ? level_names[l] : "Green";
-}
-
-/* ------------------------------------------------------------------ */
-/* Options                                                             */
-
-/* The defaults; rules/config/triage.yaml ships the same values with
- * comments, and test_triage checks that the two agree. */
-static const char builtin_yaml[] =
-    "dedup_window: 10m\n"
-    "group_window: 1h\n"
-    "risk:\n"
-    "  half_life: 6h\n"
-    "  threshold: 100\n"
-    "  level_weight: {informational: 0, low: 2, medium: 5, high: 15, critical: 40}\n"
-    "  criticality_factor: {low: 0.5, medium: 1, high: 1.5, critical: 2}\n"
-    "assets: {files: [], default_criticality: medium, default_category: A}\n"
-    "open_incident: {rule_min_level: high, other_min_level: medium}\n"
-    "limits: {max_alerts: 10000, max_entities: 50000, max_incidents: 2000}\n"
-    "types:\n"
-    "  by_rule:\n"
-    "    ssh_bruteforce: probe or attack without damage\n"
-    "    ssh_bruteforce_success: intruded, no damage yet\n"
-    "    port_scan_vertical: probe or attack without damage\n"
-    "    port_scan_horizontal: probe or attack without damage\n"
-    "    worm_smb_rpc_spread: damage manifest\n"
-    "    sudo_abuse: policy violation\n"
-    "    anomaly.beacon: intruded, no damage yet\n"
-    "    anomaly.rate: anomalous behaviour\n"
-    "    anomaly.first_seen: anomalous behaviour\n"
-    "    anomaly.first_seen_external: anomalous behaviour\n"
-    "    anomaly.outbound_volume: damage manifest\n"
-    "    anomaly.dns_tunnel: intruded, no damage yet\n"
-    "    web_scanner_burst: probe or attack without damage\n"
-    "    lnx_sudo_password_attempts_exhausted: policy violation\n"
-    "    e0b76878-f492-4a6a-beda-9624f32d7b67: probe or attack without damage\n"
-    "    b1a8d886-2225-4449-81fb-7859e5b0a630: probe or attack without damage\n"
-    "    78ad086e-f49e-4c72-a6aa-d83fe30ec39c: probe or attack without damage\n"
-    "    d8bdaf14-b3e4-4cc6-883f-94f28c8b7740: probe or attack without damage\n"
-    "    540474e6-5a94-4638-b5bf-fdc2931f4b44: policy violation\n"
-    "    0ab5b95d-7bc6-45ea-a1f9-02a5f854dcbb: policy violation\n"
-    "  by_correlation:\n"
-    "    temporal_ordered: intruded, no damage yet\n"
-    "    temporal: probe or attack without damage\n"
-    "    event_count: probe or attack without damage\n"
-    "    value_count: probe or attack without damage\n"
-    "  by_tag:\n"
-    "    attack.impact: damage manifest\n"
-    "    attack.exfiltration: damage manifest\n"
-    "    attack.lateral_movement: damage manifest\n"
-    "    attack.collection: intruded, no damage yet\n"
-    "    attack.command_and_control: intruded, no damage yet\n"
-    "    attack.persistence: intruded, no damage yet\n"
-    "    attack.privilege_escalation: intruded, no damage yet\n"
-    "    attack.defense_evasion: intruded, no damage yet\n"
-    "    attack.execution: intruded, no damage yet\n"
-    "    attack.credential_access: probe or attack without damage\n"
-    "    attack.discovery: probe or attack without damage\n"
-    "    attack.initial_access: probe or attack without damage\n"
-    "    attack.reconnaissance: probe or attack without damage\n"
-    "    attack.resource_development: probe or attack without damage\n"
-    "    hikeshi.policy_violation: policy violation\n"
-    "    hikeshi.vulnerability: vulnerability present\n"
-    "    hikeshi.new_system: new system / organisation change\n"
-    "    hikeshi.rule_complaint: complaints about rules\n"
-    "  default:\n"
-    "    rule: probe or attack without damage\n"
-    "    correlation: probe or attack without damage\n"
-    "    anomaly: anomalous behaviour\n"
-    "kill_chain:\n"
-    "  reconnaissance: recon\n"
-    "  resource_development: weaponization\n"
-    "  initial_access: delivery\n"
-    "  execution: exploitation\n"
-    "  privilege_escalation: exploitation\n"
-    "  credential_access: exploitation\n"
-    "  persistence: installation\n"
-    "  defense_evasion: installation\n"
-    "  command_and_control: command and control\n"
-    "  discovery: actions on objectives\n"
-    "  lateral_movement: actions on objectives\n"
-    "  collection: actions on objectives\n"
-    "  exfiltration: actions on objectives\n"
-    "  impact: actions on objectives\n"
-    "levels:\n"
-    "  damage manifest: {A: red, B: red, C: red, D: orange}\n"
-    "  intruded, no damage yet: {A: orange, B: orange, C: orange, D: yellow}\n"
-    "  probe or attack without damage: {A: green, B: green, C: green, D: green}\n"
-    "  policy violation: {A: green, B: green, C: yellow, D: yellow}\n"
-    "  anomalous behaviour: {A: yellow, B: yellow, C: yellow, D: yellow}\n"
-    "  vulnerability present: {A: yellow, B: yellow, C: yellow, D: green}\n"
-    "  new system / organisation change: {A: green, B: green, C: green, D: green}\n"
-    "  complaints about rules: {A: green, B: green, C: green, D: yellow}\n"
-    "criticality_adjust: {low: -1, medium: 0, high: 0, critical: 1}\n"
-    "suppress: []\n";
-
-static void map_free(struct triage_map *m, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        free(m[i].key);
-    free(m);
-}
-
-static void strv_free(char **v, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        free(v[i]);
-    free(v);
-}
-
-static void supp_clear(struct triage_supp *s)
-{
-    free(s->id);
-    free(s->reason);
-    free(s->author);
-    strv_free(s->rules, s->nrules);
-    strv_free(s->fields, s->nfields);
-    strv_free(s->values, s->nfields);
-    free(s->nets);
-    free(s->net_field);
-    memset(s, 0, sizeof(*s));
-}
-
-void triage_opts_free(struct triage_opts *o)
-{
-    if (!o)
-        return;
-    free(o->path);
-    map_free(o->type_by_rule, o->ntype_by_rule);
-    map_free(o->type_by_corr, o->ntype_by_corr);
-    map_free(o->type_by_tag, o->ntype_by_tag);
-    map_free(o->stage_by_tactic, o->nstage_by_tactic);
-    for (size_t i = 0; i < o->nsupp; i++)
-        supp_clear(&o->supp[i]);
-    free(o->supp);
-    strv_free(o->asset_files, o->nasset_files);
-    free(o);
-}
-
-struct oparse {
-    yaml_document_t *doc;
-    struct triage_opts *o;
-    struct parse_err *err;
-    int64_t now_us;
-};
-
-static int perr(struct oparse *p, const yaml_node_t *n, const char *msg)
-{
-    if (p->err) {
-        p->err->line = n ? (unsigned)n->start_mark.line + 1 : 0;
-        p->err->col = n ? (unsigned)n->start_mark.column + 1 : 0;
-        p->err->off = n ? n->start_mark.index : 0;
-        p->err->msg = msg;
-    }
-    return -EINVAL;
-}
-
-static yaml_node_t *node(struct oparse *p, int i)
-{
-    return yaml_document_get_node(p->doc, i);
-}
-
-/* The scalar's text (NUL-terminated by libyaml) and length, or NULL. */
-static const char *sc(const yaml_node_t *n, size_t *ret_len)
-{
-    if (!n || n->type != YAML_SCALAR_NODE)
-        return NULL;
-    if (ret_len)
-        *ret_len = n->data.scalar.length;
-    return (const char *)n->data.scalar.value;
-}
-
-/* On failure *ret is NULL and *ret_len 0: callers never see an unset length. */
-static int need_scalar(struct oparse *p, yaml_node_t *n, const char **ret, size_t *ret_len)
-{
-    *ret_len = 0;
-    if (!(*ret = sc(n, ret_len)))
-        return perr(p, n, "expected a scalar");
-    if (memchr(*ret, '\0', *ret_len))
-        return perr(p, n, "NUL byte in value");
-    return 0;
-}
-
-static int need_map(struct oparse *p, yaml_node_t *n)
-{
-    return n && n->type == YAML_MAPPING_NODE ? 0 : perr(p, n, "expected a mapping");
-}
-
-static int dup_scalar(struct oparse *p, yaml_node_t *n, char **dst)
-{
-    const char *s;
-    size_t len;
-    char *d;
-    int r;
-
-    if ((r = need_scalar(p, n, &s, &len)) < 0)
-        return r;
-    if (!(d = strndup(s, len)))
-        return -ENOMEM;
-    free(*dst);
-    *dst = d;
-    return 0;
-}
-
-/* "30s", "10m", "1h", "2d", or plain seconds; > 0 and at most a year. */
-static int get_duration(struct oparse *p, yaml_node_t *n, int64_t *ret)
-{
-    const char *s;
-    size_t len, i = 0;
-    int64_t v = 0, mul = US_PER_S;
-    int r;
-
-    if ((r = need_scalar(p, n, &s, &len)) < 0)
-        return r;
-    while (i < len && isdigit((unsigned char)s[i]) && v < INT64_C(100000000))
-        v = v * 10 + (s[i++] - '0');
-    if (i == 0)
-        return perr(p, n, "expected a duration such as 10m or 6h");
-    if (i + 1 == len) {
-        switch (s[i]) {
-        case 's': break;
-        case 'm': mul *= 60; break;
-        case 'h': mul *= 3600; break;
-        case 'd': mul *= 86400; break;
-        default: return perr(p, n, "duration unit is not s, m, h or d");
-        }
-    } else if (i != len) {
-        return perr(p, n, "expected a duration such as 10m or 6h");
-    }
-    if (v <= 0 || v * (mul / US_PER_S) > 366 * 86400)
-        return perr(p, n, "duration must be positive and at most a year");
-    *ret = v * mul;
-    return 0;
-}
-
-static int get_double(struct oparse *p, yaml_node_t *n, double lo, double hi, double *ret)
-{
-    char buf[64], *end;
-    const char *s;
-    size_t len;
-    double v;
-    int r;
-
-    if ((r = need_scalar(p, n, &s, &len)) < 0)
-        return r;
-    if (len == 0 || len >= sizeof(buf))
-        return perr(p, n, "expected a number");
-    memcpy(buf, s, len);
-    buf[len] = '\0';
-    v = strtod(buf, &end);
-    if (*end || !(v >= lo && v <= hi))
-        return perr(p, n, "number out of range");
-    *ret = v;
-    return 0;
-}
-
-static int get_size(struct oparse *p, yaml_node_t *n, size_t lo, size_t hi, size_t *ret)
-{
-    double v = 0;
-    int r;
-
-    if ((r = get_double(p, n, (double)lo, (double)hi, &v)) < 0)
-        return r;
-    if (v != (double)(size_t)v)
-        return perr(p, n, "expected a whole number");
-    *ret = (size_t)v;
-    return 0;
-}
-
-static int lookup_name(const char *s, size_t len, const char *const *names, int n)
-{
-    for (int i = 0; i < n; i++)
-        if (strlen(names[i]) == len && strncasecmp(s, names[i], len) == 0)
-            return i;
-    return -1;
-}
-
-static const char *const sigma_levels[6] = {"none", "informational", "low",
-                                            "medium", "high", "critical"};
-
-/* A scalar that must be one of names[1..n): *ret gets its index. */
-static int get_named(struct oparse *p, yaml_node_t *n, const char *const *names, int count,
-                     const char *what, int *ret)
-{
-    const char *s;
-    size_t len;
-    int r, v;
-
-    if ((r = need_scalar(p, n, &s, &len)) < 0)
-        return r;
-    if ((v = lookup_name(s, len, names, count)) <= 0)
-        return perr(p, n, what);
-    *ret = v;
-    return 0;
-}
-
-static int get_sigma_level(struct oparse *p, yaml_node_t *n, int *ret)
-{
-    return get_named(p, n, sigma_levels, 6,
-                     "not a level (informational, low, medium, high, critical)", ret);
-}
-
-static int get_type(struct oparse *p, yaml_node_t *n, int *ret)
-{
-    return get_named(p, n, type_names, TRIAGE_TYPE_COUNT,
-                     "not an incident type of MISSION.md section 2", ret);
-}
-
-static int get_stage(struct oparse *p, yaml_node_t *n, int *ret)
-{
-    return get_named(p, n, stage_names, TRIAGE_STAGE_COUNT, "not a kill-chain phase", ret);
-}
-
-/* Iterates the pairs of mapping `m` with iterator `it`: k, v are set for
- * the body.  `it` is an identifier; the parentheses around it, even in the
- * declarator, are valid C and keep the argument from mixing with operators. */
-#define EACH_PAIR(p, m, it, k, v)                                                        \
-    for (yaml_node_pair_t *(it) = (m)->data.mapping.pairs.start;                         \
-         (it) < (m)->data.mapping.pairs.top &&                                           \
-         ((k) = node((p), (it)->key), (v) = node((p), (it)->value), 1);                  \
-         (it)++)
-
-static int key_is(yaml_node_t *k, const char *name)
-{
-    size_t len;
-    const char *s = sc(k, &len);
-
-    return s && strlen(name) == len && memcmp(s, name, len) == 0;
-}
-
-/* A mapping of name -> value (type or stage) replacing *ret_map. */
-static int get_map(struct oparse *p, yaml_node_t *m, int (*val)(struct oparse *, yaml_node_t *, int *),
-                   struct triage_map **ret_map, size_t *ret_n)
-{
-    struct triage_map *v = NULL;
-    size_t n = 0;
-    yaml_node_t *k, *x;
-    int r = 0;
-
-    if ((r = need_map(p, m)) < 0)
-        return r;
-    v = calloc(m->data.mapping.pairs.top - m->data.mapping.pairs.start + 1, sizeof(*v));
-    if (!v)
-        return -ENOMEM;
-    EACH_PAIR(p, m, out_, k, x)
-    {
-        const char *ks;
-        size_t klen;
-        if ((r = need_scalar(p, k, &ks, &klen)) < 0 || (r = val(p, x, &v[n].value)) < 0)
-            goto out;
-        if (!(v[n].key = strndup(ks, klen))) {
-            r = -ENOMEM;
-            goto out;
-        }
-        n++;
-    }
-    map_free(*ret_map, *ret_n);
-    *ret_map = v;
-    *ret_n = n;
-    v = NULL;
-out:
-    if (v)
-        map_free(v, n);
-    return r;
-}
-
-static int kw_risk(struct oparse *p, yaml_node_t *m)
-{
-    struct triage_opts *o = p->o;
-    yaml_node_t *k, *v, *k2, *v2;
-    int r;
-
-    if ((r = need_map(p, m)) < 0)
-        return r;
-    EACH_PAIR(p, m, out_, k, v)
-    {
-        if (key_is(k, "half_life"))
-            r = get_duration(p, v, &o->risk_half_life_us);
-        else if (key_is(k, "threshold"))
-            r = get_double(p, v, 0.001, 1e9, &o->risk_threshold);
-        else if (key_is(k, "level_weight") && (r = need_map(p, v)) == 0) {
-            EACH_PAIR(p, v, in_, k2, v2)
-            {
-                const char *s;
-                size_t len;
-                int l;
-                if ((r = need_scalar(p, k2, &s, &len)) < 0)
-                    return r;
-                if ((l = lookup_name(s, len, sigma_levels, 6)) <= 0)
-                    return perr(p, k2, "not a level");
-                if ((r = get_double(p, v2, 0, 1e6, &o->level_weight[l])) < 0)
-                    return r;
-            }
-        } else if (key_is(k, "criticality_factor") && (r = need_map(p, v)) == 0) {
-            EACH_PAIR(p, v, in_, k2, v2)
-            {
-                const char *s;
-                size_t len;
-                enum asset_crit c;
-                if ((r = need_scalar(p, k2, &s, &len)) < 0)
-                    return r;
-                if ((c = asset_crit_parse(s, len)) == ASSET_CRIT_NONE)
-                    return perr(p, k2, "not a criticality");
-                if ((r = get_double(p, v2, 0, 1000, &o->crit_factor[c])) < 0)
-                    return r;
-            }
-        } else if (r == 0)
-            r = perr(p, k, "unknown key in risk");
-        if (r < 0)
-            return r;
-    }
-    return 0;
-}
-
-static int kw_assets(struct oparse *p, yaml_node_t *m)
-{
-    struct triage_opts *o = p->o;
-    yaml_node_t *k, *v;
-    const char *s;
-    size_t len;
-    int r;
-
-    if ((r = need_map(p, m)) < 0)
-        return r;
-    EACH_PAIR(p, m, out_, k, v)
-    {
-        if (key_is(k, "files")) {
-            if (!v || v->type != YAML_SEQUENCE_NODE)
-                return perr(p, v, "expected a list of files");
-            strv_free(o->asset_files, o->nasset_files);
-            o->asset_files = NULL;
-            o->nasset_files = 0;
-            for (yaml_node_item_t *it = v->data.sequence.items.start;
-                 it < v->data.sequence.items.top; it++) {
-                char **nv = realloc(o->asset_files, (o->nasset_files + 1) * sizeof(*nv));
-                if (!nv)
-                    return -ENOMEM;
-                o->asset_files = nv;
-                nv[o->nasset_files] = NULL;
-                if ((r = dup_scalar(p, node(p, *it), &nv[o->nasset_files])) < 0)
-                    return r;
-                o->nasset_files++;
-            }
-        } else if (key_is(k, "default_criticality")) {
-            if ((r = need_scalar(p, v, &s, &len)) < 0)
-                return r;
-            if ((o->default_crit = asset_crit_parse(s, len)) == ASSET_CRIT_NONE)
-                return perr(p, v, "not a criticality (low, medium, high, critical)");
-        } else if (key_is(k, "default_category")) {
-            if ((r = need_scalar(p, v, &s, &len)) < 0)
-                return r;
-            if ((o->default_cat = asset_category_parse(s, len)) == ASSET_CAT_NONE)
-                return perr(p, v, "not a category (A, B, C, D)");
-        } else {
-            return perr(p, k, "unknown key in assets");
-        }
-    }
-    return 0;
-}
-
-static int kw_open(struct oparse *p, yaml_node_t *m)
-{
-    yaml_node_t *k, *v;
-    int r;
-
-    if ((r = need_map(p, m)) < 0)
-        return r;
-    EACH_PAIR(p, m, out_, k, v)
-    {
-        if (key_is(k, "rule_min_level"))
-            r = get_sigma_level(p, v, &p->o->open_min_level_rule);
-        else if (key_is(k, "other_min_level"))
-            r = get_sigma_level(p, v, &p->o->open_min_level_other);
-        else
-            r = perr(p, k, "unknown key in open_incident");
-        if (r < 0)
-            return r;
-    }
-    return 0;
-}
-
-static int kw_limits(struct oparse *p, yaml_node_t *m)
-{
-    yaml_node_t *k, *v;
-    int r;
-
-    if ((r = need_map(p, m)) < 0)
-        return r;
-    EACH_PAIR(p, m, out_, k, v)
-    {
-        /* At least 2 incidents: opening one must never evict the one the
-         * current alert just joined. */
-        if (key_is(k, "max_alerts"))
-            r = get_size(p, v, 1, 10000000, &p->o->max_alerts);
-        else if (key_is(k, "max_entities"))
-            r = get_size(p, v, 1, 10000000, &p->o->max_entities);
-        else if (key_is(k, "max_incidents"))
-            r = get_size(p, v, 2, 1000000, &p->o->max_incidents);
-        else
-            r = perr(p, k, "unknown key in limits");
-        if (r < 0)
-            return r;
-    }
-    return 0;
-}
-
-static int kw_types(struct oparse *p, yaml_node_t *m)
-{
-    struct triage_opts *o = p->o;
-    yaml_node_t *k, *v, *k2, *v2;
-    int r;
-
-    if ((r = need_map(p, m)) < 0)
-        return r;
-    EACH_PAIR(p, m, out_, k, v)
-    {
-        if (key_is(k, "by_rule"))
-            r = get_map(p, v, get_type, &o->type_by_rule, &o->ntype_by_rule);
-        else if (key_is(k, "by_correlation"))
-            r = get_map(p, v, get_type, &o->type_by_corr, &o->ntype_by_corr);
-        else if (key_is(k, "by_tag"))
-            r = get_map(p, v, get_type, &o->type_by_tag, &o->ntype_by_tag);
-        else if (key_is(k, "default") && (r = need_map(p, v)) == 0) {
-            EACH_PAIR(p, v, in_, k2, v2)
-            {
-                if (key_is(k2, "rule"))
-                    r = get_type(p, v2, &o->type_default[TRIAGE_KIND_RULE]);
-                else if (key_is(k2, "correlation"))
-                    r = get_type(p, v2, &o->type_default[TRIAGE_KIND_CORRELATION]);
-                else if (key_is(k2, "anomaly"))
-                    r = get_type(p, v2, &o->type_default[TRIAGE_KIND_ANOMALY]);
-                else
-                    r = perr(p, k2, "unknown kind (rule, correlation, anomaly)");
-                if (r < 0)
-                    return r;
-            }
-        } else if (r == 0)
-            r = perr(p, k, "unknown key in types");
-        if (r < 0)
-            return r;
-    }
-    return 0;
-}
-
-static const char *const color_names[4] = {"green", "yellow", "orange", "red"};
-
-static int kw_levels(struct oparse *p, yaml_node_t *m)
-{
-    yaml_node_t *k, *v, *k2, *v2;
-    const char *s;
-    size_t len;
-    int r, t, l;
-    enum asset_category c;
-
-    if ((r = need_map(p, m)) < 0)
-        return r;
-    EACH_PAIR(p, m, out_, k, v)
-    {
-        if ((r = get_type(p, k, &t)) < 0 || (r = need_map(p, v)) < 0)
-            return r;
-        EACH_PAIR(p, v, in_, k2, v2)
-        {
-            if ((r = need_scalar(p, k2, &s, &len)) < 0)
-                return r;
-            if ((c = asset_category_parse(s, len)) == ASSET_CAT_NONE)
-                return perr(p, k2, "not a category (A, B, C, D)");
-            if ((r = need_scalar(p, v2, &s, &len)) < 0)
-                return r;
-            if ((l = lookup_name(s, len, color_names, 4)) < 0)
-                return perr(p, v2, "not a level (green, yellow, orange, red)");
-            p->o->level_table[t][c] = l;
-        }
-    }
-    return 0;
-}
-
-static int kw_crit_adjust(struct oparse *p, yaml_node_t *m)
-{
-    yaml_node_t *k, *v;
-    const char *s;
-    size_t len;
-    enum asset_crit c;
-    double d;
-    int r;
-
-    if ((r = need_map(p, m)) < 0)
-        return r;
-    EACH_PAIR(p, m, out_, k, v)
-    {
-        if ((r = need_scalar(p, k, &s, &len)) < 0)
-            return r;
-        if ((c = asset_crit_parse(s, len)) == ASSET_CRIT_NONE)
-            return perr(p, k, "not a criticality");
-        if ((r = get_double(p, v, -3, 3, &d)) < 0)
-            return r;
-        if (d != (int)d)
-            return perr(p, v, "expected a whole number");
-        p->o->crit_adjust[c] = (int)d;
-    }
-    return 0;
-}
-
-/* Appends every scalar of a scalar-or-sequence node to *v. */
-static int get_strs(struct oparse *p, yaml_node_t *n, char ***v, size_t *nv)
-{
-    yaml_node_item_t one, *start, *top;
-    int r;
-
-    if (n && n->type == YAML_SEQUENCE_NODE) {
-        start = n->data.sequence.items.start;
-        top = n->data.sequence.items.top;
-    } else {
-        one = 0;
-        start = &one;
-        top = start + 1;
-    }
-    for (yaml_node_item_t *it = start; it < top; it++) {
-        yaml_node_t *x = it == &one ? n : node(p, *it);
-        char **nv2 = realloc(*v, (*nv + 1) * sizeof(**v));
-        if (!nv2)
-            return -ENOMEM;
-        *v = nv2;
-        nv2[*nv] = NULL;
-        if ((r = dup_scalar(p, x, &nv2[*nv])) < 0) {
-            free(nv2[*nv]);
-            return r;
-        }
-        (*nv)++;
-    }
-    return 0;
-}
-
-static int get_expiry(struct oparse *p, yaml_node_t *n, int64_t *ret)
-{
-    char buf[40];
-    const char *s;
-    size_t len, used;
-    int r;
-
-    if ((r = need_scalar(p, n, &s, &len)) < 0)
-        return r;
-    /* A bare date means the start of that day, UTC. */
-    if (len == 10 && s[4] == '-' && s[7] == '-') {
-        memcpy(buf, s, 10);
-        memcpy(buf + 10, "T00:00:00Z", 10);
-        s = buf;
-        len = 20;
-    }
-    if (time_parse_iso8601(s, len, 0, ret, &used) < 0 || used != len)
-        return perr(p, n, "expires is not an ISO 8601 date or time");
-    return 0;
-}
-
-static int supp_one(struct oparse *p, yaml_node_t *m, struct triage_supp *s, size_t idx)
-{
-    yaml_node_t *k, *v, *k2, *v2;
-    int r, has_exp = 0;
-
-    if ((r = need_map(p, m)) < 0)
-        return r;
-    s->line = (unsigned)m->start_mark.line + 1;
-    EACH_PAIR(p, m, out_, k, v)
-    {
-        if (key_is(k, "id"))
-            r = dup_scalar(p, v, &s->id);
-        else if (key_is(k, "reason"))
-            r = dup_scalar(p, v, &s->reason);
-        else if (key_is(k, "author"))
-            r = dup_scalar(p, v, &s->author);
-        else if (key_is(k, "expires")) {
-            r = get_expiry(p, v, &s->expires_us);
-            has_exp = 1;
-        } else if (key_is(k, "rule"))
-            r = get_strs(p, v, &s->rules, &s->nrules);
-        else if (key_is(k, "cidr_field"))
-            r = dup_scalar(p, v, &s->net_field);
-        else if (key_is(k, "cidr")) {
-            char **nets = NULL;
-            size_t nn = 0;
-            if ((r = get_strs(p, v, &nets, &nn)) == 0) {
-                free(s->nets);
-                s->nets = calloc(nn ? nn : 1, sizeof(*s->nets));
-                if (!s->nets)
-                    r = -ENOMEM;
-                for (size_t i = 0; r == 0 && i < nn; i++) {
-                    if (asset_net_parse(nets[i], strlen(nets[i]), &s->nets[i]) < 0)
-                        r = perr(p, v, "bad CIDR in suppression");
-                }
-                s->nnets = r == 0 ? nn : 0;
-            }
-            strv_free(nets, nn);
-        } else if (key_is(k, "match") && (r = need_map(p, v)) == 0) {
-            EACH_PAIR(p, v, in_, k2, v2)
-            {
-                char **vals = NULL;
-                size_t nvals = 0;
-                if ((r = get_strs(p, v2, &vals, &nvals)) == 0) {
-                    /* One (field, value) pair per value: a list means any. */
-                    for (size_t i = 0; r == 0 && i < nvals; i++) {
-                        char **f = realloc(s->fields, (s->nfields + 1) * sizeof(*f));
-                        char **x = f ? realloc(s->values, (s->nfields + 1) * sizeof(*x)) : NULL;
-                        if (f)
-                            s->fields = f;
-                        if (x)
-                            s->values = x;
-                        if (!f || !x) {
-                            r = -ENOMEM;
-                            break;
-                        }
-                        f[s->nfields] = NULL;
-                        if ((r = dup_scalar(p, k2, &f[s->nfields])) < 0)
-                            break;
-                        x[s->nfields] = vals[i];
-                        vals[i] = NULL;
-                        s->nfields++;
-                    }
-                }
-                strv_free(vals, nvals);
-                if (r < 0)
-                    return r;
-            }
-        } else if (r == 0)
-            r = perr(p, k, "unknown key in suppression");
-        if (r < 0)
-            return r;
-    }
-    if (!s->reason || !*s->reason)
-        return perr(p, m, "suppression needs a reason");
-    if (!s->author || !*s->author)
-        return perr(p, m, "suppression needs an author");
-    if (!has_exp)
-        return perr(p, m, "suppression needs an expiry (expires)");
-    if (!s->nrules && !s->nfields && !s->nnets)
-        return perr(p, m, "suppression needs at least one of rule, match, cidr");
-    if (!s->id) {
-        char buf[32];
-        snprintf(buf, sizeof(buf), "#%zu", idx + 1);
-        if (!(s->id = strdup(buf)))
-            return -ENOMEM;
-    }
-    s->expired = s->expires_us <= p->now_us;
-    return 0;
-}
-
-static int kw_suppress(struct oparse *p, yaml_node_t *n)
-{
-    struct triage_opts *o = p->o;
-    int r;
-
-    if (!n || n->type != YAML_SEQUENCE_NODE)
-        return perr(p, n, "expected a list of suppressions");
-    for (yaml_node_item_t *it = n->data.sequence.items.start; it < n->data.sequence.items.top;
-         it++) {
-        struct triage_supp *nv;
-        if (o->nsupp >= TRIAGE_MAX_SUPP)
-            return perr(p, node(p, *it), "too many suppressions");
-        nv = realloc(o->supp, (o->nsupp + 1) * sizeof(*nv));
-        if (!nv)
-            return -ENOMEM;
-        o->supp = nv;
-        memset(&nv[o->nsupp], 0, sizeof(*nv));
-        if ((r = supp_one(p, node(p, *it), &nv[o->nsupp], o->nsupp)) < 0) {
-            supp_clear(&nv[o->nsupp]);
-            return r;
-        }
-        if (nv[o->nsupp].expired)
-            o->nsupp_expired++;
-        o->nsupp++;
-    }
-    return 0;
-}
-
-static int parse_top(struct oparse *p, yaml_node_t *root, int suppress_only)
-{
-    yaml_node_t *k, *v;
-    int r;
-
-    if (!root || (root->type == YAML_SCALAR_NODE && root->data.scalar.length == 0))
-        return 0;
-    if ((r = need_map(p, root)) < 0)
-        return r;
-    EACH_PAIR(p, root, out_, k, v)
-    {
-        if (key_is(k, "suppress"))
-            r = kw_suppress(p, v);
-        else if (suppress_only)
-            r = perr(p, k, "only `suppress` is allowed in a suppression file");
-        else if (key_is(k, "dedup_window"))
-            r = get_duration(p, v, &p->o->dedup_window_us);
-        else if (key_is(k, "group_window"))
-            r = get_duration(p, v, &p->o->group_window_us);
-        else if (key_is(k, "risk"))
-            r = kw_risk(p, v);
-        else if (key_is(k, "assets"))
-            r = kw_assets(p, v);
-        else if (key_is(k, "open_incident"))
-            r = kw_open(p, v);
-        else if (key_is(k, "limits"))
-            r = kw_limits(p, v);
-        else if (key_is(k, "types"))
-            r = kw_types(p, v);
-        else if (key_is(k, "kill_chain"))
-            r = get_map(p, v, get_stage, &p->o->stage_by_tactic, &p->o->nstage_by_tactic);
-        else if (key_is(k, "levels"))
-            r = kw_levels(p, v);
-        else if (key_is(k, "criticality_adjust"))
-            r = kw_crit_adjust(p, v);
-        else
-            r = perr(p, k, "unknown key");
-        if (r < 0)
-            return r;
-    }
-    return 0;
-}
-
-static int parse_into(struct triage_opts *o, const char *text, size_t len, int64_t now_us,
-                      int suppress_only, struct parse_err *reterr)
-{
-    yaml_parser_t yp;
-    yaml_document_t doc;
-    struct oparse p;
-    int r;
-
-    if (!yaml_parser_initialize(&yp))
-        return -ENOMEM;
-    yaml_parser_set_input_string(&yp, (const unsigned char *)text, len);
-    if (!yaml_parser_load(&yp, &doc)) {
-        if (reterr) {
-            reterr->line = (unsigned)yp.problem_mark.line + 1;
-            reterr->col = (unsigned)yp.problem_mark.column + 1;
-            reterr->off = yp.problem_mark.index;
-            reterr->msg = yp.problem ? yp.problem : "YAML syntax error";
-        }
-        yaml_parser_delete(&yp);
-        return -EINVAL;
-    }
-    p.doc = &doc;
-    p.o = o;
-    p.err = reterr;
-    p.now_us = now_us;
-    r = parse_top(&p, yaml_document_get_root_node(&doc), suppress_only);
-    yaml_document_delete(&doc);
-    yaml_parser_delete(&yp);
-    return r;
-}
-
-/* Deep copy, so that a failed parse leaves the caller's options intact. */
-static struct triage_opts *opts_new(void)
-{
-    return calloc(1, sizeof(struct triage_opts));
-}
-
-struct triage_opts *triage_opts_defaults(void)
-{
-    struct triage_opts *o = opts_new();
-    struct parse_err e;
-
-    if (!o)
-        return NULL;
-    if (parse_into(o, builtin_yaml, sizeof(builtin_yaml) - 1, 0, 0, &e) < 0) {
-        /* Only OOM can fail here: test_triage parses the built-in text. */
-        triage_opts_free(o);
-        return NULL;
-    }
-    return o;
-}
-
-int triage_opts_parse(const char *text, size_t len, const char *name, int64_t now_us,
-                      struct triage_opts **ret, struct parse_err *reterr)
-{
-    struct triage_opts *o;
-    int r;
-
-    if (reterr)
-        memset(reterr, 0, sizeof(*reterr));
-    if (!(o = triage_opts_defaults()))
-        return -ENOMEM;
-    if (name && !(o->path = strdup(name))) {
-        triage_opts_free(o);
-        return -ENOMEM;
-    }
-    if ((r = parse_into(o, text, len, now_us, 0, reterr)) < 0) {
-        triage_opts_free(o);
-        return r;
-    }
-    *ret = o;
-    return 0;
-}
-
-int triage_opts_load(const char *path, int64_t now_us, struct triage_opts **ret,
-                     struct parse_err *reterr)
-{
-    char *text;
-    size_t len;
-    int r;
-
-    if (reterr)
-        memset(reterr, 0, sizeof(*reterr));
-    if ((r = readfile_all(path, LIMIT_CONFIG_BYTES, &text, &len)) < 0)
-        return r;
-    r = triage_opts_parse(text, len, path, now_us, ret, reterr);
-    free(text);
-    return r;
-}
-
-int triage_opts_load_suppress(struct triage_opts *o, const char *text, size_t len,
-                              int64_t now_us, struct parse_err *reterr)
-{
-    size_t n0 = o->nsupp, e0 = o->nsupp_expired;
-    int r;
-
-    if (reterr)
-        memset(reterr, 0, sizeof(*reterr));
-    r = parse_into(o, text, len, now_us, 1, reterr);
-    if (r < 0) {
-        for (size_t i = n0; i < o->nsupp; i++)
-            supp_clear(&o->supp[i]);
-        o->nsupp = n0;
-        o->nsupp_expired = e0;
-    }
-    return r;
-}
+/* Distinct rules an entity remembers (for risk dedup and the bonus); past
+ * it the least recently seen is forgotten, so the counts saturate here. */
+#define TRIAGE_ENT_RULES 16
+/* Longest signature name put in a relayed alert's title. */
+#define TRIAGE_SIG_TITLE_MAX 160
 
 /* ------------------------------------------------------------------ */
 /* String-keyed tables with least-recently-touched order               */
@@ -1105,11 +148,22 @@ struct agg {
     int dirty;
 };
 
+/* One rule's (or IDS signature's) contribution to an entity's risk. */
+struct ent_rule {
+    uint64_t h;       /* rule identity hash; 0: free slot */
+    int64_t last_us;  /* its last alert on the entity; dedup slides on it */
+    uint32_t tactics; /* bit i: tactic i of the kill_chain table */
+    uint8_t type;     /* enum triage_type the alert claims */
+    uint8_t relayed;  /* an IDS's alert */
+    uint8_t actor;    /* the entity was the attacker in it */
+};
+
 struct ent {
     struct hnode hn;
     double risk;   /* as of at_us */
     int64_t at_us;
     int above;     /* set on crossing the threshold, cleared below half of it */
+    struct ent_rule rules[TRIAGE_ENT_RULES];
 };
 
 struct inc {
@@ -1295,6 +349,84 @@ static unsigned alert_stages(const struct triage_opts *o, const struct triage_in
     return bits;
 }
 
+/* The alert's ATT&CK tactics as bits: bit i for row i of the kill_chain
+ * table (rows past 31 are not counted). */
+static uint32_t alert_tactics(const struct triage_opts *o, const struct triage_in *in)
+{
+    uint32_t bits = 0;
+    char tag[128];
+
+    for (size_t i = 0; i < in->ntags; i++) {
+        if (!in->tags[i])
+            continue;
+        norm_tag(in->tags[i], tag, sizeof(tag));
+        if (strncmp(tag, "attack.", 7) != 0)
+            continue;
+        for (size_t j = 0; j < o->nstage_by_tactic && j < 32; j++)
+            if (strcmp(o->stage_by_tactic[j].key, tag + 7) == 0)
+                bits |= UINT32_C(1) << j;
+    }
+    return bits;
+}
+
+static int in_relayed(const struct triage_in *in)
+{
+    return (in->sig_id && *in->sig_id) || (in->sig_name && *in->sig_name);
+}
+
+static const char *in_rule(const struct triage_in *in)
+{
+    return in->rule_id ? in->rule_id : in->rule_name ? in->rule_name : "";
+}
+
+/* The signature that identifies a relayed alert: the detector's id, else
+ * its name. */
+static const char *in_sig(const struct triage_in *in)
+{
+    return in->sig_id && *in->sig_id ? in->sig_id : in->sig_name ? in->sig_name : "";
+}
+
+static uint64_t hash_more(uint64_t h, const char *s)
+{
+    while (*s)
+        h = (h ^ (unsigned char)*s++) * UINT64_C(1099511628211);
+    return h;
+}
+
+/* What counts as one distinct rule: the rule, and for a relayed alert the
+ * detector's signature (one relay rule carries every IDS signature). */
+static uint64_t rule_hash(const struct triage_in *in)
+{
+    uint64_t h = hash_more(UINT64_C(1469598103934665603), in_rule(in));
+
+    if (in_relayed(in))
+        h = hash_more(hash_more(h, "\x1f"), in_sig(in));
+    return h ? h : 1; /* 0 marks a free slot */
+}
+
+static int tag_eq(const char *a, const char *b)
+{
+    char x[128], y[128];
+
+    norm_tag(a, x, sizeof(x));
+    norm_tag(b, y, sizeof(y));
+    return strcmp(x, y) == 0;
+}
+
+/* 1 when an entry of `list` names the alert's rule (name or id) or one of
+ * its tags. */
+static int rule_listed(char *const *list, size_t n, const struct triage_in *in)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (streq(list[i], in->rule_name) || streq(list[i], in->rule_id))
+            return 1;
+        for (size_t j = 0; j < in->ntags; j++)
+            if (in->tags[j] && tag_eq(list[i], in->tags[j]))
+                return 1;
+    }
+    return 0;
+}
+
 static enum triage_stage top_stage(unsigned bits)
 {
     enum triage_stage s = TRIAGE_STAGE_NONE;
@@ -1367,13 +499,23 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-/* "rule\x1f" + sorted "field=value\x1f"...: the dedup key.  Heap; NULL on
- * OOM. */
+/* "rule\x1f" + sorted "field=value\x1f"...: the dedup key.  A relayed
+ * alert's is "rule\x1fsig=<signature>\x1f": an IDS signature that fires
+ * for many sources is one aggregated alert, not one per source.  Heap;
+ * NULL on OOM. */
 static char *dedup_key(const struct triage_in *in)
 {
-    const char *rule = in->rule_id ? in->rule_id : in->rule_name ? in->rule_name : "";
+    const char *rule = in_rule(in);
     char *parts[TRIAGE_MAX_ENTITIES] = {0}, *key = NULL;
     size_t n = 0, total = strlen(rule) + 2, pos;
+
+    if (in_relayed(in)) {
+        const char *sig = in_sig(in);
+        size_t l = strlen(rule) + strlen(sig) + 8;
+        if ((key = malloc(l)))
+            snprintf(key, l, "%s\x1fsig=%s\x1f", rule, sig);
+        return key;
+    }
 
     for (size_t i = 0; i < nents(in); i++) {
         const struct triage_entity *e = &in->entities[i];
@@ -1508,6 +650,122 @@ static double decayed(const struct triage_opts *o, const struct ent *e, int64_t 
     return e->risk * exp2(-(double)(at_us - e->at_us) / (double)o->risk_half_life_us);
 }
 
+/* Slot i of the entity counts at `at_us`: within the window. */
+static int ent_rule_live(const struct triage_opts *o, const struct ent_rule *r, int64_t at_us)
+{
+    return r->h && at_us - r->last_us <= o->risk_window_us;
+}
+
+static unsigned popcount32(uint32_t x)
+{
+    unsigned n = 0;
+
+    for (; x; x &= x - 1)
+        n++;
+    return n;
+}
+
+/*
+ * The score compared with the threshold: the decayed risk times a bonus
+ * for breadth.  Breadth counts only what the entity did as the attacker
+ * (distinct rules and ATT&CK tactics within the window): a victim's risk
+ * comes from many unrelated sources, whose variety says nothing about a
+ * campaign.  ret_rules / ret_tactics get the distinct counts over every
+ * role (for min_rules and the explanation).
+ */
+static double ent_score(const struct triage_opts *o, const struct ent *e, int64_t at_us,
+                        unsigned *ret_rules, unsigned *ret_tactics)
+{
+    unsigned nrules = 0, nact = 0;
+    uint32_t tall = 0, tact = 0;
+    double mult = 1;
+
+    for (size_t i = 0; i < TRIAGE_ENT_RULES; i++) {
+        const struct ent_rule *r = &e->rules[i];
+        if (!ent_rule_live(o, r, at_us))
+            continue;
+        nrules++;
+        tall |= r->tactics;
+        if (r->actor) {
+            nact++;
+            tact |= r->tactics;
+        }
+    }
+    if (nact > 1)
+        mult *= 1 + o->rule_bonus * (nact - 1);
+    if (popcount32(tact) > 1)
+        mult *= 1 + o->tactic_bonus * (popcount32(tact) - 1);
+    if (ret_rules)
+        *ret_rules = nrules;
+    if (ret_tactics)
+        *ret_tactics = popcount32(tall);
+    return decayed(o, e, at_us) * mult;
+}
+
+/*
+ * What an entity's live contributions say about the incident its risk
+ * opens: the most severe type of its own detections, what relayed alerts
+ * claimed, and whether anything but relayed alerts is among them.
+ */
+static void ent_types(const struct triage_opts *o, const struct ent *e, int64_t at_us,
+                      struct triage_incident *i)
+{
+    for (size_t k = 0; k < TRIAGE_ENT_RULES; k++) {
+        const struct ent_rule *r = &e->rules[k];
+        if (!ent_rule_live(o, r, at_us))
+            continue;
+        if (r->relayed) {
+            if (r->type > i->relayed_type)
+                i->relayed_type = (enum triage_type)r->type;
+        } else {
+            i->corroborated = 1;
+            if (r->type > i->type)
+                i->type = (enum triage_type)r->type;
+        }
+    }
+}
+
+/*
+ * Records that rule `h` hit entity `e` at `at_us`.  Returns 1 when this is
+ * new risk: the first alert of that rule on the entity, or the first after
+ * a gap longer than the dedup window (which slides, as aggregated alerts
+ * do), so that a flood of one rule counts once whatever sources or
+ * victims it names.  The least recently seen rule makes room.
+ */
+static int ent_note_rule(const struct triage_opts *o, struct ent *e, uint64_t h, int64_t at_us,
+                         uint32_t tactics, enum triage_type type, int relayed, int actor)
+{
+    struct ent_rule *r = NULL, *old = &e->rules[0];
+    int fresh = 1;
+
+    for (size_t i = 0; i < TRIAGE_ENT_RULES && !r; i++) {
+        if (e->rules[i].h == h)
+            r = &e->rules[i];
+        else if (!e->rules[i].h || (old->h && e->rules[i].last_us < old->last_us))
+            old = &e->rules[i];
+    }
+    if (r && at_us - r->last_us > o->risk_window_us)
+        memset(r, 0, sizeof(*r)); /* what it did a window ago no longer counts */
+    if (r && r->h) {
+        int64_t gap = at_us > r->last_us ? at_us - r->last_us : r->last_us - at_us;
+        fresh = gap > o->dedup_window_us;
+    } else {
+        if (!r)
+            r = old;
+        memset(r, 0, sizeof(*r));
+        r->h = h;
+        r->last_us = at_us;
+    }
+    if (at_us > r->last_us)
+        r->last_us = at_us;
+    r->tactics |= tactics;
+    if ((int)type > r->type)
+        r->type = (uint8_t)type;
+    r->relayed = (uint8_t)relayed;
+    r->actor |= (uint8_t)(actor != 0);
+    return fresh;
+}
+
 static enum triage_alert_level proposed_level(const struct triage_opts *o, enum triage_type type,
                                               enum asset_category cat, enum asset_crit crit)
 {
@@ -1575,12 +833,39 @@ static unsigned inc_assets(struct triage *t, struct inc *c, const struct triage_
     return chg;
 }
 
+/*
+ * Applies what relayed alerts claim and recomputes the proposed level.  A
+ * relayed (IDS) alert's type counts in full only once the incident holds
+ * other evidence (corroborated); until then it counts at most as
+ * relayed_max_type, so that an IDS tag alone never makes "intruded".
+ * Levels only go up by themselves; people lower them.  Returns CHG_ bits.
+ */
+static unsigned inc_settle(struct triage *t, struct inc *c)
+{
+    struct triage_incident *i = &c->i;
+    enum triage_type claim = i->relayed_type;
+    enum triage_alert_level lvl;
+    unsigned chg = 0;
+
+    if (!i->corroborated && (int)claim > t->o->relayed_max_type)
+        claim = (enum triage_type)t->o->relayed_max_type;
+    if (claim > i->type) {
+        i->type = claim;
+        chg |= TRIAGE_CHG_TYPE;
+    }
+    lvl = proposed_level(t->o, i->type, i->cat, i->crit);
+    if (lvl > i->level) {
+        i->level = lvl;
+        chg |= TRIAGE_CHG_LEVEL;
+    }
+    return chg;
+}
+
 /* Folds an aggregated alert into an incident.  Returns the CHG_ bits. */
 static unsigned inc_join(struct triage *t, struct inc *c, struct agg *g,
                          const struct triage_in *in, uint64_t count, unsigned stages)
 {
     struct triage_incident *i = &c->i;
-    enum triage_alert_level lvl;
     unsigned chg = TRIAGE_CHG_ALERT;
 
     if (i->nalerts < TRIAGE_INC_MAX_ALERTS)
@@ -1591,9 +876,15 @@ static unsigned inc_join(struct triage *t, struct inc *c, struct agg *g,
         i->first_us = in->time_us;
     if (in->time_us > i->last_us)
         i->last_us = in->time_us;
-    if (g->a.type > i->type) {
-        i->type = g->a.type;
-        chg |= TRIAGE_CHG_TYPE;
+    if (g->a.relayed) {
+        if (g->a.type > i->relayed_type)
+            i->relayed_type = g->a.type;
+    } else {
+        i->corroborated = 1;
+        if (g->a.type > i->type) {
+            i->type = g->a.type;
+            chg |= TRIAGE_CHG_TYPE;
+        }
     }
     if ((i->stages | stages) != i->stages) {
         i->stages |= stages;
@@ -1601,12 +892,7 @@ static unsigned inc_join(struct triage *t, struct inc *c, struct agg *g,
         chg |= TRIAGE_CHG_STAGE;
     }
     chg |= inc_assets(t, c, in);
-    /* Levels only go up by themselves; people lower them. */
-    lvl = proposed_level(t->o, i->type, i->cat, i->crit);
-    if (lvl > i->level) {
-        i->level = lvl;
-        chg |= TRIAGE_CHG_LEVEL;
-    }
+    chg |= inc_settle(t, c);
     if (!g->a.incident_id)
         g->a.incident_id = i->id;
     ht_touch(&t->incs, &c->hn);
@@ -1616,7 +902,8 @@ static unsigned inc_join(struct triage *t, struct inc *c, struct agg *g,
 /* A new incident keyed `key` (taken over) holding alert g.  NULL on OOM
  * (key freed). */
 static struct inc *inc_open(struct triage *t, char *key, struct agg *g, const struct triage_in *in,
-                            uint64_t count, unsigned stages, int by_risk)
+                            uint64_t count, unsigned stages, const struct ent *by_risk,
+                            const char *why)
 {
     struct inc *c = calloc(1, sizeof(*c));
 
@@ -1635,10 +922,18 @@ static struct inc *inc_open(struct triage *t, char *key, struct agg *g, const st
         c->i.id = t->next_inc_id;
     t->next_inc_id = c->i.id + 1;
     c->i.first_us = c->i.last_us = in->time_us;
-    c->i.risk_opened = by_risk;
+    c->i.risk_opened = by_risk != NULL;
     c->i.level = TRIAGE_GREEN;
+    snprintf(c->i.why, sizeof(c->i.why), "%s", why);
     ht_insert(&t->incs, &c->hn);
     inc_join(t, c, g, in, count, stages);
+    if (by_risk) {
+        /* Its type is what the entity did within the window, not only the
+         * alert that tipped it over. */
+        ent_types(t->o, by_risk, in->time_us, &c->i);
+        inc_settle(t, c);
+        t->st.risk_opened++;
+    }
     t->st.incidents_opened++;
     return c;
 }
@@ -1681,16 +976,45 @@ static void report_update(struct triage *t, struct inc *c, unsigned chg)
         t->cb.incident_updated(t->cb.ctx, &c->i, chg);
 }
 
-static int opens_incident(const struct triage_opts *o, const struct triage_in *in, int level)
+/* May this alert open an incident by itself?  Never a relayed one (an
+ * IDS's verdict on one packet) nor one listed in risk_only; a single rule
+ * when it is listed in open_incident.rules or at rule_min_level and above;
+ * a correlation or an anomaly at other_min_level and above. */
+static int may_open(const struct triage_opts *o, const struct triage_in *in, int level)
 {
-    if (in->kind == TRIAGE_KIND_RULE)
-        return level >= o->open_min_level_rule;
-    return level >= o->open_min_level_other;
+    if (in_relayed(in) || rule_listed(o->risk_only, o->nrisk_only, in))
+        return 0;
+    if (in->kind != TRIAGE_KIND_RULE)
+        return level >= o->open_min_level_other;
+    return rule_listed(o->open_rules, o->nopen_rules, in) || level >= o->open_min_level_rule;
 }
 
-/* A duplicate of a live aggregated alert: counts only, no callbacks. */
+static const char *const level_words[6] = {"none", "informational", "low",
+                                           "medium", "high", "critical"};
+
+/* The explanation of an incident an alert opened by itself. */
+static void why_direct(const struct triage_opts *o, const struct triage_in *in, int level,
+                       char *buf, size_t size)
+{
+    const char *name = in->rule_name ? in->rule_name : in->rule_title ? in->rule_title : in_rule(in);
+
+    if (in->kind == TRIAGE_KIND_CORRELATION)
+        snprintf(buf, size, "opened because: correlation %s", name);
+    else if (in->kind == TRIAGE_KIND_ANOMALY)
+        snprintf(buf, size, "opened because: anomaly %s", name);
+    else if (rule_listed(o->open_rules, o->nopen_rules, in))
+        snprintf(buf, size, "opened because: rule %s (open_incident.rules)", name);
+    else
+        snprintf(buf, size, "opened because: rule %s, level %s", name,
+                 level_words[level >= 1 && level <= 5 ? level : 0]);
+}
+
+/* A duplicate of a live aggregated alert: counts only, no callbacks.  The
+ * incident of the aggregated alert counts it when the alert is of its
+ * group (`gkey`; a relayed alert names many sources: only its own
+ * source's count). */
 static void add_duplicate(struct triage *t, struct agg *g, const struct triage_in *in,
-                          uint64_t count)
+                          uint64_t count, const char *gkey)
 {
     struct inc *c;
 
@@ -1702,7 +1026,8 @@ static void add_duplicate(struct triage *t, struct agg *g, const struct triage_i
     g->dirty = 1;
     ht_touch(&t->alerts, &g->hn);
     t->st.duplicates++;
-    if (g->gkey && (c = inc_live(t, g->gkey, in->time_us)) && c->i.id == g->a.incident_id) {
+    if (g->gkey && streq(g->gkey, gkey) && (c = inc_live(t, g->gkey, in->time_us)) &&
+        c->i.id == g->a.incident_id) {
         c->i.nevents += count;
         if (in->time_us > c->i.last_us)
             c->i.last_us = in->time_us;
@@ -1711,82 +1036,80 @@ static void add_duplicate(struct triage *t, struct agg *g, const struct triage_i
     }
 }
 
-int triage_add(struct triage *t, const struct triage_in *in)
+/* A new aggregated alert for `in` keyed `key` (taken over), linked into
+ * the table; NULL on OOM (key freed). */
+static struct agg *agg_new(struct triage *t, char *key, const struct triage_in *in, int level,
+                           uint64_t count)
 {
-    const struct triage_opts *o = t->o;
-    const struct triage_supp *s;
-    struct agg *g = NULL;
-    struct inc *c;
-    char *key = NULL, *gkey = NULL;
-    size_t crossed[TRIAGE_MAX_ENTITIES], ncrossed = 0;
-    uint64_t count = in->count ? in->count : 1;
-    int level = in->level < 1 ? 1 : in->level > 5 ? 5 : in->level;
-    unsigned stages;
-    int r = 0, oom = 0, opened_now = 0;
+    struct agg *g = calloc(1, sizeof(*g));
 
-    t->st.alerts_in++;
-    t->last_agg = 0;
-    t->last_inc = 0;
-    if ((s = suppressed_by(t, in))) {
-        t->supp_hits[s - o->supp]++;
-        t->st.suppressed++;
-        if (t->cb.suppressed)
-            t->cb.suppressed(t->cb.ctx, in, s);
-        return 0;
-    }
-    if (!(key = dedup_key(in)))
-        goto oom;
-    g = (struct agg *)ht_find(&t->alerts, key);
-    if (g && in->time_us >= g->a.first_us - o->dedup_window_us &&
-        in->time_us <= g->a.last_us + o->dedup_window_us) {
-        add_duplicate(t, g, in, count);
-        t->last_agg = g->a.id;
-        t->last_inc = g->a.incident_id;
+    if (!g) {
         free(key);
-        return 0;
+        return NULL;
     }
-    if (g) {
-        /* Past its window: the store keeps it, memory does not. */
-        drop_alert(t, g);
-        t->st.expired_alerts++;
-    }
-    if (!(g = calloc(1, sizeof(*g))))
-        goto oom;
     g->hn.key = key;
     g->a.key = key;
-    key = NULL;
+    g->a.relayed = in_relayed(in);
     if ((in->rule_id && !(g->a.rule_id = strdup(in->rule_id))) ||
-        (in->rule_name && !(g->a.rule_name = strdup(in->rule_name))) ||
-        (in->rule_title && !(g->a.rule_title = strdup(in->rule_title))))
+        (in->rule_name && !(g->a.rule_name = strdup(in->rule_name))))
         goto oom;
+    if (g->a.relayed && in->sig_name && *in->sig_name) {
+        /* The relay rule says only "an IDS alert of severity 1": the
+         * signature is what a person needs to read. */
+        const char *title = in->rule_title ? in->rule_title : in_rule(in);
+        size_t l = strlen(title) + TRIAGE_SIG_TITLE_MAX + 4;
+        if (!(g->a.rule_title = malloc(l)))
+            goto oom;
+        snprintf(g->a.rule_title, l, "%s: %.*s", title, TRIAGE_SIG_TITLE_MAX, in->sig_name);
+    } else if (in->rule_title && !(g->a.rule_title = strdup(in->rule_title))) {
+        goto oom;
+    }
     g->a.id = t->next_alert_id++;
     g->a.kind = in->kind;
     g->a.level = level;
     g->a.count = count;
     g->a.first_us = g->a.last_us = in->time_us;
-    g->a.type = alert_type(o, in);
-    gkey = group_key(in, &oom);
-    if (oom)
-        goto oom;
+    g->a.type = alert_type(t->o, in);
     if (t->alerts.n >= t->alerts.cap && t->alerts.head) {
         drop_alert(t, (struct agg *)t->alerts.head);
         t->st.evicted_alerts++;
     }
     ht_insert(&t->alerts, &g->hn);
     t->st.aggregated++;
-    t->last_agg = g->a.id;
-    stages = alert_stages(o, in);
+    return g;
+oom:
+    agg_free(g);
+    return NULL;
+}
 
-    /* Risk: every entity of a new aggregated alert; duplicates add none, so
-     * a flood counts once per window. */
+/*
+ * Adds the alert's risk to each of its entities (once per rule and entity
+ * within the dedup window) and notes in ret_crossed the indexes of the
+ * entities whose score crossed the threshold with at least min_rules
+ * distinct rules.  Returns how many crossed.
+ */
+static size_t add_risk(struct triage *t, const struct triage_in *in, int level, uint32_t tactics,
+                       enum triage_type type, size_t *ret_crossed)
+{
+    const struct triage_opts *o = t->o;
+    uint64_t h = rule_hash(in);
+    int relayed = in_relayed(in);
+    size_t ncrossed = 0;
+    double conf = o->conf_factor[(unsigned)in->confidence < TRIAGE_CONF_COUNT ? in->confidence : 0];
+
     for (size_t i = 0; i < nents(in); i++) {
         const struct triage_entity *e = &in->entities[i];
         struct ent *en;
         char buf[TRIAGE_MAX_ENTITY_LEN + 2];
+        unsigned nrules;
         double w;
 
         if (!ent_ok(e))
             continue;
+        w = o->level_weight[level] * conf *
+            o->crit_factor[asset_crit_or_default(o, entity_asset(t, e))];
+        if (w <= 0)
+            continue; /* no risk, and no breadth either */
         ent_str(buf, e);
         if (!(en = (struct ent *)ht_find(&t->ents, buf))) {
             if (!(en = calloc(1, sizeof(*en))) || !(en->hn.key = strdup(buf))) {
@@ -1803,42 +1126,53 @@ int triage_add(struct triage *t, const struct triage_in *in)
         } else {
             ht_touch(&t->ents, &en->hn);
         }
-        w = o->level_weight[level] * o->crit_factor[asset_crit_or_default(o, entity_asset(t, e))];
+        if (!ent_note_rule(o, en, h, in->time_us, tactics, type, relayed,
+                           e->role == TRIAGE_ROLE_ATTACKER))
+            continue;
         en->risk = decayed(o, en, in->time_us);
         if (in->time_us > en->at_us)
             en->at_us = in->time_us;
         /* Hysteresis: an entity hovering at the threshold would otherwise
          * cross it again on every alert. */
-        if (en->above && en->risk < o->risk_threshold / 2)
+        if (en->above && ent_score(o, en, in->time_us, NULL, NULL) < o->risk_threshold / 2)
             en->above = 0;
         en->risk += w;
-        if (!en->above && en->risk >= o->risk_threshold) {
+        if (!en->above && ent_score(o, en, in->time_us, &nrules, NULL) >= o->risk_threshold &&
+            nrules >= o->risk_min_rules) {
             en->above = 1;
-            crossed[ncrossed++] = i;
+            ret_crossed[ncrossed++] = i;
             t->st.risk_crossings++;
         }
     }
+    return ncrossed;
+}
 
-    /* Grouping by attacker. */
-    c = inc_live(t, gkey, in->time_us);
-    if (c) {
-        report_update(t, c, inc_join(t, c, g, in, count, stages));
-    } else if (gkey && opens_incident(o, in, level)) {
-        char *k2 = strdup(gkey);
-        if (!k2 || !(c = inc_open(t, k2, g, in, count, stages, 0)))
-            goto oom_late;
-        opened_now = 1;
-        if (t->cb.incident_opened)
-            t->cb.incident_opened(t->cb.ctx, &c->i);
-    }
-    if (c && !(g->gkey = strdup(gkey)))
-        goto oom_late;
+/* The explanation of an incident an entity's risk opened. */
+static void why_risk(const struct triage_opts *o, const struct ent *en, int64_t at_us, char *buf,
+                     size_t size)
+{
+    unsigned nrules = 0, ntactics = 0;
+    double score = ent_score(o, en, at_us, &nrules, &ntactics);
 
-    /* Risk crossings: raise an incident, or open one for the entity. */
+    snprintf(buf, size, "opened because: %u rule%s, %u tactic%s, risk %.0f >= %.0f", nrules,
+             nrules == 1 ? "" : "s", ntactics, ntactics == 1 ? "" : "s", floor(score),
+             o->risk_threshold);
+}
+
+/*
+ * Risk crossings of the alert's entities: each raises an incident, or opens
+ * one for the entity.  `c` is the incident the alert joined or opened (may
+ * be NULL), `opened_now` whether it opened it.  0 or -ENOMEM.
+ */
+static int on_crossings(struct triage *t, const struct triage_in *in, struct agg *g,
+                        struct inc *c, const char *gkey, int opened_now, const size_t *crossed,
+                        size_t ncrossed, uint64_t count, unsigned stages)
+{
     for (size_t j = 0; j < ncrossed; j++) {
         const struct triage_entity *e = &in->entities[crossed[j]];
-        char buf[TRIAGE_MAX_ENTITY_LEN + 2];
+        char buf[TRIAGE_MAX_ENTITY_LEN + 2], why[TRIAGE_WHY_MAX];
         struct inc *ci;
+        struct ent *en;
 
         ent_str(buf, e);
         if (gkey && strcmp(buf, gkey) == 0 && opened_now)
@@ -1865,26 +1199,112 @@ int triage_add(struct triage *t, const struct triage_in *in)
             if (g->a.incident_id != ci->i.id)
                 chg |= inc_join(t, ci, g, in, count, stages);
             report_update(t, ci, chg);
-        } else {
-            char *k2 = strdup(buf);
-            if (!k2 || !(ci = inc_open(t, k2, g, in, count, stages, 1)))
-                goto oom_late;
-            if (!g->gkey && !(g->gkey = strdup(buf)))
-                goto oom_late;
-            if (t->cb.incident_opened)
-                t->cb.incident_opened(t->cb.ctx, &ci->i);
+            continue;
+        }
+        if (!(en = (struct ent *)ht_find(&t->ents, buf)))
+            continue; /* evicted meanwhile by a later entity of this alert */
+        why_risk(t->o, en, in->time_us, why, sizeof(why));
+        char *k2 = strdup(buf);
+        if (!k2 || !(ci = inc_open(t, k2, g, in, count, stages, en, why)))
+            return -ENOMEM;
+        if (!g->gkey && !(g->gkey = strdup(buf)))
+            return -ENOMEM;
+        if (t->cb.incident_opened)
+            t->cb.incident_opened(t->cb.ctx, &ci->i);
+    }
+    return 0;
+}
+
+int triage_add(struct triage *t, const struct triage_in *in)
+{
+    const struct triage_opts *o = t->o;
+    const struct triage_supp *s;
+    struct agg *g = NULL;
+    struct inc *c = NULL;
+    char *key = NULL, *gkey = NULL, why[TRIAGE_WHY_MAX];
+    size_t crossed[TRIAGE_MAX_ENTITIES], ncrossed;
+    uint64_t count = in->count ? in->count : 1;
+    int level = in->level < 1 ? 1 : in->level > 5 ? 5 : in->level;
+    int oom = 0, opened_now = 0, dup = 0, relayed = in_relayed(in);
+    unsigned stages;
+
+    t->st.alerts_in++;
+    t->last_agg = 0;
+    t->last_inc = 0;
+    if ((s = suppressed_by(t, in))) {
+        t->supp_hits[s - o->supp]++;
+        t->st.suppressed++;
+        if (t->cb.suppressed)
+            t->cb.suppressed(t->cb.ctx, in, s);
+        return 0;
+    }
+    if (!(key = dedup_key(in)))
+        goto oom;
+    gkey = group_key(in, &oom);
+    if (oom)
+        goto oom;
+    g = (struct agg *)ht_find(&t->alerts, key);
+    if (g && in->time_us >= g->a.first_us - o->dedup_window_us &&
+        in->time_us <= g->a.last_us + o->dedup_window_us) {
+        add_duplicate(t, g, in, count, gkey);
+        free(key);
+        dup = 1;
+        /* A duplicate of one entity set adds no risk; a relayed alert's
+         * may name a new source, which gets its risk. */
+        if (!relayed) {
+            t->last_agg = g->a.id;
+            t->last_inc = g->a.incident_id;
+            if (!g->a.incident_id)
+                t->st.risk_only++;
+            free(gkey);
+            return 0;
+        }
+    } else {
+        if (g) {
+            /* Past its window: the store keeps it, memory does not. */
+            drop_alert(t, g);
+            t->st.expired_alerts++;
+        }
+        if (!(g = agg_new(t, key, in, level, count))) {
+            key = NULL;
+            goto oom;
         }
     }
+    key = NULL;
+    t->last_agg = g->a.id;
+    stages = alert_stages(o, in);
+    ncrossed = add_risk(t, in, level, alert_tactics(o, in), alert_type(o, in), crossed);
+
+    /* Grouping by attacker: a new aggregated alert joins its attacker's live
+     * incident, or opens one when it may by itself. */
+    if (!dup) {
+        c = inc_live(t, gkey, in->time_us);
+        if (c) {
+            report_update(t, c, inc_join(t, c, g, in, count, stages));
+        } else if (gkey && may_open(o, in, level)) {
+            char *k2 = strdup(gkey);
+            why_direct(o, in, level, why, sizeof(why));
+            if (!k2 || !(c = inc_open(t, k2, g, in, count, stages, NULL, why)))
+                goto oom_late;
+            opened_now = 1;
+            if (t->cb.incident_opened)
+                t->cb.incident_opened(t->cb.ctx, &c->i);
+        }
+        if (c && !(g->gkey = strdup(gkey)))
+            goto oom_late;
+    }
+    if (on_crossings(t, in, g, c, gkey, opened_now, crossed, ncrossed, count, stages) < 0)
+        goto oom_late;
     t->last_inc = g->a.incident_id;
-    if (t->cb.alert_new)
+    if (!g->a.incident_id)
+        t->st.risk_only++;
+    if (!dup && t->cb.alert_new)
         t->cb.alert_new(t->cb.ctx, &g->a);
     free(gkey);
     return 0;
 
 oom:
-    /* Every jump here comes before g is linked into the table. */
-    if (g)
-        agg_free(g);
+    /* Every jump here comes before a new g is linked into the table. */
     free(key);
     free(gkey);
     t->st.oom++;
@@ -1893,8 +1313,7 @@ oom_late:
     /* g is in the table and consistent; only its incident link is lost. */
     free(gkey);
     t->st.oom++;
-    r = -ENOMEM;
-    return r;
+    return -ENOMEM;
 }
 
 void triage_flush(struct triage *t, int64_t now_us)
@@ -1983,4 +1402,22 @@ double triage_risk(const struct triage *t, const char *field, const char *value,
     ent_str(buf, &probe);
     e = (const struct ent *)ht_find(&t->ents, buf);
     return e ? decayed(t->o, e, at_us) : 0;
+}
+
+double triage_score(const struct triage *t, const char *field, const char *value, int64_t at_us,
+                    unsigned *ret_rules, unsigned *ret_tactics)
+{
+    struct triage_entity probe = {field, value, 0};
+    char buf[TRIAGE_MAX_ENTITY_LEN + 2];
+    const struct ent *e;
+
+    if (ret_rules)
+        *ret_rules = 0;
+    if (ret_tactics)
+        *ret_tactics = 0;
+    if (strlen(field) + strlen(value) >= TRIAGE_MAX_ENTITY_LEN)
+        return 0;
+    ent_str(buf, &probe);
+    e = (const struct ent *)ht_find(&t->ents, buf);
+    return e ? ent_score(t->o, e, at_us, ret_rules, ret_tactics) : 0;
 }

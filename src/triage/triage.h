@@ -36,6 +36,16 @@ enum triage_role {
     TRIAGE_ROLE_VICTIM,
 };
 
+/* How sure a detector says it is (an IDS signature's metadata); NONE when
+ * it does not say, which weighs as medium. */
+enum triage_conf {
+    TRIAGE_CONF_NONE = 0,
+    TRIAGE_CONF_LOW,
+    TRIAGE_CONF_MEDIUM,
+    TRIAGE_CONF_HIGH,
+};
+#define TRIAGE_CONF_COUNT 4
+
 /* Levels as enum sigma_level: 1 informational .. 5 critical. */
 #define TRIAGE_LEVEL_INFORMATIONAL 1
 #define TRIAGE_LEVEL_LOW 2
@@ -63,6 +73,15 @@ struct triage_in {
     uint64_t count;        /* events behind it; 0 is taken as 1 */
     const struct triage_entity *entities;
     size_t nentities;
+    /* A relayed alert: the record the rule matched is itself another
+     * detector's alert (an IDS's, event.kind "alert").  sig_id / sig_name
+     * are that detector's own signature (either may be NULL, not both);
+     * both NULL for hikeshi's own detections.  A relayed alert only adds
+     * risk, aggregates per signature, and its type counts fully only once
+     * something else corroborates it (docs/triage.md). */
+    const char *sig_id;
+    const char *sig_name;
+    int confidence; /* enum triage_conf, as the rule or detector gives it */
 };
 
 /* MISSION.md section 2, in precedence order: when alerts join an incident
@@ -136,6 +155,16 @@ struct triage_opts {
     enum asset_category default_cat;    /* for unknown assets */
     int open_min_level_rule;            /* single rules open an incident at >= this */
     int open_min_level_other;           /* correlations and anomalies: >= this */
+    char **open_rules;                  /* owned; rules (name, id or tag) that always open */
+    size_t nopen_rules;
+    char **risk_only;                   /* owned; rules (name, id or tag) that never open */
+    size_t nrisk_only;
+    int64_t risk_window_us;             /* distinct rules and tactics are counted within */
+    double rule_bonus;                  /* score factor per distinct rule past the first */
+    double tactic_bonus;                /* score factor per distinct tactic past the first */
+    size_t risk_min_rules;              /* distinct rules an entity needs to cross */
+    double conf_factor[TRIAGE_CONF_COUNT]; /* by enum triage_conf; [NONE] is 1 */
+    int relayed_max_type;               /* type a relayed alert gives uncorroborated */
     size_t max_alerts, max_entities, max_incidents;
     struct triage_map *type_by_rule;    /* rule name or id -> type */
     size_t ntype_by_rule;
@@ -194,10 +223,13 @@ struct triage_alert {
     uint64_t count;
     int64_t first_us, last_us;
     uint64_t incident_id; /* 0 when it joined none */
-    enum triage_type type;
+    enum triage_type type; /* as the alert claims it; relayed: see relayed_max_type */
+    int relayed;           /* an IDS's alert: aggregated per signature, not per entity set */
 };
 
 #define TRIAGE_INC_MAX_VICTIMS 32
+/* The explanation of an incident, NUL-terminated, cut to fit. */
+#define TRIAGE_WHY_MAX 200
 #define TRIAGE_INC_MAX_ALERTS 64
 
 struct triage_incident {
@@ -211,6 +243,11 @@ struct triage_incident {
     enum asset_crit crit;
     int asset_from_victim; /* 1: cat/crit came from a victim asset */
     int risk_opened;       /* 1: opened because an entity crossed the threshold */
+    /* Why it opened, for people: "opened because: 3 rules, 2 tactics,
+     * risk 84 >= 60", "opened because: correlation ssh_bruteforce_success". */
+    char why[TRIAGE_WHY_MAX];
+    enum triage_type relayed_type; /* most severe type relayed alerts claimed */
+    int corroborated;              /* evidence other than relayed alerts is in it */
     int64_t first_us, last_us;
     uint64_t nalerts;     /* aggregated alerts joined */
     uint64_t nevents;     /* alerts behind them, duplicates included */
@@ -254,6 +291,8 @@ struct triage_stats {
     uint64_t incidents_opened;
     uint64_t incidents_updated;
     uint64_t risk_crossings;
+    uint64_t risk_opened;        /* incidents opened by an entity's risk */
+    uint64_t risk_only;          /* alerts that joined no incident: risk only */
     uint64_t evicted_alerts, evicted_entities, evicted_incidents; /* by caps */
     uint64_t expired_alerts, expired_incidents; /* past their window at flush */
     uint64_t oom;                               /* alerts dropped for memory */
@@ -300,5 +339,10 @@ uint64_t triage_supp_hits(const struct triage *t, size_t i);
 int triage_supp_added(struct triage *t);
 /* Current risk of an entity at time `at_us` (decayed), 0 when unknown. */
 double triage_risk(const struct triage *t, const char *field, const char *value, int64_t at_us);
+/* The score that is compared with the threshold: the risk times the
+ * bonus for distinct rules and tactics within the window; 0 when unknown.
+ * ret_rules / ret_tactics (may be NULL) get the distinct counts. */
+double triage_score(const struct triage *t, const char *field, const char *value, int64_t at_us,
+                    unsigned *ret_rules, unsigned *ret_tactics);
 
 #endif

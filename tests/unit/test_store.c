@@ -472,6 +472,7 @@ static void test_triage_tables(void **state)
         .level = "Yellow", .stage = "exploitation", .stages_json = "[\"exploitation\"]",
         .victims_json = "[\"host.name=web01\"]", .category = "A", .criticality = "high",
         .first_us = 900, .last_us = 900, .nalerts = 1, .nevents = 12, .updated_us = 2000,
+        .why = "opened because: 3 rules, 2 tactics, risk 84 >= 60",
     };
     int64_t id = 0, n;
     void *blob;
@@ -490,6 +491,7 @@ static void test_triage_tables(void **state)
     in.type = "intruded, no damage yet";
     in.level = "Orange";
     in.nalerts = 2;
+    in.why = NULL; /* an update does not lose why it opened */
     in.updated_us = 3000;
     assert_int_equal(store_incident_put(f->st, &in), 0);
     assert_int_equal(store_agg_max_id(f->st, &n), 0);
@@ -512,7 +514,18 @@ static void test_triage_tables(void **state)
     assert_int_equal(peek_int(db, "SELECT count(*) FROM incidents WHERE id = 7 AND phase = 'new' "
                                   "AND type = 'intruded, no damage yet' AND level = 'Orange'"),
                      1);
+    assert_int_equal(peek_int(db, "SELECT count(*) FROM incidents WHERE id = 7 AND opened_why ="
+                                  " 'opened because: 3 rules, 2 tactics, risk 84 >= 60'"),
+                     1);
     sqlite3_close(db);
+    {
+        struct buf out;
+        buf_init(&out, 64 * 1024);
+        assert_int_equal(store_incident_get_json(f->st, 7, &out), 0);
+        assert_int_equal(buf_putc(&out, '\0'), 0);
+        assert_non_null(strstr(out.data, "\"why\":\"opened because: 3 rules, 2 tactics"));
+        buf_done(&out);
+    }
 
     assert_int_equal(store_state_get(f->st, "anomaly", &blob, &len), -ENOENT);
     assert_null(blob);
@@ -675,8 +688,9 @@ static void test_migrate_from_v1(void **state)
     assert_int_equal(peek_int(db, "SELECT count(*) FROM alerts WHERE kind = 'rule'"), 1);
     /* Schema 4's tables and columns are there. */
     assert_int_equal(peek_int(db, "SELECT count(*) FROM pragma_table_info('incidents')"
-                                  " WHERE name IN ('record', 'version', 'proposed_type')"),
-                     3);
+                                  " WHERE name IN ('record', 'version', 'proposed_type',"
+                                  " 'opened_why')"),
+                     4);
     assert_int_equal(peek_int(db, "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND"
                                   " name IN ('timeline', 'notes', 'tasks', 'contacts',"
                                   " 'communications', 'reports', 'declarations',"

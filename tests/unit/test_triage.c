@@ -1,8 +1,9 @@
 /*
- * test_triage.c - dedup, suppression, entity risk, grouping into incidents,
- * kill-chain stages and the level table, with the shipped options
- * (rules/config/triage.yaml; cwd = source root) and realistic alerts; plus
- * the funnel over the real OpenSSH_2k sample.
+ * test_triage.c - dedup, suppression, entity risk (breadth bonus, decay,
+ * relayed IDS alerts aggregated per signature), what opens an incident and
+ * why, grouping into incidents, kill-chain stages and the level table,
+ * with the shipped options (rules/config/triage.yaml; cwd = source root)
+ * and realistic alerts; plus the funnel over the real OpenSSH_2k sample.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -41,6 +42,8 @@ struct rec {
         enum asset_category cat;
         unsigned changed;
         char key[128];
+        char why[TRIAGE_WHY_MAX];
+        int risk_opened;
     } inc[REC_MAX];
     unsigned ninc_ev;
     const char *last_supp_id;
@@ -57,6 +60,8 @@ static void note_inc(struct rec *r, const struct triage_incident *i, unsigned ch
     r->inc[r->ninc_ev].cat = i->cat;
     r->inc[r->ninc_ev].changed = changed;
     snprintf(r->inc[r->ninc_ev].key, sizeof(r->inc[0].key), "%s", i->key);
+    memcpy(r->inc[r->ninc_ev].why, i->why, sizeof(i->why));
+    r->inc[r->ninc_ev].risk_opened = i->risk_opened;
     r->ninc_ev++;
 }
 
@@ -210,6 +215,18 @@ static void test_shipped_equals_builtin(void **state)
     assert_int_equal(f->default_cat, d->default_cat);
     assert_int_equal(f->open_min_level_rule, d->open_min_level_rule);
     assert_int_equal(f->open_min_level_other, d->open_min_level_other);
+    assert_int_equal(f->risk_window_us, d->risk_window_us);
+    assert_int_equal(d->risk_window_us, 24 * HOUR_US);
+    assert_true(f->rule_bonus == d->rule_bonus && d->rule_bonus == 0.25);
+    assert_true(f->tactic_bonus == d->tactic_bonus && d->tactic_bonus == 0.5);
+    assert_int_equal(f->risk_min_rules, d->risk_min_rules);
+    assert_int_equal(d->risk_min_rules, 2);
+    assert_memory_equal(f->conf_factor, d->conf_factor, sizeof(d->conf_factor));
+    assert_true(d->conf_factor[TRIAGE_CONF_NONE] == 1 && d->conf_factor[TRIAGE_CONF_HIGH] == 1.5);
+    assert_int_equal(f->relayed_max_type, d->relayed_max_type);
+    assert_int_equal(d->relayed_max_type, TRIAGE_TYPE_PROBE);
+    assert_int_equal(f->nopen_rules, d->nopen_rules);
+    assert_int_equal(f->nrisk_only, d->nrisk_only);
     assert_int_equal(f->max_alerts, d->max_alerts);
     assert_int_equal(f->max_entities, d->max_entities);
     assert_int_equal(f->max_incidents, d->max_incidents);
@@ -256,6 +273,13 @@ static void test_opts_errors(void **state)
         {"limits: {max_incidents: 1}\n", 1, "range"},
         {"colour: red\n", 1, "unknown key"},
         {"risk: [1, 2\n", 2, ""},
+        {"risk:\n  half_life: 6h\n  min_rules: 40\n", 3, "range"},
+        {"risk:\n  confidence_factor: {certain: 2}\n", 2, "confidence"},
+        {"risk:\n  window: 0s\n", 2, "positive"},
+        {"risk:\n  tactic_bonus: lots\n", 2, "number"},
+        {"open_incident:\n  rules: web_sqli\n", 2, "list"},
+        {"open_incident:\n  risk_only: [a, {b: c}]\n", 2, "scalar"},
+        {"types:\n  relayed_max: intrusion\n", 2, "incident type"},
     };
 
     (void)state;
@@ -268,6 +292,15 @@ static void test_opts_errors(void **state)
         assert_int_equal(e.line, cases[i].line);
         assert_non_null(e.msg);
         assert_non_null(strstr(e.msg, cases[i].msg_part));
+    }
+    /* The column points at the offending key. */
+    {
+        static const char bad[] = "risk:\n  confidence_factor: {certain: 2}\n";
+        struct triage_opts *o = NULL;
+        struct parse_err e;
+        assert_int_equal(triage_opts_parse(bad, sizeof(bad) - 1, "t.yaml", 0, &o, &e), -EINVAL);
+        assert_int_equal(e.line, 2);
+        assert_int_equal(e.col, 23);
     }
 }
 
@@ -465,8 +498,12 @@ static void test_risk(void **state)
     struct triage_stats st;
     struct triage_in in;
     char id[32];
+    unsigned nrules = 0, ntactics = 0;
     static const struct triage_entity att[] = {
         {"source.ip", "203.0.113.77", TRIAGE_ROLE_ATTACKER}};
+    static const struct triage_entity att_other_victim[] = {
+        {"source.ip", "203.0.113.77", TRIAGE_ROLE_ATTACKER},
+        {"destination.ip", "10.20.1.1", TRIAGE_ROLE_VICTIM}};
     static const struct triage_entity on_web01[] = {
         {"source.ip", "203.0.113.78", TRIAGE_ROLE_ATTACKER},
         {"destination.ip", "192.0.2.10", TRIAGE_ROLE_VICTIM}};
@@ -474,24 +511,40 @@ static void test_risk(void **state)
     (void)state;
     fix_setup(&f, NULL, T0);
     /* Medium single rules do not open incidents; 5 points each on an
-     * unknown (medium, factor 1) address: the 20th crosses 100. */
-    for (int i = 0; i < 19; i++) {
+     * unknown (medium, factor 1) address, and breadth multiplies: seven
+     * distinct rules of one tactic score 35 x (1 + 0.25 x 6) = 87.5. */
+    for (int i = 0; i < 7; i++) {
         snprintf(id, sizeof(id), "rule-%d", i);
         in = mk(TRIAGE_KIND_RULE, id, NULL, TRIAGE_LEVEL_MEDIUM, tags_web, 2, NULL, T0, 1, att, 1);
         triage_add(f.t, &in);
     }
-    assert_true(fabs(triage_risk(f.t, "source.ip", "203.0.113.77", T0) - 95.0) < 1e-9);
+    assert_true(fabs(triage_risk(f.t, "source.ip", "203.0.113.77", T0) - 35.0) < 1e-9);
+    assert_true(fabs(triage_score(f.t, "source.ip", "203.0.113.77", T0, &nrules, &ntactics) -
+                     87.5) < 1e-9);
+    assert_int_equal(nrules, 7);
+    assert_int_equal(ntactics, 1);
     assert_int_equal(f.rec.opened, 0);
-    /* Half-life 6 h: 95 -> 47.5. */
-    assert_true(fabs(triage_risk(f.t, "source.ip", "203.0.113.77", T0 + 6 * HOUR_US) - 47.5) <
+    /* Half-life 6 h: 35 -> 17.5. */
+    assert_true(fabs(triage_risk(f.t, "source.ip", "203.0.113.77", T0 + 6 * HOUR_US) - 17.5) <
                 1e-9);
-    in = mk(TRIAGE_KIND_RULE, "rule-19", NULL, TRIAGE_LEVEL_MEDIUM, tags_web, 2, NULL, T0, 1, att,
+    /* The same rule again on the same attacker, with another victim: a new
+     * aggregated alert, but the attacker's risk from that rule is counted
+     * once per dedup window. */
+    in = mk(TRIAGE_KIND_RULE, "rule-6", NULL, TRIAGE_LEVEL_MEDIUM, tags_web, 2, NULL, T0, 1,
+            att_other_victim, 2);
+    triage_add(f.t, &in);
+    assert_true(fabs(triage_risk(f.t, "source.ip", "203.0.113.77", T0) - 35.0) < 1e-9);
+    /* The eighth distinct rule: 40 x 2.75 = 110 crosses 100. */
+    in = mk(TRIAGE_KIND_RULE, "rule-7", NULL, TRIAGE_LEVEL_MEDIUM, tags_web, 2, NULL, T0, 1, att,
             1);
     triage_add(f.t, &in);
     triage_stats(f.t, &st);
     assert_int_equal(st.risk_crossings, 1);
+    assert_int_equal(st.risk_opened, 1);
     assert_int_equal(f.rec.opened, 1);
     assert_string_equal(f.rec.inc[0].key, "source.ip=203.0.113.77");
+    assert_true(f.rec.inc[0].risk_opened);
+    assert_string_equal(f.rec.inc[0].why, "opened because: 8 rules, 1 tactic, risk 110 >= 100");
     /* Staying above the threshold opens nothing more; the alerts join. */
     for (int i = 20; i < 25; i++) {
         snprintf(id, sizeof(id), "rule-%d", i);
@@ -504,7 +557,7 @@ static void test_risk(void **state)
     assert_int_equal(st.risk_crossings, 1);
     assert_int_equal(f.rec.updated, 5);
 
-    /* Criticality factor: high (web01) is 1.5 x; a high rule weighs 15. */
+    /* Criticality factor: high (web01) is 1.5 x. */
     in = mk(TRIAGE_KIND_RULE, "web-sqli", NULL, TRIAGE_LEVEL_MEDIUM, tags_web, 2, NULL, T0, 1,
             on_web01, 2);
     triage_add(f.t, &in);
@@ -516,6 +569,260 @@ static void test_risk(void **state)
     triage_add(f.t, &in);
     assert_true(fabs(triage_risk(f.t, "destination.ip", "192.0.2.10", T0 + 12 * HOUR_US) - 9.375) <
                 1e-9);
+    fix_done(&f);
+}
+
+/* ---- relayed IDS alerts ---- */
+
+/* An IDS alert as the pipeline hands it over: the relay rule for Suricata
+ * severity 1 (level high, no tags of its own), the signature of the
+ * record, and the tactic the signature's metadata states (or none). */
+#define SURICATA_SEV1_ID "57011468-8309-4538-ae0d-682f29a6a238"
+
+static struct triage_in mk_ids(const char *sig_id, const char *sig_name,
+                               const char *const *tags, size_t ntags, int64_t t,
+                               const struct triage_entity *ents, size_t nents)
+{
+    struct triage_in in = mk(TRIAGE_KIND_RULE, SURICATA_SEV1_ID, NULL, TRIAGE_LEVEL_HIGH, tags,
+                             ntags, NULL, t, 1, ents, nents);
+
+    in.rule_title = "Suricata Alert of Severity 1 (High)";
+    in.sig_id = sig_id;
+    in.sig_name = sig_name;
+    return in;
+}
+
+/* Background noise: one policy signature from 500 random internet sources
+ * against one server is one aggregated alert and no incident, and every
+ * source still carries its risk. */
+static void test_ids_flood(void **state)
+{
+    struct fix f;
+    struct triage_stats st;
+    char src[500][32];
+    uint32_t x = 2463534242u; /* xorshift32: reproducible "random" sources */
+
+    (void)state;
+    fix_setup(&f, NULL, T0);
+    for (int i = 0; i < 500; i++) {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        snprintf(src[i], sizeof(src[i]), "%u.%u.%u.%u", 11 + x % 200, (x >> 8) & 255,
+                 (x >> 16) & 255, 1 + (x >> 24) % 254);
+        struct triage_entity en[] = {{"source.ip", src[i], TRIAGE_ROLE_ATTACKER},
+                                     {"destination.ip", "192.0.2.10", TRIAGE_ROLE_VICTIM}};
+        struct triage_in in = mk_ids("2013028", "ET POLICY curl User-Agent Outbound", NULL, 0,
+                                     T0 + (int64_t)i * 600000, en, 2);
+        assert_int_equal(triage_add(f.t, &in), 0);
+        assert_int_not_equal(triage_last_alert(f.t), 0);
+        assert_int_equal(triage_last_incident(f.t), 0);
+    }
+    triage_stats(f.t, &st);
+    assert_int_equal(st.alerts_in, 500);
+    assert_int_equal(st.aggregated, 1);
+    assert_int_equal(st.duplicates, 499);
+    assert_int_equal(st.incidents_opened, 0);
+    assert_int_equal(st.risk_crossings, 0);
+    assert_int_equal(st.risk_only, 500);
+    assert_int_equal(f.rec.alerts_new, 1);
+    assert_int_equal(f.rec.opened, 0);
+    /* The aggregated alert names the signature. */
+    assert_string_equal(f.rec.last_alert.rule_title,
+                        "Suricata Alert of Severity 1 (High): ET POLICY curl User-Agent Outbound");
+    assert_true(f.rec.last_alert.relayed);
+    /* Each source has its 15 points (high, unknown address); the server
+     * counts the signature once (15 x 1.5 for web01), not 500 times. */
+    for (int i = 0; i < 500; i += 97)
+        assert_true(fabs(triage_risk(f.t, "source.ip", src[i], T0 + 5 * MIN_US) -
+                         15.0 * exp2(-(double)(T0 + 5 * MIN_US - (T0 + (int64_t)i * 600000)) /
+                                     (double)(6 * HOUR_US))) < 1e-6);
+    assert_true(triage_risk(f.t, "destination.ip", "192.0.2.10", T0) > 22.4 &&
+                triage_risk(f.t, "destination.ip", "192.0.2.10", T0) < 22.6);
+    triage_flush(f.t, T0 + 5 * MIN_US);
+    assert_int_equal(f.rec.alerts_updated, 1);
+    assert_int_equal(f.rec.last_alert.count, 500);
+    fix_done(&f);
+}
+
+static const char *const tags_ids_c2[] = {"attack.command_and_control"};
+static const char *const tags_ids_recon[] = {"attack.reconnaissance"};
+
+/* One IDS severity-1 alert alone opens nothing, whatever tactic it names;
+ * nor does the same signature again. */
+static void test_ids_alone(void **state)
+{
+    struct fix f;
+    struct triage_stats st;
+    static const struct triage_entity en[] = {
+        {"source.ip", "10.20.7.7", TRIAGE_ROLE_ATTACKER},
+        {"destination.ip", "198.51.100.200", TRIAGE_ROLE_VICTIM}};
+    struct triage_in in = mk_ids("2027865", "ET MALWARE Possible Cobalt Strike beacon",
+                                 tags_ids_c2, 1, T0, en, 2);
+
+    (void)state;
+    fix_setup(&f, NULL, T0);
+    in.confidence = TRIAGE_CONF_HIGH;
+    assert_int_equal(triage_add(f.t, &in), 0);
+    in.time_us = T0 + 20 * MIN_US; /* past the dedup window: risk again */
+    assert_int_equal(triage_add(f.t, &in), 0);
+    triage_stats(f.t, &st);
+    assert_int_equal(st.incidents_opened, 0);
+    assert_int_equal(st.risk_only, 2);
+    /* 15 x 1.5 (high confidence), twice, a little decayed: risk is there,
+     * but one rule is not enough (min_rules 2). */
+    assert_true(triage_risk(f.t, "source.ip", "10.20.7.7", T0 + 20 * MIN_US) > 40);
+    assert_int_equal(f.rec.opened, 0);
+    fix_done(&f);
+}
+
+/* Breadth opens an incident, and the incident says why: one source hits
+ * three distinct rules across two tactics. */
+static void test_risk_breadth_opens(void **state)
+{
+    struct fix f;
+    struct triage_stats st;
+    struct triage_in in;
+    /* 10.20.3.3 is in office-lan (medium); the IDS sees it beacon and
+     * scan, and its own SSH log sees it fail as root. */
+    static const struct triage_entity out_c2[] = {
+        {"source.ip", "10.20.3.3", TRIAGE_ROLE_ATTACKER},
+        {"destination.ip", "198.51.100.201", TRIAGE_ROLE_VICTIM}};
+    static const struct triage_entity ssh[] = {
+        {"source.ip", "10.20.3.3", TRIAGE_ROLE_ATTACKER},
+        {"destination.ip", "10.20.3.4", TRIAGE_ROLE_VICTIM},
+        {"user.name", "root", TRIAGE_ROLE_OTHER}};
+
+    (void)state;
+    /* Three IDS signatures, two tactics: 45 x 1.5 (3 rules) x 1.5 (2
+     * tactics) = 101.25.  Nothing but the IDS says so: the type stays a
+     * probe although a signature names command and control. */
+    fix_setup(&f, NULL, T0);
+    in = mk_ids("2027865", "ET MALWARE Cobalt Strike beacon", tags_ids_c2, 1, T0, out_c2, 2);
+    triage_add(f.t, &in);
+    in = mk_ids("2030358", "ET MALWARE Generic C2 check-in", tags_ids_c2, 1, T0 + MIN_US, out_c2,
+                2);
+    triage_add(f.t, &in);
+    assert_int_equal(f.rec.opened, 0);
+    in = mk_ids("2001219", "ET SCAN Potential SSH Scan OUTBOUND", tags_ids_recon, 1,
+                T0 + 2 * MIN_US, ssh, 2);
+    triage_add(f.t, &in);
+    triage_stats(f.t, &st);
+    assert_int_equal(st.incidents_opened, 1);
+    assert_int_equal(st.risk_opened, 1);
+    assert_int_equal(f.rec.opened, 1);
+    assert_string_equal(f.rec.inc[0].key, "source.ip=10.20.3.3");
+    assert_true(f.rec.inc[0].risk_opened);
+    assert_string_equal(f.rec.inc[0].why, "opened because: 3 rules, 2 tactics, risk 101 >= 100");
+    assert_int_equal(f.rec.inc[0].type, TRIAGE_TYPE_PROBE);
+    fix_done(&f);
+
+    /* The same host with its own log as the third rule: 15 + 15 + 5 = 35,
+     * x 1.5 x 1.5 = 78.75 on a medium host; on a critical one (hr-db,
+     * factor 2) 157.5 crosses.  The SSH log corroborates the IDS: its
+     * command-and-control claim now makes the incident "intruded". */
+    static const struct triage_entity hr_c2[] = {
+        {"source.ip", "10.30.4.7", TRIAGE_ROLE_ATTACKER},
+        {"destination.ip", "198.51.100.201", TRIAGE_ROLE_VICTIM}};
+    static const struct triage_entity hr_ssh[] = {
+        {"source.ip", "10.30.4.7", TRIAGE_ROLE_ATTACKER},
+        {"destination.ip", "10.20.3.4", TRIAGE_ROLE_VICTIM},
+        {"user.name", "root", TRIAGE_ROLE_OTHER}};
+    fix_setup(&f, NULL, T0);
+    in = mk_ids("2027865", "ET MALWARE Cobalt Strike beacon", tags_ids_c2, 1, T0, hr_c2, 2);
+    triage_add(f.t, &in);
+    in = mk_ids("2030358", "ET MALWARE Generic C2 check-in", tags_ids_c2, 1, T0 + MIN_US, hr_c2,
+                2);
+    triage_add(f.t, &in);
+    assert_int_equal(f.rec.opened, 0);
+    in = mk(TRIAGE_KIND_RULE, SSH_FAIL_ID, NULL, TRIAGE_LEVEL_MEDIUM, tags_bruteforce, 2, NULL,
+            T0 + 2 * MIN_US, 1, hr_ssh, 3);
+    triage_add(f.t, &in);
+    assert_int_equal(f.rec.opened, 1);
+    assert_string_equal(f.rec.inc[0].key, "source.ip=10.30.4.7");
+    assert_string_equal(f.rec.inc[0].why, "opened because: 3 rules, 2 tactics, risk 157 >= 100");
+    assert_int_equal(f.rec.inc[0].type, TRIAGE_TYPE_INTRUDED);
+    fix_done(&f);
+}
+
+/* Risk decays, and breadth counts only within the window: the same three
+ * rules spread over three days never cross. */
+static void test_risk_decays(void **state)
+{
+    struct fix f;
+    struct triage_stats st;
+    struct triage_in in;
+    static const struct triage_entity en[] = {
+        {"source.ip", "203.0.113.60", TRIAGE_ROLE_ATTACKER}};
+    static const char *const sig[3][2] = {
+        {"2027865", "ET MALWARE Cobalt Strike beacon"},
+        {"2030358", "ET MALWARE Generic C2 check-in"},
+        {"2001219", "ET SCAN Potential SSH Scan"}};
+    unsigned nrules = 0;
+
+    (void)state;
+    fix_setup(&f, NULL, T0);
+    for (int i = 0; i < 3; i++) {
+        in = mk_ids(sig[i][0], sig[i][1], i < 2 ? tags_ids_c2 : tags_ids_recon, 1,
+                    T0 + i * 25 * HOUR_US, en, 1);
+        triage_add(f.t, &in);
+    }
+    triage_stats(f.t, &st);
+    assert_int_equal(st.incidents_opened, 0);
+    /* 15 + 15/16 + 15/16/16 a day apart, and one rule in the window. */
+    assert_true(fabs(triage_score(f.t, "source.ip", "203.0.113.60", T0 + 50 * HOUR_US, &nrules,
+                                  NULL) -
+                     (15.0 + 15.0 * exp2(-25.0 / 6) + 15.0 * exp2(-50.0 / 6))) < 1e-6);
+    assert_int_equal(nrules, 1);
+    /* Half-lives: the risk halves every 6 h. */
+    double r0 = triage_risk(f.t, "source.ip", "203.0.113.60", T0 + 50 * HOUR_US);
+    assert_true(fabs(triage_risk(f.t, "source.ip", "203.0.113.60", T0 + 62 * HOUR_US) - r0 / 4) <
+                1e-9);
+    /* Flushing far later forgets the entity. */
+    triage_flush(f.t, T0 + 30 * 24 * HOUR_US);
+    triage_stats(f.t, &st);
+    assert_int_equal(st.live_entities, 0);
+    assert_true(triage_risk(f.t, "source.ip", "203.0.113.60", T0 + 30 * 24 * HOUR_US) == 0);
+    fix_done(&f);
+}
+
+/* What may open by itself is configurable: risk_only silences a rule's
+ * opening (by tag), open_incident.rules lets a medium rule open. */
+static void test_open_lists(void **state)
+{
+    static const char yaml[] = "open_incident:\n"
+                               "  rules: [web_probe_medium]\n"
+                               "  risk_only: [attack.initial_access]\n";
+    struct fix f;
+    struct parse_err e;
+    struct triage_in in;
+    static const struct triage_entity en[] = {
+        {"source.ip", "203.0.113.61", TRIAGE_ROLE_ATTACKER}};
+    static const struct triage_entity en2[] = {
+        {"source.ip", "203.0.113.62", TRIAGE_ROLE_ATTACKER}};
+
+    (void)state;
+    memset(&f, 0, sizeof(f));
+    assert_int_equal(triage_opts_parse(yaml, sizeof(yaml) - 1, "t.yaml", T0, &f.o, &e), 0);
+    assert_int_equal(f.o->nopen_rules, 1);
+    assert_int_equal(f.o->nrisk_only, 1);
+    asset_inv_init(&f.inv);
+    struct triage_cb cb = {&f.rec, cb_alert_new, cb_alert_updated, cb_suppressed, cb_opened,
+                           cb_updated, NULL};
+    f.t = triage_new(f.o, &f.inv, &cb);
+    /* A high web rule, tagged initial access: risk only now. */
+    in = mk(TRIAGE_KIND_RULE, "e0b76878-f492-4a6a-beda-9624f32d7b67", NULL, TRIAGE_LEVEL_HIGH,
+            tags_web, 2, NULL, T0, 1, en, 1);
+    triage_add(f.t, &in);
+    assert_int_equal(f.rec.opened, 0);
+    /* A medium rule named in open_incident.rules opens. */
+    in = mk(TRIAGE_KIND_RULE, "x1", "web_probe_medium", TRIAGE_LEVEL_MEDIUM, tags_scan, 2, NULL,
+            T0, 1, en2, 1);
+    triage_add(f.t, &in);
+    assert_int_equal(f.rec.opened, 1);
+    assert_string_equal(f.rec.inc[0].why,
+                        "opened because: rule web_probe_medium (open_incident.rules)");
+    assert_false(f.rec.inc[0].risk_opened);
     fix_done(&f);
 }
 
@@ -595,6 +902,8 @@ static void test_bruteforce_then_success(void **state)
     assert_int_equal(f.rec.inc[0].type, TRIAGE_TYPE_PROBE);
     assert_string_equal(triage_type_name(f.rec.inc[0].type), "probe or attack without damage");
     assert_string_equal(f.rec.inc[0].key, "source.ip=203.0.113.5");
+    assert_string_equal(f.rec.inc[0].why, "opened because: correlation ssh_bruteforce");
+    assert_false(f.rec.inc[0].risk_opened);
     /* ... then the success that followed them. */
     in = mk(TRIAGE_KIND_CORRELATION, "corr-bfs", "ssh_bruteforce_success", TRIAGE_LEVEL_HIGH,
             tags_bruteforce, 2, "temporal_ordered", T0 + 16 * MIN_US, 13, ssh_from_5, 3);
@@ -925,6 +1234,11 @@ int main(void)
         cmocka_unit_test(test_dedup),
         cmocka_unit_test(test_suppression),
         cmocka_unit_test(test_risk),
+        cmocka_unit_test(test_ids_flood),
+        cmocka_unit_test(test_ids_alone),
+        cmocka_unit_test(test_risk_breadth_opens),
+        cmocka_unit_test(test_risk_decays),
+        cmocka_unit_test(test_open_lists),
         cmocka_unit_test(test_victim_risk),
         cmocka_unit_test(test_bruteforce_then_success),
         cmocka_unit_test(test_two_attackers_two_incidents),

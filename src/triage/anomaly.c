@@ -133,8 +133,8 @@ static void lru_touch(struct anomaly *a, struct anomaly_entry *e)
     }
 }
 
-static struct anomaly_entry *table_find(const struct anomaly *a, const unsigned char *key, size_t len,
-                                uint64_t h)
+static struct anomaly_entry *table_find(const struct anomaly *a, const unsigned char *key,
+                                        size_t len, uint64_t h)
 {
     size_t mask = a->tcap - 1;
 
@@ -240,7 +240,7 @@ static int table_reserve(struct anomaly *a)
  * evict other entries, never the one returned.
  */
 struct anomaly_entry *anomaly_entry_get(struct anomaly *a, uint8_t kind, const unsigned char *key,
-                               size_t len, size_t payload, int *ret_created)
+                                        size_t len, size_t payload, int *ret_created)
 {
     uint64_t h = anomaly_key_hash(a, key, len);
     struct anomaly_entry *e = table_find(a, key, len, h);
@@ -700,12 +700,15 @@ static int first_one(struct anomaly *a, const struct event *ev, unsigned sub, co
 
 static int first_observe(struct anomaly *a, const struct event *ev, anomaly_cb cb, void *arg)
 {
-    struct anomaly_val host = anomaly_get(ev, FIELD_HOST_NAME), cat = anomaly_get(ev, FIELD_EVENT_CATEGORY);
-    struct anomaly_val out = anomaly_get(ev, FIELD_EVENT_OUTCOME), dport = anomaly_get(ev, FIELD_DESTINATION_PORT);
+    struct anomaly_val host = anomaly_get(ev, FIELD_HOST_NAME),
+                       cat = anomaly_get(ev, FIELD_EVENT_CATEGORY);
+    struct anomaly_val out = anomaly_get(ev, FIELD_EVENT_OUTCOME),
+                       dport = anomaly_get(ev, FIELD_DESTINATION_PORT);
     int r = 0;
 
     if (anomaly_val_is(cat, "authentication") && anomaly_val_is(out, "success")) {
-        struct anomaly_val act = anomaly_get(ev, FIELD_EVENT_ACTION), user = anomaly_get(ev, FIELD_USER_NAME);
+        struct anomaly_val act = anomaly_get(ev, FIELD_EVENT_ACTION),
+                           user = anomaly_get(ev, FIELD_USER_NAME);
         if (user.n && host.n &&
             (ci_contains(act, "login") || ci_contains(act, "logon") ||
              ci_contains(act, "logged-in")))
@@ -721,8 +724,10 @@ static int first_observe(struct anomaly *a, const struct event *ev, anomaly_cb c
     }
     if (r >= 0 && host.n) {
         struct anomaly_val code = anomaly_get(ev, FIELD_EVENT_CODE);
-        if (anomaly_val_is(cat, "process") || anomaly_val_is(code, "1") || anomaly_val_is(code, "4688")) {
-            struct anomaly_val exe = anomaly_get(ev, a->id_exe), name = anomaly_get(ev, FIELD_PROCESS_NAME);
+        if (anomaly_val_is(cat, "process") || anomaly_val_is(code, "1") ||
+            anomaly_val_is(code, "4688")) {
+            struct anomaly_val exe = anomaly_get(ev, a->id_exe),
+                               name = anomaly_get(ev, FIELD_PROCESS_NAME);
             if (exe.n)
                 r = first_one(a, ev, FIRST_PROC_EXE, "first_seen_process", host, exe, cb, arg);
             else if (name.n)
@@ -758,7 +763,8 @@ static void beacon_push(struct beacon_state *b, uint64_t d_us)
 
 static int beacon_observe(struct anomaly *a, const struct event *ev, anomaly_cb cb, void *arg)
 {
-    struct anomaly_val src = anomaly_get(ev, FIELD_SOURCE_IP), dst = anomaly_get(ev, FIELD_DESTINATION_IP);
+    struct anomaly_val src = anomaly_get(ev, FIELD_SOURCE_IP),
+                       dst = anomaly_get(ev, FIELD_DESTINATION_IP);
     struct anomaly_val dport = anomaly_get(ev, FIELD_DESTINATION_PORT);
     struct anomaly_key k;
     struct anomaly_entry *e;
@@ -798,7 +804,8 @@ static int beacon_observe(struct anomaly *a, const struct event *ev, anomaly_cb 
     if (b->total < a->o.beacon_min_conns || b->nint < 2)
         return 0;
     if (b->last_alert_us != INT64_MIN &&
-        (t < b->last_alert_us || anomaly_span_us(b->last_alert_us, t) < (uint64_t)a->o.beacon_quiet_us))
+        (t < b->last_alert_us ||
+         anomaly_span_us(b->last_alert_us, t) < (uint64_t)a->o.beacon_quiet_us))
         return 0;
     for (unsigned i = 0; i < b->nint; i++) {
         double x = b->iv[i] / 1000.0;
@@ -1036,7 +1043,8 @@ static int restore_entry(struct anomaly *t, struct anomaly_rd *r)
         int64_t first = (int64_t)anomaly_r_uint(r, 8);
         if (r->msg)
             return -EINVAL;
-        e = anomaly_entry_get(t, kind, r->p + kofs, klen, sizeof(struct anomaly_first_state), &created);
+        e = anomaly_entry_get(t, kind, r->p + kofs, klen, sizeof(struct anomaly_first_state),
+                              &created);
         if (!e)
             return -ENOMEM;
         if (!created)
@@ -1326,7 +1334,8 @@ int anomaly_alert_json(const struct anomaly_alert *al, struct buf *out)
                            "\"last_peer\":",
                            al->slot_hour, al->slot_weekend ? "true" : "false", al->mean, al->dev,
                            al->learned, al->observed);
-        r = r ? r : buf_json_str(out, al->sample ? al->sample : "", al->sample ? al->sample_len : 0);
+        r = r ? r
+              : buf_json_str(out, al->sample ? al->sample : "", al->sample ? al->sample_len : 0);
         break;
     case ANOMALY_DNS_TUNNEL:
         r = r ? r
@@ -1334,7 +1343,8 @@ int anomaly_alert_json(const struct anomaly_alert *al, struct buf *out)
                            ",\"window_s\":%u,\"distinct_names\":%.0f,\"mean_length\":%.1f,"
                            "\"mean_entropy\":%.3f,\"sample\":",
                            al->learned, al->observed, al->mean, al->dev);
-        r = r ? r : buf_json_str(out, al->sample ? al->sample : "", al->sample ? al->sample_len : 0);
+        r = r ? r
+              : buf_json_str(out, al->sample ? al->sample : "", al->sample ? al->sample_len : 0);
         break;
     case ANOMALY_BEACON:
         r = r ? r

@@ -52,9 +52,9 @@ struct parse_err;
 #define ANOMALY_DNS_NAMES_MAX 256
 
 enum anomaly_kind {
-    ANOMALY_RATE = 1,   /* an entity's event count in an hour is far above its baseline */
-    ANOMALY_FIRST_SEEN, /* a pair never seen before, after the learning period */
-    ANOMALY_BEACON,     /* regular connections from one source to one destination */
+    ANOMALY_RATE = 1,        /* an entity's event count in an hour is far above its baseline */
+    ANOMALY_FIRST_SEEN,      /* a pair never seen before, after the learning period */
+    ANOMALY_BEACON,          /* regular connections from one source to one destination */
     ANOMALY_FIRST_EXTERNAL,  /* an internal host reaching an external address never seen */
     ANOMALY_OUTBOUND_VOLUME, /* an internal host's bytes out in an hour far above baseline */
     ANOMALY_DNS_TUNNEL,      /* many distinct long, high-entropy names under one domain */
@@ -114,13 +114,13 @@ struct anomaly_opts {
     double volume_min_dev_ratio;  /* 0.25; floor of the deviation as a share of the
                                      mean, >= 0 */
 
-    int dns_enable;            /* 1 */
-    uint32_t dns_min_len;      /* 24; subdomain characters (dots excluded) a name needs */
-    double dns_min_entropy;    /* 3.5; Shannon bits per character of the subdomain */
-    uint32_t dns_min_names;    /* 30; distinct such names per client and domain in the
-                                  window, 2 .. ANOMALY_DNS_NAMES_MAX */
-    int64_t dns_window_us;     /* 10 min; > 0 */
-    int64_t dns_quiet_us;      /* 1 h; at most one alert per pair in this time, >= 0 */
+    int dns_enable;         /* 1 */
+    uint32_t dns_min_len;   /* 24; subdomain characters (dots excluded) a name needs */
+    double dns_min_entropy; /* 3.5; Shannon bits per character of the subdomain */
+    uint32_t dns_min_names; /* 30; distinct such names per client and domain in the
+                               window, 2 .. ANOMALY_DNS_NAMES_MAX */
+    int64_t dns_window_us;  /* 10 min; > 0 */
+    int64_t dns_quiet_us;   /* 1 h; at most one alert per pair in this time, >= 0 */
 };
 
 /* Fills *o with the defaults above. */

@@ -112,8 +112,8 @@ int anomaly_outbound_opts_check(const struct anomaly_opts *o)
         !finite_nonneg(o->volume_min_bytes) || !finite_nonneg(o->volume_min_dev_ratio))
         return -EINVAL;
     if (o->dns_min_len < 1 || o->dns_min_len > NAME_MAX_LEN || !finite_nonneg(o->dns_min_entropy) ||
-        o->dns_min_names < 2 || o->dns_min_names > ANOMALY_DNS_NAMES_MAX ||
-        o->dns_window_us <= 0 || o->dns_quiet_us < 0)
+        o->dns_min_names < 2 || o->dns_min_names > ANOMALY_DNS_NAMES_MAX || o->dns_window_us <= 0 ||
+        o->dns_quiet_us < 0)
         return -EINVAL;
     return 0;
 }
@@ -181,7 +181,8 @@ static enum addr_class addr_classify(const struct anomaly *a, struct anomaly_val
 {
     struct asset_net ip;
 
-    if (!v.n || asset_net_parse(v.p, v.n, &ip) < 0 || ip.prefix != (ip.family == AF_INET6 ? 128u : 32u))
+    if (!v.n || asset_net_parse(v.p, v.n, &ip) < 0 ||
+        ip.prefix != (ip.family == AF_INET6 ? 128u : 32u))
         return ADDR_OTHER;
     for (size_t i = 0; i < a->o.ninternal; i++)
         if (asset_net_contains(&a->o.internal[i], &ip))
@@ -386,8 +387,8 @@ static int vol_observe(struct anomaly *a, const struct event *ev, struct anomaly
         v->cur_bytes = 0;
         v->alerted = 0;
     }
-    v->cur_bytes = (uint64_t)bytes > UINT64_MAX - v->cur_bytes ? UINT64_MAX
-                                                               : v->cur_bytes + (uint64_t)bytes;
+    v->cur_bytes =
+        (uint64_t)bytes > UINT64_MAX - v->cur_bytes ? UINT64_MAX : v->cur_bytes + (uint64_t)bytes;
     s = anomaly_slot_of(hour, &hod, &weekend);
     x = (double)v->cur_bytes;
     if (v->alerted || v->n[s] < a->o.volume_cold_samples || x < a->o.volume_min_bytes)
@@ -409,7 +410,8 @@ static int vol_observe(struct anomaly *a, const struct event *ev, struct anomaly
         al.observed = x;
         /* A zero deviation (a host that never sent anything in this slot)
          * has no scale: the score is then the excess over the floor. */
-        al.score = dev > 0 ? (x - al.mean) / dev : x / (a->o.volume_min_bytes > 0 ? a->o.volume_min_bytes : 1);
+        al.score = dev > 0 ? (x - al.mean) / dev
+                           : x / (a->o.volume_min_bytes > 0 ? a->o.volume_min_bytes : 1);
         al.learned = v->n[s];
         al.slot_hour = hod;
         al.slot_weekend = weekend;
@@ -426,8 +428,8 @@ static int vol_observe(struct anomaly *a, const struct event *ev, struct anomaly
  * domain three labels long. */
 static int sld_generic(const char *p, size_t n)
 {
-    static const char *const sld[] = {"ac", "co", "com", "edu", "gob", "gov", "go", "ltd",
-                                      "mil", "ne", "net", "or", "org", "plc", "sch"};
+    static const char *const sld[] = {"ac",  "co", "com", "edu", "gob", "gov", "go", "ltd",
+                                      "mil", "ne", "net", "or",  "org", "plc", "sch"};
 
     for (size_t i = 0; i < sizeof(sld) / sizeof(sld[0]); i++)
         if (strlen(sld[i]) == n && memcmp(sld[i], p, n) == 0)
@@ -493,7 +495,7 @@ static int dns_observe(struct anomaly *a, const struct event *ev, struct anomaly
                        anomaly_cb cb, void *arg)
 {
     struct anomaly_val q = anomaly_get(ev, a->id_dns_name), ty = anomaly_get(ev, a->id_dns_type);
-    char name[NAME_MAX_LEN + 1];
+    char name[NAME_MAX_LEN + 1] = {0};
     size_t n = 0, sub_n, reg, len;
     double ent;
     int64_t t = ev->time_us;

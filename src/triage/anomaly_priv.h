@@ -27,10 +27,10 @@ enum anomaly_key_kind {
     KEY_RATE = ANOMALY_RATE,
     KEY_FIRST = ANOMALY_FIRST_SEEN,
     KEY_BEACON = ANOMALY_BEACON,
-    KEY_EXT = ANOMALY_FIRST_EXTERNAL,  /* (source.ip, destination.ip[, port]) */
+    KEY_EXT = ANOMALY_FIRST_EXTERNAL,     /* (source.ip, destination.ip[, port]) */
     KEY_VOLUME = ANOMALY_OUTBOUND_VOLUME, /* (internal host address) */
-    KEY_DNS = ANOMALY_DNS_TUNNEL,      /* (client, registered domain) */
-    KEY_EXT_HOST,                      /* (internal host address) */
+    KEY_DNS = ANOMALY_DNS_TUNNEL,         /* (client, registered domain) */
+    KEY_EXT_HOST,                         /* (internal host address) */
     KEY_KIND_END
 };
 
@@ -55,15 +55,15 @@ struct anomaly {
     struct anomaly_entry **tab; /* tcap slots, a power of two; NULL = empty */
     size_t tcap;
     size_t count;
-    struct anomaly_entry *head, *tail; /* most and least recently seen */
+    struct anomaly_entry *head, *tail;             /* most and least recently seen */
     unsigned char hkey[crypto_shorthash_KEYBYTES]; /* SipHash key */
-    int64_t start_us;          /* event time of the first event ever observed */
-    int started;               /* start_us is valid */
-    size_t mem;                /* table + entries, as counted against o.mem_cap */
-    uint32_t id_exe;           /* interned "process.executable" */
-    uint32_t id_dns_name;      /* interned "dns.question.name" */
-    uint32_t id_dns_type;      /* interned "dns.type" */
-    struct anomaly_stats st;   /* counters (entries and mem filled on demand) */
+    int64_t start_us;                              /* event time of the first event ever observed */
+    int started;                                   /* start_us is valid */
+    size_t mem;              /* table + entries, as counted against o.mem_cap */
+    uint32_t id_exe;         /* interned "process.executable" */
+    uint32_t id_dns_name;    /* interned "dns.question.name" */
+    uint32_t id_dns_type;    /* interned "dns.type" */
+    struct anomaly_stats st; /* counters (entries and mem filled on demand) */
 };
 
 /* Payload of KEY_FIRST and KEY_EXT. */

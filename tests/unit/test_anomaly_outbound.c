@@ -128,8 +128,7 @@ static void dnsq(struct anomaly *a, struct evb *b, struct got *g, int64_t t, con
     b->ev.decoder = "json";
     assert_int_equal(event_add_str(&b->ev, FIELD_SOURCE_IP, client), 0);
     assert_int_equal(event_add_str(&b->ev, FIELD_DESTINATION_IP, "10.0.0.53"), 0);
-    assert_int_equal(
-        event_add_str(&b->ev, field_intern("dns.question.name", 17), name), 0);
+    assert_int_equal(event_add_str(&b->ev, field_intern("dns.question.name", 17), name), 0);
     if (type)
         assert_int_equal(event_add_str(&b->ev, field_intern("dns.type", 8), type), 0);
     assert_int_equal(anomaly_observe(a, &b->ev, collect, g), 0);
@@ -358,8 +357,8 @@ static void test_first_external(void **state)
         for (int i = 0; i < 20; i++) {
             char dst[32];
             snprintf(dst, sizeof(dst), "192.0.2.%d", (d * 20 + i) % 250 + 1);
-            conn(a, &b, &g, t0() + d * DAY + 9 * HOUR + i * MIN, "10.0.0.6", dst, "443", NULL,
-                 NULL, NULL);
+            conn(a, &b, &g, t0() + d * DAY + 9 * HOUR + i * MIN, "10.0.0.6", dst, "443", NULL, NULL,
+                 NULL);
         }
     }
     assert_int_equal(g.total, 0);
@@ -440,8 +439,8 @@ static void volume_baseline(struct anomaly *a, struct evb *b, struct got *g)
         snprintf(by, sizeof(by), "%d", 800000 + (h * 7919) % 400000);
         conn(a, b, g, t0() + h * HOUR + 5 * MIN, "10.0.0.5", "198.51.100.10", "443", by, "5000",
              NULL);
-        conn(a, b, g, t0() + h * HOUR + 6 * MIN, "203.0.113.40", "10.0.0.8", "443", "3000", "2000000",
-             NULL);
+        conn(a, b, g, t0() + h * HOUR + 6 * MIN, "203.0.113.40", "10.0.0.8", "443", "3000",
+             "2000000", NULL);
     }
 }
 
@@ -467,8 +466,7 @@ static void test_outbound_volume(void **state)
     /* 600 MB more in the same hour, in pieces: one alert when the sum
      * crosses, naming the last peer. */
     for (int i = 0; i < 6; i++)
-        conn(a, &b, &g, t + (i + 1) * MIN, "10.0.0.5", "192.0.2.66", "443", "100000000", "0",
-             NULL);
+        conn(a, &b, &g, t + (i + 1) * MIN, "10.0.0.5", "192.0.2.66", "443", "100000000", "0", NULL);
     assert_int_equal(g.n[ANOMALY_OUTBOUND_VOLUME], 1);
     assert_string_equal(g.ent[0], "source.ip=10.0.0.5");
     assert_string_equal(g.sample, "192.0.2.66");

@@ -22,6 +22,14 @@ struct time_streams;
  * its last record no longer says which year the next one is in. */
 #define TIME_STREAM_STALE_US (30LL * 86400 * 1000000)
 
+/* Live network input: a previous record further than this before the
+ * receive time is no neighbour.  A sender's forged or replayed record with
+ * an old full date would otherwise drag its next yearless lines years back,
+ * out of triage's windows; the receive time alone dates live lines well.
+ * Files (scan, followed) have no such limit: an archive's own dates are
+ * what dates its yearless lines. */
+#define TIME_STREAM_LIVE_PULL_US (2LL * 86400 * 1000000)
+
 /* A new table with a random hash key; NULL on allocation failure. */
 struct time_streams *time_streams_new(void);
 /* Frees; NULL is a no-op. */

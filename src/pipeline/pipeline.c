@@ -517,6 +517,8 @@ int pipeline_process(struct pipeline *p, const struct rec_batch *b)
             ctx.ref_us = file_ref;
         key = file_key ? file_key : record_stream_key(p, b, r);
         ctx.prev_us = time_streams_last(p->streams, key, ctx.ref_us);
+        if (!file_key && ctx.prev_us && ctx.prev_us < ctx.ref_us - TIME_STREAM_LIVE_PULL_US)
+            ctx.prev_us = 0; /* see TIME_STREAM_LIVE_PULL_US */
         dr = decode_record(&p->ev, in->decoder, &ctx, &perr);
         if (dr == 0 && p->ev.has_time)
             time_streams_note(p->streams, key, p->ev.time_us, ctx.ref_us);

@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
+#include <sqlite3.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -229,12 +230,122 @@ static void test_sigma(void **state)
     config_free(c);
 }
 
+/* Adds one syslog record from sender 10.0.0.`host` received at `recv_us`. */
+static void add_rec(struct rec_batch *b, const char *line, int64_t recv_us, int host)
+{
+    struct record *r = rec_batch_add(b, line, strlen(line), recv_us, 0);
+
+    assert_non_null(r);
+    r->peer_family = 4;
+    memset(r->peer_addr, 0, sizeof(r->peer_addr));
+    r->peer_addr[0] = 10;
+    r->peer_addr[3] = (uint8_t)host;
+}
+
+/*
+ * Event times through the pipeline: the input's own zone, years from the
+ * stream (sender, or file) with live input dated by the receive time and
+ * not pulled years back by a sender's old full date, files (scan) pulled to
+ * the year of their own dated records, one stream per file.
+ */
+static void test_stream_years(void **state)
+{
+    static const char conf[] = "data_dir: /unused\n"
+                               "timezone: Europe/Berlin\n"
+                               "sigma:\n  rules: []\n"
+                               "inputs:\n"
+                               "  - name: udp\n    type: syslog-udp\n    listen: 127.0.0.1:9\n"
+                               "  - name: ny\n    type: syslog-udp\n    listen: 127.0.0.1:10\n"
+                               "    timezone: America/New_York\n";
+    static const char eve[] = "<134>Dec  6 21:00:00 sensor suricata[1]: {\"timestamp\":"
+                              "\"2017-03-25T16:49:58.856335-0600\",\"event_type\":\"alert\"}";
+    static const int64_t want[] = {
+        /* live, sender 1: EVE's own time, then the receive time's year */
+        1490482198856335LL, /* 2017-03-25T22:49:58.856335Z */
+        1774475400000000LL, /* 2026-03-25T21:50:00Z (22:50 CET) */
+        /* live, sender 1, across New Year (Berlin) */
+        1798757999000000LL, /* 2026-12-31T22:59:59Z */
+        1798758001000000LL, /* 2026-12-31T23:00:01Z = Jan 1 00:00:01 CET */
+        /* live, input ny in New York summer time */
+        1782921600000000LL, /* 2026-07-01T16:00:00Z */
+        /* scan of a file written 2026-12-06: pulled to 2017 by its EVE */
+        1490482198856335LL, 1490478600000000LL, /* 2017-03-25T21:50:00Z */
+        /* the next file is a new stream: the mtime's year */
+        1774475400000000LL,
+    };
+    char dir[] = "/tmp/hikeshi-pipeline-XXXXXX", db[512];
+    const char *mar = "<38>Mar 25 22:50:00 sensor sshd[7]: Failed password for root from "
+                      "84.92.227.177 port 1 ssh2";
+    int64_t now = 1796587200000000LL; /* 2026-12-06T20:00:00Z */
+    int64_t ny = now;
+    struct config *c = parse(conf);
+    struct store *st;
+    struct pipeline *p;
+    struct rec_batch *b;
+    char *err = NULL;
+    sqlite3 *h;
+    sqlite3_stmt *q;
+    size_t i = 0;
+
+    assert_non_null(mkdtemp(dir));
+    assert_int_equal(store_open(dir, &st, &err), 0);
+    p = pipeline_new(c, st, NULL);
+    assert_non_null(p);
+    pipeline_set_detect(p, 0);
+
+    b = rec_batch_new(0, 4096);
+    add_rec(b, eve, now, 1);
+    add_rec(b, mar, now, 1);
+    add_rec(b, "<38>Dec 31 23:59:59 sensor sshd[7]: a", 1798758005000000LL, 1);
+    add_rec(b, "<38>Jan  1 00:00:01 sensor sshd[7]: b", 1798758005000000LL, 1);
+    assert_int_equal(pipeline_process(p, b), 0);
+    rec_batch_free(b);
+    b = rec_batch_new(1, 4096);
+    add_rec(b, "<38>Jul  1 12:00:00 nyhost sshd[7]: c", ny, 2);
+    assert_int_equal(pipeline_process(p, b), 0);
+    rec_batch_free(b);
+    /* Scan: records carry no sender; the reference is the mtime. */
+    for (int f = 0; f < 2; f++) {
+        pipeline_set_ref_time(p, now);
+        b = rec_batch_new(0, 4096);
+        if (f == 0)
+            assert_non_null(rec_batch_add(b, eve, strlen(eve), now, 0));
+        assert_non_null(rec_batch_add(b, mar, strlen(mar), now, 0));
+        assert_int_equal(pipeline_process(p, b), 0);
+        rec_batch_free(b);
+    }
+    pipeline_free(p);
+    store_free(st);
+
+    snprintf(db, sizeof(db), "%s/hikeshi.db", dir);
+    assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(h, "SELECT time_us FROM events ORDER BY id", -1, &q, NULL),
+                     SQLITE_OK);
+    while (sqlite3_step(q) == SQLITE_ROW) {
+        assert_true(i < sizeof(want) / sizeof(want[0]));
+        if (sqlite3_column_int64(q, 0) != want[i])
+            fail_msg("event %zu: time %lld, want %lld", i, (long long)sqlite3_column_int64(q, 0),
+                     (long long)want[i]);
+        i++;
+    }
+    assert_int_equal(i, sizeof(want) / sizeof(want[0]));
+    sqlite3_finalize(q);
+    sqlite3_close(h);
+    config_free(c);
+    {
+        char cmd[256];
+        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+        assert_int_equal(system(cmd), 0);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_pipeline),
         cmocka_unit_test(test_no_detect),
         cmocka_unit_test(test_sigma),
+        cmocka_unit_test(test_stream_years),
     };
     int r;
 

@@ -196,8 +196,34 @@ int api_http_metrics(const struct api_sources *src, struct buf *out)
     GLOBAL("correlation_evicted_age_total", "counter", "Correlation groups whose window ended.",
            LOAD(ps->corr_evicted_age))
     GLOBAL("correlation_evicted_cap_total", "counter",
-           "Correlation groups dropped, oldest first, at the memory cap.",
+           "Correlation groups dropped at the memory cap, cheapest to lose first.",
            LOAD(ps->corr_evicted_cap))
+    GLOBAL("correlation_max_bytes", "gauge",
+           "Cap on correlation state (configured, or sized from the rules and rate).",
+           LOAD(ps->corr_max_bytes))
+    if ((r = metric_head(out, "correlation_evicted_total", "counter",
+                         "Correlation groups removed: window ended (age) or memory cap (cap).")) <
+            0 ||
+        (r = buf_printf(out,
+                        "hikeshi_correlation_evicted_total{reason=\"age\"} %llu\n"
+                        "hikeshi_correlation_evicted_total{reason=\"cap\"} %llu\n",
+                        (unsigned long long)LOAD(ps->corr_evicted_age),
+                        (unsigned long long)LOAD(ps->corr_evicted_cap))) < 0)
+        return r;
+    if ((r = metric_head(out, "correlation_cap_evicted_total", "counter",
+                         "Correlation groups evicted at the memory cap, by how close they were "
+                         "to firing (single, far, mid, near: a near one may be a missed "
+                         "detection).")) < 0 ||
+        (r = buf_printf(out,
+                        "hikeshi_correlation_cap_evicted_total{cost=\"single\"} %llu\n"
+                        "hikeshi_correlation_cap_evicted_total{cost=\"far\"} %llu\n"
+                        "hikeshi_correlation_cap_evicted_total{cost=\"mid\"} %llu\n"
+                        "hikeshi_correlation_cap_evicted_total{cost=\"near\"} %llu\n",
+                        (unsigned long long)LOAD(ps->corr_evicted_cap_single),
+                        (unsigned long long)LOAD(ps->corr_evicted_cap_far),
+                        (unsigned long long)LOAD(ps->corr_evicted_cap_mid),
+                        (unsigned long long)LOAD(ps->corr_evicted_cap_near))) < 0)
+        return r;
     GLOBAL("correlation_late_total", "counter", "Events too late for their correlation window.",
            LOAD(ps->corr_late))
     GLOBAL("correlation_hits_total", "counter", "Correlation rules that fired.",

@@ -396,6 +396,72 @@ static int write_incidents(const struct scan *s, const char *path)
     return fclose(f) == 0 ? 0 : -errno;
 }
 
+static const char *corr_name(const struct sigma_corr_rule *c)
+{
+    return c->name ? c->name : c->id ? c->id : c->title ? c->title : "?";
+}
+
+/* The correlation memory on stderr: state against the cap, and every
+ * correlation that lost groups at the cap (printed even with --quiet: a
+ * group lost is a detection that may be missing from the results). */
+static void print_corr_summary(const struct scan *s, const struct sigma_corr_stats *cs, int quiet)
+{
+    struct sigma_corr_rule_stats rs;
+
+    if (cs->correlations == 0)
+        return;
+    if (!quiet)
+        fprintf(stderr,
+                "correlation: %llu hits, %zu groups, %zu of %zu bytes (cap %s), %llu expired, "
+                "%llu evicted at the cap (single %llu, far %llu, mid %llu, near %llu)\n",
+                (unsigned long long)cs->hits, cs->groups_live, cs->bytes, cs->max_bytes,
+                cs->cap_sized ? "sized" : "configured", (unsigned long long)cs->evicted_age,
+                (unsigned long long)cs->evicted_cap,
+                (unsigned long long)cs->evicted_cap_cost[SIGMA_CORR_COST_SINGLE],
+                (unsigned long long)cs->evicted_cap_cost[SIGMA_CORR_COST_FAR],
+                (unsigned long long)cs->evicted_cap_cost[SIGMA_CORR_COST_MID],
+                (unsigned long long)cs->evicted_cap_cost[SIGMA_CORR_COST_NEAR]);
+    for (size_t i = 0; pipeline_corr_rule_stats(s->p, i, &rs) == 0; i++)
+        if (rs.evicted_cap)
+            fprintf(stderr,
+                    "hikeshi scan: warning: correlation %s lost %llu groups at the memory cap "
+                    "(single %llu, far %llu, mid %llu, near %llu); raise correlation.max_memory\n",
+                    corr_name(rs.rule), (unsigned long long)rs.evicted_cap,
+                    (unsigned long long)rs.evicted_cap_cost[SIGMA_CORR_COST_SINGLE],
+                    (unsigned long long)rs.evicted_cap_cost[SIGMA_CORR_COST_FAR],
+                    (unsigned long long)rs.evicted_cap_cost[SIGMA_CORR_COST_MID],
+                    (unsigned long long)rs.evicted_cap_cost[SIGMA_CORR_COST_NEAR]);
+}
+
+/* The summary JSON's extra correlation members (after "bytes"): the cap,
+ * evictions at it by cost class and by correlation (those with any). */
+static int corr_json(const struct scan *s, const struct sigma_corr_stats *cs, struct buf *j)
+{
+    struct sigma_corr_rule_stats rs;
+    int r, first = 1;
+
+    if ((r = buf_printf(j,
+                        ",\"max_bytes\":%zu,\"cap_sized\":%s,\"evicted_cap_by_cost\":{"
+                        "\"single\":%llu,\"far\":%llu,"
+                        "\"mid\":%llu,\"near\":%llu},\"evicted_cap_by_rule\":{",
+                        cs->max_bytes, cs->cap_sized ? "true" : "false",
+                        (unsigned long long)cs->evicted_cap_cost[SIGMA_CORR_COST_SINGLE],
+                        (unsigned long long)cs->evicted_cap_cost[SIGMA_CORR_COST_FAR],
+                        (unsigned long long)cs->evicted_cap_cost[SIGMA_CORR_COST_MID],
+                        (unsigned long long)cs->evicted_cap_cost[SIGMA_CORR_COST_NEAR])) < 0)
+        return r;
+    for (size_t i = 0; pipeline_corr_rule_stats(s->p, i, &rs) == 0; i++) {
+        const char *n = corr_name(rs.rule);
+        if (!rs.evicted_cap)
+            continue;
+        if ((!first && (r = buf_putc(j, ',')) < 0) || (r = buf_json_str(j, n, strlen(n))) < 0 ||
+            (r = buf_printf(j, ":%llu", (unsigned long long)rs.evicted_cap)) < 0)
+            return r;
+        first = 0;
+    }
+    return buf_putc(j, '}');
+}
+
 /* The funnel and the incidents, on stderr. */
 static void print_incidents(const struct scan *s, const struct triage_stats *ts)
 {
@@ -749,6 +815,8 @@ int cli_scan_main(int argc, char **argv)
                     (unsigned long long)s.files, rec, dec, unp, mal, tru, esk, al, secs,
                     secs > 0 ? (double)rec / secs : 0.0);
         pipeline_triage_stats(s.p, &ts, &as, &cs);
+        if (detect)
+            print_corr_summary(&s, &cs, quiet);
         if (!quiet) {
             print_rule_summary(&s);
             if (detect)
@@ -764,6 +832,13 @@ int cli_scan_main(int argc, char **argv)
         }
         if (summary_path) {
             FILE *f = fopen(summary_path, "we");
+            struct buf cj;
+
+            buf_init(&cj, 1024 * 1024);
+            if (corr_json(&s, &cs, &cj) < 0) {
+                buf_reset(&cj);
+                s.errors++;
+            }
             if (!f) {
                 fprintf(stderr, "hikeshi scan: %s: %s\n", summary_path, strerror(errno));
                 s.errors++;
@@ -776,7 +851,7 @@ int cli_scan_main(int argc, char **argv)
                         "\"critical\":%llu},\"aggregated\":%llu,\"incidents\":%llu,"
                         "\"suppressed\":%llu,\"correlation\":{\"hits\":%llu,\"groups\":%zu,"
                         "\"evicted_age\":%llu,\"evicted_cap\":%llu,\"late\":%llu,"
-                        "\"bytes\":%zu},\"anomaly\":{\"baselines\":%llu,\"evicted\":%llu,"
+                        "\"bytes\":%zu%s},\"anomaly\":{\"baselines\":%llu,\"evicted\":%llu,"
                         "\"bytes\":%zu},\"bytes\":%llu,"
                         "\"errors\":%d,\"seconds\":%.6f,\"records_per_second\":%.1f,"
                         "\"max_rss_kb\":%ld}\n",
@@ -789,10 +864,11 @@ int cli_scan_main(int argc, char **argv)
                         (unsigned long long)ts.suppressed, (unsigned long long)cs.hits,
                         cs.groups_live, (unsigned long long)cs.evicted_age,
                         (unsigned long long)cs.evicted_cap, (unsigned long long)cs.late_dropped,
-                        cs.bytes, (unsigned long long)as.entries,
+                        cs.bytes, cj.data ? cj.data : "", (unsigned long long)as.entries,
                         (unsigned long long)as.evicted, as.mem_used, by, s.errors, secs, secs > 0 ? (double)rec / secs : 0.0, ru.ru_maxrss);
                 fclose(f);
             }
+            buf_done(&cj);
         }
     }
     if (s.errors)

@@ -440,7 +440,7 @@ int sigma_corr_engine_rule_stats(const struct sigma_corr_engine *e, size_t i,
 
 const char *sigma_corr_cost_name(enum sigma_corr_cost k)
 {
-    static const char *const names[SIGMA_CORR_NCOST] = {"far", "mid", "near"};
+    static const char *const names[SIGMA_CORR_NCOST] = {"single", "far", "mid", "near"};
     return (size_t)k < SIGMA_CORR_NCOST ? names[k] : "?";
 }
 
@@ -763,7 +763,7 @@ static struct group *group_get(struct sigma_corr_engine *e, uint32_t corr, const
     g->newest = INT64_MIN;
     g->quiet_until = INT64_MIN;
     g->fired_last = INT64_MIN;
-    g->cost = SIGMA_CORR_COST_FAR;
+    g->cost = SIGMA_CORR_COST_SINGLE;
     e->st.bytes += g->bytes;
     cc->bytes += g->bytes;
     cc->live++;
@@ -991,10 +991,10 @@ static double threshold(const struct sigma_corr_rule *c)
     return NAN;
 }
 
-/* How costly `g` (of `c`, whose condition's value is `v` now) is to lose;
+/* How far `g` (of `c`, whose condition's value is `v` now) is from firing;
  * the classes are described in sigma_corr.h. */
-static enum sigma_corr_cost group_cost(const struct sigma_corr_rule *c, const struct group *g,
-                                       double v)
+static enum sigma_corr_cost group_distance(const struct sigma_corr_rule *c, const struct group *g,
+                                           double v)
 {
     double t = threshold(c);
 
@@ -1019,6 +1019,16 @@ static enum sigma_corr_cost group_cost(const struct sigma_corr_rule *c, const st
         /* An average or a share over a single event is no baseline yet. */
         return g->n > 1 ? SIGMA_CORR_COST_MID : SIGMA_CORR_COST_FAR;
     }
+}
+
+/* How costly `g` is to lose: its distance, with a far group of a single
+ * event below every group that has seen more. */
+static enum sigma_corr_cost group_cost(const struct sigma_corr_rule *c, const struct group *g,
+                                       double v)
+{
+    enum sigma_corr_cost k = group_distance(c, g, v);
+
+    return k == SIGMA_CORR_COST_FAR && g->n <= 1 ? SIGMA_CORR_COST_SINGLE : k;
 }
 
 static int cond_holds(const struct sigma_corr_rule *c, double v)
@@ -1207,7 +1217,7 @@ static int feed_one(struct sigma_corr_engine *e, uint32_t ci, uint32_t si, const
         samples_drop(e, g);
         /* Emptied, it only holds the quiet time: losing it costs at most
          * a second hit, never a missed one. */
-        touch(e, g, SIGMA_CORR_COST_FAR);
+        touch(e, g, SIGMA_CORR_COST_SINGLE);
         /* A chained correlation counts this hit as one event; `g` may be
          * evicted from here on. */
         evict(e, NULL);

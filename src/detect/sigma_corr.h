@@ -193,9 +193,12 @@ struct sigma_corr_opts {
  * v and the threshold T are those of the condition (T: gte, gt + 1 or eq).
  */
 enum sigma_corr_cost {
-    /* v < T/2 (one failed login of ten), a temporal_ordered group with no
-     * step in order yet, a group emptied by its hit. */
-    SIGMA_CORR_COST_FAR = 0,
+    /* A FAR group (below) holding a single event, or none (emptied by its
+     * hit): the one-off sources a flood is made of. */
+    SIGMA_CORR_COST_SINGLE = 0,
+    /* v < T/2 (three failed logins of ten), a temporal_ordered group with
+     * no step in order yet. */
+    SIGMA_CORR_COST_FAR,
     /* T/2 <= v and the next event cannot fire it; value_avg and
      * value_percentile windows (no distance to a threshold). */
     SIGMA_CORR_COST_MID,
@@ -205,7 +208,7 @@ enum sigma_corr_cost {
     SIGMA_CORR_COST_NEAR,
     SIGMA_CORR_NCOST
 };
-/* "far", "mid", "near". */
+/* "single", "far", "mid", "near". */
 const char *sigma_corr_cost_name(enum sigma_corr_cost k);
 
 struct sigma_corr_stats {

@@ -39,6 +39,8 @@
 #define PIPELINE_COUNTER_SAVE_US (10 * 1000000LL)
 #define PIPELINE_STATE_SAVE_US (300 * 1000000LL)
 #define PIPELINE_MAX_INPUTS 4096
+/* At most one round of correlation cap-eviction warnings per minute. */
+#define PIPELINE_CORR_LOG_US (60 * 1000000LL)
 
 /* The counters saved in the store, by name suffix and offset. */
 static const struct {
@@ -97,6 +99,13 @@ struct pipeline {
     int counters_loaded;
     struct log_ratelimit rl_store;
     struct log_ratelimit rl_decode;
+    /* Cap evictions per correlation already logged, for corr_logged_of
+     * (a reload starts the counts again), and when the last round was. */
+    uint64_t *corr_logged;
+    size_t ncorr_logged;
+    const struct detect_sigma *corr_logged_of;
+    uint64_t corr_logged_total;
+    int64_t corr_log_us;
     struct pipeline_stats stats;
 };
 
@@ -121,6 +130,7 @@ static int resolve_decoder(const char *name, const struct decoder **ret)
 }
 
 static void on_corr(void *arg, const struct sigma_corr_hit *hit);
+static void log_corr_evictions(struct pipeline *p, int flush);
 static int64_t emit_alert(void *arg, const struct alert *a);
 static void report_store_error(struct pipeline *p, int r, const char *what);
 
@@ -247,6 +257,8 @@ void pipeline_free(struct pipeline *p)
     free(p->inputs);
     tz_free(p->tz);
     time_streams_free(p->streams);
+    log_corr_evictions(p, 1);
+    free(p->corr_logged);
     detect_sigma_free(p->sigma);
     ptriage_free(p->tri);
     arena_done(&p->arena);
@@ -429,6 +441,64 @@ static void on_corr(void *arg, const struct sigma_corr_hit *hit)
     ptriage_corr(p->tri, hit, p->cur_in ? p->cur_in->name : "");
 }
 
+/*
+ * Warns about each correlation that lost groups at its memory cap since the
+ * last round: a lost group can be a lost detection.  One round a minute at
+ * most (`flush`: now), each line with the count, the cost classes it came
+ * from and the state against the cap.
+ */
+static void log_corr_evictions(struct pipeline *p, int flush)
+{
+    struct sigma_corr_stats cs;
+    struct sigma_corr_rule_stats rs;
+    int64_t now = time_now_us();
+
+    if (!p->sigma)
+        return;
+    if (p->corr_logged_of != p->sigma) {
+        free(p->corr_logged);
+        p->corr_logged = NULL;
+        p->ncorr_logged = 0;
+        p->corr_logged_total = 0;
+        p->corr_logged_of = p->sigma;
+    }
+    detect_sigma_corr_stats(p->sigma, &cs);
+    if (cs.evicted_cap == p->corr_logged_total ||
+        (!flush && p->corr_log_us && now - p->corr_log_us < PIPELINE_CORR_LOG_US))
+        return;
+    if (p->ncorr_logged < cs.correlations) {
+        uint64_t *nl = realloc(p->corr_logged, cs.correlations * sizeof(*nl));
+        if (!nl)
+            return; /* the next round tries again */
+        memset(nl + p->ncorr_logged, 0, (cs.correlations - p->ncorr_logged) * sizeof(*nl));
+        p->corr_logged = nl;
+        p->ncorr_logged = cs.correlations;
+    }
+    for (size_t i = 0; i < p->ncorr_logged && detect_sigma_corr_rule_stats(p->sigma, i, &rs) == 0;
+         i++) {
+        const struct sigma_corr_rule *c = rs.rule;
+        const char *name = c->name ? c->name : c->id ? c->id : c->title ? c->title : "?";
+        char q[160];
+
+        if (rs.evicted_cap == p->corr_logged[i])
+            continue;
+        log_warnx("correlation %s: %llu groups evicted at the memory cap since the last report "
+                  "(%llu in all; one-off %llu, far from firing %llu, midway %llu, near %llu); "
+                  "%zu of %zu bytes in use, cap %s; raise correlation.max_memory",
+                  log_quote(q, sizeof(q), name, strlen(name)),
+                  (unsigned long long)(rs.evicted_cap - p->corr_logged[i]),
+                  (unsigned long long)rs.evicted_cap,
+                  (unsigned long long)rs.evicted_cap_cost[SIGMA_CORR_COST_SINGLE],
+                  (unsigned long long)rs.evicted_cap_cost[SIGMA_CORR_COST_FAR],
+                  (unsigned long long)rs.evicted_cap_cost[SIGMA_CORR_COST_MID],
+                  (unsigned long long)rs.evicted_cap_cost[SIGMA_CORR_COST_NEAR], cs.bytes,
+                  cs.max_bytes, cs.cap_sized ? "sized (auto)" : "configured");
+        p->corr_logged[i] = rs.evicted_cap;
+    }
+    p->corr_logged_total = cs.evicted_cap;
+    p->corr_log_us = now;
+}
+
 /* Copies the after-detection counters into the atomics /metrics reads. */
 static void publish_stage_stats(struct pipeline *p)
 {
@@ -452,6 +522,11 @@ static void publish_stage_stats(struct pipeline *p)
     PUB(corr_bytes, cs.bytes);
     PUB(corr_evicted_age, cs.evicted_age);
     PUB(corr_evicted_cap, cs.evicted_cap);
+    PUB(corr_evicted_cap_single, cs.evicted_cap_cost[SIGMA_CORR_COST_SINGLE]);
+    PUB(corr_evicted_cap_far, cs.evicted_cap_cost[SIGMA_CORR_COST_FAR]);
+    PUB(corr_evicted_cap_mid, cs.evicted_cap_cost[SIGMA_CORR_COST_MID]);
+    PUB(corr_evicted_cap_near, cs.evicted_cap_cost[SIGMA_CORR_COST_NEAR]);
+    PUB(corr_max_bytes, cs.max_bytes);
     PUB(corr_late, cs.late_dropped);
     PUB(corr_hits, cs.hits);
     PUB(anomaly_entries, as.entries);
@@ -459,6 +534,7 @@ static void publish_stage_stats(struct pipeline *p)
     PUB(anomaly_evicted, as.evicted);
     PUB(anomaly_alerts, anomalies);
 #undef PUB
+    log_corr_evictions(p, 0);
 }
 
 /* A followed file's modification time in µs, or 0: no record in it is newer,
@@ -800,6 +876,11 @@ void pipeline_set_incident_cb(struct pipeline *p, pipeline_incident_cb cb, void 
 const struct asset_inv *pipeline_assets(const struct pipeline *p)
 {
     return p->tri ? ptriage_assets(p->tri) : NULL;
+}
+
+int pipeline_corr_rule_stats(const struct pipeline *p, size_t i, struct sigma_corr_rule_stats *ret)
+{
+    return p->sigma ? detect_sigma_corr_rule_stats(p->sigma, i, ret) : -ENOENT;
 }
 
 void pipeline_triage_stats(const struct pipeline *p, struct triage_stats *ret_triage,

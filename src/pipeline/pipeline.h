@@ -60,6 +60,11 @@ struct pipeline_stats {
     _Atomic uint64_t corr_bytes;         /* bytes of correlation state */
     _Atomic uint64_t corr_evicted_age;   /* groups whose window ended */
     _Atomic uint64_t corr_evicted_cap;   /* groups dropped at the memory cap */
+    _Atomic uint64_t corr_evicted_cap_single; /* of them: one-off groups */
+    _Atomic uint64_t corr_evicted_cap_far;  /* far from their threshold */
+    _Atomic uint64_t corr_evicted_cap_mid;  /* half-way or more */
+    _Atomic uint64_t corr_evicted_cap_near; /* one event from firing, mid-sequence */
+    _Atomic uint64_t corr_max_bytes;        /* the correlation memory cap now */
     _Atomic uint64_t corr_late;          /* events too late for their window */
     _Atomic uint64_t corr_hits;          /* correlation hits */
     _Atomic uint64_t anomaly_entries;    /* baselines tracked */
@@ -141,6 +146,11 @@ void pipeline_triage_stats(const struct pipeline *p, struct triage_stats *ret_tr
                            struct anomaly_stats *ret_anomaly, struct sigma_corr_stats *ret_corr);
 /* Sigma rules loaded now (after the last reload). */
 size_t pipeline_rules_loaded(const struct pipeline *p);
+struct sigma_corr_rule_stats;
+/* The i-th correlation's figures (sigma_corr_engine_rule_stats()): 0, or
+ * -ENOENT past the last one.  Call from the pipeline's thread or after
+ * pipeline_stop (scan). */
+int pipeline_corr_rule_stats(const struct pipeline *p, size_t i, struct sigma_corr_rule_stats *ret);
 struct detect_sigma_rule_info;
 /* Calls fn on each rule loaded now (detect_sigma_each_rule), holding the
  * pipeline's lock so that a reload cannot swap the rules meanwhile: the

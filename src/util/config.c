@@ -649,9 +649,18 @@ static int kw_corr_max_memory(struct cparse *p, const char *key, yaml_node_t *k,
                               void *arg)
 {
     unsigned long long x = 0;
-    int r = get_uint(p, v, 64 * 1024, 64ULL * 1024 * 1024 * 1024, &x,
-                     "max_memory must be between 64k and 65536m");
+    const char *s = scalar(v);
+    int r;
 
+    /* auto (0): the engine sizes the cap from its rules and rate. */
+    if (s && strcmp(s, "auto") == 0) {
+        p->c->corr_max_memory = 0;
+        return 0;
+    }
+    if (s && (*s < '0' || *s > '9'))
+        return cerr(p, v, "max_memory must be auto or a size such as 64m");
+    r = get_uint(p, v, 64 * 1024, 64ULL * 1024 * 1024 * 1024, &x,
+                 "max_memory must be auto or between 64k and 65536m");
     if (r == 0)
         p->c->corr_max_memory = (size_t)x;
     return r;
@@ -963,7 +972,7 @@ struct config *config_defaults(void)
             goto fail;
     }
     c->anomaly_enabled = 1;
-    c->corr_max_memory = 64 * 1024 * 1024;
+    c->corr_max_memory = 0; /* auto */
     c->corr_tolerance_s = 60;
     return c;
 fail:

@@ -84,7 +84,7 @@ struct config {
      * file order: a later entry overrides an earlier one it overlaps. */
     struct config_target *targets;
     size_t ntargets;
-    size_t corr_max_memory;   /* bytes of correlation state before eviction */
+    size_t corr_max_memory;   /* bytes of correlation state before eviction; 0: auto */
     unsigned corr_tolerance_s; /* lateness of events accepted by correlations */
 };
 

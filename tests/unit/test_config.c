@@ -44,6 +44,8 @@ static void test_defaults(void **state)
     assert_int_equal(c->nsigma_rules, 1);
     assert_non_null(c->sigma_mappings);
     assert_int_equal(c->tz_off_s, 0);
+    /* The correlation cap is sized by the engine (auto). */
+    assert_int_equal(c->corr_max_memory, 0);
     /* Response is on by default, with the bundled policy (a dry run). */
     assert_non_null(c->respond_policy);
     assert_non_null(strstr(c->respond_policy, "config/respond.yaml"));
@@ -130,6 +132,7 @@ static void test_roundtrip(void **state)
     assert_string_equal(t1, t2);
     d = config_defaults();
     t3 = print_config(d);
+    assert_non_null(strstr(t3, "max_memory: auto\n"));
     config_free(d);
     assert_int_equal(config_parse(t3, strlen(t3), NULL, &d, &err), 0);
     t4 = print_config(d);

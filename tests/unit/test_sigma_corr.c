@@ -647,8 +647,9 @@ static void test_cap_keeps_attacks(void **state)
     assert_int_equal(w.hits, 1);
     sigma_corr_engine_stats(w.e, &st);
     printf("flood: %zu groups live, %zu of %zu bytes, %llu evicted at the cap "
-           "(far %llu, mid %llu, near %llu)\n",
+           "(single %llu, far %llu, mid %llu, near %llu)\n",
            st.groups_live, st.bytes, st.max_bytes, (unsigned long long)st.evicted_cap,
+           (unsigned long long)st.evicted_cap_cost[SIGMA_CORR_COST_SINGLE],
            (unsigned long long)st.evicted_cap_cost[SIGMA_CORR_COST_FAR],
            (unsigned long long)st.evicted_cap_cost[SIGMA_CORR_COST_MID],
            (unsigned long long)st.evicted_cap_cost[SIGMA_CORR_COST_NEAR]);
@@ -658,10 +659,11 @@ static void test_cap_keeps_attacks(void **state)
     assert_true(st.bytes <= o.max_bytes);
     assert_true(st.evicted_cap > 90000);
     assert_int_equal(st.evicted_age, 0);
-    /* ...and only groups far from firing went. */
+    /* ...and only the one-off groups went. */
     assert_int_equal(st.evicted_cap_cost[SIGMA_CORR_COST_NEAR], 0);
     assert_int_equal(st.evicted_cap_cost[SIGMA_CORR_COST_MID], 0);
-    assert_int_equal(st.evicted_cap_cost[SIGMA_CORR_COST_FAR], st.evicted_cap);
+    assert_int_equal(st.evicted_cap_cost[SIGMA_CORR_COST_FAR], 0);
+    assert_int_equal(st.evicted_cap_cost[SIGMA_CORR_COST_SINGLE], st.evicted_cap);
     check_accounts(&w, rs, 2);
     /* Both correlations lost one-off groups to the flood. */
     assert_string_equal(rs[0].rule->name, "brute");
@@ -701,8 +703,9 @@ static void test_cap_order(void **state)
     char ip[32];
     (void)state;
     world_init(&w, ec_yaml, &o);
-    /* Five sources at 5 of 10 (mid), one at 9 (near), then one-offs until
-     * the cap is hit and stays so. */
+    /* Five sources at 5 of 10 (mid), one at 9 (near), one at 2 (far, but
+     * more than a one-off), then one-offs until the cap is hit and stays
+     * so, the source at 2 coming back in the middle of them. */
     for (int s = 0; s < 5; s++)
         for (int i = 0; i < 5; i++) {
             snprintf(ip, sizeof(ip), "192.0.2.%d", s);
@@ -710,13 +713,22 @@ static void test_cap_order(void **state)
         }
     for (int i = 0; i < 9; i++)
         feed_ip(&w, 0, T0 + i * SEC, "192.0.2.99");
+    feed_ip(&w, 0, T0 + 9 * SEC, "192.0.2.50");
+    feed_ip(&w, 0, T0 + 9 * SEC, "192.0.2.50");
     for (unsigned i = 0; i < 5000; i++) {
         snprintf(ip, sizeof(ip), "10.0.%u.%u", (i >> 8) & 255, i & 255);
         feed_ip(&w, 0, T0 + 10 * SEC, ip);
+        if (i == 2500)
+            feed_ip(&w, 0, T0 + 10 * SEC, "192.0.2.50");
     }
     sigma_corr_engine_stats(w.e, &st);
     assert_true(st.evicted_cap > 4000);
-    assert_int_equal(st.evicted_cap_cost[SIGMA_CORR_COST_FAR], st.evicted_cap);
+    assert_int_equal(st.evicted_cap_cost[SIGMA_CORR_COST_SINGLE], st.evicted_cap);
+    /* Seven more from the source at 3 make ten: its count survived. */
+    for (int i = 0; i < 7; i++)
+        feed_ip(&w, 0, T0 + 12 * SEC, "192.0.2.50");
+    assert_int_equal(w.hits, 1);
+    assert_string_equal(w.last.group, "source.ip=192.0.2.50");
     /* The newest one-off is still there (oldest first): two more events
      * from it make a group of 3, not 2 fresh ones. */
     {

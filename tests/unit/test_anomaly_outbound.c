@@ -720,6 +720,45 @@ static void test_decoders_feed_outbound(void **state)
     arena_done(&b.ar);
 }
 
+/* A version 1 blob (before the outbound kinds) still restores; version 3
+ * does not. */
+static void test_restore_version_1(void **state)
+{
+    struct anomaly_opts o;
+    struct anomaly *a, *r;
+    struct evb b;
+    struct got g;
+    struct buf s;
+    struct parse_err err;
+    uint32_t crc;
+    unsigned char *p;
+
+    (void)state;
+    anomaly_opts_default(&o);
+    a = new_anomaly(&o);
+    r = new_anomaly(&o);
+    got_init(&g);
+    arena_init(&b.ar, 0);
+    /* Internal to internal: rate, first-seen port and beacon entries only. */
+    for (int i = 0; i < 5; i++)
+        conn(a, &b, &g, t0() + i * MIN, "10.0.0.5", "10.0.0.9", "445", NULL, NULL, NULL);
+    buf_init(&s, 1 << 20);
+    assert_int_equal(anomaly_save(a, &s), 0);
+    p = (unsigned char *)s.data;
+    for (unsigned v = 1; v <= 3; v += 2) {
+        p[4] = (unsigned char)v;
+        crc = (uint32_t)crc32_z(0L, p, s.len - 4);
+        for (int i = 0; i < 4; i++)
+            p[s.len - 4 + (size_t)i] = (unsigned char)(crc >> (8 * i));
+        assert_int_equal(anomaly_restore(r, s.data, s.len, &err), v == 1 ? 0 : -EINVAL);
+    }
+    buf_done(&s);
+    arena_done(&b.ar);
+    got_done(&g);
+    anomaly_free(a);
+    anomaly_free(r);
+}
+
 /* The fuzz seed of the outbound kinds restores, entry by entry. */
 static void test_outbound_seed_blob(void **state)
 {
@@ -759,6 +798,7 @@ int main(void)
         cmocka_unit_test(test_outbound_save_restore),
         cmocka_unit_test(test_decoders_feed_outbound),
         cmocka_unit_test(test_outbound_seed_blob),
+        cmocka_unit_test(test_restore_version_1),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -83,6 +83,8 @@ def main():
     st, body = call(d, "/api/v1/incidents/%d" % stored[-1]["id"], viewer)
     check(st == 200 and body["id"] == stored[-1]["id"] and body["phase"] == "new",
           "one incident by id")
+    check(st == 200 and (body.get("triage") or {}).get("why", "").startswith("opened because: "),
+          "it says why triage opened it (%s)" % (body.get("triage") or {}).get("why"))
     st, body = call(d, "/api/v1/incidents/999999", admin)
     check(st == 404 and body["error"] == "no such incident", "an unknown id: 404")
     st, body = call(d, "/api/v1/incidents/12ab", admin)

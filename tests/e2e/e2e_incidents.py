@@ -54,6 +54,11 @@ def main():
     check(s["records"] == RECORDS and s["alerts"] > s["aggregated"] > s["incidents"] > 0,
           "the funnel narrows: records > alerts > aggregated alerts > incidents")
     score(truth, inc, "scan")
+    lines = [json.loads(l) for l in open(inc)]
+    check(lines and all(i.get("why", "").startswith("opened because: ") and
+                        isinstance(i.get("risk_opened"), bool) for i in lines),
+          "every incident of scan --incidents says why it opened (%s)" %
+          sorted({i.get("why", "").split(",")[0] for i in lines})[:4])
 
     # 2. Live: the daemon following the same file, incidents from its store.
     d = Daemon(GEN_DAY_CONFIG, workdir=tmp)
@@ -66,12 +71,16 @@ def main():
     _, _, text = d.get("/metrics")
     m = {k: d.metric(text, "hikeshi_" + k) or 0 for k in (
         "triage_alerts_total", "triage_aggregated_alerts_total", "triage_incidents_total",
+        "triage_risk_only_alerts_total", "triage_risk_opened_incidents_total",
         "correlation_groups", "correlation_evicted_age_total", "correlation_hits_total",
         "anomaly_baselines")}
     print("metrics:", m)
     check(m["triage_alerts_total"] > m["triage_aggregated_alerts_total"] >
           m["triage_incidents_total"] > 0,
           "/metrics shows the funnel (alerts, aggregated alerts, incidents)")
+    check(0 < m["triage_risk_only_alerts_total"] < m["triage_alerts_total"] and
+          m["triage_risk_opened_incidents_total"] <= m["triage_incidents_total"],
+          "/metrics counts alerts that only added risk and incidents opened by risk")
     check(m["correlation_hits_total"] > 0 and m["correlation_evicted_age_total"] > 0,
           "/metrics shows correlation hits and groups evicted as their windows end")
     check(m["anomaly_baselines"] > 0, "/metrics shows the anomaly baselines tracked")
@@ -108,6 +117,8 @@ def main():
     check(d.stop() == 0, "second stop exits 0")
     check(all(r["phase"] == "new" and r["level"] in ("Green", "Yellow", "Orange", "Red")
               for r in rows), "stored incidents are new, with a proposed level")
+    check(all((r["opened_why"] or "").startswith("opened because: ") for r in rows),
+          "stored incidents keep why they opened")
     finish()
 
 

@@ -12,9 +12,9 @@
 #include "util/limits.h"
 
 struct slot {
-    uint64_t key;   /* 0: empty */
-    int64_t last;   /* event time of the stream's last noted record */
-    int64_t seen;   /* reference time when it was noted */
+    uint64_t key; /* 0: empty */
+    int64_t last; /* event time of the stream's last noted record */
+    int64_t seen; /* reference time when it was noted */
 };
 
 struct time_streams {

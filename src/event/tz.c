@@ -364,8 +364,8 @@ static int tzs_date(struct tzs *s, struct tz_date *d)
         s->p++;
         d->kind = 'M';
         if (tzs_num(s, 2, &d->a) < 0 || d->a < 1 || d->a > 12 || s->p >= s->e || *s->p++ != '.' ||
-            tzs_num(s, 1, &d->b) < 0 || d->b < 1 || d->b > 5 || s->p >= s->e ||
-            *s->p++ != '.' || tzs_num(s, 1, &d->c) < 0 || d->c > 6)
+            tzs_num(s, 1, &d->b) < 0 || d->b < 1 || d->b > 5 || s->p >= s->e || *s->p++ != '.' ||
+            tzs_num(s, 1, &d->c) < 0 || d->c > 6)
             return -1;
     } else {
         d->kind = 'N';
@@ -407,8 +407,8 @@ static int parse_rule(const char *p, size_t len, struct tz_rule *r)
     }
     /* A DST name without a rule leaves the dates to the implementation;
      * zic never writes that, so neither do we guess. */
-    if (s.p >= s.e || *s.p++ != ',' || tzs_date(&s, &r->start) < 0 || s.p >= s.e ||
-        *s.p++ != ',' || tzs_date(&s, &r->end) < 0 || s.p != s.e)
+    if (s.p >= s.e || *s.p++ != ',' || tzs_date(&s, &r->start) < 0 || s.p >= s.e || *s.p++ != ',' ||
+        tzs_date(&s, &r->end) < 0 || s.p != s.e)
         return -EINVAL;
     return 0;
 }

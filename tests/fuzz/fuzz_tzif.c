@@ -23,7 +23,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         -62135596800LL, /* 0001-01-01 */
         -2208988800LL,  /* 1900 */
         0,
-        1743296400LL,   /* a 2025 change in Europe */
+        1743296400LL, /* a 2025 change in Europe */
         2147483647LL,
         4102444800LL,   /* 2100 */
         253402300799LL, /* 9999-12-31T23:59:59 */

@@ -121,8 +121,8 @@ static void test_new_year(void **state)
     };
 
     (void)state;
-    run_stream(rows, sizeof(rows) / sizeof(rows[0]),
-               time_from_civil(2026, 1, 1, 0, 5, 0) * US, NULL);
+    run_stream(rows, sizeof(rows) / sizeof(rows[0]), time_from_civil(2026, 1, 1, 0, 5, 0) * US,
+               NULL);
 }
 
 /* A local zone for headers; the EVE offset stays the record's own. */
@@ -139,8 +139,7 @@ static void test_zone(void **state)
     (void)state;
     if (tz_load("Europe/Berlin", NULL, &z) < 0)
         fail_msg("Europe/Berlin missing (is tzdata installed?)");
-    run_stream(rows, sizeof(rows) / sizeof(rows[0]), time_from_civil(2025, 4, 1, 0, 0, 0) * US,
-               z);
+    run_stream(rows, sizeof(rows) / sizeof(rows[0]), time_from_civil(2025, 4, 1, 0, 0, 0) * US, z);
     tz_free(z);
 }
 

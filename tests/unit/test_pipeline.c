@@ -269,7 +269,8 @@ static void test_stream_years(void **state)
         /* live, input ny in New York summer time */
         1782921600000000LL, /* 2026-07-01T16:00:00Z */
         /* scan of a file written 2026-12-06: pulled to 2017 by its EVE */
-        1490482198856335LL, 1490478600000000LL, /* 2017-03-25T21:50:00Z */
+        1490482198856335LL,
+        1490478600000000LL, /* 2017-03-25T21:50:00Z */
         /* the next file is a new stream: the mtime's year */
         1774475400000000LL,
     };

@@ -338,7 +338,6 @@ static void test_from_civil(void **state)
     assert_true(time_now_us() > 1700000000000000LL);
 }
 
-
 #define S(y, mo, d, h, mi, s) time_from_civil(y, mo, d, h, mi, s)
 #define US 1000000LL
 
@@ -364,12 +363,12 @@ static void test_tz_dst(void **state)
         {"Europe/Berlin", 2025, 1, 15, 12, 0, 0, 1736938800},
         {"Europe/Berlin", 2025, 7, 1, 12, 0, 0, 1751364000},
         {"Europe/Berlin", 2025, 3, 30, 1, 59, 59, 1743296399},
-        {"Europe/Berlin", 2025, 3, 30, 2, 30, 0, 1743298200},   /* gap: before's offset */
+        {"Europe/Berlin", 2025, 3, 30, 2, 30, 0, 1743298200}, /* gap: before's offset */
         {"Europe/Berlin", 2025, 3, 30, 3, 0, 0, 1743296400},
         {"Europe/Berlin", 2025, 10, 26, 1, 59, 59, 1761436799},
-        {"Europe/Berlin", 2025, 10, 26, 2, 30, 0, 1761438600},  /* overlap: first */
+        {"Europe/Berlin", 2025, 10, 26, 2, 30, 0, 1761438600}, /* overlap: first */
         {"Europe/Berlin", 2025, 10, 26, 3, 0, 0, 1761444000},
-        {"America/New_York", 2025, 3, 9, 2, 30, 0, 1741505400}, /* gap */
+        {"America/New_York", 2025, 3, 9, 2, 30, 0, 1741505400},  /* gap */
         {"America/New_York", 2025, 11, 2, 1, 30, 0, 1762061400}, /* overlap */
         {"America/New_York", 2025, 7, 4, 12, 0, 0, 1751644800},
         {"America/New_York", 2025, 12, 25, 12, 0, 0, 1766682000},
@@ -420,13 +419,11 @@ static void test_tz_parsers(void **state)
     assert_int_equal(time_parse_ctime(ct, strlen(ct), b, &us, &n), 0);
     assert_int_equal(us, 1736938800 * US);
     /* RFC 3164 in summer and winter of the same stream. */
-    assert_int_equal(time_parse_rfc3164("Jul  1 12:00:00", 15, S(2025, 8, 1, 0, 0, 0) * US, 0, b,
-                                        &us, &n),
-                     0);
+    assert_int_equal(
+        time_parse_rfc3164("Jul  1 12:00:00", 15, S(2025, 8, 1, 0, 0, 0) * US, 0, b, &us, &n), 0);
     assert_int_equal(us, 1751364000 * US);
-    assert_int_equal(time_parse_rfc3164("Oct 26 02:30:00", 15, S(2025, 11, 1, 0, 0, 0) * US, 0,
-                                        b, &us, &n),
-                     0);
+    assert_int_equal(
+        time_parse_rfc3164("Oct 26 02:30:00", 15, S(2025, 11, 1, 0, 0, 0) * US, 0, b, &us, &n), 0);
     assert_int_equal(us, 1761438600 * US);
     tz_free(b);
 }
@@ -452,15 +449,15 @@ static size_t slim_tzif(unsigned char *p, int32_t off, const char *rule)
         memcpy(p + i, "TZif2", 5);
         memset(p + i + 5, 0, 15);
         i += 20;
-        i = put32(p, i, 0);          /* isutcnt */
-        i = put32(p, i, 0);          /* isstdcnt */
-        i = put32(p, i, 0);          /* leapcnt */
-        i = put32(p, i, 0);          /* timecnt */
-        i = put32(p, i, 1);          /* typecnt */
-        i = put32(p, i, 4);          /* charcnt */
+        i = put32(p, i, 0); /* isutcnt */
+        i = put32(p, i, 0); /* isstdcnt */
+        i = put32(p, i, 0); /* leapcnt */
+        i = put32(p, i, 0); /* timecnt */
+        i = put32(p, i, 1); /* typecnt */
+        i = put32(p, i, 4); /* charcnt */
         i = put32(p, i, (uint32_t)off);
-        p[i++] = 0;                  /* isdst */
-        p[i++] = 0;                  /* abbreviation index */
+        p[i++] = 0; /* isdst */
+        p[i++] = 0; /* abbreviation index */
         memcpy(p + i, "STD", 4);
         i += 4;
     }
@@ -509,10 +506,9 @@ static void test_tz_footer(void **state)
  * it (exact-size heap copies for ASan). */
 static void test_tz_refused(void **state)
 {
-    static const char *const bad[] = {"",           "../etc/passwd", "/etc/localtime",
-                                      "Europe//Berlin", "Europe/",   ".hidden",
-                                      "Europe/../../x", "Europe/Ber lin", "+25:00",
-                                      "+09:60"};
+    static const char *const bad[] = {
+        "",        "../etc/passwd",  "/etc/localtime", "Europe//Berlin", "Europe/",
+        ".hidden", "Europe/../../x", "Europe/Ber lin", "+25:00",         "+09:60"};
     struct tz *z = NULL;
     char *data = NULL;
     size_t len = 0;
@@ -535,12 +531,11 @@ static void test_tz_refused(void **state)
             fail_msg("zone name \"%s\" not refused", bad[i]);
     }
     assert_int_equal(tz_load("Mars/Olympus_Mons", NULL, &z), -ENOENT);
-    assert_int_equal(tz_load("9", NULL, &z), -ENOENT); /* a name, not an offset */
+    assert_int_equal(tz_load("9", NULL, &z), -ENOENT);      /* a name, not an offset */
     assert_int_equal(tz_load("Europe", NULL, &z), -ENOENT); /* a directory */
 
-    assert_int_equal(readfile_all(TZ_DIR_DEFAULT "/Europe/Berlin", LIMIT_TZ_FILE_BYTES, &data,
-                                  &len),
-                     0);
+    assert_int_equal(
+        readfile_all(TZ_DIR_DEFAULT "/Europe/Berlin", LIMIT_TZ_FILE_BYTES, &data, &len), 0);
     for (size_t n = 0; n < len; n++) {
         unsigned char *cp = malloc(n ? n : 1);
         assert_non_null(cp);
@@ -590,9 +585,9 @@ static void test_year(void **state)
         assert_int_equal(us, S(2025, 1, 2, 10, 0, 0) * US);
     }
     /* A year-old file keeps its year (mtime), even scanned today. */
-    assert_int_equal(time_parse_rfc3164("Dec 10 06:55:46", 15, S(2024, 12, 11, 0, 0, 0) * US, 0,
-                                        NULL, &us, &n),
-                     0);
+    assert_int_equal(
+        time_parse_rfc3164("Dec 10 06:55:46", 15, S(2024, 12, 11, 0, 0, 0) * US, 0, NULL, &us, &n),
+        0);
     assert_int_equal(us, S(2024, 12, 10, 6, 55, 46) * US);
     /* Mixed years: a record with its own 2017 date before the yearless
      * line pulls it to 2017, although the file was written in 2026. */

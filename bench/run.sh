@@ -310,6 +310,16 @@ else
     echo "(rsyslog peer skipped: rsyslogd not installed or NO_RSYSLOG=1)"
 fi
 
+# --- Correlation memory: a flood of distinct sources (bench/README.md) ---
+if [ -x "$BUILD/bench/bench_corr" ]; then
+    echo
+    ROOT=$(cd "$(dirname "$0")/.." && pwd)
+    BC=$(realpath "$BUILD/bench/bench_corr")
+    for cap in 64m auto; do
+        (cd "$ROOT" && BENCH_CAP=$cap "$BC") || echo "bench_corr ($cap) failed"
+    done
+fi
+
 # --- Sigma matching: compiled rule set vs plain evaluator (bench/README.md) ---
 if [ -x "$BUILD/bench/bench_sigma" ]; then
     echo

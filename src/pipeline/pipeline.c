@@ -309,7 +309,7 @@ int pipeline_reload(struct pipeline *p, const struct config *c)
     }
     /* The zones are copied: the pipeline outlives the configuration it was
      * given.  An input the new file gives no zone takes the global one. */
-    if (p->ninputs && !(tzs = calloc(p->ninputs, sizeof(*tzs))))
+    if (p->ninputs && !(tzs = calloc(p->ninputs, sizeof(struct tz *))))
         goto nomem;
     if (c->tz && !(tz = tz_dup(c->tz)))
         goto nomem;

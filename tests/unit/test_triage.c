@@ -304,6 +304,40 @@ static void test_opts_errors(void **state)
     }
 }
 
+/* The risk options, as a site would set them. */
+static void test_opts_risk(void **state)
+{
+    static const char yaml[] = "risk:\n"
+                               "  window: 12h\n"
+                               "  min_rules: 3\n"
+                               "  rule_bonus: 0.3\n"
+                               "  tactic_bonus: 0.75\n"
+                               "  confidence_factor: {low: 0.25, high: 2}\n"
+                               "open_incident:\n"
+                               "  rules: [ssh_bruteforce_success, attack.impact]\n"
+                               "  risk_only: [57011468-8309-4538-ae0d-682f29a6a238]\n"
+                               "types:\n"
+                               "  relayed_max: policy violation\n";
+    struct triage_opts *o = NULL;
+    struct parse_err e;
+
+    (void)state;
+    assert_int_equal(triage_opts_parse(yaml, sizeof(yaml) - 1, "t.yaml", 0, &o, &e), 0);
+    assert_int_equal(o->risk_window_us, 12 * HOUR_US);
+    assert_int_equal(o->risk_min_rules, 3);
+    assert_true(o->rule_bonus == 0.3 && o->tactic_bonus == 0.75);
+    assert_true(o->conf_factor[TRIAGE_CONF_LOW] == 0.25);
+    assert_true(o->conf_factor[TRIAGE_CONF_MEDIUM] == 1); /* not given: default */
+    assert_true(o->conf_factor[TRIAGE_CONF_HIGH] == 2);
+    assert_true(o->conf_factor[TRIAGE_CONF_NONE] == 1);
+    assert_int_equal(o->nopen_rules, 2);
+    assert_string_equal(o->open_rules[1], "attack.impact");
+    assert_int_equal(o->nrisk_only, 1);
+    assert_int_equal(o->relayed_max_type, TRIAGE_TYPE_POLICY);
+    assert_true(o->risk_threshold == 100); /* not given: default */
+    triage_opts_free(o);
+}
+
 /* ---- 1. dedup ---- */
 
 static void test_dedup(void **state)
@@ -1231,6 +1265,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_shipped_equals_builtin),
         cmocka_unit_test(test_opts_errors),
+        cmocka_unit_test(test_opts_risk),
         cmocka_unit_test(test_dedup),
         cmocka_unit_test(test_suppression),
         cmocka_unit_test(test_risk),

@@ -744,6 +744,8 @@ static int set_time(struct event *ev, const struct decode_ctx *ctx, uint32_t fir
 {
     static const char *const names[] = {"@timestamp", "timestamp", "TimeCreated", "EventTime",
                                         "ts"};
+    static const char *const iso_names[] = {"eventTime", "published", "time",
+                                            "requestReceivedTimestamp"};
     const struct tz *tz = ctx ? ctx->tz : NULL;
 
     for (size_t k = 0; k < sizeof(names) / sizeof(names[0]); k++) {
@@ -756,6 +758,18 @@ static int set_time(struct event *ev, const struct decode_ctx *ctx, uint32_t fir
         if ((time_parse_iso8601(v, n, tz, &us, &used) == 0 ||
              time_parse_epoch(v, n, &us, &used) == 0) &&
             used == n)
+            return event_set_time(ev, us, v, n);
+    }
+    /* The time members of cloud and SaaS audit records (CloudTrail
+     * eventTime, Okta published, Azure and eslogger time, Kubernetes audit
+     * requestReceivedTimestamp), as ISO 8601 only: `time` is too common a
+     * name to take a bare number in it for a date. */
+    for (size_t k = 0; k < sizeof(iso_names) / sizeof(iso_names[0]); k++) {
+        size_t n, used;
+        int64_t us;
+        const char *v = get_own(ev, first, iso_names[k], &n);
+
+        if (v && time_parse_iso8601(v, n, tz, &us, &used) == 0 && used == n)
             return event_set_time(ev, us, v, n);
     }
     return 0;

@@ -142,6 +142,7 @@ def main():
     check(r.returncode == 1 and "does NOT apply" in r.stdout and
           "category process_creation" in r.stdout, "Windows rule does not apply to sshd line")
     sources(t, tmp)
+    source_times(tmp)
     rules_check(cfg, tmp)
     finish()
 
@@ -218,6 +219,34 @@ def sources(t, tmp):
     r = run(t + [suri, os.path.join(data, "macos_eslogger_exec.match.jsonl")])
     check(r.returncode == 1 and "does NOT apply" in r.stdout,
           "an eslogger record is not routed as Suricata EVE")
+
+
+def source_times(tmp):
+    """scan: an alert on a cloud record carries the record's own time
+    (CloudTrail eventTime, Okta published, Azure time, Kubernetes
+    requestReceivedTimestamp), not the time it was read."""
+    data = os.path.join(SOURCE, "tests", "data", "sources")
+    rules = os.path.join(SHARED, "sigma", "rules")
+    cfg = os.path.join(tmp, "scan.yaml")
+    with open(cfg, "w") as f:
+        f.write("sigma:\n  rules: [%s, %s, %s, %s]\n  mappings: %s\n" % (
+            os.path.join(rules, "cloud", "aws"), os.path.join(rules, "identity", "okta"),
+            os.path.join(rules, "cloud", "azure", "activity_logs"),
+            os.path.join(rules, "application", "kubernetes"),
+            os.path.join(SOURCE, "rules", "config")))
+    want = {"aws_cloudtrail": "2026-11-30T22:41:07", "okta": "2026-11-26T19:44:03",
+            "azure_activitylogs": "2026-11-28T21:17:44", "kubernetes_audit": "2026-11-23T16:40:12"}
+    for name, ts in sorted(want.items()):
+        r = run(["scan", "-c", cfg, "-q", "-f", "jsonl",
+                 os.path.join(data, name + ".match.jsonl")])
+        times = []
+        for line in r.stdout.splitlines():
+            try:
+                times.append(json.loads(line).get("@timestamp", ""))
+            except ValueError:
+                pass
+        check(r.returncode == 0 and times and times[0].startswith(ts),
+              "%s: the alert has the record's time %s (%s)" % (name, ts, times[:1]))
 
 
 def rules_check(cfg, tmp):

@@ -7,7 +7,8 @@ SigmaHQ rule against its own regression sample, as JSON and as EVTX.
 Cloud, SaaS and macOS sources: for each, a SigmaHQ rule matches the
 hand-written records of tests/data/sources/NAME.match.jsonl and not the
 benign records of the same source (which its log source still applies to),
-and each record routes to its own source only.
+and each record routes to its own source only; scan gives their alerts the
+records' own times, and a filter rule removes the matches it excludes.
 
 `hikeshi rules check`: a rule whose log source the map does not know is a
 warning with the missing triple (exit 0, or 1 under --strict), in text and
@@ -236,6 +237,26 @@ def source_times(tmp):
             os.path.join(SOURCE, "rules", "config")))
     want = {"aws_cloudtrail": "2026-11-30T22:41:07", "okta": "2026-11-26T19:44:03",
             "azure_activitylogs": "2026-11-28T21:17:44", "kubernetes_audit": "2026-11-23T16:40:12"}
+    # A filter rule in the daemon's path: it removes the build account's
+    # StopLogging and keeps the other user's DeleteTrail.
+    flt = os.path.join(tmp, "mf_trail_ops.yml")
+    with open(flt, "w") as f:
+        f.write("title: Filter the build account's trail changes\nlogsource:\n  product: aws\n"
+                "filter:\n  rules: [4db60cc0-36fb-42b7-9b58-a5b53019fb74]\n  ops:\n"
+                "    userIdentity.arn|endswith: ':user/build-bot'\n  condition: not ops\n")
+    fcfg = os.path.join(tmp, "scan-filter.yaml")
+    with open(fcfg, "w") as f:
+        f.write("sigma:\n  rules: [%s, %s]\n  mappings: %s\n" % (
+            os.path.join(rules, "cloud", "aws", "cloudtrail", "aws_cloudtrail_disable_logging.yml"),
+            flt, os.path.join(SOURCE, "rules", "config")))
+    for c, n in ((cfg, 2), (fcfg, 1)):
+        r = run(["scan", "-c", c, "-q", "-f", "jsonl",
+                 os.path.join(data, "aws_cloudtrail.match.jsonl")])
+        hits = [json.loads(x) for x in r.stdout.splitlines() if x.strip()]
+        hits = [h for h in hits if "4db60cc0-36fb-42b7-9b58-a5b53019fb74" in json.dumps(h)]
+        check(r.returncode == 0 and len(hits) == n,
+              "scan: CloudTrail disable-logging alerts %s the filter: %d (want %d)" % (
+                  "with" if c == fcfg else "without", len(hits), n))
     for name, ts in sorted(want.items()):
         r = run(["scan", "-c", cfg, "-q", "-f", "jsonl",
                  os.path.join(data, name + ".match.jsonl")])

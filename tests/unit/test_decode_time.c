@@ -84,6 +84,11 @@ static void test_eve_in_syslog(void **state)
         /* ECS @timestamp inside a relayed JSON object is the record's own. */
         {"<14>Dec  6 10:00:01 relay app: {\"@timestamp\":\"2017-03-26T01:02:03Z\",\"a\":1}",
          "2017-03-26T01:02:03.000000Z"},
+        /* RFC 5424 relays the same way: the EVE time wins over the header's
+         * full date. */
+        {"<134>1 2026-12-06T20:00:00Z sensor suricata 4242 - - {\"timestamp\":\"2017-03-26T"
+         "01:00:00.5+0100\",\"event_type\":\"alert\"}",
+         "2017-03-26T00:00:00.500000Z"},
         /* No time member in the JSON: the header's time stands, and its
          * year comes from the stream. */
         {"<14>Mar 26 01:02:04 relay app: {\"a\":2}", "2017-03-26T01:02:04.000000Z"},

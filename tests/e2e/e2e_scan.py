@@ -175,8 +175,61 @@ def main():
     check(sa["decoded"] >= 0.96 * sa["records"],
           "EVTX-ATTACK-SAMPLES: %d/%d decoded" % (sa["decoded"], sa["records"]))
 
+    correlation_memory(tmp)
+
     shutil.rmtree(tmp)
     finish()
+
+
+def correlation_memory(tmp):
+    """A flood of one-off failed logins, each from a new address, around one
+    address that fails ten times and then logs in.  The sized cap keeps
+    everything; a 64k cap evicts, says so per rule on stderr and in the
+    summary, and still keeps the attacker (only one-off groups go)."""
+    flood = os.path.join(tmp, "flood.log")
+    with open(flood, "w") as f:
+        for s in range(60):
+            for k in range(100):
+                i = s * 100 + k
+                f.write("Jun  1 10:%02d:%02d web01 sshd[%d]: Failed password for invalid user "
+                        "u%d from 10.9.%d.%d port %d ssh2\n"
+                        % (s // 60, s % 60, 1000 + k, i % 97, i >> 8, i & 255, 40000 + k))
+            if 20 <= s < 30:
+                f.write("Jun  1 10:00:%02d web01 sshd[77]: Failed password for root from "
+                        "203.0.113.7 port 5%03d ssh2\n" % (s, s))
+            if s == 40:
+                f.write("Jun  1 10:00:40 web01 sshd[78]: Accepted password for root from "
+                        "203.0.113.7 port 50040 ssh2\n")
+    summ = os.path.join(tmp, "flood.json")
+    for cap in ("auto", "64k"):
+        conf = os.path.join(tmp, "corr-%s.yaml" % cap)
+        with open(conf, "w") as f:
+            f.write("correlation:\n  max_memory: %s\n" % cap)
+        r = scan("-c", conf, "-f", "jsonl", "--summary-json", summ, flood)
+        c = json.load(open(summ))["correlation"]
+        err = r.stderr.decode()
+        titles = [json.loads(l)["rule"]["title"] for l in r.stdout.decode().splitlines()]
+        check(r.returncode == 0, "flood, cap %s: scan exits 0 (%s)" % (cap, err[-300:]))
+        check("SSH Brute Force Followed by a Successful Login" in titles,
+              "flood, cap %s: the brute force then login is found" % cap)
+        by_cost = c["evicted_cap_by_cost"]
+        check(sum(by_cost.values()) == c["evicted_cap"] ==
+              sum(c["evicted_cap_by_rule"].values()),
+              "flood, cap %s: evictions by cost and by rule add up (%s)" % (cap, c))
+        if cap == "auto":
+            check(c["cap_sized"] and c["max_bytes"] >= 16 << 20 and c["evicted_cap"] == 0,
+                  "flood, sized cap: nothing evicted (%s)" % c)
+            check("memory cap" not in err, "flood, sized cap: no eviction warning")
+        else:
+            n = c["evicted_cap_by_rule"].get("ssh_bruteforce", 0)
+            check(not c["cap_sized"] and c["max_bytes"] == 65536 and c["bytes"] <= 65536,
+                  "flood, 64k cap: the cap holds (%s)" % c)
+            check(n > 5000 and by_cost["single"] == c["evicted_cap"],
+                  "flood, 64k cap: ssh_bruteforce lost %d one-off groups, nothing else" % n)
+            check(re.search(r"correlation ssh_bruteforce lost %d groups at the memory cap" % n,
+                            err) is not None, "flood, 64k cap: scan warns, naming the rule")
+            check("hikeshi[warn]: correlation 'ssh_bruteforce': " in err,
+                  "flood, 64k cap: the pipeline logs the evictions")
 
 
 if __name__ == "__main__":

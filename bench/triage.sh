@@ -17,15 +17,28 @@ tmp=$(mktemp -d /tmp/hikeshi-triage-XXXXXX)
 [ "${KEEP:-0}" = 1 ] || trap 'rm -rf "$tmp"' EXIT
 # GEN_OPTS (e.g. "--hard --last-year") goes to the generator.
 gen_opts=${GEN_OPTS:-}
-# wall_rss CMD...: prints "SECONDS RSS_KB" of CMD (stdout discarded); the
-# peak RSS from wait4()'s rusage, the same figure as /usr/bin/time -v.
+# wall_rss CMD...: prints "SECONDS RSS_KB EXIT" of CMD; the peak RSS from
+# /usr/bin/time -f %M (package time) when installed, else from wait4()'s
+# rusage (which then counts the forked python before exec, ~13 MB, as a
+# floor).  Its output goes to a file, not /dev/null: GNU grep stops at the
+# first match when it sees /dev/null, even with -c.
 wall_rss() {
-    python3 - "$@" <<'PY'
+    python3 - "$tmp/wall.out" "$@" <<'PY'
 import os, subprocess, sys, time
+out = open(sys.argv[1], "wb")
+cmd, rssf = sys.argv[2:], sys.argv[1] + ".rss"
+if os.access("/usr/bin/time", os.X_OK):
+    cmd = ["/usr/bin/time", "-f", "%M", "-o", rssf] + cmd
 t0 = time.perf_counter()
-p = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL)
+p = subprocess.Popen(cmd, stdout=out)
 _, status, ru = os.wait4(p.pid, 0)
-print("%.3f %d %d" % (time.perf_counter() - t0, ru.ru_maxrss, os.waitstatus_to_exitcode(status)))
+dt = time.perf_counter() - t0
+rss = ru.ru_maxrss
+try:
+    rss = int(open(rssf).read().split()[-1])
+except (OSError, ValueError, IndexError):
+    pass
+print("%.3f %d %d" % (dt, rss, os.waitstatus_to_exitcode(status)))
 PY
 }
 echo "records  seconds  records/s  peak_rss_MB  alerts  aggregated  incidents  corr_hits  corr_evicted  corr_KB  precision  recall  typed  merged"

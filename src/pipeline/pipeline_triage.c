@@ -16,7 +16,8 @@
  * (event.kind "alert": a Suricata EVE alert) relays that detector's
  * verdict: the alert carries the detector's signature (rule.id, rule.name
  * of the record), the confidence and ATT&CK tactic its metadata states,
- * and triage treats it as risk, aggregated per signature.
+ * its connection (EVE flow_id), and triage treats it as risk, aggregated
+ * per signature.
  */
 #include "pipeline/pipeline_triage.h"
 
@@ -86,7 +87,7 @@ struct ptriage {
     struct triage_entity ents[PT_MAX_ENT];
     size_t nents;
     /* A relayed alert's signature and tactic, NUL-terminated copies. */
-    char sig_id[PT_VAL_MAX], sig_name[PT_VAL_MAX], sig_tactic[PT_VAL_MAX];
+    char sig_id[PT_VAL_MAX], sig_name[PT_VAL_MAX], sig_tactic[PT_VAL_MAX], flow_id[PT_VAL_MAX];
     const char *tagv[PT_MAX_TAGS];
     /* Automatic response (NULL: off): the engine, the evidence table, and
      * what the current event says about its own provenance. */
@@ -398,6 +399,24 @@ static void ents_from_event(struct ptriage *t, const struct event *ev)
     ent_add(t, "host.name", v, v ? n : 0, TRIAGE_ROLE_VICTIM);
 }
 
+/* Removes the entities of field `field` (a static name) from t->ents. */
+static void ents_drop(struct ptriage *t, const char *field)
+{
+    size_t k = 0;
+
+    for (size_t i = 0; i < t->nents; i++) {
+        if (strcmp(t->ents[i].field, field) == 0)
+            continue;
+        if (k != i) {
+            memcpy(t->vals[k], t->vals[i], sizeof(t->vals[k]));
+            t->ents[k] = t->ents[i];
+            t->ents[k].value = t->vals[k];
+        }
+        k++;
+    }
+    t->nents = k;
+}
+
 /* The ECS name a correlation's group-by field stands for, and its role. */
 static const char *ent_field(const char *f, int has_src, int *ret_role)
 {
@@ -535,11 +554,13 @@ void ptriage_rule(struct ptriage *t, const struct sigma_rule *r, const struct ev
     };
 
     (void)input_name;
+    ents_from_event(t, ev);
     if (event_is(ev, FIELD_EVENT_KIND, "alert")) {
         const char *tactic = sig_tactic(t, ev);
         in.sig_id = copy_field(ev, FIELD_RULE_ID, t->sig_id, sizeof(t->sig_id));
         in.sig_name = copy_field(ev, FIELD_RULE_NAME, t->sig_name, sizeof(t->sig_name));
         in.confidence = sig_confidence(ev);
+        in.flow_id = copy_field(ev, field_by_name("flow_id"), t->flow_id, sizeof(t->flow_id));
         if (tactic) {
             size_t n = r->tags.n < PT_MAX_TAGS - 1 ? r->tags.n : PT_MAX_TAGS - 1;
             for (size_t i = 0; i < n; i++)
@@ -548,8 +569,11 @@ void ptriage_rule(struct ptriage *t, const struct sigma_rule *r, const struct ev
             in.tags = t->tagv;
             in.ntags = n + 1;
         }
+        /* The host of a relayed alert is the sensor that reported it (the
+         * syslog header's, EVE's "host"), not a victim: it would gather
+         * the risk of every signature the sensor sees. */
+        ents_drop(t, "host.name");
     }
-    ents_from_event(t, ev);
     add(t, &in);
 }
 

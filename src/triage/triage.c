@@ -151,6 +151,7 @@ struct agg {
 /* One rule's (or IDS signature's) contribution to an entity's risk. */
 struct ent_rule {
     uint64_t h;       /* rule identity hash; 0: free slot */
+    uint64_t flow;    /* relayed: hash of the detector's connection id; 0: none */
     int64_t last_us;  /* its last alert on the entity; dedup slides on it */
     uint32_t tactics; /* bit i: tactic i of the kill_chain table */
     uint8_t type;     /* enum triage_type the alert claims */
@@ -730,19 +731,36 @@ static void ent_types(const struct triage_opts *o, const struct ent *e, int64_t 
  * new risk: the first alert of that rule on the entity, or the first after
  * a gap longer than the dedup window (which slides, as aggregated alerts
  * do), so that a flood of one rule counts once whatever sources or
- * victims it names.  The least recently seen rule makes room.
+ * victims it names.  A relayed alert on a connection (`flow`, not 0) that
+ * another signature already reported on this entity within the dedup
+ * window is folded into that one: overlapping signatures are one
+ * observation.  The least recently seen rule makes room.
  */
-static int ent_note_rule(const struct triage_opts *o, struct ent *e, uint64_t h, int64_t at_us,
-                         uint32_t tactics, enum triage_type type, int relayed, int actor)
+static int ent_note_rule(const struct triage_opts *o, struct ent *e, uint64_t h, uint64_t flow,
+                         int64_t at_us, uint32_t tactics, enum triage_type type, int relayed,
+                         int actor)
 {
-    struct ent_rule *r = NULL, *old = &e->rules[0];
+    struct ent_rule *r = NULL, *old = &e->rules[0], *same_flow = NULL;
     int fresh = 1;
 
     for (size_t i = 0; i < TRIAGE_ENT_RULES && !r; i++) {
-        if (e->rules[i].h == h)
-            r = &e->rules[i];
-        else if (!e->rules[i].h || (old->h && e->rules[i].last_us < old->last_us))
-            old = &e->rules[i];
+        struct ent_rule *x = &e->rules[i];
+        int64_t gap = at_us > x->last_us ? at_us - x->last_us : x->last_us - at_us;
+        if (x->h == h)
+            r = x;
+        else if (!x->h || (old->h && x->last_us < old->last_us))
+            old = x;
+        if (flow && x->h && x->flow == flow && gap <= o->dedup_window_us)
+            same_flow = x;
+    }
+    if (!r && same_flow) {
+        same_flow->tactics |= tactics;
+        if ((int)type > same_flow->type)
+            same_flow->type = (uint8_t)type;
+        same_flow->actor |= (uint8_t)(actor != 0);
+        if (at_us > same_flow->last_us)
+            same_flow->last_us = at_us;
+        return 0;
     }
     if (r && at_us - r->last_us > o->risk_window_us)
         memset(r, 0, sizeof(*r)); /* what it did a window ago no longer counts */
@@ -754,6 +772,7 @@ static int ent_note_rule(const struct triage_opts *o, struct ent *e, uint64_t h,
             r = old;
         memset(r, 0, sizeof(*r));
         r->h = h;
+        r->flow = flow;
         r->last_us = at_us;
     }
     if (at_us > r->last_us)
@@ -1094,6 +1113,9 @@ static size_t add_risk(struct triage *t, const struct triage_in *in, int level, 
     const struct triage_opts *o = t->o;
     uint64_t h = rule_hash(in);
     int relayed = in_relayed(in);
+    uint64_t flow = relayed && in->flow_id && *in->flow_id
+                        ? hash_more(UINT64_C(1469598103934665603), in->flow_id) | 1
+                        : 0;
     size_t ncrossed = 0;
     double conf = o->conf_factor[(unsigned)in->confidence < TRIAGE_CONF_COUNT ? in->confidence : 0];
 
@@ -1126,7 +1148,7 @@ static size_t add_risk(struct triage *t, const struct triage_in *in, int level, 
         } else {
             ht_touch(&t->ents, &en->hn);
         }
-        if (!ent_note_rule(o, en, h, in->time_us, tactics, type, relayed,
+        if (!ent_note_rule(o, en, h, flow, in->time_us, tactics, type, relayed,
                            e->role == TRIAGE_ROLE_ATTACKER))
             continue;
         en->risk = decayed(o, en, in->time_us);

@@ -82,6 +82,10 @@ struct triage_in {
     const char *sig_id;
     const char *sig_name;
     int confidence; /* enum triage_conf, as the rule or detector gives it */
+    /* The detector's connection id (EVE flow_id) or NULL: an IDS fires
+     * several overlapping signatures on one connection, and relayed
+     * alerts sharing one are one observation (risk and breadth once). */
+    const char *flow_id;
 };
 
 /* MISSION.md section 2, in precedence order: when alerts join an incident

@@ -779,6 +779,48 @@ static void test_risk_breadth_opens(void **state)
     fix_done(&f);
 }
 
+/* Overlapping signatures on one connection are one observation: four
+ * PowerShell-over-SMB signatures on one flow add risk and breadth once. */
+static void test_ids_same_flow(void **state)
+{
+    struct fix f;
+    struct triage_stats st;
+    struct triage_in in;
+    unsigned nrules = 0, ntactics = 0;
+    char id[16], name[64];
+    static const struct triage_entity en[] = {
+        {"source.ip", "10.20.8.8", TRIAGE_ROLE_ATTACKER},
+        {"destination.ip", "10.20.8.9", TRIAGE_ROLE_VICTIM}};
+    static const char *const tags_lateral[] = {"attack.lateral_movement"};
+
+    (void)state;
+    fix_setup(&f, NULL, T0);
+    for (int i = 0; i < 4; i++) {
+        snprintf(id, sizeof(id), "20253%02d", i);
+        snprintf(name, sizeof(name), "ET POLICY Powershell over SMB variant %d", i);
+        in = mk_ids(id, name, i == 3 ? tags_lateral : NULL, i == 3, T0, en, 2);
+        in.flow_id = "186287239400886";
+        triage_add(f.t, &in);
+    }
+    triage_stats(f.t, &st);
+    assert_int_equal(st.aggregated, 4); /* four signatures for the analyst */
+    assert_true(fabs(triage_score(f.t, "source.ip", "10.20.8.8", T0, &nrules, &ntactics) - 15.0) <
+                1e-9);
+    assert_int_equal(nrules, 1);
+    assert_int_equal(ntactics, 1); /* the tactic of any of them */
+    /* Another signature on another connection is new evidence. */
+    in = mk_ids("2024218", "ET EXPLOIT Possible GoldenPac Priv Esc in-use", NULL, 0, T0 + MIN_US,
+                en, 2);
+    in.flow_id = "276941704824022";
+    triage_add(f.t, &in);
+    assert_true(fabs(triage_risk(f.t, "source.ip", "10.20.8.8", T0 + MIN_US) -
+                     (15.0 * exp2(-1.0 / 360) + 15.0)) < 1e-9);
+    (void)triage_score(f.t, "source.ip", "10.20.8.8", T0 + MIN_US, &nrules, NULL);
+    assert_int_equal(nrules, 2);
+    assert_int_equal(f.rec.opened, 0);
+    fix_done(&f);
+}
+
 /* Risk decays, and breadth counts only within the window: the same three
  * rules spread over three days never cross. */
 static void test_risk_decays(void **state)
@@ -1272,6 +1314,7 @@ int main(void)
         cmocka_unit_test(test_ids_flood),
         cmocka_unit_test(test_ids_alone),
         cmocka_unit_test(test_risk_breadth_opens),
+        cmocka_unit_test(test_ids_same_flow),
         cmocka_unit_test(test_risk_decays),
         cmocka_unit_test(test_open_lists),
         cmocka_unit_test(test_victim_risk),

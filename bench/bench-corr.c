@@ -108,7 +108,8 @@ static int load(struct bench *b)
 
 static void feed(struct bench *b, size_t rule, int64_t t, const char *ip)
 {
-    static const char raw[] = "Failed password for invalid user admin from 10.1.2.3 port 40000 ssh2";
+    static const char raw[] =
+        "Failed password for invalid user admin from 10.1.2.3 port 40000 ssh2";
 
     event_init(&b->ev, &b->arena, raw, sizeof(raw) - 1, t);
     b->ev.time_us = t;
@@ -152,8 +153,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: bench_corr [EVENTS >= 1000]; BENCH_RATE > 0\n");
         return 2;
     }
-    if (load(&b) < 0 || sigma_corr_engine_new(b.corrs, b.ncorrs, b.rules, b.nrules, &o, NULL,
-                                              NULL, &b.e) < 0)
+    if (load(&b) < 0 ||
+        sigma_corr_engine_new(b.corrs, b.ncorrs, b.rules, b.nrules, &o, NULL, NULL, &b.e) < 0)
         return 1;
     arena_init(&b.arena, 0);
     t_start = now_s();

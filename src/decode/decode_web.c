@@ -6,6 +6,7 @@
  * strings holding \" or \\, which are unescaped into the event's arena.
  */
 #include "decode/decode_web.h"
+#include "decode/decode_url.h"
 
 #include <errno.h>
 #include <stdint.h>
@@ -60,24 +61,6 @@ static int add_client(struct event *ev, const char *v, size_t n)
     return add_named(ev, "source.domain", v, n);
 }
 
-/* Adds a quoted string's content, unescaping \" and \\. */
-static int add_quoted(struct event *ev, uint32_t id, const char *v, size_t n)
-{
-    char *d;
-    size_t o = 0;
-
-    if (!memchr(v, '\\', n))
-        return add(ev, id, v, n);
-    if (!(d = arena_alloc(ev->arena, n)))
-        return -ENOMEM;
-    for (size_t i = 0; i < n; i++) {
-        if (v[i] == '\\' && i + 1 < n && (v[i + 1] == '"' || v[i + 1] == '\\'))
-            i++;
-        d[o++] = v[i];
-    }
-    return add(ev, id, d, o);
-}
-
 /* At p[*i] == '"': sets the content span and moves past the closing quote.
  * Returns -1 when unterminated. */
 static int read_quoted(const char *p, size_t len, size_t *i, const char **ret_v, size_t *ret_n)
@@ -107,16 +90,54 @@ static int is_upper_word(const char *v, size_t n)
     return 1;
 }
 
-/* Splits "METHOD target[ HTTP/x.y]"; anything else is malformed. */
+/* Unescapes \" and \\ of a quoted log string into the arena; a view of
+ * the string itself when there is nothing to unescape.  NULL on OOM. */
+static const char *unquote(struct event *ev, const char *v, size_t n, size_t *ret_n)
+{
+    char *d;
+    size_t o = 0;
+
+    *ret_n = n;
+    if (!memchr(v, '\\', n))
+        return v;
+    if (!(d = arena_alloc(ev->arena, n ? n : 1)))
+        return NULL;
+    for (size_t i = 0; i < n; i++) {
+        if (v[i] == '\\' && i + 1 < n && (v[i + 1] == '"' || v[i + 1] == '\\'))
+            i++;
+        d[o++] = v[i];
+    }
+    *ret_n = o;
+    return d;
+}
+
+/* Adds a quoted string's content, unescaping \" and \\. */
+static int add_quoted(struct event *ev, uint32_t id, const char *v, size_t n)
+{
+    if (!(v = unquote(ev, v, n, &n)))
+        return -ENOMEM;
+    return add(ev, id, v, n);
+}
+
+/*
+ * Splits "METHOD target[ HTTP/x.y]"; anything else is malformed and kept
+ * whole.  The request is unescaped first, so that a backslash in the target
+ * (logged as "\\", a Windows-style traversal) still leaves a well-formed
+ * request.  The target, or the whole malformed line, also gets the
+ * normalised view of decode_url.h.
+ */
 static int add_request(struct event *ev, const char *v, size_t n)
 {
-    const char *sp1 = memchr(v, ' ', n), *t, *sp2, *q;
+    const char *sp1, *t, *sp2, *q;
     size_t tn;
     int r;
 
     if (is_dash(v, n) || n == 0)
         return 0;
-    if (!sp1 || !is_upper_word(v, (size_t)(sp1 - v)) || memchr(v, '\\', n) != NULL)
+    if (!(v = unquote(ev, v, n, &n)))
+        return -ENOMEM;
+    sp1 = memchr(v, ' ', n);
+    if (!sp1 || !is_upper_word(v, (size_t)(sp1 - v)))
         goto malformed;
     t = sp1 + 1;
     tn = n - (size_t)(t - v);
@@ -140,11 +161,12 @@ static int add_request(struct event *ev, const char *v, size_t n)
         return r;
     if (q && (r = add(ev, FIELD_URL_QUERY, q + 1, tn - (size_t)(q - t) - 1)) < 0)
         return r;
-    return 0;
+    return decode_url_add_fields(ev, t, tn, DECODE_URL_LOG_ESCAPES);
 malformed:
-    if ((r = add_quoted(ev, FIELD_URL_ORIGINAL, v, n)) < 0)
+    if ((r = add(ev, FIELD_URL_ORIGINAL, v, n)) < 0 ||
+        (r = add_named(ev, "http.request.malformed", "true", 4)) < 0)
         return r;
-    return add_named(ev, "http.request.malformed", "true", 4);
+    return decode_url_add_fields(ev, v, n, DECODE_URL_LOG_ESCAPES);
 }
 
 int decode_web_access(struct event *ev, const char *p, size_t len, const struct decode_ctx *ctx,

@@ -16,7 +16,10 @@
  * unescaped for \" and \\ only; \xHH stays as written.  A request line that
  * is not "METHOD target[ HTTP/x.y]" (TLS handshakes sent to a plain HTTP
  * port, scanner junk) is kept whole in url.original with
- * http.request.malformed "true".  ev->decoder is "web-access".
+ * http.request.malformed "true".  The target (or that whole line) also
+ * gets url.normalized, url.query_normalized and url.evasion, the
+ * normalised view of decode_url.h, with \xHH read as the byte it stands
+ * for.  ev->decoder is "web-access".
  *
  * Error, three forms:
  *   [Sun Dec 04 04:47:44 2005] [error] [client 1.2.3.4] message        (Apache 2.2)

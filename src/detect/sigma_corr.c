@@ -100,11 +100,11 @@ struct group {
     double sum;
     struct dslot *dt;
     size_t dcap, dn;
-    uint32_t *slot_cnt; /* per referenced rule (temporal types) */
+    uint32_t *slot_cnt;     /* per referenced rule (temporal types) */
     struct sample *samples; /* ring of scap (grows to SIGMA_CORR_MAX_SAMPLES) */
     uint8_t scap, shead, ns;
-    uint8_t cost;  /* enum sigma_corr_cost: the class list it is on */
-    size_t bytes;  /* what this group accounts for (allocator sizes) */
+    uint8_t cost; /* enum sigma_corr_cost: the class list it is on */
+    size_t bytes; /* what this group accounts for (allocator sizes) */
 };
 
 struct sigma_corr_engine {
@@ -112,10 +112,10 @@ struct sigma_corr_engine {
     size_t ncorrs, nkept;
     struct sigma_rule *const *rules;
     size_t nrules;
-    struct reflist *by_rule; /* nrules */
-    struct reflist *by_corr; /* ncorrs */
-    unsigned char *rule_gen; /* nrules */
-    uint32_t *kept;              /* nkept: indexes of the kept correlations */
+    struct reflist *by_rule;       /* nrules */
+    struct reflist *by_corr;       /* ncorrs */
+    unsigned char *rule_gen;       /* nrules */
+    uint32_t *kept;                /* nkept: indexes of the kept correlations */
     struct sigma_corr_size *sizes; /* nkept: scratch for the sizing */
     size_t max_bytes;
     int sized; /* 1: max_bytes follows sigma_corr_size_cap() */
@@ -999,8 +999,7 @@ static enum sigma_corr_cost group_distance(const struct sigma_corr_rule *c, cons
     double t = threshold(c);
 
     switch (c->type) {
-    case SIGMA_CORR_TEMPORAL_ORDERED:
-        return v >= 1 ? SIGMA_CORR_COST_NEAR : SIGMA_CORR_COST_FAR;
+    case SIGMA_CORR_TEMPORAL_ORDERED: return v >= 1 ? SIGMA_CORR_COST_NEAR : SIGMA_CORR_COST_FAR;
     case SIGMA_CORR_TEMPORAL:
         if (v + 1 >= t || 2 * v >= t)
             return SIGMA_CORR_COST_NEAR;

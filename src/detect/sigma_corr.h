@@ -220,11 +220,11 @@ struct sigma_corr_stats {
     uint64_t evicted_cap_cost[SIGMA_CORR_NCOST]; /* the same by cost class */
     uint64_t late_dropped;                       /* events too late (beyond tolerance or window) */
     uint64_t ungrouped;                          /* events lacking a group-by or value field */
-    uint64_t hits;                               /* condition met and reported (or not referenced) */
-    uint64_t suppressed;                         /* condition met within the timespan of a hit */
-    size_t bytes;                                /* group state in use, table included */
-    size_t max_bytes;                            /* the cap now */
-    int cap_sized;                               /* 1: the cap is sized, not configured */
+    uint64_t hits;       /* condition met and reported (or not referenced) */
+    uint64_t suppressed; /* condition met within the timespan of a hit */
+    size_t bytes;        /* group state in use, table included */
+    size_t max_bytes;    /* the cap now */
+    int cap_sized;       /* 1: the cap is sized, not configured */
 };
 
 /* One correlation's share of the state and its evictions. */

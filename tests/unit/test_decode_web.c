@@ -15,9 +15,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "decode/decode_url.h"
 #include "decode/decode_web.h"
 #include "decode_testlib.h"
 #include "event/event.h"
+#include "util/arena.h"
 
 static const struct decode_testlib_good access_good[] = {
     /* Apache combined, SQL injection from sqlmap */
@@ -133,6 +135,129 @@ static const struct decode_testlib_good error_good[] = {
      {{"log.level", "notice"}, {"message", "signal process started"}, {NULL, NULL}}},
 };
 
+/*
+ * The normalised view of the target (decode_url.h), one payload family a
+ * row: each target is put in a combined-format line as Apache logs it.
+ */
+struct norm_case {
+    const char *target; /* as it appears between the quotes of the log */
+    const char *normalized;
+    const char *query;   /* url.query_normalized, NULL: absent */
+    const char *evasion; /* url.evasion, NULL: absent */
+};
+
+static const struct norm_case norm_cases[] = {
+    {"/item.php?id=1%27%20AND%201=1--%20-", "/item.php?id=1' and 1=1-- -", "id=1' and 1=1-- -",
+     NULL},
+    {"/index.php?q=%27%3B%20DROP%20TABLE%20users--", "/index.php?q='; drop table users--",
+     "q='; drop table users--", NULL},
+    {"/p?x=1%22%20or%20%22a%22=%22a", "/p?x=1\" or \"a\"=\"a", "x=1\" or \"a\"=\"a", NULL},
+    {"/search?q=Hello+World%21+%2B1", "/search?q=hello world! +1", "q=hello world! +1", NULL},
+    {"/a+b/c", "/a+b/c", NULL, NULL}, /* '+' is a space only in the query */
+    {"/a/..;/..;/etc/passwd", "/a/../../etc/passwd", NULL, "dot_segment_trick"},
+    {"/static/....//....//etc/passwd", "/static/../../etc/passwd", NULL, "dot_segment_trick"},
+    {"/x/..././..././etc/shadow", "/x/../../etc/shadow", NULL, "dot_segment_trick"},
+    {"/.%2e/.%2E/win.ini", "/../../win.ini", NULL, NULL},
+    {"/%252e%252e%252fetc%252fpasswd", "/../etc/passwd", NULL, "double_encoding"},
+    {"/x?a=%25%32%37", "/x?a='", "a='", "double_encoding"},
+    /* three rounds and no more: the fourth layer stays encoded */
+    {"/x?a=%25252527", "/x?a=%27", "a=%27", "double_encoding"},
+    {"/%c0%ae%c0%ae/%c0%ae%c0%ae/etc/passwd", "/../../etc/passwd", NULL, "overlong_utf8"},
+    {"/\\xc0\\xae\\xc0\\xae/boot.ini", "/../boot.ini", NULL, "overlong_utf8"},
+    {"/%e0%80%ae%e0%80%ae/etc/passwd", "/../etc/passwd", NULL, "overlong_utf8"},
+    {"/..\\\\..\\\\windows\\\\win.ini", "/../../windows/win.ini", NULL, "backslash"},
+    {"/download?file=../../etc/passwd%00.png", "/download?file=../../etc/passwd.png",
+     "file=../../etc/passwd.png", "null_byte"},
+    {"/%u002e%u002e/%u2215etc", "/../etc", NULL, "unicode_escape dot_segment_trick"},
+    {"/a/./b//c", "/a/b/c", NULL, NULL},
+    {"http://Example.COM//x", "http://example.com/x", NULL, NULL},
+    {"/images/Logo.PNG", "/images/logo.png", NULL, NULL},
+    {"/wait.../x/.htaccess", "/wait.../x/.htaccess", NULL, NULL},
+    {"/q?a=1%0a%09union%20%20select", "/q?a=1 union select", "a=1 union select", NULL},
+    {"/e?x=%zz%", "/e?x=%zz%", "x=%zz%", NULL},
+};
+
+static void test_normalized(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof(norm_cases) / sizeof(norm_cases[0]); i++) {
+        const struct norm_case *c = &norm_cases[i];
+        char line[512];
+        struct event ev;
+        struct parse_err perr;
+        int n = snprintf(line, sizeof(line),
+                         "203.0.113.50 - - [10/Oct/2023:13:55:36 -0700] \"GET %s HTTP/1.1\" "
+                         "404 10 \"-\" \"curl/8.0\"",
+                         c->target);
+
+        assert_true(n > 0 && (size_t)n < sizeof(line));
+        assert_int_equal(decode_testlib_run(decode_web_access, &ev, line, (size_t)n, &perr), 0);
+        decode_testlib_expect_field(&ev, "http.request.malformed", NULL, line);
+        decode_testlib_expect_field(&ev, "url.normalized", c->normalized, line);
+        decode_testlib_expect_field(&ev, "url.query_normalized", c->query, line);
+        decode_testlib_expect_field(&ev, "url.evasion", c->evasion, line);
+    }
+}
+
+/* A quote and a backslash logged as \" and \\ no longer make the request
+ * malformed; a malformed one still gets the normalised view. */
+static void test_request_escapes(void **state)
+{
+    static const char ok[] = "192.0.2.1 - - [10/Oct/2023:13:55:36 -0700] \"GET /a?b=\\\"x\\\\y "
+                             "HTTP/1.1\" 200 1";
+    static const char junk[] = "192.0.2.1 - - [10/Oct/2023:13:55:36 -0700] \"\\x16\\x03\\x01\" "
+                               "400 1";
+    struct event ev;
+    struct parse_err perr;
+
+    (void)state;
+    assert_int_equal(decode_testlib_run(decode_web_access, &ev, ok, sizeof(ok) - 1, &perr), 0);
+    decode_testlib_expect_field(&ev, "http.request.malformed", NULL, ok);
+    decode_testlib_expect_field(&ev, "url.original", "/a?b=\"x\\y", ok);
+    decode_testlib_expect_field(&ev, "url.query_normalized", "b=\"x/y", ok);
+    assert_int_equal(decode_testlib_run(decode_web_access, &ev, junk, sizeof(junk) - 1, &perr), 0);
+    decode_testlib_expect_field(&ev, "http.request.malformed", "true", junk);
+    decode_testlib_expect_field(&ev, "url.normalized", "\x16\x03\x01", junk);
+}
+
+/*
+ * Hostile sizes: 60 000 bytes of layered encodings and dot runs come back
+ * no longer than they went in, with the bound on rounds holding.
+ */
+static void test_normalize_bounds(void **state)
+{
+    static const char *const units[] = {"%2525", "....//", "%c0%ae", "\\x5c..", "%u002e;/", "?"};
+    struct arena a;
+    size_t n = 60000;
+    char *buf = malloc(n);
+
+    (void)state;
+    assert_non_null(buf);
+    arena_init(&a, 4u << 20);
+    for (size_t u = 0; u < sizeof(units) / sizeof(units[0]); u++) {
+        struct decode_url_norm nm;
+        size_t ul = strlen(units[u]);
+
+        for (size_t i = 0; i < n; i++)
+            buf[i] = units[u][i % ul];
+        assert_int_equal(decode_url_normalize(&a, buf, n, DECODE_URL_LOG_ESCAPES, &nm), 0);
+        assert_true(nm.len <= n);
+        assert_int_equal(nm.text[nm.len], '\0');
+        if (nm.query)
+            assert_true(nm.query >= nm.text && nm.query + nm.query_len == nm.text + nm.len);
+        arena_reset(&a);
+    }
+    /* "%2525..." decodes three times: "%25" -> "%" ... and no further. */
+    {
+        struct decode_url_norm nm;
+        assert_int_equal(decode_url_normalize(&a, "%25252541", 9, 0, &nm), 0);
+        assert_string_equal(nm.text, "%41");
+        assert_true(nm.evasion & DECODE_URL_EV_DOUBLE_ENCODING);
+    }
+    arena_done(&a);
+    free(buf);
+}
+
 static void test_access(void **state)
 {
     (void)state;
@@ -246,6 +371,9 @@ int main(void)
         cmocka_unit_test(test_error),
         cmocka_unit_test(test_bad),
         cmocka_unit_test(test_apache_2k),
+        cmocka_unit_test(test_normalized),
+        cmocka_unit_test(test_request_escapes),
+        cmocka_unit_test(test_normalize_bounds),
     };
 
     decode_testlib_set_clock(DECODE_TESTLIB_T2023, DECODE_TESTLIB_T2023);

@@ -831,7 +831,8 @@ static void test_size_cap_engine(void **state)
     assert_int_equal(st.groups_live, 40000);
     /* Room for the groups of a whole lifetime (5 min + 1 min) at this
      * rate, twice over, within the bounds. */
-    assert_true((double)st.max_bytes >= 1000.0 * 360 * (double)rs[0].bytes / (double)rs[0].groups_live);
+    assert_true((double)st.max_bytes >=
+                1000.0 * 360 * (double)rs[0].bytes / (double)rs[0].groups_live);
     assert_true(st.max_bytes <= SIGMA_CORR_AUTO_CEILING);
     /* The rate falls to nothing: the cap does not fall below the state
      * still held, so nothing is evicted for it. */

@@ -480,6 +480,9 @@ static void log_corr_evictions(struct pipeline *p, int flush)
         const char *name = c->name ? c->name : c->id ? c->id : c->title ? c->title : "?";
         char q[160];
 
+        /* A reloaded engine at the old one's address counts from zero. */
+        if (p->corr_logged[i] > rs.evicted_cap)
+            p->corr_logged[i] = 0;
         if (rs.evicted_cap == p->corr_logged[i])
             continue;
         log_warnx("correlation %s: %llu groups evicted at the memory cap since the last report "

@@ -17,10 +17,12 @@ For both, bench/score-incidents.py prints precision, recall, incidents per
 attack, the right MISSION type, and the unmatched incidents and missed
 attacks.  The bar (issue 14): recall 1.0, precision >= 0.9, one incident
 per attack (no duplicate, no incident standing for two attacks), each of
-the expected type.  Needs HIKESHI_SHARED (the public sample data)."""
+the expected type.  Needs HIKESHI_SHARED (the public sample data).
+KEEP=1 keeps the temporary directory (corpus, incidents, the day)."""
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -103,6 +105,10 @@ def main():
                    + opts, check=True)
     inc = scan([log], tmp, "generator")
     score(truth, inc, "generator")
+    if os.environ.get("KEEP") == "1":
+        print("kept", tmp)
+    else:
+        shutil.rmtree(tmp, ignore_errors=True)
     finish()
 
 

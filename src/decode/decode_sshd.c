@@ -214,6 +214,7 @@ static int session(struct decode_span s, struct sshd_result *res)
 static int classify(struct decode_span m, struct sshd_result *res)
 {
     long f;
+    int legacy = 1;
 
     if (starts(m, LIT("error: ")))
         m = skip(m, 7);
@@ -371,12 +372,29 @@ static int classify(struct decode_span m, struct sshd_result *res)
     }
     /* PAM, with the "pam_unix(sshd:...): " prefix (OpenSSH logs through
      * the sshd tag) or without it (the "sshd(pam_unix)" tag of older PAM). */
-    if (starts(m, LIT("pam_unix(sshd:auth): ")))
+    if (starts(m, LIT("pam_unix(sshd:auth): "))) {
         m = skip(m, 21);
-    else if (starts(m, LIT("pam_unix(sshd:session): ")))
+        legacy = 0;
+    } else if (starts(m, LIT("pam_unix(sshd:session): "))) {
         m = skip(m, 24);
+        legacy = 0;
+    }
     if (starts(m, LIT("authentication failure;"))) {
         pam_failure(m, res);
+        /* A current sshd writes its own "Failed password" line beside this
+         * one, which is the login to count.  Under the old "sshd(pam_unix)"
+         * tag this line is the only trace a failed password leaves in the
+         * log that holds it (syslog's messages file), so it is the login. */
+        if (legacy)
+            res->action = "ssh_login";
+        return 0;
+    }
+    /* pam_unix found no such user; its "authentication failure" line (of
+     * the same pid) follows and is what counts. */
+    if (starts(m, LIT("check pass; user unknown"))) {
+        res->action = "pam_user_unknown";
+        res->outcome = "failure";
+        res->invalid_user = 1;
         return 0;
     }
     if (starts(m, LIT("PAM ")) && find_first(m, LIT(" more authentication failure")) > 4) {

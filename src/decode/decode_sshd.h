@@ -17,8 +17,14 @@
  *                        authentication failures", "maximum authentication attempts exceeded
  *                        for [invalid user ]U from IP port P ssh2";
  *   ssh_no_identification "Did not receive identification string from IP [port P]";
- *   pam_auth_failure     "[pam_unix(sshd:auth): ]authentication failure; ... rhost=R user=U",
+ *   pam_auth_failure     "pam_unix(sshd:auth): authentication failure; ... rhost=R user=U",
  *                        "PAM N more authentication failure[s]; ... rhost=R user=U";
+ *   ssh_login (failure)  "authentication failure; ... rhost=R user=U" without the
+ *                        "pam_unix(sshd:auth): " prefix: the "sshd(pam_unix)[pid]" tag of
+ *                        old PAM, whose sshd wrote no "Failed password" line beside it;
+ *   pam_user_unknown     "[pam_unix(sshd:auth): ]check pass; user unknown" (no user
+ *                        name, no address; ssh.invalid_user "true"; the failure line
+ *                        that follows it is the login);
  *   ssh_session_opened / ssh_session_closed
  *                        "[pam_unix(sshd:session): ]session opened|closed for user U ...".
  * "message repeated N times: [ M ]" is decoded as M, with ssh.repeat_count N.

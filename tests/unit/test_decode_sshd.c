@@ -165,16 +165,29 @@ static const struct sshd_case cases[] = {
      "euid=0 tty=ssh ruser= rhost=5.36.59.76.dynamic-dsl-ip.omantel.net.om  user=root",
      0,
      {"event.action", "pam_auth_failure", "user.name", "root", NULL}},
-    /* Linux_2k.log: the sshd(pam_unix) tag, no "pam_unix(...)" in the message */
+    /* Linux_2k.log: the sshd(pam_unix) tag, no "pam_unix(...)" in the message, and no
+     * "Failed password" line of sshd's own: the PAM failure is the failed login.  A host
+     * name rhost stays a name (source.domain), never an invented source.ip. */
     {"Jun 15 02:04:59 combo sshd(pam_unix)[20882]: authentication failure; logname= uid=0 euid=0 "
      "tty=NODEVssh ruser= rhost=220-135-151-1.hinet-ip.hinet.net  user=root",
      0,
-     {"event.action", "pam_auth_failure", "user.name", "root", "source.domain",
-      "220-135-151-1.hinet-ip.hinet.net", NULL}},
+     {"event.action", "ssh_login", "event.outcome", "failure", "user.name", "root", "source.domain",
+      "220-135-151-1.hinet-ip.hinet.net", "source.ip", NULL, NULL}},
     {"Jun 14 15:16:01 combo sshd(pam_unix)[19939]: authentication failure; logname= uid=0 euid=0 "
      "tty=NODEVssh ruser= rhost=218.188.2.4 ",
      0,
-     {"source.ip", "218.188.2.4", NULL}},
+     {"event.action", "ssh_login", "event.outcome", "failure", "source.ip", "218.188.2.4",
+      "user.name", NULL, "source.domain", NULL, NULL}},
+    {"Jun 14 15:16:02 combo sshd(pam_unix)[19937]: check pass; user unknown",
+     0,
+     {"event.action", "pam_user_unknown", "event.outcome", "failure", "ssh.invalid_user", "true",
+      "user.name", NULL, "source.ip", NULL, NULL}},
+    {"Dec 10 06:55:46 LabSZ sshd[24200]: pam_unix(sshd:auth): check pass; user unknown",
+     0,
+     {"event.action", "pam_user_unknown", "ssh.invalid_user", "true", NULL}},
+    {"Jun 15 12:12:34 combo sshd(pam_unix)[23397]: session opened for user test by (uid=509)",
+     0,
+     {"event.action", "ssh_session_opened", "user.name", "test", NULL}},
     {"Dec 10 09:32:20 LabSZ sshd[24680]: pam_unix(sshd:session): session opened for user fztu by "
      "(uid=0)",
      0,
@@ -183,7 +196,6 @@ static const struct sshd_case cases[] = {
      0,
      {"event.action", "ssh_session_closed", "user.name", "fztu", NULL}},
     /* not events */
-    {H "pam_unix(sshd:auth): check pass; user unknown", -ENOENT, {NULL}},
     {H "PAM service(sshd) ignoring max retries; 6 > 3", -ENOENT, {NULL}},
     {H "fatal: Write failed: Connection reset by peer [preauth]", -ENOENT, {NULL}},
     {H "Server listening on 0.0.0.0 port 22.", -ENOENT, {NULL}},
@@ -234,8 +246,6 @@ static void test_cases(void **state)
 /* Templates of lines that are not authentication events: they may stay
  * -ENOENT (never -EINVAL).  Every other template must decode. */
 static const char *const non_events[] = {
-    "check pass; user unknown",
-    "pam_unix(sshd:auth): check pass; user unknown",
     "PAM service(sshd) ignoring max retries; <*> > <*>",
     "fatal: Write failed: Connection reset by peer [preauth]",
 };
@@ -335,21 +345,63 @@ static void scan(const char *rel, size_t floor_permille)
     assert_true(ok * 1000 >= total * floor_permille);
 }
 
-/* OpenSSH_2k: 143 of 2000 lines are the three non-event templates (135
- * "check pass", 7 "ignoring max retries", 1 "Write failed"), so the floor
- * is 92.8%. */
+/* OpenSSH_2k: 8 of 2000 lines are the two non-event templates (7
+ * "ignoring max retries", 1 "Write failed"), so the floor is 99.6%. */
 static void test_sample_openssh(void **state)
 {
     (void)state;
-    scan("data/linux-logs/loghub/OpenSSH/OpenSSH_2k.log", 928);
+    scan("data/linux-logs/loghub/OpenSSH/OpenSSH_2k.log", 996);
 }
 
-/* Linux_2k: 677 sshd(pam_unix) lines, 116 of them "check pass; user
- * unknown", so the floor is 82.8%. */
+/* Linux_2k: all 677 sshd(pam_unix) lines are events. */
 static void test_sample_linux(void **state)
 {
     (void)state;
-    scan("data/linux-logs/loghub/Linux/Linux_2k.log", 828);
+    scan("data/linux-logs/loghub/Linux/Linux_2k.log", 1000);
+}
+
+/*
+ * Linux_2k's brute force is written only as old-style PAM failures: every
+ * "sshd(pam_unix)[pid]: authentication failure;" line must be a failed
+ * ssh_login with its rhost as source.ip or, for a name, source.domain
+ * (never both), so the SSH rules and ssh_bruteforce see it.
+ */
+static void test_linux_pam_logins(void **state)
+{
+    struct decode_testlib_lines log;
+    char *line;
+    size_t n, want = 0, logins = 0, by_ip = 0, by_name = 0;
+
+    (void)state;
+    decode_testlib_lines_open(&log, "data/linux-logs/loghub/Linux/Linux_2k.log");
+    while (decode_testlib_lines_next(&log, &line, &n)) {
+        struct event ev;
+        struct parse_err err;
+        uint32_t before;
+        int ip, name;
+
+        if (!memmem(line, n, "sshd(pam_unix)[", 15) ||
+            !memmem(line, n, "]: authentication failure;", 26))
+            continue;
+        want++;
+        if (decode_testlib_run_chain(decode_rfc3164, decode_sshd, &ev, line, n, &err, &before) !=
+                0 ||
+            !event_is(&ev, FIELD_EVENT_ACTION, "ssh_login") ||
+            !event_is(&ev, FIELD_EVENT_OUTCOME, "failure"))
+            continue;
+        logins++;
+        ip = event_get(&ev, FIELD_SOURCE_IP, NULL) != NULL;
+        name = event_get(&ev, field_intern("source.domain", 13), NULL) != NULL;
+        by_ip += ip && !name;
+        by_name += name && !ip;
+    }
+    decode_testlib_lines_close(&log);
+    printf("Linux_2k.log: %zu PAM failure lines, %zu failed ssh_login (%zu by address, %zu by "
+           "name)\n",
+           want, logins, by_ip, by_name);
+    assert_true(want > 0);
+    assert_int_equal(logins, want);
+    assert_int_equal(by_ip + by_name, want);
 }
 
 int main(void)
@@ -358,6 +410,7 @@ int main(void)
         cmocka_unit_test(test_cases),
         cmocka_unit_test(test_sample_openssh),
         cmocka_unit_test(test_sample_linux),
+        cmocka_unit_test(test_linux_pam_logins),
     };
 
     decode_testlib_set_clock(DECODE_TESTLIB_T2026, 0);

@@ -91,6 +91,7 @@ static const char builtin_yaml[] =
     "    port_scan_horizontal: probe or attack without damage\n"
     "    worm_smb_rpc_spread: damage manifest\n"
     "    sudo_abuse: policy violation\n"
+    "    sudo_bruteforce: policy violation\n"
     "    anomaly.beacon: intruded, no damage yet\n"
     "    anomaly.rate: anomalous behaviour\n"
     "    anomaly.first_seen: anomalous behaviour\n"

@@ -17,7 +17,8 @@
  * verdict: the alert carries the detector's signature (rule.id, rule.name
  * of the record), the confidence and ATT&CK tactic its metadata states,
  * its connection (EVE flow_id), and triage treats it as risk, aggregated
- * per signature.
+ * per signature.  The relay rule's own ATT&CK tags are left out: they
+ * describe the detector's signatures in general, not this one.
  */
 #include "pipeline/pipeline_triage.h"
 
@@ -561,14 +562,16 @@ void ptriage_rule(struct ptriage *t, const struct sigma_rule *r, const struct ev
         in.sig_name = copy_field(ev, FIELD_RULE_NAME, t->sig_name, sizeof(t->sig_name));
         in.confidence = sig_confidence(ev);
         in.flow_id = copy_field(ev, field_by_name("flow_id"), t->flow_id, sizeof(t->flow_id));
-        if (tactic) {
-            size_t n = r->tags.n < PT_MAX_TAGS - 1 ? r->tags.n : PT_MAX_TAGS - 1;
-            for (size_t i = 0; i < n; i++)
-                t->tagv[i] = r->tags.v[i];
-            t->tagv[n] = tactic;
-            in.tags = t->tagv;
-            in.ntags = n + 1;
-        }
+        /* The relay rule's ATT&CK tags say what the detector's signatures
+         * usually are, the same guess for all of them: only the tactic
+         * the signature itself states counts.  Its other tags stay. */
+        in.ntags = 0;
+        for (size_t i = 0; i < r->tags.n && in.ntags < PT_MAX_TAGS - 1; i++)
+            if (r->tags.v[i] && strncasecmp(r->tags.v[i], "attack.", 7) != 0)
+                t->tagv[in.ntags++] = r->tags.v[i];
+        if (tactic)
+            t->tagv[in.ntags++] = tactic;
+        in.tags = t->tagv;
         /* The host of a relayed alert is the sensor that reported it (the
          * syslog header's, EVE's "host"), not a victim: it would gather
          * the risk of every signature the sensor sees. */

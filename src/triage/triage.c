@@ -706,7 +706,8 @@ static double ent_score(const struct triage_opts *o, const struct ent *e, int64_
 /*
  * What an entity's live contributions say about the incident its risk
  * opens: the most severe type of its own detections, what relayed alerts
- * claimed, and whether anything but relayed alerts is among them.
+ * claimed, whether anything but relayed alerts is among them, and the
+ * kill-chain stages of their tactics.
  */
 static void ent_types(const struct triage_opts *o, const struct ent *e, int64_t at_us,
                       struct triage_incident *i)
@@ -715,6 +716,9 @@ static void ent_types(const struct triage_opts *o, const struct ent *e, int64_t 
         const struct ent_rule *r = &e->rules[k];
         if (!ent_rule_live(o, r, at_us))
             continue;
+        for (size_t j = 0; j < o->nstage_by_tactic && j < 32; j++)
+            if (r->tactics & (UINT32_C(1) << j))
+                i->stages |= 1u << o->stage_by_tactic[j].value;
         if (r->relayed) {
             if (r->type > i->relayed_type)
                 i->relayed_type = (enum triage_type)r->type;
@@ -950,6 +954,7 @@ static struct inc *inc_open(struct triage *t, char *key, struct agg *g, const st
         /* Its type is what the entity did within the window, not only the
          * alert that tipped it over. */
         ent_types(t->o, by_risk, in->time_us, &c->i);
+        c->i.stage = top_stage(c->i.stages);
         inc_settle(t, c);
         t->st.risk_opened++;
     }

@@ -176,6 +176,7 @@ def main():
           "EVTX-ATTACK-SAMPLES: %d/%d decoded" % (sa["decoded"], sa["records"]))
 
     correlation_memory(tmp)
+    ids_risk(tmp)
 
     shutil.rmtree(tmp)
     finish()
@@ -230,6 +231,53 @@ def correlation_memory(tmp):
                             err) is not None, "flood, 64k cap: scan warns, naming the rule")
             check("hikeshi[warn]: correlation 'ssh_bruteforce': " in err,
                   "flood, 64k cap: the pipeline logs the evictions")
+
+
+
+def ids_risk(tmp):
+    """Suricata EVE alerts through the bundled relay rules: 300 internet
+    sources of one policy signature are one aggregated alert and no
+    incident; one inside host with three malware/scan signatures in two
+    tactics (two of them on one connection, counted once) opens one
+    incident by risk, typed a probe (nothing but the IDS says so), that
+    says why, and names no sensor as a victim."""
+    def al(minute, sid, sig, tactic, flow, src, dst):
+        md = {"mitre_tactic_name": [tactic]} if tactic else {}
+        return {"timestamp": "2026-03-01T10:%02d:00.000000+0000" % minute, "flow_id": flow,
+                "host": "sensor1", "event_type": "alert", "src_ip": src, "src_port": 40000,
+                "dest_ip": dst, "dest_port": 443, "proto": "TCP",
+                "alert": {"action": "allowed", "gid": 1, "signature_id": sid, "rev": 1,
+                          "signature": sig, "category": "A Network Trojan was detected",
+                          "severity": 1, "metadata": md}}
+    lines = [al(0, 2027865, "ET MALWARE beacon", "Command_And_Control", 111, "10.20.3.3",
+                "198.51.100.7"),
+             al(0, 2027866, "ET MALWARE beacon (variant)", "Command_And_Control", 111,
+                "10.20.3.3", "198.51.100.7"),
+             al(1, 2030358, "ET MALWARE C2 check-in", "Command_And_Control", 222, "10.20.3.3",
+                "198.51.100.7")]
+    lines += [al(3 + i // 60, 2013028, "ET POLICY curl User-Agent Outbound", None, 1000 + i,
+                 "203.0.%d.%d" % (i // 250 + 1, i % 250 + 1), "10.20.9.9") for i in range(300)]
+    eve = os.path.join(tmp, "eve.json")
+    with open(eve, "w") as f:
+        f.write("".join(json.dumps(x) + "\n" for x in lines))
+    inc, summ = os.path.join(tmp, "ids-inc.jsonl"), os.path.join(tmp, "ids-s.json")
+    r = scan("-f", "jsonl", "--incidents", inc, "--summary-json", summ, eve)
+    s = json.load(open(summ))
+    check(r.returncode == 0 and s["alerts"] == 303 and s["aggregated"] == 4 and
+          s["incidents"] == 0 and os.path.getsize(inc) == 0,
+          "EVE: 303 IDS alerts, one aggregated alert per signature, no incident (%d, %d, %d)"
+          % (s["alerts"], s["aggregated"], s["incidents"]))
+    with open(eve, "a") as f:
+        f.write(json.dumps(al(2, 2001219, "ET SCAN SSH Scan OUTBOUND", "Reconnaissance", 333,
+                              "10.20.3.3", "10.20.3.4")) + "\n")
+    r = scan("-f", "jsonl", "--incidents", inc, eve)
+    got = [json.loads(l) for l in open(inc)]
+    check(r.returncode == 0 and len(got) == 1 and got[0]["entity"] == "source.ip=10.20.3.3" and
+          got[0]["risk_opened"] is True and
+          got[0]["why"] == "opened because: 3 rules, 2 tactics, risk 101 >= 100" and
+          got[0]["type"] == "probe or attack without damage" and "sensor1" not in json.dumps(got),
+          "EVE: a fourth signature makes three rules in two tactics: one incident by risk, "
+          "a probe, that says why (%s)" % got)
 
 
 if __name__ == "__main__":

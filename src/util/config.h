@@ -69,10 +69,10 @@ struct config {
     int triage_explicit; /* 1 if the file set it: a failure to load is fatal */
     char **triage_assets;
     size_t ntriage_assets;
-    int anomaly_enabled; /* rate, first-seen and beaconing baselines */
+    int anomaly_enabled;      /* rate, first-seen, beaconing and outbound baselines */
+    int anomaly_internal_set; /* 0: the private ranges (anomaly_opts_default) */
     char **anomaly_internal;  /* owned; our networks for the outbound detectors */
     size_t nanomaly_internal; /* <= ANOMALY_INTERNAL_MAX */
-    int anomaly_internal_set; /* 0: the private ranges (anomaly_opts_default) */
     /* Automatic response: the policy file (respond.policy; by default the
      * bundled rules/config/respond.yaml, which is a dry run); NULL: off. */
     char *respond_policy;

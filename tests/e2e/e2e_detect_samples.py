@@ -1,8 +1,9 @@
 """Correlations on real and hand-written logs through `hikeshi scan`:
 ssh_bruteforce on loghub Linux_2k.log (old sshd(pam_unix) failure lines,
 nothing else), sudo_bruteforce from PAM lines alone, web_scanner_burst by
-4xx answers for distinct targets whatever the user agent; each with near
-misses that must stay silent."""
+4xx answers for distinct targets whatever the user agent, and
+web_scanner_ua_burst for a tool that names itself; each with near misses
+that must stay silent."""
 
 import json
 import os
@@ -107,13 +108,21 @@ def web(tmp):
     # a crawler with 40 distinct pages that exist
     for i in range(40):
         lines.append(access("198.51.100.12", "/article/%d" % i, 200, sec=i))
+    # a tool that names itself, fetching "/" (200) 15 times: a banner grab
+    for i in range(15):
+        lines.append(access("192.0.2.66", "/", 200, ua="masscan/1.3", sec=i))
     path = os.path.join(tmp, "access.log")
     with open(path, "w") as f:
         f.write("\n".join(lines) + "\n")
-    hits = corr(scan(tmp, path), "Web Scan or Fuzzing Burst")
-    groups = sorted(a["correlation"]["group"].get("source.ip") for a in hits)
+    alerts = scan(tmp, path)
+    groups = sorted(a["correlation"]["group"].get("source.ip")
+                    for a in corr(alerts, "Web Scan or Fuzzing Burst"))
     check(groups == ["203.0.113.90"],
           "web_scanner_burst: the scanner with a browser user agent only (%s)" % groups)
+    groups = sorted(a["correlation"]["group"].get("source.ip")
+                    for a in corr(alerts, "Self-Announced Web Scanner"))
+    check(groups == ["192.0.2.66"],
+          "web_scanner_ua_burst: the tool that names itself, all answers 200 (%s)" % groups)
 
 
 def main():

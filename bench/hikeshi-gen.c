@@ -2414,7 +2414,7 @@ static const char usage[] =
     "                        web=55,ssh=10,cron=3,sudo=3,fw=21,systemd=8,attacks=1\n"
     "      --year Y          the year of --start becomes Y\n"
     "      --last-year       --year of last year (the only option that reads the clock)\n"
-    "      --ids-noise PCT   about PCT %% of the lines are IDS policy alerts (EVE\n"
+    "      --ids-noise PCT   about PCT % of the lines are IDS policy alerts (EVE\n"
     "                        relayed through syslog by ids01; 0 .. 50)\n"
     "      --encoded-web     web attacks percent-encoded, CASE WHEN, ..;/ and friends\n"
     "      --browser-ua      web attacks with ordinary browser user agents\n"

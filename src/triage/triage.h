@@ -5,7 +5,11 @@
  * The funnel is records -> alerts -> aggregated alerts -> incidents.  Each
  * alert (a Sigma match, a correlation hit or an anomaly) is given to
  * triage_add() as a struct triage_in whose strings are borrowed for the call
- * only; triage copies what it keeps.  Triage never logs and never does I/O:
+ * only; triage copies what it keeps.  Triage is by risk, not by alert: most
+ * alerts only add risk to their entities, and an incident opens when an
+ * entity's risk crosses the threshold or when a detection that may stand
+ * alone (a correlation, an anomaly, a high-confidence rule) says so; each
+ * incident keeps why it opened.  Triage never logs and never does I/O:
  * it reports through the callbacks given at triage_new(), and the caller
  * (the store) writes what it is told.  Every time is event time (the µs of
  * the event behind the alert), so a scan of old logs triages as if live.

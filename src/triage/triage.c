@@ -1013,14 +1013,16 @@ static int may_open(const struct triage_opts *o, const struct triage_in *in, int
     return rule_listed(o->open_rules, o->nopen_rules, in) || level >= o->open_min_level_rule;
 }
 
-static const char *const level_words[6] = {"none", "informational", "low",
-                                           "medium", "high", "critical"};
+static const char *const level_words[6] = {"none",   "informational", "low",
+                                           "medium", "high",          "critical"};
 
 /* The explanation of an incident an alert opened by itself. */
 static void why_direct(const struct triage_opts *o, const struct triage_in *in, int level,
                        char *buf, size_t size)
 {
-    const char *name = in->rule_name ? in->rule_name : in->rule_title ? in->rule_title : in_rule(in);
+    const char *name = in->rule_name    ? in->rule_name
+                       : in->rule_title ? in->rule_title
+                                        : in_rule(in);
 
     if (in->kind == TRIAGE_KIND_CORRELATION)
         snprintf(buf, size, "opened because: correlation %s", name);
@@ -1191,9 +1193,9 @@ static void why_risk(const struct triage_opts *o, const struct ent *en, int64_t 
  * one for the entity.  `c` is the incident the alert joined or opened (may
  * be NULL), `opened_now` whether it opened it.  0 or -ENOMEM.
  */
-static int on_crossings(struct triage *t, const struct triage_in *in, struct agg *g,
-                        struct inc *c, const char *gkey, int opened_now, const size_t *crossed,
-                        size_t ncrossed, uint64_t count, unsigned stages)
+static int on_crossings(struct triage *t, const struct triage_in *in, struct agg *g, struct inc *c,
+                        const char *gkey, int opened_now, const size_t *crossed, size_t ncrossed,
+                        uint64_t count, unsigned stages)
 {
     for (size_t j = 0; j < ncrossed; j++) {
         const struct triage_entity *e = &in->entities[crossed[j]];

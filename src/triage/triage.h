@@ -165,14 +165,14 @@ struct triage_opts {
     int open_min_level_other;           /* correlations and anomalies: >= this */
     char **open_rules;                  /* owned; rules (name, id or tag) that always open */
     size_t nopen_rules;
-    char **risk_only;                   /* owned; rules (name, id or tag) that never open */
+    char **risk_only; /* owned; rules (name, id or tag) that never open */
     size_t nrisk_only;
-    int64_t risk_window_us;             /* distinct rules and tactics are counted within */
-    double rule_bonus;                  /* score factor per distinct rule past the first */
-    double tactic_bonus;                /* score factor per distinct tactic past the first */
-    size_t risk_min_rules;              /* distinct rules an entity needs to cross */
+    int64_t risk_window_us;                /* distinct rules and tactics are counted within */
+    double rule_bonus;                     /* score factor per distinct rule past the first */
+    double tactic_bonus;                   /* score factor per distinct tactic past the first */
+    size_t risk_min_rules;                 /* distinct rules an entity needs to cross */
     double conf_factor[TRIAGE_CONF_COUNT]; /* by enum triage_conf; [NONE] is 1 */
-    int relayed_max_type;               /* type a relayed alert gives uncorroborated */
+    int relayed_max_type;                  /* type a relayed alert gives uncorroborated */
     size_t max_alerts, max_entities, max_incidents;
     struct triage_map *type_by_rule;    /* rule name or id -> type */
     size_t ntype_by_rule;
@@ -299,8 +299,8 @@ struct triage_stats {
     uint64_t incidents_opened;
     uint64_t incidents_updated;
     uint64_t risk_crossings;
-    uint64_t risk_opened;        /* incidents opened by an entity's risk */
-    uint64_t risk_only;          /* alerts that joined no incident: risk only */
+    uint64_t risk_opened; /* incidents opened by an entity's risk */
+    uint64_t risk_only;   /* alerts that joined no incident: risk only */
     uint64_t evicted_alerts, evicted_entities, evicted_incidents; /* by caps */
     uint64_t expired_alerts, expired_incidents; /* past their window at flush */
     uint64_t oom;                               /* alerts dropped for memory */

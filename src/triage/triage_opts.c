@@ -345,8 +345,8 @@ static int lookup_name(const char *s, size_t len, const char *const *names, int 
     return -1;
 }
 
-static const char *const sigma_levels[6] = {"none", "informational", "low",
-                                            "medium", "high", "critical"};
+static const char *const sigma_levels[6] = {"none",   "informational", "low",
+                                            "medium", "high",          "critical"};
 
 /* A scalar that must be one of names[1..n): *ret gets its index. */
 static int get_named(struct oparse *p, yaml_node_t *n, const char *const *names, int count,
@@ -384,10 +384,10 @@ static int get_stage(struct oparse *p, yaml_node_t *n, int *ret)
 /* Iterates the pairs of mapping `m` with iterator `it`: k, v are set for
  * the body.  `it` is an identifier; the parentheses around it, even in the
  * declarator, are valid C and keep the argument from mixing with operators. */
-#define EACH_PAIR(p, m, it, k, v)                                                        \
-    for (yaml_node_pair_t *(it) = (m)->data.mapping.pairs.start;                         \
-         (it) < (m)->data.mapping.pairs.top &&                                           \
-         ((k) = node((p), (it)->key), (v) = node((p), (it)->value), 1);                  \
+#define EACH_PAIR(p, m, it, k, v)                                                                  \
+    for (yaml_node_pair_t * (it) = (m)->data.mapping.pairs.start;                                  \
+         (it) < (m)->data.mapping.pairs.top &&                                                     \
+         ((k) = node((p), (it)->key), (v) = node((p), (it)->value), 1);                            \
          (it)++)
 
 static int key_is(yaml_node_t *k, const char *name)
@@ -399,8 +399,9 @@ static int key_is(yaml_node_t *k, const char *name)
 }
 
 /* A mapping of name -> value (type or stage) replacing *ret_map. */
-static int get_map(struct oparse *p, yaml_node_t *m, int (*val)(struct oparse *, yaml_node_t *, int *),
-                   struct triage_map **ret_map, size_t *ret_n)
+static int get_map(struct oparse *p, yaml_node_t *m,
+                   int (*val)(struct oparse *, yaml_node_t *, int *), struct triage_map **ret_map,
+                   size_t *ret_n)
 {
     struct triage_map *v = NULL;
     size_t n = 0;
@@ -1029,8 +1030,8 @@ int triage_opts_load(const char *path, int64_t now_us, struct triage_opts **ret,
     return r;
 }
 
-int triage_opts_load_suppress(struct triage_opts *o, const char *text, size_t len,
-                              int64_t now_us, struct parse_err *reterr)
+int triage_opts_load_suppress(struct triage_opts *o, const char *text, size_t len, int64_t now_us,
+                              struct parse_err *reterr)
 {
     size_t n0 = o->nsupp, e0 = o->nsupp_expired;
     int r;

@@ -553,8 +553,8 @@ static void test_risk(void **state)
         triage_add(f.t, &in);
     }
     assert_true(fabs(triage_risk(f.t, "source.ip", "203.0.113.77", T0) - 35.0) < 1e-9);
-    assert_true(fabs(triage_score(f.t, "source.ip", "203.0.113.77", T0, &nrules, &ntactics) -
-                     87.5) < 1e-9);
+    assert_true(
+        fabs(triage_score(f.t, "source.ip", "203.0.113.77", T0, &nrules, &ntactics) - 87.5) < 1e-9);
     assert_int_equal(nrules, 7);
     assert_int_equal(ntactics, 1);
     assert_int_equal(f.rec.opened, 0);
@@ -569,8 +569,8 @@ static void test_risk(void **state)
     triage_add(f.t, &in);
     assert_true(fabs(triage_risk(f.t, "source.ip", "203.0.113.77", T0) - 35.0) < 1e-9);
     /* The eighth distinct rule: 40 x 2.75 = 110 crosses 100. */
-    in = mk(TRIAGE_KIND_RULE, "rule-7", NULL, TRIAGE_LEVEL_MEDIUM, tags_web, 2, NULL, T0, 1, att,
-            1);
+    in =
+        mk(TRIAGE_KIND_RULE, "rule-7", NULL, TRIAGE_LEVEL_MEDIUM, tags_web, 2, NULL, T0, 1, att, 1);
     triage_add(f.t, &in);
     triage_stats(f.t, &st);
     assert_int_equal(st.risk_crossings, 1);
@@ -613,9 +613,9 @@ static void test_risk(void **state)
  * record, and the tactic the signature's metadata states (or none). */
 #define SURICATA_SEV1_ID "57011468-8309-4538-ae0d-682f29a6a238"
 
-static struct triage_in mk_ids(const char *sig_id, const char *sig_name,
-                               const char *const *tags, size_t ntags, int64_t t,
-                               const struct triage_entity *ents, size_t nents)
+static struct triage_in mk_ids(const char *sig_id, const char *sig_name, const char *const *tags,
+                               size_t ntags, int64_t t, const struct triage_entity *ents,
+                               size_t nents)
 {
     struct triage_in in = mk(TRIAGE_KIND_RULE, SURICATA_SEV1_ID, NULL, TRIAGE_LEVEL_HIGH, tags,
                              ntags, NULL, t, 1, ents, nents);
@@ -691,8 +691,8 @@ static void test_ids_alone(void **state)
     static const struct triage_entity en[] = {
         {"source.ip", "10.20.7.7", TRIAGE_ROLE_ATTACKER},
         {"destination.ip", "198.51.100.200", TRIAGE_ROLE_VICTIM}};
-    struct triage_in in = mk_ids("2027865", "ET MALWARE Possible Cobalt Strike beacon",
-                                 tags_ids_c2, 1, T0, en, 2);
+    struct triage_in in =
+        mk_ids("2027865", "ET MALWARE Possible Cobalt Strike beacon", tags_ids_c2, 1, T0, en, 2);
 
     (void)state;
     fix_setup(&f, NULL, T0);
@@ -722,10 +722,9 @@ static void test_risk_breadth_opens(void **state)
     static const struct triage_entity out_c2[] = {
         {"source.ip", "10.20.3.3", TRIAGE_ROLE_ATTACKER},
         {"destination.ip", "198.51.100.201", TRIAGE_ROLE_VICTIM}};
-    static const struct triage_entity ssh[] = {
-        {"source.ip", "10.20.3.3", TRIAGE_ROLE_ATTACKER},
-        {"destination.ip", "10.20.3.4", TRIAGE_ROLE_VICTIM},
-        {"user.name", "root", TRIAGE_ROLE_OTHER}};
+    static const struct triage_entity ssh[] = {{"source.ip", "10.20.3.3", TRIAGE_ROLE_ATTACKER},
+                                               {"destination.ip", "10.20.3.4", TRIAGE_ROLE_VICTIM},
+                                               {"user.name", "root", TRIAGE_ROLE_OTHER}};
 
     (void)state;
     /* Three IDS signatures, two tactics: 45 x 1.5 (3 rules) x 1.5 (2
@@ -734,8 +733,8 @@ static void test_risk_breadth_opens(void **state)
     fix_setup(&f, NULL, T0);
     in = mk_ids("2027865", "ET MALWARE Cobalt Strike beacon", tags_ids_c2, 1, T0, out_c2, 2);
     triage_add(f.t, &in);
-    in = mk_ids("2030358", "ET MALWARE Generic C2 check-in", tags_ids_c2, 1, T0 + MIN_US, out_c2,
-                2);
+    in =
+        mk_ids("2030358", "ET MALWARE Generic C2 check-in", tags_ids_c2, 1, T0 + MIN_US, out_c2, 2);
     triage_add(f.t, &in);
     assert_int_equal(f.rec.opened, 0);
     in = mk_ids("2001219", "ET SCAN Potential SSH Scan OUTBOUND", tags_ids_recon, 1,
@@ -765,8 +764,7 @@ static void test_risk_breadth_opens(void **state)
     fix_setup(&f, NULL, T0);
     in = mk_ids("2027865", "ET MALWARE Cobalt Strike beacon", tags_ids_c2, 1, T0, hr_c2, 2);
     triage_add(f.t, &in);
-    in = mk_ids("2030358", "ET MALWARE Generic C2 check-in", tags_ids_c2, 1, T0 + MIN_US, hr_c2,
-                2);
+    in = mk_ids("2030358", "ET MALWARE Generic C2 check-in", tags_ids_c2, 1, T0 + MIN_US, hr_c2, 2);
     triage_add(f.t, &in);
     assert_int_equal(f.rec.opened, 0);
     in = mk(TRIAGE_KIND_RULE, SSH_FAIL_ID, NULL, TRIAGE_LEVEL_MEDIUM, tags_bruteforce, 2, NULL,
@@ -788,9 +786,8 @@ static void test_ids_same_flow(void **state)
     struct triage_in in;
     unsigned nrules = 0, ntactics = 0;
     char id[16], name[64];
-    static const struct triage_entity en[] = {
-        {"source.ip", "10.20.8.8", TRIAGE_ROLE_ATTACKER},
-        {"destination.ip", "10.20.8.9", TRIAGE_ROLE_VICTIM}};
+    static const struct triage_entity en[] = {{"source.ip", "10.20.8.8", TRIAGE_ROLE_ATTACKER},
+                                              {"destination.ip", "10.20.8.9", TRIAGE_ROLE_VICTIM}};
     static const char *const tags_lateral[] = {"attack.lateral_movement"};
 
     (void)state;
@@ -828,12 +825,10 @@ static void test_risk_decays(void **state)
     struct fix f;
     struct triage_stats st;
     struct triage_in in;
-    static const struct triage_entity en[] = {
-        {"source.ip", "203.0.113.60", TRIAGE_ROLE_ATTACKER}};
-    static const char *const sig[3][2] = {
-        {"2027865", "ET MALWARE Cobalt Strike beacon"},
-        {"2030358", "ET MALWARE Generic C2 check-in"},
-        {"2001219", "ET SCAN Potential SSH Scan"}};
+    static const struct triage_entity en[] = {{"source.ip", "203.0.113.60", TRIAGE_ROLE_ATTACKER}};
+    static const char *const sig[3][2] = {{"2027865", "ET MALWARE Cobalt Strike beacon"},
+                                          {"2030358", "ET MALWARE Generic C2 check-in"},
+                                          {"2001219", "ET SCAN Potential SSH Scan"}};
     unsigned nrules = 0;
 
     (void)state;
@@ -846,9 +841,9 @@ static void test_risk_decays(void **state)
     triage_stats(f.t, &st);
     assert_int_equal(st.incidents_opened, 0);
     /* 15 + 15/16 + 15/16/16 a day apart, and one rule in the window. */
-    assert_true(fabs(triage_score(f.t, "source.ip", "203.0.113.60", T0 + 50 * HOUR_US, &nrules,
-                                  NULL) -
-                     (15.0 + 15.0 * exp2(-25.0 / 6) + 15.0 * exp2(-50.0 / 6))) < 1e-6);
+    assert_true(
+        fabs(triage_score(f.t, "source.ip", "203.0.113.60", T0 + 50 * HOUR_US, &nrules, NULL) -
+             (15.0 + 15.0 * exp2(-25.0 / 6) + 15.0 * exp2(-50.0 / 6))) < 1e-6);
     assert_int_equal(nrules, 1);
     /* Half-lives: the risk halves every 6 h. */
     double r0 = triage_risk(f.t, "source.ip", "203.0.113.60", T0 + 50 * HOUR_US);
@@ -872,10 +867,8 @@ static void test_open_lists(void **state)
     struct fix f;
     struct parse_err e;
     struct triage_in in;
-    static const struct triage_entity en[] = {
-        {"source.ip", "203.0.113.61", TRIAGE_ROLE_ATTACKER}};
-    static const struct triage_entity en2[] = {
-        {"source.ip", "203.0.113.62", TRIAGE_ROLE_ATTACKER}};
+    static const struct triage_entity en[] = {{"source.ip", "203.0.113.61", TRIAGE_ROLE_ATTACKER}};
+    static const struct triage_entity en2[] = {{"source.ip", "203.0.113.62", TRIAGE_ROLE_ATTACKER}};
 
     (void)state;
     memset(&f, 0, sizeof(f));
@@ -883,7 +876,7 @@ static void test_open_lists(void **state)
     assert_int_equal(f.o->nopen_rules, 1);
     assert_int_equal(f.o->nrisk_only, 1);
     asset_inv_init(&f.inv);
-    struct triage_cb cb = {&f.rec, cb_alert_new, cb_alert_updated, cb_suppressed, cb_opened,
+    struct triage_cb cb = {&f.rec,     cb_alert_new, cb_alert_updated, cb_suppressed, cb_opened,
                            cb_updated, NULL};
     f.t = triage_new(f.o, &f.inv, &cb);
     /* A high web rule, tagged initial access: risk only now. */
@@ -892,8 +885,8 @@ static void test_open_lists(void **state)
     triage_add(f.t, &in);
     assert_int_equal(f.rec.opened, 0);
     /* A medium rule named in open_incident.rules opens. */
-    in = mk(TRIAGE_KIND_RULE, "x1", "web_probe_medium", TRIAGE_LEVEL_MEDIUM, tags_scan, 2, NULL,
-            T0, 1, en2, 1);
+    in = mk(TRIAGE_KIND_RULE, "x1", "web_probe_medium", TRIAGE_LEVEL_MEDIUM, tags_scan, 2, NULL, T0,
+            1, en2, 1);
     triage_add(f.t, &in);
     assert_int_equal(f.rec.opened, 1);
     assert_string_equal(f.rec.inc[0].why,

@@ -152,7 +152,8 @@ struct agg {
 struct ent_rule {
     uint64_t h;       /* rule identity hash; 0: free slot */
     uint64_t flow;    /* relayed: hash of the detector's connection id; 0: none */
-    int64_t last_us;  /* its last alert on the entity; dedup slides on it */
+    int64_t last_us;  /* its last alert on the entity: its risk decays from here */
+    float w;          /* its weight on the entity (the largest of its alerts') */
     uint32_t tactics; /* bit i: tactic i of the kill_chain table */
     uint8_t type;     /* enum triage_type the alert claims */
     uint8_t relayed;  /* an IDS's alert */
@@ -161,8 +162,6 @@ struct ent_rule {
 
 struct ent {
     struct hnode hn;
-    double risk;   /* as of at_us */
-    int64_t at_us;
     int above;     /* set on crossing the threshold, cleared below half of it */
     struct ent_rule rules[TRIAGE_ENT_RULES];
 };
@@ -644,11 +643,25 @@ static const struct triage_supp *suppressed_by(struct triage *t, const struct tr
     return NULL;
 }
 
-static double decayed(const struct triage_opts *o, const struct ent *e, int64_t at_us)
+/*
+ * An entity's risk at `at_us`: the weight of each distinct rule it
+ * remembers, decayed from that rule's last alert on it.  Repeats of a rule
+ * refresh its weight and never stack: a signature that fires all day is
+ * one rule's worth of risk, not a day's.
+ */
+static double ent_risk(const struct triage_opts *o, const struct ent *e, int64_t at_us)
 {
-    if (at_us <= e->at_us)
-        return e->risk;
-    return e->risk * exp2(-(double)(at_us - e->at_us) / (double)o->risk_half_life_us);
+    double sum = 0;
+
+    for (size_t i = 0; i < TRIAGE_ENT_RULES; i++) {
+        const struct ent_rule *r = &e->rules[i];
+        if (!r->h)
+            continue;
+        sum += at_us <= r->last_us
+                   ? r->w
+                   : r->w * exp2(-(double)(at_us - r->last_us) / (double)o->risk_half_life_us);
+    }
+    return sum;
 }
 
 /* Slot i of the entity counts at `at_us`: within the window. */
@@ -700,7 +713,7 @@ static double ent_score(const struct triage_opts *o, const struct ent *e, int64_
         *ret_rules = nrules;
     if (ret_tactics)
         *ret_tactics = popcount32(tall);
-    return decayed(o, e, at_us) * mult;
+    return ent_risk(o, e, at_us) * mult;
 }
 
 /*
@@ -731,21 +744,18 @@ static void ent_types(const struct triage_opts *o, const struct ent *e, int64_t 
 }
 
 /*
- * Records that rule `h` hit entity `e` at `at_us`.  Returns 1 when this is
- * new risk: the first alert of that rule on the entity, or the first after
- * a gap longer than the dedup window (which slides, as aggregated alerts
- * do), so that a flood of one rule counts once whatever sources or
- * victims it names.  A relayed alert on a connection (`flow`, not 0) that
- * another signature already reported on this entity within the dedup
- * window is folded into that one: overlapping signatures are one
- * observation.  The least recently seen rule makes room.
+ * Records that rule `h`, of weight `w`, hit entity `e` at `at_us`: a new
+ * rule takes a slot (the least recently seen makes room), a known one is
+ * refreshed (its risk back to its weight, never added twice).  A relayed
+ * alert on a connection (`flow`, not 0) that another signature already
+ * reported on this entity within the dedup window is folded into that one:
+ * overlapping signatures are one observation.
  */
-static int ent_note_rule(const struct triage_opts *o, struct ent *e, uint64_t h, uint64_t flow,
-                         int64_t at_us, uint32_t tactics, enum triage_type type, int relayed,
-                         int actor)
+static void ent_note_rule(const struct triage_opts *o, struct ent *e, uint64_t h, uint64_t flow,
+                          double w, int64_t at_us, uint32_t tactics, enum triage_type type,
+                          int relayed, int actor)
 {
     struct ent_rule *r = NULL, *old = &e->rules[0], *same_flow = NULL;
-    int fresh = 1;
 
     for (size_t i = 0; i < TRIAGE_ENT_RULES && !r; i++) {
         struct ent_rule *x = &e->rules[i];
@@ -757,21 +767,11 @@ static int ent_note_rule(const struct triage_opts *o, struct ent *e, uint64_t h,
         if (flow && x->h && x->flow == flow && gap <= o->dedup_window_us)
             same_flow = x;
     }
-    if (!r && same_flow) {
-        same_flow->tactics |= tactics;
-        if ((int)type > same_flow->type)
-            same_flow->type = (uint8_t)type;
-        same_flow->actor |= (uint8_t)(actor != 0);
-        if (at_us > same_flow->last_us)
-            same_flow->last_us = at_us;
-        return 0;
-    }
-    if (r && at_us - r->last_us > o->risk_window_us)
+    if (!r && same_flow)
+        r = same_flow;
+    else if (r && at_us - r->last_us > o->risk_window_us)
         memset(r, 0, sizeof(*r)); /* what it did a window ago no longer counts */
-    if (r && r->h) {
-        int64_t gap = at_us > r->last_us ? at_us - r->last_us : r->last_us - at_us;
-        fresh = gap > o->dedup_window_us;
-    } else {
+    if (!r || !r->h) {
         if (!r)
             r = old;
         memset(r, 0, sizeof(*r));
@@ -781,12 +781,13 @@ static int ent_note_rule(const struct triage_opts *o, struct ent *e, uint64_t h,
     }
     if (at_us > r->last_us)
         r->last_us = at_us;
+    if (w > r->w)
+        r->w = (float)w;
     r->tactics |= tactics;
     if ((int)type > r->type)
         r->type = (uint8_t)type;
-    r->relayed = (uint8_t)relayed;
+    r->relayed |= (uint8_t)(relayed != 0);
     r->actor |= (uint8_t)(actor != 0);
-    return fresh;
 }
 
 static enum triage_alert_level proposed_level(const struct triage_opts *o, enum triage_type type,
@@ -1150,22 +1151,16 @@ static size_t add_risk(struct triage *t, const struct triage_in *in, int level, 
                 drop_ent(t, (struct ent *)t->ents.head);
                 t->st.evicted_entities++;
             }
-            en->at_us = in->time_us;
             ht_insert(&t->ents, &en->hn);
         } else {
             ht_touch(&t->ents, &en->hn);
         }
-        if (!ent_note_rule(o, en, h, flow, in->time_us, tactics, type, relayed,
-                           e->role == TRIAGE_ROLE_ATTACKER))
-            continue;
-        en->risk = decayed(o, en, in->time_us);
-        if (in->time_us > en->at_us)
-            en->at_us = in->time_us;
         /* Hysteresis: an entity hovering at the threshold would otherwise
          * cross it again on every alert. */
         if (en->above && ent_score(o, en, in->time_us, NULL, NULL) < o->risk_threshold / 2)
             en->above = 0;
-        en->risk += w;
+        ent_note_rule(o, en, h, flow, w, in->time_us, tactics, type, relayed,
+                      e->role == TRIAGE_ROLE_ATTACKER);
         if (!en->above && ent_score(o, en, in->time_us, &nrules, NULL) >= o->risk_threshold &&
             nrules >= o->risk_min_rules) {
             en->above = 1;
@@ -1376,7 +1371,7 @@ void triage_flush(struct triage *t, int64_t now_us)
     for (n = t->ents.head; n; n = next) {
         struct ent *e = (struct ent *)n;
         next = n->lnext;
-        if (decayed(t->o, e, now_us) < 0.01 * t->o->risk_threshold / 50.0)
+        if (ent_risk(t->o, e, now_us) < 0.01 * t->o->risk_threshold / 50.0)
             drop_ent(t, e);
     }
 }
@@ -1430,7 +1425,7 @@ double triage_risk(const struct triage *t, const char *field, const char *value,
         return 0;
     ent_str(buf, &probe);
     e = (const struct ent *)ht_find(&t->ents, buf);
-    return e ? decayed(t->o, e, at_us) : 0;
+    return e ? ent_risk(t->o, e, at_us) : 0;
 }
 
 double triage_score(const struct triage *t, const char *field, const char *value, int64_t at_us,

@@ -698,14 +698,20 @@ static void test_ids_alone(void **state)
     fix_setup(&f, NULL, T0);
     in.confidence = TRIAGE_CONF_HIGH;
     assert_int_equal(triage_add(f.t, &in), 0);
-    in.time_us = T0 + 20 * MIN_US; /* past the dedup window: risk again */
+    in.time_us = T0 + 20 * MIN_US; /* past the dedup window: a new aggregated alert */
     assert_int_equal(triage_add(f.t, &in), 0);
     triage_stats(f.t, &st);
     assert_int_equal(st.incidents_opened, 0);
+    assert_int_equal(st.aggregated, 2);
     assert_int_equal(st.risk_only, 2);
-    /* 15 x 1.5 (high confidence), twice, a little decayed: risk is there,
-     * but one rule is not enough (min_rules 2). */
-    assert_true(triage_risk(f.t, "source.ip", "10.20.7.7", T0 + 20 * MIN_US) > 40);
+    /* 15 x 1.5 (high confidence): the repeat refreshes the signature's
+     * risk, never adds it twice; and one rule is not enough (min_rules). */
+    assert_true(fabs(triage_risk(f.t, "source.ip", "10.20.7.7", T0 + 20 * MIN_US) - 22.5) < 1e-6);
+    for (int i = 0; i < 100; i++) {
+        in.time_us = T0 + (21 + i) * MIN_US;
+        assert_int_equal(triage_add(f.t, &in), 0);
+    }
+    assert_true(fabs(triage_risk(f.t, "source.ip", "10.20.7.7", T0 + 120 * MIN_US) - 22.5) < 1e-6);
     assert_int_equal(f.rec.opened, 0);
     fix_done(&f);
 }
@@ -905,20 +911,20 @@ static void test_victim_risk(void **state)
     char id[32], src[32];
     struct triage_entity ents[2] = {
         {"source.ip", "203.0.113.90", TRIAGE_ROLE_ATTACKER},
-        {"destination.ip", "10.20.9.9", TRIAGE_ROLE_VICTIM},
+        {"destination.ip", "10.30.4.7", TRIAGE_ROLE_VICTIM},
     };
 
     (void)state;
     fix_setup(&f, NULL, T0);
     /* A high single rule from one attacker opens an incident naming the
-     * victim (10.20.9.9: medium, factor 1; 15 points). */
+     * victim (hr-db, 10.30.4.7: critical, factor 2; 30 points). */
     in = mk(TRIAGE_KIND_RULE, "sqli", NULL, TRIAGE_LEVEL_HIGH, tags_web, 2, NULL, T0, 1, ents, 2);
     triage_add(f.t, &in);
     assert_int_equal(f.rec.opened, 1);
     assert_string_equal(f.rec.inc[0].key, "source.ip=203.0.113.90");
-    /* 18 medium alerts a minute later from 18 other sources: the victim
-     * passes 100 (15, decayed a little, + 90) while each new source stays
-     * at 5. */
+    /* 18 medium rules a minute later from 18 other sources: the victim
+     * passes 100 (30, decayed a little, + 10 each; a victim's score has no
+     * breadth bonus) while each new source stays at 5. */
     for (int i = 0; i < 18; i++) {
         snprintf(id, sizeof(id), "probe-%d", i);
         snprintf(src, sizeof(src), "198.18.0.%d", i + 1);
@@ -929,7 +935,7 @@ static void test_victim_risk(void **state)
     }
     triage_stats(f.t, &st);
     assert_int_equal(st.risk_crossings, 1);
-    assert_int_equal(st.incidents_opened, 1); /* no "destination.ip=10.20.9.9" incident */
+    assert_int_equal(st.incidents_opened, 1); /* no "destination.ip=10.30.4.7" incident */
     assert_true(f.rec.ninc_ev >= 2);
     assert_true(f.rec.inc[f.rec.ninc_ev - 1].changed & TRIAGE_CHG_RISK);
     assert_int_equal(f.rec.inc[f.rec.ninc_ev - 1].id, f.rec.inc[0].id);
@@ -947,7 +953,8 @@ static void test_victim_risk(void **state)
     }
     triage_stats(f.t, &st);
     assert_int_equal(st.incidents_opened, 1);
-    assert_string_equal(f.rec.inc[0].key, "destination.ip=10.20.9.9");
+    assert_string_equal(f.rec.inc[0].key, "destination.ip=10.30.4.7");
+    assert_true(f.rec.inc[0].risk_opened);
     fix_done(&f);
 }
 

@@ -483,6 +483,8 @@ static void print_incidents(const struct scan *s, const struct triage_stats *ts)
                 (unsigned long long)si->id, triage_level_name(si->level),
                 triage_type_name(si->type), si->key, a, (unsigned long long)si->nalerts,
                 (unsigned long long)si->nevents, *si->victims ? "; victims: " : "", si->victims);
+        if (si->why[0])
+            fprintf(stderr, "        %.*s\n", (int)sizeof(si->why), si->why);
     }
 }
 

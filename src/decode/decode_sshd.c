@@ -433,7 +433,8 @@ int decode_sshd(struct event *ev, const char *p, size_t len, const struct decode
         (r = decode_util_add_named(ev, LIT("source.domain"), res.domain)) < 0 ||
         (r = decode_util_add_named(ev, LIT("ssh.method"), res.method)) < 0 ||
         (r = decode_util_add(ev, FIELD_EVENT_REASON, res.reason)) < 0 ||
-        (r = decode_util_add_named(ev, LIT("ssh.repeat_count"), res.repeat)) < 0)
+        (r = decode_util_add_named(ev, LIT("ssh.repeat_count"), res.repeat)) < 0 ||
+        (r = decode_util_add_named(ev, LIT("log.syslog.repeat_count"), res.repeat)) < 0)
         return r;
     if (res.invalid_user && (r = decode_util_add_named(ev, LIT("ssh.invalid_user"), decode_util_cstr("true"))) < 0)
         return r;

@@ -120,6 +120,7 @@ struct sigma_corr_engine {
     size_t max_bytes;
     int sized; /* 1: max_bytes follows sigma_corr_size_cap() */
     int64_t tolerance_us;
+    uint32_t repeat_fid; /* SIGMA_CORR_REPEAT_FIELD: how many events one record stands for */
     int64_t now;        /* newest event time seen */
     int64_t tick_start; /* event time the current rate interval began */
     int64_t swept;      /* `now` at the last expiry sweep */
@@ -260,6 +261,7 @@ int sigma_corr_engine_new(struct sigma_corr_rule *const *corrs, size_t ncorrs,
     e->tolerance_us =
         opts && opts->tolerance_us >= 0 ? opts->tolerance_us : SIGMA_CORR_DEFAULT_TOLERANCE_US;
     e->now = e->tick_start = e->swept = INT64_MIN;
+    e->repeat_fid = field_intern(SIGMA_CORR_REPEAT_FIELD, sizeof(SIGMA_CORR_REPEAT_FIELD) - 1);
     e->ncorrs = ncorrs;
     if (!(e->corrs = calloc(ncorrs ? ncorrs : 1, sizeof(*e->corrs))) ||
         !(e->by_rule = calloc(nrules ? nrules : 1, sizeof(*e->by_rule))) ||
@@ -840,6 +842,26 @@ static uint32_t dt_count(const struct group *g, uint64_t h)
 
 /* ---- the window ---- */
 
+/* How many events one record stands for in an event_count: a syslog
+ * daemon folds identical messages into "message repeated N times: [ M ]",
+ * and the decoder says N in SIGMA_CORR_REPEAT_FIELD.  Anything but a plain
+ * count in 1..SIGMA_CORR_MAX_REPEAT counts once (the text is the sender's). */
+static double repeat_weight(const struct event *ev, uint32_t fid)
+{
+    size_t len;
+    const char *v = event_get(ev, fid, &len);
+    unsigned long n = 0;
+
+    if (!v || len == 0 || len > 6)
+        return 1;
+    for (size_t i = 0; i < len; i++) {
+        if (v[i] < '0' || v[i] > '9')
+            return 1;
+        n = n * 10 + (unsigned long)(v[i] - '0');
+    }
+    return n >= 1 && n <= SIGMA_CORR_MAX_REPEAT ? (double)n : 1;
+}
+
 static void window_pop_front(struct group *g, enum sigma_corr_type t)
 {
     const struct entry *x = &g->ents[g->off];
@@ -1131,6 +1153,8 @@ static int feed_one(struct sigma_corr_engine *e, uint32_t ci, uint32_t si, const
         }
         x.vh = vh;
     }
+    if (c->type == SIGMA_CORR_EVENT_COUNT)
+        x.num = repeat_weight(ev, e->repeat_fid);
     h = hash_mix(hash_bytes(h, key, keylen));
     if (ev->time_us > e->now) {
         e->now = ev->time_us;
@@ -1159,7 +1183,7 @@ static int feed_one(struct sigma_corr_engine *e, uint32_t ci, uint32_t si, const
     sample_add(e, g, ev->time_us, sl->label, ev->raw, ev->raw_len);
 
     switch (c->type) {
-    case SIGMA_CORR_EVENT_COUNT: v = (double)g->n; break;
+    case SIGMA_CORR_EVENT_COUNT: v = g->sum; break;
     case SIGMA_CORR_VALUE_COUNT: v = (double)g->dn; break;
     case SIGMA_CORR_TEMPORAL:
         v = 0;

@@ -88,6 +88,11 @@ struct sigma_corr_alias {
 #define SIGMA_CORR_MAX_SAMPLES 16 /* events kept per group for a hit */
 #define SIGMA_CORR_SAMPLE_RAW 512 /* bytes of each kept raw record */
 #define SIGMA_CORR_MAX_FIELDS 8   /* fields of `condition.field` */
+/* A record that stands for N identical events (syslog's "message repeated
+ * N times") carries N in this field; an event_count counts it N times,
+ * at most SIGMA_CORR_MAX_REPEAT. */
+#define SIGMA_CORR_REPEAT_FIELD "log.syslog.repeat_count"
+#define SIGMA_CORR_MAX_REPEAT 10000
 
 /* A loaded correlation rule.  Every pointer is owned; sigma_corr_rule_free(). */
 struct sigma_corr_rule {

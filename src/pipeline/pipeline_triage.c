@@ -429,6 +429,9 @@ static const char *ent_field(const char *f, int has_src, int *ret_role)
         {"src_ip", "source.ip", TRIAGE_ROLE_ATTACKER},
         {"IpAddress", "source.ip", TRIAGE_ROLE_ATTACKER},
         {"c-ip", "source.ip", TRIAGE_ROLE_ATTACKER},
+        /* A remote host known only by name (old pam_unix rhost=NAME): the
+         * attacker all the same, but never an address to act on. */
+        {"source.domain", "source.domain", TRIAGE_ROLE_ATTACKER},
         {"destination.ip", "destination.ip", TRIAGE_ROLE_VICTIM},
         {"dst_ip", "destination.ip", TRIAGE_ROLE_VICTIM},
         {"destination.port", "destination.port", TRIAGE_ROLE_OTHER},
@@ -659,7 +662,7 @@ void ptriage_corr(struct ptriage *t, const struct sigma_corr_hit *h, const char 
         int role;
         const char *f = ent_field(h->group_fields[i], 0, &role);
 
-        if (strcmp(f, "source.ip") == 0)
+        if (strcmp(f, "source.ip") == 0 || strcmp(f, "source.domain") == 0)
             has_src = 1;
     }
     for (size_t i = 0; i < h->ngroup; i++) {

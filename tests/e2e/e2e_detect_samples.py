@@ -1,6 +1,8 @@
 """Correlations on real and hand-written logs through `hikeshi scan`:
 ssh_bruteforce on loghub Linux_2k.log (old sshd(pam_unix) failure lines,
-nothing else), sudo_bruteforce from PAM lines alone, web_scanner_burst by
+nothing else; sources known only by name), ssh_account_guessing paced
+under the fast count, folded "message repeated" lines, sudo_bruteforce
+from PAM lines alone, web_scanner_burst by
 4xx answers for distinct targets whatever the user agent, and
 web_scanner_ua_burst for a tool that names itself; each with near misses
 that must stay silent."""
@@ -49,6 +51,11 @@ def linux_2k(tmp):
     groups = [a["correlation"]["group"].get("source.ip") for a in bf]
     check(all(g in rhosts for g in groups),
           "Linux_2k: every brute-force source is an rhost of the file (%s)" % groups[:5])
+    named = corr(alerts, "SSH Brute Force From a Named Host")
+    doms = [a["correlation"]["group"].get("source.domain") for a in named]
+    check(len(named) >= 5 and all(d in rhosts and not re.match(r"^[0-9.]+$", d) for d in doms),
+          "Linux_2k: sources known only by name are counted by name (%d: %s)"
+          % (len(named), doms[:3]))
     root = titles(alerts, "SSH Login Failure for Root")
     check(len(root) > 0, "Linux_2k: root login failures raised (%d)" % len(root))
 
@@ -125,9 +132,48 @@ def web(tmp):
           "web_scanner_ua_burst: the tool that names itself, all answers 200 (%s)" % groups)
 
 
+def ssh_slow(tmp):
+    """Account guessing paced under any per-10-minute count: one try every
+    47 minutes from one address, each on another name; beside it an
+    administrator who mistypes their own password six times in an
+    afternoon (one name: not guessing) and a host folded by syslogd into
+    "message repeated" lines (one failure plus four folded: five)."""
+    lines = []
+    for i, user in enumerate(["test", "oracle", "matlab", "test9", "guest"]):
+        m = 7 * 60 + 47 * i
+        lines.append("Dec 10 %02d:%02d:38 bastion sshd[%d]: Invalid user %s from 198.51.100.44"
+                     % (m // 60, m % 60, 24000 + i, user))
+        lines.append("Dec 10 %02d:%02d:45 bastion sshd[%d]: Failed password for invalid user %s "
+                     "from 198.51.100.44 port 36060 ssh2" % (m // 60, m % 60, 24000 + i, user))
+    for i in range(6):
+        lines.append("Dec 10 %02d:15:02 bastion sshd[%d]: Failed password for alice from "
+                     "10.0.10.21 port 5%04d ssh2" % (13 + i // 2, 25000 + i, i))
+        lines.append("Dec 10 %02d:15:09 bastion sshd[%d]: Accepted password for alice from "
+                     "10.0.10.21 port 5%04d ssh2" % (13 + i // 2, 25000 + i, i))
+    lines.append("Dec 10 19:13:43 bastion sshd[26227]: Failed password for root from "
+                 "203.0.113.61 port 42393 ssh2")
+    lines.append("Dec 10 19:13:56 bastion sshd[26227]: message repeated 4 times: [ Failed "
+                 "password for root from 203.0.113.61 port 42393 ssh2]")
+    lines.sort(key=lambda l: l[7:15])
+    path = os.path.join(tmp, "ssh-slow.log")
+    with open(path, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    alerts = scan(tmp, path)
+    guess = sorted({a["correlation"]["group"].get("source.ip")
+                    for a in corr(alerts, "SSH Account Guessing")})
+    check(guess == ["198.51.100.44"],
+          "ssh_account_guessing: the paced multi-name guess only, not the typing admin (%s)"
+          % guess)
+    fast = sorted({a["correlation"]["group"].get("source.ip")
+                   for a in corr(alerts, "SSH Brute Force Against One Host")})
+    check(fast == ["203.0.113.61"],
+          "ssh_bruteforce: folded repeats count, paced guessing and typos do not (%s)" % fast)
+
+
 def main():
     with tempfile.TemporaryDirectory(prefix="hikeshi-detect-") as tmp:
         linux_2k(tmp)
+        ssh_slow(tmp)
         sudo(tmp)
         web(tmp)
     finish()

@@ -185,8 +185,10 @@ def main():
 def correlation_memory(tmp):
     """A flood of one-off failed logins, each from a new address, around one
     address that fails ten times and then logs in.  The sized cap keeps
-    everything; a 64k cap evicts, says so per rule on stderr and in the
-    summary, and still keeps the attacker (only one-off groups go)."""
+    everything; a 128k cap (room for about a second of the flood's groups
+    in the two counts that see it, ssh_bruteforce and ssh_account_guessing)
+    evicts, says so per rule on stderr and in the summary, and still keeps
+    the attacker (only one-off groups go)."""
     flood = os.path.join(tmp, "flood.log")
     with open(flood, "w") as f:
         for s in range(60):
@@ -202,7 +204,7 @@ def correlation_memory(tmp):
                 f.write("Jun  1 10:00:40 web01 sshd[78]: Accepted password for root from "
                         "203.0.113.7 port 50040 ssh2\n")
     summ = os.path.join(tmp, "flood.json")
-    for cap in ("auto", "64k"):
+    for cap in ("auto", "128k"):
         conf = os.path.join(tmp, "corr-%s.yaml" % cap)
         with open(conf, "w") as f:
             f.write("correlation:\n  max_memory: %s\n" % cap)
@@ -223,14 +225,14 @@ def correlation_memory(tmp):
             check("memory cap" not in err, "flood, sized cap: no eviction warning")
         else:
             n = c["evicted_cap_by_rule"].get("ssh_bruteforce", 0)
-            check(not c["cap_sized"] and c["max_bytes"] == 65536 and c["bytes"] <= 65536,
-                  "flood, 64k cap: the cap holds (%s)" % c)
+            check(not c["cap_sized"] and c["max_bytes"] == 131072 and c["bytes"] <= 131072,
+                  "flood, 128k cap: the cap holds (%s)" % c)
             check(n > 5000 and by_cost["single"] == c["evicted_cap"],
-                  "flood, 64k cap: ssh_bruteforce lost %d one-off groups, nothing else" % n)
+                  "flood, 128k cap: ssh_bruteforce lost %d one-off groups, nothing else" % n)
             check(re.search(r"correlation ssh_bruteforce lost %d groups at the memory cap" % n,
-                            err) is not None, "flood, 64k cap: scan warns, naming the rule")
+                            err) is not None, "flood, 128k cap: scan warns, naming the rule")
             check("hikeshi[warn]: correlation 'ssh_bruteforce': " in err,
-                  "flood, 64k cap: the pipeline logs the evictions")
+                  "flood, 128k cap: the pipeline logs the evictions")
 
 
 

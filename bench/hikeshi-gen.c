@@ -327,6 +327,11 @@ struct gen {
     size_t natk_ips;
     uint32_t c2_ips[254];
     size_t nc2_ips;
+    /* Hosts already given a beacon: each infected host beacons to one C2,
+     * since two beacons on one host are one intrusion to a CSIRT and the
+     * truth could not tell them apart. */
+    uint32_t beacon_hosts[64];
+    size_t nbeacon_hosts;
     uint8_t sudo_pairs[24]; /* (abuser, host) pairs, shuffled */
     size_t nsudo_pairs;
     int64_t boot_us[H_N]; /* for the kernel's uptime stamp */
@@ -691,7 +696,19 @@ static void plan_beacon(struct gen *g)
     if (dur < 20 * iv)
         iv = dur / 20 > US ? dur / 20 : US;
     jitter = iv / 20; /* +-5 % */
-    u->src = ip4(10, 0, 5, 10 + (unsigned)rng_below(&g->rng, 200));
+    /* A host drawn twice is drawn again; the stream moves on only then, so
+     * a day without such a draw keeps its bytes. */
+    for (int tries = 0;; tries++) {
+        size_t k = 0;
+
+        u->src = ip4(10, 0, 5, 10 + (unsigned)rng_below(&g->rng, 200));
+        while (k < g->nbeacon_hosts && g->beacon_hosts[k] != u->src)
+            k++;
+        if (k == g->nbeacon_hosts || tries >= 16)
+            break;
+    }
+    if (g->nbeacon_hosts < NELEM(g->beacon_hosts))
+        g->beacon_hosts[g->nbeacon_hosts++] = u->src;
     u->dst = g->c2_ips[g->nc2_ips++ % NELEM(g->c2_ips)];
     u->aux = ports[rng_below(&g->rng, NELEM(ports))];
     u->host = H_FW01;

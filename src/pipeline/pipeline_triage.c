@@ -464,7 +464,11 @@ static void add(struct ptriage *t, struct triage_in *in)
         t->max_time_us = in->time_us;
     if ((r = triage_add(t->tr, in)) < 0 && r != -ENOMEM)
         pt_store_err(t, r);
-    if (r == 0 && t->resp)
+    /* A relayed IDS alert only adds risk (docs/triage.md): offered alone,
+     * every random source of one policy signature would be a request in
+     * the approval queue.  The incident its entity's risk opens is
+     * offered instead (offer_incident). */
+    if (r == 0 && t->resp && !in->sig_id && !in->sig_name)
         offer_alert(t, in);
 }
 

@@ -82,6 +82,11 @@ rules:
     rule: [lnx_sshd_login_accepted]
     actions: [block, mail, exec]
     mode: approve
+  - name: high or critical alert
+    kind: [rule, correlation, anomaly]
+    min_level: high
+    actions: [block]
+    mode: approve
 mail:
   to: [csirt@example.org]
   from: hikeshi@example.org
@@ -324,6 +329,7 @@ def run():
               "the daemon says the policy is active and blocks through the helper")
         check(set_size() == 0, "the helper created table inet hk_e2e with an empty set b4")
         scenario(d)
+        relayed_ids(d)
     finally:
         rc = d.stop()
         srv.shutdown()
@@ -471,6 +477,31 @@ def scenario(d):
           "the others are refused by the rate limit (%d rows)" % len(rated))
     check(set_size() == after - before, "the kernel set holds exactly the flood's blocks (%d)"
           % set_size())
+
+
+def relayed_ids(d):
+    """Severity-1 Suricata alerts relayed through syslog from 40 outside
+    sources: each is a high-level rule match, yet an IDS's relayed alert
+    only adds risk (docs/triage.md), so none of them becomes a request in
+    the approval queue (the shipped "high or critical alert" rule)."""
+    now = int(time.time())
+    lines = []
+    for i in range(40):
+        ev = {"timestamp": time.strftime("%Y-%m-%dT%H:%M:%S.000000+0000", time.gmtime(now)),
+              "flow_id": 77000 + i, "event_type": "alert", "src_ip": "203.0.113.%d" % (100 + i),
+              "src_port": 40000 + i, "dest_ip": "192.168.1.10", "dest_port": 80,
+              "proto": "TCP", "alert": {"action": "allowed", "gid": 1,
+                                        "signature_id": 2100498, "rev": 7,
+                                        "signature": "GPL ATTACK_RESPONSE id check returned root",
+                                        "category": "Potentially Bad Traffic", "severity": 1}}
+        lines.append("<38>%s ids01 suricata[4242]: %s" % (stamp(now), json.dumps(ev)))
+    send(d, NS_OTHER, "tcp", lines)
+    got = wait_for(lambda: len(rows(d, "SELECT id FROM alerts WHERE CAST(raw AS TEXT) LIKE '%2100498%'"))
+                   >= 40, timeout=30)
+    check(got, "the 40 relayed IDS alerts are stored")
+    asked = rows(d, "SELECT id FROM responses WHERE address LIKE '203.0.113.1%'")
+    check(not asked, "no relayed IDS alert alone reaches the approval queue (%d rows)"
+          % len(asked))
 
 
 def audit_checks(d):

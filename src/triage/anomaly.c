@@ -540,21 +540,29 @@ static double dev_eff(const struct anomaly_opts *o, double mean, double dev)
 
 static void rate_learn(const struct anomaly_opts *o, struct rate_state *r, int s, double x)
 {
-    double m = r->mean[s], d = r->dev[s], alpha = o->rate_alpha, diff;
+    double m = r->mean[s], d = r->dev[s];
     unsigned n = r->n[s];
 
-    if (n == 0) {
-        r->mean[s] = (float)x;
-        r->dev[s] = 0;
-        r->n[s] = 1;
-        return;
-    }
     /* A burst that already alerted is learned only up to the threshold, so
      * that one attack does not teach the baseline to accept the next. */
-    if (n >= o->rate_cold_samples) {
+    if (n && n >= o->rate_cold_samples) {
         double lim = m + o->rate_threshold * dev_eff(o, m, d);
         if (x > lim)
             x = lim;
+    }
+    r->n[s] = (uint16_t)anomaly_ewma_learn(&r->mean[s], &r->dev[s], n, RATE_N_MAX, o->rate_alpha,
+                                           x);
+}
+
+unsigned anomaly_ewma_learn(float *mean, float *dev, unsigned n, unsigned n_max, double alpha,
+                            double x)
+{
+    double m = *mean, d = *dev, diff;
+
+    if (n == 0) {
+        *mean = (float)(x < 0 ? 0 : x);
+        *dev = 0;
+        return 1;
     }
     /* Plain average while few hours are known, EWMA after. */
     if (1.0 / (n + 1) > alpha)
@@ -562,10 +570,9 @@ static void rate_learn(const struct anomaly_opts *o, struct rate_state *r, int s
     diff = x - m;
     m += alpha * diff;
     d += alpha * (fabs(diff) - d);
-    r->mean[s] = (float)(m < 0 ? 0 : m);
-    r->dev[s] = (float)(d < 0 ? 0 : d);
-    if (n < RATE_N_MAX)
-        r->n[s] = (uint16_t)(n + 1);
+    *mean = (float)(m < 0 ? 0 : m);
+    *dev = (float)(d < 0 ? 0 : d);
+    return n < n_max ? n + 1 : n;
 }
 
 static int rate_one(struct anomaly *a, const struct event *ev, unsigned sub, struct anomaly_val ent,

@@ -326,31 +326,17 @@ static double vol_dev_eff(const struct anomaly_opts *o, double mean, double dev)
 
 static void vol_learn(const struct anomaly_opts *o, struct vol_state *v, int s, double x)
 {
-    double m = v->mean[s], d = v->dev[s], alpha = o->volume_alpha, diff;
+    double m = v->mean[s], d = v->dev[s];
     unsigned n = v->n[s];
 
-    if (n == 0) {
-        v->mean[s] = (float)x;
-        v->dev[s] = 0;
-        v->n[s] = 1;
-        return;
-    }
     /* As for the rate: an hour above the threshold is learned only up to
      * it, so that one leak does not teach the baseline the next. */
-    if (n >= o->volume_cold_samples) {
+    if (n && n >= o->volume_cold_samples) {
         double lim = m + o->volume_threshold * vol_dev_eff(o, m, d);
         if (x > lim && lim >= o->volume_min_bytes)
             x = lim;
     }
-    if (1.0 / (n + 1) > alpha)
-        alpha = 1.0 / (n + 1);
-    diff = x - m;
-    m += alpha * diff;
-    d += alpha * (fabs(diff) - d);
-    v->mean[s] = (float)(m < 0 ? 0 : m);
-    v->dev[s] = (float)(d < 0 ? 0 : d);
-    if (n < N_MAX)
-        v->n[s] = (uint16_t)(n + 1);
+    v->n[s] = (uint16_t)anomaly_ewma_learn(&v->mean[s], &v->dev[s], n, N_MAX, o->volume_alpha, x);
 }
 
 static int vol_observe(struct anomaly *a, const struct event *ev, struct anomaly_val host,

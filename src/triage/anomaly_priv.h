@@ -116,6 +116,14 @@ void anomaly_set_entity(struct anomaly_alert *al, const char *field, struct anom
 /* Counts the alert and hands it to cb (which may be NULL). */
 int anomaly_alert_emit(struct anomaly *a, struct anomaly_alert *al, anomaly_cb cb, void *arg);
 int64_t anomaly_floor_div(int64_t x, int64_t y);
+
+/* One step of a learned baseline (the rate's and the outbound volume's):
+ * *mean and *dev (EWMA of |x - mean|) take x with weight alpha, or
+ * 1 / (n + 1) while that is larger (a plain average over the first hours);
+ * the first sample sets the mean.  Both stay >= 0.  Returns n + 1, held at
+ * n_max, for the caller's counter. */
+unsigned anomaly_ewma_learn(float *mean, float *dev, unsigned n, unsigned n_max, double alpha,
+                            double x);
 /* Slot of an hour number: hour of day, plus 24 on Saturday and Sunday. */
 int anomaly_slot_of(int64_t hour, int *ret_hod, int *ret_weekend);
 /* to - from for to >= from, without signed overflow at the extremes. */

@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <math.h>
 #include <pcre2.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -205,23 +206,61 @@ struct field_iter {
     const char *want;
     uint32_t exact; /* field_lookup() result, FIELD_NONE if unknown */
     uint32_t i;
+    const unsigned char *spaced; /* field_spaced_table(): ids below nspaced */
+    uint32_t nspaced;
 };
+
+/* The id of a rule's field name, remembered per thread by the name's
+ * address (rule strings live as long as their rule set) and checked
+ * against the dictionary on every use, so a rule set freed and another
+ * allocated at the same address cannot be answered wrongly.  Only hits are
+ * kept: a name unknown now may be interned by the next event's decoder.
+ * This spares the dictionary's lock and hash for every item of every
+ * candidate rule on every event. */
+#define FID_CACHE 512
+static _Thread_local struct {
+    const char *want;
+    uint32_t id;
+} fid_cache[FID_CACHE];
+
+static uint32_t want_id(const char *want)
+{
+    size_t h = ((uintptr_t)want >> 3) & (FID_CACHE - 1);
+    uint32_t id;
+
+    if (fid_cache[h].want == want) {
+        const char *n = field_name(fid_cache[h].id);
+        if (n && strcmp(n, want) == 0)
+            return fid_cache[h].id;
+    }
+    id = field_lookup(want, strlen(want));
+    if (id != FIELD_NONE) {
+        fid_cache[h].want = want;
+        fid_cache[h].id = id;
+    }
+    return id;
+}
 
 static void field_iter_init(struct field_iter *it, const struct event *ev, const char *want)
 {
     it->ev = ev;
     it->want = want;
-    it->exact = field_lookup(want, strlen(want));
+    it->exact = want_id(want);
     it->i = 0;
+    it->spaced = field_spaced_table(&it->nspaced);
 }
 
+/* A field whose name has no space matches `want` only by its id: equal
+ * names are one interned id, and a name nobody interned is on no event. */
 static const struct event_field *field_iter_next(struct field_iter *it)
 {
     while (it->i < it->ev->nfields) {
         const struct event_field *f = &it->ev->fields[it->i++];
         if (f->id == it->exact && it->exact != FIELD_NONE)
             return f;
-        if (f->id != it->exact && name_matches(field_name(f->id), it->want))
+        if (f->id != it->exact &&
+            (f->id < it->nspaced ? it->spaced[f->id] : field_spaced(f->id)) &&
+            name_matches(field_name(f->id), it->want))
             return f;
     }
     return NULL;

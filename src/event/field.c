@@ -19,6 +19,8 @@
 static pthread_mutex_t field_lock = PTHREAD_MUTEX_INITIALIZER;
 /* names[id]: NUL-terminated, heap; published with release order. */
 static char **names;
+/* spaced[id]: its name holds a space (set before the id is published). */
+static unsigned char *spaced;
 static uint32_t *slots; /* 0 = empty, else id */
 static _Atomic uint32_t nnames;
 static _Atomic uint64_t refused;
@@ -80,6 +82,7 @@ static uint32_t add_locked(const char *name, size_t len)
         return FIELD_NONE;
     memcpy(copy, name, len);
     copy[len] = '\0';
+    spaced[id] = memchr(name, ' ', len) != NULL;
     __atomic_store_n(&names[id], copy, __ATOMIC_RELEASE);
     *slot = id;
     atomic_store_explicit(&nnames, id + 1, memory_order_release);
@@ -93,11 +96,14 @@ static int init_locked(void)
         return 0;
     names = calloc(LIMIT_FIELD_NAMES, sizeof(*names));
     slots = calloc(FIELD_SLOTS, sizeof(*slots));
-    if (!names || !slots) {
+    spaced = calloc(LIMIT_FIELD_NAMES, 1);
+    if (!names || !slots || !spaced) {
         free(names);
         free(slots);
+        free(spaced);
         names = NULL;
         slots = NULL;
+        spaced = NULL;
         return -1;
     }
     atomic_store(&nnames, 1); /* id 0 is FIELD_NONE */
@@ -122,8 +128,10 @@ void field_done(void)
             free(names[id]);
         free(names);
         free(slots);
+        free(spaced);
         names = NULL;
         slots = NULL;
+        spaced = NULL;
         atomic_store(&nnames, 0);
     }
     pthread_mutex_unlock(&field_lock);
@@ -182,4 +190,27 @@ uint32_t field_count(void)
 uint64_t field_refused(void)
 {
     return atomic_load_explicit(&refused, memory_order_relaxed);
+}
+
+const unsigned char *field_spaced_table(uint32_t *ret_n)
+{
+    /* nnames first (acquire), so that spaced[0 .. n) is read after it was
+     * set. */
+    uint32_t n = atomic_load_explicit(&nnames, memory_order_acquire);
+    const unsigned char *sp = __atomic_load_n(&spaced, __ATOMIC_ACQUIRE);
+
+    *ret_n = sp ? n : 0;
+    return sp;
+}
+
+int field_spaced(uint32_t id)
+{
+    uint32_t n;
+    const unsigned char *sp = field_spaced_table(&n);
+
+    if (id == 0 || id >= n) {
+        const char *name = id > 0 && id < FIELD_FIXED_COUNT ? fixed_names[id] : NULL;
+        return name && strchr(name, ' ') != NULL;
+    }
+    return sp[id];
 }

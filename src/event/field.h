@@ -101,6 +101,13 @@ uint32_t field_intern(const char *name, size_t len);
 uint32_t field_lookup(const char *name, size_t len);
 /* Returns the NUL-terminated name of `id`, or NULL for an unknown id. */
 const char *field_name(uint32_t id);
+/* 1 if the name of `id` holds a space (Sigma matches such a name with its
+ * spaces stripped), 0 otherwise or for an unknown id; no lock. */
+int field_spaced(uint32_t id);
+/* The table behind field_spaced() for ids below *ret_n (0 before
+ * field_init()), for loops over many ids; ids at or past it: ask
+ * field_spaced(). */
+const unsigned char *field_spaced_table(uint32_t *ret_n);
 /* One past the highest id handed out: the number of names plus one, as
  * id 0 is FIELD_NONE.  Valid ids are 1 .. field_count() - 1. */
 uint32_t field_count(void);

@@ -163,6 +163,29 @@ static void *intern_thread(void *arg)
     return NULL;
 }
 
+/* field_spaced(): the names Sigma may match with their spaces stripped
+ * (SPEC_NOTES 1.3); every other name matches only by its id. */
+static void test_spaced(void **state)
+{
+    uint32_t plain, sp, n;
+    const unsigned char *tab;
+    (void)state;
+
+    assert_int_equal(field_spaced(FIELD_SOURCE_IP), 0); /* before field_init() */
+    field_init();
+    plain = field_intern("process.command_line", 20);
+    sp = field_intern("Image Path", 10);
+    assert_int_equal(field_spaced(plain), 0);
+    assert_int_equal(field_spaced(sp), 1);
+    assert_int_equal(field_spaced(FIELD_NONE), 0);
+    assert_int_equal(field_spaced(LIMIT_FIELD_NAMES + 5), 0);
+    tab = field_spaced_table(&n);
+    assert_non_null(tab);
+    assert_true(n > sp && n > plain);
+    assert_int_equal(tab[sp], 1);
+    assert_int_equal(tab[plain], 0);
+}
+
 static void test_concurrent(void **state)
 {
     static struct worker w[THREADS];
@@ -193,6 +216,7 @@ int main(void)
         cmocka_unit_test_teardown(test_intern_stable, reset_dict),
         cmocka_unit_test_teardown(test_bad_names, reset_dict),
         cmocka_unit_test_teardown(test_cap, reset_dict),
+        cmocka_unit_test_teardown(test_spaced, reset_dict),
         cmocka_unit_test_teardown(test_concurrent, reset_dict),
     };
 

@@ -562,15 +562,18 @@ static int get_str_list(struct cparse *p, yaml_node_t *v, char ***arr, size_t *n
         *n = 1;
         return get_str(p, v, &(*arr)[0]);
     }
+    /* struct parse_err keeps a pointer to its message past this call:
+     * thread-local storage, not the stack (kept until the next such error
+     * in this thread). */
     if (v->type != YAML_SEQUENCE_NODE) {
-        char msg[96];
+        static _Thread_local char msg[96];
 
         snprintf(msg, sizeof(msg), "%s: expected a path or a list of paths", what);
         return cerr(p, v, msg);
     }
     cnt = (size_t)(v->data.sequence.items.top - v->data.sequence.items.start);
     if (cnt > 1024) {
-        char msg[96];
+        static _Thread_local char msg[96];
 
         snprintf(msg, sizeof(msg), "%s: at most 1024 paths", what);
         return cerr(p, v, msg);

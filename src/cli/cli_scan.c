@@ -22,6 +22,7 @@
 #include "event/event.h"
 #include "event/time.h"
 #include "input/input_evtx.h"
+#include "input/input_jsonarray.h"
 #include "input/input_reader.h"
 #include "input/record.h"
 #include "pipeline/pipeline.h"
@@ -593,6 +594,69 @@ static int scan_evtx(struct scan *s, const char *path)
     return 0;
 }
 
+/* Where the elements of a JSON array file go. */
+struct array_sink {
+    struct scan *s;
+    struct rec_batch *b;
+    int64_t ref;
+    const struct line_reader *lr;
+    const char *path;
+};
+
+static int array_emit(void *arg, const char *rec, size_t len, unsigned flags)
+{
+    struct array_sink *k = arg;
+
+    return batch_add(k->s, k->b, rec, len, k->ref, flags, k->lr, k->path);
+}
+
+/* The rest of a file whose first line opened a JSON array: one record per
+ * element.  A line the reader had to cut cannot be framed any more: the
+ * elements before it are scanned and the file is reported. */
+static int scan_array(struct scan *s, struct rec_batch *b, struct line_reader *lr,
+                      const char *path, int64_t ref, const char *line, size_t len,
+                      unsigned flags)
+{
+    struct array_sink k = {s, b, ref, lr, path};
+    struct jsonarray a;
+    uint64_t lineno = 1;
+    size_t off = 0;
+    int r;
+
+    if ((r = input_jsonarray_init(&a, s->max_line)) < 0)
+        return r;
+    do {
+        if (flags & RECORD_TRUNCATED) {
+            fprintf(stderr, "%shikeshi scan: %s:%llu: JSON array line longer than %zu bytes: "
+                    "the rest of the file is skipped (one element per line: jq -c '.[]')\n",
+                    s->progress ? "\n" : "", path, (unsigned long long)lineno, s->max_line);
+            s->errors++;
+            r = 0;
+            goto out;
+        }
+        r = input_jsonarray_feed(&a, line, len, array_emit, &k, &off);
+        if (r == -EBADMSG) {
+            fprintf(stderr, "%shikeshi scan: %s:%llu:%zu: not a JSON array of objects here: "
+                    "the rest of the file is skipped\n",
+                    s->progress ? "\n" : "", path, (unsigned long long)lineno, off + 1);
+            s->errors++;
+            r = 0;
+            goto out;
+        }
+        if (r < 0)
+            goto out;
+        lineno++;
+    } while ((r = line_reader_next(lr, &line, &len, &flags)) == 1);
+    if (r == 0 && input_jsonarray_finish(&a) < 0) {
+        fprintf(stderr, "%shikeshi scan: %s: the JSON array is not closed (%zu elements read)\n",
+                s->progress ? "\n" : "", path, a.elements);
+        s->errors++;
+    }
+out:
+    input_jsonarray_done(&a);
+    return r;
+}
+
 static int scan_file(void *arg, const char *path)
 {
     struct scan *s = arg;
@@ -625,9 +689,17 @@ static int scan_file(void *arg, const char *path)
         line_reader_free(lr);
         return -ENOMEM;
     }
-    while ((r = line_reader_next(lr, &line, &len, &flags)) == 1)
-        if ((r = batch_add(s, b, line, len, ref, flags, lr, path)) < 0)
-            break;
+    /* A file written as one JSON array (first line "[" or "[{") gives one
+     * record per element; anything else one per line. */
+    r = line_reader_next(lr, &line, &len, &flags);
+    if (r == 1 && input_jsonarray_starts(line, len))
+        r = scan_array(s, b, lr, path, ref, line, len, flags);
+    else
+        while (r == 1) {
+            if ((r = batch_add(s, b, line, len, ref, flags, lr, path)) < 0)
+                break;
+            r = line_reader_next(lr, &line, &len, &flags);
+        }
     if (b->nrec)
         pipeline_process(s->p, b);
     if (r < 0) {

@@ -177,9 +177,42 @@ def main():
 
     correlation_memory(tmp)
     ids_risk(tmp)
+    json_arrays(tmp)
 
     shutil.rmtree(tmp)
     finish()
+
+
+def json_arrays(tmp):
+    """Files written as one JSON array (the public Suricata samples,
+    pretty-printed): one record per element, each decoded as EVE, the
+    count equal to json.load's; a broken array is reported with its
+    file:line:column and the elements before it still arrive."""
+    base = os.path.join(SHARED, "data", "network", "suricata-sample-data", "samples")
+    for name in sorted(os.listdir(base)):
+        path = os.path.join(base, name, "alerts-only.json")
+        if not os.path.exists(path):
+            continue
+        want = len(json.load(open(path)))
+        summ = os.path.join(tmp, "arr.json")
+        r = scan("-f", "jsonl", "--summary-json", summ, path)
+        s = json.load(open(summ))
+        sigs = [json.loads(l)["fields"].get("alert.signature_id")
+                for l in r.stdout.decode().splitlines() if l.strip()]
+        check(r.returncode == 0 and s["records"] == want,
+              "%s: one record per array element (%d of %d)" % (name, s["records"], want))
+        check(sigs and all(sigs), "%s: the elements decode as EVE alerts (%d alerts, each "
+              "with its signature id)" % (name, len(sigs)))
+    bad = os.path.join(tmp, "broken.json")
+    with open(bad, "w") as f:
+        f.write('[\n  {"event_type": "alert", "src_ip": "203.0.113.5", "alert": '
+                '{"signature_id": 1, "severity": 1}},\n  17,\n  {"event_type": "alert"}\n]\n')
+    summ = os.path.join(tmp, "bad.json")
+    r = scan("-f", "jsonl", "--summary-json", summ, bad)
+    err = r.stderr.decode()
+    check(r.returncode != 0 and "broken.json:3:3: not a JSON array of objects here" in err,
+          "a broken array is reported with file:line:column (%s)" % err.strip()[-200:])
+    check(json.load(open(summ))["records"] == 1, "the element before the break still arrives")
 
 
 def correlation_memory(tmp):

@@ -79,6 +79,17 @@ def sudo(tmp):
                      % (i * 3))
     lines.append("Nov 23 12:10:10 app03 sudo:      bob : 3 incorrect password attempts ; "
                  "TTY=pts/1 ; PWD=/home/bob ; USER=root ; COMMAND=/bin/bash")
+    # dan fails two whole runs (three PAM lines and the summary each), then
+    # gets in: eight failures, a person, not a guesser
+    for run in range(2):
+        for i in range(3):
+            lines.append("Nov 23 12:30:%02d app03 sudo: pam_unix(sudo:auth): authentication "
+                         "failure; logname=dan uid=1005 euid=0 tty=/dev/pts/3 ruser=dan rhost=  "
+                         "user=dan" % (run * 20 + i * 4))
+        lines.append("Nov 23 12:30:%02d app03 sudo:      dan : 3 incorrect password attempts ; "
+                     "TTY=pts/3 ; PWD=/home/dan ; USER=root ; COMMAND=/bin/bash" % (run * 20 + 14))
+    lines.append("Nov 23 12:30:50 app03 sudo:      dan : TTY=pts/3 ; PWD=/home/dan ; "
+                 "USER=root ; COMMAND=/bin/bash")
     # carol fails twice on each of three hosts: never five on one host
     for h in ("app04", "app05", "app06"):
         for s in (1, 2):

@@ -1021,6 +1021,7 @@ int ptriage_new(const struct config *c, struct store *st, ptriage_emit_fn emit, 
 
         anomaly_opts_default(&ao);
         ao.tz_off_s = c->tz_off_s;
+        ao.tz = c->tz; /* anomaly_new() keeps a copy */
         if (c->anomaly_internal_set) {
             /* The config parser checked each; a failure here is a bug. */
             ao.ninternal = 0;

@@ -26,6 +26,7 @@
 #include "event/event.h"
 #include "event/field.h"
 #include "event/time.h"
+#include "event/tz.h"
 #include "util/buf.h"
 #include "util/parse_err.h"
 
@@ -398,9 +399,17 @@ int anomaly_new(const struct anomaly_opts *opts, struct anomaly **ret)
         free(a);
         return -EINVAL;
     }
+    if (a->o.tz) {
+        if (!(a->tz_own = tz_dup(a->o.tz))) {
+            free(a);
+            return -ENOMEM;
+        }
+        a->o.tz = a->tz_own;
+    }
     a->tcap = TABLE_MIN;
     a->tab = calloc(a->tcap, sizeof(struct anomaly_entry *));
     if (!a->tab) {
+        tz_free(a->tz_own);
         free(a);
         return -ENOMEM;
     }
@@ -431,6 +440,7 @@ void anomaly_free(struct anomaly *a)
     if (!a)
         return;
     entries_free(a);
+    tz_free(a->tz_own);
     free(a);
 }
 
@@ -499,6 +509,14 @@ int anomaly_alert_emit(struct anomaly *a, struct anomaly_alert *al, anomaly_cb c
 }
 
 /* ---- rate ------------------------------------------------------------- */
+
+int64_t anomaly_local_hour(const struct anomaly *a, int64_t t_us)
+{
+    int64_t s = anomaly_floor_div(t_us, 1000000);
+    int32_t off = a->o.tz ? tz_offset_at(a->o.tz, s) : a->o.tz_off_s;
+
+    return anomaly_floor_div(s + off, 3600);
+}
 
 int64_t anomaly_floor_div(int64_t x, int64_t y)
 {
@@ -653,7 +671,7 @@ static int rate_observe(struct anomaly *a, const struct event *ev, anomaly_cb cb
         cat.p = "-";
         cat.n = 1;
     }
-    hour = anomaly_floor_div(anomaly_floor_div(t, 1000000) + a->o.tz_off_s, 3600);
+    hour = anomaly_local_hour(a, t);
     for (unsigned i = 0; i < RATE_SUB_COUNT && r >= 0; i++) {
         struct anomaly_val ent = anomaly_get(ev, rate_fields[i]);
         if (ent.n)
@@ -1160,6 +1178,7 @@ int anomaly_restore(struct anomaly *a, const char *buf, size_t len, struct parse
     a->mem = t->mem;
     memcpy(a->st.entries_by_kind, t->st.entries_by_kind, sizeof(a->st.entries_by_kind));
     a->st.evicted += t->st.evicted;
+    tz_free(t->tz_own);
     free(t);
     return 0;
 }

@@ -35,6 +35,8 @@
 
 #include "triage/asset.h"
 
+struct tz;
+
 struct buf;
 struct event;
 struct parse_err;
@@ -68,7 +70,10 @@ enum anomaly_kind {
 struct anomaly_opts {
     size_t mem_cap;   /* 32 MiB; >= ANOMALY_MEM_CAP_MIN.  All state counted */
     int32_t tz_off_s; /* 0; seconds east of UTC used to tell the hour of day
-                         and the weekend, |x| <= 14 h */
+                         and the weekend, |x| <= 14 h; when tz is NULL */
+    const struct tz *tz; /* NULL; else the zone that tells the hour of day
+                            at each instant (daylight saving time included);
+                            anomaly_new() keeps its own copy */
 
     int rate_enable;            /* 1 */
     double rate_alpha;          /* 0.1; EWMA weight of the newest hour, (0, 1] */

@@ -342,7 +342,7 @@ static void vol_learn(const struct anomaly_opts *o, struct vol_state *v, int s, 
 static int vol_observe(struct anomaly *a, const struct event *ev, struct anomaly_val host,
                        int64_t bytes, struct anomaly_val peer, anomaly_cb cb, void *arg)
 {
-    int64_t hour = anomaly_floor_div(anomaly_floor_div(ev->time_us, 1000000) + a->o.tz_off_s, 3600);
+    int64_t hour = anomaly_local_hour(a, ev->time_us);
     struct anomaly_key k;
     struct anomaly_entry *e;
     struct vol_state *v;

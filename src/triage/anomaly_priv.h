@@ -60,6 +60,7 @@ struct anomaly {
     int64_t start_us;                              /* event time of the first event ever observed */
     int started;                                   /* start_us is valid */
     size_t mem;              /* table + entries, as counted against o.mem_cap */
+    struct tz *tz_own;       /* o.tz's copy, owned (NULL: o.tz_off_s) */
     uint32_t id_exe;         /* interned "process.executable" */
     uint32_t id_dns_name;    /* interned "dns.question.name" */
     uint32_t id_dns_type;    /* interned "dns.type" */
@@ -116,6 +117,9 @@ void anomaly_set_entity(struct anomaly_alert *al, const char *field, struct anom
 /* Counts the alert and hands it to cb (which may be NULL). */
 int anomaly_alert_emit(struct anomaly *a, struct anomaly_alert *al, anomaly_cb cb, void *arg);
 int64_t anomaly_floor_div(int64_t x, int64_t y);
+/* The hour number (hours since the epoch, local time) of event time t_us
+ * in the anomaly's zone: the offset in force at that instant. */
+int64_t anomaly_local_hour(const struct anomaly *a, int64_t t_us);
 
 /* One step of a learned baseline (the rate's and the outbound volume's):
  * *mean and *dev (EWMA of |x - mean|) take x with weight alpha, or

@@ -19,6 +19,7 @@
 #include "event/event.h"
 #include "event/field.h"
 #include "event/time.h"
+#include "event/tz.h"
 #include "triage/anomaly.h"
 #include "util/arena.h"
 #include "util/buf.h"
@@ -188,6 +189,50 @@ static void test_rate(void **state)
         anomaly_free(a);
         arena_done(&b.ar);
     }
+}
+
+/* With an IANA zone the hour of day is the local one at each instant:
+ * a burst at 10:00 UTC is in the 11:00 slot of a Berlin winter week and
+ * the 12:00 slot of a summer week, with one zone object (a fixed offset
+ * taken when the configuration was read would be an hour off half the
+ * year). */
+static void test_rate_zone_dst(void **state)
+{
+    static const struct {
+        int month;
+        int hour;
+    } weeks[] = {{1, 11}, {6, 12}};
+    struct tz *berlin = NULL;
+    (void)state;
+
+    if (tz_load("Europe/Berlin", NULL, &berlin) != 0)
+        fail_msg("Europe/Berlin: the tzdata package is needed");
+    for (size_t w = 0; w < sizeof(weeks) / sizeof(weeks[0]); w++) {
+        struct anomaly_opts o;
+        struct anomaly *a;
+        struct evb b;
+        struct got g;
+        /* A Monday 00:00 UTC, three weeks of learning before it. */
+        int64_t t = time_from_civil(2025, weeks[w].month, weeks[w].month == 1 ? 6 : 2, 0, 0, 0) *
+                    SEC;
+
+        anomaly_opts_default(&o);
+        o.tz = berlin;
+        a = new_anomaly(&o);
+        arena_init(&b.ar, 0);
+        got_init(&g);
+        for (unsigned h = 0; h < 21 * 24; h++)
+            feed_hour(a, &b, &g, "web01.corp.example.com", t + h * HOUR,
+                      100 + (h * 37) % 21 - 10);
+        assert_int_equal(g.n[ANOMALY_RATE], 0);
+        feed_hour(a, &b, &g, "web01.corp.example.com", t + (21 * 24 + 10) * HOUR, 1000);
+        assert_int_equal(g.n[ANOMALY_RATE], 1);
+        assert_int_equal(g.last.slot_hour, weeks[w].hour);
+        buf_done(&g.json);
+        anomaly_free(a);
+        arena_done(&b.ar);
+    }
+    tz_free(berlin);
 }
 
 /* The weekend has its own slots: a Saturday learned as quiet alerts on a
@@ -830,6 +875,7 @@ int main(void)
         cmocka_unit_test(test_options),
         cmocka_unit_test(test_rate),
         cmocka_unit_test(test_rate_weekend_slots),
+        cmocka_unit_test(test_rate_zone_dst),
         cmocka_unit_test(test_first_seen),
         cmocka_unit_test(test_first_seen_real_sshd),
         cmocka_unit_test(test_beacon),

@@ -48,7 +48,8 @@ struct config {
     struct tz *tz;       /* zone assumed for timestamps without one (owned;
                             NULL: UTC); IANA name or fixed offset */
     int32_t tz_off_s;    /* tz's offset when fixed, else its offset when the
-                            file was read (hour-of-day baselines) */
+                            file was read (printed back; the baselines ask
+                            tz itself at each instant) */
     char *http_listen;   /* "host:port"; NULL disables the HTTP endpoint */
     size_t queue;        /* bounded queue, in batches */
     int store_events;    /* 1: every event goes to the store */

@@ -41,6 +41,16 @@ struct input_stats {
 };
 
 /* What one input is told to do; from the configuration. */
+/*
+ * How far an input's senders are believed (inputs[].trust).  Only records
+ * from a trusted input's authenticated senders may move an automatic
+ * response; anything else alerts and adds risk, and waits for a person.
+ */
+enum input_trust {
+    INPUT_TRUST_UNTRUSTED = 0, /* the default: anyone could have written it */
+    INPUT_TRUST_TRUSTED,       /* a sender we own that witnesses what it logs */
+};
+
 struct input_conf {
     uint32_t id;          /* index in the configuration; goes in batches */
     const char *name;     /* unique name, for offsets and metrics */
@@ -51,6 +61,7 @@ struct input_conf {
     int from_start;       /* file with no saved position: 1 read from the
                              start, 0 start at the end (like tail -F) */
     int poll_ms;          /* file: how often to look for new data */
+    enum input_trust trust; /* see enum input_trust */
 };
 
 struct input;

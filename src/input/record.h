@@ -15,6 +15,11 @@
 #include <stdint.h>
 
 #define RECORD_TRUNCATED 0x1 /* longer than max_line; the rest was dropped */
+/* The input vouches for the sender: the input is trusted (INPUT_TRUST_TRUSTED)
+ * and the sender is one it authenticated (a listed peer, a verified TLS
+ * client certificate) or the input is a local file.  A UDP datagram may carry
+ * it but stays spoofable: its source address proves nothing. */
+#define RECORD_TRUSTED 0x2
 
 /* Where a file input stands: the file's identity and the next byte to read. */
 struct file_pos {

@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "input/record.h"
+#include "util/cidr.h"
 
 struct queue;
 
@@ -35,7 +36,9 @@ struct input_stats {
     _Atomic uint64_t dropped;     /* records dropped (UDP, queue full) */
     _Atomic uint64_t connections; /* TCP connections accepted, in total */
     _Atomic uint64_t active;      /* TCP connections open now */
-    _Atomic uint64_t refused;     /* TCP connections refused (client cap) */
+    _Atomic uint64_t refused;     /* TCP connections refused (client caps) */
+    _Atomic uint64_t denied;      /* TCP connections and UDP datagrams from senders
+                                     not in peers, TLS clients not authenticated */
     _Atomic uint64_t errors;      /* read/framing errors */
     _Atomic uint64_t rotations;   /* file rotations and truncations seen */
 };
@@ -62,6 +65,11 @@ struct input_conf {
                              start, 0 start at the end (like tail -F) */
     int poll_ms;          /* file: how often to look for new data */
     enum input_trust trust; /* see enum input_trust */
+    /* Network inputs: who may send (inputs[].peers).  npeers 0: anyone.  A
+     * TCP connection from elsewhere is closed at accept, a datagram dropped,
+     * both counted in `denied`.  Owned by whoever owns the conf. */
+    const struct cidr *peers;
+    size_t npeers;
 };
 
 struct input;

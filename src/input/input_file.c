@@ -134,6 +134,10 @@ static void fi_emit(struct input_file *f, const char *s, size_t len, unsigned fl
 
     if (len == 0 && !flags)
         return;
+    /* A followed file is written by processes of this host; a trusted one
+     * (inputs[].trust) vouches for every line (RECORD_TRUSTED). */
+    if (f->c->trust == INPUT_TRUST_TRUSTED)
+        flags |= RECORD_TRUSTED;
     if (f->batch && f->batch->nrec >= LIMIT_BATCH_RECORDS)
         fi_push(f);
     if (f->batch)

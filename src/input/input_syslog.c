@@ -33,6 +33,7 @@
 
 #include "input/input_framing.h"
 #include "input/record.h"
+#include "util/cidr.h"
 #include "util/limits.h"
 #include "util/log.h"
 #include "util/queue.h"
@@ -70,6 +71,8 @@ struct tcp_conn {
     uint8_t family;           /* 4 or 6 */
     uint8_t addr[16];
     uint16_t port;
+    uint16_t rflags;          /* RECORD_TRUSTED when the input vouches for the
+                                 sender; added to every record */
     struct input_syslog *owner;
     struct tcp_conn *prev, *next; /* owner's list of open connections */
 };
@@ -86,6 +89,7 @@ struct input_syslog {
     int thread_started;
     char bound[INET6_ADDRSTRLEN + 16];
     struct log_ratelimit rl; /* used by the thread only */
+    struct log_ratelimit rl_denied; /* senders not in peers; thread only */
 
     /* TCP */
     struct tcp_conn *conns;
@@ -148,6 +152,30 @@ static void format_peer(char *buf, size_t size, uint8_t family, const uint8_t ad
         snprintf(buf, size, "[%s]:%u", a, (unsigned)port);
     else
         snprintf(buf, size, "%s:%u", a, (unsigned)port);
+}
+
+/*
+ * 1 when the sender may send: no peers configured, or the address is in one
+ * of them.  Otherwise counts it in `denied` and logs (rate-limited) who it
+ * was, so that a forgotten peer shows in the log and not only in a counter.
+ */
+static int peer_allowed(struct input_syslog *s, uint8_t family, const uint8_t addr[16],
+                        uint16_t port, const char *what)
+{
+    const struct input_conf *c = s->c;
+    unsigned long supp;
+
+    if (c->npeers == 0 || cidr_list_contains(c->peers, c->npeers, family, addr))
+        return 1;
+    atomic_fetch_add(&s->st->denied, 1);
+    if (log_ratelimit_ok(&s->rl_denied, &supp)) {
+        char peer[INET6_ADDRSTRLEN + 16];
+
+        format_peer(peer, sizeof(peer), family, addr, port);
+        log_warnx("input %s: %s from %s refused: not in peers%s", c->name, what, peer,
+                  supp ? " (earlier such warnings suppressed)" : "");
+    }
+    return 0;
 }
 
 /*
@@ -324,7 +352,12 @@ static int udp_round(struct input_syslog *s, int blocking)
         size_t len = s->msgs[i].msg_len;
         int trunc = (s->msgs[i].msg_hdr.msg_flags & MSG_TRUNC) != 0;
         struct record *rec;
+        uint8_t fam, addr[16];
+        uint16_t port;
 
+        peer_from_sa(&s->addrs[i], &fam, addr, &port);
+        if (!peer_allowed(s, fam, addr, port, "datagram"))
+            continue;
         if (!trunc && len > 0 && d[len - 1] == '\n')
             len--;
         if (len > c->max_line) {
@@ -333,10 +366,18 @@ static int udp_round(struct input_syslog *s, int blocking)
         }
         if (len == 0 && !trunc)
             continue;
-        rec = rec_batch_add(b, d, len, t, trunc ? RECORD_TRUNCATED : 0);
+        /* A trusted UDP input has peers (config.c insists), so the source is
+         * listed; it is still only as good as the network's anti-spoofing,
+         * which the response side keeps in mind. */
+        rec = rec_batch_add(b, d, len, t,
+                            (uint16_t)((trunc ? RECORD_TRUNCATED : 0) |
+                                       (c->trust == INPUT_TRUST_TRUSTED && c->npeers ? RECORD_TRUSTED
+                                                                             : 0)));
         if (!rec)
             continue; /* cannot happen: the batch was sized for all */
-        peer_from_sa(&s->addrs[i], &rec->peer_family, rec->peer_addr, &rec->peer_port);
+        rec->peer_family = fam;
+        memcpy(rec->peer_addr, addr, 16);
+        rec->peer_port = port;
         if (trunc)
             atomic_fetch_add(&s->st->truncated, 1);
         bytes += len;
@@ -448,12 +489,13 @@ static int tcp_frame_cb(void *arg, const char *frame, size_t len, unsigned flags
     if (cn->batch && cn->batch->nrec >= LIMIT_BATCH_RECORDS)
         tcp_push(s, cn);
     if (cn->batch)
-        rec = rec_batch_add(cn->batch, frame, len, cn->recv_us, (uint16_t)flags);
+        rec = rec_batch_add(cn->batch, frame, len, cn->recv_us, (uint16_t)(flags | cn->rflags));
     if (!rec) {
         tcp_push(s, cn);
         cn->batch = rec_batch_new(s->c->id, LIMIT_BATCH_BYTES);
         if (cn->batch)
-            rec = rec_batch_add(cn->batch, frame, len, cn->recv_us, (uint16_t)flags);
+            rec = rec_batch_add(cn->batch, frame, len, cn->recv_us,
+                                (uint16_t)(flags | cn->rflags));
         if (!rec) {
             atomic_fetch_add(&s->st->dropped, 1);
             return 0;
@@ -551,6 +593,16 @@ static void tcp_accept_all(struct input_syslog *s)
             }
             return;
         }
+        {
+            uint8_t fam, addr[16];
+            uint16_t port;
+
+            peer_from_sa(&ss, &fam, addr, &port);
+            if (!peer_allowed(s, fam, addr, port, "connection")) {
+                close(fd);
+                continue;
+            }
+        }
         if (s->nconns >= LIMIT_TCP_CLIENTS) {
             unsigned long supp;
 
@@ -572,6 +624,10 @@ static void tcp_accept_all(struct input_syslog *s)
         cn->ops = &plain_ops;
         cn->owner = s;
         peer_from_sa(&ss, &cn->family, cn->addr, &cn->port);
+        /* The peer check above authenticated it (a TCP handshake cannot be
+         * completed from a spoofed address). */
+        if (s->c->trust == INPUT_TRUST_TRUSTED && s->c->npeers)
+            cn->rflags = RECORD_TRUSTED;
         memset(&ev, 0, sizeof(ev));
         ev.events = EPOLLIN;
         ev.data.ptr = cn;
@@ -679,6 +735,8 @@ int input_syslog_start(const struct input_conf *c, struct queue *q, struct input
     s->fd = s->wake_fd = s->epfd = -1;
     s->rl.interval_s = 10;
     s->rl.burst = 5;
+    s->rl_denied.interval_s = 10;
+    s->rl_denied.burst = 5;
     r = bind_socket(s, errbuf, errlen);
     if (r < 0)
         goto out;

@@ -22,6 +22,7 @@
 #include "event/tz.h"
 #include "incident/incident.h"
 #include "triage/anomaly.h"
+#include "util/cidr.h"
 #include "util/limits.h"
 #include "util/readfile.h"
 
@@ -435,10 +436,67 @@ static int kw_in_timezone(struct cparse *p, const char *key, yaml_node_t *k, yam
     return get_tz(p, v, &((struct config_input *)arg)->tz);
 }
 
+static int kw_in_trust(struct cparse *p, const char *key, yaml_node_t *k, yaml_node_t *v,
+                       void *arg)
+{
+    struct config_input *in = arg;
+    const char *s = scalar(v);
+
+    if (s && strcmp(s, "trusted") == 0)
+        in->conf.trust = INPUT_TRUST_TRUSTED;
+    else if (s && strcmp(s, "untrusted") == 0)
+        in->conf.trust = INPUT_TRUST_UNTRUSTED;
+    else
+        return cerr(p, v, "trust must be trusted or untrusted");
+    return 0;
+}
+
+/* inputs[].peers: addresses or networks; each must parse now, so that a
+ * typo is an error rather than a sender silently refused or admitted. */
+static int kw_in_peers(struct cparse *p, const char *key, yaml_node_t *k, yaml_node_t *v,
+                       void *arg)
+{
+    struct config_input *in = arg;
+    size_t n;
+
+    free(in->peers);
+    in->peers = NULL;
+    in->npeers = 0;
+    if (v->type == YAML_SCALAR_NODE) {
+        n = 1;
+    } else if (v->type == YAML_SEQUENCE_NODE) {
+        n = (size_t)(v->data.sequence.items.top - v->data.sequence.items.start);
+    } else {
+        return cerr(p, v, "peers: expected an address, a network or a list of them");
+    }
+    if (n > LIMIT_INPUT_PEERS)
+        return cerr(p, v, "peers: at most 256 addresses or networks");
+    if (n == 0)
+        return cerr(p, v, "peers: empty list (leave the key out to accept any sender)");
+    in->peers = calloc(n, sizeof(*in->peers));
+    if (!in->peers)
+        return -ENOMEM;
+    for (size_t i = 0; i < n; i++) {
+        yaml_node_t *item =
+            v->type == YAML_SCALAR_NODE
+                ? v
+                : yaml_document_get_node(p->doc, v->data.sequence.items.start[i]);
+        const char *s = item ? scalar(item) : NULL;
+
+        if (!s || cidr_parse(s, item->data.scalar.length, &in->peers[i]) < 0)
+            return cerr(p, item ? item : v,
+                        "peers: not an IP address or network (192.0.2.7, 10.0.0.0/8, "
+                        "2001:db8::/32; names are not resolved)");
+        in->npeers++;
+    }
+    return 0;
+}
+
 static const struct keyword input_kw[] = {
     {"decoder", kw_in_decoder}, {"from_start", kw_in_from_start}, {"listen", kw_in_listen},
     {"max_line", kw_in_max_line}, {"name", kw_in_name},           {"path", kw_in_path},
-    {"poll_ms", kw_in_poll_ms},   {"timezone", kw_in_timezone},   {"type", kw_in_type},
+    {"peers", kw_in_peers},       {"poll_ms", kw_in_poll_ms},     {"timezone", kw_in_timezone},
+    {"trust", kw_in_trust},       {"type", kw_in_type},
 };
 
 static void input_init_defaults(struct config_input *in)
@@ -456,6 +514,7 @@ static void input_clear(struct config_input *in)
     free(in->path);
     free(in->decoder);
     tz_free(in->tz);
+    free(in->peers);
 }
 
 /* Points conf's strings at the owned copies; after any realloc of the array. */
@@ -467,6 +526,8 @@ static void inputs_relink(struct config *c)
         in->conf.name = in->name;
         in->conf.listen = in->listen;
         in->conf.path = in->path;
+        in->conf.peers = in->peers;
+        in->conf.npeers = in->npeers;
     }
 }
 
@@ -518,6 +579,13 @@ static int kw_inputs(struct cparse *p, const char *key, yaml_node_t *k, yaml_nod
             return cerr(p, item, "syslog input: missing listen (host:port)");
         if (in->conf.type == INPUT_FILE && !in->path)
             return cerr(p, item, "file input: missing path");
+        if (in->npeers && in->conf.type != INPUT_SYSLOG_UDP && in->conf.type != INPUT_SYSLOG_TCP)
+            return cerr(p, item, "input: peers applies to syslog-udp and syslog-tcp inputs only");
+        if (in->conf.trust == INPUT_TRUST_TRUSTED && !in->npeers &&
+            (in->conf.type == INPUT_SYSLOG_UDP || in->conf.type == INPUT_SYSLOG_TCP))
+            return cerr(p, item,
+                        "input: trust: trusted on a network input needs peers: (the senders "
+                        "allowed); without it anyone who reaches the port writes trusted records");
         if (!in->decoder && !(in->decoder = strdup("auto")))
             return -ENOMEM;
     }
@@ -1172,6 +1240,16 @@ void config_print(const struct config *c, FILE *out)
             fprintf(out, "    timezone: ");
             print_q(out, tz_name(in->tz));
             fputc('\n', out);
+        }
+        fprintf(out, "    trust: %s\n",
+                in->conf.trust == INPUT_TRUST_TRUSTED ? "trusted" : "untrusted");
+        if (in->npeers) {
+            fprintf(out, "    peers:\n");
+            for (size_t j = 0; j < in->npeers; j++) {
+                char net[CIDR_TEXT_MAX];
+
+                fprintf(out, "      - \"%s\"\n", cidr_format(&in->peers[j], net, sizeof(net)));
+            }
         }
         if (in->conf.type == INPUT_FILE)
             fprintf(out, "    from_start: %s\n    poll_ms: %d\n",

@@ -28,6 +28,8 @@ struct config_input {
     char *decoder; /* decoder name, or "auto" */
     struct tz *tz; /* zone of its timestamps without one (owned); NULL: the
                       global timezone */
+    struct cidr *peers; /* inputs[].peers (owned; conf.peers points here) */
+    size_t npeers;
     unsigned line; /* where it was defined, for messages; 0 for defaults */
 };
 

@@ -35,6 +35,8 @@
 
 /* Concurrent TCP syslog clients; further connections are refused. */
 #define LIMIT_TCP_CLIENTS 1024
+/* Addresses and networks in one input's peers: list. */
+#define LIMIT_INPUT_PEERS 256
 
 /* Bounded queue between inputs and the pipeline, in batches (configurable:
  * pipeline.queue). */

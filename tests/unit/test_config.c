@@ -190,6 +190,17 @@ static const struct bad_case bad_cases[] = {
     {"incident:\n  targets:\n    - {phase: new, minutes: -5}\n", 3, 29, "non-negative"},
     /* The literal rules of the first versions: a clear pointer to Sigma. */
     {"match:\n  - id: x\n    title: t\n    where: {a: b}\n", 1, 1, "write the rule as a Sigma rule"},
+    {"inputs:\n  - type: syslog-tcp\n    listen: x:1\n    trust: maybe\n", 4, 12, "trusted or"},
+    {"inputs:\n  - type: syslog-tcp\n    listen: x:1\n    trust: trusted\n", 2, 5,
+     "needs peers"},
+    {"inputs:\n  - type: syslog-udp\n    listen: x:1\n    trust: trusted\n", 2, 5,
+     "needs peers"},
+    {"inputs:\n  - type: syslog-tcp\n    listen: x:1\n    peers: [10.0.0.0/8, gw.lan]\n", 4,
+     25, "names are not resolved"},
+    {"inputs:\n  - type: syslog-tcp\n    listen: x:1\n    peers: 10.0.0.0/33\n", 4, 12,
+     "not an IP address"},
+    {"inputs:\n  - type: syslog-tcp\n    listen: x:1\n    peers: []\n", 4, 12, "empty list"},
+    {"inputs:\n  - type: file\n    path: /x\n    peers: [10.0.0.1]\n", 2, 5, "syslog-udp and"},
     {"inputs: [\n", 2, 1, NULL},         /* YAML syntax error from libyaml */
     {"- just\n- a list\n", 1, 1, "expected a mapping"},
     {"key: \"unterminated\n", 2, 1, NULL},
@@ -213,6 +224,44 @@ static void test_errors(void **state)
             fail_msg("case %zu: column %u, want %u (%s)", i, err.col, bc->col, err.msg);
         assert_null(c);
     }
+}
+
+/* inputs[].trust and peers reach input_conf, and print back. */
+static void test_trust_peers(void **state)
+{
+    static const char y[] = "inputs:\n"
+                            "  - {name: fw, type: syslog-tcp, listen: 127.0.0.1:0, trust: trusted,\n"
+                            "     peers: [192.0.2.7, 10.1.2.3/8, \"2001:db8::1/32\"]}\n"
+                            "  - {name: web, type: file, path: /x, trust: trusted}\n"
+                            "  - {name: any, type: syslog-udp, listen: 127.0.0.1:0}\n";
+    struct config *c, *c2;
+    struct parse_err err;
+    const struct input_conf *fw, *web, *any;
+    uint8_t a[16] = {10, 200, 0, 1};
+    char *t1, *t2;
+
+    assert_int_equal(config_parse(y, strlen(y), "t.yaml", &c, &err), 0);
+    fw = &config_input_find(c, "fw")->conf;
+    web = &config_input_find(c, "web")->conf;
+    any = &config_input_find(c, "any")->conf;
+    assert_int_equal(fw->trust, INPUT_TRUST_TRUSTED);
+    assert_int_equal(web->trust, INPUT_TRUST_TRUSTED);
+    assert_int_equal(any->trust, INPUT_TRUST_UNTRUSTED);
+    assert_int_equal(any->npeers, 0);
+    assert_int_equal(fw->npeers, 3);
+    assert_true(cidr_list_contains(fw->peers, fw->npeers, 4, a));
+    a[0] = 11;
+    assert_false(cidr_list_contains(fw->peers, fw->npeers, 4, a));
+    t1 = print_config(c);
+    assert_non_null(strstr(t1, "    trust: trusted\n    peers:\n      - \"192.0.2.7\"\n"
+                               "      - \"10.0.0.0/8\"\n      - \"2001:db8::/32\"\n"));
+    assert_int_equal(config_parse(t1, strlen(t1), NULL, &c2, &err), 0);
+    t2 = print_config(c2);
+    assert_string_equal(t1, t2);
+    free(t1);
+    free(t2);
+    config_free(c);
+    config_free(c2);
 }
 
 static void test_load_missing_file(void **state)
@@ -276,6 +325,7 @@ int main(void)
         cmocka_unit_test(test_defaults),      cmocka_unit_test(test_empty_file_is_defaults),
         cmocka_unit_test(test_full),          cmocka_unit_test(test_roundtrip),
         cmocka_unit_test(test_errors),        cmocka_unit_test(test_load_missing_file),
+        cmocka_unit_test(test_trust_peers),
         cmocka_unit_test(test_tz),            cmocka_unit_test(test_tz_names),
     };
     int r;

@@ -461,6 +461,103 @@ static void test_bad_addresses(void **state)
     queue_free(q);
 }
 
+/* A socket of `type` bound to source address `src` and connected to sin. */
+static int connect_from(int type, const char *src, const struct sockaddr_in *sin)
+{
+    struct sockaddr_in a;
+    int fd = socket(AF_INET, type, 0);
+
+    assert_true(fd >= 0);
+    memset(&a, 0, sizeof(a));
+    a.sin_family = AF_INET;
+    assert_int_equal(inet_pton(AF_INET, src, &a.sin_addr), 1);
+    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    assert_int_equal(connect(fd, (const struct sockaddr *)sin, sizeof(*sin)), 0);
+    return fd;
+}
+
+/* 1 when the input closed the connection: the next read sees EOF or RST. */
+static int closed_by_peer(int fd)
+{
+    struct pollfd pfd = {.fd = fd, .events = POLLIN};
+    char c;
+
+    if (poll(&pfd, 1, 5000) != 1)
+        return 0;
+    return recv(fd, &c, 1, 0) <= 0;
+}
+
+/*
+ * peers: a listed sender's records arrive, carrying RECORD_TRUSTED when
+ * the input is trusted and not otherwise; another sender's TCP connection
+ * is closed at accept and its datagram dropped, both counted in `denied`.
+ */
+static void test_peers(void **state)
+{
+    struct cidr peer;
+    enum input_trust trusts[] = {INPUT_TRUST_TRUSTED, INPUT_TRUST_UNTRUSTED};
+
+    (void)state;
+    assert_int_equal(cidr_parse("127.0.0.1/32", 12, &peer), 0);
+    for (size_t t = 0; t < 2; t++) {
+        struct queue *q = queue_new(64);
+        struct input_stats stt, stu;
+        struct input_conf ct, cu;
+        struct input *it, *iu;
+        struct sockaddr_in st_sin, su_sin;
+        struct gots g = {0};
+        char err[256];
+        unsigned want = trusts[t] == INPUT_TRUST_TRUSTED ? RECORD_TRUSTED : 0;
+        int good_t, bad_t, good_u, bad_u;
+
+        memset(&stt, 0, sizeof(stt));
+        memset(&stu, 0, sizeof(stu));
+        conf_init(&ct, INPUT_SYSLOG_TCP, "tcp");
+        conf_init(&cu, INPUT_SYSLOG_UDP, "udp");
+        ct.trust = cu.trust = trusts[t];
+        ct.peers = cu.peers = &peer;
+        ct.npeers = cu.npeers = 1;
+        assert_int_equal(input_start(&ct, q, &stt, NULL, &it, err, sizeof(err)), 0);
+        assert_int_equal(input_start(&cu, q, &stu, NULL, &iu, err, sizeof(err)), 0);
+        parse_bound(input_bound_address(it), &st_sin);
+        parse_bound(input_bound_address(iu), &su_sin);
+
+        bad_t = connect_from(SOCK_STREAM, "127.0.0.2", &st_sin);
+        bad_u = connect_from(SOCK_DGRAM, "127.0.0.2", &su_sin);
+        assert_int_equal(send(bad_u, "<13>forged udp", 14, 0), 14);
+        (void)send(bad_t, "<13>forged tcp\n", 15, MSG_NOSIGNAL);
+        assert_true(closed_by_peer(bad_t));
+        good_t = connect_from(SOCK_STREAM, "127.0.0.1", &st_sin);
+        good_u = connect_from(SOCK_DGRAM, "127.0.0.1", &su_sin);
+        send_all(good_t, "<13>listed tcp\n", 15);
+        assert_int_equal(send(good_u, "<13>listed udp", 14, 0), 14);
+        pop_records(q, 2, &g);
+        assert_int_equal(g.n, 2);
+        for (size_t i = 0; i < g.n; i++) {
+            assert_memory_equal(g.v[i].data, "<13>listed ", 11);
+            assert_int_equal(g.v[i].flags, want);
+            assert_memory_equal(g.v[i].addr, "\x7f\0\0\x01", 4);
+        }
+        /* Nothing from 127.0.0.2 arrives, even after stop drains. */
+        input_stop(it);
+        input_stop(iu);
+        for (struct rec_batch *b; (b = queue_pop(q, 200));)
+            take_batch(&g, b);
+        assert_int_equal(g.n, 2);
+        assert_int_equal(stt.denied, 1);
+        assert_int_equal(stu.denied, 1);
+        assert_int_equal(stt.connections, 1);
+        close(bad_t);
+        close(bad_u);
+        close(good_t);
+        close(good_u);
+        gots_free(&g);
+        input_free(it);
+        input_free(iu);
+        queue_free(q);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -468,6 +565,7 @@ int main(void)
         cmocka_unit_test(test_tcp),
         cmocka_unit_test(test_full_queue),
         cmocka_unit_test(test_bad_addresses),
+        cmocka_unit_test(test_peers),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

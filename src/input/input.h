@@ -39,6 +39,9 @@ struct input_stats {
     _Atomic uint64_t refused;     /* TCP connections refused (client caps) */
     _Atomic uint64_t denied;      /* TCP connections and UDP datagrams from senders
                                      not in peers, TLS clients not authenticated */
+    _Atomic uint64_t evicted;     /* TCP connections closed to make room (the one
+                                     idle longest, when the table was full) */
+    _Atomic uint64_t idle_closed; /* TCP connections closed after idle_timeout */
     _Atomic uint64_t errors;      /* read/framing errors */
     _Atomic uint64_t rotations;   /* file rotations and truncations seen */
 };
@@ -70,6 +73,14 @@ struct input_conf {
      * both counted in `denied`.  Owned by whoever owns the conf. */
     const struct cidr *peers;
     size_t npeers;
+    /* TCP: connections open at once (0: LIMIT_TCP_CLIENTS); when full, the
+     * one idle longest is closed to admit a newcomer.  Per address (an IPv6
+     * /64 counts as one address; 0: LIMIT_TCP_PER_ADDRESS), further ones
+     * are refused.  A connection silent for idle_timeout_s is closed (0:
+     * never). */
+    unsigned max_connections;
+    unsigned max_per_address;
+    unsigned idle_timeout_s;
 };
 
 struct input;

@@ -12,6 +12,15 @@
  * On stop both drain what the kernel already holds (queued datagrams, the
  * listen backlog, receive buffers) before the thread exits, so a clean stop
  * loses nothing a sender was told was delivered.
+ *
+ * Connection floods: the TCP table holds max_connections; one address (an
+ * IPv6 /64, which one host usually owns whole) may hold max_per_address of
+ * them and is refused beyond; when the table is full the connection idle
+ * longest is closed to admit the newcomer, so a client holding idle
+ * connections cannot lock the others out.  The open connections are kept
+ * in order of their last activity (most recent first), which makes both
+ * that choice and the idle timeout O(1).  A connection is always read dry
+ * before we close it: what its sender was acknowledged is not lost.
  */
 #include "input/input_syslog.h"
 
@@ -27,6 +36,8 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/random.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -48,6 +59,14 @@
 #define SYSLOG_ACCEPT_PAUSE_MS 100           /* after EMFILE and the like */
 
 struct tcp_conn;
+
+/* Connections open from one address (IPv4) or one IPv6 /64. */
+struct addr_slot {
+    uint8_t family;
+    uint8_t key[16]; /* the address; an IPv6 one cut to its /64 */
+    uint32_t count;  /* open connections; the slot is freed at 0 */
+    struct addr_slot *next;
+};
 
 /*
  * How a connection's bytes are read and the connection closed.  Plain TCP
@@ -74,7 +93,9 @@ struct tcp_conn {
     uint16_t rflags;          /* RECORD_TRUSTED when the input vouches for the
                                  sender; added to every record */
     struct input_syslog *owner;
-    struct tcp_conn *prev, *next; /* owner's list of open connections */
+    struct addr_slot *slot;   /* its address's count (owner's table) */
+    int64_t last_us;          /* monotonic time of its last data */
+    struct tcp_conn *prev, *next; /* owner's list, most recently active first */
 };
 
 struct input_syslog {
@@ -92,8 +113,14 @@ struct input_syslog {
     struct log_ratelimit rl_denied; /* senders not in peers; thread only */
 
     /* TCP */
-    struct tcp_conn *conns;
+    struct tcp_conn *conns;      /* most recently active first */
+    struct tcp_conn *conns_tail; /* idle longest */
     size_t nconns;
+    size_t max_conns, max_per_addr; /* from the conf, defaults applied */
+    int64_t idle_us;                /* 0: no idle timeout */
+    struct addr_slot **slots;       /* per-address counts, chained */
+    size_t nslots;                  /* a power of two */
+    uint64_t hash_key[2];           /* random: keys come from the network */
     int accept_paused;
     struct timespec paused_at;
     char *rbuf; /* SYSLOG_TCP_READ bytes */
@@ -111,6 +138,14 @@ static int64_t now_us(void)
     struct timespec ts;
 
     clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static int64_t mono_us(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
@@ -454,6 +489,96 @@ static const struct tcp_conn_ops plain_ops = {
     .close = plain_close,
 };
 
+/* ---- per-address counts and the activity list ---- */
+
+static size_t slot_hash(const struct input_syslog *s, uint8_t family, const uint8_t key[16])
+{
+    uint64_t w[2], h = s->hash_key[0] ^ family;
+
+    memcpy(w, key, 16);
+    for (int i = 0; i < 2; i++) {
+        h ^= w[i] + s->hash_key[1];
+        h *= 0x9e3779b97f4a7c15ULL;
+        h ^= h >> 29;
+    }
+    return (size_t)(h & (s->nslots - 1));
+}
+
+/* The slot of an address (IPv6 by its /64), created with count 0 when
+ * missing.  NULL only when out of memory. */
+static struct addr_slot *slot_get(struct input_syslog *s, uint8_t family, const uint8_t addr[16])
+{
+    uint8_t key[16];
+    size_t h;
+    struct addr_slot *sl;
+
+    memcpy(key, addr, 16);
+    if (family == 6)
+        memset(key + 8, 0, 8);
+    h = slot_hash(s, family, key);
+    for (sl = s->slots[h]; sl; sl = sl->next)
+        if (sl->family == family && memcmp(sl->key, key, 16) == 0)
+            return sl;
+    sl = calloc(1, sizeof(*sl));
+    if (!sl)
+        return NULL;
+    sl->family = family;
+    memcpy(sl->key, key, 16);
+    sl->next = s->slots[h];
+    s->slots[h] = sl;
+    return sl;
+}
+
+/* Drops one connection from the slot's count; frees it at zero. */
+static void slot_put(struct input_syslog *s, struct addr_slot *sl)
+{
+    struct addr_slot **pp;
+
+    if (!sl || (sl->count > 0 && --sl->count > 0))
+        return;
+    for (pp = &s->slots[slot_hash(s, sl->family, sl->key)]; *pp; pp = &(*pp)->next) {
+        if (*pp == sl) {
+            *pp = sl->next;
+            free(sl);
+            return;
+        }
+    }
+}
+
+static void conn_unlink(struct input_syslog *s, struct tcp_conn *cn)
+{
+    if (cn->prev)
+        cn->prev->next = cn->next;
+    else
+        s->conns = cn->next;
+    if (cn->next)
+        cn->next->prev = cn->prev;
+    else
+        s->conns_tail = cn->prev;
+    cn->prev = cn->next = NULL;
+}
+
+static void conn_link_head(struct input_syslog *s, struct tcp_conn *cn)
+{
+    cn->prev = NULL;
+    cn->next = s->conns;
+    if (s->conns)
+        s->conns->prev = cn;
+    else
+        s->conns_tail = cn;
+    s->conns = cn;
+}
+
+/* The connection just had data: it moves to the front of the list. */
+static void conn_touch(struct input_syslog *s, struct tcp_conn *cn)
+{
+    cn->last_us = mono_us();
+    if (s->conns != cn) {
+        conn_unlink(s, cn);
+        conn_link_head(s, cn);
+    }
+}
+
 /* Hands the connection's batch to the queue, waiting for room. */
 static void tcp_push(struct input_syslog *s, struct tcp_conn *cn)
 {
@@ -517,12 +642,8 @@ static void tcp_conn_close(struct input_syslog *s, struct tcp_conn *cn)
     (void)epoll_ctl(s->epfd, EPOLL_CTL_DEL, cn->fd, NULL);
     cn->ops->close(cn);
     framer_done(&cn->fr);
-    if (cn->prev)
-        cn->prev->next = cn->next;
-    else
-        s->conns = cn->next;
-    if (cn->next)
-        cn->next->prev = cn->prev;
+    conn_unlink(s, cn);
+    slot_put(s, cn->slot);
     s->nconns--;
     atomic_fetch_sub(&s->st->active, 1);
     free(cn);
@@ -542,6 +663,7 @@ static int tcp_conn_read(struct input_syslog *s, struct tcp_conn *cn, int max_re
 
         if (k > 0) {
             cn->recv_us = now_us();
+            conn_touch(s, cn);
             framer_feed(&cn->fr, s->rbuf, (size_t)k, tcp_frame_cb, cn);
             continue;
         }
@@ -567,6 +689,69 @@ static int tcp_conn_read(struct input_syslog *s, struct tcp_conn *cn, int max_re
     return 0;
 }
 
+/* Reads the connection dry (what it sent was acknowledged) and closes it. */
+static void tcp_conn_drain_close(struct input_syslog *s, struct tcp_conn *cn)
+{
+    if (!tcp_conn_read(s, cn, SYSLOG_STOP_READS))
+        tcp_conn_close(s, cn);
+}
+
+/*
+ * Closes the connection idle longest, to make room for `why` (the
+ * newcomer's address, for the log).  Its sender, if it is still there,
+ * reconnects; a flood of idle connections cannot keep a sender out.
+ */
+static void tcp_evict_one(struct input_syslog *s, const char *why)
+{
+    struct tcp_conn *cn = s->conns_tail;
+    unsigned long supp;
+
+    if (!cn)
+        return;
+    atomic_fetch_add(&s->st->evicted, 1);
+    if (log_ratelimit_ok(&s->rl, &supp)) {
+        char peer[INET6_ADDRSTRLEN + 16];
+
+        format_peer(peer, sizeof(peer), cn->family, cn->addr, cn->port);
+        log_warnx("input %s: %zu connections open: closed the one idle longest (%s, %llds) "
+                  "to admit %s%s",
+                  s->c->name, s->nconns, peer, (long long)((mono_us() - cn->last_us) / 1000000),
+                  why, supp ? " (earlier warnings suppressed)" : "");
+    }
+    tcp_conn_drain_close(s, cn);
+}
+
+/* Closes the connections silent for idle_timeout; the oldest are last. */
+static void tcp_sweep_idle(struct input_syslog *s)
+{
+    int64_t now;
+
+    if (!s->idle_us)
+        return;
+    now = mono_us();
+    while (s->conns_tail && now - s->conns_tail->last_us >= s->idle_us) {
+        atomic_fetch_add(&s->st->idle_closed, 1);
+        tcp_conn_drain_close(s, s->conns_tail);
+    }
+}
+
+/* Milliseconds epoll may sleep before the next idle connection is due. */
+static int tcp_wait_ms(const struct input_syslog *s)
+{
+    int ms = s->accept_paused ? SYSLOG_ACCEPT_PAUSE_MS : -1;
+
+    if (s->idle_us && s->conns_tail) {
+        int64_t left = s->conns_tail->last_us + s->idle_us - mono_us();
+        int idle_ms = left <= 0 ? 0 : (int)(left / 1000 + 1);
+
+        if (left > INT64_C(3600000000))
+            idle_ms = 3600000;
+        if (ms < 0 || idle_ms < ms)
+            ms = idle_ms;
+    }
+    return ms;
+}
+
 static void tcp_accept_all(struct input_syslog *s)
 {
     for (;;) {
@@ -574,6 +759,7 @@ static void tcp_accept_all(struct input_syslog *s)
         socklen_t sl = sizeof(ss);
         struct epoll_event ev;
         struct tcp_conn *cn;
+        struct addr_slot *slot = NULL;
         int fd = accept4(s->fd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
 
         if (fd < 0) {
@@ -581,6 +767,12 @@ static void tcp_accept_all(struct input_syslog *s)
                 continue;
             if (errno == EAGAIN || errno == EWOULDBLOCK)
                 return;
+            if ((errno == EMFILE || errno == ENFILE) && s->nconns > 0) {
+                /* Out of descriptors: the connection waiting in the
+                 * backlog gets the place of the one idle longest. */
+                tcp_evict_one(s, "a connection waiting (out of file descriptors)");
+                continue;
+            }
             atomic_fetch_add(&s->st->errors, 1);
             if (log_ratelimit_ok(&s->rl, NULL))
                 log_warn("input %s: accept", s->c->name);
@@ -596,27 +788,40 @@ static void tcp_accept_all(struct input_syslog *s)
         {
             uint8_t fam, addr[16];
             uint16_t port;
+            char peer[INET6_ADDRSTRLEN + 16];
 
             peer_from_sa(&ss, &fam, addr, &port);
             if (!peer_allowed(s, fam, addr, port, "connection")) {
                 close(fd);
                 continue;
             }
-        }
-        if (s->nconns >= LIMIT_TCP_CLIENTS) {
-            unsigned long supp;
+            slot = slot_get(s, fam, addr);
+            if (!slot) {
+                close(fd);
+                atomic_fetch_add(&s->st->errors, 1);
+                continue;
+            }
+            format_peer(peer, sizeof(peer), fam, addr, port);
+            if (slot->count >= s->max_per_addr) {
+                unsigned long supp;
 
-            close(fd);
-            atomic_fetch_add(&s->st->refused, 1);
-            if (log_ratelimit_ok(&s->rl, &supp))
-                log_warnx("input %s: %d connections open, refusing more", s->c->name,
-                          LIMIT_TCP_CLIENTS);
-            continue;
+                close(fd);
+                atomic_fetch_add(&s->st->refused, 1);
+                if (log_ratelimit_ok(&s->rl_denied, &supp))
+                    log_warnx("input %s: connection from %s refused: %u open from that %s "
+                              "(max_per_address)%s",
+                              s->c->name, peer, slot->count, fam == 6 ? "/64" : "address",
+                              supp ? " (earlier such warnings suppressed)" : "");
+                continue;
+            }
+            if (s->nconns >= s->max_conns)
+                tcp_evict_one(s, peer);
         }
         cn = calloc(1, sizeof(*cn));
         if (!cn || framer_init(&cn->fr, s->c->max_line) < 0) {
             free(cn);
             close(fd);
+            slot_put(s, slot);
             atomic_fetch_add(&s->st->errors, 1);
             continue;
         }
@@ -635,13 +840,14 @@ static void tcp_accept_all(struct input_syslog *s)
             framer_done(&cn->fr);
             free(cn);
             close(fd);
+            slot_put(s, slot);
             atomic_fetch_add(&s->st->errors, 1);
             continue;
         }
-        cn->next = s->conns;
-        if (s->conns)
-            s->conns->prev = cn;
-        s->conns = cn;
+        slot->count++;
+        cn->slot = slot;
+        cn->last_us = mono_us();
+        conn_link_head(s, cn);
         s->nconns++;
         atomic_fetch_add(&s->st->connections, 1);
         atomic_fetch_add(&s->st->active, 1);
@@ -674,7 +880,8 @@ static void *tcp_thread(void *arg)
     struct epoll_event evs[64];
 
     while (!atomic_load(&s->stopping)) {
-        int n = epoll_wait(s->epfd, evs, 64, s->accept_paused ? SYSLOG_ACCEPT_PAUSE_MS : -1);
+        int n = epoll_wait(s->epfd, evs, 64, tcp_wait_ms(s));
+        int accept_ready = 0;
 
         if (n < 0) {
             if (errno == EINTR)
@@ -685,14 +892,19 @@ static void *tcp_thread(void *arg)
         for (int i = 0; i < n; i++) {
             void *p = evs[i].data.ptr;
 
+            /* Accepting may close (evict) a connection whose event is
+             * still in evs[]: it waits until the round is done. */
             if (p == s)
-                tcp_accept_all(s);
+                accept_ready = 1;
             else if (p == &s->wake_fd)
                 ; /* stopping is set; the loop ends below */
             else
                 tcp_conn_read(s, p, SYSLOG_TCP_READS_PER_TURN);
         }
+        if (accept_ready)
+            tcp_accept_all(s);
         tcp_maybe_resume_accept(s);
+        tcp_sweep_idle(s);
     }
     /*
      * Stop: accept what waits in the backlog, read every connection dry
@@ -747,10 +959,31 @@ int input_syslog_start(const struct input_conf *c, struct queue *q, struct input
         goto out;
     }
     if (c->type == INPUT_SYSLOG_TCP) {
+        struct rlimit rl;
+
+        s->max_conns = c->max_connections ? c->max_connections : LIMIT_TCP_CLIENTS;
+        s->max_per_addr = c->max_per_address ? c->max_per_address : LIMIT_TCP_PER_ADDRESS;
+        s->idle_us = (int64_t)c->idle_timeout_s * 1000000;
+        for (s->nslots = 64; s->nslots < s->max_conns; s->nslots *= 2)
+            ;
+        s->slots = calloc(s->nslots, sizeof(struct addr_slot *));
+        if (getrandom(s->hash_key, sizeof(s->hash_key), 0) != (ssize_t)sizeof(s->hash_key)) {
+            /* Still keyed per process, if weakly: addresses, time, pid. */
+            s->hash_key[0] = (uint64_t)now_us() ^ ((uint64_t)getpid() << 32);
+            s->hash_key[1] = (uint64_t)(uintptr_t)s;
+        }
+        /* Each connection is a descriptor: let the process have as many as
+         * its hard limit allows, so max_connections is reachable (the
+         * table evicts on EMFILE anyway). */
+        if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max &&
+            rl.rlim_cur < (rlim_t)s->max_conns + 256) {
+            rl.rlim_cur = rl.rlim_max;
+            (void)setrlimit(RLIMIT_NOFILE, &rl);
+        }
         s->rbuf = malloc(SYSLOG_TCP_READ);
         s->epfd = epoll_create1(EPOLL_CLOEXEC);
-        if (!s->rbuf || s->epfd < 0) {
-            r = s->rbuf ? -errno : -ENOMEM;
+        if (!s->rbuf || !s->slots || s->epfd < 0) {
+            r = s->rbuf && s->slots ? -errno : -ENOMEM;
             snprintf(errbuf, errlen, "input %s: %s", c->name, strerror(-r));
             goto out;
         }
@@ -816,6 +1049,9 @@ void input_syslog_free(struct input_syslog *s)
     if (s->epfd >= 0)
         close(s->epfd);
     free(s->rbuf);
+    /* Every connection was closed at stop, and each frees its slot with
+     * its last connection: only the table is left. */
+    free(s->slots);
     free(s->dgrams);
     free(s);
 }

@@ -492,11 +492,64 @@ static int kw_in_peers(struct cparse *p, const char *key, yaml_node_t *k, yaml_n
     return 0;
 }
 
+/* The TCP connection limits; checked against the type once it is known. */
+static int kw_in_max_connections(struct cparse *p, const char *key, yaml_node_t *k,
+                                 yaml_node_t *v, void *arg)
+{
+    unsigned long long n = 0;
+    int r = get_uint(p, v, 1, LIMIT_TCP_CLIENTS_MAX, &n,
+                     "max_connections must be between 1 and 65536");
+
+    if (r == 0) {
+        ((struct config_input *)arg)->conf.max_connections = (unsigned)n;
+        ((struct config_input *)arg)->tcp_keys = 1;
+    }
+    return r;
+}
+
+static int kw_in_max_per_address(struct cparse *p, const char *key, yaml_node_t *k,
+                                 yaml_node_t *v, void *arg)
+{
+    unsigned long long n = 0;
+    int r = get_uint(p, v, 1, LIMIT_TCP_CLIENTS_MAX, &n,
+                     "max_per_address must be between 1 and 65536");
+
+    if (r == 0) {
+        ((struct config_input *)arg)->conf.max_per_address = (unsigned)n;
+        ((struct config_input *)arg)->tcp_keys = 1;
+    }
+    return r;
+}
+
+static int kw_in_idle_timeout(struct cparse *p, const char *key, yaml_node_t *k, yaml_node_t *v,
+                              void *arg)
+{
+    unsigned long long n = 0;
+    int r = get_uint(p, v, 0, 7 * 86400, &n,
+                     "idle_timeout must be 0 (never) to 604800 seconds");
+
+    if (r == 0) {
+        ((struct config_input *)arg)->conf.idle_timeout_s = (unsigned)n;
+        ((struct config_input *)arg)->tcp_keys = 1;
+    }
+    return r;
+}
+
 static const struct keyword input_kw[] = {
-    {"decoder", kw_in_decoder}, {"from_start", kw_in_from_start}, {"listen", kw_in_listen},
-    {"max_line", kw_in_max_line}, {"name", kw_in_name},           {"path", kw_in_path},
-    {"peers", kw_in_peers},       {"poll_ms", kw_in_poll_ms},     {"timezone", kw_in_timezone},
-    {"trust", kw_in_trust},       {"type", kw_in_type},
+    {"decoder", kw_in_decoder},
+    {"from_start", kw_in_from_start},
+    {"idle_timeout", kw_in_idle_timeout},
+    {"listen", kw_in_listen},
+    {"max_connections", kw_in_max_connections},
+    {"max_line", kw_in_max_line},
+    {"max_per_address", kw_in_max_per_address},
+    {"name", kw_in_name},
+    {"path", kw_in_path},
+    {"peers", kw_in_peers},
+    {"poll_ms", kw_in_poll_ms},
+    {"timezone", kw_in_timezone},
+    {"trust", kw_in_trust},
+    {"type", kw_in_type},
 };
 
 static void input_init_defaults(struct config_input *in)
@@ -505,6 +558,9 @@ static void input_init_defaults(struct config_input *in)
     in->conf.type = (enum input_type)-1;
     in->conf.max_line = LIMIT_LINE_DEFAULT;
     in->conf.poll_ms = 200;
+    in->conf.max_connections = LIMIT_TCP_CLIENTS;
+    in->conf.max_per_address = LIMIT_TCP_PER_ADDRESS;
+    in->conf.idle_timeout_s = LIMIT_TCP_IDLE_S;
 }
 
 static void input_clear(struct config_input *in)
@@ -581,6 +637,9 @@ static int kw_inputs(struct cparse *p, const char *key, yaml_node_t *k, yaml_nod
             return cerr(p, item, "file input: missing path");
         if (in->npeers && in->conf.type != INPUT_SYSLOG_UDP && in->conf.type != INPUT_SYSLOG_TCP)
             return cerr(p, item, "input: peers applies to syslog-udp and syslog-tcp inputs only");
+        if (in->tcp_keys && in->conf.type != INPUT_SYSLOG_TCP)
+            return cerr(p, item, "input: max_connections, max_per_address and idle_timeout apply "
+                                 "to syslog-tcp inputs only");
         if (in->conf.trust == INPUT_TRUST_TRUSTED && !in->npeers &&
             (in->conf.type == INPUT_SYSLOG_UDP || in->conf.type == INPUT_SYSLOG_TCP))
             return cerr(p, item,
@@ -1251,6 +1310,9 @@ void config_print(const struct config *c, FILE *out)
                 fprintf(out, "      - \"%s\"\n", cidr_format(&in->peers[j], net, sizeof(net)));
             }
         }
+        if (in->conf.type == INPUT_SYSLOG_TCP)
+            fprintf(out, "    max_connections: %u\n    max_per_address: %u\n    idle_timeout: %u\n",
+                    in->conf.max_connections, in->conf.max_per_address, in->conf.idle_timeout_s);
         if (in->conf.type == INPUT_FILE)
             fprintf(out, "    from_start: %s\n    poll_ms: %d\n",
                     in->conf.from_start ? "true" : "false", in->conf.poll_ms);

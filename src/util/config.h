@@ -30,6 +30,7 @@ struct config_input {
                       global timezone */
     struct cidr *peers; /* inputs[].peers (owned; conf.peers points here) */
     size_t npeers;
+    int tcp_keys;  /* 1: a TCP-only key was given (checked against the type) */
     unsigned line; /* where it was defined, for messages; 0 for defaults */
 };
 

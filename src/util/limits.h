@@ -33,8 +33,16 @@
 #define LIMIT_ARENA_BLOCK (16 * 1024)
 #define LIMIT_ARENA_MAX (64 * 1024 * 1024)
 
-/* Concurrent TCP syslog clients; further connections are refused. */
+/* TCP syslog connections open at once per input (configurable:
+ * max_connections, up to LIMIT_TCP_CLIENTS_MAX); when full, the connection
+ * idle longest is closed to admit a new one.  One address (an IPv6 /64)
+ * may hold LIMIT_TCP_PER_ADDRESS of them (configurable: max_per_address);
+ * further ones are refused.  A connection silent for LIMIT_TCP_IDLE_S is
+ * closed (configurable: idle_timeout). */
 #define LIMIT_TCP_CLIENTS 1024
+#define LIMIT_TCP_CLIENTS_MAX 65536
+#define LIMIT_TCP_PER_ADDRESS 64
+#define LIMIT_TCP_IDLE_S 3600
 /* Addresses and networks in one input's peers: list. */
 #define LIMIT_INPUT_PEERS 256
 

@@ -201,6 +201,12 @@ static const struct bad_case bad_cases[] = {
      "not an IP address"},
     {"inputs:\n  - type: syslog-tcp\n    listen: x:1\n    peers: []\n", 4, 12, "empty list"},
     {"inputs:\n  - type: file\n    path: /x\n    peers: [10.0.0.1]\n", 2, 5, "syslog-udp and"},
+    {"inputs:\n  - type: syslog-udp\n    listen: x:1\n    max_per_address: 4\n", 2, 5,
+     "syslog-tcp inputs only"},
+    {"inputs:\n  - type: syslog-tcp\n    listen: x:1\n    max_connections: 0\n", 4, 22,
+     "between 1 and 65536"},
+    {"inputs:\n  - type: syslog-tcp\n    listen: x:1\n    idle_timeout: 1h\n", 4, 19,
+     "non-negative integer"},
     {"inputs: [\n", 2, 1, NULL},         /* YAML syntax error from libyaml */
     {"- just\n- a list\n", 1, 1, "expected a mapping"},
     {"key: \"unterminated\n", 2, 1, NULL},
@@ -252,7 +258,12 @@ static void test_trust_peers(void **state)
     assert_true(cidr_list_contains(fw->peers, fw->npeers, 4, a));
     a[0] = 11;
     assert_false(cidr_list_contains(fw->peers, fw->npeers, 4, a));
+    assert_int_equal(fw->max_connections, 1024);
+    assert_int_equal(fw->max_per_address, 64);
+    assert_int_equal(fw->idle_timeout_s, 3600);
     t1 = print_config(c);
+    assert_non_null(strstr(t1, "    max_connections: 1024\n    max_per_address: 64\n"
+                               "    idle_timeout: 3600\n"));
     assert_non_null(strstr(t1, "    trust: trusted\n    peers:\n      - \"192.0.2.7\"\n"
                                "      - \"10.0.0.0/8\"\n      - \"2001:db8::/32\"\n"));
     assert_int_equal(config_parse(t1, strlen(t1), NULL, &c2, &err), 0);

@@ -407,13 +407,39 @@ int cli_run_main(int argc, char **argv)
             .audit = d.audit,
         };
         const struct respond_policy *pol;
+        /* The peers that send us logs are never blocked (docs/respond.md). */
+        char(*peer_text)[CIDR_TEXT_MAX] = NULL;
+        const char **peers = NULL;
+        size_t npeers = 0;
+        int rr;
+
+        for (size_t i = 0; i < d.cfg->ninputs; i++)
+            npeers += d.cfg->inputs[i].npeers;
+        if (npeers && (!(peer_text = calloc(npeers, sizeof(*peer_text))) ||
+                       !(peers = calloc(npeers, sizeof(*peers))))) {
+            free(peer_text);
+            log_error("out of memory");
+            goto out;
+        }
+        npeers = 0;
+        for (size_t i = 0; i < d.cfg->ninputs; i++)
+            for (size_t j = 0; j < d.cfg->inputs[i].npeers; j++, npeers++)
+                peers[npeers] = cidr_format(&d.cfg->inputs[i].peers[j], peer_text[npeers],
+                                            sizeof(peer_text[npeers]));
+        ro.log_peers = peers;
+        ro.nlog_peers = npeers;
 
         if (respond_webhook_global_init() < 0) {
             log_error("response: libcurl did not initialise");
+            free(peers);
+            free(peer_text);
             goto out;
         }
         d.curl_inited = 1;
-        if (respond_new(&ro, &d.respond, err, sizeof(err)) < 0) {
+        rr = respond_new(&ro, &d.respond, err, sizeof(err));
+        free(peers);
+        free(peer_text);
+        if (rr < 0) {
             log_error("response: %s", err);
             goto out;
         }

@@ -638,7 +638,16 @@ int pipeline_process(struct pipeline *p, const struct rec_batch *b)
         }
         if (p->detect) {
             p->cur_in = in;
-            ptriage_evidence(p->tri, &p->ev, in->udp);
+            {
+                struct ptriage_prov pv = {
+                    .udp_carrier = in->udp,
+                    .trusted = (r->flags & RECORD_TRUSTED) != 0,
+                    .input_name = in->name,
+                    .peer_family = r->peer_family,
+                    .peer_addr = r->peer_addr,
+                };
+                ptriage_evidence(p->tri, &p->ev, &pv);
+            }
             if (p->sigma)
                 detect_sigma_match(p->sigma, &p->ev, on_sigma, &ac);
             ptriage_event(p->tri, &p->ev, in->name);

@@ -22,6 +22,7 @@
  */
 #include "pipeline/pipeline_triage.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,18 +51,51 @@
 #define PT_FLUSH_EVERY_US (10 * INT64_C(1000000))
 /* The evidence table: for each address named as a source lately, when it
  * was last named by a record that cannot be forged cheaply (a stream
- * input, a TCP flow) and by one that can (UDP syslog, a UDP flow).
+ * input, a TCP flow) and by one that can (UDP syslog, a UDP flow), and
+ * which trusted witnesses named it (docs/respond.md, "Who is believed").
  * Direct-mapped: a colliding address takes the slot over, which only
- * ever forgets corroboration (the safe direction). */
+ * ever forgets trust and corroboration (the safe direction). */
 #define PT_EVID_SLOTS 8192
 #define PT_EVID_WINDOW_US (15 * 60 * INT64_C(1000000))
+#define PT_EVID_SOURCES 3 /* distinct trusted witnesses remembered per address */
+#define PT_SRC_MAX 72     /* "<input> from <address>", with its NUL */
+#define PT_PEER_SLOTS 1024 /* trusted senders seen (never blocked), direct-mapped */
 #define PT_ADDR_MAX 48
 /* Tags passed for one alert: the rule's, then the signature's tactic. */
 #define PT_MAX_TAGS 32
 
+/* A trusted witness that named an address: its source (input and
+ * sender), what kind of witness, and when. */
+struct pt_witness {
+    uint64_t key;              /* hash of src; 0 unused */
+    char src[PT_SRC_MAX];      /* for the budget and the reason */
+    const char *kind;          /* static, from witness_kinds[] */
+    int64_t at_us, firm_us;    /* last record; last one neither UDP-carried nor a UDP flow */
+    int udp_carrier;           /* the source's records come over UDP */
+};
+
 struct pt_evid {
     char addr[PT_ADDR_MAX];
-    int64_t stream_us, udp_us; /* event time; 0 never */
+    int64_t stream_us, udp_us; /* any record, event time; 0 never */
+    struct pt_witness wit[PT_EVID_SOURCES];
+    int64_t other_us;          /* last untrusted or non-witness record */
+    unsigned other_n;          /* such records in the window (saturating) */
+    char other_src[PT_SRC_MAX]; /* the last one's source */
+};
+
+/* A sender whose records a trusted input vouched for: never blocked. */
+struct pt_peer {
+    uint8_t family; /* 0 unused */
+    uint8_t addr[16];
+};
+
+/* What the record being processed says about itself. */
+struct pt_prov {
+    int spoofable;        /* UDP carrier or UDP flow */
+    int udp_carrier;
+    const char *witness;  /* kind of trusted witness, NULL: none */
+    char src[PT_SRC_MAX]; /* "<input> from <sender>" or "<input>" */
+    uint64_t key;
 };
 
 struct ptriage {
@@ -94,8 +128,11 @@ struct ptriage {
      * what the current event says about its own provenance. */
     struct respond *resp;
     struct pt_evid *evid;
-    int cur_spoofable;
+    struct pt_peer *peers;
+    struct pt_prov cur;
     int64_t cur_recv_us;
+    /* The trigger's source and evidence phrase, valid for one offer. */
+    char tr_src[PT_SRC_MAX], tr_evidence[192];
 };
 
 static void pt_store_err(struct ptriage *t, int r)
@@ -122,67 +159,272 @@ static const char *kind_name(enum triage_kind k)
 
 /* ---- automatic response: triggers ---- */
 
-static struct pt_evid *evid_slot(struct ptriage *t, const char *addr, size_t len)
-{
-    uint64_t h = 1469598103934665603ULL;
+/*
+ * Who is believed (issue 15).  A record is a witness when its kind sees the
+ * attacker's own traffic: the address it names is the peer of a packet or
+ * connection the product handled, not a string somebody wrote into a
+ * request.  Decided by the decoder that understood the record and, for
+ * JSON, by the product its fields name:
+ *
+ *   netfilter            the kernel logged the packet's header
+ *   sshd, sudo           the daemon logs its connection's peer (sudo: local)
+ *   winxml, JSON with winlog.channel Security
+ *                        Windows logons: the network address of the logon
+ *   JSON event.dataset suricata.*, zeek.*, iptables.*, system.auth
+ *                        an IDS / network monitor / firewall / sshd as
+ *                        shipped in ECS
+ *
+ * Never witnesses: web access and error logs (the address of a relayed
+ * request, and text the client wrote), key=value and other JSON (free
+ * text, any shape), and CEF / LEEF (their marker is found anywhere in the
+ * first 256 bytes, so a URL or user agent in another log can carry a whole
+ * forged CEF record).  A witness counts only when the input vouched for its
+ * sender (RECORD_TRUSTED: inputs[].trust trusted with peers, or a file).
+ */
+static const struct {
+    const char *decoder;
+    const char *field; /* NULL: the decoder alone decides */
+    const char *value; /* prefix of the field's value ("suricata."), or exact when no '.' ends it */
+    const char *kind;  /* for reasons */
+} witness_kinds[] = {
+    {"netfilter", NULL, NULL, "netfilter"},
+    {"sshd", NULL, NULL, "sshd"},
+    {"sudo", NULL, NULL, "sudo"},
+    {"winxml", "winlog.channel", "Security", "Windows Security log"},
+    {"json", "winlog.channel", "Security", "Windows Security log"},
+    {"json", "event.dataset", "suricata.", "Suricata"},
+    {"json", "event.dataset", "zeek.", "Zeek"},
+    {"json", "event.dataset", "iptables.", "iptables"},
+    {"json", "event.dataset", "system.auth", "sshd (ECS)"},
+};
 
-    for (size_t i = 0; i < len; i++)
-        h = (h ^ (unsigned char)addr[i]) * 1099511628211ULL;
-    return &t->evid[h % PT_EVID_SLOTS];
+/* The witness kind of `ev`, or NULL. */
+static const char *witness_of(const struct event *ev)
+{
+    if (!ev->decoder)
+        return NULL;
+    for (size_t i = 0; i < sizeof(witness_kinds) / sizeof(witness_kinds[0]); i++) {
+        const char *v, *want = witness_kinds[i].value;
+        size_t n, wn;
+        uint32_t id;
+
+        if (strcmp(ev->decoder, witness_kinds[i].decoder) != 0)
+            continue;
+        if (!witness_kinds[i].field)
+            return witness_kinds[i].kind;
+        id = field_lookup(witness_kinds[i].field, strlen(witness_kinds[i].field));
+        if (id == FIELD_NONE || !(v = event_get(ev, id, &n)))
+            continue;
+        wn = strlen(want);
+        if (want[wn - 1] == '.' ? (n > wn && strncasecmp(v, want, wn) == 0)
+                                : (n == wn && strncasecmp(v, want, wn) == 0))
+            return witness_kinds[i].kind;
+    }
+    return NULL;
 }
 
-void ptriage_evidence(struct ptriage *t, const struct event *ev, int udp_carrier)
+static uint64_t fnv(const void *p, size_t n, uint64_t h)
+{
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ ((const unsigned char *)p)[i]) * 1099511628211ULL;
+    return h;
+}
+
+static struct pt_evid *evid_slot(struct ptriage *t, const char *addr, size_t len)
+{
+    return &t->evid[fnv(addr, len, 1469598103934665603ULL) % PT_EVID_SLOTS];
+}
+
+static struct pt_peer *peer_slot(struct ptriage *t, uint8_t family, const uint8_t *addr)
+{
+    uint64_t h = fnv(addr, family == 4 ? 4 : 16, 1469598103934665603ULL ^ family);
+
+    return &t->peers[h % PT_PEER_SLOTS];
+}
+
+/* 1 when `addr` (text) sent us records a trusted input vouched for. */
+static int is_trusted_peer(struct ptriage *t, const char *addr)
+{
+    uint8_t a[16] = {0};
+    uint8_t family;
+    const struct pt_peer *p;
+
+    if (!addr || !t->peers)
+        return 0;
+    if (inet_pton(AF_INET, addr, a) == 1)
+        family = 4;
+    else if (inet_pton(AF_INET6, addr, a) == 1)
+        family = 6;
+    else
+        return 0;
+    p = peer_slot(t, family, a);
+    return p->family == family && memcmp(p->addr, a, family == 4 ? 4 : 16) == 0;
+}
+
+/* Notes the record's trust in the current provenance. */
+static void note_source(struct ptriage *t, const struct ptriage_prov *pv)
+{
+    char a[INET6_ADDRSTRLEN];
+    struct pt_prov *c = &t->cur;
+
+    if (pv->peer_family == 4 || pv->peer_family == 6) {
+        if (!inet_ntop(pv->peer_family == 4 ? AF_INET : AF_INET6, pv->peer_addr, a, sizeof(a)))
+            snprintf(a, sizeof(a), "?");
+        snprintf(c->src, sizeof(c->src), "%.20s from %s", pv->input_name ? pv->input_name : "?",
+                 a);
+        if (pv->trusted) {
+            struct pt_peer *p = peer_slot(t, pv->peer_family, pv->peer_addr);
+            p->family = pv->peer_family;
+            memcpy(p->addr, pv->peer_addr, pv->peer_family == 4 ? 4 : 16);
+        }
+    } else {
+        snprintf(c->src, sizeof(c->src), "%.60s", pv->input_name ? pv->input_name : "?");
+    }
+    c->key = fnv(c->src, strlen(c->src), 1469598103934665603ULL) | 1;
+}
+
+void ptriage_evidence(struct ptriage *t, const struct event *ev, const struct ptriage_prov *pv)
 {
     const char *v;
     size_t n;
     struct pt_evid *e;
+    struct pt_prov *c = &t->cur;
 
     if (!t->resp)
         return;
     /* A record that came over UDP can carry any sender and any text; a
      * record about a UDP flow names a source nobody had to own. */
     v = event_get(ev, FIELD_NETWORK_TRANSPORT, &n);
-    t->cur_spoofable = udp_carrier || (v && n == 3 && strncasecmp(v, "udp", 3) == 0);
+    c->udp_carrier = pv->udp_carrier;
+    c->spoofable = pv->udp_carrier || (v && n == 3 && strncasecmp(v, "udp", 3) == 0);
+    c->witness = pv->trusted ? witness_of(ev) : NULL;
+    note_source(t, pv);
     t->cur_recv_us = ev->recv_us;
     v = event_get(ev, FIELD_SOURCE_IP, &n);
     if (!v || n == 0 || n >= PT_ADDR_MAX)
         return;
     e = evid_slot(t, v, n);
     if (strncmp(e->addr, v, n) != 0 || e->addr[n] != '\0') {
+        memset(e, 0, sizeof(*e));
         memcpy(e->addr, v, n);
         e->addr[n] = '\0';
-        e->stream_us = e->udp_us = 0;
     }
-    if (t->cur_spoofable)
+    if (c->spoofable)
         e->udp_us = ev->time_us;
     else
         e->stream_us = ev->time_us;
+    if (!c->witness) {
+        if (!e->other_us || ev->time_us - e->other_us > PT_EVID_WINDOW_US)
+            e->other_n = 0;
+        if (e->other_n < 1000000)
+            e->other_n++;
+        e->other_us = ev->time_us;
+        memcpy(e->other_src, c->src, sizeof(e->other_src));
+        return;
+    }
+    {
+        /* This source's slot, else an empty one, else the stalest. */
+        struct pt_witness *w = NULL;
+        for (size_t i = 0; i < PT_EVID_SOURCES && !w; i++)
+            if (e->wit[i].key == c->key)
+                w = &e->wit[i];
+        for (size_t i = 0; i < PT_EVID_SOURCES && !w; i++)
+            if (!e->wit[i].key)
+                w = &e->wit[i];
+        if (!w) {
+            w = &e->wit[0];
+            for (size_t i = 1; i < PT_EVID_SOURCES; i++)
+                if (e->wit[i].at_us < w->at_us)
+                    w = &e->wit[i];
+        }
+        if (w->key != c->key) {
+            memset(w, 0, sizeof(*w));
+            w->key = c->key;
+            memcpy(w->src, c->src, sizeof(w->src));
+        }
+        w->kind = c->witness;
+        w->udp_carrier = c->udp_carrier;
+        w->at_us = ev->time_us;
+        if (!c->spoofable)
+            w->firm_us = ev->time_us;
+    }
 }
 
-/* What the evidence says of `addr` around event time `at_us`.  An address
+static int within(int64_t then, int64_t at_us)
+{
+    return then && at_us - then <= PT_EVID_WINDOW_US;
+}
+
+/*
+ * What the evidence says of `addr` around event time `at_us`, into the
+ * trigger: trusted (a trusted witness named it), udp_only (all of that
+ * evidence could be spoofed), corroborated (a second, independent trusted
+ * witness named it, one of them over a stream: a lone UDP sender's address
+ * proves nothing, and untrusted records never corroborate), the source
+ * whose budget an action spends, and a phrase for the reason.  An address
  * no record named (an anomaly on an unusual field) is judged by the
- * current record alone. */
-static void evid_judge(struct ptriage *t, const char *addr, int64_t at_us, int *ret_udp_only,
-                       int *ret_corroborated)
+ * current record alone.
+ */
+static void evid_judge(struct ptriage *t, const char *addr, int64_t at_us,
+                       struct respond_trigger *tr)
 {
     size_t n = addr ? strlen(addr) : 0;
-    const struct pt_evid *e;
-    int stream, udp;
+    const struct pt_evid *e = NULL;
+    const struct pt_witness *last = NULL;
+    unsigned nwit = 0, nstream = 0;
+    int firm = 0;
 
-    *ret_udp_only = t->cur_spoofable;
-    *ret_corroborated = !t->cur_spoofable;
-    if (n == 0 || n >= PT_ADDR_MAX)
-        return;
-    e = evid_slot(t, addr, n);
-    if (strcmp(e->addr, addr) != 0)
-        return;
-    stream = e->stream_us && at_us - e->stream_us <= PT_EVID_WINDOW_US;
-    udp = e->udp_us && at_us - e->udp_us <= PT_EVID_WINDOW_US;
-    if (!stream && !udp)
-        return;
-    /* Corroboration: a record that cannot be forged cheaply names it too. */
-    *ret_udp_only = !stream;
-    *ret_corroborated = stream;
+    tr->log_peer = is_trusted_peer(t, addr);
+    if (n > 0 && n < PT_ADDR_MAX) {
+        e = evid_slot(t, addr, n);
+        if (strcmp(e->addr, addr) != 0 ||
+            !(within(e->stream_us, at_us) || within(e->udp_us, at_us)))
+            e = NULL;
+    }
+    if (!e) {
+        tr->trusted = t->cur.witness != NULL;
+        tr->udp_only = t->cur.spoofable;
+        tr->corroborated = 0;
+        memcpy(t->tr_src, t->cur.src, sizeof(t->tr_src));
+        snprintf(t->tr_evidence, sizeof(t->tr_evidence), "%s%s%s, %s",
+                 t->cur.witness ? "trusted witness " : "no trusted witness: ",
+                 t->cur.witness ? t->cur.witness : "record", t->cur.witness ? " via" : " from",
+                 t->cur.src);
+        goto out;
+    }
+    for (size_t i = 0; i < PT_EVID_SOURCES; i++) {
+        const struct pt_witness *w = &e->wit[i];
+        if (!w->key || !within(w->at_us, at_us))
+            continue;
+        nwit++;
+        nstream += !w->udp_carrier;
+        firm |= within(w->firm_us, at_us);
+        if (!last || w->at_us > last->at_us)
+            last = w;
+    }
+    tr->trusted = nwit > 0;
+    if (tr->trusted) {
+        tr->udp_only = !firm;
+        tr->corroborated = firm || (nwit >= 2 && nstream >= 1);
+        memcpy(t->tr_src, last->src, sizeof(t->tr_src));
+        snprintf(t->tr_evidence, sizeof(t->tr_evidence),
+                 "trusted witness %s via %s (%u trusted source%s%s)%s", last->kind, last->src,
+                 nwit, nwit == 1 ? "" : "s", firm ? "" : ", spoofable",
+                 within(e->other_us, at_us) ? "; also untrusted records" : "");
+    } else {
+        /* Untrusted evidence waits for a person; that person's approval
+         * still cannot act on what only UDP carried. */
+        tr->udp_only = !within(e->stream_us, at_us);
+        tr->corroborated = 0;
+        memcpy(t->tr_src, e->other_src[0] ? e->other_src : t->cur.src, sizeof(t->tr_src));
+        snprintf(t->tr_evidence, sizeof(t->tr_evidence),
+                 "no trusted witness: %u record%s from untrusted or content-relayed sources, "
+                 "last %s",
+                 e->other_n, e->other_n == 1 ? "" : "s", t->tr_src);
+    }
+out:
+    tr->source = t->tr_src;
+    tr->evidence = t->tr_evidence;
 }
 
 static void offer_alert(struct ptriage *t, const struct triage_in *in)
@@ -207,7 +449,7 @@ static void offer_alert(struct ptriage *t, const struct triage_in *in)
         .correlation = in->corr_type,
         .address = addr,
     };
-    evid_judge(t, addr, in->time_us, &tr.udp_only, &tr.corroborated);
+    evid_judge(t, addr, in->time_us, &tr);
     c = (struct respond_cause){
         .agg_id = t->agg_base + (int64_t)agg,
         .incident_id = (int64_t)triage_last_incident(t->tr),
@@ -232,7 +474,7 @@ static void offer_incident(struct ptriage *t, const struct triage_incident *inc)
         .incident_type = (int)inc->type,
         .address = addr,
     };
-    evid_judge(t, addr, inc->last_us, &tr.udp_only, &tr.corroborated);
+    evid_judge(t, addr, inc->last_us, &tr);
     c = (struct respond_cause){.incident_id = (int64_t)inc->id, .recv_us = t->cur_recv_us};
     respond_offer(t->resp, &tr, &c);
 }
@@ -240,6 +482,8 @@ static void offer_incident(struct ptriage *t, const struct triage_incident *inc)
 int ptriage_set_respond(struct ptriage *t, struct respond *r)
 {
     if (r && !t->evid && !(t->evid = calloc(PT_EVID_SLOTS, sizeof(*t->evid))))
+        return -ENOMEM;
+    if (r && !t->peers && !(t->peers = calloc(PT_PEER_SLOTS, sizeof(*t->peers))))
         return -ENOMEM;
     t->resp = r;
     return 0;
@@ -1072,5 +1316,6 @@ void ptriage_free(struct ptriage *t)
     buf_done(&t->text);
     buf_done(&t->tmp);
     free(t->evid);
+    free(t->peers);
     free(t);
 }

@@ -59,10 +59,19 @@ void ptriage_set_incident_cb(struct ptriage *t, ptriage_incident_fn cb, void *ar
  * they open or change type, to the response engine `r` (NULL: off).  0 or
  * -ENOMEM (the evidence table). */
 int ptriage_set_respond(struct ptriage *t, struct respond *r);
-/* Before detection sees `ev`: notes its provenance (udp_carrier: it came
- * over UDP) and the source it names, for the triggers' udp_only and
- * corroborated.  No-op while response is off. */
-void ptriage_evidence(struct ptriage *t, const struct event *ev, int udp_carrier);
+/* Where a record came from, as the input saw it (borrowed for the call). */
+struct ptriage_prov {
+    int udp_carrier;           /* it came over UDP: sender and text can be forged */
+    int trusted;               /* RECORD_TRUSTED: the input vouches for the sender */
+    const char *input_name;
+    uint8_t peer_family;       /* 0, 4 or 6 */
+    const uint8_t *peer_addr;  /* 16 bytes (IPv4 in the first 4); with peer_family */
+};
+/* Before detection sees `ev`: notes its provenance and the source it
+ * names, for the triggers' trusted, udp_only, corroborated, source and
+ * log_peer (docs/respond.md, "Who is believed").  No-op while response is
+ * off. */
+void ptriage_evidence(struct ptriage *t, const struct event *ev, const struct ptriage_prov *pv);
 
 /* A rule matched `ev` (called while the event still holds its fields). */
 /* Records in the store which aggregated alert the alert stored as

@@ -19,6 +19,7 @@
 #include "incident/audit.h"
 #include "respond/respond_exec.h"
 #include "respond/respond_fw.h"
+#include "respond/respond_never.h"
 #include "respond/respond_webhook.h"
 #include "store/store.h"
 #include "triage/triage.h"
@@ -36,12 +37,14 @@
 #define REFUSAL_QUIET_US (60 * INT64_C(1000000))
 #define NOTIFY_MAX 1024 /* notification jobs waiting */
 #define SECRET_MAX 4096
+#define EVIDENCE_MAX 192 /* of the evidence phrase */
 
 /* One trigger as queued: the strings copied. */
 struct titem {
-    int kind, level, incident_type, udp_only, corroborated;
+    int kind, level, incident_type, udp_only, corroborated, trusted, log_peer;
     int64_t agg_id, incident_id, recv_us;
     char rule_id[ID_MAX], rule_name[ID_MAX], corr[CORR_MAX], address[ADDR_MAX];
+    char source[RESPOND_SOURCE_MAX], evidence[EVIDENCE_MAX];
     unsigned cut; /* 1: a string did not fit */
 };
 
@@ -65,6 +68,7 @@ struct refusal {
 struct respond {
     struct respond_policy *pol;
     struct respond_state *state; /* decider thread only */
+    struct respond_never never;  /* computed at start; the state and the helper's copy */
     struct respond_fw *fw;       /* decider thread only; NULL: dry run or no block */
     struct audit *audit;
     char *data_dir;
@@ -130,8 +134,56 @@ static void item_trigger(const struct titem *it, int approved, struct respond_tr
         .address = it->address[0] ? it->address : NULL,
         .udp_only = it->udp_only,
         .corroborated = it->corroborated,
+        .trusted = it->trusted,
+        .log_peer = it->log_peer,
+        .source = it->source[0] ? it->source : NULL,
+        .evidence = it->evidence[0] ? it->evidence : NULL,
         .approved = approved,
     };
+}
+
+/*
+ * The never-block list (respond_never.h): this host's addresses, gateways
+ * and resolvers, the management networks, the allowlist and the peers that
+ * send us logs.  The policy checks it and the firewall helper gets a copy.
+ */
+static int build_never(struct respond *r, const struct respond_opts *o, char *errbuf,
+                       size_t errlen)
+{
+    const struct respond_policy *p = r->pol;
+    int e, host;
+
+    respond_never_init(&r->never);
+    if ((host = respond_never_add_host(&r->never, NULL)) < 0) {
+        snprintf(errbuf, errlen, "response: the never-block list: %s", strerror(-host));
+        return host;
+    }
+    for (size_t i = 0; i < p->nmanagement; i++)
+        if ((e = respond_never_add(&r->never, &p->management[i].net, "in a management network")) <
+            0)
+            goto fail;
+    for (size_t i = 0; i < p->nallow; i++)
+        if ((e = respond_never_add(&r->never, &p->allow[i].net, "in the allowlist")) < 0)
+            goto fail;
+    for (size_t i = 0; o->log_peers && i < o->nlog_peers; i++) {
+        if ((e = respond_never_add_text(&r->never, o->log_peers[i],
+                                        "a peer that sends us logs")) == -EINVAL) {
+            log_warnx("response: log peer %s is not an address or network; not protected",
+                      o->log_peers[i]);
+            continue;
+        }
+        if (e < 0)
+            goto fail;
+    }
+    log_info("response: never blocked: %d addresses of this host, its gateways and resolvers, "
+             "%zu management networks, %zu allowlist entries, %zu log peers",
+             host, p->nmanagement, p->nallow, o->log_peers ? o->nlog_peers : 0);
+    respond_state_set_never(r->state, &r->never);
+    return 0;
+fail:
+    snprintf(errbuf, errlen, "response: the never-block list: %s",
+             e == -ENOSPC ? "more than 8192 entries" : strerror(-e));
+    return e;
 }
 
 /* ---- setup ---------------------------------------------------------------- */
@@ -213,8 +265,12 @@ int respond_new(const struct respond_opts *o, struct respond **ret, char *errbuf
     }
     if (r->pol->webhook.given && (e = load_secret(r, errbuf, errlen)) < 0)
         goto fail;
+    if ((e = build_never(r, o, errbuf, errlen)) < 0)
+        goto fail;
     if (!r->pol->dry_run && (r->pol->actions_used & RESPOND_ACTION_BLOCK)) {
         char why[512];
+        /* The helper refuses these on its own too (respond_fw.h). */
+        r->pol->block.never = &r->never;
         if ((e = respond_fw_start(&r->pol->block, &r->fw, why, sizeof(why))) < 0) {
             snprintf(errbuf, errlen, "%s: firewall: %s", o->policy_path, why);
             goto fail;
@@ -260,6 +316,10 @@ void respond_offer(struct respond *r, const struct respond_trigger *t,
     it->incident_type = t->incident_type;
     it->udp_only = t->udp_only;
     it->corroborated = t->corroborated;
+    it->trusted = t->trusted;
+    it->log_peer = t->log_peer;
+    copy_str(it->source, sizeof(it->source), t->source, &it->cut);
+    copy_str(it->evidence, sizeof(it->evidence), t->evidence, &it->cut);
     copy_str(it->rule_id, sizeof(it->rule_id), t->rule_id, &it->cut);
     copy_str(it->rule_name, sizeof(it->rule_name), t->rule_name, &it->cut);
     copy_str(it->corr, sizeof(it->corr), t->correlation, &it->cut);
@@ -345,6 +405,15 @@ static int cause_json(struct buf *b, const struct titem *it, const struct respon
                            level_word(it->level), (long long)it->agg_id,
                            (long long)it->incident_id);
     r = r ? r : (who ? buf_json_str(b, who, strlen(who)) : buf_puts(b, "null"));
+    r = r ? r : buf_printf(b, ",\"trusted_witness\":%s,\"udp_only\":%s,\"corroborated\":%s,"
+                              "\"evidence_source\":",
+                           it->trusted ? "true" : "false", it->udp_only ? "true" : "false",
+                           it->corroborated ? "true" : "false");
+    r = r ? r : (it->source[0] ? buf_json_str(b, it->source, strlen(it->source))
+                               : buf_puts(b, "null"));
+    r = r ? r : buf_puts(b, ",\"evidence\":");
+    r = r ? r : (it->evidence[0] ? buf_json_str(b, it->evidence, strlen(it->evidence))
+                                 : buf_puts(b, "null"));
     r = r ? r : buf_puts(b, ",\"reason\":");
     r = r ? r : buf_json_str(b, d->reason, strlen(d->reason));
     r = r ? r : buf_putc(b, '}');
@@ -624,7 +693,8 @@ static void act(struct respond *r, const struct titem *it, const struct respond_
                  it->rule_name[0] ? it->rule_name : it->rule_id);
         snprintf(j->vars[RESPOND_VAR_INCIDENT], sizeof(j->vars[0]), "%s", num);
         snprintf(j->vars[RESPOND_VAR_LEVEL], sizeof(j->vars[0]), "%s", lvl);
-        snprintf(j->vars[RESPOND_VAR_REASON], sizeof(j->vars[0]), "%s", d->reason);
+        snprintf(j->vars[RESPOND_VAR_REASON], sizeof(j->vars[0]), "%.*s",
+                 (int)sizeof(j->vars[0]) - 1, d->reason);
         notify_push(r, j);
     }
 out:
@@ -1051,6 +1121,7 @@ void respond_free(struct respond *r)
     store_free(r->dst);
     store_free(r->nst);
     respond_state_free(r->state);
+    respond_never_done(&r->never);
     respond_policy_free(r->pol);
     if (r->secret)
         memset(r->secret, 0, r->secret_len);

@@ -43,6 +43,11 @@ struct respond_opts {
     const char *policy_path; /* the policy file (rules/config/respond.yaml by default) */
     const char *data_dir;    /* the store: the engine opens its own connections */
     struct audit *audit;     /* borrowed, may be NULL; audit_append serialises writers */
+    /* The peers that send us logs (inputs[].peers of network inputs), as
+     * addresses or CIDR text: never blocked, by the policy nor the helper.
+     * Borrowed for respond_new only; may be NULL. */
+    const char *const *log_peers;
+    size_t nlog_peers;
 };
 
 /* Where a trigger came from, recorded with its decision. */
@@ -53,7 +58,9 @@ struct respond_cause {
 };
 
 /*
- * Loads the policy and, when it is not a dry run and some rule blocks,
+ * Loads the policy, computes the never-block list (this host's addresses,
+ * gateways and resolvers read now, the management networks, the allowlist,
+ * o->log_peers) and, when it is not a dry run and some rule blocks,
  * starts the firewall helper (respond_fw_start: fork, so call this before
  * any thread is started); reads the webhook secret.  Returns 0 and an
  * engine; -EINVAL (bad policy, secret too short...) or the helper's error,

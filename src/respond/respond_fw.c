@@ -10,6 +10,7 @@
  * The first answer, sent before any request, is the result of the setup.
  */
 #include "respond/respond_fw.h"
+#include "respond/respond_never.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -58,6 +59,7 @@ struct respond_fw {
     pid_t pid;
     int dead; /* the helper stopped answering */
     struct respond_fw_conf conf;
+    struct respond_never never; /* the helper's own copy; conf.never points here */
 };
 
 /* ---- names and requests -------------------------------------------------- */
@@ -276,13 +278,25 @@ static int helper_setup(struct nft_ctx *ctx, const struct respond_fw_conf *c, ch
         "add chain %s %s input { type filter hook input priority -10; policy accept; }\n",
         c->family, c->table);
     cat(cmd, sizeof(cmd), "flush chain %s %s input\n", c->family, c->table);
+    /* Sessions already up survive a block (an administrator's SSH). */
+    cat(cmd, sizeof(cmd), "add rule %s %s input ct state established,related accept\n",
+        c->family, c->table);
     if (v4)
         cat(cmd, sizeof(cmd), "add rule %s %s input ip saddr @%s drop\n", c->family, c->table,
             c->set4);
     if (v6)
         cat(cmd, sizeof(cmd), "add rule %s %s input ip6 saddr @%s drop\n", c->family, c->table,
             c->set6);
-    return nft_run(ctx, cmd, msg, size);
+    r = nft_run(ctx, cmd, msg, size);
+    if (r == -EPERM) {
+        /* Seen once on a fresh network namespace: the first ruleset with a
+         * conntrack match was refused, the same batch a moment later
+         * accepted.  One retry; a real lack of CAP_NET_ADMIN fails again. */
+        struct timespec ts = {0, 200 * 1000000L};
+        nanosleep(&ts, NULL);
+        r = nft_run(ctx, cmd, msg, size);
+    }
+    return r;
 }
 
 static void answer(int sock, int err, const char *msg)
@@ -293,6 +307,46 @@ static void answer(int sock, int err, const char *msg)
     a.err = err;
     snprintf(a.msg, sizeof(a.msg), "%s", msg ? msg : "");
     (void)send(sock, &a, sizeof(a), MSG_NOSIGNAL);
+}
+
+int respond_fw_request_never(const struct respond_fw_conf *c, const void *req, size_t len,
+                             const struct respond_never_src *host, char *why, size_t whylen)
+{
+    struct respond_never live;
+    const struct respond_never_entry *e;
+    struct asset_net a;
+    struct fw_req q;
+    char text[INET6_ADDRSTRLEN];
+    int r;
+
+    if (whylen)
+        why[0] = '\0';
+    if (!c || len != sizeof(q))
+        return 0; /* refused by respond_fw_request_render */
+    memcpy(&q, req, sizeof(q));
+    if (q.op != FW_OP_ADD || (q.family != 4 && q.family != 6))
+        return 0;
+    memset(&a, 0, sizeof(a));
+    a.family = q.family == 4 ? AF_INET : AF_INET6;
+    a.prefix = q.family == 4 ? 32 : 128;
+    memcpy(a.addr, q.addr, q.family == 4 ? 4 : 16);
+    if (!inet_ntop(a.family, a.addr, text, sizeof(text)))
+        snprintf(text, sizeof(text), "?");
+    if ((e = respond_never_find(c->never, &a))) {
+        snprintf(why, whylen, "the firewall helper refuses to block %s: %s", text, e->why);
+        return 1;
+    }
+    /* Read now, not at fork: an address the host gained since counts. */
+    respond_never_init(&live);
+    r = respond_never_add_host(&live, host);
+    if (r >= 0 && (e = respond_never_find(&live, &a))) {
+        snprintf(why, whylen, "the firewall helper refuses to block %s: %s", text, e->why);
+        r = 1;
+    } else {
+        r = r < 0 ? r : 0;
+    }
+    respond_never_done(&live);
+    return r;
 }
 
 static void helper_serve(struct nft_ctx *ctx, const struct respond_fw_conf *c, int sock)
@@ -314,6 +368,10 @@ static void helper_serve(struct nft_ctx *ctx, const struct respond_fw_conf *c, i
         }
         if (respond_fw_request_render(c, buf, (size_t)n, cmd, sizeof(cmd), &why) < 0) {
             answer(sock, -EINVAL, why);
+            continue;
+        }
+        if ((r = respond_fw_request_never(c, buf, (size_t)n, NULL, msg, sizeof(msg))) != 0) {
+            answer(sock, r < 0 ? r : -EACCES, r < 0 ? "out of memory" : msg);
             continue;
         }
         memcpy(&q, buf, sizeof(q));
@@ -446,9 +504,22 @@ int respond_fw_start(const struct respond_fw_conf *c, struct respond_fw **ret, c
         return -ENOMEM;
     }
     conf_norm(c, &fw->conf);
+    /* The helper's own copy, so that nothing the daemon changes later
+     * reaches it (it lives on in the child's memory after fork). */
+    respond_never_init(&fw->never);
+    for (size_t i = 0; c->never && i < c->never->n; i++) {
+        if ((r = respond_never_add(&fw->never, &c->never->v[i].net, c->never->v[i].why)) < 0) {
+            snprintf(errbuf, errlen, "the helper's never-block list: %s", strerror(-r));
+            respond_never_done(&fw->never);
+            free(fw);
+            return r;
+        }
+    }
+    fw->conf.never = &fw->never;
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
         r = -errno;
         snprintf(errbuf, errlen, "socketpair: %s", strerror(-r));
+        respond_never_done(&fw->never);
         free(fw);
         return r;
     }
@@ -458,6 +529,7 @@ int respond_fw_start(const struct respond_fw_conf *c, struct respond_fw **ret, c
         snprintf(errbuf, errlen, "fork: %s", strerror(-r));
         close(sv[0]);
         close(sv[1]);
+        respond_never_done(&fw->never);
         free(fw);
         return r;
     }
@@ -484,6 +556,7 @@ int respond_fw_start(const struct respond_fw_conf *c, struct respond_fw **ret, c
     if (r < 0) {
         close(fw->sock);
         reap(fw->pid);
+        respond_never_done(&fw->never);
         free(fw);
         return r;
     }
@@ -588,5 +661,6 @@ void respond_fw_stop(struct respond_fw *fw)
         return;
     close(fw->sock);
     reap(fw->pid);
+    respond_never_done(&fw->never);
     free(fw);
 }

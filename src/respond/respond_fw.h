@@ -21,8 +21,17 @@
  *     set <set4> { type ipv4_addr; flags timeout; }
  *     set <set6> { type ipv6_addr; flags timeout; }
  *     chain input { type filter hook input priority -10; policy accept;
+ *                   ct state established,related accept;
  *                   ip saddr @<set4> drop; ip6 saddr @<set6> drop; }
  *   }
+ *
+ * A block stops new connections and stray packets from the address; a
+ * session already established (an administrator's SSH) survives it.
+ *
+ * Never-block list: the helper gets its own copy of the daemon's list at
+ * fork time (conf.never) and re-reads this host's addresses, gateways and
+ * resolvers before every add; a request to block any of them is answered
+ * -EACCES and changes nothing, whatever the daemon's policy decided.
  *
  * (for family ip or ip6 only the matching set and rule); without it, the
  * sets must exist already, referenced from the administrator's own
@@ -48,7 +57,13 @@ struct respond_fw_conf {
     char set4[RESPOND_FW_NAME_MAX];  /* default "block4" */
     char set6[RESPOND_FW_NAME_MAX];  /* default "block6" */
     int create; /* 1: create table, sets and the drop chain if missing */
+    /* Addresses the helper refuses to block (respond_never.h); borrowed,
+     * copied by respond_fw_start for the helper.  NULL: only the host's
+     * own state, read before each add. */
+    const struct respond_never *never;
 };
+struct respond_never;
+struct respond_never_src;
 
 /*
  * Checks the names and family of `c` (empty ones take their defaults in
@@ -102,6 +117,15 @@ void respond_fw_stop(struct respond_fw *fw);
  */
 int respond_fw_request_render(const struct respond_fw_conf *c, const void *req, size_t len,
                               char *cmd, size_t cmdlen, const char **reterr_why);
+
+/*
+ * The helper's never-block check of one request, for tests: 1 when `req`
+ * adds an address that c->never holds or that is this host's address,
+ * gateway or resolver as read from `host` (NULL: the system's), with a
+ * sentence in why; 0 when it may go on (or is not an add); -ENOMEM.
+ */
+int respond_fw_request_never(const struct respond_fw_conf *c, const void *req, size_t len,
+                             const struct respond_never_src *host, char *why, size_t whylen);
 
 /* Operations of a request. */
 #define RESPOND_FW_OP_ADD 1

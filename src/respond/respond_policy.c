@@ -16,6 +16,7 @@
 #include <yaml.h>
 
 #include "respond/respond_exec.h"
+#include "respond/respond_never.h"
 #include "triage/triage.h"
 #include "util/limits.h"
 #include "util/readfile.h"
@@ -295,6 +296,7 @@ static int each_pair(struct pparse *p, yaml_node_t *map, const struct keyword *k
 static int kw_dry_run(struct pparse *p, yaml_node_t *v, void *arg)
 {
     (void)arg;
+    p->pol->dry_run_line = (unsigned)v->start_mark.line + 1;
     return get_bool(p, v, &p->pol->dry_run);
 }
 
@@ -335,23 +337,23 @@ static const struct keyword allow_kw[] = {
     {"note", kw_allow_note},
 };
 
-static int kw_allowlist(struct pparse *p, yaml_node_t *v, void *arg)
+/* A list of nets, each an address, a CIDR or {net, note}: the allowlist
+ * and the management networks. */
+static int allow_list(struct pparse *p, yaml_node_t *v, struct respond_allow **ret, size_t *ret_n)
 {
-    struct respond_policy *pol = p->pol;
     yaml_node_item_t *items;
     size_t n;
     int r;
 
-    (void)arg;
     if ((r = seq_items(p, v, &items, &n, RESPOND_MAX_ALLOW, NULL)) < 0)
         return r;
     if (n == 0)
         return 0;
-    if (!(pol->allow = calloc(n, sizeof(*pol->allow))))
+    if (!(*ret = calloc(n, sizeof(**ret))))
         return -ENOMEM;
     for (size_t i = 0; i < n; i++) {
         yaml_node_t *it = yaml_document_get_node(p->doc, items[i]);
-        struct respond_allow *a = &pol->allow[pol->nallow++];
+        struct respond_allow *a = &(*ret)[(*ret_n)++];
 
         if (!it)
             return perr(p, v, "expected a list");
@@ -367,6 +369,18 @@ static int kw_allowlist(struct pparse *p, yaml_node_t *v, void *arg)
         }
     }
     return 0;
+}
+
+static int kw_allowlist(struct pparse *p, yaml_node_t *v, void *arg)
+{
+    (void)arg;
+    return allow_list(p, v, &p->pol->allow, &p->pol->nallow);
+}
+
+static int kw_management(struct pparse *p, yaml_node_t *v, void *arg)
+{
+    (void)arg;
+    return allow_list(p, v, &p->pol->management, &p->pol->nmanagement);
 }
 
 static int kw_internal(struct pparse *p, yaml_node_t *v, void *arg)
@@ -413,9 +427,49 @@ static int kw_rate_burst(struct pparse *p, yaml_node_t *v, void *arg)
     return get_uint(p, v, 1, 100000, &p->pol->burst, "burst must be between 1 and 100000");
 }
 
+/* rate.per_rule and rate.per_source: a bucket's two numbers. */
+struct bucket_conf {
+    unsigned *apm, *burst;
+};
+
+static int kw_bucket_apm(struct pparse *p, yaml_node_t *v, void *arg)
+{
+    return get_uint(p, v, 1, 100000, ((struct bucket_conf *)arg)->apm,
+                    "actions_per_minute must be between 1 and 100000");
+}
+
+static int kw_bucket_burst(struct pparse *p, yaml_node_t *v, void *arg)
+{
+    return get_uint(p, v, 1, 100000, ((struct bucket_conf *)arg)->burst,
+                    "burst must be between 1 and 100000");
+}
+
+static const struct keyword bucket_kw[] = {
+    {"actions_per_minute", kw_bucket_apm},
+    {"burst", kw_bucket_burst},
+};
+
+static int kw_rate_per_rule(struct pparse *p, yaml_node_t *v, void *arg)
+{
+    struct bucket_conf b = {&p->pol->rule_apm, &p->pol->rule_burst};
+
+    (void)arg;
+    return each_pair(p, v, bucket_kw, NKW(bucket_kw), &b, "per_rule: expected a mapping");
+}
+
+static int kw_rate_per_source(struct pparse *p, yaml_node_t *v, void *arg)
+{
+    struct bucket_conf b = {&p->pol->source_apm, &p->pol->source_burst};
+
+    (void)arg;
+    return each_pair(p, v, bucket_kw, NKW(bucket_kw), &b, "per_source: expected a mapping");
+}
+
 static const struct keyword rate_kw[] = {
     {"actions_per_minute", kw_rate_apm},
     {"burst", kw_rate_burst},
+    {"per_rule", kw_rate_per_rule},
+    {"per_source", kw_rate_per_source},
 };
 
 static int kw_rate(struct pparse *p, yaml_node_t *v, void *arg)
@@ -1036,13 +1090,36 @@ static int check_actions(struct pparse *p, yaml_node_t *root)
     }
     if (respond_fw_conf_check(&pol->block, &why) < 0)
         return perr(p, root, why);
+    /* Issue 15: acting for real with nothing protected by name is how a
+     * forged line blocked the host's own resolver. */
+    if (!pol->dry_run && pol->nallow == 0) {
+        int r = perr(p, root,
+                     "dry_run: false needs an allowlist: list the networks that must never be "
+                     "blocked (own networks, gateways, DNS servers, monitoring hosts) first");
+        if (p->err && pol->dry_run_line) {
+            p->err->line = pol->dry_run_line;
+            p->err->col = 1;
+        }
+        return r;
+    }
+    /* Unset bucket sizes: per rule as the global one, per source half of it,
+     * so that one source alone never drains the global bucket. */
+    if (!p->pol->rule_apm)
+        p->pol->rule_apm = pol->actions_per_minute;
+    if (!p->pol->rule_burst)
+        p->pol->rule_burst = pol->burst;
+    if (!p->pol->source_apm)
+        p->pol->source_apm = (pol->actions_per_minute + 1) / 2;
+    if (!p->pol->source_burst)
+        p->pol->source_burst = (pol->burst + 1) / 2;
     return 0;
 }
 
 static const struct keyword top_kw[] = {
     {"allowlist", kw_allowlist},   {"ban", kw_ban},         {"block", kw_block},
     {"dry_run", kw_dry_run},       {"exec", kw_exec},       {"internal", kw_internal},
-    {"mail", kw_mail},             {"max_blocks", kw_max_blocks}, {"rate", kw_rate},
+    {"mail", kw_mail},             {"management", kw_management}, {"max_blocks", kw_max_blocks},
+    {"rate", kw_rate},
     {"rules", kw_rules},           {"webhook", kw_webhook},
 };
 
@@ -1083,6 +1160,9 @@ void respond_policy_free(struct respond_policy *p)
     for (size_t i = 0; i < p->nallow; i++)
         free(p->allow[i].note);
     free(p->allow);
+    for (size_t i = 0; i < p->nmanagement; i++)
+        free(p->management[i].note);
+    free(p->management);
     free(p->internal);
     for (size_t i = 0; i < p->nrules; i++) {
         struct respond_rule *ru = &p->rules[i];
@@ -1199,11 +1279,26 @@ struct block {
     int64_t until_us;
 };
 
-struct respond_state {
-    /* Rate bucket: `tokens` of at most burst, refilled since `last_us`. */
+/* A token bucket: `tokens` of at most its burst, refilled since `last_us`. */
+struct bucket {
     double tokens;
     int64_t last_us;
-    int bucket_started;
+    int started;
+};
+
+/* An evidence source's bucket, found by its name (LRU past the table). */
+struct source_bucket {
+    char name[RESPOND_SOURCE_MAX]; /* "" unused */
+    struct bucket b;
+    int64_t touched_us;
+};
+
+struct respond_state {
+    struct bucket global;
+    struct bucket *rule_b; /* one per policy rule, nrule_b of them */
+    size_t nrule_b;
+    struct source_bucket *src_b; /* RESPOND_MAX_SOURCES */
+    const struct respond_never *never; /* borrowed; may be NULL */
     struct block *blocks; /* [0, nblocks) live or expired, compacted lazily */
     size_t nblocks, cap_blocks;
     struct offender *off; /* cap_off entries */
@@ -1228,7 +1323,10 @@ struct respond_state *respond_state_new(const struct respond_policy *p)
     s->blocks = calloc(s->cap_blocks, sizeof(*s->blocks));
     s->off = calloc(s->cap_off, sizeof(*s->off));
     s->heads = malloc(s->nheads * sizeof(*s->heads));
-    if (!s->blocks || !s->off || !s->heads) {
+    s->nrule_b = p->nrules;
+    s->rule_b = calloc(s->nrule_b ? s->nrule_b : 1, sizeof(*s->rule_b));
+    s->src_b = calloc(RESPOND_MAX_SOURCES, sizeof(*s->src_b));
+    if (!s->blocks || !s->off || !s->heads || !s->rule_b || !s->src_b) {
         respond_state_free(s);
         return NULL;
     }
@@ -1244,7 +1342,15 @@ void respond_state_free(struct respond_state *s)
     free(s->blocks);
     free(s->off);
     free(s->heads);
+    free(s->rule_b);
+    free(s->src_b);
     free(s);
+}
+
+void respond_state_set_never(struct respond_state *s, const struct respond_never *never)
+{
+    if (s)
+        s->never = never;
 }
 
 static int addr_eq(const struct asset_net *a, const struct asset_net *b)
@@ -1388,20 +1494,47 @@ int respond_block_restore(struct respond_state *s, const char *address, int64_t 
     return 0;
 }
 
-static void bucket_refill(struct respond_state *s, const struct respond_policy *p, int64_t now_us)
+/* Brings `b` to `now_us`: a new bucket starts full. */
+static void bucket_refill(struct bucket *b, unsigned apm, unsigned burst, int64_t now_us)
 {
-    if (!s->bucket_started) {
-        s->tokens = p->burst;
-        s->last_us = now_us;
-        s->bucket_started = 1;
+    if (!b->started) {
+        b->tokens = burst;
+        b->last_us = now_us;
+        b->started = 1;
         return;
     }
-    if (now_us > s->last_us) {
-        s->tokens += (double)(now_us - s->last_us) * p->actions_per_minute / (double)US_PER_MIN;
-        s->last_us = now_us;
+    if (now_us > b->last_us) {
+        b->tokens += (double)(now_us - b->last_us) * apm / (double)US_PER_MIN;
+        b->last_us = now_us;
     }
-    if (s->tokens > p->burst)
-        s->tokens = p->burst;
+    if (b->tokens > burst)
+        b->tokens = burst;
+}
+
+/* The bucket of source `name`; a new name takes the least recently used
+ * slot (which then starts full again: forgetting a quiet source costs at
+ * most one burst, and only trusted sources get this far). */
+static struct bucket *source_bucket(struct respond_state *s, const char *name, int64_t now_us)
+{
+    size_t idx = 0;
+
+    for (size_t i = 0; i < RESPOND_MAX_SOURCES; i++) {
+        struct source_bucket *sb = &s->src_b[i];
+        if (sb->name[0] && strcmp(sb->name, name) == 0) {
+            sb->touched_us = now_us;
+            return &sb->b;
+        }
+        if (!sb->name[0]) {
+            if (s->src_b[idx].name[0])
+                idx = i; /* an empty slot before any eviction */
+        } else if (s->src_b[idx].name[0] && sb->touched_us < s->src_b[idx].touched_us) {
+            idx = i;
+        }
+    }
+    memset(&s->src_b[idx], 0, sizeof(s->src_b[idx]));
+    snprintf(s->src_b[idx].name, sizeof(s->src_b[idx].name), "%s", name);
+    s->src_b[idx].touched_us = now_us;
+    return &s->src_b[idx].b;
 }
 
 /* ---- decision ----------------------------------------------------------- */
@@ -1534,6 +1667,94 @@ static int refuse(struct respond_decision *d, enum respond_refusal why)
     return 0;
 }
 
+/* Appends what the evidence was to the reason, so that the row and the
+ * audit entry say whether a trusted witness named the address and who. */
+static void add_evidence(struct respond_decision *d, const struct respond_trigger *t)
+{
+    size_t n = strlen(d->reason);
+
+    if (t->evidence && t->evidence[0] && n + 1 < sizeof(d->reason))
+        snprintf(d->reason + n, sizeof(d->reason) - n, "; evidence: %s", t->evidence);
+}
+
+/* The first management network or never-block entry holding `ap`, as a
+ * refusal; 1 when refused. */
+static int protected_addr(const struct respond_policy *p, const struct respond_state *s,
+                          const struct respond_trigger *t, const struct asset_net *ap,
+                          const char *atext, struct respond_decision *ret)
+{
+    const struct respond_never_entry *ne;
+
+    for (size_t i = 0; i < p->nmanagement; i++) {
+        const struct respond_allow *a = &p->management[i];
+        if (asset_net_contains(&a->net, ap)) {
+            char ntext[INET6_ADDRSTRLEN];
+            fmt_addr(&a->net, ntext, sizeof(ntext));
+            snprintf(ret->reason, sizeof(ret->reason),
+                     "%s is in a management network (%s/%u%s%s): never acted on", atext, ntext,
+                     a->net.prefix, a->note ? " " : "", a->note ? a->note : "");
+            return 1;
+        }
+    }
+    if (s->never && (ne = respond_never_find(s->never, ap))) {
+        snprintf(ret->reason, sizeof(ret->reason), "%s is %s: never acted on", atext, ne->why);
+        return 1;
+    }
+    if (t->log_peer) {
+        snprintf(ret->reason, sizeof(ret->reason),
+                 "%s sends us logs (a trusted input's sender): never acted on", atext);
+        return 1;
+    }
+    return 0;
+}
+
+/* Takes one token of each bucket the ACT needs, or refuses naming the one
+ * that is empty: the source's first, so that a flooding source learns it
+ * is the one held back.  0: tokens taken; 1: refused. */
+static int take_tokens(const struct respond_policy *p, struct respond_state *s,
+                       const struct respond_trigger *t, const struct respond_rule *ru,
+                       int64_t now_us, struct respond_decision *ret)
+{
+    size_t idx = (size_t)(ru - p->rules);
+    struct bucket *rb = idx < s->nrule_b ? &s->rule_b[idx] : NULL;
+    struct bucket *sb = NULL;
+    const char *src = t->source && t->source[0] ? t->source : "(unknown source)";
+
+    bucket_refill(&s->global, p->actions_per_minute, p->burst, now_us);
+    if (rb)
+        bucket_refill(rb, p->rule_apm, p->rule_burst, now_us);
+    /* A person's approval is not charged to the source: the person answers
+     * for it, and the global and rule buckets still hold. */
+    if (!t->approved) {
+        sb = source_bucket(s, src, now_us);
+        bucket_refill(sb, p->source_apm, p->source_burst, now_us);
+    }
+    if (sb && sb->tokens < 1.0) {
+        snprintf(ret->reason, sizeof(ret->reason),
+                 "rate limit of the source %s: %u actions a minute", src, p->source_apm);
+        refuse(ret, RESPOND_REFUSAL_RATE);
+        return 1;
+    }
+    if (s->global.tokens < 1.0) {
+        snprintf(ret->reason, sizeof(ret->reason), "rate limit: %u actions a minute",
+                 p->actions_per_minute);
+        refuse(ret, RESPOND_REFUSAL_RATE);
+        return 1;
+    }
+    if (rb && rb->tokens < 1.0) {
+        snprintf(ret->reason, sizeof(ret->reason), "rate limit of rule %s: %u actions a minute",
+                 ru->name, p->rule_apm);
+        refuse(ret, RESPOND_REFUSAL_RATE);
+        return 1;
+    }
+    s->global.tokens -= 1.0;
+    if (rb)
+        rb->tokens -= 1.0;
+    if (sb)
+        sb->tokens -= 1.0;
+    return 0;
+}
+
 int respond_decide(const struct respond_policy *p, struct respond_state *s,
                    const struct respond_trigger *t, int64_t now_us, struct respond_decision *ret)
 {
@@ -1609,11 +1830,15 @@ int respond_decide(const struct respond_policy *p, struct respond_state *s,
                 return refuse(ret, RESPOND_REFUSAL_ALLOWLIST);
             }
         }
+        if (protected_addr(p, s, t, ap, atext, ret))
+            return refuse(ret, RESPOND_REFUSAL_PROTECTED);
     }
     if (t->udp_only && !t->corroborated) {
         snprintf(ret->reason, sizeof(ret->reason),
-                 "%s%sUDP-only evidence without corroboration: could be spoofed", atext,
-                 atext[0] ? ": " : "");
+                 "%s%sUDP-only evidence without corroboration by a second trusted source: "
+                 "could be spoofed",
+                 atext, atext[0] ? ": " : "");
+        add_evidence(ret, t);
         return refuse(ret, RESPOND_REFUSAL_SPOOFABLE);
     }
 
@@ -1635,27 +1860,30 @@ int respond_decide(const struct respond_policy *p, struct respond_state *s,
     if (blocks)
         fmt_duration(ret->ban_us, dur, sizeof(dur));
 
-    if (ru->mode == RESPOND_MODE_APPROVE && !t->approved) {
+    /* `auto` on evidence no trusted witness gave becomes a request for a
+     * person: forged text may queue, never act (issue 15). */
+    if ((ru->mode == RESPOND_MODE_APPROVE || !t->trusted) && !t->approved) {
+        const char *why = ru->mode == RESPOND_MODE_APPROVE
+                              ? "asks for approval"
+                              : "acts on its own only on a trusted witness, so it asks for "
+                                "approval";
         ret->verdict = RESPOND_ASK;
+        ret->untrusted = ru->mode != RESPOND_MODE_APPROVE;
         if (blocks)
-            snprintf(ret->reason, sizeof(ret->reason), "rule %s asks for approval: %s %s for %s",
-                     ru->name, acts, atext, dur);
+            snprintf(ret->reason, sizeof(ret->reason), "rule %s %s: %s %s for %s", ru->name,
+                     why, acts, atext, dur);
         else
-            snprintf(ret->reason, sizeof(ret->reason), "rule %s asks for approval: %s%s%s",
-                     ru->name, acts, atext[0] ? " about " : "", atext);
+            snprintf(ret->reason, sizeof(ret->reason), "rule %s %s: %s%s%s", ru->name, why, acts,
+                     atext[0] ? " about " : "", atext);
+        add_evidence(ret, t);
         return 0;
     }
     if (blocks && (s->nblocks >= p->max_blocks || s->nblocks >= s->cap_blocks)) {
         snprintf(ret->reason, sizeof(ret->reason), "%zu blocks active, the maximum", s->nblocks);
         return refuse(ret, RESPOND_REFUSAL_MAX_BLOCKS);
     }
-    bucket_refill(s, p, now_us);
-    if (s->tokens < 1.0) {
-        snprintf(ret->reason, sizeof(ret->reason), "rate limit: %u actions a minute",
-                 p->actions_per_minute);
-        return refuse(ret, RESPOND_REFUSAL_RATE);
-    }
-    s->tokens -= 1.0;
+    if (take_tokens(p, s, t, ru, now_us, ret))
+        return 0;
     if (blocks) {
         s->blocks[s->nblocks].addr = *ap;
         s->blocks[s->nblocks].until_us = now_us + ret->ban_us;
@@ -1674,5 +1902,6 @@ int respond_decide(const struct respond_policy *p, struct respond_state *s,
     else
         snprintf(ret->reason, sizeof(ret->reason), "rule %s: %s%s%s%s", ru->name, acts,
                  atext[0] ? " about " : "", atext, p->dry_run ? " (dry run)" : "");
+    add_evidence(ret, t);
     return 0;
 }

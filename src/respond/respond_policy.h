@@ -13,6 +13,16 @@
  * `approve` mode gives ASK; then the global limits (maximum of concurrent
  * blocks, actions-per-minute bucket) may still REFUSE; otherwise ACT.
  *
+ * Trust (issue 15): a rule in `auto` mode acts only on evidence from a
+ * trusted witness (a trusted input's record of a kind that sees the
+ * attacker's own traffic, docs/respond.md "Who is believed"); any other
+ * evidence turns `auto` into ASK, so forged text queues for a person and
+ * never reaches the firewall by itself.  The never-block list (this host's
+ * addresses, gateways, resolvers, management networks, log peers) is
+ * refused like the allowlist, and each ACT needs a token of the global
+ * bucket, of its policy rule's bucket and of its evidence source's bucket,
+ * so one source's flood cannot spend the budget another's block needs.
+ *
  * This module is pure logic: it parses the policy (rules/config/respond.yaml,
  * documented in docs/respond.md) and keeps a small bounded state (the rate
  * bucket, the active blocks with their expiry, the repeat offenders for the
@@ -37,6 +47,8 @@
 #define RESPOND_MAX_STRING 256        /* bytes of one name, id or note */
 #define RESPOND_MAX_BLOCKS 100000     /* upper bound of max_blocks */
 #define RESPOND_MAX_OFFENDERS 1000000 /* upper bound of ban.track */
+#define RESPOND_MAX_SOURCES 256       /* evidence sources with a bucket of their own (LRU) */
+#define RESPOND_SOURCE_MAX 96         /* bytes of a source's name, with its NUL */
 
 /* What raised the trigger.  The first three equal enum triage_kind. */
 enum respond_kind {
@@ -118,10 +130,15 @@ struct respond_policy {
     int dry_run;                 /* 1: decisions are made and logged, nothing is done */
     struct respond_allow *allow; /* owned */
     size_t nallow;
+    struct respond_allow *management; /* owned; never acted on: where the admins are */
+    size_t nmanagement;
+    unsigned dry_run_line;      /* where dry_run was set (0: default), for messages */
     struct asset_net *internal; /* owned; "our" networks for `from:` */
     size_t ninternal;
     unsigned actions_per_minute; /* global token bucket: refill rate */
     unsigned burst;              /* and size */
+    unsigned rule_apm, rule_burst;     /* each policy rule's own bucket (rate.per_rule) */
+    unsigned source_apm, source_burst; /* each evidence source's bucket (rate.per_source) */
     unsigned max_blocks;         /* blocks active at once */
     int64_t ban_base_us;         /* first ban of an address */
     double ban_factor;           /* each repeat multiplies by this */
@@ -140,9 +157,11 @@ struct respond_policy {
 /*
  * Parses a policy from YAML text.  `file` names the source (kept in
  * ->path, may be NULL).  Keys not given keep their defaults: dry_run true,
- * empty allowlist, the private ranges as internal networks, 10 actions a
- * minute with a burst of 5, 20 blocks, ban 10m doubling up to 1w and
- * forgotten 1d after it ends, no rules.  Returns 0 and a policy the caller
+ * empty allowlist and management, the private ranges as internal networks,
+ * 10 actions a minute with a burst of 5 (per rule: the same; per source:
+ * half of each, rounded up), 20 blocks, ban 10m doubling up to 1w and
+ * forgotten 1d after it ends, no rules.  `dry_run: false` with an empty
+ * allowlist is an error (at the dry_run line).  Returns 0 and a policy the caller
  * owns (respond_policy_free); -EINVAL with reterr's line, col, off and msg
  * set (msg static); -ENOMEM.  Never reads past `len`; needs no NUL.
  */
@@ -169,9 +188,14 @@ struct respond_trigger {
     int incident_type;       /* enum triage_type, TRIAGE_TYPE_NONE when none */
     const char *correlation; /* correlation outcome (type), may be NULL */
     const char *address;     /* the address to act on (text, NUL-terminated), may be NULL */
-    int udp_only;            /* 1: every piece of evidence came over UDP */
-    int corroborated;        /* 1: a TCP handshake or a second source confirms it */
-    int approved;            /* 1: a person approved it (skips `approve` mode only) */
+    int udp_only;            /* 1: the evidence could be spoofed (UDP carrier or UDP flow) */
+    int corroborated;        /* 1: a second, independent trusted source confirms it */
+    int trusted;             /* 1: a trusted witness named the address (auto may act) */
+    int log_peer;            /* 1: the address sent us trusted records: never acted on */
+    const char *source;      /* the evidence's source (input, sender) for its bucket; may be NULL */
+    const char *evidence;    /* one phrase on the evidence for the reason; may be NULL */
+    int approved;            /* 1: a person approved it (skips `approve` mode and the
+                                trusted-witness requirement only) */
 };
 
 enum respond_verdict {
@@ -187,13 +211,14 @@ enum respond_refusal {
     RESPOND_REFUSAL_BAD_ADDRESS, /* not a single IPv4/IPv6 address */
     RESPOND_REFUSAL_NEVER,       /* loopback, link-local, multicast ... */
     RESPOND_REFUSAL_ALLOWLIST,
+    RESPOND_REFUSAL_PROTECTED, /* this host, a gateway, a resolver, management, a log peer */
     RESPOND_REFUSAL_SPOOFABLE, /* UDP-only, not corroborated */
     RESPOND_REFUSAL_BLOCKED,   /* already blocked */
     RESPOND_REFUSAL_MAX_BLOCKS,
     RESPOND_REFUSAL_RATE,
 };
 
-#define RESPOND_REASON_MAX 256
+#define RESPOND_REASON_MAX 512
 
 struct respond_decision {
     enum respond_verdict verdict;
@@ -202,6 +227,8 @@ struct respond_decision {
     int64_t ban_us;                  /* block duration (escalated); 0 without block */
     unsigned repeat;                 /* earlier bans of this address still remembered */
     int dry_run;                     /* the policy's dry_run, to be obeyed by the caller */
+    int untrusted;                   /* ASK only because no trusted witness named the
+                                        address (the rule says auto) */
     const struct respond_rule *rule; /* the matching rule (borrowed from the policy) */
     char reason[RESPOND_REASON_MAX]; /* one sentence for a person */
 };
@@ -217,12 +244,16 @@ struct respond_state;
 struct respond_state *respond_state_new(const struct respond_policy *p);
 /* NULL is a no-op. */
 void respond_state_free(struct respond_state *s);
+struct respond_never;
+/* The never-block list computed at start (respond_never.h): borrowed, must
+ * outlive the state or be replaced; NULL removes it.  Decider thread only. */
+void respond_state_set_never(struct respond_state *s, const struct respond_never *never);
 
 /*
  * Decides what to do about `t` at `now_us` (a monotonic or event clock in
  * µs, from 0 to 2^62; it should not go backwards: time going back never
- * refills the bucket).  Fills *ret always.  An ACT consumes one token of the rate
- * bucket, and when it blocks, takes a block slot until now + ban_us and
+ * refills the bucket).  Fills *ret always.  An ACT consumes one token of the
+ * global bucket, of its rule's and (unless approved) of its source's, and when it blocks, takes a block slot until now + ban_us and
  * records the address as a repeat offender; NONE, ASK and REFUSE change
  * nothing.  Dry run changes nothing here: the state moves as if the actions
  * were done, so the log shows what would really happen.  Returns 0, or

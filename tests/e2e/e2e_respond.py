@@ -8,10 +8,12 @@ itself into the host namespace and runs the real daemon there with a policy
 that blocks SSH brute force from outside for a few seconds, calls a webhook
 and asks for approval on an accepted login.
 
-- The attacker sends a brute force's sshd records over TCP syslog; hikeshi
-  blocks it in the kernel set; a TCP connect from the attacker namespace
-  then fails while one from the other namespace succeeds; after the ban
-  expires the attacker connects again.
+- The other host (the log peer: its sshd is attacked) sends the brute
+  force's sshd records over TCP syslog to an input that trusts it
+  (inputs[].trust, peers); hikeshi blocks the attacker in the kernel set; a
+  TCP connect from the attacker namespace then fails while one from the
+  other namespace succeeds; after the ban expires the attacker connects
+  again.  (Forged records from untrusted senders: e2e_trust.py.)
 - The webhook (a local server started by the test) answers 500 first: the
   daemon retries, the signature verifies with the shared key.
 - The same brute force about another address, but sent over UDP only:
@@ -125,6 +127,8 @@ inputs:
   - name: tcp
     type: syslog-tcp
     listen: 0.0.0.0:{port}
+    trust: trusted
+    peers: [10.77.2.2]
 """
 
 # Run inside another namespace with `ip netns exec`: sends a file's lines
@@ -345,9 +349,10 @@ def scenario(d):
     check(probe(d, NS_ATT), "before: the attacker namespace can connect")
     check(probe(d, NS_OTHER), "before: the other namespace can connect")
 
-    # 1. A brute force over TCP from the attacker: blocked in the kernel.
+    # 1. A brute force on the other host's sshd, reported over trusted TCP:
+    # blocked in the kernel.
     t0 = time.time()
-    send(d, NS_ATT, "tcp", brute(ATTACKER))
+    send(d, NS_OTHER, "tcp", brute(ATTACKER))
     blocked = wait_for(lambda: in_set(ATTACKER), timeout=15)
     check(blocked, "the attacker %s is in the kernel set b4 (%.1f s after its records)"
           % (ATTACKER, time.time() - t0))

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "respond/respond_fw.h"
+#include "respond/respond_never.h"
 
 static const char *kernel_skip; /* why the kernel tests cannot run, or NULL */
 
@@ -159,6 +160,45 @@ static void sleep_ms(long ms)
     nanosleep(&ts, NULL);
 }
 
+
+/* The helper's own never-block check (issue 15): it refuses an add for an
+ * address of its list or of the host, whatever the daemon decided; other
+ * operations and other addresses pass. */
+static void test_request_never(void **state)
+{
+    struct respond_never nv;
+    struct respond_fw_conf c = {.table = "t"};
+    struct respond_never_src host = {.route4 = "/nonexistent", .route6 = "/nonexistent",
+                                     .resolv = "/nonexistent", .no_ifaddrs = 1};
+    unsigned char a4[16] = {0}, a6[16];
+    char req[RESPOND_FW_REQUEST_SIZE], why[256];
+
+    (void)state;
+    respond_never_init(&nv);
+    assert_int_equal(respond_never_add_text(&nv, "192.0.2.0/24", "in the allowlist"), 0);
+    assert_int_equal(respond_never_add_text(&nv, "2001:db8::53", "a resolver of this host"), 0);
+    c.never = &nv;
+    inet_pton(AF_INET, "192.0.2.9", a4);
+    respond_fw_request_encode(RESPOND_FW_OP_ADD, 4, a4, 60, req, sizeof(req));
+    assert_int_equal(respond_fw_request_never(&c, req, sizeof(req), &host, why, sizeof(why)), 1);
+    assert_string_equal(why, "the firewall helper refuses to block 192.0.2.9: in the allowlist");
+    inet_pton(AF_INET6, "2001:db8::53", a6);
+    respond_fw_request_encode(RESPOND_FW_OP_ADD, 6, a6, 60, req, sizeof(req));
+    assert_int_equal(respond_fw_request_never(&c, req, sizeof(req), &host, why, sizeof(why)), 1);
+    /* Delete and test are not blocks: a lift must always work. */
+    respond_fw_request_encode(RESPOND_FW_OP_DEL, 6, a6, 0, req, sizeof(req));
+    assert_int_equal(respond_fw_request_never(&c, req, sizeof(req), &host, why, sizeof(why)), 0);
+    inet_pton(AF_INET, "198.51.100.9", a4);
+    respond_fw_request_encode(RESPOND_FW_OP_ADD, 4, a4, 60, req, sizeof(req));
+    assert_int_equal(respond_fw_request_never(&c, req, sizeof(req), &host, why, sizeof(why)), 0);
+    /* No list at all: the host's own state still counts (none here). */
+    c.never = NULL;
+    assert_int_equal(respond_fw_request_never(&c, req, sizeof(req), &host, why, sizeof(why)), 0);
+    respond_never_done(&nv);
+}
+
+/* ---- kernel ---------------------------------------------------------------- */
+
 static void test_kernel_block_cycle(void **state)
 {
     struct respond_fw_conf c = {.table = "hk_t", .create = 1};
@@ -251,6 +291,45 @@ static void test_kernel_restart_and_missing(void **state)
     assert_int_equal(waitpid(pid, NULL, WNOHANG), -1);
 }
 
+/* Bypassing the daemon's policy: the helper itself refuses to block its
+ * never-block list and the addresses the host has now (one added after
+ * the helper started), and the chain keeps established sessions. */
+static void test_kernel_helper_refuses(void **state)
+{
+    struct respond_never nv;
+    struct respond_fw_conf c = {.table = "hk_n", .create = 1};
+    struct respond_fw *fw = NULL;
+    char err[512], out[8192];
+
+    (void)state;
+    if (kernel_skip)
+        skip();
+    respond_never_init(&nv);
+    assert_int_equal(respond_never_add_text(&nv, "198.51.100.0/24", "in a management network"), 0);
+    c.never = &nv;
+    if (respond_fw_start(&c, &fw, err, sizeof(err)) < 0)
+        fail_msg("start: %s", err);
+    /* The list is the helper's own copy: changing ours later changes nothing. */
+    respond_never_done(&nv);
+    assert_int_equal(sh("nft list chain inet hk_n input", out, sizeof(out)), 0);
+    assert_non_null(strstr(out, "ct state established,related accept"));
+    assert_true(strstr(out, "ct state") < strstr(out, "@block4 drop"));
+    assert_int_equal(respond_fw_block(fw, "198.51.100.7", 60, err, sizeof(err)), -EACCES);
+    assert_non_null(strstr(err, "refuses to block 198.51.100.7: in a management network"));
+    /* An address the namespace gains after the fork. */
+    assert_int_equal(sh("ip addr add 203.0.113.250/32 dev lo && ip link set lo up 2>&1", out,
+                        sizeof(out)),
+                     0);
+    assert_int_equal(respond_fw_block(fw, "203.0.113.250", 60, err, sizeof(err)), -EACCES);
+    assert_non_null(strstr(err, "this host's address (lo)"));
+    assert_int_equal(respond_fw_is_blocked(fw, "203.0.113.250", err, sizeof(err)), 0);
+    assert_int_equal(respond_fw_is_blocked(fw, "198.51.100.7", err, sizeof(err)), 0);
+    /* Anyone else is blocked as before. */
+    assert_int_equal(respond_fw_block(fw, "203.0.113.251", 60, err, sizeof(err)), 0);
+    assert_int_equal(respond_fw_is_blocked(fw, "203.0.113.251", err, sizeof(err)), 1);
+    respond_fw_stop(fw);
+}
+
 /* Moves the whole test into a network namespace of its own (the helper
  * forked later inherits it), and checks nftables works there. */
 static void enter_netns(void)
@@ -277,8 +356,10 @@ int main(void)
         cmocka_unit_test(test_conf_check),
         cmocka_unit_test(test_render),
         cmocka_unit_test(test_render_refusals),
+        cmocka_unit_test(test_request_never),
         cmocka_unit_test(test_kernel_block_cycle),
         cmocka_unit_test(test_kernel_restart_and_missing),
+        cmocka_unit_test(test_kernel_helper_refuses),
     };
 
     enter_netns();

@@ -13,11 +13,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "respond/respond_never.h"
 #include "respond/respond_policy.h"
 #include "triage/triage.h"
 
 #define MIN_US (INT64_C(60) * 1000000)
+/* Acting for real needs an allowlist (issue 15); this one is out of the way. */
+#define ALLOW "allowlist: [192.0.2.0/24]\n"
 #define T0 (INT64_C(1700000000) * 1000000)
 
 static struct respond_policy *parse_ok(const char *text)
@@ -34,12 +38,15 @@ static struct respond_policy *parse_ok(const char *text)
     return p;
 }
 
-/* A brute-force correlation hit on `addr`, TCP evidence. */
+/* A brute-force correlation hit on `addr`, TCP evidence from a trusted
+ * witness (a trusted input's sshd). */
 static struct respond_trigger brute(const char *addr)
 {
     struct respond_trigger t;
 
     memset(&t, 0, sizeof(t));
+    t.trusted = 1;
+    t.source = "tcp from 192.0.2.10";
     t.kind = RESPOND_KIND_CORRELATION;
     t.rule_id = "80f5bd32-8100-4b49-bb75-43301da6c0af";
     t.rule_name = "ssh_bruteforce";
@@ -131,7 +138,7 @@ static void test_never_blockable(void **state)
         {"255.255.255.255", "255.255.255.255 is the broadcast address: never acted on"},
     };
     /* Even an empty allowlist and a rule for any address refuse these. */
-    struct respond_policy *p = parse_ok("dry_run: false\n"
+    struct respond_policy *p = parse_ok("dry_run: false\n" ALLOW
                                         "rules:\n"
                                         "  - actions: block\n");
     struct respond_state *s = respond_state_new(p);
@@ -195,8 +202,8 @@ static void test_udp_only_needs_corroboration(void **state)
     assert_int_equal(respond_decide(p, s, &t, T0, &d), 0);
     assert_int_equal(d.verdict, RESPOND_REFUSE);
     assert_int_equal(d.refusal, RESPOND_REFUSAL_SPOOFABLE);
-    assert_string_equal(d.reason,
-                        "203.0.113.5: UDP-only evidence without corroboration: could be spoofed");
+    assert_string_equal(d.reason, "203.0.113.5: UDP-only evidence without corroboration by a "
+                                  "second trusted source: could be spoofed");
     /* An approval does not make spoofable evidence trustworthy. */
     t.approved = 1;
     assert_int_equal(respond_decide(p, s, &t, T0, &d), 0);
@@ -213,11 +220,300 @@ static void test_udp_only_needs_corroboration(void **state)
     respond_policy_free(p);
 }
 
+
+/* ---- trust (issue 15) ----------------------------------------------------- */
+
+/* `auto` acts only on a trusted witness; anything else asks a person, with
+ * the evidence in the reason, and a person's approval may then act. */
+static void test_untrusted_auto_asks(void **state)
+{
+    struct respond_policy *p = parse_ok(auto_block);
+    struct respond_state *s = respond_state_new(p);
+    struct respond_decision d;
+    struct respond_trigger t = brute("203.0.113.20");
+
+    (void)state;
+    t.trusted = 0;
+    t.source = "tcp from 198.51.100.7";
+    t.evidence = "no trusted witness: 12 records from untrusted or content-relayed sources, last "
+                 "tcp from 198.51.100.7";
+    assert_int_equal(respond_decide(p, s, &t, T0, &d), 0);
+    assert_int_equal(d.verdict, RESPOND_ASK);
+    assert_int_equal(d.untrusted, 1);
+    assert_string_equal(d.reason,
+                        "rule brute acts on its own only on a trusted witness, so it asks for "
+                        "approval: block+webhook 203.0.113.20 for 10m; evidence: no trusted "
+                        "witness: 12 records from untrusted or content-relayed sources, last tcp "
+                        "from 198.51.100.7");
+    assert_int_equal(respond_blocks_active(s, T0), 0);
+    /* The allowlist still wins over an untrusted trigger: refused, not asked. */
+    t.address = "10.1.1.1";
+    assert_int_equal(respond_decide(p, s, &t, T0, &d), 0);
+    assert_int_equal(d.verdict, RESPOND_REFUSE);
+    /* Spoofable and untrusted: refused, approval or not. */
+    t.address = "203.0.113.20";
+    t.udp_only = 1;
+    t.approved = 1;
+    assert_int_equal(respond_decide(p, s, &t, T0, &d), 0);
+    assert_int_equal(d.refusal, RESPOND_REFUSAL_SPOOFABLE);
+    /* A person approves TCP evidence: acts. */
+    t.udp_only = 0;
+    assert_int_equal(respond_decide(p, s, &t, T0, &d), 0);
+    assert_int_equal(d.verdict, RESPOND_ACT);
+    assert_int_equal(d.untrusted, 0);
+    /* The same trigger from a trusted witness acts without a person. */
+    t = brute("203.0.113.21");
+    t.evidence = "trusted witness sshd via tcp from 192.0.2.10 (1 trusted source)";
+    assert_int_equal(respond_decide(p, s, &t, T0, &d), 0);
+    assert_int_equal(d.verdict, RESPOND_ACT);
+    assert_non_null(strstr(d.reason, "; evidence: trusted witness sshd via tcp from 192.0.2.10"));
+    respond_state_free(s);
+    respond_policy_free(p);
+}
+
+/* dry_run: false with nothing in the allowlist does not load; the error
+ * points at the dry_run line and says why. */
+static void test_dry_run_needs_allowlist(void **state)
+{
+    static const char bad[] = "# acting for real\n"
+                              "rules:\n"
+                              "  - actions: block\n"
+                              "dry_run: false\n";
+    struct respond_policy *p = (struct respond_policy *)1;
+    struct parse_err err;
+
+    (void)state;
+    assert_int_equal(respond_policy_parse(bad, strlen(bad), "r.yaml", &p, &err), -EINVAL);
+    assert_null(p);
+    assert_int_equal(err.line, 4);
+    assert_non_null(strstr(err.msg, "dry_run: false needs an allowlist"));
+    /* An empty list is empty too. */
+    {
+        static const char empty[] = "dry_run: false\nallowlist: []\n";
+        assert_int_equal(respond_policy_parse(empty, strlen(empty), "r.yaml", &p, &err), -EINVAL);
+        assert_int_equal(err.line, 1);
+    }
+    /* Management networks are not an allowlist. */
+    {
+        static const char mgmt[] = "dry_run: false\nmanagement: [192.0.2.0/24]\n";
+        assert_int_equal(respond_policy_parse(mgmt, strlen(mgmt), "r.yaml", &p, &err), -EINVAL);
+    }
+    /* A dry run needs none; one entry is enough to act. */
+    respond_policy_free(parse_ok("dry_run: true\nrules:\n  - actions: block\n"));
+    respond_policy_free(parse_ok("dry_run: false\nallowlist: [192.0.2.1]\n"));
+}
+
+/* The never-block list from the host's state: routes and resolv.conf
+ * read from fixtures, and the management networks and log peers, all
+ * refused whatever the rule says. */
+static void write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+static void test_never_list_from_host(void **state)
+{
+    char dir[] = "/tmp/hk_never_XXXXXX", r4[256], r6[256], rc[256];
+    struct respond_never nv;
+    struct respond_never_src src;
+    struct respond_policy *p;
+    struct respond_state *s;
+    struct respond_decision d;
+    struct respond_trigger t;
+    int n;
+
+    (void)state;
+    assert_non_null(mkdtemp(dir));
+    snprintf(r4, sizeof(r4), "%s/route", dir);
+    snprintf(r6, sizeof(r6), "%s/ipv6_route", dir);
+    snprintf(rc, sizeof(rc), "%s/resolv.conf", dir);
+    /* Gateway 192.0.2.1 (the kernel's host-order hex of a little-endian
+     * machine: the bytes C0 00 02 01 reversed) and a route without one. */
+    write_file(r4, "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\n"
+                   "eth0\t00000000\t010200C0\t0003\t0\t0\t100\t00000000\t0\t0\t0\n"
+                   "eth0\t000200C0\t00000000\t0001\t0\t0\t100\t00FFFFFF\t0\t0\t0\n");
+    write_file(r6, "00000000000000000000000000000000 00 00000000000000000000000000000000 00 "
+                   "20010db8000000000000000000000001 00000400 00000001 00000000 00000003 eth0\n"
+                   "20010db8000000000000000000000000 40 00000000000000000000000000000000 00 "
+                   "00000000000000000000000000000000 00000100 00000001 00000000 00000001 eth0\n");
+    write_file(rc, "# written by hand\nsearch example.org\nnameserver 198.51.100.53\n"
+                   "nameserver fe80::1%eth0\nnameserver 2001:db8::53\noptions edns0\n");
+    src = (struct respond_never_src){.route4 = r4, .route6 = r6, .resolv = rc, .no_ifaddrs = 1};
+    respond_never_init(&nv);
+    n = respond_never_add_host(&nv, &src);
+    /* The v4 gateway, the v6 gateway, two resolvers (the link-local one is
+     * left to the policy's own never-nets). */
+    assert_int_equal(n, 4);
+    assert_int_equal(respond_never_add_text(&nv, "192.0.2.77", "a peer that sends us logs"), 0);
+    p = parse_ok("dry_run: false\n"
+                 "allowlist: [10.0.0.0/8]\n"
+                 "management:\n"
+                 "  - {net: 203.0.113.0/28, note: admins' VPN}\n"
+                 "rules:\n"
+                 "  - name: any\n"
+                 "    actions: block\n");
+    s = respond_state_new(p);
+    respond_state_set_never(s, &nv);
+    {
+        static const struct {
+            const char *addr;
+            const char *reason;
+        } rows[] = {
+            {"192.0.2.1", "192.0.2.1 is a gateway of this host (eth0): never acted on"},
+            {"2001:db8::1", "2001:db8::1 is a gateway of this host (eth0): never acted on"},
+            {"198.51.100.53",
+             "198.51.100.53 is a resolver of this host (resolv.conf): never acted on"},
+            {"2001:db8::53", "2001:db8::53 is a resolver of this host (resolv.conf): never acted on"},
+            {"192.0.2.77", "192.0.2.77 is a peer that sends us logs: never acted on"},
+            {"203.0.113.9",
+             "203.0.113.9 is in a management network (203.0.113.0/28 admins' VPN): never acted on"},
+        };
+        for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+            t = brute(rows[i].addr);
+            t.approved = 1; /* nobody may approve these */
+            assert_int_equal(respond_decide(p, s, &t, T0, &d), 0);
+            assert_int_equal(d.verdict, RESPOND_REFUSE);
+            assert_int_equal(d.refusal, RESPOND_REFUSAL_PROTECTED);
+            assert_string_equal(d.reason, rows[i].reason);
+        }
+    }
+    /* A trusted sender seen on the wire (the trigger's log_peer). */
+    t = brute("198.51.100.80");
+    t.log_peer = 1;
+    assert_int_equal(respond_decide(p, s, &t, T0, &d), 0);
+    assert_int_equal(d.refusal, RESPOND_REFUSAL_PROTECTED);
+    assert_non_null(strstr(d.reason, "sends us logs"));
+    /* Next door to each: acted on. */
+    t = brute("192.0.2.2");
+    assert_int_equal(respond_decide(p, s, &t, T0, &d), 0);
+    assert_int_equal(d.verdict, RESPOND_ACT);
+    t = brute("203.0.113.16");
+    assert_int_equal(respond_decide(p, s, &t, T0, &d), 0);
+    assert_int_equal(d.verdict, RESPOND_ACT);
+    assert_int_equal(respond_blocks_active(s, T0), 2);
+    /* The real host: getifaddrs sees at least loopback, which is left out. */
+    {
+        struct respond_never host;
+        struct asset_net lo;
+        respond_never_init(&host);
+        assert_true(respond_never_add_host(&host, NULL) >= 0);
+        assert_int_equal(asset_net_parse("127.0.0.1", 9, &lo), 0);
+        assert_null(respond_never_find(&host, &lo));
+        respond_never_done(&host);
+    }
+    respond_state_free(s);
+    respond_policy_free(p);
+    respond_never_done(&nv);
+    remove(r4);
+    remove(r6);
+    remove(rc);
+    rmdir(dir);
+}
+
+/* Budgets per source and per rule: a trusted sender that lies (or a flood
+ * of forged sources behind one sender) spends its own bucket, and the
+ * block another source's witness asks for still happens. */
+static void test_budget_per_source_and_rule(void **state)
+{
+    static const char text[] = "dry_run: false\n"
+                               "allowlist: [10.0.0.0/8]\n"
+                               "rate:\n"
+                               "  actions_per_minute: 30\n"
+                               "  burst: 10\n"
+                               "  per_source: {actions_per_minute: 2, burst: 3}\n"
+                               "  per_rule: {actions_per_minute: 20, burst: 8}\n"
+                               "max_blocks: 1000\n"
+                               "rules:\n"
+                               "  - name: brute\n"
+                               "    kind: correlation\n"
+                               "    actions: block\n"
+                               "  - name: ioc\n"
+                               "    kind: rule\n"
+                               "    actions: block\n";
+    struct respond_policy *p = parse_ok(text);
+    struct respond_state *s = respond_state_new(p);
+    struct respond_decision d;
+    struct respond_trigger t;
+    char addr[32], src[32];
+    unsigned acts = 0, by_source = 0;
+
+    (void)state;
+    assert_int_equal(p->source_apm, 2);
+    assert_int_equal(p->source_burst, 3);
+    assert_int_equal(p->rule_burst, 8);
+    /* 30 forged attackers, all reported by one sender within a second. */
+    for (unsigned i = 0; i < 30; i++) {
+        snprintf(addr, sizeof(addr), "198.18.0.%u", i + 1);
+        t = brute(addr);
+        t.source = "tcp from 192.0.2.66";
+        assert_int_equal(respond_decide(p, s, &t, T0 + i * 1000, &d), 0);
+        if (d.verdict == RESPOND_ACT)
+            acts++;
+        else if (d.refusal == RESPOND_REFUSAL_RATE && strstr(d.reason, "of the source"))
+            by_source++;
+    }
+    assert_int_equal(acts, 3);
+    assert_int_equal(by_source, 27);
+    assert_string_equal(d.reason, "rate limit of the source tcp from 192.0.2.66: 2 actions a minute");
+    /* The real attacker, seen by another trusted sender: blocked. */
+    t = brute("203.0.113.99");
+    t.source = "tcp from 192.0.2.10";
+    assert_int_equal(respond_decide(p, s, &t, T0 + 40000, &d), 0);
+    assert_int_equal(d.verdict, RESPOND_ACT);
+    /* Per rule: brute has spent 4 of its 8; five more sources use it up. */
+    for (unsigned i = 0; i < 5; i++) {
+        snprintf(addr, sizeof(addr), "198.18.1.%u", i + 1);
+        snprintf(src, sizeof(src), "tcp from 192.0.2.%u", 100 + i);
+        t = brute(addr);
+        t.source = src;
+        assert_int_equal(respond_decide(p, s, &t, T0 + 50000, &d), 0);
+        assert_int_equal(d.verdict, i < 4 ? RESPOND_ACT : RESPOND_REFUSE);
+    }
+    assert_string_equal(d.reason, "rate limit of rule brute: 20 actions a minute");
+    /* ... while the other rule still has its own. */
+    t = brute("203.0.113.100");
+    t.kind = RESPOND_KIND_RULE;
+    t.source = "tcp from 192.0.2.11";
+    assert_int_equal(respond_decide(p, s, &t, T0 + 60000, &d), 0);
+    assert_int_equal(d.verdict, RESPOND_ACT);
+    /* An approval is not charged to the source. */
+    t = brute("203.0.113.101");
+    t.kind = RESPOND_KIND_RULE;
+    t.source = "tcp from 192.0.2.66";
+    t.approved = 1;
+    assert_int_equal(respond_decide(p, s, &t, T0 + 70000, &d), 0);
+    assert_int_equal(d.verdict, RESPOND_ACT);
+    respond_state_free(s);
+    respond_policy_free(p);
+
+    /* Without a budget per source the same flood starves the real attacker:
+     * what the budget is for. */
+    p = parse_ok("dry_run: false\nallowlist: [10.0.0.0/8]\n"
+                 "rate: {actions_per_minute: 30, burst: 10, per_source: {burst: 10}}\n"
+                 "rules:\n  - kind: correlation\n    actions: block\n");
+    s = respond_state_new(p);
+    for (unsigned i = 0; i < 30; i++) {
+        snprintf(addr, sizeof(addr), "198.18.0.%u", i + 1);
+        t = brute(addr);
+        t.source = "tcp from 192.0.2.66";
+        assert_int_equal(respond_decide(p, s, &t, T0 + i * 1000, &d), 0);
+    }
+    t = brute("203.0.113.99");
+    t.source = "tcp from 192.0.2.10";
+    assert_int_equal(respond_decide(p, s, &t, T0 + 40000, &d), 0);
+    assert_int_equal(d.refusal, RESPOND_REFUSAL_RATE);
+    respond_state_free(s);
+    respond_policy_free(p);
+}
+
 /* ---- limits ------------------------------------------------------------- */
 
 static void test_rate_limit_flood(void **state)
 {
-    struct respond_policy *p = parse_ok("dry_run: false\n"
+    struct respond_policy *p = parse_ok("dry_run: false\n" ALLOW
                                         "rate: {actions_per_minute: 30, burst: 10}\n"
                                         "max_blocks: 100000\n"
                                         "rules:\n"
@@ -229,11 +525,15 @@ static void test_rate_limit_flood(void **state)
     char addr[32];
 
     (void)state;
-    /* 10,000 distinct sources within one minute (one every 6 ms). */
+    /* 10,000 distinct attackers within one minute (one every 6 ms), each
+     * reported by its own trusted sender: only the global bucket holds. */
     for (unsigned i = 0; i < 10000; i++) {
         struct respond_trigger t;
+        char src[32];
         snprintf(addr, sizeof(addr), "203.%u.%u.%u", (i >> 16) & 255, (i >> 8) & 255, i & 255);
+        snprintf(src, sizeof(src), "tcp from 192.0.2.%u", i % 250);
         t = brute(addr);
+        t.source = src;
         assert_int_equal(respond_decide(p, s, &t, T0 + (int64_t)i * 6000, &d), 0);
         if (d.verdict == RESPOND_ACT)
             acts++;
@@ -260,7 +560,7 @@ static void test_rate_limit_flood(void **state)
 
 static void test_max_blocks_and_release(void **state)
 {
-    struct respond_policy *p = parse_ok("dry_run: false\n"
+    struct respond_policy *p = parse_ok("dry_run: false\n" ALLOW
                                         "rate: {actions_per_minute: 1000, burst: 1000}\n"
                                         "max_blocks: 3\n"
                                         "ban: {base: 10m}\n"
@@ -311,7 +611,7 @@ static void test_max_blocks_and_release(void **state)
 
 static void test_escalation(void **state)
 {
-    struct respond_policy *p = parse_ok("dry_run: false\n"
+    struct respond_policy *p = parse_ok("dry_run: false\n" ALLOW
                                         "ban: {base: 10m, factor: 2, max: 1h, forget_after: 1d}\n"
                                         "rules:\n"
                                         "  - actions: block\n");
@@ -354,7 +654,7 @@ static void test_escalation(void **state)
 /* Offenders beyond `track` evict the least recently banned. */
 static void test_offenders_bounded(void **state)
 {
-    struct respond_policy *p = parse_ok("dry_run: false\n"
+    struct respond_policy *p = parse_ok("dry_run: false\n" ALLOW
                                         "rate: {actions_per_minute: 100000, burst: 100000}\n"
                                         "max_blocks: 100000\n"
                                         "ban: {base: 1m, factor: 2, max: 1h, track: 4}\n"
@@ -388,7 +688,7 @@ static void test_offenders_bounded(void **state)
 
 static void test_approve_gives_ask(void **state)
 {
-    struct respond_policy *p = parse_ok("dry_run: false\n"
+    struct respond_policy *p = parse_ok("dry_run: false\n" ALLOW
                                         "rules:\n"
                                         "  - name: ask first\n"
                                         "    min_level: high\n"
@@ -427,7 +727,7 @@ static void test_dry_run_carried(void **state)
         int dry;
     } rows[] = {
         {"dry_run: true\nrules:\n  - actions: block\n", 1},
-        {"dry_run: false\nrules:\n  - actions: block\n", 0},
+        {"dry_run: false\n" ALLOW "rules:\n  - actions: block\n", 0},
         {"rules:\n  - actions: block\n", 1}, /* the default is to do nothing */
     };
 
@@ -450,7 +750,7 @@ static void test_dry_run_carried(void **state)
 
 static void test_no_match_none(void **state)
 {
-    struct respond_policy *p = parse_ok("dry_run: false\n"
+    struct respond_policy *p = parse_ok("dry_run: false\n" ALLOW
                                         "rules:\n"
                                         "  - kind: correlation\n"
                                         "    rule: [ssh_bruteforce]\n"
@@ -495,6 +795,7 @@ static void test_no_match_none(void **state)
     assert_int_equal(respond_decide(p, s, &t, T0, &d), 0);
     assert_int_equal(d.verdict, RESPOND_NONE);
     t.incident_type = TRIAGE_TYPE_DAMAGE;
+    t.trusted = 1;
     assert_int_equal(respond_decide(p, s, &t, T0, &d), 0);
     assert_int_equal(d.verdict, RESPOND_ACT);
     assert_int_equal(d.actions, RESPOND_ACTION_MAIL);
@@ -613,6 +914,12 @@ static void test_shipped_policy(void **state)
     t.rule_name = "ioc.abuse_ch";
     t.level = TRIAGE_LEVEL_HIGH;
     t.address = "2001:db8:bad::1";
+    /* Named only by untrusted records: a person decides. */
+    assert_int_equal(respond_decide(p, s, &t, T0, &d), 0);
+    assert_int_equal(d.verdict, RESPOND_ASK);
+    assert_int_equal(d.untrusted, 1);
+    /* By a trusted witness: acts. */
+    t.trusted = 1;
     assert_int_equal(respond_decide(p, s, &t, T0, &d), 0);
     assert_int_equal(d.verdict, RESPOND_ACT);
     assert_string_equal(d.rule->name, "known-bad indicator");
@@ -810,7 +1117,7 @@ static void test_may_match(void **state)
  * address is "already blocked", and its next ban is escalated. */
 static void test_block_restore(void **state)
 {
-    struct respond_policy *p = parse_ok("dry_run: false\n"
+    struct respond_policy *p = parse_ok("dry_run: false\n" ALLOW
                                         "max_blocks: 2\n"
                                         "ban: {base: 10m, factor: 2}\n"
                                         "rules:\n"
@@ -844,7 +1151,7 @@ static void test_block_restore(void **state)
 /* The action sections as the daemon reads them. */
 static void test_action_sections(void **state)
 {
-    struct respond_policy *p = parse_ok("dry_run: false\n"
+    struct respond_policy *p = parse_ok("dry_run: false\n" ALLOW
                                         "block: {family: ip, table: fw, set4: bad_hosts, create: false}\n"
                                         "webhook:\n"
                                         "  url: \"https://soc.example.org/h?k=1\"\n"
@@ -915,6 +1222,10 @@ int main(void)
         cmocka_unit_test(test_never_blockable),
         cmocka_unit_test(test_bad_or_missing_address),
         cmocka_unit_test(test_udp_only_needs_corroboration),
+        cmocka_unit_test(test_untrusted_auto_asks),
+        cmocka_unit_test(test_dry_run_needs_allowlist),
+        cmocka_unit_test(test_never_list_from_host),
+        cmocka_unit_test(test_budget_per_source_and_rule),
         cmocka_unit_test(test_rate_limit_flood),
         cmocka_unit_test(test_max_blocks_and_release),
         cmocka_unit_test(test_escalation),

@@ -114,6 +114,9 @@ static struct respond_trigger brute(const char *addr, const char *rule)
         .correlation = "event_count",
         .address = addr,
         .corroborated = 1,
+        .trusted = 1,
+        .source = "tcp from 192.0.2.10",
+        .evidence = "trusted witness sshd via tcp from 192.0.2.10 (1 trusted source)",
     };
 }
 
@@ -206,6 +209,31 @@ static void test_decisions_recorded(void **state)
     assert_int_equal(rs.blocks, 0); /* dry run: the firewall is never touched */
 }
 
+/* Forged text: the auto rule's trigger from no trusted witness waits for a
+ * person, with the evidence in the row; never acted on, never dropped. */
+static void test_untrusted_queued(void **state)
+{
+    struct fix *f = *state;
+    struct respond_trigger t = brute("203.0.113.66", "ssh_bruteforce");
+    struct respond_stats rs;
+    char err[256];
+
+    assert_int_equal(respond_start(f->r, err, sizeof(err)), 0);
+    t.trusted = 0;
+    t.source = "tcp from 198.51.100.200";
+    t.evidence = "no trusted witness: 12 records from untrusted or content-relayed sources, last "
+                 "tcp from 198.51.100.200";
+    respond_offer(f->r, &t, NULL);
+    assert_int_equal(wait_rows(f, "address='203.0.113.66' AND state='pending' AND mode='auto' "
+                                  "AND reason LIKE '%only on a trusted witness%' AND "
+                                  "reason LIKE '%last tcp from 198.51.100.200'",
+                               1),
+                     1);
+    respond_get_stats(f->r, &rs);
+    assert_int_equal(rs.act, 0);
+    assert_int_equal(rs.ask, 1);
+}
+
 static void test_approval_taken_up(void **state)
 {
     struct fix *f = *state;
@@ -261,9 +289,11 @@ static void test_audited(void **state)
     snprintf(path, sizeof(path), "%s/audit.log", f->dir);
     fp = fopen(path, "r");
     assert_non_null(fp);
+    /* The entry says the evidence was a trusted witness, and which. */
     while (fgets(line, sizeof(line), fp))
         if (strstr(line, "\"action\":\"response.dry_run\"") && strstr(line, "203.0.113.77") &&
-            strstr(line, "\"actor\":\"hikeshi\""))
+            strstr(line, "\"actor\":\"hikeshi\"") && strstr(line, "\"trusted_witness\":true") &&
+            strstr(line, "\"evidence_source\":\"tcp from 192.0.2.10\""))
             found++;
     fclose(fp);
     assert_int_equal(found, 1);
@@ -320,6 +350,52 @@ static void test_restart_counts_blocks(void **state)
     nftw(dir, rm_one, 8, FTW_DEPTH | FTW_PHYS);
 }
 
+/* The peers that send us logs and the management networks are never
+ * acted on, even on a trusted witness's word. */
+static void test_log_peers_never(void **state)
+{
+    char dir[] = "/tmp/hikeshi-respond-lp-XXXXXX", path[96], err[512];
+    static const char *const peers[] = {"198.51.100.9", "2001:db8:77::/64", "not-an-address"};
+    struct respond_opts o = {.policy_path = path, .data_dir = dir, .log_peers = peers,
+                             .nlog_peers = 3};
+    struct respond *r = NULL;
+    struct respond_trigger t;
+    struct fix f;
+    FILE *fp;
+
+    (void)state;
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof(path), "%s/p.yaml", dir);
+    fp = fopen(path, "w");
+    assert_non_null(fp);
+    fputs("management: [{net: 203.0.113.128/25, note: jump hosts}]\n"
+          "rules:\n  - name: brute\n    kind: correlation\n    actions: block\n",
+          fp);
+    fclose(fp);
+    assert_int_equal(respond_new(&o, &r, err, sizeof(err)), 0);
+    assert_int_equal(respond_start(r, err, sizeof(err)), 0);
+    t = brute("198.51.100.9", "ssh_bruteforce");
+    respond_offer(r, &t, NULL);
+    t = brute("2001:db8:77::5", "ssh_bruteforce");
+    respond_offer(r, &t, NULL);
+    t = brute("203.0.113.200", "ssh_bruteforce");
+    respond_offer(r, &t, NULL);
+    t = brute("203.0.113.20", "ssh_bruteforce");
+    respond_offer(r, &t, NULL);
+    memset(&f, 0, sizeof(f));
+    snprintf(f.dir, sizeof(f.dir), "%s", dir);
+    assert_int_equal(wait_rows(&f, "state='refused' AND reason LIKE '%a peer that sends us logs%'",
+                               2),
+                     2);
+    assert_int_equal(wait_rows(&f, "address='203.0.113.200' AND state='refused' AND "
+                                   "reason LIKE '%management network (203.0.113.128/25 jump hosts)%'",
+                               1),
+                     1);
+    assert_int_equal(wait_rows(&f, "address='203.0.113.20' AND state='dry_run'", 1), 1);
+    respond_free(r);
+    nftw(dir, rm_one, 8, FTW_DEPTH | FTW_PHYS);
+}
+
 static void test_bad_policy_named(void **state)
 {
     char dir[] = "/tmp/hikeshi-respond-bad-XXXXXX", path[96], err[512];
@@ -338,6 +414,14 @@ static void test_bad_policy_named(void **state)
     assert_null(r);
     assert_non_null(strstr(err, "p.yaml:3:"));
     assert_non_null(strstr(err, "no webhook:"));
+    /* Acting for real with an empty allowlist: refused at load, where and why. */
+    fp = fopen(path, "w");
+    assert_non_null(fp);
+    fputs("rules:\n  - actions: [block]\ndry_run: false\n", fp);
+    fclose(fp);
+    assert_int_equal(respond_new(&o, &r, err, sizeof(err)), -EINVAL);
+    assert_non_null(strstr(err, "p.yaml:3:"));
+    assert_non_null(strstr(err, "needs an allowlist"));
     /* A webhook whose key is too short is refused with the file named. */
     fp = fopen(path, "w");
     assert_non_null(fp);
@@ -360,10 +444,12 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_decisions_recorded, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_untrusted_queued, setup, teardown),
         cmocka_unit_test_setup_teardown(test_approval_taken_up, setup, teardown),
         cmocka_unit_test_setup_teardown(test_queue_drops_when_full, setup, teardown),
         cmocka_unit_test_setup_teardown(test_audited, setup, teardown),
         cmocka_unit_test(test_restart_counts_blocks),
+        cmocka_unit_test(test_log_peers_never),
         cmocka_unit_test(test_bad_policy_named),
     };
 

@@ -433,15 +433,14 @@ static int64_t mono_us(void)
     return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-/* The client's address as text, for rate limits ("?" if unknown). */
+/* The client as the rate limits know it: its address without the port
+ * (IPv6 by /64), so a new connection per guess is the same client. */
 static void client_key(struct MHD_Connection *conn, char *out, size_t size)
 {
     const union MHD_ConnectionInfo *ci =
         MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 
-    snprintf(out, size, "?");
-    if (ci && ci->client_addr)
-        netaddr_format(ci->client_addr, out, size);
+    auth_ratelimit_addr_key(ci ? ci->client_addr : NULL, out, size);
 }
 
 static const char *query_get(void *ctx, const char *key)
@@ -473,7 +472,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
     struct api_req rq;
     struct api_resp resp;
     enum MHD_Result ret;
-    char key[64];
+    char key[AUTH_ADDR_KEY_MAX];
 
     if (!ac) {
         /* First call: headers only.  Rate limit here, before any body. */

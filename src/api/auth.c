@@ -4,8 +4,11 @@
  */
 #include "api/auth.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -575,4 +578,30 @@ size_t auth_ratelimit_count(struct auth_ratelimit *rl)
     n = rl->count;
     pthread_mutex_unlock(&rl->lock);
     return n;
+}
+
+char *auth_ratelimit_addr_key(const struct sockaddr *sa, char *buf, size_t size)
+{
+    char a[INET6_ADDRSTRLEN];
+
+    snprintf(buf, size, "?");
+    if (sa && sa->sa_family == AF_INET) {
+        const struct sockaddr_in *in = (const struct sockaddr_in *)(const void *)sa;
+
+        if (inet_ntop(AF_INET, &in->sin_addr, a, sizeof(a)))
+            snprintf(buf, size, "%s", a);
+    } else if (sa && sa->sa_family == AF_INET6) {
+        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)(const void *)sa;
+        struct in6_addr net = in6->sin6_addr;
+
+        if (IN6_IS_ADDR_V4MAPPED(&net)) {
+            if (inet_ntop(AF_INET, &net.s6_addr[12], a, sizeof(a)))
+                snprintf(buf, size, "%s", a);
+            return buf;
+        }
+        memset(&net.s6_addr[8], 0, 8);
+        if (inet_ntop(AF_INET6, &net, a, sizeof(a)))
+            snprintf(buf, size, "%s/64", a);
+    }
+    return buf;
 }

@@ -180,6 +180,7 @@ void auth_header_done(struct auth_header *h);
 #define AUTH_RATELIMIT_KEY_MAX 128
 
 struct auth_ratelimit;
+struct sockaddr;
 
 /*
  * A token bucket per key (a client address, a user name): each key may do
@@ -203,5 +204,19 @@ int auth_ratelimit_allow(struct auth_ratelimit *rl, const char *key, int64_t now
 
 /* Keys tracked right now (never above max_keys). */
 size_t auth_ratelimit_count(struct auth_ratelimit *rl);
+
+/* Room for auth_ratelimit_addr_key's text, "?" to a full IPv6 /64. */
+#define AUTH_ADDR_KEY_MAX 64
+
+/*
+ * The key a client address is limited by, as text into `buf` (at least
+ * AUTH_ADDR_KEY_MAX bytes): an IPv4 address whole ("192.0.2.7", also when
+ * it comes IPv4-mapped on an IPv6 socket), an IPv6 address by its /64
+ * ("2001:db8:1:2::/64", since one host is given a whole /64 and can pick
+ * any address in it), never the port, so that a new connection per request
+ * does not make a new client.  NULL or another family gives "?".  Returns
+ * buf.
+ */
+char *auth_ratelimit_addr_key(const struct sockaddr *sa, char *buf, size_t size);
 
 #endif

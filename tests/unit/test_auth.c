@@ -14,6 +14,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
 #include <sodium.h>
 
 #include "api/auth.h"
@@ -352,6 +357,46 @@ static void test_header_basic(void **state)
 
 /* ---- rate limiting ----------------------------------------------------- */
 
+/* The key of a client address: never the port; IPv6 by its /64; an
+ * IPv4-mapped address as the IPv4 address it is. */
+static void test_ratelimit_addr_key(void **state)
+{
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(40001)};
+    struct sockaddr_in b = a;
+    struct sockaddr_in6 x = {.sin6_family = AF_INET6, .sin6_port = htons(40001)};
+    struct sockaddr_in6 y = x;
+    struct sockaddr_in6 m = x;
+    struct sockaddr_un u = {.sun_family = AF_UNIX};
+    char ka[AUTH_ADDR_KEY_MAX], kb[AUTH_ADDR_KEY_MAX];
+
+    (void)state;
+    inet_pton(AF_INET, "192.0.2.7", &a.sin_addr);
+    inet_pton(AF_INET, "192.0.2.7", &b.sin_addr);
+    b.sin_port = htons(40002);
+    assert_string_equal(auth_ratelimit_addr_key((struct sockaddr *)&a, ka, sizeof(ka)),
+                        "192.0.2.7");
+    assert_string_equal(auth_ratelimit_addr_key((struct sockaddr *)&b, kb, sizeof(kb)), ka);
+    inet_pton(AF_INET6, "2001:db8:1:2:aaaa:bbbb:cccc:dddd", &x.sin6_addr);
+    inet_pton(AF_INET6, "2001:db8:1:2::1", &y.sin6_addr);
+    y.sin6_port = htons(9);
+    assert_string_equal(auth_ratelimit_addr_key((struct sockaddr *)&x, ka, sizeof(ka)),
+                        "2001:db8:1:2::/64");
+    assert_string_equal(auth_ratelimit_addr_key((struct sockaddr *)&y, kb, sizeof(kb)), ka);
+    /* The next /64 is another client. */
+    inet_pton(AF_INET6, "2001:db8:1:3::1", &y.sin6_addr);
+    assert_string_equal(auth_ratelimit_addr_key((struct sockaddr *)&y, kb, sizeof(kb)),
+                        "2001:db8:1:3::/64");
+    inet_pton(AF_INET6, "::ffff:198.51.100.9", &m.sin6_addr);
+    assert_string_equal(auth_ratelimit_addr_key((struct sockaddr *)&m, ka, sizeof(ka)),
+                        "198.51.100.9");
+    assert_string_equal(auth_ratelimit_addr_key((struct sockaddr *)&u, ka, sizeof(ka)), "?");
+    assert_string_equal(auth_ratelimit_addr_key(NULL, ka, sizeof(ka)), "?");
+    /* The longest form fits. */
+    memset(&x.sin6_addr, 0xab, sizeof(x.sin6_addr));
+    assert_string_equal(auth_ratelimit_addr_key((struct sockaddr *)&x, ka, sizeof(ka)),
+                        "abab:abab:abab:abab::/64");
+}
+
 static void test_ratelimit_bucket(void **state)
 {
     struct auth_ratelimit *rl = auth_ratelimit_new(2.0, 3, 16);
@@ -504,6 +549,7 @@ int main(void)
         cmocka_unit_test(test_header_table),
         cmocka_unit_test(test_header_oversized),
         cmocka_unit_test(test_header_basic),
+        cmocka_unit_test(test_ratelimit_addr_key),
         cmocka_unit_test(test_ratelimit_bucket),
         cmocka_unit_test(test_ratelimit_bounded),
         cmocka_unit_test(test_ratelimit_real_ssh),

@@ -854,6 +854,11 @@ static void test_shipped_policy(void **state)
     assert_int_equal(p->dry_run, 1);
     assert_int_equal(p->actions_per_minute, 30);
     assert_int_equal(p->max_blocks, 40);
+    assert_int_equal(p->rule_apm, 20);
+    assert_int_equal(p->rule_burst, 8);
+    assert_int_equal(p->source_apm, 10);
+    assert_int_equal(p->source_burst, 4);
+    assert_int_equal(p->nmanagement, 0);
 
     /* SSH brute force from outside (rules/corr_ssh_bruteforce.yml, level medium). */
     t = brute("183.62.140.253");

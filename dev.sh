@@ -19,7 +19,7 @@ cd "$(dirname "$0")"
 PKGS="gcc clang meson ninja-build pkg-config libyaml-dev libsqlite3-dev
 libmicrohttpd-dev zlib1g-dev libcmocka-dev libclang-rt-14-dev python3 bsdutils
 cppcheck libpcre2-dev libevtx-dev libvectorscan-dev libsodium-dev libgnutls28-dev
-libcurl4-openssl-dev libnftables-dev nftables iproute2 tzdata"
+libcurl4-openssl-dev libnftables-dev nftables iproute2 tzdata libseccomp-dev"
 # Only the tests drive a browser.
 TEST_PKGS="chromium"
 

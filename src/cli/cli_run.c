@@ -9,6 +9,7 @@
  * counters and close the store.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <pthread.h>
 #include <signal.h>
@@ -33,6 +34,7 @@
 #include "util/buf.h"
 #include "util/config.h"
 #include "util/log.h"
+#include "util/priv.h"
 #include "util/queue.h"
 
 static const char run_usage[] =
@@ -191,6 +193,85 @@ static void audit_incident(void *arg, const struct triage_incident *inc, unsigne
     buf_done(&b);
 }
 
+/* Warns when `path` (a file or directory the daemon reads again later:
+ * on SIGHUP, after a log rotation, for a new incident's playbook) is not
+ * readable by the user the daemon became. */
+static void warn_unreadable(const char *what, const char *path, const char *user)
+{
+    /* A path that does not exist was already reported, as root. */
+    if (path && path[0] && access(path, R_OK) < 0 && (errno == EACCES || errno == EPERM))
+        log_warnx("%s %s: not readable by user %s (%s): %s", what, path, user,
+                  strerror(errno), "hikeshi will fail to read it again after the start");
+}
+
+/*
+ * Least privilege, once every port is bound, every store and data file is
+ * open and the firewall helper forked: become `id` (root only: id is NULL
+ * otherwise) in every thread with no capabilities and no_new_privs, then
+ * the seccomp filter unless security.seccomp is false.  Any failure is
+ * fatal: a daemon half-dropped is worse than one that does not start.
+ */
+static int drop_privileges(struct daemon *d, const struct priv_id *id)
+{
+    const struct config *c = d->cfg;
+    char err[512];
+    unsigned extra = 0;
+    int r;
+
+    if (id && (r = priv_prepare_dir(id, c->data_dir, err, sizeof(err))) < 0) {
+        log_error("%s", err);
+        return r;
+    }
+    if ((r = priv_drop(id, err, sizeof(err))) < 0) {
+        log_error("dropping privileges: %s", err);
+        return r;
+    }
+    if (r == PRIV_DROPPED) {
+        log_info("privileges: now user %s (uid %u), group %s (gid %u), no capabilities, "
+                 "no_new_privs",
+                 id->user, (unsigned)id->uid, id->group, (unsigned)id->gid);
+        /* Everything under data_dir is opened again later (the API's and
+         * the response's own store connections). */
+        if (access(c->data_dir, R_OK | W_OK | X_OK) < 0) {
+            log_error("data_dir %s: not usable by user %s after the drop (%s); every directory "
+                      "above it must let that user through (mode o+x, or group)",
+                      c->data_dir, id->user, strerror(errno));
+            return -EACCES;
+        }
+        warn_unreadable("configuration", d->cfg_path, id->user);
+        for (size_t i = 0; i < c->nsigma_rules; i++)
+            warn_unreadable("sigma.rules", c->sigma_rules[i], id->user);
+        warn_unreadable("sigma.mappings", c->sigma_mappings, id->user);
+        warn_unreadable("triage.config", c->triage_config, id->user);
+        warn_unreadable("respond.policy", c->respond_policy, id->user);
+        warn_unreadable("incident.playbooks", c->playbooks_dir, id->user);
+        for (size_t i = 0; i < c->ninputs; i++)
+            if (c->inputs[i].conf.type == INPUT_FILE)
+                warn_unreadable("file input", c->inputs[i].path, id->user);
+    } else {
+        log_info("privileges: not started as root: the uid stays %u; capabilities dropped, "
+                 "no_new_privs set",
+                 (unsigned)getuid());
+    }
+    if (!c->security_seccomp) {
+        log_warnx("security.seccomp is false: no system call filter (for debugging only)");
+        return 0;
+    }
+    if (d->respond) {
+        const struct respond_policy *pol = respond_policy_of(d->respond);
+        if (pol->actions_used & (RESPOND_ACTION_EXEC | RESPOND_ACTION_MAIL))
+            extra |= PRIV_SECCOMP_SPAWN;
+    }
+    if ((r = priv_seccomp_daemon(extra, err, sizeof(err))) < 0) {
+        log_error("%s", err);
+        return r;
+    }
+    log_info("seccomp: system call filter on every thread%s; other calls fail with EPERM "
+             "(logged by the kernel's audit)",
+             extra & PRIV_SECCOMP_SPAWN ? " (with execve for the exec and mail actions)" : "");
+    return 0;
+}
+
 static void daemon_free(struct daemon *d)
 {
     stop_inputs(d);
@@ -293,6 +374,8 @@ int cli_run_main(int argc, char **argv)
     sigset_t sigs;
     char *store_err = NULL;
     char err[1024] = "";
+    struct priv_id priv_id;
+    int have_priv_id = 0;
 
     memset(&d, 0, sizeof(d));
     optind = 1;
@@ -353,6 +436,28 @@ int cli_run_main(int argc, char **argv)
     log_set_level(log_level ? lvl : d.cfg->log_level);
     if (d.cfg->log_syslog)
         log_to_syslog("hikeshi");
+    /* Data files are the daemon's and its group's (0640 and 0750 at most),
+     * whatever umask the caller had. */
+    umask(027);
+    /* Whom to become, looked up now: the helper forked below takes the
+     * same identity, and after the drop the name service may be out of
+     * reach. */
+    if (geteuid() == 0 || getuid() == 0) {
+        if (priv_lookup(d.cfg->security_user, d.cfg->security_group, &priv_id, err,
+                        sizeof(err)) < 0) {
+            log_error("%s%s%s", d.cfg_path ? d.cfg_path : "", d.cfg_path ? ": " : "", err);
+            goto out;
+        }
+        have_priv_id = 1;
+        if (!d.cfg->security_user && strcmp(priv_id.user, "nobody") == 0)
+            log_warnx("security.user: there is no user hikeshi here, so the daemon drops to "
+                      "nobody, which other daemons share; create a system user (adduser "
+                      "--system --group hikeshi) or name one in security.user");
+    } else if (d.cfg->security_user) {
+        log_info("security.user %s: not started as root, so the daemon stays uid %u",
+                 d.cfg->security_user, (unsigned)getuid());
+    }
+    priv_set_target(have_priv_id ? &priv_id : NULL, d.cfg->security_seccomp);
 
     /* Block the signals we wait for before any thread exists, so that every
      * thread inherits the mask and only sigwait() below sees them. */
@@ -380,10 +485,21 @@ int cli_run_main(int argc, char **argv)
             snprintf(path, sizeof(path), "%s", d.cfg->alerts_jsonl);
         else
             snprintf(path, sizeof(path), "%s/%s", d.cfg->data_dir, d.cfg->alerts_jsonl);
-        d.alerts = fopen(path, "ae");
-        if (!d.alerts) {
-            log_warn("alerts file %s", path);
-            goto out;
+        /* 0640 on create, and tightened if an older run left it readable
+         * by everyone: alerts name the organisation's weak spots. */
+        {
+            int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0640);
+            struct stat st;
+
+            if (fd >= 0 && fstat(fd, &st) == 0 && (st.st_mode & 0027) != 0)
+                (void)fchmod(fd, st.st_mode & 0740);
+            d.alerts = fd >= 0 ? fdopen(fd, "a") : NULL;
+            if (!d.alerts) {
+                log_warn("alerts file %s", path);
+                if (fd >= 0)
+                    close(fd);
+                goto out;
+            }
         }
     }
     {
@@ -496,6 +612,10 @@ int cli_run_main(int argc, char **argv)
                  "the web console at /)",
                  d.cfg->http_listen, api_http_port(d.http));
     }
+    /* Every port is bound, the store and files are open, the keys read and
+     * the helper forked: nothing more needs root. */
+    if (drop_privileges(&d, have_priv_id ? &priv_id : NULL) < 0)
+        goto out;
     log_info("hikeshi %s ready: data in %s, %zu inputs, %zu rules", HIKESHI_VERSION,
              d.cfg->data_dir, d.cfg->ninputs, pipeline_rules_loaded(d.pipeline));
 

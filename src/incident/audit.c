@@ -706,6 +706,10 @@ int audit_open(const char *path, struct audit **ret_a, struct audit_result *rete
         r = -errno;
         goto out;
     }
+    /* 0640 at most, also for a log an older build left world-readable:
+     * it names who did what to which incident. */
+    if ((st.st_mode & 0027) != 0)
+        (void)fchmod(a->fd, st.st_mode & 0740);
     if ((r = tail_load(a, st.st_size, &torn, &unended, torn_hash, reterr)) < 0)
         goto out;
     if (unended) {

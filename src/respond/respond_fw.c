@@ -10,6 +10,7 @@
  * The first answer, sent before any request, is the result of the setup.
  */
 #include "respond/respond_fw.h"
+#include "util/priv.h"
 #include "respond/respond_never.h"
 
 #include <arpa/inet.h>
@@ -437,6 +438,14 @@ static void helper_main(const struct respond_fw_conf *c, int sock, pid_t parent)
     }
     nft_ctx_buffer_output(ctx);
     nft_ctx_buffer_error(ctx);
+    /* Least privilege before the first nft command: CAP_NET_ADMIN and
+     * nothing else, as the daemon's unprivileged user when it starts as
+     * root, with no_new_privs and a filter of its own. */
+    if ((r = priv_confine_helper(priv_target(), priv_target_seccomp(), msg, sizeof(msg))) < 0) {
+        answer(sock, r, msg);
+        nft_ctx_free(ctx);
+        _exit(1);
+    }
     r = helper_setup(ctx, c, msg, sizeof(msg));
     answer(sock, r, msg);
     if (r == 0)

@@ -490,6 +490,23 @@ static int store_step_done(struct store *st, enum store_stmt which, const char *
     return r;
 }
 
+/* Takes group write and every bit for others off the database and its
+ * -wal and -shm files (0640 at most); best effort, by name, so that no
+ * descriptor of ours is closed on the database (POSIX locks). */
+static void store_tighten(const char *path)
+{
+    static const char *const sfx[] = {"", "-wal", "-shm"};
+    char p[4096];
+    struct stat sb;
+
+    for (size_t i = 0; i < sizeof(sfx) / sizeof(sfx[0]); i++) {
+        if (snprintf(p, sizeof(p), "%s%s", path, sfx[i]) >= (int)sizeof(p))
+            return;
+        if (lstat(p, &sb) == 0 && S_ISREG(sb.st_mode) && (sb.st_mode & 0027) != 0)
+            (void)chmod(p, sb.st_mode & 0740);
+    }
+}
+
 /* mkdir -p with mode 0750 for the directories it creates. */
 static int store_mkdirs(const char *dir)
 {
@@ -669,6 +686,10 @@ int store_open(const char *dir, struct store **ret, char **reterr)
         r = -errno;
         store_seterr(st, "opening %s: %s", path, strerror(-r));
         goto out;
+    } else {
+        /* A database an older build left readable by everyone: tightened
+         * by name (chmod, never open and close: see above). */
+        store_tighten(path);
     }
     rc = sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
     if (rc != SQLITE_OK) {

@@ -1024,12 +1024,68 @@ static int kw_respond(struct cparse *p, const char *key, yaml_node_t *k, yaml_no
     return each_pair(p, v, respond_kw, NKW(respond_kw), NULL, "respond: expected a mapping");
 }
 
+/* --- security: --- */
+
+/* A user or group name: "" (the default) or up to 63 printable bytes. */
+static int get_account(struct cparse *p, yaml_node_t *v, char **dst, const char *what)
+{
+    const char *s = scalar(v);
+    int r;
+
+    if (s && s[0] == '\0') {
+        free(*dst);
+        *dst = NULL;
+        return 0;
+    }
+    if ((r = get_str(p, v, dst)) < 0)
+        return r;
+    for (const char *q = *dst; *q; q++)
+        if (*q <= ' ' || *q > '~' || *q == ':' || *q == '/')
+            return cerr(p, v, what);
+    if (strlen(*dst) > 63)
+        return cerr(p, v, what);
+    return 0;
+}
+
+static int kw_security_user(struct cparse *p, const char *key, yaml_node_t *k, yaml_node_t *v,
+                            void *arg)
+{
+    return get_account(p, v, &p->c->security_user,
+                       "user: a user name (up to 63 characters, no spaces, ':' or '/')");
+}
+
+static int kw_security_group(struct cparse *p, const char *key, yaml_node_t *k, yaml_node_t *v,
+                             void *arg)
+{
+    return get_account(p, v, &p->c->security_group,
+                       "group: a group name (up to 63 characters, no spaces, ':' or '/')");
+}
+
+static int kw_security_seccomp(struct cparse *p, const char *key, yaml_node_t *k, yaml_node_t *v,
+                               void *arg)
+{
+    return get_bool(p, v, &p->c->security_seccomp);
+}
+
+static const struct keyword security_kw[] = {
+    {"group", kw_security_group},
+    {"seccomp", kw_security_seccomp},
+    {"user", kw_security_user},
+};
+
+static int kw_security(struct cparse *p, const char *key, yaml_node_t *k, yaml_node_t *v,
+                       void *arg)
+{
+    return each_pair(p, v, security_kw, NKW(security_kw), NULL, "security: expected a mapping");
+}
+
 static const struct keyword top_kw[] = {
     {"alerts", kw_alerts},     {"anomaly", kw_anomaly}, {"correlation", kw_correlation},
     {"data_dir", kw_data_dir},
     {"http", kw_http},         {"incident", kw_incident}, {"inputs", kw_inputs},
     {"log", kw_log},
     {"match", kw_match},       {"pipeline", kw_pipeline}, {"respond", kw_respond},
+    {"security", kw_security},
     {"sigma", kw_sigma},
     {"store", kw_store},       {"timezone", kw_timezone}, {"triage", kw_triage},
 };
@@ -1067,6 +1123,7 @@ struct config *config_defaults(void)
     c->log_level = LOG_LEVEL_INFO;
     c->queue = LIMIT_QUEUE_DEFAULT;
     c->store_events = 1;
+    c->security_seccomp = 1;
     if (!(c->data_dir = strdup("./var")) || !(c->http_listen = strdup("127.0.0.1:8080")) ||
         !(c->alerts_jsonl = strdup("alerts.jsonl")))
         goto fail;
@@ -1133,6 +1190,8 @@ void config_free(struct config *c)
     free(c->data_dir);
     free(c->http_listen);
     free(c->alerts_jsonl);
+    free(c->security_user);
+    free(c->security_group);
     tz_free(c->tz);
     free(c);
 }
@@ -1351,6 +1410,11 @@ void config_print(const struct config *c, FILE *out)
     fprintf(out, "respond:\n  policy: ");
     print_q(out, c->respond_policy ? c->respond_policy : "");
     fputc('\n', out);
+    fprintf(out, "security:\n  user: ");
+    print_q(out, c->security_user ? c->security_user : "");
+    fprintf(out, "\n  group: ");
+    print_q(out, c->security_group ? c->security_group : "");
+    fprintf(out, "\n  seccomp: %s\n", c->security_seccomp ? "true" : "false");
     fprintf(out, "incident:\n  playbooks: ");
     print_q(out, c->playbooks_dir ? c->playbooks_dir : "");
     fprintf(out, "\n  targets:%s\n", c->ntargets ? "" : " []");

@@ -90,6 +90,12 @@ struct config {
     size_t ntargets;
     size_t corr_max_memory;   /* bytes of correlation state before eviction; 0: auto */
     unsigned corr_tolerance_s; /* lateness of events accepted by correlations */
+    /* Least privilege (security:): the user and group the daemon becomes
+     * when started as root (NULL: "hikeshi" if it exists, else "nobody";
+     * the user's primary group), and the seccomp filter (default on). */
+    char *security_user;
+    char *security_group;
+    int security_seccomp;
 };
 
 /* The defaults.  NULL on allocation failure. */

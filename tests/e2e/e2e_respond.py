@@ -324,6 +324,9 @@ def run():
     with open(os.path.join(d.dir, "webhook.key"), "w") as f:
         f.write(KEY + "\n")
     os.chmod(os.path.join(d.dir, "webhook.key"), 0o600)
+    # The mail and exec programs run as the daemon's unprivileged user
+    # (it starts as root and drops): they may write their files here.
+    os.chmod(d.dir, 0o1777)
     for name, text in (("send.py", SENDER), ("probe.py", PROBE)):
         with open(os.path.join(d.dir, name), "w") as f:
             f.write(text)

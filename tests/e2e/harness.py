@@ -66,6 +66,10 @@ class Daemon:
 
     def __init__(self, yaml_text=None, workdir=None, port=None, http=None):
         self.dir = workdir or tempfile.mkdtemp(prefix="hikeshi-e2e-")
+        # Started as root, the daemon drops to an unprivileged user that
+        # must still reach its data_dir and read its configuration, rules
+        # and followed files here again (mkdtemp makes the directory 0700).
+        os.chmod(self.dir, 0o755)
         self.data = os.path.join(self.dir, "var")
         self.port = port or free_port()
         self.http = http or free_port()

@@ -164,7 +164,7 @@ int main(int argc, char **argv)
     }
     snprintf(path, sizeof(path), "%s/audit.log", dir);
     if (audit_open(path, &audit, &ar) < 0 || store_user_add(st, "bench", "admin", NULL, &uid) < 0 ||
-        auth_token_new(tok, hash) < 0 || store_token_add(st, uid, hash, sizeof(hash), "b") < 0)
+        auth_token_new(tok, hash) < 0 || store_token_add(st, uid, hash, sizeof(hash), "b", 0) < 0)
         return 1;
     snprintf(auth, sizeof(auth), "Bearer %s", tok);
     playbook_set_init(&pb);

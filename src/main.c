@@ -17,7 +17,7 @@ static const struct {
     {"scan", cli_scan_main, "run the pipeline offline over files, directories or stdin"},
     {"rules", cli_rules_main, "check rules, or test one on events: rules check, rules test"},
     {"audit", cli_audit_main, "check the audit log's hash chain: audit verify"},
-    {"user", cli_user_main, "create an API user and its token: user add"},
+    {"user", cli_user_main, "accounts: user add|passwd|list|disable|enable|token"},
     {"incident", cli_incident_main,
      "work on incidents through the daemon's API: incident list|show|update|note|report"},
 };

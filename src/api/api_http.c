@@ -5,6 +5,7 @@
 
 #include "build_config.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <microhttpd.h>
 #include <stdatomic.h>
@@ -45,6 +46,7 @@ struct api_http {
     struct audit *own_audit;   /* the latter, closed at stop */
     struct playbook_set playbooks;
     struct incident_targets targets;
+    int metrics_open; /* the listener is on loopback: /metrics needs no token */
 };
 
 /* Per request: the body as it arrives. */
@@ -462,6 +464,30 @@ static void open_store(struct api_http *h)
     }
 }
 
+static int outbox_append(void *ctx, const char *actor, const char *action, const char *object,
+                         const char *details)
+{
+    return audit_append(ctx, actor, action, object, details, strlen(details), NULL);
+}
+
+/* Appends the entries of `hikeshi user` changes made while this daemon
+ * holds the audit log (store_outbox_drain); before each request, so that
+ * a change is in the log before anything that follows it. */
+static void drain_outbox(struct api_http *h)
+{
+    size_t n = 0;
+    int r;
+
+    if (!h->st || !h->audit)
+        return;
+    if ((r = store_outbox_drain(h->st, outbox_append, h->audit, &n)) < 0)
+        log_warnx("http: audit entries queued by hikeshi user: %s",
+                  r == -EINVAL || r == -E2BIG ? "one is malformed; it stays queued"
+                                              : strerror(-r));
+    else if (n)
+        log_info("http: %zu audit entries queued by hikeshi user appended", n);
+}
+
 static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const char *url,
                                const char *method, const char *version, const char *upload_data,
                                size_t *upload_data_size, void **con_cls)
@@ -498,11 +524,14 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
     if (ac->too_big)
         return reply_error(conn, MHD_HTTP_CONTENT_TOO_LARGE, "request body over 256 KiB");
     open_store(h);
+    drain_outbox(h);
     ctx = (struct api_ctx){
         .src = &h->src,
         .cf = {.st = h->st, .audit = h->audit, .playbooks = &h->playbooks,
                .targets = &h->targets},
         .login_rl = h->login_rl,
+        .token_ttl_s = h->src.token_ttl_s,
+        .metrics_open = h->metrics_open,
     };
     client_key(conn, key, sizeof(key));
     rq = (struct api_req){
@@ -543,6 +572,25 @@ static void request_done(void *cls, struct MHD_Connection *conn, void **con_cls,
     }
 }
 
+/* 1 when the listener takes connections from this host only (127.0.0.0/8,
+ * ::1, or 127.0.0.0/8 mapped into IPv6): then whoever reaches /metrics is
+ * already on the host, and scrapers need no token.  Any other address,
+ * the wildcard included, is reachable from the network. */
+static int listen_loopback(const struct sockaddr_storage *ss)
+{
+    if (ss->ss_family == AF_INET) {
+        const struct sockaddr_in *a = (const struct sockaddr_in *)ss;
+
+        return (ntohl(a->sin_addr.s_addr) >> 24) == 127;
+    }
+    if (ss->ss_family == AF_INET6) {
+        const struct in6_addr *a = &((const struct sockaddr_in6 *)ss)->sin6_addr;
+
+        return IN6_IS_ADDR_LOOPBACK(a) || (IN6_IS_ADDR_V4MAPPED(a) && a->s6_addr[12] == 127);
+    }
+    return 0;
+}
+
 int api_http_start(const char *listen, const struct api_sources *src, struct api_http **ret,
                    char *errbuf, size_t errlen)
 {
@@ -564,6 +612,7 @@ int api_http_start(const char *listen, const struct api_sources *src, struct api
     if (!h)
         return -ENOMEM;
     h->src = *src;
+    h->metrics_open = listen_loopback(&ss);
     playbook_set_init(&h->playbooks);
     incident_targets_default(&h->targets);
     for (size_t i = 0; i < src->ntargets; i++) {
@@ -641,6 +690,8 @@ void api_http_stop(struct api_http *h)
     if (!h)
         return;
     MHD_stop_daemon(h->mhd);
+    open_store(h);
+    drain_outbox(h);
     auth_ratelimit_free(h->rl);
     auth_ratelimit_free(h->login_rl);
     store_free(h->st);

@@ -32,6 +32,7 @@ struct api_sources {
     const struct config_target *targets; /* phase time targets over the defaults */
     size_t ntargets;
     struct respond *respond; /* the response engine, for /metrics; NULL: off */
+    int64_t token_ttl_s;     /* http.token_ttl: lifetime of tokens from login */
 };
 
 struct respond;

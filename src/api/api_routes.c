@@ -24,7 +24,9 @@
 #include "pipeline/pipeline.h"
 #include "store/store.h"
 #include "triage/asset.h"
+#include "util/config.h"
 #include "util/jp.h"
+#include "util/limits.h"
 #include "util/log.h"
 
 #define API_LIST_DEFAULT 50
@@ -176,8 +178,21 @@ static void r_health(struct api_call *c)
     answer_json(c, 200, api_http_health(c->ctx->src, &c->resp->body));
 }
 
+static int authenticate(struct api_call *c, enum auth_role need);
+
+/* Open on a loopback listener, as a health probe is; anywhere else the
+ * counters tell an outsider what we see and what we miss, so a scraper
+ * needs a token (any role: a viewer token made for it). */
 static void r_metrics(struct api_call *c)
 {
+    if (!c->ctx->metrics_open) {
+        if (!c->ctx->cf.st) {
+            answer_error(c, 503, "no store", -1, NULL);
+            return;
+        }
+        if (authenticate(c, AUTH_ROLE_VIEWER) < 0)
+            return;
+    }
     if (!c->ctx->src) {
         answer_error(c, 503, "no pipeline", -1, NULL);
         return;
@@ -972,8 +987,40 @@ static int login_check(struct api_call *c, char name[128], int64_t *ret_uid, cha
         answer_error(c, 401, "wrong name or password", -1, NULL);
         return -1;
     }
+    /* Said only to whoever knows the password: the name alone tells
+     * nothing more than a wrong password does. */
+    {
+        struct store_user_info ui;
+
+        r = store_user_find(c->ctx->cf.st, name, c->rq->now_us, &ui);
+        if (r == 0 && ui.disabled) {
+            free(role);
+            log_warnx("http: login of disabled user \"%s\" from %s", name,
+                      c->rq->client ? c->rq->client : "?");
+            answer_error(c, 403, "this account is disabled (hikeshi user enable)", -1, NULL);
+            return -1;
+        }
+        if (r < 0) {
+            free(role);
+            answer_store(c, r);
+            return -1;
+        }
+        if (store_user_set_login(c->ctx->cf.st, *ret_uid, c->rq->now_us) < 0)
+            log_warnx("http: noting the login of \"%s\": %s", name,
+                      store_errmsg(c->ctx->cf.st));
+    }
     *ret_role = role;
     return 0;
+}
+
+/* When a token made now with `ttl_s` (0: http.token_ttl) expires.  From
+ * the wall clock, which store_token_find checks expiry against, not the
+ * request's time (the same in the daemon; fixed in tests). */
+static int64_t token_expiry(const struct api_call *c, int64_t ttl_s)
+{
+    if (ttl_s <= 0)
+        ttl_s = c->ctx->token_ttl_s > 0 ? c->ctx->token_ttl_s : LIMIT_TOKEN_TTL_DEFAULT;
+    return time_now_us() + ttl_s * 1000000;
 }
 
 static void audit_login(struct api_call *c, const char *name, const char *action,
@@ -995,14 +1042,16 @@ static void r_login(struct api_call *c)
     char name[128], tok[AUTH_TOKEN_STRLEN];
     unsigned char th[AUTH_TOKEN_HASHLEN];
     char *role = NULL;
-    int64_t uid = 0;
+    int64_t uid = 0, exp;
     int r;
     struct buf *b = &c->resp->body;
+    char when[40];
 
     if (login_check(c, name, &uid, &role) < 0)
         return;
+    exp = token_expiry(c, 0);
     r = auth_token_new(tok, th);
-    if (r == 0 && (r = store_token_add(c->ctx->cf.st, uid, th, sizeof(th), "login")) < 0) {
+    if (r == 0 && (r = store_token_add(c->ctx->cf.st, uid, th, sizeof(th), "login", exp)) < 0) {
         free(role);
         sodium_memzero(tok, sizeof(tok));
         answer_store(c, r);
@@ -1016,8 +1065,9 @@ static void r_login(struct api_call *c)
         r = buf_puts(b, ",\"user\":");
     if (r == 0)
         r = buf_json_str(b, name, strlen(name));
+    time_format_iso(exp, when, sizeof(when));
     if (r == 0)
-        r = buf_printf(b, ",\"role\":\"%s\"}", role ? role : "");
+        r = buf_printf(b, ",\"role\":\"%s\",\"expires\":\"%s\"}", role ? role : "", when);
     sodium_memzero(tok, sizeof(tok));
     free(role);
     answer_json(c, 201, r);
@@ -1108,6 +1158,63 @@ static void r_session_end(struct api_call *c)
     snprintf(c->resp->set_cookie, sizeof(c->resp->set_cookie),
              AUTH_SESSION_COOKIE "=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
     answer_json(c, 200, buf_puts(&c->resp->body, "{\"ok\":true}"));
+}
+
+struct rotate {
+    const unsigned char *old_hash, *new_hash;
+    int64_t now_us, expires_us, new_id;
+};
+
+static int rotate_apply(struct store *st, void *ctx, struct buf *details)
+{
+    struct rotate *t = ctx;
+    int r = store_token_rotate(st, t->old_hash, t->new_hash, AUTH_TOKEN_HASHLEN, t->now_us,
+                               t->expires_us, &t->new_id);
+
+    return r < 0 ? r : buf_printf(details, "{\"token\":%lld}", (long long)t->new_id);
+}
+
+/*
+ * POST /api/v1/session/rotate: the Bearer token of this request is
+ * replaced by a new one with its label and a fresh http.token_ttl, and
+ * stops working at once; a script renews its token before it expires.
+ */
+static void r_session_rotate(struct api_call *c)
+{
+    unsigned char old[AUTH_TOKEN_HASHLEN], nh[AUTH_TOKEN_HASHLEN];
+    char tok[AUTH_TOKEN_STRLEN], obj[160], when[40];
+    struct casefile_err e = {0};
+    struct rotate t = {old, nh, c->rq->now_us, token_expiry(c, 0), 0};
+    struct buf *b = &c->resp->body;
+    int r;
+
+    if (c->by_cookie) {
+        answer_error(c, 422, "a console session is not rotated: log out and in again", -1, NULL);
+        return;
+    }
+    if (auth_token_hash(c->token, strlen(c->token), old) < 0 || auth_token_new(tok, nh) < 0) {
+        answer_error(c, 500, "no randomness for a token", -1, NULL);
+        return;
+    }
+    snprintf(obj, sizeof(obj), "user/%s", c->user);
+    r = casefile_change(&c->ctx->cf, c->user, "token.rotate", obj, rotate_apply, &t, &e);
+    if (r < 0) {
+        sodium_memzero(tok, sizeof(tok));
+        if (r == -ENOENT)
+            answer_error(c, 422, "a session is not rotated: log out and in again", -1, NULL);
+        else
+            answer_cf(c, r, &e);
+        return;
+    }
+    time_format_iso(t.expires_us, when, sizeof(when));
+    r = buf_printf(b, "{\"id\":%lld,\"token\":\"%s\",\"user\":", (long long)t.new_id, tok);
+    if (r == 0)
+        r = buf_json_str(b, c->user, strlen(c->user));
+    if (r == 0)
+        r = buf_printf(b, ",\"role\":\"%s\",\"expires\":\"%s\"}", auth_role_name(c->role),
+                       when);
+    sodium_memzero(tok, sizeof(tok));
+    answer_json(c, 201, r);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1298,6 +1405,7 @@ struct user_change {
     const unsigned char *hash;
     size_t hash_len;
     int64_t now_us, new_id;
+    int64_t expires_us; /* 't': when the new token expires */
     int op; /* 'a' add user, 'u' update, 'd' delete, 't' add token, 'r' revoke token */
 };
 
@@ -1323,13 +1431,19 @@ static int user_apply(struct store *st, void *ctx, struct buf *details)
     case 'd':
         r = store_user_delete(st, u->id);
         return r < 0 ? r : buf_printf(details, "{\"id\":%lld}", (long long)u->id);
-    case 't':
-        r = store_token_add_id(st, u->id, u->hash, u->hash_len, u->label, u->now_us, &u->new_id);
-        if (r == 0 && (r = buf_printf(details, "{\"token\":%lld,\"user\":%lld,\"label\":",
-                                      (long long)u->new_id, (long long)u->id)) == 0 &&
+    case 't': {
+        char when[40];
+
+        time_format_iso(u->expires_us, when, sizeof(when));
+        r = store_token_add_id(st, u->id, u->hash, u->hash_len, u->label, u->now_us,
+                               u->expires_us, &u->new_id);
+        if (r == 0 &&
+            (r = buf_printf(details, "{\"token\":%lld,\"user\":%lld,\"expires\":\"%s\",\"label\":",
+                            (long long)u->new_id, (long long)u->id, when)) == 0 &&
             (r = json_str_or_null(details, u->label)) == 0)
             r = buf_putc(details, '}');
         return r;
+    }
     case 'r':
         r = store_token_revoke(st, u->id);
         return r < 0 ? r : buf_printf(details, "{\"token\":%lld}", (long long)u->id);
@@ -1523,10 +1637,11 @@ static void r_tokens(struct api_call *c)
 
 static void r_token_add(struct api_call *c)
 {
-    static const char *const keys[] = {"label"};
-    char label[129] = "", name[128], role[32], obj[160], tok[AUTH_TOKEN_STRLEN];
-    char *vals[] = {label};
-    const size_t caps[] = {sizeof(label)};
+    static const char *const keys[] = {"label", "ttl"};
+    char label[129] = "", ttl_s[32] = "", name[128], role[32], obj[160], tok[AUTH_TOKEN_STRLEN];
+    char *vals[] = {label, ttl_s};
+    const size_t caps[] = {sizeof(label), sizeof(ttl_s)};
+    int64_t exp = token_expiry(c, 0), ttl = 0;
     unsigned char th[AUTH_TOKEN_HASHLEN];
     struct parse_err pe = {0};
     struct casefile_err e = {0};
@@ -1537,17 +1652,27 @@ static void r_token_add(struct api_call *c)
 
     if (need_user(c, name, sizeof(name), role, sizeof(role)) < 0)
         return;
-    if (c->rq->body_len && read_strings(c->rq, keys, vals, caps, 1, &have, &pe) < 0) {
+    if (c->rq->body_len && read_strings(c->rq, keys, vals, caps, 2, &have, &pe) < 0) {
         answer_error(c, 400, pe.msg ? pe.msg : "bad request", (long)pe.off, NULL);
         return;
+    }
+    if (have & 2) {
+        if (config_parse_duration(ttl_s, &ttl) < 0 || ttl < LIMIT_TOKEN_TTL_MIN ||
+            ttl > LIMIT_TOKEN_TTL_MAX) {
+            answer_error(c, 400, "ttl is a duration of 1s to 366d, such as \"12h\" or \"90d\"",
+                         -1, "ttl");
+            return;
+        }
+        exp = token_expiry(c, ttl);
     }
     if (auth_token_new(tok, th) < 0) {
         answer_error(c, 500, "no randomness for a token", -1, NULL);
         return;
     }
     {
-        struct user_change u = {.id = c->p[0], .label = have ? label : NULL, .hash = th,
-                                .hash_len = sizeof(th), .now_us = c->rq->now_us, .op = 't'};
+        struct user_change u = {.id = c->p[0], .label = (have & 1) ? label : NULL, .hash = th,
+                                .hash_len = sizeof(th), .now_us = c->rq->now_us,
+                                .expires_us = exp, .op = 't'};
         snprintf(obj, sizeof(obj), "user/%s", name);
         if ((r = casefile_change(&c->ctx->cf, c->user, "token.add", obj, user_apply, &u, &e)) <
             0) {
@@ -1563,9 +1688,12 @@ static void r_token_add(struct api_call *c)
     if (r == 0)
         r = buf_puts(b, ",\"label\":");
     if (r == 0)
-        r = json_str_or_null(b, have ? label : NULL);
+        r = json_str_or_null(b, (have & 1) ? label : NULL);
     if (r == 0)
-        r = buf_printf(b, ",\"created\":\"%s\",\"token\":\"%s\"}", when, tok);
+        r = buf_printf(b, ",\"created\":\"%s\",\"token\":\"%s\"", when, tok);
+    time_format_iso(exp, when, sizeof(when));
+    if (r == 0)
+        r = buf_printf(b, ",\"expires\":\"%s\"}", when);
     sodium_memzero(tok, sizeof(tok));
     answer_json(c, 201, r);
 }
@@ -1737,6 +1865,7 @@ static const struct api_route api_routes[] = {
     {"POST", "/api/v1/session", AUTH_ROLE_NONE, r_session_new},
     {"GET", "/api/v1/session", AUTH_ROLE_VIEWER, r_session},
     {"DELETE", "/api/v1/session", AUTH_ROLE_VIEWER, r_session_end},
+    {"POST", "/api/v1/session/rotate", AUTH_ROLE_VIEWER, r_session_rotate},
     {"GET", "/api/v1/incidents", AUTH_ROLE_VIEWER, r_incidents},
     {"POST", "/api/v1/incidents", AUTH_ROLE_ANALYST, r_incident_create},
     {"GET", "/api/v1/incidents/{id}", AUTH_ROLE_VIEWER, r_incident},
@@ -1867,7 +1996,7 @@ static int authenticate(struct api_call *c, enum auth_role need)
     if (r < 0) {
         answer_error(c, 401,
                      c->by_cookie ? "the session has expired or ended; log in again"
-                     : r == -ENOENT && v ? "invalid token"
+                     : r == -ENOENT && v ? "invalid, expired or revoked token"
                                          : "a Bearer token is required (hikeshi user add)",
                      -1, NULL);
         return -1;

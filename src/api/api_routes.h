@@ -53,6 +53,8 @@ struct api_ctx {
     const struct api_sources *src; /* health and metrics; NULL: 503 for those */
     struct casefile cf;            /* cf.st NULL: 503 for the API routes */
     struct auth_ratelimit *login_rl; /* password attempts per client; NULL: none */
+    int64_t token_ttl_s; /* lifetime of the API tokens made here; 0: LIMIT_TOKEN_TTL_DEFAULT */
+    int metrics_open;    /* 1: /metrics without a token (the listener is on loopback) */
 };
 
 /* Answers `rq` into `resp` (status, type, body).  Never fails: an

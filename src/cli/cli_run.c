@@ -603,6 +603,7 @@ int cli_run_main(int argc, char **argv)
             .targets = d.cfg->targets,
             .ntargets = d.cfg->ntargets,
             .respond = d.respond,
+            .token_ttl_s = d.cfg->http_token_ttl_s,
         };
         if (api_http_start(d.cfg->http_listen, &src, &d.http, err, sizeof(err)) < 0) {
             log_error("%s", err);

@@ -57,8 +57,8 @@
  * ever forgets trust and corroboration (the safe direction). */
 #define PT_EVID_SLOTS 8192
 #define PT_EVID_WINDOW_US (15 * 60 * INT64_C(1000000))
-#define PT_EVID_SOURCES 3 /* distinct trusted witnesses remembered per address */
-#define PT_SRC_MAX 72     /* "<input> from <address>", with its NUL */
+#define PT_EVID_SOURCES 3  /* distinct trusted witnesses remembered per address */
+#define PT_SRC_MAX 72      /* "<input> from <address>", with its NUL */
 #define PT_PEER_SLOTS 1024 /* trusted senders seen (never blocked), direct-mapped */
 #define PT_ADDR_MAX 48
 /* Tags passed for one alert: the rule's, then the signature's tactic. */
@@ -67,19 +67,19 @@
 /* A trusted witness that named an address: its source (input and
  * sender), what kind of witness, and when. */
 struct pt_witness {
-    uint64_t key;              /* hash of src; 0 unused */
-    char src[PT_SRC_MAX];      /* for the budget and the reason */
-    const char *kind;          /* static, from witness_kinds[] */
-    int64_t at_us, firm_us;    /* last record; last one neither UDP-carried nor a UDP flow */
-    int udp_carrier;           /* the source's records come over UDP */
+    uint64_t key;           /* hash of src; 0 unused */
+    char src[PT_SRC_MAX];   /* for the budget and the reason */
+    const char *kind;       /* static, from witness_kinds[] */
+    int64_t at_us, firm_us; /* last record; last one neither UDP-carried nor a UDP flow */
+    int udp_carrier;        /* the source's records come over UDP */
 };
 
 struct pt_evid {
     char addr[PT_ADDR_MAX];
     int64_t stream_us, udp_us; /* any record, event time; 0 never */
     struct pt_witness wit[PT_EVID_SOURCES];
-    int64_t other_us;          /* last untrusted or non-witness record */
-    unsigned other_n;          /* such records in the window (saturating) */
+    int64_t other_us;           /* last untrusted or non-witness record */
+    unsigned other_n;           /* such records in the window (saturating) */
     char other_src[PT_SRC_MAX]; /* the last one's source */
 };
 
@@ -91,7 +91,7 @@ struct pt_peer {
 
 /* What the record being processed says about itself. */
 struct pt_prov {
-    int spoofable;        /* UDP carrier or UDP flow */
+    int spoofable; /* UDP carrier or UDP flow */
     int udp_carrier;
     const char *witness;  /* kind of trusted witness, NULL: none */
     char src[PT_SRC_MAX]; /* "<input> from <sender>" or "<input>" */
@@ -270,8 +270,7 @@ static void note_source(struct ptriage *t, const struct ptriage_prov *pv)
     if (pv->peer_family == 4 || pv->peer_family == 6) {
         if (!inet_ntop(pv->peer_family == 4 ? AF_INET : AF_INET6, pv->peer_addr, a, sizeof(a)))
             snprintf(a, sizeof(a), "?");
-        snprintf(c->src, sizeof(c->src), "%.20s from %s", pv->input_name ? pv->input_name : "?",
-                 a);
+        snprintf(c->src, sizeof(c->src), "%.20s from %s", pv->input_name ? pv->input_name : "?", a);
         if (pv->trusted) {
             struct pt_peer *p = peer_slot(t, pv->peer_family, pv->peer_addr);
             p->family = pv->peer_family;
@@ -408,8 +407,8 @@ static void evid_judge(struct ptriage *t, const char *addr, int64_t at_us,
         tr->corroborated = firm || (nwit >= 2 && nstream >= 1);
         memcpy(t->tr_src, last->src, sizeof(t->tr_src));
         snprintf(t->tr_evidence, sizeof(t->tr_evidence),
-                 "trusted witness %s via %s (%u trusted source%s%s)%s", last->kind, last->src,
-                 nwit, nwit == 1 ? "" : "s", firm ? "" : ", spoofable",
+                 "trusted witness %s via %s (%u trusted source%s%s)%s", last->kind, last->src, nwit,
+                 nwit == 1 ? "" : "s", firm ? "" : ", spoofable",
                  within(e->other_us, at_us) ? "; also untrusted records" : "");
     } else {
         /* Untrusted evidence waits for a person; that person's approval

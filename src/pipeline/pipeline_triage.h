@@ -61,11 +61,11 @@ void ptriage_set_incident_cb(struct ptriage *t, ptriage_incident_fn cb, void *ar
 int ptriage_set_respond(struct ptriage *t, struct respond *r);
 /* Where a record came from, as the input saw it (borrowed for the call). */
 struct ptriage_prov {
-    int udp_carrier;           /* it came over UDP: sender and text can be forged */
-    int trusted;               /* RECORD_TRUSTED: the input vouches for the sender */
+    int udp_carrier; /* it came over UDP: sender and text can be forged */
+    int trusted;     /* RECORD_TRUSTED: the input vouches for the sender */
     const char *input_name;
-    uint8_t peer_family;       /* 0, 4 or 6 */
-    const uint8_t *peer_addr;  /* 16 bytes (IPv4 in the first 4); with peer_family */
+    uint8_t peer_family;      /* 0, 4 or 6 */
+    const uint8_t *peer_addr; /* 16 bytes (IPv4 in the first 4); with peer_family */
 };
 /* Before detection sees `ev`: notes its provenance and the source it
  * names, for the triggers' trusted, udp_only, corroborated, source and

@@ -147,8 +147,7 @@ static void item_trigger(const struct titem *it, int approved, struct respond_tr
  * and resolvers, the management networks, the allowlist and the peers that
  * send us logs.  The policy checks it and the firewall helper gets a copy.
  */
-static int build_never(struct respond *r, const struct respond_opts *o, char *errbuf,
-                       size_t errlen)
+static int build_never(struct respond *r, const struct respond_opts *o, char *errbuf, size_t errlen)
 {
     const struct respond_policy *p = r->pol;
     int e, host;
@@ -166,8 +165,8 @@ static int build_never(struct respond *r, const struct respond_opts *o, char *er
         if ((e = respond_never_add(&r->never, &p->allow[i].net, "in the allowlist")) < 0)
             goto fail;
     for (size_t i = 0; o->log_peers && i < o->nlog_peers; i++) {
-        if ((e = respond_never_add_text(&r->never, o->log_peers[i],
-                                        "a peer that sends us logs")) == -EINVAL) {
+        if ((e = respond_never_add_text(&r->never, o->log_peers[i], "a peer that sends us logs")) ==
+            -EINVAL) {
             log_warnx("response: log peer %s is not an address or network; not protected",
                       o->log_peers[i]);
             continue;
@@ -405,15 +404,18 @@ static int cause_json(struct buf *b, const struct titem *it, const struct respon
                            level_word(it->level), (long long)it->agg_id,
                            (long long)it->incident_id);
     r = r ? r : (who ? buf_json_str(b, who, strlen(who)) : buf_puts(b, "null"));
-    r = r ? r : buf_printf(b, ",\"trusted_witness\":%s,\"udp_only\":%s,\"corroborated\":%s,"
-                              "\"evidence_source\":",
-                           it->trusted ? "true" : "false", it->udp_only ? "true" : "false",
-                           it->corroborated ? "true" : "false");
-    r = r ? r : (it->source[0] ? buf_json_str(b, it->source, strlen(it->source))
-                               : buf_puts(b, "null"));
+    r = r ? r
+          : buf_printf(b,
+                       ",\"trusted_witness\":%s,\"udp_only\":%s,\"corroborated\":%s,"
+                       "\"evidence_source\":",
+                       it->trusted ? "true" : "false", it->udp_only ? "true" : "false",
+                       it->corroborated ? "true" : "false");
+    r = r ? r
+          : (it->source[0] ? buf_json_str(b, it->source, strlen(it->source)) : buf_puts(b, "null"));
     r = r ? r : buf_puts(b, ",\"evidence\":");
-    r = r ? r : (it->evidence[0] ? buf_json_str(b, it->evidence, strlen(it->evidence))
-                                 : buf_puts(b, "null"));
+    r = r ? r
+          : (it->evidence[0] ? buf_json_str(b, it->evidence, strlen(it->evidence))
+                             : buf_puts(b, "null"));
     r = r ? r : buf_puts(b, ",\"reason\":");
     r = r ? r : buf_json_str(b, d->reason, strlen(d->reason));
     r = r ? r : buf_putc(b, '}');

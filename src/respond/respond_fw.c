@@ -280,8 +280,8 @@ static int helper_setup(struct nft_ctx *ctx, const struct respond_fw_conf *c, ch
         c->family, c->table);
     cat(cmd, sizeof(cmd), "flush chain %s %s input\n", c->family, c->table);
     /* Sessions already up survive a block (an administrator's SSH). */
-    cat(cmd, sizeof(cmd), "add rule %s %s input ct state established,related accept\n",
-        c->family, c->table);
+    cat(cmd, sizeof(cmd), "add rule %s %s input ct state established,related accept\n", c->family,
+        c->table);
     if (v4)
         cat(cmd, sizeof(cmd), "add rule %s %s input ip saddr @%s drop\n", c->family, c->table,
             c->set4);

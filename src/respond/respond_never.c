@@ -52,6 +52,8 @@ int respond_never_add(struct respond_never *l, const struct asset_net *net, cons
         l->v = v;
         l->cap = cap;
     }
+    if (!l->v)
+        return -EINVAL; /* a list someone zeroed by hand with cap set */
     e = &l->v[l->n++];
     memset(e, 0, sizeof(*e));
     e->net = *net;
@@ -86,16 +88,14 @@ const struct respond_never_entry *respond_never_find(const struct respond_never 
 static int host_local(const struct asset_net *a)
 {
     if (a->family == AF_INET)
-        return a->addr[0] == 127 || (a->addr[0] == 169 && a->addr[1] == 254) ||
-               (a->addr[0] == 0);
+        return a->addr[0] == 127 || (a->addr[0] == 169 && a->addr[1] == 254) || (a->addr[0] == 0);
     return (a->addr[0] == 0xfe && (a->addr[1] & 0xc0) == 0x80) ||
            (memcmp(a->addr, in6addr_loopback.s6_addr, 16) == 0) ||
            (memcmp(a->addr, in6addr_any.s6_addr, 16) == 0);
 }
 
 /* Adds one host address unless it is local; counts it in *added. */
-static int add_host(struct respond_never *l, const struct asset_net *a, const char *why,
-                    int *added)
+static int add_host(struct respond_never *l, const struct asset_net *a, const char *why, int *added)
 {
     int r;
 
@@ -214,8 +214,8 @@ static int add_route6(struct respond_never *l, const char *path, int *added)
     if (!f)
         return 0;
     while (r == 0 && fgets(line, sizeof(line), f)) {
-        char d[33], dp[3], s[33], sp[3], nh[33], m[9], rc[9], use[9], fl[9],
-            ifname[IFNAMSIZ + 1], why[RESPOND_NEVER_WHY];
+        char d[33], dp[3], s[33], sp[3], nh[33], m[9], rc[9], use[9], fl[9], ifname[IFNAMSIZ + 1],
+            why[RESPOND_NEVER_WHY];
         struct asset_net a;
         static const unsigned char zero[16];
 

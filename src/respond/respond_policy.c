@@ -1116,11 +1116,18 @@ static int check_actions(struct pparse *p, yaml_node_t *root)
 }
 
 static const struct keyword top_kw[] = {
-    {"allowlist", kw_allowlist},   {"ban", kw_ban},         {"block", kw_block},
-    {"dry_run", kw_dry_run},       {"exec", kw_exec},       {"internal", kw_internal},
-    {"mail", kw_mail},             {"management", kw_management}, {"max_blocks", kw_max_blocks},
+    {"allowlist", kw_allowlist},
+    {"ban", kw_ban},
+    {"block", kw_block},
+    {"dry_run", kw_dry_run},
+    {"exec", kw_exec},
+    {"internal", kw_internal},
+    {"mail", kw_mail},
+    {"management", kw_management},
+    {"max_blocks", kw_max_blocks},
     {"rate", kw_rate},
-    {"rules", kw_rules},           {"webhook", kw_webhook},
+    {"rules", kw_rules},
+    {"webhook", kw_webhook},
 };
 
 static struct respond_policy *policy_defaults(void)
@@ -1297,7 +1304,7 @@ struct respond_state {
     struct bucket global;
     struct bucket *rule_b; /* one per policy rule, nrule_b of them */
     size_t nrule_b;
-    struct source_bucket *src_b; /* RESPOND_MAX_SOURCES */
+    struct source_bucket *src_b;       /* RESPOND_MAX_SOURCES */
     const struct respond_never *never; /* borrowed; may be NULL */
     struct block *blocks; /* [0, nblocks) live or expired, compacted lazily */
     size_t nblocks, cap_blocks;
@@ -1870,8 +1877,8 @@ int respond_decide(const struct respond_policy *p, struct respond_state *s,
         ret->verdict = RESPOND_ASK;
         ret->untrusted = ru->mode != RESPOND_MODE_APPROVE;
         if (blocks)
-            snprintf(ret->reason, sizeof(ret->reason), "rule %s %s: %s %s for %s", ru->name,
-                     why, acts, atext, dur);
+            snprintf(ret->reason, sizeof(ret->reason), "rule %s %s: %s %s for %s", ru->name, why,
+                     acts, atext, dur);
         else
             snprintf(ret->reason, sizeof(ret->reason), "rule %s %s: %s%s%s", ru->name, why, acts,
                      atext[0] ? " about " : "", atext);

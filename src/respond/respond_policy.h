@@ -253,12 +253,11 @@ void respond_state_set_never(struct respond_state *s, const struct respond_never
  * Decides what to do about `t` at `now_us` (a monotonic or event clock in
  * µs, from 0 to 2^62; it should not go backwards: time going back never
  * refills the bucket).  Fills *ret always.  An ACT consumes one token of the
- * global bucket, of its rule's and (unless approved) of its source's, and when it blocks, takes a block slot until now + ban_us and
- * records the address as a repeat offender; NONE, ASK and REFUSE change
- * nothing.  Dry run changes nothing here: the state moves as if the actions
- * were done, so the log shows what would really happen.  Returns 0, or
- * -EINVAL when an argument is NULL or the clock out of range (*ret then
- * says REFUSE when it exists).
+ * global bucket, of its rule's and (unless approved) of its source's, and when it blocks, takes a
+ * block slot until now + ban_us and records the address as a repeat offender; NONE, ASK and REFUSE
+ * change nothing.  Dry run changes nothing here: the state moves as if the actions were done, so
+ * the log shows what would really happen.  Returns 0, or -EINVAL when an argument is NULL or the
+ * clock out of range (*ret then says REFUSE when it exists).
  */
 int respond_decide(const struct respond_policy *p, struct respond_state *s,
                    const struct respond_trigger *t, int64_t now_us, struct respond_decision *ret);

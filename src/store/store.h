@@ -24,7 +24,7 @@ struct file_pos;
 struct store;
 
 /* The schema version this build writes; store_open migrates older ones. */
-#define STORE_SCHEMA_VERSION 9
+#define STORE_SCHEMA_VERSION 10
 
 /*
  * Opens (creating if needed) the store under directory `dir`, which is
@@ -141,12 +141,17 @@ int store_user_add(struct store *st, const char *name, const char *role, const c
  * NULL for a tokens-only user); -ENOENT. */
 int store_user_get(struct store *st, const char *name, int64_t *ret_id, char **ret_role,
                    char **ret_pw_hash);
-/* Keeps the hash of a token (never the token) for user `user_id`. */
+/* Keeps the hash of a token (never the token) for user `user_id`, valid
+ * until expires_us (wall-clock µs; 0: until revoked, which hikeshi itself
+ * never asks for since schema 10).  Removes the expired tokens first. */
 int store_token_add(struct store *st, int64_t user_id, const unsigned char *hash, size_t hash_len,
-                    const char *label);
+                    const char *label, int64_t expires_us);
+/* Deletes every token and session expired at now_us. */
+int store_token_prune(struct store *st, int64_t now_us);
 /* The user and role a token hash belongs to (heap strings the caller
  * frees) and, when ret_expires_us is not NULL, when it expires (0: never);
- * -ENOENT when no token has that hash or its session expired. */
+ * -ENOENT when no token has that hash, it expired, or its user is
+ * disabled. */
 int store_token_find(struct store *st, const unsigned char *hash, size_t hash_len,
                      char **ret_user, char **ret_role, int64_t *ret_expires_us);
 /* A web console session: a token of `user_id` labelled "session" that
@@ -376,7 +381,7 @@ int store_agg_events_json(struct store *st, int64_t id, int64_t limit, int64_t o
 int store_agg_ack(struct store *st, int64_t id, const char *who, int64_t now_us);
 int store_agg_attach(struct store *st, int64_t id, int64_t incident_id);
 
-/* ---- the web console (store_console.c, store_user.c, schema 8) ----
+/* ---- the web console (store_console.c, store_user.c, schema 8, 10) ----
  *
  * Counts for the dashboard, hit counts per rule, and the admin page's
  * users and tokens.  Times are wall-clock µs; windows are [since, until). */
@@ -422,8 +427,9 @@ struct store_rule_hits {
 int store_rule_hits(struct store *st, struct store_rule_hits **ret, size_t *ret_n);
 void store_rule_hits_free(struct store_rule_hits *h, size_t n);
 
-/* Users as {"id", "name", "role", "created", "has_password", "tokens"},
- * tokens counting those still valid at now_us (sessions included); by id. */
+/* Users as {"id", "name", "role", "created", "has_password", "disabled",
+ * "last_login" (null: never), "tokens"}, tokens counting those still valid
+ * at now_us (sessions included); by id. */
 int store_users_json(struct store *st, int64_t now_us, struct buf *out, size_t *ret_n);
 /* One user; -ENOENT. */
 int store_user_json(struct store *st, int64_t id, int64_t now_us, struct buf *out);
@@ -434,13 +440,60 @@ int store_user_get_id(struct store *st, int64_t id, char **ret_name, char **ret_
 int store_user_update(struct store *st, int64_t id, const char *role, const char *pw_hash);
 /* Deletes user `id` and with it its tokens and sessions; -ENOENT. */
 int store_user_delete(struct store *st, int64_t id);
+/* One user for `hikeshi user list`: never its password hash. */
+struct store_user_info {
+    int64_t id;
+    char name[128]; /* cut short past 127 bytes (names are at most 64) */
+    char role[16];
+    int disabled, has_password;
+    int64_t created_us, last_login_us; /* last_login_us 0: never */
+    int64_t tokens;                    /* tokens and sessions valid at now_us */
+};
+/* User `name` into *ret; -ENOENT. */
+int store_user_find(struct store *st, const char *name, int64_t now_us,
+                    struct store_user_info *ret);
+/* Every user by id into *ret (heap, free(); NULL when none); at most
+ * STORE_USERS_MAX (-E2BIG past it). */
+#define STORE_USERS_MAX 100000
+int store_user_list(struct store *st, int64_t now_us, struct store_user_info **ret,
+                    size_t *ret_n);
+/* Disables (1) or enables (0) user `id`: a disabled user cannot log in
+ * and store_token_find refuses its tokens.  -ENOENT. */
+int store_user_set_disabled(struct store *st, int64_t id, int disabled);
+/* Notes a successful login of user `id` at now_us. */
+int store_user_set_login(struct store *st, int64_t id, int64_t now_us);
+/* Revokes every token and session of user `user_id` (*ret_n: how many,
+ * may be NULL).  No tokens is not an error. */
+int store_tokens_revoke_user(struct store *st, int64_t user_id, int64_t *ret_n);
+/* The audit entries that wait for the audit log (schema 10): a change
+ * made while another process holds the log is stored with its entry in
+ * one transaction, and the log's holder appends it later. */
+int store_outbox_add(struct store *st, const char *actor, const char *action,
+                     const char *object, const char *details);
+/* Calls append() on each waiting entry, oldest first, and deletes each one
+ * it returned 0 for; stops at the first error and returns it.  An entry
+ * appended whose delete then fails is appended again next time (at least
+ * once, never lost).  *ret_n (may be NULL): how many were appended. */
+int store_outbox_drain(struct store *st,
+                       int (*append)(void *ctx, const char *actor, const char *action,
+                                     const char *object, const char *details),
+                       void *ctx, size_t *ret_n);
 /* Tokens of user `user_id` still valid at now_us, oldest first:
  * {"id", "label", "created", "expires" (null: until revoked), "session"}. */
 int store_tokens_json(struct store *st, int64_t user_id, int64_t now_us, struct buf *out,
                       size_t *ret_n);
-/* A token as store_token_add keeps it, made at now_us; *ret_id its id. */
+/* A token as store_token_add keeps it, made at now_us and valid until
+ * expires_us (0: until revoked); *ret_id its id. */
 int store_token_add_id(struct store *st, int64_t user_id, const unsigned char *hash,
-                       size_t hash_len, const char *label, int64_t now_us, int64_t *ret_id);
+                       size_t hash_len, const char *label, int64_t now_us, int64_t expires_us,
+                       int64_t *ret_id);
+/* Replaces the API token of hash old_hash by one of new_hash with the same
+ * owner and label, made at now_us and valid until expires_us; *ret_id (may
+ * be NULL) the new one's id.  -ENOENT when there is no such token or it is
+ * a session.  Call inside a transaction: it is an insert and a delete. */
+int store_token_rotate(struct store *st, const unsigned char *old_hash,
+                       const unsigned char *new_hash, size_t hash_len, int64_t now_us,
+                       int64_t expires_us, int64_t *ret_id);
 /* Owner, label (heap; NULL when none) and hash of token `id`; -ENOENT. */
 int store_token_get(struct store *st, int64_t id, int64_t *ret_user_id, char **ret_label,
                     unsigned char *hash_out, size_t hash_len);

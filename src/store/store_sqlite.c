@@ -318,6 +318,29 @@ static const char *const store_migrations[] = {
      * rules, 2 tactics, risk 84 >= 60"); NULL for incidents opened before
      * it was kept, or by hand. */
     "ALTER TABLE incidents ADD COLUMN opened_why TEXT;",
+    /* 10: accounts (issue 15).  A user can be disabled and remembers its
+     * last login; every token expires.  Until now only sessions had an
+     * expiry, so those are the sessions; the API tokens that had none get
+     * 30 days from this upgrade (the default http.token_ttl), rather than
+     * an instant expiry that would cut every script off at once. */
+    "ALTER TABLE users ADD COLUMN disabled INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE users ADD COLUMN last_login_us INTEGER;"
+    "ALTER TABLE tokens ADD COLUMN session INTEGER NOT NULL DEFAULT 0;"
+    "UPDATE tokens SET session = 1 WHERE expires_us IS NOT NULL;"
+    "UPDATE tokens SET expires_us = CAST(strftime('%s', 'now') AS INTEGER) * 1000000"
+    "  + 2592000000000 WHERE expires_us IS NULL;"
+    "CREATE INDEX tokens_expires_us ON tokens(expires_us);"
+    "CREATE INDEX tokens_user_id ON tokens(user_id);"
+    /* Audit entries of changes made by `hikeshi user` while a running
+     * daemon holds the audit log; whoever holds it next appends them in
+     * order and deletes them (store_outbox_drain). */
+    "CREATE TABLE audit_outbox ("
+    "  id INTEGER PRIMARY KEY,"
+    "  actor TEXT NOT NULL,"
+    "  action TEXT NOT NULL,"
+    "  object TEXT NOT NULL,"
+    "  details TEXT NOT NULL"
+    ");",
 };
 
 _Static_assert(sizeof(store_migrations) / sizeof(store_migrations[0]) == STORE_SCHEMA_VERSION,
@@ -433,12 +456,16 @@ static const char *const store_stmt_sql[STMT_COUNT] = {
     [STMT_INCIDENT_MAX] = "SELECT coalesce(max(id), 0) FROM incidents",
     [STMT_INCIDENT_COUNT] = "SELECT count(*) FROM incidents",
     [STMT_USER_ADD] = "INSERT INTO users(name, role, pw_hash, created_us) VALUES(?1, ?2, ?3, ?4)",
-    [STMT_TOKEN_ADD] = "INSERT INTO tokens(user_id, hash, label, created_us) VALUES(?1, ?2, ?3, ?4)",
+    [STMT_TOKEN_ADD] = "INSERT INTO tokens(user_id, hash, label, created_us, expires_us)"
+                       " VALUES(?1, ?2, ?3, ?4, ?5)",
+    /* A disabled user's tokens and sessions work no more. */
     [STMT_TOKEN_FIND] = "SELECT u.name, u.role, coalesce(t.expires_us, 0) FROM tokens t"
-                        " JOIN users u ON u.id = t.user_id WHERE t.hash = ?1 AND (t.expires_us IS NULL OR t.expires_us > ?2)",
-    [STMT_SESSION_ADD] = "INSERT INTO tokens(user_id, hash, label, created_us, expires_us)"
-                         " VALUES(?1, ?2, 'session', ?3, ?4)",
-    /* Expired sessions go when a new one is made: the table stays small. */
+                        " JOIN users u ON u.id = t.user_id WHERE t.hash = ?1 AND u.disabled = 0"
+                        " AND (t.expires_us IS NULL OR t.expires_us > ?2)",
+    [STMT_SESSION_ADD] = "INSERT INTO tokens(user_id, hash, label, created_us, expires_us, session)"
+                         " VALUES(?1, ?2, 'session', ?3, ?4, 1)",
+    /* Expired tokens and sessions go when a new one is made: the table
+     * stays small, and an expired token's hash is not kept for nothing. */
     [STMT_SESSION_PURGE] = "DELETE FROM tokens WHERE expires_us IS NOT NULL AND expires_us <= ?1",
     [STMT_TOKEN_REVOKE_HASH] = "DELETE FROM tokens WHERE hash = ?1",
     /* One incident as a JSON object, built by SQLite's json1. */
@@ -1234,19 +1261,36 @@ int store_user_add(struct store *st, const char *name, const char *role, const c
     return 0;
 }
 
-int store_token_add(struct store *st, int64_t user_id, const unsigned char *hash, size_t hash_len,
-                    const char *label)
+int store_token_prune(struct store *st, int64_t now_us)
 {
-    sqlite3_stmt *s = st->stmt[STMT_TOKEN_ADD];
+    sqlite3_stmt *p = st->stmt[STMT_SESSION_PURGE];
     int rc;
 
+    rc = sqlite3_bind_int64(p, 1, now_us);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(p);
+    sqlite3_reset(p);
+    return rc == SQLITE_DONE ? 0 : store_dberr(st, rc, "removing expired tokens");
+}
+
+int store_token_add(struct store *st, int64_t user_id, const unsigned char *hash, size_t hash_len,
+                    const char *label, int64_t expires_us)
+{
+    sqlite3_stmt *s = st->stmt[STMT_TOKEN_ADD];
+    int64_t now = time_now_us();
+    int rc;
+
+    if ((rc = store_token_prune(st, now)) < 0)
+        return rc;
     rc = sqlite3_bind_int64(s, 1, user_id);
     if (rc == SQLITE_OK)
         rc = sqlite3_bind_blob(s, 2, hash, (int)hash_len, SQLITE_STATIC);
     if (rc == SQLITE_OK)
         rc = store_bind_text(s, 3, label);
     if (rc == SQLITE_OK)
-        rc = sqlite3_bind_int64(s, 4, time_now_us());
+        rc = sqlite3_bind_int64(s, 4, now);
+    if (rc == SQLITE_OK)
+        rc = expires_us > 0 ? sqlite3_bind_int64(s, 5, expires_us) : sqlite3_bind_null(s, 5);
     return store_insert(st, s, rc, "adding a token", NULL);
 }
 
@@ -1284,17 +1328,12 @@ int store_token_find(struct store *st, const unsigned char *hash, size_t hash_le
 int store_session_add(struct store *st, int64_t user_id, const unsigned char *hash,
                       size_t hash_len, int64_t expires_us)
 {
-    sqlite3_stmt *p = st->stmt[STMT_SESSION_PURGE];
     sqlite3_stmt *s = st->stmt[STMT_SESSION_ADD];
     int64_t now = time_now_us();
     int rc;
 
-    rc = sqlite3_bind_int64(p, 1, now);
-    if (rc == SQLITE_OK)
-        rc = sqlite3_step(p);
-    sqlite3_reset(p);
-    if (rc != SQLITE_DONE)
-        return store_dberr(st, rc, "removing expired sessions");
+    if ((rc = store_token_prune(st, now)) < 0)
+        return rc;
     rc = sqlite3_bind_int64(s, 1, user_id);
     if (rc == SQLITE_OK)
         rc = sqlite3_bind_blob(s, 2, hash, (int)hash_len, SQLITE_STATIC);

@@ -275,8 +275,51 @@ static int kw_http_listen(struct cparse *p, const char *key, yaml_node_t *k, yam
     return get_str_or_off(p, v, &p->c->http_listen);
 }
 
+int config_parse_duration(const char *s, int64_t *ret_s)
+{
+    int64_t v = 0, unit = 1;
+    size_t i = 0;
+
+    if (!s || s[0] < '0' || s[0] > '9')
+        return -EINVAL;
+    for (; s[i] >= '0' && s[i] <= '9'; i++) {
+        if (v > INT64_C(100) * 366 * 86400)
+            return -ERANGE;
+        v = v * 10 + (s[i] - '0');
+    }
+    switch (s[i]) {
+    case '\0': break;
+    case 's': unit = 1; i++; break;
+    case 'm': unit = 60; i++; break;
+    case 'h': unit = 3600; i++; break;
+    case 'd': unit = 86400; i++; break;
+    default: return -EINVAL;
+    }
+    if (s[i] != '\0')
+        return -EINVAL;
+    if (v > INT64_C(100) * 366 * 86400 / unit)
+        return -ERANGE;
+    *ret_s = v * unit;
+    return 0;
+}
+
+static int kw_http_token_ttl(struct cparse *p, const char *key, yaml_node_t *k, yaml_node_t *v,
+                             void *arg)
+{
+    const char *s = scalar(v);
+    int64_t ttl = 0;
+
+    if (!s || config_parse_duration(s, &ttl) < 0)
+        return cerr(p, v, "token_ttl: expected a duration such as 3600, 12h or 30d");
+    if (ttl < LIMIT_TOKEN_TTL_MIN || ttl > LIMIT_TOKEN_TTL_MAX)
+        return cerr(p, v, "token_ttl must be 1 second to 366 days");
+    p->c->http_token_ttl_s = ttl;
+    return 0;
+}
+
 static const struct keyword http_kw[] = {
     {"listen", kw_http_listen},
+    {"token_ttl", kw_http_token_ttl},
 };
 
 static int kw_http(struct cparse *p, const char *key, yaml_node_t *k, yaml_node_t *v, void *arg)
@@ -1122,6 +1165,7 @@ struct config *config_defaults(void)
         return NULL;
     c->log_level = LOG_LEVEL_INFO;
     c->queue = LIMIT_QUEUE_DEFAULT;
+    c->http_token_ttl_s = LIMIT_TOKEN_TTL_DEFAULT;
     c->store_events = 1;
     c->security_seccomp = 1;
     if (!(c->data_dir = strdup("./var")) || !(c->http_listen = strdup("127.0.0.1:8080")) ||
@@ -1330,6 +1374,7 @@ void config_print(const struct config *c, FILE *out)
         print_q(out, c->http_listen);
     else
         fprintf(out, "off");
+    fprintf(out, "\n  token_ttl: %llds", (long long)c->http_token_ttl_s);
     fprintf(out, "\npipeline:\n  queue: %zu\n", c->queue);
     fprintf(out, "store:\n  events: %s\n", c->store_events ? "true" : "false");
     fprintf(out, "alerts:\n  jsonl: ");

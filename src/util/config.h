@@ -54,6 +54,8 @@ struct config {
                             file was read (printed back; the baselines ask
                             tz itself at each instant) */
     char *http_listen;   /* "host:port"; NULL disables the HTTP endpoint */
+    int64_t http_token_ttl_s; /* API tokens' lifetime (login, user add/token);
+                                 LIMIT_TOKEN_TTL_MIN..MAX */
     size_t queue;        /* bounded queue, in batches */
     int store_events;    /* 1: every event goes to the store */
     char *alerts_jsonl;  /* alert file (relative to data_dir); NULL: none */
@@ -120,5 +122,9 @@ void config_clear_inputs(struct config *c);
 const struct config_input *config_input_find(const struct config *c, const char *name);
 /* Parses "+09:00", "-0530", "Z", "UTC" into seconds east of UTC. */
 int config_parse_tz(const char *s, int32_t *ret);
+/* Parses a duration, a whole number with an optional unit s, m, h or d
+ * ("90", "90s", "15m", "12h", "30d"), into seconds; -EINVAL when it is not
+ * one, -ERANGE past 100 years. */
+int config_parse_duration(const char *s, int64_t *ret_s);
 
 #endif

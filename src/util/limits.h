@@ -74,4 +74,11 @@
  * senders costs a fixed amount of memory. */
 #define LIMIT_TIME_STREAMS 4096
 
+/* API tokens (http.token_ttl, `hikeshi user token --ttl`): every token
+ * expires, a month by default, a year at most, so a token that leaked into
+ * a script or a log stops working on its own. */
+#define LIMIT_TOKEN_TTL_DEFAULT (30 * 86400)
+#define LIMIT_TOKEN_TTL_MIN 1
+#define LIMIT_TOKEN_TTL_MAX (366 * 86400)
+
 #endif

@@ -58,7 +58,7 @@ def main():
     st, body = call(d, "/api/v1/incidents")
     check(st == 401 and "token" in body["error"], "no token: 401 (%s)" % body)
     st, body = call(d, "/api/v1/incidents", "hks_" + "A" * 43)
-    check(st == 401 and body["error"] == "invalid token", "an unknown token: 401")
+    check(st == 401 and body["error"] == "invalid, expired or revoked token", "an unknown token: 401")
     st, body = call(d, "/api/v1/incidents", "not a token")
     check(st == 401, "a malformed token: 401")
 

@@ -106,7 +106,7 @@ static void fz_setup(void)
 
     if (auth_init() < 0 || !mkdtemp(dir) || store_open(dir, &fz.st, &err) < 0 ||
         store_user_add(fz.st, "fuzz", "admin", NULL, &uid) < 0 || auth_token_new(tok, hash) < 0 ||
-        store_token_add(fz.st, uid, hash, sizeof(hash), "fuzz") < 0)
+        store_token_add(fz.st, uid, hash, sizeof(hash), "fuzz", 0) < 0)
         abort();
     if (auth_token_new(fz.session, hash) < 0 ||
         store_session_add(fz.st, uid, hash, sizeof(hash), INT64_MAX) < 0 ||
@@ -201,7 +201,7 @@ int LLVMFuzzerTestOneInput(const unsigned char *d, unsigned long n)
                 abort();
         } else {
             char tok[AUTH_TOKEN_STRLEN];
-            if (auth_token_new(tok, h) < 0 || store_token_add(fz.st, uid, h, sizeof(h), "fuzz") < 0)
+            if (auth_token_new(tok, h) < 0 || store_token_add(fz.st, uid, h, sizeof(h), "fuzz", 0) < 0)
                 abort();
             snprintf(fz.auth, sizeof(fz.auth), "Bearer %s", tok);
         }

@@ -21,6 +21,7 @@
 
 #include "api/api_routes.h"
 #include "api/auth.h"
+#include "event/time.h"
 #include "incident/audit.h"
 #include "incident/playbook.h"
 #include "store/store.h"
@@ -57,7 +58,7 @@ static void make_user(struct fix *f, const char *name, const char *role, char *h
 
     assert_int_equal(store_user_add(f->st, name, role, NULL, &uid), 0);
     assert_int_equal(auth_token_new(tok, hash), 0);
-    assert_int_equal(store_token_add(f->st, uid, hash, sizeof(hash), "test"), 0);
+    assert_int_equal(store_token_add(f->st, uid, hash, sizeof(hash), "test", 0), 0);
     snprintf(hdr, AUTH_TOKEN_STRLEN + 8, "Bearer %s", tok);
 }
 
@@ -251,6 +252,80 @@ static void test_login(void **state)
                      429);
 }
 
+/* Tokens from login expire (http.token_ttl), rotate, and stop with their
+ * user disabled; a disabled user's right password gets 403. */
+static void test_token_life(void **state)
+{
+    struct fix *f = *state;
+    char auth[AUTH_TOKEN_STRLEN + 16], auth2[AUTH_TOKEN_STRLEN + 16];
+    const char *tok;
+    int64_t pat = 0;
+    char *role = NULL, *hash = NULL;
+
+    f->ctx.token_ttl_s = 3600;
+    assert_int_equal(call(f, "POST", "/api/v1/login", NULL,
+                          "{\"name\":\"pat\",\"password\":\"correct horse battery\"}"),
+                     201);
+    assert_non_null(strstr(body(f), "\"expires\":\""));
+    tok = strstr(body(f), "\"token\":\"");
+    assert_non_null(tok);
+    snprintf(auth, sizeof(auth), "Bearer %.*s", (int)(AUTH_TOKEN_STRLEN - 1), tok + 9);
+    /* The expiry is an hour away, as the session route reports it. */
+    assert_int_equal(call(f, "GET", "/api/v1/session", auth, NULL), 200);
+    {
+        const char *e = strstr(body(f), "\"expires\":\"");
+        char want[40];
+
+        assert_non_null(e);
+        time_format_iso(time_now_us() + INT64_C(3600000000), want, sizeof(want));
+        /* Same minute: "YYYY-MM-DDTHH:MM". */
+        assert_memory_equal(e + 11, want, 16);
+    }
+    /* Rotation: a new token; the old one is refused at once. */
+    assert_int_equal(call(f, "POST", "/api/v1/session/rotate", auth, NULL), 201);
+    tok = strstr(body(f), "\"token\":\"");
+    assert_non_null(tok);
+    snprintf(auth2, sizeof(auth2), "Bearer %.*s", (int)(AUTH_TOKEN_STRLEN - 1), tok + 9);
+    assert_string_not_equal(auth, auth2);
+    assert_int_equal(call(f, "GET", "/api/v1/session", auth, NULL), 401);
+    assert_int_equal(call(f, "GET", "/api/v1/session", auth2, NULL), 200);
+    /* Disabled: the token stops, and the right password gets 403. */
+    assert_int_equal(store_user_get(f->st, "pat", &pat, &role, &hash), 0);
+    free(role);
+    free(hash);
+    assert_int_equal(store_user_set_disabled(f->st, pat, 1), 0);
+    assert_int_equal(call(f, "GET", "/api/v1/session", auth2, NULL), 401);
+    assert_int_equal(call(f, "POST", "/api/v1/login", NULL,
+                          "{\"name\":\"pat\",\"password\":\"correct horse battery\"}"),
+                     403);
+    assert_int_equal(call(f, "POST", "/api/v1/login", NULL,
+                          "{\"name\":\"pat\",\"password\":\"wrong horse battery\"}"),
+                     401);
+    assert_int_equal(store_user_set_disabled(f->st, pat, 0), 0);
+    assert_int_equal(call(f, "GET", "/api/v1/session", auth2, NULL), 200);
+    /* An admin's token with its own lifetime; a bad one is refused. */
+    assert_int_equal(call(f, "POST", "/api/v1/users/1/tokens", f->admin, "{\"ttl\":\"1w\"}"), 400);
+    assert_int_equal(call(f, "POST", "/api/v1/users/1/tokens", f->admin, "{\"ttl\":\"0\"}"), 400);
+    assert_int_equal(call(f, "POST", "/api/v1/users/1/tokens", f->admin,
+                          "{\"label\":\"ci\",\"ttl\":\"2d\"}"),
+                     201);
+    assert_non_null(strstr(body(f), "\"expires\":\""));
+}
+
+/* /metrics: open on a loopback listener, a token of any role elsewhere. */
+static void test_metrics_token(void **state)
+{
+    struct fix *f = *state;
+
+    f->ctx.metrics_open = 0;
+    assert_int_equal(call(f, "GET", "/metrics", NULL, NULL), 401);
+    assert_int_equal(call(f, "GET", "/metrics", "Bearer hks_nope", NULL), 401);
+    /* With a token it gets as far as the sources (none in this test). */
+    assert_int_equal(call(f, "GET", "/metrics", f->viewer, NULL), 503);
+    f->ctx.metrics_open = 1;
+    assert_int_equal(call(f, "GET", "/metrics", NULL, NULL), 503);
+}
+
 /* The life of one incident through the routes, and the audit it leaves. */
 static void test_incident_life(void **state)
 {
@@ -427,6 +502,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_bad_requests, setup, teardown),
         cmocka_unit_test_setup_teardown(test_incident_life, setup, teardown),
         cmocka_unit_test_setup_teardown(test_login, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_token_life, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_metrics_token, setup, teardown),
         cmocka_unit_test_setup_teardown(test_responses, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -74,6 +74,7 @@ static void test_full(void **state)
     assert_int_equal(c->tz_off_s, 9 * 3600);
     assert_int_equal(c->log_level, LOG_LEVEL_DEBUG);
     assert_string_equal(c->http_listen, "127.0.0.1:18080");
+    assert_int_equal(c->http_token_ttl_s, 7200);
     assert_int_equal(c->queue, 64);
     assert_int_equal(c->store_events, 0);
     assert_null(c->alerts_jsonl);
@@ -175,6 +176,10 @@ static const struct bad_case bad_cases[] = {
     {"correlation:\n  max_memory: 1k\n", 2, 15, "between 64k"},
     {"correlation:\n  max_memory: automatic\n", 2, 15, "auto or a size"},
     {"correlation:\n  late_tolerance: 1h\n", 2, 19, "non-negative integer"},
+    {"http:\n  token_ttl: 0\n", 2, 14, "1 second to 366 days"},
+    {"http:\n  token_ttl: 367d\n", 2, 14, "1 second to 366 days"},
+    {"http:\n  token_ttl: 1w\n", 2, 14, "duration"},
+    {"http:\n  token_ttl: -5\n", 2, 14, "duration"},
     {"respond:\n  policy: [a, b]\n", 2, 11, "string"},
     {"respond:\n  polcy: x.yaml\n", 2, 3, "unknown"},
     {"anomaly:\n  enabled: sometimes\n", 2, 12, "true or false"},

@@ -74,7 +74,7 @@ static int setup(void **state)
     assert_int_equal(store_user_add(f->st, "pat", "analyst", h, &f->pat_id), 0);
     assert_int_equal(store_user_add(f->st, "vic", "viewer", h, &uid), 0);
     assert_int_equal(auth_token_new(tok, th), 0);
-    assert_int_equal(store_token_add(f->st, uid, th, sizeof(th), "test"), 0);
+    assert_int_equal(store_token_add(f->st, uid, th, sizeof(th), "test", 0), 0);
     snprintf(f->viewer, sizeof(f->viewer), "Bearer %s", tok);
     buf_init(&f->resp.body, 16 * 1024 * 1024);
     *state = f;
@@ -456,7 +456,7 @@ static void make_admin(struct fix *f, char hdr[AUTH_TOKEN_STRLEN + 8])
 
     assert_int_equal(store_user_add(f->st, "ada", "admin", NULL, &uid), 0);
     assert_int_equal(auth_token_new(tok, th), 0);
-    assert_int_equal(store_token_add(f->st, uid, th, sizeof(th), "t"), 0);
+    assert_int_equal(store_token_add(f->st, uid, th, sizeof(th), "t", 0), 0);
     snprintf(hdr, AUTH_TOKEN_STRLEN + 8, "Bearer %s", tok);
 }
 

@@ -160,7 +160,6 @@ static void sleep_ms(long ms)
     nanosleep(&ts, NULL);
 }
 
-
 /* The helper's own never-block check (issue 15): it refuses an add for an
  * address of its list or of the host, whatever the daemon decided; other
  * operations and other addresses pass. */
@@ -168,8 +167,10 @@ static void test_request_never(void **state)
 {
     struct respond_never nv;
     struct respond_fw_conf c = {.table = "t"};
-    struct respond_never_src host = {.route4 = "/nonexistent", .route6 = "/nonexistent",
-                                     .resolv = "/nonexistent", .no_ifaddrs = 1};
+    struct respond_never_src host = {.route4 = "/nonexistent",
+                                     .route6 = "/nonexistent",
+                                     .resolv = "/nonexistent",
+                                     .no_ifaddrs = 1};
     unsigned char a4[16] = {0}, a6[16];
     char req[RESPOND_FW_REQUEST_SIZE], why[256];
 
@@ -317,9 +318,8 @@ static void test_kernel_helper_refuses(void **state)
     assert_int_equal(respond_fw_block(fw, "198.51.100.7", 60, err, sizeof(err)), -EACCES);
     assert_non_null(strstr(err, "refuses to block 198.51.100.7: in a management network"));
     /* An address the namespace gains after the fork. */
-    assert_int_equal(sh("ip addr add 203.0.113.250/32 dev lo && ip link set lo up 2>&1", out,
-                        sizeof(out)),
-                     0);
+    assert_int_equal(
+        sh("ip addr add 203.0.113.250/32 dev lo && ip link set lo up 2>&1", out, sizeof(out)), 0);
     assert_int_equal(respond_fw_block(fw, "203.0.113.250", 60, err, sizeof(err)), -EACCES);
     assert_non_null(strstr(err, "this host's address (lo)"));
     assert_int_equal(respond_fw_is_blocked(fw, "203.0.113.250", err, sizeof(err)), 0);

@@ -138,8 +138,7 @@ static void test_never_blockable(void **state)
         {"255.255.255.255", "255.255.255.255 is the broadcast address: never acted on"},
     };
     /* Even an empty allowlist and a rule for any address refuse these. */
-    struct respond_policy *p = parse_ok("dry_run: false\n" ALLOW
-                                        "rules:\n"
+    struct respond_policy *p = parse_ok("dry_run: false\n" ALLOW "rules:\n"
                                         "  - actions: block\n");
     struct respond_state *s = respond_state_new(p);
     struct respond_decision d;
@@ -219,7 +218,6 @@ static void test_udp_only_needs_corroboration(void **state)
     respond_state_free(s);
     respond_policy_free(p);
 }
-
 
 /* ---- trust (issue 15) ----------------------------------------------------- */
 
@@ -332,9 +330,10 @@ static void test_never_list_from_host(void **state)
     snprintf(rc, sizeof(rc), "%s/resolv.conf", dir);
     /* Gateway 192.0.2.1 (the kernel's host-order hex of a little-endian
      * machine: the bytes C0 00 02 01 reversed) and a route without one. */
-    write_file(r4, "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\n"
-                   "eth0\t00000000\t010200C0\t0003\t0\t0\t100\t00000000\t0\t0\t0\n"
-                   "eth0\t000200C0\t00000000\t0001\t0\t0\t100\t00FFFFFF\t0\t0\t0\n");
+    write_file(
+        r4, "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\n"
+            "eth0\t00000000\t010200C0\t0003\t0\t0\t100\t00000000\t0\t0\t0\n"
+            "eth0\t000200C0\t00000000\t0001\t0\t0\t100\t00FFFFFF\t0\t0\t0\n");
     write_file(r6, "00000000000000000000000000000000 00 00000000000000000000000000000000 00 "
                    "20010db8000000000000000000000001 00000400 00000001 00000000 00000003 eth0\n"
                    "20010db8000000000000000000000000 40 00000000000000000000000000000000 00 "
@@ -366,7 +365,8 @@ static void test_never_list_from_host(void **state)
             {"2001:db8::1", "2001:db8::1 is a gateway of this host (eth0): never acted on"},
             {"198.51.100.53",
              "198.51.100.53 is a resolver of this host (resolv.conf): never acted on"},
-            {"2001:db8::53", "2001:db8::53 is a resolver of this host (resolv.conf): never acted on"},
+            {"2001:db8::53",
+             "2001:db8::53 is a resolver of this host (resolv.conf): never acted on"},
             {"192.0.2.77", "192.0.2.77 is a peer that sends us logs: never acted on"},
             {"203.0.113.9",
              "203.0.113.9 is in a management network (203.0.113.0/28 admins' VPN): never acted on"},
@@ -457,7 +457,8 @@ static void test_budget_per_source_and_rule(void **state)
     }
     assert_int_equal(acts, 3);
     assert_int_equal(by_source, 27);
-    assert_string_equal(d.reason, "rate limit of the source tcp from 192.0.2.66: 2 actions a minute");
+    assert_string_equal(d.reason,
+                        "rate limit of the source tcp from 192.0.2.66: 2 actions a minute");
     /* The real attacker, seen by another trusted sender: blocked. */
     t = brute("203.0.113.99");
     t.source = "tcp from 192.0.2.10";
@@ -513,12 +514,12 @@ static void test_budget_per_source_and_rule(void **state)
 
 static void test_rate_limit_flood(void **state)
 {
-    struct respond_policy *p = parse_ok("dry_run: false\n" ALLOW
-                                        "rate: {actions_per_minute: 30, burst: 10}\n"
-                                        "max_blocks: 100000\n"
-                                        "rules:\n"
-                                        "  - kind: correlation\n"
-                                        "    actions: [block]\n");
+    struct respond_policy *p =
+        parse_ok("dry_run: false\n" ALLOW "rate: {actions_per_minute: 30, burst: 10}\n"
+                 "max_blocks: 100000\n"
+                 "rules:\n"
+                 "  - kind: correlation\n"
+                 "    actions: [block]\n");
     struct respond_state *s = respond_state_new(p);
     struct respond_decision d;
     unsigned acts = 0, rate = 0, other = 0;
@@ -560,12 +561,12 @@ static void test_rate_limit_flood(void **state)
 
 static void test_max_blocks_and_release(void **state)
 {
-    struct respond_policy *p = parse_ok("dry_run: false\n" ALLOW
-                                        "rate: {actions_per_minute: 1000, burst: 1000}\n"
-                                        "max_blocks: 3\n"
-                                        "ban: {base: 10m}\n"
-                                        "rules:\n"
-                                        "  - actions: block\n");
+    struct respond_policy *p =
+        parse_ok("dry_run: false\n" ALLOW "rate: {actions_per_minute: 1000, burst: 1000}\n"
+                 "max_blocks: 3\n"
+                 "ban: {base: 10m}\n"
+                 "rules:\n"
+                 "  - actions: block\n");
     struct respond_state *s = respond_state_new(p);
     struct respond_decision d;
     struct respond_trigger t;
@@ -611,10 +612,10 @@ static void test_max_blocks_and_release(void **state)
 
 static void test_escalation(void **state)
 {
-    struct respond_policy *p = parse_ok("dry_run: false\n" ALLOW
-                                        "ban: {base: 10m, factor: 2, max: 1h, forget_after: 1d}\n"
-                                        "rules:\n"
-                                        "  - actions: block\n");
+    struct respond_policy *p =
+        parse_ok("dry_run: false\n" ALLOW "ban: {base: 10m, factor: 2, max: 1h, forget_after: 1d}\n"
+                 "rules:\n"
+                 "  - actions: block\n");
     struct respond_state *s = respond_state_new(p);
     struct respond_decision d;
     struct respond_trigger t = brute("203.0.113.9");
@@ -654,12 +655,12 @@ static void test_escalation(void **state)
 /* Offenders beyond `track` evict the least recently banned. */
 static void test_offenders_bounded(void **state)
 {
-    struct respond_policy *p = parse_ok("dry_run: false\n" ALLOW
-                                        "rate: {actions_per_minute: 100000, burst: 100000}\n"
-                                        "max_blocks: 100000\n"
-                                        "ban: {base: 1m, factor: 2, max: 1h, track: 4}\n"
-                                        "rules:\n"
-                                        "  - actions: block\n");
+    struct respond_policy *p =
+        parse_ok("dry_run: false\n" ALLOW "rate: {actions_per_minute: 100000, burst: 100000}\n"
+                 "max_blocks: 100000\n"
+                 "ban: {base: 1m, factor: 2, max: 1h, track: 4}\n"
+                 "rules:\n"
+                 "  - actions: block\n");
     struct respond_state *s = respond_state_new(p);
     struct respond_decision d;
     struct respond_trigger t;
@@ -688,8 +689,7 @@ static void test_offenders_bounded(void **state)
 
 static void test_approve_gives_ask(void **state)
 {
-    struct respond_policy *p = parse_ok("dry_run: false\n" ALLOW
-                                        "rules:\n"
+    struct respond_policy *p = parse_ok("dry_run: false\n" ALLOW "rules:\n"
                                         "  - name: ask first\n"
                                         "    min_level: high\n"
                                         "    actions: [block, mail]\n"
@@ -750,21 +750,21 @@ static void test_dry_run_carried(void **state)
 
 static void test_no_match_none(void **state)
 {
-    struct respond_policy *p = parse_ok("dry_run: false\n" ALLOW
-                                        "rules:\n"
-                                        "  - kind: correlation\n"
-                                        "    rule: [ssh_bruteforce]\n"
-                                        "    from: outside\n"
-                                        "    actions: block\n"
-                                        "  - kind: incident\n"
-                                        "    incident_type: damage manifest\n"
-                                        "    actions: mail\n"
-                                        "  - kind: correlation\n"
-                                        "    correlation: temporal_ordered\n"
-                                        "    min_level: critical\n"
-                                        "    actions: webhook\n"
-                                        "mail: {to: [a@example.org]}\n"
-                                        "webhook: {url: \"https://x.example/h\", secret_file: /k}\n");
+    struct respond_policy *p =
+        parse_ok("dry_run: false\n" ALLOW "rules:\n"
+                 "  - kind: correlation\n"
+                 "    rule: [ssh_bruteforce]\n"
+                 "    from: outside\n"
+                 "    actions: block\n"
+                 "  - kind: incident\n"
+                 "    incident_type: damage manifest\n"
+                 "    actions: mail\n"
+                 "  - kind: correlation\n"
+                 "    correlation: temporal_ordered\n"
+                 "    min_level: critical\n"
+                 "    actions: webhook\n"
+                 "mail: {to: [a@example.org]}\n"
+                 "webhook: {url: \"https://x.example/h\", secret_file: /k}\n");
     struct respond_state *s = respond_state_new(p);
     struct respond_decision d;
     struct respond_trigger t;
@@ -1122,8 +1122,7 @@ static void test_may_match(void **state)
  * address is "already blocked", and its next ban is escalated. */
 static void test_block_restore(void **state)
 {
-    struct respond_policy *p = parse_ok("dry_run: false\n" ALLOW
-                                        "max_blocks: 2\n"
+    struct respond_policy *p = parse_ok("dry_run: false\n" ALLOW "max_blocks: 2\n"
                                         "ban: {base: 10m, factor: 2}\n"
                                         "rules:\n"
                                         "  - kind: correlation\n"
@@ -1156,22 +1155,22 @@ static void test_block_restore(void **state)
 /* The action sections as the daemon reads them. */
 static void test_action_sections(void **state)
 {
-    struct respond_policy *p = parse_ok("dry_run: false\n" ALLOW
-                                        "block: {family: ip, table: fw, set4: bad_hosts, create: false}\n"
-                                        "webhook:\n"
-                                        "  url: \"https://soc.example.org/h?k=1\"\n"
-                                        "  secret_file: keys/hook.key\n"
-                                        "  timeout: 3s\n"
-                                        "  attempts: 7\n"
-                                        "  backoff: 500s\n"
-                                        "mail:\n"
-                                        "  to: [csirt@example.org, oncall@example.org]\n"
-                                        "  from: hikeshi@example.org\n"
-                                        "exec:\n"
-                                        "  command: [/usr/local/sbin/notify, \"--ip={ip}\", \"{rule}\"]\n"
-                                        "  timeout: 1m\n"
-                                        "rules:\n"
-                                        "  - actions: [block, webhook, mail, exec]\n");
+    struct respond_policy *p = parse_ok(
+        "dry_run: false\n" ALLOW "block: {family: ip, table: fw, set4: bad_hosts, create: false}\n"
+        "webhook:\n"
+        "  url: \"https://soc.example.org/h?k=1\"\n"
+        "  secret_file: keys/hook.key\n"
+        "  timeout: 3s\n"
+        "  attempts: 7\n"
+        "  backoff: 500s\n"
+        "mail:\n"
+        "  to: [csirt@example.org, oncall@example.org]\n"
+        "  from: hikeshi@example.org\n"
+        "exec:\n"
+        "  command: [/usr/local/sbin/notify, \"--ip={ip}\", \"{rule}\"]\n"
+        "  timeout: 1m\n"
+        "rules:\n"
+        "  - actions: [block, webhook, mail, exec]\n");
 
     (void)state;
     assert_string_equal(p->block.family, "ip");

@@ -224,9 +224,10 @@ static void test_untrusted_queued(void **state)
     t.evidence = "no trusted witness: 12 records from untrusted or content-relayed sources, last "
                  "tcp from 198.51.100.200";
     respond_offer(f->r, &t, NULL);
-    assert_int_equal(wait_rows(f, "address='203.0.113.66' AND state='pending' AND mode='auto' "
-                                  "AND reason LIKE '%only on a trusted witness%' AND "
-                                  "reason LIKE '%last tcp from 198.51.100.200'",
+    assert_int_equal(wait_rows(f,
+                               "address='203.0.113.66' AND state='pending' AND mode='auto' "
+                               "AND reason LIKE '%only on a trusted witness%' AND "
+                               "reason LIKE '%last tcp from 198.51.100.200'",
                                1),
                      1);
     respond_get_stats(f->r, &rs);
@@ -356,8 +357,8 @@ static void test_log_peers_never(void **state)
 {
     char dir[] = "/tmp/hikeshi-respond-lp-XXXXXX", path[96], err[512];
     static const char *const peers[] = {"198.51.100.9", "2001:db8:77::/64", "not-an-address"};
-    struct respond_opts o = {.policy_path = path, .data_dir = dir, .log_peers = peers,
-                             .nlog_peers = 3};
+    struct respond_opts o = {
+        .policy_path = path, .data_dir = dir, .log_peers = peers, .nlog_peers = 3};
     struct respond *r = NULL;
     struct respond_trigger t;
     struct fix f;
@@ -384,11 +385,11 @@ static void test_log_peers_never(void **state)
     respond_offer(r, &t, NULL);
     memset(&f, 0, sizeof(f));
     snprintf(f.dir, sizeof(f.dir), "%s", dir);
-    assert_int_equal(wait_rows(&f, "state='refused' AND reason LIKE '%a peer that sends us logs%'",
-                               2),
-                     2);
-    assert_int_equal(wait_rows(&f, "address='203.0.113.200' AND state='refused' AND "
-                                   "reason LIKE '%management network (203.0.113.128/25 jump hosts)%'",
+    assert_int_equal(
+        wait_rows(&f, "state='refused' AND reason LIKE '%a peer that sends us logs%'", 2), 2);
+    assert_int_equal(wait_rows(&f,
+                               "address='203.0.113.200' AND state='refused' AND "
+                               "reason LIKE '%management network (203.0.113.128/25 jump hosts)%'",
                                1),
                      1);
     assert_int_equal(wait_rows(&f, "address='203.0.113.20' AND state='dry_run'", 1), 1);

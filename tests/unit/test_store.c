@@ -632,8 +632,8 @@ static void test_users_tokens(void **state)
     assert_int_equal(store_user_add(f->st, "victor", "viewer", NULL, &b), 0);
     assert_true(a > 0 && b > a);
     assert_int_equal(store_user_add(f->st, "alice", "viewer", NULL, NULL), -EEXIST);
-    assert_int_equal(store_token_add(f->st, a, h1, sizeof(h1), "laptop"), 0);
-    assert_int_equal(store_token_add(f->st, b, h2, sizeof(h2), NULL), 0);
+    assert_int_equal(store_token_add(f->st, a, h1, sizeof(h1), "laptop", 0), 0);
+    assert_int_equal(store_token_add(f->st, b, h2, sizeof(h2), NULL, 0), 0);
     assert_int_equal(store_token_find(f->st, h2, sizeof(h2), &user, &role, NULL), 0);
     assert_string_equal(user, "victor");
     assert_string_equal(role, "viewer");
@@ -648,6 +648,168 @@ static void test_users_tokens(void **state)
     assert_int_equal(store_token_find(f->st, h1, sizeof(h1), &user, &role, NULL), -ENOENT);
     assert_null(user);
     assert_null(role);
+}
+
+/* Accounts (schema 10): expiry, pruning, disabling, the listing, revoking
+ * all of a user's tokens, rotation. */
+static void test_accounts(void **state)
+{
+    struct fixture *f = *state;
+    unsigned char h1[32], h2[32], h3[32], h4[32];
+    char *user = NULL, *role = NULL;
+    struct store_user_info ui, *v = NULL;
+    int64_t a = 0, b = 0, now = time_now_us(), n = -1, id = 0;
+    size_t nv = 0;
+    sqlite3 *db;
+
+    memset(h1, 0xa1, sizeof(h1));
+    memset(h2, 0xb2, sizeof(h2));
+    memset(h3, 0xc3, sizeof(h3));
+    memset(h4, 0xd4, sizeof(h4));
+    assert_int_equal(store_user_add(f->st, "alice", "admin", "$argon2id$v=19$x", &a), 0);
+    assert_int_equal(store_user_add(f->st, "bob", "viewer", NULL, &b), 0);
+    /* Expired: refused at once, and removed by the next token made. */
+    assert_int_equal(store_token_add(f->st, a, h1, sizeof(h1), "old", now - 1000000), 0);
+    assert_int_equal(store_token_find(f->st, h1, sizeof(h1), &user, &role, NULL), -ENOENT);
+    assert_int_equal(store_token_add(f->st, a, h2, sizeof(h2), "ci", now + 3600000000), 0);
+    db = peek_open(f);
+    assert_int_equal(peek_int(db, "SELECT count(*) FROM tokens WHERE label = 'old'"), 0);
+    sqlite3_close(db);
+    assert_int_equal(store_session_add(f->st, a, h3, sizeof(h3), now + 3600000000), 0);
+    assert_int_equal(store_user_set_login(f->st, a, now), 0);
+
+    assert_int_equal(store_user_find(f->st, "alice", now, &ui), 0);
+    assert_string_equal(ui.name, "alice");
+    assert_string_equal(ui.role, "admin");
+    assert_int_equal(ui.disabled, 0);
+    assert_int_equal(ui.has_password, 1);
+    assert_true(ui.last_login_us == now);
+    assert_int_equal(ui.tokens, 2);
+    assert_int_equal(store_user_find(f->st, "nobody", now, &ui), -ENOENT);
+    assert_int_equal(store_user_list(f->st, now, &v, &nv), 0);
+    assert_int_equal(nv, 2);
+    assert_string_equal(v[1].name, "bob");
+    assert_int_equal(v[1].has_password, 0);
+    assert_true(v[1].last_login_us == 0);
+    assert_int_equal(v[1].tokens, 0);
+    free(v);
+
+    /* Disabled: neither token nor session works; enabled: both again. */
+    assert_int_equal(store_user_set_disabled(f->st, a, 1), 0);
+    assert_int_equal(store_token_find(f->st, h2, sizeof(h2), &user, &role, NULL), -ENOENT);
+    assert_int_equal(store_token_find(f->st, h3, sizeof(h3), &user, &role, NULL), -ENOENT);
+    assert_int_equal(store_user_find(f->st, "alice", now, &ui), 0);
+    assert_int_equal(ui.disabled, 1);
+    assert_int_equal(store_user_set_disabled(f->st, a, 0), 0);
+    assert_int_equal(store_token_find(f->st, h2, sizeof(h2), &user, &role, NULL), 0);
+    free(user);
+    free(role);
+    assert_int_equal(store_user_set_disabled(f->st, 999, 1), -ENOENT);
+
+    /* Rotation keeps the label, drops the old hash; a session is refused. */
+    assert_int_equal(store_token_rotate(f->st, h2, h4, sizeof(h4), now, now + 7200000000, &id), 0);
+    assert_true(id > 0);
+    assert_int_equal(store_token_find(f->st, h2, sizeof(h2), &user, &role, NULL), -ENOENT);
+    assert_int_equal(store_token_find(f->st, h4, sizeof(h4), &user, &role, NULL), 0);
+    free(user);
+    free(role);
+    db = peek_open(f);
+    assert_int_equal(peek_int(db, "SELECT count(*) FROM tokens WHERE label = 'ci' AND session = 0"),
+                     1);
+    sqlite3_close(db);
+    assert_int_equal(store_token_rotate(f->st, h3, h1, sizeof(h1), now, now + 1, NULL), -ENOENT);
+    assert_int_equal(store_token_find(f->st, h3, sizeof(h3), &user, &role, NULL), 0);
+    free(user);
+    free(role);
+
+    /* Every token and session of alice goes; bob's table row stays. */
+    assert_int_equal(store_tokens_revoke_user(f->st, a, &n), 0);
+    assert_int_equal(n, 2);
+    assert_int_equal(store_token_find(f->st, h3, sizeof(h3), &user, &role, NULL), -ENOENT);
+    assert_int_equal(store_tokens_revoke_user(f->st, b, &n), 0);
+    assert_int_equal(n, 0);
+}
+
+struct outbox_seen {
+    char lines[4][128];
+    int n, fail_at;
+};
+
+static int outbox_cb(void *ctx, const char *actor, const char *action, const char *object,
+                     const char *details)
+{
+    struct outbox_seen *o = ctx;
+
+    if (o->n == o->fail_at)
+        return -EIO;
+    snprintf(o->lines[o->n++], sizeof(o->lines[0]), "%s %s %s %s", actor, action, object,
+             details);
+    return 0;
+}
+
+/* The audit outbox: drained oldest first; an entry whose append failed
+ * stays for the next drain, and none is lost or reordered. */
+static void test_audit_outbox(void **state)
+{
+    struct fixture *f = *state;
+    struct outbox_seen o = {.fail_at = 1};
+    size_t n = 9;
+
+    assert_int_equal(store_outbox_drain(f->st, outbox_cb, &o, &n), 0);
+    assert_int_equal(n, 0);
+    assert_int_equal(store_outbox_add(f->st, "cli:root", "user.disable", "user/a", "{}"), 0);
+    assert_int_equal(store_outbox_add(f->st, "cli:root", "user.enable", "user/a", "{\"x\":1}"), 0);
+    assert_int_equal(store_outbox_drain(f->st, outbox_cb, &o, &n), -EIO);
+    assert_int_equal(n, 1);
+    assert_string_equal(o.lines[0], "cli:root user.disable user/a {}");
+    o.fail_at = -1;
+    assert_int_equal(store_outbox_drain(f->st, outbox_cb, &o, &n), 0);
+    assert_int_equal(n, 1);
+    assert_string_equal(o.lines[1], "cli:root user.enable user/a {\"x\":1}");
+    assert_int_equal(store_outbox_drain(f->st, outbox_cb, &o, &n), 0);
+    assert_int_equal(n, 0);
+    assert_int_equal(o.n, 2);
+}
+
+/* Schema 9 to 10: the tokens that had an expiry were sessions; API tokens
+ * that had none get 30 days from the upgrade, not an instant expiry. */
+static void test_migrate_tokens_v10(void **state)
+{
+    struct fixture *f = *state;
+    char *err = NULL;
+    int64_t before = time_now_us() / 1000000;
+    sqlite3 *db;
+
+    store_free(f->st);
+    f->st = NULL;
+    db = peek_open(f);
+    assert_int_equal(
+        sqlite3_exec(db,
+                     "DROP TABLE audit_outbox; DROP INDEX tokens_expires_us;"
+                     "DROP INDEX tokens_user_id; ALTER TABLE tokens DROP COLUMN session;"
+                     "ALTER TABLE users DROP COLUMN disabled;"
+                     "ALTER TABLE users DROP COLUMN last_login_us;"
+                     "INSERT INTO users(id, name, role, created_us) VALUES(1, 'a', 'admin', 1);"
+                     "INSERT INTO tokens(user_id, hash, label, created_us) VALUES(1, x'01', 'api', 1);"
+                     "INSERT INTO tokens(user_id, hash, label, created_us, expires_us)"
+                     " VALUES(1, x'02', 'session', 1, 99);"
+                     "PRAGMA user_version = 9;",
+                     NULL, NULL, NULL),
+        SQLITE_OK);
+    sqlite3_close(db);
+    assert_int_equal(store_open(f->dir, &f->st, &err), 0);
+    assert_int_equal(store_schema_version(f->st), STORE_SCHEMA_VERSION);
+    db = peek_open(f);
+    assert_int_equal(peek_int(db, "SELECT session FROM tokens WHERE hash = x'02'"), 1);
+    assert_int_equal(peek_int(db, "SELECT expires_us FROM tokens WHERE hash = x'02'"), 99);
+    assert_int_equal(peek_int(db, "SELECT session FROM tokens WHERE hash = x'01'"), 0);
+    {
+        int64_t exp = peek_int(db, "SELECT expires_us / 1000000 FROM tokens WHERE hash = x'01'");
+
+        assert_true(exp >= before + 30 * 86400 && exp <= before + 30 * 86400 + 60);
+    }
+    assert_int_equal(peek_int(db, "SELECT disabled FROM users WHERE id = 1"), 0);
+    sqlite3_close(db);
 }
 
 /* A database written by schema 1 (the first release) is migrated to the
@@ -668,7 +830,7 @@ static void test_migrate_from_v1(void **state)
                                   "DROP TABLE reports; DROP TABLE declarations;"
                                   "DROP TABLE risk_samples; DROP TABLE suppressions;"
                                   "DROP TABLE responses;"
-                                  "DROP TABLE tokens; DROP TABLE users;"
+                                  "DROP TABLE tokens; DROP TABLE users; DROP TABLE audit_outbox;"
                                   "DROP TABLE agg_alerts; DROP TABLE incidents; DROP TABLE state;"
                                   "DROP INDEX events_recv_us; DROP INDEX alerts_rule_created;"
                                   "CREATE INDEX alerts_rule_id ON alerts(rule_id);"
@@ -869,6 +1031,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_transactions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_triage_tables, setup, teardown),
         cmocka_unit_test_setup_teardown(test_users_tokens, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_accounts, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_audit_outbox, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_migrate_tokens_v10, setup, teardown),
         cmocka_unit_test_setup_teardown(test_second_open_keeps_wal, setup, teardown),
         cmocka_unit_test_setup_teardown(test_migrate_from_v1, setup, teardown),
         cmocka_unit_test_setup_teardown(test_responses, setup, teardown),

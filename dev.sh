@@ -20,8 +20,9 @@ PKGS="gcc clang meson ninja-build pkg-config libyaml-dev libsqlite3-dev
 libmicrohttpd-dev zlib1g-dev libcmocka-dev libclang-rt-14-dev python3 bsdutils
 cppcheck libpcre2-dev libevtx-dev libvectorscan-dev libsodium-dev libgnutls28-dev
 libcurl4-openssl-dev libnftables-dev nftables iproute2 tzdata libseccomp-dev"
-# Only the tests drive a browser.
-TEST_PKGS="chromium"
+# Only the tests drive a browser, and build, check and install the Debian
+# package (tests/e2e/e2e_package.py).
+TEST_PKGS="chromium dpkg-dev debhelper lintian logrotate systemd"
 
 install_deps() {
     missing=""

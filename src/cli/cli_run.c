@@ -360,6 +360,44 @@ static void reload(struct daemon *d)
     config_free(nc);
 }
 
+/* A monitor without rules detects nothing while looking healthy: the
+ * daemon refuses to start, saying where it looked and how to fix it
+ * (an installed binary that finds no rules, a rules directory left empty).
+ * Only `sigma: rules: []` in the file turns detection off on purpose. */
+static int require_rules(const struct daemon *d)
+{
+    const struct config *c = d->cfg;
+    const char *file = d->cfg_path ? d->cfg_path : "a configuration file (-c FILE)";
+    char where[1024] = "";
+    size_t off = 0;
+
+    if (pipeline_rules_loaded(d->pipeline) > 0)
+        return 0;
+    if (c->sigma_explicit && c->nsigma_rules == 0) {
+        log_warnx("Sigma detection is off (sigma.rules: [] in %s)", file);
+        return 0;
+    }
+    for (size_t i = 0; i < c->nsigma_rules && off < sizeof(where); i++) {
+        int n = snprintf(where + off, sizeof(where) - off, "%s%s", i ? ", " : "",
+                         c->sigma_rules[i]);
+        if (n < 0)
+            break;
+        off += (size_t)n;
+    }
+    if (!c->sigma_explicit)
+        log_error("no Sigma rules in %s (the default: ./rules when run from the top of a "
+                  "source tree, else %s/rules, where `meson install` and the Debian package "
+                  "put them); refusing to run without detection: install hikeshi, or name "
+                  "rule directories in sigma.rules of %s",
+                  where[0] ? where : "(none)", HIKESHI_DATADIR, file);
+    else
+        log_error("no Sigma rules in %s (sigma.rules of %s): no rule (*.yml) there loaded; "
+                  "refusing to run without detection: put rules there, name the bundled "
+                  "ones (%s/rules), or turn detection off with sigma.rules: []",
+                  where, file, HIKESHI_DATADIR);
+    return -ENOENT;
+}
+
 int cli_run_main(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -570,6 +608,10 @@ int cli_run_main(int argc, char **argv)
     d.pipeline = pipeline_new(d.cfg, d.store, d.alerts);
     if (!d.q || !d.pipeline) {
         log_error("out of memory");
+        goto out;
+    }
+    if (require_rules(&d) < 0) {
+        rc = CLI_EXIT_USAGE;
         goto out;
     }
     pipeline_set_incident_cb(d.pipeline, audit_incident, &d);

@@ -142,7 +142,8 @@ static void sigma_report(void *arg, const char *msg)
 /*
  * Loads the Sigma rules the configuration names.  With the default (the
  * bundled rules), a missing directory is a warning and the pipeline runs
- * without detection; rules the configuration names explicitly must load.
+ * without detection (scan; hikeshi run then refuses to start); rules the
+ * configuration names explicitly must load.
  * Returns 0 with *ret set (possibly NULL), or a negative errno.
  */
 static int load_sigma(const struct config *c, struct detect_sigma **ret)
@@ -162,7 +163,7 @@ static int load_sigma(const struct config *c, struct detect_sigma **ret)
                          sigma_report, NULL, ret, err, sizeof(err));
     if (r < 0) {
         if (!c->sigma_explicit && r != -ENOMEM) {
-            log_warnx("no bundled Sigma rules found (%s); running without them", err);
+            log_warnx("no bundled Sigma rules found (%s)", err);
             return 0;
         }
         log_error("%s", err);

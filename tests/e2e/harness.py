@@ -81,6 +81,11 @@ class Daemon:
         self.proc = None
 
     def write_config(self, yaml_text):
+        # hikeshi run refuses to start without rules; a test that names none
+        # gets the source tree's (the daemon's cwd here is the build
+        # directory, where the default ./rules is not).
+        if not re.search(r"(?m)^sigma:", yaml_text):
+            yaml_text += SOURCE_RULES_YAML
         with open(self.conf, "w") as f:
             f.write(yaml_text.format(data=self.data, port=self.port, http=self.http,
                                      dir=self.dir, src=SOURCE))
@@ -178,6 +183,13 @@ inputs:
     path: {dir}/day.log
     from_start: true
     poll_ms: 50
+"""
+
+# What write_config() adds to a configuration that names no rules.
+SOURCE_RULES_YAML = """
+sigma:
+  rules: [{src}/rules]
+  mappings: {src}/rules/config
 """
 
 DEFAULT_YAML = """

@@ -2,7 +2,8 @@
  * fuzz_fw_request.c - arbitrary bytes as a request to the firewall helper.
  * A request the helper accepts must render to one nft command made only of
  * the configured names, an address and a number: nothing else may reach
- * the nftables parser.
+ * the nftables parser.  The helper's never-block check takes the same bytes
+ * and must answer 0 or 1 with a sentence when it refuses.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -10,6 +11,7 @@
 #include <string.h>
 
 #include "respond/respond_fw.h"
+#include "respond/respond_never.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -21,8 +23,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         {.family = "ip6", .table = "fw6", .set6 = "bad6"},
     };
     const struct respond_fw_conf *c = &confs[size ? data[size - 1] % 3 : 0];
-    char cmd[512];
+    static const struct respond_never_src nohost = {
+        .route4 = "/nonexistent", .route6 = "/nonexistent", .resolv = "/nonexistent",
+        .no_ifaddrs = 1};
+    static struct respond_never never;
+    struct respond_fw_conf nc;
+    char cmd[512], nwhy[256];
     const char *why = NULL;
+    int nr;
+
+    if (never.n == 0) {
+        respond_never_add_text(&never, "192.0.2.0/24", "in the allowlist");
+        respond_never_add_text(&never, "2001:db8::/32", "in a management network");
+    }
+    nc = *c;
+    nc.never = &never;
+    nr = respond_fw_request_never(&nc, data, size, &nohost, nwhy, sizeof(nwhy));
+    if (nr < 0 || nr > 1 || (nr == 1 && strncmp(nwhy, "the firewall helper refuses", 27) != 0))
+        abort();
 
     if (respond_fw_request_render(c, data, size, cmd, sizeof(cmd), &why) < 0) {
         if (!why || cmd[0] != '\0')

@@ -562,7 +562,9 @@ static const char *const spawn_calls[] = {
 /* LeakSanitizer's stop-the-world at exit, in sanitizer builds only. */
 /* clang-format off */
 static const char *const sanitizer_calls[] = {
-    "ptrace", "process_vm_readv", "sched_getparam", "sched_getscheduler", "prctl",
+    "ptrace", "process_vm_readv", "sched_getparam", "sched_getscheduler", "prctl", "sigaltstack",
+    "sched_getaffinity", "getdents", "getdents64", "readlink", "wait4", "prlimit64", "getrlimit",
+    "sched_yield",
 };
 /* clang-format on */
 
@@ -577,6 +579,16 @@ static const char *const helper_calls[] = {
     "getrandom", "fcntl", "getuid", "geteuid", "getgid", "getegid",
 };
 /* clang-format on */
+
+/* One argument comparison, every field set (libseccomp's SCMP_A0() macros
+ * leave datum_b to the compiler, which clang's -Wextra reports). */
+static struct scmp_arg_cmp arg_cmp(unsigned arg, enum scmp_compare op, scmp_datum_t a,
+                                   scmp_datum_t b)
+{
+    struct scmp_arg_cmp c = {.arg = arg, .op = op, .datum_a = a, .datum_b = b};
+
+    return c;
+}
 
 static int add_calls(scmp_filter_ctx ctx, const char *const *names, size_t n)
 {
@@ -603,7 +615,7 @@ static int add_socket(scmp_filter_ctx ctx, int netlink_only)
         if (netlink_only && fams[i] != AF_NETLINK)
             continue;
         r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
-                             SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)fams[i]));
+                             arg_cmp(0, SCMP_CMP_EQ, (scmp_datum_t)fams[i], 0));
         if (r < 0)
             return r;
     }
@@ -620,7 +632,7 @@ static int add_ioctl(scmp_filter_ctx ctx)
 
     for (size_t i = 0; i < sizeof(reqs) / sizeof(reqs[0]); i++) {
         r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
-                             SCMP_A1(SCMP_CMP_EQ, (scmp_datum_t)reqs[i]));
+                             arg_cmp(1, SCMP_CMP_EQ, (scmp_datum_t)reqs[i], 0));
         if (r < 0)
             return r;
     }
@@ -639,7 +651,7 @@ static int add_clone(scmp_filter_ctx ctx)
 #if defined(__x86_64__) || defined(__aarch64__) || defined(__i386__) || defined(__arm__) ||        \
     defined(__riscv)
     r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(clone), 1,
-                         SCMP_A0(SCMP_CMP_MASKED_EQ, ns, 0));
+                         arg_cmp(0, SCMP_CMP_MASKED_EQ, ns, 0));
 #else
     r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(clone), 0);
 #endif
@@ -657,7 +669,7 @@ static int add_prctl(scmp_filter_ctx ctx)
 
     for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++) {
         r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(prctl), 1,
-                             SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)ops[i]));
+                             arg_cmp(0, SCMP_CMP_EQ, (scmp_datum_t)ops[i], 0));
         if (r < 0)
             return r;
     }

@@ -198,8 +198,7 @@ static const struct {
     {"json", "event.dataset", "system.auth", "sshd (ECS)"},
 };
 
-/* The witness kind of `ev`, or NULL. */
-static const char *witness_of(const struct event *ev)
+const char *ptriage_witness(const struct event *ev)
 {
     if (!ev->decoder)
         return NULL;
@@ -296,7 +295,7 @@ void ptriage_evidence(struct ptriage *t, const struct event *ev, const struct pt
     v = event_get(ev, FIELD_NETWORK_TRANSPORT, &n);
     c->udp_carrier = pv->udp_carrier;
     c->spoofable = pv->udp_carrier || (v && n == 3 && strncasecmp(v, "udp", 3) == 0);
-    c->witness = pv->trusted ? witness_of(ev) : NULL;
+    c->witness = pv->trusted ? ptriage_witness(ev) : NULL;
     note_source(t, pv);
     t->cur_recv_us = ev->recv_us;
     v = event_get(ev, FIELD_SOURCE_IP, &n);

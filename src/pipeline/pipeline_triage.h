@@ -72,6 +72,11 @@ struct ptriage_prov {
  * log_peer (docs/respond.md, "Who is believed").  No-op while response is
  * off. */
 void ptriage_evidence(struct ptriage *t, const struct event *ev, const struct ptriage_prov *pv);
+/* The kind of witness `ev` is when a trusted input delivered it ("sshd",
+ * "netfilter", "Suricata" ...), or NULL when its kind cannot see the
+ * attacker's own traffic (web logs, key=value, CEF, other JSON).  The table
+ * is in pipeline_triage.c and docs/respond.md.  Pure. */
+const char *ptriage_witness(const struct event *ev);
 
 /* A rule matched `ev` (called while the event still holds its fields). */
 /* Records in the store which aggregated alert the alert stored as

@@ -20,6 +20,9 @@ to a real nftables set, then:
 - file modes: data_dir 0750 and every file in it 0640 at most, owned by the
   dropped user; alerts.jsonl, audit.log and the store among them;
 - security.seccomp: false leaves the drop but no filter (Seccomp 0);
+- started as an unprivileged user with ambient CAP_NET_ADMIN and
+  CAP_NET_BIND_SERVICE (as a systemd unit would): every thread drops them,
+  the helper keeps CAP_NET_ADMIN and makes its set;
 - a data_dir the dropped user cannot reach is refused at start, with a
   sentence naming the user.
 
@@ -358,6 +361,58 @@ def run_plain():
     check(rc == 0, "stops cleanly (%d)" % rc)
 
 
+def run_nonroot():
+    # The systemd way: started as an unprivileged user with ambient
+    # CAP_NET_ADMIN (for the helper) and CAP_NET_BIND_SERVICE.  The uid
+    # stays; the daemon's threads drop both, the helper keeps the first.
+    import harness
+    table = TAG + "n"
+    d = Daemon(CONFIG)
+    with open(os.path.join(d.dir, "respond.yaml"), "w") as f:
+        f.write(POLICY.format(wh=free_port(), table=table))
+    with open(os.path.join(d.dir, "webhook.key"), "w") as f:
+        f.write("e2e-privilege-key-0123456789abcdef-0123456789\n")
+    os.chmod(os.path.join(d.dir, "webhook.key"), 0o644)
+    os.makedirs(d.data, mode=0o750)
+    os.chown(d.data, 65534, 65534)
+    wrapper = os.path.join(d.dir, "as-nobody.sh")
+    with open(wrapper, "w") as f:
+        f.write("#!/bin/sh\nexec setpriv --reuid=65534 --regid=65534 --clear-groups "
+                "--inh-caps=+net_admin,+net_bind_service "
+                "--ambient-caps=+net_admin,+net_bind_service %s \"$@\"\n"
+                % os.path.abspath(BIN))
+    os.chmod(wrapper, 0o755)
+    saved, harness.BIN = harness.BIN, wrapper
+    try:
+        d.start()
+    finally:
+        harness.BIN = saved
+    try:
+        check("not started as root" in d.read_log(),
+              "started as uid 65534 with ambient capabilities: the daemon says so")
+        pid = d.proc.pid
+        bad = []
+        for t in os.listdir("/proc/%d/task" % pid):
+            s = status("/proc/%d/task/%s/status" % (pid, t))
+            if (ids(s, "Uid")[0] != 65534 or caps(s, "CapEff") or caps(s, "CapPrm")
+                    or caps(s, "CapAmb") or caps(s, "CapInh") or s.get("NoNewPrivs") != "1"
+                    or s.get("Seccomp") != "2"):
+                bad.append(t)
+        check(not bad, "every thread keeps uid 65534 and drops its ambient capabilities, "
+              "NoNewPrivs 1, Seccomp 2 (%s)" % (bad or "all"))
+        hp = helper_pid(pid)
+        s = status("/proc/%d/status" % hp) if hp else {}
+        check(hp is not None and caps(s, "CapEff") == CAP_NET_ADMIN
+              and caps(s, "CapPrm") == CAP_NET_ADMIN and caps(s, "CapAmb") == 0,
+              "its firewall helper keeps CAP_NET_ADMIN alone (CapEff %s)" % s.get("CapEff"))
+        r = sh("nft", "list", "set", "inet", table, "b4", check_rc=False)
+        check(r.returncode == 0, "that helper made its nftables set with the capability")
+    finally:
+        rc = d.stop()
+        sh("nft", "delete", "table", "inet", table, check_rc=False)
+    check(rc == 0, "stops cleanly (%d)" % rc)
+
+
 def run_unreachable():
     # A data_dir below a directory only root may enter.
     top = tempfile.mkdtemp(prefix="hikeshi-priv-")
@@ -391,6 +446,7 @@ def main():
         enter(NS_HOST)
         run_main()
         run_plain()
+        run_nonroot()
         run_unreachable()
     finally:
         teardown_netns()

@@ -280,6 +280,52 @@ static void test_trust_peers(void **state)
     config_free(c2);
 }
 
+/* security: user, group and seccomp; defaults, the normal form, errors. */
+static void test_security(void **state)
+{
+    static const char yaml[] = "security:\n  user: hk-daemon\n  group: adm\n  seccomp: false\n";
+    static const char *const bad[] = {
+        "security:\n  user: \"a b\"\n",      "security:\n  user: root:root\n",
+        "security:\n  group: ../etc\n",       "security:\n  seccomp: maybe\n",
+        "security:\n  chroot: /var/empty\n", "security: [user]\n",
+    };
+    struct config *c, *c2;
+    struct parse_err err;
+    char *t1, *t2;
+
+    (void)state;
+    c = config_defaults();
+    assert_non_null(c);
+    assert_null(c->security_user);
+    assert_null(c->security_group);
+    assert_int_equal(c->security_seccomp, 1);
+    t1 = print_config(c);
+    assert_non_null(strstr(t1, "security:\n  user: \"\"\n  group: \"\"\n  seccomp: true\n"));
+    free(t1);
+    config_free(c);
+
+    assert_int_equal(config_parse(yaml, strlen(yaml), "t.yaml", &c, &err), 0);
+    assert_string_equal(c->security_user, "hk-daemon");
+    assert_string_equal(c->security_group, "adm");
+    assert_int_equal(c->security_seccomp, 0);
+    t1 = print_config(c);
+    assert_int_equal(config_parse(t1, strlen(t1), NULL, &c2, &err), 0);
+    t2 = print_config(c2);
+    assert_string_equal(t1, t2);
+    assert_string_equal(c2->security_user, "hk-daemon");
+    free(t1);
+    free(t2);
+    config_free(c);
+    config_free(c2);
+
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        c = (struct config *)(uintptr_t)1;
+        if (config_parse(bad[i], strlen(bad[i]), "t.yaml", &c, &err) != -EINVAL)
+            fail_msg("case %zu accepted: %s", i, bad[i]);
+        assert_null(c);
+    }
+}
+
 static void test_load_missing_file(void **state)
 {
     struct config *c;
@@ -343,6 +389,7 @@ int main(void)
         cmocka_unit_test(test_errors),        cmocka_unit_test(test_load_missing_file),
         cmocka_unit_test(test_trust_peers),
         cmocka_unit_test(test_tz),            cmocka_unit_test(test_tz_names),
+        cmocka_unit_test(test_security),
     };
     int r;
 

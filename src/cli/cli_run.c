@@ -82,7 +82,6 @@ static const char *input_type_str(enum input_type t)
     case INPUT_SYSLOG_TCP: return "syslog-tcp";
     case INPUT_FILE: return "file";
     case INPUT_STDIN: return "stdin";
-    case INPUT_SYSLOG_TLS: return "syslog-tls";
     }
     return "?";
 }

@@ -82,6 +82,7 @@ static const char *input_type_str(enum input_type t)
     case INPUT_SYSLOG_TCP: return "syslog-tcp";
     case INPUT_FILE: return "file";
     case INPUT_STDIN: return "stdin";
+    case INPUT_SYSLOG_TLS: return "syslog-tls";
     }
     return "?";
 }

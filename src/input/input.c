@@ -37,6 +37,7 @@ int input_start(const struct input_conf *c, struct queue *q, struct input_stats 
     switch (c->type) {
     case INPUT_SYSLOG_UDP:
     case INPUT_SYSLOG_TCP:
+    case INPUT_SYSLOG_TLS:
         r = input_syslog_start(c, q, stats, &in->syslog, errbuf, errlen);
         break;
     case INPUT_FILE:

@@ -1,5 +1,5 @@
 /*
- * input.h - bytes in: syslog over UDP and TCP, files followed with rotation,
+ * input.h - bytes in: syslog over UDP, TCP and TLS, files followed with rotation,
  * stdin.  Inputs frame records and push batches to the queue; they never
  * parse content.
  *
@@ -26,6 +26,7 @@ enum input_type {
     INPUT_SYSLOG_TCP,
     INPUT_FILE,
     INPUT_STDIN,
+    INPUT_SYSLOG_TLS, /* RFC 5425: TCP with TLS and client certificates */
 };
 
 /* Counters of one input; updated by its thread, read by anyone. */
@@ -81,6 +82,13 @@ struct input_conf {
     unsigned max_connections;
     unsigned max_per_address;
     unsigned idle_timeout_s;
+    /* syslog-tls (input_tls.h): PEM files of the listener's certificate and
+     * key, the CA that client certificates must chain to (NULL: none), and
+     * the SHA-256 fingerprints of accepted client certificates
+     * (ntls_fprs * 32 bytes).  At least a CA or one fingerprint. */
+    const char *tls_cert, *tls_key, *tls_ca;
+    const uint8_t *tls_fprs;
+    size_t ntls_fprs;
 };
 
 struct input;

@@ -1,5 +1,6 @@
 /*
- * input_syslog.c - syslog over UDP (RFC 5426) and TCP (RFC 6587).
+ * input_syslog.c - syslog over UDP (RFC 5426), TCP (RFC 6587) and TLS
+ * (RFC 5425, the TLS layer in input_tls.c).
  *
  * One thread per input.  UDP reads datagrams in batches with recvmmsg() and
  * never blocks on the queue: a full queue costs the batch, counted in
@@ -21,6 +22,12 @@
  * in order of their last activity (most recent first), which makes both
  * that choice and the idle timeout O(1).  A connection is always read dry
  * before we close it: what its sender was acknowledged is not lost.
+ *
+ * TLS: each accepted connection first runs its handshake, a step per
+ * readiness event, and must finish it within INPUT_TLS_HANDSHAKE_S; the
+ * connections in handshake also sit on a list in accept order, which is
+ * deadline order.  A client whose certificate is not accepted is closed
+ * before a byte of it is read as a record, and counted in `denied`.
  */
 #include "input/input_syslog.h"
 
@@ -43,6 +50,7 @@
 #include <unistd.h>
 
 #include "input/input_framing.h"
+#include "input/input_tls.h"
 #include "input/record.h"
 #include "util/cidr.h"
 #include "util/limits.h"
@@ -82,7 +90,11 @@ struct tcp_conn_ops {
 struct tcp_conn {
     int fd;
     const struct tcp_conn_ops *ops;
-    void *tls;                /* TLS session state; NULL for plain TCP */
+    struct input_tls_session *tls; /* NULL for plain TCP */
+    int handshaking;          /* TLS handshake not yet done: no reads */
+    int want_write;           /* the handshake waits for EPOLLOUT */
+    int64_t hs_deadline_us;   /* monotonic; the handshake must end by then */
+    struct tcp_conn *hs_prev, *hs_next; /* owner's handshake list */
     struct framer fr;         /* holds at most max_line bytes */
     struct rec_batch *batch;  /* records not yet pushed; NULL when idle */
     size_t batch_bytes;       /* record bytes in batch */
@@ -121,6 +133,8 @@ struct input_syslog {
     struct addr_slot **slots;       /* per-address counts, chained */
     size_t nslots;                  /* a power of two */
     uint64_t hash_key[2];           /* random: keys come from the network */
+    struct input_tls *tls;          /* syslog-tls: credentials; else NULL */
+    struct tcp_conn *hs_head, *hs_tail; /* in handshake, oldest first */
     int accept_paused;
     struct timespec paused_at;
     char *rbuf; /* SYSLOG_TCP_READ bytes */
@@ -267,7 +281,7 @@ static int parse_listen(const char *listen, char *host, size_t hostlen, char *po
 static int bind_socket(struct input_syslog *s, char *errbuf, size_t errlen)
 {
     const struct input_conf *c = s->c;
-    int tcp = c->type == INPUT_SYSLOG_TCP;
+    int tcp = c->type == INPUT_SYSLOG_TCP || c->type == INPUT_SYSLOG_TLS;
     char host[256], port[16];
     struct addrinfo hints, *res = NULL;
     struct sockaddr_storage ss = {0};
@@ -489,6 +503,40 @@ static const struct tcp_conn_ops plain_ops = {
     .close = plain_close,
 };
 
+static ssize_t tls_read(struct tcp_conn *cn, void *buf, size_t n)
+{
+    return input_tls_read(cn->tls, buf, n);
+}
+
+static void tls_close(struct tcp_conn *cn)
+{
+    input_tls_session_free(cn->tls); /* close_notify once the session is up */
+    cn->tls = NULL;
+    close(cn->fd);
+    cn->fd = -1;
+}
+
+static const struct tcp_conn_ops tls_ops = {
+    .read = tls_read,
+    .close = tls_close,
+};
+
+static void hs_unlink(struct input_syslog *s, struct tcp_conn *cn)
+{
+    if (!cn->handshaking)
+        return;
+    if (cn->hs_prev)
+        cn->hs_prev->hs_next = cn->hs_next;
+    else
+        s->hs_head = cn->hs_next;
+    if (cn->hs_next)
+        cn->hs_next->hs_prev = cn->hs_prev;
+    else
+        s->hs_tail = cn->hs_prev;
+    cn->hs_prev = cn->hs_next = NULL;
+    cn->handshaking = 0;
+}
+
 /* ---- per-address counts and the activity list ---- */
 
 static size_t slot_hash(const struct input_syslog *s, uint8_t family, const uint8_t key[16])
@@ -640,6 +688,7 @@ static void tcp_conn_close(struct input_syslog *s, struct tcp_conn *cn)
     framer_finish(&cn->fr, tcp_frame_cb, cn);
     tcp_push(s, cn);
     (void)epoll_ctl(s->epfd, EPOLL_CTL_DEL, cn->fd, NULL);
+    hs_unlink(s, cn);
     cn->ops->close(cn);
     framer_done(&cn->fr);
     conn_unlink(s, cn);
@@ -658,7 +707,10 @@ static void tcp_conn_close(struct input_syslog *s, struct tcp_conn *cn)
  * freed: `cn` must not be used again), 0 if it stays open. */
 static int tcp_conn_read(struct input_syslog *s, struct tcp_conn *cn, int max_reads)
 {
-    for (int i = 0; i < max_reads; i++) {
+    /* Past max_reads, a TLS session may still hold decrypted bytes that no
+     * readiness event will announce: those are taken too (they are in
+     * memory already, so the loop ends). */
+    for (int i = 0; i < max_reads || (cn->tls && input_tls_pending(cn->tls) > 0); i++) {
         ssize_t k = cn->ops->read(cn, s->rbuf, SYSLOG_TCP_READ);
 
         if (k > 0) {
@@ -689,11 +741,89 @@ static int tcp_conn_read(struct input_syslog *s, struct tcp_conn *cn, int max_re
     return 0;
 }
 
-/* Reads the connection dry (what it sent was acknowledged) and closes it. */
+/* Reads the connection dry (what it sent was acknowledged) and closes it.
+ * A TLS client still in its handshake sent nothing we accept: closed. */
 static void tcp_conn_drain_close(struct input_syslog *s, struct tcp_conn *cn)
 {
-    if (!tcp_conn_read(s, cn, SYSLOG_STOP_READS))
+    if (cn->handshaking || !tcp_conn_read(s, cn, SYSLOG_STOP_READS))
         tcp_conn_close(s, cn);
+}
+
+/* Logs a refused TLS client (rate-limited with the other refusals). */
+static void tls_refused(struct input_syslog *s, const struct tcp_conn *cn, const char *why)
+{
+    unsigned long supp;
+
+    if (log_ratelimit_ok(&s->rl_denied, &supp)) {
+        char peer[INET6_ADDRSTRLEN + 16];
+
+        format_peer(peer, sizeof(peer), cn->family, cn->addr, cn->port);
+        log_warnx("input %s: TLS client %s refused: %s%s", s->c->name, peer, why,
+                  supp ? " (earlier such warnings suppressed)" : "");
+    }
+}
+
+/*
+ * One step of a TLS handshake, on a readiness event.  When it completes
+ * and the client is accepted, reads what already arrived.  Returns 1 if
+ * the connection was closed (refused, failed), 0 if it stays.
+ */
+static int tcp_conn_handshake(struct input_syslog *s, struct tcp_conn *cn)
+{
+    char why[256] = "";
+    int want_write = 0;
+    int r = input_tls_handshake(cn->tls, &want_write, why, sizeof(why));
+
+    if (r == -EAGAIN) {
+        if (want_write != cn->want_write) {
+            struct epoll_event ev;
+
+            memset(&ev, 0, sizeof(ev));
+            ev.events = want_write ? EPOLLOUT : EPOLLIN;
+            ev.data.ptr = cn;
+            (void)epoll_ctl(s->epfd, EPOLL_CTL_MOD, cn->fd, &ev);
+            cn->want_write = want_write;
+        }
+        return 0;
+    }
+    if (r < 0) {
+        atomic_fetch_add(r == -EACCES ? &s->st->denied : &s->st->errors, 1);
+        tls_refused(s, cn, why);
+        tcp_conn_close(s, cn);
+        return 1;
+    }
+    hs_unlink(s, cn);
+    if (cn->want_write) {
+        struct epoll_event ev;
+
+        memset(&ev, 0, sizeof(ev));
+        ev.events = EPOLLIN;
+        ev.data.ptr = cn;
+        (void)epoll_ctl(s->epfd, EPOLL_CTL_MOD, cn->fd, &ev);
+        cn->want_write = 0;
+    }
+    if (log_get_level() >= LOG_LEVEL_DEBUG) {
+        char peer[INET6_ADDRSTRLEN + 16];
+
+        format_peer(peer, sizeof(peer), cn->family, cn->addr, cn->port);
+        log_debug("input %s: TLS client %s authenticated", s->c->name, peer);
+    }
+    return tcp_conn_read(s, cn, SYSLOG_TCP_READS_PER_TURN);
+}
+
+/* Closes the TLS connections whose handshake is overdue (oldest first). */
+static void tcp_sweep_handshakes(struct input_syslog *s)
+{
+    int64_t now;
+
+    if (!s->hs_head)
+        return;
+    now = mono_us();
+    while (s->hs_head && now >= s->hs_head->hs_deadline_us) {
+        atomic_fetch_add(&s->st->denied, 1);
+        tls_refused(s, s->hs_head, "handshake not finished in time");
+        tcp_conn_close(s, s->hs_head);
+    }
 }
 
 /*
@@ -726,6 +856,7 @@ static void tcp_sweep_idle(struct input_syslog *s)
 {
     int64_t now;
 
+    tcp_sweep_handshakes(s);
     if (!s->idle_us)
         return;
     now = mono_us();
@@ -748,6 +879,13 @@ static int tcp_wait_ms(const struct input_syslog *s)
             idle_ms = 3600000;
         if (ms < 0 || idle_ms < ms)
             ms = idle_ms;
+    }
+    if (s->hs_head) {
+        int64_t left = s->hs_head->hs_deadline_us - mono_us();
+        int hs_ms = left <= 0 ? 0 : (int)(left / 1000 + 1);
+
+        if (ms < 0 || hs_ms < ms)
+            ms = hs_ms;
     }
     return ms;
 }
@@ -829,14 +967,27 @@ static void tcp_accept_all(struct input_syslog *s)
         cn->ops = &plain_ops;
         cn->owner = s;
         peer_from_sa(&ss, &cn->family, cn->addr, &cn->port);
+        if (s->tls) {
+            if (input_tls_session_new(s->tls, fd, &cn->tls) < 0) {
+                framer_done(&cn->fr);
+                free(cn);
+                close(fd);
+                slot_put(s, slot);
+                atomic_fetch_add(&s->st->errors, 1);
+                continue;
+            }
+            cn->ops = &tls_ops;
+        }
         /* The peer check above authenticated it (a TCP handshake cannot be
-         * completed from a spoofed address). */
-        if (s->c->trust == INPUT_TRUST_TRUSTED && s->c->npeers)
+         * completed from a spoofed address), or the TLS handshake will, by
+         * its certificate, before any record is read. */
+        if (s->c->trust == INPUT_TRUST_TRUSTED && (s->c->npeers || s->tls))
             cn->rflags = RECORD_TRUSTED;
         memset(&ev, 0, sizeof(ev));
         ev.events = EPOLLIN;
         ev.data.ptr = cn;
         if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+            input_tls_session_free(cn->tls);
             framer_done(&cn->fr);
             free(cn);
             close(fd);
@@ -848,6 +999,16 @@ static void tcp_accept_all(struct input_syslog *s)
         cn->slot = slot;
         cn->last_us = mono_us();
         conn_link_head(s, cn);
+        if (cn->tls) {
+            cn->handshaking = 1;
+            cn->hs_deadline_us = cn->last_us + (int64_t)INPUT_TLS_HANDSHAKE_S * 1000000;
+            cn->hs_prev = s->hs_tail;
+            if (s->hs_tail)
+                s->hs_tail->hs_next = cn;
+            else
+                s->hs_head = cn;
+            s->hs_tail = cn;
+        }
         s->nconns++;
         atomic_fetch_add(&s->st->connections, 1);
         atomic_fetch_add(&s->st->active, 1);
@@ -898,6 +1059,8 @@ static void *tcp_thread(void *arg)
                 accept_ready = 1;
             else if (p == &s->wake_fd)
                 ; /* stopping is set; the loop ends below */
+            else if (((struct tcp_conn *)p)->handshaking)
+                tcp_conn_handshake(s, p);
             else
                 tcp_conn_read(s, p, SYSLOG_TCP_READS_PER_TURN);
         }
@@ -916,7 +1079,11 @@ static void *tcp_thread(void *arg)
     while (s->conns) {
         struct tcp_conn *cn = s->conns;
 
-        if (!tcp_conn_read(s, cn, SYSLOG_STOP_READS)) /* NOLINT(clang-analyzer-unix.Malloc) */
+        /* A TLS client whose handshake is done gets its last records read
+         * (already decrypted ones included); one still in handshake sent
+         * none we accept. */
+        if (cn->handshaking || /* NOLINT(clang-analyzer-unix.Malloc) */
+            !tcp_conn_read(s, cn, SYSLOG_STOP_READS))
             tcp_conn_close(s, cn);
     }
     return NULL;
@@ -958,9 +1125,14 @@ int input_syslog_start(const struct input_conf *c, struct queue *q, struct input
         snprintf(errbuf, errlen, "input %s: eventfd: %s", c->name, strerror(errno));
         goto out;
     }
-    if (c->type == INPUT_SYSLOG_TCP) {
+    if (c->type == INPUT_SYSLOG_TCP || c->type == INPUT_SYSLOG_TLS) {
         struct rlimit rl;
 
+        if (c->type == INPUT_SYSLOG_TLS) {
+            r = input_tls_new(c, &s->tls, errbuf, errlen);
+            if (r < 0)
+                goto out;
+        }
         s->max_conns = c->max_connections ? c->max_connections : LIMIT_TCP_CLIENTS;
         s->max_per_addr = c->max_per_address ? c->max_per_address : LIMIT_TCP_PER_ADDRESS;
         s->idle_us = (int64_t)c->idle_timeout_s * 1000000;
@@ -1004,7 +1176,7 @@ int input_syslog_start(const struct input_conf *c, struct queue *q, struct input
             goto out;
         }
     }
-    r = -pthread_create(&s->thread, NULL, c->type == INPUT_SYSLOG_TCP ? tcp_thread : udp_thread,
+    r = -pthread_create(&s->thread, NULL, c->type == INPUT_SYSLOG_UDP ? udp_thread : tcp_thread,
                         s);
     if (r < 0) {
         snprintf(errbuf, errlen, "input %s: pthread_create: %s", c->name, strerror(-r));
@@ -1012,7 +1184,9 @@ int input_syslog_start(const struct input_conf *c, struct queue *q, struct input
     }
     s->thread_started = 1;
     log_info("input %s: listening on %s/%s", c->name, s->bound,
-             c->type == INPUT_SYSLOG_TCP ? "tcp" : "udp");
+             c->type == INPUT_SYSLOG_UDP   ? "udp"
+             : c->type == INPUT_SYSLOG_TLS ? "tls"
+                                           : "tcp");
     *ret = s;
     return 0;
 out_errno:
@@ -1052,6 +1226,7 @@ void input_syslog_free(struct input_syslog *s)
     /* Every connection was closed at stop, and each frees its slot with
      * its last connection: only the table is left. */
     free(s->slots);
+    input_tls_free(s->tls);
     free(s->dgrams);
     free(s);
 }

@@ -22,6 +22,7 @@
 #include "event/tz.h"
 #include "incident/incident.h"
 #include "triage/anomaly.h"
+#include "input/input_tls.h"
 #include "util/cidr.h"
 #include "util/limits.h"
 #include "util/readfile.h"
@@ -387,6 +388,7 @@ static const struct {
     {"file", INPUT_FILE},
     {"stdin", INPUT_STDIN},
     {"syslog-tcp", INPUT_SYSLOG_TCP},
+    {"syslog-tls", INPUT_SYSLOG_TLS},
     {"syslog-udp", INPUT_SYSLOG_UDP},
 };
 
@@ -419,7 +421,7 @@ static int kw_in_type(struct cparse *p, const char *key, yaml_node_t *k, yaml_no
             return 0;
         }
     }
-    return cerr(p, v, "input type must be syslog-udp, syslog-tcp, file or stdin");
+    return cerr(p, v, "input type must be syslog-udp, syslog-tcp, syslog-tls, file or stdin");
 }
 
 static int kw_in_listen(struct cparse *p, const char *key, yaml_node_t *k, yaml_node_t *v,
@@ -535,6 +537,76 @@ static int kw_in_peers(struct cparse *p, const char *key, yaml_node_t *k, yaml_n
     return 0;
 }
 
+/* inputs[].tls: the syslog-tls listener's certificate and who may connect. */
+static int kw_tls_cert(struct cparse *p, const char *key, yaml_node_t *k, yaml_node_t *v,
+                       void *arg)
+{
+    return get_str(p, v, &((struct config_input *)arg)->tls_cert);
+}
+
+static int kw_tls_key(struct cparse *p, const char *key, yaml_node_t *k, yaml_node_t *v,
+                      void *arg)
+{
+    return get_str(p, v, &((struct config_input *)arg)->tls_key);
+}
+
+static int kw_tls_ca(struct cparse *p, const char *key, yaml_node_t *k, yaml_node_t *v,
+                     void *arg)
+{
+    return get_str(p, v, &((struct config_input *)arg)->tls_ca);
+}
+
+static int kw_tls_fprs(struct cparse *p, const char *key, yaml_node_t *k, yaml_node_t *v,
+                       void *arg)
+{
+    struct config_input *in = arg;
+    size_t n;
+
+    free(in->tls_fprs);
+    in->tls_fprs = NULL;
+    in->ntls_fprs = 0;
+    if (v->type == YAML_SCALAR_NODE)
+        n = 1;
+    else if (v->type == YAML_SEQUENCE_NODE)
+        n = (size_t)(v->data.sequence.items.top - v->data.sequence.items.start);
+    else
+        return cerr(p, v, "client_fingerprints: expected a fingerprint or a list of them");
+    if (n == 0 || n > INPUT_TLS_MAX_FPRS)
+        return cerr(p, v, "client_fingerprints: between 1 and 256 fingerprints");
+    in->tls_fprs = calloc(n, INPUT_TLS_FPR_LEN);
+    if (!in->tls_fprs)
+        return -ENOMEM;
+    for (size_t i = 0; i < n; i++) {
+        yaml_node_t *item =
+            v->type == YAML_SCALAR_NODE
+                ? v
+                : yaml_document_get_node(p->doc, v->data.sequence.items.start[i]);
+        const char *s = item ? scalar(item) : NULL;
+
+        if (!s || input_tls_fingerprint_parse(s, item->data.scalar.length,
+                                              in->tls_fprs + i * INPUT_TLS_FPR_LEN) < 0)
+            return cerr(p, item ? item : v,
+                        "client_fingerprints: not a SHA-256 fingerprint (64 hex digits, "
+                        "optionally in pairs separated by colons)");
+        in->ntls_fprs++;
+    }
+    return 0;
+}
+
+static const struct keyword tls_kw[] = {
+    {"ca", kw_tls_ca},
+    {"cert", kw_tls_cert},
+    {"client_fingerprints", kw_tls_fprs},
+    {"key", kw_tls_key},
+};
+
+static int kw_in_tls(struct cparse *p, const char *key, yaml_node_t *k, yaml_node_t *v,
+                     void *arg)
+{
+    ((struct config_input *)arg)->has_tls = 1;
+    return each_pair(p, v, tls_kw, NKW(tls_kw), arg, "tls: expected a mapping");
+}
+
 /* The TCP connection limits; checked against the type once it is known. */
 static int kw_in_max_connections(struct cparse *p, const char *key, yaml_node_t *k,
                                  yaml_node_t *v, void *arg)
@@ -591,6 +663,7 @@ static const struct keyword input_kw[] = {
     {"peers", kw_in_peers},
     {"poll_ms", kw_in_poll_ms},
     {"timezone", kw_in_timezone},
+    {"tls", kw_in_tls},
     {"trust", kw_in_trust},
     {"type", kw_in_type},
 };
@@ -614,6 +687,10 @@ static void input_clear(struct config_input *in)
     free(in->decoder);
     tz_free(in->tz);
     free(in->peers);
+    free(in->tls_cert);
+    free(in->tls_key);
+    free(in->tls_ca);
+    free(in->tls_fprs);
 }
 
 /* Points conf's strings at the owned copies; after any realloc of the array. */
@@ -627,7 +704,18 @@ static void inputs_relink(struct config *c)
         in->conf.path = in->path;
         in->conf.peers = in->peers;
         in->conf.npeers = in->npeers;
+        in->conf.tls_cert = in->tls_cert;
+        in->conf.tls_key = in->tls_key;
+        in->conf.tls_ca = in->tls_ca;
+        in->conf.tls_fprs = in->tls_fprs;
+        in->conf.ntls_fprs = in->ntls_fprs;
     }
+}
+
+static int input_is_net(const struct config_input *in)
+{
+    return in->conf.type == INPUT_SYSLOG_UDP || in->conf.type == INPUT_SYSLOG_TCP ||
+           in->conf.type == INPUT_SYSLOG_TLS;
 }
 
 static int kw_inputs(struct cparse *p, const char *key, yaml_node_t *k, yaml_node_t *v, void *arg)
@@ -674,20 +762,29 @@ static int kw_inputs(struct cparse *p, const char *key, yaml_node_t *k, yaml_nod
         for (size_t j = 0; j + 1 < c->ninputs; j++)
             if (strcmp(c->inputs[j].name, in->name) == 0)
                 return cerr(p, item, "input: duplicate name");
-        if ((in->conf.type == INPUT_SYSLOG_UDP || in->conf.type == INPUT_SYSLOG_TCP) && !in->listen)
+        if (input_is_net(in) && !in->listen)
             return cerr(p, item, "syslog input: missing listen (host:port)");
         if (in->conf.type == INPUT_FILE && !in->path)
             return cerr(p, item, "file input: missing path");
-        if (in->npeers && in->conf.type != INPUT_SYSLOG_UDP && in->conf.type != INPUT_SYSLOG_TCP)
-            return cerr(p, item, "input: peers applies to syslog-udp and syslog-tcp inputs only");
-        if (in->tcp_keys && in->conf.type != INPUT_SYSLOG_TCP)
+        if (in->npeers && !input_is_net(in))
+            return cerr(p, item, "input: peers applies to syslog inputs only");
+        if (in->tcp_keys && in->conf.type != INPUT_SYSLOG_TCP && in->conf.type != INPUT_SYSLOG_TLS)
             return cerr(p, item, "input: max_connections, max_per_address and idle_timeout apply "
-                                 "to syslog-tcp inputs only");
+                                 "to syslog-tcp and syslog-tls inputs only");
+        if (in->has_tls && in->conf.type != INPUT_SYSLOG_TLS)
+            return cerr(p, item, "input: tls applies to syslog-tls inputs only");
+        if (in->conf.type == INPUT_SYSLOG_TLS && (!in->tls_cert || !in->tls_key))
+            return cerr(p, item, "syslog-tls input: tls needs cert and key (PEM files)");
+        if (in->conf.type == INPUT_SYSLOG_TLS && !in->tls_ca && !in->ntls_fprs)
+            return cerr(p, item, "syslog-tls input: tls needs ca or client_fingerprints: "
+                                 "clients must present a certificate we can check");
+        /* A TLS input authenticates every client by its certificate. */
         if (in->conf.trust == INPUT_TRUST_TRUSTED && !in->npeers &&
             (in->conf.type == INPUT_SYSLOG_UDP || in->conf.type == INPUT_SYSLOG_TCP))
             return cerr(p, item,
                         "input: trust: trusted on a network input needs peers: (the senders "
-                        "allowed); without it anyone who reaches the port writes trusted records");
+                        "allowed) or a syslog-tls input (client certificates); without either "
+                        "anyone who reaches the port writes trusted records");
         if (!in->decoder && !(in->decoder = strdup("auto")))
             return -ENOMEM;
     }
@@ -1414,9 +1511,35 @@ void config_print(const struct config *c, FILE *out)
                 fprintf(out, "      - \"%s\"\n", cidr_format(&in->peers[j], net, sizeof(net)));
             }
         }
-        if (in->conf.type == INPUT_SYSLOG_TCP)
+        if (in->conf.type == INPUT_SYSLOG_TCP || in->conf.type == INPUT_SYSLOG_TLS)
             fprintf(out, "    max_connections: %u\n    max_per_address: %u\n    idle_timeout: %u\n",
                     in->conf.max_connections, in->conf.max_per_address, in->conf.idle_timeout_s);
+        if (in->has_tls) {
+            fputs("    tls:\n", out);
+            if (in->tls_cert) {
+                fputs("      cert: ", out);
+                print_q(out, in->tls_cert);
+                fputc('\n', out);
+            }
+            if (in->tls_key) {
+                fputs("      key: ", out);
+                print_q(out, in->tls_key);
+                fputc('\n', out);
+            }
+            if (in->tls_ca) {
+                fputs("      ca: ", out);
+                print_q(out, in->tls_ca);
+                fputc('\n', out);
+            }
+            if (in->ntls_fprs)
+                fputs("      client_fingerprints:\n", out);
+            for (size_t j = 0; j < in->ntls_fprs; j++) {
+                fputs("        - \"", out);
+                for (size_t b = 0; b < INPUT_TLS_FPR_LEN; b++)
+                    fprintf(out, "%s%02X", b ? ":" : "", in->tls_fprs[j * INPUT_TLS_FPR_LEN + b]);
+                fputs("\"\n", out);
+            }
+        }
         if (in->conf.type == INPUT_FILE)
             fprintf(out, "    from_start: %s\n    poll_ms: %d\n",
                     in->conf.from_start ? "true" : "false", in->conf.poll_ms);

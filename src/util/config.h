@@ -31,6 +31,10 @@ struct config_input {
     struct cidr *peers; /* inputs[].peers (owned; conf.peers points here) */
     size_t npeers;
     int tcp_keys;  /* 1: a TCP-only key was given (checked against the type) */
+    char *tls_cert, *tls_key, *tls_ca; /* inputs[].tls (owned) */
+    uint8_t *tls_fprs; /* ntls_fprs SHA-256 fingerprints, 32 bytes each (owned) */
+    size_t ntls_fprs;
+    int has_tls;   /* 1: a tls: block was given */
     unsigned line; /* where it was defined, for messages; 0 for defaults */
 };
 

@@ -205,13 +205,25 @@ static const struct bad_case bad_cases[] = {
     {"inputs:\n  - type: syslog-tcp\n    listen: x:1\n    peers: 10.0.0.0/33\n", 4, 12,
      "not an IP address"},
     {"inputs:\n  - type: syslog-tcp\n    listen: x:1\n    peers: []\n", 4, 12, "empty list"},
-    {"inputs:\n  - type: file\n    path: /x\n    peers: [10.0.0.1]\n", 2, 5, "syslog-udp and"},
+    {"inputs:\n  - type: file\n    path: /x\n    peers: [10.0.0.1]\n", 2, 5, "syslog inputs only"},
     {"inputs:\n  - type: syslog-udp\n    listen: x:1\n    max_per_address: 4\n", 2, 5,
-     "syslog-tcp inputs only"},
+     "syslog-tcp and syslog-tls inputs only"},
     {"inputs:\n  - type: syslog-tcp\n    listen: x:1\n    max_connections: 0\n", 4, 22,
      "between 1 and 65536"},
     {"inputs:\n  - type: syslog-tcp\n    listen: x:1\n    idle_timeout: 1h\n", 4, 19,
      "non-negative integer"},
+    {"inputs:\n  - type: syslog-tls\n    listen: x:1\n    tls: {cert: c, key: k}\n", 2, 5,
+     "ca or client_fingerprints"},
+    {"inputs:\n  - type: syslog-tls\n    listen: x:1\n    tls: {cert: c, ca: a}\n", 2, 5,
+     "needs cert and key"},
+    {"inputs:\n  - type: syslog-tls\n    listen: x:1\n", 2, 5, "needs cert and key"},
+    {"inputs:\n  - type: syslog-tcp\n    listen: x:1\n    tls: {cert: c, key: k, ca: a}\n", 2,
+     5, "syslog-tls inputs only"},
+    {"inputs:\n  - type: syslog-tls\n    listen: x:1\n    tls: {cert: c, key: k, "
+     "client_fingerprints: [\"ab:cd\"]}\n",
+     4, 50, "not a SHA-256 fingerprint"},
+    {"inputs:\n  - type: syslog-tls\n    listen: x:1\n    tls: {cert: c, key: k, pin: x}\n", 4,
+     28, "unknown key"},
     {"inputs: [\n", 2, 1, NULL},         /* YAML syntax error from libyaml */
     {"- just\n- a list\n", 1, 1, "expected a mapping"},
     {"key: \"unterminated\n", 2, 1, NULL},
@@ -326,6 +338,49 @@ static void test_security(void **state)
     }
 }
 
+/* A syslog-tls input: its tls: block reaches input_conf and prints back;
+ * trusted without peers is fine (client certificates authenticate). */
+static void test_tls_input(void **state)
+{
+    static const char y[] =
+        "inputs:\n"
+        "  - name: relay\n"
+        "    type: syslog-tls\n"
+        "    listen: 127.0.0.1:6514\n"
+        "    trust: trusted\n"
+        "    tls:\n"
+        "      cert: /etc/hikeshi/tls/server.pem\n"
+        "      key: /etc/hikeshi/tls/server.key\n"
+        "      client_fingerprints:\n"
+        "        - sha256:fabb413277d32ced6383bc2a4487066b1c3cabeef224c3a65c49ea99cc261c1f\n";
+    struct config *c, *c2;
+    struct parse_err err;
+    const struct input_conf *in;
+    char *t1, *t2;
+
+    assert_int_equal(config_parse(y, strlen(y), "t.yaml", &c, &err), 0);
+    in = &config_input_find(c, "relay")->conf;
+    assert_int_equal(in->type, INPUT_SYSLOG_TLS);
+    assert_int_equal(in->trust, INPUT_TRUST_TRUSTED);
+    assert_string_equal(in->tls_cert, "/etc/hikeshi/tls/server.pem");
+    assert_string_equal(in->tls_key, "/etc/hikeshi/tls/server.key");
+    assert_null(in->tls_ca);
+    assert_int_equal(in->ntls_fprs, 1);
+    assert_int_equal(in->tls_fprs[0], 0xfa);
+    assert_int_equal(in->tls_fprs[31], 0x1f);
+    t1 = print_config(c);
+    assert_non_null(strstr(t1, "    type: syslog-tls\n"));
+    assert_non_null(strstr(t1, "        - \"FA:BB:41:32:77:D3:2C:ED:63:83:BC:2A:44:87:06:6B:1C:3C:"
+                               "AB:EE:F2:24:C3:A6:5C:49:EA:99:CC:26:1C:1F\"\n"));
+    assert_int_equal(config_parse(t1, strlen(t1), NULL, &c2, &err), 0);
+    t2 = print_config(c2);
+    assert_string_equal(t1, t2);
+    free(t1);
+    free(t2);
+    config_free(c);
+    config_free(c2);
+}
+
 static void test_load_missing_file(void **state)
 {
     struct config *c;
@@ -387,7 +442,7 @@ int main(void)
         cmocka_unit_test(test_defaults),      cmocka_unit_test(test_empty_file_is_defaults),
         cmocka_unit_test(test_full),          cmocka_unit_test(test_roundtrip),
         cmocka_unit_test(test_errors),        cmocka_unit_test(test_load_missing_file),
-        cmocka_unit_test(test_trust_peers),
+        cmocka_unit_test(test_trust_peers),   cmocka_unit_test(test_tls_input),
         cmocka_unit_test(test_tz),            cmocka_unit_test(test_tz_names),
         cmocka_unit_test(test_security),
     };

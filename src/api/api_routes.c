@@ -1006,8 +1006,7 @@ static int login_check(struct api_call *c, char name[128], int64_t *ret_uid, cha
             return -1;
         }
         if (store_user_set_login(c->ctx->cf.st, *ret_uid, c->rq->now_us) < 0)
-            log_warnx("http: noting the login of \"%s\": %s", name,
-                      store_errmsg(c->ctx->cf.st));
+            log_warnx("http: noting the login of \"%s\": %s", name, store_errmsg(c->ctx->cf.st));
     }
     *ret_role = role;
     return 0;
@@ -1211,8 +1210,7 @@ static void r_session_rotate(struct api_call *c)
     if (r == 0)
         r = buf_json_str(b, c->user, strlen(c->user));
     if (r == 0)
-        r = buf_printf(b, ",\"role\":\"%s\",\"expires\":\"%s\"}", auth_role_name(c->role),
-                       when);
+        r = buf_printf(b, ",\"role\":\"%s\",\"expires\":\"%s\"}", auth_role_name(c->role), when);
     sodium_memzero(tok, sizeof(tok));
     answer_json(c, 201, r);
 }
@@ -1435,8 +1433,8 @@ static int user_apply(struct store *st, void *ctx, struct buf *details)
         char when[40];
 
         time_format_iso(u->expires_us, when, sizeof(when));
-        r = store_token_add_id(st, u->id, u->hash, u->hash_len, u->label, u->now_us,
-                               u->expires_us, &u->new_id);
+        r = store_token_add_id(st, u->id, u->hash, u->hash_len, u->label, u->now_us, u->expires_us,
+                               &u->new_id);
         if (r == 0 &&
             (r = buf_printf(details, "{\"token\":%lld,\"user\":%lld,\"expires\":\"%s\",\"label\":",
                             (long long)u->new_id, (long long)u->id, when)) == 0 &&
@@ -1659,8 +1657,8 @@ static void r_token_add(struct api_call *c)
     if (have & 2) {
         if (config_parse_duration(ttl_s, &ttl) < 0 || ttl < LIMIT_TOKEN_TTL_MIN ||
             ttl > LIMIT_TOKEN_TTL_MAX) {
-            answer_error(c, 400, "ttl is a duration of 1s to 366d, such as \"12h\" or \"90d\"",
-                         -1, "ttl");
+            answer_error(c, 400, "ttl is a duration of 1s to 366d, such as \"12h\" or \"90d\"", -1,
+                         "ttl");
             return;
         }
         exp = token_expiry(c, ttl);
@@ -1670,9 +1668,13 @@ static void r_token_add(struct api_call *c)
         return;
     }
     {
-        struct user_change u = {.id = c->p[0], .label = (have & 1) ? label : NULL, .hash = th,
-                                .hash_len = sizeof(th), .now_us = c->rq->now_us,
-                                .expires_us = exp, .op = 't'};
+        struct user_change u = {.id = c->p[0],
+                                .label = (have & 1) ? label : NULL,
+                                .hash = th,
+                                .hash_len = sizeof(th),
+                                .now_us = c->rq->now_us,
+                                .expires_us = exp,
+                                .op = 't'};
         snprintf(obj, sizeof(obj), "user/%s", name);
         if ((r = casefile_change(&c->ctx->cf, c->user, "token.add", obj, user_apply, &u, &e)) <
             0) {
@@ -1995,7 +1997,7 @@ static int authenticate(struct api_call *c, enum auth_role need)
     }
     if (r < 0) {
         answer_error(c, 401,
-                     c->by_cookie ? "the session has expired or ended; log in again"
+                     c->by_cookie        ? "the session has expired or ended; log in again"
                      : r == -ENOENT && v ? "invalid, expired or revoked token"
                                          : "a Bearer token is required (hikeshi user add)",
                      -1, NULL);

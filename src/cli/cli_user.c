@@ -124,14 +124,16 @@ static int user_ctx_open(struct user_ctx *u, const char *cfg_path, int need_audi
     if (r == -EBUSY)
         return CLI_EXIT_OK; /* the daemon's; the entry goes to the outbox */
     if (r < 0) {
-        fprintf(stderr, "hikeshi user: audit log %s: %s%s%s; nothing changed\n", path,
-                strerror(-r), ar.why != AUDIT_OK ? "; chain broken: " : "",
+        fprintf(stderr, "hikeshi user: audit log %s: %s%s%s; nothing changed\n", path, strerror(-r),
+                ar.why != AUDIT_OK ? "; chain broken: " : "",
                 ar.why != AUDIT_OK ? audit_why_name(ar.why) : "");
         return CLI_EXIT_FAIL;
     }
     if ((r = store_outbox_drain(u->st, outbox_append, u->audit, NULL)) < 0) {
-        fprintf(stderr, "hikeshi user: audit entries queued earlier could not be appended to %s: "
-                        "%s; nothing changed\n", path, strerror(-r));
+        fprintf(stderr,
+                "hikeshi user: audit entries queued earlier could not be appended to %s: "
+                "%s; nothing changed\n",
+                path, strerror(-r));
         return CLI_EXIT_FAIL;
     }
     return CLI_EXIT_OK;
@@ -155,8 +157,7 @@ static int user_change(struct user_ctx *u, const char *action, const char *objec
     if ((r = change(u->st, ctx, &details)) < 0 || (r = buf_putc(&details, '\0')) < 0)
         goto fail;
     if (u->audit)
-        r = audit_append(u->audit, u->actor, action, object, details.data, details.len - 1,
-                         NULL);
+        r = audit_append(u->audit, u->actor, action, object, details.data, details.len - 1, NULL);
     else
         r = store_outbox_add(u->st, u->actor, action, object, details.data);
     if (r < 0 || (r = store_commit(u->st)) < 0)
@@ -172,8 +173,8 @@ out:
 static void change_failed(struct user_ctx *u, const char *name, int r)
 {
     fprintf(stderr, "hikeshi user: %s: %s\n", name,
-            r == -EEXIST   ? "a user of that name exists"
-            : r == -ENOENT ? "no such user"
+            r == -EEXIST            ? "a user of that name exists"
+            : r == -ENOENT          ? "no such user"
             : r == -EIO && u->audit ? "the audit log or the store failed; nothing changed"
                                     : store_errmsg(u->st));
 }
@@ -274,8 +275,7 @@ static int apply_add(struct store *st, void *ctx, struct buf *details)
     int r;
 
     if ((r = store_user_add(st, c->name, c->role, c->pw_hash, &c->id)) < 0 ||
-        (r = store_token_add(st, c->id, c->hash, AUTH_TOKEN_HASHLEN, c->label, c->expires_us)) <
-            0)
+        (r = store_token_add(st, c->id, c->hash, AUTH_TOKEN_HASHLEN, c->label, c->expires_us)) < 0)
         return r;
     if ((r = buf_printf(details, "{\"id\":%lld,\"role\":\"%s\",\"password\":%s,\"label\":",
                         (long long)c->id, c->role, c->pw_hash ? "true" : "false")) < 0 ||
@@ -301,7 +301,8 @@ static int apply_passwd(struct store *st, void *ctx, struct buf *details)
     struct store_user_info ui;
     int r;
 
-    if ((r = find_user(st, c, &ui)) < 0 || (r = store_user_update(st, c->id, NULL, c->pw_hash)) < 0 ||
+    if ((r = find_user(st, c, &ui)) < 0 ||
+        (r = store_user_update(st, c->id, NULL, c->pw_hash)) < 0 ||
         (r = store_tokens_revoke_user(st, c->id, &c->revoked)) < 0)
         return r;
     return buf_printf(details, "{\"id\":%lld,\"password_changed\":true,\"revoked\":%lld}",
@@ -314,7 +315,8 @@ static int apply_disable(struct store *st, void *ctx, struct buf *details)
     struct store_user_info ui;
     int r;
 
-    if ((r = find_user(st, c, &ui)) < 0 || (r = store_user_set_disabled(st, c->id, c->disabled)) < 0)
+    if ((r = find_user(st, c, &ui)) < 0 ||
+        (r = store_user_set_disabled(st, c->id, c->disabled)) < 0)
         return r;
     c->was_disabled = ui.disabled;
     return buf_printf(details, "{\"id\":%lld,\"disabled\":%s}", (long long)c->id,
@@ -371,7 +373,7 @@ static int user_args_parse(int argc, char **argv, const char *allowed, int want_
     memset(a, 0, sizeof(*a));
     optind = 1;
     while ((c = getopt_long(argc, argv, "c:r:h", user_opts, NULL)) != -1) {
-        const char *key = c == 'c'         ? "c"
+        const char *key = c == 'c'          ? "c"
                           : c == 'r'        ? "r"
                           : c == OPT_PW     ? "P"
                           : c == OPT_LABEL  ? "l"
@@ -639,8 +641,8 @@ static int user_list(int argc, char **argv)
                    v[i].has_password ? "true" : "false");
         else
             printf("%-24s %-8s %-9s %-20s %-20s %6lld %s\n", v[i].name, v[i].role,
-                   v[i].disabled ? "disabled" : "enabled", created, last,
-                   (long long)v[i].tokens, v[i].has_password ? "yes" : "no");
+                   v[i].disabled ? "disabled" : "enabled", created, last, (long long)v[i].tokens,
+                   v[i].has_password ? "yes" : "no");
     }
 out:
     free(v);

@@ -455,8 +455,7 @@ int store_user_find(struct store *st, const char *name, int64_t now_us,
 /* Every user by id into *ret (heap, free(); NULL when none); at most
  * STORE_USERS_MAX (-E2BIG past it). */
 #define STORE_USERS_MAX 100000
-int store_user_list(struct store *st, int64_t now_us, struct store_user_info **ret,
-                    size_t *ret_n);
+int store_user_list(struct store *st, int64_t now_us, struct store_user_info **ret, size_t *ret_n);
 /* Disables (1) or enables (0) user `id`: a disabled user cannot log in
  * and store_token_find refuses its tokens.  -ENOENT. */
 int store_user_set_disabled(struct store *st, int64_t id, int disabled);
@@ -468,8 +467,8 @@ int store_tokens_revoke_user(struct store *st, int64_t user_id, int64_t *ret_n);
 /* The audit entries that wait for the audit log (schema 10): a change
  * made while another process holds the log is stored with its entry in
  * one transaction, and the log's holder appends it later. */
-int store_outbox_add(struct store *st, const char *actor, const char *action,
-                     const char *object, const char *details);
+int store_outbox_add(struct store *st, const char *actor, const char *action, const char *object,
+                     const char *details);
 /* Calls append() on each waiting entry, oldest first, and deletes each one
  * it returned 0 for; stops at the first error and returns it.  An entry
  * appended whose delete then fails is appended again next time (at least

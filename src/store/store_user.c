@@ -17,6 +17,7 @@
 #define ISO(col) STORE_ISO(col)
 
 /* A user: tokens still valid at ?1 (sessions included). */
+/* clang-format off */
 #define USER_JSON                                                                                  \
     "json_object('id', u.id, 'name', u.name, 'role', u.role, 'created', " ISO("u.created_us") ","  \
     " 'has_password', json(iif(u.pw_hash IS NULL, 'false', 'true')),"                              \
@@ -28,6 +29,7 @@
 #define TOKENS_VALID                                                                               \
     "SELECT count(*) FROM tokens t WHERE t.user_id = u.id"                                         \
     " AND (t.expires_us IS NULL OR t.expires_us > ?1)"
+/* clang-format on */
 
 #define USER_INFO_COLS                                                                             \
     "u.id, u.name, u.role, u.disabled, u.pw_hash IS NOT NULL, u.created_us,"                       \
@@ -48,8 +50,7 @@ static void user_info_row(sqlite3_stmt *s, struct store_user_info *u)
     u->tokens = sqlite3_column_int64(s, 7);
 }
 
-int store_user_find(struct store *st, const char *name, int64_t now_us,
-                    struct store_user_info *ret)
+int store_user_find(struct store *st, const char *name, int64_t now_us, struct store_user_info *ret)
 {
     sqlite3_stmt *s;
     int r = store_row_one(st, "reading a user", "no such user", &s,
@@ -87,13 +88,12 @@ static int user_list_row(sqlite3_stmt *s, void *ctx)
     return 0;
 }
 
-int store_user_list(struct store *st, int64_t now_us, struct store_user_info **ret,
-                    size_t *ret_n)
+int store_user_list(struct store *st, int64_t now_us, struct store_user_info **ret, size_t *ret_n)
 {
     struct user_list l = {0};
-    int r = store_each_row(st, "listing users",
-                           "SELECT " USER_INFO_COLS " FROM users u ORDER BY u.id", now_us,
-                           user_list_row, &l);
+    int r =
+        store_each_row(st, "listing users", "SELECT " USER_INFO_COLS " FROM users u ORDER BY u.id",
+                       now_us, user_list_row, &l);
 
     if (r < 0) {
         free(l.v);
@@ -189,8 +189,8 @@ int store_tokens_revoke_user(struct store *st, int64_t user_id, int64_t *ret_n)
                           "DELETE FROM tokens WHERE user_id = ?1", "i", user_id);
 }
 
-int store_outbox_add(struct store *st, const char *actor, const char *action,
-                     const char *object, const char *details)
+int store_outbox_add(struct store *st, const char *actor, const char *action, const char *object,
+                     const char *details)
 {
     return store_exec_sql(st, "queueing an audit entry", NULL, NULL,
                           "INSERT INTO audit_outbox(actor, action, object, details)"
@@ -257,10 +257,13 @@ int store_tokens_json(struct store *st, int64_t user_id, int64_t now_us, struct 
 {
     return store_json_sql(
         st, "listing tokens", out, ret_n,
-        "SELECT json_object('id', id, 'label', label, 'created', " ISO("created_us") ","
-        " 'expires', iif(expires_us IS NULL, NULL, " ISO("expires_us") "),"
-        " 'session', json(iif(session, 'true', 'false')))"
-        " FROM tokens WHERE user_id = ?1 AND (expires_us IS NULL OR expires_us > ?2) ORDER BY id",
+        "SELECT json_object('id', id, 'label', label, 'created', " ISO(
+            "created_us") ","
+                          " 'expires', iif(expires_us IS NULL, NULL, " ISO(
+                              "expires_us") "),"
+                                            " 'session', json(iif(session, 'true', 'false')))"
+                                            " FROM tokens WHERE user_id = ?1 AND (expires_us IS "
+                                            "NULL OR expires_us > ?2) ORDER BY id",
         "ii", user_id, now_us);
 }
 

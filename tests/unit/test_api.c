@@ -306,9 +306,9 @@ static void test_token_life(void **state)
     /* An admin's token with its own lifetime; a bad one is refused. */
     assert_int_equal(call(f, "POST", "/api/v1/users/1/tokens", f->admin, "{\"ttl\":\"1w\"}"), 400);
     assert_int_equal(call(f, "POST", "/api/v1/users/1/tokens", f->admin, "{\"ttl\":\"0\"}"), 400);
-    assert_int_equal(call(f, "POST", "/api/v1/users/1/tokens", f->admin,
-                          "{\"label\":\"ci\",\"ttl\":\"2d\"}"),
-                     201);
+    assert_int_equal(
+        call(f, "POST", "/api/v1/users/1/tokens", f->admin, "{\"label\":\"ci\",\"ttl\":\"2d\"}"),
+        201);
     assert_non_null(strstr(body(f), "\"expires\":\""));
 }
 

@@ -742,8 +742,7 @@ static int outbox_cb(void *ctx, const char *actor, const char *action, const cha
 
     if (o->n == o->fail_at)
         return -EIO;
-    snprintf(o->lines[o->n++], sizeof(o->lines[0]), "%s %s %s %s", actor, action, object,
-             details);
+    snprintf(o->lines[o->n++], sizeof(o->lines[0]), "%s %s %s %s", actor, action, object, details);
     return 0;
 }
 
@@ -784,17 +783,18 @@ static void test_migrate_tokens_v10(void **state)
     f->st = NULL;
     db = peek_open(f);
     assert_int_equal(
-        sqlite3_exec(db,
-                     "DROP TABLE audit_outbox; DROP INDEX tokens_expires_us;"
-                     "DROP INDEX tokens_user_id; ALTER TABLE tokens DROP COLUMN session;"
-                     "ALTER TABLE users DROP COLUMN disabled;"
-                     "ALTER TABLE users DROP COLUMN last_login_us;"
-                     "INSERT INTO users(id, name, role, created_us) VALUES(1, 'a', 'admin', 1);"
-                     "INSERT INTO tokens(user_id, hash, label, created_us) VALUES(1, x'01', 'api', 1);"
-                     "INSERT INTO tokens(user_id, hash, label, created_us, expires_us)"
-                     " VALUES(1, x'02', 'session', 1, 99);"
-                     "PRAGMA user_version = 9;",
-                     NULL, NULL, NULL),
+        sqlite3_exec(
+            db,
+            "DROP TABLE audit_outbox; DROP INDEX tokens_expires_us;"
+            "DROP INDEX tokens_user_id; ALTER TABLE tokens DROP COLUMN session;"
+            "ALTER TABLE users DROP COLUMN disabled;"
+            "ALTER TABLE users DROP COLUMN last_login_us;"
+            "INSERT INTO users(id, name, role, created_us) VALUES(1, 'a', 'admin', 1);"
+            "INSERT INTO tokens(user_id, hash, label, created_us) VALUES(1, x'01', 'api', 1);"
+            "INSERT INTO tokens(user_id, hash, label, created_us, expires_us)"
+            " VALUES(1, x'02', 'session', 1, 99);"
+            "PRAGMA user_version = 9;",
+            NULL, NULL, NULL),
         SQLITE_OK);
     sqlite3_close(db);
     assert_int_equal(store_open(f->dir, &f->st, &err), 0);

@@ -1,5 +1,7 @@
 /*
- * api_http.c - the local HTTP endpoint on libmicrohttpd.
+ * api_http.c - the HTTP endpoint on libmicrohttpd: its edge (HTTPS, the
+ * Host check, connection caps and the request deadline, rate limits per
+ * client address) and the transport of the routes in api_routes.c.
  */
 #include "api/api_http.h"
 
@@ -7,12 +9,18 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <ifaddrs.h>
 #include <microhttpd.h>
+#include <netinet/in.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "api/api_routes.h"
 #include "api/api_web.h"
@@ -32,6 +40,29 @@
 #include "util/log.h"
 #include "util/netaddr.h"
 #include "util/queue.h"
+#include "util/readfile.h"
+#include "util/tlscert.h"
+
+/*
+ * One open connection, for the request deadline.  libmicrohttpd's own
+ * timeout is for silence: a client that sends a byte every few seconds is
+ * never silent and could hold its slot for ever.  So every connection is
+ * listed here from accept to close, and a reaper thread shuts down the
+ * socket of any whose request has not arrived whole in time (the polling
+ * thread then reads the end of the stream and closes it).  `fd` stays open
+ * while listed: libmicrohttpd tells of the close (notify_conn) before it
+ * closes the socket, and unlisting takes the lock the reaper holds.
+ */
+struct api_sock {
+    struct api_sock *prev, *next;
+    int fd;
+    _Atomic int64_t since_us; /* the request being read began (monotonic) */
+    _Atomic int answered;     /* a response is queued: the deadline is met */
+};
+
+/* Host names accepted, at most: the configured ones, the listener's own
+ * and the loopback names. */
+#define API_HTTP_HOSTS_MAX (CONFIG_HTTP_HOSTS_MAX + 64)
 
 struct api_http {
     struct MHD_Daemon *mhd;
@@ -46,7 +77,20 @@ struct api_http {
     struct audit *own_audit;   /* the latter, closed at stop */
     struct playbook_set playbooks;
     struct incident_targets targets;
-    int metrics_open; /* the listener is on loopback: /metrics needs no token */
+    int metrics_open;                /* the listener is on loopback: /metrics needs no token */
+    int tls;                         /* 1: HTTPS, so HSTS and Secure cookies */
+    char *hosts[API_HTTP_HOSTS_MAX]; /* Host names accepted: lower case, no port */
+    size_t nhosts;
+    char *cert_pem, *key_pem; /* the HTTPS pair, held while the daemon runs */
+    size_t key_len;
+    /* The request deadline (struct api_sock). */
+    int64_t request_us;
+    pthread_mutex_t socks_lock;
+    pthread_cond_t socks_cond; /* signals `stopping` to the reaper */
+    struct api_sock *socks;
+    int stopping;
+    int socks_init, reaper_started;
+    pthread_t reaper;
 };
 
 /* Per request: the body as it arrives. */
@@ -338,13 +382,54 @@ int api_http_health(const struct api_sources *src, struct buf *out)
 }
 
 
+static int64_t mono_us(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* 1 when the connection came in over TLS. */
+static int conn_tls(struct MHD_Connection *conn)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+
+    return ci && ci->tls_session;
+}
+
+/* The connection's entry in the deadline list, or NULL. */
+static struct api_sock *conn_sock(struct MHD_Connection *conn)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+
+    return ci ? ci->socket_context : NULL;
+}
+
+/* Queues `resp` and marks the request answered: its deadline is met. */
+static enum MHD_Result queue_answer(struct MHD_Connection *conn, unsigned status,
+                                    struct MHD_Response *resp)
+{
+    enum MHD_Result ret = MHD_queue_response(conn, status, resp);
+    struct api_sock *s = conn_sock(conn);
+
+    if (ret == MHD_YES && s)
+        atomic_store(&s->answered, 1);
+    return ret;
+}
+
 /* Headers every answer carries: nothing is sniffed, framed or leaks the
- * URL (which may hold an incident's id) to another site. */
-static void common_headers(struct MHD_Response *resp)
+ * URL (which may hold an incident's id) to another site; over HTTPS the
+ * browser is told to come back only over HTTPS, for a year. */
+static void common_headers(struct MHD_Connection *conn, struct MHD_Response *resp)
 {
     MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
     MHD_add_response_header(resp, "X-Frame-Options", "DENY");
     MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
+    if (conn_tls(conn))
+        MHD_add_response_header(resp, "Strict-Transport-Security", "max-age=31536000");
 }
 
 /* `body` is copied by libmicrohttpd (MUST_COPY); it only takes a non-const
@@ -361,10 +446,18 @@ static enum MHD_Result reply_cookie(struct MHD_Connection *conn, unsigned status
     MHD_add_response_header(resp, "Content-Type", type);
     MHD_add_response_header(resp, "Cache-Control", "no-store");
     MHD_add_response_header(resp, "Content-Security-Policy", API_WEB_CSP_API);
-    common_headers(resp);
-    if (cookie && *cookie)
+    common_headers(conn, resp);
+    if (cookie && *cookie) {
+        /* Over HTTPS the session never travels in clear: Secure. */
+        char sc[320];
+
+        if (conn_tls(conn) && !strstr(cookie, "; Secure")) {
+            snprintf(sc, sizeof(sc), "%s; Secure", cookie);
+            cookie = sc;
+        }
         MHD_add_response_header(resp, "Set-Cookie", cookie);
-    ret = MHD_queue_response(conn, status, resp);
+    }
+    ret = queue_answer(conn, status, resp);
     MHD_destroy_response(resp);
     return ret;
 }
@@ -420,20 +513,12 @@ static enum MHD_Result reply_web(struct MHD_Connection *conn, const char *url, c
     MHD_add_response_header(resp, "ETag", a->etag);
     MHD_add_response_header(resp, "Content-Security-Policy", API_WEB_CSP);
     MHD_add_response_header(resp, "Cross-Origin-Opener-Policy", "same-origin");
-    common_headers(resp);
-    ret = MHD_queue_response(conn, status, resp);
+    common_headers(conn, resp);
+    ret = queue_answer(conn, status, resp);
     MHD_destroy_response(resp);
     return ret;
 }
 
-
-static int64_t mono_us(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
 
 /* The client as the rate limits know it: its address without the port
  * (IPv6 by /64), so a new connection per guess is the same client. */
@@ -443,6 +528,44 @@ static void client_key(struct MHD_Connection *conn, char *out, size_t size)
         MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 
     auth_ratelimit_addr_key(ci ? ci->client_addr : NULL, out, size);
+}
+
+/*
+ * 1 when the Host header names this endpoint (http.hosts, the listener's
+ * own address and the loopback names; the port is not compared).  A page
+ * on another site whose name an attacker re-points at us (DNS rebinding)
+ * sends its own name, and is refused before any route, login, health and
+ * /metrics included.  No Host at all (HTTP/1.0; libmicrohttpd refuses
+ * HTTP/1.1 without one) is no browser's request and passes.
+ */
+static int host_ok(const struct api_http *h, struct MHD_Connection *conn)
+{
+    const char *v = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Host");
+    char name[256];
+    size_t n;
+
+    if (!v)
+        return 1;
+    if (v[0] == '[') {
+        const char *e = strchr(v, ']');
+
+        if (!e)
+            return 0;
+        n = (size_t)(e - v) + 1;
+    } else {
+        n = strcspn(v, ":");
+    }
+    if (n == 0 || n >= sizeof(name))
+        return 0;
+    memcpy(name, v, n);
+    name[n] = '\0';
+    /* "hikeshi.example.org." is the same name, fully qualified. */
+    if (n > 1 && name[n - 1] == '.')
+        name[n - 1] = '\0';
+    for (size_t i = 0; i < h->nhosts; i++)
+        if (strcasecmp(name, h->hosts[i]) == 0)
+            return 1;
+    return 0;
 }
 
 static const char *query_get(void *ctx, const char *key)
@@ -501,7 +624,11 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
     char key[AUTH_ADDR_KEY_MAX];
 
     if (!ac) {
-        /* First call: headers only.  Rate limit here, before any body. */
+        /* First call: headers only.  Host and rate limit here, before any
+         * body. */
+        if (!host_ok(h, conn))
+            return reply_error(conn, MHD_HTTP_MISDIRECTED_REQUEST,
+                               "this server does not answer for that Host (http.hosts)");
         if (api_web_path(url))
             return reply_web(conn, url, method);
         client_key(conn, key, sizeof(key));
@@ -564,7 +691,13 @@ static void request_done(void *cls, struct MHD_Connection *conn, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
     struct api_conn *ac = *con_cls;
+    struct api_sock *s = conn ? conn_sock(conn) : NULL;
 
+    /* The next request on a kept-alive connection has a deadline of its own. */
+    if (s) {
+        atomic_store(&s->since_us, mono_us());
+        atomic_store(&s->answered, 0);
+    }
     if (ac) {
         buf_done(&ac->body);
         free(ac);
@@ -591,9 +724,354 @@ static int listen_loopback(const struct sockaddr_storage *ss)
     return 0;
 }
 
+/* Lists a connection from accept to close (struct api_sock). */
+static void notify_conn(void *cls, struct MHD_Connection *conn, void **socket_context,
+                        enum MHD_ConnectionNotificationCode toe)
+{
+    struct api_http *h = cls;
+    struct api_sock *s = *socket_context;
+
+    if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+        const union MHD_ConnectionInfo *ci =
+            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+
+        /* Out of memory: this one connection goes without a deadline
+         * (the idle timeout still holds). */
+        if (!ci || !(s = calloc(1, sizeof(*s))))
+            return;
+        s->fd = ci->connect_fd;
+        atomic_store(&s->since_us, mono_us());
+        pthread_mutex_lock(&h->socks_lock);
+        s->next = h->socks;
+        if (h->socks)
+            h->socks->prev = s;
+        h->socks = s;
+        pthread_mutex_unlock(&h->socks_lock);
+        *socket_context = s;
+        return;
+    }
+    if (!s)
+        return;
+    pthread_mutex_lock(&h->socks_lock);
+    if (s->prev)
+        s->prev->next = s->next;
+    else
+        h->socks = s->next;
+    if (s->next)
+        s->next->prev = s->prev;
+    pthread_mutex_unlock(&h->socks_lock);
+    free(s);
+    *socket_context = NULL;
+}
+
+/* Twice a second: ends every connection whose request is late. */
+static void *reaper_main(void *arg)
+{
+    struct api_http *h = arg;
+
+    pthread_mutex_lock(&h->socks_lock);
+    while (!h->stopping) {
+        struct timespec ts;
+        int64_t now;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        ts.tv_nsec += 500000000L;
+        if (ts.tv_nsec >= 1000000000L) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000L;
+        }
+        (void)pthread_cond_timedwait(&h->socks_cond, &h->socks_lock, &ts);
+        now = mono_us();
+        for (struct api_sock *s = h->socks; s; s = s->next) {
+            if (atomic_load(&s->answered) || now - atomic_load(&s->since_us) <= h->request_us)
+                continue;
+            /* The polling thread sees the stream end and closes it; once
+             * is enough, so the clock is set far ahead. */
+            (void)shutdown(s->fd, SHUT_RDWR);
+            atomic_store(&s->since_us, INT64_MAX / 2);
+        }
+    }
+    pthread_mutex_unlock(&h->socks_lock);
+    return NULL;
+}
+
+/* Adds a Host name (lower case, without a final dot); names past the cap
+ * and repeats are left out. */
+static int host_add(struct api_http *h, const char *name)
+{
+    char buf[256];
+    size_t n = strlen(name);
+
+    if (n == 0 || n >= sizeof(buf) || h->nhosts == API_HTTP_HOSTS_MAX)
+        return 0;
+    for (size_t i = 0; i <= n; i++)
+        buf[i] = (char)(name[i] >= 'A' && name[i] <= 'Z' ? name[i] - 'A' + 'a' : name[i]);
+    if (n > 1 && buf[n - 1] == '.')
+        buf[n - 1] = '\0';
+    for (size_t i = 0; i < h->nhosts; i++)
+        if (strcmp(h->hosts[i], buf) == 0)
+            return 0;
+    if (!(h->hosts[h->nhosts] = strdup(buf)))
+        return -ENOMEM;
+    h->nhosts++;
+    return 0;
+}
+
+/* The host's own addresses, "192.0.2.7" and "[2001:db8::7]" (not link-local:
+ * those need a zone no browser puts in Host). */
+static int host_add_ifaddrs(struct api_http *h)
+{
+    struct ifaddrs *ifa, *i;
+    int r = 0;
+
+    if (getifaddrs(&ifa) < 0)
+        return 0;
+    for (i = ifa; i && r == 0; i = i->ifa_next) {
+        char a[INET6_ADDRSTRLEN], b[INET6_ADDRSTRLEN + 2];
+
+        if (!i->ifa_addr)
+            continue;
+        if (i->ifa_addr->sa_family == AF_INET &&
+            inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)i->ifa_addr)->sin_addr,
+                      a, sizeof(a))) {
+            r = host_add(h, a);
+        } else if (i->ifa_addr->sa_family == AF_INET6) {
+            const struct in6_addr *in6 =
+                &((const struct sockaddr_in6 *)(const void *)i->ifa_addr)->sin6_addr;
+
+            if (!IN6_IS_ADDR_LINKLOCAL(in6) && inet_ntop(AF_INET6, in6, a, sizeof(a))) {
+                snprintf(b, sizeof(b), "[%s]", a);
+                r = host_add(h, b);
+            }
+        }
+    }
+    freeifaddrs(ifa);
+    return r;
+}
+
+/*
+ * The Host names accepted, in the order a certificate names them: those of
+ * http.hosts, then the listener's own name or address (on a wildcard
+ * listener the host name and every address of the host), then the
+ * loopback names.
+ */
+static int hosts_init(struct api_http *h, const char *listen, const struct sockaddr_storage *ss,
+                      const struct config_http *conf)
+{
+    static const char *const loop[] = {"localhost", "127.0.0.1", "[::1]"};
+    int wildcard = 0, r = 0;
+
+    for (size_t i = 0; conf && i < conf->nhosts && r == 0; i++)
+        r = host_add(h, conf->hosts[i]);
+    if (ss->ss_family == AF_INET)
+        wildcard = ((const struct sockaddr_in *)(const void *)ss)->sin_addr.s_addr == INADDR_ANY;
+    else if (ss->ss_family == AF_INET6)
+        wildcard =
+            IN6_IS_ADDR_UNSPECIFIED(&((const struct sockaddr_in6 *)(const void *)ss)->sin6_addr);
+    if (r == 0 && wildcard) {
+        char name[256];
+
+        if (gethostname(name, sizeof(name) - 1) == 0) {
+            name[sizeof(name) - 1] = '\0';
+            r = host_add(h, name);
+        }
+        if (r == 0)
+            r = host_add_ifaddrs(h);
+    } else if (r == 0) {
+        /* "name:port" or "[v6]:port": the part before the last colon. */
+        const char *colon = strrchr(listen, ':');
+        char name[256];
+
+        if (colon && (size_t)(colon - listen) < sizeof(name)) {
+            memcpy(name, listen, (size_t)(colon - listen));
+            name[colon - listen] = '\0';
+            r = host_add(h, name);
+        }
+    }
+    for (size_t i = 0; i < sizeof(loop) / sizeof(loop[0]) && r == 0; i++)
+        r = host_add(h, loop[i]);
+    return r;
+}
+
+/* HTTPS when asked (tls: true, or a tls_cert) and by default off loopback. */
+static int tls_wanted(int loopback, const struct config_http *conf)
+{
+    return conf->tls == CONFIG_HTTP_TLS_ON || conf->tls_cert ||
+           (conf->tls == CONFIG_HTTP_TLS_AUTO && !loopback);
+}
+
+int api_http_wants_tls(const char *listen, const struct config_http *conf)
+{
+    struct sockaddr_storage ss;
+    socklen_t sslen;
+    int r = netaddr_parse(listen, &ss, &sslen);
+
+    return r < 0 ? r : tls_wanted(listen_loopback(&ss), conf);
+}
+
+/*
+ * Decides between HTTP and HTTPS and loads the pair: HTTPS when asked
+ * (http.tls: true, or a tls_cert), and by default once the listener leaves
+ * loopback, with the given pair or a self-signed one made in data_dir.
+ * Clear text off loopback only with http.insecure_cleartext.
+ */
+static int tls_init(struct api_http *h, const char *listen, int loopback,
+                    const struct config_http *conf, char *errbuf, size_t errlen)
+{
+    struct tlscert_paths tp;
+    const char *cert = conf->tls_cert, *key = conf->tls_key;
+    size_t len;
+    int created = 0, r;
+
+    h->tls = tls_wanted(loopback, conf);
+    if (!h->tls) {
+        if (!loopback && !conf->insecure_cleartext) {
+            snprintf(errbuf, errlen,
+                     "http.listen %s is reachable from the network and http.tls is false: "
+                     "passwords, tokens and session cookies would cross it in clear text; "
+                     "serve HTTPS (http.tls: auto, with http.tls_cert and http.tls_key or a "
+                     "self-signed certificate made in data_dir) or set "
+                     "http.insecure_cleartext: true",
+                     listen);
+            return -EPERM;
+        }
+        if (!loopback)
+            log_warnx("http: clear-text HTTP on %s (http.insecure_cleartext): passwords, tokens "
+                      "and session cookies cross the network readable by anyone on the path",
+                      listen);
+        return 0;
+    }
+    if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
+        snprintf(errbuf, errlen, "http: HTTPS on %s, but this libmicrohttpd has no TLS", listen);
+        return -ENOTSUP;
+    }
+    if (!cert) {
+        if (!h->src.data_dir) {
+            snprintf(errbuf, errlen,
+                     "http: HTTPS on %s needs http.tls_cert and http.tls_key, or a data_dir "
+                     "for a self-signed certificate",
+                     listen);
+            return -EINVAL;
+        }
+        if ((r = tlscert_ensure_self_signed(h->src.data_dir, "http", (const char *const *)h->hosts,
+                                            h->nhosts, &tp, &created, errbuf, errlen)) < 0)
+            return r;
+        cert = tp.cert;
+        key = tp.key;
+        log_info("http: HTTPS with a self-signed certificate for %s (%s %s; give http.tls_cert "
+                 "and http.tls_key for one of your own)",
+                 h->hosts[0], created ? "made now in" : "kept in", cert);
+    }
+    if ((r = readfile_all(cert, 1024 * 1024, &h->cert_pem, &len)) < 0) {
+        snprintf(errbuf, errlen, "http.tls_cert %s: %s", cert, strerror(-r));
+        return r;
+    }
+    if ((r = readfile_all(key, 1024 * 1024, &h->key_pem, &h->key_len)) < 0) {
+        snprintf(errbuf, errlen, "http.tls_key %s: %s", key, strerror(-r));
+        return r;
+    }
+    return 0;
+}
+
+/* Frees what start set up beyond the routes' state; for start's failures
+ * and for stop (after the daemon is gone). */
+static void edge_done(struct api_http *h)
+{
+    if (h->reaper_started) {
+        pthread_mutex_lock(&h->socks_lock);
+        h->stopping = 1;
+        pthread_cond_signal(&h->socks_cond);
+        pthread_mutex_unlock(&h->socks_lock);
+        pthread_join(h->reaper, NULL);
+        h->reaper_started = 0;
+    }
+    if (h->mhd) {
+        MHD_stop_daemon(h->mhd);
+        h->mhd = NULL;
+    }
+    while (h->socks) {
+        struct api_sock *s = h->socks;
+
+        h->socks = s->next;
+        free(s);
+    }
+    if (h->socks_init) {
+        pthread_cond_destroy(&h->socks_cond);
+        pthread_mutex_destroy(&h->socks_lock);
+        h->socks_init = 0;
+    }
+    for (size_t i = 0; i < h->nhosts; i++)
+        free(h->hosts[i]);
+    h->nhosts = 0;
+    free(h->cert_pem);
+    if (h->key_pem)
+        explicit_bzero(h->key_pem, h->key_len);
+    free(h->key_pem);
+    h->cert_pem = h->key_pem = NULL;
+}
+
+/* Starts libmicrohttpd on `ss` with the caps of `conf`, and the reaper. */
+static int edge_start(struct api_http *h, struct sockaddr_storage *ss, unsigned flags,
+                      const struct config_http *conf)
+{
+    /* TLS 1.2 and 1.3 only, GnuTLS's default ciphers otherwise.  The
+     * option takes a non-const pointer it only reads. */
+    static const char prio[] = "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2";
+    union {
+        const char *c;
+        void *v;
+    } pr = {.c = prio};
+    struct MHD_OptionItem opt[16];
+    pthread_condattr_t ca;
+    size_t n = 0;
+
+    if (pthread_condattr_init(&ca) != 0)
+        return -ENOMEM;
+    (void)pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    if (pthread_cond_init(&h->socks_cond, &ca) != 0) {
+        pthread_condattr_destroy(&ca);
+        return -ENOMEM;
+    }
+    pthread_condattr_destroy(&ca);
+    pthread_mutex_init(&h->socks_lock, NULL);
+    h->socks_init = 1;
+    h->request_us = (int64_t)conf->request_timeout_s * 1000000;
+#define OPT(o, v, p) opt[n++] = (struct MHD_OptionItem){(o), (intptr_t)(v), (p)}
+    OPT(MHD_OPTION_SOCK_ADDR, 0, ss);
+    OPT(MHD_OPTION_CONNECTION_LIMIT, conf->max_connections, NULL);
+    OPT(MHD_OPTION_PER_IP_CONNECTION_LIMIT, conf->max_per_address, NULL);
+    OPT(MHD_OPTION_CONNECTION_TIMEOUT, conf->idle_timeout_s, NULL);
+    OPT(MHD_OPTION_CONNECTION_MEMORY_LIMIT, 64 * 1024, NULL);
+    OPT(MHD_OPTION_NOTIFY_COMPLETED, request_done, h);
+    OPT(MHD_OPTION_NOTIFY_CONNECTION, notify_conn, h);
+    if (h->tls) {
+        flags |= MHD_USE_TLS;
+        OPT(MHD_OPTION_HTTPS_MEM_KEY, 0, h->key_pem);
+        OPT(MHD_OPTION_HTTPS_MEM_CERT, 0, h->cert_pem);
+        OPT(MHD_OPTION_HTTPS_PRIORITIES, 0, pr.v);
+    }
+    OPT(MHD_OPTION_END, 0, NULL);
+#undef OPT
+    h->mhd =
+        MHD_start_daemon(flags, 0, NULL, NULL, handler, h, MHD_OPTION_ARRAY, opt, MHD_OPTION_END);
+    if (!h->mhd)
+        return -EADDRINUSE;
+    if (pthread_create(&h->reaper, NULL, reaper_main, h) != 0)
+        return -EAGAIN;
+    h->reaper_started = 1;
+    return 0;
+}
+
 int api_http_start(const char *listen, const struct api_sources *src, struct api_http **ret,
                    char *errbuf, size_t errlen)
 {
+    static const struct config_http defaults = {
+        .max_connections = LIMIT_HTTP_CONNECTIONS,
+        .max_per_address = LIMIT_HTTP_PER_ADDRESS,
+        .idle_timeout_s = LIMIT_HTTP_IDLE_S,
+        .request_timeout_s = LIMIT_HTTP_REQUEST_S,
+    };
+    const struct config_http *conf = src->http ? src->http : &defaults;
     struct sockaddr_storage ss;
     socklen_t sslen;
     struct api_http *h;
@@ -657,27 +1135,23 @@ int api_http_start(const char *listen, const struct api_sources *src, struct api
     h->rl = auth_ratelimit_new(50.0, 200, 4096);
     /* Passwords: 10 attempts, then one a minute, per client address. */
     h->login_rl = auth_ratelimit_new(1.0 / 60.0, 10, 4096);
-    if (!h->rl || !h->login_rl) {
+    r = !h->rl || !h->login_rl ? -ENOMEM : hosts_init(h, listen, &ss, conf);
+    if (r == 0)
+        r = tls_init(h, listen, listen_loopback(&ss), conf, errbuf, errlen);
+    if (r == 0 && (r = edge_start(h, &ss, flags, conf)) < 0)
+        snprintf(errbuf, errlen, "cannot listen for HTTP%s on %s (%s)", h->tls ? "S" : "", listen,
+                 r == -EADDRINUSE
+                     ? (h->tls ? "address in use, or the TLS certificate and key do not load"
+                               : "address in use?")
+                     : strerror(-r));
+    if (r < 0) {
+        edge_done(h);
         auth_ratelimit_free(h->rl);
         auth_ratelimit_free(h->login_rl);
         audit_free(h->own_audit);
         playbook_set_done(&h->playbooks);
         free(h);
-        return -ENOMEM;
-    }
-    h->mhd = MHD_start_daemon(flags, 0, NULL, NULL, handler, h, MHD_OPTION_SOCK_ADDR, &ss,
-                              MHD_OPTION_CONNECTION_LIMIT, (unsigned)64,
-                              MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)10,
-                              MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
-                              MHD_OPTION_NOTIFY_COMPLETED, request_done, h, MHD_OPTION_END);
-    if (!h->mhd) {
-        snprintf(errbuf, errlen, "cannot listen for HTTP on %s (address in use?)", listen);
-        auth_ratelimit_free(h->rl);
-        auth_ratelimit_free(h->login_rl);
-        audit_free(h->own_audit);
-        playbook_set_done(&h->playbooks);
-        free(h);
-        return -EADDRINUSE;
+        return r;
     }
     info = MHD_get_daemon_info(h->mhd, MHD_DAEMON_INFO_BIND_PORT);
     h->port = info ? info->port : 0;
@@ -689,7 +1163,7 @@ void api_http_stop(struct api_http *h)
 {
     if (!h)
         return;
-    MHD_stop_daemon(h->mhd);
+    edge_done(h);
     open_store(h);
     drain_outbox(h);
     auth_ratelimit_free(h->rl);
@@ -703,4 +1177,9 @@ void api_http_stop(struct api_http *h)
 unsigned api_http_port(const struct api_http *h)
 {
     return h->port;
+}
+
+int api_http_tls(const struct api_http *h)
+{
+    return h->tls;
 }

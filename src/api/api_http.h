@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 struct audit;
+struct config_http;
 struct config_target;
 struct input_stats;
 struct pipeline;
@@ -33,6 +34,7 @@ struct api_sources {
     size_t ntargets;
     struct respond *respond; /* the response engine, for /metrics; NULL: off */
     int64_t token_ttl_s;     /* http.token_ttl: lifetime of tokens from login */
+    const struct config_http *http; /* the edge: hosts, TLS, caps; NULL: defaults */
 };
 
 struct respond;
@@ -40,7 +42,12 @@ struct api_http;
 
 /*
  * Listens on `listen` ("127.0.0.1:8080"; port 0 picks a free one) with its
- * own thread.  Returns 0 or a negative errno with a message in errbuf.
+ * own polling thread (epoll: no client stalls another by being slow) and a
+ * reaper thread for the request deadline.  HTTPS when src->http asks for it
+ * and by default off loopback, with a self-signed certificate made in
+ * data_dir when none is given; clear text off loopback is refused unless
+ * http.insecure_cleartext.  Reads the key here: call before dropping
+ * privileges.  Returns 0 or a negative errno with a message in errbuf.
  */
 int api_http_start(const char *listen, const struct api_sources *src, struct api_http **ret,
                    char *errbuf, size_t errlen);
@@ -48,5 +55,10 @@ int api_http_start(const char *listen, const struct api_sources *src, struct api
 void api_http_stop(struct api_http *h);
 /* The port actually bound. */
 unsigned api_http_port(const struct api_http *h);
+/* 1 when it serves HTTPS. */
+int api_http_tls(const struct api_http *h);
+/* 1 when a daemon on `listen` with `conf` serves HTTPS, 0 when plain
+ * HTTP, -errno when `listen` does not parse (for clients of the API). */
+int api_http_wants_tls(const char *listen, const struct config_http *conf);
 
 #endif

@@ -23,6 +23,7 @@
 
 #include <curl/curl.h>
 
+#include "api/api_http.h"
 #include "build_config.h"
 #include "cli/cli.h"
 #include "util/buf.h"
@@ -64,7 +65,8 @@ static const char incident_usage[] =
     "        by default) to standard output or to FILE (created with mode 0600).\n"
     "\n"
     "  -c, --config FILE      take the daemon's address from FILE's http.listen\n"
-    "                         (default 127.0.0.1:8080)\n"
+    "                         (default 127.0.0.1:8080); over HTTPS when the daemon\n"
+    "                         serves it, trusting http.tls_cert or DATA_DIR/http.crt\n"
     "      --url URL          the daemon's base URL, e.g. http://127.0.0.1:8080\n"
     "      --token-file FILE  read the API token from FILE's first line; otherwise\n"
     "                         from the environment variable HIKESHI_TOKEN\n"
@@ -459,6 +461,7 @@ struct client {
     struct buf *sink;          /* where the answer being received goes */
     int too_big;               /* the answer passed INCIDENT_CLI_BODY_MAX */
     char errbuf[CURL_ERROR_SIZE];
+    char cainfo[4096]; /* the daemon's certificate to trust over HTTPS; "": the system's */
 };
 
 static size_t on_body(char *p, size_t size, size_t n, void *arg)
@@ -501,7 +504,8 @@ static int client_call(struct client *c, const char *method, const char *path, c
         curl_easy_setopt(c->curl, CURLOPT_ERRORBUFFER, c->errbuf) != CURLE_OK ||
         curl_easy_setopt(c->curl, CURLOPT_WRITEFUNCTION, on_body) != CURLE_OK ||
         curl_easy_setopt(c->curl, CURLOPT_WRITEDATA, c) != CURLE_OK ||
-        curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, body ? c->hdr_js : c->hdr) != CURLE_OK) {
+        curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, body ? c->hdr_js : c->hdr) != CURLE_OK ||
+        (c->cainfo[0] && curl_easy_setopt(c->curl, CURLOPT_CAINFO, c->cainfo) != CURLE_OK)) {
         fprintf(stderr, "hikeshi incident: libcurl refused an option\n");
         return -EIO;
     }
@@ -1358,13 +1362,15 @@ static int load_token(const char *path, char *out, size_t size)
 }
 
 /* The base URL from --url or the configuration's http.listen, in c->base.
- * A wildcard listen address is reached on loopback. */
+ * A wildcard listen address is reached on loopback.  When the daemon serves
+ * HTTPS by that configuration, https:// trusting its certificate
+ * (http.tls_cert, or the self-signed DATA_DIR/http.crt). */
 static int resolve_base(struct client *c, const char *url, const char *cfg_path)
 {
     struct config *cfg = NULL;
-    const char *listen;
+    const char *listen, *scheme;
     size_t n;
-    int rc = 0;
+    int rc = 0, tls;
 
     if (url) {
         if (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0)
@@ -1379,14 +1385,21 @@ static int resolve_base(struct client *c, const char *url, const char *cfg_path)
             rc = cli_usage_error("incident", "the configuration has no http.listen; give --url");
             goto out;
         }
+        tls = api_http_wants_tls(listen, &cfg->http) == 1;
+        scheme = tls ? "https" : "http";
         if (strncmp(listen, "0.0.0.0:", 8) == 0)
-            snprintf(c->base, sizeof(c->base), "http://127.0.0.1:%s", listen + 8);
+            snprintf(c->base, sizeof(c->base), "%s://127.0.0.1:%s", scheme, listen + 8);
         else if (strncmp(listen, "[::]:", 5) == 0)
-            snprintf(c->base, sizeof(c->base), "http://[::1]:%s", listen + 5);
+            snprintf(c->base, sizeof(c->base), "%s://[::1]:%s", scheme, listen + 5);
         else if (listen[0] == ':')
-            snprintf(c->base, sizeof(c->base), "http://127.0.0.1%s", listen);
-        else if ((size_t)snprintf(c->base, sizeof(c->base), "http://%s", listen) >= sizeof(c->base))
+            snprintf(c->base, sizeof(c->base), "%s://127.0.0.1%s", scheme, listen);
+        else if ((size_t)snprintf(c->base, sizeof(c->base), "%s://%s", scheme, listen) >=
+                 sizeof(c->base))
             rc = cli_usage_error("incident", "http.listen is too long");
+        if (tls && cfg->http.tls_cert)
+            snprintf(c->cainfo, sizeof(c->cainfo), "%s", cfg->http.tls_cert);
+        else if (tls)
+            snprintf(c->cainfo, sizeof(c->cainfo), "%s/http.crt", cfg->data_dir);
     }
     n = strlen(c->base);
     while (n > 0 && c->base[n - 1] == '/')

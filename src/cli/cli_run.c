@@ -647,14 +647,16 @@ int cli_run_main(int argc, char **argv)
             .ntargets = d.cfg->ntargets,
             .respond = d.respond,
             .token_ttl_s = d.cfg->http_token_ttl_s,
+            .http = &d.cfg->http,
         };
         if (api_http_start(d.cfg->http_listen, &src, &d.http, err, sizeof(err)) < 0) {
             log_error("%s", err);
             goto out;
         }
-        log_info("http: listening on %s, port %u (/metrics, /api/v1/: docs/api.md; "
+        log_info("http: listening on %s, port %u, %s (/metrics, /api/v1/: docs/api.md; "
                  "the web console at /)",
-                 d.cfg->http_listen, api_http_port(d.http));
+                 d.cfg->http_listen, api_http_port(d.http),
+                 api_http_tls(d.http) ? "HTTPS" : "HTTP");
     }
     /* Every port is bound, the store and files are open, the keys read and
      * the helper forked: nothing more needs root. */

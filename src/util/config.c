@@ -318,14 +318,137 @@ static int kw_http_token_ttl(struct cparse *p, const char *key, yaml_node_t *k, 
     return 0;
 }
 
+static int get_str_list(struct cparse *p, yaml_node_t *v, char ***arr, size_t *n, const char *what);
+
+/* Host names: a DNS name or an IP literal ([::1] for IPv6), no port. */
+static int kw_http_hosts(struct cparse *p, const char *key, yaml_node_t *k, yaml_node_t *v,
+                         void *arg)
+{
+    struct config_http *h = &p->c->http;
+    int r = get_str_list(p, v, &h->hosts, &h->nhosts, "http hosts");
+
+    if (r < 0)
+        return r;
+    if (h->nhosts > CONFIG_HTTP_HOSTS_MAX)
+        return cerr(p, v, "http hosts: at most 64 names");
+    for (size_t i = 0; i < h->nhosts; i++) {
+        const char *s = h->hosts[i];
+        size_t n = strlen(s);
+        /* A colon only inside an IPv6 literal's brackets: "name:port" is
+         * not a name. */
+        int v6 = n > 2 && s[0] == '[' && s[n - 1] == ']';
+
+        if (n == 0 || n > 253 ||
+            (v6 ? strspn(s + 1, "0123456789abcdefABCDEF:.") != n - 2
+                : strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.") !=
+                      n))
+            return cerr(p, v,
+                        "http hosts: a name such as hikeshi.example.org, 192.0.2.7 or "
+                        "[2001:db8::7], without a port");
+    }
+    return 0;
+}
+
+static int kw_http_tls(struct cparse *p, const char *key, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+    const char *s = scalar(v);
+
+    if (s && strcmp(s, "auto") == 0)
+        p->c->http.tls = CONFIG_HTTP_TLS_AUTO;
+    else if (s && (strcmp(s, "true") == 0 || strcmp(s, "yes") == 0 || strcmp(s, "on") == 0))
+        p->c->http.tls = CONFIG_HTTP_TLS_ON;
+    else if (s && (strcmp(s, "false") == 0 || strcmp(s, "no") == 0 || strcmp(s, "off") == 0))
+        p->c->http.tls = CONFIG_HTTP_TLS_OFF;
+    else
+        return cerr(p, v, "http tls: expected auto, true or false");
+    return 0;
+}
+
+static int kw_http_tls_cert(struct cparse *p, const char *key, yaml_node_t *k, yaml_node_t *v,
+                            void *arg)
+{
+    return get_str_or_off(p, v, &p->c->http.tls_cert);
+}
+
+static int kw_http_tls_key(struct cparse *p, const char *key, yaml_node_t *k, yaml_node_t *v,
+                           void *arg)
+{
+    return get_str_or_off(p, v, &p->c->http.tls_key);
+}
+
+static int kw_http_insecure(struct cparse *p, const char *key, yaml_node_t *k, yaml_node_t *v,
+                            void *arg)
+{
+    return get_bool(p, v, &p->c->http.insecure_cleartext);
+}
+
+static int kw_http_uint(struct cparse *p, yaml_node_t *v, unsigned hi, unsigned *dst,
+                        const char *msg)
+{
+    unsigned long long x = 0;
+    int r = get_uint(p, v, 1, hi, &x, msg);
+
+    if (r == 0)
+        *dst = (unsigned)x;
+    return r;
+}
+
+static int kw_http_max_conn(struct cparse *p, const char *key, yaml_node_t *k, yaml_node_t *v,
+                            void *arg)
+{
+    return kw_http_uint(p, v, 10000, &p->c->http.max_connections,
+                        "max_connections must be between 1 and 10000");
+}
+
+static int kw_http_max_per(struct cparse *p, const char *key, yaml_node_t *k, yaml_node_t *v,
+                           void *arg)
+{
+    return kw_http_uint(p, v, 10000, &p->c->http.max_per_address,
+                        "max_per_address must be between 1 and 10000");
+}
+
+static int kw_http_idle(struct cparse *p, const char *key, yaml_node_t *k, yaml_node_t *v,
+                        void *arg)
+{
+    return kw_http_uint(p, v, 3600, &p->c->http.idle_timeout_s,
+                        "idle_timeout must be between 1 and 3600 seconds");
+}
+
+static int kw_http_request(struct cparse *p, const char *key, yaml_node_t *k, yaml_node_t *v,
+                           void *arg)
+{
+    return kw_http_uint(p, v, 3600, &p->c->http.request_timeout_s,
+                        "request_timeout must be between 1 and 3600 seconds");
+}
+
 static const struct keyword http_kw[] = {
+    {"hosts", kw_http_hosts},
+    {"idle_timeout", kw_http_idle},
+    {"insecure_cleartext", kw_http_insecure},
     {"listen", kw_http_listen},
+    {"max_connections", kw_http_max_conn},
+    {"max_per_address", kw_http_max_per},
+    {"request_timeout", kw_http_request},
+    {"tls", kw_http_tls},
+    {"tls_cert", kw_http_tls_cert},
+    {"tls_key", kw_http_tls_key},
     {"token_ttl", kw_http_token_ttl},
 };
 
 static int kw_http(struct cparse *p, const char *key, yaml_node_t *k, yaml_node_t *v, void *arg)
 {
-    return each_pair(p, v, http_kw, NKW(http_kw), NULL, "http: expected a mapping");
+    const struct config_http *h = &p->c->http;
+    int r = each_pair(p, v, http_kw, NKW(http_kw), NULL, "http: expected a mapping");
+
+    if (r < 0)
+        return r;
+    if (!h->tls_cert != !h->tls_key)
+        return cerr(p, v,
+                    "http: tls_cert and tls_key go together (give both, or neither "
+                    "for a self-signed certificate)");
+    if (h->tls_cert && h->tls == CONFIG_HTTP_TLS_OFF)
+        return cerr(p, v, "http: tls is false but tls_cert is set");
+    return 0;
 }
 
 static int kw_pipeline_queue(struct cparse *p, const char *key, yaml_node_t *k, yaml_node_t *v,
@@ -1262,6 +1385,10 @@ struct config *config_defaults(void)
         return NULL;
     c->log_level = LOG_LEVEL_INFO;
     c->queue = LIMIT_QUEUE_DEFAULT;
+    c->http.max_connections = LIMIT_HTTP_CONNECTIONS;
+    c->http.max_per_address = LIMIT_HTTP_PER_ADDRESS;
+    c->http.idle_timeout_s = LIMIT_HTTP_IDLE_S;
+    c->http.request_timeout_s = LIMIT_HTTP_REQUEST_S;
     c->http_token_ttl_s = LIMIT_TOKEN_TTL_DEFAULT;
     c->store_events = 1;
     c->security_seccomp = 1;
@@ -1330,6 +1457,11 @@ void config_free(struct config *c)
     free(c->path);
     free(c->data_dir);
     free(c->http_listen);
+    for (size_t i = 0; i < c->http.nhosts; i++)
+        free(c->http.hosts[i]);
+    free(c->http.hosts);
+    free(c->http.tls_cert);
+    free(c->http.tls_key);
     free(c->alerts_jsonl);
     free(c->security_user);
     free(c->security_group);
@@ -1471,6 +1603,26 @@ void config_print(const struct config *c, FILE *out)
         print_q(out, c->http_listen);
     else
         fprintf(out, "off");
+    fprintf(out, "\n  hosts:%s", c->http.nhosts ? "" : " []");
+    for (size_t i = 0; i < c->http.nhosts; i++) {
+        fprintf(out, "\n    - ");
+        print_q(out, c->http.hosts[i]);
+    }
+    fprintf(out, "\n  tls: %s",
+            c->http.tls == CONFIG_HTTP_TLS_ON    ? "true"
+            : c->http.tls == CONFIG_HTTP_TLS_OFF ? "false"
+                                                 : "auto");
+    if (c->http.tls_cert) {
+        fprintf(out, "\n  tls_cert: ");
+        print_q(out, c->http.tls_cert);
+        fprintf(out, "\n  tls_key: ");
+        print_q(out, c->http.tls_key);
+    }
+    fprintf(out,
+            "\n  insecure_cleartext: %s\n  max_connections: %u\n  max_per_address: %u"
+            "\n  idle_timeout: %u\n  request_timeout: %u",
+            c->http.insecure_cleartext ? "true" : "false", c->http.max_connections,
+            c->http.max_per_address, c->http.idle_timeout_s, c->http.request_timeout_s);
     fprintf(out, "\n  token_ttl: %llds", (long long)c->http_token_ttl_s);
     fprintf(out, "\npipeline:\n  queue: %zu\n", c->queue);
     fprintf(out, "store:\n  events: %s\n", c->store_events ? "true" : "false");

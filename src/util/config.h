@@ -47,6 +47,26 @@ struct config_target {
 };
 #define CONFIG_MAX_TARGETS 64
 
+/* The HTTP endpoint's edge (http: in hikeshi.yaml(5)); http.listen itself
+ * is config.http_listen. */
+enum config_http_tls {
+    CONFIG_HTTP_TLS_AUTO = 0, /* HTTPS unless the listener is loopback */
+    CONFIG_HTTP_TLS_ON,
+    CONFIG_HTTP_TLS_OFF,
+};
+struct config_http {
+    char **hosts;  /* Host header names accepted beyond the built-in ones (owned) */
+    size_t nhosts; /* <= CONFIG_HTTP_HOSTS_MAX */
+    enum config_http_tls tls;
+    char *tls_cert, *tls_key;   /* PEM files; both or neither (NULL: self-signed) */
+    int insecure_cleartext;     /* 1: plain HTTP off loopback is allowed */
+    unsigned max_connections;   /* open at once, all clients */
+    unsigned max_per_address;   /* open at once from one address */
+    unsigned idle_timeout_s;    /* a connection silent this long is closed */
+    unsigned request_timeout_s; /* whole request (headers and body) within this */
+};
+#define CONFIG_HTTP_HOSTS_MAX 64
+
 struct config {
     char *path;     /* file it was read from; NULL for the defaults */
     char *data_dir; /* SQLite store and alert files */
@@ -58,6 +78,7 @@ struct config {
                             file was read (printed back; the baselines ask
                             tz itself at each instant) */
     char *http_listen;   /* "host:port"; NULL disables the HTTP endpoint */
+    struct config_http http; /* the rest of http: */
     int64_t http_token_ttl_s; /* API tokens' lifetime (login, user add/token);
                                  LIMIT_TOKEN_TTL_MIN..MAX */
     size_t queue;        /* bounded queue, in batches */

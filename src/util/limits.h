@@ -46,6 +46,15 @@
 /* Addresses and networks in one input's peers: list. */
 #define LIMIT_INPUT_PEERS 256
 
+/* The HTTP endpoint's connections (http.max_connections, max_per_address,
+ * idle_timeout, request_timeout): a client may hold a few connections, all
+ * clients together a few hundred (64 KiB each at most), and a request must
+ * arrive whole within its deadline, so a slow sender cannot hold slots. */
+#define LIMIT_HTTP_CONNECTIONS 256
+#define LIMIT_HTTP_PER_ADDRESS 16
+#define LIMIT_HTTP_IDLE_S 10
+#define LIMIT_HTTP_REQUEST_S 15
+
 /* Bounded queue between inputs and the pipeline, in batches (configurable:
  * pipeline.queue). */
 #define LIMIT_QUEUE_DEFAULT 256

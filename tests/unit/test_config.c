@@ -180,6 +180,13 @@ static const struct bad_case bad_cases[] = {
     {"http:\n  token_ttl: 367d\n", 2, 14, "1 second to 366 days"},
     {"http:\n  token_ttl: 1w\n", 2, 14, "duration"},
     {"http:\n  token_ttl: -5\n", 2, 14, "duration"},
+    {"http:\n  tls_cert: /x.crt\n", 2, 3, "go together"},
+    {"http:\n  tls: false\n  tls_cert: a\n  tls_key: b\n", 2, 3, "tls is false"},
+    {"http:\n  tls: maybe\n", 2, 8, "auto, true or false"},
+    {"http:\n  hosts: [\"a b\"]\n", 2, 10, "without a port"},
+    {"http:\n  hosts: [\"h:8080\", x]\n", 2, 10, "without a port"},
+    {"http:\n  max_per_address: 0\n", 2, 20, "between 1 and 10000"},
+    {"http:\n  request_timeout: 1h\n", 2, 20, "non-negative integer"},
     {"respond:\n  policy: [a, b]\n", 2, 11, "string"},
     {"respond:\n  polcy: x.yaml\n", 2, 3, "unknown"},
     {"anomaly:\n  enabled: sometimes\n", 2, 12, "true or false"},
@@ -247,6 +254,61 @@ static void test_errors(void **state)
             fail_msg("case %zu: column %u, want %u (%s)", i, err.col, bc->col, err.msg);
         assert_null(c);
     }
+}
+
+/* The HTTP edge's keys: defaults, every key, and the normal form. */
+static void test_http_edge(void **state)
+{
+    static const char yaml[] = "http:\n"
+                               "  listen: 0.0.0.0:8443\n"
+                               "  hosts: [hikeshi.example.org, \"[2001:db8::7]\", 192.0.2.7]\n"
+                               "  tls: true\n"
+                               "  tls_cert: /etc/hikeshi/tls/h.crt\n"
+                               "  tls_key: /etc/hikeshi/tls/h.key\n"
+                               "  max_connections: 100\n"
+                               "  max_per_address: 4\n"
+                               "  idle_timeout: 20\n"
+                               "  request_timeout: 7\n";
+    struct config *c = NULL, *c2 = NULL;
+    struct parse_err err;
+    char *t1, *t2;
+
+    (void)state;
+    c = config_defaults();
+    assert_non_null(c);
+    assert_int_equal(c->http.tls, CONFIG_HTTP_TLS_AUTO);
+    assert_int_equal(c->http.nhosts, 0);
+    assert_int_equal(c->http.max_connections, 256);
+    assert_int_equal(c->http.max_per_address, 16);
+    assert_int_equal(c->http.idle_timeout_s, 10);
+    assert_int_equal(c->http.request_timeout_s, 15);
+    assert_false(c->http.insecure_cleartext);
+    config_free(c);
+    assert_int_equal(config_parse(yaml, strlen(yaml), "t.yaml", &c, &err), 0);
+    assert_int_equal(c->http.nhosts, 3);
+    assert_string_equal(c->http.hosts[1], "[2001:db8::7]");
+    assert_int_equal(c->http.tls, CONFIG_HTTP_TLS_ON);
+    assert_string_equal(c->http.tls_cert, "/etc/hikeshi/tls/h.crt");
+    assert_string_equal(c->http.tls_key, "/etc/hikeshi/tls/h.key");
+    assert_int_equal(c->http.max_connections, 100);
+    assert_int_equal(c->http.max_per_address, 4);
+    assert_int_equal(c->http.idle_timeout_s, 20);
+    assert_int_equal(c->http.request_timeout_s, 7);
+    t1 = print_config(c);
+    assert_int_equal(config_parse(t1, strlen(t1), "t1.yaml", &c2, &err), 0);
+    t2 = print_config(c2);
+    assert_string_equal(t1, t2);
+    free(t1);
+    free(t2);
+    config_free(c);
+    config_free(c2);
+    c = c2 = NULL;
+    assert_int_equal(config_parse("http:\n  tls: false\n  insecure_cleartext: true\n", 46,
+                                  "t.yaml", &c, &err),
+                     0);
+    assert_int_equal(c->http.tls, CONFIG_HTTP_TLS_OFF);
+    assert_true(c->http.insecure_cleartext);
+    config_free(c);
 }
 
 /* inputs[].trust and peers reach input_conf, and print back. */
@@ -445,6 +507,7 @@ int main(void)
         cmocka_unit_test(test_trust_peers),   cmocka_unit_test(test_tls_input),
         cmocka_unit_test(test_tz),            cmocka_unit_test(test_tz_names),
         cmocka_unit_test(test_security),
+        cmocka_unit_test(test_http_edge),
     };
     int r;
 

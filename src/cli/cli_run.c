@@ -227,7 +227,7 @@ static int drop_privileges(struct daemon *d, const struct priv_id *id)
         log_error("dropping privileges: %s", err);
         return r;
     }
-    if (r == PRIV_DROPPED) {
+    if (r == PRIV_DROPPED && id) {
         log_info("privileges: now user %s (uid %u), group %s (gid %u), no capabilities, "
                  "no_new_privs",
                  id->user, (unsigned)id->uid, id->group, (unsigned)id->gid);

@@ -1404,6 +1404,7 @@ struct user_change {
     size_t hash_len;
     int64_t now_us, new_id;
     int64_t expires_us; /* 't': when the new token expires */
+    int disabled;       /* 'u': 1 disable, 0 enable, -1 unchanged */
     int op; /* 'a' add user, 'u' update, 'd' delete, 't' add token, 'r' revoke token */
 };
 
@@ -1421,8 +1422,12 @@ static int user_apply(struct store *st, void *ctx, struct buf *details)
         return r;
     case 'u':
         r = store_user_update(st, u->id, u->role, u->pw_hash);
+        if (r == 0 && u->disabled >= 0)
+            r = store_user_set_disabled(st, u->id, u->disabled);
         if (r == 0 && (r = buf_printf(details, "{\"id\":%lld", (long long)u->id)) == 0 && u->role)
             r = buf_printf(details, ",\"role\":\"%s\"", u->role);
+        if (r == 0 && u->disabled >= 0)
+            r = buf_printf(details, ",\"disabled\":%s", u->disabled ? "true" : "false");
         if (r == 0)
             r = buf_printf(details, ",\"password_changed\":%s}", u->pw_hash ? "true" : "false");
         return r;
@@ -1546,27 +1551,58 @@ static int need_user(struct api_call *c, char *name, size_t size, char *role, si
     return 0;
 }
 
+/* {"role", "password", "disabled"} of PATCH users/{id}, each optional but
+ * not all absent; *have has bit 1 role, 2 password, 4 disabled. */
+static int read_user_patch(const struct api_req *rq, char *role, size_t rcap, char *pw, size_t pcap,
+                           int *disabled, unsigned *have, struct parse_err *pe)
+{
+    struct jp j = {rq->body, rq->body_len, 0, pe, NULL, 0};
+    char key[JP_KEY_MAX + 1];
+    int r, first = 1;
+
+    *have = 0;
+    if ((r = jp_expect(&j, '{', "expected a JSON object")) < 0)
+        return r;
+    while ((r = jp_member(&j, &first, key)) == 1) {
+        if (strcmp(key, "role") == 0 && !(*have & 1))
+            r = jp_string(&j, role, rcap - 1, NULL), *have |= 1;
+        else if (strcmp(key, "password") == 0 && !(*have & 2))
+            r = jp_string(&j, pw, pcap - 1, NULL), *have |= 2;
+        else if (strcmp(key, "disabled") == 0 && !(*have & 4))
+            r = jp_bool(&j, disabled), *have |= 4;
+        else
+            return jp_fail(&j, "unknown or repeated field");
+        if (r < 0)
+            return r;
+    }
+    return r < 0 ? r : jp_end(&j);
+}
+
 static void r_user_patch(struct api_call *c)
 {
-    static const char *const keys[] = {"role", "password"};
     char role[32] = "", pw[AUTH_PASSWORD_MAX + 2] = "", hash[AUTH_PWHASH_STRLEN], name[128],
-        cur[32];
-    char *vals[] = {role, pw};
-    const size_t caps[] = {sizeof(role), sizeof(pw)};
+         cur[32];
     struct parse_err pe = {0};
     struct casefile_err e = {0};
     enum auth_role ro;
-    unsigned have;
+    unsigned have = 0;
+    int disabled = -1;
     char obj[160];
     int r;
 
     if (need_user(c, name, sizeof(name), cur, sizeof(cur)) < 0)
         return;
-    r = read_strings(c->rq, keys, vals, caps, 2, &have, &pe);
+    r = read_user_patch(c->rq, role, sizeof(role), pw, sizeof(pw), &disabled, &have, &pe);
     if (r < 0 || have == 0) {
         sodium_memzero(pw, sizeof(pw));
-        answer_error(c, 400, r < 0 && pe.msg ? pe.msg : "role or password is required",
+        answer_error(c, 400, r < 0 && pe.msg ? pe.msg : "role, password or disabled is required",
                      r < 0 ? (long)pe.off : -1, NULL);
+        return;
+    }
+    /* Nor locks themselves out: another admin, or `hikeshi user`, does. */
+    if ((have & 4) && disabled && strcmp(name, c->user) == 0) {
+        sodium_memzero(pw, sizeof(pw));
+        answer_error(c, 422, "you cannot disable yourself", -1, "disabled");
         return;
     }
     if ((have & 1) && auth_role_parse(role, strlen(role), &ro) < 0) {
@@ -1586,8 +1622,11 @@ static void r_user_patch(struct api_call *c)
     }
     sodium_memzero(pw, sizeof(pw));
     {
-        struct user_change u = {.id = c->p[0], .role = (have & 1) ? role : NULL,
-                                .pw_hash = (have & 2) ? hash : NULL, .op = 'u'};
+        struct user_change u = {.id = c->p[0],
+                                .role = (have & 1) ? role : NULL,
+                                .pw_hash = (have & 2) ? hash : NULL,
+                                .disabled = (have & 4) ? disabled : -1,
+                                .op = 'u'};
         snprintf(obj, sizeof(obj), "user/%s", name);
         if ((r = casefile_change(&c->ctx->cf, c->user, "user.update", obj, user_apply, &u, &e)) <
             0) {

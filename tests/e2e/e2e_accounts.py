@@ -88,7 +88,8 @@ def accounts(d):
     # Before the daemon: two users with passwords, tokens for an hour.
     r = user(d, "add", "--role", "admin", "--password-stdin", "--ttl", "1h", "alice",
              stdin=PW_ALICE + "\n")
-    check(r.returncode == 0 and printed_token(r) and "expires: " in r.stdout,
+    alice_cli = printed_token(r)
+    check(r.returncode == 0 and alice_cli and "expires: " in r.stdout,
           "user add alice prints a token and its expiry (%s)" % r.stderr.strip())
     r = user(d, "add", "--role", "analyst", "--password-stdin", "--ttl", "1h", "bob",
              stdin=PW_BOB + "\n")
@@ -147,6 +148,16 @@ def accounts(d):
     r = user(d, "enable", "bob")
     check(r.returncode == 0 and whoami(d, bob_t) == 200,
           "user enable bob: the unexpired token works again")
+    # The same through the API, by an admin.
+    st, b = call(d, "GET", "/api/v1/users", alice_cli)
+    bob_id = [u["id"] for u in b.get("users", []) if u["name"] == "bob"] if st == 200 else []
+    check(len(bob_id) == 1, "GET users lists bob (%s)" % st)
+    bob_id = bob_id[0] if bob_id else 0
+    st, b = call(d, "PATCH", "/api/v1/users/%d" % bob_id, alice_cli, {"disabled": True})
+    check(st == 200 and b.get("disabled") is True and whoami(d, bob_t) == 401,
+          "PATCH users/{id} disabled: bob's token is refused (%s)" % st)
+    st, b = call(d, "PATCH", "/api/v1/users/%d" % bob_id, alice_cli, {"disabled": False})
+    check(st == 200 and whoami(d, bob_t) == 200, "PATCH disabled false: it works again")
     r = user(d, "token", "--rotate", "--ttl", "1h", "bob")
     bob_t2 = printed_token(r)
     check(r.returncode == 0 and bob_t2 and "revoked" in r.stdout, "user token --rotate bob")
@@ -197,6 +208,9 @@ def accounts(d):
         check(any(a.startswith("cli:") and x == action for a, x in by),
               "audit log: %s by the CLI" % action)
     check(("alice", "token.rotate") in by, "audit log: token.rotate by alice through the API")
+    check(any(e["actor"] == "alice" and e["action"] == "user.update"
+              and e["details"].get("disabled") is True for e in entries),
+          "audit log: user.update disabled by alice through the API")
     check(not any("hks_" in json.dumps(e) or "argon2" in json.dumps(e) for e in entries),
           "no token or password hash in the audit log")
     con = sqlite3.connect(os.path.join(d.data, "hikeshi.db"))

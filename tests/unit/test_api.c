@@ -312,6 +312,26 @@ static void test_token_life(void **state)
     assert_non_null(strstr(body(f), "\"expires\":\""));
 }
 
+/* An admin disables and enables a user through the API; never oneself. */
+static void test_user_disable(void **state)
+{
+    struct fix *f = *state;
+
+    assert_int_equal(call(f, "GET", "/api/v1/session", f->viewer, NULL), 200);
+    assert_int_equal(call(f, "PATCH", "/api/v1/users/3", f->admin, "{\"disabled\":true}"), 200);
+    assert_non_null(strstr(body(f), "\"name\":\"vic\""));
+    assert_non_null(strstr(body(f), "\"disabled\":true"));
+    assert_int_equal(call(f, "GET", "/api/v1/session", f->viewer, NULL), 401);
+    assert_int_equal(call(f, "PATCH", "/api/v1/users/3", f->admin, "{\"disabled\":false}"), 200);
+    assert_non_null(strstr(body(f), "\"disabled\":false"));
+    assert_int_equal(call(f, "GET", "/api/v1/session", f->viewer, NULL), 200);
+    assert_int_equal(call(f, "PATCH", "/api/v1/users/1", f->admin, "{\"disabled\":true}"), 422);
+    assert_int_equal(call(f, "GET", "/api/v1/session", f->admin, NULL), 200);
+    assert_int_equal(call(f, "PATCH", "/api/v1/users/3", f->admin, "{\"disabled\":\"yes\"}"), 400);
+    assert_int_equal(call(f, "PATCH", "/api/v1/users/3", f->admin, "{}"), 400);
+    assert_int_equal(call(f, "PATCH", "/api/v1/users/3", f->analyst, "{\"disabled\":true}"), 403);
+}
+
 /* /metrics: open on a loopback listener, a token of any role elsewhere. */
 static void test_metrics_token(void **state)
 {
@@ -504,6 +524,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_login, setup, teardown),
         cmocka_unit_test_setup_teardown(test_token_life, setup, teardown),
         cmocka_unit_test_setup_teardown(test_metrics_token, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_user_disable, setup, teardown),
         cmocka_unit_test_setup_teardown(test_responses, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

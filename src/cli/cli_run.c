@@ -578,7 +578,7 @@ int cli_run_main(int argc, char **argv)
         }
         npeers = 0;
         for (size_t i = 0; i < d.cfg->ninputs; i++)
-            for (size_t j = 0; j < d.cfg->inputs[i].npeers; j++, npeers++)
+            for (size_t j = 0; peers && j < d.cfg->inputs[i].npeers; j++, npeers++)
                 peers[npeers] = cidr_format(&d.cfg->inputs[i].peers[j], peer_text[npeers],
                                             sizeof(peer_text[npeers]));
         ro.log_peers = peers;

@@ -58,17 +58,25 @@
 #define PT_EVID_SLOTS 8192
 #define PT_EVID_WINDOW_US (15 * 60 * INT64_C(1000000))
 #define PT_EVID_SOURCES 3  /* distinct trusted witnesses remembered per address */
-#define PT_SRC_MAX 72      /* "<input> from <address>", with its NUL */
+#define PT_SRC_MAX 72      /* "<input> from <address>" as text, with its NUL */
 #define PT_PEER_SLOTS 1024 /* trusted senders seen (never blocked), direct-mapped */
 #define PT_ADDR_MAX 48
 /* Tags passed for one alert: the rule's, then the signature's tactic. */
 #define PT_MAX_TAGS 32
 
+/* Where a record came from: its input and sender, kept raw so that no
+ * record pays for formatting; text only for a trigger (src_text). */
+struct pt_src {
+    const char *input; /* the pipeline's input name: lives as long as the pipeline */
+    uint8_t family;    /* 0 (a file, stdin), 4 or 6 */
+    uint8_t addr[16];
+};
+
 /* A trusted witness that named an address: its source (input and
  * sender), what kind of witness, and when. */
 struct pt_witness {
-    uint64_t key;           /* hash of src; 0 unused */
-    char src[PT_SRC_MAX];   /* for the budget and the reason */
+    uint64_t key;           /* src_key(&src); 0 unused */
+    struct pt_src src;      /* for the budget and the reason */
     const char *kind;       /* static, from witness_kinds[] */
     int64_t at_us, firm_us; /* last record; last one neither UDP-carried nor a UDP flow */
     int udp_carrier;        /* the source's records come over UDP */
@@ -80,7 +88,7 @@ struct pt_evid {
     struct pt_witness wit[PT_EVID_SOURCES];
     int64_t other_us;           /* last untrusted or non-witness record */
     unsigned other_n;           /* such records in the window (saturating) */
-    char other_src[PT_SRC_MAX]; /* the last one's source */
+    struct pt_src other_src;    /* the last one's source */
 };
 
 /* A sender whose records a trusted input vouched for: never blocked. */
@@ -94,8 +102,8 @@ struct pt_prov {
     int spoofable; /* UDP carrier or UDP flow */
     int udp_carrier;
     const char *witness;  /* kind of trusted witness, NULL: none */
-    char src[PT_SRC_MAX]; /* "<input> from <sender>" or "<input>" */
-    uint64_t key;
+    struct pt_src src;
+    uint64_t key; /* src_key(&src) */
 };
 
 struct ptriage {
@@ -260,25 +268,47 @@ static int is_trusted_peer(struct ptriage *t, const char *addr)
     return p->family == family && memcmp(p->addr, a, family == 4 ? 4 : 16) == 0;
 }
 
-/* Notes the record's trust in the current provenance. */
-static void note_source(struct ptriage *t, const struct ptriage_prov *pv)
+static uint64_t src_key(const struct pt_src *src)
+{
+    uint64_t h = fnv(&src->input, sizeof(src->input), 1469598103934665603ULL);
+
+    h = fnv(&src->family, 1, h);
+    return fnv(src->addr, src->family == 4 ? 4 : src->family == 6 ? 16 : 0, h) | 1;
+}
+
+/* "<input> from <sender>", or "<input>" for a file. */
+static void src_text(const struct pt_src *src, char *buf, size_t size)
 {
     char a[INET6_ADDRSTRLEN];
+    const char *in = src->input ? src->input : "?";
+
+    if (src->family == 4 || src->family == 6) {
+        if (!inet_ntop(src->family == 4 ? AF_INET : AF_INET6, src->addr, a, sizeof(a)))
+            snprintf(a, sizeof(a), "?");
+        snprintf(buf, size, "%.20s from %s", in, a);
+    } else {
+        snprintf(buf, size, "%.60s", in);
+    }
+}
+
+/* Notes the record's source in the current provenance, and a sender a
+ * trusted input vouched for among the peers never to block. */
+static void note_source(struct ptriage *t, const struct ptriage_prov *pv)
+{
     struct pt_prov *c = &t->cur;
 
-    if (pv->peer_family == 4 || pv->peer_family == 6) {
-        if (!inet_ntop(pv->peer_family == 4 ? AF_INET : AF_INET6, pv->peer_addr, a, sizeof(a)))
-            snprintf(a, sizeof(a), "?");
-        snprintf(c->src, sizeof(c->src), "%.20s from %s", pv->input_name ? pv->input_name : "?", a);
+    memset(&c->src, 0, sizeof(c->src));
+    c->src.input = pv->input_name;
+    if ((pv->peer_family == 4 || pv->peer_family == 6) && pv->peer_addr) {
+        c->src.family = pv->peer_family;
+        memcpy(c->src.addr, pv->peer_addr, pv->peer_family == 4 ? 4 : 16);
         if (pv->trusted) {
             struct pt_peer *p = peer_slot(t, pv->peer_family, pv->peer_addr);
             p->family = pv->peer_family;
             memcpy(p->addr, pv->peer_addr, pv->peer_family == 4 ? 4 : 16);
         }
-    } else {
-        snprintf(c->src, sizeof(c->src), "%.60s", pv->input_name ? pv->input_name : "?");
     }
-    c->key = fnv(c->src, strlen(c->src), 1469598103934665603ULL) | 1;
+    c->key = src_key(&c->src);
 }
 
 void ptriage_evidence(struct ptriage *t, const struct event *ev, const struct ptriage_prov *pv)
@@ -317,7 +347,7 @@ void ptriage_evidence(struct ptriage *t, const struct event *ev, const struct pt
         if (e->other_n < 1000000)
             e->other_n++;
         e->other_us = ev->time_us;
-        memcpy(e->other_src, c->src, sizeof(e->other_src));
+        e->other_src = c->src;
         return;
     }
     {
@@ -338,7 +368,7 @@ void ptriage_evidence(struct ptriage *t, const struct event *ev, const struct pt
         if (w->key != c->key) {
             memset(w, 0, sizeof(*w));
             w->key = c->key;
-            memcpy(w->src, c->src, sizeof(w->src));
+            w->src = c->src;
         }
         w->kind = c->witness;
         w->udp_carrier = c->udp_carrier;
@@ -383,11 +413,11 @@ static void evid_judge(struct ptriage *t, const char *addr, int64_t at_us,
         tr->trusted = t->cur.witness != NULL;
         tr->udp_only = t->cur.spoofable;
         tr->corroborated = 0;
-        memcpy(t->tr_src, t->cur.src, sizeof(t->tr_src));
+        src_text(&t->cur.src, t->tr_src, sizeof(t->tr_src));
         snprintf(t->tr_evidence, sizeof(t->tr_evidence), "%s%s%s, %s",
                  t->cur.witness ? "trusted witness " : "no trusted witness: ",
                  t->cur.witness ? t->cur.witness : "record", t->cur.witness ? " via" : " from",
-                 t->cur.src);
+                 t->tr_src);
         goto out;
     }
     for (size_t i = 0; i < PT_EVID_SOURCES; i++) {
@@ -404,9 +434,9 @@ static void evid_judge(struct ptriage *t, const char *addr, int64_t at_us,
     if (tr->trusted) {
         tr->udp_only = !firm;
         tr->corroborated = firm || (nwit >= 2 && nstream >= 1);
-        memcpy(t->tr_src, last->src, sizeof(t->tr_src));
+        src_text(&last->src, t->tr_src, sizeof(t->tr_src));
         snprintf(t->tr_evidence, sizeof(t->tr_evidence),
-                 "trusted witness %s via %s (%u trusted source%s%s)%s", last->kind, last->src, nwit,
+                 "trusted witness %s via %s (%u trusted source%s%s)%s", last->kind, t->tr_src, nwit,
                  nwit == 1 ? "" : "s", firm ? "" : ", spoofable",
                  within(e->other_us, at_us) ? "; also untrusted records" : "");
     } else {
@@ -414,7 +444,7 @@ static void evid_judge(struct ptriage *t, const char *addr, int64_t at_us,
          * still cannot act on what only UDP carried. */
         tr->udp_only = !within(e->stream_us, at_us);
         tr->corroborated = 0;
-        memcpy(t->tr_src, e->other_src[0] ? e->other_src : t->cur.src, sizeof(t->tr_src));
+        src_text(e->other_src.input ? &e->other_src : &t->cur.src, t->tr_src, sizeof(t->tr_src));
         snprintf(t->tr_evidence, sizeof(t->tr_evidence),
                  "no trusted witness: %u record%s from untrusted or content-relayed sources, "
                  "last %s",

@@ -26,6 +26,9 @@ brute force automatically (`mode: auto`, no `from:`).
   blocked (the global budget is 6).
 - The attacker's already established TCP session survives its block while
   a new connection from it fails.
+- An address the host gains after the start passes the daemon's list (read
+  at start) but the firewall helper, which reads the host's addresses before
+  every block, refuses it: the row is failed with the helper's sentence.
 
 Needs root (namespaces, nftables); exit 77 only when the kernel has no
 nftables or namespaces cannot be made."""
@@ -50,6 +53,7 @@ GATEWAY = "10.88.2.254"
 VICTIM = "198.51.100.77"      # a stranger forged lines accuse
 MGMT = "10.88.8.8"            # in the management networks
 SPOOF = "198.51.100.50"       # trusted UDP report + one forged TCP line
+NEW_OWN = "10.88.1.99"        # an address the host gains after the start
 BAN_S = 60
 
 POLICY = """
@@ -409,6 +413,20 @@ def scenario(d, open_port, echo_port):
     check(out.strip() == "one two",
           "the attacker's established session survives the block (%r %r)" % (out.strip(),
                                                                               err.strip()))
+
+    # 7. The helper on its own: an address this host gained after the
+    # daemon computed its list passes the policy, and the helper, which
+    # reads the host's addresses before every block, refuses it.
+    sh("ip", "addr", "add", NEW_OWN + "/32", "dev", "lo")
+    send(d, NS_L, LOGHOST, "tcp", d.port, brute(NEW_OWN, pid=8000))
+    wait_for(lambda: row_of(d, NEW_OWN) is not None, timeout=15)
+    r = row_of(d, NEW_OWN)
+    check(r is not None and r["state"] == "failed"
+          and "the firewall helper refuses to block %s: this host's address (lo)" % NEW_OWN
+          in (r["result"] or ""),
+          "the helper itself refuses an address the host gained after the start: %s"
+          % (((r["state"], r["result"]) if r else None),))
+    check(not in_set(NEW_OWN), "that address never reached the set")
     print("e2e_trust: %.1f s" % (time.time() - t0))
 
 

@@ -26,6 +26,7 @@
 #include "event/time.h"
 #include "incident/audit.h"
 #include "input/input.h"
+#include "input/input_tls.h"
 #include "pipeline/pipeline.h"
 #include "respond/respond.h"
 #include "respond/respond_webhook.h"
@@ -302,6 +303,12 @@ static void daemon_free(struct daemon *d)
     config_free(d->cfg);
 }
 
+/* Equal strings, NULL equal only to NULL. */
+static int str_eq(const char *a, const char *b)
+{
+    return a == b || (a && b && strcmp(a, b) == 0);
+}
+
 static int inputs_differ(const struct config *a, const struct config *b)
 {
     if (a->ninputs != b->ninputs)
@@ -312,6 +319,18 @@ static int inputs_differ(const struct config *a, const struct config *b)
             (x->listen && y->listen && strcmp(x->listen, y->listen) != 0) ||
             (x->path && y->path && strcmp(x->path, y->path) != 0) ||
             x->conf.max_line != y->conf.max_line)
+            return 1;
+        /* Who may send, whether they are believed, the connection limits
+         * and TLS are the running input's too: a change needs a restart. */
+        if (x->conf.trust != y->conf.trust || x->npeers != y->npeers ||
+            (x->npeers && memcmp(x->peers, y->peers, x->npeers * sizeof(*x->peers)) != 0) ||
+            x->conf.max_connections != y->conf.max_connections ||
+            x->conf.max_per_address != y->conf.max_per_address ||
+            x->conf.idle_timeout_s != y->conf.idle_timeout_s || !str_eq(x->tls_cert, y->tls_cert) ||
+            !str_eq(x->tls_key, y->tls_key) || !str_eq(x->tls_ca, y->tls_ca) ||
+            x->ntls_fprs != y->ntls_fprs ||
+            (x->ntls_fprs &&
+             memcmp(x->tls_fprs, y->tls_fprs, x->ntls_fprs * INPUT_TLS_FPR_LEN) != 0))
             return 1;
     }
     return 0;

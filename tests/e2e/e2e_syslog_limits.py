@@ -13,10 +13,12 @@ addresses of 127.0.0.0/8 as distinct senders).
   opened, which had just sent a line) is closed, and what it had sent is
   stored.
 - idle_timeout: a silent connection is closed after it; its line is kept.
+- A SIGHUP that changes peers warns that the inputs need a restart.
 """
 
 import os
 import resource
+import signal
 import socket
 import subprocess
 import sys
@@ -201,6 +203,13 @@ def main():
         check(metric(d, "hikeshi_input_connections_idle_closed_total", "idle") == 1,
               "idle_timeout: counted in input_connections_idle_closed_total")
         quiet.close()
+
+        # peers are the running input's: a SIGHUP that changes them says a
+        # restart is needed instead of pretending they were applied.
+        d.write_config((CONFIG % ports).replace("peers: [127.0.0.1]", "peers: [127.0.0.2]"))
+        d.signal(signal.SIGHUP)
+        check(wait_for(lambda: "SIGHUP: the inputs changed" in d.read_log()),
+              "SIGHUP with other peers: the log says the inputs need a restart")
     finally:
         rc = d.stop()
     check(rc == 0, "daemon stopped cleanly (%d)" % rc)

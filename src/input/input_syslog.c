@@ -57,14 +57,14 @@
 #include "util/log.h"
 #include "util/queue.h"
 
-#define SYSLOG_UDP_VLEN 32                   /* datagrams per recvmmsg() */
-#define SYSLOG_UDP_MAX_DGRAM 65535           /* largest UDP payload */
-#define SYSLOG_UDP_RCVBUF (4 * 1024 * 1024)  /* asked for, best effort */
+#define SYSLOG_UDP_VLEN 32                  /* datagrams per recvmmsg() */
+#define SYSLOG_UDP_MAX_DGRAM 65535          /* largest UDP payload */
+#define SYSLOG_UDP_RCVBUF (4 * 1024 * 1024) /* asked for, best effort */
 #define SYSLOG_TCP_BACKLOG 1024
-#define SYSLOG_TCP_READ (64 * 1024)          /* bytes per read() */
-#define SYSLOG_TCP_READS_PER_TURN 16         /* fairness between connections */
-#define SYSLOG_STOP_READS 4096               /* bound on a drain at stop */
-#define SYSLOG_ACCEPT_PAUSE_MS 100           /* after EMFILE and the like */
+#define SYSLOG_TCP_READ (64 * 1024)  /* bytes per read() */
+#define SYSLOG_TCP_READS_PER_TURN 16 /* fairness between connections */
+#define SYSLOG_STOP_READS 4096       /* bound on a drain at stop */
+#define SYSLOG_ACCEPT_PAUSE_MS 100   /* after EMFILE and the like */
 
 struct tcp_conn;
 
@@ -90,23 +90,23 @@ struct tcp_conn_ops {
 struct tcp_conn {
     int fd;
     const struct tcp_conn_ops *ops;
-    struct input_tls_session *tls; /* NULL for plain TCP */
-    int handshaking;          /* TLS handshake not yet done: no reads */
-    int want_write;           /* the handshake waits for EPOLLOUT */
-    int64_t hs_deadline_us;   /* monotonic; the handshake must end by then */
+    struct input_tls_session *tls;      /* NULL for plain TCP */
+    int handshaking;                    /* TLS handshake not yet done: no reads */
+    int want_write;                     /* the handshake waits for EPOLLOUT */
+    int64_t hs_deadline_us;             /* monotonic; the handshake must end by then */
     struct tcp_conn *hs_prev, *hs_next; /* owner's handshake list */
-    struct framer fr;         /* holds at most max_line bytes */
-    struct rec_batch *batch;  /* records not yet pushed; NULL when idle */
-    size_t batch_bytes;       /* record bytes in batch */
-    int64_t recv_us;          /* time of the read being framed */
-    uint8_t family;           /* 4 or 6 */
+    struct framer fr;                   /* holds at most max_line bytes */
+    struct rec_batch *batch;            /* records not yet pushed; NULL when idle */
+    size_t batch_bytes;                 /* record bytes in batch */
+    int64_t recv_us;                    /* time of the read being framed */
+    uint8_t family;                     /* 4 or 6 */
     uint8_t addr[16];
     uint16_t port;
-    uint16_t rflags;          /* RECORD_TRUSTED when the input vouches for the
-                                 sender; added to every record */
+    uint16_t rflags; /* RECORD_TRUSTED when the input vouches for the
+                        sender; added to every record */
     struct input_syslog *owner;
-    struct addr_slot *slot;   /* its address's count (owner's table) */
-    int64_t last_us;          /* monotonic time of its last data */
+    struct addr_slot *slot;       /* its address's count (owner's table) */
+    int64_t last_us;              /* monotonic time of its last data */
     struct tcp_conn *prev, *next; /* owner's list, most recently active first */
 };
 
@@ -121,19 +121,19 @@ struct input_syslog {
     pthread_t thread;
     int thread_started;
     char bound[INET6_ADDRSTRLEN + 16];
-    struct log_ratelimit rl; /* used by the thread only */
+    struct log_ratelimit rl;        /* used by the thread only */
     struct log_ratelimit rl_denied; /* senders not in peers; thread only */
 
     /* TCP */
     struct tcp_conn *conns;      /* most recently active first */
     struct tcp_conn *conns_tail; /* idle longest */
     size_t nconns;
-    size_t max_conns, max_per_addr; /* from the conf, defaults applied */
-    int64_t idle_us;                /* 0: no idle timeout */
-    struct addr_slot **slots;       /* per-address counts, chained */
-    size_t nslots;                  /* a power of two */
-    uint64_t hash_key[2];           /* random: keys come from the network */
-    struct input_tls *tls;          /* syslog-tls: credentials; else NULL */
+    size_t max_conns, max_per_addr;     /* from the conf, defaults applied */
+    int64_t idle_us;                    /* 0: no idle timeout */
+    struct addr_slot **slots;           /* per-address counts, chained */
+    size_t nslots;                      /* a power of two */
+    uint64_t hash_key[2];               /* random: keys come from the network */
+    struct input_tls *tls;              /* syslog-tls: credentials; else NULL */
     struct tcp_conn *hs_head, *hs_tail; /* in handshake, oldest first */
     int accept_paused;
     struct timespec paused_at;
@@ -231,8 +231,7 @@ static int peer_allowed(struct input_syslog *s, uint8_t family, const uint8_t ad
  * Splits "host:port", "[v6]:port", ":port" or "port".  An empty host means
  * every IPv4 address.  Returns 0 or -EINVAL.
  */
-static int parse_listen(const char *listen, char *host, size_t hostlen, char *port,
-                        size_t portlen)
+static int parse_listen(const char *listen, char *host, size_t hostlen, char *port, size_t portlen)
 {
     const char *colon;
     size_t hl;
@@ -269,8 +268,8 @@ static int parse_listen(const char *listen, char *host, size_t hostlen, char *po
             }
         }
     }
-    if (!colon[1] || strlen(colon + 1) >= portlen || strspn(colon + 1, "0123456789") !=
-                                                         strlen(colon + 1))
+    if (!colon[1] || strlen(colon + 1) >= portlen ||
+        strspn(colon + 1, "0123456789") != strlen(colon + 1))
         return -EINVAL;
     if (strtoul(colon + 1, NULL, 10) > 65535)
         return -EINVAL;
@@ -327,8 +326,7 @@ static int bind_socket(struct input_syslog *s, char *errbuf, size_t errlen)
     }
     if (tcp && listen(fd, SYSLOG_TCP_BACKLOG) < 0) {
         ret = -errno;
-        snprintf(errbuf, errlen, "input %s: listen %s: %s", c->name, c->listen,
-                 strerror(errno));
+        snprintf(errbuf, errlen, "input %s: listen %s: %s", c->name, c->listen, strerror(errno));
         goto out;
     }
     if (getsockname(fd, (struct sockaddr *)&ss, &sl) < 0) {
@@ -418,10 +416,10 @@ static int udp_round(struct input_syslog *s, int blocking)
         /* A trusted UDP input has peers (config.c insists), so the source is
          * listed; it is still only as good as the network's anti-spoofing,
          * which the response side keeps in mind. */
-        rec = rec_batch_add(b, d, len, t,
-                            (uint16_t)((trunc ? RECORD_TRUNCATED : 0) |
-                                       (c->trust == INPUT_TRUST_TRUSTED && c->npeers ? RECORD_TRUSTED
-                                                                             : 0)));
+        rec = rec_batch_add(
+            b, d, len, t,
+            (uint16_t)((trunc ? RECORD_TRUNCATED : 0) |
+                       (c->trust == INPUT_TRUST_TRUSTED && c->npeers ? RECORD_TRUSTED : 0)));
         if (!rec)
             continue; /* cannot happen: the batch was sized for all */
         rec->peer_family = fam;
@@ -667,8 +665,7 @@ static int tcp_frame_cb(void *arg, const char *frame, size_t len, unsigned flags
         tcp_push(s, cn);
         cn->batch = rec_batch_new(s->c->id, LIMIT_BATCH_BYTES);
         if (cn->batch)
-            rec = rec_batch_add(cn->batch, frame, len, cn->recv_us,
-                                (uint16_t)(flags | cn->rflags));
+            rec = rec_batch_add(cn->batch, frame, len, cn->recv_us, (uint16_t)(flags | cn->rflags));
         if (!rec) {
             atomic_fetch_add(&s->st->dropped, 1);
             return 0;
@@ -1024,8 +1021,7 @@ static void tcp_maybe_resume_accept(struct input_syslog *s)
     if (!s->accept_paused)
         return;
     clock_gettime(CLOCK_MONOTONIC, &now);
-    ms = (now.tv_sec - s->paused_at.tv_sec) * 1000 +
-         (now.tv_nsec - s->paused_at.tv_nsec) / 1000000;
+    ms = (now.tv_sec - s->paused_at.tv_sec) * 1000 + (now.tv_nsec - s->paused_at.tv_nsec) / 1000000;
     if (ms < SYSLOG_ACCEPT_PAUSE_MS)
         return;
     memset(&ev, 0, sizeof(ev));
@@ -1168,7 +1164,8 @@ int input_syslog_start(const struct input_conf *c, struct queue *q, struct input
         if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, s->wake_fd, &ev) < 0)
             goto out_errno;
     } else {
-        s->dgram_size = (c->max_line < SYSLOG_UDP_MAX_DGRAM ? c->max_line : SYSLOG_UDP_MAX_DGRAM) + 1;
+        s->dgram_size =
+            (c->max_line < SYSLOG_UDP_MAX_DGRAM ? c->max_line : SYSLOG_UDP_MAX_DGRAM) + 1;
         s->dgrams = malloc(s->dgram_size * SYSLOG_UDP_VLEN);
         if (!s->dgrams) {
             r = -ENOMEM;
@@ -1176,8 +1173,7 @@ int input_syslog_start(const struct input_conf *c, struct queue *q, struct input
             goto out;
         }
     }
-    r = -pthread_create(&s->thread, NULL, c->type == INPUT_SYSLOG_UDP ? udp_thread : tcp_thread,
-                        s);
+    r = -pthread_create(&s->thread, NULL, c->type == INPUT_SYSLOG_UDP ? udp_thread : tcp_thread, s);
     if (r < 0) {
         snprintf(errbuf, errlen, "input %s: pthread_create: %s", c->name, strerror(-r));
         goto out;

@@ -83,8 +83,7 @@ int input_tls_fingerprint_parse(const char *s, size_t len, uint8_t ret[INPUT_TLS
     return i == len ? 0 : -EINVAL;
 }
 
-int input_tls_new(const struct input_conf *c, struct input_tls **ret, char *errbuf,
-                  size_t errlen)
+int input_tls_new(const struct input_conf *c, struct input_tls **ret, char *errbuf, size_t errlen)
 {
     struct input_tls *t;
     int r;
@@ -112,8 +111,7 @@ int input_tls_new(const struct input_conf *c, struct input_tls **ret, char *errb
         snprintf(errbuf, errlen, "out of memory");
         return -ENOMEM;
     }
-    r = gnutls_certificate_set_x509_key_file(t->cred, c->tls_cert, c->tls_key,
-                                             GNUTLS_X509_FMT_PEM);
+    r = gnutls_certificate_set_x509_key_file(t->cred, c->tls_cert, c->tls_key, GNUTLS_X509_FMT_PEM);
     if (r < 0) {
         snprintf(errbuf, errlen, "input %s: tls cert %s / key %s: %s", c->name, c->tls_cert,
                  c->tls_key, gnutls_strerror(r));
@@ -226,8 +224,7 @@ static int check_client(struct input_tls_session *ss, char *why, size_t whylen)
     return -EACCES;
 }
 
-int input_tls_handshake(struct input_tls_session *ss, int *ret_want_write, char *why,
-                        size_t whylen)
+int input_tls_handshake(struct input_tls_session *ss, int *ret_want_write, char *why, size_t whylen)
 {
     int r;
 
@@ -259,19 +256,13 @@ ssize_t input_tls_read(struct input_tls_session *ss, void *buf, size_t n)
     if (r >= 0)
         return r;
     switch (r) {
-    case GNUTLS_E_AGAIN:
-        errno = EAGAIN;
-        break;
-    case GNUTLS_E_INTERRUPTED:
-        errno = EINTR;
-        break;
+    case GNUTLS_E_AGAIN: errno = EAGAIN; break;
+    case GNUTLS_E_INTERRUPTED: errno = EINTR; break;
     case GNUTLS_E_PREMATURE_TERMINATION:
         /* The client closed TCP without close_notify; what arrived before
          * was authenticated record by record, so keep it: EOF. */
         return 0;
-    default:
-        errno = EPROTO;
-        break;
+    default: errno = EPROTO; break;
     }
     return -1;
 }

@@ -41,8 +41,7 @@ int input_tls_fingerprint_parse(const char *s, size_t len, uint8_t ret[INPUT_TLS
  * input always authenticates its clients.  Errors: a negative errno and a
  * message naming the input and the file in errbuf.
  */
-int input_tls_new(const struct input_conf *c, struct input_tls **ret, char *errbuf,
-                  size_t errlen);
+int input_tls_new(const struct input_conf *c, struct input_tls **ret, char *errbuf, size_t errlen);
 /* Frees.  NULL is a no-op.  Sessions must be gone. */
 void input_tls_free(struct input_tls *t);
 

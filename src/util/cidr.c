@@ -13,7 +13,7 @@ static void cidr_mask(struct cidr *n)
     unsigned bits = n->family == 4 ? 32u : 128u;
 
     for (unsigned i = n->prefix; i < bits; i++)
-        n->addr[i / 8] &= (uint8_t)~(0x80u >> (i % 8));
+        n->addr[i / 8] &= (uint8_t) ~(0x80u >> (i % 8));
 }
 
 int cidr_parse(const char *s, size_t len, struct cidr *ret)

@@ -150,11 +150,10 @@ static int client_send(uint16_t port, const char *cert, const char *key, const c
     int fd, r, n;
 
     assert_int_equal(gnutls_certificate_allocate_credentials(&cred), 0);
-    assert_true(gnutls_certificate_set_x509_trust_file(cred, tls_path("ca.pem"),
-                                                       GNUTLS_X509_FMT_PEM) > 0);
+    assert_true(
+        gnutls_certificate_set_x509_trust_file(cred, tls_path("ca.pem"), GNUTLS_X509_FMT_PEM) > 0);
     if (cert)
-        assert_int_equal(gnutls_certificate_set_x509_key_file(cred, cert, key,
-                                                              GNUTLS_X509_FMT_PEM),
+        assert_int_equal(gnutls_certificate_set_x509_key_file(cred, cert, key, GNUTLS_X509_FMT_PEM),
                          0);
     assert_int_equal(gnutls_init(&s, GNUTLS_CLIENT), 0);
     assert_int_equal(gnutls_set_default_priority(s), 0);
@@ -242,8 +241,8 @@ static void test_tls_accepted(void **state)
         c.tls_ca = tls_path("ca.pem");
         c.trust = trusts[t];
         assert_int_equal(input_start(&c, q, &st, NULL, &in, err, sizeof(err)), 0);
-        assert_int_equal(client_send(bound_port(in), tls_path("client.pem"),
-                                     tls_path("client.key"), msg, &cred, &s, &fd),
+        assert_int_equal(client_send(bound_port(in), tls_path("client.pem"), tls_path("client.key"),
+                                     msg, &cred, &s, &fd),
                          0);
         assert_int_equal(pop(q, 1, &b), 1);
         r = rec_batch_first(b);
@@ -278,10 +277,10 @@ static void test_tls_refused(void **state)
         const char *cert, *key;
         int use_ca, use_fpr, accepted;
     } cases[] = {
-        {NULL, NULL, 1, 0, 0},                               /* no certificate */
-        {"server.pem", "server.key", 0, 1, 0},               /* signed, not listed */
-        {"client.pem", "client.key", 0, 1, 1},               /* listed */
-        {"client.pem", "client.key", 1, 1, 1},               /* listed and signed */
+        {NULL, NULL, 1, 0, 0},                 /* no certificate */
+        {"server.pem", "server.key", 0, 1, 0}, /* signed, not listed */
+        {"client.pem", "client.key", 0, 1, 1}, /* listed */
+        {"client.pem", "client.key", 1, 1, 1}, /* listed and signed */
     };
     uint8_t fpr[INPUT_TLS_FPR_LEN];
 

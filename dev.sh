@@ -22,7 +22,7 @@ cppcheck libpcre2-dev libevtx-dev libvectorscan-dev libsodium-dev libgnutls28-de
 libcurl4-openssl-dev libnftables-dev nftables iproute2 tzdata libseccomp-dev"
 # Only the tests drive a browser, and build, check and install the Debian
 # package (tests/e2e/e2e_package.py).
-TEST_PKGS="chromium dpkg-dev debhelper lintian logrotate systemd"
+TEST_PKGS="chromium dpkg-dev debhelper lintian logrotate systemd systemd-container"
 # Syslog over TLS from Debian's rsyslog, certificates made by certtool
 # (tests/e2e/e2e_syslog_tls.py).
 TEST_PKGS="$TEST_PKGS rsyslog rsyslog-gnutls gnutls-bin"

@@ -3,6 +3,15 @@
 - `dpkg-buildpackage -us -uc -b` builds the package from a copy of the
   source tree (the files git knows, plus Chart.js from web/node_modules) in
   a temporary directory, with two jobs; lintian finds no error or warning.
+- Under systemd: this machine's own system, as an overlay of / on a tmpfs
+  (the host is left alone), boots in a container (systemd-nspawn, private
+  network); there `dpkg -i` installs the package and enables the unit,
+  `systemctl start hikeshi` runs the daemon as hikeshi with no capability,
+  no_new_privs and seccomp, its data 0750/0640; a token from `runuser -u
+  hikeshi -- hikeshi user add` lists every shipped rule over the API, a
+  record raises an alert, `systemctl reload` reloads, `systemctl stop`
+  exits 0, `systemd-analyze security` rates the unit below 3.0; with its
+  rules moved away the unit fails with status 2 and is not restarted.
 - `dpkg -i` installs it for real (this runs as root on a throwaway machine
   in CI): the system user hikeshi and /var/lib/hikeshi (0750, its own) are
   made, the rules, mappings, triage options, response policy and playbooks
@@ -28,8 +37,8 @@
 - `dpkg --purge` removes it again; what the test itself made (the user,
   the empty /var/lib/hikeshi) goes too.
 
-Needs root, dpkg-dev, debhelper, lintian, logrotate and systemd-analyze
-(./dev.sh installs them); refuses to run where a package hikeshi is already
+Needs root, dpkg-dev, debhelper, lintian, logrotate, systemd and
+systemd-container (./dev.sh installs them); refuses to run where a package hikeshi is already
 installed rather than replace it."""
 
 import glob
@@ -374,6 +383,182 @@ def run_as_unit(tmp):
         check(rc == 0, "SIGTERM: exit 0 (%s)" % rc)
 
 
+# Runs inside the container at boot (a oneshot unit): installs the package,
+# drives hikeshi.service with systemctl, writes what it saw as JSON.
+PROBE = r"""#!/usr/bin/python3
+import json, os, pwd, re, shutil, socket, subprocess, time, urllib.request
+out = {}
+def run(*a):
+    return subprocess.run(list(a), capture_output=True, text=True)
+def show(*props):
+    r = run("systemctl", "show", "hikeshi.service", *["-p" + p for p in props])
+    return dict(l.split("=", 1) for l in r.stdout.splitlines() if "=" in l)
+def journal():
+    return run("journalctl", "-u", "hikeshi.service", "--no-pager", "-o", "cat").stdout
+def wait(pred, t=20):
+    end = time.time() + t
+    while time.time() < end:
+        if pred():
+            return True
+        time.sleep(0.2)
+    return pred()
+try:
+    r = run("dpkg", "-i", "/hikeshi-e2e/hikeshi.deb")
+    out["dpkg"] = r.returncode
+    out["uid"] = str(pwd.getpwnam("hikeshi").pw_uid)
+    run("systemctl", "daemon-reload")
+    out["enabled"] = run("systemctl", "is-enabled", "hikeshi.service").stdout.strip()
+    out["start"] = run("systemctl", "start", "hikeshi.service").returncode
+    out["ready"] = wait(lambda: "ready: data in" in journal())
+    st = show("MainPID", "ActiveState", "SubState", "NRestarts")
+    out["state"] = st
+    with open("/proc/%s/status" % st["MainPID"]) as f:
+        out["status"] = {k: v.split()[0] for k, _, v in (l.partition(":") for l in f)
+                         if k in ("Uid", "CapInh", "CapPrm", "CapEff", "CapAmb",
+                                  "NoNewPrivs", "Seccomp")}
+    out["files"] = {n: oct(os.stat("/var/lib/hikeshi/" + n).st_mode & 0o777)
+                    for n in os.listdir("/var/lib/hikeshi")}
+    out["dirmode"] = oct(os.stat("/var/lib/hikeshi").st_mode & 0o777)
+    r = run("runuser", "-u", "hikeshi", "--", "hikeshi", "user", "add", "-c",
+            "/etc/hikeshi/hikeshi.yaml", "--role", "viewer", "probe")
+    tok = [l.split(": ", 1)[1] for l in r.stdout.splitlines() if l.startswith("token: ")]
+    if tok:
+        req = urllib.request.Request("http://127.0.0.1:8080/api/v1/rules",
+                                     headers={"Authorization": "Bearer " + tok[0]})
+        out["rules"] = json.loads(urllib.request.urlopen(req, timeout=10).read())["count"]
+    s = socket.create_connection(("127.0.0.1", 5514), timeout=5)
+    s.sendall(b"<38>Dec  6 12:00:00 web1 sshd[42]: Failed password for root from "
+              b"203.0.113.9 port 4242 ssh2\n")
+    s.close()
+    out["alert"] = wait(lambda: "SSH Login Failure for Root" in
+                        open("/var/lib/hikeshi/alerts.jsonl").read(), 15)
+    out["reload"] = run("systemctl", "reload", "hikeshi.service").returncode
+    out["reloaded"] = wait(lambda: "SIGHUP: reloaded" in journal())
+    out["stop"] = run("systemctl", "stop", "hikeshi.service").returncode
+    out["stopped"] = show("Result", "ExecMainStatus")
+    r = run("systemd-analyze", "security", "--no-pager", "hikeshi.service")
+    m = re.search(r"Overall exposure level for hikeshi.service: ([0-9.]+)", r.stdout)
+    out["exposure"] = float(m.group(1)) if m else None
+    # No rules: the unit fails at once with status 2, and is not restarted.
+    os.rename("/usr/share/hikeshi/rules", "/usr/share/hikeshi/rules.aside")
+    run("systemctl", "reset-failed", "hikeshi.service")
+    out["norules_start"] = run("systemctl", "start", "hikeshi.service").returncode
+    wait(lambda: show("ActiveState")["ActiveState"] in ("failed", "inactive"), 15)
+    time.sleep(6)  # past RestartSec: a restart would show in NRestarts
+    out["norules"] = show("ActiveState", "ExecMainStatus", "NRestarts")
+    out["norules_said"] = "no Sigma rules in /usr/share/hikeshi/rules" in journal()
+except Exception as e:
+    out["error"] = repr(e)
+out["journal"] = journal()[-3000:]
+with open("/hikeshi-e2e/result.json", "w") as f:
+    json.dump(out, f)
+run("systemctl", "poweroff", "--no-block")
+"""
+
+PROBE_UNIT = """[Unit]
+Description=hikeshi e2e_package probe
+After=multi-user.target
+[Service]
+Type=oneshot
+ExecStart=/hikeshi-e2e/probe.py
+"""
+
+
+def run_under_systemd(deb, tmp):
+    """Boots this machine's own system (an overlay of / on a tmpfs, so the
+    host is left alone) under systemd in a container with a private network,
+    installs the package there and starts hikeshi.service with systemctl."""
+    base = tempfile.mkdtemp(prefix="hikeshi-e2e-ns-", dir="/run")
+    root = os.path.join(base, "root")
+    mounted = []
+    try:
+        r = sh(["mount", "-t", "tmpfs", "-o", "size=1G", "tmpfs", base])
+        if not check(r.returncode == 0, "a tmpfs for the container's overlay (%s)" % r.stderr.strip()):
+            return
+        mounted.append(base)
+        for d in ("upper", "work", "root"):
+            os.makedirs(os.path.join(base, d))
+        r = sh(["mount", "-t", "overlay", "overlay", "-o",
+                "lowerdir=/,upperdir=%s/upper,workdir=%s/work" % (base, base), root])
+        if not check(r.returncode == 0, "an overlay of / for the container (%s)" % r.stderr.strip()):
+            return
+        mounted.append(root)
+        os.makedirs(os.path.join(root, "hikeshi-e2e"), exist_ok=True)
+        shutil.copy(deb, os.path.join(root, "hikeshi-e2e", "hikeshi.deb"))
+        probe = os.path.join(root, "hikeshi-e2e", "probe.py")
+        with open(probe, "w") as f:
+            f.write(PROBE)
+        os.chmod(probe, 0o755)
+        units = os.path.join(root, "etc", "systemd", "system")
+        with open(os.path.join(units, "hikeshi-e2e-probe.service"), "w") as f:
+            f.write(PROBE_UNIT)
+        wants = os.path.join(units, "multi-user.target.wants")
+        os.makedirs(wants, exist_ok=True)
+        os.symlink("/etc/systemd/system/hikeshi-e2e-probe.service",
+                   os.path.join(wants, "hikeshi-e2e-probe.service"))
+        t0 = time.time()
+        with open(os.path.join(tmp, "nspawn.log"), "w") as log:
+            try:
+                r = subprocess.run(
+                    ["systemd-nspawn", "-D", root, "--register=no", "--keep-unit",
+                     "--link-journal=no", "--private-network", "--uuid=" + os.urandom(16).hex(),
+                     "-M", "hikeshi-e2e", "-b"],
+                    stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, timeout=240)
+                rc = r.returncode
+            except subprocess.TimeoutExpired:
+                rc = "timeout"
+        try:
+            with open(os.path.join(root, "hikeshi-e2e", "result.json")) as f:
+                res = json.load(f)
+        except (OSError, ValueError):
+            res = None
+        if not check(res is not None and "error" not in res,
+                     "systemd booted in a container (systemd-nspawn, exit %s, %.0f s) and ran the "
+                     "probe (%s)" % (rc, time.time() - t0, (res or {}).get("error", "ok"))):
+            with open(os.path.join(tmp, "nspawn.log"), errors="replace") as f:
+                print(f.read()[-4000:])
+            if res:
+                print(res.get("journal", ""))
+            return
+        st, ps = res.get("state", {}), res.get("status", {})
+        check(res.get("dpkg") == 0 and res.get("enabled") == "enabled",
+              "under systemd: dpkg -i installs it, hikeshi.service is enabled")
+        check(res.get("start") == 0 and res.get("ready") and st.get("SubState") == "running",
+              "systemctl start hikeshi: running and ready (%s)" % st)
+        check(ps.get("Uid") == res.get("uid") != "0" and ps.get("NoNewPrivs") == "1" and
+              ps.get("Seccomp") == "2" and
+              all(int(ps.get(k, "1"), 16) == 0 for k in ("CapInh", "CapPrm", "CapEff", "CapAmb")),
+              "the service runs as hikeshi with no capability, no_new_privs, seccomp (%s)" % ps)
+        files = res.get("files", {})
+        check(res.get("dirmode") == "0o750" and files and
+              all(int(m, 8) & 0o027 == 0 for m in files.values()),
+              "/var/lib/hikeshi is 0750, its files neither group-writable nor world-readable "
+              "(%s)" % files)
+        check(res.get("rules") == len(glob.glob(os.path.join(SOURCE, "rules", "*.yml"))),
+              "runuser -u hikeshi -- hikeshi user add: a token; GET /api/v1/rules: %s rules "
+              "and correlations" % res.get("rules"))
+        check(res.get("alert") is True, "a record over syslog raises the bundled rule's alert")
+        check(res.get("reload") == 0 and res.get("reloaded") is True,
+              "systemctl reload: the daemon reloads its rules (SIGHUP)")
+        check(res.get("stop") == 0 and res.get("stopped") == {"Result": "success", "ExecMainStatus": "0"},
+              "systemctl stop: exit 0 (%s)" % res.get("stopped"))
+        ex = res.get("exposure")
+        check(ex is not None and ex < 3.0,
+              "systemd-analyze security: exposure %s (below 3.0, 'OK')" % ex)
+        nr = res.get("norules", {})
+        check(nr.get("ExecMainStatus") == "2" and nr.get("NRestarts") == "0" and
+              nr.get("ActiveState") == "failed" and res.get("norules_said") is True,
+              "without its rules the service fails with status 2 saying where it looked, and "
+              "is not restarted (%s)" % nr)
+    finally:
+        for m in reversed(mounted):
+            sh(["umount", m])
+        try:
+            os.rmdir(base)
+        except OSError:
+            pass
+
+
 def rotate(work, alerts, port):
     """The packaged logrotate file, pointed at the test's data_dir, rotates
     alerts.jsonl under the running daemon (copytruncate)."""
@@ -412,12 +597,14 @@ def main():
     if os.geteuid() != 0:
         check(False, "runs as root (dpkg -i; CI runs as root)")
         finish()
-    tools = [t for t in ("dpkg-buildpackage", "dh", "lintian", "logrotate", "systemd-analyze")
+    need = ("dpkg-buildpackage", "dh", "lintian", "logrotate", "systemd-analyze", "systemd-nspawn",
+            "setpriv")
+    tools = [t for t in need
              if check(shutil.which(t) is not None, "%s is installed (./dev.sh installs it)" % t)]
     r = sh(["dpkg-query", "-W", "-f=${Status}", PKG])
     if not check("install ok installed" not in r.stdout,
                  "no package %s installed before the test (it would be replaced)" % PKG) \
-            or len(tools) < 5:
+            or len(tools) < len(need):
         finish()
     had_user = True
     try:
@@ -429,6 +616,7 @@ def main():
     tmp = tempfile.mkdtemp(prefix="hikeshi-pkg-")
     deb = build(tmp)
     if deb:
+        run_under_systemd(deb, tmp)
         r = sh(["dpkg", "-i", deb], env=dict(os.environ, DEBIAN_FRONTEND="noninteractive"))
         if check(r.returncode == 0, "dpkg -i %s (%s)" % (os.path.basename(deb),
                                                        r.stderr.strip()[-300:] or "ok")):

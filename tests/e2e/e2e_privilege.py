@@ -44,7 +44,7 @@ import urllib.error
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import (BIN, SOURCE, Daemon, check, finish, free_port,  # noqa: E402
+from harness import (BIN, Daemon, check, finish, free_port,  # noqa: E402
                      user_add, wait_for)
 
 TAG = "hp%d" % (os.getpid() % 100000)

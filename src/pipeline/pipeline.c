@@ -299,6 +299,16 @@ int pipeline_reload(struct pipeline *p, const struct config *c)
 
     if ((r = load_sigma(c, &sigma)) < 0)
         return r;
+    /* A reload never takes a running monitor's rules away (hikeshi run
+     * refuses to start without them); only `sigma: rules: []` turns
+     * detection off. */
+    if (c->nsigma_rules > 0 && (!sigma || detect_sigma_loaded(sigma) == 0)) {
+        log_error("no Sigma rules in %s%s: keeping the %zu running", c->sigma_rules[0],
+                  c->nsigma_rules > 1 ? " and the other directories of sigma.rules" : "",
+                  pipeline_rules_loaded(p));
+        detect_sigma_free(sigma);
+        return -ENOENT;
+    }
     if (sigma)
         detect_sigma_set_corr_cb(sigma, on_corr, p);
     if (p->ninputs) {

@@ -106,7 +106,8 @@ void pipeline_set_ref_time(struct pipeline *p, int64_t ref_us);
 /*
  * Takes the rules, decoders and zone of a new configuration (SIGHUP).  The
  * inputs keep running; an input of `c` with a known name gets its new
- * decoder.  Returns 0 or -ENOMEM (then the old settings stay).
+ * decoder.  Returns 0, -ENOENT when sigma.rules names paths where no rule
+ * loads, or -ENOMEM (then the old settings stay).
  */
 int pipeline_reload(struct pipeline *p, const struct config *c);
 

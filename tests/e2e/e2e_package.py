@@ -24,7 +24,8 @@
   directly, as root, from /): it loads every bundled rule (the rule list of
   GET /api/v1/rules is as long as the *.yml files shipped), an SSH login
   failure for root sent over TCP syslog raises the bundled rule's alert,
-  SIGHUP (the unit's ExecReload) reloads the rules, logrotate with the
+  SIGHUP (the unit's ExecReload) reloads the rules (and keeps them when
+  the new ones are gone), logrotate with the
   packaged file (copytruncate) rotates alerts.jsonl under the running
   daemon and the next alert lands at the start of the emptied file.
 - Started as the unit makes systemd start it (setpriv: user hikeshi, the
@@ -283,6 +284,15 @@ def run_installed(tmp):
         check(wait_for(lambda: re.search(r"SIGHUP: reloaded .* \((\d+) rules\)", read_log(log)), 15),
               "SIGHUP reloads the rules")
 
+        # A reload that finds no rules keeps the running ones.
+        os.rename(DATADIR + "/rules", aside)
+        try:
+            proc.send_signal(signal.SIGHUP)
+            check(wait_for(lambda: re.search(r"no Sigma rules in %s/rules: keeping the %d running"
+                                             % (re.escape(DATADIR), nrules), read_log(log)), 15),
+                  "SIGHUP with the rules moved away keeps the %d running rules" % nrules)
+        finally:
+            os.rename(aside, DATADIR + "/rules")
         rotate(work, alerts, port)
         check(proc.poll() is None, "the daemon still runs after the rotation")
     finally:

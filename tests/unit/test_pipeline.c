@@ -230,6 +230,32 @@ static void test_sigma(void **state)
     config_free(c);
 }
 
+/* A reload to a rules directory that holds no rule keeps the running
+ * rules (-ENOENT); only `rules: []` turns detection off. */
+static void test_reload_keeps_rules(void **state)
+{
+    char dir[] = "/tmp/hikeshi-norules-XXXXXX", text[512];
+    struct config *c1 = parse(conf_v1), *empty, *off;
+    struct pipeline *p = pipeline_new(c1, NULL, NULL);
+
+    assert_non_null(p);
+    assert_int_equal(pipeline_rules_loaded(p), 1);
+    assert_non_null(mkdtemp(dir));
+    snprintf(text, sizeof(text), "data_dir: /unused\nsigma:\n  rules: [%s]\n"
+             "  mappings: rules/config\n", dir);
+    empty = parse(text);
+    assert_int_equal(pipeline_reload(p, empty), -ENOENT);
+    assert_int_equal(pipeline_rules_loaded(p), 1);
+    off = parse("data_dir: /unused\nsigma:\n  rules: []\n");
+    assert_int_equal(pipeline_reload(p, off), 0);
+    assert_int_equal(pipeline_rules_loaded(p), 0);
+    assert_int_equal(rmdir(dir), 0);
+    pipeline_free(p);
+    config_free(off);
+    config_free(empty);
+    config_free(c1);
+}
+
 /* Adds one syslog record from sender 10.0.0.`host` received at `recv_us`. */
 static void add_rec(struct rec_batch *b, const char *line, int64_t recv_us, int host)
 {
@@ -346,6 +372,7 @@ int main(void)
         cmocka_unit_test(test_pipeline),
         cmocka_unit_test(test_no_detect),
         cmocka_unit_test(test_sigma),
+        cmocka_unit_test(test_reload_keeps_rules),
         cmocka_unit_test(test_stream_years),
     };
     int r;

@@ -10,7 +10,9 @@
   no_new_privs and seccomp, its data 0750/0640; a token from `runuser -u
   hikeshi -- hikeshi user add` lists every shipped rule over the API, a
   record raises an alert, `systemctl reload` reloads, `systemctl stop`
-  exits 0, `systemd-analyze security` rates the unit below 3.0; with its
+  exits 0, `systemd-analyze security` rates the unit below 3.0; with
+  blocking on, the forked firewall helper holds CAP_NET_ADMIN alone and
+  makes its nftables table while the daemon holds nothing; with its
   rules moved away the unit fails with status 2 and is not restarted.
 - `dpkg -i` installs it for real (this runs as root on a throwaway machine
   in CI): the system user hikeshi and /var/lib/hikeshi (0750, its own) are
@@ -449,6 +451,36 @@ try:
     r = run("systemd-analyze", "security", "--no-pager", "hikeshi.service")
     m = re.search(r"Overall exposure level for hikeshi.service: ([0-9.]+)", r.stdout)
     out["exposure"] = float(m.group(1)) if m else None
+    # Blocking on (dry_run false, an allowlist): the daemon forks the
+    # firewall helper, which keeps CAP_NET_ADMIN alone (the unit's ambient
+    # capability) and makes its nftables table; the daemon holds nothing.
+    pol = open("/usr/share/hikeshi/rules/config/respond.yaml").read()
+    pol = pol.replace("dry_run: true", "dry_run: false").replace(
+        "allowlist: []", "allowlist: [{net: 192.0.2.1, note: e2e}]")
+    with open("/etc/hikeshi/respond-e2e.yaml", "w") as f:
+        f.write(pol)
+    with open("/etc/hikeshi/hikeshi.yaml", "a") as f:
+        f.write("respond:\n  policy: /etc/hikeshi/respond-e2e.yaml\n")
+    run("journalctl", "--rotate")
+    out["block_start"] = run("systemctl", "restart", "hikeshi.service").returncode
+    wait(lambda: journal().count("ready: data in") >= 2)
+    main = show("MainPID")["MainPID"]
+    kids = []
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                with open("/proc/%s/stat" % d) as f:
+                    if f.read().rsplit(")", 1)[1].split()[1] == main:
+                        kids.append(d)
+            except (OSError, IndexError):
+                pass
+    def cap(pid, k):
+        with open("/proc/%s/status" % pid) as f:
+            return [l.split()[1] for l in f if l.startswith(k + ":")][0]
+    out["block_main_eff"] = cap(main, "CapEff")
+    out["block_helpers_eff"] = [cap(k, "CapEff") for k in kids]
+    out["block_table"] = run("nft", "list", "table", "inet", "hikeshi").returncode
+    run("systemctl", "stop", "hikeshi.service")
     # No rules: the unit fails at once with status 2, and is not restarted.
     os.rename("/usr/share/hikeshi/rules", "/usr/share/hikeshi/rules.aside")
     run("systemctl", "reset-failed", "hikeshi.service")
@@ -555,6 +587,11 @@ def run_under_systemd(deb, tmp):
         ex = res.get("exposure")
         check(ex is not None and ex < 3.0,
               "systemd-analyze security: exposure %s (below 3.0, 'OK')" % ex)
+        check(res.get("block_start") == 0 and res.get("block_main_eff") == "0000000000000000" and
+              res.get("block_helpers_eff") == ["0000000000001000"] and res.get("block_table") == 0,
+              "blocking on: the forked firewall helper holds CAP_NET_ADMIN alone and made its "
+              "nftables table, the daemon holds nothing (daemon %s, helper %s)" % (
+                  res.get("block_main_eff"), res.get("block_helpers_eff")))
         nr = res.get("norules", {})
         check(nr.get("ExecMainStatus") == "2" and nr.get("NRestarts") == "0" and
               nr.get("ActiveState") == "failed" and res.get("norules_said") is True,

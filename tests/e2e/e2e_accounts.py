@@ -18,7 +18,7 @@ import urllib.error
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import BIN, SOURCE, Daemon, check, finish, free_port, wait_for  # noqa: E402
+from harness import BIN, DAEMON_SOURCE, Daemon, check, finish, free_port, wait_for  # noqa: E402
 
 PW_ALICE = "alice correct horse"
 PW_BOB = "bob battery staple"
@@ -279,7 +279,7 @@ def metrics_off_loopback():
         f.write("data_dir: %s\nhttp:\n  listen: %s:%d\n"
                 "sigma:\n  rules: [%s/rules]\n  mappings: %s/rules/config\n"
                 "inputs:\n  - name: udp\n    type: syslog-udp\n    listen: 127.0.0.1:%d\n"
-                % (data, ADDR, port, SOURCE, SOURCE, free_port()))
+                % (data, ADDR, port, DAEMON_SOURCE, DAEMON_SOURCE, free_port()))
     r = subprocess.run([BIN, "user", "add", "-c", conf, "--role", "viewer", "--label",
                         "prometheus", "scraper"], capture_output=True, text=True)
     tok = printed_token(r)

@@ -16,6 +16,37 @@ import urllib.request
 
 BIN = os.environ.get("HIKESHI_BIN", "build/hikeshi")
 SOURCE = os.environ.get("HIKESHI_SOURCE", os.path.join(os.path.dirname(__file__), "..", ".."))
+
+
+def _reachable_by_others(path):
+    """1 when every directory from / down to `path` lets others search it:
+    the daemon started as root drops to an unprivileged user that reads the
+    rules again on SIGHUP."""
+    path = os.path.abspath(path)
+    while True:
+        if not os.stat(path).st_mode & 0o001:
+            return False
+        parent = os.path.dirname(path)
+        if parent == path:
+            return True
+        path = parent
+
+
+def _daemon_source():
+    """The source tree as the daemon reads it.  A clone where the dropped user
+    cannot reach (under /root, say) is copied, just the parts a configuration
+    names, to a readable temp directory once per test process."""
+    if os.geteuid() != 0 or _reachable_by_others(SOURCE):
+        return SOURCE
+    import shutil
+    copy = tempfile.mkdtemp(prefix="hikeshi-e2e-src-")
+    os.chmod(copy, 0o755)
+    for part in ("rules", "playbooks"):
+        shutil.copytree(os.path.join(SOURCE, part), os.path.join(copy, part))
+    return copy
+
+
+DAEMON_SOURCE = _daemon_source()
 SHARED = os.environ.get("HIKESHI_SHARED",
                         os.path.join(os.path.dirname(__file__), "..", "..", "..", "shared"))
 
@@ -88,7 +119,7 @@ class Daemon:
             yaml_text += SOURCE_RULES_YAML
         with open(self.conf, "w") as f:
             f.write(yaml_text.format(data=self.data, port=self.port, http=self.http,
-                                     dir=self.dir, src=SOURCE))
+                                     dir=self.dir, src=DAEMON_SOURCE))
 
     def start(self, timeout=20):
         self.logf = open(self.log, "ab")

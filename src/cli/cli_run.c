@@ -403,8 +403,8 @@ static int require_rules(const struct daemon *d)
         return 0;
     }
     for (size_t i = 0; i < c->nsigma_rules && off < sizeof(where); i++) {
-        int n = snprintf(where + off, sizeof(where) - off, "%s%s", i ? ", " : "",
-                         c->sigma_rules[i]);
+        int n =
+            snprintf(where + off, sizeof(where) - off, "%s%s", i ? ", " : "", c->sigma_rules[i]);
         if (n < 0)
             break;
         off += (size_t)n;

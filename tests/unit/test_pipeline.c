@@ -241,8 +241,10 @@ static void test_reload_keeps_rules(void **state)
     assert_non_null(p);
     assert_int_equal(pipeline_rules_loaded(p), 1);
     assert_non_null(mkdtemp(dir));
-    snprintf(text, sizeof(text), "data_dir: /unused\nsigma:\n  rules: [%s]\n"
-             "  mappings: rules/config\n", dir);
+    snprintf(text, sizeof(text),
+             "data_dir: /unused\nsigma:\n  rules: [%s]\n"
+             "  mappings: rules/config\n",
+             dir);
     empty = parse(text);
     assert_int_equal(pipeline_reload(p, empty), -ENOENT);
     assert_int_equal(pipeline_rules_loaded(p), 1);

@@ -65,8 +65,12 @@ enum priv_result {
 };
 
 /*
- * Drops privileges in every thread of the process: the bounding,
- * ambient and inheritable capability sets emptied, no_new_privs set, and
+ * Drops privileges in every thread of the process: the ambient and
+ * inheritable capability sets emptied, the bounding set too when the
+ * thread may (CAP_SETPCAP: started as root; started by systemd as a user
+ * with ambient capabilities it stays the unit's CapabilityBoundingSet=,
+ * which nothing can use again once permitted is empty under
+ * no_new_privs), no_new_privs set, and
  * when root: supplementary groups, gid and uid become id's (id may be NULL
  * when not root), which empties the permitted and effective sets.  Then
  * checks /proc/self/task/\* : every thread's Uid and Gid (when root), its

@@ -28,6 +28,7 @@
 #include "cli/cli.h"
 #include "util/buf.h"
 #include "util/config.h"
+#include "util/hex.h"
 #include "util/limits.h"
 
 /* Most bytes of one answer we hold: a full list page of 500 incidents is a
@@ -292,23 +293,12 @@ static int json_member_int(struct json_span obj, const char *key, long long *ret
     return r < 0 ? r : json_int(v, ret);
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 static int hex4(const char *p, unsigned *ret)
 {
     unsigned x = 0;
 
     for (int i = 0; i < 4; i++) {
-        int h = hexval(p[i]);
+        int h = hex_value(p[i]);
 
         if (h < 0)
             return -EINVAL;

@@ -21,6 +21,7 @@
 
 #include "event/event.h"
 #include "event/time.h"
+#include "util/hex.h"
 #include "util/limits.h"
 
 struct json_parser {
@@ -52,24 +53,13 @@ static void skip_ws(struct json_parser *jp)
     }
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* The 4 hex digits at s (caller checked 4 bytes remain), or -1. */
 static long hex4(const char *s)
 {
     long v = 0;
 
     for (int k = 0; k < 4; k++) {
-        int h = hexval(s[k]);
+        int h = hex_value(s[k]);
         if (h < 0)
             return -1;
         v = v * 16 + h;

@@ -11,6 +11,7 @@
 
 #include "event/event.h"
 #include "event/time.h"
+#include "util/hex.h"
 #include "util/limits.h"
 
 static int keep(int r)
@@ -18,17 +19,6 @@ static int keep(int r)
     /* A full event or a refused name drops one field (counted); only
      * memory exhaustion stops the decoder. */
     return r == -ENOMEM ? r : 0;
-}
-
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
 }
 
 /* The delimiter named by a LEEF 2.0 header field, or -1. */
@@ -48,7 +38,7 @@ static int parse_delim(const char *s, size_t n)
     if (n - i < 1 || n - i > 2)
         return -1;
     for (; i < n; i++) {
-        int h = hexval(s[i]);
+        int h = hex_value(s[i]);
         if (h < 0)
             return -1;
         v = v * 16 + h;

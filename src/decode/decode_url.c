@@ -14,19 +14,7 @@
 
 #include "event/event.h"
 #include "util/arena.h"
-
-static int hexval(char ch)
-{
-    unsigned char c = (unsigned char)ch;
-
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
+#include "util/hex.h"
 
 static int is_cont(char ch)
 {
@@ -40,8 +28,8 @@ static size_t unescape_log(char *b, size_t m)
     int hi, lo;
 
     for (size_t i = 0; i < m; i++) {
-        if (b[i] == '\\' && i + 3 < m && b[i + 1] == 'x' && (hi = hexval(b[i + 2])) >= 0 &&
-            (lo = hexval(b[i + 3])) >= 0) {
+        if (b[i] == '\\' && i + 3 < m && b[i + 1] == 'x' && (hi = hex_value(b[i + 2])) >= 0 &&
+            (lo = hex_value(b[i + 3])) >= 0) {
             b[o++] = (char)((hi << 4) | lo);
             i += 3;
         } else {
@@ -74,16 +62,16 @@ static size_t percent_round(char *b, size_t m, unsigned *ev, int *changed)
     int h0, h1, h2, h3;
 
     for (size_t i = 0; i < m; i++) {
-        if (b[i] == '%' && i + 2 < m && (h0 = hexval(b[i + 1])) >= 0 &&
-            (h1 = hexval(b[i + 2])) >= 0) {
+        if (b[i] == '%' && i + 2 < m && (h0 = hex_value(b[i + 1])) >= 0 &&
+            (h1 = hex_value(b[i + 2])) >= 0) {
             b[o++] = (char)((h0 << 4) | h1);
             i += 2;
             *changed = 1;
             continue;
         }
         if (b[i] == '%' && i + 5 < m && (b[i + 1] == 'u' || b[i + 1] == 'U') &&
-            (h0 = hexval(b[i + 2])) >= 0 && (h1 = hexval(b[i + 3])) >= 0 &&
-            (h2 = hexval(b[i + 4])) >= 0 && (h3 = hexval(b[i + 5])) >= 0) {
+            (h0 = hex_value(b[i + 2])) >= 0 && (h1 = hex_value(b[i + 3])) >= 0 &&
+            (h2 = hex_value(b[i + 4])) >= 0 && (h3 = hex_value(b[i + 5])) >= 0) {
             unsigned v =
                 ((unsigned)h0 << 12) | ((unsigned)h1 << 8) | ((unsigned)h2 << 4) | (unsigned)h3;
             int a = unicode_ascii(v);

@@ -22,6 +22,7 @@
 
 #include "event/time.h"
 #include "util/buf.h"
+#include "util/hex.h"
 #include "util/log.h"
 
 #define HASH_LEN crypto_hash_sha256_BYTES
@@ -91,17 +92,6 @@ static int j_emit(struct jcur *j, size_t from)
     return buf_append(j->out, j->p + from, j->pos - from);
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Length of the valid UTF-8 sequence at p (n bytes left), 0 if invalid. */
 static size_t utf8_len(const unsigned char *p, size_t n)
 {
@@ -143,7 +133,7 @@ static long j_u4(struct jcur *j)
     if (j->len - j->pos < 4)
         return -1;
     for (int i = 0; i < 4; i++) {
-        int h = hexval(j->p[j->pos + (size_t)i]);
+        int h = hex_value(j->p[j->pos + (size_t)i]);
         if (h < 0)
             return -1;
         v = v * 16 + h;
@@ -352,7 +342,7 @@ static int hex_decode(const char *p, unsigned char h[HASH_LEN])
             return -EINVAL;
     }
     for (size_t i = 0; i < HASH_LEN; i++)
-        h[i] = (unsigned char)(hexval(p[2 * i]) << 4 | hexval(p[2 * i + 1]));
+        h[i] = (unsigned char)(hex_value(p[2 * i]) << 4 | hex_value(p[2 * i + 1]));
     return 0;
 }
 

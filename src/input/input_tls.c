@@ -12,6 +12,7 @@
  * admits is refused.
  */
 #include "input/input_tls.h"
+#include "util/hex.h"
 
 #include <errno.h>
 #include <gnutls/crypto.h>
@@ -38,17 +39,6 @@ struct input_tls_session {
     int done; /* handshake complete and client accepted */
 };
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 int input_tls_fingerprint_parse(const char *s, size_t len, uint8_t ret[INPUT_TLS_FPR_LEN])
 {
     size_t i = 0, n = 0;
@@ -73,8 +63,8 @@ int input_tls_fingerprint_parse(const char *s, size_t len, uint8_t ret[INPUT_TLS
         }
         if (i + 2 > len)
             return -EINVAL;
-        hi = hexval(s[i]);
-        lo = hexval(s[i + 1]);
+        hi = hex_value(s[i]);
+        lo = hex_value(s[i + 1]);
         if (hi < 0 || lo < 0)
             return -EINVAL;
         ret[n++] = (uint8_t)(hi << 4 | lo);

@@ -3,6 +3,7 @@
  * addresses, gateways and resolvers.  respond_never.h says why it exists.
  */
 #include "respond/respond_never.h"
+#include "util/hex.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -142,22 +143,11 @@ static int add_ifaddrs(struct respond_never *l, int *added)
     return r;
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* `n` hex digits at s into out[n/2] in the order written; -1 when not hex. */
 static int hexbytes(const char *s, size_t n, unsigned char *out)
 {
     for (size_t i = 0; i < n; i += 2) {
-        int hi = hexval(s[i]), lo = hexval(s[i + 1]);
+        int hi = hex_value(s[i]), lo = hex_value(s[i + 1]);
         if (hi < 0 || lo < 0)
             return -1;
         out[i / 2] = (unsigned char)(hi << 4 | lo);
@@ -186,7 +176,7 @@ static int add_route4(struct respond_never *l, const char *path, int *added)
         struct asset_net a;
 
         if (sscanf(line, "%16s %8s %8s", ifname, dst, gw) != 3 || strlen(gw) != 8 ||
-            hexval(gw[0]) < 0)
+            hex_value(gw[0]) < 0)
             continue; /* the header line, or garbage */
         g = strtoul(gw, NULL, 16);
         if (g == 0)

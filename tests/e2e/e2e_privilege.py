@@ -29,7 +29,6 @@ to a real nftables set, then:
 Needs root (namespaces, nftables, a uid to drop).  Not root: skipped (77).
 """
 
-import ctypes
 import http.server
 import json
 import os
@@ -44,8 +43,8 @@ import urllib.error
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import (BIN, Daemon, check, finish, free_port,  # noqa: E402
-                     user_add, wait_for)
+from harness import (BIN, Daemon, check, enter_netns, finish, free_port, sh,  # noqa: E402
+                     skip, syslog_stamp as stamp, user_add, wait_for)
 
 TAG = "hp%d" % (os.getpid() % 100000)
 NS_HOST, NS_CLIENT = TAG + "h", TAG + "c"
@@ -106,7 +105,6 @@ http:
   listen: 127.0.0.1:{http}
 """
 
-MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 SENDER = r"""
 import socket, sys
@@ -115,25 +113,6 @@ s = socket.create_connection((host, port), timeout=5)
 s.sendall(open(path, "rb").read())
 s.close()
 """
-
-
-def stamp():
-    g = time.gmtime()
-    return "%s %2d %02d:%02d:%02d" % (MONTHS[g.tm_mon - 1], g.tm_mday, g.tm_hour, g.tm_min,
-                                      g.tm_sec)
-
-
-def sh(*args, check_rc=True, ns=None):
-    cmd = (["ip", "netns", "exec", ns] if ns else []) + list(args)
-    r = subprocess.run(cmd, capture_output=True, text=True)
-    if check_rc and r.returncode != 0:
-        raise RuntimeError("%s: %s" % (" ".join(cmd), r.stderr.strip()))
-    return r
-
-
-def skip(why):
-    print("e2e_privilege: SKIP: " + why)
-    sys.exit(77)
 
 
 def setup_netns():
@@ -150,14 +129,6 @@ def setup_netns():
 def teardown_netns():
     for ns in (NS_HOST, NS_CLIENT):
         subprocess.run(["ip", "netns", "del", ns], capture_output=True)
-
-
-def enter(ns):
-    libc = ctypes.CDLL(None, use_errno=True)
-    fd = os.open("/run/netns/" + ns, os.O_RDONLY)
-    if libc.setns(fd, 0x40000000) != 0:  # CLONE_NEWNET
-        raise OSError(ctypes.get_errno(), "setns " + ns)
-    os.close(fd)
 
 
 def status(path):
@@ -443,7 +414,7 @@ def main():
         if r.returncode != 0:
             skip("the kernel has no usable nftables: %s" % r.stderr.strip())
         sh("nft", "delete", "table", "inet", TAG + "p", ns=NS_HOST)
-        enter(NS_HOST)
+        enter_netns(NS_HOST)
         run_main()
         run_plain()
         run_nonroot()

@@ -29,7 +29,6 @@ and asks for approval on an accepted login.
 Needs root (namespaces, nftables).  When the kernel has no nftables the
 test says so and is reported skipped (exit 77), nothing else."""
 
-import ctypes
 import hashlib
 import hmac
 import http.server
@@ -44,8 +43,8 @@ import urllib.error
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import (BIN, SOURCE, Daemon, check, finish, free_port,  # noqa: E402
-                     user_add, wait_for)
+from harness import (BIN, SOURCE, Daemon, check, enter_netns, finish, free_port,  # noqa: E402
+                     sh, skip, syslog_stamp as stamp, user_add, wait_for)
 
 TAG = "hk%d" % (os.getpid() % 100000)
 NS_HOST, NS_ATT, NS_OTHER = TAG + "h", TAG + "a", TAG + "o"
@@ -156,32 +155,11 @@ except OSError:
     sys.exit(1)
 """
 
-MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-
-
-def stamp(t):
-    g = time.gmtime(t)
-    return "%s %2d %02d:%02d:%02d" % (MONTHS[g.tm_mon - 1], g.tm_mday, g.tm_hour, g.tm_min,
-                                      g.tm_sec)
-
 
 def brute(addr, n=12, host="gate", pid=5000):
     now = int(time.time())
     return ["<38>%s %s sshd[%d]: Failed password for root from %s port %d ssh2"
             % (stamp(now), host, pid + i, addr, 40000 + i) for i in range(n)]
-
-
-def sh(*args, check_rc=True, ns=None):
-    cmd = (["ip", "netns", "exec", ns] if ns else []) + list(args)
-    r = subprocess.run(cmd, capture_output=True, text=True)
-    if check_rc and r.returncode != 0:
-        raise RuntimeError("%s: %s" % (" ".join(cmd), r.stderr.strip()))
-    return r
-
-
-def skip(why):
-    print("e2e_respond: SKIP: " + why)
-    sys.exit(77)
 
 
 def setup_netns():
@@ -202,14 +180,6 @@ def setup_netns():
 def teardown_netns():
     for ns in (NS_HOST, NS_ATT, NS_OTHER):
         subprocess.run(["ip", "netns", "del", ns], capture_output=True)
-
-
-def enter(ns):
-    libc = ctypes.CDLL(None, use_errno=True)
-    fd = os.open("/run/netns/" + ns, os.O_RDONLY)
-    if libc.setns(fd, 0x40000000) != 0:  # CLONE_NEWNET
-        raise OSError(ctypes.get_errno(), "setns " + ns)
-    os.close(fd)
 
 
 def in_set(addr):
@@ -302,7 +272,7 @@ def main():
         if r.returncode != 0:
             skip("the kernel has no usable nftables: %s" % r.stderr.strip())
         sh("nft", "delete", "table", "inet", "hk_probe", ns=NS_HOST)
-        enter(NS_HOST)
+        enter_netns(NS_HOST)
         run()
     finally:
         teardown_netns()

@@ -33,7 +33,6 @@ brute force automatically (`mode: auto`, no `from:`).
 Needs root (namespaces, nftables); exit 77 only when the kernel has no
 nftables or namespaces cannot be made."""
 
-import ctypes
 import os
 import socket
 import subprocess
@@ -42,7 +41,8 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import Daemon, check, finish, free_port, wait_for  # noqa: E402
+from harness import (Daemon, check, enter_netns, finish, free_port, sh, skip,  # noqa: E402
+                     syslog_stamp as stamp, wait_for)
 
 TAG = "ht%d" % (os.getpid() % 100000)
 NS_H, NS_A, NS_L, NS_F = TAG + "h", TAG + "a", TAG + "l", TAG + "f"
@@ -150,32 +150,11 @@ except OSError as e:
 print(first.decode().strip(), second.decode().strip())
 """
 
-MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-
-
-def stamp(t):
-    g = time.gmtime(t)
-    return "%s %2d %02d:%02d:%02d" % (MONTHS[g.tm_mon - 1], g.tm_mday, g.tm_hour, g.tm_min,
-                                      g.tm_sec)
-
 
 def brute(addr, n=8, host="gate", pid=5000):
     now = int(time.time())
     return ["<38>%s %s sshd[%d]: Failed password for root from %s port %d ssh2"
             % (stamp(now), host, pid + i, addr, 40000 + i) for i in range(n)]
-
-
-def sh(*args, check_rc=True, ns=None):
-    cmd = (["ip", "netns", "exec", ns] if ns else []) + list(args)
-    r = subprocess.run(cmd, capture_output=True, text=True)
-    if check_rc and r.returncode != 0:
-        raise RuntimeError("%s: %s" % (" ".join(cmd), r.stderr.strip()))
-    return r
-
-
-def skip(why):
-    print("e2e_trust: SKIP: " + why)
-    sys.exit(77)
 
 
 def setup_netns():
@@ -200,14 +179,6 @@ def setup_netns():
 def teardown_netns():
     for ns in (NS_H, NS_A, NS_L, NS_F):
         subprocess.run(["ip", "netns", "del", ns], capture_output=True)
-
-
-def enter(ns):
-    libc = ctypes.CDLL(None, use_errno=True)
-    fd = os.open("/run/netns/" + ns, os.O_RDONLY)
-    if libc.setns(fd, 0x40000000) != 0:  # CLONE_NEWNET
-        raise OSError(ctypes.get_errno(), "setns " + ns)
-    os.close(fd)
 
 
 def in_set(addr):
@@ -285,7 +256,7 @@ def main():
         if r.returncode != 0:
             skip("the kernel has no usable nftables: %s" % r.stderr.strip())
         sh("nft", "delete", "table", "inet", "hk_probe", ns=NS_H)
-        enter(NS_H)
+        enter_netns(NS_H)
         run()
     finally:
         teardown_netns()

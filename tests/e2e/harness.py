@@ -259,3 +259,44 @@ def wait_for(pred, timeout=10, step=0.05):
             return True
         time.sleep(step)
     return pred()
+
+
+# ---- network namespaces and syslog lines, for the tests that need them ----
+
+SYSLOG_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov",
+                 "Dec")
+
+
+def syslog_stamp(t=None):
+    """An RFC 3164 timestamp ("Dec  6 23:04:05") of `t` (default: now), UTC."""
+    g = time.gmtime(t)
+    return "%s %2d %02d:%02d:%02d" % (SYSLOG_MONTHS[g.tm_mon - 1], g.tm_mday, g.tm_hour,
+                                      g.tm_min, g.tm_sec)
+
+
+def sh(*args, check_rc=True, ns=None):
+    """Runs a command, in network namespace `ns` when given; raises with its
+    stderr when it fails and check_rc is set."""
+    cmd = (["ip", "netns", "exec", ns] if ns else []) + list(args)
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    if check_rc and r.returncode != 0:
+        raise RuntimeError("%s: %s" % (" ".join(cmd), r.stderr.strip()))
+    return r
+
+
+def skip(why):
+    """Exits 77 (meson's SKIP, which tests/summary.py counts as a failure)."""
+    print("%s: SKIP: %s" % (os.path.basename(sys.argv[0]), why))
+    sys.exit(77)
+
+
+def enter_netns(ns):
+    """Moves this (single-threaded) process into network namespace `ns`."""
+    import ctypes
+    libc = ctypes.CDLL(None, use_errno=True)
+    fd = os.open("/run/netns/" + ns, os.O_RDONLY)
+    try:
+        if libc.setns(fd, 0x40000000) != 0:  # CLONE_NEWNET
+            raise OSError(ctypes.get_errno(), "setns " + ns)
+    finally:
+        os.close(fd)

@@ -573,8 +573,11 @@ static const char *query_get(void *ctx, const char *key)
     return MHD_lookup_connection_value(ctx, MHD_GET_ARGUMENT_KIND, key);
 }
 
-/* Opens the API's store connection on first use, in this thread, which
- * alone uses it (a daemon whose API is never called keeps one). */
+/* Opens the API's store connection: at start, before the daemon drops its
+ * privileges (SQLite makes a relative data_dir absolute, and the dropped
+ * user may not search every directory above it, e.g. a tree under /root),
+ * and again on first use if that failed.  The server's polling thread alone
+ * uses it once started. */
 static void open_store(struct api_http *h)
 {
     char *err = NULL;
@@ -1135,6 +1138,7 @@ int api_http_start(const char *listen, const struct api_sources *src, struct api
     h->rl = auth_ratelimit_new(50.0, 200, 4096);
     /* Passwords: 10 attempts, then one a minute, per client address. */
     h->login_rl = auth_ratelimit_new(1.0 / 60.0, 10, 4096);
+    open_store(h);
     r = !h->rl || !h->login_rl ? -ENOMEM : hosts_init(h, listen, &ss, conf);
     if (r == 0)
         r = tls_init(h, listen, listen_loopback(&ss), conf, errbuf, errlen);
@@ -1146,6 +1150,7 @@ int api_http_start(const char *listen, const struct api_sources *src, struct api
                      : strerror(-r));
     if (r < 0) {
         edge_done(h);
+        store_free(h->st);
         auth_ratelimit_free(h->rl);
         auth_ratelimit_free(h->login_rl);
         audit_free(h->own_audit);

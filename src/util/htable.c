@@ -1,0 +1,189 @@
+/*
+ * htable.c - the keyed, capped, least-recently-touched hash table of
+ * htable.h.  Chained buckets that double when the entries outnumber them;
+ * SipHash-2-4 under a per-table random key so that record contents cannot
+ * steer entries into one bucket.
+ */
+#include "util/htable.h"
+
+#include <errno.h>
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+
+_Static_assert(crypto_shorthash_BYTES == sizeof(uint64_t), "shorthash is 64 bits");
+_Static_assert(crypto_shorthash_KEYBYTES == sizeof(((struct htable *)0)->key),
+               "htable key size matches crypto_shorthash");
+
+#define HTABLE_MIN_BUCKETS 16
+
+int htable_init(struct htable *t, size_t max_entries, size_t max_bytes, htable_evict_fn evict,
+                void *ctx)
+{
+    memset(t, 0, sizeof(*t));
+    /* sodium_init is idempotent and makes randombytes safe to call; it
+     * fails only without an entropy source. */
+    if (sodium_init() < 0)
+        return -EIO;
+    randombytes_buf(t->key, sizeof(t->key));
+    /* The buckets are pointers: spelled out for clang-tidy's
+     * bugprone-sizeof-expression. */
+    if (!(t->b = calloc(HTABLE_MIN_BUCKETS, sizeof(struct htable_node *))))
+        return -ENOMEM;
+    t->nb = HTABLE_MIN_BUCKETS;
+    t->max_entries = max_entries;
+    t->max_bytes = max_bytes;
+    t->evict = evict;
+    t->ctx = ctx;
+    return 0;
+}
+
+void htable_done(struct htable *t)
+{
+    free(t->b);
+    t->b = NULL;
+    t->nb = 0;
+    t->n = 0;
+    t->bytes = 0;
+    t->oldest = t->newest = NULL;
+}
+
+uint64_t htable_hash(const struct htable *t, const void *key, size_t len)
+{
+    unsigned char out[crypto_shorthash_BYTES];
+    uint64_t h;
+
+    crypto_shorthash(out, (const unsigned char *)key, len, t->key);
+    memcpy(&h, out, sizeof(h));
+    return h;
+}
+
+struct htable_node *htable_find(const struct htable *t, const void *key, size_t len)
+{
+    uint64_t h = htable_hash(t, key, len);
+
+    for (struct htable_node *n = t->b[h & (t->nb - 1)]; n; n = n->hnext)
+        if (n->hash == h && n->klen == len && memcmp(n->key, key, len) == 0)
+            return n;
+    return NULL;
+}
+
+static void lru_unlink(struct htable *t, struct htable_node *n)
+{
+    if (n->lprev)
+        n->lprev->lnext = n->lnext;
+    else
+        t->oldest = n->lnext;
+    if (n->lnext)
+        n->lnext->lprev = n->lprev;
+    else
+        t->newest = n->lprev;
+    n->lprev = n->lnext = NULL;
+}
+
+static void lru_append(struct htable *t, struct htable_node *n)
+{
+    n->lprev = t->newest;
+    n->lnext = NULL;
+    if (t->newest)
+        t->newest->lnext = n;
+    else
+        t->oldest = n;
+    t->newest = n;
+}
+
+/* Doubles the buckets; on OOM keeps the old ones (longer chains, still
+ * correct). */
+static void grow(struct htable *t)
+{
+    size_t nb = t->nb * 2;
+    struct htable_node **b;
+
+    if (nb > SIZE_MAX / sizeof(struct htable_node *) || !(b = calloc(nb, sizeof(*b))))
+        return;
+    for (size_t i = 0; i < t->nb; i++) {
+        struct htable_node *n, *next;
+
+        for (n = t->b[i]; n; n = next) {
+            next = n->hnext;
+            n->hnext = b[n->hash & (nb - 1)];
+            b[n->hash & (nb - 1)] = n;
+        }
+    }
+    free(t->b);
+    t->b = b;
+    t->nb = nb;
+}
+
+static void unlink_node(struct htable *t, struct htable_node *n)
+{
+    struct htable_node **pp = &t->b[n->hash & (t->nb - 1)];
+
+    while (*pp && *pp != n)
+        pp = &(*pp)->hnext;
+    if (*pp)
+        *pp = n->hnext;
+    n->hnext = NULL;
+    lru_unlink(t, n);
+    t->n--;
+    t->bytes -= n->cost;
+}
+
+static int over(const struct htable *t, size_t more_n, size_t more_bytes)
+{
+    return (t->max_entries && t->n + more_n > t->max_entries) ||
+           (t->max_bytes && t->bytes + more_bytes > t->max_bytes);
+}
+
+/* Evicts the oldest entries other than `keep` until `more_*` fit. */
+static void make_room(struct htable *t, size_t more_n, size_t more_bytes,
+                      const struct htable_node *keep)
+{
+    while (over(t, more_n, more_bytes) && t->oldest && t->oldest != keep) {
+        struct htable_node *victim = t->oldest;
+
+        unlink_node(t, victim);
+        if (t->evict)
+            t->evict(t->ctx, victim);
+    }
+}
+
+void htable_insert(struct htable *t, struct htable_node *n, const void *key, size_t len,
+                   size_t cost)
+{
+    size_t i;
+
+    make_room(t, 1, cost, NULL);
+    if (t->n >= t->nb)
+        grow(t);
+    n->key = key;
+    n->klen = len;
+    n->cost = cost;
+    n->hash = htable_hash(t, key, len);
+    i = n->hash & (t->nb - 1);
+    n->hnext = t->b[i];
+    t->b[i] = n;
+    lru_append(t, n);
+    t->n++;
+    t->bytes += cost;
+}
+
+void htable_touch(struct htable *t, struct htable_node *n)
+{
+    if (t->newest == n)
+        return;
+    lru_unlink(t, n);
+    lru_append(t, n);
+}
+
+void htable_remove(struct htable *t, struct htable_node *n)
+{
+    unlink_node(t, n);
+}
+
+void htable_recost(struct htable *t, struct htable_node *n, size_t cost)
+{
+    t->bytes = t->bytes - n->cost + cost;
+    n->cost = cost;
+    make_room(t, 0, 0, n);
+}

@@ -1,0 +1,122 @@
+/*
+ * htable.h - one keyed hash table for state whose keys come from records:
+ * triage's alerts, entities and incidents, correlation windows, the API's
+ * per-address limiter.
+ *
+ * Why keyed: the keys (user names, addresses, hostnames) are chosen by
+ * whoever writes the logs.  With a public hash (FNV) an attacker can craft
+ * keys that all land in one bucket and turn every lookup into a walk of
+ * the whole table.  Each table hashes with SipHash-2-4 (libsodium's
+ * crypto_shorthash) under its own random key drawn when it is made, so
+ * collisions cannot be computed from outside the process.
+ *
+ * The table is intrusive: the caller embeds a struct htable_node in its
+ * own entry and owns the entry and the key bytes, which must stay valid
+ * and unchanged while the entry is linked.  Entries are kept in
+ * least-recently-touched order, so a full table evicts its oldest entry
+ * in O(1) and expiry sweeps walk from the oldest.  A table holds at most
+ * max_entries entries and max_bytes of the costs its caller declares per
+ * entry; the caller learns of each eviction through a callback (triage
+ * and correlation count them).
+ */
+#ifndef HIKESHI_UTIL_HTABLE_H
+#define HIKESHI_UTIL_HTABLE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Embedded in the caller's entry; all fields belong to the table. */
+struct htable_node {
+    struct htable_node *hnext;         /* bucket chain */
+    struct htable_node *lprev, *lnext; /* touch order: lprev is older */
+    const void *key;                   /* caller-owned, valid while linked */
+    size_t klen;
+    size_t cost; /* bytes charged against max_bytes */
+    uint64_t hash;
+};
+
+/*
+ * Called with each entry evicted to make room, after it has been unlinked;
+ * the callback owns it from then on (typically frees it).  It must not
+ * insert into or remove from the same table.
+ */
+typedef void (*htable_evict_fn)(void *ctx, struct htable_node *n);
+
+/* Embedded in its owner; htable_init and htable_done bracket its life. */
+struct htable {
+    struct htable_node **b; /* buckets; nb is a power of two */
+    size_t nb;
+    size_t n, max_entries;  /* max_entries 0: no cap on the count */
+    size_t bytes, max_bytes; /* max_bytes 0: no cap on the costs */
+    struct htable_node *oldest, *newest;
+    htable_evict_fn evict;
+    void *ctx;
+    unsigned char key[16]; /* SipHash key, random per table */
+};
+
+/*
+ * Makes an empty table holding at most max_entries entries (0: no cap) and
+ * max_bytes of declared costs (0: no cap).  `evict` (may be NULL only when
+ * both caps are 0) receives what a full table pushes out.  Buckets grow
+ * with the table.  0, or -ENOMEM (the table is then safe to htable_done).
+ */
+int htable_init(struct htable *t, size_t max_entries, size_t max_bytes, htable_evict_fn evict,
+                void *ctx);
+
+/* Frees the buckets.  Entries still linked stay the caller's: walk them
+ * with htable_oldest/htable_newer first.  A zeroed table is fine. */
+void htable_done(struct htable *t);
+
+/* The table's keyed hash of key[0..len). */
+uint64_t htable_hash(const struct htable *t, const void *key, size_t len);
+
+/* The entry keyed key[0..len), or NULL.  Does not change its age. */
+struct htable_node *htable_find(const struct htable *t, const void *key, size_t len);
+
+/*
+ * Links `n` keyed key[0..len) (the caller checked it is absent) as the
+ * newest entry, charging `cost` bytes.  First evicts the oldest entries,
+ * through the callback, until the new one fits under both caps; an entry
+ * costing more than max_bytes alone still goes in, alone.
+ */
+void htable_insert(struct htable *t, struct htable_node *n, const void *key, size_t len,
+                   size_t cost);
+
+/* Makes `n` the newest entry. */
+void htable_touch(struct htable *t, struct htable_node *n);
+
+/* Unlinks `n`; it is the caller's again (no callback). */
+void htable_remove(struct htable *t, struct htable_node *n);
+
+/* Changes the cost charged for linked `n` (an entry that grew); evicts
+ * older entries if the table is now over max_bytes. */
+void htable_recost(struct htable *t, struct htable_node *n, size_t cost);
+
+/* Iteration in touch order for expiry sweeps: from htable_oldest along
+ * htable_newer.  Fetch the next entry before removing the current one. */
+static inline struct htable_node *htable_oldest(const struct htable *t)
+{
+    return t->oldest;
+}
+
+static inline struct htable_node *htable_newest(const struct htable *t)
+{
+    return t->newest;
+}
+
+static inline struct htable_node *htable_newer(const struct htable_node *n)
+{
+    return n->lnext;
+}
+
+static inline struct htable_node *htable_older(const struct htable_node *n)
+{
+    return n->lprev;
+}
+
+static inline size_t htable_count(const struct htable *t)
+{
+    return t->n;
+}
+
+#endif

@@ -7,8 +7,8 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "conf/config.h"
 #include "incident/audit.h"
-#include "util/config.h"
 
 static const char audit_usage[] =
     "usage: hikeshi audit verify [-c CONFIG] [--json] [FILE]\n"

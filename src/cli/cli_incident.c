@@ -26,8 +26,8 @@
 #include "api/api_http.h"
 #include "build_config.h"
 #include "cli/cli.h"
+#include "conf/config.h"
 #include "util/buf.h"
-#include "util/config.h"
 #include "util/hex.h"
 #include "util/limits.h"
 

@@ -23,6 +23,7 @@
 #include <sys/stat.h>
 
 #include "cli/cli.h"
+#include "conf/config.h"
 #include "decode/decode.h"
 #include "detect/sigma.h"
 #include "event/event.h"
@@ -32,7 +33,6 @@
 #include "input/input_reader.h"
 #include "util/arena.h"
 #include "util/buf.h"
-#include "util/config.h"
 #include "util/limits.h"
 
 /* Output is capped: a rules tree of ~10,000 files with long reasons fits. */

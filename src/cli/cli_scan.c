@@ -33,7 +33,7 @@
 #include "triage/triage.h"
 #include "detect/sigma_corr.h"
 #include "util/buf.h"
-#include "util/config.h"
+#include "conf/config.h"
 #include "util/limits.h"
 #include "util/log.h"
 

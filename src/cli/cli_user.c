@@ -25,11 +25,11 @@
 
 #include "api/auth.h"
 #include "cli/cli.h"
+#include "conf/config.h"
 #include "event/time.h"
 #include "incident/audit.h"
 #include "store/store.h"
 #include "util/buf.h"
-#include "util/config.h"
 #include "util/limits.h"
 
 static const char user_usage[] =

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
-#include "util/config.h"
+#include "conf/config.h"
 
 struct config *cli_load_config(const char *path)
 {

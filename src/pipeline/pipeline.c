@@ -28,7 +28,7 @@
 #include "triage/alert.h"
 #include "util/arena.h"
 #include "util/buf.h"
-#include "util/config.h"
+#include "conf/config.h"
 #include "util/log.h"
 #include "util/queue.h"
 

@@ -43,7 +43,7 @@
 #include "triage/asset.h"
 #include "triage/triage.h"
 #include "util/buf.h"
-#include "util/config.h"
+#include "conf/config.h"
 #include "util/log.h"
 
 #define PT_MAX_ENT 8

@@ -15,7 +15,7 @@
 #include "event/field.h"
 #include "incident/incident.h"
 #include "event/tz.h"
-#include "util/config.h"
+#include "conf/config.h"
 
 static char *print_config(const struct config *c)
 {

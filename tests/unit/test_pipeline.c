@@ -17,12 +17,12 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "conf/config.h"
 #include "event/field.h"
 #include "event/time.h"
 #include "input/record.h"
 #include "pipeline/pipeline.h"
 #include "store/store.h"
-#include "util/config.h"
 #include "util/queue.h"
 
 /* Two small rule sets (tests/unit/config/pipeline-v*), so that a reload

@@ -6,9 +6,13 @@
  * file, config_defaults() gives the defaults of DESIGN.md: data in ./var,
  * syslog on 127.0.0.1:5514 (UDP and TCP), the API on 127.0.0.1:8080, the
  * built-in rules.  The language is documented in hikeshi.yaml(5).
+ *
+ * conf/ sits above the stages, not in util/: it names their types (inputs,
+ * decoders, incident phases, triage levels), so it may include them, and
+ * util/ stays free of anything above it.
  */
-#ifndef HIKESHI_UTIL_CONFIG_H
-#define HIKESHI_UTIL_CONFIG_H
+#ifndef HIKESHI_CONF_CONFIG_H
+#define HIKESHI_CONF_CONFIG_H
 
 #include <stddef.h>
 #include <stdint.h>

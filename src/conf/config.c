@@ -5,7 +5,7 @@
  * The keys of each mapping live in one sorted table per level (name, handler),
  * looked up with bsearch, as OpenBSD's parse.y lookup() does for keywords.
  */
-#include "util/config.h"
+#include "conf/config.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -229,7 +229,7 @@ static void r_incidents(struct api_call *c)
         return;
     /* Exact names only: a misspelt filter is an error, not an empty list. */
     {
-        enum incident_type t;
+        enum triage_type t;
         enum incident_phase ph;
         enum triage_alert_level l;
 

@@ -341,7 +341,7 @@ static int cf_merge_triage(const struct casefile *cf, struct incident *inc,
  * version 1, phase and times from the row. */
 static int cf_seed(const struct store_incident_row *row, struct incident *inc)
 {
-    enum incident_type type = INCIDENT_TYPE_NONE;
+    enum triage_type type = TRIAGE_TYPE_NONE;
     enum triage_alert_level level = TRIAGE_GREEN;
     enum asset_category cat = ASSET_CAT_NONE;
     enum incident_phase phase = INCIDENT_PHASE_NEW;
@@ -364,7 +364,7 @@ static int cf_seed(const struct store_incident_row *row, struct incident *inc)
     inc->level = level;
     inc->category = cat;
     inc->phase = phase;
-    snprintf(title, sizeof(title), "%s%s%s", incident_type_name(type),
+    snprintf(title, sizeof(title), "%s%s%s", triage_type_name(type),
              row->entity_key && row->entity_key[0] ? ": " : "",
              row->entity_key ? row->entity_key : "");
     if (!(t = strdup(title))) {
@@ -406,7 +406,7 @@ static int cf_save(const struct casefile *cf, const struct incident *inc,
                    const struct store_incident_row *row, struct casefile_err *err)
 {
     struct store_record_cols cols = {
-        .type = incident_type_name(inc->type),
+        .type = triage_type_name(inc->type),
         .level = triage_level_name(inc->level),
         .category = inc->category != ASSET_CAT_NONE ? incident_category_name(inc->category) : NULL,
         .phase = incident_phase_name(inc->phase),
@@ -1742,7 +1742,7 @@ int casefile_intake(const struct casefile *cf, const char *who, const char *body
     struct playbook_checklist cl;
     struct store_comm_rec c;
     enum incident_method method = INCIDENT_METHOD_INTERNAL_REPORT;
-    enum incident_type type = INCIDENT_TYPE_NONE;
+    enum triage_type type = TRIAGE_TYPE_NONE;
     char title[INCIDENT_TITLE_MAX + 1], obj[64];
     uint32_t tid;
     int r, found = 0;
@@ -1786,7 +1786,7 @@ int casefile_intake(const struct casefile *cf, const char *who, const char *body
     }
     if (r == 0)
         r = buf_printf(&upd, ",\"detection_method\":\"%s\",\"type\":\"%s\"}",
-                       incident_method_name(method), incident_type_name(type));
+                       incident_method_name(method), triage_type_name(type));
     if (r < 0) {
         r = cf_fail(err, -EINVAL, -1, "description", "the report is too long");
         goto early;

@@ -21,34 +21,11 @@
 
 #include "util/jp.h"
 
-/* Internal types share triage's values so that triage's proposal is a cast. */
-_Static_assert((int)INCIDENT_TYPE_DAMAGE == (int)TRIAGE_TYPE_DAMAGE &&
-                   (int)INCIDENT_TYPE_COMPLAINT == (int)TRIAGE_TYPE_COMPLAINT &&
-                   (int)INCIDENT_TYPE_PROBE == (int)TRIAGE_TYPE_PROBE && TRIAGE_TYPE_COUNT == 9,
-               "incident types 0..8 must equal enum triage_type");
-
 #define US_PER_MIN (INT64_C(60) * 1000000)
 #define US_PER_DAY (INT64_C(86400) * 1000000)
 
 /* ------------------------------------------------------------------ */
 /* Names                                                               */
-
-static const char *const type_names[INCIDENT_TYPE_COUNT] = {
-    "none",
-    "complaints about rules",
-    "new system / organisation change",
-    "vulnerability present",
-    "anomalous behaviour",
-    "policy violation",
-    "probe or attack without damage",
-    "intruded, no damage yet",
-    "damage manifest",
-    "vulnerability information",
-    "new virus outbreak",
-    "attack trend",
-    "incident at another organisation",
-    "change of law/guidelines",
-};
 
 static const char *const method_names[INCIDENT_METHOD_COUNT] = {
     "own monitoring",           "information gathering",
@@ -64,11 +41,6 @@ static const char *const cat_names[5] = {"none", "A", "B", "C", "D"};
 static const char *const kind_names[3] = {"host", "user", "address"};
 static const char *const role_names[2] = {"victim", "attacker"};
 static const char *const level_names[4] = {"Green", "Yellow", "Orange", "Red"};
-
-const char *incident_type_name(enum incident_type t)
-{
-    return (unsigned)t < INCIDENT_TYPE_COUNT ? type_names[t] : "none";
-}
 
 const char *incident_method_name(enum incident_method m)
 {
@@ -106,13 +78,17 @@ static int name_index(const char *const *names, size_t n, const char *s, size_t 
     return -1;
 }
 
-int incident_type_from_name(const char *s, size_t len, enum incident_type *ret)
+int incident_type_from_name(const char *s, size_t len, enum triage_type *ret)
 {
-    int i = name_index(type_names, INCIDENT_TYPE_COUNT, s, len, 0);
-    if (i < 0)
-        return -EINVAL;
-    *ret = (enum incident_type)i;
-    return 0;
+    /* triage holds the one table of names: every type, external ones too. */
+    for (int i = 0; i < TRIAGE_TYPE_ALL_COUNT; i++) {
+        const char *name = triage_type_name((enum triage_type)i);
+        if (strlen(name) == len && memcmp(name, s, len) == 0) {
+            *ret = (enum triage_type)i;
+            return 0;
+        }
+    }
+    return -EINVAL;
 }
 
 int incident_method_from_name(const char *s, size_t len, enum incident_method *ret)
@@ -150,11 +126,6 @@ int incident_level_from_name(const char *s, size_t len, enum triage_alert_level 
         return -EINVAL;
     *ret = (enum triage_alert_level)i;
     return 0;
-}
-
-enum incident_type incident_type_from_triage(enum triage_type t)
-{
-    return (unsigned)t < TRIAGE_TYPE_COUNT ? (enum incident_type)t : INCIDENT_TYPE_NONE;
 }
 
 static int stage_from_name(const char *s, size_t len, enum triage_stage *ret)
@@ -785,7 +756,7 @@ int incident_to_json(const struct incident *inc, struct buf *b)
     J(buf_putc(b, ','));
     J(json_kstr(b, "summary", inc->summary));
     J(buf_putc(b, ','));
-    J(json_kstr(b, "type", incident_type_name(inc->type)));
+    J(json_kstr(b, "type", triage_type_name(inc->type)));
     J(buf_putc(b, ','));
     J(json_kstr(b, "detection_method", incident_method_name(inc->method)));
     J(buf_putc(b, ','));
@@ -1185,7 +1156,7 @@ struct upd {
     unsigned have;
     char title[INCIDENT_TITLE_MAX + 1];
     char summary[INCIDENT_SUMMARY_MAX + 1];
-    enum incident_type type;
+    enum triage_type type;
     enum incident_method method;
     enum asset_category cat;
     enum triage_alert_level level;
@@ -1344,8 +1315,8 @@ static int update_json(struct incident *inc, const char *json, size_t len, const
     }
     if ((u->have & U_TYPE) && inc->type != u->type) {
         bump(inc, now_us);
-        change_fill(&ch[n++], inc, now_us, who, "type", incident_type_name(inc->type),
-                    incident_type_name(u->type), reason);
+        change_fill(&ch[n++], inc, now_us, who, "type", triage_type_name(inc->type),
+                    triage_type_name(u->type), reason);
         inc->type = u->type;
     }
     if ((u->have & U_METHOD) && inc->method != u->method) {

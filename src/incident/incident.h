@@ -9,12 +9,11 @@
  * whose version is stale) and fills a struct incident_change, the timeline
  * entry the caller stores.
  *
- * Types: enum incident_type is incident's own enum.  Values 0..8 are the
- * internal types and equal enum triage_type (so a triage type converts by a
- * cast, checked at compile time in incident.c); 9..13 are the external types
- * that triage never proposes (they come from information gathering).  The
- * names are MISSION.md's exact strings.  Levels are enum triage_alert_level
- * (Green..Red) and categories enum asset_category (A..D).
+ * Types are triage's enum triage_type, one enum for triage's proposal and
+ * the record: the internal types triage proposes and the external types
+ * that come from information gathering (TRIAGE_TYPE_ALL_COUNT in all), named
+ * by triage_type_name() with MISSION.md's exact strings.  Levels are enum
+ * triage_alert_level (Green..Red) and categories enum asset_category (A..D).
  */
 #ifndef HIKESHI_INCIDENT_INCIDENT_H
 #define HIKESHI_INCIDENT_INCIDENT_H
@@ -39,25 +38,6 @@
 #define INCIDENT_MAX_TAGS 32
 /* Largest JSON document incident_from_json/incident_update_json read. */
 #define INCIDENT_JSON_MAX (256 * 1024)
-
-enum incident_type {
-    INCIDENT_TYPE_NONE = 0,
-    INCIDENT_TYPE_COMPLAINT,  /* complaints about rules */
-    INCIDENT_TYPE_NEW_SYSTEM, /* new system / organisation change */
-    INCIDENT_TYPE_VULNERABLE, /* vulnerability present */
-    INCIDENT_TYPE_ANOMALOUS,  /* anomalous behaviour */
-    INCIDENT_TYPE_POLICY,     /* policy violation */
-    INCIDENT_TYPE_PROBE,      /* probe or attack without damage */
-    INCIDENT_TYPE_INTRUDED,   /* intruded, no damage yet */
-    INCIDENT_TYPE_DAMAGE,     /* damage manifest */
-    /* External types (MISSION.md section 2): analysed for impact. */
-    INCIDENT_TYPE_EXT_VULN_INFO, /* vulnerability information */
-    INCIDENT_TYPE_EXT_VIRUS,     /* new virus outbreak */
-    INCIDENT_TYPE_EXT_TREND,     /* attack trend */
-    INCIDENT_TYPE_EXT_OTHER_ORG, /* incident at another organisation */
-    INCIDENT_TYPE_EXT_LAW,       /* change of law/guidelines */
-};
-#define INCIDENT_TYPE_COUNT 14
 
 enum incident_method {
     INCIDENT_METHOD_OWN_MONITORING = 0,
@@ -113,7 +93,7 @@ struct incident {
     uint64_t id;
     char *title;   /* never NULL after init ("" at first) */
     char *summary; /* never NULL after init */
-    enum incident_type type;
+    enum triage_type type; /* any of TRIAGE_TYPE_ALL_COUNT */
     enum incident_method method;
     enum asset_category category; /* A..D; NONE until known */
     enum triage_alert_level level;
@@ -146,8 +126,8 @@ struct incident_change {
     char reason[INCIDENT_REASON_MAX + 1];
 };
 
-/* Names: MISSION.md's strings.  Out of range gives "none" / "?" . */
-const char *incident_type_name(enum incident_type t);
+/* Names: MISSION.md's strings (types: triage_type_name).  Out of range
+ * gives "none" / "?" . */
 const char *incident_method_name(enum incident_method m);
 /* "new", "first_aid", "emergency", "watch", "full_response", "closed". */
 const char *incident_phase_name(enum incident_phase p);
@@ -157,13 +137,11 @@ const char *incident_entity_kind_name(enum incident_entity_kind k);
 const char *incident_entity_role_name(enum incident_entity_role r);
 /* Inverse lookups of the names above (exact, case-sensitive except levels
  * and categories, which also take lower case).  0 or -EINVAL. */
-int incident_type_from_name(const char *s, size_t len, enum incident_type *ret);
+int incident_type_from_name(const char *s, size_t len, enum triage_type *ret);
 int incident_method_from_name(const char *s, size_t len, enum incident_method *ret);
 int incident_phase_from_name(const char *s, size_t len, enum incident_phase *ret);
 int incident_category_from_name(const char *s, size_t len, enum asset_category *ret);
 int incident_level_from_name(const char *s, size_t len, enum triage_alert_level *ret);
-/* Triage's proposal as an incident type (a cast; NONE when out of range). */
-enum incident_type incident_type_from_triage(enum triage_type t);
 
 /* Initialises an empty incident: phase new, level Green, own monitoring,
  * version 1, created = updated = phase_since = now_us.  -ENOMEM. */

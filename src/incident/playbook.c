@@ -202,7 +202,7 @@ static int parse_types(struct pctx *c, const yaml_node_t *n, struct playbook *pb
     for (yaml_node_item_t *it = n->data.sequence.items.start; it < n->data.sequence.items.top;
          it++) {
         yaml_node_t *v = yaml_document_get_node(c->doc, *it);
-        enum incident_type t;
+        enum triage_type t;
         if (scalar_is(v, "default")) {
             pb->is_default = 1;
             continue;
@@ -210,7 +210,7 @@ static int parse_types(struct pctx *c, const yaml_node_t *n, struct playbook *pb
         if (!v || v->type != YAML_SCALAR_NODE ||
             incident_type_from_name((const char *)v->data.scalar.value, v->data.scalar.length, &t) <
                 0 ||
-            t == INCIDENT_TYPE_NONE)
+            t == TRIAGE_TYPE_NONE)
             return fail_at(c, v ? v : n, "unknown incident type (MISSION.md section 2 names)");
         pb->types |= 1u << t;
     }
@@ -397,10 +397,10 @@ int playbook_set_load_dir(struct playbook_set *set, const char *dir)
     return r < 0 ? r : loaded;
 }
 
-const struct playbook *playbook_find(const struct playbook_set *set, enum incident_type type)
+const struct playbook *playbook_find(const struct playbook_set *set, enum triage_type type)
 {
     const struct playbook *def = NULL;
-    if ((unsigned)type >= INCIDENT_TYPE_COUNT)
+    if ((unsigned)type >= TRIAGE_TYPE_ALL_COUNT)
         return NULL;
     for (size_t i = 0; i < set->n; i++) {
         if (set->pb[i].types & (1u << type))
@@ -480,7 +480,7 @@ static int push(struct playbook_checklist *cl, enum incident_phase phase, const 
     return 0;
 }
 
-int playbook_tasks_for(const struct playbook_set *set, enum incident_type type,
+int playbook_tasks_for(const struct playbook_set *set, enum triage_type type,
                        enum incident_phase phase, struct playbook_checklist *cl)
 {
     const struct playbook *pb = playbook_find(set, type);

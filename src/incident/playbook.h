@@ -44,7 +44,7 @@ struct playbook_task_def {
 struct playbook {
     char *name;     /* owned */
     char *file;     /* owned; where it was loaded from */
-    uint32_t types; /* bit (1 << enum incident_type) per type served */
+    uint32_t types; /* bit (1 << enum triage_type) per type served */
     int is_default; /* serves types without a playbook of their own */
     struct playbook_task_def *tasks[INCIDENT_PHASE_COUNT]; /* owned */
     size_t ntasks[INCIDENT_PHASE_COUNT];
@@ -86,7 +86,7 @@ int playbook_parse(struct playbook_set *set, const char *text, size_t len, const
 int playbook_set_load_dir(struct playbook_set *set, const char *dir);
 
 /* The playbook serving `type`: its own, else the default, else NULL. */
-const struct playbook *playbook_find(const struct playbook_set *set, enum incident_type type);
+const struct playbook *playbook_find(const struct playbook_set *set, enum triage_type type);
 
 /* A task of one incident.  Strings owned by the checklist. */
 struct playbook_task {
@@ -118,7 +118,7 @@ void playbook_checklist_done(struct playbook_checklist *cl);
  * serves the type).  Returns how many tasks were added, -E2BIG past
  * PLAYBOOK_CHECKLIST_MAX (nothing added), -ENOMEM (nothing added).
  */
-int playbook_tasks_for(const struct playbook_set *set, enum incident_type type,
+int playbook_tasks_for(const struct playbook_set *set, enum triage_type type,
                        enum incident_phase phase, struct playbook_checklist *cl);
 
 /* Adds a task by hand.  title non-empty (<= PLAYBOOK_TITLE_MAX), the rest

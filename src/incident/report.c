@@ -175,7 +175,7 @@ static void w_facts(struct w *w, const struct incident *inc)
     snprintf(id, sizeof(id), "%llu", (unsigned long long)inc->id);
     w_ul(w, 1);
     w_kv(w, "Incident", id);
-    w_kv(w, "Type", incident_type_name(inc->type));
+    w_kv(w, "Type", triage_type_name(inc->type));
     w_kv(w, "Detection method", incident_method_name(inc->method));
     w_kv(w, "Category",
          inc->category == ASSET_CAT_NONE ? NULL : incident_category_name(inc->category));

@@ -92,8 +92,14 @@ struct triage_in {
     const char *flow_id;
 };
 
-/* MISSION.md section 2, in precedence order: when alerts join an incident
- * the type with the higher value wins. */
+/*
+ * The incident types of MISSION.md section 2: one enum for triage's
+ * proposal and the incident record (incident/ uses it as is).  The internal
+ * types come first, in precedence order: when alerts join an incident the
+ * type with the higher value wins.  Triage proposes only those
+ * (TRIAGE_TYPE_COUNT); the external types after them come from information
+ * gathering and exist only on the record (TRIAGE_TYPE_ALL_COUNT).
+ */
 enum triage_type {
     TRIAGE_TYPE_NONE = 0,
     TRIAGE_TYPE_COMPLAINT,    /* complaints about rules */
@@ -104,8 +110,18 @@ enum triage_type {
     TRIAGE_TYPE_PROBE,        /* probe or attack without damage */
     TRIAGE_TYPE_INTRUDED,     /* intruded, no damage yet */
     TRIAGE_TYPE_DAMAGE,       /* damage manifest */
+    /* External types: analysed for impact, never proposed by triage. */
+    TRIAGE_TYPE_EXT_VULN_INFO, /* vulnerability information */
+    TRIAGE_TYPE_EXT_VIRUS,     /* new virus outbreak */
+    TRIAGE_TYPE_EXT_TREND,     /* attack trend */
+    TRIAGE_TYPE_EXT_OTHER_ORG, /* incident at another organisation */
+    TRIAGE_TYPE_EXT_LAW,       /* change of law/guidelines */
 };
+/* The internal types (NONE included): what triage proposes and what its
+ * options and the response policy name. */
 #define TRIAGE_TYPE_COUNT 9
+/* Every type, external ones included: what an incident record may hold. */
+#define TRIAGE_TYPE_ALL_COUNT 14
 
 /* Lockheed Martin kill-chain phases, in order. */
 enum triage_stage {
@@ -213,7 +229,8 @@ int triage_opts_load_suppress(struct triage_opts *o, const char *text, size_t le
                               int64_t now_us, struct parse_err *reterr);
 void triage_opts_free(struct triage_opts *o);
 
-/* Exact MISSION.md strings ("damage manifest" ...), "none" for NONE. */
+/* Exact MISSION.md strings ("damage manifest" ...) of every type, the
+ * external ones included; "none" for NONE and out of range. */
 const char *triage_type_name(enum triage_type t);
 /* "recon", "weaponization", "delivery", "exploitation", "installation",
  * "command and control", "actions on objectives"; "none". */

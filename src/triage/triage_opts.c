@@ -28,7 +28,9 @@
 /* ------------------------------------------------------------------ */
 /* Names                                                               */
 
-static const char *const type_names[TRIAGE_TYPE_COUNT] = {
+/* MISSION.md section 2's exact strings; the options name only the first
+ * TRIAGE_TYPE_COUNT (get_type). */
+static const char *const type_names[TRIAGE_TYPE_ALL_COUNT] = {
     "none",
     "complaints about rules",
     "new system / organisation change",
@@ -38,6 +40,11 @@ static const char *const type_names[TRIAGE_TYPE_COUNT] = {
     "probe or attack without damage",
     "intruded, no damage yet",
     "damage manifest",
+    "vulnerability information",
+    "new virus outbreak",
+    "attack trend",
+    "incident at another organisation",
+    "change of law/guidelines",
 };
 
 static const char *const stage_names[TRIAGE_STAGE_COUNT] = {
@@ -49,7 +56,7 @@ static const char *const level_names[4] = {"Green", "Yellow", "Orange", "Red"};
 
 const char *triage_type_name(enum triage_type t)
 {
-    return (unsigned)t < TRIAGE_TYPE_COUNT ? type_names[t] : "none";
+    return (unsigned)t < TRIAGE_TYPE_ALL_COUNT ? type_names[t] : "none";
 }
 
 const char *triage_stage_name(enum triage_stage s)

@@ -47,21 +47,21 @@ static void test_shipped_playbooks(void **state)
     assert_int_equal(set.nissues, 0);
     assert_int_equal(n, 7);
     /* Every type, internal and external, has first aid tasks. */
-    for (int t = 1; t < INCIDENT_TYPE_COUNT; t++) {
-        pb = playbook_find(&set, (enum incident_type)t);
+    for (int t = 1; t < TRIAGE_TYPE_ALL_COUNT; t++) {
+        pb = playbook_find(&set, (enum triage_type)t);
         assert_non_null(pb);
         if (pb->ntasks[INCIDENT_PHASE_FIRST_AID] == 0)
             fail_msg("type \"%s\" has no first aid tasks",
-                     incident_type_name((enum incident_type)t));
+                     triage_type_name((enum triage_type)t));
     }
     /* The six main types have a playbook of their own. */
-    for (int t = INCIDENT_TYPE_VULNERABLE; t <= INCIDENT_TYPE_DAMAGE; t++)
-        assert_false(playbook_find(&set, (enum incident_type)t)->is_default);
-    assert_true(playbook_find(&set, INCIDENT_TYPE_EXT_LAW)->is_default);
+    for (int t = TRIAGE_TYPE_VULNERABLE; t <= TRIAGE_TYPE_DAMAGE; t++)
+        assert_false(playbook_find(&set, (enum triage_type)t)->is_default);
+    assert_true(playbook_find(&set, TRIAGE_TYPE_EXT_LAW)->is_default);
 
     /* Damage manifest, first aid: MISSION.md section 4's steps, isolation
      * and evidence required before leaving the phase. */
-    pb = playbook_find(&set, INCIDENT_TYPE_DAMAGE);
+    pb = playbook_find(&set, TRIAGE_TYPE_DAMAGE);
     assert_string_equal(pb->tasks[INCIDENT_PHASE_FIRST_AID][0].title, "Isolate the affected host");
     assert_true(pb->tasks[INCIDENT_PHASE_FIRST_AID][0].required);
     assert_string_equal(pb->tasks[INCIDENT_PHASE_FIRST_AID][1].title, "Preserve evidence");
@@ -200,7 +200,7 @@ static void test_checklist(void **state)
     playbook_set_init(&set);
     assert_int_equal(playbook_set_load_dir(&set, dir), 7);
     playbook_checklist_init(&cl);
-    n = playbook_tasks_for(&set, INCIDENT_TYPE_DAMAGE, INCIDENT_PHASE_FIRST_AID, &cl);
+    n = playbook_tasks_for(&set, TRIAGE_TYPE_DAMAGE, INCIDENT_PHASE_FIRST_AID, &cl);
     assert_int_equal(n, 5);
     assert_int_equal(cl.t[0].id, 1);
     assert_int_equal(cl.t[0].phase, INCIDENT_PHASE_FIRST_AID);
@@ -238,14 +238,14 @@ static void test_checklist(void **state)
     assert_int_equal(playbook_task_add(&cl, INCIDENT_PHASE_FIRST_AID, "", NULL, NULL, 0, &id),
                      -EINVAL);
     /* Entering emergency adds its tasks after the first aid ones. */
-    assert_int_equal(playbook_tasks_for(&set, INCIDENT_TYPE_DAMAGE, INCIDENT_PHASE_EMERGENCY, &cl),
+    assert_int_equal(playbook_tasks_for(&set, TRIAGE_TYPE_DAMAGE, INCIDENT_PHASE_EMERGENCY, &cl),
                      8);
     assert_int_equal(cl.n, 14);
     /* A type served by the default playbook. */
     assert_int_equal(
-        playbook_tasks_for(&set, INCIDENT_TYPE_EXT_VIRUS, INCIDENT_PHASE_FIRST_AID, &cl), 1);
+        playbook_tasks_for(&set, TRIAGE_TYPE_EXT_VIRUS, INCIDENT_PHASE_FIRST_AID, &cl), 1);
     /* No tasks for phases a playbook does not list. */
-    assert_int_equal(playbook_tasks_for(&set, INCIDENT_TYPE_DAMAGE, INCIDENT_PHASE_CLOSED, &cl), 0);
+    assert_int_equal(playbook_tasks_for(&set, TRIAGE_TYPE_DAMAGE, INCIDENT_PHASE_CLOSED, &cl), 0);
     playbook_checklist_done(&cl);
     playbook_set_done(&set);
 }
@@ -268,7 +268,7 @@ static void test_reports(void **state)
     inc.summary = strdup("Failed password for invalid user webmaster from 173.234.31.186\n# not "
                          "a heading");
     assert_non_null(inc.summary);
-    inc.type = INCIDENT_TYPE_INTRUDED;
+    inc.type = TRIAGE_TYPE_INTRUDED;
     inc.category = ASSET_CAT_A;
     assert_int_equal(incident_add_entity(&inc, "173.234.31.186", INCIDENT_ENTITY_ADDRESS,
                                          INCIDENT_ROLE_ATTACKER, "triage", T0, NULL),

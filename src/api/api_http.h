@@ -1,9 +1,10 @@
 /*
  * api_http.h - the HTTP endpoint on libmicrohttpd: /metrics (Prometheus
  * text format) and the JSON API under /api/v1/ (docs/api.md), whose routes
- * are in api_routes.c.  This file is the transport: bodies (at most 256
- * KiB), the rate limit per client address, the API's store connection, the
- * audit log (DATA_DIR/audit.log) and the playbooks.
+ * are in api_routes.c and /metrics in api_metrics.c.  This file is the
+ * transport: bodies (at most 256 KiB), the rate limit per client address,
+ * the API's store connection, the audit log (DATA_DIR/audit.log) and the
+ * playbooks.  It calls the routes, never the other way.
  */
 #ifndef HIKESHI_API_API_HTTP_H
 #define HIKESHI_API_API_HTTP_H
@@ -11,33 +12,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct audit;
+#include "api/api_routes.h" /* struct api_sources */
+
 struct config_http;
-struct config_target;
-struct input_stats;
-struct pipeline;
-struct queue;
-
-/* What the endpoint reports on; everything outlives the server. */
-struct api_sources {
-    struct pipeline *pipeline;
-    struct queue *queue;
-    struct input_stats *const *input_stats; /* per pipeline input id; entries may be NULL */
-    const char *const *input_types;         /* per input id: "syslog-udp", ... */
-    uint32_t ninputs;
-    int64_t started_us;
-    const char *data_dir; /* the store the API reads (incidents); NULL: none */
-    struct audit *audit; /* where changes are recorded; NULL with a data_dir:
-                          * the endpoint opens DATA_DIR/audit.log itself */
-    const char *playbooks_dir; /* incident playbooks; NULL: none */
-    const struct config_target *targets; /* phase time targets over the defaults */
-    size_t ntargets;
-    struct respond *respond; /* the response engine, for /metrics; NULL: off */
-    int64_t token_ttl_s;     /* http.token_ttl: lifetime of tokens from login */
-    const struct config_http *http; /* the edge: hosts, TLS, caps; NULL: defaults */
-};
-
-struct respond;
 struct api_http;
 
 /*

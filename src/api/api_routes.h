@@ -4,8 +4,11 @@
  * drive it with a request in memory.
  *
  * Every row of api_routes[] in api_routes.c is one (method, path template,
- * least role) documented in src/api/openapi.json; tests/openapi_routes.py
- * checks the two against each other.
+ * least role, handler) documented in src/api/openapi.json;
+ * tests/openapi_routes.py checks the two against each other.  The
+ * handlers live one file per resource (api_handlers.h); the transport
+ * (api_http.c) fills struct api_ctx and calls api_dispatch, and nothing
+ * here calls the transport back.
  */
 #ifndef HIKESHI_API_API_ROUTES_H
 #define HIKESHI_API_API_ROUTES_H
@@ -16,8 +19,33 @@
 #include "incident/casefile.h"
 #include "util/buf.h"
 
-struct api_sources;
+struct audit;
 struct auth_ratelimit;
+struct config_http;
+struct config_target;
+struct input_stats;
+struct pipeline;
+struct queue;
+struct respond;
+
+/* What the endpoint reports on; everything outlives the server. */
+struct api_sources {
+    struct pipeline *pipeline;
+    struct queue *queue;
+    struct input_stats *const *input_stats; /* per pipeline input id; entries may be NULL */
+    const char *const *input_types;         /* per input id: "syslog-udp", ... */
+    uint32_t ninputs;
+    int64_t started_us;
+    const char *data_dir; /* the store the API reads (incidents); NULL: none */
+    struct audit *audit; /* where changes are recorded; NULL with a data_dir:
+                          * the endpoint opens DATA_DIR/audit.log itself */
+    const char *playbooks_dir; /* incident playbooks; NULL: none */
+    const struct config_target *targets; /* phase time targets over the defaults */
+    size_t ntargets;
+    struct respond *respond; /* the response engine, for /metrics; NULL: off */
+    int64_t token_ttl_s;     /* http.token_ttl: lifetime of tokens from login */
+    const struct config_http *http; /* the edge: hosts, TLS, caps; NULL: defaults */
+};
 
 /* The OpenAPI document, compiled in by tools/embed.py. */
 extern const char api_openapi_json[];
@@ -60,9 +88,5 @@ struct api_ctx {
 /* Answers `rq` into `resp` (status, type, body).  Never fails: an
  * internal error is a 500 answer. */
 void api_dispatch(struct api_ctx *ctx, const struct api_req *rq, struct api_resp *resp);
-
-/* The endpoint's own routes, written by api_http.c. */
-int api_http_metrics(const struct api_sources *src, struct buf *out);
-int api_http_health(const struct api_sources *src, struct buf *out);
 
 #endif

@@ -1,0 +1,85 @@
+/*
+ * api_handlers.h - the handlers of the API, one group per resource file,
+ * named in the route table of api_routes.c and nowhere else: a resource
+ * file calls api_util.h, never another resource file.
+ */
+#ifndef HIKESHI_API_API_HANDLERS_H
+#define HIKESHI_API_API_HANDLERS_H
+
+struct api_call;
+
+/* api_metrics.c: health, /metrics, the OpenAPI document */
+void api_metrics_health(struct api_call *c);
+void api_metrics_scrape(struct api_call *c);
+void api_metrics_openapi(struct api_call *c);
+
+/* api_session.c: login and the console session */
+void api_session_login(struct api_call *c);
+void api_session_new(struct api_call *c);
+void api_session_get(struct api_call *c);
+void api_session_end(struct api_call *c);
+void api_session_rotate(struct api_call *c);
+
+/* api_incidents.c */
+void api_incidents_list(struct api_call *c);
+void api_incidents_incident(struct api_call *c);
+void api_incidents_incident_create(struct api_call *c);
+void api_incidents_incident_patch(struct api_call *c);
+void api_incidents_timeline(struct api_call *c);
+void api_incidents_notes(struct api_call *c);
+void api_incidents_note_add(struct api_call *c);
+void api_incidents_tasks(struct api_call *c);
+void api_incidents_task_add(struct api_call *c);
+void api_incidents_task_patch(struct api_call *c);
+void api_incidents_comms(struct api_call *c);
+void api_incidents_comm_add(struct api_call *c);
+void api_incidents_reports(struct api_call *c);
+void api_incidents_report_add(struct api_call *c);
+void api_incidents_report_edit(struct api_call *c);
+void api_incidents_report(struct api_call *c);
+void api_incidents_intake(struct api_call *c);
+
+/* api_alerts.c */
+void api_alerts_list(struct api_call *c);
+void api_alerts_incident_alerts(struct api_call *c);
+void api_alerts_alert_events(struct api_call *c);
+void api_alerts_alert_ack(struct api_call *c);
+void api_alerts_alert_attach(struct api_call *c);
+void api_alerts_alert_suppress(struct api_call *c);
+void api_alerts_suppressions(struct api_call *c);
+void api_alerts_supp_lift(struct api_call *c);
+
+/* api_assets.c: entities and the asset inventory */
+void api_assets_entities(struct api_call *c);
+void api_assets_list(struct api_call *c);
+
+/* api_posture.c: contacts, declared level, risk meter */
+void api_posture_contacts(struct api_call *c);
+void api_posture_contact_add(struct api_call *c);
+void api_posture_declared(struct api_call *c);
+void api_posture_declare(struct api_call *c);
+void api_posture_risk(struct api_call *c);
+void api_posture_risk_add(struct api_call *c);
+
+/* api_responses.c: responses and blocks */
+void api_responses_list(struct api_call *c);
+void api_responses_response(struct api_call *c);
+void api_responses_response_approve(struct api_call *c);
+void api_responses_response_reject(struct api_call *c);
+void api_responses_response_lift(struct api_call *c);
+void api_responses_blocks(struct api_call *c);
+
+/* api_console.c: the dashboard's stats and the rules */
+void api_console_stats(struct api_call *c);
+void api_console_rules(struct api_call *c);
+
+/* api_users.c: users and their tokens */
+void api_users_list(struct api_call *c);
+void api_users_user_add(struct api_call *c);
+void api_users_user_patch(struct api_call *c);
+void api_users_user_delete(struct api_call *c);
+void api_users_tokens(struct api_call *c);
+void api_users_token_add(struct api_call *c);
+void api_users_token_delete(struct api_call *c);
+
+#endif

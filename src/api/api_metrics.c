@@ -1,0 +1,390 @@
+/*
+ * api_metrics.c - the endpoint's own routes: GET /api/v1/health (JSON),
+ * GET /metrics (Prometheus text format) and the OpenAPI document.  The
+ * figures are read only through the stages' public headers: input.h's
+ * struct input_stats, pipeline_stats(), queue_*(), field_count() and
+ * respond_get_stats().
+ */
+#include "api/api_handlers.h"
+
+#include "build_config.h"
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "api/api_util.h"
+#include "event/field.h"
+#include "event/time.h"
+#include "input/input.h"
+#include "pipeline/pipeline.h"
+#include "respond/respond.h"
+#include "util/buf.h"
+#include "util/queue.h"
+
+/* Prometheus label values escape backslash, quote and newline. */
+static int put_label(struct buf *out, const char *s)
+{
+    int r = 0;
+
+    for (; *s && r == 0; s++) {
+        if (*s == '\\' || *s == '"')
+            r = buf_printf(out, "\\%c", *s);
+        else if (*s == '\n')
+            r = buf_puts(out, "\\n");
+        else
+            r = buf_putc(out, *s);
+    }
+    return r;
+}
+
+static int metric_head(struct buf *out, const char *name, const char *type, const char *help)
+{
+    return buf_printf(out, "# HELP hikeshi_%s %s\n# TYPE hikeshi_%s %s\n", name, help, name, type);
+}
+
+static int metric_input(struct buf *out, const struct api_sources *src, uint32_t id,
+                        const char *name, uint64_t v)
+{
+    int r;
+
+    if ((r = buf_printf(out, "hikeshi_%s{input=\"", name)) < 0 ||
+        (r = put_label(out, pipeline_input_name(src->pipeline, id))) < 0 ||
+        (r = buf_puts(out, "\",type=\"")) < 0 ||
+        (r = put_label(out, src->input_types && src->input_types[id] ? src->input_types[id]
+                                                                     : "scan")) < 0)
+        return r;
+    return buf_printf(out, "\"} %llu\n", (unsigned long long)v);
+}
+
+#define LOAD(x) atomic_load_explicit(&(x), memory_order_relaxed)
+
+/* Per input: what the input read (when it has counters) and what the
+ * pipeline made of it. */
+static int metrics_inputs(const struct api_sources *src, struct buf *out)
+{
+    static const struct {
+        const char *name, *help;
+        size_t off;
+    } in_m[] = {
+        {"input_records_total", "Records received by the input.",
+         offsetof(struct input_stats, records)},
+        {"input_bytes_total", "Bytes of records received.", offsetof(struct input_stats, bytes)},
+        {"input_truncated_total", "Records truncated at max_line.",
+         offsetof(struct input_stats, truncated)},
+        {"input_dropped_total", "Records dropped because the queue was full (UDP).",
+         offsetof(struct input_stats, dropped)},
+        {"input_connections_total", "TCP connections accepted.",
+         offsetof(struct input_stats, connections)},
+        {"input_connections_refused_total", "TCP connections refused at the client caps.",
+         offsetof(struct input_stats, refused)},
+        {"input_denied_total", "Connections and datagrams from senders not in peers.",
+         offsetof(struct input_stats, denied)},
+        {"input_connections_evicted_total",
+         "TCP connections closed, the one idle longest, to admit a new one.",
+         offsetof(struct input_stats, evicted)},
+        {"input_connections_idle_closed_total", "TCP connections closed after idle_timeout.",
+         offsetof(struct input_stats, idle_closed)},
+        {"input_errors_total", "Read and framing errors.", offsetof(struct input_stats, errors)},
+        {"input_rotations_total", "File rotations and truncations seen.",
+         offsetof(struct input_stats, rotations)},
+    };
+    static const struct {
+        const char *name, *help;
+        size_t off;
+    } p_m[] = {
+        {"pipeline_records_total", "Records processed by the pipeline.",
+         offsetof(struct pipeline_input_stats, records)},
+        {"pipeline_decoded_total", "Records understood by a decoder.",
+         offsetof(struct pipeline_input_stats, decoded)},
+        {"pipeline_unparsed_total", "Records no decoder understood (stored raw).",
+         offsetof(struct pipeline_input_stats, unparsed)},
+        {"pipeline_malformed_total", "Records of a known format that failed to decode.",
+         offsetof(struct pipeline_input_stats, malformed)},
+        {"pipeline_alerts_total", "Alerts raised on the input's events.",
+         offsetof(struct pipeline_input_stats, alerts)},
+    };
+    uint32_t n = pipeline_input_count(src->pipeline);
+    int r;
+
+    for (size_t k = 0; k < sizeof(in_m) / sizeof(in_m[0]); k++) {
+        if ((r = metric_head(out, in_m[k].name, "counter", in_m[k].help)) < 0)
+            return r;
+        for (uint32_t i = 0; i < n && i < src->ninputs; i++) {
+            const struct input_stats *is = src->input_stats ? src->input_stats[i] : NULL;
+            if (!is)
+                continue;
+            if ((r = metric_input(out, src, i, in_m[k].name,
+                                  LOAD(*(const _Atomic uint64_t *)(const void *)((const char *)is +
+                                                                                 in_m[k].off)))) <
+                0)
+                return r;
+        }
+    }
+    if ((r = metric_head(out, "input_connections_active", "gauge", "TCP connections open now.")) <
+        0)
+        return r;
+    for (uint32_t i = 0; i < n && i < src->ninputs; i++) {
+        const struct input_stats *is = src->input_stats ? src->input_stats[i] : NULL;
+        if (is && (r = metric_input(out, src, i, "input_connections_active", LOAD(is->active))) < 0)
+            return r;
+    }
+    for (size_t k = 0; k < sizeof(p_m) / sizeof(p_m[0]); k++) {
+        if ((r = metric_head(out, p_m[k].name, "counter", p_m[k].help)) < 0)
+            return r;
+        for (uint32_t i = 0; i < n; i++) {
+            const struct pipeline_input_stats *pis = pipeline_input_stats(src->pipeline, i);
+            if ((r = metric_input(out, src, i, p_m[k].name,
+                                  LOAD(*(const _Atomic uint64_t *)(const void *)((const char *)pis +
+                                                                                 p_m[k].off)))) < 0)
+                return r;
+        }
+    }
+    return 0;
+}
+
+/* One line per counter or gauge without labels; returns from the
+ * function on an error. */
+#define GLOBAL(name, type, help, value)                                                            \
+    if ((r = metric_head(out, name, type, help)) < 0 ||                                            \
+        (r = buf_printf(out, "hikeshi_%s %llu\n", name, (unsigned long long)(value))) < 0)         \
+        return r;
+
+/* The pipeline's totals: store, triage. */
+static int metrics_pipeline(const struct pipeline_stats *ps, struct buf *out)
+{
+    int r;
+
+    GLOBAL("pipeline_batches_total", "counter", "Batches processed.", LOAD(ps->batches))
+    GLOBAL("store_commits_total", "counter", "Store transactions committed.", LOAD(ps->commits))
+    GLOBAL("store_events_total", "counter", "Events written to the store.", LOAD(ps->stored))
+    GLOBAL("store_errors_total", "counter", "Failed store writes and commits.",
+           LOAD(ps->store_errors))
+    GLOBAL("alerts_total", "counter", "Alerts raised.", LOAD(ps->alerts))
+    GLOBAL("event_fields_dropped_total", "counter", "Fields dropped by the per-event caps.",
+           LOAD(ps->fields_dropped))
+    GLOBAL("triage_alerts_total", "counter", "Alerts into triage (rule, correlation, anomaly).",
+           LOAD(ps->triage_alerts))
+    GLOBAL("triage_suppressed_total", "counter", "Alerts silenced by a suppression rule.",
+           LOAD(ps->triage_suppressed))
+    GLOBAL("triage_aggregated_alerts_total", "counter", "Aggregated alerts created.",
+           LOAD(ps->triage_aggregated))
+    GLOBAL("triage_incidents_total", "counter", "Incidents opened by triage.",
+           LOAD(ps->triage_incidents))
+    GLOBAL("triage_risk_opened_incidents_total", "counter",
+           "Incidents opened because an entity's risk crossed the threshold.",
+           LOAD(ps->triage_risk_opened))
+    GLOBAL("triage_risk_only_alerts_total", "counter",
+           "Alerts that joined no incident and only added risk to their entities.",
+           LOAD(ps->triage_risk_only))
+    GLOBAL("triage_evicted_total", "counter",
+           "Aggregated alerts, entities and incidents evicted at the memory caps.",
+           LOAD(ps->triage_evicted))
+    return 0;
+}
+
+/* Correlation and anomaly state. */
+static int metrics_detect(const struct pipeline_stats *ps, struct buf *out)
+{
+    int r;
+
+    GLOBAL("correlation_groups", "gauge", "Correlation groups in memory.", LOAD(ps->corr_groups))
+    GLOBAL("correlation_bytes", "gauge", "Bytes of correlation state.", LOAD(ps->corr_bytes))
+    GLOBAL("correlation_evicted_age_total", "counter", "Correlation groups whose window ended.",
+           LOAD(ps->corr_evicted_age))
+    GLOBAL("correlation_evicted_cap_total", "counter",
+           "Correlation groups dropped at the memory cap, cheapest to lose first.",
+           LOAD(ps->corr_evicted_cap))
+    GLOBAL("correlation_max_bytes", "gauge",
+           "Cap on correlation state (configured, or sized from the rules and rate).",
+           LOAD(ps->corr_max_bytes))
+    if ((r = metric_head(out, "correlation_evicted_total", "counter",
+                         "Correlation groups removed: window ended (age) or memory cap (cap).")) <
+            0 ||
+        (r = buf_printf(out,
+                        "hikeshi_correlation_evicted_total{reason=\"age\"} %llu\n"
+                        "hikeshi_correlation_evicted_total{reason=\"cap\"} %llu\n",
+                        (unsigned long long)LOAD(ps->corr_evicted_age),
+                        (unsigned long long)LOAD(ps->corr_evicted_cap))) < 0)
+        return r;
+    if ((r = metric_head(out, "correlation_cap_evicted_total", "counter",
+                         "Correlation groups evicted at the memory cap, by how close they were "
+                         "to firing (single, far, mid, near: a near one may be a missed "
+                         "detection).")) < 0 ||
+        (r = buf_printf(out,
+                        "hikeshi_correlation_cap_evicted_total{cost=\"single\"} %llu\n"
+                        "hikeshi_correlation_cap_evicted_total{cost=\"far\"} %llu\n"
+                        "hikeshi_correlation_cap_evicted_total{cost=\"mid\"} %llu\n"
+                        "hikeshi_correlation_cap_evicted_total{cost=\"near\"} %llu\n",
+                        (unsigned long long)LOAD(ps->corr_evicted_cap_single),
+                        (unsigned long long)LOAD(ps->corr_evicted_cap_far),
+                        (unsigned long long)LOAD(ps->corr_evicted_cap_mid),
+                        (unsigned long long)LOAD(ps->corr_evicted_cap_near))) < 0)
+        return r;
+    GLOBAL("correlation_late_total", "counter", "Events too late for their correlation window.",
+           LOAD(ps->corr_late))
+    GLOBAL("correlation_hits_total", "counter", "Correlation rules that fired.",
+           LOAD(ps->corr_hits))
+    GLOBAL("anomaly_baselines", "gauge", "Anomaly baselines tracked.", LOAD(ps->anomaly_entries))
+    GLOBAL("anomaly_bytes", "gauge", "Bytes of anomaly baseline state.", LOAD(ps->anomaly_bytes))
+    GLOBAL("anomaly_evicted_total", "counter", "Anomaly baselines dropped at the memory cap.",
+           LOAD(ps->anomaly_evicted))
+    GLOBAL("anomaly_alerts_total", "counter", "Anomalies raised.", LOAD(ps->anomaly_alerts))
+    return 0;
+}
+
+/* The process: field dictionary, input queue, uptime. */
+static int metrics_process(const struct api_sources *src, struct buf *out)
+{
+    int r;
+
+    GLOBAL("field_names", "gauge", "Field names interned.", field_count())
+    GLOBAL("field_names_refused_total", "counter", "Field names refused at the dictionary cap.",
+           field_refused())
+    GLOBAL("queue_depth", "gauge", "Batches waiting in the input queue.", queue_depth(src->queue))
+    GLOBAL("queue_capacity", "gauge", "Capacity of the input queue, in batches.",
+           queue_capacity(src->queue))
+    GLOBAL("queue_high_water", "gauge", "Most batches ever waiting at once.",
+           queue_high_water(src->queue))
+    GLOBAL("uptime_seconds", "gauge", "Seconds since the daemon started.",
+           (time_now_us() - src->started_us) / 1000000)
+    return 0;
+}
+
+/* The response engine's counters, through its public getter. */
+static int metrics_respond(struct respond *rsp, struct buf *out)
+{
+    struct respond_stats rs;
+    int r;
+
+    respond_get_stats(rsp, &rs);
+    GLOBAL("respond_triggers_total", "counter", "Alerts and incidents offered to the policy.",
+           rs.offered)
+    GLOBAL("respond_dropped_total", "counter", "Triggers dropped: the response queue was full.",
+           rs.dropped)
+    GLOBAL("respond_act_total", "counter", "Decisions to act (dry run included).", rs.act)
+    GLOBAL("respond_dry_run_total", "counter", "Decisions to act logged only (dry run).",
+           rs.dry_run)
+    GLOBAL("respond_ask_total", "counter", "Decisions sent to the approval queue.", rs.ask)
+    GLOBAL("respond_refused_total", "counter",
+           "Decisions refused (allowlist, spoofable, limits, ...).", rs.refused)
+    GLOBAL("respond_blocks_total", "counter", "Addresses added to the firewall set.", rs.blocks)
+    GLOBAL("respond_block_failures_total", "counter", "Firewall changes that failed.",
+           rs.block_failures)
+    GLOBAL("respond_lifted_total", "counter", "Blocks lifted by hand before their expiry.",
+           rs.lifted)
+    GLOBAL("respond_notified_total", "counter", "Webhook, mail and exec jobs that succeeded.",
+           rs.notified)
+    GLOBAL("respond_notify_failures_total", "counter",
+           "Webhook, mail and exec jobs with a failed action.", rs.notify_failures)
+    GLOBAL("respond_approved_total", "counter", "Approved requests the engine took up.",
+           rs.approved)
+    GLOBAL("respond_block_latency_samples", "gauge",
+           "Blocks behind the latency figures (all time).", rs.lat_n)
+    GLOBAL("respond_block_latency_p50_us", "gauge",
+           "Record arrival to address in the kernel set, median of the last 4096 (us).",
+           rs.lat_p50_us)
+    GLOBAL("respond_block_latency_p99_us", "gauge",
+           "Record arrival to address in the kernel set, 99th percentile (us).", rs.lat_p99_us)
+    return 0;
+}
+#undef GLOBAL
+
+/* The Prometheus text of every counter. */
+static int metrics_write(const struct api_sources *src, struct buf *out)
+{
+    const struct pipeline_stats *ps = pipeline_stats(src->pipeline);
+    int r;
+
+    if ((r = metrics_inputs(src, out)) < 0 || (r = metrics_pipeline(ps, out)) < 0 ||
+        (r = metrics_detect(ps, out)) < 0 || (r = metrics_process(src, out)) < 0)
+        return r;
+    return src->respond ? metrics_respond(src->respond, out) : 0;
+}
+
+/* The health answer: status, queue, pipeline totals and each input. */
+static int health_write(const struct api_sources *src, struct buf *out)
+{
+    const struct pipeline_stats *ps = pipeline_stats(src->pipeline);
+    uint32_t n = pipeline_input_count(src->pipeline);
+    uint64_t store_errors = LOAD(ps->store_errors);
+    int r;
+
+    if ((r = buf_printf(out,
+                        "{\"status\":\"%s\",\"version\":\"%s\",\"uptime_seconds\":%lld,"
+                        "\"queue\":{\"depth\":%zu,\"capacity\":%zu,\"high_water\":%zu},"
+                        "\"pipeline\":{\"batches\":%llu,\"stored\":%llu,\"store_errors\":%llu,"
+                        "\"alerts\":%llu,\"fields_dropped\":%llu},\"inputs\":[",
+                        store_errors ? "degraded" : "ok", HIKESHI_VERSION,
+                        (long long)((time_now_us() - src->started_us) / 1000000),
+                        queue_depth(src->queue), queue_capacity(src->queue),
+                        queue_high_water(src->queue), (unsigned long long)LOAD(ps->batches),
+                        (unsigned long long)LOAD(ps->stored), (unsigned long long)store_errors,
+                        (unsigned long long)LOAD(ps->alerts),
+                        (unsigned long long)LOAD(ps->fields_dropped))) < 0)
+        return r;
+    for (uint32_t i = 0; i < n; i++) {
+        const struct pipeline_input_stats *pis = pipeline_input_stats(src->pipeline, i);
+        const struct input_stats *is =
+            src->input_stats && i < src->ninputs ? src->input_stats[i] : NULL;
+        const char *name = pipeline_input_name(src->pipeline, i);
+
+        if ((r = buf_puts(out, i ? ",{\"name\":" : "{\"name\":")) < 0 ||
+            (r = buf_json_str(out, name, strlen(name))) < 0)
+            return r;
+        if ((r = buf_printf(
+                 out,
+                 ",\"received\":%llu,\"dropped\":%llu,\"truncated\":%llu,"
+                 "\"connections_active\":%llu,\"processed\":%llu,\"decoded\":%llu,"
+                 "\"unparsed\":%llu,\"malformed\":%llu,\"alerts\":%llu}",
+                 (unsigned long long)(is ? LOAD(is->records) : 0),
+                 (unsigned long long)(is ? LOAD(is->dropped) : 0),
+                 (unsigned long long)(is ? LOAD(is->truncated) : 0),
+                 (unsigned long long)(is ? LOAD(is->active) : 0),
+                 (unsigned long long)LOAD(pis->records), (unsigned long long)LOAD(pis->decoded),
+                 (unsigned long long)LOAD(pis->unparsed), (unsigned long long)LOAD(pis->malformed),
+                 (unsigned long long)LOAD(pis->alerts))) < 0)
+            return r;
+    }
+    return buf_puts(out, "]}\n");
+}
+
+void api_metrics_health(struct api_call *c)
+{
+    if (!c->ctx->src) {
+        api_answer_error(c, 503, "no pipeline", -1, NULL);
+        return;
+    }
+    api_answer_json(c, 200, health_write(c->ctx->src, &c->resp->body));
+}
+
+/* Open on a loopback listener, as a health probe is; anywhere else the
+ * counters tell an outsider what we see and what we miss, so a scraper
+ * needs a token (any role: a viewer token made for it). */
+void api_metrics_scrape(struct api_call *c)
+{
+    if (!c->ctx->metrics_open) {
+        if (!c->ctx->cf.st) {
+            api_answer_error(c, 503, "no store", -1, NULL);
+            return;
+        }
+        if (api_authenticate(c, AUTH_ROLE_VIEWER) < 0)
+            return;
+    }
+    if (!c->ctx->src) {
+        api_answer_error(c, 503, "no pipeline", -1, NULL);
+        return;
+    }
+    if (metrics_write(c->ctx->src, &c->resp->body) < 0) {
+        api_answer_error(c, 500, "internal error", -1, NULL);
+        return;
+    }
+    c->resp->status = 200;
+    c->resp->type = "text/plain; version=0.0.4; charset=utf-8";
+}
+
+void api_metrics_openapi(struct api_call *c)
+{
+    api_answer_json(c, 200, buf_append(&c->resp->body, api_openapi_json, api_openapi_json_len));
+}

@@ -28,6 +28,7 @@
 #include "incident/audit.h"
 #include "input/input.h"
 #include "input/input_tls.h"
+#include "input/record.h"
 #include "pipeline/pipeline.h"
 #include "respond/respond.h"
 #include "respond/respond_webhook.h"
@@ -629,7 +630,7 @@ int cli_run_main(int argc, char **argv)
                      ? "active; blocks go to the nftables sets of the helper process"
                      : "active");
     }
-    d.q = queue_new(d.cfg->queue);
+    d.q = rec_batch_queue_new(d.cfg->queue);
     d.pipeline = pipeline_new(d.cfg, d.store, d.alerts);
     if (!d.q || !d.pipeline) {
         log_error("out of memory");

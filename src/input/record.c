@@ -41,6 +41,17 @@ void rec_batch_free(struct rec_batch *b)
     free(b);
 }
 
+/* queue_free()'s callback for batches still queued at shutdown. */
+static void free_queued(void *item)
+{
+    rec_batch_free(item);
+}
+
+struct queue *rec_batch_queue_new(size_t max_batches)
+{
+    return queue_new(max_batches, offsetof(struct rec_batch, link), free_queued);
+}
+
 void rec_batch_clear(struct rec_batch *b)
 {
     b->nrec = 0;

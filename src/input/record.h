@@ -14,6 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "util/queue.h"
+
 #define RECORD_TRUNCATED 0x1 /* longer than max_line; the rest was dropped */
 /* The input vouches for the sender: the input is trusted (INPUT_TRUST_TRUSTED)
  * and the sender is one it authenticated (a listed peer, a verified TLS
@@ -40,7 +42,7 @@ struct record {
 };
 
 struct rec_batch {
-    struct rec_batch *next; /* queue link, owned by the queue */
+    struct queue_link link; /* owned by the queue while queued */
     uint32_t input_id;      /* index of the input in the configuration */
     uint32_t nrec;          /* records in the batch */
     size_t used;            /* bytes of buf used */
@@ -56,6 +58,10 @@ struct rec_batch {
 struct rec_batch *rec_batch_new(uint32_t input_id, size_t size);
 /* Frees a batch.  NULL is a no-op. */
 void rec_batch_free(struct rec_batch *b);
+/* The bounded queue of batches between the inputs and the pipeline: a
+ * util/queue.h queue told where a batch's link is and how to free one.
+ * NULL on allocation failure; queue_free() it. */
+struct queue *rec_batch_queue_new(size_t max_batches);
 /* Empties a batch for reuse. */
 void rec_batch_clear(struct rec_batch *b);
 

@@ -1,5 +1,5 @@
 /*
- * queue.c - the bounded queue of record batches.
+ * queue.c - the bounded queue, a FIFO linked through the items themselves.
  */
 #include "util/queue.h"
 
@@ -8,20 +8,31 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "input/record.h"
-
 struct queue {
     pthread_mutex_t lock;
     pthread_cond_t not_empty;
     pthread_cond_t not_full;
-    struct rec_batch *head, *tail; /* FIFO through rec_batch.next */
+    struct queue_link *head, *tail; /* FIFO through each item's link */
+    size_t link_offset;             /* of the link in an item */
+    void (*free_item)(void *item);
     size_t depth;
     size_t max;
     size_t high_water;
     int closed;
 };
 
-struct queue *queue_new(size_t max_batches)
+/* The item holding `l`, and the link inside `item`. */
+static void *item_of(const struct queue *q, struct queue_link *l)
+{
+    return (char *)l - q->link_offset;
+}
+
+static struct queue_link *link_of(const struct queue *q, void *item)
+{
+    return (struct queue_link *)(void *)((char *)item + q->link_offset);
+}
+
+struct queue *queue_new(size_t max_items, size_t link_offset, void (*free_item)(void *item))
 {
     struct queue *q = calloc(1, sizeof(*q));
     pthread_condattr_t ca;
@@ -34,21 +45,24 @@ struct queue *queue_new(size_t max_batches)
     pthread_cond_init(&q->not_empty, &ca);
     pthread_cond_init(&q->not_full, &ca);
     pthread_condattr_destroy(&ca);
-    q->max = max_batches ? max_batches : 1;
+    q->max = max_items ? max_items : 1;
+    q->link_offset = link_offset;
+    q->free_item = free_item;
     return q;
 }
 
 void queue_free(struct queue *q)
 {
-    struct rec_batch *b;
+    struct queue_link *l;
 
     if (!q)
         return;
-    b = q->head;
-    while (b) {
-        struct rec_batch *next = b->next;
-        rec_batch_free(b);
-        b = next;
+    l = q->head;
+    while (l) {
+        struct queue_link *next = l->next;
+        if (q->free_item)
+            q->free_item(item_of(q, l));
+        l = next;
     }
     pthread_mutex_destroy(&q->lock);
     pthread_cond_destroy(&q->not_empty);
@@ -57,20 +71,22 @@ void queue_free(struct queue *q)
 }
 
 /* Caller holds the lock and has checked there is room. */
-static void enqueue(struct queue *q, struct rec_batch *b)
+static void enqueue(struct queue *q, void *item)
 {
-    b->next = NULL;
+    struct queue_link *l = link_of(q, item);
+
+    l->next = NULL;
     if (q->tail)
-        q->tail->next = b;
+        q->tail->next = l;
     else
-        q->head = b;
-    q->tail = b;
+        q->head = l;
+    q->tail = l;
     if (++q->depth > q->high_water)
         q->high_water = q->depth;
     pthread_cond_signal(&q->not_empty);
 }
 
-int queue_push(struct queue *q, struct rec_batch *b)
+int queue_push(struct queue *q, void *item)
 {
     pthread_mutex_lock(&q->lock);
     while (!q->closed && q->depth >= q->max)
@@ -79,12 +95,12 @@ int queue_push(struct queue *q, struct rec_batch *b)
         pthread_mutex_unlock(&q->lock);
         return -ESHUTDOWN;
     }
-    enqueue(q, b);
+    enqueue(q, item);
     pthread_mutex_unlock(&q->lock);
     return 0;
 }
 
-int queue_trypush(struct queue *q, struct rec_batch *b)
+int queue_trypush(struct queue *q, void *item)
 {
     int r = 0;
 
@@ -94,14 +110,14 @@ int queue_trypush(struct queue *q, struct rec_batch *b)
     else if (q->depth >= q->max)
         r = -EAGAIN;
     else
-        enqueue(q, b);
+        enqueue(q, item);
     pthread_mutex_unlock(&q->lock);
     return r;
 }
 
-struct rec_batch *queue_pop(struct queue *q, int timeout_ms)
+void *queue_pop(struct queue *q, int timeout_ms)
 {
-    struct rec_batch *b = NULL;
+    struct queue_link *l = NULL;
     struct timespec deadline;
 
     if (timeout_ms >= 0) {
@@ -122,16 +138,16 @@ struct rec_batch *queue_pop(struct queue *q, int timeout_ms)
         }
     }
     if (q->head) {
-        b = q->head;
-        q->head = b->next;
+        l = q->head;
+        q->head = l->next;
         if (!q->head)
             q->tail = NULL;
-        b->next = NULL;
+        l->next = NULL;
         q->depth--;
         pthread_cond_signal(&q->not_full);
     }
     pthread_mutex_unlock(&q->lock);
-    return b;
+    return l ? item_of(q, l) : NULL;
 }
 
 void queue_close(struct queue *q)

@@ -176,7 +176,7 @@ static void file_id(const char *path, struct file_pos *ret)
 static void test_follow_rotate_truncate(void **state)
 {
     char *path = tpath("app.log"), *rot = tpath("app.log.1");
-    struct queue *q = queue_new(64);
+    struct queue *q = rec_batch_queue_new(64);
     struct input_stats st;
     struct input_conf c;
     struct input *in;
@@ -253,7 +253,7 @@ static void test_follow_rotate_truncate(void **state)
 static void test_wait_and_from_start(void **state)
 {
     char *path = tpath("late.log");
-    struct queue *q = queue_new(64);
+    struct queue *q = rec_batch_queue_new(64);
     struct input_stats st;
     struct input_conf c;
     struct input *in;
@@ -292,7 +292,7 @@ static void test_wait_and_from_start(void **state)
 static void test_restart_exactly_once(void **state)
 {
     char *path = tpath("svc.log"), *rot = tpath("svc.log-20260101");
-    struct queue *q = queue_new(64);
+    struct queue *q = rec_batch_queue_new(64);
     struct input_stats st;
     struct input_conf c;
     struct input *in;
@@ -375,7 +375,7 @@ static void test_restart_exactly_once(void **state)
 
 static void test_errors(void **state)
 {
-    struct queue *q = queue_new(4);
+    struct queue *q = rec_batch_queue_new(4);
     struct input_stats st;
     struct input_conf c;
     struct input *in = NULL;

@@ -159,7 +159,7 @@ static int tcp_connect(const struct sockaddr_in *sin)
 
 static void test_udp(void **state)
 {
-    struct queue *q = queue_new(1024);
+    struct queue *q = rec_batch_queue_new(1024);
     struct input_stats st;
     struct input_conf c;
     struct input *in;
@@ -229,7 +229,7 @@ static void test_udp(void **state)
  * peer. */
 static void test_tcp(void **state)
 {
-    struct queue *q = queue_new(1024);
+    struct queue *q = rec_batch_queue_new(1024);
     struct input_stats st;
     struct input_conf c;
     struct input *in;
@@ -340,7 +340,7 @@ static void test_tcp(void **state)
  * reading until the sender blocks, then delivers every line in order. */
 static void test_full_queue(void **state)
 {
-    struct queue *qu = queue_new(1), *qt = queue_new(1);
+    struct queue *qu = rec_batch_queue_new(1), *qt = rec_batch_queue_new(1);
     struct input_stats su, stt;
     struct input_conf cu, ct;
     struct input *iu, *it;
@@ -430,7 +430,7 @@ static void test_full_queue(void **state)
 
 static void test_bad_addresses(void **state)
 {
-    struct queue *q = queue_new(4);
+    struct queue *q = rec_batch_queue_new(4);
     struct input_stats st;
     struct input_conf c, c2;
     struct input *in = NULL, *in2 = NULL;
@@ -500,7 +500,7 @@ static void test_peers(void **state)
     (void)state;
     assert_int_equal(cidr_parse("127.0.0.1/32", 12, &peer), 0);
     for (size_t t = 0; t < 2; t++) {
-        struct queue *q = queue_new(64);
+        struct queue *q = rec_batch_queue_new(64);
         struct input_stats stt, stu;
         struct input_conf ct, cu;
         struct input *it, *iu;

@@ -224,7 +224,7 @@ static void test_tls_accepted(void **state)
 
     (void)state;
     for (size_t t = 0; t < 2; t++) {
-        struct queue *q = queue_new(16);
+        struct queue *q = rec_batch_queue_new(16);
         struct input_stats st;
         struct input_conf c;
         struct input *in;
@@ -287,7 +287,7 @@ static void test_tls_refused(void **state)
     (void)state;
     assert_int_equal(input_tls_fingerprint_parse(client_fpr, strlen(client_fpr), fpr), 0);
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        struct queue *q = queue_new(16);
+        struct queue *q = rec_batch_queue_new(16);
         struct input_stats st;
         struct input_conf c;
         struct input *in;
@@ -331,7 +331,7 @@ static void test_tls_refused(void **state)
 /* Missing files or no way to check clients: input_start says which. */
 static void test_tls_bad_conf(void **state)
 {
-    struct queue *q = queue_new(4);
+    struct queue *q = rec_batch_queue_new(4);
     struct input_stats st;
     struct input_conf c;
     struct input *in = NULL;

@@ -75,7 +75,7 @@ static struct rec_batch *make_batch(uint64_t offset)
 
 static void run_batches(struct pipeline *p, int nbatches, uint64_t first_offset)
 {
-    struct queue *q = queue_new(4);
+    struct queue *q = rec_batch_queue_new(4);
 
     assert_non_null(q);
     assert_int_equal(pipeline_start(p, q), 0);

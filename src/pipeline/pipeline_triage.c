@@ -28,6 +28,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+
+#include "util/htable.h"
 #include <time.h>
 #include <unistd.h>
 
@@ -108,6 +110,9 @@ struct pt_prov {
 
 struct ptriage {
     struct store *st;
+    /* Keys the evidence and peer slots and the source ids: the addresses
+     * are the senders', who could otherwise pick ones that share a slot. */
+    struct htable_key hkey;
     struct triage_opts *opts;
     struct asset_inv inv;
     struct triage *tr;
@@ -230,23 +235,18 @@ const char *ptriage_witness(const struct event *ev)
     return NULL;
 }
 
-static uint64_t fnv(const void *p, size_t n, uint64_t h)
-{
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ ((const unsigned char *)p)[i]) * 1099511628211ULL;
-    return h;
-}
-
 static struct pt_evid *evid_slot(struct ptriage *t, const char *addr, size_t len)
 {
-    return &t->evid[fnv(addr, len, 1469598103934665603ULL) % PT_EVID_SLOTS];
+    return &t->evid[htable_key_hash(&t->hkey, addr, len) % PT_EVID_SLOTS];
 }
 
 static struct pt_peer *peer_slot(struct ptriage *t, uint8_t family, const uint8_t *addr)
 {
-    uint64_t h = fnv(addr, family == 4 ? 4 : 16, 1469598103934665603ULL ^ family);
+    uint8_t k[17];
 
-    return &t->peers[h % PT_PEER_SLOTS];
+    k[0] = family;
+    memcpy(k + 1, addr, family == 4 ? 4 : 16);
+    return &t->peers[htable_key_hash(&t->hkey, k, family == 4 ? 5 : 17) % PT_PEER_SLOTS];
 }
 
 /* 1 when `addr` (text) sent us records a trusted input vouched for. */
@@ -268,12 +268,18 @@ static int is_trusted_peer(struct ptriage *t, const char *addr)
     return p->family == family && memcmp(p->addr, a, family == 4 ? 4 : 16) == 0;
 }
 
-static uint64_t src_key(const struct pt_src *src)
+/* The source's id: its input (the name's address: one per input) and
+ * sender, keyed so that a sender cannot pick an address whose id is
+ * another's. */
+static uint64_t src_key(const struct ptriage *t, const struct pt_src *src)
 {
-    uint64_t h = fnv(&src->input, sizeof(src->input), 1469598103934665603ULL);
+    unsigned char k[sizeof(src->input) + 1 + 16];
+    size_t alen = src->family == 4 ? 4 : src->family == 6 ? 16 : 0;
 
-    h = fnv(&src->family, 1, h);
-    return fnv(src->addr, src->family == 4 ? 4 : src->family == 6 ? 16 : 0, h) | 1;
+    memcpy(k, &src->input, sizeof(src->input));
+    k[sizeof(src->input)] = src->family;
+    memcpy(k + sizeof(src->input) + 1, src->addr, alen);
+    return htable_key_hash(&t->hkey, k, sizeof(src->input) + 1 + alen) | 1;
 }
 
 /* "<input> from <sender>", or "<input>" for a file. */
@@ -308,7 +314,7 @@ static void note_source(struct ptriage *t, const struct ptriage_prov *pv)
             memcpy(p->addr, pv->peer_addr, pv->peer_family == 4 ? 4 : 16);
         }
     }
-    c->key = src_key(&c->src);
+    c->key = src_key(t, &c->src);
 }
 
 void ptriage_evidence(struct ptriage *t, const struct event *ev, const struct ptriage_prov *pv)
@@ -1256,6 +1262,11 @@ int ptriage_new(const struct config *c, struct store *st, ptriage_emit_fn emit, 
     if (!t) {
         snprintf(errbuf, errlen, "out of memory");
         return -ENOMEM;
+    }
+    if (htable_key_init(&t->hkey) < 0) {
+        snprintf(errbuf, errlen, "no entropy for the hash key");
+        free(t);
+        return -EIO;
     }
     t->st = st;
     t->emit = emit;

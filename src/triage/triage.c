@@ -8,10 +8,12 @@
  * anomaly, a high-confidence rule) says so.  docs/triage.md is the model.
  *
  * State lives in three string-keyed tables (aggregated alerts, entities,
- * incidents), each sized once from its cap and kept in least-recently
- * touched order so that eviction at the cap is O(1).
+ * incidents): util/htable's keyed tables, capped in entries and kept in
+ * least-recently touched order so that eviction at the cap is O(1).  The
+ * keys are record contents, hence the keyed hash (no hash flooding).
  */
 #include "triage/triage.h"
+#include "util/htable.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -31,118 +33,10 @@
 #define TRIAGE_SIG_TITLE_MAX 160
 
 /* ------------------------------------------------------------------ */
-/* String-keyed tables with least-recently-touched order               */
-
-struct hnode {
-    struct hnode *hnext;         /* bucket chain */
-    struct hnode *lprev, *lnext; /* touch order: head is the oldest */
-    uint64_t h;
-    char *key; /* owned */
-};
-
-struct htab {
-    struct hnode **b;
-    size_t nb; /* power of two */
-    size_t n, cap;
-    struct hnode *head, *tail;
-};
-
-static uint64_t hash_str(const char *s)
-{
-    uint64_t h = UINT64_C(1469598103934665603);
-
-    while (*s)
-        h = (h ^ (unsigned char)*s++) * UINT64_C(1099511628211);
-    return h;
-}
-
-static int ht_init(struct htab *t, size_t cap)
-{
-    size_t nb = 16;
-
-    while (nb < cap && nb < (SIZE_MAX / 4))
-        nb <<= 1;
-    memset(t, 0, sizeof(*t));
-    /* The buckets are pointers: the type is spelled out because
-     * bugprone-sizeof-expression (clang-tidy 14) flags every sizeof of an
-     * expression whose type is a struct pointer, even sizeof(t->b[0]). */
-    if (!(t->b = calloc(nb, sizeof(struct hnode *))))
-        return -ENOMEM;
-    t->nb = nb;
-    t->cap = cap;
-    return 0;
-}
-
-static struct hnode *ht_find(const struct htab *t, const char *key)
-{
-    uint64_t h = hash_str(key);
-
-    for (struct hnode *n = t->b[h & (t->nb - 1)]; n; n = n->hnext)
-        if (n->h == h && strcmp(n->key, key) == 0)
-            return n;
-    return NULL;
-}
-
-static void lru_unlink(struct htab *t, struct hnode *n)
-{
-    if (n->lprev)
-        n->lprev->lnext = n->lnext;
-    else
-        t->head = n->lnext;
-    if (n->lnext)
-        n->lnext->lprev = n->lprev;
-    else
-        t->tail = n->lprev;
-    n->lprev = n->lnext = NULL;
-}
-
-static void lru_append(struct htab *t, struct hnode *n)
-{
-    n->lprev = t->tail;
-    n->lnext = NULL;
-    if (t->tail)
-        t->tail->lnext = n;
-    else
-        t->head = n;
-    t->tail = n;
-}
-
-static void ht_touch(struct htab *t, struct hnode *n)
-{
-    lru_unlink(t, n);
-    lru_append(t, n);
-}
-
-/* Links `n` (whose key is set) in; the caller made room first. */
-static void ht_insert(struct htab *t, struct hnode *n)
-{
-    size_t i;
-
-    n->h = hash_str(n->key);
-    i = n->h & (t->nb - 1);
-    n->hnext = t->b[i];
-    t->b[i] = n;
-    lru_append(t, n);
-    t->n++;
-}
-
-static void ht_remove(struct htab *t, struct hnode *n)
-{
-    struct hnode **pp = &t->b[n->h & (t->nb - 1)];
-
-    while (*pp && *pp != n)
-        pp = &(*pp)->hnext;
-    if (*pp)
-        *pp = n->hnext;
-    lru_unlink(t, n);
-    t->n--;
-}
-
-/* ------------------------------------------------------------------ */
 /* State                                                               */
 
 struct agg {
-    struct hnode hn; /* first: a struct hnode * is a struct agg * */
+    struct htable_node hn; /* first: a node pointer is a struct agg pointer; key a.key */
     struct triage_alert a;
     char *gkey; /* owned; the grouping key of its incident, NULL when none */
     int dirty;
@@ -161,13 +55,14 @@ struct ent_rule {
 };
 
 struct ent {
-    struct hnode hn;
+    struct htable_node hn; /* first; keyed by `key` */
+    char *key;             /* owned: "field=value" */
     int above;     /* set on crossing the threshold, cleared below half of it */
     struct ent_rule rules[TRIAGE_ENT_RULES];
 };
 
 struct inc {
-    struct hnode hn;
+    struct htable_node hn; /* first; keyed by i.key */
     struct triage_incident i;
     int dirty;
 };
@@ -176,7 +71,7 @@ struct triage {
     const struct triage_opts *o;
     const struct asset_inv *inv;
     struct triage_cb cb;
-    struct htab alerts, ents, incs;
+    struct htable alerts, ents, incs;
     uint64_t next_alert_id, next_inc_id;
     uint64_t *supp_hits; /* per o->supp[i]: alerts it silenced */
     size_t nsupp_counted; /* entries of supp_hits */
@@ -187,7 +82,7 @@ struct triage {
 
 static void agg_free(struct agg *g)
 {
-    free(g->hn.key);
+    free(g->a.key);
     free(g->a.rule_id);
     free(g->a.rule_name);
     free(g->a.rule_title);
@@ -197,7 +92,7 @@ static void agg_free(struct agg *g)
 
 static void inc_free(struct inc *c)
 {
-    free(c->hn.key);
+    free(c->i.key);
     for (size_t i = 0; i < c->i.nvictims; i++)
         free(c->i.victims[i]);
     free(c);
@@ -205,8 +100,41 @@ static void inc_free(struct inc *c)
 
 static void ent_free(struct ent *e)
 {
-    free(e->hn.key);
+    free(e->key);
     free(e);
+}
+
+/* The tables' eviction callbacks: a full table pushed out its least
+ * recently touched entry, counted here. */
+static void evict_alert(void *ctx, struct htable_node *n)
+{
+    ((struct triage *)ctx)->st.evicted_alerts++;
+    agg_free((struct agg *)n);
+}
+
+static void evict_ent(void *ctx, struct htable_node *n)
+{
+    ((struct triage *)ctx)->st.evicted_entities++;
+    ent_free((struct ent *)n);
+}
+
+static void evict_inc(void *ctx, struct htable_node *n)
+{
+    ((struct triage *)ctx)->st.evicted_incidents++;
+    inc_free((struct inc *)n);
+}
+
+/* The entry keyed by the string `key` in table `h`, or NULL. */
+static struct htable_node *ht_find(const struct htable *h, const char *key)
+{
+    return htable_find(h, key, strlen(key));
+}
+
+/* Links `n` keyed by the string `key` (the entry owns it) as the newest;
+ * a full table evicts its oldest through the callback first. */
+static void ht_insert(struct htable *h, struct htable_node *n, const char *key)
+{
+    htable_insert(h, n, key, strlen(key), 0);
 }
 
 struct triage *triage_new(const struct triage_opts *o, const struct asset_inv *inv,
@@ -226,8 +154,9 @@ struct triage *triage_new(const struct triage_opts *o, const struct asset_inv *i
         return NULL;
     }
     t->nsupp_counted = o->nsupp + 1;
-    if (ht_init(&t->alerts, o->max_alerts) < 0 || ht_init(&t->ents, o->max_entities) < 0 ||
-        ht_init(&t->incs, o->max_incidents) < 0) {
+    if (htable_init(&t->alerts, o->max_alerts, 0, evict_alert, t) < 0 ||
+        htable_init(&t->ents, o->max_entities, 0, evict_ent, t) < 0 ||
+        htable_init(&t->incs, o->max_incidents, 0, evict_inc, t) < 0) {
         triage_free(t);
         return NULL;
     }
@@ -236,44 +165,44 @@ struct triage *triage_new(const struct triage_opts *o, const struct asset_inv *i
 
 void triage_free(struct triage *t)
 {
-    struct hnode *n, *next;
+    struct htable_node *n, *next;
 
     if (!t)
         return;
-    for (n = t->alerts.head; n; n = next) {
-        next = n->lnext;
+    for (n = htable_oldest(&t->alerts); n; n = next) {
+        next = htable_newer(n);
         agg_free((struct agg *)n);
     }
-    for (n = t->ents.head; n; n = next) {
-        next = n->lnext;
+    for (n = htable_oldest(&t->ents); n; n = next) {
+        next = htable_newer(n);
         ent_free((struct ent *)n);
     }
-    for (n = t->incs.head; n; n = next) {
-        next = n->lnext;
+    for (n = htable_oldest(&t->incs); n; n = next) {
+        next = htable_newer(n);
         inc_free((struct inc *)n);
     }
-    free(t->alerts.b);
-    free(t->ents.b);
-    free(t->incs.b);
+    htable_done(&t->alerts);
+    htable_done(&t->ents);
+    htable_done(&t->incs);
     free(t->supp_hits);
     free(t);
 }
 
 static void drop_alert(struct triage *t, struct agg *g)
 {
-    ht_remove(&t->alerts, &g->hn);
+    htable_remove(&t->alerts, &g->hn);
     agg_free(g);
 }
 
 static void drop_inc(struct triage *t, struct inc *c)
 {
-    ht_remove(&t->incs, &c->hn);
+    htable_remove(&t->incs, &c->hn);
     inc_free(c);
 }
 
 static void drop_ent(struct triage *t, struct ent *e)
 {
-    ht_remove(&t->ents, &e->hn);
+    htable_remove(&t->ents, &e->hn);
     ent_free(e);
 }
 
@@ -386,21 +315,25 @@ static const char *in_sig(const struct triage_in *in)
     return in->sig_id && *in->sig_id ? in->sig_id : in->sig_name ? in->sig_name : "";
 }
 
-static uint64_t hash_more(uint64_t h, const char *s)
+/* The string's keyed hash (the entity table's key): signature ids and
+ * connection ids come from the detector's records, so a public hash would
+ * let crafted ones pass for another rule or connection. */
+static uint64_t str_hash(const struct triage *t, const char *s)
 {
-    while (*s)
-        h = (h ^ (unsigned char)*s++) * UINT64_C(1099511628211);
-    return h;
+    return htable_hash(&t->ents, s, strlen(s));
 }
 
 /* What counts as one distinct rule: the rule, and for a relayed alert the
  * detector's signature (one relay rule carries every IDS signature). */
-static uint64_t rule_hash(const struct triage_in *in)
+static uint64_t rule_hash(const struct triage *t, const struct triage_in *in)
 {
-    uint64_t h = hash_more(UINT64_C(1469598103934665603), in_rule(in));
+    uint64_t h = str_hash(t, in_rule(in));
 
-    if (in_relayed(in))
-        h = hash_more(hash_more(h, "\x1f"), in_sig(in));
+    if (in_relayed(in)) {
+        /* Rotated so that rule and signature are not interchangeable. */
+        uint64_t sh = str_hash(t, in_sig(in));
+        h ^= (sh << 1) | (sh >> 63);
+    }
     return h ? h : 1; /* 0 marks a free slot */
 }
 
@@ -919,7 +852,7 @@ static unsigned inc_join(struct triage *t, struct inc *c, struct agg *g,
     chg |= inc_settle(t, c);
     if (!g->a.incident_id)
         g->a.incident_id = i->id;
-    ht_touch(&t->incs, &c->hn);
+    htable_touch(&t->incs, &c->hn);
     return chg;
 }
 
@@ -935,11 +868,6 @@ static struct inc *inc_open(struct triage *t, char *key, struct agg *g, const st
         free(key);
         return NULL;
     }
-    if (t->incs.n >= t->incs.cap && t->incs.head) {
-        drop_inc(t, (struct inc *)t->incs.head);
-        t->st.evicted_incidents++;
-    }
-    c->hn.key = key;
     c->i.key = key;
     c->i.id = t->cb.incident_id ? t->cb.incident_id(t->cb.ctx) : 0;
     if (c->i.id < t->next_inc_id)
@@ -949,7 +877,7 @@ static struct inc *inc_open(struct triage *t, char *key, struct agg *g, const st
     c->i.risk_opened = by_risk != NULL;
     c->i.level = TRIAGE_GREEN;
     snprintf(c->i.why, sizeof(c->i.why), "%s", why);
-    ht_insert(&t->incs, &c->hn);
+    ht_insert(&t->incs, &c->hn, key);
     inc_join(t, c, g, in, count, stages);
     if (by_risk) {
         /* Its type is what the entity did within the window, not only the
@@ -981,7 +909,7 @@ static struct inc *inc_live(struct triage *t, const char *key, int64_t at_us)
  * incidents; called on risk crossings only. */
 static struct inc *inc_with_victim(struct triage *t, const char *victim, int64_t at_us)
 {
-    for (struct hnode *n = t->incs.tail; n; n = n->lprev) {
+    for (struct htable_node *n = htable_newest(&t->incs); n; n = htable_older(n)) {
         struct inc *c = (struct inc *)n;
 
         if (at_us > c->i.last_us + t->o->group_window_us)
@@ -1051,7 +979,7 @@ static void add_duplicate(struct triage *t, struct agg *g, const struct triage_i
     if (in->time_us > g->a.last_us)
         g->a.last_us = in->time_us;
     g->dirty = 1;
-    ht_touch(&t->alerts, &g->hn);
+    htable_touch(&t->alerts, &g->hn);
     t->st.duplicates++;
     if (g->gkey && streq(g->gkey, gkey) && (c = inc_live(t, g->gkey, in->time_us)) &&
         c->i.id == g->a.incident_id) {
@@ -1059,7 +987,7 @@ static void add_duplicate(struct triage *t, struct agg *g, const struct triage_i
         if (in->time_us > c->i.last_us)
             c->i.last_us = in->time_us;
         c->dirty = 1;
-        ht_touch(&t->incs, &c->hn);
+        htable_touch(&t->incs, &c->hn);
     }
 }
 
@@ -1074,7 +1002,6 @@ static struct agg *agg_new(struct triage *t, char *key, const struct triage_in *
         free(key);
         return NULL;
     }
-    g->hn.key = key;
     g->a.key = key;
     g->a.relayed = in_relayed(in);
     if ((in->rule_id && !(g->a.rule_id = strdup(in->rule_id))) ||
@@ -1097,11 +1024,7 @@ static struct agg *agg_new(struct triage *t, char *key, const struct triage_in *
     g->a.count = count;
     g->a.first_us = g->a.last_us = in->time_us;
     g->a.type = alert_type(t->o, in);
-    if (t->alerts.n >= t->alerts.cap && t->alerts.head) {
-        drop_alert(t, (struct agg *)t->alerts.head);
-        t->st.evicted_alerts++;
-    }
-    ht_insert(&t->alerts, &g->hn);
+    ht_insert(&t->alerts, &g->hn, key);
     t->st.aggregated++;
     return g;
 oom:
@@ -1119,10 +1042,10 @@ static size_t add_risk(struct triage *t, const struct triage_in *in, int level, 
                        enum triage_type type, size_t *ret_crossed)
 {
     const struct triage_opts *o = t->o;
-    uint64_t h = rule_hash(in);
+    uint64_t h = rule_hash(t, in);
     int relayed = in_relayed(in);
     uint64_t flow = relayed && in->flow_id && *in->flow_id
-                        ? hash_more(UINT64_C(1469598103934665603), in->flow_id) | 1
+                        ? str_hash(t, in->flow_id) | 1
                         : 0;
     size_t ncrossed = 0;
     double conf = o->conf_factor[(unsigned)in->confidence < TRIAGE_CONF_COUNT ? in->confidence : 0];
@@ -1142,18 +1065,14 @@ static size_t add_risk(struct triage *t, const struct triage_in *in, int level, 
             continue; /* no risk, and no breadth either */
         ent_str(buf, e);
         if (!(en = (struct ent *)ht_find(&t->ents, buf))) {
-            if (!(en = calloc(1, sizeof(*en))) || !(en->hn.key = strdup(buf))) {
+            if (!(en = calloc(1, sizeof(*en))) || !(en->key = strdup(buf))) {
                 free(en);
                 t->st.oom++;
                 continue;
             }
-            if (t->ents.n >= t->ents.cap && t->ents.head) {
-                drop_ent(t, (struct ent *)t->ents.head);
-                t->st.evicted_entities++;
-            }
-            ht_insert(&t->ents, &en->hn);
+            ht_insert(&t->ents, &en->hn, en->key);
         } else {
-            ht_touch(&t->ents, &en->hn);
+            htable_touch(&t->ents, &en->hn);
         }
         /* Hysteresis: an entity hovering at the threshold would otherwise
          * cross it again on every alert. */
@@ -1342,11 +1261,11 @@ oom_late:
 
 void triage_flush(struct triage *t, int64_t now_us)
 {
-    struct hnode *n, *next;
+    struct htable_node *n, *next;
 
-    for (n = t->alerts.head; n; n = next) {
+    for (n = htable_oldest(&t->alerts); n; n = next) {
         struct agg *g = (struct agg *)n;
-        next = n->lnext;
+        next = htable_newer(n);
         if (g->dirty) {
             g->dirty = 0;
             if (t->cb.alert_updated)
@@ -1357,9 +1276,9 @@ void triage_flush(struct triage *t, int64_t now_us)
             t->st.expired_alerts++;
         }
     }
-    for (n = t->incs.head; n; n = next) {
+    for (n = htable_oldest(&t->incs); n; n = next) {
         struct inc *c = (struct inc *)n;
-        next = n->lnext;
+        next = htable_newer(n);
         if (c->dirty)
             report_update(t, c, TRIAGE_CHG_COUNT);
         if (now_us > c->i.last_us + t->o->group_window_us) {
@@ -1368,9 +1287,9 @@ void triage_flush(struct triage *t, int64_t now_us)
         }
     }
     /* Entities whose risk has decayed to nothing are forgotten. */
-    for (n = t->ents.head; n; n = next) {
+    for (n = htable_oldest(&t->ents); n; n = next) {
         struct ent *e = (struct ent *)n;
-        next = n->lnext;
+        next = htable_newer(n);
         if (ent_risk(t->o, e, now_us) < 0.01 * t->o->risk_threshold / 50.0)
             drop_ent(t, e);
     }
@@ -1380,9 +1299,9 @@ void triage_stats(const struct triage *t, struct triage_stats *ret)
 {
     *ret = t->st;
     ret->supp_expired_rules = t->o->nsupp_expired;
-    ret->live_alerts = t->alerts.n;
-    ret->live_entities = t->ents.n;
-    ret->live_incidents = t->incs.n;
+    ret->live_alerts = htable_count(&t->alerts);
+    ret->live_entities = htable_count(&t->ents);
+    ret->live_incidents = htable_count(&t->incs);
 }
 
 uint64_t triage_last_alert(const struct triage *t)

@@ -12,20 +12,39 @@
 #include <string.h>
 
 _Static_assert(crypto_shorthash_BYTES == sizeof(uint64_t), "shorthash is 64 bits");
-_Static_assert(crypto_shorthash_KEYBYTES == sizeof(((struct htable *)0)->key),
+_Static_assert(crypto_shorthash_KEYBYTES == sizeof(((struct htable_key *)0)->k),
                "htable key size matches crypto_shorthash");
 
 #define HTABLE_MIN_BUCKETS 16
 
-int htable_init(struct htable *t, size_t max_entries, size_t max_bytes, htable_evict_fn evict,
-                void *ctx)
+int htable_key_init(struct htable_key *k)
 {
-    memset(t, 0, sizeof(*t));
     /* sodium_init is idempotent and makes randombytes safe to call; it
      * fails only without an entropy source. */
     if (sodium_init() < 0)
         return -EIO;
-    randombytes_buf(t->key, sizeof(t->key));
+    randombytes_buf(k->k, sizeof(k->k));
+    return 0;
+}
+
+uint64_t htable_key_hash(const struct htable_key *k, const void *p, size_t n)
+{
+    unsigned char out[crypto_shorthash_BYTES];
+    uint64_t h;
+
+    crypto_shorthash(out, (const unsigned char *)p, n, k->k);
+    memcpy(&h, out, sizeof(h));
+    return h;
+}
+
+int htable_init(struct htable *t, size_t max_entries, size_t max_bytes, htable_evict_fn evict,
+                void *ctx)
+{
+    int r;
+
+    memset(t, 0, sizeof(*t));
+    if ((r = htable_key_init(&t->key)) < 0)
+        return r;
     /* The buckets are pointers: spelled out for clang-tidy's
      * bugprone-sizeof-expression. */
     if (!(t->b = calloc(HTABLE_MIN_BUCKETS, sizeof(struct htable_node *))))
@@ -50,12 +69,7 @@ void htable_done(struct htable *t)
 
 uint64_t htable_hash(const struct htable *t, const void *key, size_t len)
 {
-    unsigned char out[crypto_shorthash_BYTES];
-    uint64_t h;
-
-    crypto_shorthash(out, (const unsigned char *)key, len, t->key);
-    memcpy(&h, out, sizeof(h));
-    return h;
+    return htable_key_hash(&t->key, key, len);
 }
 
 struct htable_node *htable_find(const struct htable *t, const void *key, size_t len)

@@ -25,6 +25,18 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* A SipHash-2-4 key for direct-mapped caches and identities that are not
+ * tables (an evidence slot per address, a source's id). */
+struct htable_key {
+    unsigned char k[16];
+};
+
+/* Draws a random key.  0, or -EIO when the system has no entropy source. */
+int htable_key_init(struct htable_key *k);
+
+/* The keyed hash of p[0..n). */
+uint64_t htable_key_hash(const struct htable_key *k, const void *p, size_t n);
+
 /* Embedded in the caller's entry; all fields belong to the table. */
 struct htable_node {
     struct htable_node *hnext;         /* bucket chain */
@@ -51,14 +63,15 @@ struct htable {
     struct htable_node *oldest, *newest;
     htable_evict_fn evict;
     void *ctx;
-    unsigned char key[16]; /* SipHash key, random per table */
+    struct htable_key key; /* random per table */
 };
 
 /*
  * Makes an empty table holding at most max_entries entries (0: no cap) and
  * max_bytes of declared costs (0: no cap).  `evict` (may be NULL only when
  * both caps are 0) receives what a full table pushes out.  Buckets grow
- * with the table.  0, or -ENOMEM (the table is then safe to htable_done).
+ * with the table.  0, -EIO (no entropy for the key) or -ENOMEM; the table
+ * is safe to htable_done either way.
  */
 int htable_init(struct htable *t, size_t max_entries, size_t max_bytes, htable_evict_fn evict,
                 void *ctx);

@@ -44,26 +44,27 @@ static int query_text(struct api_call *c, const char *key, const char **ret)
 
 static void list_alerts(struct api_call *c, int64_t incident)
 {
-    struct store_agg_filter f = {.rule = api_query_str(c, "rule"), .acknowledged = -1};
+    struct store_agg_filter f = {.rule = api_util_query_str(c, "rule"), .acknowledged = -1};
     int64_t level, ack, inc;
     size_t n = 0;
     int r;
 
-    if (api_page(c, &f.limit, &f.offset) < 0)
+    if (api_util_page(c, &f.limit, &f.offset) < 0)
         return;
-    if (api_query_int(c, "level", 1, 5, 0, &level) < 0 ||
-        api_query_int(c, "acknowledged", 0, 1, -1, &ack) < 0 ||
-        api_query_int(c, "incident", 1, INT64_MAX, 0, &inc) < 0) {
-        api_answer_error(c, 400, "level is 1 to 5, acknowledged 0 or 1, incident an id", -1, NULL);
+    if (api_util_query_int(c, "level", 1, 5, 0, &level) < 0 ||
+        api_util_query_int(c, "acknowledged", 0, 1, -1, &ack) < 0 ||
+        api_util_query_int(c, "incident", 1, INT64_MAX, 0, &inc) < 0) {
+        api_util_answer_error(c, 400, "level is 1 to 5, acknowledged 0 or 1, incident an id", -1,
+                              NULL);
         return;
     }
     if (query_time(c, "since", &f.since_us) < 0 || query_time(c, "until", &f.until_us) < 0) {
-        api_answer_error(c, 400, "since and until are ISO 8601 times (2026-11-23T10:00:00Z)", -1,
-                         NULL);
+        api_util_answer_error(c, 400, "since and until are ISO 8601 times (2026-11-23T10:00:00Z)",
+                              -1, NULL);
         return;
     }
     if (query_text(c, "entity", &f.entity) < 0 || query_text(c, "q", &f.q) < 0) {
-        api_answer_error(c, 400, "entity and q are at most 256 bytes", -1, NULL);
+        api_util_answer_error(c, 400, "entity and q are at most 256 bytes", -1, NULL);
         return;
     }
     f.min_level = (int)level;
@@ -71,7 +72,7 @@ static void list_alerts(struct api_call *c, int64_t incident)
     f.incident_id = incident ? incident : inc;
     r = buf_puts(&c->resp->body, "{\"alerts\":[");
     if (r == 0 && (r = store_agg_list_json(c->ctx->cf.st, &f, &c->resp->body, &n)) < 0) {
-        api_answer_store(c, r);
+        api_util_answer_store(c, r);
         return;
     }
     if (r == 0)
@@ -79,12 +80,12 @@ static void list_alerts(struct api_call *c, int64_t incident)
                        "],\"count\":%zu,\"limit\":%lld,\"offset\":%lld,\"total\":", n,
                        (long long)f.limit, (long long)f.offset);
     if (r == 0 && (r = store_agg_count_json(c->ctx->cf.st, &f, &c->resp->body)) < 0) {
-        api_answer_store(c, r);
+        api_util_answer_store(c, r);
         return;
     }
     if (r == 0)
         r = buf_putc(&c->resp->body, '}');
-    api_answer_json(c, 200, r);
+    api_util_answer_json(c, 200, r);
 }
 
 void api_alerts_list(struct api_call *c)
@@ -94,7 +95,7 @@ void api_alerts_list(struct api_call *c)
 
 void api_alerts_incident_alerts(struct api_call *c)
 {
-    if (api_need_incident(c) == 0)
+    if (api_util_need_incident(c) == 0)
         list_alerts(c, c->p[0]);
 }
 
@@ -103,9 +104,9 @@ static void show_alert(struct api_call *c)
     int r = store_agg_json(c->ctx->cf.st, c->p[0], &c->resp->body);
 
     if (r < 0)
-        api_answer_store(c, r);
+        api_util_answer_store(c, r);
     else
-        api_answer_json(c, 200, 0);
+        api_util_answer_json(c, 200, 0);
 }
 
 void api_alerts_alert_events(struct api_call *c)
@@ -114,18 +115,18 @@ void api_alerts_alert_events(struct api_call *c)
     size_t n = 0;
     int r;
 
-    if (api_page(c, &limit, &offset) < 0)
+    if (api_util_page(c, &limit, &offset) < 0)
         return;
     r = buf_puts(&c->resp->body, "{\"events\":[");
     if (r == 0 && (r = store_agg_events_json(c->ctx->cf.st, c->p[0], limit, offset, &c->resp->body,
                                              &n)) < 0) {
-        api_answer_store(c, r);
+        api_util_answer_store(c, r);
         return;
     }
     if (r == 0)
         r = buf_printf(&c->resp->body, "],\"count\":%zu,\"limit\":%lld,\"offset\":%lld}", n,
                        (long long)limit, (long long)offset);
-    api_answer_json(c, 200, r);
+    api_util_answer_json(c, 200, r);
 }
 
 void api_alerts_alert_ack(struct api_call *c)
@@ -134,7 +135,7 @@ void api_alerts_alert_ack(struct api_call *c)
     int r = casefile_alert_ack(&c->ctx->cf, c->p[0], c->user, c->rq->now_us, &e);
 
     if (r < 0)
-        api_answer_cf(c, r, &e);
+        api_util_answer_cf(c, r, &e);
     else
         show_alert(c);
 }
@@ -146,7 +147,7 @@ void api_alerts_alert_attach(struct api_call *c)
                                   c->rq->now_us, &e);
 
     if (r < 0)
-        api_answer_cf(c, r, &e);
+        api_util_answer_cf(c, r, &e);
     else
         show_alert(c);
 }
@@ -159,19 +160,19 @@ void api_alerts_alert_suppress(struct api_call *c)
                                     c->rq->now_us, &sid, &e);
 
     if (r < 0) {
-        api_answer_cf(c, r, &e);
+        api_util_answer_cf(c, r, &e);
         return;
     }
     if ((r = store_supp_json(c->ctx->cf.st, sid, c->rq->now_us, &c->resp->body)) < 0)
-        api_answer_store(c, r);
+        api_util_answer_store(c, r);
     else
-        api_answer_json(c, 201, 0);
+        api_util_answer_json(c, 201, 0);
 }
 
 void api_alerts_suppressions(struct api_call *c)
 {
-    API_LIST_OBJECT(c, "suppressions",
-                    store_supps_json(c->ctx->cf.st, c->rq->now_us, &c->resp->body, NULL));
+    API_UTIL_LIST_OBJECT(c, "suppressions",
+                         store_supps_json(c->ctx->cf.st, c->rq->now_us, &c->resp->body, NULL));
 }
 
 struct lift {
@@ -200,12 +201,12 @@ void api_alerts_supp_lift(struct api_call *c)
     snprintf(obj, sizeof(obj), "suppression/%lld", (long long)c->p[0]);
     if ((r = casefile_change(&c->ctx->cf, c->user, "suppression.lift", obj, lift_apply, &l, &e)) <
         0) {
-        api_answer_cf(c, r, &e);
+        api_util_answer_cf(c, r, &e);
         return;
     }
     r = store_supp_json(c->ctx->cf.st, c->p[0], c->rq->now_us, &c->resp->body);
     if (r < 0)
-        api_answer_store(c, r);
+        api_util_answer_store(c, r);
     else
-        api_answer_json(c, 200, 0);
+        api_util_answer_json(c, 200, 0);
 }

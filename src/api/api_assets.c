@@ -22,17 +22,17 @@ void api_assets_entities(struct api_call *c)
     size_t n = 0;
     int r;
 
-    if (api_page(c, &limit, &offset) < 0)
+    if (api_util_page(c, &limit, &offset) < 0)
         return;
     r = buf_puts(&c->resp->body, "{\"entities\":[");
     if (r == 0 && (r = store_entities_json(c->ctx->cf.st, limit, offset, &c->resp->body, &n)) < 0) {
-        api_answer_store(c, r);
+        api_util_answer_store(c, r);
         return;
     }
     if (r == 0)
         r = buf_printf(&c->resp->body, "],\"count\":%zu,\"limit\":%lld,\"offset\":%lld}", n,
                        (long long)limit, (long long)offset);
-    api_answer_json(c, 200, r);
+    api_util_answer_json(c, 200, r);
 }
 
 /* One asset as JSON. */
@@ -72,7 +72,7 @@ void api_assets_list(struct api_call *c)
     size_t n = 0;
     int r;
 
-    if (api_page(c, &limit, &offset) < 0)
+    if (api_util_page(c, &limit, &offset) < 0)
         return;
     r = buf_puts(&c->resp->body, "{\"assets\":[");
     for (size_t i = (size_t)offset; r == 0 && inv && i < inv->n && (int64_t)n < limit; i++) {
@@ -86,5 +86,5 @@ void api_assets_list(struct api_call *c)
                        "],\"count\":%zu,\"total\":%zu,\"limit\":%lld,"
                        "\"offset\":%lld}",
                        n, inv ? inv->n : 0, (long long)limit, (long long)offset);
-    api_answer_json(c, 200, r);
+    api_util_answer_json(c, 200, r);
 }

@@ -33,8 +33,8 @@ void api_console_stats(struct api_call *c)
     size_t n = 0;
     int r;
 
-    if (api_query_int(c, "hours", 1, 168, 24, &hours) < 0) {
-        api_answer_error(c, 400, "hours is 1 to 168", -1, "hours");
+    if (api_util_query_int(c, "hours", 1, 168, 24, &hours) < 0) {
+        api_util_answer_error(c, 400, "hours is 1 to 168", -1, "hours");
         return;
     }
     since = until - hours * hour;
@@ -44,7 +44,7 @@ void api_console_stats(struct api_call *c)
     if ((r = store_funnel(c->ctx->cf.st, since, until + 1, &fu)) < 0 ||
         (r = store_alert_rate(c->ctx->cf.st, rate_since, hour, (size_t)hours, counts)) < 0 ||
         (r = store_open_counts(c->ctx->cf.st, &oc)) < 0) {
-        api_answer_store(c, r);
+        api_util_answer_store(c, r);
         return;
     }
     time_format_iso(since, t0, sizeof(t0));
@@ -71,18 +71,18 @@ void api_console_stats(struct api_call *c)
     if (r == 0)
         r = buf_puts(b, "}},\"near_target\":[");
     if (r == 0 && (r = casefile_near_target_json(&c->ctx->cf, until, 10, b, &n, &e)) < 0) {
-        api_answer_cf(c, r, &e);
+        api_util_answer_cf(c, r, &e);
         return;
     }
     if (r == 0)
         r = buf_puts(b, "],\"top_entities\":[");
     if (r == 0 && (r = store_entity_risk_json(c->ctx->cf.st, 10, b, &n)) < 0) {
-        api_answer_store(c, r);
+        api_util_answer_store(c, r);
         return;
     }
     if (r == 0)
         r = buf_puts(b, "]}");
-    api_answer_json(c, 200, r);
+    api_util_answer_json(c, 200, r);
 }
 
 /* The rule list: written under the pipeline's lock, hits looked up in the
@@ -111,13 +111,13 @@ static int rule_row(void *ctx, const struct detect_sigma_rule_info *ri)
 
     for (size_t i = 0; r == 0 && i < sizeof(keys) / sizeof(keys[0]); i++)
         if ((r = buf_puts(b, keys[i])) == 0)
-            r = api_json_str_or_null(b, vals[i]);
+            r = api_util_json_str_or_null(b, vals[i]);
     if (r == 0)
         r = buf_printf(b, ",\"kind\":\"%s\",\"tags\":[",
                        ri->correlation ? "correlation" : "detection");
     for (size_t i = 0; r == 0 && i < ri->ntags; i++)
         if ((r = i ? buf_putc(b, ',') : 0) == 0)
-            r = api_json_str_or_null(b, ri->tags[i]);
+            r = api_util_json_str_or_null(b, ri->tags[i]);
     if (r == 0)
         r = buf_printf(b, "],\"hits\":%lld,\"last_hit\":", (long long)(h ? h->hits : 0));
     if (r == 0 && h && h->last_us > 0) {
@@ -139,11 +139,11 @@ void api_console_rules(struct api_call *c)
     int r;
 
     if (!c->ctx->src || !c->ctx->src->pipeline) {
-        api_answer_error(c, 503, "no pipeline: the rules are the daemon's", -1, NULL);
+        api_util_answer_error(c, 503, "no pipeline: the rules are the daemon's", -1, NULL);
         return;
     }
     if ((r = store_rule_hits(c->ctx->cf.st, &hits, &nhits)) < 0) {
-        api_answer_store(c, r);
+        api_util_answer_store(c, r);
         return;
     }
     rc = (struct rules_ctx){&c->resp->body, hits, nhits, 0};
@@ -153,5 +153,5 @@ void api_console_rules(struct api_call *c)
     if (r == 0)
         r = buf_printf(&c->resp->body, "],\"count\":%zu}", rc.n);
     store_rule_hits_free(hits, nhits);
-    api_answer_json(c, 200, r);
+    api_util_answer_json(c, 200, r);
 }

@@ -22,16 +22,16 @@
 void api_incidents_list(struct api_call *c)
 {
     struct store_incident_filter f = {
-        .type = api_query_str(c, "type"),
-        .phase = api_query_str(c, "phase"),
-        .level = api_query_str(c, "level"),
+        .type = api_util_query_str(c, "type"),
+        .phase = api_util_query_str(c, "phase"),
+        .level = api_util_query_str(c, "level"),
     };
     struct casefile_err e = {0};
     int64_t overdue;
     size_t n = 0;
     int r;
 
-    if (api_page(c, &f.limit, &f.offset) < 0)
+    if (api_util_page(c, &f.limit, &f.offset) < 0)
         return;
     /* Exact names only: a misspelt filter is an error, not an empty list. */
     {
@@ -40,35 +40,35 @@ void api_incidents_list(struct api_call *c)
         enum triage_alert_level l;
 
         if (f.type && incident_type_from_name(f.type, strlen(f.type), &t) < 0) {
-            api_answer_error(c, 400, "unknown incident type", -1, "type");
+            api_util_answer_error(c, 400, "unknown incident type", -1, "type");
             return;
         }
         if (f.phase && incident_phase_from_name(f.phase, strlen(f.phase), &ph) < 0) {
-            api_answer_error(c, 400,
-                             "phase is new, first_aid, emergency, watch, full_response or closed",
-                             -1, "phase");
+            api_util_answer_error(
+                c, 400, "phase is new, first_aid, emergency, watch, full_response or closed", -1,
+                "phase");
             return;
         }
         if (f.level && (incident_level_from_name(f.level, strlen(f.level), &l) < 0 ||
                         strcmp(f.level, triage_level_name(l)) != 0)) {
-            api_answer_error(c, 400, "level is Green, Yellow, Orange or Red", -1, "level");
+            api_util_answer_error(c, 400, "level is Green, Yellow, Orange or Red", -1, "level");
             return;
         }
     }
-    if (api_query_int(c, "overdue", 0, 1, 0, &overdue) < 0) {
-        api_answer_error(c, 400, "overdue is 0 or 1", -1, "overdue");
+    if (api_util_query_int(c, "overdue", 0, 1, 0, &overdue) < 0) {
+        api_util_answer_error(c, 400, "overdue is 0 or 1", -1, "overdue");
         return;
     }
     r = buf_puts(&c->resp->body, "{\"incidents\":[");
     if (r == 0 && (r = casefile_list_json(&c->ctx->cf, &f, (int)overdue, c->rq->now_us,
                                           &c->resp->body, &n, &e)) < 0) {
-        api_answer_cf(c, r, &e);
+        api_util_answer_cf(c, r, &e);
         return;
     }
     if (r == 0)
         r = buf_printf(&c->resp->body, "],\"count\":%zu,\"limit\":%lld,\"offset\":%lld}", n,
                        (long long)f.limit, (long long)f.offset);
-    api_answer_json(c, 200, r);
+    api_util_answer_json(c, 200, r);
 }
 
 /* Answers with incident `id` as it is now. */
@@ -79,10 +79,10 @@ static void show_incident(struct api_call *c, unsigned status, int64_t id)
 
     buf_reset(&c->resp->body);
     if ((r = casefile_incident_json(&c->ctx->cf, id, c->rq->now_us, &c->resp->body, &e)) < 0) {
-        api_answer_cf(c, r, &e);
+        api_util_answer_cf(c, r, &e);
         return;
     }
-    api_answer_json(c, status, 0);
+    api_util_answer_json(c, status, 0);
 }
 
 void api_incidents_incident(struct api_call *c)
@@ -98,7 +98,7 @@ void api_incidents_incident_create(struct api_call *c)
         casefile_create(&c->ctx->cf, c->user, c->rq->body, c->rq->body_len, c->rq->now_us, &id, &e);
 
     if (r < 0)
-        api_answer_cf(c, r, &e);
+        api_util_answer_cf(c, r, &e);
     else
         show_incident(c, 201, id);
 }
@@ -110,22 +110,23 @@ void api_incidents_incident_patch(struct api_call *c)
                             c->rq->now_us, &e);
 
     if (r < 0)
-        api_answer_cf(c, r, &e);
+        api_util_answer_cf(c, r, &e);
     else
         show_incident(c, 200, c->p[0]);
 }
 
 void api_incidents_timeline(struct api_call *c)
 {
-    if (api_need_incident(c) == 0)
-        API_LIST_OBJECT(c, "timeline",
-                        store_timeline_json(c->ctx->cf.st, c->p[0], &c->resp->body, NULL));
+    if (api_util_need_incident(c) == 0)
+        API_UTIL_LIST_OBJECT(c, "timeline",
+                             store_timeline_json(c->ctx->cf.st, c->p[0], &c->resp->body, NULL));
 }
 
 void api_incidents_notes(struct api_call *c)
 {
-    if (api_need_incident(c) == 0)
-        API_LIST_OBJECT(c, "notes", store_notes_json(c->ctx->cf.st, c->p[0], &c->resp->body, NULL));
+    if (api_util_need_incident(c) == 0)
+        API_UTIL_LIST_OBJECT(c, "notes",
+                             store_notes_json(c->ctx->cf.st, c->p[0], &c->resp->body, NULL));
 }
 
 void api_incidents_note_add(struct api_call *c)
@@ -136,14 +137,14 @@ void api_incidents_note_add(struct api_call *c)
                               c->rq->now_us, &note, &e);
 
     if (r < 0) {
-        api_answer_cf(c, r, &e);
+        api_util_answer_cf(c, r, &e);
         return;
     }
     r = store_note_json(c->ctx->cf.st, note, &c->resp->body);
     if (r < 0)
-        api_answer_store(c, r);
+        api_util_answer_store(c, r);
     else
-        api_answer_json(c, 201, 0);
+        api_util_answer_json(c, 201, 0);
 }
 
 void api_incidents_tasks(struct api_call *c)
@@ -152,12 +153,12 @@ void api_incidents_tasks(struct api_call *c)
     int r = buf_puts(&c->resp->body, "{\"tasks\":");
 
     if (r == 0 && (r = casefile_tasks_json(&c->ctx->cf, c->p[0], &c->resp->body, &e)) < 0) {
-        api_answer_cf(c, r, &e);
+        api_util_answer_cf(c, r, &e);
         return;
     }
     if (r == 0)
         r = buf_putc(&c->resp->body, '}');
-    api_answer_json(c, 200, r);
+    api_util_answer_json(c, 200, r);
 }
 
 /* Answers with task `task` of incident c->p[0]. */
@@ -168,12 +169,12 @@ static void show_task(struct api_call *c, unsigned status, uint32_t task)
     buf_reset(&c->resp->body);
     if ((r = store_task_json(c->ctx->cf.st, c->p[0], task, &c->resp->body)) < 0) {
         if (r == -ENOENT)
-            api_answer_error(c, 404, "no such task", -1, NULL);
+            api_util_answer_error(c, 404, "no such task", -1, NULL);
         else
-            api_answer_store(c, r);
+            api_util_answer_store(c, r);
         return;
     }
-    api_answer_json(c, status, 0);
+    api_util_answer_json(c, status, 0);
 }
 
 void api_incidents_task_add(struct api_call *c)
@@ -184,7 +185,7 @@ void api_incidents_task_add(struct api_call *c)
                               c->rq->now_us, &task, &e);
 
     if (r < 0)
-        api_answer_cf(c, r, &e);
+        api_util_answer_cf(c, r, &e);
     else
         show_task(c, 201, task);
 }
@@ -195,22 +196,22 @@ void api_incidents_task_patch(struct api_call *c)
     int r;
 
     if (c->p[1] > UINT32_MAX) {
-        api_answer_error(c, 404, "no such task", -1, NULL);
+        api_util_answer_error(c, 404, "no such task", -1, NULL);
         return;
     }
     r = casefile_task_update(&c->ctx->cf, c->p[0], (uint32_t)c->p[1], c->user, c->rq->body,
                              c->rq->body_len, c->rq->now_us, &e);
     if (r < 0)
-        api_answer_cf(c, r, &e);
+        api_util_answer_cf(c, r, &e);
     else
         show_task(c, 200, (uint32_t)c->p[1]);
 }
 
 void api_incidents_comms(struct api_call *c)
 {
-    if (api_need_incident(c) == 0)
-        API_LIST_OBJECT(c, "communications",
-                        store_comms_json(c->ctx->cf.st, c->p[0], &c->resp->body, NULL));
+    if (api_util_need_incident(c) == 0)
+        API_UTIL_LIST_OBJECT(c, "communications",
+                             store_comms_json(c->ctx->cf.st, c->p[0], &c->resp->body, NULL));
 }
 
 void api_incidents_comm_add(struct api_call *c)
@@ -221,20 +222,20 @@ void api_incidents_comm_add(struct api_call *c)
                               c->rq->now_us, &id, &e);
 
     if (r < 0) {
-        api_answer_cf(c, r, &e);
+        api_util_answer_cf(c, r, &e);
         return;
     }
     if ((r = store_comm_json(c->ctx->cf.st, id, &c->resp->body)) < 0)
-        api_answer_store(c, r);
+        api_util_answer_store(c, r);
     else
-        api_answer_json(c, 201, 0);
+        api_util_answer_json(c, 201, 0);
 }
 
 void api_incidents_reports(struct api_call *c)
 {
-    if (api_need_incident(c) == 0)
-        API_LIST_OBJECT(c, "reports",
-                        store_reports_json(c->ctx->cf.st, c->p[0], &c->resp->body, NULL));
+    if (api_util_need_incident(c) == 0)
+        API_UTIL_LIST_OBJECT(c, "reports",
+                             store_reports_json(c->ctx->cf.st, c->p[0], &c->resp->body, NULL));
 }
 
 static void show_report_meta(struct api_call *c, unsigned status, int64_t rid)
@@ -242,9 +243,9 @@ static void show_report_meta(struct api_call *c, unsigned status, int64_t rid)
     int r = store_report_meta_json(c->ctx->cf.st, c->p[0], rid, &c->resp->body);
 
     if (r < 0)
-        api_answer_store(c, r);
+        api_util_answer_store(c, r);
     else
-        api_answer_json(c, status, 0);
+        api_util_answer_json(c, status, 0);
 }
 
 void api_incidents_report_add(struct api_call *c)
@@ -255,7 +256,7 @@ void api_incidents_report_add(struct api_call *c)
                                    c->rq->now_us, &rid, &e);
 
     if (r < 0)
-        api_answer_cf(c, r, &e);
+        api_util_answer_cf(c, r, &e);
     else
         show_report_meta(c, 201, rid);
 }
@@ -268,29 +269,29 @@ void api_incidents_report_edit(struct api_call *c)
                                  c->rq->body_len, c->rq->now_us, &rid, &e);
 
     if (r < 0)
-        api_answer_cf(c, r, &e);
+        api_util_answer_cf(c, r, &e);
     else
         show_report_meta(c, 201, rid);
 }
 
 void api_incidents_report(struct api_call *c)
 {
-    const char *fmt = api_query_str(c, "format");
+    const char *fmt = api_util_query_str(c, "format");
     char *kind = NULL, *md = NULL, *html = NULL;
     struct buf *b = &c->resp->body;
     int r;
 
     if (fmt && strcmp(fmt, "md") != 0 && strcmp(fmt, "html") != 0) {
-        api_answer_error(c, 400, "format is md or html", -1, "format");
+        api_util_answer_error(c, 400, "format is md or html", -1, "format");
         return;
     }
     r = store_report_text(c->ctx->cf.st, c->p[0], c->p[1], &kind, &md, &html);
     if (r == -ENOENT) {
-        api_answer_error(c, 404, "no such report", -1, NULL);
+        api_util_answer_error(c, 404, "no such report", -1, NULL);
         return;
     }
     if (r < 0) {
-        api_answer_store(c, r);
+        api_util_answer_store(c, r);
         return;
     }
     if (fmt && strcmp(fmt, "md") == 0) {
@@ -327,7 +328,7 @@ void api_incidents_report(struct api_call *c)
             r = html ? buf_json_str(b, html, strlen(html)) : buf_puts(b, "null");
         if (r == 0)
             r = buf_putc(b, '}');
-        api_answer_json(c, 200, r);
+        api_util_answer_json(c, 200, r);
     }
     free(kind);
     free(md);
@@ -345,7 +346,7 @@ void api_incidents_intake(struct api_call *c)
         casefile_intake(&c->ctx->cf, c->user, c->rq->body, c->rq->body_len, c->rq->now_us, &id, &e);
 
     if (r < 0)
-        api_answer_cf(c, r, &e);
+        api_util_answer_cf(c, r, &e);
     else
         show_incident(c, 201, id);
 }

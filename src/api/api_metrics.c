@@ -353,10 +353,10 @@ static int health_write(const struct api_sources *src, struct buf *out)
 void api_metrics_health(struct api_call *c)
 {
     if (!c->ctx->src) {
-        api_answer_error(c, 503, "no pipeline", -1, NULL);
+        api_util_answer_error(c, 503, "no pipeline", -1, NULL);
         return;
     }
-    api_answer_json(c, 200, health_write(c->ctx->src, &c->resp->body));
+    api_util_answer_json(c, 200, health_write(c->ctx->src, &c->resp->body));
 }
 
 /* Open on a loopback listener, as a health probe is; anywhere else the
@@ -366,18 +366,18 @@ void api_metrics_scrape(struct api_call *c)
 {
     if (!c->ctx->metrics_open) {
         if (!c->ctx->cf.st) {
-            api_answer_error(c, 503, "no store", -1, NULL);
+            api_util_answer_error(c, 503, "no store", -1, NULL);
             return;
         }
-        if (api_authenticate(c, AUTH_ROLE_VIEWER) < 0)
+        if (api_util_authenticate(c, AUTH_ROLE_VIEWER) < 0)
             return;
     }
     if (!c->ctx->src) {
-        api_answer_error(c, 503, "no pipeline", -1, NULL);
+        api_util_answer_error(c, 503, "no pipeline", -1, NULL);
         return;
     }
     if (metrics_write(c->ctx->src, &c->resp->body) < 0) {
-        api_answer_error(c, 500, "internal error", -1, NULL);
+        api_util_answer_error(c, 500, "internal error", -1, NULL);
         return;
     }
     c->resp->status = 200;
@@ -386,5 +386,6 @@ void api_metrics_scrape(struct api_call *c)
 
 void api_metrics_openapi(struct api_call *c)
 {
-    api_answer_json(c, 200, buf_append(&c->resp->body, api_openapi_json, api_openapi_json_len));
+    api_util_answer_json(c, 200,
+                         buf_append(&c->resp->body, api_openapi_json, api_openapi_json_len));
 }

@@ -14,7 +14,7 @@
 
 void api_posture_contacts(struct api_call *c)
 {
-    API_LIST_OBJECT(c, "contacts", store_contacts_json(c->ctx->cf.st, &c->resp->body, NULL));
+    API_UTIL_LIST_OBJECT(c, "contacts", store_contacts_json(c->ctx->cf.st, &c->resp->body, NULL));
 }
 
 void api_posture_contact_add(struct api_call *c)
@@ -25,13 +25,13 @@ void api_posture_contact_add(struct api_call *c)
                                  &id, &e);
 
     if (r < 0) {
-        api_answer_cf(c, r, &e);
+        api_util_answer_cf(c, r, &e);
         return;
     }
     if ((r = store_contact_json(c->ctx->cf.st, id, &c->resp->body)) < 0)
-        api_answer_store(c, r);
+        api_util_answer_store(c, r);
     else
-        api_answer_json(c, 201, 0);
+        api_util_answer_json(c, 201, 0);
 }
 
 void api_posture_declared(struct api_call *c)
@@ -40,18 +40,18 @@ void api_posture_declared(struct api_call *c)
     int r = buf_puts(b, "{\"current\":");
 
     if (r == 0 && (r = store_declared_current_json(c->ctx->cf.st, b)) < 0) {
-        api_answer_store(c, r);
+        api_util_answer_store(c, r);
         return;
     }
     if (r == 0)
         r = buf_puts(b, ",\"history\":[");
     if (r == 0 && (r = store_declared_history_json(c->ctx->cf.st, b, NULL)) < 0) {
-        api_answer_store(c, r);
+        api_util_answer_store(c, r);
         return;
     }
     if (r == 0)
         r = buf_puts(b, "]}");
-    api_answer_json(c, 200, r);
+    api_util_answer_json(c, 200, r);
 }
 
 void api_posture_declare(struct api_call *c)
@@ -60,13 +60,13 @@ void api_posture_declare(struct api_call *c)
     int r = casefile_declare(&c->ctx->cf, c->user, c->rq->body, c->rq->body_len, c->rq->now_us, &e);
 
     if (r < 0) {
-        api_answer_cf(c, r, &e);
+        api_util_answer_cf(c, r, &e);
         return;
     }
     if ((r = store_declared_last_json(c->ctx->cf.st, &c->resp->body)) < 0)
-        api_answer_store(c, r);
+        api_util_answer_store(c, r);
     else
-        api_answer_json(c, 201, 0);
+        api_util_answer_json(c, 201, 0);
 }
 
 void api_posture_risk(struct api_call *c)
@@ -85,12 +85,12 @@ void api_posture_risk(struct api_call *c)
     if (r == 0)
         r = buf_puts(b, ",\"history\":[");
     if (r == 0 && (r = store_risk_json(c->ctx->cf.st, 10000, b, NULL)) < 0) {
-        api_answer_store(c, r);
+        api_util_answer_store(c, r);
         return;
     }
     if (r == 0)
         r = buf_puts(b, "]}");
-    api_answer_json(c, 200, r);
+    api_util_answer_json(c, 200, r);
 }
 
 void api_posture_risk_add(struct api_call *c)
@@ -100,11 +100,11 @@ void api_posture_risk_add(struct api_call *c)
         casefile_risk_add(&c->ctx->cf, c->user, c->rq->body, c->rq->body_len, c->rq->now_us, &e);
 
     if (r < 0) {
-        api_answer_cf(c, r, &e);
+        api_util_answer_cf(c, r, &e);
         return;
     }
     if ((r = store_risk_json(c->ctx->cf.st, 1, &c->resp->body, NULL)) < 0)
-        api_answer_store(c, r);
+        api_util_answer_store(c, r);
     else
-        api_answer_json(c, 201, 0);
+        api_util_answer_json(c, 201, 0);
 }

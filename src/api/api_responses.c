@@ -16,28 +16,28 @@
 
 void api_responses_list(struct api_call *c)
 {
-    struct store_resp_filter f = {.state = api_query_str(c, "state"),
-                                  .address = api_query_str(c, "address")};
+    struct store_resp_filter f = {.state = api_util_query_str(c, "state"),
+                                  .address = api_util_query_str(c, "address")};
     int64_t inc;
     size_t n = 0;
     int r;
 
-    if (api_page(c, &f.limit, &f.offset) < 0)
+    if (api_util_page(c, &f.limit, &f.offset) < 0)
         return;
-    if (api_query_int(c, "incident", 1, INT64_MAX, 0, &inc) < 0) {
-        api_answer_error(c, 400, "incident must be an incident id", -1, NULL);
+    if (api_util_query_int(c, "incident", 1, INT64_MAX, 0, &inc) < 0) {
+        api_util_answer_error(c, 400, "incident must be an incident id", -1, NULL);
         return;
     }
     f.incident_id = inc;
     r = buf_puts(&c->resp->body, "{\"responses\":[");
     if (r == 0 && (r = store_resps_json(c->ctx->cf.st, &f, &c->resp->body, &n)) < 0) {
-        api_answer_store(c, r);
+        api_util_answer_store(c, r);
         return;
     }
     if (r == 0)
         r = buf_printf(&c->resp->body, "],\"count\":%zu,\"limit\":%lld,\"offset\":%lld}", n,
                        (long long)f.limit, (long long)f.offset);
-    api_answer_json(c, 200, r);
+    api_util_answer_json(c, 200, r);
 }
 
 static void show_response(struct api_call *c, unsigned status)
@@ -45,9 +45,9 @@ static void show_response(struct api_call *c, unsigned status)
     int r = store_resp_json(c->ctx->cf.st, c->p[0], &c->resp->body);
 
     if (r < 0)
-        api_answer_store(c, r);
+        api_util_answer_store(c, r);
     else
-        api_answer_json(c, status, 0);
+        api_util_answer_json(c, status, 0);
 }
 
 void api_responses_response(struct api_call *c)
@@ -62,7 +62,7 @@ static void answer_response(struct api_call *c, int approve)
                                      c->rq->body_len, c->rq->now_us, &e);
 
     if (r < 0)
-        api_answer_cf(c, r, &e);
+        api_util_answer_cf(c, r, &e);
     else
         show_response(c, 200);
 }
@@ -83,7 +83,7 @@ void api_responses_response_lift(struct api_call *c)
     int r = casefile_block_lift(&c->ctx->cf, c->p[0], c->user, c->rq->now_us, &e);
 
     if (r < 0)
-        api_answer_cf(c, r, &e);
+        api_util_answer_cf(c, r, &e);
     else
         show_response(c, 202);
 }
@@ -94,10 +94,10 @@ void api_responses_blocks(struct api_call *c)
     int r = buf_puts(&c->resp->body, "{\"blocks\":[");
 
     if (r == 0 && (r = store_blocks_json(c->ctx->cf.st, c->rq->now_us, &c->resp->body, &n)) < 0) {
-        api_answer_store(c, r);
+        api_util_answer_store(c, r);
         return;
     }
     if (r == 0)
         r = buf_printf(&c->resp->body, "],\"count\":%zu}", n);
-    api_answer_json(c, 200, r);
+    api_util_answer_json(c, 200, r);
 }

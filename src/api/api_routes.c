@@ -141,10 +141,10 @@ void api_dispatch(struct api_ctx *ctx, const struct api_req *rq, struct api_resp
         c.p[1] = p[1];
         if (rt->role != AUTH_ROLE_NONE) {
             if (!ctx->cf.st) {
-                api_answer_error(&c, 503, "no store", -1, NULL);
+                api_util_answer_error(&c, 503, "no store", -1, NULL);
                 return;
             }
-            if (api_authenticate(&c, rt->role) < 0 || !api_body_ok(&c)) {
+            if (api_util_authenticate(&c, rt->role) < 0 || !api_util_body_ok(&c)) {
                 sodium_memzero(c.token, sizeof(c.token));
                 return;
             }
@@ -154,7 +154,7 @@ void api_dispatch(struct api_ctx *ctx, const struct api_req *rq, struct api_resp
         return;
     }
     if (path_known)
-        api_answer_error(&c, 405, "method not allowed", -1, NULL);
+        api_util_answer_error(&c, 405, "method not allowed", -1, NULL);
     else
-        api_answer_error(&c, 404, "not found", -1, NULL);
+        api_util_answer_error(&c, 404, "not found", -1, NULL);
 }

@@ -81,19 +81,19 @@ static int login_check(struct api_call *c, char name[128], int64_t *ret_uid, cha
 
     *ret_role = NULL;
     if (!c->ctx->cf.st) {
-        api_answer_error(c, 503, "no store", -1, NULL);
+        api_util_answer_error(c, 503, "no store", -1, NULL);
         return -1;
     }
-    if (!api_body_ok(c))
+    if (!api_util_body_ok(c))
         return -1;
     if (c->ctx->login_rl &&
         !auth_ratelimit_allow(c->ctx->login_rl, c->rq->client ? c->rq->client : "?", mono_us())) {
-        api_answer_error(c, 429, "too many login attempts; wait a minute", -1, NULL);
+        api_util_answer_error(c, 429, "too many login attempts; wait a minute", -1, NULL);
         return -1;
     }
     if (read_login(c->rq, name, 127, pw, sizeof(pw) - 1, &pe) < 0) {
         sodium_memzero(pw, sizeof(pw));
-        api_answer_error(c, 400, pe.msg ? pe.msg : "bad request", (long)pe.off, NULL);
+        api_util_answer_error(c, 400, pe.msg ? pe.msg : "bad request", (long)pe.off, NULL);
         return -1;
     }
     if (!dummy[0] && auth_password_hash("no user has this password", 25, dummy) < 0)
@@ -101,7 +101,7 @@ static int login_check(struct api_call *c, char name[128], int64_t *ret_uid, cha
     r = store_user_get(c->ctx->cf.st, name, ret_uid, &role, &hash);
     if (r < 0 && r != -ENOENT) {
         sodium_memzero(pw, sizeof(pw));
-        api_answer_store(c, r);
+        api_util_answer_store(c, r);
         return -1;
     }
     ok = r == 0 && hash && auth_password_verify(hash, pw, strlen(pw)) == 0;
@@ -113,7 +113,7 @@ static int login_check(struct api_call *c, char name[128], int64_t *ret_uid, cha
         free(role);
         log_warnx("http: failed login for \"%s\" from %s", name,
                   c->rq->client ? c->rq->client : "?");
-        api_answer_error(c, 401, "wrong name or password", -1, NULL);
+        api_util_answer_error(c, 401, "wrong name or password", -1, NULL);
         return -1;
     }
     /* Said only to whoever knows the password: the name alone tells
@@ -126,12 +126,13 @@ static int login_check(struct api_call *c, char name[128], int64_t *ret_uid, cha
             free(role);
             log_warnx("http: login of disabled user \"%s\" from %s", name,
                       c->rq->client ? c->rq->client : "?");
-            api_answer_error(c, 403, "this account is disabled (hikeshi user enable)", -1, NULL);
+            api_util_answer_error(c, 403, "this account is disabled (hikeshi user enable)", -1,
+                                  NULL);
             return -1;
         }
         if (r < 0) {
             free(role);
-            api_answer_store(c, r);
+            api_util_answer_store(c, r);
             return -1;
         }
         if (store_user_set_login(c->ctx->cf.st, *ret_uid, c->rq->now_us) < 0)
@@ -166,12 +167,12 @@ void api_session_login(struct api_call *c)
 
     if (login_check(c, name, &uid, &role) < 0)
         return;
-    exp = api_token_expiry(c, 0);
+    exp = api_util_token_expiry(c, 0);
     r = auth_token_new(tok, th);
     if (r == 0 && (r = store_token_add(c->ctx->cf.st, uid, th, sizeof(th), "login", exp)) < 0) {
         free(role);
         sodium_memzero(tok, sizeof(tok));
-        api_answer_store(c, r);
+        api_util_answer_store(c, r);
         return;
     }
     audit_login(c, name, "user.login", "login");
@@ -187,7 +188,7 @@ void api_session_login(struct api_call *c)
         r = buf_printf(b, ",\"role\":\"%s\",\"expires\":\"%s\"}", role ? role : "", when);
     sodium_memzero(tok, sizeof(tok));
     free(role);
-    api_answer_json(c, 201, r);
+    api_util_answer_json(c, 201, r);
 }
 
 /* {"user", "role", "csrf", "expires"}: what the console needs to know of
@@ -237,7 +238,7 @@ void api_session_new(struct api_call *c)
     if (r == 0 && (r = store_session_add(c->ctx->cf.st, uid, th, sizeof(th), exp)) < 0) {
         free(role);
         sodium_memzero(tok, sizeof(tok));
-        api_answer_store(c, r);
+        api_util_answer_store(c, r);
         return;
     }
     audit_login(c, name, "user.login", "session");
@@ -249,14 +250,14 @@ void api_session_new(struct api_call *c)
                  AUTH_SESSION_SECONDS);
     sodium_memzero(tok, sizeof(tok));
     free(role);
-    api_answer_json(c, 201, r);
+    api_util_answer_json(c, 201, r);
 }
 
 void api_session_get(struct api_call *c)
 {
-    api_answer_json(c, 200,
-                    session_json(c, c->user, auth_role_name(c->role),
-                                 c->by_cookie ? c->token : NULL, c->expires_us));
+    api_util_answer_json(c, 200,
+                         session_json(c, c->user, auth_role_name(c->role),
+                                      c->by_cookie ? c->token : NULL, c->expires_us));
 }
 
 /* Logout: the token that authenticated this request stops working, and a
@@ -268,13 +269,13 @@ void api_session_end(struct api_call *c)
 
     if (r == 0 && (r = store_token_revoke_hash(c->ctx->cf.st, th, sizeof(th))) < 0 &&
         r != -ENOENT) {
-        api_answer_store(c, r);
+        api_util_answer_store(c, r);
         return;
     }
     audit_login(c, c->user, "user.logout", c->by_cookie ? "session" : "token");
     snprintf(c->resp->set_cookie, sizeof(c->resp->set_cookie),
              AUTH_SESSION_COOKIE "=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
-    api_answer_json(c, 200, buf_puts(&c->resp->body, "{\"ok\":true}"));
+    api_util_answer_json(c, 200, buf_puts(&c->resp->body, "{\"ok\":true}"));
 }
 
 struct rotate {
@@ -301,17 +302,17 @@ void api_session_rotate(struct api_call *c)
     unsigned char old[AUTH_TOKEN_HASHLEN], nh[AUTH_TOKEN_HASHLEN];
     char tok[AUTH_TOKEN_STRLEN], obj[160], when[40];
     struct casefile_err e = {0};
-    struct rotate t = {old, nh, c->rq->now_us, api_token_expiry(c, 0), 0};
+    struct rotate t = {old, nh, c->rq->now_us, api_util_token_expiry(c, 0), 0};
     struct buf *b = &c->resp->body;
     int r;
 
     if (c->by_cookie) {
-        api_answer_error(c, 422, "a console session is not rotated: log out and in again", -1,
-                         NULL);
+        api_util_answer_error(c, 422, "a console session is not rotated: log out and in again", -1,
+                              NULL);
         return;
     }
     if (auth_token_hash(c->token, strlen(c->token), old) < 0 || auth_token_new(tok, nh) < 0) {
-        api_answer_error(c, 500, "no randomness for a token", -1, NULL);
+        api_util_answer_error(c, 500, "no randomness for a token", -1, NULL);
         return;
     }
     snprintf(obj, sizeof(obj), "user/%s", c->user);
@@ -319,9 +320,10 @@ void api_session_rotate(struct api_call *c)
     if (r < 0) {
         sodium_memzero(tok, sizeof(tok));
         if (r == -ENOENT)
-            api_answer_error(c, 422, "a session is not rotated: log out and in again", -1, NULL);
+            api_util_answer_error(c, 422, "a session is not rotated: log out and in again", -1,
+                                  NULL);
         else
-            api_answer_cf(c, r, &e);
+            api_util_answer_cf(c, r, &e);
         return;
     }
     time_format_iso(t.expires_us, when, sizeof(when));
@@ -331,5 +333,5 @@ void api_session_rotate(struct api_call *c)
     if (r == 0)
         r = buf_printf(b, ",\"role\":\"%s\",\"expires\":\"%s\"}", auth_role_name(c->role), when);
     sodium_memzero(tok, sizeof(tok));
-    api_answer_json(c, 201, r);
+    api_util_answer_json(c, 201, r);
 }

@@ -103,7 +103,7 @@ static int user_apply(struct store *st, void *ctx, struct buf *details)
         if (r == 0 &&
             (r = buf_printf(details, "{\"token\":%lld,\"user\":%lld,\"expires\":\"%s\",\"label\":",
                             (long long)u->new_id, (long long)u->id, when)) == 0 &&
-            (r = api_json_str_or_null(details, u->label)) == 0)
+            (r = api_util_json_str_or_null(details, u->label)) == 0)
             r = buf_putc(details, '}');
         return r;
     }
@@ -116,8 +116,8 @@ static int user_apply(struct store *st, void *ctx, struct buf *details)
 
 void api_users_list(struct api_call *c)
 {
-    API_LIST_OBJECT(c, "users",
-                    store_users_json(c->ctx->cf.st, c->rq->now_us, &c->resp->body, NULL));
+    API_UTIL_LIST_OBJECT(c, "users",
+                         store_users_json(c->ctx->cf.st, c->rq->now_us, &c->resp->body, NULL));
 }
 
 /* Hashes a password from a request into out; -1 with the answer written. */
@@ -127,13 +127,14 @@ static int password_from(struct api_call *c, char *pw, char out[AUTH_PWHASH_STRL
     int r;
 
     if (why) {
-        api_answer_error(c, 400, why, -1, "password");
+        api_util_answer_error(c, 400, why, -1, "password");
         return -1;
     }
     if ((r = auth_password_hash(pw, strlen(pw), out)) < 0) {
-        api_answer_error(c, r == -ENOMEM ? 503 : 400,
-                         r == -ENOMEM ? "out of memory for the password hash" : "password refused",
-                         -1, "password");
+        api_util_answer_error(c, r == -ENOMEM ? 503 : 400,
+                              r == -ENOMEM ? "out of memory for the password hash"
+                                           : "password refused",
+                              -1, "password");
         return -1;
     }
     return 0;
@@ -155,16 +156,16 @@ void api_users_user_add(struct api_call *c)
     r = read_strings(c->rq, keys, vals, caps, 3, &have, &pe);
     if (r < 0 || (have & 3) != 3) {
         sodium_memzero(pw, sizeof(pw));
-        api_answer_error(c, 400, r < 0 && pe.msg ? pe.msg : "name and role are required",
-                         r < 0 ? (long)pe.off : -1, NULL);
+        api_util_answer_error(c, 400, r < 0 && pe.msg ? pe.msg : "name and role are required",
+                              r < 0 ? (long)pe.off : -1, NULL);
         return;
     }
     if (!user_name_ok(name) || auth_role_parse(role, strlen(role), &ro) < 0) {
         sodium_memzero(pw, sizeof(pw));
-        api_answer_error(c, 400,
-                         !user_name_ok(name) ? "a name is 1 to 64 letters, digits and . _ @ -"
-                                             : "role is viewer, analyst or admin",
-                         -1, !user_name_ok(name) ? "name" : "role");
+        api_util_answer_error(c, 400,
+                              !user_name_ok(name) ? "a name is 1 to 64 letters, digits and . _ @ -"
+                                                  : "role is viewer, analyst or admin",
+                              -1, !user_name_ok(name) ? "name" : "role");
         return;
     }
     if ((have & 4) && password_from(c, pw, hash) < 0) {
@@ -178,18 +179,18 @@ void api_users_user_add(struct api_call *c)
         snprintf(obj, sizeof(obj), "user/%s", name);
         r = casefile_change(&c->ctx->cf, c->user, "user.add", obj, user_apply, &u, &e);
         if (r == -EEXIST) {
-            api_answer_error(c, 409, "a user of that name exists", -1, "name");
+            api_util_answer_error(c, 409, "a user of that name exists", -1, "name");
             return;
         }
         if (r < 0) {
-            api_answer_cf(c, r, &e);
+            api_util_answer_cf(c, r, &e);
             return;
         }
         r = store_user_json(c->ctx->cf.st, u.new_id, c->rq->now_us, &c->resp->body);
         if (r < 0)
-            api_answer_store(c, r);
+            api_util_answer_store(c, r);
         else
-            api_answer_json(c, 201, 0);
+            api_util_answer_json(c, 201, 0);
     }
 }
 
@@ -201,7 +202,7 @@ static int need_user(struct api_call *c, char *name, size_t size, char *role, si
     int r = store_user_get_id(c->ctx->cf.st, c->p[0], &n, &ro);
 
     if (r < 0) {
-        api_answer_store(c, r);
+        api_util_answer_store(c, r);
         return -1;
     }
     snprintf(name, size, "%s", n);
@@ -255,26 +256,26 @@ void api_users_user_patch(struct api_call *c)
     r = read_user_patch(c->rq, role, sizeof(role), pw, sizeof(pw), &disabled, &have, &pe);
     if (r < 0 || have == 0) {
         sodium_memzero(pw, sizeof(pw));
-        api_answer_error(c, 400,
-                         r < 0 && pe.msg ? pe.msg : "role, password or disabled is required",
-                         r < 0 ? (long)pe.off : -1, NULL);
+        api_util_answer_error(c, 400,
+                              r < 0 && pe.msg ? pe.msg : "role, password or disabled is required",
+                              r < 0 ? (long)pe.off : -1, NULL);
         return;
     }
     /* Nor locks themselves out: another admin, or `hikeshi user`, does. */
     if ((have & 4) && disabled && strcmp(name, c->user) == 0) {
         sodium_memzero(pw, sizeof(pw));
-        api_answer_error(c, 422, "you cannot disable yourself", -1, "disabled");
+        api_util_answer_error(c, 422, "you cannot disable yourself", -1, "disabled");
         return;
     }
     if ((have & 1) && auth_role_parse(role, strlen(role), &ro) < 0) {
         sodium_memzero(pw, sizeof(pw));
-        api_answer_error(c, 400, "role is viewer, analyst or admin", -1, "role");
+        api_util_answer_error(c, 400, "role is viewer, analyst or admin", -1, "role");
         return;
     }
     /* An administrator never takes their own rights away: one is left. */
     if ((have & 1) && strcmp(name, c->user) == 0 && ro != AUTH_ROLE_ADMIN) {
         sodium_memzero(pw, sizeof(pw));
-        api_answer_error(c, 422, "you cannot take the admin role from yourself", -1, "role");
+        api_util_answer_error(c, 422, "you cannot take the admin role from yourself", -1, "role");
         return;
     }
     if ((have & 2) && password_from(c, pw, hash) < 0) {
@@ -291,15 +292,15 @@ void api_users_user_patch(struct api_call *c)
         snprintf(obj, sizeof(obj), "user/%s", name);
         if ((r = casefile_change(&c->ctx->cf, c->user, "user.update", obj, user_apply, &u, &e)) <
             0) {
-            api_answer_cf(c, r, &e);
+            api_util_answer_cf(c, r, &e);
             return;
         }
     }
     r = store_user_json(c->ctx->cf.st, c->p[0], c->rq->now_us, &c->resp->body);
     if (r < 0)
-        api_answer_store(c, r);
+        api_util_answer_store(c, r);
     else
-        api_answer_json(c, 200, 0);
+        api_util_answer_json(c, 200, 0);
 }
 
 void api_users_user_delete(struct api_call *c)
@@ -312,15 +313,15 @@ void api_users_user_delete(struct api_call *c)
     if (need_user(c, name, sizeof(name), role, sizeof(role)) < 0)
         return;
     if (strcmp(name, c->user) == 0) {
-        api_answer_error(c, 422, "you cannot delete yourself", -1, NULL);
+        api_util_answer_error(c, 422, "you cannot delete yourself", -1, NULL);
         return;
     }
     snprintf(obj, sizeof(obj), "user/%s", name);
     if ((r = casefile_change(&c->ctx->cf, c->user, "user.delete", obj, user_apply, &u, &e)) < 0) {
-        api_answer_cf(c, r, &e);
+        api_util_answer_cf(c, r, &e);
         return;
     }
-    api_answer_json(c, 200, buf_puts(&c->resp->body, "{\"ok\":true}"));
+    api_util_answer_json(c, 200, buf_puts(&c->resp->body, "{\"ok\":true}"));
 }
 
 void api_users_tokens(struct api_call *c)
@@ -329,8 +330,9 @@ void api_users_tokens(struct api_call *c)
 
     if (need_user(c, name, sizeof(name), role, sizeof(role)) < 0)
         return;
-    API_LIST_OBJECT(c, "tokens",
-                    store_tokens_json(c->ctx->cf.st, c->p[0], c->rq->now_us, &c->resp->body, NULL));
+    API_UTIL_LIST_OBJECT(
+        c, "tokens",
+        store_tokens_json(c->ctx->cf.st, c->p[0], c->rq->now_us, &c->resp->body, NULL));
 }
 
 void api_users_token_add(struct api_call *c)
@@ -339,7 +341,7 @@ void api_users_token_add(struct api_call *c)
     char label[129] = "", ttl_s[32] = "", name[128], role[32], obj[160], tok[AUTH_TOKEN_STRLEN];
     char *vals[] = {label, ttl_s};
     const size_t caps[] = {sizeof(label), sizeof(ttl_s)};
-    int64_t exp = api_token_expiry(c, 0), ttl = 0;
+    int64_t exp = api_util_token_expiry(c, 0), ttl = 0;
     unsigned char th[AUTH_TOKEN_HASHLEN];
     struct parse_err pe = {0};
     struct casefile_err e = {0};
@@ -351,20 +353,20 @@ void api_users_token_add(struct api_call *c)
     if (need_user(c, name, sizeof(name), role, sizeof(role)) < 0)
         return;
     if (c->rq->body_len && read_strings(c->rq, keys, vals, caps, 2, &have, &pe) < 0) {
-        api_answer_error(c, 400, pe.msg ? pe.msg : "bad request", (long)pe.off, NULL);
+        api_util_answer_error(c, 400, pe.msg ? pe.msg : "bad request", (long)pe.off, NULL);
         return;
     }
     if (have & 2) {
         if (config_parse_duration(ttl_s, &ttl) < 0 || ttl < LIMIT_TOKEN_TTL_MIN ||
             ttl > LIMIT_TOKEN_TTL_MAX) {
-            api_answer_error(c, 400, "ttl is a duration of 1s to 366d, such as \"12h\" or \"90d\"",
-                             -1, "ttl");
+            api_util_answer_error(
+                c, 400, "ttl is a duration of 1s to 366d, such as \"12h\" or \"90d\"", -1, "ttl");
             return;
         }
-        exp = api_token_expiry(c, ttl);
+        exp = api_util_token_expiry(c, ttl);
     }
     if (auth_token_new(tok, th) < 0) {
-        api_answer_error(c, 500, "no randomness for a token", -1, NULL);
+        api_util_answer_error(c, 500, "no randomness for a token", -1, NULL);
         return;
     }
     {
@@ -378,7 +380,7 @@ void api_users_token_add(struct api_call *c)
         snprintf(obj, sizeof(obj), "user/%s", name);
         if ((r = casefile_change(&c->ctx->cf, c->user, "token.add", obj, user_apply, &u, &e)) < 0) {
             sodium_memzero(tok, sizeof(tok));
-            api_answer_cf(c, r, &e);
+            api_util_answer_cf(c, r, &e);
             return;
         }
         time_format_iso(c->rq->now_us, when, sizeof(when));
@@ -389,14 +391,14 @@ void api_users_token_add(struct api_call *c)
     if (r == 0)
         r = buf_puts(b, ",\"label\":");
     if (r == 0)
-        r = api_json_str_or_null(b, (have & 1) ? label : NULL);
+        r = api_util_json_str_or_null(b, (have & 1) ? label : NULL);
     if (r == 0)
         r = buf_printf(b, ",\"created\":\"%s\",\"token\":\"%s\"", when, tok);
     time_format_iso(exp, when, sizeof(when));
     if (r == 0)
         r = buf_printf(b, ",\"expires\":\"%s\"}", when);
     sodium_memzero(tok, sizeof(tok));
-    api_answer_json(c, 201, r);
+    api_util_answer_json(c, 201, r);
 }
 
 void api_users_token_delete(struct api_call *c)
@@ -410,20 +412,20 @@ void api_users_token_delete(struct api_call *c)
 
     free(label);
     if (r < 0) {
-        api_answer_store(c, r);
+        api_util_answer_store(c, r);
         return;
     }
     /* Revoking the token of this very request is a logout: DELETE session. */
     if (auth_token_hash(c->token, strlen(c->token), mine) == 0 &&
         sodium_memcmp(mine, th, sizeof(th)) == 0) {
-        api_answer_error(c, 422, "this is the token of your own request: log out instead", -1,
-                         NULL);
+        api_util_answer_error(c, 422, "this is the token of your own request: log out instead", -1,
+                              NULL);
         return;
     }
     snprintf(obj, sizeof(obj), "token/%lld", (long long)c->p[0]);
     if ((r = casefile_change(&c->ctx->cf, c->user, "token.revoke", obj, user_apply, &u, &e)) < 0) {
-        api_answer_cf(c, r, &e);
+        api_util_answer_cf(c, r, &e);
         return;
     }
-    api_answer_json(c, 200, buf_puts(&c->resp->body, "{\"ok\":true}"));
+    api_util_answer_json(c, 200, buf_puts(&c->resp->body, "{\"ok\":true}"));
 }

@@ -21,8 +21,8 @@
 /* ------------------------------------------------------------------ */
 /* Answers                                                             */
 
-void api_answer_error(struct api_call *c, unsigned status, const char *msg, long off,
-                      const char *field)
+void api_util_answer_error(struct api_call *c, unsigned status, const char *msg, long off,
+                           const char *field)
 {
     struct buf *b = &c->resp->body;
 
@@ -41,7 +41,7 @@ void api_answer_error(struct api_call *c, unsigned status, const char *msg, long
 }
 
 /* A case file error as its HTTP answer. */
-void api_answer_cf(struct api_call *c, int r, const struct casefile_err *e)
+void api_util_answer_cf(struct api_call *c, int r, const struct casefile_err *e)
 {
     unsigned status;
 
@@ -54,27 +54,28 @@ void api_answer_cf(struct api_call *c, int r, const struct casefile_err *e)
     case -EBUSY: status = 503; break;
     default: status = 500; break;
     }
-    api_answer_error(c, status, e->msg[0] ? e->msg : "internal error", e->off, e->field);
+    api_util_answer_error(c, status, e->msg[0] ? e->msg : "internal error", e->off, e->field);
 }
 
-void api_answer_store(struct api_call *c, int r)
+void api_util_answer_store(struct api_call *c, int r)
 {
-    api_answer_error(c,
-                     r == -ENOENT  ? 404
-                     : r == -EBUSY ? 503
-                                   : 500,
-                     r == -ENOENT ? "not found" : store_errmsg(c->ctx->cf.st), -1, NULL);
+    api_util_answer_error(c,
+                          r == -ENOENT  ? 404
+                          : r == -EBUSY ? 503
+                                        : 500,
+                          r == -ENOENT ? "not found" : store_errmsg(c->ctx->cf.st), -1, NULL);
 }
 
 /* Ends a JSON answer built in the body. */
-void api_answer_json(struct api_call *c, unsigned status, int r)
+void api_util_answer_json(struct api_call *c, unsigned status, int r)
 {
     if (r < 0) {
-        api_answer_error(c, 500, r == -E2BIG ? "answer too large" : "internal error", -1, NULL);
+        api_util_answer_error(c, 500, r == -E2BIG ? "answer too large" : "internal error", -1,
+                              NULL);
         return;
     }
     if (buf_putc(&c->resp->body, '\n') < 0) {
-        api_answer_error(c, 500, "answer too large", -1, NULL);
+        api_util_answer_error(c, 500, "answer too large", -1, NULL);
         return;
     }
     c->resp->status = status;
@@ -85,8 +86,8 @@ void api_answer_json(struct api_call *c, unsigned status, int r)
 /* Query parameters                                                    */
 
 /* An integer in [min, max], or `def` when absent.  -EINVAL otherwise. */
-int api_query_int(struct api_call *c, const char *key, int64_t min, int64_t max, int64_t def,
-                  int64_t *ret)
+int api_util_query_int(struct api_call *c, const char *key, int64_t min, int64_t max, int64_t def,
+                       int64_t *ret)
 {
     const char *v = c->rq->query ? c->rq->query(c->rq->query_ctx, key) : NULL;
     char *end;
@@ -104,33 +105,33 @@ int api_query_int(struct api_call *c, const char *key, int64_t min, int64_t max,
     return 0;
 }
 
-const char *api_query_str(struct api_call *c, const char *key)
+const char *api_util_query_str(struct api_call *c, const char *key)
 {
     return c->rq->query ? c->rq->query(c->rq->query_ctx, key) : NULL;
 }
 
-int api_page(struct api_call *c, int64_t *limit, int64_t *offset)
+int api_util_page(struct api_call *c, int64_t *limit, int64_t *offset)
 {
-    if (api_query_int(c, "limit", 1, API_LIST_MAX, API_LIST_DEFAULT, limit) < 0 ||
-        api_query_int(c, "offset", 0, INT64_C(1000000000), 0, offset) < 0) {
-        api_answer_error(c, 400, "limit must be 1 to 500 and offset a non-negative integer", -1,
-                         NULL);
+    if (api_util_query_int(c, "limit", 1, API_UTIL_LIST_MAX, API_UTIL_LIST_DEFAULT, limit) < 0 ||
+        api_util_query_int(c, "offset", 0, INT64_C(1000000000), 0, offset) < 0) {
+        api_util_answer_error(c, 400, "limit must be 1 to 500 and offset a non-negative integer",
+                              -1, NULL);
         return -1;
     }
     return 0;
 }
 /* 404 unless incident c->p[0] exists. */
-int api_need_incident(struct api_call *c)
+int api_util_need_incident(struct api_call *c)
 {
     struct store_incident_row row;
     int r = store_incident_row_get(c->ctx->cf.st, c->p[0], &row);
 
     if (r == -ENOENT) {
-        api_answer_error(c, 404, "no such incident", -1, NULL);
+        api_util_answer_error(c, 404, "no such incident", -1, NULL);
         return -1;
     }
     if (r < 0) {
-        api_answer_store(c, r);
+        api_util_answer_store(c, r);
         return -1;
     }
     store_incident_row_done(&row);
@@ -139,13 +140,13 @@ int api_need_incident(struct api_call *c)
 /* When a token made now with `ttl_s` (0: http.token_ttl) expires.  From
  * the wall clock, which store_token_find checks expiry against, not the
  * request's time (the same in the daemon; fixed in tests). */
-int64_t api_token_expiry(const struct api_call *c, int64_t ttl_s)
+int64_t api_util_token_expiry(const struct api_call *c, int64_t ttl_s)
 {
     if (ttl_s <= 0)
         ttl_s = c->ctx->token_ttl_s > 0 ? c->ctx->token_ttl_s : LIMIT_TOKEN_TTL_DEFAULT;
     return time_now_us() + ttl_s * 1000000;
 }
-int api_json_str_or_null(struct buf *b, const char *s)
+int api_util_json_str_or_null(struct buf *b, const char *s)
 {
     return s ? buf_json_str(b, s, strlen(s)) : buf_puts(b, "null");
 }
@@ -157,7 +158,7 @@ int api_json_str_or_null(struct buf *b, const char *s)
  * (X-CSRF-Token), which only our own pages can read.  -1 when refused (the
  * answer is written).
  */
-int api_authenticate(struct api_call *c, enum auth_role need)
+int api_util_authenticate(struct api_call *c, enum auth_role need)
 {
     const char *v = c->rq->authorization;
     struct auth_header ah;
@@ -194,34 +195,34 @@ int api_authenticate(struct api_call *c, enum auth_role need)
     free(user);
     free(role_s);
     if (r == -EBUSY || r == -EIO) {
-        api_answer_store(c, r);
+        api_util_answer_store(c, r);
         return -1;
     }
     if (r < 0) {
-        api_answer_error(c, 401,
-                         c->by_cookie        ? "the session has expired or ended; log in again"
-                         : r == -ENOENT && v ? "invalid, expired or revoked token"
-                                             : "a Bearer token is required (hikeshi user add)",
-                         -1, NULL);
+        api_util_answer_error(c, 401,
+                              c->by_cookie        ? "the session has expired or ended; log in again"
+                              : r == -ENOENT && v ? "invalid, expired or revoked token"
+                                                  : "a Bearer token is required (hikeshi user add)",
+                              -1, NULL);
         return -1;
     }
     if (c->by_cookie && strcmp(c->rq->method, "GET") != 0 && strcmp(c->rq->method, "HEAD") != 0 &&
         auth_csrf_check(c->token, strlen(c->token), c->rq->csrf) < 0) {
-        api_answer_error(c, 403, "missing or wrong CSRF token", -1, NULL);
+        api_util_answer_error(c, 403, "missing or wrong CSRF token", -1, NULL);
         return -1;
     }
     if (!auth_role_allows(c->role, need)) {
         char msg[sizeof(c->user) + 64];
         snprintf(msg, sizeof(msg), "%s may not do this: it needs the %s role", c->user,
                  auth_role_name(need));
-        api_answer_error(c, 403, msg, -1, NULL);
+        api_util_answer_error(c, 403, msg, -1, NULL);
         return -1;
     }
     return 0;
 }
 
 /* A request body must be JSON. */
-int api_body_ok(struct api_call *c)
+int api_util_body_ok(struct api_call *c)
 {
     const char *t = c->rq->content_type;
 
@@ -229,7 +230,7 @@ int api_body_ok(struct api_call *c)
         return 1;
     if (!t || strncasecmp(t, "application/json", 16) != 0 ||
         (t[16] && t[16] != ';' && t[16] != ' ')) {
-        api_answer_error(c, 415, "the body must be application/json", -1, NULL);
+        api_util_answer_error(c, 415, "the body must be application/json", -1, NULL);
         return 0;
     }
     return 1;

@@ -8,6 +8,9 @@
  * append to the audit log, commit.  A failure anywhere rolls back; a stale
  * version changes nothing.
  *
+ * One file per resource below (casefile_incident.c, casefile_tasks.c, ...:
+ * the list is in casefile_priv.h, with what they share).
+ *
  * Request bodies are JSON objects read strictly (jp.h): an unknown field,
  * a wrong type or a value past its cap is refused with the byte offset.
  *

@@ -273,7 +273,7 @@ static int from_entities(struct jp *j, struct incident *inc, char *tmp)
 static int from_member(struct jp *j, struct incident *inc, const char *key, struct from_scratch *sc,
                        int *have_id)
 {
-    int r, first = 1;
+    int r, first = 1, assignee = 0;
     char **slot = NULL;
     size_t max = 0;
 
@@ -311,16 +311,16 @@ static int from_member(struct jp *j, struct incident *inc, const char *key, stru
         slot = &inc->title, max = INCIDENT_TITLE_MAX;
     else if (strcmp(key, "summary") == 0)
         slot = &inc->summary, max = INCIDENT_SUMMARY_MAX;
-    else if (strcmp(key, "assignee") == 0)
+    else if ((assignee = strcmp(key, "assignee") == 0))
         slot = &inc->assignee, max = INCIDENT_NAME_MAX;
-    if (slot) {
+    if (max) { /* one of the strings above */
         char *copy;
-        if (slot == &inc->assignee && jp_null(j)) {
+        if (assignee && jp_null(j)) {
             free(inc->assignee);
             inc->assignee = NULL;
             return 0;
         }
-        if ((r = jp_field_str(j, key, sc->s, max, slot == &inc->assignee)) < 0)
+        if ((r = jp_field_str(j, key, sc->s, max, assignee)) < 0)
             return r;
         if (!(copy = strdup(sc->s)))
             return -ENOMEM;

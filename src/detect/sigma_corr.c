@@ -27,6 +27,7 @@
 
 #include "event/event.h"
 #include "event/field.h"
+#include "util/htable.h"
 
 /* Bytes of one group-by value that take part in the key (and the hit). */
 #define CORR_KEY_VALUE_MAX 256
@@ -108,6 +109,9 @@ struct group {
 };
 
 struct sigma_corr_engine {
+    /* Keys the group and value hashes: group-by values come from records,
+     * and a public hash would let crafted ones share a probe run. */
+    struct htable_key hkey;
     struct ccorr *corrs;
     size_t ncorrs, nkept;
     struct sigma_rule *const *rules;
@@ -341,6 +345,9 @@ int sigma_corr_engine_new(struct sigma_corr_rule *const *corrs, size_t ncorrs,
             if (e->corrs[e->by_corr[i].v[k].corr].c->generate)
                 e->corrs[i].emit = 1;
     }
+    if ((r = htable_key_init(&e->hkey)) < 0)
+        goto out;
+    r = -ENOMEM; /* for the allocation below */
     e->tcap = 64;
     /* The table holds pointers; the type is spelled out because
      * bugprone-sizeof-expression (clang-tidy 14) flags every sizeof of an
@@ -537,17 +544,6 @@ static void rate_tick(struct sigma_corr_engine *e)
 }
 
 /* ---- hashing and the group table ---- */
-
-static uint64_t hash_bytes(uint64_t h, const void *p, size_t n)
-{
-    const unsigned char *s = p;
-
-    for (size_t i = 0; i < n; i++) {
-        h ^= s[i];
-        h *= 0x100000001b3ULL;
-    }
-    return h;
-}
 
 static uint64_t hash_mix(uint64_t h)
 {
@@ -1109,7 +1105,7 @@ static int feed_one(struct sigma_corr_engine *e, uint32_t ci, uint32_t si, const
     const struct cslot *sl = &cc->slots[si];
     char key[SIGMA_CORR_MAX_GROUP_BY * (CORR_KEY_VALUE_MAX + 5)];
     size_t keylen = 0;
-    uint64_t h = hash_bytes(0xcbf29ce484222325ULL, &ci, sizeof(ci));
+    uint64_t h;
     struct entry x = {.t = ev->time_us, .slot = si};
     struct group *g;
     double v;
@@ -1135,7 +1131,7 @@ static int feed_one(struct sigma_corr_engine *e, uint32_t ci, uint32_t si, const
         keylen += len + 5;
     }
     if (c->fields.n) {
-        uint64_t vh = 0xcbf29ce484222325ULL;
+        uint64_t vh = 0;
         for (size_t k = 0; k < c->fields.n; k++) {
             size_t len;
             const char *val = event_get(ev, sl->val_fid[k], &len);
@@ -1143,8 +1139,8 @@ static int feed_one(struct sigma_corr_engine *e, uint32_t ci, uint32_t si, const
                 e->st.ungrouped++;
                 return 0;
             }
-            vh = hash_bytes(vh, &len, sizeof(len));
-            vh = hash_bytes(vh, val, len);
+            /* Mixed before each field so that the tuple's order counts. */
+            vh = hash_mix(vh + k) ^ htable_key_hash(&e->hkey, val, len);
             if (k == 0 && (c->type == SIGMA_CORR_VALUE_SUM || c->type == SIGMA_CORR_VALUE_AVG) &&
                 !value_number(val, len, &x.num)) {
                 e->st.ungrouped++;
@@ -1155,7 +1151,8 @@ static int feed_one(struct sigma_corr_engine *e, uint32_t ci, uint32_t si, const
     }
     if (c->type == SIGMA_CORR_EVENT_COUNT)
         x.num = repeat_weight(ev, e->repeat_fid);
-    h = hash_mix(hash_bytes(h, key, keylen));
+    /* The correlation's index is ours; only the key needs the keyed hash. */
+    h = htable_key_hash(&e->hkey, key, keylen) ^ hash_mix((uint64_t)ci + 1);
     if (ev->time_us > e->now) {
         e->now = ev->time_us;
         rate_tick(e);

@@ -501,18 +501,197 @@ static void tags_join(char *dst, size_t size, char *const *tags, size_t n)
     incident_copy_trunc(dst, size, tmp);
 }
 
+/* Reads the update body into u: one object of upd_keys. */
+static int upd_read(struct jp *j, struct upd *u)
+{
+    char key[JP_KEY_MAX + 1];
+    int r, first = 1;
+
+    if ((r = jp_expect(j, '{', "expected an object")) < 0)
+        return r;
+    while ((r = jp_member(j, &first, key)) == 1)
+        if ((r = upd_member(j, u, key)) < 0)
+            return r;
+    if (r < 0 || (r = jp_end(j)) < 0)
+        return r;
+    return 0;
+}
+
+/* Checks a parsed update against the incident: the version, the phase
+ * move, who may change a closed incident.  Changes nothing. */
+static int upd_check(struct jp *j, const struct incident *inc, const struct upd *u, const char *who,
+                     const char *reason, int reopen, int need_version)
+{
+    int r;
+
+    if (need_version && !(u->have & U_VERSION)) {
+        j->off = 0;
+        return jp_fail(j, "version is required: send the version you read");
+    }
+    if ((u->have & U_VERSION) && u->version != inc->version) {
+        parse_err_set(j->err, 0, "stale version");
+        if (j->why && j->whylen)
+            snprintf(j->why, j->whylen, "version %llu is stale: the incident is at version %llu",
+                     (unsigned long long)u->version, (unsigned long long)inc->version);
+        return -ESTALE;
+    }
+    if ((u->have & U_PHASE) &&
+        (r = incident_transition_check(inc, u->phase, who, reason, j->why, j->whylen)) < 0) {
+        parse_err_set(j->err, 0, "illegal phase change");
+        return r;
+    }
+    if ((u->have & ~(unsigned)(U_PHASE | U_REASON | U_VERSION)) &&
+        (r = incident_change_check(inc->phase == INCIDENT_PHASE_CLOSED && !reopen, who, reason,
+                                   "incident", j->why, j->whylen)) < 0) {
+        parse_err_set(j->err, 0, "change refused");
+        return r;
+    }
+    return 0;
+}
+
+/* What an update moves into the incident, allocated before the incident
+ * is touched so that it applies all or nothing.  NULL members are moved
+ * (or were never needed); upd_copies_done frees the rest. */
+struct upd_copies {
+    struct incident_change *ch; /* UPD_MAX_CHANGES */
+    char *title, *summary, *assignee, **tags;
+    size_t ntags;
+};
+
+static int upd_copies_make(const struct upd *u, struct upd_copies *c)
+{
+    if (!(c->ch = calloc(UPD_MAX_CHANGES, sizeof(*c->ch))))
+        return -ENOMEM;
+    if ((u->have & U_TITLE) && !(c->title = strdup(u->title)))
+        return -ENOMEM;
+    if ((u->have & U_SUMMARY) && !(c->summary = strdup(u->summary)))
+        return -ENOMEM;
+    if ((u->have & U_ASSIGNEE) && u->assignee[0] && !(c->assignee = strdup(u->assignee)))
+        return -ENOMEM;
+    if ((u->have & U_TAGS) && !(c->tags = tags_dup(&u->tags)))
+        return -ENOMEM;
+    c->ntags = u->tags.n;
+    return 0;
+}
+
+static void upd_copies_done(struct upd_copies *c)
+{
+    free(c->ch);
+    free(c->title);
+    free(c->summary);
+    free(c->assignee);
+    if (c->tags)
+        incident_free_tags(c->tags, c->ntags);
+}
+
+/* Moves the string `*copy` into `*field` when it differs, with its
+ * timeline entry in *ch; returns 1 when it was a change. */
+static int upd_string(struct incident *inc, char **field, char **copy, const char *what,
+                      const char *who, const char *reason, int64_t now_us,
+                      struct incident_change *ch)
+{
+    if (*copy ? *field && strcmp(*field, *copy) == 0 : !*field)
+        return 0;
+    incident_bump(inc, now_us);
+    incident_change_fill(ch, inc, now_us, who, what, *field, *copy, reason);
+    free(*field);
+    *field = *copy;
+    *copy = NULL;
+    return 1;
+}
+
+/* The tags, when they differ: returns 1 when it was a change. */
+static int upd_tags(struct incident *inc, struct upd_copies *c, const char *who, const char *reason,
+                    int64_t now_us, struct incident_change *ch)
+{
+    char from[INCIDENT_VALUE_MAX + 1], to[INCIDENT_VALUE_MAX + 1];
+    char *tagp[INCIDENT_MAX_TAGS];
+    int same = c->ntags == inc->ntags;
+
+    for (size_t i = 0; same && i < inc->ntags; i++)
+        same = strcmp(inc->tags[i], c->tags[i]) == 0;
+    if (same)
+        return 0;
+    for (size_t i = 0; i < c->ntags; i++)
+        tagp[i] = c->tags[i];
+    tags_join(from, sizeof(from), inc->tags, inc->ntags);
+    tags_join(to, sizeof(to), tagp, c->ntags);
+    incident_bump(inc, now_us);
+    incident_change_fill(ch, inc, now_us, who, "tags", from, to, reason);
+    incident_free_tags(inc->tags, inc->ntags);
+    inc->tags = c->tags;
+    inc->ntags = c->ntags;
+    c->tags = NULL;
+    return 1;
+}
+
+/* An enumerated field changed from `from` to `to` (names), already set. */
+static void upd_enum(struct incident *inc, const char *what, const char *from, const char *to,
+                     const char *who, const char *reason, int64_t now_us,
+                     struct incident_change *ch)
+{
+    incident_bump(inc, now_us);
+    incident_change_fill(ch, inc, now_us, who, what, from, to, reason);
+}
+
+/* Applies a checked update with its copies; returns the number of
+ * timeline entries written into c->ch. */
+static size_t upd_apply(struct incident *inc, const struct upd *u, struct upd_copies *c,
+                        const char *who, const char *reason, int reopen, int64_t now_us)
+{
+    struct incident_change *ch = c->ch;
+    size_t n = 0;
+
+    /* A reopened incident changes phase first so that the other fields
+     * apply to an open incident; otherwise the phase goes last. */
+    if (reopen)
+        incident_transition_apply(inc, u->phase, who, reason, now_us, &ch[n++]);
+    if ((u->have & U_TITLE) &&
+        upd_string(inc, &inc->title, &c->title, "title", who, reason, now_us, &ch[n]))
+        n++;
+    if ((u->have & U_SUMMARY) &&
+        upd_string(inc, &inc->summary, &c->summary, "summary", who, reason, now_us, &ch[n]))
+        n++;
+    if ((u->have & U_TYPE) && inc->type != u->type) {
+        upd_enum(inc, "type", triage_type_name(inc->type), triage_type_name(u->type), who, reason,
+                 now_us, &ch[n++]);
+        inc->type = u->type;
+    }
+    if ((u->have & U_METHOD) && inc->method != u->method) {
+        upd_enum(inc, "detection_method", incident_method_name(inc->method),
+                 incident_method_name(u->method), who, reason, now_us, &ch[n++]);
+        inc->method = u->method;
+    }
+    if ((u->have & U_CAT) && inc->category != u->cat) {
+        upd_enum(inc, "category", incident_category_name(inc->category),
+                 incident_category_name(u->cat), who, reason, now_us, &ch[n++]);
+        inc->category = u->cat;
+    }
+    if ((u->have & U_LEVEL) && inc->level != u->level) {
+        upd_enum(inc, "level", triage_level_name(inc->level), triage_level_name(u->level), who,
+                 reason, now_us, &ch[n++]);
+        inc->level = u->level;
+    }
+    if ((u->have & U_ASSIGNEE) &&
+        upd_string(inc, &inc->assignee, &c->assignee, "assignee", who, reason, now_us, &ch[n]))
+        n++;
+    if ((u->have & U_TAGS) && upd_tags(inc, c, who, reason, now_us, &ch[n]))
+        n++;
+    if ((u->have & U_PHASE) && !reopen)
+        incident_transition_apply(inc, u->phase, who, reason, now_us, &ch[n++]);
+    return n;
+}
+
 static int update_json(struct incident *inc, const char *json, size_t len, const char *who,
                        int64_t now_us, struct incident_change **ret_changes, size_t *ret_n,
                        struct parse_err *reterr, char *why, size_t whylen, int need_version)
 {
     struct jp j = {json, len, 0, reterr, why, whylen};
+    struct upd_copies c = {0};
     struct upd *u = NULL;
-    struct incident_change *ch = NULL;
-    char *title = NULL, *summary = NULL, *assignee = NULL, **tags = NULL;
-    char key[JP_KEY_MAX + 1], *tagp[INCIDENT_MAX_TAGS];
     const char *reason;
-    size_t n = 0, ntags = 0;
-    int r, first = 1, reopen;
+    size_t n;
+    int r, reopen;
 
     *ret_changes = NULL;
     *ret_n = 0;
@@ -522,144 +701,22 @@ static int update_json(struct incident *inc, const char *json, size_t len, const
         return jp_fail(&j, "document too large");
     if (!(u = calloc(1, sizeof(*u))))
         return -ENOMEM;
-    if ((r = jp_expect(&j, '{', "expected an object")) < 0)
+    if ((r = upd_read(&j, u)) < 0)
         goto out;
-    while ((r = jp_member(&j, &first, key)) == 1)
-        if ((r = upd_member(&j, u, key)) < 0)
-            goto out;
-    if (r < 0 || (r = jp_end(&j)) < 0)
-        goto out;
-
     /* Everything is parsed; now check it against the incident. */
-    if (need_version && !(u->have & U_VERSION)) {
-        j.off = 0;
-        r = jp_fail(&j, "version is required: send the version you read");
-        goto out;
-    }
-    if ((u->have & U_VERSION) && u->version != inc->version) {
-        parse_err_set(reterr, 0, "stale version");
-        if (why && whylen)
-            snprintf(why, whylen, "version %llu is stale: the incident is at version %llu",
-                     (unsigned long long)u->version, (unsigned long long)inc->version);
-        r = -ESTALE;
-        goto out;
-    }
     reason = u->reason[0] ? u->reason : NULL;
     reopen = (u->have & U_PHASE) && inc->phase == INCIDENT_PHASE_CLOSED;
-    if (u->have & U_PHASE) {
-        if ((r = incident_transition_check(inc, u->phase, who, reason, why, whylen)) < 0) {
-            parse_err_set(reterr, 0, "illegal phase change");
-            goto out;
-        }
-    }
-    if ((u->have & ~(unsigned)(U_PHASE | U_REASON | U_VERSION)) &&
-        (r = incident_change_check(inc->phase == INCIDENT_PHASE_CLOSED && !reopen, who, reason,
-                                   "incident", why, whylen)) < 0) {
-        parse_err_set(reterr, 0, "change refused");
+    if ((r = upd_check(&j, inc, u, who, reason, reopen, need_version)) < 0 ||
+        (r = upd_copies_make(u, &c)) < 0)
         goto out;
-    }
-
-    /* Allocate everything before touching `inc`: all or nothing. */
-    r = -ENOMEM;
-    if (!(ch = calloc(UPD_MAX_CHANGES, sizeof(*ch))))
-        goto out;
-    if ((u->have & U_TITLE) && !(title = strdup(u->title)))
-        goto out;
-    if ((u->have & U_SUMMARY) && !(summary = strdup(u->summary)))
-        goto out;
-    if ((u->have & U_ASSIGNEE) && u->assignee[0] && !(assignee = strdup(u->assignee)))
-        goto out;
-    if ((u->have & U_TAGS) && !(tags = tags_dup(&u->tags)))
-        goto out;
-    ntags = u->tags.n;
-    r = 0;
-
-    /* A reopened incident changes phase first so that the other fields
-     * apply to an open incident; otherwise the phase goes last. */
-    if (reopen)
-        incident_transition_apply(inc, u->phase, who, reason, now_us, &ch[n++]);
-    if ((u->have & U_TITLE) && strcmp(inc->title, title) != 0) {
-        incident_bump(inc, now_us);
-        incident_change_fill(&ch[n++], inc, now_us, who, "title", inc->title, title, reason);
-        free(inc->title);
-        inc->title = title;
-        title = NULL;
-    }
-    if ((u->have & U_SUMMARY) && strcmp(inc->summary, summary) != 0) {
-        incident_bump(inc, now_us);
-        incident_change_fill(&ch[n++], inc, now_us, who, "summary", inc->summary, summary, reason);
-        free(inc->summary);
-        inc->summary = summary;
-        summary = NULL;
-    }
-    if ((u->have & U_TYPE) && inc->type != u->type) {
-        incident_bump(inc, now_us);
-        incident_change_fill(&ch[n++], inc, now_us, who, "type", triage_type_name(inc->type),
-                             triage_type_name(u->type), reason);
-        inc->type = u->type;
-    }
-    if ((u->have & U_METHOD) && inc->method != u->method) {
-        incident_bump(inc, now_us);
-        incident_change_fill(&ch[n++], inc, now_us, who, "detection_method",
-                             incident_method_name(inc->method), incident_method_name(u->method),
-                             reason);
-        inc->method = u->method;
-    }
-    if ((u->have & U_CAT) && inc->category != u->cat) {
-        incident_bump(inc, now_us);
-        incident_change_fill(&ch[n++], inc, now_us, who, "category",
-                             incident_category_name(inc->category), incident_category_name(u->cat),
-                             reason);
-        inc->category = u->cat;
-    }
-    if ((u->have & U_LEVEL) && inc->level != u->level) {
-        incident_bump(inc, now_us);
-        incident_change_fill(&ch[n++], inc, now_us, who, "level", triage_level_name(inc->level),
-                             triage_level_name(u->level), reason);
-        inc->level = u->level;
-    }
-    if ((u->have & U_ASSIGNEE) &&
-        !(assignee ? inc->assignee && strcmp(inc->assignee, assignee) == 0 : !inc->assignee)) {
-        incident_bump(inc, now_us);
-        incident_change_fill(&ch[n++], inc, now_us, who, "assignee", inc->assignee, assignee,
-                             reason);
-        free(inc->assignee);
-        inc->assignee = assignee;
-        assignee = NULL;
-    }
-    if (u->have & U_TAGS) {
-        int same = u->tags.n == inc->ntags;
-        for (size_t i = 0; same && i < inc->ntags; i++)
-            same = strcmp(inc->tags[i], tags[i]) == 0;
-        if (!same) {
-            char from[INCIDENT_VALUE_MAX + 1], to[INCIDENT_VALUE_MAX + 1];
-            for (size_t i = 0; i < u->tags.n; i++)
-                tagp[i] = tags[i];
-            tags_join(from, sizeof(from), inc->tags, inc->ntags);
-            tags_join(to, sizeof(to), tagp, u->tags.n);
-            incident_bump(inc, now_us);
-            incident_change_fill(&ch[n++], inc, now_us, who, "tags", from, to, reason);
-            incident_free_tags(inc->tags, inc->ntags);
-            inc->tags = tags;
-            inc->ntags = u->tags.n;
-            tags = NULL;
-        }
-    }
-    if ((u->have & U_PHASE) && !reopen)
-        incident_transition_apply(inc, u->phase, who, reason, now_us, &ch[n++]);
-    if (n) {
-        *ret_changes = ch;
+    if ((n = upd_apply(inc, u, &c, who, reason, reopen, now_us)) > 0) {
+        *ret_changes = c.ch;
         *ret_n = n;
-        ch = NULL;
+        c.ch = NULL;
     }
 out:
     free(u);
-    free(ch);
-    free(title);
-    free(summary);
-    free(assignee);
-    if (tags)
-        incident_free_tags(tags, ntags);
+    upd_copies_done(&c);
     return r;
 }
 

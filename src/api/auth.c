@@ -14,6 +14,8 @@
 
 #include <sodium.h>
 
+#include "util/htable.h"
+
 _Static_assert(AUTH_PWHASH_STRLEN >= crypto_pwhash_STRBYTES, "room for the Argon2id string");
 _Static_assert(AUTH_TOKEN_HASHLEN >= crypto_generichash_BYTES_MIN &&
                    AUTH_TOKEN_HASHLEN <= crypto_generichash_BYTES_MAX,
@@ -401,32 +403,31 @@ void auth_header_done(struct auth_header *h)
 
 /* ---- rate limiting ----------------------------------------------------- */
 
-#define RL_NIL UINT32_MAX
 #define RL_ID 16
 
 /*
  * One key's bucket, kept as the time its bucket will be full again (the
  * "theoretical arrival time" of GCRA, an exact integer form of the token
  * bucket: no float rounding decides whether a request passes).  Keys are
- * kept as a keyed BLAKE2b-128 of their text: fixed size, and with a secret
- * key per limiter nobody can aim collisions at one hash chain.
+ * kept as a keyed BLAKE2b-128 of their text (fixed size; two texts cannot
+ * share a bucket) in util/htable's keyed table, so nobody can aim
+ * collisions at one hash chain either.  Entries come from a pool made with
+ * the limiter; when it is used up the least recently seen key gives its
+ * entry to the new one.
  */
 struct rl_entry {
+    struct htable_node hn; /* first (the casts from a node); keyed by id */
     unsigned char id[RL_ID];
-    int64_t tat;           /* bucket full at this time; <= now means full */
-    uint32_t chain;        /* next in the hash bucket */
-    uint32_t older, newer; /* the recency list; oldest is evicted first */
+    int64_t tat; /* bucket full at this time; <= now means full */
 };
 
 struct auth_ratelimit {
     pthread_mutex_t lock;
     int64_t interval; /* µs per token */
     int64_t slack;    /* (burst - 1) * interval: how far ahead tat may run */
-    uint32_t max, count;
-    uint32_t nbuckets; /* a power of two */
-    uint32_t *buckets;
-    struct rl_entry *e; /* max entries; the first `count` in use */
-    uint32_t newest, oldest;
+    uint32_t max, used; /* pool size; entries of it ever handed out */
+    struct rl_entry *e; /* the pool: max entries */
+    struct htable tab;  /* the live keys, least recently seen first */
     unsigned char key[crypto_generichash_KEYBYTES];
 };
 
@@ -448,20 +449,14 @@ struct auth_ratelimit *auth_ratelimit_new(double rate_per_s, unsigned burst, siz
     rl->interval = (int64_t)interval;
     rl->slack = (int64_t)(burst - 1) * rl->interval;
     rl->max = (uint32_t)max_keys;
-    rl->nbuckets = 1;
-    while (rl->nbuckets < rl->max * 2)
-        rl->nbuckets <<= 1;
-    rl->buckets = malloc(rl->nbuckets * sizeof(*rl->buckets));
-    rl->e = calloc(rl->max, sizeof(*rl->e));
-    if (!rl->buckets || !rl->e) {
-        free(rl->buckets);
+    /* The pool is the cap: the table itself needs none. */
+    if (!(rl->e = calloc(rl->max, sizeof(*rl->e))) ||
+        htable_init(&rl->tab, 0, 0, NULL, NULL) < 0) {
+        htable_done(&rl->tab);
         free(rl->e);
         free(rl);
         return NULL;
     }
-    for (uint32_t i = 0; i < rl->nbuckets; i++)
-        rl->buckets[i] = RL_NIL;
-    rl->newest = rl->oldest = RL_NIL;
     randombytes_buf(rl->key, sizeof(rl->key));
     pthread_mutex_init(&rl->lock, NULL);
     return rl;
@@ -472,64 +467,15 @@ void auth_ratelimit_free(struct auth_ratelimit *rl)
     if (!rl)
         return;
     pthread_mutex_destroy(&rl->lock);
-    free(rl->buckets);
+    htable_done(&rl->tab);
     free(rl->e);
     free(rl);
-}
-
-static uint32_t rl_bucket(const struct auth_ratelimit *rl, const unsigned char id[RL_ID])
-{
-    uint32_t v;
-
-    memcpy(&v, id, sizeof(v));
-    return v & (rl->nbuckets - 1);
-}
-
-static void rl_unlink_lru(struct auth_ratelimit *rl, uint32_t i)
-{
-    struct rl_entry *x = &rl->e[i];
-
-    if (x->older != RL_NIL)
-        rl->e[x->older].newer = x->newer;
-    else
-        rl->oldest = x->newer;
-    if (x->newer != RL_NIL)
-        rl->e[x->newer].older = x->older;
-    else
-        rl->newest = x->older;
-}
-
-static void rl_push_newest(struct auth_ratelimit *rl, uint32_t i)
-{
-    struct rl_entry *x = &rl->e[i];
-
-    x->newer = RL_NIL;
-    x->older = rl->newest;
-    if (rl->newest != RL_NIL)
-        rl->e[rl->newest].newer = i;
-    rl->newest = i;
-    if (rl->oldest == RL_NIL)
-        rl->oldest = i;
-}
-
-static void rl_unlink_chain(struct auth_ratelimit *rl, uint32_t i)
-{
-    uint32_t *pp = &rl->buckets[rl_bucket(rl, rl->e[i].id)];
-
-    while (*pp != RL_NIL) {
-        if (*pp == i) {
-            *pp = rl->e[i].chain;
-            return;
-        }
-        pp = &rl->e[*pp].chain;
-    }
 }
 
 int auth_ratelimit_allow(struct auth_ratelimit *rl, const char *key, int64_t now_us)
 {
     unsigned char id[RL_ID];
     struct rl_entry *x;
-    uint32_t b, i;
     size_t klen;
     int64_t t0;
     int ok;
@@ -538,29 +484,19 @@ int auth_ratelimit_allow(struct auth_ratelimit *rl, const char *key, int64_t now
         return 0;
     crypto_generichash(id, sizeof(id), (const unsigned char *)key, klen, rl->key, sizeof(rl->key));
     pthread_mutex_lock(&rl->lock);
-    b = rl_bucket(rl, id);
-    for (i = rl->buckets[b]; i != RL_NIL; i = rl->e[i].chain) {
-        if (memcmp(rl->e[i].id, id, RL_ID) == 0)
-            break;
-    }
-    if (i != RL_NIL) {
-        x = &rl->e[i];
-        rl_unlink_lru(rl, i);
+    if ((x = (struct rl_entry *)htable_find(&rl->tab, id, RL_ID))) {
+        htable_touch(&rl->tab, &x->hn);
     } else {
-        if (rl->count < rl->max) {
-            i = rl->count++;
+        if (rl->used < rl->max) {
+            x = &rl->e[rl->used++];
         } else {
-            i = rl->oldest;
-            rl_unlink_lru(rl, i);
-            rl_unlink_chain(rl, i);
+            x = (struct rl_entry *)htable_oldest(&rl->tab);
+            htable_remove(&rl->tab, &x->hn);
         }
-        x = &rl->e[i];
         memcpy(x->id, id, RL_ID);
         x->tat = now_us;
-        x->chain = rl->buckets[b];
-        rl->buckets[b] = i;
+        htable_insert(&rl->tab, &x->hn, x->id, RL_ID, 0);
     }
-    rl_push_newest(rl, i);
     /* A clock that goes back refills nothing. */
     t0 = x->tat > now_us ? x->tat : now_us;
     ok = t0 - now_us <= rl->slack;
@@ -575,7 +511,7 @@ size_t auth_ratelimit_count(struct auth_ratelimit *rl)
     size_t n;
 
     pthread_mutex_lock(&rl->lock);
-    n = rl->count;
+    n = htable_count(&rl->tab);
     pthread_mutex_unlock(&rl->lock);
     return n;
 }

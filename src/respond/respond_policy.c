@@ -523,6 +523,77 @@ static int protected_addr(const struct respond_policy *p, const struct respond_s
     return 0;
 }
 
+/* The address never acted on (the built-in list), allowlisted or
+ * protected, as a refusal; 1 when refused. */
+static int address_refused(const struct respond_policy *p, const struct respond_state *s,
+                           const struct respond_trigger *t, const struct asset_net *ap,
+                           const char *atext, struct respond_decision *ret)
+{
+    for (size_t i = 0; i < NNEVER; i++) {
+        struct asset_net n;
+        if (asset_net_parse(never_nets[i].net, strlen(never_nets[i].net), &n) == 0 &&
+            asset_net_contains(&n, ap)) {
+            snprintf(ret->reason, sizeof(ret->reason), "%s is %s: never acted on", atext,
+                     never_nets[i].what);
+            refuse(ret, RESPOND_REFUSAL_NEVER);
+            return 1;
+        }
+    }
+    for (size_t i = 0; i < p->nallow; i++) {
+        const struct respond_allow *a = &p->allow[i];
+        if (asset_net_contains(&a->net, ap)) {
+            char ntext[INET6_ADDRSTRLEN];
+            fmt_addr(&a->net, ntext, sizeof(ntext));
+            snprintf(ret->reason, sizeof(ret->reason), "%s is in the allowlist (%s/%u%s%s)", atext,
+                     ntext, a->net.prefix, a->note ? " " : "", a->note ? a->note : "");
+            refuse(ret, RESPOND_REFUSAL_ALLOWLIST);
+            return 1;
+        }
+    }
+    if (protected_addr(p, s, t, ap, atext, ret)) {
+        refuse(ret, RESPOND_REFUSAL_PROTECTED);
+        return 1;
+    }
+    return 0;
+}
+
+/* The verdict ASK: the rule wants a person, or acts alone only on a
+ * trusted witness and this evidence has none. */
+static void ask(const struct respond_rule *ru, const struct respond_trigger *t, int blocks,
+                const char *acts, const char *atext, const char *dur, struct respond_decision *ret)
+{
+    const char *why = ru->mode == RESPOND_MODE_APPROVE
+                          ? "asks for approval"
+                          : "acts on its own only on a trusted witness, so it asks for "
+                            "approval";
+
+    ret->verdict = RESPOND_ASK;
+    ret->untrusted = ru->mode != RESPOND_MODE_APPROVE;
+    if (blocks)
+        snprintf(ret->reason, sizeof(ret->reason), "rule %s %s: %s %s for %s", ru->name, why, acts,
+                 atext, dur);
+    else
+        snprintf(ret->reason, sizeof(ret->reason), "rule %s %s: %s%s%s", ru->name, why, acts,
+                 atext[0] ? " about " : "", atext);
+    add_evidence(ret, t);
+}
+
+/* Records the block decided on `ap` and its offender's repeat count. */
+static void block_record(struct respond_state *s, const struct asset_net *ap,
+                         const struct respond_decision *ret, int64_t now_us)
+{
+    struct offender *o;
+
+    s->blocks[s->nblocks].addr = *ap;
+    s->blocks[s->nblocks].until_us = now_us + ret->ban_us;
+    s->nblocks++;
+    o = off_get(s, ap);
+    /* Saturates: past this the ban has long reached its cap. */
+    o->bans = ret->repeat < RESPOND_REPEAT_MAX ? ret->repeat + 1 : RESPOND_REPEAT_MAX;
+    o->last_end_us = now_us + ret->ban_us;
+    o->touched_us = now_us;
+}
+
 /* Takes one token of each bucket the ACT needs, or refuses naming the one
  * that is empty: the source's first, so that a flooding source learns it
  * is the one held back.  0: tokens taken; 1: refused. */
@@ -625,29 +696,8 @@ int respond_decide(const struct respond_policy *p, struct respond_state *s,
                  ru->name);
         return refuse(ret, RESPOND_REFUSAL_NO_ADDRESS);
     }
-    if (ap) {
-        for (size_t i = 0; i < NNEVER; i++) {
-            struct asset_net n;
-            if (asset_net_parse(never_nets[i].net, strlen(never_nets[i].net), &n) == 0 &&
-                asset_net_contains(&n, ap)) {
-                snprintf(ret->reason, sizeof(ret->reason), "%s is %s: never acted on", atext,
-                         never_nets[i].what);
-                return refuse(ret, RESPOND_REFUSAL_NEVER);
-            }
-        }
-        for (size_t i = 0; i < p->nallow; i++) {
-            const struct respond_allow *a = &p->allow[i];
-            if (asset_net_contains(&a->net, ap)) {
-                char ntext[INET6_ADDRSTRLEN];
-                fmt_addr(&a->net, ntext, sizeof(ntext));
-                snprintf(ret->reason, sizeof(ret->reason), "%s is in the allowlist (%s/%u%s%s)",
-                         atext, ntext, a->net.prefix, a->note ? " " : "", a->note ? a->note : "");
-                return refuse(ret, RESPOND_REFUSAL_ALLOWLIST);
-            }
-        }
-        if (protected_addr(p, s, t, ap, atext, ret))
-            return refuse(ret, RESPOND_REFUSAL_PROTECTED);
-    }
+    if (ap && address_refused(p, s, t, ap, atext, ret))
+        return 0;
     if (t->udp_only && !t->corroborated) {
         snprintf(ret->reason, sizeof(ret->reason),
                  "%s%sUDP-only evidence without corroboration by a second trusted source: "
@@ -678,19 +728,7 @@ int respond_decide(const struct respond_policy *p, struct respond_state *s,
     /* `auto` on evidence no trusted witness gave becomes a request for a
      * person: forged text may queue, never act (issue 15). */
     if ((ru->mode == RESPOND_MODE_APPROVE || !t->trusted) && !t->approved) {
-        const char *why = ru->mode == RESPOND_MODE_APPROVE
-                              ? "asks for approval"
-                              : "acts on its own only on a trusted witness, so it asks for "
-                                "approval";
-        ret->verdict = RESPOND_ASK;
-        ret->untrusted = ru->mode != RESPOND_MODE_APPROVE;
-        if (blocks)
-            snprintf(ret->reason, sizeof(ret->reason), "rule %s %s: %s %s for %s", ru->name, why,
-                     acts, atext, dur);
-        else
-            snprintf(ret->reason, sizeof(ret->reason), "rule %s %s: %s%s%s", ru->name, why, acts,
-                     atext[0] ? " about " : "", atext);
-        add_evidence(ret, t);
+        ask(ru, t, blocks, acts, atext, dur, ret);
         return 0;
     }
     if (blocks && (s->nblocks >= p->max_blocks || s->nblocks >= s->cap_blocks)) {
@@ -699,16 +737,8 @@ int respond_decide(const struct respond_policy *p, struct respond_state *s,
     }
     if (take_tokens(p, s, t, ru, now_us, ret))
         return 0;
-    if (blocks) {
-        s->blocks[s->nblocks].addr = *ap;
-        s->blocks[s->nblocks].until_us = now_us + ret->ban_us;
-        s->nblocks++;
-        o = off_get(s, ap);
-        /* Saturates: past this the ban has long reached its cap. */
-        o->bans = ret->repeat < RESPOND_REPEAT_MAX ? ret->repeat + 1 : RESPOND_REPEAT_MAX;
-        o->last_end_us = now_us + ret->ban_us;
-        o->touched_us = now_us;
-    }
+    if (blocks)
+        block_record(s, ap, ret, now_us);
     ret->verdict = RESPOND_ACT;
     if (blocks)
         snprintf(ret->reason, sizeof(ret->reason), "rule %s: %s %s for %s%s%s", ru->name, acts,

@@ -24,6 +24,7 @@
 #include "store/store.h"
 #include "triage/triage.h"
 #include "util/buf.h"
+#include "util/htable.h"
 #include "util/log.h"
 #include "util/readfile.h"
 
@@ -88,6 +89,7 @@ struct respond {
     int started;
     struct store *dst, *nst; /* each thread's own connection */
     struct refusal refusals[REFUSAL_SLOTS];
+    struct htable_key refusal_key; /* the addresses are the attackers' */
     int64_t last_poll_us;
     struct log_ratelimit rl;
 
@@ -243,6 +245,15 @@ int respond_new(const struct respond_opts *o, struct respond **ret, char *errbuf
         free(r);
         snprintf(errbuf, errlen, "response: out of memory");
         return -ENOMEM;
+    }
+    /* randombytes cannot fail once libsodium is up; only a system with no
+     * entropy at all refuses. */
+    if (htable_key_init(&r->refusal_key) < 0) {
+        free(r->ring);
+        free(r->data_dir);
+        free(r);
+        snprintf(errbuf, errlen, "response: no entropy for the hash key");
+        return -EIO;
     }
     r->audit = o->audit;
     r->rl = (struct log_ratelimit){.interval_s = 60, .burst = 20};
@@ -493,15 +504,14 @@ static void audit(struct respond *r, const char *who, const char *action, int64_
 static int refusal_quiet(struct respond *r, const struct titem *it,
                          const struct respond_decision *d, int64_t now)
 {
-    uint64_t h = 1469598103934665603ULL;
     const char *name = d->rule ? d->rule->name : "";
+    /* Keyed: an attacker must not pick an address whose refusal would pass
+     * for another's and silence it. */
+    uint64_t h = htable_key_hash(&r->refusal_key, name, strlen(name) + 1);
     struct refusal *slot;
 
-    for (const char *s = name; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-    for (const char *s = it->address; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-    h = (h ^ (uint64_t)d->refusal) * 1099511628211ULL;
+    h ^= htable_key_hash(&r->refusal_key, it->address, strlen(it->address)) * 3;
+    h ^= (uint64_t)d->refusal << 56;
     h |= 1;
     slot = &r->refusals[h % REFUSAL_SLOTS];
     if (slot->key == h && now - slot->at_us < REFUSAL_QUIET_US)

@@ -450,8 +450,7 @@ struct auth_ratelimit *auth_ratelimit_new(double rate_per_s, unsigned burst, siz
     rl->slack = (int64_t)(burst - 1) * rl->interval;
     rl->max = (uint32_t)max_keys;
     /* The pool is the cap: the table itself needs none. */
-    if (!(rl->e = calloc(rl->max, sizeof(*rl->e))) ||
-        htable_init(&rl->tab, 0, 0, NULL, NULL) < 0) {
+    if (!(rl->e = calloc(rl->max, sizeof(*rl->e))) || htable_init(&rl->tab, 0, 0, NULL, NULL) < 0) {
         htable_done(&rl->tab);
         free(rl->e);
         free(rl);

@@ -113,7 +113,8 @@ static void grow(struct htable *t)
     size_t nb = t->nb * 2;
     struct htable_node **b;
 
-    if (nb > SIZE_MAX / sizeof(struct htable_node *) || !(b = calloc(nb, sizeof(*b))))
+    if (nb > SIZE_MAX / sizeof(struct htable_node *) ||
+        !(b = calloc(nb, sizeof(struct htable_node *))))
         return;
     for (size_t i = 0; i < t->nb; i++) {
         struct htable_node *n, *next;

@@ -58,7 +58,7 @@ typedef void (*htable_evict_fn)(void *ctx, struct htable_node *n);
 struct htable {
     struct htable_node **b; /* buckets; nb is a power of two */
     size_t nb;
-    size_t n, max_entries;  /* max_entries 0: no cap on the count */
+    size_t n, max_entries;   /* max_entries 0: no cap on the count */
     size_t bytes, max_bytes; /* max_bytes 0: no cap on the costs */
     struct htable_node *oldest, *newest;
     htable_evict_fn evict;

@@ -16,6 +16,7 @@
 #include "respond/respond_never.h"
 #include "respond/respond_policy_priv.h"
 #include "triage/triage.h"
+#include "util/htable.h"
 #include "util/limits.h"
 
 /* Repeats counted for the escalation; a ban has reached any cap long before. */
@@ -120,6 +121,7 @@ struct respond_state {
     size_t cap_off, noff;
     int32_t *heads; /* nheads buckets, a power of two */
     size_t nheads;
+    struct htable_key hkey; /* for addr_hash */
 };
 
 struct respond_state *respond_state_new(const struct respond_policy *p)
@@ -141,7 +143,8 @@ struct respond_state *respond_state_new(const struct respond_policy *p)
     s->nrule_b = p->nrules;
     s->rule_b = calloc(s->nrule_b ? s->nrule_b : 1, sizeof(*s->rule_b));
     s->src_b = calloc(RESPOND_MAX_SOURCES, sizeof(*s->src_b));
-    if (!s->blocks || !s->off || !s->heads || !s->rule_b || !s->src_b) {
+    if (!s->blocks || !s->off || !s->heads || !s->rule_b || !s->src_b ||
+        htable_key_init(&s->hkey) < 0) {
         respond_state_free(s);
         return NULL;
     }
@@ -173,20 +176,20 @@ static int addr_eq(const struct asset_net *a, const struct asset_net *b)
     return a->family == b->family && memcmp(a->addr, b->addr, sizeof(a->addr)) == 0;
 }
 
-static size_t addr_hash(const struct asset_net *a, size_t nheads)
+static size_t addr_hash(const struct respond_state *s, const struct asset_net *a)
 {
-    /* FNV-1a: keys are addresses an attacker picks, but the table is
-     * bounded and chains only cost time on rate-limited inserts. */
-    uint64_t h = 1469598103934665603ULL ^ (uint64_t)a->family;
+    /* Keyed: the addresses are the attackers', and every decision looks
+     * its address up, so chosen ones must not share a chain. */
+    uint8_t k[sizeof(a->addr) + 1];
 
-    for (size_t i = 0; i < sizeof(a->addr); i++)
-        h = (h ^ a->addr[i]) * 1099511628211ULL;
-    return (size_t)(h & (nheads - 1));
+    k[0] = (uint8_t)a->family;
+    memcpy(k + 1, a->addr, sizeof(a->addr));
+    return (size_t)(htable_key_hash(&s->hkey, k, sizeof(k)) & (s->nheads - 1));
 }
 
 static struct offender *off_find(struct respond_state *s, const struct asset_net *a)
 {
-    for (int32_t i = s->heads[addr_hash(a, s->nheads)]; i >= 0; i = s->off[i].next)
+    for (int32_t i = s->heads[addr_hash(s, a)]; i >= 0; i = s->off[i].next)
         if (addr_eq(&s->off[i].addr, a))
             return &s->off[i];
     return NULL;
@@ -194,7 +197,7 @@ static struct offender *off_find(struct respond_state *s, const struct asset_net
 
 static void off_unlink(struct respond_state *s, size_t idx)
 {
-    int32_t *pp = &s->heads[addr_hash(&s->off[idx].addr, s->nheads)];
+    int32_t *pp = &s->heads[addr_hash(s, &s->off[idx].addr)];
 
     while (*pp >= 0) {
         if ((size_t)*pp == idx) {
@@ -229,7 +232,7 @@ static struct offender *off_get(struct respond_state *s, const struct asset_net 
     memset(o, 0, sizeof(*o));
     o->addr = *a;
     o->used = 1;
-    h = addr_hash(a, s->nheads);
+    h = addr_hash(s, a);
     o->next = s->heads[h];
     s->heads[h] = (int32_t)idx;
     return o;

@@ -1,0 +1,238 @@
+/*
+ * test_casefile.c - the case file's one transaction skeleton
+ * (casefile_run, casefile_priv.h) seen through the public calls: a change
+ * is kept with exactly one audit entry naming its action and object; a
+ * refused change keeps nothing and writes no entry; a change that changes
+ * nothing writes none; an incident named in a body that does not exist is
+ * that field's fault.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "incident/audit.h"
+#include "incident/casefile.h"
+#include "incident/playbook.h"
+#include "store/store.h"
+
+#define T0 INT64_C(1795458000000000)
+
+struct fix {
+    char dir[64], audit_path[96];
+    struct store *st;
+    struct audit *audit;
+    struct playbook_set pb;
+    struct incident_targets targets;
+    struct casefile cf;
+    struct casefile_err err;
+};
+
+static int setup(void **state)
+{
+    struct fix *f = calloc(1, sizeof(*f));
+    struct audit_result ar;
+    char *err = NULL;
+
+    assert_non_null(f);
+    snprintf(f->dir, sizeof(f->dir), "/tmp/hikeshi-test-casefile-XXXXXX");
+    assert_non_null(mkdtemp(f->dir));
+    assert_int_equal(store_open(f->dir, &f->st, &err), 0);
+    snprintf(f->audit_path, sizeof(f->audit_path), "%s/audit.log", f->dir);
+    assert_int_equal(audit_open(f->audit_path, &f->audit, &ar), 0);
+    playbook_set_init(&f->pb);
+    incident_targets_default(&f->targets);
+    f->cf = (struct casefile){f->st, f->audit, &f->pb, &f->targets};
+    *state = f;
+    return 0;
+}
+
+static int rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    (void)sb;
+    (void)flag;
+    (void)ftw;
+    return remove(path);
+}
+
+static int teardown(void **state)
+{
+    struct fix *f = *state;
+
+    playbook_set_done(&f->pb);
+    audit_free(f->audit);
+    store_free(f->st);
+    nftw(f->dir, rm_one, 8, FTW_DEPTH | FTW_PHYS);
+    free(f);
+    return 0;
+}
+
+/* Audit entries so far; with `action`, only those of that action and (when
+ * given) that object. */
+static int audited(const struct fix *f, const char *action, const char *object)
+{
+    char line[8192], a[128], o[128];
+    FILE *fp = fopen(f->audit_path, "r");
+    int n = 0;
+
+    assert_non_null(fp);
+    snprintf(a, sizeof(a), "\"action\":\"%s\"", action ? action : "");
+    snprintf(o, sizeof(o), "\"object\":\"%s\"", object ? object : "");
+    while (fgets(line, sizeof(line), fp))
+        n += (!action || strstr(line, a)) && (!object || strstr(line, o));
+    fclose(fp);
+    return n;
+}
+
+static int64_t make_incident(struct fix *f)
+{
+    static const char body[] = "{\"title\":\"Scan from 198.51.100.7\"}";
+    int64_t id = 0;
+
+    assert_int_equal(casefile_create(&f->cf, "ana", body, strlen(body), T0, &id, &f->err), 0);
+    assert_true(id > 0);
+    return id;
+}
+
+static void test_change_audited_once(void **state)
+{
+    struct fix *f = *state;
+    static const char note[] = "{\"text\":\"called the owner\"}";
+    char obj[64];
+    int64_t id = make_incident(f), nid = 0;
+
+    snprintf(obj, sizeof(obj), "incident/%lld", (long long)id);
+    assert_int_equal(audited(f, "incident.create", obj), 1);
+    assert_int_equal(
+        casefile_note_add(&f->cf, id, "ana", note, strlen(note), T0 + 1, &nid, &f->err), 0);
+    assert_true(nid > 0);
+    assert_int_equal(audited(f, "note.add", obj), 1);
+    assert_int_equal(audited(f, NULL, NULL), 2);
+}
+
+static void test_nothing_changed_not_audited(void **state)
+{
+    struct fix *f = *state;
+    int64_t id = make_incident(f);
+    static const char same[] = "{\"version\":1,\"title\":\"Scan from 198.51.100.7\"}";
+    static const char other[] = "{\"version\":1,\"title\":\"Scan from 198.51.100.8\"}";
+    int before = audited(f, NULL, NULL);
+
+    assert_int_equal(casefile_update(&f->cf, id, "ana", same, strlen(same), T0 + 1, &f->err), 0);
+    assert_int_equal(audited(f, NULL, NULL), before);
+    assert_int_equal(casefile_update(&f->cf, id, "ana", other, strlen(other), T0 + 2, &f->err), 0);
+    assert_int_equal(audited(f, "incident.update", NULL), 1);
+}
+
+static void test_refused_keeps_nothing(void **state)
+{
+    struct fix *f = *state;
+    static const char tick[] = "{\"done\":true}";
+    int64_t id = make_incident(f);
+    int before = audited(f, NULL, NULL);
+    struct buf tl;
+
+    /* The act fails inside the transaction: no entry, no timeline row. */
+    assert_int_equal(
+        casefile_task_update(&f->cf, id, 999, "ana", tick, strlen(tick), T0 + 1, &f->err), -ENOENT);
+    assert_string_equal(f->err.msg, "no such task");
+    assert_int_equal(audited(f, NULL, NULL), before);
+    buf_init(&tl, 1 << 20);
+    assert_int_equal(store_tasks_json(f->st, id, &tl, NULL), 0);
+    assert_int_equal(tl.len, 0);
+    buf_done(&tl);
+    /* No such incident: refused before any act. */
+    assert_int_equal(
+        casefile_task_update(&f->cf, id + 100, 1, "ana", tick, strlen(tick), T0 + 1, &f->err),
+        -ENOENT);
+    assert_string_equal(f->err.msg, "no such incident");
+    assert_int_equal(audited(f, NULL, NULL), before);
+}
+
+static void test_attach(void **state)
+{
+    struct fix *f = *state;
+    int64_t id = make_incident(f);
+    struct store_agg_rec a = {
+        .id = 41,
+        .kind = "rule",
+        .rule_id = "r-scan",
+        .rule_name = "scan",
+        .rule_title = "Scan",
+        .level = 3,
+        .entity_key = "r-scan\x1fsource.ip=198.51.100.7",
+        .count = 1,
+        .first_us = T0,
+        .last_us = T0,
+    };
+    char body[64], missing[64];
+
+    assert_int_equal(store_agg_put(f->st, &a), 0);
+    snprintf(body, sizeof(body), "{\"incident\":%lld}", (long long)id);
+    snprintf(missing, sizeof(missing), "{\"incident\":%lld}", (long long)id + 100);
+    /* An incident the body names that does not exist is the body's fault. */
+    assert_int_equal(
+        casefile_alert_attach(&f->cf, 41, "ana", missing, strlen(missing), T0 + 1, &f->err),
+        -EINVAL);
+    assert_string_equal(f->err.field, "incident");
+    assert_string_equal(f->err.msg, "no such incident");
+    /* A missing alert: refused inside the transaction, nothing audited. */
+    assert_int_equal(casefile_alert_attach(&f->cf, 42, "ana", body, strlen(body), T0 + 1, &f->err),
+                     -ENOENT);
+    assert_string_equal(f->err.msg, "no such alert");
+    assert_int_equal(audited(f, "alert.attach", NULL), 0);
+    assert_int_equal(casefile_alert_attach(&f->cf, 41, "ana", body, strlen(body), T0 + 1, &f->err),
+                     0);
+    assert_int_equal(audited(f, "alert.attach", "alert/41"), 1);
+}
+
+static int fail_change(struct store *st, void *ctx, struct buf *details)
+{
+    (void)st;
+    (void)details;
+    *(int *)ctx += 1;
+    return -EEXIST;
+}
+
+static int ok_change(struct store *st, void *ctx, struct buf *details)
+{
+    (void)st;
+    *(int *)ctx += 1;
+    return buf_puts(details, "{\"name\":\"bob\"}");
+}
+
+static void test_change_outside_incident(void **state)
+{
+    struct fix *f = *state;
+    int calls = 0;
+
+    assert_int_equal(
+        casefile_change(&f->cf, "ada", "user.add", "user/bob", fail_change, &calls, &f->err),
+        -EEXIST);
+    assert_int_equal(calls, 1);
+    assert_int_equal(audited(f, NULL, NULL), 0);
+    assert_int_equal(
+        casefile_change(&f->cf, "ada", "user.add", "user/bob", ok_change, &calls, &f->err), 0);
+    assert_int_equal(calls, 2);
+    assert_int_equal(audited(f, "user.add", "user/bob"), 1);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_change_audited_once, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_nothing_changed_not_audited, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_refused_keeps_nothing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_attach, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_change_outside_incident, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

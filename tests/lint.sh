@@ -1,7 +1,9 @@
 #!/bin/sh
 # lint.sh SOURCE_ROOT BUILD_DIR - static analysis of src/ with cppcheck and
 # clang-tidy (using the build's compile_commands.json), after the layering
-# check of layers.sh (util/, event/, decode/ include nothing above them).
+# check of layers.sh (util/, event/, decode/ include nothing above them)
+# and circles.py (no two files of src/ call each other, from the built
+# objects' symbols).
 # Fails on any finding.
 set -eu
 src=$1 build=$2
@@ -9,6 +11,8 @@ status=0
 # layers.sh's self-test first: the check must be able to fail.
 "$src/tests/layers.sh" --self-test >/dev/null || status=1
 "$src/tests/layers.sh" "$src" || status=1
+python3 "$src/tests/circles.py" --self-test >/dev/null || status=1
+python3 "$src/tests/circles.py" "$build" || status=1
 if command -v cppcheck >/dev/null 2>&1; then
     cppcheck --quiet --error-exitcode=1 --enable=warning,portability,performance \
         --inline-suppr --std=c11 -D_GNU_SOURCE -I "$src/src" -I "$build" \

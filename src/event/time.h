@@ -31,6 +31,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "event/time_civil.h"
 #include "event/tz.h"
 
 /* How far after the reference time a yearless timestamp may fall (clock
@@ -64,13 +65,6 @@ int time_parse_ctime(const char *s, size_t len, const struct tz *tz, int64_t *re
  * (Feb 29 far from a leap year). */
 int time_infer_year(int mon, int day, int sod, int64_t frac_us, int64_t ref_us, int64_t prev_us,
                     const struct tz *tz, int64_t *ret_us);
-
-/* Seconds since the epoch of a civil UTC date-time; no range checks beyond
- * what the callers did. */
-int64_t time_from_civil(int year, int month, int day, int hour, int min, int sec);
-
-/* The civil date of a day count from 1970-01-01. */
-void time_civil_from_days(int64_t days, int *ret_y, int *ret_m, int *ret_d);
 
 /* Writes "YYYY-MM-DDTHH:MM:SS.uuuuuuZ" into buf; returns its length. */
 size_t time_format_iso(int64_t us, char *buf, size_t size);

@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "event/time.h"
+#include "event/time_civil.h"
 #include "util/limits.h"
 #include "util/readfile.h"
 

@@ -1,7 +1,7 @@
 /*
- * anomaly_priv.h - what anomaly.c (the table, keys, options, save and
- * restore, formatting) shares with the detectors kept in their own files
- * (anomaly_outbound.c).  Not a public interface: only triage/anomaly*.c
+ * anomaly_priv.h - what anomaly_table.c (the table, keys, values, hours,
+ * baselines, the saved state's bytes) gives the detectors (anomaly.c,
+ * anomaly_outbound.c), and what anomaly.c asks of anomaly_outbound.c.  Not a public interface: only triage/anomaly*.c
  * include it.
  *
  * Every piece of learned state is an entry keyed by a byte string: kind
@@ -102,7 +102,14 @@ struct anomaly_rd {
     const char *msg; /* first failure, NULL while all is well */
 };
 
-/* anomaly.c */
+/* anomaly_table.c */
+#define ANOMALY_TABLE_MIN 256 /* slots of a new table */
+static inline const unsigned char *anomaly_entry_key(const struct anomaly_entry *e)
+{
+    return (const unsigned char *)e->data + e->payload_size;
+}
+/* Frees every entry and the table. */
+void anomaly_entries_free(struct anomaly *a);
 uint64_t anomaly_key_hash(const struct anomaly *a, const unsigned char *p, size_t n);
 /* The entry for `key`, moved to the head of the LRU list, or a new zeroed
  * one (*ret_created = 1) with `payload` bytes.  NULL on OOM.  May evict

@@ -424,39 +424,353 @@ static int require_rules(const struct daemon *d)
     return -ENOENT;
 }
 
-int cli_run_main(int argc, char **argv)
+/* What the command line asked for, beyond the configuration path (which
+ * goes straight into the daemon). */
+struct run_opts {
+    int check, verbose;
+    const char *log_level; /* NULL: the file's */
+    enum log_level lvl;    /* parsed log_level, when set */
+};
+
+/* Parses the options into *d and *o.  Returns -1 to go on, or the exit
+ * code when the command ends here (--help, a usage error). */
+static int run_parse_opts(int argc, char **argv, struct daemon *d, struct run_opts *o)
 {
     static const struct option opts[] = {
         {"config", required_argument, NULL, 'c'}, {"check", no_argument, NULL, 'n'},
         {"verbose", no_argument, NULL, 'v'},      {"help", no_argument, NULL, 'h'},
         {"log-level", required_argument, NULL, 'L'}, {NULL, 0, NULL, 0},
     };
-    struct daemon d;
-    const char *log_level = NULL;
-    int check = 0, verbose = 0, ch, r, rc = CLI_EXIT_FAIL;
-    enum log_level lvl;
-    sigset_t sigs;
-    char *store_err = NULL;
-    char err[1024] = "";
-    struct priv_id priv_id;
-    int have_priv_id = 0;
+    int ch;
 
-    memset(&d, 0, sizeof(d));
     optind = 1;
     while ((ch = getopt_long(argc, argv, "c:nvh", opts, NULL)) != -1) {
         switch (ch) {
-        case 'c': d.cfg_path = optarg; break;
-        case 'n': check = 1; break;
-        case 'v': verbose = 1; break;
-        case 'L': log_level = optarg; break;
+        case 'c': d->cfg_path = optarg; break;
+        case 'n': o->check = 1; break;
+        case 'v': o->verbose = 1; break;
+        case 'L': o->log_level = optarg; break;
         case 'h': fputs(run_usage, stdout); return CLI_EXIT_OK;
         default: return cli_usage_error("run", "unknown or incomplete option");
         }
     }
     if (optind < argc)
         return cli_usage_error("run", "unexpected argument '%s'", argv[optind]);
-    if (log_level && log_level_parse(log_level, &lvl) < 0)
+    if (o->log_level && log_level_parse(o->log_level, &o->lvl) < 0)
         return cli_usage_error("run", "log level must be error, warn, info or debug");
+    return -1;
+}
+
+/* -n: loads the response policy the configuration names, prints the
+ * configuration (-v) or says it is valid.  Frees d->cfg; returns the exit
+ * code. */
+static int run_check(struct daemon *d, int verbose)
+{
+    if (d->cfg->respond_policy) {
+        struct respond_policy *pol = NULL;
+        struct parse_err pe;
+        int r = respond_policy_load(d->cfg->respond_policy, &pol, &pe);
+
+        if (r < 0) {
+            if (r == -EINVAL && pe.msg)
+                fprintf(stderr, "hikeshi: %s:%u:%u: %s\n", d->cfg->respond_policy, pe.line, pe.col,
+                        pe.msg);
+            else
+                fprintf(stderr, "hikeshi: response policy %s: %s\n", d->cfg->respond_policy,
+                        pe.msg ? pe.msg : strerror(-r));
+            config_free(d->cfg);
+            return CLI_EXIT_USAGE;
+        }
+        respond_policy_free(pol);
+    }
+    if (verbose)
+        config_print(d->cfg, stdout);
+    else
+        fprintf(stderr, "hikeshi: configuration %s is valid\n",
+                d->cfg_path ? d->cfg_path : "(built-in defaults)");
+    config_free(d->cfg);
+    return CLI_EXIT_OK;
+}
+
+/* Whom to become, looked up now: the helper forked later takes the same
+ * identity, and after the drop the name service may be out of reach.
+ * Sets *ret_have when started as root.  Returns -1 (logged) on failure. */
+static int run_lookup_identity(const struct daemon *d, struct priv_id *ret_id, int *ret_have)
+{
+    char err[1024] = "";
+
+    if (geteuid() == 0 || getuid() == 0) {
+        if (priv_lookup(d->cfg->security_user, d->cfg->security_group, ret_id, err, sizeof(err)) <
+            0) {
+            log_error("%s%s%s", d->cfg_path ? d->cfg_path : "", d->cfg_path ? ": " : "", err);
+            return -1;
+        }
+        *ret_have = 1;
+        if (!d->cfg->security_user && strcmp(ret_id->user, "nobody") == 0)
+            log_warnx("security.user: there is no user hikeshi here, so the daemon drops to "
+                      "nobody, which other daemons share; create a system user (adduser "
+                      "--system --group hikeshi) or name one in security.user");
+    } else if (d->cfg->security_user) {
+        log_info("security.user %s: not started as root, so the daemon stays uid %u",
+                 d->cfg->security_user, (unsigned)getuid());
+    }
+    return 0;
+}
+
+/* Blocks the signals we wait for before any thread exists, so that every
+ * thread inherits the mask and only sigwait() in the main thread sees
+ * them. */
+static void run_block_signals(sigset_t *ret_sigs)
+{
+    sigemptyset(ret_sigs);
+    sigaddset(ret_sigs, SIGTERM);
+    sigaddset(ret_sigs, SIGINT);
+    sigaddset(ret_sigs, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, ret_sigs, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    /* exec and mail actions wait for their children: never ignore SIGCHLD. */
+    signal(SIGCHLD, SIG_DFL);
+}
+
+/* Opens alerts_jsonl (relative to data_dir) for appending into d->alerts.
+ * Returns -1 (logged) on failure. */
+static int run_open_alerts(struct daemon *d)
+{
+    char path[4096];
+    int fd;
+    struct stat st;
+
+    if (d->cfg->alerts_jsonl[0] == '/')
+        snprintf(path, sizeof(path), "%s", d->cfg->alerts_jsonl);
+    else
+        snprintf(path, sizeof(path), "%s/%s", d->cfg->data_dir, d->cfg->alerts_jsonl);
+    /* 0640 on create, and tightened if an older run left it readable by
+     * everyone: alerts name the organisation's weak spots. */
+    fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0640);
+    if (fd >= 0 && fstat(fd, &st) == 0 && (st.st_mode & 0027) != 0)
+        (void)fchmod(fd, st.st_mode & 0740);
+    d->alerts = fd >= 0 ? fdopen(fd, "a") : NULL;
+    if (!d->alerts) {
+        log_warn("alerts file %s", path);
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    return 0;
+}
+
+/* Opens DATA_DIR/audit.log into d->audit.  Returns -1 (logged) on failure. */
+static int run_open_audit(struct daemon *d)
+{
+    char path[4096];
+    struct audit_result ar;
+    int r;
+
+    snprintf(path, sizeof(path), "%s/audit.log", d->cfg->data_dir);
+    if ((r = audit_open(path, &d->audit, &ar)) < 0) {
+        log_error("audit log %s: %s%s%s", path,
+                  r == -EWOULDBLOCK ? "another process writes it" : strerror(-r),
+                  ar.why != AUDIT_OK ? "; chain broken: " : "",
+                  ar.why != AUDIT_OK ? audit_why_name(ar.why) : "");
+        return -1;
+    }
+    return 0;
+}
+
+/* Creates the response engine into d->respond (before any thread: it may
+ * fork the firewall helper).  The peers that send us logs are never
+ * blocked (docs/respond.md), so their addresses go along as text.
+ * Returns -1 (logged) on failure. */
+static int run_new_respond(struct daemon *d)
+{
+    struct respond_opts ro = {
+        .policy_path = d->cfg->respond_policy,
+        .data_dir = d->cfg->data_dir,
+        .audit = d->audit,
+    };
+    const struct respond_policy *pol;
+    char(*peer_text)[CIDR_TEXT_MAX] = NULL;
+    const char **peers = NULL;
+    size_t npeers = 0;
+    char err[1024] = "";
+    int rr;
+
+    for (size_t i = 0; i < d->cfg->ninputs; i++)
+        npeers += d->cfg->inputs[i].npeers;
+    if (npeers && (!(peer_text = calloc(npeers, sizeof(*peer_text))) ||
+                   !(peers = calloc(npeers, sizeof(*peers))))) {
+        free(peer_text);
+        log_error("out of memory");
+        return -1;
+    }
+    npeers = 0;
+    for (size_t i = 0; i < d->cfg->ninputs; i++)
+        for (size_t j = 0; peers && j < d->cfg->inputs[i].npeers; j++, npeers++)
+            peers[npeers] = cidr_format(&d->cfg->inputs[i].peers[j], peer_text[npeers],
+                                        sizeof(peer_text[npeers]));
+    ro.log_peers = peers;
+    ro.nlog_peers = npeers;
+
+    if (respond_webhook_global_init() < 0) {
+        log_error("response: libcurl did not initialise");
+        free(peers);
+        free(peer_text);
+        return -1;
+    }
+    d->curl_inited = 1;
+    rr = respond_new(&ro, &d->respond, err, sizeof(err));
+    free(peers);
+    free(peer_text);
+    if (rr < 0) {
+        log_error("response: %s", err);
+        return -1;
+    }
+    pol = respond_policy_of(d->respond);
+    log_info("response: policy %s, %zu rules, %s", d->cfg->respond_policy, pol->nrules,
+             pol->dry_run ? "DRY RUN (decisions are logged, nothing is done)"
+             : (pol->actions_used & RESPOND_ACTION_BLOCK)
+                 ? "active; blocks go to the nftables sets of the helper process"
+                 : "active");
+    return 0;
+}
+
+/* Starts the HTTP endpoint on http.listen into d->http, reading the
+ * daemon's stages.  Returns -1 (logged) on failure. */
+static int run_start_http(struct daemon *d)
+{
+    struct api_sources src = {
+        .pipeline = d->pipeline,
+        .queue = d->q,
+        .input_stats = d->istats_ptr,
+        .input_types = d->itypes,
+        .ninputs = (uint32_t)d->ninputs,
+        .started_us = time_now_us(),
+        .data_dir = d->cfg->data_dir,
+        .audit = d->audit,
+        .playbooks_dir = d->cfg->playbooks_dir,
+        .targets = d->cfg->targets,
+        .ntargets = d->cfg->ntargets,
+        .respond = d->respond,
+        .token_ttl_s = d->cfg->http_token_ttl_s,
+        .http = &d->cfg->http,
+    };
+    char err[1024] = "";
+
+    if (api_http_start(d->cfg->http_listen, &src, &d->http, err, sizeof(err)) < 0) {
+        log_error("%s", err);
+        return -1;
+    }
+    log_info("http: listening on %s, port %u, %s (/metrics, /api/v1/: docs/api.md; "
+             "the web console at /)",
+             d->cfg->http_listen, api_http_port(d->http), api_http_tls(d->http) ? "HTTPS" : "HTTP");
+    return 0;
+}
+
+/* Opens what the daemon writes (data_dir, the store, the alerts file, the
+ * audit log) and creates the response engine, the queue and the pipeline.
+ * Returns -1 (logged) on failure, or the exit code CLI_EXIT_USAGE when no
+ * rule loaded. */
+static int run_open(struct daemon *d)
+{
+    char *store_err = NULL;
+    int r;
+
+    if ((r = mkdir_p(d->cfg->data_dir)) < 0) {
+        log_error("data_dir %s: %s", d->cfg->data_dir, strerror(-r));
+        return -1;
+    }
+    if ((r = store_open(d->cfg->data_dir, &d->store, &store_err)) < 0) {
+        log_error("store in %s: %s", d->cfg->data_dir, store_err ? store_err : strerror(-r));
+        free(store_err);
+        return -1;
+    }
+    if (d->cfg->alerts_jsonl && run_open_alerts(d) < 0)
+        return -1;
+    if (run_open_audit(d) < 0)
+        return -1;
+    if (d->cfg->respond_policy && run_new_respond(d) < 0)
+        return -1;
+    d->q = rec_batch_queue_new(d->cfg->queue);
+    d->pipeline = pipeline_new(d->cfg, d->store, d->alerts);
+    if (!d->q || !d->pipeline) {
+        log_error("out of memory");
+        return -1;
+    }
+    if (require_rules(d) < 0)
+        return CLI_EXIT_USAGE;
+    return 0;
+}
+
+/* Starts the threads: the response engine, the pipeline, the inputs and
+ * the HTTP endpoint.  Returns -1 (logged) on failure. */
+static int run_start(struct daemon *d)
+{
+    char err[1024] = "";
+    int r;
+
+    pipeline_set_incident_cb(d->pipeline, audit_incident, d);
+    if (d->respond) {
+        if (respond_start(d->respond, err, sizeof(err)) < 0) {
+            log_error("%s", err);
+            return -1;
+        }
+        if (pipeline_set_respond(d->pipeline, d->respond) < 0) {
+            log_error("out of memory");
+            return -1;
+        }
+    }
+    if ((r = pipeline_start(d->pipeline, d->q)) < 0) {
+        log_error("pipeline thread: %s", strerror(-r));
+        return -1;
+    }
+    if (start_inputs(d) < 0)
+        return -1;
+    if (d->cfg->http_listen && run_start_http(d) < 0)
+        return -1;
+    return 0;
+}
+
+/* The main thread's life once everything runs: SIGHUP reloads, SIGTERM
+ * and SIGINT end it.  Then stops the inputs and the pipeline (which
+ * drains the queue) and returns the exit code: a store error fails. */
+static int run_wait(struct daemon *d, const sigset_t *sigs)
+{
+    const struct pipeline_stats *ps;
+
+    for (;;) {
+        int sig;
+
+        if (sigwait(sigs, &sig) != 0)
+            continue;
+        if (sig == SIGHUP) {
+            reload(d);
+            continue;
+        }
+        log_info("%s: draining queues and stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+        break;
+    }
+    stop_inputs(d);
+    pipeline_stop(d->pipeline, d->q);
+    ps = pipeline_stats(d->pipeline);
+    log_info("stopped: %llu events stored, %llu alerts, %llu store errors",
+             (unsigned long long)atomic_load(&ps->stored),
+             (unsigned long long)atomic_load(&ps->alerts),
+             (unsigned long long)atomic_load(&ps->store_errors));
+    return atomic_load(&ps->store_errors) ? CLI_EXIT_FAIL : CLI_EXIT_OK;
+}
+
+int cli_run_main(int argc, char **argv)
+{
+    struct daemon d;
+    struct run_opts o = {0};
+    int r, rc = CLI_EXIT_FAIL;
+    sigset_t sigs;
+    struct priv_id priv_id;
+    int have_priv_id = 0;
+
+    memset(&d, 0, sizeof(d));
+    if ((r = run_parse_opts(argc, argv, &d, &o)) >= 0)
+        return r;
     d.cfg = cli_load_config(d.cfg_path);
     if (!d.cfg)
         return CLI_EXIT_USAGE;
@@ -465,253 +779,38 @@ int cli_run_main(int argc, char **argv)
      * to its built-in options.  A policy named in the file must load. */
     if (d.cfg->respond_policy && !d.cfg->respond_explicit &&
         access(d.cfg->respond_policy, F_OK) != 0) {
-        if (!check)
+        if (!o.check)
             log_warnx("response: the bundled policy %s is not there; automatic response is off",
                       d.cfg->respond_policy);
         free(d.cfg->respond_policy);
         d.cfg->respond_policy = NULL;
     }
-    if (check) {
-        if (d.cfg->respond_policy) {
-            struct respond_policy *pol = NULL;
-            struct parse_err pe;
-
-            r = respond_policy_load(d.cfg->respond_policy, &pol, &pe);
-            if (r < 0) {
-                if (r == -EINVAL && pe.msg)
-                    fprintf(stderr, "hikeshi: %s:%u:%u: %s\n", d.cfg->respond_policy, pe.line,
-                            pe.col, pe.msg);
-                else
-                    fprintf(stderr, "hikeshi: response policy %s: %s\n", d.cfg->respond_policy,
-                            pe.msg ? pe.msg : strerror(-r));
-                config_free(d.cfg);
-                return CLI_EXIT_USAGE;
-            }
-            respond_policy_free(pol);
-        }
-        if (verbose)
-            config_print(d.cfg, stdout);
-        else
-            fprintf(stderr, "hikeshi: configuration %s is valid\n",
-                    d.cfg_path ? d.cfg_path : "(built-in defaults)");
-        config_free(d.cfg);
-        return CLI_EXIT_OK;
-    }
-    log_set_level(log_level ? lvl : d.cfg->log_level);
+    if (o.check)
+        return run_check(&d, o.verbose);
+    log_set_level(o.log_level ? o.lvl : d.cfg->log_level);
     if (d.cfg->log_syslog)
         log_to_syslog("hikeshi");
     /* Data files are the daemon's and its group's (0640 and 0750 at most),
      * whatever umask the caller had. */
     umask(027);
-    /* Whom to become, looked up now: the helper forked below takes the
-     * same identity, and after the drop the name service may be out of
-     * reach. */
-    if (geteuid() == 0 || getuid() == 0) {
-        if (priv_lookup(d.cfg->security_user, d.cfg->security_group, &priv_id, err,
-                        sizeof(err)) < 0) {
-            log_error("%s%s%s", d.cfg_path ? d.cfg_path : "", d.cfg_path ? ": " : "", err);
-            goto out;
-        }
-        have_priv_id = 1;
-        if (!d.cfg->security_user && strcmp(priv_id.user, "nobody") == 0)
-            log_warnx("security.user: there is no user hikeshi here, so the daemon drops to "
-                      "nobody, which other daemons share; create a system user (adduser "
-                      "--system --group hikeshi) or name one in security.user");
-    } else if (d.cfg->security_user) {
-        log_info("security.user %s: not started as root, so the daemon stays uid %u",
-                 d.cfg->security_user, (unsigned)getuid());
-    }
+    if (run_lookup_identity(&d, &priv_id, &have_priv_id) < 0)
+        goto out;
     priv_set_target(have_priv_id ? &priv_id : NULL, d.cfg->security_seccomp);
-
-    /* Block the signals we wait for before any thread exists, so that every
-     * thread inherits the mask and only sigwait() below sees them. */
-    sigemptyset(&sigs);
-    sigaddset(&sigs, SIGTERM);
-    sigaddset(&sigs, SIGINT);
-    sigaddset(&sigs, SIGHUP);
-    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
-    signal(SIGPIPE, SIG_IGN);
-    /* exec and mail actions wait for their children: never ignore SIGCHLD. */
-    signal(SIGCHLD, SIG_DFL);
-
-    if ((r = mkdir_p(d.cfg->data_dir)) < 0) {
-        log_error("data_dir %s: %s", d.cfg->data_dir, strerror(-r));
+    run_block_signals(&sigs);
+    if ((r = run_open(&d)) != 0) {
+        if (r > 0)
+            rc = r;
         goto out;
     }
-    if ((r = store_open(d.cfg->data_dir, &d.store, &store_err)) < 0) {
-        log_error("store in %s: %s", d.cfg->data_dir, store_err ? store_err : strerror(-r));
-        free(store_err);
+    if (run_start(&d) < 0)
         goto out;
-    }
-    if (d.cfg->alerts_jsonl) {
-        char path[4096];
-        if (d.cfg->alerts_jsonl[0] == '/')
-            snprintf(path, sizeof(path), "%s", d.cfg->alerts_jsonl);
-        else
-            snprintf(path, sizeof(path), "%s/%s", d.cfg->data_dir, d.cfg->alerts_jsonl);
-        /* 0640 on create, and tightened if an older run left it readable
-         * by everyone: alerts name the organisation's weak spots. */
-        {
-            int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0640);
-            struct stat st;
-
-            if (fd >= 0 && fstat(fd, &st) == 0 && (st.st_mode & 0027) != 0)
-                (void)fchmod(fd, st.st_mode & 0740);
-            d.alerts = fd >= 0 ? fdopen(fd, "a") : NULL;
-            if (!d.alerts) {
-                log_warn("alerts file %s", path);
-                if (fd >= 0)
-                    close(fd);
-                goto out;
-            }
-        }
-    }
-    {
-        char path[4096];
-        struct audit_result ar;
-
-        snprintf(path, sizeof(path), "%s/audit.log", d.cfg->data_dir);
-        if ((r = audit_open(path, &d.audit, &ar)) < 0) {
-            log_error("audit log %s: %s%s%s", path,
-                      r == -EWOULDBLOCK ? "another process writes it" : strerror(-r),
-                      ar.why != AUDIT_OK ? "; chain broken: " : "",
-                      ar.why != AUDIT_OK ? audit_why_name(ar.why) : "");
-            goto out;
-        }
-    }
-    /* The response engine before any thread: it may fork the firewall helper. */
-    if (d.cfg->respond_policy) {
-        struct respond_opts ro = {
-            .policy_path = d.cfg->respond_policy,
-            .data_dir = d.cfg->data_dir,
-            .audit = d.audit,
-        };
-        const struct respond_policy *pol;
-        /* The peers that send us logs are never blocked (docs/respond.md). */
-        char(*peer_text)[CIDR_TEXT_MAX] = NULL;
-        const char **peers = NULL;
-        size_t npeers = 0;
-        int rr;
-
-        for (size_t i = 0; i < d.cfg->ninputs; i++)
-            npeers += d.cfg->inputs[i].npeers;
-        if (npeers && (!(peer_text = calloc(npeers, sizeof(*peer_text))) ||
-                       !(peers = calloc(npeers, sizeof(*peers))))) {
-            free(peer_text);
-            log_error("out of memory");
-            goto out;
-        }
-        npeers = 0;
-        for (size_t i = 0; i < d.cfg->ninputs; i++)
-            for (size_t j = 0; peers && j < d.cfg->inputs[i].npeers; j++, npeers++)
-                peers[npeers] = cidr_format(&d.cfg->inputs[i].peers[j], peer_text[npeers],
-                                            sizeof(peer_text[npeers]));
-        ro.log_peers = peers;
-        ro.nlog_peers = npeers;
-
-        if (respond_webhook_global_init() < 0) {
-            log_error("response: libcurl did not initialise");
-            free(peers);
-            free(peer_text);
-            goto out;
-        }
-        d.curl_inited = 1;
-        rr = respond_new(&ro, &d.respond, err, sizeof(err));
-        free(peers);
-        free(peer_text);
-        if (rr < 0) {
-            log_error("response: %s", err);
-            goto out;
-        }
-        pol = respond_policy_of(d.respond);
-        log_info("response: policy %s, %zu rules, %s", d.cfg->respond_policy, pol->nrules,
-                 pol->dry_run ? "DRY RUN (decisions are logged, nothing is done)"
-                 : (pol->actions_used & RESPOND_ACTION_BLOCK)
-                     ? "active; blocks go to the nftables sets of the helper process"
-                     : "active");
-    }
-    d.q = rec_batch_queue_new(d.cfg->queue);
-    d.pipeline = pipeline_new(d.cfg, d.store, d.alerts);
-    if (!d.q || !d.pipeline) {
-        log_error("out of memory");
-        goto out;
-    }
-    if (require_rules(&d) < 0) {
-        rc = CLI_EXIT_USAGE;
-        goto out;
-    }
-    pipeline_set_incident_cb(d.pipeline, audit_incident, &d);
-    if (d.respond) {
-        if (respond_start(d.respond, err, sizeof(err)) < 0) {
-            log_error("%s", err);
-            goto out;
-        }
-        if (pipeline_set_respond(d.pipeline, d.respond) < 0) {
-            log_error("out of memory");
-            goto out;
-        }
-    }
-    if ((r = pipeline_start(d.pipeline, d.q)) < 0) {
-        log_error("pipeline thread: %s", strerror(-r));
-        goto out;
-    }
-    if (start_inputs(&d) < 0)
-        goto out;
-    if (d.cfg->http_listen) {
-        struct api_sources src = {
-            .pipeline = d.pipeline,
-            .queue = d.q,
-            .input_stats = d.istats_ptr,
-            .input_types = d.itypes,
-            .ninputs = (uint32_t)d.ninputs,
-            .started_us = time_now_us(),
-            .data_dir = d.cfg->data_dir,
-            .audit = d.audit,
-            .playbooks_dir = d.cfg->playbooks_dir,
-            .targets = d.cfg->targets,
-            .ntargets = d.cfg->ntargets,
-            .respond = d.respond,
-            .token_ttl_s = d.cfg->http_token_ttl_s,
-            .http = &d.cfg->http,
-        };
-        if (api_http_start(d.cfg->http_listen, &src, &d.http, err, sizeof(err)) < 0) {
-            log_error("%s", err);
-            goto out;
-        }
-        log_info("http: listening on %s, port %u, %s (/metrics, /api/v1/: docs/api.md; "
-                 "the web console at /)",
-                 d.cfg->http_listen, api_http_port(d.http),
-                 api_http_tls(d.http) ? "HTTPS" : "HTTP");
-    }
     /* Every port is bound, the store and files are open, the keys read and
      * the helper forked: nothing more needs root. */
     if (drop_privileges(&d, have_priv_id ? &priv_id : NULL) < 0)
         goto out;
     log_info("hikeshi %s ready: data in %s, %zu inputs, %zu rules", HIKESHI_VERSION,
              d.cfg->data_dir, d.cfg->ninputs, pipeline_rules_loaded(d.pipeline));
-
-    for (;;) {
-        int sig;
-
-        if (sigwait(&sigs, &sig) != 0)
-            continue;
-        if (sig == SIGHUP) {
-            reload(&d);
-            continue;
-        }
-        log_info("%s: draining queues and stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
-        break;
-    }
-    stop_inputs(&d);
-    pipeline_stop(d.pipeline, d.q);
-    {
-        const struct pipeline_stats *ps = pipeline_stats(d.pipeline);
-        log_info("stopped: %llu events stored, %llu alerts, %llu store errors",
-                 (unsigned long long)atomic_load(&ps->stored),
-                 (unsigned long long)atomic_load(&ps->alerts),
-                 (unsigned long long)atomic_load(&ps->store_errors));
-        rc = atomic_load(&ps->store_errors) ? CLI_EXIT_FAIL : CLI_EXIT_OK;
-    }
+    rc = run_wait(&d, &sigs);
 out:
     daemon_free(&d);
     return rc;

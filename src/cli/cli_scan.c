@@ -736,7 +736,27 @@ static void silent_error(void *arg, const char *path, int err)
 {
 }
 
-int cli_scan_main(int argc, char **argv)
+/* What the command line asked for, beyond what goes straight into the
+ * scan (decoder, format, max_line, min_level). */
+struct scan_opts {
+    const char *cfg_path, *summary_path, *store_dir, *incidents_path;
+    int detect, quiet;
+    int progress_opt; /* -1: when stderr is a terminal */
+};
+
+/* The figures of a finished scan, for the summary and its JSON. */
+struct scan_totals {
+    unsigned long long rec, dec, unp, mal, tru, al, by, esk;
+    double secs;
+    struct rusage ru;
+    struct triage_stats ts;
+    struct anomaly_stats as;
+    struct sigma_corr_stats cs;
+};
+
+/* Parses the options into *s and *o.  Returns -1 to go on, or the exit
+ * code when the command ends here (--help, a usage error). */
+static int scan_parse_opts(int argc, char **argv, struct scan *s, struct scan_opts *o)
 {
     enum { OPT_SUMMARY = 256, OPT_STORE, OPT_NO_STORE, OPT_NO_DETECT, OPT_MAX_LINE, OPT_PROGRESS,
            OPT_NO_PROGRESS, OPT_MIN_LEVEL, OPT_INCIDENTS };
@@ -757,50 +777,39 @@ int cli_scan_main(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    struct scan s;
-    struct config *cfg = NULL;
-    const char *cfg_path = NULL, *summary_path = NULL, *store_dir = NULL, *incidents_path = NULL;
-    struct triage_stats ts;
-    struct anomaly_stats as;
-    struct sigma_corr_stats cs;
-    int detect = 1, quiet = 0, progress_opt = -1, ch, r, rc = CLI_EXIT_OK;
-    char *store_err = NULL;
-    struct rusage ru;
+    int ch;
 
-    memset(&s, 0, sizeof(s));
-    s.max_line = LIMIT_LINE_DEFAULT;
-    buf_init(&s.out, 64 * 1024 * 1024);
     optind = 1;
     while ((ch = getopt_long(argc, argv, "c:d:f:qh", opts, NULL)) != -1) {
         switch (ch) {
-        case 'c': cfg_path = optarg; break;
-        case 'd': s.decoder = optarg; break;
+        case 'c': o->cfg_path = optarg; break;
+        case 'd': s->decoder = optarg; break;
         case 'f':
             if (strcmp(optarg, "table") == 0)
-                s.format = SCAN_TABLE;
+                s->format = SCAN_TABLE;
             else if (strcmp(optarg, "csv") == 0)
-                s.format = SCAN_CSV;
+                s->format = SCAN_CSV;
             else if (strcmp(optarg, "jsonl") == 0)
-                s.format = SCAN_JSONL;
+                s->format = SCAN_JSONL;
             else
                 return cli_usage_error("scan", "format must be table, csv or jsonl");
             break;
-        case OPT_SUMMARY: summary_path = optarg; break;
-        case OPT_INCIDENTS: incidents_path = optarg; break;
-        case OPT_STORE: store_dir = optarg; break;
-        case OPT_NO_STORE: store_dir = NULL; break;
-        case OPT_NO_DETECT: detect = 0; break;
+        case OPT_SUMMARY: o->summary_path = optarg; break;
+        case OPT_INCIDENTS: o->incidents_path = optarg; break;
+        case OPT_STORE: o->store_dir = optarg; break;
+        case OPT_NO_STORE: o->store_dir = NULL; break;
+        case OPT_NO_DETECT: o->detect = 0; break;
         case OPT_MAX_LINE: {
             char *end;
             unsigned long long v = strtoull(optarg, &end, 10);
             if (*end || v < LIMIT_LINE_MIN || v > LIMIT_LINE_MAX)
                 return cli_usage_error("scan", "--max-line must be between %d and %d", LIMIT_LINE_MIN,
                                        LIMIT_LINE_MAX);
-            s.max_line = (size_t)v;
+            s->max_line = (size_t)v;
             break;
         }
-        case OPT_PROGRESS: progress_opt = 1; break;
-        case OPT_NO_PROGRESS: progress_opt = 0; break;
+        case OPT_PROGRESS: o->progress_opt = 1; break;
+        case OPT_NO_PROGRESS: o->progress_opt = 0; break;
         case OPT_MIN_LEVEL: {
             size_t i;
             for (i = 0; i < NLEVELS; i++)
@@ -809,159 +818,231 @@ int cli_scan_main(int argc, char **argv)
             if (i == NLEVELS)
                 return cli_usage_error("scan", "--min-level must be informational, low, medium, "
                                                "high or critical");
-            s.min_level = (int)i;
+            s->min_level = (int)i;
             break;
         }
-        case 'q': quiet = 1; break;
+        case 'q': o->quiet = 1; break;
         case 'h': fputs(scan_usage, stdout); return CLI_EXIT_OK;
         default: return cli_usage_error("scan", "unknown or incomplete option");
         }
     }
     if (optind >= argc)
         return cli_usage_error("scan", "no PATH given (use '-' for standard input)");
-    cfg = cli_load_config(cfg_path);
-    if (!cfg)
-        return CLI_EXIT_USAGE;
-    if (store_dir) {
-        if (mkdir(store_dir, 0750) < 0 && errno != EEXIST) {
-            fprintf(stderr, "hikeshi scan: %s: %s\n", store_dir, strerror(errno));
-            config_free(cfg);
-            return CLI_EXIT_FAIL;
-        }
-        if ((r = store_open(store_dir, &s.store, &store_err)) < 0) {
-            fprintf(stderr, "hikeshi scan: store in %s: %s\n", store_dir,
-                    store_err ? store_err : strerror(-r));
-            free(store_err);
-            config_free(cfg);
-            return CLI_EXIT_FAIL;
-        }
+    return -1;
+}
+
+/* Creates DIR (once) and opens the store in it into s->store.  Returns -1
+ * (said on stderr) on failure. */
+static int scan_open_store(struct scan *s, const char *dir)
+{
+    char *store_err = NULL;
+    int r;
+
+    if (mkdir(dir, 0750) < 0 && errno != EEXIST) {
+        fprintf(stderr, "hikeshi scan: %s: %s\n", dir, strerror(errno));
+        return -1;
     }
+    if ((r = store_open(dir, &s->store, &store_err)) < 0) {
+        fprintf(stderr, "hikeshi scan: store in %s: %s\n", dir,
+                store_err ? store_err : strerror(-r));
+        free(store_err);
+        return -1;
+    }
+    return 0;
+}
+
+/* Builds the pipeline into s->p, with its two inputs (the paths, and the
+ * EVTX records) and the scan's callbacks.  Returns 0, or the exit code
+ * (said on stderr). */
+static int scan_new_pipeline(struct scan *s, struct config *cfg, const struct scan_opts *o)
+{
+    int r;
+
     /* scan's inputs are its paths, not the config's listeners. */
     config_clear_inputs(cfg);
-    s.p = pipeline_new(cfg, s.store, NULL);
-    if (!s.p || pipeline_add_input(s.p, "scan", s.decoder) < 0 ||
-        (r = pipeline_add_input(s.p, "scan-evtx", "winxml")) < 0) {
+    s->p = pipeline_new(cfg, s->store, NULL);
+    if (!s->p || pipeline_add_input(s->p, "scan", s->decoder) < 0 ||
+        (r = pipeline_add_input(s->p, "scan-evtx", "winxml")) < 0) {
         fprintf(stderr, "hikeshi scan: %s\n",
-                s.p ? "unknown decoder (see hikeshi.yaml(5) for the list)" : "out of memory");
-        rc = s.p ? CLI_EXIT_USAGE : CLI_EXIT_FAIL;
-        goto out;
+                s->p ? "unknown decoder (see hikeshi.yaml(5) for the list)" : "out of memory");
+        return s->p ? CLI_EXIT_USAGE : CLI_EXIT_FAIL;
     }
-    s.evtx_input = (uint32_t)r;
-    pipeline_set_detect(s.p, detect);
-    pipeline_set_store_events(s.p, s.store != NULL);
-    pipeline_set_alert_cb(s.p, on_alert, &s);
-    pipeline_set_incident_cb(s.p, on_incident, &s);
-    s.progress = progress_opt >= 0 ? progress_opt : isatty(STDERR_FILENO);
-    if (s.progress)
-        for (int i = optind; i < argc; i++)
-            input_walk(argv[i], add_size, silent_error, &s);
-    s.started_us = time_now_us();
-    print_header(&s);
-    if (s.store)
-        store_begin(s.store);
-    for (int i = optind; i < argc; i++) {
-        if ((r = input_walk(argv[i], scan_file, walk_error, &s)) < 0) {
-            fprintf(stderr, "hikeshi scan: %s: %s\n", argv[i], strerror(-r));
-            s.errors++;
+    s->evtx_input = (uint32_t)r;
+    pipeline_set_detect(s->p, o->detect);
+    pipeline_set_store_events(s->p, s->store != NULL);
+    pipeline_set_alert_cb(s->p, on_alert, s);
+    pipeline_set_incident_cb(s->p, on_incident, s);
+    return 0;
+}
+
+/* Scans every PATH (files, directories, '-') through the pipeline in one
+ * store transaction, with the progress bar when asked for. */
+static void scan_paths(struct scan *s, int npaths, char **paths)
+{
+    int r;
+
+    if (s->progress)
+        for (int i = 0; i < npaths; i++)
+            input_walk(paths[i], add_size, silent_error, s);
+    s->started_us = time_now_us();
+    print_header(s);
+    if (s->store)
+        store_begin(s->store);
+    for (int i = 0; i < npaths; i++) {
+        if ((r = input_walk(paths[i], scan_file, walk_error, s)) < 0) {
+            fprintf(stderr, "hikeshi scan: %s: %s\n", paths[i], strerror(-r));
+            s->errors++;
         }
     }
-    pipeline_flush(s.p);
-    if (s.store && store_commit(s.store) < 0) {
-        fprintf(stderr, "hikeshi scan: store: %s\n", store_errmsg(s.store));
-        s.errors++;
+    pipeline_flush(s->p);
+    if (s->store && store_commit(s->store) < 0) {
+        fprintf(stderr, "hikeshi scan: store: %s\n", store_errmsg(s->store));
+        s->errors++;
     }
-    progress(&s, NULL, "done", 1);
+    progress(s, NULL, "done", 1);
     fflush(stdout);
-    {
-        const struct pipeline_stats *ps = pipeline_stats(s.p);
-        double secs = (double)(time_now_us() - s.started_us) / 1e6;
-        unsigned long long rec = SCAN_TOTAL(&s, records), dec = SCAN_TOTAL(&s, decoded),
-                           unp = SCAN_TOTAL(&s, unparsed), mal = SCAN_TOTAL(&s, malformed),
-                           tru = SCAN_TOTAL(&s, truncated), al = atomic_load(&ps->alerts),
-                           by = SCAN_TOTAL(&s, bytes), esk = s.evtx_skipped;
+}
 
-        getrusage(RUSAGE_SELF, &ru);
-        if (!quiet)
-            fprintf(stderr,
-                    "hikeshi scan: %llu files, %llu records (%llu decoded, %llu unparsed, %llu "
-                    "malformed, %llu truncated, %llu evtx skipped), %llu alerts, %.3f s, "
-                    "%.0f records/s\n",
-                    (unsigned long long)s.files, rec, dec, unp, mal, tru, esk, al, secs,
-                    secs > 0 ? (double)rec / secs : 0.0);
-        pipeline_triage_stats(s.p, &ts, &as, &cs);
-        if (detect)
-            print_corr_summary(&s, &cs, quiet);
-        if (!quiet) {
-            print_rule_summary(&s);
-            if (detect)
-                print_incidents(&s, &ts);
-        }
-        if (s.inc_oom) {
-            fprintf(stderr, "hikeshi scan: out of memory listing incidents\n");
-            s.errors++;
-        }
-        if (incidents_path && (r = write_incidents(&s, incidents_path)) < 0) {
-            fprintf(stderr, "hikeshi scan: %s: %s\n", incidents_path, strerror(-r));
-            s.errors++;
-        }
-        if (summary_path) {
-            FILE *f = fopen(summary_path, "we");
-            struct buf cj;
+/* --summary-json: the scan's figures as one JSON object in PATH.  A
+ * failure counts as an error of the scan. */
+static void scan_write_summary(struct scan *s, const char *path, const struct scan_totals *t)
+{
+    FILE *f = fopen(path, "we");
+    struct buf cj;
 
-            buf_init(&cj, 1024 * 1024);
-            if (corr_json(&s, &cs, &cj) < 0) {
-                buf_reset(&cj);
-                s.errors++;
-            }
-            if (!f) {
-                fprintf(stderr, "hikeshi scan: %s: %s\n", summary_path, strerror(errno));
-                s.errors++;
-            } else {
-                fprintf(f,
-                        "{\"files\":%llu,\"records\":%llu,\"decoded\":%llu,\"unparsed\":%llu,"
-                        "\"malformed\":%llu,\"truncated\":%llu,\"evtx_records_skipped\":%llu,"
-                        "\"evtx_records_recovered\":%llu,\"alerts\":%llu,\"alerts_shown\":%llu,\"alerts_by_level\":{"
-                        "\"informational\":%llu,\"low\":%llu,\"medium\":%llu,\"high\":%llu,"
-                        "\"critical\":%llu},\"aggregated\":%llu,\"incidents\":%llu,"
-                        "\"suppressed\":%llu,\"correlation\":{\"hits\":%llu,\"groups\":%zu,"
-                        "\"evicted_age\":%llu,\"evicted_cap\":%llu,\"late\":%llu,"
-                        "\"bytes\":%zu%s},\"anomaly\":{\"baselines\":%llu,\"evicted\":%llu,"
-                        "\"bytes\":%zu},\"bytes\":%llu,"
-                        "\"errors\":%d,\"seconds\":%.6f,\"records_per_second\":%.1f,"
-                        "\"max_rss_kb\":%ld}\n",
-                        (unsigned long long)s.files, rec, dec, unp, mal, tru, esk,
-                        (unsigned long long)s.evtx_recovered, al, (unsigned long long)s.shown,
-                        (unsigned long long)s.by_level[0],
-                        (unsigned long long)s.by_level[1], (unsigned long long)s.by_level[2],
-                        (unsigned long long)s.by_level[3], (unsigned long long)s.by_level[4],
-                        (unsigned long long)ts.aggregated, (unsigned long long)ts.incidents_opened,
-                        (unsigned long long)ts.suppressed, (unsigned long long)cs.hits,
-                        cs.groups_live, (unsigned long long)cs.evicted_age,
-                        (unsigned long long)cs.evicted_cap, (unsigned long long)cs.late_dropped,
-                        cs.bytes, cj.data ? cj.data : "", (unsigned long long)as.entries,
-                        (unsigned long long)as.evicted, as.mem_used, by, s.errors, secs, secs > 0 ? (double)rec / secs : 0.0, ru.ru_maxrss);
-                fclose(f);
-            }
-            buf_done(&cj);
-        }
+    buf_init(&cj, 1024 * 1024);
+    if (corr_json(s, &t->cs, &cj) < 0) {
+        buf_reset(&cj);
+        s->errors++;
     }
+    if (!f) {
+        fprintf(stderr, "hikeshi scan: %s: %s\n", path, strerror(errno));
+        s->errors++;
+    } else {
+        fprintf(f,
+                "{\"files\":%llu,\"records\":%llu,\"decoded\":%llu,\"unparsed\":%llu,"
+                "\"malformed\":%llu,\"truncated\":%llu,\"evtx_records_skipped\":%llu,"
+                "\"evtx_records_recovered\":%llu,\"alerts\":%llu,\"alerts_shown\":%llu,\"alerts_by_"
+                "level\":{"
+                "\"informational\":%llu,\"low\":%llu,\"medium\":%llu,\"high\":%llu,"
+                "\"critical\":%llu},\"aggregated\":%llu,\"incidents\":%llu,"
+                "\"suppressed\":%llu,\"correlation\":{\"hits\":%llu,\"groups\":%zu,"
+                "\"evicted_age\":%llu,\"evicted_cap\":%llu,\"late\":%llu,"
+                "\"bytes\":%zu%s},\"anomaly\":{\"baselines\":%llu,\"evicted\":%llu,"
+                "\"bytes\":%zu},\"bytes\":%llu,"
+                "\"errors\":%d,\"seconds\":%.6f,\"records_per_second\":%.1f,"
+                "\"max_rss_kb\":%ld}\n",
+                (unsigned long long)s->files, t->rec, t->dec, t->unp, t->mal, t->tru, t->esk,
+                (unsigned long long)s->evtx_recovered, t->al, (unsigned long long)s->shown,
+                (unsigned long long)s->by_level[0], (unsigned long long)s->by_level[1],
+                (unsigned long long)s->by_level[2], (unsigned long long)s->by_level[3],
+                (unsigned long long)s->by_level[4], (unsigned long long)t->ts.aggregated,
+                (unsigned long long)t->ts.incidents_opened, (unsigned long long)t->ts.suppressed,
+                (unsigned long long)t->cs.hits, t->cs.groups_live,
+                (unsigned long long)t->cs.evicted_age, (unsigned long long)t->cs.evicted_cap,
+                (unsigned long long)t->cs.late_dropped, t->cs.bytes, cj.data ? cj.data : "",
+                (unsigned long long)t->as.entries, (unsigned long long)t->as.evicted,
+                t->as.mem_used, t->by, s->errors, t->secs,
+                t->secs > 0 ? (double)t->rec / t->secs : 0.0, t->ru.ru_maxrss);
+        fclose(f);
+    }
+    buf_done(&cj);
+}
+
+/* The end of a scan: the summary on stderr (unless -q), the correlation,
+ * rule and incident lists, --incidents and --summary-json. */
+static void scan_summarize(struct scan *s, const struct scan_opts *o)
+{
+    const struct pipeline_stats *ps = pipeline_stats(s->p);
+    struct scan_totals t = {
+        .secs = (double)(time_now_us() - s->started_us) / 1e6,
+        .rec = SCAN_TOTAL(s, records),
+        .dec = SCAN_TOTAL(s, decoded),
+        .unp = SCAN_TOTAL(s, unparsed),
+        .mal = SCAN_TOTAL(s, malformed),
+        .tru = SCAN_TOTAL(s, truncated),
+        .al = atomic_load(&ps->alerts),
+        .by = SCAN_TOTAL(s, bytes),
+        .esk = s->evtx_skipped,
+    };
+    int r;
+
+    getrusage(RUSAGE_SELF, &t.ru);
+    if (!o->quiet)
+        fprintf(stderr,
+                "hikeshi scan: %llu files, %llu records (%llu decoded, %llu unparsed, %llu "
+                "malformed, %llu truncated, %llu evtx skipped), %llu alerts, %.3f s, "
+                "%.0f records/s\n",
+                (unsigned long long)s->files, t.rec, t.dec, t.unp, t.mal, t.tru, t.esk, t.al,
+                t.secs, t.secs > 0 ? (double)t.rec / t.secs : 0.0);
+    pipeline_triage_stats(s->p, &t.ts, &t.as, &t.cs);
+    if (o->detect)
+        print_corr_summary(s, &t.cs, o->quiet);
+    if (!o->quiet) {
+        print_rule_summary(s);
+        if (o->detect)
+            print_incidents(s, &t.ts);
+    }
+    if (s->inc_oom) {
+        fprintf(stderr, "hikeshi scan: out of memory listing incidents\n");
+        s->errors++;
+    }
+    if (o->incidents_path && (r = write_incidents(s, o->incidents_path)) < 0) {
+        fprintf(stderr, "hikeshi scan: %s: %s\n", o->incidents_path, strerror(-r));
+        s->errors++;
+    }
+    if (o->summary_path)
+        scan_write_summary(s, o->summary_path, &t);
+}
+
+/* Frees what a scan holds: the pipeline, the store, the configuration
+ * CFG and the lists. */
+static void scan_done(struct scan *s, struct config *cfg)
+{
+    pipeline_free(s->p);
+    store_free(s->store);
+    config_free(cfg);
+    buf_done(&s->out);
+    for (size_t i = 0; i < s->nrules; i++) {
+        free(s->rules[i].id);
+        free(s->rules[i].title);
+        free(s->rules[i].author);
+    }
+    free(s->rules);
+    for (size_t i = 0; i < s->ninc; i++) {
+        free(s->inc[i].key);
+        free(s->inc[i].victims);
+    }
+    free(s->inc);
+}
+
+int cli_scan_main(int argc, char **argv)
+{
+    struct scan s;
+    struct scan_opts o = {.detect = 1, .progress_opt = -1};
+    struct config *cfg = NULL;
+    int r, rc = CLI_EXIT_OK;
+
+    memset(&s, 0, sizeof(s));
+    s.max_line = LIMIT_LINE_DEFAULT;
+    buf_init(&s.out, 64 * 1024 * 1024);
+    if ((r = scan_parse_opts(argc, argv, &s, &o)) >= 0)
+        return r;
+    cfg = cli_load_config(o.cfg_path);
+    if (!cfg)
+        return CLI_EXIT_USAGE;
+    if (o.store_dir && scan_open_store(&s, o.store_dir) < 0) {
+        config_free(cfg);
+        return CLI_EXIT_FAIL;
+    }
+    if ((rc = scan_new_pipeline(&s, cfg, &o)) != 0)
+        goto out;
+    s.progress = o.progress_opt >= 0 ? o.progress_opt : isatty(STDERR_FILENO);
+    scan_paths(&s, argc - optind, argv + optind);
+    scan_summarize(&s, &o);
     if (s.errors)
         rc = CLI_EXIT_FAIL;
 out:
-    pipeline_free(s.p);
-    store_free(s.store);
-    config_free(cfg);
-    buf_done(&s.out);
-    for (size_t i = 0; i < s.nrules; i++) {
-        free(s.rules[i].id);
-        free(s.rules[i].title);
-        free(s.rules[i].author);
-    }
-    free(s.rules);
-    for (size_t i = 0; i < s.ninc; i++) {
-        free(s.inc[i].key);
-        free(s.inc[i].victims);
-    }
-    free(s.inc);
+    scan_done(&s, cfg);
     return rc;
 }

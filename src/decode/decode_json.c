@@ -23,6 +23,7 @@
 #include "event/time.h"
 #include "util/hex.h"
 #include "util/limits.h"
+#include "util/utf8.h"
 
 struct json_parser {
     const char *p;
@@ -67,36 +68,6 @@ static long hex4(const char *s)
     return v;
 }
 
-/* Length of the valid UTF-8 sequence at s (at most n bytes), or 0. */
-static size_t utf8_seq(const unsigned char *s, size_t n)
-{
-    unsigned c = s[0];
-
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xc2 && c <= 0xdf)
-        return n >= 2 && (s[1] & 0xc0) == 0x80 ? 2 : 0;
-    if (c >= 0xe0 && c <= 0xef) {
-        if (n < 3 || (s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80)
-            return 0;
-        if (c == 0xe0 && s[1] < 0xa0) /* overlong */
-            return 0;
-        if (c == 0xed && s[1] >= 0xa0) /* UTF-16 surrogate */
-            return 0;
-        return 3;
-    }
-    if (c >= 0xf0 && c <= 0xf4) {
-        if (n < 4 || (s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80 || (s[3] & 0xc0) != 0x80)
-            return 0;
-        if (c == 0xf0 && s[1] < 0x90) /* overlong */
-            return 0;
-        if (c == 0xf4 && s[1] >= 0x90) /* above U+10FFFF */
-            return 0;
-        return 4;
-    }
-    return 0;
-}
-
 /*
  * Validates the string whose opening quote is at jp->i and moves past its
  * closing quote.  *ret_s and *ret_n get the raw text between the quotes and
@@ -119,7 +90,7 @@ static int scan_string(struct json_parser *jp, const char **ret_s, size_t *ret_n
         if (p[i] < 0x20)
             return fail(jp, i, "control character in string");
         if (p[i] >= 0x80) {
-            size_t k = utf8_seq(p + i, len - i);
+            size_t k = utf8_seq(p + i, len - i, NULL);
             if (k == 0)
                 return fail(jp, i, "invalid UTF-8 in string");
             i += k;
@@ -163,31 +134,6 @@ static int scan_string(struct json_parser *jp, const char **ret_s, size_t *ret_n
     *ret_esc = esc;
     jp->i = i + 1;
     return 0;
-}
-
-/* Appends the UTF-8 form of code point cp at d; returns the bytes written. */
-static size_t put_utf8(char *d, unsigned long cp)
-{
-    if (cp < 0x80) {
-        d[0] = (char)cp;
-        return 1;
-    }
-    if (cp < 0x800) {
-        d[0] = (char)(0xc0 | (cp >> 6));
-        d[1] = (char)(0x80 | (cp & 0x3f));
-        return 2;
-    }
-    if (cp < 0x10000) {
-        d[0] = (char)(0xe0 | (cp >> 12));
-        d[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
-        d[2] = (char)(0x80 | (cp & 0x3f));
-        return 3;
-    }
-    d[0] = (char)(0xf0 | (cp >> 18));
-    d[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
-    d[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
-    d[3] = (char)(0x80 | (cp & 0x3f));
-    return 4;
 }
 
 /*
@@ -241,7 +187,7 @@ static size_t unescape(const char *s, size_t n, char *d, size_t cap)
                     cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
                     i += 6;
                 }
-                k = put_utf8(tmp, cp);
+                k = utf8_put((unsigned)cp, tmp);
                 break;
             }
             default:

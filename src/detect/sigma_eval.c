@@ -19,28 +19,20 @@
 #include "detect/sigma.h"
 #include "event/event.h"
 #include "event/field.h"
+#include "util/utf8.h"
 
 static unsigned char fold(unsigned char c)
 {
     return (c >= 'A' && c <= 'Z') ? (unsigned char)(c + 32) : c;
 }
 
-/* Length of the UTF-8 character starting at s[0] (1 for invalid bytes). */
-static size_t utf8_len(const unsigned char *s, size_t n)
+/* The length of the character at s[0..n), n >= 1: a well-formed UTF-8
+ * sequence, else one byte (so `?` steps over a stray byte as one). */
+static size_t char_len(const unsigned char *s, size_t n)
 {
-    size_t want = 1;
-    if (s[0] >= 0xf0 && s[0] < 0xf8)
-        want = 4;
-    else if (s[0] >= 0xe0)
-        want = s[0] < 0xf0 ? 3 : 1;
-    else if (s[0] >= 0xc0)
-        want = 2;
-    if (want > n)
-        return 1;
-    for (size_t i = 1; i < want; i++)
-        if ((s[i] & 0xc0) != 0x80)
-            return 1;
-    return want;
+    size_t k = utf8_seq(s, n, NULL);
+
+    return k ? k : 1;
 }
 
 /*
@@ -59,7 +51,7 @@ static int pattern_match(const struct sigma_pattern *p, const unsigned char *s, 
         }
         if (pi < p->len && p->kind[pi] == SIGMA_TOK_ONE) {
             pi++;
-            si += utf8_len(s + si, n - si);
+            si += char_len(s + si, n - si);
             continue;
         }
         if (pi < p->len && (cased ? p->bytes[pi] == s[si] : fold(p->bytes[pi]) == fold(s[si]))) {
@@ -70,7 +62,7 @@ static int pattern_match(const struct sigma_pattern *p, const unsigned char *s, 
         if (star_p == (size_t)-1)
             return 0;
         pi = star_p + 1;
-        star_s += utf8_len(s + star_s, n - star_s);
+        star_s += char_len(s + star_s, n - star_s);
         si = star_s;
     }
     while (pi < p->len && p->kind[pi] == SIGMA_TOK_STAR)

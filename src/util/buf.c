@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/utf8.h"
+
 void buf_init(struct buf *b, size_t cap)
 {
     b->data = NULL;
@@ -98,37 +100,6 @@ int buf_printf(struct buf *b, const char *fmt, ...)
     return 0;
 }
 
-/* Length of the valid UTF-8 sequence at p (1..4), or 0 if invalid. */
-static size_t utf8_seq_len(const unsigned char *p, size_t avail)
-{
-    unsigned char c = p[0];
-    size_t n;
-    unsigned cp;
-
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xc2 && c <= 0xdf)
-        n = 2, cp = c & 0x1f;
-    else if (c >= 0xe0 && c <= 0xef)
-        n = 3, cp = c & 0x0f;
-    else if (c >= 0xf0 && c <= 0xf4)
-        n = 4, cp = c & 0x07;
-    else
-        return 0;
-    if (n > avail)
-        return 0;
-    for (size_t i = 1; i < n; i++) {
-        if ((p[i] & 0xc0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (p[i] & 0x3f);
-    }
-    /* Overlongs, surrogates and values past U+10FFFF are invalid. */
-    if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) || cp > 0x10ffff ||
-        (cp >= 0xd800 && cp <= 0xdfff))
-        return 0;
-    return n;
-}
-
 static int json_str(struct buf *b, const char *s, size_t len)
 {
     static const char hex[] = "0123456789abcdef";
@@ -149,7 +120,7 @@ static int json_str(struct buf *b, const char *s, size_t len)
             run++;
             continue;
         }
-        if (c >= 0x80 && (n = utf8_seq_len(p + i, len - i)) > 0) {
+        if (c >= 0x80 && (n = utf8_seq(p + i, len - i, NULL)) > 0) {
             i += n;
             run += n;
             continue;

@@ -311,40 +311,33 @@ static void exec_describe_end(struct respond_exec_result *ret, const char *prog,
     }
 }
 
-static int exec_run(const struct respond_exec_conf *c, const struct respond_vars *vars,
-                    const char *body, size_t body_len, int with_stdin,
-                    struct respond_exec_result *ret)
-{
-    static const struct respond_vars no_vars;
-    char **args = NULL; /* heap: the analyzer follows it through posix_spawn */
-    char prog[160];
-    const char *why = NULL;
-    int outp[2] = {-1, -1}, inp[2] = {-1, -1};
-    int pidfd = -1, status = 0, reaped = 0, lost = 0, term_sent = 0, kill_sent = 0;
-    int sigpipe_was_pending, var, e, r;
-    sigset_t pipe_set, old_mask, pending;
-    uint64_t start, deadline, kill_at = 0;
-    size_t in_off = 0;
-    pid_t pid = -1;
+/* A started command as the parent watches it. */
+struct exec_child {
+    pid_t pid;
+    int pidfd;   /* -1: no pidfd, waitpid is polled on a short tick */
+    int *out_fd; /* read end of its output pipe; closed (-1) at end of file */
+    int *in_fd;  /* write end of its stdin pipe, or -1; closed once fed */
+    int status;  /* its wait status, once reaped */
+    int lost;    /* reaped by someone else: the status is unknown */
+};
 
-    memset(ret, 0, sizeof(*ret));
-    buf_init(&ret->output, c && c->output_cap ? c->output_cap : RESPOND_EXEC_OUTPUT_CAP);
-    if (respond_exec_check(c, &why) < 0) {
-        exec_set_reason(ret, "refused to run the command: %s", why);
-        return -EINVAL;
-    }
-    log_quote(prog, sizeof(prog), c->argv[0], strlen(c->argv[0]));
-    if (with_stdin && ((!body && body_len) || body_len > RESPOND_EXEC_STDIN_MAX)) {
-        exec_set_reason(ret, "refused to run %s: stdin body missing or over 1 MiB", prog);
-        return body_len > RESPOND_EXEC_STDIN_MAX ? -E2BIG : -EINVAL;
-    }
-    if (!vars)
-        vars = &no_vars;
+/*
+ * Builds the argument vector from the templates in c->argv, expanding the
+ * placeholders.  On success *ret_args (NULL-terminated, owned by the
+ * caller: exec_free_args) and 0; on failure the reason in ret, nothing
+ * allocated, and -errno.
+ */
+static int exec_build_args(const struct respond_exec_conf *c, const struct respond_vars *vars,
+                           const char *prog, struct respond_exec_result *ret, char ***ret_args)
+{
+    char **args; /* heap: the analyzer follows it through posix_spawn */
+    const char *why = NULL;
+    int var, r;
+
     if (!(args = calloc(RESPOND_EXEC_ARGC_MAX + 1, sizeof(*args)))) {
         exec_set_reason(ret, "out of memory running %s", prog);
         return -ENOMEM;
     }
-
     for (size_t i = 0; c->argv[i]; i++) {
         struct buf a;
 
@@ -356,16 +349,154 @@ static int exec_run(const struct respond_exec_conf *c, const struct respond_vars
                 exec_set_reason(ret, "refused to run %s: {%s}: %s", prog, exec_var_names[var], why);
             else
                 exec_set_reason(ret, "refused to run %s: %s", prog, why);
-            goto out_args;
+            exec_free_args(args);
+            return r;
         }
         /* Ownership moves to args[]; an empty argument never allocated. */
         args[i] = a.data ? a.data : strdup("");
         if (!args[i]) {
-            r = -ENOMEM;
             exec_set_reason(ret, "out of memory running %s", prog);
-            goto out_args;
+            exec_free_args(args);
+            return -ENOMEM;
         }
     }
+    *ret_args = args;
+    return 0;
+}
+
+/*
+ * Waits for the command to end, reading its output into ret and feeding
+ * it BODY, until DEADLINE (monotonic ms): then SIGTERM to its process
+ * group, and SIGKILL after the grace.  Returns with the child reaped
+ * (ch->status, or ch->lost) and ret->timed_out set when it was ended.
+ */
+static void exec_watch(struct exec_child *ch, uint64_t deadline, const char *body, size_t body_len,
+                       struct respond_exec_result *ret)
+{
+    int reaped = 0, term_sent = 0, kill_sent = 0;
+    uint64_t kill_at = 0;
+    size_t in_off = 0;
+
+    for (;;) {
+        struct pollfd pfd[3];
+        nfds_t n = 0;
+        uint64_t now = exec_now_ms(), next;
+        int tick;
+
+        if (!reaped) {
+            pid_t w = waitpid(ch->pid, &ch->status, WNOHANG);
+
+            if (w == ch->pid) {
+                reaped = 1;
+            } else if (w < 0 && errno == ECHILD) {
+                /* Someone else reaped it (SIGCHLD ignored?): status lost. */
+                reaped = ch->lost = 1;
+            }
+        }
+        if (reaped && *ch->out_fd < 0)
+            break;
+        if (!term_sent && now >= deadline) {
+            /* The group may outlive the leader while it holds our pipe. */
+            kill(-ch->pid, SIGTERM);
+            term_sent = 1;
+            ret->timed_out = 1;
+            kill_at = now + RESPOND_EXEC_KILL_GRACE_MS;
+        } else if (term_sent && !kill_sent && now >= kill_at) {
+            kill(-ch->pid, SIGKILL);
+            kill_sent = 1;
+        }
+        if (kill_sent && reaped)
+            break;
+        next = !term_sent ? deadline : !kill_sent ? kill_at : now + 100;
+        tick = next > now ? (int)(next - now) : 0;
+        if (!reaped && ch->pidfd < 0 && tick > 20)
+            tick = 20;
+        if (*ch->out_fd >= 0)
+            pfd[n++] = (struct pollfd){.fd = *ch->out_fd, .events = POLLIN};
+        if (*ch->in_fd >= 0)
+            pfd[n++] = (struct pollfd){.fd = *ch->in_fd, .events = POLLOUT};
+        if (!reaped && ch->pidfd >= 0)
+            pfd[n++] = (struct pollfd){.fd = ch->pidfd, .events = POLLIN};
+        if (poll(pfd, n, tick) < 0 && errno != EINTR) {
+            /* Cannot watch the child any more: end it rather than leak it. */
+            kill(-ch->pid, SIGKILL);
+            if (!reaped && waitpid(ch->pid, &ch->status, 0) == ch->pid)
+                reaped = 1;
+            break;
+        }
+        if (*ch->out_fd >= 0 && !exec_drain(*ch->out_fd, ret))
+            exec_close(ch->out_fd);
+        if (*ch->in_fd >= 0 && !exec_feed(*ch->in_fd, body, body_len, &in_off))
+            exec_close(ch->in_fd);
+    }
+    if (!reaped) {
+        /* Only the poll failure above gets here. */
+        while (waitpid(ch->pid, &ch->status, 0) < 0 && errno == EINTR)
+            ;
+    }
+}
+
+/* The calling thread's SIGPIPE as it was before a command ran. */
+struct exec_sigpipe {
+    sigset_t set, old_mask;
+    int was_pending;
+};
+
+/* SIGPIPE from writing to a program that closed its stdin must not end
+ * the daemon: block it here (exec_sigpipe_restore swallows the one we
+ * cause). */
+static void exec_sigpipe_block(struct exec_sigpipe *sp)
+{
+    sigset_t pending;
+
+    sigemptyset(&sp->set);
+    sigaddset(&sp->set, SIGPIPE);
+    sigpending(&pending);
+    sp->was_pending = sigismember(&pending, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &sp->set, &sp->old_mask);
+}
+
+static void exec_sigpipe_restore(struct exec_sigpipe *sp)
+{
+    if (!sp->was_pending) {
+        struct timespec zero = {0, 0};
+        sigset_t pending;
+
+        sigpending(&pending);
+        if (sigismember(&pending, SIGPIPE))
+            (void)sigtimedwait(&sp->set, NULL, &zero);
+    }
+    pthread_sigmask(SIG_SETMASK, &sp->old_mask, NULL);
+}
+
+static int exec_run(const struct respond_exec_conf *c, const struct respond_vars *vars,
+                    const char *body, size_t body_len, int with_stdin,
+                    struct respond_exec_result *ret)
+{
+    static const struct respond_vars no_vars;
+    char **args = NULL;
+    char prog[160];
+    const char *why = NULL;
+    int outp[2] = {-1, -1}, inp[2] = {-1, -1};
+    struct exec_child ch = {.pid = -1, .pidfd = -1, .out_fd = &outp[0], .in_fd = &inp[1]};
+    struct exec_sigpipe sp;
+    int e, r;
+    uint64_t start;
+
+    memset(ret, 0, sizeof(*ret));
+    buf_init(&ret->output, c && c->output_cap ? c->output_cap : RESPOND_EXEC_OUTPUT_CAP);
+    /* The check fails on a NULL c; "|| !c" says so to the analyzer. */
+    if (respond_exec_check(c, &why) < 0 || !c) {
+        exec_set_reason(ret, "refused to run the command: %s", why);
+        return -EINVAL;
+    }
+    log_quote(prog, sizeof(prog), c->argv[0], strlen(c->argv[0]));
+    if (with_stdin && ((!body && body_len) || body_len > RESPOND_EXEC_STDIN_MAX)) {
+        exec_set_reason(ret, "refused to run %s: stdin body missing or over 1 MiB", prog);
+        return body_len > RESPOND_EXEC_STDIN_MAX ? -E2BIG : -EINVAL;
+    }
+    if ((r = exec_build_args(c, vars ? vars : &no_vars, prog, ret, &args)) < 0)
+        return r;
 
     /* posix_spawn reports exec failures itself, but not where clone
      * cannot share memory (valgrind, some seccomp filters): the child then
@@ -380,16 +511,10 @@ static int exec_run(const struct respond_exec_conf *c, const struct respond_vars
         exec_set_reason(ret, "could not run %s: pipe: %s", prog, strerror(-r));
         goto out_fds;
     }
-    /* SIGPIPE from writing to a program that closed its stdin must not end
-     * the daemon: block it here and swallow the one we cause. */
-    sigemptyset(&pipe_set);
-    sigaddset(&pipe_set, SIGPIPE);
-    sigpending(&pending);
-    sigpipe_was_pending = sigismember(&pending, SIGPIPE);
-    pthread_sigmask(SIG_BLOCK, &pipe_set, &old_mask);
+    exec_sigpipe_block(&sp);
 
     start = exec_now_ms();
-    e = exec_spawn(args, inp[0], outp[1], &pid);
+    e = exec_spawn(args, inp[0], outp[1], &ch.pid);
     exec_close(&outp[1]);
     exec_close(&inp[0]);
     if (e) {
@@ -406,73 +531,16 @@ static int exec_run(const struct respond_exec_conf *c, const struct respond_vars
     }
     /* Without pidfds (old kernels, seccomp) we fall back to polling
      * waitpid on a short tick. */
-    pidfd = pidfd_open(pid, 0);
-    deadline = start + (c->timeout_ms ? c->timeout_ms : RESPOND_EXEC_TIMEOUT_MS_DEFAULT);
-
-    for (;;) {
-        struct pollfd pfd[3];
-        nfds_t n = 0;
-        uint64_t now = exec_now_ms(), next;
-        int tick;
-
-        if (!reaped) {
-            pid_t w = waitpid(pid, &status, WNOHANG);
-
-            if (w == pid) {
-                reaped = 1;
-            } else if (w < 0 && errno == ECHILD) {
-                /* Someone else reaped it (SIGCHLD ignored?): status lost. */
-                reaped = lost = 1;
-            }
-        }
-        if (reaped && outp[0] < 0)
-            break;
-        if (!term_sent && now >= deadline) {
-            /* The group may outlive the leader while it holds our pipe. */
-            kill(-pid, SIGTERM);
-            term_sent = 1;
-            ret->timed_out = 1;
-            kill_at = now + RESPOND_EXEC_KILL_GRACE_MS;
-        } else if (term_sent && !kill_sent && now >= kill_at) {
-            kill(-pid, SIGKILL);
-            kill_sent = 1;
-        }
-        if (kill_sent && reaped)
-            break;
-        next = !term_sent ? deadline : !kill_sent ? kill_at : now + 100;
-        tick = next > now ? (int)(next - now) : 0;
-        if (!reaped && pidfd < 0 && tick > 20)
-            tick = 20;
-        if (outp[0] >= 0)
-            pfd[n++] = (struct pollfd){.fd = outp[0], .events = POLLIN};
-        if (inp[1] >= 0)
-            pfd[n++] = (struct pollfd){.fd = inp[1], .events = POLLOUT};
-        if (!reaped && pidfd >= 0)
-            pfd[n++] = (struct pollfd){.fd = pidfd, .events = POLLIN};
-        if (poll(pfd, n, tick) < 0 && errno != EINTR) {
-            /* Cannot watch the child any more: end it rather than leak it. */
-            kill(-pid, SIGKILL);
-            if (!reaped && waitpid(pid, &status, 0) == pid)
-                reaped = 1;
-            break;
-        }
-        if (outp[0] >= 0 && !exec_drain(outp[0], ret))
-            exec_close(&outp[0]);
-        if (inp[1] >= 0 && !exec_feed(inp[1], body, body_len, &in_off))
-            exec_close(&inp[1]);
-    }
-    if (!reaped) {
-        /* Only the poll failure above gets here. */
-        while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-            ;
-    }
+    ch.pidfd = pidfd_open(ch.pid, 0);
+    exec_watch(&ch, start + (c->timeout_ms ? c->timeout_ms : RESPOND_EXEC_TIMEOUT_MS_DEFAULT), body,
+               body_len, ret);
     ret->duration_ms = (unsigned)(exec_now_ms() - start);
-    if (lost) {
+    if (ch.lost) {
         exec_set_reason(ret, "%s ended but its status was lost (is SIGCHLD ignored?)", prog);
         r = -ECHILD;
         goto out_mask;
     }
-    exec_describe_end(ret, prog, status);
+    exec_describe_end(ret, prog, ch.status);
     if (ret->timed_out)
         r = -ETIMEDOUT;
     else if (ret->exited && ret->exit_status == 0)
@@ -482,16 +550,9 @@ static int exec_run(const struct respond_exec_conf *c, const struct respond_vars
 
 out_mask:
     exec_close(&inp[1]);
-    if (!sigpipe_was_pending) {
-        struct timespec zero = {0, 0};
-
-        sigpending(&pending);
-        if (sigismember(&pending, SIGPIPE))
-            (void)sigtimedwait(&pipe_set, NULL, &zero);
-    }
-    pthread_sigmask(SIG_SETMASK, &old_mask, NULL);
+    exec_sigpipe_restore(&sp);
 out_fds:
-    exec_close(&pidfd);
+    exec_close(&ch.pidfd);
     exec_close(&outp[0]);
     exec_close(&outp[1]);
     exec_close(&inp[0]);

@@ -195,56 +195,67 @@ static void webhook_set_reason(struct respond_webhook_result *ret, const char *f
     va_end(ap);
 }
 
-int respond_webhook_send(const struct respond_webhook_conf *c, const char *json, size_t len,
-                         struct respond_webhook_result *ret)
-{
-    char url_q[200], what[300], errbuf[CURL_ERROR_SIZE];
-    struct curl_slist *hdrs = NULL;
-    struct buf answer;
-    CURL *h = NULL;
-    unsigned max_attempts, timeout_ms;
-    uint64_t base_ms, max_ms;
-    int r = -EIO;
+/* One POST in flight: the handle, reused across its attempts, and what
+ * the handle points into (the answer sink and the error buffer), so the
+ * struct must stay put while the handle lives. */
+struct webhook_req {
+    const struct respond_webhook_conf *c;
+    const char *json; /* never NULL */
+    size_t len;
+    CURL *h;
+    struct curl_slist *hdrs; /* the last attempt's headers */
+    struct buf answer;       /* the peer's answer, capped */
+    char errbuf[CURL_ERROR_SIZE];
+    char url_q[200]; /* the URL as messages may show it */
+};
 
-    memset(ret, 0, sizeof(*ret));
-    buf_init(&answer, RESPOND_WEBHOOK_RESPONSE_CAP);
+/* Refuses what cannot be posted: no URL, a scheme other than http(s), a
+ * short secret, a missing document.  Fills q->url_q once there is a URL.
+ * Returns 0, or -errno with the reason in ret. */
+static int webhook_check(struct webhook_req *q, struct respond_webhook_result *ret)
+{
+    const struct respond_webhook_conf *c = q->c;
+
     if (!c || !c->url) {
         webhook_set_reason(ret, "webhook has no URL");
         return -EINVAL;
     }
-    webhook_url_for_log(c->url, url_q, sizeof(url_q));
+    webhook_url_for_log(c->url, q->url_q, sizeof(q->url_q));
     if (strncasecmp(c->url, "http://", 7) != 0 && strncasecmp(c->url, "https://", 8) != 0) {
-        webhook_set_reason(ret, "webhook URL %s is not http:// or https://", url_q);
+        webhook_set_reason(ret, "webhook URL %s is not http:// or https://", q->url_q);
         return -EINVAL;
     }
     if (!c->secret || c->secret_len < RESPOND_WEBHOOK_SECRET_MIN) {
-        webhook_set_reason(ret, "webhook secret for %s is shorter than %d bytes", url_q,
+        webhook_set_reason(ret, "webhook secret for %s is shorter than %d bytes", q->url_q,
                            RESPOND_WEBHOOK_SECRET_MIN);
         return -EINVAL;
     }
-    if (!json && len) {
-        webhook_set_reason(ret, "no document to post to %s", url_q);
+    if (!q->json && q->len) {
+        webhook_set_reason(ret, "no document to post to %s", q->url_q);
         return -EINVAL;
     }
     if (sodium_init() < 0) {
         webhook_set_reason(ret, "libsodium failed to initialise");
         return -EIO;
     }
-    max_attempts = c->max_attempts ? c->max_attempts : RESPOND_WEBHOOK_ATTEMPTS_DEFAULT;
-    if (max_attempts > RESPOND_WEBHOOK_ATTEMPTS_MAX)
-        max_attempts = RESPOND_WEBHOOK_ATTEMPTS_MAX;
-    timeout_ms = c->timeout_ms ? c->timeout_ms : RESPOND_WEBHOOK_TIMEOUT_MS_DEFAULT;
-    base_ms = c->backoff_base_ms ? c->backoff_base_ms : RESPOND_WEBHOOK_BACKOFF_MS_DEFAULT;
-    max_ms = c->backoff_max_ms ? c->backoff_max_ms : RESPOND_WEBHOOK_BACKOFF_MAX_MS_DEFAULT;
+    return 0;
+}
 
-    h = curl_easy_init();
+/* Creates q->h and sets the request up: http(s) only, no redirects, the
+ * timeout, the body, the answer sink.  Returns 0, or -errno with the
+ * reason in ret (q->h may then be set: the caller cleans it up). */
+static int webhook_prepare(struct webhook_req *q, unsigned timeout_ms,
+                           struct respond_webhook_result *ret)
+{
+    CURL *h = curl_easy_init();
+
     if (!h) {
-        webhook_set_reason(ret, "out of memory posting to %s", url_q);
-        r = -ENOMEM;
-        goto out;
+        webhook_set_reason(ret, "out of memory posting to %s", q->url_q);
+        return -ENOMEM;
     }
-    errbuf[0] = '\0';
-    if (curl_easy_setopt(h, CURLOPT_URL, c->url) != CURLE_OK ||
+    q->h = h;
+    q->errbuf[0] = '\0';
+    if (curl_easy_setopt(h, CURLOPT_URL, q->c->url) != CURLE_OK ||
         curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https") != CURLE_OK ||
         curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https") != CURLE_OK ||
         curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L) != CURLE_OK ||
@@ -252,69 +263,110 @@ int respond_webhook_send(const struct respond_webhook_conf *c, const char *json,
         curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)timeout_ms) != CURLE_OK ||
         curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, (long)timeout_ms) != CURLE_OK ||
         curl_easy_setopt(h, CURLOPT_POST, 1L) != CURLE_OK ||
-        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len) != CURLE_OK ||
-        curl_easy_setopt(h, CURLOPT_POSTFIELDS, json ? json : "") != CURLE_OK ||
+        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)q->len) != CURLE_OK ||
+        curl_easy_setopt(h, CURLOPT_POSTFIELDS, q->json) != CURLE_OK ||
         curl_easy_setopt(h, CURLOPT_USERAGENT, "hikeshi/" HIKESHI_VERSION) != CURLE_OK ||
         curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, webhook_write_cb) != CURLE_OK ||
-        curl_easy_setopt(h, CURLOPT_WRITEDATA, &answer) != CURLE_OK ||
-        curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf) != CURLE_OK) {
+        curl_easy_setopt(h, CURLOPT_WRITEDATA, &q->answer) != CURLE_OK ||
+        curl_easy_setopt(h, CURLOPT_ERRORBUFFER, q->errbuf) != CURLE_OK) {
         /* Rejected options mean the URL is malformed or libcurl lacks a feature. */
-        webhook_set_reason(ret, "libcurl refused the request settings for %s", url_q);
-        r = -EINVAL;
-        goto out;
+        webhook_set_reason(ret, "libcurl refused the request settings for %s", q->url_q);
+        return -EINVAL;
     }
+    return 0;
+}
+
+/*
+ * One attempt, freshly signed.  Returns 1 when delivered (the reason in
+ * ret), 0 when not: WHAT says why, ret->retryable whether another try may
+ * cure it, and *ret_retry_after what the peer asked to wait (seconds, 0:
+ * nothing); -ENOMEM with the reason in ret.
+ */
+static int webhook_attempt(struct webhook_req *q, unsigned attempt, char *what, size_t what_size,
+                           curl_off_t *ret_retry_after, struct respond_webhook_result *ret)
+{
+    struct curl_slist *fresh;
+    CURLcode cc;
+    long status = 0;
+
+    ret->attempts = attempt;
+    fresh = webhook_headers(q->c, q->json, q->len);
+    if (!fresh) {
+        webhook_set_reason(ret, "out of memory posting to %s", q->url_q);
+        return -ENOMEM;
+    }
+    curl_slist_free_all(q->hdrs);
+    q->hdrs = fresh;
+    curl_easy_setopt(q->h, CURLOPT_HTTPHEADER, q->hdrs);
+    buf_reset(&q->answer);
+    q->errbuf[0] = '\0';
+
+    cc = curl_easy_perform(q->h);
+    if (cc == CURLE_OK) {
+        char body_q[WEBHOOK_QUOTE_BODY + 8];
+
+        curl_easy_getinfo(q->h, CURLINFO_RESPONSE_CODE, &status);
+        ret->http_status = status;
+        if (status >= 200 && status < 300) {
+            webhook_set_reason(ret, "delivered to %s: HTTP %ld after %u attempt%s", q->url_q,
+                               status, attempt, attempt == 1 ? "" : "s");
+            return 1;
+        }
+        ret->retryable = status >= 500 || status == 429;
+        log_quote(body_q, sizeof(body_q), q->answer.data ? q->answer.data : "", q->answer.len);
+        snprintf(what, what_size, "HTTP %ld %s", status, body_q);
+        curl_easy_getinfo(q->h, CURLINFO_RETRY_AFTER, ret_retry_after);
+    } else {
+        char err_q[CURL_ERROR_SIZE + 8];
+        const char *e = q->errbuf[0] ? q->errbuf : curl_easy_strerror(cc);
+
+        ret->retryable = webhook_curl_retryable(cc);
+        log_quote(err_q, sizeof(err_q), e, strlen(e));
+        snprintf(what, what_size, "%s", err_q);
+    }
+    return 0;
+}
+
+int respond_webhook_send(const struct respond_webhook_conf *c, const char *json, size_t len,
+                         struct respond_webhook_result *ret)
+{
+    struct webhook_req q = {.c = c, .json = json, .len = len};
+    char what[300];
+    unsigned max_attempts, timeout_ms;
+    uint64_t base_ms, max_ms;
+    int r;
+
+    memset(ret, 0, sizeof(*ret));
+    buf_init(&q.answer, RESPOND_WEBHOOK_RESPONSE_CAP);
+    if ((r = webhook_check(&q, ret)) < 0)
+        return r;
+    if (!q.json)
+        q.json = "";
+    max_attempts = c->max_attempts ? c->max_attempts : RESPOND_WEBHOOK_ATTEMPTS_DEFAULT;
+    if (max_attempts > RESPOND_WEBHOOK_ATTEMPTS_MAX)
+        max_attempts = RESPOND_WEBHOOK_ATTEMPTS_MAX;
+    timeout_ms = c->timeout_ms ? c->timeout_ms : RESPOND_WEBHOOK_TIMEOUT_MS_DEFAULT;
+    base_ms = c->backoff_base_ms ? c->backoff_base_ms : RESPOND_WEBHOOK_BACKOFF_MS_DEFAULT;
+    max_ms = c->backoff_max_ms ? c->backoff_max_ms : RESPOND_WEBHOOK_BACKOFF_MAX_MS_DEFAULT;
+    if ((r = webhook_prepare(&q, timeout_ms, ret)) < 0)
+        goto out;
 
     for (unsigned attempt = 1;; attempt++) {
-        struct curl_slist *fresh;
         curl_off_t retry_after = 0;
         uint64_t wait_ms;
-        CURLcode cc;
-        long status = 0;
 
-        ret->attempts = attempt;
-        fresh = webhook_headers(c, json ? json : "", len);
-        if (!fresh) {
-            webhook_set_reason(ret, "out of memory posting to %s", url_q);
-            r = -ENOMEM;
+        r = webhook_attempt(&q, attempt, what, sizeof(what), &retry_after, ret);
+        if (r != 0) {
+            r = r > 0 ? 0 : r;
             goto out;
         }
-        curl_slist_free_all(hdrs);
-        hdrs = fresh;
-        curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
-        buf_reset(&answer);
-        errbuf[0] = '\0';
-
-        cc = curl_easy_perform(h);
-        if (cc == CURLE_OK) {
-            char body_q[WEBHOOK_QUOTE_BODY + 8];
-
-            curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
-            ret->http_status = status;
-            if (status >= 200 && status < 300) {
-                webhook_set_reason(ret, "delivered to %s: HTTP %ld after %u attempt%s", url_q,
-                                   status, attempt, attempt == 1 ? "" : "s");
-                r = 0;
-                goto out;
-            }
-            ret->retryable = status >= 500 || status == 429;
-            log_quote(body_q, sizeof(body_q), answer.data ? answer.data : "", answer.len);
-            snprintf(what, sizeof(what), "HTTP %ld %s", status, body_q);
-            curl_easy_getinfo(h, CURLINFO_RETRY_AFTER, &retry_after);
-        } else {
-            char err_q[CURL_ERROR_SIZE + 8];
-            const char *e = errbuf[0] ? errbuf : curl_easy_strerror(cc);
-
-            ret->retryable = webhook_curl_retryable(cc);
-            log_quote(err_q, sizeof(err_q), e, strlen(e));
-            snprintf(what, sizeof(what), "%s", err_q);
-        }
-
+        r = -EIO;
         if (!ret->retryable) {
-            webhook_set_reason(ret, "not delivered to %s: %s (not retried)", url_q, what);
+            webhook_set_reason(ret, "not delivered to %s: %s (not retried)", q.url_q, what);
             goto out;
         }
         if (attempt >= max_attempts) {
-            webhook_set_reason(ret, "not delivered to %s after %u attempt%s: %s", url_q, attempt,
+            webhook_set_reason(ret, "not delivered to %s after %u attempt%s: %s", q.url_q, attempt,
                                attempt == 1 ? "" : "s", what);
             goto out;
         }
@@ -327,9 +379,9 @@ int respond_webhook_send(const struct respond_webhook_conf *c, const char *json,
     }
 
 out:
-    curl_slist_free_all(hdrs);
-    if (h)
-        curl_easy_cleanup(h);
-    buf_done(&answer);
+    curl_slist_free_all(q.hdrs);
+    if (q.h)
+        curl_easy_cleanup(q.h);
+    buf_done(&q.answer);
     return r;
 }

@@ -399,8 +399,7 @@ static void on_sigma(void *arg, const struct sigma_rule *rule)
     struct alert_ctx *ac = arg;
 
     raise_alert(ac, rule->id, rule->title, rule->author, rule->level_text);
-    ptriage_rule(ac->p->tri, rule, &ac->p->ev, ac->in->name);
-    ptriage_link(ac->p->tri, ac->alert_id);
+    ptriage_rule(ac->p->tri, rule, &ac->p->ev, ac->alert_id);
 }
 
 /* An alert without an event (a correlation hit, an anomaly): counted on

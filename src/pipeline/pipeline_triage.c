@@ -461,14 +461,14 @@ out:
     tr->evidence = t->tr_evidence;
 }
 
-static void offer_alert(struct ptriage *t, const struct triage_in *in)
+static void offer_alert(struct ptriage *t, const struct triage_in *in,
+                        const struct triage_made *made)
 {
-    uint64_t agg = triage_last_alert(t->tr);
     const char *addr = NULL;
     struct respond_trigger tr;
     struct respond_cause c;
 
-    if (!agg)
+    if (!made->agg_id)
         return; /* suppressed */
     for (size_t i = 0; i < in->nentities; i++)
         if (in->entities[i].role == TRIAGE_ROLE_ATTACKER &&
@@ -485,8 +485,8 @@ static void offer_alert(struct ptriage *t, const struct triage_in *in)
     };
     evid_judge(t, addr, in->time_us, &tr);
     c = (struct respond_cause){
-        .agg_id = t->agg_base + (int64_t)agg,
-        .incident_id = (int64_t)triage_last_incident(t->tr),
+        .agg_id = t->agg_base + (int64_t)made->agg_id,
+        .incident_id = (int64_t)made->incident_id,
         .recv_us = t->cur_recv_us,
     };
     respond_offer(t->resp, &tr, &c);
@@ -732,30 +732,28 @@ static const char *ent_field(const char *f, int has_src, int *ret_role)
     return f;
 }
 
-static void add(struct ptriage *t, struct triage_in *in)
+/* Triages `in` with the entities gathered in t->ents, offers it to the
+ * response engine, and records which aggregated alert the alert stored as
+ * row `alert_id` (0: not stored) was folded into. */
+static void add(struct ptriage *t, struct triage_in *in, int64_t alert_id)
 {
+    struct triage_made made;
     int r;
 
     in->entities = t->ents;
     in->nentities = t->nents;
     if (in->time_us > t->max_time_us)
         t->max_time_us = in->time_us;
-    if ((r = triage_add(t->tr, in)) < 0 && r != -ENOMEM)
+    if ((r = triage_add(t->tr, in, &made)) < 0 && r != -ENOMEM)
         pt_store_err(t, r);
     /* A relayed IDS alert only adds risk (docs/triage.md): offered alone,
      * every random source of one policy signature would be a request in
      * the approval queue.  The incident its entity's risk opens is
      * offered instead (offer_incident). */
     if (r == 0 && t->resp && !in->sig_id && !in->sig_name)
-        offer_alert(t, in);
-}
-
-void ptriage_link(struct ptriage *t, int64_t alert_id)
-{
-    uint64_t agg = triage_last_alert(t->tr);
-
-    if (t->st && alert_id > 0 && agg)
-        pt_store_err(t, store_alert_set_agg(t->st, alert_id, t->agg_base + (int64_t)agg));
+        offer_alert(t, in, &made);
+    if (t->st && alert_id > 0 && made.agg_id)
+        pt_store_err(t, store_alert_set_agg(t->st, alert_id, t->agg_base + (int64_t)made.agg_id));
 }
 
 /* ---- the three kinds of alert ---- */
@@ -825,7 +823,7 @@ static const char *sig_tactic(struct ptriage *t, const struct event *ev)
 }
 
 void ptriage_rule(struct ptriage *t, const struct sigma_rule *r, const struct event *ev,
-                  const char *input_name)
+                  int64_t alert_id)
 {
     struct triage_in in = {
         .kind = TRIAGE_KIND_RULE,
@@ -839,7 +837,6 @@ void ptriage_rule(struct ptriage *t, const struct sigma_rule *r, const struct ev
         .count = 1,
     };
 
-    (void)input_name;
     ents_from_event(t, ev);
     if (event_is(ev, FIELD_EVENT_KIND, "alert")) {
         const char *tactic = sig_tactic(t, ev);
@@ -862,7 +859,7 @@ void ptriage_rule(struct ptriage *t, const struct sigma_rule *r, const struct ev
          * the risk of every signature the sensor sees. */
         ents_drop(t, "host.name");
     }
-    add(t, &in);
+    add(t, &in, alert_id);
 }
 
 /* Formats a correlation hit's JSON (t->json) and one line (t->text). */
@@ -966,8 +963,7 @@ void ptriage_corr(struct ptriage *t, const struct sigma_corr_hit *h, const char 
             .time_us = h->last_us,
             .count = h->events,
         };
-        add(t, &in);
-        ptriage_link(t, row);
+        add(t, &in, row);
     }
 }
 
@@ -1072,8 +1068,7 @@ static int on_anomaly(const struct anomaly_alert *al, void *arg)
             .time_us = al->time_us,
             .count = 1,
         };
-        add(t, &in);
-        ptriage_link(t, row);
+        add(t, &in, row);
     }
     return 0;
 }

@@ -78,13 +78,12 @@ void ptriage_evidence(struct ptriage *t, const struct event *ev, const struct pt
  * is in pipeline_triage.c and docs/respond.md.  Pure. */
 const char *ptriage_witness(const struct event *ev);
 
-/* A rule matched `ev` (called while the event still holds its fields). */
-/* Records in the store which aggregated alert the alert stored as
- * `alert_id` was folded into by the last ptriage_rule (no-op for 0 or when
- * it was suppressed). */
-void ptriage_link(struct ptriage *t, int64_t alert_id);
+/* A rule matched `ev` (called while the event still holds its fields) and
+ * its alert was stored as row `alert_id` (0: not stored): triages it, and
+ * records in the store which aggregated alert that row was folded into
+ * (nothing when it was suppressed). */
 void ptriage_rule(struct ptriage *t, const struct sigma_rule *r, const struct event *ev,
-                  const char *input_name);
+                  int64_t alert_id);
 /* A correlation fired: the hit becomes an alert (emitted) and is triaged. */
 void ptriage_corr(struct ptriage *t, const struct sigma_corr_hit *h, const char *input_name);
 /* Every decoded event goes through the anomaly baselines. */

@@ -75,8 +75,6 @@ struct triage {
     uint64_t next_alert_id, next_inc_id;
     uint64_t *supp_hits; /* per o->supp[i]: alerts it silenced */
     size_t nsupp_counted; /* entries of supp_hits */
-    uint64_t last_agg;    /* the aggregated alert the last triage_add joined */
-    uint64_t last_inc;    /* and the incident that alert is in, 0 none */
     struct triage_stats st;
 };
 
@@ -1158,29 +1156,68 @@ static int on_crossings(struct triage *t, const struct triage_in *in, struct agg
     return 0;
 }
 
-int triage_add(struct triage *t, const struct triage_in *in)
+/* Counts and reports an alert a suppression silenced; 1 when one did. */
+static int take_suppressed(struct triage *t, const struct triage_in *in)
+{
+    const struct triage_supp *s = suppressed_by(t, in);
+
+    if (!s)
+        return 0;
+    t->supp_hits[s - t->o->supp]++;
+    t->st.suppressed++;
+    if (t->cb.suppressed)
+        t->cb.suppressed(t->cb.ctx, in, s);
+    return 1;
+}
+
+/*
+ * Grouping by attacker: a new aggregated alert `g` joins its attacker's
+ * live incident (`gkey`), or opens one when it may by itself.  *ret_c is
+ * the incident it joined or opened (NULL: none), *ret_opened whether it
+ * opened it.  0 or -ENOMEM.
+ */
+static int group_new_alert(struct triage *t, const struct triage_in *in, struct agg *g,
+                           const char *gkey, int level, uint64_t count, unsigned stages,
+                           struct inc **ret_c, int *ret_opened)
+{
+    char why[TRIAGE_WHY_MAX];
+    struct inc *c = inc_live(t, gkey, in->time_us);
+
+    *ret_c = NULL;
+    *ret_opened = 0;
+    if (c) {
+        report_update(t, c, inc_join(t, c, g, in, count, stages));
+    } else if (gkey && may_open(t->o, in, level)) {
+        char *k2 = strdup(gkey);
+        why_direct(t->o, in, level, why, sizeof(why));
+        if (!k2 || !(c = inc_open(t, k2, g, in, count, stages, NULL, why)))
+            return -ENOMEM;
+        *ret_opened = 1;
+        if (t->cb.incident_opened)
+            t->cb.incident_opened(t->cb.ctx, &c->i);
+    }
+    *ret_c = c;
+    if (c && !(g->gkey = strdup(gkey)))
+        return -ENOMEM;
+    return 0;
+}
+
+int triage_add(struct triage *t, const struct triage_in *in, struct triage_made *ret_made)
 {
     const struct triage_opts *o = t->o;
-    const struct triage_supp *s;
+    struct triage_made made = {0, 0};
     struct agg *g = NULL;
     struct inc *c = NULL;
-    char *key = NULL, *gkey = NULL, why[TRIAGE_WHY_MAX];
+    char *key = NULL, *gkey = NULL;
     size_t crossed[TRIAGE_MAX_ENTITIES], ncrossed;
     uint64_t count = in->count ? in->count : 1;
     int level = in->level < 1 ? 1 : in->level > 5 ? 5 : in->level;
-    int oom = 0, opened_now = 0, dup = 0, relayed = in_relayed(in);
+    int oom = 0, opened_now = 0, dup = 0, relayed = in_relayed(in), r = 0;
     unsigned stages;
 
     t->st.alerts_in++;
-    t->last_agg = 0;
-    t->last_inc = 0;
-    if ((s = suppressed_by(t, in))) {
-        t->supp_hits[s - o->supp]++;
-        t->st.suppressed++;
-        if (t->cb.suppressed)
-            t->cb.suppressed(t->cb.ctx, in, s);
-        return 0;
-    }
+    if (take_suppressed(t, in))
+        goto out;
     if (!(key = dedup_key(in)))
         goto oom;
     gkey = group_key(in, &oom);
@@ -1191,16 +1228,16 @@ int triage_add(struct triage *t, const struct triage_in *in)
         in->time_us <= g->a.last_us + o->dedup_window_us) {
         add_duplicate(t, g, in, count, gkey);
         free(key);
+        key = NULL;
         dup = 1;
         /* A duplicate of one entity set adds no risk; a relayed alert's
          * may name a new source, which gets its risk. */
         if (!relayed) {
-            t->last_agg = g->a.id;
-            t->last_inc = g->a.incident_id;
+            made.agg_id = g->a.id;
+            made.incident_id = g->a.incident_id;
             if (!g->a.incident_id)
                 t->st.risk_only++;
-            free(gkey);
-            return 0;
+            goto out;
         }
     } else {
         if (g) {
@@ -1208,55 +1245,39 @@ int triage_add(struct triage *t, const struct triage_in *in)
             drop_alert(t, g);
             t->st.expired_alerts++;
         }
-        if (!(g = agg_new(t, key, in, level, count))) {
-            key = NULL;
+        g = agg_new(t, key, in, level, count);
+        key = NULL; /* taken over, or freed on failure */
+        if (!g)
             goto oom;
-        }
     }
-    key = NULL;
-    t->last_agg = g->a.id;
+    made.agg_id = g->a.id;
     stages = alert_stages(o, in);
     ncrossed = add_risk(t, in, level, alert_tactics(o, in), alert_type(o, in), crossed);
-
-    /* Grouping by attacker: a new aggregated alert joins its attacker's live
-     * incident, or opens one when it may by itself. */
-    if (!dup) {
-        c = inc_live(t, gkey, in->time_us);
-        if (c) {
-            report_update(t, c, inc_join(t, c, g, in, count, stages));
-        } else if (gkey && may_open(o, in, level)) {
-            char *k2 = strdup(gkey);
-            why_direct(o, in, level, why, sizeof(why));
-            if (!k2 || !(c = inc_open(t, k2, g, in, count, stages, NULL, why)))
-                goto oom_late;
-            opened_now = 1;
-            if (t->cb.incident_opened)
-                t->cb.incident_opened(t->cb.ctx, &c->i);
-        }
-        if (c && !(g->gkey = strdup(gkey)))
-            goto oom_late;
-    }
+    if (!dup && group_new_alert(t, in, g, gkey, level, count, stages, &c, &opened_now) < 0)
+        goto oom_late;
     if (on_crossings(t, in, g, c, gkey, opened_now, crossed, ncrossed, count, stages) < 0)
         goto oom_late;
-    t->last_inc = g->a.incident_id;
+    made.incident_id = g->a.incident_id;
     if (!g->a.incident_id)
         t->st.risk_only++;
     if (!dup && t->cb.alert_new)
         t->cb.alert_new(t->cb.ctx, &g->a);
-    free(gkey);
-    return 0;
+    goto out;
 
 oom:
     /* Every jump here comes before a new g is linked into the table. */
     free(key);
-    free(gkey);
-    t->st.oom++;
-    return -ENOMEM;
+    /* fall through */
 oom_late:
-    /* g is in the table and consistent; only its incident link is lost. */
-    free(gkey);
+    /* After it, g is in the table and consistent; only its incident link
+     * is lost (made keeps its id and no incident). */
     t->st.oom++;
-    return -ENOMEM;
+    r = -ENOMEM;
+out:
+    free(gkey);
+    if (ret_made)
+        *ret_made = made;
+    return r;
 }
 
 void triage_flush(struct triage *t, int64_t now_us)
@@ -1302,16 +1323,6 @@ void triage_stats(const struct triage *t, struct triage_stats *ret)
     ret->live_alerts = htable_count(&t->alerts);
     ret->live_entities = htable_count(&t->ents);
     ret->live_incidents = htable_count(&t->incs);
-}
-
-uint64_t triage_last_alert(const struct triage *t)
-{
-    return t->last_agg;
-}
-
-uint64_t triage_last_incident(const struct triage *t)
-{
-    return t->last_inc;
 }
 
 int triage_supp_added(struct triage *t)

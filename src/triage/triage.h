@@ -334,18 +334,22 @@ struct triage *triage_new(const struct triage_opts *o, const struct asset_inv *i
                           const struct triage_cb *cb);
 void triage_free(struct triage *t);
 
+/* What triage_add made of one alert. */
+struct triage_made {
+    uint64_t agg_id;      /* the aggregated alert it created or joined; 0 when
+                             suppressed or lost for memory */
+    uint64_t incident_id; /* the incident that aggregated alert is in; 0 none */
+};
+
 /*
  * Triages one alert: suppression, dedup, risk, grouping, with callbacks as
  * things are created or change.  Duplicates of a live aggregated alert only
- * mark it dirty (see triage_flush).  Returns 0, or -ENOMEM (counted; the
- * alert is lost for aggregation but state stays consistent).
+ * mark it dirty (see triage_flush).  *ret_made (may be NULL) is always set:
+ * what the alert became.  Returns 0, or -ENOMEM (counted; the alert is lost
+ * for aggregation, or its aggregated alert lost its incident link, but
+ * state stays consistent; *ret_made says which).
  */
-int triage_add(struct triage *t, const struct triage_in *in);
-/* The id of the aggregated alert the last triage_add created or joined;
- * 0 when it was suppressed or failed. */
-uint64_t triage_last_alert(const struct triage *t);
-/* The incident that aggregated alert is in; 0 for none (or as above). */
-uint64_t triage_last_incident(const struct triage *t);
+int triage_add(struct triage *t, const struct triage_in *in, struct triage_made *ret_made);
 
 /*
  * Reports dirty aggregated alerts (alert_updated) and incidents

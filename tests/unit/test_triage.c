@@ -352,7 +352,7 @@ static void test_dedup(void **state)
     for (int i = 0; i < 1000; i++) {
         in = mk(TRIAGE_KIND_RULE, SSH_FAIL_ID, NULL, TRIAGE_LEVEL_LOW, tags_bruteforce, 2, NULL,
                 T0 + (int64_t)i * 300000, 1, ssh_from_5, ARRAY_LEN(ssh_from_5));
-        assert_int_equal(triage_add(f.t, &in), 0);
+        assert_int_equal(triage_add(f.t, &in, NULL), 0);
     }
     triage_stats(f.t, &st);
     assert_int_equal(st.alerts_in, 1000);
@@ -371,7 +371,7 @@ static void test_dedup(void **state)
     /* Same rule, other attacker: a second aggregated alert. */
     in = mk(TRIAGE_KIND_RULE, SSH_FAIL_ID, NULL, TRIAGE_LEVEL_LOW, tags_bruteforce, 2, NULL,
             T0 + 5 * MIN_US, 1, ssh_from_9, ARRAY_LEN(ssh_from_9));
-    assert_int_equal(triage_add(f.t, &in), 0);
+    assert_int_equal(triage_add(f.t, &in, NULL), 0);
     triage_stats(f.t, &st);
     assert_int_equal(st.aggregated, 2);
 
@@ -379,18 +379,18 @@ static void test_dedup(void **state)
     struct triage_entity rev[] = {ssh_from_5[2], ssh_from_5[1], ssh_from_5[0]};
     in = mk(TRIAGE_KIND_RULE, SSH_FAIL_ID, NULL, TRIAGE_LEVEL_LOW, tags_bruteforce, 2, NULL,
             T0 + 6 * MIN_US, 1, rev, 3);
-    assert_int_equal(triage_add(f.t, &in), 0);
+    assert_int_equal(triage_add(f.t, &in, NULL), 0);
     triage_stats(f.t, &st);
     assert_int_equal(st.aggregated, 2);
 
     /* Window slides on event time: 9 min after the last duplicate still
      * joins; 11 min after it is a new aggregated alert. */
     in.time_us = T0 + 15 * MIN_US;
-    assert_int_equal(triage_add(f.t, &in), 0);
+    assert_int_equal(triage_add(f.t, &in, NULL), 0);
     triage_stats(f.t, &st);
     assert_int_equal(st.aggregated, 2);
     in.time_us = T0 + 26 * MIN_US;
-    assert_int_equal(triage_add(f.t, &in), 0);
+    assert_int_equal(triage_add(f.t, &in, NULL), 0);
     triage_stats(f.t, &st);
     assert_int_equal(st.aggregated, 3);
     assert_int_equal(f.rec.alerts_new, 3);
@@ -455,40 +455,40 @@ static void test_suppression(void **state)
     /* By rule and CIDR (both must hold). */
     in = mk(TRIAGE_KIND_CORRELATION, "c1", "port_scan_vertical", TRIAGE_LEVEL_MEDIUM, tags_scan,
             2, "value_count", T0, 1200, scanner, 2);
-    triage_add(f.t, &in);
+    triage_add(f.t, &in, NULL);
     in.time_us += HOUR_US;
-    triage_add(f.t, &in);
+    triage_add(f.t, &in, NULL);
     in.entities = scanner_out; /* outside the /26 */
-    triage_add(f.t, &in);
+    triage_add(f.t, &in, NULL);
     in = mk(TRIAGE_KIND_CORRELATION, "c2", "port_scan_horizontal", TRIAGE_LEVEL_MEDIUM, tags_scan,
             2, "value_count", T0, 300, scanner, 2); /* other rule */
-    triage_add(f.t, &in);
+    triage_add(f.t, &in, NULL);
     assert_int_equal(triage_supp_hits(f.t, 0), 2);
 
     /* By field value, any rule. */
     in = mk(TRIAGE_KIND_RULE, SSH_FAIL_ID, NULL, TRIAGE_LEVEL_LOW, tags_bruteforce, 2, NULL, T0,
             1, backup, 2);
-    triage_add(f.t, &in);
+    triage_add(f.t, &in, NULL);
     assert_int_equal(triage_supp_hits(f.t, 1), 1);
     assert_string_equal(f.rec.last_supp_id, "backup-user");
 
     /* IPv6 CIDR on source.ip only. */
     in.entities = v6;
-    triage_add(f.t, &in);
+    triage_add(f.t, &in, NULL);
     in.entities = v6_as_victim;
-    triage_add(f.t, &in);
+    triage_add(f.t, &in, NULL);
     assert_int_equal(triage_supp_hits(f.t, 2), 1);
 
     /* Expired: ignored. */
     in.entities = ssh_from_5;
     in.nentities = 3;
-    triage_add(f.t, &in);
+    triage_add(f.t, &in, NULL);
     assert_int_equal(triage_supp_hits(f.t, 3), 0);
 
     /* A suppression stops at its expiry in event time too. */
     in = mk(TRIAGE_KIND_RULE, SSH_FAIL_ID, NULL, TRIAGE_LEVEL_LOW, tags_bruteforce, 2, NULL,
             INT64_C(1735689600000000) /* 2025-01-01 */, 1, backup, 2);
-    triage_add(f.t, &in);
+    triage_add(f.t, &in, NULL);
     assert_int_equal(triage_supp_hits(f.t, 1), 1);
 
     triage_stats(f.t, &st);
@@ -515,7 +515,7 @@ static void test_suppression(void **state)
         assert_int_equal(triage_supp_added(f.t), 0);
         in = mk(TRIAGE_KIND_CORRELATION, "c2", "port_scan_horizontal", TRIAGE_LEVEL_MEDIUM,
                 tags_scan, 2, "value_count", T0 + 2 * HOUR_US, 300, scanner, 2);
-        triage_add(f.t, &in);
+        triage_add(f.t, &in, NULL);
         assert_int_equal(triage_supp_hits(f.t, 4), 1);
         assert_int_equal(triage_supp_hits(f.t, 0), 2);
         assert_int_equal(triage_supp_hits(f.t, 1), 1);
@@ -550,7 +550,7 @@ static void test_risk(void **state)
     for (int i = 0; i < 7; i++) {
         snprintf(id, sizeof(id), "rule-%d", i);
         in = mk(TRIAGE_KIND_RULE, id, NULL, TRIAGE_LEVEL_MEDIUM, tags_web, 2, NULL, T0, 1, att, 1);
-        triage_add(f.t, &in);
+        triage_add(f.t, &in, NULL);
     }
     assert_true(fabs(triage_risk(f.t, "source.ip", "203.0.113.77", T0) - 35.0) < 1e-9);
     assert_true(
@@ -566,12 +566,12 @@ static void test_risk(void **state)
      * once per dedup window. */
     in = mk(TRIAGE_KIND_RULE, "rule-6", NULL, TRIAGE_LEVEL_MEDIUM, tags_web, 2, NULL, T0, 1,
             att_other_victim, 2);
-    triage_add(f.t, &in);
+    triage_add(f.t, &in, NULL);
     assert_true(fabs(triage_risk(f.t, "source.ip", "203.0.113.77", T0) - 35.0) < 1e-9);
     /* The eighth distinct rule: 40 x 2.75 = 110 crosses 100. */
     in =
         mk(TRIAGE_KIND_RULE, "rule-7", NULL, TRIAGE_LEVEL_MEDIUM, tags_web, 2, NULL, T0, 1, att, 1);
-    triage_add(f.t, &in);
+    triage_add(f.t, &in, NULL);
     triage_stats(f.t, &st);
     assert_int_equal(st.risk_crossings, 1);
     assert_int_equal(st.risk_opened, 1);
@@ -584,7 +584,7 @@ static void test_risk(void **state)
         snprintf(id, sizeof(id), "rule-%d", i);
         in = mk(TRIAGE_KIND_RULE, id, NULL, TRIAGE_LEVEL_MEDIUM, tags_web, 2, NULL, T0 + MIN_US,
                 1, att, 1);
-        triage_add(f.t, &in);
+        triage_add(f.t, &in, NULL);
     }
     triage_stats(f.t, &st);
     assert_int_equal(st.incidents_opened, 1);
@@ -594,13 +594,13 @@ static void test_risk(void **state)
     /* Criticality factor: high (web01) is 1.5 x. */
     in = mk(TRIAGE_KIND_RULE, "web-sqli", NULL, TRIAGE_LEVEL_MEDIUM, tags_web, 2, NULL, T0, 1,
             on_web01, 2);
-    triage_add(f.t, &in);
+    triage_add(f.t, &in, NULL);
     assert_true(fabs(triage_risk(f.t, "destination.ip", "192.0.2.10", T0) - 7.5) < 1e-9);
     assert_true(fabs(triage_risk(f.t, "source.ip", "203.0.113.78", T0) - 5.0) < 1e-9);
     /* Decay before adding: 12 h later 7.5 -> 1.875, + 7.5. */
     in.rule_id = "web-traversal";
     in.time_us = T0 + 12 * HOUR_US;
-    triage_add(f.t, &in);
+    triage_add(f.t, &in, NULL);
     assert_true(fabs(triage_risk(f.t, "destination.ip", "192.0.2.10", T0 + 12 * HOUR_US) - 9.375) <
                 1e-9);
     fix_done(&f);
@@ -648,9 +648,10 @@ static void test_ids_flood(void **state)
                                      {"destination.ip", "192.0.2.10", TRIAGE_ROLE_VICTIM}};
         struct triage_in in = mk_ids("2013028", "ET POLICY curl User-Agent Outbound", NULL, 0,
                                      T0 + (int64_t)i * 600000, en, 2);
-        assert_int_equal(triage_add(f.t, &in), 0);
-        assert_int_not_equal(triage_last_alert(f.t), 0);
-        assert_int_equal(triage_last_incident(f.t), 0);
+        struct triage_made made;
+        assert_int_equal(triage_add(f.t, &in, &made), 0);
+        assert_int_not_equal(made.agg_id, 0);
+        assert_int_equal(made.incident_id, 0);
     }
     triage_stats(f.t, &st);
     assert_int_equal(st.alerts_in, 500);
@@ -697,9 +698,9 @@ static void test_ids_alone(void **state)
     (void)state;
     fix_setup(&f, NULL, T0);
     in.confidence = TRIAGE_CONF_HIGH;
-    assert_int_equal(triage_add(f.t, &in), 0);
+    assert_int_equal(triage_add(f.t, &in, NULL), 0);
     in.time_us = T0 + 20 * MIN_US; /* past the dedup window: a new aggregated alert */
-    assert_int_equal(triage_add(f.t, &in), 0);
+    assert_int_equal(triage_add(f.t, &in, NULL), 0);
     triage_stats(f.t, &st);
     assert_int_equal(st.incidents_opened, 0);
     assert_int_equal(st.aggregated, 2);
@@ -709,7 +710,7 @@ static void test_ids_alone(void **state)
     assert_true(fabs(triage_risk(f.t, "source.ip", "10.20.7.7", T0 + 20 * MIN_US) - 22.5) < 1e-6);
     for (int i = 0; i < 100; i++) {
         in.time_us = T0 + (21 + i) * MIN_US;
-        assert_int_equal(triage_add(f.t, &in), 0);
+        assert_int_equal(triage_add(f.t, &in, NULL), 0);
     }
     assert_true(fabs(triage_risk(f.t, "source.ip", "10.20.7.7", T0 + 120 * MIN_US) - 22.5) < 1e-6);
     assert_int_equal(f.rec.opened, 0);
@@ -738,14 +739,14 @@ static void test_risk_breadth_opens(void **state)
      * probe although a signature names command and control. */
     fix_setup(&f, NULL, T0);
     in = mk_ids("2027865", "ET MALWARE Cobalt Strike beacon", tags_ids_c2, 1, T0, out_c2, 2);
-    triage_add(f.t, &in);
+    triage_add(f.t, &in, NULL);
     in =
         mk_ids("2030358", "ET MALWARE Generic C2 check-in", tags_ids_c2, 1, T0 + MIN_US, out_c2, 2);
-    triage_add(f.t, &in);
+    triage_add(f.t, &in, NULL);
     assert_int_equal(f.rec.opened, 0);
     in = mk_ids("2001219", "ET SCAN Potential SSH Scan OUTBOUND", tags_ids_recon, 1,
                 T0 + 2 * MIN_US, ssh, 2);
-    triage_add(f.t, &in);
+    triage_add(f.t, &in, NULL);
     triage_stats(f.t, &st);
     assert_int_equal(st.incidents_opened, 1);
     assert_int_equal(st.risk_opened, 1);
@@ -769,13 +770,13 @@ static void test_risk_breadth_opens(void **state)
         {"user.name", "root", TRIAGE_ROLE_OTHER}};
     fix_setup(&f, NULL, T0);
     in = mk_ids("2027865", "ET MALWARE Cobalt Strike beacon", tags_ids_c2, 1, T0, hr_c2, 2);
-    triage_add(f.t, &in);
+    triage_add(f.t, &in, NULL);
     in = mk_ids("2030358", "ET MALWARE Generic C2 check-in", tags_ids_c2, 1, T0 + MIN_US, hr_c2, 2);
-    triage_add(f.t, &in);
+    triage_add(f.t, &in, NULL);
     assert_int_equal(f.rec.opened, 0);
     in = mk(TRIAGE_KIND_RULE, SSH_FAIL_ID, NULL, TRIAGE_LEVEL_MEDIUM, tags_bruteforce, 2, NULL,
             T0 + 2 * MIN_US, 1, hr_ssh, 3);
-    triage_add(f.t, &in);
+    triage_add(f.t, &in, NULL);
     assert_int_equal(f.rec.opened, 1);
     assert_string_equal(f.rec.inc[0].key, "source.ip=10.30.4.7");
     assert_string_equal(f.rec.inc[0].why, "opened because: 3 rules, 2 tactics, risk 157 >= 100");
@@ -803,7 +804,7 @@ static void test_ids_same_flow(void **state)
         snprintf(name, sizeof(name), "ET POLICY Powershell over SMB variant %d", i);
         in = mk_ids(id, name, i == 3 ? tags_lateral : NULL, i == 3, T0, en, 2);
         in.flow_id = "186287239400886";
-        triage_add(f.t, &in);
+        triage_add(f.t, &in, NULL);
     }
     triage_stats(f.t, &st);
     assert_int_equal(st.aggregated, 4); /* four signatures for the analyst */
@@ -815,7 +816,7 @@ static void test_ids_same_flow(void **state)
     in = mk_ids("2024218", "ET EXPLOIT Possible GoldenPac Priv Esc in-use", NULL, 0, T0 + MIN_US,
                 en, 2);
     in.flow_id = "276941704824022";
-    triage_add(f.t, &in);
+    triage_add(f.t, &in, NULL);
     assert_true(fabs(triage_risk(f.t, "source.ip", "10.20.8.8", T0 + MIN_US) -
                      (15.0 * exp2(-1.0 / 360) + 15.0)) < 1e-9);
     (void)triage_score(f.t, "source.ip", "10.20.8.8", T0 + MIN_US, &nrules, NULL);
@@ -842,7 +843,7 @@ static void test_risk_decays(void **state)
     for (int i = 0; i < 3; i++) {
         in = mk_ids(sig[i][0], sig[i][1], i < 2 ? tags_ids_c2 : tags_ids_recon, 1,
                     T0 + i * 25 * HOUR_US, en, 1);
-        triage_add(f.t, &in);
+        triage_add(f.t, &in, NULL);
     }
     triage_stats(f.t, &st);
     assert_int_equal(st.incidents_opened, 0);
@@ -888,12 +889,12 @@ static void test_open_lists(void **state)
     /* A high web rule, tagged initial access: risk only now. */
     in = mk(TRIAGE_KIND_RULE, "e0b76878-f492-4a6a-beda-9624f32d7b67", NULL, TRIAGE_LEVEL_HIGH,
             tags_web, 2, NULL, T0, 1, en, 1);
-    triage_add(f.t, &in);
+    triage_add(f.t, &in, NULL);
     assert_int_equal(f.rec.opened, 0);
     /* A medium rule named in open_incident.rules opens. */
     in = mk(TRIAGE_KIND_RULE, "x1", "web_probe_medium", TRIAGE_LEVEL_MEDIUM, tags_scan, 2, NULL, T0,
             1, en2, 1);
-    triage_add(f.t, &in);
+    triage_add(f.t, &in, NULL);
     assert_int_equal(f.rec.opened, 1);
     assert_string_equal(f.rec.inc[0].why,
                         "opened because: rule web_probe_medium (open_incident.rules)");
@@ -919,7 +920,7 @@ static void test_victim_risk(void **state)
     /* A high single rule from one attacker opens an incident naming the
      * victim (hr-db, 10.30.4.7: critical, factor 2; 30 points). */
     in = mk(TRIAGE_KIND_RULE, "sqli", NULL, TRIAGE_LEVEL_HIGH, tags_web, 2, NULL, T0, 1, ents, 2);
-    triage_add(f.t, &in);
+    triage_add(f.t, &in, NULL);
     assert_int_equal(f.rec.opened, 1);
     assert_string_equal(f.rec.inc[0].key, "source.ip=203.0.113.90");
     /* 18 medium rules a minute later from 18 other sources: the victim
@@ -931,7 +932,7 @@ static void test_victim_risk(void **state)
         ents[0].value = src;
         in = mk(TRIAGE_KIND_RULE, id, NULL, TRIAGE_LEVEL_MEDIUM, tags_web, 2, NULL,
                 T0 + MIN_US, 1, ents, 2);
-        triage_add(f.t, &in);
+        triage_add(f.t, &in, NULL);
     }
     triage_stats(f.t, &st);
     assert_int_equal(st.risk_crossings, 1);
@@ -949,7 +950,7 @@ static void test_victim_risk(void **state)
         ents[0].value = src;
         in = mk(TRIAGE_KIND_RULE, id, NULL, TRIAGE_LEVEL_MEDIUM, tags_web, 2, NULL, T0, 1, ents,
                 2);
-        triage_add(f.t, &in);
+        triage_add(f.t, &in, NULL);
     }
     triage_stats(f.t, &st);
     assert_int_equal(st.incidents_opened, 1);
@@ -972,7 +973,7 @@ static void test_bruteforce_then_success(void **state)
     for (int i = 0; i < 3; i++) {
         in = mk(TRIAGE_KIND_CORRELATION, "corr-bf", "ssh_bruteforce", TRIAGE_LEVEL_MEDIUM,
                 tags_bruteforce, 2, "event_count", T0 + i * 5 * MIN_US, 12, ssh_from_5, 3);
-        triage_add(f.t, &in);
+        triage_add(f.t, &in, NULL);
     }
     assert_int_equal(f.rec.opened, 1);
     assert_int_equal(f.rec.inc[0].type, TRIAGE_TYPE_PROBE);
@@ -983,7 +984,7 @@ static void test_bruteforce_then_success(void **state)
     /* ... then the success that followed them. */
     in = mk(TRIAGE_KIND_CORRELATION, "corr-bfs", "ssh_bruteforce_success", TRIAGE_LEVEL_HIGH,
             tags_bruteforce, 2, "temporal_ordered", T0 + 16 * MIN_US, 13, ssh_from_5, 3);
-    triage_add(f.t, &in);
+    triage_add(f.t, &in, NULL);
     triage_stats(f.t, &st);
     assert_int_equal(st.incidents_opened, 1);
     assert_int_equal(f.rec.opened, 1);
@@ -999,6 +1000,56 @@ static void test_bruteforce_then_success(void **state)
     fix_done(&f);
 }
 
+/* triage_add says what it made: the aggregated alert an alert became or
+ * joined (the id the callbacks report) and the incident that alert is in;
+ * nothing for a suppressed alert. */
+static void test_made(void **state)
+{
+    struct fix f;
+    struct triage_in in;
+    struct triage_made m1, m2, m3, m4;
+    static const struct triage_entity scanner[] = {
+        {"source.ip", "198.51.100.70", TRIAGE_ROLE_ATTACKER},
+        {"destination.ip", "192.0.2.10", TRIAGE_ROLE_VICTIM}};
+
+    (void)state;
+    fix_setup(&f, supp_yaml, T0);
+    /* A low single-rule alert: an aggregated alert, risk only. */
+    in = mk(TRIAGE_KIND_RULE, SSH_FAIL_ID, NULL, TRIAGE_LEVEL_LOW, tags_bruteforce, 2, NULL, T0, 1,
+            ssh_from_5, ARRAY_LEN(ssh_from_5));
+    memset(&m1, 0xff, sizeof(m1));
+    assert_int_equal(triage_add(f.t, &in, &m1), 0);
+    assert_int_equal(f.rec.alerts_new, 1);
+    assert_int_not_equal(m1.agg_id, 0);
+    assert_int_equal(m1.agg_id, f.rec.last_alert.id);
+    assert_int_equal(m1.incident_id, 0);
+    /* Its duplicate joins the same aggregated alert. */
+    in.time_us += MIN_US;
+    assert_int_equal(triage_add(f.t, &in, &m2), 0);
+    assert_int_equal(m2.agg_id, m1.agg_id);
+    assert_int_equal(m2.incident_id, 0);
+    /* A correlation of the same attacker opens an incident: a new
+     * aggregated alert, in the incident the callback reported. */
+    in = mk(TRIAGE_KIND_CORRELATION, "corr-bf", "ssh_bruteforce", TRIAGE_LEVEL_MEDIUM,
+            tags_bruteforce, 2, "event_count", T0 + 2 * MIN_US, 12, ssh_from_5, 3);
+    assert_int_equal(triage_add(f.t, &in, &m3), 0);
+    assert_int_equal(f.rec.opened, 1);
+    assert_int_not_equal(m3.agg_id, 0);
+    assert_int_not_equal(m3.agg_id, m1.agg_id);
+    assert_int_equal(m3.agg_id, f.rec.last_alert.id);
+    assert_int_not_equal(m3.incident_id, 0);
+    assert_int_equal(m3.incident_id, f.rec.inc[0].id);
+    /* A suppressed alert made nothing. */
+    in = mk(TRIAGE_KIND_CORRELATION, "c1", "port_scan_vertical", TRIAGE_LEVEL_MEDIUM, tags_scan, 2,
+            "value_count", T0, 1200, scanner, 2);
+    memset(&m4, 0xff, sizeof(m4));
+    assert_int_equal(triage_add(f.t, &in, &m4), 0);
+    assert_int_equal(triage_supp_hits(f.t, 0), 1);
+    assert_int_equal(m4.agg_id, 0);
+    assert_int_equal(m4.incident_id, 0);
+    fix_done(&f);
+}
+
 static void test_two_attackers_two_incidents(void **state)
 {
     struct fix f;
@@ -1008,10 +1059,10 @@ static void test_two_attackers_two_incidents(void **state)
     fix_setup(&f, NULL, T0);
     in = mk(TRIAGE_KIND_CORRELATION, "corr-bf", "ssh_bruteforce", TRIAGE_LEVEL_MEDIUM,
             tags_bruteforce, 2, "event_count", T0, 12, ssh_from_5, 3);
-    triage_add(f.t, &in);
+    triage_add(f.t, &in, NULL);
     in = mk(TRIAGE_KIND_CORRELATION, "corr-bf", "ssh_bruteforce", TRIAGE_LEVEL_MEDIUM,
             tags_bruteforce, 2, "event_count", T0 + MIN_US, 15, ssh_from_9, 3);
-    triage_add(f.t, &in);
+    triage_add(f.t, &in, NULL);
     assert_int_equal(f.rec.opened, 2);
     assert_int_not_equal(f.rec.inc[0].id, f.rec.inc[1].id);
     assert_string_equal(f.rec.inc[1].key, "source.ip=198.18.7.9");
@@ -1021,12 +1072,12 @@ static void test_two_attackers_two_incidents(void **state)
         {"destination.ip", "192.0.2.10", TRIAGE_ROLE_VICTIM}};
     in = mk(TRIAGE_KIND_RULE, SSH_FAIL_ID, NULL, TRIAGE_LEVEL_LOW, tags_bruteforce, 2, NULL,
             T0 + MIN_US, 1, third, 2);
-    triage_add(f.t, &in);
+    triage_add(f.t, &in, NULL);
     assert_int_equal(f.rec.opened, 2);
     /* Group window: the same attacker 2 h later starts a new incident. */
     in = mk(TRIAGE_KIND_CORRELATION, "corr-bf", "ssh_bruteforce", TRIAGE_LEVEL_MEDIUM,
             tags_bruteforce, 2, "event_count", T0 + 2 * HOUR_US, 12, ssh_from_5, 3);
-    triage_add(f.t, &in);
+    triage_add(f.t, &in, NULL);
     assert_int_equal(f.rec.opened, 3);
     fix_done(&f);
 }
@@ -1046,7 +1097,7 @@ static void test_worm_damage(void **state)
     fix_setup(&f, NULL, T0);
     in = mk(TRIAGE_KIND_CORRELATION, "corr-worm", "worm_smb_rpc_spread", TRIAGE_LEVEL_HIGH,
             tags_worm, 2, "value_count", T0, 40, worm, ARRAY_LEN(worm));
-    triage_add(f.t, &in);
+    triage_add(f.t, &in, NULL);
     assert_int_equal(f.rec.opened, 1);
     assert_int_equal(f.rec.inc[0].type, TRIAGE_TYPE_DAMAGE);
     assert_string_equal(triage_type_name(f.rec.inc[0].type), "damage manifest");
@@ -1073,7 +1124,7 @@ static void test_sudo_policy(void **state)
     /* "user NOT in sudoers" (rules/lnx_sudo_user_not_in_sudoers.yml, high). */
     in = mk(TRIAGE_KIND_RULE, "540474e6-5a94-4638-b5bf-fdc2931f4b44", NULL, TRIAGE_LEVEL_HIGH,
             tags_sudo, 2, NULL, T0, 1, sudo_u, 2);
-    triage_add(f.t, &in);
+    triage_add(f.t, &in, NULL);
     assert_int_equal(f.rec.opened, 1);
     assert_int_equal(f.rec.inc[0].type, TRIAGE_TYPE_POLICY);
     assert_string_equal(triage_type_name(f.rec.inc[0].type), "policy violation");
@@ -1084,10 +1135,10 @@ static void test_sudo_policy(void **state)
      * is another incident. */
     in = mk(TRIAGE_KIND_CORRELATION, "corr-sudo", "sudo_abuse", TRIAGE_LEVEL_MEDIUM, tags_sudo, 2,
             "event_count", T0 + MIN_US, 5, sudo_u, 2);
-    triage_add(f.t, &in);
+    triage_add(f.t, &in, NULL);
     assert_int_equal(f.rec.opened, 1);
     in.entities = sudo_u2;
-    triage_add(f.t, &in);
+    triage_add(f.t, &in, NULL);
     assert_int_equal(f.rec.opened, 2);
     assert_int_equal(f.rec.inc[f.rec.ninc_ev - 1].type, TRIAGE_TYPE_POLICY);
     fix_done(&f);
@@ -1109,20 +1160,20 @@ static void test_kill_chain(void **state)
     fix_setup(&f, NULL, T0);
     in = mk(TRIAGE_KIND_CORRELATION, "corr-ps", "port_scan_vertical", TRIAGE_LEVEL_MEDIUM,
             tags_scan, 2, "value_count", T0, 900, scan, 2);
-    triage_add(f.t, &in);
+    triage_add(f.t, &in, NULL);
     assert_int_equal(f.rec.inc[0].stage, TRIAGE_STAGE_RECON);
     assert_int_equal(f.rec.inc[0].type, TRIAGE_TYPE_PROBE);
     /* Port scan from outside on web01 (A, high): probe is Green. */
     assert_int_equal(f.rec.inc[0].level, TRIAGE_GREEN);
     in = mk(TRIAGE_KIND_RULE, "e0b76878-f492-4a6a-beda-9624f32d7b67", NULL, TRIAGE_LEVEL_HIGH,
             tags_web, 2, NULL, T0 + 10 * MIN_US, 1, scan, 2);
-    triage_add(f.t, &in);
+    triage_add(f.t, &in, NULL);
     assert_int_equal(f.rec.inc[1].stage, TRIAGE_STAGE_DELIVERY);
     assert_true(f.rec.inc[1].changed & TRIAGE_CHG_STAGE);
     assert_int_equal(f.rec.inc[1].type, TRIAGE_TYPE_PROBE);
     in = mk(TRIAGE_KIND_ANOMALY, "anom-1", "anomaly.beacon", TRIAGE_LEVEL_MEDIUM, tags_c2, 2,
             NULL, T0 + 40 * MIN_US, 24, beacon, 3);
-    triage_add(f.t, &in);
+    triage_add(f.t, &in, NULL);
     assert_int_equal(f.rec.opened, 1);
     assert_int_equal(f.rec.inc[2].stage, TRIAGE_STAGE_C2);
     assert_string_equal(triage_stage_name(f.rec.inc[2].stage), "command and control");
@@ -1132,7 +1183,7 @@ static void test_kill_chain(void **state)
     /* An earlier stage afterwards changes nothing about the furthest. */
     in = mk(TRIAGE_KIND_CORRELATION, "corr-ps", "port_scan_vertical", TRIAGE_LEVEL_MEDIUM,
             tags_scan, 2, "value_count", T0 + 50 * MIN_US, 900, beacon, 3);
-    triage_add(f.t, &in);
+    triage_add(f.t, &in, NULL);
     assert_int_equal(f.rec.inc[3].stage, TRIAGE_STAGE_C2);
     assert_false(f.rec.inc[3].changed & TRIAGE_CHG_STAGE);
     fix_done(&f);
@@ -1164,7 +1215,7 @@ static void test_level_table(void **state)
         struct triage_in in = mk(TRIAGE_KIND_CORRELATION, "c", cases[i].rule_name,
                                  TRIAGE_LEVEL_HIGH, NULL, 0, NULL, T0, 10, e, 2);
         fix_setup(&f, NULL, T0);
-        triage_add(f.t, &in);
+        triage_add(f.t, &in, NULL);
         assert_int_equal(f.rec.opened, 1);
         assert_int_equal(f.rec.inc[0].level, cases[i].want);
         fix_done(&f);
@@ -1204,7 +1255,7 @@ static void test_caps_evict(void **state)
         struct triage_in in = mk(TRIAGE_KIND_CORRELATION, "c", "ssh_bruteforce",
                                  TRIAGE_LEVEL_MEDIUM, tags_bruteforce, 2, "event_count",
                                  T0 + i * 1000000, 10, en, 1);
-        assert_int_equal(triage_add(f.t, &in), 0);
+        assert_int_equal(triage_add(f.t, &in, NULL), 0);
     }
     /* Incident ids: triage's own, then the caller's, never going back. */
     for (size_t i = 0; i < f.rec.ninc_ev && nids < 4; i++)
@@ -1274,7 +1325,7 @@ static void test_openssh_funnel(void **state)
                                      {"host.name", "LabSZ", TRIAGE_ROLE_VICTIM}};
         struct triage_in in = mk(TRIAGE_KIND_RULE, SSH_FAIL_ID, NULL, TRIAGE_LEVEL_LOW,
                                  tags_bruteforce, 2, NULL, t, 1, en, 2);
-        assert_int_equal(triage_add(f.t, &in), 0);
+        assert_int_equal(triage_add(f.t, &in, NULL), 0);
         alerts++;
         size_t k = 0;
         while (k < nips && strcmp(ips[k], ip) != 0)
@@ -1319,6 +1370,7 @@ int main(void)
         cmocka_unit_test(test_open_lists),
         cmocka_unit_test(test_victim_risk),
         cmocka_unit_test(test_bruteforce_then_success),
+        cmocka_unit_test(test_made),
         cmocka_unit_test(test_two_attackers_two_incidents),
         cmocka_unit_test(test_worm_damage),
         cmocka_unit_test(test_sudo_policy),

@@ -579,6 +579,112 @@ static void notify_push(struct respond *r, struct njob *j)
     pthread_mutex_unlock(&r->lock);
 }
 
+/* The block of an ACT, done now, or described in a dry run.  DUR and UNTIL
+ * are the ban's length and end as text.  Writes what happened into RES;
+ * returns 1 when blocked (or a dry run), 0 when it failed. */
+static int act_block(struct respond *r, const struct titem *it, const struct respond_decision *d,
+                     const char *dur, const char *until, char *res, size_t res_size)
+{
+    char why[512] = "";
+    uint64_t secs;
+    int e;
+
+    if (d->dry_run) {
+        snprintf(res, res_size, "would block %s for %s", it->address, dur);
+        return 1;
+    }
+    if (!r->fw) {
+        snprintf(res, res_size, "no firewall helper is running");
+        return 0;
+    }
+    secs = (uint64_t)((d->ban_us + 999999) / 1000000);
+    if (secs > RESPOND_FW_TIMEOUT_MAX_S)
+        secs = RESPOND_FW_TIMEOUT_MAX_S;
+    e = respond_fw_block(r->fw, it->address, (uint32_t)secs, why, sizeof(why));
+    if (e == 0) {
+        snprintf(res, res_size, "blocked %s for %s, until %s", it->address, dur, until);
+        atomic_fetch_add(&r->st.blocks, 1);
+        if (it->recv_us > 0)
+            lat_record(r, time_now_us() - it->recv_us);
+        return 1;
+    }
+    snprintf(res, res_size, "firewall refused %s: %s", it->address, why[0] ? why : strerror(-e));
+    atomic_fetch_add(&r->st.block_failures, 1);
+    respond_block_ended(r->state, it->address, mono_us());
+    return 0;
+}
+
+/* The outcome of an ACT so far as one JSON object into B: the block's
+ * (BLOCK_RES, empty: none) and the SLOW actions as queued. */
+static int act_result_json(struct buf *b, const char *block_res, unsigned slow, int dry_run)
+{
+    int e = buf_putc(b, '{');
+
+    if (e == 0 && block_res[0]) {
+        e = buf_puts(b, "\"block\":");
+        e = e ? e : buf_json_str(b, block_res, strlen(block_res));
+    }
+    for (unsigned bit = RESPOND_ACTION_WEBHOOK; e == 0 && bit <= RESPOND_ACTION_EXEC; bit <<= 1)
+        if (slow & bit)
+            e = buf_printf(b, "%s\"%s\":\"%s\"", b->len > 1 ? "," : "", respond_action_name(bit),
+                           dry_run ? "would run" : "queued");
+    return e ? e : buf_putc(b, '}');
+}
+
+/* The audit entry of an ACT: its cause with the outcome RESULT inside. */
+static void act_audit(struct respond *r, const struct titem *it, const struct respond_decision *d,
+                      int64_t resp_id, const char *who, const struct buf *result)
+{
+    struct buf a;
+
+    buf_init(&a, 1024);
+    if (cause_json(&a, it, d, resp_id, who) == 0 && a.len > 1) {
+        /* The outcome inside the audit entry: one object, so splice. */
+        a.len--;
+        if (buf_puts(&a, ",\"result\":") == 0 && buf_append(&a, result->data, result->len) == 0 &&
+            buf_putc(&a, '}') == 0)
+            audit(r, who ? who : AUDIT_ACTOR_SYSTEM,
+                  d->dry_run ? "response.dry_run" : "response.act", resp_id, a.data, a.len);
+    }
+    buf_done(&a);
+}
+
+/* Queues the SLOW actions of an ACT (webhook, mail, exec) for the
+ * notifier, with everything they need copied out. */
+static void act_notify(struct respond *r, const struct titem *it, const struct respond_decision *d,
+                       int64_t resp_id, const char *who, unsigned slow, const char *block_res)
+{
+    struct njob *j = calloc(1, sizeof(*j));
+    struct buf body, mail;
+    char num[32], lvl[16];
+
+    if (!j) {
+        log_error("response %lld: out of memory; notifications not sent", (long long)resp_id);
+        return;
+    }
+    buf_init(&body, 1024);
+    buf_init(&mail, 1024);
+    j->resp_id = resp_id;
+    j->actions = slow;
+    j->block_result = block_res[0] ? strdup(block_res) : NULL;
+    if (cause_json(&body, it, d, resp_id, who) == 0)
+        j->body = strndup(body.data, body.len);
+    if ((slow & RESPOND_ACTION_MAIL) && mail_text(&mail, r->pol, it, d, resp_id) == 0)
+        j->mail = strndup(mail.data, mail.len);
+    buf_done(&body);
+    buf_done(&mail);
+    snprintf(num, sizeof(num), "%lld", (long long)it->incident_id);
+    snprintf(lvl, sizeof(lvl), "%s", level_word(it->level));
+    snprintf(j->vars[RESPOND_VAR_IP], sizeof(j->vars[0]), "%s", it->address);
+    snprintf(j->vars[RESPOND_VAR_RULE], sizeof(j->vars[0]), "%s",
+             it->rule_name[0] ? it->rule_name : it->rule_id);
+    snprintf(j->vars[RESPOND_VAR_INCIDENT], sizeof(j->vars[0]), "%s", num);
+    snprintf(j->vars[RESPOND_VAR_LEVEL], sizeof(j->vars[0]), "%s", lvl);
+    snprintf(j->vars[RESPOND_VAR_REASON], sizeof(j->vars[0]), "%.*s", (int)sizeof(j->vars[0]) - 1,
+             d->reason);
+    notify_push(r, j);
+}
+
 /* Carries out an ACT: the block now, the rest queued for the notifier.
  * `resp_id` is the approved row, or 0 for a new one. */
 static void act(struct respond *r, const struct titem *it, const struct respond_decision *d,
@@ -597,46 +703,11 @@ static void act(struct respond *r, const struct titem *it, const struct respond_
     if (d->actions & RESPOND_ACTION_BLOCK) {
         expires = now + d->ban_us;
         time_format_iso(expires, ts, sizeof(ts));
-        if (d->dry_run) {
-            snprintf(block_res, sizeof(block_res), "would block %s for %s", it->address, dur);
-        } else if (!r->fw) {
-            block_ok = 0;
-            snprintf(block_res, sizeof(block_res), "no firewall helper is running");
-        } else {
-            char why[512] = "";
-            uint64_t secs = (uint64_t)((d->ban_us + 999999) / 1000000);
-            if (secs > RESPOND_FW_TIMEOUT_MAX_S)
-                secs = RESPOND_FW_TIMEOUT_MAX_S;
-            e = respond_fw_block(r->fw, it->address, (uint32_t)secs, why, sizeof(why));
-            if (e == 0) {
-                snprintf(block_res, sizeof(block_res), "blocked %s for %s, until %s", it->address,
-                         dur, ts);
-                atomic_fetch_add(&r->st.blocks, 1);
-                if (it->recv_us > 0)
-                    lat_record(r, time_now_us() - it->recv_us);
-            } else {
-                block_ok = 0;
-                snprintf(block_res, sizeof(block_res), "firewall refused %s: %s", it->address,
-                         why[0] ? why : strerror(-e));
-                atomic_fetch_add(&r->st.block_failures, 1);
-                respond_block_ended(r->state, it->address, mono_us());
-            }
-        }
+        block_ok = act_block(r, it, d, dur, ts, block_res, sizeof(block_res));
     }
     state = d->dry_run ? "dry_run" : block_ok ? "done" : "failed";
     buf_init(&b, 1024);
-    /* The outcome so far: the block's, and the slow actions as queued. */
-    e = buf_putc(&b, '{');
-    if (e == 0 && block_res[0]) {
-        e = buf_puts(&b, "\"block\":");
-        e = e ? e : buf_json_str(&b, block_res, strlen(block_res));
-    }
-    for (unsigned bit = RESPOND_ACTION_WEBHOOK; e == 0 && bit <= RESPOND_ACTION_EXEC; bit <<= 1)
-        if (slow & bit)
-            e = buf_printf(&b, "%s\"%s\":\"%s\"", b.len > 1 ? "," : "", respond_action_name(bit),
-                           d->dry_run ? "would run" : "queued");
-    e = e ? e : buf_putc(&b, '}');
-    if (e < 0)
+    if (act_result_json(&b, block_res, slow, d->dry_run) < 0)
         goto out;
     if (r->dst) {
         if (resp_id > 0) {
@@ -658,19 +729,7 @@ static void act(struct respond *r, const struct titem *it, const struct respond_
                  block_res[0] ? block_res : acts);
     else
         log_error("response %lld: %s; %s", (long long)resp_id, d->reason, block_res);
-    {
-        struct buf a;
-        buf_init(&a, 1024);
-        if (cause_json(&a, it, d, resp_id, who) == 0 && a.len > 1) {
-            /* The outcome inside the audit entry: one object, so splice. */
-            a.len--;
-            if (buf_puts(&a, ",\"result\":") == 0 && buf_append(&a, b.data, b.len) == 0 &&
-                buf_putc(&a, '}') == 0)
-                audit(r, who ? who : AUDIT_ACTOR_SYSTEM,
-                      d->dry_run ? "response.dry_run" : "response.act", resp_id, a.data, a.len);
-        }
-        buf_done(&a);
-    }
+    act_audit(r, it, d, resp_id, who, &b);
     {
         char what[160];
         snprintf(what, sizeof(what), "%s %s%s", d->dry_run ? "would respond:" : "response:", acts,
@@ -678,37 +737,8 @@ static void act(struct respond *r, const struct titem *it, const struct respond_
         timeline(r, it->incident_id, who ? who : AUDIT_ACTOR_SYSTEM, what,
                  block_res[0] ? block_res : it->address, d->reason);
     }
-    if (slow && !d->dry_run) {
-        struct njob *j = calloc(1, sizeof(*j));
-        struct buf body, mail;
-        char num[32], lvl[16];
-
-        if (!j) {
-            log_error("response %lld: out of memory; notifications not sent", (long long)resp_id);
-            goto out;
-        }
-        buf_init(&body, 1024);
-        buf_init(&mail, 1024);
-        j->resp_id = resp_id;
-        j->actions = slow;
-        j->block_result = block_res[0] ? strdup(block_res) : NULL;
-        if (cause_json(&body, it, d, resp_id, who) == 0)
-            j->body = strndup(body.data, body.len);
-        if ((slow & RESPOND_ACTION_MAIL) && mail_text(&mail, r->pol, it, d, resp_id) == 0)
-            j->mail = strndup(mail.data, mail.len);
-        buf_done(&body);
-        buf_done(&mail);
-        snprintf(num, sizeof(num), "%lld", (long long)it->incident_id);
-        snprintf(lvl, sizeof(lvl), "%s", level_word(it->level));
-        snprintf(j->vars[RESPOND_VAR_IP], sizeof(j->vars[0]), "%s", it->address);
-        snprintf(j->vars[RESPOND_VAR_RULE], sizeof(j->vars[0]), "%s",
-                 it->rule_name[0] ? it->rule_name : it->rule_id);
-        snprintf(j->vars[RESPOND_VAR_INCIDENT], sizeof(j->vars[0]), "%s", num);
-        snprintf(j->vars[RESPOND_VAR_LEVEL], sizeof(j->vars[0]), "%s", lvl);
-        snprintf(j->vars[RESPOND_VAR_REASON], sizeof(j->vars[0]), "%.*s",
-                 (int)sizeof(j->vars[0]) - 1, d->reason);
-        notify_push(r, j);
-    }
+    if (slow && !d->dry_run)
+        act_notify(r, it, d, resp_id, who, slow, block_res);
 out:
     buf_done(&b);
 }

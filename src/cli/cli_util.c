@@ -8,6 +8,7 @@
 
 #include "cli/cli.h"
 #include "conf/config.h"
+#include "util/ydoc.h"
 
 struct config *cli_load_config(const char *path)
 {
@@ -23,7 +24,10 @@ struct config *cli_load_config(const char *path)
     }
     r = config_load(path, &c, &err);
     if (r == -EINVAL && err.msg) {
-        fprintf(stderr, "hikeshi: %s:%u:%u: %s\n", path, err.line, err.col, err.msg);
+        char where[4096 + 512];
+
+        ydoc_err_format(where, sizeof(where), path, &err);
+        fprintf(stderr, "hikeshi: %s\n", where);
         return NULL;
     }
     if (r < 0) {

@@ -23,6 +23,7 @@
 #include "event/time.h"
 #include "util/buf.h"
 #include "util/hex.h"
+#include "util/jp.h"
 #include "util/log.h"
 
 #define HASH_LEN crypto_hash_sha256_BYTES
@@ -60,307 +61,51 @@ const char *audit_why_name(enum audit_why why)
     return "unknown";
 }
 
-/* ---- a bounded JSON checker ---------------------------------------------
- *
- * Only two jobs: prove that a caller's details are one JSON object (and copy
- * it without insignificant whitespace, so it can never hold a newline), and
- * walk the values of a line being verified.  Nothing is decoded.
- */
-
-struct jcur {
-    const char *p;
-    size_t len;
-    size_t pos;
-    struct buf *out; /* NULL: check only */
-};
-
-static int is_ws(char c)
-{
-    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
-}
-
-static void j_ws(struct jcur *j)
-{
-    while (j->pos < j->len && is_ws(j->p[j->pos]))
-        j->pos++;
-}
-
-static int j_emit(struct jcur *j, size_t from)
-{
-    if (!j->out)
-        return 0;
-    return buf_append(j->out, j->p + from, j->pos - from);
-}
-
-/* Length of the valid UTF-8 sequence at p (n bytes left), 0 if invalid. */
-static size_t utf8_len(const unsigned char *p, size_t n)
-{
-    size_t k;
-    uint32_t cp;
-
-    if (p[0] < 0x80)
-        return 1;
-    if (p[0] >= 0xc2 && p[0] <= 0xdf) {
-        k = 2;
-        cp = p[0] & 0x1f;
-    } else if (p[0] >= 0xe0 && p[0] <= 0xef) {
-        k = 3;
-        cp = p[0] & 0x0f;
-    } else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
-        k = 4;
-        cp = p[0] & 0x07;
-    } else {
-        return 0;
-    }
-    if (n < k)
-        return 0;
-    for (size_t i = 1; i < k; i++) {
-        if ((p[i] & 0xc0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (p[i] & 0x3f);
-    }
-    if ((k == 3 && cp < 0x800) || (k == 4 && cp < 0x10000) || cp > 0x10ffff ||
-        (cp >= 0xd800 && cp <= 0xdfff))
-        return 0;
-    return k;
-}
-
-/* \uXXXX at j->pos (after the backslash-u); returns the code unit or -1. */
-static long j_u4(struct jcur *j)
-{
-    long v = 0;
-
-    if (j->len - j->pos < 4)
-        return -1;
-    for (int i = 0; i < 4; i++) {
-        int h = hex_value(j->p[j->pos + (size_t)i]);
-        if (h < 0)
-            return -1;
-        v = v * 16 + h;
-    }
-    j->pos += 4;
-    return v;
-}
-
-static int j_string(struct jcur *j)
-{
-    size_t from = j->pos;
-
-    if (j->pos >= j->len || j->p[j->pos] != '"')
-        return -EINVAL;
-    j->pos++;
-    while (j->pos < j->len) {
-        unsigned char c = (unsigned char)j->p[j->pos];
-        size_t n;
-
-        if (c == '"') {
-            j->pos++;
-            return j_emit(j, from);
-        }
-        if (c < 0x20)
-            return -EINVAL;
-        if (c == '\\') {
-            long u;
-
-            if (++j->pos >= j->len)
-                return -EINVAL;
-            c = (unsigned char)j->p[j->pos++];
-            if (c != '\0' && strchr("\"\\/bfnrt", c))
-                continue;
-            if (c != 'u' || (u = j_u4(j)) < 0)
-                return -EINVAL;
-            /* A lone surrogate is not a character: JSON texts that carry one
-             * are rejected by strict readers, so we reject them too. */
-            if (u >= 0xdc00 && u <= 0xdfff)
-                return -EINVAL;
-            if (u >= 0xd800 && u <= 0xdbff) {
-                if (j->len - j->pos < 2 || j->p[j->pos] != '\\' || j->p[j->pos + 1] != 'u')
-                    return -EINVAL;
-                j->pos += 2;
-                u = j_u4(j);
-                if (u < 0xdc00 || u > 0xdfff)
-                    return -EINVAL;
-            }
-            continue;
-        }
-        n = utf8_len((const unsigned char *)j->p + j->pos, j->len - j->pos);
-        if (n == 0)
-            return -EINVAL;
-        j->pos += n;
-    }
-    return -EINVAL;
-}
-
-static int is_digit(char c)
-{
-    return c >= '0' && c <= '9';
-}
-
-static int j_digits(struct jcur *j)
-{
-    size_t from = j->pos;
-
-    while (j->pos < j->len && is_digit(j->p[j->pos]))
-        j->pos++;
-    return j->pos > from ? 0 : -EINVAL;
-}
-
-static int j_number(struct jcur *j)
-{
-    size_t from = j->pos;
-
-    if (j->pos < j->len && j->p[j->pos] == '-')
-        j->pos++;
-    if (j->pos < j->len && j->p[j->pos] == '0')
-        j->pos++;
-    else if (j_digits(j) < 0)
-        return -EINVAL;
-    if (j->pos < j->len && j->p[j->pos] == '.') {
-        j->pos++;
-        if (j_digits(j) < 0)
-            return -EINVAL;
-    }
-    if (j->pos < j->len && (j->p[j->pos] == 'e' || j->p[j->pos] == 'E')) {
-        j->pos++;
-        if (j->pos < j->len && (j->p[j->pos] == '+' || j->p[j->pos] == '-'))
-            j->pos++;
-        if (j_digits(j) < 0)
-            return -EINVAL;
-    }
-    return j_emit(j, from);
-}
-
-static int j_word(struct jcur *j, const char *w)
-{
-    size_t n = strlen(w), from = j->pos;
-
-    if (j->len - j->pos < n || memcmp(j->p + j->pos, w, n) != 0)
-        return -EINVAL;
-    j->pos += n;
-    return j_emit(j, from);
-}
-
-static int j_value(struct jcur *j, int depth);
-
-/* An object or array at j->pos; `close` is its closing bracket. */
-static int j_container(struct jcur *j, int depth, char close)
-{
-    int r, first = 1;
-
-    if (depth >= AUDIT_JSON_DEPTH)
-        return -EINVAL;
-    j->pos++;
-    if (j->out && (r = buf_putc(j->out, j->p[j->pos - 1])) < 0)
-        return r;
-    for (;;) {
-        j_ws(j);
-        if (j->pos >= j->len)
-            return -EINVAL;
-        if (j->p[j->pos] == close && first) {
-            j->pos++;
-            return j->out ? buf_putc(j->out, close) : 0;
-        }
-        if (close == '}') {
-            if ((r = j_string(j)) < 0)
-                return r;
-            j_ws(j);
-            if (j->pos >= j->len || j->p[j->pos] != ':')
-                return -EINVAL;
-            j->pos++;
-            if (j->out && (r = buf_putc(j->out, ':')) < 0)
-                return r;
-        }
-        if ((r = j_value(j, depth + 1)) < 0)
-            return r;
-        j_ws(j);
-        if (j->pos >= j->len)
-            return -EINVAL;
-        if (j->p[j->pos] == close) {
-            j->pos++;
-            return j->out ? buf_putc(j->out, close) : 0;
-        }
-        if (j->p[j->pos] != ',')
-            return -EINVAL;
-        j->pos++;
-        if (j->out && (r = buf_putc(j->out, ',')) < 0)
-            return r;
-        first = 0;
-    }
-}
-
-static int j_value(struct jcur *j, int depth)
-{
-    j_ws(j);
-    if (j->pos >= j->len)
-        return -EINVAL;
-    switch (j->p[j->pos]) {
-    case '{': return j_container(j, depth, '}');
-    case '[': return j_container(j, depth, ']');
-    case '"': return j_string(j);
-    case 't': return j_word(j, "true");
-    case 'f': return j_word(j, "false");
-    case 'n': return j_word(j, "null");
-    default: return j_number(j);
-    }
-}
-
-/* Checks that p..len is exactly one JSON object (whitespace around allowed)
- * and appends it, compacted, to `out` (may be NULL). */
-static int json_object_check(const char *p, size_t len, struct buf *out)
-{
-    struct jcur j = {p, len, 0, out};
-    int r;
-
-    j_ws(&j);
-    if (j.pos >= j.len || j.p[j.pos] != '{')
-        return -EINVAL;
-    if ((r = j_value(&j, 0)) < 0)
-        return r;
-    j_ws(&j);
-    return j.pos == j.len ? 0 : -EINVAL;
-}
-
 /* ---- lines --------------------------------------------------------------- */
 
-static void hex_encode(const unsigned char h[HASH_LEN], char out[AUDIT_HEX_LEN])
+/*
+ * Checks that p..len is exactly one JSON object (spaces around allowed) and
+ * appends it to `out` without insignificant whitespace, so that it can never
+ * hold a newline.  The JSON is util/jp's: the same strict reader as the
+ * API's request bodies.
+ */
+static int details_copy(const char *p, size_t len, struct buf *out)
 {
-    static const char digits[] = "0123456789abcdef";
+    struct jp j = {p, len, 0, NULL, NULL, 0};
+    int r;
 
-    for (size_t i = 0; i < HASH_LEN; i++) {
-        out[2 * i] = digits[h[i] >> 4];
-        out[2 * i + 1] = digits[h[i] & 15];
-    }
-    out[2 * HASH_LEN] = '\0';
+    if (jp_peek(&j) != '{')
+        return -EINVAL;
+    if ((r = jp_skip_compact(&j, AUDIT_JSON_DEPTH, out)) < 0)
+        return r;
+    return jp_end(&j);
 }
 
-/* Exactly 64 lowercase hex digits: one spelling per hash, so the text of a
- * hash field cannot change while its value stays the same. */
-static int hex_decode(const char *p, unsigned char h[HASH_LEN])
-{
-    for (size_t i = 0; i < 2 * HASH_LEN; i++) {
-        if (!is_digit(p[i]) && !(p[i] >= 'a' && p[i] <= 'f'))
-            return -EINVAL;
-    }
-    for (size_t i = 0; i < HASH_LEN; i++)
-        h[i] = (unsigned char)(hex_value(p[2 * i]) << 4 | hex_value(p[2 * i + 1]));
-    return 0;
-}
-
-static int expect(struct jcur *j, const char *lit)
+/* The exact bytes `lit` at the cursor: the layout has no optional spaces. */
+static int expect(struct jp *j, const char *lit)
 {
     size_t n = strlen(lit);
 
-    if (j->len - j->pos < n || memcmp(j->p + j->pos, lit, n) != 0)
+    if (j->len - j->off < n || memcmp(j->p + j->off, lit, n) != 0)
         return -EINVAL;
-    j->pos += n;
+    j->off += n;
     return 0;
 }
 
-static int expect_hash(struct jcur *j, unsigned char h[HASH_LEN])
+/* A JSON value starting exactly at the cursor with byte `first`. */
+static int expect_value(struct jp *j, char first, unsigned depth_max, struct jp_span *ret)
 {
-    if (j->len - j->pos < 2 * HASH_LEN + 1 || hex_decode(j->p + j->pos, h) < 0)
+    if (j->off >= j->len || j->p[j->off] != first)
         return -EINVAL;
-    j->pos += 2 * HASH_LEN;
+    return jp_skip(j, depth_max, ret);
+}
+
+/* A hash: exactly 64 lowercase hex digits and the closing quote. */
+static int expect_hash(struct jp *j, unsigned char h[HASH_LEN])
+{
+    if (j->len - j->off < 2 * HASH_LEN + 1 || hex_decode_lower(j->p + j->off, HASH_LEN, h) < 0)
+        return -EINVAL;
+    j->off += 2 * HASH_LEN;
     return expect(j, "\"");
 }
 
@@ -373,45 +118,35 @@ static int expect_hash(struct jcur *j, unsigned char h[HASH_LEN])
 static int line_parse(const char *p, size_t len, struct audit_line *ret)
 {
     static const char *const strs[] = {",\"actor\":", ",\"action\":", ",\"object\":"};
-    struct jcur j = {p, len, 0, NULL};
+    struct jp j = {p, len, 0, NULL, NULL, 0};
+    struct jp_span t;
     size_t from;
     int64_t us;
     size_t tlen;
 
     if (expect(&j, "{\"seq\":") < 0)
         return -EINVAL;
-    /* seq: 1.. without leading zeros, small enough for uint64_t. */
-    from = j.pos;
-    if (j.pos >= j.len || j.p[j.pos] < '1' || j.p[j.pos] > '9')
+    /* seq: 1.. without leading zeros, at most 19 digits. */
+    from = j.off;
+    if (j.off >= j.len || j.p[j.off] < '1' || j.p[j.off] > '9' || jp_u64(&j, &ret->seq) < 0 ||
+        j.off - from > 19)
         return -EINVAL;
-    ret->seq = 0;
-    while (j.pos < j.len && is_digit(j.p[j.pos])) {
-        if (j.pos - from >= 19)
-            return -EINVAL;
-        ret->seq = ret->seq * 10 + (uint64_t)(j.p[j.pos] - '0');
-        j.pos++;
-    }
-    if (expect(&j, ",\"time\":") < 0)
+    if (expect(&j, ",\"time\":") < 0 || expect_value(&j, '"', 0, &t) < 0)
         return -EINVAL;
-    from = j.pos;
-    if (j_string(&j) < 0 || j.pos - from < 2)
-        return -EINVAL;
-    if (time_parse_iso8601(p + from + 1, j.pos - from - 2, 0, &us, &tlen) < 0 ||
-        tlen != j.pos - from - 2)
+    if (time_parse_iso8601(t.p + 1, t.len - 2, 0, &us, &tlen) < 0 || tlen != t.len - 2)
         return -EINVAL;
     for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
-        if (expect(&j, strs[i]) < 0 || j_string(&j) < 0)
+        if (expect(&j, strs[i]) < 0 || expect_value(&j, '"', 0, NULL) < 0)
             return -EINVAL;
     }
-    if (expect(&j, ",\"details\":") < 0 || j.pos >= j.len || j.p[j.pos] != '{' ||
-        j_value(&j, 0) < 0)
+    if (expect(&j, ",\"details\":") < 0 || expect_value(&j, '{', AUDIT_JSON_DEPTH, NULL) < 0)
         return -EINVAL;
     if (expect(&j, ",\"prev\":\"") < 0 || expect_hash(&j, ret->prev) < 0)
         return -EINVAL;
-    ret->hashed_len = j.pos;
+    ret->hashed_len = j.off;
     if (expect(&j, ",\"hash\":\"") < 0 || expect_hash(&j, ret->hash) < 0 || expect(&j, "}") < 0)
         return -EINVAL;
-    return j.pos == j.len ? 0 : -EINVAL;
+    return j.off == j.len ? 0 : -EINVAL;
 }
 
 /* Checks one line against the chain so far; AUDIT_OK or why not. */
@@ -465,16 +200,16 @@ static int line_build(struct audit *a, const char *actor, const char *action, co
         (r = buf_json_str(b, object, strlen(object))) < 0 || (r = buf_puts(b, ",\"details\":")) < 0)
         return r;
     if (details) {
-        if ((r = json_object_check(details, len, b)) < 0)
+        if ((r = details_copy(details, len, b)) < 0)
             return r;
     } else if ((r = buf_puts(b, "{}")) < 0) {
         return r;
     }
-    hex_encode(a->prev, hex);
+    hex_encode(a->prev, HASH_LEN, hex);
     if ((r = buf_printf(b, ",\"prev\":\"%s\"", hex)) < 0)
         return r;
     crypto_hash_sha256(h, (const unsigned char *)b->data, b->len);
-    hex_encode(h, hex);
+    hex_encode(h, HASH_LEN, hex);
     if ((r = buf_printf(b, ",\"hash\":\"%s\"}", hex)) < 0)
         return r;
     /* The newline is not hashed by the next entry's prev (docs/audit.md),
@@ -551,7 +286,7 @@ void audit_head(struct audit *a, uint64_t *ret_seq, char ret_hash[AUDIT_HEX_LEN]
     if (ret_seq)
         *ret_seq = a->seq;
     if (ret_hash)
-        hex_encode(a->last_hash, ret_hash);
+        hex_encode(a->last_hash, HASH_LEN, ret_hash);
     pthread_mutex_unlock(&a->lock);
 }
 
@@ -722,7 +457,7 @@ int audit_open(const char *path, struct audit **ret_a, struct audit_result *rete
             r = -errno;
             goto out;
         }
-        hex_encode(torn_hash, hex);
+        hex_encode(torn_hash, HASH_LEN, hex);
         log_warnx("audit: %s: dropped a torn last line of %zu bytes (sha256 %s)", path, torn, hex);
         n = snprintf(details, sizeof(details), "{\"bytes\":%zu,\"sha256\":\"%s\"}", torn, hex);
         if ((r = audit_append(a, AUDIT_ACTOR_SYSTEM, "audit.torn_tail", "audit", details, (size_t)n,

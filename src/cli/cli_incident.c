@@ -6,8 +6,8 @@
  * web console's.
  *
  * HTTP is libcurl's easy interface, one handle reused for the few requests
- * a command makes.  Answers are JSON; the few fields we need are read by the
- * small bounded reader below, and --json prints the server's text as it is.
+ * a command makes.  Answers are JSON; the few fields we need are read with
+ * util/jp (see below), and --json prints the server's text as it is.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -28,8 +28,7 @@
 #include "cli/cli.h"
 #include "conf/config.h"
 #include "util/buf.h"
-#include "util/hex.h"
-#include "util/limits.h"
+#include "util/jp.h"
 
 /* Most bytes of one answer we hold: a full list page of 500 incidents is a
  * few MiB at most, so more means something is wrong on the other side. */
@@ -79,350 +78,37 @@ static const char incident_usage[] =
     "Exit status: 0 done, 1 the daemon refused or could not be reached (its reason\n"
     "is printed), 2 usage errors or no token.\n";
 
-/* ---- a bounded reader for the server's JSON ------------------------------
+/* ---- reading the server's JSON ------------------------------------------
  *
- * There is no JSON library among our dependencies, and the client needs
- * only a handful of fields out of answers it does not otherwise interpret.
- * So instead of a general parser this is a span walker: it finds where one
- * value starts and ends (brackets matched on a stack of LIMIT_JSON_DEPTH,
- * strings skipped by their escapes), iterates the members of one object or
- * array, and decodes a string for display.  Every step is bounded by the
- * span's length and never needs a NUL.  It checks the structure only as far
- * as it walks; a value it does not look at may be sloppy JSON unnoticed,
- * which is fine for a client that prints what it reads.
+ * The answers are read with util/jp, the same strict bounded reader the
+ * daemon uses for request bodies: jp_doc checks a whole answer once, spans
+ * point into the answer's buffer, and jp_text decodes a value for the
+ * terminal (control characters never reach it).
  */
 
-/* One JSON value as the server wrote it: `p` points into a response body
- * that outlives the span. */
-struct json_span {
-    const char *p;
-    size_t len;
-};
-
-/* Walks the members of one object or the elements of one array. */
-struct json_iter {
-    struct json_span c; /* the container, brackets included */
-    size_t pos;         /* next byte of c to look at */
-    char close;         /* '}' or ']' */
-    unsigned n;         /* members returned so far */
-};
-
-static size_t json_ws(const char *s, size_t len, size_t i)
+/* The integer member `key` of `obj`: 0, -ENOENT, or -EINVAL. */
+static int member_int(struct jp_span obj, const char *key, long long *ret)
 {
-    while (i < len && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r'))
-        i++;
-    return i;
-}
+    struct jp_span v = {"", 0};
+    int64_t x;
+    int r = jp_lookup(obj, key, &v);
 
-static int json_scalar_char(char c)
-{
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
-           c == '+' || c == '.';
-}
-
-/* Moves *pos from the first byte of a value to the byte after it.
- * -EINVAL when the value is cut short or its brackets do not match, -E2BIG
- * when nested deeper than LIMIT_JSON_DEPTH. */
-static int json_skip(const char *s, size_t len, size_t *pos)
-{
-    char stack[LIMIT_JSON_DEPTH];
-    size_t depth = 0, i = *pos;
-
-    for (;;) {
-        if (i >= len)
-            return -EINVAL;
-        if (s[i] == '"') {
-            for (i++; i < len && s[i] != '"'; i++)
-                if (s[i] == '\\')
-                    i++;
-            if (i >= len)
-                return -EINVAL;
-            i++;
-        } else if (s[i] == '{' || s[i] == '[') {
-            if (depth == sizeof(stack))
-                return -E2BIG;
-            stack[depth++] = s[i] == '{' ? '}' : ']';
-            i++;
-        } else if (s[i] == '}' || s[i] == ']') {
-            if (depth == 0 || stack[depth - 1] != s[i])
-                return -EINVAL;
-            depth--;
-            i++;
-        } else if (json_scalar_char(s[i])) {
-            while (i < len && json_scalar_char(s[i]))
-                i++;
-        } else if (depth > 0 && (s[i] == ',' || s[i] == ':' || s[i] == ' ' || s[i] == '\t' ||
-                                 s[i] == '\n' || s[i] == '\r')) {
-            i++;
-        } else {
-            return -EINVAL;
-        }
-        if (depth == 0) {
-            *pos = i;
-            return 0;
-        }
-    }
-}
-
-/* A whole document: one value with nothing but whitespace around it. */
-static int json_doc(const char *s, size_t len, struct json_span *ret)
-{
-    size_t i = json_ws(s, len, 0), start = i;
-    int r;
-
-    if ((r = json_skip(s, len, &i)) < 0)
+    if (r < 0)
         return r;
-    ret->p = s + start;
-    ret->len = i - start;
-    return json_ws(s, len, i) == len ? 0 : -EINVAL;
-}
-
-static int json_iter_init(struct json_iter *it, struct json_span c)
-{
-    if (c.len < 2 || (c.p[0] != '{' && c.p[0] != '[')) {
-        /* An iterator over nothing, so that an unchecked init is safe. */
-        *it = (struct json_iter){.c = {"", 0}, .pos = 0, .close = '}', .n = 0};
-        return -EINVAL;
-    }
-    it->c = c;
-    it->pos = 1;
-    it->close = c.p[0] == '{' ? '}' : ']';
-    it->n = 0;
-    return 0;
-}
-
-/* The next member: 1 with its key (objects only, the raw bytes between the
- * quotes; may be NULL) and value, 0 at the end, -EINVAL when malformed. */
-static int json_iter_next(struct json_iter *it, struct json_span *ret_key,
-                          struct json_span *ret_val)
-{
-    const char *s = it->c.p;
-    size_t len = it->c.len, i = json_ws(s, len, it->pos), start;
-
-    if (i >= len)
-        return -EINVAL;
-    if (s[i] == it->close) {
-        it->pos = i;
-        return 0;
-    }
-    if (it->n > 0) {
-        if (s[i] != ',')
-            return -EINVAL;
-        i = json_ws(s, len, i + 1);
-    }
-    if (it->close == '}') {
-        if (i >= len || s[i] != '"')
-            return -EINVAL;
-        start = i;
-        if (json_skip(s, len, &i) < 0)
-            return -EINVAL;
-        if (ret_key) {
-            ret_key->p = s + start + 1;
-            ret_key->len = i - start - 2;
-        }
-        i = json_ws(s, len, i);
-        if (i >= len || s[i] != ':')
-            return -EINVAL;
-        i = json_ws(s, len, i + 1);
-    }
-    start = i;
-    if (json_skip(s, len, &i) < 0)
-        return -EINVAL;
-    ret_val->p = s + start;
-    ret_val->len = i - start;
-    it->pos = i;
-    it->n++;
-    return 1;
-}
-
-/* The value of `key` in object `obj`: 0, -ENOENT, or -EINVAL when `obj` is
- * not an object or is malformed before the key is found.  Keys are compared
- * byte for byte as written (ours never need escapes). */
-static int json_member(struct json_span obj, const char *key, struct json_span *ret)
-{
-    struct json_iter it;
-    struct json_span k = {"", 0}, v = {"", 0};
-    size_t klen = strlen(key);
-    int r;
-
-    if (obj.len == 0 || obj.p[0] != '{' || json_iter_init(&it, obj) < 0)
-        return -EINVAL;
-    while ((r = json_iter_next(&it, &k, &v)) > 0) {
-        if (k.len == klen && memcmp(k.p, key, klen) == 0) {
-            *ret = v;
-            return 0;
-        }
-    }
-    return r < 0 ? r : -ENOENT;
-}
-
-static int json_is(struct json_span v, const char *lit)
-{
-    size_t n = strlen(lit);
-
-    return v.len == n && memcmp(v.p, lit, n) == 0;
-}
-
-/* An integer value (at most 18 digits, so it cannot overflow). */
-static int json_int(struct json_span v, long long *ret)
-{
-    size_t i = 0;
-    long long x = 0;
-    int neg = 0;
-
-    if (v.len > 0 && v.p[0] == '-') {
-        neg = 1;
-        i = 1;
-    }
-    if (i == v.len || v.len - i > 18)
-        return -EINVAL;
-    for (; i < v.len; i++) {
-        if (v.p[i] < '0' || v.p[i] > '9')
-            return -EINVAL;
-        x = x * 10 + (v.p[i] - '0');
-    }
-    *ret = neg ? -x : x;
-    return 0;
-}
-
-static int json_member_int(struct json_span obj, const char *key, long long *ret)
-{
-    struct json_span v = {"", 0};
-    int r = json_member(obj, key, &v);
-
-    return r < 0 ? r : json_int(v, ret);
-}
-
-static int hex4(const char *p, unsigned *ret)
-{
-    unsigned x = 0;
-
-    for (int i = 0; i < 4; i++) {
-        int h = hex_value(p[i]);
-
-        if (h < 0)
-            return -EINVAL;
-        x = x << 4 | (unsigned)h;
-    }
-    *ret = x;
-    return 0;
-}
-
-/* Ways of writing text for a terminal. */
-#define TEXT_KEEP_NL 1 /* keep newlines (multi-line fields); else a space */
-
-/* Appends code point `cp` as UTF-8, replacing C0 and C1 control characters
- * and DEL: text from the server must not drive the terminal (escape
- * sequences) or break the table's lines. */
-static int put_cp(struct buf *out, unsigned cp, unsigned flags)
-{
-    char u[4];
-
-    if (cp == '\n' && (flags & TEXT_KEEP_NL))
-        return buf_putc(out, '\n');
-    if (cp == '\n' || cp == '\t' || cp == '\r')
-        return buf_putc(out, ' ');
-    if (cp < 0x20 || (cp >= 0x7f && cp < 0xa0))
-        return buf_putc(out, '?');
-    if (cp < 0x80)
-        return buf_putc(out, (char)cp);
-    if (cp < 0x800) {
-        u[0] = (char)(0xc0 | cp >> 6);
-        u[1] = (char)(0x80 | (cp & 0x3f));
-        return buf_append(out, u, 2);
-    }
-    if (cp < 0x10000) {
-        u[0] = (char)(0xe0 | cp >> 12);
-        u[1] = (char)(0x80 | (cp >> 6 & 0x3f));
-        u[2] = (char)(0x80 | (cp & 0x3f));
-        return buf_append(out, u, 3);
-    }
-    u[0] = (char)(0xf0 | cp >> 18);
-    u[1] = (char)(0x80 | (cp >> 12 & 0x3f));
-    u[2] = (char)(0x80 | (cp >> 6 & 0x3f));
-    u[3] = (char)(0x80 | (cp & 0x3f));
-    return buf_append(out, u, 4);
-}
-
-/*
- * Appends a value as display text: a string decoded (escapes resolved,
- * control characters replaced), a number or true/false as written, null as
- * nothing (returns 1 then, so callers can show "-").  Containers are
- * appended as their raw text with controls replaced.  0, 1, -EINVAL for a
- * bad escape, -E2BIG/-ENOMEM from the buffer.
- */
-static int json_text(struct json_span v, struct buf *out, unsigned flags)
-{
-    const unsigned char *s = (const unsigned char *)v.p;
-    size_t i, end;
-    unsigned cp, lo;
-    int r = 0;
-
-    if (v.len == 0)
-        return -EINVAL;
-    if (json_is(v, "null"))
-        return 1;
-    if (s[0] != '"') {
-        for (i = 0; i < v.len && r == 0; i++)
-            r = s[i] < 0x20 || s[i] == 0x7f ? buf_putc(out, ' ') : buf_putc(out, (char)s[i]);
+    if ((r = jp_span_i64(v, &x)) < 0)
         return r;
-    }
-    if (v.len < 2 || s[v.len - 1] != '"')
-        return -EINVAL;
-    end = v.len - 1;
-    for (i = 1; i < end && r == 0;) {
-        if (s[i] != '\\') {
-            /* Raw UTF-8 passes through, except the C1 controls (U+0080 to
-             * U+009F, 0xC2 0x80-0x9F) that some terminals act on. */
-            if (s[i] == 0xc2 && i + 1 < end && s[i + 1] >= 0x80 && s[i + 1] < 0xa0) {
-                r = buf_putc(out, '?');
-                i += 2;
-            } else {
-                r = s[i] < 0x20 || s[i] == 0x7f ? put_cp(out, s[i], flags)
-                                                : buf_putc(out, (char)s[i]);
-                i++;
-            }
-            continue;
-        }
-        if (i + 1 >= end)
-            return -EINVAL;
-        switch (s[i + 1]) {
-        case '"': cp = '"'; break;
-        case '\\': cp = '\\'; break;
-        case '/': cp = '/'; break;
-        case 'b': cp = '\b'; break;
-        case 'f': cp = '\f'; break;
-        case 'n': cp = '\n'; break;
-        case 'r': cp = '\r'; break;
-        case 't': cp = '\t'; break;
-        case 'u':
-            if (end - i < 6 || hex4(v.p + i + 2, &cp) < 0)
-                return -EINVAL;
-            if (cp >= 0xd800 && cp < 0xdc00 && end - i >= 12 && s[i + 6] == '\\' &&
-                s[i + 7] == 'u' && hex4(v.p + i + 8, &lo) == 0 && lo >= 0xdc00 && lo < 0xe000) {
-                cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
-                i += 6;
-            } else if (cp >= 0xd800 && cp < 0xe000) {
-                cp = 0xfffd; /* a lone surrogate */
-            }
-            i += 4;
-            break;
-        default: return -EINVAL;
-        }
-        i += 2;
-        r = put_cp(out, cp, flags);
-    }
-    return r;
+    *ret = (long long)x;
+    return 0;
 }
 
 /* The display text of obj[key] in `out` (reset first), "-" when absent or
  * null.  Returns out->data (never NULL unless out of memory). */
-static const char *member_text(struct json_span obj, const char *key, struct buf *out)
+static const char *member_text(struct jp_span obj, const char *key, struct buf *out)
 {
-    struct json_span v = {"", 0};
+    struct jp_span v = {"", 0};
 
     buf_reset(out);
-    if (json_member(obj, key, &v) < 0 || json_text(v, out, 0) != 0 || out->len == 0) {
+    if (jp_lookup(obj, key, &v) < 0 || jp_text(v, out, 0) != 0 || out->len == 0) {
         buf_reset(out);
         buf_putc(out, '-');
     }
@@ -543,12 +229,12 @@ static int client_call(struct client *c, const char *method, const char *path, c
  * already, so they are left out. */
 static void print_http_error(long status, const struct buf *body)
 {
-    struct json_span doc = {"", 0}, v = {"", 0};
+    struct jp_span doc = {"", 0}, v = {"", 0};
     struct buf msg;
 
     buf_init(&msg, 4096);
-    if (!body->len || json_doc(body->data, body->len, &doc) < 0 || doc.p[0] != '{' ||
-        json_member(doc, "error", &v) < 0 || json_text(v, &msg, 0) != 0 || !msg.len) {
+    if (!body->len || jp_doc(body->data, body->len, &doc, NULL) < 0 || doc.p[0] != '{' ||
+        jp_lookup(doc, "error", &v) < 0 || jp_text(v, &msg, 0) != 0 || !msg.len) {
         buf_reset(&msg);
         buf_puts(&msg, status >= 500 ? "the daemon failed" : "refused");
     }
@@ -561,13 +247,13 @@ static void print_http_error(long status, const struct buf *body)
 
 /* A successful JSON answer as a span; prints and fails on anything else.
  * `want` is the status expected (200 or 201). */
-static int expect_json(long status, long want, const struct buf *body, struct json_span *ret)
+static int expect_json(long status, long want, const struct buf *body, struct jp_span *ret)
 {
     if (status != want) {
         print_http_error(status, body);
         return -EIO;
     }
-    if (!body->len || json_doc(body->data, body->len, ret) < 0 || ret->p[0] != '{') {
+    if (!body->len || jp_doc(body->data, body->len, ret, NULL) < 0 || ret->p[0] != '{') {
         fprintf(stderr, "hikeshi incident: the daemon's answer is not a JSON object\n");
         return -EIO;
     }
@@ -685,26 +371,26 @@ static void fmt_duration(long long s, char *out, size_t size)
 }
 
 /* The deadline cell: "-" without a target, "12m left", "overdue 1h05m". */
-static void fmt_deadline(struct json_span inc, char *out, size_t size)
+static void fmt_deadline(struct jp_span inc, char *out, size_t size)
 {
-    struct json_span dl = {"", 0}, v = {"", 0};
+    struct jp_span dl = {"", 0}, v = {"", 0};
     long long left;
     char d[32];
 
     snprintf(out, size, "-");
-    if (json_member(inc, "deadline", &dl) < 0 || dl.p[0] != '{')
+    if (jp_lookup(inc, "deadline", &dl) < 0 || dl.p[0] != '{')
         return;
-    if (json_member(dl, "has_target", &v) == 0 && json_is(v, "false"))
+    if (jp_lookup(dl, "has_target", &v) == 0 && jp_span_is(v, "false"))
         return;
-    if (json_member_int(dl, "left_seconds", &left) < 0)
+    if (member_int(dl, "left_seconds", &left) < 0)
         return;
-    if ((json_member(dl, "overdue", &v) == 0 && json_is(v, "true")) || left < 0) {
+    if ((jp_lookup(dl, "overdue", &v) == 0 && jp_span_is(v, "true")) || left < 0) {
         fmt_duration(left < 0 ? -left : 0, d, sizeof(d));
         snprintf(out, size, "overdue %s", d);
     } else {
         fmt_duration(left, d, sizeof(d));
         snprintf(out, size, "%s left%s", d,
-                 json_member(dl, "due_soon", &v) == 0 && json_is(v, "true") ? "!" : "");
+                 jp_lookup(dl, "due_soon", &v) == 0 && jp_span_is(v, "true") ? "!" : "");
     }
 }
 
@@ -714,7 +400,7 @@ static const char *const list_cols[] = {"ID",   "LEVEL",    "CAT",      "PHASE",
 #define LIST_NCOLS (sizeof(list_cols) / sizeof(list_cols[0]))
 
 /* The text of column `col` of one incident, in `cell`. */
-static const char *list_cell(struct json_span inc, size_t col, struct buf *cell)
+static const char *list_cell(struct jp_span inc, size_t col, struct buf *cell)
 {
     static const char *const keys[LIST_NCOLS] = {"id",   "level",    "category", "phase",
                                                  "type", "assignee", NULL,       "title"};
@@ -739,24 +425,24 @@ static void print_padded(const char *s, size_t width)
 
 /* Prints the incidents of a list answer as a table: widths from a first
  * pass over the rows, the rows in a second. */
-static int list_table(struct json_span doc)
+static int list_table(struct jp_span doc)
 {
-    struct json_span arr = {"", 0}, inc = {"", 0};
-    struct json_iter it;
+    struct jp_span arr = {"", 0}, inc = {"", 0};
+    struct jp_iter it;
     struct buf cell;
     size_t width[LIST_NCOLS], rows = 0, col;
     long long count, limit, offset;
     int r, rc = -EIO;
 
-    if (json_member(doc, "incidents", &arr) < 0 || arr.p[0] != '[') {
+    if (jp_lookup(doc, "incidents", &arr) < 0 || arr.p[0] != '[') {
         fprintf(stderr, "hikeshi incident: the answer has no incident list\n");
         return -EIO;
     }
     buf_init(&cell, INCIDENT_CLI_BODY_MAX);
     for (col = 0; col < LIST_NCOLS; col++)
         width[col] = strlen(list_cols[col]);
-    json_iter_init(&it, arr);
-    while ((r = json_iter_next(&it, NULL, &inc)) > 0) {
+    jp_iter_init(&it, arr);
+    while ((r = jp_iter_next(&it, NULL, &inc)) > 0) {
         if (inc.p[0] != '{')
             goto bad;
         for (col = 0; col + 1 < LIST_NCOLS; col++) {
@@ -772,17 +458,16 @@ static int list_table(struct json_span doc)
     for (col = 0; col + 1 < LIST_NCOLS; col++)
         print_padded(list_cols[col], width[col]);
     printf("%s\n", list_cols[LIST_NCOLS - 1]);
-    json_iter_init(&it, arr);
-    while (json_iter_next(&it, NULL, &inc) > 0) {
+    jp_iter_init(&it, arr);
+    while (jp_iter_next(&it, NULL, &inc) > 0) {
         for (col = 0; col + 1 < LIST_NCOLS; col++)
             print_padded(list_cell(inc, col, &cell), width[col]);
         printf("%s\n", list_cell(inc, LIST_NCOLS - 1, &cell));
     }
     if (rows == 0)
         fprintf(stderr, "hikeshi incident: no incidents match\n");
-    else if (json_member_int(doc, "count", &count) == 0 &&
-             json_member_int(doc, "limit", &limit) == 0 &&
-             json_member_int(doc, "offset", &offset) == 0 && count == limit)
+    else if (member_int(doc, "count", &count) == 0 && member_int(doc, "limit", &limit) == 0 &&
+             member_int(doc, "offset", &offset) == 0 && count == limit)
         fprintf(stderr, "hikeshi incident: more may follow: --offset %lld\n", offset + count);
     rc = 0;
     goto out;
@@ -809,7 +494,7 @@ static int query_add(CURL *curl, struct buf *q, const char *name, const char *va
 static int cmd_list(struct client *c, const struct opts *o)
 {
     struct buf q, body;
-    struct json_span doc = {"", 0};
+    struct jp_span doc = {"", 0};
     char path[4200];
     long status = 0;
     int r = 0, rc = CLI_EXIT_FAIL;
@@ -860,30 +545,35 @@ static void fmt_us(long long us, char *out, size_t size)
         snprintf(out, size, "%lld", us);
 }
 
-static int key_is(struct json_span k, const char *s)
-{
-    return k.len == strlen(s) && memcmp(k.p, s, k.len) == 0;
-}
-
 /* A scalar for `show`: times in *_us keys (and "time", "done_at",
- * "created" when numbers, taken as microseconds) as UTC dates, strings
- * decoded, null as "-". */
-static const char *show_scalar(struct json_span k, struct json_span v, struct buf *out)
+ * "created", "added" when numbers, taken as microseconds) as UTC dates,
+ * strings decoded, null as "-".  `key` is the member's name, decoded. */
+static const char *show_scalar(const char *key, struct jp_span v, struct buf *out)
 {
-    long long n;
+    size_t klen = strlen(key);
+    int64_t n;
     char t[64];
-    int is_time = (k.len > 3 && memcmp(k.p + k.len - 3, "_us", 3) == 0) || key_is(k, "time") ||
-                  key_is(k, "done_at") || key_is(k, "created") || key_is(k, "added");
+    int is_time = (klen > 3 && strcmp(key + klen - 3, "_us") == 0) || strcmp(key, "time") == 0 ||
+                  strcmp(key, "done_at") == 0 || strcmp(key, "created") == 0 ||
+                  strcmp(key, "added") == 0;
 
     buf_reset(out);
-    if (is_time && json_int(v, &n) == 0 && n > 0) {
-        fmt_us(n, t, sizeof(t));
+    if (is_time && jp_span_i64(v, &n) == 0 && n > 0) {
+        fmt_us((long long)n, t, sizeof(t));
         buf_puts(out, t);
-    } else if (json_text(v, out, TEXT_KEEP_NL) != 0 || out->len == 0) {
+    } else if (jp_text(v, out, JP_TEXT_KEEP_NL) != 0 || out->len == 0) {
         buf_reset(out);
         buf_putc(out, '-');
     }
     return out->data ? out->data : "-";
+}
+
+/* The decoded text of key span `k` in `out` (reset first); "" if none. */
+static const char *key_text(struct jp_span k, struct buf *out)
+{
+    buf_reset(out);
+    jp_text(k, out, 0);
+    return out->data ? out->data : "";
 }
 
 /* Prints text whose later lines are indented to `col`. */
@@ -897,55 +587,71 @@ static void print_indented(const char *s, int col)
     putchar('\n');
 }
 
-/* One object as "key  value" lines: nested objects indented under their
- * key, arrays of scalars on one line, arrays of objects one per line. */
-static void show_object(struct json_span obj, int indent, struct buf *scratch)
+static void show_object(struct jp_span obj, int indent, struct buf *scratch);
+
+/* The array member `key` of an object being shown: scalars on one line,
+ * objects one per line as key=value pairs (nested containers as "..."). */
+static void show_array(const char *key, struct jp_span arr, int indent, struct buf *scratch)
 {
-    struct json_iter it, ai, ei;
-    struct json_span k = {"", 0}, v = {"", 0}, e = {"", 0}, ek = {"", 0}, ev = {"", 0};
+    struct jp_iter ai, ei;
+    struct jp_span e = {"", 0}, ek = {"", 0}, ev = {"", 0};
+    struct buf ekey;
+    int n = 0, objs = 0;
+
+    jp_iter_init(&ai, arr);
+    while (jp_iter_next(&ai, NULL, &e) > 0)
+        objs |= e.p[0] == '{';
+    if (!objs) {
+        printf("%*s%-18s", indent, "", key);
+        jp_iter_init(&ai, arr);
+        while (jp_iter_next(&ai, NULL, &e) > 0)
+            printf("%s%s", n++ ? ", " : " ", show_scalar(key, e, scratch));
+        printf("%s\n", n ? "" : " -");
+        return;
+    }
+    buf_init(&ekey, 1024);
+    printf("%*s%s:\n", indent, "", key);
+    jp_iter_init(&ai, arr);
+    while (jp_iter_next(&ai, NULL, &e) > 0) {
+        printf("%*s-", indent + 2, "");
+        if (e.p[0] != '{') {
+            printf(" %s\n", show_scalar(key, e, scratch));
+            continue;
+        }
+        jp_iter_init(&ei, e);
+        n = 0;
+        while (jp_iter_next(&ei, &ek, &ev) > 0) {
+            const char *name = key_text(ek, &ekey);
+
+            printf("%s%s=%s", n++ ? ", " : " ", name,
+                   ev.p[0] == '{' || ev.p[0] == '[' ? "..." : show_scalar(name, ev, scratch));
+        }
+        putchar('\n');
+    }
+    buf_done(&ekey);
+}
+
+/* One object as "key  value" lines: nested objects indented under their
+ * key, arrays as show_array prints them. */
+static void show_object(struct jp_span obj, int indent, struct buf *scratch)
+{
+    struct jp_iter it;
+    struct jp_span k = {"", 0}, v = {"", 0};
     struct buf key;
 
     buf_init(&key, 1024);
-    json_iter_init(&it, obj);
-    while (json_iter_next(&it, &k, &v) > 0) {
-        buf_reset(&key);
-        json_text((struct json_span){k.p - 1, k.len + 2}, &key, 0);
+    jp_iter_init(&it, obj);
+    while (jp_iter_next(&it, &k, &v) > 0) {
+        const char *name = key_text(k, &key);
+
         if (v.p[0] == '{') {
-            printf("%*s%s:\n", indent, "", key.data ? key.data : "");
+            printf("%*s%s:\n", indent, "", name);
             show_object(v, indent + 2, scratch);
         } else if (v.p[0] == '[') {
-            int n = 0, objs = 0;
-
-            json_iter_init(&ai, v);
-            while (json_iter_next(&ai, NULL, &e) > 0)
-                objs |= e.p[0] == '{';
-            if (!objs) {
-                printf("%*s%-18s", indent, "", key.data ? key.data : "");
-                json_iter_init(&ai, v);
-                while (json_iter_next(&ai, NULL, &e) > 0)
-                    printf("%s%s", n++ ? ", " : " ", show_scalar(k, e, scratch));
-                printf("%s\n", n ? "" : " -");
-                continue;
-            }
-            printf("%*s%s:\n", indent, "", key.data ? key.data : "");
-            json_iter_init(&ai, v);
-            while (json_iter_next(&ai, NULL, &e) > 0) {
-                printf("%*s-", indent + 2, "");
-                if (e.p[0] != '{') {
-                    printf(" %s\n", show_scalar(k, e, scratch));
-                    continue;
-                }
-                json_iter_init(&ei, e);
-                n = 0;
-                while (json_iter_next(&ei, &ek, &ev) > 0) {
-                    printf("%s%.*s=%s", n++ ? ", " : " ", (int)ek.len, ek.p,
-                           ev.p[0] == '{' || ev.p[0] == '[' ? "..." : show_scalar(ek, ev, scratch));
-                }
-                putchar('\n');
-            }
+            show_array(name, v, indent, scratch);
         } else {
-            printf("%*s%-18s ", indent, "", key.data ? key.data : "");
-            print_indented(show_scalar(k, v, scratch), indent + 19);
+            printf("%*s%-18s ", indent, "", name);
+            print_indented(show_scalar(name, v, scratch), indent + 19);
         }
     }
     buf_done(&key);
@@ -953,9 +659,9 @@ static void show_object(struct json_span obj, int indent, struct buf *scratch)
 
 /* GETs base path + suffix and returns the array `key` of the answer. */
 static int get_array(struct client *c, unsigned long long id, const char *suffix, const char *key,
-                     struct buf *body, struct json_span *ret)
+                     struct buf *body, struct jp_span *ret)
 {
-    struct json_span doc = {"", 0};
+    struct jp_span doc = {"", 0};
     char path[128];
     long status = 0;
 
@@ -963,33 +669,33 @@ static int get_array(struct client *c, unsigned long long id, const char *suffix
     if (client_call(c, "GET", path, NULL, body, &status) < 0 ||
         expect_json(status, 200, body, &doc) < 0)
         return -EIO;
-    if (json_member(doc, key, ret) < 0 || ret->p[0] != '[') {
+    if (jp_lookup(doc, key, ret) < 0 || ret->p[0] != '[') {
         fprintf(stderr, "hikeshi incident: the answer to GET %s has no \"%s\" list\n", path, key);
         return -EIO;
     }
     return 0;
 }
 
-static void show_tasks(struct json_span tasks, struct buf *scratch)
+static void show_tasks(struct jp_span tasks, struct buf *scratch)
 {
-    struct json_iter it;
-    struct json_span t = {"", 0}, v = {"", 0};
+    struct jp_iter it;
+    struct jp_span t = {"", 0}, v = {"", 0};
     struct buf b;
     size_t n = 0;
 
     buf_init(&b, INCIDENT_CLI_BODY_MAX);
-    json_iter_init(&it, tasks);
-    while (json_iter_next(&it, NULL, &t) > 0)
+    jp_iter_init(&it, tasks);
+    while (jp_iter_next(&it, NULL, &t) > 0)
         n++;
     printf("\ntasks (%zu):\n", n);
-    json_iter_init(&it, tasks);
-    while (json_iter_next(&it, NULL, &t) > 0) {
+    jp_iter_init(&it, tasks);
+    while (jp_iter_next(&it, NULL, &t) > 0) {
         int done, req;
 
         if (t.p[0] != '{')
             continue;
-        done = json_member(t, "done", &v) == 0 && json_is(v, "true");
-        req = json_member(t, "required", &v) == 0 && json_is(v, "true");
+        done = jp_lookup(t, "done", &v) == 0 && jp_span_is(v, "true");
+        req = jp_lookup(t, "required", &v) == 0 && jp_span_is(v, "true");
         printf("  [%c] #%s ", done ? 'x' : ' ', member_text(t, "id", scratch));
         printf("%-13s ", member_text(t, "phase", scratch));
         printf("%s%s", member_text(t, "title", scratch), req ? " (required)" : "");
@@ -997,30 +703,30 @@ static void show_tasks(struct json_span tasks, struct buf *scratch)
         printf(", assignee %s", member_text(t, "assignee", scratch));
         if (done) {
             printf(", done by %s", member_text(t, "done_by", scratch));
-            if (json_member(t, "done_at", &v) == 0)
-                printf(" at %s", show_scalar((struct json_span){"done_at", 7}, v, &b));
+            if (jp_lookup(t, "done_at", &v) == 0)
+                printf(" at %s", show_scalar("done_at", v, &b));
         }
         putchar('\n');
     }
     buf_done(&b);
 }
 
-static void show_timeline(struct json_span tl, struct buf *scratch)
+static void show_timeline(struct jp_span tl, struct buf *scratch)
 {
-    struct json_iter it;
-    struct json_span e = {"", 0}, v = {"", 0};
+    struct jp_iter it;
+    struct jp_span e = {"", 0}, v = {"", 0};
     size_t n = 0;
 
-    json_iter_init(&it, tl);
-    while (json_iter_next(&it, NULL, &e) > 0)
+    jp_iter_init(&it, tl);
+    while (jp_iter_next(&it, NULL, &e) > 0)
         n++;
     printf("\ntimeline (%zu):\n", n);
-    json_iter_init(&it, tl);
-    while (json_iter_next(&it, NULL, &e) > 0) {
+    jp_iter_init(&it, tl);
+    while (jp_iter_next(&it, NULL, &e) > 0) {
         if (e.p[0] != '{')
             continue;
-        if (json_member(e, "time", &v) == 0)
-            printf("  %s", show_scalar((struct json_span){"time", 4}, v, scratch));
+        if (jp_lookup(e, "time", &v) == 0)
+            printf("  %s", show_scalar("time", v, scratch));
         else
             printf("  -");
         printf("  v%s", member_text(e, "version", scratch));
@@ -1028,7 +734,7 @@ static void show_timeline(struct json_span tl, struct buf *scratch)
         printf("  %s", member_text(e, "what", scratch));
         printf(": %s", member_text(e, "from", scratch));
         printf(" -> %s", member_text(e, "to", scratch));
-        if (json_member(e, "reason", &v) == 0 && !json_is(v, "null"))
+        if (jp_lookup(e, "reason", &v) == 0 && !jp_span_is(v, "null"))
             printf("  (%s)", member_text(e, "reason", scratch));
         putchar('\n');
     }
@@ -1037,7 +743,7 @@ static void show_timeline(struct json_span tl, struct buf *scratch)
 static int cmd_show(struct client *c, const struct opts *o)
 {
     struct buf ib, tb, lb, scratch;
-    struct json_span inc = {"", 0}, tasks = {"", 0}, tl = {"", 0};
+    struct jp_span inc = {"", 0}, tasks = {"", 0}, tl = {"", 0};
     char path[64];
     long status = 0;
     int rc = CLI_EXIT_FAIL;
@@ -1081,7 +787,7 @@ static int json_put(struct buf *b, const char *key, const char *value)
 static int cmd_update(struct client *c, const struct opts *o)
 {
     struct buf body, req, scratch;
-    struct json_span doc = {"", 0};
+    struct jp_span doc = {"", 0};
     char path[64];
     long status = 0;
     long long version;
@@ -1094,7 +800,7 @@ static int cmd_update(struct client *c, const struct opts *o)
     if (client_call(c, "GET", path, NULL, &body, &status) < 0 ||
         expect_json(status, 200, &body, &doc) < 0)
         goto out;
-    if (json_member_int(doc, "version", &version) < 0) {
+    if (member_int(doc, "version", &version) < 0) {
         fprintf(stderr, "hikeshi incident: the incident as read has no version\n");
         goto out;
     }
@@ -1163,7 +869,7 @@ static int cmd_note(struct client *c, const struct opts *o, const char *text)
 {
     static char in[INCIDENT_CLI_NOTE_MAX + 1];
     struct buf req, body, scratch;
-    struct json_span doc = {"", 0};
+    struct jp_span doc = {"", 0};
     char path[64];
     size_t len;
     long status = 0;
@@ -1239,7 +945,7 @@ static int cmd_report(struct client *c, const struct opts *o, const char *kind)
     static const char *const kinds[] = {"first", "interim1", "interim2", "final"};
     const char *format = o->format ? o->format : "md";
     struct buf req, body, scratch;
-    struct json_span doc = {"", 0};
+    struct jp_span doc = {"", 0};
     char path[160];
     long status = 0;
     long long rid;
@@ -1264,7 +970,7 @@ static int cmd_report(struct client *c, const struct opts *o, const char *kind)
     if (client_call(c, "POST", path, req.data, &body, &status) < 0 ||
         expect_json(status, 201, &body, &doc) < 0)
         goto out;
-    if (json_member_int(doc, "id", &rid) < 0 || rid <= 0) {
+    if (member_int(doc, "id", &rid) < 0 || rid <= 0) {
         fprintf(stderr, "hikeshi incident: the daemon's answer names no report id\n");
         goto out;
     }
@@ -1465,7 +1171,20 @@ static int parse_id(const char *s, unsigned long long *ret)
     return 0;
 }
 
-int cli_incident_main(int argc, char **argv)
+/* What the command line asked for. */
+struct cmdline {
+    const char *cfg_path, *url, *token_file; /* NULL: not given */
+    struct opts o;
+    size_t si;   /* index into subs[] */
+    char **args; /* the subcommand's name, then its arguments */
+};
+
+/*
+ * Reads argv into *cl: the options, the subcommand and its arguments, all
+ * checked.  -1 to go on, or the exit status to return at once (after
+ * printing the usage error, or the help for -h).
+ */
+static int parse_cmdline(int argc, char **argv, struct cmdline *cl)
 {
     static const struct option lopts[] = {
         {"config", required_argument, NULL, 'c'},
@@ -1489,18 +1208,10 @@ int cli_incident_main(int argc, char **argv)
         {"output", required_argument, NULL, 'o'},
         {NULL, 0, NULL, 0},
     };
-    const char *cfg_path = NULL, *url = NULL, *token_file = NULL;
-    struct opts o;
-    struct client cl;
-    char token[INCIDENT_CLI_TOKEN_MAX], hdr[INCIDENT_CLI_TOKEN_MAX + 32];
-    char **args;
     size_t si;
-    int nargs, ch, r, rc = CLI_EXIT_FAIL, curl_up = 0;
+    int nargs, ch, r;
 
-    memset(&o, 0, sizeof(o));
-    memset(&cl, 0, sizeof(cl));
-    memset(token, 0, sizeof(token));
-    memset(hdr, 0, sizeof(hdr));
+    memset(cl, 0, sizeof(*cl));
     if (argc < 2) {
         fputs(incident_usage, stderr);
         return CLI_EXIT_USAGE;
@@ -1511,38 +1222,81 @@ int cli_incident_main(int argc, char **argv)
     optind = 0;
     while ((ch = getopt_long(argc, argv, "c:ho:", lopts, NULL)) != -1) {
         switch (ch) {
-        case 'c': cfg_path = optarg; break;
-        case OPT_URL: url = optarg; break;
-        case OPT_TOKEN_FILE: token_file = optarg; break;
+        case 'c': cl->cfg_path = optarg; break;
+        case OPT_URL: cl->url = optarg; break;
+        case OPT_TOKEN_FILE: cl->token_file = optarg; break;
         case 'h': fputs(incident_usage, stdout); return CLI_EXIT_OK;
         default:
-            if (sub_option(&o, ch, optarg) < 0)
+            if (sub_option(&cl->o, ch, optarg) < 0)
                 return cli_usage_error("incident", "unknown or incomplete option");
             break;
         }
     }
-    args = argv + optind;
+    cl->args = argv + optind;
     nargs = argc - optind;
     if (nargs < 1)
         return cli_usage_error("incident", "give a command: list, show, update, note, report");
     for (si = 0; si < sizeof(subs) / sizeof(subs[0]); si++)
-        if (strcmp(args[0], subs[si].name) == 0)
+        if (strcmp(cl->args[0], subs[si].name) == 0)
             break;
     if (si == sizeof(subs) / sizeof(subs[0]))
-        return cli_usage_error("incident", "unknown command '%s'", args[0]);
+        return cli_usage_error("incident", "unknown command '%s'", cl->args[0]);
     if (nargs - 1 != subs[si].nargs)
         return cli_usage_error("incident", "'%s' takes %s", subs[si].name,
                                subs[si].nargs == 0   ? "no arguments"
                                : subs[si].nargs == 1 ? "one ID"
                                : si == 3             ? "an ID and a TEXT"
                                                      : "an ID and a KIND");
-    if ((r = check_opts(si, &o)) != 0)
+    if ((r = check_opts(si, &cl->o)) != 0)
         return r;
-    if (subs[si].nargs > 0 && parse_id(args[1], &o.id) < 0)
-        return cli_usage_error("incident", "ID is a positive number, not '%s'", args[1]);
-    if ((r = resolve_base(&cl, url, cfg_path)) != 0)
+    if (subs[si].nargs > 0 && parse_id(cl->args[1], &cl->o.id) < 0)
+        return cli_usage_error("incident", "ID is a positive number, not '%s'", cl->args[1]);
+    cl->si = si;
+    return -1;
+}
+
+/* Starts libcurl's handle with the headers every request sends (the
+ * token's among them).  0, or -1 after saying why; client_close undoes
+ * as much as was done either way. */
+static int client_open(struct client *c, const char *token)
+{
+    char hdr[INCIDENT_CLI_TOKEN_MAX + 32];
+    int r = 0;
+
+    snprintf(hdr, sizeof(hdr), "Authorization: Bearer %s", token);
+    if (!(c->curl = curl_easy_init()) || header_add(&c->hdr, hdr) < 0 ||
+        header_add(&c->hdr, "Accept: application/json") < 0 || header_add(&c->hdr_js, hdr) < 0 ||
+        header_add(&c->hdr_js, "Accept: application/json") < 0 ||
+        header_add(&c->hdr_js, "Content-Type: application/json") < 0) {
+        fprintf(stderr, "hikeshi incident: out of memory\n");
+        r = -1;
+    }
+    explicit_bzero(hdr, sizeof(hdr));
+    return r;
+}
+
+static void client_close(struct client *c)
+{
+    curl_slist_free_all(c->hdr);
+    curl_slist_free_all(c->hdr_js);
+    if (c->curl)
+        curl_easy_cleanup(c->curl);
+}
+
+int cli_incident_main(int argc, char **argv)
+{
+    struct cmdline cl;
+    struct client c;
+    char token[INCIDENT_CLI_TOKEN_MAX];
+    int r, rc = CLI_EXIT_FAIL;
+
+    memset(&c, 0, sizeof(c));
+    memset(token, 0, sizeof(token));
+    if ((r = parse_cmdline(argc, argv, &cl)) >= 0)
         return r;
-    r = load_token(token_file, token, sizeof(token));
+    if ((r = resolve_base(&c, cl.url, cl.cfg_path)) != 0)
+        return r;
+    r = load_token(cl.token_file, token, sizeof(token));
     if (r == -ENOENT)
         return cli_usage_error("incident",
                                "no API token: give --token-file FILE or set HIKESHI_TOKEN; an "
@@ -1552,36 +1306,25 @@ int cli_incident_main(int argc, char **argv)
 
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
         fprintf(stderr, "hikeshi incident: libcurl cannot start\n");
-        goto out;
+        explicit_bzero(token, sizeof(token));
+        return CLI_EXIT_FAIL;
     }
-    curl_up = 1;
-    snprintf(hdr, sizeof(hdr), "Authorization: Bearer %s", token);
-    if (!(cl.curl = curl_easy_init()) || header_add(&cl.hdr, hdr) < 0 ||
-        header_add(&cl.hdr, "Accept: application/json") < 0 || header_add(&cl.hdr_js, hdr) < 0 ||
-        header_add(&cl.hdr_js, "Accept: application/json") < 0 ||
-        header_add(&cl.hdr_js, "Content-Type: application/json") < 0) {
-        fprintf(stderr, "hikeshi incident: out of memory\n");
-        goto out;
-    }
-    switch (si) {
-    case 0: rc = cmd_list(&cl, &o); break;
-    case 1: rc = cmd_show(&cl, &o); break;
-    case 2: rc = cmd_update(&cl, &o); break;
-    case 3: rc = cmd_note(&cl, &o, args[2]); break;
-    default: rc = cmd_report(&cl, &o, args[2]); break;
-    }
-    if (fflush(stdout) != 0 || ferror(stdout)) {
-        fprintf(stderr, "hikeshi incident: writing the output: %s\n", strerror(errno));
-        rc = CLI_EXIT_FAIL;
-    }
-out:
+    r = client_open(&c, token);
     explicit_bzero(token, sizeof(token));
-    explicit_bzero(hdr, sizeof(hdr));
-    curl_slist_free_all(cl.hdr);
-    curl_slist_free_all(cl.hdr_js);
-    if (cl.curl)
-        curl_easy_cleanup(cl.curl);
-    if (curl_up)
-        curl_global_cleanup();
+    if (r == 0) {
+        switch (cl.si) {
+        case 0: rc = cmd_list(&c, &cl.o); break;
+        case 1: rc = cmd_show(&c, &cl.o); break;
+        case 2: rc = cmd_update(&c, &cl.o); break;
+        case 3: rc = cmd_note(&c, &cl.o, cl.args[2]); break;
+        default: rc = cmd_report(&c, &cl.o, cl.args[2]); break;
+        }
+        if (fflush(stdout) != 0 || ferror(stdout)) {
+            fprintf(stderr, "hikeshi incident: writing the output: %s\n", strerror(errno));
+            rc = CLI_EXIT_FAIL;
+        }
+    }
+    client_close(&c);
+    curl_global_cleanup();
     return rc;
 }

@@ -145,14 +145,57 @@ static int contains(const char *p, size_t len, const char *needle)
     return memmem(p, len, needle, strlen(needle)) != NULL;
 }
 
+/*
+ * The product decoders, chosen by the syslog program name (the tag).  One
+ * row per name; a record costs one comparison per row until its name
+ * matches, and then only that row's decoders run:
+ *   fn, then fn2 when fn refused the message (web: access, then error);
+ *   `stop`: when both refused, the message stays unparsed (the product is
+ *   certain from its tag) instead of going on to the signatures and
+ *   key=value below.
+ * Adding a product: its decoder file, then a row here (and in
+ * msg_signatures[] when its messages carry a marker of their own).
+ */
+static const struct product_tag {
+    const char *tag;
+    decode_fn fn, fn2;
+    int stop;
+} product_tags[] = {
+    {"sshd", decode_sshd, NULL, 1},
+    {"sudo", decode_sudo, NULL, 1},
+    {"kernel", decode_netfilter, NULL, 0},
+    {"nginx", decode_web_access, decode_web_error, 0},
+    {"apache2", decode_web_access, decode_web_error, 0},
+    {"httpd", decode_web_access, decode_web_error, 0},
+    {"apache", decode_web_access, decode_web_error, 0},
+};
+
+/*
+ * Products told by their message's own bytes, whatever the tag (a relay's
+ * tag, or none): a prefix at the start of the message, or a word within
+ * its first SIGNATURE_SCAN bytes.  Tried in order, after the tag table.
+ */
+#define SIGNATURE_SCAN 256
+static const struct msg_signature {
+    const char *marker;
+    int anywhere; /* 0: prefix of the message; 1: within its first bytes */
+    decode_fn fn;
+} msg_signatures[] = {
+    {"IN=", 1, decode_netfilter},
+};
+
+/* The row for program name (v, len), or NULL. */
+static const struct product_tag *product_by_tag(const char *v, size_t len)
+{
+    for (size_t i = 0; i < sizeof(product_tags) / sizeof(product_tags[0]); i++)
+        if (name_is(v, len, product_tags[i].tag))
+            return &product_tags[i];
+    return NULL;
+}
+
 static int is_product(const char *v, size_t len)
 {
-    static const char *const names[] = {"sshd", "sudo", "kernel", "nginx", "apache2", "httpd"};
-
-    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-        if (name_is(v, len, names[i]))
-            return 1;
-    return 0;
+    return product_by_tag(v, len) != NULL;
 }
 
 /*
@@ -225,11 +268,27 @@ static void decode_product(struct event *ev, const struct decode_ctx *ctx)
         ev->has_time = header_time; /* time_us and @timestamp were kept */
 }
 
+/* The message's signature decoder, or NULL. */
+static decode_fn product_by_signature(const char *msg, size_t len)
+{
+    size_t scan = len < SIGNATURE_SCAN ? len : SIGNATURE_SCAN;
+
+    for (size_t i = 0; i < sizeof(msg_signatures) / sizeof(msg_signatures[0]); i++) {
+        const struct msg_signature *sg = &msg_signatures[i];
+
+        if (sg->anywhere ? contains(msg, scan, sg->marker) : has_prefix(msg, len, sg->marker))
+            return sg->fn;
+    }
+    return NULL;
+}
+
 static void decode_product_msg(struct event *ev, const struct decode_ctx *ctx)
 {
     const char *msg, *prog;
     size_t len, plen = 0;
     struct parse_err perr;
+    const struct product_tag *pt;
+    decode_fn sig;
 
     take_inner_tag(ev);
     msg = ev->msg;
@@ -237,6 +296,8 @@ static void decode_product_msg(struct event *ev, const struct decode_ctx *ctx)
     prog = event_get(ev, FIELD_PROCESS_NAME, &plen);
     if (len == 0)
         return;
+    /* Formats that say what they are in their first bytes win over the
+     * tag: a CEF or JSON message is that whoever sent it. */
     if (has_prefix(msg, len, "CEF:")) {
         attempt(decode_cef, ev, msg, len, ctx, &perr);
         return;
@@ -249,23 +310,14 @@ static void decode_product_msg(struct event *ev, const struct decode_ctx *ctx)
         attempt(decode_json, ev, msg, len, ctx, &perr);
         return;
     }
-    if (name_is(prog, plen, "sshd")) {
-        attempt(decode_sshd, ev, msg, len, ctx, &perr);
-        return;
-    }
-    if (name_is(prog, plen, "sudo")) {
-        attempt(decode_sudo, ev, msg, len, ctx, &perr);
-        return;
-    }
-    if ((name_is(prog, plen, "kernel") || contains(msg, len, "IN=")) &&
-        attempt(decode_netfilter, ev, msg, len, ctx, &perr) == 0)
-        return;
-    if (name_is(prog, plen, "nginx") || name_is(prog, plen, "apache2") ||
-        name_is(prog, plen, "httpd") || name_is(prog, plen, "apache")) {
-        if (attempt(decode_web_access, ev, msg, len, ctx, &perr) == 0 ||
-            attempt(decode_web_error, ev, msg, len, ctx, &perr) == 0)
+    if ((pt = product_by_tag(prog, plen))) {
+        if (attempt(pt->fn, ev, msg, len, ctx, &perr) == 0 ||
+            (pt->fn2 && attempt(pt->fn2, ev, msg, len, ctx, &perr) == 0) || pt->stop)
             return;
     }
+    sig = product_by_signature(msg, len);
+    if (sig && (!pt || sig != pt->fn) && attempt(sig, ev, msg, len, ctx, &perr) == 0)
+        return;
     if (memchr(msg, '=', len))
         attempt(decode_kv, ev, msg, len, ctx, &perr);
 }

@@ -531,3 +531,32 @@ int ydoc_walk(struct ydoc *d, yaml_node_t *map, const struct ydoc_table *t, void
     d->key = outer;
     return r;
 }
+
+int ydoc_pairs(struct ydoc *d, yaml_node_t *map, ydoc_key_fn fn, void *arg)
+{
+    const char *outer = d->key;
+    int r = 0;
+
+    if (!map || map->type != YAML_MAPPING_NODE)
+        return ydoc_failf(d, map, "expected a mapping");
+    for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top;
+         p++) {
+        yaml_node_t *k = ydoc_node(d, p->key);
+        yaml_node_t *v = ydoc_node(d, p->value);
+        const char *key = NULL;
+        size_t klen = 0;
+
+        if (k)
+            key = ydoc_scalar(k, &klen);
+        if (!key || !v || memchr(key, '\0', klen)) {
+            r = ydoc_fail(d, k ? k : map, "expected a key (a plain name)");
+            break;
+        }
+        d->key = key;
+        if ((r = fn(d, k, v, arg)) < 0)
+            break;
+        d->key = outer;
+    }
+    d->key = outer;
+    return r;
+}

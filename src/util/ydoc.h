@@ -181,4 +181,13 @@ struct ydoc_table {
  */
 int ydoc_walk(struct ydoc *d, yaml_node_t *map, const struct ydoc_table *t, void *arg);
 
+/*
+ * Calls fn for each pair of mapping `map` whose keys are data, not keywords
+ * (rule names, tactics): any scalar key without NUL bytes, in file order,
+ * d->key set as in ydoc_walk.  Not checked for duplicates (such maps may
+ * hold thousands of keys; the caller decides what a repeat means).  A
+ * non-mapping is refused with "key: expected a mapping".
+ */
+int ydoc_pairs(struct ydoc *d, yaml_node_t *map, ydoc_key_fn fn, void *arg);
+
 #endif

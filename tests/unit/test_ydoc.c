@@ -568,6 +568,42 @@ static void test_first_error(void **state)
     ydoc_done(&d);
 }
 
+/* ydoc_pairs: data keys, in file order, each named in its own errors. */
+static int sum_pair(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+    uint64_t n = 0;
+    int r;
+
+    (void)k;
+    if ((r = ydoc_uint(d, v, 0, 9, NULL, &n)) == 0)
+        *(uint64_t *)arg = *(uint64_t *)arg * 10 + n;
+    return r;
+}
+
+static void test_pairs(void **state)
+{
+    struct ydoc d;
+    struct parse_err e;
+    uint64_t acc = 0;
+
+    (void)state;
+    assert_int_equal(ydoc_load(&d, "a: 1\nb: 2\na: 3\n", 15, &e), 0);
+    assert_int_equal(ydoc_pairs(&d, ydoc_root(&d), sum_pair, &acc), 0);
+    assert_int_equal(acc, 123); /* a repeat is the caller's to judge */
+    ydoc_done(&d);
+    assert_int_equal(ydoc_pairs(&d, first_value(&d, "m:\n  x: 1\n  y: 10\n", &e), sum_pair, &acc),
+                     -EINVAL);
+    assert_string_equal(e.msg, "y: out of range (0 to 9)");
+    assert_int_equal(e.line, 3);
+    assert_int_equal(e.col, 6);
+    assert_null(d.key); /* restored */
+    ydoc_done(&d);
+    assert_int_equal(ydoc_load(&d, "[1]\n", 4, &e), 0);
+    assert_int_equal(ydoc_pairs(&d, ydoc_root(&d), sum_pair, &acc), -EINVAL);
+    assert_string_equal(e.msg, "expected a mapping");
+    ydoc_done(&d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -577,6 +613,7 @@ int main(void)
         cmocka_unit_test(test_double),  cmocka_unit_test(test_duration),
         cmocka_unit_test(test_name),    cmocka_unit_test(test_lists),
         cmocka_unit_test(test_walk),    cmocka_unit_test(test_first_error),
+        cmocka_unit_test(test_pairs),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

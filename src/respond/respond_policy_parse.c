@@ -14,7 +14,6 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
-#include <yaml.h>
 
 #include "respond/respond_exec.h"
 #include "respond/respond_never.h"
@@ -22,6 +21,7 @@
 #include "triage/triage.h"
 #include "util/limits.h"
 #include "util/readfile.h"
+#include "util/ydoc.h"
 
 /* Default `internal` networks: RFC 1918, shared address space, ULA. */
 static const char *const default_internal[] = {
@@ -31,323 +31,130 @@ static const char *const default_internal[] = {
 
 /* ---- parsing ------------------------------------------------------------ */
 
-struct pparse {
-    yaml_document_t *doc;
-    struct respond_policy *pol;
-    struct parse_err *err;
-};
-
-/* Records the first error, at `node`, and returns -EINVAL. */
-static int perr(struct pparse *p, const yaml_node_t *node, const char *msg)
+/* The policy being built: every handler's d->ctx. */
+static struct respond_policy *pol_of(const struct ydoc *d)
 {
-    if (p->err && !p->err->msg) {
-        p->err->line = node ? (unsigned)node->start_mark.line + 1 : 0;
-        p->err->col = node ? (unsigned)node->start_mark.column + 1 : 0;
-        p->err->off = node ? node->start_mark.index : 0;
-        p->err->msg = msg;
-    }
-    return -EINVAL;
+    return d->ctx;
 }
 
-/* The text of a scalar node; -EINVAL (recorded) for anything else or a
- * scalar holding a NUL, which C strings would silently cut. */
-static int need_scalar(struct pparse *p, const yaml_node_t *n, const char **ret, size_t *ret_len)
-{
-    *ret = "";
-    *ret_len = 0;
-    if (n->type != YAML_SCALAR_NODE)
-        return perr(p, n, "expected a single value");
-    if (memchr(n->data.scalar.value, '\0', n->data.scalar.length))
-        return perr(p, n, "value contains a NUL byte");
-    *ret = (const char *)n->data.scalar.value;
-    *ret_len = n->data.scalar.length;
-    return 0;
-}
-
-static int get_bool(struct pparse *p, const yaml_node_t *n, int *ret)
-{
-    const char *s;
-    size_t len;
-    int r;
-
-    if ((r = need_scalar(p, n, &s, &len)) < 0)
-        return r;
-    if (strcmp(s, "true") == 0 || strcmp(s, "yes") == 0 || strcmp(s, "on") == 0)
-        *ret = 1;
-    else if (strcmp(s, "false") == 0 || strcmp(s, "no") == 0 || strcmp(s, "off") == 0)
-        *ret = 0;
-    else
-        return perr(p, n, "expected true or false");
-    return 0;
-}
-
-static int get_uint(struct pparse *p, const yaml_node_t *n, unsigned lo, unsigned hi, unsigned *ret,
+/* The policy's counts are unsigned; ydoc reads them as 64-bit. */
+static int get_uint(struct ydoc *d, const yaml_node_t *n, unsigned lo, unsigned hi, unsigned *ret,
                     const char *range_msg)
 {
-    const char *s;
-    size_t len, i;
-    unsigned long long v = 0;
-    int r;
+    uint64_t v = 0;
+    int r = ydoc_uint(d, n, lo, hi, range_msg, &v);
 
-    if ((r = need_scalar(p, n, &s, &len)) < 0)
-        return r;
-    if (len == 0)
-        return perr(p, n, "expected a whole number");
-    for (i = 0; i < len; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return perr(p, n, "expected a whole number");
-        if (v > 10000000000ULL)
-            return perr(p, n, range_msg);
-        v = v * 10 + (unsigned)(s[i] - '0');
-    }
-    if (v < lo || v > hi)
-        return perr(p, n, range_msg);
-    *ret = (unsigned)v;
-    return 0;
+    if (r == 0)
+        *ret = (unsigned)v;
+    return r;
 }
 
-/* "30s", "10m", "1h", "7d"; more than 0 and at most a year. */
-static int get_duration(struct pparse *p, const yaml_node_t *n, int64_t *ret)
+/* A non-empty string of at most RESPOND_MAX_STRING bytes. */
+static int get_string(struct ydoc *d, const yaml_node_t *n, char **dst)
 {
-    const char *s;
-    size_t len, i = 0;
-    int64_t v = 0, mul;
-    int r;
-
-    if ((r = need_scalar(p, n, &s, &len)) < 0)
-        return r;
-    while (i < len && s[i] >= '0' && s[i] <= '9' && v < INT64_C(100000000))
-        v = v * 10 + (s[i++] - '0');
-    if (i == 0 || i + 1 != len)
-        return perr(p, n, "expected a duration such as 10m, 1h or 1d");
-    switch (s[i]) {
-    case 's': mul = US_PER_S; break;
-    case 'm': mul = US_PER_MIN; break;
-    case 'h': mul = 60 * US_PER_MIN; break;
-    case 'd': mul = US_PER_DAY; break;
-    default: return perr(p, n, "duration unit is not s, m, h or d");
-    }
-    if (v <= 0 || v > 366 * US_PER_DAY / mul)
-        return perr(p, n, "duration must be positive and at most a year");
-    *ret = v * mul;
-    return 0;
+    return ydoc_strdup(d, n, 1, RESPOND_MAX_STRING, dst);
 }
-
-static int get_factor(struct pparse *p, const yaml_node_t *n, double *ret)
-{
-    const char *s;
-    char buf[32], *end;
-    size_t len;
-    double v;
-    int r;
-
-    if ((r = need_scalar(p, n, &s, &len)) < 0)
-        return r;
-    if (len == 0 || len >= sizeof(buf))
-        return perr(p, n, "expected a number such as 2");
-    memcpy(buf, s, len);
-    buf[len] = '\0';
-    v = strtod(buf, &end);
-    if (*end || !isfinite(v))
-        return perr(p, n, "expected a number such as 2");
-    if (v < 1.0 || v > 100.0)
-        return perr(p, n, "factor must be between 1 and 100");
-    *ret = v;
-    return 0;
-}
-
-static int get_string(struct pparse *p, const yaml_node_t *n, char **dst)
-{
-    const char *s;
-    size_t len;
-    char *d;
-    int r;
-
-    if ((r = need_scalar(p, n, &s, &len)) < 0)
-        return r;
-    if (len == 0)
-        return perr(p, n, "expected a non-empty string");
-    if (len > RESPOND_MAX_STRING)
-        return perr(p, n, "string longer than 256 bytes");
-    if (!(d = strndup(s, len)))
-        return -ENOMEM;
-    free(*dst);
-    *dst = d;
-    return 0;
-}
-
-/* A sequence node, or a lone scalar taken as a list of one. */
-static int seq_items(struct pparse *p, yaml_node_t *n, yaml_node_item_t **ret_start, size_t *ret_n,
-                     size_t max, yaml_node_item_t *one)
-{
-    *ret_start = NULL;
-    *ret_n = 0;
-    if (n->type == YAML_SEQUENCE_NODE) {
-        size_t cnt = (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
-        if (cnt > max)
-            return perr(p, n, "list too long");
-        *ret_start = n->data.sequence.items.start;
-        *ret_n = cnt;
-        return 0;
-    }
-    if (n->type == YAML_SCALAR_NODE && one) {
-        *one = (yaml_node_item_t)(n - p->doc->nodes.start + 1);
-        *ret_start = one;
-        *ret_n = 1;
-        return 0;
-    }
-    return perr(p, n, "expected a list");
-}
-
-typedef int (*pair_fn)(struct pparse *p, yaml_node_t *v, void *arg);
-
-struct keyword {
-    const char *name;
-    pair_fn fn;
-};
-
-static int kwcmp(const void *a, const void *b)
-{
-    return strcmp((const char *)a, ((const struct keyword *)b)->name);
-}
-
-/* Calls the handler of each key of mapping `map` from the sorted table `kw`.
- * Unknown and duplicate keys are errors: a typo must not silently leave a
- * safety setting at its default. */
-static int each_pair(struct pparse *p, yaml_node_t *map, const struct keyword *kw, size_t nkw,
-                     void *arg, const char *what)
-{
-    if (map->type != YAML_MAPPING_NODE)
-        return perr(p, map, what);
-    for (yaml_node_pair_t *pr = map->data.mapping.pairs.start; pr < map->data.mapping.pairs.top;
-         pr++) {
-        yaml_node_t *k = yaml_document_get_node(p->doc, pr->key);
-        yaml_node_t *v = yaml_document_get_node(p->doc, pr->value);
-        const char *key;
-        const struct keyword *hit;
-        int r;
-
-        if (!k || !v || k->type != YAML_SCALAR_NODE)
-            return perr(p, k ? k : map, "expected a key");
-        key = (const char *)k->data.scalar.value;
-        hit = bsearch(key, kw, nkw, sizeof(*kw), kwcmp);
-        if (!hit)
-            return perr(p, k, "unknown key");
-        for (yaml_node_pair_t *q = map->data.mapping.pairs.start; q < pr; q++) {
-            yaml_node_t *k2 = yaml_document_get_node(p->doc, q->key);
-            if (k2 && k2->type == YAML_SCALAR_NODE &&
-                strcmp((const char *)k2->data.scalar.value, key) == 0)
-                return perr(p, k, "duplicate key");
-        }
-        if ((r = hit->fn(p, v, arg)) < 0)
-            return r;
-    }
-    return 0;
-}
-
-#define NKW(t) (sizeof(t) / sizeof((t)[0]))
 
 /* ---- top-level scalars ---- */
 
-static int kw_dry_run(struct pparse *p, yaml_node_t *v, void *arg)
+static int kw_dry_run(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
 {
     (void)arg;
-    p->pol->dry_run_line = (unsigned)v->start_mark.line + 1;
-    return get_bool(p, v, &p->pol->dry_run);
+    pol_of(d)->dry_run_line = ydoc_line(v);
+    return ydoc_bool(d, v, NULL, &pol_of(d)->dry_run);
 }
 
-static int kw_max_blocks(struct pparse *p, yaml_node_t *v, void *arg)
+static int kw_max_blocks(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
 {
     (void)arg;
-    return get_uint(p, v, 1, RESPOND_MAX_BLOCKS, &p->pol->max_blocks,
+    return get_uint(d, v, 1, RESPOND_MAX_BLOCKS, &pol_of(d)->max_blocks,
                     "max_blocks must be between 1 and 100000");
 }
 
 /* ---- allowlist, internal ---- */
 
-static int parse_net(struct pparse *p, yaml_node_t *n, struct asset_net *ret)
+static int parse_net(struct ydoc *d, yaml_node_t *n, struct asset_net *ret)
 {
     const char *s;
     size_t len;
     int r;
 
-    if ((r = need_scalar(p, n, &s, &len)) < 0)
+    if ((r = ydoc_str(d, n, &s, &len)) < 0)
         return r;
     if (asset_net_parse(s, len, ret) < 0)
-        return perr(p, n, "expected an IP address or network such as 10.0.0.0/8");
+        return ydoc_fail(d, n, "expected an IP address or network such as 10.0.0.0/8");
     return 0;
 }
 
-static int kw_allow_net(struct pparse *p, yaml_node_t *v, void *arg)
+static int kw_allow_net(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
 {
-    return parse_net(p, v, &((struct respond_allow *)arg)->net);
+    return parse_net(d, v, &((struct respond_allow *)arg)->net);
 }
 
-static int kw_allow_note(struct pparse *p, yaml_node_t *v, void *arg)
+static int kw_allow_note(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
 {
-    return get_string(p, v, &((struct respond_allow *)arg)->note);
+    return get_string(d, v, &((struct respond_allow *)arg)->note);
 }
 
-static const struct keyword allow_kw[] = {
+static const struct ydoc_key allow_kw[] = {
     {"net", kw_allow_net},
     {"note", kw_allow_note},
 };
+static const struct ydoc_table allow_table = {allow_kw, YDOC_NKEYS(allow_kw), NULL, NULL};
 
 /* A list of nets, each an address, a CIDR or {net, note}: the allowlist
  * and the management networks. */
-static int allow_list(struct pparse *p, yaml_node_t *v, struct respond_allow **ret, size_t *ret_n)
+static int allow_list(struct ydoc *d, yaml_node_t *v, struct respond_allow **ret, size_t *ret_n)
 {
-    yaml_node_item_t *items;
     size_t n;
     int r;
 
-    if ((r = seq_items(p, v, &items, &n, RESPOND_MAX_ALLOW, NULL)) < 0)
+    if ((r = ydoc_list(d, v, 0, RESPOND_MAX_ALLOW, &n)) < 0)
         return r;
     if (n == 0)
         return 0;
     if (!(*ret = calloc(n, sizeof(**ret))))
         return -ENOMEM;
     for (size_t i = 0; i < n; i++) {
-        yaml_node_t *it = yaml_document_get_node(p->doc, items[i]);
+        yaml_node_t *it = ydoc_list_at(d, v, i);
         struct respond_allow *a = &(*ret)[(*ret_n)++];
 
         if (!it)
-            return perr(p, v, "expected a list");
+            return ydoc_fail(d, v, "expected a list");
         a->line = (unsigned)it->start_mark.line + 1;
         if (it->type == YAML_MAPPING_NODE) {
             a->net.family = 0;
-            if ((r = each_pair(p, it, allow_kw, NKW(allow_kw), a, "")) < 0)
+            if ((r = ydoc_walk(d, it, &allow_table, a)) < 0)
                 return r;
             if (a->net.family == 0)
-                return perr(p, it, "allowlist entry needs a net");
-        } else if ((r = parse_net(p, it, &a->net)) < 0) {
+                return ydoc_fail(d, it, "allowlist entry needs a net");
+        } else if ((r = parse_net(d, it, &a->net)) < 0) {
             return r;
         }
     }
     return 0;
 }
 
-static int kw_allowlist(struct pparse *p, yaml_node_t *v, void *arg)
+static int kw_allowlist(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
 {
     (void)arg;
-    return allow_list(p, v, &p->pol->allow, &p->pol->nallow);
+    return allow_list(d, v, &pol_of(d)->allow, &pol_of(d)->nallow);
 }
 
-static int kw_management(struct pparse *p, yaml_node_t *v, void *arg)
+static int kw_management(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
 {
     (void)arg;
-    return allow_list(p, v, &p->pol->management, &p->pol->nmanagement);
+    return allow_list(d, v, &pol_of(d)->management, &pol_of(d)->nmanagement);
 }
 
-static int kw_internal(struct pparse *p, yaml_node_t *v, void *arg)
+static int kw_internal(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
 {
-    struct respond_policy *pol = p->pol;
-    yaml_node_item_t *items;
+    struct respond_policy *pol = pol_of(d);
     size_t n;
     int r;
 
     (void)arg;
-    if ((r = seq_items(p, v, &items, &n, RESPOND_MAX_INTERNAL, NULL)) < 0)
+    if ((r = ydoc_list(d, v, 0, RESPOND_MAX_INTERNAL, &n)) < 0)
         return r;
     free(pol->internal);
     pol->internal = NULL;
@@ -357,11 +164,11 @@ static int kw_internal(struct pparse *p, yaml_node_t *v, void *arg)
     if (!(pol->internal = calloc(n, sizeof(*pol->internal))))
         return -ENOMEM;
     for (size_t i = 0; i < n; i++) {
-        yaml_node_t *it = yaml_document_get_node(p->doc, items[i]);
+        yaml_node_t *it = ydoc_list_at(d, v, i);
 
         if (!it)
-            return perr(p, v, "expected a list");
-        if ((r = parse_net(p, it, &pol->internal[i])) < 0)
+            return ydoc_fail(d, v, "expected a list");
+        if ((r = parse_net(d, it, &pol->internal[i])) < 0)
             return r;
         pol->ninternal++;
     }
@@ -370,17 +177,17 @@ static int kw_internal(struct pparse *p, yaml_node_t *v, void *arg)
 
 /* ---- rate, ban ---- */
 
-static int kw_rate_apm(struct pparse *p, yaml_node_t *v, void *arg)
+static int kw_rate_apm(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
 {
     (void)arg;
-    return get_uint(p, v, 1, 100000, &p->pol->actions_per_minute,
+    return get_uint(d, v, 1, 100000, &pol_of(d)->actions_per_minute,
                     "actions_per_minute must be between 1 and 100000");
 }
 
-static int kw_rate_burst(struct pparse *p, yaml_node_t *v, void *arg)
+static int kw_rate_burst(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
 {
     (void)arg;
-    return get_uint(p, v, 1, 100000, &p->pol->burst, "burst must be between 1 and 100000");
+    return get_uint(d, v, 1, 100000, &pol_of(d)->burst, "burst must be between 1 and 100000");
 }
 
 /* rate.per_rule and rate.per_source: a bucket's two numbers. */
@@ -388,136 +195,144 @@ struct bucket_conf {
     unsigned *apm, *burst;
 };
 
-static int kw_bucket_apm(struct pparse *p, yaml_node_t *v, void *arg)
+static int kw_bucket_apm(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
 {
-    return get_uint(p, v, 1, 100000, ((struct bucket_conf *)arg)->apm,
+    return get_uint(d, v, 1, 100000, ((struct bucket_conf *)arg)->apm,
                     "actions_per_minute must be between 1 and 100000");
 }
 
-static int kw_bucket_burst(struct pparse *p, yaml_node_t *v, void *arg)
+static int kw_bucket_burst(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
 {
-    return get_uint(p, v, 1, 100000, ((struct bucket_conf *)arg)->burst,
+    return get_uint(d, v, 1, 100000, ((struct bucket_conf *)arg)->burst,
                     "burst must be between 1 and 100000");
 }
 
-static const struct keyword bucket_kw[] = {
+static const struct ydoc_key bucket_kw[] = {
     {"actions_per_minute", kw_bucket_apm},
     {"burst", kw_bucket_burst},
 };
+static const struct ydoc_table bucket_rule_table = {bucket_kw, YDOC_NKEYS(bucket_kw),
+                                                    "per_rule: expected a mapping", NULL};
+static const struct ydoc_table bucket_source_table = {bucket_kw, YDOC_NKEYS(bucket_kw),
+                                                      "per_source: expected a mapping", NULL};
 
-static int kw_rate_per_rule(struct pparse *p, yaml_node_t *v, void *arg)
+static int kw_rate_per_rule(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
 {
-    struct bucket_conf b = {&p->pol->rule_apm, &p->pol->rule_burst};
+    struct bucket_conf b = {&pol_of(d)->rule_apm, &pol_of(d)->rule_burst};
 
     (void)arg;
-    return each_pair(p, v, bucket_kw, NKW(bucket_kw), &b, "per_rule: expected a mapping");
+    return ydoc_walk(d, v, &bucket_rule_table, &b);
 }
 
-static int kw_rate_per_source(struct pparse *p, yaml_node_t *v, void *arg)
+static int kw_rate_per_source(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
 {
-    struct bucket_conf b = {&p->pol->source_apm, &p->pol->source_burst};
+    struct bucket_conf b = {&pol_of(d)->source_apm, &pol_of(d)->source_burst};
 
     (void)arg;
-    return each_pair(p, v, bucket_kw, NKW(bucket_kw), &b, "per_source: expected a mapping");
+    return ydoc_walk(d, v, &bucket_source_table, &b);
 }
 
-static const struct keyword rate_kw[] = {
+static const struct ydoc_key rate_kw[] = {
     {"actions_per_minute", kw_rate_apm},
     {"burst", kw_rate_burst},
     {"per_rule", kw_rate_per_rule},
     {"per_source", kw_rate_per_source},
 };
+static const struct ydoc_table rate_table = {rate_kw, YDOC_NKEYS(rate_kw),
+                                             "rate: expected a mapping", NULL};
 
-static int kw_rate(struct pparse *p, yaml_node_t *v, void *arg)
+static int kw_rate(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
 {
     (void)arg;
-    return each_pair(p, v, rate_kw, NKW(rate_kw), NULL, "rate: expected a mapping");
+    return ydoc_walk(d, v, &rate_table, NULL);
 }
 
-static int kw_ban_base(struct pparse *p, yaml_node_t *v, void *arg)
+static int kw_ban_base(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
 {
     (void)arg;
-    return get_duration(p, v, &p->pol->ban_base_us);
+    return ydoc_duration(d, v, 0, &pol_of(d)->ban_base_us);
 }
 
-static int kw_ban_factor(struct pparse *p, yaml_node_t *v, void *arg)
+static int kw_ban_factor(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
 {
     (void)arg;
-    return get_factor(p, v, &p->pol->ban_factor);
+    return ydoc_double(d, v, 1.0, 100.0, "factor must be between 1 and 100",
+                       &pol_of(d)->ban_factor);
 }
 
-static int kw_ban_forget(struct pparse *p, yaml_node_t *v, void *arg)
+static int kw_ban_forget(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
 {
     (void)arg;
-    return get_duration(p, v, &p->pol->ban_forget_us);
+    return ydoc_duration(d, v, 0, &pol_of(d)->ban_forget_us);
 }
 
-static int kw_ban_max(struct pparse *p, yaml_node_t *v, void *arg)
+static int kw_ban_max(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
 {
     (void)arg;
-    return get_duration(p, v, &p->pol->ban_max_us);
+    return ydoc_duration(d, v, 0, &pol_of(d)->ban_max_us);
 }
 
-static int kw_ban_track(struct pparse *p, yaml_node_t *v, void *arg)
+static int kw_ban_track(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
 {
     unsigned n = 0;
     int r;
 
     (void)arg;
-    if ((r = get_uint(p, v, 1, RESPOND_MAX_OFFENDERS, &n, "track must be between 1 and 1000000")) <
+    if ((r = get_uint(d, v, 1, RESPOND_MAX_OFFENDERS, &n, "track must be between 1 and 1000000")) <
         0)
         return r;
-    p->pol->ban_track = n;
+    pol_of(d)->ban_track = n;
     return 0;
 }
 
-static const struct keyword ban_kw[] = {
+static const struct ydoc_key ban_kw[] = {
     {"base", kw_ban_base}, {"factor", kw_ban_factor}, {"forget_after", kw_ban_forget},
     {"max", kw_ban_max},   {"track", kw_ban_track},
 };
+static const struct ydoc_table ban_table = {ban_kw, YDOC_NKEYS(ban_kw), "ban: expected a mapping",
+                                            NULL};
 
-static int kw_ban(struct pparse *p, yaml_node_t *v, void *arg)
+static int kw_ban(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
 {
     int r;
 
     (void)arg;
-    if ((r = each_pair(p, v, ban_kw, NKW(ban_kw), NULL, "ban: expected a mapping")) < 0)
+    if ((r = ydoc_walk(d, v, &ban_table, NULL)) < 0)
         return r;
-    if (p->pol->ban_max_us < p->pol->ban_base_us)
-        return perr(p, v, "ban: max is shorter than base");
+    if (pol_of(d)->ban_max_us < pol_of(d)->ban_base_us)
+        return ydoc_fail(d, v, "ban: max is shorter than base");
     return 0;
 }
 
 /* ---- rules ---- */
 
-static int kw_rule_name(struct pparse *p, yaml_node_t *v, void *arg)
+static int kw_rule_name(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
 {
-    return get_string(p, v, &((struct respond_rule *)arg)->name);
+    return get_string(d, v, &((struct respond_rule *)arg)->name);
 }
 
 /* A list of names, each turned into a bit by `lookup` (-1: not a name). */
-static int get_bits(struct pparse *p, yaml_node_t *v, int (*lookup)(const char *s), unsigned *ret,
+static int get_bits(struct ydoc *d, yaml_node_t *v, int (*lookup)(const char *s), unsigned *ret,
                     const char *bad_msg)
 {
-    yaml_node_item_t *items, one;
     size_t n;
     int r;
 
-    if ((r = seq_items(p, v, &items, &n, RESPOND_MAX_LIST, &one)) < 0)
+    if ((r = ydoc_list(d, v, 1, RESPOND_MAX_LIST, &n)) < 0)
         return r;
     *ret = 0;
     for (size_t i = 0; i < n; i++) {
-        yaml_node_t *it = yaml_document_get_node(p->doc, items[i]);
+        yaml_node_t *it = ydoc_list_at(d, v, i);
         const char *s;
         size_t len;
         int b;
 
         if (!it)
-            return perr(p, v, "expected a list");
-        if ((r = need_scalar(p, it, &s, &len)) < 0)
+            return ydoc_fail(d, v, "expected a list");
+        if ((r = ydoc_str(d, it, &s, &len)) < 0)
             return r;
         if ((b = lookup(s)) < 0)
-            return perr(p, it, bad_msg);
+            return ydoc_fail(d, it, bad_msg);
         *ret |= 1u << b;
     }
     return 0;
@@ -531,63 +346,62 @@ static int type_lookup(const char *s)
     return -1;
 }
 
-static int kw_rule_kind(struct pparse *p, yaml_node_t *v, void *arg)
+static int kw_rule_kind(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
 {
-    return get_bits(p, v, respond_policy_kind_lookup, &((struct respond_rule *)arg)->kinds,
+    return get_bits(d, v, respond_policy_kind_lookup, &((struct respond_rule *)arg)->kinds,
                     "kind must be rule, correlation, anomaly or incident");
 }
 
-static int kw_rule_actions(struct pparse *p, yaml_node_t *v, void *arg)
+static int kw_rule_actions(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
 {
-    return get_bits(p, v, respond_policy_action_lookup, &((struct respond_rule *)arg)->actions,
+    return get_bits(d, v, respond_policy_action_lookup, &((struct respond_rule *)arg)->actions,
                     "action must be block, webhook, mail or exec");
 }
 
-static int kw_rule_type(struct pparse *p, yaml_node_t *v, void *arg)
+static int kw_rule_type(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
 {
-    return get_bits(p, v, type_lookup, &((struct respond_rule *)arg)->types,
+    return get_bits(d, v, type_lookup, &((struct respond_rule *)arg)->types,
                     "not an incident type of MISSION.md section 2");
 }
 
-static int get_strlist(struct pparse *p, yaml_node_t *v, char ***dst, size_t *ndst)
+static int get_strlist(struct ydoc *d, yaml_node_t *v, char ***dst, size_t *ndst)
 {
-    yaml_node_item_t *items, one;
     size_t n;
     int r;
 
-    if ((r = seq_items(p, v, &items, &n, RESPOND_MAX_LIST, &one)) < 0)
+    if ((r = ydoc_list(d, v, 1, RESPOND_MAX_LIST, &n)) < 0)
         return r;
     if (n == 0)
         return 0;
     if (!(*dst = calloc(n, sizeof(**dst))))
         return -ENOMEM;
     for (size_t i = 0; i < n; i++) {
-        yaml_node_t *it = yaml_document_get_node(p->doc, items[i]);
+        yaml_node_t *it = ydoc_list_at(d, v, i);
 
         if (!it)
-            return perr(p, v, "expected a list");
-        if ((r = get_string(p, it, &(*dst)[i])) < 0)
+            return ydoc_fail(d, v, "expected a list");
+        if ((r = get_string(d, it, &(*dst)[i])) < 0)
             return r;
         (*ndst)++;
     }
     return 0;
 }
 
-static int kw_rule_rule(struct pparse *p, yaml_node_t *v, void *arg)
+static int kw_rule_rule(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
 {
     struct respond_rule *ru = arg;
 
-    return get_strlist(p, v, &ru->rules, &ru->nrules);
+    return get_strlist(d, v, &ru->rules, &ru->nrules);
 }
 
-static int kw_rule_corr(struct pparse *p, yaml_node_t *v, void *arg)
+static int kw_rule_corr(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
 {
     struct respond_rule *ru = arg;
 
-    return get_strlist(p, v, &ru->correlations, &ru->ncorrelations);
+    return get_strlist(d, v, &ru->correlations, &ru->ncorrelations);
 }
 
-static int kw_rule_level(struct pparse *p, yaml_node_t *v, void *arg)
+static int kw_rule_level(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
 {
     static const char *const names[] = {"informational", "low", "medium", "high", "critical"};
     struct respond_rule *ru = arg;
@@ -595,7 +409,7 @@ static int kw_rule_level(struct pparse *p, yaml_node_t *v, void *arg)
     size_t len;
     int r;
 
-    if ((r = need_scalar(p, v, &s, &len)) < 0)
+    if ((r = ydoc_str(d, v, &s, &len)) < 0)
         return r;
     for (int i = 0; i < 5; i++) {
         if (strcmp(s, names[i]) == 0 || (len == 1 && s[0] == '1' + i)) {
@@ -603,17 +417,17 @@ static int kw_rule_level(struct pparse *p, yaml_node_t *v, void *arg)
             return 0;
         }
     }
-    return perr(p, v, "min_level must be informational, low, medium, high, critical or 1..5");
+    return ydoc_fail(d, v, "min_level must be informational, low, medium, high, critical or 1..5");
 }
 
-static int kw_rule_from(struct pparse *p, yaml_node_t *v, void *arg)
+static int kw_rule_from(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
 {
     struct respond_rule *ru = arg;
     const char *s;
     size_t len;
     int r;
 
-    if ((r = need_scalar(p, v, &s, &len)) < 0)
+    if ((r = ydoc_str(d, v, &s, &len)) < 0)
         return r;
     if (strcmp(s, "any") == 0)
         ru->from = RESPOND_FROM_ANY;
@@ -622,60 +436,61 @@ static int kw_rule_from(struct pparse *p, yaml_node_t *v, void *arg)
     else if (strcmp(s, "inside") == 0)
         ru->from = RESPOND_FROM_INSIDE;
     else
-        return perr(p, v, "from must be outside, inside or any");
+        return ydoc_fail(d, v, "from must be outside, inside or any");
     return 0;
 }
 
-static int kw_rule_mode(struct pparse *p, yaml_node_t *v, void *arg)
+static int kw_rule_mode(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
 {
     struct respond_rule *ru = arg;
     const char *s;
     size_t len;
     int r;
 
-    if ((r = need_scalar(p, v, &s, &len)) < 0)
+    if ((r = ydoc_str(d, v, &s, &len)) < 0)
         return r;
     if (strcmp(s, "auto") == 0)
         ru->mode = RESPOND_MODE_AUTO;
     else if (strcmp(s, "approve") == 0)
         ru->mode = RESPOND_MODE_APPROVE;
     else
-        return perr(p, v, "mode must be auto or approve");
+        return ydoc_fail(d, v, "mode must be auto or approve");
     return 0;
 }
 
-static const struct keyword rule_kw[] = {
+static const struct ydoc_key rule_kw[] = {
     {"actions", kw_rule_actions},    {"correlation", kw_rule_corr}, {"from", kw_rule_from},
     {"incident_type", kw_rule_type}, {"kind", kw_rule_kind},        {"min_level", kw_rule_level},
     {"mode", kw_rule_mode},          {"name", kw_rule_name},        {"rule", kw_rule_rule},
 };
+static const struct ydoc_table rule_table = {rule_kw, YDOC_NKEYS(rule_kw),
+                                             "rule: expected a mapping", NULL};
 
-static int kw_rules(struct pparse *p, yaml_node_t *v, void *arg)
+static int kw_rules(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
 {
-    struct respond_policy *pol = p->pol;
-    yaml_node_item_t *items;
+    struct respond_policy *pol = pol_of(d);
     size_t n;
     int r;
 
     (void)arg;
-    if ((r = seq_items(p, v, &items, &n, RESPOND_MAX_RULES, NULL)) < 0)
+    if ((r = ydoc_list(d, v, 0, RESPOND_MAX_RULES, &n)) < 0)
         return r;
     if (n == 0)
         return 0;
     if (!(pol->rules = calloc(n, sizeof(*pol->rules))))
         return -ENOMEM;
     for (size_t i = 0; i < n; i++) {
-        yaml_node_t *it = yaml_document_get_node(p->doc, items[i]);
+        yaml_node_t *it = ydoc_list_at(d, v, i);
         struct respond_rule *ru = &pol->rules[pol->nrules++];
         char label[32];
 
         if (!it)
-            return perr(p, v, "expected a list");
+            return ydoc_fail(d, v, "expected a list");
         ru->line = (unsigned)it->start_mark.line + 1;
-        if ((r = each_pair(p, it, rule_kw, NKW(rule_kw), ru, "rule: expected a mapping")) < 0)
+        if ((r = ydoc_walk(d, it, &rule_table, ru)) < 0)
             return r;
         if (ru->actions == 0)
-            return perr(p, it, "rule has no actions");
+            return ydoc_fail(d, it, "rule has no actions");
         if (!ru->name) {
             snprintf(label, sizeof(label), "#%zu", i + 1);
             if (!(ru->name = strdup(label)))
@@ -689,155 +504,160 @@ static int kw_rules(struct pparse *p, yaml_node_t *v, void *arg)
 
 /* A duration in whole milliseconds, at most 10 minutes: the time one
  * action may take. */
-static int get_timeout_ms(struct pparse *p, yaml_node_t *v, unsigned *ret)
+static int get_timeout_ms(struct ydoc *d, yaml_node_t *v, unsigned *ret)
 {
     int64_t us = 0;
     int r;
 
-    if ((r = get_duration(p, v, &us)) < 0)
+    if ((r = ydoc_duration(d, v, 0, &us)) < 0)
         return r;
     if (us > 10 * US_PER_MIN)
-        return perr(p, v, "timeout must be at most 10m");
+        return ydoc_fail(d, v, "timeout must be at most 10m");
     *ret = (unsigned)(us / 1000);
     return 0;
 }
 
 /* An nftables name: [A-Za-z_][A-Za-z0-9_]*, shorter than the buffer. */
-static int get_nft_name(struct pparse *p, yaml_node_t *v, char *dst, size_t size)
+static int get_nft_name(struct ydoc *d, yaml_node_t *v, char *dst, size_t size)
 {
     const char *s;
     size_t len;
     int r;
 
-    if ((r = need_scalar(p, v, &s, &len)) < 0)
+    if ((r = ydoc_str(d, v, &s, &len)) < 0)
         return r;
     if (len == 0 || len >= size)
-        return perr(p, v, "name must be 1 to 31 characters");
+        return ydoc_fail(d, v, "name must be 1 to 31 characters");
     for (size_t i = 0; i < len; i++) {
         char c = s[i];
         int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' ||
                  (i > 0 && c >= '0' && c <= '9');
         if (!ok)
-            return perr(p, v, "name may hold only letters, digits and _, not first a digit");
+            return ydoc_fail(d, v, "name may hold only letters, digits and _, not first a digit");
     }
     memcpy(dst, s, len);
     dst[len] = '\0';
     return 0;
 }
 
-static int kw_block_family(struct pparse *p, yaml_node_t *v, void *arg)
+static int kw_block_family(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
 {
     const char *s;
     size_t len;
     int r;
 
     (void)arg;
-    if ((r = need_scalar(p, v, &s, &len)) < 0)
+    if ((r = ydoc_str(d, v, &s, &len)) < 0)
         return r;
     if (strcmp(s, "inet") != 0 && strcmp(s, "ip") != 0 && strcmp(s, "ip6") != 0)
-        return perr(p, v, "family must be inet, ip or ip6");
-    snprintf(p->pol->block.family, sizeof(p->pol->block.family), "%s", s);
+        return ydoc_fail(d, v, "family must be inet, ip or ip6");
+    snprintf(pol_of(d)->block.family, sizeof(pol_of(d)->block.family), "%s", s);
     return 0;
 }
 
-static int kw_block_table(struct pparse *p, yaml_node_t *v, void *arg)
+static int kw_block_table(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
 {
     (void)arg;
-    return get_nft_name(p, v, p->pol->block.table, sizeof(p->pol->block.table));
+    return get_nft_name(d, v, pol_of(d)->block.table, sizeof(pol_of(d)->block.table));
 }
 
-static int kw_block_set4(struct pparse *p, yaml_node_t *v, void *arg)
+static int kw_block_set4(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
 {
     (void)arg;
-    return get_nft_name(p, v, p->pol->block.set4, sizeof(p->pol->block.set4));
+    return get_nft_name(d, v, pol_of(d)->block.set4, sizeof(pol_of(d)->block.set4));
 }
 
-static int kw_block_set6(struct pparse *p, yaml_node_t *v, void *arg)
+static int kw_block_set6(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
 {
     (void)arg;
-    return get_nft_name(p, v, p->pol->block.set6, sizeof(p->pol->block.set6));
+    return get_nft_name(d, v, pol_of(d)->block.set6, sizeof(pol_of(d)->block.set6));
 }
 
-static int kw_block_create(struct pparse *p, yaml_node_t *v, void *arg)
+static int kw_block_create(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
 {
     (void)arg;
-    return get_bool(p, v, &p->pol->block.create);
+    return ydoc_bool(d, v, NULL, &pol_of(d)->block.create);
 }
 
-static const struct keyword block_kw[] = {
+static const struct ydoc_key block_kw[] = {
     {"create", kw_block_create}, {"family", kw_block_family}, {"set4", kw_block_set4},
     {"set6", kw_block_set6},     {"table", kw_block_table},
 };
+static const struct ydoc_table block_table = {block_kw, YDOC_NKEYS(block_kw),
+                                              "block: expected a mapping", NULL};
 
-static int kw_block(struct pparse *p, yaml_node_t *v, void *arg)
+static int kw_block(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
 {
     (void)arg;
-    return each_pair(p, v, block_kw, NKW(block_kw), NULL, "block: expected a mapping");
+    return ydoc_walk(d, v, &block_table, NULL);
 }
 
-static int kw_wh_url(struct pparse *p, yaml_node_t *v, void *arg)
+static int kw_wh_url(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
 {
     int r;
 
     (void)arg;
-    if ((r = get_string(p, v, &p->pol->webhook.url)) < 0)
+    if ((r = get_string(d, v, &pol_of(d)->webhook.url)) < 0)
         return r;
-    if (strncmp(p->pol->webhook.url, "http://", 7) != 0 &&
-        strncmp(p->pol->webhook.url, "https://", 8) != 0)
-        return perr(p, v, "url must start with http:// or https://");
-    for (const char *c = p->pol->webhook.url; *c; c++)
+    if (strncmp(pol_of(d)->webhook.url, "http://", 7) != 0 &&
+        strncmp(pol_of(d)->webhook.url, "https://", 8) != 0)
+        return ydoc_fail(d, v, "url must start with http:// or https://");
+    for (const char *c = pol_of(d)->webhook.url; *c; c++)
         if ((unsigned char)*c <= ' ' || *c == 0x7f)
-            return perr(p, v, "url holds a space or control character");
+            return ydoc_fail(d, v, "url holds a space or control character");
     return 0;
 }
 
-static int kw_wh_secret(struct pparse *p, yaml_node_t *v, void *arg)
+static int kw_wh_secret(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
 {
     (void)arg;
-    return get_string(p, v, &p->pol->webhook.secret_file);
+    return get_string(d, v, &pol_of(d)->webhook.secret_file);
 }
 
-static int kw_wh_timeout(struct pparse *p, yaml_node_t *v, void *arg)
+static int kw_wh_timeout(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
 {
     (void)arg;
-    return get_timeout_ms(p, v, &p->pol->webhook.timeout_ms);
+    return get_timeout_ms(d, v, &pol_of(d)->webhook.timeout_ms);
 }
 
-static int kw_wh_attempts(struct pparse *p, yaml_node_t *v, void *arg)
+static int kw_wh_attempts(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
 {
     (void)arg;
-    return get_uint(p, v, 1, 20, &p->pol->webhook.attempts, "attempts must be between 1 and 20");
+    return get_uint(d, v, 1, 20, &pol_of(d)->webhook.attempts, "attempts must be between 1 and 20");
 }
 
-static int kw_wh_backoff(struct pparse *p, yaml_node_t *v, void *arg)
+static int kw_wh_backoff(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
 {
     (void)arg;
-    return get_timeout_ms(p, v, &p->pol->webhook.backoff_ms);
+    return get_timeout_ms(d, v, &pol_of(d)->webhook.backoff_ms);
 }
 
-static int kw_wh_backoff_max(struct pparse *p, yaml_node_t *v, void *arg)
+static int kw_wh_backoff_max(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
 {
     (void)arg;
-    return get_timeout_ms(p, v, &p->pol->webhook.backoff_max_ms);
+    return get_timeout_ms(d, v, &pol_of(d)->webhook.backoff_max_ms);
 }
 
-static const struct keyword webhook_kw[] = {
+static const struct ydoc_key webhook_kw[] = {
     {"attempts", kw_wh_attempts},  {"backoff", kw_wh_backoff}, {"backoff_max", kw_wh_backoff_max},
     {"secret_file", kw_wh_secret}, {"timeout", kw_wh_timeout}, {"url", kw_wh_url},
 };
+static const struct ydoc_table webhook_table = {webhook_kw, YDOC_NKEYS(webhook_kw),
+                                                "webhook: expected a mapping", NULL};
 
-static int kw_webhook(struct pparse *p, yaml_node_t *v, void *arg)
+static int kw_webhook(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
 {
     int r;
 
     (void)arg;
-    if ((r = each_pair(p, v, webhook_kw, NKW(webhook_kw), NULL, "webhook: expected a mapping")) < 0)
+    if ((r = ydoc_walk(d, v, &webhook_table, NULL)) < 0)
         return r;
-    if (!p->pol->webhook.url)
-        return perr(p, v, "webhook: url is required");
-    if (!p->pol->webhook.secret_file)
-        return perr(p, v, "webhook: secret_file is required (the HMAC key, at least 32 bytes)");
-    p->pol->webhook.given = 1;
+    if (!pol_of(d)->webhook.url)
+        return ydoc_fail(d, v, "webhook: url is required");
+    if (!pol_of(d)->webhook.secret_file)
+        return ydoc_fail(d, v,
+                         "webhook: secret_file is required (the HMAC key, at least 32 bytes)");
+    pol_of(d)->webhook.given = 1;
     return 0;
 }
 
@@ -856,108 +676,108 @@ static int mail_addr_ok(const char *s)
     return n >= 3 && n <= 254 && at == 1 && s[0] != '@' && s[0] != '-' && s[n - 1] != '@';
 }
 
-static int kw_mail_to(struct pparse *p, yaml_node_t *v, void *arg)
+static int kw_mail_to(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
 {
-    struct respond_mail_set *m = &p->pol->mail;
-    yaml_node_item_t *items, one;
+    struct respond_mail_set *m = &pol_of(d)->mail;
     size_t n;
     int r;
 
     (void)arg;
-    if ((r = seq_items(p, v, &items, &n, RESPOND_MAIL_MAX_TO, &one)) < 0)
+    if ((r = ydoc_list(d, v, 1, RESPOND_MAIL_MAX_TO, &n)) < 0)
         return r;
     for (size_t i = 0; i < n; i++) {
-        yaml_node_t *it = yaml_document_get_node(p->doc, items[i]);
+        yaml_node_t *it = ydoc_list_at(d, v, i);
 
         if (!it)
-            return perr(p, v, "expected a list");
-        if ((r = get_string(p, it, &m->to[m->nto])) < 0)
+            return ydoc_fail(d, v, "expected a list");
+        if ((r = get_string(d, it, &m->to[m->nto])) < 0)
             return r;
         m->nto++;
         if (!mail_addr_ok(m->to[m->nto - 1]))
-            return perr(p, it, "not a plain mail address (user@host)");
+            return ydoc_fail(d, it, "not a plain mail address (user@host)");
     }
     return 0;
 }
 
-static int kw_mail_from(struct pparse *p, yaml_node_t *v, void *arg)
+static int kw_mail_from(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
 {
     int r;
 
     (void)arg;
-    if ((r = get_string(p, v, &p->pol->mail.from)) < 0)
+    if ((r = get_string(d, v, &pol_of(d)->mail.from)) < 0)
         return r;
-    for (const char *c = p->pol->mail.from; *c; c++)
+    for (const char *c = pol_of(d)->mail.from; *c; c++)
         if ((unsigned char)*c <= ' ' || *c == 0x7f || strchr("<>,;:\"()[]\\", *c))
-            return perr(p, v, "not a plain mail address");
+            return ydoc_fail(d, v, "not a plain mail address");
     return 0;
 }
 
-static int kw_mail_sendmail(struct pparse *p, yaml_node_t *v, void *arg)
+static int kw_mail_sendmail(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
 {
     int r;
 
     (void)arg;
-    if ((r = get_string(p, v, &p->pol->mail.sendmail)) < 0)
+    if ((r = get_string(d, v, &pol_of(d)->mail.sendmail)) < 0)
         return r;
-    if (p->pol->mail.sendmail[0] != '/')
-        return perr(p, v, "sendmail must be an absolute path");
+    if (pol_of(d)->mail.sendmail[0] != '/')
+        return ydoc_fail(d, v, "sendmail must be an absolute path");
     return 0;
 }
 
-static int kw_mail_timeout(struct pparse *p, yaml_node_t *v, void *arg)
+static int kw_mail_timeout(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
 {
     (void)arg;
-    return get_timeout_ms(p, v, &p->pol->mail.timeout_ms);
+    return get_timeout_ms(d, v, &pol_of(d)->mail.timeout_ms);
 }
 
-static const struct keyword mail_kw[] = {
+static const struct ydoc_key mail_kw[] = {
     {"from", kw_mail_from},
     {"sendmail", kw_mail_sendmail},
     {"timeout", kw_mail_timeout},
     {"to", kw_mail_to},
 };
+static const struct ydoc_table mail_table = {mail_kw, YDOC_NKEYS(mail_kw),
+                                             "mail: expected a mapping", NULL};
 
-static int kw_mail(struct pparse *p, yaml_node_t *v, void *arg)
+static int kw_mail(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
 {
     int r;
 
     (void)arg;
-    if ((r = each_pair(p, v, mail_kw, NKW(mail_kw), NULL, "mail: expected a mapping")) < 0)
+    if ((r = ydoc_walk(d, v, &mail_table, NULL)) < 0)
         return r;
-    if (p->pol->mail.nto == 0)
-        return perr(p, v, "mail: to is required");
-    p->pol->mail.given = 1;
+    if (pol_of(d)->mail.nto == 0)
+        return ydoc_fail(d, v, "mail: to is required");
+    pol_of(d)->mail.given = 1;
     return 0;
 }
 
-static int kw_exec_command(struct pparse *p, yaml_node_t *v, void *arg)
+static int kw_exec_command(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
 {
-    struct respond_exec_set *e = &p->pol->exec;
-    yaml_node_item_t *items;
+    struct respond_exec_set *e = &pol_of(d)->exec;
     size_t n;
     int r;
 
     (void)arg;
     if (e->argv)
-        return perr(p, v, "duplicate key");
-    if ((r = seq_items(p, v, &items, &n, RESPOND_EXEC_ARGC_MAX, NULL)) < 0)
+        return ydoc_fail(d, v, "duplicate key");
+    if ((r = ydoc_list(d, v, 0, RESPOND_EXEC_ARGC_MAX, &n)) < 0)
         return r;
     if (n == 0)
-        return perr(p, v, "command: expected the program and its arguments");
+        return ydoc_fail(d, v, "command: expected the program and its arguments");
     if (!(e->argv = calloc(n + 1, sizeof(*e->argv))))
         return -ENOMEM;
     for (size_t i = 0; i < n; i++) {
-        yaml_node_t *it = yaml_document_get_node(p->doc, items[i]);
+        yaml_node_t *it = ydoc_list_at(d, v, i);
         const char *s;
         size_t len;
 
         if (!it)
-            return perr(p, v, "expected a list");
-        if ((r = need_scalar(p, it, &s, &len)) < 0)
+            return ydoc_fail(d, v, "expected a list");
+        if ((r = ydoc_str(d, it, &s, &len)) < 0)
             return r;
         if (len > RESPOND_EXEC_ARG_MAX)
-            return perr(p, it, "argument longer than 8 KiB");
+            return ydoc_fail(d, it, "argument longer than 8 KiB");
         if (!(e->argv[i] = strndup(s, len)))
             return -ENOMEM;
         e->argc++;
@@ -965,37 +785,39 @@ static int kw_exec_command(struct pparse *p, yaml_node_t *v, void *arg)
     return 0;
 }
 
-static int kw_exec_timeout(struct pparse *p, yaml_node_t *v, void *arg)
+static int kw_exec_timeout(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
 {
     (void)arg;
-    return get_timeout_ms(p, v, &p->pol->exec.timeout_ms);
+    return get_timeout_ms(d, v, &pol_of(d)->exec.timeout_ms);
 }
 
-static const struct keyword exec_kw[] = {
+static const struct ydoc_key exec_kw[] = {
     {"command", kw_exec_command},
     {"timeout", kw_exec_timeout},
 };
+static const struct ydoc_table exec_table = {exec_kw, YDOC_NKEYS(exec_kw),
+                                             "exec: expected a mapping", NULL};
 
-static int kw_exec(struct pparse *p, yaml_node_t *v, void *arg)
+static int kw_exec(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
 {
     struct respond_exec_conf ec;
     const char *why = NULL;
     int r;
 
     (void)arg;
-    if ((r = each_pair(p, v, exec_kw, NKW(exec_kw), NULL, "exec: expected a mapping")) < 0)
+    if ((r = ydoc_walk(d, v, &exec_table, NULL)) < 0)
         return r;
-    if (!p->pol->exec.argv)
-        return perr(p, v, "exec: command is required");
-    ec = (struct respond_exec_conf){.argv = (const char *const *)p->pol->exec.argv};
+    if (!pol_of(d)->exec.argv)
+        return ydoc_fail(d, v, "exec: command is required");
+    ec = (struct respond_exec_conf){.argv = (const char *const *)pol_of(d)->exec.argv};
     if (respond_exec_check(&ec, &why) < 0)
-        return perr(p, v, why);
-    p->pol->exec.given = 1;
+        return ydoc_fail(d, v, why);
+    pol_of(d)->exec.given = 1;
     return 0;
 }
 
 /* After the whole file: every action a rule names can be carried out. */
-static int check_actions(struct pparse *p, yaml_node_t *root)
+static int check_actions(struct ydoc *d, yaml_node_t *root)
 {
     static const struct {
         unsigned bit;
@@ -1005,55 +827,47 @@ static int check_actions(struct pparse *p, yaml_node_t *root)
         {RESPOND_ACTION_MAIL, "a rule names mail but there is no mail: section"},
         {RESPOND_ACTION_EXEC, "a rule names exec but there is no exec: section"},
     };
-    const struct respond_policy *pol = p->pol;
+    const struct respond_policy *pol = pol_of(d);
     const char *why;
 
     for (size_t i = 0; i < pol->nrules; i++) {
         const struct respond_rule *ru = &pol->rules[i];
-        for (size_t j = 0; j < NKW(need); j++) {
+        for (size_t j = 0; j < YDOC_NKEYS(need); j++) {
             int given = need[j].bit == RESPOND_ACTION_WEBHOOK ? pol->webhook.given
                         : need[j].bit == RESPOND_ACTION_MAIL  ? pol->mail.given
                                                               : pol->exec.given;
-            if ((ru->actions & need[j].bit) && !given) {
-                int r = perr(p, root, need[j].msg);
-                /* Point at the rule rather than the top of the file. */
-                if (p->err && p->err->msg == need[j].msg) {
-                    p->err->line = ru->line;
-                    p->err->col = 1;
-                }
-                return r;
-            }
+            /* Point at the rule rather than the top of the file. */
+            if ((ru->actions & need[j].bit) && !given)
+                return ydoc_fail_at(d, ru->line, 1, need[j].msg);
         }
-        p->pol->actions_used |= ru->actions;
+        pol_of(d)->actions_used |= ru->actions;
     }
     if (respond_fw_conf_check(&pol->block, &why) < 0)
-        return perr(p, root, why);
+        return ydoc_fail(d, root, why);
     /* Issue 15: acting for real with nothing protected by name is how a
      * forged line blocked the host's own resolver. */
     if (!pol->dry_run && pol->nallow == 0) {
-        int r = perr(p, root,
-                     "dry_run: false needs an allowlist: list the networks that must never be "
-                     "blocked (own networks, gateways, DNS servers, monitoring hosts) first");
-        if (p->err && pol->dry_run_line) {
-            p->err->line = pol->dry_run_line;
-            p->err->col = 1;
-        }
-        return r;
+        static const char msg[] =
+            "dry_run: false needs an allowlist: list the networks that must never be "
+            "blocked (own networks, gateways, DNS servers, monitoring hosts) first";
+
+        return pol->dry_run_line ? ydoc_fail_at(d, pol->dry_run_line, 1, msg)
+                                 : ydoc_fail(d, root, msg);
     }
     /* Unset bucket sizes: per rule as the global one, per source half of it,
      * so that one source alone never drains the global bucket. */
-    if (!p->pol->rule_apm)
-        p->pol->rule_apm = pol->actions_per_minute;
-    if (!p->pol->rule_burst)
-        p->pol->rule_burst = pol->burst;
-    if (!p->pol->source_apm)
-        p->pol->source_apm = (pol->actions_per_minute + 1) / 2;
-    if (!p->pol->source_burst)
-        p->pol->source_burst = (pol->burst + 1) / 2;
+    if (!pol_of(d)->rule_apm)
+        pol_of(d)->rule_apm = pol->actions_per_minute;
+    if (!pol_of(d)->rule_burst)
+        pol_of(d)->rule_burst = pol->burst;
+    if (!pol_of(d)->source_apm)
+        pol_of(d)->source_apm = (pol->actions_per_minute + 1) / 2;
+    if (!pol_of(d)->source_burst)
+        pol_of(d)->source_burst = (pol->burst + 1) / 2;
     return 0;
 }
 
-static const struct keyword top_kw[] = {
+static const struct ydoc_key top_kw[] = {
     {"allowlist", kw_allowlist},
     {"ban", kw_ban},
     {"block", kw_block},
@@ -1067,6 +881,8 @@ static const struct keyword top_kw[] = {
     {"rules", kw_rules},
     {"webhook", kw_webhook},
 };
+static const struct ydoc_table top_table = {top_kw, YDOC_NKEYS(top_kw),
+                                            "expected a mapping of settings", NULL};
 
 static struct respond_policy *policy_defaults(void)
 {
@@ -1136,12 +952,10 @@ void respond_policy_free(struct respond_policy *p)
 int respond_policy_parse(const char *text, size_t len, const char *file,
                          struct respond_policy **ret, struct parse_err *reterr)
 {
-    yaml_parser_t yp;
-    yaml_document_t doc;
-    struct pparse p;
+    struct ydoc d;
     struct respond_policy *pol;
-    yaml_node_t *root;
-    int r = 0;
+    yaml_node_t *root = NULL;
+    int r;
 
     if (reterr)
         memset(reterr, 0, sizeof(*reterr));
@@ -1152,34 +966,14 @@ int respond_policy_parse(const char *text, size_t len, const char *file,
         respond_policy_free(pol);
         return -ENOMEM;
     }
-    if (!yaml_parser_initialize(&yp)) {
-        respond_policy_free(pol);
-        return -ENOMEM;
-    }
-    yaml_parser_set_input_string(&yp, (const unsigned char *)text, len);
-    if (!yaml_parser_load(&yp, &doc)) {
-        if (reterr) {
-            reterr->line = (unsigned)yp.problem_mark.line + 1;
-            reterr->col = (unsigned)yp.problem_mark.column + 1;
-            reterr->off = yp.problem_mark.index;
-            /* libyaml's problem strings are static. */
-            reterr->msg = yp.problem ? yp.problem : "YAML syntax error";
-        }
-        yaml_parser_delete(&yp);
-        respond_policy_free(pol);
-        return -EINVAL;
-    }
-    p.doc = &doc;
-    p.pol = pol;
-    p.err = reterr;
-    root = yaml_document_get_root_node(&doc);
+    r = ydoc_load(&d, text, len, reterr);
+    d.ctx = pol;
     /* An empty file is all defaults: dry run, no rules. */
-    if (root && !(root->type == YAML_SCALAR_NODE && root->data.scalar.length == 0))
-        r = each_pair(&p, root, top_kw, NKW(top_kw), NULL, "expected a mapping of settings");
+    if (r == 0 && (root = ydoc_root(&d)))
+        r = ydoc_walk(&d, root, &top_table, NULL);
     if (r == 0)
-        r = check_actions(&p, root);
-    yaml_document_delete(&doc);
-    yaml_parser_delete(&yp);
+        r = check_actions(&d, root);
+    ydoc_done(&d);
     if (r < 0) {
         respond_policy_free(pol);
         return r;

@@ -6,11 +6,9 @@
  * stored when the stage starts.  Incidents take the store's next free id
  * when they open, because the API opens incidents too.
  *
- * Entities and their roles: the address an alert comes from (source.ip) is
- * the attacker; destination.ip and host.name are victims; user.name is the
- * attacker only when there is no source address (sudo on a host: the local
- * user is the actor), else it is the targeted account.  Triage groups
- * incidents on attacker entities only.
+ * Which field of an alert is which entity, in which role, is triage's
+ * knowledge (triage/triage_entity.h); this stage only hands it the record,
+ * the correlation hit or the anomaly.
  *
  * A rule that matched a record which is itself another detector's alert
  * (event.kind "alert": a Suricata EVE alert) relays that detector's
@@ -44,11 +42,11 @@
 #include "triage/anomaly.h"
 #include "triage/asset.h"
 #include "triage/triage.h"
+#include "triage/triage_entity.h"
 #include "util/buf.h"
 #include "conf/config.h"
 #include "util/log.h"
 
-#define PT_MAX_ENT 8
 #define PT_VAL_MAX 256
 #define PT_FLUSH_EVERY_US (10 * INT64_C(1000000))
 /* The evidence table: for each address named as a source lately, when it
@@ -130,10 +128,7 @@ struct ptriage {
     void *inc_arg;
     const char *input_name; /* of the event being processed */
     struct buf json, text, tmp;
-    /* Entity values, NUL-terminated copies for triage_in. */
-    char vals[PT_MAX_ENT][PT_VAL_MAX];
-    struct triage_entity ents[PT_MAX_ENT];
-    size_t nents;
+    struct triage_entity_set ents; /* of the alert being triaged */
     /* A relayed alert's signature and tactic, NUL-terminated copies. */
     char sig_id[PT_VAL_MAX], sig_name[PT_VAL_MAX], sig_tactic[PT_VAL_MAX], flow_id[PT_VAL_MAX];
     const char *tagv[PT_MAX_TAGS];
@@ -641,97 +636,6 @@ static void on_suppressed(void *ctx, const struct triage_in *in, const struct tr
 }
 
 
-/* ---- entities ---- */
-
-static void ent_add(struct ptriage *t, const char *field, const char *v, size_t len, int role)
-{
-    struct triage_entity *e;
-
-    if (!v || len == 0 || t->nents >= PT_MAX_ENT)
-        return;
-    if (len >= PT_VAL_MAX)
-        len = PT_VAL_MAX - 1;
-    memcpy(t->vals[t->nents], v, len);
-    t->vals[t->nents][len] = '\0';
-    e = &t->ents[t->nents];
-    e->field = field;
-    e->value = t->vals[t->nents];
-    e->role = role;
-    t->nents++;
-}
-
-static void ents_from_event(struct ptriage *t, const struct event *ev)
-{
-    size_t n;
-    const char *v;
-    int has_src;
-
-    t->nents = 0;
-    v = event_get(ev, FIELD_SOURCE_IP, &n);
-    has_src = v != NULL;
-    ent_add(t, "source.ip", v, v ? n : 0, TRIAGE_ROLE_ATTACKER);
-    v = event_get(ev, FIELD_USER_NAME, &n);
-    ent_add(t, "user.name", v, v ? n : 0, has_src ? TRIAGE_ROLE_OTHER : TRIAGE_ROLE_ATTACKER);
-    v = event_get(ev, FIELD_DESTINATION_IP, &n);
-    ent_add(t, "destination.ip", v, v ? n : 0, TRIAGE_ROLE_VICTIM);
-    v = event_get(ev, FIELD_HOST_NAME, &n);
-    ent_add(t, "host.name", v, v ? n : 0, TRIAGE_ROLE_VICTIM);
-}
-
-/* Removes the entities of field `field` (a static name) from t->ents. */
-static void ents_drop(struct ptriage *t, const char *field)
-{
-    size_t k = 0;
-
-    for (size_t i = 0; i < t->nents; i++) {
-        if (strcmp(t->ents[i].field, field) == 0)
-            continue;
-        if (k != i) {
-            memcpy(t->vals[k], t->vals[i], sizeof(t->vals[k]));
-            t->ents[k] = t->ents[i];
-            t->ents[k].value = t->vals[k];
-        }
-        k++;
-    }
-    t->nents = k;
-}
-
-/* The ECS name a correlation's group-by field stands for, and its role. */
-static const char *ent_field(const char *f, int has_src, int *ret_role)
-{
-    static const struct {
-        const char *name, *ecs;
-        int role;
-    } map[] = {
-        {"source.ip", "source.ip", TRIAGE_ROLE_ATTACKER},
-        {"src_ip", "source.ip", TRIAGE_ROLE_ATTACKER},
-        {"IpAddress", "source.ip", TRIAGE_ROLE_ATTACKER},
-        {"c-ip", "source.ip", TRIAGE_ROLE_ATTACKER},
-        /* A remote host known only by name (old pam_unix rhost=NAME): the
-         * attacker all the same, but never an address to act on. */
-        {"source.domain", "source.domain", TRIAGE_ROLE_ATTACKER},
-        {"destination.ip", "destination.ip", TRIAGE_ROLE_VICTIM},
-        {"dst_ip", "destination.ip", TRIAGE_ROLE_VICTIM},
-        {"destination.port", "destination.port", TRIAGE_ROLE_OTHER},
-        {"host.name", "host.name", TRIAGE_ROLE_VICTIM},
-        {"Computer", "host.name", TRIAGE_ROLE_VICTIM},
-        {"user.name", "user.name", -1},
-        {"User", "user.name", -1},
-        {"TargetUserName", "user.name", -1},
-    };
-
-    for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
-        if (strcmp(f, map[i].name) == 0) {
-            *ret_role = map[i].role >= 0 ? map[i].role
-                        : has_src      ? TRIAGE_ROLE_OTHER
-                                       : TRIAGE_ROLE_ATTACKER;
-            return map[i].ecs;
-        }
-    }
-    *ret_role = TRIAGE_ROLE_OTHER;
-    return f;
-}
-
 /* Triages `in` with the entities gathered in t->ents, offers it to the
  * response engine, and records which aggregated alert the alert stored as
  * row `alert_id` (0: not stored) was folded into. */
@@ -740,8 +644,8 @@ static void add(struct ptriage *t, struct triage_in *in, int64_t alert_id)
     struct triage_made made;
     int r;
 
-    in->entities = t->ents;
-    in->nentities = t->nents;
+    in->entities = t->ents.ents;
+    in->nentities = t->ents.n;
     if (in->time_us > t->max_time_us)
         t->max_time_us = in->time_us;
     if ((r = triage_add(t->tr, in, &made)) < 0 && r != -ENOMEM)
@@ -836,9 +740,10 @@ void ptriage_rule(struct ptriage *t, const struct sigma_rule *r, const struct ev
         .time_us = ev->time_us,
         .count = 1,
     };
+    int relayed = event_is(ev, FIELD_EVENT_KIND, "alert");
 
-    ents_from_event(t, ev);
-    if (event_is(ev, FIELD_EVENT_KIND, "alert")) {
+    triage_entity_from_event(&t->ents, ev, relayed);
+    if (relayed) {
         const char *tactic = sig_tactic(t, ev);
         in.sig_id = copy_field(ev, FIELD_RULE_ID, t->sig_id, sizeof(t->sig_id));
         in.sig_name = copy_field(ev, FIELD_RULE_NAME, t->sig_name, sizeof(t->sig_name));
@@ -854,10 +759,6 @@ void ptriage_rule(struct ptriage *t, const struct sigma_rule *r, const struct ev
         if (tactic)
             t->tagv[in.ntags++] = tactic;
         in.tags = t->tagv;
-        /* The host of a relayed alert is the sensor that reported it (the
-         * syslog header's, EVE's "host"), not a victim: it would gather
-         * the risk of every signature the sensor sees. */
-        ents_drop(t, "host.name");
     }
     add(t, &in, alert_id);
 }
@@ -915,7 +816,6 @@ void ptriage_corr(struct ptriage *t, const struct sigma_corr_hit *h, const char 
     const struct sigma_corr_rule *c = h->rule;
     const char *host = NULL;
     int64_t row = 0;
-    int has_src = 0;
 
     if (corr_format(t, h, &host) < 0)
         return;
@@ -936,20 +836,7 @@ void ptriage_corr(struct ptriage *t, const struct sigma_corr_hit *h, const char 
         };
         row = t->emit(t->emit_arg, &a);
     }
-    t->nents = 0;
-    for (size_t i = 0; i < h->ngroup; i++) {
-        int role;
-        const char *f = ent_field(h->group_fields[i], 0, &role);
-
-        if (strcmp(f, "source.ip") == 0 || strcmp(f, "source.domain") == 0)
-            has_src = 1;
-    }
-    for (size_t i = 0; i < h->ngroup; i++) {
-        int role;
-        const char *f = ent_field(h->group_fields[i], has_src, &role);
-
-        ent_add(t, f, h->group_values[i], strlen(h->group_values[i]), role);
-    }
+    triage_entity_from_group(&t->ents, h->group_fields, h->group_values, h->ngroup);
     {
         struct triage_in in = {
             .kind = TRIAGE_KIND_CORRELATION,
@@ -1013,34 +900,14 @@ static int on_anomaly(const struct anomaly_alert *al, void *arg)
     struct ptriage *t = arg;
     const char *name, *title, *level, *host = NULL;
     int64_t row = 0;
-    int has_src = 0;
 
     buf_reset(&t->json);
     buf_reset(&t->text);
     if (anomaly_alert_json(al, &t->json) < 0 || anomaly_alert_text(al, &t->text) < 0)
         return 0;
     anomaly_rule(al, &name, &title, &level);
-    t->nents = 0;
-    for (unsigned i = 0; i < al->nentity; i++)
-        if (strcmp(al->entity[i].field, "source.ip") == 0)
-            has_src = 1;
-    for (unsigned i = 0; i < al->nentity; i++) {
-        int role;
-        const char *f = ent_field(al->entity[i].field, has_src, &role);
-
-        /* A beaconing host is where the intruder sits: the actor.  So is
-         * the internal host of an outbound anomaly; the outside address it
-         * reached is context, not a victim. */
-        if ((al->kind == ANOMALY_BEACON || al->kind == ANOMALY_FIRST_EXTERNAL ||
-             al->kind == ANOMALY_OUTBOUND_VOLUME || al->kind == ANOMALY_DNS_TUNNEL) &&
-            strcmp(f, "source.ip") == 0)
-            role = TRIAGE_ROLE_ATTACKER;
-        else if (al->kind == ANOMALY_FIRST_EXTERNAL && strcmp(f, "destination.ip") == 0)
-            role = TRIAGE_ROLE_OTHER;
-        ent_add(t, f, al->entity[i].val, al->entity[i].len, role);
-        if (strcmp(f, "host.name") == 0)
-            host = t->vals[t->nents - 1];
-    }
+    triage_entity_from_anomaly(&t->ents, al);
+    host = triage_entity_get(&t->ents, "host.name");
     if (t->emit) {
         struct alert a = {
             .kind = "anomaly",

@@ -8,17 +8,15 @@
  */
 #include "triage/triage.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <yaml.h>
 
 #include "event/time.h"
 #include "util/limits.h"
 #include "util/readfile.h"
+#include "util/ydoc.h"
 
 /* Suppressions one options set may hold. */
 #define TRIAGE_MAX_SUPP 4096
@@ -214,248 +212,118 @@ void triage_opts_free(struct triage_opts *o)
     free(o);
 }
 
+/* The options being filled and the clock that decides expiry. */
 struct oparse {
-    yaml_document_t *doc;
     struct triage_opts *o;
-    struct parse_err *err;
     int64_t now_us;
 };
 
-static int perr(struct oparse *p, const yaml_node_t *n, const char *msg)
+static struct triage_opts *opts(const struct ydoc *d)
 {
-    if (p->err) {
-        p->err->line = n ? (unsigned)n->start_mark.line + 1 : 0;
-        p->err->col = n ? (unsigned)n->start_mark.column + 1 : 0;
-        p->err->off = n ? n->start_mark.index : 0;
-        p->err->msg = msg;
-    }
-    return -EINVAL;
+    return ((struct oparse *)d->ctx)->o;
 }
 
-static yaml_node_t *node(struct oparse *p, int i)
-{
-    return yaml_document_get_node(p->doc, i);
-}
-
-/* The scalar's text (NUL-terminated by libyaml) and length, or NULL. */
-static const char *sc(const yaml_node_t *n, size_t *ret_len)
-{
-    if (!n || n->type != YAML_SCALAR_NODE)
-        return NULL;
-    if (ret_len)
-        *ret_len = n->data.scalar.length;
-    return (const char *)n->data.scalar.value;
-}
-
-/* On failure *ret is NULL and *ret_len 0: callers never see an unset length. */
-static int need_scalar(struct oparse *p, yaml_node_t *n, const char **ret, size_t *ret_len)
-{
-    *ret_len = 0;
-    if (!(*ret = sc(n, ret_len)))
-        return perr(p, n, "expected a scalar");
-    if (memchr(*ret, '\0', *ret_len))
-        return perr(p, n, "NUL byte in value");
-    return 0;
-}
-
-static int need_map(struct oparse *p, yaml_node_t *n)
-{
-    return n && n->type == YAML_MAPPING_NODE ? 0 : perr(p, n, "expected a mapping");
-}
-
-static int dup_scalar(struct oparse *p, yaml_node_t *n, char **dst)
-{
-    const char *s;
-    size_t len;
-    char *d;
-    int r;
-
-    if ((r = need_scalar(p, n, &s, &len)) < 0)
-        return r;
-    if (!(d = strndup(s, len)))
-        return -ENOMEM;
-    free(*dst);
-    *dst = d;
-    return 0;
-}
-
-/* "30s", "10m", "1h", "2d", or plain seconds; > 0 and at most a year. */
-static int get_duration(struct oparse *p, yaml_node_t *n, int64_t *ret)
-{
-    const char *s;
-    size_t len, i = 0;
-    int64_t v = 0, mul = US_PER_S;
-    int r;
-
-    if ((r = need_scalar(p, n, &s, &len)) < 0)
-        return r;
-    while (i < len && isdigit((unsigned char)s[i]) && v < INT64_C(100000000))
-        v = v * 10 + (s[i++] - '0');
-    if (i == 0)
-        return perr(p, n, "expected a duration such as 10m or 6h");
-    if (i + 1 == len) {
-        switch (s[i]) {
-        case 's': break;
-        case 'm': mul *= 60; break;
-        case 'h': mul *= 3600; break;
-        case 'd': mul *= 86400; break;
-        default: return perr(p, n, "duration unit is not s, m, h or d");
-        }
-    } else if (i != len) {
-        return perr(p, n, "expected a duration such as 10m or 6h");
-    }
-    if (v <= 0 || v * (mul / US_PER_S) > 366 * 86400)
-        return perr(p, n, "duration must be positive and at most a year");
-    *ret = v * mul;
-    return 0;
-}
-
-static int get_double(struct oparse *p, yaml_node_t *n, double lo, double hi, double *ret)
-{
-    char buf[64], *end;
-    const char *s;
-    size_t len;
-    double v;
-    int r;
-
-    if ((r = need_scalar(p, n, &s, &len)) < 0)
-        return r;
-    if (len == 0 || len >= sizeof(buf))
-        return perr(p, n, "expected a number");
-    memcpy(buf, s, len);
-    buf[len] = '\0';
-    v = strtod(buf, &end);
-    if (*end || !(v >= lo && v <= hi))
-        return perr(p, n, "number out of range");
-    *ret = v;
-    return 0;
-}
-
-static int get_size(struct oparse *p, yaml_node_t *n, size_t lo, size_t hi, size_t *ret)
+/* A count read as a number (so "1e3" is 1000, as it always was), whole. */
+static int get_size(struct ydoc *d, yaml_node_t *n, size_t lo, size_t hi, size_t *ret)
 {
     double v = 0;
     int r;
 
-    if ((r = get_double(p, n, (double)lo, (double)hi, &v)) < 0)
+    if ((r = ydoc_double(d, n, (double)lo, (double)hi, NULL, &v)) < 0)
         return r;
     if (v != (double)(size_t)v)
-        return perr(p, n, "expected a whole number");
+        return ydoc_failf(d, n, "expected a whole number");
     *ret = (size_t)v;
     return 0;
-}
-
-static int lookup_name(const char *s, size_t len, const char *const *names, int n)
-{
-    for (int i = 0; i < n; i++)
-        if (strlen(names[i]) == len && strncasecmp(s, names[i], len) == 0)
-            return i;
-    return -1;
 }
 
 static const char *const sigma_levels[6] = {"none",   "informational", "low",
                                             "medium", "high",          "critical"};
 
-/* A scalar that must be one of names[1..n): *ret gets its index. */
-static int get_named(struct oparse *p, yaml_node_t *n, const char *const *names, int count,
+/* A scalar that must be one of names[1..count) (case-insensitive): *ret
+ * gets its index.  names[0] is "none", which no option may name. */
+static int get_named(struct ydoc *d, yaml_node_t *n, const char *const *names, int count,
                      const char *what, int *ret)
 {
-    const char *s;
-    size_t len;
-    int r, v;
+    int i = 0, r = ydoc_name(d, n, names + 1, (size_t)count - 1, 1, what, &i);
 
-    if ((r = need_scalar(p, n, &s, &len)) < 0)
-        return r;
-    if ((v = lookup_name(s, len, names, count)) <= 0)
-        return perr(p, n, what);
-    *ret = v;
-    return 0;
+    if (r == 0)
+        *ret = i + 1;
+    return r;
 }
 
-static int get_sigma_level(struct oparse *p, yaml_node_t *n, int *ret)
+static int get_sigma_level(struct ydoc *d, yaml_node_t *n, int *ret)
 {
-    return get_named(p, n, sigma_levels, 6,
+    return get_named(d, n, sigma_levels, 6,
                      "not a level (informational, low, medium, high, critical)", ret);
 }
 
-static int get_type(struct oparse *p, yaml_node_t *n, int *ret)
+static int get_type(struct ydoc *d, yaml_node_t *n, int *ret)
 {
-    return get_named(p, n, type_names, TRIAGE_TYPE_COUNT,
+    return get_named(d, n, type_names, TRIAGE_TYPE_COUNT,
                      "not an incident type of MISSION.md section 2", ret);
 }
 
-static int get_stage(struct oparse *p, yaml_node_t *n, int *ret)
+static int get_stage(struct ydoc *d, yaml_node_t *n, int *ret)
 {
-    return get_named(p, n, stage_names, TRIAGE_STAGE_COUNT, "not a kill-chain phase", ret);
+    return get_named(d, n, stage_names, TRIAGE_STAGE_COUNT, "not a kill-chain phase", ret);
 }
 
-/* Iterates the pairs of mapping `m` with iterator `it`: k, v are set for
- * the body.  `it` is an identifier; the parentheses around it, even in the
- * declarator, are valid C and keep the argument from mixing with operators. */
-#define EACH_PAIR(p, m, it, k, v)                                                                  \
-    for (yaml_node_pair_t * (it) = (m)->data.mapping.pairs.start;                                  \
-         (it) < (m)->data.mapping.pairs.top &&                                                     \
-         ((k) = node((p), (it)->key), (v) = node((p), (it)->value), 1);                            \
-         (it)++)
+/* ---- name -> type or stage maps ---- */
 
-static int key_is(yaml_node_t *k, const char *name)
+struct map_build {
+    struct triage_map *v;
+    size_t n;
+    int (*val)(struct ydoc *, yaml_node_t *, int *);
+};
+
+static int map_pair(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
 {
-    size_t len;
-    const char *s = sc(k, &len);
+    struct map_build *b = arg;
+    struct triage_map *m = &b->v[b->n];
+    int r;
 
-    return s && strlen(name) == len && memcmp(s, name, len) == 0;
+    if ((r = ydoc_strdup(d, k, 0, 0, &m->key)) < 0)
+        return r;
+    b->n++;
+    return b->val(d, v, &m->value);
 }
 
 /* A mapping of name -> value (type or stage) replacing *ret_map. */
-static int get_map(struct oparse *p, yaml_node_t *m,
-                   int (*val)(struct oparse *, yaml_node_t *, int *), struct triage_map **ret_map,
-                   size_t *ret_n)
+static int get_map(struct ydoc *d, yaml_node_t *m, int (*val)(struct ydoc *, yaml_node_t *, int *),
+                   struct triage_map **ret_map, size_t *ret_n)
 {
-    struct triage_map *v = NULL;
-    size_t n = 0;
-    yaml_node_t *k, *x;
-    int r = 0;
+    struct map_build b = {NULL, 0, val};
+    int r;
 
-    if ((r = need_map(p, m)) < 0)
-        return r;
-    v = calloc(m->data.mapping.pairs.top - m->data.mapping.pairs.start + 1, sizeof(*v));
-    if (!v)
+    if (!m || m->type != YAML_MAPPING_NODE)
+        return ydoc_failf(d, m, "expected a mapping");
+    b.v =
+        calloc((size_t)(m->data.mapping.pairs.top - m->data.mapping.pairs.start) + 1, sizeof(*b.v));
+    if (!b.v)
         return -ENOMEM;
-    EACH_PAIR(p, m, out_, k, x)
-    {
-        const char *ks;
-        size_t klen;
-        if ((r = need_scalar(p, k, &ks, &klen)) < 0 || (r = val(p, x, &v[n].value)) < 0)
-            goto out;
-        if (!(v[n].key = strndup(ks, klen))) {
-            r = -ENOMEM;
-            goto out;
-        }
-        n++;
+    if ((r = ydoc_pairs(d, m, map_pair, &b)) < 0) {
+        map_free(b.v, b.n);
+        return r;
     }
     map_free(*ret_map, *ret_n);
-    *ret_map = v;
-    *ret_n = n;
-    v = NULL;
-out:
-    if (v)
-        map_free(v, n);
-    return r;
+    *ret_map = b.v;
+    *ret_n = b.n;
+    return 0;
 }
 
 static const char *const conf_names[TRIAGE_CONF_COUNT] = {"none", "low", "medium", "high"};
 
-static int get_strs(struct oparse *p, yaml_node_t *n, char ***v, size_t *nv);
-
 /* A list of rule names, ids or tags replacing *v. */
-static int get_rule_list(struct oparse *p, yaml_node_t *n, char ***v, size_t *nv)
+static int get_rule_list(struct ydoc *d, yaml_node_t *n, char ***v, size_t *nv)
 {
     char **nl = NULL;
     size_t nn = 0;
     int r;
 
     if (!n || n->type != YAML_SEQUENCE_NODE)
-        return perr(p, n, "expected a list of rule names, ids or tags");
-    if ((r = get_strs(p, n, &nl, &nn)) < 0) {
+        return ydoc_failf(d, n, "expected a list of rule names, ids or tags");
+    if ((r = ydoc_strlist(d, n, SIZE_MAX, 0, 0, &nl, &nn)) < 0) {
         strv_free(nl, nn);
         return r;
     }
@@ -465,308 +333,330 @@ static int get_rule_list(struct oparse *p, yaml_node_t *n, char ***v, size_t *nv
     return 0;
 }
 
-static int kw_risk(struct oparse *p, yaml_node_t *m)
-{
-    struct triage_opts *o = p->o;
-    yaml_node_t *k, *v, *k2, *v2;
-    int r;
+/* ---- risk: ---- */
 
-    if ((r = need_map(p, m)) < 0)
-        return r;
-    EACH_PAIR(p, m, out_, k, v)
-    {
-        if (key_is(k, "half_life"))
-            r = get_duration(p, v, &o->risk_half_life_us);
-        else if (key_is(k, "threshold"))
-            r = get_double(p, v, 0.001, 1e9, &o->risk_threshold);
-        else if (key_is(k, "window"))
-            r = get_duration(p, v, &o->risk_window_us);
-        else if (key_is(k, "min_rules"))
-            /* At most the distinct rules an entity remembers. */
-            r = get_size(p, v, 1, 16, &o->risk_min_rules);
-        else if (key_is(k, "rule_bonus"))
-            r = get_double(p, v, 0, 10, &o->rule_bonus);
-        else if (key_is(k, "tactic_bonus"))
-            r = get_double(p, v, 0, 10, &o->tactic_bonus);
-        else if (key_is(k, "confidence_factor") && (r = need_map(p, v)) == 0) {
-            EACH_PAIR(p, v, in_, k2, v2)
-            {
-                const char *s;
-                size_t len;
-                int c;
-                if ((r = need_scalar(p, k2, &s, &len)) < 0)
-                    return r;
-                if ((c = lookup_name(s, len, conf_names, TRIAGE_CONF_COUNT)) <= 0)
-                    return perr(p, k2, "not a confidence (low, medium, high)");
-                if ((r = get_double(p, v2, 0, 1000, &o->conf_factor[c])) < 0)
-                    return r;
-            }
-        } else if (key_is(k, "level_weight") && (r = need_map(p, v)) == 0) {
-            EACH_PAIR(p, v, in_, k2, v2)
-            {
-                const char *s;
-                size_t len;
-                int l;
-                if ((r = need_scalar(p, k2, &s, &len)) < 0)
-                    return r;
-                if ((l = lookup_name(s, len, sigma_levels, 6)) <= 0)
-                    return perr(p, k2, "not a level");
-                if ((r = get_double(p, v2, 0, 1e6, &o->level_weight[l])) < 0)
-                    return r;
-            }
-        } else if (key_is(k, "criticality_factor") && (r = need_map(p, v)) == 0) {
-            EACH_PAIR(p, v, in_, k2, v2)
-            {
-                const char *s;
-                size_t len;
-                enum asset_crit c;
-                if ((r = need_scalar(p, k2, &s, &len)) < 0)
-                    return r;
-                if ((c = asset_crit_parse(s, len)) == ASSET_CRIT_NONE)
-                    return perr(p, k2, "not a criticality");
-                if ((r = get_double(p, v2, 0, 1000, &o->crit_factor[c])) < 0)
-                    return r;
-            }
-        } else if (r == 0)
-            r = perr(p, k, "unknown key in risk");
-        if (r < 0)
-            return r;
-    }
-    return 0;
+static int kw_half_life(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+    return ydoc_duration(d, v, YDOC_DUR_BARE, &opts(d)->risk_half_life_us);
 }
 
-static int kw_assets(struct oparse *p, yaml_node_t *m)
+static int kw_threshold(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
 {
-    struct triage_opts *o = p->o;
-    yaml_node_t *k, *v;
+    return ydoc_double(d, v, 0.001, 1e9, NULL, &opts(d)->risk_threshold);
+}
+
+static int kw_window(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+    return ydoc_duration(d, v, YDOC_DUR_BARE, &opts(d)->risk_window_us);
+}
+
+static int kw_min_rules(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+    /* At most the distinct rules an entity remembers. */
+    return get_size(d, v, 1, 16, &opts(d)->risk_min_rules);
+}
+
+static int kw_rule_bonus(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+    return ydoc_double(d, v, 0, 10, NULL, &opts(d)->rule_bonus);
+}
+
+static int kw_tactic_bonus(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+    return ydoc_double(d, v, 0, 10, NULL, &opts(d)->tactic_bonus);
+}
+
+static int conf_factor_pair(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+    int c = 0, r;
+
+    if ((r = get_named(d, k, conf_names, TRIAGE_CONF_COUNT, "not a confidence (low, medium, high)",
+                       &c)) < 0)
+        return r;
+    return ydoc_double(d, v, 0, 1000, NULL, &opts(d)->conf_factor[c]);
+}
+
+static int kw_conf_factor(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+    return ydoc_pairs(d, v, conf_factor_pair, NULL);
+}
+
+static int level_weight_pair(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+    int l = 0, r;
+
+    if ((r = get_named(d, k, sigma_levels, 6, "not a level", &l)) < 0)
+        return r;
+    return ydoc_double(d, v, 0, 1e6, NULL, &opts(d)->level_weight[l]);
+}
+
+static int kw_level_weight(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+    return ydoc_pairs(d, v, level_weight_pair, NULL);
+}
+
+/* A criticality named by a key (low, medium, high, critical). */
+static int get_crit_key(struct ydoc *d, yaml_node_t *k, enum asset_crit *ret)
+{
     const char *s;
     size_t len;
     int r;
 
-    if ((r = need_map(p, m)) < 0)
+    if ((r = ydoc_str(d, k, &s, &len)) < 0)
         return r;
-    EACH_PAIR(p, m, out_, k, v)
-    {
-        if (key_is(k, "files")) {
-            if (!v || v->type != YAML_SEQUENCE_NODE)
-                return perr(p, v, "expected a list of files");
-            strv_free(o->asset_files, o->nasset_files);
-            o->asset_files = NULL;
-            o->nasset_files = 0;
-            for (yaml_node_item_t *it = v->data.sequence.items.start;
-                 it < v->data.sequence.items.top; it++) {
-                char **nv = realloc(o->asset_files, (o->nasset_files + 1) * sizeof(*nv));
-                if (!nv)
-                    return -ENOMEM;
-                o->asset_files = nv;
-                nv[o->nasset_files] = NULL;
-                if ((r = dup_scalar(p, node(p, *it), &nv[o->nasset_files])) < 0)
-                    return r;
-                o->nasset_files++;
-            }
-        } else if (key_is(k, "default_criticality")) {
-            if ((r = need_scalar(p, v, &s, &len)) < 0)
-                return r;
-            if ((o->default_crit = asset_crit_parse(s, len)) == ASSET_CRIT_NONE)
-                return perr(p, v, "not a criticality (low, medium, high, critical)");
-        } else if (key_is(k, "default_category")) {
-            if ((r = need_scalar(p, v, &s, &len)) < 0)
-                return r;
-            if ((o->default_cat = asset_category_parse(s, len)) == ASSET_CAT_NONE)
-                return perr(p, v, "not a category (A, B, C, D)");
-        } else {
-            return perr(p, k, "unknown key in assets");
-        }
-    }
+    if ((*ret = asset_crit_parse(s, len)) == ASSET_CRIT_NONE)
+        return ydoc_fail(d, k, "not a criticality");
     return 0;
 }
 
-static int kw_open(struct oparse *p, yaml_node_t *m)
+static int crit_factor_pair(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
 {
-    yaml_node_t *k, *v;
+    enum asset_crit c;
     int r;
 
-    if ((r = need_map(p, m)) < 0)
+    if ((r = get_crit_key(d, k, &c)) < 0)
         return r;
-    EACH_PAIR(p, m, out_, k, v)
-    {
-        if (key_is(k, "rule_min_level"))
-            r = get_sigma_level(p, v, &p->o->open_min_level_rule);
-        else if (key_is(k, "other_min_level"))
-            r = get_sigma_level(p, v, &p->o->open_min_level_other);
-        else if (key_is(k, "rules"))
-            r = get_rule_list(p, v, &p->o->open_rules, &p->o->nopen_rules);
-        else if (key_is(k, "risk_only"))
-            r = get_rule_list(p, v, &p->o->risk_only, &p->o->nrisk_only);
-        else
-            r = perr(p, k, "unknown key in open_incident");
-        if (r < 0)
-            return r;
-    }
-    return 0;
+    return ydoc_double(d, v, 0, 1000, NULL, &opts(d)->crit_factor[c]);
 }
 
-static int kw_limits(struct oparse *p, yaml_node_t *m)
+static int kw_crit_factor(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
 {
-    yaml_node_t *k, *v;
+    return ydoc_pairs(d, v, crit_factor_pair, NULL);
+}
+
+static const struct ydoc_key risk_keys[] = {
+    {"confidence_factor", kw_conf_factor},
+    {"criticality_factor", kw_crit_factor},
+    {"half_life", kw_half_life},
+    {"level_weight", kw_level_weight},
+    {"min_rules", kw_min_rules},
+    {"rule_bonus", kw_rule_bonus},
+    {"tactic_bonus", kw_tactic_bonus},
+    {"threshold", kw_threshold},
+    {"window", kw_window},
+};
+static const struct ydoc_table risk_table = {risk_keys, YDOC_NKEYS(risk_keys), NULL, NULL};
+
+/* ---- assets:, open_incident:, limits: ---- */
+
+static int kw_asset_files(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+    struct triage_opts *o = opts(d);
+
+    if (!v || v->type != YAML_SEQUENCE_NODE)
+        return ydoc_failf(d, v, "expected a list of files");
+    strv_free(o->asset_files, o->nasset_files);
+    o->asset_files = NULL;
+    o->nasset_files = 0;
+    return ydoc_strlist(d, v, SIZE_MAX, 0, 0, &o->asset_files, &o->nasset_files);
+}
+
+static int kw_default_crit(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+    const char *s;
+    size_t len;
     int r;
 
-    if ((r = need_map(p, m)) < 0)
+    if ((r = ydoc_str(d, v, &s, &len)) < 0)
         return r;
-    EACH_PAIR(p, m, out_, k, v)
-    {
-        /* At least 2 incidents: opening one must never evict the one the
-         * current alert just joined. */
-        if (key_is(k, "max_alerts"))
-            r = get_size(p, v, 1, 10000000, &p->o->max_alerts);
-        else if (key_is(k, "max_entities"))
-            r = get_size(p, v, 1, 10000000, &p->o->max_entities);
-        else if (key_is(k, "max_incidents"))
-            r = get_size(p, v, 2, 1000000, &p->o->max_incidents);
-        else
-            r = perr(p, k, "unknown key in limits");
-        if (r < 0)
-            return r;
-    }
+    if ((opts(d)->default_crit = asset_crit_parse(s, len)) == ASSET_CRIT_NONE)
+        return ydoc_fail(d, v, "not a criticality (low, medium, high, critical)");
     return 0;
 }
 
-static int kw_types(struct oparse *p, yaml_node_t *m)
+static int kw_default_cat(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
 {
-    struct triage_opts *o = p->o;
-    yaml_node_t *k, *v, *k2, *v2;
+    const char *s;
+    size_t len;
     int r;
 
-    if ((r = need_map(p, m)) < 0)
+    if ((r = ydoc_str(d, v, &s, &len)) < 0)
         return r;
-    EACH_PAIR(p, m, out_, k, v)
-    {
-        if (key_is(k, "by_rule"))
-            r = get_map(p, v, get_type, &o->type_by_rule, &o->ntype_by_rule);
-        else if (key_is(k, "by_correlation"))
-            r = get_map(p, v, get_type, &o->type_by_corr, &o->ntype_by_corr);
-        else if (key_is(k, "by_tag"))
-            r = get_map(p, v, get_type, &o->type_by_tag, &o->ntype_by_tag);
-        else if (key_is(k, "relayed_max"))
-            r = get_type(p, v, &o->relayed_max_type);
-        else if (key_is(k, "default") && (r = need_map(p, v)) == 0) {
-            EACH_PAIR(p, v, in_, k2, v2)
-            {
-                if (key_is(k2, "rule"))
-                    r = get_type(p, v2, &o->type_default[TRIAGE_KIND_RULE]);
-                else if (key_is(k2, "correlation"))
-                    r = get_type(p, v2, &o->type_default[TRIAGE_KIND_CORRELATION]);
-                else if (key_is(k2, "anomaly"))
-                    r = get_type(p, v2, &o->type_default[TRIAGE_KIND_ANOMALY]);
-                else
-                    r = perr(p, k2, "unknown kind (rule, correlation, anomaly)");
-                if (r < 0)
-                    return r;
-            }
-        } else if (r == 0)
-            r = perr(p, k, "unknown key in types");
-        if (r < 0)
-            return r;
-    }
+    if ((opts(d)->default_cat = asset_category_parse(s, len)) == ASSET_CAT_NONE)
+        return ydoc_fail(d, v, "not a category (A, B, C, D)");
     return 0;
 }
+
+static const struct ydoc_key assets_keys[] = {
+    {"default_category", kw_default_cat},
+    {"default_criticality", kw_default_crit},
+    {"files", kw_asset_files},
+};
+static const struct ydoc_table assets_table = {assets_keys, YDOC_NKEYS(assets_keys), NULL, NULL};
+
+static int kw_rule_min_level(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+    return get_sigma_level(d, v, &opts(d)->open_min_level_rule);
+}
+
+static int kw_other_min_level(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+    return get_sigma_level(d, v, &opts(d)->open_min_level_other);
+}
+
+static int kw_open_rules(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+    return get_rule_list(d, v, &opts(d)->open_rules, &opts(d)->nopen_rules);
+}
+
+static int kw_risk_only(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+    return get_rule_list(d, v, &opts(d)->risk_only, &opts(d)->nrisk_only);
+}
+
+static const struct ydoc_key open_keys[] = {
+    {"other_min_level", kw_other_min_level},
+    {"risk_only", kw_risk_only},
+    {"rule_min_level", kw_rule_min_level},
+    {"rules", kw_open_rules},
+};
+static const struct ydoc_table open_table = {open_keys, YDOC_NKEYS(open_keys), NULL, NULL};
+
+static int kw_max_alerts(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+    return get_size(d, v, 1, 10000000, &opts(d)->max_alerts);
+}
+
+static int kw_max_entities(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+    return get_size(d, v, 1, 10000000, &opts(d)->max_entities);
+}
+
+static int kw_max_incidents(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+    /* At least 2 incidents: opening one must never evict the one the
+     * current alert just joined. */
+    return get_size(d, v, 2, 1000000, &opts(d)->max_incidents);
+}
+
+static const struct ydoc_key limits_keys[] = {
+    {"max_alerts", kw_max_alerts},
+    {"max_entities", kw_max_entities},
+    {"max_incidents", kw_max_incidents},
+};
+static const struct ydoc_table limits_table = {limits_keys, YDOC_NKEYS(limits_keys), NULL, NULL};
+
+/* ---- types:, levels:, criticality_adjust: ---- */
+
+static int kw_by_rule(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+    return get_map(d, v, get_type, &opts(d)->type_by_rule, &opts(d)->ntype_by_rule);
+}
+
+static int kw_by_corr(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+    return get_map(d, v, get_type, &opts(d)->type_by_corr, &opts(d)->ntype_by_corr);
+}
+
+static int kw_by_tag(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+    return get_map(d, v, get_type, &opts(d)->type_by_tag, &opts(d)->ntype_by_tag);
+}
+
+static int kw_relayed_max(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+    return get_type(d, v, &opts(d)->relayed_max_type);
+}
+
+static int kw_default_rule(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+    return get_type(d, v, &opts(d)->type_default[TRIAGE_KIND_RULE]);
+}
+
+static int kw_default_corr(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+    return get_type(d, v, &opts(d)->type_default[TRIAGE_KIND_CORRELATION]);
+}
+
+static int kw_default_anomaly(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+    return get_type(d, v, &opts(d)->type_default[TRIAGE_KIND_ANOMALY]);
+}
+
+static const struct ydoc_key default_keys[] = {
+    {"anomaly", kw_default_anomaly},
+    {"correlation", kw_default_corr},
+    {"rule", kw_default_rule},
+};
+static const struct ydoc_table default_table = {default_keys, YDOC_NKEYS(default_keys), NULL,
+                                                "unknown kind (rule, correlation, anomaly)"};
+
+static int kw_type_default(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+    return ydoc_walk(d, v, &default_table, NULL);
+}
+
+static const struct ydoc_key types_keys[] = {
+    {"by_correlation", kw_by_corr}, {"by_rule", kw_by_rule},         {"by_tag", kw_by_tag},
+    {"default", kw_type_default},   {"relayed_max", kw_relayed_max},
+};
+static const struct ydoc_table types_table = {types_keys, YDOC_NKEYS(types_keys), NULL, NULL};
 
 static const char *const color_names[4] = {"green", "yellow", "orange", "red"};
 
-static int kw_levels(struct oparse *p, yaml_node_t *m)
+/* One cell of the level table: category -> colour, for the type in arg. */
+static int level_cell(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
 {
-    yaml_node_t *k, *v, *k2, *v2;
-    const char *s;
-    size_t len;
-    int r, t, l;
+    const int *t = arg;
     enum asset_category c;
-
-    if ((r = need_map(p, m)) < 0)
-        return r;
-    EACH_PAIR(p, m, out_, k, v)
-    {
-        if ((r = get_type(p, k, &t)) < 0 || (r = need_map(p, v)) < 0)
-            return r;
-        EACH_PAIR(p, v, in_, k2, v2)
-        {
-            if ((r = need_scalar(p, k2, &s, &len)) < 0)
-                return r;
-            if ((c = asset_category_parse(s, len)) == ASSET_CAT_NONE)
-                return perr(p, k2, "not a category (A, B, C, D)");
-            if ((r = need_scalar(p, v2, &s, &len)) < 0)
-                return r;
-            if ((l = lookup_name(s, len, color_names, 4)) < 0)
-                return perr(p, v2, "not a level (green, yellow, orange, red)");
-            p->o->level_table[t][c] = l;
-        }
-    }
-    return 0;
-}
-
-static int kw_crit_adjust(struct oparse *p, yaml_node_t *m)
-{
-    yaml_node_t *k, *v;
     const char *s;
     size_t len;
-    enum asset_crit c;
-    double d;
-    int r;
+    int r, l = 0;
 
-    if ((r = need_map(p, m)) < 0)
+    if ((r = ydoc_str(d, k, &s, &len)) < 0)
         return r;
-    EACH_PAIR(p, m, out_, k, v)
-    {
-        if ((r = need_scalar(p, k, &s, &len)) < 0)
-            return r;
-        if ((c = asset_crit_parse(s, len)) == ASSET_CRIT_NONE)
-            return perr(p, k, "not a criticality");
-        if ((r = get_double(p, v, -3, 3, &d)) < 0)
-            return r;
-        if (d != (int)d)
-            return perr(p, v, "expected a whole number");
-        p->o->crit_adjust[c] = (int)d;
-    }
+    if ((c = asset_category_parse(s, len)) == ASSET_CAT_NONE)
+        return ydoc_fail(d, k, "not a category (A, B, C, D)");
+    if ((r = ydoc_name(d, v, color_names, 4, 1, "not a level (green, yellow, orange, red)", &l)) <
+        0)
+        return r;
+    opts(d)->level_table[*t][c] = l;
     return 0;
 }
 
-/* Appends every scalar of a scalar-or-sequence node to *v. */
-static int get_strs(struct oparse *p, yaml_node_t *n, char ***v, size_t *nv)
+static int level_row(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
 {
-    yaml_node_item_t one, *start, *top;
+    int t = 0, r;
+
+    if ((r = get_type(d, k, &t)) < 0)
+        return r;
+    return ydoc_pairs(d, v, level_cell, &t);
+}
+
+static int kw_levels(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+    return ydoc_pairs(d, v, level_row, NULL);
+}
+
+static int crit_adjust_pair(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+    enum asset_crit c;
+    double x;
     int r;
 
-    if (n && n->type == YAML_SEQUENCE_NODE) {
-        start = n->data.sequence.items.start;
-        top = n->data.sequence.items.top;
-    } else {
-        one = 0;
-        start = &one;
-        top = start + 1;
-    }
-    for (yaml_node_item_t *it = start; it < top; it++) {
-        yaml_node_t *x = it == &one ? n : node(p, *it);
-        char **nv2 = realloc(*v, (*nv + 1) * sizeof(**v));
-        if (!nv2)
-            return -ENOMEM;
-        *v = nv2;
-        nv2[*nv] = NULL;
-        if ((r = dup_scalar(p, x, &nv2[*nv])) < 0) {
-            free(nv2[*nv]);
-            return r;
-        }
-        (*nv)++;
-    }
+    if ((r = get_crit_key(d, k, &c)) < 0 || (r = ydoc_double(d, v, -3, 3, NULL, &x)) < 0)
+        return r;
+    if (x != (int)x)
+        return ydoc_failf(d, v, "expected a whole number");
+    opts(d)->crit_adjust[c] = (int)x;
     return 0;
 }
 
-static int get_expiry(struct oparse *p, yaml_node_t *n, int64_t *ret)
+static int kw_crit_adjust(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+    return ydoc_pairs(d, v, crit_adjust_pair, NULL);
+}
+
+/* ---- suppress: ---- */
+
+static int get_expiry(struct ydoc *d, yaml_node_t *n, int64_t *ret)
 {
     char buf[40];
     const char *s;
     size_t len, used;
     int r;
 
-    if ((r = need_scalar(p, n, &s, &len)) < 0)
+    if ((r = ydoc_str(d, n, &s, &len)) < 0)
         return r;
     /* A bare date means the start of that day, UTC. */
     if (len == 10 && s[4] == '-' && s[7] == '-') {
@@ -776,119 +666,165 @@ static int get_expiry(struct oparse *p, yaml_node_t *n, int64_t *ret)
         len = 20;
     }
     if (time_parse_iso8601(s, len, 0, ret, &used) < 0 || used != len)
-        return perr(p, n, "expires is not an ISO 8601 date or time");
+        return ydoc_fail(d, n, "expires is not an ISO 8601 date or time");
     return 0;
 }
 
-static int supp_one(struct oparse *p, yaml_node_t *m, struct triage_supp *s, size_t idx)
-{
-    yaml_node_t *k, *v, *k2, *v2;
-    int r, has_exp = 0;
+/* One suppression while it is read. */
+struct supp_build {
+    struct triage_supp *s;
+    int has_exp;
+};
 
-    if ((r = need_map(p, m)) < 0)
-        return r;
-    s->line = (unsigned)m->start_mark.line + 1;
-    EACH_PAIR(p, m, out_, k, v)
-    {
-        if (key_is(k, "id"))
-            r = dup_scalar(p, v, &s->id);
-        else if (key_is(k, "reason"))
-            r = dup_scalar(p, v, &s->reason);
-        else if (key_is(k, "author"))
-            r = dup_scalar(p, v, &s->author);
-        else if (key_is(k, "expires")) {
-            r = get_expiry(p, v, &s->expires_us);
-            has_exp = 1;
-        } else if (key_is(k, "rule"))
-            r = get_strs(p, v, &s->rules, &s->nrules);
-        else if (key_is(k, "cidr_field"))
-            r = dup_scalar(p, v, &s->net_field);
-        else if (key_is(k, "cidr")) {
-            char **nets = NULL;
-            size_t nn = 0;
-            if ((r = get_strs(p, v, &nets, &nn)) == 0) {
-                free(s->nets);
-                s->nets = calloc(nn ? nn : 1, sizeof(*s->nets));
-                if (!s->nets)
-                    r = -ENOMEM;
-                for (size_t i = 0; r == 0 && i < nn; i++) {
-                    if (asset_net_parse(nets[i], strlen(nets[i]), &s->nets[i]) < 0)
-                        r = perr(p, v, "bad CIDR in suppression");
-                }
-                s->nnets = r == 0 ? nn : 0;
-            }
-            strv_free(nets, nn);
-        } else if (key_is(k, "match") && (r = need_map(p, v)) == 0) {
-            EACH_PAIR(p, v, in_, k2, v2)
-            {
-                char **vals = NULL;
-                size_t nvals = 0;
-                if ((r = get_strs(p, v2, &vals, &nvals)) == 0) {
-                    /* One (field, value) pair per value: a list means any. */
-                    for (size_t i = 0; r == 0 && i < nvals; i++) {
-                        char **f = realloc(s->fields, (s->nfields + 1) * sizeof(*f));
-                        char **x = f ? realloc(s->values, (s->nfields + 1) * sizeof(*x)) : NULL;
-                        if (f)
-                            s->fields = f;
-                        if (x)
-                            s->values = x;
-                        if (!f || !x) {
-                            r = -ENOMEM;
-                            break;
-                        }
-                        f[s->nfields] = NULL;
-                        if ((r = dup_scalar(p, k2, &f[s->nfields])) < 0)
-                            break;
-                        x[s->nfields] = vals[i];
-                        vals[i] = NULL;
-                        s->nfields++;
-                    }
-                }
-                strv_free(vals, nvals);
-                if (r < 0)
-                    return r;
-            }
-        } else if (r == 0)
-            r = perr(p, k, "unknown key in suppression");
-        if (r < 0)
-            return r;
+static int kw_supp_id(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+    return ydoc_strdup(d, v, 0, 0, &((struct supp_build *)arg)->s->id);
+}
+
+static int kw_supp_reason(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+    return ydoc_strdup(d, v, 0, 0, &((struct supp_build *)arg)->s->reason);
+}
+
+static int kw_supp_author(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+    return ydoc_strdup(d, v, 0, 0, &((struct supp_build *)arg)->s->author);
+}
+
+static int kw_supp_expires(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+    struct supp_build *b = arg;
+
+    b->has_exp = 1;
+    return get_expiry(d, v, &b->s->expires_us);
+}
+
+static int kw_supp_rule(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+    struct triage_supp *s = ((struct supp_build *)arg)->s;
+
+    return ydoc_strlist(d, v, SIZE_MAX, 0, 0, &s->rules, &s->nrules);
+}
+
+static int kw_supp_cidr_field(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+    return ydoc_strdup(d, v, 0, 0, &((struct supp_build *)arg)->s->net_field);
+}
+
+static int kw_supp_cidr(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+    struct triage_supp *s = ((struct supp_build *)arg)->s;
+    char **nets = NULL;
+    size_t nn = 0;
+    int r;
+
+    if ((r = ydoc_strlist(d, v, SIZE_MAX, 0, 0, &nets, &nn)) == 0) {
+        free(s->nets);
+        s->nets = calloc(nn ? nn : 1, sizeof(*s->nets));
+        if (!s->nets)
+            r = -ENOMEM;
+        for (size_t i = 0; r == 0 && i < nn; i++) {
+            if (asset_net_parse(nets[i], strlen(nets[i]), &s->nets[i]) < 0)
+                r = ydoc_fail(d, v, "bad CIDR in suppression");
+        }
+        s->nnets = r == 0 ? nn : 0;
     }
+    strv_free(nets, nn);
+    return r;
+}
+
+/* match: field: value or [values]; one (field, value) pair per value, a
+ * list meaning any of them. */
+static int supp_match_pair(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+    struct triage_supp *s = ((struct supp_build *)arg)->s;
+    char **vals = NULL;
+    size_t nvals = 0;
+    int r;
+
+    if ((r = ydoc_strlist(d, v, SIZE_MAX, 0, 0, &vals, &nvals)) == 0) {
+        for (size_t i = 0; r == 0 && i < nvals; i++) {
+            char **f = realloc(s->fields, (s->nfields + 1) * sizeof(*f));
+            char **x = f ? realloc(s->values, (s->nfields + 1) * sizeof(*x)) : NULL;
+            if (f)
+                s->fields = f;
+            if (x)
+                s->values = x;
+            if (!f || !x) {
+                r = -ENOMEM;
+                break;
+            }
+            f[s->nfields] = NULL;
+            if ((r = ydoc_strdup(d, k, 0, 0, &f[s->nfields])) < 0)
+                break;
+            x[s->nfields] = vals[i];
+            vals[i] = NULL;
+            s->nfields++;
+        }
+    }
+    strv_free(vals, nvals);
+    return r;
+}
+
+static int kw_supp_match(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+    return ydoc_pairs(d, v, supp_match_pair, arg);
+}
+
+static const struct ydoc_key supp_keys[] = {
+    {"author", kw_supp_author},   {"cidr", kw_supp_cidr}, {"cidr_field", kw_supp_cidr_field},
+    {"expires", kw_supp_expires}, {"id", kw_supp_id},     {"match", kw_supp_match},
+    {"reason", kw_supp_reason},   {"rule", kw_supp_rule},
+};
+static const struct ydoc_table supp_table = {supp_keys, YDOC_NKEYS(supp_keys), NULL, NULL};
+
+static int supp_one(struct ydoc *d, yaml_node_t *m, struct triage_supp *s, size_t idx)
+{
+    struct supp_build b = {s, 0};
+    int r;
+
+    s->line = ydoc_line(m);
+    if ((r = ydoc_walk(d, m, &supp_table, &b)) < 0)
+        return r;
     if (!s->reason || !*s->reason)
-        return perr(p, m, "suppression needs a reason");
+        return ydoc_fail(d, m, "suppression needs a reason");
     if (!s->author || !*s->author)
-        return perr(p, m, "suppression needs an author");
-    if (!has_exp)
-        return perr(p, m, "suppression needs an expiry (expires)");
+        return ydoc_fail(d, m, "suppression needs an author");
+    if (!b.has_exp)
+        return ydoc_fail(d, m, "suppression needs an expiry (expires)");
     if (!s->nrules && !s->nfields && !s->nnets)
-        return perr(p, m, "suppression needs at least one of rule, match, cidr");
+        return ydoc_fail(d, m, "suppression needs at least one of rule, match, cidr");
     if (!s->id) {
         char buf[32];
         snprintf(buf, sizeof(buf), "#%zu", idx + 1);
         if (!(s->id = strdup(buf)))
             return -ENOMEM;
     }
-    s->expired = s->expires_us <= p->now_us;
+    s->expired = s->expires_us <= ((struct oparse *)d->ctx)->now_us;
     return 0;
 }
 
-static int kw_suppress(struct oparse *p, yaml_node_t *n)
+static int kw_suppress(struct ydoc *d, yaml_node_t *k, yaml_node_t *n, void *arg)
 {
-    struct triage_opts *o = p->o;
+    struct triage_opts *o = opts(d);
+    size_t cnt;
     int r;
 
     if (!n || n->type != YAML_SEQUENCE_NODE)
-        return perr(p, n, "expected a list of suppressions");
-    for (yaml_node_item_t *it = n->data.sequence.items.start; it < n->data.sequence.items.top;
-         it++) {
+        return ydoc_fail(d, n, "expected a list of suppressions");
+    (void)ydoc_list(d, n, 0, SIZE_MAX, &cnt);
+    for (size_t i = 0; i < cnt; i++) {
+        yaml_node_t *item = ydoc_list_at(d, n, i);
         struct triage_supp *nv;
+
         if (o->nsupp >= TRIAGE_MAX_SUPP)
-            return perr(p, node(p, *it), "too many suppressions");
+            return ydoc_fail(d, item, "too many suppressions");
         nv = realloc(o->supp, (o->nsupp + 1) * sizeof(*nv));
         if (!nv)
             return -ENOMEM;
         o->supp = nv;
         memset(&nv[o->nsupp], 0, sizeof(*nv));
-        if ((r = supp_one(p, node(p, *it), &nv[o->nsupp], o->nsupp)) < 0) {
+        if ((r = supp_one(d, item, &nv[o->nsupp], o->nsupp)) < 0) {
             supp_clear(&nv[o->nsupp]);
             return r;
         }
@@ -899,77 +835,82 @@ static int kw_suppress(struct oparse *p, yaml_node_t *n)
     return 0;
 }
 
-static int parse_top(struct oparse *p, yaml_node_t *root, int suppress_only)
-{
-    yaml_node_t *k, *v;
-    int r;
+/* ---- the file ---- */
 
-    if (!root || (root->type == YAML_SCALAR_NODE && root->data.scalar.length == 0))
-        return 0;
-    if ((r = need_map(p, root)) < 0)
-        return r;
-    EACH_PAIR(p, root, out_, k, v)
-    {
-        if (key_is(k, "suppress"))
-            r = kw_suppress(p, v);
-        else if (suppress_only)
-            r = perr(p, k, "only `suppress` is allowed in a suppression file");
-        else if (key_is(k, "dedup_window"))
-            r = get_duration(p, v, &p->o->dedup_window_us);
-        else if (key_is(k, "group_window"))
-            r = get_duration(p, v, &p->o->group_window_us);
-        else if (key_is(k, "risk"))
-            r = kw_risk(p, v);
-        else if (key_is(k, "assets"))
-            r = kw_assets(p, v);
-        else if (key_is(k, "open_incident"))
-            r = kw_open(p, v);
-        else if (key_is(k, "limits"))
-            r = kw_limits(p, v);
-        else if (key_is(k, "types"))
-            r = kw_types(p, v);
-        else if (key_is(k, "kill_chain"))
-            r = get_map(p, v, get_stage, &p->o->stage_by_tactic, &p->o->nstage_by_tactic);
-        else if (key_is(k, "levels"))
-            r = kw_levels(p, v);
-        else if (key_is(k, "criticality_adjust"))
-            r = kw_crit_adjust(p, v);
-        else
-            r = perr(p, k, "unknown key");
-        if (r < 0)
-            return r;
-    }
-    return 0;
+static int kw_dedup_window(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+    return ydoc_duration(d, v, YDOC_DUR_BARE, &opts(d)->dedup_window_us);
 }
+
+static int kw_group_window(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+    return ydoc_duration(d, v, YDOC_DUR_BARE, &opts(d)->group_window_us);
+}
+
+static int kw_risk(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+    return ydoc_walk(d, v, &risk_table, NULL);
+}
+
+static int kw_assets(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+    return ydoc_walk(d, v, &assets_table, NULL);
+}
+
+static int kw_open(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+    return ydoc_walk(d, v, &open_table, NULL);
+}
+
+static int kw_limits(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+    return ydoc_walk(d, v, &limits_table, NULL);
+}
+
+static int kw_types(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+    return ydoc_walk(d, v, &types_table, NULL);
+}
+
+static int kw_kill_chain(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+    return get_map(d, v, get_stage, &opts(d)->stage_by_tactic, &opts(d)->nstage_by_tactic);
+}
+
+static const struct ydoc_key top_keys[] = {
+    {"assets", kw_assets},
+    {"criticality_adjust", kw_crit_adjust},
+    {"dedup_window", kw_dedup_window},
+    {"group_window", kw_group_window},
+    {"kill_chain", kw_kill_chain},
+    {"levels", kw_levels},
+    {"limits", kw_limits},
+    {"open_incident", kw_open},
+    {"risk", kw_risk},
+    {"suppress", kw_suppress},
+    {"types", kw_types},
+};
+static const struct ydoc_table top_table = {top_keys, YDOC_NKEYS(top_keys), NULL, NULL};
+
+/* A suppression file holds suppressions only. */
+static const struct ydoc_key supp_file_keys[] = {{"suppress", kw_suppress}};
+static const struct ydoc_table supp_file_table = {
+    supp_file_keys, YDOC_NKEYS(supp_file_keys), NULL,
+    "only `suppress` is allowed in a suppression file"};
 
 static int parse_into(struct triage_opts *o, const char *text, size_t len, int64_t now_us,
                       int suppress_only, struct parse_err *reterr)
 {
-    yaml_parser_t yp;
-    yaml_document_t doc;
-    struct oparse p;
+    struct oparse p = {o, now_us};
+    struct ydoc d;
+    yaml_node_t *root;
     int r;
 
-    if (!yaml_parser_initialize(&yp))
-        return -ENOMEM;
-    yaml_parser_set_input_string(&yp, (const unsigned char *)text, len);
-    if (!yaml_parser_load(&yp, &doc)) {
-        if (reterr) {
-            reterr->line = (unsigned)yp.problem_mark.line + 1;
-            reterr->col = (unsigned)yp.problem_mark.column + 1;
-            reterr->off = yp.problem_mark.index;
-            reterr->msg = yp.problem ? yp.problem : "YAML syntax error";
-        }
-        yaml_parser_delete(&yp);
-        return -EINVAL;
-    }
-    p.doc = &doc;
-    p.o = o;
-    p.err = reterr;
-    p.now_us = now_us;
-    r = parse_top(&p, yaml_document_get_root_node(&doc), suppress_only);
-    yaml_document_delete(&doc);
-    yaml_parser_delete(&yp);
+    r = ydoc_load(&d, text, len, reterr);
+    d.ctx = &p;
+    if (r == 0 && (root = ydoc_root(&d)))
+        r = ydoc_walk(&d, root, suppress_only ? &supp_file_table : &top_table, NULL);
+    ydoc_done(&d);
     return r;
 }
 

@@ -1,5 +1,5 @@
 /*
- * playbook.c - loading playbooks (libyaml document API) and the task
+ * playbook.c - loading playbooks (YAML, read through util/ydoc) and the task
  * checklists of incidents.
  */
 #include "incident/playbook.h"
@@ -9,9 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <yaml.h>
 
 #include "util/readfile.h"
+#include "util/ydoc.h"
 
 /* ------------------------------------------------------------------ */
 /* Loading                                                             */
@@ -55,90 +55,54 @@ void playbook_set_done(struct playbook_set *set)
     memset(set, 0, sizeof(*set));
 }
 
-/* Parser state for one file. */
-struct pctx {
-    yaml_document_t *doc;
-    struct parse_err *err;
+/* One playbook while it is read: which of the required keys were seen. */
+struct pb_build {
+    struct playbook *pb;
+    int has_types, has_phases;
 };
 
-static int fail_at(struct pctx *c, const yaml_node_t *n, const char *msg)
+/* ---- a task: {title, description, owner, required} ---- */
+
+static int kw_task_title(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
 {
-    if (c->err) {
-        c->err->off = n ? n->start_mark.index : 0;
-        c->err->line = n ? (unsigned)n->start_mark.line + 1 : 1;
-        c->err->col = n ? (unsigned)n->start_mark.column + 1 : 1;
-        c->err->msg = msg;
-    }
-    return -EINVAL;
+    return ydoc_strdup(d, v, 1, PLAYBOOK_TITLE_MAX, &((struct playbook_task_def *)arg)->title);
 }
 
-static int scalar_is(const yaml_node_t *n, const char *s)
+static int kw_task_description(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
 {
-    size_t l = strlen(s);
-    return n && n->type == YAML_SCALAR_NODE && n->data.scalar.length == l &&
-           memcmp(n->data.scalar.value, s, l) == 0;
+    return ydoc_strdup(d, v, 0, PLAYBOOK_TEXT_MAX, &((struct playbook_task_def *)arg)->description);
 }
 
-/* A scalar string of at most `max` bytes without NUL, copied to the heap. */
-static int scalar_dup(struct pctx *c, const yaml_node_t *n, size_t max, int nonempty,
-                      const char *what, char **ret)
+static int kw_task_owner(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
 {
-    (void)what;
-    if (!n || n->type != YAML_SCALAR_NODE)
-        return fail_at(c, n, "expected a text value");
-    if (n->data.scalar.length > max)
-        return fail_at(c, n, "text too long");
-    if (nonempty && n->data.scalar.length == 0)
-        return fail_at(c, n, "empty text");
-    if (memchr(n->data.scalar.value, '\0', n->data.scalar.length))
-        return fail_at(c, n, "NUL byte in text");
-    *ret = strndup((const char *)n->data.scalar.value, n->data.scalar.length);
-    return *ret ? 0 : -ENOMEM;
+    return ydoc_strdup(d, v, 0, PLAYBOOK_ROLE_MAX, &((struct playbook_task_def *)arg)->owner);
 }
 
-static int parse_task(struct pctx *c, const yaml_node_t *n, struct playbook_task_def *t)
+static int kw_task_required(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+    return ydoc_bool(d, v, "required must be true or false",
+                     &((struct playbook_task_def *)arg)->required);
+}
+
+static const struct ydoc_key task_keys[] = {
+    {"description", kw_task_description},
+    {"owner", kw_task_owner},
+    {"required", kw_task_required},
+    {"title", kw_task_title},
+};
+static const struct ydoc_table task_table = {
+    task_keys, YDOC_NKEYS(task_keys),
+    "a task is a mapping with title, description, owner, required",
+    "unknown task key (title, description, owner, required)"};
+
+static int parse_task(struct ydoc *d, yaml_node_t *n, struct playbook_task_def *t)
 {
     int r;
 
-    if (n->type != YAML_MAPPING_NODE)
-        return fail_at(c, n, "a task is a mapping with title, description, owner, required");
-    for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
-        yaml_node_t *k = yaml_document_get_node(c->doc, p->key);
-        yaml_node_t *v = yaml_document_get_node(c->doc, p->value);
-        /* The text keys: which field, its cap, whether it may be empty. */
-        char **slot = NULL;
-        size_t max = 0;
-        int is_title = 0;
-
-        if (scalar_is(k, "title")) {
-            slot = &t->title;
-            max = PLAYBOOK_TITLE_MAX;
-            is_title = 1;
-        } else if (scalar_is(k, "description")) {
-            slot = &t->description;
-            max = PLAYBOOK_TEXT_MAX;
-        } else if (scalar_is(k, "owner")) {
-            slot = &t->owner;
-            max = PLAYBOOK_ROLE_MAX;
-        }
-        if (max > 0) {
-            if (*slot)
-                return fail_at(c, k, "duplicate key");
-            if ((r = scalar_dup(c, v, max, is_title, "", slot)) < 0)
-                return r;
-        } else if (scalar_is(k, "required")) {
-            if (scalar_is(v, "true") || scalar_is(v, "yes"))
-                t->required = 1;
-            else if (scalar_is(v, "false") || scalar_is(v, "no"))
-                t->required = 0;
-            else
-                return fail_at(c, v, "required must be true or false");
-        } else {
-            return fail_at(c, k, "unknown task key (title, description, owner, required)");
-        }
-    }
+    if ((r = ydoc_walk(d, n, &task_table, t)) < 0)
+        return r;
     if (!t->title)
-        return fail_at(c, n, "a task needs a title");
+        return ydoc_fail(d, n, "a task needs a title");
     if (!t->description && !(t->description = strdup("")))
         return -ENOMEM;
     if (!t->owner && !(t->owner = strdup("")))
@@ -146,161 +110,138 @@ static int parse_task(struct pctx *c, const yaml_node_t *n, struct playbook_task
     return 0;
 }
 
-static int parse_phases(struct pctx *c, const yaml_node_t *n, struct playbook *pb)
+/* ---- phases: phase name -> list of tasks ---- */
+
+static int phase_pair(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
 {
+    struct playbook *pb = ((struct pb_build *)arg)->pb;
+    enum incident_phase ph;
+    struct playbook_task_def *tasks;
+    const char *s;
+    size_t len, cnt;
     int r;
 
-    if (n->type != YAML_MAPPING_NODE)
-        return fail_at(c, n, "phases is a mapping of phase name to a list of tasks");
-    for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
-        yaml_node_t *k = yaml_document_get_node(c->doc, p->key);
-        yaml_node_t *v = yaml_document_get_node(c->doc, p->value);
-        enum incident_phase ph;
-        struct playbook_task_def *tasks;
-        size_t cnt;
-
-        if (!k || k->type != YAML_SCALAR_NODE ||
-            incident_phase_from_name((const char *)k->data.scalar.value, k->data.scalar.length,
-                                     &ph) < 0 ||
-            ph == INCIDENT_PHASE_NEW || ph == INCIDENT_PHASE_CLOSED ||
-            (unsigned)ph >= INCIDENT_PHASE_COUNT)
-            return fail_at(c, k, "unknown phase (first_aid, emergency, watch, full_response)");
-        if (pb->tasks[ph])
-            return fail_at(c, k, "duplicate phase");
-        if (!v || v->type != YAML_SEQUENCE_NODE)
-            return fail_at(c, v ? v : k, "a phase holds a list of tasks");
-        cnt = (size_t)(v->data.sequence.items.top - v->data.sequence.items.start);
-        if (cnt > PLAYBOOK_MAX_TASKS)
-            return fail_at(c, v, "too many tasks in one phase");
-        if (cnt == 0)
-            continue;
-        /* Owned by pb at once: playbook_clear() in playbook_parse() releases
-         * it on every path.  clang-analyzer loses the store through the
-         * symbolic index `ph` and reports a leak that cannot happen. */
-        pb->tasks[ph] = calloc(cnt, sizeof(*pb->tasks[ph]));
-        tasks = pb->tasks[ph]; /* NOLINT(clang-analyzer-unix.Malloc) */
-        if (!tasks)
-            return -ENOMEM;
-        for (yaml_node_item_t *it = v->data.sequence.items.start; it < v->data.sequence.items.top;
-             it++) {
-            yaml_node_t *tn = yaml_document_get_node(c->doc, *it);
-            /* Count first so that a failed task is freed with the rest. */
-            struct playbook_task_def *t = &tasks[pb->ntasks[ph]++];
-            if (!tn)
-                return fail_at(c, v, "empty task");
-            if ((r = parse_task(c, tn, t)) < 0)
-                return r;
-        }
+    s = ydoc_scalar(k, &len);
+    if (!s || incident_phase_from_name(s, len, &ph) < 0 || ph == INCIDENT_PHASE_NEW ||
+        ph == INCIDENT_PHASE_CLOSED || (unsigned)ph >= INCIDENT_PHASE_COUNT)
+        return ydoc_fail(d, k, "unknown phase (first_aid, emergency, watch, full_response)");
+    if (pb->tasks[ph])
+        return ydoc_fail(d, k, "duplicate phase");
+    if (v->type != YAML_SEQUENCE_NODE)
+        return ydoc_fail(d, v, "a phase holds a list of tasks");
+    (void)ydoc_list(d, v, 0, SIZE_MAX, &cnt);
+    if (cnt > PLAYBOOK_MAX_TASKS)
+        return ydoc_fail(d, v, "too many tasks in one phase");
+    if (cnt == 0)
+        return 0;
+    /* Owned by pb at once: playbook_clear() in playbook_parse() releases
+     * it on every path.  clang-analyzer loses the store through the
+     * symbolic index `ph` and reports a leak that cannot happen. */
+    pb->tasks[ph] = calloc(cnt, sizeof(*pb->tasks[ph]));
+    tasks = pb->tasks[ph]; /* NOLINT(clang-analyzer-unix.Malloc) */
+    if (!tasks)
+        return -ENOMEM;
+    for (size_t i = 0; i < cnt; i++) {
+        yaml_node_t *tn = ydoc_list_at(d, v, i);
+        /* Count first so that a failed task is freed with the rest. */
+        struct playbook_task_def *t = &tasks[pb->ntasks[ph]++];
+        if (!tn)
+            return ydoc_fail(d, v, "empty task");
+        if ((r = parse_task(d, tn, t)) < 0)
+            return r;
     }
     return 0;
 }
 
-static int parse_types(struct pctx *c, const yaml_node_t *n, struct playbook *pb)
+static int kw_phases(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
 {
+    if (v->type != YAML_MAPPING_NODE)
+        return ydoc_fail(d, v, "phases is a mapping of phase name to a list of tasks");
+    ((struct pb_build *)arg)->has_phases = 1;
+    return ydoc_pairs(d, v, phase_pair, arg);
+}
+
+/* ---- types: a list of incident type names, or default ---- */
+
+static int kw_types(struct ydoc *d, yaml_node_t *k, yaml_node_t *n, void *arg)
+{
+    struct playbook *pb = ((struct pb_build *)arg)->pb;
+    size_t cnt;
+
     if (n->type != YAML_SEQUENCE_NODE)
-        return fail_at(c, n, "types is a list of incident type names");
-    for (yaml_node_item_t *it = n->data.sequence.items.start; it < n->data.sequence.items.top;
-         it++) {
-        yaml_node_t *v = yaml_document_get_node(c->doc, *it);
+        return ydoc_fail(d, n, "types is a list of incident type names");
+    (void)ydoc_list(d, n, 0, SIZE_MAX, &cnt);
+    for (size_t i = 0; i < cnt; i++) {
+        yaml_node_t *v = ydoc_list_at(d, n, i);
         enum triage_type t;
-        if (scalar_is(v, "default")) {
+        const char *s;
+        size_t len;
+
+        if (ydoc_scalar_is(v, "default")) {
             pb->is_default = 1;
             continue;
         }
-        if (!v || v->type != YAML_SCALAR_NODE ||
-            incident_type_from_name((const char *)v->data.scalar.value, v->data.scalar.length, &t) <
-                0 ||
-            t == TRIAGE_TYPE_NONE)
-            return fail_at(c, v ? v : n, "unknown incident type (MISSION.md section 2 names)");
+        s = ydoc_scalar(v, &len);
+        if (!s || incident_type_from_name(s, len, &t) < 0 || t == TRIAGE_TYPE_NONE)
+            return ydoc_fail(d, v ? v : n, "unknown incident type (MISSION.md section 2 names)");
         pb->types |= 1u << t;
     }
     if (!pb->types && !pb->is_default)
-        return fail_at(c, n, "a playbook serves at least one type");
+        return ydoc_fail(d, n, "a playbook serves at least one type");
+    ((struct pb_build *)arg)->has_types = 1;
     return 0;
 }
 
-static int parse_doc(struct pctx *c, struct playbook *pb)
+static int kw_name(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
 {
-    yaml_node_t *root = yaml_document_get_root_node(c->doc);
-    const yaml_node_t *types = NULL, *phases = NULL;
+    return ydoc_strdup(d, v, 1, PLAYBOOK_TITLE_MAX, &((struct pb_build *)arg)->pb->name);
+}
+
+static const struct ydoc_key playbook_keys[] = {
+    {"name", kw_name},
+    {"phases", kw_phases},
+    {"types", kw_types},
+};
+static const struct ydoc_table playbook_table = {
+    playbook_keys, YDOC_NKEYS(playbook_keys), "a playbook is a mapping with name, types and phases",
+    "unknown key (name, types, phases)"};
+
+static int parse_doc(struct ydoc *d, struct playbook *pb)
+{
+    struct pb_build b = {pb, 0, 0};
+    yaml_node_t *root = ydoc_root(d);
     int r;
 
     if (!root)
-        return fail_at(c, NULL, "empty playbook");
-    if (root->type != YAML_MAPPING_NODE)
-        return fail_at(c, root, "a playbook is a mapping with name, types and phases");
-    for (yaml_node_pair_t *p = root->data.mapping.pairs.start; p < root->data.mapping.pairs.top;
-         p++) {
-        yaml_node_t *k = yaml_document_get_node(c->doc, p->key);
-        yaml_node_t *v = yaml_document_get_node(c->doc, p->value);
-        if (!v)
-            return fail_at(c, k, "missing value");
-        if (scalar_is(k, "name")) {
-            if (pb->name)
-                return fail_at(c, k, "duplicate key");
-            if ((r = scalar_dup(c, v, PLAYBOOK_TITLE_MAX, 1, "name", &pb->name)) < 0)
-                return r;
-        } else if (scalar_is(k, "types")) {
-            if (types)
-                return fail_at(c, k, "duplicate key");
-            types = v;
-            if ((r = parse_types(c, v, pb)) < 0)
-                return r;
-        } else if (scalar_is(k, "phases")) {
-            if (phases)
-                return fail_at(c, k, "duplicate key");
-            phases = v;
-            if ((r = parse_phases(c, v, pb)) < 0)
-                return r;
-        } else {
-            return fail_at(c, k, "unknown key (name, types, phases)");
-        }
-    }
+        return ydoc_fail_at(d, 1, 1, "empty playbook");
+    if ((r = ydoc_walk(d, root, &playbook_table, &b)) < 0)
+        return r;
     if (!pb->name)
-        return fail_at(c, root, "a playbook needs a name");
-    if (!types)
-        return fail_at(c, root, "a playbook needs types");
-    if (!phases)
-        return fail_at(c, root, "a playbook needs phases");
+        return ydoc_fail(d, root, "a playbook needs a name");
+    if (!b.has_types)
+        return ydoc_fail(d, root, "a playbook needs types");
+    if (!b.has_phases)
+        return ydoc_fail(d, root, "a playbook needs phases");
     return 0;
 }
 
 int playbook_parse(struct playbook_set *set, const char *text, size_t len, const char *file,
                    struct parse_err *reterr)
 {
-    yaml_parser_t yp;
-    yaml_document_t doc;
+    struct ydoc d = {.err = reterr};
     struct playbook pb;
-    struct pctx c = {&doc, reterr};
-    int r, loaded = 0;
+    int r;
 
     memset(&pb, 0, sizeof(pb));
     if (reterr)
         memset(reterr, 0, sizeof(*reterr));
     if (len > PLAYBOOK_MAX_FILE_BYTES)
-        return fail_at(&c, NULL, "playbook file too large");
-    if (!yaml_parser_initialize(&yp))
-        return -ENOMEM;
-    yaml_parser_set_input_string(&yp, (const unsigned char *)text, len);
-    if (!yaml_parser_load(&yp, &doc)) {
-        if (reterr) {
-            reterr->off = yp.problem_mark.index;
-            reterr->line = (unsigned)yp.problem_mark.line + 1;
-            reterr->col = (unsigned)yp.problem_mark.column + 1;
-            /* libyaml's problem strings are static literals. */
-            reterr->msg = yp.problem ? yp.problem : "YAML syntax error";
-        }
-        r = yp.error == YAML_MEMORY_ERROR ? -ENOMEM : -EINVAL;
-        yaml_parser_delete(&yp);
-        return r;
-    }
-    loaded = 1;
-    if ((r = parse_doc(&c, &pb)) < 0)
+        return ydoc_fail_at(&d, 1, 1, "playbook file too large");
+    if ((r = ydoc_load(&d, text, len, reterr)) < 0 || (r = parse_doc(&d, &pb)) < 0)
         goto out;
     for (size_t i = 0; i < set->n; i++) {
         if ((set->pb[i].types & pb.types) || (set->pb[i].is_default && pb.is_default)) {
-            r = fail_at(&c, yaml_document_get_root_node(&doc),
-                        "a type is already served by another playbook");
+            r = ydoc_fail(&d, ydoc_root(&d), "a type is already served by another playbook");
             goto out;
         }
     }
@@ -320,9 +261,7 @@ int playbook_parse(struct playbook_set *set, const char *text, size_t len, const
     }
 out:
     playbook_clear(&pb);
-    if (loaded)
-        yaml_document_delete(&doc);
-    yaml_parser_delete(&yp);
+    ydoc_done(&d);
     return r;
 }
 

@@ -13,9 +13,9 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
-#include <yaml.h>
 
 #include "util/readfile.h"
+#include "util/ydoc.h"
 
 /* Longest text taken as an address or network: a full IPv6 with an
  * embedded IPv4 and "/128" fits easily. */
@@ -319,10 +319,10 @@ static int finish_row(struct asset_inv *inv, struct asset *a, const char *file, 
 
 /* ---- YAML ---- */
 
-static int yaml_row(struct asset_inv *inv, yaml_document_t *doc, yaml_node_t *row, const char *file)
+static int yaml_row(struct asset_inv *inv, struct ydoc *d, yaml_node_t *row, const char *file)
 {
     struct asset a;
-    unsigned line = (unsigned)row->start_mark.line + 1;
+    unsigned line = ydoc_line(row);
     const char *reason = NULL;
     int r;
 
@@ -331,38 +331,36 @@ static int yaml_row(struct asset_inv *inv, yaml_document_t *doc, yaml_node_t *ro
         return add_issue(inv, file, line, "asset is not a mapping");
     for (yaml_node_pair_t *p = row->data.mapping.pairs.start; p < row->data.mapping.pairs.top;
          p++) {
-        yaml_node_t *k = yaml_document_get_node(doc, p->key);
-        yaml_node_t *v = yaml_document_get_node(doc, p->value);
+        yaml_node_t *k = ydoc_node(d, p->key);
+        yaml_node_t *v = ydoc_node(d, p->value);
+        size_t klen = 0, vlen = 0;
+        const char *ks = ydoc_scalar(k, &klen), *vs = ydoc_scalar(v, &vlen);
 
-        if (!k || !v || k->type != YAML_SCALAR_NODE) {
+        if (!ks || !v) {
             reason = "key is not a scalar";
             r = -EINVAL;
-        } else if (v->type == YAML_SEQUENCE_NODE &&
-                   ci_eq((const char *)k->data.scalar.value, k->data.scalar.length, "tags")) {
+        } else if (v->type == YAML_SEQUENCE_NODE && ci_eq(ks, klen, "tags")) {
+            size_t n = (size_t)(v->data.sequence.items.top - v->data.sequence.items.start);
             r = 0;
-            for (yaml_node_item_t *it = v->data.sequence.items.start;
-                 r == 0 && it < v->data.sequence.items.top; it++) {
-                yaml_node_t *t = yaml_document_get_node(doc, *it);
-                if (!t || t->type != YAML_SCALAR_NODE) {
+            for (size_t i = 0; r == 0 && i < n; i++) {
+                const char *t = ydoc_scalar(ydoc_list_at(d, v, i), &vlen);
+                if (!t) {
                     reason = "tag is not a scalar";
                     r = -EINVAL;
-                } else if ((r = add_tags(&a, (const char *)t->data.scalar.value,
-                                         t->data.scalar.length, '\0')) == -E2BIG) {
+                } else if ((r = add_tags(&a, t, vlen, '\0')) == -E2BIG) {
                     reason = "too many tags";
                     r = -EINVAL;
                 }
             }
-        } else if (v->type != YAML_SCALAR_NODE) {
+        } else if (!vs) {
             reason = "value is not a scalar";
             r = -EINVAL;
         } else {
-            r = set_column(&a, (const char *)k->data.scalar.value, k->data.scalar.length,
-                           (const char *)v->data.scalar.value, v->data.scalar.length, ',',
-                           &reason);
+            r = set_column(&a, ks, klen, vs, vlen, ',', &reason);
         }
         if (r < 0) {
             if (k)
-                line = (unsigned)k->start_mark.line + 1;
+                line = ydoc_line(k);
             asset_clear(&a);
             return r == -ENOMEM ? r : add_issue(inv, file, line, reason);
         }
@@ -372,49 +370,45 @@ static int yaml_row(struct asset_inv *inv, yaml_document_t *doc, yaml_node_t *ro
 
 int asset_inv_load_yaml(struct asset_inv *inv, const char *text, size_t len, const char *file)
 {
-    yaml_parser_t yp;
-    yaml_document_t doc;
+    struct parse_err e;
+    struct ydoc d;
     yaml_node_t *root, *list = NULL;
-    size_t before = inv->n;
-    int r = 0;
+    size_t before = inv->n, n;
+    int r;
 
-    if (!yaml_parser_initialize(&yp))
-        return -ENOMEM;
-    yaml_parser_set_input_string(&yp, (const unsigned char *)text, len);
-    if (!yaml_parser_load(&yp, &doc)) {
-        r = add_issue(inv, file, (unsigned)yp.problem_mark.line + 1,
-                      yp.problem ? yp.problem : "YAML syntax error");
-        yaml_parser_delete(&yp);
+    if ((r = ydoc_load(&d, text, len, &e)) < 0) {
+        if (r == -EINVAL)
+            r = add_issue(inv, file, e.line, e.msg);
+        ydoc_done(&d);
         return r < 0 ? r : 0;
     }
-    root = yaml_document_get_root_node(&doc);
-    if (!root || (root->type == YAML_SCALAR_NODE && root->data.scalar.length == 0))
+    root = ydoc_root(&d);
+    if (!root)
         goto out; /* an empty file is an empty inventory */
     if (root->type == YAML_SEQUENCE_NODE) {
         list = root;
     } else if (root->type == YAML_MAPPING_NODE) {
-        for (yaml_node_pair_t *p = root->data.mapping.pairs.start;
-             p < root->data.mapping.pairs.top; p++) {
-            yaml_node_t *k = yaml_document_get_node(&doc, p->key);
-            if (k && k->type == YAML_SCALAR_NODE &&
-                ci_eq((const char *)k->data.scalar.value, k->data.scalar.length, "assets"))
-                list = yaml_document_get_node(&doc, p->value);
+        for (yaml_node_pair_t *p = root->data.mapping.pairs.start; p < root->data.mapping.pairs.top;
+             p++) {
+            size_t klen = 0;
+            const char *k = ydoc_scalar(ydoc_node(&d, p->key), &klen);
+            if (k && ci_eq(k, klen, "assets"))
+                list = ydoc_node(&d, p->value);
         }
     }
     if (!list || list->type != YAML_SEQUENCE_NODE) {
-        r = add_issue(inv, file, (unsigned)root->start_mark.line + 1,
+        r = add_issue(inv, file, ydoc_line(root),
                       "expected a list of assets (or a mapping with key `assets`)");
         goto out;
     }
-    for (yaml_node_item_t *it = list->data.sequence.items.start;
-         r == 0 && it < list->data.sequence.items.top; it++) {
-        yaml_node_t *row = yaml_document_get_node(&doc, *it);
+    n = (size_t)(list->data.sequence.items.top - list->data.sequence.items.start);
+    for (size_t i = 0; r == 0 && i < n; i++) {
+        yaml_node_t *row = ydoc_list_at(&d, list, i);
         if (row)
-            r = yaml_row(inv, &doc, row, file);
+            r = yaml_row(inv, &d, row, file);
     }
 out:
-    yaml_document_delete(&doc);
-    yaml_parser_delete(&yp);
+    ydoc_done(&d);
     return r < 0 ? r : (int)(inv->n - before);
 }
 

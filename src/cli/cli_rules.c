@@ -413,12 +413,9 @@ static void quote_since(struct buf *b, size_t mark)
 
 static void put_item_rule(struct buf *b, const struct sigma_item *it)
 {
-    const struct sigma_value *first =
-        it->ngroups && it->groups[0].nalts ? &it->groups[0].alts[0] : NULL;
-
     buf_puts(b, it->field ? it->field : "(keyword)");
-    if (first)
-        buf_puts(b, value_mod(first));
+    if (it->ngroups && it->groups[0].nalts)
+        buf_puts(b, value_mod(&it->groups[0].alts[0]));
     if (it->all)
         buf_puts(b, "|all");
     if (it->neq)
@@ -642,6 +639,117 @@ static void put_route_fields(struct rtest *t, const struct event *ev)
         buf_puts(b, "none of the routing fields");
 }
 
+/* The explanation of one event as a JSON line into t->out: the rule, its
+ * routing, each search with its items, the condition (plain and with the
+ * searches' truth substituted) and whether it matched. */
+static void explain_json(struct rtest *t, const char *path, size_t lineno, const struct event *ev,
+                         int applies, int m)
+{
+    const struct sigma_rule *r = t->rule;
+    struct buf *b = &t->out;
+    int first;
+
+    buf_printf(b, "{\"event\": %zu, \"file\": ", t->events);
+    buf_json_str(b, path, strlen(path));
+    buf_printf(b, ", \"line\": %zu, \"decoder\": ", lineno);
+    if (ev->decoder)
+        buf_json_str(b, ev->decoder, strlen(ev->decoder));
+    else
+        buf_puts(b, "null");
+    buf_puts(b, ", \"rule\": {\"title\": ");
+    buf_json_str(b, r->title ? r->title : "", r->title ? strlen(r->title) : 0);
+    buf_puts(b, ", \"id\": ");
+    buf_json_str(b, r->id ? r->id : "", r->id ? strlen(r->id) : 0);
+    buf_puts(b, ", \"logsource\": ");
+    {
+        size_t mark = b->len;
+        put_logsource(b, r);
+        quote_since(b, mark);
+    }
+    buf_printf(b, "}, \"routable\": %s, \"applies\": %s, \"routing_fields\": {",
+               t->src ? "true" : "false", applies ? "true" : "false");
+    put_route_fields(t, ev);
+    buf_puts(b, "}, \"searches\": [");
+    for (size_t i = 0; i < r->nsearches; i++) {
+        buf_puts(b, i ? ", {\"name\": " : "{\"name\": ");
+        buf_json_str(b, r->searches[i].name, strlen(r->searches[i].name));
+        buf_printf(b, ", \"matched\": %s, \"items\": [", t->truth[i] ? "true" : "false");
+        first = 1;
+        explain_det(t, &r->searches[i].det, ev, -1, &first);
+        buf_puts(b, "]}");
+    }
+    buf_puts(b, "], \"condition\": ");
+    if (r->cond) {
+        size_t mark = b->len;
+        put_cond(b, r, r->cond, NULL, -1);
+        buf_puts(b, "\t");
+        put_cond(b, r, r->cond, t->truth, -1);
+        size_t n = b->len - mark;
+        char *tmp = malloc(n + 1);
+        if (tmp) {
+            memcpy(tmp, b->data + mark, n);
+            tmp[n] = '\0';
+            char *tab = strchr(tmp, '\t');
+            b->len = mark;
+            if (tab) {
+                buf_json_str(b, tmp, (size_t)(tab - tmp));
+                buf_puts(b, ", \"substituted\": ");
+                buf_json_str(b, tab + 1, strlen(tab + 1));
+            }
+            free(tmp);
+        }
+    } else {
+        buf_puts(b, "null");
+    }
+    buf_printf(b, ", \"match\": %s}\n", m ? "true" : "false");
+}
+
+/* The explanation of one event as text into t->out: whether the rule
+ * applies, each search's truth and items, the condition and the verdict. */
+static void explain_text(struct rtest *t, const char *path, size_t lineno, const struct event *ev,
+                         int applies, int m)
+{
+    const struct sigma_rule *r = t->rule;
+    struct buf *b = &t->out;
+    int first = 1, w = 12;
+
+    buf_printf(b, "event %zu (%s line %zu, decoder %s): rule ", t->events, path, lineno,
+               ev->decoder ? ev->decoder : "none, kept raw");
+    put_quoted(b, r->title ? r->title : "", r->title ? strlen(r->title) : 0, 200);
+    buf_printf(b, " (id %s) ", r->id ? r->id : "-");
+    if (applies) {
+        buf_puts(b, "applies (");
+        put_logsource(b, r);
+        buf_puts(b, ")\n");
+    } else {
+        buf_puts(b, "does NOT apply: it wants ");
+        put_logsource(b, r);
+        buf_puts(b, t->src ? "" : " (unknown to the map: the engine never evaluates it)");
+        buf_puts(b, "; the event has ");
+        put_route_fields(t, ev);
+        buf_puts(b, "\n");
+    }
+    for (size_t i = 0; i < r->nsearches; i++)
+        if (strlen(r->searches[i].name) > (size_t)w && strlen(r->searches[i].name) < 64)
+            w = (int)strlen(r->searches[i].name);
+    for (size_t i = 0; i < r->nsearches; i++) {
+        const struct sigma_det *dt = &r->searches[i].det;
+        buf_printf(b, "  %-*s %-5s%s\n", w, r->searches[i].name, t->truth[i] ? "true" : "false",
+                   dt->kind == SIGMA_DET_ITEM || dt->nsubs == 1 ? ""
+                   : dt->kind == SIGMA_DET_AND                  ? "  all of:"
+                                                                : "  any of:");
+        explain_det(t, dt, ev, -1, &first);
+    }
+    if (r->cond) {
+        buf_puts(b, "  condition: ");
+        put_cond(b, r, r->cond, NULL, -1);
+        buf_puts(b, "  =>  ");
+        put_cond(b, r, r->cond, t->truth, -1);
+        buf_printf(b, "  =>  %s%s\n", m ? "MATCH" : "no match",
+                   applies ? "" : " (log source does not apply)");
+    }
+}
+
 /* Decodes, routes and explains one record; prints the explanation. */
 static void test_record(struct rtest *t, const char *path, size_t lineno, const char *rec,
                         size_t len, const struct decoder *d, int64_t ref_us)
@@ -651,7 +759,7 @@ static void test_record(struct rtest *t, const char *path, size_t lineno, const 
     struct parse_err perr = {0};
     struct event ev;
     struct buf *b = &t->out;
-    int applies, m, dr, first = 1;
+    int applies, m, dr;
 
     t->events++;
     buf_reset(b);
@@ -678,99 +786,10 @@ static void test_record(struct rtest *t, const char *path, size_t lineno, const 
         m = 0;
     t->matched += (size_t)m;
 
-    if (t->json) {
-        buf_printf(b, "{\"event\": %zu, \"file\": ", t->events);
-        buf_json_str(b, path, strlen(path));
-        buf_printf(b, ", \"line\": %zu, \"decoder\": ", lineno);
-        if (ev.decoder)
-            buf_json_str(b, ev.decoder, strlen(ev.decoder));
-        else
-            buf_puts(b, "null");
-        buf_puts(b, ", \"rule\": {\"title\": ");
-        buf_json_str(b, r->title ? r->title : "", r->title ? strlen(r->title) : 0);
-        buf_puts(b, ", \"id\": ");
-        buf_json_str(b, r->id ? r->id : "", r->id ? strlen(r->id) : 0);
-        buf_puts(b, ", \"logsource\": ");
-        {
-            size_t mark = b->len;
-            put_logsource(b, r);
-            quote_since(b, mark);
-        }
-        buf_printf(b, "}, \"routable\": %s, \"applies\": %s, \"routing_fields\": {",
-                   t->src ? "true" : "false", applies ? "true" : "false");
-        put_route_fields(t, &ev);
-        buf_puts(b, "}, \"searches\": [");
-        for (size_t i = 0; i < r->nsearches; i++) {
-            buf_puts(b, i ? ", {\"name\": " : "{\"name\": ");
-            buf_json_str(b, r->searches[i].name, strlen(r->searches[i].name));
-            buf_printf(b, ", \"matched\": %s, \"items\": [", t->truth[i] ? "true" : "false");
-            first = 1;
-            explain_det(t, &r->searches[i].det, &ev, -1, &first);
-            buf_puts(b, "]}");
-        }
-        buf_puts(b, "], \"condition\": ");
-        if (r->cond) {
-            size_t mark = b->len;
-            put_cond(b, r, r->cond, NULL, -1);
-            buf_puts(b, "\t");
-            put_cond(b, r, r->cond, t->truth, -1);
-            size_t n = b->len - mark;
-            char *tmp = malloc(n + 1);
-            if (tmp) {
-                memcpy(tmp, b->data + mark, n);
-                tmp[n] = '\0';
-                char *tab = strchr(tmp, '\t');
-                b->len = mark;
-                if (tab) {
-                    buf_json_str(b, tmp, (size_t)(tab - tmp));
-                    buf_puts(b, ", \"substituted\": ");
-                    buf_json_str(b, tab + 1, strlen(tab + 1));
-                }
-                free(tmp);
-            }
-        } else {
-            buf_puts(b, "null");
-        }
-        buf_printf(b, ", \"match\": %s}\n", m ? "true" : "false");
-    } else {
-        buf_printf(b, "event %zu (%s line %zu, decoder %s): rule ", t->events, path, lineno,
-                   ev.decoder ? ev.decoder : "none, kept raw");
-        put_quoted(b, r->title ? r->title : "", r->title ? strlen(r->title) : 0, 200);
-        buf_printf(b, " (id %s) ", r->id ? r->id : "-");
-        if (applies) {
-            buf_puts(b, "applies (");
-            put_logsource(b, r);
-            buf_puts(b, ")\n");
-        } else {
-            buf_puts(b, "does NOT apply: it wants ");
-            put_logsource(b, r);
-            buf_puts(b, t->src ? "" : " (unknown to the map: the engine never evaluates it)");
-            buf_puts(b, "; the event has ");
-            put_route_fields(t, &ev);
-            buf_puts(b, "\n");
-        }
-        int w = 12;
-        for (size_t i = 0; i < r->nsearches; i++)
-            if (strlen(r->searches[i].name) > (size_t)w && strlen(r->searches[i].name) < 64)
-                w = (int)strlen(r->searches[i].name);
-        for (size_t i = 0; i < r->nsearches; i++) {
-            const struct sigma_det *dt = &r->searches[i].det;
-            buf_printf(b, "  %-*s %-5s%s\n", w, r->searches[i].name,
-                       t->truth[i] ? "true" : "false",
-                       dt->kind == SIGMA_DET_ITEM || dt->nsubs == 1 ? ""
-                       : dt->kind == SIGMA_DET_AND                  ? "  all of:"
-                                                                    : "  any of:");
-            explain_det(t, dt, &ev, -1, &first);
-        }
-        if (r->cond) {
-            buf_puts(b, "  condition: ");
-            put_cond(b, r, r->cond, NULL, -1);
-            buf_puts(b, "  =>  ");
-            put_cond(b, r, r->cond, t->truth, -1);
-            buf_printf(b, "  =>  %s%s\n", m ? "MATCH" : "no match",
-                       applies ? "" : " (log source does not apply)");
-        }
-    }
+    if (t->json)
+        explain_json(t, path, lineno, &ev, applies, m);
+    else
+        explain_text(t, path, lineno, &ev, applies, m);
     fwrite(b->data ? b->data : "", 1, b->len, stdout);
     event_reset(&ev);
 }

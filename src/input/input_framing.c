@@ -101,10 +101,121 @@ static int is_line_end(char c)
     return c == '\n' || c == '\0';
 }
 
+/*
+ * The states of framer_feed, one function each.  Each looks at p[*pi..n)
+ * (at least one byte), advances *pi past what it consumed (possibly
+ * nothing, when it only changes state) and returns the callback's nonzero
+ * result to stop, else 0.  Static and called once each: they compile
+ * into framer_feed, and none copies a byte that does not have to be kept.
+ */
+
+/* FR_COUNT: a digit of the octet count, or what ends it. */
+static int fr_feed_count(struct framer *f, const char *p, size_t *pi)
+{
+    char c = p[*pi];
+
+    if (c >= '0' && c <= '9') {
+        if (f->ndigits >= LIMIT_OCTET_COUNT_DIGITS) {
+            /* Too long to be a count we would trust: a line. */
+            f->state = FR_LINE;
+            return 0;
+        }
+        fr_append(f, &c, 1);
+        f->count = f->count * 10 + (uint64_t)(c - '0');
+        f->ndigits++;
+        (*pi)++;
+    } else if (c == ' ') {
+        uint64_t want = f->count;
+
+        (*pi)++;
+        fr_reset(f);
+        if (want == 0)
+            return 0; /* "0 ": an empty frame */
+        f->want = want;
+        f->state = FR_OCTET;
+    } else {
+        /* "2024-..." and the like: the digits start a line. */
+        f->state = FR_LINE;
+    }
+    return 0;
+}
+
+/* FR_OCTET: the bytes of an octet-counted frame. */
+static int fr_feed_octet(struct framer *f, const char *p, size_t n, size_t *pi, framer_cb cb,
+                         void *arg)
+{
+    size_t take = n - *pi;
+
+    if (take > f->want)
+        take = (size_t)f->want;
+    if (f->len == 0 && !f->truncated && take == f->want && take <= f->max_line) {
+        /* Whole frame in this chunk: no copy. */
+        *pi += take;
+        return fr_deliver_octet(f, p + *pi - take, take, 0, cb, arg);
+    }
+    fr_append(f, p + *pi, take);
+    *pi += take;
+    f->want -= take;
+    if (f->want == 0)
+        return fr_deliver_octet(f, f->buf, f->len, f->truncated, cb, arg);
+    return 0;
+}
+
+/* FR_LINE: the bytes of a line, up to its end or a CR. */
+static int fr_feed_line(struct framer *f, const char *p, size_t n, size_t *pi, framer_cb cb,
+                        void *arg)
+{
+    size_t i = *pi, j = i;
+    int r;
+
+    while (j < n && !is_line_end(p[j]) && p[j] != '\r')
+        j++;
+    if (j == n) {
+        fr_append(f, p + i, j - i);
+        *pi = j;
+        return 0;
+    }
+    if (p[j] == '\r') {
+        fr_append(f, p + i, j - i);
+        f->state = FR_LINE_CR;
+        *pi = j + 1;
+        return 0;
+    }
+    if (f->len == 0 && !f->truncated) {
+        size_t len = j - i;
+        int trunc = 0;
+
+        if (len > f->max_line) {
+            len = f->max_line;
+            trunc = 1;
+        }
+        r = fr_deliver(f, p + i, len, trunc, cb, arg);
+    } else {
+        fr_append(f, p + i, j - i);
+        r = fr_deliver(f, f->buf, f->len, f->truncated, cb, arg);
+    }
+    *pi = j + 1;
+    return r;
+}
+
+/* FR_LINE_CR: the byte after a CR. */
+static int fr_feed_line_cr(struct framer *f, const char *p, size_t *pi, framer_cb cb, void *arg)
+{
+    if (is_line_end(p[*pi])) {
+        /* CR LF: the CR is not part of the line. */
+        (*pi)++;
+        return fr_deliver(f, f->buf, f->len, f->truncated, cb, arg);
+    }
+    /* A lone CR is content; the byte is looked at again. */
+    fr_append(f, "\r", 1);
+    f->state = FR_LINE;
+    return 0;
+}
+
 int framer_feed(struct framer *f, const char *p, size_t n, framer_cb cb, void *arg)
 {
     size_t i = 0;
-    int r;
+    int r = 0;
 
     while (i < n) {
         switch (f->state) {
@@ -117,113 +228,14 @@ int framer_feed(struct framer *f, const char *p, size_t n, framer_cb cb, void *a
                 f->state = FR_LINE;
             }
             break;
-
-        case FR_COUNT: {
-            char c = p[i];
-
-            if (c >= '0' && c <= '9') {
-                if (f->ndigits >= LIMIT_OCTET_COUNT_DIGITS) {
-                    /* Too long to be a count we would trust: a line. */
-                    f->state = FR_LINE;
-                    break;
-                }
-                fr_append(f, &c, 1);
-                f->count = f->count * 10 + (uint64_t)(c - '0');
-                f->ndigits++;
-                i++;
-            } else if (c == ' ') {
-                uint64_t want = f->count;
-
-                i++;
-                fr_reset(f);
-                if (want == 0)
-                    break; /* "0 ": an empty frame */
-                f->want = want;
-                f->state = FR_OCTET;
-            } else {
-                /* "2024-..." and the like: the digits start a line. */
-                f->state = FR_LINE;
-            }
-            break;
+        case FR_COUNT: r = fr_feed_count(f, p, &i); break;
+        case FR_OCTET: r = fr_feed_octet(f, p, n, &i, cb, arg); break;
+        case FR_LINE: r = fr_feed_line(f, p, n, &i, cb, arg); break;
+        case FR_LINE_CR: r = fr_feed_line_cr(f, p, &i, cb, arg); break;
+        default: fr_reset(f); break;
         }
-
-        case FR_OCTET: {
-            size_t take = n - i;
-
-            if (take > f->want)
-                take = (size_t)f->want;
-            if (f->len == 0 && !f->truncated && take == f->want && take <= f->max_line) {
-                /* Whole frame in this chunk: no copy. */
-                i += take;
-                r = fr_deliver_octet(f, p + i - take, take, 0, cb, arg);
-                if (r)
-                    return r;
-                break;
-            }
-            fr_append(f, p + i, take);
-            i += take;
-            f->want -= take;
-            if (f->want == 0) {
-                r = fr_deliver_octet(f, f->buf, f->len, f->truncated, cb, arg);
-                if (r)
-                    return r;
-            }
-            break;
-        }
-
-        case FR_LINE: {
-            size_t j = i;
-
-            while (j < n && !is_line_end(p[j]) && p[j] != '\r')
-                j++;
-            if (j == n) {
-                fr_append(f, p + i, j - i);
-                i = j;
-                break;
-            }
-            if (p[j] == '\r') {
-                fr_append(f, p + i, j - i);
-                f->state = FR_LINE_CR;
-                i = j + 1;
-                break;
-            }
-            if (f->len == 0 && !f->truncated) {
-                size_t len = j - i;
-                int trunc = 0;
-
-                if (len > f->max_line) {
-                    len = f->max_line;
-                    trunc = 1;
-                }
-                r = fr_deliver(f, p + i, len, trunc, cb, arg);
-            } else {
-                fr_append(f, p + i, j - i);
-                r = fr_deliver(f, f->buf, f->len, f->truncated, cb, arg);
-            }
-            i = j + 1;
-            if (r)
-                return r;
-            break;
-        }
-
-        case FR_LINE_CR:
-            if (is_line_end(p[i])) {
-                /* CR LF: the CR is not part of the line. */
-                i++;
-                r = fr_deliver(f, f->buf, f->len, f->truncated, cb, arg);
-                if (r)
-                    return r;
-            } else {
-                /* A lone CR is content; the byte is looked at again. */
-                fr_append(f, "\r", 1);
-                f->state = FR_LINE;
-            }
-            break;
-
-        default:
-            fr_reset(f);
-            break;
-        }
+        if (r)
+            return r;
     }
     return 0;
 }

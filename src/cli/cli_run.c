@@ -38,6 +38,7 @@
 #include "util/log.h"
 #include "util/priv.h"
 #include "util/queue.h"
+#include "util/ydoc.h"
 
 static const char run_usage[] =
     "usage: hikeshi run [-c FILE] [-n [-v]] [--log-level LEVEL]\n"
@@ -354,12 +355,15 @@ static void reload(struct daemon *d)
     }
     r = config_load(d->cfg_path, &nc, &err);
     if (r < 0) {
-        if (r == -EINVAL && err.msg)
-            log_error("SIGHUP: %s:%u:%u: %s; keeping the running configuration", d->cfg_path,
-                      err.line, err.col, err.msg);
-        else
+        if (r == -EINVAL && err.msg) {
+            char where[4096 + 512];
+
+            ydoc_err_format(where, sizeof(where), d->cfg_path, &err);
+            log_error("SIGHUP: %s; keeping the running configuration", where);
+        } else {
             log_error("SIGHUP: %s: %s; keeping the running configuration", d->cfg_path,
                       strerror(-r));
+        }
         return;
     }
     if ((r = pipeline_reload(d->pipeline, nc)) < 0) {
@@ -472,12 +476,15 @@ static int run_check(struct daemon *d, int verbose)
         int r = respond_policy_load(d->cfg->respond_policy, &pol, &pe);
 
         if (r < 0) {
-            if (r == -EINVAL && pe.msg)
-                fprintf(stderr, "hikeshi: %s:%u:%u: %s\n", d->cfg->respond_policy, pe.line, pe.col,
-                        pe.msg);
-            else
+            char where[4096 + 512];
+
+            if (r == -EINVAL && pe.msg) {
+                ydoc_err_format(where, sizeof(where), d->cfg->respond_policy, &pe);
+                fprintf(stderr, "hikeshi: %s\n", where);
+            } else {
                 fprintf(stderr, "hikeshi: response policy %s: %s\n", d->cfg->respond_policy,
                         pe.msg ? pe.msg : strerror(-r));
+            }
             config_free(d->cfg);
             return CLI_EXIT_USAGE;
         }

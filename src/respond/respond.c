@@ -27,6 +27,7 @@
 #include "util/htable.h"
 #include "util/log.h"
 #include "util/readfile.h"
+#include "util/ydoc.h"
 
 #define ID_MAX 128   /* bytes kept of a rule id or name */
 #define CORR_MAX 32  /* of a correlation type */
@@ -263,7 +264,7 @@ int respond_new(const struct respond_opts *o, struct respond **ret, char *errbuf
     pthread_cond_init(&r->ncond, NULL);
     if ((e = respond_policy_load(o->policy_path, &r->pol, &pe)) < 0) {
         if (e == -EINVAL && pe.msg)
-            snprintf(errbuf, errlen, "%s:%u:%u: %s", o->policy_path, pe.line, pe.col, pe.msg);
+            ydoc_err_format(errbuf, errlen, o->policy_path, &pe);
         else
             snprintf(errbuf, errlen, "%s: %s", o->policy_path, pe.msg ? pe.msg : strerror(-e));
         goto fail;

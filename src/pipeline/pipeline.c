@@ -363,57 +363,26 @@ out:
     return r;
 }
 
-static void raise_alert(struct alert_ctx *ac, const char *id, const char *title,
-                        const char *author, const char *level)
+/*
+ * The one way an alert is written, whatever raised it: counted (the
+ * pipeline's and its input's, `in` NULL: none), stored (a rule's alert with
+ * its event, stored as row `event_id`; a correlation hit's or an anomaly's
+ * as a row of its own), written to the alerts output and handed to the
+ * alert callback.  *ret_id: its row, 0 when not stored.  0, or the store's
+ * error (counted in store_errors).
+ */
+static int write_alert(struct pipeline *p, struct pinput *in, const struct alert *a,
+                       int64_t event_id, int64_t *ret_id)
 {
-    struct pipeline *p = ac->p;
-    struct alert a = {
-        .rule_id = id ? id : "",
-        .rule_title = title ? title : "",
-        .rule_author = author ? author : "unknown",
-        .rule_level = level ? level : "medium",
-        .input_name = ac->in->name,
-        .created_us = time_now_us(),
-        .ev = &p->ev,
-    };
-    int r;
+    int r = 0;
 
+    *ret_id = 0;
     atomic_fetch_add_explicit(&p->stats.alerts, 1, memory_order_relaxed);
-    atomic_fetch_add_explicit(&ac->in->stats.alerts, 1, memory_order_relaxed);
-    ac->alert_id = 0;
-    if (p->store && (r = store_alert_add(p->store, &a, ac->event_id, &ac->alert_id)) < 0) {
-        ac->err = r;
-        atomic_fetch_add_explicit(&p->stats.store_errors, 1, memory_order_relaxed);
-    }
-    if (p->alerts_out) {
-        buf_reset(&p->jbuf);
-        if (alert_to_json(&a, &p->jbuf) == 0 && buf_putc(&p->jbuf, '\n') == 0)
-            fwrite(p->jbuf.data, 1, p->jbuf.len, p->alerts_out);
-    }
-    if (p->alert_cb)
-        p->alert_cb(p->alert_arg, &a);
-}
-
-static void on_sigma(void *arg, const struct sigma_rule *rule)
-{
-    struct alert_ctx *ac = arg;
-
-    raise_alert(ac, rule->id, rule->title, rule->author, rule->level_text);
-    ptriage_rule(ac->p->tri, rule, &ac->p->ev, ac->alert_id);
-}
-
-/* An alert without an event (a correlation hit, an anomaly): counted on
- * the input of the event that completed it, written out like the others. */
-static int64_t emit_alert(void *arg, const struct alert *a)
-{
-    struct pipeline *p = arg;
-    int64_t id = 0;
-    int r;
-
-    atomic_fetch_add_explicit(&p->stats.alerts, 1, memory_order_relaxed);
-    if (p->cur_in)
-        atomic_fetch_add_explicit(&p->cur_in->stats.alerts, 1, memory_order_relaxed);
-    if (p->store) {
+    if (in)
+        atomic_fetch_add_explicit(&in->stats.alerts, 1, memory_order_relaxed);
+    if (p->store && a->ev) {
+        r = store_alert_add(p->store, a, event_id, ret_id);
+    } else if (p->store) {
         struct store_alert_rec rec = {
             .kind = a->kind,
             .created_us = a->created_us,
@@ -428,11 +397,11 @@ static int64_t emit_alert(void *arg, const struct alert *a)
             .raw = a->details,
             .raw_len = a->details ? strlen(a->details) : 0,
         };
-        if ((r = store_alert_add_rec(p->store, &rec, &id)) < 0) {
-            atomic_fetch_add_explicit(&p->stats.store_errors, 1, memory_order_relaxed);
-            report_store_error(p, r, "storing an alert");
-            id = 0;
-        }
+        r = store_alert_add_rec(p->store, &rec, ret_id);
+    }
+    if (r < 0) {
+        *ret_id = 0;
+        atomic_fetch_add_explicit(&p->stats.store_errors, 1, memory_order_relaxed);
     }
     if (p->alerts_out) {
         buf_reset(&p->jbuf);
@@ -441,14 +410,55 @@ static int64_t emit_alert(void *arg, const struct alert *a)
     }
     if (p->alert_cb)
         p->alert_cb(p->alert_arg, a);
+    return r < 0 ? r : 0;
+}
+
+/* A rule matched the event: its alert is written, then triaged.  A store
+ * error fails the batch (ac->err), as the event's own would. */
+static void on_sigma(void *arg, const struct sigma_rule *rule)
+{
+    struct alert_ctx *ac = arg;
+    struct pipeline *p = ac->p;
+    struct alert a = {
+        .rule_id = rule->id ? rule->id : "",
+        .rule_title = rule->title ? rule->title : "",
+        .rule_author = rule->author ? rule->author : "unknown",
+        .rule_level = rule->level_text ? rule->level_text : "medium",
+        .input_name = ac->in->name,
+        .created_us = time_now_us(),
+        .ev = &p->ev,
+    };
+    int r;
+
+    if ((r = write_alert(p, ac->in, &a, ac->event_id, &ac->alert_id)) < 0)
+        ac->err = r;
+    ptriage_rule(p->tri, rule, &p->ev, ac->alert_id);
+}
+
+/* An alert without an event (a correlation hit, an anomaly): counted on
+ * the input of the event that completed it; a store error is logged and
+ * the alert goes on to triage unstored. */
+static int64_t emit_alert(void *arg, const struct alert *a)
+{
+    struct pipeline *p = arg;
+    int64_t id;
+    int r;
+
+    if ((r = write_alert(p, p->cur_in, a, 0, &id)) < 0)
+        report_store_error(p, r, "storing an alert");
     return id;
 }
 
+/* A correlation fired (called by detection): its alert is written, then
+ * the hit triaged, the route a rule's alert takes. */
 static void on_corr(void *arg, const struct sigma_corr_hit *hit)
 {
     struct pipeline *p = arg;
+    struct alert a;
 
-    ptriage_corr(p->tri, hit, p->cur_in ? p->cur_in->name : "");
+    if (ptriage_corr_alert(p->tri, hit, p->cur_in ? p->cur_in->name : "", &a) < 0)
+        return; /* no memory to format it: neither written nor triaged */
+    ptriage_corr(p->tri, hit, emit_alert(p, &a));
 }
 
 /*

@@ -811,47 +811,50 @@ static int corr_format(struct ptriage *t, const struct sigma_corr_hit *h, const 
                       (unsigned long long)h->events, a, b);
 }
 
-void ptriage_corr(struct ptriage *t, const struct sigma_corr_hit *h, const char *input_name)
+int ptriage_corr_alert(struct ptriage *t, const struct sigma_corr_hit *h, const char *input_name,
+                       struct alert *ret)
 {
     const struct sigma_corr_rule *c = h->rule;
     const char *host = NULL;
-    int64_t row = 0;
+    int r;
 
-    if (corr_format(t, h, &host) < 0)
-        return;
-    if (t->emit) {
-        struct alert a = {
-            .kind = "correlation",
-            .rule_id = c->id ? c->id : (c->name ? c->name : ""),
-            .rule_title = c->title ? c->title : "",
-            .rule_author = c->author ? c->author : "unknown",
-            .rule_level = c->level_text ? c->level_text : "medium",
-            .input_name = input_name,
-            .created_us = time_now_us(),
-            .time_us = h->last_us,
-            .host = host,
-            .details = t->text.data,
-            .extra_json = t->json.data,
-            .extra_len = t->json.len,
-        };
-        row = t->emit(t->emit_arg, &a);
-    }
+    if ((r = corr_format(t, h, &host)) < 0)
+        return r;
+    *ret = (struct alert){
+        .kind = "correlation",
+        .rule_id = c->id ? c->id : (c->name ? c->name : ""),
+        .rule_title = c->title ? c->title : "",
+        .rule_author = c->author ? c->author : "unknown",
+        .rule_level = c->level_text ? c->level_text : "medium",
+        .input_name = input_name,
+        .created_us = time_now_us(),
+        .time_us = h->last_us,
+        .host = host,
+        .details = t->text.data,
+        .extra_json = t->json.data,
+        .extra_len = t->json.len,
+    };
+    return 0;
+}
+
+void ptriage_corr(struct ptriage *t, const struct sigma_corr_hit *h, int64_t alert_id)
+{
+    const struct sigma_corr_rule *c = h->rule;
+    struct triage_in in = {
+        .kind = TRIAGE_KIND_CORRELATION,
+        .rule_id = c->id ? c->id : (c->name ? c->name : ""),
+        .rule_name = c->name,
+        .rule_title = c->title,
+        .level = c->level != SIGMA_LEVEL_NONE ? (int)c->level : TRIAGE_LEVEL_MEDIUM,
+        .tags = (const char *const *)c->tags.v,
+        .ntags = c->tags.n,
+        .corr_type = sigma_corr_type_name(c->type),
+        .time_us = h->last_us,
+        .count = h->events,
+    };
+
     triage_entity_from_group(&t->ents, h->group_fields, h->group_values, h->ngroup);
-    {
-        struct triage_in in = {
-            .kind = TRIAGE_KIND_CORRELATION,
-            .rule_id = c->id ? c->id : (c->name ? c->name : ""),
-            .rule_name = c->name,
-            .rule_title = c->title,
-            .level = c->level != SIGMA_LEVEL_NONE ? (int)c->level : TRIAGE_LEVEL_MEDIUM,
-            .tags = (const char *const *)c->tags.v,
-            .ntags = c->tags.n,
-            .corr_type = sigma_corr_type_name(c->type),
-            .time_us = h->last_us,
-            .count = h->events,
-        };
-        add(t, &in, row);
-    }
+    add(t, &in, alert_id);
 }
 
 /* Rule identity and level of each anomaly kind: anomalies are hikeshi's

@@ -27,10 +27,10 @@ struct triage_stats;
 
 struct ptriage;
 
-/* Where the alerts the stage itself makes (correlation hits, anomalies)
- * go: the pipeline writes them out like rule alerts. */
-/* Writes an alert ptriage made (correlation hit, anomaly); returns its
- * store id, or 0 when it was not stored. */
+/* Where the alerts the stage itself raises (anomalies, found while it
+ * observes an event) go: the pipeline's alert writer, which writes them
+ * out like rule alerts.  Returns the alert's store id, or 0 when it was not
+ * stored. */
 typedef int64_t (*ptriage_emit_fn)(void *arg, const struct alert *a);
 /* Called when triage opens or changes an incident (scan collects them). */
 typedef void (*ptriage_incident_fn)(void *arg, const struct triage_incident *inc,
@@ -84,8 +84,15 @@ const char *ptriage_witness(const struct event *ev);
  * (nothing when it was suppressed). */
 void ptriage_rule(struct ptriage *t, const struct sigma_rule *r, const struct event *ev,
                   int64_t alert_id);
-/* A correlation fired: the hit becomes an alert (emitted) and is triaged. */
-void ptriage_corr(struct ptriage *t, const struct sigma_corr_hit *h, const char *input_name);
+/* A correlation fired: the alert it makes, for the pipeline to write (its
+ * text and JSON live in buffers of `t` until the next call; the rest
+ * borrows from the hit).  0, or -ENOMEM / -E2BIG (no alert: the hit is
+ * dropped). */
+int ptriage_corr_alert(struct ptriage *t, const struct sigma_corr_hit *h, const char *input_name,
+                       struct alert *ret);
+/* Then, that alert stored as row `alert_id` (0: not stored), triages the
+ * hit, as ptriage_rule does a rule's. */
+void ptriage_corr(struct ptriage *t, const struct sigma_corr_hit *h, int64_t alert_id);
 /* Every decoded event goes through the anomaly baselines. */
 void ptriage_event(struct ptriage *t, const struct event *ev, const char *input_name);
 /* Reports aggregated alerts and incidents that changed, and forgets those

@@ -1,0 +1,243 @@
+/*
+ * bench-decoders.c - records/s of each product decoder over its sample
+ * lines, side by side with the RFC 3164 header decoder on syslog lines on
+ * the same machine (issue 24: no decoder below a third of its rate).
+ *
+ * usage: bench_decoders [ROUNDS]      (default 200)
+ * Samples are read from $HIKESHI_SHARED/data (else ../shared/data, run from
+ * the source root).  Each row's lines are loaded once; a round decodes
+ * every line once, into one event on one arena reset per record, as the
+ * pipeline does.  Only the decoder call is timed.
+ *
+ * A row whose decoder reads a syslog MSG part (BENCH_MSG) has its lines cut
+ * by decode_rfc3164 first, outside the clock, and the decoder timed on the
+ * message alone: that is what it costs on top of the header.  A row that
+ * names `decoder` counts only the records that decoder claimed (the others
+ * are still timed: declining a foreign line is part of the cost).
+ *
+ * Adding a decoder: one row in rows[] below (keep the baseline first) and
+ * one line in bench/README.md's table.  No figure is asserted anywhere:
+ * they are printed for the README.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "decode/decode.h"
+#include "decode/decode_rfc3164.h"
+#include "event/event.h"
+#include "event/field.h"
+#include "util/arena.h"
+
+#define MSAMPLES                                                                                   \
+    "firewall/metron/metron-platform/metron-integration-test/src/main/sample/data/"
+#define LOGHUB "linux-logs/loghub/"
+#define BENCH_MAX_LINES 200000
+#define BENCH_T2026 1780272000000000LL /* 2026-06-01T00:00:00Z, µs */
+
+enum bench_mode {
+    BENCH_LINE, /* the decoder reads the whole line */
+    BENCH_MSG,  /* the decoder reads the MSG part after an RFC 3164 header */
+};
+
+struct bench_row {
+    const char *label;   /* as printed */
+    decode_fn fn;
+    enum bench_mode mode;
+    const char *sample;  /* below shared/data */
+    const char *decoder; /* counts only records this decoder claimed; NULL: any success */
+};
+
+static const struct bench_row rows[] = {
+    /* The baseline: the header decoder alone on plain syslog lines. */
+    {"rfc3164 (baseline)", decode_rfc3164, BENCH_LINE, LOGHUB "Linux/Linux_2k.log", NULL},
+};
+
+struct bench_lines {
+    char *buf;
+    size_t n;
+    const char **p; /* each line (or its MSG part) */
+    size_t *len;
+};
+
+static double now_s(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static const char *shared_data(void)
+{
+    static char dir[4096];
+    const char *s = getenv("HIKESHI_SHARED");
+
+    snprintf(dir, sizeof(dir), "%s/data", s && *s ? s : "../shared");
+    return dir;
+}
+
+/* Reads the sample whole; returns 0 or -errno. */
+static int read_sample(const char *rel, char **ret_buf, size_t *ret_n)
+{
+    char path[8192];
+    FILE *f;
+    char *buf = NULL;
+    size_t cap = 0, n = 0;
+    int r = 0;
+
+    if (snprintf(path, sizeof(path), "%s/%s", shared_data(), rel) >= (int)sizeof(path))
+        return -ENAMETOOLONG;
+    if (!(f = fopen(path, "rb")))
+        return -errno;
+    for (;;) {
+        size_t got;
+        if (n == cap) {
+            char *nb = realloc(buf, cap ? cap * 2 : 1 << 16);
+            if (!nb) {
+                r = -ENOMEM;
+                break;
+            }
+            buf = nb;
+            cap = cap ? cap * 2 : 1 << 16;
+        }
+        got = fread(buf + n, 1, cap - n, f);
+        n += got;
+        if (got == 0)
+            break;
+    }
+    if (ferror(f) && r == 0)
+        r = -EIO;
+    fclose(f);
+    if (r < 0) {
+        free(buf);
+        return r;
+    }
+    *ret_buf = buf;
+    *ret_n = n;
+    return 0;
+}
+
+/* Splits the sample into lines; for BENCH_MSG each becomes its MSG part
+ * (lines the header decoder refuses are left out). */
+static int load_lines(const struct bench_row *row, struct arena *arena, struct bench_lines *bl)
+{
+    size_t cap = 0;
+    int r;
+
+    memset(bl, 0, sizeof(*bl));
+    if ((r = read_sample(row->sample, &bl->buf, &cap)) < 0)
+        return r;
+    bl->p = calloc(BENCH_MAX_LINES, sizeof(*bl->p));
+    bl->len = calloc(BENCH_MAX_LINES, sizeof(*bl->len));
+    if (!bl->p || !bl->len)
+        return -ENOMEM;
+    for (size_t i = 0; i < cap && bl->n < BENCH_MAX_LINES;) {
+        const char *nl = memchr(bl->buf + i, '\n', cap - i);
+        size_t e = nl ? (size_t)(nl - bl->buf) : cap, l = e - i;
+        const char *line = bl->buf + i;
+
+        i = e + 1;
+        if (l && line[l - 1] == '\r')
+            l--;
+        if (!l)
+            continue;
+        if (row->mode == BENCH_MSG) {
+            struct event ev;
+            struct parse_err perr;
+            struct decode_ctx ctx = {.ref_us = BENCH_T2026};
+
+            event_init(&ev, arena, line, l, BENCH_T2026);
+            if (decode_rfc3164(&ev, line, l, &ctx, &perr) < 0 || !ev.msg_len) {
+                event_reset(&ev);
+                continue;
+            }
+            line = ev.msg;
+            l = ev.msg_len;
+            event_reset(&ev);
+        }
+        bl->p[bl->n] = line;
+        bl->len[bl->n] = l;
+        bl->n++;
+    }
+    return 0;
+}
+
+static void free_lines(struct bench_lines *bl)
+{
+    free(bl->buf);
+    free(bl->p);
+    free(bl->len);
+}
+
+/* Times `rounds` passes of row's decoder over its lines; returns records/s
+ * (0 when the sample is missing) and the claimed count of one round. */
+static double run_row(const struct bench_row *row, struct arena *arena, unsigned rounds,
+                      size_t *ret_lines, size_t *ret_claimed)
+{
+    struct bench_lines bl;
+    struct decode_ctx ctx = {.ref_us = BENCH_T2026};
+    double t0, t;
+    size_t claimed = 0;
+    int r;
+
+    *ret_lines = *ret_claimed = 0;
+    if ((r = load_lines(row, arena, &bl)) < 0) {
+        fprintf(stderr, "bench_decoders: %s/%s: %s\n", shared_data(), row->sample, strerror(-r));
+        free_lines(&bl);
+        return 0;
+    }
+    t0 = now_s();
+    for (unsigned k = 0; k < rounds; k++) {
+        for (size_t i = 0; i < bl.n; i++) {
+            struct event ev;
+            struct parse_err perr;
+
+            event_init(&ev, arena, bl.p[i], bl.len[i], BENCH_T2026);
+            r = row->fn(&ev, bl.p[i], bl.len[i], &ctx, &perr);
+            if (k == 0 && r == 0 &&
+                (!row->decoder || (ev.decoder && strcmp(ev.decoder, row->decoder) == 0)))
+                claimed++;
+            event_reset(&ev);
+        }
+    }
+    t = now_s() - t0;
+    *ret_lines = bl.n;
+    *ret_claimed = claimed;
+    free_lines(&bl);
+    return t > 0 ? (double)bl.n * rounds / t : 0;
+}
+
+int main(int argc, char **argv)
+{
+    unsigned rounds = argc > 1 ? (unsigned)strtoul(argv[1], NULL, 10) : 200;
+    struct arena arena;
+    double base = 0;
+    int worst = 0;
+
+    if (rounds == 0)
+        rounds = 1;
+    arena_init(&arena, 0);
+    field_init();
+    printf("%-28s %-5s %7s %8s %12s %8s\n", "decoder", "input", "lines", "claimed", "records/s",
+           "x rfc3164");
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        size_t lines, claimed;
+        double rate = run_row(&rows[i], &arena, rounds, &lines, &claimed);
+
+        if (i == 0)
+            base = rate;
+        printf("%-28s %-5s %7zu %8zu %12.0f %8.2f\n", rows[i].label,
+               rows[i].mode == BENCH_MSG ? "msg" : "line", lines, claimed, rate,
+               base > 0 ? rate / base : 0);
+        if (i > 0 && base > 0 && rate < base / 3)
+            worst = 1;
+    }
+    if (worst)
+        printf("some decoder runs below a third of rfc3164's rate\n");
+    field_done();
+    arena_done(&arena);
+    return 0;
+}

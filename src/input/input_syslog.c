@@ -887,128 +887,159 @@ static int tcp_wait_ms(const struct input_syslog *s)
     return ms;
 }
 
-static void tcp_accept_all(struct input_syslog *s)
+/* accept4 failed with errno: says whether to try again at once (1) or to
+ * stop accepting this round (0).  Out of descriptors, the connection idle
+ * longest makes room; a listener that stays readable is paused instead of
+ * spinning. */
+static int tcp_accept_failed(struct input_syslog *s)
 {
-    for (;;) {
-        struct sockaddr_storage ss = {0};
-        socklen_t sl = sizeof(ss);
-        struct epoll_event ev;
-        struct tcp_conn *cn;
-        struct addr_slot *slot = NULL;
-        int fd = accept4(s->fd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (errno == EINTR || errno == ECONNABORTED)
+        return 1;
+    if (errno == EAGAIN || errno == EWOULDBLOCK)
+        return 0;
+    if ((errno == EMFILE || errno == ENFILE) && s->nconns > 0) {
+        /* Out of descriptors: the connection waiting in the
+         * backlog gets the place of the one idle longest. */
+        tcp_evict_one(s, "a connection waiting (out of file descriptors)");
+        return 1;
+    }
+    atomic_fetch_add(&s->st->errors, 1);
+    if (log_ratelimit_ok(&s->rl, NULL))
+        log_warn("input %s: accept", s->c->name);
+    if ((errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) &&
+        !s->accept_paused) {
+        /* The listener stays readable: pause it instead of spinning. */
+        (void)epoll_ctl(s->epfd, EPOLL_CTL_DEL, s->fd, NULL);
+        s->accept_paused = 1;
+        clock_gettime(CLOCK_MONOTONIC, &s->paused_at);
+    }
+    return 0;
+}
 
-        if (fd < 0) {
-            if (errno == EINTR || errno == ECONNABORTED)
-                continue;
-            if (errno == EAGAIN || errno == EWOULDBLOCK)
-                return;
-            if ((errno == EMFILE || errno == ENFILE) && s->nconns > 0) {
-                /* Out of descriptors: the connection waiting in the
-                 * backlog gets the place of the one idle longest. */
-                tcp_evict_one(s, "a connection waiting (out of file descriptors)");
-                continue;
-            }
-            atomic_fetch_add(&s->st->errors, 1);
-            if (log_ratelimit_ok(&s->rl, NULL))
-                log_warn("input %s: accept", s->c->name);
-            if ((errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) &&
-                !s->accept_paused) {
-                /* The listener stays readable: pause it instead of spinning. */
-                (void)epoll_ctl(s->epfd, EPOLL_CTL_DEL, s->fd, NULL);
-                s->accept_paused = 1;
-                clock_gettime(CLOCK_MONOTONIC, &s->paused_at);
-            }
-            return;
-        }
-        {
-            uint8_t fam, addr[16];
-            uint16_t port;
-            char peer[INET6_ADDRSTRLEN + 16];
+/* Whether the peer of the accepted FD may have a connection: an allowed
+ * address under its max_per_address (making room under max_connections
+ * by evicting).  Returns its address slot, or NULL with FD closed. */
+static struct addr_slot *tcp_admit(struct input_syslog *s, const struct sockaddr_storage *ss,
+                                   int fd)
+{
+    uint8_t fam, addr[16];
+    uint16_t port;
+    char peer[INET6_ADDRSTRLEN + 16];
+    struct addr_slot *slot;
 
-            peer_from_sa(&ss, &fam, addr, &port);
-            if (!peer_allowed(s, fam, addr, port, "connection")) {
-                close(fd);
-                continue;
-            }
-            slot = slot_get(s, fam, addr);
-            if (!slot) {
-                close(fd);
-                atomic_fetch_add(&s->st->errors, 1);
-                continue;
-            }
-            format_peer(peer, sizeof(peer), fam, addr, port);
-            if (slot->count >= s->max_per_addr) {
-                unsigned long supp;
+    peer_from_sa(ss, &fam, addr, &port);
+    if (!peer_allowed(s, fam, addr, port, "connection")) {
+        close(fd);
+        return NULL;
+    }
+    slot = slot_get(s, fam, addr);
+    if (!slot) {
+        close(fd);
+        atomic_fetch_add(&s->st->errors, 1);
+        return NULL;
+    }
+    format_peer(peer, sizeof(peer), fam, addr, port);
+    if (slot->count >= s->max_per_addr) {
+        unsigned long supp;
 
-                close(fd);
-                atomic_fetch_add(&s->st->refused, 1);
-                if (log_ratelimit_ok(&s->rl_denied, &supp))
-                    log_warnx("input %s: connection from %s refused: %u open from that %s "
-                              "(max_per_address)%s",
-                              s->c->name, peer, slot->count, fam == 6 ? "/64" : "address",
-                              supp ? " (earlier such warnings suppressed)" : "");
-                continue;
-            }
-            if (s->nconns >= s->max_conns)
-                tcp_evict_one(s, peer);
-        }
-        cn = calloc(1, sizeof(*cn));
-        if (!cn || framer_init(&cn->fr, s->c->max_line) < 0) {
-            free(cn);
-            close(fd);
-            slot_put(s, slot);
-            atomic_fetch_add(&s->st->errors, 1);
-            continue;
-        }
-        cn->fd = fd;
-        cn->ops = &plain_ops;
-        cn->owner = s;
-        peer_from_sa(&ss, &cn->family, cn->addr, &cn->port);
-        if (s->tls) {
-            if (input_tls_session_new(s->tls, fd, &cn->tls) < 0) {
-                framer_done(&cn->fr);
-                free(cn);
-                close(fd);
-                slot_put(s, slot);
-                atomic_fetch_add(&s->st->errors, 1);
-                continue;
-            }
-            cn->ops = &tls_ops;
-        }
-        /* The peer check above authenticated it (a TCP handshake cannot be
-         * completed from a spoofed address), or the TLS handshake will, by
-         * its certificate, before any record is read. */
-        if (s->c->trust == INPUT_TRUST_TRUSTED && (s->c->npeers || s->tls))
-            cn->rflags = RECORD_TRUSTED;
-        memset(&ev, 0, sizeof(ev));
-        ev.events = EPOLLIN;
-        ev.data.ptr = cn;
-        if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
-            input_tls_session_free(cn->tls);
+        close(fd);
+        atomic_fetch_add(&s->st->refused, 1);
+        if (log_ratelimit_ok(&s->rl_denied, &supp))
+            log_warnx("input %s: connection from %s refused: %u open from that %s "
+                      "(max_per_address)%s",
+                      s->c->name, peer, slot->count, fam == 6 ? "/64" : "address",
+                      supp ? " (earlier such warnings suppressed)" : "");
+        return NULL;
+    }
+    if (s->nconns >= s->max_conns)
+        tcp_evict_one(s, peer);
+    return slot;
+}
+
+/* Makes the admitted FD a connection: its framer, its TLS session, its
+ * place in epoll, the connection list (and the handshake list) and the
+ * counts.  On failure, counted as an error, FD is closed and SLOT put. */
+static void tcp_conn_add(struct input_syslog *s, int fd, const struct sockaddr_storage *ss,
+                         struct addr_slot *slot)
+{
+    struct epoll_event ev;
+    struct tcp_conn *cn = calloc(1, sizeof(*cn));
+
+    if (!cn || framer_init(&cn->fr, s->c->max_line) < 0) {
+        free(cn);
+        close(fd);
+        slot_put(s, slot);
+        atomic_fetch_add(&s->st->errors, 1);
+        return;
+    }
+    cn->fd = fd;
+    cn->ops = &plain_ops;
+    cn->owner = s;
+    peer_from_sa(ss, &cn->family, cn->addr, &cn->port);
+    if (s->tls) {
+        if (input_tls_session_new(s->tls, fd, &cn->tls) < 0) {
             framer_done(&cn->fr);
             free(cn);
             close(fd);
             slot_put(s, slot);
             atomic_fetch_add(&s->st->errors, 1);
-            continue;
+            return;
         }
-        slot->count++;
-        cn->slot = slot;
-        cn->last_us = mono_us();
-        conn_link_head(s, cn);
-        if (cn->tls) {
-            cn->handshaking = 1;
-            cn->hs_deadline_us = cn->last_us + (int64_t)INPUT_TLS_HANDSHAKE_S * 1000000;
-            cn->hs_prev = s->hs_tail;
-            if (s->hs_tail)
-                s->hs_tail->hs_next = cn;
-            else
-                s->hs_head = cn;
-            s->hs_tail = cn;
+        cn->ops = &tls_ops;
+    }
+    /* The peer check above authenticated it (a TCP handshake cannot be
+     * completed from a spoofed address), or the TLS handshake will, by
+     * its certificate, before any record is read. */
+    if (s->c->trust == INPUT_TRUST_TRUSTED && (s->c->npeers || s->tls))
+        cn->rflags = RECORD_TRUSTED;
+    memset(&ev, 0, sizeof(ev));
+    ev.events = EPOLLIN;
+    ev.data.ptr = cn;
+    if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+        input_tls_session_free(cn->tls);
+        framer_done(&cn->fr);
+        free(cn);
+        close(fd);
+        slot_put(s, slot);
+        atomic_fetch_add(&s->st->errors, 1);
+        return;
+    }
+    slot->count++;
+    cn->slot = slot;
+    cn->last_us = mono_us();
+    conn_link_head(s, cn);
+    if (cn->tls) {
+        cn->handshaking = 1;
+        cn->hs_deadline_us = cn->last_us + (int64_t)INPUT_TLS_HANDSHAKE_S * 1000000;
+        cn->hs_prev = s->hs_tail;
+        if (s->hs_tail)
+            s->hs_tail->hs_next = cn;
+        else
+            s->hs_head = cn;
+        s->hs_tail = cn;
+    }
+    s->nconns++;
+    atomic_fetch_add(&s->st->connections, 1);
+    atomic_fetch_add(&s->st->active, 1);
+}
+
+/* Accepts every connection waiting in the backlog. */
+static void tcp_accept_all(struct input_syslog *s)
+{
+    for (;;) {
+        struct sockaddr_storage ss = {0};
+        socklen_t sl = sizeof(ss);
+        struct addr_slot *slot;
+        int fd = accept4(s->fd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+        if (fd < 0) {
+            if (tcp_accept_failed(s))
+                continue;
+            return;
         }
-        s->nconns++;
-        atomic_fetch_add(&s->st->connections, 1);
-        atomic_fetch_add(&s->st->active, 1);
+        slot = tcp_admit(s, &ss, fd);
+        if (slot)
+            tcp_conn_add(s, fd, &ss, slot);
     }
 }
 
@@ -1087,11 +1118,67 @@ static void *tcp_thread(void *arg)
 
 /* ---- start / stop ---- */
 
+/* The TCP and TLS side of a start: the TLS context, the connection
+ * limits, the address table and its key, the descriptor limit, the read
+ * buffer and epoll with the listener and the wake-up descriptor in it.
+ * Returns 0, or -errno with the message in errbuf. */
+static int syslog_start_tcp(struct input_syslog *s, char *errbuf, size_t errlen)
+{
+    const struct input_conf *c = s->c;
+    struct epoll_event ev;
+    struct rlimit rl;
+    int r;
+
+    if (c->type == INPUT_SYSLOG_TLS) {
+        r = input_tls_new(c, &s->tls, errbuf, errlen);
+        if (r < 0)
+            return r;
+    }
+    s->max_conns = c->max_connections ? c->max_connections : LIMIT_TCP_CLIENTS;
+    s->max_per_addr = c->max_per_address ? c->max_per_address : LIMIT_TCP_PER_ADDRESS;
+    s->idle_us = (int64_t)c->idle_timeout_s * 1000000;
+    for (s->nslots = 64; s->nslots < s->max_conns; s->nslots *= 2)
+        ;
+    s->slots = calloc(s->nslots, sizeof(struct addr_slot *));
+    if (getrandom(s->hash_key, sizeof(s->hash_key), 0) != (ssize_t)sizeof(s->hash_key)) {
+        /* Still keyed per process, if weakly: addresses, time, pid. */
+        s->hash_key[0] = (uint64_t)now_us() ^ ((uint64_t)getpid() << 32);
+        s->hash_key[1] = (uint64_t)(uintptr_t)s;
+    }
+    /* Each connection is a descriptor: let the process have as many as
+     * its hard limit allows, so max_connections is reachable (the
+     * table evicts on EMFILE anyway). */
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max &&
+        rl.rlim_cur < (rlim_t)s->max_conns + 256) {
+        rl.rlim_cur = rl.rlim_max;
+        (void)setrlimit(RLIMIT_NOFILE, &rl);
+    }
+    s->rbuf = malloc(SYSLOG_TCP_READ);
+    s->epfd = epoll_create1(EPOLL_CLOEXEC);
+    if (!s->rbuf || !s->slots || s->epfd < 0) {
+        r = s->rbuf && s->slots ? -errno : -ENOMEM;
+        snprintf(errbuf, errlen, "input %s: %s", c->name, strerror(-r));
+        return r;
+    }
+    memset(&ev, 0, sizeof(ev));
+    ev.events = EPOLLIN;
+    ev.data.ptr = s;
+    if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, s->fd, &ev) < 0)
+        goto out_errno;
+    ev.data.ptr = &s->wake_fd;
+    if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, s->wake_fd, &ev) < 0)
+        goto out_errno;
+    return 0;
+out_errno:
+    r = -errno;
+    snprintf(errbuf, errlen, "input %s: epoll_ctl: %s", c->name, strerror(errno));
+    return r;
+}
+
 int input_syslog_start(const struct input_conf *c, struct queue *q, struct input_stats *stats,
                        struct input_syslog **ret, char *errbuf, size_t errlen)
 {
     struct input_syslog *s;
-    struct epoll_event ev;
     int r;
 
     *ret = NULL;
@@ -1122,47 +1209,8 @@ int input_syslog_start(const struct input_conf *c, struct queue *q, struct input
         goto out;
     }
     if (c->type == INPUT_SYSLOG_TCP || c->type == INPUT_SYSLOG_TLS) {
-        struct rlimit rl;
-
-        if (c->type == INPUT_SYSLOG_TLS) {
-            r = input_tls_new(c, &s->tls, errbuf, errlen);
-            if (r < 0)
-                goto out;
-        }
-        s->max_conns = c->max_connections ? c->max_connections : LIMIT_TCP_CLIENTS;
-        s->max_per_addr = c->max_per_address ? c->max_per_address : LIMIT_TCP_PER_ADDRESS;
-        s->idle_us = (int64_t)c->idle_timeout_s * 1000000;
-        for (s->nslots = 64; s->nslots < s->max_conns; s->nslots *= 2)
-            ;
-        s->slots = calloc(s->nslots, sizeof(struct addr_slot *));
-        if (getrandom(s->hash_key, sizeof(s->hash_key), 0) != (ssize_t)sizeof(s->hash_key)) {
-            /* Still keyed per process, if weakly: addresses, time, pid. */
-            s->hash_key[0] = (uint64_t)now_us() ^ ((uint64_t)getpid() << 32);
-            s->hash_key[1] = (uint64_t)(uintptr_t)s;
-        }
-        /* Each connection is a descriptor: let the process have as many as
-         * its hard limit allows, so max_connections is reachable (the
-         * table evicts on EMFILE anyway). */
-        if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max &&
-            rl.rlim_cur < (rlim_t)s->max_conns + 256) {
-            rl.rlim_cur = rl.rlim_max;
-            (void)setrlimit(RLIMIT_NOFILE, &rl);
-        }
-        s->rbuf = malloc(SYSLOG_TCP_READ);
-        s->epfd = epoll_create1(EPOLL_CLOEXEC);
-        if (!s->rbuf || !s->slots || s->epfd < 0) {
-            r = s->rbuf && s->slots ? -errno : -ENOMEM;
-            snprintf(errbuf, errlen, "input %s: %s", c->name, strerror(-r));
+        if ((r = syslog_start_tcp(s, errbuf, errlen)) < 0)
             goto out;
-        }
-        memset(&ev, 0, sizeof(ev));
-        ev.events = EPOLLIN;
-        ev.data.ptr = s;
-        if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, s->fd, &ev) < 0)
-            goto out_errno;
-        ev.data.ptr = &s->wake_fd;
-        if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, s->wake_fd, &ev) < 0)
-            goto out_errno;
     } else {
         s->dgram_size =
             (c->max_line < SYSLOG_UDP_MAX_DGRAM ? c->max_line : SYSLOG_UDP_MAX_DGRAM) + 1;
@@ -1185,9 +1233,6 @@ int input_syslog_start(const struct input_conf *c, struct queue *q, struct input
                                            : "tcp");
     *ret = s;
     return 0;
-out_errno:
-    r = -errno;
-    snprintf(errbuf, errlen, "input %s: epoll_ctl: %s", c->name, strerror(errno));
 out:
     input_syslog_free(s);
     return r;

@@ -597,12 +597,98 @@ static void *stdin_thread(void *arg)
     return NULL;
 }
 
+/* Where an EVTX input starts: after the saved record START when it is the
+ * same file, from the first record of a file new to us, or (like tail -F)
+ * only with records written from now on.  Returns 0, or -ENOMEM with the
+ * message in errbuf. */
+static int fi_start_evtx(struct input_file *f, const struct file_pos *start, char *errbuf,
+                         size_t errlen)
+{
+    const struct input_conf *c = f->c;
+    struct stat st;
+
+    f->is_evtx = 1;
+    f->evtx_size = -1;
+    /* Resume after the saved record only in the same file. */
+    if (start && stat(c->path, &st) == 0 && (uint64_t)st.st_dev == start->dev &&
+        (uint64_t)st.st_ino == start->ino) {
+        f->cur_path = strdup(c->path);
+        if (!f->cur_path) {
+            snprintf(errbuf, errlen, "out of memory");
+            return -ENOMEM;
+        }
+        f->dev = start->dev;
+        f->ino = start->ino;
+        f->line_off = start->offset;
+    } else if (start) {
+        /* The saved position is in another file: this one is new to us
+         * and is read from its first record (evtx_pass sees the new
+         * inode). */
+        f->cur_path = strdup(c->path);
+        if (!f->cur_path) {
+            snprintf(errbuf, errlen, "out of memory");
+            return -ENOMEM;
+        }
+    } else if (!c->from_start && access(c->path, F_OK) == 0) {
+        /* Like tail -F: only records written from now on. */
+        f->evtx_skip_first = 1;
+    }
+    return 0;
+}
+
+/* Opens a text input where it is to start: at the saved offset START in
+ * the same file, in the file it was rotated to while we were down, or
+ * (like tail -F) at the end unless from_start.  Returns 0 or -errno
+ * (-ENOENT: no file yet, which the poll loop waits for). */
+static int fi_start_text(struct input_file *f, const struct file_pos *start)
+{
+    const struct input_conf *c = f->c;
+    struct stat st;
+    int r = 0;
+
+    if (stat(c->path, &st) == 0 && start && (uint64_t)st.st_dev == start->dev &&
+        (uint64_t)st.st_ino == start->ino) {
+        int shorter;
+
+        r = fi_open(f, c->path, start->offset, &shorter);
+        if (r == 0 && shorter) {
+            log_info("input %s: %s is shorter than the saved offset, reading it from the start",
+                     c->name, c->path);
+            atomic_fetch_add(&f->st->rotations, 1);
+        }
+    } else if (start) {
+        /* Rotated while we were down: finish the old file first; the poll
+         * loop then sees the new one and switches to it. */
+        char *old = fi_find_rotated(c->path, start);
+
+        if (old) {
+            log_info("input %s: resuming rotated file %s", c->name, old);
+            r = fi_open(f, old, start->offset, NULL);
+            free(old);
+        } else if (access(c->path, F_OK) == 0) {
+            r = fi_open(f, c->path, 0, NULL);
+        }
+    } else if (access(c->path, F_OK) == 0) {
+        r = fi_open(f, c->path, 0, NULL);
+        if (r == 0 && !c->from_start) {
+            /* Like tail -F: only what is written from now on. */
+            off_t end = lseek(f->fd, 0, SEEK_END);
+
+            if (end < 0) {
+                r = -errno;
+            } else {
+                f->read_off = f->line_off = (uint64_t)end;
+            }
+        }
+    }
+    return r;
+}
+
 int input_file_start(const struct input_conf *c, struct queue *q, struct input_stats *stats,
                      const struct file_pos *start, struct input_file **ret, char *errbuf,
                      size_t errlen)
 {
     struct input_file *f;
-    struct stat st;
     int r = 0;
 
     *ret = NULL;
@@ -634,68 +720,10 @@ int input_file_start(const struct input_conf *c, struct queue *q, struct input_s
         f->is_stdin = 1;
         f->fd = STDIN_FILENO;
     } else if (ends_with_evtx(c->path) || input_evtx_is_evtx(c->path)) {
-        f->is_evtx = 1;
-        f->evtx_size = -1;
-        /* Resume after the saved record only in the same file. */
-        if (start && stat(c->path, &st) == 0 && (uint64_t)st.st_dev == start->dev &&
-            (uint64_t)st.st_ino == start->ino) {
-            f->cur_path = strdup(c->path);
-            if (!f->cur_path) {
-                r = -ENOMEM;
-                snprintf(errbuf, errlen, "out of memory");
-                goto out;
-            }
-            f->dev = start->dev;
-            f->ino = start->ino;
-            f->line_off = start->offset;
-        } else if (start) {
-            /* The saved position is in another file: this one is new to us
-             * and is read from its first record (evtx_pass sees the new
-             * inode). */
-            f->cur_path = strdup(c->path);
-            if (!f->cur_path) {
-                r = -ENOMEM;
-                snprintf(errbuf, errlen, "out of memory");
-                goto out;
-            }
-        } else if (!c->from_start && access(c->path, F_OK) == 0) {
-            /* Like tail -F: only records written from now on. */
-            f->evtx_skip_first = 1;
-        }
-    } else if (stat(c->path, &st) == 0 && start && (uint64_t)st.st_dev == start->dev &&
-               (uint64_t)st.st_ino == start->ino) {
-        int shorter;
-
-        r = fi_open(f, c->path, start->offset, &shorter);
-        if (r == 0 && shorter) {
-            log_info("input %s: %s is shorter than the saved offset, reading it from the start",
-                     c->name, c->path);
-            atomic_fetch_add(&stats->rotations, 1);
-        }
-    } else if (start) {
-        /* Rotated while we were down: finish the old file first; the poll
-         * loop then sees the new one and switches to it. */
-        char *old = fi_find_rotated(c->path, start);
-
-        if (old) {
-            log_info("input %s: resuming rotated file %s", c->name, old);
-            r = fi_open(f, old, start->offset, NULL);
-            free(old);
-        } else if (access(c->path, F_OK) == 0) {
-            r = fi_open(f, c->path, 0, NULL);
-        }
-    } else if (access(c->path, F_OK) == 0) {
-        r = fi_open(f, c->path, 0, NULL);
-        if (r == 0 && !c->from_start) {
-            /* Like tail -F: only what is written from now on. */
-            off_t end = lseek(f->fd, 0, SEEK_END);
-
-            if (end < 0) {
-                r = -errno;
-            } else {
-                f->read_off = f->line_off = (uint64_t)end;
-            }
-        }
+        if ((r = fi_start_evtx(f, start, errbuf, errlen)) < 0)
+            goto out;
+    } else {
+        r = fi_start_text(f, start);
     }
     if (r < 0 && r != -ENOENT) {
         snprintf(errbuf, errlen, "input %s: %s: %s", c->name, c->path, strerror(-r));

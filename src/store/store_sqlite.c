@@ -667,11 +667,98 @@ static void store_reterr(char **reterr, const char *msg)
         *reterr = strdup(msg);
 }
 
+/* Creates the database file at PATH ourselves so that it is not
+ * world-readable: it holds security events.  SQLite gives the -wal and
+ * -shm files the same mode.  Only when it does not exist yet: closing any
+ * descriptor of a file drops every POSIX lock this process holds on it,
+ * so an open and close of a database another connection of ours has open
+ * would leave that connection unlocked behind SQLite's back, and the next
+ * reader in another process to close would checkpoint and delete the -wal
+ * and -shm files still in use here (commits then vanish until we stop).
+ * Returns 0 or -errno (the message in st). */
+static int store_create_file(struct store *st, const char *path)
+{
+    int r, fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+
+    if (fd >= 0) {
+        close(fd);
+    } else if (errno != EEXIST) {
+        r = -errno;
+        store_seterr(st, "opening %s: %s", path, strerror(-r));
+        return r;
+    } else {
+        /* A database an older build left readable by everyone: tightened
+         * by name (chmod, never open and close: see above). */
+        store_tighten(path);
+    }
+    return 0;
+}
+
+/* Opens the connection to PATH into st->db.  Returns 0 or -errno (the
+ * message in st). */
+static int store_connect(struct store *st, const char *path)
+{
+    int rc = sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
+
+    if (rc != SQLITE_OK) {
+        if (st->db)
+            return store_dberr(st, rc, "opening the database");
+        store_seterr(st, "opening the database: %s", sqlite3_errstr(rc));
+        return store_errno(rc);
+    }
+    sqlite3_extended_result_codes(st->db, 1);
+    sqlite3_busy_timeout(st->db, STORE_BUSY_TIMEOUT_MS);
+    return 0;
+}
+
+/* Brings the schema of the database at PATH to this build's version (WAL,
+ * synchronous, foreign keys, then the migrations) and sets st->version.
+ * A database from a newer build is refused before anything writes.
+ * Returns 0 or -errno (the message in st). */
+static int store_upgrade(struct store *st, const char *path)
+{
+    int r, cur = 0;
+
+    if ((r = store_user_version(st, &cur)) < 0)
+        return r;
+    /* Before anything writes: never touch a database from a newer build. */
+    if (cur > STORE_SCHEMA_VERSION) {
+        store_seterr(st, "%s has schema version %d, newer than this build's %d", path, cur,
+                     STORE_SCHEMA_VERSION);
+        return -EPROTO;
+    }
+    if ((r = store_set_wal(st)) < 0 ||
+        (r = store_exec(st, "PRAGMA synchronous = NORMAL", "setting synchronous")) < 0 ||
+        (r = store_exec(st, "PRAGMA foreign_keys = ON", "enabling foreign keys")) < 0 ||
+        (r = store_migrate(st, cur)) < 0 || (r = store_user_version(st, &st->version)) < 0)
+        return r;
+    if (st->version != STORE_SCHEMA_VERSION) {
+        store_seterr(st, "%s has schema version %d after migration, expected %d", path, st->version,
+                     STORE_SCHEMA_VERSION);
+        return st->version > STORE_SCHEMA_VERSION ? -EPROTO : -EIO;
+    }
+    return 0;
+}
+
+/* Prepares every statement of store_stmt_sql[] into st->stmt[].  Returns
+ * 0 or -errno (the message in st). */
+static int store_prepare_all(struct store *st)
+{
+    for (int i = 0; i < STMT_COUNT; i++) {
+        int rc = sqlite3_prepare_v3(st->db, store_stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
+                                    &st->stmt[i], NULL);
+
+        if (rc != SQLITE_OK)
+            return store_dberr(st, rc, "preparing a statement");
+    }
+    return 0;
+}
+
 int store_open(const char *dir, struct store **ret, char **reterr)
 {
     struct store *st = NULL;
     char *path = NULL;
-    int rc, r, fd, cur = 0;
+    int r;
 
     if (reterr)
         *reterr = NULL;
@@ -698,66 +785,9 @@ int store_open(const char *dir, struct store **ret, char **reterr)
         r = -ENOMEM;
         goto out;
     }
-    /* Create the file ourselves so that it is not world-readable: it holds
-     * security events.  SQLite gives the -wal and -shm files the same
-     * mode.  Only when it does not exist yet: closing any descriptor of a
-     * file drops every POSIX lock this process holds on it, so an open and
-     * close of a database another connection of ours has open would leave
-     * that connection unlocked behind SQLite's back, and the next reader
-     * in another process to close would checkpoint and delete the -wal and
-     * -shm files still in use here (commits then vanish until we stop). */
-    fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
-    if (fd >= 0) {
-        close(fd);
-    } else if (errno != EEXIST) {
-        r = -errno;
-        store_seterr(st, "opening %s: %s", path, strerror(-r));
+    if ((r = store_create_file(st, path)) < 0 || (r = store_connect(st, path)) < 0 ||
+        (r = store_upgrade(st, path)) < 0 || (r = store_prepare_all(st)) < 0)
         goto out;
-    } else {
-        /* A database an older build left readable by everyone: tightened
-         * by name (chmod, never open and close: see above). */
-        store_tighten(path);
-    }
-    rc = sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
-    if (rc != SQLITE_OK) {
-        if (st->db)
-            r = store_dberr(st, rc, "opening the database");
-        else {
-            store_seterr(st, "opening the database: %s", sqlite3_errstr(rc));
-            r = store_errno(rc);
-        }
-        goto out;
-    }
-    sqlite3_extended_result_codes(st->db, 1);
-    sqlite3_busy_timeout(st->db, STORE_BUSY_TIMEOUT_MS);
-    if ((r = store_user_version(st, &cur)) < 0)
-        goto out;
-    /* Before anything writes: never touch a database from a newer build. */
-    if (cur > STORE_SCHEMA_VERSION) {
-        store_seterr(st, "%s has schema version %d, newer than this build's %d", path, cur,
-                     STORE_SCHEMA_VERSION);
-        r = -EPROTO;
-        goto out;
-    }
-    if ((r = store_set_wal(st)) < 0 ||
-        (r = store_exec(st, "PRAGMA synchronous = NORMAL", "setting synchronous")) < 0 ||
-        (r = store_exec(st, "PRAGMA foreign_keys = ON", "enabling foreign keys")) < 0 ||
-        (r = store_migrate(st, cur)) < 0 || (r = store_user_version(st, &st->version)) < 0)
-        goto out;
-    if (st->version != STORE_SCHEMA_VERSION) {
-        store_seterr(st, "%s has schema version %d after migration, expected %d", path, st->version,
-                     STORE_SCHEMA_VERSION);
-        r = st->version > STORE_SCHEMA_VERSION ? -EPROTO : -EIO;
-        goto out;
-    }
-    for (int i = 0; i < STMT_COUNT; i++) {
-        rc = sqlite3_prepare_v3(st->db, store_stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
-                                &st->stmt[i], NULL);
-        if (rc != SQLITE_OK) {
-            r = store_dberr(st, rc, "preparing a statement");
-            goto out;
-        }
-    }
     *ret = st;
     st = NULL;
     r = 0;

@@ -20,6 +20,7 @@
 #include "decode/decode_kv.h"
 #include "decode/decode_leef.h"
 #include "decode/decode_netfilter.h"
+#include "decode/decode_panos.h"
 #include "decode/decode_rfc3164.h"
 #include "decode/decode_rfc5424.h"
 #include "decode/decode_sshd.h"
@@ -38,6 +39,7 @@ const struct decoder decode_table[] = {
     {"kv", decode_kv, "key=value pairs"},
     {"leef", decode_leef, "IBM Log Event Extended Format 1.0 and 2.0"},
     {"netfilter", decode_netfilter, "iptables/nftables LOG lines (the message part)"},
+    {"panos", decode_panos, "Palo Alto PAN-OS CSV: TRAFFIC, THREAT, SYSTEM, GLOBALPROTECT"},
     {"rfc3164", decode_rfc3164, "BSD syslog, then the product decoder for the program"},
     {"rfc5424", decode_rfc5424, "RFC 5424 syslog, then the product decoder for the app"},
     {"sshd", decode_sshd, "OpenSSH server messages (the message part)"},
@@ -181,6 +183,9 @@ static const struct msg_signature {
     int anywhere; /* 0: prefix of the message; 1: within its first bytes */
     decode_fn fn;
 } msg_signatures[] = {
+    /* PAN-OS CSV: FUTURE_USE "1" then the receive time "YYYY/..."; the
+     * decoder checks the rest of the shape. */
+    {"1,20", 0, decode_panos},
     {"IN=", 1, decode_netfilter},
 };
 
@@ -282,6 +287,44 @@ static decode_fn product_by_signature(const char *msg, size_t len)
     return NULL;
 }
 
+/*
+ * A sender that writes no tag (PAN-OS starts its message with "1,2015/01/05
+ * 05:38:58,...") has its message's first word taken for the tag by the RFC
+ * 3164 reader.  When that "tag" ended at a blank (no ':' or "[pid]") and
+ * runs straight into the message, the span from it to the message's end is
+ * the message as sent: *ret_p and *ret_len get it and 1 is returned.
+ */
+static int untagged_msg(const struct event *ev, const char **ret_p, size_t *ret_len)
+{
+    size_t an = 0;
+    const char *a = event_get(ev, FIELD_LOG_SYSLOG_APPNAME, &an);
+    const char *raw_end = ev->raw + ev->raw_len;
+
+    if (!a || !ev->raw || a < ev->raw || a >= raw_end || an >= (size_t)(raw_end - a) ||
+        a + an + 1 != ev->msg || a[an] != ' ' || ev->msg_len > (size_t)(raw_end - ev->msg))
+        return 0;
+    *ret_p = a;
+    *ret_len = an + 1 + ev->msg_len;
+    return 1;
+}
+
+/* After an untagged message was understood: the word taken for a tag is
+ * not a program, and the message is the whole span. */
+static void drop_false_tag(struct event *ev, const char *p, size_t len)
+{
+    uint32_t k = 0;
+
+    for (uint32_t i = 0; i < ev->nfields; i++) {
+        uint32_t id = ev->fields[i].id;
+        if (id != FIELD_LOG_SYSLOG_APPNAME && id != FIELD_PROCESS_NAME)
+            ev->fields[k++] = ev->fields[i];
+    }
+    ev->nfields = k;
+    ev->msg = p;
+    ev->msg_len = len;
+    event_set(ev, FIELD_MESSAGE, p, len);
+}
+
 static void decode_product_msg(struct event *ev, const struct decode_ctx *ctx)
 {
     const char *msg, *prog;
@@ -318,6 +361,17 @@ static void decode_product_msg(struct event *ev, const struct decode_ctx *ctx)
     sig = product_by_signature(msg, len);
     if (sig && (!pt || sig != pt->fn) && attempt(sig, ev, msg, len, ctx, &perr) == 0)
         return;
+    if (!pt) {
+        const char *whole;
+        size_t wlen;
+        decode_fn sig2;
+
+        if (untagged_msg(ev, &whole, &wlen) && (sig2 = product_by_signature(whole, wlen)) &&
+            sig2 != sig && attempt(sig2, ev, whole, wlen, ctx, &perr) == 0) {
+            drop_false_tag(ev, whole, wlen);
+            return;
+        }
+    }
     if (memchr(msg, '=', len))
         attempt(decode_kv, ev, msg, len, ctx, &perr);
 }

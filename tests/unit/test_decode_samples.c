@@ -50,6 +50,9 @@ static const struct sample samples[] = {
     {PARSERS "cef/cyberark.cef", 1.0, "cef", 1.0},
     {PARSERS "leef/sample.leef", 1.0, "leef", 1.0},
     {MSAMPLES "syslog5424/raw/Syslog5424Output", 1.0, "rfc5424", 1.0},
+    /* One line of 100 has a corrupted address ("23.200,10,217"): panos
+     * refuses it, its syslog header stands. */
+    {MSAMPLES "SampleInput/PaloaltoOutput", 1.0, "panos", 0.99},
 };
 
 struct tally {
@@ -143,6 +146,19 @@ static void test_fields(void **state)
          "sshd", "process.pid", "42"},
         {"[Sun Dec 04 04:47:44 2005] [error] mod_jk child workerEnv in error state 6", "web-error",
          "log.level", "error"},
+        /* PAN-OS writes no tag: the CSV's first word is not taken for one */
+        {"<14>Jan  5 12:51:34 PAN1 1,2015/01/05 12:51:33,0003C105690,TRAFFIC,drop,1,2015/01/05 "
+         "12:51:33,10.0.0.219,10.3.0.21,0.0.0.0,0.0.0.0,catch all deny,,,not-applicable,vsys1,"
+         "GuestAccess,trust,vlan.84,,LOG-Default,2015/01/05 12:51:33,0,1,62063,389,0,0,0x0,tcp,"
+         "deny,70,70,0,1,2015/01/05 12:51:34,0,any,0,956329030,0x0,10.0.0.0-10.255.255.255,"
+         "10.0.0.0-10.255.255.255,0,1,0",
+         "panos", "destination.port", "389"},
+        {"<14>Jan  5 12:51:34 PAN1 1,2015/01/05 12:51:33,0003C105690,TRAFFIC,drop,1,2015/01/05 "
+         "12:51:33,10.0.0.219,10.3.0.21,0.0.0.0,0.0.0.0,r,,,a,vsys1,g,t,v,,L,2015/01/05 12:51:33,0,"
+         "1,62063,389,0,0,0x0,tcp,deny",
+         "panos", "message", "1,2015/01/05 12:51:33,0003C105690,TRAFFIC,drop,1,2015/01/05 "
+         "12:51:33,10.0.0.219,10.3.0.21,0.0.0.0,0.0.0.0,r,,,a,vsys1,g,t,v,,L,2015/01/05 12:51:33,0,"
+         "1,62063,389,0,0,0x0,tcp,deny"},
     };
     struct arena arena;
     struct decode_ctx ctx = {.ref_us = time_from_civil(2026, 11, 24, 0, 0, 0) * 1000000LL};

@@ -3,7 +3,8 @@
  *
  * The bytes are a YAML file.  ydoc loads it and walks the root with a
  * keyword table whose handlers run every typed getter on whatever node they
- * are given, and recurse into mappings and lists.  Nothing may crash, leak
+ * are given, and recurse into mappings (as keywords under `inner`, as data
+ * keys under any other) and lists.  Nothing may crash, leak
  * or read past the input; a refusal must leave a message and a position
  * inside the input; a getter that accepts must give a value inside its
  * bounds.
@@ -89,13 +90,15 @@ static int kw_any(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
     size_t n = 0;
     int r = 0;
 
-    (void)k;
     getters(d, v);
     if (st->depth >= FUZZ_DEPTH)
         return 0;
     st->depth++;
-    if (v->type == YAML_MAPPING_NODE) {
+    if (v->type == YAML_MAPPING_NODE && ydoc_scalar_is(k, "inner")) {
         r = ydoc_walk(d, v, &table, st);
+    } else if (v->type == YAML_MAPPING_NODE) {
+        /* Data keys: every pair, whatever its key. */
+        r = ydoc_pairs(d, v, kw_any, st);
     } else if (v->type == YAML_SEQUENCE_NODE && (r = ydoc_list(d, v, 0, 64, &n)) == 0) {
         for (size_t j = 0; j < n && r == 0; j++) {
             yaml_node_t *it = ydoc_list_at(d, v, j);

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "decode/decode_cef.h"
+#include "decode/decode_cisco_asa.h"
 #include "decode/decode_json.h"
 #include "decode/decode_kv.h"
 #include "decode/decode_leef.h"
@@ -35,6 +36,7 @@ static int decode_syslog(struct event *ev, const char *p, size_t len, const stru
 /* Sorted by name for the man page; looked up linearly (a dozen entries). */
 const struct decoder decode_table[] = {
     {"cef", decode_cef, "ArcSight Common Event Format, with or without a syslog header"},
+    {"cisco-asa", decode_cisco_asa, "Cisco ASA and FTD %ASA-/%FTD- messages (the message part)"},
     {"json", decode_json, "JSON lines, flattened (Suricata EVE, Zeek, ECS, Windows JSON)"},
     {"kv", decode_kv, "key=value pairs"},
     {"leef", decode_leef, "IBM Log Event Extended Format 1.0 and 2.0"},
@@ -187,6 +189,10 @@ static const struct msg_signature {
      * decoder checks the rest of the shape. */
     {"1,20", 0, decode_panos},
     {"IN=", 1, decode_netfilter},
+    /* Cisco ASA/FTD behind a prefix of their own ("Aug 06 2016 20:39:42:
+     * %ASA-6-110002: ..."), which the syslog header decoder left. */
+    {"%ASA-", 1, decode_cisco_asa},
+    {"%FTD-", 1, decode_cisco_asa},
 };
 
 /* The row for program name (v, len), or NULL. */
@@ -353,6 +359,13 @@ static void decode_product_msg(struct event *ev, const struct decode_ctx *ctx)
         attempt(decode_json, ev, msg, len, ctx, &perr);
         return;
     }
+    /* Cisco ASA/FTD: the message id is the tag ("%ASA-6-302013: Built
+     * ..."); the decoder reads the tag and the message together, which are
+     * adjacent in the record. */
+    if (plen > 5 && prog[0] == '%' && prog >= ev->raw && prog + plen <= msg &&
+        msg + len <= ev->raw + ev->raw_len &&
+        attempt(decode_cisco_asa, ev, prog, (size_t)(msg + len - prog), ctx, &perr) == 0)
+        return;
     if ((pt = product_by_tag(prog, plen))) {
         if (attempt(pt->fn, ev, msg, len, ctx, &perr) == 0 ||
             (pt->fn2 && attempt(pt->fn2, ev, msg, len, ctx, &perr) == 0) || pt->stop)

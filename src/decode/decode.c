@@ -17,6 +17,7 @@
 
 #include "decode/decode_cef.h"
 #include "decode/decode_cisco_asa.h"
+#include "decode/decode_filterlog.h"
 #include "decode/decode_json.h"
 #include "decode/decode_kv.h"
 #include "decode/decode_leef.h"
@@ -37,6 +38,7 @@ static int decode_syslog(struct event *ev, const char *p, size_t len, const stru
 const struct decoder decode_table[] = {
     {"cef", decode_cef, "ArcSight Common Event Format, with or without a syslog header"},
     {"cisco-asa", decode_cisco_asa, "Cisco ASA and FTD %ASA-/%FTD- messages (the message part)"},
+    {"filterlog", decode_filterlog, "pfSense/OPNsense filterlog CSV (the message part)"},
     {"json", decode_json, "JSON lines, flattened (Suricata EVE, Zeek, ECS, Windows JSON)"},
     {"kv", decode_kv, "key=value pairs"},
     {"leef", decode_leef, "IBM Log Event Extended Format 1.0 and 2.0"},
@@ -168,6 +170,7 @@ static const struct product_tag {
     {"sshd", decode_sshd, NULL, 1},
     {"sudo", decode_sudo, NULL, 1},
     {"kernel", decode_netfilter, NULL, 0},
+    {"filterlog", decode_filterlog, NULL, 1},
     {"nginx", decode_web_access, decode_web_error, 0},
     {"apache2", decode_web_access, decode_web_error, 0},
     {"httpd", decode_web_access, decode_web_error, 0},

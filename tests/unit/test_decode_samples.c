@@ -146,6 +146,11 @@ static void test_fields(void **state)
          "sshd", "process.pid", "42"},
         {"[Sun Dec 04 04:47:44 2005] [error] mod_jk child workerEnv in error state 6", "web-error",
          "log.level", "error"},
+        /* pfSense: chosen by the filterlog tag (lines written from Netgate's
+         * documented format; no pfSense log is in ../shared/data) */
+        {"<134>Jun  1 10:00:00 pfsense filterlog[12345]: 5,,,1000000103,igb1,match,block,in,4,0x0,,"
+         "64,0,0,DF,6,tcp,60,198.51.100.7,192.0.2.10,52014,22,0,S,1234567,,64240,,mss",
+         "filterlog", "destination.port", "22"},
         /* PAN-OS writes no tag: the CSV's first word is not taken for one */
         {"<14>Jan  5 12:51:34 PAN1 1,2015/01/05 12:51:33,0003C105690,TRAFFIC,drop,1,2015/01/05 "
          "12:51:33,10.0.0.219,10.3.0.21,0.0.0.0,0.0.0.0,catch all deny,,,not-applicable,vsys1,"

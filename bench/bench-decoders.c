@@ -26,6 +26,7 @@
 #include <time.h>
 
 #include "decode/decode.h"
+#include "decode/decode_auditd.h"
 #include "decode/decode_filterlog.h"
 #include "decode/decode_panos.h"
 #include "decode/decode_rfc3164.h"
@@ -80,6 +81,10 @@ static const struct {
 static const struct bench_row rows[] = {
     /* The baseline: the header decoder alone on plain syslog lines. */
     {"rfc3164 (baseline)", decode_rfc3164, BENCH_LINE, LOGHUB "Linux/Linux_2k.log", NULL},
+    {"auditd", decode_auditd, BENCH_LINE,
+     "windows/Security-Datasets/datasets/atomic/linux/discovery/host/"
+     "sh_arp_cache_2020-11-10074812.log",
+     "auditd"},
     {"panos", decode_panos, BENCH_UNTAGGED, MSAMPLES "SampleInput/PaloaltoOutput", "panos"},
     {"filterlog", decode_filterlog, BENCH_LINE, "inline:filterlog", "filterlog"},
 };

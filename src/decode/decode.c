@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "decode/decode_auditd.h"
 #include "decode/decode_cef.h"
 #include "decode/decode_cisco_asa.h"
 #include "decode/decode_filterlog.h"
@@ -36,6 +37,7 @@ static int decode_syslog(struct event *ev, const char *p, size_t len, const stru
 
 /* Sorted by name for the man page; looked up linearly (a dozen entries). */
 const struct decoder decode_table[] = {
+    {"auditd", decode_auditd, "Linux audit records, SELinux AVC and AppArmor denials"},
     {"cef", decode_cef, "ArcSight Common Event Format, with or without a syslog header"},
     {"cisco-asa", decode_cisco_asa, "Cisco ASA and FTD %ASA-/%FTD- messages (the message part)"},
     {"filterlog", decode_filterlog, "pfSense/OPNsense filterlog CSV (the message part)"},
@@ -171,6 +173,8 @@ static const struct product_tag {
     {"sudo", decode_sudo, NULL, 1},
     {"kernel", decode_netfilter, NULL, 0},
     {"filterlog", decode_filterlog, NULL, 1},
+    {"audispd", decode_auditd, NULL, 0},
+    {"audisp-syslog", decode_auditd, NULL, 0},
     {"nginx", decode_web_access, decode_web_error, 0},
     {"apache2", decode_web_access, decode_web_error, 0},
     {"httpd", decode_web_access, decode_web_error, 0},
@@ -188,6 +192,9 @@ static const struct msg_signature {
     int anywhere; /* 0: prefix of the message; 1: within its first bytes */
     decode_fn fn;
 } msg_signatures[] = {
+    /* Audit records: "type=T msg=audit(", the kernel's "audit: type=1400
+     * audit(", "node=N type=...": before "IN=", which a path may hold. */
+    {"audit(", 1, decode_auditd},
     /* PAN-OS CSV: FUTURE_USE "1" then the receive time "YYYY/..."; the
      * decoder checks the rest of the shape. */
     {"1,20", 0, decode_panos},
@@ -452,6 +459,11 @@ static int decode_auto(struct event *ev, const char *p, size_t len, const struct
             return 0;
         }
         if (r != -ENOENT)
+            return r;
+    }
+    /* audit.log itself: "type=T msg=audit(...)", "node=N type=..." */
+    if (has_prefix(p, len, "type=") || has_prefix(p, len, "node=")) {
+        if ((r = attempt(decode_auditd, ev, p, len, ctx, reterr)) != -ENOENT)
             return r;
     }
     if (p[0] == '[' || (len > 4 && p[4] == '/')) {

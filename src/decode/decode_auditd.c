@@ -1,0 +1,940 @@
+/*
+ * decode_auditd.c - Linux audit records (auditd's log, and the same records
+ * through syslog), SELinux AVC and AppArmor denials among them.
+ *
+ * A record is "type=T msg=audit(SECS.MS:SERIAL): " followed by key=value
+ * pairs separated by spaces: values are bare words, "double quoted" strings
+ * (never escaped: auditd hex-encodes a string that would need escaping),
+ * or, for user-space records, one 'single quoted' msg holding more pairs.
+ * Values are views into the record, except hex-decoded strings, the
+ * lowercased action and the joined command line, which go to the arena;
+ * each is at most as long as the record, so the record's cap bounds them.
+ */
+#include "decode/decode_auditd.h"
+
+#include <errno.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "decode/decode_util.h"
+#include "event/event.h"
+#include "event/time.h"
+#include "util/arena.h"
+
+#define LIT(s) s, sizeof(s) - 1
+
+/* Audit keys are short words (the longest of the kernel's and auditd's is
+ * under 32 bytes); a longer "key" is not one, and the word is skipped. */
+#define AUDITD_KEY_MAX 64
+
+/* x86_64 system call numbers (the kernel's uapi unistd_64.h), so that rules
+ * naming a call (SigmaHQ's SYSCALL: 'socket') match records of the raw log
+ * format, which carries only the number. */
+static const char *const x86_64_syscalls[] = {
+    [0] = "read",
+    [1] = "write",
+    [2] = "open",
+    [3] = "close",
+    [4] = "stat",
+    [5] = "fstat",
+    [6] = "lstat",
+    [7] = "poll",
+    [8] = "lseek",
+    [9] = "mmap",
+    [10] = "mprotect",
+    [11] = "munmap",
+    [12] = "brk",
+    [13] = "rt_sigaction",
+    [14] = "rt_sigprocmask",
+    [15] = "rt_sigreturn",
+    [16] = "ioctl",
+    [17] = "pread64",
+    [18] = "pwrite64",
+    [19] = "readv",
+    [20] = "writev",
+    [21] = "access",
+    [22] = "pipe",
+    [23] = "select",
+    [24] = "sched_yield",
+    [25] = "mremap",
+    [26] = "msync",
+    [27] = "mincore",
+    [28] = "madvise",
+    [29] = "shmget",
+    [30] = "shmat",
+    [31] = "shmctl",
+    [32] = "dup",
+    [33] = "dup2",
+    [34] = "pause",
+    [35] = "nanosleep",
+    [36] = "getitimer",
+    [37] = "alarm",
+    [38] = "setitimer",
+    [39] = "getpid",
+    [40] = "sendfile",
+    [41] = "socket",
+    [42] = "connect",
+    [43] = "accept",
+    [44] = "sendto",
+    [45] = "recvfrom",
+    [46] = "sendmsg",
+    [47] = "recvmsg",
+    [48] = "shutdown",
+    [49] = "bind",
+    [50] = "listen",
+    [51] = "getsockname",
+    [52] = "getpeername",
+    [53] = "socketpair",
+    [54] = "setsockopt",
+    [55] = "getsockopt",
+    [56] = "clone",
+    [57] = "fork",
+    [58] = "vfork",
+    [59] = "execve",
+    [60] = "exit",
+    [61] = "wait4",
+    [62] = "kill",
+    [63] = "uname",
+    [64] = "semget",
+    [65] = "semop",
+    [66] = "semctl",
+    [67] = "shmdt",
+    [68] = "msgget",
+    [69] = "msgsnd",
+    [70] = "msgrcv",
+    [71] = "msgctl",
+    [72] = "fcntl",
+    [73] = "flock",
+    [74] = "fsync",
+    [75] = "fdatasync",
+    [76] = "truncate",
+    [77] = "ftruncate",
+    [78] = "getdents",
+    [79] = "getcwd",
+    [80] = "chdir",
+    [81] = "fchdir",
+    [82] = "rename",
+    [83] = "mkdir",
+    [84] = "rmdir",
+    [85] = "creat",
+    [86] = "link",
+    [87] = "unlink",
+    [88] = "symlink",
+    [89] = "readlink",
+    [90] = "chmod",
+    [91] = "fchmod",
+    [92] = "chown",
+    [93] = "fchown",
+    [94] = "lchown",
+    [95] = "umask",
+    [96] = "gettimeofday",
+    [97] = "getrlimit",
+    [98] = "getrusage",
+    [99] = "sysinfo",
+    [100] = "times",
+    [101] = "ptrace",
+    [102] = "getuid",
+    [103] = "syslog",
+    [104] = "getgid",
+    [105] = "setuid",
+    [106] = "setgid",
+    [107] = "geteuid",
+    [108] = "getegid",
+    [109] = "setpgid",
+    [110] = "getppid",
+    [111] = "getpgrp",
+    [112] = "setsid",
+    [113] = "setreuid",
+    [114] = "setregid",
+    [115] = "getgroups",
+    [116] = "setgroups",
+    [117] = "setresuid",
+    [118] = "getresuid",
+    [119] = "setresgid",
+    [120] = "getresgid",
+    [121] = "getpgid",
+    [122] = "setfsuid",
+    [123] = "setfsgid",
+    [124] = "getsid",
+    [125] = "capget",
+    [126] = "capset",
+    [127] = "rt_sigpending",
+    [128] = "rt_sigtimedwait",
+    [129] = "rt_sigqueueinfo",
+    [130] = "rt_sigsuspend",
+    [131] = "sigaltstack",
+    [132] = "utime",
+    [133] = "mknod",
+    [134] = "uselib",
+    [135] = "personality",
+    [136] = "ustat",
+    [137] = "statfs",
+    [138] = "fstatfs",
+    [139] = "sysfs",
+    [140] = "getpriority",
+    [141] = "setpriority",
+    [142] = "sched_setparam",
+    [143] = "sched_getparam",
+    [144] = "sched_setscheduler",
+    [145] = "sched_getscheduler",
+    [146] = "sched_get_priority_max",
+    [147] = "sched_get_priority_min",
+    [148] = "sched_rr_get_interval",
+    [149] = "mlock",
+    [150] = "munlock",
+    [151] = "mlockall",
+    [152] = "munlockall",
+    [153] = "vhangup",
+    [154] = "modify_ldt",
+    [155] = "pivot_root",
+    [156] = "_sysctl",
+    [157] = "prctl",
+    [158] = "arch_prctl",
+    [159] = "adjtimex",
+    [160] = "setrlimit",
+    [161] = "chroot",
+    [162] = "sync",
+    [163] = "acct",
+    [164] = "settimeofday",
+    [165] = "mount",
+    [166] = "umount2",
+    [167] = "swapon",
+    [168] = "swapoff",
+    [169] = "reboot",
+    [170] = "sethostname",
+    [171] = "setdomainname",
+    [172] = "iopl",
+    [173] = "ioperm",
+    [174] = "create_module",
+    [175] = "init_module",
+    [176] = "delete_module",
+    [177] = "get_kernel_syms",
+    [178] = "query_module",
+    [179] = "quotactl",
+    [180] = "nfsservctl",
+    [181] = "getpmsg",
+    [182] = "putpmsg",
+    [183] = "afs_syscall",
+    [184] = "tuxcall",
+    [185] = "security",
+    [186] = "gettid",
+    [187] = "readahead",
+    [188] = "setxattr",
+    [189] = "lsetxattr",
+    [190] = "fsetxattr",
+    [191] = "getxattr",
+    [192] = "lgetxattr",
+    [193] = "fgetxattr",
+    [194] = "listxattr",
+    [195] = "llistxattr",
+    [196] = "flistxattr",
+    [197] = "removexattr",
+    [198] = "lremovexattr",
+    [199] = "fremovexattr",
+    [200] = "tkill",
+    [201] = "time",
+    [202] = "futex",
+    [203] = "sched_setaffinity",
+    [204] = "sched_getaffinity",
+    [205] = "set_thread_area",
+    [206] = "io_setup",
+    [207] = "io_destroy",
+    [208] = "io_getevents",
+    [209] = "io_submit",
+    [210] = "io_cancel",
+    [211] = "get_thread_area",
+    [212] = "lookup_dcookie",
+    [213] = "epoll_create",
+    [214] = "epoll_ctl_old",
+    [215] = "epoll_wait_old",
+    [216] = "remap_file_pages",
+    [217] = "getdents64",
+    [218] = "set_tid_address",
+    [219] = "restart_syscall",
+    [220] = "semtimedop",
+    [221] = "fadvise64",
+    [222] = "timer_create",
+    [223] = "timer_settime",
+    [224] = "timer_gettime",
+    [225] = "timer_getoverrun",
+    [226] = "timer_delete",
+    [227] = "clock_settime",
+    [228] = "clock_gettime",
+    [229] = "clock_getres",
+    [230] = "clock_nanosleep",
+    [231] = "exit_group",
+    [232] = "epoll_wait",
+    [233] = "epoll_ctl",
+    [234] = "tgkill",
+    [235] = "utimes",
+    [236] = "vserver",
+    [237] = "mbind",
+    [238] = "set_mempolicy",
+    [239] = "get_mempolicy",
+    [240] = "mq_open",
+    [241] = "mq_unlink",
+    [242] = "mq_timedsend",
+    [243] = "mq_timedreceive",
+    [244] = "mq_notify",
+    [245] = "mq_getsetattr",
+    [246] = "kexec_load",
+    [247] = "waitid",
+    [248] = "add_key",
+    [249] = "request_key",
+    [250] = "keyctl",
+    [251] = "ioprio_set",
+    [252] = "ioprio_get",
+    [253] = "inotify_init",
+    [254] = "inotify_add_watch",
+    [255] = "inotify_rm_watch",
+    [256] = "migrate_pages",
+    [257] = "openat",
+    [258] = "mkdirat",
+    [259] = "mknodat",
+    [260] = "fchownat",
+    [261] = "futimesat",
+    [262] = "newfstatat",
+    [263] = "unlinkat",
+    [264] = "renameat",
+    [265] = "linkat",
+    [266] = "symlinkat",
+    [267] = "readlinkat",
+    [268] = "fchmodat",
+    [269] = "faccessat",
+    [270] = "pselect6",
+    [271] = "ppoll",
+    [272] = "unshare",
+    [273] = "set_robust_list",
+    [274] = "get_robust_list",
+    [275] = "splice",
+    [276] = "tee",
+    [277] = "sync_file_range",
+    [278] = "vmsplice",
+    [279] = "move_pages",
+    [280] = "utimensat",
+    [281] = "epoll_pwait",
+    [282] = "signalfd",
+    [283] = "timerfd_create",
+    [284] = "eventfd",
+    [285] = "fallocate",
+    [286] = "timerfd_settime",
+    [287] = "timerfd_gettime",
+    [288] = "accept4",
+    [289] = "signalfd4",
+    [290] = "eventfd2",
+    [291] = "epoll_create1",
+    [292] = "dup3",
+    [293] = "pipe2",
+    [294] = "inotify_init1",
+    [295] = "preadv",
+    [296] = "pwritev",
+    [297] = "rt_tgsigqueueinfo",
+    [298] = "perf_event_open",
+    [299] = "recvmmsg",
+    [300] = "fanotify_init",
+    [301] = "fanotify_mark",
+    [302] = "prlimit64",
+    [303] = "name_to_handle_at",
+    [304] = "open_by_handle_at",
+    [305] = "clock_adjtime",
+    [306] = "syncfs",
+    [307] = "sendmmsg",
+    [308] = "setns",
+    [309] = "getcpu",
+    [310] = "process_vm_readv",
+    [311] = "process_vm_writev",
+    [312] = "kcmp",
+    [313] = "finit_module",
+    [314] = "sched_setattr",
+    [315] = "sched_getattr",
+    [316] = "renameat2",
+    [317] = "seccomp",
+    [318] = "getrandom",
+    [319] = "memfd_create",
+    [320] = "kexec_file_load",
+    [321] = "bpf",
+    [322] = "execveat",
+    [323] = "userfaultfd",
+    [324] = "membarrier",
+    [325] = "mlock2",
+    [326] = "copy_file_range",
+    [327] = "preadv2",
+    [328] = "pwritev2",
+    [329] = "pkey_mprotect",
+    [330] = "pkey_alloc",
+    [331] = "pkey_free",
+    [332] = "statx",
+    [333] = "io_pgetevents",
+    [334] = "rseq",
+    [424] = "pidfd_send_signal",
+    [425] = "io_uring_setup",
+    [426] = "io_uring_enter",
+    [427] = "io_uring_register",
+    [428] = "open_tree",
+    [429] = "move_mount",
+    [430] = "fsopen",
+    [431] = "fsconfig",
+    [432] = "fsmount",
+    [433] = "fspick",
+    [434] = "pidfd_open",
+    [435] = "clone3",
+    [436] = "close_range",
+    [437] = "openat2",
+    [438] = "pidfd_getfd",
+    [439] = "faccessat2",
+    [440] = "process_madvise",
+    [441] = "epoll_pwait2",
+    [442] = "mount_setattr",
+    [443] = "quotactl_fd",
+    [444] = "landlock_create_ruleset",
+    [445] = "landlock_add_rule",
+    [446] = "landlock_restrict_self",
+    [447] = "memfd_secret",
+    [448] = "process_mrelease",
+    [449] = "futex_waitv",
+    [450] = "set_mempolicy_home_node",
+};
+
+/* The numeric record types the kernel writes when no auditd names them
+ * (linux/audit.h and libaudit's table). */
+static const struct type_num {
+    unsigned num;
+    const char *name;
+} type_nums[] = {
+    {1006, "LOGIN"},
+    {1100, "USER_AUTH"},
+    {1101, "USER_ACCT"},
+    {1103, "CRED_ACQ"},
+    {1104, "CRED_DISP"},
+    {1105, "USER_START"},
+    {1106, "USER_END"},
+    {1107, "USER_AVC"},
+    {1109, "USER_ERR"},
+    {1112, "USER_LOGIN"},
+    {1123, "USER_CMD"},
+    {1130, "SERVICE_START"},
+    {1131, "SERVICE_STOP"},
+    {1300, "SYSCALL"},
+    {1302, "PATH"},
+    {1305, "CONFIG_CHANGE"},
+    {1306, "SOCKADDR"},
+    {1307, "CWD"},
+    {1309, "EXECVE"},
+    {1320, "EOE"},
+    {1325, "NETFILTER_CFG"},
+    {1326, "SECCOMP"},
+    {1327, "PROCTITLE"},
+    {1334, "BPF"},
+    {1400, "AVC"},
+    {1401, "SELINUX_ERR"},
+    {1502, "APPARMOR_ALLOWED"},
+    {1503, "APPARMOR_DENIED"},
+    {1505, "APPARMOR_STATUS"},
+    {1700, "ANOM_PROMISCUOUS"},
+    {1701, "ANOM_ABEND"},
+    {1702, "ANOM_LINK"},
+};
+
+/* What the ECS names are made of; the first value of each key wins. */
+struct audit_rec {
+    struct decode_span type;
+    int is_execve, is_avc, is_proctitle;
+    struct decode_span syscall, arch, syscall_name, success, res, uid, acct, enriched_uid, addr,
+        exe, cwd, path, name, key, proctitle, apparmor, seresult;
+    /* EXECVE: the arguments joined, in a buffer of the record's length. */
+    char *cmd;
+    size_t cmd_n, cmd_cap;
+};
+
+static int span_is(struct decode_span s, const char *lit, size_t n)
+{
+    return s.n == n && memcmp(s.p, lit, n) == 0;
+}
+
+static int starts(const char *p, size_t n, const char *lit, size_t ln)
+{
+    return n >= ln && memcmp(p, lit, ln) == 0;
+}
+
+static int is_sep(char c)
+{
+    return c == ' ' || c == '\t' || c == '\x1d';
+}
+
+static int is_key_char(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '-' || c == '[' || c == ']';
+}
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* auditd writes hex in upper case, an even number of digits. */
+static int is_hex(struct decode_span v)
+{
+    if (v.n < 2 || v.n % 2)
+        return 0;
+    for (size_t i = 0; i < v.n; i++)
+        if (hexval(v.p[i]) < 0)
+            return 0;
+    return 1;
+}
+
+/* An EXECVE argument key: a<digits>, or a<digits>[<digits>] for a piece of
+ * a long argument. */
+static int is_arg_key(struct decode_span k)
+{
+    size_t i = 1;
+
+    if (k.n < 2 || k.p[0] != 'a')
+        return 0;
+    while (i < k.n && k.p[i] >= '0' && k.p[i] <= '9')
+        i++;
+    if (i == 1)
+        return 0;
+    if (i == k.n)
+        return 1;
+    if (k.p[i] != '[' || k.p[k.n - 1] != ']' || k.n - i < 3)
+        return 0;
+    for (size_t j = i + 1; j + 1 < k.n; j++)
+        if (k.p[j] < '0' || k.p[j] > '9')
+            return 0;
+    return 1;
+}
+
+/* The keys whose unquoted values auditd hex-encodes (audit_log_untrustedstring
+ * in the kernel, and auditd's user-space counterparts).  Called for every
+ * pair: the length and first byte rule most keys out before a compare. */
+static int is_encoded_key(const struct audit_rec *rec, struct decode_span k)
+{
+#define KEY(s)                                                                                     \
+    {                                                                                              \
+        s, sizeof(s) - 1                                                                           \
+    }
+    static const struct {
+        const char *s;
+        size_t n;
+    } keys[] = {KEY("name"),      KEY("cwd"),  KEY("exe"),      KEY("comm"),
+                KEY("proctitle"), KEY("acct"), KEY("cmd"),      KEY("key"),
+                KEY("path"),      KEY("data"), KEY("old-name"), KEY("new-name")};
+#undef KEY
+
+    if (rec->is_execve && is_arg_key(k))
+        return 1;
+    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+        if (k.n == keys[i].n && k.p[0] == keys[i].s[0] && memcmp(k.p, keys[i].s, k.n) == 0)
+            return 1;
+    return 0;
+}
+
+/* Decodes hex into the arena; NULs become spaces when `nul_space` (the
+ * proctitle's argument separators), and trailing ones are dropped. */
+static int unhex(struct event *ev, struct decode_span v, int nul_space, struct decode_span *ret)
+{
+    char *o = arena_alloc(ev->arena, v.n / 2 ? v.n / 2 : 1);
+    size_t n = 0;
+
+    if (!o)
+        return -ENOMEM;
+    for (size_t i = 0; i + 1 < v.n; i += 2) {
+        char c = (char)(hexval(v.p[i]) * 16 + hexval(v.p[i + 1]));
+        if (c == '\0' && nul_space)
+            c = ' ';
+        o[n++] = c;
+    }
+    while (nul_space && n && o[n - 1] == ' ')
+        n--;
+    ret->p = o;
+    ret->n = n;
+    return 0;
+}
+
+static void first(struct decode_span *dst, struct decode_span v)
+{
+    if (!dst->p && v.n)
+        *dst = v;
+}
+
+/* Appends an EXECVE argument to the command line: a space before each
+ * argument, none before the second and later pieces of a split one. */
+static void cmd_append(struct audit_rec *rec, struct decode_span k, struct decode_span v)
+{
+    const char *br = memchr(k.p, '[', k.n);
+    int piece = br && !(br + 2 < k.p + k.n && br[1] == '0' && br[2] == ']');
+
+    if (!rec->cmd)
+        return;
+    if (rec->cmd_n && !piece && rec->cmd_n < rec->cmd_cap)
+        rec->cmd[rec->cmd_n++] = ' ';
+    if (v.n > rec->cmd_cap - rec->cmd_n)
+        v.n = rec->cmd_cap - rec->cmd_n;
+    memcpy(rec->cmd + rec->cmd_n, v.p, v.n);
+    rec->cmd_n += v.n;
+}
+
+/* The keys the ECS names are made of, and where each goes. */
+static const struct collect_key {
+    const char *s;
+    size_t n;
+    size_t off; /* of a struct decode_span in struct audit_rec */
+} collect_keys[] = {
+#define KEY(s, f)                                                                                  \
+    {                                                                                              \
+        s, sizeof(s) - 1, offsetof(struct audit_rec, f)                                            \
+    }
+    KEY("syscall", syscall),   KEY("arch", arch),        KEY("SYSCALL", syscall_name),
+    KEY("success", success),   KEY("res", res),          KEY("uid", uid),
+    KEY("acct", acct),         KEY("UID", enriched_uid), KEY("addr", addr),
+    KEY("exe", exe),           KEY("cwd", cwd),          KEY("path", path),
+    KEY("name", name),         KEY("key", key),          KEY("proctitle", proctitle),
+    KEY("apparmor", apparmor),
+#undef KEY
+};
+
+static void collect(struct audit_rec *rec, struct decode_span k, struct decode_span v)
+{
+    for (size_t i = 0; i < sizeof(collect_keys) / sizeof(collect_keys[0]); i++) {
+        const struct collect_key *ck = &collect_keys[i];
+        if (k.n == ck->n && k.p[0] == ck->s[0] && memcmp(k.p, ck->s, k.n) == 0) {
+            first((struct decode_span *)(void *)((char *)rec + ck->off), v);
+            return;
+        }
+    }
+    if (rec->is_execve && is_arg_key(k))
+        cmd_append(rec, k, v);
+}
+
+static int add_pair(struct event *ev, struct audit_rec *rec, struct decode_span k,
+                    struct decode_span v, int quoted)
+{
+    int r;
+
+    if (!quoted && (span_is(v, LIT("(null)")) || span_is(v, LIT("?"))))
+        return 0;
+    if (!quoted && is_encoded_key(rec, k) && is_hex(v)) {
+        int title = rec->is_proctitle && span_is(k, LIT("proctitle"));
+        if ((r = unhex(ev, v, title, &v)) < 0)
+            return r;
+    }
+    collect(rec, k, v);
+    return decode_util_add_named(ev, k.p, k.n, v);
+}
+
+/* "avc:  denied  { read write } for ..." (SELinux): the result and the
+ * permissions; returns the offset after the closing brace, or `i`. */
+static size_t avc_head(struct event *ev, struct audit_rec *rec, const char *p, size_t n, size_t i,
+                       int *ret_r)
+{
+    struct decode_span res, perms;
+    const char *close;
+
+    *ret_r = 0;
+    if (!starts(p + i, n - i, LIT("avc:")))
+        return i;
+    i += 4;
+    while (i < n && is_sep(p[i]))
+        i++;
+    res.p = p + i;
+    while (i < n && !is_sep(p[i]))
+        i++;
+    res.n = (size_t)(p + i - res.p);
+    while (i < n && is_sep(p[i]))
+        i++;
+    rec->is_avc = 1;
+    first(&rec->seresult, res);
+    if ((*ret_r = decode_util_add_named(ev, LIT("seresult"), res)) < 0)
+        return i;
+    if (i >= n || p[i] != '{' || !(close = memchr(p + i, '}', n - i)))
+        return i;
+    perms.p = p + i + 1;
+    perms.n = (size_t)(close - perms.p);
+    while (perms.n && perms.p[0] == ' ') {
+        perms.p++;
+        perms.n--;
+    }
+    while (perms.n && perms.p[perms.n - 1] == ' ')
+        perms.n--;
+    *ret_r = decode_util_add_named(ev, LIT("seperms"), perms);
+    return (size_t)(close - p) + 1;
+}
+
+/*
+ * The pairs of (p, n).  Words that are not key=value ("for", the kernel's
+ * "initialized") are skipped.  A single-quoted msg='...' is read as pairs
+ * once (depth 0 only); deeper it is one value.
+ */
+static int pairs(struct event *ev, struct audit_rec *rec, const char *p, size_t n, int depth)
+{
+    size_t i = 0;
+    int r;
+
+    while (i < n && is_sep(p[i]))
+        i++;
+    i = avc_head(ev, rec, p, n, i, &r);
+    if (r < 0)
+        return r;
+    while (i < n) {
+        struct decode_span k, v;
+        int quoted = 0;
+
+        if (is_sep(p[i])) {
+            i++;
+            continue;
+        }
+        k.p = p + i;
+        while (i < n && is_key_char(p[i]))
+            i++;
+        k.n = (size_t)(p + i - k.p);
+        if (i >= n || p[i] != '=' || k.n == 0 || k.n > AUDITD_KEY_MAX) {
+            /* not a pair: skip the word (a quoted word whole) */
+            if (i < n && (p[i] == '"' || p[i] == '\'')) {
+                const char *q = memchr(p + i + 1, p[i], n - i - 1);
+                i = q ? (size_t)(q - p) + 1 : n;
+            }
+            while (i < n && !is_sep(p[i]))
+                i++;
+            continue;
+        }
+        i++;
+        if (i < n && (p[i] == '"' || p[i] == '\'')) {
+            char qc = p[i];
+            const char *q = memchr(p + i + 1, qc, n - i - 1);
+            v.p = p + i + 1;
+            v.n = q ? (size_t)(q - v.p) : n - i - 1; /* cut: up to the end */
+            i = q ? (size_t)(q - p) + 1 : n;
+            if (qc == '\'' && depth == 0 && span_is(k, LIT("msg"))) {
+                if ((r = pairs(ev, rec, v.p, v.n, 1)) < 0)
+                    return r;
+                continue;
+            }
+            quoted = 1;
+        } else {
+            v.p = p + i;
+            while (i < n && !is_sep(p[i]))
+                i++;
+            v.n = (size_t)(p + i - v.p);
+        }
+        if ((r = add_pair(ev, rec, k, v, quoted)) < 0)
+            return r;
+    }
+    return 0;
+}
+
+/* The record type's name: a numeric one translated when known. */
+static struct decode_span type_name(struct decode_span t)
+{
+    unsigned num = 0;
+
+    if (!t.n || t.n > 5)
+        return t;
+    for (size_t i = 0; i < t.n; i++) {
+        if (t.p[i] < '0' || t.p[i] > '9')
+            return t;
+        num = num * 10 + (unsigned)(t.p[i] - '0');
+    }
+    for (size_t i = 0; i < sizeof(type_nums) / sizeof(type_nums[0]); i++)
+        if (type_nums[i].num == num)
+            return decode_util_cstr(type_nums[i].name);
+    return t;
+}
+
+static int add_lower(struct event *ev, uint32_t id, struct decode_span s)
+{
+    char *t;
+
+    if (!s.n)
+        return 0;
+    if (!(t = arena_alloc(ev->arena, s.n)))
+        return -ENOMEM;
+    for (size_t k = 0; k < s.n; k++)
+        t[k] = (s.p[k] >= 'A' && s.p[k] <= 'Z') ? (char)(s.p[k] - 'A' + 'a') : s.p[k];
+    return decode_util_add(ev, id, (struct decode_span){t, s.n});
+}
+
+static const char *outcome(const struct audit_rec *rec)
+{
+    if ((rec->is_avc && span_is(rec->seresult, LIT("denied"))) ||
+        span_is(rec->apparmor, LIT("DENIED")))
+        return "failure";
+    if (span_is(rec->success, LIT("yes")) || span_is(rec->res, LIT("success")) ||
+        span_is(rec->res, LIT("1")))
+        return "success";
+    if (span_is(rec->success, LIT("no")) || span_is(rec->res, LIT("failed")) ||
+        span_is(rec->res, LIT("0")))
+        return "failure";
+    return NULL;
+}
+
+static int emit_ecs(struct event *ev, struct audit_rec *rec)
+{
+    struct decode_span t = rec->type;
+    const char *out = outcome(rec);
+    int denied = out && (rec->is_avc || rec->apparmor.n) && strcmp(out, "failure") == 0;
+    int r;
+
+    if ((r = decode_util_add(ev, FIELD_EVENT_MODULE, decode_util_cstr("auditd"))) < 0 ||
+        (r = decode_util_add(ev, FIELD_EVENT_DATASET, decode_util_cstr("auditd.log"))) < 0 ||
+        (r = decode_util_add(ev, FIELD_EVENT_KIND, decode_util_cstr("event"))) < 0 ||
+        (r = add_lower(ev, FIELD_EVENT_ACTION, t)) < 0)
+        return r;
+    if (span_is(t, LIT("USER_AUTH")) || span_is(t, LIT("USER_LOGIN")) ||
+        span_is(t, LIT("USER_ERR")) || span_is(t, LIT("USER_ACCT"))) {
+        if ((r = decode_util_add(ev, FIELD_EVENT_CATEGORY, decode_util_cstr("authentication"))) < 0)
+            return r;
+    }
+    if (out && (r = decode_util_add(ev, FIELD_EVENT_OUTCOME, decode_util_cstr(out))) < 0)
+        return r;
+    if (denied) {
+        const char *prod = rec->apparmor.n ? "apparmor" : "selinux";
+        if ((r = decode_util_add(ev, FIELD_EVENT_TYPE, decode_util_cstr("denied"))) < 0 ||
+            (r = decode_util_add(ev, FIELD_OBSERVER_PRODUCT, decode_util_cstr(prod))) < 0)
+            return r;
+    }
+    if ((r = decode_util_add(ev, FIELD_USER_ID, rec->uid)) < 0 ||
+        (r = decode_util_add(ev, FIELD_USER_NAME, rec->acct.n ? rec->acct : rec->enriched_uid)) <
+            0 ||
+        (r = decode_util_add(ev, FIELD_PROCESS_WORKING_DIRECTORY, rec->cwd)) < 0 ||
+        (r = decode_util_add(ev, FIELD_RULE_NAME, rec->key)) < 0 ||
+        (r = decode_util_add_named(ev, LIT("process.executable"), rec->exe)) < 0)
+        return r;
+    if (decode_util_is_ip(rec->addr.p, rec->addr.n) &&
+        (r = decode_util_add(ev, FIELD_SOURCE_IP, rec->addr)) < 0)
+        return r;
+    if (rec->path.n) {
+        if ((r = decode_util_add(ev, FIELD_FILE_PATH, rec->path)) < 0 ||
+            (rec->is_avc && (r = decode_util_add_named(ev, LIT("file.name"), rec->name)) < 0))
+            return r;
+    } else if (rec->name.n) {
+        if ((r = rec->is_avc ? decode_util_add_named(ev, LIT("file.name"), rec->name)
+                             : decode_util_add(ev, FIELD_FILE_PATH, rec->name)) < 0)
+            return r;
+    }
+    if (rec->proctitle.n)
+        r = decode_util_add(ev, FIELD_PROCESS_COMMAND_LINE, rec->proctitle);
+    else if (rec->cmd_n)
+        r = decode_util_add(ev, FIELD_PROCESS_COMMAND_LINE,
+                            (struct decode_span){rec->cmd, rec->cmd_n});
+    if (r < 0)
+        return r;
+    /* The call's name for rules that name it, when the enriched format did
+     * not give it. */
+    if (!rec->syscall_name.n && rec->syscall.n && span_is(rec->arch, LIT("c000003e"))) {
+        unsigned num = 0;
+        size_t i = 0;
+        while (i < rec->syscall.n && i < 4 && rec->syscall.p[i] >= '0' && rec->syscall.p[i] <= '9')
+            num = num * 10 + (unsigned)(rec->syscall.p[i++] - '0');
+        if (i == rec->syscall.n && num < sizeof(x86_64_syscalls) / sizeof(x86_64_syscalls[0]) &&
+            x86_64_syscalls[num] &&
+            (r = decode_util_add_named(ev, LIT("SYSCALL"),
+                                       decode_util_cstr(x86_64_syscalls[num]))) < 0)
+            return r;
+    }
+    return 0;
+}
+
+/* "SECS.MS:SERIAL)" at p[i]: the time and the serial; returns the offset
+ * after the ')' or 0 when malformed. */
+static size_t stamp(const char *p, size_t n, size_t i, struct decode_span *ret_time,
+                    struct decode_span *ret_serial)
+{
+    size_t s = i;
+
+    while (i < n && ((p[i] >= '0' && p[i] <= '9') || p[i] == '.'))
+        i++;
+    if (i == s || i >= n || p[i] != ':')
+        return 0;
+    ret_time->p = p + s;
+    ret_time->n = i - s;
+    s = ++i;
+    while (i < n && p[i] >= '0' && p[i] <= '9')
+        i++;
+    if (i == s || i >= n || p[i] != ')')
+        return 0;
+    ret_serial->p = p + s;
+    ret_serial->n = i - s;
+    return i + 1;
+}
+
+int decode_auditd(struct event *ev, const char *p, size_t len, const struct decode_ctx *ctx,
+                  struct parse_err *reterr)
+{
+    struct audit_rec rec;
+    struct decode_span node = {NULL, 0}, tm, serial;
+    size_t i = 0, body;
+    int64_t us;
+    size_t used;
+    int r;
+
+    (void)ctx;
+    memset(&rec, 0, sizeof(rec));
+    if (starts(p, len, LIT("node="))) {
+        node.p = p + 5;
+        for (i = 5; i < len && !is_sep(p[i]);)
+            i++;
+        node.n = i - 5;
+        while (i < len && p[i] == ' ')
+            i++;
+    }
+    /* "[ 1234.567890] " kernel uptime, when the syslog daemon kept it. */
+    if (i < len && p[i] == '[') {
+        size_t k = i + 1;
+        while (k < len && (p[k] == ' ' || p[k] == '.' || (p[k] >= '0' && p[k] <= '9')))
+            k++;
+        if (k < len && p[k] == ']' && k > i + 1) {
+            i = k + 1;
+            while (i < len && p[i] == ' ')
+                i++;
+        }
+    }
+    if (starts(p + i, len - i, LIT("audit: ")))
+        i += 7;
+    if (starts(p + i, len - i, LIT("type="))) {
+        rec.type.p = p + i + 5;
+        for (i += 5; i < len && p[i] != ' ';)
+            i++;
+        rec.type.n = (size_t)(p + i - rec.type.p);
+        while (i < len && p[i] == ' ')
+            i++;
+    }
+    if (starts(p + i, len - i, LIT("msg=audit(")))
+        i += 10;
+    else if (starts(p + i, len - i, LIT("audit(")))
+        i += 6;
+    else
+        return -ENOENT;
+    if (!(body = stamp(p, len, i, &tm, &serial))) {
+        parse_err_set(reterr, i, "audit( stamp is not TIME:SERIAL)");
+        return -EINVAL;
+    }
+    if (body < len && p[body] == ':')
+        body++;
+
+    rec.type = type_name(rec.type);
+    rec.is_execve = span_is(rec.type, LIT("EXECVE"));
+    rec.is_proctitle = span_is(rec.type, LIT("PROCTITLE"));
+    if (rec.is_execve) {
+        rec.cmd_cap = len - body;
+        if (rec.cmd_cap && !(rec.cmd = arena_alloc(ev->arena, rec.cmd_cap)))
+            return -ENOMEM;
+    }
+    /* A stamp the kernel wrote oddly (an overflowed fraction) costs the
+     * time only; the record is still what it says. */
+    if (time_parse_epoch(tm.p, tm.n, &us, &used) == 0 && used == tm.n &&
+        (r = event_set_time(ev, us, tm.p, tm.n)) < 0)
+        return r;
+    if ((r = decode_util_add_named(ev, LIT("type"), rec.type)) < 0 ||
+        (r = decode_util_add_named(ev, LIT("node"), node)) < 0 ||
+        (r = decode_util_add_named(ev, LIT("event.sequence"), serial)) < 0 ||
+        (r = pairs(ev, &rec, p + body, len - body, 0)) < 0 || (r = emit_ecs(ev, &rec)) < 0)
+        return r;
+    ev->decoder = "auditd";
+    return 0;
+}

@@ -29,7 +29,10 @@
 #include "decode/decode_auditd.h"
 #include "decode/decode_filterlog.h"
 #include "decode/decode_panos.h"
+#include "decode/decode_cisco_asa.h"
 #include "decode/decode_rfc3164.h"
+#include "decode/decode_snort.h"
+#include "decode/decode_squid.h"
 #include "event/event.h"
 #include "event/field.h"
 #include "util/arena.h"
@@ -68,6 +71,20 @@ static const char *const filterlog_lines[] = {
     NULL,
 };
 
+/* snort: fast.log lines written from Snort's and Suricata's alert format. */
+static const char *const snort_fast_lines[] = {
+    "10/05/2017-04:33:03.383208  [**] [1:2013504:5] ET POLICY GNU/Linux APT User-Agent Outbound "
+    "likely related to package management [**] [Classification: Not Suspicious Traffic] "
+    "[Priority: 3] {TCP} 10.0.2.15:38732 -> 91.189.88.162:80",
+    "05/31-23:59:58.000001  [**] [1:2019401:3] ET POLICY Vulnerable Java Version [**] "
+    "[Classification: Potential Corporate Privacy Violation] [Priority: 1] {UDP} "
+    "192.0.2.9:5353 -> 224.0.0.251:5353",
+    "01/12/2026-10:00:00.5  [Drop] [**] [1:2100498:7] GPL ATTACK_RESPONSE id check returned root "
+    "[**] [Classification: Potentially Bad Traffic] [Priority: 2] {ICMP} 198.51.100.4 -> "
+    "192.0.2.7",
+    NULL,
+};
+
 /* Rows whose sample is "inline:NAME" read these instead of a file: products
  * of which ../shared/data holds no log, with lines written from the
  * vendor's documented format as the unit tests' are. */
@@ -76,6 +93,7 @@ static const struct {
     const char *const *lines;
 } inline_sets[] = {
     {"filterlog", filterlog_lines},
+    {"snort-fast", snort_fast_lines},
 };
 
 static const struct bench_row rows[] = {
@@ -87,6 +105,11 @@ static const struct bench_row rows[] = {
      "auditd"},
     {"panos", decode_panos, BENCH_UNTAGGED, MSAMPLES "SampleInput/PaloaltoOutput", "panos"},
     {"filterlog", decode_filterlog, BENCH_LINE, "inline:filterlog", "filterlog"},
+    /* the line: the marker is looked for behind the syslog header */
+    {"cisco-asa", decode_cisco_asa, BENCH_LINE, MSAMPLES "asa/raw/asa_raw", "cisco-asa"},
+    {"squid", decode_squid, BENCH_LINE, MSAMPLES "squid/raw/SquidExampleOutput", "squid"},
+    {"snort (alert_csv)", decode_snort, BENCH_LINE, MSAMPLES "snort/raw/SnortOutput", "snort"},
+    {"snort (fast.log)", decode_snort, BENCH_LINE, "inline:snort-fast", "snort"},
 };
 
 struct bench_lines {

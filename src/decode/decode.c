@@ -12,6 +12,7 @@
  */
 #include "decode/decode.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <string.h>
 
@@ -26,6 +27,8 @@
 #include "decode/decode_panos.h"
 #include "decode/decode_rfc3164.h"
 #include "decode/decode_rfc5424.h"
+#include "decode/decode_snort.h"
+#include "decode/decode_squid.h"
 #include "decode/decode_sshd.h"
 #include "decode/decode_sudo.h"
 #include "decode/decode_web.h"
@@ -48,6 +51,8 @@ const struct decoder decode_table[] = {
     {"panos", decode_panos, "Palo Alto PAN-OS CSV: TRAFFIC, THREAT, SYSTEM, GLOBALPROTECT"},
     {"rfc3164", decode_rfc3164, "BSD syslog, then the product decoder for the program"},
     {"rfc5424", decode_rfc5424, "RFC 5424 syslog, then the product decoder for the app"},
+    {"snort", decode_snort, "Snort/Suricata fast.log, syslog and alert_csv alerts"},
+    {"squid", decode_squid, "Squid native access.log lines"},
     {"sshd", decode_sshd, "OpenSSH server messages (the message part)"},
     {"sudo", decode_sudo, "sudo messages (the message part)"},
     {"syslog", decode_syslog, "RFC 5424 or RFC 3164, whichever the record is"},
@@ -148,6 +153,36 @@ static int looks_like_iso(const char *p, size_t len)
     return 1;
 }
 
+/* "MM/DD-hh:", "MM/DD/YY-hh:" or "MM/DD/YYYY-hh:": Snort's and
+ * Suricata's alert time, which fast.log and alert_csv lines start with. */
+static int looks_like_snort_time(const char *p, size_t len)
+{
+    size_t i = 5;
+
+    if (len < 9 || !isdigit((unsigned char)p[0]) || !isdigit((unsigned char)p[1]) || p[2] != '/' ||
+        !isdigit((unsigned char)p[3]) || !isdigit((unsigned char)p[4]))
+        return 0;
+    if (p[i] == '/') {
+        i++;
+        while (i < len && i < 11 && isdigit((unsigned char)p[i]))
+            i++;
+        if (i != 8 && i != 10)
+            return 0;
+    }
+    return i + 3 < len && p[i] == '-' && isdigit((unsigned char)p[i + 1]) &&
+           isdigit((unsigned char)p[i + 2]) && p[i + 3] == ':';
+}
+
+/* "SSSSSSSSSS.mmm " (9 to 12 digits of seconds): Squid's access.log. */
+static int looks_like_epoch_ms(const char *p, size_t len)
+{
+    size_t i = 0;
+
+    while (i < len && i < 13 && isdigit((unsigned char)p[i]))
+        i++;
+    return i >= 9 && i <= 12 && i + 2 < len && p[i] == '.' && isdigit((unsigned char)p[i + 1]);
+}
+
 static int contains(const char *p, size_t len, const char *needle)
 {
     return memmem(p, len, needle, strlen(needle)) != NULL;
@@ -171,6 +206,10 @@ static const struct product_tag {
 } product_tags[] = {
     {"sshd", decode_sshd, NULL, 1},
     {"sudo", decode_sudo, NULL, 1},
+    {"snort", decode_snort, NULL, 0},
+    {"suricata", decode_snort, NULL, 0},
+    {"squid", decode_squid, NULL, 0},
+    {"(squid-1)", decode_squid, NULL, 0},
     {"kernel", decode_netfilter, NULL, 0},
     {"filterlog", decode_filterlog, NULL, 1},
     {"audispd", decode_auditd, NULL, 0},
@@ -199,6 +238,8 @@ static const struct msg_signature {
      * decoder checks the rest of the shape. */
     {"1,20", 0, decode_panos},
     {"IN=", 1, decode_netfilter},
+    /* fast.log lines relayed under another tag */
+    {"[**] [", 1, decode_snort},
     /* Cisco ASA/FTD behind a prefix of their own ("Aug 06 2016 20:39:42:
      * %ASA-6-110002: ..."), which the syslog header decoder left. */
     {"%ASA-", 1, decode_cisco_asa},
@@ -464,6 +505,16 @@ static int decode_auto(struct event *ev, const char *p, size_t len, const struct
     /* audit.log itself: "type=T msg=audit(...)", "node=N type=..." */
     if (has_prefix(p, len, "type=") || has_prefix(p, len, "node=")) {
         if ((r = attempt(decode_auditd, ev, p, len, ctx, reterr)) != -ENOENT)
+            return r;
+    }
+    /* Headerless IDS and proxy logs: Snort/Suricata fast.log and
+     * alert_csv, Squid's access.log. */
+    if (looks_like_snort_time(p, len)) {
+        if ((r = attempt(decode_snort, ev, p, len, ctx, reterr)) != -ENOENT)
+            return r;
+    }
+    if (looks_like_epoch_ms(p, len)) {
+        if ((r = attempt(decode_squid, ev, p, len, ctx, reterr)) != -ENOENT)
             return r;
     }
     if (p[0] == '[' || (len > 4 && p[4] == '/')) {

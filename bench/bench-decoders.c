@@ -28,6 +28,7 @@
 #include "decode/decode.h"
 #include "decode/decode_auditd.h"
 #include "decode/decode_filterlog.h"
+#include "decode/decode_mail.h"
 #include "decode/decode_panos.h"
 #include "decode/decode_cisco_asa.h"
 #include "decode/decode_rfc3164.h"
@@ -85,6 +86,33 @@ static const char *const snort_fast_lines[] = {
     NULL,
 };
 
+/* Mail servers: the MSG parts, written from Postfix's, Dovecot's and Exim's
+ * documented messages. */
+static const char *const postfix_lines[] = {
+    "warning: unknown[203.0.113.7]: SASL LOGIN authentication failed: UGFzc3dvcmQ6",
+    "4BC8A1F2C3: client=laptop.example.org[192.0.2.44], sasl_method=PLAIN, sasl_username=bob",
+    "NOQUEUE: reject: RCPT from unknown[203.0.113.9]: 554 5.7.1 <x@example.com>: Relay access "
+    "denied; from=<spam@example.net> to=<x@example.com> proto=ESMTP helo=<win-abc>",
+    "connect from unknown[203.0.113.7]",
+    NULL,
+};
+static const char *const dovecot_lines[] = {
+    "imap-login: Aborted login (auth failed, 3 attempts in 15 secs): user=<alice>, "
+    "method=PLAIN, rip=203.0.113.7, lip=192.0.2.10, TLS, session=<AbCdEf>",
+    "imap-login: Login: user=<carol>, method=PLAIN, rip=198.51.100.3, lip=192.0.2.10, "
+    "mpid=4242, TLS, session=<x>",
+    "auth: pam(alice,203.0.113.7,<AbCdEf>): pam_authenticate() failed: Authentication failure "
+    "(password mismatch?)",
+    NULL,
+};
+static const char *const exim_lines[] = {
+    "2024-03-01 10:11:12 dovecot_login authenticator failed for (User) [203.0.113.7]:54321: "
+    "535 Incorrect authentication data (set_id=alice@example.org)",
+    "H=(win-abc) [203.0.113.9]:61000 F=<spam@example.net> rejected RCPT <x@example.com>: "
+    "relay not permitted",
+    NULL,
+};
+
 /* Rows whose sample is "inline:NAME" read these instead of a file: products
  * of which ../shared/data holds no log, with lines written from the
  * vendor's documented format as the unit tests' are. */
@@ -93,6 +121,9 @@ static const struct {
     const char *const *lines;
 } inline_sets[] = {
     {"filterlog", filterlog_lines},
+    {"postfix", postfix_lines},
+    {"dovecot", dovecot_lines},
+    {"exim", exim_lines},
     {"snort-fast", snort_fast_lines},
 };
 
@@ -105,6 +136,9 @@ static const struct bench_row rows[] = {
      "auditd"},
     {"panos", decode_panos, BENCH_UNTAGGED, MSAMPLES "SampleInput/PaloaltoOutput", "panos"},
     {"filterlog", decode_filterlog, BENCH_LINE, "inline:filterlog", "filterlog"},
+    {"postfix", decode_postfix, BENCH_LINE, "inline:postfix", "postfix"},
+    {"dovecot", decode_dovecot, BENCH_LINE, "inline:dovecot", "dovecot"},
+    {"exim", decode_exim, BENCH_LINE, "inline:exim", "exim"},
     /* the line: the marker is looked for behind the syslog header */
     {"cisco-asa", decode_cisco_asa, BENCH_LINE, MSAMPLES "asa/raw/asa_raw", "cisco-asa"},
     {"squid", decode_squid, BENCH_LINE, MSAMPLES "squid/raw/SquidExampleOutput", "squid"},

@@ -23,6 +23,7 @@
 #include "decode/decode_json.h"
 #include "decode/decode_kv.h"
 #include "decode/decode_leef.h"
+#include "decode/decode_mail.h"
 #include "decode/decode_netfilter.h"
 #include "decode/decode_panos.h"
 #include "decode/decode_rfc3164.h"
@@ -44,11 +45,14 @@ const struct decoder decode_table[] = {
     {"cef", decode_cef, "ArcSight Common Event Format, with or without a syslog header"},
     {"cisco-asa", decode_cisco_asa, "Cisco ASA and FTD %ASA-/%FTD- messages (the message part)"},
     {"filterlog", decode_filterlog, "pfSense/OPNsense filterlog CSV (the message part)"},
+    {"dovecot", decode_dovecot, "Dovecot login and auth messages (the message part)"},
+    {"exim", decode_exim, "Exim authentication and rejection lines (mainlog or syslog)"},
     {"json", decode_json, "JSON lines, flattened (Suricata EVE, Zeek, ECS, Windows JSON)"},
     {"kv", decode_kv, "key=value pairs"},
     {"leef", decode_leef, "IBM Log Event Extended Format 1.0 and 2.0"},
     {"netfilter", decode_netfilter, "iptables/nftables LOG lines (the message part)"},
     {"panos", decode_panos, "Palo Alto PAN-OS CSV: TRAFFIC, THREAT, SYSTEM, GLOBALPROTECT"},
+    {"postfix", decode_postfix, "Postfix smtpd SASL, connection and reject messages (the message part)"},
     {"rfc3164", decode_rfc3164, "BSD syslog, then the product decoder for the program"},
     {"rfc5424", decode_rfc5424, "RFC 5424 syslog, then the product decoder for the app"},
     {"snort", decode_snort, "Snort/Suricata fast.log, syslog and alert_csv alerts"},
@@ -214,6 +218,13 @@ static const struct product_tag {
     {"filterlog", decode_filterlog, NULL, 1},
     {"audispd", decode_auditd, NULL, 0},
     {"audisp-syslog", decode_auditd, NULL, 0},
+    {"postfix/smtpd", decode_postfix, NULL, 1},
+    {"postfix/submission/smtpd", decode_postfix, NULL, 1},
+    {"postfix/smtps/smtpd", decode_postfix, NULL, 1},
+    {"postfix/cleanup", decode_postfix, NULL, 1},
+    {"dovecot", decode_dovecot, NULL, 1},
+    {"exim", decode_exim, NULL, 1},
+    {"exim4", decode_exim, NULL, 1},
     {"nginx", decode_web_access, decode_web_error, 0},
     {"apache2", decode_web_access, decode_web_error, 0},
     {"httpd", decode_web_access, decode_web_error, 0},

@@ -62,6 +62,8 @@ static int add_url(struct event *ev, struct decode_span u)
     const char *sep = u.n >= 3 ? memmem(u.p, u.n, "://", 3) : NULL;
     int r;
 
+    if (!u.n)
+        return 0;
     if ((r = decode_util_add(ev, FIELD_URL_ORIGINAL, u)) < 0)
         return r;
     if (sep) {

@@ -6,7 +6,8 @@
  * those, '<' is syslog (RFC 5424 when the PRI is followed by the version
  * "1 "), a month name or an RFC 3339 timestamp is syslog without PRI (what
  * files under /var/log hold, in rsyslog's traditional or high-precision
- * format).  Anything else is tried as a web server log, then key=value.
+ * format).  Anything else is tried as a web server log, then by the
+ * products' markers (msg_signatures[]), then as key=value.
  * After a syslog header, the product decoder is chosen by the program name
  * (sshd, sudo, kernel, nginx/apache) or by the message's first bytes.
  */
@@ -20,6 +21,7 @@
 #include "decode/decode_cef.h"
 #include "decode/decode_cisco_asa.h"
 #include "decode/decode_filterlog.h"
+#include "decode/decode_fortigate.h"
 #include "decode/decode_json.h"
 #include "decode/decode_kv.h"
 #include "decode/decode_leef.h"
@@ -45,6 +47,7 @@ const struct decoder decode_table[] = {
     {"cef", decode_cef, "ArcSight Common Event Format, with or without a syslog header"},
     {"cisco-asa", decode_cisco_asa, "Cisco ASA and FTD %ASA-/%FTD- messages (the message part)"},
     {"filterlog", decode_filterlog, "pfSense/OPNsense filterlog CSV (the message part)"},
+    {"fortigate", decode_fortigate, "Fortinet FortiGate key=value logs: traffic, utm, event"},
     {"dovecot", decode_dovecot, "Dovecot login and auth messages (the message part)"},
     {"exim", decode_exim, "Exim authentication and rejection lines (mainlog or syslog)"},
     {"json", decode_json, "JSON lines, flattened (Suricata EVE, Zeek, ECS, Windows JSON)"},
@@ -248,6 +251,8 @@ static const struct msg_signature {
     /* PAN-OS CSV: FUTURE_USE "1" then the receive time "YYYY/..."; the
      * decoder checks the rest of the shape. */
     {"1,20", 0, decode_panos},
+    /* FortiOS writes logid= in every log, early in the line. */
+    {"logid=", 1, decode_fortigate},
     {"IN=", 1, decode_netfilter},
     /* fast.log lines relayed under another tag */
     {"[**] [", 1, decode_snort},
@@ -534,6 +539,13 @@ static int decode_auto(struct event *ev, const char *p, size_t len, const struct
     }
     if ((r = attempt(decode_web_access, ev, p, len, ctx, reterr)) != -ENOENT)
         return r;
+    /* A product's line without a syslog header (a FortiGate log file, a
+     * relayed netfilter line): its marker, before generic key=value. */
+    {
+        decode_fn sig = product_by_signature(p, len);
+        if (sig && (r = attempt(sig, ev, p, len, ctx, reterr)) != -ENOENT)
+            return r;
+    }
     if (memchr(p, '=', len))
         return attempt(decode_kv, ev, p, len, ctx, reterr);
     return -ENOENT;

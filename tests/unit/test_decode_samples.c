@@ -151,6 +151,20 @@ static void test_fields(void **state)
         {"<134>Jun  1 10:00:00 pfsense filterlog[12345]: 5,,,1000000103,igb1,match,block,in,4,0x0,,"
          "64,0,0,DF,6,tcp,60,198.51.100.7,192.0.2.10,52014,22,0,S,1234567,,64240,,mss",
          "filterlog", "destination.port", "22"},
+        /* FortiGate (lines written from the FortiOS log reference): FortiOS's
+         * default syslog format, "<PRI>" then the pairs; behind an RFC 3164
+         * header; a bare line as a log file holds it */
+        {"<189>date=2024-05-10 time=11:37:47 devname=\"FGT-HQ\" devid=\"FG100E4Q17000001\" "
+         "logid=\"0000000013\" type=\"traffic\" subtype=\"forward\" srcip=10.1.100.11 "
+         "dstip=203.0.113.35 dstport=80 proto=6 action=\"deny\" policyid=0",
+         "fortigate", "destination.port", "80"},
+        {"<189>May 10 11:37:47 FGT-HQ date=2024-05-10 time=11:37:47 devname=\"FGT-HQ\" "
+         "logid=\"0000000013\" type=\"traffic\" subtype=\"forward\" srcip=10.1.100.11 "
+         "dstip=203.0.113.35 dstport=80 proto=6 action=\"deny\" policyid=0",
+         "fortigate", "event.outcome", "failure"},
+        {"date=2024-05-10 time=11:37:47 devname=\"FGT-HQ\" logid=\"0101039426\" type=\"event\" "
+         "subtype=\"vpn\" action=\"ssl-login-fail\" remip=192.0.2.200 user=\"bob\"",
+         "fortigate", "source.ip", "192.0.2.200"},
         /* PAN-OS writes no tag: the CSV's first word is not taken for one */
         {"<14>Jan  5 12:51:34 PAN1 1,2015/01/05 12:51:33,0003C105690,TRAFFIC,drop,1,2015/01/05 "
          "12:51:33,10.0.0.219,10.3.0.21,0.0.0.0,0.0.0.0,catch all deny,,,not-applicable,vsys1,"

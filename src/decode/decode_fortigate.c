@@ -1,0 +1,354 @@
+/*
+ * decode_fortigate.c - FortiGate key=value logs.
+ *
+ * One pass reads the pairs: those with an ECS name into a table of the
+ * keys we map (the first occurrence wins), the others into a list kept
+ * under their own key.  The ECS fields are derived from the table
+ * afterwards, when type and action are both known; nothing is added before
+ * the shape (logid= and type= present, quotes closed) is known, so that
+ * -ENOENT adds nothing.  Field interning is most of a record's cost, hence
+ * a mapped pair is not also kept under its raw name.
+ */
+#include "decode/decode_fortigate.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "decode/decode_util.h"
+#include "event/event.h"
+
+#define LIT(s) s, sizeof(s) - 1
+
+/* Pairs kept under their own key; FortiOS writes 30 to 80 a line, more
+ * are dropped (the ECS-mapped ones are read whatever the count). */
+#define FORTIGATE_MAX_PAIRS 128
+
+/* The keys the ECS mapping reads, in byte order (key_index bisects). */
+enum fg_key {
+    FG_ACTION,
+    FG_APP,
+    FG_ATTACK,
+    FG_ATTACKID,
+    FG_DEVID,
+    FG_DEVNAME,
+    FG_DSTINTF,
+    FG_DSTIP,
+    FG_DSTPORT,
+    FG_FILENAME,
+    FG_HOSTNAME,
+    FG_LEVEL,
+    FG_LOGDESC,
+    FG_LOGID,
+    FG_POLICYID,
+    FG_POLICYNAME,
+    FG_PROTO,
+    FG_RCVDBYTE,
+    FG_REASON,
+    FG_REMIP,
+    FG_SENTBYTE,
+    FG_SEVERITY,
+    FG_SRCINTF,
+    FG_SRCIP,
+    FG_SRCPORT,
+    FG_STATUS,
+    FG_SUBTYPE,
+    FG_TRANSIP,
+    FG_TRANSPORT,
+    FG_TYPE,
+    FG_URL,
+    FG_USER,
+    FG_VIRUS,
+    FG_NKEYS
+};
+
+/* Names with their lengths, sorted (a FortiGate line has 30 to 80 pairs,
+ * each looked up here). */
+#define FG_NAME(s)                                                                                 \
+    {                                                                                              \
+        s, sizeof(s) - 1                                                                           \
+    }
+static const struct {
+    const char *s;
+    size_t n;
+} fg_names[FG_NKEYS] = {
+    FG_NAME("action"),    FG_NAME("app"),      FG_NAME("attack"),   FG_NAME("attackid"),
+    FG_NAME("devid"),     FG_NAME("devname"),  FG_NAME("dstintf"),  FG_NAME("dstip"),
+    FG_NAME("dstport"),   FG_NAME("filename"), FG_NAME("hostname"), FG_NAME("level"),
+    FG_NAME("logdesc"),   FG_NAME("logid"),    FG_NAME("policyid"), FG_NAME("policyname"),
+    FG_NAME("proto"),     FG_NAME("rcvdbyte"), FG_NAME("reason"),   FG_NAME("remip"),
+    FG_NAME("sentbyte"),  FG_NAME("severity"), FG_NAME("srcintf"),  FG_NAME("srcip"),
+    FG_NAME("srcport"),   FG_NAME("status"),   FG_NAME("subtype"),  FG_NAME("transip"),
+    FG_NAME("transport"), FG_NAME("type"),     FG_NAME("url"),      FG_NAME("user"),
+    FG_NAME("virus"),
+};
+
+struct fg_pair {
+    struct decode_span k, v;
+};
+
+static int is_key_char(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '-' || c == '.';
+}
+
+/*
+ * The pair at *pos (past blanks): returns 1 with *kp filled, 0 for a word
+ * that is not a pair (skipped), -1 at the end, -2 at an unclosed quote
+ * (*pos then at its opening).
+ */
+static int next_pair(const char *p, size_t len, size_t *pos, struct fg_pair *kp)
+{
+    size_t i = *pos, k0;
+
+    while (i < len && (p[i] == ' ' || p[i] == '\t'))
+        i++;
+    if (i >= len)
+        return -1;
+    k0 = i;
+    while (i < len && is_key_char(p[i]))
+        i++;
+    if (i == k0 || i >= len || p[i] != '=') {
+        while (i < len && p[i] != ' ' && p[i] != '\t')
+            i++;
+        *pos = i;
+        return 0;
+    }
+    kp->k.p = p + k0;
+    kp->k.n = i - k0;
+    i++;
+    if (i < len && p[i] == '"') {
+        const char *q = memchr(p + i + 1, '"', len - i - 1);
+        if (!q) {
+            *pos = i;
+            return -2;
+        }
+        kp->v.p = p + i + 1;
+        kp->v.n = (size_t)(q - kp->v.p);
+        i = (size_t)(q - p) + 1;
+    } else {
+        size_t v0 = i;
+        while (i < len && p[i] != ' ' && p[i] != '\t')
+            i++;
+        kp->v.p = p + v0;
+        kp->v.n = i - v0;
+    }
+    *pos = i;
+    return 1;
+}
+
+static int key_index(struct decode_span k)
+{
+    int lo = 0, hi = FG_NKEYS;
+
+    while (lo < hi) {
+        int mid = (lo + hi) / 2;
+        size_t n = fg_names[mid].n < k.n ? fg_names[mid].n : k.n;
+        int c = memcmp(fg_names[mid].s, k.p, n);
+        if (c == 0)
+            c = fg_names[mid].n < k.n ? -1 : fg_names[mid].n > k.n;
+        if (c == 0)
+            return mid;
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return -1;
+}
+
+static int is(struct decode_span s, const char *lit)
+{
+    size_t n = strlen(lit);
+
+    return s.n == n && memcmp(s.p, lit, n) == 0;
+}
+
+static int ends(struct decode_span s, const char *lit)
+{
+    size_t n = strlen(lit);
+
+    return s.n >= n && memcmp(s.p + s.n - n, lit, n) == 0;
+}
+
+/* 1 success, 0 failure, -1 unknown. */
+static int outcome(const struct decode_span *t)
+{
+    static const char *const bad[] = {"deny", "block", "blocked", "dropped", "drop", "reset"};
+    static const char *const good[] = {"accept", "allow",    "pass",       "passthrough",
+                                       "close",  "timeout",  "client-rst", "server-rst",
+                                       "permit", "monitored"};
+    struct decode_span a = t[FG_ACTION], st = t[FG_STATUS];
+
+    if (is(st, "failed") || is(st, "failure") || ends(a, "-fail"))
+        return 0;
+    if (is(st, "success"))
+        return 1;
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        if (is(a, bad[i]))
+            return 0;
+    for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+        if (is(a, good[i]))
+            return 1;
+    return -1;
+}
+
+static struct decode_span transport(struct decode_span proto)
+{
+    if (is(proto, "6"))
+        return decode_util_cstr("tcp");
+    if (is(proto, "17"))
+        return decode_util_cstr("udp");
+    if (is(proto, "1"))
+        return decode_util_cstr("icmp");
+    if (is(proto, "58"))
+        return decode_util_cstr("ipv6-icmp");
+    return proto;
+}
+
+static int check_addr(const char *p, struct decode_span v, int port, struct parse_err *reterr)
+{
+    if (!v.n)
+        return 0;
+    if (port ? decode_util_is_port(v.p, v.n) : decode_util_is_ip(v.p, v.n))
+        return 0;
+    parse_err_set(reterr, (size_t)(v.p - p),
+                  port ? "FortiGate port is not a port" : "FortiGate address is not an address");
+    return -EINVAL;
+}
+
+static int emit_ecs(struct event *ev, const struct decode_span *t)
+{
+    struct decode_span type = t[FG_TYPE], sub = t[FG_SUBTYPE], act = t[FG_ACTION];
+    const char *ds = "fortigate.other", *cat = NULL;
+    int traffic = is(type, "traffic"), utm = is(type, "utm"), o = outcome(t), r;
+
+    if (traffic)
+        ds = "fortigate.traffic", cat = "network";
+    else if (utm) {
+        ds = "fortigate.utm";
+        if (is(sub, "ips") || is(sub, "anomaly"))
+            cat = "intrusion_detection";
+        else if (is(sub, "virus"))
+            cat = "malware";
+        else if (is(sub, "webfilter"))
+            cat = "web";
+        else
+            cat = "network";
+    } else if (is(type, "event")) {
+        ds = "fortigate.event";
+        if (is(sub, "vpn") || is(sub, "user") || is(act, "login") || is(act, "logout") ||
+            ends(act, "-fail") || ends(act, "login"))
+            cat = "authentication";
+    }
+    if ((r = decode_util_add(ev, FIELD_OBSERVER_VENDOR, decode_util_cstr("Fortinet"))) < 0 ||
+        (r = decode_util_add(ev, FIELD_OBSERVER_PRODUCT, decode_util_cstr("FortiGate"))) < 0 ||
+        (r = decode_util_add(ev, FIELD_EVENT_DATASET, decode_util_cstr(ds))) < 0 ||
+        (cat && (r = decode_util_add(ev, FIELD_EVENT_CATEGORY, decode_util_cstr(cat))) < 0) ||
+        (r = decode_util_add_named(ev, LIT("observer.name"), t[FG_DEVNAME])) < 0 ||
+        (r = decode_util_add_named(ev, LIT("observer.serial_number"), t[FG_DEVID])) < 0 ||
+        (r = decode_util_add(ev, FIELD_EVENT_CODE, t[FG_LOGID])) < 0 ||
+        (r = decode_util_add(ev, FIELD_LOG_LEVEL, t[FG_LEVEL])) < 0 ||
+        (r = decode_util_add(ev, FIELD_SOURCE_IP, t[FG_SRCIP].n ? t[FG_SRCIP] : t[FG_REMIP])) < 0 ||
+        (r = decode_util_add(ev, FIELD_SOURCE_PORT, t[FG_SRCPORT])) < 0 ||
+        (r = decode_util_add(ev, FIELD_DESTINATION_IP, t[FG_DSTIP])) < 0 ||
+        (r = decode_util_add(ev, FIELD_DESTINATION_PORT, t[FG_DSTPORT])) < 0 ||
+        (r = decode_util_add(ev, FIELD_NETWORK_TRANSPORT, transport(t[FG_PROTO]))) < 0 ||
+        (r = decode_util_add(ev, FIELD_OBSERVER_INGRESS_INTERFACE, t[FG_SRCINTF])) < 0 ||
+        (r = decode_util_add(ev, FIELD_OBSERVER_EGRESS_INTERFACE, t[FG_DSTINTF])) < 0 ||
+        (r = decode_util_add(ev, FIELD_SOURCE_BYTES, t[FG_SENTBYTE])) < 0 ||
+        (r = decode_util_add(ev, FIELD_DESTINATION_BYTES, t[FG_RCVDBYTE])) < 0 ||
+        (r = decode_util_add(ev, FIELD_USER_NAME, t[FG_USER])) < 0 ||
+        (r = decode_util_add_named(ev, LIT("network.application"), t[FG_APP])) < 0 ||
+        (r = decode_util_add_named(ev, LIT("url.domain"), t[FG_HOSTNAME])) < 0 ||
+        (r = decode_util_add(ev, FIELD_URL_ORIGINAL, t[FG_URL])) < 0 ||
+        (r = decode_util_add_named(ev, LIT("file.name"), t[FG_FILENAME])) < 0 ||
+        (r = decode_util_add(ev, FIELD_EVENT_SEVERITY, t[FG_SEVERITY])) < 0 ||
+        (r = decode_util_add(ev, FIELD_EVENT_ACTION, act)) < 0 ||
+        (r = decode_util_add(ev, FIELD_EVENT_REASON,
+                             t[FG_REASON].n ? t[FG_REASON] : t[FG_LOGDESC])) < 0)
+        return r;
+    if (t[FG_TRANSIP].n && !is(t[FG_TRANSIP], "0.0.0.0") &&
+        ((r = decode_util_add_named(ev, LIT("source.nat.ip"), t[FG_TRANSIP])) < 0 ||
+         (!is(t[FG_TRANSPORT], "0") &&
+          (r = decode_util_add_named(ev, LIT("source.nat.port"), t[FG_TRANSPORT])) < 0)))
+        return r;
+    /* The rule: the attack for IPS, the virus for AV, else the policy. */
+    if (is(sub, "ips") && t[FG_ATTACK].n) {
+        if ((r = decode_util_add(ev, FIELD_RULE_NAME, t[FG_ATTACK])) < 0 ||
+            (r = decode_util_add(ev, FIELD_RULE_ID, t[FG_ATTACKID])) < 0)
+            return r;
+    } else if (is(sub, "virus") && t[FG_VIRUS].n) {
+        if ((r = decode_util_add(ev, FIELD_RULE_NAME, t[FG_VIRUS])) < 0)
+            return r;
+    } else if ((r = decode_util_add(ev, FIELD_RULE_ID, t[FG_POLICYID])) < 0 ||
+               (r = decode_util_add(ev, FIELD_RULE_NAME, t[FG_POLICYNAME])) < 0) {
+        return r;
+    }
+    if (o >= 0) {
+        if ((r = decode_util_add(ev, FIELD_EVENT_OUTCOME,
+                                 decode_util_cstr(o ? "success" : "failure"))) < 0)
+            return r;
+        if ((traffic || utm) &&
+            (r = decode_util_add(ev, FIELD_EVENT_TYPE,
+                                 decode_util_cstr(o ? "allowed" : "denied"))) < 0)
+            return r;
+    }
+    return 0;
+}
+
+int decode_fortigate(struct event *ev, const char *p, size_t len, const struct decode_ctx *ctx,
+                     struct parse_err *reterr)
+{
+    struct decode_span t[FG_NKEYS];
+    /* The pairs no ECS name takes, kept under their own key afterwards. */
+    struct fg_pair rest[FORTIGATE_MAX_PAIRS];
+    size_t nrest = 0, pos = 0;
+    struct fg_pair kp;
+    int r, have_logid = 0, have_type = 0;
+
+    (void)ctx;
+    if (len < 12 || !memmem(p, len, "logid=", 6))
+        return -ENOENT;
+    /* One pass reads the pairs, adding nothing yet (-ENOENT must leave the
+     * event as it was). */
+    memset(t, 0, sizeof(t));
+    while ((r = next_pair(p, len, &pos, &kp)) != -1) {
+        int k;
+        if (r == -2) {
+            if (!have_logid || !have_type)
+                return -ENOENT;
+            parse_err_set(reterr, pos, "FortiGate quoted value is not closed");
+            return -EINVAL;
+        }
+        if (r == 0)
+            continue;
+        if ((k = key_index(kp.k)) < 0) {
+            if (nrest < FORTIGATE_MAX_PAIRS)
+                rest[nrest++] = kp;
+            continue;
+        }
+        have_logid |= k == FG_LOGID && kp.v.n;
+        have_type |= k == FG_TYPE && kp.v.n;
+        if (!t[k].p)
+            t[k] = kp.v;
+        else if (nrest < FORTIGATE_MAX_PAIRS)
+            rest[nrest++] = kp; /* a repeat: kept as written */
+    }
+    if (!have_logid || !have_type)
+        return -ENOENT;
+    if ((r = check_addr(p, t[FG_SRCIP], 0, reterr)) < 0 ||
+        (r = check_addr(p, t[FG_DSTIP], 0, reterr)) < 0 ||
+        (r = check_addr(p, t[FG_REMIP], 0, reterr)) < 0 ||
+        (r = check_addr(p, t[FG_SRCPORT], 1, reterr)) < 0 ||
+        (r = check_addr(p, t[FG_DSTPORT], 1, reterr)) < 0)
+        return r;
+    if ((r = emit_ecs(ev, t)) < 0)
+        return r;
+    for (size_t i = 0; i < nrest; i++)
+        if ((r = decode_util_add_named(ev, rest[i].k.p, rest[i].k.n, rest[i].v)) < 0)
+            return r;
+    ev->decoder = "fortigate";
+    return 0;
+}

@@ -39,6 +39,7 @@
 #include "util/netaddr.h"
 #include "util/readfile.h"
 #include "util/tlscert.h"
+#include "util/ydoc.h"
 
 /*
  * One open connection, for the request deadline.  libmicrohttpd's own
@@ -826,10 +827,14 @@ int api_http_start(const char *listen, const struct api_sources *src, struct api
         if (r < 0)
             log_warnx("http: playbooks in %s: %s; incidents get no tasks from playbooks",
                       src->playbooks_dir, strerror(-r));
-        for (size_t i = 0; i < h->playbooks.nissues; i++)
-            log_warnx("playbook %s:%u:%u: %s", h->playbooks.issues[i].file,
-                      h->playbooks.issues[i].line, h->playbooks.issues[i].col,
-                      h->playbooks.issues[i].msg);
+        for (size_t i = 0; i < h->playbooks.nissues; i++) {
+            const struct playbook_issue *is = &h->playbooks.issues[i];
+            struct parse_err pe = {.line = is->line, .col = is->col, .msg = is->msg};
+            char where[4096 + 512];
+
+            ydoc_err_format(where, sizeof(where), is->file, &pe);
+            log_warnx("playbook %s", where);
+        }
     }
     h->audit = src->audit;
     if (src->data_dir && !src->audit) {

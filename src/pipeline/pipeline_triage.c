@@ -46,6 +46,7 @@
 #include "util/buf.h"
 #include "conf/config.h"
 #include "util/log.h"
+#include "util/ydoc.h"
 
 #define PT_VAL_MAX 256
 #define PT_FLUSH_EVERY_US (10 * INT64_C(1000000))
@@ -1109,8 +1110,7 @@ static int load_opts(const struct config *c, struct triage_opts **ret, char *err
     }
     r = triage_opts_load(c->triage_config, time_now_us(), ret, &pe);
     if (r == -EINVAL)
-        snprintf(errbuf, errlen, "%s:%u:%u: %s", c->triage_config, pe.line, pe.col,
-                 pe.msg ? pe.msg : "invalid");
+        ydoc_err_format(errbuf, errlen, c->triage_config, &pe);
     else if (r < 0)
         snprintf(errbuf, errlen, "%s: %s", c->triage_config, strerror(-r));
     return r;

@@ -18,6 +18,7 @@
 
 #include "decode/decode_util.h"
 #include "event/event.h"
+#include "event/time.h"
 
 #define LIT(s) s, sizeof(s) - 1
 
@@ -1019,7 +1020,6 @@ int decode_cisco_asa(struct event *ev, const char *p, size_t len, const struct d
     long at;
     int id = 0, r, ftd;
 
-    (void)ctx;
     if ((at = find_marker(p, len)) < 0)
         return -ENOENT;
     i = (size_t)at + 1;
@@ -1051,6 +1051,16 @@ int decode_cisco_asa(struct event *ev, const char *p, size_t len, const struct d
     while (text.n && (text.p[text.n - 1] == ' ' || text.p[text.n - 1] == '\r'))
         text.n--;
 
+    /* "Aug 06 2016 20:39:42: %ASA-...": the device's own time (logging
+     * timestamp), which the syslog header reader left in the message. */
+    if (at >= 15) {
+        int64_t us;
+        size_t tn = 0;
+        if (time_parse_rfc3164(p, (size_t)at, ctx ? ctx->ref_us : 0, ctx ? ctx->prev_us : 0,
+                               ctx ? ctx->tz : NULL, &us, &tn) == 0 &&
+            tn > 0 && (r = event_set_time(ev, us, p, tn)) < 0)
+            return r;
+    }
     memset(&res, 0, sizeof(res));
     if (read_message(id, text, &res) < 0)
         memset(&res, 0, sizeof(res)); /* not its id's shape: header fields only */

@@ -268,8 +268,15 @@ static const struct decode_testlib_good good[] = {
     /* behind the device's own timestamp */
     {"Aug 06 2016 20:39:42: %ASA-6-110002: Failed to locate egress interface for UDP from "
      "Inside:10.25.14.52/56544 to 172.18.106.2/161",
-     {{"event.code", "110002"}, {"source.ip", "10.25.14.52"}, {"destination.port", "161"},
+     {{"event.code", "110002"},
+      {"@timestamp", "2016-08-06T20:39:42.000000Z"},
+      {"source.ip", "10.25.14.52"},
+      {"destination.port", "161"},
       {NULL, NULL}}},
+    /* no device time before the marker: none taken */
+    {"fw01 : %ASA-6-110002: Failed to locate egress interface for UDP from Inside:10.25.14.52/56544 "
+     "to 172.18.106.2/161",
+     {{"@timestamp", NULL}, {"source.port", "56544"}, {NULL, NULL}}},
     /* an id without a reader: the header fields only */
     {"%ASA-7-609001: Built local-host inside:10.22.8.205",
      {{"event.code", "609001"}, {"event.action", NULL}, {"source.ip", NULL}, {NULL, NULL}}},

@@ -31,6 +31,7 @@
 #include "decode/decode_fortigate.h"
 #include "decode/decode_kv.h"
 #include "decode/decode_mail.h"
+#include "decode/decode_vpn.h"
 #include "decode/decode_panos.h"
 #include "decode/decode_cisco_asa.h"
 #include "decode/decode_rfc3164.h"
@@ -140,6 +141,28 @@ static const char *const fortigate_lines[] = {
     NULL,
 };
 
+/* Remote access: the MSG parts, written from OpenVPN's, strongSwan's and
+ * FreeRADIUS's messages. */
+static const char *const openvpn_lines[] = {
+    "203.0.113.7:51234 TLS Auth Error: Auth Username/Password verification failed for peer",
+    "198.51.100.4:1194 [carol] Peer Connection Initiated with [AF_INET]198.51.100.4:1194",
+    "AUTH-PAM: BACKGROUND: user 'bob' failed to authenticate: Authentication failure",
+    NULL,
+};
+static const char *const strongswan_lines[] = {
+    "10[IKE] <rw-eap|5> EAP method EAP_MSCHAPV2 failed for peer 203.0.113.7",
+    "14[IKE] <rw|3> IKE_SA rw[3] established between 192.0.2.10[vpn.example.org]..."
+    "198.51.100.4[alice@example.org]",
+    "06[IKE] tried 1 shared key for 'vpn.example.org' - 'road1', but MAC mismatched",
+    NULL,
+};
+static const char *const freeradius_lines[] = {
+    "Auth: (12) Login incorrect (pap: Cleartext password does not match \"known good\" "
+    "password): [alice] (from client vpn-gw port 0 cli 203.0.113.7)",
+    "Auth: (15) Login OK: [dave] (from client vpn-gw port 1 cli 198.51.100.4)",
+    NULL,
+};
+
 /* Rows whose sample is "inline:NAME" read these instead of a file: products
  * of which ../shared/data holds no log, with lines written from the
  * vendor's documented format as the unit tests' are. */
@@ -152,6 +175,9 @@ static const struct {
     {"postfix", postfix_lines},
     {"dovecot", dovecot_lines},
     {"exim", exim_lines},
+    {"openvpn", openvpn_lines},
+    {"strongswan", strongswan_lines},
+    {"freeradius", freeradius_lines},
     {"snort-fast", snort_fast_lines},
 };
 
@@ -170,6 +196,9 @@ static const struct bench_row rows[] = {
     {"postfix", decode_postfix, BENCH_LINE, "inline:postfix", "postfix"},
     {"dovecot", decode_dovecot, BENCH_LINE, "inline:dovecot", "dovecot"},
     {"exim", decode_exim, BENCH_LINE, "inline:exim", "exim"},
+    {"openvpn", decode_openvpn, BENCH_LINE, "inline:openvpn", "openvpn"},
+    {"strongswan", decode_strongswan, BENCH_LINE, "inline:strongswan", "strongswan"},
+    {"freeradius", decode_freeradius, BENCH_LINE, "inline:freeradius", "freeradius"},
     /* the line: the marker is looked for behind the syslog header */
     {"cisco-asa", decode_cisco_asa, BENCH_LINE, MSAMPLES "asa/raw/asa_raw", "cisco-asa"},
     {"squid", decode_squid, BENCH_LINE, MSAMPLES "squid/raw/SquidExampleOutput", "squid"},

@@ -34,6 +34,7 @@
 #include "decode/decode_squid.h"
 #include "decode/decode_sshd.h"
 #include "decode/decode_sudo.h"
+#include "decode/decode_vpn.h"
 #include "decode/decode_web.h"
 #include "decode/decode_winxml.h"
 #include "event/event.h"
@@ -50,10 +51,12 @@ const struct decoder decode_table[] = {
     {"fortigate", decode_fortigate, "Fortinet FortiGate key=value logs: traffic, utm, event"},
     {"dovecot", decode_dovecot, "Dovecot login and auth messages (the message part)"},
     {"exim", decode_exim, "Exim authentication and rejection lines (mainlog or syslog)"},
+    {"freeradius", decode_freeradius, "FreeRADIUS Auth: lines (syslog message or radius.log)"},
     {"json", decode_json, "JSON lines, flattened (Suricata EVE, Zeek, ECS, Windows JSON)"},
     {"kv", decode_kv, "key=value pairs"},
     {"leef", decode_leef, "IBM Log Event Extended Format 1.0 and 2.0"},
     {"netfilter", decode_netfilter, "iptables/nftables LOG lines (the message part)"},
+    {"openvpn", decode_openvpn, "OpenVPN server authentication and connection messages"},
     {"panos", decode_panos, "Palo Alto PAN-OS CSV: TRAFFIC, THREAT, SYSTEM, GLOBALPROTECT"},
     {"postfix", decode_postfix, "Postfix smtpd SASL, connection and reject messages (the message part)"},
     {"rfc3164", decode_rfc3164, "BSD syslog, then the product decoder for the program"},
@@ -61,6 +64,7 @@ const struct decoder decode_table[] = {
     {"snort", decode_snort, "Snort/Suricata fast.log, syslog and alert_csv alerts"},
     {"squid", decode_squid, "Squid native access.log lines"},
     {"sshd", decode_sshd, "OpenSSH server messages (the message part)"},
+    {"strongswan", decode_strongswan, "strongSwan charon IKE authentication messages"},
     {"sudo", decode_sudo, "sudo messages (the message part)"},
     {"syslog", decode_syslog, "RFC 5424 or RFC 3164, whichever the record is"},
     {"web-access", decode_web_access, "Apache/nginx access logs, common and combined"},
@@ -228,6 +232,13 @@ static const struct product_tag {
     {"dovecot", decode_dovecot, NULL, 1},
     {"exim", decode_exim, NULL, 1},
     {"exim4", decode_exim, NULL, 1},
+    {"openvpn", decode_openvpn, NULL, 1},
+    {"ovpn-server", decode_openvpn, NULL, 1},
+    {"charon", decode_strongswan, NULL, 1},
+    {"charon-systemd", decode_strongswan, NULL, 1},
+    {"ipsec", decode_strongswan, NULL, 0},
+    {"radiusd", decode_freeradius, NULL, 1},
+    {"freeradius", decode_freeradius, NULL, 1},
     {"nginx", decode_web_access, decode_web_error, 0},
     {"apache2", decode_web_access, decode_web_error, 0},
     {"httpd", decode_web_access, decode_web_error, 0},

@@ -165,6 +165,29 @@ static void test_fields(void **state)
         {"date=2024-05-10 time=11:37:47 devname=\"FGT-HQ\" logid=\"0101039426\" type=\"event\" "
          "subtype=\"vpn\" action=\"ssl-login-fail\" remip=192.0.2.200 user=\"bob\"",
          "fortigate", "source.ip", "192.0.2.200"},
+        /* Cisco ASA: the message id as the tag, and the device's own time
+         * before the marker (Metron's asa sample; test_decode_metron runs
+         * all of it) */
+        {"<166>Jan  5 08:52:35 10.22.8.216 %ASA-6-302014: Teardown TCP connection 212805593 for "
+         "outside:10.22.8.223/59614(LOCAL\\user.name) to inside:10.22.8.78/8102 duration 0:00:07 "
+         "bytes 3433 TCP FINs (user.name)",
+         "cisco-asa", "destination.port", "8102"},
+        {"<164>Aug 05 2016 01:02:25: %ASA-4-106023: Deny tcp src Inside:10.30.6.47/4562 dst "
+         "Outside:192.168.133.204/443 by access-group \"Inside_access_in\" [0x962df600, 0x0]",
+         "cisco-asa", "rule.name", "Inside_access_in"},
+        /* Snort's syslog alerts by the tag, a fast.log line relayed under
+         * another tag by its "[**] [" marker, Squid's access log by the tag
+         * (lines written from their documented formats) */
+        {"<33>Jan 12 10:00:00 ids snort[812]: [1:2100498:7] GPL ATTACK_RESPONSE id check returned "
+         "root [Classification: Potentially Bad Traffic] [Priority: 2]: {TCP} 198.51.100.4:80 -> "
+         "192.0.2.7:51234",
+         "snort", "rule.id", "2100498"},
+        {"<33>Jan 12 10:00:00 relay logger: 01/12/2026-10:00:00.5  [**] [1:2:3] x [**] {TCP} "
+         "192.0.2.1:1 -> 192.0.2.2:2",
+         "snort", "destination.port", "2"},
+        {"<134>Jan 12 10:00:00 proxy squid[900]: 1700000000.001 3 192.0.2.7 TCP_DENIED/403 3912 "
+         "CONNECT www.example.com:443 alice HIER_NONE/- text/html",
+         "squid", "user.name", "alice"},
         /* PAN-OS writes no tag: the CSV's first word is not taken for one */
         {"<14>Jan  5 12:51:34 PAN1 1,2015/01/05 12:51:33,0003C105690,TRAFFIC,drop,1,2015/01/05 "
          "12:51:33,10.0.0.219,10.3.0.21,0.0.0.0,0.0.0.0,catch all deny,,,not-applicable,vsys1,"

@@ -24,7 +24,7 @@
  * are dropped (the ECS-mapped ones are read whatever the count). */
 #define FORTIGATE_MAX_PAIRS 128
 
-/* The keys the ECS mapping reads, in byte order (key_index bisects). */
+/* The keys the ECS mapping reads. */
 enum fg_key {
     FG_ACTION,
     FG_APP,
@@ -62,8 +62,7 @@ enum fg_key {
     FG_NKEYS
 };
 
-/* Names with their lengths, sorted (a FortiGate line has 30 to 80 pairs,
- * each looked up here). */
+/* Names with their lengths, in enum order. */
 #define FG_NAME(s)                                                                                 \
     {                                                                                              \
         s, sizeof(s) - 1                                                                           \
@@ -85,13 +84,40 @@ static const struct {
 
 struct fg_pair {
     struct decode_span k, v;
+    uint32_t h; /* the key's hash, see FG_SLOT */
 };
 
-static int is_key_char(char c)
-{
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
-           c == '-' || c == '.';
-}
+/* 1 for the bytes of a key: [A-Za-z0-9_.-]. */
+static const unsigned char fg_keych[256] = {
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0,
+    0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1,
+    0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+};
+
+/* The key's hash (h = h * 31 + byte, 32 bits, computed while the key is
+ * scanned) picks a slot of fg_slots; each name of fg_names has its own
+ * slot, so a lookup is one comparison (test_decode_fortigate's
+ * test_all_keys checks every name is found).  A name added means choosing
+ * the slots again: any shift and size where the names do not collide. */
+#define FG_SLOT(h) (((h) >> 5) & 255u)
+static const signed char fg_slots[256] = {
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 6,  -1, -1, -1, 23, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 24, -1, 20, -1, -1, -1, -1, -1, 30, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 19, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, 3,  -1, -1, -1, 16, -1, -1, -1, -1, -1, -1, -1, 32, -1, -1, -1, -1, -1, -1, 31, -1,
+    -1, 5,  -1, -1, -1, -1, -1, -1, -1, -1, -1, 26, -1, -1, 14, -1, -1, 17, 2,  -1, -1, -1, -1, -1,
+    -1, 29, 13, -1, -1, -1, -1, 25, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    9,  22, 18, -1, -1, -1, -1, 21, -1, -1, -1, -1, -1, -1, 8,  -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, 7,  27, -1, -1, -1, -1, -1, -1, 15, -1, -1, -1, 28, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 1,  -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, 11, -1, -1, -1, -1, 10, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, 0,  -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 12, 4,
+};
 
 /*
  * The pair at *pos (past blanks): returns 1 with *kp filled, 0 for a word
@@ -107,8 +133,9 @@ static int next_pair(const char *p, size_t len, size_t *pos, struct fg_pair *kp)
     if (i >= len)
         return -1;
     k0 = i;
-    while (i < len && is_key_char(p[i]))
-        i++;
+    kp->h = 0;
+    while (i < len && fg_keych[(unsigned char)p[i]])
+        kp->h = kp->h * 31u + (unsigned char)p[i++];
     if (i == k0 || i >= len || p[i] != '=') {
         while (i < len && p[i] != ' ' && p[i] != '\t')
             i++;
@@ -138,31 +165,22 @@ static int next_pair(const char *p, size_t len, size_t *pos, struct fg_pair *kp)
     return 1;
 }
 
-static int key_index(struct decode_span k)
+static int key_index(const struct fg_pair *kp)
 {
-    int lo = 0, hi = FG_NKEYS;
+    int k = fg_slots[FG_SLOT(kp->h)];
 
-    while (lo < hi) {
-        int mid = (lo + hi) / 2;
-        size_t n = fg_names[mid].n < k.n ? fg_names[mid].n : k.n;
-        int c = memcmp(fg_names[mid].s, k.p, n);
-        if (c == 0)
-            c = fg_names[mid].n < k.n ? -1 : fg_names[mid].n > k.n;
-        if (c == 0)
-            return mid;
-        if (c < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return -1;
+    if (k < 0 || fg_names[k].n != kp->k.n || memcmp(fg_names[k].s, kp->k.p, kp->k.n) != 0)
+        return -1;
+    return k;
 }
 
 static int is(struct decode_span s, const char *lit)
 {
-    size_t n = strlen(lit);
+    size_t n = 0;
 
-    return s.n == n && memcmp(s.p, lit, n) == 0;
+    while (lit[n] && n < s.n && s.p[n] == lit[n])
+        n++;
+    return lit[n] == '\0' && n == s.n;
 }
 
 static int ends(struct decode_span s, const char *lit)
@@ -324,7 +342,7 @@ int decode_fortigate(struct event *ev, const char *p, size_t len, const struct d
         }
         if (r == 0)
             continue;
-        if ((k = key_index(kp.k)) < 0) {
+        if ((k = key_index(&kp)) < 0) {
             if (nrest < FORTIGATE_MAX_PAIRS)
                 rest[nrest++] = kp;
             continue;

@@ -203,12 +203,44 @@ static void test_prefixes(void **state)
     }
 }
 
+/* Every key the decoder maps is recognised (its slot in the decoder's
+ * table is right): a line holding all of them keeps none under its raw
+ * name, as an unknown key would be kept. */
+static void test_all_keys(void **state)
+{
+    static const char *const keys[] = {
+        "action",    "app",        "attack",   "attackid", "devid",  "devname", "dstintf",
+        "dstip",     "dstport",    "filename", "hostname", "level",  "logdesc", "logid",
+        "policyid",  "policyname", "proto",    "rcvdbyte", "reason", "remip",   "sentbyte",
+        "severity",  "srcintf",    "srcip",    "srcport",  "status", "subtype", "transip",
+        "transport", "type",       "url",      "user",     "virus"};
+    static const char line[] =
+        "action=\"vaction\" app=\"vapp\" attack=\"vattack\" attackid=\"vattackid\" "
+        "devid=\"vdevid\" devname=\"vdevname\" dstintf=\"vdstintf\" dstip=192.0.2.2 dstport=2 "
+        "filename=\"vfilename\" hostname=\"vhostname\" level=\"vlevel\" logdesc=\"vlogdesc\" "
+        "logid=\"0000000013\" policyid=\"vpolicyid\" policyname=\"vpolicyname\" proto=\"vproto\" "
+        "rcvdbyte=\"vrcvdbyte\" reason=\"vreason\" remip=192.0.2.3 sentbyte=\"vsentbyte\" "
+        "severity=\"vseverity\" srcintf=\"vsrcintf\" srcip=192.0.2.1 srcport=1 status=\"vstatus\" "
+        "subtype=\"vsubtype\" transip=192.0.2.4 transport=3 type=\"traffic\" url=\"vurl\" "
+        "user=\"vuser\" virus=\"vvirus\"";
+    struct event ev;
+    struct parse_err perr;
+
+    (void)state;
+    assert_int_equal(decode_testlib_run(decode_fortigate, &ev, line, strlen(line), &perr), 0);
+    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+        decode_testlib_expect_field(&ev, keys[i], NULL, keys[i]);
+    decode_testlib_expect_field(&ev, "rule.name", "vpolicyname", line);
+    decode_testlib_expect_field(&ev, "source.nat.port", "3", line);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_good),
         cmocka_unit_test(test_bad),
         cmocka_unit_test(test_prefixes),
+        cmocka_unit_test(test_all_keys),
     };
 
     decode_testlib_set_clock(DECODE_TESTLIB_T2026, DECODE_TESTLIB_T2026);

@@ -30,6 +30,7 @@
 #include "decode/decode_filterlog.h"
 #include "decode/decode_fortigate.h"
 #include "decode/decode_kv.h"
+#include "decode/decode_mikrotik.h"
 #include "decode/decode_mail.h"
 #include "decode/decode_vpn.h"
 #include "decode/decode_panos.h"
@@ -163,6 +164,18 @@ static const char *const freeradius_lines[] = {
     NULL,
 };
 
+/* MikroTik: written from RouterOS's documented log format. */
+static const char *const mikrotik_lines[] = {
+    "input: in:ether1 out:(unknown 0), src-mac 00:0c:29:aa:bb:cc, proto TCP (SYN), "
+    "203.0.113.5:51234->192.0.2.1:22, len 60",
+    "accept-dns forward: in:bridge out:ether1, connection-state:new src-mac 4c:5e:0c:11:22:33, "
+    "proto UDP, 192.168.88.10:53000->8.8.8.8:53, NAT (192.168.88.10:53000->198.51.100.2:53000)"
+    "->8.8.8.8:53, len 64",
+    "DROP-WAN input: in:ether1 out:(unknown 0), src-mac 00:0c:29:aa:bb:cc, proto ICMP (type 8, "
+    "code 0), 203.0.113.5->192.0.2.1, len 84",
+    NULL,
+};
+
 /* Rows whose sample is "inline:NAME" read these instead of a file: products
  * of which ../shared/data holds no log, with lines written from the
  * vendor's documented format as the unit tests' are. */
@@ -172,6 +185,7 @@ static const struct {
 } inline_sets[] = {
     {"filterlog", filterlog_lines},
     {"fortigate", fortigate_lines},
+    {"mikrotik", mikrotik_lines},
     {"postfix", postfix_lines},
     {"dovecot", dovecot_lines},
     {"exim", exim_lines},
@@ -193,6 +207,7 @@ static const struct bench_row rows[] = {
     {"fortigate", decode_fortigate, BENCH_LINE, "inline:fortigate", "fortigate"},
     /* The generic key=value decoder on the same lines, for comparison. */
     {"kv (fortigate lines)", decode_kv, BENCH_LINE, "inline:fortigate", "kv"},
+    {"mikrotik", decode_mikrotik, BENCH_LINE, "inline:mikrotik", "mikrotik"},
     {"postfix", decode_postfix, BENCH_LINE, "inline:postfix", "postfix"},
     {"dovecot", decode_dovecot, BENCH_LINE, "inline:dovecot", "dovecot"},
     {"exim", decode_exim, BENCH_LINE, "inline:exim", "exim"},

@@ -25,6 +25,7 @@
 #include "decode/decode_json.h"
 #include "decode/decode_kv.h"
 #include "decode/decode_leef.h"
+#include "decode/decode_mikrotik.h"
 #include "decode/decode_mail.h"
 #include "decode/decode_netfilter.h"
 #include "decode/decode_panos.h"
@@ -55,6 +56,7 @@ const struct decoder decode_table[] = {
     {"json", decode_json, "JSON lines, flattened (Suricata EVE, Zeek, ECS, Windows JSON)"},
     {"kv", decode_kv, "key=value pairs"},
     {"leef", decode_leef, "IBM Log Event Extended Format 1.0 and 2.0"},
+    {"mikrotik", decode_mikrotik, "MikroTik RouterOS firewall log lines (the message part)"},
     {"netfilter", decode_netfilter, "iptables/nftables LOG lines (the message part)"},
     {"openvpn", decode_openvpn, "OpenVPN server authentication and connection messages"},
     {"panos", decode_panos, "Palo Alto PAN-OS CSV: TRAFFIC, THREAT, SYSTEM, GLOBALPROTECT"},
@@ -265,6 +267,8 @@ static const struct msg_signature {
     /* FortiOS writes logid= in every log, early in the line. */
     {"logid=", 1, decode_fortigate},
     {"IN=", 1, decode_netfilter},
+    /* RouterOS firewall lines: "CHAIN: in:IFACE out:..." */
+    {": in:", 1, decode_mikrotik},
     /* fast.log lines relayed under another tag */
     {"[**] [", 1, decode_snort},
     /* Cisco ASA/FTD behind a prefix of their own ("Aug 06 2016 20:39:42:

@@ -188,6 +188,10 @@ static void test_fields(void **state)
         {"<134>Jan 12 10:00:00 proxy squid[900]: 1700000000.001 3 192.0.2.7 TCP_DENIED/403 3912 "
          "CONNECT www.example.com:443 alice HIER_NONE/- text/html",
          "squid", "user.name", "alice"},
+        /* MikroTik (written from RouterOS's format): the topics as the tag */
+        {"<134>Jun  1 10:00:00 gw firewall,info DROP-WAN input: in:ether1 out:(unknown 0), "
+         "src-mac 00:0c:29:aa:bb:cc, proto TCP (SYN), 198.51.100.9:40000->192.0.2.1:3389, len 52",
+         "mikrotik", "destination.port", "3389"},
         /* PAN-OS writes no tag: the CSV's first word is not taken for one */
         {"<14>Jan  5 12:51:34 PAN1 1,2015/01/05 12:51:33,0003C105690,TRAFFIC,drop,1,2015/01/05 "
          "12:51:33,10.0.0.219,10.3.0.21,0.0.0.0,0.0.0.0,catch all deny,,,not-applicable,vsys1,"

@@ -36,6 +36,7 @@
 #include "decode/decode_panos.h"
 #include "decode/decode_cisco_asa.h"
 #include "decode/decode_rfc3164.h"
+#include "decode/decode_srx.h"
 #include "decode/decode_snort.h"
 #include "decode/decode_squid.h"
 #include "event/event.h"
@@ -176,6 +177,17 @@ static const char *const mikrotik_lines[] = {
     NULL,
 };
 
+/* Juniper SRX, the BSD form's message part: written from Juniper's RT_FLOW
+ * reference. */
+static const char *const srx_lines[] = {
+    "RT_FLOW_SESSION_CREATE: session created 192.168.1.10/51234->93.184.216.34/443 0x0 "
+    "junos-https 198.51.100.2/28123->93.184.216.34/443 0x0 source rule r1 N/A N/A 6 "
+    "trust-to-untrust trust untrust 12345 N/A(N/A) ge-0/0/1.0 UNKNOWN UNKNOWN UNKNOWN",
+    "RT_FLOW_SESSION_DENY: session denied 198.51.100.7/5353->192.0.2.10/161 0x0 junos-snmp "
+    "17(0) default-deny untrust trust UNKNOWN UNKNOWN N/A(N/A) ge-0/0/0.0 No policy deny 1",
+    NULL,
+};
+
 /* Rows whose sample is "inline:NAME" read these instead of a file: products
  * of which ../shared/data holds no log, with lines written from the
  * vendor's documented format as the unit tests' are. */
@@ -186,6 +198,7 @@ static const struct {
     {"filterlog", filterlog_lines},
     {"fortigate", fortigate_lines},
     {"mikrotik", mikrotik_lines},
+    {"srx", srx_lines},
     {"postfix", postfix_lines},
     {"dovecot", dovecot_lines},
     {"exim", exim_lines},
@@ -208,6 +221,7 @@ static const struct bench_row rows[] = {
     /* The generic key=value decoder on the same lines, for comparison. */
     {"kv (fortigate lines)", decode_kv, BENCH_LINE, "inline:fortigate", "kv"},
     {"mikrotik", decode_mikrotik, BENCH_LINE, "inline:mikrotik", "mikrotik"},
+    {"juniper-srx (BSD text)", decode_srx, BENCH_LINE, "inline:srx", "juniper-srx"},
     {"postfix", decode_postfix, BENCH_LINE, "inline:postfix", "postfix"},
     {"dovecot", decode_dovecot, BENCH_LINE, "inline:dovecot", "dovecot"},
     {"exim", decode_exim, BENCH_LINE, "inline:exim", "exim"},

@@ -33,6 +33,7 @@
 #include "decode/decode_rfc5424.h"
 #include "decode/decode_snort.h"
 #include "decode/decode_squid.h"
+#include "decode/decode_srx.h"
 #include "decode/decode_sshd.h"
 #include "decode/decode_sudo.h"
 #include "decode/decode_vpn.h"
@@ -54,6 +55,7 @@ const struct decoder decode_table[] = {
     {"exim", decode_exim, "Exim authentication and rejection lines (mainlog or syslog)"},
     {"freeradius", decode_freeradius, "FreeRADIUS Auth: lines (syslog message or radius.log)"},
     {"json", decode_json, "JSON lines, flattened (Suricata EVE, Zeek, ECS, Windows JSON)"},
+    {"juniper-srx", decode_srx, "Juniper SRX RT_FLOW session logs (after an RFC 5424/3164 header)"},
     {"kv", decode_kv, "key=value pairs"},
     {"leef", decode_leef, "IBM Log Event Extended Format 1.0 and 2.0"},
     {"mikrotik", decode_mikrotik, "MikroTik RouterOS firewall log lines (the message part)"},
@@ -224,6 +226,7 @@ static const struct product_tag {
     {"squid", decode_squid, NULL, 0},
     {"(squid-1)", decode_squid, NULL, 0},
     {"kernel", decode_netfilter, NULL, 0},
+    {"RT_FLOW", decode_srx, NULL, 1},
     {"filterlog", decode_filterlog, NULL, 1},
     {"audispd", decode_auditd, NULL, 0},
     {"audisp-syslog", decode_auditd, NULL, 0},
@@ -425,8 +428,13 @@ static void decode_product_msg(struct event *ev, const struct decode_ctx *ctx)
     msg = ev->msg;
     len = ev->msg_len;
     prog = event_get(ev, FIELD_PROCESS_NAME, &plen);
-    if (len == 0)
+    if (len == 0) {
+        /* An RFC 5424 record may say everything in its structured data
+         * (Junos RT_FLOW): the product its tag names still reads that. */
+        if ((pt = product_by_tag(prog, plen)))
+            attempt(pt->fn, ev, msg ? msg : "", 0, ctx, &perr);
         return;
+    }
     /* Formats that say what they are in their first bytes win over the
      * tag: a CEF or JSON message is that whoever sent it. */
     if (has_prefix(msg, len, "CEF:")) {

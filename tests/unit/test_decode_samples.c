@@ -192,6 +192,16 @@ static void test_fields(void **state)
         {"<134>Jun  1 10:00:00 gw firewall,info DROP-WAN input: in:ether1 out:(unknown 0), "
          "src-mac 00:0c:29:aa:bb:cc, proto TCP (SYN), 198.51.100.9:40000->192.0.2.1:3389, len 52",
          "mikrotik", "destination.port", "3389"},
+        /* Juniper SRX (written from Juniper's RT_FLOW reference): structured
+         * data with no message after it, chosen by the RT_FLOW tag */
+        {"<14>1 2020-03-10T13:45:30.123+01:00 srx340 RT_FLOW - RT_FLOW_SESSION_DENY "
+         "[junos@2636.1.1.1.2.129 source-address=\"198.51.100.7\" source-port=\"5353\" "
+         "destination-address=\"192.0.2.10\" destination-port=\"161\" protocol-id=\"17\" "
+         "policy-name=\"default-deny\"]",
+         "juniper-srx", "destination.port", "161"},
+        {"Mar 10 13:45:30 srx340 RT_FLOW: RT_FLOW_SESSION_DENY: session denied "
+         "198.51.100.7/5353->192.0.2.10/161 0x0 junos-snmp 17(0) default-deny untrust trust",
+         "juniper-srx", "event.outcome", "failure"},
         /* PAN-OS writes no tag: the CSV's first word is not taken for one */
         {"<14>Jan  5 12:51:34 PAN1 1,2015/01/05 12:51:33,0003C105690,TRAFFIC,drop,1,2015/01/05 "
          "12:51:33,10.0.0.219,10.3.0.21,0.0.0.0,0.0.0.0,catch all deny,,,not-applicable,vsys1,"

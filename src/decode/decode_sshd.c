@@ -210,175 +210,254 @@ static int session(struct decode_span s, struct sshd_result *res)
     return 0;
 }
 
-/* Returns 0 with *res filled, -ENOENT or -EINVAL. */
-static int classify(struct decode_span m, struct sshd_result *res)
+/*
+ * The message shapes, one handler each.  classify() tries them in table
+ * order; the first whose literal is found hands the whole message to its
+ * handler, which fills *res and returns 0, -ENOENT or -EINVAL, or
+ * SSHD_NEXT when the literal matched but the rest of the shape did not, so
+ * that the shapes below it still get their turn.  `at` is the offset at
+ * which the literal was found (0 for a prefix).
+ */
+#define SSHD_NEXT 1
+
+enum sshd_match {
+    SSHD_PREFIX,   /* m starts with the literal */
+    SSHD_WHOLE,    /* m is the literal */
+    SSHD_SUFFIX,   /* m ends with the literal */
+    SSHD_ANYWHERE, /* the literal's first occurrence in m */
+};
+
+struct sshd_shape {
+    enum sshd_match how;
+    const char *lit;
+    size_t n;
+    int (*handle)(struct decode_span m, long at, struct sshd_result *res);
+};
+
+static int classify(struct decode_span m, struct sshd_result *res);
+
+/* "message repeated N times: [ M ]": M, with the count. */
+static int shape_repeated(struct decode_span m, long at, struct sshd_result *res)
+{
+    struct decode_span n = token(skip(m, 17)), inner;
+    int r;
+
+    (void)at;
+    if (!is_count(n) || !starts(skip(m, 17 + n.n), LIT(" times: [")) || !ends(m, LIT("]")))
+        return -EINVAL;
+    inner = skip(m, 17 + n.n + 9);
+    inner.n--;
+    while (inner.n && inner.p[0] == ' ')
+        inner = skip(inner, 1);
+    /* syslogd never nests these; refusing keeps the recursion flat. */
+    if (starts(inner, LIT("message repeated ")))
+        return -EINVAL;
+    r = classify(inner, res);
+    if (r == 0)
+        res->repeat = n;
+    return r;
+}
+
+/* "Accepted|Failed METHOD for [invalid user ]U from IP port P ssh2" */
+static int shape_login(struct decode_span m, long at, struct sshd_result *res)
+{
+    int ok = m.p[0] == 'A';
+    struct decode_span rest = skip(m, ok ? 9 : 7), method = token(rest);
+
+    (void)at;
+    if (!starts(skip(rest, method.n), LIT(" for ")))
+        return -ENOENT;
+    res->action = "ssh_login";
+    res->outcome = ok ? "success" : "failure";
+    res->method = method;
+    return user_from(skip(rest, method.n + 5), res);
+}
+
+/* "Invalid user U from IP [port P]" */
+static int shape_invalid_user(struct decode_span m, long at, struct sshd_result *res)
 {
     long f;
-    int legacy = 1;
 
-    if (starts(m, LIT("error: ")))
-        m = skip(m, 7);
-    while (m.n && m.p[m.n - 1] == ' ')
-        m.n--;
-    if (ends(m, LIT(" [preauth]")))
-        m.n -= 10;
+    (void)at;
+    res->action = "ssh_login";
+    res->outcome = "failure";
+    res->invalid_user = 1;
+    if ((f = find_last(m, LIT(" from "))) < 13)
+        return -EINVAL;
+    res->user.p = m.p + 13;
+    res->user.n = (size_t)f - 13;
+    return ip_port(skip(m, (size_t)f + 6), res, NULL);
+}
 
-    if (starts(m, LIT("message repeated "))) {
-        struct decode_span n = token(skip(m, 17)), inner;
-        if (!is_count(n) || !starts(skip(m, 17 + n.n), LIT(" times: [")) || !ends(m, LIT("]")))
+/* "input_userauth_request: invalid user U" */
+static int shape_userauth_invalid(struct decode_span m, long at, struct sshd_result *res)
+{
+    (void)at;
+    res->action = "ssh_login";
+    res->outcome = "failure";
+    res->invalid_user = 1;
+    res->user = skip(m, 37);
+    return 0;
+}
+
+/* "User U from IP not allowed because ..."; any other "User " line is
+ * left to the shapes below. */
+static int shape_not_allowed(struct decode_span m, long at, struct sshd_result *res)
+{
+    struct decode_span head = m;
+    long f, fr;
+
+    (void)at;
+    if ((f = find_last(m, LIT(" not allowed because "))) <= 5)
+        return SSHD_NEXT;
+    head.n = (size_t)f;
+    res->action = "ssh_login";
+    res->outcome = "failure";
+    res->reason = skip(m, (size_t)f + 1);
+    if ((fr = find_last(head, LIT(" from "))) < 5)
+        return -EINVAL;
+    res->user.p = m.p + 5;
+    res->user.n = (size_t)fr - 5;
+    return ip_port(skip(head, (size_t)fr + 6), res, NULL);
+}
+
+/* "Received disconnect from IP [port P]:N: reason" */
+static int shape_received_disconnect(struct decode_span m, long at, struct sshd_result *res)
+{
+    struct decode_span rest;
+    int r;
+
+    (void)at;
+    res->action = "ssh_disconnect";
+    res->outcome = "unknown";
+    if ((r = ip_port(skip(m, 25), res, &rest)) < 0)
+        return r;
+    /* ":11: reason" or ": 11: reason" */
+    if (starts(rest, LIT(":")))
+        rest = skip(rest, 1);
+    while (rest.n && rest.p[0] == ' ')
+        rest = skip(rest, 1);
+    res->reason = rest;
+    return 0;
+}
+
+/* "Disconnected from [user|invalid user|authenticating user U ]IP port P" */
+static int shape_disconnected(struct decode_span m, long at, struct sshd_result *res)
+{
+    (void)at;
+    res->action = "ssh_disconnect";
+    res->outcome = "unknown";
+    return who_ip_port(skip(m, 18), res);
+}
+
+/* "Connection closed by" / "Connection reset by" alone: cut before the
+ * address. */
+static int shape_cut_before_address(struct decode_span m, long at, struct sshd_result *res)
+{
+    (void)m;
+    (void)at;
+    (void)res;
+    return -EINVAL;
+}
+
+/* "Connection closed|reset by [... user U ]IP [port P]" */
+static int shape_connection_closed(struct decode_span m, long at, struct sshd_result *res)
+{
+    (void)at;
+    res->action = "ssh_connection_closed";
+    res->outcome = "unknown";
+    return who_ip_port(skip(m, m.p[11] == 'c' ? 21 : 20), res);
+}
+
+/* "... - POSSIBLE BREAK-IN ATTEMPT!": "reverse mapping checking
+ * getaddrinfo for H [IP] failed" or "Address IP maps to H, but this does
+ * not map back ...". */
+static int shape_break_in(struct decode_span m, long at, struct sshd_result *res)
+{
+    (void)at;
+    res->action = "ssh_break_in_attempt";
+    res->outcome = "unknown";
+    if (starts(m, LIT("reverse mapping checking getaddrinfo for "))) {
+        struct decode_span rest = skip(m, 41);
+        long lb = find_first(rest, LIT(" ["));
+        long rb = find_first(rest, LIT("] failed"));
+        if (lb < 0 || rb < lb + 2)
             return -EINVAL;
-        inner = skip(m, 17 + n.n + 9);
-        inner.n--;
-        while (inner.n && inner.p[0] == ' ')
-            inner = skip(inner, 1);
-        /* syslogd never nests these; refusing keeps the recursion flat. */
-        if (starts(inner, LIT("message repeated ")))
+        res->domain.p = rest.p;
+        res->domain.n = (size_t)lb;
+        res->ip.p = rest.p + lb + 2;
+        res->ip.n = (size_t)(rb - lb - 2);
+        return decode_util_is_ip(res->ip.p, res->ip.n) ? 0 : -EINVAL;
+    }
+    if (starts(m, LIT("Address "))) {
+        struct decode_span rest = skip(m, 8);
+        long mt = find_first(rest, LIT(" maps to "));
+        long cm = find_first(rest, LIT(", but this does not map back"));
+        if (mt < 0 || cm < mt + 9)
             return -EINVAL;
-        {
-            int r = classify(inner, res);
-            if (r == 0)
-                res->repeat = n;
-            return r;
+        res->ip.p = rest.p;
+        res->ip.n = (size_t)mt;
+        res->domain.p = rest.p + mt + 9;
+        res->domain.n = (size_t)(cm - mt - 9);
+        return decode_util_is_ip(res->ip.p, res->ip.n) ? 0 : -EINVAL;
+    }
+    return -ENOENT;
+}
+
+/* "Disconnecting: Too many authentication failures [for U]" and
+ * "Disconnecting [invalid|authenticating] user U IP port P: Too many ...";
+ * `at` is where "Too many" starts. */
+static int shape_too_many(struct decode_span m, long at, struct sshd_result *res)
+{
+    struct decode_span tail = skip(m, (size_t)at + 32);
+
+    res->action = "ssh_max_auth_exceeded";
+    res->outcome = "failure";
+    if (starts(tail, LIT(" for "))) {
+        /* "Disconnecting: Too many authentication failures for U" */
+        tail = skip(tail, 5);
+        if (starts(tail, LIT("invalid user "))) {
+            res->invalid_user = 1;
+            tail = skip(tail, 13);
         }
-    }
-    if (starts(m, LIT("Accepted ")) || starts(m, LIT("Failed "))) {
-        int ok = m.p[0] == 'A';
-        struct decode_span rest = skip(m, ok ? 9 : 7), method = token(rest);
-        if (!starts(skip(rest, method.n), LIT(" for ")))
-            return -ENOENT;
-        res->action = "ssh_login";
-        res->outcome = ok ? "success" : "failure";
-        res->method = method;
-        return user_from(skip(rest, method.n + 5), res);
-    }
-    if (starts(m, LIT("Invalid user "))) {
-        res->action = "ssh_login";
-        res->outcome = "failure";
-        res->invalid_user = 1;
-        if ((f = find_last(m, LIT(" from "))) < 13)
-            return -EINVAL;
-        res->user.p = m.p + 13;
-        res->user.n = (size_t)f - 13;
-        return ip_port(skip(m, (size_t)f + 6), res, NULL);
-    }
-    if (starts(m, LIT("input_userauth_request: invalid user "))) {
-        res->action = "ssh_login";
-        res->outcome = "failure";
-        res->invalid_user = 1;
-        res->user = skip(m, 37);
+        res->user = tail;
         return 0;
     }
-    if (starts(m, LIT("User ")) && (f = find_last(m, LIT(" not allowed because "))) > 5) {
-        struct decode_span head = m;
-        long fr;
-        head.n = (size_t)f;
-        res->action = "ssh_login";
-        res->outcome = "failure";
-        res->reason = skip(m, (size_t)f + 1);
-        if ((fr = find_last(head, LIT(" from "))) < 5)
-            return -EINVAL;
-        res->user.p = m.p + 5;
-        res->user.n = (size_t)fr - 5;
-        return ip_port(skip(head, (size_t)fr + 6), res, NULL);
+    if (starts(m, LIT("Disconnecting ")) && at >= 16 && m.p[at - 2] == ':') {
+        /* "Disconnecting invalid user U IP port P: Too many ..." */
+        struct decode_span who = skip(m, 14);
+        who.n = (size_t)at - 16;
+        return who_ip_port(who, res);
     }
-    if (starts(m, LIT("Received disconnect from "))) {
-        struct decode_span rest;
-        int r;
-        res->action = "ssh_disconnect";
-        res->outcome = "unknown";
-        if ((r = ip_port(skip(m, 25), res, &rest)) < 0)
-            return r;
-        /* ":11: reason" or ": 11: reason" */
-        if (starts(rest, LIT(":")))
-            rest = skip(rest, 1);
-        while (rest.n && rest.p[0] == ' ')
-            rest = skip(rest, 1);
-        res->reason = rest;
-        return 0;
-    }
-    if (starts(m, LIT("Disconnected from "))) {
-        res->action = "ssh_disconnect";
-        res->outcome = "unknown";
-        return who_ip_port(skip(m, 18), res);
-    }
-    if ((m.n == 20 && starts(m, LIT("Connection closed by"))) ||
-        (m.n == 19 && starts(m, LIT("Connection reset by"))))
-        return -EINVAL; /* cut before the address */
-    if (starts(m, LIT("Connection closed by ")) || starts(m, LIT("Connection reset by "))) {
-        res->action = "ssh_connection_closed";
-        res->outcome = "unknown";
-        return who_ip_port(skip(m, m.p[11] == 'c' ? 21 : 20), res);
-    }
-    if (ends(m, LIT(" - POSSIBLE BREAK-IN ATTEMPT!"))) {
-        res->action = "ssh_break_in_attempt";
-        res->outcome = "unknown";
-        if (starts(m, LIT("reverse mapping checking getaddrinfo for "))) {
-            struct decode_span rest = skip(m, 41);
-            long lb = find_first(rest, LIT(" ["));
-            long rb = find_first(rest, LIT("] failed"));
-            if (lb < 0 || rb < lb + 2)
-                return -EINVAL;
-            res->domain.p = rest.p;
-            res->domain.n = (size_t)lb;
-            res->ip.p = rest.p + lb + 2;
-            res->ip.n = (size_t)(rb - lb - 2);
-            return decode_util_is_ip(res->ip.p, res->ip.n) ? 0 : -EINVAL;
-        }
-        if (starts(m, LIT("Address "))) {
-            struct decode_span rest = skip(m, 8);
-            long mt = find_first(rest, LIT(" maps to "));
-            long cm = find_first(rest, LIT(", but this does not map back"));
-            if (mt < 0 || cm < mt + 9)
-                return -EINVAL;
-            res->ip.p = rest.p;
-            res->ip.n = (size_t)mt;
-            res->domain.p = rest.p + mt + 9;
-            res->domain.n = (size_t)(cm - mt - 9);
-            return decode_util_is_ip(res->ip.p, res->ip.n) ? 0 : -EINVAL;
-        }
-        return -ENOENT;
-    }
-    if ((f = find_first(m, LIT("Too many authentication failures"))) >= 0) {
-        struct decode_span tail = skip(m, (size_t)f + 32);
-        res->action = "ssh_max_auth_exceeded";
-        res->outcome = "failure";
-        if (starts(tail, LIT(" for "))) {
-            /* "Disconnecting: Too many authentication failures for U" */
-            tail = skip(tail, 5);
-            if (starts(tail, LIT("invalid user "))) {
-                res->invalid_user = 1;
-                tail = skip(tail, 13);
-            }
-            res->user = tail;
-            return 0;
-        }
-        if (starts(m, LIT("Disconnecting ")) && f >= 16 && m.p[f - 2] == ':') {
-            /* "Disconnecting invalid user U IP port P: Too many ..." */
-            struct decode_span who = skip(m, 14);
-            who.n = (size_t)f - 16;
-            return who_ip_port(who, res);
-        }
-        return 0;
-    }
-    if (starts(m, LIT("maximum authentication attempts exceeded for "))) {
-        res->action = "ssh_max_auth_exceeded";
-        res->outcome = "failure";
-        return user_from(skip(m, 45), res);
-    }
-    if (starts(m, LIT("Did not receive identification string from "))) {
-        res->action = "ssh_no_identification";
-        res->outcome = "failure";
-        return ip_port(skip(m, 43), res, NULL);
-    }
-    /* PAM, with the "pam_unix(sshd:...): " prefix (OpenSSH logs through
-     * the sshd tag) or without it (the "sshd(pam_unix)" tag of older PAM). */
-    if (starts(m, LIT("pam_unix(sshd:auth): "))) {
-        m = skip(m, 21);
-        legacy = 0;
-    } else if (starts(m, LIT("pam_unix(sshd:session): "))) {
-        m = skip(m, 24);
-        legacy = 0;
-    }
+    return 0;
+}
+
+/* "maximum authentication attempts exceeded for [invalid user ]U from IP
+ * port P ssh2" */
+static int shape_max_attempts(struct decode_span m, long at, struct sshd_result *res)
+{
+    (void)at;
+    res->action = "ssh_max_auth_exceeded";
+    res->outcome = "failure";
+    return user_from(skip(m, 45), res);
+}
+
+/* "Did not receive identification string from IP [port P]" */
+static int shape_no_identification(struct decode_span m, long at, struct sshd_result *res)
+{
+    (void)at;
+    res->action = "ssh_no_identification";
+    res->outcome = "failure";
+    return ip_port(skip(m, 43), res, NULL);
+}
+
+/*
+ * PAM's lines, with the "pam_unix(sshd:...): " prefix cut (OpenSSH logs
+ * through the sshd tag) or without one (`legacy`: the "sshd(pam_unix)" tag
+ * of older PAM).
+ */
+static int pam_message(struct decode_span m, int legacy, struct sshd_result *res)
+{
     if (starts(m, LIT("authentication failure;"))) {
         pam_failure(m, res);
         /* A current sshd writes its own "Failed password" line beside this
@@ -404,6 +483,80 @@ static int classify(struct decode_span m, struct sshd_result *res)
     if (starts(m, LIT("session opened for user ")) || starts(m, LIT("session closed for user ")))
         return session(m, res);
     return -ENOENT;
+}
+
+static int shape_pam_auth(struct decode_span m, long at, struct sshd_result *res)
+{
+    (void)at;
+    return pam_message(skip(m, 21), 0, res);
+}
+
+static int shape_pam_session(struct decode_span m, long at, struct sshd_result *res)
+{
+    (void)at;
+    return pam_message(skip(m, 24), 0, res);
+}
+
+/* In the order they are tried: an earlier shape wins. */
+static const struct sshd_shape sshd_shapes[] = {
+    {SSHD_PREFIX, LIT("message repeated "), shape_repeated},
+    {SSHD_PREFIX, LIT("Accepted "), shape_login},
+    {SSHD_PREFIX, LIT("Failed "), shape_login},
+    {SSHD_PREFIX, LIT("Invalid user "), shape_invalid_user},
+    {SSHD_PREFIX, LIT("input_userauth_request: invalid user "), shape_userauth_invalid},
+    {SSHD_PREFIX, LIT("User "), shape_not_allowed},
+    {SSHD_PREFIX, LIT("Received disconnect from "), shape_received_disconnect},
+    {SSHD_PREFIX, LIT("Disconnected from "), shape_disconnected},
+    {SSHD_WHOLE, LIT("Connection closed by"), shape_cut_before_address},
+    {SSHD_WHOLE, LIT("Connection reset by"), shape_cut_before_address},
+    {SSHD_PREFIX, LIT("Connection closed by "), shape_connection_closed},
+    {SSHD_PREFIX, LIT("Connection reset by "), shape_connection_closed},
+    {SSHD_SUFFIX, LIT(" - POSSIBLE BREAK-IN ATTEMPT!"), shape_break_in},
+    {SSHD_ANYWHERE, LIT("Too many authentication failures"), shape_too_many},
+    {SSHD_PREFIX, LIT("maximum authentication attempts exceeded for "), shape_max_attempts},
+    {SSHD_PREFIX, LIT("Did not receive identification string from "), shape_no_identification},
+    {SSHD_PREFIX, LIT("pam_unix(sshd:auth): "), shape_pam_auth},
+    {SSHD_PREFIX, LIT("pam_unix(sshd:session): "), shape_pam_session},
+};
+
+/* Returns 0 with *res filled, -ENOENT or -EINVAL. */
+static int classify(struct decode_span m, struct sshd_result *res)
+{
+    if (starts(m, LIT("error: ")))
+        m = skip(m, 7);
+    while (m.n && m.p[m.n - 1] == ' ')
+        m.n--;
+    if (ends(m, LIT(" [preauth]")))
+        m.n -= 10;
+
+    for (size_t i = 0; i < sizeof(sshd_shapes) / sizeof(sshd_shapes[0]); i++) {
+        const struct sshd_shape *sh = &sshd_shapes[i];
+        long at = 0;
+        int r;
+
+        /* Every shape needs m at least as long as its literal.  Prefixes,
+         * most of the table, are tried first, by their first byte before
+         * memcmp: a byte tells most of them apart without the call that a
+         * literal of known length would have had inlined. */
+        if (m.n < sh->n)
+            continue;
+        if (sh->how == SSHD_PREFIX) {
+            if (m.p[0] != sh->lit[0] || memcmp(m.p, sh->lit, sh->n) != 0)
+                continue;
+        } else if (sh->how == SSHD_WHOLE) {
+            if (m.n != sh->n || memcmp(m.p, sh->lit, sh->n) != 0)
+                continue;
+        } else if (sh->how == SSHD_SUFFIX) {
+            if (m.p[m.n - 1] != sh->lit[sh->n - 1] || !ends(m, sh->lit, sh->n))
+                continue;
+        } else if ((at = find_first(m, sh->lit, sh->n)) < 0) {
+            continue;
+        }
+        if ((r = sh->handle(m, at, res)) != SSHD_NEXT)
+            return r;
+    }
+    /* PAM's lines under the old "sshd(pam_unix)" tag carry no prefix. */
+    return pam_message(m, 1, res);
 }
 
 int decode_sshd(struct event *ev, const char *p, size_t len, const struct decode_ctx *ctx,

@@ -169,14 +169,67 @@ malformed:
     return decode_url_add_fields(ev, v, n, DECODE_URL_LOG_ESCAPES);
 }
 
+/* What one access line holds, read before any field is added. */
+struct web_access {
+    /* [vhost] client ident user */
+    const char *w[4];
+    size_t wn[4], nw;
+    /* The time, and its text at p + s0, `used` bytes long. */
+    int64_t us;
+    size_t s0, used;
+    /* The request, the bytes, the referrer and the agent; st is the offset
+     * of the status code. */
+    const char *rq, *bytes, *ref, *ua;
+    size_t rqn, st, bn, refn, uan;
+};
+
+/* The fields of a line read whole, in the order the line holds them. */
+static int web_access_emit(struct event *ev, const char *p, const struct web_access *a)
+{
+    size_t c = a->nw == 4 ? 1 : 0;
+    int r;
+
+    if (a->nw == 4) {
+        const char *colon = memchr(a->w[0], ':', a->wn[0]);
+        size_t vn =
+            colon && !looks_like_ip(a->w[0], a->wn[0]) ? (size_t)(colon - a->w[0]) : a->wn[0];
+        if (!is_dash(a->w[0], vn) && (r = add_named(ev, "url.domain", a->w[0], vn)) < 0)
+            return r;
+    }
+    if ((r = add_client(ev, a->w[c], a->wn[c])) < 0)
+        return r;
+    if (!is_dash(a->w[c + 2], a->wn[c + 2]) &&
+        (r = add(ev, FIELD_USER_NAME, a->w[c + 2], a->wn[c + 2])) < 0)
+        return r;
+    if ((r = event_set_time(ev, a->us, p + a->s0, a->used)) < 0)
+        return r;
+    if ((r = add_request(ev, a->rq, a->rqn)) < 0)
+        return r;
+    if ((r = add(ev, FIELD_HTTP_RESPONSE_STATUS_CODE, p + a->st, 3)) < 0)
+        return r;
+    if (a->bytes && a->bn && !is_dash(a->bytes, a->bn) &&
+        (r = add(ev, FIELD_HTTP_RESPONSE_BODY_BYTES, a->bytes, a->bn)) < 0)
+        return r;
+    if (a->ref && !is_dash(a->ref, a->refn) && a->refn &&
+        (r = add_quoted(ev, FIELD_HTTP_REQUEST_REFERRER, a->ref, a->refn)) < 0)
+        return r;
+    if (a->ua && !is_dash(a->ua, a->uan) && a->uan &&
+        (r = add_quoted(ev, FIELD_USER_AGENT_ORIGINAL, a->ua, a->uan)) < 0)
+        return r;
+    if ((r = add(ev, FIELD_EVENT_CATEGORY, "web", 3)) < 0 ||
+        (r = add(ev, FIELD_EVENT_DATASET, "web.access", 10)) < 0)
+        return r;
+    return 0;
+}
+
 int decode_web_access(struct event *ev, const char *p, size_t len, const struct decode_ctx *ctx,
                       struct parse_err *reterr)
 {
-    const char *w[4], *rq, *ref = NULL, *ua = NULL;
-    size_t wn[4], nw = 0, i = 0, used, rqn, refn = 0, uan = 0, s0;
-    int64_t us;
+    struct web_access a;
+    size_t i = 0, nw = 0;
     int r;
 
+    (void)ctx;
     /* Up to four words before "[". */
     while (i < len && nw < 5) {
         size_t w0 = i;
@@ -186,25 +239,26 @@ int decode_web_access(struct event *ev, const char *p, size_t len, const struct 
             i++;
         if (nw == 4)
             return -ENOENT;
-        w[nw] = p + w0;
-        wn[nw++] = i - w0;
+        a.w[nw] = p + w0;
+        a.wn[nw++] = i - w0;
         if (i >= len || p[i] != ' ' || i == w0)
             return -ENOENT;
         i++;
     }
+    a.nw = nw;
     if (nw < 3 || i >= len || p[i] != '[')
         return -ENOENT;
-    if (time_parse_clf(p + i + 1, len - i - 1, &us, &used) < 0 || i + 1 + used >= len ||
-        p[i + 1 + used] != ']')
+    if (time_parse_clf(p + i + 1, len - i - 1, &a.us, &a.used) < 0 || i + 1 + a.used >= len ||
+        p[i + 1 + a.used] != ']')
         return -ENOENT;
-    s0 = i + 1;
-    i += used + 2;
+    a.s0 = i + 1;
+    i += a.used + 2;
     if (i + 1 >= len || p[i] != ' ' || p[i + 1] != '"') {
         parse_err_set(reterr, i, "no quoted request after the time");
         return -EINVAL;
     }
     i++;
-    if (read_quoted(p, len, &i, &rq, &rqn) < 0) {
+    if (read_quoted(p, len, &i, &a.rq, &a.rqn) < 0) {
         parse_err_set(reterr, i, "unterminated request");
         return -EINVAL;
     }
@@ -213,68 +267,34 @@ int decode_web_access(struct event *ev, const char *p, size_t len, const struct 
         parse_err_set(reterr, i + 1 <= len ? i : len, "bad status code");
         return -EINVAL;
     }
-    {
-        size_t st = i + 1, b0, bn;
-        const char *bytes;
-        i += 4;
-        b0 = i + 1;
-        bytes = NULL;
-        bn = 0;
-        if (i < len) {
-            size_t k = b0;
-            while (k < len && p[k] != ' ')
-                k++;
-            bytes = p + b0;
-            bn = k - b0;
-            i = k;
+    a.st = i + 1;
+    i += 4;
+    a.bytes = a.ref = a.ua = NULL;
+    a.bn = a.refn = a.uan = 0;
+    if (i < len) {
+        size_t k = i + 1;
+        while (k < len && p[k] != ' ')
+            k++;
+        a.bytes = p + i + 1;
+        a.bn = k - (i + 1);
+        i = k;
+    }
+    /* Combined: ' "referrer" "agent"'; further fields are ignored. */
+    if (i + 1 < len && p[i] == ' ' && p[i + 1] == '"') {
+        i++;
+        if (read_quoted(p, len, &i, &a.ref, &a.refn) < 0) {
+            parse_err_set(reterr, i, "unterminated referrer");
+            return -EINVAL;
         }
-        /* Combined: ' "referrer" "agent"'; further fields are ignored. */
         if (i + 1 < len && p[i] == ' ' && p[i + 1] == '"') {
             i++;
-            if (read_quoted(p, len, &i, &ref, &refn) < 0) {
-                parse_err_set(reterr, i, "unterminated referrer");
+            if (read_quoted(p, len, &i, &a.ua, &a.uan) < 0) {
+                parse_err_set(reterr, i, "unterminated user agent");
                 return -EINVAL;
             }
-            if (i + 1 < len && p[i] == ' ' && p[i + 1] == '"') {
-                i++;
-                if (read_quoted(p, len, &i, &ua, &uan) < 0) {
-                    parse_err_set(reterr, i, "unterminated user agent");
-                    return -EINVAL;
-                }
-            }
         }
-        {
-            size_t c = nw == 4 ? 1 : 0;
-            if (nw == 4) {
-                const char *colon = memchr(w[0], ':', wn[0]);
-                size_t vn = colon && !looks_like_ip(w[0], wn[0]) ? (size_t)(colon - w[0]) : wn[0];
-                if (!is_dash(w[0], vn) && (r = add_named(ev, "url.domain", w[0], vn)) < 0)
-                    return r;
-            }
-            if ((r = add_client(ev, w[c], wn[c])) < 0)
-                return r;
-            if (!is_dash(w[c + 2], wn[c + 2]) &&
-                (r = add(ev, FIELD_USER_NAME, w[c + 2], wn[c + 2])) < 0)
-                return r;
-        }
-        if ((r = event_set_time(ev, us, p + s0, used)) < 0)
-            return r;
-        if ((r = add_request(ev, rq, rqn)) < 0)
-            return r;
-        if ((r = add(ev, FIELD_HTTP_RESPONSE_STATUS_CODE, p + st, 3)) < 0)
-            return r;
-        if (bytes && bn && !is_dash(bytes, bn) &&
-            (r = add(ev, FIELD_HTTP_RESPONSE_BODY_BYTES, bytes, bn)) < 0)
-            return r;
     }
-    if (ref && !is_dash(ref, refn) && refn &&
-        (r = add_quoted(ev, FIELD_HTTP_REQUEST_REFERRER, ref, refn)) < 0)
-        return r;
-    if (ua && !is_dash(ua, uan) && uan &&
-        (r = add_quoted(ev, FIELD_USER_AGENT_ORIGINAL, ua, uan)) < 0)
-        return r;
-    if ((r = add(ev, FIELD_EVENT_CATEGORY, "web", 3)) < 0 ||
-        (r = add(ev, FIELD_EVENT_DATASET, "web.access", 10)) < 0)
+    if ((r = web_access_emit(ev, p, &a)) < 0)
         return r;
     ev->decoder = "web-access";
     return 0;

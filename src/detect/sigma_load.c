@@ -674,216 +674,303 @@ static int parse_mods(struct loader *ld, const yaml_node_t *key, const char *s, 
 static int placeholder_expand(struct loader *ld, const yaml_node_t *n, const char *s, size_t len,
                               struct alts *out);
 
-/* Builds the alternatives of one rule value `n` under modifiers `ml`. */
-static int build_value(struct loader *ld, struct sigma_item *item, const struct modlist *ml,
-                       const yaml_node_t *n, struct alts *out)
+/*
+ * build_value() and its parts.  A value's modifiers put it in one family:
+ * exists, null, re, cidr, a numeric comparison, fieldref, a plain boolean or
+ * number, or a string that the remaining modifiers transform left to right.
+ * Each family checks the modifiers it allows and pushes its alternatives to
+ * `out`; n is the value's node and s/len its text.
+ */
+
+/* `|exists`: true or false, nothing else beside it. */
+static int value_exists(struct loader *ld, const struct sigma_item *item, const struct modlist *ml,
+                        const yaml_node_t *n, struct alts *out)
 {
     struct sigma_value v = {0};
-    size_t len;
-    const char *s = scalar(n, &len);
+
+    if (!item->field)
+        return lerr(ld, n, "exists needs a field", "'exists' must be applied to a field");
+    if (ml->n != 1)
+        return lerr(ld, n, "invalid modifier combination",
+                    "'exists' cannot be combined with other modifiers");
+    int b = plain_bool(n, 1);
+    if (b < 0)
+        return lerr(ld, n, "invalid value for modifier", "'exists' needs true or false");
+    v.kind = SIGMA_V_EXISTS;
+    v.b = b;
+    return alts_push(out, &v);
+}
+
+/* A null value: the field is absent or empty. */
+static int value_null(struct loader *ld, const struct sigma_item *item, const struct modlist *ml,
+                      const yaml_node_t *n, struct alts *out)
+{
+    struct sigma_value v = {0};
+
+    if (!item->field)
+        return lerr(ld, n, "null keyword", "a keyword cannot be null");
+    for (size_t i = 0; i < ml->n; i++)
+        if (ml->m[i] != M_ALL && ml->m[i] != M_NEQ)
+            return lerr(ld, n, "invalid modifier combination",
+                        "null cannot be combined with value modifiers");
+    v.kind = SIGMA_V_NULL;
+    return alts_push(out, &v);
+}
+
+/* `|re` first, then only its flags and modifiers that change nothing. */
+static int value_regex(struct loader *ld, const struct modlist *ml, const yaml_node_t *n,
+                       const char *s, size_t len, struct alts *out)
+{
+    struct sigma_value v = {0};
+    uint32_t flags = 0;
+    int r;
+
+    if (ml->m[0] != M_RE)
+        return lerr(ld, n, "invalid modifier combination",
+                    "'re' must be the first modifier (it only applies to unmodified values)");
+    for (size_t i = 1; i < ml->n; i++) {
+        switch (ml->m[i]) {
+        case M_I: flags |= PCRE2_CASELESS; break;
+        case M_M: flags |= PCRE2_MULTILINE; break;
+        case M_S: flags |= PCRE2_DOTALL; break;
+        /* Adding `.*` to an unanchored search changes nothing. */
+        case M_CONTAINS:
+        case M_STARTSWITH:
+        case M_ENDSWITH:
+        case M_ALL:
+        case M_NEQ: break;
+        default:
+            return lerr(ld, n, "invalid modifier combination",
+                        "only i, m, s, contains, startswith, endswith and all may follow 're'");
+        }
+    }
+    int ec;
+    PCRE2_SIZE eo;
+    pcre2_code *re = pcre2_compile((PCRE2_SPTR)s, len, flags, &ec, &eo, NULL);
+    if (!re) {
+        PCRE2_UCHAR msg[120];
+        pcre2_get_error_message(ec, msg, sizeof(msg));
+        return lerr(ld, n, "invalid regular expression",
+                    "invalid regular expression at offset %zu: %s", (size_t)eo, (const char *)msg);
+    }
+    (void)pcre2_jit_compile(re, PCRE2_JIT_COMPLETE); /* falls back to the interpreter */
+    v.kind = SIGMA_V_REGEX;
+    v.re = re;
+    r = alts_push(out, &v);
+    if (r < 0)
+        value_done(&v);
+    return r;
+}
+
+/* `|cidr` first: an IPv4 or IPv6 network without host bits. */
+static int value_cidr(struct loader *ld, const struct sigma_item *item, const struct modlist *ml,
+                      const yaml_node_t *n, const char *s, size_t len, struct alts *out)
+{
+    struct sigma_value v = {0};
+
+    if (!item->field)
+        return lerr(ld, n, "cidr needs a field", "'cidr' must be applied to a field");
+    if (ml->m[0] != M_CIDR)
+        return lerr(ld, n, "invalid modifier combination", "'cidr' must be the first modifier");
+    for (size_t i = 1; i < ml->n; i++)
+        if (ml->m[i] != M_ALL && ml->m[i] != M_NEQ)
+            return lerr(ld, n, "invalid modifier combination",
+                        "'cidr' cannot be combined with string modifiers");
+    char buf[INET6_ADDRSTRLEN + 8];
+    if (len >= sizeof(buf))
+        return lerr(ld, n, "invalid CIDR", "invalid CIDR network");
+    memcpy(buf, s, len);
+    buf[len] = '\0';
+    char *slash = strchr(buf, '/');
+    if (slash)
+        *slash = '\0';
+    v.kind = SIGMA_V_CIDR;
+    v.family = strchr(buf, ':') ? AF_INET6 : AF_INET;
+    unsigned maxp = v.family == AF_INET6 ? 128 : 32;
+    if (inet_pton(v.family, buf, v.net) != 1)
+        return lerr(ld, n, "invalid CIDR", "'%s' is not an IP address", buf);
+    v.prefix = maxp;
+    if (slash) {
+        char *end;
+        unsigned long pl = strtoul(slash + 1, &end, 10);
+        if (end == slash + 1 || *end || pl > maxp)
+            return lerr(ld, n, "invalid CIDR", "invalid prefix length '%s'", slash + 1);
+        v.prefix = (unsigned)pl;
+    }
+    for (unsigned b = v.prefix; b < maxp; b++)
+        if (v.net[b / 8] & (0x80 >> (b % 8)))
+            return lerr(ld, n, "invalid CIDR", "CIDR network has host bits set");
+    return alts_push(out, &v);
+}
+
+/* `|gt`, `|gte`, `|lt` or `|lte` (exactly one) against a number. */
+static int value_cmp(struct loader *ld, const struct sigma_item *item, const struct modlist *ml,
+                     const yaml_node_t *n, const char *s, size_t len, struct alts *out)
+{
+    struct sigma_value v = {0};
+    size_t ncmp = 0;
+    double num;
+
+    if (!item->field)
+        return lerr(ld, n, "comparison needs a field", "numeric comparison needs a field");
+    for (size_t i = 0; i < ml->n; i++) {
+        switch (ml->m[i]) {
+        case M_GT:
+            v.cmp = SIGMA_CMP_GT;
+            ncmp++;
+            break;
+        case M_GTE:
+            v.cmp = SIGMA_CMP_GTE;
+            ncmp++;
+            break;
+        case M_LT:
+            v.cmp = SIGMA_CMP_LT;
+            ncmp++;
+            break;
+        case M_LTE:
+            v.cmp = SIGMA_CMP_LTE;
+            ncmp++;
+            break;
+        case M_ALL:
+        case M_NEQ: break;
+        default:
+            return lerr(ld, n, "invalid modifier combination",
+                        "numeric comparison cannot be combined with string modifiers");
+        }
+    }
+    if (ncmp != 1)
+        return lerr(ld, n, "invalid modifier combination", "one comparison per value");
+    if (!plain_number(n, &num))
+        return lerr(ld, n, "comparison needs a number",
+                    "numeric comparison needs a number, not '%.*s'", (int)(len > 40 ? 40 : len), s);
+    v.kind = SIGMA_V_CMP;
+    v.num = num;
+    return alts_push(out, &v);
+}
+
+/* `|fieldref`: the value names another field of the same event. */
+static int value_fieldref(struct loader *ld, const struct sigma_item *item,
+                          const struct modlist *ml, const yaml_node_t *n, const char *s, size_t len,
+                          struct alts *out)
+{
+    struct sigma_value v = {0};
+    int r;
+
+    if (!item->field)
+        return lerr(ld, n, "fieldref needs a field", "'fieldref' must be applied to a field");
+    v.kind = SIGMA_V_FIELDREF;
+    for (size_t i = 0; i < ml->n; i++) {
+        switch (ml->m[i]) {
+        case M_CONTAINS: v.ref_mode = SIGMA_ANCHOR_CONTAINS; break;
+        case M_STARTSWITH: v.ref_mode = SIGMA_ANCHOR_STARTSWITH; break;
+        case M_ENDSWITH: v.ref_mode = SIGMA_ANCHOR_ENDSWITH; break;
+        case M_CASED: v.cased = 1; break;
+        case M_FIELDREF:
+        case M_ALL:
+        case M_NEQ: break;
+        default:
+            return lerr(ld, n, "invalid modifier combination",
+                        "'fieldref' can only be combined with contains, startswith, "
+                        "endswith, cased and all");
+        }
+    }
+    if (len == 0 || memchr(s, '*', len) || memchr(s, '?', len))
+        return lerr(ld, n, "invalid field reference",
+                    "field references must name one field, without wildcards");
+    v.ref = strndup(s, len);
+    if (!v.ref)
+        return -ENOMEM;
+    r = alts_push(out, &v);
+    if (r < 0)
+        value_done(&v);
+    return r;
+}
+
+/*
+ * A plain boolean or number of a field, with no string modifier: pushed
+ * typed, and 0 returned.  1 when the value is not one (it is then a
+ * string).
+ */
+static int value_typed(const struct sigma_item *item, const struct modlist *ml,
+                       const yaml_node_t *n, const char *s, size_t len, struct alts *out)
+{
+    struct sigma_value v = {0};
     double num;
     int r;
 
-    if (has_mod(ml, M_EXISTS)) {
-        if (!item->field)
-            return lerr(ld, n, "exists needs a field", "'exists' must be applied to a field");
-        if (ml->n != 1)
-            return lerr(ld, n, "invalid modifier combination",
-                        "'exists' cannot be combined with other modifiers");
-        int b = plain_bool(n, 1);
-        if (b < 0)
-            return lerr(ld, n, "invalid value for modifier", "'exists' needs true or false");
-        v.kind = SIGMA_V_EXISTS;
-        v.b = b;
-        return alts_push(out, &v);
-    }
-    if (is_null(n)) {
-        if (!item->field)
-            return lerr(ld, n, "null keyword", "a keyword cannot be null");
-        for (size_t i = 0; i < ml->n; i++)
-            if (ml->m[i] != M_ALL && ml->m[i] != M_NEQ)
-                return lerr(ld, n, "invalid modifier combination",
-                            "null cannot be combined with value modifiers");
-        v.kind = SIGMA_V_NULL;
-        return alts_push(out, &v);
-    }
-    if (has_mod(ml, M_RE)) {
-        uint32_t flags = 0;
-        if (ml->m[0] != M_RE)
-            return lerr(ld, n, "invalid modifier combination",
-                        "'re' must be the first modifier (it only applies to unmodified values)");
-        for (size_t i = 1; i < ml->n; i++) {
-            switch (ml->m[i]) {
-            case M_I: flags |= PCRE2_CASELESS; break;
-            case M_M: flags |= PCRE2_MULTILINE; break;
-            case M_S: flags |= PCRE2_DOTALL; break;
-            /* Adding `.*` to an unanchored search changes nothing. */
-            case M_CONTAINS:
-            case M_STARTSWITH:
-            case M_ENDSWITH:
-            case M_ALL:
-            case M_NEQ: break;
-            default:
-                return lerr(ld, n, "invalid modifier combination",
-                            "only i, m, s, contains, startswith, endswith and all may follow 're'");
-            }
-        }
-        int ec;
-        PCRE2_SIZE eo;
-        pcre2_code *re = pcre2_compile((PCRE2_SPTR)s, len, flags, &ec, &eo, NULL);
-        if (!re) {
-            PCRE2_UCHAR msg[120];
-            pcre2_get_error_message(ec, msg, sizeof(msg));
-            return lerr(ld, n, "invalid regular expression",
-                        "invalid regular expression at offset %zu: %s", (size_t)eo,
-                        (const char *)msg);
-        }
-        (void)pcre2_jit_compile(re, PCRE2_JIT_COMPLETE); /* falls back to the interpreter */
-        v.kind = SIGMA_V_REGEX;
-        v.re = re;
-        r = alts_push(out, &v);
-        if (r < 0)
-            value_done(&v);
-        return r;
-    }
-    for (size_t i = 0; i < ml->n; i++)
-        if (ml->m[i] == M_I || ml->m[i] == M_M || ml->m[i] == M_S)
-            return lerr(ld, n, "invalid modifier combination",
-                        "regular expression flags need a preceding 're'");
-    if (has_mod(ml, M_CIDR)) {
-        if (!item->field)
-            return lerr(ld, n, "cidr needs a field", "'cidr' must be applied to a field");
-        if (ml->m[0] != M_CIDR)
-            return lerr(ld, n, "invalid modifier combination", "'cidr' must be the first modifier");
-        for (size_t i = 1; i < ml->n; i++)
-            if (ml->m[i] != M_ALL && ml->m[i] != M_NEQ)
-                return lerr(ld, n, "invalid modifier combination",
-                            "'cidr' cannot be combined with string modifiers");
-        char buf[INET6_ADDRSTRLEN + 8];
-        if (len >= sizeof(buf))
-            return lerr(ld, n, "invalid CIDR", "invalid CIDR network");
-        memcpy(buf, s, len);
-        buf[len] = '\0';
-        char *slash = strchr(buf, '/');
-        if (slash)
-            *slash = '\0';
-        v.kind = SIGMA_V_CIDR;
-        v.family = strchr(buf, ':') ? AF_INET6 : AF_INET;
-        unsigned maxp = v.family == AF_INET6 ? 128 : 32;
-        if (inet_pton(v.family, buf, v.net) != 1)
-            return lerr(ld, n, "invalid CIDR", "'%s' is not an IP address", buf);
-        v.prefix = maxp;
-        if (slash) {
-            char *end;
-            unsigned long pl = strtoul(slash + 1, &end, 10);
-            if (end == slash + 1 || *end || pl > maxp)
-                return lerr(ld, n, "invalid CIDR", "invalid prefix length '%s'", slash + 1);
-            v.prefix = (unsigned)pl;
-        }
-        for (unsigned b = v.prefix; b < maxp; b++)
-            if (v.net[b / 8] & (0x80 >> (b % 8)))
-                return lerr(ld, n, "invalid CIDR", "CIDR network has host bits set");
-        return alts_push(out, &v);
-    }
-    if (has_mod(ml, M_GT) || has_mod(ml, M_GTE) || has_mod(ml, M_LT) || has_mod(ml, M_LTE)) {
-        if (!item->field)
-            return lerr(ld, n, "comparison needs a field", "numeric comparison needs a field");
-        size_t ncmp = 0;
-        for (size_t i = 0; i < ml->n; i++) {
-            switch (ml->m[i]) {
-            case M_GT:
-                v.cmp = SIGMA_CMP_GT;
-                ncmp++;
-                break;
-            case M_GTE:
-                v.cmp = SIGMA_CMP_GTE;
-                ncmp++;
-                break;
-            case M_LT:
-                v.cmp = SIGMA_CMP_LT;
-                ncmp++;
-                break;
-            case M_LTE:
-                v.cmp = SIGMA_CMP_LTE;
-                ncmp++;
-                break;
-            case M_ALL:
-            case M_NEQ: break;
-            default:
-                return lerr(ld, n, "invalid modifier combination",
-                            "numeric comparison cannot be combined with string modifiers");
-            }
-        }
-        if (ncmp != 1)
-            return lerr(ld, n, "invalid modifier combination", "one comparison per value");
-        if (!plain_number(n, &num))
-            return lerr(ld, n, "comparison needs a number",
-                        "numeric comparison needs a number, not '%.*s'", (int)(len > 40 ? 40 : len),
-                        s);
-        v.kind = SIGMA_V_CMP;
-        v.num = num;
-        return alts_push(out, &v);
-    }
-    if (has_mod(ml, M_FIELDREF)) {
-        if (!item->field)
-            return lerr(ld, n, "fieldref needs a field", "'fieldref' must be applied to a field");
-        v.kind = SIGMA_V_FIELDREF;
-        for (size_t i = 0; i < ml->n; i++) {
-            switch (ml->m[i]) {
-            case M_CONTAINS: v.ref_mode = SIGMA_ANCHOR_CONTAINS; break;
-            case M_STARTSWITH: v.ref_mode = SIGMA_ANCHOR_STARTSWITH; break;
-            case M_ENDSWITH: v.ref_mode = SIGMA_ANCHOR_ENDSWITH; break;
-            case M_CASED: v.cased = 1; break;
-            case M_FIELDREF:
-            case M_ALL:
-            case M_NEQ: break;
-            default:
-                return lerr(ld, n, "invalid modifier combination",
-                            "'fieldref' can only be combined with contains, startswith, "
-                            "endswith, cased and all");
-            }
-        }
-        if (len == 0 || memchr(s, '*', len) || memchr(s, '?', len))
-            return lerr(ld, n, "invalid field reference",
-                        "field references must name one field, without wildcards");
-        v.ref = strndup(s, len);
-        if (!v.ref)
-            return -ENOMEM;
-        r = alts_push(out, &v);
-        if (r < 0)
-            value_done(&v);
-        return r;
-    }
-
-    /* Plain typed values with no string transformation. */
-    int string_mods = 0;
     for (size_t i = 0; i < ml->n; i++)
         if (ml->m[i] != M_ALL && ml->m[i] != M_NEQ)
-            string_mods = 1;
+            return 1;
     int b = plain_bool(n, 0);
-    if (!string_mods && b >= 0 && item->field) {
+    if (b >= 0 && item->field) {
         v.kind = SIGMA_V_BOOL;
         v.b = b;
         return alts_push(out, &v);
     }
-    if (!string_mods && item->field && plain_number(n, &num)) {
-        size_t cap = 0;
-        v.kind = SIGMA_V_NUMBER;
-        v.num = num;
-        for (size_t i = 0; i < len; i++)
-            if (pat_push(&v.pat, &cap, (unsigned char)s[i], SIGMA_TOK_LIT) < 0) {
-                value_done(&v);
-                return -ENOMEM;
-            }
-        r = alts_push(out, &v);
-        if (r < 0)
+    if (!item->field || !plain_number(n, &num))
+        return 1;
+    size_t cap = 0;
+    v.kind = SIGMA_V_NUMBER;
+    v.num = num;
+    for (size_t i = 0; i < len; i++)
+        if (pat_push(&v.pat, &cap, (unsigned char)s[i], SIGMA_TOK_LIT) < 0) {
             value_done(&v);
-        return r;
-    }
+            return -ENOMEM;
+        }
+    r = alts_push(out, &v);
+    if (r < 0)
+        value_done(&v);
+    return r;
+}
 
-    /* Strings: parse once, then apply the transformations left to right
-     * on the parsed patterns. */
+/* Applies string modifier m to alternative a; the variants of an expanding
+ * modifier (base64offset, windash) go to *next. */
+static int string_mod(struct loader *ld, const yaml_node_t *n, enum mod m, struct sigma_value *a,
+                      struct alts *next)
+{
+    struct sigma_pattern enc;
+    int r = 0;
+
+    switch (m) {
+    case M_CONTAINS: return pat_add_stars(&a->pat, SIGMA_ANCHOR_CONTAINS);
+    case M_STARTSWITH: return pat_add_stars(&a->pat, SIGMA_ANCHOR_STARTSWITH);
+    case M_ENDSWITH: return pat_add_stars(&a->pat, SIGMA_ANCHOR_ENDSWITH);
+    case M_CASED: a->cased = 1; return 0;
+    case M_ALL:
+    case M_NEQ:
+    case M_EXPAND: return 0;
+    case M_BASE64:
+    case M_BASE64OFFSET:
+        if (pat_has_wild(&a->pat))
+            return lerr(ld, n, "wildcards in encoded value",
+                        "base64 encoding of a value with wildcards is not allowed");
+        if (m == M_BASE64OFFSET)
+            return base64offset_expand(&a->pat, next);
+        r = b64_encode(a->pat.bytes, a->pat.len, &enc);
+        if (r == 0) {
+            pat_done(&a->pat);
+            a->pat = enc;
+        }
+        return r;
+    case M_UTF16LE: return utf16_encode(ld, n, &a->pat, U16_LE);
+    case M_UTF16BE: return utf16_encode(ld, n, &a->pat, U16_BE);
+    case M_UTF16: return utf16_encode(ld, n, &a->pat, U16_BOM_LE);
+    case M_WIDE: return utf16_encode(ld, n, &a->pat, U16_WIDE);
+    case M_WINDASH: return windash_expand(ld, n, &a->pat, next);
+    default:
+        return lerr(ld, n, "invalid modifier combination",
+                    "re, cidr, exists, fieldref and comparisons must come first");
+    }
+}
+
+/* Strings: parse once, then apply the transformations left to right on
+ * the parsed patterns. */
+static int value_string(struct loader *ld, const struct sigma_item *item, const struct modlist *ml,
+                        const yaml_node_t *n, const char *s, size_t len, struct alts *out)
+{
     struct alts cur = {0};
+    int r;
+
     if (has_mod(ml, M_EXPAND)) {
         r = placeholder_expand(ld, n, s, len, &cur);
     } else {
@@ -897,45 +984,8 @@ static int build_value(struct loader *ld, struct sigma_item *item, const struct 
     for (size_t mi = 0; mi < ml->n && r == 0; mi++) {
         enum mod m = ml->m[mi];
         struct alts next = {0};
-        for (size_t ai = 0; ai < cur.n && r == 0; ai++) {
-            struct sigma_value *a = &cur.v[ai];
-            struct sigma_pattern enc;
-            switch (m) {
-            case M_CONTAINS: r = pat_add_stars(&a->pat, SIGMA_ANCHOR_CONTAINS); break;
-            case M_STARTSWITH: r = pat_add_stars(&a->pat, SIGMA_ANCHOR_STARTSWITH); break;
-            case M_ENDSWITH: r = pat_add_stars(&a->pat, SIGMA_ANCHOR_ENDSWITH); break;
-            case M_CASED: a->cased = 1; break;
-            case M_ALL:
-            case M_NEQ:
-            case M_EXPAND: break;
-            case M_BASE64:
-            case M_BASE64OFFSET:
-                if (pat_has_wild(&a->pat)) {
-                    r = lerr(ld, n, "wildcards in encoded value",
-                             "base64 encoding of a value with wildcards is not allowed");
-                    break;
-                }
-                if (m == M_BASE64) {
-                    r = b64_encode(a->pat.bytes, a->pat.len, &enc);
-                    if (r == 0) {
-                        pat_done(&a->pat);
-                        a->pat = enc;
-                    }
-                } else {
-                    r = base64offset_expand(&a->pat, &next);
-                }
-                break;
-            case M_UTF16LE: r = utf16_encode(ld, n, &a->pat, U16_LE); break;
-            case M_UTF16BE: r = utf16_encode(ld, n, &a->pat, U16_BE); break;
-            case M_UTF16: r = utf16_encode(ld, n, &a->pat, U16_BOM_LE); break;
-            case M_WIDE: r = utf16_encode(ld, n, &a->pat, U16_WIDE); break;
-            case M_WINDASH: r = windash_expand(ld, n, &a->pat, &next); break;
-            default:
-                r = lerr(ld, n, "invalid modifier combination",
-                         "re, cidr, exists, fieldref and comparisons must come first");
-                break;
-            }
-        }
+        for (size_t ai = 0; ai < cur.n && r == 0; ai++)
+            r = string_mod(ld, n, m, &cur.v[ai], &next);
         if (r == 0 && (m == M_BASE64OFFSET || m == M_WINDASH)) {
             /* carry the `cased` flag over to the variants */
             for (size_t k = 0; k < next.n; k++)
@@ -960,6 +1010,35 @@ static int build_value(struct loader *ld, struct sigma_item *item, const struct 
     }
     alts_done(&cur);
     return r;
+}
+
+/* Builds the alternatives of one rule value `n` under modifiers `ml`. */
+static int build_value(struct loader *ld, struct sigma_item *item, const struct modlist *ml,
+                       const yaml_node_t *n, struct alts *out)
+{
+    size_t len;
+    const char *s = scalar(n, &len);
+    int r;
+
+    if (has_mod(ml, M_EXISTS))
+        return value_exists(ld, item, ml, n, out);
+    if (is_null(n))
+        return value_null(ld, item, ml, n, out);
+    if (has_mod(ml, M_RE))
+        return value_regex(ld, ml, n, s, len, out);
+    for (size_t i = 0; i < ml->n; i++)
+        if (ml->m[i] == M_I || ml->m[i] == M_M || ml->m[i] == M_S)
+            return lerr(ld, n, "invalid modifier combination",
+                        "regular expression flags need a preceding 're'");
+    if (has_mod(ml, M_CIDR))
+        return value_cidr(ld, item, ml, n, s, len, out);
+    if (has_mod(ml, M_GT) || has_mod(ml, M_GTE) || has_mod(ml, M_LT) || has_mod(ml, M_LTE))
+        return value_cmp(ld, item, ml, n, s, len, out);
+    if (has_mod(ml, M_FIELDREF))
+        return value_fieldref(ld, item, ml, n, s, len, out);
+    if ((r = value_typed(item, ml, n, s, len, out)) <= 0)
+        return r;
+    return value_string(ld, item, ml, n, s, len, out);
 }
 
 /* `%name%` placeholders (only with `expand`): each one is replaced by each

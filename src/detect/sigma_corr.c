@@ -246,42 +246,15 @@ static int resolve(struct sigma_corr_engine *e, size_t ci, sigma_corr_report_fn 
     return 0;
 }
 
-int sigma_corr_engine_new(struct sigma_corr_rule *const *corrs, size_t ncorrs,
-                          struct sigma_rule *const *rules, size_t nrules,
-                          const struct sigma_corr_opts *opts, sigma_corr_report_fn report,
-                          void *arg, struct sigma_corr_engine **ret)
+/*
+ * Chains: a correlation's level is one more than the deepest one it
+ * references.  What has no level after ncorrs rounds references a cycle or
+ * a correlation left out, and is left out in turn (and reported).
+ */
+static void chain_levels(struct sigma_corr_engine *e, sigma_corr_report_fn report, void *arg)
 {
-    struct sigma_corr_engine *e = calloc(1, sizeof(*e));
-    int r = -ENOMEM;
+    size_t ncorrs = e->ncorrs;
 
-    *ret = NULL;
-    if (!e)
-        return -ENOMEM;
-    field_init();
-    e->rules = rules;
-    e->nrules = nrules;
-    e->sized = !(opts && opts->max_bytes);
-    e->max_bytes = e->sized ? SIGMA_CORR_AUTO_FLOOR : opts->max_bytes;
-    e->tolerance_us =
-        opts && opts->tolerance_us >= 0 ? opts->tolerance_us : SIGMA_CORR_DEFAULT_TOLERANCE_US;
-    e->now = e->tick_start = e->swept = INT64_MIN;
-    e->repeat_fid = field_intern(SIGMA_CORR_REPEAT_FIELD, sizeof(SIGMA_CORR_REPEAT_FIELD) - 1);
-    e->ncorrs = ncorrs;
-    if (!(e->corrs = calloc(ncorrs ? ncorrs : 1, sizeof(*e->corrs))) ||
-        !(e->by_rule = calloc(nrules ? nrules : 1, sizeof(*e->by_rule))) ||
-        !(e->by_corr = calloc(ncorrs ? ncorrs : 1, sizeof(*e->by_corr))) ||
-        !(e->rule_gen = calloc(nrules ? nrules : 1, 1)))
-        goto out;
-    for (size_t i = 0; i < ncorrs; i++) {
-        e->corrs[i].c = corrs[i];
-        e->corrs[i].level = -1;
-    }
-    for (size_t i = 0; i < ncorrs; i++)
-        if ((r = resolve(e, i, report, arg)) < 0)
-            goto out;
-    /* Chains: a correlation's level is one more than the deepest one it
-     * references.  What has no level after ncorrs rounds references a cycle
-     * or a correlation left out. */
     for (size_t round = 0; round <= ncorrs; round++) {
         int changed = 0;
         for (size_t i = 0; i < ncorrs; i++) {
@@ -316,10 +289,18 @@ int sigma_corr_engine_new(struct sigma_corr_rule *const *corrs, size_t ncorrs,
                        "references a correlation that is left out or part of a reference cycle");
         }
     }
-    if (!(e->kept = calloc(ncorrs ? ncorrs : 1, sizeof(*e->kept))) ||
-        !(e->sizes = calloc(ncorrs ? ncorrs : 1, sizeof(*e->sizes))))
-        goto out;
-    for (size_t i = 0; i < ncorrs; i++) {
+}
+
+/*
+ * The routes of the kept correlations: the list of them, what each base
+ * rule's matches and each correlation's hits feed, and who reports.
+ * 0 or -ENOMEM.
+ */
+static int route(struct sigma_corr_engine *e)
+{
+    int r;
+
+    for (size_t i = 0; i < e->ncorrs; i++) {
         struct ccorr *cc = &e->corrs[i];
         if (!cc->kept)
             continue;
@@ -328,23 +309,65 @@ int sigma_corr_engine_new(struct sigma_corr_rule *const *corrs, size_t ncorrs,
             struct reflist *l = cc->slots[s].is_corr ? &e->by_corr[cc->slots[s].target]
                                                      : &e->by_rule[cc->slots[s].target];
             if ((r = reflist_add(l, (uint32_t)i, (uint32_t)s)) < 0)
-                goto out;
+                return r;
         }
     }
     /* generate: a referenced rule reports only if a referencing
      * correlation asks for it. */
-    for (size_t i = 0; i < nrules; i++) {
+    for (size_t i = 0; i < e->nrules; i++) {
         e->rule_gen[i] = e->by_rule[i].n == 0;
         for (size_t k = 0; k < e->by_rule[i].n; k++)
             if (e->corrs[e->by_rule[i].v[k].corr].c->generate)
                 e->rule_gen[i] = 1;
     }
-    for (size_t i = 0; i < ncorrs; i++) {
+    for (size_t i = 0; i < e->ncorrs; i++) {
         e->corrs[i].emit = e->by_corr[i].n == 0;
         for (size_t k = 0; k < e->by_corr[i].n; k++)
             if (e->corrs[e->by_corr[i].v[k].corr].c->generate)
                 e->corrs[i].emit = 1;
     }
+    return 0;
+}
+
+int sigma_corr_engine_new(struct sigma_corr_rule *const *corrs, size_t ncorrs,
+                          struct sigma_rule *const *rules, size_t nrules,
+                          const struct sigma_corr_opts *opts, sigma_corr_report_fn report,
+                          void *arg, struct sigma_corr_engine **ret)
+{
+    struct sigma_corr_engine *e = calloc(1, sizeof(*e));
+    int r = -ENOMEM;
+
+    *ret = NULL;
+    if (!e)
+        return -ENOMEM;
+    field_init();
+    e->rules = rules;
+    e->nrules = nrules;
+    e->sized = !(opts && opts->max_bytes);
+    e->max_bytes = e->sized ? SIGMA_CORR_AUTO_FLOOR : opts->max_bytes;
+    e->tolerance_us =
+        opts && opts->tolerance_us >= 0 ? opts->tolerance_us : SIGMA_CORR_DEFAULT_TOLERANCE_US;
+    e->now = e->tick_start = e->swept = INT64_MIN;
+    e->repeat_fid = field_intern(SIGMA_CORR_REPEAT_FIELD, sizeof(SIGMA_CORR_REPEAT_FIELD) - 1);
+    e->ncorrs = ncorrs;
+    if (!(e->corrs = calloc(ncorrs ? ncorrs : 1, sizeof(*e->corrs))) ||
+        !(e->by_rule = calloc(nrules ? nrules : 1, sizeof(*e->by_rule))) ||
+        !(e->by_corr = calloc(ncorrs ? ncorrs : 1, sizeof(*e->by_corr))) ||
+        !(e->rule_gen = calloc(nrules ? nrules : 1, 1)))
+        goto out;
+    for (size_t i = 0; i < ncorrs; i++) {
+        e->corrs[i].c = corrs[i];
+        e->corrs[i].level = -1;
+    }
+    for (size_t i = 0; i < ncorrs; i++)
+        if ((r = resolve(e, i, report, arg)) < 0)
+            goto out;
+    chain_levels(e, report, arg);
+    if (!(e->kept = calloc(ncorrs ? ncorrs : 1, sizeof(*e->kept))) ||
+        !(e->sizes = calloc(ncorrs ? ncorrs : 1, sizeof(*e->sizes))))
+        goto out;
+    if ((r = route(e)) < 0)
+        goto out;
     if ((r = htable_key_init(&e->hkey)) < 0)
         goto out;
     r = -ENOMEM; /* for the allocation below */
@@ -938,7 +961,9 @@ static int samples_grow(struct sigma_corr_engine *e, struct group *g)
         ncap = SIGMA_CORR_MAX_SAMPLES;
     if (!(ns = calloc(ncap, sizeof(*ns))))
         return -ENOMEM;
-    for (size_t k = 0; k < g->ns; k++)
+    /* A ring of no room holds nothing (ns <= scap); said for the analyzer,
+     * which cannot see it. */
+    for (size_t k = 0; g->scap && k < g->ns; k++)
         ns[k] = g->samples[(g->shead + k) % g->scap];
     account(e, g, g->scap * sizeof(*ns), ncap * sizeof(*ns));
     free(g->samples);
@@ -1097,6 +1122,181 @@ static int feed_list(struct sigma_corr_engine *e, const struct reflist *l, const
     return err ? err : hits;
 }
 
+/*
+ * The group key of `ev` under slot `sl` of `c` into `key` (per group-by
+ * value: a 4-byte length, the bytes, a NUL) and *ret_keylen, and into *x
+ * the hash of its value tuple (and, for sums and averages, the number of
+ * its first field).  1 when the event lacks one of the fields, which
+ * counts it as ungrouped; else 0.
+ */
+static int feed_key(struct sigma_corr_engine *e, const struct sigma_corr_rule *c,
+                    const struct cslot *sl, const struct event *ev, char *key, size_t *ret_keylen,
+                    struct entry *x)
+{
+    size_t keylen = 0;
+
+    for (size_t k = 0; k < c->group_by.n; k++) {
+        size_t len;
+        const char *val = event_get(ev, sl->key_fid[k], &len);
+        uint32_t l32;
+
+        if (!val) {
+            e->st.ungrouped++;
+            return 1;
+        }
+        if (len > CORR_KEY_VALUE_MAX)
+            len = CORR_KEY_VALUE_MAX;
+        l32 = (uint32_t)len;
+        memcpy(key + keylen, &l32, 4);
+        memcpy(key + keylen + 4, val, len);
+        key[keylen + 4 + len] = '\0';
+        keylen += len + 5;
+    }
+    *ret_keylen = keylen;
+    if (c->fields.n) {
+        uint64_t vh = 0;
+        for (size_t k = 0; k < c->fields.n; k++) {
+            size_t len;
+            const char *val = event_get(ev, sl->val_fid[k], &len);
+            if (!val) {
+                e->st.ungrouped++;
+                return 1;
+            }
+            /* Mixed before each field so that the tuple's order counts. */
+            vh = hash_mix(vh + k) ^ htable_key_hash(&e->hkey, val, len);
+            if (k == 0 && (c->type == SIGMA_CORR_VALUE_SUM || c->type == SIGMA_CORR_VALUE_AVG) &&
+                !value_number(val, len, &x->num)) {
+                e->st.ungrouped++;
+                return 1;
+            }
+        }
+        x->vh = vh;
+    }
+    return 0;
+}
+
+/*
+ * Takes entry x (of `ev`, through slot `sl`) into g's window, after
+ * dropping what the window has left behind.  1 when it comes too late
+ * (dropped, and `g` may be evicted), 0 once in, -ENOMEM.
+ */
+static int feed_window(struct sigma_corr_engine *e, const struct sigma_corr_rule *c,
+                       struct group *g, const struct entry *x, const struct cslot *sl,
+                       const struct event *ev)
+{
+    if (g->newest == INT64_MIN || ev->time_us >= g->newest) {
+        g->newest = ev->time_us;
+    } else if (g->newest - ev->time_us > e->tolerance_us ||
+               g->newest - ev->time_us > c->timespan_us || ev->time_us <= g->fired_last) {
+        e->st.late_dropped++;
+        touch(e, g, (enum sigma_corr_cost)g->cost);
+        evict(e, g);
+        return 1;
+    }
+    while (g->n && g->ents[g->off].t < g->newest - c->timespan_us)
+        window_pop_front(g, c->type);
+    if (uses_values(c->type) && dt_add(e, g, x->vh) < 0)
+        return -ENOMEM;
+    if (window_insert(e, g, x) < 0) {
+        if (uses_values(c->type))
+            dt_del(g, x->vh);
+        return -ENOMEM;
+    }
+    sample_add(e, g, ev->time_us, sl->label, ev->raw, ev->raw_len);
+    return 0;
+}
+
+/* The value c's condition is tested on, per correlation type, once `x`
+ * (the newest entry) is in g's window. */
+static double cond_value(const struct sigma_corr_rule *c, const struct group *g,
+                         const struct entry *x)
+{
+    double v;
+
+    switch (c->type) {
+    case SIGMA_CORR_EVENT_COUNT: return g->sum;
+    case SIGMA_CORR_VALUE_COUNT: return (double)g->dn;
+    case SIGMA_CORR_TEMPORAL:
+        v = 0;
+        for (size_t s = 0; g->slot_cnt && s < c->rules.n; s++)
+            v += g->slot_cnt[s] > 0;
+        return v;
+    case SIGMA_CORR_TEMPORAL_ORDERED: return ordered_prefix(g, c->rules.n);
+    case SIGMA_CORR_VALUE_SUM: return g->sum;
+    case SIGMA_CORR_VALUE_AVG: return g->sum / (double)g->n;
+    default: return 100.0 * (double)dt_count(g, x->vh) / (double)g->n;
+    }
+}
+
+/* Hands the hit of `g` (of c, at value v) to cb: its group-by values, its
+ * span and its samples, all borrowed for the call. */
+static void report_hit(const struct sigma_corr_rule *c, const struct group *g, double v,
+                       sigma_corr_hit_fn cb, void *arg)
+{
+    const char *vals[SIGMA_CORR_MAX_GROUP_BY];
+    struct sigma_corr_sample smp[SIGMA_CORR_MAX_SAMPLES];
+    struct sigma_corr_hit hit = {
+        .rule = c,
+        .group_fields = (const char *const *)c->group_by.v,
+        .group_values = vals,
+        .ngroup = c->group_by.n,
+        .value = v,
+        .events = g->n,
+        .first_us = g->ents[g->off].t,
+        .last_us = g->ents[g->off + g->n - 1].t,
+        .samples = smp,
+        .nsamples = g->ns,
+    };
+    size_t p = 0;
+
+    for (size_t k = 0; k < c->group_by.n; k++) {
+        uint32_t l32;
+        memcpy(&l32, g->key + p, 4);
+        vals[k] = g->key + p + 4;
+        p += l32 + 5;
+    }
+    for (size_t k = 0; k < g->ns; k++) {
+        const struct sample *s = &g->samples[(g->shead + k) % g->scap];
+        smp[k].time_us = s->t;
+        smp[k].rule_id = s->rule_id;
+        smp[k].raw = s->raw ? s->raw : "";
+        smp[k].raw_len = s->len;
+    }
+    cb(arg, &hit);
+}
+
+/* Correlation ci fired on `g` at value v: reports it, empties the window
+ * and feeds the correlations chained on it.  The hits, or -errno. */
+static int feed_fired(struct sigma_corr_engine *e, uint32_t ci, struct group *g, double v,
+                      const struct event *ev, sigma_corr_hit_fn cb, void *arg, unsigned depth)
+{
+    const struct ccorr *cc = &e->corrs[ci];
+    const struct sigma_corr_rule *c = cc->c;
+    int hits = 0, r;
+
+    e->st.hits++;
+    if (cc->emit && cb) {
+        report_hit(c, g, v, cb, arg);
+        hits++;
+    }
+    /* The events that made it fire never count again; the next hit
+     * needs the window to have moved a whole timespan past them. */
+    g->fired_last = g->newest;
+    g->quiet_until = g->newest + c->timespan_us;
+    window_reset(g, c->rules.n);
+    samples_drop(e, g);
+    /* Emptied, it only holds the quiet time: losing it costs at most
+     * a second hit, never a missed one. */
+    touch(e, g, SIGMA_CORR_COST_SINGLE);
+    /* A chained correlation counts this hit as one event; `g` may be
+     * evicted from here on. */
+    evict(e, NULL);
+    r = feed_list(e, &e->by_corr[ci], ev, cb, arg, depth + 1);
+    if (r < 0)
+        return r;
+    return hits + r;
+}
+
 static int feed_one(struct sigma_corr_engine *e, uint32_t ci, uint32_t si, const struct event *ev,
                     sigma_corr_hit_fn cb, void *arg, unsigned depth)
 {
@@ -1109,46 +1309,12 @@ static int feed_one(struct sigma_corr_engine *e, uint32_t ci, uint32_t si, const
     struct entry x = {.t = ev->time_us, .slot = si};
     struct group *g;
     double v;
-    int hits = 0;
+    int r;
 
     if (depth > e->ncorrs)
         return 0;
-    for (size_t k = 0; k < c->group_by.n; k++) {
-        size_t len;
-        const char *val = event_get(ev, sl->key_fid[k], &len);
-        uint32_t l32;
-
-        if (!val) {
-            e->st.ungrouped++;
-            return 0;
-        }
-        if (len > CORR_KEY_VALUE_MAX)
-            len = CORR_KEY_VALUE_MAX;
-        l32 = (uint32_t)len;
-        memcpy(key + keylen, &l32, 4);
-        memcpy(key + keylen + 4, val, len);
-        key[keylen + 4 + len] = '\0';
-        keylen += len + 5;
-    }
-    if (c->fields.n) {
-        uint64_t vh = 0;
-        for (size_t k = 0; k < c->fields.n; k++) {
-            size_t len;
-            const char *val = event_get(ev, sl->val_fid[k], &len);
-            if (!val) {
-                e->st.ungrouped++;
-                return 0;
-            }
-            /* Mixed before each field so that the tuple's order counts. */
-            vh = hash_mix(vh + k) ^ htable_key_hash(&e->hkey, val, len);
-            if (k == 0 && (c->type == SIGMA_CORR_VALUE_SUM || c->type == SIGMA_CORR_VALUE_AVG) &&
-                !value_number(val, len, &x.num)) {
-                e->st.ungrouped++;
-                return 0;
-            }
-        }
-        x.vh = vh;
-    }
+    if (feed_key(e, c, sl, ev, key, &keylen, &x))
+        return 0;
     if (c->type == SIGMA_CORR_EVENT_COUNT)
         x.num = repeat_weight(ev, e->repeat_fid);
     /* The correlation's index is ours; only the key needs the keyed hash. */
@@ -1159,96 +1325,18 @@ static int feed_one(struct sigma_corr_engine *e, uint32_t ci, uint32_t si, const
     }
     if (!(g = group_get(e, ci, key, keylen, h)))
         return -ENOMEM;
-    if (g->newest == INT64_MIN || ev->time_us >= g->newest) {
-        g->newest = ev->time_us;
-    } else if (g->newest - ev->time_us > e->tolerance_us ||
-               g->newest - ev->time_us > c->timespan_us || ev->time_us <= g->fired_last) {
-        e->st.late_dropped++;
-        touch(e, g, (enum sigma_corr_cost)g->cost);
-        evict(e, g);
-        return 0;
-    }
-    while (g->n && g->ents[g->off].t < g->newest - c->timespan_us)
-        window_pop_front(g, c->type);
-    if (uses_values(c->type) && dt_add(e, g, x.vh) < 0)
-        return -ENOMEM;
-    if (window_insert(e, g, &x) < 0) {
-        if (uses_values(c->type))
-            dt_del(g, x.vh);
-        return -ENOMEM;
-    }
-    sample_add(e, g, ev->time_us, sl->label, ev->raw, ev->raw_len);
-
-    switch (c->type) {
-    case SIGMA_CORR_EVENT_COUNT: v = g->sum; break;
-    case SIGMA_CORR_VALUE_COUNT: v = (double)g->dn; break;
-    case SIGMA_CORR_TEMPORAL:
-        v = 0;
-        for (size_t s = 0; g->slot_cnt && s < c->rules.n; s++)
-            v += g->slot_cnt[s] > 0;
-        break;
-    case SIGMA_CORR_TEMPORAL_ORDERED: v = ordered_prefix(g, c->rules.n); break;
-    case SIGMA_CORR_VALUE_SUM: v = g->sum; break;
-    case SIGMA_CORR_VALUE_AVG: v = g->sum / (double)g->n; break;
-    default: v = 100.0 * (double)dt_count(g, x.vh) / (double)g->n; break;
-    }
+    if ((r = feed_window(e, c, g, &x, sl, ev)) != 0)
+        return r < 0 ? r : 0;
+    v = cond_value(c, g, &x);
     if (cond_holds(c, v) && g->newest <= g->quiet_until) {
         /* Still inside the window of the last hit: one hit per window. */
         e->st.suppressed++;
     } else if (cond_holds(c, v)) {
-        e->st.hits++;
-        if (cc->emit && cb) {
-            const char *vals[SIGMA_CORR_MAX_GROUP_BY];
-            struct sigma_corr_sample smp[SIGMA_CORR_MAX_SAMPLES];
-            struct sigma_corr_hit hit = {
-                .rule = c,
-                .group_fields = (const char *const *)c->group_by.v,
-                .group_values = vals,
-                .ngroup = c->group_by.n,
-                .value = v,
-                .events = g->n,
-                .first_us = g->ents[g->off].t,
-                .last_us = g->ents[g->off + g->n - 1].t,
-                .samples = smp,
-                .nsamples = g->ns,
-            };
-            size_t p = 0;
-            for (size_t k = 0; k < c->group_by.n; k++) {
-                uint32_t l32;
-                memcpy(&l32, g->key + p, 4);
-                vals[k] = g->key + p + 4;
-                p += l32 + 5;
-            }
-            for (size_t k = 0; k < g->ns; k++) {
-                const struct sample *s = &g->samples[(g->shead + k) % g->scap];
-                smp[k].time_us = s->t;
-                smp[k].rule_id = s->rule_id;
-                smp[k].raw = s->raw ? s->raw : "";
-                smp[k].raw_len = s->len;
-            }
-            cb(arg, &hit);
-            hits++;
-        }
-        /* The events that made it fire never count again; the next hit
-         * needs the window to have moved a whole timespan past them. */
-        g->fired_last = g->newest;
-        g->quiet_until = g->newest + c->timespan_us;
-        window_reset(g, c->rules.n);
-        samples_drop(e, g);
-        /* Emptied, it only holds the quiet time: losing it costs at most
-         * a second hit, never a missed one. */
-        touch(e, g, SIGMA_CORR_COST_SINGLE);
-        /* A chained correlation counts this hit as one event; `g` may be
-         * evicted from here on. */
-        evict(e, NULL);
-        int r = feed_list(e, &e->by_corr[ci], ev, cb, arg, depth + 1);
-        if (r < 0)
-            return r;
-        return hits + r;
+        return feed_fired(e, ci, g, v, ev, cb, arg, depth);
     }
     touch(e, g, group_cost(c, g, v));
     evict(e, g);
-    return hits;
+    return 0;
 }
 
 int sigma_corr_feed(struct sigma_corr_engine *e, size_t rule_idx, const struct event *ev,

@@ -265,16 +265,14 @@ static int load_aliases(yaml_document_t *doc, yaml_node_t *an, struct sigma_corr
     return 0;
 }
 
-static int load_corr(yaml_document_t *doc, yaml_node_t *root, struct sigma_corr_rule *c,
+/* The rule's own keys: title (required), id, name, status, description,
+ * author, level, tags. */
+static int load_meta(yaml_document_t *doc, yaml_node_t *root, struct sigma_corr_rule *c,
                      struct sigma_err *e)
 {
-    yaml_node_t *cor, *n;
+    yaml_node_t *n = get(doc, root, "title");
     int r;
 
-    if (!root || root->type != YAML_MAPPING_NODE)
-        return cerr(e, root, "not a rule", "the document is not a YAML mapping");
-    c->line = (unsigned)root->start_mark.line + 1;
-    n = get(doc, root, "title");
     if (!n || n->type != YAML_SCALAR_NODE || is_nullish(n))
         return cerr(e, n ? n : root, "missing title", "a correlation needs a 'title' string");
     if ((r = get_str(doc, root, "title", &c->title, e)) < 0 ||
@@ -294,30 +292,41 @@ static int load_corr(yaml_document_t *doc, yaml_node_t *root, struct sigma_corr_
             return cerr(e, get(doc, root, "level"), "invalid level",
                         "level must be informational, low, medium, high or critical");
     }
-    cor = get(doc, root, "correlation");
-    if (!cor || cor->type != YAML_MAPPING_NODE)
-        return cerr(e, cor ? cor : root, "invalid correlation", "'correlation' must be a map");
+    return 0;
+}
 
-    n = get(doc, cor, "type");
+/* correlation.type: one of type_names. */
+static int load_type(yaml_document_t *doc, yaml_node_t *cor, struct sigma_corr_rule *c,
+                     struct sigma_err *e)
+{
+    yaml_node_t *n = get(doc, cor, "type");
+    size_t t;
+
     if (!n)
         return cerr(e, cor, "missing type", "a correlation needs a 'type'");
-    {
-        size_t t;
-        for (t = 0; t < sizeof(type_names) / sizeof(type_names[0]); t++)
-            if (scalar_eq(n, type_names[t]))
-                break;
-        if (t == sizeof(type_names) / sizeof(type_names[0]))
-            return cerr(e, n, "unknown correlation type",
-                        "unknown correlation type '%.*s' (event_count, value_count, temporal, "
-                        "temporal_ordered, value_sum, value_avg, value_percentile)",
-                        n->type == YAML_SCALAR_NODE
-                            ? (int)(n->data.scalar.length > 40 ? 40 : n->data.scalar.length)
-                            : 1,
-                        n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : "?");
-        c->type = (enum sigma_corr_type)t;
-    }
+    for (t = 0; t < sizeof(type_names) / sizeof(type_names[0]); t++)
+        if (scalar_eq(n, type_names[t]))
+            break;
+    if (t == sizeof(type_names) / sizeof(type_names[0]))
+        return cerr(e, n, "unknown correlation type",
+                    "unknown correlation type '%.*s' (event_count, value_count, temporal, "
+                    "temporal_ordered, value_sum, value_avg, value_percentile)",
+                    n->type == YAML_SCALAR_NODE
+                        ? (int)(n->data.scalar.length > 40 ? 40 : n->data.scalar.length)
+                        : 1,
+                    n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : "?");
+    c->type = (enum sigma_corr_type)t;
+    return 0;
+}
 
-    n = get(doc, cor, "rules");
+/* What the windows are made of: correlation.rules (required), group-by
+ * and timespan (required). */
+static int load_window(yaml_document_t *doc, yaml_node_t *cor, struct sigma_corr_rule *c,
+                       struct sigma_err *e)
+{
+    yaml_node_t *n = get(doc, cor, "rules");
+    int r;
+
     if (!n || is_nullish(n))
         return cerr(e, n ? n : cor, "missing rules", "a correlation needs 'rules'");
     if ((r = get_strv(doc, n, "rules", SIGMA_CORR_MAX_RULES, &c->rules, e)) < 0)
@@ -341,8 +350,17 @@ static int load_corr(yaml_document_t *doc, yaml_node_t *root, struct sigma_corr_
                         ? (int)(n->data.scalar.length > 40 ? 40 : n->data.scalar.length)
                         : 1,
                     n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : "?");
+    return 0;
+}
 
-    n = get(doc, cor, "condition");
+/* correlation.condition, or the temporal types' default, and the fields
+ * and bounds each type's condition needs. */
+static int load_cond(yaml_document_t *doc, yaml_node_t *cor, struct sigma_corr_rule *c,
+                     struct sigma_err *e)
+{
+    yaml_node_t *n = get(doc, cor, "condition");
+    int r;
+
     if (n && !is_nullish(n)) {
         if ((r = load_condition(doc, n, c, e)) < 0)
             return r;
@@ -378,7 +396,26 @@ static int load_corr(yaml_document_t *doc, yaml_node_t *root, struct sigma_corr_
                     "a %s condition needs a lower bound (gt, gte or eq): an absence (lt/lte "
                     "alone) could only be decided when a window closes",
                     type_names[c->type]);
+    return 0;
+}
 
+static int load_corr(yaml_document_t *doc, yaml_node_t *root, struct sigma_corr_rule *c,
+                     struct sigma_err *e)
+{
+    yaml_node_t *cor, *n;
+    int r;
+
+    if (!root || root->type != YAML_MAPPING_NODE)
+        return cerr(e, root, "not a rule", "the document is not a YAML mapping");
+    c->line = (unsigned)root->start_mark.line + 1;
+    if ((r = load_meta(doc, root, c, e)) < 0)
+        return r;
+    cor = get(doc, root, "correlation");
+    if (!cor || cor->type != YAML_MAPPING_NODE)
+        return cerr(e, cor ? cor : root, "invalid correlation", "'correlation' must be a map");
+    if ((r = load_type(doc, cor, c, e)) < 0 || (r = load_window(doc, cor, c, e)) < 0 ||
+        (r = load_cond(doc, cor, c, e)) < 0)
+        return r;
     n = get(doc, cor, "aliases");
     if (n && (r = load_aliases(doc, n, c, e)) < 0)
         return r;

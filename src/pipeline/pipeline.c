@@ -584,12 +584,96 @@ static uint64_t record_stream_key(const struct pipeline *p, const struct rec_bat
     return time_streams_key(p->streams, b->input_id, id, sizeof(id));
 }
 
+/*
+ * Decodes record r of batch b into p->ev, with the time context of its
+ * stream, and counts it.  A record no decoder understands is kept raw, with
+ * no field but the message: never dropped.
+ */
+static void process_decode(struct pipeline *p, struct pinput *in, const struct rec_batch *b,
+                           const struct record *r, struct decode_ctx *ctx, int64_t file_ref,
+                           uint64_t file_key)
+{
+    struct parse_err perr;
+    uint64_t key;
+    int dr;
+
+    event_init(&p->ev, &p->arena, r->data, r->len, r->recv_us);
+    p->ev.input_id = b->input_id;
+    ctx->ref_us = p->ref_us ? p->ref_us : r->recv_us;
+    if (file_ref && file_ref < ctx->ref_us)
+        ctx->ref_us = file_ref;
+    key = file_key ? file_key : record_stream_key(p, b, r);
+    ctx->prev_us = time_streams_last(p->streams, key, ctx->ref_us);
+    if (!file_key && ctx->prev_us && ctx->prev_us < ctx->ref_us - TIME_STREAM_LIVE_PULL_US)
+        ctx->prev_us = 0; /* see TIME_STREAM_LIVE_PULL_US */
+    dr = decode_record(&p->ev, in->decoder, ctx, &perr);
+    if (dr == 0 && p->ev.has_time)
+        time_streams_note(p->streams, key, p->ev.time_us, ctx->ref_us);
+    atomic_fetch_add_explicit(&in->stats.records, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&in->stats.bytes, r->len, memory_order_relaxed);
+    if (r->flags & RECORD_TRUNCATED)
+        atomic_fetch_add_explicit(&in->stats.truncated, 1, memory_order_relaxed);
+    if (dr == 0) {
+        atomic_fetch_add_explicit(&in->stats.decoded, 1, memory_order_relaxed);
+    } else {
+        p->ev.nfields = 0;
+        p->ev.decoder = NULL;
+        p->ev.time_us = r->recv_us;
+        p->ev.has_time = 0;
+        atomic_fetch_add_explicit(&in->stats.unparsed, 1, memory_order_relaxed);
+        if (dr == -EINVAL) {
+            atomic_fetch_add_explicit(&in->stats.malformed, 1, memory_order_relaxed);
+            if (log_get_level() >= LOG_LEVEL_DEBUG) {
+                char q[160];
+                log_debug("input %s: malformed record at byte %zu (%s): %s", in->name, perr.off,
+                          perr.msg ? perr.msg : "?", log_quote(q, sizeof(q), r->data, r->len));
+            }
+        }
+    }
+    if (p->ev.dropped)
+        atomic_fetch_add_explicit(&p->stats.fields_dropped, p->ev.dropped, memory_order_relaxed);
+}
+
+/* Stores p->ev (decoded from record r of input `in`) and runs detection
+ * and triage on it.  0, or the error of the store or of an alert. */
+static int process_event(struct pipeline *p, struct pinput *in, const struct record *r)
+{
+    struct alert_ctx ac = {.p = p, .in = in};
+    int err = 0;
+
+    if (p->store && p->store_events) {
+        int sr = store_event_add(p->store, &p->ev, in->name, &ac.event_id);
+        if (sr < 0) {
+            err = sr;
+            atomic_fetch_add_explicit(&p->stats.store_errors, 1, memory_order_relaxed);
+        } else {
+            atomic_fetch_add_explicit(&p->stats.stored, 1, memory_order_relaxed);
+        }
+    }
+    if (p->detect) {
+        struct ptriage_prov pv = {
+            .udp_carrier = in->udp,
+            .trusted = (r->flags & RECORD_TRUSTED) != 0,
+            .input_name = in->name,
+            .peer_family = r->peer_family,
+            .peer_addr = r->peer_addr,
+        };
+
+        p->cur_in = in;
+        ptriage_evidence(p->tri, &p->ev, &pv);
+        if (p->sigma)
+            detect_sigma_match(p->sigma, &p->ev, on_sigma, &ac);
+        ptriage_event(p->tri, &p->ev, in->name);
+    }
+    return ac.err ? ac.err : err;
+}
+
 int pipeline_process(struct pipeline *p, const struct rec_batch *b)
 {
     struct pinput *in;
     struct decode_ctx ctx;
     int64_t file_ref;
-    uint64_t file_key = 0, key;
+    uint64_t file_key = 0;
     int err = 0;
 
     if (b->input_id >= p->ninputs)
@@ -605,75 +689,11 @@ int pipeline_process(struct pipeline *p, const struct rec_batch *b)
     if (p->detect)
         ptriage_poll(p->tri); /* suppressions made through the API since */
     for (const struct record *r = rec_batch_first(b); r; r = rec_batch_next(b, r)) {
-        struct parse_err perr;
-        struct alert_ctx ac = {.p = p, .in = in};
-        int dr;
+        int er;
 
-        event_init(&p->ev, &p->arena, r->data, r->len, r->recv_us);
-        p->ev.input_id = b->input_id;
-        ctx.ref_us = p->ref_us ? p->ref_us : r->recv_us;
-        if (file_ref && file_ref < ctx.ref_us)
-            ctx.ref_us = file_ref;
-        key = file_key ? file_key : record_stream_key(p, b, r);
-        ctx.prev_us = time_streams_last(p->streams, key, ctx.ref_us);
-        if (!file_key && ctx.prev_us && ctx.prev_us < ctx.ref_us - TIME_STREAM_LIVE_PULL_US)
-            ctx.prev_us = 0; /* see TIME_STREAM_LIVE_PULL_US */
-        dr = decode_record(&p->ev, in->decoder, &ctx, &perr);
-        if (dr == 0 && p->ev.has_time)
-            time_streams_note(p->streams, key, p->ev.time_us, ctx.ref_us);
-        atomic_fetch_add_explicit(&in->stats.records, 1, memory_order_relaxed);
-        atomic_fetch_add_explicit(&in->stats.bytes, r->len, memory_order_relaxed);
-        if (r->flags & RECORD_TRUNCATED)
-            atomic_fetch_add_explicit(&in->stats.truncated, 1, memory_order_relaxed);
-        if (dr == 0) {
-            atomic_fetch_add_explicit(&in->stats.decoded, 1, memory_order_relaxed);
-        } else {
-            /* Kept raw, with no fields but the message: never dropped. */
-            p->ev.nfields = 0;
-            p->ev.decoder = NULL;
-            p->ev.time_us = r->recv_us;
-            p->ev.has_time = 0;
-            atomic_fetch_add_explicit(&in->stats.unparsed, 1, memory_order_relaxed);
-            if (dr == -EINVAL) {
-                atomic_fetch_add_explicit(&in->stats.malformed, 1, memory_order_relaxed);
-                if (log_get_level() >= LOG_LEVEL_DEBUG) {
-                    char q[160];
-                    log_debug("input %s: malformed record at byte %zu (%s): %s", in->name,
-                              perr.off, perr.msg ? perr.msg : "?",
-                              log_quote(q, sizeof(q), r->data, r->len));
-                }
-            }
-        }
-        if (p->ev.dropped)
-            atomic_fetch_add_explicit(&p->stats.fields_dropped, p->ev.dropped,
-                                      memory_order_relaxed);
-        if (p->store && p->store_events) {
-            int sr = store_event_add(p->store, &p->ev, in->name, &ac.event_id);
-            if (sr < 0) {
-                err = sr;
-                atomic_fetch_add_explicit(&p->stats.store_errors, 1, memory_order_relaxed);
-            } else {
-                atomic_fetch_add_explicit(&p->stats.stored, 1, memory_order_relaxed);
-            }
-        }
-        if (p->detect) {
-            p->cur_in = in;
-            {
-                struct ptriage_prov pv = {
-                    .udp_carrier = in->udp,
-                    .trusted = (r->flags & RECORD_TRUSTED) != 0,
-                    .input_name = in->name,
-                    .peer_family = r->peer_family,
-                    .peer_addr = r->peer_addr,
-                };
-                ptriage_evidence(p->tri, &p->ev, &pv);
-            }
-            if (p->sigma)
-                detect_sigma_match(p->sigma, &p->ev, on_sigma, &ac);
-            ptriage_event(p->tri, &p->ev, in->name);
-        }
-        if (ac.err)
-            err = ac.err;
+        process_decode(p, in, b, r, &ctx, file_ref, file_key);
+        if ((er = process_event(p, in, r)) != 0)
+            err = er;
         event_reset(&p->ev);
     }
     if (p->detect) {

@@ -19,13 +19,16 @@ cd "$(dirname "$0")"
 PKGS="gcc clang meson ninja-build pkg-config libyaml-dev libsqlite3-dev
 libmicrohttpd-dev zlib1g-dev libcmocka-dev libclang-rt-14-dev python3 bsdutils
 cppcheck libpcre2-dev libevtx-dev libvectorscan-dev libsodium-dev libgnutls28-dev
-libcurl4-openssl-dev libnftables-dev nftables iproute2 tzdata libseccomp-dev"
+libcurl4-openssl-dev libnftables-dev nftables iproute2 tzdata libseccomp-dev
+libzstd-dev"
 # Only the tests drive a browser, and build, check and install the Debian
 # package (tests/e2e/e2e_package.py).
 TEST_PKGS="chromium dpkg-dev debhelper lintian logrotate systemd systemd-container"
 # Syslog over TLS from Debian's rsyslog, certificates made by certtool
 # (tests/e2e/e2e_syslog_tls.py).
 TEST_PKGS="$TEST_PKGS rsyslog rsyslog-gnutls gnutls-bin"
+# The archive bench prints zstd(1)'s ratio on the same file beside ours.
+TEST_PKGS="$TEST_PKGS zstd"
 
 install_deps() {
     missing=""

@@ -8,6 +8,8 @@
 #                library of its own, and build facts belong to the program)
 #   src/event/   util/ and event/
 #   src/decode/  util/, event/ and decode/
+#   src/archive/ util/, event/ and archive/ (the record log sits below
+#                input/ and pipeline/, which write and read it)
 #
 # A project header is one whose first path component is a directory of
 # src/ (or build_config.h), whether written "x/y.h" or <x/y.h>; anything
@@ -18,7 +20,8 @@ set -eu
 check() {
     root=$1
     status=0
-    for spec in "util:util" "event:util event" "decode:util event decode"; do
+    for spec in "util:util" "event:util event" "decode:util event decode" \
+        "archive:util event archive"; do
         mod=${spec%%:*}
         allowed=${spec#*:}
         [ -d "$root/src/$mod" ] || continue
@@ -87,7 +90,7 @@ if [ "${1:-}" = --self-test ]; then
     exit 0
 fi
 if check "${1:?usage: layers.sh SOURCE_ROOT | --self-test}"; then
-    echo "layers: util/, event/, decode/ include only below them"
+    echo "layers: util/, event/, decode/, archive/ include only below them"
 else
     echo "layers: the bottom layer includes a module above it (see above)" >&2
     exit 1

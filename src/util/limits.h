@@ -83,6 +83,14 @@
  * senders costs a fixed amount of memory. */
 #define LIMIT_TIME_STREAMS 4096
 
+/* The archive (src/archive/, docs/archive.md): the most bytes one block
+ * may decompress to (the largest record plus its neighbours: a reader
+ * allocates this much at most, whatever a header claims), and the defaults
+ * of a block's raw size and a segment's size. */
+#define LIMIT_ARCHIVE_BLOCK_RAW (LIMIT_LINE_MAX + 1024 * 1024)
+#define LIMIT_ARCHIVE_BLOCK_DEFAULT (1024 * 1024)
+#define LIMIT_ARCHIVE_SEGMENT_DEFAULT (256ULL * 1024 * 1024)
+
 /* API tokens (http.token_ttl, `hikeshi user token --ttl`): every token
  * expires, a month by default, a year at most, so a token that leaked into
  * a script or a log stops working on its own. */

@@ -1,0 +1,188 @@
+/*
+ * archive.h - the append-only record archive: every raw record kept on
+ * receipt, compressed, hash-chained and sealed (issue 17).
+ *
+ * DATA_DIR/archive/ holds segment files (seg-<16 hex digits>.hka).  A
+ * segment is a header and a run of frames; a frame is either a block (a
+ * zstd-compressed run of records with its time range and count) or a seal
+ * (the chain head, counts and time range signed with the current epoch's
+ * Ed25519 key).  Every frame carries the BLAKE2b hash of the frame before
+ * it, across segments, so one chain runs through the whole archive.  The
+ * byte layout, the key chain and what each check proves are in
+ * docs/archive.md.
+ *
+ * This module does not log: it returns -errno and fills the caller's
+ * reports; the caller (the CLI, later the daemon) says what happened.
+ */
+#ifndef HIKESHI_ARCHIVE_ARCHIVE_H
+#define HIKESHI_ARCHIVE_ARCHIVE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "util/limits.h"
+
+/* Bytes of an Ed25519 public key (the verification key). */
+#define ARCHIVE_PUBKEY_LEN 32
+/* Longest input name kept with a record. */
+#define ARCHIVE_INPUT_NAME_MAX 255
+/* Longest record kept: the inputs' own largest max_line. */
+#define ARCHIVE_RECORD_MAX LIMIT_LINE_MAX
+
+/* One record as the archive keeps it.  Borrowed: the strings and bytes
+ * belong to the caller on append and to the reader on read (valid until the
+ * reader's next call). */
+struct archive_record {
+    int64_t recv_us;       /* receive time, µs since the epoch */
+    uint16_t flags;        /* the input's RECORD_* flags, kept as given */
+    uint8_t peer_family;   /* 0 (none), 4 or 6 */
+    uint16_t peer_port;    /* host order */
+    uint8_t peer_addr[16]; /* network order; 4 or 16 bytes used */
+    const char *input;     /* input name, not NUL-terminated */
+    size_t input_len;      /* <= ARCHIVE_INPUT_NAME_MAX */
+    const uint8_t *raw;    /* the record's bytes, exactly as received */
+    size_t raw_len;        /* <= ARCHIVE_RECORD_MAX */
+};
+
+/* ---- signing keys (archive_seal.c) ---- */
+
+/* The signing key's current state: the epoch and its secret seed.  Opaque;
+ * the seed is kept in locked memory and wiped when the key evolves. */
+struct archive_key;
+
+/*
+ * Creates a new key chain at epoch 0: writes the secret key file `path`
+ * (mode 0600, refused if it exists) and the verification key `pub_path`
+ * (mode 0644, refused if it exists), and returns the public key in
+ * ret_pub.  -EEXIST if either file exists, else -errno.
+ */
+int archive_key_generate(const char *path, const char *pub_path,
+                         uint8_t ret_pub[ARCHIVE_PUBKEY_LEN]);
+/* Loads the secret key file `path`; -EBADMSG when it is not one (reterr, if
+ * given, gets a short reason).  The key keeps `path` to write each evolved
+ * epoch back to it. */
+int archive_key_load(const char *path, struct archive_key **ret, const char **reterr);
+/* Wipes and frees.  NULL is a no-op. */
+void archive_key_free(struct archive_key *k);
+/* The epoch the key is at (the epoch of the next seal it signs). */
+uint64_t archive_key_epoch(const struct archive_key *k);
+/* Reads a verification key file (one line of 64 hex digits); -EBADMSG if
+ * it is not one. */
+int archive_pubkey_load(const char *path, uint8_t ret_pub[ARCHIVE_PUBKEY_LEN]);
+
+/* ---- writing (archive_writer.c) ---- */
+
+struct archive_writer_opts {
+    size_t block_bytes;     /* close a block at this many raw bytes; 0: default */
+    uint32_t block_records; /* ... or this many records; 0: default */
+    uint64_t segment_bytes; /* start a new segment past this size; 0: default */
+    uint64_t seal_records;  /* seal after this many records; 0: only on time or close */
+    int64_t seal_us;        /* seal when the oldest unsealed record is this old
+                               (checked by append and archive_writer_tick); 0: never */
+    int zstd_level;         /* 0: default (3) */
+};
+
+/* What opening found and repaired.  A torn tail (a crash mid-write) is cut
+ * off at the end of the last intact frame. */
+struct archive_open_report {
+    uint64_t dropped_bytes;   /* bytes cut from the last segment */
+    uint64_t dropped_records; /* records in the cut block by its header, if
+                                 its header was whole (else 0, see below) */
+    int dropped_unknown;      /* 1: a torn frame header; its count is unknown */
+    char segment[64];         /* the segment cut ("" when nothing was) */
+    uint64_t records;         /* records in the archive */
+    uint64_t seal_gap;        /* > 0: the key is this many epochs past the
+                                 archive's last seal (seals lost: verify
+                                 will fail at the next seal) */
+};
+
+struct archive_writer;
+
+/*
+ * Opens the archive in directory `dir` for appending (created, mode 0700,
+ * if missing), continuing its chain.  `key` is borrowed (may be NULL: no
+ * seals are written) and evolves with each seal.  A torn tail is cut and
+ * reported in *rep; a fault inside the last segment (not at its end) is
+ * -EBADMSG: the archive needs `hikeshi archive verify` before anything is
+ * appended to it.
+ */
+int archive_writer_open(const char *dir, const struct archive_writer_opts *opts,
+                        struct archive_key *key, struct archive_writer **ret,
+                        struct archive_open_report *rep);
+/* Appends one record (copied).  -EINVAL when a length is over its cap;
+ * -errno from writing.  May close a block, a segment, or seal. */
+int archive_writer_append(struct archive_writer *w, const struct archive_record *rec);
+/* Writes the open block out (no fsync). */
+int archive_writer_flush(struct archive_writer *w);
+/* Flushes and fdatasyncs the open segment. */
+int archive_writer_sync(struct archive_writer *w);
+/* Seals now if there is anything unsealed (flushes first, fsyncs the seal
+ * before the key evolves).  No key: flushes only. */
+int archive_writer_seal(struct archive_writer *w);
+/* Seals when the oldest unsealed record is older than opts.seal_us at
+ * `now_us`; for an idle writer. */
+int archive_writer_tick(struct archive_writer *w, int64_t now_us);
+/* Records appended through the writer since open, and in the archive. */
+uint64_t archive_writer_records(const struct archive_writer *w);
+/* Flushes, seals (with a key), syncs and frees.  NULL is a no-op; returns
+ * the first error. */
+int archive_writer_close(struct archive_writer *w);
+
+/* ---- reading (archive_reader.c) ---- */
+
+struct archive_reader;
+
+/* Opens the archive in `dir` for reading the records received in
+ * [from_us, to_us) (INT64_MIN / INT64_MAX for no bound).  Blocks whose time
+ * range misses it are skipped unread.  -ENOENT when there is no archive. */
+int archive_reader_open(const char *dir, int64_t from_us, int64_t to_us,
+                        struct archive_reader **ret);
+/* Next record: 1 and *ret filled, 0 at the end, -errno on a fault that
+ * stops the read (a corrupt block is skipped and counted, not an error). */
+int archive_reader_next(struct archive_reader *r, struct archive_record *ret);
+/* Blocks read, skipped by time, and skipped as corrupt. */
+void archive_reader_counts(const struct archive_reader *r, uint64_t *ret_read,
+                           uint64_t *ret_skipped, uint64_t *ret_corrupt);
+void archive_reader_free(struct archive_reader *r);
+
+/* ---- verifying (archive_verify.c) ---- */
+
+enum archive_fault {
+    ARCHIVE_FAULT_NONE = 0,
+    ARCHIVE_FAULT_SEGMENT,   /* segment header bad, or segments out of sequence */
+    ARCHIVE_FAULT_FRAME,     /* frame header unreadable (magic, lengths) */
+    ARCHIVE_FAULT_HASH,      /* a frame's bytes do not match its hash */
+    ARCHIVE_FAULT_CHAIN,     /* a frame does not follow the one before it */
+    ARCHIVE_FAULT_TORN,      /* the last frame is cut short */
+    ARCHIVE_FAULT_BLOCK,     /* a block does not decompress to its records */
+    ARCHIVE_FAULT_SEAL,      /* a seal's signature, key or counts are wrong */
+    ARCHIVE_FAULT_TRUNCATED, /* fewer seals than the key's epoch says */
+};
+
+/* Where verify stopped and what it counted up to there. */
+struct archive_verify_result {
+    enum archive_fault fault;
+    char segment[64];     /* segment file of the fault */
+    uint64_t frame;       /* chain position (frame sequence number) of the fault */
+    uint64_t offset;      /* byte offset of the faulty frame in its segment */
+    char why[160];        /* a sentence saying what is wrong */
+    uint64_t segments, blocks, seals, records;
+    uint64_t sealed_records; /* records covered by a good seal */
+    uint64_t epoch;          /* the next epoch expected (seals verified) */
+};
+
+/*
+ * Verifies the whole archive in `dir`: every frame's hash, the chain, the
+ * blocks' contents, and every seal against the key chain that starts at
+ * `pub` (NULL: seals are checked for form only).  `expect_epoch` > 0 (the
+ * key's current epoch, or an exported seal's) makes missing seals at the
+ * end a fault.  Returns 0 with res->fault set (NONE when intact), -errno
+ * when the directory cannot be read.
+ */
+int archive_verify(const char *dir, const uint8_t *pub, uint64_t expect_epoch,
+                   struct archive_verify_result *res);
+/* A short name of a fault ("hash mismatch", ...); never NULL. */
+const char *archive_fault_name(enum archive_fault f);
+
+#endif

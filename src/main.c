@@ -17,6 +17,8 @@ static const struct {
     {"scan", cli_scan_main, "run the pipeline offline over files, directories or stdin"},
     {"rules", cli_rules_main, "check rules, or test one on events: rules check, rules test"},
     {"audit", cli_audit_main, "check the audit log's hash chain: audit verify"},
+    {"archive", cli_archive_main,
+     "the sealed record archive: archive keygen|verify|cat"},
     {"user", cli_user_main, "accounts: user add|passwd|list|disable|enable|token"},
     {"incident", cli_incident_main,
      "work on incidents through the daemon's API: incident list|show|update|note|report"},

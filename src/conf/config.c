@@ -1159,8 +1159,46 @@ static int kw_security(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg
     return ydoc_walk(d, v, &security_table, NULL);
 }
 
+/* --- archive: --- */
+
+/* A file path, or "" for none. */
+static int get_path_or_none(struct ydoc *d, yaml_node_t *v, char **dst)
+{
+    const char *s = ydoc_scalar(v, NULL);
+
+    if (s && s[0] == '\0') {
+        free(*dst);
+        *dst = NULL;
+        return 0;
+    }
+    return ydoc_strdup(d, v, 0, 0, dst);
+}
+
+static int kw_archive_key(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+    return get_path_or_none(d, v, &cfg(d)->archive_key);
+}
+
+static int kw_archive_verify_key(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+    return get_path_or_none(d, v, &cfg(d)->archive_verify_key);
+}
+
+static const struct ydoc_key archive_kw[] = {
+    {"key", kw_archive_key},
+    {"verify_key", kw_archive_verify_key},
+};
+static const struct ydoc_table archive_table = {archive_kw, YDOC_NKEYS(archive_kw),
+                                                "archive: expected a mapping", NULL};
+
+static int kw_archive(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+    return ydoc_walk(d, v, &archive_table, NULL);
+}
+
 static const struct ydoc_key top_kw[] = {
-    {"alerts", kw_alerts},     {"anomaly", kw_anomaly}, {"correlation", kw_correlation},
+    {"alerts", kw_alerts},     {"anomaly", kw_anomaly}, {"archive", kw_archive},
+    {"correlation", kw_correlation},
     {"data_dir", kw_data_dir}, {"http", kw_http},       {"incident", kw_incident},
     {"inputs", kw_inputs},     {"log", kw_log},         {"match", kw_match},
     {"pipeline", kw_pipeline}, {"respond", kw_respond}, {"security", kw_security},
@@ -1282,6 +1320,8 @@ void config_free(struct config *c)
     free(c->alerts_jsonl);
     free(c->security_user);
     free(c->security_group);
+    free(c->archive_key);
+    free(c->archive_verify_key);
     tz_free(c->tz);
     free(c);
 }
@@ -1509,7 +1549,7 @@ static void print_detect(const struct config *c, FILE *out)
     fprintf(out, "  late_tolerance: %u\n", c->corr_tolerance_s);
 }
 
-/* respond:, security: and incident:. */
+/* respond:, security:, archive: and incident:. */
 static void print_respond(const struct config *c, FILE *out)
 {
     fprintf(out, "respond:\n  policy: ");
@@ -1520,6 +1560,11 @@ static void print_respond(const struct config *c, FILE *out)
     fprintf(out, "\n  group: ");
     print_q(out, c->security_group ? c->security_group : "");
     fprintf(out, "\n  seccomp: %s\n", c->security_seccomp ? "true" : "false");
+    fprintf(out, "archive:\n  key: ");
+    print_q(out, c->archive_key ? c->archive_key : "");
+    fprintf(out, "\n  verify_key: ");
+    print_q(out, c->archive_verify_key ? c->archive_verify_key : "");
+    fputc('\n', out);
     fprintf(out, "incident:\n  playbooks: ");
     print_q(out, c->playbooks_dir ? c->playbooks_dir : "");
     fprintf(out, "\n  targets:%s\n", c->ntargets ? "" : " []");

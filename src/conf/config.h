@@ -127,6 +127,11 @@ struct config {
     char *security_user;
     char *security_group;
     int security_seccomp;
+    /* The archive's keys (archive:, docs/archive.md): the signing key file,
+     * kept outside data_dir, and the verification key file (NULL: the
+     * signing key's path with ".pub" added). */
+    char *archive_key;
+    char *archive_verify_key;
 };
 
 /* The defaults.  NULL on allocation failure. */

@@ -19,6 +19,7 @@
 
 #include "decode/decode_auditd.h"
 #include "decode/decode_cef.h"
+#include "decode/decode_checkpoint.h"
 #include "decode/decode_cisco_asa.h"
 #include "decode/decode_filterlog.h"
 #include "decode/decode_fortigate.h"
@@ -48,6 +49,7 @@ static int decode_syslog(struct event *ev, const char *p, size_t len, const stru
 const struct decoder decode_table[] = {
     {"auditd", decode_auditd, "Linux audit records, SELinux AVC and AppArmor denials"},
     {"cef", decode_cef, "ArcSight Common Event Format, with or without a syslog header"},
+    {"checkpoint", decode_checkpoint, "Check Point Log Exporter syslog format (key:\"value\" list)"},
     {"cisco-asa", decode_cisco_asa, "Cisco ASA and FTD %ASA-/%FTD- messages (the message part)"},
     {"filterlog", decode_filterlog, "pfSense/OPNsense filterlog CSV (the message part)"},
     {"fortigate", decode_fortigate, "Fortinet FortiGate key=value logs: traffic, utm, event"},
@@ -226,6 +228,7 @@ static const struct product_tag {
     {"squid", decode_squid, NULL, 0},
     {"(squid-1)", decode_squid, NULL, 0},
     {"kernel", decode_netfilter, NULL, 0},
+    {"CheckPoint", decode_checkpoint, NULL, 1},
     {"RT_FLOW", decode_srx, NULL, 1},
     {"filterlog", decode_filterlog, NULL, 1},
     {"audispd", decode_auditd, NULL, 0},
@@ -530,6 +533,13 @@ static int decode_auto(struct event *ev, const char *p, size_t len, const struct
     }
     if (memmem(p, len < 256 ? len : 256, "LEEF:", 5)) {
         if (attempt(decode_leef, ev, p, len, ctx, reterr) == 0)
+            return 0;
+    }
+    /* Check Point's Log Exporter syslog format: a syslog header, then its
+     * own [key:"value"; ...] list, which RFC 5424 refuses as structured
+     * data; its decoder reads the header as well. */
+    if (memmem(p, len < 256 ? len : 256, "CheckPoint", 10)) {
+        if (attempt(decode_checkpoint, ev, p, len, ctx, reterr) == 0)
             return 0;
     }
     if (p[0] == '<' || looks_like_month(p, len) || looks_like_iso(p, len)) {

@@ -202,6 +202,12 @@ static void test_fields(void **state)
         {"Mar 10 13:45:30 srx340 RT_FLOW: RT_FLOW_SESSION_DENY: session denied "
          "198.51.100.7/5353->192.0.2.10/161 0x0 junos-snmp 17(0) default-deny untrust trust",
          "juniper-srx", "event.outcome", "failure"},
+        /* Check Point Log Exporter (written from its documentation): RFC 5424
+         * refuses its list as structured data; checkpoint reads both */
+        {"<134>1 2023-03-01T10:00:00Z gw-01 CheckPoint 26203 - [action:\"Drop\"; "
+         "ifdir:\"inbound\"; ifname:\"eth1\"; src:\"198.51.100.7\"; dst:\"192.0.2.10\"; "
+         "proto:\"6\"; s_port:\"40000\"; service:\"22\"]",
+         "checkpoint", "destination.port", "22"},
         /* PAN-OS writes no tag: the CSV's first word is not taken for one */
         {"<14>Jan  5 12:51:34 PAN1 1,2015/01/05 12:51:33,0003C105690,TRAFFIC,drop,1,2015/01/05 "
          "12:51:33,10.0.0.219,10.3.0.21,0.0.0.0,0.0.0.0,catch all deny,,,not-applicable,vsys1,"

@@ -27,6 +27,7 @@
 
 #include "decode/decode.h"
 #include "decode/decode_auditd.h"
+#include "decode/decode_clamav.h"
 #include "decode/decode_filterlog.h"
 #include "decode/decode_checkpoint.h"
 #include "decode/decode_fortigate.h"
@@ -205,6 +206,16 @@ static const char *const checkpoint_lines[] = {
     NULL,
 };
 
+/* ClamAV: written from clamd's, clamscan's and clamav-milter's output. */
+static const char *const clamav_lines[] = {
+    "/home/alice/Downloads/eicar.com: Eicar-Signature FOUND",
+    "/srv/www/upload/x.php: Win.Test.EICAR_HDB-1(44d88612fea8a8f36de82e1278abb02f:68) FOUND",
+    "Message 4BC8A1F2C3 from <spam@example.net> to <alice@example.org> with subject 'invoice' "
+    "message-id '<x@example.net>' date 'Mon, 8 Jan 2024 10:00:00 +0000' infected by "
+    "Doc.Downloader.Emotet-1",
+    NULL,
+};
+
 /* Rows whose sample is "inline:NAME" read these instead of a file: products
  * of which ../shared/data holds no log, with lines written from the
  * vendor's documented format as the unit tests' are. */
@@ -223,6 +234,7 @@ static const struct {
     {"openvpn", openvpn_lines},
     {"strongswan", strongswan_lines},
     {"freeradius", freeradius_lines},
+    {"clamav", clamav_lines},
     {"snort-fast", snort_fast_lines},
 };
 
@@ -248,6 +260,7 @@ static const struct bench_row rows[] = {
     {"openvpn", decode_openvpn, BENCH_LINE, "inline:openvpn", "openvpn"},
     {"strongswan", decode_strongswan, BENCH_LINE, "inline:strongswan", "strongswan"},
     {"freeradius", decode_freeradius, BENCH_LINE, "inline:freeradius", "freeradius"},
+    {"clamav", decode_clamav, BENCH_LINE, "inline:clamav", "clamav"},
     /* the line: the marker is looked for behind the syslog header */
     {"cisco-asa", decode_cisco_asa, BENCH_LINE, MSAMPLES "asa/raw/asa_raw", "cisco-asa"},
     {"squid", decode_squid, BENCH_LINE, MSAMPLES "squid/raw/SquidExampleOutput", "squid"},

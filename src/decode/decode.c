@@ -19,6 +19,7 @@
 
 #include "decode/decode_auditd.h"
 #include "decode/decode_cef.h"
+#include "decode/decode_clamav.h"
 #include "decode/decode_checkpoint.h"
 #include "decode/decode_cisco_asa.h"
 #include "decode/decode_filterlog.h"
@@ -56,6 +57,7 @@ const struct decoder decode_table[] = {
     {"dovecot", decode_dovecot, "Dovecot login and auth messages (the message part)"},
     {"exim", decode_exim, "Exim authentication and rejection lines (mainlog or syslog)"},
     {"freeradius", decode_freeradius, "FreeRADIUS Auth: lines (syslog message or radius.log)"},
+    {"clamav", decode_clamav, "ClamAV detections: clamd, clamscan, clamonacc, clamav-milter"},
     {"json", decode_json, "JSON lines, flattened (Suricata EVE, Zeek, ECS, Windows JSON)"},
     {"juniper-srx", decode_srx, "Juniper SRX RT_FLOW session logs (after an RFC 5424/3164 header)"},
     {"kv", decode_kv, "key=value pairs"},
@@ -247,6 +249,11 @@ static const struct product_tag {
     {"ipsec", decode_strongswan, NULL, 0},
     {"radiusd", decode_freeradius, NULL, 1},
     {"freeradius", decode_freeradius, NULL, 1},
+    {"clamd", decode_clamav, NULL, 1},
+    {"clamav", decode_clamav, NULL, 1},
+    {"clamscan", decode_clamav, NULL, 1},
+    {"clamonacc", decode_clamav, NULL, 1},
+    {"clamav-milter", decode_clamav, NULL, 1},
     {"nginx", decode_web_access, decode_web_error, 0},
     {"apache2", decode_web_access, decode_web_error, 0},
     {"httpd", decode_web_access, decode_web_error, 0},

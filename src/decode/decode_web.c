@@ -67,13 +67,23 @@ static int read_quoted(const char *p, size_t len, size_t *i, const char **ret_v,
 {
     size_t k = *i + 1, v0 = k;
 
-    while (k < len && p[k] != '"') {
-        if (p[k] == '\\' && k + 1 < len)
-            k++;
+    /* A backslash escapes the byte after it, so a quote closes the string
+     * when the backslashes right before it (from v0 on) are even in
+     * number: memchr finds the candidates, a look back decides.  The runs
+     * looked back over end at different quotes, so the whole is linear. */
+    for (;;) {
+        const char *q = k < len ? memchr(p + k, '"', len - k) : NULL;
+        size_t bs = 0;
+
+        if (!q)
+            return -1;
+        k = (size_t)(q - p);
+        while (k - bs > v0 && p[k - bs - 1] == '\\')
+            bs++;
+        if (bs % 2 == 0)
+            break;
         k++;
     }
-    if (k >= len)
-        return -1;
     *ret_v = p + v0;
     *ret_n = k - v0;
     *i = k + 1;

@@ -102,7 +102,7 @@ static int header(struct event *ev, const char *p, size_t n, const struct decode
             if (!h)
                 return -ENOMEM;
             memcpy(h, p, n);
-            if (hn && h[hn - 1] != ' ')
+            if (h[hn - 1] != ' ')
                 h[hn++] = ' ';
             h[hn++] = '-';
             return decode_rfc5424(ev, h, hn, ctx, reterr);

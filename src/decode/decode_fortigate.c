@@ -104,19 +104,36 @@ static const unsigned char fg_keych[256] = {
  * slot, so a lookup is one comparison (test_decode_fortigate's
  * test_all_keys checks every name is found).  A name added means choosing
  * the slots again: any shift and size where the names do not collide. */
+/* An empty slot of fg_slots. */
+#define FG_NONE 255
 #define FG_SLOT(h) (((h) >> 5) & 255u)
-static const signed char fg_slots[256] = {
-    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 6,  -1, -1, -1, 23, -1, -1, -1, -1, -1, -1, -1,
-    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 24, -1, 20, -1, -1, -1, -1, -1, 30, -1, -1, -1, -1,
-    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 19, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
-    -1, -1, -1, 3,  -1, -1, -1, 16, -1, -1, -1, -1, -1, -1, -1, 32, -1, -1, -1, -1, -1, -1, 31, -1,
-    -1, 5,  -1, -1, -1, -1, -1, -1, -1, -1, -1, 26, -1, -1, 14, -1, -1, 17, 2,  -1, -1, -1, -1, -1,
-    -1, 29, 13, -1, -1, -1, -1, 25, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
-    9,  22, 18, -1, -1, -1, -1, 21, -1, -1, -1, -1, -1, -1, 8,  -1, -1, -1, -1, -1, -1, -1, -1, -1,
-    -1, -1, -1, -1, -1, 7,  27, -1, -1, -1, -1, -1, -1, 15, -1, -1, -1, 28, -1, -1, -1, -1, -1, -1,
-    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 1,  -1, -1, -1, -1, -1, -1,
-    -1, -1, -1, -1, 11, -1, -1, -1, -1, 10, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
-    -1, 0,  -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 12, 4,
+static const unsigned char fg_slots[256] = {
+    FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE,
+    FG_NONE, FG_NONE, 6,       FG_NONE, FG_NONE, FG_NONE, 23,      FG_NONE, FG_NONE, FG_NONE,
+    FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE,
+    FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE, 24,      FG_NONE, 20,      FG_NONE, FG_NONE,
+    FG_NONE, FG_NONE, FG_NONE, 30,      FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE,
+    FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE, 19,      FG_NONE,
+    FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE,
+    FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE, 3,       FG_NONE, FG_NONE, FG_NONE, 16,
+    FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE, 32,      FG_NONE, FG_NONE,
+    FG_NONE, FG_NONE, FG_NONE, FG_NONE, 31,      FG_NONE, FG_NONE, 5,       FG_NONE, FG_NONE,
+    FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE, 26,      FG_NONE, FG_NONE,
+    14,      FG_NONE, FG_NONE, 17,      2,       FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE,
+    FG_NONE, 29,      13,      FG_NONE, FG_NONE, FG_NONE, FG_NONE, 25,      FG_NONE, FG_NONE,
+    FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE,
+    FG_NONE, FG_NONE, FG_NONE, FG_NONE, 9,       22,      18,      FG_NONE, FG_NONE, FG_NONE,
+    FG_NONE, 21,      FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE, 8,       FG_NONE,
+    FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE,
+    FG_NONE, FG_NONE, FG_NONE, 7,       27,      FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE,
+    FG_NONE, 15,      FG_NONE, FG_NONE, FG_NONE, 28,      FG_NONE, FG_NONE, FG_NONE, FG_NONE,
+    FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE,
+    FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE, 1,
+    FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE,
+    11,      FG_NONE, FG_NONE, FG_NONE, FG_NONE, 10,      FG_NONE, FG_NONE, FG_NONE, FG_NONE,
+    FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE,
+    FG_NONE, 0,       FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE,
+    FG_NONE, FG_NONE, FG_NONE, FG_NONE, 12,      4,
 };
 
 /*
@@ -169,7 +186,7 @@ static int key_index(const struct fg_pair *kp)
 {
     int k = fg_slots[FG_SLOT(kp->h)];
 
-    if (k < 0 || fg_names[k].n != kp->k.n || memcmp(fg_names[k].s, kp->k.p, kp->k.n) != 0)
+    if (k == FG_NONE || fg_names[k].n != kp->k.n || memcmp(fg_names[k].s, kp->k.p, kp->k.n) != 0)
         return -1;
     return k;
 }
@@ -178,7 +195,7 @@ static int is(struct decode_span s, const char *lit)
 {
     size_t n = 0;
 
-    while (lit[n] && n < s.n && s.p[n] == lit[n])
+    while (n < s.n && lit[n] && s.p[n] == lit[n])
         n++;
     return lit[n] == '\0' && n == s.n;
 }

@@ -815,58 +815,40 @@ static int read_message(int id, struct decode_span text, struct asa_result *res)
         }
         return m_from_to(&c, res);
     case 106002:
-    case 106018:
-        return m_denied_by_list(&c, res);
+    case 106018: return m_denied_by_list(&c, res);
     case 106010:
     case 106014:
-    case 106023:
-        return m_src_dst(&c, res);
-    case 106100:
-        return m_access_list(&c, res);
+    case 106023: return m_src_dst(&c, res);
+    case 106100: return m_access_list(&c, res);
     case 302013:
     case 302015:
-    case 302017:
-        return m_built(&c, text, res);
+    case 302017: return m_built(&c, text, res);
     case 302014:
     case 302016:
-    case 302018:
-        return m_teardown(&c, text, res);
+    case 302018: return m_teardown(&c, text, res);
     case 302020:
-    case 302021:
-        return m_icmp_conn(&c, text, res);
+    case 302021: return m_icmp_conn(&c, text, res);
     case 305011:
-    case 305012:
-        return m_xlate(&c, res);
+    case 305012: return m_xlate(&c, res);
     case 313001:
-    case 313004:
-        return m_icmp_denied(&c, res);
-    case 313005:
-        return m_icmp_nomatch(&c, res);
+    case 313004: return m_icmp_denied(&c, res);
+    case 313005: return m_icmp_nomatch(&c, res);
     case 710001:
     case 710002:
     case 710003:
-    case 710005:
-        return m_to_box(&c, res);
-    case 110002:
-        return m_no_egress(&c, res);
+    case 710005: return m_to_box(&c, res);
+    case 110002: return m_no_egress(&c, res);
     case 111008:
-    case 111010:
-        return m_command(&c, res);
+    case 111010: return m_command(&c, res);
     case 113004:
     case 113005:
     case 113008:
     case 113012:
-    case 113015:
-        return m_aaa(text, id, res);
-    case 113009:
-        res->user = aaa_value(text, LIT(" user = "));
-        return 0;
+    case 113015: return m_aaa(text, id, res);
+    case 113009: res->user = aaa_value(text, LIT(" user = ")); return 0;
     case 611101:
-    case 611102:
-        return m_mgmt_auth(&c, id, res);
-    case 113019:
-        m_ike(text, id, res);
-        return 0;
+    case 611102: return m_mgmt_auth(&c, id, res);
+    case 113019: m_ike(text, id, res); return 0;
     default:
         if (id / 1000 == 716 || id / 1000 == 722 || id == 113039)
             return m_vpn(text, id, res);
@@ -960,7 +942,8 @@ static int emit_ep(struct event *ev, const struct asa_ep *ep, int is_src, int po
 static int emit(struct event *ev, const struct asa_result *res)
 {
     struct decode_span dom, u = split_domain(res->user, &dom);
-    int ports = !res->icmp && !span_is(res->proto, LIT("icmp")) && !span_is(res->proto, LIT("icmp6"));
+    int ports =
+        !res->icmp && !span_is(res->proto, LIT("icmp")) && !span_is(res->proto, LIT("icmp6"));
     int r;
 
     if (res->action) {
@@ -971,7 +954,8 @@ static int emit(struct event *ev, const struct asa_result *res)
     }
     if ((res->category &&
          (r = decode_util_add(ev, FIELD_EVENT_CATEGORY, decode_util_cstr(res->category))) < 0) ||
-        (res->type && (r = decode_util_add(ev, FIELD_EVENT_TYPE, decode_util_cstr(res->type))) < 0) ||
+        (res->type &&
+         (r = decode_util_add(ev, FIELD_EVENT_TYPE, decode_util_cstr(res->type))) < 0) ||
         (res->outcome &&
          (r = decode_util_add(ev, FIELD_EVENT_OUTCOME, decode_util_cstr(res->outcome))) < 0) ||
         (res->direction && (r = decode_util_add_named(ev, LIT("network.direction"),
@@ -1069,8 +1053,7 @@ int decode_cisco_asa(struct event *ev, const char *p, size_t len, const struct d
         (r = decode_util_add(ev, FIELD_EVENT_DATASET,
                              decode_util_cstr(ftd ? "cisco.ftd" : "cisco.asa"))) < 0 ||
         (r = decode_util_add(ev, FIELD_EVENT_CODE, idspan)) < 0 ||
-        (r = decode_util_add(ev, FIELD_EVENT_SEVERITY, sev)) < 0 ||
-        (r = emit(ev, &res)) < 0)
+        (r = decode_util_add(ev, FIELD_EVENT_SEVERITY, sev)) < 0 || (r = emit(ev, &res)) < 0)
         return r;
     ev->decoder = "cisco-asa";
     return 0;

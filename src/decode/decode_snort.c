@@ -137,7 +137,8 @@ static const char *find(const char *p, const char *end, const char *s, size_t n)
 }
 
 /* "addr", "addr:port", "[v6]:port"; a port only for protocols with ports. */
-static int endpoint(struct decode_span t, int ports, struct decode_span *ip, struct decode_span *port)
+static int endpoint(struct decode_span t, int ports, struct decode_span *ip,
+                    struct decode_span *port)
 {
     const char *colon;
 
@@ -349,11 +350,13 @@ static int emit(struct event *ev, const struct snort_alert *a)
     int r;
 
     if ((r = decode_util_add(ev, FIELD_EVENT_KIND, decode_util_cstr("alert"))) < 0 ||
-        (r = decode_util_add(ev, FIELD_EVENT_CATEGORY, decode_util_cstr("intrusion_detection"))) < 0 ||
+        (r = decode_util_add(ev, FIELD_EVENT_CATEGORY, decode_util_cstr("intrusion_detection"))) <
+            0 ||
         (r = decode_util_add(ev, FIELD_EVENT_DATASET, decode_util_cstr("snort.alert"))) < 0 ||
         (r = decode_util_add(ev, FIELD_EVENT_ACTION,
                              decode_util_cstr(a->action ? a->action : "alert"))) < 0 ||
-        (a->action && (r = decode_util_add(ev, FIELD_EVENT_TYPE, decode_util_cstr("denied"))) < 0) ||
+        (a->action &&
+         (r = decode_util_add(ev, FIELD_EVENT_TYPE, decode_util_cstr("denied"))) < 0) ||
         (r = decode_util_add(ev, FIELD_RULE_ID, a->sid)) < 0 ||
         (r = decode_util_add_named(ev, LIT("rule.version"), a->rev)) < 0 ||
         (r = decode_util_add_named(ev, LIT("snort.gid"), a->gid)) < 0 ||

@@ -175,7 +175,8 @@ int decode_squid(struct event *ev, const char *p, size_t len, const struct decod
     status.p = slash + 1;
     status.n = f[3].n - code.n - 1;
     if (!is_digits(status) || status.n != 3) {
-        parse_err_set(reterr, (size_t)(status.p - p), "status after the result code is not 3 digits");
+        parse_err_set(reterr, (size_t)(status.p - p),
+                      "status after the result code is not 3 digits");
         return -EINVAL;
     }
     if (nf < SQUID_FIELDS) {
@@ -205,7 +206,8 @@ int decode_squid(struct event *ev, const char *p, size_t len, const struct decod
         (r = decode_util_add(ev, FIELD_HTTP_RESPONSE_STATUS_CODE, status)) < 0 ||
         (r = decode_util_add_named(ev, LIT("http.response.bytes"), f[4])) < 0 ||
         (r = decode_util_add(ev, FIELD_HTTP_REQUEST_METHOD, f[5])) < 0 ||
-        (r = event_add_int(ev, field_intern(LIT("event.duration")), elapsed * 1000000LL)) == -ENOMEM)
+        (r = event_add_int(ev, field_intern(LIT("event.duration")), elapsed * 1000000LL)) ==
+            -ENOMEM)
         return r;
     if ((r = add_url(ev, f[6])) < 0)
         return r;
@@ -228,9 +230,10 @@ int decode_squid(struct event *ev, const char *p, size_t len, const struct decod
     {
         int st = (status.p[0] - '0') * 100 + (status.p[1] - '0') * 10 + (status.p[2] - '0');
         const char *outcome = contains(code, LIT("DENIED")) || st >= 400 ? "failure"
-                              : st >= 100                                  ? "success"
-                                                                           : NULL;
-        if (outcome && (r = decode_util_add(ev, FIELD_EVENT_OUTCOME, decode_util_cstr(outcome))) < 0)
+                              : st >= 100                                ? "success"
+                                                                         : NULL;
+        if (outcome &&
+            (r = decode_util_add(ev, FIELD_EVENT_OUTCOME, decode_util_cstr(outcome))) < 0)
             return r;
     }
     ev->decoder = "squid";

@@ -28,7 +28,8 @@
 #include "event/field.h"
 
 #define ASA_SAMPLE                                                                                 \
-    "data/firewall/metron/metron-platform/metron-integration-test/src/main/sample/data/asa/raw/asa_raw"
+    "data/firewall/metron/metron-platform/metron-integration-test/src/main/sample/data/asa/raw/"   \
+    "asa_raw"
 
 static const struct decode_testlib_good good[] = {
     /* Metron: inbound TCP with mapped addresses, identity user, AAA user */
@@ -85,7 +86,10 @@ static const struct decode_testlib_good good[] = {
     /* Metron: UDP teardown, no user */
     {"%ASA-6-302016: Teardown UDP connection 17603649 for outside:206.111.72.2/161 to "
      "inside:10.22.8.48/63297 duration 0:02:01 bytes 209",
-     {{"network.transport", "udp"}, {"network.bytes", "209"}, {"event.reason", NULL}, {NULL, NULL}}},
+     {{"network.transport", "udp"},
+      {"network.bytes", "209"},
+      {"event.reason", NULL},
+      {NULL, NULL}}},
     /* Metron: inbound ICMP: the foreign address opened it */
     {"%ASA-6-302020: Built inbound ICMP connection for faddr 207.111.72.122/0 gaddr "
      "206.111.72.24/512 laddr 10.22.8.57/512",
@@ -197,7 +201,9 @@ static const struct decode_testlib_good good[] = {
       {NULL, NULL}}},
     {"%ASA-6-106100: access-list inside_out permitted udp inside/192.0.2.10(53000) -> "
      "outside/198.51.100.53(53) hit-cnt 4 300-second interval [0x0, 0x0]",
-     {{"event.action", "permitted"}, {"event.outcome", "success"}, {"event.type", "allowed"},
+     {{"event.action", "permitted"},
+      {"event.outcome", "success"},
+      {"event.type", "allowed"},
       {NULL, NULL}}},
     {"%ASA-3-710003: TCP access denied by ACL from 198.51.100.7/51515 to outside:192.0.2.1/22",
      {{"event.action", "denied"},
@@ -229,10 +235,14 @@ static const struct decode_testlib_good good[] = {
       {"event.reason", "Invalid password"},
       {NULL, NULL}}},
     {"%ASA-5-611101: User authentication succeeded: IP address: 192.0.2.44, Uname: netops",
-     {{"event.outcome", "success"}, {"user.name", "netops"}, {"source.ip", "192.0.2.44"},
+     {{"event.outcome", "success"},
+      {"user.name", "netops"},
+      {"source.ip", "192.0.2.44"},
       {NULL, NULL}}},
     {"%ASA-5-611102: User authentication failed: IP address: 203.0.113.9, Uname: root",
-     {{"event.outcome", "failure"}, {"user.name", "root"}, {"source.ip", "203.0.113.9"},
+     {{"event.outcome", "failure"},
+      {"user.name", "root"},
+      {"source.ip", "203.0.113.9"},
       {NULL, NULL}}},
     {"%ASA-4-716039: Group <DfltGrpPolicy> User <mallory> IP <203.0.113.66> Authentication: "
      "rejected, Session Type: WebVPN.",
@@ -263,8 +273,10 @@ static const struct decode_testlib_good good[] = {
     /* IPv6 behind an interface name */
     {"%ASA-4-106023: Deny tcp src outside:2001:db8::7/40000 dst inside:2001:db8:1::10/443 by "
      "access-group \"v6\" [0x0, 0x0]",
-     {{"source.ip", "2001:db8::7"}, {"destination.ip", "2001:db8:1::10"},
-      {"destination.port", "443"}, {NULL, NULL}}},
+     {{"source.ip", "2001:db8::7"},
+      {"destination.ip", "2001:db8:1::10"},
+      {"destination.port", "443"},
+      {NULL, NULL}}},
     /* behind the device's own timestamp */
     {"Aug 06 2016 20:39:42: %ASA-6-110002: Failed to locate egress interface for UDP from "
      "Inside:10.25.14.52/56544 to 172.18.106.2/161",
@@ -274,7 +286,8 @@ static const struct decode_testlib_good good[] = {
       {"destination.port", "161"},
       {NULL, NULL}}},
     /* no device time before the marker: none taken */
-    {"fw01 : %ASA-6-110002: Failed to locate egress interface for UDP from Inside:10.25.14.52/56544 "
+    {"fw01 : %ASA-6-110002: Failed to locate egress interface for UDP from "
+     "Inside:10.25.14.52/56544 "
      "to 172.18.106.2/161",
      {{"@timestamp", NULL}, {"source.port", "56544"}, {NULL, NULL}}},
     /* an id without a reader: the header fields only */
@@ -347,8 +360,7 @@ static void test_scan_limit(void **state)
     memset(line, 'x', DECODE_CISCO_ASA_SCAN);
     snprintf(line + DECODE_CISCO_ASA_SCAN, sizeof(line) - DECODE_CISCO_ASA_SCAN,
              "%%ASA-6-302013: Built");
-    assert_int_equal(decode_testlib_run(decode_cisco_asa, &ev, line, strlen(line), &perr),
-                     -ENOENT);
+    assert_int_equal(decode_testlib_run(decode_cisco_asa, &ev, line, strlen(line), &perr), -ENOENT);
 }
 
 /* Metron's sample whole: every line's message is an ASA message, and the
@@ -368,8 +380,8 @@ static void test_sample(void **state)
         size_t vlen;
 
         assert_non_null(m);
-        assert_int_equal(decode_testlib_run(decode_cisco_asa, &ev, m, len - (size_t)(m - line), &perr),
-                         0);
+        assert_int_equal(
+            decode_testlib_run(decode_cisco_asa, &ev, m, len - (size_t)(m - line), &perr), 0);
         n++;
         with_ip += event_get(&ev, FIELD_SOURCE_IP, &vlen) != NULL;
     }

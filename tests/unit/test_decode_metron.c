@@ -48,7 +48,8 @@
 #include "event/event.h"
 #include "event/field.h"
 
-#define MSAMPLES "data/firewall/metron/metron-platform/metron-integration-test/src/main/sample/data/"
+#define MSAMPLES                                                                                   \
+    "data/firewall/metron/metron-platform/metron-integration-test/src/main/sample/data/"
 #define METRON_MAX_RECORDS 2048
 #define METRON_MAX_RAW 4
 #define METRON_REPORT 12 /* disagreements printed per product */
@@ -104,14 +105,30 @@ static int panos_refused(const char *line)
 }
 
 static const struct metron_product products[] = {
-    {"asa", "cisco-asa", {MSAMPLES "asa/raw/asa_raw", MSAMPLES "SampleInput/AsaOutput"},
-     MSAMPLES "asa/parsed/asa_parsed", asa_swapped, NULL},
-    {"squid", "squid", {MSAMPLES "squid/raw/SquidExampleOutput"},
-     MSAMPLES "squid/parsed/SquidExampleParsed", NULL, NULL},
-    {"snort", "snort", {MSAMPLES "snort/raw/SnortOutput"}, MSAMPLES "snort/parsed/SnortParsed",
-     NULL, NULL},
+    {"asa",
+     "cisco-asa",
+     {MSAMPLES "asa/raw/asa_raw", MSAMPLES "SampleInput/AsaOutput"},
+     MSAMPLES "asa/parsed/asa_parsed",
+     asa_swapped,
+     NULL},
+    {"squid",
+     "squid",
+     {MSAMPLES "squid/raw/SquidExampleOutput"},
+     MSAMPLES "squid/parsed/SquidExampleParsed",
+     NULL,
+     NULL},
+    {"snort",
+     "snort",
+     {MSAMPLES "snort/raw/SnortOutput"},
+     MSAMPLES "snort/parsed/SnortParsed",
+     NULL,
+     NULL},
     /* the generic LEEF decoder on Metron's Trend Micro Deep Security lines */
-    {"leef", "leef", {MSAMPLES "leef/raw/leefOutput"}, MSAMPLES "leef/parsed/leefParsed", NULL,
+    {"leef",
+     "leef",
+     {MSAMPLES "leef/raw/leefOutput"},
+     MSAMPLES "leef/parsed/leefParsed",
+     NULL,
      NULL},
     /* Metron's sample has no parsed file for PAN-OS: every line must be
      * taken by panos (test_decode_panos checks the fields of each). */
@@ -197,8 +214,8 @@ static const struct metron_record *find_record(const struct metron_set *set, con
 
 /* decode_record() with auto-detection, in the decode_fn shape the test
  * library runs (it sets ev->raw to its copy of the line). */
-static int decode_auto_fn(struct event *ev, const char *p, size_t len,
-                          const struct decode_ctx *ctx, struct parse_err *reterr)
+static int decode_auto_fn(struct event *ev, const char *p, size_t len, const struct decode_ctx *ctx,
+                          struct parse_err *reterr)
 {
     (void)p;
     (void)len;
@@ -321,8 +338,9 @@ static void test_asa_swapped(void **state)
                             "for faddr 1.1.1.1/0 gaddr 2.2.2.2/1 laddr 2.2.2.2/1"));
     assert_false(asa_swapped("<166>Jan  5 09:52:32 h %ASA-6-302020: Built outbound ICMP "
                              "connection for faddr 1.1.1.1/0 gaddr 2.2.2.2/1 laddr 2.2.2.2/1"));
-    assert_false(asa_swapped("<166>Jan  5 09:52:32 h %ASA-6-302013: Built inbound TCP connection "
-                             "1 for outside:1.1.1.1/80 (1.1.1.1/80) to inside:2.2.2.2/5 (2.2.2.2/5)"));
+    assert_false(
+        asa_swapped("<166>Jan  5 09:52:32 h %ASA-6-302013: Built inbound TCP connection "
+                    "1 for outside:1.1.1.1/80 (1.1.1.1/80) to inside:2.2.2.2/5 (2.2.2.2/5)"));
     assert_false(asa_swapped("<166>Jan  5 09:52:32 h %ASA-6-302014: Teardown TCP connection 1 for "
                              "outside:1.1.1.1/80 to inside:2.2.2.2/5 duration 0:00:01 bytes 1"));
 }

@@ -50,11 +50,15 @@ static const struct decode_testlib_good good[] = {
     {"02/22/16-15:56:48.612494 ,129,12,1,\"Consecutive TCP small segments exceeding "
      "threshold\",TCP,96.44.142.5,80,10.0.2.15,50895,52:54:00:12:35:02,08:00:27:7F:93:2D,0x6E,"
      "***AP***,0xDB45F7A,0x7701DD5B,,0xFFFF,64,0,16785,96,98304,,,,",
-     {{"source.ip", "96.44.142.5"}, {"source.port", "80"}, {"destination.port", "50895"},
+     {{"source.ip", "96.44.142.5"},
+      {"source.port", "80"},
+      {"destination.port", "50895"},
       {NULL, NULL}}},
     /* written: CSV cut after the ports (a shorter output list), ICMP */
     {"01/27/16-16:01:05.1 ,1,384,8,\"GPL ICMP_INFO PING\",ICMP,192.0.2.1,,192.0.2.2,",
-     {{"network.transport", "icmp"}, {"source.port", NULL}, {"rule.name", "GPL ICMP_INFO PING"},
+     {{"network.transport", "icmp"},
+      {"source.port", NULL},
+      {"rule.name", "GPL ICMP_INFO PING"},
       {NULL, NULL}}},
     /* written: Suricata fast.log */
     {"10/05/2017-04:33:03.383208  [**] [1:2013504:5] ET POLICY GNU/Linux APT User-Agent "

@@ -74,7 +74,9 @@ static const struct decode_testlib_good good[] = {
     /* written: a client logged by name (log_fqdn on), status 000 */
     {"1700000000.123 0 ws1.corp.example NONE_NONE/000 0 NONE error:transaction-end-before-headers "
      "- HIER_NONE/- -",
-     {{"source.ip", NULL}, {"source.domain", "ws1.corp.example"}, {"event.outcome", NULL},
+     {{"source.ip", NULL},
+      {"source.domain", "ws1.corp.example"},
+      {"event.outcome", NULL},
       {NULL, NULL}}},
 };
 

@@ -2,8 +2,8 @@
  * decode_squid.h - Squid's native access.log format ("squid" logformat):
  *
  *   time elapsed client code/status bytes method URL user hierarchy/peer type
- *   1461576382.642    161 127.0.0.1 TCP_MISS/200 103701 GET http://www.cnn.com/ -
- * DIRECT/199.27.79.73 text/html
+ *   1461576382.642    161 127.0.0.1 TCP_MISS/200 103701 GET http://www.cnn.com/
+ *       - DIRECT/199.27.79.73 text/html        (one line)
  *
  * The input is the line (from a file) or the syslog message (Squid's
  * access_log syslog: module).  Fields: @timestamp from the epoch time,

@@ -19,6 +19,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "decode/decode_zeek.h"
 #include "event/event.h"
 #include "event/time.h"
 #include "util/hex.h"
@@ -544,40 +545,14 @@ static int aliases_eve(struct event *ev)
     return r;
 }
 
-static int aliases_zeek(struct event *ev)
+/* Zeek: the stream is the wrapper's member name (the Kafka writer's
+ * {"dns":{...}}), else an @stream or _path member, else inferred by
+ * decode_zeek_ecs() from the columns. */
+static int aliases_zeek(struct event *ev, const char *stream, size_t n)
 {
-    size_t n;
-    const char *stream;
-    int r = 0;
-
-    r = r ? r : alias(ev, "id.orig_h", FIELD_SOURCE_IP);
-    r = r ? r : alias(ev, "id_orig_h", FIELD_SOURCE_IP);
-    r = r ? r : alias(ev, "id.orig_p", FIELD_SOURCE_PORT);
-    r = r ? r : alias(ev, "id_orig_p", FIELD_SOURCE_PORT);
-    r = r ? r : alias(ev, "id.resp_h", FIELD_DESTINATION_IP);
-    r = r ? r : alias(ev, "id_resp_h", FIELD_DESTINATION_IP);
-    r = r ? r : alias(ev, "id.resp_p", FIELD_DESTINATION_PORT);
-    r = r ? r : alias(ev, "id_resp_p", FIELD_DESTINATION_PORT);
-    r = r ? r : alias_lower(ev, "proto", FIELD_NETWORK_TRANSPORT);
-    stream = get(ev, "_path", &n);
-    if (!stream)
+    if (!stream && !(stream = get(ev, "_path", &n)))
         stream = get(ev, "@stream", &n);
-    if (!r && stream)
-        r = add_prefixed(ev, FIELD_EVENT_DATASET, "zeek.", stream, n);
-    /* conn.log: the IP-level counts first (the payload counts come from TCP
-     * sequence numbers and can be far off on broken connections).  dns.log:
-     * the query name.  For docs/anomaly.md's outbound detectors. */
-    if (!r && ((stream && n == 4 && memcmp(stream, "conn", 4) == 0) || has(ev, "conn_state"))) {
-        r = alias(ev, "orig_ip_bytes", FIELD_SOURCE_BYTES);
-        r = r ? r : alias(ev, "orig_bytes", FIELD_SOURCE_BYTES);
-        r = r ? r : alias(ev, "resp_ip_bytes", FIELD_DESTINATION_BYTES);
-        r = r ? r : alias(ev, "resp_bytes", FIELD_DESTINATION_BYTES);
-    }
-    if (!r && ((stream && n == 3 && memcmp(stream, "dns", 3) == 0) || has(ev, "qtype_name"))) {
-        r = alias_named(ev, "query", "dns.question.name");
-        r = r ? r : alias_named(ev, "qtype_name", "dns.question.type");
-    }
-    return r;
+    return decode_zeek_ecs(ev, stream, n);
 }
 
 static int aliases_windows(struct event *ev)
@@ -711,12 +686,73 @@ static int set_time(struct event *ev, const struct decode_ctx *ctx, uint32_t fir
     return 0;
 }
 
+/*
+ * Zeek's Kafka writer (and Apache Metron's Bro plugin) wraps each record in
+ * an object named by its stream: {"dns":{"ts":...,"uid":...}}.  When the
+ * object's first member is an object whose first member is "ts", returns 1
+ * with the stream name in *ret_s and *ret_n and the offset of the inner '{' in
+ * *ret_inner; else 0.  Only peeks: nothing is emitted.
+ */
+static int zeek_wrapped(const struct json_parser *jp, const char **ret_s, size_t *ret_n,
+                        size_t *ret_inner)
+{
+    const char *p = jp->p;
+    size_t i = jp->i + 1, len = jp->len, k;
+
+    while (i < len && (p[i] == ' ' || p[i] == '\t' || p[i] == '\n' || p[i] == '\r'))
+        i++;
+    if (i >= len || p[i] != '"')
+        return 0;
+    k = ++i;
+    while (i < len && i - k <= 32 &&
+           ((p[i] >= 'a' && p[i] <= 'z') || (p[i] >= '0' && p[i] <= '9') || p[i] == '_'))
+        i++;
+    if (i >= len || p[i] != '"' || i == k || i - k > 32)
+        return 0;
+    *ret_n = i - k;
+    for (i++; i < len && (p[i] == ' ' || p[i] == '\t' || p[i] == '\n' || p[i] == '\r'); i++)
+        ;
+    if (i >= len || p[i] != ':')
+        return 0;
+    for (i++; i < len && (p[i] == ' ' || p[i] == '\t' || p[i] == '\n' || p[i] == '\r'); i++)
+        ;
+    if (i >= len || p[i] != '{')
+        return 0;
+    *ret_inner = i;
+    for (i++; i < len && (p[i] == ' ' || p[i] == '\t' || p[i] == '\n' || p[i] == '\r'); i++)
+        ;
+    if (len - i < 4 || memcmp(p + i, "\"ts\"", 4) != 0)
+        return 0;
+    *ret_s = p + k;
+    return 1;
+}
+
+/* Parses the wrapped record of zeek_wrapped(): the inner object's members
+ * under their own names.  Returns 1 when the outer object held nothing
+ * else, 0 when it did (the caller parses the whole object again), or a
+ * negative errno. */
+static int parse_wrapped(struct json_parser *jp, size_t inner)
+{
+    int r;
+
+    jp->i = inner;
+    if ((r = parse_object(jp, 0, 2)) < 0)
+        return r;
+    skip_ws(jp);
+    if (jp->i >= jp->len || jp->p[jp->i] != '}')
+        return 0;
+    jp->i++;
+    return 1;
+}
+
 int decode_json(struct event *ev, const char *p, size_t len, const struct decode_ctx *ctx,
                 struct parse_err *reterr)
 {
     struct json_parser jp;
     uint32_t first = ev->nfields;
-    int r;
+    const char *stream = NULL;
+    size_t stream_n = 0, inner;
+    int r = 0;
 
     jp.p = p;
     jp.len = len;
@@ -726,7 +762,21 @@ int decode_json(struct event *ev, const char *p, size_t len, const struct decode
     skip_ws(&jp);
     if (jp.i >= len || p[jp.i] != '{')
         return -ENOENT;
-    if ((r = parse_object(&jp, 0, 1)) < 0)
+    if (zeek_wrapped(&jp, &stream, &stream_n, &inner)) {
+        size_t at = jp.i;
+
+        if ((r = parse_wrapped(&jp, inner)) < 0)
+            return r;
+        if (r == 1) {
+            r = 0;
+        } else {
+            /* more members beside the stream's: an ordinary object */
+            ev->nfields = first;
+            stream = NULL;
+            jp.i = at;
+        }
+    }
+    if (!stream && (r = parse_object(&jp, 0, 1)) < 0)
         return r;
     skip_ws(&jp);
     if (jp.i != len)
@@ -737,8 +787,9 @@ int decode_json(struct event *ev, const char *p, size_t len, const struct decode
         r = aliases_eslogger(ev);
     else if (has(ev, "event_type"))
         r = aliases_eve(ev);
-    else if (has(ev, "ts") && (has(ev, "id.orig_h") || has(ev, "id_orig_h")))
-        r = aliases_zeek(ev);
+    else if (stream || has(ev, "_path") || has(ev, "@stream") ||
+             (has(ev, "ts") && (has(ev, "id.orig_h") || has(ev, "id_orig_h") || has(ev, "fuid"))))
+        r = aliases_zeek(ev, stream, stream_n);
     if (!r && has(ev, "EventID"))
         r = aliases_windows(ev);
     if (!r)

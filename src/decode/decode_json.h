@@ -18,9 +18,12 @@
  *     event.kind "alert"; http: url.original (http.url), url.domain
  *     (http.hostname), url.path, url.query, http.request.method,
  *     http.response.status_code, user_agent.original.
- *   Zeek (ts with id.orig_h, or id_orig_h as some exporters write it):
- *     source.ip/port, destination.ip/port, network.transport,
- *     event.dataset "zeek.STREAM" when an @stream or _path member names it.
+ *   Zeek (a _path or @stream member, or ts with id.orig_h, id_orig_h as
+ *     some exporters write it, or fuid; also the Kafka writer's
+ *     {"STREAM":{"ts":...}}, whose members are taken unprefixed): the ECS
+ *     names of decode_zeek.h, the same as the TSV form's, with
+ *     event.dataset "zeek.STREAM" from the wrapper, _path or @stream, else
+ *     inferred from the stream's own columns.
  *   Windows event JSON (has EventID): event.code, host.name (Hostname or
  *     Computer), winlog.channel (Channel), process.command_line
  *     (CommandLine), process.executable (Image), user.name (TargetUserName).

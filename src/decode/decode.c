@@ -10,6 +10,8 @@
  * products' markers (msg_signatures[]), then as key=value.
  * After a syslog header, the product decoder is chosen by the program name
  * (sshd, sudo, kernel, nginx/apache) or by the message's first bytes.
+ * One format needs the stream: a Zeek TSV row is told by its file's header
+ * (decode_zeek_tsv_claims, one pointer test per record).
  */
 #include "decode/decode.h"
 
@@ -43,6 +45,7 @@
 #include "decode/decode_winxml.h"
 #include "event/event.h"
 
+#include "decode/decode_zeek_tsv.h"
 static int decode_syslog(struct event *ev, const char *p, size_t len, const struct decode_ctx *ctx,
                          struct parse_err *reterr);
 
@@ -83,6 +86,7 @@ const struct decoder decode_table[] = {
 
 const struct decoder *decode_lookup(const char *name)
 {
+    {"zeek-tsv", decode_zeek_tsv, "Zeek default TSV logs (rows read with their file's header)"},
     for (const struct decoder *d = decode_table; d->name; d++)
         if (strcmp(d->name, name) == 0)
             return d;
@@ -530,6 +534,12 @@ static int decode_auto(struct event *ev, const char *p, size_t len, const struct
             i++;
         if (has_prefix(p + i, len - i, "<Event"))
             return attempt(decode_winxml, ev, p, len, ctx, reterr);
+    }
+    /* Zeek's TSV logs: its "#separator" line opens a header, and every
+     * later line of that stream (a file) is Zeek's. */
+    if (decode_zeek_tsv_claims(ctx, p, len)) {
+        if ((r = attempt(decode_zeek_tsv, ev, p, len, ctx, reterr)) != -ENOENT)
+            return r;
     }
     /* CEF and LEEF usually come behind a syslog header or a timestamp
      * ("<14>Apr  7 10:10:10 host CEF: 0|..."); their decoders find the

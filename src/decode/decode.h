@@ -27,14 +27,26 @@ struct event;
 
 struct tz;
 
+/* What a decoder keeps between the records of one stream (a file): the
+ * header of a Zeek TSV log, whose rows mean nothing without it (see
+ * decode_zeek_tsv.h).  Made by whoever builds the decode_ctx: the pipeline
+ * keeps one per file.  decode_stream_new() returns NULL when out of memory;
+ * decode_stream_free(NULL) is a no-op. */
+struct decode_stream;
+struct decode_stream *decode_stream_new(void);
+void decode_stream_free(struct decode_stream *s);
+
 /* What a decoder needs besides the bytes: the references for inferring
- * missing parts of timestamps (see event/time.h). */
+ * missing parts of timestamps (see event/time.h), and the stream's state. */
 struct decode_ctx {
     int64_t ref_us;      /* newest time a yearless timestamp may have: the
                             receive time, or a file's modification time */
     int64_t prev_us;     /* event time of the previous record of the same
                             stream (input + sender, or file); 0: unknown */
     const struct tz *tz; /* zone of timestamps without one; NULL: UTC */
+    struct decode_stream *stream; /* the stream's decoder state, written by
+                                     the decoders that keep some; NULL:
+                                     none (each record stands alone) */
 };
 
 typedef int (*decode_fn)(struct event *ev, const char *p, size_t len, const struct decode_ctx *ctx,

@@ -28,6 +28,7 @@
 #include "triage/alert.h"
 #include "util/arena.h"
 #include "util/buf.h"
+#include "util/limits.h"
 #include "conf/config.h"
 #include "util/log.h"
 #include "util/queue.h"
@@ -76,6 +77,14 @@ struct pipeline {
     struct time_streams *streams;   /* last event time per stream, for years */
     int64_t ref_us;                 /* scan: the file's mtime; 0: receive time */
     uint64_t ref_epoch;             /* scan: one stream per pipeline_set_ref_time() */
+    /* Decoder state per file stream (a Zeek TSV file's header), keyed by
+     * the file's stream key; made on first use, the oldest slot reused
+     * when all are taken. */
+    struct {
+        uint64_t key;
+        struct decode_stream *s;
+    } dstreams[LIMIT_DECODE_STREAMS];
+    uint32_t dstream_next;
     int store_events;
     int detect;
 
@@ -258,6 +267,8 @@ void pipeline_free(struct pipeline *p)
     free(p->inputs);
     tz_free(p->tz);
     time_streams_free(p->streams);
+    for (uint32_t i = 0; i < LIMIT_DECODE_STREAMS; i++)
+        decode_stream_free(p->dstreams[i].s);
     log_corr_evictions(p, 1);
     free(p->corr_logged);
     detect_sigma_free(p->sigma);
@@ -668,6 +679,22 @@ static int process_event(struct pipeline *p, struct pinput *in, const struct rec
     return ac.err ? ac.err : err;
 }
 
+/* The decoder state of file stream `key`, made on first use; NULL when out
+ * of memory (the file's records are then decoded each alone). */
+static struct decode_stream *file_dstream(struct pipeline *p, uint64_t key)
+{
+    uint32_t k;
+
+    for (k = 0; k < LIMIT_DECODE_STREAMS; k++)
+        if (p->dstreams[k].s && p->dstreams[k].key == key)
+            return p->dstreams[k].s;
+    k = p->dstream_next++ % LIMIT_DECODE_STREAMS;
+    decode_stream_free(p->dstreams[k].s);
+    p->dstreams[k].s = decode_stream_new();
+    p->dstreams[k].key = key;
+    return p->dstreams[k].s;
+}
+
 int pipeline_process(struct pipeline *p, const struct rec_batch *b)
 {
     struct pinput *in;
@@ -685,6 +712,7 @@ int pipeline_process(struct pipeline *p, const struct rec_batch *b)
         file_key = time_streams_key(p->streams, b->input_id, b->path, strlen(b->path));
     else if (p->ref_us)
         file_key = time_streams_key(p->streams, b->input_id, &p->ref_epoch, sizeof(p->ref_epoch));
+    ctx.stream = file_key ? file_dstream(p, file_key) : NULL;
     atomic_fetch_add_explicit(&p->stats.batches, 1, memory_order_relaxed);
     if (p->detect)
         ptriage_poll(p->tri); /* suppressions made through the API since */

@@ -28,6 +28,11 @@
 #define LIMIT_EVENT_FIELDS 512
 /* JSON nesting depth accepted by the JSON decoder. */
 #define LIMIT_JSON_DEPTH 64
+/* Columns of a Zeek TSV log's #fields header (Zeek's widest logs have
+ * about 40); a header with more is refused.  Per-file decoder state:
+ * LIMIT_DECODE_STREAMS files keep theirs at once in one pipeline. */
+#define LIMIT_ZEEK_COLUMNS 256
+#define LIMIT_DECODE_STREAMS 32
 
 /* Per-event arena: initial block size and the most one event may use. */
 #define LIMIT_ARENA_BLOCK (16 * 1024)

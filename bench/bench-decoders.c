@@ -27,6 +27,7 @@
 
 #include "decode/decode.h"
 #include "decode/decode_auditd.h"
+#include "decode/decode_bind.h"
 #include "decode/decode_clamav.h"
 #include "decode/decode_filterlog.h"
 #include "decode/decode_checkpoint.h"
@@ -217,6 +218,16 @@ static const char *const clamav_lines[] = {
     NULL,
 };
 
+/* BIND: written from the ARM's query log lines. */
+static const char *const bind_lines[] = {
+    "client @0x7f2c3c0b2a60 203.0.113.7#53412 (www.example.com): query: www.example.com IN A "
+    "+E(0)K (192.0.2.53)",
+    "08-Jan-2024 10:00:00.123 queries: info: client @0x7f1 2001:db8::7#40000 (x.example.org): "
+    "view internal: query: x.example.org IN AAAA +ET (2001:db8::53)",
+    "client @0x7f2c 203.0.113.9#5353 (version.bind): query (cache) 'version.bind/TXT/CH' denied",
+    NULL,
+};
+
 /* Rows whose sample is "inline:NAME" read these instead of a file: products
  * of which ../shared/data holds no log, with lines written from the
  * vendor's documented format as the unit tests' are. */
@@ -236,6 +247,7 @@ static const struct {
     {"strongswan", strongswan_lines},
     {"freeradius", freeradius_lines},
     {"clamav", clamav_lines},
+    {"bind", bind_lines},
     {"snort-fast", snort_fast_lines},
 };
 
@@ -261,6 +273,7 @@ static const struct bench_row rows[] = {
     {"strongswan", decode_strongswan, BENCH_LINE, "inline:strongswan", "strongswan"},
     {"freeradius", decode_freeradius, BENCH_LINE, "inline:freeradius", "freeradius"},
     {"clamav", decode_clamav, BENCH_LINE, "inline:clamav", "clamav"},
+    {"bind", decode_bind, BENCH_LINE, "inline:bind", "bind"},
     /* the line: the marker is looked for behind the syslog header */
     {"cisco-asa", decode_cisco_asa, BENCH_LINE, MSAMPLES "asa/raw/asa_raw", "cisco-asa"},
     {"squid", decode_squid, BENCH_LINE, MSAMPLES "squid/raw/SquidExampleOutput", "squid"},

@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "decode/decode_auditd.h"
+#include "decode/decode_bind.h"
 #include "decode/decode_cef.h"
 #include "decode/decode_clamav.h"
 #include "decode/decode_checkpoint.h"
@@ -52,6 +53,7 @@ static int decode_syslog(struct event *ev, const char *p, size_t len, const stru
 /* Sorted by name for the man page; looked up linearly (a dozen entries). */
 const struct decoder decode_table[] = {
     {"auditd", decode_auditd, "Linux audit records, SELinux AVC and AppArmor denials"},
+    {"bind", decode_bind, "BIND 9 named query log and denied queries (message or named's file)"},
     {"cef", decode_cef, "ArcSight Common Event Format, with or without a syslog header"},
     {"checkpoint", decode_checkpoint, "Check Point Log Exporter syslog format (key:\"value\" list)"},
     {"cisco-asa", decode_cisco_asa, "Cisco ASA and FTD %ASA-/%FTD- messages (the message part)"},
@@ -258,6 +260,7 @@ static const struct product_tag {
     {"clamscan", decode_clamav, NULL, 1},
     {"clamonacc", decode_clamav, NULL, 1},
     {"clamav-milter", decode_clamav, NULL, 1},
+    {"named", decode_bind, NULL, 0},
     {"nginx", decode_web_access, decode_web_error, 0},
     {"apache2", decode_web_access, decode_web_error, 0},
     {"httpd", decode_web_access, decode_web_error, 0},

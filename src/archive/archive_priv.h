@@ -58,8 +58,7 @@ struct archive_frame_hdr {
     uint8_t hash[ARCHIVE_HASH_LEN]; /* BLAKE2b-256 of header[0..88) + payload */
 };
 
-/* A record inside a decompressed block: an 18-byte head, then the input
- * name, the peer address (0, 4 or 16 bytes) and the raw bytes. */
+/* A record's head inside a decompressed block (archive_block.c). */
 #define ARCHIVE_REC_HDR_LEN 18
 
 /* Seal payload: 152 bytes, stored uncompressed. */
@@ -183,17 +182,28 @@ void archive_scan_done(struct archive_scan *s);
 
 /* ---- archive_block.c: records in a block ---- */
 
-/* Bytes record `rec` takes in a decompressed block. */
-size_t archive_block_rec_size(const struct archive_record *rec);
-/* Appends `rec` at out (archive_block_rec_size bytes free). */
-void archive_block_rec_put(uint8_t *out, const struct archive_record *rec);
-/*
- * Reads the record at buf[*off] of a decompressed block `len` bytes long
- * into *ret (pointing into buf) and advances *off.  -EBADMSG with *reterr
- * when the bytes are not a record.
- */
-int archive_block_rec_get(const uint8_t *buf, size_t len, size_t *off,
-                          struct archive_record *ret, const char **reterr);
+/* Bytes of record `rec`'s variable part (name, address, raw). */
+size_t archive_block_data_size(const struct archive_record *rec);
+/* Writes `rec`'s head (its time as a delta from prev_us, the time of the
+ * record before it in the block, 0 for the first) and its variable part at
+ * data (archive_block_data_size bytes free). */
+void archive_block_rec_put(uint8_t head[ARCHIVE_REC_HDR_LEN], uint8_t *data,
+                           const struct archive_record *rec, int64_t prev_us);
+/* Walks the records of a decompressed block. */
+struct archive_block_iter {
+    const uint8_t *buf;
+    size_t len;
+    uint32_t n, i;   /* records, and the next one */
+    size_t data_off; /* next record's variable part */
+    int64_t prev;    /* time of the record before */
+};
+/* -EBADMSG with *reterr when `len` bytes cannot hold `nrecords` heads. */
+int archive_block_iter_init(struct archive_block_iter *it, const uint8_t *buf, size_t len,
+                            uint32_t nrecords, const char **reterr);
+/* 1 and *ret (pointing into the block), 0 after the last record (when the
+ * records fill the block exactly), -EBADMSG with *reterr. */
+int archive_block_iter_next(struct archive_block_iter *it, struct archive_record *ret,
+                            const char **reterr);
 /* Checks a whole decompressed block: exactly `nrecords` records filling it,
  * times within [t_min, t_max] and each bound reached.  -EBADMSG. */
 int archive_block_check(const uint8_t *buf, size_t len, const struct archive_frame_hdr *h,

@@ -22,7 +22,8 @@ struct archive_reader {
     int scanning;   /* 1: s is an open segment */
     int64_t from, to;
     uint8_t *raw;   /* the decompressed block (owned) */
-    size_t raw_cap, raw_len, raw_off;
+    size_t raw_cap;
+    struct archive_block_iter it; /* over raw */
     int in_block;
     uint64_t read, skipped, corrupt;
 };
@@ -96,8 +97,10 @@ static int next_block(struct archive_reader *r)
             r->corrupt++;
             continue;
         }
-        r->raw_len = r->s.fh.raw_len;
-        r->raw_off = 0;
+        if (archive_block_iter_init(&r->it, r->raw, r->s.fh.raw_len, r->s.fh.nrecords, &why) < 0) {
+            r->corrupt++;
+            continue;
+        }
         r->read++;
         return 1;
     }
@@ -109,8 +112,11 @@ int archive_reader_next(struct archive_reader *r, struct archive_record *ret)
     int e;
 
     for (;;) {
-        while (r->in_block && r->raw_off < r->raw_len) {
-            if (archive_block_rec_get(r->raw, r->raw_len, &r->raw_off, ret, &why) < 0) {
+        while (r->in_block) {
+            e = archive_block_iter_next(&r->it, ret, &why);
+            if (e == 0)
+                break;
+            if (e < 0) {
                 r->corrupt++;
                 break;
             }

@@ -37,11 +37,14 @@ struct archive_writer {
     uint64_t next_frame;            /* chain position of the next frame */
     uint8_t head[ARCHIVE_HASH_LEN]; /* hash of the last frame (zeros: none) */
     uint64_t flushed;               /* records in frames on disk */
-    /* The open block: records not yet written. */
-    uint8_t *blk;
-    size_t blk_len, blk_cap;
+    /* The open block: records not yet written, as the two columns of
+     * archive_block.c (heads, then variable parts), joined at flush. */
+    uint8_t *blk;           /* heads; at flush, heads and data */
+    size_t blk_cap;
+    uint8_t *dat;           /* variable parts */
+    size_t dat_len, dat_cap;
     uint32_t blk_n;
-    int64_t blk_min, blk_max;
+    int64_t blk_min, blk_max, blk_prev;
     /* Records since the last seal, written or not. */
     uint64_t unsealed;
     int64_t us_min, us_max;
@@ -139,35 +142,49 @@ static int frame_write(struct archive_writer *w, uint8_t *hdr, const struct arch
     return 0;
 }
 
+/* Grows *buf to hold `need` bytes. */
+static int reserve(uint8_t **buf, size_t *cap, size_t need)
+{
+    uint8_t *nb;
+    size_t ncap = *cap ? *cap : 4096;
+
+    if (*cap >= need)
+        return 0;
+    while (ncap < need)
+        ncap *= 2;
+    nb = realloc(*buf, ncap);
+    if (!nb)
+        return -ENOMEM;
+    *buf = nb;
+    *cap = ncap;
+    return 0;
+}
+
 int archive_writer_flush(struct archive_writer *w)
 {
     struct archive_frame_hdr fh = {0};
     uint8_t hdr[ARCHIVE_FRAME_HDR_LEN];
-    uint8_t *payload = w->blk;
-    size_t bound, z;
+    uint8_t *payload;
+    size_t heads = (size_t)w->blk_n * ARCHIVE_REC_HDR_LEN, len = heads + w->dat_len, z;
     int r;
 
     if (w->blk_n == 0)
         return 0;
-    bound = ZSTD_compressBound(w->blk_len);
-    if (w->zcap < bound) {
-        uint8_t *nb = realloc(w->zbuf, bound);
-
-        if (!nb)
-            return -ENOMEM;
-        w->zbuf = nb;
-        w->zcap = bound;
-    }
+    if (reserve(&w->blk, &w->blk_cap, len) < 0 ||
+        reserve(&w->zbuf, &w->zcap, ZSTD_compressBound(len)) < 0)
+        return -ENOMEM;
+    memcpy(w->blk + heads, w->dat, w->dat_len);
+    payload = w->blk;
     fh.type = ARCHIVE_FRAME_BLOCK;
     fh.codec = ARCHIVE_CODEC_NONE;
-    fh.payload_len = (uint32_t)w->blk_len;
-    z = ZSTD_compressCCtx(w->cctx, w->zbuf, w->zcap, w->blk, w->blk_len, w->o.zstd_level);
-    if (!ZSTD_isError(z) && z < w->blk_len) {
+    fh.payload_len = (uint32_t)len;
+    z = ZSTD_compressCCtx(w->cctx, w->zbuf, w->zcap, w->blk, len, w->o.zstd_level);
+    if (!ZSTD_isError(z) && z < len) {
         fh.codec = ARCHIVE_CODEC_ZSTD;
         fh.payload_len = (uint32_t)z;
         payload = w->zbuf;
     }
-    fh.raw_len = (uint32_t)w->blk_len;
+    fh.raw_len = (uint32_t)len;
     fh.nrecords = w->blk_n;
     fh.seq = w->next_frame;
     fh.first_record = w->flushed;
@@ -181,7 +198,7 @@ int archive_writer_flush(struct archive_writer *w)
         return r;
     w->flushed += w->blk_n;
     w->blk_n = 0;
-    w->blk_len = 0;
+    w->dat_len = 0;
     return 0;
 }
 
@@ -261,23 +278,20 @@ int archive_writer_append(struct archive_writer *w, const struct archive_record 
         (rec->peer_family != 0 && rec->peer_family != 4 && rec->peer_family != 6) ||
         (rec->input_len && !rec->input) || (rec->raw_len && !rec->raw))
         return -EINVAL;
-    need = archive_block_rec_size(rec);
-    if (w->blk_n > 0 && w->blk_len + need > w->o.block_bytes) {
+    need = archive_block_data_size(rec);
+    if (w->blk_n > 0 && (size_t)(w->blk_n + 1) * ARCHIVE_REC_HDR_LEN + w->dat_len + need >
+                            w->o.block_bytes) {
         r = archive_writer_flush(w);
         if (r < 0)
             return r;
     }
-    if (w->blk_cap < w->blk_len + need) {
-        size_t ncap = w->blk_len + need > w->o.block_bytes ? w->blk_len + need : w->o.block_bytes;
-        uint8_t *nb = realloc(w->blk, ncap);
-
-        if (!nb)
-            return -ENOMEM;
-        w->blk = nb;
-        w->blk_cap = ncap;
-    }
-    archive_block_rec_put(w->blk + w->blk_len, rec);
-    w->blk_len += need;
+    if (reserve(&w->blk, &w->blk_cap, (size_t)(w->blk_n + 1) * ARCHIVE_REC_HDR_LEN) < 0 ||
+        reserve(&w->dat, &w->dat_cap, w->dat_len + need) < 0)
+        return -ENOMEM;
+    archive_block_rec_put(w->blk + (size_t)w->blk_n * ARCHIVE_REC_HDR_LEN, w->dat + w->dat_len,
+                          rec, w->blk_n ? w->blk_prev : 0);
+    w->dat_len += need;
+    w->blk_prev = rec->recv_us;
     if (w->blk_n == 0 || rec->recv_us < w->blk_min)
         w->blk_min = rec->recv_us;
     if (w->blk_n == 0 || rec->recv_us > w->blk_max)
@@ -289,7 +303,8 @@ int archive_writer_append(struct archive_writer *w, const struct archive_record 
     w->blk_n++;
     w->unsealed++;
     w->appended++;
-    if (w->blk_len >= w->o.block_bytes || w->blk_n >= w->o.block_records) {
+    if ((size_t)w->blk_n * ARCHIVE_REC_HDR_LEN + w->dat_len >= w->o.block_bytes ||
+        w->blk_n >= w->o.block_records) {
         r = archive_writer_flush(w);
         if (r < 0)
             return r;
@@ -544,7 +559,6 @@ int archive_writer_open(const char *dir, const struct archive_writer_opts *opts,
         if (r < 0)
             goto out;
         n -= (size_t)r;
-        r = 0;
     }
     if (n == 0) {
         randombytes_buf(w->archive_id, ARCHIVE_ID_LEN);
@@ -592,6 +606,7 @@ int archive_writer_close(struct archive_writer *w)
         close(w->dirfd);
     ZSTD_freeCCtx(w->cctx);
     free(w->blk);
+    free(w->dat);
     free(w->zbuf);
     free(w);
     return r;

@@ -22,6 +22,7 @@
 #include "decode/decode_auditd.h"
 #include "decode/decode_bind.h"
 #include "decode/decode_cef.h"
+#include "decode/decode_db.h"
 #include "decode/decode_clamav.h"
 #include "decode/decode_checkpoint.h"
 #include "decode/decode_cisco_asa.h"
@@ -68,10 +69,12 @@ const struct decoder decode_table[] = {
     {"kv", decode_kv, "key=value pairs"},
     {"leef", decode_leef, "IBM Log Event Extended Format 1.0 and 2.0"},
     {"mikrotik", decode_mikrotik, "MikroTik RouterOS firewall log lines (the message part)"},
+    {"mysql", decode_mysql, "MySQL/MariaDB access denied and aborted connections"},
     {"netfilter", decode_netfilter, "iptables/nftables LOG lines (the message part)"},
     {"openvpn", decode_openvpn, "OpenVPN server authentication and connection messages"},
     {"panos", decode_panos, "Palo Alto PAN-OS CSV: TRAFFIC, THREAT, SYSTEM, GLOBALPROTECT"},
     {"postfix", decode_postfix, "Postfix smtpd SASL, connection and reject messages (the message part)"},
+    {"postgres", decode_postgres, "PostgreSQL authentication failures and connections"},
     {"rfc3164", decode_rfc3164, "BSD syslog, then the product decoder for the program"},
     {"rfc5424", decode_rfc5424, "RFC 5424 syslog, then the product decoder for the app"},
     {"snort", decode_snort, "Snort/Suricata fast.log, syslog and alert_csv alerts"},
@@ -261,6 +264,12 @@ static const struct product_tag {
     {"clamonacc", decode_clamav, NULL, 1},
     {"clamav-milter", decode_clamav, NULL, 1},
     {"named", decode_bind, NULL, 0},
+    {"mysqld", decode_mysql, NULL, 0},
+    {"mariadbd", decode_mysql, NULL, 0},
+    {"mysql", decode_mysql, NULL, 0},
+    {"mariadb", decode_mysql, NULL, 0},
+    {"postgres", decode_postgres, NULL, 0},
+    {"postgresql", decode_postgres, NULL, 0},
     {"nginx", decode_web_access, decode_web_error, 0},
     {"apache2", decode_web_access, decode_web_error, 0},
     {"httpd", decode_web_access, decode_web_error, 0},

@@ -178,9 +178,39 @@ def main():
     correlation_memory(tmp)
     ids_risk(tmp)
     json_arrays(tmp)
+    zeek_default(tmp)
 
     shutil.rmtree(tmp)
     finish()
+
+
+def zeek_default(tmp):
+    """Zeek's default TSV logs (the zed sample, gzipped, a directory of 32
+    logs): every line is read, each header line and each row decoded with
+    its own file's header; the rows of one file without its header are
+    not (a row means nothing without #fields)."""
+    zdir = os.path.join(SHARED, "data/network/zed-sample-data/zeek-default")
+    files = sorted(os.path.join(zdir, f) for f in os.listdir(zdir) if f.endswith(".log.gz"))
+    lines = 0
+    for f in files:
+        with gzip.open(f, "rb") as g:
+            lines += sum(1 for _ in g)
+    summ = os.path.join(tmp, "zeek-s.json")
+    r = scan("--no-detect", "--summary-json", summ, zdir)
+    s = json.load(open(summ))
+    check(r.returncode == 0 and s["files"] == len(files) == 32 and s["records"] == lines,
+          "zeek-default: %d files, %d records read (%d lines)" % (s["files"], s["records"], lines))
+    check(s["decoded"] == s["records"] and s["malformed"] == 0,
+          "zeek-default: every header line and row decoded (%d of %d)"
+          % (s["decoded"], s["records"]))
+    rows = os.path.join(tmp, "weird-rows.log")
+    with gzip.open(os.path.join(zdir, "weird.log.gz"), "rb") as g, open(rows, "wb") as o:
+        o.writelines(l for l in g if not l.startswith(b"#"))
+    r = scan("--no-detect", "--summary-json", summ, rows)
+    s = json.load(open(summ))
+    check(r.returncode == 0 and s["records"] == 24202 and s["decoded"] == 0,
+          "zeek rows without their header are not decoded (%d of %d)"
+          % (s["decoded"], s["records"]))
 
 
 def json_arrays(tmp):

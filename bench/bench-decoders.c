@@ -28,6 +28,7 @@
 #include "decode/decode.h"
 #include "decode/decode_auditd.h"
 #include "decode/decode_bind.h"
+#include "decode/decode_db.h"
 #include "decode/decode_clamav.h"
 #include "decode/decode_filterlog.h"
 #include "decode/decode_checkpoint.h"
@@ -228,6 +229,21 @@ static const char *const bind_lines[] = {
     NULL,
 };
 
+/* Databases: written from MySQL's and PostgreSQL's documented messages. */
+static const char *const mysql_lines[] = {
+    "2024-01-08T10:00:00.123456Z 12 [Note] [MY-010926] [Server] Access denied for user "
+    "'root'@'203.0.113.7' (using password: YES)",
+    "[Warning] Access denied for user 'app'@'web01.example.org' (using password: NO)",
+    NULL,
+};
+static const char *const postgres_lines[] = {
+    "2024-01-08 10:00:00.123 UTC [1234] alice@appdb FATAL:  password authentication failed "
+    "for user \"alice\"",
+    "2024-01-08 10:00:01.000 UTC [1236] carol@appdb LOG:  connection authorized: user=carol "
+    "database=appdb application_name=psql",
+    NULL,
+};
+
 /* Rows whose sample is "inline:NAME" read these instead of a file: products
  * of which ../shared/data holds no log, with lines written from the
  * vendor's documented format as the unit tests' are. */
@@ -248,6 +264,8 @@ static const struct {
     {"freeradius", freeradius_lines},
     {"clamav", clamav_lines},
     {"bind", bind_lines},
+    {"mysql", mysql_lines},
+    {"postgres", postgres_lines},
     {"snort-fast", snort_fast_lines},
 };
 
@@ -274,6 +292,8 @@ static const struct bench_row rows[] = {
     {"freeradius", decode_freeradius, BENCH_LINE, "inline:freeradius", "freeradius"},
     {"clamav", decode_clamav, BENCH_LINE, "inline:clamav", "clamav"},
     {"bind", decode_bind, BENCH_LINE, "inline:bind", "bind"},
+    {"mysql", decode_mysql, BENCH_LINE, "inline:mysql", "mysql"},
+    {"postgres", decode_postgres, BENCH_LINE, "inline:postgres", "postgres"},
     /* the line: the marker is looked for behind the syslog header */
     {"cisco-asa", decode_cisco_asa, BENCH_LINE, MSAMPLES "asa/raw/asa_raw", "cisco-asa"},
     {"squid", decode_squid, BENCH_LINE, MSAMPLES "squid/raw/SquidExampleOutput", "squid"},

@@ -48,45 +48,132 @@ int report_html_escape(struct buf *b, const char *s, size_t len)
     return r ? r : buf_append(b, s + run, len - run);
 }
 
-int report_md_escape(struct buf *b, const char *s, size_t len, int multiline)
+static int md_is_alnum(unsigned char c)
+{
+    return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
+}
+
+static int md_is_space(unsigned char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+static int md_is_punct(unsigned char c)
+{
+    return c > 0x20 && c < 0x7f && !md_is_alnum(c);
+}
+
+/* Whether '&' at s[i] could begin an entity or character reference
+ * (&name; &#123; &#x1F;), the only way an ampersand means anything. */
+static int md_entity_like(const char *s, size_t len, size_t i)
+{
+    size_t j = i + 1;
+    if (j < len && s[j] == '#')
+        j++;
+    while (j < len && j - i <= 32 && md_is_alnum((unsigned char)s[j]))
+        j++;
+    return j > i + 1 && j < len && s[j] == ';';
+}
+
+/* Whether the run of '#' at s[i] could close an ATX heading: it follows
+ * blank or the start, and only blanks follow it up to the end of the line. */
+static int md_closing_hashes(const char *s, size_t len, size_t i)
+{
+    size_t j = i;
+    if (i > 0 && s[i - 1] != ' ' && s[i - 1] != '\t' && s[i - 1] != '#')
+        return 0;
+    while (j < len && s[j] == '#')
+        j++;
+    while (j < len && (s[j] == ' ' || s[j] == '\t'))
+        j++;
+    return j == len || s[j] == '\n' || s[j] == '\r';
+}
+
+/* Whether the byte at s[i], the first non-blank of a line, could open a
+ * block: heading, quote, list item, thematic break, setext underline,
+ * fence, table delimiter row, HTML block.  Digits are handled apart. */
+static int md_block_opener(unsigned char c)
+{
+    return c && strchr("#>-+*=_~`|:<[!", c) != NULL;
+}
+
+/* Whether byte c at s[i] must be escaped where it stands inline. */
+static int md_inline_special(const char *s, size_t len, size_t i)
+{
+    unsigned char c = (unsigned char)s[i];
+    unsigned char prev = i > 0 ? (unsigned char)s[i - 1] : 0;
+    unsigned char next = i + 1 < len ? (unsigned char)s[i + 1] : 0;
+
+    switch (c) {
+    case '`': /* code spans */
+    case '[': /* links, images, footnotes, reference definitions */
+    case ']':
+    case '<': /* raw HTML and autolinks */
+        return 1;
+    case '\\': /* an escape before punctuation, a hard break at the end */
+        return next == 0 || next == '\n' || next == '\r' || md_is_punct(next);
+    case '&': return md_entity_like(s, len, i);
+    case '*':
+    case '~':
+        /* Blank on both sides is neither left- nor right-flanking. */
+        return !(md_is_space(prev) && md_is_space(next));
+    case '_':
+        /* Inside a word ("first_aid") '_' neither opens nor closes. */
+        return !(md_is_space(prev) && md_is_space(next)) &&
+               !(md_is_alnum(prev) && md_is_alnum(next));
+    case '#': return md_closing_hashes(s, len, i);
+    default: return 0;
+    }
+}
+
+int report_md_escape(struct buf *b, const char *s, size_t len, unsigned flags)
 {
     int r = 0;
+    /* At a line's start until its first non-blank byte. */
+    int line_start = (flags & REPORT_MD_LINE_START) != 0;
+
     for (size_t i = 0; i < len && r == 0; i++) {
-        char c = s[i];
-        switch (c) {
-        case '&': r = buf_puts(b, "&amp;"); break;
-        case '<': r = buf_puts(b, "&lt;"); break;
-        case '>': r = buf_puts(b, "&gt;"); break;
-        case '\\':
-        case '`':
-        case '*':
-        case '_':
-        case '[':
-        case ']':
-        case '(':
-        case ')':
-        case '#':
-        case '|':
-        case '!':
-        case '~':
-        case '{':
-        case '}':
-        case '+':
-        case '-':
-        case '.':
-        case '"':
-        case '\'':
-            if ((r = buf_putc(b, '\\')) == 0)
-                r = buf_putc(b, c);
-            break;
-        case '\r': break;
-        case '\n':
-            /* A hard break inside a paragraph; never a new block, so text
-             * cannot start a heading or a list of its own. */
-            r = buf_puts(b, multiline ? "  \n" : " ");
-            break;
-        default: r = buf_putc(b, (unsigned char)c < 0x20 && c != '\t' ? ' ' : c);
+        unsigned char c = (unsigned char)s[i];
+        int esc;
+        if (c == '\r')
+            continue;
+        if (c == '\n') {
+            if (flags & REPORT_MD_MULTILINE) {
+                r = buf_puts(b, "  \n");
+                line_start = 1;
+            } else {
+                r = buf_putc(b, ' ');
+            }
+            continue;
         }
+        if (c < 0x20 && c != '\t')
+            c = ' ';
+        if (line_start && (c == ' ' || c == '\t')) {
+            r = buf_putc(b, (char)c);
+            continue;
+        }
+        esc = md_inline_special(s, len, i);
+        if (line_start) {
+            size_t j = i;
+            /* "12." or "3)" starts an ordered list: escape its mark. */
+            while (j < len && j - i < 10 && s[j] >= '0' && s[j] <= '9')
+                j++;
+            if (j > i && j < len && (s[j] == '.' || s[j] == ')') &&
+                (j + 1 == len || md_is_space((unsigned char)s[j + 1]))) {
+                r = buf_append(b, s + i, j - i);
+                if (r == 0)
+                    r = buf_putc(b, '\\');
+                i = j - 1;
+                line_start = 0;
+                continue;
+            }
+            esc = esc || md_block_opener(c);
+            line_start = 0;
+        }
+        if (esc)
+            r = buf_putc(b, '\\');
+        if (r == 0)
+            r = buf_putc(b, (char)c);
     }
     return r;
 }
@@ -104,15 +191,15 @@ static void w_raw(struct w *w, const char *md, const char *html)
         w->r = buf_puts(w->html, html);
 }
 
-/* Untrusted text into both outputs. */
-static void w_text(struct w *w, const char *s, int multiline)
+/* Untrusted text into both outputs; md_flags as report_md_escape's. */
+static void w_text(struct w *w, const char *s, unsigned md_flags)
 {
     size_t n;
     if (!s || !s[0])
         s = "not yet known";
     n = strlen(s);
     if (w->r == 0)
-        w->r = report_md_escape(w->md, s, n, multiline);
+        w->r = report_md_escape(w->md, s, n, md_flags);
     if (w->r == 0)
         w->r = report_html_escape(w->html, s, n);
 }
@@ -147,14 +234,15 @@ static void w_ul(struct w *w, int open)
 static void w_para(struct w *w, const char *s)
 {
     w_raw(w, NULL, "<p style=\"white-space: pre-wrap\">");
-    w_text(w, s, 1);
+    w_text(w, s, REPORT_MD_LINE_START | REPORT_MD_MULTILINE);
     w_raw(w, "\n\n", "</p>\n");
 }
 
+/* A list item: its text may open a block there ("- - x" nests a list). */
 static void w_item(struct w *w, const char *s)
 {
     w_raw(w, "- ", "<li>");
-    w_text(w, s, 0);
+    w_text(w, s, REPORT_MD_LINE_START);
     w_raw(w, "\n", "</li>\n");
 }
 
@@ -251,10 +339,13 @@ static void w_tasks(struct w *w, const struct report_input *in)
     for (size_t i = 0; i < in->tasks->n; i++) {
         const struct playbook_task *t = &in->tasks->t[i];
         char line[PLAYBOOK_TITLE_MAX + INCIDENT_NAME_MAX * 2 + 64];
-        snprintf(line, sizeof(line), "[%s] %s: %s%s%s%s", t->done ? "x" : " ",
-                 incident_phase_name(t->phase), t->title, t->done ? " (done by " : "",
-                 t->done && t->done_by ? t->done_by : "", t->done ? ")" : "");
-        w_item(w, line);
+        snprintf(line, sizeof(line), "%s: %s%s%s%s", incident_phase_name(t->phase), t->title,
+                 t->done ? " (done by " : "", t->done && t->done_by ? t->done_by : "",
+                 t->done ? ")" : "");
+        /* The check box is ours, so a task list item in Markdown. */
+        w_raw(w, t->done ? "- [x] " : "- [ ] ", t->done ? "<li>[x] " : "<li>[ ] ");
+        w_text(w, line, REPORT_MD_LINE_START);
+        w_raw(w, "\n", "</li>\n");
     }
     w_ul(w, 0);
 }

@@ -8,9 +8,13 @@
  *   final report    (closing)         everything: course, tasks, lessons
  *
  * Every piece of text that came from a person or from logs is escaped in
- * both outputs: HTML escapes & < > " ' ; Markdown escapes its punctuation
- * with backslashes and & < > as entities, so a hostile title can neither
- * inject markup nor script in a viewer that renders Markdown as HTML.
+ * both outputs: HTML escapes & < > " ' ; Markdown puts a backslash before
+ * only the bytes that would mean something where they stand (any ` [ ] <,
+ * emphasis marks that could open or close, an & that could start an
+ * entity, block marks at a line's start), so a hostile title can neither
+ * inject markup nor script in a viewer that renders Markdown as HTML, and
+ * the report still reads as plain text ("source.ip=198.51.100.7",
+ * "first_aid" stay as they are).
  */
 #ifndef HIKESHI_INCIDENT_REPORT_H
 #define HIKESHI_INCIDENT_REPORT_H
@@ -78,8 +82,20 @@ void report_done(struct report *r);
 
 /* Appends s[0..len) to b escaped for HTML text and attribute values. */
 int report_html_escape(struct buf *b, const char *s, size_t len);
-/* Appends s[0..len) to b escaped for Markdown text (newlines kept as
- * line breaks when `multiline`, else turned into spaces). */
-int report_md_escape(struct buf *b, const char *s, size_t len, int multiline);
+/* report_md_escape flags. */
+#define REPORT_MD_MULTILINE 1u  /* newlines kept as hard line breaks, not spaces */
+#define REPORT_MD_LINE_START 2u /* the text begins a line (a paragraph, a list item) */
+/*
+ * Appends s[0..len) to b escaped for Markdown (CommonMark and GitHub's
+ * tables, task lists and strikethrough) text where it stands: inline
+ * unless REPORT_MD_LINE_START.  Escapes only what would otherwise be read
+ * as structure: code spans, links and images, raw HTML and autolinks,
+ * entities, emphasis and strikethrough marks that could open or close, a
+ * heading's closing hashes, a backslash that would escape or break; and at
+ * each line's start what would open a block (heading, quote, list item,
+ * thematic break, setext underline, fence, table row).  Control bytes
+ * become spaces.  Returns 0 or buf's error (-E2BIG).
+ */
+int report_md_escape(struct buf *b, const char *s, size_t len, unsigned flags);
 
 #endif

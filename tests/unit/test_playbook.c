@@ -3,7 +3,8 @@
  * aid checklist; malformed playbooks are reported with line and column
  * while the others load; checklists (tick, assign, add, the leave-phase
  * gate); and the four reports, which carry the incident's fields and
- * escape hostile text.  Run with cwd = source root (HIKESHI_SOURCE).
+ * escape hostile text; the Markdown escaper, which escapes only what would
+ * be read as structure where the text stands.  Run with cwd = source root (HIKESHI_SOURCE).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -250,6 +251,16 @@ static void test_checklist(void **state)
     playbook_set_done(&set);
 }
 
+/* Whether every '<' in Markdown text s has a backslash before it: no raw
+ * HTML, no autolink. */
+static int md_lt_escaped(const char *s)
+{
+    for (const char *p = strchr(s, '<'); p; p = strchr(p + 1, '<'))
+        if (p == s || p[-1] != '\\')
+            return 0;
+    return 1;
+}
+
 static void test_reports(void **state)
 {
     static const char *const hostile = "<script>alert('x')</script> & \"co\"";
@@ -303,18 +314,23 @@ static void test_reports(void **state)
         assert_non_null(strstr(r.html.data, "intruded, no damage yet"));
         assert_non_null(strstr(r.markdown.data, "intruded, no damage yet"));
         assert_non_null(strstr(r.html.data, "173.234.31.186"));
-        assert_non_null(strstr(r.markdown.data, "173\\.234\\.31\\.186"));
+        /* Plain text stays plain: nothing there means anything to Markdown. */
+        assert_non_null(strstr(r.markdown.data, "173.234.31.186"));
+        assert_non_null(strstr(r.markdown.data, "first_aid"));
         assert_non_null(strstr(r.html.data, report_kind_name((enum report_kind)k)));
         /* No raw markup from any field, in either output. */
         assert_null(strstr(r.html.data, "<script"));
-        assert_null(strstr(r.markdown.data, "<script"));
+        assert_true(md_lt_escaped(r.markdown.data));
         assert_null(strstr(r.html.data, "<host>"));
         assert_null(strstr(r.html.data, "<a@b>"));
         assert_non_null(strstr(r.html.data, "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; "
                                             "&amp; &quot;co&quot;"));
-        assert_non_null(strstr(r.markdown.data, "&lt;script&gt;alert\\(\\'x\\'\\)"));
+        assert_non_null(strstr(r.markdown.data, "\\<script>alert('x')\\</script> & \"co\""));
         /* A line of the summary cannot start a Markdown heading. */
         assert_null(strstr(r.markdown.data, "\n# not"));
+        assert_non_null(strstr(r.markdown.data, "\n\\# not a heading"));
+        /* The task's check box is the report's own (a task list item). */
+        assert_non_null(strstr(r.markdown.data, "- [ ] first_aid: Isolate \\<host>"));
         switch (k) {
         case REPORT_FIRST:
             assert_non_null(strstr(r.markdown.data, "## Possible level\n\nOrange"));
@@ -345,6 +361,61 @@ static void test_reports(void **state)
     incident_done(&inc);
 }
 
+/* The Markdown escaper, case by case: what it leaves alone reads as plain
+ * text, what it escapes would otherwise open a link, an image, HTML, code,
+ * emphasis, a heading, a quote, a list, a rule, a fence or a table. */
+static void test_md_escape(void **state)
+{
+    static const struct {
+        const char *in;
+        unsigned flags;
+        const char *out;
+    } cases[] = {
+        {"source.ip=198.51.100.7 (port 4242)", 0, "source.ip=198.51.100.7 (port 4242)"},
+        {"first_aid", 0, "first_aid"},
+        {"don't + \"quote\" - ok! {x}", 0, "don't + \"quote\" - ok! {x}"},
+        {"[click](http://evil.example/)", 0, "\\[click\\](http://evil.example/)"},
+        {"![img](x)", 0, "!\\[img\\](x)"},
+        {"[ref]: http://evil.example/", REPORT_MD_LINE_START, "\\[ref\\]: http://evil.example/"},
+        {"<http://evil.example/>", 0, "\\<http://evil.example/>"},
+        {"<script>alert(1)</script>", 0, "\\<script>alert(1)\\</script>"},
+        {"<!-- c -->", REPORT_MD_LINE_START, "\\<!-- c -->"},
+        {"`rm -rf /`", 0, "\\`rm -rf /\\`"},
+        {"*bold* and _em_ and ~~gone~~", 0, "\\*bold\\* and \\_em\\_ and \\~\\~gone\\~\\~"},
+        {"2 * 3 _ 4 ~ 5", 0, "2 * 3 _ 4 ~ 5"},
+        {"a*b*c", 0, "a\\*b\\*c"},
+        {"\xe2\x80\x9c_x_\xe2\x80\x9d", 0, "\xe2\x80\x9c\\_x\\_\xe2\x80\x9d"},
+        {"a&b &amp; &#60; &#x3C;", 0, "a&b \\&amp; \\&#60; \\&#x3C;"},
+        {"C:\\Windows\\System32", 0, "C:\\Windows\\System32"},
+        {"a\\*b", 0, "a\\\\\\*b"},
+        {"ends in \\", 0, "ends in \\\\"},
+        {"# heading", REPORT_MD_LINE_START, "\\# heading"},
+        {"# inline", 0, "# inline"},
+        {"title ##", 0, "title \\#\\#"},
+        {"issue #42", 0, "issue #42"},
+        {"- item", REPORT_MD_LINE_START, "\\- item"},
+        {"1.5 million", REPORT_MD_LINE_START, "1.5 million"},
+        {"one\n- two\n> three\n1. four\n12) five\n===\n   ```sh\n***\n+ x\n|a|b|\n:-|-:",
+         REPORT_MD_LINE_START | REPORT_MD_MULTILINE,
+         "one  \n\\- two  \n\\> three  \n1\\. four  \n12\\) five  \n\\===  \n   "
+         "\\`\\`\\`sh  \n\\*\\*\\*  \n\\+ x  \n\\|a|b|  \n\\:-|-:"},
+        {"line\n# next", 0, "line # next"},
+        {"a\x01" "b\rc\td", 0, "a bc\td"},
+    };
+    (void)state;
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct buf b;
+        buf_init(&b, 4096);
+        assert_int_equal(report_md_escape(&b, cases[i].in, strlen(cases[i].in), cases[i].flags),
+                         0);
+        if (strcmp(b.data, cases[i].out) != 0)
+            fail_msg("case %zu: \"%s\" gave \"%s\", want \"%s\"", i, cases[i].in, b.data,
+                     cases[i].out);
+        buf_done(&b);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -352,6 +423,7 @@ int main(void)
         cmocka_unit_test(test_malformed_playbooks),
         cmocka_unit_test(test_checklist),
         cmocka_unit_test(test_reports),
+        cmocka_unit_test(test_md_escape),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -602,10 +602,11 @@ static int decode_auto(struct event *ev, const char *p, size_t len, const struct
     if ((r = attempt(decode_web_access, ev, p, len, ctx, reterr)) != -ENOENT)
         return r;
     /* A product's line without a syslog header (a FortiGate log file, a
-     * relayed netfilter line): its marker, before generic key=value. */
+     * relayed netfilter line): its marker, before generic key=value, which
+     * still gets a line the product's decoder refused. */
     {
         decode_fn sig = product_by_signature(p, len);
-        if (sig && (r = attempt(sig, ev, p, len, ctx, reterr)) != -ENOENT)
+        if (sig && ((r = attempt(sig, ev, p, len, ctx, reterr)) == 0 || r == -ENOMEM))
             return r;
     }
     if (memchr(p, '=', len))

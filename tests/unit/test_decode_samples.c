@@ -211,7 +211,7 @@ static void test_fields(void **state)
         /* a bare line with FortiGate's marker that fortigate refuses (not an
          * address) still goes to key=value */
         {"logid=\"0000000013\" type=\"traffic\" srcip=999.1.1.1 dstip=192.0.2.1 action=deny",
-         "kv", "srcip", "999.1.1.1"},
+         "kv", "source.ip", "999.1.1.1"},
         /* PAN-OS writes no tag: the CSV's first word is not taken for one */
         {"<14>Jan  5 12:51:34 PAN1 1,2015/01/05 12:51:33,0003C105690,TRAFFIC,drop,1,2015/01/05 "
          "12:51:33,10.0.0.219,10.3.0.21,0.0.0.0,0.0.0.0,catch all deny,,,not-applicable,vsys1,"

@@ -691,6 +691,71 @@ static void test_key_mismatch_and_crash_between_seal_and_key(void **state)
     assert_int_equal(res.seals, 0);
 }
 
+/* Seals by time: one when the oldest unsealed record is seal_us old at an
+ * append, and one from the idle timer's tick. */
+static void test_seal_by_time(void **state)
+{
+    static const struct archive_writer_opts o = {.seal_us = 100 * 1000};
+    struct archive_verify_result res;
+    struct archive_open_report rep;
+    struct archive_writer *w;
+    struct archive_key *k;
+    const char *why;
+
+    (void)state;
+    assert_int_equal(archive_key_load(keyp, &k, &why), 0);
+    assert_int_equal(archive_writer_open(dir, &o, k, &w, &rep), 0);
+    /* rec_for(i) is i ms after the start: 100 records stay unsealed, the
+     * 101st is 100 ms after the first and seals. */
+    for (size_t i = 0; i < 100; i++) {
+        struct archive_record r = rec_for(i);
+
+        assert_int_equal(archive_writer_append(w, &r), 0);
+    }
+    assert_int_equal(archive_key_epoch(k), 0);
+    {
+        struct archive_record r = rec_for(100);
+
+        assert_int_equal(archive_writer_append(w, &r), 0);
+    }
+    assert_int_equal(archive_key_epoch(k), 1);
+    {
+        struct archive_record r = rec_for(101);
+
+        assert_int_equal(archive_writer_append(w, &r), 0);
+    }
+    assert_int_equal(archive_writer_tick(w, rec_for(101).recv_us + 99 * 1000), 0);
+    assert_int_equal(archive_key_epoch(k), 1);
+    assert_int_equal(archive_writer_tick(w, rec_for(101).recv_us + 100 * 1000), 0);
+    assert_int_equal(archive_key_epoch(k), 2);
+    assert_int_equal(archive_writer_close(w), 0); /* nothing left to seal */
+    assert_int_equal(archive_key_epoch(k), 2);
+    archive_key_free(k);
+    expect_fault(ARCHIVE_FAULT_NONE, pub, 2, &res);
+    assert_int_equal(res.seals, 2);
+    assert_int_equal(res.sealed_records, 102);
+}
+
+/* Records written without a key over several segments, then a writer
+ * with the key: its first seal covers every record since the start, found
+ * by walking back through the earlier segments. */
+static void test_first_seal_covers_earlier_segments(void **state)
+{
+    static const struct archive_writer_opts nokey = {.block_bytes = 4096,
+                                                     .segment_bytes = 8 * 1024};
+    struct archive_verify_result res;
+
+    (void)state;
+    write_records(0, 1500, &nokey, 0);
+    expect_fault(ARCHIVE_FAULT_NONE, pub, 0, &res);
+    assert_true(res.segments >= 3);
+    assert_int_equal(res.seals, 0);
+    write_records(1500, 1510, &nokey, 1);
+    expect_fault(ARCHIVE_FAULT_NONE, pub, 1, &res);
+    assert_int_equal(res.seals, 1);
+    assert_int_equal(res.sealed_records, 1510);
+}
+
 static void test_bad_input(void **state)
 {
     struct archive_open_report rep;
@@ -740,6 +805,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_rewrite_with_stolen_key, setup, teardown),
         cmocka_unit_test_setup_teardown(test_key_mismatch_and_crash_between_seal_and_key, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_seal_by_time, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_first_seal_covers_earlier_segments, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_input, setup, teardown),
     };
     int r = cmocka_run_group_tests(tests, NULL, NULL);

@@ -54,9 +54,10 @@ def metrics(http):
         text = r.read().decode()
     out = {}
     for line in text.splitlines():
-        m = re.match(r"hikeshi_respond_([a-z0-9_]+) (\d+)$", line)
+        m = re.match(r'hikeshi_respond_([a-z0-9_]+)(\{quantile="([0-9.]+)"\})? ([0-9.]+)$', line)
         if m:
-            out[m.group(1)] = int(m.group(2))
+            key = m.group(1) + ("_q" + m.group(3) if m.group(3) else "")
+            out[key] = float(m.group(4)) if "." in m.group(4) else int(m.group(4))
     return out
 
 
@@ -194,8 +195,10 @@ def run(binary, n, work):
     print("%-34s %.2f s (%.0f blocks/s)" % ("first byte sent -> last block", wall,
                                             m.get("blocks_total", 0) / wall if wall else 0))
     print("%-34s p50 %.2f ms, p99 %.2f ms (over %d blocks)"
-          % ("record arrival -> in kernel set", m.get("block_latency_p50_us", 0) / 1000.0,
-             m.get("block_latency_p99_us", 0) / 1000.0, m.get("block_latency_samples", 0)))
+          % ("record arrival -> in kernel set",
+             m.get("block_latency_seconds_q0.5", 0) * 1000.0,
+             m.get("block_latency_seconds_q0.99", 0) * 1000.0,
+             m.get("block_latency_seconds_count", 0)))
     print("%-34s %d elements" % ("cross-check: nft list set", kernel))
     print("%-34s %d KiB" % ("daemon peak RSS (VmHWM)", rss))
     print("%-34s %.3f s for %d elements (%.1f us each)" % ("peer: nft -f, one transaction",

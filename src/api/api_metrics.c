@@ -252,6 +252,36 @@ static int metrics_process(const struct api_sources *src, struct buf *out)
     return 0;
 }
 
+/* A duration in µs as Prometheus's base unit, seconds; NaN when there is
+ * none (a quantile of no samples), as Prometheus's clients write it. */
+static int put_seconds(struct buf *out, int have, int64_t us)
+{
+    if (!have)
+        return buf_puts(out, "NaN\n");
+    if (us < 0)
+        us = 0;
+    return buf_printf(out, "%lld.%06lld\n", (long long)(us / 1000000), (long long)(us % 1000000));
+}
+
+/* The block latency as a summary: the quantiles over the engine's window,
+ * count and sum over every block, as Prometheus's client summaries do. */
+static int metric_latency(const struct respond_stats *rs, struct buf *out)
+{
+    const char *name = "hikeshi_respond_block_latency_seconds";
+    int r;
+
+    if ((r = metric_head(out, "respond_block_latency_seconds", "summary",
+                         "Record arrival to address in the kernel set: median and 99th "
+                         "percentile of the last 4096 blocks; count and sum of all.")) < 0 ||
+        (r = buf_printf(out, "%s{quantile=\"0.5\"} ", name)) < 0 ||
+        (r = put_seconds(out, rs->lat_n != 0, rs->lat_p50_us)) < 0 ||
+        (r = buf_printf(out, "%s{quantile=\"0.99\"} ", name)) < 0 ||
+        (r = put_seconds(out, rs->lat_n != 0, rs->lat_p99_us)) < 0 ||
+        (r = buf_printf(out, "%s_sum ", name)) < 0 || (r = put_seconds(out, 1, rs->lat_sum_us)) < 0)
+        return r;
+    return buf_printf(out, "%s_count %llu\n", name, (unsigned long long)rs->lat_n);
+}
+
 /* The response engine's counters, through its public getter. */
 static int metrics_respond(struct respond *rsp, struct buf *out)
 {
@@ -280,14 +310,7 @@ static int metrics_respond(struct respond *rsp, struct buf *out)
            "Webhook, mail and exec jobs with a failed action.", rs.notify_failures)
     GLOBAL("respond_approved_total", "counter", "Approved requests the engine took up.",
            rs.approved)
-    GLOBAL("respond_block_latency_samples", "gauge",
-           "Blocks behind the latency figures (all time).", rs.lat_n)
-    GLOBAL("respond_block_latency_p50_us", "gauge",
-           "Record arrival to address in the kernel set, median of the last 4096 (us).",
-           rs.lat_p50_us)
-    GLOBAL("respond_block_latency_p99_us", "gauge",
-           "Record arrival to address in the kernel set, 99th percentile (us).", rs.lat_p99_us)
-    return 0;
+    return metric_latency(&rs, out);
 }
 #undef GLOBAL
 

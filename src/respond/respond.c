@@ -97,6 +97,7 @@ struct respond {
     pthread_mutex_t stat_lock; /* the latency window */
     int64_t lat[RESPOND_LAT_WINDOW];
     uint64_t nlat;
+    int64_t lat_sum; /* µs, of all nlat */
     struct {
         atomic_ulong offered, dropped, none, act, ask, refused, dry_run, blocks, block_failures,
             lifted, notified, notify_failures, approved;
@@ -473,6 +474,7 @@ static void lat_record(struct respond *r, int64_t us)
     pthread_mutex_lock(&r->stat_lock);
     r->lat[r->nlat % RESPOND_LAT_WINDOW] = us;
     r->nlat++;
+    r->lat_sum += us;
     pthread_mutex_unlock(&r->stat_lock);
 }
 
@@ -1208,6 +1210,7 @@ void respond_get_stats(struct respond *r, struct respond_stats *ret)
         int64_t *v = n ? malloc(n * sizeof(*v)) : NULL;
 
         ret->lat_n = r->nlat;
+        ret->lat_sum_us = r->lat_sum;
         if (v) {
             memcpy(v, r->lat, n * sizeof(*v));
             pthread_mutex_unlock(&r->stat_lock);

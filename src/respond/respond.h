@@ -95,10 +95,11 @@ struct respond_stats {
     uint64_t blocks, block_failures, lifted;  /* firewall */
     uint64_t notified, notify_failures;       /* webhook, mail, exec runs */
     uint64_t approved;                        /* approved requests taken up */
-    /* Record arrival to the block in the kernel set, over the last
-     * RESPOND_LAT_WINDOW blocks: median and 99th percentile, µs. */
+    /* Record arrival to the block in the kernel set: median and 99th
+     * percentile over the last RESPOND_LAT_WINDOW blocks, count and sum
+     * (a Prometheus summary's) over all of them, µs. */
     uint64_t lat_n;
-    int64_t lat_p50_us, lat_p99_us;
+    int64_t lat_p50_us, lat_p99_us, lat_sum_us;
 };
 #define RESPOND_LAT_WINDOW 4096
 /* A snapshot; any thread. */

@@ -34,6 +34,7 @@ import hmac
 import http.server
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -44,7 +45,7 @@ import urllib.request
 
 sys.path.insert(0, os.path.dirname(__file__))
 from harness import (BIN, SOURCE, Daemon, check, enter_netns, finish, free_port,  # noqa: E402
-                     sh, skip, syslog_stamp as stamp, user_add, wait_for)
+                     promtool_check, sh, skip, syslog_stamp as stamp, user_add, wait_for)
 
 TAG = "hk%d" % (os.getpid() % 100000)
 NS_HOST, NS_ATT, NS_OTHER = TAG + "h", TAG + "a", TAG + "o"
@@ -346,9 +347,14 @@ def scenario(d):
     check(inc > 0 and any(w.startswith("response: block,webhook") and ATTACKER in w
                           for w in whats),
           "the incident's timeline records the block (%s)" % [w for w in whats if "respon" in w])
-    lat = metric(d, "hikeshi_respond_block_latency_p50_us")
-    check(lat is not None and 0 < lat < 15000000,
-          "/metrics: record-to-kernel-set latency p50 %s us" % lat)
+    _, _, text = d.get("/metrics")
+    m = re.search(r'(?m)^hikeshi_respond_block_latency_seconds\{quantile="0\.5"\} ([0-9.]+)$',
+                  text)
+    lat = float(m.group(1)) if m else None
+    n = d.metric(text, "hikeshi_respond_block_latency_seconds_count")
+    check(lat is not None and 0 < lat < 15 and n and n >= 1,
+          "/metrics: record-to-kernel-set latency median %s s over %s blocks" % (lat, n))
+    promtool_check(text, "/metrics with blocks made")
 
     # The webhook: 500 first, then retried; signed with the shared key.
     wait_for(lambda: len(Hook.got) >= 2, timeout=15)

@@ -248,6 +248,20 @@ def user_add(d, name, role):
     return tok[0] if tok else ""
 
 
+def promtool_check(text, what):
+    """`promtool check metrics` (Debian's prometheus package) over a
+    Prometheus text exposition: the names, types and units follow
+    Prometheus's conventions.  A check, failed when promtool is missing."""
+    try:
+        r = subprocess.run(["promtool", "check", "metrics"], input=text, capture_output=True,
+                           text=True, timeout=60)
+    except FileNotFoundError:
+        return check(False, "%s: promtool check metrics (promtool missing: apt-get install "
+                     "prometheus)" % what)
+    return check(r.returncode == 0, "%s: promtool check metrics passes (%s)"
+                 % (what, (r.stdout + r.stderr).strip() or "no remarks"))
+
+
 def fields(row):
     return json.loads(row["fields"])
 

@@ -29,6 +29,7 @@
 #include "decode/decode_auditd.h"
 #include "decode/decode_bind.h"
 #include "decode/decode_db.h"
+#include "decode/decode_ftp.h"
 #include "decode/decode_clamav.h"
 #include "decode/decode_filterlog.h"
 #include "decode/decode_checkpoint.h"
@@ -244,6 +245,18 @@ static const char *const postgres_lines[] = {
     NULL,
 };
 
+/* FTP: written from vsftpd's and ProFTPD's documented lines. */
+static const char *const vsftpd_lines[] = {
+    "[alice] FAIL LOGIN: Client \"203.0.113.7\"",
+    "Mon Jan  8 10:00:00 2024 [pid 1234] [bob] OK LOGIN: Client \"::ffff:198.51.100.4\"",
+    NULL,
+};
+static const char *const proftpd_lines[] = {
+    "ftp.example.org (203.0.113.7[203.0.113.7]) - USER alice (Login failed): Incorrect password",
+    "ftp.example.org (192.0.2.44[192.0.2.44]) - USER carol: Login successful.",
+    NULL,
+};
+
 /* Rows whose sample is "inline:NAME" read these instead of a file: products
  * of which ../shared/data holds no log, with lines written from the
  * vendor's documented format as the unit tests' are. */
@@ -266,6 +279,8 @@ static const struct {
     {"bind", bind_lines},
     {"mysql", mysql_lines},
     {"postgres", postgres_lines},
+    {"vsftpd", vsftpd_lines},
+    {"proftpd", proftpd_lines},
     {"snort-fast", snort_fast_lines},
 };
 
@@ -294,6 +309,8 @@ static const struct bench_row rows[] = {
     {"bind", decode_bind, BENCH_LINE, "inline:bind", "bind"},
     {"mysql", decode_mysql, BENCH_LINE, "inline:mysql", "mysql"},
     {"postgres", decode_postgres, BENCH_LINE, "inline:postgres", "postgres"},
+    {"vsftpd", decode_vsftpd, BENCH_LINE, "inline:vsftpd", "vsftpd"},
+    {"proftpd", decode_proftpd, BENCH_LINE, "inline:proftpd", "proftpd"},
     /* the line: the marker is looked for behind the syslog header */
     {"cisco-asa", decode_cisco_asa, BENCH_LINE, MSAMPLES "asa/raw/asa_raw", "cisco-asa"},
     {"squid", decode_squid, BENCH_LINE, MSAMPLES "squid/raw/SquidExampleOutput", "squid"},

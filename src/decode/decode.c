@@ -23,6 +23,7 @@
 #include "decode/decode_bind.h"
 #include "decode/decode_cef.h"
 #include "decode/decode_db.h"
+#include "decode/decode_ftp.h"
 #include "decode/decode_clamav.h"
 #include "decode/decode_checkpoint.h"
 #include "decode/decode_cisco_asa.h"
@@ -75,6 +76,7 @@ const struct decoder decode_table[] = {
     {"panos", decode_panos, "Palo Alto PAN-OS CSV: TRAFFIC, THREAT, SYSTEM, GLOBALPROTECT"},
     {"postfix", decode_postfix, "Postfix smtpd SASL, connection and reject messages (the message part)"},
     {"postgres", decode_postgres, "PostgreSQL authentication failures and connections"},
+    {"proftpd", decode_proftpd, "ProFTPD login failures and successes"},
     {"rfc3164", decode_rfc3164, "BSD syslog, then the product decoder for the program"},
     {"rfc5424", decode_rfc5424, "RFC 5424 syslog, then the product decoder for the app"},
     {"snort", decode_snort, "Snort/Suricata fast.log, syslog and alert_csv alerts"},
@@ -83,6 +85,7 @@ const struct decoder decode_table[] = {
     {"strongswan", decode_strongswan, "strongSwan charon IKE authentication messages"},
     {"sudo", decode_sudo, "sudo messages (the message part)"},
     {"syslog", decode_syslog, "RFC 5424 or RFC 3164, whichever the record is"},
+    {"vsftpd", decode_vsftpd, "vsftpd FAIL/OK LOGIN and CONNECT lines (syslog or vsftpd.log)"},
     {"web-access", decode_web_access, "Apache/nginx access logs, common and combined"},
     {"web-error", decode_web_error, "Apache and nginx error logs"},
     {"winxml", decode_winxml, "Windows event XML (EVTX records, forwarded events)"},
@@ -270,6 +273,8 @@ static const struct product_tag {
     {"mariadb", decode_mysql, NULL, 0},
     {"postgres", decode_postgres, NULL, 0},
     {"postgresql", decode_postgres, NULL, 0},
+    {"vsftpd", decode_vsftpd, NULL, 1},
+    {"proftpd", decode_proftpd, NULL, 1},
     {"nginx", decode_web_access, decode_web_error, 0},
     {"apache2", decode_web_access, decode_web_error, 0},
     {"httpd", decode_web_access, decode_web_error, 0},

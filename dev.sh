@@ -9,7 +9,8 @@
 #
 # The web console's one library (Chart.js) comes from npm at build time
 # (`npm ci` in web/, exact versions from its package-lock.json); the browser
-# tests add Debian's chromium and playwright-core (npm ci in tests/browser).
+# tests add Debian's chromium and playwright-core (npm ci in tests/browser);
+# the OpenAPI document is linted by @redocly/cli (npm ci in tests/api).
 # Builds go to build/ and build-asan/.  Needs Debian 12 (apt-get); run as root
 # or with sudo available.
 set -eu
@@ -88,7 +89,7 @@ run)
 test)
     # shellcheck disable=SC2086
     install_deps $PKGS $TEST_PKGS
-    npm_deps web tests/browser
+    npm_deps web tests/browser tests/api
     setup_gcc
     setup_asan
     ninja -C build

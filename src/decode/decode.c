@@ -46,9 +46,9 @@
 #include "decode/decode_vpn.h"
 #include "decode/decode_web.h"
 #include "decode/decode_winxml.h"
+#include "decode/decode_zeek_tsv.h"
 #include "event/event.h"
 
-#include "decode/decode_zeek_tsv.h"
 static int decode_syslog(struct event *ev, const char *p, size_t len, const struct decode_ctx *ctx,
                          struct parse_err *reterr);
 
@@ -89,12 +89,12 @@ const struct decoder decode_table[] = {
     {"web-access", decode_web_access, "Apache/nginx access logs, common and combined"},
     {"web-error", decode_web_error, "Apache and nginx error logs"},
     {"winxml", decode_winxml, "Windows event XML (EVTX records, forwarded events)"},
+    {"zeek-tsv", decode_zeek_tsv, "Zeek default TSV logs (rows read with their file's header)"},
     {NULL, NULL, NULL},
 };
 
 const struct decoder *decode_lookup(const char *name)
 {
-    {"zeek-tsv", decode_zeek_tsv, "Zeek default TSV logs (rows read with their file's header)"},
     for (const struct decoder *d = decode_table; d->name; d++)
         if (strcmp(d->name, name) == 0)
             return d;

@@ -84,8 +84,8 @@ static int load(const char *path, struct lines *l)
     return 0;
 }
 
-static int append_all(const char *dir, const struct lines *l, struct archive_key *k,
-                      uint64_t seal, double *ret_s)
+static int append_all(const char *dir, const struct lines *l, struct archive_key *k, uint64_t seal,
+                      double *ret_s)
 {
     struct archive_writer_opts o = {.seal_records = seal};
     struct archive_open_report rep;
@@ -145,7 +145,8 @@ int main(int argc, char **argv)
     }
     mb = (double)(l.len - (l.n ? l.n : 0)) / 1e6; /* raw bytes without newlines */
     printf("input: %s: %zu records, %.1f MB of lines\n\n", argv[1], l.n, mb);
-    printf("| case | seconds | records/s | MB/s | stored bytes | ratio |\n|---|---|---|---|---|---|\n");
+    printf("| case | seconds | records/s | MB/s | stored bytes | ratio "
+           "|\n|---|---|---|---|---|---|\n");
 
     snprintf(dir, sizeof(dir), "%s/plain", tmp);
     if (append_all(dir, &l, NULL, 0, &s) < 0)
@@ -191,8 +192,8 @@ int main(int argc, char **argv)
     p = popen(cmd, "r");
     if (p && fscanf(p, "%llu", &zbytes) == 1 && pclose(p) == 0 && zbytes > 0) {
         s = now_s() - s;
-        printf("| peer: zstd -3 -c FILE | %.2f | %.0f | %.1f | %llu | %.2f |\n", s, l.n / s,
-               mb / s, zbytes, (double)l.len / (double)zbytes);
+        printf("| peer: zstd -3 -c FILE | %.2f | %.0f | %.1f | %llu | %.2f |\n", s, l.n / s, mb / s,
+               zbytes, (double)l.len / (double)zbytes);
     } else {
         printf("| peer: zstd -3 -c FILE | (zstd(1) not installed) | | | | |\n");
     }

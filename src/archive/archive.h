@@ -163,10 +163,10 @@ enum archive_fault {
 /* Where verify stopped and what it counted up to there. */
 struct archive_verify_result {
     enum archive_fault fault;
-    char segment[64];     /* segment file of the fault */
-    uint64_t frame;       /* chain position (frame sequence number) of the fault */
-    uint64_t offset;      /* byte offset of the faulty frame in its segment */
-    char why[160];        /* a sentence saying what is wrong */
+    char segment[64]; /* segment file of the fault */
+    uint64_t frame;   /* chain position (frame sequence number) of the fault */
+    uint64_t offset;  /* byte offset of the faulty frame in its segment */
+    char why[160];    /* a sentence saying what is wrong */
     uint64_t segments, blocks, seals, records;
     uint64_t sealed_records; /* records covered by a good seal */
     uint64_t epoch;          /* the next epoch expected (seals verified) */

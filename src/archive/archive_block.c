@@ -155,8 +155,8 @@ int archive_block_check(const uint8_t *buf, size_t len, const struct archive_fra
     return 0;
 }
 
-int archive_block_inflate(const struct archive_frame_hdr *h, const uint8_t *payload,
-                          uint8_t **buf, size_t *cap, const char **reterr)
+int archive_block_inflate(const struct archive_frame_hdr *h, const uint8_t *payload, uint8_t **buf,
+                          size_t *cap, const char **reterr)
 {
     size_t got;
 

@@ -24,12 +24,12 @@
 #define ARCHIVE_SEG_VERSION 1
 #define ARCHIVE_SEG_HDR_LEN 112
 struct archive_seg_hdr {
-    uint64_t seq;            /* segment number: 0, 1, 2, ... */
-    uint64_t first_frame;    /* chain position of its first frame */
-    uint64_t first_record;   /* records in the archive before it */
+    uint64_t seq;          /* segment number: 0, 1, 2, ... */
+    uint64_t first_frame;  /* chain position of its first frame */
+    uint64_t first_record; /* records in the archive before it */
     int64_t created_us;
-    uint8_t archive_id[ARCHIVE_ID_LEN];    /* the same in every segment */
-    uint8_t chain_in[ARCHIVE_HASH_LEN];    /* hash of the frame before its first */
+    uint8_t archive_id[ARCHIVE_ID_LEN]; /* the same in every segment */
+    uint8_t chain_in[ARCHIVE_HASH_LEN]; /* hash of the frame before its first */
 };
 
 /* Frame header: 128 bytes before each frame's payload. */
@@ -45,15 +45,15 @@ enum archive_codec {
     ARCHIVE_CODEC_ZSTD = 1,
 };
 struct archive_frame_hdr {
-    uint8_t type;           /* enum archive_frame_type */
-    uint8_t codec;          /* enum archive_codec */
-    uint32_t payload_len;   /* bytes following the header */
-    uint32_t raw_len;       /* payload bytes once decompressed */
-    uint32_t nrecords;      /* block: its records; seal: records it seals */
-    uint64_t seq;           /* chain position */
-    uint64_t first_record;  /* block: number of its first record; seal: all
-                               records before it */
-    int64_t t_min, t_max;   /* receive-time range (µs) of those records */
+    uint8_t type;                   /* enum archive_frame_type */
+    uint8_t codec;                  /* enum archive_codec */
+    uint32_t payload_len;           /* bytes following the header */
+    uint32_t raw_len;               /* payload bytes once decompressed */
+    uint32_t nrecords;              /* block: its records; seal: records it seals */
+    uint64_t seq;                   /* chain position */
+    uint64_t first_record;          /* block: number of its first record; seal: all
+                                       records before it */
+    int64_t t_min, t_max;           /* receive-time range (µs) of those records */
     uint8_t prev[ARCHIVE_HASH_LEN]; /* hash of the frame before */
     uint8_t hash[ARCHIVE_HASH_LEN]; /* BLAKE2b-256 of header[0..88) + payload */
 };
@@ -153,19 +153,19 @@ enum archive_scan_what {
     ARCHIVE_SCAN_BAD = 3,   /* a damaged frame with more frames after it (s->why) */
 };
 struct archive_scan {
-    int fd;                            /* the segment (owned) */
-    uint64_t seq;                      /* its number */
-    uint64_t size;                     /* its length when opened */
-    uint64_t off;                      /* offset of the frame last returned,
-                                          or of the fault */
-    uint64_t next;                     /* offset of the frame after it */
+    int fd;        /* the segment (owned) */
+    uint64_t seq;  /* its number */
+    uint64_t size; /* its length when opened */
+    uint64_t off;  /* offset of the frame last returned,
+                      or of the fault */
+    uint64_t next; /* offset of the frame after it */
     struct archive_seg_hdr seg;
     uint8_t hdr[ARCHIVE_FRAME_HDR_LEN];
     struct archive_frame_hdr fh;
-    int fh_ok;                         /* TORN: 1 when fh was readable */
-    uint8_t *payload;                  /* with payloads: the frame's (owned) */
+    int fh_ok;        /* TORN: 1 when fh was readable */
+    uint8_t *payload; /* with payloads: the frame's (owned) */
     size_t payload_cap;
-    const char *why;                   /* static text */
+    const char *why; /* static text */
 };
 /* Opens segment `seq` in `dirfd` and reads its header: 0; -EBADMSG with
  * s->why when the header is bad (s->fd stays open for the caller to
@@ -211,8 +211,8 @@ int archive_block_check(const uint8_t *buf, size_t len, const struct archive_fra
 /* Decompresses a block's payload into *buf (grown as needed, up to the
  * header's raw_len, itself capped).  -EBADMSG when it does not decompress
  * to raw_len bytes, -ENOMEM. */
-int archive_block_inflate(const struct archive_frame_hdr *h, const uint8_t *payload,
-                          uint8_t **buf, size_t *cap, const char **reterr);
+int archive_block_inflate(const struct archive_frame_hdr *h, const uint8_t *payload, uint8_t **buf,
+                          size_t *cap, const char **reterr);
 
 /* ---- archive_seal.c: keys and seals ---- */
 

@@ -19,9 +19,9 @@ struct archive_reader {
     uint64_t *segs; /* segment numbers, sorted (owned) */
     size_t nsegs, iseg;
     struct archive_scan s;
-    int scanning;   /* 1: s is an open segment */
+    int scanning; /* 1: s is an open segment */
     int64_t from, to;
-    uint8_t *raw;   /* the decompressed block (owned) */
+    uint8_t *raw; /* the decompressed block (owned) */
     size_t raw_cap;
     struct archive_block_iter it; /* over raw */
     int in_block;
@@ -92,8 +92,8 @@ static int next_block(struct archive_reader *r)
         what = archive_scan_payload(&r->s);
         if (what == -ENOMEM)
             return what;
-        if (what < 0 || archive_block_inflate(&r->s.fh, r->s.payload, &r->raw, &r->raw_cap,
-                                              &why) < 0) {
+        if (what < 0 ||
+            archive_block_inflate(&r->s.fh, r->s.payload, &r->raw, &r->raw_cap, &why) < 0) {
             r->corrupt++;
             continue;
         }

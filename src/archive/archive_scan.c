@@ -71,8 +71,9 @@ static int header_follows(struct archive_scan *s, uint64_t from)
         return 1; /* when in doubt, do not cut */
     while (!found && from + ARCHIVE_FRAME_HDR_LEN <= s->size) {
         uint64_t left = s->size - from;
-        size_t n = left > SEARCH_CHUNK + ARCHIVE_FRAME_HDR_LEN ? SEARCH_CHUNK + ARCHIVE_FRAME_HDR_LEN
-                                                                : (size_t)left;
+        size_t n = left > SEARCH_CHUNK + ARCHIVE_FRAME_HDR_LEN
+                       ? SEARCH_CHUNK + ARCHIVE_FRAME_HDR_LEN
+                       : (size_t)left;
 
         if (archive_pread_full(s->fd, buf, n, from) < 0) {
             found = 1;

@@ -32,9 +32,9 @@
 #define EVOLVE_DOMAIN "hikeshi-archive-evolve-v1"
 
 struct archive_key {
-    char *path;               /* the key file, rewritten at each evolution (owned) */
-    uint64_t epoch;           /* epoch of the next seal */
-    uint8_t *seed;            /* SEED_LEN bytes, sodium_malloc'd (locked, guarded) */
+    char *path;                       /* the key file, rewritten at each evolution (owned) */
+    uint64_t epoch;                   /* epoch of the next seal */
+    uint8_t *seed;                    /* SEED_LEN bytes, sodium_malloc'd (locked, guarded) */
     uint8_t pub0[ARCHIVE_PUBKEY_LEN]; /* epoch 0's public key, for messages */
 };
 
@@ -309,8 +309,9 @@ int archive_seal_decode(const uint8_t *buf, size_t len, struct archive_seal *ret
 
 /* The signed message: a domain string, the frame header's hashed part and
  * the seal's first 88 bytes. */
-static void seal_message(const struct archive_seal *s, const uint8_t *hdr,
-                         uint8_t out[sizeof(SEAL_DOMAIN) + ARCHIVE_FRAME_HASHED + ARCHIVE_SEAL_SIGNED])
+static void
+seal_message(const struct archive_seal *s, const uint8_t *hdr,
+             uint8_t out[sizeof(SEAL_DOMAIN) + ARCHIVE_FRAME_HASHED + ARCHIVE_SEAL_SIGNED])
 {
     uint8_t enc[ARCHIVE_SEAL_LEN];
 

@@ -27,7 +27,7 @@ struct vstate {
     uint64_t next_frame;
     uint8_t head[ARCHIVE_HASH_LEN];
     uint64_t records;
-    uint64_t unsealed;          /* records since the last seal */
+    uint64_t unsealed; /* records since the last seal */
     int64_t us_min, us_max;
     uint8_t epoch_pub[ARCHIVE_PUBKEY_LEN]; /* key expected of the next seal */
     int have_epoch_pub;
@@ -51,9 +51,8 @@ const char *archive_fault_name(enum archive_fault f)
     return "unknown";
 }
 
-__attribute__((format(printf, 5, 6))) static int fault(struct vstate *v, enum archive_fault f,
-                                                       uint64_t seq, uint64_t off,
-                                                       const char *fmt, ...)
+__attribute__((format(printf, 5, 6))) static int
+fault(struct vstate *v, enum archive_fault f, uint64_t seq, uint64_t off, const char *fmt, ...)
 {
     va_list ap;
 
@@ -105,8 +104,8 @@ static int check_seal(struct vstate *v, const struct archive_scan *s)
                      s->fh.nrecords, v->unsealed);
     if (v->have_epoch_pub && sodium_memcmp(seal.signer, v->epoch_pub, ARCHIVE_PUBKEY_LEN) != 0)
         return fault(v, ARCHIVE_FAULT_SEAL, s->seq, s->off,
-                     "seal of epoch %" PRIu64 " signed by a key not in the key chain%s",
-                     seal.epoch, v->pub && seal.epoch == 0 ? " (not the verification key)" : "");
+                     "seal of epoch %" PRIu64 " signed by a key not in the key chain%s", seal.epoch,
+                     v->pub && seal.epoch == 0 ? " (not the verification key)" : "");
     if (!archive_seal_sig_ok(&seal, s->hdr))
         return fault(v, ARCHIVE_FAULT_SEAL, s->seq, s->off,
                      "signature of the seal of epoch %" PRIu64 " does not verify", seal.epoch);

@@ -27,21 +27,21 @@
 
 struct archive_writer {
     int dirfd;
-    struct archive_writer_opts o;   /* defaults filled in */
-    struct archive_key *key;        /* borrowed; NULL: no seals */
-    int fd;                         /* open segment, -1 before the first */
-    uint64_t seg_seq;               /* its number */
-    uint64_t seg_size;              /* its length: where the next frame goes */
-    uint64_t seg_frames;            /* frames in it */
+    struct archive_writer_opts o; /* defaults filled in */
+    struct archive_key *key;      /* borrowed; NULL: no seals */
+    int fd;                       /* open segment, -1 before the first */
+    uint64_t seg_seq;             /* its number */
+    uint64_t seg_size;            /* its length: where the next frame goes */
+    uint64_t seg_frames;          /* frames in it */
     uint8_t archive_id[ARCHIVE_ID_LEN];
     uint64_t next_frame;            /* chain position of the next frame */
     uint8_t head[ARCHIVE_HASH_LEN]; /* hash of the last frame (zeros: none) */
     uint64_t flushed;               /* records in frames on disk */
     /* The open block: records not yet written, as the two columns of
      * archive_block.c (heads, then variable parts), joined at flush. */
-    uint8_t *blk;           /* heads; at flush, heads and data */
+    uint8_t *blk; /* heads; at flush, heads and data */
     size_t blk_cap;
-    uint8_t *dat;           /* variable parts */
+    uint8_t *dat; /* variable parts */
     size_t dat_len, dat_cap;
     uint32_t blk_n;
     int64_t blk_min, blk_max, blk_prev;
@@ -279,8 +279,8 @@ int archive_writer_append(struct archive_writer *w, const struct archive_record 
         (rec->input_len && !rec->input) || (rec->raw_len && !rec->raw))
         return -EINVAL;
     need = archive_block_data_size(rec);
-    if (w->blk_n > 0 && (size_t)(w->blk_n + 1) * ARCHIVE_REC_HDR_LEN + w->dat_len + need >
-                            w->o.block_bytes) {
+    if (w->blk_n > 0 &&
+        (size_t)(w->blk_n + 1) * ARCHIVE_REC_HDR_LEN + w->dat_len + need > w->o.block_bytes) {
         r = archive_writer_flush(w);
         if (r < 0)
             return r;
@@ -288,8 +288,8 @@ int archive_writer_append(struct archive_writer *w, const struct archive_record 
     if (reserve(&w->blk, &w->blk_cap, (size_t)(w->blk_n + 1) * ARCHIVE_REC_HDR_LEN) < 0 ||
         reserve(&w->dat, &w->dat_cap, w->dat_len + need) < 0)
         return -ENOMEM;
-    archive_block_rec_put(w->blk + (size_t)w->blk_n * ARCHIVE_REC_HDR_LEN, w->dat + w->dat_len,
-                          rec, w->blk_n ? w->blk_prev : 0);
+    archive_block_rec_put(w->blk + (size_t)w->blk_n * ARCHIVE_REC_HDR_LEN, w->dat + w->dat_len, rec,
+                          w->blk_n ? w->blk_prev : 0);
     w->dat_len += need;
     w->blk_prev = rec->recv_us;
     if (w->blk_n == 0 || rec->recv_us < w->blk_min)
@@ -309,8 +309,8 @@ int archive_writer_append(struct archive_writer *w, const struct archive_record 
         if (r < 0)
             return r;
     }
-    if (w->key && ((w->o.seal_records && w->unsealed >= w->o.seal_records) ||
-                   w->unsealed >= UINT32_MAX - 1))
+    if (w->key &&
+        ((w->o.seal_records && w->unsealed >= w->o.seal_records) || w->unsealed >= UINT32_MAX - 1))
         return archive_writer_seal(w);
     return archive_writer_tick(w, rec->recv_us);
 }

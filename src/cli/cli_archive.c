@@ -169,11 +169,12 @@ static void print_result(const char *dir, const struct archive_verify_result *re
 
     if (!json) {
         if (res->fault == ARCHIVE_FAULT_NONE)
-            printf("%s: intact: %" PRIu64 " segments, %" PRIu64 " blocks, %" PRIu64
-                   " records, %" PRIu64 " sealed by %" PRIu64 " seals (next epoch %" PRIu64 ")%s%s\n",
-                   dir, res->segments, res->blocks, res->records, res->sealed_records, res->seals,
-                   res->epoch, form_only ? "; seals checked for form only (no verification key)" : "",
-                   have_epoch ? "" : "; the end was not checked against the key's epoch");
+            printf(
+                "%s: intact: %" PRIu64 " segments, %" PRIu64 " blocks, %" PRIu64
+                " records, %" PRIu64 " sealed by %" PRIu64 " seals (next epoch %" PRIu64 ")%s%s\n",
+                dir, res->segments, res->blocks, res->records, res->sealed_records, res->seals,
+                res->epoch, form_only ? "; seals checked for form only (no verification key)" : "",
+                have_epoch ? "" : "; the end was not checked against the key's epoch");
         else
             printf("%s: %s at %s frame %" PRIu64 " offset %" PRIu64 ": %s\n"
                    "  verified before it: %" PRIu64 " records, %" PRIu64 " sealed by %" PRIu64
@@ -185,7 +186,8 @@ static void print_result(const char *dir, const struct archive_verify_result *re
     buf_init(&b, 64 * 1024);
     buf_puts(&b, "{\"dir\":");
     buf_json_str(&b, dir, strlen(dir));
-    buf_printf(&b, ",\"intact\":%s,\"fault\":", res->fault == ARCHIVE_FAULT_NONE ? "true" : "false");
+    buf_printf(&b,
+               ",\"intact\":%s,\"fault\":", res->fault == ARCHIVE_FAULT_NONE ? "true" : "false");
     if (res->fault == ARCHIVE_FAULT_NONE) {
         buf_puts(&b, "null");
     } else {
@@ -239,8 +241,7 @@ static int do_verify(struct archive_args *a)
         } else if (a->key != a->cfg_key || r != -ENOENT) {
             /* A key named on the command line must be readable; the
              * configured one may be absent where only verifying. */
-            fprintf(stderr, "hikeshi archive: verify: %s: %s\n", a->key,
-                    why ? why : strerror(-r));
+            fprintf(stderr, "hikeshi archive: verify: %s: %s\n", a->key, why ? why : strerror(-r));
             return CLI_EXIT_USAGE;
         }
     }

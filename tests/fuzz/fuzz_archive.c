@@ -3,12 +3,12 @@
  *
  * The input is a segment file as found in DATA_DIR/archive, or, when its
  * first byte is 0x02 (a segment starts with 0x89), two segments 0 and 1,
- * the first as long as the next two bytes say (little-endian).  archive_verify must judge it without crashing and say where it is
- * wrong; the reader must read what it can and count the rest; the writer
- * must either continue the archive (cutting a torn tail) or refuse it, and
- * when it continued, append, close, and leave an archive the reader reads
- * to the end.  The input is also read directly as a frame header, and as
- * a decompressed block (after 4 bytes whose low 16 bits give its count).
+ * the first as long as the next two bytes say (little-endian).  archive_verify must judge it
+ * without crashing and say where it is wrong; the reader must read what it can and count the rest;
+ * the writer must either continue the archive (cutting a torn tail) or refuse it, and when it
+ * continued, append, close, and leave an archive the reader reads to the end.  The input is also
+ * read directly as a frame header, and as a decompressed block (after 4 bytes whose low 16 bits
+ * give its count).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -106,8 +106,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort(); /* every fault says why */
     read_all();
     if (archive_writer_open(dir, NULL, NULL, &w, &rep) == 0) {
-        rec = (struct archive_record){.recv_us = 1, .input = "f", .input_len = 1,
-                                      .raw = (const uint8_t *)"x", .raw_len = 1};
+        rec = (struct archive_record){
+            .recv_us = 1, .input = "f", .input_len = 1, .raw = (const uint8_t *)"x", .raw_len = 1};
         (void)archive_writer_append(w, &rec);
         if (archive_writer_close(w) < 0)
             abort();

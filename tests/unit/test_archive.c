@@ -97,8 +97,7 @@ static int teardown(void **state)
 }
 
 /* Writes records [from, to) with the key (NULL: none). */
-static void write_records(size_t from, size_t to, const struct archive_writer_opts *o,
-                          int with_key)
+static void write_records(size_t from, size_t to, const struct archive_writer_opts *o, int with_key)
 {
     struct archive_open_report rep;
     struct archive_writer *w;
@@ -132,9 +131,9 @@ static void expect_fault(enum archive_fault f, const uint8_t *key, uint64_t epoc
 {
     assert_int_equal(archive_verify(dir, key, epoch, res), 0);
     if (res->fault != f)
-        fail_msg("expected '%s', got '%s' at %s frame %llu offset %llu: %s",
-                 archive_fault_name(f), archive_fault_name(res->fault), res->segment,
-                 (unsigned long long)res->frame, (unsigned long long)res->offset, res->why);
+        fail_msg("expected '%s', got '%s' at %s frame %llu offset %llu: %s", archive_fault_name(f),
+                 archive_fault_name(res->fault), res->segment, (unsigned long long)res->frame,
+                 (unsigned long long)res->offset, res->why);
 }
 
 static void test_round_trip(void **state)

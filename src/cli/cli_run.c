@@ -56,8 +56,9 @@ static const char run_usage[] =
     "call filter (hikeshi(8), SECURITY).\n"
     "\n"
     "  -c, --config FILE     read the configuration from FILE (hikeshi.yaml(5))\n"
-    "  -n, --check           check the configuration and the response policy and\n"
-    "                        exit (0 if valid, 2 if not)\n"
+    "  -n, --check           check the configuration, the paths it names, the\n"
+    "                        response policy and the rules (loaded as run loads\n"
+    "                        them) and exit (0 if valid, 2 if not)\n"
     "  -v, --verbose         with -n: print the configuration in normal form\n"
     "      --log-level LVL   error, warn, info or debug (overrides the file)\n"
     "  -h, --help            show this help\n"
@@ -465,11 +466,112 @@ static int run_parse_opts(int argc, char **argv, struct daemon *d, struct run_op
     return -1;
 }
 
-/* -n: loads the response policy the configuration names, prints the
+/* A file the daemon reads at start (a key, a certificate): "" or why not. */
+static int check_readable(const char *what, const char *path, char *err, size_t errlen)
+{
+    if (!path || access(path, R_OK) == 0)
+        return 0;
+    snprintf(err, errlen, "%s %s: %s", what, path, strerror(errno));
+    return -errno;
+}
+
+/* data_dir (made with its parents at start): an existing directory, or
+ * the nearest ancestor that exists is a directory we may write in. */
+static int check_data_dir(const char *dir, char *err, size_t errlen)
+{
+    char path[4096];
+    struct stat st;
+    size_t n = strlen(dir);
+
+    if (n == 0 || n >= sizeof(path)) {
+        snprintf(err, errlen, "data_dir: empty or too long");
+        return -EINVAL;
+    }
+    memcpy(path, dir, n + 1);
+    while (stat(path, &st) < 0) {
+        char *slash;
+        if (errno != ENOENT && errno != ENOTDIR) {
+            snprintf(err, errlen, "data_dir %s: %s: %s", dir, path, strerror(errno));
+            return -errno;
+        }
+        while (n > 1 && path[n - 1] == '/')
+            path[--n] = '\0';
+        if (!(slash = strrchr(path, '/'))) {
+            snprintf(path, sizeof(path), ".");
+            break;
+        }
+        n = slash == path ? 1 : (size_t)(slash - path);
+        path[n] = '\0';
+    }
+    if (stat(path, &st) < 0 || !S_ISDIR(st.st_mode)) {
+        snprintf(err, errlen, "data_dir %s: %s is not a directory", dir, path);
+        return -ENOTDIR;
+    }
+    if (strcmp(path, dir) != 0 && access(path, W_OK | X_OK) < 0) {
+        snprintf(err, errlen, "data_dir %s: cannot be made in %s: %s", dir, path,
+                 strerror(errno));
+        return -errno;
+    }
+    return 0;
+}
+
+/*
+ * The paths of c that `run` needs at start and would stop on: data_dir
+ * (or where it will be made), the named Sigma rules, the TLS files.  The
+ * rules' content is checked by loading them (run_check).  Returns 0, or
+ * -errno with err saying which key, which path and why.
+ */
+static int check_paths(const struct config *c, char *err, size_t errlen)
+{
+    int r;
+
+    if ((r = check_data_dir(c->data_dir, err, errlen)) < 0)
+        return r;
+    for (size_t i = 0; c->sigma_explicit && i < c->nsigma_rules; i++)
+        if ((r = check_readable("sigma.rules:", c->sigma_rules[i], err, errlen)) < 0)
+            return r;
+    if ((c->sigma_explicit &&
+         (r = check_readable("sigma.mappings:", c->sigma_mappings, err, errlen)) < 0) ||
+        (r = check_readable("http.tls_cert:", c->http.tls_cert, err, errlen)) < 0 ||
+        (r = check_readable("http.tls_key:", c->http.tls_key, err, errlen)) < 0)
+        return r;
+    if (c->triage_explicit && c->triage_config && c->triage_config[0] &&
+        (r = check_readable("triage.config:", c->triage_config, err, errlen)) < 0)
+        return r;
+    for (size_t i = 0; i < c->ninputs; i++) {
+        const struct config_input *in = &c->inputs[i];
+        char what[256];
+        const char *const files[3] = {in->tls_cert, in->tls_key, in->tls_ca};
+        const char *const keys[3] = {"cert", "key", "ca"};
+
+        for (int k = 0; k < 3; k++) {
+            snprintf(what, sizeof(what), "input %s: tls.%s:", in->name, keys[k]);
+            if ((r = check_readable(what, files[k], err, errlen)) < 0)
+                return r;
+        }
+    }
+    return 0;
+}
+
+/* -n: checks the paths, loads the response policy, the rules, mappings and
+ * triage options the configuration names, as `run` would, then prints the
  * configuration (-v) or says it is valid.  Frees d->cfg; returns the exit
  * code. */
 static int run_check(struct daemon *d, int verbose)
 {
+    char err[4096 + 256];
+    const char *file = d->cfg_path ? d->cfg_path : "(built-in defaults)";
+
+    if (check_paths(d->cfg, err, sizeof(err)) < 0) {
+        fprintf(stderr, "hikeshi: %s: %s\n", file, err);
+        config_free(d->cfg);
+        return CLI_EXIT_USAGE;
+    }
+    if (d->cfg->playbooks_dir && access(d->cfg->playbooks_dir, R_OK | X_OK) < 0)
+        fprintf(stderr,
+                "hikeshi: warning: incident.playbooks %s: %s (run goes on: incidents get no "
+                "tasks from playbooks)\n",
+                d->cfg->playbooks_dir, strerror(errno));
     if (d->cfg->respond_policy) {
         struct respond_policy *pol = NULL;
         struct parse_err pe;
@@ -490,11 +592,21 @@ static int run_check(struct daemon *d, int verbose)
         }
         respond_policy_free(pol);
     }
+    /* The rules as run loads them; only what goes wrong is logged. */
+    log_set_level(LOG_LEVEL_WARN);
+    d->pipeline = pipeline_new(d->cfg, NULL, NULL);
+    if (!d->pipeline || require_rules(d) < 0) {
+        fprintf(stderr, "hikeshi: configuration %s is not valid (above: why)\n", file);
+        pipeline_free(d->pipeline);
+        config_free(d->cfg);
+        return CLI_EXIT_USAGE;
+    }
+    pipeline_free(d->pipeline);
+    d->pipeline = NULL;
     if (verbose)
         config_print(d->cfg, stdout);
     else
-        fprintf(stderr, "hikeshi: configuration %s is valid\n",
-                d->cfg_path ? d->cfg_path : "(built-in defaults)");
+        fprintf(stderr, "hikeshi: configuration %s is valid\n", file);
     config_free(d->cfg);
     return CLI_EXIT_OK;
 }
@@ -679,9 +791,13 @@ static int run_start_http(struct daemon *d)
  * rule loaded. */
 static int run_open(struct daemon *d)
 {
-    char *store_err = NULL;
+    char *store_err = NULL, err[4096 + 256];
     int r;
 
+    if (check_paths(d->cfg, err, sizeof(err)) < 0) {
+        log_error("%s", err);
+        return -1;
+    }
     if ((r = mkdir_p(d->cfg->data_dir)) < 0) {
         log_error("data_dir %s: %s", d->cfg->data_dir, strerror(-r));
         return -1;
@@ -697,12 +813,13 @@ static int run_open(struct daemon *d)
         return -1;
     if (d->cfg->respond_policy && run_new_respond(d) < 0)
         return -1;
-    d->q = rec_batch_queue_new(d->cfg->queue);
-    d->pipeline = pipeline_new(d->cfg, d->store, d->alerts);
-    if (!d->q || !d->pipeline) {
+    if (!(d->q = rec_batch_queue_new(d->cfg->queue))) {
         log_error("out of memory");
         return -1;
     }
+    /* pipeline_new says why it failed (rules that do not load, say). */
+    if (!(d->pipeline = pipeline_new(d->cfg, d->store, d->alerts)))
+        return -1;
     if (require_rules(d) < 0)
         return CLI_EXIT_USAGE;
     return 0;

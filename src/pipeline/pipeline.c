@@ -143,9 +143,29 @@ static void log_corr_evictions(struct pipeline *p, int flush);
 static int64_t emit_alert(void *arg, const struct alert *a);
 static void report_store_error(struct pipeline *p, int r, const char *what);
 
+/* What loading the rules had to say.  A rule or correlation refused is a
+ * broken file the administrator must hear of (which file, why), at the
+ * load at start as on SIGHUP: the first SIGMA_LOG_REFUSED_MAX per load are
+ * warnings.  An unroutable rule is not broken (SigmaHQ has hundreds for
+ * products not sent here): debug only. */
+#define SIGMA_LOG_REFUSED_MAX 20
+struct sigma_load_log {
+    size_t warned, more;
+};
+
 static void sigma_report(void *arg, const char *msg)
 {
-    log_debug("sigma: %s", msg);
+    struct sigma_load_log *ll = arg;
+
+    if (strstr(msg, ": unroutable: ")) {
+        log_debug("sigma: %s", msg);
+    } else if (ll->warned < SIGMA_LOG_REFUSED_MAX) {
+        ll->warned++;
+        log_warnx("sigma: %s", msg);
+    } else {
+        ll->more++;
+        log_debug("sigma: %s", msg);
+    }
 }
 
 /*
@@ -158,6 +178,7 @@ static void sigma_report(void *arg, const char *msg)
 static int load_sigma(const struct config *c, struct detect_sigma **ret)
 {
     char err[512] = "";
+    struct sigma_load_log ll = {0, 0};
     int r;
 
     *ret = NULL;
@@ -169,7 +190,7 @@ static int load_sigma(const struct config *c, struct detect_sigma **ret)
     };
 
     r = detect_sigma_new((const char *const *)c->sigma_rules, c->nsigma_rules, c->sigma_mappings, &co,
-                         sigma_report, NULL, ret, err, sizeof(err));
+                         sigma_report, &ll, ret, err, sizeof(err));
     if (r < 0) {
         if (!c->sigma_explicit && r != -ENOMEM) {
             log_warnx("no bundled Sigma rules found (%s)", err);
@@ -186,6 +207,8 @@ static int load_sigma(const struct config *c, struct detect_sigma **ret)
                      detect_sigma_corr_refused(*ret)
                  ? " (--log-level debug lists them)"
                  : "");
+    if (ll.more)
+        log_warnx("sigma: %zu more refused (--log-level debug lists them)", ll.more);
     return 0;
 }
 
@@ -217,9 +240,12 @@ int pipeline_add_input(struct pipeline *p, const char *name, const char *decoder
 struct pipeline *pipeline_new(const struct config *c, struct store *st, FILE *alerts_out)
 {
     struct pipeline *p = calloc(1, sizeof(*p));
+    int r;
 
-    if (!p)
+    if (!p) {
+        log_error("pipeline: out of memory");
         return NULL;
+    }
     pthread_mutex_init(&p->lock, NULL);
     arena_init(&p->arena, 0);
     buf_init(&p->jbuf, 64 * 1024 * 1024);
@@ -228,15 +254,20 @@ struct pipeline *pipeline_new(const struct config *c, struct store *st, FILE *al
     p->store_events = c->store_events;
     p->detect = 1;
     if ((c->tz && !(p->tz = tz_dup(c->tz))) || !(p->streams = time_streams_new()))
-        goto fail;
+        goto oom;
     p->rl_store = (struct log_ratelimit){.interval_s = 10, .burst = 5};
     p->rl_decode = (struct log_ratelimit){.interval_s = 10, .burst = 5};
     for (size_t i = 0; i < c->ninputs; i++) {
-        if (pipeline_add_input(p, c->inputs[i].name, c->inputs[i].decoder) < 0)
+        if ((r = pipeline_add_input(p, c->inputs[i].name, c->inputs[i].decoder)) < 0) {
+            if (r == -ENOMEM)
+                goto oom;
+            log_error("input %s: %s", c->inputs[i].name,
+                      r == -EINVAL ? "unknown decoder" : "too many inputs");
             goto fail;
+        }
         p->inputs[i].udp = c->inputs[i].conf.type == INPUT_SYSLOG_UDP;
         if (c->inputs[i].tz && !(p->inputs[i].tz = tz_dup(c->inputs[i].tz)))
-            goto fail;
+            goto oom;
     }
     if (load_sigma(c, &p->sigma) < 0)
         goto fail;
@@ -251,6 +282,8 @@ struct pipeline *pipeline_new(const struct config *c, struct store *st, FILE *al
         }
     }
     return p;
+oom:
+    log_error("pipeline: out of memory");
 fail:
     pipeline_free(p);
     return NULL;

@@ -85,7 +85,9 @@ struct pipeline;
 /*
  * Creates a pipeline for configuration `c` (its inputs, rules and zone are
  * copied; `c` need not outlive it).  `st` (may be NULL: nothing stored) and
- * `alerts_out` (may be NULL) are not owned.  NULL on allocation failure.
+ * `alerts_out` (may be NULL) are not owned.  NULL on failure, which it has
+ * logged: out of memory, an unknown decoder, Sigma rules, mappings or
+ * triage options that do not load.
  */
 struct pipeline *pipeline_new(const struct config *c, struct store *st, FILE *alerts_out);
 /* Frees; the thread must have been joined.  NULL is a no-op. */

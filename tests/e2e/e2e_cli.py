@@ -11,11 +11,12 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import BIN, check, finish  # noqa: E402
+from harness import BIN, SOURCE, check, finish  # noqa: E402
 
 
-def run(*args):
-    return subprocess.run([BIN] + list(args), capture_output=True, text=True, timeout=60)
+def run(*args, cwd=None):
+    return subprocess.run([os.path.abspath(BIN)] + list(args), capture_output=True, text=True,
+                          timeout=60, cwd=cwd)
 
 
 def audit_line(seq, prev, actor, action, obj, details):
@@ -101,14 +102,16 @@ def main():
     r = run("rules", "--help")
     check(r.returncode == 0 and "rules check" in r.stdout, "hikeshi rules --help")
 
-    r = run("run", "-n")
-    check(r.returncode == 0, "run -n accepts the built-in defaults")
-    r = run("run", "-n", "-v")
+    # The defaults find the bundled rules at the top of a source tree (as
+    # run does, -n loads them).
+    r = run("run", "-n", cwd=SOURCE)
+    check(r.returncode == 0, "run -n accepts the built-in defaults (%s)" % r.stderr.strip())
+    r = run("run", "-n", "-v", cwd=SOURCE)
     check(r.returncode == 0 and "127.0.0.1:5514" in r.stdout, "run -n -v prints the defaults")
     normal = os.path.join(tmp, "normal.yaml")
     with open(normal, "w") as f:
         f.write(r.stdout)
-    r2 = run("run", "-n", "-v", "-c", normal)
+    r2 = run("run", "-n", "-v", "-c", normal, cwd=SOURCE)
     check(r2.returncode == 0 and r2.stdout == r.stdout,
           "the printed normal form parses back to the same configuration")
     check_audit_verify(tmp)

@@ -92,6 +92,9 @@ static const char *input_type_str(enum input_type t)
     case INPUT_FILE: return "file";
     case INPUT_STDIN: return "stdin";
     case INPUT_SYSLOG_TLS: return "syslog-tls";
+    case INPUT_GELF_UDP: return "gelf-udp";
+    case INPUT_GELF_TCP: return "gelf-tcp";
+    case INPUT_JSON_TCP: return "json-tcp";
     }
     return "?";
 }

@@ -371,6 +371,9 @@ static const struct {
     enum input_type type;
 } input_types[] = {
     {"file", INPUT_FILE},
+    {"gelf-tcp", INPUT_GELF_TCP},
+    {"gelf-udp", INPUT_GELF_UDP},
+    {"json-tcp", INPUT_JSON_TCP},
     {"stdin", INPUT_STDIN},
     {"syslog-tcp", INPUT_SYSLOG_TCP},
     {"syslog-tls", INPUT_SYSLOG_TLS},
@@ -406,7 +409,9 @@ static int kw_in_type(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
             return 0;
         }
     }
-    return ydoc_fail(d, v, "input type must be syslog-udp, syslog-tcp, syslog-tls, file or stdin");
+    return ydoc_fail(d, v,
+                     "input type must be syslog-udp, syslog-tcp, syslog-tls, gelf-udp, gelf-tcp, "
+                     "json-tcp, file or stdin");
 }
 
 static int kw_in_listen(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
@@ -682,8 +687,8 @@ static void inputs_relink(struct config *c)
 
 static int input_is_net(const struct config_input *in)
 {
-    return in->conf.type == INPUT_SYSLOG_UDP || in->conf.type == INPUT_SYSLOG_TCP ||
-           in->conf.type == INPUT_SYSLOG_TLS;
+    return in->conf.type == INPUT_SYSLOG_UDP || in->conf.type == INPUT_GELF_UDP ||
+           INPUT_TYPE_IS_STREAM(in->conf.type);
 }
 
 static int kw_inputs(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
@@ -731,15 +736,15 @@ static int kw_inputs(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
             if (strcmp(c->inputs[j].name, in->name) == 0)
                 return ydoc_fail(d, item, "input: duplicate name");
         if (input_is_net(in) && !in->listen)
-            return ydoc_fail(d, item, "syslog input: missing listen (host:port)");
+            return ydoc_fail(d, item, "network input: missing listen (host:port)");
         if (in->conf.type == INPUT_FILE && !in->path)
             return ydoc_fail(d, item, "file input: missing path");
         if (in->npeers && !input_is_net(in))
-            return ydoc_fail(d, item, "input: peers applies to syslog inputs only");
-        if (in->tcp_keys && in->conf.type != INPUT_SYSLOG_TCP && in->conf.type != INPUT_SYSLOG_TLS)
+            return ydoc_fail(d, item, "input: peers applies to network inputs only");
+        if (in->tcp_keys && !INPUT_TYPE_IS_STREAM(in->conf.type))
             return ydoc_fail(d, item,
                              "input: max_connections, max_per_address and idle_timeout apply "
-                             "to syslog-tcp and syslog-tls inputs only");
+                             "to syslog-tcp, syslog-tls, gelf-tcp and json-tcp inputs only");
         if (in->has_tls && in->conf.type != INPUT_SYSLOG_TLS)
             return ydoc_fail(d, item, "input: tls applies to syslog-tls inputs only");
         if (in->conf.type == INPUT_SYSLOG_TLS && (!in->tls_cert || !in->tls_key))
@@ -749,13 +754,18 @@ static int kw_inputs(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
                              "syslog-tls input: tls needs ca or client_fingerprints: "
                              "clients must present a certificate we can check");
         /* A TLS input authenticates every client by its certificate. */
-        if (in->conf.trust == INPUT_TRUST_TRUSTED && !in->npeers &&
-            (in->conf.type == INPUT_SYSLOG_UDP || in->conf.type == INPUT_SYSLOG_TCP))
+        if (in->conf.trust == INPUT_TRUST_TRUSTED && !in->npeers && input_is_net(in) &&
+            in->conf.type != INPUT_SYSLOG_TLS)
             return ydoc_fail(d, item,
                              "input: trust: trusted on a network input needs peers: (the senders "
                              "allowed) or a syslog-tls input (client certificates); without either "
                              "anyone who reaches the port writes trusted records");
-        if (!in->decoder && !(in->decoder = strdup("auto")))
+        /* GELF and JSON lines say what they carry: their decoder. */
+        if (!in->decoder && !(in->decoder = strdup(in->conf.type == INPUT_GELF_UDP ||
+                                                           in->conf.type == INPUT_GELF_TCP
+                                                       ? "gelf"
+                                                   : in->conf.type == INPUT_JSON_TCP ? "json"
+                                                                                     : "auto")))
             return -ENOMEM;
     }
     inputs_relink(c);
@@ -1503,7 +1513,7 @@ static void print_input(const struct config_input *in, FILE *out)
             fprintf(out, "      - \"%s\"\n", cidr_format(&in->peers[j], net, sizeof(net)));
         }
     }
-    if (in->conf.type == INPUT_SYSLOG_TCP || in->conf.type == INPUT_SYSLOG_TLS)
+    if (INPUT_TYPE_IS_STREAM(in->conf.type))
         fprintf(out, "    max_connections: %u\n    max_per_address: %u\n    idle_timeout: %u\n",
                 in->conf.max_connections, in->conf.max_per_address, in->conf.idle_timeout_s);
     if (in->has_tls)

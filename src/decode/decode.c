@@ -29,6 +29,7 @@
 #include "decode/decode_cisco_asa.h"
 #include "decode/decode_filterlog.h"
 #include "decode/decode_fortigate.h"
+#include "decode/decode_gelf.h"
 #include "decode/decode_json.h"
 #include "decode/decode_kv.h"
 #include "decode/decode_leef.h"
@@ -65,6 +66,7 @@ const struct decoder decode_table[] = {
     {"exim", decode_exim, "Exim authentication and rejection lines (mainlog or syslog)"},
     {"freeradius", decode_freeradius, "FreeRADIUS Auth: lines (syslog message or radius.log)"},
     {"clamav", decode_clamav, "ClamAV detections: clamd, clamscan, clamonacc, clamav-milter"},
+    {"gelf", decode_gelf, "GELF 1.1 (Graylog) messages: JSON with short_message, _fields"},
     {"json", decode_json, "JSON lines, flattened (Suricata EVE, Zeek, ECS, Windows JSON)"},
     {"juniper-srx", decode_srx, "Juniper SRX RT_FLOW session logs (after an RFC 5424/3164 header)"},
     {"kv", decode_kv, "key=value pairs"},

@@ -38,6 +38,9 @@ int input_start(const struct input_conf *c, struct queue *q, struct input_stats 
     case INPUT_SYSLOG_UDP:
     case INPUT_SYSLOG_TCP:
     case INPUT_SYSLOG_TLS:
+    case INPUT_GELF_UDP:
+    case INPUT_GELF_TCP:
+    case INPUT_JSON_TCP:
         r = input_syslog_start(c, q, stats, &in->syslog, errbuf, errlen);
         break;
     case INPUT_FILE:

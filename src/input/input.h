@@ -27,7 +27,14 @@ enum input_type {
     INPUT_FILE,
     INPUT_STDIN,
     INPUT_SYSLOG_TLS, /* RFC 5425: TCP with TLS and client certificates */
+    INPUT_GELF_UDP,   /* GELF 1.1 datagrams: plain, zlib/gzip, chunked (input_gelf.h) */
+    INPUT_GELF_TCP,   /* GELF 1.1 over TCP: JSON objects each ended by a NUL */
+    INPUT_JSON_TCP,   /* JSON lines over TCP: one object a line */
 };
+
+/* The inputs served by input_syslog.c's stream loop (framing by newline,
+ * NUL or octet count, the same connection caps). */
+#define INPUT_TYPE_IS_STREAM(t)                                                                        ((t) == INPUT_SYSLOG_TCP || (t) == INPUT_SYSLOG_TLS || (t) == INPUT_GELF_TCP ||                     (t) == INPUT_JSON_TCP)
 
 /* Counters of one input; updated by its thread, read by anyone. */
 struct input_stats {

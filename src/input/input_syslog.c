@@ -50,6 +50,7 @@
 #include <unistd.h>
 
 #include "input/input_framing.h"
+#include "input/input_gelf.h"
 #include "input/input_tls.h"
 #include "input/record.h"
 #include "util/cidr.h"
@@ -145,6 +146,9 @@ struct input_syslog {
     struct sockaddr_storage addrs[SYSLOG_UDP_VLEN];
     char *dgrams;
     size_t dgram_size; /* max_line + 1 (to see truncation), at most 64 KiB */
+    /* gelf-udp: chunks in reassembly (input_gelf.h); NULL for syslog. */
+    struct gelf_reasm *gelf;
+    struct gelf_stats gelf_seen; /* its counters already added to st */
 };
 
 static int64_t now_us(void)
@@ -280,7 +284,7 @@ static int parse_listen(const char *listen, char *host, size_t hostlen, char *po
 static int bind_socket(struct input_syslog *s, char *errbuf, size_t errlen)
 {
     const struct input_conf *c = s->c;
-    int tcp = c->type == INPUT_SYSLOG_TCP || c->type == INPUT_SYSLOG_TLS;
+    int tcp = INPUT_TYPE_IS_STREAM(c->type);
     char host[256], port[16];
     struct addrinfo hints, *res = NULL;
     struct sockaddr_storage ss = {0};
@@ -349,6 +353,11 @@ out:
 
 /* ---- UDP ---- */
 
+static void udp_push(struct input_syslog *s, struct rec_batch *b, size_t bytes, int blocking);
+static void udp_gelf_count(struct input_syslog *s);
+static int udp_gelf(struct input_syslog *s, int i, uint8_t fam, const uint8_t addr[16],
+                    uint16_t port, const char **d, size_t *len);
+
 /*
  * One recvmmsg() round.  Pushes the datagrams as one batch, blocking when
  * `blocking` (at stop), else dropping the batch if the queue is full.
@@ -360,8 +369,7 @@ static int udp_round(struct input_syslog *s, int blocking)
     struct rec_batch *b;
     size_t need = 0, bytes = 0;
     int64_t t;
-    int n, r;
-    uint32_t nrec;
+    int n;
 
     for (int i = 0; i < SYSLOG_UDP_VLEN; i++) {
         s->iov[i].iov_base = s->dgrams + (size_t)i * s->dgram_size;
@@ -405,6 +413,8 @@ static int udp_round(struct input_syslog *s, int blocking)
         peer_from_sa(&s->addrs[i], &fam, addr, &port);
         if (!peer_allowed(s, fam, addr, port, "datagram"))
             continue;
+        if (s->gelf && !udp_gelf(s, i, fam, addr, port, &d, &len))
+            continue;
         if (!trunc && len > 0 && d[len - 1] == '\n')
             len--;
         if (len > c->max_line) {
@@ -420,6 +430,20 @@ static int udp_round(struct input_syslog *s, int blocking)
             b, d, len, t,
             (uint16_t)((trunc ? RECORD_TRUNCATED : 0) |
                        (c->trust == INPUT_TRUST_TRUSTED && c->npeers ? RECORD_TRUSTED : 0)));
+        if (!rec && s->gelf) {
+            /* An inflated message outgrew the batch sized for the
+             * datagrams: hand it over and start another. */
+            udp_push(s, b, bytes, blocking);
+            bytes = 0;
+            b = rec_batch_new(c->id, rec_batch_record_size(len) * (size_t)(n - i));
+            if (!b) {
+                atomic_fetch_add(&s->st->dropped, (uint64_t)(n - i));
+                udp_gelf_count(s);
+                return n;
+            }
+            rec = rec_batch_add(b, d, len, t, (uint16_t)((trunc ? RECORD_TRUNCATED : 0) |
+                        (c->trust == INPUT_TRUST_TRUSTED && c->npeers ? RECORD_TRUSTED : 0)));
+        }
         if (!rec)
             continue; /* cannot happen: the batch was sized for all */
         rec->peer_family = fam;
@@ -429,9 +453,24 @@ static int udp_round(struct input_syslog *s, int blocking)
             atomic_fetch_add(&s->st->truncated, 1);
         bytes += len;
     }
+    udp_push(s, b, bytes, blocking);
+    udp_gelf_count(s);
+    return n;
+}
+
+/*
+ * Pushes a batch of datagrams (`bytes` of records), blocking when
+ * `blocking` (at stop), else dropping it if the queue is full.
+ */
+static void udp_push(struct input_syslog *s, struct rec_batch *b, size_t bytes, int blocking)
+{
+    const struct input_conf *c = s->c;
+    uint32_t nrec;
+    int r;
+
     if (b->nrec == 0) {
         rec_batch_free(b);
-        return n;
+        return;
     }
     /* Count before the push: once queued, the batch belongs to the
      * consumer, which may free it at once, and whoever pops a record must
@@ -451,9 +490,68 @@ static int udp_round(struct input_syslog *s, int blocking)
                       r == -EAGAIN ? "full" : "closed", nrec,
                       supp ? " (earlier warnings suppressed)" : "");
         rec_batch_free(b);
-        return n;
     }
-    return n;
+}
+
+/* Adds what the GELF table counted since last time to the input's
+ * counters: broken and oversized messages are errors, messages lost
+ * incomplete (timeout, table full) are dropped. */
+static void udp_gelf_count(struct input_syslog *s)
+{
+    const struct gelf_stats *g;
+    uint64_t err, drop;
+
+    if (!s->gelf)
+        return;
+    g = gelf_reasm_stats(s->gelf);
+    err = (g->malformed - s->gelf_seen.malformed) + (g->oversized - s->gelf_seen.oversized);
+    drop = (g->expired - s->gelf_seen.expired) + (g->evicted - s->gelf_seen.evicted);
+    if (err)
+        atomic_fetch_add(&s->st->errors, err);
+    if (drop)
+        atomic_fetch_add(&s->st->dropped, drop);
+    s->gelf_seen = *g;
+}
+
+/*
+ * gelf-udp: the datagram to its message, when it completes one.  Returns 1
+ * with *d / *len replaced by the message (in the table's buffer, valid
+ * until the next datagram), 0 when there is nothing to add yet.
+ */
+static int udp_gelf(struct input_syslog *s, int i, uint8_t fam, const uint8_t addr[16],
+                    uint16_t port, const char **d, size_t *len)
+{
+    uint8_t key[19];
+    const char *m;
+    size_t mlen;
+    int r;
+
+    if (s->msgs[i].msg_hdr.msg_flags & MSG_TRUNC)
+        return 0; /* cannot be: the buffer holds any UDP payload */
+    key[0] = fam;
+    memcpy(key + 1, addr, 16);
+    key[17] = (uint8_t)(port >> 8);
+    key[18] = (uint8_t)port;
+    r = gelf_reasm_datagram(s->gelf, (const uint8_t *)*d, *len, key, sizeof(key), mono_us(), &m,
+                            &mlen);
+    if (r < 0 && r != -ENOMEM) {
+        unsigned long supp;
+
+        if (log_ratelimit_ok(&s->rl, &supp)) {
+            char peer[INET6_ADDRSTRLEN + 16];
+
+            format_peer(peer, sizeof(peer), fam, addr, port);
+            log_warnx("input %s: GELF datagram from %s dropped: %s%s", s->c->name, peer,
+                      r == -EMSGSIZE ? "message longer than max_line"
+                                     : "bad chunk header or compressed data",
+                      supp ? " (earlier warnings suppressed)" : "");
+        }
+    }
+    if (r <= 0)
+        return 0;
+    *d = m;
+    *len = mlen;
+    return 1;
 }
 
 static void *udp_thread(void *arg)
@@ -467,7 +565,12 @@ static void *udp_thread(void *arg)
     pfd[1].events = POLLIN;
     while (!atomic_load(&s->stopping)) {
         pfd[0].revents = pfd[1].revents = 0;
-        if (poll(pfd, 2, -1) < 0) {
+        /* GELF: incomplete messages expire even when nothing arrives. */
+        if (s->gelf && gelf_reasm_pending(s->gelf)) {
+            (void)gelf_reasm_expire(s->gelf, mono_us());
+            udp_gelf_count(s);
+        }
+        if (poll(pfd, 2, s->gelf && gelf_reasm_pending(s->gelf) ? 1000 : -1) < 0) {
             if (errno == EINTR)
                 continue;
             log_warn("input %s: poll", s->c->name);
@@ -1208,12 +1311,22 @@ int input_syslog_start(const struct input_conf *c, struct queue *q, struct input
         snprintf(errbuf, errlen, "input %s: eventfd: %s", c->name, strerror(errno));
         goto out;
     }
-    if (c->type == INPUT_SYSLOG_TCP || c->type == INPUT_SYSLOG_TLS) {
+    if (INPUT_TYPE_IS_STREAM(c->type)) {
         if ((r = syslog_start_tcp(s, errbuf, errlen)) < 0)
             goto out;
     } else {
         s->dgram_size =
             (c->max_line < SYSLOG_UDP_MAX_DGRAM ? c->max_line : SYSLOG_UDP_MAX_DGRAM) + 1;
+        if (c->type == INPUT_GELF_UDP) {
+            /* A chunk or a compressed message may be any UDP payload,
+             * whatever max_line (which caps the message) says. */
+            s->dgram_size = SYSLOG_UDP_MAX_DGRAM + 1;
+            if (!(s->gelf = gelf_reasm_new(c->max_line))) {
+                r = -ENOMEM;
+                snprintf(errbuf, errlen, "out of memory");
+                goto out;
+            }
+        }
         s->dgrams = malloc(s->dgram_size * SYSLOG_UDP_VLEN);
         if (!s->dgrams) {
             r = -ENOMEM;
@@ -1221,15 +1334,16 @@ int input_syslog_start(const struct input_conf *c, struct queue *q, struct input
             goto out;
         }
     }
-    r = -pthread_create(&s->thread, NULL, c->type == INPUT_SYSLOG_UDP ? udp_thread : tcp_thread, s);
+    r = -pthread_create(&s->thread, NULL, INPUT_TYPE_IS_STREAM(c->type) ? tcp_thread : udp_thread,
+                        s);
     if (r < 0) {
         snprintf(errbuf, errlen, "input %s: pthread_create: %s", c->name, strerror(-r));
         goto out;
     }
     s->thread_started = 1;
     log_info("input %s: listening on %s/%s", c->name, s->bound,
-             c->type == INPUT_SYSLOG_UDP   ? "udp"
-             : c->type == INPUT_SYSLOG_TLS ? "tls"
+             !INPUT_TYPE_IS_STREAM(c->type) ? "udp"
+             : c->type == INPUT_SYSLOG_TLS  ? "tls"
                                            : "tcp");
     *ret = s;
     return 0;
@@ -1269,6 +1383,7 @@ void input_syslog_free(struct input_syslog *s)
     free(s->slots);
     input_tls_free(s->tls);
     free(s->dgrams);
+    gelf_reasm_free(s->gelf);
     free(s);
 }
 

@@ -265,7 +265,8 @@ struct pipeline *pipeline_new(const struct config *c, struct store *st, FILE *al
                       r == -EINVAL ? "unknown decoder" : "too many inputs");
             goto fail;
         }
-        p->inputs[i].udp = c->inputs[i].conf.type == INPUT_SYSLOG_UDP;
+        p->inputs[i].udp = c->inputs[i].conf.type == INPUT_SYSLOG_UDP ||
+                           c->inputs[i].conf.type == INPUT_GELF_UDP;
         if (c->inputs[i].tz && !(p->inputs[i].tz = tz_dup(c->inputs[i].tz)))
             goto oom;
     }

@@ -50,6 +50,14 @@
 #define LIMIT_TCP_IDLE_S 3600
 /* Addresses and networks in one input's peers: list. */
 #define LIMIT_INPUT_PEERS 256
+/* GELF over UDP (input_gelf.c): a chunked message has at most 128 chunks
+ * (the GELF 1.1 maximum); messages in reassembly at once per input, and the
+ * bytes they hold together; an incomplete message is dropped after
+ * LIMIT_GELF_REASM_S seconds (the specification's 5). */
+#define LIMIT_GELF_CHUNKS 128
+#define LIMIT_GELF_PENDING 256
+#define LIMIT_GELF_PENDING_BYTES (16 * 1024 * 1024)
+#define LIMIT_GELF_REASM_S 5
 
 /* The HTTP endpoint's connections (http.max_connections, max_per_address,
  * idle_timeout, request_timeout): a client may hold a few connections, all

@@ -32,8 +32,8 @@ TEST_PKGS="$TEST_PKGS rsyslog rsyslog-gnutls gnutls-bin"
 TEST_PKGS="$TEST_PKGS zstd"
 # /metrics must pass `promtool check metrics` (prometheus); the README
 # tour's report must render as the text it holds (cmark-gfm,
-# tests/e2e/e2e_tour.py).
-TEST_PKGS="$TEST_PKGS prometheus cmark-gfm"
+# tests/e2e/e2e_tour.py), which runs the tour's curl and sqlite3 commands.
+TEST_PKGS="$TEST_PKGS prometheus cmark-gfm curl sqlite3"
 
 install_deps() {
     missing=""

@@ -4,9 +4,12 @@
  * The same decode and detect code as the daemon, called directly (no
  * threads, no queue).  Windows EVTX files, recognised by their signature,
  * are read record by record through libevtx into a second input,
- * "scan-evtx", whose decoder is always winxml.  Alerts go to stdout as a table, CSV or JSON lines;
- * the summary goes to stderr and, with --summary-json, to a file.  On a
- * terminal, stderr shows a progress bar.
+ * "scan-evtx", whose decoder is always winxml.  Alerts are kept as timeline
+ * rows (scan_timeline.c) and printed at the end in event-time order, to
+ * stdout or -o FILE, as a table, CSV or JSON lines, with a details column
+ * from per-event-kind profiles (scan_details.c); the summary goes to
+ * stderr (scan_report.c), with --summary-json to a file and with
+ * --html-report to a page.  On a terminal, stderr shows a progress bar.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -19,6 +22,9 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/scan_details.h"
+#include "cli/scan_report.h"
+#include "cli/scan_timeline.h"
 #include "event/event.h"
 #include "event/time.h"
 #include "input/input_evtx.h"
@@ -44,6 +50,19 @@ static const char scan_usage[] =
     "directories (recursively) or standard input ('-'), and prints the alerts.\n"
     "\n"
     "  -c, --config FILE        rules, decoders and timezone from FILE\n"
+    "  -r, --rules DIR|FILE     Sigma rules from DIR (recursively, e.g. a SigmaHQ\n"
+    "                           checkout's rules/windows) or FILE; repeatable.\n"
+    "                           Replaces the configuration's sigma.rules (the\n"
+    "                           bundled rules by default); its mappings stay\n"
+    "      --from TIME          only alerts on events at or after TIME\n"
+    "      --to TIME            only alerts on events before TIME (RFC 3339, seconds\n"
+    "                           since the epoch, or YYYY-MM-DD: --to a date\n"
+    "                           includes that whole day, UTC)\n"
+    "  -o, --output FILE        write the alerts to FILE instead of stdout\n"
+    "      --html-report FILE   write the summary as a self-contained HTML page\n"
+    "      --sort-memory BYTES  memory for sorting the alerts by time before\n"
+    "                           they go to a temporary file in $TMPDIR\n"
+    "                           (default 268435456)\n"
     "  -d, --decoder NAME       decoder for every file (default: auto-detect)\n"
     "  -f, --format FMT         table (default), csv or jsonl\n"
     "      --summary-json FILE  write the summary as JSON to FILE\n"
@@ -64,12 +83,10 @@ static const char scan_usage[] =
 
 enum scan_format { SCAN_TABLE, SCAN_CSV, SCAN_JSONL };
 
+static const char *const level_names[] = {"informational", "low", "medium", "high", "critical"};
+#define NLEVELS (sizeof(level_names) / sizeof(level_names[0]))
+
 /* Alerts per rule, for the summary. */
-struct scan_rule {
-    char *id, *title, *author;
-    int rank;
-    uint64_t n;
-};
 
 /* The last state of an incident triage opened, for the closing list. */
 struct scan_incident {
@@ -109,13 +126,21 @@ struct scan {
     int min_level;        /* alerts below this rank are counted, not shown */
     uint64_t shown;       /* alerts printed */
     uint64_t by_level[5]; /* alerts per level rank */
-    struct scan_rule *rules;
+    struct scan_report_rule *rules;
     size_t nrules, rules_cap;
+    struct scan_timeline *tl;  /* the rows, printed sorted at the end */
+    struct scan_report *rep;   /* hosts and levels for the summary */
+    FILE *outf;                /* stdout or -o FILE */
+    int64_t from_us, to_us;    /* alerts on events in [from_us, to_us) */
+    uint64_t out_of_range;     /* alerts left out by --from/--to */
+    int row_err;               /* first error keeping a row (-errno) */
+    uint64_t sort_runs;        /* runs the sort wrote to its temporary file */
+    struct buf det, tac, tech; /* a row's details and ATT&CK columns */
 };
 
 static int cmp_scan_rule(const void *a, const void *b)
 {
-    const struct scan_rule *x = a, *y = b;
+    const struct scan_report_rule *x = a, *y = b;
 
     if (x->rank != y->rank)
         return y->rank - x->rank;
@@ -124,24 +149,29 @@ static int cmp_scan_rule(const void *a, const void *b)
     return strcmp(x->title, y->title);
 }
 
-/* The closing summary on stderr: alerts by level, then by rule (with the
- * rule's author, as the Detection Rule License asks). */
-static void print_rule_summary(struct scan *s)
+/* Most alerts first: the order of "top rules". */
+static int cmp_rule_count(const void *a, const void *b)
 {
-    static const char *const level_label[] = {"informational", "low", "medium", "high",
-                                              "critical"};
+    const struct scan_report_rule *x = a, *y = b;
 
+    if (x->n != y->n)
+        return x->n < y->n ? 1 : -1;
+    return strcmp(x->title, y->title);
+}
+
+/* The closing summary on stderr: scan_report's (alerts by level, top
+ * rules, hosts), then every rule by level (with the rule's author, as the
+ * Detection Rule License asks). */
+static void print_rule_summary(struct scan *s, const struct scan_report_meta *m)
+{
     if (s->nrules == 0)
         return;
-    fprintf(stderr, "alerts by level:");
-    for (int i = 4; i >= 0; i--)
-        fprintf(stderr, " %s %llu%s", level_label[i], (unsigned long long)s->by_level[i],
-                i ? "," : "\n");
-    qsort(s->rules, s->nrules, sizeof(struct scan_rule), cmp_scan_rule);
+    scan_report_print(s->rep, m, stderr);
+    qsort(s->rules, s->nrules, sizeof(struct scan_report_rule), cmp_scan_rule);
     fprintf(stderr, "alerts by rule:\n");
     for (size_t i = 0; i < s->nrules; i++)
         fprintf(stderr, "  %8llu  %-13s %s (%s, %s)\n", (unsigned long long)s->rules[i].n,
-                level_label[s->rules[i].rank], s->rules[i].title, s->rules[i].id,
+                level_names[s->rules[i].rank], s->rules[i].title, s->rules[i].id,
                 s->rules[i].author);
 }
 
@@ -174,9 +204,6 @@ static const char *clip(char *dst, size_t size, const char *s, size_t len)
     return dst;
 }
 
-static const char *const level_names[] = {"informational", "low", "medium", "high", "critical"};
-#define NLEVELS (sizeof(level_names) / sizeof(level_names[0]))
-
 /* 0 (informational) .. 4 (critical); unknown levels count as medium. */
 static int level_rank(const char *level)
 {
@@ -195,11 +222,11 @@ static void tally_rule(struct scan *s, const struct alert *a)
         if (strcmp(s->rules[i].id, a->rule_id) == 0)
             break;
     if (i == s->nrules) {
-        struct scan_rule *nr;
+        struct scan_report_rule *nr;
 
         if (s->nrules == s->rules_cap) {
             size_t ncap = s->rules_cap ? s->rules_cap * 2 : 32;
-            nr = realloc(s->rules, ncap * sizeof(struct scan_rule));
+            nr = realloc(s->rules, ncap * sizeof(struct scan_report_rule));
             if (!nr)
                 return;
             s->rules = nr;
@@ -239,73 +266,152 @@ static const char *alert_source(const struct alert *a, size_t *ret_len)
     return a->input_name;
 }
 
+/* The columns of a timeline row. */
+enum scan_col {
+    COL_TIME,
+    COL_HOST,
+    COL_SOURCE,
+    COL_EID,
+    COL_LEVEL,
+    COL_RECID,
+    COL_RULE_ID,
+    COL_TITLE,
+    COL_AUTHOR,
+    COL_TACTICS,
+    COL_TECH,
+    COL_DETAILS,
+    COL_JSON,
+    NCOLS
+};
+
+/* Sets col/len[c] to the event's field `name`, or "" without it. */
+static void col_field(const struct event *ev, uint32_t id, const char **col, size_t *len, int c)
+{
+    col[c] = id != FIELD_NONE && ev ? event_get(ev, id, &len[c]) : NULL;
+    if (!col[c]) {
+        col[c] = "";
+        len[c] = 0;
+    }
+}
+
+/* The alert as a timeline row (event time t), kept until the end. */
+static int alert_row(struct scan *s, const struct alert *a, int64_t t)
+{
+    const char *col[NCOLS];
+    size_t len[NCOLS];
+    char ts[TIME_ISO_LEN];
+    struct scan_timeline_row row = {.time_us = t, .col = col, .len = len};
+    int r;
+
+    buf_reset(&s->det);
+    buf_reset(&s->tac);
+    buf_reset(&s->tech);
+    buf_reset(&s->out);
+    time_format_iso(t, ts, sizeof(ts));
+    col[COL_TIME] = ts;
+    col[COL_LEVEL] = a->rule_level;
+    col[COL_RULE_ID] = a->rule_id;
+    col[COL_TITLE] = a->rule_title;
+    col[COL_AUTHOR] = a->rule_author;
+    col_field(a->ev, FIELD_EVENT_CODE, col, len, COL_EID);
+    col_field(a->ev, field_lookup("EventRecordID", 13), col, len, COL_RECID);
+    if (a->ev) {
+        col_field(a->ev, FIELD_HOST_NAME, col, len, COL_HOST);
+        col[COL_SOURCE] = alert_source(a, &len[COL_SOURCE]);
+        r = scan_details_event(a->ev, &s->det, NULL);
+    } else {
+        /* A correlation hit or an anomaly: its kind stands as the source. */
+        col[COL_HOST] = a->host ? a->host : "";
+        len[COL_HOST] = strlen(col[COL_HOST]);
+        col[COL_SOURCE] = a->kind ? a->kind : "-";
+        len[COL_SOURCE] = strlen(col[COL_SOURCE]);
+        r = buf_puts(&s->det, a->details ? a->details : "");
+    }
+    if (r < 0 || (r = scan_details_attack(a->tags, a->ntags, &s->tac, &s->tech)) < 0 ||
+        (s->format == SCAN_JSONL && (r = alert_to_json(a, &s->out)) < 0))
+        return r;
+    col[COL_DETAILS] = s->det.data ? s->det.data : "";
+    col[COL_TACTICS] = s->tac.data ? s->tac.data : "";
+    col[COL_TECH] = s->tech.data ? s->tech.data : "";
+    col[COL_JSON] = s->out.data ? s->out.data : "";
+    for (int c = 0; c < NCOLS; c++)
+        if (c != COL_HOST && c != COL_SOURCE && c != COL_EID && c != COL_RECID)
+            len[c] = strlen(col[c]);
+    return scan_timeline_add(s->tl, &row);
+}
+
+/* The host an alert concerns, copied (cut) into buf for the summary. */
+static const char *alert_host(const struct alert *a, char *buf, size_t size)
+{
+    size_t n = 0;
+    const char *h = a->ev ? event_get(a->ev, FIELD_HOST_NAME, &n) : a->host;
+
+    if (!h)
+        return "-";
+    if (!a->ev)
+        n = strlen(h);
+    return clip(buf, size, h, n);
+}
+
 static void on_alert(void *arg, const struct alert *a)
 {
     struct scan *s = arg;
-    const struct event *ev = a->ev;
-    char ts[TIME_ISO_LEN];
-    size_t hlen = 0, mlen = 0, slen = 0, elen = 0;
-    const char *host, *msg, *src, *eid;
+    int64_t t = a->ev ? a->ev->time_us : a->time_us;
     int rank = level_rank(a->rule_level);
+    char host[256];
+    int r;
 
+    if (t < s->from_us || t >= s->to_us) {
+        s->out_of_range++;
+        return;
+    }
     s->by_level[rank]++;
     tally_rule(s, a);
+    if ((r = scan_report_add(s->rep, t, alert_host(a, host, sizeof(host)), rank)) < 0 &&
+        !s->row_err)
+        s->row_err = r;
     if (rank < s->min_level)
         return;
     s->shown++;
-    if (ev) {
-        host = event_get(ev, FIELD_HOST_NAME, &hlen);
-        msg = event_get(ev, FIELD_MESSAGE, &mlen);
-        src = alert_source(a, &slen);
-        eid = event_get(ev, FIELD_EVENT_CODE, &elen);
-        time_format_iso(ev->time_us, ts, sizeof(ts));
-        if (!msg) {
-            msg = ev->raw;
-            mlen = ev->raw_len;
-        }
-    } else {
-        /* A correlation hit or an anomaly: its kind stands as the source. */
-        host = a->host;
-        hlen = host ? strlen(host) : 0;
-        msg = a->details ? a->details : "";
-        mlen = strlen(msg);
-        src = a->kind ? a->kind : "-";
-        slen = strlen(src);
-        eid = NULL;
-        time_format_iso(a->time_us, ts, sizeof(ts));
-    }
+    if ((r = alert_row(s, a, t)) < 0 && !s->row_err)
+        s->row_err = r;
+}
+
+/* Prints one sorted row in the chosen format. */
+static int emit_row(void *arg, const struct scan_timeline_row *row)
+{
+    struct scan *s = arg;
+    FILE *f = s->outf;
+    const char *const *c = row->col;
+    const size_t *n = row->len;
+
     switch (s->format) {
-    case SCAN_JSONL:
-        buf_reset(&s->out);
-        if (alert_to_json(a, &s->out) == 0)
-            printf("%s\n", s->out.data);
-        break;
+    case SCAN_JSONL: fprintf(f, "%s\n", c[COL_JSON]); break;
     case SCAN_CSV:
-        printf("%s,", ts);
-        print_csv_field(stdout, host ? host : "", host ? hlen : 0);
-        putchar(',');
-        print_csv_field(stdout, src, slen);
-        putchar(',');
-        print_csv_field(stdout, eid ? eid : "", eid ? elen : 0);
-        printf(",%s,", a->rule_level);
-        print_csv_field(stdout, a->rule_id, strlen(a->rule_id));
-        putchar(',');
-        print_csv_field(stdout, a->rule_title, strlen(a->rule_title));
-        putchar(',');
-        print_csv_field(stdout, a->rule_author, strlen(a->rule_author));
-        putchar(',');
-        print_csv_field(stdout, msg, mlen);
-        putchar('\n');
+        fprintf(f, "%s", c[COL_TIME]);
+        for (int i = COL_HOST; i <= COL_DETAILS; i++) {
+            fputc(',', f);
+            print_csv_field(f, c[i], n[i]);
+        }
+        fputc('\n', f);
         break;
     case SCAN_TABLE: {
-        char h[20], so[28], e[10], t[48], m[96];
-        printf("%-27s %-16s %-24s %-7s %-13s %-40s %s\n", ts,
-               clip(h, sizeof(h), host ? host : "-", host ? hlen : 1), clip(so, sizeof(so), src, slen),
-               clip(e, sizeof(e), eid ? eid : "-", eid ? elen : 1), a->rule_level,
-               clip(t, sizeof(t), a->rule_title, strlen(a->rule_title)), clip(m, sizeof(m), msg, mlen));
+        char h[20], so[28], e[10], rid[12], t[48], tech[24], d[200];
+        fprintf(f, "%-27s %-16s %-24s %-7s %-13s %-9s %-40s %-20s %s\n", c[COL_TIME],
+                clip(h, sizeof(h), n[COL_HOST] ? c[COL_HOST] : "-", n[COL_HOST] ? n[COL_HOST] : 1),
+                clip(so, sizeof(so), c[COL_SOURCE], n[COL_SOURCE]),
+                clip(e, sizeof(e), n[COL_EID] ? c[COL_EID] : "-", n[COL_EID] ? n[COL_EID] : 1),
+                c[COL_LEVEL],
+                clip(rid, sizeof(rid), n[COL_RECID] ? c[COL_RECID] : "-",
+                     n[COL_RECID] ? n[COL_RECID] : 1),
+                clip(t, sizeof(t), c[COL_TITLE], n[COL_TITLE]),
+                clip(tech, sizeof(tech), n[COL_TECH] ? c[COL_TECH] : "-",
+                     n[COL_TECH] ? n[COL_TECH] : 1),
+                clip(d, sizeof(d), c[COL_DETAILS], n[COL_DETAILS]));
         break;
     }
     }
+    return ferror(f) ? -EIO : 0;
 }
 
 static void on_incident(void *arg, const struct triage_incident *inc, unsigned changed)
@@ -492,10 +598,12 @@ static void print_incidents(const struct scan *s, const struct triage_stats *ts)
 static void print_header(const struct scan *s)
 {
     if (s->format == SCAN_CSV)
-        printf("time,host,source,event_id,level,rule_id,rule_title,rule_author,details\n");
+        fputs("time,host,source,event_id,level,record_id,rule_id,rule_title,rule_author,"
+              "tactics,techniques,details\n",
+              s->outf);
     else if (s->format == SCAN_TABLE)
-        printf("%-27s %-16s %-24s %-7s %-13s %-40s %s\n", "TIME", "HOST", "SOURCE", "EVENTID",
-               "LEVEL", "RULE", "DETAILS");
+        fprintf(s->outf, "%-27s %-16s %-24s %-7s %-13s %-9s %-40s %-20s %s\n", "TIME", "HOST",
+                "SOURCE", "EVENTID", "LEVEL", "RECORDID", "RULE", "ATT&CK", "DETAILS");
 }
 
 /* A counter summed over scan's inputs (plain lines and EVTX records). */
@@ -740,6 +848,12 @@ static void silent_error(void *arg, const char *path, int err)
  * scan (decoder, format, max_line, min_level). */
 struct scan_opts {
     const char *cfg_path, *summary_path, *store_dir, *incidents_path;
+    const char *out_path, *html_path;
+    char **rule_paths; /* -r, argc slots; nrule_paths used */
+    size_t nrule_paths;
+    size_t sort_memory;
+    char **paths; /* the PATHs, for the report's title */
+    int npaths;
     int detect, quiet;
     int progress_opt; /* -1: when stderr is a terminal */
 };
@@ -754,12 +868,37 @@ struct scan_totals {
     struct sigma_corr_stats cs;
 };
 
+/* --from/--to: RFC 3339 (or ISO 8601) time, epoch seconds, or a date
+ * (midnight UTC; for --to, `end` set, the midnight after it, so the day is
+ * in).  0 or -EINVAL. */
+static int parse_range_time(const char *arg, int end, int64_t *ret)
+{
+    size_t n = strlen(arg), used = 0;
+    char day[32];
+
+    if (n == 10 && arg[4] == '-' && arg[7] == '-') {
+        snprintf(day, sizeof(day), "%sT00:00:00Z", arg);
+        if (time_parse_iso8601(day, strlen(day), NULL, ret, &used) < 0 || used != strlen(day))
+            return -EINVAL;
+        if (end)
+            *ret += 86400LL * 1000000;
+        return 0;
+    }
+    if (time_parse_iso8601(arg, n, NULL, ret, &used) == 0 && used == n)
+        return 0;
+    used = 0;
+    if (time_parse_epoch(arg, n, ret, &used) == 0 && used == n)
+        return 0;
+    return -EINVAL;
+}
+
 /* Parses the options into *s and *o.  Returns -1 to go on, or the exit
  * code when the command ends here (--help, a usage error). */
 static int scan_parse_opts(int argc, char **argv, struct scan *s, struct scan_opts *o)
 {
     enum { OPT_SUMMARY = 256, OPT_STORE, OPT_NO_STORE, OPT_NO_DETECT, OPT_MAX_LINE, OPT_PROGRESS,
-           OPT_NO_PROGRESS, OPT_MIN_LEVEL, OPT_INCIDENTS };
+           OPT_NO_PROGRESS, OPT_MIN_LEVEL, OPT_INCIDENTS, OPT_FROM, OPT_TO, OPT_HTML,
+           OPT_SORT_MEMORY };
     static const struct option opts[] = {
         {"config", required_argument, NULL, 'c'},
         {"decoder", required_argument, NULL, 'd'},
@@ -773,6 +912,12 @@ static int scan_parse_opts(int argc, char **argv, struct scan *s, struct scan_op
         {"progress", no_argument, NULL, OPT_PROGRESS},
         {"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
         {"min-level", required_argument, NULL, OPT_MIN_LEVEL},
+        {"rules", required_argument, NULL, 'r'},
+        {"from", required_argument, NULL, OPT_FROM},
+        {"to", required_argument, NULL, OPT_TO},
+        {"output", required_argument, NULL, 'o'},
+        {"html-report", required_argument, NULL, OPT_HTML},
+        {"sort-memory", required_argument, NULL, OPT_SORT_MEMORY},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -780,8 +925,26 @@ static int scan_parse_opts(int argc, char **argv, struct scan *s, struct scan_op
     int ch;
 
     optind = 1;
-    while ((ch = getopt_long(argc, argv, "c:d:f:qh", opts, NULL)) != -1) {
+    while ((ch = getopt_long(argc, argv, "c:d:f:r:o:qh", opts, NULL)) != -1) {
         switch (ch) {
+        case 'r': o->rule_paths[o->nrule_paths++] = optarg; break;
+        case 'o': o->out_path = optarg; break;
+        case OPT_HTML: o->html_path = optarg; break;
+        case OPT_FROM:
+        case OPT_TO:
+            if (parse_range_time(optarg, ch == OPT_TO, ch == OPT_FROM ? &s->from_us : &s->to_us) < 0)
+                return cli_usage_error("scan", "%s %s: not an RFC 3339 time, a date "
+                                               "(YYYY-MM-DD) or seconds since the epoch",
+                                       ch == OPT_FROM ? "--from" : "--to", optarg);
+            break;
+        case OPT_SORT_MEMORY: {
+            char *end;
+            unsigned long long v = strtoull(optarg, &end, 10);
+            if (*end || *optarg == '-' || v < 1 || v > (1ULL << 40))
+                return cli_usage_error("scan", "--sort-memory must be between 1 and 2^40 bytes");
+            o->sort_memory = (size_t)v;
+            break;
+        }
         case 'c': o->cfg_path = optarg; break;
         case 'd': s->decoder = optarg; break;
         case 'f':
@@ -875,6 +1038,30 @@ static int scan_new_pipeline(struct scan *s, struct config *cfg, const struct sc
     return 0;
 }
 
+/* The rows, sorted by event time, to stdout or -o FILE.  An error keeping
+ * or writing rows counts as an error of the scan. */
+static void scan_print_rows(struct scan *s)
+{
+    const struct scan_timeline_stats *st = scan_timeline_stats(s->tl);
+    int r;
+
+    if (s->row_err) {
+        fprintf(stderr, "hikeshi scan: keeping the alerts for sorting: %s (the output lacks "
+                        "some)\n", strerror(-s->row_err));
+        s->errors++;
+    }
+    r = scan_timeline_finish(s->tl, emit_row, s);
+    if (r < 0) {
+        fprintf(stderr, "hikeshi scan: writing the sorted alerts: %s\n", strerror(-r));
+        s->errors++;
+    }
+    s->sort_runs = st->runs;
+    if (fflush(s->outf) != 0 || ferror(s->outf)) {
+        fprintf(stderr, "hikeshi scan: writing the alerts: %s\n", strerror(errno));
+        s->errors++;
+    }
+}
+
 /* Scans every PATH (files, directories, '-') through the pipeline in one
  * store transaction, with the progress bar when asked for. */
 static void scan_paths(struct scan *s, int npaths, char **paths)
@@ -900,7 +1087,7 @@ static void scan_paths(struct scan *s, int npaths, char **paths)
         s->errors++;
     }
     progress(s, NULL, "done", 1);
-    fflush(stdout);
+    scan_print_rows(s);
 }
 
 /* --summary-json: the scan's figures as one JSON object in PATH.  A
@@ -931,7 +1118,7 @@ static void scan_write_summary(struct scan *s, const char *path, const struct sc
                 "\"bytes\":%zu%s},\"anomaly\":{\"baselines\":%llu,\"evicted\":%llu,"
                 "\"bytes\":%zu},\"bytes\":%llu,"
                 "\"errors\":%d,\"seconds\":%.6f,\"records_per_second\":%.1f,"
-                "\"max_rss_kb\":%ld}\n",
+                "\"max_rss_kb\":%ld,\"alerts_out_of_range\":%llu,\"sort_runs\":%llu}\n",
                 (unsigned long long)s->files, t->rec, t->dec, t->unp, t->mal, t->tru, t->esk,
                 (unsigned long long)s->evtx_recovered, t->al, (unsigned long long)s->shown,
                 (unsigned long long)s->by_level[0], (unsigned long long)s->by_level[1],
@@ -943,10 +1130,46 @@ static void scan_write_summary(struct scan *s, const char *path, const struct sc
                 (unsigned long long)t->cs.late_dropped, t->cs.bytes, cj.data ? cj.data : "",
                 (unsigned long long)t->as.entries, (unsigned long long)t->as.evicted,
                 t->as.mem_used, t->by, s->errors, t->secs,
-                t->secs > 0 ? (double)t->rec / t->secs : 0.0, t->ru.ru_maxrss);
+                t->secs > 0 ? (double)t->rec / t->secs : 0.0, t->ru.ru_maxrss,
+                (unsigned long long)s->out_of_range, (unsigned long long)s->sort_runs);
         fclose(f);
     }
     buf_done(&cj);
+}
+
+/* The report: on stderr (unless -q) and with --html-report as a page. */
+static void scan_report_out(struct scan *s, const struct scan_opts *o, const struct scan_totals *t)
+{
+    struct scan_report_meta m = {.records = t->rec, .alerts = t->al, .shown = s->shown};
+    struct buf title, rules;
+    int r;
+
+    buf_init(&title, 4096);
+    buf_init(&rules, 4096);
+    for (int i = 0; i < o->npaths; i++)
+        if (buf_printf(&title, "%s%s", i ? ", " : "", o->paths[i]) < 0)
+            break;
+    if (o->nrule_paths == 0)
+        buf_puts(&rules, "the configuration's sigma.rules");
+    for (size_t i = 0; i < o->nrule_paths; i++)
+        if (buf_printf(&rules, "%s%s", i ? ", " : "-r ", o->rule_paths[i]) < 0)
+            break;
+    m.title = title.data ? title.data : "";
+    m.rules = rules.data ? rules.data : "";
+    qsort(s->rules, s->nrules, sizeof(struct scan_report_rule), cmp_rule_count);
+    m.rules_v = s->rules;
+    m.nrules = s->nrules;
+    if (!o->quiet && s->out_of_range)
+        fprintf(stderr, "%llu alerts on events outside --from/--to left out\n",
+                (unsigned long long)s->out_of_range);
+    if (o->html_path && (r = scan_report_html(s->rep, &m, o->html_path)) < 0) {
+        fprintf(stderr, "hikeshi scan: %s: %s\n", o->html_path, strerror(-r));
+        s->errors++;
+    }
+    if (!o->quiet)
+        print_rule_summary(s, &m);
+    buf_done(&title);
+    buf_done(&rules);
 }
 
 /* The end of a scan: the summary on stderr (unless -q), the correlation,
@@ -978,8 +1201,8 @@ static void scan_summarize(struct scan *s, const struct scan_opts *o)
     pipeline_triage_stats(s->p, &t.ts, &t.as, &t.cs);
     if (o->detect)
         print_corr_summary(s, &t.cs, o->quiet);
+    scan_report_out(s, o, &t);
     if (!o->quiet) {
-        print_rule_summary(s);
         if (o->detect)
             print_incidents(s, &t.ts);
     }
@@ -1014,35 +1237,104 @@ static void scan_done(struct scan *s, struct config *cfg)
         free(s->inc[i].victims);
     }
     free(s->inc);
+    scan_timeline_free(s->tl);
+    scan_report_free(s->rep);
+    buf_done(&s->det);
+    buf_done(&s->tac);
+    buf_done(&s->tech);
+    if (s->outf && s->outf != stdout)
+        fclose(s->outf);
+}
+
+/* -r: the rule paths replace the configuration's sigma.rules. */
+static int scan_set_rules(struct config *cfg, const struct scan_opts *o)
+{
+    char **v;
+
+    if (o->nrule_paths == 0)
+        return 0;
+    if (!(v = calloc(o->nrule_paths, sizeof(char *))))
+        return -ENOMEM;
+    for (size_t i = 0; i < o->nrule_paths; i++)
+        if (!(v[i] = strdup(o->rule_paths[i]))) {
+            while (i-- > 0)
+                free(v[i]);
+            free(v);
+            return -ENOMEM;
+        }
+    for (size_t i = 0; i < cfg->nsigma_rules; i++)
+        free(cfg->sigma_rules[i]);
+    free(cfg->sigma_rules);
+    cfg->sigma_rules = v;
+    cfg->nsigma_rules = o->nrule_paths;
+    return 0;
+}
+
+/* The timeline, the report and the output file.  0, or the exit code
+ * (said on stderr). */
+static int scan_open_output(struct scan *s, const struct scan_opts *o)
+{
+    if (scan_timeline_new(NCOLS, o->sort_memory, NULL, &s->tl) < 0 ||
+        !(s->rep = scan_report_new())) {
+        fprintf(stderr, "hikeshi scan: out of memory\n");
+        return CLI_EXIT_FAIL;
+    }
+    s->outf = stdout;
+    if (o->out_path && !(s->outf = fopen(o->out_path, "we"))) {
+        fprintf(stderr, "hikeshi scan: %s: %s\n", o->out_path, strerror(errno));
+        return CLI_EXIT_FAIL;
+    }
+    return 0;
 }
 
 int cli_scan_main(int argc, char **argv)
 {
     struct scan s;
-    struct scan_opts o = {.detect = 1, .progress_opt = -1};
+    struct scan_opts o = {.detect = 1, .progress_opt = -1, .sort_memory = 256u * 1024 * 1024};
     struct config *cfg = NULL;
     int r, rc = CLI_EXIT_OK;
 
     memset(&s, 0, sizeof(s));
     s.max_line = LIMIT_LINE_DEFAULT;
+    s.from_us = INT64_MIN;
+    s.to_us = INT64_MAX;
     buf_init(&s.out, 64 * 1024 * 1024);
-    if ((r = scan_parse_opts(argc, argv, &s, &o)) >= 0)
-        return r;
-    cfg = cli_load_config(o.cfg_path);
-    if (!cfg)
-        return CLI_EXIT_USAGE;
-    if (o.store_dir && scan_open_store(&s, o.store_dir) < 0) {
-        config_free(cfg);
+    buf_init(&s.det, 64 * 1024);
+    buf_init(&s.tac, 16 * 1024);
+    buf_init(&s.tech, 16 * 1024);
+    if (!(o.rule_paths = calloc((size_t)argc + 1, sizeof(char *))))
         return CLI_EXIT_FAIL;
+    if ((r = scan_parse_opts(argc, argv, &s, &o)) >= 0) {
+        rc = r;
+        goto out;
+    }
+    o.paths = argv + optind;
+    o.npaths = argc - optind;
+    cfg = cli_load_config(o.cfg_path);
+    if (!cfg) {
+        rc = CLI_EXIT_USAGE;
+        goto out;
+    }
+    if (scan_set_rules(cfg, &o) < 0) {
+        fprintf(stderr, "hikeshi scan: out of memory\n");
+        rc = CLI_EXIT_FAIL;
+        goto out;
+    }
+    if ((rc = scan_open_output(&s, &o)) != 0)
+        goto out;
+    if (o.store_dir && scan_open_store(&s, o.store_dir) < 0) {
+        rc = CLI_EXIT_FAIL;
+        goto out;
     }
     if ((rc = scan_new_pipeline(&s, cfg, &o)) != 0)
         goto out;
     s.progress = o.progress_opt >= 0 ? o.progress_opt : isatty(STDERR_FILENO);
-    scan_paths(&s, argc - optind, argv + optind);
+    scan_paths(&s, o.npaths, o.paths);
     scan_summarize(&s, &o);
     if (s.errors)
         rc = CLI_EXIT_FAIL;
 out:
     scan_done(&s, cfg);
+    free(o.rule_paths);
     return rc;
 }

@@ -469,6 +469,8 @@ static void on_sigma(void *arg, const struct sigma_rule *rule)
         .rule_title = rule->title ? rule->title : "",
         .rule_author = rule->author ? rule->author : "unknown",
         .rule_level = rule->level_text ? rule->level_text : "medium",
+        .tags = (const char *const *)rule->tags.v,
+        .ntags = rule->tags.n,
         .input_name = ac->in->name,
         .created_us = time_now_us(),
         .ev = &p->ev,

@@ -827,6 +827,8 @@ int ptriage_corr_alert(struct ptriage *t, const struct sigma_corr_hit *h, const 
         .rule_title = c->title ? c->title : "",
         .rule_author = c->author ? c->author : "unknown",
         .rule_level = c->level_text ? c->level_text : "medium",
+        .tags = (const char *const *)c->tags.v,
+        .ntags = c->tags.n,
         .input_name = input_name,
         .created_us = time_now_us(),
         .time_us = h->last_us,

@@ -24,6 +24,8 @@ struct alert {
     const char *rule_title;  /* rule's title */
     const char *rule_author; /* rule's author: the DRL requires it be shown */
     const char *rule_level;  /* informational, low, medium, high, critical */
+    const char *const *tags; /* the rule's tags (attack.t1059.001 ...), or NULL */
+    size_t ntags;
     const char *input_name;  /* the input the event came from */
     int64_t created_us;      /* when the alert was raised */
     const struct event *ev;  /* the matched event; NULL for kinds other than rule */

@@ -511,8 +511,7 @@ static int check_data_dir(const char *dir, char *err, size_t errlen)
         return -ENOTDIR;
     }
     if (strcmp(path, dir) != 0 && access(path, W_OK | X_OK) < 0) {
-        snprintf(err, errlen, "data_dir %s: cannot be made in %s: %s", dir, path,
-                 strerror(errno));
+        snprintf(err, errlen, "data_dir %s: cannot be made in %s: %s", dir, path, strerror(errno));
         return -errno;
     }
     return 0;

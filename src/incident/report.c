@@ -108,8 +108,7 @@ static int md_inline_special(const char *s, size_t len, size_t i)
     case '`': /* code spans */
     case '[': /* links, images, footnotes, reference definitions */
     case ']':
-    case '<': /* raw HTML and autolinks */
-        return 1;
+    case '<': /* raw HTML and autolinks */ return 1;
     case '\\': /* an escape before punctuation, a hard break at the end */
         return next == 0 || next == '\n' || next == '\r' || md_is_punct(next);
     case '&': return md_entity_like(s, len, i);

@@ -189,8 +189,8 @@ static int load_sigma(const struct config *c, struct detect_sigma **ret)
         .tolerance_us = (int64_t)c->corr_tolerance_s * 1000000,
     };
 
-    r = detect_sigma_new((const char *const *)c->sigma_rules, c->nsigma_rules, c->sigma_mappings, &co,
-                         sigma_report, &ll, ret, err, sizeof(err));
+    r = detect_sigma_new((const char *const *)c->sigma_rules, c->nsigma_rules, c->sigma_mappings,
+                         &co, sigma_report, &ll, ret, err, sizeof(err));
     if (r < 0) {
         if (!c->sigma_explicit && r != -ENOMEM) {
             log_warnx("no bundled Sigma rules found (%s)", err);

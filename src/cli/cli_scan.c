@@ -1023,12 +1023,13 @@ static int scan_new_pipeline(struct scan *s, struct config *cfg, const struct sc
 
     /* scan's inputs are its paths, not the config's listeners. */
     config_clear_inputs(cfg);
-    s->p = pipeline_new(cfg, s->store, NULL);
-    if (!s->p || pipeline_add_input(s->p, "scan", s->decoder) < 0 ||
+    /* pipeline_new says why it failed (rules that do not load, say). */
+    if (!(s->p = pipeline_new(cfg, s->store, NULL)))
+        return CLI_EXIT_FAIL;
+    if (pipeline_add_input(s->p, "scan", s->decoder) < 0 ||
         (r = pipeline_add_input(s->p, "scan-evtx", "winxml")) < 0) {
-        fprintf(stderr, "hikeshi scan: %s\n",
-                s->p ? "unknown decoder (see hikeshi.yaml(5) for the list)" : "out of memory");
-        return s->p ? CLI_EXIT_USAGE : CLI_EXIT_FAIL;
+        fprintf(stderr, "hikeshi scan: unknown decoder (see hikeshi.yaml(5) for the list)\n");
+        return CLI_EXIT_USAGE;
     }
     s->evtx_input = (uint32_t)r;
     pipeline_set_detect(s->p, o->detect);

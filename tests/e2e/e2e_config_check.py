@@ -6,8 +6,8 @@ what is wrong (issue 21).
   http and input TLS files that cannot be read, rules that do not load;
   an unknown key is named with its FILE:LINE:COL.  A playbooks directory
   that is not there is a warning (run goes on without it), not an error.
-- `run` on the same files stops with the same reason and never claims to
-  be out of memory.
+- `run` (and `scan`) on the same files stops with the same reason and
+  never claims to be out of memory.
 - A rule broken between two SIGHUPs: the reload logs the file and the
   reason, not only a count of refused rules, and the rules that load stay
   in force."""
@@ -91,6 +91,12 @@ def main():
     r = run(["run", "-c", bad], timeout=30)
     check(r.returncode != 0 and missing in r.stderr and "out of memory" not in r.stderr,
           "run: rules not there: stops naming the path, no false 'out of memory' (%d: %s)"
+          % (r.returncode, r.stderr.strip()[-300:]))
+
+    r = subprocess.run([os.path.abspath(BIN), "scan", "-c", bad, "-"], input="x\n",
+                       capture_output=True, text=True, timeout=60)
+    check(r.returncode != 0 and missing in r.stderr and "out of memory" not in r.stderr,
+          "scan: rules not there: stops naming the path, no false 'out of memory' (%d: %s)"
           % (r.returncode, r.stderr.strip()[-300:]))
 
     # Mappings that are not there: run says which, not "out of memory".

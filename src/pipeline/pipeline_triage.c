@@ -960,9 +960,14 @@ void ptriage_flush(struct ptriage *t, int force)
 {
     /* triage_flush walks every live aggregated alert, incident and entity:
      * once per PT_FLUSH_EVERY_US of event time is enough for windows of
-     * minutes, and keeps the walk off the per-batch path. */
-    if (!force && t->max_time_us - t->last_flush_us < PT_FLUSH_EVERY_US)
+     * minutes, and keeps the walk off the per-batch path.  The counts and
+     * last seen that duplicates grew are written every batch, though
+     * (triage_sync costs what changed): gated by event time, a quiet
+     * source's folded alerts stayed at their first count in the store. */
+    if (!force && t->max_time_us - t->last_flush_us < PT_FLUSH_EVERY_US) {
+        triage_sync(t->tr);
         return;
+    }
     t->last_flush_us = t->max_time_us;
     triage_flush(t->tr, t->max_time_us);
 }

@@ -95,9 +95,10 @@ int ptriage_corr_alert(struct ptriage *t, const struct sigma_corr_hit *h, const 
 void ptriage_corr(struct ptriage *t, const struct sigma_corr_hit *h, int64_t alert_id);
 /* Every decoded event goes through the anomaly baselines. */
 void ptriage_event(struct ptriage *t, const struct event *ev, const char *input_name);
-/* Reports aggregated alerts and incidents that changed, and forgets those
- * whose windows ended before the newest event time seen; unless `force`,
- * only when event time moved on 10 s since the last time. */
+/* Writes the counts and last seen of the aggregated alerts that grew, on
+ * every call.  Reports the incidents that changed and forgets what ended
+ * before the newest event time seen only when `force` or when event time
+ * moved on 10 s since the last time. */
 void ptriage_flush(struct ptriage *t, int force);
 /* Saves the anomaly baselines into the store (outside a transaction is
  * fine).  0 or a negative errno. */

@@ -39,7 +39,11 @@ struct agg {
     struct htable_node hn; /* first: a node pointer is a struct agg pointer; key a.key */
     struct triage_alert a;
     char *gkey; /* owned; the grouping key of its incident, NULL when none */
+    /* Set while duplicates grew count/last_us since the last report; such
+     * an entry is on the triage's dirty list (dirty_prev/dirty_next), so
+     * that reporting them costs what changed, not what is live. */
     int dirty;
+    struct agg *dirty_prev, *dirty_next;
 };
 
 /* One rule's (or IDS signature's) contribution to an entity's risk. */
@@ -72,6 +76,7 @@ struct triage {
     const struct asset_inv *inv;
     struct triage_cb cb;
     struct htable alerts, ents, incs;
+    struct agg *dirty; /* head of the dirty aggregated alerts (struct agg) */
     uint64_t next_alert_id, next_inc_id;
     uint64_t *supp_hits; /* per o->supp[i]: alerts it silenced */
     size_t nsupp_counted; /* entries of supp_hits */
@@ -102,11 +107,52 @@ static void ent_free(struct ent *e)
     free(e);
 }
 
+/* Takes g off the dirty list, if it is on it. */
+static void agg_clean(struct triage *t, struct agg *g)
+{
+    if (!g->dirty)
+        return;
+    if (g->dirty_prev)
+        g->dirty_prev->dirty_next = g->dirty_next;
+    else
+        t->dirty = g->dirty_next;
+    if (g->dirty_next)
+        g->dirty_next->dirty_prev = g->dirty_prev;
+    g->dirty_prev = g->dirty_next = NULL;
+    g->dirty = 0;
+}
+
+static void agg_mark_dirty(struct triage *t, struct agg *g)
+{
+    if (g->dirty)
+        return;
+    g->dirty = 1;
+    g->dirty_prev = NULL;
+    g->dirty_next = t->dirty;
+    if (t->dirty)
+        t->dirty->dirty_prev = g;
+    t->dirty = g;
+}
+
+/* Reports g's unreported growth (alert_updated) before memory forgets it:
+ * the store's row is then the last word on it, and must be whole. */
+static void agg_report(struct triage *t, struct agg *g)
+{
+    if (!g->dirty)
+        return;
+    agg_clean(t, g);
+    if (t->cb.alert_updated)
+        t->cb.alert_updated(t->cb.ctx, &g->a);
+}
+
 /* The tables' eviction callbacks: a full table pushed out its least
  * recently touched entry, counted here. */
 static void evict_alert(void *ctx, struct htable_node *n)
 {
-    ((struct triage *)ctx)->st.evicted_alerts++;
+    struct triage *t = ctx;
+
+    t->st.evicted_alerts++;
+    agg_report(t, (struct agg *)n);
     agg_free((struct agg *)n);
 }
 
@@ -116,10 +162,17 @@ static void evict_ent(void *ctx, struct htable_node *n)
     ent_free((struct ent *)n);
 }
 
+static void report_update(struct triage *t, struct inc *c, unsigned chg);
+
 static void evict_inc(void *ctx, struct htable_node *n)
 {
-    ((struct triage *)ctx)->st.evicted_incidents++;
-    inc_free((struct inc *)n);
+    struct triage *t = ctx;
+    struct inc *c = (struct inc *)n;
+
+    t->st.evicted_incidents++;
+    if (c->dirty) /* its event count grew since it was last reported */
+        report_update(t, c, TRIAGE_CHG_COUNT);
+    inc_free(c);
 }
 
 /* The entry keyed by the string `key` in table `h`, or NULL. */
@@ -188,12 +241,15 @@ void triage_free(struct triage *t)
 
 static void drop_alert(struct triage *t, struct agg *g)
 {
+    agg_report(t, g);
     htable_remove(&t->alerts, &g->hn);
     agg_free(g);
 }
 
 static void drop_inc(struct triage *t, struct inc *c)
 {
+    if (c->dirty)
+        report_update(t, c, TRIAGE_CHG_COUNT);
     htable_remove(&t->incs, &c->hn);
     inc_free(c);
 }
@@ -976,7 +1032,7 @@ static void add_duplicate(struct triage *t, struct agg *g, const struct triage_i
         g->a.first_us = in->time_us;
     if (in->time_us > g->a.last_us)
         g->a.last_us = in->time_us;
-    g->dirty = 1;
+    agg_mark_dirty(t, g);
     htable_touch(&t->alerts, &g->hn);
     t->st.duplicates++;
     if (g->gkey && streq(g->gkey, gkey) && (c = inc_live(t, g->gkey, in->time_us)) &&
@@ -1280,18 +1336,20 @@ out:
     return r;
 }
 
+void triage_sync(struct triage *t)
+{
+    while (t->dirty)
+        agg_report(t, t->dirty);
+}
+
 void triage_flush(struct triage *t, int64_t now_us)
 {
     struct htable_node *n, *next;
 
+    triage_sync(t);
     for (n = htable_oldest(&t->alerts); n; n = next) {
         struct agg *g = (struct agg *)n;
         next = htable_newer(n);
-        if (g->dirty) {
-            g->dirty = 0;
-            if (t->cb.alert_updated)
-                t->cb.alert_updated(t->cb.ctx, &g->a);
-        }
         if (now_us > g->a.last_us + t->o->dedup_window_us) {
             drop_alert(t, g);
             t->st.expired_alerts++;

@@ -295,7 +295,10 @@ struct triage_incident {
 struct triage_cb {
     void *ctx;
     void (*alert_new)(void *ctx, const struct triage_alert *a);
-    /* From triage_flush only: duplicates grew count/last_us. */
+    /* Duplicates grew count/last_us: from triage_sync and triage_flush
+     * (not once per duplicate), and before a grown alert leaves memory
+     * (its window ended, or the table's cap evicted it), so that what
+     * was reported last is always whole. */
     void (*alert_updated)(void *ctx, const struct triage_alert *a);
     void (*suppressed)(void *ctx, const struct triage_in *in, const struct triage_supp *s);
     void (*incident_opened)(void *ctx, const struct triage_incident *inc);
@@ -350,6 +353,14 @@ struct triage_made {
  * state stays consistent; *ret_made says which).
  */
 int triage_add(struct triage *t, const struct triage_in *in, struct triage_made *ret_made);
+
+/*
+ * Reports the aggregated alerts that duplicates grew since the last report
+ * (alert_updated), each once.  Costs what changed, not what is live: the
+ * pipeline calls it after every batch, so that the stored count and last
+ * seen are current at each commit.
+ */
+void triage_sync(struct triage *t);
 
 /*
  * Reports dirty aggregated alerts (alert_updated) and incidents

@@ -32,7 +32,8 @@
 
 struct rec {
     unsigned alerts_new, alerts_updated, suppressed, opened, updated;
-    struct triage_alert last_alert; /* shallow: strings not kept */
+    struct triage_alert last_alert;   /* shallow: strings not kept */
+    struct triage_alert last_updated; /* the last alert_updated's, shallow */
     uint64_t updated_count_sum;
     struct {
         uint64_t id;
@@ -77,6 +78,7 @@ static void cb_alert_updated(void *ctx, const struct triage_alert *a)
     struct rec *r = ctx;
     r->alerts_updated++;
     r->last_alert = *a;
+    r->last_updated = *a;
     r->updated_count_sum += a->count;
 }
 
@@ -1283,6 +1285,77 @@ static void test_caps_evict(void **state)
     fix_done(&f);
 }
 
+/* A stored aggregated alert is only as current as the last report of it.
+ * Three ways its growth was lost (issue 21: 466 of 11,857 stale after a
+ * replay, and count 1 a minute later live): the table's cap evicted it,
+ * an alert past its window replaced it in memory, and reports waited for
+ * event time to move.  Each of them reports the growth now. */
+static void test_sync_growth(void **state)
+{
+    struct fix f;
+    struct parse_err e;
+    char ip[32];
+    static const char small[] = "limits: {max_alerts: 2}\n";
+    struct triage_entity en[] = {{"source.ip", ip, TRIAGE_ROLE_ATTACKER}};
+    struct triage_in in;
+
+    (void)state;
+    memset(&f, 0, sizeof(f));
+    assert_int_equal(triage_opts_parse(small, sizeof(small) - 1, NULL, T0, &f.o, &e), 0);
+    asset_inv_init(&f.inv);
+    struct triage_cb cb = {&f.rec, cb_alert_new, cb_alert_updated, NULL, NULL, NULL, NULL};
+    f.t = triage_new(f.o, &f.inv, &cb);
+    assert_non_null(f.t);
+
+    /* Sync: three folded into one, reported once with the whole count. */
+    snprintf(ip, sizeof(ip), "203.0.113.1");
+    for (int i = 0; i < 3; i++) {
+        in = mk(TRIAGE_KIND_RULE, SSH_FAIL_ID, NULL, TRIAGE_LEVEL_LOW, tags_bruteforce, 2, NULL,
+                T0 + i * 1000000, 1, en, 1);
+        assert_int_equal(triage_add(f.t, &in, NULL), 0);
+    }
+    assert_int_equal(f.rec.alerts_updated, 0);
+    triage_sync(f.t);
+    assert_int_equal(f.rec.alerts_updated, 1);
+    assert_int_equal(f.rec.last_updated.count, 3);
+    assert_int_equal(f.rec.last_updated.last_us, T0 + 2000000);
+    triage_sync(f.t);
+    assert_int_equal(f.rec.alerts_updated, 1); /* nothing grew since */
+
+    /* Eviction: one more duplicate, then two other sources push it out of
+     * a table of two before any sync: its count 4 is reported on the way. */
+    in = mk(TRIAGE_KIND_RULE, SSH_FAIL_ID, NULL, TRIAGE_LEVEL_LOW, tags_bruteforce, 2, NULL,
+            T0 + 3000000, 1, en, 1);
+    assert_int_equal(triage_add(f.t, &in, NULL), 0);
+    for (int i = 2; i <= 3; i++) {
+        snprintf(ip, sizeof(ip), "203.0.113.%d", i);
+        in = mk(TRIAGE_KIND_RULE, SSH_FAIL_ID, NULL, TRIAGE_LEVEL_LOW, tags_bruteforce, 2, NULL,
+                T0 + 4000000, 1, en, 1);
+        assert_int_equal(triage_add(f.t, &in, NULL), 0);
+    }
+    assert_int_equal(f.rec.alerts_updated, 2);
+    assert_int_equal(f.rec.last_updated.count, 4);
+    assert_int_equal(f.rec.last_updated.last_us, T0 + 3000000);
+    assert_int_equal(f.rec.last_updated.first_us, T0);
+
+    /* Past the window: source .3 grows, then an alert of it an hour later
+     * starts a new aggregated alert; the old one's count 2 is reported
+     * before memory lets it go. */
+    in = mk(TRIAGE_KIND_RULE, SSH_FAIL_ID, NULL, TRIAGE_LEVEL_LOW, tags_bruteforce, 2, NULL,
+            T0 + 5000000, 1, en, 1);
+    assert_int_equal(triage_add(f.t, &in, NULL), 0);
+    in = mk(TRIAGE_KIND_RULE, SSH_FAIL_ID, NULL, TRIAGE_LEVEL_LOW, tags_bruteforce, 2, NULL,
+            T0 + HOUR_US, 1, en, 1);
+    assert_int_equal(triage_add(f.t, &in, NULL), 0);
+    assert_int_equal(f.rec.alerts_updated, 3);
+    assert_int_equal(f.rec.last_updated.count, 2);
+    assert_int_equal(f.rec.last_updated.last_us, T0 + 5000000);
+    assert_int_equal(f.rec.alerts_new, 4);
+    triage_sync(f.t);
+    assert_int_equal(f.rec.alerts_updated, 3); /* the new one has not grown */
+    fix_done(&f);
+}
+
 /* ---- real data: the funnel over OpenSSH_2k ---- */
 
 static void test_openssh_funnel(void **state)
@@ -1377,6 +1450,7 @@ int main(void)
         cmocka_unit_test(test_kill_chain),
         cmocka_unit_test(test_level_table),
         cmocka_unit_test(test_caps_evict),
+        cmocka_unit_test(test_sync_growth),
         cmocka_unit_test(test_openssh_funnel),
     };
 

@@ -849,7 +849,7 @@ static void silent_error(void *arg, const char *path, int err)
 struct scan_opts {
     const char *cfg_path, *summary_path, *store_dir, *incidents_path;
     const char *out_path, *html_path;
-    char **rule_paths; /* -r, argc slots; nrule_paths used */
+    const char **rule_paths; /* -r, argc slots; nrule_paths used (argv's strings) */
     size_t nrule_paths;
     size_t sort_memory;
     char **paths; /* the PATHs, for the report's title */
@@ -892,13 +892,56 @@ static int parse_range_time(const char *arg, int end, int64_t *ret)
     return -EINVAL;
 }
 
+enum scan_opt {
+    OPT_SUMMARY = 256,
+    OPT_STORE,
+    OPT_NO_STORE,
+    OPT_NO_DETECT,
+    OPT_MAX_LINE,
+    OPT_PROGRESS,
+    OPT_NO_PROGRESS,
+    OPT_MIN_LEVEL,
+    OPT_INCIDENTS,
+    OPT_FROM,
+    OPT_TO,
+    OPT_HTML,
+    OPT_SORT_MEMORY
+};
+
+/* The timeline's options (-r, -o, --html-report, --from, --to,
+ * --sort-memory).  -1 when taken, -2 when ch is another option, or the
+ * exit code of a usage error. */
+static int scan_timeline_opt(int ch, const char *arg, struct scan *s, struct scan_opts *o)
+{
+    char *end;
+    unsigned long long v;
+
+    switch (ch) {
+    case 'r': o->rule_paths[o->nrule_paths++] = arg; return -1;
+    case 'o': o->out_path = arg; return -1;
+    case OPT_HTML: o->html_path = arg; return -1;
+    case OPT_FROM:
+    case OPT_TO:
+        if (parse_range_time(arg, ch == OPT_TO, ch == OPT_FROM ? &s->from_us : &s->to_us) < 0)
+            return cli_usage_error("scan",
+                                   "%s %s: not an RFC 3339 time, a date (YYYY-MM-DD) or "
+                                   "seconds since the epoch",
+                                   ch == OPT_FROM ? "--from" : "--to", arg);
+        return -1;
+    case OPT_SORT_MEMORY:
+        v = strtoull(arg, &end, 10);
+        if (*end || *arg == '-' || v < 1 || v > (1ULL << 40))
+            return cli_usage_error("scan", "--sort-memory must be between 1 and 2^40 bytes");
+        o->sort_memory = (size_t)v;
+        return -1;
+    default: return -2;
+    }
+}
+
 /* Parses the options into *s and *o.  Returns -1 to go on, or the exit
  * code when the command ends here (--help, a usage error). */
 static int scan_parse_opts(int argc, char **argv, struct scan *s, struct scan_opts *o)
 {
-    enum { OPT_SUMMARY = 256, OPT_STORE, OPT_NO_STORE, OPT_NO_DETECT, OPT_MAX_LINE, OPT_PROGRESS,
-           OPT_NO_PROGRESS, OPT_MIN_LEVEL, OPT_INCIDENTS, OPT_FROM, OPT_TO, OPT_HTML,
-           OPT_SORT_MEMORY };
     static const struct option opts[] = {
         {"config", required_argument, NULL, 'c'},
         {"decoder", required_argument, NULL, 'd'},
@@ -922,29 +965,16 @@ static int scan_parse_opts(int argc, char **argv, struct scan *s, struct scan_op
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    int ch;
+    int ch, r;
 
     optind = 1;
     while ((ch = getopt_long(argc, argv, "c:d:f:r:o:qh", opts, NULL)) != -1) {
-        switch (ch) {
-        case 'r': o->rule_paths[o->nrule_paths++] = optarg; break;
-        case 'o': o->out_path = optarg; break;
-        case OPT_HTML: o->html_path = optarg; break;
-        case OPT_FROM:
-        case OPT_TO:
-            if (parse_range_time(optarg, ch == OPT_TO, ch == OPT_FROM ? &s->from_us : &s->to_us) < 0)
-                return cli_usage_error("scan", "%s %s: not an RFC 3339 time, a date "
-                                               "(YYYY-MM-DD) or seconds since the epoch",
-                                       ch == OPT_FROM ? "--from" : "--to", optarg);
-            break;
-        case OPT_SORT_MEMORY: {
-            char *end;
-            unsigned long long v = strtoull(optarg, &end, 10);
-            if (*end || *optarg == '-' || v < 1 || v > (1ULL << 40))
-                return cli_usage_error("scan", "--sort-memory must be between 1 and 2^40 bytes");
-            o->sort_memory = (size_t)v;
-            break;
+        if ((r = scan_timeline_opt(ch, optarg, s, o)) != -2) {
+            if (r >= 0)
+                return r;
+            continue;
         }
+        switch (ch) {
         case 'c': o->cfg_path = optarg; break;
         case 'd': s->decoder = optarg; break;
         case 'f':
@@ -1047,8 +1077,9 @@ static void scan_print_rows(struct scan *s)
     int r;
 
     if (s->row_err) {
-        fprintf(stderr, "hikeshi scan: keeping the alerts for sorting: %s (the output lacks "
-                        "some)\n", strerror(-s->row_err));
+        fprintf(stderr,
+                "hikeshi scan: keeping the alerts for sorting: %s (the output lacks some)\n",
+                strerror(-s->row_err));
         s->errors++;
     }
     r = scan_timeline_finish(s->tl, emit_row, s);
@@ -1303,7 +1334,7 @@ int cli_scan_main(int argc, char **argv)
     buf_init(&s.det, 64 * 1024);
     buf_init(&s.tac, 16 * 1024);
     buf_init(&s.tech, 16 * 1024);
-    if (!(o.rule_paths = calloc((size_t)argc + 1, sizeof(char *))))
+    if (!(o.rule_paths = calloc((size_t)argc + 1, sizeof(const char *))))
         return CLI_EXIT_FAIL;
     if ((r = scan_parse_opts(argc, argv, &s, &o)) >= 0) {
         rc = r;

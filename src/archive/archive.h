@@ -71,6 +71,41 @@ uint64_t archive_key_epoch(const struct archive_key *k);
  * it is not one. */
 int archive_pubkey_load(const char *path, uint8_t ret_pub[ARCHIVE_PUBKEY_LEN]);
 
+/*
+ * The same key chain for another log's seals (the audit trail,
+ * docs/audit.md): the caller builds its message around the epoch, signer
+ * and next key that archive_key_sig_prepare fills in (so that the signature
+ * covers them), then archive_key_sign signs "DOMAIN\0" + message with the
+ * current epoch's key, runs `before_evolve` (write and sync the seal there;
+ * when it fails the key is not evolved) and evolves the key.  A log using
+ * this needs its own key file: each log's seals must take every epoch in
+ * turn.  Distinct domains keep one log's seals from passing for another's.
+ */
+#define ARCHIVE_SIG_BYTES 64
+#define ARCHIVE_DOMAIN_MAX 64           /* domain string, its NUL included */
+#define ARCHIVE_KEY_MSG_MAX (64 * 1024) /* message signed by archive_key_sign */
+struct archive_key_sig {
+    uint64_t epoch;                     /* the epoch that signs */
+    uint8_t signer[ARCHIVE_PUBKEY_LEN]; /* its public key */
+    uint8_t next[ARCHIVE_PUBKEY_LEN];   /* the next epoch's public key */
+    uint8_t sig[ARCHIVE_SIG_BYTES];     /* Ed25519 signature */
+};
+/* Moves the key forward to `epoch`, writing each step to its file (a
+ * writer catches up a key that a crash left one seal behind).  -errno. */
+int archive_key_evolve_to(struct archive_key *k, uint64_t epoch);
+/* The public key of the key's current epoch. */
+void archive_key_pub(const struct archive_key *k, uint8_t out[ARCHIVE_PUBKEY_LEN]);
+/* Fills epoch, signer and next for the key's current epoch; sig zeroed. */
+void archive_key_sig_prepare(const struct archive_key *k, struct archive_key_sig *ret);
+/* Signs (s prepared from k, -ESTALE otherwise), runs before_evolve, evolves
+ * the key.  -EINVAL for a domain or message over its cap, -errno. */
+int archive_key_sign(struct archive_key *k, const char *domain, const uint8_t *msg, size_t len,
+                     struct archive_key_sig *s,
+                     int (*before_evolve)(void *ctx, const struct archive_key_sig *s), void *ctx);
+/* 1 when s->sig is s->signer's signature of "DOMAIN\0" + msg, else 0. */
+int archive_key_sig_ok(const char *domain, const uint8_t *msg, size_t len,
+                       const struct archive_key_sig *s);
+
 /* ---- writing (archive_writer.c) ---- */
 
 struct archive_writer_opts {

@@ -227,11 +227,8 @@ int archive_seal_decode(const uint8_t *buf, size_t len, struct archive_seal *ret
 int archive_seal_sign(struct archive_key *k, struct archive_seal *s,
                       const uint8_t hdr[ARCHIVE_FRAME_HDR_LEN],
                       int (*before_evolve)(void *ctx, const struct archive_seal *s), void *ctx);
-/* Moves the key forward to `epoch`, writing each step to its file (the
- * writer catches up a key that a crash left one seal behind). */
-int archive_key_evolve_to(struct archive_key *k, uint64_t epoch);
-/* The public key of the key's current epoch. */
-void archive_key_pub(const struct archive_key *k, uint8_t out[ARCHIVE_PUBKEY_LEN]);
+/* archive_key_evolve_to and archive_key_pub are in archive.h (the audit
+ * log uses them too). */
 /* 1 when s->sig is signer's signature of header `hdr` and the seal. */
 int archive_seal_sig_ok(const struct archive_seal *s, const uint8_t hdr[ARCHIVE_FRAME_HDR_LEN]);
 

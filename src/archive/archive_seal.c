@@ -356,3 +356,75 @@ int archive_seal_sig_ok(const struct archive_seal *s, const uint8_t hdr[ARCHIVE_
     seal_message(s, hdr, msg);
     return crypto_sign_verify_detached(s->sig, msg, sizeof(msg), s->signer) == 0;
 }
+
+/* ---- signing another log's seals (the audit trail) ---- */
+
+void archive_key_sig_prepare(const struct archive_key *k, struct archive_key_sig *ret)
+{
+    uint8_t sk[crypto_sign_SECRETKEYBYTES], nsk[crypto_sign_SECRETKEYBYTES];
+    uint8_t nseed[SEED_LEN];
+
+    ret->epoch = k->epoch;
+    crypto_sign_seed_keypair(ret->signer, sk, k->seed);
+    next_seed(k->seed, k->epoch + 1, nseed);
+    crypto_sign_seed_keypair(ret->next, nsk, nseed);
+    sodium_memzero(sk, sizeof(sk));
+    sodium_memzero(nsk, sizeof(nsk));
+    sodium_memzero(nseed, sizeof(nseed));
+    memset(ret->sig, 0, sizeof(ret->sig));
+}
+
+/* The signed bytes: the domain with its NUL, then the caller's message.
+ * The domain keeps one log's seals from passing for another's. */
+static int domain_message(const char *domain, const uint8_t *msg, size_t len, uint8_t **ret,
+                          size_t *ret_len)
+{
+    size_t dl = strnlen(domain, ARCHIVE_DOMAIN_MAX + 1) + 1;
+
+    if (dl > ARCHIVE_DOMAIN_MAX || len > ARCHIVE_KEY_MSG_MAX)
+        return -EINVAL;
+    if (!(*ret = malloc(dl + len)))
+        return -ENOMEM;
+    memcpy(*ret, domain, dl);
+    if (len)
+        memcpy(*ret + dl, msg, len);
+    *ret_len = dl + len;
+    return 0;
+}
+
+int archive_key_sign(struct archive_key *k, const char *domain, const uint8_t *msg, size_t len,
+                     struct archive_key_sig *s,
+                     int (*before_evolve)(void *ctx, const struct archive_key_sig *s), void *ctx)
+{
+    uint8_t sk[crypto_sign_SECRETKEYBYTES], pub[ARCHIVE_PUBKEY_LEN];
+    uint8_t *m = NULL;
+    size_t mlen = 0;
+    int r;
+
+    if (s->epoch != k->epoch)
+        return -ESTALE;
+    if ((r = domain_message(domain, msg, len, &m, &mlen)) < 0)
+        return r;
+    crypto_sign_seed_keypair(pub, sk, k->seed);
+    crypto_sign_detached(s->sig, NULL, m, mlen, sk);
+    sodium_memzero(sk, sizeof(sk));
+    free(m);
+    r = before_evolve ? before_evolve(ctx, s) : 0;
+    if (r == 0)
+        r = archive_key_evolve_to(k, k->epoch + 1);
+    return r;
+}
+
+int archive_key_sig_ok(const char *domain, const uint8_t *msg, size_t len,
+                       const struct archive_key_sig *s)
+{
+    uint8_t *m = NULL;
+    size_t mlen = 0;
+    int ok;
+
+    if (sodium_init() < 0 || domain_message(domain, msg, len, &m, &mlen) < 0)
+        return 0;
+    ok = crypto_sign_verify_detached(s->sig, m, mlen, s->signer) == 0;
+    free(m);
+    return ok;
+}

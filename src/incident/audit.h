@@ -33,6 +33,12 @@
 #define AUDIT_HEX_LEN 65
 /* The actor of the daemon's own actions. */
 #define AUDIT_ACTOR_SYSTEM "hikeshi"
+/* Denied actions (audit_deny): a burst of this many entries, then this many
+ * a second; the rest are counted into one "audit.denials_dropped" entry. */
+#define AUDIT_DENY_BURST 20.0
+#define AUDIT_DENY_PER_SEC 1.0
+
+struct archive_key;
 
 /* Why the chain is broken at a line; AUDIT_OK when it is not. */
 enum audit_why {
@@ -42,6 +48,10 @@ enum audit_why {
     AUDIT_SEQ_GAP,       /* seq is not the previous seq plus one */
     AUDIT_PREV_MISMATCH, /* prev is not the SHA-256 of the previous line */
     AUDIT_HASH_MISMATCH, /* hash is not the SHA-256 of the line's own bytes */
+    AUDIT_SEAL_BAD,      /* a seal's layout, counts, signature or signer is wrong */
+    AUDIT_SEAL_GAP,      /* a seal's epoch does not follow the seal before it */
+    AUDIT_CUT,           /* fewer entries or seals than the head or key says */
+    AUDIT_REWRITTEN,     /* the entry the exported head names differs */
 };
 
 /*
@@ -54,6 +64,11 @@ struct audit_result {
     uint64_t entries;
     uint64_t line;
     enum audit_why why;
+    /* audit_verify_opts only: */
+    uint64_t seals;          /* seals that checked out */
+    uint64_t last_seal_line; /* the last one's line (= seq) */
+    uint64_t last_epoch;     /* and epoch */
+    char detail[256];        /* a sentence saying more about `why`; "" if none */
 };
 
 /* A short English reason ("hash mismatch", ...); never NULL. */
@@ -102,6 +117,57 @@ int audit_append(struct audit *a, const char *actor, const char *action, const c
                  const char *details, size_t len, uint64_t *ret_seq);
 
 /*
+ * Records a denied action (a refused API request, a response the policy
+ * refused) like audit_append, but rate-limited over the whole log
+ * (AUDIT_DENY_BURST, AUDIT_DENY_PER_SEC): a flood of denials must not fill
+ * the disk.  Those dropped are counted, and the count is written as an
+ * "audit.denials_dropped" entry before the next denial that passes.
+ * Returns 1 when written, 0 when dropped, or audit_append's errors.
+ */
+int audit_deny(struct audit *a, const char *actor, const char *action, const char *object,
+               const char *details, size_t len);
+
+/* ---- seals (docs/audit.md, "Seals") ---- */
+
+struct audit_seal_opts {
+    struct archive_key *key; /* the audit key chain, borrowed; NULL: no seals */
+    uint64_t seal_entries;   /* seal after this many entries; 0: not by count */
+    int64_t seal_us;         /* ... or when the oldest unsealed entry is this old; 0: not */
+    const char *head_path;   /* copy each seal's line here (the exported head); NULL: none */
+};
+
+/* What audit_seal_start found: `found` is AUDIT_OK, AUDIT_CUT (fewer
+ * entries than the exported head, or fewer seals than the key signed) or
+ * AUDIT_REWRITTEN (the entry the head names differs). */
+struct audit_cut {
+    enum audit_why found;
+    uint64_t expected; /* head: its entry's seq; key: seals it signed */
+    uint64_t entries;  /* entries in the log */
+    uint64_t seals;    /* seals in the log (by the last one's epoch) */
+    char why[512];     /* the sentence to print (paths, counts) */
+};
+
+/*
+ * Turns sealing on for an open log and checks it against what was sealed
+ * before: the exported head (o->head_path; a missing file is no fault: the
+ * first seal writes it) must be an entry of the log, byte for byte, and
+ * the key's epoch must be one past the log's last seal (a key one epoch
+ * behind, a crash between a seal and the key's evolution, is caught up).
+ * Reads the log backwards from its end to its last seal (and to the
+ * head's entry).  Returns 0 with ret->found telling a cut or rewrite (the
+ * caller refuses to run, or records that it was told to accept it);
+ * -EKEYREJECTED when the key is not this log's chain or is behind it,
+ * -EBADMSG for a head file that is not a good seal, -errno; ret->why says
+ * it in each case.  Sealing stays on in every case where 0 is returned.
+ */
+int audit_seal_start(struct audit *a, const struct audit_seal_opts *o, struct audit_cut *ret);
+/* Seals now if any entry is unsealed (clean shutdown).  0 or -errno. */
+int audit_seal(struct audit *a);
+/* Seals when the oldest unsealed entry is older than seal_us at now_us
+ * (an idle daemon's timer).  0 or -errno. */
+int audit_tick(struct audit *a, int64_t now_us);
+
+/*
  * Copies the seq and hex hash of the last entry (0 and 64 zeros when empty)
  * for anchoring the head of the chain somewhere the log's writer cannot
  * reach.  Either pointer may be NULL.
@@ -116,11 +182,33 @@ void audit_head(struct audit *a, uint64_t *ret_seq, char ret_hash[AUDIT_HEX_LEN]
  */
 int audit_verify(const char *path, struct audit_result *ret);
 
+/* What verify is given beyond the file. */
+struct audit_verify_opts {
+    const unsigned char *pub; /* the verification key (epoch 0's public key, 32
+                                 bytes); NULL: seals checked for form and
+                                 continuity only */
+    uint64_t key_epoch;       /* > 0: the signing key's epoch; fewer seals is a cut */
+    const char *head_line;    /* the exported head's line (audit_head_load); NULL: none */
+    size_t head_len;
+    uint64_t head_seq, head_epoch;
+};
+/* audit_verify, also checking every seal (its layout, its counts, its
+ * signature, each epoch following the last and signed by the key the
+ * seal before it named, the first by o->pub) and what is missing at the
+ * end (o->head_line, o->key_epoch).  o may be NULL. */
+int audit_verify_opts(const char *path, const struct audit_verify_opts *o,
+                      struct audit_result *ret);
+/* Reads an exported head file into o->head_* (*ret_line owns the line;
+ * free it).  -EBADMSG when it is not a seal line with a good signature. */
+int audit_head_load(const char *path, struct audit_verify_opts *o, char **ret_line);
+
 /*
  * `hikeshi audit verify`: prints "N entries, chain intact" or "line L: why"
  * (or, with `json`, one JSON object) to `out`.  Returns 0 intact, 1 broken,
  * 2 unreadable.
  */
 int audit_cli_verify(const char *path, int json, FILE *out);
+/* The same with audit_verify_opts; also prints the seals found. */
+int audit_cli_verify_opts(const char *path, const struct audit_verify_opts *o, int json, FILE *out);
 
 #endif

@@ -1,7 +1,10 @@
 /*
  * test_audit.c - the audit chain: appending, continuing after a reopen, the
  * canonical form, each kind of tampering found at its line for its reason,
- * concurrent appends, and the torn last line a crash leaves.
+ * concurrent appends, and the torn last line a crash leaves; the seals
+ * signed with the audit key chain (a cut tail found with the exported head
+ * or the key's epoch, a rewrite without the key, a thief with the current
+ * key unable to sign the past), and rate-limited denials.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -20,6 +23,7 @@
 
 #include <sodium.h>
 
+#include "archive/archive.h"
 #include "incident/audit.h"
 #include "util/buf.h"
 #include "util/log.h"
@@ -41,10 +45,16 @@ static int teardown(void **state)
 {
     char p[160];
 
+    static const char *const names[] = {"copy.log", "key",      "key.pub",  "key.new",
+                                        "head",     "head.new", "key2",     "key2.pub",
+                                        "key.old",  "thief",    "copy2.log"};
+
     (void)state;
     unlink(path);
-    snprintf(p, sizeof(p), "%s/copy.log", dir);
-    unlink(p);
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        snprintf(p, sizeof(p), "%s/%s", dir, names[i]);
+        unlink(p);
+    }
     rmdir(dir);
     return 0;
 }
@@ -813,6 +823,483 @@ static void test_one_writer(void **state)
     audit_free(NULL);
 }
 
+/* ---- seals ------------------------------------------------------------- */
+
+static char kpath[160], ppath[160], hpath[160];
+
+/* A new key chain in dir/key (dir/key.pub) loaded into *ret. */
+static void keygen(struct archive_key **ret, uint8_t pub[ARCHIVE_PUBKEY_LEN])
+{
+    const char *why = NULL;
+
+    snprintf(kpath, sizeof(kpath), "%s/key", dir);
+    snprintf(ppath, sizeof(ppath), "%s/key.pub", dir);
+    snprintf(hpath, sizeof(hpath), "%s/head", dir);
+    assert_int_equal(archive_key_generate(kpath, ppath, pub), 0);
+    assert_int_equal(archive_key_load(kpath, ret, &why), 0);
+}
+
+/* Opens `p` sealed with key k every `every` entries, head exported to
+ * hpath (when head is 1); returns what the start-up check found. */
+static struct audit *open_sealed(const char *p, struct archive_key *k, uint64_t every, int head,
+                                 struct audit_cut *cut)
+{
+    struct audit_seal_opts o = {.key = k, .seal_entries = every, .head_path = head ? hpath : NULL};
+    struct audit_result res;
+    struct audit *a = NULL;
+
+    assert_int_equal(audit_open(p, &a, &res), 0);
+    assert_int_equal(audit_seal_start(a, &o, cut), 0);
+    return a;
+}
+
+static void add(struct audit *a, int i)
+{
+    char d[64];
+    int n = snprintf(d, sizeof(d), "{\"i\":%d}", i);
+
+    assert_int_equal(audit_append(a, "alice", "incident.note", "incident/1", d, (size_t)n, NULL),
+                     0);
+}
+
+/* 10 lines: entries 1-3, seal (4), 5-7, seal (8), 9, seal (10); the key
+ * ends at epoch 3. */
+static void make_sealed(struct archive_key *k)
+{
+    struct audit_cut cut;
+    struct audit *a = open_sealed(path, k, 3, 1, &cut);
+
+    assert_int_equal(cut.found, AUDIT_OK);
+    for (int i = 1; i <= 6; i++)
+        add(a, i);
+    add(a, 9);
+    assert_int_equal(audit_seal(a), 0);
+    assert_int_equal(audit_seal(a), 0); /* nothing new: no seal */
+    audit_free(a);
+}
+
+static void verify_with(const char *p, const uint8_t *pub, uint64_t key_epoch, int head,
+                        struct audit_result *res)
+{
+    struct audit_verify_opts o;
+    char *line = NULL;
+
+    memset(&o, 0, sizeof(o));
+    o.pub = pub;
+    o.key_epoch = key_epoch;
+    if (head)
+        assert_int_equal(audit_head_load(hpath, &o, &line), 0);
+    assert_int_equal(audit_verify_opts(p, &o, res), 0);
+    free(line);
+}
+
+/* The JSON string value of "key" in a line, copied to out (no escapes in
+ * what we look up: hex and numbers). */
+static void field(const char *line, const char *key, char *out, size_t size)
+{
+    char pat[64];
+    const char *at, *end;
+
+    snprintf(pat, sizeof(pat), "\"%s\":", key);
+    at = strstr(line, pat);
+    assert_non_null(at);
+    at += strlen(pat);
+    if (*at == '"')
+        at++;
+    end = at + strcspn(at, "\",}");
+    assert_true((size_t)(end - at) < size);
+    memcpy(out, at, (size_t)(end - at));
+    out[end - at] = '\0';
+}
+
+static void unhex(const char *h, unsigned char *out, size_t n)
+{
+    assert_int_equal(strlen(h), 2 * n);
+    for (size_t i = 0; i < n; i++) {
+        unsigned v;
+        assert_int_equal(sscanf(h + 2 * i, "%2x", &v), 1);
+        out[i] = (unsigned char)v;
+    }
+}
+
+static void put64le(unsigned char *p, uint64_t v)
+{
+    for (int i = 0; i < 8; i++)
+        p[i] = (unsigned char)(v >> (8 * i));
+}
+
+/* Checks a seal line's signature the way docs/audit.md tells an outsider
+ * to, with libsodium alone. */
+static int seal_sig_ok_outside(const char *line)
+{
+    char epoch[32], entries[32], head[80], signer[80], next[80], sig[160], ts[40];
+    unsigned char msg[22 + 120], sg[64];
+    uint64_t e, n;
+    int64_t us;
+    struct tm tm;
+    unsigned frac;
+
+    field(line, "epoch", epoch, sizeof(epoch));
+    field(line, "entries", entries, sizeof(entries));
+    field(line, "head", head, sizeof(head));
+    field(line, "signer", signer, sizeof(signer));
+    field(line, "next", next, sizeof(next));
+    field(line, "sig", sig, sizeof(sig));
+    field(line, "time", ts, sizeof(ts));
+    e = strtoull(epoch, NULL, 10);
+    n = strtoull(entries, NULL, 10);
+    memset(&tm, 0, sizeof(tm));
+    assert_int_equal(sscanf(ts, "%4d-%2d-%2dT%2d:%2d:%2d.%6uZ", &tm.tm_year, &tm.tm_mon,
+                            &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &frac),
+                     7);
+    tm.tm_year -= 1900;
+    tm.tm_mon -= 1;
+    us = (int64_t)timegm(&tm) * 1000000 + frac;
+    memcpy(msg, "hikeshi-audit-seal-v1", 22); /* with its NUL */
+    put64le(msg + 22, e);
+    put64le(msg + 30, n);
+    put64le(msg + 38, (uint64_t)us);
+    unhex(head, msg + 46, 32);
+    unhex(signer, msg + 78, 32);
+    unhex(next, msg + 110, 32);
+    unhex(sig, sg, 64);
+    return crypto_sign_verify_detached(sg, msg, sizeof(msg), msg + 78) == 0;
+}
+
+static void test_seal_and_verify(void **state)
+{
+    uint8_t pub[ARCHIVE_PUBKEY_LEN];
+    struct archive_key *k = NULL;
+    struct audit_result res;
+    struct lines l;
+    char *hd, signer[80], pubhex[80], prevhex[80];
+    size_t hlen;
+
+    (void)state;
+    keygen(&k, pub);
+    make_sealed(k);
+    assert_int_equal(archive_key_epoch(k), 3);
+
+    lines_load(&l, path);
+    assert_int_equal(l.n, 10);
+    for (size_t i = 0; i < l.n; i++)
+        assert_int_equal(memmem(l.at[i], l.len[i], "\"action\":\"audit.seal\"", 21) != NULL,
+                         i == 3 || i == 7 || i == 9);
+    /* The first seal: epoch 0, by the verification key, 3 entries, head =
+     * its prev, and a signature an outsider can check. */
+    assert_non_null(strstr(l.at[3], "\"epoch\":0,\"entries\":3,"));
+    field(l.at[3], "signer", signer, sizeof(signer));
+    hex(pub, pubhex);
+    assert_string_equal(signer, pubhex);
+    field(l.at[3], "prev", prevhex, sizeof(prevhex));
+    sha_hex(l.at[2], l.len[2] - 1, pubhex);
+    assert_string_equal(prevhex, pubhex);
+    for (size_t i = 0; i < l.n; i++)
+        if (i == 3 || i == 7 || i == 9)
+            assert_true(seal_sig_ok_outside(l.at[i]));
+    /* The head file is the last seal's line. */
+    hd = slurp(hpath, &hlen);
+    assert_int_equal(hlen, l.len[9]);
+    assert_memory_equal(hd, l.at[9], hlen);
+    free(hd);
+    free(l.text);
+
+    verify_with(path, pub, 3, 1, &res);
+    assert_int_equal(res.why, AUDIT_OK);
+    assert_int_equal(res.entries, 10);
+    assert_int_equal(res.seals, 3);
+    assert_int_equal(res.last_seal_line, 10);
+    assert_int_equal(res.last_epoch, 2);
+
+    /* A caller cannot write a seal of its own. */
+    {
+        struct audit *a = NULL;
+        assert_int_equal(audit_open(path, &a, &res), 0);
+        assert_int_equal(audit_append(a, "x", "audit.seal", "audit", NULL, 0, NULL), -EINVAL);
+        audit_free(a);
+    }
+    archive_key_free(k);
+}
+
+static void test_seal_truncation(void **state)
+{
+    const int first8[] = {0, 1, 2, 3, 4, 5, 6, 7, -1};
+    uint8_t pub[ARCHIVE_PUBKEY_LEN];
+    struct archive_key *k = NULL;
+    struct audit_result res;
+    struct audit_cut cut;
+    struct audit *a;
+    struct lines l;
+
+    (void)state;
+    keygen(&k, pub);
+    make_sealed(k);
+    lines_load(&l, path);
+    lines_write(&l, path, first8); /* the last entry and seal cut off */
+    free(l.text);
+
+    /* The chain alone cannot see a clean cut... */
+    verify_with(path, pub, 0, 0, &res);
+    assert_int_equal(res.why, AUDIT_OK);
+    assert_int_equal(res.entries, 8);
+    /* ...the exported head can, and says where. */
+    verify_with(path, pub, 0, 1, &res);
+    assert_int_equal(res.why, AUDIT_CUT);
+    assert_int_equal(res.line, 9);
+    assert_non_null(strstr(res.detail, "head is entry 10"));
+    assert_non_null(strstr(res.detail, "ends at entry 8"));
+    /* So can the key's epoch: 3 seals signed, 2 left. */
+    verify_with(path, pub, 3, 0, &res);
+    assert_int_equal(res.why, AUDIT_CUT);
+    assert_non_null(strstr(res.detail, "signed 3 seals; the log holds 2"));
+
+    /* Start-up: with the head, the counts; with the key alone, the seals. */
+    a = open_sealed(path, k, 3, 1, &cut);
+    assert_int_equal(cut.found, AUDIT_CUT);
+    assert_int_equal(cut.expected, 10);
+    assert_int_equal(cut.entries, 8);
+    assert_non_null(strstr(cut.why, "holds 8 entries"));
+    assert_non_null(strstr(cut.why, "entry 10"));
+    audit_free(a);
+    a = open_sealed(path, k, 3, 0, &cut);
+    assert_int_equal(cut.found, AUDIT_CUT);
+    assert_int_equal(cut.expected, 3);
+    assert_int_equal(cut.seals, 2);
+    audit_free(a);
+    archive_key_free(k);
+}
+
+/* Entries 1..n with entry `changed` saying something else, into p, sealed
+ * every 3 with key k (NULL: unsealed). */
+static void write_forgery(const char *p, struct archive_key *k, int changed)
+{
+    struct audit_cut cut;
+    struct audit_result res;
+    struct audit *a = NULL;
+
+    if (k) {
+        a = open_sealed(p, k, 3, 0, &cut);
+    } else {
+        assert_int_equal(audit_open(p, &a, &res), 0);
+    }
+    for (int i = 1; i <= 6; i++)
+        add(a, i == changed ? 1000 + i : i);
+    add(a, 9);
+    assert_int_equal(audit_seal(a), 0);
+    audit_free(a);
+}
+
+/* Copies log `from` to `to` with entry 2's details changed and every
+ * later line re-chained by hand: prev, a seal's "head", and hash. */
+static void rechain_changed(const char *from, const char *to)
+{
+    struct lines l;
+    struct buf out;
+    char prev[65], h[65];
+
+    lines_load(&l, from);
+    buf_init(&out, 1 << 20);
+    for (size_t i = 0; i < l.n; i++) {
+        char line[4096], *at;
+        size_t n = l.len[i] - 1;
+
+        assert_true(n < sizeof(line));
+        memcpy(line, l.at[i], n);
+        line[n] = '\0';
+        if (i == 1) {
+            at = strstr(line, "{\"i\":2}");
+            assert_non_null(at);
+            at[5] = '8';
+        }
+        if (i >= 1) {
+            at = strstr(line, ",\"prev\":\"");
+            assert_non_null(at);
+            memcpy(at + 9, prev, 64);
+            if ((at = strstr(line, ",\"head\":\"")) != NULL)
+                memcpy(at + 9, prev, 64);
+            at = strstr(line, ",\"hash\":\"");
+            assert_non_null(at);
+            sha_hex(line, (size_t)(at - line), h);
+            memcpy(at + 9, h, 64);
+        }
+        sha_hex(line, n, prev);
+        assert_int_equal(buf_append(&out, line, n), 0);
+        assert_int_equal(buf_putc(&out, '\n'), 0);
+    }
+    spit(to, out.data, out.len);
+    buf_done(&out);
+    free(l.text);
+}
+
+static void test_seal_rewrite_without_key(void **state)
+{
+    uint8_t pub[ARCHIVE_PUBKEY_LEN], pub2[ARCHIVE_PUBKEY_LEN];
+    struct archive_key *k = NULL, *k2 = NULL;
+    struct audit_result res;
+    char copy[160], k2path[160], p2path[160];
+    const char *why = NULL;
+
+    (void)state;
+    keygen(&k, pub);
+    make_sealed(k);
+    snprintf(copy, sizeof(copy), "%s/copy.log", dir);
+
+    /* A consistent rewrite, every hash and seal redone with a key chain of
+     * the forger's own: whole in itself, refused by the verification key
+     * at its first seal, and not the exported head. */
+    snprintf(k2path, sizeof(k2path), "%s/key2", dir);
+    snprintf(p2path, sizeof(p2path), "%s/key2.pub", dir);
+    assert_int_equal(archive_key_generate(k2path, p2path, pub2), 0);
+    assert_int_equal(archive_key_load(k2path, &k2, &why), 0);
+    write_forgery(copy, k2, 2);
+    verify_with(copy, NULL, 0, 0, &res);
+    assert_int_equal(res.why, AUDIT_OK); /* form only: a forged chain holds */
+    verify_with(copy, pub, 0, 0, &res);
+    assert_int_equal(res.why, AUDIT_SEAL_BAD);
+    assert_int_equal(res.line, 4);
+    assert_non_null(strstr(res.detail, "not signed by the verification key"));
+    verify_with(copy, NULL, 0, 1, &res);
+    assert_int_equal(res.why, AUDIT_REWRITTEN);
+    assert_int_equal(res.line, 10);
+    archive_key_free(k2);
+
+    /* The real seals kept, entry 2 changed and every line after it
+     * re-chained without the key (prev, the seals' head, hash all redone
+     * as the documented form says): the first seal's signature fails. */
+    rechain_changed(path, copy);
+    verify_with(copy, NULL, 0, 0, &res);
+    assert_int_equal(res.why, AUDIT_SEAL_BAD);
+    assert_int_equal(res.line, 4);
+    assert_non_null(strstr(res.detail, "signature of seal epoch 0"));
+    verify_with(copy, pub, 0, 1, &res);
+    assert_int_equal(res.why, AUDIT_SEAL_BAD);
+    archive_key_free(k);
+}
+
+static void test_seal_thief_cannot_resign_past(void **state)
+{
+    uint8_t pub[ARCHIVE_PUBKEY_LEN], cur[ARCHIVE_PUBKEY_LEN];
+    struct archive_key *k = NULL, *stolen = NULL;
+    struct archive_key_sig ks;
+    struct audit_result res;
+    char copy[160], tpath[160];
+    const char *why = NULL;
+    size_t n;
+    char *kb;
+
+    (void)state;
+    keygen(&k, pub);
+    make_sealed(k);
+    /* The thief copies the key file as it is now (epoch 3). */
+    snprintf(tpath, sizeof(tpath), "%s/thief", dir);
+    kb = slurp(kpath, &n);
+    spit(tpath, kb, n);
+    free(kb);
+    assert_int_equal(archive_key_load(tpath, &stolen, &why), 0);
+    assert_int_equal(archive_key_epoch(stolen), 3);
+    /* Its key is epoch 3's, not epoch 0's: nothing it signs passes for a
+     * seal of epochs 0 to 2. */
+    archive_key_sig_prepare(stolen, &ks);
+    assert_int_equal(ks.epoch, 3);
+    archive_key_pub(stolen, cur);
+    assert_memory_not_equal(cur, pub, sizeof(pub));
+    assert_memory_equal(ks.signer, cur, sizeof(cur));
+
+    /* Rewriting the log from entry 2 and re-sealing with the stolen key:
+     * the seals start at epoch 3, and the verification key's chain wants 0. */
+    snprintf(copy, sizeof(copy), "%s/copy.log", dir);
+    write_forgery(copy, stolen, 2);
+    verify_with(copy, pub, 0, 0, &res);
+    assert_int_equal(res.why, AUDIT_SEAL_GAP);
+    assert_int_equal(res.line, 4);
+    assert_non_null(strstr(res.detail, "first seal is epoch 3"));
+    /* Forcing epoch 0 into a seal line does not help: the signature
+     * covers the epoch and the signer must be the verification key. */
+    {
+        struct lines l;
+        char *p;
+        const int all[] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, -1};
+
+        lines_load(&l, copy);
+        p = strstr(l.text + (l.at[3] - l.text), "\"epoch\":3,");
+        assert_non_null(p);
+        p[8] = '0';
+        lines_write(&l, copy, all);
+        free(l.text);
+        verify_with(copy, pub, 0, 0, &res);
+        assert_int_equal(res.why, AUDIT_HASH_MISMATCH); /* the line's own hash first */
+    }
+    archive_key_free(stolen);
+    archive_key_free(k);
+}
+
+static void test_seal_key_catch_up(void **state)
+{
+    uint8_t pub[ARCHIVE_PUBKEY_LEN];
+    struct archive_key *k = NULL, *old = NULL;
+    struct audit_result res;
+    struct audit_cut cut;
+    const char *why = NULL;
+    struct audit *a;
+    size_t n;
+    char *kb;
+
+    (void)state;
+    keygen(&k, pub);
+    a = open_sealed(path, k, 0, 0, &cut);
+    add(a, 1);
+    /* A crash after the seal reached the disk, before the key evolved:
+     * the key file as it was before the seal. */
+    kb = slurp(kpath, &n);
+    assert_int_equal(audit_seal(a), 0);
+    audit_free(a);
+    archive_key_free(k);
+    spit(kpath, kb, n);
+    free(kb);
+    assert_int_equal(archive_key_load(kpath, &old, &why), 0);
+    assert_int_equal(archive_key_epoch(old), 0);
+    a = open_sealed(path, old, 0, 0, &cut);
+    assert_int_equal(cut.found, AUDIT_OK);
+    assert_int_equal(archive_key_epoch(old), 1); /* caught up */
+    add(a, 2);
+    assert_int_equal(audit_seal(a), 0);
+    audit_free(a);
+    verify_with(path, pub, archive_key_epoch(old), 0, &res);
+    assert_int_equal(res.why, AUDIT_OK);
+    assert_int_equal(res.seals, 2);
+    archive_key_free(old);
+}
+
+static void test_deny_rate_limited(void **state)
+{
+    struct audit_result res;
+    struct audit *a = NULL;
+    int written = 0, r;
+    struct lines l;
+    char count[32];
+
+    (void)state;
+    assert_int_equal(audit_open(path, &a, &res), 0);
+    for (int i = 0; i < 100; i++) {
+        r = audit_deny(a, "mallory", "api.denied", "api", "{\"status\":403}", 14);
+        assert_true(r == 0 || r == 1);
+        written += r;
+    }
+    /* The burst, and at most one more refilled while the loop ran. */
+    assert_true(written >= 20 && written <= 21);
+    usleep(1100 * 1000);
+    assert_int_equal(audit_deny(a, "mallory", "api.denied", "api", NULL, 0), 1);
+    audit_free(a);
+    assert_int_equal(audit_verify(path, &res), 0);
+    assert_int_equal(res.why, AUDIT_OK);
+    assert_int_equal(res.entries, (uint64_t)written + 2);
+    lines_load(&l, path);
+    assert_non_null(strstr(l.at[written], "\"action\":\"audit.denials_dropped\""));
+    field(l.at[written], "count", count, sizeof(count));
+    assert_int_equal(strtoull(count, NULL, 10), 100 - (uint64_t)written);
+    free(l.text);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -826,6 +1313,12 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_unended_last_entry, setup, teardown),
         cmocka_unit_test_setup_teardown(test_open_refuses_broken_tail, setup, teardown),
         cmocka_unit_test_setup_teardown(test_one_writer, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_seal_and_verify, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_seal_truncation, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_seal_rewrite_without_key, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_seal_thief_cannot_resign_past, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_seal_key_catch_up, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_deny_rate_limited, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

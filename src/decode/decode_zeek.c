@@ -30,23 +30,36 @@ enum zeek_conv {
 };
 
 struct zeek_map {
-    const char *from;  /* Zeek's column name */
-    enum field_id id;  /* fixed ECS id, or FIELD_NONE: use `name` */
-    const char *name;  /* ECS name without a fixed id */
+    const char *from; /* Zeek's column name */
+    const char *name; /* ECS name without a fixed id */
+    enum field_id id; /* fixed ECS id, or FIELD_NONE: use `name` */
     enum zeek_conv conv;
 };
 
-#define FIX(from, id) {from, FIELD_##id, NULL, ZEEK_COPY}
-#define NAMED(from, name) {from, FIELD_NONE, name, ZEEK_COPY}
-#define CONV(from, id, conv) {from, FIELD_##id, NULL, conv}
+#define FIX(from, id)                                                                              \
+    {                                                                                              \
+        from, NULL, FIELD_##id, ZEEK_COPY                                                          \
+    }
+#define NAMED(from, name)                                                                          \
+    {                                                                                              \
+        from, name, FIELD_NONE, ZEEK_COPY                                                          \
+    }
+#define CONV(from, id, conv)                                                                       \
+    {                                                                                              \
+        from, NULL, FIELD_##id, conv                                                               \
+    }
 
 /* Every stream: the connection's 4-tuple and transport.  The id_* forms
  * are what exporters that cannot write dots in names use. */
 static const struct zeek_map map_any[] = {
-    FIX("id.orig_h", SOURCE_IP),      FIX("id_orig_h", SOURCE_IP),
-    FIX("id.orig_p", SOURCE_PORT),    FIX("id_orig_p", SOURCE_PORT),
-    FIX("id.resp_h", DESTINATION_IP), FIX("id_resp_h", DESTINATION_IP),
-    FIX("id.resp_p", DESTINATION_PORT), FIX("id_resp_p", DESTINATION_PORT),
+    FIX("id.orig_h", SOURCE_IP),
+    FIX("id_orig_h", SOURCE_IP),
+    FIX("id.orig_p", SOURCE_PORT),
+    FIX("id_orig_p", SOURCE_PORT),
+    FIX("id.resp_h", DESTINATION_IP),
+    FIX("id_resp_h", DESTINATION_IP),
+    FIX("id.resp_p", DESTINATION_PORT),
+    FIX("id_resp_p", DESTINATION_PORT),
     CONV("proto", NETWORK_TRANSPORT, ZEEK_LOWER),
 };
 
@@ -86,7 +99,7 @@ static const struct zeek_map map_http[] = {
 };
 
 static const struct zeek_map map_ssl[] = {
-    {"version", FIELD_NONE, "tls.version", ZEEK_TLS_VERSION},
+    {"version", "tls.version", FIELD_NONE, ZEEK_TLS_VERSION},
     NAMED("cipher", "tls.cipher"),
     NAMED("curve", "tls.curve"),
     NAMED("server_name", "tls.client.server_name"),
@@ -103,12 +116,8 @@ static const struct zeek_map map_ssl[] = {
 /* notice.log: Zeek's own detections.  src/dst/p are the notice's
  * endpoints when it has no connection id. */
 static const struct zeek_map map_notice[] = {
-    FIX("note", RULE_NAME),
-    FIX("msg", MESSAGE),
-    FIX("src", SOURCE_IP),
-    FIX("dst", DESTINATION_IP),
-    FIX("p", DESTINATION_PORT),
-    CONV("note", EVENT_KIND, ZEEK_ALERT),
+    FIX("note", RULE_NAME),     FIX("msg", MESSAGE),        FIX("src", SOURCE_IP),
+    FIX("dst", DESTINATION_IP), FIX("p", DESTINATION_PORT), CONV("note", EVENT_KIND, ZEEK_ALERT),
 };
 
 static const struct zeek_map map_weird[] = {
@@ -117,14 +126,10 @@ static const struct zeek_map map_weird[] = {
 
 /* files.log: tx_hosts sent the file, rx_hosts received it. */
 static const struct zeek_map map_files[] = {
-    NAMED("md5", "file.hash.md5"),
-    NAMED("sha1", "file.hash.sha1"),
-    NAMED("sha256", "file.hash.sha256"),
-    NAMED("mime_type", "file.mime_type"),
-    NAMED("filename", "file.name"),
-    NAMED("total_bytes", "file.size"),
-    NAMED("seen_bytes", "file.size"),
-    FIX("tx_hosts", SOURCE_IP),
+    NAMED("md5", "file.hash.md5"),       NAMED("sha1", "file.hash.sha1"),
+    NAMED("sha256", "file.hash.sha256"), NAMED("mime_type", "file.mime_type"),
+    NAMED("filename", "file.name"),      NAMED("total_bytes", "file.size"),
+    NAMED("seen_bytes", "file.size"),    FIX("tx_hosts", SOURCE_IP),
     FIX("rx_hosts", DESTINATION_IP),
 };
 
@@ -141,7 +146,7 @@ static const struct zeek_map map_ftp[] = {
     FIX("user", USER_NAME),
 };
 
-#define ROWS(m) m, sizeof(m) / sizeof(m[0])
+#define ROWS(m) (m), sizeof(m) / sizeof((m)[0])
 
 /* The streams with rows of their own; `marker` is a column only that
  * stream has, to infer it for a record that does not name its stream. */
@@ -151,11 +156,11 @@ static const struct zeek_stream {
     const struct zeek_map *map;
     size_t n;
 } streams[] = {
-    {"conn", "conn_state", ROWS(map_conn)},   {"dns", "qtype_name", ROWS(map_dns)},
-    {"notice", "note", ROWS(map_notice)},     {"ssl", "cipher", ROWS(map_ssl)},
-    {"http", "uri", ROWS(map_http)},          {"files", "fuid", ROWS(map_files)},
-    {"ssh", "auth_success", ROWS(map_ssh)},   {"weird", NULL, ROWS(map_weird)},
-    {"radius", NULL, ROWS(map_radius)},       {"ftp", NULL, ROWS(map_ftp)},
+    {"conn", "conn_state", ROWS(map_conn)}, {"dns", "qtype_name", ROWS(map_dns)},
+    {"notice", "note", ROWS(map_notice)},   {"ssl", "cipher", ROWS(map_ssl)},
+    {"http", "uri", ROWS(map_http)},        {"files", "fuid", ROWS(map_files)},
+    {"ssh", "auth_success", ROWS(map_ssh)}, {"weird", NULL, ROWS(map_weird)},
+    {"radius", NULL, ROWS(map_radius)},     {"ftp", NULL, ROWS(map_ftp)},
 };
 
 /* The first value of Zeek column `name`, or NULL. */
@@ -248,8 +253,7 @@ static int add_outcome(struct event *ev, uint32_t id, int ok)
 /* 1 success, 0 failure, -1 not an HTTP status. */
 static int status_ok(const char *v, size_t n)
 {
-    if (n != 3 || v[0] < '1' || v[0] > '5' || v[1] < '0' || v[1] > '9' || v[2] < '0' ||
-        v[2] > '9')
+    if (n != 3 || v[0] < '1' || v[0] > '5' || v[1] < '0' || v[1] > '9' || v[2] < '0' || v[2] > '9')
         return -1;
     return v[0] < '4';
 }

@@ -86,8 +86,7 @@ static int add(struct event *ev, uint32_t id, const char *v, size_t n)
  * writes \b \t \n \f \r as JSON escapes, that is as the bytes). */
 static int json_keeps_escaped(unsigned c)
 {
-    return (c < 0x20 && c != '\b' && c != '\t' && c != '\n' && c != '\f' && c != '\r') ||
-           c == 0x7f;
+    return (c < 0x20 && c != '\b' && c != '\t' && c != '\n' && c != '\f' && c != '\r') || c == 0x7f;
 }
 
 /* Zeek's escapes: "\xHH" for a byte (separators, non-printables) and "\\"
@@ -302,7 +301,7 @@ static int decode_header(struct event *ev, struct decode_zeek_tsv_header *h, con
 
     if (len >= 11 && memcmp(p, "#separator ", 11) == 0) {
         /* Zeek writes this one with a space: the separator is unknown yet. */
-        if ((k = header_value(p + 11, len - 11, b, 1)) != 1)
+        if (header_value(p + 11, len - 11, b, 1) != 1)
             return fail(reterr, 11, "#separator is not one byte");
         header_init(h);
         h->sep = b[0];
@@ -313,7 +312,7 @@ static int decode_header(struct event *ev, struct decode_zeek_tsv_header *h, con
         nn = e ? (size_t)(e - name) : len - 1;
         v = e ? nn + 2 : len;
         if (is(name, nn, "set_separator", 13)) {
-            if ((k = header_value(p + v, len - v, b, 1)) != 1)
+            if (header_value(p + v, len - v, b, 1) != 1)
                 return fail(reterr, v, "#set_separator is not one byte");
             h->set_sep = b[0];
         } else if (is(name, nn, "empty_field", 11)) {

@@ -39,19 +39,19 @@
 
 /* The header a stream last gave (the state behind struct decode_stream). */
 struct decode_zeek_tsv_header {
-    int opened;               /* a #separator line was read: '#' lines are Zeek's */
-    int fields_known;         /* a #fields line was read: rows can be decoded */
-    char sep;                 /* #separator (one byte) */
-    char set_sep;             /* #set_separator (one byte) */
-    uint8_t empty_n, unset_n; /* lengths of empty[] and unset[] */
-    uint8_t path_n;           /* length of path[]; 0: no #path yet */
-    char empty[32];           /* #empty_field */
-    char unset[32];           /* #unset_field */
-    char path[64];            /* #path: the log stream ("conn", "dns") */
-    uint32_t ncols;           /* columns in col_id[], <= LIMIT_ZEEK_COLUMNS */
-    uint32_t ts_col;          /* the ts column; LIMIT_ZEEK_COLUMNS: none */
+    int opened;                           /* a #separator line was read: '#' lines are Zeek's */
+    int fields_known;                     /* a #fields line was read: rows can be decoded */
+    char sep;                             /* #separator (one byte) */
+    char set_sep;                         /* #set_separator (one byte) */
+    uint8_t empty_n, unset_n;             /* lengths of empty[] and unset[] */
+    uint8_t path_n;                       /* length of path[]; 0: no #path yet */
+    char empty[32];                       /* #empty_field */
+    char unset[32];                       /* #unset_field */
+    char path[64];                        /* #path: the log stream ("conn", "dns") */
+    uint32_t ncols;                       /* columns in col_id[], <= LIMIT_ZEEK_COLUMNS */
+    uint32_t ts_col;                      /* the ts column; LIMIT_ZEEK_COLUMNS: none */
     uint32_t col_id[LIMIT_ZEEK_COLUMNS];  /* interned names; FIELD_NONE: dropped */
-    uint8_t col_type[LIMIT_ZEEK_COLUMNS]; /* DECODE_ZEEK_TSV_T_* */
+    uint8_t col_type[LIMIT_ZEEK_COLUMNS]; /* enum zeek_tsv_type (the .c) */
 };
 
 /* Per-stream decoder state (declared opaque in decode.h). */

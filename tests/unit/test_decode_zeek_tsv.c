@@ -109,18 +109,37 @@ static void test_rows(void **state)
                      0);
     {
         static const char *const want[] = {
-            "source.ip", "10.47.1.100", "source.port", "41772", "destination.ip", "10.0.0.100",
-            "destination.port", "53", "network.transport", "udp", "proto", "UDP",
-            "dns.question.name", "ise.wrccdc.org", "dns.response_code", "NOERROR",
-            "event.outcome", "success", "event.dataset", "zeek.dns", "AA", "true",
-            "@timestamp", "2018-03-24T17:15:20.865716Z", NULL,
+            "source.ip",
+            "10.47.1.100",
+            "source.port",
+            "41772",
+            "destination.ip",
+            "10.0.0.100",
+            "destination.port",
+            "53",
+            "network.transport",
+            "udp",
+            "proto",
+            "UDP",
+            "dns.question.name",
+            "ise.wrccdc.org",
+            "dns.response_code",
+            "NOERROR",
+            "event.outcome",
+            "success",
+            "event.dataset",
+            "zeek.dns",
+            "AA",
+            "true",
+            "@timestamp",
+            "2018-03-24T17:15:20.865716Z",
+            NULL,
         };
         decode_testlib_expect_fields(&ev, want, row);
     }
     assert_string_equal(ev.decoder, "zeek-tsv");
     assert_int_equal(ev.time_us, 1521911720865716LL);
-    assert_string_equal(values(&ev, "answers", buf, sizeof(buf)),
-                        "ise.wrccdc.cpp.edu|134.71.3.16");
+    assert_string_equal(values(&ev, "answers", buf, sizeof(buf)), "ise.wrccdc.cpp.edu|134.71.3.16");
     assert_string_equal(values(&ev, "TTLs", buf, sizeof(buf)), "2230.000000|41830.000000");
 
     /* unset gives no field, (empty) no element of a vector and the empty
@@ -190,10 +209,10 @@ static void test_bad_headers(void **state)
         {"#set_separator\t,,", 15},
         {"#path\t../x", 6},
         {"#path\t", 6},
-        {"#types\ttime\tstring", 18},  /* fewer types than the fields above */
+        {"#types\ttime\tstring", 18}, /* fewer types than the fields above */
         {"#types\ttime\tstring\taddr\tport", 24},
-        {"#fields\tts\t\tuid", 11},    /* an empty name */
-        {"#fields", 0},                /* names nothing: one empty name */
+        {"#fields\tts\t\tuid", 11}, /* an empty name */
+        {"#fields", 0},             /* names nothing: one empty name */
     };
     char big[LIMIT_ZEEK_COLUMNS * 3 + 16];
     size_t o;
@@ -201,11 +220,11 @@ static void test_bad_headers(void **state)
     (void)state;
     ctx.stream = decode_stream_new();
     assert_non_null(ctx.stream);
-    feed_header(&ctx, (const char *const[]){"#separator \\x09", "#fields\tts\tuid\tid.orig_h",
-                                            NULL});
+    feed_header(&ctx,
+                (const char *const[]){"#separator \\x09", "#fields\tts\tuid\tid.orig_h", NULL});
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        int r = decode_testlib_run_ctx(decode_zeek_tsv, &ctx, &ev, bad[i].line,
-                                       strlen(bad[i].line), &perr);
+        int r = decode_testlib_run_ctx(decode_zeek_tsv, &ctx, &ev, bad[i].line, strlen(bad[i].line),
+                                       &perr);
         if (r != -EINVAL || !perr.msg)
             fail_msg("case %zu '%s': %d", i, bad[i].line, r);
         if (strncmp(bad[i].line, "#fields", 7) != 0 && perr.off != bad[i].off)
@@ -394,17 +413,20 @@ static const struct {
     const char *log;
     const char *pairs[16];
 } spot[] = {
-    {"dns", {"dns.question.name", "ise.wrccdc.org", "dns.question.type", "A",
-             "event.outcome", "success", "source.ip", "10.47.1.100", "destination.port", "53",
-             "event.dataset", "zeek.dns", NULL}},
-    {"ssl", {"tls.version", "1.0", "tls.version_protocol", "tls", "tls.cipher",
-             "TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA", "tls.established", "true", "event.outcome",
-             "success", "destination.port", "443", NULL}},
-    {"notice", {"rule.name", "SSL::Invalid_Server_Cert", "message",
-                "SSL certificate validation failed with (unable to get local issuer certificate)",
-                "event.kind", "alert", "source.ip", "10.164.94.120", NULL}},
-    {"weird", {"rule.name", "TCP_ack_underflow_or_misorder", "event.dataset", "zeek.weird",
-               "destination.ip", "23.217.103.245", NULL}},
+    {"dns",
+     {"dns.question.name", "ise.wrccdc.org", "dns.question.type", "A", "event.outcome", "success",
+      "source.ip", "10.47.1.100", "destination.port", "53", "event.dataset", "zeek.dns", NULL}},
+    {"ssl",
+     {"tls.version", "1.0", "tls.version_protocol", "tls", "tls.cipher",
+      "TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA", "tls.established", "true", "event.outcome", "success",
+      "destination.port", "443", NULL}},
+    {"notice",
+     {"rule.name", "SSL::Invalid_Server_Cert", "message",
+      "SSL certificate validation failed with (unable to get local issuer certificate)",
+      "event.kind", "alert", "source.ip", "10.164.94.120", NULL}},
+    {"weird",
+     {"rule.name", "TCP_ack_underflow_or_misorder", "event.dataset", "zeek.weird", "destination.ip",
+      "23.217.103.245", NULL}},
 };
 
 static void spot_check(const char *log, const struct event *ev)
@@ -415,13 +437,22 @@ static void spot_check(const char *log, const struct event *ev)
 }
 
 static const char *const zed_logs[] = {
-    "analyzer",     "capture_loss", "dce_rpc",        "dns",         "dpd",
-    "ftp",          "kerberos",     "known_certs",    "known_hosts", "known_services",
-    "ldap_search",  "loaded_scripts", "modbus",       "notice",      "ntlm",
-    "ntp",          "ocsp",         "packet_filter",  "pe",          "rdp",
-    "rfb",          "smb_files",    "smb_mapping",    "smtp",        "snmp",
-    "software",     "ssh",          "ssl",            "stats",       "syslog",
-    "weird",        "x509",
+    "analyzer",    "capture_loss",
+    "dce_rpc",     "dns",
+    "dpd",         "ftp",
+    "kerberos",    "known_certs",
+    "known_hosts", "known_services",
+    "ldap_search", "loaded_scripts",
+    "modbus",      "notice",
+    "ntlm",        "ntp",
+    "ocsp",        "packet_filter",
+    "pe",          "rdp",
+    "rfb",         "smb_files",
+    "smb_mapping", "smtp",
+    "snmp",        "software",
+    "ssh",         "ssl",
+    "stats",       "syslog",
+    "weird",       "x509",
 };
 
 static void test_differential(void **state)
@@ -438,7 +469,7 @@ static void test_differential(void **state)
         struct gz_lines gt, gj;
         char rel[256], why[512];
         char *tl, *jl;
-        size_t tn, jn, rows = 0, bad = 0, amb = 0;
+        size_t tn = 0, jn = 0, rows = 0, bad = 0, amb = 0;
 
         ctx.stream = decode_stream_new();
         assert_non_null(ctx.stream);
@@ -484,8 +515,8 @@ static void test_differential(void **state)
         }
         if (gz_next(&gj, &jn))
             fail_msg("%s: more JSON lines than TSV rows", zed_logs[l]);
-        printf("%-16s %7zu rows, %zu differ, %zu (empty) sets read as []\n", zed_logs[l], rows,
-               bad, amb);
+        printf("%-16s %7zu rows, %zu differ, %zu (empty) sets read as []\n", zed_logs[l], rows, bad,
+               amb);
         assert_true(rows > 0);
         total += rows;
         gz_close(&gt);

@@ -1,7 +1,7 @@
 /*
  * api_alerts.c - the alert resource of the API: aggregated alerts (list,
- * events, acknowledge, attach to an incident, suppress) and the
- * suppressions they leave (list, lift).
+ * events, acknowledge, attach to an incident, suppress; one at a time or
+ * in bulk) and the suppressions they leave (list, lift).
  */
 #include "api/api_handlers.h"
 
@@ -42,34 +42,45 @@ static int query_text(struct api_call *c, const char *key, const char **ret)
     return v && strlen(v) > 256 ? -EINVAL : 0;
 }
 
-static void list_alerts(struct api_call *c, int64_t incident)
+/* The list's filter from the query (rule, level, acknowledged, incident,
+ * since, until, entity, q) into *f; -EINVAL when answered 400. */
+static int alert_filter(struct api_call *c, struct store_agg_filter *f)
 {
-    struct store_agg_filter f = {.rule = api_util_query_str(c, "rule"), .acknowledged = -1};
     int64_t level, ack, inc;
-    size_t n = 0;
-    int r;
 
-    if (api_util_page(c, &f.limit, &f.offset) < 0)
-        return;
+    *f = (struct store_agg_filter){.rule = api_util_query_str(c, "rule"), .acknowledged = -1};
     if (api_util_query_int(c, "level", 1, 5, 0, &level) < 0 ||
         api_util_query_int(c, "acknowledged", 0, 1, -1, &ack) < 0 ||
         api_util_query_int(c, "incident", 1, INT64_MAX, 0, &inc) < 0) {
         api_util_answer_error(c, 400, "level is 1 to 5, acknowledged 0 or 1, incident an id", -1,
                               NULL);
-        return;
+        return -EINVAL;
     }
-    if (query_time(c, "since", &f.since_us) < 0 || query_time(c, "until", &f.until_us) < 0) {
+    if (query_time(c, "since", &f->since_us) < 0 || query_time(c, "until", &f->until_us) < 0) {
         api_util_answer_error(c, 400, "since and until are ISO 8601 times (2026-11-23T10:00:00Z)",
                               -1, NULL);
-        return;
+        return -EINVAL;
     }
-    if (query_text(c, "entity", &f.entity) < 0 || query_text(c, "q", &f.q) < 0) {
+    if (query_text(c, "entity", &f->entity) < 0 || query_text(c, "q", &f->q) < 0) {
         api_util_answer_error(c, 400, "entity and q are at most 256 bytes", -1, NULL);
-        return;
+        return -EINVAL;
     }
-    f.min_level = (int)level;
-    f.acknowledged = (int)ack;
-    f.incident_id = incident ? incident : inc;
+    f->min_level = (int)level;
+    f->acknowledged = (int)ack;
+    f->incident_id = inc;
+    return 0;
+}
+
+static void list_alerts(struct api_call *c, int64_t incident)
+{
+    struct store_agg_filter f;
+    size_t n = 0;
+    int r;
+
+    if (alert_filter(c, &f) < 0 || api_util_page(c, &f.limit, &f.offset) < 0)
+        return;
+    if (incident)
+        f.incident_id = incident;
     r = buf_puts(&c->resp->body, "{\"alerts\":[");
     if (r == 0 && (r = store_agg_list_json(c->ctx->cf.st, &f, &c->resp->body, &n)) < 0) {
         api_util_answer_store(c, r);
@@ -167,6 +178,38 @@ void api_alerts_alert_suppress(struct api_call *c)
         api_util_answer_store(c, r);
     else
         api_util_answer_json(c, 201, 0);
+}
+
+/* POST /api/v1/alerts/bulk: one action over the alerts named by "ids" or
+ * kept by the query's filter (the list's); casefile_alert_bulk says the
+ * rest.  Answers {"action", "count", "incident"?, "suppressions"?}. */
+void api_alerts_bulk(struct api_call *c)
+{
+    struct casefile_err e = {0};
+    struct casefile_bulk_result res;
+    struct store_agg_filter f;
+    int r;
+
+    if (alert_filter(c, &f) < 0)
+        return;
+    r = casefile_alert_bulk(&c->ctx->cf, &f, c->user, c->rq->body, c->rq->body_len,
+                            c->rq->now_us, &res, &e);
+    if (r == -EOVERFLOW) {
+        api_util_answer_error(c, 413, e.msg, e.off, e.field);
+        return;
+    }
+    if (r < 0) {
+        api_util_answer_cf(c, r, &e);
+        return;
+    }
+    r = buf_printf(&c->resp->body, "{\"action\":\"%s\",\"count\":%zu", res.action, res.count);
+    if (r == 0 && res.incident)
+        r = buf_printf(&c->resp->body, ",\"incident\":%lld", (long long)res.incident);
+    if (r == 0 && strcmp(res.action, "suppress") == 0)
+        r = buf_printf(&c->resp->body, ",\"suppressions\":%zu", res.suppressions);
+    if (r == 0)
+        r = buf_putc(&c->resp->body, '}');
+    api_util_answer_json(c, 200, r);
 }
 
 void api_alerts_suppressions(struct api_call *c)

@@ -43,6 +43,7 @@ void api_incidents_intake(struct api_call *c);
 void api_alerts_list(struct api_call *c);
 void api_alerts_incident_alerts(struct api_call *c);
 void api_alerts_alert_events(struct api_call *c);
+void api_alerts_bulk(struct api_call *c);
 void api_alerts_alert_ack(struct api_call *c);
 void api_alerts_alert_attach(struct api_call *c);
 void api_alerts_alert_suppress(struct api_call *c);

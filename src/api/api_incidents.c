@@ -28,6 +28,7 @@ void api_incidents_list(struct api_call *c)
     };
     struct casefile_err e = {0};
     int64_t overdue;
+    const char *sort;
     size_t n = 0;
     int r;
 
@@ -59,9 +60,21 @@ void api_incidents_list(struct api_call *c)
         api_util_answer_error(c, 400, "overdue is 0 or 1", -1, "overdue");
         return;
     }
+    sort = api_util_query_str(c, "sort");
+    if (sort && strcmp(sort, "urgent") != 0 && strcmp(sort, "newest") != 0) {
+        api_util_answer_error(c, 400,
+                              "sort is urgent (level, Red first, then the nearest deadline) or "
+                              "newest",
+                              -1, "sort");
+        return;
+    }
     r = buf_puts(&c->resp->body, "{\"incidents\":[");
-    if (r == 0 && (r = casefile_list_json(&c->ctx->cf, &f, (int)overdue, c->rq->now_us,
-                                          &c->resp->body, &n, &e)) < 0) {
+    if (r == 0 && (r = casefile_list_json(&c->ctx->cf, &f,
+                                          sort && strcmp(sort, "newest") == 0
+                                              ? CASEFILE_ORDER_NEWEST
+                                              : CASEFILE_ORDER_URGENT,
+                                          (int)overdue, c->rq->now_us, &c->resp->body, &n, &e)) <
+        0) {
         api_util_answer_cf(c, r, &e);
         return;
     }

@@ -59,6 +59,7 @@ static const struct api_route api_routes[] = {
     {"GET", "/api/v1/incidents/{id}/alerts", AUTH_ROLE_VIEWER, api_alerts_incident_alerts},
     {"GET", "/api/v1/alerts", AUTH_ROLE_VIEWER, api_alerts_list},
     {"GET", "/api/v1/alerts/{id}/events", AUTH_ROLE_VIEWER, api_alerts_alert_events},
+    {"POST", "/api/v1/alerts/bulk", AUTH_ROLE_ANALYST, api_alerts_bulk},
     {"POST", "/api/v1/alerts/{id}/ack", AUTH_ROLE_ANALYST, api_alerts_alert_ack},
     {"POST", "/api/v1/alerts/{id}/attach", AUTH_ROLE_ANALYST, api_alerts_alert_attach},
     {"POST", "/api/v1/alerts/{id}/suppress", AUTH_ROLE_ANALYST, api_alerts_alert_suppress},

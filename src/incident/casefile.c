@@ -47,7 +47,10 @@ void casefile_vals_free(struct casefile_val *v, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         free(v[i].s);
+        free(v[i].iv);
         v[i].s = NULL;
+        v[i].iv = NULL;
+        v[i].niv = 0;
     }
 }
 
@@ -66,6 +69,25 @@ static int cf_read_str(struct jp *j, size_t max, char **ret)
     return 0;
 }
 
+/* An array of at most f->max integers into v->iv (heap). */
+static int cf_read_i64v(struct jp *j, const struct casefile_field *f, struct casefile_val *v)
+{
+    int r, first = 1;
+
+    if ((r = jp_expect(j, '[', "wrong type: expected an array of integers")) < 0)
+        return r;
+    if (!(v->iv = malloc((f->max ? f->max : 1) * sizeof(*v->iv))))
+        return -ENOMEM;
+    while ((r = jp_element(j, &first)) == 1) {
+        if (v->niv >= f->max)
+            return jp_fail(j, "array too long");
+        if ((r = jp_i64(j, &v->iv[v->niv])) < 0)
+            return r;
+        v->niv++;
+    }
+    return r;
+}
+
 static int cf_read_value(struct jp *j, const struct casefile_field *f, struct casefile_val *v)
 {
     int r, first = 1;
@@ -82,6 +104,7 @@ static int cf_read_value(struct jp *j, const struct casefile_field *f, struct ca
     case CASEFILE_I64: return jp_i64(j, &v->i);
     case CASEFILE_NUM: return jp_double(j, &v->d);
     case CASEFILE_BOOL: return jp_bool(j, &v->b);
+    case CASEFILE_I64V: return cf_read_i64v(j, f, v);
     case CASEFILE_STRV:
         if ((r = jp_expect(j, '[', "wrong type: expected an array of strings")) < 0)
             return r;

@@ -61,11 +61,16 @@ struct casefile_err {
  * and triage's proposal. */
 int casefile_incident_json(const struct casefile *cf, int64_t id, int64_t now_us,
                            struct buf *out, struct casefile_err *err);
+/* How casefile_list_json orders the incidents. */
+enum casefile_order {
+    CASEFILE_ORDER_URGENT = 0, /* level, Red first, then the nearest deadline, then newest */
+    CASEFILE_ORDER_NEWEST,     /* newest (highest id) first */
+};
 /* The incidents matching `f` (overdue: only those past their target),
- * comma-separated. */
+ * comma-separated, in `order` (f->targets is the case file's then). */
 int casefile_list_json(const struct casefile *cf, const struct store_incident_filter *f,
-                       int overdue, int64_t now_us, struct buf *out, size_t *ret_n,
-                       struct casefile_err *err);
+                       enum casefile_order order, int overdue, int64_t now_us, struct buf *out,
+                       size_t *ret_n, struct casefile_err *err);
 
 /* The open incidents whose phase has a time target, the soonest due first
  * (overdue ones lead), at most `max`, comma-separated: {"id", "title",
@@ -106,6 +111,37 @@ int casefile_alert_attach(const struct casefile *cf, int64_t alert, const char *
 int casefile_alert_suppress(const struct casefile *cf, int64_t alert, const char *who,
                             const char *body, size_t len, int64_t now_us, int64_t *ret_id,
                             struct casefile_err *err);
+
+/*
+ * One action over many aggregated alerts (POST /api/v1/alerts/bulk).  The
+ * body: {"action": "ack" | "suppress" | "attach" | "open_incident", and
+ * either "ids": [..] or "matching": true (the alerts filter `f` keeps,
+ * the list's filter), "max" (at most this many, 1..CASEFILE_BULK_MAX, the
+ * default), and the action's fields: suppress {reason, expires, scope}
+ * (one suppression per distinct rule, or rule and entities, among the
+ * selection), attach {incident}, open_incident {title, summary, type,
+ * category, level} (the new incident then holds them)}.  All or nothing,
+ * in one transaction with one audit entry (alert.bulk_ack, ...) holding
+ * the count, the filter or ids, and the ids touched as ranges.
+ * -EOVERFLOW when the selection holds more than max (nothing changed),
+ * -ENOENT when an id names no alert or the filter keeps none, -EINVAL.
+ */
+#define CASEFILE_BULK_MAX 20000
+enum casefile_bulk_action {
+    CASEFILE_BULK_ACK,
+    CASEFILE_BULK_SUPPRESS,
+    CASEFILE_BULK_ATTACH,
+    CASEFILE_BULK_OPEN,
+};
+struct casefile_bulk_result {
+    const char *action; /* static */
+    size_t count;        /* aggregated alerts touched */
+    int64_t incident;    /* attach, open_incident: the incident; else 0 */
+    size_t suppressions; /* suppress: suppressions made */
+};
+int casefile_alert_bulk(const struct casefile *cf, const struct store_agg_filter *f,
+                        const char *who, const char *body, size_t len, int64_t now_us,
+                        struct casefile_bulk_result *ret, struct casefile_err *err);
 int casefile_intake(const struct casefile *cf, const char *who, const char *body, size_t len,
                     int64_t now_us, int64_t *ret_id, struct casefile_err *err);
 int casefile_contact_add(const struct casefile *cf, const char *who, const char *body, size_t len,

@@ -1,7 +1,8 @@
 /*
  * casefile_alert.c - aggregated alerts in the case file: acknowledged,
  * attached to an incident, or suppressed for triage to pick up (see
- * casefile.h).
+ * casefile.h), one at a time or a selection at once (bulk: one
+ * transaction and one audit entry per action).
  */
 #include "incident/casefile.h"
 
@@ -12,6 +13,7 @@
 #include <time.h>
 
 #include "event/time.h"
+#include "incident/audit.h"
 #include "incident/casefile_priv.h"
 
 static void alert_object(struct casefile_txn *t, int64_t alert)
@@ -156,21 +158,20 @@ struct supp_req {
     int64_t id;       /* the suppression made */
 };
 
-/* Reads `expires` (an ISO 8601 time, or a bare date: its start, UTC) and
- * `scope` of the body into q. */
-static int supp_check(const struct casefile_val *v, int64_t now_us, struct supp_req *q,
-                      struct casefile_err *err)
+/* Reads `expires` (an ISO 8601 time, or a bare date: its start, UTC),
+ * `scope` (NULL: not given) and `reason` of the body into q. */
+static int supp_check(const char *reason, const char *expires, const char *scope, int64_t now_us,
+                      struct supp_req *q, struct casefile_err *err)
 {
     size_t used = 0;
-    int r;
 
-    if (strlen(v[1].s) == 10) {
+    if (strlen(expires) == 10) {
         char day[40];
-        snprintf(day, sizeof(day), "%sT00:00:00Z", v[1].s);
+        snprintf(day, sizeof(day), "%sT00:00:00Z", expires);
         if (time_parse_iso8601(day, strlen(day), 0, &q->exp_us, &used) < 0 || used != strlen(day))
             used = 0;
-    } else if (time_parse_iso8601(v[1].s, strlen(v[1].s), 0, &q->exp_us, &used) < 0 ||
-               used != strlen(v[1].s)) {
+    } else if (time_parse_iso8601(expires, strlen(expires), 0, &q->exp_us, &used) < 0 ||
+               used != strlen(expires)) {
         used = 0;
     }
     if (used == 0)
@@ -178,13 +179,13 @@ static int supp_check(const struct casefile_val *v, int64_t now_us, struct supp_
                              "expires is an ISO 8601 time or date (UTC when no zone)");
     if (q->exp_us <= now_us)
         return casefile_fail(err, -EINVAL, -1, "expires", "expires is in the past");
-    if (v[2].have && strcmp(v[2].s, "rule") != 0 && strcmp(v[2].s, "entity") != 0)
+    if (scope && strcmp(scope, "rule") != 0 && strcmp(scope, "entity") != 0)
         return casefile_fail(err, -EINVAL, -1, "scope",
                              "scope is rule (every alert of the rule) or entity (of the rule on "
                              "these entities)");
-    if ((r = casefile_nonempty(suppress_fields, v, 0, err)) < 0)
-        return r;
-    q->entity = !(v[2].have && strcmp(v[2].s, "rule") == 0);
+    if (!reason[0])
+        return casefile_fail(err, -EINVAL, -1, "reason", "field \"reason\" is empty");
+    q->entity = !(scope && strcmp(scope, "rule") == 0);
     {
         time_t t = (time_t)(q->exp_us / 1000000);
         struct tm tm;
@@ -196,10 +197,10 @@ static int supp_check(const struct casefile_val *v, int64_t now_us, struct supp_
 
 /* Writes the suppression's YAML into `yaml` (NUL-terminated) and checks
  * that triage accepts it, parsing it as the pipeline will. */
-static int supp_text(const struct casefile_txn *t, const struct supp_req *q, const char *rule,
-                     const char *key, struct buf *yaml, struct casefile_err *err)
+static int supp_text(const struct casefile_txn *t, const struct supp_req *q, const char *reason,
+                     const char *rule, const char *key, struct buf *yaml,
+                     struct casefile_err *err)
 {
-    const char *reason = t->v[0].s;
     struct parse_err pe = {0};
     struct triage_opts *check;
     int r = 0;
@@ -217,11 +218,12 @@ static int supp_text(const struct casefile_txn *t, const struct supp_req *q, con
     return r;
 }
 
-static int suppress_act(const struct casefile *cf, struct casefile_txn *t, void *ctx,
-                        struct casefile_err *err)
+/* Makes the suppression q asks for from alert q->alert (its rule, and
+ * key when scope entity; read here unless given), inside t's transaction;
+ * q->id is its id. */
+static int suppress_one(const struct casefile *cf, struct casefile_txn *t, struct supp_req *q,
+                        const char *reason, struct casefile_err *err)
 {
-    struct supp_req *q = ctx;
-    const char *reason = t->v[0].s;
     struct store_supp_rec rec;
     struct buf yaml;
     char *rule = NULL, *key = NULL;
@@ -230,7 +232,7 @@ static int suppress_act(const struct casefile *cf, struct casefile_txn *t, void 
     buf_init(&yaml, 64 * 1024);
     r = store_agg_rule_key(cf->st, q->alert, &rule, &key);
     if (r == -ENOENT)
-        r = casefile_fail(err, r, -1, NULL, "no such alert");
+        r = casefile_fail(err, r, -1, NULL, "no such alert %lld", (long long)q->alert);
     else if (r < 0)
         r = casefile_store_fail(cf, err, r);
     rec = (struct store_supp_rec){.created_us = t->now_us,
@@ -243,9 +245,22 @@ static int suppress_act(const struct casefile *cf, struct casefile_txn *t, void 
     if (r == 0 && (r = store_supp_add(cf->st, &rec, &q->id)) < 0)
         r = casefile_store_fail(cf, err, r);
     if (r == 0)
-        r = supp_text(t, q, rule, key, &yaml, err);
+        r = supp_text(t, q, reason, rule, key, &yaml, err);
     if (r == 0 && (r = store_supp_set_yaml(cf->st, q->id, yaml.data)) < 0)
         r = casefile_store_fail(cf, err, r);
+    free(rule);
+    free(key);
+    buf_done(&yaml);
+    return r;
+}
+
+static int suppress_act(const struct casefile *cf, struct casefile_txn *t, void *ctx,
+                        struct casefile_err *err)
+{
+    struct supp_req *q = ctx;
+    const char *reason = t->v[0].s;
+    int r = suppress_one(cf, t, q, reason, err);
+
     if (r == 0 &&
         (buf_printf(&t->details,
                     "{\"suppression\":%lld,\"alert\":%lld,\"scope\":\"%s\","
@@ -254,9 +269,6 @@ static int suppress_act(const struct casefile *cf, struct casefile_txn *t, void 
                     q->expires) < 0 ||
          buf_json_str(&t->details, reason, strlen(reason)) < 0 || buf_putc(&t->details, '}') < 0))
         r = casefile_fail(err, -E2BIG, -1, NULL, "too long to audit");
-    free(rule);
-    free(key);
-    buf_done(&yaml);
     return r;
 }
 
@@ -272,9 +284,416 @@ int casefile_alert_suppress(const struct casefile *cf, int64_t alert, const char
     if ((r = casefile_read_body(body, len, suppress_fields, CASEFILE_NFIELDS(v), v, err)) < 0)
         return r;
     alert_object(&t, alert);
-    if ((r = supp_check(v, now_us, &q, err)) == 0 &&
+    if ((r = supp_check(v[0].s, v[1].s, v[2].have ? v[2].s : NULL, now_us, &q, err)) == 0 &&
         (r = casefile_run(cf, &t, suppress_act, &q, err)) == 0)
         *ret_id = q.id;
+    casefile_vals_free(v, CASEFILE_NFIELDS(v));
+    return r;
+}
+
+/* ------------------------------------------------------------------ */
+/* Bulk: one action over a selection                                   */
+
+static const struct casefile_field bulk_fields[] = {
+    {"action", CASEFILE_STR, 16, 1},
+    /* Read to the body's size: past CASEFILE_BULK_MAX is told as the cap. */
+    {"ids", CASEFILE_I64V, CASEFILE_BODY_MAX / 2 + 1, 0},
+    {"matching", CASEFILE_BOOL, 0, 0},
+    {"max", CASEFILE_I64, 0, 0},
+    {"reason", CASEFILE_STR, INCIDENT_REASON_MAX, 0},
+    {"expires", CASEFILE_STR, 40, 0},
+    {"scope", CASEFILE_STR, 16, 0},
+    {"incident", CASEFILE_I64, 0, 0},
+    {"title", CASEFILE_STR, INCIDENT_TITLE_MAX, 0},
+    {"summary", CASEFILE_STR, INCIDENT_SUMMARY_MAX, 0},
+    {"type", CASEFILE_STR, 64, 0},
+    {"category", CASEFILE_STR, 8, 0},
+    {"level", CASEFILE_STR, 16, 0},
+};
+enum {
+    B_ACTION,
+    B_IDS,
+    B_MATCHING,
+    B_MAX,
+    B_REASON,
+    B_EXPIRES,
+    B_SCOPE,
+    B_INCIDENT,
+    B_TITLE,
+    B_SUMMARY,
+    B_TYPE,
+    B_CATEGORY,
+    B_LEVEL,
+};
+
+/* Per action: its name, audit action and the fields it takes (bits of the
+ * enum above; action, ids, matching and max go with every one). */
+static const struct bulk_kind {
+    const char *name, *audit;
+    enum casefile_bulk_action act;
+    unsigned takes, needs;
+} bulk_kinds[] = {
+    {"ack", "alert.bulk_ack", CASEFILE_BULK_ACK, 0, 0},
+    {"suppress", "alert.bulk_suppress", CASEFILE_BULK_SUPPRESS,
+     1u << B_REASON | 1u << B_EXPIRES | 1u << B_SCOPE, 1u << B_REASON | 1u << B_EXPIRES},
+    {"attach", "alert.bulk_attach", CASEFILE_BULK_ATTACH, 1u << B_INCIDENT, 1u << B_INCIDENT},
+    {"open_incident", "alert.bulk_open", CASEFILE_BULK_OPEN,
+     1u << B_TITLE | 1u << B_SUMMARY | 1u << B_TYPE | 1u << B_CATEGORY | 1u << B_LEVEL,
+     1u << B_TITLE},
+};
+
+struct bulk {
+    const struct bulk_kind *kind;
+    const struct casefile_val *v;
+    const struct store_agg_filter *f; /* the selection when by filter, else NULL */
+    int64_t *ids;                     /* the selection, ascending, no repeats */
+    size_t n;
+    struct supp_req q;                /* suppress */
+    struct casefile_bulk_result *res;
+};
+
+static int i64_cmp(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+    return x < y ? -1 : x > y;
+}
+
+/* Appends the ids (ascending) as ranges, "1-40,42", within `room` bytes
+ * of `b`; *ret_cut set when they did not all fit. */
+static int bulk_ranges(struct buf *b, const int64_t *ids, size_t n, size_t room, int *ret_cut)
+{
+    size_t start = b->len;
+    int r = 0;
+
+    *ret_cut = 0;
+    for (size_t i = 0; r == 0 && i < n;) {
+        size_t j = i;
+
+        while (j + 1 < n && ids[j + 1] == ids[j] + 1)
+            j++;
+        if (b->len - start > room) {
+            *ret_cut = 1;
+            break;
+        }
+        r = j > i ? buf_printf(b, "%s%lld-%lld", i ? "," : "", (long long)ids[i],
+                               (long long)ids[j])
+                  : buf_printf(b, "%s%lld", i ? "," : "", (long long)ids[i]);
+        i = j + 1;
+    }
+    return r;
+}
+
+/* The audit entry's details: the action, how many, how they were chosen
+ * (the filter as given, or ids) and the ids touched as ranges. */
+static int bulk_details(const struct bulk *k, struct buf *d)
+{
+    const struct store_agg_filter *f = k->f;
+    int cut = 0;
+    int r = buf_printf(d, "{\"action\":\"%s\",\"count\":%zu,\"selected\":\"%s\"", k->kind->name,
+                       k->n, f ? "filter" : "ids");
+
+    if (r == 0 && f) {
+        r = buf_puts(d, ",\"filter\":{");
+        int any = 0;
+        if (r == 0 && f->rule) {
+            r = buf_puts(d, "\"rule\":");
+            if (r == 0)
+                r = buf_json_str(d, f->rule, strlen(f->rule));
+            any = 1;
+        }
+        if (r == 0 && f->min_level)
+            r = buf_printf(d, "%s\"level\":%d", any++ ? "," : "", f->min_level);
+        if (r == 0 && f->acknowledged >= 0)
+            r = buf_printf(d, "%s\"acknowledged\":%d", any++ ? "," : "", f->acknowledged);
+        if (r == 0 && f->incident_id)
+            r = buf_printf(d, "%s\"incident\":%lld", any++ ? "," : "", (long long)f->incident_id);
+        if (r == 0 && f->entity) {
+            r = buf_printf(d, "%s\"entity\":", any++ ? "," : "");
+            if (r == 0)
+                r = buf_json_str(d, f->entity, strlen(f->entity));
+        }
+        if (r == 0 && f->q) {
+            r = buf_printf(d, "%s\"q\":", any++ ? "," : "");
+            if (r == 0)
+                r = buf_json_str(d, f->q, strlen(f->q));
+        }
+        if (r == 0 && f->since_us)
+            r = buf_printf(d, "%s\"since_us\":%lld", any++ ? "," : "", (long long)f->since_us);
+        if (r == 0 && f->until_us)
+            r = buf_printf(d, "%s\"until_us\":%lld", any++ ? "," : "", (long long)f->until_us);
+        if (r == 0)
+            r = buf_putc(d, '}');
+    }
+    if (r == 0 && k->res->incident)
+        r = buf_printf(d, ",\"incident\":%lld", (long long)k->res->incident);
+    if (r == 0 && k->kind->act == CASEFILE_BULK_SUPPRESS) {
+        r = buf_printf(d, ",\"suppressions\":%zu,\"scope\":\"%s\",\"expires\":\"%s\",\"reason\":",
+                       k->res->suppressions, k->q.entity ? "entity" : "rule", k->q.expires);
+        if (r == 0)
+            r = buf_json_str(d, k->v[B_REASON].s, strlen(k->v[B_REASON].s));
+    }
+    if (r == 0)
+        r = buf_puts(d, ",\"ids\":\"");
+    /* Ranges keep a contiguous selection short; a scattered one is cut to
+     * fit the entry, and says so. */
+    if (r == 0)
+        r = bulk_ranges(d, k->ids, k->n, AUDIT_DETAILS_MAX / 2, &cut);
+    if (r == 0)
+        r = buf_printf(d, "\"%s}", cut ? ",\"ids_cut\":true" : "");
+    return r;
+}
+
+/* A suppression per distinct rule (scope rule) or rule and entities
+ * (scope entity) among the selection: the first alert of each names it. */
+struct supp_pick {
+    char *k; /* rule, 0x1e, key (scope entity); heap */
+    int64_t id;
+};
+
+static int pick_cmp(const void *a, const void *b)
+{
+    const struct supp_pick *x = a, *y = b;
+    int c = strcmp(x->k, y->k);
+
+    return c ? c : i64_cmp(&x->id, &y->id);
+}
+
+static int bulk_suppress(const struct casefile *cf, struct casefile_txn *t, struct bulk *k,
+                         struct casefile_err *err)
+{
+    struct supp_pick *p = calloc(k->n ? k->n : 1, sizeof(*p));
+    size_t np = 0;
+    int r = 0;
+
+    if (!p)
+        return casefile_fail(err, -ENOMEM, -1, NULL, "out of memory");
+    for (size_t i = 0; r == 0 && i < k->n; i++) {
+        char *rule = NULL, *key = NULL;
+
+        r = store_agg_rule_key(cf->st, k->ids[i], &rule, &key);
+        if (r == -ENOENT)
+            r = casefile_fail(err, r, -1, "ids", "no such alert %lld", (long long)k->ids[i]);
+        else if (r < 0)
+            r = casefile_store_fail(cf, err, r);
+        else if (asprintf(&p[np].k, "%s\x1e%s", rule ? rule : "",
+                          k->q.entity && key ? key : "") < 0)
+            r = casefile_fail(err, -ENOMEM, -1, NULL, "out of memory");
+        else
+            p[np++].id = k->ids[i];
+        free(rule);
+        free(key);
+    }
+    qsort(p, np, sizeof(*p), pick_cmp);
+    for (size_t i = 0; r == 0 && i < np; i++) {
+        if (i && strcmp(p[i].k, p[i - 1].k) == 0)
+            continue;
+        k->q.alert = p[i].id;
+        if ((r = suppress_one(cf, t, &k->q, k->v[B_REASON].s, err)) == 0)
+            k->res->suppressions++;
+    }
+    for (size_t i = 0; i < np; i++)
+        free(p[i].k);
+    free(p);
+    return r;
+}
+
+/* Links the selection to incident `id` and notes it in its timeline. */
+static int bulk_attach(const struct casefile *cf, struct casefile_txn *t, struct bulk *k,
+                       int64_t id, const struct incident *inc, struct casefile_err *err)
+{
+    char to[INCIDENT_VALUE_MAX + 1];
+    int r = 0;
+
+    for (size_t i = 0; r == 0 && i < k->n; i++)
+        if ((r = store_agg_attach(cf->st, k->ids[i], id)) == -ENOENT)
+            r = casefile_fail(err, r, -1, "ids", "no such alert %lld", (long long)k->ids[i]);
+        else if (r < 0)
+            r = casefile_store_fail(cf, err, r);
+    snprintf(to, sizeof(to), "%zu alert%s (%lld to %lld)", k->n, k->n == 1 ? "" : "s",
+             (long long)k->ids[0], (long long)k->ids[k->n - 1]);
+    if (r == 0)
+        r = casefile_event(cf, id, inc, t->now_us, t->who, "alert", NULL, to, err);
+    k->res->incident = id;
+    return r;
+}
+
+/* The create body of the incident to open, from the bulk body's fields. */
+static int bulk_open_body(const struct casefile_val *v, struct buf *b)
+{
+    static const int keys[] = {B_TITLE, B_SUMMARY, B_TYPE, B_CATEGORY, B_LEVEL};
+    int r = buf_putc(b, '{');
+
+    for (size_t i = 0; r == 0 && i < sizeof(keys) / sizeof(keys[0]); i++) {
+        const struct casefile_val *x = &v[keys[i]];
+        if (!x->have)
+            continue;
+        r = buf_printf(b, "%s\"%s\":", b->len > 1 ? "," : "", bulk_fields[keys[i]].name);
+        if (r == 0)
+            r = buf_json_str(b, x->s, strlen(x->s));
+    }
+    return r < 0 ? r : buf_putc(b, '}');
+}
+
+static int bulk_act(const struct casefile *cf, struct casefile_txn *t, void *ctx,
+                    struct casefile_err *err)
+{
+    struct bulk *k = ctx;
+    int r = 0;
+
+    switch (k->kind->act) {
+    case CASEFILE_BULK_ACK:
+        for (size_t i = 0; r == 0 && i < k->n; i++)
+            if ((r = store_agg_ack(cf->st, k->ids[i], t->who, t->now_us)) == -ENOENT)
+                r = casefile_fail(err, r, -1, "ids", "no such alert %lld", (long long)k->ids[i]);
+            else if (r < 0)
+                r = casefile_store_fail(cf, err, r);
+        snprintf(t->objbuf, sizeof(t->objbuf), "alerts");
+        break;
+    case CASEFILE_BULK_SUPPRESS:
+        r = bulk_suppress(cf, t, k, err);
+        snprintf(t->objbuf, sizeof(t->objbuf), "alerts");
+        break;
+    case CASEFILE_BULK_ATTACH:
+        r = bulk_attach(cf, t, k, t->incident, &t->inc, err);
+        casefile_object(t->objbuf, sizeof(t->objbuf), t->incident);
+        break;
+    case CASEFILE_BULK_OPEN: {
+        struct incident inc;
+        struct buf body;
+
+        buf_init(&body, CASEFILE_BODY_MAX);
+        if (bulk_open_body(k->v, &body) < 0) {
+            buf_done(&body);
+            return casefile_fail(err, -ENOMEM, -1, NULL, "out of memory");
+        }
+        r = casefile_record_new(cf, t, body.data, body.len, &inc, err);
+        buf_done(&body);
+        if (r == 0)
+            r = bulk_attach(cf, t, k, (int64_t)inc.id, &inc, err);
+        incident_done(&inc);
+        /* The details are this action's, not the new record's. */
+        buf_reset(&t->details);
+        break;
+    }
+    }
+    if (r == 0 && bulk_details(k, &t->details) < 0)
+        r = casefile_fail(err, -E2BIG, -1, NULL, "too long to audit");
+    k->res->count = k->n;
+    return r;
+}
+
+/* Checks the body's fields against its action; *ret_kind is the action. */
+static int bulk_check(const struct casefile_val *v, const struct bulk_kind **ret_kind,
+                      int64_t *ret_max, struct casefile_err *err)
+{
+    const struct bulk_kind *kind = NULL;
+
+    for (size_t i = 0; i < sizeof(bulk_kinds) / sizeof(bulk_kinds[0]); i++)
+        if (strcmp(v[B_ACTION].s, bulk_kinds[i].name) == 0)
+            kind = &bulk_kinds[i];
+    if (!kind)
+        return casefile_fail(err, -EINVAL, -1, "action",
+                             "action is ack, suppress, attach or open_incident");
+    for (unsigned i = B_REASON; i <= B_LEVEL; i++) {
+        if (v[i].have && !(kind->takes & (1u << i)))
+            return casefile_fail(err, -EINVAL, -1, bulk_fields[i].name,
+                                 "field \"%s\" is not for action %s", bulk_fields[i].name,
+                                 kind->name);
+        if (!v[i].have && (kind->needs & (1u << i)))
+            return casefile_fail(err, -EINVAL, -1, bulk_fields[i].name,
+                                 "action %s needs field \"%s\"", kind->name, bulk_fields[i].name);
+    }
+    if (v[B_IDS].have == (v[B_MATCHING].have && v[B_MATCHING].b))
+        return casefile_fail(err, -EINVAL, -1, "ids",
+                             "name the alerts: \"ids\" (a list), or \"matching\": true for those "
+                             "the query's filter keeps");
+    if (v[B_IDS].have && v[B_IDS].niv == 0)
+        return casefile_fail(err, -EINVAL, -1, "ids", "ids is empty");
+    *ret_max = v[B_MAX].have ? v[B_MAX].i : CASEFILE_BULK_MAX;
+    if (*ret_max < 1 || *ret_max > CASEFILE_BULK_MAX)
+        return casefile_fail(err, -EINVAL, -1, "max", "max is 1 to %d", CASEFILE_BULK_MAX);
+    if (kind->act == CASEFILE_BULK_ATTACH && v[B_INCIDENT].i <= 0)
+        return casefile_fail(err, -EINVAL, -1, "incident", "an incident id is a positive number");
+    if (kind->act == CASEFILE_BULK_OPEN && !v[B_TITLE].s[0])
+        return casefile_fail(err, -EINVAL, -1, "title", "field \"title\" is empty");
+    *ret_kind = kind;
+    return 0;
+}
+
+/* The selection into k->ids: the body's ids (sorted, repeats dropped) or
+ * those the filter keeps; -EOVERFLOW past max. */
+static int bulk_select(const struct casefile *cf, const struct casefile_val *v,
+                       const struct store_agg_filter *f, int64_t max, struct bulk *k,
+                       struct casefile_err *err)
+{
+    int64_t total = 0;
+    size_t n = 0;
+    int r;
+
+    if (v[B_IDS].have) {
+        if (!(k->ids = malloc(v[B_IDS].niv * sizeof(*k->ids))))
+            return casefile_fail(err, -ENOMEM, -1, NULL, "out of memory");
+        memcpy(k->ids, v[B_IDS].iv, v[B_IDS].niv * sizeof(*k->ids));
+        qsort(k->ids, v[B_IDS].niv, sizeof(*k->ids), i64_cmp);
+        for (size_t i = 0; i < v[B_IDS].niv; i++)
+            if (!n || k->ids[i] != k->ids[n - 1])
+                k->ids[n++] = k->ids[i];
+        k->n = n;
+        if ((int64_t)n > max)
+            return casefile_fail(err, -EOVERFLOW, -1, "ids",
+                                 "%zu alerts named; one request touches at most %lld", n,
+                                 (long long)max);
+        return 0;
+    }
+    if (!(k->ids = malloc((size_t)max * sizeof(*k->ids))))
+        return casefile_fail(err, -ENOMEM, -1, NULL, "out of memory");
+    if ((r = store_agg_ids(cf->st, f, k->ids, (size_t)max, &n, &total)) < 0)
+        return casefile_store_fail(cf, err, r);
+    k->n = n;
+    k->f = f;
+    if (total > max)
+        return casefile_fail(err, -EOVERFLOW, -1, "matching",
+                             "the filter keeps %lld aggregated alerts; one request touches at "
+                             "most %lld: narrow the filter (level, rule, entity, time)",
+                             (long long)total, (long long)max);
+    if (n == 0)
+        return casefile_fail(err, -ENOENT, -1, "matching", "the filter keeps no alert");
+    return 0;
+}
+
+int casefile_alert_bulk(const struct casefile *cf, const struct store_agg_filter *f,
+                        const char *who, const char *body, size_t len, int64_t now_us,
+                        struct casefile_bulk_result *ret, struct casefile_err *err)
+{
+    struct casefile_val v[CASEFILE_NFIELDS(bulk_fields)];
+    struct casefile_txn t = {.who = who, .now_us = now_us, .v = v, .details_max = AUDIT_DETAILS_MAX};
+    struct bulk k = {.v = v, .res = ret};
+    int64_t max = 0;
+    int r;
+
+    memset(ret, 0, sizeof(*ret));
+    if ((r = casefile_read_body(body, len, bulk_fields, CASEFILE_NFIELDS(v), v, err)) < 0)
+        return r;
+    if ((r = bulk_check(v, &k.kind, &max, err)) < 0)
+        goto out;
+    ret->action = k.kind->name;
+    if (k.kind->act == CASEFILE_BULK_SUPPRESS &&
+        (r = supp_check(v[B_REASON].s, v[B_EXPIRES].s, v[B_SCOPE].have ? v[B_SCOPE].s : NULL,
+                        now_us, &k.q, err)) < 0)
+        goto out;
+    /* Selected before the transaction: a read; what it names is checked
+     * again inside, and a vanished alert fails the whole action. */
+    if ((r = bulk_select(cf, v, f, max, &k, err)) < 0)
+        goto out;
+    t.action = k.kind->audit;
+    if (k.kind->act == CASEFILE_BULK_ATTACH) {
+        t.incident = v[B_INCIDENT].i;
+        t.incident_field = "incident";
+    }
+    r = casefile_run(cf, &t, bulk_act, &k, err);
+out:
+    free(k.ids);
     casefile_vals_free(v, CASEFILE_NFIELDS(v));
     return r;
 }

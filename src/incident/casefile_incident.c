@@ -71,19 +71,47 @@ int casefile_incident_json(const struct casefile *cf, int64_t id, int64_t now_us
     return r < 0 ? casefile_store_fail(cf, err, r) : 0;
 }
 
+/* The case file's phase targets as the store names them (those > 0) into
+ * tg (room for STORE_TARGETS_MAX); how many. */
+static size_t cf_targets(const struct incident_targets *it, struct store_target *tg)
+{
+    size_t n = 0;
+
+    for (unsigned p = 0; p < INCIDENT_PHASE_COUNT; p++)
+        for (unsigned c = 0; c < 5; c++)
+            for (unsigned l = 0; l < 4; l++) {
+                if (it->target_us[p][c][l] <= 0 || n >= STORE_TARGETS_MAX)
+                    continue;
+                tg[n++] = (struct store_target){
+                    .phase = incident_phase_name((enum incident_phase)p),
+                    .category = c ? incident_category_name((enum asset_category)c) : "",
+                    .level = triage_level_name((enum triage_alert_level)l),
+                    .us = it->target_us[p][c][l],
+                };
+            }
+    return n;
+}
+
 int casefile_list_json(const struct casefile *cf, const struct store_incident_filter *f,
-                       int overdue, int64_t now_us, struct buf *out, size_t *ret_n,
-                       struct casefile_err *err)
+                       enum casefile_order order, int overdue, int64_t now_us, struct buf *out,
+                       size_t *ret_n, struct casefile_err *err)
 {
     /* Overdue is computed here, so the store lists the open ones in pages
      * and the page is cut after the check. */
     struct store_incident_filter pf = *f;
+    struct store_target tg[STORE_TARGETS_MAX];
     int64_t ids[100];
     size_t n, shown = 0;
     int64_t skipped = 0;
     int r;
 
     *ret_n = 0;
+    pf.targets = NULL;
+    pf.ntargets = 0;
+    if (order == CASEFILE_ORDER_URGENT && cf->targets) {
+        pf.ntargets = cf_targets(cf->targets, tg);
+        pf.targets = tg;
+    }
     if (overdue) {
         pf.offset = 0;
         pf.limit = (int64_t)(sizeof(ids) / sizeof(ids[0]));

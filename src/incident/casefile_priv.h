@@ -45,6 +45,7 @@ enum casefile_kind {
     CASEFILE_NUM,
     CASEFILE_BOOL,
     CASEFILE_STRV,
+    CASEFILE_I64V, /* an array of integers, at most `max` of them */
 };
 
 struct casefile_field {
@@ -57,6 +58,8 @@ struct casefile_field {
 struct casefile_val {
     int have, is_null;
     char *s; /* heap; CASEFILE_STRV: the strings joined by newlines */
+    int64_t *iv; /* heap; CASEFILE_I64V: niv integers */
+    size_t niv;
     int64_t i;
     double d;
     int b;

@@ -165,9 +165,22 @@ int store_token_revoke_hash(struct store *st, const unsigned char *hash, size_t 
 /* Incidents as JSON objects (id, entity, type, level, phase, stage,
  * stages, category, criticality, risk_opened, why, first, last, alerts, events,
  * victims, created, updated). */
+/* A phase's time target for incidents of one category and level (names
+ * as stored: phase "new", category "A".."D" or "" for none, level
+ * "Green".."Red"). */
+struct store_target {
+    const char *phase, *category, *level;
+    int64_t us;
+};
+
 struct store_incident_filter {
     const char *type, *phase, *level; /* NULL: any */
     int64_t limit, offset;
+    /* With targets: most urgent first (store_incident_ids): level, Red
+     * first, then the nearest deadline (the phase's start plus its target
+     * here; none last), then newest.  NULL: newest first. */
+    const struct store_target *targets;
+    size_t ntargets;
 };
 /* Appends the incidents matching `f`, newest first, comma-separated (the
  * caller writes the brackets); *ret_n gets how many. */
@@ -213,7 +226,9 @@ int store_record_put(struct store *st, int64_t id, const char *json, uint64_t ve
 int store_incident_new(struct store *st, const struct store_record_cols *c, int64_t now_us,
                        int64_t *ret_id);
 /* Ids of the incidents matching `f` (limit/offset applied; open_only:
- * phase not closed), newest first, into ids[0..max). */
+ * phase not closed), newest first or by f->targets, into ids[0..max).
+ * -E2BIG past STORE_TARGETS_MAX targets. */
+#define STORE_TARGETS_MAX 200
 int store_incident_ids(struct store *st, const struct store_incident_filter *f, int open_only,
                        int64_t *ids, size_t max, size_t *ret_n);
 /* Aggregated alerts linked to incident `id`, oldest first, into ids. */
@@ -367,6 +382,11 @@ struct store_agg_filter {
 };
 int store_agg_list_json(struct store *st, const struct store_agg_filter *f, struct buf *out,
                         size_t *ret_n);
+/* The ids of the aggregated alerts `f` keeps (limit and offset aside),
+ * lowest first, into ids[0..max); *ret_total gets how many it keeps in
+ * all (more than max: only max were written). */
+int store_agg_ids(struct store *st, const struct store_agg_filter *f, int64_t *ids, size_t max,
+                  size_t *ret_n, int64_t *ret_total);
 /* How many aggregated alerts `f` keeps (limit and offset aside), as a JSON
  * number appended to `out`. */
 int store_agg_count_json(struct store *st, const struct store_agg_filter *f, struct buf *out);

@@ -276,6 +276,84 @@ int store_incident_new(struct store *st, const struct store_record_cols *c, int6
                     "tttit", c->type, c->level, c->category, now_us, c->phase);
 }
 
+/*
+ * store_incident_ids() most urgent first.  The deadline is computed here,
+ * in the query, so that a page of a long list is the right page: the
+ * targets become a table of (phase, category, level, µs) rows joined on
+ * the incident's, and the phase's start is the record's phase_since_us
+ * (the creation time until the CSIRT keeps a record, as casefile_load
+ * seeds it).
+ */
+static int incident_ids_urgent(struct store *st, const struct store_incident_filter *f,
+                               int open_only, int64_t *ids, size_t max, size_t *ret_n)
+{
+    struct buf q;
+    sqlite3_stmt *s = NULL;
+    size_t n = 0;
+    int r, rc = SQLITE_OK;
+
+    if (f->ntargets > STORE_TARGETS_MAX)
+        return -E2BIG;
+    buf_init(&q, 64 * 1024);
+    r = buf_puts(&q, "WITH tg(tphase, tcat, tlvl, tus) AS (VALUES ('', '', '', 0)");
+    for (size_t i = 0; r == 0 && i < f->ntargets; i++)
+        r = buf_printf(&q, ", (?%zu, ?%zu, ?%zu, ?%zu)", 7 + 4 * i, 8 + 4 * i, 9 + 4 * i,
+                       10 + 4 * i);
+    if (r == 0)
+        r = buf_puts(&q,
+                     ") SELECT i.id FROM incidents i LEFT JOIN tg ON tg.tphase = i.phase"
+                     " AND tg.tcat = iif(i.category IN ('A', 'B', 'C', 'D'), i.category, '')"
+                     " AND tg.tlvl = i.level AND tg.tus > 0"
+                     " WHERE (?1 IS NULL OR i.type = ?1)"
+                     " AND (?2 IS NULL OR i.phase = ?2) AND (?3 IS NULL OR i.level = ?3)"
+                     " AND (?4 = 0 OR i.phase <> 'closed')"
+                     " ORDER BY CASE i.level WHEN 'Red' THEN 0 WHEN 'Orange' THEN 1"
+                     " WHEN 'Yellow' THEN 2 WHEN 'Green' THEN 3 ELSE 4 END,"
+                     " tg.tus IS NULL, coalesce(json_extract(i.record, '$.phase_since_us'),"
+                     " i.created_us) + tg.tus, i.id DESC LIMIT ?5 OFFSET ?6");
+    if (r == 0)
+        r = buf_putc(&q, '\0');
+    if (r < 0) {
+        buf_done(&q);
+        return r;
+    }
+    rc = sqlite3_prepare_v2(st->db, q.data, -1, &s, NULL);
+    if (rc == SQLITE_OK)
+        rc = store_bind_text(s, 1, f->type);
+    if (rc == SQLITE_OK)
+        rc = store_bind_text(s, 2, f->phase);
+    if (rc == SQLITE_OK)
+        rc = store_bind_text(s, 3, f->level);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int(s, 4, open_only);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(s, 5, f->limit);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(s, 6, f->offset);
+    for (size_t i = 0; rc == SQLITE_OK && i < f->ntargets; i++) {
+        const struct store_target *t = &f->targets[i];
+        int at = 7 + 4 * (int)i;
+
+        rc = store_bind_text(s, at, t->phase);
+        if (rc == SQLITE_OK)
+            rc = store_bind_text(s, at + 1, t->category ? t->category : "");
+        if (rc == SQLITE_OK)
+            rc = store_bind_text(s, at + 2, t->level);
+        if (rc == SQLITE_OK)
+            rc = sqlite3_bind_int64(s, at + 3, t->us);
+    }
+    while (rc == SQLITE_OK && n < max && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+        ids[n++] = sqlite3_column_int64(s, 0);
+        rc = SQLITE_OK;
+    }
+    if (rc != SQLITE_OK && rc != SQLITE_DONE)
+        r = store_dberr(st, rc, "listing incidents");
+    sqlite3_finalize(s);
+    buf_done(&q);
+    *ret_n = n;
+    return r;
+}
+
 int store_incident_ids(struct store *st, const struct store_incident_filter *f, int open_only,
                        int64_t *ids, size_t max, size_t *ret_n)
 {
@@ -285,6 +363,8 @@ int store_incident_ids(struct store *st, const struct store_incident_filter *f, 
 
     *ret_n = 0;
     r = 0;
+    if (f->targets)
+        return incident_ids_urgent(st, f, open_only, ids, max, ret_n);
     rc = sqlite3_prepare_v2(st->db,
                             "SELECT id FROM incidents WHERE (?1 IS NULL OR type = ?1)"
                             " AND (?2 IS NULL OR phase = ?2) AND (?3 IS NULL OR level = ?3)"
@@ -751,6 +831,49 @@ int store_agg_list_json(struct store *st, const struct store_agg_filter *f, stru
                     "tiiittiiii", f->rule, (int64_t)f->min_level, f->incident_id,
                     (int64_t)f->acknowledged, f->entity, f->q, f->since_us, f->until_us,
                     f->limit, f->offset);
+}
+
+int store_agg_ids(struct store *st, const struct store_agg_filter *f, int64_t *ids, size_t max,
+                  size_t *ret_n, int64_t *ret_total)
+{
+    sqlite3_stmt *s;
+    size_t n = 0;
+    int64_t total = 0;
+    int r = 0, rc;
+
+    *ret_n = 0;
+    *ret_total = 0;
+    rc = sqlite3_prepare_v2(st->db, "SELECT id FROM agg_alerts" AGG_WHERE " ORDER BY id", -1, &s,
+                            NULL);
+    if (rc == SQLITE_OK)
+        rc = store_bind_text(s, 1, f->rule);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(s, 2, f->min_level);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(s, 3, f->incident_id);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(s, 4, f->acknowledged);
+    if (rc == SQLITE_OK)
+        rc = store_bind_text(s, 5, f->entity);
+    if (rc == SQLITE_OK)
+        rc = store_bind_text(s, 6, f->q);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(s, 7, f->since_us);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(s, 8, f->until_us);
+    /* Counted to the end: the caller says how far past its cap it was. */
+    while (rc == SQLITE_OK && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+        if (n < max)
+            ids[n++] = sqlite3_column_int64(s, 0);
+        total++;
+        rc = SQLITE_OK;
+    }
+    if (rc != SQLITE_OK && rc != SQLITE_DONE)
+        r = store_dberr(st, rc, "selecting alerts");
+    sqlite3_finalize(s);
+    *ret_n = n;
+    *ret_total = total;
+    return r;
 }
 
 int store_agg_count_json(struct store *st, const struct store_agg_filter *f, struct buf *out)

@@ -62,7 +62,7 @@ def main():
     st, body = call(d, "/api/v1/incidents", "not a token")
     check(st == 401, "a malformed token: 401")
 
-    st, body = call(d, "/api/v1/incidents", viewer)
+    st, body = call(d, "/api/v1/incidents?sort=newest", viewer)
     check(st == 200 and body["count"] == len(stored) and
           [i["id"] for i in body["incidents"]] == [row["id"] for row in stored],
           "a viewer lists every stored incident, newest first (%d)" % len(stored))
@@ -74,7 +74,7 @@ def main():
     st, body = call(d, "/api/v1/incidents?limit=500&type=" + urllib.request.quote(t), admin)
     check(st == 200 and body["count"] == sum(1 for row in stored if row["type"] == t) and
           all(i["type"] == t for i in body["incidents"]), "filter by type")
-    st, body = call(d, "/api/v1/incidents?limit=1&offset=1", admin)
+    st, body = call(d, "/api/v1/incidents?limit=1&offset=1&sort=newest", admin)
     check(st == 200 and body["count"] == 1 and body["incidents"][0]["id"] == stored[1]["id"],
           "limit and offset page through the list")
     for q in ("limit=0", "limit=501", "limit=x", "offset=-1"):

@@ -110,7 +110,7 @@ def main():
     js = loads(r.stdout) if r.returncode == 0 else {}
     check(r.returncode == 0 and st == 200 and
           [i["id"] for i in js.get("incidents", [])] == [i["id"] for i in api["incidents"]],
-          "list --json: the API's incidents, newest first (%d)" % len(api.get("incidents", [])))
+          "list --json: the API's incidents, in its order (%d)" % len(api.get("incidents", [])))
     r = cli(d, ["list", "--limit", "500"], token_file=atok)
     rows = table_rows(r.stdout) if r.returncode == 0 else None
     want = [(str(i["id"]), i["level"], i["category"] or "-", i["phase"])

@@ -182,6 +182,7 @@ static const char *kind_name(enum triage_kind k)
  *   JSON event.dataset suricata.*, zeek.*, iptables.*, system.auth
  *                        an IDS / network monitor / firewall / sshd as
  *                        shipped in ECS
+ *   zeek-tsv             Zeek's own log files in its default format
  *
  * Never witnesses: web access and error logs (the address of a relayed
  * request, and text the client wrote), key=value and other JSON (free
@@ -205,6 +206,7 @@ static const struct {
     {"json", "event.dataset", "zeek.", "Zeek"},
     {"json", "event.dataset", "iptables.", "iptables"},
     {"json", "event.dataset", "system.auth", "sshd (ECS)"},
+    {"zeek-tsv", NULL, NULL, "Zeek"},
 };
 
 const char *ptriage_witness(const struct event *ev)

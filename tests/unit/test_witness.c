@@ -131,11 +131,48 @@ static void test_not_witnesses(void **state)
     check_rows(rows, sizeof(rows) / sizeof(rows[0]));
 }
 
+/* Zeek's default TSV log: a row is read with its file's header, so the
+ * lines go through one decoder stream, as the pipeline reads a file. */
+static void test_zeek_tsv(void **state)
+{
+    static const char *const lines[] = {
+        "#separator \\x09",
+        "#path\tconn",
+        "#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto",
+        "#types\ttime\tstring\taddr\tport\taddr\tport\tenum",
+        "1795428000.5\tCizEoL2BZYFA8BLZH1\t203.0.113.11\t60818\t192.0.2.10\t445\ttcp",
+    };
+    struct arena arena;
+    struct decode_ctx ctx = {.ref_us = time_from_civil(2026, 11, 24, 0, 0, 0) * 1000000LL,
+                             .stream = decode_stream_new()};
+    const char *kind = NULL;
+
+    (void)state;
+    assert_non_null(ctx.stream);
+    arena_init(&arena, 0);
+    for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
+        struct event ev;
+        struct parse_err err;
+
+        event_init(&ev, &arena, lines[i], strlen(lines[i]), ctx.ref_us);
+        if (decode_record(&ev, NULL, &ctx, &err) != 0)
+            fail_msg("line %zu does not decode: %s", i, lines[i]);
+        assert_string_equal(ev.decoder, "zeek-tsv");
+        kind = ptriage_witness(&ev);
+        event_reset(&ev);
+    }
+    assert_non_null(kind);
+    assert_string_equal(kind, "Zeek");
+    arena_done(&arena);
+    decode_stream_free(ctx.stream);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_witnesses),
         cmocka_unit_test(test_not_witnesses),
+        cmocka_unit_test(test_zeek_tsv),
     };
 
     field_init();

@@ -95,6 +95,7 @@ static const char *input_type_str(enum input_type t)
     case INPUT_GELF_UDP: return "gelf-udp";
     case INPUT_GELF_TCP: return "gelf-tcp";
     case INPUT_JSON_TCP: return "json-tcp";
+    case INPUT_HTTP_BULK: return "http-bulk";
     }
     return "?";
 }

@@ -373,6 +373,7 @@ static const struct {
     {"file", INPUT_FILE},
     {"gelf-tcp", INPUT_GELF_TCP},
     {"gelf-udp", INPUT_GELF_UDP},
+    {"http-bulk", INPUT_HTTP_BULK},
     {"json-tcp", INPUT_JSON_TCP},
     {"stdin", INPUT_STDIN},
     {"syslog-tcp", INPUT_SYSLOG_TCP},
@@ -411,7 +412,7 @@ static int kw_in_type(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
     }
     return ydoc_fail(d, v,
                      "input type must be syslog-udp, syslog-tcp, syslog-tls, gelf-udp, gelf-tcp, "
-                     "json-tcp, file or stdin");
+                     "json-tcp, http-bulk, file or stdin");
 }
 
 static int kw_in_listen(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
@@ -443,6 +444,48 @@ static int kw_in_max_line(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *
     if (r == 0)
         ((struct config_input *)arg)->conf.max_line = (size_t)n;
     return r;
+}
+
+/* http-bulk: the largest request body, after gzip. */
+static int kw_in_max_body(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+    uint64_t n = 0;
+    int r = get_uint(d, v, 4096, LIMIT_BULK_BODY_MAX, &n,
+                     "max_body must be between 4096 and 268435456 bytes");
+
+    if (r == 0)
+        ((struct config_input *)arg)->conf.max_body = (size_t)n;
+    return r;
+}
+
+/* http-bulk credentials: each "name:secret", the secret not empty. */
+static int cred_list(struct ydoc *d, yaml_node_t *v, char ***arr, size_t *n, const char *what)
+{
+    int r = ydoc_strlist(d, v, 64, 3, 1024, arr, n);
+
+    for (size_t i = 0; r == 0 && i < *n; i++) {
+        const char *colon = strchr((*arr)[i], ':');
+
+        if (!colon || colon == (*arr)[i] || !colon[1])
+            return ydoc_fail(d, v, what);
+    }
+    return r;
+}
+
+static int kw_in_users(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+    struct config_input *in = arg;
+
+    return cred_list(d, v, &in->http_users, &in->nhttp_users,
+                     "users: each entry is \"name:password\" (at most 64)");
+}
+
+static int kw_in_api_keys(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+    struct config_input *in = arg;
+
+    return cred_list(d, v, &in->http_api_keys, &in->nhttp_api_keys,
+                     "api_keys: each entry is \"id:key\" as Beats' api_key takes it (at most 64)");
 }
 
 static int kw_in_from_start(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
@@ -622,10 +665,12 @@ static int kw_in_idle_timeout(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, vo
 }
 
 static const struct ydoc_key input_kw[] = {
+    {"api_keys", kw_in_api_keys},
     {"decoder", kw_in_decoder},
     {"from_start", kw_in_from_start},
     {"idle_timeout", kw_in_idle_timeout},
     {"listen", kw_in_listen},
+    {"max_body", kw_in_max_body},
     {"max_connections", kw_in_max_connections},
     {"max_line", kw_in_max_line},
     {"max_per_address", kw_in_max_per_address},
@@ -637,6 +682,7 @@ static const struct ydoc_key input_kw[] = {
     {"tls", kw_in_tls},
     {"trust", kw_in_trust},
     {"type", kw_in_type},
+    {"users", kw_in_users},
 };
 static const struct ydoc_table input_table = {input_kw, YDOC_NKEYS(input_kw),
                                               "input: expected a mapping", NULL};
@@ -664,6 +710,12 @@ static void input_clear(struct config_input *in)
     free(in->tls_key);
     free(in->tls_ca);
     free(in->tls_fprs);
+    for (size_t i = 0; i < in->nhttp_users; i++)
+        free(in->http_users[i]);
+    free(in->http_users);
+    for (size_t i = 0; i < in->nhttp_api_keys; i++)
+        free(in->http_api_keys[i]);
+    free(in->http_api_keys);
 }
 
 /* Points conf's strings at the owned copies; after any realloc of the array. */
@@ -682,13 +734,28 @@ static void inputs_relink(struct config *c)
         in->conf.tls_ca = in->tls_ca;
         in->conf.tls_fprs = in->tls_fprs;
         in->conf.ntls_fprs = in->ntls_fprs;
+        in->conf.http_users = (const char *const *)in->http_users;
+        in->conf.nhttp_users = in->nhttp_users;
+        in->conf.http_api_keys = (const char *const *)in->http_api_keys;
+        in->conf.nhttp_api_keys = in->nhttp_api_keys;
     }
 }
 
 static int input_is_net(const struct config_input *in)
 {
     return in->conf.type == INPUT_SYSLOG_UDP || in->conf.type == INPUT_GELF_UDP ||
-           INPUT_TYPE_IS_STREAM(in->conf.type);
+           in->conf.type == INPUT_HTTP_BULK || INPUT_TYPE_IS_STREAM(in->conf.type);
+}
+
+/* GELF, JSON lines and the bulk API say what they carry: their decoder.
+ * Syslog and files may carry anything: auto-detection. */
+static const char *input_default_decoder(enum input_type t)
+{
+    if (t == INPUT_GELF_UDP || t == INPUT_GELF_TCP)
+        return "gelf";
+    if (t == INPUT_JSON_TCP || t == INPUT_HTTP_BULK)
+        return "json";
+    return "auto";
 }
 
 static int kw_inputs(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
@@ -753,19 +820,20 @@ static int kw_inputs(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
             return ydoc_fail(d, item,
                              "syslog-tls input: tls needs ca or client_fingerprints: "
                              "clients must present a certificate we can check");
-        /* A TLS input authenticates every client by its certificate. */
+        if ((in->nhttp_users || in->nhttp_api_keys || in->conf.max_body) &&
+            in->conf.type != INPUT_HTTP_BULK)
+            return ydoc_fail(d, item,
+                             "input: users, api_keys and max_body apply to http-bulk inputs only");
+        /* A TLS input authenticates every client by its certificate, an
+         * http-bulk input with credentials every request. */
         if (in->conf.trust == INPUT_TRUST_TRUSTED && !in->npeers && input_is_net(in) &&
-            in->conf.type != INPUT_SYSLOG_TLS)
+            in->conf.type != INPUT_SYSLOG_TLS &&
+            !(in->conf.type == INPUT_HTTP_BULK && (in->nhttp_users || in->nhttp_api_keys)))
             return ydoc_fail(d, item,
                              "input: trust: trusted on a network input needs peers: (the senders "
                              "allowed) or a syslog-tls input (client certificates); without either "
                              "anyone who reaches the port writes trusted records");
-        /* GELF and JSON lines say what they carry: their decoder. */
-        if (!in->decoder && !(in->decoder = strdup(in->conf.type == INPUT_GELF_UDP ||
-                                                           in->conf.type == INPUT_GELF_TCP
-                                                       ? "gelf"
-                                                   : in->conf.type == INPUT_JSON_TCP ? "json"
-                                                                                     : "auto")))
+        if (!in->decoder && !(in->decoder = strdup(input_default_decoder(in->conf.type))))
             return -ENOMEM;
     }
     inputs_relink(c);
@@ -1516,6 +1584,23 @@ static void print_input(const struct config_input *in, FILE *out)
     if (INPUT_TYPE_IS_STREAM(in->conf.type))
         fprintf(out, "    max_connections: %u\n    max_per_address: %u\n    idle_timeout: %u\n",
                 in->conf.max_connections, in->conf.max_per_address, in->conf.idle_timeout_s);
+    if (in->conf.type == INPUT_HTTP_BULK) {
+        fprintf(out, "    max_body: %zu\n",
+                in->conf.max_body ? in->conf.max_body : (size_t)LIMIT_BULK_BODY_DEFAULT);
+        /* Secrets are not echoed: the names, with "<hidden>" for the secret
+         * (which re-parses, so the printed form stays a configuration). */
+        if (in->nhttp_users)
+            fprintf(out, "    users:\n");
+        for (size_t j = 0; j < in->nhttp_users; j++)
+            fprintf(out, "      - \"%.*s:<hidden>\"\n",
+                    (int)(strchr(in->http_users[j], ':') - in->http_users[j]), in->http_users[j]);
+        if (in->nhttp_api_keys)
+            fprintf(out, "    api_keys:\n");
+        for (size_t j = 0; j < in->nhttp_api_keys; j++)
+            fprintf(out, "      - \"%.*s:<hidden>\"\n",
+                    (int)(strchr(in->http_api_keys[j], ':') - in->http_api_keys[j]),
+                    in->http_api_keys[j]);
+    }
     if (in->has_tls)
         print_input_tls(in, out);
     if (in->conf.type == INPUT_FILE)

@@ -39,6 +39,10 @@ struct config_input {
     uint8_t *tls_fprs; /* ntls_fprs SHA-256 fingerprints, 32 bytes each (owned) */
     size_t ntls_fprs;
     int has_tls;   /* 1: a tls: block was given */
+    /* http-bulk: credentials "user:password" and "id:key" (owned; the
+     * conf's lists point here) */
+    char **http_users, **http_api_keys;
+    size_t nhttp_users, nhttp_api_keys;
     unsigned line; /* where it was defined, for messages; 0 for defaults */
 };
 

@@ -12,12 +12,14 @@
 #include <stdlib.h>
 
 #include "input/input_file.h"
+#include "input/input_http.h"
 #include "input/input_syslog.h"
 
 struct input {
     enum input_type type;
     struct input_syslog *syslog; /* UDP and TCP */
     struct input_file *file;     /* file and stdin */
+    struct input_http *http;     /* http-bulk */
     int stopped;
 };
 
@@ -43,6 +45,7 @@ int input_start(const struct input_conf *c, struct queue *q, struct input_stats 
     case INPUT_JSON_TCP:
         r = input_syslog_start(c, q, stats, &in->syslog, errbuf, errlen);
         break;
+    case INPUT_HTTP_BULK: r = input_http_start(c, q, stats, &in->http, errbuf, errlen); break;
     case INPUT_FILE:
     case INPUT_STDIN:
         r = input_file_start(c, q, stats, start, &in->file, errbuf, errlen);
@@ -68,6 +71,8 @@ void input_stop(struct input *in)
         input_syslog_stop(in->syslog);
     if (in->file)
         input_file_stop(in->file);
+    if (in->http)
+        input_http_stop(in->http);
     in->stopped = 1;
 }
 
@@ -78,11 +83,14 @@ void input_free(struct input *in)
     input_stop(in);
     input_syslog_free(in->syslog);
     input_file_free(in->file);
+    input_http_free(in->http);
     free(in);
 }
 
 const char *input_bound_address(const struct input *in)
 {
+    if (in && in->http)
+        return input_http_bound_address(in->http);
     if (!in || !in->syslog)
         return NULL;
     return input_syslog_bound_address(in->syslog);

@@ -30,6 +30,7 @@ enum input_type {
     INPUT_GELF_UDP,   /* GELF 1.1 datagrams: plain, zlib/gzip, chunked (input_gelf.h) */
     INPUT_GELF_TCP,   /* GELF 1.1 over TCP: JSON objects each ended by a NUL */
     INPUT_JSON_TCP,   /* JSON lines over TCP: one object a line */
+    INPUT_HTTP_BULK,  /* the Elasticsearch bulk API over HTTP (input_http.h) */
 };
 
 /* The inputs served by input_syslog.c's stream loop (framing by newline,
@@ -96,6 +97,15 @@ struct input_conf {
     const char *tls_cert, *tls_key, *tls_ca;
     const uint8_t *tls_fprs;
     size_t ntls_fprs;
+    /* http-bulk (input_http.h): the largest request body, after gzip (0:
+     * LIMIT_BULK_BODY_DEFAULT), and the credentials a request must carry
+     * when any are set: "user:password" for HTTP Basic, "id:key" for
+     * Elastic's ApiKey scheme. */
+    size_t max_body;
+    const char *const *http_users;
+    size_t nhttp_users;
+    const char *const *http_api_keys;
+    size_t nhttp_api_keys;
 };
 
 struct input;

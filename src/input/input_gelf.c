@@ -27,10 +27,10 @@ struct gelf_pend {
     uint8_t id[8];
     uint8_t peer[GELF_PEER_MAX];
     uint8_t peer_len;
-    uint8_t count;    /* chunks the sender announced, 1..LIMIT_GELF_CHUNKS */
-    uint8_t nrecv;    /* distinct chunks held */
-    int64_t first_us; /* monotonic time of the first chunk: the deadline's base */
-    size_t bytes;     /* sum of clen[] */
+    uint8_t count;                     /* chunks the sender announced, 1..LIMIT_GELF_CHUNKS */
+    uint8_t nrecv;                     /* distinct chunks held */
+    int64_t first_us;                  /* monotonic time of the first chunk: the deadline's base */
+    size_t bytes;                      /* sum of clen[] */
     uint8_t *chunk[LIMIT_GELF_CHUNKS]; /* heap copies, NULL until received */
     size_t clen[LIMIT_GELF_CHUNKS];
 };

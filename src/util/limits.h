@@ -58,6 +58,13 @@
 #define LIMIT_GELF_PENDING 256
 #define LIMIT_GELF_PENDING_BYTES (16 * 1024 * 1024)
 #define LIMIT_GELF_REASM_S 5
+/* The Elasticsearch bulk input (input_http.c): a request body, after
+ * gzip, is at most max_body (default LIMIT_BULK_BODY_DEFAULT, at most
+ * LIMIT_BULK_BODY_MAX); one body holds at most LIMIT_BULK_ITEMS actions
+ * (Filebeat sends 1600 a request by default, Vector and Fluent Bit fewer). */
+#define LIMIT_BULK_BODY_DEFAULT (32 * 1024 * 1024)
+#define LIMIT_BULK_BODY_MAX (256 * 1024 * 1024)
+#define LIMIT_BULK_ITEMS 100000
 
 /* The HTTP endpoint's connections (http.max_connections, max_per_address,
  * idle_timeout, request_timeout): a client may hold a few connections, all

@@ -2,14 +2,22 @@
 GELF over UDP (plain, zlib, gzip, chunked out of order with a duplicate)
 and TCP (NUL-delimited), JSON lines over TCP, each record checked decoded
 (stored fields) and matched (an alert by a rule written for the test), and
-a sender outside an input's peers refused."""
+a sender outside an input's peers refused.  Then the Elasticsearch bulk
+input as Filebeat and Winlogbeat use it: GET / (the version check), a
+gzip-compressed _bulk body in Elastic's documented NDJSON shape holding a
+Filebeat log line and a Winlogbeat ECS Windows 4625 event, answered with
+the items Beats read; the 4625 matched by SigmaHQ's Windows rule for
+suspicious failed logon reasons; a request without credentials refused."""
 
+import base64
 import gzip
 import json
 import os
 import socket
 import sys
 import time
+import urllib.error
+import urllib.request
 import zlib
 
 sys.path.insert(0, os.path.dirname(__file__))
@@ -46,8 +54,14 @@ inputs:
     type: json-tcp
     listen: 127.0.0.1:%(jc)d
     peers: [192.0.2.1]
+  - name: beats
+    type: http-bulk
+    listen: 127.0.0.1:%(hb)d
+    users: ["beats:s3cret-pass"]
+    api_keys: ["VuaCfGcBCdbkQm-e5aOx:ui2lp2axTNmsyakw9tvNnw"]
+    max_body: 1m
 sigma:
-  rules: [{src}/rules, {dir}/rules]
+  rules: [{src}/rules, {dir}/rules, %(sigma_rule)s]
   mappings: {src}/rules/config
 """
 
@@ -74,9 +88,145 @@ def by_mark(rows):
     return out
 
 
+SHARED = os.environ.get("HIKESHI_SHARED",
+                        os.path.join(os.path.dirname(__file__), "..", "..", "..", "shared"))
+SIGMA_4625 = os.path.join(SHARED, "sigma", "rules", "windows", "builtin", "security",
+                          "win_security_susp_failed_logon_reasons.yml")
+
+# A Filebeat event (filestream input, ECS) and a Winlogbeat one: a 4625
+# from the Security channel with a disabled account's status, as
+# Winlogbeat 8 writes it (winlog.event_data holds the event's own names).
+FILEBEAT_DOC = {
+    "@timestamp": "2026-01-02T03:04:05.678Z",
+    "message": "Jan  2 03:04:05 web1 sshd[811]: Failed password for root from 203.0.113.7 "
+               "port 40022 ssh2 shipmark-filebeat",
+    "input": {"type": "filestream"}, "log": {"file": {"path": "/var/log/auth.log"},
+                                             "offset": 1234},
+    "agent": {"type": "filebeat", "version": "8.11.0", "name": "web1"},
+    "host": {"name": "web1"}, "ecs": {"version": "8.0.0"},
+    "process": {"name": "sshd"},
+}
+WINLOGBEAT_DOC = {
+    "@timestamp": "2026-01-02T03:05:00.123Z",
+    "message": "An account failed to log on. shipmark-winlogbeat",
+    "event": {"code": "4625", "kind": "event", "provider": "Microsoft-Windows-Security-Auditing",
+              "action": "logon-failed", "category": ["authentication"], "type": ["start"],
+              "outcome": "failure"},
+    "winlog": {"channel": "Security", "event_id": "4625", "record_id": 91377,
+               "provider_name": "Microsoft-Windows-Security-Auditing",
+               "computer_name": "DC01.corp.example", "api": "wineventlog", "task": "Logon",
+               "keywords": ["Audit Failure"],
+               "event_data": {"SubjectUserSid": "S-1-5-18", "SubjectUserName": "DC01$",
+                              "TargetUserName": "svc-backup", "TargetDomainName": "CORP",
+                              "Status": "0xc0000072", "SubStatus": "0xc0000072",
+                              "FailureReason": "%%2310", "LogonType": "3",
+                              "WorkstationName": "KALI", "IpAddress": "203.0.113.50",
+                              "IpPort": "49711", "LogonProcessName": "NtLmSsp",
+                              "AuthenticationPackageName": "NTLM"}},
+    "host": {"name": "DC01"}, "agent": {"type": "winlogbeat", "version": "8.11.0"},
+    "ecs": {"version": "8.0.0"},
+}
+
+
+def http(port, method, path, body=None, headers=None):
+    req = urllib.request.Request("http://127.0.0.1:%d%s" % (port, path), data=body,
+                                 method=method, headers=headers or {})
+    try:
+        with urllib.request.urlopen(req, timeout=10) as r:
+            return r.status, dict(r.headers), r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, dict(e.headers), e.read().decode()
+
+
+def bulk_checks(d, port):
+    basic = {"Authorization": "Basic " + base64.b64encode(b"beats:s3cret-pass").decode()}
+    st, hd, body = http(port, "GET", "/", headers=basic)
+    v = json.loads(body) if st == 200 else {}
+    check(st == 200 and v.get("version", {}).get("number", "").startswith("8.") and
+          hd.get("X-Elastic-Product") == "Elasticsearch",
+          "GET / answers an Elasticsearch version Beats accept (%d %s)" % (st, body[:80]))
+    st, _, body = http(port, "GET", "/")
+    check(st == 401 and "security_exception" in body, "a request without credentials: 401")
+    wrong = {"Authorization": "Basic " + base64.b64encode(b"beats:guess").decode()}
+    st, _, _ = http(port, "POST", "/_bulk", b'{"index":{}}\n{"message":"shipmark-intruder"}\n',
+                    dict(wrong, **{"Content-Type": "application/x-ndjson"}))
+    check(st == 401, "a bulk request with a wrong password: 401, nothing taken")
+
+    # Elastic's bulk format: action line, source line, each ended by \n;
+    # Filebeat 8 sends it gzip-compressed (compression_level 1).
+    nd = "".join(json.dumps(a) + "\n" for a in (
+        {"create": {"_index": "filebeat-8.11.0"}}, FILEBEAT_DOC,
+        {"create": {"_index": "winlogbeat-8.11.0", "_id": "evt-91377"}}, WINLOGBEAT_DOC,
+        {"delete": {"_index": "x", "_id": "1"}},
+        {"index": {}}, "not an object",
+    )).encode()
+    st, _, body = http(port, "POST", "/_bulk", gzip.compress(nd),
+                       dict(basic, **{"Content-Type": "application/x-ndjson",
+                                      "Content-Encoding": "gzip"}))
+    ans = json.loads(body) if st == 200 else {}
+    items = ans.get("items", [])
+    check(st == 200 and isinstance(ans.get("took"), int) and ans.get("errors") is True and
+          len(items) == 4, "the bulk answer has took, errors and one item per action (%s)"
+          % body[:200])
+    if len(items) == 4:
+        check(items[0].get("create", {}).get("status") == 201 and
+              items[0]["create"].get("_index") == "filebeat-8.11.0" and
+              items[0]["create"].get("result") == "created",
+              "item 1: created in filebeat-8.11.0, 201")
+        check(items[1].get("create", {}).get("_id") == "evt-91377" and
+              items[1]["create"].get("status") == 201, "item 2: its _id echoed, 201")
+        check(items[2].get("delete", {}).get("status") == 404, "a delete: 404, nothing deleted")
+        check(items[3].get("index", {}).get("status") == 400 and "error" in items[3]["index"],
+              "a source line that is not an object: its item fails, 400")
+    # an API key, on /<index>/_bulk, uncompressed (Vector, Fluent Bit)
+    key = {"Authorization": "ApiKey " + base64.b64encode(
+        b"VuaCfGcBCdbkQm-e5aOx:ui2lp2axTNmsyakw9tvNnw").decode()}
+    st, _, body = http(port, "POST", "/vector-logs/_bulk",
+                       b'{"index":{}}\n{"message":"shipmark-vector","process":{"name":"sshd"}}\n',
+                       dict(key, **{"Content-Type": "application/x-ndjson"}))
+    ans = json.loads(body) if st == 200 else {}
+    check(st == 200 and ans.get("errors") is False and
+          ans["items"][0]["index"]["_index"] == "vector-logs",
+          "an API key admits; the URL's index names the item (%s)" % body[:160])
+    st, _, body = http(port, "POST", "/_bulk", b'{"index":{}}\n' + b" " * (1 << 20), basic)
+    check(st == 413, "a body over max_body: 413")
+    st, _, body = http(port, "POST", "/_bulk", b'{"explode":{}}\n{}\n', basic)
+    check(st == 400 and "illegal_argument_exception" in body and "at byte 1:" in body and
+          "not index, create, update or delete" in body,
+          "a malformed action line: 400 naming the byte (%s)" % body[:160])
+
+    want = {"filebeat", "winlogbeat", "vector"}
+    check(wait_for(lambda: want <= set(by_mark(d.events())), timeout=15),
+          "the bulk documents are stored")
+    ev = by_mark(d.events())
+    check("intruder" not in ev, "nothing stored from a refused request")
+    if "winlogbeat" in ev:
+        r, f = ev["winlogbeat"]
+        check(r["decoder"] == "json" and r["input"] == "beats" and
+              f.get("winlog.event_data.Status") == "0xc0000072" and
+              r["time_us"] == 1767323100123000,
+              "the Winlogbeat event decoded as ECS JSON, with its own time")
+    if "filebeat" in ev:
+        check(ev["filebeat"][0]["time_us"] == 1767323045678000,
+              "the Filebeat event's @timestamp is its time")
+    rule_id = "9eb99343-d336-4020-a3cd-67f3819e68ee"
+    check(wait_for(lambda: any(a["rule_id"] == rule_id for a in d.alerts()), timeout=15),
+          "the Winlogbeat 4625 matched SigmaHQ's Windows rule (Channel, EventID, Status, "
+          "SubjectUserSid reached through winlog.*)")
+    check(wait_for(lambda: {"filebeat", "vector"} <= set(by_mark(d.alerts())), timeout=15),
+          "the Filebeat and Vector documents matched the test rule")
+    _, _, text = d.get("/metrics")
+    check(d.metric(text, "hikeshi_input_records_total", 'input="beats"') == 3,
+          "http-bulk counted 3 records")
+    check(d.metric(text, "hikeshi_input_denied_total", 'input="beats"') == 2,
+          "http-bulk counted the 2 refused requests as denied")
+    check("beats: 127.0.0.1:" in d.read_log() and "no or wrong credentials" in d.read_log(),
+          "the refusal is logged with the client's address")
+
+
 def main():
     ports = {"gu": free_port(socket.SOCK_DGRAM), "gt": free_port(), "jt": free_port(),
-             "jc": free_port()}
+             "jc": free_port(), "hb": free_port(), "sigma_rule": SIGMA_4625}
     d = Daemon(CONFIG % ports)
     os.makedirs(os.path.join(d.dir, "rules"))
     with open(os.path.join(d.dir, "rules", "shippers_marker.yml"), "w") as f:
@@ -164,6 +314,7 @@ def main():
               "not in peers" in d.read_log(), "the refusal is logged with the peer address")
         check("GELF datagram from 127.0.0.1" in d.read_log(),
               "the broken GELF datagram is logged with the sender's address")
+        bulk_checks(d, ports["hb"])
     finally:
         rc = d.stop()
     check(rc == 0, "daemon stops cleanly (rc %d)" % rc)

@@ -163,8 +163,7 @@ static void test_chunked_gzip(void **state)
     size_t n, zl = compress_buf(z, sizeof(z), MSG, strlen(MSG), 1);
 
     (void)state;
-    assert_int_equal(
-        feed_chunks(g, z, zl, 3, order, 3, id, PEER_A, sizeof(PEER_A), T0, &m, &n), 1);
+    assert_int_equal(feed_chunks(g, z, zl, 3, order, 3, id, PEER_A, sizeof(PEER_A), T0, &m, &n), 1);
     assert_int_equal(n, strlen(MSG));
     assert_memory_equal(m, MSG, n);
     gelf_reasm_free(g);
@@ -192,8 +191,8 @@ static void test_missing_chunk_expires(void **state)
     {
         static const unsigned late[] = {1};
 
-        assert_int_equal(feed_chunks(g, (const uint8_t *)MSG, strlen(MSG), 3, late, 1, id,
-                                     PEER_A, sizeof(PEER_A), T0 + 6000000, &m, &n),
+        assert_int_equal(feed_chunks(g, (const uint8_t *)MSG, strlen(MSG), 3, late, 1, id, PEER_A,
+                                     sizeof(PEER_A), T0 + 6000000, &m, &n),
                          0);
         assert_int_equal(gelf_reasm_pending(g), 1);
     }
@@ -218,22 +217,17 @@ static void test_oversized_and_malformed(void **state)
     assert_int_equal(gelf_reasm_pending(g), 0);
     /* count 0, count over 128, sequence past the count, short header */
     dl = chunk(buf, id, 0, 0, piece, 1);
-    assert_int_equal(gelf_reasm_datagram(g, buf, dl, PEER_A, sizeof(PEER_A), T0, &m, &n),
-                     -EINVAL);
+    assert_int_equal(gelf_reasm_datagram(g, buf, dl, PEER_A, sizeof(PEER_A), T0, &m, &n), -EINVAL);
     dl = chunk(buf, id, 0, 129, piece, 1);
-    assert_int_equal(gelf_reasm_datagram(g, buf, dl, PEER_A, sizeof(PEER_A), T0, &m, &n),
-                     -EINVAL);
+    assert_int_equal(gelf_reasm_datagram(g, buf, dl, PEER_A, sizeof(PEER_A), T0, &m, &n), -EINVAL);
     dl = chunk(buf, id, 3, 3, piece, 1);
-    assert_int_equal(gelf_reasm_datagram(g, buf, dl, PEER_A, sizeof(PEER_A), T0, &m, &n),
-                     -EINVAL);
-    assert_int_equal(gelf_reasm_datagram(g, buf, 11, PEER_A, sizeof(PEER_A), T0, &m, &n),
-                     -EINVAL);
+    assert_int_equal(gelf_reasm_datagram(g, buf, dl, PEER_A, sizeof(PEER_A), T0, &m, &n), -EINVAL);
+    assert_int_equal(gelf_reasm_datagram(g, buf, 11, PEER_A, sizeof(PEER_A), T0, &m, &n), -EINVAL);
     /* the same id announcing another count drops the message */
     dl = chunk(buf, id, 0, 3, piece, 1);
     assert_int_equal(gelf_reasm_datagram(g, buf, dl, PEER_A, sizeof(PEER_A), T0, &m, &n), 0);
     dl = chunk(buf, id, 1, 4, piece, 1);
-    assert_int_equal(gelf_reasm_datagram(g, buf, dl, PEER_A, sizeof(PEER_A), T0, &m, &n),
-                     -EINVAL);
+    assert_int_equal(gelf_reasm_datagram(g, buf, dl, PEER_A, sizeof(PEER_A), T0, &m, &n), -EINVAL);
     assert_int_equal(gelf_reasm_pending(g), 0);
     /* a plain message over max_msg */
     memset(buf, ' ', sizeof(buf));
@@ -267,8 +261,8 @@ static void test_senders_apart_and_table_cap(void **state)
     for (unsigned i = 0; i < LIMIT_GELF_PENDING + 10; i++) {
         memcpy(idn, &i, sizeof(i));
         dl = chunk(buf, idn, 0, 2, "x", 1);
-        assert_int_equal(
-            gelf_reasm_datagram(g, buf, dl, PEER_A, sizeof(PEER_A), T0 + i, &m, &n), 0);
+        assert_int_equal(gelf_reasm_datagram(g, buf, dl, PEER_A, sizeof(PEER_A), T0 + i, &m, &n),
+                         0);
     }
     assert_int_equal(gelf_reasm_pending(g), LIMIT_GELF_PENDING);
     assert_true(gelf_reasm_stats(g)->evicted >= 10);

@@ -363,6 +363,7 @@ int sigma_corr_engine_new(struct sigma_corr_rule *const *corrs, size_t ncorrs,
         if ((r = resolve(e, i, report, arg)) < 0)
             goto out;
     chain_levels(e, report, arg);
+    r = -ENOMEM; /* resolve() left 0 in r */
     if (!(e->kept = calloc(ncorrs ? ncorrs : 1, sizeof(*e->kept))) ||
         !(e->sizes = calloc(ncorrs ? ncorrs : 1, sizeof(*e->sizes))))
         goto out;

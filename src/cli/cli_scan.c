@@ -1278,7 +1278,9 @@ static void scan_done(struct scan *s, struct config *cfg)
         fclose(s->outf);
 }
 
-/* -r: the rule paths replace the configuration's sigma.rules. */
+/* -r: the rule paths replace the configuration's sigma.rules, and as
+ * rules asked for by name, a path that does not load is an error (not the
+ * quiet fallback of missing bundled rules). */
 static int scan_set_rules(struct config *cfg, const struct scan_opts *o)
 {
     char **v;
@@ -1299,6 +1301,7 @@ static int scan_set_rules(struct config *cfg, const struct scan_opts *o)
     free(cfg->sigma_rules);
     cfg->sigma_rules = v;
     cfg->nsigma_rules = o->nrule_paths;
+    cfg->sigma_explicit = 1; /* asked for: rules that do not load end the scan */
     return 0;
 }
 

@@ -273,6 +273,10 @@ def main():
     check(s2["alerts_out_of_range"] == len(rows) - len(want),
           "the summary counts the %d alerts out of range" % (len(rows) - len(want)))
 
+    missing = os.path.join(tmp, "no-such-rules")
+    r = scan("-r", missing, EVTX)
+    check(r.returncode == 1 and missing.encode() in r.stderr and r.stdout == b"",
+          "-r naming a path that does not exist ends the scan, naming it")
     r = scan("--from", "yesterday", EVTX)
     check(r.returncode == 2 and b"--from yesterday" in r.stderr,
           "a --from that is no time is a usage error naming it")

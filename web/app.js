@@ -82,7 +82,8 @@ function renderHeader(active) {
   });
   replace(top,
     h('a', {class: 'brand', href: '#/dashboard', title: 'hikeshi — the fire brigade'},
-      h('span', {class: 'brand-mark', 'aria-hidden': 'true'}, '火'), 'hikeshi'),
+      h('img', {class: 'brand-mark', src: '/ui/favicon.svg', alt: '', width: 24, height: 24,
+                'data-testid': 'brand-mark'}), 'hikeshi'),
     h('nav', {class: 'nav', 'aria-label': 'main'}, links),
     h('span', {class: 'spacer'}),
     clock,

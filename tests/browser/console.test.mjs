@@ -473,6 +473,93 @@ async function analystNoAdmin(page) {
   check(n === 0, 'an analyst going to #/admin does not get the admin page', n);
 }
 
+// 6. Triage at volume: ticked rows and "all matching the filters" acted on
+// in one request each, checked through the API.
+async function bulkActions(page, incId) {
+  const alertsOf = async (q) => ((await api(page, 'GET', '/api/v1/alerts?' + q)).json || {});
+  await go(page, '#/triage?ack=0', 'triage');
+  const bar = page.locator('[data-testid=bulk-bar]');
+  check(await bar.isVisible(), 'the triage queue has the bulk bar for an analyst');
+  check(await page.locator('[data-testid=bulk-ack]').isDisabled(),
+        'with nothing selected its actions are off');
+
+  // Two rows ticked, acknowledged at once.
+  const boxes = page.locator('input[data-testid=select-alert]');
+  const ids = (await boxes.evaluateAll((els) => els.slice(0, 2).map((e) => Number(e.value))));
+  for (let i = 0; i < 2; i++)
+    await boxes.nth(i).check();
+  check((await text(page, '[data-testid=bulk-count]')).startsWith('2 selected'),
+        'ticking two rows: "2 selected"', await text(page, '[data-testid=bulk-count]'));
+  await page.locator('[data-testid=bulk-ack]').click();
+  await page.locator('.toast', { hasText: '2 alerts acknowledged' }).first()
+    .waitFor({ timeout: WAIT });
+  const acked = (await alertsOf('acknowledged=1&limit=500')).alerts || [];
+  check(ids.length === 2 && ids.every((id) => acked.some((a) => a.id === id &&
+        a.acknowledged_by === USERS.analyst.name)),
+        'bulk Ack acknowledged the two ticked alerts under the analyst', { ids });
+
+  // One row attached to the incident worked on above.
+  await page.locator('input[data-testid=select-alert]').first().waitFor({ timeout: WAIT });
+  const one = Number(await page.locator('input[data-testid=select-alert]').first()
+    .getAttribute('value'));
+  await page.locator('input[data-testid=select-alert]').first().check();
+  await page.locator('[data-testid=bulk-attach]').click();
+  const att = page.locator('form[data-testid=bulk-attach-form]');
+  await att.locator('input[name=incident]').fill(String(incId));
+  await att.locator('button[type=submit]').click();
+  await page.locator('.toast', { hasText: '1 alert attached' }).first().waitFor({ timeout: WAIT });
+  const linked = ((await alertsOf(`incident=${incId}&limit=500`)).alerts || []).map((a) => a.id);
+  check(linked.includes(one), 'bulk Attach put the ticked alert in the incident', { one, linked });
+
+  // Every alert a filter keeps: level >= 4, not acknowledged.
+  await go(page, '#/triage?ack=0&level=4', 'triage');
+  const want = (await alertsOf('acknowledged=0&level=4&limit=1')).total;
+  await page.locator('input[data-testid=select-all-matching]').check();
+  const count = await text(page, '[data-testid=bulk-count]');
+  check(want > 0 && /selected/.test(count) && Number(count.replace(/ selected.*/, '')
+    .replace(/[^0-9]/g, '')) === want,
+        '"all matching the filters" selects the total the API counts', { count, want });
+  await page.locator('[data-testid=bulk-ack]').click();
+  let left = -1;
+  for (let t = 0; t < WAIT / 250 && left !== 0; t++) {
+    await page.waitForTimeout(250);
+    left = (await alertsOf('acknowledged=0&level=4&limit=1')).total;
+  }
+  check(left === 0, 'bulk Ack of all matching left none of them unacknowledged', { want, left });
+  await page.locator('.toast', { hasText: 'acknowledged' }).last().waitFor({ timeout: WAIT });
+  await shot(page, 'triage-bulk');
+}
+
+// 7. From 800 px up: the header wraps, "Log out" is on screen and works, and
+// the brand's flame is drawn (no glyph a font may lack).
+async function narrow(browser, user) {
+  const ctx = await browser.newContext({ viewport: { width: 800, height: 600 } });
+  ctx.setDefaultTimeout(WAIT);
+  watch(ctx, 'narrow');
+  const page = await login(ctx, user);
+  for (const [hash, name] of [['#/dashboard', 'dashboard'], ['#/triage', 'triage'],
+                              ['#/incidents', 'incidents']]) {
+    await go(page, hash, name);
+    const out = page.locator('[data-testid=logout]');
+    const box = await out.boundingBox();
+    check(await out.isVisible() && box && box.x >= 0 && box.y >= 0 && box.x + box.width <= 800 &&
+          box.y + box.height <= 600,
+          `at 800x600 on ${name} "Log out" is visible inside the window`, box);
+    const wide = await page.evaluate(() => document.querySelector('#top').scrollWidth);
+    check(wide <= 800, `at 800x600 on ${name} the header does not overflow`, wide);
+  }
+  const mark = await page.locator('[data-testid=brand-mark]').evaluate((img) =>
+    ({ tag: img.tagName, ok: img.complete && img.naturalWidth > 0, w: img.clientWidth }));
+  check(mark.tag === 'IMG' && mark.ok && mark.w > 0, 'the brand mark is our SVG, drawn', mark);
+  check(!(await page.locator('#top').textContent()).includes('火'),
+        'the header holds no CJK glyph a font may lack');
+  await shot(page, 'narrow-800');
+  await page.locator('[data-testid=logout]').click();
+  await ready(page, 'login');
+  check(true, 'at 800x600 "Log out" is clickable and logs out');
+  await ctx.close();
+}
+
 // 5. Cookie, CSRF and logout, on the analyst's session.
 async function sessionSecurity(ctx, page, incId) {
   const cookies = await ctx.cookies();
@@ -614,6 +701,7 @@ async function main() {
     await section('an incident\'s life', async () => { incId = await incidentWork(page, USERS.analyst); });
     await section('the hostile record on its incident', () => incidentHostile(page));
     await section('the analyst and the admin page', () => analystNoAdmin(page));
+    await section('bulk actions in triage', () => bulkActions(page, incId || HOSTILE.incident));
     await section('headers, cookie, CSRF, logout', async () => {
       const csp = consoleResponses.filter((r) => r.status === 200 || r.status === 304);
       const bad = csp.filter((r) => (r.csp || '').replace(/\s+/g, ' ').trim() !== CSP);
@@ -626,6 +714,7 @@ async function main() {
     await ctx.close();
     await section('the viewer', () => viewer(browser, USERS.viewer, incId || HOSTILE.incident));
     await section('the admin', () => admin(browser, USERS.admin));
+    await section('the console at 800 px', () => narrow(browser, USERS.analyst));
   } finally {
     await browser.close();
   }

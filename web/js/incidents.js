@@ -1,7 +1,8 @@
-// incidents.js - #/incidents: the incidents, newest first, and opening one
-// by hand or from an outside report.
+// incidents.js - #/incidents: the incidents, most urgent first (level, Red
+// first, then the nearest deadline; or newest first), and opening one by
+// hand or from an outside report.
 //
-//   GET  /api/v1/incidents?type&phase&level&overdue&limit&offset
+//   GET  /api/v1/incidents?type&phase&level&overdue&sort&limit&offset
 //   POST /api/v1/incidents   (analyst) open one by hand
 //   POST /api/v1/intake      (analyst) a report from outside monitoring
 
@@ -22,6 +23,7 @@ export async function mount(root, ctx) {
     level: LEVELS.includes(q.get('level')) ? q.get('level') : '',
     type: q.get('type') || '',
     overdue: q.get('overdue') === '1',
+    sort: q.get('sort') === 'newest' ? 'newest' : '',
     offset: Number(q.get('offset')) || 0,
   };
 
@@ -31,14 +33,17 @@ export async function mount(root, ctx) {
                         [['', 'any level']].concat(LEVELS.map((l) => [l, l])), state.level);
   const fType = select({name: 'type', 'data-testid': 'filter-type'},
                        [['', 'any type']].concat(INCIDENT_TYPES.map((t) => [t, t])), state.type);
+  const fSort = select({name: 'sort', 'data-testid': 'filter-sort'},
+                      [['', 'most urgent first'], ['newest', 'newest first']], state.sort);
   const fOverdue = h('input', {type: 'checkbox', name: 'overdue', 'data-testid': 'filter-overdue',
                                checked: state.overdue});
   const filters = h('form', {class: 'filters', role: 'search'},
-    field('Phase', fPhase), field('Level', fLevel), field('Type', fType),
+    field('Phase', fPhase), field('Level', fLevel), field('Type', fType), field('Order', fSort),
     h('label', {class: 'field check'}, fOverdue, h('span', {}, 'only past their time target')));
   filters.addEventListener('submit', (ev) => ev.preventDefault());
-  for (const el of [fPhase, fLevel, fType, fOverdue]) {
+  for (const el of [fPhase, fLevel, fType, fSort, fOverdue]) {
     el.addEventListener('change', () => {
+      state.sort = fSort.value;
       state.phase = fPhase.value;
       state.level = fLevel.value;
       state.type = fType.value;
@@ -80,12 +85,13 @@ export async function mount(root, ctx) {
   async function load() {
     const my = ++seq;
     ctx.setQuery({phase: state.phase, level: state.level, type: state.type,
-                  overdue: state.overdue ? '1' : '', offset: state.offset || ''});
+                  overdue: state.overdue ? '1' : '', sort: state.sort,
+                  offset: state.offset || ''});
     table.classList.add('busy');
     try {
       const r = await api.get('/incidents' + qs({
         phase: state.phase, level: state.level, type: state.type,
-        overdue: state.overdue ? 1 : '', limit: LIMIT, offset: state.offset,
+        overdue: state.overdue ? 1 : '', sort: state.sort, limit: LIMIT, offset: state.offset,
       }));
       if (my !== seq || !ctx.alive()) return;
       const list = r.incidents || [];

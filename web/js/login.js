@@ -14,7 +14,8 @@ export async function mount(root, ctx) {
   const submit = h('button', {type: 'submit', class: 'primary'}, 'Log in');
   const s = getSession();
   const form = h('form', {class: 'login-form', 'data-testid': 'login-form', novalidate: true},
-    h('h1', {class: 'login-title'}, h('span', {class: 'brand-mark', 'aria-hidden': 'true'}, '火'),
+    h('h1', {class: 'login-title'},
+      h('img', {class: 'brand-mark', src: '/ui/favicon.svg', alt: '', width: 32, height: 32}),
       'hikeshi'),
     h('p', {class: 'muted'}, 'Security monitoring and incident response console'),
     s ? h('p', {class: 'muted'}, 'Signed in as ' + s.user + ' (' + s.role + '). ',

@@ -9,6 +9,9 @@
 //   POST /api/v1/alerts/{id}/suppress    {reason, expires, scope}
 //   POST /api/v1/alerts/{id}/attach      {incident}
 //   POST /api/v1/incidents, then attach  a new incident from an alert
+//   POST /api/v1/alerts/bulk?<filter>    {action, ids | matching: true, ...}:
+//        the bar above the table acts on the rows ticked, or on every
+//        alert the filters keep ("all N matching"), in one request
 //
 // The filters and the page live in the route's query (#/triage?rule=..),
 // so a link or a reload shows the same queue.
@@ -90,14 +93,23 @@ export async function mount(root, ctx) {
     state.offset = 0;
     load();
   };
-  const later = debounce(applyFilters, 350);
+  // Typing applies itself after a pause, unless Enter applied it already:
+  // a second load would redraw the rows under the analyst's click.
+  const later = debounce(() => {
+    if (fRule.value.trim() !== state.rule || fEntity.value.trim() !== state.entity ||
+        fSearch.value.trim() !== state.q)
+      applyFilters();
+  }, 350);
   for (const el of [fRule, fEntity, fSearch]) el.addEventListener('input', later);
   for (const el of [fLevel, fTime, fAck, fLimit]) el.addEventListener('change', applyFilters);
 
   // ---- the table ----
   const body = h('tbody');
+  const selectPage = h('input', {type: 'checkbox', 'data-testid': 'select-page',
+                                 'aria-label': 'select the alerts of this page'});
   const table = h('table', {class: 'table alerts-table', 'data-testid': 'alerts'},
     h('thead', {}, h('tr', {class: 'alert-row'},
+      writer ? h('th', {class: 'c-select'}, selectPage) : null,
       h('th', {}, 'Id'), h('th', {}, 'Level'), h('th', {}, 'Rule'), h('th', {}, 'Entities'),
       h('th', {class: 'num'}, 'Count'), h('th', {}, 'Last seen'), h('th', {}, 'Incident'),
       h('th', {}, 'State'), h('th', {}, 'Actions'))),
@@ -110,10 +122,150 @@ export async function mount(root, ctx) {
   const note = h('div');
   const updated = h('span', {class: 'muted updated'});
 
+  // ---- the selection and the bulk bar ----
+  // Ticked rows by id; or, with "all matching", every alert the filters
+  // keep (the server selects them again from the same query: what a page
+  // shows is not what is acted on).
+  const picked = new Set();
+  let matchingTotal = null;
+  const allMatching = h('input', {type: 'checkbox', 'data-testid': 'select-all-matching'});
+  const allLabel = h('span');
+  const pickedText = h('span', {class: 'bulk-count', 'data-testid': 'bulk-count'});
+  const bulkForm = h('div', {class: 'bulk-form'});
+  const bulkErr = errorLine({'data-testid': 'bulk-error'});
+  // Only for those who may change alerts: a viewer's page has no control
+  // that would be refused.
+  const bar = !writer ? null : h('div', {class: 'bulk-bar panel', 'data-testid': 'bulk-bar'},
+    h('div', {class: 'bulk-row'}, pickedText,
+      h('label', {class: 'bulk-all'}, allMatching, allLabel),
+      h('span', {class: 'spacer'}),
+      bulkButton('Ack', 'ack'), bulkButton('Suppress…', 'suppress'),
+      bulkButton('Attach…', 'attach'), bulkButton('New incident…', 'open_incident')),
+    bulkForm, bulkErr);
+
+  function selectionCount() {
+    return allMatching.checked ? (matchingTotal || 0) : picked.size;
+  }
+  function refreshBar() {
+    if (!bar) return;
+    const n = selectionCount();
+    replace(pickedText, n ? n.toLocaleString() + ' selected' : 'none selected');
+    replace(allLabel, ' all ' + (matchingTotal === null ? '' : matchingTotal.toLocaleString() + ' ') +
+      'matching the filters');
+    for (const b of bar.querySelectorAll('button[data-bulk]')) b.disabled = n === 0;
+    for (const c of body.querySelectorAll('input[data-testid="select-alert"]')) {
+      c.checked = allMatching.checked || picked.has(Number(c.value));
+      c.disabled = allMatching.checked;
+    }
+    selectPage.disabled = allMatching.checked;
+  }
+  function clearSelection() {
+    picked.clear();
+    allMatching.checked = false;
+    selectPage.checked = false;
+    replace(bulkForm);
+    refreshBar();
+  }
+  allMatching.addEventListener('change', refreshBar);
+  selectPage.addEventListener('change', () => {
+    for (const c of body.querySelectorAll('input[data-testid="select-alert"]')) {
+      if (selectPage.checked) picked.add(Number(c.value));
+      else picked.delete(Number(c.value));
+    }
+    refreshBar();
+  });
+
+  function bulkButton(label, action) {
+    const b = h('button', {type: 'button', class: 'small', 'data-bulk': action,
+                           'data-testid': 'bulk-' + action, 'data-write': true, disabled: true},
+                label);
+    b.addEventListener('click', () => {
+      bulkErr.clear();
+      if (action === 'ack') {
+        b.disabled = true;
+        runBulk({action: 'ack'}).catch((e) => bulkErr.show(e)).finally(refreshBar);
+        return;
+      }
+      replace(bulkForm, bulkFormFor(action));
+      const first = bulkForm.querySelector('input, select');
+      if (first) first.focus();
+    });
+    return b;
+  }
+
+  function bulkFormFor(action) {
+    const n = selectionCount().toLocaleString();
+    if (action === 'suppress') {
+      return writeForm({'data-testid': 'bulk-suppress-form', class: 'form inline-form'}, [
+        h('div', {class: 'form-row'},
+          field('Reason', h('input', {name: 'reason', type: 'text', required: true, maxlength: 512,
+                                      placeholder: 'why these alerts are noise'})),
+          field('Expires', h('input', {name: 'expires', type: 'text', required: true,
+                                       value: isoDate(7), 'aria-label': 'expires'}),
+                'UTC when no zone'),
+          field('Scope', select({name: 'scope'}, [
+            ['entity', 'each rule on its entities'],
+            ['rule', 'every alert of each rule'],
+          ], 'entity'))),
+      ], (v) => runBulk({action: 'suppress', reason: v.reason, expires: v.expires,
+                         scope: v.scope}), 'Suppress ' + n);
+    }
+    if (action === 'attach') {
+      const list = h('datalist', {id: 'bulk-attach-incidents'});
+      incidentsForAttach().then((incs) => {
+        replace(list, incs.map((i) => h('option', {value: String(i.id)},
+          '#' + i.id + ' ' + i.level + ' · ' + i.title)));
+      }).catch(() => {});
+      return writeForm({'data-testid': 'bulk-attach-form', class: 'form inline-form'}, [
+        h('div', {class: 'form-row'}, field('Incident', h('input', {
+          name: 'incident', type: 'number', min: 1, required: true,
+          list: 'bulk-attach-incidents', 'aria-label': 'incident id'})), list),
+      ], (v) => {
+        const id = Number(v.incident);
+        if (!Number.isInteger(id) || id < 1) throw new Error('Give the id of an incident.');
+        return runBulk({action: 'attach', incident: id});
+      }, 'Attach ' + n);
+    }
+    return writeForm({'data-testid': 'bulk-open-form', class: 'form inline-form'}, [
+      h('div', {class: 'form-row'},
+        field('Title', h('input', {name: 'title', type: 'text', required: true, maxlength: 256})),
+        field('Type', select({name: 'type'}, INCIDENT_TYPES, 'none')),
+        field('Level', select({name: 'level'}, LEVELS, 'Yellow'))),
+    ], async (v) => {
+      if (!v.title.trim()) throw new Error('Give the incident a title.');
+      const r = await runBulk({action: 'open_incident', title: v.title, type: v.type,
+                               level: v.level});
+      if (r && r.incident) ctx.navigate('#/incidents/' + r.incident);
+      return false;
+    }, 'Open incident with ' + n);
+  }
+
+  // One request for the whole selection; the server caps it and says so.
+  async function runBulk(body) {
+    let path = '/alerts/bulk';
+    if (allMatching.checked) {
+      path += qs(filterParams());
+      body.matching = true;
+    } else {
+      body.ids = [...picked];
+    }
+    const r = await api.post(path, body);
+    const what = {ack: 'acknowledged', suppress: 'suppressed', attach: 'attached',
+                  open_incident: 'put in a new incident'}[body.action];
+    toast(r.count.toLocaleString() + ' alert' + (r.count === 1 ? '' : 's') + ' ' + what +
+          (r.incident ? ' (incident #' + r.incident + ')' : '') +
+          (body.action === 'suppress' ? ': ' + r.suppressions + ' suppression' +
+            (r.suppressions === 1 ? '' : 's') : '') + '.');
+    openIncidents = null;
+    clearSelection();
+    await load(true);
+    return r;
+  }
+
   replace(root,
     h('div', {class: 'page-head'}, h('h1', {}, 'Triage queue'), h('span', {class: 'spacer'}),
       updated),
-    filters, err,
+    filters, err, bar,
     h('div', {class: 'panel table-panel'}, table, note, pg));
 
   getOptional('/rules').then((r) => {
@@ -133,6 +285,13 @@ export async function mount(root, ctx) {
 
   let seq = 0;
   let loadedOnce = false;
+  // The filters as the API takes them (the list's and the bulk action's).
+  let sinceFixed = '';
+  const filterParams = () => ({
+    rule: state.rule, level: state.level, entity: state.entity, q: state.q,
+    since: sinceFixed, acknowledged: state.ack,
+  });
+  let lastFilter = '';
 
   async function load(silent) {
     const my = ++seq;
@@ -141,11 +300,16 @@ export async function mount(root, ctx) {
                   limit: state.limit !== 50 ? state.limit : '', offset: state.offset || ''});
     table.classList.add('busy');
     try {
-      const params = {
-        rule: state.rule, level: state.level, entity: state.entity, q: state.q,
-        since: sinceFor(state.time), acknowledged: state.ack, limit: state.limit,
-        offset: state.offset,
-      };
+      // "Last hour" is fixed when the filters change, so that "all
+      // matching" acts on the alerts counted, not on a window moved since.
+      const key = JSON.stringify([state.rule, state.level, state.entity, state.q, state.time,
+                                  state.ack]);
+      if (key !== lastFilter) {
+        sinceFixed = sinceFor(state.time);
+        if (lastFilter) clearSelection();
+        lastFilter = key;
+      }
+      const params = Object.assign(filterParams(), {limit: state.limit, offset: state.offset});
       const r = await api.get('/alerts' + qs(params));
       if (my !== seq || !ctx.alive()) return;
       const alerts = r.alerts || [];
@@ -156,6 +320,9 @@ export async function mount(root, ctx) {
       }
       err.clear();
       replace(body, alerts.map((a) => alertRow(a)));
+      matchingTotal = typeof r.total === 'number' ? r.total : null;
+      selectPage.checked = alerts.length > 0 && alerts.every((a) => picked.has(a.id));
+      refreshBar();
       replace(note, alerts.length ? null : empty('No aggregated alert matches these filters.'));
       pg.update({offset: state.offset, limit: state.limit, shown: alerts.length,
                  total: typeof r.total === 'number' ? r.total : null,
@@ -239,6 +406,16 @@ export async function mount(root, ctx) {
       actions.append(ack, sup, att, open);
     }
 
+    if (writer) {
+      const pick = h('input', {type: 'checkbox', 'data-testid': 'select-alert', value: String(a.id),
+                               'aria-label': 'select alert ' + a.id});
+      pick.addEventListener('change', () => {
+        if (pick.checked) picked.add(a.id);
+        else picked.delete(a.id);
+        refreshBar();
+      });
+      tr.append(h('td', {class: 'c-select'}, pick));
+    }
     tr.append(...alertCells(a), incidentCell, stateCell, actions, detail);
     tr.isBusy = () => openKind !== null;
     return tr;

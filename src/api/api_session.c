@@ -113,6 +113,13 @@ static int login_check(struct api_call *c, char name[128], int64_t *ret_uid, cha
         free(role);
         log_warnx("http: failed login for \"%s\" from %s", name,
                   c->rq->client ? c->rq->client : "?");
+        {
+            char why[128 + 48];
+
+            /* The name is the caller's claim, not an actor: it goes in the details. */
+            snprintf(why, sizeof(why), "wrong name or password for user %s", name);
+            api_util_audit_denied(c, NULL, "user.login_failed", 401, why);
+        }
         api_util_answer_error(c, 401, "wrong name or password", -1, NULL);
         return -1;
     }

@@ -15,6 +15,7 @@
 
 #include "api/auth.h"
 #include "event/time.h"
+#include "incident/audit.h"
 #include "store/store.h"
 #include "util/limits.h"
 
@@ -150,6 +151,34 @@ int api_util_json_str_or_null(struct buf *b, const char *s)
 {
     return s ? buf_json_str(b, s, strlen(s)) : buf_puts(b, "null");
 }
+void api_util_audit_denied(struct api_call *c, const char *who, const char *action, unsigned status,
+                           const char *why)
+{
+    struct buf b;
+    int r;
+
+    if (!c->ctx->cf.audit)
+        return;
+    buf_init(&b, 2048);
+    r = buf_printf(&b, "{\"status\":%u,\"method\":", status);
+    if (r == 0)
+        r = buf_json_str(&b, c->rq->method, strlen(c->rq->method));
+    if (r == 0 && (r = buf_puts(&b, ",\"path\":")) == 0)
+        r = buf_json_str(&b, c->rq->path, strnlen(c->rq->path, 512));
+    if (r == 0 && (r = buf_puts(&b, ",\"client\":")) == 0)
+        r = api_util_json_str_or_null(&b, c->rq->client);
+    if (r == 0 && (r = buf_puts(&b, ",\"reason\":")) == 0)
+        r = buf_json_str(&b, why, strlen(why));
+    if (r == 0)
+        r = buf_putc(&b, '}');
+    /* Rate-limited over the whole log: a scan of the API must not fill
+     * the disk.  A failure is the log's, which the next change reports. */
+    if (r == 0)
+        (void)audit_deny(c->ctx->cf.audit, who && who[0] ? who : "anonymous", action, "api", b.data,
+                         b.len);
+    buf_done(&b);
+}
+
 /*
  * The user and role of the request's token: the Authorization header's
  * Bearer token, or without that header the console's session cookie.  A
@@ -199,15 +228,19 @@ int api_util_authenticate(struct api_call *c, enum auth_role need)
         return -1;
     }
     if (r < 0) {
-        api_util_answer_error(c, 401,
-                              c->by_cookie        ? "the session has expired or ended; log in again"
-                              : r == -ENOENT && v ? "invalid, expired or revoked token"
-                                                  : "a Bearer token is required (hikeshi user add)",
-                              -1, NULL);
+        const char *why = c->by_cookie        ? "the session has expired or ended; log in again"
+                          : r == -ENOENT && v ? "invalid, expired or revoked token"
+                                              : "a Bearer token is required (hikeshi user add)";
+
+        /* A request with no credentials at all is not an attempt. */
+        if (v || c->by_cookie)
+            api_util_audit_denied(c, NULL, "api.denied", 401, why);
+        api_util_answer_error(c, 401, why, -1, NULL);
         return -1;
     }
     if (c->by_cookie && strcmp(c->rq->method, "GET") != 0 && strcmp(c->rq->method, "HEAD") != 0 &&
         auth_csrf_check(c->token, strlen(c->token), c->rq->csrf) < 0) {
+        api_util_audit_denied(c, c->user, "api.denied", 403, "missing or wrong CSRF token");
         api_util_answer_error(c, 403, "missing or wrong CSRF token", -1, NULL);
         return -1;
     }
@@ -215,6 +248,7 @@ int api_util_authenticate(struct api_call *c, enum auth_role need)
         char msg[sizeof(c->user) + 64];
         snprintf(msg, sizeof(msg), "%s may not do this: it needs the %s role", c->user,
                  auth_role_name(need));
+        api_util_audit_denied(c, c->user, "api.denied", 403, msg);
         api_util_answer_error(c, 403, msg, -1, NULL);
         return -1;
     }

@@ -72,6 +72,11 @@ int api_util_json_str_or_null(struct buf *b, const char *s);
 /* Fills c->user and c->role from the request's token; -1 when refused
  * (401, 403 or a store error, the answer written). */
 int api_util_authenticate(struct api_call *c, enum auth_role need);
+/* Records a refused request in the audit log (audit_deny: rate-limited):
+ * who (NULL or "": "anonymous"), the action ("api.denied"), and the
+ * status, method, path, client and why in its details. */
+void api_util_audit_denied(struct api_call *c, const char *who, const char *action, unsigned status,
+                           const char *why);
 /* 1 when the body is empty or JSON; 0 with the 415 answer written. */
 int api_util_body_ok(struct api_call *c);
 

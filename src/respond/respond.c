@@ -796,6 +796,28 @@ static void refuse(struct respond *r, const struct titem *it, const struct respo
         if (e < 0)
             log_error("response: recording a refusal: %s", store_errmsg(r->dst));
     }
+    if (r->audit) {
+        struct buf b;
+        char obj[64];
+        int e;
+
+        /* A denied action: audit_deny is rate-limited over the whole log,
+         * on top of refusal_quiet's once a minute per refusal. */
+        snprintf(obj, sizeof(obj), "response/%lld", (long long)resp_id);
+        buf_init(&b, 4096);
+        e = buf_puts(&b, "{\"address\":");
+        if (e == 0)
+            e = buf_json_str(&b, it->address, strlen(it->address));
+        if (e == 0 && (e = buf_puts(&b, ",\"rule\":")) == 0)
+            e = buf_json_str(&b, d->rule ? d->rule->name : "", d->rule ? strlen(d->rule->name) : 0);
+        if (e == 0 && (e = buf_puts(&b, ",\"reason\":")) == 0)
+            e = buf_json_str(&b, d->reason, strlen(d->reason));
+        if (e == 0 && (e = buf_putc(&b, '}')) == 0 &&
+            (e = audit_deny(r->audit, AUDIT_ACTOR_SYSTEM, "response.refused", obj, b.data,
+                            b.len)) < 0)
+            log_error("audit: response.refused of %s not recorded: %s", obj, strerror(-e));
+        buf_done(&b);
+    }
     if (log_ratelimit_ok(&r->rl, &supp))
         log_info("response %lld refused: %s%s", (long long)resp_id, d->reason,
                  supp ? " (earlier messages suppressed)" : "");

@@ -4,7 +4,7 @@
  * is kept with exactly one audit entry naming its action and object; a
  * refused change keeps nothing and writes no entry; a change that changes
  * nothing writes none; an incident named in a body that does not exist is
- * that field's fault.
+ * that field's fault; a bulk action is all or nothing, within its cap.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -194,6 +194,102 @@ static void test_attach(void **state)
     assert_int_equal(audited(f, "alert.attach", "alert/41"), 1);
 }
 
+/* Aggregated alert `id` of `rule` on source `ip`. */
+static void put_agg(struct fix *f, int64_t id, const char *rule, const char *ip)
+{
+    char key[128];
+    struct store_agg_rec a = {.id = id, .kind = "rule", .rule_id = rule, .rule_name = rule,
+                              .rule_title = rule, .level = 3, .entity_key = key, .count = 1,
+                              .first_us = T0, .last_us = T0};
+
+    snprintf(key, sizeof(key), "%s\x1fsource.ip=%s", rule, ip);
+    assert_int_equal(store_agg_put(f->st, &a), 0);
+}
+
+static int64_t acked(struct fix *f)
+{
+    struct store_agg_filter af = {.acknowledged = 1};
+    int64_t ids[16], total = 0;
+    size_t n = 0;
+
+    assert_int_equal(store_agg_ids(f->st, &af, ids, 16, &n, &total), 0);
+    return total;
+}
+
+/* Bulk: a selection by ids (sorted, repeats once) or by filter, all or
+ * nothing, within its cap, one audit entry holding the ids as ranges; a
+ * suppression per distinct rule (and entities, by scope). */
+static void test_bulk(void **state)
+{
+    struct fix *f = *state;
+    struct store_agg_filter all = {.acknowledged = -1}, ra = {.acknowledged = -1, .rule = "r-a"};
+    struct casefile_bulk_result res;
+    static const char ack_ids[] = "{\"action\":\"ack\",\"ids\":[3,1,2,3,10]}";
+    static const char ack_missing[] = "{\"action\":\"ack\",\"ids\":[4,99]}";
+    static const char ack_all[] = "{\"action\":\"ack\",\"matching\":true,\"max\":4}";
+    static const char wrong[] = "{\"action\":\"ack\",\"ids\":[4],\"incident\":1}";
+    static const char supp_entity[] = "{\"action\":\"suppress\",\"matching\":true,"
+                                      "\"reason\":\"noise\",\"expires\":\"2099-01-01\"}";
+    static const char supp_rule[] = "{\"action\":\"suppress\",\"matching\":true,"
+                                    "\"reason\":\"noise\",\"expires\":\"2099-01-01\","
+                                    "\"scope\":\"rule\"}";
+    char line[8192];
+    FILE *fp;
+    int found = 0;
+
+    put_agg(f, 1, "r-a", "192.0.2.1");
+    put_agg(f, 2, "r-a", "192.0.2.1");
+    put_agg(f, 3, "r-a", "192.0.2.1");
+    put_agg(f, 4, "r-a", "192.0.2.2");
+    put_agg(f, 10, "r-b", "192.0.2.1");
+
+    assert_int_equal(casefile_alert_bulk(&f->cf, &all, "ana", ack_ids, strlen(ack_ids), T0, &res,
+                                         &f->err),
+                     0);
+    assert_int_equal(res.count, 4);
+    assert_int_equal(acked(f), 4);
+    assert_int_equal(audited(f, "alert.bulk_ack", "alerts"), 1);
+    fp = fopen(f->audit_path, "r");
+    assert_non_null(fp);
+    while (fgets(line, sizeof(line), fp))
+        found += strstr(line, "\"count\":4,\"selected\":\"ids\"") &&
+                 strstr(line, "\"ids\":\"1-3,10\"");
+    fclose(fp);
+    assert_int_equal(found, 1);
+
+    /* One unknown id: refused whole, alert 4 stays unacknowledged. */
+    assert_int_equal(casefile_alert_bulk(&f->cf, &all, "ana", ack_missing, strlen(ack_missing), T0,
+                                         &res, &f->err),
+                     -ENOENT);
+    assert_string_equal(f->err.msg, "no such alert 99");
+    assert_int_equal(acked(f), 4);
+    assert_int_equal(audited(f, "alert.bulk_ack", NULL), 1);
+
+    /* Five kept by the filter, at most four asked: nothing done. */
+    assert_int_equal(
+        casefile_alert_bulk(&f->cf, &all, "ana", ack_all, strlen(ack_all), T0, &res, &f->err),
+        -EOVERFLOW);
+    assert_non_null(strstr(f->err.msg, "keeps 5 "));
+    assert_int_equal(acked(f), 4);
+    assert_int_equal(
+        casefile_alert_bulk(&f->cf, &all, "ana", wrong, strlen(wrong), T0, &res, &f->err),
+        -EINVAL);
+    assert_string_equal(f->err.field, "incident");
+
+    /* r-a on two sources: two suppressions by entity, one by rule. */
+    assert_int_equal(casefile_alert_bulk(&f->cf, &ra, "ana", supp_entity, strlen(supp_entity), T0,
+                                         &res, &f->err),
+                     0);
+    assert_int_equal(res.count, 4);
+    assert_int_equal(res.suppressions, 2);
+    assert_int_equal(casefile_alert_bulk(&f->cf, &all, "ana", supp_rule, strlen(supp_rule), T0,
+                                         &res, &f->err),
+                     0);
+    assert_int_equal(res.count, 5);
+    assert_int_equal(res.suppressions, 2);
+    assert_int_equal(audited(f, "alert.bulk_suppress", "alerts"), 2);
+}
+
 static int fail_change(struct store *st, void *ctx, struct buf *details)
 {
     (void)st;
@@ -232,6 +328,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_nothing_changed_not_audited, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refused_keeps_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_attach, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bulk, setup, teardown),
         cmocka_unit_test_setup_teardown(test_change_outside_incident, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

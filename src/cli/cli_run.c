@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "api/api_http.h"
+#include "archive/archive.h"
 #include "build_config.h"
 #include "cli/cli.h"
 #include "conf/config.h"
@@ -41,7 +42,7 @@
 #include "util/ydoc.h"
 
 static const char run_usage[] =
-    "usage: hikeshi run [-c FILE] [-n [-v]] [--log-level LEVEL]\n"
+    "usage: hikeshi run [-c FILE] [-n [-v]] [--log-level LEVEL] [--accept-truncated-audit]\n"
     "\n"
     "Runs the daemon in the foreground: syslog and file inputs, the pipeline\n"
     "(decode, detect, triage, store), the response engine (respond.policy:\n"
@@ -61,6 +62,11 @@ static const char run_usage[] =
     "                        them) and exit (0 if valid, 2 if not)\n"
     "  -v, --verbose         with -n: print the configuration in normal form\n"
     "      --log-level LVL   error, warn, info or debug (overrides the file)\n"
+    "      --accept-truncated-audit\n"
+    "                        start even though the audit log holds fewer entries\n"
+    "                        than its exported head (audit.head) or fewer seals\n"
+    "                        than its key signed, or differs from the head; the\n"
+    "                        acceptance is itself an audit entry\n"
     "  -h, --help            show this help\n"
     "\n"
     "Signals: SIGTERM and SIGINT drain the queues and exit 0; SIGHUP reloads\n"
@@ -80,6 +86,8 @@ struct daemon {
     size_t ninputs;
     struct api_http *http;
     struct audit *audit; /* DATA_DIR/audit.log: the API's changes and triage's */
+    struct archive_key *audit_key; /* audit.key: seals the audit log; NULL: none */
+    int accept_truncated_audit;    /* --accept-truncated-audit */
     struct respond *respond; /* NULL: response off */
     int curl_inited;
 };
@@ -218,6 +226,32 @@ static void warn_unreadable(const char *what, const char *path, const char *user
                   strerror(errno), "hikeshi will fail to read it again after the start");
 }
 
+/* 1 (logged) when the directory of `path` (the audit key, rewritten at
+ * each seal as it evolves; the exported head) is not writable by the user
+ * the daemon became: the first seal would fail. */
+static int dir_unwritable(const char *path, const char *what, const char *user)
+{
+    char dir[4096];
+    char *slash;
+
+    if (!path)
+        return 0;
+    snprintf(dir, sizeof(dir), "%s", path);
+    slash = strrchr(dir, '/');
+    if (!slash)
+        snprintf(dir, sizeof(dir), ".");
+    else if (slash == dir)
+        slash[1] = '\0';
+    else
+        *slash = '\0';
+    if (access(dir, W_OK | X_OK) == 0)
+        return 0;
+    log_error("%s %s: its directory %s is not writable by user %s (%s); each seal rewrites "
+              "the file there",
+              what, path, dir, user, strerror(errno));
+    return 1;
+}
+
 /*
  * Least privilege, once every port is bound, every store and data file is
  * open and the firewall helper forked: become `id` (root only: id is NULL
@@ -252,6 +286,9 @@ static int drop_privileges(struct daemon *d, const struct priv_id *id)
                       c->data_dir, id->user, strerror(errno));
             return -EACCES;
         }
+        if (dir_unwritable(c->audit_key, "audit.key", id->user) ||
+            dir_unwritable(c->audit_head, "audit.head", id->user))
+            return -EACCES;
         warn_unreadable("configuration", d->cfg_path, id->user);
         for (size_t i = 0; i < c->nsigma_rules; i++)
             warn_unreadable("sigma.rules", c->sigma_rules[i], id->user);
@@ -307,7 +344,11 @@ static void daemon_free(struct daemon *d)
     if (d->alerts)
         fclose(d->alerts);
     store_free(d->store);
+    /* The last seal covers everything the daemon wrote. */
+    if (d->audit && d->audit_key && audit_seal(d->audit) < 0)
+        log_error("audit: the shutdown seal was not written");
     audit_free(d->audit);
+    archive_key_free(d->audit_key);
     free(d->inputs);
     free(d->istats);
     free(d->istats_ptr);
@@ -448,7 +489,9 @@ static int run_parse_opts(int argc, char **argv, struct daemon *d, struct run_op
     static const struct option opts[] = {
         {"config", required_argument, NULL, 'c'}, {"check", no_argument, NULL, 'n'},
         {"verbose", no_argument, NULL, 'v'},      {"help", no_argument, NULL, 'h'},
-        {"log-level", required_argument, NULL, 'L'}, {NULL, 0, NULL, 0},
+        {"log-level", required_argument, NULL, 'L'},
+        {"accept-truncated-audit", no_argument, NULL, 'T'},
+        {NULL, 0, NULL, 0},
     };
     int ch;
 
@@ -459,6 +502,7 @@ static int run_parse_opts(int argc, char **argv, struct daemon *d, struct run_op
         case 'n': o->check = 1; break;
         case 'v': o->verbose = 1; break;
         case 'L': o->log_level = optarg; break;
+        case 'T': d->accept_truncated_audit = 1; break;
         case 'h': fputs(run_usage, stdout); return CLI_EXIT_OK;
         default: return cli_usage_error("run", "unknown or incomplete option");
         }
@@ -681,6 +725,67 @@ static int run_open_alerts(struct daemon *d)
     return 0;
 }
 
+/*
+ * Turns on the audit log's seals (audit.key, audit.head) and checks the log
+ * against what was sealed before: a log cut or rewritten since refuses the
+ * start unless --accept-truncated-audit, which is then recorded in the log
+ * and sealed at once.  Returns -1 (logged) on failure.
+ */
+static int run_seal_audit(struct daemon *d, const char *path)
+{
+    const struct config *c = d->cfg;
+    struct audit_seal_opts so = {
+        .seal_entries = c->audit_seal_entries,
+        .seal_us = (int64_t)c->audit_seal_interval_s * 1000000,
+        .head_path = c->audit_head,
+    };
+    struct audit_cut cut;
+    const char *why = NULL;
+    char det[512];
+    int r, n;
+
+    if (!c->audit_key && !c->audit_head)
+        return 0;
+    if (c->audit_key) {
+        if ((r = archive_key_load(c->audit_key, &d->audit_key, &why)) < 0) {
+            log_error("audit.key %s: %s%s", c->audit_key, why ? why : strerror(-r),
+                      r == -ENOENT ? " (make one with hikeshi audit keygen)" : "");
+            return -1;
+        }
+        so.key = d->audit_key;
+    }
+    if ((r = audit_seal_start(d->audit, &so, &cut)) < 0) {
+        log_error("audit log %s: %s", path, cut.why[0] ? cut.why : strerror(-r));
+        return -1;
+    }
+    if (cut.found == AUDIT_OK) {
+        log_info("audit: %s sealed%s%s (%llu seals so far)", path,
+                 c->audit_key ? " with " : "", c->audit_key ? c->audit_key : " (no key)",
+                 (unsigned long long)cut.seals);
+        return 0;
+    }
+    if (!d->accept_truncated_audit) {
+        log_error("audit log %s: %s. Refusing to start: run hikeshi audit verify, keep the "
+                  "damaged log as evidence, and start with --accept-truncated-audit to continue "
+                  "from what is there (the acceptance is recorded in the log)",
+                  path, cut.why);
+        return -1;
+    }
+    log_warnx("audit log %s: %s; accepted (--accept-truncated-audit)", path, cut.why);
+    n = snprintf(det, sizeof(det),
+                 "{\"found\":\"%s\",\"expected\":%llu,\"entries\":%llu,\"seals\":%llu}",
+                 cut.found == AUDIT_CUT ? "truncated" : "rewritten",
+                 (unsigned long long)cut.expected, (unsigned long long)cut.entries,
+                 (unsigned long long)cut.seals);
+    if ((r = audit_append(d->audit, AUDIT_ACTOR_SYSTEM, "audit.truncation_accepted", "audit", det,
+                          (size_t)n, NULL)) < 0 ||
+        (r = audit_seal(d->audit)) < 0) {
+        log_error("audit log %s: recording the accepted truncation: %s", path, strerror(-r));
+        return -1;
+    }
+    return 0;
+}
+
 /* Opens DATA_DIR/audit.log into d->audit.  Returns -1 (logged) on failure. */
 static int run_open_audit(struct daemon *d)
 {
@@ -696,7 +801,7 @@ static int run_open_audit(struct daemon *d)
                   ar.why != AUDIT_OK ? audit_why_name(ar.why) : "");
         return -1;
     }
-    return 0;
+    return run_seal_audit(d, path);
 }
 
 /* Creates the response engine into d->respond (before any thread: it may
@@ -865,10 +970,15 @@ static int run_wait(struct daemon *d, const sigset_t *sigs)
     const struct pipeline_stats *ps;
 
     for (;;) {
-        int sig;
+        struct timespec tick = {1, 0};
+        int sig = sigtimedwait(sigs, NULL, &tick);
 
-        if (sigwait(sigs, &sig) != 0)
+        /* Once a second: seal an idle audit log when its time is up. */
+        if (sig < 0) {
+            if (errno == EAGAIN && d->audit_key)
+                (void)audit_tick(d->audit, time_now_us());
             continue;
+        }
         if (sig == SIGHUP) {
             reload(d);
             continue;

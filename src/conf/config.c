@@ -1274,8 +1274,57 @@ static int kw_archive(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
     return ydoc_walk(d, v, &archive_table, NULL);
 }
 
+/* --- audit: --- */
+
+static int kw_audit_key(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+    return get_path_or_none(d, v, &cfg(d)->audit_key);
+}
+
+static int kw_audit_verify_key(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+    return get_path_or_none(d, v, &cfg(d)->audit_verify_key);
+}
+
+static int kw_audit_head(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+    return get_path_or_none(d, v, &cfg(d)->audit_head);
+}
+
+static int kw_audit_seal_entries(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+    return get_uint(d, v, 0, 1000000000, &cfg(d)->audit_seal_entries,
+                    "seal_entries must be 0 (not by count) to 1000000000");
+}
+
+static int kw_audit_seal_interval(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+    uint64_t x = 0;
+    int r = get_uint(d, v, 0, 86400, &x, "seal_interval must be 0 (not by time) to 86400 seconds");
+
+    if (r == 0)
+        cfg(d)->audit_seal_interval_s = (unsigned)x;
+    return r;
+}
+
+static const struct ydoc_key audit_kw[] = {
+    {"head", kw_audit_head},
+    {"key", kw_audit_key},
+    {"seal_entries", kw_audit_seal_entries},
+    {"seal_interval", kw_audit_seal_interval},
+    {"verify_key", kw_audit_verify_key},
+};
+static const struct ydoc_table audit_table = {audit_kw, YDOC_NKEYS(audit_kw),
+                                              "audit: expected a mapping", NULL};
+
+static int kw_audit(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+    return ydoc_walk(d, v, &audit_table, NULL);
+}
+
 static const struct ydoc_key top_kw[] = {
     {"alerts", kw_alerts},     {"anomaly", kw_anomaly}, {"archive", kw_archive},
+    {"audit", kw_audit},
     {"correlation", kw_correlation},
     {"data_dir", kw_data_dir}, {"http", kw_http},       {"incident", kw_incident},
     {"inputs", kw_inputs},     {"log", kw_log},         {"match", kw_match},
@@ -1325,6 +1374,8 @@ struct config *config_defaults(void)
     c->http_token_ttl_s = LIMIT_TOKEN_TTL_DEFAULT;
     c->store_events = 1;
     c->security_seccomp = 1;
+    c->audit_seal_entries = 1000;
+    c->audit_seal_interval_s = 300;
     if (!(c->data_dir = strdup("./var")) || !(c->http_listen = strdup("127.0.0.1:8080")) ||
         !(c->alerts_jsonl = strdup("alerts.jsonl")))
         goto fail;
@@ -1400,6 +1451,9 @@ void config_free(struct config *c)
     free(c->security_group);
     free(c->archive_key);
     free(c->archive_verify_key);
+    free(c->audit_key);
+    free(c->audit_verify_key);
+    free(c->audit_head);
     tz_free(c->tz);
     free(c);
 }
@@ -1644,7 +1698,7 @@ static void print_detect(const struct config *c, FILE *out)
     fprintf(out, "  late_tolerance: %u\n", c->corr_tolerance_s);
 }
 
-/* respond:, security:, archive: and incident:. */
+/* respond:, security:, archive:, audit: and incident:. */
 static void print_respond(const struct config *c, FILE *out)
 {
     fprintf(out, "respond:\n  policy: ");
@@ -1660,6 +1714,14 @@ static void print_respond(const struct config *c, FILE *out)
     fprintf(out, "\n  verify_key: ");
     print_q(out, c->archive_verify_key ? c->archive_verify_key : "");
     fputc('\n', out);
+    fprintf(out, "audit:\n  key: ");
+    print_q(out, c->audit_key ? c->audit_key : "");
+    fprintf(out, "\n  verify_key: ");
+    print_q(out, c->audit_verify_key ? c->audit_verify_key : "");
+    fprintf(out, "\n  head: ");
+    print_q(out, c->audit_head ? c->audit_head : "");
+    fprintf(out, "\n  seal_entries: %llu\n  seal_interval: %u\n",
+                (unsigned long long)c->audit_seal_entries, c->audit_seal_interval_s);
     fprintf(out, "incident:\n  playbooks: ");
     print_q(out, c->playbooks_dir ? c->playbooks_dir : "");
     fprintf(out, "\n  targets:%s\n", c->ntargets ? "" : " []");

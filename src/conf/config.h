@@ -136,6 +136,16 @@ struct config {
      * signing key's path with ".pub" added). */
     char *archive_key;
     char *archive_verify_key;
+    /* The audit log's seals (audit:, docs/audit.md): its own signing key
+     * file (NULL: no seals), the verification key (NULL: the key's path
+     * with ".pub"), the file the latest seal is copied to (NULL: none),
+     * and when to seal: every seal_entries entries (0: not by count) or
+     * seal_interval_s seconds after the oldest unsealed one (0: not). */
+    char *audit_key;
+    char *audit_verify_key;
+    char *audit_head;
+    uint64_t audit_seal_entries;
+    unsigned audit_seal_interval_s;
 };
 
 /* The defaults.  NULL on allocation failure. */

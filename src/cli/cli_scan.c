@@ -135,6 +135,7 @@ struct scan {
     uint64_t out_of_range;     /* alerts left out by --from/--to */
     int row_err;               /* first error keeping a row (-errno) */
     uint64_t sort_runs;        /* runs the sort wrote to its temporary file */
+    const char *cur_path;      /* the file being read: alerts raised now are its; NULL after */
     struct buf det, tac, tech; /* a row's details and ATT&CK columns */
 };
 
@@ -280,6 +281,7 @@ enum scan_col {
     COL_TACTICS,
     COL_TECH,
     COL_DETAILS,
+    COL_FILE,
     COL_JSON,
     NCOLS
 };
@@ -334,6 +336,7 @@ static int alert_row(struct scan *s, const struct alert *a, int64_t t)
     col[COL_TACTICS] = s->tac.data ? s->tac.data : "";
     col[COL_TECH] = s->tech.data ? s->tech.data : "";
     col[COL_JSON] = s->out.data ? s->out.data : "";
+    col[COL_FILE] = s->cur_path ? s->cur_path : "";
     for (int c = 0; c < NCOLS; c++)
         if (c != COL_HOST && c != COL_SOURCE && c != COL_EID && c != COL_RECID)
             len[c] = strlen(col[c]);
@@ -389,7 +392,7 @@ static int emit_row(void *arg, const struct scan_timeline_row *row)
     case SCAN_JSONL: fprintf(f, "%s\n", c[COL_JSON]); break;
     case SCAN_CSV:
         fprintf(f, "%s", c[COL_TIME]);
-        for (int i = COL_HOST; i <= COL_DETAILS; i++) {
+        for (int i = COL_HOST; i <= COL_FILE; i++) {
             fputc(',', f);
             print_csv_field(f, c[i], n[i]);
         }
@@ -599,7 +602,7 @@ static void print_header(const struct scan *s)
 {
     if (s->format == SCAN_CSV)
         fputs("time,host,source,event_id,level,record_id,rule_id,rule_title,rule_author,"
-              "tactics,techniques,details\n",
+              "tactics,techniques,details,file\n",
               s->outf);
     else if (s->format == SCAN_TABLE)
         fprintf(s->outf, "%-27s %-16s %-24s %-7s %-13s %-9s %-40s %-20s %s\n", "TIME", "HOST",
@@ -776,6 +779,7 @@ static int scan_file(void *arg, const char *path)
     int r;
     int64_t ref = time_now_us();
 
+    s->cur_path = path; /* valid until the walk's next file; cleared before the flush */
     if (strcmp(path, "-") != 0 && input_evtx_is_evtx(path))
         return scan_evtx(s, path);
     r = line_reader_open(path, s->max_line, &lr);
@@ -1113,6 +1117,7 @@ static void scan_paths(struct scan *s, int npaths, char **paths)
             s->errors++;
         }
     }
+    s->cur_path = NULL;
     pipeline_flush(s->p);
     if (s->store && store_commit(s->store) < 0) {
         fprintf(stderr, "hikeshi scan: store: %s\n", store_errmsg(s->store));

@@ -124,6 +124,14 @@ def expected_attack(tags):
     return ", ".join(tac), ", ".join(tech)
 
 
+def rule_rows_alone(path, rdir):
+    """The record ids the test's rule finds in `path` scanned alone."""
+    r = subprocess.run([os.path.abspath(BIN), "scan", "--no-progress", "-q", "-r", rdir,
+                        "-f", "csv", path], capture_output=True, timeout=120, cwd=SOURCE)
+    return Counter(x["record_id"] for x in csv.DictReader(io.StringIO(r.stdout.decode()))
+                   if x["rule_title"] == HOSTILE_TITLE)
+
+
 class Page(HTMLParser):
     """Collects the tags seen and the text of each table's cells."""
 
@@ -167,6 +175,10 @@ def check_rows(rows, header):
     check(all(r["details"].strip() for r in win), "every Windows row has details")
     check(all(len(r["details"].encode()) <= 1100 for r in rows), "details are cut at ~1 KiB")
     check(all(r["record_id"].isdigit() for r in win), "Windows rows carry their RecordID")
+    check(all(r["file"].startswith(EVTX + "/") and r["file"].endswith(".evtx") and
+              os.path.isfile(r["file"]) for r in win),
+          "Windows rows name the EVTX file their event came from")
+
     prof = [r for r in rows if (r["source"], r["event_id"]) in PROFILE_LABELS]
     check(len(prof) > 10 and all(all(lbl in r["details"] for lbl in
                                      PROFILE_LABELS[(r["source"], r["event_id"])])
@@ -249,6 +261,14 @@ def main():
           % tuple(lv.get(k, 0) for k in ("critical", "high", "medium", "low", "informational"))
           in err, "the summary's levels match the rows")
     check_html(html, rows)
+
+    # The file column: the file with most of the test rule's rows, scanned
+    # alone, gives exactly the rows the whole scan attributed to it.
+    mine = [x for x in rows if x["rule_title"] == HOSTILE_TITLE]
+    top = Counter(x["file"] for x in mine).most_common(1)[0][0]
+    check(rule_rows_alone(top, rdir) == Counter(x["record_id"] for x in mine
+                                                if x["file"] == top),
+          "the rows attributed to %s are the ones it gives alone" % os.path.basename(top))
 
     # --from (RFC 3339 with an offset) and --to (a date: that whole day in),
     # with a 64 KiB sort budget so the rows go through the external merge.

@@ -15,6 +15,10 @@
  * and _write_ts.  The event times must be equal.  Spot checks then pin the
  * ECS names of one real row per log of issue 24's list.
  *
+ * test_json_ecs checks the ECS names of the JSON form on the first line of
+ * real Zeek JSON logs (Security-Datasets apt29: http, files, conn, weird)
+ * and on written lines (a stream inferred, the Kafka wrapper's edges).
+ *
  * The table tests are lines written from Zeek's documented format (the
  * "Zeek TSV Format Logs" page of the Zeek manual), with hostile and cut
  * variants.
@@ -245,6 +249,105 @@ static void test_bad_headers(void **state)
     decode_testlib_expect_field(&ev, "event.dataset", "zeek.conn", NULL);
     assert_int_equal(ev.time_us, 5500000);
     decode_stream_free(ctx.stream);
+}
+
+/* ---- the Zeek ECS names on real JSON lines (Security-Datasets apt29) ---- */
+
+#define APT29                                                                                      \
+    "data/network/Security-Datasets-apt29/datasets/compound/apt29/day1/zeek/"                      \
+    "individual_zeek_logs/"
+
+static const struct {
+    const char *file;
+    struct decode_testlib_kv f[16];
+} json_first[] = {
+    {APT29 "SCRANTON_http.log",
+     {{"event.dataset", "zeek.http"},
+      {"source.ip", "10.0.1.4"},
+      {"destination.port", "80"},
+      {"http.request.method", "OPTIONS"},
+      {"http.response.status_code", "403"},
+      {"event.outcome", "failure"},
+      {"url.original", "/"},
+      {"url.path", "/"},
+      {"url.domain", "192.168.0.4"},
+      {"user_agent.original", "DavClnt"},
+      {"http.version", "1.1"},
+      {NULL, NULL}}},
+    {APT29 "NASHUA_files.log",
+     {{"event.dataset", "zeek.files"},
+      {"file.hash.md5", "cc85d7649546d3c0b1607f761b73fec2"},
+      {"file.hash.sha1", "1a1a10b819f321b91b47d7dd73668406a15992db"},
+      {"file.mime_type", "text/ini"},
+      {"file.size", "22"},
+      {"source.ip", "10.0.0.4"},
+      {"destination.ip", "10.0.1.6"},
+      {NULL, NULL}}},
+    {APT29 "NASHUA_conn.log",
+     {{"event.dataset", "zeek.conn"},
+      {"source.ip", "10.0.1.6"},
+      {"destination.ip", "10.0.0.4"},
+      {"network.transport", "udp"},
+      {"network.protocol", "dns"},
+      {"source.bytes", "67"},
+      {"destination.bytes", "83"},
+      {"source.packets", "1"},
+      {NULL, NULL}}},
+    {APT29 "SCRANTON_weird.log", /* no connection id: told by @stream */
+     {{"event.dataset", "zeek.weird"}, {"rule.name", "ip_hdr_len_zero"}, {NULL, NULL}}},
+};
+
+static void test_json_ecs(void **state)
+{
+    const struct decoder *json = decode_lookup("json");
+    struct event ev;
+    struct parse_err perr;
+
+    (void)state;
+    assert_non_null(json);
+    for (size_t i = 0; i < sizeof(json_first) / sizeof(json_first[0]); i++) {
+        struct decode_testlib_lines it;
+        char *line;
+        size_t len;
+
+        decode_testlib_lines_open(&it, json_first[i].file);
+        assert_true(decode_testlib_lines_next(&it, &line, &len));
+        assert_int_equal(decode_testlib_run(json->fn, &ev, line, len, &perr), 0);
+        for (size_t k = 0; json_first[i].f[k].name; k++)
+            decode_testlib_expect_field(&ev, json_first[i].f[k].name, json_first[i].f[k].want,
+                                        json_first[i].file);
+        decode_testlib_lines_close(&it);
+    }
+    /* no stream named: inferred from a column only dns.log has */
+    {
+        const char *l = "{\"ts\":1.5,\"id.orig_h\":\"192.0.2.1\",\"query\":\"example.org\","
+                        "\"qtype_name\":\"A\",\"rcode_name\":\"NXDOMAIN\"}";
+        assert_int_equal(decode_testlib_run(json->fn, &ev, l, strlen(l), &perr), 0);
+        decode_testlib_expect_field(&ev, "event.dataset", "zeek.dns", l);
+        decode_testlib_expect_field(&ev, "dns.question.name", "example.org", l);
+        decode_testlib_expect_field(&ev, "event.outcome", "failure", l);
+    }
+    /* the Kafka wrapper with another member beside it: an ordinary object */
+    {
+        const char *l = "{\"dns\":{\"ts\":1.5,\"query\":\"a\"},\"x\":1}";
+        assert_int_equal(decode_testlib_run(json->fn, &ev, l, strlen(l), &perr), 0);
+        decode_testlib_expect_field(&ev, "dns.query", "a", l);
+        decode_testlib_expect_field(&ev, "query", NULL, l);
+        decode_testlib_expect_field(&ev, "x", "1", l);
+    }
+    /* a cut wrapper is refused */
+    {
+        const char *l = "{\"dns\":{\"ts\":1.5,\"query\":\"a\"}";
+        assert_int_equal(decode_testlib_run(json->fn, &ev, l, strlen(l), &perr), -EINVAL);
+    }
+    /* ssl versions to ECS */
+    {
+        const char *l = "{\"_path\":\"ssl\",\"ts\":1,\"version\":\"SSLv3\",\"established\":false}";
+        assert_int_equal(decode_testlib_run(json->fn, &ev, l, strlen(l), &perr), 0);
+        decode_testlib_expect_field(&ev, "tls.version", "3.0", l);
+        decode_testlib_expect_field(&ev, "tls.version_protocol", "ssl", l);
+        decode_testlib_expect_field(&ev, "event.outcome", "failure", l);
+    }
 }
 
 /* ---- the differential test over the zed sample ---- */
@@ -533,9 +636,8 @@ static void test_differential(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_rows),
-        cmocka_unit_test(test_no_stream),
-        cmocka_unit_test(test_bad_headers),
+        cmocka_unit_test(test_rows),         cmocka_unit_test(test_no_stream),
+        cmocka_unit_test(test_bad_headers),  cmocka_unit_test(test_json_ecs),
         cmocka_unit_test(test_differential),
     };
 

@@ -130,6 +130,13 @@ static int metrics_inputs(const struct api_sources *src, struct buf *out)
         if (is && (r = metric_input(out, src, i, "input_connections_active", LOAD(is->active))) < 0)
             return r;
     }
+    if ((r = metric_head(out, "source_silent", "gauge",
+                         "Senders of the input silent past its expect_every now.")) < 0)
+        return r;
+    for (uint32_t i = 0; i < n; i++)
+        if ((r = metric_input(out, src, i, "source_silent",
+                              LOAD(pipeline_input_stats(src->pipeline, i)->silent))) < 0)
+            return r;
     for (size_t k = 0; k < sizeof(p_m) / sizeof(p_m[0]); k++) {
         if ((r = metric_head(out, p_m[k].name, "counter", p_m[k].help)) < 0)
             return r;

@@ -446,6 +446,19 @@ static int kw_in_max_line(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *
     return r;
 }
 
+/* inputs[].expect_every: each sender of the input is expected to send at
+ * least this often (1 second to 30 days). */
+static int kw_in_expect_every(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+    const char *s = ydoc_scalar(v, NULL);
+    int64_t n = 0;
+
+    if (!s || config_parse_duration(s, &n) < 0 || n < 1 || n > 30 * 86400)
+        return ydoc_fail(d, v, "expect_every: expected a duration from 1s to 30d (300, 5m, 1h)");
+    ((struct config_input *)arg)->expect_every_s = n;
+    return 0;
+}
+
 /* http-bulk: the largest request body, after gzip. */
 static int kw_in_max_body(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
 {
@@ -667,6 +680,7 @@ static int kw_in_idle_timeout(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, vo
 static const struct ydoc_key input_kw[] = {
     {"api_keys", kw_in_api_keys},
     {"decoder", kw_in_decoder},
+    {"expect_every", kw_in_expect_every},
     {"from_start", kw_in_from_start},
     {"idle_timeout", kw_in_idle_timeout},
     {"listen", kw_in_listen},
@@ -1299,12 +1313,8 @@ static int kw_audit_seal_entries(struct ydoc *d, yaml_node_t *k, yaml_node_t *v,
 
 static int kw_audit_seal_interval(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
 {
-    uint64_t x = 0;
-    int r = get_uint(d, v, 0, 86400, &x, "seal_interval must be 0 (not by time) to 86400 seconds");
-
-    if (r == 0)
-        cfg(d)->audit_seal_interval_s = (unsigned)x;
-    return r;
+    return get_uint(d, v, 0, 86400, &cfg(d)->audit_seal_interval_s,
+                    "seal_interval must be 0 (not by time) to 86400 seconds");
 }
 
 static const struct ydoc_key audit_kw[] = {
@@ -1638,6 +1648,8 @@ static void print_input(const struct config_input *in, FILE *out)
     if (INPUT_TYPE_IS_STREAM(in->conf.type))
         fprintf(out, "    max_connections: %u\n    max_per_address: %u\n    idle_timeout: %u\n",
                 in->conf.max_connections, in->conf.max_per_address, in->conf.idle_timeout_s);
+    if (in->expect_every_s)
+        fprintf(out, "    expect_every: %lld\n", (long long)in->expect_every_s);
     if (in->conf.type == INPUT_HTTP_BULK) {
         fprintf(out, "    max_body: %zu\n",
                 in->conf.max_body ? in->conf.max_body : (size_t)LIMIT_BULK_BODY_DEFAULT);
@@ -1720,8 +1732,9 @@ static void print_respond(const struct config *c, FILE *out)
     print_q(out, c->audit_verify_key ? c->audit_verify_key : "");
     fprintf(out, "\n  head: ");
     print_q(out, c->audit_head ? c->audit_head : "");
-    fprintf(out, "\n  seal_entries: %llu\n  seal_interval: %u\n",
-                (unsigned long long)c->audit_seal_entries, c->audit_seal_interval_s);
+    fprintf(out, "\n  seal_entries: %llu\n  seal_interval: %llu\n",
+            (unsigned long long)c->audit_seal_entries,
+            (unsigned long long)c->audit_seal_interval_s);
     fprintf(out, "incident:\n  playbooks: ");
     print_q(out, c->playbooks_dir ? c->playbooks_dir : "");
     fprintf(out, "\n  targets:%s\n", c->ntargets ? "" : " []");

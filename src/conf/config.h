@@ -43,6 +43,7 @@ struct config_input {
      * conf's lists point here) */
     char **http_users, **http_api_keys;
     size_t nhttp_users, nhttp_api_keys;
+    int64_t expect_every_s; /* a sender silent this long raises an alert; 0: not watched */
     unsigned line; /* where it was defined, for messages; 0 for defaults */
 };
 
@@ -145,7 +146,7 @@ struct config {
     char *audit_verify_key;
     char *audit_head;
     uint64_t audit_seal_entries;
-    unsigned audit_seal_interval_s;
+    uint64_t audit_seal_interval_s;
 };
 
 /* The defaults.  NULL on allocation failure. */

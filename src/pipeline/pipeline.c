@@ -3,6 +3,7 @@
  */
 #include "pipeline/pipeline.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stddef.h>
@@ -14,6 +15,7 @@
 #include "decode/decode.h"
 #include "detect/detect_sigma.h"
 #include "detect/sigma_corr.h"
+#include "pipeline/pipeline_silence.h"
 #include "pipeline/pipeline_triage.h"
 #include "triage/anomaly.h"
 #include "triage/triage.h"
@@ -63,6 +65,7 @@ struct pinput {
     struct tz *tz;                 /* its own zone (owned copy); NULL: the global one */
     struct pipeline_input_stats stats;
     uint64_t base[NSAVED]; /* totals of earlier runs, from the store */
+    int64_t expect_us;     /* inputs[].expect_every; 0: senders not watched */
 };
 
 struct pipeline {
@@ -72,6 +75,8 @@ struct pipeline {
     struct detect_sigma *sigma; /* NULL when no Sigma rules are loaded */
     struct ptriage *tri;        /* anomalies and triage after detection */
     struct pinput *cur_in;      /* input of the event being processed */
+    struct psilence *silence;   /* senders' last records; NULL: no input watched */
+    int64_t silence_next_us;    /* when to look for silent senders next */
     int64_t last_state_save;
     struct tz *tz;                  /* global zone (owned copy); NULL: UTC */
     struct time_streams *streams;   /* last event time per stream, for years */
@@ -267,6 +272,9 @@ struct pipeline *pipeline_new(const struct config *c, struct store *st, FILE *al
         }
         p->inputs[i].udp = c->inputs[i].conf.type == INPUT_SYSLOG_UDP ||
                            c->inputs[i].conf.type == INPUT_GELF_UDP;
+        p->inputs[i].expect_us = c->inputs[i].expect_every_s * 1000000;
+        if (p->inputs[i].expect_us && !p->silence && !(p->silence = psilence_new()))
+            goto oom;
         if (c->inputs[i].tz && !(p->inputs[i].tz = tz_dup(c->inputs[i].tz)))
             goto oom;
     }
@@ -299,6 +307,7 @@ void pipeline_free(struct pipeline *p)
         tz_free(p->inputs[i].tz);
     }
     free(p->inputs);
+    psilence_free(p->silence);
     tz_free(p->tz);
     time_streams_free(p->streams);
     for (uint32_t i = 0; i < LIMIT_DECODE_STREAMS; i++)
@@ -755,6 +764,10 @@ int pipeline_process(struct pipeline *p, const struct rec_batch *b)
     for (const struct record *r = rec_batch_first(b); r; r = rec_batch_next(b, r)) {
         int er;
 
+        if (in->expect_us && p->silence &&
+            psilence_seen(p->silence, b->input_id, in->expect_us, r->peer_family, r->peer_addr,
+                          r->recv_us))
+            atomic_fetch_sub_explicit(&in->stats.silent, 1, memory_order_relaxed);
         process_decode(p, in, b, r, &ctx, file_ref, file_key);
         if ((er = process_event(p, in, r)) != 0)
             err = er;
@@ -793,6 +806,70 @@ static void report_store_error(struct pipeline *p, int r, const char *what)
                   r, supp ? " (earlier messages suppressed)" : "");
 }
 
+/*
+ * Raises an alert for each watched sender silent past its input's
+ * expect_every (once per silence), through the one alert writer, and
+ * counts it in the input's silent gauge.  Called about once a second with
+ * the lock held.
+ */
+static void silence_sweep(struct pipeline *p)
+{
+    struct psilence_src src;
+    struct buf xb;
+    int64_t now = time_now_us();
+    int began = 0, r;
+
+    p->silence_next_us = now + 1000000;
+    buf_init(&xb, 4096);
+    while (psilence_due(p->silence, now, &src)) {
+        struct pinput *in = src.input < p->ninputs ? &p->inputs[src.input] : NULL;
+        char sender[INET6_ADDRSTRLEN], details[512];
+        struct alert a;
+        int64_t id;
+
+        if (!in)
+            continue;
+        if (!src.family)
+            snprintf(sender, sizeof(sender), "%s", in->name);
+        else if (!inet_ntop(src.family == 6 ? AF_INET6 : AF_INET, src.addr, sender, sizeof(sender)))
+            snprintf(sender, sizeof(sender), "?");
+        snprintf(details, sizeof(details),
+                 "input %s: %s sent nothing for %llds (expected every %llds)", in->name, sender,
+                 (long long)((now - src.last_us) / 1000000), (long long)(src.every_us / 1000000));
+        /* The names are the configuration's: escaped all the same. */
+        buf_reset(&xb);
+        if (buf_puts(&xb, "{\"input\":") < 0 || buf_json_str(&xb, in->name, strlen(in->name)) < 0 ||
+            buf_puts(&xb, ",\"sender\":") < 0 || buf_json_str(&xb, sender, strlen(sender)) < 0 ||
+            buf_printf(&xb, ",\"expect_every_s\":%lld,\"last_seen_us\":%lld}",
+                       (long long)(src.every_us / 1000000), (long long)src.last_us) < 0)
+            buf_reset(&xb);
+        memset(&a, 0, sizeof(a));
+        a.kind = "anomaly";
+        a.rule_id = "hikeshi-source-silent";
+        a.rule_title = "Source silent";
+        a.rule_author = "hikeshi";
+        a.rule_level = "medium";
+        a.input_name = in->name;
+        a.created_us = now;
+        a.time_us = now;
+        a.host = src.family ? sender : NULL;
+        a.details = details;
+        a.extra_json = xb.len ? xb.data : "{}";
+        a.extra_len = xb.len ? xb.len : 2;
+        if (p->store && !began && store_begin(p->store) == 0)
+            began = 1;
+        if ((r = write_alert(p, in, &a, 0, &id)) < 0)
+            report_store_error(p, r, "storing a silent-source alert");
+        atomic_fetch_add_explicit(&in->stats.silent, 1, memory_order_relaxed);
+        log_warnx("source silent: %s", details);
+    }
+    buf_done(&xb);
+    if (began && (r = store_commit(p->store)) < 0) {
+        report_store_error(p, r, "commit");
+        store_rollback(p->store);
+    }
+}
+
 static void *pipeline_main(void *arg)
 {
     struct pipeline *p = arg;
@@ -801,6 +878,12 @@ static void *pipeline_main(void *arg)
         struct rec_batch *b = queue_pop(p->q, 200);
         uint64_t n = 0;
         int r;
+
+        if (p->silence && time_now_us() >= p->silence_next_us) {
+            pthread_mutex_lock(&p->lock);
+            silence_sweep(p);
+            pthread_mutex_unlock(&p->lock);
+        }
 
         if (!b) {
             if (atomic_load(&p->stopping))

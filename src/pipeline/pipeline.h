@@ -38,6 +38,7 @@ struct pipeline_input_stats {
     _Atomic uint64_t malformed; /* a decoder recognised the format but failed */
     _Atomic uint64_t truncated; /* records that arrived truncated */
     _Atomic uint64_t alerts;    /* alerts raised on its events */
+    _Atomic uint64_t silent;    /* gauge: its senders silent past expect_every now */
 };
 
 struct pipeline_stats {

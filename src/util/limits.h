@@ -65,6 +65,9 @@
 #define LIMIT_BULK_BODY_DEFAULT (32 * 1024 * 1024)
 #define LIMIT_BULK_BODY_MAX (256 * 1024 * 1024)
 #define LIMIT_BULK_ITEMS 100000
+/* Senders whose silence is watched (inputs[].expect_every), all inputs
+ * together; senders past three quarters of it are not tracked. */
+#define LIMIT_SILENCE_SOURCES 4096
 
 /* The HTTP endpoint's connections (http.max_connections, max_per_address,
  * idle_timeout, request_timeout): a client may hold a few connections, all

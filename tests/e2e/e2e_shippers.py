@@ -54,6 +54,10 @@ inputs:
     type: json-tcp
     listen: 127.0.0.1:%(jc)d
     peers: [192.0.2.1]
+  - name: watched
+    type: json-tcp
+    listen: 127.0.0.1:%(jw)d
+    expect_every: 2s
   - name: beats
     type: http-bulk
     listen: 127.0.0.1:%(hb)d
@@ -224,9 +228,47 @@ def bulk_checks(d, port):
           "the refusal is logged with the client's address")
 
 
+def silence_checks(d, port):
+    """A sender of an input with expect_every stops: one alert through the
+    alert writer, the gauge at 1; it sends again: the gauge back at 0."""
+    def send(mark):
+        c = socket.create_connection(("127.0.0.1", port))
+        c.sendall(json.dumps({"message": "heartbeat shipmark-" + mark}).encode() + b"\n")
+        c.close()
+
+    def silent():
+        _, _, text = d.get("/metrics")
+        return d.metric(text, "hikeshi_source_silent", 'input="watched"')
+
+    def silence_alerts():
+        return [a for a in d.alerts() if a["rule_id"] == "hikeshi-source-silent"]
+
+    t0 = time.time()
+    send("beat1")
+    check(wait_for(lambda: "beat1" in by_mark(d.events()), timeout=10), "the heartbeat is stored")
+    check(silent() == 0 and not silence_alerts(), "a sender that just sent is not silent")
+    check(wait_for(lambda: len(silence_alerts()) == 1, timeout=10),
+          "the sender silent past expect_every (2s) raises one alert")
+    waited = time.time() - t0
+    check(waited >= 2, "not before the interval (%.1fs)" % waited)
+    al = silence_alerts()
+    if al:
+        f = fields(al[0])
+        check(al[0]["input"] == "watched" and f.get("sender") == "127.0.0.1" and
+              f.get("expect_every_s") == 2 and "sent nothing for" in al[0]["raw"].decode(),
+              "the alert names the input, the sender and the interval (%s)" % f)
+    check(silent() == 1, "hikeshi_source_silent{input=watched} is 1")
+    time.sleep(1.5)
+    check(len(silence_alerts()) == 1, "one alert per silence, not one a second")
+    send("beat2")
+    check(wait_for(lambda: silent() == 0, timeout=10), "the sender is back: the gauge at 0")
+    check("source silent: input watched: 127.0.0.1 sent nothing" in d.read_log(),
+          "the silence is logged")
+
+
 def main():
     ports = {"gu": free_port(socket.SOCK_DGRAM), "gt": free_port(), "jt": free_port(),
-             "jc": free_port(), "hb": free_port(), "sigma_rule": SIGMA_4625}
+             "jc": free_port(), "hb": free_port(), "jw": free_port(), "sigma_rule": SIGMA_4625}
     d = Daemon(CONFIG % ports)
     os.makedirs(os.path.join(d.dir, "rules"))
     with open(os.path.join(d.dir, "rules", "shippers_marker.yml"), "w") as f:
@@ -315,6 +357,7 @@ def main():
         check("GELF datagram from 127.0.0.1" in d.read_log(),
               "the broken GELF datagram is logged with the sender's address")
         bulk_checks(d, ports["hb"])
+        silence_checks(d, ports["jw"])
     finally:
         rc = d.stop()
     check(rc == 0, "daemon stops cleanly (rc %d)" % rc)

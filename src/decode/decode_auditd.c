@@ -457,15 +457,40 @@ static int starts(const char *p, size_t n, const char *lit, size_t ln)
     return n >= ln && memcmp(p, lit, ln) == 0;
 }
 
+/* Byte classes for the pair scanner, which looks at every byte of the
+ * record: a table instead of a chain of comparisons. */
+#define CL_SEP 1 /* between pairs: blank, tab, the enriched format's 0x1d */
+#define CL_KEY 2 /* in a key: [A-Za-z0-9_-] and the brackets of a0[1] */
+static unsigned char byte_class(char c)
+{
+    static const unsigned char cls[256] = {
+        [' '] = CL_SEP, ['\t'] = CL_SEP, [0x1d] = CL_SEP, ['_'] = CL_KEY, ['-'] = CL_KEY,
+        ['['] = CL_KEY, [']'] = CL_KEY,  ['0'] = CL_KEY,  ['1'] = CL_KEY, ['2'] = CL_KEY,
+        ['3'] = CL_KEY, ['4'] = CL_KEY,  ['5'] = CL_KEY,  ['6'] = CL_KEY, ['7'] = CL_KEY,
+        ['8'] = CL_KEY, ['9'] = CL_KEY,  ['A'] = CL_KEY,  ['B'] = CL_KEY, ['C'] = CL_KEY,
+        ['D'] = CL_KEY, ['E'] = CL_KEY,  ['F'] = CL_KEY,  ['G'] = CL_KEY, ['H'] = CL_KEY,
+        ['I'] = CL_KEY, ['J'] = CL_KEY,  ['K'] = CL_KEY,  ['L'] = CL_KEY, ['M'] = CL_KEY,
+        ['N'] = CL_KEY, ['O'] = CL_KEY,  ['P'] = CL_KEY,  ['Q'] = CL_KEY, ['R'] = CL_KEY,
+        ['S'] = CL_KEY, ['T'] = CL_KEY,  ['U'] = CL_KEY,  ['V'] = CL_KEY, ['W'] = CL_KEY,
+        ['X'] = CL_KEY, ['Y'] = CL_KEY,  ['Z'] = CL_KEY,  ['a'] = CL_KEY, ['b'] = CL_KEY,
+        ['c'] = CL_KEY, ['d'] = CL_KEY,  ['e'] = CL_KEY,  ['f'] = CL_KEY, ['g'] = CL_KEY,
+        ['h'] = CL_KEY, ['i'] = CL_KEY,  ['j'] = CL_KEY,  ['k'] = CL_KEY, ['l'] = CL_KEY,
+        ['m'] = CL_KEY, ['n'] = CL_KEY,  ['o'] = CL_KEY,  ['p'] = CL_KEY, ['q'] = CL_KEY,
+        ['r'] = CL_KEY, ['s'] = CL_KEY,  ['t'] = CL_KEY,  ['u'] = CL_KEY, ['v'] = CL_KEY,
+        ['w'] = CL_KEY, ['x'] = CL_KEY,  ['y'] = CL_KEY,  ['z'] = CL_KEY,
+    };
+
+    return cls[(unsigned char)c];
+}
+
 static int is_sep(char c)
 {
-    return c == ' ' || c == '\t' || c == '\x1d';
+    return byte_class(c) & CL_SEP;
 }
 
 static int is_key_char(char c)
 {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
-           c == '-' || c == '[' || c == ']';
+    return byte_class(c) & CL_KEY;
 }
 
 static int hexval(char c)
@@ -619,7 +644,7 @@ static int add_pair(struct event *ev, struct audit_rec *rec, struct decode_span 
 
     if (!quoted && (span_is(v, LIT("(null)")) || span_is(v, LIT("?"))))
         return 0;
-    if (!quoted && is_encoded_key(rec, k) && is_hex(v)) {
+    if (!quoted && is_hex(v) && is_encoded_key(rec, k)) {
         int title = rec->is_proctitle && span_is(k, LIT("proctitle"));
         if ((r = unhex(ev, v, title, &v)) < 0)
             return r;

@@ -846,6 +846,8 @@ int audit_seal_start(struct audit *a, const struct audit_seal_opts *o, struct au
 
     memset(ret, 0, sizeof(*ret));
     memset(&fc, 0, sizeof(fc));
+    memset(&hl, 0, sizeof(hl));
+    memset(&hs, 0, sizeof(hs));
     if (o->head_path) {
         if (!(head = malloc(AUDIT_LINE_MAX + 1)))
             return -ENOMEM;
@@ -874,8 +876,8 @@ int audit_seal_start(struct audit *a, const struct audit_seal_opts *o, struct au
                  "%s holds %" PRIu64 " entries, but the exported head %s is its entry %" PRIu64
                  " (seal epoch %" PRIu64 "): at least %" PRIu64 " entries are missing",
                  a->path, a->seq, o->head_path, hl.seq, hs.ks.epoch, hl.seq - a->seq);
-    } else if (have_head &&
-               (!fc.want_line || fc.want_len != head_len || memcmp(fc.want_line, head, head_len))) {
+    } else if (have_head && (!fc.want_line || fc.want_len != head_len ||
+                             memcmp(fc.want_line, head, head_len) != 0)) {
         ret->found = AUDIT_REWRITTEN;
         ret->expected = hl.seq;
         snprintf(ret->why, sizeof(ret->why),
@@ -1137,12 +1139,13 @@ out:
 
 int audit_head_load(const char *path, struct audit_verify_opts *o, char **ret_line)
 {
-    struct audit_line li;
+    struct audit_line li = {0};
     struct audit_seal s;
     size_t len = 0;
     char *buf = malloc(AUDIT_LINE_MAX + 1);
     int r;
 
+    memset(&s, 0, sizeof(s));
     if (!buf)
         return -ENOMEM;
     if ((r = sodium_init()) < 0 ||

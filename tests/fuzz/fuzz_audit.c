@@ -7,6 +7,9 @@
  * byte odd: the rest is an audit file as found on disk, which verify must
  * judge without crashing, and which audit_open must either continue or
  * refuse, leaving a chain that verifies up to where it did before.
+ * Seal lines are judged by verify (their details, counts and signature)
+ * and, once the log is open, by the start-up check, which reads the log
+ * back to its last seal and reads the same bytes as an exported head.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -60,6 +63,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             abort();
         r = audit_open(path, &a, &res);
         if (r == 0) {
+            struct audit_seal_opts so = {.head_path = path};
+            struct audit_cut cut;
+
+            r = audit_seal_start(a, &so, &cut);
+            if (r < 0 && r != -EBADMSG && r != -ENOMEM)
+                abort();
             if (audit_append(a, "fuzz", "fuzz.file", "fuzz/2", NULL, 0, NULL) < 0)
                 abort();
             audit_free(a);

@@ -1313,12 +1313,8 @@ static int kw_audit_seal_entries(struct ydoc *d, yaml_node_t *k, yaml_node_t *v,
 
 static int kw_audit_seal_interval(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
 {
-    uint64_t x = 0;
-    int r = get_uint(d, v, 0, 86400, &x, "seal_interval must be 0 (not by time) to 86400 seconds");
-
-    if (r == 0)
-        cfg(d)->audit_seal_interval_s = (unsigned)x;
-    return r;
+    return get_uint(d, v, 0, 86400, &cfg(d)->audit_seal_interval_s,
+                    "seal_interval must be 0 (not by time) to 86400 seconds");
 }
 
 static const struct ydoc_key audit_kw[] = {
@@ -1736,8 +1732,9 @@ static void print_respond(const struct config *c, FILE *out)
     print_q(out, c->audit_verify_key ? c->audit_verify_key : "");
     fprintf(out, "\n  head: ");
     print_q(out, c->audit_head ? c->audit_head : "");
-    fprintf(out, "\n  seal_entries: %llu\n  seal_interval: %u\n",
-                (unsigned long long)c->audit_seal_entries, c->audit_seal_interval_s);
+    fprintf(out, "\n  seal_entries: %llu\n  seal_interval: %llu\n",
+            (unsigned long long)c->audit_seal_entries,
+            (unsigned long long)c->audit_seal_interval_s);
     fprintf(out, "incident:\n  playbooks: ");
     print_q(out, c->playbooks_dir ? c->playbooks_dir : "");
     fprintf(out, "\n  targets:%s\n", c->ntargets ? "" : " []");

@@ -146,7 +146,7 @@ struct config {
     char *audit_verify_key;
     char *audit_head;
     uint64_t audit_seal_entries;
-    unsigned audit_seal_interval_s;
+    uint64_t audit_seal_interval_s;
 };
 
 /* The defaults.  NULL on allocation failure. */

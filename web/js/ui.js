@@ -119,8 +119,8 @@ export function dropEmpty(obj) {
  * then `more` says whether a next page exists.
  */
 export function pager(onPage) {
-  const prev = h('button', {type: 'button', 'data-testid': 'pager-prev'}, '‹ Newer');
-  const next = h('button', {type: 'button', 'data-testid': 'pager-next'}, 'Older ›');
+  const prev = h('button', {type: 'button', 'data-testid': 'pager-prev'}, '‹ Previous');
+  const next = h('button', {type: 'button', 'data-testid': 'pager-next'}, 'Next ›');
   const info = h('span', {class: 'pager-info', 'data-testid': 'pager-info'});
   const el = h('nav', {class: 'pager', 'aria-label': 'pages'}, prev, info, next);
   let state = {offset: 0, limit: 50};

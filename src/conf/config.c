@@ -826,8 +826,13 @@ static int kw_inputs(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
             return ydoc_fail(d, item,
                              "input: max_connections, max_per_address and idle_timeout apply "
                              "to syslog-tcp, syslog-tls, gelf-tcp and json-tcp inputs only");
-        if (in->has_tls && in->conf.type != INPUT_SYSLOG_TLS)
-            return ydoc_fail(d, item, "input: tls applies to syslog-tls inputs only");
+        if (in->has_tls && in->conf.type != INPUT_SYSLOG_TLS && in->conf.type != INPUT_HTTP_BULK)
+            return ydoc_fail(d, item, "input: tls applies to syslog-tls and http-bulk inputs only");
+        if (in->has_tls && in->conf.type == INPUT_HTTP_BULK &&
+            (!in->tls_cert || !in->tls_key || in->tls_ca || in->ntls_fprs))
+            return ydoc_fail(d, item,
+                             "http-bulk input: tls takes cert and key (PEM files) only; shippers "
+                             "authenticate with users or api_keys");
         if (in->conf.type == INPUT_SYSLOG_TLS && (!in->tls_cert || !in->tls_key))
             return ydoc_fail(d, item, "syslog-tls input: tls needs cert and key (PEM files)");
         if (in->conf.type == INPUT_SYSLOG_TLS && !in->tls_ca && !in->ntls_fprs)

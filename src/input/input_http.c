@@ -44,6 +44,7 @@
 #include "util/log.h"
 #include "util/netaddr.h"
 #include "util/queue.h"
+#include "util/readfile.h"
 
 /* What GET / answers: an Elasticsearch 8 node, which every shipper of the
  * last years accepts. */
@@ -68,7 +69,9 @@ struct input_http {
     char **auth; /* accepted Authorization values ("Basic ...", "ApiKey ..."), heap */
     size_t nauth;
     size_t max_body;
-    uint16_t rflags;               /* RECORD_TRUSTED when the input vouches for its senders */
+    uint16_t rflags;          /* RECORD_TRUSTED when the input vouches for its senders */
+    char *cert_pem, *key_pem; /* tls: the files' contents (heap; the key wiped at free) */
+    size_t key_len;
     atomic_uint_fast64_t requests; /* numbers the made-up document ids */
     pthread_mutex_t rl_lock;       /* the rate limits below, between threads */
     struct log_ratelimit rl, rl_denied;
@@ -570,6 +573,14 @@ int input_http_start(const struct input_conf *c, struct queue *q, struct input_s
     socklen_t sl;
     const union MHD_DaemonInfo *di;
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION;
+    /* TLS 1.2 and 1.3 only, as the API's endpoint; the option takes a
+     * non-const pointer it only reads. */
+    static const char prio[] = "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2";
+    union {
+        const char *c;
+        void *v;
+    } pr = {.c = prio};
+    struct MHD_OptionItem tls_opt[4];
     int r;
 
     *ret = NULL;
@@ -597,6 +608,23 @@ int input_http_start(const struct input_conf *c, struct queue *q, struct input_s
      * trusted input vouches only for senders it authenticated. */
     if (c->trust == INPUT_TRUST_TRUSTED && (c->npeers || h->nauth))
         h->rflags = RECORD_TRUSTED;
+    memset(tls_opt, 0, sizeof(tls_opt));
+    tls_opt[0].option = MHD_OPTION_END;
+    if (c->tls_cert && c->tls_key) {
+        size_t cl;
+
+        if ((r = readfile_all(c->tls_cert, 1024 * 1024, &h->cert_pem, &cl)) < 0 ||
+            (r = readfile_all(c->tls_key, 1024 * 1024, &h->key_pem, &h->key_len)) < 0) {
+            snprintf(errbuf, errlen, "input %s: tls: %s: %s", c->name,
+                     h->cert_pem ? c->tls_key : c->tls_cert, strerror(-r));
+            goto out;
+        }
+        flags |= MHD_USE_TLS;
+        tls_opt[0] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, h->key_pem};
+        tls_opt[1] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, h->cert_pem};
+        tls_opt[2] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_PRIORITIES, 0, pr.v};
+        tls_opt[3] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
+    }
     /* The caps of the API's endpoint (util/limits.h): a shipper holds a
      * connection or a few. */
     h->mhd =
@@ -606,18 +634,22 @@ int input_http_start(const struct input_conf *c, struct queue *q, struct input_s
                          MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)LIMIT_HTTP_PER_ADDRESS, /* */
                          MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_IDLE_S,                 /* */
                          MHD_OPTION_NOTIFY_COMPLETED, done_cb, h,                              /* */
-                         MHD_OPTION_NOTIFY_CONNECTION, conn_cb, h, MHD_OPTION_END);
+                         MHD_OPTION_NOTIFY_CONNECTION, conn_cb, h,                             /* */
+                         MHD_OPTION_ARRAY, tls_opt, MHD_OPTION_END);
     if (!h->mhd) {
         r = -EADDRINUSE;
-        snprintf(errbuf, errlen, "input %s: cannot listen for HTTP on %s (address in use?)",
-                 c->name, c->listen);
+        snprintf(errbuf, errlen, "input %s: cannot listen for HTTP%s on %s (%s)", c->name,
+                 h->cert_pem ? "S" : "", c->listen,
+                 h->cert_pem ? "address in use, or the TLS certificate and key do not load"
+                             : "address in use?");
         goto out;
     }
     di = MHD_get_daemon_info(h->mhd, MHD_DAEMON_INFO_LISTEN_FD);
     sl = sizeof(ss);
     if (di && getsockname(di->listen_fd, (struct sockaddr *)&ss, &sl) == 0)
         (void)netaddr_format((struct sockaddr *)&ss, h->bound, sizeof(h->bound));
-    log_info("input %s: listening on %s/http (Elasticsearch bulk API)", c->name, h->bound);
+    log_info("input %s: listening on %s/%s (Elasticsearch bulk API)", c->name, h->bound,
+             h->cert_pem ? "https" : "http");
     *ret = h;
     return 0;
 out:
@@ -648,6 +680,10 @@ void input_http_free(struct input_http *h)
         free(h->auth[i]);
     }
     free(h->auth);
+    free(h->cert_pem);
+    if (h->key_pem)
+        sodium_memzero(h->key_pem, h->key_len);
+    free(h->key_pem);
     pthread_mutex_destroy(&h->rl_lock);
     free(h);
 }

@@ -14,6 +14,8 @@ import gzip
 import json
 import os
 import socket
+import ssl
+import subprocess
 import sys
 import time
 import urllib.error
@@ -64,6 +66,13 @@ inputs:
     users: ["beats:s3cret-pass"]
     api_keys: ["VuaCfGcBCdbkQm-e5aOx:ui2lp2axTNmsyakw9tvNnw"]
     max_body: 1m
+  - name: beats-tls
+    type: http-bulk
+    listen: 127.0.0.1:%(hs)d
+    api_keys: ["tls-id:tls-key"]
+    tls:
+      cert: {dir}/server.pem
+      key: {dir}/server.key
 sigma:
   rules: [{src}/rules, {dir}/rules, %(sigma_rule)s]
   mappings: {src}/rules/config
@@ -228,6 +237,44 @@ def bulk_checks(d, port):
           "the refusal is logged with the client's address")
 
 
+def make_server_cert(d):
+    """A self-signed certificate for 127.0.0.1 (certtool, gnutls-bin)."""
+    tmpl = os.path.join(d, "server.tmpl")
+    with open(tmpl, "w") as f:
+        f.write('cn = "localhost"\nip_address = "127.0.0.1"\ntls_www_server\n'
+                'expiration_days = 30\n')
+    for args in (["--generate-privkey", "--key-type=ecdsa", "--outfile",
+                  os.path.join(d, "server.key")],
+                 ["--generate-self-signed", "--load-privkey", os.path.join(d, "server.key"),
+                  "--template", tmpl, "--outfile", os.path.join(d, "server.pem")]):
+        r = subprocess.run(["certtool"] + args, capture_output=True, text=True)
+        if r.returncode != 0:
+            raise RuntimeError("certtool: " + r.stderr)
+    for f in ("server.key", "server.pem"):
+        os.chmod(os.path.join(d, f), 0o644)
+
+
+def tls_checks(d, port):
+    """http-bulk with tls: HTTPS only, the certificate served, records taken."""
+    ctx = ssl.create_default_context(cafile=os.path.join(d.dir, "server.pem"))
+    req = urllib.request.Request(
+        "https://127.0.0.1:%d/_bulk" % port, method="POST",
+        data=b'{"create":{}}\n{"message":"shipmark-overtls","process":{"name":"sshd"}}\n',
+        headers={"Authorization": "ApiKey " + base64.b64encode(b"tls-id:tls-key").decode(),
+                 "Content-Type": "application/x-ndjson"})
+    with urllib.request.urlopen(req, timeout=10, context=ctx) as r:
+        ans = json.loads(r.read().decode())
+    check(ans.get("errors") is False and ans["items"][0]["create"]["status"] == 201,
+          "http-bulk over TLS (the certificate verified): created")
+    check(wait_for(lambda: "overtls" in by_mark(d.events()), timeout=10),
+          "the document sent over TLS is stored")
+    try:
+        st, _, _ = http(port, "GET", "/")
+    except Exception:  # noqa: BLE001 - any failure of plain HTTP is the point
+        st = None
+    check(st != 200, "plain HTTP to the TLS input gets no answer (%s)" % st)
+
+
 def silence_checks(d, port):
     """A sender of an input with expect_every stops: one alert through the
     alert writer, the gauge at 1; it sends again: the gauge back at 0."""
@@ -268,8 +315,9 @@ def silence_checks(d, port):
 
 def main():
     ports = {"gu": free_port(socket.SOCK_DGRAM), "gt": free_port(), "jt": free_port(),
-             "jc": free_port(), "hb": free_port(), "jw": free_port(), "sigma_rule": SIGMA_4625}
+             "jc": free_port(), "hb": free_port(), "jw": free_port(), "hs": free_port(), "sigma_rule": SIGMA_4625}
     d = Daemon(CONFIG % ports)
+    make_server_cert(d.dir)
     os.makedirs(os.path.join(d.dir, "rules"))
     with open(os.path.join(d.dir, "rules", "shippers_marker.yml"), "w") as f:
         f.write(RULE)
@@ -358,6 +406,7 @@ def main():
               "the broken GELF datagram is logged with the sender's address")
         bulk_checks(d, ports["hb"])
         silence_checks(d, ports["jw"])
+        tls_checks(d, ports["hs"])
     finally:
         rc = d.stop()
     check(rc == 0, "daemon stops cleanly (rc %d)" % rc)

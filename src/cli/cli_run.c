@@ -580,7 +580,8 @@ static int check_paths(const struct config *c, char *err, size_t errlen)
     if ((c->sigma_explicit &&
          (r = check_readable("sigma.mappings:", c->sigma_mappings, err, errlen)) < 0) ||
         (r = check_readable("http.tls_cert:", c->http.tls_cert, err, errlen)) < 0 ||
-        (r = check_readable("http.tls_key:", c->http.tls_key, err, errlen)) < 0)
+        (r = check_readable("http.tls_key:", c->http.tls_key, err, errlen)) < 0 ||
+        (r = check_readable("audit.key:", c->audit_key, err, errlen)) < 0)
         return r;
     if (c->triage_explicit && c->triage_config && c->triage_config[0] &&
         (r = check_readable("triage.config:", c->triage_config, err, errlen)) < 0)
@@ -777,6 +778,7 @@ static int run_seal_audit(struct daemon *d, const char *path)
                  cut.found == AUDIT_CUT ? "truncated" : "rewritten",
                  (unsigned long long)cut.expected, (unsigned long long)cut.entries,
                  (unsigned long long)cut.seals);
+    audit_seal_release(d->audit);
     if ((r = audit_append(d->audit, AUDIT_ACTOR_SYSTEM, "audit.truncation_accepted", "audit", det,
                           (size_t)n, NULL)) < 0 ||
         (r = audit_seal(d->audit)) < 0) {

@@ -48,6 +48,9 @@ struct audit {
     uint64_t unsealed;       /* entries since the last seal */
     int64_t unsealed_since;  /* time of the oldest of them */
     int seal_failed;         /* a seal could not be made: no more tried */
+    int seal_held;           /* a cut or rewrite found at start: no seal until
+                                audit_seal_release (a refused start must not
+                                seal the cut log and move the head) */
     /* Denied actions (audit_deny): a token bucket, so a flood of denials
      * cannot fill the disk; what it drops is counted into one entry. */
     double deny_tokens;
@@ -369,7 +372,7 @@ static int seal_locked(struct audit *a, int64_t now_us)
     struct seal_ctx c = {a, &s, now_us};
     int r;
 
-    if (!a->key || a->seal_failed || a->unsealed == 0)
+    if (!a->key || a->seal_failed || a->seal_held || a->unsealed == 0)
         return 0;
     if (a->failed)
         return a->failed;
@@ -407,6 +410,15 @@ static void seal_maybe(struct audit *a, int64_t now_us)
     if ((a->seal_every && a->unsealed >= a->seal_every) ||
         (a->seal_us && now_us - a->unsealed_since >= a->seal_us))
         (void)seal_locked(a, now_us);
+}
+
+void audit_seal_release(struct audit *a)
+{
+    if (!a)
+        return;
+    pthread_mutex_lock(&a->lock);
+    a->seal_held = 0;
+    pthread_mutex_unlock(&a->lock);
 }
 
 int audit_seal(struct audit *a)
@@ -933,6 +945,7 @@ int audit_seal_start(struct audit *a, const struct audit_seal_opts *o, struct au
     /* What follows the last seal is unsealed; the next seal covers it. */
     a->unsealed = fc.have_seal ? a->seq - fc.seal_seq : a->seq;
     a->unsealed_since = a->unsealed ? time_now_us() : 0;
+    a->seal_held = ret->found != AUDIT_OK;
     if (o->head_path && !a->head_path)
         r = -ENOMEM;
     pthread_mutex_unlock(&a->lock);

@@ -158,9 +158,14 @@ struct audit_cut {
  * caller refuses to run, or records that it was told to accept it);
  * -EKEYREJECTED when the key is not this log's chain or is behind it,
  * -EBADMSG for a head file that is not a good seal, -errno; ret->why says
- * it in each case.  Sealing stays on in every case where 0 is returned.
+ * it in each case.  When 0 is returned sealing is on, but after a cut or
+ * rewrite it is held: nothing is sealed (and the head not moved) until
+ * audit_seal_release, which the caller calls only once it has decided to
+ * go on and recorded so.
  */
 int audit_seal_start(struct audit *a, const struct audit_seal_opts *o, struct audit_cut *ret);
+/* Lets a log held by audit_seal_start seal again. */
+void audit_seal_release(struct audit *a);
 /* Seals now if any entry is unsealed (clean shutdown).  0 or -errno. */
 int audit_seal(struct audit *a);
 /* Seals when the oldest unsealed entry is older than seal_us at now_us

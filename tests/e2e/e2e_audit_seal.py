@@ -157,9 +157,16 @@ def main():
           and out["reason"].startswith("truncated"),
           "audit verify finds the cut, at line %d (%s)" % (total - 1, r.stdout.strip()))
 
+    with open(head, "rb") as f:
+        head_before = f.read()
+    with open(path, "rb") as f:
+        log_before = f.read()
     seen = len(d.read_log())
     rc = start_with(d, [])
     text = d.read_log()[seen:]
+    with open(head, "rb") as f, open(path, "rb") as g:
+        check(f.read() == head_before and g.read() == log_before,
+              "the refused start neither seals the cut log nor moves the head")
     check(rc not in (None, 0), "a restart on the cut log is refused (exit %s)" % rc)
     check("holds %d entries" % (total - 2) in text and "entry %d" % total in text
           and "--accept-truncated-audit" in text,

@@ -1053,18 +1053,40 @@ static void test_seal_truncation(void **state)
     assert_int_equal(res.why, AUDIT_CUT);
     assert_non_null(strstr(res.detail, "signed 3 seals; the log holds 2"));
 
-    /* Start-up: with the head, the counts; with the key alone, the seals. */
+    /* Start-up: with the key alone, the seals; with the head, the counts. */
+    a = open_sealed(path, k, 3, 0, &cut);
+    assert_int_equal(cut.found, AUDIT_CUT);
+    assert_int_equal(cut.expected, 3);
+    assert_int_equal(cut.seals, 2);
+    audit_free(a);
     a = open_sealed(path, k, 3, 1, &cut);
     assert_int_equal(cut.found, AUDIT_CUT);
     assert_int_equal(cut.expected, 10);
     assert_int_equal(cut.entries, 8);
     assert_non_null(strstr(cut.why, "holds 8 entries"));
     assert_non_null(strstr(cut.why, "entry 10"));
-    audit_free(a);
-    a = open_sealed(path, k, 3, 0, &cut);
-    assert_int_equal(cut.found, AUDIT_CUT);
-    assert_int_equal(cut.expected, 3);
-    assert_int_equal(cut.seals, 2);
+    /* Held: a refused start must not seal the cut log nor move the head. */
+    {
+        size_t before, after, hb, ha;
+        char *h0 = slurp(hpath, &hb), *h1;
+
+        free(slurp(path, &before));
+        assert_int_equal(audit_seal(a), 0);
+        assert_int_equal(audit_tick(a, INT64_MAX / 2), 0);
+        free(slurp(path, &after));
+        assert_int_equal(after, before);
+        h1 = slurp(hpath, &ha);
+        assert_int_equal(ha, hb);
+        assert_memory_equal(h0, h1, hb);
+        free(h1);
+        /* Released (the caller recorded its decision): it seals again. */
+        audit_seal_release(a);
+        add(a, 99);
+        assert_int_equal(audit_seal(a), 0);
+        free(slurp(path, &after));
+        assert_true(after > before);
+        free(h0);
+    }
     audit_free(a);
     archive_key_free(k);
 }
@@ -1079,6 +1101,9 @@ static void write_forgery(const char *p, struct archive_key *k, int changed)
 
     if (k) {
         a = open_sealed(p, k, 3, 0, &cut);
+        /* A stolen key is ahead of a new log: the start-up check holds the
+         * seals, and a forger's own program goes on regardless. */
+        audit_seal_release(a);
     } else {
         assert_int_equal(audit_open(p, &a, &res), 0);
     }

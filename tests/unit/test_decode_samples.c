@@ -50,6 +50,13 @@ static const struct sample samples[] = {
     {PARSERS "cef/cyberark.cef", 1.0, "cef", 1.0},
     {PARSERS "leef/sample.leef", 1.0, "leef", 1.0},
     {MSAMPLES "syslog5424/raw/Syslog5424Output", 1.0, "rfc5424", 1.0},
+    /* audit.log as auditd writes it: every record is the auditd decoder's */
+    {"windows/Security-Datasets/datasets/atomic/linux/discovery/host/"
+     "sh_arp_cache_2020-11-10074812.log",
+     1.0, "auditd", 1.0},
+    {"windows/Security-Datasets/datasets/atomic/linux/defense_evasion/host/"
+     "sh_binary_padding_dd_2020-11-10081941.log",
+     1.0, "auditd", 1.0},
     /* One line of 100 has a corrupted address ("23.200,10,217"): panos
      * refuses it, its syslog header stands. */
     {MSAMPLES "SampleInput/PaloaltoOutput", 1.0, "panos", 0.99},
@@ -225,6 +232,52 @@ static void test_fields(void **state)
          "panos", "message", "1,2015/01/05 12:51:33,0003C105690,TRAFFIC,drop,1,2015/01/05 "
          "12:51:33,10.0.0.219,10.3.0.21,0.0.0.0,0.0.0.0,r,,,a,vsys1,g,t,v,,L,2015/01/05 12:51:33,0,"
          "1,62063,389,0,0,0x0,tcp,deny"},
+        /* The servers and secure OS, chosen by their tags, by "audit(" in
+         * the message or by audit.log's leading "type=" (lines written from
+         * each product's documented messages; the first is Security-
+         * Datasets' real record) */
+        {"type=EXECVE msg=audit(1604994496.155:92733): argc=2 a0=\"arp\" a1=\"-a\"", "auditd",
+         "process.command_line", "arp -a"},
+        {"Nov 23 10:00:00 web01 kernel: [ 8123.456789] audit: type=1400 audit(1795435201.250:906): "
+         "apparmor=\"DENIED\" operation=\"open\" profile=\"/usr/sbin/nginx\" name=\"/etc/shadow\"",
+         "auditd", "file.path", "/etc/shadow"},
+        {"Nov 23 10:00:00 rhel9 audispd: node=rhel9 type=SYSCALL msg=audit(1795435200.250:906): "
+         "arch=c000003e syscall=41 success=yes a0=26",
+         "auditd", "event.action", "syscall"},
+        {"Nov 23 08:12:44 mx1 postfix/smtpd[2345]: warning: unknown[203.0.113.7]: SASL LOGIN "
+         "authentication failed: UGFzc3dvcmQ6",
+         "postfix", "source.ip", "203.0.113.7"},
+        {"Nov 23 08:12:46 mx1 dovecot: imap-login: Aborted login (auth failed, 3 attempts in 15 "
+         "secs): user=<alice>, method=PLAIN, rip=203.0.113.7, lip=192.0.2.10, TLS",
+         "dovecot", "user.name", "alice"},
+        {"Nov 23 08:12:48 mx1 exim[4321]: dovecot_login authenticator failed for (User) "
+         "[203.0.113.7]:54321: 535 Incorrect authentication data (set_id=alice)",
+         "exim", "user.name", "alice"},
+        {"Nov 23 09:00:01 gw openvpn[812]: 203.0.113.7:51234 TLS Auth Error: Auth "
+         "Username/Password verification failed for peer",
+         "openvpn", "source.ip", "203.0.113.7"},
+        {"Nov 23 09:00:03 gw charon: 10[IKE] <rw-eap|5> EAP method EAP_MSCHAPV2 failed for peer "
+         "203.0.113.7",
+         "strongswan", "source.ip", "203.0.113.7"},
+        {"Nov 23 09:00:05 radius1 radiusd[900]: Auth: (12) Login incorrect: [alice/secret] (from "
+         "client vpn-gw port 0 cli 203.0.113.7)",
+         "freeradius", "user.name", "alice"},
+        {"Nov 23 10:00:00 web01 clamd[1234]: /srv/www/upload/x.php: Php.Webshell.Generic-1 FOUND",
+         "clamav", "file.path", "/srv/www/upload/x.php"},
+        {"Nov 23 10:00:04 ns1 named[812]: client @0x7f2c3c0b2a60 192.0.2.44#53412 "
+         "(api.telegram.org): query: api.telegram.org IN A +E(0)K (192.0.2.53)",
+         "bind", "destination.ip", "192.0.2.53"},
+        {"Nov 23 10:00:00 db1 mysqld[812]: 2026-11-23T10:00:00.123456Z 12 [Note] [MY-010926] "
+         "[Server] Access denied for user 'root'@'203.0.113.7' (using password: YES)",
+         "mysql", "user.name", "root"},
+        {"Nov 23 10:00:00 db1 postgres[900]: [3-1] 2026-11-23 10:00:00 UTC FATAL:  password "
+         "authentication failed for user \"alice\"",
+         "postgres", "user.name", "alice"},
+        {"Nov 23 10:00:00 ftp1 vsftpd[812]: [alice] FAIL LOGIN: Client \"203.0.113.7\"", "vsftpd",
+         "source.ip", "203.0.113.7"},
+        {"Nov 23 10:00:01 ftp1 proftpd[900]: ftp.example.org (203.0.113.7[203.0.113.7]) - USER "
+         "alice (Login failed): Incorrect password",
+         "proftpd", "user.name", "alice"},
     };
     struct arena arena;
     struct decode_ctx ctx = {.ref_us = time_from_civil(2026, 11, 24, 0, 0, 0) * 1000000LL};

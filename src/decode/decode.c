@@ -76,7 +76,7 @@ const struct decoder decode_table[] = {
     {"netfilter", decode_netfilter, "iptables/nftables LOG lines (the message part)"},
     {"openvpn", decode_openvpn, "OpenVPN server authentication and connection messages"},
     {"panos", decode_panos, "Palo Alto PAN-OS CSV: TRAFFIC, THREAT, SYSTEM, GLOBALPROTECT"},
-    {"postfix", decode_postfix, "Postfix smtpd SASL, connection and reject messages (the message part)"},
+    {"postfix", decode_postfix, "Postfix smtpd SASL failures and logins, connections, rejects"},
     {"postgres", decode_postgres, "PostgreSQL authentication failures and connections"},
     {"proftpd", decode_proftpd, "ProFTPD login failures and successes"},
     {"rfc3164", decode_rfc3164, "BSD syslog, then the product decoder for the program"},

@@ -315,6 +315,16 @@ typedef void (*sigma_ruleset_cb)(const struct sigma_rule *r, size_t idx, void *a
  * Vectorscan refuses the literals.
  */
 int sigma_ruleset_new(struct sigma_rule *const *rules, size_t n, struct sigma_ruleset **ret_rs);
+/* Why sigma_ruleset_new_err() failed: `rule` is the index of a rule whose
+ * literal Vectorscan refused (SIZE_MAX when no one rule is to blame) and
+ * `reason` says what failed, with Vectorscan's own message. */
+struct sigma_ruleset_err {
+    size_t rule;
+    char reason[256];
+};
+/* As sigma_ruleset_new, filling *reterr (may be NULL) on failure. */
+int sigma_ruleset_new_err(struct sigma_rule *const *rules, size_t n,
+                          struct sigma_ruleset **ret_rs, struct sigma_ruleset_err *reterr);
 /* Frees a rule set (not its rules); NULL is a no-op. */
 void sigma_ruleset_free(struct sigma_ruleset *rs);
 /*

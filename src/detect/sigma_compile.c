@@ -45,6 +45,8 @@
  */
 #include <errno.h>
 #include <hs/hs.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -233,6 +235,14 @@ static int value_lit_req(const struct sigma_value *v, struct req *ret)
         }
         i = j;
     }
+    /* Vectorscan's literal API takes a literal whose first byte is NUL for
+     * an empty string and refuses it ("Pure literal API doesn't support
+     * empty string"): a `utf16be` value starts so.  Its tail is still a
+     * necessary literal, one byte weaker. */
+    while (best_len > 0 && v->pat.bytes[best] == 0) {
+        best++;
+        best_len--;
+    }
     if (best_len == 0)
         return 0;
     ret->always = 0;
@@ -419,7 +429,25 @@ out:
     return ret;
 }
 
-static int build_db(struct sigma_ruleset *rs, struct entry *e, size_t n)
+/* Fills reterr (may be NULL) for Vectorscan's refusal of a literal (its
+ * index in the database is cerr->expression): Vectorscan's message and
+ * the first rule that requires the literal. */
+static void compile_err(const struct sigma_ruleset *rs, const hs_compile_error_t *cerr,
+                        struct sigma_ruleset_err *reterr)
+{
+    if (!reterr)
+        return;
+    reterr->rule = SIZE_MAX;
+    if (cerr && cerr->expression >= 0 && (size_t)cerr->expression < rs->nlits &&
+        rs->lit_first[cerr->expression] < rs->lit_first[cerr->expression + 1])
+        reterr->rule = rs->lit_rules[rs->lit_first[cerr->expression]];
+    snprintf(reterr->reason, sizeof(reterr->reason), "Vectorscan refused literal %d: %s",
+             cerr ? cerr->expression : -1,
+             cerr && cerr->message ? cerr->message : "unknown error");
+}
+
+static int build_db(struct sigma_ruleset *rs, struct entry *e, size_t n,
+                    struct sigma_ruleset_err *reterr)
 {
     int ret = 0;
     const char **pats = NULL;
@@ -483,16 +511,23 @@ static int build_db(struct sigma_ruleset *rs, struct entry *e, size_t n)
     if (rs->nlits == 0)
         goto out;
     if (rs->nlits > 0xffffffffu) {
+        if (reterr)
+            snprintf(reterr->reason, sizeof(reterr->reason), "%zu literals: too many",
+                     rs->nlits);
         ret = -EINVAL;
         goto out;
     }
     if (hs_compile_lit_multi(pats, flags, ids, lens, (unsigned)rs->nlits, HS_MODE_VECTORED, NULL,
                              &rs->db, &cerr) != HS_SUCCESS) {
+        compile_err(rs, cerr, reterr);
         hs_free_compile_error(cerr);
         ret = -EINVAL;
         goto out;
     }
     if (hs_alloc_scratch(rs->db, &rs->scratch) != HS_SUCCESS) {
+        if (reterr)
+            snprintf(reterr->reason, sizeof(reterr->reason),
+                     "Vectorscan cannot allocate its scratch space");
         ret = -ENOMEM;
         goto out;
     }
@@ -506,7 +541,17 @@ out:
 
 int sigma_ruleset_new(struct sigma_rule *const *rules, size_t n, struct sigma_ruleset **ret_rs)
 {
+    return sigma_ruleset_new_err(rules, n, ret_rs, NULL);
+}
+
+int sigma_ruleset_new_err(struct sigma_rule *const *rules, size_t n,
+                          struct sigma_ruleset **ret_rs, struct sigma_ruleset_err *reterr)
+{
     int ret;
+    if (reterr) {
+        reterr->rule = SIZE_MAX;
+        reterr->reason[0] = '\0';
+    }
     struct entry *e = NULL;
     size_t ne = 0;
     struct sigma_ruleset *rs = calloc(1, sizeof(*rs));
@@ -526,7 +571,7 @@ int sigma_ruleset_new(struct sigma_rule *const *rules, size_t n, struct sigma_ru
     ret = collect(rs, &e, &ne);
     if (ret < 0)
         goto out;
-    ret = build_db(rs, e, ne);
+    ret = build_db(rs, e, ne, reterr);
     if (ret < 0)
         goto out;
     *ret_rs = rs;

@@ -150,7 +150,10 @@ static void check_routing(struct check *c, const char *path, const struct sigma_
 static void report(struct check *c, const char *path, const struct sigma_err *e)
 {
     if (!c->json) {
-        printf("%s:%u:%u: %s\n", path, e->at.line, e->at.col, e->reason);
+        if (e->at.line) /* 0: the whole rule, no one place in it */
+            printf("%s:%u:%u: %s\n", path, e->at.line, e->at.col, e->reason);
+        else
+            printf("%s: %s\n", path, e->reason);
         return;
     }
     int r = buf_puts(&c->out, c->refused > 1 ? ",\n    {\"file\": " : "\n    {\"file\": ");
@@ -186,6 +189,30 @@ static void check_file(struct check *c, const char *path)
         c->refused++;
         report(c, path, &err);
         return;
+    }
+    /* The engine compiles every rule's literals into its prefilter and
+     * refuses a rule whose literal Vectorscan will not take: so does the
+     * check, with the same reason. */
+    for (size_t i = 0; i < n; i++) {
+        struct sigma_ruleset *rs = NULL;
+        struct sigma_ruleset_err cerr;
+        int r;
+
+        if (!docs[i].rule)
+            continue;
+        r = sigma_ruleset_new_err(&docs[i].rule, 1, &rs, &cerr);
+        sigma_ruleset_free(rs);
+        if (r < 0) {
+            memset(&err, 0, sizeof(err));
+            err.at.msg = "prefilter";
+            snprintf(err.reason, sizeof(err.reason),
+                     "rule refused: its prefilter cannot be compiled: %.200s",
+                     cerr.reason[0] ? cerr.reason : strerror(-r));
+            c->refused++;
+            report(c, path, &err);
+            sigma_docs_free(docs, n);
+            return;
+        }
     }
     c->loaded++;
     w0 = c->warnings;

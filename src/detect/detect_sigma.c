@@ -185,6 +185,41 @@ unused:
     return 0;
 }
 
+/*
+ * Compiles the rule set.  Should Vectorscan refuse a literal, the rule that
+ * needs it is refused like a rule that does not load (named, counted) and
+ * the rest is compiled again: one rule must not turn detection off.  Runs
+ * before the filters are attached, which index the rules.
+ */
+static int compile_rules(struct load_ctx *lc, char *errbuf, size_t errlen)
+{
+    struct detect_sigma *d = lc->d;
+    struct sigma_ruleset_err err;
+    int r;
+
+    while ((r = sigma_ruleset_new_err(d->rules, d->nrules, &d->rs, &err)) < 0) {
+        size_t k = err.rule;
+        char why[512];
+
+        if (r == -ENOMEM || k >= d->nrules) {
+            snprintf(errbuf, errlen, "compiling %zu Sigma rules: %s", d->nrules,
+                     err.reason[0] ? err.reason : strerror(-r));
+            return r;
+        }
+        snprintf(why, sizeof(why), "rule '%s' refused: its prefilter cannot be compiled: %s",
+                 d->rules[k]->title ? d->rules[k]->title : "?", err.reason);
+        d->refused++;
+        report(lc, d->rules[k]->file ? d->rules[k]->file : "?", why);
+        sigma_rule_free(d->rules[k]);
+        memmove(&d->rules[k], &d->rules[k + 1],
+                (d->nrules - k - 1) * sizeof(struct sigma_rule *));
+        memmove(&d->sources[k], &d->sources[k + 1],
+                (d->nrules - k - 1) * sizeof(const struct sigma_map_source *));
+        d->nrules--;
+    }
+    return 0;
+}
+
 static void load_one(struct load_ctx *lc, const char *path)
 {
     struct detect_sigma *d = lc->d;
@@ -296,13 +331,12 @@ int detect_sigma_new(const char *const *paths, size_t npaths, const char *map_di
         for (size_t i = 0; i < d->nrules; i++)
             d->sources[i] = sigma_map_find(d->map, d->rules[i]);
     }
-    if ((r = attach_filters(&lc)) < 0) {
-        snprintf(errbuf, errlen, "out of memory attaching Sigma filters");
+    if ((r = compile_rules(&lc, errbuf, errlen)) < 0) {
         detect_sigma_free(d);
         return r;
     }
-    if ((r = sigma_ruleset_new(d->rules, d->nrules, &d->rs)) < 0) {
-        snprintf(errbuf, errlen, "compiling %zu Sigma rules: %s", d->nrules, strerror(-r));
+    if ((r = attach_filters(&lc)) < 0) {
+        snprintf(errbuf, errlen, "out of memory attaching Sigma filters");
         detect_sigma_free(d);
         return r;
     }

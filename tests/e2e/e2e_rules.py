@@ -310,6 +310,8 @@ def rules_check(cfg, tmp):
           w[0]["product"] == "bitbucket" and w[0]["service"] == "audit" and
           w[0]["category"] is None, "--json: counts and the warning (%s)" % r.stdout[:300])
 
+    utf16_agree(cfg, tmp)
+
     # A filter rule loads; one that names no checked rule, or whose
     # condition has no 'not', is warned of.
     with open(os.path.join(d, "mf_ok.yml"), "w") as f:
@@ -327,6 +329,38 @@ def rules_check(cfg, tmp):
     check(r.returncode == 0 and "'no-such-rule'" in r.stdout and "has no 'not'" in r.stdout,
           "a filter naming no checked rule and keeping matches is warned of (%s)" %
           r.stdout.strip())
+
+
+def utf16_agree(cfg, tmp):
+    """A rule whose value becomes UTF-16 without base64 (utf16be starts
+    with a NUL byte, wide ends with one) beside a plain rule: rules check
+    and scan agree that all three load, and the plain rule still alerts
+    (once such a rule failed the whole set's prefilter)."""
+    d = os.path.join(tmp, "utf16")
+    os.makedirs(d)
+    rules = (("plain.yml", "message|contains: 'Failed password'"),
+             ("be.yml", "message|utf16be: abc"), ("le.yml", "message|wide: abc"))
+    for i, (name, sel) in enumerate(rules):
+        with open(os.path.join(d, name), "w") as f:
+            f.write("title: U16 %s\nid: 5f1e6a1e-0000-4000-8000-00000000030%d\nlogsource:\n"
+                    "  product: linux\n  service: sshd\ndetection:\n  sel:\n    %s\n"
+                    "  condition: sel\n" % (name, i, sel))
+    r = run(["rules", "check", "-c", cfg, d])
+    check(r.returncode == 0 and "3 rule file(s): 3 loaded" in r.stdout and
+          "0 refused" in r.stdout, "rules check: the UTF-16 rules load (%s)" % r.stdout.strip())
+    scfg = os.path.join(tmp, "utf16.yaml")
+    with open(scfg, "w") as f:
+        f.write("sigma:\n  rules: [%s]\n  mappings: %s\n" % (
+            d, os.path.join(SOURCE, "rules", "config")))
+    ev = os.path.join(tmp, "utf16.log")
+    with open(ev, "w") as f:
+        f.write(FAILED + "\n")
+    r = run(["scan", "-c", scfg, "-q", "-f", "jsonl", ev])
+    check(r.returncode == 0 and "3 rules and 0 correlations loaded, 0 refused" in r.stderr,
+          "scan loads the same 3 rules, none refused (%d, %s)" % (r.returncode,
+                                                                 r.stderr.strip()))
+    check("U16 plain.yml" in r.stdout and "U16 be.yml" not in r.stdout,
+          "scan: the plain rule alerts beside the UTF-16 ones (%s)" % r.stdout[:300])
 
 
 if __name__ == "__main__":

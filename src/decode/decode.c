@@ -252,7 +252,6 @@ static const struct product_tag {
     {"postfix/smtpd", decode_postfix, NULL, 1},
     {"postfix/submission/smtpd", decode_postfix, NULL, 1},
     {"postfix/smtps/smtpd", decode_postfix, NULL, 1},
-    {"postfix/cleanup", decode_postfix, NULL, 1},
     {"dovecot", decode_dovecot, NULL, 1},
     {"exim", decode_exim, NULL, 1},
     {"exim4", decode_exim, NULL, 1},

@@ -847,8 +847,12 @@ def audit(L, d):
     check(any(e["action"] == "incident.update" and e["actor"] == "bob" and
               e["object"] == "incident/%d" % L.iid for e in ent),
           "bob's changes to incident/%s are in the audit log under his name" % L.iid)
-    check(not any(e["actor"] == "victor" for e in ent), "the viewer's refused requests left "
-          "no audit entry")
+    # Refused requests are audited as denials (issue 17), never as changes.
+    vic = [e for e in ent if e["actor"] == "victor"]
+    check(vic and all(e["action"] == "api.denied" and e["details"]["status"] == 403
+                      for e in vic),
+          "the viewer's refused requests left api.denied entries and no change (%s)"
+          % sorted({e["action"] for e in vic}))
 
 
 def main():

@@ -16,7 +16,7 @@ static const struct {
     {"run", cli_run_main, "run the daemon: inputs, pipeline, store, HTTP API, web console"},
     {"scan", cli_scan_main, "run the pipeline offline over files, directories or stdin"},
     {"rules", cli_rules_main, "check rules, or test one on events: rules check, rules test"},
-    {"audit", cli_audit_main, "check the audit log's hash chain: audit verify"},
+    {"audit", cli_audit_main, "the audit log: audit keygen (its seal key), audit verify"},
     {"archive", cli_archive_main,
      "the sealed record archive: archive keygen|verify|cat"},
     {"user", cli_user_main, "accounts: user add|passwd|list|disable|enable|token"},

@@ -812,9 +812,11 @@ static void refuse(struct respond *r, const struct titem *it, const struct respo
             e = buf_json_str(&b, d->rule ? d->rule->name : "", d->rule ? strlen(d->rule->name) : 0);
         if (e == 0 && (e = buf_puts(&b, ",\"reason\":")) == 0)
             e = buf_json_str(&b, d->reason, strlen(d->reason));
-        if (e == 0 && (e = buf_putc(&b, '}')) == 0 &&
-            (e = audit_deny(r->audit, AUDIT_ACTOR_SYSTEM, "response.refused", obj, b.data,
-                            b.len)) < 0)
+        if (e == 0)
+            e = buf_putc(&b, '}');
+        if (e == 0)
+            e = audit_deny(r->audit, AUDIT_ACTOR_SYSTEM, "response.refused", obj, b.data, b.len);
+        if (e < 0)
             log_error("audit: response.refused of %s not recorded: %s", obj, strerror(-e));
         buf_done(&b);
     }

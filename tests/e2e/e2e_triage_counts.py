@@ -10,7 +10,7 @@ force over the alerts stored: its count with the alerts folded into it (a
 correlation's alert stands for the events it counted), its first and last
 seen with the earliest and latest of them.  The daemon is checked while it
 runs, a few seconds after the last record: nothing may wait for event time
-to move on.  A small triage table (limits.max_alerts) makes eviction, the
+to move on, nor a source's last alerts for more to come.  A small triage table (limits.max_alerts) makes eviction, the
 other way growth was lost, happen all the time."""
 
 import json
@@ -97,6 +97,29 @@ def main():
     con = d.db()
     compare(con, "daemon, live")
     con.close()
+
+    # A quiet source, live: three failed root logins at the day's last
+    # second fold into one aggregated alert, and its count says 3 within
+    # seconds, though event time does not move on after them.
+    with open(day, "rb") as f:
+        f.seek(-4096, os.SEEK_END)
+        stamp = f.read().decode(errors="replace").rstrip("\n").split("\n")[-1][:15]
+    with open(day, "a") as f:
+        for port in (4242, 4243, 4244):
+            f.write("%s bastion sshd[77]: Failed password for root from 198.51.100.77 port %d "
+                    "ssh2\n" % (stamp, port))
+
+    def quiet():
+        con = d.db()
+        try:
+            row = con.execute("SELECT count(*) AS n, max(count) AS c FROM agg_alerts"
+                              " WHERE entity_key LIKE '%source.ip=198.51.100.77%'").fetchone()
+            return (row["n"], row["c"])
+        finally:
+            con.close()
+    check(wait_for(lambda: quiet() == (1, 3), timeout=5, step=0.2),
+          "a quiet source's three folded alerts show count 3 at once (%s aggregated, count %s)"
+          % quiet())
     check(d.stop() == 0, "the daemon stops cleanly")
     con = d.db()
     compare(con, "daemon, stopped")

@@ -192,8 +192,8 @@ void api_alerts_bulk(struct api_call *c)
 
     if (alert_filter(c, &f) < 0)
         return;
-    r = casefile_alert_bulk(&c->ctx->cf, &f, c->user, c->rq->body, c->rq->body_len,
-                            c->rq->now_us, &res, &e);
+    r = casefile_alert_bulk(&c->ctx->cf, &f, c->user, c->rq->body, c->rq->body_len, c->rq->now_us,
+                            &res, &e);
     if (r == -EOVERFLOW) {
         api_util_answer_error(c, 413, e.msg, e.off, e.field);
         return;

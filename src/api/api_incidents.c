@@ -69,12 +69,11 @@ void api_incidents_list(struct api_call *c)
         return;
     }
     r = buf_puts(&c->resp->body, "{\"incidents\":[");
-    if (r == 0 && (r = casefile_list_json(&c->ctx->cf, &f,
-                                          sort && strcmp(sort, "newest") == 0
-                                              ? CASEFILE_ORDER_NEWEST
-                                              : CASEFILE_ORDER_URGENT,
-                                          (int)overdue, c->rq->now_us, &c->resp->body, &n, &e)) <
-        0) {
+    if (r == 0 &&
+        (r = casefile_list_json(&c->ctx->cf, &f,
+                                sort && strcmp(sort, "newest") == 0 ? CASEFILE_ORDER_NEWEST
+                                                                    : CASEFILE_ORDER_URGENT,
+                                (int)overdue, c->rq->now_us, &c->resp->body, &n, &e)) < 0) {
         api_util_answer_cf(c, r, &e);
         return;
     }

@@ -134,7 +134,7 @@ enum casefile_bulk_action {
     CASEFILE_BULK_OPEN,
 };
 struct casefile_bulk_result {
-    const char *action; /* static */
+    const char *action;  /* static */
     size_t count;        /* aggregated alerts touched */
     int64_t incident;    /* attach, open_incident: the incident; else 0 */
     size_t suppressions; /* suppress: suppressions made */

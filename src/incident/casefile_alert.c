@@ -198,8 +198,7 @@ static int supp_check(const char *reason, const char *expires, const char *scope
 /* Writes the suppression's YAML into `yaml` (NUL-terminated) and checks
  * that triage accepts it, parsing it as the pipeline will. */
 static int supp_text(const struct casefile_txn *t, const struct supp_req *q, const char *reason,
-                     const char *rule, const char *key, struct buf *yaml,
-                     struct casefile_err *err)
+                     const char *rule, const char *key, struct buf *yaml, struct casefile_err *err)
 {
     struct parse_err pe = {0};
     struct triage_opts *check;
@@ -348,7 +347,7 @@ struct bulk {
     const struct store_agg_filter *f; /* the selection when by filter, else NULL */
     int64_t *ids;                     /* the selection, ascending, no repeats */
     size_t n;
-    struct supp_req q;                /* suppress */
+    struct supp_req q; /* suppress */
     struct casefile_bulk_result *res;
 };
 
@@ -376,8 +375,7 @@ static int bulk_ranges(struct buf *b, const int64_t *ids, size_t n, size_t room,
             *ret_cut = 1;
             break;
         }
-        r = j > i ? buf_printf(b, "%s%lld-%lld", i ? "," : "", (long long)ids[i],
-                               (long long)ids[j])
+        r = j > i ? buf_printf(b, "%s%lld-%lld", i ? "," : "", (long long)ids[i], (long long)ids[j])
                   : buf_printf(b, "%s%lld", i ? "," : "", (long long)ids[i]);
         i = j + 1;
     }
@@ -476,8 +474,8 @@ static int bulk_suppress(const struct casefile *cf, struct casefile_txn *t, stru
             r = casefile_fail(err, r, -1, "ids", "no such alert %lld", (long long)k->ids[i]);
         else if (r < 0)
             r = casefile_store_fail(cf, err, r);
-        else if (asprintf(&p[np].k, "%s\x1e%s", rule ? rule : "",
-                          k->q.entity && key ? key : "") < 0)
+        else if (asprintf(&p[np].k, "%s\x1e%s", rule ? rule : "", k->q.entity && key ? key : "") <
+                 0)
             r = casefile_fail(err, -ENOMEM, -1, NULL, "out of memory");
         else
             p[np++].id = k->ids[i];
@@ -667,7 +665,8 @@ int casefile_alert_bulk(const struct casefile *cf, const struct store_agg_filter
                         struct casefile_bulk_result *ret, struct casefile_err *err)
 {
     struct casefile_val v[CASEFILE_NFIELDS(bulk_fields)];
-    struct casefile_txn t = {.who = who, .now_us = now_us, .v = v, .details_max = AUDIT_DETAILS_MAX};
+    struct casefile_txn t = {
+        .who = who, .now_us = now_us, .v = v, .details_max = AUDIT_DETAILS_MAX};
     struct bulk k = {.v = v, .res = ret};
     int64_t max = 0;
     int r;

@@ -300,17 +300,16 @@ static int incident_ids_urgent(struct store *st, const struct store_incident_fil
         r = buf_printf(&q, ", (?%zu, ?%zu, ?%zu, ?%zu)", 7 + 4 * i, 8 + 4 * i, 9 + 4 * i,
                        10 + 4 * i);
     if (r == 0)
-        r = buf_puts(&q,
-                     ") SELECT i.id FROM incidents i LEFT JOIN tg ON tg.tphase = i.phase"
-                     " AND tg.tcat = iif(i.category IN ('A', 'B', 'C', 'D'), i.category, '')"
-                     " AND tg.tlvl = i.level AND tg.tus > 0"
-                     " WHERE (?1 IS NULL OR i.type = ?1)"
-                     " AND (?2 IS NULL OR i.phase = ?2) AND (?3 IS NULL OR i.level = ?3)"
-                     " AND (?4 = 0 OR i.phase <> 'closed')"
-                     " ORDER BY CASE i.level WHEN 'Red' THEN 0 WHEN 'Orange' THEN 1"
-                     " WHEN 'Yellow' THEN 2 WHEN 'Green' THEN 3 ELSE 4 END,"
-                     " tg.tus IS NULL, coalesce(json_extract(i.record, '$.phase_since_us'),"
-                     " i.created_us) + tg.tus, i.id DESC LIMIT ?5 OFFSET ?6");
+        r = buf_puts(&q, ") SELECT i.id FROM incidents i LEFT JOIN tg ON tg.tphase = i.phase"
+                         " AND tg.tcat = iif(i.category IN ('A', 'B', 'C', 'D'), i.category, '')"
+                         " AND tg.tlvl = i.level AND tg.tus > 0"
+                         " WHERE (?1 IS NULL OR i.type = ?1)"
+                         " AND (?2 IS NULL OR i.phase = ?2) AND (?3 IS NULL OR i.level = ?3)"
+                         " AND (?4 = 0 OR i.phase <> 'closed')"
+                         " ORDER BY CASE i.level WHEN 'Red' THEN 0 WHEN 'Orange' THEN 1"
+                         " WHEN 'Yellow' THEN 2 WHEN 'Green' THEN 3 ELSE 4 END,"
+                         " tg.tus IS NULL, coalesce(json_extract(i.record, '$.phase_since_us'),"
+                         " i.created_us) + tg.tus, i.id DESC LIMIT ?5 OFFSET ?6");
     if (r == 0)
         r = buf_putc(&q, '\0');
     if (r < 0) {

@@ -198,9 +198,16 @@ static void test_attach(void **state)
 static void put_agg(struct fix *f, int64_t id, const char *rule, const char *ip)
 {
     char key[128];
-    struct store_agg_rec a = {.id = id, .kind = "rule", .rule_id = rule, .rule_name = rule,
-                              .rule_title = rule, .level = 3, .entity_key = key, .count = 1,
-                              .first_us = T0, .last_us = T0};
+    struct store_agg_rec a = {.id = id,
+                              .kind = "rule",
+                              .rule_id = rule,
+                              .rule_name = rule,
+                              .rule_title = rule,
+                              .level = 3,
+                              .entity_key = key,
+                              .count = 1,
+                              .first_us = T0,
+                              .last_us = T0};
 
     snprintf(key, sizeof(key), "%s\x1fsource.ip=%s", rule, ip);
     assert_int_equal(store_agg_put(f->st, &a), 0);
@@ -243,17 +250,16 @@ static void test_bulk(void **state)
     put_agg(f, 4, "r-a", "192.0.2.2");
     put_agg(f, 10, "r-b", "192.0.2.1");
 
-    assert_int_equal(casefile_alert_bulk(&f->cf, &all, "ana", ack_ids, strlen(ack_ids), T0, &res,
-                                         &f->err),
-                     0);
+    assert_int_equal(
+        casefile_alert_bulk(&f->cf, &all, "ana", ack_ids, strlen(ack_ids), T0, &res, &f->err), 0);
     assert_int_equal(res.count, 4);
     assert_int_equal(acked(f), 4);
     assert_int_equal(audited(f, "alert.bulk_ack", "alerts"), 1);
     fp = fopen(f->audit_path, "r");
     assert_non_null(fp);
     while (fgets(line, sizeof(line), fp))
-        found += strstr(line, "\"count\":4,\"selected\":\"ids\"") &&
-                 strstr(line, "\"ids\":\"1-3,10\"");
+        found +=
+            strstr(line, "\"count\":4,\"selected\":\"ids\"") && strstr(line, "\"ids\":\"1-3,10\"");
     fclose(fp);
     assert_int_equal(found, 1);
 
@@ -272,8 +278,7 @@ static void test_bulk(void **state)
     assert_non_null(strstr(f->err.msg, "keeps 5 "));
     assert_int_equal(acked(f), 4);
     assert_int_equal(
-        casefile_alert_bulk(&f->cf, &all, "ana", wrong, strlen(wrong), T0, &res, &f->err),
-        -EINVAL);
+        casefile_alert_bulk(&f->cf, &all, "ana", wrong, strlen(wrong), T0, &res, &f->err), -EINVAL);
     assert_string_equal(f->err.field, "incident");
 
     /* r-a on two sources: two suppressions by entity, one by rule. */
@@ -282,9 +287,9 @@ static void test_bulk(void **state)
                      0);
     assert_int_equal(res.count, 4);
     assert_int_equal(res.suppressions, 2);
-    assert_int_equal(casefile_alert_bulk(&f->cf, &all, "ana", supp_rule, strlen(supp_rule), T0,
-                                         &res, &f->err),
-                     0);
+    assert_int_equal(
+        casefile_alert_bulk(&f->cf, &all, "ana", supp_rule, strlen(supp_rule), T0, &res, &f->err),
+        0);
     assert_int_equal(res.count, 5);
     assert_int_equal(res.suppressions, 2);
     assert_int_equal(audited(f, "alert.bulk_suppress", "alerts"), 2);

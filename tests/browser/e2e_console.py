@@ -224,9 +224,14 @@ def audit(d, rc):
         check(any(e.get("action") == action and e.get("actor") == bob for e in ent),
               "the audit log has %s by %s" % (action, bob))
     viewer = USERS["viewer"][0]
+    # A refusal is audited as api.denied (issue 17), never as a change.
     check(not any(e.get("actor") == viewer and e.get("action") not in ("user.login",
-                                                                        "user.logout")
+                                                                        "user.logout",
+                                                                        "api.denied")
                   for e in ent), "the viewer's refused request left no change in the audit log")
+    check(any(e.get("actor") == viewer and e.get("action") == "api.denied" and
+              (e.get("details") or {}).get("status") == 403 for e in ent),
+          "and is in it as api.denied (403)")
 
 
 if __name__ == "__main__":

@@ -154,11 +154,6 @@ static int has_prefix(const char *p, size_t len, const char *pre)
     return len >= n && memcmp(p, pre, n) == 0;
 }
 
-static int name_is(const char *v, size_t len, const char *s)
-{
-    return v && strlen(s) == len && memcmp(v, s, len) == 0;
-}
-
 static int looks_like_month(const char *p, size_t len)
 {
     static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
@@ -221,6 +216,24 @@ static int contains(const char *p, size_t len, const char *needle)
     return memmem(p, len, needle, strlen(needle)) != NULL;
 }
 
+/* Whether "CEF:" (bit 1) and "LEEF:" (bit 2) occur in p[0..len): one
+ * memmem() pass for the "EF:" they share instead of one pass each, as
+ * this runs on every record auto-detection sees. */
+static unsigned cef_leef_in(const char *p, size_t len)
+{
+    unsigned found = 0;
+    const char *q = p, *end = p + len, *ef;
+
+    while (found != 3 && (ef = memmem(q, (size_t)(end - q), "EF:", 3))) {
+        if (ef - p >= 1 && ef[-1] == 'C')
+            found |= 1;
+        if (ef - p >= 2 && ef[-1] == 'E' && ef[-2] == 'L')
+            found |= 2;
+        q = ef + 3;
+    }
+    return found;
+}
+
 /*
  * The product decoders, chosen by the syslog program name (the tag).  One
  * row per name; a record costs one comparison per row until its name
@@ -232,54 +245,56 @@ static int contains(const char *p, size_t len, const char *needle)
  * Adding a product: its decoder file, then a row here (and in
  * msg_signatures[] when its messages carry a marker of their own).
  */
+#define TAG(s) s, sizeof(s) - 1
 static const struct product_tag {
     const char *tag;
+    size_t tag_len; /* compared first: most rows differ in length */
     decode_fn fn, fn2;
     int stop;
 } product_tags[] = {
-    {"sshd", decode_sshd, NULL, 1},
-    {"sudo", decode_sudo, NULL, 1},
-    {"snort", decode_snort, NULL, 0},
-    {"suricata", decode_snort, NULL, 0},
-    {"squid", decode_squid, NULL, 0},
-    {"(squid-1)", decode_squid, NULL, 0},
-    {"kernel", decode_netfilter, NULL, 0},
-    {"CheckPoint", decode_checkpoint, NULL, 1},
-    {"RT_FLOW", decode_srx, NULL, 1},
-    {"filterlog", decode_filterlog, NULL, 1},
-    {"audispd", decode_auditd, NULL, 0},
-    {"audisp-syslog", decode_auditd, NULL, 0},
-    {"postfix/smtpd", decode_postfix, NULL, 1},
-    {"postfix/submission/smtpd", decode_postfix, NULL, 1},
-    {"postfix/smtps/smtpd", decode_postfix, NULL, 1},
-    {"dovecot", decode_dovecot, NULL, 1},
-    {"exim", decode_exim, NULL, 1},
-    {"exim4", decode_exim, NULL, 1},
-    {"openvpn", decode_openvpn, NULL, 1},
-    {"ovpn-server", decode_openvpn, NULL, 1},
-    {"charon", decode_strongswan, NULL, 1},
-    {"charon-systemd", decode_strongswan, NULL, 1},
-    {"ipsec", decode_strongswan, NULL, 0},
-    {"radiusd", decode_freeradius, NULL, 1},
-    {"freeradius", decode_freeradius, NULL, 1},
-    {"clamd", decode_clamav, NULL, 1},
-    {"clamav", decode_clamav, NULL, 1},
-    {"clamscan", decode_clamav, NULL, 1},
-    {"clamonacc", decode_clamav, NULL, 1},
-    {"clamav-milter", decode_clamav, NULL, 1},
-    {"named", decode_bind, NULL, 0},
-    {"mysqld", decode_mysql, NULL, 0},
-    {"mariadbd", decode_mysql, NULL, 0},
-    {"mysql", decode_mysql, NULL, 0},
-    {"mariadb", decode_mysql, NULL, 0},
-    {"postgres", decode_postgres, NULL, 0},
-    {"postgresql", decode_postgres, NULL, 0},
-    {"vsftpd", decode_vsftpd, NULL, 1},
-    {"proftpd", decode_proftpd, NULL, 1},
-    {"nginx", decode_web_access, decode_web_error, 0},
-    {"apache2", decode_web_access, decode_web_error, 0},
-    {"httpd", decode_web_access, decode_web_error, 0},
-    {"apache", decode_web_access, decode_web_error, 0},
+    {TAG("sshd"), decode_sshd, NULL, 1},
+    {TAG("sudo"), decode_sudo, NULL, 1},
+    {TAG("snort"), decode_snort, NULL, 0},
+    {TAG("suricata"), decode_snort, NULL, 0},
+    {TAG("squid"), decode_squid, NULL, 0},
+    {TAG("(squid-1)"), decode_squid, NULL, 0},
+    {TAG("kernel"), decode_netfilter, NULL, 0},
+    {TAG("CheckPoint"), decode_checkpoint, NULL, 1},
+    {TAG("RT_FLOW"), decode_srx, NULL, 1},
+    {TAG("filterlog"), decode_filterlog, NULL, 1},
+    {TAG("audispd"), decode_auditd, NULL, 0},
+    {TAG("audisp-syslog"), decode_auditd, NULL, 0},
+    {TAG("postfix/smtpd"), decode_postfix, NULL, 1},
+    {TAG("postfix/submission/smtpd"), decode_postfix, NULL, 1},
+    {TAG("postfix/smtps/smtpd"), decode_postfix, NULL, 1},
+    {TAG("dovecot"), decode_dovecot, NULL, 1},
+    {TAG("exim"), decode_exim, NULL, 1},
+    {TAG("exim4"), decode_exim, NULL, 1},
+    {TAG("openvpn"), decode_openvpn, NULL, 1},
+    {TAG("ovpn-server"), decode_openvpn, NULL, 1},
+    {TAG("charon"), decode_strongswan, NULL, 1},
+    {TAG("charon-systemd"), decode_strongswan, NULL, 1},
+    {TAG("ipsec"), decode_strongswan, NULL, 0},
+    {TAG("radiusd"), decode_freeradius, NULL, 1},
+    {TAG("freeradius"), decode_freeradius, NULL, 1},
+    {TAG("clamd"), decode_clamav, NULL, 1},
+    {TAG("clamav"), decode_clamav, NULL, 1},
+    {TAG("clamscan"), decode_clamav, NULL, 1},
+    {TAG("clamonacc"), decode_clamav, NULL, 1},
+    {TAG("clamav-milter"), decode_clamav, NULL, 1},
+    {TAG("named"), decode_bind, NULL, 0},
+    {TAG("mysqld"), decode_mysql, NULL, 0},
+    {TAG("mariadbd"), decode_mysql, NULL, 0},
+    {TAG("mysql"), decode_mysql, NULL, 0},
+    {TAG("mariadb"), decode_mysql, NULL, 0},
+    {TAG("postgres"), decode_postgres, NULL, 0},
+    {TAG("postgresql"), decode_postgres, NULL, 0},
+    {TAG("vsftpd"), decode_vsftpd, NULL, 1},
+    {TAG("proftpd"), decode_proftpd, NULL, 1},
+    {TAG("nginx"), decode_web_access, decode_web_error, 0},
+    {TAG("apache2"), decode_web_access, decode_web_error, 0},
+    {TAG("httpd"), decode_web_access, decode_web_error, 0},
+    {TAG("apache"), decode_web_access, decode_web_error, 0},
 };
 
 /*
@@ -315,9 +330,14 @@ static const struct msg_signature {
 /* The row for program name (v, len), or NULL. */
 static const struct product_tag *product_by_tag(const char *v, size_t len)
 {
-    for (size_t i = 0; i < sizeof(product_tags) / sizeof(product_tags[0]); i++)
-        if (name_is(v, len, product_tags[i].tag))
-            return &product_tags[i];
+    if (!v)
+        return NULL;
+    for (size_t i = 0; i < sizeof(product_tags) / sizeof(product_tags[0]); i++) {
+        const struct product_tag *t = &product_tags[i];
+
+        if (t->tag_len == len && t->tag[0] == v[0] && memcmp(t->tag, v, len) == 0)
+            return t;
+    }
     return NULL;
 }
 
@@ -396,7 +416,8 @@ static void decode_product(struct event *ev, const struct decode_ctx *ctx)
         ev->has_time = header_time; /* time_us and @timestamp were kept */
 }
 
-/* The message's signature decoder, or NULL. */
+/* The message's signature decoder, or NULL: the first row of
+ * msg_signatures[] whose marker is there. */
 static decode_fn product_by_signature(const char *msg, size_t len)
 {
     size_t scan = len < SIGNATURE_SCAN ? len : SIGNATURE_SCAN;
@@ -537,6 +558,8 @@ static int is_syslog_header_decoder(const struct decoder *d)
 static int decode_auto(struct event *ev, const char *p, size_t len, const struct decode_ctx *ctx,
                        struct parse_err *reterr)
 {
+    size_t scan = len < SIGNATURE_SCAN ? len : SIGNATURE_SCAN;
+    unsigned cef_leef;
     int r;
 
     if (len == 0)
@@ -562,18 +585,19 @@ static int decode_auto(struct event *ev, const char *p, size_t len, const struct
     /* CEF and LEEF usually come behind a syslog header or a timestamp
      * ("<14>Apr  7 10:10:10 host CEF: 0|..."); their decoders find the
      * marker and use the prefix themselves. */
-    if (memmem(p, len < 256 ? len : 256, "CEF:", 4)) {
+    cef_leef = cef_leef_in(p, scan);
+    if (cef_leef & 1) {
         if (attempt(decode_cef, ev, p, len, ctx, reterr) == 0)
             return 0;
     }
-    if (memmem(p, len < 256 ? len : 256, "LEEF:", 5)) {
+    if (cef_leef & 2) {
         if (attempt(decode_leef, ev, p, len, ctx, reterr) == 0)
             return 0;
     }
     /* Check Point's Log Exporter syslog format: a syslog header, then its
      * own [key:"value"; ...] list, which RFC 5424 refuses as structured
      * data; its decoder reads the header as well. */
-    if (memmem(p, len < 256 ? len : 256, "CheckPoint", 10)) {
+    if (contains(p, scan, "CheckPoint")) {
         if (attempt(decode_checkpoint, ev, p, len, ctx, reterr) == 0)
             return 0;
     }

@@ -56,13 +56,6 @@ static const char *const cp_names[CK_N] = {
     "src_user_name", "user",  "xlatesrc", "xlatesport", "xlatedst", "xlatedport", "reason",
 };
 
-static int is(struct decode_span s, const char *lit)
-{
-    size_t n = strlen(lit);
-
-    return s.n == n && memcmp(s.p, lit, n) == 0;
-}
-
 static int is_key_char(char c)
 {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
@@ -142,27 +135,6 @@ static int add_other(struct event *ev, struct decode_span k, struct decode_span 
     return decode_util_add_named(ev, name, k.n + sizeof(CHECKPOINT_PREFIX) - 1, v);
 }
 
-static struct decode_span transport(struct decode_span proto)
-{
-    if (is(proto, "6"))
-        return decode_util_cstr("tcp");
-    if (is(proto, "17"))
-        return decode_util_cstr("udp");
-    if (is(proto, "1"))
-        return decode_util_cstr("icmp");
-    if (is(proto, "58"))
-        return decode_util_cstr("ipv6-icmp");
-    return proto;
-}
-
-static int add_nat(struct event *ev, const char *name, size_t n, struct decode_span v, int port)
-{
-    if (!v.n || is(v, "0.0.0.0") || is(v, "::") || (port && is(v, "0")) ||
-        (port ? !decode_util_is_port(v.p, v.n) : !decode_util_is_ip(v.p, v.n)))
-        return 0;
-    return decode_util_add_named(ev, name, n, v);
-}
-
 /* 1 success, 0 failure, -1 not an outcome. */
 static int outcome(struct decode_span a)
 {
@@ -172,10 +144,10 @@ static int outcome(struct decode_span a)
                                       "Prevent", "Failed Log In", "Deny"};
 
     for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
-        if (is(a, good[i]))
+        if (decode_util_eq(a, good[i]))
             return 1;
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-        if (is(a, bad[i]))
+        if (decode_util_eq(a, bad[i]))
             return 0;
     return -1;
 }
@@ -183,8 +155,8 @@ static int outcome(struct decode_span a)
 static int emit(struct event *ev, const struct decode_span *t)
 {
     int o = outcome(t[CK_ACTION]),
-        login = is(t[CK_ACTION], "Log In") || is(t[CK_ACTION], "Failed Log In");
-    int in = is(t[CK_IFDIR], "inbound"), r;
+        login = decode_util_eq(t[CK_ACTION], "Log In") || decode_util_eq(t[CK_ACTION], "Failed Log In");
+    int in = decode_util_eq(t[CK_IFDIR], "inbound"), r;
 
     if ((r = decode_util_add(ev, FIELD_OBSERVER_VENDOR, decode_util_cstr("Check Point"))) < 0 ||
         (r = decode_util_add(ev, FIELD_OBSERVER_PRODUCT,
@@ -199,7 +171,7 @@ static int emit(struct event *ev, const struct decode_span *t)
          (r = decode_util_add(ev, FIELD_SOURCE_PORT, t[CK_S_PORT])) < 0) ||
         (decode_util_is_port(t[CK_SERVICE].p, t[CK_SERVICE].n) &&
          (r = decode_util_add(ev, FIELD_DESTINATION_PORT, t[CK_SERVICE])) < 0) ||
-        (r = decode_util_add(ev, FIELD_NETWORK_TRANSPORT, transport(t[CK_PROTO]))) < 0 ||
+        (r = decode_util_add(ev, FIELD_NETWORK_TRANSPORT, decode_util_iana_transport(t[CK_PROTO]))) < 0 ||
         (r = decode_util_add(ev, FIELD_EVENT_ACTION, t[CK_ACTION])) < 0 ||
         (r = decode_util_add(ev, FIELD_RULE_NAME, t[CK_RULE_NAME])) < 0 ||
         (r = decode_util_add(ev, FIELD_RULE_ID, t[CK_RULE_UID])) < 0 ||
@@ -212,10 +184,10 @@ static int emit(struct event *ev, const struct decode_span *t)
         (r = decode_util_add_named(ev, LIT("observer.ip"), t[CK_ORIGIN])) < 0 ||
         (r = decode_util_add(ev, FIELD_USER_NAME,
                              t[CK_SRC_USER_NAME].n ? t[CK_SRC_USER_NAME] : t[CK_USER])) < 0 ||
-        (r = add_nat(ev, LIT("source.nat.ip"), t[CK_XLATESRC], 0)) < 0 ||
-        (r = add_nat(ev, LIT("source.nat.port"), t[CK_XLATESPORT], 1)) < 0 ||
-        (r = add_nat(ev, LIT("destination.nat.ip"), t[CK_XLATEDST], 0)) < 0 ||
-        (r = add_nat(ev, LIT("destination.nat.port"), t[CK_XLATEDPORT], 1)) < 0 ||
+        (r = decode_util_add_nat(ev, LIT("source.nat.ip"), t[CK_XLATESRC], 0)) < 0 ||
+        (r = decode_util_add_nat(ev, LIT("source.nat.port"), t[CK_XLATESPORT], 1)) < 0 ||
+        (r = decode_util_add_nat(ev, LIT("destination.nat.ip"), t[CK_XLATEDST], 0)) < 0 ||
+        (r = decode_util_add_nat(ev, LIT("destination.nat.port"), t[CK_XLATEDPORT], 1)) < 0 ||
         (r = decode_util_add(ev, FIELD_EVENT_REASON, t[CK_REASON])) < 0)
         return r;
     if (o >= 0) {
@@ -288,7 +260,7 @@ int decode_checkpoint(struct event *ev, const char *p, size_t len, const struct 
         if ((r = unescape(ev, &v, esc)) < 0)
             return r;
         for (int c = 0; c < CK_N; c++)
-            if (cp_names[c][0] == k.p[0] && is(k, cp_names[c])) {
+            if (cp_names[c][0] == k.p[0] && decode_util_eq(k, cp_names[c])) {
                 known = c;
                 break;
             }

@@ -52,13 +52,6 @@ static struct decode_span at(const struct fl_csv *c, size_t k)
     return k < c->n ? c->f[k] : none;
 }
 
-static int is(struct decode_span s, const char *lit)
-{
-    size_t n = strlen(lit);
-
-    return s.n == n && memcmp(s.p, lit, n) == 0;
-}
-
 static int is_lower_word(struct decode_span s)
 {
     if (!s.n || s.n > 16)
@@ -88,10 +81,10 @@ int decode_filterlog(struct event *ev, const char *p, size_t len, const struct d
     action = c.f[6];
     dir = c.f[7];
     ver = c.f[8];
-    if (!is_lower_word(action) || !(is(dir, "in") || is(dir, "out")) ||
-        !(is(ver, "4") || is(ver, "6")))
+    if (!is_lower_word(action) || !(decode_util_eq(dir, "in") || decode_util_eq(dir, "out")) ||
+        !(decode_util_eq(ver, "4") || decode_util_eq(ver, "6")))
         return -ENOENT;
-    v6 = is(ver, "6");
+    v6 = decode_util_eq(ver, "6");
     if (v6) {
         proto = at(&c, 12);
         iplen = at(&c, 14);
@@ -111,12 +104,12 @@ int decode_filterlog(struct event *ev, const char *p, size_t len, const struct d
         return -EINVAL;
     }
     tracker = c.f[3];
-    ok = is(action, "pass");
+    ok = decode_util_eq(action, "pass");
     if ((r = decode_util_add(ev, FIELD_OBSERVER_PRODUCT, decode_util_cstr("filterlog"))) < 0 ||
         (r = decode_util_add(ev, FIELD_EVENT_DATASET, decode_util_cstr("filterlog"))) < 0 ||
         (r = decode_util_add(ev, FIELD_EVENT_CATEGORY, decode_util_cstr("network"))) < 0 ||
         (r = decode_util_add(ev, FIELD_RULE_ID,
-                             tracker.n && !is(tracker, "0") ? tracker : c.f[0])) < 0 ||
+                             tracker.n && !decode_util_eq(tracker, "0") ? tracker : c.f[0])) < 0 ||
         (r = decode_util_add_named(ev, LIT("filterlog.rule_number"), c.f[0])) < 0 ||
         (r = decode_util_add(ev, FIELD_EVENT_REASON, c.f[5])) < 0 ||
         (r = decode_util_add(ev, FIELD_EVENT_ACTION, action)) < 0 ||
@@ -125,9 +118,9 @@ int decode_filterlog(struct event *ev, const char *p, size_t len, const struct d
         (r = decode_util_add(ev, FIELD_EVENT_OUTCOME,
                              decode_util_cstr(ok ? "success" : "failure"))) < 0 ||
         (r = decode_util_add_named(ev, LIT("network.direction"),
-                                   decode_util_cstr(is(dir, "in") ? "inbound" : "outbound"))) < 0 ||
+                                   decode_util_cstr(decode_util_eq(dir, "in") ? "inbound" : "outbound"))) < 0 ||
         (r = decode_util_add(
-             ev, is(dir, "in") ? FIELD_OBSERVER_INGRESS_INTERFACE : FIELD_OBSERVER_EGRESS_INTERFACE,
+             ev, decode_util_eq(dir, "in") ? FIELD_OBSERVER_INGRESS_INTERFACE : FIELD_OBSERVER_EGRESS_INTERFACE,
              c.f[4])) < 0 ||
         (r = decode_util_add_named(ev, LIT("network.type"),
                                    decode_util_cstr(v6 ? "ipv6" : "ipv4"))) < 0 ||
@@ -136,7 +129,7 @@ int decode_filterlog(struct event *ev, const char *p, size_t len, const struct d
         (r = decode_util_add(ev, FIELD_DESTINATION_IP, dst)) < 0 ||
         (r = decode_util_add(ev, FIELD_SOURCE_BYTES, iplen)) < 0)
         return r;
-    if (is(proto, "tcp") || is(proto, "udp")) {
+    if (decode_util_eq(proto, "tcp") || decode_util_eq(proto, "udp")) {
         struct decode_span sp = at(&c, base), dp = at(&c, base + 1);
         if ((sp.n && !decode_util_is_port(sp.p, sp.n)) ||
             (dp.n && !decode_util_is_port(dp.p, dp.n))) {
@@ -147,10 +140,10 @@ int decode_filterlog(struct event *ev, const char *p, size_t len, const struct d
         if ((r = decode_util_add(ev, FIELD_SOURCE_PORT, sp)) < 0 ||
             (r = decode_util_add(ev, FIELD_DESTINATION_PORT, dp)) < 0)
             return r;
-        if (is(proto, "tcp") &&
+        if (decode_util_eq(proto, "tcp") &&
             (r = decode_util_add_named(ev, LIT("tcp.flags"), at(&c, base + 3))) < 0)
             return r;
-    } else if (is(proto, "icmp") || is(proto, "ipv6-icmp")) {
+    } else if (decode_util_eq(proto, "icmp") || decode_util_eq(proto, "ipv6-icmp")) {
         if ((r = decode_util_add_named(ev, LIT("icmp.type"), at(&c, base))) < 0)
             return r;
     }

@@ -229,19 +229,6 @@ static int outcome(const struct decode_span *t)
     return -1;
 }
 
-static struct decode_span transport(struct decode_span proto)
-{
-    if (is(proto, "6"))
-        return decode_util_cstr("tcp");
-    if (is(proto, "17"))
-        return decode_util_cstr("udp");
-    if (is(proto, "1"))
-        return decode_util_cstr("icmp");
-    if (is(proto, "58"))
-        return decode_util_cstr("ipv6-icmp");
-    return proto;
-}
-
 static int check_addr(const char *p, struct decode_span v, int port, struct parse_err *reterr)
 {
     if (!v.n)
@@ -289,7 +276,7 @@ static int emit_ecs(struct event *ev, const struct decode_span *t)
         (r = decode_util_add(ev, FIELD_SOURCE_PORT, t[FG_SRCPORT])) < 0 ||
         (r = decode_util_add(ev, FIELD_DESTINATION_IP, t[FG_DSTIP])) < 0 ||
         (r = decode_util_add(ev, FIELD_DESTINATION_PORT, t[FG_DSTPORT])) < 0 ||
-        (r = decode_util_add(ev, FIELD_NETWORK_TRANSPORT, transport(t[FG_PROTO]))) < 0 ||
+        (r = decode_util_add(ev, FIELD_NETWORK_TRANSPORT, decode_util_iana_transport(t[FG_PROTO]))) < 0 ||
         (r = decode_util_add(ev, FIELD_OBSERVER_INGRESS_INTERFACE, t[FG_SRCINTF])) < 0 ||
         (r = decode_util_add(ev, FIELD_OBSERVER_EGRESS_INTERFACE, t[FG_DSTINTF])) < 0 ||
         (r = decode_util_add(ev, FIELD_SOURCE_BYTES, t[FG_SENTBYTE])) < 0 ||

@@ -36,26 +36,6 @@ static struct decode_span from(struct decode_span s, size_t k)
     return r;
 }
 
-static int ci_has(struct decode_span s, const char *upper)
-{
-    size_t n = strlen(upper);
-
-    for (size_t i = 0; i + n <= s.n; i++) {
-        size_t k = 0;
-        while (k < n) {
-            char c = s.p[i + k];
-            if (c >= 'a' && c <= 'z')
-                c = (char)(c - 'a' + 'A');
-            if (c != upper[k])
-                break;
-            k++;
-        }
-        if (k == n)
-            return 1;
-    }
-    return 0;
-}
-
 /* "A:p", "[v6]:p" or "A" (no port): the address and port spans. */
 static void endpoint(struct decode_span s, struct decode_span *addr, struct decode_span *port)
 {
@@ -155,10 +135,10 @@ static long find_in(const char *p, size_t len)
 
 static int emit(struct event *ev, const struct mt_result *m)
 {
-    int r, deny = ci_has(m->prefix, "DROP") || ci_has(m->prefix, "REJECT") ||
-                  ci_has(m->prefix, "BLOCK") || ci_has(m->prefix, "DENY") ||
-                  ci_has(m->prefix, "TARPIT");
-    int allow = !deny && (ci_has(m->prefix, "ACCEPT") || ci_has(m->prefix, "ALLOW"));
+    int r, deny = decode_util_ci_contains(m->prefix, "DROP") || decode_util_ci_contains(m->prefix, "REJECT") ||
+                  decode_util_ci_contains(m->prefix, "BLOCK") || decode_util_ci_contains(m->prefix, "DENY") ||
+                  decode_util_ci_contains(m->prefix, "TARPIT");
+    int allow = !deny && (decode_util_ci_contains(m->prefix, "ACCEPT") || decode_util_ci_contains(m->prefix, "ALLOW"));
 
     if ((r = decode_util_add(ev, FIELD_OBSERVER_VENDOR, decode_util_cstr("MikroTik"))) < 0 ||
         (r = decode_util_add(ev, FIELD_OBSERVER_PRODUCT, decode_util_cstr("RouterOS"))) < 0 ||

@@ -30,26 +30,6 @@ static int key_is(struct decode_span k, const char *lit, size_t n)
     return k.n == n && memcmp(k.p, lit, n) == 0;
 }
 
-static int ci_contains(struct decode_span s, const char *upper)
-{
-    size_t n = strlen(upper);
-
-    for (size_t i = 0; i + n <= s.n; i++) {
-        size_t k = 0;
-        while (k < n) {
-            char c = s.p[i + k];
-            if (c >= 'a' && c <= 'z')
-                c = (char)(c - 'a' + 'A');
-            if (c != upper[k])
-                break;
-            k++;
-        }
-        if (k == n)
-            return 1;
-    }
-    return 0;
-}
-
 static int is_tcp_flag(struct decode_span w)
 {
     static const char flags[][4] = {"CWR", "ECE", "URG", "ACK", "PSH", "RST", "SYN", "FIN"};
@@ -134,12 +114,12 @@ static int emit(struct event *ev, struct nf_result *res)
         (r = decode_util_add(ev, FIELD_EVENT_ACTION, decode_util_cstr("netfilter_log"))) < 0 ||
         (r = decode_util_add_named(ev, LIT("netfilter.prefix"), res->prefix)) < 0)
         return r;
-    if (ci_contains(res->prefix, "BLOCK") || ci_contains(res->prefix, "DROP") ||
-        ci_contains(res->prefix, "REJECT") || ci_contains(res->prefix, "DENY")) {
+    if (decode_util_ci_contains(res->prefix, "BLOCK") || decode_util_ci_contains(res->prefix, "DROP") ||
+        decode_util_ci_contains(res->prefix, "REJECT") || decode_util_ci_contains(res->prefix, "DENY")) {
         if ((r = decode_util_add(ev, FIELD_EVENT_OUTCOME, decode_util_cstr("failure"))) < 0 ||
             (r = decode_util_add(ev, FIELD_EVENT_TYPE, decode_util_cstr("denied"))) < 0)
             return r;
-    } else if (ci_contains(res->prefix, "ACCEPT") || ci_contains(res->prefix, "ALLOW")) {
+    } else if (decode_util_ci_contains(res->prefix, "ACCEPT") || decode_util_ci_contains(res->prefix, "ALLOW")) {
         if ((r = decode_util_add(ev, FIELD_EVENT_OUTCOME, decode_util_cstr("success"))) < 0 ||
             (r = decode_util_add(ev, FIELD_EVENT_TYPE, decode_util_cstr("allowed"))) < 0)
             return r;

@@ -66,13 +66,6 @@ static const char *const srx_params[SP_N] = {
     "session-id-32",
 };
 
-static int is(struct decode_span s, const char *lit)
-{
-    size_t n = strlen(lit);
-
-    return s.n == n && memcmp(s.p, lit, n) == 0;
-}
-
 /* Collects the junos@ structured-data params; returns how many were found. */
 static size_t collect(const struct event *ev, struct decode_span *v)
 {
@@ -137,27 +130,6 @@ static void from_text(const char *p, size_t len, struct decode_span *v)
              &v[SP_DPORT]);
 }
 
-static struct decode_span transport(struct decode_span proto)
-{
-    if (is(proto, "6"))
-        return decode_util_cstr("tcp");
-    if (is(proto, "17"))
-        return decode_util_cstr("udp");
-    if (is(proto, "1"))
-        return decode_util_cstr("icmp");
-    if (is(proto, "58"))
-        return decode_util_cstr("ipv6-icmp");
-    return proto;
-}
-
-static int add_nat(struct event *ev, const char *name, size_t n, struct decode_span v, int port)
-{
-    if (!v.n || is(v, "0.0.0.0") || is(v, "::") || (port && is(v, "0")) ||
-        (port ? !decode_util_is_port(v.p, v.n) : !decode_util_is_ip(v.p, v.n)))
-        return 0;
-    return decode_util_add_named(ev, name, n, v);
-}
-
 int decode_srx(struct event *ev, const char *p, size_t len, const struct decode_ctx *ctx,
                struct parse_err *reterr)
 {
@@ -189,7 +161,7 @@ int decode_srx(struct event *ev, const char *p, size_t len, const struct decode_
         parse_err_set(reterr, 0, "RT_FLOW port is not a port");
         return -EINVAL;
     }
-    deny = is(msgid, "RT_FLOW_SESSION_DENY");
+    deny = decode_util_eq(msgid, "RT_FLOW_SESSION_DENY");
     if ((r = decode_util_add(ev, FIELD_OBSERVER_VENDOR, decode_util_cstr("Juniper"))) < 0 ||
         (r = decode_util_add(ev, FIELD_OBSERVER_PRODUCT, decode_util_cstr("SRX"))) < 0 ||
         (r = decode_util_add(ev, FIELD_EVENT_DATASET, decode_util_cstr("juniper.srx"))) < 0 ||
@@ -203,17 +175,17 @@ int decode_srx(struct event *ev, const char *p, size_t len, const struct decode_
         (r = decode_util_add(ev, FIELD_SOURCE_PORT, v[SP_SPORT])) < 0 ||
         (r = decode_util_add(ev, FIELD_DESTINATION_IP, v[SP_DST])) < 0 ||
         (r = decode_util_add(ev, FIELD_DESTINATION_PORT, v[SP_DPORT])) < 0 ||
-        (r = add_nat(ev, LIT("source.nat.ip"), v[SP_NSRC], 0)) < 0 ||
-        (r = add_nat(ev, LIT("source.nat.port"), v[SP_NSPORT], 1)) < 0 ||
-        (r = add_nat(ev, LIT("destination.nat.ip"), v[SP_NDST], 0)) < 0 ||
-        (r = add_nat(ev, LIT("destination.nat.port"), v[SP_NDPORT], 1)) < 0 ||
-        (r = decode_util_add(ev, FIELD_NETWORK_TRANSPORT, transport(v[SP_PROTO]))) < 0 ||
+        (r = decode_util_add_nat(ev, LIT("source.nat.ip"), v[SP_NSRC], 0)) < 0 ||
+        (r = decode_util_add_nat(ev, LIT("source.nat.port"), v[SP_NSPORT], 1)) < 0 ||
+        (r = decode_util_add_nat(ev, LIT("destination.nat.ip"), v[SP_NDST], 0)) < 0 ||
+        (r = decode_util_add_nat(ev, LIT("destination.nat.port"), v[SP_NDPORT], 1)) < 0 ||
+        (r = decode_util_add(ev, FIELD_NETWORK_TRANSPORT, decode_util_iana_transport(v[SP_PROTO]))) < 0 ||
         (r = decode_util_add(ev, FIELD_RULE_NAME, v[SP_POLICY])) < 0 ||
         (r = decode_util_add_named(ev, LIT("observer.ingress.zone"), v[SP_SZONE])) < 0 ||
         (r = decode_util_add_named(ev, LIT("observer.egress.zone"), v[SP_DZONE])) < 0 ||
         (r = decode_util_add(ev, FIELD_OBSERVER_INGRESS_INTERFACE, v[SP_IFACE])) < 0 ||
-        (!is(v[SP_USER], "N/A") && (r = decode_util_add(ev, FIELD_USER_NAME, v[SP_USER])) < 0) ||
-        (!is(v[SP_APP], "UNKNOWN") &&
+        (!decode_util_eq(v[SP_USER], "N/A") && (r = decode_util_add(ev, FIELD_USER_NAME, v[SP_USER])) < 0) ||
+        (!decode_util_eq(v[SP_APP], "UNKNOWN") &&
          (r = decode_util_add_named(ev, LIT("network.application"), v[SP_APP])) < 0) ||
         (r = decode_util_add(ev, FIELD_EVENT_REASON, v[SP_REASON])) < 0 ||
         (r = decode_util_add(ev, FIELD_SOURCE_BYTES, v[SP_CBYTES])) < 0 ||

@@ -64,3 +64,55 @@ int decode_util_add_named(struct event *ev, const char *name, size_t name_n,
     r = event_add_named(ev, name, name_n, s.p, s.n);
     return r == -ENOMEM ? r : 0;
 }
+
+int decode_util_eq(struct decode_span s, const char *lit)
+{
+    size_t n = strlen(lit);
+
+    return s.n == n && memcmp(s.p, lit, n) == 0;
+}
+
+int decode_util_ci_contains(struct decode_span s, const char *upper)
+{
+    size_t n = strlen(upper);
+
+    for (size_t i = 0; i + n <= s.n; i++) {
+        size_t k = 0;
+
+        while (k < n) {
+            char c = s.p[i + k];
+
+            if (c >= 'a' && c <= 'z')
+                c = (char)(c - 'a' + 'A');
+            if (c != upper[k])
+                break;
+            k++;
+        }
+        if (k == n)
+            return 1;
+    }
+    return 0;
+}
+
+struct decode_span decode_util_iana_transport(struct decode_span proto)
+{
+    if (decode_util_eq(proto, "6"))
+        return decode_util_cstr("tcp");
+    if (decode_util_eq(proto, "17"))
+        return decode_util_cstr("udp");
+    if (decode_util_eq(proto, "1"))
+        return decode_util_cstr("icmp");
+    if (decode_util_eq(proto, "58"))
+        return decode_util_cstr("ipv6-icmp");
+    return proto;
+}
+
+int decode_util_add_nat(struct event *ev, const char *name, size_t n, struct decode_span v,
+                        int port)
+{
+    if (!v.n || decode_util_eq(v, "0.0.0.0") || decode_util_eq(v, "::") ||
+        (port && decode_util_eq(v, "0")) ||
+        (port ? !decode_util_is_port(v.p, v.n) : !decode_util_is_ip(v.p, v.n)))
+        return 0;
+    return decode_util_add_named(ev, name, n, v);
+}

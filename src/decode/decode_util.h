@@ -24,6 +24,22 @@ int decode_util_is_ip(const char *p, size_t n);
 /* 1 if (p, n) is 1 to 5 decimal digits worth at most 65535, else 0. */
 int decode_util_is_port(const char *p, size_t n);
 
+/* 1 if the span is exactly the NUL-terminated literal `lit`. */
+int decode_util_eq(struct decode_span s, const char *lit);
+
+/* 1 if `upper` (upper-case ASCII) occurs in the span, ignoring ASCII case. */
+int decode_util_ci_contains(struct decode_span s, const char *upper);
+
+/* The ECS network.transport name of an IANA protocol number as firewalls
+ * log it ("6" tcp, "17" udp, "1" icmp, "58" ipv6-icmp); any other span is
+ * returned as it is. */
+struct decode_span decode_util_iana_transport(struct decode_span proto);
+
+/* Adds a NAT address (port 0) or port (port 1) under `name` unless it is
+ * empty, unset (0.0.0.0, ::, port 0) or not an address/port. */
+int decode_util_add_nat(struct event *ev, const char *name, size_t n, struct decode_span v,
+                        int port);
+
 /* The span of a NUL-terminated static string. */
 struct decode_span decode_util_cstr(const char *s);
 

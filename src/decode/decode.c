@@ -442,9 +442,12 @@ static int untagged_msg(const struct event *ev, const char **ret_p, size_t *ret_
 {
     size_t an = 0;
     const char *a = event_get(ev, FIELD_LOG_SYSLOG_APPNAME, &an);
-    const char *raw_end = ev->raw + ev->raw_len;
+    const char *raw_end;
 
-    if (!a || !ev->raw || a < ev->raw || a >= raw_end || an >= (size_t)(raw_end - a) ||
+    if (!a || !ev->raw)
+        return 0;
+    raw_end = ev->raw + ev->raw_len;
+    if (a < ev->raw || a >= raw_end || an >= (size_t)(raw_end - a) ||
         a + an + 1 != ev->msg || a[an] != ' ' || ev->msg_len > (size_t)(raw_end - ev->msg))
         return 0;
     *ret_p = a;

@@ -28,6 +28,8 @@ static inline struct decode_span text_skip(struct decode_span s, size_t n)
 {
     if (n > s.n)
         n = s.n;
+    if (n == 0)
+        return s; /* an empty span may have p NULL: no arithmetic on it */
     s.p += n;
     s.n -= n;
     return s;

@@ -1193,7 +1193,8 @@ static void scan_report_out(struct scan *s, const struct scan_opts *o, const str
             break;
     m.title = title.data ? title.data : "";
     m.rules = rules.data ? rules.data : "";
-    qsort(s->rules, s->nrules, sizeof(struct scan_report_rule), cmp_rule_count);
+    if (s->nrules) /* rules is NULL when no alert was counted */
+        qsort(s->rules, s->nrules, sizeof(struct scan_report_rule), cmp_rule_count);
     m.rules_v = s->rules;
     m.nrules = s->nrules;
     if (!o->quiet && s->out_of_range)

@@ -126,7 +126,8 @@ void scan_report_print(struct scan_report *r, const struct scan_report_meta *m, 
     for (size_t i = 0; i < n; i++)
         fprintf(f, "  %8llu  %-13s %s\n", (unsigned long long)m->rules_v[i].n,
                 level_label[m->rules_v[i].rank], m->rules_v[i].title);
-    qsort(r->h, r->nh, sizeof(*r->h), cmp_host);
+    if (r->nh) /* h is NULL while no host was seen */
+        qsort(r->h, r->nh, sizeof(*r->h), cmp_host);
     r->last = 0;
     if (r->nh)
         fprintf(f, "hosts by critical and high alerts (first and last detection):\n");
@@ -215,7 +216,8 @@ int scan_report_html(struct scan_report *r, const struct scan_report_meta *m, co
 
     if (!f)
         return -errno;
-    qsort(r->h, r->nh, sizeof(*r->h), cmp_host);
+    if (r->nh) /* h is NULL while no host was seen */
+        qsort(r->h, r->nh, sizeof(*r->h), cmp_host);
     r->last = 0;
     html_head(f, m);
     fputs("<h2>Alerts by level</h2>\n<table id=\"levels\"><tr><th>Level</th><th>Alerts</th></tr>\n",

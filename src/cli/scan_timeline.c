@@ -246,9 +246,11 @@ static int reader_fill(int fd, struct tl_reader *rd, size_t need)
 {
     if (rd->hi - rd->lo >= need)
         return 1;
-    memmove(rd->win, rd->win + rd->lo, rd->hi - rd->lo);
-    rd->hi -= rd->lo;
-    rd->lo = 0;
+    if (rd->lo) {
+        memmove(rd->win, rd->win + rd->lo, rd->hi - rd->lo);
+        rd->hi -= rd->lo;
+        rd->lo = 0;
+    }
     if (need > rd->win_cap) {
         unsigned char *nw = realloc(rd->win, need);
         if (!nw)
@@ -400,7 +402,8 @@ int scan_timeline_finish(struct scan_timeline *t, scan_timeline_emit_fn emit, vo
     int r = 0;
 
     if (t->nruns == 0) {
-        qsort(t->recs, t->nrecs, sizeof(struct tl_rec *), cmp_recp);
+        if (t->nrecs) /* recs is NULL when no alert was kept */
+            qsort(t->recs, t->nrecs, sizeof(struct tl_rec *), cmp_recp);
         for (size_t i = 0; i < t->nrecs && r >= 0; i++)
             r = emit_rec(t, t->recs[i]->d, t->recs[i]->len, emit, arg);
     } else if ((r = spill(t)) == 0) {

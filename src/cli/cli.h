@@ -28,4 +28,9 @@ struct config *cli_load_config(const char *path);
 /* Prints "hikeshi CMD: msg" and the hint to use --help; returns 2. */
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* 1 when `path`'s directory is `dir` or below it (both resolved with
+ * realpath(3)); 0 otherwise or when either cannot be resolved.  For keys
+ * that must live outside the data they seal. */
+int cli_path_inside(const char *path, const char *dir);
+
 #endif

@@ -84,28 +84,6 @@ static int take_config(struct audit_args *a, int need_path)
     return 0;
 }
 
-/* 1 when `path`'s directory is `dir` or below it. */
-static int inside(const char *path, const char *dir)
-{
-    char rp_dir[PATH_MAX], rp_parent[PATH_MAX], parent[PATH_MAX], *slash;
-    size_t n;
-
-    if (!realpath(dir, rp_dir))
-        return 0;
-    snprintf(parent, sizeof(parent), "%s", path);
-    slash = strrchr(parent, '/');
-    if (!slash)
-        snprintf(parent, sizeof(parent), ".");
-    else if (slash == parent)
-        parent[1] = '\0';
-    else
-        *slash = '\0';
-    if (!realpath(parent, rp_parent))
-        return 0;
-    n = strlen(rp_dir);
-    return strncmp(rp_parent, rp_dir, n) == 0 && (rp_parent[n] == '\0' || rp_parent[n] == '/');
-}
-
 static int do_keygen(struct audit_args *a)
 {
     uint8_t pub[ARCHIVE_PUBKEY_LEN];
@@ -115,7 +93,7 @@ static int do_keygen(struct audit_args *a)
     if (!a->key)
         return cli_usage_error("audit", "keygen: no key file: give --key FILE or set audit.key "
                                         "in the configuration");
-    if (inside(a->key, a->data_dir)) {
+    if (cli_path_inside(a->key, a->data_dir)) {
         fprintf(stderr,
                 "hikeshi audit: keygen: %s is inside data_dir (%s): the signing key must live "
                 "outside the log it seals\n",

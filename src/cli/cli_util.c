@@ -2,8 +2,10 @@
  * cli_util.c - helpers the subcommands share.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
@@ -47,4 +49,25 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
     va_end(ap);
     fprintf(stderr, "hikeshi %s: %s\nTry 'hikeshi %s --help'.\n", cmd, msg, cmd);
     return CLI_EXIT_USAGE;
+}
+
+int cli_path_inside(const char *path, const char *dir)
+{
+    char rp_dir[PATH_MAX], rp_parent[PATH_MAX], parent[PATH_MAX], *slash;
+    size_t n;
+
+    if (!realpath(dir, rp_dir))
+        return 0;
+    snprintf(parent, sizeof(parent), "%s", path);
+    slash = strrchr(parent, '/');
+    if (!slash)
+        snprintf(parent, sizeof(parent), ".");
+    else if (slash == parent)
+        parent[1] = '\0';
+    else
+        *slash = '\0';
+    if (!realpath(parent, rp_parent))
+        return 0;
+    n = strlen(rp_dir);
+    return strncmp(rp_parent, rp_dir, n) == 0 && (rp_parent[n] == '\0' || rp_parent[n] == '/');
 }

@@ -147,6 +147,21 @@ static const struct decode_testlib_good good[] = {
     {"{\"dns\":{\"answers\":[{\"rrname\":\"a.example\",\"rdata\":\"192.0.2.7\"},"
      "{\"rrname\":\"a.example\",\"rdata\":\"192.0.2.8\"}]},\"n\":[[1,2],[]]}",
      {{"dns.answers.rdata", "192.0.2.7"}, {"n", "1"}, {NULL, NULL}}},
+    /* A notice with no connection (Zeek's scan.zeek), in the plain JSON
+     * writer's form: no _path, no id.orig_h, no fuid (written from the
+     * notice.log columns) */
+    {"{\"ts\":1795435200.5,\"note\":\"Scan::Port_Scan\",\"msg\":\"198.51.100.9 scanned at "
+     "least 15 unique ports of host 10.0.0.20 in 0m3s\",\"src\":\"198.51.100.9\",\"dst\":"
+     "\"10.0.0.20\",\"actions\":[\"Notice::ACTION_LOG\"],\"suppress_for\":3600.0}",
+     {{"event.dataset", "zeek.notice"},
+      {"rule.name", "Scan::Port_Scan"},
+      {"event.kind", "alert"},
+      {"source.ip", "198.51.100.9"},
+      {"destination.ip", "10.0.0.20"},
+      {NULL, NULL}}},
+    /* ts and note alone are not Zeek's: an application's own log */
+    {"{\"ts\":1795435200.5,\"note\":\"backup done\",\"src\":\"198.51.100.9\"}",
+     {{"event.dataset", NULL}, {"rule.name", NULL}, {"event.kind", NULL}, {NULL, NULL}}},
 };
 
 static void test_good(void **state)

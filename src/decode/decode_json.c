@@ -19,7 +19,6 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "decode/decode_fieldid.h"
 #include "decode/decode_zeek.h"
 #include "event/event.h"
 #include "event/time.h"
@@ -46,11 +45,8 @@ static int fail(struct json_parser *jp, size_t off, const char *msg)
     return -EINVAL;
 }
 
-static inline void skip_ws(struct json_parser *jp)
+static void skip_ws(struct json_parser *jp)
 {
-    /* Most records have no space between tokens: one test for those. */
-    if (jp->i < jp->len && (unsigned char)jp->p[jp->i] > ' ')
-        return;
     while (jp->i < jp->len) {
         char c = jp->p[jp->i];
         if (c != ' ' && c != '\t' && c != '\n' && c != '\r')
@@ -73,21 +69,6 @@ static long hex4(const char *s)
     return v;
 }
 
-/* The bytes a string's text holds as they are: printable ASCII but the
- * quote and the backslash (a table: one load a byte on the hot loop). */
-static const unsigned char plain_byte[256] = {
-#define PLAIN16(c) c, c, c, c, c, c, c, c, c, c, c, c, c, c, c, c
-    PLAIN16(0), PLAIN16(0),
-    /* 0x20 - 0x2f: '"' is 0x22 */
-    1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-    PLAIN16(1), PLAIN16(1),
-    /* 0x50 - 0x5f: '\\' is 0x5c */
-    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1,
-    PLAIN16(1), PLAIN16(1),
-    PLAIN16(0), PLAIN16(0), PLAIN16(0), PLAIN16(0), PLAIN16(0), PLAIN16(0), PLAIN16(0), PLAIN16(0),
-#undef PLAIN16
-};
-
 /*
  * Validates the string whose opening quote is at jp->i and moves past its
  * closing quote.  *ret_s and *ret_n get the raw text between the quotes and
@@ -101,7 +82,7 @@ static int scan_string(struct json_parser *jp, const char **ret_s, size_t *ret_n
 
     for (;;) {
         /* Fast path: plain printable ASCII. */
-        while (i < len && plain_byte[p[i]])
+        while (i < len && p[i] >= 0x20 && p[i] < 0x80 && p[i] != '"' && p[i] != '\\')
             i++;
         if (i >= len)
             return fail(jp, start - 1, "unterminated string");
@@ -228,7 +209,7 @@ static size_t unescape(const char *s, size_t n, char *d, size_t cap)
  * the dictionary only drops the field (counted by event_add). */
 static int emit(struct json_parser *jp, size_t plen, const char *v, size_t n)
 {
-    uint32_t id = plen > LIMIT_FIELD_NAME_LEN ? FIELD_NONE : decode_fieldid_intern(jp->path, plen);
+    uint32_t id = plen > LIMIT_FIELD_NAME_LEN ? FIELD_NONE : field_intern(jp->path, plen);
     int r = event_add(jp->ev, id, v, n);
 
     return r == -ENOMEM ? r : 0;
@@ -412,7 +393,7 @@ static int parse_value(struct json_parser *jp, size_t plen, int depth)
 /* The first value of the product field `name`, or NULL. */
 static const char *get(const struct event *ev, const char *name, size_t *ret_n)
 {
-    uint32_t id = decode_fieldid_lookup(name, strlen(name));
+    uint32_t id = field_lookup(name, strlen(name));
 
     return id == FIELD_NONE ? NULL : event_get(ev, id, ret_n);
 }
@@ -440,7 +421,7 @@ static int alias(struct event *ev, const char *from, uint32_t to)
 
 static int alias_named(struct event *ev, const char *from, const char *to)
 {
-    uint32_t id = decode_fieldid_intern(to, strlen(to));
+    uint32_t id = field_intern(to, strlen(to));
 
     return id == FIELD_NONE ? 0 : alias(ev, from, id);
 }
@@ -657,7 +638,7 @@ static int aliases_eslogger(struct event *ev)
 static const char *get_own(const struct event *ev, uint32_t first, const char *name,
                            size_t *ret_n)
 {
-    uint32_t id = decode_fieldid_lookup(name, strlen(name));
+    uint32_t id = field_lookup(name, strlen(name));
 
     for (uint32_t i = first; id != FIELD_NONE && i < ev->nfields; i++) {
         if (ev->fields[i].id == id) {

@@ -31,10 +31,35 @@
 
 static _Thread_local char ydoc_msg[YDOC_MSG_MAX];
 
+/*
+ * The next document of `yp` into d->doc: 0 (d->loaded set), -ENOMEM, or
+ * -EINVAL with libyaml's problem recorded where it stopped (its problem and
+ * context words also in *ret_problem and *ret_context).
+ */
+static int load_next(yaml_parser_t *yp, struct ydoc *d, const char **ret_problem,
+                     const char **ret_context)
+{
+    if (yaml_parser_load(yp, &d->doc)) {
+        d->loaded = 1;
+        return 0;
+    }
+    if (yp->error == YAML_MEMORY_ERROR)
+        return -ENOMEM;
+    *ret_problem = yp->problem;
+    *ret_context = yp->context;
+    /* libyaml's problem strings are static literals. */
+    ydoc_fail_at(d, (unsigned)yp->problem_mark.line + 1, (unsigned)yp->problem_mark.column + 1,
+                 yp->problem ? yp->problem : "YAML syntax error");
+    if (d->err)
+        d->err->off = yp->problem_mark.index;
+    return -EINVAL;
+}
+
 int ydoc_load(struct ydoc *d, const char *text, size_t len, struct parse_err *reterr)
 {
     yaml_parser_t yp;
-    int r = 0;
+    const char *problem = NULL, *context = NULL;
+    int r;
 
     memset(d, 0, sizeof(*d));
     d->err = reterr;
@@ -43,18 +68,7 @@ int ydoc_load(struct ydoc *d, const char *text, size_t len, struct parse_err *re
     if (!yaml_parser_initialize(&yp))
         return -ENOMEM;
     yaml_parser_set_input_string(&yp, (const unsigned char *)text, len);
-    if (yaml_parser_load(&yp, &d->doc)) {
-        d->loaded = 1;
-    } else if (yp.error == YAML_MEMORY_ERROR) {
-        r = -ENOMEM;
-    } else {
-        /* libyaml's problem strings are static literals. */
-        r = ydoc_fail_at(d, (unsigned)yp.problem_mark.line + 1,
-                         (unsigned)yp.problem_mark.column + 1,
-                         yp.problem ? yp.problem : "YAML syntax error");
-        if (reterr)
-            reterr->off = yp.problem_mark.index;
-    }
+    r = load_next(&yp, d, &problem, &context);
     yaml_parser_delete(&yp);
     return r;
 }
@@ -90,6 +104,60 @@ yaml_node_t *ydoc_root(struct ydoc *d)
     if (root && root->type == YAML_SCALAR_NODE && root->data.scalar.length == 0)
         return NULL;
     return root;
+}
+
+yaml_node_t *ydoc_top(struct ydoc *d)
+{
+    return d->loaded ? yaml_document_get_root_node(&d->doc) : NULL;
+}
+
+/* ---- a stream of documents ---- */
+
+int ydoc_stream_open(struct ydoc_stream *s, const char *text, size_t len, struct parse_err *reterr)
+{
+    memset(s, 0, sizeof(*s));
+    s->err = reterr;
+    if (reterr)
+        memset(reterr, 0, sizeof(*reterr));
+    if (!yaml_parser_initialize(&s->parser))
+        return -ENOMEM;
+    s->open = 1;
+    yaml_parser_set_input_string(&s->parser, (const unsigned char *)text, len);
+    return 0;
+}
+
+int ydoc_stream_next(struct ydoc_stream *s, struct ydoc *d)
+{
+    int r;
+
+    memset(d, 0, sizeof(*d));
+    d->err = s->err;
+    if (!s->open)
+        return -EINVAL;
+    if (s->over)
+        return s->rc;
+    r = load_next(&s->parser, d, &s->problem, &s->context);
+    if (r < 0) {
+        s->over = 1;
+        s->rc = r;
+        return r;
+    }
+    /* libyaml ends the stream with a document without nodes; every real
+     * document, even a bare `---`, has a root. */
+    if (!ydoc_top(d)) {
+        ydoc_done(d);
+        s->over = 1;
+        return 0;
+    }
+    return 1;
+}
+
+void ydoc_stream_done(struct ydoc_stream *s)
+{
+    if (s && s->open)
+        yaml_parser_delete(&s->parser);
+    if (s)
+        s->open = 0;
 }
 
 /* ---- errors ---- */
@@ -170,6 +238,44 @@ int ydoc_scalar_is(const yaml_node_t *n, const char *s)
     const char *v = ydoc_scalar(n, &len);
 
     return v && len == l && memcmp(v, s, l) == 0;
+}
+
+int ydoc_plain(const yaml_node_t *n)
+{
+    return n && n->type == YAML_SCALAR_NODE && n->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
+}
+
+size_t ydoc_len(const yaml_node_t *n)
+{
+    if (n && n->type == YAML_SEQUENCE_NODE)
+        return (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
+    if (n && n->type == YAML_MAPPING_NODE)
+        return (size_t)(n->data.mapping.pairs.top - n->data.mapping.pairs.start);
+    return 0;
+}
+
+int ydoc_pair_at(struct ydoc *d, const yaml_node_t *map, size_t i, yaml_node_t **ret_k,
+                 yaml_node_t **ret_v)
+{
+    const yaml_node_pair_t *p;
+
+    *ret_k = *ret_v = NULL;
+    if (!map || map->type != YAML_MAPPING_NODE || i >= ydoc_len(map))
+        return -ENOENT;
+    p = &map->data.mapping.pairs.start[i];
+    *ret_k = ydoc_node(d, p->key);
+    *ret_v = ydoc_node(d, p->value);
+    return 0;
+}
+
+yaml_node_t *ydoc_get(struct ydoc *d, const yaml_node_t *map, const char *key)
+{
+    yaml_node_t *k, *v;
+
+    for (size_t i = 0; ydoc_pair_at(d, map, i, &k, &v) == 0; i++)
+        if (ydoc_scalar_is(k, key))
+            return v;
+    return NULL;
 }
 
 int ydoc_list(struct ydoc *d, const yaml_node_t *n, int scalar_ok, size_t max, size_t *ret_n)

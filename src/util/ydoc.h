@@ -54,6 +54,42 @@ void ydoc_done(struct ydoc *d);
  * empty scalar) - which every file of ours takes as "all defaults". */
 yaml_node_t *ydoc_root(struct ydoc *d);
 
+/* The root node as written, an empty scalar (a bare `---`) included; NULL
+ * only when no document is loaded.  For formats that refuse an empty
+ * document rather than take it as defaults (Sigma rules). */
+yaml_node_t *ydoc_top(struct ydoc *d);
+
+/*
+ * A stream of documents separated by `---` (Sigma's correlation files), read
+ * one at a time so that each can be checked and released before the next.
+ * problem and context are libyaml's own words for a syntax error (static
+ * strings, NULL when it gave none), for callers that word their message
+ * themselves; the position and problem are also in the caller's parse_err.
+ */
+struct ydoc_stream {
+    yaml_parser_t parser;
+    int open;              /* parser to delete */
+    int over;              /* the end or an error was reached: nothing more */
+    int rc;                /* what next returns once over: 0 or the error */
+    struct parse_err *err; /* the caller's, or NULL; handed to each document */
+    const char *problem, *context;
+};
+
+/* Starts reading `len` bytes of `text` (kept by the caller until
+ * ydoc_stream_done).  `reterr` (may be NULL) is cleared.  0 or -ENOMEM. */
+int ydoc_stream_open(struct ydoc_stream *s, const char *text, size_t len, struct parse_err *reterr);
+
+/*
+ * The next document into *d (d->err is s->err), which the caller releases
+ * with ydoc_done().  Returns 1 with a document (its ydoc_top() is not NULL),
+ * 0 at the end of the stream (*d then holds none), -EINVAL for a syntax
+ * error (recorded as ydoc_load does), -ENOMEM.
+ */
+int ydoc_stream_next(struct ydoc_stream *s, struct ydoc *d);
+
+/* Releases the parser; safe on a zeroed or failed-to-open stream. */
+void ydoc_stream_done(struct ydoc_stream *s);
+
 /* ---- where things went wrong ---- */
 
 /* Records `msg` (a static string, kept as given) at node `n` (NULL: line 0)
@@ -90,6 +126,27 @@ const char *ydoc_scalar(const yaml_node_t *n, size_t *ret_len);
 
 /* 1 when n is the scalar `s`, exactly. */
 int ydoc_scalar_is(const yaml_node_t *n, const char *s);
+
+/* 1 when n is a plain scalar (written without quotes or a block
+ * indicator): under YAML's core schema only those can be a null, a boolean
+ * or a number; "true" in quotes is a string. */
+int ydoc_plain(const yaml_node_t *n);
+
+/* The items of a sequence or the pairs of a mapping; 0 for anything else. */
+size_t ydoc_len(const yaml_node_t *n);
+
+/*
+ * Pair i of mapping `map`, in file order, for loops that word their own
+ * errors: 0 with *ret_k and *ret_v (NULL only in a broken document), or
+ * -ENOENT past the last pair or when map is no mapping.
+ */
+int ydoc_pair_at(struct ydoc *d, const yaml_node_t *map, size_t i, yaml_node_t **ret_k,
+                 yaml_node_t **ret_v);
+
+/* The value of the first pair of mapping `map` whose key is the scalar
+ * `key`, or NULL (also when map is no mapping).  For formats that allow
+ * keys of their own beside the known ones, which ydoc_walk would refuse. */
+yaml_node_t *ydoc_get(struct ydoc *d, const yaml_node_t *map, const char *key);
 
 /*
  * A list: a sequence, or with `scalar_ok` a lone scalar standing for a list

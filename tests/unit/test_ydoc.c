@@ -1,7 +1,8 @@
 /*
  * test_ydoc.c - util/ydoc.c: loading, each typed getter's accept and
  * refuse (with the node it blames and the key it names), the keyword
- * walker's unknown and duplicate keys, and the FILE:LINE:COL form.
+ * walker's unknown and duplicate keys, the accessors, a stream of several
+ * documents, and the FILE:LINE:COL form.
  * Links util only.
  */
 #include <errno.h>
@@ -604,6 +605,120 @@ static void test_pairs(void **state)
     ydoc_done(&d);
 }
 
+/* ydoc_len, ydoc_pair_at, ydoc_get and ydoc_plain: the accessors of loops
+ * that word their own errors. */
+static void test_accessors(void **state)
+{
+    const char *y = "a: 1\nb: [x, \"y\", 'z']\nc: {}\na: 2\n\"n\": ~\n";
+    yaml_node_t *root, *k, *v, *b;
+    struct ydoc d;
+    struct parse_err e;
+
+    (void)state;
+    assert_int_equal(ydoc_load(&d, y, strlen(y), &e), 0);
+    root = ydoc_root(&d);
+    assert_int_equal(ydoc_len(root), 5);
+    /* In file order; the first of two equal keys is the one found. */
+    assert_int_equal(ydoc_pair_at(&d, root, 3, &k, &v), 0);
+    assert_true(ydoc_scalar_is(k, "a") && ydoc_scalar_is(v, "2"));
+    assert_int_equal(ydoc_pair_at(&d, root, 5, &k, &v), -ENOENT);
+    assert_null(k);
+    assert_null(v);
+    assert_true(ydoc_scalar_is(ydoc_get(&d, root, "a"), "1"));
+    assert_null(ydoc_get(&d, root, "missing"));
+    assert_int_equal(ydoc_len(ydoc_get(&d, root, "c")), 0);
+    /* Sequences count their items; scalars and NULL have none. */
+    b = ydoc_get(&d, root, "b");
+    assert_int_equal(ydoc_len(b), 3);
+    assert_int_equal(ydoc_len(ydoc_list_at(&d, b, 0)), 0);
+    assert_int_equal(ydoc_len(NULL), 0);
+    /* Not mappings: nothing to get, no pair. */
+    assert_null(ydoc_get(&d, b, "x"));
+    assert_int_equal(ydoc_pair_at(&d, b, 0, &k, &v), -ENOENT);
+    assert_null(ydoc_get(&d, NULL, "a"));
+    /* Plain is unquoted: a quoted key or value is not. */
+    assert_true(ydoc_plain(ydoc_list_at(&d, b, 0)));
+    assert_false(ydoc_plain(ydoc_list_at(&d, b, 1)));
+    assert_false(ydoc_plain(ydoc_list_at(&d, b, 2)));
+    assert_int_equal(ydoc_pair_at(&d, root, 4, &k, &v), 0);
+    assert_false(ydoc_plain(k));
+    assert_true(ydoc_plain(v));
+    assert_false(ydoc_plain(b));
+    assert_false(ydoc_plain(NULL));
+    ydoc_done(&d);
+}
+
+/* ydoc_top: an empty document has a root as written, which ydoc_root hides. */
+static void test_top(void **state)
+{
+    struct ydoc d;
+    struct parse_err e;
+
+    (void)state;
+    assert_int_equal(ydoc_load(&d, "---\n", 4, &e), 0);
+    assert_null(ydoc_root(&d));
+    assert_non_null(ydoc_top(&d));
+    assert_int_equal(ydoc_top(&d)->type, YAML_SCALAR_NODE);
+    ydoc_done(&d);
+    assert_int_equal(ydoc_load(&d, "", 0, &e), 0);
+    assert_null(ydoc_top(&d));
+    ydoc_done(&d);
+    assert_null(ydoc_top(&d)); /* released */
+}
+
+/* ydoc_stream: documents one at a time, empty ones included, then the end;
+ * a syntax error in a later document names its line and libyaml's words. */
+static void test_stream(void **state)
+{
+    const char *y = "a: 1\n---\n---\n- b\n";
+    const char *bad = "a: 1\n---\nb: [1,\n";
+    struct ydoc_stream s;
+    struct ydoc d;
+    struct parse_err e;
+
+    (void)state;
+    assert_int_equal(ydoc_stream_open(&s, y, strlen(y), &e), 0);
+    assert_int_equal(ydoc_stream_next(&s, &d), 1);
+    assert_true(ydoc_scalar_is(ydoc_get(&d, ydoc_root(&d), "a"), "1"));
+    assert_ptr_equal(d.err, &e);
+    ydoc_done(&d);
+    assert_int_equal(ydoc_stream_next(&s, &d), 1); /* the bare `---` */
+    assert_null(ydoc_root(&d));
+    assert_int_equal(ydoc_top(&d)->type, YAML_SCALAR_NODE);
+    assert_true(ydoc_line(ydoc_top(&d)) >= 2); /* libyaml: where the next token starts */
+    ydoc_done(&d);
+    assert_int_equal(ydoc_stream_next(&s, &d), 1);
+    assert_int_equal(ydoc_top(&d)->type, YAML_SEQUENCE_NODE);
+    assert_int_equal(ydoc_line(ydoc_top(&d)), 4);
+    ydoc_done(&d);
+    assert_int_equal(ydoc_stream_next(&s, &d), 0);
+    assert_null(ydoc_top(&d));
+    assert_int_equal(ydoc_stream_next(&s, &d), 0); /* and stays there */
+    assert_null(e.msg);
+    ydoc_stream_done(&s);
+    ydoc_stream_done(&s); /* twice is harmless */
+
+    /* No document at all: the end at once. */
+    assert_int_equal(ydoc_stream_open(&s, "# nothing\n", 10, NULL), 0);
+    assert_int_equal(ydoc_stream_next(&s, &d), 0);
+    ydoc_stream_done(&s);
+
+    assert_int_equal(ydoc_stream_open(&s, bad, strlen(bad), &e), 0);
+    assert_int_equal(ydoc_stream_next(&s, &d), 1);
+    ydoc_done(&d);
+    assert_int_equal(ydoc_stream_next(&s, &d), -EINVAL);
+    assert_non_null(e.msg);
+    assert_int_equal(e.line, 4);
+    assert_int_equal(e.col, 1);
+    assert_int_equal(e.off, strlen(bad));
+    assert_non_null(s.problem);
+    assert_string_equal(e.msg, s.problem);
+    assert_non_null(s.context);
+    ydoc_done(&d);
+    assert_int_equal(ydoc_stream_next(&s, &d), -EINVAL); /* no further document */
+    ydoc_stream_done(&s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -613,7 +728,8 @@ int main(void)
         cmocka_unit_test(test_double),  cmocka_unit_test(test_duration),
         cmocka_unit_test(test_name),    cmocka_unit_test(test_lists),
         cmocka_unit_test(test_walk),    cmocka_unit_test(test_first_error),
-        cmocka_unit_test(test_pairs),
+        cmocka_unit_test(test_pairs),   cmocka_unit_test(test_accessors),
+        cmocka_unit_test(test_top),     cmocka_unit_test(test_stream),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -39,13 +39,13 @@
 #include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <yaml.h>
 
 #include "detect/sigma.h"
-#include "util/readfile.h"
 #include "event/event.h"
 #include "event/field.h"
 #include "util/limits.h"
+#include "util/readfile.h"
+#include "util/ydoc.h"
 
 /* The configuration files are small; this only bounds a mistake. */
 #define SIGMA_MAP_MAX_FILE_BYTES (4 * 1024 * 1024)
@@ -102,7 +102,7 @@ struct sigma_map {
 /* ---- loading ---- */
 
 struct mload {
-    yaml_document_t *doc;
+    struct ydoc *d; /* the document being read; its err is &err->at */
     const char *file;
     struct sigma_err *err;
     struct sigma_map *map;
@@ -114,39 +114,18 @@ static int merr(struct mload *ld, const yaml_node_t *n, const char *cat, const c
 static int merr(struct mload *ld, const yaml_node_t *n, const char *cat, const char *fmt, ...)
 {
     struct sigma_err *e = ld->err;
-    unsigned line = n ? (unsigned)n->start_mark.line + 1 : 0;
-    unsigned col = n ? (unsigned)n->start_mark.column + 1 : 0;
     char msg[200];
     va_list ap;
 
-    if (!e)
+    /* The first error is the one reported (ydoc's rule). */
+    if (!e || e->at.msg)
         return -EINVAL;
+    ydoc_fail(ld->d, n, cat);
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
-    e->at.off = n ? n->start_mark.index : 0;
-    e->at.line = line;
-    e->at.col = col;
-    e->at.msg = cat;
-    snprintf(e->reason, sizeof(e->reason), "%s:%u:%u: %s", ld->file, line, col, msg);
+    snprintf(e->reason, sizeof(e->reason), "%s:%u:%u: %s", ld->file, e->at.line, e->at.col, msg);
     return -EINVAL;
-}
-
-static yaml_node_t *node(struct mload *ld, int id)
-{
-    return yaml_document_get_node(ld->doc, id);
-}
-
-static const char *scalar(const yaml_node_t *n, size_t *ret_len)
-{
-    *ret_len = n->data.scalar.length;
-    return (const char *)n->data.scalar.value;
-}
-
-static int key_is(const yaml_node_t *k, const char *s)
-{
-    return k->type == YAML_SCALAR_NODE && k->data.scalar.length == strlen(s) &&
-           memcmp(k->data.scalar.value, s, k->data.scalar.length) == 0;
 }
 
 /* A non-empty scalar as an owned string, or -EINVAL. */
@@ -155,9 +134,8 @@ static int dup_scalar(struct mload *ld, const yaml_node_t *n, const char *what, 
     size_t len;
     const char *s;
 
-    if (!n || n->type != YAML_SCALAR_NODE)
+    if (!(s = ydoc_scalar(n, &len)))
         return merr(ld, n, "expected a scalar", "%s must be a plain value", what);
-    s = scalar(n, &len);
     if (len == 0 || memchr(s, '\0', len))
         return merr(ld, n, "empty value", "%s must be a non-empty string", what);
     *ret = strndup(s, len);
@@ -170,9 +148,8 @@ static int intern_scalar(struct mload *ld, const yaml_node_t *n, const char *wha
     size_t len;
     const char *s;
 
-    if (!n || n->type != YAML_SCALAR_NODE)
+    if (!(s = ydoc_scalar(n, &len)))
         return merr(ld, n, "expected a scalar", "%s must be a field name", what);
-    s = scalar(n, &len);
     *ret_id = field_intern(s, len);
     if (*ret_id == FIELD_NONE)
         return merr(ld, n, "bad field name", "%s: field name empty, too long or dictionary full",
@@ -196,8 +173,7 @@ static int load_value(struct mload *ld, const yaml_node_t *n, struct map_value *
     return 0;
 }
 
-static int load_term(struct mload *ld, const yaml_node_t *k, const yaml_node_t *v,
-                     struct map_term *t)
+static int load_term(struct mload *ld, const yaml_node_t *k, yaml_node_t *v, struct map_term *t)
 {
     int r = intern_scalar(ld, k, "a `when` key", &t->id);
     if (r < 0)
@@ -209,35 +185,35 @@ static int load_term(struct mload *ld, const yaml_node_t *k, const yaml_node_t *
         t->nvals = 1;
         return load_value(ld, v, &t->vals[0]);
     }
-    if (v->type != YAML_SEQUENCE_NODE || v->data.sequence.items.top == v->data.sequence.items.start)
+    size_t n = ydoc_len(v);
+    if (v->type != YAML_SEQUENCE_NODE || n == 0)
         return merr(ld, v, "bad when value", "a `when` value must be a value or a non-empty list");
-    size_t n = (size_t)(v->data.sequence.items.top - v->data.sequence.items.start);
     t->vals = calloc(n, sizeof(*t->vals));
     if (!t->vals)
         return -ENOMEM;
     for (size_t i = 0; i < n; i++) {
         t->nvals = i + 1;
-        if ((r = load_value(ld, node(ld, v->data.sequence.items.start[i]), &t->vals[i])) < 0)
+        if ((r = load_value(ld, ydoc_list_at(ld->d, v, i), &t->vals[i])) < 0)
             return r;
     }
     return 0;
 }
 
-static int load_alt(struct mload *ld, const yaml_node_t *n, struct map_alt *a)
+static int load_alt(struct mload *ld, yaml_node_t *n, struct map_alt *a)
 {
+    size_t cnt = ydoc_len(n);
+    yaml_node_t *k, *v;
     int r;
-    if (!n || n->type != YAML_MAPPING_NODE ||
-        n->data.mapping.pairs.top == n->data.mapping.pairs.start)
+
+    if (!n || n->type != YAML_MAPPING_NODE || cnt == 0)
         return merr(ld, n, "bad alternative",
                     "each `when` alternative must be a non-empty map of field: value");
-    size_t cnt = (size_t)(n->data.mapping.pairs.top - n->data.mapping.pairs.start);
     a->terms = calloc(cnt, sizeof(*a->terms));
     if (!a->terms)
         return -ENOMEM;
-    for (size_t i = 0; i < cnt; i++) {
-        const yaml_node_pair_t *p = &n->data.mapping.pairs.start[i];
+    for (size_t i = 0; ydoc_pair_at(ld->d, n, i, &k, &v) == 0; i++) {
         a->nterms = i + 1;
-        if ((r = load_term(ld, node(ld, p->key), node(ld, p->value), &a->terms[i])) < 0)
+        if ((r = load_term(ld, k, v, &a->terms[i])) < 0)
             return r;
     }
     return 0;
@@ -280,25 +256,25 @@ static void source_done(struct sigma_map_source *s)
 
 /* One `logsources` entry; merged into an existing source of the same
  * triple, else appended. */
-static int load_source(struct mload *ld, const yaml_node_t *n)
+static int load_source(struct mload *ld, yaml_node_t *n)
 {
     struct sigma_map_source ns = {0};
     struct sigma_map *m = ld->map;
-    const yaml_node_t *when = NULL;
+    yaml_node_t *when = NULL, *k, *v;
+    size_t cnt;
     int r = 0;
 
     if (!n || n->type != YAML_MAPPING_NODE)
         return merr(ld, n, "bad entry", "a log source entry must be a map");
-    for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
-        const yaml_node_t *k = node(ld, p->key), *v = node(ld, p->value);
+    for (size_t i = 0; ydoc_pair_at(ld->d, n, i, &k, &v) == 0; i++) {
         char **slot = NULL;
-        if (key_is(k, "product"))
+        if (ydoc_scalar_is(k, "product"))
             slot = &ns.product;
-        else if (key_is(k, "category"))
+        else if (ydoc_scalar_is(k, "category"))
             slot = &ns.category;
-        else if (key_is(k, "service"))
+        else if (ydoc_scalar_is(k, "service"))
             slot = &ns.service;
-        else if (key_is(k, "when"))
+        else if (ydoc_scalar_is(k, "when"))
             when = v;
         else {
             r = merr(ld, k, "unknown key",
@@ -318,13 +294,12 @@ static int load_source(struct mload *ld, const yaml_node_t *n)
         r = merr(ld, n, "bad entry", "a log source entry needs a product, category or service");
         goto out;
     }
-    if (!when || when->type != YAML_SEQUENCE_NODE ||
-        when->data.sequence.items.top == when->data.sequence.items.start) {
+    cnt = ydoc_len(when);
+    if (!when || when->type != YAML_SEQUENCE_NODE || cnt == 0) {
         r = merr(ld, when ? when : n, "bad when",
                  "a log source entry needs `when`, a non-empty list of alternatives");
         goto out;
     }
-    size_t cnt = (size_t)(when->data.sequence.items.top - when->data.sequence.items.start);
     ns.alts = calloc(cnt, sizeof(*ns.alts));
     if (!ns.alts) {
         r = -ENOMEM;
@@ -332,7 +307,7 @@ static int load_source(struct mload *ld, const yaml_node_t *n)
     }
     for (size_t i = 0; i < cnt; i++) {
         ns.nalts = i + 1;
-        if ((r = load_alt(ld, node(ld, when->data.sequence.items.start[i]), &ns.alts[i])) < 0)
+        if ((r = load_alt(ld, ydoc_list_at(ld->d, when, i), &ns.alts[i])) < 0)
             goto out;
     }
 
@@ -364,64 +339,60 @@ out:
     return r;
 }
 
-static int load_logsources(struct mload *ld, const yaml_node_t *root)
+static int load_logsources(struct mload *ld, yaml_node_t *root)
 {
-    const yaml_node_t *list = NULL;
+    yaml_node_t *list = NULL, *k, *v;
     int r;
 
     if (!root) /* empty file */
         return 0;
     if (root->type != YAML_MAPPING_NODE)
         return merr(ld, root, "bad document", "expected a map with the key `logsources`");
-    for (yaml_node_pair_t *p = root->data.mapping.pairs.start; p < root->data.mapping.pairs.top;
-         p++) {
-        const yaml_node_t *k = node(ld, p->key);
-        if (!key_is(k, "logsources"))
+    for (size_t i = 0; ydoc_pair_at(ld->d, root, i, &k, &v) == 0; i++) {
+        if (!ydoc_scalar_is(k, "logsources"))
             return merr(ld, k, "unknown key", "unknown top-level key (expected `logsources`)");
-        list = node(ld, p->value);
+        list = v;
     }
     if (!list)
         return 0;
     if (list->type != YAML_SEQUENCE_NODE)
         return merr(ld, list, "bad logsources", "`logsources` must be a list");
-    for (yaml_node_item_t *it = list->data.sequence.items.start; it < list->data.sequence.items.top;
-         it++)
-        if ((r = load_source(ld, node(ld, *it))) < 0)
+    for (size_t i = 0; i < ydoc_len(list); i++)
+        if ((r = load_source(ld, ydoc_list_at(ld->d, list, i))) < 0)
             return r;
     return 0;
 }
 
-static int load_flatten(struct mload *ld, const yaml_node_t *list)
+static int load_flatten(struct mload *ld, yaml_node_t *list)
 {
     struct sigma_map *m = ld->map;
+    size_t cnt = ydoc_len(list);
+    yaml_node_t *k, *v;
     int r;
 
     if (list->type != YAML_SEQUENCE_NODE)
         return merr(ld, list, "bad flatten", "`flatten` must be a list");
-    size_t cnt = (size_t)(list->data.sequence.items.top - list->data.sequence.items.start);
     if (cnt == 0)
         return 0;
     m->flat = calloc(cnt, sizeof(*m->flat));
     if (!m->flat)
         return -ENOMEM;
     for (size_t i = 0; i < cnt; i++) {
-        const yaml_node_t *e = node(ld, list->data.sequence.items.start[i]);
+        const yaml_node_t *e = ydoc_list_at(ld->d, list, i);
         struct map_flatten *f = &m->flat[i];
         int have_keep = 0;
         m->nflat = i + 1;
         if (!e || e->type != YAML_MAPPING_NODE)
             return merr(ld, e, "bad flatten", "a `flatten` entry must be a map");
-        for (yaml_node_pair_t *p = e->data.mapping.pairs.start; p < e->data.mapping.pairs.top;
-             p++) {
-            const yaml_node_t *k = node(ld, p->key), *v = node(ld, p->value);
-            if (key_is(k, "prefix") && !f->prefix) {
+        for (size_t j = 0; ydoc_pair_at(ld->d, e, j, &k, &v) == 0; j++) {
+            if (ydoc_scalar_is(k, "prefix") && !f->prefix) {
                 if ((r = dup_scalar(ld, v, "prefix", &f->prefix)) < 0)
                     return r;
                 f->len = strlen(f->prefix);
-            } else if (key_is(k, "keep") && !have_keep) {
-                if (key_is(v, "path"))
+            } else if (ydoc_scalar_is(k, "keep") && !have_keep) {
+                if (ydoc_scalar_is(v, "path"))
                     f->keep = MAP_KEEP_PATH;
-                else if (key_is(v, "leaf"))
+                else if (ydoc_scalar_is(v, "leaf"))
                     f->keep = MAP_KEEP_LEAF;
                 else
                     return merr(ld, v, "bad keep", "`keep` must be `path` or `leaf`");
@@ -436,22 +407,21 @@ static int load_flatten(struct mload *ld, const yaml_node_t *list)
     return 0;
 }
 
-static int load_fieldmap(struct mload *ld, const yaml_node_t *map)
+static int load_fieldmap(struct mload *ld, yaml_node_t *map)
 {
     struct sigma_map *m = ld->map;
+    size_t cnt = ydoc_len(map);
+    yaml_node_t *k, *v;
     int r;
 
     if (map->type != YAML_MAPPING_NODE)
         return merr(ld, map, "bad fields", "`fields` must be a map of name: [names]");
-    size_t cnt = (size_t)(map->data.mapping.pairs.top - map->data.mapping.pairs.start);
     if (cnt == 0)
         return 0;
     m->fields = calloc(cnt, sizeof(*m->fields));
     if (!m->fields)
         return -ENOMEM;
-    for (size_t i = 0; i < cnt; i++) {
-        const yaml_node_pair_t *p = &map->data.mapping.pairs.start[i];
-        const yaml_node_t *k = node(ld, p->key), *v = node(ld, p->value);
+    for (size_t i = 0; ydoc_pair_at(ld->d, map, i, &k, &v) == 0; i++) {
         struct map_field *f = &m->fields[i];
         m->nfields = i + 1;
         if ((r = intern_scalar(ld, k, "a Sigma field name", &f->id)) < 0)
@@ -467,36 +437,34 @@ static int load_fieldmap(struct mload *ld, const yaml_node_t *map)
                 return r;
             continue;
         }
-        if (v->type != YAML_SEQUENCE_NODE ||
-            v->data.sequence.items.top == v->data.sequence.items.start)
+        size_t n = ydoc_len(v);
+        if (v->type != YAML_SEQUENCE_NODE || n == 0)
             return merr(ld, v, "bad field list", "expected a field name or a non-empty list");
-        size_t n = (size_t)(v->data.sequence.items.top - v->data.sequence.items.start);
         if (!(f->alts = calloc(n, sizeof(*f->alts))))
             return -ENOMEM;
         for (size_t j = 0; j < n; j++) {
             f->nalts = j + 1;
-            if ((r = intern_scalar(ld, node(ld, v->data.sequence.items.start[j]),
-                                   "a hikeshi field name", &f->alts[j])) < 0)
+            if ((r = intern_scalar(ld, ydoc_list_at(ld->d, v, j), "a hikeshi field name",
+                                   &f->alts[j])) < 0)
                 return r;
         }
     }
     return 0;
 }
 
-static int load_fields(struct mload *ld, const yaml_node_t *root)
+static int load_fields(struct mload *ld, yaml_node_t *root)
 {
+    yaml_node_t *k, *v;
     int r;
 
     if (!root)
         return 0;
     if (root->type != YAML_MAPPING_NODE)
         return merr(ld, root, "bad document", "expected a map with `flatten` and `fields`");
-    for (yaml_node_pair_t *p = root->data.mapping.pairs.start; p < root->data.mapping.pairs.top;
-         p++) {
-        const yaml_node_t *k = node(ld, p->key), *v = node(ld, p->value);
-        if (key_is(k, "flatten") && !ld->map->flat)
+    for (size_t i = 0; ydoc_pair_at(ld->d, root, i, &k, &v) == 0; i++) {
+        if (ydoc_scalar_is(k, "flatten") && !ld->map->flat)
             r = load_flatten(ld, v);
-        else if (key_is(k, "fields") && !ld->map->fields)
+        else if (ydoc_scalar_is(k, "fields") && !ld->map->fields)
             r = load_fieldmap(ld, v);
         else
             r = merr(ld, k, "unknown key",
@@ -507,43 +475,32 @@ static int load_fields(struct mload *ld, const yaml_node_t *root)
     return 0;
 }
 
-/* Parses `len` bytes of YAML and hands the root node to `fn`. */
+/*
+ * Parses `len` bytes of YAML and hands the root node to `fn`: the root as
+ * written, so that an empty document (a bare `---`) is refused as no map
+ * while an empty file (no root at all) loads as empty.
+ */
 static int load_doc(struct mload *ld, const char *buf, size_t len, const char *file,
-                    int (*fn)(struct mload *, const yaml_node_t *))
+                    int (*fn)(struct mload *, yaml_node_t *))
 {
-    yaml_parser_t parser;
-    yaml_document_t doc;
-    int r, have_doc = 0;
+    struct sigma_err *e = ld->err;
+    struct ydoc d;
+    int r;
 
     ld->file = file ? file : "(buffer)";
-    if (!yaml_parser_initialize(&parser))
-        return -ENOMEM;
-    yaml_parser_set_input_string(&parser, (const unsigned char *)buf, len);
-    if (!yaml_parser_load(&parser, &doc)) {
-        struct sigma_err *e = ld->err;
-        if (parser.error == YAML_MEMORY_ERROR) {
-            r = -ENOMEM;
-            goto out;
-        }
-        if (e) {
-            e->at.off = parser.problem_mark.index;
-            e->at.line = (unsigned)parser.problem_mark.line + 1;
-            e->at.col = (unsigned)parser.problem_mark.column + 1;
-            e->at.msg = "YAML syntax";
-            snprintf(e->reason, sizeof(e->reason), "%s:%u:%u: %s", ld->file, e->at.line, e->at.col,
-                     parser.problem ? parser.problem : "YAML syntax error");
-        }
-        r = -EINVAL;
-        goto out;
+    r = ydoc_load(&d, buf, len, e ? &e->at : NULL);
+    if (r == -EINVAL && e) {
+        /* ydoc recorded libyaml's problem where it stopped. */
+        snprintf(e->reason, sizeof(e->reason), "%s:%u:%u: %s", ld->file, e->at.line, e->at.col,
+                 e->at.msg);
+        e->at.msg = "YAML syntax";
     }
-    have_doc = 1;
-    ld->doc = &doc;
-    r = fn(ld, yaml_document_get_root_node(&doc));
-    ld->doc = NULL;
-out:
-    if (have_doc)
-        yaml_document_delete(&doc);
-    yaml_parser_delete(&parser);
+    if (r == 0) {
+        ld->d = &d;
+        r = fn(ld, ydoc_top(&d));
+        ld->d = NULL;
+    }
+    ydoc_done(&d);
     return r;
 }
 

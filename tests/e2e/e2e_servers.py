@@ -13,18 +13,32 @@ hikeshi's own rules fire on them.
   AppArmor denial: mail_bruteforce, vpn_bruteforce, vpn_bruteforce_by_user
   and the credential-file denial rule fire, and nothing fires on the same
   lines below the counts.
+- hikeshi scan over bursts of MySQL, PostgreSQL, vsftpd and ProFTPD
+  failures, each followed by an accepted login: the database and FTP brute
+  force rules (by source, by account, then success) fire, and none of them
+  one failure below each count;
+- the daemon (hikeshi run, syslog over TCP) given one address's database
+  failures and FTP failures, and another's one failure fewer: the
+  brute-force alerts are stored for the first address only;
+- hikeshi scan over zed-sample-data's real notice.log in Zeek's TSV form:
+  every SSL::Invalid_Server_Cert row raises its rule, and the generic
+  notice rule raises nothing (not on those rows, not on the header lines).
 
-The lines other than the Security-Datasets file are written from the
-products' documented formats (see the decoders' unit tests)."""
+The lines other than the Security-Datasets file and zed-sample-data's
+notice.log are written from the products' documented formats (see the
+decoders' unit tests)."""
 
+import gzip
 import json
 import os
+import socket
 import subprocess
 import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import BIN, SHARED, SOURCE, check, finish  # noqa: E402
+from harness import (BIN, SHARED, SOURCE, Daemon, check, finish, syslog_stamp,  # noqa: E402
+                     wait_for)
 
 SIGMA = os.path.join(SHARED, "sigma", "rules")
 AUDIT = os.path.join(SHARED, "data", "windows", "Security-Datasets", "datasets", "atomic",
@@ -49,6 +63,82 @@ def write(d, name, lines):
     with open(path, "w") as f:
         f.write("\n".join(lines) + "\n")
     return path
+
+
+def db_ftp_failures(ip, n, stamp):
+    """n refused database logins and n refused FTP logins from `ip`, all
+    for the account admin, each product's half as its server writes it
+    (MySQL 8 and PostgreSQL with %h in log_line_prefix; vsftpd and
+    ProFTPD), through syslog."""
+    out = []
+    for i in range(n):
+        if i % 2 == 0:
+            out.append("%s db1 mysqld[812]: 2026-11-23T08:20:%02d.000000Z %d [Note] [MY-010926] "
+                       "[Server] Access denied for user 'admin'@'%s' (using password: YES)"
+                       % (stamp(i), i, 100 + i, ip))
+        else:
+            out.append("%s db2 postgres[%d]: [%d-1] 2026-11-23 08:20:%02d.000 UTC [%d] "
+                       "host=%s admin@postgres FATAL:  password authentication failed for "
+                       "user \"admin\"" % (stamp(i), 900 + i, i, i, 900 + i, ip))
+    for i in range(n):
+        if i % 2 == 0:
+            out.append("%s ftp1 vsftpd[%d]: [admin] FAIL LOGIN: Client \"%s\""
+                       % (stamp(n + i), 800 + i, ip))
+        else:
+            out.append("%s ftp2 proftpd[%d]: ftp.example.org (%s[%s]) - USER admin "
+                       "(Login failed): Incorrect password" % (stamp(n + i), 700 + i, ip, ip))
+    return out
+
+
+DB_FTP_TITLES = ["Database Authentication Brute Force From One Source",
+                 "FTP Authentication Brute Force From One Source"]
+
+
+def daemon_bursts():
+    """The daemon over syslog TCP: one address's 10 database and 10 FTP
+    failures open both brute-force alerts; another's 9 and 9 open none."""
+    d = Daemon()
+    d.start()
+    try:
+        now = syslog_stamp()
+        lines = (db_ftp_failures("203.0.113.30", 10, lambda i: now) +
+                 db_ftp_failures("203.0.113.31", 9, lambda i: now))
+        s = socket.create_connection(("127.0.0.1", d.port))
+        s.sendall("".join("<38>%s\n" % l for l in lines).encode())
+        s.close()
+
+        # every line of both addresses stored, decoded by its product's
+        # decoder (and so every alert they make stored too)
+        def decoders():
+            try:
+                return [e["decoder"] for e in d.events()
+                        if e["decoder"] in ("mysql", "postgres", "vsftpd", "proftpd")]
+            except Exception:  # the store not yet created
+                return []
+        wait_for(lambda: len(decoders()) >= 38, timeout=20)
+        decs = decoders()
+        check(len(decs) == 38 and len(set(decs)) == 4,
+              "daemon: the 38 lines stored, decoded by mysql, postgres, vsftpd and proftpd "
+              "(%d, %s)" % (len(decs), sorted(set(decs))))
+
+        def brute():
+            """(title, group-by values) of the stored brute-force alerts."""
+            try:
+                return [(a["rule_title"], json.loads(a["fields"]).get("group"))
+                        for a in d.alerts() if a["rule_title"] in DB_FTP_TITLES]
+            except Exception:  # the store not yet created
+                return []
+        check(wait_for(lambda: len(brute()) >= 2, timeout=20),
+              "daemon: the database and FTP brute-force alerts are stored (%s)" % brute())
+        got = brute()
+        for title in DB_FTP_TITLES:
+            mine = [g for t, g in got if t == title]
+            check(mine == [{"source.ip": "203.0.113.30"}],
+                  "daemon: %s, once, for 203.0.113.30 (%s)" % (title, mine))
+        check(not any(g == {"source.ip": "203.0.113.31"} for _, g in got),
+              "daemon: nothing for the address one failure under each count (%s)" % got)
+    finally:
+        check(d.stop() == 0, "daemon: stops cleanly")
 
 
 def main():
@@ -148,6 +238,51 @@ def main():
         got = fired(under)
         check(not any("Brute Force" in t or "Against One Account" in t for t in got),
               "scan one failure under each count: no brute-force alert (%s)" % got)
+
+        # databases and FTP: 10 failures each from one address, then a
+        # login accepted from it (FTP) and of the guessed account
+        # (PostgreSQL); the same one failure under each count
+        def at(base):
+            return lambda i: "Nov 23 %s:%02d" % (base, i)
+        ok = ["Nov 23 08:22:00 ftp1 vsftpd[830]: [admin] OK LOGIN: Client \"203.0.113.30\"",
+              "Nov 23 08:22:01 db2 postgres[950]: [20-1] 2026-11-23 08:22:01.000 UTC [950] "
+              "host=198.51.100.30 admin@postgres LOG:  connection authorized: user=admin "
+              "database=postgres"]
+        burst = write(d, "dbftp.log", db_ftp_failures("203.0.113.30", 10, at("08:20")) + ok)
+        under = write(d, "dbftp_under.log",
+                      db_ftp_failures("203.0.113.31", 9, at("08:20")) +
+                      [l.replace("203.0.113.30", "203.0.113.31") for l in ok])
+        got = fired(burst)
+        for title in DB_FTP_TITLES + [
+                "Database Authentication Failures Against One Account",
+                "Database Password Guessing Followed by a Successful Login",
+                "FTP Authentication Failures Against One Account",
+                "FTP Brute Force Followed by a Successful Login"]:
+            check(title in got, "scan over the database and FTP burst: %s fires" % title)
+        got = fired(under)
+        check(not any("Brute Force" in t or "Against One Account" in t or "Guessing" in t
+                      for t in got),
+              "scan one database and FTP failure under each count: no brute-force alert (%s)"
+              % got)
+
+        # Zeek notices: the real notice.log of zed-sample-data, TSV form
+        notice = os.path.join(d, "notice.log")
+        with gzip.open(os.path.join(SHARED, "data", "network", "zed-sample-data",
+                                    "zeek-default", "notice.log.gz"), "rb") as f:
+            raw = f.read()
+        with open(notice, "wb") as f:
+            f.write(raw)
+        rows = [l for l in raw.decode().splitlines() if not l.startswith("#")]
+        certs = sum(1 for l in rows if "\tSSL::Invalid_Server_Cert\t" in l)
+        got = fired(notice)
+        check(certs == 207 and got.count("Zeek Notice of an Invalid TLS Server Certificate") ==
+              certs, "scan of the real notice.log: each of its %d SSL::Invalid_Server_Cert rows "
+              "raises its rule (%d)"
+              % (certs, got.count("Zeek Notice of an Invalid TLS Server Certificate")))
+        check("Zeek Notice" not in got, "scan of the real notice.log: the generic notice rule "
+              "raises nothing (%d)" % got.count("Zeek Notice"))
+
+    daemon_bursts()
     finish()
 
 

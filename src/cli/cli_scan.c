@@ -296,6 +296,28 @@ static void col_field(const struct event *ev, uint32_t id, const char **col, siz
     }
 }
 
+/* -f jsonl: the row's columns added to the alert's JSON object (s->out),
+ * which then stands for the whole row. */
+static int alert_json_columns(struct scan *s, const struct alert *a, const char *const *col,
+                              const size_t *len)
+{
+    struct scan_details_row row = {
+        .record_id = len[COL_RECID] ? col[COL_RECID] : NULL,
+        .record_id_len = len[COL_RECID],
+        .tactics = s->tac.data,
+        .techniques = s->tech.data,
+        .file = s->cur_path,
+    };
+    uint32_t channel = field_lookup("winlog.channel", 14);
+
+    /* An alert without an event has its details in the object already. */
+    if (a->ev)
+        row.details = s->det.data ? s->det.data : "";
+    if (a->ev && channel)
+        row.channel = event_get(a->ev, channel, &row.channel_len);
+    return scan_details_json(&s->out, &row);
+}
+
 /* The alert as a timeline row (event time t), kept until the end. */
 static int alert_row(struct scan *s, const struct alert *a, int64_t t)
 {
@@ -330,7 +352,8 @@ static int alert_row(struct scan *s, const struct alert *a, int64_t t)
         r = buf_puts(&s->det, a->details ? a->details : "");
     }
     if (r < 0 || (r = scan_details_attack(a->tags, a->ntags, &s->tac, &s->tech)) < 0 ||
-        (s->format == SCAN_JSONL && (r = alert_to_json(a, &s->out)) < 0))
+        (s->format == SCAN_JSONL && ((r = alert_to_json(a, &s->out)) < 0 ||
+                                     (r = alert_json_columns(s, a, col, len)) < 0)))
         return r;
     col[COL_DETAILS] = s->det.data ? s->det.data : "";
     col[COL_TACTICS] = s->tac.data ? s->tac.data : "";

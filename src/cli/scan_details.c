@@ -381,3 +381,64 @@ int scan_details_attack(const char *const *tags, size_t ntags, struct buf *tac, 
     }
     return 0;
 }
+
+/* A ", "-separated list as a JSON array of strings. */
+static int json_list(struct buf *out, const char *list)
+{
+    int r = buf_putc(out, '[');
+
+    while (r == 0 && list && *list) {
+        const char *end = strstr(list, ", ");
+        size_t n = end ? (size_t)(end - list) : strlen(list);
+
+        if ((out->data[out->len - 1] != '[' && (r = buf_putc(out, ',')) < 0) ||
+            (r = buf_json_str(out, list, n)) < 0)
+            return r;
+        list = end ? end + 2 : list + n;
+    }
+    return r < 0 ? r : buf_putc(out, ']');
+}
+
+/* A string, or null when there is none. */
+static int json_str_or_null(struct buf *out, const char *s, size_t n)
+{
+    return s ? buf_json_str(out, s, n) : buf_puts(out, "null");
+}
+
+/* EventRecordID is a 64-bit counter; anything else in its place (a
+ * hostile record) is not passed on as a number. */
+static int json_record_id(struct buf *out, const char *s, size_t n)
+{
+    unsigned long long v = 0;
+
+    if (!s || n == 0 || n > 19)
+        return buf_puts(out, "null");
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return buf_puts(out, "null");
+        v = v * 10 + (unsigned long long)(s[i] - '0');
+    }
+    return buf_printf(out, "%llu", v);
+}
+
+int scan_details_json(struct buf *out, const struct scan_details_row *row)
+{
+    int r;
+
+    if (!out->len || out->data[out->len - 1] != '}')
+        return -EINVAL;
+    out->len--; /* the object's closing brace, put back at the end */
+    if (row->details && ((r = buf_puts(out, ",\"details\":")) < 0 ||
+                         (r = buf_json_str(out, row->details, strlen(row->details))) < 0))
+        return r;
+    if ((r = buf_puts(out, ",\"channel\":")) < 0 ||
+        (r = json_str_or_null(out, row->channel, row->channel_len)) < 0 ||
+        (r = buf_puts(out, ",\"record_id\":")) < 0 ||
+        (r = json_record_id(out, row->record_id, row->record_id_len)) < 0 ||
+        (r = buf_puts(out, ",\"tactics\":")) < 0 || (r = json_list(out, row->tactics)) < 0 ||
+        (r = buf_puts(out, ",\"techniques\":")) < 0 ||
+        (r = json_list(out, row->techniques)) < 0 || (r = buf_puts(out, ",\"file\":")) < 0 ||
+        (r = json_str_or_null(out, row->file, row->file ? strlen(row->file) : 0)) < 0)
+        return r;
+    return buf_putc(out, '}');
+}

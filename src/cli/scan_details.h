@@ -6,7 +6,8 @@
  * happened (who logged on, from where, what ran), not the event's XML.
  * Per event kind (Windows channel and event id) a profile names those
  * fields and a short label for each; other events get a generic line: a
- * few non-empty fields of the event's data, or the message.
+ * few non-empty fields of the event's data, or the message.  `-f jsonl`
+ * carries the same columns as fields of each alert's JSON object.
  */
 #ifndef HIKESHI_CLI_SCAN_DETAILS_H
 #define HIKESHI_CLI_SCAN_DETAILS_H
@@ -32,5 +33,25 @@ int scan_details_event(const struct event *ev, struct buf *out, int *ret_profile
  * T1059.001.  Other tags are left out.  0 or -ENOMEM. */
 int scan_details_attack(const char *const *tags, size_t ntags, struct buf *tactics,
                         struct buf *techniques);
+
+/* The timeline's own columns of one row, for scan_details_json(). */
+struct scan_details_row {
+    const char *details;    /* the details line; NULL: already in the object */
+    const char *record_id;  /* EventRecordID as the event says it; NULL: none */
+    size_t record_id_len;
+    const char *channel;    /* the Windows channel; NULL: none */
+    size_t channel_len;
+    const char *tactics;    /* ", "-separated, as scan_details_attack() makes */
+    const char *techniques; /* the same */
+    const char *file;       /* the file the event was read from; NULL: none */
+};
+
+/* Adds the row's columns to the JSON object at the end of `out` (its
+ * closing brace is moved after them): "details" (a string), "channel"
+ * (string or null), "record_id" (a number, or null when the event has none
+ * or it is no decimal number), "tactics" and "techniques" (arrays of
+ * strings) and "file" (string or null).  -EINVAL when `out` does not end
+ * with '}', else 0 or -ENOMEM. */
+int scan_details_json(struct buf *out, const struct scan_details_row *row);
 
 #endif

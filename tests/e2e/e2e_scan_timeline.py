@@ -5,7 +5,9 @@ columns docs/scan.md documents, in event-time order, with details from the
 field profiles and never an event's XML, ATT&CK names that match each
 rule's own tags; the summary is on stderr and in a self-contained HTML page
 that parses and escapes; -o writes the file; --from/--to select exactly the
-rows in range; a tiny --sort-memory (the external merge) changes nothing."""
+rows in range; a tiny --sort-memory (the external merge) changes nothing;
+-f jsonl carries the same details, channel, record_id, ATT&CK names and
+file as the CSV, row for row."""
 
 import csv
 import io
@@ -196,6 +198,32 @@ def check_rows(rows, header):
           "the test's rule (%d rows): attack.credential-access, attack.t1003.001" % len(mine))
 
 
+def check_jsonl(text, rows):
+    """-f jsonl of the same scan: one object per CSV row, in the same order,
+    with the timeline's columns as fields (docs/scan.md)."""
+    objs = [json.loads(line) for line in text.splitlines()]
+    check(len(objs) == len(rows), "-f jsonl: one object per CSV row (%d, %d)"
+          % (len(objs), len(rows)))
+    bad = []
+    for o, r in zip(objs, rows):
+        want_rid = int(r["record_id"]) if r["record_id"].isdigit() else None
+        win = r["source"] in ("Security", "System")
+        if (o["rule"]["id"] != r["rule_id"] or o["details"] != r["details"] or
+                o["record_id"] != want_rid or (win and o["channel"] != r["source"]) or
+                not isinstance(o["tactics"], list) or not isinstance(o["techniques"], list) or
+                ", ".join(o["tactics"]) != r["tactics"] or
+                ", ".join(o["techniques"]) != r["techniques"] or
+                (o["file"] or "") != r["file"]):
+            bad.append(r["rule_id"])
+    check(not bad, "-f jsonl: details, channel, record_id, tactics, techniques and file "
+          "match the CSV row for row (differ: %d, e.g. %s)" % (len(bad), bad[:3]))
+    win = [o for o in objs if o["channel"] in ("Security", "System")]
+    check(len(win) > 100 and all(isinstance(o["record_id"], int) for o in win),
+          "-f jsonl: %d Windows alerts carry their channel and a numeric record_id" % len(win))
+    check(any(o["tactics"] and o["techniques"] for o in objs),
+          "-f jsonl: ATT&CK tactics and techniques as arrays of names")
+
+
 def check_html(path, rows):
     with open(path, encoding="utf-8") as f:
         text = f.read()
@@ -261,6 +289,9 @@ def main():
           % tuple(lv.get(k, 0) for k in ("critical", "high", "medium", "low", "informational"))
           in err, "the summary's levels match the rows")
     check_html(html, rows)
+    r = scan("-r", SIGMA_SEC, "-r", rdir, "-f", "jsonl", "-q", EVTX)
+    check(r.returncode == 0, "scan -f jsonl exits 0 (%d)" % r.returncode)
+    check_jsonl(r.stdout.decode(), rows)
 
     # The file column: the file with most of the test rule's rows, scanned
     # alone, gives exactly the rows the whole scan attributed to it.

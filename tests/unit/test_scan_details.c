@@ -191,6 +191,48 @@ static void test_attack(void **state)
     buf_done(&tech);
 }
 
+/* -f jsonl: the columns added to an alert's object, which keeps its own
+ * fields; a record id that is no number is null, never passed on. */
+static void test_json(void **state)
+{
+    struct scan_details_row row = {.details = "User: \"x\"\n",
+                                   .record_id = "8075",
+                                   .record_id_len = 4,
+                                   .channel = "Security",
+                                   .channel_len = 8,
+                                   .tactics = "Execution, Command and Control",
+                                   .techniques = "T1059.001",
+                                   .file = "a.evtx"};
+    struct buf b;
+
+    (void)state;
+    buf_init(&b, 4096);
+    assert_int_equal(buf_puts(&b, "{\"rule\":{\"id\":\"r\"}}"), 0);
+    assert_int_equal(scan_details_json(&b, &row), 0);
+    assert_string_equal(b.data,
+                        "{\"rule\":{\"id\":\"r\"},\"details\":\"User: \\\"x\\\"\\n\","
+                        "\"channel\":\"Security\",\"record_id\":8075,"
+                        "\"tactics\":[\"Execution\",\"Command and Control\"],"
+                        "\"techniques\":[\"T1059.001\"],\"file\":\"a.evtx\"}");
+    /* no event: details already in the object, no channel, no file */
+    buf_reset(&b);
+    row = (struct scan_details_row){.record_id = "12x", .record_id_len = 3};
+    assert_int_equal(buf_puts(&b, "{\"details\":\"d\"}"), 0);
+    assert_int_equal(scan_details_json(&b, &row), 0);
+    assert_string_equal(b.data, "{\"details\":\"d\",\"channel\":null,\"record_id\":null,"
+                                "\"tactics\":[],\"techniques\":[],\"file\":null}");
+    buf_reset(&b);
+    row.record_id = "123456789012345678901"; /* past 64 bits */
+    row.record_id_len = 21;
+    assert_int_equal(buf_puts(&b, "{}"), 0);
+    assert_int_equal(scan_details_json(&b, &row), 0);
+    assert_non_null(strstr(b.data, "\"record_id\":null"));
+    buf_reset(&b);
+    assert_int_equal(buf_puts(&b, "{\"x\":1"), 0);
+    assert_int_equal(scan_details_json(&b, &row), -EINVAL);
+    buf_done(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -199,6 +241,7 @@ int main(void)
         cmocka_unit_test(test_service_and_script),
         cmocka_unit_test(test_generic),
         cmocka_unit_test(test_attack),
+        cmocka_unit_test(test_json),
     };
 
     field_init();

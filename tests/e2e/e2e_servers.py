@@ -265,6 +265,20 @@ def main():
               "scan one database and FTP failure under each count: no brute-force alert (%s)"
               % got)
 
+        def incident_types(path):
+            inc = os.path.join(d, "incidents.jsonl")
+            subprocess.run([BIN, "scan", "-q", "-f", "jsonl", "--incidents", inc, path],
+                           capture_output=True, timeout=120, cwd=SOURCE)
+            with open(inc) as f:
+                return [json.loads(l)["type"] for l in f if l.strip()]
+        types = incident_types(burst)
+        check("intruded, no damage yet" in types,
+              "scan over the database and FTP burst: the login after the guessing makes an "
+              "incident 'intruded, no damage yet' (triage.yaml by_rule; %s)" % types)
+        types = incident_types(under)
+        check("intruded, no damage yet" not in types,
+              "scan one failure under each count: no intruded incident (%s)" % types)
+
         # Zeek notices: the real notice.log of zed-sample-data, TSV form
         notice = os.path.join(d, "notice.log")
         with gzip.open(os.path.join(SHARED, "data", "network", "zed-sample-data",

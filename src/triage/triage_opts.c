@@ -92,6 +92,8 @@ static const char builtin_yaml[] =
     "  by_rule:\n"
     "    ssh_bruteforce: probe or attack without damage\n"
     "    ssh_bruteforce_success: intruded, no damage yet\n"
+    "    db_bruteforce_success: intruded, no damage yet\n"
+    "    ftp_bruteforce_success: intruded, no damage yet\n"
     "    port_scan_vertical: probe or attack without damage\n"
     "    port_scan_horizontal: probe or attack without damage\n"
     "    worm_smb_rpc_spread: damage manifest\n"

@@ -5,17 +5,19 @@
  * the accounting and the sizing of the cap are in sigma_corr.h.
  *
  * Engine state is one `struct group` per (correlation, group-by tuple), in
- * one open-addressing hash table.  A group holds its window's entries
- * sorted by event time, the counters the condition needs (distinct values,
- * per-rule counts, a sum) kept up to date as entries enter and leave, and
- * the last few events for the hit.
+ * util/htable's keyed table.  A group holds its window's entries sorted by
+ * event time, the counters the condition needs (distinct values, per-rule
+ * counts, a sum) kept up to date as entries enter and leave, and the last
+ * few events for the hit.
  *
  * Every group is on two lists, both in order of last use: its
  * correlation's list, where (one timespan per correlation) the head is the
- * first to expire, so expiry is a look at each head; and the list of its
- * cost class (how close it is to firing), where the head of the cheapest
- * non-empty class is the one to evict at the cap.  Feeding a group moves
- * it to the tail of both, so every step is O(1).
+ * first to expire, so expiry is a look at each head; and, in the table,
+ * the list of its cost class (how close it is to firing: the table's
+ * eviction class), whose oldest entry in the cheapest non-empty class is
+ * the one htable_trim evicts at the cap.  Feeding a group moves it to the
+ * tail of both, so every step is O(1).  The table charges each group's
+ * bytes and its own bucket array: its byte count is the state's.
  */
 #include "detect/sigma_corr.h"
 
@@ -86,13 +88,15 @@ struct dslot {
     uint32_t cnt;
 };
 
+/* The cost classes are the table's eviction classes. */
+_Static_assert(SIGMA_CORR_NCOST <= HTABLE_NCLASS, "a cost class per eviction class");
+
 struct group {
-    uint64_t hash;
+    /* First: a node pointer is a group pointer.  Keyed by `key`; its class
+     * is the group's enum sigma_corr_cost, its cost `bytes`. */
+    struct htable_node hn;
     uint32_t corr;
-    uint32_t keylen;
-    char *key;                   /* per value: 4-byte length, bytes, NUL */
     struct group *aprev, *anext; /* its correlation's list, in use order */
-    struct group *cprev, *cnext; /* its cost class's list, in use order */
     int64_t newest;
     int64_t quiet_until; /* after a hit: no new hit while newest <= this */
     int64_t fired_last;  /* time of the last event of the last hit */
@@ -104,9 +108,14 @@ struct group {
     uint32_t *slot_cnt;     /* per referenced rule (temporal types) */
     struct sample *samples; /* ring of scap (grows to SIGMA_CORR_MAX_SAMPLES) */
     uint8_t scap, shead, ns;
-    uint8_t cost; /* enum sigma_corr_cost: the class list it is on */
     size_t bytes; /* what this group accounts for (allocator sizes) */
+    /* hn's key, allocated with the group: the correlation's index (4
+     * bytes), then per value a 4-byte length, the bytes, a NUL. */
+    char key[];
 };
+
+/* The bytes of the group-by key ahead of the values: the correlation. */
+#define CORR_KEY_PREFIX 4
 
 struct sigma_corr_engine {
     /* Keys the group and value hashes: group-by values come from records,
@@ -128,9 +137,9 @@ struct sigma_corr_engine {
     int64_t now;        /* newest event time seen */
     int64_t tick_start; /* event time the current rate interval began */
     int64_t swept;      /* `now` at the last expiry sweep */
-    struct group **tab;
-    size_t tcap, tn;
-    struct group *chead[SIGMA_CORR_NCOST], *ctail[SIGMA_CORR_NCOST];
+    /* The groups, keyed by correlation and group-by values; st.bytes is
+     * its byte count (the groups' and its bucket array's). */
+    struct htable tab;
     struct sigma_corr_stats st;
 };
 
@@ -144,15 +153,19 @@ static size_t abytes(size_t n)
     return n < 32 ? 32 : n;
 }
 
-/* An allocation of `g` went from `was` to `now` bytes requested. */
+/* An allocation of `g` went from `was` to `now` bytes requested.  The
+ * table has no cap of its own: recosting never evicts. */
 static void account(struct sigma_corr_engine *e, struct group *g, size_t was, size_t now)
 {
     size_t a = abytes(was), b = abytes(now);
 
     g->bytes = g->bytes - a + b;
     e->corrs[g->corr].bytes = e->corrs[g->corr].bytes - a + b;
-    e->st.bytes = e->st.bytes - a + b;
+    htable_recost(&e->tab, &g->hn, g->bytes);
+    e->st.bytes = htable_bytes(&e->tab);
 }
+
+static void evicted_at_cap(void *ctx, struct htable_node *n);
 
 static void resize(struct sigma_corr_engine *e);
 
@@ -371,14 +384,12 @@ int sigma_corr_engine_new(struct sigma_corr_rule *const *corrs, size_t ncorrs,
         goto out;
     if ((r = htable_key_init(&e->hkey)) < 0)
         goto out;
-    r = -ENOMEM; /* for the allocation below */
-    e->tcap = 64;
-    /* The table holds pointers; the type is spelled out because
-     * bugprone-sizeof-expression (clang-tidy 14) flags every sizeof of an
-     * expression whose type is a struct pointer, even sizeof(e->tab[0]). */
-    if (!(e->tab = calloc(e->tcap, sizeof(struct group *))))
+    /* No cap in the table: evict() trims to a cap that moves, after
+     * expiry, at times of its choosing. */
+    if ((r = htable_init(&e->tab, 0, 0, evicted_at_cap, e)) < 0)
         goto out;
-    e->st.bytes = abytes(e->tcap * sizeof(struct group *));
+    htable_charge_buckets(&e->tab);
+    e->st.bytes = htable_bytes(&e->tab);
     e->st.correlations = e->nkept;
     if (e->sized)
         resize(e);
@@ -394,7 +405,6 @@ static void group_free(struct group *g)
     for (size_t i = 0; i < g->scap; i++)
         free(g->samples[i].raw);
     free(g->samples);
-    free(g->key);
     free(g->ents);
     free(g->dt);
     free(g->slot_cnt);
@@ -405,12 +415,12 @@ void sigma_corr_engine_free(struct sigma_corr_engine *e)
 {
     if (!e)
         return;
-    for (size_t k = 0; k < SIGMA_CORR_NCOST; k++)
-        for (struct group *g = e->chead[k], *nx; g; g = nx) {
-            nx = g->cnext;
-            group_free(g);
+    for (unsigned k = 0; k < HTABLE_NCLASS; k++)
+        for (struct htable_node *n = htable_oldest_in(&e->tab, k), *nx; n; n = nx) {
+            nx = htable_newer(n);
+            group_free((struct group *)n);
         }
-    free(e->tab);
+    htable_done(&e->tab);
     free(e->kept);
     free(e->sizes);
     /* ncorrs is set before corrs is allocated: on OOM there is none. */
@@ -446,7 +456,7 @@ size_t sigma_corr_engine_count(const struct sigma_corr_engine *e)
 void sigma_corr_engine_stats(const struct sigma_corr_engine *e, struct sigma_corr_stats *ret)
 {
     *ret = e->st;
-    ret->groups_live = e->tn;
+    ret->groups_live = htable_count(&e->tab);
     ret->max_bytes = e->max_bytes;
     ret->cap_sized = e->sized;
 }
@@ -513,8 +523,8 @@ static int uses_values(enum sigma_corr_type t)
 static size_t group_estimate(const struct sigma_corr_rule *c)
 {
     struct entry x;
-    size_t b = abytes(sizeof(struct group)) + abytes(c->group_by.n * 32 + 1) + abytes(sizeof(x)) +
-               abytes(sizeof(struct sample)) + abytes(256);
+    size_t b = abytes(sizeof(struct group) + CORR_KEY_PREFIX + c->group_by.n * 32 + 1) +
+               abytes(sizeof(x)) + abytes(sizeof(struct sample)) + abytes(256);
 
     if (c->type == SIGMA_CORR_TEMPORAL || c->type == SIGMA_CORR_TEMPORAL_ORDERED)
         b += abytes(c->rules.n * sizeof(uint32_t));
@@ -533,7 +543,7 @@ static void resize(struct sigma_corr_engine *e)
         e->sizes[i].bytes_per_group = cc->live ? cc->bytes / cc->live : group_estimate(cc->c);
     }
     e->max_bytes = sigma_corr_size_cap(e->sizes, e->nkept, e->tolerance_us,
-                                       abytes(e->tcap * sizeof(struct group *)), e->st.bytes);
+                                       e->tab.nb * sizeof(struct htable_node *), e->st.bytes);
 }
 
 /*
@@ -567,7 +577,7 @@ static void rate_tick(struct sigma_corr_engine *e)
         resize(e);
 }
 
-/* ---- hashing and the group table ---- */
+/* ---- hashing ---- */
 
 static uint64_t hash_mix(uint64_t h)
 {
@@ -575,44 +585,6 @@ static uint64_t hash_mix(uint64_t h)
     h *= 0xff51afd7ed558ccdULL;
     h ^= h >> 33;
     return h;
-}
-
-static struct group **tab_find(struct sigma_corr_engine *e, uint64_t h, uint32_t corr,
-                               const char *key, size_t keylen)
-{
-    size_t mask = e->tcap - 1, i = (size_t)h & mask;
-
-    for (;;) {
-        struct group *g = e->tab[i];
-        if (!g || (g->hash == h && g->corr == corr && g->keylen == keylen &&
-                   memcmp(g->key, key, keylen) == 0))
-            return &e->tab[i];
-        i = (i + 1) & mask;
-    }
-}
-
-static int tab_grow(struct sigma_corr_engine *e)
-{
-    size_t ncap = e->tcap * 2;
-    struct group **nt = calloc(ncap, sizeof(struct group *));
-
-    if (!nt)
-        return -ENOMEM;
-    for (size_t i = 0; i < e->tcap; i++) {
-        struct group *g = e->tab[i];
-        if (!g)
-            continue;
-        size_t j = (size_t)g->hash & (ncap - 1);
-        while (nt[j])
-            j = (j + 1) & (ncap - 1);
-        nt[j] = g;
-    }
-    free(e->tab);
-    e->st.bytes = e->st.bytes - abytes(e->tcap * sizeof(struct group *)) +
-                  abytes(ncap * sizeof(struct group *));
-    e->tab = nt;
-    e->tcap = ncap;
-    return 0;
 }
 
 /* ---- the two lists ---- */
@@ -641,30 +613,6 @@ static void age_append(struct ccorr *cc, struct group *g)
     cc->atail = g;
 }
 
-static void cost_unlink(struct sigma_corr_engine *e, struct group *g)
-{
-    if (g->cprev)
-        g->cprev->cnext = g->cnext;
-    else
-        e->chead[g->cost] = g->cnext;
-    if (g->cnext)
-        g->cnext->cprev = g->cprev;
-    else
-        e->ctail[g->cost] = g->cprev;
-    g->cprev = g->cnext = NULL;
-}
-
-static void cost_append(struct sigma_corr_engine *e, struct group *g)
-{
-    g->cprev = e->ctail[g->cost];
-    g->cnext = NULL;
-    if (e->ctail[g->cost])
-        e->ctail[g->cost]->cnext = g;
-    else
-        e->chead[g->cost] = g;
-    e->ctail[g->cost] = g;
-}
-
 /* `g` was just used: to the tail of its correlation's list and of the list
  * of class `cost`. */
 static void touch(struct sigma_corr_engine *e, struct group *g, enum sigma_corr_cost cost)
@@ -675,38 +623,41 @@ static void touch(struct sigma_corr_engine *e, struct group *g, enum sigma_corr_
         age_unlink(cc, g);
         age_append(cc, g);
     }
-    if (e->ctail[g->cost] != g || g->cost != (uint8_t)cost) {
-        cost_unlink(e, g);
-        g->cost = (uint8_t)cost;
-        cost_append(e, g);
-    }
+    htable_touch_class(&e->tab, &g->hn, (unsigned)cost);
 }
 
-/* Removes `g` from the table (backward-shift deletion) and both lists,
- * and frees it. */
-static void group_remove(struct sigma_corr_engine *e, struct group *g)
+/* `g`, out of the table, leaves its correlation's list and is freed. */
+static void group_drop(struct sigma_corr_engine *e, struct group *g)
 {
-    size_t mask = e->tcap - 1, i = (size_t)g->hash & mask;
     struct ccorr *cc = &e->corrs[g->corr];
 
-    while (e->tab[i] != g)
-        i = (i + 1) & mask;
-    for (size_t j = (i + 1) & mask; e->tab[j]; j = (j + 1) & mask) {
-        size_t home = (size_t)e->tab[j]->hash & mask;
-        /* Move j back into the hole at i unless its home lies in (i, j]. */
-        if (((j - home) & mask) >= ((j - i) & mask)) {
-            e->tab[i] = e->tab[j];
-            i = j;
-        }
-    }
-    e->tab[i] = NULL;
-    e->tn--;
     age_unlink(cc, g);
-    cost_unlink(e, g);
     cc->live--;
     cc->bytes -= g->bytes;
-    e->st.bytes -= g->bytes;
+    e->st.bytes = htable_bytes(&e->tab);
     group_free(g);
+}
+
+/* Removes `g` from the table and both lists, and frees it. */
+static void group_remove(struct sigma_corr_engine *e, struct group *g)
+{
+    htable_remove(&e->tab, &g->hn);
+    group_drop(e, g);
+}
+
+/* The table's eviction callback (from htable_trim in evict()): a group
+ * lost at the cap, counted by its cost class. */
+static void evicted_at_cap(void *ctx, struct htable_node *n)
+{
+    struct sigma_corr_engine *e = ctx;
+    struct group *g = (struct group *)n;
+    struct ccorr *cc = &e->corrs[g->corr];
+
+    cc->evicted_cap++;
+    cc->evicted_cap_cost[n->cls]++;
+    e->st.evicted_cap++;
+    e->st.evicted_cap_cost[n->cls]++;
+    group_drop(e, g);
 }
 
 /*
@@ -731,46 +682,23 @@ static void evict(struct sigma_corr_engine *e, const struct group *keep)
             }
         }
     }
-    for (size_t k = 0; k < SIGMA_CORR_NCOST && e->st.bytes > e->max_bytes;) {
-        struct group *g = e->chead[k];
-        struct ccorr *cc;
-
-        if (g && g == keep)
-            g = g->cnext;
-        if (!g) {
-            k++;
-            continue;
-        }
-        cc = &e->corrs[g->corr];
-        cc->evicted_cap++;
-        cc->evicted_cap_cost[k]++;
-        e->st.evicted_cap++;
-        e->st.evicted_cap_cost[k]++;
-        group_remove(e, g);
-    }
+    htable_trim(&e->tab, e->max_bytes, keep ? &keep->hn : NULL);
 }
 
+/* The group of correlation `corr` keyed key[0..keylen) (the correlation's
+ * index first), made when new.  NULL on OOM. */
 static struct group *group_get(struct sigma_corr_engine *e, uint32_t corr, const char *key,
-                               size_t keylen, uint64_t h)
+                               size_t keylen)
 {
-    struct group **slot = tab_find(e, h, corr, key, keylen), *g;
+    struct group *g = (struct group *)htable_find(&e->tab, key, keylen);
     struct ccorr *cc = &e->corrs[corr];
     size_t nslots = cc->c->rules.n;
 
-    if (*slot != NULL)
-        return *slot;
-    if ((e->tn + 1) * 2 > e->tcap) {
-        if (tab_grow(e) < 0)
-            return NULL;
-        slot = tab_find(e, h, corr, key, keylen);
-    }
-    if (!(g = calloc(1, sizeof(*g))))
+    if (g)
+        return g;
+    if (!(g = calloc(1, sizeof(*g) + keylen)))
         return NULL;
-    if (!(g->key = malloc(keylen ? keylen : 1))) {
-        free(g);
-        return NULL;
-    }
-    g->bytes = abytes(sizeof(*g)) + abytes(keylen ? keylen : 1);
+    g->bytes = abytes(sizeof(*g) + keylen);
     if (cc->c->type == SIGMA_CORR_TEMPORAL || cc->c->type == SIGMA_CORR_TEMPORAL_ORDERED) {
         if (!(g->slot_cnt = calloc(nslots, sizeof(uint32_t)))) {
             group_free(g);
@@ -779,23 +707,20 @@ static struct group *group_get(struct sigma_corr_engine *e, uint32_t corr, const
         g->bytes += abytes(nslots * sizeof(uint32_t));
     }
     memcpy(g->key, key, keylen);
-    g->keylen = (uint32_t)keylen;
-    g->hash = h;
     g->corr = corr;
     g->newest = INT64_MIN;
     g->quiet_until = INT64_MIN;
     g->fired_last = INT64_MIN;
-    g->cost = SIGMA_CORR_COST_SINGLE;
-    e->st.bytes += g->bytes;
+    /* In class SIGMA_CORR_COST_SINGLE (0), the newest; no cap in the
+     * table, so nothing is evicted here. */
+    htable_insert(&e->tab, &g->hn, g->key, keylen, g->bytes);
+    e->st.bytes = htable_bytes(&e->tab);
     cc->bytes += g->bytes;
     cc->live++;
     cc->created++;
     cc->created_tick++;
     e->st.groups_created++;
-    *slot = g;
-    e->tn++;
     age_append(cc, g);
-    cost_append(e, g);
     return g;
 }
 
@@ -1190,7 +1115,7 @@ static int feed_window(struct sigma_corr_engine *e, const struct sigma_corr_rule
     } else if (g->newest - ev->time_us > e->tolerance_us ||
                g->newest - ev->time_us > c->timespan_us || ev->time_us <= g->fired_last) {
         e->st.late_dropped++;
-        touch(e, g, (enum sigma_corr_cost)g->cost);
+        touch(e, g, (enum sigma_corr_cost)g->hn.cls);
         evict(e, g);
         return 1;
     }
@@ -1248,7 +1173,7 @@ static void report_hit(const struct sigma_corr_rule *c, const struct group *g, d
         .samples = smp,
         .nsamples = g->ns,
     };
-    size_t p = 0;
+    size_t p = CORR_KEY_PREFIX;
 
     for (size_t k = 0; k < c->group_by.n; k++) {
         uint32_t l32;
@@ -1304,9 +1229,8 @@ static int feed_one(struct sigma_corr_engine *e, uint32_t ci, uint32_t si, const
     const struct ccorr *cc = &e->corrs[ci];
     const struct sigma_corr_rule *c = cc->c;
     const struct cslot *sl = &cc->slots[si];
-    char key[SIGMA_CORR_MAX_GROUP_BY * (CORR_KEY_VALUE_MAX + 5)];
+    char key[CORR_KEY_PREFIX + SIGMA_CORR_MAX_GROUP_BY * (CORR_KEY_VALUE_MAX + 5)];
     size_t keylen = 0;
-    uint64_t h;
     struct entry x = {.t = ev->time_us, .slot = si};
     struct group *g;
     double v;
@@ -1314,17 +1238,18 @@ static int feed_one(struct sigma_corr_engine *e, uint32_t ci, uint32_t si, const
 
     if (depth > e->ncorrs)
         return 0;
-    if (feed_key(e, c, sl, ev, key, &keylen, &x))
+    /* One table for every correlation: the key opens with its index. */
+    memcpy(key, &ci, CORR_KEY_PREFIX);
+    if (feed_key(e, c, sl, ev, key + CORR_KEY_PREFIX, &keylen, &x))
         return 0;
+    keylen += CORR_KEY_PREFIX;
     if (c->type == SIGMA_CORR_EVENT_COUNT)
         x.num = repeat_weight(ev, e->repeat_fid);
-    /* The correlation's index is ours; only the key needs the keyed hash. */
-    h = htable_key_hash(&e->hkey, key, keylen) ^ hash_mix((uint64_t)ci + 1);
     if (ev->time_us > e->now) {
         e->now = ev->time_us;
         rate_tick(e);
     }
-    if (!(g = group_get(e, ci, key, keylen, h)))
+    if (!(g = group_get(e, ci, key, keylen)))
         return -ENOMEM;
     if ((r = feed_window(e, c, g, &x, sl, ev)) != 0)
         return r < 0 ? r : 0;

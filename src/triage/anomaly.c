@@ -164,6 +164,7 @@ static int opts_check(const struct anomaly_opts *o)
 int anomaly_new(const struct anomaly_opts *opts, struct anomaly **ret)
 {
     struct anomaly *a;
+    int r;
 
     *ret = NULL;
     if (sodium_init() < 0)
@@ -186,17 +187,13 @@ int anomaly_new(const struct anomaly_opts *opts, struct anomaly **ret)
         }
         a->o.tz = a->tz_own;
     }
-    a->tcap = ANOMALY_TABLE_MIN;
-    a->tab = calloc(a->tcap, sizeof(struct anomaly_entry *));
-    if (!a->tab) {
+    /* The table's hash key is random: senders cannot flood one bucket
+     * with chosen entity names. */
+    if ((r = anomaly_entries_init(a)) < 0) {
         tz_free(a->tz_own);
         free(a);
-        return -ENOMEM;
+        return r;
     }
-    a->mem = a->tcap * sizeof(struct anomaly_entry *);
-    /* The hash key only needs to be unknown to senders (flooding one
-     * bucket with chosen entity names). */
-    crypto_shorthash_keygen(a->hkey);
     a->id_exe = field_intern("process.executable", 18);
     a->id_dns_name = field_intern("dns.question.name", 17);
     a->id_dns_type = field_intern("dns.type", 8);
@@ -216,8 +213,8 @@ void anomaly_free(struct anomaly *a)
 void anomaly_stats(const struct anomaly *a, struct anomaly_stats *ret)
 {
     *ret = a->st;
-    ret->entries = a->count;
-    ret->mem_used = a->mem;
+    ret->entries = htable_count(&a->tab);
+    ret->mem_used = htable_bytes(&a->tab);
     ret->mem_cap = a->o.mem_cap;
 }
 
@@ -400,7 +397,7 @@ static int first_one(struct anomaly *a, const struct event *ev, unsigned sub, co
     anomaly_set_entity(&al, names[1], v1);
     al.observed = 1;
     al.score = 1;
-    al.learned = a->count > UINT32_MAX ? UINT32_MAX : (uint32_t)a->count;
+    al.learned = htable_count(&a->tab) > UINT32_MAX ? UINT32_MAX : (uint32_t)htable_count(&a->tab);
     al.learn_end_us = end;
     return anomaly_alert_emit(a, &al, cb, arg);
 }
@@ -573,10 +570,12 @@ int anomaly_observe(struct anomaly *a, const struct event *ev, anomaly_cb cb, vo
 
 static void save_entry(struct anomaly_wr *w, const struct anomaly_entry *e)
 {
-    anomaly_w_uint(w, e->kind, 1);
-    anomaly_w_uint(w, e->key_len, 2);
-    anomaly_w_bytes(w, anomaly_entry_key(e), e->key_len);
-    if (e->kind == KEY_RATE) {
+    uint8_t kind = anomaly_entry_kind(e);
+
+    anomaly_w_uint(w, kind, 1);
+    anomaly_w_uint(w, anomaly_entry_key_len(e), 2);
+    anomaly_w_bytes(w, anomaly_entry_key(e), anomaly_entry_key_len(e));
+    if (kind == KEY_RATE) {
         const struct rate_state *r = (const struct rate_state *)e->data;
         anomaly_w_uint(w, (uint64_t)r->cur_hour, 8);
         anomaly_w_uint(w, r->cur_count, 4);
@@ -587,9 +586,9 @@ static void save_entry(struct anomaly_wr *w, const struct anomaly_entry *e)
             anomaly_w_f32(w, r->dev[s]);
         for (int s = 0; s < RATE_SLOTS; s++)
             anomaly_w_uint(w, r->n[s], 2);
-    } else if (e->kind == KEY_FIRST) {
+    } else if (kind == KEY_FIRST) {
         anomaly_w_uint(w, (uint64_t)((const struct anomaly_first_state *)e->data)->first_us, 8);
-    } else if (e->kind != KEY_BEACON) {
+    } else if (kind != KEY_BEACON) {
         anomaly_outbound_save(w, e);
     } else {
         const struct beacon_state *b = (const struct beacon_state *)e->data;
@@ -613,9 +612,9 @@ int anomaly_save(const struct anomaly *a, struct buf *out)
     anomaly_w_uint(&w, BLOB_VERSION, 2);
     anomaly_w_uint(&w, a->started ? BLOB_FLAG_STARTED : 0, 2);
     anomaly_w_uint(&w, (uint64_t)a->start_us, 8);
-    anomaly_w_uint(&w, a->count, 4);
-    for (const struct anomaly_entry *e = a->tail; e; e = e->prev)
-        save_entry(&w, e);
+    anomaly_w_uint(&w, htable_count(&a->tab), 4);
+    for (const struct htable_node *n = htable_oldest(&a->tab); n; n = htable_newer(n))
+        save_entry(&w, (const struct anomaly_entry *)n);
     if (w.err)
         return w.err;
     crc = (uint32_t)crc32_z(0L, (const Bytef *)out->data + start, out->len - start);
@@ -782,16 +781,9 @@ int anomaly_restore(struct anomaly *a, const char *buf, size_t len, struct parse
         return ret;
     }
     /* Swap the new state in; counters stay, plus the restore's evictions. */
-    anomaly_entries_free(a);
-    a->tab = t->tab;
-    a->tcap = t->tcap;
-    a->count = t->count;
-    a->head = t->head;
-    a->tail = t->tail;
-    memcpy(a->hkey, t->hkey, sizeof(a->hkey));
+    anomaly_entries_take(a, t);
     a->start_us = t->start_us;
     a->started = t->started;
-    a->mem = t->mem;
     memcpy(a->st.entries_by_kind, t->st.entries_by_kind, sizeof(a->st.entries_by_kind));
     a->st.evicted += t->st.evicted;
     tz_free(t->tz_own);

@@ -606,9 +606,9 @@ int anomaly_outbound_observe(struct anomaly *a, const struct event *ev, anomaly_
 
 void anomaly_outbound_save(struct anomaly_wr *w, const struct anomaly_entry *e)
 {
-    if (e->kind == KEY_EXT) {
+    if (anomaly_entry_kind(e) == KEY_EXT) {
         anomaly_w_uint(w, (uint64_t)((const struct anomaly_first_state *)e->data)->first_us, 8);
-    } else if (e->kind == KEY_EXT_HOST) {
+    } else if (anomaly_entry_kind(e) == KEY_EXT_HOST) {
         const struct ext_host_state *h = (const struct ext_host_state *)e->data;
         anomaly_w_uint(w, (uint64_t)h->first_us, 8);
         anomaly_w_uint(w, (uint64_t)h->day, 8);
@@ -616,7 +616,7 @@ void anomaly_outbound_save(struct anomaly_wr *w, const struct anomaly_entry *e)
         anomaly_w_uint(w, h->new_today, 4);
         anomaly_w_uint(w, h->alerts_today, 2);
         anomaly_w_uint(w, h->days, 2);
-    } else if (e->kind == KEY_VOLUME) {
+    } else if (anomaly_entry_kind(e) == KEY_VOLUME) {
         const struct vol_state *v = (const struct vol_state *)e->data;
         anomaly_w_uint(w, (uint64_t)v->cur_hour, 8);
         anomaly_w_uint(w, v->cur_bytes, 8);
@@ -627,7 +627,7 @@ void anomaly_outbound_save(struct anomaly_wr *w, const struct anomaly_entry *e)
             anomaly_w_f32(w, v->dev[s]);
         for (int s = 0; s < VOL_SLOTS; s++)
             anomaly_w_uint(w, v->n[s], 2);
-    } else if (e->kind == KEY_DNS) {
+    } else if (anomaly_entry_kind(e) == KEY_DNS) {
         const struct dns_state *d = (const struct dns_state *)e->data;
         anomaly_w_uint(w, (uint64_t)d->win_start, 8);
         anomaly_w_uint(w, (uint64_t)d->last_alert_us, 8);

@@ -12,11 +12,11 @@
 #ifndef HIKESHI_TRIAGE_ANOMALY_PRIV_H
 #define HIKESHI_TRIAGE_ANOMALY_PRIV_H
 
-#include <sodium.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "triage/anomaly.h"
+#include "util/htable.h"
 
 struct event;
 
@@ -41,25 +41,23 @@ enum anomaly_ext_sub {
     EXT_SUB_COUNT
 };
 
+/*
+ * One learned entry, in util/htable's keyed table.  The node holds the key's
+ * length and the entry is one allocation: the node, the payload (by kind,
+ * a multiple of 8 bytes), then the key, whose first byte is the kind.
+ */
 struct anomaly_entry {
-    struct anomaly_entry *prev, *next; /* LRU list: prev is more recent */
-    uint64_t hash;
-    uint32_t payload_size; /* bytes before the key in data, multiple of 8 */
-    uint16_t key_len;
-    uint8_t kind;    /* enum anomaly_key_kind */
-    uint64_t data[]; /* payload (by kind), then key bytes */
+    struct htable_node hn; /* first: a node pointer is an entry pointer */
+    uint64_t data[];       /* payload, then key bytes */
 };
 
 struct anomaly {
     struct anomaly_opts o;
-    struct anomaly_entry **tab; /* tcap slots, a power of two; NULL = empty */
-    size_t tcap;
-    size_t count;
-    struct anomaly_entry *head, *tail;             /* most and least recently seen */
-    unsigned char hkey[crypto_shorthash_KEYBYTES]; /* SipHash key */
-    int64_t start_us;                              /* event time of the first event ever observed */
-    int started;                                   /* start_us is valid */
-    size_t mem;              /* table + entries, as counted against o.mem_cap */
+    /* The entries, least recently seen first, capped at o.mem_cap with
+     * the bucket array counted; evictions counted in st. */
+    struct htable tab;
+    int64_t start_us;        /* event time of the first event ever observed */
+    int started;             /* start_us is valid */
     struct tz *tz_own;       /* o.tz's copy, owned (NULL: o.tz_off_s) */
     uint32_t id_exe;         /* interned "process.executable" */
     uint32_t id_dns_name;    /* interned "dns.question.name" */
@@ -103,17 +101,31 @@ struct anomaly_rd {
 };
 
 /* anomaly_table.c */
-#define ANOMALY_TABLE_MIN 256 /* slots of a new table */
 static inline const unsigned char *anomaly_entry_key(const struct anomaly_entry *e)
 {
-    return (const unsigned char *)e->data + e->payload_size;
+    return (const unsigned char *)e->hn.key;
 }
+static inline size_t anomaly_entry_key_len(const struct anomaly_entry *e)
+{
+    return e->hn.klen;
+}
+/* enum anomaly_key_kind: a key's first byte. */
+static inline uint8_t anomaly_entry_kind(const struct anomaly_entry *e)
+{
+    return anomaly_entry_key(e)[0];
+}
+/* Makes the empty table (under o.mem_cap).  0, -EIO or -ENOMEM. */
+int anomaly_entries_init(struct anomaly *a);
+/* Moves the entries of `from` (emptied, its table gone) into `a`, whose
+ * own are freed first. */
+void anomaly_entries_take(struct anomaly *a, struct anomaly *from);
 /* Frees every entry and the table. */
 void anomaly_entries_free(struct anomaly *a);
+/* The table's keyed hash of p[0..n). */
 uint64_t anomaly_key_hash(const struct anomaly *a, const unsigned char *p, size_t n);
-/* The entry for `key`, moved to the head of the LRU list, or a new zeroed
- * one (*ret_created = 1) with `payload` bytes.  NULL on OOM.  May evict
- * other entries, never the one returned. */
+/* The entry for `key` (whose first byte is `kind`), made the most recently
+ * seen, or a new zeroed one (*ret_created = 1) with `payload` bytes.  NULL
+ * on OOM.  May evict other entries, never the one returned. */
 struct anomaly_entry *anomaly_entry_get(struct anomaly *a, uint8_t kind, const unsigned char *key,
                                         size_t len, size_t payload, int *ret_created);
 void anomaly_key_start(struct anomaly_key *k, uint8_t kind, uint8_t sub);

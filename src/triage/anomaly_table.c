@@ -3,18 +3,18 @@
  * table of learned entries, their keys, reading an event's values, the
  * hour arithmetic and baselines, and the bytes of the saved state.
  *
- * Entries live in an open-addressing table (linear probing, backward-shift
- * deletion, SipHash-2-4 with a random key so that hostile values cannot
- * pile up in one probe run) and on one LRU list; the memory cap evicts from
- * the list's tail.  The detectors (anomaly.c: rate, first seen, beaconing;
- * anomaly_outbound.c: volume, new external hosts, DNS) call down into this
- * file and never the other way, so the files form no circle.
+ * Entries live in util/htable's keyed table (SipHash-2-4 with a random
+ * key, so that hostile values cannot pile up in one bucket), least
+ * recently seen first, under the memory cap with the table's own buckets
+ * counted; the cap evicts the least recently seen.  The detectors
+ * (anomaly.c: rate, first seen, beaconing; anomaly_outbound.c: volume, new
+ * external hosts, DNS) call down into this file and never the other way, so
+ * the files form no circle.
  */
 #include "triage/anomaly_priv.h"
 
 #include <errno.h>
 #include <math.h>
-#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -31,188 +31,67 @@ static unsigned stat_kind(uint8_t kind)
     return kind == KEY_EXT_HOST ? ANOMALY_FIRST_EXTERNAL : kind;
 }
 
-/* SipHash-2-4 with the state's random key (libsodium's crypto_shorthash). */
 uint64_t anomaly_key_hash(const struct anomaly *a, const unsigned char *p, size_t n)
 {
-    unsigned char out[crypto_shorthash_BYTES];
-    uint64_t h;
-
-    crypto_shorthash(out, p, n, a->hkey);
-    memcpy(&h, out, sizeof(h));
-    return h;
+    return htable_hash(&a->tab, p, n);
 }
 
-static size_t entry_size(const struct anomaly_entry *e)
+static size_t entry_size(size_t payload, size_t key_len)
 {
-    return sizeof(*e) + e->payload_size + e->key_len + ENTRY_OVERHEAD;
+    return sizeof(struct anomaly_entry) + payload + key_len + ENTRY_OVERHEAD;
 }
 
-static void lru_unlink(struct anomaly *a, struct anomaly_entry *e)
+/* The table's eviction callback: an entry dropped for the cap. */
+static void evicted(void *ctx, struct htable_node *n)
 {
-    if (e->prev)
-        e->prev->next = e->next;
-    else
-        a->head = e->next;
-    if (e->next)
-        e->next->prev = e->prev;
-    else
-        a->tail = e->prev;
-    e->prev = e->next = NULL;
-}
+    struct anomaly *a = ctx;
+    struct anomaly_entry *e = (struct anomaly_entry *)n;
 
-static void lru_push_head(struct anomaly *a, struct anomaly_entry *e)
-{
-    e->prev = NULL;
-    e->next = a->head;
-    if (a->head)
-        a->head->prev = e;
-    a->head = e;
-    if (!a->tail)
-        a->tail = e;
-}
-
-static void lru_touch(struct anomaly *a, struct anomaly_entry *e)
-{
-    if (a->head != e) {
-        lru_unlink(a, e);
-        lru_push_head(a, e);
-    }
-}
-
-static struct anomaly_entry *table_find(const struct anomaly *a, const unsigned char *key,
-                                        size_t len, uint64_t h)
-{
-    size_t mask = a->tcap - 1;
-
-    for (size_t i = (size_t)h & mask;; i = (i + 1) & mask) {
-        struct anomaly_entry *e = a->tab[i];
-        if (!e)
-            return NULL;
-        if (e->hash == h && e->key_len == len && memcmp(anomaly_entry_key(e), key, len) == 0)
-            return e;
-    }
-}
-
-static void table_put(struct anomaly_entry **tab, size_t tcap, struct anomaly_entry *e)
-{
-    size_t mask = tcap - 1, i = (size_t)e->hash & mask;
-
-    while (tab[i])
-        i = (i + 1) & mask;
-    tab[i] = e;
-}
-
-/* Removes e from the table, shifting the rest of its probe run back so that
- * lookups never need tombstones. */
-static void table_del(struct anomaly *a, const struct anomaly_entry *e)
-{
-    size_t mask = a->tcap - 1, i = (size_t)e->hash & mask;
-
-    while (a->tab[i] != e)
-        i = (i + 1) & mask;
-    a->tab[i] = NULL;
-    for (size_t j = (i + 1) & mask; a->tab[j]; j = (j + 1) & mask) {
-        size_t ideal = (size_t)a->tab[j]->hash & mask;
-        if (((j - ideal) & mask) >= ((j - i) & mask)) {
-            a->tab[i] = a->tab[j];
-            a->tab[j] = NULL;
-            i = j;
-        }
-    }
-}
-
-/* Drops the least recently seen entry, which must exist. */
-static void evict_tail(struct anomaly *a)
-{
-    struct anomaly_entry *e = a->tail;
-
-    /* The tail has no successor, so unlinking it is just this. */
-    a->tail = e->prev;
-    if (a->tail)
-        a->tail->next = NULL;
-    else
-        a->head = NULL;
-    table_del(a, e);
-    a->count--;
-    a->mem -= entry_size(e);
-    a->st.entries_by_kind[stat_kind(e->kind)]--;
+    a->st.entries_by_kind[stat_kind(anomaly_entry_kind(e))]--;
     a->st.evicted++;
     free(e);
 }
 
-/* Evicts least recently seen entries until the cap holds, sparing `keep`. */
-static void evict_to_cap(struct anomaly *a, const struct anomaly_entry *keep)
+int anomaly_entries_init(struct anomaly *a)
 {
-    while (a->mem > a->o.mem_cap && a->tail && a->tail != keep)
-        evict_tail(a);
-}
+    int r;
 
-static int table_grow(struct anomaly *a)
-{
-    size_t ncap = a->tcap * 2;
-    struct anomaly_entry **nt = calloc(ncap, sizeof(struct anomaly_entry *));
-
-    if (!nt)
-        return -ENOMEM;
-    for (size_t i = 0; i < a->tcap; i++)
-        if (a->tab[i])
-            table_put(nt, ncap, a->tab[i]);
-    free(a->tab);
-    a->mem += (ncap - a->tcap) * sizeof(struct anomaly_entry *);
-    a->tab = nt;
-    a->tcap = ncap;
-    return 0;
-}
-
-/* Makes room for one more entry: grows the table while the cap allows,
- * otherwise evicts so that the load stays under 3/4. */
-static int table_reserve(struct anomaly *a)
-{
-    while ((a->count + 1) * 4 > a->tcap * 3) {
-        if (a->mem + a->tcap * sizeof(struct anomaly_entry *) <= a->o.mem_cap / 2 || !a->tail) {
-            int r = table_grow(a);
-            if (r < 0)
-                return r;
-        } else {
-            evict_tail(a);
-        }
+    if ((r = htable_init(&a->tab, 0, a->o.mem_cap, evicted, a)) < 0) {
+        htable_done(&a->tab);
+        return r;
     }
+    htable_charge_buckets(&a->tab);
     return 0;
 }
 
-/*
- * Returns the entry for `key`, moved to the head of the LRU list, or a new
- * zeroed one (*ret_created = 1) with `payload` bytes.  NULL on OOM.  May
- * evict other entries, never the one returned.
- */
+void anomaly_entries_take(struct anomaly *a, struct anomaly *from)
+{
+    anomaly_entries_free(a);
+    a->tab = from->tab;
+    a->tab.ctx = a;
+    memset(&from->tab, 0, sizeof(from->tab));
+}
+
 struct anomaly_entry *anomaly_entry_get(struct anomaly *a, uint8_t kind, const unsigned char *key,
                                         size_t len, size_t payload, int *ret_created)
 {
-    uint64_t h = anomaly_key_hash(a, key, len);
-    struct anomaly_entry *e = table_find(a, key, len, h);
+    struct anomaly_entry *e = (struct anomaly_entry *)htable_find(&a->tab, key, len);
+    unsigned char *k;
 
     *ret_created = 0;
     if (e) {
-        lru_touch(a, e);
+        htable_touch(&a->tab, &e->hn);
         return e;
     }
     payload = (payload + 7) & ~(size_t)7;
-    if (table_reserve(a) < 0)
-        return NULL;
     e = calloc(1, sizeof(*e) + payload + len);
     if (!e)
         return NULL;
-    e->hash = h;
-    e->payload_size = (uint32_t)payload;
-    e->key_len = (uint16_t)len;
-    e->kind = kind;
-    memcpy((unsigned char *)e->data + payload, key, len);
-    table_put(a->tab, a->tcap, e);
-    lru_push_head(a, e);
-    a->count++;
-    a->mem += entry_size(e);
+    k = (unsigned char *)e->data + payload;
+    memcpy(k, key, len);
+    /* Evicts the least recently seen until this one fits. */
+    htable_insert(&a->tab, &e->hn, k, len, entry_size(payload, len));
     a->st.entries_by_kind[stat_kind(kind)]++;
-    evict_to_cap(a, e);
     *ret_created = 1;
     return e;
 }
@@ -235,13 +114,13 @@ void anomaly_key_part(struct anomaly_key *k, const char *v, size_t len)
 
 void anomaly_entries_free(struct anomaly *a)
 {
-    struct anomaly_entry *e = a->head, *next;
+    struct htable_node *n, *next;
 
-    for (; e; e = next) {
-        next = e->next;
-        free(e);
+    for (n = htable_oldest(&a->tab); n; n = next) {
+        next = htable_newer(n);
+        free(n);
     }
-    free(a->tab);
+    htable_done(&a->tab);
 }
 
 struct anomaly_val anomaly_get(const struct event *ev, uint32_t id)

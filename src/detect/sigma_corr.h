@@ -52,7 +52,7 @@
 #include "detect/sigma.h"
 
 struct event;
-struct yaml_document_s;
+struct ydoc;
 
 enum sigma_corr_type {
     SIGMA_CORR_EVENT_COUNT = 0,
@@ -114,13 +114,14 @@ struct sigma_corr_rule {
 };
 
 /*
- * Loads the correlation document `doc` (its root holds `correlation:`),
- * as sigma_load.c hands it over.  `file` is copied (may be NULL).  Returns
- * 0 with *ret_corr (free with sigma_corr_rule_free()), -EINVAL with
- * *reterr filled (line, column, reason), -ENOMEM.
+ * Loads the correlation document `d` (util/ydoc.h; its root holds
+ * `correlation:`), as sigma_load.c hands it over.  `file` is copied (may be
+ * NULL).  Returns 0 with *ret_corr (free with sigma_corr_rule_free()),
+ * -EINVAL with *reterr filled (line, column, reason), -ENOMEM.  d->err is
+ * pointed at reterr->at while loading and restored after.
  */
-int sigma_corr_load_yaml(struct yaml_document_s *doc, const char *file,
-                         struct sigma_corr_rule **ret_corr, struct sigma_err *reterr);
+int sigma_corr_load_yaml(struct ydoc *d, const char *file, struct sigma_corr_rule **ret_corr,
+                         struct sigma_err *reterr);
 /* Frees; NULL is a no-op. */
 void sigma_corr_rule_free(struct sigma_corr_rule *c);
 /* The type's name as in the specification ("event_count"). */

@@ -1,11 +1,12 @@
 /*
  * sigma_load.c - Sigma rule YAML to `struct sigma_rule`.
  *
- * libyaml's document API is used so that every node keeps its line and
- * column for messages.  Every value is prepared here, once: strings become
- * wildcard patterns (the escaping algorithm of SPEC_NOTES §2.4), modifiers
- * are applied left to right on those patterns (never on re-joined text),
- * expanding modifiers produce OR-groups, regular expressions are compiled.
+ * The YAML is read through util/ydoc.c (libyaml's document API), so that
+ * every node keeps its line and column for messages.  Every value is
+ * prepared here, once: strings become wildcard patterns (the escaping
+ * algorithm of SPEC_NOTES §2.4), modifiers are applied left to right on
+ * those patterns (never on re-joined text), expanding modifiers produce
+ * OR-groups, regular expressions are compiled.
  * Anything the specification defines as invalid, or that we do not support
  * yet, refuses the rule with its position and a reason.
  */
@@ -21,20 +22,25 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <yaml.h>
 
 #include "detect/sigma.h"
 #include "detect/sigma_corr.h"
 #include "util/readfile.h"
+#include "util/ydoc.h"
 
 struct loader {
-    yaml_document_t *doc;
+    struct ydoc *d; /* the document being read; d->err is &err->at */
     const struct sigma_load_opts *opts;
     struct sigma_err *err;
     struct sigma_rule *rule;
 };
 
-/* ---- errors ---- */
+/* ---- errors ----
+ *
+ * A refused rule gets a category (err->at.msg, a static string), a place
+ * (err->at) and a reason (err->reason).  The first error is kept, as ydoc
+ * keeps it: every caller returns at once, so it is also the only one.
+ */
 
 static int lerr_at(struct loader *ld, unsigned line, unsigned col, size_t off, const char *cat,
                    const char *fmt, ...) __attribute__((format(printf, 6, 7)));
@@ -43,77 +49,66 @@ static int lerr_at(struct loader *ld, unsigned line, unsigned col, size_t off, c
                    const char *fmt, ...)
 {
     struct sigma_err *e = ld->err;
-    if (e) {
-        e->at.off = off;
-        e->at.line = line;
-        e->at.col = col;
-        e->at.msg = cat;
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(e->reason, sizeof(e->reason), fmt, ap);
-        va_end(ap);
-    }
+    va_list ap;
+
+    if (!e || e->at.msg)
+        return -EINVAL;
+    e->at.off = off;
+    e->at.line = line;
+    e->at.col = col;
+    e->at.msg = cat;
+    va_start(ap, fmt);
+    vsnprintf(e->reason, sizeof(e->reason), fmt, ap);
+    va_end(ap);
     return -EINVAL;
 }
 
-#define lerr(ld, node, cat, ...)                                                                   \
-    lerr_at((ld), (unsigned)(node)->start_mark.line + 1, (unsigned)(node)->start_mark.column + 1,  \
-            (node)->start_mark.index, (cat), __VA_ARGS__)
+static int lerr_in(struct loader *ld, const yaml_node_t *n, size_t shift, const char *cat,
+                   const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+/* Refuses the rule at node n (through ydoc_fail), `shift` bytes further on
+ * its first line: a place inside a condition's text. */
+static int lerr_in(struct loader *ld, const yaml_node_t *n, size_t shift, const char *cat,
+                   const char *fmt, ...)
+{
+    struct sigma_err *e = ld->err;
+    va_list ap;
+
+    if (!e || e->at.msg)
+        return -EINVAL;
+    ydoc_fail(ld->d, n, cat);
+    e->at.col += (unsigned)shift;
+    e->at.off += shift;
+    va_start(ap, fmt);
+    vsnprintf(e->reason, sizeof(e->reason), fmt, ap);
+    va_end(ap);
+    return -EINVAL;
+}
+
+#define lerr(ld, node, cat, ...) lerr_in((ld), (node), 0, (cat), __VA_ARGS__)
 
 /* ---- YAML helpers ---- */
 
-static yaml_node_t *node_at(struct loader *ld, int id)
-{
-    return yaml_document_get_node(ld->doc, id);
-}
-
-static const char *scalar(const yaml_node_t *n, size_t *ret_len)
-{
-    *ret_len = n->data.scalar.length;
-    return (const char *)n->data.scalar.value;
-}
-
-static int scalar_is(const yaml_node_t *n, const char *s)
-{
-    return n && n->type == YAML_SCALAR_NODE && n->data.scalar.length == strlen(s) &&
-           memcmp(n->data.scalar.value, s, n->data.scalar.length) == 0;
-}
-
-static yaml_node_t *map_get(struct loader *ld, const yaml_node_t *map, const char *key)
-{
-    if (!map || map->type != YAML_MAPPING_NODE)
-        return NULL;
-    for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++)
-        if (scalar_is(node_at(ld, p->key), key))
-            return node_at(ld, p->value);
-    return NULL;
-}
-
-static int is_plain(const yaml_node_t *n)
-{
-    return n->type == YAML_SCALAR_NODE && n->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
-}
-
 static int is_null(const yaml_node_t *n)
 {
-    if (!is_plain(n))
+    if (!ydoc_plain(n))
         return 0;
-    return scalar_is(n, "") || scalar_is(n, "~") || scalar_is(n, "null") || scalar_is(n, "Null") ||
-           scalar_is(n, "NULL");
+    return ydoc_scalar_is(n, "") || ydoc_scalar_is(n, "~") || ydoc_scalar_is(n, "null") ||
+           ydoc_scalar_is(n, "Null") || ydoc_scalar_is(n, "NULL");
 }
 
 /* YAML core-schema booleans; -1 if not one. */
 static int plain_bool(const yaml_node_t *n, int yes_no)
 {
-    if (!is_plain(n))
+    if (!ydoc_plain(n))
         return -1;
-    if (scalar_is(n, "true") || scalar_is(n, "True") || scalar_is(n, "TRUE"))
+    if (ydoc_scalar_is(n, "true") || ydoc_scalar_is(n, "True") || ydoc_scalar_is(n, "TRUE"))
         return 1;
-    if (scalar_is(n, "false") || scalar_is(n, "False") || scalar_is(n, "FALSE"))
+    if (ydoc_scalar_is(n, "false") || ydoc_scalar_is(n, "False") || ydoc_scalar_is(n, "FALSE"))
         return 0;
-    if (yes_no && (scalar_is(n, "yes") || scalar_is(n, "Yes")))
+    if (yes_no && (ydoc_scalar_is(n, "yes") || ydoc_scalar_is(n, "Yes")))
         return 1;
-    if (yes_no && (scalar_is(n, "no") || scalar_is(n, "No")))
+    if (yes_no && (ydoc_scalar_is(n, "no") || ydoc_scalar_is(n, "No")))
         return 0;
     return -1;
 }
@@ -123,9 +118,9 @@ static int plain_number(const yaml_node_t *n, double *ret)
 {
     size_t len, i = 0;
     const char *s;
-    if (!is_plain(n))
+    if (!ydoc_plain(n))
         return 0;
-    s = scalar(n, &len);
+    s = ydoc_scalar(n, &len);
     if (len == 0 || len > 40)
         return 0;
     if (s[i] == '-' || s[i] == '+')
@@ -159,37 +154,45 @@ static int plain_number(const yaml_node_t *n, double *ret)
     return 1;
 }
 
+/* The key of pair `b` of mapping n if it repeats the scalar key s[0..len). */
+static const yaml_node_t *same_key(struct loader *ld, const yaml_node_t *n, size_t b, const char *s,
+                                   size_t len)
+{
+    yaml_node_t *kb, *vb;
+    const char *sb;
+    size_t lb;
+
+    if (ydoc_pair_at(ld->d, n, b, &kb, &vb) < 0 || !(sb = ydoc_scalar(kb, &lb)))
+        return NULL;
+    return lb == len && memcmp(sb, s, len) == 0 ? kb : NULL;
+}
+
 /* Refuses any mapping, anywhere in the document, with a repeated key. */
 static int check_dup_keys(struct loader *ld, yaml_node_t *n, int depth)
 {
+    yaml_node_t *ka, *va;
+    int r;
+
     if (!n)
         return 0;
     if (depth > 64)
         return lerr(ld, n, "document nested too deeply", "YAML nested more than 64 levels");
     if (n->type == YAML_SEQUENCE_NODE) {
-        for (yaml_node_item_t *i = n->data.sequence.items.start; i < n->data.sequence.items.top;
-             i++) {
-            int r = check_dup_keys(ld, node_at(ld, *i), depth + 1);
-            if (r < 0)
+        for (size_t i = 0; i < ydoc_len(n); i++)
+            if ((r = check_dup_keys(ld, ydoc_list_at(ld->d, n, i), depth + 1)) < 0)
                 return r;
-        }
     } else if (n->type == YAML_MAPPING_NODE) {
-        yaml_node_pair_t *a, *b;
-        for (a = n->data.mapping.pairs.start; a < n->data.mapping.pairs.top; a++) {
-            yaml_node_t *ka = node_at(ld, a->key);
-            for (b = n->data.mapping.pairs.start; b < a; b++) {
-                yaml_node_t *kb = node_at(ld, b->key);
-                if (ka && kb && ka->type == YAML_SCALAR_NODE && kb->type == YAML_SCALAR_NODE &&
-                    ka->data.scalar.length == kb->data.scalar.length &&
-                    memcmp(ka->data.scalar.value, kb->data.scalar.value, ka->data.scalar.length) ==
-                        0)
-                    return lerr(ld, ka, "duplicate key", "duplicate key '%.*s' (first at line %lu)",
-                                (int)(ka->data.scalar.length > 60 ? 60 : ka->data.scalar.length),
-                                (const char *)ka->data.scalar.value,
-                                (unsigned long)kb->start_mark.line + 1);
+        for (size_t a = 0; ydoc_pair_at(ld->d, n, a, &ka, &va) == 0; a++) {
+            size_t la;
+            const char *sa = ydoc_scalar(ka, &la);
+
+            for (size_t b = 0; sa && b < a; b++) {
+                const yaml_node_t *kb = same_key(ld, n, b, sa, la);
+                if (kb)
+                    return lerr(ld, ka, "duplicate key", "duplicate key '%.*s' (first at line %u)",
+                                (int)(la > 60 ? 60 : la), sa, ydoc_line(kb));
             }
-            int r = check_dup_keys(ld, node_at(ld, a->value), depth + 1);
-            if (r < 0)
+            if ((r = check_dup_keys(ld, va, depth + 1)) < 0)
                 return r;
         }
     }
@@ -1017,7 +1020,7 @@ static int build_value(struct loader *ld, struct sigma_item *item, const struct 
                        const yaml_node_t *n, struct alts *out)
 {
     size_t len;
-    const char *s = scalar(n, &len);
+    const char *s = ydoc_scalar(n, &len);
     int r;
 
     if (has_mod(ml, M_EXISTS))
@@ -1158,7 +1161,7 @@ void sigma_det_done(struct sigma_det *d)
 
 /* Builds item `key: value` (key "field|mods", field may be empty). */
 static int build_item(struct loader *ld, const yaml_node_t *key, const char *ks, size_t kn,
-                      const yaml_node_t *val, struct sigma_item *it)
+                      yaml_node_t *val, struct sigma_item *it)
 {
     const char *bar = memchr(ks, '|', kn);
     size_t flen = bar ? (size_t)(bar - ks) : kn;
@@ -1180,7 +1183,7 @@ static int build_item(struct loader *ld, const yaml_node_t *key, const char *ks,
 
     size_t nvals = 1;
     if (val->type == YAML_SEQUENCE_NODE)
-        nvals = (size_t)(val->data.sequence.items.top - val->data.sequence.items.start);
+        nvals = ydoc_len(val);
     else if (val->type != YAML_SCALAR_NODE)
         return lerr(ld, val, "invalid value", "a field value must be a scalar or a list");
     if (val->type == YAML_SEQUENCE_NODE && nvals == 0) {
@@ -1202,8 +1205,7 @@ static int build_item(struct loader *ld, const yaml_node_t *key, const char *ks,
     if (!it->groups)
         return -ENOMEM;
     for (size_t i = 0; i < nvals; i++) {
-        const yaml_node_t *vn =
-            val->type == YAML_SEQUENCE_NODE ? node_at(ld, val->data.sequence.items.start[i]) : val;
+        const yaml_node_t *vn = ydoc_list_at(ld->d, val, i); /* a lone scalar is item 0 */
         if (!vn || vn->type != YAML_SCALAR_NODE)
             return lerr(ld, vn ? vn : val, "invalid value", "list values must be scalars");
         if (is_null(vn) && nvals > 1)
@@ -1222,14 +1224,14 @@ static int build_item(struct loader *ld, const yaml_node_t *key, const char *ks,
     return 0;
 }
 
-static int build_det(struct loader *ld, const yaml_node_t *n, struct sigma_det *d, int depth)
+static int build_det(struct loader *ld, yaml_node_t *n, struct sigma_det *d, int depth)
 {
     int r;
     memset(d, 0, sizeof(*d));
     if (depth > 16)
         return lerr(ld, n, "detection nested too deeply", "detection nested too deeply");
     if (n->type == YAML_MAPPING_NODE) {
-        size_t np = (size_t)(n->data.mapping.pairs.top - n->data.mapping.pairs.start);
+        size_t np = ydoc_len(n);
         if (np == 0)
             return lerr(ld, n, "empty search identifier", "search identifier is empty");
         d->kind = SIGMA_DET_AND;
@@ -1237,12 +1239,12 @@ static int build_det(struct loader *ld, const yaml_node_t *n, struct sigma_det *
         if (!d->subs)
             return -ENOMEM;
         for (size_t i = 0; i < np; i++) {
-            yaml_node_pair_t *p = &n->data.mapping.pairs.start[i];
-            yaml_node_t *k = node_at(ld, p->key), *v = node_at(ld, p->value);
+            yaml_node_t *k, *v;
+            (void)ydoc_pair_at(ld->d, n, i, &k, &v);
             if (!k || !v || k->type != YAML_SCALAR_NODE)
                 return lerr(ld, n, "invalid key", "detection keys must be scalars");
             size_t kn;
-            const char *ks = scalar(k, &kn);
+            const char *ks = ydoc_scalar(k, &kn);
             d->subs[i].kind = SIGMA_DET_ITEM;
             d->nsubs++;
             r = build_item(ld, k, ks, kn, v, &d->subs[i].item);
@@ -1252,12 +1254,12 @@ static int build_det(struct loader *ld, const yaml_node_t *n, struct sigma_det *
         return 0;
     }
     if (n->type == YAML_SEQUENCE_NODE) {
-        size_t ni = (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
+        size_t ni = ydoc_len(n);
         int all_scalar = 1;
         if (ni == 0)
             return lerr(ld, n, "empty search identifier", "search identifier is an empty list");
         for (size_t i = 0; i < ni; i++) {
-            yaml_node_t *e = node_at(ld, n->data.sequence.items.start[i]);
+            yaml_node_t *e = ydoc_list_at(ld->d, n, i);
             if (!e || e->type != YAML_SCALAR_NODE)
                 all_scalar = 0;
         }
@@ -1270,7 +1272,7 @@ static int build_det(struct loader *ld, const yaml_node_t *n, struct sigma_det *
         if (!d->subs)
             return -ENOMEM;
         for (size_t i = 0; i < ni; i++) {
-            yaml_node_t *e = node_at(ld, n->data.sequence.items.start[i]);
+            yaml_node_t *e = ydoc_list_at(ld->d, n, i);
             d->nsubs++;
             if (!e)
                 return lerr(ld, n, "invalid detection", "invalid list element");
@@ -1295,13 +1297,13 @@ static int build_det(struct loader *ld, const yaml_node_t *n, struct sigma_det *
 
 static int copy_str(struct loader *ld, const yaml_node_t *map, const char *key, char **ret)
 {
-    yaml_node_t *n = map_get(ld, map, key);
+    yaml_node_t *n = ydoc_get(ld->d, map, key);
     if (!n || is_null(n))
         return 0;
     if (n->type != YAML_SCALAR_NODE)
         return lerr(ld, n, "invalid attribute", "'%s' must be a string", key);
     size_t len;
-    const char *s = scalar(n, &len);
+    const char *s = ydoc_scalar(n, &len);
     *ret = strndup(s, len);
     return *ret ? 0 : -ENOMEM;
 }
@@ -1309,7 +1311,7 @@ static int copy_str(struct loader *ld, const yaml_node_t *map, const char *key, 
 static int copy_strv(struct loader *ld, const yaml_node_t *map, const char *key,
                      struct sigma_strv *ret)
 {
-    yaml_node_t *n = map_get(ld, map, key);
+    yaml_node_t *n = ydoc_get(ld->d, map, key);
     if (!n || is_null(n))
         return 0;
     if (n->type == YAML_SCALAR_NODE) { /* tolerated: one string */
@@ -1317,7 +1319,7 @@ static int copy_strv(struct loader *ld, const yaml_node_t *map, const char *key,
         if (!ret->v)
             return -ENOMEM;
         size_t len;
-        const char *s = scalar(n, &len);
+        const char *s = ydoc_scalar(n, &len);
         ret->v[0] = strndup(s, len);
         if (!ret->v[0])
             return -ENOMEM;
@@ -1326,16 +1328,16 @@ static int copy_strv(struct loader *ld, const yaml_node_t *map, const char *key,
     }
     if (n->type != YAML_SEQUENCE_NODE)
         return lerr(ld, n, "invalid attribute", "'%s' must be a list of strings", key);
-    size_t ni = (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
+    size_t ni = ydoc_len(n);
     ret->v = calloc(ni ? ni : 1, sizeof(char *));
     if (!ret->v)
         return -ENOMEM;
     for (size_t i = 0; i < ni; i++) {
-        yaml_node_t *e = node_at(ld, n->data.sequence.items.start[i]);
+        yaml_node_t *e = ydoc_list_at(ld->d, n, i);
         if (!e || e->type != YAML_SCALAR_NODE)
             return lerr(ld, e ? e : n, "invalid attribute", "'%s' must be a list of strings", key);
         size_t len;
-        const char *s = scalar(e, &len);
+        const char *s = ydoc_scalar(e, &len);
         ret->v[i] = strndup(s, len);
         if (!ret->v[i])
             return -ENOMEM;
@@ -1380,7 +1382,7 @@ void sigma_rule_free(struct sigma_rule *r)
     free(r);
 }
 
-static int load_condition(struct loader *ld, const yaml_node_t *cn)
+static int load_condition(struct loader *ld, yaml_node_t *cn)
 {
     struct sigma_rule *rule = ld->rule;
     char **names = calloc(rule->nsearches ? rule->nsearches : 1, sizeof(char *));
@@ -1391,18 +1393,17 @@ static int load_condition(struct loader *ld, const yaml_node_t *cn)
         names[i] = rule->searches[i].name;
     size_t nc = 1;
     if (cn->type == YAML_SEQUENCE_NODE)
-        nc = (size_t)(cn->data.sequence.items.top - cn->data.sequence.items.start);
+        nc = ydoc_len(cn);
     if (nc == 0 || cn->type == YAML_MAPPING_NODE || is_null(cn))
         r = lerr(ld, cn, "invalid condition", "condition must be a string or a list of strings");
     for (size_t i = 0; i < nc && r == 0; i++) {
-        const yaml_node_t *e =
-            cn->type == YAML_SEQUENCE_NODE ? node_at(ld, cn->data.sequence.items.start[i]) : cn;
+        const yaml_node_t *e = ydoc_list_at(ld->d, cn, i); /* a lone scalar is item 0 */
         if (!e || e->type != YAML_SCALAR_NODE) {
             r = lerr(ld, e ? e : cn, "invalid condition", "condition must be a string");
             break;
         }
         size_t len;
-        const char *s = scalar(e, &len);
+        const char *s = ydoc_scalar(e, &len);
         struct sigma_cond *c = NULL;
         unsigned warn = 0;
         struct parse_err pe = {0};
@@ -1410,10 +1411,9 @@ static int load_condition(struct loader *ld, const yaml_node_t *cn)
         r = sigma_cond_parse(s, len, names, rule->nsearches, &c, &warn, &pe, reason,
                              sizeof(reason));
         if (r == -EINVAL) {
-            unsigned quote = e->data.scalar.style == YAML_PLAIN_SCALAR_STYLE ? 0 : 1;
-            r = lerr_at(ld, (unsigned)e->start_mark.line + 1,
-                        (unsigned)(e->start_mark.column + quote + pe.off) + 1,
-                        e->start_mark.index + quote + pe.off, pe.msg, "condition: %s", reason);
+            /* The column of the offending byte, past an opening quote. */
+            size_t quote = ydoc_plain(e) ? 0 : 1;
+            r = lerr_in(ld, e, quote + pe.off, pe.msg, "condition: %s", reason);
             break;
         }
         if (r < 0)
@@ -1440,7 +1440,7 @@ static int load_condition(struct loader *ld, const yaml_node_t *cn)
 
 static const char *const level_names[] = {"", "informational", "low", "medium", "high", "critical"};
 
-static int load_searches(struct loader *ld, const yaml_node_t *det, const char *skip);
+static int load_searches(struct loader *ld, yaml_node_t *det, const char *skip);
 
 /* The `logsource` map of `root` into ld->rule: at least one of product,
  * category, service. */
@@ -1449,7 +1449,7 @@ static int load_logsource(struct loader *ld, const yaml_node_t *root)
     struct sigma_rule *rule = ld->rule;
     int r;
 
-    yaml_node_t *ls = map_get(ld, root, "logsource");
+    yaml_node_t *ls = ydoc_get(ld->d, root, "logsource");
     if (!ls || ls->type != YAML_MAPPING_NODE)
         return lerr(ld, ls ? ls : root, "missing logsource", "a rule needs a 'logsource' map");
     if ((r = copy_str(ld, ls, "product", &rule->product)) < 0 ||
@@ -1472,14 +1472,14 @@ static int load_rule(struct loader *ld, yaml_node_t *root)
     if (r < 0)
         return r;
     yaml_node_t *n;
-    if ((n = map_get(ld, root, "correlation")))
+    if ((n = ydoc_get(ld->d, root, "correlation")))
         return lerr(ld, n, "correlation rule",
                     "a correlation rule, not a detection rule (load it with "
                     "sigma_load_docs_buf)");
-    if ((n = map_get(ld, root, "filter")))
+    if ((n = ydoc_get(ld->d, root, "filter")))
         return lerr(ld, n, "filter rule",
                     "a filter rule, not a detection rule (load it with sigma_load_docs_buf)");
-    yaml_node_t *title = map_get(ld, root, "title");
+    yaml_node_t *title = ydoc_get(ld->d, root, "title");
     if (!title || title->type != YAML_SCALAR_NODE || is_null(title))
         return lerr(ld, title ? title : root, "missing title", "a rule needs a 'title' string");
     if ((r = copy_str(ld, root, "title", &rule->title)) < 0 ||
@@ -1500,13 +1500,13 @@ static int load_rule(struct loader *ld, yaml_node_t *root)
             if (strcmp(rule->level_text, level_names[i]) == 0)
                 rule->level = (enum sigma_level)i;
         if (rule->level == SIGMA_LEVEL_NONE)
-            return lerr(ld, map_get(ld, root, "level"), "invalid level",
+            return lerr(ld, ydoc_get(ld->d, root, "level"), "invalid level",
                         "level must be informational, low, medium, high or critical");
     }
     if ((r = load_logsource(ld, root)) < 0)
         return r;
 
-    yaml_node_t *det = map_get(ld, root, "detection");
+    yaml_node_t *det = ydoc_get(ld->d, root, "detection");
     if (!det || det->type != YAML_MAPPING_NODE)
         return lerr(ld, det ? det : root, "missing detection", "a rule needs a 'detection' map");
     return load_searches(ld, det, NULL);
@@ -1516,31 +1516,31 @@ static int load_rule(struct loader *ld, yaml_node_t *root)
  * The search identifiers of map `det` (every key but `condition` and, when
  * not NULL, `skip`) and its condition, into ld->rule.
  */
-static int load_searches(struct loader *ld, const yaml_node_t *det, const char *skip)
+static int load_searches(struct loader *ld, yaml_node_t *det, const char *skip)
 {
     struct sigma_rule *rule = ld->rule;
     int r;
 
-    yaml_node_t *cond = map_get(ld, det, "condition");
+    yaml_node_t *cond = ydoc_get(ld->d, det, "condition");
     if (!cond)
         return lerr(ld, det, "missing condition", "detection needs a 'condition'");
-    size_t np = (size_t)(det->data.mapping.pairs.top - det->data.mapping.pairs.start);
+    size_t np = ydoc_len(det);
     rule->searches = calloc(np, sizeof(*rule->searches));
     if (!rule->searches)
         return -ENOMEM;
     for (size_t i = 0; i < np; i++) {
-        yaml_node_pair_t *p = &det->data.mapping.pairs.start[i];
-        yaml_node_t *k = node_at(ld, p->key), *v = node_at(ld, p->value);
+        yaml_node_t *k, *v;
+        (void)ydoc_pair_at(ld->d, det, i, &k, &v);
         if (!k || !v || k->type != YAML_SCALAR_NODE)
             return lerr(ld, det, "invalid detection", "detection keys must be strings");
-        if (scalar_is(k, "condition") || (skip && scalar_is(k, skip)))
+        if (ydoc_scalar_is(k, "condition") || (skip && ydoc_scalar_is(k, skip)))
             continue;
-        if (scalar_is(k, "timeframe"))
+        if (ydoc_scalar_is(k, "timeframe"))
             return lerr(ld, k, "timeframe not supported",
                         "'timeframe' belongs to the obsolete aggregation syntax; use a "
                         "correlation rule");
         size_t kn;
-        const char *ks = scalar(k, &kn);
+        const char *ks = ydoc_scalar(k, &kn);
         struct sigma_search *s = &rule->searches[rule->nsearches];
         s->name = strndup(ks, kn);
         if (!s->name)
@@ -1553,12 +1553,12 @@ static int load_searches(struct loader *ld, const yaml_node_t *det, const char *
     return load_condition(ld, cond);
 }
 
-/* A fresh rule for `file`, loaded from `doc`: 0 with *ret_rule, -EINVAL, -ENOMEM. */
-static int load_rule_doc(yaml_document_t *doc, const char *file,
-                         const struct sigma_load_opts *opts, struct sigma_rule **ret_rule,
-                         struct sigma_err *err)
+/* A fresh rule for `file`, loaded from `d` (whose err is &err->at): 0 with
+ * *ret_rule, -EINVAL, -ENOMEM. */
+static int load_rule_doc(struct ydoc *d, const char *file, const struct sigma_load_opts *opts,
+                         struct sigma_rule **ret_rule, struct sigma_err *err)
 {
-    struct loader ld = {.doc = doc, .opts = opts, .err = err};
+    struct loader ld = {.d = d, .opts = opts, .err = err};
     int r;
 
     *ret_rule = NULL;
@@ -1569,7 +1569,7 @@ static int load_rule_doc(yaml_document_t *doc, const char *file,
         free(ld.rule);
         return -ENOMEM;
     }
-    r = load_rule(&ld, yaml_document_get_root_node(doc));
+    r = load_rule(&ld, ydoc_root(d));
     if (r < 0) {
         sigma_rule_free(ld.rule);
         return r;
@@ -1592,7 +1592,7 @@ static int load_filter(struct loader *ld, yaml_node_t *root, struct sigma_strv *
 
     if ((r = check_dup_keys(ld, root, 0)) < 0)
         return r;
-    title = map_get(ld, root, "title");
+    title = ydoc_get(ld->d, root, "title");
     if (!title || title->type != YAML_SCALAR_NODE || is_null(title))
         return lerr(ld, title ? title : root, "missing title", "a filter needs a 'title' string");
     if ((r = copy_str(ld, root, "title", &rule->title)) < 0 ||
@@ -1605,11 +1605,11 @@ static int load_filter(struct loader *ld, yaml_node_t *root, struct sigma_strv *
         return r;
     if ((r = load_logsource(ld, root)) < 0)
         return r;
-    fl = map_get(ld, root, "filter");
+    fl = ydoc_get(ld->d, root, "filter");
     if (!fl || fl->type != YAML_MAPPING_NODE)
         return lerr(ld, fl ? fl : root, "invalid filter",
                     "'filter' must be a map of rules, search identifiers and condition");
-    rl = map_get(ld, fl, "rules");
+    rl = ydoc_get(ld->d, fl, "rules");
     if (!rl)
         return lerr(ld, fl, "invalid filter", "a filter needs 'rules', the rules it applies to");
     if ((r = copy_strv(ld, fl, "rules", ret_rules)) < 0)
@@ -1635,12 +1635,12 @@ void sigma_filter_free(struct sigma_filter *f)
     free(f);
 }
 
-/* A fresh filter for `file`, loaded from `doc`: 0 with *ret, -EINVAL, -ENOMEM. */
-static int load_filter_doc(yaml_document_t *doc, const char *file,
-                           const struct sigma_load_opts *opts, struct sigma_filter **ret,
-                           struct sigma_err *err)
+/* A fresh filter for `file`, loaded from `d` (whose err is &err->at): 0
+ * with *ret, -EINVAL, -ENOMEM. */
+static int load_filter_doc(struct ydoc *d, const char *file, const struct sigma_load_opts *opts,
+                           struct sigma_filter **ret, struct sigma_err *err)
 {
-    struct loader ld = {.doc = doc, .opts = opts, .err = err};
+    struct loader ld = {.d = d, .opts = opts, .err = err};
     struct sigma_filter *f;
     int r;
 
@@ -1654,7 +1654,7 @@ static int load_filter_doc(yaml_document_t *doc, const char *file,
         sigma_filter_free(f);
         return -ENOMEM;
     }
-    r = load_filter(&ld, yaml_document_get_root_node(doc), &f->rules);
+    r = load_filter(&ld, ydoc_root(d), &f->rules);
     if (r < 0) {
         sigma_filter_free(f);
         return r;
@@ -1663,60 +1663,66 @@ static int load_filter_doc(yaml_document_t *doc, const char *file,
     return 0;
 }
 
-static int yaml_error(struct loader *ld, const yaml_parser_t *parser)
+/*
+ * A syntax error the stream stopped at, which it recorded in ld->err->at
+ * (libyaml's problem, where it stopped): worded as Sigma's messages are,
+ * with libyaml's context (`with_context`) or without.
+ */
+static int yaml_error(struct loader *ld, const struct ydoc_stream *ys, int with_context)
 {
-    return lerr_at(ld, (unsigned)parser->problem_mark.line + 1,
-                   (unsigned)parser->problem_mark.column + 1, parser->problem_mark.index,
-                   "YAML syntax error", "YAML: %s%s%s",
-                   parser->problem ? parser->problem : "syntax error", parser->context ? " " : "",
-                   parser->context ? parser->context : "");
+    struct sigma_err *e = ld->err;
+    const char *ctx = with_context ? ys->context : NULL;
+
+    if (with_context)
+        snprintf(e->reason, sizeof(e->reason), "YAML: %s%s%s",
+                 ys->problem ? ys->problem : "syntax error", ctx ? " " : "", ctx ? ctx : "");
+    else
+        snprintf(e->reason, sizeof(e->reason), "YAML: %s", ys->problem ? ys->problem : "error");
+    e->at.msg = "YAML syntax error";
+    return -EINVAL;
 }
 
 int sigma_load_buf(const char *buf, size_t len, const char *file,
                    const struct sigma_load_opts *opts, struct sigma_rule **ret_rule,
                    struct sigma_err *reterr)
 {
-    yaml_parser_t parser;
-    yaml_document_t doc, doc2;
     struct sigma_err dummy = {.reason = ""};
-    struct loader ld = {.doc = &doc, .opts = opts, .err = reterr ? reterr : &dummy};
+    struct loader ld = {.opts = opts, .err = reterr ? reterr : &dummy};
     struct sigma_rule *rule = NULL;
-    int r, have_doc = 0;
+    struct ydoc_stream ys;
+    struct ydoc d, d2;
+    int r;
 
     *ret_rule = NULL;
     memset(ld.err, 0, sizeof(*ld.err));
     if (len > SIGMA_MAX_RULE_BYTES)
         return lerr_at(&ld, 0, 0, 0, "file too large", "rule file larger than %d bytes",
                        SIGMA_MAX_RULE_BYTES);
-    if (!yaml_parser_initialize(&parser))
-        return -ENOMEM;
-    yaml_parser_set_input_string(&parser, (const unsigned char *)buf, len);
-    if (!yaml_parser_load(&parser, &doc)) {
-        r = yaml_error(&ld, &parser);
-        goto out;
-    }
-    have_doc = 1;
-    r = load_rule_doc(&doc, file, opts, &rule, ld.err);
+    if ((r = ydoc_stream_open(&ys, buf, len, &ld.err->at)) < 0)
+        return r;
+    /* No document at all (r 0) is refused by load_rule as no mapping. */
+    r = ydoc_stream_next(&ys, &d);
+    if (r >= 0)
+        r = load_rule_doc(&d, file, opts, &rule, ld.err);
+    else if (r == -EINVAL)
+        r = yaml_error(&ld, &ys, 1);
+    ydoc_done(&d);
     if (r < 0)
         goto out;
     /* A second document would be a correlation and its base rules: those
      * files load with sigma_load_docs_buf(). */
-    if (!yaml_parser_load(&parser, &doc2)) {
-        r = lerr_at(&ld, (unsigned)parser.problem_mark.line + 1,
-                    (unsigned)parser.problem_mark.column + 1, parser.problem_mark.index,
-                    "YAML syntax error", "YAML: %s", parser.problem ? parser.problem : "error");
-        goto out;
+    r = ydoc_stream_next(&ys, &d2);
+    if (r == -EINVAL) {
+        r = yaml_error(&ld, &ys, 0);
+    } else if (r > 0) {
+        ld.d = &d2;
+        r = lerr(&ld, ydoc_top(&d2), "multi-document file",
+                 "a file with several YAML documents (correlations) holds more than one rule");
+        ld.err->at.col = 1; /* the document's line, not where its first node starts */
     }
-    yaml_node_t *root2 = yaml_document_get_root_node(&doc2);
-    if (root2)
-        r = lerr_at(&ld, (unsigned)root2->start_mark.line + 1, 1, root2->start_mark.index,
-                    "multi-document file",
-                    "a file with several YAML documents (correlations) holds more than one rule");
-    yaml_document_delete(&doc2);
+    ydoc_done(&d2);
 out:
-    if (have_doc)
-        yaml_document_delete(&doc);
-    yaml_parser_delete(&parser);
+    ydoc_stream_done(&ys);
     if (r < 0) {
         sigma_rule_free(rule);
         return r;
@@ -1737,15 +1743,34 @@ void sigma_docs_free(struct sigma_doc *docs, size_t n)
     free(docs);
 }
 
+/* One document of a multi-document file into *ret by its kind: a
+ * correlation, a filter or a detection rule. */
+static int load_one_doc(struct loader *ld, struct ydoc *d, const char *file,
+                        const struct sigma_load_opts *opts, struct sigma_doc *ret)
+{
+    yaml_node_t *root = ydoc_root(d);
+    int r;
+
+    if (root && root->type == YAML_MAPPING_NODE && ydoc_get(d, root, "correlation")) {
+        ld->d = d;
+        r = check_dup_keys(ld, root, 0);
+        ld->d = NULL;
+        return r < 0 ? r : sigma_corr_load_yaml(d, file, &ret->corr, ld->err);
+    }
+    if (root && root->type == YAML_MAPPING_NODE && ydoc_get(d, root, "filter"))
+        return load_filter_doc(d, file, opts, &ret->filter, ld->err);
+    return load_rule_doc(d, file, opts, &ret->rule, ld->err);
+}
+
 int sigma_load_docs_buf(const char *buf, size_t len, const char *file,
                         const struct sigma_load_opts *opts, struct sigma_doc **ret_docs,
                         size_t *ret_ndocs, struct sigma_err *reterr)
 {
-    yaml_parser_t parser;
-    yaml_document_t doc;
     struct sigma_err dummy = {.reason = ""};
-    struct loader ld = {.doc = &doc, .opts = opts, .err = reterr ? reterr : &dummy};
+    struct loader ld = {.opts = opts, .err = reterr ? reterr : &dummy};
     struct sigma_doc *docs = NULL;
+    struct ydoc_stream ys;
+    struct ydoc d;
     size_t n = 0;
     int r = 0;
 
@@ -1755,55 +1780,38 @@ int sigma_load_docs_buf(const char *buf, size_t len, const char *file,
     if (len > SIGMA_MAX_RULE_BYTES)
         return lerr_at(&ld, 0, 0, 0, "file too large", "rule file larger than %d bytes",
                        SIGMA_MAX_RULE_BYTES);
-    if (!yaml_parser_initialize(&parser))
-        return -ENOMEM;
-    yaml_parser_set_input_string(&parser, (const unsigned char *)buf, len);
-    for (;;) {
-        yaml_node_t *root, *c;
+    if ((r = ydoc_stream_open(&ys, buf, len, &ld.err->at)) < 0)
+        return r;
+    while ((r = ydoc_stream_next(&ys, &d)) > 0) {
         struct sigma_doc *nd;
 
-        if (!yaml_parser_load(&parser, &doc)) {
-            r = yaml_error(&ld, &parser);
-            goto out;
-        }
-        root = yaml_document_get_root_node(&doc);
-        if (!root) { /* end of the stream */
-            yaml_document_delete(&doc);
-            break;
-        }
         if (n == SIGMA_MAX_DOCS) {
-            r = lerr(&ld, root, "too many documents", "more than %d YAML documents in one file",
-                     SIGMA_MAX_DOCS);
-            yaml_document_delete(&doc);
+            ld.d = &d;
+            r = lerr(&ld, ydoc_top(&d), "too many documents",
+                     "more than %d YAML documents in one file", SIGMA_MAX_DOCS);
+            ydoc_done(&d);
             goto out;
         }
         nd = realloc(docs, (n + 1) * sizeof(*docs));
         if (!nd) {
             r = -ENOMEM;
-            yaml_document_delete(&doc);
+            ydoc_done(&d);
             goto out;
         }
         docs = nd;
         memset(&docs[n], 0, sizeof(docs[n]));
         n++;
-        c = root->type == YAML_MAPPING_NODE ? map_get(&ld, root, "correlation") : NULL;
-        if (c) {
-            r = check_dup_keys(&ld, root, 0);
-            if (r == 0)
-                r = sigma_corr_load_yaml(&doc, file, &docs[n - 1].corr, ld.err);
-        } else if (root->type == YAML_MAPPING_NODE && map_get(&ld, root, "filter")) {
-            r = load_filter_doc(&doc, file, opts, &docs[n - 1].filter, ld.err);
-        } else {
-            r = load_rule_doc(&doc, file, opts, &docs[n - 1].rule, ld.err);
-        }
-        yaml_document_delete(&doc);
+        r = load_one_doc(&ld, &d, file, opts, &docs[n - 1]);
+        ydoc_done(&d);
         if (r < 0)
             goto out;
     }
-    if (n == 0)
+    if (r == -EINVAL)
+        r = yaml_error(&ld, &ys, 1);
+    else if (r == 0 && n == 0)
         r = lerr_at(&ld, 1, 1, 0, "not a rule", "the file holds no YAML document");
 out:
-    yaml_parser_delete(&parser);
+    ydoc_stream_done(&ys);
     if (r < 0) {
         sigma_docs_free(docs, n);
         return r;

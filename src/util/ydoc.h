@@ -4,9 +4,10 @@
  * fit, a walker over a mapping with a table of keywords, and the one way
  * we print where a file went wrong: FILE:LINE:COL: key: why.
  *
- * The configuration, the triage options, the response policy, playbooks
- * and asset inventories are all read through it, so that a setting is
- * checked - and its error worded - the same way in every file.
+ * The configuration, the triage options, the response policy, playbooks,
+ * asset inventories, Sigma rules and their mappings are all read through
+ * it, so that a setting is checked - and its error worded - the same way
+ * in every file.
  *
  * Errors go to the caller's struct parse_err (1-based line and column of
  * the offending node, its byte offset, a message).  The first error is

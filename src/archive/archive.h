@@ -176,7 +176,13 @@ int archive_reader_open(const char *dir, int64_t from_us, int64_t to_us,
 /* Next record: 1 and *ret filled, 0 at the end, -errno on a fault that
  * stops the read (a corrupt block is skipped and counted, not an error). */
 int archive_reader_next(struct archive_reader *r, struct archive_record *ret);
-/* Blocks read, skipped by time, and skipped as corrupt. */
+/* Returns only records numbered `from` or later (a record's number is its
+ * position in the whole archive, 0 first: the daemon's cursor).  Blocks
+ * wholly before it are skipped unread.  Call before the first next. */
+void archive_reader_from_record(struct archive_reader *r, uint64_t from);
+/* The number of the record the last archive_reader_next returned. */
+uint64_t archive_reader_record_no(const struct archive_reader *r);
+/* Blocks read, skipped by time or number, and skipped as corrupt. */
 void archive_reader_counts(const struct archive_reader *r, uint64_t *ret_read,
                            uint64_t *ret_skipped, uint64_t *ret_corrupt);
 void archive_reader_free(struct archive_reader *r);

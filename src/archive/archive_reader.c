@@ -25,6 +25,9 @@ struct archive_reader {
     size_t raw_cap;
     struct archive_block_iter it; /* over raw */
     int in_block;
+    uint64_t blk_first;  /* number of the open block's first record */
+    uint64_t from_rec;   /* records numbered below it are not returned */
+    uint64_t last_no;    /* number of the record last returned */
     uint64_t read, skipped, corrupt;
 };
 
@@ -85,7 +88,8 @@ static int next_block(struct archive_reader *r)
         }
         if (r->s.fh.type != ARCHIVE_FRAME_BLOCK)
             continue;
-        if (r->s.fh.t_max < r->from || r->s.fh.t_min >= r->to) {
+        if (r->s.fh.t_max < r->from || r->s.fh.t_min >= r->to ||
+            r->s.fh.first_record + r->s.fh.nrecords <= r->from_rec) {
             r->skipped++;
             continue;
         }
@@ -101,6 +105,7 @@ static int next_block(struct archive_reader *r)
             r->corrupt++;
             continue;
         }
+        r->blk_first = r->s.fh.first_record;
         r->read++;
         return 1;
     }
@@ -120,8 +125,13 @@ int archive_reader_next(struct archive_reader *r, struct archive_record *ret)
                 r->corrupt++;
                 break;
             }
-            if (ret->recv_us >= r->from && ret->recv_us < r->to)
+            /* it.i is one past the record just read */
+            if (r->blk_first + r->it.i - 1 < r->from_rec)
+                continue;
+            if (ret->recv_us >= r->from && ret->recv_us < r->to) {
+                r->last_no = r->blk_first + r->it.i - 1;
                 return 1;
+            }
         }
         r->in_block = 0;
         e = next_block(r);
@@ -129,6 +139,16 @@ int archive_reader_next(struct archive_reader *r, struct archive_record *ret)
             return e;
         r->in_block = 1;
     }
+}
+
+void archive_reader_from_record(struct archive_reader *r, uint64_t from)
+{
+    r->from_rec = from;
+}
+
+uint64_t archive_reader_record_no(const struct archive_reader *r)
+{
+    return r->last_no;
 }
 
 void archive_reader_counts(const struct archive_reader *r, uint64_t *ret_read,

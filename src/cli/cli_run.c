@@ -31,6 +31,7 @@
 #include "input/input_tls.h"
 #include "input/record.h"
 #include "pipeline/pipeline.h"
+#include "pipeline/pipeline_archive.h"
 #include "respond/respond.h"
 #include "respond/respond_webhook.h"
 #include "store/store.h"
@@ -87,6 +88,9 @@ struct daemon {
     struct api_http *http;
     struct audit *audit; /* DATA_DIR/audit.log: the API's changes and triage's */
     struct archive_key *audit_key; /* audit.key: seals the audit log; NULL: none */
+    struct parchive *archive;        /* DATA_DIR/archive: records on receipt; NULL: off */
+    struct archive_key *archive_key; /* archive.key: seals it; NULL: unsealed */
+    char archive_dir[4096];
     int accept_truncated_audit;    /* --accept-truncated-audit */
     struct respond *respond; /* NULL: response off */
     int curl_inited;
@@ -270,6 +274,11 @@ static int drop_privileges(struct daemon *d, const struct priv_id *id)
         log_error("%s", err);
         return r;
     }
+    /* The archive makes its next segments there after the drop. */
+    if (id && d->archive && (r = priv_prepare_dir(id, d->archive_dir, err, sizeof(err))) < 0) {
+        log_error("%s", err);
+        return r;
+    }
     if ((r = priv_drop(id, err, sizeof(err))) < 0) {
         log_error("dropping privileges: %s", err);
         return r;
@@ -287,7 +296,8 @@ static int drop_privileges(struct daemon *d, const struct priv_id *id)
             return -EACCES;
         }
         if (dir_unwritable(c->audit_key, "audit.key", id->user) ||
-            dir_unwritable(c->audit_head, "audit.head", id->user))
+            dir_unwritable(c->audit_head, "audit.head", id->user) ||
+            (d->archive_key && dir_unwritable(c->archive_key, "archive.key", id->user)))
             return -EACCES;
         warn_unreadable("configuration", d->cfg_path, id->user);
         for (size_t i = 0; i < c->nsigma_rules; i++)
@@ -334,6 +344,13 @@ static void daemon_free(struct daemon *d)
         pipeline_save_counters(d->pipeline);
         pipeline_save_state(d->pipeline);
     }
+    /* After the inputs and the pipeline: nothing appends any more. */
+    if (d->pipeline)
+        pipeline_set_archive(d->pipeline, NULL);
+    parchive_close(d->archive);
+    d->archive = NULL;
+    archive_key_free(d->archive_key);
+    d->archive_key = NULL;
     /* After the pipeline: it offers triggers until it stops. */
     respond_free(d->respond);
     d->respond = NULL;
@@ -895,6 +912,97 @@ static int run_start_http(struct daemon *d)
     return 0;
 }
 
+/*
+ * Opens DATA_DIR/archive for the records of every input, appended as they
+ * enter the queue (the queue's push hook), with archive.key's seals when
+ * it is set.  Returns -1 (logged) on failure.
+ */
+static int run_open_archive(struct daemon *d)
+{
+    const struct config *c = d->cfg;
+    const char **names = NULL;
+    const char *why = NULL;
+    struct parchive_opts o = {
+        .dir = d->archive_dir,
+        .sync_ms = c->archive_sync_ms,
+        .wo =
+            {
+                .block_bytes = (size_t)c->archive_block_bytes,
+                .segment_bytes = c->archive_segment_bytes,
+                .seal_records = c->archive_seal_records,
+                .seal_us = (int64_t)c->archive_seal_interval_s * 1000000,
+            },
+        .ninputs = (uint32_t)c->ninputs,
+    };
+    int r, n;
+
+    n = snprintf(d->archive_dir, sizeof(d->archive_dir), "%s/archive", c->data_dir);
+    if (n < 0 || (size_t)n >= sizeof(d->archive_dir)) {
+        log_error("data_dir %s: too long for the archive's directory", c->data_dir);
+        return -1;
+    }
+    if (c->archive_key) {
+        if (cli_path_inside(c->archive_key, c->data_dir)) {
+            log_error("archive.key %s is inside data_dir (%s): the signing key must live outside "
+                      "the data it seals",
+                      c->archive_key, c->data_dir);
+            return -1;
+        }
+        if ((r = archive_key_load(c->archive_key, &d->archive_key, &why)) < 0) {
+            log_error("archive.key %s: %s%s", c->archive_key, why ? why : strerror(-r),
+                      r == -ENOENT ? " (make one with hikeshi archive keygen)" : "");
+            return -1;
+        }
+    }
+    if (!(names = calloc(c->ninputs + 1, sizeof(*names)))) {
+        log_error("out of memory");
+        return -1;
+    }
+    for (size_t i = 0; i < c->ninputs; i++)
+        names[i] = c->inputs[i].name;
+    o.input_names = names;
+    o.key = d->archive_key;
+    r = parchive_open(&o, &d->archive); /* logs what it found, or why not */
+    free(names);
+    if (r < 0)
+        return -1;
+    char sync[64] = "record";
+
+    if (c->archive_sync_ms)
+        snprintf(sync, sizeof(sync), "%llu ms", (unsigned long long)c->archive_sync_ms);
+    if (d->archive_key)
+        log_info("archive %s: sealed with %s (epoch %llu); archive.sync: every %s",
+                 d->archive_dir, c->archive_key,
+                 (unsigned long long)archive_key_epoch(d->archive_key), sync);
+    else
+        log_info("archive %s: unsealed (no archive.key): records are kept and hash-chained but "
+                 "not signed (hikeshi archive keygen makes a key); archive.sync: every %s",
+                 d->archive_dir, sync);
+    queue_set_push_hook(d->q, parchive_push_hook, d->archive);
+    pipeline_set_archive(d->pipeline, d->archive);
+    return 0;
+}
+
+/* Processes what the archive holds after the pipeline's committed cursor
+ * (a crash's unprocessed records) before any input runs.  File inputs are
+ * passed over: they resume at their own saved offset and read those lines
+ * again.  Returns -1 (logged) on failure. */
+static int run_replay_archive(struct daemon *d)
+{
+    unsigned char *skip = calloc(d->cfg->ninputs + 1, 1);
+    int r;
+
+    if (!skip) {
+        log_error("out of memory");
+        return -1;
+    }
+    for (size_t i = 0; i < d->cfg->ninputs; i++)
+        skip[i] = d->cfg->inputs[i].conf.type == INPUT_FILE;
+    r = parchive_replay(d->archive, d->pipeline, d->store, skip);
+    free(skip);
+    return r < 0 ? -1 : 0;
+}
+
 /* Opens what the daemon writes (data_dir, the store, the alerts file, the
  * audit log) and creates the response engine, the queue and the pipeline.
  * Returns -1 (logged) on failure, or the exit code CLI_EXIT_USAGE when no
@@ -932,6 +1040,8 @@ static int run_open(struct daemon *d)
         return -1;
     if (require_rules(d) < 0)
         return CLI_EXIT_USAGE;
+    if (d->cfg->archive_enabled && run_open_archive(d) < 0)
+        return -1;
     return 0;
 }
 
@@ -953,6 +1063,8 @@ static int run_start(struct daemon *d)
             return -1;
         }
     }
+    if (d->archive && run_replay_archive(d) < 0)
+        return -1;
     if ((r = pipeline_start(d->pipeline, d->q)) < 0) {
         log_error("pipeline thread: %s", strerror(-r));
         return -1;

@@ -447,16 +447,47 @@ static int kw_in_max_line(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *
 }
 
 /* inputs[].expect_every: each sender of the input is expected to send at
- * least this often (1 second to 30 days). */
+ * least this often (1 second to 30 days), or "off": its senders are not
+ * watched (without the key, their intervals are learned). */
 static int kw_in_expect_every(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
 {
     const char *s = ydoc_scalar(v, NULL);
     int64_t n = 0;
 
+    if (s && strcmp(s, "off") == 0) {
+        ((struct config_input *)arg)->expect_every_s = CONFIG_EXPECT_OFF;
+        return 0;
+    }
     if (!s || config_parse_duration(s, &n) < 0 || n < 1 || n > 30 * 86400)
-        return ydoc_fail(d, v, "expect_every: expected a duration from 1s to 30d (300, 5m, 1h)");
+        return ydoc_fail(d, v,
+                         "expect_every: expected a duration from 1s to 30d (300, 5m, 1h) or off");
     ((struct config_input *)arg)->expect_every_s = n;
     return 0;
+}
+
+/* inputs[].silence_learn_min and silence_learn_max: the floor and cap of
+ * the intervals learned for senders of an input without expect_every. */
+static int learn_bound(struct ydoc *d, yaml_node_t *v, const char *key, int64_t *ret_s)
+{
+    const char *s = ydoc_scalar(v, NULL);
+    int64_t n = 0;
+
+    if (!s || config_parse_duration(s, &n) < 0 || n < 1 || n > 30 * 86400)
+        return ydoc_failf(d, v, "%s: expected a duration from 1s to 30d (300, 5m, 1h)", key);
+    *ret_s = n;
+    return 0;
+}
+
+static int kw_in_learn_min(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+    return learn_bound(d, v, "silence_learn_min",
+                       &((struct config_input *)arg)->silence_learn_min_s);
+}
+
+static int kw_in_learn_max(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+    return learn_bound(d, v, "silence_learn_max",
+                       &((struct config_input *)arg)->silence_learn_max_s);
 }
 
 /* http-bulk: the largest request body, after gzip. */
@@ -692,6 +723,8 @@ static const struct ydoc_key input_kw[] = {
     {"path", kw_in_path},
     {"peers", kw_in_peers},
     {"poll_ms", kw_in_poll_ms},
+    {"silence_learn_max", kw_in_learn_max},
+    {"silence_learn_min", kw_in_learn_min},
     {"timezone", kw_in_timezone},
     {"tls", kw_in_tls},
     {"trust", kw_in_trust},
@@ -822,6 +855,13 @@ static int kw_inputs(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
             return ydoc_fail(d, item, "file input: missing path");
         if (in->npeers && !input_is_net(in))
             return ydoc_fail(d, item, "input: peers applies to network inputs only");
+        if ((in->silence_learn_min_s || in->silence_learn_max_s) && in->expect_every_s)
+            return ydoc_fail(d, item,
+                             "input: silence_learn_min and silence_learn_max apply only when "
+                             "intervals are learned (no expect_every)");
+        if (in->silence_learn_min_s && in->silence_learn_max_s &&
+            in->silence_learn_min_s > in->silence_learn_max_s)
+            return ydoc_fail(d, item, "input: silence_learn_min is above silence_learn_max");
         if (in->tcp_keys && !INPUT_TYPE_IS_STREAM(in->conf.type))
             return ydoc_fail(d, item,
                              "input: max_connections, max_per_address and idle_timeout apply "
@@ -1281,8 +1321,78 @@ static int kw_archive_verify_key(struct ydoc *d, yaml_node_t *k, yaml_node_t *v,
     return get_path_or_none(d, v, &cfg(d)->archive_verify_key);
 }
 
+static int kw_archive_enabled(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+    return ydoc_bool(d, v, NULL, &cfg(d)->archive_enabled);
+}
+
+/* "every record", or "every N ms" / "every N s": how long an appended
+ * record may wait for fdatasync. */
+int config_parse_archive_sync(const char *s, uint64_t *ret_ms)
+{
+    char unit[8];
+    unsigned long long n;
+    int used = 0;
+
+    if (strcmp(s, "every record") == 0) {
+        *ret_ms = 0;
+        return 0;
+    }
+    if (sscanf(s, "every %llu %7s%n", &n, unit, &used) != 2 || s[used] != '\0')
+        return -EINVAL;
+    if (strcmp(unit, "s") == 0 && n <= 60)
+        n *= 1000;
+    else if (strcmp(unit, "ms") != 0)
+        return -EINVAL;
+    if (n < 1 || n > 60000)
+        return -EINVAL;
+    *ret_ms = n;
+    return 0;
+}
+
+static int kw_archive_sync(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+    const char *s = ydoc_scalar(v, NULL);
+
+    if (!s || config_parse_archive_sync(s, &cfg(d)->archive_sync_ms) < 0)
+        return ydoc_fail(d, v,
+                         "archive.sync: expected \"every record\" or \"every N ms\" "
+                         "(1 to 60000 ms, or \"every N s\" up to 60 s)");
+    return 0;
+}
+
+static int kw_archive_block_size(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+    return get_uint(d, v, 4096, 8 * 1024 * 1024, &cfg(d)->archive_block_bytes,
+                    "archive.block_size must be 4k to 8m bytes");
+}
+
+static int kw_archive_segment_size(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+    return get_uint(d, v, 1024 * 1024, 64ULL * 1024 * 1024 * 1024, &cfg(d)->archive_segment_bytes,
+                    "archive.segment_size must be 1 MiB to 64 GiB");
+}
+
+static int kw_archive_seal_records(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+    return get_uint(d, v, 0, 1000000000, &cfg(d)->archive_seal_records,
+                    "archive.seal_records must be 0 (not by count) to 1000000000");
+}
+
+static int kw_archive_seal_interval(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+    return get_uint(d, v, 0, 86400, &cfg(d)->archive_seal_interval_s,
+                    "archive.seal_interval must be 0 (not by time) to 86400 seconds");
+}
+
 static const struct ydoc_key archive_kw[] = {
+    {"block_size", kw_archive_block_size},
+    {"enabled", kw_archive_enabled},
     {"key", kw_archive_key},
+    {"seal_interval", kw_archive_seal_interval},
+    {"seal_records", kw_archive_seal_records},
+    {"segment_size", kw_archive_segment_size},
+    {"sync", kw_archive_sync},
     {"verify_key", kw_archive_verify_key},
 };
 static const struct ydoc_table archive_table = {archive_kw, YDOC_NKEYS(archive_kw),
@@ -1389,6 +1499,9 @@ struct config *config_defaults(void)
     c->http_token_ttl_s = LIMIT_TOKEN_TTL_DEFAULT;
     c->store_events = 1;
     c->security_seccomp = 1;
+    c->archive_enabled = 1;
+    c->archive_sync_ms = 200;
+    c->archive_seal_interval_s = 300;
     c->audit_seal_entries = 1000;
     c->audit_seal_interval_s = 300;
     if (!(c->data_dir = strdup("./var")) || !(c->http_listen = strdup("127.0.0.1:8080")) ||
@@ -1653,8 +1766,14 @@ static void print_input(const struct config_input *in, FILE *out)
     if (INPUT_TYPE_IS_STREAM(in->conf.type))
         fprintf(out, "    max_connections: %u\n    max_per_address: %u\n    idle_timeout: %u\n",
                 in->conf.max_connections, in->conf.max_per_address, in->conf.idle_timeout_s);
-    if (in->expect_every_s)
+    if (in->expect_every_s == CONFIG_EXPECT_OFF)
+        fputs("    expect_every: off\n", out);
+    else if (in->expect_every_s)
         fprintf(out, "    expect_every: %lld\n", (long long)in->expect_every_s);
+    if (in->silence_learn_min_s)
+        fprintf(out, "    silence_learn_min: %lld\n", (long long)in->silence_learn_min_s);
+    if (in->silence_learn_max_s)
+        fprintf(out, "    silence_learn_max: %lld\n", (long long)in->silence_learn_max_s);
     if (in->conf.type == INPUT_HTTP_BULK) {
         fprintf(out, "    max_body: %zu\n",
                 in->conf.max_body ? in->conf.max_body : (size_t)LIMIT_BULK_BODY_DEFAULT);
@@ -1730,7 +1849,18 @@ static void print_respond(const struct config *c, FILE *out)
     print_q(out, c->archive_key ? c->archive_key : "");
     fprintf(out, "\n  verify_key: ");
     print_q(out, c->archive_verify_key ? c->archive_verify_key : "");
-    fputc('\n', out);
+    fprintf(out, "\n  enabled: %s\n", c->archive_enabled ? "true" : "false");
+    if (c->archive_sync_ms)
+        fprintf(out, "  sync: every %llu ms\n", (unsigned long long)c->archive_sync_ms);
+    else
+        fprintf(out, "  sync: every record\n");
+    if (c->archive_block_bytes)
+        fprintf(out, "  block_size: %llu\n", (unsigned long long)c->archive_block_bytes);
+    if (c->archive_segment_bytes)
+        fprintf(out, "  segment_size: %llu\n", (unsigned long long)c->archive_segment_bytes);
+    fprintf(out, "  seal_records: %llu\n  seal_interval: %llu\n",
+            (unsigned long long)c->archive_seal_records,
+            (unsigned long long)c->archive_seal_interval_s);
     fprintf(out, "audit:\n  key: ");
     print_q(out, c->audit_key ? c->audit_key : "");
     fprintf(out, "\n  verify_key: ");

@@ -43,7 +43,11 @@ struct config_input {
      * conf's lists point here) */
     char **http_users, **http_api_keys;
     size_t nhttp_users, nhttp_api_keys;
-    int64_t expect_every_s; /* a sender silent this long raises an alert; 0: not watched */
+    /* a sender silent this long raises an alert; 0: learned from its
+     * traffic; CONFIG_EXPECT_OFF: not watched */
+    int64_t expect_every_s;
+#define CONFIG_EXPECT_OFF (-1)
+    int64_t silence_learn_min_s, silence_learn_max_s; /* learned intervals' bounds; 0: default */
     unsigned line; /* where it was defined, for messages; 0 for defaults */
 };
 
@@ -137,6 +141,19 @@ struct config {
      * signing key's path with ".pub" added). */
     char *archive_key;
     char *archive_verify_key;
+    /* The daemon's archive (archive:, docs/archive.md): every record
+     * appended to DATA_DIR/archive/ on receipt, before processing, and the
+     * pipeline's cursor into it committed with what processing stored.
+     * sync_ms: the most time records wait for fdatasync (0: "every
+     * record", each batch synced before it is queued).  Sizes 0: the
+     * writer's defaults.  Seals (with a key): every seal_records records
+     * (0: not by count) or seal_interval_s after the oldest unsealed one. */
+    int archive_enabled;
+    uint64_t archive_sync_ms;
+    uint64_t archive_block_bytes;
+    uint64_t archive_segment_bytes;
+    uint64_t archive_seal_records;
+    uint64_t archive_seal_interval_s;
     /* The audit log's seals (audit:, docs/audit.md): its own signing key
      * file (NULL: no seals), the verification key (NULL: the key's path
      * with ".pub"), the file the latest seal is copied to (NULL: none),
@@ -175,5 +192,8 @@ int config_parse_tz(const char *s, int32_t *ret);
  * ("90", "90s", "15m", "12h", "30d"), into seconds; -EINVAL when it is not
  * one, -ERANGE past 100 years. */
 int config_parse_duration(const char *s, int64_t *ret_s);
+/* archive.sync: "every record" (*ret_ms 0) or "every N ms" / "every N s"
+ * (1 ms to 60 s).  0 or -EINVAL. */
+int config_parse_archive_sync(const char *s, uint64_t *ret_ms);
 
 #endif

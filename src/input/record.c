@@ -57,6 +57,7 @@ void rec_batch_clear(struct rec_batch *b)
     b->nrec = 0;
     b->used = 0;
     b->has_pos = 0;
+    b->arch_end = 0;
 }
 
 struct record *rec_batch_add(struct rec_batch *b, const char *data, size_t len, int64_t recv_us,

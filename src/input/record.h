@@ -48,6 +48,10 @@ struct rec_batch {
     size_t used;            /* bytes of buf used */
     size_t size;            /* bytes of buf allocated */
     int has_pos;            /* 1 for file inputs: pos is valid */
+    /* Records in the archive once this batch was appended to it (the
+     * pipeline's cursor after processing it); 0: not archived (no archive,
+     * or appending failed).  Set by the archive's queue hook. */
+    uint64_t arch_end;
     struct file_pos pos;    /* file identity and offset after the last record */
     char *path;             /* file inputs: the path read (heap, owned) */
     char *buf;              /* records, each 8-byte aligned (heap, owned) */

@@ -15,6 +15,7 @@
 #include "decode/decode.h"
 #include "detect/detect_sigma.h"
 #include "detect/sigma_corr.h"
+#include "pipeline/pipeline_archive.h"
 #include "pipeline/pipeline_silence.h"
 #include "pipeline/pipeline_triage.h"
 #include "triage/anomaly.h"
@@ -65,7 +66,9 @@ struct pinput {
     struct tz *tz;                 /* its own zone (owned copy); NULL: the global one */
     struct pipeline_input_stats stats;
     uint64_t base[NSAVED]; /* totals of earlier runs, from the store */
-    int64_t expect_us;     /* inputs[].expect_every; 0: senders not watched */
+    /* inputs[].expect_every (us), PIPELINE_EXPECT_LEARNED, or 0: senders
+     * not watched (expect_every: off, and scan's own inputs) */
+    int64_t expect_us;
 };
 
 struct pipeline {
@@ -121,6 +124,9 @@ struct pipeline {
     uint64_t corr_logged_total;
     int64_t corr_log_us;
     struct pipeline_stats stats;
+    /* The daemon's archive (NULL: none): each commit saves its cursor. */
+    struct parchive *arch;
+    uint64_t pending_stored; /* events stored in the open transaction */
 };
 
 static void load_counters(struct pipeline *p);
@@ -145,7 +151,6 @@ static int resolve_decoder(const char *name, const struct decoder **ret)
 
 static void on_corr(void *arg, const struct sigma_corr_hit *hit);
 static void log_corr_evictions(struct pipeline *p, int flush);
-static int64_t emit_alert(void *arg, const struct alert *a);
 static void report_store_error(struct pipeline *p, int r, const char *what);
 
 /* What loading the rules had to say.  A rule or correlation refused is a
@@ -242,6 +247,29 @@ int pipeline_add_input(struct pipeline *p, const char *name, const char *decoder
     return (int)p->ninputs++;
 }
 
+/* Watches input i's senders for silence as its configuration says: at its
+ * expect_every, at an interval learned from its traffic (no expect_every),
+ * or not at all (expect_every: off).  0, -EINVAL or -ENOMEM. */
+static int watch_input(struct pipeline *p, uint32_t i, const struct config_input *ci)
+{
+    struct psilence_watch w = {
+        .every_us = ci->expect_every_s > 0 ? ci->expect_every_s * 1000000 : 0,
+        .learn_min_us = (ci->silence_learn_min_s ? ci->silence_learn_min_s
+                                                  : PSILENCE_LEARN_MIN_DEFAULT_S) * 1000000,
+        .learn_max_us = (ci->silence_learn_max_s ? ci->silence_learn_max_s
+                                                  : PSILENCE_LEARN_MAX_DEFAULT_S) * 1000000,
+    };
+
+    if (ci->expect_every_s < 0)
+        return 0; /* expect_every: off */
+    if (!ci->silence_learn_max_s && w.learn_max_us < w.learn_min_us)
+        w.learn_max_us = w.learn_min_us; /* a floor above the default cap */
+    if (!p->silence && !(p->silence = psilence_new()))
+        return -ENOMEM;
+    p->inputs[i].expect_us = w.every_us ? w.every_us : PIPELINE_EXPECT_LEARNED;
+    return psilence_watch(p->silence, i, &w);
+}
+
 struct pipeline *pipeline_new(const struct config *c, struct store *st, FILE *alerts_out)
 {
     struct pipeline *p = calloc(1, sizeof(*p));
@@ -272,9 +300,13 @@ struct pipeline *pipeline_new(const struct config *c, struct store *st, FILE *al
         }
         p->inputs[i].udp = c->inputs[i].conf.type == INPUT_SYSLOG_UDP ||
                            c->inputs[i].conf.type == INPUT_GELF_UDP;
-        p->inputs[i].expect_us = c->inputs[i].expect_every_s * 1000000;
-        if (p->inputs[i].expect_us && !p->silence && !(p->silence = psilence_new()))
-            goto oom;
+        if ((r = watch_input(p, (uint32_t)i, &c->inputs[i])) < 0) {
+            if (r == -ENOMEM)
+                goto oom;
+            log_error("input %s: silence_learn_min is above silence_learn_max",
+                      c->inputs[i].name);
+            goto fail;
+        }
         if (c->inputs[i].tz && !(p->inputs[i].tz = tz_dup(c->inputs[i].tz)))
             goto oom;
     }
@@ -285,7 +317,7 @@ struct pipeline *pipeline_new(const struct config *c, struct store *st, FILE *al
     {
         char err[512] = "";
 
-        if (ptriage_new(c, st, emit_alert, p, &p->tri, err, sizeof(err)) < 0) {
+        if (ptriage_new(c, st, &p->tri, err, sizeof(err)) < 0) {
             log_error("triage: %s", err);
             goto fail;
         }
@@ -494,9 +526,8 @@ static void on_sigma(void *arg, const struct sigma_rule *rule)
 /* An alert without an event (a correlation hit, an anomaly): counted on
  * the input of the event that completed it; a store error is logged and
  * the alert goes on to triage unstored. */
-static int64_t emit_alert(void *arg, const struct alert *a)
+static int64_t emit_alert(struct pipeline *p, const struct alert *a)
 {
-    struct pipeline *p = arg;
     int64_t id;
     int r;
 
@@ -515,6 +546,20 @@ static void on_corr(void *arg, const struct sigma_corr_hit *hit)
     if (ptriage_corr_alert(p->tri, hit, p->cur_in ? p->cur_in->name : "", &a) < 0)
         return; /* no memory to format it: neither written nor triaged */
     ptriage_corr(p->tri, hit, emit_alert(p, &a));
+}
+
+/* The `n` anomalies the event raised (kept by triage's baselines, which
+ * call nothing up here): each written, then triaged, in the order raised,
+ * the route a correlation hit takes. */
+static void forward_anomalies(struct pipeline *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        struct alert a;
+
+        if (ptriage_anomaly_alert(p->tri, i, &a) < 0)
+            continue; /* no memory to format it: neither written nor triaged */
+        ptriage_anomaly(p->tri, i, emit_alert(p, &a));
+    }
 }
 
 /*
@@ -703,7 +748,7 @@ static int process_event(struct pipeline *p, struct pinput *in, const struct rec
             err = sr;
             atomic_fetch_add_explicit(&p->stats.store_errors, 1, memory_order_relaxed);
         } else {
-            atomic_fetch_add_explicit(&p->stats.stored, 1, memory_order_relaxed);
+            p->pending_stored++; /* counted in stats.stored once committed */
         }
     }
     if (p->detect) {
@@ -719,7 +764,7 @@ static int process_event(struct pipeline *p, struct pinput *in, const struct rec
         ptriage_evidence(p->tri, &p->ev, &pv);
         if (p->sigma)
             detect_sigma_match(p->sigma, &p->ev, on_sigma, &ac);
-        ptriage_event(p->tri, &p->ev, in->name);
+        forward_anomalies(p, ptriage_event(p->tri, &p->ev, in->name));
     }
     return ac.err ? ac.err : err;
 }
@@ -746,6 +791,7 @@ int pipeline_process(struct pipeline *p, const struct rec_batch *b)
     struct decode_ctx ctx;
     int64_t file_ref;
     uint64_t file_key = 0;
+    int64_t last_us = 0;
     int err = 0;
 
     if (b->input_id >= p->ninputs)
@@ -764,9 +810,10 @@ int pipeline_process(struct pipeline *p, const struct rec_batch *b)
     for (const struct record *r = rec_batch_first(b); r; r = rec_batch_next(b, r)) {
         int er;
 
+        if (r->recv_us > last_us)
+            last_us = r->recv_us;
         if (in->expect_us && p->silence &&
-            psilence_seen(p->silence, b->input_id, in->expect_us, r->peer_family, r->peer_addr,
-                          r->recv_us))
+            psilence_seen(p->silence, b->input_id, r->peer_family, r->peer_addr, r->recv_us))
             atomic_fetch_sub_explicit(&in->stats.silent, 1, memory_order_relaxed);
         process_decode(p, in, b, r, &ctx, file_ref, file_key);
         if ((er = process_event(p, in, r)) != 0)
@@ -784,6 +831,8 @@ int pipeline_process(struct pipeline *p, const struct rec_batch *b)
         }
     }
     p->cur_in = NULL;
+    if (last_us > atomic_load_explicit(&in->stats.last_us, memory_order_relaxed))
+        atomic_store_explicit(&in->stats.last_us, last_us, memory_order_relaxed);
     if (p->detect)
         publish_stage_stats(p);
     return err;
@@ -834,14 +883,16 @@ static void silence_sweep(struct pipeline *p)
         else if (!inet_ntop(src.family == 6 ? AF_INET6 : AF_INET, src.addr, sender, sizeof(sender)))
             snprintf(sender, sizeof(sender), "?");
         snprintf(details, sizeof(details),
-                 "input %s: %s sent nothing for %llds (expected every %llds)", in->name, sender,
-                 (long long)((now - src.last_us) / 1000000), (long long)(src.every_us / 1000000));
+                 "input %s: %s sent nothing for %llds (expected every %llds%s)", in->name, sender,
+                 (long long)((now - src.last_us) / 1000000), (long long)(src.every_us / 1000000),
+                 src.learned ? ", learned" : "");
         /* The names are the configuration's: escaped all the same. */
         buf_reset(&xb);
         if (buf_puts(&xb, "{\"input\":") < 0 || buf_json_str(&xb, in->name, strlen(in->name)) < 0 ||
             buf_puts(&xb, ",\"sender\":") < 0 || buf_json_str(&xb, sender, strlen(sender)) < 0 ||
-            buf_printf(&xb, ",\"expect_every_s\":%lld,\"last_seen_us\":%lld}",
-                       (long long)(src.every_us / 1000000), (long long)src.last_us) < 0)
+            buf_printf(&xb, ",\"expect_every_s\":%lld,\"learned\":%s,\"last_seen_us\":%lld}",
+                       (long long)(src.every_us / 1000000), src.learned ? "true" : "false",
+                       (long long)src.last_us) < 0)
             buf_reset(&xb);
         memset(&a, 0, sizeof(a));
         a.kind = "anomaly";
@@ -864,10 +915,45 @@ static void silence_sweep(struct pipeline *p)
         log_warnx("source silent: %s", details);
     }
     buf_done(&xb);
+    psilence_publish(p->silence);
     if (began && (r = store_commit(p->store)) < 0) {
         report_store_error(p, r, "commit");
         store_rollback(p->store);
     }
+}
+
+int pipeline_commit(struct pipeline *p, uint64_t cursor)
+{
+    int r;
+
+    if (!p->store)
+        return 0;
+    if (p->arch && cursor && (r = parchive_save_cursor(p->arch, p->store, cursor)) < 0) {
+        cursor = 0; /* the records may not be in the archive: not past them */
+        report_store_error(p, r, "saving the archive cursor");
+    }
+    if ((r = store_commit(p->store)) < 0) {
+        atomic_fetch_add_explicit(&p->stats.store_errors, 1, memory_order_relaxed);
+        report_store_error(p, r, "commit");
+        store_rollback(p->store);
+    } else {
+        atomic_fetch_add_explicit(&p->stats.commits, 1, memory_order_relaxed);
+        atomic_fetch_add_explicit(&p->stats.stored, p->pending_stored, memory_order_relaxed);
+        if (p->arch && cursor)
+            parchive_committed(p->arch, cursor);
+    }
+    p->pending_stored = 0;
+    return r < 0 ? r : 0;
+}
+
+void pipeline_set_archive(struct pipeline *p, struct parchive *a)
+{
+    p->arch = a;
+}
+
+const struct parchive *pipeline_archive(const struct pipeline *p)
+{
+    return p->arch;
 }
 
 static void *pipeline_main(void *arg)
@@ -876,7 +962,7 @@ static void *pipeline_main(void *arg)
 
     for (;;) {
         struct rec_batch *b = queue_pop(p->q, 200);
-        uint64_t n = 0;
+        uint64_t n = 0, cursor = 0;
         int r;
 
         if (p->silence && time_now_us() >= p->silence_next_us) {
@@ -885,6 +971,8 @@ static void *pipeline_main(void *arg)
             pthread_mutex_unlock(&p->lock);
         }
 
+        if (p->arch)
+            parchive_tick(p->arch, time_now_us());
         if (!b) {
             if (atomic_load(&p->stopping))
                 break;
@@ -895,21 +983,15 @@ static void *pipeline_main(void *arg)
             report_store_error(p, r, "begin");
         do {
             n += b->nrec;
+            if (b->arch_end > cursor)
+                cursor = b->arch_end;
             if ((r = pipeline_process(p, b)) < 0)
                 report_store_error(p, r, "write");
             if ((r = save_pos(p, b)) < 0)
                 report_store_error(p, r, "saving a file position");
             rec_batch_free(b);
         } while (n < PIPELINE_COMMIT_RECORDS && (b = queue_pop(p->q, 0)) != NULL);
-        if (p->store) {
-            if ((r = store_commit(p->store)) < 0) {
-                atomic_fetch_add_explicit(&p->stats.store_errors, 1, memory_order_relaxed);
-                report_store_error(p, r, "commit");
-                store_rollback(p->store);
-            } else {
-                atomic_fetch_add_explicit(&p->stats.commits, 1, memory_order_relaxed);
-            }
-        }
+        pipeline_commit(p, cursor);
         if (p->alerts_out)
             fflush(p->alerts_out);
         if (p->store && time_now_us() - p->last_counter_save > PIPELINE_COUNTER_SAVE_US) {
@@ -983,6 +1065,19 @@ const char *pipeline_input_name(const struct pipeline *p, uint32_t id)
 uint32_t pipeline_input_count(const struct pipeline *p)
 {
     return p->ninputs;
+}
+
+int64_t pipeline_input_expect(const struct pipeline *p, uint32_t id)
+{
+    return id < p->ninputs ? p->inputs[id].expect_us : 0;
+}
+
+size_t pipeline_input_sources(struct pipeline *p, uint32_t id, struct pipeline_source *ret,
+                              size_t max)
+{
+    return p->silence && id < p->ninputs && p->inputs[id].expect_us
+               ? psilence_sources(p->silence, id, ret, max)
+               : 0;
 }
 
 static uint64_t stat_at(const struct pipeline_input_stats *st, size_t off)

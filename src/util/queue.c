@@ -19,6 +19,8 @@ struct queue {
     size_t max;
     size_t high_water;
     int closed;
+    void (*push_hook)(void *ctx, void *item); /* NULL: none */
+    void *push_ctx;
 };
 
 /* The item holding `l`, and the link inside `item`. */
@@ -75,6 +77,8 @@ static void enqueue(struct queue *q, void *item)
 {
     struct queue_link *l = link_of(q, item);
 
+    if (q->push_hook)
+        q->push_hook(q->push_ctx, item);
     l->next = NULL;
     if (q->tail)
         q->tail->next = l;
@@ -84,6 +88,14 @@ static void enqueue(struct queue *q, void *item)
     if (++q->depth > q->high_water)
         q->high_water = q->depth;
     pthread_cond_signal(&q->not_empty);
+}
+
+void queue_set_push_hook(struct queue *q, void (*hook)(void *ctx, void *item), void *ctx)
+{
+    pthread_mutex_lock(&q->lock);
+    q->push_hook = hook;
+    q->push_ctx = ctx;
+    pthread_mutex_unlock(&q->lock);
 }
 
 int queue_push(struct queue *q, void *item)

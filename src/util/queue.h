@@ -36,6 +36,14 @@ struct queue *queue_new(size_t max_items, size_t link_offset, void (*free_item)(
  * no-op. */
 void queue_free(struct queue *q);
 
+/*
+ * Sets `hook` (NULL: none) to be called with each item as it enters the
+ * queue, under the queue's lock, so that the order the hook sees is the
+ * order items are popped in: the daemon's archive appends each batch there,
+ * which keeps the log and the queue in one order.  The hook cannot refuse
+ * an item, and must not call the queue.  Set it before the first push.
+ */
+void queue_set_push_hook(struct queue *q, void (*hook)(void *ctx, void *item), void *ctx);
 /* Takes ownership of `item`.  Blocks while the queue is full.  Returns 0, or
  * -ESHUTDOWN if the queue was closed (ownership stays with the caller). */
 int queue_push(struct queue *q, void *item);

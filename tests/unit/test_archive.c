@@ -201,6 +201,41 @@ static void test_time_range(void **state)
     archive_reader_free(rd);
 }
 
+/* From a record number on (the daemon's cursor): each record comes with its
+ * number, starting exactly there, across blocks and segments, and the
+ * blocks before it are skipped unread. */
+static void test_from_record(void **state)
+{
+    static const size_t starts[] = {0, 1, 777, 1999, 2000};
+    struct archive_reader *rd;
+    struct archive_record got;
+    uint64_t nread, nskip, ncorrupt;
+
+    (void)state;
+    write_records(0, 2000, &tiny_segments, 0);
+    for (size_t k = 0; k < sizeof(starts) / sizeof(starts[0]); k++) {
+        size_t n = starts[k];
+
+        assert_int_equal(archive_reader_open(dir, INT64_MIN, INT64_MAX, &rd), 0);
+        archive_reader_from_record(rd, starts[k]);
+        while (archive_reader_next(rd, &got) == 1) {
+            struct archive_record want = rec_for(n);
+
+            assert_int_equal(archive_reader_record_no(rd), n);
+            assert_int_equal(got.recv_us, want.recv_us);
+            assert_int_equal(got.raw_len, want.raw_len);
+            assert_memory_equal(got.raw, want.raw, want.raw_len);
+            n++;
+        }
+        assert_int_equal(n, 2000);
+        archive_reader_counts(rd, &nread, &nskip, &ncorrupt);
+        if (starts[k] == 1999)
+            assert_true(nskip > 10 && nread == 1);
+        assert_int_equal(ncorrupt, 0);
+        archive_reader_free(rd);
+    }
+}
+
 static uint64_t file_size(const char *path)
 {
     struct stat st;
@@ -794,6 +829,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_round_trip, setup, teardown),
         cmocka_unit_test_setup_teardown(test_time_range, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_from_record, setup, teardown),
         cmocka_unit_test_setup_teardown(test_torn_tail, setup, teardown),
         cmocka_unit_test_setup_teardown(test_flipped_byte, setup, teardown),
         cmocka_unit_test_setup_teardown(test_removed_block, setup, teardown),

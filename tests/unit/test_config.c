@@ -420,6 +420,65 @@ static void test_security(void **state)
     }
 }
 
+/* archive: on by default, synced every 200 ms; each key parses, prints
+ * back and re-parses; a sync policy or size out of range is refused. */
+static void test_archive(void **state)
+{
+    static const char yaml[] = "archive:\n  enabled: false\n  sync: every record\n"
+                               "  block_size: 256k\n  segment_size: 64m\n"
+                               "  seal_records: 5000\n  seal_interval: 60\n";
+    static const char *const bad[] = {
+        "archive:\n  sync: sometimes\n",     "archive:\n  sync: every 0 ms\n",
+        "archive:\n  sync: every 60001 ms\n", "archive:\n  sync: every 5 min\n",
+        "archive:\n  sync: every 61 s\n",     "archive:\n  sync: every 5 ms later\n",
+        "archive:\n  block_size: 1k\n",      "archive:\n  segment_size: 100k\n",
+        "archive:\n  enabled: maybe\n",
+    };
+    struct config *c, *c2;
+    struct parse_err err;
+    uint64_t ms;
+    char *t1, *t2;
+
+    (void)state;
+    c = config_defaults();
+    assert_non_null(c);
+    assert_int_equal(c->archive_enabled, 1);
+    assert_int_equal(c->archive_sync_ms, 200);
+    t1 = print_config(c);
+    assert_non_null(strstr(t1, "  enabled: true\n  sync: every 200 ms\n"));
+    free(t1);
+    config_free(c);
+
+    assert_int_equal(config_parse_archive_sync("every 2 s", &ms), 0);
+    assert_int_equal(ms, 2000);
+    assert_int_equal(config_parse_archive_sync("every 50 ms", &ms), 0);
+    assert_int_equal(ms, 50);
+
+    assert_int_equal(config_parse(yaml, strlen(yaml), "t.yaml", &c, &err), 0);
+    assert_int_equal(c->archive_enabled, 0);
+    assert_int_equal(c->archive_sync_ms, 0);
+    assert_int_equal(c->archive_block_bytes, 256 * 1024);
+    assert_int_equal(c->archive_segment_bytes, 64 * 1024 * 1024);
+    assert_int_equal(c->archive_seal_records, 5000);
+    assert_int_equal(c->archive_seal_interval_s, 60);
+    t1 = print_config(c);
+    assert_int_equal(config_parse(t1, strlen(t1), NULL, &c2, &err), 0);
+    t2 = print_config(c2);
+    assert_string_equal(t1, t2);
+    assert_int_equal(c2->archive_sync_ms, 0);
+    free(t1);
+    free(t2);
+    config_free(c);
+    config_free(c2);
+
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        c = (struct config *)(uintptr_t)1;
+        if (config_parse(bad[i], strlen(bad[i]), "t.yaml", &c, &err) != -EINVAL)
+            fail_msg("case %zu accepted: %s", i, bad[i]);
+        assert_null(c);
+    }
+}
+
 /* A syslog-tls input: its tls: block reaches input_conf and prints back;
  * trusted without peers is fine (client certificates authenticate). */
 static void test_tls_input(void **state)
@@ -526,7 +585,7 @@ int main(void)
         cmocka_unit_test(test_errors),        cmocka_unit_test(test_load_missing_file),
         cmocka_unit_test(test_trust_peers),   cmocka_unit_test(test_tls_input),
         cmocka_unit_test(test_tz),            cmocka_unit_test(test_tz_names),
-        cmocka_unit_test(test_security),
+        cmocka_unit_test(test_security),      cmocka_unit_test(test_archive),
         cmocka_unit_test(test_http_edge),
     };
     int r;

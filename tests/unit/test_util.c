@@ -338,6 +338,54 @@ static struct item *item_with(uint32_t id, uint32_t seq)
     return it;
 }
 
+/* The push hook (the daemon's archive) sees each item that enters, in the
+ * order it will be popped, before a pop can take it, and never an item
+ * refused (full, closed). */
+struct hook_log {
+    uint32_t seen[8];
+    size_t n;
+};
+
+static void hook_note(void *ctx, void *item)
+{
+    struct hook_log *h = ctx;
+    struct item *it = item;
+
+    if (h->n < 8)
+        h->seen[h->n++] = it->id;
+    it->seq = 100 + it->id; /* visible to the popper: the hook ran first */
+}
+
+static void test_queue_push_hook(void **state)
+{
+    struct queue *q = item_queue(2);
+    struct hook_log h = {{0}, 0};
+    struct item *extra;
+
+    (void)state;
+    assert_non_null(q);
+    queue_set_push_hook(q, hook_note, &h);
+    assert_int_equal(queue_push(q, item_with(1, 0)), 0);
+    assert_int_equal(queue_trypush(q, item_with(2, 0)), 0);
+    extra = item_with(3, 0);
+    assert_int_equal(queue_trypush(q, extra), -EAGAIN);
+    assert_int_equal(h.n, 2);
+    for (uint32_t i = 1; i <= 2; i++) {
+        struct item *it = queue_pop(q, 0);
+        assert_non_null(it);
+        assert_int_equal(it->id, i);
+        assert_int_equal(it->seq, 100 + i);
+        free(it);
+    }
+    queue_close(q);
+    assert_int_equal(queue_push(q, extra), -ESHUTDOWN);
+    assert_int_equal(h.n, 2);
+    assert_int_equal(h.seen[0], 1);
+    assert_int_equal(h.seen[1], 2);
+    free(extra);
+    queue_free(q);
+}
+
 static void test_queue_fifo_trypush(void **state)
 {
     struct queue *q = item_queue(3);
@@ -531,6 +579,7 @@ int main(void)
         cmocka_unit_test(test_log_quote),
         cmocka_unit_test(test_log_ratelimit),
         cmocka_unit_test(test_queue_fifo_trypush),
+        cmocka_unit_test(test_queue_push_hook),
         cmocka_unit_test(test_queue_no_free_fn),
         cmocka_unit_test(test_queue_pop_timeout),
         cmocka_unit_test(test_queue_close),

@@ -123,8 +123,6 @@ struct ptriage {
     int64_t max_time_us;
     int64_t last_flush_us; /* max_time_us at the last triage_flush */
     int err;
-    ptriage_emit_fn emit;
-    void *emit_arg;
     ptriage_incident_fn inc_cb;
     void *inc_arg;
     const char *input_name; /* of the event being processed */
@@ -903,59 +901,70 @@ static void anomaly_rule(const struct anomaly_alert *al, const char **ret_name,
     }
 }
 
-static int on_anomaly(const struct anomaly_alert *al, void *arg)
+int ptriage_anomaly_alert(struct ptriage *t, size_t i, struct alert *ret)
 {
-    struct ptriage *t = arg;
-    const char *name, *title, *level, *host = NULL;
-    int64_t row = 0;
+    const struct anomaly_alert *al = t->an ? anomaly_alert_get(t->an, i) : NULL;
+    const char *name, *title, *level;
+    int r;
 
+    if (!al)
+        return -ENOENT;
     buf_reset(&t->json);
     buf_reset(&t->text);
-    if (anomaly_alert_json(al, &t->json) < 0 || anomaly_alert_text(al, &t->text) < 0)
-        return 0;
+    if ((r = anomaly_alert_json(al, &t->json)) < 0 || (r = anomaly_alert_text(al, &t->text)) < 0)
+        return r;
     anomaly_rule(al, &name, &title, &level);
     triage_entity_from_anomaly(&t->ents, al);
-    host = triage_entity_get(&t->ents, "host.name");
-    if (t->emit) {
-        struct alert a = {
-            .kind = "anomaly",
-            .rule_id = name,
-            .rule_title = title,
-            .rule_author = "hikeshi project",
-            .rule_level = level,
-            .input_name = t->input_name,
-            .created_us = time_now_us(),
-            .time_us = al->time_us,
-            .host = host,
-            .details = t->text.data,
-            .extra_json = t->json.data,
-            .extra_len = t->json.len,
-        };
-        row = t->emit(t->emit_arg, &a);
-    }
-    {
-        struct triage_in in = {
-            .kind = TRIAGE_KIND_ANOMALY,
-            .rule_id = name,
-            .rule_name = name,
-            .rule_title = title,
-            .level = level_of(level),
-            .time_us = al->time_us,
-            .count = 1,
-        };
-        add(t, &in, row);
-    }
+    *ret = (struct alert){
+        .kind = "anomaly",
+        .rule_id = name,
+        .rule_title = title,
+        .rule_author = "hikeshi project",
+        .rule_level = level,
+        .input_name = t->input_name,
+        .created_us = time_now_us(),
+        .time_us = al->time_us,
+        .host = triage_entity_get(&t->ents, "host.name"),
+        .details = t->text.data,
+        .extra_json = t->json.data,
+        .extra_len = t->json.len,
+    };
     return 0;
 }
 
-void ptriage_event(struct ptriage *t, const struct event *ev, const char *input_name)
+void ptriage_anomaly(struct ptriage *t, size_t i, int64_t alert_id)
+{
+    const struct anomaly_alert *al = t->an ? anomaly_alert_get(t->an, i) : NULL;
+    const char *name, *title, *level;
+    struct triage_in in;
+
+    if (!al)
+        return;
+    anomaly_rule(al, &name, &title, &level);
+    triage_entity_from_anomaly(&t->ents, al);
+    in = (struct triage_in){
+        .kind = TRIAGE_KIND_ANOMALY,
+        .rule_id = name,
+        .rule_name = name,
+        .rule_title = title,
+        .level = level_of(level),
+        .time_us = al->time_us,
+        .count = 1,
+    };
+    add(t, &in, alert_id);
+}
+
+size_t ptriage_event(struct ptriage *t, const struct event *ev, const char *input_name)
 {
     if (ev->time_us > t->max_time_us)
         t->max_time_us = ev->time_us;
     if (!t->an || !ev->decoder)
-        return;
+        return 0;
     t->input_name = input_name;
-    (void)anomaly_observe(t->an, ev, on_anomaly, t);
+    /* Out of memory, part of the event is not learned; the alerts raised
+     * before that still go out. */
+    (void)anomaly_observe(t->an, ev);
+    return anomaly_alert_count(t->an);
 }
 
 void ptriage_flush(struct ptriage *t, int force)
@@ -1125,8 +1134,8 @@ static int load_opts(const struct config *c, struct triage_opts **ret, char *err
     return r;
 }
 
-int ptriage_new(const struct config *c, struct store *st, ptriage_emit_fn emit, void *emit_arg,
-                struct ptriage **ret, char *errbuf, size_t errlen)
+int ptriage_new(const struct config *c, struct store *st, struct ptriage **ret, char *errbuf,
+                size_t errlen)
 {
     struct ptriage *t = calloc(1, sizeof(*t));
     struct triage_cb cb;
@@ -1143,8 +1152,6 @@ int ptriage_new(const struct config *c, struct store *st, ptriage_emit_fn emit, 
         return -EIO;
     }
     t->st = st;
-    t->emit = emit;
-    t->emit_arg = emit_arg;
     asset_inv_init(&t->inv);
     buf_init(&t->json, 4 * 1024 * 1024);
     buf_init(&t->text, 64 * 1024);

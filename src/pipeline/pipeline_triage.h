@@ -27,11 +27,6 @@ struct triage_stats;
 
 struct ptriage;
 
-/* Where the alerts the stage itself raises (anomalies, found while it
- * observes an event) go: the pipeline's alert writer, which writes them
- * out like rule alerts.  Returns the alert's store id, or 0 when it was not
- * stored. */
-typedef int64_t (*ptriage_emit_fn)(void *arg, const struct alert *a);
 /* Called when triage opens or changes an incident (scan collects them). */
 typedef void (*ptriage_incident_fn)(void *arg, const struct triage_incident *inc,
                                     unsigned changed);
@@ -45,8 +40,8 @@ typedef void (*ptriage_incident_fn)(void *arg, const struct triage_incident *inc
  * negative errno with a message in errbuf (an options file named
  * explicitly that does not load).
  */
-int ptriage_new(const struct config *c, struct store *st, ptriage_emit_fn emit, void *emit_arg,
-                struct ptriage **ret, char *errbuf, size_t errlen);
+int ptriage_new(const struct config *c, struct store *st, struct ptriage **ret, char *errbuf,
+                size_t errlen);
 /* Frees (saving nothing: call ptriage_save first).  NULL is a no-op. */
 void ptriage_free(struct ptriage *t);
 /* Loads suppressions added to the store (through the API) since the last
@@ -93,8 +88,21 @@ int ptriage_corr_alert(struct ptriage *t, const struct sigma_corr_hit *h, const 
 /* Then, that alert stored as row `alert_id` (0: not stored), triages the
  * hit, as ptriage_rule does a rule's. */
 void ptriage_corr(struct ptriage *t, const struct sigma_corr_hit *h, int64_t alert_id);
-/* Every decoded event goes through the anomaly baselines. */
-void ptriage_event(struct ptriage *t, const struct event *ev, const char *input_name);
+/*
+ * Every decoded event goes through the anomaly baselines.  Returns how many
+ * anomaly alerts it raised: the pipeline writes each, i from 0, with
+ * ptriage_anomaly_alert and its writer, then hands it back to
+ * ptriage_anomaly, the route a correlation hit takes.  They stay until the
+ * next ptriage_event.
+ */
+size_t ptriage_event(struct ptriage *t, const struct event *ev, const char *input_name);
+/* The alert the i-th anomaly of the last ptriage_event makes, for the
+ * pipeline to write (its text and JSON live in buffers of `t` until the
+ * next call; the rest borrows from the anomaly's copy).  0, -ENOENT (no
+ * such anomaly) or an error of the buffers (no alert: it is dropped). */
+int ptriage_anomaly_alert(struct ptriage *t, size_t i, struct alert *ret);
+/* Then, that alert stored as row `alert_id` (0: not stored), triages it. */
+void ptriage_anomaly(struct ptriage *t, size_t i, int64_t alert_id);
 /* Writes the counts and last seen of the aggregated alerts that grew, on
  * every call.  Reports the incidents that changed and forgets what ended
  * before the newest event time seen only when `force` or when event time

@@ -273,7 +273,7 @@ static void rate_learn(const struct anomaly_opts *o, struct rate_state *r, int s
 }
 
 static int rate_one(struct anomaly *a, const struct event *ev, unsigned sub, struct anomaly_val ent,
-                    struct anomaly_val cat, int64_t hour, anomaly_cb cb, void *arg)
+                    struct anomaly_val cat, int64_t hour)
 {
     struct anomaly_key k;
     struct anomaly_entry *e;
@@ -329,12 +329,12 @@ static int rate_one(struct anomaly *a, const struct event *ev, unsigned sub, str
         al.learned = r->n[s];
         al.slot_hour = hod;
         al.slot_weekend = weekend;
-        return anomaly_alert_emit(a, &al, cb, arg);
+        return anomaly_alert_emit(a, &al);
     }
     return 0;
 }
 
-static int rate_observe(struct anomaly *a, const struct event *ev, anomaly_cb cb, void *arg)
+static int rate_observe(struct anomaly *a, const struct event *ev)
 {
     struct anomaly_val cat = anomaly_get(ev, FIELD_EVENT_DATASET);
     int64_t t = ev->time_us, hour;
@@ -354,7 +354,7 @@ static int rate_observe(struct anomaly *a, const struct event *ev, anomaly_cb cb
     for (unsigned i = 0; i < RATE_SUB_COUNT && r >= 0; i++) {
         struct anomaly_val ent = anomaly_get(ev, rate_fields[i]);
         if (ent.n)
-            r = rate_one(a, ev, i, ent, cat, hour, cb, arg);
+            r = rate_one(a, ev, i, ent, cat, hour);
     }
     return r;
 }
@@ -362,7 +362,7 @@ static int rate_observe(struct anomaly *a, const struct event *ev, anomaly_cb cb
 /* ---- first seen ------------------------------------------------------- */
 
 static int first_one(struct anomaly *a, const struct event *ev, unsigned sub, const char *what,
-                     struct anomaly_val v0, struct anomaly_val v1, anomaly_cb cb, void *arg)
+                     struct anomaly_val v0, struct anomaly_val v1)
 {
     struct anomaly_key k;
     struct anomaly_entry *e;
@@ -399,10 +399,10 @@ static int first_one(struct anomaly *a, const struct event *ev, unsigned sub, co
     al.score = 1;
     al.learned = htable_count(&a->tab) > UINT32_MAX ? UINT32_MAX : (uint32_t)htable_count(&a->tab);
     al.learn_end_us = end;
-    return anomaly_alert_emit(a, &al, cb, arg);
+    return anomaly_alert_emit(a, &al);
 }
 
-static int first_observe(struct anomaly *a, const struct event *ev, anomaly_cb cb, void *arg)
+static int first_observe(struct anomaly *a, const struct event *ev)
 {
     struct anomaly_val host = anomaly_get(ev, FIELD_HOST_NAME),
                        cat = anomaly_get(ev, FIELD_EVENT_CATEGORY);
@@ -416,15 +416,15 @@ static int first_observe(struct anomaly *a, const struct event *ev, anomaly_cb c
         if (user.n && host.n &&
             (ci_contains(act, "login") || ci_contains(act, "logon") ||
              ci_contains(act, "logged-in")))
-            r = first_one(a, ev, FIRST_LOGIN, "first_seen_login", user, host, cb, arg);
+            r = first_one(a, ev, FIRST_LOGIN, "first_seen_login", user, host);
     }
     if (r >= 0 && anomaly_val_is(cat, "network") && dport.n &&
         !anomaly_val_is(anomaly_get(ev, FIELD_EVENT_TYPE), "denied")) {
         struct anomaly_val src = anomaly_get(ev, FIELD_SOURCE_IP);
         if (src.n)
-            r = first_one(a, ev, FIRST_PORT_IP, "first_seen_port", src, dport, cb, arg);
+            r = first_one(a, ev, FIRST_PORT_IP, "first_seen_port", src, dport);
         else if (host.n)
-            r = first_one(a, ev, FIRST_PORT_HOST, "first_seen_port", host, dport, cb, arg);
+            r = first_one(a, ev, FIRST_PORT_HOST, "first_seen_port", host, dport);
     }
     if (r >= 0 && host.n) {
         struct anomaly_val code = anomaly_get(ev, FIELD_EVENT_CODE);
@@ -433,9 +433,9 @@ static int first_observe(struct anomaly *a, const struct event *ev, anomaly_cb c
             struct anomaly_val exe = anomaly_get(ev, a->id_exe),
                                name = anomaly_get(ev, FIELD_PROCESS_NAME);
             if (exe.n)
-                r = first_one(a, ev, FIRST_PROC_EXE, "first_seen_process", host, exe, cb, arg);
+                r = first_one(a, ev, FIRST_PROC_EXE, "first_seen_process", host, exe);
             else if (name.n)
-                r = first_one(a, ev, FIRST_PROC_NAME, "first_seen_process", host, name, cb, arg);
+                r = first_one(a, ev, FIRST_PROC_NAME, "first_seen_process", host, name);
         }
     }
     return r;
@@ -458,7 +458,7 @@ static void beacon_push(struct beacon_state *b, uint64_t d_us)
         b->nint++;
 }
 
-static int beacon_observe(struct anomaly *a, const struct event *ev, anomaly_cb cb, void *arg)
+static int beacon_observe(struct anomaly *a, const struct event *ev)
 {
     struct anomaly_val src = anomaly_get(ev, FIELD_SOURCE_IP),
                        dst = anomaly_get(ev, FIELD_DESTINATION_IP);
@@ -533,29 +533,30 @@ static int beacon_observe(struct anomaly *a, const struct event *ev, anomaly_cb 
         al.observed = cv;
         al.score = cv * 1000 < a->o.beacon_max_cv ? 1000 : a->o.beacon_max_cv / cv;
         al.learned = b->nint;
-        return anomaly_alert_emit(a, &al, cb, arg);
+        return anomaly_alert_emit(a, &al);
     }
 }
 
 /* ---- observe ---------------------------------------------------------- */
 
-int anomaly_observe(struct anomaly *a, const struct event *ev, anomaly_cb cb, void *arg)
+int anomaly_observe(struct anomaly *a, const struct event *ev)
 {
     int r = 0;
 
     a->st.events++;
+    a->nkept = 0;
     if (!a->started) {
         a->start_us = ev->time_us;
         a->started = 1;
     }
     if (a->o.rate_enable)
-        r = rate_observe(a, ev, cb, arg);
+        r = rate_observe(a, ev);
     if (r >= 0 && a->o.first_seen_enable)
-        r = first_observe(a, ev, cb, arg);
+        r = first_observe(a, ev);
     if (r >= 0 && a->o.beacon_enable)
-        r = beacon_observe(a, ev, cb, arg);
+        r = beacon_observe(a, ev);
     if (r >= 0)
-        r = anomaly_outbound_observe(a, ev, cb, arg);
+        r = anomaly_outbound_observe(a, ev);
     return r;
 }
 
@@ -782,6 +783,7 @@ int anomaly_restore(struct anomaly *a, const char *buf, size_t len, struct parse
     }
     /* Swap the new state in; counters stay, plus the restore's evictions. */
     anomaly_entries_take(a, t);
+    a->nkept = 0;
     a->start_us = t->start_us;
     a->started = t->started;
     memcpy(a->st.entries_by_kind, t->st.entries_by_kind, sizeof(a->st.entries_by_kind));

@@ -52,6 +52,12 @@ struct parse_err;
 #define ANOMALY_INTERNAL_MAX 64
 /* Most distinct names a DNS tunnel pair keeps (bounds dns_min_names). */
 #define ANOMALY_DNS_NAMES_MAX 256
+/* Most alerts one event raises: 3 rates (host, user, source), 3 first-seen
+ * pairs (login, port, process), a beacon, and outbound a DNS tunnel and
+ * either volume and a first external destination or one volume: 10. */
+#define ANOMALY_ALERTS_MAX 10
+/* Most entity fields an alert names. */
+#define ANOMALY_ENTITY_MAX 3
 
 enum anomaly_kind {
     ANOMALY_RATE = 1,        /* an entity's event count in an hour is far above its baseline */
@@ -131,9 +137,8 @@ struct anomaly_opts {
 /* Fills *o with the defaults above. */
 void anomaly_opts_default(struct anomaly_opts *o);
 
-/* One field of the entity an alert is about.  `val` is a view into the
- * event being observed (or into the state for restored keys) and is valid
- * only during the callback; it is not NUL-terminated. */
+/* One field of the entity an alert is about.  `val` (len bytes, then a NUL)
+ * is the anomaly's own copy, valid until the next anomaly_observe. */
 struct anomaly_entity {
     const char *field; /* static ECS name, e.g. "host.name" */
     const char *val;
@@ -141,8 +146,8 @@ struct anomaly_entity {
 };
 
 /*
- * An anomaly alert, handed to the callback.  It owns nothing; copy out what
- * must outlive the callback.  Which numbers are meaningful depends on kind:
+ * An anomaly alert, kept by anomaly_observe until its next call (with its
+ * values: copy out what must outlive that).  Which numbers are meaningful depends on kind:
  *   rate:       observed = events so far in the hour, mean/dev = the slot's
  *               baseline, learned = hours learned in that slot, score =
  *               (observed - mean) / dev, slot_hour/slot_weekend = the slot.
@@ -168,8 +173,8 @@ struct anomaly_alert {
                          "outbound_volume", "dns_tunnel" */
     int64_t time_us;  /* event time of the event that raised it */
     unsigned nentity;
-    struct anomaly_entity entity[3];
-    const char *category; /* rate only: event.dataset or decoder; view */
+    struct anomaly_entity entity[ANOMALY_ENTITY_MAX];
+    const char *category; /* rate only: event.dataset or decoder */
     size_t category_len;
     double mean;
     double dev;
@@ -180,13 +185,9 @@ struct anomaly_alert {
     int slot_weekend;     /* rate: 1 for Saturday and Sunday */
     int64_t learn_end_us; /* first_seen, first_external */
     const char *sample;   /* outbound_volume, dns_tunnel: a value of the event that
-                             raised it (view, may be NULL) */
+                             raised it (may be NULL) */
     size_t sample_len;
 };
-
-/* Called once per alert.  A negative return stops anomaly_observe, which
- * returns it. */
-typedef int (*anomaly_cb)(const struct anomaly_alert *al, void *arg);
 
 struct anomaly_stats {
     uint64_t events;  /* events observed */
@@ -212,12 +213,23 @@ int anomaly_new(const struct anomaly_opts *opts, struct anomaly **ret);
 void anomaly_free(struct anomaly *a);
 
 /*
- * Learns from one decoded event and calls `cb` (may be NULL) for each alert
- * it raises.  The event is only read; nothing of it is kept except copies of
- * the entity values.  Returns 0, -ENOMEM (the state could not grow: that part
- * of the event is not learned), or a negative value returned by `cb`.
+ * Learns from one decoded event and keeps the alerts it raises, in the order
+ * raised, for anomaly_alert_get until the next call: the caller (the
+ * pipeline's triage stage) takes them from there, so no call goes from here
+ * back up to it.  The event is only read; nothing of it is kept except
+ * copies of the entity values.  Returns 0, or -ENOMEM (the state could not
+ * grow: that part of the event is not learned; the alerts raised before
+ * stay kept).
  */
-int anomaly_observe(struct anomaly *a, const struct event *ev, anomaly_cb cb, void *arg);
+int anomaly_observe(struct anomaly *a, const struct event *ev);
+
+/* How many alerts the last anomaly_observe raised (0 .. ANOMALY_ALERTS_MAX;
+ * 0 after anomaly_new and anomaly_restore). */
+size_t anomaly_alert_count(const struct anomaly *a);
+/* Its i-th alert (i < anomaly_alert_count), or NULL; valid, values
+ * included, until the next anomaly_observe, anomaly_restore or
+ * anomaly_free. */
+const struct anomaly_alert *anomaly_alert_get(const struct anomaly *a, size_t i);
 
 /* Fills *ret with the counters. */
 void anomaly_stats(const struct anomaly *a, struct anomaly_stats *ret);

@@ -251,7 +251,7 @@ static void ext_roll(struct ext_host_state *h, int64_t day)
 }
 
 static int ext_observe(struct anomaly *a, const struct event *ev, struct anomaly_val src,
-                       struct anomaly_val dst, struct anomaly_val dport, anomaly_cb cb, void *arg)
+                       struct anomaly_val dst, struct anomaly_val dport)
 {
     int64_t t = ev->time_us, day = anomaly_floor_div(t, DAY_US);
     struct anomaly_key k;
@@ -311,7 +311,7 @@ static int ext_observe(struct anomaly *a, const struct event *ev, struct anomaly
         al.learn_end_us = h->first_us > INT64_MAX - a->o.external_learn_us
                               ? INT64_MAX
                               : h->first_us + a->o.external_learn_us;
-        return anomaly_alert_emit(a, &al, cb, arg);
+        return anomaly_alert_emit(a, &al);
     }
 }
 
@@ -340,7 +340,7 @@ static void vol_learn(const struct anomaly_opts *o, struct vol_state *v, int s, 
 }
 
 static int vol_observe(struct anomaly *a, const struct event *ev, struct anomaly_val host,
-                       int64_t bytes, struct anomaly_val peer, anomaly_cb cb, void *arg)
+                       int64_t bytes, struct anomaly_val peer)
 {
     int64_t hour = anomaly_local_hour(a, ev->time_us);
     struct anomaly_key k;
@@ -403,7 +403,7 @@ static int vol_observe(struct anomaly *a, const struct event *ev, struct anomaly
         al.slot_weekend = weekend;
         al.sample = peer.p;
         al.sample_len = peer.n;
-        return anomaly_alert_emit(a, &al, cb, arg);
+        return anomaly_alert_emit(a, &al);
     }
 }
 
@@ -477,8 +477,7 @@ static double dns_entropy(const char *s, size_t n, size_t *ret_len)
     return h;
 }
 
-static int dns_observe(struct anomaly *a, const struct event *ev, struct anomaly_val client,
-                       anomaly_cb cb, void *arg)
+static int dns_observe(struct anomaly *a, const struct event *ev, struct anomaly_val client)
 {
     struct anomaly_val q = anomaly_get(ev, a->id_dns_name), ty = anomaly_get(ev, a->id_dns_type);
     char name[NAME_MAX_LEN + 1] = {0};
@@ -558,13 +557,13 @@ static int dns_observe(struct anomaly *a, const struct event *ev, struct anomaly
         al.score = (double)d->nh / a->o.dns_min_names;
         al.sample = name;
         al.sample_len = n;
-        return anomaly_alert_emit(a, &al, cb, arg);
+        return anomaly_alert_emit(a, &al);
     }
 }
 
 /* ---- observe ---------------------------------------------------------- */
 
-int anomaly_outbound_observe(struct anomaly *a, const struct event *ev, anomaly_cb cb, void *arg)
+int anomaly_outbound_observe(struct anomaly *a, const struct event *ev)
 {
     struct anomaly_val src = anomaly_get(ev, FIELD_SOURCE_IP);
     struct anomaly_val dst = anomaly_get(ev, FIELD_DESTINATION_IP);
@@ -578,7 +577,7 @@ int anomaly_outbound_observe(struct anomaly *a, const struct event *ev, anomaly_
         return 0;
     dc = dst.n ? addr_classify(a, dst) : ADDR_OTHER;
     if (a->o.dns_enable && sc == ADDR_INTERNAL)
-        r = dns_observe(a, ev, src, cb, arg);
+        r = dns_observe(a, ev, src);
     /* A record of traffic the firewall refused says nothing left. */
     if (r < 0 || anomaly_val_is(anomaly_get(ev, FIELD_EVENT_TYPE), "denied"))
         return r;
@@ -588,16 +587,16 @@ int anomaly_outbound_observe(struct anomaly *a, const struct event *ev, anomaly_
         if (a->o.volume_enable) {
             int64_t b = parse_count(anomaly_get(ev, FIELD_SOURCE_BYTES));
             if (b >= 0)
-                r = vol_observe(a, ev, src, b, dst, cb, arg);
+                r = vol_observe(a, ev, src, b, dst);
         }
         if (r >= 0 && a->o.external_enable)
-            r = ext_observe(a, ev, src, dst, anomaly_get(ev, FIELD_DESTINATION_PORT), cb, arg);
+            r = ext_observe(a, ev, src, dst, anomaly_get(ev, FIELD_DESTINATION_PORT));
     } else if (sc == ADDR_EXTERNAL && dc == ADDR_INTERNAL && a->o.volume_enable) {
         /* A connection from outside: what our side answered left too (an
          * intruder pulling files from a server it reached). */
         int64_t b = parse_count(anomaly_get(ev, FIELD_DESTINATION_BYTES));
         if (b >= 0)
-            r = vol_observe(a, ev, dst, b, src, cb, arg);
+            r = vol_observe(a, ev, dst, b, src);
     }
     return r;
 }

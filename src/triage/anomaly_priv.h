@@ -51,6 +51,13 @@ struct anomaly_entry {
     uint64_t data[];       /* payload, then key bytes */
 };
 
+/* An alert anomaly_observe raised, kept for the caller with copies of the
+ * values it names: 3 entities, the category, the sample. */
+struct anomaly_kept {
+    struct anomaly_alert al;
+    char text[(ANOMALY_ENTITY_MAX + 2) * (ANOMALY_VALUE_MAX + 1)];
+};
+
 struct anomaly {
     struct anomaly_opts o;
     /* The entries, least recently seen first, capped at o.mem_cap with
@@ -63,6 +70,8 @@ struct anomaly {
     uint32_t id_dns_name;    /* interned "dns.question.name" */
     uint32_t id_dns_type;    /* interned "dns.type" */
     struct anomaly_stats st; /* counters (entries and mem filled on demand) */
+    struct anomaly_kept kept[ANOMALY_ALERTS_MAX]; /* of the last anomaly_observe */
+    size_t nkept;
 };
 
 /* Payload of KEY_FIRST and KEY_EXT. */
@@ -133,8 +142,8 @@ void anomaly_key_part(struct anomaly_key *k, const char *v, size_t len);
 struct anomaly_val anomaly_get(const struct event *ev, uint32_t id);
 int anomaly_val_is(struct anomaly_val v, const char *s);
 void anomaly_set_entity(struct anomaly_alert *al, const char *field, struct anomaly_val v);
-/* Counts the alert and hands it to cb (which may be NULL). */
-int anomaly_alert_emit(struct anomaly *a, struct anomaly_alert *al, anomaly_cb cb, void *arg);
+/* Counts the alert and keeps a copy of it (anomaly_alert_get).  0. */
+int anomaly_alert_emit(struct anomaly *a, struct anomaly_alert *al);
 int64_t anomaly_floor_div(int64_t x, int64_t y);
 /* The hour number (hours since the epoch, local time) of event time t_us
  * in the anomaly's zone: the offset in force at that instant. */
@@ -171,7 +180,7 @@ const char *const *anomaly_outbound_fields(uint8_t kind, uint8_t sub, unsigned *
 size_t anomaly_outbound_payload(const struct anomaly *a, uint8_t kind);
 /* Learns one event: first external destinations, outbound volume, DNS
  * tunnelling.  0, -ENOMEM, or the callback's negative value. */
-int anomaly_outbound_observe(struct anomaly *a, const struct event *ev, anomaly_cb cb, void *arg);
+int anomaly_outbound_observe(struct anomaly *a, const struct event *ev);
 /* Writes / reads the payload of an outbound entry (the key is handled by
  * the caller).  Restore returns 0 or -EINVAL (reason in r) and fills
  * `payload` (anomaly_outbound_payload(a, kind) bytes, zeroed). */

@@ -151,10 +151,53 @@ void anomaly_set_entity(struct anomaly_alert *al, const char *field, struct anom
     al->nentity++;
 }
 
-int anomaly_alert_emit(struct anomaly *a, struct anomaly_alert *al, anomaly_cb cb, void *arg)
+/* Copies v[0..*n) (at most ANOMALY_VALUE_MAX bytes: *n says how many)
+ * into the kept alert's text at *off; the copy, or NULL for none. */
+static const char *keep_text(struct anomaly_kept *k, size_t *off, const char *v, size_t *n)
 {
+    char *p = k->text + *off;
+
+    if (!v) {
+        *n = 0;
+        return NULL;
+    }
+    if (*n > ANOMALY_VALUE_MAX)
+        *n = ANOMALY_VALUE_MAX;
+    memcpy(p, v, *n);
+    p[*n] = '\0';
+    *off += *n + 1;
+    return p;
+}
+
+int anomaly_alert_emit(struct anomaly *a, struct anomaly_alert *al)
+{
+    struct anomaly_kept *k;
+    size_t off = 0;
+
+    /* The detectors raise at most ANOMALY_ALERTS_MAX per event (see
+     * anomaly.h); one more would be our bug, and is dropped uncounted. */
+    if (a->nkept >= ANOMALY_ALERTS_MAX)
+        return 0;
+    k = &a->kept[a->nkept++];
+    k->al = *al;
+    /* Views into the event, a detector's stack or an entry that a later
+     * detector of the same event may evict: copied. */
+    for (unsigned i = 0; i < al->nentity && i < ANOMALY_ENTITY_MAX; i++)
+        k->al.entity[i].val = keep_text(k, &off, al->entity[i].val, &k->al.entity[i].len);
+    k->al.category = keep_text(k, &off, al->category, &k->al.category_len);
+    k->al.sample = keep_text(k, &off, al->sample, &k->al.sample_len);
     a->st.alerts_by_kind[al->kind]++;
-    return cb ? cb(al, arg) : 0;
+    return 0;
+}
+
+size_t anomaly_alert_count(const struct anomaly *a)
+{
+    return a->nkept;
+}
+
+const struct anomaly_alert *anomaly_alert_get(const struct anomaly *a, size_t i)
+{
+    return i < a->nkept ? &a->kept[i].al : NULL;
 }
 
 int64_t anomaly_local_hour(const struct anomaly *a, int64_t t_us)

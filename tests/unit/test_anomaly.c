@@ -96,6 +96,18 @@ static int collect(const struct anomaly_alert *al, void *arg)
     return 0;
 }
 
+/* Observes `ev`, then hands each alert it raised (kept by the anomaly until
+ * the next observe) to cb, in order. */
+static int observe(struct anomaly *a, const struct event *ev,
+                   int (*cb)(const struct anomaly_alert *, void *), void *arg)
+{
+    int r = anomaly_observe(a, ev);
+
+    for (size_t i = 0; i < anomaly_alert_count(a); i++)
+        cb(anomaly_alert_get(a, i), arg);
+    return r;
+}
+
 static void got_init(struct got *g)
 {
     memset(g, 0, sizeof(*g));
@@ -120,7 +132,7 @@ static void feed_hour(struct anomaly *a, struct evb *b, struct got *g, const cha
     for (unsigned i = 0; i < n; i++) {
         ev_begin(b, t + (int64_t)i * (HOUR / n), "sshd");
         ev_str(b, FIELD_HOST_NAME, host);
-        assert_int_equal(anomaly_observe(a, &b->ev, collect, g), 0);
+        assert_int_equal(observe(a, &b->ev, collect, g), 0);
         event_reset(&b->ev);
     }
 }
@@ -348,7 +360,7 @@ static void test_first_seen(void **state)
         unsigned before = g.n[ANOMALY_FIRST_SEEN];
 
         fs_event(&b, s);
-        assert_int_equal(anomaly_observe(a, &b.ev, collect, &g), 0);
+        assert_int_equal(observe(a, &b.ev, collect, &g), 0);
         event_reset(&b.ev);
         if (!s->expect_what) {
             if (g.n[ANOMALY_FIRST_SEEN] != before)
@@ -415,8 +427,8 @@ static void test_first_seen_real_sshd(void **state)
         lines++;
         if (decode_record(&b.ev, NULL, &ctx, &err) == 0 && b.ev.has_time) {
             decoded++;
-            assert_int_equal(anomaly_observe(a, &b.ev, collect, &g), 0);
-            assert_int_equal(anomaly_observe(a_week, &b.ev, collect, &g_week), 0);
+            assert_int_equal(observe(a, &b.ev, collect, &g), 0);
+            assert_int_equal(observe(a_week, &b.ev, collect, &g_week), 0);
         }
         event_reset(&b.ev);
         off += n + 1;
@@ -476,7 +488,7 @@ static void beacon_event(struct anomaly *a, struct evb *b, struct got *g, int64_
     ev_str(b, FIELD_DESTINATION_IP, dst);
     ev_str(b, FIELD_DESTINATION_PORT, port);
     ev_str(b, FIELD_NETWORK_TRANSPORT, "tcp");
-    assert_int_equal(anomaly_observe(a, &b->ev, collect, g), 0);
+    assert_int_equal(observe(a, &b->ev, collect, g), 0);
     event_reset(&b->ev);
 }
 
@@ -623,13 +635,13 @@ static void feed_phase(struct anomaly *a, struct got *g, int phase)
         for (unsigned h = 0; h < 4 * 24; h++)
             feed_hour(a, &b, g, "web01.corp.example.com", t + h * HOUR, 40 + h % 7);
         for (size_t i = 0; i < 3; i++)
-            fs_event(&b, &fs_steps[i]), anomaly_observe(a, &b.ev, collect, g), event_reset(&b.ev);
+            fs_event(&b, &fs_steps[i]), observe(a, &b.ev, collect, g), event_reset(&b.ev);
         for (unsigned i = 0; i < 12; i++)
             beacon_event(a, &b, g, t + 3 * DAY + i * 60 * SEC, "10.20.30.41", "198.51.100.23",
                          "8443");
     } else {
         for (size_t i = 6; i < 10; i++)
-            fs_event(&b, &fs_steps[i]), anomaly_observe(a, &b.ev, collect, g), event_reset(&b.ev);
+            fs_event(&b, &fs_steps[i]), observe(a, &b.ev, collect, g), event_reset(&b.ev);
         for (unsigned i = 12; i < 25; i++)
             beacon_event(a, &b, g, t + 3 * DAY + i * 60 * SEC, "10.20.30.41", "198.51.100.23",
                          "8443");
@@ -828,7 +840,7 @@ static void test_memory_cap(void **state)
         snprintf(ip, sizeof(ip), "10.%u.%u.%u", i >> 16 & 255, i >> 8 & 255, i & 255);
         ev_begin(&b, t + i * 10000LL, "sshd");
         ev_str(&b, FIELD_SOURCE_IP, ip);
-        assert_int_equal(anomaly_observe(a, &b.ev, collect, &g), 0);
+        assert_int_equal(observe(a, &b.ev, collect, &g), 0);
         event_reset(&b.ev);
         if (i % 4096 == 0) {
             anomaly_stats(a, &st);
@@ -862,6 +874,73 @@ static void test_memory_cap(void **state)
     arena_done(&b.ar);
 }
 
+/*
+ * The alerts of an event are kept by the anomaly, in the order raised, with
+ * their own copies of the values: still whole after the event's arena is
+ * reused, gone with the next event (count 0 when it raises none).
+ */
+static void test_alerts_kept(void **state)
+{
+    struct anomaly_opts o;
+    struct anomaly *a;
+    const struct anomaly_alert *al;
+    struct evb b;
+
+    (void)state;
+    anomaly_opts_default(&o);
+    o.first_seen_learn_us = 0;
+    o.rate_enable = 0;
+    a = new_anomaly(&o);
+    arena_init(&b.ar, 0);
+    assert_int_equal(anomaly_alert_count(a), 0);
+    assert_null(anomaly_alert_get(a, 0));
+    /* A login that also starts a process: two first-seen pairs. */
+    ev_begin(&b, t0(), "winxml");
+    ev_str(&b, FIELD_EVENT_CATEGORY, "authentication");
+    ev_str(&b, FIELD_EVENT_OUTCOME, "success");
+    ev_str(&b, FIELD_EVENT_ACTION, "logon");
+    ev_str(&b, FIELD_EVENT_CODE, "4688");
+    ev_str(&b, FIELD_USER_NAME, "alice");
+    ev_str(&b, FIELD_HOST_NAME, "web01");
+    ev_str(&b, field_intern("process.executable", 18), "C:\\Windows\\evil.exe");
+    assert_int_equal(anomaly_observe(a, &b.ev), 0);
+    /* The arena reused by another event, never observed. */
+    event_reset(&b.ev);
+    ev_begin(&b, t0(), "winxml");
+    ev_str(&b, FIELD_EVENT_CATEGORY, "XXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX");
+    ev_str(&b, FIELD_USER_NAME, "YYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYY");
+    ev_str(&b, FIELD_HOST_NAME, "ZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZ");
+    assert_int_equal(anomaly_alert_count(a), 2);
+    al = anomaly_alert_get(a, 0);
+    assert_non_null(al);
+    assert_string_equal(al->what, "first_seen_login");
+    assert_int_equal(al->nentity, 2);
+    assert_int_equal(al->entity[0].len, 5);
+    assert_memory_equal(al->entity[0].val, "alice", 5);
+    assert_string_equal(al->entity[1].val, "web01");
+    al = anomaly_alert_get(a, 1);
+    assert_non_null(al);
+    assert_string_equal(al->what, "first_seen_process");
+    assert_string_equal(al->entity[0].val, "web01");
+    assert_string_equal(al->entity[1].val, "C:\\Windows\\evil.exe");
+    assert_int_equal(al->entity[1].len, strlen("C:\\Windows\\evil.exe"));
+    assert_null(anomaly_alert_get(a, 2));
+    /* The same pairs again: nothing new, and the last event's are gone. */
+    event_reset(&b.ev);
+    ev_begin(&b, t0() + SEC, "winxml");
+    ev_str(&b, FIELD_EVENT_CATEGORY, "authentication");
+    ev_str(&b, FIELD_EVENT_OUTCOME, "success");
+    ev_str(&b, FIELD_EVENT_ACTION, "logon");
+    ev_str(&b, FIELD_USER_NAME, "alice");
+    ev_str(&b, FIELD_HOST_NAME, "web01");
+    assert_int_equal(anomaly_observe(a, &b.ev), 0);
+    assert_int_equal(anomaly_alert_count(a), 0);
+    assert_null(anomaly_alert_get(a, 0));
+    event_reset(&b.ev);
+    anomaly_free(a);
+    arena_done(&b.ar);
+}
+
 static int teardown_fields(void **state)
 {
     (void)state;
@@ -883,6 +962,7 @@ int main(void)
         cmocka_unit_test(test_save_restore_roundtrip),
         cmocka_unit_test(test_restore_refuses_corrupt),
         cmocka_unit_test(test_memory_cap),
+        cmocka_unit_test(test_alerts_kept),
     };
 
     return cmocka_run_group_tests(tests, NULL, teardown_fields);

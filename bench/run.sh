@@ -22,6 +22,9 @@ HAVE_HIKESHI=1
 [ -x "$HIKESHI" ] || { HAVE_HIKESHI=0; echo "run.sh: $HIKESHI not found, hikeshi cases skipped" >&2; }
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/hikeshi-bench.XXXXXX")
+# Run as root, the daemon drops to an unprivileged user that must still
+# reach its data_dir here (mktemp makes the directory 0700).
+chmod 755 "$TMP"
 DAEMON_PID=
 RSYSLOG_PID=
 cleanup() {
@@ -185,8 +188,13 @@ if [ "$HAVE_HIKESHI" = 1 ]; then
         "$HIKESHI" scan --quiet --format jsonl --summary-json "$TMP/b.json" "$TMP/load.log"
     show_summary "$TMP/b.json"
 
-    # --- (c) the daemon over TCP ---
+    # --- (c) the daemon over TCP: without the archive, then with it (the
+    # default: every record appended on receipt, synced every 200 ms), then
+    # synced every record ---
+    # run_daemon LABEL ARCHIVE_YAML
+    run_daemon() {
     PORT=$(free_port)
+    rm -rf "$TMP/var"
     mkdir -p "$TMP/var"
     cat > "$TMP/hikeshi.yaml" <<EOF
 data_dir: $TMP/var
@@ -202,6 +210,7 @@ inputs:
   - name: bench-tcp
     type: syslog-tcp
     listen: 127.0.0.1:$PORT
+$2
 EOF
     if "$HIKESHI" run -n -c "$TMP/hikeshi.yaml" >/dev/null 2>"$TMP/check.err"; then
         # /usr/bin/time would not pass SIGTERM on, so a small supervisor
@@ -230,19 +239,25 @@ EOF
             DAEMON_PID=
             T2=$(date +%s.%N)
             EVENTS=$(count_events "$TMP/var/hikeshi.db")
-            python3 - "$RECORDS" "$SBYTES" "$EVENTS" "$T1" "$T2" "$SEND_S" "$TMP/daemon.rss" "$CONNS" <<'EOF'
+            ARCHIVED=-
+            if [ -d "$TMP/var/archive" ]; then
+                ARCHIVED=$("$HIKESHI" archive cat -c "$TMP/hikeshi.yaml" | wc -l)
+                ARCHIVED="$ARCHIVED records, $(du -sk "$TMP/var/archive" | cut -f1) KiB on disk"
+            fi
+            python3 - "$RECORDS" "$SBYTES" "$EVENTS" "$T1" "$T2" "$SEND_S" "$TMP/daemon.rss" "$CONNS" "$1" "$ARCHIVED" <<'EOF'
 import os, sys
 recs, nbytes, events = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
 t1, t2, send, rssf, conns = float(sys.argv[4]), float(sys.argv[5]), sys.argv[6], sys.argv[7], sys.argv[8]
+label, archived = sys.argv[9], sys.argv[10]
 ev = int(events.split()[0])
 dt = t2 - t1
 rss = "-"
 if os.path.exists(rssf) and os.path.getsize(rssf):
     rss = f"{int(open(rssf).read().split()[-1]) / 1024:.1f}"
-name = f"hikeshi run, TCP x{conns} -> store"
+name = f"hikeshi run, TCP x{conns} -> {label}"
 print(f"{name:<34} {ev:>9} {dt:>8.3f} {ev/dt:>12,.0f} {nbytes/dt/1e6:>9.1f} {rss:>9}")
 print(f"    events in store: {events} of {recs} sent; sending took {send} s; "
-      f"clock from first connect to daemon exit")
+      f"clock from first connect to daemon exit; archive: {archived}")
 EOF
         else
             echo "hikeshi run: port $PORT never opened; see below" >&2
@@ -252,6 +267,13 @@ EOF
         echo "hikeshi run -n rejected the benchmark config:" >&2
         cat "$TMP/check.err" >&2
     fi
+    }
+    run_daemon "store" "archive:
+  enabled: false"
+    run_daemon "archive+store" "archive:
+  enabled: true"
+    run_daemon "archive/record+store" "archive:
+  sync: every record"
 fi
 
 # --- peer: rsyslog imtcp -> omfile ---

@@ -9,6 +9,7 @@
 
 #include "build_config.h"
 
+#include <arpa/inet.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -132,7 +133,7 @@ static int metrics_inputs(const struct api_sources *src, struct buf *out)
             return r;
     }
     if ((r = metric_head(out, "source_silent", "gauge",
-                         "Senders of the input silent past its expect_every now.")) < 0)
+                         "Senders of the input silent past their interval now.")) < 0)
         return r;
     for (uint32_t i = 0; i < n; i++)
         if ((r = metric_input(out, src, i, "source_silent",
@@ -357,6 +358,64 @@ static int health_archive(const struct api_sources *src, struct buf *out)
                       (unsigned long long)st.sync_ms, st.sealed ? "true" : "false");
 }
 
+/* An interval in whole seconds (rounded up), or null for none. */
+static int health_seconds(struct buf *out, int64_t us)
+{
+    if (us <= 0)
+        return buf_puts(out, "null");
+    return buf_printf(out, "%lld", (long long)((us + 999999) / 1000000));
+}
+
+static int put_time(struct buf *out, int64_t us)
+{
+    char ts[TIME_ISO_LEN];
+
+    if (us <= 0)
+        return buf_puts(out, "null");
+    time_format_iso(us, ts, sizeof(ts));
+    return buf_printf(out, "\"%s\"", ts);
+}
+
+/* The rest of input i's object in the health answer: when it was last
+ * heard, how its senders are watched for silence, and the first
+ * HEALTH_SENDERS of them (silent ones first). */
+#define HEALTH_SENDERS 32
+static int health_silence(const struct api_sources *src, uint32_t i, struct buf *out)
+{
+    const struct pipeline_input_stats *pis = pipeline_input_stats(src->pipeline, i);
+    int64_t expect = pipeline_input_expect(src->pipeline, i);
+    struct pipeline_source snd[HEALTH_SENDERS];
+    size_t total = pipeline_input_sources(src->pipeline, i, snd, HEALTH_SENDERS);
+    size_t shown = total < HEALTH_SENDERS ? total : HEALTH_SENDERS;
+    uint64_t silent = LOAD(pis->silent);
+    int r;
+
+    if ((r = buf_puts(out, "\"last_record\":")) < 0 || (r = put_time(out, LOAD(pis->last_us))) < 0 ||
+        (r = buf_printf(out, ",\"watch\":\"%s\",\"expect_every_s\":",
+                        expect > 0 ? "configured" : expect ? "learned" : "off")) < 0 ||
+        (r = health_seconds(out, expect)) < 0 ||
+        (r = buf_printf(out, ",\"silent\":%s,\"silent_senders\":%llu,\"senders_total\":%zu,"
+                             "\"senders\":[",
+                        silent ? "true" : "false", (unsigned long long)silent, total)) < 0)
+        return r;
+    for (size_t k = 0; k < shown; k++) {
+        char addr[INET6_ADDRSTRLEN] = "";
+
+        if (snd[k].family &&
+            !inet_ntop(snd[k].family == 6 ? AF_INET6 : AF_INET, snd[k].addr, addr, sizeof(addr)))
+            addr[0] = '\0';
+        if ((r = buf_puts(out, k ? ",{\"address\":" : "{\"address\":")) < 0 ||
+            (r = addr[0] ? buf_printf(out, "\"%s\"", addr) : buf_puts(out, "null")) < 0 ||
+            (r = buf_puts(out, ",\"last_record\":")) < 0 || (r = put_time(out, snd[k].last_us)) < 0 ||
+            (r = buf_puts(out, ",\"expect_every_s\":")) < 0 ||
+            (r = health_seconds(out, snd[k].every_us)) < 0 ||
+            (r = buf_printf(out, ",\"learned\":%s,\"silent\":%s}",
+                            snd[k].learned ? "true" : "false", snd[k].silent ? "true" : "false")) < 0)
+            return r;
+    }
+    return buf_puts(out, "]}");
+}
+
 /* The health answer: status, queue, pipeline totals and each input. */
 static int health_write(const struct api_sources *src, struct buf *out)
 {
@@ -393,14 +452,15 @@ static int health_write(const struct api_sources *src, struct buf *out)
                  out,
                  ",\"received\":%llu,\"dropped\":%llu,\"truncated\":%llu,"
                  "\"connections_active\":%llu,\"processed\":%llu,\"decoded\":%llu,"
-                 "\"unparsed\":%llu,\"malformed\":%llu,\"alerts\":%llu}",
+                 "\"unparsed\":%llu,\"malformed\":%llu,\"alerts\":%llu,",
                  (unsigned long long)(is ? LOAD(is->records) : 0),
                  (unsigned long long)(is ? LOAD(is->dropped) : 0),
                  (unsigned long long)(is ? LOAD(is->truncated) : 0),
                  (unsigned long long)(is ? LOAD(is->active) : 0),
                  (unsigned long long)LOAD(pis->records), (unsigned long long)LOAD(pis->decoded),
                  (unsigned long long)LOAD(pis->unparsed), (unsigned long long)LOAD(pis->malformed),
-                 (unsigned long long)LOAD(pis->alerts))) < 0)
+                 (unsigned long long)LOAD(pis->alerts))) < 0 ||
+            (r = health_silence(src, i, out)) < 0)
             return r;
     }
     return buf_puts(out, "]}\n");

@@ -447,16 +447,47 @@ static int kw_in_max_line(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *
 }
 
 /* inputs[].expect_every: each sender of the input is expected to send at
- * least this often (1 second to 30 days). */
+ * least this often (1 second to 30 days), or "off": its senders are not
+ * watched (without the key, their intervals are learned). */
 static int kw_in_expect_every(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
 {
     const char *s = ydoc_scalar(v, NULL);
     int64_t n = 0;
 
+    if (s && strcmp(s, "off") == 0) {
+        ((struct config_input *)arg)->expect_every_s = CONFIG_EXPECT_OFF;
+        return 0;
+    }
     if (!s || config_parse_duration(s, &n) < 0 || n < 1 || n > 30 * 86400)
-        return ydoc_fail(d, v, "expect_every: expected a duration from 1s to 30d (300, 5m, 1h)");
+        return ydoc_fail(d, v,
+                         "expect_every: expected a duration from 1s to 30d (300, 5m, 1h) or off");
     ((struct config_input *)arg)->expect_every_s = n;
     return 0;
+}
+
+/* inputs[].silence_learn_min and silence_learn_max: the floor and cap of
+ * the intervals learned for senders of an input without expect_every. */
+static int learn_bound(struct ydoc *d, yaml_node_t *v, const char *key, int64_t *ret_s)
+{
+    const char *s = ydoc_scalar(v, NULL);
+    int64_t n = 0;
+
+    if (!s || config_parse_duration(s, &n) < 0 || n < 1 || n > 30 * 86400)
+        return ydoc_failf(d, v, "%s: expected a duration from 1s to 30d (300, 5m, 1h)", key);
+    *ret_s = n;
+    return 0;
+}
+
+static int kw_in_learn_min(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+    return learn_bound(d, v, "silence_learn_min",
+                       &((struct config_input *)arg)->silence_learn_min_s);
+}
+
+static int kw_in_learn_max(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+    return learn_bound(d, v, "silence_learn_max",
+                       &((struct config_input *)arg)->silence_learn_max_s);
 }
 
 /* http-bulk: the largest request body, after gzip. */
@@ -692,6 +723,8 @@ static const struct ydoc_key input_kw[] = {
     {"path", kw_in_path},
     {"peers", kw_in_peers},
     {"poll_ms", kw_in_poll_ms},
+    {"silence_learn_max", kw_in_learn_max},
+    {"silence_learn_min", kw_in_learn_min},
     {"timezone", kw_in_timezone},
     {"tls", kw_in_tls},
     {"trust", kw_in_trust},
@@ -822,6 +855,13 @@ static int kw_inputs(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
             return ydoc_fail(d, item, "file input: missing path");
         if (in->npeers && !input_is_net(in))
             return ydoc_fail(d, item, "input: peers applies to network inputs only");
+        if ((in->silence_learn_min_s || in->silence_learn_max_s) && in->expect_every_s)
+            return ydoc_fail(d, item,
+                             "input: silence_learn_min and silence_learn_max apply only when "
+                             "intervals are learned (no expect_every)");
+        if (in->silence_learn_min_s && in->silence_learn_max_s &&
+            in->silence_learn_min_s > in->silence_learn_max_s)
+            return ydoc_fail(d, item, "input: silence_learn_min is above silence_learn_max");
         if (in->tcp_keys && !INPUT_TYPE_IS_STREAM(in->conf.type))
             return ydoc_fail(d, item,
                              "input: max_connections, max_per_address and idle_timeout apply "
@@ -1726,8 +1766,14 @@ static void print_input(const struct config_input *in, FILE *out)
     if (INPUT_TYPE_IS_STREAM(in->conf.type))
         fprintf(out, "    max_connections: %u\n    max_per_address: %u\n    idle_timeout: %u\n",
                 in->conf.max_connections, in->conf.max_per_address, in->conf.idle_timeout_s);
-    if (in->expect_every_s)
+    if (in->expect_every_s == CONFIG_EXPECT_OFF)
+        fputs("    expect_every: off\n", out);
+    else if (in->expect_every_s)
         fprintf(out, "    expect_every: %lld\n", (long long)in->expect_every_s);
+    if (in->silence_learn_min_s)
+        fprintf(out, "    silence_learn_min: %lld\n", (long long)in->silence_learn_min_s);
+    if (in->silence_learn_max_s)
+        fprintf(out, "    silence_learn_max: %lld\n", (long long)in->silence_learn_max_s);
     if (in->conf.type == INPUT_HTTP_BULK) {
         fprintf(out, "    max_body: %zu\n",
                 in->conf.max_body ? in->conf.max_body : (size_t)LIMIT_BULK_BODY_DEFAULT);

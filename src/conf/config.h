@@ -43,7 +43,11 @@ struct config_input {
      * conf's lists point here) */
     char **http_users, **http_api_keys;
     size_t nhttp_users, nhttp_api_keys;
-    int64_t expect_every_s; /* a sender silent this long raises an alert; 0: not watched */
+    /* a sender silent this long raises an alert; 0: learned from its
+     * traffic; CONFIG_EXPECT_OFF: not watched */
+    int64_t expect_every_s;
+#define CONFIG_EXPECT_OFF (-1)
+    int64_t silence_learn_min_s, silence_learn_max_s; /* learned intervals' bounds; 0: default */
     unsigned line; /* where it was defined, for messages; 0 for defaults */
 };
 

@@ -66,7 +66,9 @@ struct pinput {
     struct tz *tz;                 /* its own zone (owned copy); NULL: the global one */
     struct pipeline_input_stats stats;
     uint64_t base[NSAVED]; /* totals of earlier runs, from the store */
-    int64_t expect_us;     /* inputs[].expect_every; 0: senders not watched */
+    /* inputs[].expect_every (us), PIPELINE_EXPECT_LEARNED, or 0: senders
+     * not watched (expect_every: off, and scan's own inputs) */
+    int64_t expect_us;
 };
 
 struct pipeline {
@@ -245,6 +247,29 @@ int pipeline_add_input(struct pipeline *p, const char *name, const char *decoder
     return (int)p->ninputs++;
 }
 
+/* Watches input i's senders for silence as its configuration says: at its
+ * expect_every, at an interval learned from its traffic (no expect_every),
+ * or not at all (expect_every: off).  0, -EINVAL or -ENOMEM. */
+static int watch_input(struct pipeline *p, uint32_t i, const struct config_input *ci)
+{
+    struct psilence_watch w = {
+        .every_us = ci->expect_every_s > 0 ? ci->expect_every_s * 1000000 : 0,
+        .learn_min_us = (ci->silence_learn_min_s ? ci->silence_learn_min_s
+                                                  : PSILENCE_LEARN_MIN_DEFAULT_S) * 1000000,
+        .learn_max_us = (ci->silence_learn_max_s ? ci->silence_learn_max_s
+                                                  : PSILENCE_LEARN_MAX_DEFAULT_S) * 1000000,
+    };
+
+    if (ci->expect_every_s < 0)
+        return 0; /* expect_every: off */
+    if (!ci->silence_learn_max_s && w.learn_max_us < w.learn_min_us)
+        w.learn_max_us = w.learn_min_us; /* a floor above the default cap */
+    if (!p->silence && !(p->silence = psilence_new()))
+        return -ENOMEM;
+    p->inputs[i].expect_us = w.every_us ? w.every_us : PIPELINE_EXPECT_LEARNED;
+    return psilence_watch(p->silence, i, &w);
+}
+
 struct pipeline *pipeline_new(const struct config *c, struct store *st, FILE *alerts_out)
 {
     struct pipeline *p = calloc(1, sizeof(*p));
@@ -275,9 +300,13 @@ struct pipeline *pipeline_new(const struct config *c, struct store *st, FILE *al
         }
         p->inputs[i].udp = c->inputs[i].conf.type == INPUT_SYSLOG_UDP ||
                            c->inputs[i].conf.type == INPUT_GELF_UDP;
-        p->inputs[i].expect_us = c->inputs[i].expect_every_s * 1000000;
-        if (p->inputs[i].expect_us && !p->silence && !(p->silence = psilence_new()))
-            goto oom;
+        if ((r = watch_input(p, (uint32_t)i, &c->inputs[i])) < 0) {
+            if (r == -ENOMEM)
+                goto oom;
+            log_error("input %s: silence_learn_min is above silence_learn_max",
+                      c->inputs[i].name);
+            goto fail;
+        }
         if (c->inputs[i].tz && !(p->inputs[i].tz = tz_dup(c->inputs[i].tz)))
             goto oom;
     }
@@ -762,6 +791,7 @@ int pipeline_process(struct pipeline *p, const struct rec_batch *b)
     struct decode_ctx ctx;
     int64_t file_ref;
     uint64_t file_key = 0;
+    int64_t last_us = 0;
     int err = 0;
 
     if (b->input_id >= p->ninputs)
@@ -780,9 +810,10 @@ int pipeline_process(struct pipeline *p, const struct rec_batch *b)
     for (const struct record *r = rec_batch_first(b); r; r = rec_batch_next(b, r)) {
         int er;
 
+        if (r->recv_us > last_us)
+            last_us = r->recv_us;
         if (in->expect_us && p->silence &&
-            psilence_seen(p->silence, b->input_id, in->expect_us, r->peer_family, r->peer_addr,
-                          r->recv_us))
+            psilence_seen(p->silence, b->input_id, r->peer_family, r->peer_addr, r->recv_us))
             atomic_fetch_sub_explicit(&in->stats.silent, 1, memory_order_relaxed);
         process_decode(p, in, b, r, &ctx, file_ref, file_key);
         if ((er = process_event(p, in, r)) != 0)
@@ -800,6 +831,8 @@ int pipeline_process(struct pipeline *p, const struct rec_batch *b)
         }
     }
     p->cur_in = NULL;
+    if (last_us > atomic_load_explicit(&in->stats.last_us, memory_order_relaxed))
+        atomic_store_explicit(&in->stats.last_us, last_us, memory_order_relaxed);
     if (p->detect)
         publish_stage_stats(p);
     return err;
@@ -850,14 +883,16 @@ static void silence_sweep(struct pipeline *p)
         else if (!inet_ntop(src.family == 6 ? AF_INET6 : AF_INET, src.addr, sender, sizeof(sender)))
             snprintf(sender, sizeof(sender), "?");
         snprintf(details, sizeof(details),
-                 "input %s: %s sent nothing for %llds (expected every %llds)", in->name, sender,
-                 (long long)((now - src.last_us) / 1000000), (long long)(src.every_us / 1000000));
+                 "input %s: %s sent nothing for %llds (expected every %llds%s)", in->name, sender,
+                 (long long)((now - src.last_us) / 1000000), (long long)(src.every_us / 1000000),
+                 src.learned ? ", learned" : "");
         /* The names are the configuration's: escaped all the same. */
         buf_reset(&xb);
         if (buf_puts(&xb, "{\"input\":") < 0 || buf_json_str(&xb, in->name, strlen(in->name)) < 0 ||
             buf_puts(&xb, ",\"sender\":") < 0 || buf_json_str(&xb, sender, strlen(sender)) < 0 ||
-            buf_printf(&xb, ",\"expect_every_s\":%lld,\"last_seen_us\":%lld}",
-                       (long long)(src.every_us / 1000000), (long long)src.last_us) < 0)
+            buf_printf(&xb, ",\"expect_every_s\":%lld,\"learned\":%s,\"last_seen_us\":%lld}",
+                       (long long)(src.every_us / 1000000), src.learned ? "true" : "false",
+                       (long long)src.last_us) < 0)
             buf_reset(&xb);
         memset(&a, 0, sizeof(a));
         a.kind = "anomaly";
@@ -880,6 +915,7 @@ static void silence_sweep(struct pipeline *p)
         log_warnx("source silent: %s", details);
     }
     buf_done(&xb);
+    psilence_publish(p->silence);
     if (began && (r = store_commit(p->store)) < 0) {
         report_store_error(p, r, "commit");
         store_rollback(p->store);
@@ -1029,6 +1065,19 @@ const char *pipeline_input_name(const struct pipeline *p, uint32_t id)
 uint32_t pipeline_input_count(const struct pipeline *p)
 {
     return p->ninputs;
+}
+
+int64_t pipeline_input_expect(const struct pipeline *p, uint32_t id)
+{
+    return id < p->ninputs ? p->inputs[id].expect_us : 0;
+}
+
+size_t pipeline_input_sources(struct pipeline *p, uint32_t id, struct pipeline_source *ret,
+                              size_t max)
+{
+    return p->silence && id < p->ninputs && p->inputs[id].expect_us
+               ? psilence_sources(p->silence, id, ret, max)
+               : 0;
 }
 
 static uint64_t stat_at(const struct pipeline_input_stats *st, size_t off)

@@ -38,7 +38,18 @@ struct pipeline_input_stats {
     _Atomic uint64_t malformed; /* a decoder recognised the format but failed */
     _Atomic uint64_t truncated; /* records that arrived truncated */
     _Atomic uint64_t alerts;    /* alerts raised on its events */
-    _Atomic uint64_t silent;    /* gauge: its senders silent past expect_every now */
+    _Atomic uint64_t silent;    /* gauge: its senders silent past their interval now */
+    _Atomic int64_t last_us;    /* receive time of its latest record; 0: none yet */
+};
+
+/* One watched sender of an input, as the health answer shows it. */
+struct pipeline_source {
+    uint8_t family;   /* 0 (the input itself: a file, stdin), 4 or 6 */
+    uint8_t addr[16];
+    uint8_t learned;  /* 1: every_us is learned from its traffic */
+    uint8_t silent;   /* silent past every_us and reported */
+    int64_t last_us;  /* its latest record's receive time */
+    int64_t every_us; /* expected interval; 0 while it is still learning */
 };
 
 struct pipeline_stats {
@@ -181,6 +192,15 @@ int pipeline_rules_each(struct pipeline *p,
 const struct pipeline_input_stats *pipeline_input_stats(const struct pipeline *p, uint32_t id);
 const char *pipeline_input_name(const struct pipeline *p, uint32_t id);
 uint32_t pipeline_input_count(const struct pipeline *p);
+/* How input `id`'s senders are watched for silence: its configured
+ * expect_every (us, > 0), PIPELINE_EXPECT_LEARNED, or 0 when not watched. */
+#define PIPELINE_EXPECT_LEARNED (-1)
+int64_t pipeline_input_expect(const struct pipeline *p, uint32_t id);
+/* Up to `max` watched senders of input `id` (silent ones first, then the
+ * most recently heard) as of the last look for silent ones, about once a
+ * second; returns how many it watches in all.  Any thread. */
+size_t pipeline_input_sources(struct pipeline *p, uint32_t id, struct pipeline_source *ret,
+                              size_t max);
 /* Saves the counters to the store (under "pipeline.*" and "input.NAME.*"):
  * totals over every run, since pipeline_start() loads the saved ones. */
 int pipeline_save_counters(struct pipeline *p);

@@ -4,7 +4,9 @@
  * The bytes are a YAML file.  ydoc loads it and walks the root with a
  * keyword table whose handlers run every typed getter on whatever node they
  * are given, and recurse into mappings (as keywords under `inner`, as data
- * keys under any other) and lists.  Nothing may crash, leak
+ * keys under any other) and lists.  The same bytes are then read as a
+ * stream of documents, each root's pairs through the accessors; the first
+ * document must load or fail as ydoc_load's did.  Nothing may crash, leak
  * or read past the input; a refusal must leave a message and a position
  * inside the input; a getter that accepts must give a value inside its
  * bounds.
@@ -110,13 +112,55 @@ static int kw_any(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
     return r;
 }
 
+/* The documents of `text` one at a time; `first` is what ydoc_load said. */
+static void stream(const char *text, size_t size, int first)
+{
+    struct ydoc_stream ys;
+    struct parse_err e;
+    struct ydoc d;
+    int r;
+
+    if (ydoc_stream_open(&ys, text, size, &e) < 0)
+        return;
+    for (int i = 0; i < 64; i++) {
+        yaml_node_t *root, *k, *v, *last = NULL;
+        const char *ks;
+        size_t n = 0, klen = 0;
+
+        r = ydoc_stream_next(&ys, &d);
+        if (i == 0 && r != -ENOMEM && (r < 0) != (first < 0))
+            abort();
+        if (r == -EINVAL && (!e.msg || e.off > size))
+            abort();
+        if (r > 0 && !ydoc_top(&d))
+            abort();
+        root = ydoc_root(&d);
+        while (ydoc_pair_at(&d, root, n, &k, &v) == 0) {
+            if (!k || !v)
+                abort();
+            last = k;
+            n++;
+        }
+        if (n != (root && root->type == YAML_MAPPING_NODE ? ydoc_len(root) : 0))
+            abort();
+        /* A key is found by its name (one with a NUL byte cannot be named). */
+        ks = ydoc_scalar(last, &klen);
+        if (ks && !memchr(ks, '\0', klen) && !ydoc_get(&d, root, ks))
+            abort();
+        ydoc_done(&d);
+        if (r <= 0)
+            break;
+    }
+    ydoc_stream_done(&ys);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct fuzz_state st = {0};
     struct parse_err e;
     struct ydoc d;
     char *copy, buf[512];
-    int r;
+    int r, lr;
 
     /* A heap copy of exactly `size` bytes, so ASan sees any over-read. */
     copy = malloc(size ? size : 1);
@@ -124,7 +168,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     if (size)
         memcpy(copy, data, size);
-    r = ydoc_load(&d, copy, size, &e);
+    r = lr = ydoc_load(&d, copy, size, &e);
     if (r == 0) {
         yaml_node_t *root = ydoc_root(&d);
         if (root)
@@ -138,6 +182,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     }
     ydoc_done(&d);
+    stream(copy, size, lr);
     free(copy);
     return 0;
 }

@@ -7,18 +7,22 @@
 //                                phase targets, top entities
 //   POST /api/v1/declared-level  (admin) declare a level
 //   POST /api/v1/risk-meter      (analyst) record a sample
+//   GET /api/v1/health           the inputs and their senders, silent ones
+//                                marked (docs/silence.md)
 //
-// Refreshed every 20 s while the tab is visible.
+// Refreshed every 20 s while the tab is visible, the sources every 5 s (a
+// silent source is news).
 
 import {
   h, replace, panel, field, select, LEVELS, LEVEL_MEANING, CATEGORIES, CATEGORY_NAME, PHASE_NAME,
-  levelBadge, fmtInt, fmtNum, fmtAgo, timeEl, countdown,
+  levelBadge, fmtInt, fmtNum, fmtAgo, fmtDuration, timeEl, countdown,
 } from './dom.js';
 import {api, getOptional, canWrite, isAdmin} from './api.js';
 import {writeForm, toast, empty, unavailable, dropEmpty} from './ui.js';
 import {riskChart, alertRateChart, chartBox, chartsAvailable} from './charts.js';
 
 const REFRESH_MS = 20000;
+const SOURCES_MS = 5000;
 const HOURS = 24;
 
 export async function mount(root, ctx) {
@@ -48,6 +52,8 @@ export async function mount(root, ctx) {
   const riskNote = h('p', {class: 'muted chart-note'});
   const rateNote = h('p', {class: 'muted chart-note'});
   const updated = h('span', {class: 'muted updated'});
+  const sourcesHead = h('div', {class: 'sources-head', 'data-testid': 'sources-summary'});
+  const sourcesList = h('ul', {class: 'source-list', 'data-testid': 'sources'});
 
   const wallBtn = h('button', {type: 'button', class: 'ghost', 'aria-pressed': String(wallOn)},
                     'Wall view');
@@ -65,6 +71,7 @@ export async function mount(root, ctx) {
     h('div', {class: 'page-head'}, h('h1', {}, 'Dashboard'), h('span', {class: 'spacer'}), updated,
       wallBtn),
     h('div', {class: 'dash-top'}, tiles, riskTile),
+    panel('Sources', {class: 'panel sources-panel'}, sourcesHead, sourcesList),
     h('div', {class: 'dash-row'},
       panel('Last ' + HOURS + ' hours: records → alerts → incidents', {class: 'panel funnel-panel'},
             funnel),
@@ -125,9 +132,21 @@ export async function mount(root, ctx) {
     replace(updated, 'updated ', timeEl(Date.now(), true));
   }
 
-  await refresh();
+  async function refreshSources() {
+    let health = null;
+    try {
+      health = await api.get('/health');
+    } catch (e) {
+      health = null;
+    }
+    if (!ctx.alive()) return;
+    renderSources(sourcesHead, sourcesList, health);
+  }
+
+  await Promise.all([refresh(), refreshSources()]);
   ctx.ready();
   ctx.every(REFRESH_MS, refresh);
+  ctx.every(SOURCES_MS, refreshSources);
 }
 
 function setWall(on, keepStored) {
@@ -171,6 +190,62 @@ function renderRisk(el, risk) {
       : h('div', {class: 'tile-meaning'}, 'no sample yet'),
     h('div', {class: 'tile-foot'}, 'A + A × (100 − B) × (100 − C) × D',
       s ? h('br') : null, s ? [fmtAgo(s.time), ' by ', s.who, s.note ? ': ' + s.note : ''] : null));
+}
+
+// ---- sources and their silence ---------------------------------------------
+
+// How a sender or an input is watched, in words.
+function watchText(watch, every, learned) {
+  if (watch === 'off') return 'not watched';
+  if (!every) return learned ? 'learning its interval' : 'watched';
+  return 'expected every ' + fmtDuration(every) + (learned ? ' (learned)' : '');
+}
+
+function heard(t) {
+  return t ? ['last record ', h('span', {title: t}, fmtAgo(t))] : 'nothing received yet';
+}
+
+function renderSender(input, s) {
+  const name = s.address || input.name;
+  return h('li', {class: ['sender', s.silent ? 'silent' : 'ok'], 'data-sender': name,
+                  'data-silent': s.silent ? '1' : '0'},
+    s.silent ? h('span', {class: 'badge silent-badge'}, 'SILENT') : null,
+    h('span', {class: 'mono sender-name'}, name),
+    h('span', {class: 'sender-meta'}, heard(s.last_record), ' · ',
+      watchText(input.watch, s.expect_every_s, s.learned)));
+}
+
+function renderSources(head, list, health) {
+  if (!health || !Array.isArray(health.inputs)) {
+    replace(head, unavailable('/api/v1/health'));
+    replace(list);
+    return;
+  }
+  const inputs = health.inputs.slice().sort((a, b) => Number(!!b.silent) - Number(!!a.silent));
+  const silent = inputs.filter((i) => i.silent);
+  replace(head, silent.length
+    ? h('div', {class: 'sources-alarm', role: 'alert'},
+      silent.length === 1 ? '1 source is silent: ' : silent.length + ' sources are silent: ',
+      silent.map((i) => i.name).join(', '))
+    : h('p', {class: 'muted'}, inputs.length
+      ? 'Every watched source is sending (' + inputs.length + ' inputs).'
+      : 'No inputs configured.'));
+  replace(list, inputs.map((i) => {
+    const senders = Array.isArray(i.senders) ? i.senders : [];
+    const more = (i.senders_total || 0) - senders.length;
+    return h('li', {class: ['source', i.silent ? 'silent' : 'ok'], 'data-input': i.name,
+                    'data-silent': i.silent ? '1' : '0'},
+      h('div', {class: 'source-line'},
+        i.silent ? h('span', {class: 'badge silent-badge'}, 'SILENT') : null,
+        h('span', {class: 'source-name'}, i.name),
+        h('span', {class: 'source-meta'}, heard(i.last_record), ' · ',
+          i.watch === 'configured' ? watchText(i.watch, i.expect_every_s, false)
+            : i.watch === 'learned' ? 'interval learned per sender' : 'not watched',
+          ' · ', fmtInt(i.processed || 0), i.processed === 1 ? ' record' : ' records')),
+      senders.length ? h('ul', {class: 'sender-list'}, senders.map((s) => renderSender(i, s)),
+        more > 0 ? h('li', {class: 'muted'}, '… and ' + fmtInt(more) + ' more senders') : null)
+        : null);
+  }));
 }
 
 // ---- the funnel -------------------------------------------------------------

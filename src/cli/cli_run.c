@@ -598,7 +598,9 @@ static int check_paths(const struct config *c, char *err, size_t errlen)
          (r = check_readable("sigma.mappings:", c->sigma_mappings, err, errlen)) < 0) ||
         (r = check_readable("http.tls_cert:", c->http.tls_cert, err, errlen)) < 0 ||
         (r = check_readable("http.tls_key:", c->http.tls_key, err, errlen)) < 0 ||
-        (r = check_readable("audit.key:", c->audit_key, err, errlen)) < 0)
+        (r = check_readable("audit.key:", c->audit_key, err, errlen)) < 0 ||
+        (c->archive_enabled &&
+         (r = check_readable("archive.key:", c->archive_key, err, errlen)) < 0))
         return r;
     if (c->triage_explicit && c->triage_config && c->triage_config[0] &&
         (r = check_readable("triage.config:", c->triage_config, err, errlen)) < 0)

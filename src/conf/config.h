@@ -136,6 +136,7 @@ struct config {
     char *security_user;
     char *security_group;
     int security_seccomp;
+    int archive_enabled; /* archive.enabled (below); here to fill the padding */
     /* The archive's keys (archive:, docs/archive.md): the signing key file,
      * kept outside data_dir, and the verification key file (NULL: the
      * signing key's path with ".pub" added). */
@@ -148,7 +149,6 @@ struct config {
      * record", each batch synced before it is queued).  Sizes 0: the
      * writer's defaults.  Seals (with a key): every seal_records records
      * (0: not by count) or seal_interval_s after the oldest unsealed one. */
-    int archive_enabled;
     uint64_t archive_sync_ms;
     uint64_t archive_block_bytes;
     uint64_t archive_segment_bytes;

@@ -7,11 +7,13 @@
 #include "pipeline/pipeline_archive.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "event/time.h"
 #include "input/record.h"
@@ -28,6 +30,9 @@ struct parchive {
     pthread_mutex_t lock; /* held around every call into the writer */
     struct archive_writer *w;
     char *dir;
+    /* DATA_DIR/archive.running: made at open, removed by a clean close, so
+     * the next start knows whether the last run crashed (owned). */
+    char *running;
     char **names; /* input name per id (owned) */
     size_t *name_lens;
     uint32_t ninputs;
@@ -50,6 +55,7 @@ static void parchive_free(struct parchive *a)
     free(a->names);
     free(a->name_lens);
     free(a->dir);
+    free(a->running);
     pthread_mutex_destroy(&a->lock);
     free(a);
 }
@@ -77,7 +83,7 @@ int parchive_open(const struct parchive_opts *o, struct parchive **ret)
 {
     struct archive_open_report rep;
     struct parchive *a = calloc(1, sizeof(*a));
-    int r;
+    int r, fd, unclean;
 
     if (!a)
         return -ENOMEM;
@@ -104,6 +110,12 @@ int parchive_open(const struct parchive_opts *o, struct parchive **ret)
             goto fail;
         }
     }
+    if (asprintf(&a->running, "%s.running", o->dir) < 0) {
+        a->running = NULL;
+        r = -ENOMEM;
+        goto fail;
+    }
+    unclean = access(a->running, F_OK) == 0;
     r = archive_writer_open(o->dir, &o->wo, o->key, &a->w, &rep);
     if (r < 0) {
         log_error("archive %s: %s%s", o->dir, strerror(-r),
@@ -111,6 +123,20 @@ int parchive_open(const struct parchive_opts *o, struct parchive **ret)
         goto fail;
     }
     report_open(a, &rep);
+    if (unclean && o->sync_ms)
+        log_warnx("archive %s: the last run ended without closing the archive (a crash, kill "
+                  "-9): records it received in its last %" PRIu64 " ms (archive.sync) may be "
+                  "missing beyond the torn tail above; none of them was committed as processed",
+                  a->dir, o->sync_ms);
+    else if (unclean)
+        log_warnx("archive %s: the last run ended without closing the archive (a crash, kill "
+                  "-9); with archive.sync every record, every record it queued had been synced",
+                  a->dir);
+    if ((fd = open(a->running, O_WRONLY | O_CREAT | O_CLOEXEC, 0640)) >= 0)
+        close(fd);
+    else
+        log_warn("archive: %s (the next start cannot tell a crash from a clean stop)",
+                 a->running);
     a->dropped = rep.dropped_records;
     a->dropped_bytes = rep.dropped_bytes;
     a->synced_recs = rep.records;
@@ -136,6 +162,8 @@ void parchive_close(struct parchive *a)
     if (r < 0)
         log_error("archive %s: closing: %s (the last records may not be on disk)", a->dir,
                   strerror(-r));
+    else if (unlink(a->running) < 0 && errno != ENOENT)
+        log_warn("archive: removing %s", a->running);
     parchive_free(a);
 }
 

@@ -376,6 +376,11 @@ static int put_time(struct buf *out, int64_t us)
     return buf_printf(out, "\"%s\"", ts);
 }
 
+static const char *json_bool(uint64_t v)
+{
+    return v ? "true" : "false";
+}
+
 /* The rest of input i's object in the health answer: when it was last
  * heard, how its senders are watched for silence, and the first
  * HEALTH_SENDERS of them (silent ones first). */
@@ -388,15 +393,21 @@ static int health_silence(const struct api_sources *src, uint32_t i, struct buf 
     size_t total = pipeline_input_sources(src->pipeline, i, snd, HEALTH_SENDERS);
     size_t shown = total < HEALTH_SENDERS ? total : HEALTH_SENDERS;
     uint64_t silent = LOAD(pis->silent);
+    const char *how = "off";
     int r;
 
-    if ((r = buf_puts(out, "\"last_record\":")) < 0 || (r = put_time(out, LOAD(pis->last_us))) < 0 ||
-        (r = buf_printf(out, ",\"watch\":\"%s\",\"expect_every_s\":",
-                        expect > 0 ? "configured" : expect ? "learned" : "off")) < 0 ||
+    if (expect > 0)
+        how = "configured";
+    else if (expect == PIPELINE_EXPECT_LEARNED)
+        how = "learned";
+    if ((r = buf_puts(out, "\"last_record\":")) < 0 ||
+        (r = put_time(out, LOAD(pis->last_us))) < 0 ||
+        (r = buf_printf(out, ",\"watch\":\"%s\",\"expect_every_s\":", how)) < 0 ||
         (r = health_seconds(out, expect)) < 0 ||
-        (r = buf_printf(out, ",\"silent\":%s,\"silent_senders\":%llu,\"senders_total\":%zu,"
-                             "\"senders\":[",
-                        silent ? "true" : "false", (unsigned long long)silent, total)) < 0)
+        (r = buf_printf(out,
+                        ",\"silent\":%s,\"silent_senders\":%llu,\"senders_total\":%zu,"
+                        "\"senders\":[",
+                        json_bool(silent), (unsigned long long)silent, total)) < 0)
         return r;
     for (size_t k = 0; k < shown; k++) {
         char addr[INET6_ADDRSTRLEN] = "";
@@ -406,11 +417,12 @@ static int health_silence(const struct api_sources *src, uint32_t i, struct buf 
             addr[0] = '\0';
         if ((r = buf_puts(out, k ? ",{\"address\":" : "{\"address\":")) < 0 ||
             (r = addr[0] ? buf_printf(out, "\"%s\"", addr) : buf_puts(out, "null")) < 0 ||
-            (r = buf_puts(out, ",\"last_record\":")) < 0 || (r = put_time(out, snd[k].last_us)) < 0 ||
+            (r = buf_puts(out, ",\"last_record\":")) < 0 ||
+            (r = put_time(out, snd[k].last_us)) < 0 ||
             (r = buf_puts(out, ",\"expect_every_s\":")) < 0 ||
             (r = health_seconds(out, snd[k].every_us)) < 0 ||
-            (r = buf_printf(out, ",\"learned\":%s,\"silent\":%s}",
-                            snd[k].learned ? "true" : "false", snd[k].silent ? "true" : "false")) < 0)
+            (r = buf_printf(out, ",\"learned\":%s,\"silent\":%s}", json_bool(snd[k].learned),
+                            json_bool(snd[k].silent))) < 0)
             return r;
     }
     return buf_puts(out, "]}");

@@ -352,8 +352,8 @@ static int alert_row(struct scan *s, const struct alert *a, int64_t t)
         r = buf_puts(&s->det, a->details ? a->details : "");
     }
     if (r < 0 || (r = scan_details_attack(a->tags, a->ntags, &s->tac, &s->tech)) < 0 ||
-        (s->format == SCAN_JSONL && ((r = alert_to_json(a, &s->out)) < 0 ||
-                                     (r = alert_json_columns(s, a, col, len)) < 0)))
+        (s->format == SCAN_JSONL &&
+         ((r = alert_to_json(a, &s->out)) < 0 || (r = alert_json_columns(s, a, col, len)) < 0)))
         return r;
     col[COL_DETAILS] = s->det.data ? s->det.data : "";
     col[COL_TACTICS] = s->tac.data ? s->tac.data : "";

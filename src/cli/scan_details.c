@@ -436,8 +436,8 @@ int scan_details_json(struct buf *out, const struct scan_details_row *row)
         (r = buf_puts(out, ",\"record_id\":")) < 0 ||
         (r = json_record_id(out, row->record_id, row->record_id_len)) < 0 ||
         (r = buf_puts(out, ",\"tactics\":")) < 0 || (r = json_list(out, row->tactics)) < 0 ||
-        (r = buf_puts(out, ",\"techniques\":")) < 0 ||
-        (r = json_list(out, row->techniques)) < 0 || (r = buf_puts(out, ",\"file\":")) < 0 ||
+        (r = buf_puts(out, ",\"techniques\":")) < 0 || (r = json_list(out, row->techniques)) < 0 ||
+        (r = buf_puts(out, ",\"file\":")) < 0 ||
         (r = json_str_or_null(out, row->file, row->file ? strlen(row->file) : 0)) < 0)
         return r;
     return buf_putc(out, '}');

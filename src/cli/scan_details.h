@@ -36,10 +36,10 @@ int scan_details_attack(const char *const *tags, size_t ntags, struct buf *tacti
 
 /* The timeline's own columns of one row, for scan_details_json(). */
 struct scan_details_row {
-    const char *details;    /* the details line; NULL: already in the object */
-    const char *record_id;  /* EventRecordID as the event says it; NULL: none */
+    const char *details;   /* the details line; NULL: already in the object */
+    const char *record_id; /* EventRecordID as the event says it; NULL: none */
     size_t record_id_len;
-    const char *channel;    /* the Windows channel; NULL: none */
+    const char *channel; /* the Windows channel; NULL: none */
     size_t channel_len;
     const char *tactics;    /* ", "-separated, as scan_details_attack() makes */
     const char *techniques; /* the same */

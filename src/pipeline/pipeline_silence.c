@@ -31,9 +31,9 @@ struct psilence_slot {
     uint32_t input;
     int64_t first_us, last_us;
     /* the learner (inputs without a configured interval) */
-    uint32_t gaps;             /* gaps seen, up to PSILENCE_LEARN_GAPS */
-    uint32_t total_ms;         /* sum of w[] */
-    uint32_t w[NBUCKETS];      /* time (ms) covered by gaps of each length */
+    uint32_t gaps;              /* gaps seen, up to PSILENCE_LEARN_GAPS */
+    uint32_t total_ms;          /* sum of w[] */
+    uint32_t w[NBUCKETS];       /* time (ms) covered by gaps of each length */
     uint32_t longest[NBUCKETS]; /* the longest gap (ms) seen in each bucket */
 };
 
@@ -41,7 +41,7 @@ struct psilence {
     struct htable_key key;
     struct psilence_slot *slots; /* LIMIT_SILENCE_SOURCES */
     size_t used;
-    size_t last;                 /* the slot psilence_seen() found last */
+    size_t last; /* the slot psilence_seen() found last */
     uint64_t untracked;
     struct psilence_watch *watch; /* per input index; nwatch of them */
     uint32_t nwatch;
@@ -325,8 +325,7 @@ static int source_before(const struct pipeline_source *a, const struct pipeline_
     return a->last_us > b->last_us;
 }
 
-size_t psilence_sources(struct psilence *s, uint32_t input, struct pipeline_source *ret,
-                        size_t max)
+size_t psilence_sources(struct psilence *s, uint32_t input, struct pipeline_source *ret, size_t max)
 {
     size_t total = 0, n = 0;
 

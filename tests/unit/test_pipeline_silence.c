@@ -268,7 +268,7 @@ static void test_sources(void **state)
     assert_int_equal(psilence_seen(s, 0, 4, B, 8 * S), 0);
     assert_int_equal(psilence_seen(s, 0, 4, c, 5 * S), 0);
     assert_int_equal(psilence_seen(s, 1, 0, NONE, 9 * S), 0);
-    assert_int_equal(psilence_due(s, 10 * S, &src), 1); /* A */
+    assert_int_equal(psilence_due(s, 10 * S, &src), 1);  /* A */
     assert_int_equal(psilence_sources(s, 0, got, 2), 0); /* nothing published yet */
     psilence_publish(s);
     assert_int_equal(psilence_sources(s, 0, got, 2), 3);

@@ -209,11 +209,10 @@ static void test_json(void **state)
     buf_init(&b, 4096);
     assert_int_equal(buf_puts(&b, "{\"rule\":{\"id\":\"r\"}}"), 0);
     assert_int_equal(scan_details_json(&b, &row), 0);
-    assert_string_equal(b.data,
-                        "{\"rule\":{\"id\":\"r\"},\"details\":\"User: \\\"x\\\"\\n\","
-                        "\"channel\":\"Security\",\"record_id\":8075,"
-                        "\"tactics\":[\"Execution\",\"Command and Control\"],"
-                        "\"techniques\":[\"T1059.001\"],\"file\":\"a.evtx\"}");
+    assert_string_equal(b.data, "{\"rule\":{\"id\":\"r\"},\"details\":\"User: \\\"x\\\"\\n\","
+                                "\"channel\":\"Security\",\"record_id\":8075,"
+                                "\"tactics\":[\"Execution\",\"Command and Control\"],"
+                                "\"techniques\":[\"T1059.001\"],\"file\":\"a.evtx\"}");
     /* no event: details already in the object, no channel, no file */
     buf_reset(&b);
     row = (struct scan_details_row){.record_id = "12x", .record_id_len = 3};

@@ -27,6 +27,7 @@ import os
 import pwd
 import random
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -35,9 +36,10 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import BIN, Daemon, check, finish, wait_for  # noqa: E402
+from harness import BIN, FAILURES, Daemon, check, finish, wait_for  # noqa: E402
 
 KILLS = 4
+DIRS = []  # each daemon's directory, removed when every check passed
 MAX_LINES = 30000  # per connection: bounds the run under ASan too
 LINE_RE = re.compile(rb" c(\d+)n(\d+) from")
 
@@ -105,6 +107,7 @@ def main():
     seed = int(os.environ.get("E2E_SEED", time.time()))
     random.seed(seed)
     d = Daemon(CONFIG)
+    DIRS.append(d.dir)
     print("seed %d, directory %s" % (seed, d.dir))
     sent = {}
     logs_at = []
@@ -207,6 +210,9 @@ def main():
     check("ended without closing" not in first, "the first start reports no crash")
     default_policy()
     sealed()
+    if not FAILURES:
+        for path in DIRS:
+            shutil.rmtree(path, ignore_errors=True)
     finish()
 
 
@@ -227,6 +233,7 @@ def default_policy():
     restart says so; what the archive holds is still a gap-free prefix,
     each line stored once."""
     d = Daemon(DEFAULT_CONFIG)
+    DIRS.append(d.dir)
     sent = {}
     start(d)
     t = threading.Thread(target=sender, args=(d.port, 7, sent))
@@ -281,6 +288,7 @@ archive:
 
 def sealed():
     d = Daemon(SEALED_CONFIG)
+    DIRS.append(d.dir)
     keys = os.path.join(d.dir, "keys")
     os.mkdir(keys, 0o700)
     if os.geteuid() == 0:

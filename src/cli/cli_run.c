@@ -966,8 +966,18 @@ static int run_open_archive(struct daemon *d)
     o.key = d->archive_key;
     r = parchive_open(&o, &d->archive); /* logs what it found, or why not */
     free(names);
-    if (r < 0)
+    if (r == -ENOMEM)
         return -1;
+    if (r < 0) {
+        /* A damaged archive must not stop ingest: the records are still
+         * processed and stored, only not archived, until it is repaired. */
+        log_error("archive %s: not kept in this run; records are processed without being "
+                  "archived (hikeshi archive verify says where it is damaged)",
+                  d->archive_dir);
+        archive_key_free(d->archive_key);
+        d->archive_key = NULL;
+        return 0;
+    }
     char sync[64] = "record";
 
     if (c->archive_sync_ms)

@@ -16,7 +16,8 @@ the last restart has drained:
     the end, unsealed, and pipeline.stored counts only committed events.
 The default policy (sync every 200 ms) after one kill -9: the restart warns
 that up to 200 ms of records may be missing, and the archive is still a
-gap-free prefix whose every line is stored once.
+gap-free prefix whose every line is stored once.  Damage inside the
+archive then keeps it from being appended to, never ingest.
 Then a daemon with archive.key (the dropped user's key directory) seals
 what it archives: health says sealed, and after SIGTERM `hikeshi archive
 verify` finds every record sealed by a good chain of seals.
@@ -270,6 +271,27 @@ def default_policy():
     check(sorted(stored) == got and all(v == 1 for v in stored.values()),
           "default sync: every archived line stored once, nothing else (%d stored, %d archived)"
           % (len(stored), len(got)))
+
+    # Damage inside the archive (not a torn tail) stops appending to it,
+    # never ingest: the daemon starts, says so, and still stores events.
+    adir = os.path.join(d.data, "archive")
+    seg = os.path.join(adir, sorted(f for f in os.listdir(adir) if f.startswith("seg-"))[-1])
+    with open(seg, "r+b") as f:
+        f.seek(os.path.getsize(seg) // 2)
+        b = f.read(1)
+        f.seek(-1, os.SEEK_CUR)
+        f.write(bytes([b[0] ^ 0xFF]))
+    at = len(d.read_log())
+    start(d)
+    s = socket.create_connection(("127.0.0.1", d.port))
+    s.sendall(b"".join(line(8, n) for n in range(1, 101)))
+    s.close()
+    check(wait_for(lambda: health(d)["pipeline"]["stored"] >= 100, timeout=60),
+          "damaged archive: ingest goes on, 100 lines stored")
+    check("archive" not in health(d), "damaged archive: health shows no archive")
+    check(d.stop() == 0, "damaged archive: stops cleanly")
+    check("not kept in this run" in d.read_log()[at:],
+          "damaged archive: the log says records are not archived in this run")
 
 
 SEALED_CONFIG = """

@@ -135,8 +135,7 @@ int parchive_open(const struct parchive_opts *o, struct parchive **ret)
     if ((fd = open(a->running, O_WRONLY | O_CREAT | O_CLOEXEC, 0640)) >= 0)
         close(fd);
     else
-        log_warn("archive: %s (the next start cannot tell a crash from a clean stop)",
-                 a->running);
+        log_warn("archive: %s (the next start cannot tell a crash from a clean stop)", a->running);
     a->dropped = rep.dropped_records;
     a->dropped_bytes = rep.dropped_bytes;
     a->synced_recs = rep.records;

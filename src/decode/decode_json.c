@@ -19,8 +19,10 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "decode/decode_fieldid.h"
 #include "decode/decode_zeek.h"
 #include "event/event.h"
+#include "event/field.h"
 #include "event/time.h"
 #include "util/hex.h"
 #include "util/limits.h"
@@ -35,7 +37,31 @@ struct json_parser {
     /* The flattened name of the value being read: path[0..plen).  A plen
      * above LIMIT_FIELD_NAME_LEN means "too long": such fields are dropped. */
     char path[LIMIT_FIELD_NAME_LEN + 1];
+    /* The id of the last name emitted, path[0..last_plen); last_plen 0:
+     * none, or path was written since (last_id is then FIELD_NONE, the
+     * id of an empty name).  An array's elements share their name: one
+     * look-up for all of them. */
+    size_t last_plen;
+    uint32_t last_id;
+    uint32_t nth; /* names emitted so far: the index into json_seq */
+    uint32_t gen; /* field_generation() */
 };
+
+/*
+ * The names of the previous record, in the order it emitted them: the
+ * records of one feed (a Zeek stream, an EVE event type) repeat their
+ * member names in the same order, so the n-th name of a record is most
+ * often the previous record's n-th, and comparing it with that is cheaper
+ * than hashing it into decode_fieldid's cache.  An entry holds its own
+ * copy of the name and the dictionary generation of its id.
+ */
+#define JSON_SEQ 64       /* names remembered per thread */
+#define JSON_SEQ_NAME 30  /* the longest name remembered */
+static _Thread_local struct {
+    uint32_t gen, id;
+    uint16_t len; /* 0: empty */
+    char name[JSON_SEQ_NAME];
+} json_seq[JSON_SEQ];
 
 #define PATH_TOO_LONG (LIMIT_FIELD_NAME_LEN + 1)
 
@@ -45,8 +71,11 @@ static int fail(struct json_parser *jp, size_t off, const char *msg)
     return -EINVAL;
 }
 
-static void skip_ws(struct json_parser *jp)
+static inline void skip_ws(struct json_parser *jp)
 {
+    /* Most records have no space between tokens: one test for those. */
+    if (jp->i < jp->len && (unsigned char)jp->p[jp->i] > ' ')
+        return;
     while (jp->i < jp->len) {
         char c = jp->p[jp->i];
         if (c != ' ' && c != '\t' && c != '\n' && c != '\r')
@@ -69,21 +98,65 @@ static long hex4(const char *s)
     return v;
 }
 
+/* The bytes a string's text holds as they are: printable ASCII but the
+ * quote and the backslash (a table: one load a byte on the hot loop). */
+static const unsigned char plain_byte[256] = {
+#define PLAIN16(c) c, c, c, c, c, c, c, c, c, c, c, c, c, c, c, c
+    PLAIN16(0), PLAIN16(0),
+    /* 0x20 - 0x2f: '"' is 0x22 */
+    1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    PLAIN16(1), PLAIN16(1),
+    /* 0x50 - 0x5f: '\\' is 0x5c */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1,
+    PLAIN16(1), PLAIN16(1),
+    PLAIN16(0), PLAIN16(0), PLAIN16(0), PLAIN16(0), PLAIN16(0), PLAIN16(0), PLAIN16(0), PLAIN16(0),
+#undef PLAIN16
+};
+
+/* The high bit of each of the 8 bytes of x (little-endian) that is not
+ * plain_byte: below 0x20, from 0x80 on, '"' or '\\'.  A byte's test can
+ * borrow from the bytes above it only when it is itself one of these, so
+ * the lowest bit set is exactly the first such byte. */
+static inline uint64_t special8(uint64_t x)
+{
+    const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
+    uint64_t q = x ^ (ones * '"'), b = x ^ (ones * '\\');
+
+    return ((x - ones * 0x20) | ((q - ones) & ~q) | ((b - ones) & ~b) | x) & high;
+}
+
 /*
  * Validates the string whose opening quote is at jp->i and moves past its
  * closing quote.  *ret_s and *ret_n get the raw text between the quotes and
  * *ret_esc whether it holds any escape.
  */
-static int scan_string(struct json_parser *jp, const char **ret_s, size_t *ret_n, int *ret_esc)
+static inline int scan_string(struct json_parser *jp, const char **ret_s, size_t *ret_n,
+                              int *ret_esc)
 {
     const unsigned char *p = (const unsigned char *)jp->p;
     size_t start = ++jp->i, i = start, len = jp->len;
     int esc = 0;
 
     for (;;) {
-        /* Fast path: plain printable ASCII. */
-        while (i < len && p[i] >= 0x20 && p[i] < 0x80 && p[i] != '"' && p[i] != '\\')
-            i++;
+        /* Fast path: plain printable ASCII, 8 bytes a step, then the byte
+         * that ends it (the last 7 bytes of the record one at a time). */
+        for (;;) {
+            uint64_t x, m;
+            if (len - i < 8) {
+                while (i < len && plain_byte[p[i]])
+                    i++;
+                break;
+            }
+            memcpy(&x, p + i, 8);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+            x = __builtin_bswap64(x); /* the first byte in the low bits */
+#endif
+            if ((m = special8(x)) != 0) {
+                i += (size_t)__builtin_ctzll(m) / 8;
+                break;
+            }
+            i += 8;
+        }
         if (i >= len)
             return fail(jp, start - 1, "unterminated string");
         if (p[i] == '"')
@@ -209,8 +282,32 @@ static size_t unescape(const char *s, size_t n, char *d, size_t cap)
  * the dictionary only drops the field (counted by event_add). */
 static int emit(struct json_parser *jp, size_t plen, const char *v, size_t n)
 {
-    uint32_t id = plen > LIMIT_FIELD_NAME_LEN ? FIELD_NONE : field_intern(jp->path, plen);
-    int r = event_add(jp->ev, id, v, n);
+    uint32_t id;
+    int r;
+
+    if (plen > LIMIT_FIELD_NAME_LEN) {
+        id = FIELD_NONE;
+    } else if (plen == jp->last_plen) {
+        id = jp->last_id;
+    } else {
+        uint32_t k = jp->nth++;
+
+        if (k < JSON_SEQ && json_seq[k].len == plen && json_seq[k].gen == jp->gen &&
+            memcmp(json_seq[k].name, jp->path, plen) == 0) {
+            id = json_seq[k].id;
+        } else {
+            id = decode_fieldid_intern(jp->path, plen);
+            if (k < JSON_SEQ && plen <= JSON_SEQ_NAME && id != FIELD_NONE) {
+                json_seq[k].gen = jp->gen;
+                json_seq[k].id = id;
+                json_seq[k].len = (uint16_t)plen;
+                memcpy(json_seq[k].name, jp->path, plen);
+            }
+        }
+        jp->last_plen = plen;
+        jp->last_id = id;
+    }
+    r = event_add(jp->ev, id, v, n);
 
     return r == -ENOMEM ? r : 0;
 }
@@ -300,6 +397,8 @@ static int parse_object(struct json_parser *jp, size_t plen, int depth)
         if ((r = scan_string(jp, &k, &kn, &esc)) < 0)
             return r;
         /* The member's name is path + "." + key (no dot at the top). */
+        jp->last_plen = 0;
+        jp->last_id = FIELD_NONE; /* what an empty name (plen 0) gets */
         if (plen + (plen > 0) <= LIMIT_FIELD_NAME_LEN) {
             size_t base = plen + (plen > 0), room = LIMIT_FIELD_NAME_LEN - base, u;
 
@@ -393,7 +492,7 @@ static int parse_value(struct json_parser *jp, size_t plen, int depth)
 /* The first value of the product field `name`, or NULL. */
 static const char *get(const struct event *ev, const char *name, size_t *ret_n)
 {
-    uint32_t id = field_lookup(name, strlen(name));
+    uint32_t id = decode_fieldid_lookup(name, strlen(name));
 
     return id == FIELD_NONE ? NULL : event_get(ev, id, ret_n);
 }
@@ -421,7 +520,7 @@ static int alias(struct event *ev, const char *from, uint32_t to)
 
 static int alias_named(struct event *ev, const char *from, const char *to)
 {
-    uint32_t id = field_intern(to, strlen(to));
+    uint32_t id = decode_fieldid_intern(to, strlen(to));
 
     return id == FIELD_NONE ? 0 : alias(ev, from, id);
 }
@@ -638,7 +737,7 @@ static int aliases_eslogger(struct event *ev)
 static const char *get_own(const struct event *ev, uint32_t first, const char *name,
                            size_t *ret_n)
 {
-    uint32_t id = field_lookup(name, strlen(name));
+    uint32_t id = decode_fieldid_lookup(name, strlen(name));
 
     for (uint32_t i = first; id != FIELD_NONE && i < ev->nfields; i++) {
         if (ev->fields[i].id == id) {
@@ -759,6 +858,10 @@ int decode_json(struct event *ev, const char *p, size_t len, const struct decode
     jp.i = 0;
     jp.ev = ev;
     jp.reterr = reterr;
+    jp.last_plen = 0;
+    jp.last_id = FIELD_NONE;
+    jp.nth = 0;
+    jp.gen = field_generation();
     skip_ws(&jp);
     if (jp.i >= len || p[jp.i] != '{')
         return -ENOENT;

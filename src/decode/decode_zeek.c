@@ -5,14 +5,18 @@
  * Each row copies the first value of one Zeek column to one ECS name,
  * possibly converted (lowercased, split as a URL, turned into an outcome).
  * The rows are grouped per log stream so that a record only pays for the
- * rows of its own stream: a handful of dictionary look-ups per record on
- * the JSON hot path, no extra pass over the record.
+ * rows of its own stream.  The columns those rows read and the names
+ * they write are found in one pass over the record's fields (zeek_view):
+ * a row used to ask the dictionary for two ids under its lock and scan
+ * the record for each, about forty look-ups and scans a record.
  */
 #include "decode/decode_zeek.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <string.h>
 
+#include "decode/decode_fieldid.h"
 #include "event/event.h"
 #include "event/field.h"
 #include "util/arena.h"
@@ -28,6 +32,11 @@ enum zeek_conv {
     ZEEK_OUTCOME_RESULT, /* RADIUS result: "success" / "failed" */
     ZEEK_ALERT,          /* the column's presence makes the record an alert */
 };
+
+/* map_any's rows and the most rows a stream has (checked below the
+ * streams). */
+#define ZEEK_ANY_ROWS 9
+#define ZEEK_MAX_ROWS 12
 
 struct zeek_map {
     const char *from; /* Zeek's column name */
@@ -163,12 +172,164 @@ static const struct zeek_stream {
     {"radius", NULL, ROWS(map_radius)},     {"ftp", NULL, ROWS(map_ftp)},
 };
 
-/* The first value of Zeek column `name`, or NULL. */
-static const char *col(const struct event *ev, const char *name, size_t *ret_n)
-{
-    uint32_t id = field_lookup(name, strlen(name));
+#define FITS(m) static_assert(sizeof(m) / sizeof((m)[0]) <= ZEEK_MAX_ROWS, #m " has too many rows")
+static_assert(sizeof(map_any) / sizeof(map_any[0]) == ZEEK_ANY_ROWS, "ZEEK_ANY_ROWS");
+FITS(map_conn);
+FITS(map_dns);
+FITS(map_http);
+FITS(map_ssl);
+FITS(map_notice);
+FITS(map_weird);
+FITS(map_files);
+FITS(map_radius);
+FITS(map_ssh);
+FITS(map_ftp);
+#undef FITS
 
-    return id == FIELD_NONE ? NULL : event_get(ev, id, ret_n);
+#define ZEEK_NSTREAMS (sizeof(streams) / sizeof(streams[0]))
+#define ZEEK_KEYS 128       /* distinct names the rows read or write (about 110) */
+#define ZEEK_NAME_SLOTS 256 /* a power of two, twice ZEEK_KEYS */
+#define ZEEK_MEMO 1024      /* a power of two: ids remembered per thread */
+
+/*
+ * Every name a row reads (a Zeek column) or writes (an ECS name), numbered
+ * once per thread as a key into a record's zeek_view.  A record's fields
+ * are matched to these names by the name the dictionary gives their id,
+ * never by ids remembered from an earlier record, so nothing here can go
+ * stale; a fixed ECS id is its own name.  Built on a thread's first
+ * record; read-only after.
+ */
+static _Thread_local struct zeek_names {
+    int ready;
+    unsigned nkeys;
+    struct {
+        const char *name; /* NULL: empty */
+        uint32_t len, hash;
+        uint8_t key;
+    } slot[ZEEK_NAME_SLOTS];
+    uint8_t fixed_key[FIELD_FIXED_COUNT]; /* key + 1 of a fixed id; 0: none */
+    uint8_t from[1 + ZEEK_NSTREAMS][ZEEK_MAX_ROWS]; /* map_any, then streams[] */
+    uint8_t to[1 + ZEEK_NSTREAMS][ZEEK_MAX_ROWS];
+    uint8_t marker[ZEEK_NSTREAMS]; /* key + 1 of a stream's marker; 0: none */
+    uint8_t dataset;
+    /* The key of a product field's id, as name_key() of its name found it
+     * in dictionary `gen` (field_generation()); id 0: empty.  Spares
+     * reading and hashing the name of every field of every record. */
+    struct {
+        uint32_t id, gen;
+        int key;
+    } memo[ZEEK_MEMO];
+} zeek_names;
+
+/* FNV-1a of the NUL-terminated name, and its length. */
+static uint32_t name_hash(const char *s, uint32_t *ret_len)
+{
+    uint32_t h = 2166136261u, n = 0;
+
+    for (; s[n]; n++)
+        h = (h ^ (unsigned char)s[n]) * 16777619u;
+    *ret_len = n;
+    return h;
+}
+
+/* The key of a name of the table, or -1. */
+static int name_key(const struct zeek_names *t, const char *name)
+{
+    uint32_t len, h = name_hash(name, &len), i = h & (ZEEK_NAME_SLOTS - 1);
+
+    for (; t->slot[i].name; i = (i + 1) & (ZEEK_NAME_SLOTS - 1))
+        if (t->slot[i].hash == h && t->slot[i].len == len && memcmp(t->slot[i].name, name, len) == 0)
+            return t->slot[i].key;
+    return -1;
+}
+
+/* The key of name, numbering it when new. */
+static uint8_t name_add(struct zeek_names *t, const char *name)
+{
+    uint32_t len, h = name_hash(name, &len), i = h & (ZEEK_NAME_SLOTS - 1);
+
+    for (; t->slot[i].name; i = (i + 1) & (ZEEK_NAME_SLOTS - 1))
+        if (t->slot[i].hash == h && t->slot[i].len == len && memcmp(t->slot[i].name, name, len) == 0)
+            return t->slot[i].key;
+    assert(t->nkeys < ZEEK_KEYS); /* our own tables: see ZEEK_KEYS */
+    t->slot[i].name = name;
+    t->slot[i].len = len;
+    t->slot[i].hash = h;
+    t->slot[i].key = (uint8_t)t->nkeys;
+    return (uint8_t)t->nkeys++;
+}
+
+/* The key of an output: its fixed id's, or its name's. */
+static uint8_t out_add(struct zeek_names *t, uint32_t id, const char *name)
+{
+    if (id == FIELD_NONE)
+        return name_add(t, name);
+    if (!t->fixed_key[id])
+        t->fixed_key[id] = (uint8_t)(t->nkeys++ + 1);
+    assert(t->nkeys <= ZEEK_KEYS);
+    return (uint8_t)(t->fixed_key[id] - 1);
+}
+
+static void names_map(struct zeek_names *t, size_t mi, const struct zeek_map *m, size_t n)
+{
+    for (size_t k = 0; k < n; k++) {
+        t->from[mi][k] = name_add(t, m[k].from);
+        t->to[mi][k] = out_add(t, m[k].id, m[k].name);
+    }
+}
+
+static struct zeek_names *names_get(void)
+{
+    struct zeek_names *t = &zeek_names;
+
+    if (t->ready)
+        return t;
+    names_map(t, 0, ROWS(map_any));
+    for (size_t k = 0; k < ZEEK_NSTREAMS; k++) {
+        names_map(t, 1 + k, streams[k].map, streams[k].n);
+        if (streams[k].marker)
+            t->marker[k] = (uint8_t)(name_add(t, streams[k].marker) + 1);
+    }
+    t->dataset = out_add(t, FIELD_EVENT_DATASET, NULL);
+    t->ready = 1;
+    return t;
+}
+
+/* One record: the first value it holds under each key (v NULL: none). A
+ * row that adds a name sets its key, so a later row for the same name sees
+ * it set, as event_get() would. */
+struct zeek_view {
+    const char *v[ZEEK_KEYS];
+    uint32_t n[ZEEK_KEYS];
+};
+
+/* The first value of each key, in one pass over the record's fields. */
+static void view_fill(struct zeek_view *w, struct zeek_names *t, const struct event *ev)
+{
+    uint32_t gen = field_generation();
+
+    for (uint32_t i = 0; i < ev->nfields; i++) {
+        uint32_t id = ev->fields[i].id, mi = id & (ZEEK_MEMO - 1);
+        int k;
+
+        if (id < FIELD_FIXED_COUNT) {
+            k = t->fixed_key[id] - 1;
+        } else if (t->memo[mi].id == id && t->memo[mi].gen == gen) {
+            k = t->memo[mi].key;
+        } else {
+            const char *name = field_name(id);
+            k = name ? name_key(t, name) : -1;
+            if (name) {
+                t->memo[mi].id = id;
+                t->memo[mi].gen = gen;
+                t->memo[mi].key = k;
+            }
+        }
+        if (k >= 0 && !w->v[k]) {
+            w->v[k] = ev->fields[i].val;
+            w->n[k] = ev->fields[i].len;
+        }
+    }
 }
 
 static int add(struct event *ev, uint32_t id, const char *v, size_t n)
@@ -258,18 +419,9 @@ static int status_ok(const char *v, size_t n)
     return v[0] < '4';
 }
 
-static int apply(struct event *ev, const struct zeek_map *m)
+static int convert(struct event *ev, const struct zeek_map *m, uint32_t id, const char *v,
+                   size_t n)
 {
-    size_t n, have;
-    const char *v = col(ev, m->from, &n);
-    uint32_t id = m->id;
-
-    if (!v)
-        return 0;
-    if (id == FIELD_NONE && (id = field_intern(m->name, strlen(m->name))) == FIELD_NONE)
-        return 0;
-    if (event_get(ev, id, &have))
-        return 0;
     switch (m->conv) {
     case ZEEK_COPY: return add(ev, id, v, n);
     case ZEEK_LOWER: return add_lower(ev, id, v, n);
@@ -286,40 +438,67 @@ static int apply(struct event *ev, const struct zeek_map *m)
     return 0;
 }
 
-static int apply_all(struct event *ev, const struct zeek_map *m, size_t n)
+/* Adds row m's name from its column (key kf) unless the record has none
+ * of that column or already holds the name (key kt). */
+static int apply(struct event *ev, struct zeek_view *w, const struct zeek_map *m, uint8_t kf,
+                 uint8_t kt)
+{
+    uint32_t id = m->id, before = ev->nfields;
+    int r;
+
+    if (!w->v[kf] || w->v[kt])
+        return 0;
+    if (id == FIELD_NONE && (id = decode_fieldid_intern(m->name, strlen(m->name))) == FIELD_NONE)
+        return 0;
+    if ((r = convert(ev, m, id, w->v[kf], w->n[kf])) < 0)
+        return r;
+    /* The first field added is the row's own (the others are url.path and
+     * tls.version_protocol, which no row writes). */
+    if (ev->nfields > before) {
+        w->v[kt] = ev->fields[before].val;
+        w->n[kt] = ev->fields[before].len;
+    }
+    return 0;
+}
+
+/* Rows m[0..n), the mi-th map of zeek_names (0 map_any, 1 + k streams[k]). */
+static int apply_all(struct event *ev, struct zeek_view *w, const struct zeek_names *t, size_t mi,
+                     const struct zeek_map *m, size_t n)
 {
     int r;
 
     for (size_t k = 0; k < n; k++)
-        if ((r = apply(ev, &m[k])) < 0)
+        if ((r = apply(ev, w, &m[k], t->from[mi][k], t->to[mi][k])) < 0)
             return r;
     return 0;
 }
 
 int decode_zeek_ecs(struct event *ev, const char *stream, size_t n)
 {
-    const struct zeek_stream *s = NULL;
-    size_t k, have;
+    struct zeek_names *t = names_get();
+    struct zeek_view w;
+    size_t k, si = ZEEK_NSTREAMS;
     char *ds;
     int r;
 
-    if ((r = apply_all(ev, ROWS(map_any))) < 0)
-        return r;
-    for (k = 0; k < sizeof(streams) / sizeof(streams[0]); k++) {
-        size_t dn;
-        if (stream ? eq(stream, n, streams[k].name)
-                   : streams[k].marker && col(ev, streams[k].marker, &dn) != NULL) {
-            s = &streams[k];
+    memset(w.v, 0, sizeof(w.v));
+    view_fill(&w, t, ev);
+    for (k = 0; k < ZEEK_NSTREAMS; k++) {
+        if (stream ? eq(stream, n, streams[k].name) : t->marker[k] && w.v[t->marker[k] - 1]) {
+            si = k;
             break;
         }
     }
-    if (!stream && s) {
-        stream = s->name;
-        n = strlen(s->name);
+    if (!stream && si < ZEEK_NSTREAMS) {
+        stream = streams[si].name;
+        n = strlen(stream);
     }
-    if (s && (r = apply_all(ev, s->map, s->n)) < 0)
+    if ((r = apply_all(ev, &w, t, 0, ROWS(map_any))) < 0)
         return r;
-    if (!stream || !n || event_get(ev, FIELD_EVENT_DATASET, &have))
+    if (si < ZEEK_NSTREAMS &&
+        (r = apply_all(ev, &w, t, 1 + si, streams[si].map, streams[si].n)) < 0)
+        return r;
+    if (!stream || !n || w.v[t->dataset])
         return 0;
     if (!(ds = arena_alloc(ev->arena, n + 5)))
         return -ENOMEM;

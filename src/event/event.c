@@ -109,7 +109,11 @@ int event_set(struct event *ev, uint32_t id, const char *val, size_t len)
 {
     uint32_t o = 0;
 
-    for (uint32_t i = 0; i < ev->nfields; i++) {
+    /* Most often the name is not there yet (a decoder setting the time of
+     * a record of many fields): nothing to move. */
+    while (o < ev->nfields && ev->fields[o].id != id)
+        o++;
+    for (uint32_t i = o; i < ev->nfields; i++) {
         if (ev->fields[i].id != id)
             ev->fields[o++] = ev->fields[i];
     }
@@ -156,7 +160,9 @@ int event_set_time(struct event *ev, int64_t time_us, const char *orig, size_t o
      * event's time. */
     {
         uint32_t o = 0;
-        for (uint32_t i = 0; i < ev->nfields; i++) {
+        while (o < ev->nfields && ev->fields[o].id != FIELD_EVENT_ORIGINAL_TIME)
+            o++;
+        for (uint32_t i = o; i < ev->nfields; i++) {
             if (ev->fields[i].id != FIELD_EVENT_ORIGINAL_TIME)
                 ev->fields[o++] = ev->fields[i];
         }

@@ -24,6 +24,7 @@ static unsigned char *spaced;
 static uint32_t *slots; /* 0 = empty, else id */
 static _Atomic uint32_t nnames;
 static _Atomic uint64_t refused;
+static _Atomic uint32_t generation; /* field_generation(): + 1 at each field_done() */
 
 static const char *const fixed_names[] = {
     NULL,
@@ -134,6 +135,7 @@ void field_done(void)
         spaced = NULL;
         atomic_store(&nnames, 0);
     }
+    atomic_fetch_add(&generation, 1);
     pthread_mutex_unlock(&field_lock);
 }
 
@@ -190,6 +192,11 @@ uint32_t field_count(void)
 uint64_t field_refused(void)
 {
     return atomic_load_explicit(&refused, memory_order_relaxed);
+}
+
+uint32_t field_generation(void)
+{
+    return atomic_load_explicit(&generation, memory_order_acquire);
 }
 
 const unsigned char *field_spaced_table(uint32_t *ret_n)

@@ -113,5 +113,9 @@ const unsigned char *field_spaced_table(uint32_t *ret_n);
 uint32_t field_count(void);
 /* Interning requests refused because the dictionary was full. */
 uint64_t field_refused(void);
+/* Which dictionary this is: a number that changes at each field_done(),
+ * so that a cache of ids (decode/decode_fieldid.c) can tell that the ids
+ * it holds belong to a dictionary since freed.  No lock. */
+uint32_t field_generation(void);
 
 #endif

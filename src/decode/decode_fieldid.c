@@ -84,7 +84,7 @@ static inline uint32_t name_hash(const char *s, size_t len)
 }
 
 static inline int holds(const struct fieldid_entry *e, const char *name, size_t len, uint32_t h,
-                 uint32_t gen)
+                        uint32_t gen)
 {
     return e->hash == h && e->len == len && e->gen == gen && memcmp(e->name, name, len) == 0;
 }

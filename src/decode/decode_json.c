@@ -55,8 +55,8 @@ struct json_parser {
  * than hashing it into decode_fieldid's cache.  An entry holds its own
  * copy of the name and the dictionary generation of its id.
  */
-#define JSON_SEQ 64       /* names remembered per thread */
-#define JSON_SEQ_NAME 30  /* the longest name remembered */
+#define JSON_SEQ 64      /* names remembered per thread */
+#define JSON_SEQ_NAME 30 /* the longest name remembered */
 static _Thread_local struct {
     uint32_t gen, id;
     uint16_t len; /* 0: empty */
@@ -100,6 +100,7 @@ static long hex4(const char *s)
 
 /* The bytes a string's text holds as they are: printable ASCII but the
  * quote and the backslash (a table: one load a byte on the hot loop). */
+/* clang-format off */
 static const unsigned char plain_byte[256] = {
 #define PLAIN16(c) c, c, c, c, c, c, c, c, c, c, c, c, c, c, c, c
     PLAIN16(0), PLAIN16(0),
@@ -112,6 +113,7 @@ static const unsigned char plain_byte[256] = {
     PLAIN16(0), PLAIN16(0), PLAIN16(0), PLAIN16(0), PLAIN16(0), PLAIN16(0), PLAIN16(0), PLAIN16(0),
 #undef PLAIN16
 };
+/* clang-format on */
 
 /* The high bit of each of the 8 bytes of x (little-endian) that is not
  * plain_byte: below 0x20, from 0x80 on, '"' or '\\'.  A byte's test can

@@ -207,7 +207,7 @@ static _Thread_local struct zeek_names {
         uint32_t len, hash;
         uint8_t key;
     } slot[ZEEK_NAME_SLOTS];
-    uint8_t fixed_key[FIELD_FIXED_COUNT]; /* key + 1 of a fixed id; 0: none */
+    uint8_t fixed_key[FIELD_FIXED_COUNT];           /* key + 1 of a fixed id; 0: none */
     uint8_t from[1 + ZEEK_NSTREAMS][ZEEK_MAX_ROWS]; /* map_any, then streams[] */
     uint8_t to[1 + ZEEK_NSTREAMS][ZEEK_MAX_ROWS];
     uint8_t marker[ZEEK_NSTREAMS]; /* key + 1 of a stream's marker; 0: none */
@@ -238,7 +238,8 @@ static int name_key(const struct zeek_names *t, const char *name)
     uint32_t len, h = name_hash(name, &len), i = h & (ZEEK_NAME_SLOTS - 1);
 
     for (; t->slot[i].name; i = (i + 1) & (ZEEK_NAME_SLOTS - 1))
-        if (t->slot[i].hash == h && t->slot[i].len == len && memcmp(t->slot[i].name, name, len) == 0)
+        if (t->slot[i].hash == h && t->slot[i].len == len &&
+            memcmp(t->slot[i].name, name, len) == 0)
             return t->slot[i].key;
     return -1;
 }
@@ -249,7 +250,8 @@ static uint8_t name_add(struct zeek_names *t, const char *name)
     uint32_t len, h = name_hash(name, &len), i = h & (ZEEK_NAME_SLOTS - 1);
 
     for (; t->slot[i].name; i = (i + 1) & (ZEEK_NAME_SLOTS - 1))
-        if (t->slot[i].hash == h && t->slot[i].len == len && memcmp(t->slot[i].name, name, len) == 0)
+        if (t->slot[i].hash == h && t->slot[i].len == len &&
+            memcmp(t->slot[i].name, name, len) == 0)
             return t->slot[i].key;
     assert(t->nkeys < ZEEK_KEYS); /* our own tables: see ZEEK_KEYS */
     t->slot[i].name = name;
@@ -419,8 +421,7 @@ static int status_ok(const char *v, size_t n)
     return v[0] < '4';
 }
 
-static int convert(struct event *ev, const struct zeek_map *m, uint32_t id, const char *v,
-                   size_t n)
+static int convert(struct event *ev, const struct zeek_map *m, uint32_t id, const char *v, size_t n)
 {
     switch (m->conv) {
     case ZEEK_COPY: return add(ev, id, v, n);

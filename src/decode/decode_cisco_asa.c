@@ -8,12 +8,14 @@
  * optional "(mapped)" and "(identity user)" that ASA puts behind them.  A
  * message whose id is not listed, or whose text does not have its id's
  * shape, still gives its id, severity and vendor (the record is an ASA
- * message either way).  Every value is a view into the message except the
+ * message either way).  FTD's own events (430001-430005) are "Key: value"
+ * lists instead, read by ftd_event().  Every value is a view into the message except the
  * lowercased transport and action.
  */
 #include "decode/decode_cisco_asa.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "decode/decode_util.h"
@@ -984,6 +986,184 @@ static int emit(struct event *ev, const struct asa_result *res)
     return 0;
 }
 
+/*
+ * FTD's own events (430002 connection begin, 430003 connection end, 430004
+ * file, 430005 file malware; 430001 intrusion) are not sentences but
+ * "Key: value" pairs after the id, separated by ", ", in the order and with
+ * the names of Cisco's "Cisco Secure Firewall Threat Defense Syslog
+ * Messages" guide.  A value may itself hold ", " (a URL, a user agent):
+ * it ends only at a ", " followed by something shaped like a key.
+ */
+
+/* The end of a key at p[i..n): letters, digits, '_' and inner spaces
+ * ("Prefilter Policy"), at most 48 bytes, then ':'; the ':' offset or 0. */
+static size_t ftd_key_end(const char *p, size_t n, size_t i)
+{
+    size_t k = i;
+
+    if (k >= n || !((p[k] >= 'A' && p[k] <= 'Z') || (p[k] >= 'a' && p[k] <= 'z')))
+        return 0;
+    while (k < n && k - i <= 48 &&
+           ((p[k] >= 'A' && p[k] <= 'Z') || (p[k] >= 'a' && p[k] <= 'z') ||
+            (p[k] >= '0' && p[k] <= '9') || p[k] == '_' || (p[k] == ' ' && k > i)))
+        k++;
+    if (k >= n || p[k] != ':' || k - i > 48 || p[k - 1] == ' ')
+        return 0;
+    return k;
+}
+
+/* What an FTD event said, as views into the message. */
+struct ftd_result {
+    struct decode_span src_ip, dst_ip, src_port, dst_port, proto, action, rule, policy, user, url,
+        in_if, out_if, src_bytes, dst_bytes, src_pkts, dst_pkts, app, file_name, file_sha256,
+        file_size, file_action, threat, disposition, message;
+};
+
+#define FTD_KEY(name, member)                                                                      \
+    {                                                                                              \
+        name, sizeof(name) - 1, offsetof(struct ftd_result, member)                                \
+    }
+
+static const struct {
+    const char *key;
+    size_t n;
+    size_t off; /* of the struct decode_span in struct ftd_result */
+} ftd_keys[] = {
+    FTD_KEY("SrcIP", src_ip),
+    FTD_KEY("DstIP", dst_ip),
+    FTD_KEY("SrcPort", src_port),
+    FTD_KEY("DstPort", dst_port),
+    FTD_KEY("Protocol", proto),
+    FTD_KEY("AccessControlRuleAction", action),
+    FTD_KEY("AccessControlRuleName", rule),
+    FTD_KEY("ACPolicy", policy),
+    FTD_KEY("User", user),
+    FTD_KEY("URL", url),
+    FTD_KEY("IngressInterface", in_if),
+    FTD_KEY("EgressInterface", out_if),
+    FTD_KEY("InitiatorBytes", src_bytes),
+    FTD_KEY("ResponderBytes", dst_bytes),
+    FTD_KEY("InitiatorPackets", src_pkts),
+    FTD_KEY("ResponderPackets", dst_pkts),
+    FTD_KEY("ApplicationProtocol", app),
+    FTD_KEY("FileName", file_name),
+    FTD_KEY("FileSHA256", file_sha256),
+    FTD_KEY("SHA256", file_sha256),
+    FTD_KEY("FileSize", file_size),
+    FTD_KEY("FileAction", file_action),
+    FTD_KEY("ThreatName", threat),
+    FTD_KEY("Disposition", disposition),
+    FTD_KEY("SHA_Disposition", disposition),
+    FTD_KEY("Message", message),
+};
+
+static void ftd_read(struct decode_span text, struct ftd_result *res)
+{
+    const char *p = text.p;
+    size_t n = text.n, i = 0, ke;
+
+    while ((ke = ftd_key_end(p, n, i)) != 0) {
+        size_t v = ke + 1, e;
+
+        if (v < n && p[v] == ' ')
+            v++;
+        for (e = v; e < n; e++)
+            if (p[e] == ',' && e + 1 < n && p[e + 1] == ' ' && ftd_key_end(p, n, e + 2))
+                break;
+        for (size_t k = 0; k < sizeof(ftd_keys) / sizeof(ftd_keys[0]); k++) {
+            if (ke - i == ftd_keys[k].n && memcmp(p + i, ftd_keys[k].key, ftd_keys[k].n) == 0) {
+                struct decode_span *dst = (struct decode_span *)((char *)res + ftd_keys[k].off);
+                if (!dst->n) /* the first of a repeated key */
+                    *dst = (struct decode_span){p + v, e - v};
+                break;
+            }
+        }
+        if (e >= n)
+            break;
+        i = e + 2;
+    }
+}
+
+/* FTD writes these where no user was seen. */
+static int ftd_no_user(struct decode_span u)
+{
+    return !u.n || decode_util_eq(u, "No Authentication Required") ||
+           decode_util_eq(u, "Unknown") || decode_util_eq(u, "Not Found") ||
+           decode_util_eq(u, "N/A");
+}
+
+static int ftd_event(struct event *ev, int id, struct decode_span text)
+{
+    struct ftd_result res;
+    struct decode_span action, transport, dom = {NULL, 0}, user;
+    const char *category = id == 430005   ? "malware"
+                           : id >= 430004 ? "file"
+                           : id == 430001 ? "intrusion_detection"
+                                          : "network";
+    const char *type = id == 430002 ? "start" : id == 430003 ? "end" : "info";
+    int r, blocked, allowed;
+
+    memset(&res, 0, sizeof(res));
+    ftd_read(text, &res);
+    /* A file event's own action ("Malware Block") before the access rule's. */
+    action = id >= 430004 && res.file_action.n ? res.file_action : res.action;
+    blocked = decode_util_ci_contains(action, "BLOCK") || decode_util_ci_contains(action, "RESET");
+    allowed =
+        !blocked && (decode_util_eq(res.action, "Allow") || decode_util_eq(res.action, "Trust"));
+    transport = decode_util_iana_transport(res.proto);
+    user = ftd_no_user(res.user) ? (struct decode_span){NULL, 0} : split_domain(res.user, &dom);
+    if (!user.n)
+        dom.n = 0;
+    if ((r = add_lower(ev, FIELD_EVENT_ACTION, NULL, 0, action)) < 0 ||
+        (r = decode_util_add(ev, FIELD_EVENT_CATEGORY, decode_util_cstr(category))) < 0 ||
+        (r = decode_util_add(ev, FIELD_EVENT_TYPE, decode_util_cstr(type))) < 0 ||
+        ((blocked || allowed) &&
+         (r = decode_util_add(ev, FIELD_EVENT_TYPE,
+                              decode_util_cstr(blocked ? "denied" : "allowed"))) < 0) ||
+        ((blocked || allowed) &&
+         (r = decode_util_add(ev, FIELD_EVENT_OUTCOME,
+                              decode_util_cstr(blocked ? "failure" : "success"))) < 0) ||
+        ((id == 430005 || id == 430001) &&
+         (r = decode_util_add(ev, FIELD_EVENT_KIND, decode_util_cstr("alert"))) < 0))
+        return r;
+    if ((decode_util_is_ip(res.src_ip.p, res.src_ip.n) &&
+         (r = decode_util_add(ev, FIELD_SOURCE_IP, res.src_ip)) < 0) ||
+        (decode_util_is_ip(res.dst_ip.p, res.dst_ip.n) &&
+         (r = decode_util_add(ev, FIELD_DESTINATION_IP, res.dst_ip)) < 0) ||
+        (decode_util_is_port(res.src_port.p, res.src_port.n) &&
+         (r = decode_util_add(ev, FIELD_SOURCE_PORT, res.src_port)) < 0) ||
+        (decode_util_is_port(res.dst_port.p, res.dst_port.n) &&
+         (r = decode_util_add(ev, FIELD_DESTINATION_PORT, res.dst_port)) < 0) ||
+        (r = add_lower(ev, FIELD_NETWORK_TRANSPORT, NULL, 0, transport)) < 0 ||
+        (r = add_lower(ev, FIELD_NETWORK_PROTOCOL, NULL, 0, res.app)) < 0 ||
+        (r = decode_util_add(ev, FIELD_RULE_NAME, res.rule.n ? res.rule : res.threat)) < 0 ||
+        (r = decode_util_add_named(ev, LIT("rule.ruleset"), res.policy)) < 0 ||
+        (r = decode_util_add(ev, FIELD_USER_NAME, user)) < 0 ||
+        (r = decode_util_add_named(ev, LIT("user.domain"), dom)) < 0 ||
+        (r = decode_util_add(ev, FIELD_URL_ORIGINAL, res.url)) < 0 ||
+        (r = decode_util_add(ev, FIELD_OBSERVER_INGRESS_INTERFACE, res.in_if)) < 0 ||
+        (r = decode_util_add(ev, FIELD_OBSERVER_EGRESS_INTERFACE, res.out_if)) < 0)
+        return r;
+    if ((all_digits(res.src_bytes) &&
+         (r = decode_util_add(ev, FIELD_SOURCE_BYTES, res.src_bytes)) < 0) ||
+        (all_digits(res.dst_bytes) &&
+         (r = decode_util_add(ev, FIELD_DESTINATION_BYTES, res.dst_bytes)) < 0) ||
+        (all_digits(res.src_pkts) &&
+         (r = decode_util_add_named(ev, LIT("source.packets"), res.src_pkts)) < 0) ||
+        (all_digits(res.dst_pkts) &&
+         (r = decode_util_add_named(ev, LIT("destination.packets"), res.dst_pkts)) < 0) ||
+        (r = decode_util_add_named(ev, LIT("file.name"), res.file_name)) < 0 ||
+        (res.file_sha256.n == 64 &&
+         (r = decode_util_add_named(ev, LIT("file.hash.sha256"), res.file_sha256)) < 0) ||
+        (all_digits(res.file_size) &&
+         (r = decode_util_add_named(ev, LIT("file.size"), res.file_size)) < 0) ||
+        (r = decode_util_add_named(ev, LIT("threat.software.name"), res.threat)) < 0 ||
+        (r = decode_util_add_named(ev, LIT("cisco.ftd.disposition"), res.disposition)) < 0 ||
+        (r = decode_util_add(ev, FIELD_MESSAGE, res.message)) < 0)
+        return r;
+    return 0;
+}
+
 /* The marker "%ASA-" or "%FTD-" within the first bytes; its offset or -1. */
 static long find_marker(const char *p, size_t len)
 {
@@ -1046,14 +1226,18 @@ int decode_cisco_asa(struct event *ev, const char *p, size_t len, const struct d
             return r;
     }
     memset(&res, 0, sizeof(res));
-    if (read_message(id, text, &res) < 0)
+    if (id >= 430001 && id <= 430005) {
+        /* FTD's key: value events, read and emitted on their own */
+    } else if (read_message(id, text, &res) < 0)
         memset(&res, 0, sizeof(res)); /* not its id's shape: header fields only */
     if ((r = decode_util_add(ev, FIELD_OBSERVER_VENDOR, decode_util_cstr("Cisco"))) < 0 ||
         (r = decode_util_add(ev, FIELD_OBSERVER_PRODUCT, product)) < 0 ||
         (r = decode_util_add(ev, FIELD_EVENT_DATASET,
                              decode_util_cstr(ftd ? "cisco.ftd" : "cisco.asa"))) < 0 ||
         (r = decode_util_add(ev, FIELD_EVENT_CODE, idspan)) < 0 ||
-        (r = decode_util_add(ev, FIELD_EVENT_SEVERITY, sev)) < 0 || (r = emit(ev, &res)) < 0)
+        (r = decode_util_add(ev, FIELD_EVENT_SEVERITY, sev)) < 0)
+        return r;
+    if (id >= 430001 && id <= 430005 ? (r = ftd_event(ev, id, text)) < 0 : (r = emit(ev, &res)) < 0)
         return r;
     ev->decoder = "cisco-asa";
     return 0;

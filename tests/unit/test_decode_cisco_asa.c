@@ -6,8 +6,9 @@
  * (../shared/data/firewall/metron/.../asa/raw/asa_raw).  The message ids
  * that sample lacks (106100, 710003, 111008, 113004/113005/113015,
  * 611101/611102, 716xxx, 722xxx, FTD) are written from the layouts in
- * Cisco's "Cisco Secure Firewall ASA Series Syslog Messages" guide, with
- * documentation addresses.  Then hostile variants: truncated at every
+ * Cisco's "Cisco Secure Firewall ASA Series Syslog Messages" guide (FTD's
+ * own 430002-430005 events from its "Threat Defense Syslog Messages"
+ * guide), with documentation addresses.  Then hostile variants: truncated at every
  * byte, bad ids, addresses that are not addresses.  The whole sample must
  * decode, and the framing through decode_record() is tested in
  * test_decode_metron.
@@ -270,6 +271,115 @@ static const struct decode_testlib_good good[] = {
       {"source.nat.port", "53000"},
       {"destination.port", "53"},
       {NULL, NULL}}},
+    /* FTD's own connection, file and malware events (430002-430005):
+     * written from the "Key: value" layout of Cisco's "Cisco Secure
+     * Firewall Threat Defense Syslog Messages" guide, with documentation
+     * addresses; no real FTD log is in ../shared/data. */
+    {"%FTD-1-430002: DeviceUUID: 6b1d4b0c-2a3b-11ec-9c5a-0a1b2c3d4e5f, InstanceID: 1, "
+     "FirstPacketSecond: 2024-05-10T11:37:47Z, ConnectionID: 24168, "
+     "AccessControlRuleAction: Allow, SrcIP: 192.0.2.10, DstIP: 198.51.100.80, SrcPort: 51234, "
+     "DstPort: 443, Protocol: tcp, IngressInterface: inside, EgressInterface: outside, "
+     "IngressZone: in-zone, EgressZone: out-zone, ACPolicy: Default-Access, "
+     "AccessControlRuleName: Allow-Web, Prefilter Policy: Default Prefilter Policy, "
+     "User: EXAMPLE\\alice, Client: SSL client, ApplicationProtocol: HTTPS, InitiatorPackets: 3, "
+     "ResponderPackets: 2, InitiatorBytes: 517, ResponderBytes: 1430, "
+     "NAPPolicy: Balanced Security and Connectivity",
+     {{"event.code", "430002"},
+      {"event.dataset", "cisco.ftd"},
+      {"event.action", "allow"},
+      {"event.outcome", "success"},
+      {"event.category", "network"},
+      {"source.ip", "192.0.2.10"},
+      {"source.port", "51234"},
+      {"destination.ip", "198.51.100.80"},
+      {"destination.port", "443"},
+      {"network.transport", "tcp"},
+      {"network.protocol", "https"},
+      {"rule.name", "Allow-Web"},
+      {"rule.ruleset", "Default-Access"},
+      {"user.name", "alice"},
+      {"user.domain", "EXAMPLE"},
+      {"observer.ingress.interface.name", "inside"},
+      {"observer.egress.interface.name", "outside"},
+      {"source.bytes", "517"},
+      {"destination.bytes", "1430"},
+      {"source.packets", "3"},
+      {NULL, NULL}}},
+    {"%FTD-1-430003: DeviceUUID: 6b1d4b0c-2a3b-11ec-9c5a-0a1b2c3d4e5f, InstanceID: 1, "
+     "FirstPacketSecond: 2024-05-10T11:38:00Z, ConnectionID: 24170, "
+     "AccessControlRuleAction: Block, AccessControlRuleReason: Default Action, "
+     "SrcIP: 203.0.113.7, DstIP: 192.0.2.20, SrcPort: 40000, DstPort: 3389, Protocol: tcp, "
+     "IngressInterface: outside, EgressInterface: inside, ACPolicy: Default-Access, "
+     "AccessControlRuleName: Block-RDP, User: No Authentication Required, "
+     "ConnectionDuration: 0, InitiatorPackets: 1, ResponderPackets: 0, InitiatorBytes: 60, "
+     "ResponderBytes: 0",
+     {{"event.action", "block"},
+      {"event.outcome", "failure"},
+      {"event.type", "end"},
+      {"source.ip", "203.0.113.7"},
+      {"destination.port", "3389"},
+      {"rule.name", "Block-RDP"},
+      {"user.name", NULL},
+      {"url.original", NULL},
+      {NULL, NULL}}},
+    /* a URL holding ", " and ','; the value ends only before a key */
+    {"%FTD-1-430003: AccessControlRuleAction: Block with reset, SrcIP: 10.0.0.5, "
+     "DstIP: 203.0.113.50, SrcPort: 50000, DstPort: 80, Protocol: 6, "
+     "AccessControlRuleName: Block-Malicious-URL, URLCategory: Malware Sites, "
+     "URL: http://malicious.example/dl?a=1,2&q=x, y, User: bob",
+     {{"event.action", "block with reset"},
+      {"event.outcome", "failure"},
+      {"network.transport", "tcp"},
+      {"url.original", "http://malicious.example/dl?a=1,2&q=x, y"},
+      {"user.name", "bob"},
+      {NULL, NULL}}},
+    {"%FTD-1-430004: DeviceUUID: 6b1d4b0c-2a3b-11ec-9c5a-0a1b2c3d4e5f, InstanceID: 1, "
+     "ConnectionID: 24180, SrcIP: 198.51.100.99, DstIP: 192.0.2.30, SrcPort: 80, "
+     "DstPort: 52000, Protocol: tcp, FileDirection: Download, FileAction: Detect, "
+     "FileSHA256: 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08, "
+     "SHA_Disposition: Unknown, ThreatName: , FileName: report.pdf, FileType: PDF, "
+     "FileSize: 20480, ApplicationProtocol: HTTP, User: carol, FilePolicy: Default File Policy",
+     {{"event.category", "file"},
+      {"event.action", "detect"},
+      {"event.kind", NULL},
+      {"file.name", "report.pdf"},
+      {"file.hash.sha256", "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"},
+      {"file.size", "20480"},
+      {"source.ip", "198.51.100.99"},
+      {"user.name", "carol"},
+      {"rule.name", NULL},
+      {NULL, NULL}}},
+    {"%FTD-1-430005: SrcIP: 198.51.100.99, DstIP: 192.0.2.31, SrcPort: 80, DstPort: 52010, "
+     "Protocol: tcp, FileDirection: Download, FileAction: Malware Block, "
+     "FileSHA256: 2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae, "
+     "SHA_Disposition: Malware, ThreatName: Win.Ransomware.Example, FileName: invoice.exe, "
+     "FileType: MSEXE, FileSize: 73802, AccessControlRuleAction: Allow",
+     {{"event.kind", "alert"},
+      {"event.category", "malware"},
+      {"event.action", "malware block"},
+      {"event.outcome", "failure"},
+      {"rule.name", "Win.Ransomware.Example"},
+      {"threat.software.name", "Win.Ransomware.Example"},
+      {"cisco.ftd.disposition", "Malware"},
+      {"file.name", "invoice.exe"},
+      {"destination.ip", "192.0.2.31"},
+      {NULL, NULL}}},
+    /* hostile: addresses, ports and a hash that are not; a key given twice
+     * (the first kept); an empty text; no pairs at all */
+    {"%FTD-1-430003: SrcIP: 999.0.0.1, DstIP: not-an-ip, SrcPort: 70000, DstPort: -1, "
+     "FileSHA256: abc, SrcIP: 192.0.2.1, Protocol: 17",
+     {{"source.ip", NULL},
+      {"destination.ip", NULL},
+      {"source.port", NULL},
+      {"destination.port", NULL},
+      {"file.hash.sha256", NULL},
+      {"network.transport", "udp"},
+      {NULL, NULL}}},
+    {"%FTD-1-430002: SrcIP: 192.0.2.1, SrcIP: 192.0.2.99",
+     {{"source.ip", "192.0.2.1"}, {NULL, NULL}}},
+    {"%FTD-1-430003:", {{"event.code", "430003"}, {"source.ip", NULL}, {NULL, NULL}}},
+    {"%FTD-1-430003: ,,, : : SrcIP, :DstIP: 192.0.2.9",
+     {{"event.code", "430003"}, {"source.ip", NULL}, {"destination.ip", NULL}, {NULL, NULL}}},
     /* IPv6 behind an interface name */
     {"%ASA-4-106023: Deny tcp src outside:2001:db8::7/40000 dst inside:2001:db8:1::10/443 by "
      "access-group \"v6\" [0x0, 0x0]",

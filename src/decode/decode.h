@@ -75,7 +75,8 @@ const struct decoder *decode_lookup(const char *name);
  *      Suricata EVE `timestamp`, ECS `@timestamp` and the other JSON time
  *      members (also when the JSON is relayed behind a syslog header),
  *      Windows `TimeCreated/@SystemTime`, the access log's "[10/Oct/2025:
- *      13:55:36 +0200]", CEF `rt`, LEEF `devTime`, web error log times;
+ *      13:55:36 +0200]", CEF `rt`, LEEF `devTime`, web error log times,
+ *      PAN-OS Generated/Receive Time, FortiGate eventtime= or date= time=;
  *   2. the syslog header's timestamp (RFC 5424, RFC 3164 with its year
  *      inferred from the stream, see event/time.h);
  *   3. the receive time (ev->has_time stays 0).  Returns 0 when some decoder understood

@@ -17,6 +17,7 @@
 
 #include "decode/decode_util.h"
 #include "event/event.h"
+#include "event/time.h"
 
 #define LIT(s) s, sizeof(s) - 1
 
@@ -320,6 +321,65 @@ static int emit_ecs(struct event *ev, const struct decode_span *t)
     return 0;
 }
 
+/* The value of the first kept pair named (key, kn), or an empty span. */
+static struct decode_span rest_get(const struct fg_pair *rest, size_t n, const char *key, size_t kn)
+{
+    for (size_t i = 0; i < n; i++)
+        if (rest[i].k.n == kn && memcmp(rest[i].k.p, key, kn) == 0)
+            return rest[i].v;
+    return (struct decode_span){NULL, 0};
+}
+
+static int digits_only(struct decode_span s)
+{
+    if (!s.n)
+        return 0;
+    for (size_t i = 0; i < s.n; i++)
+        if (s.p[i] < '0' || s.p[i] > '9')
+            return 0;
+    return 1;
+}
+
+/*
+ * The firewall's own time, instead of the syslog header's: eventtime=
+ * (since the epoch: seconds in FortiOS 6.0-6.2, nanoseconds or
+ * microseconds later; told apart by magnitude), else date= and time= in
+ * the firewall's local time, in the zone of its tz= ("+0200", FortiOS 6.2
+ * on) or, without one, in the context's `timezone` as every zoneless time
+ * is.  A value that is no time (a 13th month, letters, 0) is passed over;
+ * with none, the header's time stays.
+ */
+static int set_device_time(struct event *ev, const struct fg_pair *rest, size_t n,
+                           const struct decode_ctx *ctx)
+{
+    struct decode_span et = rest_get(rest, n, LIT("eventtime")), d = rest_get(rest, n, LIT("date")),
+                       tm = rest_get(rest, n, LIT("time")), z = rest_get(rest, n, LIT("tz"));
+    char iso[32];
+    size_t used, k;
+    int64_t us;
+    char *copy;
+
+    if (digits_only(et) && time_parse_epoch(et.p, et.n, &us, &used) == 0 && used == et.n && us > 0)
+        return event_set_time(ev, us, et.p, et.n);
+    /* "YYYY-MM-DD" "hh:mm:ss" and an optional "+hhmm" */
+    if (d.n != 10 || tm.n != 8)
+        return 0;
+    memcpy(iso, d.p, 10);
+    iso[10] = 'T';
+    memcpy(iso + 11, tm.p, 8);
+    k = 19;
+    if (z.n == 5 && (z.p[0] == '+' || z.p[0] == '-') &&
+        digits_only((struct decode_span){z.p + 1, 4})) {
+        memcpy(iso + k, z.p, 5);
+        k += 5;
+    }
+    if (time_parse_iso8601(iso, k, ctx ? ctx->tz : NULL, &us, &used) < 0 || used != k)
+        return 0;
+    if (!(copy = arena_strndup(ev->arena, iso, k)))
+        return -ENOMEM;
+    return event_set_time(ev, us, copy, k);
+}
+
 int decode_fortigate(struct event *ev, const char *p, size_t len, const struct decode_ctx *ctx,
                      struct parse_err *reterr)
 {
@@ -330,7 +390,6 @@ int decode_fortigate(struct event *ev, const char *p, size_t len, const struct d
     struct fg_pair kp;
     int r, have_logid = 0, have_type = 0;
 
-    (void)ctx;
     if (len < 12 || !memmem(p, len, "logid=", 6))
         return -ENOENT;
     /* One pass reads the pairs, adding nothing yet (-ENOENT must leave the
@@ -366,7 +425,7 @@ int decode_fortigate(struct event *ev, const char *p, size_t len, const struct d
         (r = check_addr(p, t[FG_SRCPORT], 1, reterr)) < 0 ||
         (r = check_addr(p, t[FG_DSTPORT], 1, reterr)) < 0)
         return r;
-    if ((r = emit_ecs(ev, t)) < 0)
+    if ((r = emit_ecs(ev, t)) < 0 || (r = set_device_time(ev, rest, nrest, ctx)) < 0)
         return r;
     for (size_t i = 0; i < nrest; i++)
         if ((r = decode_util_add_named(ev, rest[i].k.p, rest[i].k.n, rest[i].v)) < 0)

@@ -8,6 +8,11 @@
  *   srcip=10.1.100.11 srcport=58012 dstip=203.0.113.35 dstport=80 proto=6
  *   action="close" policyid=1 ...
  *
+ * The event time is the firewall's: eventtime= (since the epoch, seconds,
+ * microseconds or nanoseconds by magnitude), else date= and time= in the
+ * zone of tz= ("+0200"), or without tz= in the context's zone; a value that
+ * is no time leaves the syslog header's.
+ *
  * The pairs below are mapped to ECS; every other pair is kept under its
  * own key (as the kv decoder keeps them: msg, service, catdesc, ...; up to
  * 128 of them):

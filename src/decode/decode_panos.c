@@ -16,6 +16,7 @@
 
 #include "decode/decode_util.h"
 #include "event/event.h"
+#include "event/time.h"
 
 /* GLOBALPROTECT, the widest type we map, documents 49 fields; THREAT in
  * PAN-OS 11 about 120.  Positions beyond this are never mapped. */
@@ -210,6 +211,37 @@ static int is_panos_time(struct decode_span s)
             return 0;
     }
     return 1;
+}
+
+/*
+ * The firewall's own time: position 6 (Generated Time, when the dataplane
+ * logged the event), else position 1 (Receive Time, when the management
+ * plane received it), each "YYYY/MM/DD hh:mm:ss" in the firewall's local
+ * time with no zone, read as every zoneless time is: in the context's
+ * `timezone`.  A time that is no date (2024/02/30) is passed over; with
+ * neither, the syslog header's time stays.
+ */
+static int set_device_time(struct event *ev, const struct panos_csv *c,
+                           const struct decode_ctx *ctx)
+{
+    static const size_t pos[] = {6, 1};
+
+    for (size_t k = 0; k < sizeof(pos) / sizeof(pos[0]); k++) {
+        struct decode_span s = field_at(c, pos[k]);
+        char iso[19];
+        size_t used;
+        int64_t us;
+
+        if (!s.p || !is_panos_time(s))
+            continue;
+        memcpy(iso, s.p, sizeof(iso));
+        iso[4] = '-';
+        iso[7] = '-';
+        if (time_parse_iso8601(iso, sizeof(iso), ctx ? ctx->tz : NULL, &us, &used) == 0 &&
+            used == sizeof(iso))
+            return event_set_time(ev, us, s.p, s.n);
+    }
+    return 0;
 }
 
 static int is_log_type(struct decode_span s)
@@ -445,7 +477,6 @@ int decode_panos(struct event *ev, const char *p, size_t len, const struct decod
     size_t off = 0;
     int r;
 
-    (void)ctx;
     /* Senders end lines with a blank or CR that is not part of the last
      * field. */
     while (len && (p[len - 1] == ' ' || p[len - 1] == '\r' || p[len - 1] == '\n'))
@@ -484,6 +515,8 @@ int decode_panos(struct event *ev, const char *p, size_t len, const struct decod
         if ((r = decode_util_add(ev, FIELD_EVENT_DATASET, decode_util_cstr(d))) < 0)
             return r;
     }
+    if ((r = set_device_time(ev, &c, ctx)) < 0)
+        return r;
     if (span_is(type, "TRAFFIC"))
         r = session_types(ev, p, &c, 0, reterr);
     else if (span_is(type, "THREAT"))

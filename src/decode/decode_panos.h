@@ -17,6 +17,9 @@
  * observer.product "PAN-OS", observer.serial_number, panos.type (TRAFFIC
  * ...), panos.subtype, event.dataset (panos.traffic, panos.threat,
  * panos.system, panos.globalprotect; panos.other for the other types).
+ * The event time is the firewall's Generated Time (position 6), else its
+ * Receive Time (position 1): local time without a zone, read in the
+ * context's zone; a time that is no date leaves the syslog header's.
  *
  * TRAFFIC and THREAT: source.ip, destination.ip, source.nat.ip and
  * destination.nat.ip (unless 0.0.0.0), rule.name (the security rule),

@@ -3,7 +3,9 @@
  * in ../shared/data: these lines were written from the FortiOS Log Message
  * Reference (6.x/7.x field names and values: traffic forward/local, utm
  * virus/webfilter/ips/app-ctrl, event system admin logins and vpn SSL
- * logins), with hostile and cut variants.
+ * logins), with hostile and cut variants; the device's own time (date=,
+ * time=, tz=, eventtime=) from the same reference, with bad times that
+ * leave the header's.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -19,6 +21,8 @@
 #include "decode_testlib.h"
 #include "event/event.h"
 #include "event/field.h"
+#include "event/time.h"
+#include "event/tz.h"
 
 #define DEV "date=2024-05-10 time=11:37:47 devname=\"FGT-HQ\" devid=\"FG100E4Q17000001\" "
 
@@ -234,13 +238,98 @@ static void test_all_keys(void **state)
     decode_testlib_expect_field(&ev, "source.nat.port", "3", line);
 }
 
+/* A stand-in for the syslog header decoder: the header's time, and the
+ * whole line as the message. */
+#define HDR_TIME "2026-01-05T08:52:35.000000Z"
+static int fake_header(struct event *ev, const char *p, size_t len, const struct decode_ctx *ctx,
+                       struct parse_err *reterr)
+{
+    int64_t us;
+    size_t used;
+
+    (void)ctx;
+    (void)reterr;
+    ev->msg = p;
+    ev->msg_len = len;
+    assert_int_equal(time_parse_iso8601(HDR_TIME, strlen(HDR_TIME), NULL, &us, &used), 0);
+    return event_set_time(ev, us, "Jan  5 08:52:35", 15);
+}
+
+#define BASE "logid=\"0000000013\" type=\"traffic\" subtype=\"forward\" srcip=10.1.100.11 "
+
+/* The firewall's own time replaces the header's when it is one; the
+ * header's stays when it is not.  Times written as FortiOS writes them
+ * (the Log Message Reference's date=, time=, tz= and eventtime=). */
+static void test_device_time(void **state)
+{
+    static const struct {
+        const char *line, *want, *orig;
+    } rows[] = {
+        /* eventtime in nanoseconds (FortiOS 6.4 on) first, whatever date= says */
+        {DEV "eventtime=1715340000000000000 tz=\"+0200\" " BASE, "2024-05-10T11:20:00.000000Z",
+         "1715340000000000000"},
+        /* in seconds (FortiOS 6.0-6.2) */
+        {BASE "eventtime=1715340000", "2024-05-10T11:20:00.000000Z", "1715340000"},
+        /* in microseconds */
+        {BASE "eventtime=1715340000123456", "2024-05-10T11:20:00.123456Z", "1715340000123456"},
+        /* no eventtime: date and time in the zone of tz= */
+        {DEV "tz=\"+0200\" " BASE, "2024-05-10T09:37:47.000000Z", "2024-05-10T11:37:47+0200"},
+        {DEV "tz=\"-0500\" " BASE, "2024-05-10T16:37:47.000000Z", "2024-05-10T11:37:47-0500"},
+        /* a bad eventtime is passed over for date and time (no tz: the
+         * context's zone, UTC here) */
+        {DEV "eventtime=17153x0000 " BASE, "2024-05-10T11:37:47.000000Z", "2024-05-10T11:37:47"},
+        {DEV "eventtime=0 " BASE, "2024-05-10T11:37:47.000000Z", "2024-05-10T11:37:47"},
+        /* a tz that is no offset is not used */
+        {DEV "tz=\"CEST\" " BASE, "2024-05-10T11:37:47.000000Z", "2024-05-10T11:37:47"},
+        /* nothing usable: the header's time stays */
+        {"date=2024-13-10 time=11:37:47 " BASE, HDR_TIME, "Jan  5 08:52:35"},
+        {"date=2024-02-30 time=11:37:47 " BASE, HDR_TIME, "Jan  5 08:52:35"},
+        {"date=2024-05-10 time=25:00:00 " BASE, HDR_TIME, "Jan  5 08:52:35"},
+        {"date=2024-05-10 time=11:37 " BASE, HDR_TIME, "Jan  5 08:52:35"},
+        {"date=2024/05/10 time=11:37:47 eventtime=abc " BASE, HDR_TIME, "Jan  5 08:52:35"},
+        {BASE, HDR_TIME, "Jan  5 08:52:35"},
+    };
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        struct event ev;
+        struct parse_err perr;
+        uint32_t before;
+
+        assert_int_equal(decode_testlib_run_chain(fake_header, decode_fortigate, &ev, rows[i].line,
+                                                  strlen(rows[i].line), &perr, &before),
+                         0);
+        decode_testlib_expect_field(&ev, "@timestamp", rows[i].want, rows[i].line);
+        decode_testlib_expect_field(&ev, "event.original_time", rows[i].orig, rows[i].line);
+        assert_int_equal(ev.has_time, 1);
+    }
+}
+
+/* date= and time= without tz= are local time in the context's zone, as
+ * every zoneless time (hikeshi.yaml(5), timezone). */
+static void test_device_time_zone(void **state)
+{
+    const char *line = DEV BASE;
+    struct decode_ctx ctx = decode_testlib_ctx();
+    struct event ev;
+    struct parse_err perr;
+    struct tz *z = NULL;
+
+    (void)state;
+    assert_int_equal(tz_fixed(9 * 3600, &z), 0);
+    ctx.tz = z;
+    assert_int_equal(decode_testlib_run_ctx(decode_fortigate, &ctx, &ev, line, strlen(line), &perr),
+                     0);
+    decode_testlib_expect_field(&ev, "@timestamp", "2024-05-10T02:37:47.000000Z", line);
+    tz_free(z);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_good),
-        cmocka_unit_test(test_bad),
-        cmocka_unit_test(test_prefixes),
-        cmocka_unit_test(test_all_keys),
+        cmocka_unit_test(test_good),        cmocka_unit_test(test_bad),
+        cmocka_unit_test(test_prefixes),    cmocka_unit_test(test_all_keys),
+        cmocka_unit_test(test_device_time), cmocka_unit_test(test_device_time_zone),
     };
 
     decode_testlib_set_clock(DECODE_TESTLIB_T2026, DECODE_TESTLIB_T2026);

@@ -7,7 +7,8 @@
  * GLOBALPROTECT, IPv6 or url-subtype lines are in the shared data: those
  * were written here from Palo Alto's documented syslog field lists (SYSTEM
  * as in 6.1-11.x with the GlobalProtect and admin-auth descriptions PAN-OS
- * writes, GLOBALPROTECT as in 9.1-11.x), and say so below.
+ * writes, GLOBALPROTECT as in 9.1-11.x), and say so below; so were the
+ * device-time rows (Receive and Generated Time, good and bad).
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -23,6 +24,8 @@
 #include "decode_testlib.h"
 #include "event/event.h"
 #include "event/field.h"
+#include "event/time.h"
+#include "event/tz.h"
 
 #define SAMPLE                                                                                     \
     "data/firewall/metron/metron-platform/metron-integration-test/src/main/sample/data/"           \
@@ -328,13 +331,87 @@ static void test_sample(void **state)
     assert_int_equal(refused_corrupt, 1);
 }
 
+/* A stand-in for the syslog header decoder: the header's time, and the
+ * whole line as the message. */
+#define HDR_TIME "2026-01-05T08:52:35.000000Z"
+static int fake_header(struct event *ev, const char *p, size_t len, const struct decode_ctx *ctx,
+                       struct parse_err *reterr)
+{
+    int64_t us;
+    size_t used;
+
+    (void)ctx;
+    (void)reterr;
+    ev->msg = p;
+    ev->msg_len = len;
+    assert_int_equal(time_parse_iso8601(HDR_TIME, strlen(HDR_TIME), NULL, &us, &used), 0);
+    return event_set_time(ev, us, "Jan  5 08:52:35", 15);
+}
+
+/* A TRAFFIC line written from Palo Alto's field list with receive time R
+ * (position 1) and generated time G (position 6). */
+#define TRAFFIC(r, g)                                                                              \
+    "1," r ",0006C110285,TRAFFIC,end,1," g ",10.0.0.1,10.0.0.2,0.0.0.0,0.0.0.0,rule1,,,app,"       \
+    "vsys1,a,b,e1,e2,L," g ",1,1,1000,80,0,0,0x0,tcp,allow,100"
+
+/* The firewall's own time replaces the header's: Generated Time, else
+ * Receive Time; a time that is no date leaves the header's. */
+static void test_device_time(void **state)
+{
+    static const struct {
+        const char *line, *want, *orig;
+    } rows[] = {
+        {TRAFFIC("2024/05/10 11:38:00", "2024/05/10 11:37:47"), "2024-05-10T11:37:47.000000Z",
+         "2024/05/10 11:37:47"},
+        /* a generated time that is no date: the receive time */
+        {TRAFFIC("2024/05/10 11:38:00", "2024/13/10 11:37:47"), "2024-05-10T11:38:00.000000Z",
+         "2024/05/10 11:38:00"},
+        {TRAFFIC("2024/05/10 11:38:00", ""), "2024-05-10T11:38:00.000000Z", "2024/05/10 11:38:00"},
+        {TRAFFIC("2024/05/10 11:38:00", "2024-05-10T11:37:47"), "2024-05-10T11:38:00.000000Z",
+         "2024/05/10 11:38:00"},
+        /* neither is a date: the header's time stays */
+        {TRAFFIC("2024/02/30 11:38:00", "2024/05/10 24:61:00"), HDR_TIME, "Jan  5 08:52:35"},
+    };
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        struct event ev;
+        struct parse_err perr;
+        uint32_t before;
+
+        assert_int_equal(decode_testlib_run_chain(fake_header, decode_panos, &ev, rows[i].line,
+                                                  strlen(rows[i].line), &perr, &before),
+                         0);
+        decode_testlib_expect_field(&ev, "@timestamp", rows[i].want, rows[i].line);
+        decode_testlib_expect_field(&ev, "event.original_time", rows[i].orig, rows[i].line);
+        decode_testlib_expect_field(&ev, "source.ip", "10.0.0.1", rows[i].line);
+    }
+}
+
+/* PAN-OS times carry no zone: local time in the context's zone, as every
+ * zoneless time (hikeshi.yaml(5), timezone). */
+static void test_device_time_zone(void **state)
+{
+    const char *line = TRAFFIC("2024/05/10 11:38:00", "2024/05/10 11:37:47");
+    struct decode_ctx ctx = decode_testlib_ctx();
+    struct event ev;
+    struct parse_err perr;
+    struct tz *z = NULL;
+
+    (void)state;
+    assert_int_equal(tz_fixed(-5 * 3600, &z), 0);
+    ctx.tz = z;
+    assert_int_equal(decode_testlib_run_ctx(decode_panos, &ctx, &ev, line, strlen(line), &perr), 0);
+    decode_testlib_expect_field(&ev, "@timestamp", "2024-05-10T16:37:47.000000Z", line);
+    tz_free(z);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_good),
-        cmocka_unit_test(test_bad),
-        cmocka_unit_test(test_prefixes),
-        cmocka_unit_test(test_sample),
+        cmocka_unit_test(test_good),        cmocka_unit_test(test_bad),
+        cmocka_unit_test(test_prefixes),    cmocka_unit_test(test_sample),
+        cmocka_unit_test(test_device_time), cmocka_unit_test(test_device_time_zone),
     };
 
     decode_testlib_set_clock(DECODE_TESTLIB_T2026, DECODE_TESTLIB_T2026);

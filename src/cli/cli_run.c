@@ -443,6 +443,14 @@ static void reload(struct daemon *d)
         log_warnx("SIGHUP: http.listen changed; restart hikeshi to apply it");
     if (strcmp(d->cfg->data_dir, nc->data_dir) != 0)
         log_warnx("SIGHUP: data_dir changed; restart hikeshi to apply it");
+    if (d->cfg->archive_enabled != nc->archive_enabled ||
+        d->cfg->archive_sync_ms != nc->archive_sync_ms ||
+        d->cfg->archive_block_bytes != nc->archive_block_bytes ||
+        d->cfg->archive_segment_bytes != nc->archive_segment_bytes ||
+        d->cfg->archive_seal_records != nc->archive_seal_records ||
+        d->cfg->archive_seal_interval_s != nc->archive_seal_interval_s ||
+        !str_eq(d->cfg->archive_key, nc->archive_key))
+        log_warnx("SIGHUP: archive settings changed; restart hikeshi to apply them");
     log_info("SIGHUP: reloaded %s (%zu rules)", d->cfg_path, pipeline_rules_loaded(d->pipeline));
     /* The running inputs keep pointing into the old config's strings, so
      * keep the old config for input settings and take the new one's copy

@@ -19,6 +19,8 @@ static const struct {
     {"audit", cli_audit_main, "the audit log: audit keygen (its seal key), audit verify"},
     {"archive", cli_archive_main,
      "the sealed record archive: archive keygen|verify|cat"},
+    {"evidence", cli_evidence_main,
+     "forensic evidence and its custody: evidence add|list|show|transfer|verify|export"},
     {"user", cli_user_main, "accounts: user add|passwd|list|disable|enable|token"},
     {"incident", cli_incident_main,
      "work on incidents through the daemon's API: incident list|show|update|note|report"},

@@ -24,7 +24,7 @@ struct file_pos;
 struct store;
 
 /* The schema version this build writes; store_open migrates older ones. */
-#define STORE_SCHEMA_VERSION 10
+#define STORE_SCHEMA_VERSION 11
 
 /*
  * Opens (creating if needed) the store under directory `dir`, which is
@@ -497,6 +497,33 @@ int store_outbox_drain(struct store *st,
                        int (*append)(void *ctx, const char *actor, const char *action,
                                      const char *object, const char *details),
                        void *ctx, size_t *ret_n);
+/* ---- the evidence register (schema 11, store_evidence.c) ---- */
+/* The next item number (one past the largest); call inside a transaction. */
+int store_evidence_next_id(struct store *st, int64_t *ret);
+/* Adds item `id` with its record (one JSON object, fixed from now on) and
+ * its links to incidents.  -EEXIST when the number is taken. */
+int store_evidence_item_add(struct store *st, int64_t id, const char *sha256, const char *record,
+                            const int64_t *incidents, size_t n_incidents);
+/* Appends item `id`'s record to `out`; -ENOENT when there is none. */
+int store_evidence_item_get(struct store *st, int64_t id, struct buf *out);
+/* Appends the records of every item (incident 0) or of those linked to
+ * `incident`, comma-separated, oldest first; *ret_n how many. */
+int store_evidence_items(struct store *st, int64_t incident, struct buf *out, size_t *ret_n);
+/* Item numbers as above, into ret[0..cap); *ret_n how many there are. */
+int store_evidence_item_ids(struct store *st, int64_t incident, int64_t *ret, size_t cap,
+                            size_t *ret_n);
+/* Adds custody entry `seq` of item `id` (its whole line). */
+int store_evidence_custody_add(struct store *st, int64_t id, uint64_t seq, const char *line);
+/* Appends item `id`'s custody lines, comma-separated, in order. */
+int store_evidence_custody(struct store *st, int64_t id, struct buf *out, size_t *ret_n);
+/* Adds the seal line of `epoch`; -EEXIST when that epoch has one. */
+int store_evidence_seal_add(struct store *st, uint64_t epoch, const char *line);
+/* Appends the seal lines of epochs below `below`, comma-separated, in
+ * order (UINT64_MAX: all). */
+int store_evidence_seals(struct store *st, uint64_t below, struct buf *out, size_t *ret_n);
+/* The number of seals (one past the last epoch when none is missing) and
+ * the last epoch + 1 (0 when there are none). */
+int store_evidence_seal_count(struct store *st, uint64_t *ret_count, uint64_t *ret_next);
 /* Tokens of user `user_id` still valid at now_us, oldest first:
  * {"id", "label", "created", "expires" (null: until revoked), "session"}. */
 int store_tokens_json(struct store *st, int64_t user_id, int64_t now_us, struct buf *out,

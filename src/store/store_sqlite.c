@@ -341,6 +341,31 @@ static const char *const store_migrations[] = {
     "  object TEXT NOT NULL,"
     "  details TEXT NOT NULL"
     ");",
+    /* The evidence register (src/evidence/, docs/evidence.md): an item's
+     * record is fixed at add; its custody log is hash-chained lines, and
+     * every custody entry and bundle signature takes one epoch of the
+     * evidence key chain, kept in evidence_seals in epoch order. */
+    "CREATE TABLE evidence_items ("
+    "  id INTEGER PRIMARY KEY,"
+    "  sha256 TEXT NOT NULL,"
+    "  record TEXT NOT NULL"
+    ");"
+    "CREATE TABLE evidence_links ("
+    "  item_id INTEGER NOT NULL REFERENCES evidence_items(id),"
+    "  incident_id INTEGER NOT NULL,"
+    "  PRIMARY KEY (item_id, incident_id)"
+    ");"
+    "CREATE INDEX evidence_links_incident ON evidence_links(incident_id);"
+    "CREATE TABLE evidence_custody ("
+    "  item_id INTEGER NOT NULL REFERENCES evidence_items(id),"
+    "  seq INTEGER NOT NULL,"
+    "  line TEXT NOT NULL,"
+    "  PRIMARY KEY (item_id, seq)"
+    ");"
+    "CREATE TABLE evidence_seals ("
+    "  epoch INTEGER PRIMARY KEY,"
+    "  line TEXT NOT NULL"
+    ");",
 };
 
 _Static_assert(sizeof(store_migrations) / sizeof(store_migrations[0]) == STORE_SCHEMA_VERSION,

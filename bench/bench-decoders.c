@@ -534,9 +534,11 @@ static double run_row(const struct bench_row *row, struct arena *arena, unsigned
                  (ev.decoder && strcmp(ev.decoder, row->decoder) == 0)))
                 claimed++;
             event_reset(&ev);
-            take_held(arena, ctx.stream, 0);
+            if (decode_stream_holding(ctx.stream))
+                take_held(arena, ctx.stream, 0);
         }
-        take_held(arena, ctx.stream, 1); /* a round is a file: it ends */
+        if (decode_stream_holding(ctx.stream))
+            take_held(arena, ctx.stream, 1); /* a round is a file: it ends */
     }
     t = now_s() - t0;
     for (size_t i = 0; i < bl.n; i++)

@@ -647,6 +647,20 @@ static int decode_auto(struct event *ev, const char *p, size_t len, const struct
     return -ENOENT;
 }
 
+int decode_stream_flush(struct decode_stream *s, int all, struct event *ev,
+                        struct parse_err *reterr)
+{
+    if (reterr)
+        memset(reterr, 0, sizeof(*reterr));
+    /* auditd is the one decoder that holds records */
+    return decode_auditd_flush(ev, s, all, reterr);
+}
+
+int decode_stream_holding(const struct decode_stream *s)
+{
+    return decode_auditd_holding(s);
+}
+
 int decode_record(struct event *ev, const struct decoder *d, const struct decode_ctx *ctx,
                   struct parse_err *reterr)
 {

@@ -7,9 +7,13 @@
  *   -ENOENT    not this format (nothing added; the caller tries others);
  *   -EINVAL    this format but malformed: *reterr says where and why
  *              (fields added before the fault may remain);
- *   -ENOMEM    the event's arena is exhausted.
- * Decoders never log, never allocate outside ev->arena, never read past
- * `len`, and never need a NUL terminator.
+ *   -ENOMEM    the event's arena is exhausted;
+ *   -EAGAIN    held: the record was kept in ctx->stream to be joined with
+ *              the records after it (auditd's records of one system call);
+ *              no event now, decode_stream_flush() gives the joined one.
+ * Decoders never log, never allocate outside ev->arena (but for the
+ * stream's own state, made on first use and freed with the stream), never
+ * read past `len`, and never need a NUL terminator.
  *
  * Syslog header decoders (RFC 3164, RFC 5424) also set ev->msg/msg_len to the
  * MSG part; product decoders (sshd, sudo, netfilter, CEF, LEEF, JSON, ...)
@@ -35,6 +39,23 @@ struct tz;
 struct decode_stream;
 struct decode_stream *decode_stream_new(void);
 void decode_stream_free(struct decode_stream *s);
+
+/*
+ * The events a stream's decoders held (a record decode_record() answered
+ * -EAGAIN for), one per call, into `ev`, which the caller has event_init()ed
+ * with no raw (the decoder sets it): the complete ones, or with `all` every
+ * one.  Returns 0 (ev holds one: process it, then call again), -ENOENT
+ * (nothing more), or a decoder's error for an event that could not be built
+ * (ev keeps its raw: process it as an unparsed record, then call again).
+ * Whoever keeps streams calls it after each record, and with `all` when the
+ * stream ends, when input is idle and before freeing the stream, so that
+ * no held record is lost.  s NULL: -ENOENT.
+ */
+int decode_stream_flush(struct decode_stream *s, int all, struct event *ev,
+                        struct parse_err *reterr);
+
+/* 1 when stream `s` holds records for decode_stream_flush(s, 1, ...). */
+int decode_stream_holding(const struct decode_stream *s);
 
 /* What a decoder needs besides the bytes: the references for inferring
  * missing parts of timestamps (see event/time.h), and the stream's state. */

@@ -15,12 +15,15 @@
 #include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "decode/decode_util.h"
+#include "decode/decode_zeek_tsv.h"
 #include "event/event.h"
 #include "event/time.h"
 #include "util/arena.h"
+#include "util/limits.h"
 
 #define LIT(s) s, sizeof(s) - 1
 
@@ -439,9 +442,12 @@ static const struct type_num {
 /* What the ECS names are made of; the first value of each key wins. */
 struct audit_rec {
     struct decode_span type;
-    int is_execve, is_avc, is_proctitle;
+    int is_execve, is_avc, is_proctitle; /* of the record being read */
+    int saw_syscall, saw_execve;         /* of the records read so far */
+    int has_execve;                      /* a joined event with an EXECVE: its SYSCALL's a0..a3
+                                            (pointers) are left out, a0... are the arguments */
     struct decode_span syscall, arch, syscall_name, success, res, uid, acct, enriched_uid, addr,
-        exe, cwd, path, name, key, proctitle, apparmor, seresult;
+        exe, cwd, path, name, key, proctitle, apparmor, seresult, pid, ppid, auid;
     /* EXECVE: the arguments joined, in a buffer of the record's length. */
     char *cmd;
     size_t cmd_n, cmd_cap;
@@ -620,7 +626,8 @@ static const struct collect_key {
     KEY("acct", acct),         KEY("UID", enriched_uid), KEY("addr", addr),
     KEY("exe", exe),           KEY("cwd", cwd),          KEY("path", path),
     KEY("name", name),         KEY("key", key),          KEY("proctitle", proctitle),
-    KEY("apparmor", apparmor),
+    KEY("apparmor", apparmor), KEY("pid", pid),          KEY("ppid", ppid),
+    KEY("auid", auid),
 #undef KEY
 };
 
@@ -643,6 +650,8 @@ static int add_pair(struct event *ev, struct audit_rec *rec, struct decode_span 
     int r;
 
     if (!quoted && (span_is(v, LIT("(null)")) || span_is(v, LIT("?"))))
+        return 0;
+    if (rec->has_execve && !rec->is_execve && is_arg_key(k))
         return 0;
     if (!quoted && is_hex(v) && is_encoded_key(rec, k)) {
         int title = rec->is_proctitle && span_is(k, LIT("proctitle"));
@@ -815,6 +824,12 @@ static int emit_ecs(struct event *ev, struct audit_rec *rec)
         if ((r = decode_util_add(ev, FIELD_EVENT_CATEGORY, decode_util_cstr("authentication"))) < 0)
             return r;
     }
+    /* A program started: the call and its arguments, joined (EXECVE
+     * records are written only for an execve that loaded the program). */
+    if (rec->saw_syscall && rec->saw_execve &&
+        ((r = decode_util_add(ev, FIELD_EVENT_CATEGORY, decode_util_cstr("process"))) < 0 ||
+         (r = decode_util_add(ev, FIELD_EVENT_TYPE, decode_util_cstr("start"))) < 0))
+        return r;
     if (out && (r = decode_util_add(ev, FIELD_EVENT_OUTCOME, decode_util_cstr(out))) < 0)
         return r;
     if (denied) {
@@ -828,7 +843,13 @@ static int emit_ecs(struct event *ev, struct audit_rec *rec)
             0 ||
         (r = decode_util_add(ev, FIELD_PROCESS_WORKING_DIRECTORY, rec->cwd)) < 0 ||
         (r = decode_util_add(ev, FIELD_RULE_NAME, rec->key)) < 0 ||
-        (r = decode_util_add_named(ev, LIT("process.executable"), rec->exe)) < 0)
+        (r = decode_util_add_named(ev, LIT("process.executable"), rec->exe)) < 0 ||
+        (r = decode_util_add_named(ev, LIT("process.pid"), rec->pid)) < 0 ||
+        (r = decode_util_add_named(ev, LIT("process.parent.pid"), rec->ppid)) < 0)
+        return r;
+    /* 4294967295 is (uid_t)-1: no login uid (a daemon's process). */
+    if (!span_is(rec->auid, LIT("4294967295")) &&
+        (r = decode_util_add_named(ev, LIT("user.audit.id"), rec->auid)) < 0)
         return r;
     if (decode_util_is_ip(rec->addr.p, rec->addr.n) &&
         (r = decode_util_add(ev, FIELD_SOURCE_IP, rec->addr)) < 0)
@@ -842,11 +863,13 @@ static int emit_ecs(struct event *ev, struct audit_rec *rec)
                              : decode_util_add(ev, FIELD_FILE_PATH, rec->name)) < 0)
             return r;
     }
-    if (rec->proctitle.n)
-        r = decode_util_add(ev, FIELD_PROCESS_COMMAND_LINE, rec->proctitle);
-    else if (rec->cmd_n)
+    /* EXECVE's arguments over the proctitle, which the kernel cuts at 128
+     * bytes, when an event joined both. */
+    if (rec->cmd_n)
         r = decode_util_add(ev, FIELD_PROCESS_COMMAND_LINE,
                             (struct decode_span){rec->cmd, rec->cmd_n});
+    else if (rec->proctitle.n)
+        r = decode_util_add(ev, FIELD_PROCESS_COMMAND_LINE, rec->proctitle);
     if (r < 0)
         return r;
     /* The call's name for rules that name it, when the enriched format did
@@ -888,23 +911,27 @@ static size_t stamp(const char *p, size_t n, size_t i, struct decode_span *ret_t
     return i + 1;
 }
 
-int decode_auditd(struct event *ev, const char *p, size_t len, const struct decode_ctx *ctx,
-                  struct parse_err *reterr)
-{
-    struct audit_rec rec;
-    struct decode_span node = {NULL, 0}, tm, serial;
-    size_t i = 0, body;
-    int64_t us;
-    size_t used;
-    int r;
+/* What precedes a record's pairs. */
+struct audit_head {
+    struct decode_span node, type, tm, serial;
+    size_t body; /* offset of the pairs */
+};
 
-    (void)ctx;
-    memset(&rec, 0, sizeof(rec));
+/*
+ * Reads "[node=N ][[uptime] ][audit: ][type=T ](msg=)audit(TIME:SERIAL): "
+ * at the start of (p, len).  0, -ENOENT (not an audit record) or -EINVAL
+ * (a malformed stamp, with *reterr).  The type is left as written.
+ */
+static int head(const char *p, size_t len, struct audit_head *h, struct parse_err *reterr)
+{
+    size_t i = 0;
+
+    memset(h, 0, sizeof(*h));
     if (starts(p, len, LIT("node="))) {
-        node.p = p + 5;
+        h->node.p = p + 5;
         for (i = 5; i < len && !is_sep(p[i]);)
             i++;
-        node.n = i - 5;
+        h->node.n = i - 5;
         while (i < len && p[i] == ' ')
             i++;
     }
@@ -922,10 +949,10 @@ int decode_auditd(struct event *ev, const char *p, size_t len, const struct deco
     if (starts(p + i, len - i, LIT("audit: ")))
         i += 7;
     if (starts(p + i, len - i, LIT("type="))) {
-        rec.type.p = p + i + 5;
+        h->type.p = p + i + 5;
         for (i += 5; i < len && p[i] != ' ';)
             i++;
-        rec.type.n = (size_t)(p + i - rec.type.p);
+        h->type.n = (size_t)(p + i - h->type.p);
         while (i < len && p[i] == ' ')
             i++;
     }
@@ -935,31 +962,302 @@ int decode_auditd(struct event *ev, const char *p, size_t len, const struct deco
         i += 6;
     else
         return -ENOENT;
-    if (!(body = stamp(p, len, i, &tm, &serial))) {
+    if (!(h->body = stamp(p, len, i, &h->tm, &h->serial))) {
         parse_err_set(reterr, i, "audit( stamp is not TIME:SERIAL)");
         return -EINVAL;
     }
-    if (body < len && p[body] == ':')
-        body++;
+    if (h->body < len && p[h->body] == ':')
+        h->body++;
+    return 0;
+}
 
-    rec.type = type_name(rec.type);
-    rec.is_execve = span_is(rec.type, LIT("EXECVE"));
-    rec.is_proctitle = span_is(rec.type, LIT("PROCTITLE"));
-    if (rec.is_execve) {
-        rec.cmd_cap = len - body;
-        if (rec.cmd_cap && !(rec.cmd = arena_alloc(ev->arena, rec.cmd_cap)))
-            return -ENOMEM;
+/*
+ * Adds the fields of one record (whose head `h` was read) to ev and what
+ * its ECS names are made of to rec.  `first`: the first record of the
+ * event, which gives the time, node and serial; a joined event's later
+ * records add only their type and pairs.
+ */
+static int record(struct event *ev, struct audit_rec *rec, const struct audit_head *h,
+                  const char *p, size_t len, int is_first)
+{
+    struct decode_span type = type_name(h->type);
+    int64_t us;
+    size_t used;
+    int r;
+
+    rec->is_execve = span_is(type, LIT("EXECVE"));
+    rec->is_proctitle = span_is(type, LIT("PROCTITLE"));
+    rec->saw_execve |= rec->is_execve;
+    rec->saw_syscall |= span_is(type, LIT("SYSCALL"));
+    first(&rec->type, type);
+    if (is_first) {
+        /* A stamp the kernel wrote oddly (an overflowed fraction) costs
+         * the time only; the record is still what it says. */
+        if (time_parse_epoch(h->tm.p, h->tm.n, &us, &used) == 0 && used == h->tm.n &&
+            (r = event_set_time(ev, us, h->tm.p, h->tm.n)) < 0)
+            return r;
+        if ((r = decode_util_add_named(ev, LIT("node"), h->node)) < 0 ||
+            (r = decode_util_add_named(ev, LIT("event.sequence"), h->serial)) < 0)
+            return r;
     }
-    /* A stamp the kernel wrote oddly (an overflowed fraction) costs the
-     * time only; the record is still what it says. */
-    if (time_parse_epoch(tm.p, tm.n, &us, &used) == 0 && used == tm.n &&
-        (r = event_set_time(ev, us, tm.p, tm.n)) < 0)
+    if ((r = decode_util_add_named(ev, LIT("type"), type)) < 0)
         return r;
-    if ((r = decode_util_add_named(ev, LIT("type"), rec.type)) < 0 ||
-        (r = decode_util_add_named(ev, LIT("node"), node)) < 0 ||
-        (r = decode_util_add_named(ev, LIT("event.sequence"), serial)) < 0 ||
-        (r = pairs(ev, &rec, p + body, len - body, 0)) < 0 || (r = emit_ecs(ev, &rec)) < 0)
+    return pairs(ev, rec, p + h->body, len - h->body, 0);
+}
+
+/* The event's command line buffer: as long as its records, which bounds
+ * the arguments joined. */
+static int cmd_buffer(struct event *ev, struct audit_rec *rec, size_t cap)
+{
+    rec->cmd_cap = cap;
+    if (cap && !(rec->cmd = arena_alloc(ev->arena, cap)))
+        return -ENOMEM;
+    return 0;
+}
+
+/*
+ * Joining.  The kernel writes a system call's records (SYSCALL, EXECVE,
+ * CWD, PATH..., PROCTITLE, EOE) one by one, each with the call's serial;
+ * another CPU's records may come in between.  Each stream holds the
+ * records of up to LIMIT_AUDITD_JOIN_OPEN serials, copied (the caller's
+ * bytes last one call), and a serial is complete on its EOE, when a
+ * record is LIMIT_AUDITD_JOIN_WINDOW_MS later than it, when it reaches a
+ * cap, or when more serials are open than the cap (the oldest).  The
+ * caller takes the complete ones after each record (decode_auditd_flush)
+ * and every one at the end of the stream.
+ */
+enum held_state { HELD_FREE, HELD_OPEN, HELD_DONE };
+
+struct auditd_held {
+    enum held_state state;
+    uint64_t serial;
+    int64_t ms;                                  /* the records' time */
+    uint64_t order;                              /* when opened: oldest first */
+    uint32_t nrec;                               /* <= LIMIT_AUDITD_JOIN_RECORDS */
+    uint32_t len;                                /* bytes of buf used */
+    uint32_t node_n;                             /* the node= name, at buf + 5 */
+    uint32_t rec_end[LIMIT_AUDITD_JOIN_RECORDS]; /* record k: rec_end[k-1]..rec_end[k] */
+    char buf[LIMIT_AUDITD_JOIN_BYTES];           /* the records, back to back */
+};
+
+struct decode_auditd_join {
+    uint64_t next_order;
+    uint32_t ndone; /* slots HELD_DONE */
+    /* One more than may be open: the oldest is completed to make room and
+     * taken by the caller before the next record. */
+    struct auditd_held held[LIMIT_AUDITD_JOIN_OPEN + 1];
+};
+
+/* The record types of a system call's event, the ones joined.  Others
+ * (user-space records, AVC, kernel records of their own) stand alone. */
+static int is_call_record(struct decode_span t)
+{
+    static const char *const types[] = {"SYSCALL",   "EXECVE",   "CWD",        "PATH",
+                                        "PROCTITLE", "SOCKADDR", "EOE",        "FD_PAIR",
+                                        "MMAP",      "CAPSET",   "BPRM_FCAPS", "OBJ_PID"};
+
+    if (t.n < 3 || t.n > 10 || t.p[0] < 'B' || t.p[0] > 'S')
+        return 0;
+    for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++)
+        if (t.n == strlen(types[i]) && memcmp(t.p, types[i], t.n) == 0)
+            return 1;
+    return 0;
+}
+
+/* Decimal digits to a number; 0 when it is not one (or too long). */
+static int to_u64(struct decode_span s, uint64_t *ret)
+{
+    uint64_t v = 0;
+
+    if (!s.n || s.n > 18)
+        return 0;
+    for (size_t i = 0; i < s.n; i++) {
+        if (s.p[i] < '0' || s.p[i] > '9')
+            return 0;
+        v = v * 10 + (uint64_t)(s.p[i] - '0');
+    }
+    *ret = v;
+    return 1;
+}
+
+static void done(struct decode_auditd_join *j, struct auditd_held *h)
+{
+    if (h->state == HELD_OPEN) {
+        h->state = HELD_DONE;
+        j->ndone++;
+    }
+}
+
+/*
+ * Holds record (p, len) of head `hd` in stream s: -EAGAIN when held, 0
+ * when it is to be decoded alone (not joinable, a serial already taken,
+ * a cap, no memory for the join).
+ */
+static int hold(struct decode_stream *s, const struct audit_head *hd, const char *p, size_t len)
+{
+    struct decode_auditd_join *j = s->auditd;
+    struct auditd_held *h = NULL, *fresh = NULL, *oldest = NULL;
+    uint64_t serial;
+    int64_t us, ms;
+    size_t used;
+    unsigned open = 0;
+
+    if (!to_u64(hd->serial, &serial) || time_parse_epoch(hd->tm.p, hd->tm.n, &us, &used) < 0 ||
+        used != hd->tm.n || len > LIMIT_AUDITD_JOIN_BYTES || hd->node.n > 255)
+        return 0;
+    ms = us / 1000;
+    if (!j && !(j = s->auditd = calloc(1, sizeof(*j))))
+        return 0;
+    for (size_t k = 0; k < LIMIT_AUDITD_JOIN_OPEN + 1; k++) {
+        struct auditd_held *x = &j->held[k];
+
+        if (x->state == HELD_FREE) {
+            if (!fresh)
+                fresh = x;
+            continue;
+        }
+        if (x->state != HELD_OPEN)
+            continue;
+        if (x->serial == serial && x->node_n == hd->node.n &&
+            (!hd->node.n || memcmp(x->buf + 5, hd->node.p, hd->node.n) == 0)) {
+            h = x;
+            continue;
+        }
+        /* a serial this much older than the record has had its records */
+        if (x->ms + LIMIT_AUDITD_JOIN_WINDOW_MS < ms) {
+            done(j, x);
+            continue;
+        }
+        open++;
+        if (!oldest || x->order < oldest->order)
+            oldest = x;
+    }
+    if (h) {
+        if (h->nrec == LIMIT_AUDITD_JOIN_RECORDS || len > sizeof(h->buf) - h->len) {
+            done(j, h); /* full: this record goes alone */
+            return 0;
+        }
+    } else {
+        if (open >= LIMIT_AUDITD_JOIN_OPEN && oldest)
+            done(j, oldest);
+        if (!fresh)
+            return 0; /* the caller did not take the complete ones */
+        h = fresh;
+        h->state = HELD_OPEN;
+        h->serial = serial;
+        h->ms = ms;
+        h->order = j->next_order++;
+        h->nrec = 0;
+        h->len = 0;
+        h->node_n = (uint32_t)hd->node.n;
+    }
+    memcpy(h->buf + h->len, p, len);
+    h->len += (uint32_t)len;
+    h->rec_end[h->nrec++] = h->len;
+    if (span_is(hd->type, LIT("EOE")))
+        done(j, h);
+    return -EAGAIN;
+}
+
+static int decode_one(struct event *ev, const struct audit_head *h, const char *p, size_t len)
+{
+    struct audit_rec rec;
+    int r;
+
+    memset(&rec, 0, sizeof(rec));
+    if (span_is(type_name(h->type), LIT("EXECVE")) && (r = cmd_buffer(ev, &rec, len - h->body)) < 0)
+        return r;
+    if ((r = record(ev, &rec, h, p, len, 1)) < 0 || (r = emit_ecs(ev, &rec)) < 0)
         return r;
     ev->decoder = "auditd";
     return 0;
+}
+
+int decode_auditd(struct event *ev, const char *p, size_t len, const struct decode_ctx *ctx,
+                  struct parse_err *reterr)
+{
+    struct audit_head h;
+    int r;
+
+    if ((r = head(p, len, &h, reterr)) < 0)
+        return r;
+    /* Joined only when the record is the whole input record (audit.log),
+     * not a syslog message whose header fields a held record would lose. */
+    if (ctx && ctx->stream && p == ev->raw && len == ev->raw_len && is_call_record(h.type) &&
+        (r = hold(ctx->stream, &h, p, len)) < 0)
+        return r;
+    return decode_one(ev, &h, p, len);
+}
+
+int decode_auditd_holding(const struct decode_stream *s)
+{
+    const struct decode_auditd_join *j = s ? s->auditd : NULL;
+
+    if (!j)
+        return 0;
+    for (size_t k = 0; k < LIMIT_AUDITD_JOIN_OPEN + 1; k++)
+        if (j->held[k].state != HELD_FREE)
+            return 1;
+    return 0;
+}
+
+int decode_auditd_flush(struct event *ev, struct decode_stream *s, int all,
+                        struct parse_err *reterr)
+{
+    struct decode_auditd_join *j = s ? s->auditd : NULL;
+    struct auditd_held *h = NULL;
+    struct audit_rec rec;
+    char *raw;
+    size_t at = 0;
+    int r = 0;
+
+    if (!j || (!all && !j->ndone))
+        return -ENOENT;
+    for (size_t k = 0; k < LIMIT_AUDITD_JOIN_OPEN + 1; k++) {
+        struct auditd_held *x = &j->held[k];
+        if ((x->state == HELD_DONE || (all && x->state == HELD_OPEN)) &&
+            (!h || x->order < h->order))
+            h = x;
+    }
+    if (!h)
+        return -ENOENT;
+    /* The event's raw text: its records, one a line, in the arena (the
+     * slot is reused as soon as this returns). */
+    if (!(raw = arena_alloc(ev->arena, (size_t)h->len + h->nrec))) {
+        r = -ENOMEM;
+        goto out;
+    }
+    memset(&rec, 0, sizeof(rec));
+    if ((r = cmd_buffer(ev, &rec, h->len)) < 0)
+        goto out;
+    ev->raw = raw;
+    ev->raw_len = 0;
+    for (uint32_t k = 0, at0 = 0; k < h->nrec; at0 = h->rec_end[k++]) {
+        struct audit_head hd;
+        if (head(h->buf + at0, h->rec_end[k] - at0, &hd, NULL) == 0 &&
+            span_is(hd.type, LIT("EXECVE")))
+            rec.has_execve = 1;
+    }
+    for (uint32_t k = 0; k < h->nrec; k++) {
+        struct audit_head hd;
+        size_t n = h->rec_end[k] - at;
+        char *p = raw + ev->raw_len;
+
+        memcpy(p, h->buf + at, n);
+        ev->raw_len += n;
+        if (k + 1 < h->nrec)
+            raw[ev->raw_len++] = '\n';
+        at = h->rec_end[k];
+        /* read once already when it was held */
+        if ((r = head(p, n, &hd, reterr)) < 0 || (r = record(ev, &rec, &hd, p, n, k == 0)) < 0)
+            goto out;
+    }
+    if ((r = emit_ecs(ev, &rec)) < 0)
+        goto out;
+    ev->decoder = "auditd";
+out:
+    if (h->state == HELD_DONE)
+        j->ndone--;
+    h->state = HELD_FREE;
+    return r;
 }

@@ -50,13 +50,17 @@ struct decode_stream *decode_stream_new(void)
 {
     struct decode_stream *s = malloc(sizeof(*s));
 
-    if (s)
+    if (s) {
         header_init(&s->zeek);
+        s->auditd = NULL;
+    }
     return s;
 }
 
 void decode_stream_free(struct decode_stream *s)
 {
+    if (s)
+        free(s->auditd);
     free(s);
 }
 

@@ -57,6 +57,9 @@ struct decode_zeek_tsv_header {
 /* Per-stream decoder state (declared opaque in decode.h). */
 struct decode_stream {
     struct decode_zeek_tsv_header zeek;
+    /* decode_auditd.c's records held to join an event's: made by it on
+     * first use (one block), freed with the stream; NULL until then. */
+    struct decode_auditd_join *auditd;
 };
 
 /*

@@ -27,6 +27,7 @@
 #include "event/tz.h"
 #include "input/input.h"
 #include "input/record.h"
+#include "intel/intel.h"
 #include "store/store.h"
 #include "triage/alert.h"
 #include "util/arena.h"
@@ -77,6 +78,7 @@ struct pipeline {
     uint32_t ninputs;
     struct detect_sigma *sigma; /* NULL when no Sigma rules are loaded */
     struct ptriage *tri;        /* anomalies and triage after detection */
+    struct intel_matcher *intel; /* the enrich step's indicators; NULL: none */
     struct pinput *cur_in;      /* input of the event being processed */
     struct psilence *silence;   /* senders' last records; NULL: no input watched */
     int64_t silence_next_us;    /* when to look for silent senders next */
@@ -85,12 +87,16 @@ struct pipeline {
     struct time_streams *streams;   /* last event time per stream, for years */
     int64_t ref_us;                 /* scan: the file's mtime; 0: receive time */
     uint64_t ref_epoch;             /* scan: one stream per pipeline_set_ref_time() */
-    /* Decoder state per file stream (a Zeek TSV file's header), keyed by
-     * the file's stream key; made on first use, the oldest slot reused
-     * when all are taken. */
+    /* Decoder state per file stream (a Zeek TSV file's header, auditd's
+     * held records), keyed by the file's stream key; made on first use,
+     * the oldest slot reused (its held records processed first) when all
+     * are taken. */
     struct {
         uint64_t key;
         struct decode_stream *s;
+        uint32_t input_id; /* the input whose file it is */
+        uint16_t rflags;   /* RECORD_* of its last record (held events') */
+        int64_t recv_us;   /* receive time of its last record (held events') */
     } dstreams[LIMIT_DECODE_STREAMS];
     uint32_t dstream_next;
     int store_events;
@@ -130,6 +136,7 @@ struct pipeline {
 };
 
 static void load_counters(struct pipeline *p);
+static int process_all_held(struct pipeline *p);
 
 struct alert_ctx {
     struct pipeline *p;
@@ -220,6 +227,42 @@ static int load_sigma(const struct config *c, struct detect_sigma **ret)
     if (ll.more)
         log_warnx("sigma: %zu more refused (--log-level debug lists them)", ll.more);
     return 0;
+}
+
+/*
+ * The indicators of the store `st` that are still live, for the enrich
+ * step (docs/intel.md).  A store without any gives no matcher (*ret
+ * NULL).  A store error is logged and leaves *ret NULL: the pipeline runs
+ * without indicators rather than not at all.  0 or -ENOMEM.
+ */
+static int load_intel(const struct config *c, struct store *st, struct intel_matcher **ret)
+{
+    size_t n = 0;
+    int r;
+
+    *ret = NULL;
+    r = intel_matcher_load(st, time_now_us(), (int64_t)c->intel_half_life_s * 1000000,
+                           (int)c->intel_min_score, ret, &n);
+    if (r < 0) {
+        if (r != -ENOMEM)
+            log_warnx("intel: reading the indicators failed: %s", store_errmsg(st));
+        return r == -ENOMEM ? r : 0;
+    }
+    if (n == 0) {
+        intel_matcher_free(*ret);
+        *ret = NULL;
+        return 0;
+    }
+    log_info("intel: %zu indicators loaded", n);
+    return 0;
+}
+
+/* The name of input `source` for a sighting's row. */
+static const char *intel_source_name(void *ctx, uint32_t source)
+{
+    const struct pipeline *p = ctx;
+
+    return source < p->ninputs ? p->inputs[source].name : NULL;
 }
 
 int pipeline_add_input(struct pipeline *p, const char *name, const char *decoder)
@@ -322,6 +365,8 @@ struct pipeline *pipeline_new(const struct config *c, struct store *st, FILE *al
             goto fail;
         }
     }
+    if (st && load_intel(c, st, &p->intel) == -ENOMEM)
+        goto oom;
     return p;
 oom:
     log_error("pipeline: out of memory");
@@ -348,6 +393,7 @@ void pipeline_free(struct pipeline *p)
     free(p->corr_logged);
     detect_sigma_free(p->sigma);
     ptriage_free(p->tri);
+    intel_matcher_free(p->intel);
     arena_done(&p->arena);
     buf_done(&p->jbuf);
     pthread_mutex_destroy(&p->lock);
@@ -372,6 +418,8 @@ void pipeline_set_detect(struct pipeline *p, int on)
 
 void pipeline_set_ref_time(struct pipeline *p, int64_t ref_us)
 {
+    /* the previous file ended: what its decoders held goes now */
+    (void)process_all_held(p); /* errors are counted where they happen */
     p->ref_us = ref_us;
     p->ref_epoch++; /* scan calls this once per file: a new stream */
 }
@@ -379,6 +427,8 @@ void pipeline_set_ref_time(struct pipeline *p, int64_t ref_us)
 int pipeline_reload(struct pipeline *p, const struct config *c)
 {
     struct detect_sigma *sigma = NULL, *old_sigma;
+    struct intel_matcher *intel = NULL;
+    int intel_ok = 0;
     const struct decoder **decs = NULL;
     struct tz **tzs = NULL, *tz = NULL;
     int r;
@@ -397,10 +447,30 @@ int pipeline_reload(struct pipeline *p, const struct config *c)
     }
     if (sigma)
         detect_sigma_set_corr_cb(sigma, on_corr, p);
+    /* The indicators again, through a connection of this thread's own:
+     * the pipeline's is its thread's.  A store that cannot be read keeps
+     * the running set. */
+    if (p->store) {
+        struct store *rs = NULL;
+        char *serr = NULL;
+
+        if (store_open(c->data_dir, &rs, &serr) < 0) {
+            log_warnx("intel: keeping the loaded indicators: store %s: %s", c->data_dir,
+                      serr ? serr : "cannot open");
+            free(serr);
+        } else {
+            if (load_intel(c, rs, &intel) == 0)
+                intel_ok = 1;
+            store_free(rs);
+        }
+        if (intel_ok && !intel && p->intel)
+            intel = intel_matcher_new(); /* empty: carries the pending sightings */
+    }
     if (p->ninputs) {
         decs = calloc(p->ninputs, sizeof(const struct decoder *));
         if (!decs) {
             detect_sigma_free(sigma);
+            intel_matcher_free(intel);
             return -ENOMEM;
         }
     }
@@ -421,6 +491,12 @@ int pipeline_reload(struct pipeline *p, const struct config *c)
     pthread_mutex_lock(&p->lock);
     old_sigma = p->sigma;
     p->sigma = sigma;
+    if (intel_ok) {
+        struct intel_matcher *t = p->intel;
+        intel_matcher_take_sightings(intel, t);
+        p->intel = intel;
+        intel = t; /* the old one, freed below */
+    }
     {
         struct tz *t = p->tz;
         p->tz = tz;
@@ -441,6 +517,7 @@ nomem:
     detect_sigma_free(sigma);
     r = -ENOMEM;
 out:
+    intel_matcher_free(intel);
     for (uint32_t i = 0; tzs && i < p->ninputs; i++)
         tz_free(tzs[i]);
     free(tzs);
@@ -688,11 +765,13 @@ static uint64_t record_stream_key(const struct pipeline *p, const struct rec_bat
 /*
  * Decodes record r of batch b into p->ev, with the time context of its
  * stream, and counts it.  A record no decoder understands is kept raw, with
- * no field but the message: never dropped.
+ * no field but the message: never dropped.  Returns -EAGAIN when a decoder
+ * held the record in the stream (counted decoded; its event comes from
+ * decode_stream_flush, see process_held), else 0.
  */
-static void process_decode(struct pipeline *p, struct pinput *in, const struct rec_batch *b,
-                           const struct record *r, struct decode_ctx *ctx, int64_t file_ref,
-                           uint64_t file_key)
+static int process_decode(struct pipeline *p, struct pinput *in, const struct rec_batch *b,
+                          const struct record *r, struct decode_ctx *ctx, int64_t file_ref,
+                          uint64_t file_key)
 {
     struct parse_err perr;
     uint64_t key;
@@ -714,7 +793,7 @@ static void process_decode(struct pipeline *p, struct pinput *in, const struct r
     atomic_fetch_add_explicit(&in->stats.bytes, r->len, memory_order_relaxed);
     if (r->flags & RECORD_TRUNCATED)
         atomic_fetch_add_explicit(&in->stats.truncated, 1, memory_order_relaxed);
-    if (dr == 0) {
+    if (dr == 0 || dr == -EAGAIN) {
         atomic_fetch_add_explicit(&in->stats.decoded, 1, memory_order_relaxed);
     } else {
         p->ev.nfields = 0;
@@ -733,6 +812,7 @@ static void process_decode(struct pipeline *p, struct pinput *in, const struct r
     }
     if (p->ev.dropped)
         atomic_fetch_add_explicit(&p->stats.fields_dropped, p->ev.dropped, memory_order_relaxed);
+    return dr == -EAGAIN ? -EAGAIN : 0;
 }
 
 /* Stores p->ev (decoded from record r of input `in`) and runs detection
@@ -742,6 +822,10 @@ static int process_event(struct pipeline *p, struct pinput *in, const struct rec
     struct alert_ctx ac = {.p = p, .in = in};
     int err = 0;
 
+    /* enrich: indicators matched add threat.indicator.* before the event
+     * is stored and detection sees it */
+    if (p->intel)
+        intel_matcher_enrich(p->intel, &p->ev, (uint32_t)(in - p->inputs), time_now_us());
     if (p->store && p->store_events) {
         int sr = store_event_add(p->store, &p->ev, in->name, &ac.event_id);
         if (sr < 0) {
@@ -769,19 +853,87 @@ static int process_event(struct pipeline *p, struct pinput *in, const struct rec
     return ac.err ? ac.err : err;
 }
 
-/* The decoder state of file stream `key`, made on first use; NULL when out
- * of memory (the file's records are then decoded each alone). */
-static struct decode_stream *file_dstream(struct pipeline *p, uint64_t key)
+/*
+ * Processes the events decoder stream slot k held (auditd's records of one
+ * call, joined): the complete ones, or with `all` every one (the stream
+ * ended, input is idle, the pipeline stops).  An event that could not be
+ * built is processed raw, as an unparsed record is.  0 or the first error
+ * of process_event.
+ */
+static int process_held(struct pipeline *p, uint32_t k, int all)
+{
+    struct decode_stream *s = p->dstreams[k].s;
+    struct pinput *in;
+    struct record rr; /* the provenance of the stream's records */
+    struct parse_err perr;
+    int err = 0, dr;
+
+    /* most records of most files: nothing held, nothing to do */
+    if (!decode_stream_holding(s) || p->dstreams[k].input_id >= p->ninputs)
+        return 0;
+    in = &p->inputs[p->dstreams[k].input_id];
+    memset(&rr, 0, sizeof(rr));
+    rr.flags = p->dstreams[k].rflags;
+    for (;;) {
+        int er;
+
+        event_init(&p->ev, &p->arena, NULL, 0, p->dstreams[k].recv_us);
+        p->ev.input_id = p->dstreams[k].input_id;
+        if ((dr = decode_stream_flush(s, all, &p->ev, &perr)) == -ENOENT) {
+            event_reset(&p->ev);
+            break;
+        }
+        if (dr < 0) {
+            p->ev.nfields = 0;
+            p->ev.decoder = NULL;
+            p->ev.has_time = 0;
+        }
+        if ((er = process_event(p, in, &rr)) != 0 && !err)
+            err = er;
+        event_reset(&p->ev);
+    }
+    return err;
+}
+
+/* 1 when some decoder stream holds records (see process_held). */
+static int held_any(const struct pipeline *p)
+{
+    for (uint32_t k = 0; k < LIMIT_DECODE_STREAMS; k++)
+        if (decode_stream_holding(p->dstreams[k].s))
+            return 1;
+    return 0;
+}
+
+/* Processes every event the decoder streams hold (see process_held). */
+static int process_all_held(struct pipeline *p)
+{
+    int err = 0, r;
+
+    for (uint32_t k = 0; k < LIMIT_DECODE_STREAMS; k++)
+        if ((r = process_held(p, k, 1)) != 0 && !err)
+            err = r;
+    return err;
+}
+
+/* The decoder state of input `input_id`'s file stream `key`, made on first
+ * use, and its slot in *ret_k; NULL when out of memory (the file's records
+ * are then decoded each alone).  A slot reused gives its held events first. */
+static struct decode_stream *file_dstream(struct pipeline *p, uint32_t input_id, uint64_t key,
+                                          uint32_t *ret_k)
 {
     uint32_t k;
 
     for (k = 0; k < LIMIT_DECODE_STREAMS; k++)
-        if (p->dstreams[k].s && p->dstreams[k].key == key)
+        if (p->dstreams[k].s && p->dstreams[k].key == key) {
+            *ret_k = k;
             return p->dstreams[k].s;
-    k = p->dstream_next++ % LIMIT_DECODE_STREAMS;
+        }
+    *ret_k = k = p->dstream_next++ % LIMIT_DECODE_STREAMS;
+    (void)process_held(p, k, 1); /* an error was counted where it happened */
     decode_stream_free(p->dstreams[k].s);
     p->dstreams[k].s = decode_stream_new();
     p->dstreams[k].key = key;
+    p->dstreams[k].input_id = input_id;
     return p->dstreams[k].s;
 }
 
@@ -791,6 +943,7 @@ int pipeline_process(struct pipeline *p, const struct rec_batch *b)
     struct decode_ctx ctx;
     int64_t file_ref;
     uint64_t file_key = 0;
+    uint32_t slot = 0;
     int64_t last_us = 0;
     int err = 0;
 
@@ -803,7 +956,7 @@ int pipeline_process(struct pipeline *p, const struct rec_batch *b)
         file_key = time_streams_key(p->streams, b->input_id, b->path, strlen(b->path));
     else if (p->ref_us)
         file_key = time_streams_key(p->streams, b->input_id, &p->ref_epoch, sizeof(p->ref_epoch));
-    ctx.stream = file_key ? file_dstream(p, file_key) : NULL;
+    ctx.stream = file_key ? file_dstream(p, b->input_id, file_key, &slot) : NULL;
     atomic_fetch_add_explicit(&p->stats.batches, 1, memory_order_relaxed);
     if (p->detect)
         ptriage_poll(p->tri); /* suppressions made through the API since */
@@ -815,10 +968,17 @@ int pipeline_process(struct pipeline *p, const struct rec_batch *b)
         if (in->expect_us && p->silence &&
             psilence_seen(p->silence, b->input_id, r->peer_family, r->peer_addr, r->recv_us))
             atomic_fetch_sub_explicit(&in->stats.silent, 1, memory_order_relaxed);
-        process_decode(p, in, b, r, &ctx, file_ref, file_key);
-        if ((er = process_event(p, in, r)) != 0)
+        if (process_decode(p, in, b, r, &ctx, file_ref, file_key) != -EAGAIN &&
+            (er = process_event(p, in, r)) != 0)
             err = er;
         event_reset(&p->ev);
+        if (ctx.stream) {
+            /* the events the record completed (auditd's joined calls) */
+            p->dstreams[slot].rflags = r->flags;
+            p->dstreams[slot].recv_us = r->recv_us;
+            if ((er = process_held(p, slot, 0)) != 0)
+                err = er;
+        }
     }
     if (p->detect) {
         int tr;
@@ -932,6 +1092,9 @@ int pipeline_commit(struct pipeline *p, uint64_t cursor)
         cursor = 0; /* the records may not be in the archive: not past them */
         report_store_error(p, r, "saving the archive cursor");
     }
+    /* the sightings counted since the last commit, in this transaction */
+    if (p->intel && (r = intel_matcher_flush(p->intel, p->store, intel_source_name, p)) < 0)
+        report_store_error(p, r, "counting indicator sightings");
     if ((r = store_commit(p->store)) < 0) {
         atomic_fetch_add_explicit(&p->stats.store_errors, 1, memory_order_relaxed);
         report_store_error(p, r, "commit");
@@ -974,6 +1137,21 @@ static void *pipeline_main(void *arg)
         if (p->arch)
             parchive_tick(p->arch, time_now_us());
         if (!b) {
+            /* idle or stopping: the events the decoders hold go now */
+            if (held_any(p)) {
+                pthread_mutex_lock(&p->lock);
+                if (p->store && (r = store_begin(p->store)) < 0)
+                    report_store_error(p, r, "begin");
+                if ((r = process_all_held(p)) < 0)
+                    report_store_error(p, r, "write");
+                if (p->detect) {
+                    ptriage_flush(p->tri, 0);
+                    if ((r = ptriage_take_error(p->tri)) < 0)
+                        report_store_error(p, r, "storing triage updates");
+                }
+                pipeline_commit(p, 0);
+                pthread_mutex_unlock(&p->lock);
+            }
             if (atomic_load(&p->stopping))
                 break;
             continue;
@@ -1150,6 +1328,7 @@ void pipeline_flush(struct pipeline *p)
 {
     int r;
 
+    (void)process_all_held(p); /* errors are counted where they happen */
     ptriage_flush(p->tri, 1);
     if (p->store && (r = ptriage_take_error(p->tri)) < 0) {
         atomic_fetch_add_explicit(&p->stats.store_errors, 1, memory_order_relaxed);

@@ -33,6 +33,16 @@
  * LIMIT_DECODE_STREAMS files keep theirs at once in one pipeline. */
 #define LIMIT_ZEEK_COLUMNS 256
 #define LIMIT_DECODE_STREAMS 32
+/* auditd's records held per stream to join one event's (decode_auditd.c):
+ * serials open at once (the oldest is let go first), records and bytes of
+ * one event (an execve with many PATH records or long arguments is emitted
+ * in parts past these; auditd's own record cap is 8970 bytes), and how
+ * much older than a new record's time an open serial may be before it is
+ * taken as complete. */
+#define LIMIT_AUDITD_JOIN_OPEN 8
+#define LIMIT_AUDITD_JOIN_RECORDS 24
+#define LIMIT_AUDITD_JOIN_BYTES (32 * 1024)
+#define LIMIT_AUDITD_JOIN_WINDOW_MS 1000
 
 /* Per-event arena: initial block size and the most one event may use. */
 #define LIMIT_ARENA_BLOCK (16 * 1024)

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "decode/decode_fieldid.h"
 #include "decode/decode_util.h"
 #include "decode/decode_zeek_tsv.h"
 #include "event/event.h"
@@ -541,31 +542,6 @@ static int is_arg_key(struct decode_span k)
     return 1;
 }
 
-/* The keys whose unquoted values auditd hex-encodes (audit_log_untrustedstring
- * in the kernel, and auditd's user-space counterparts).  Called for every
- * pair: the length and first byte rule most keys out before a compare. */
-static int is_encoded_key(const struct audit_rec *rec, struct decode_span k)
-{
-#define KEY(s)                                                                                     \
-    {                                                                                              \
-        s, sizeof(s) - 1                                                                           \
-    }
-    static const struct {
-        const char *s;
-        size_t n;
-    } keys[] = {KEY("name"),      KEY("cwd"),  KEY("exe"),      KEY("comm"),
-                KEY("proctitle"), KEY("acct"), KEY("cmd"),      KEY("key"),
-                KEY("path"),      KEY("data"), KEY("old-name"), KEY("new-name")};
-#undef KEY
-
-    if (rec->is_execve && is_arg_key(k))
-        return 1;
-    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
-        if (k.n == keys[i].n && k.p[0] == keys[i].s[0] && memcmp(k.p, keys[i].s, k.n) == 0)
-            return 1;
-    return 0;
-}
-
 /* Decodes hex into the arena; NULs become spaces when `nul_space` (the
  * proctitle's argument separators), and trailing ones are dropped. */
 static int unhex(struct event *ev, struct decode_span v, int nul_space, struct decode_span *ret)
@@ -611,55 +587,106 @@ static void cmd_append(struct audit_rec *rec, struct decode_span k, struct decod
     rec->cmd_n += v.n;
 }
 
-/* The keys the ECS names are made of, and where each goes. */
-static const struct collect_key {
+/*
+ * The keys the decoder looks at: where each goes (the ECS names are made
+ * of them), and whether auditd hex-encodes its unquoted value
+ * (audit_log_untrustedstring in the kernel, and auditd's user-space
+ * counterparts).  Every pair's key is looked up once, in the entries of
+ * its length: the table is sorted by length, key_by_len[] says where each
+ * length starts.
+ */
+struct audit_key {
     const char *s;
-    size_t n;
-    size_t off; /* of a struct decode_span in struct audit_rec */
-} collect_keys[] = {
-#define KEY(s, f)                                                                                  \
-    {                                                                                              \
-        s, sizeof(s) - 1, offsetof(struct audit_rec, f)                                            \
-    }
-    KEY("syscall", syscall),   KEY("arch", arch),        KEY("SYSCALL", syscall_name),
-    KEY("success", success),   KEY("res", res),          KEY("uid", uid),
-    KEY("acct", acct),         KEY("UID", enriched_uid), KEY("addr", addr),
-    KEY("exe", exe),           KEY("cwd", cwd),          KEY("path", path),
-    KEY("name", name),         KEY("key", key),          KEY("proctitle", proctitle),
-    KEY("apparmor", apparmor), KEY("pid", pid),          KEY("ppid", ppid),
-    KEY("auid", auid),
-#undef KEY
+    uint8_t n;
+    uint8_t hex; /* unquoted hex values are encoded strings */
+    int16_t off; /* of a struct decode_span in struct audit_rec; -1: none */
 };
 
-static void collect(struct audit_rec *rec, struct decode_span k, struct decode_span v)
-{
-    for (size_t i = 0; i < sizeof(collect_keys) / sizeof(collect_keys[0]); i++) {
-        const struct collect_key *ck = &collect_keys[i];
-        if (k.n == ck->n && k.p[0] == ck->s[0] && memcmp(k.p, ck->s, k.n) == 0) {
-            first((struct decode_span *)(void *)((char *)rec + ck->off), v);
-            return;
-        }
+#define KEY(s, hex, f)                                                                             \
+    {                                                                                              \
+        s, sizeof(s) - 1, hex, (int16_t)offsetof(struct audit_rec, f)                              \
     }
-    if (rec->is_execve && is_arg_key(k))
-        cmd_append(rec, k, v);
+#define KEY_HEX(s)                                                                                 \
+    {                                                                                              \
+        s, sizeof(s) - 1, 1, -1                                                                    \
+    }
+static const struct audit_key audit_keys[] = {
+    /* 3 */
+    KEY("res", 0, res),
+    KEY("uid", 0, uid),
+    KEY("UID", 0, enriched_uid),
+    KEY("exe", 1, exe),
+    KEY("cwd", 1, cwd),
+    KEY("key", 1, key),
+    KEY("pid", 0, pid),
+    KEY_HEX("cmd"),
+    /* 4 */
+    KEY("arch", 0, arch),
+    KEY("acct", 1, acct),
+    KEY("addr", 0, addr),
+    KEY("path", 1, path),
+    KEY("name", 1, name),
+    KEY("ppid", 0, ppid),
+    KEY("auid", 0, auid),
+    KEY_HEX("comm"),
+    KEY_HEX("data"),
+    /* 7 */
+    KEY("syscall", 0, syscall),
+    KEY("SYSCALL", 0, syscall_name),
+    KEY("success", 0, success),
+    /* 8 */
+    KEY("apparmor", 0, apparmor),
+    KEY_HEX("old-name"),
+    KEY_HEX("new-name"),
+    /* 9 */
+    KEY("proctitle", 1, proctitle),
+};
+#undef KEY
+#undef KEY_HEX
+/* audit_keys[key_by_len[n]] .. audit_keys[key_by_len[n + 1] - 1]: length n */
+static const uint8_t key_by_len[] = {0, 0, 0, 0, 8, 17, 17, 17, 20, 23, 24};
+
+static const struct audit_key *key_find(struct decode_span k)
+{
+    if (k.n + 1 >= sizeof(key_by_len))
+        return NULL;
+    for (unsigned i = key_by_len[k.n]; i < key_by_len[k.n + 1]; i++)
+        if (k.p[0] == audit_keys[i].s[0] && memcmp(k.p, audit_keys[i].s, k.n) == 0)
+            return &audit_keys[i];
+    return NULL;
+}
+
+/* Adds field `name` through the per-thread id cache (decode_fieldid.h):
+ * the record's names and this decoder's own come back on every record. */
+static int add_named(struct event *ev, const char *name, size_t n, struct decode_span v)
+{
+    if (!v.n)
+        return 0;
+    return decode_util_add(ev, decode_fieldid_intern(name, n), v);
 }
 
 static int add_pair(struct event *ev, struct audit_rec *rec, struct decode_span k,
                     struct decode_span v, int quoted)
 {
+    const struct audit_key *ak = key_find(k);
+    /* a0..., a0[1]...: an EXECVE's arguments, a SYSCALL's pointers */
+    int arg = !ak && k.p[0] == 'a' && (rec->is_execve || rec->has_execve) && is_arg_key(k);
     int r;
 
     if (!quoted && (span_is(v, LIT("(null)")) || span_is(v, LIT("?"))))
         return 0;
-    if (rec->has_execve && !rec->is_execve && is_arg_key(k))
-        return 0;
-    if (!quoted && is_hex(v) && is_encoded_key(rec, k)) {
-        int title = rec->is_proctitle && span_is(k, LIT("proctitle"));
+    if (arg && !rec->is_execve)
+        return 0; /* a joined execve: a0... are the arguments */
+    if (!quoted && ((ak && ak->hex) || arg) && is_hex(v)) {
+        int title = rec->is_proctitle && ak && ak->off == offsetof(struct audit_rec, proctitle);
         if ((r = unhex(ev, v, title, &v)) < 0)
             return r;
     }
-    collect(rec, k, v);
-    return decode_util_add_named(ev, k.p, k.n, v);
+    if (ak && ak->off >= 0)
+        first((struct decode_span *)(void *)((char *)rec + ak->off), v);
+    else if (arg)
+        cmd_append(rec, k, v);
+    return add_named(ev, k.p, k.n, v);
 }
 
 /* "avc:  denied  { read write } for ..." (SELinux): the result and the
@@ -684,7 +711,7 @@ static size_t avc_head(struct event *ev, struct audit_rec *rec, const char *p, s
         i++;
     rec->is_avc = 1;
     first(&rec->seresult, res);
-    if ((*ret_r = decode_util_add_named(ev, LIT("seresult"), res)) < 0)
+    if ((*ret_r = add_named(ev, LIT("seresult"), res)) < 0)
         return i;
     if (i >= n || p[i] != '{' || !(close = memchr(p + i, '}', n - i)))
         return i;
@@ -696,7 +723,7 @@ static size_t avc_head(struct event *ev, struct audit_rec *rec, const char *p, s
     }
     while (perms.n && perms.p[perms.n - 1] == ' ')
         perms.n--;
-    *ret_r = decode_util_add_named(ev, LIT("seperms"), perms);
+    *ret_r = add_named(ev, LIT("seperms"), perms);
     return (size_t)(close - p) + 1;
 }
 
@@ -843,23 +870,23 @@ static int emit_ecs(struct event *ev, struct audit_rec *rec)
             0 ||
         (r = decode_util_add(ev, FIELD_PROCESS_WORKING_DIRECTORY, rec->cwd)) < 0 ||
         (r = decode_util_add(ev, FIELD_RULE_NAME, rec->key)) < 0 ||
-        (r = decode_util_add_named(ev, LIT("process.executable"), rec->exe)) < 0 ||
-        (r = decode_util_add_named(ev, LIT("process.pid"), rec->pid)) < 0 ||
-        (r = decode_util_add_named(ev, LIT("process.parent.pid"), rec->ppid)) < 0)
+        (r = add_named(ev, LIT("process.executable"), rec->exe)) < 0 ||
+        (r = add_named(ev, LIT("process.pid"), rec->pid)) < 0 ||
+        (r = add_named(ev, LIT("process.parent.pid"), rec->ppid)) < 0)
         return r;
     /* 4294967295 is (uid_t)-1: no login uid (a daemon's process). */
     if (!span_is(rec->auid, LIT("4294967295")) &&
-        (r = decode_util_add_named(ev, LIT("user.audit.id"), rec->auid)) < 0)
+        (r = add_named(ev, LIT("user.audit.id"), rec->auid)) < 0)
         return r;
     if (decode_util_is_ip(rec->addr.p, rec->addr.n) &&
         (r = decode_util_add(ev, FIELD_SOURCE_IP, rec->addr)) < 0)
         return r;
     if (rec->path.n) {
         if ((r = decode_util_add(ev, FIELD_FILE_PATH, rec->path)) < 0 ||
-            (rec->is_avc && (r = decode_util_add_named(ev, LIT("file.name"), rec->name)) < 0))
+            (rec->is_avc && (r = add_named(ev, LIT("file.name"), rec->name)) < 0))
             return r;
     } else if (rec->name.n) {
-        if ((r = rec->is_avc ? decode_util_add_named(ev, LIT("file.name"), rec->name)
+        if ((r = rec->is_avc ? add_named(ev, LIT("file.name"), rec->name)
                              : decode_util_add(ev, FIELD_FILE_PATH, rec->name)) < 0)
             return r;
     }
@@ -881,8 +908,7 @@ static int emit_ecs(struct event *ev, struct audit_rec *rec)
             num = num * 10 + (unsigned)(rec->syscall.p[i++] - '0');
         if (i == rec->syscall.n && num < sizeof(x86_64_syscalls) / sizeof(x86_64_syscalls[0]) &&
             x86_64_syscalls[num] &&
-            (r = decode_util_add_named(ev, LIT("SYSCALL"),
-                                       decode_util_cstr(x86_64_syscalls[num]))) < 0)
+            (r = add_named(ev, LIT("SYSCALL"), decode_util_cstr(x86_64_syscalls[num]))) < 0)
             return r;
     }
     return 0;
@@ -996,11 +1022,11 @@ static int record(struct event *ev, struct audit_rec *rec, const struct audit_he
         if (time_parse_epoch(h->tm.p, h->tm.n, &us, &used) == 0 && used == h->tm.n &&
             (r = event_set_time(ev, us, h->tm.p, h->tm.n)) < 0)
             return r;
-        if ((r = decode_util_add_named(ev, LIT("node"), h->node)) < 0 ||
-            (r = decode_util_add_named(ev, LIT("event.sequence"), h->serial)) < 0)
+        if ((r = add_named(ev, LIT("node"), h->node)) < 0 ||
+            (r = add_named(ev, LIT("event.sequence"), h->serial)) < 0)
             return r;
     }
-    if ((r = decode_util_add_named(ev, LIT("type"), type)) < 0)
+    if ((r = add_named(ev, LIT("type"), type)) < 0)
         return r;
     return pairs(ev, rec, p + h->body, len - h->body, 0);
 }
@@ -1036,6 +1062,7 @@ struct auditd_held {
     uint32_t nrec;                               /* <= LIMIT_AUDITD_JOIN_RECORDS */
     uint32_t len;                                /* bytes of buf used */
     uint32_t node_n;                             /* the node= name, at buf + 5 */
+    int has_execve;                              /* an EXECVE record is held */
     uint32_t rec_end[LIMIT_AUDITD_JOIN_RECORDS]; /* record k: rec_end[k-1]..rec_end[k] */
     char buf[LIMIT_AUDITD_JOIN_BYTES];           /* the records, back to back */
 };
@@ -1062,6 +1089,26 @@ static int is_call_record(struct decode_span t)
         if (t.n == strlen(types[i]) && memcmp(t.p, types[i], t.n) == 0)
             return 1;
     return 0;
+}
+
+/* The stamp's time "SECS.MMM" (as the kernel writes it) in milliseconds;
+ * 0 when it is not that. */
+static int stamp_ms(struct decode_span t, int64_t *ret)
+{
+    int64_t v = 0;
+    size_t i = 0, f;
+
+    while (i < t.n && i < 12 && t.p[i] >= '0' && t.p[i] <= '9')
+        v = v * 10 + (t.p[i++] - '0');
+    if (i == 0 || i + 4 != t.n || t.p[i] != '.')
+        return 0;
+    for (f = i + 1; f < t.n; f++) {
+        if (t.p[f] < '0' || t.p[f] > '9')
+            return 0;
+        v = v * 10 + (t.p[f] - '0');
+    }
+    *ret = v;
+    return 1;
 }
 
 /* Decimal digits to a number; 0 when it is not one (or too long). */
@@ -1098,14 +1145,12 @@ static int hold(struct decode_stream *s, const struct audit_head *hd, const char
     struct decode_auditd_join *j = s->auditd;
     struct auditd_held *h = NULL, *fresh = NULL, *oldest = NULL;
     uint64_t serial;
-    int64_t us, ms;
-    size_t used;
+    int64_t ms;
     unsigned open = 0;
 
-    if (!to_u64(hd->serial, &serial) || time_parse_epoch(hd->tm.p, hd->tm.n, &us, &used) < 0 ||
-        used != hd->tm.n || len > LIMIT_AUDITD_JOIN_BYTES || hd->node.n > 255)
+    if (!to_u64(hd->serial, &serial) || !stamp_ms(hd->tm, &ms) || len > LIMIT_AUDITD_JOIN_BYTES ||
+        hd->node.n > 255)
         return 0;
-    ms = us / 1000;
     if (!j && !(j = s->auditd = calloc(1, sizeof(*j))))
         return 0;
     for (size_t k = 0; k < LIMIT_AUDITD_JOIN_OPEN + 1; k++) {
@@ -1150,12 +1195,15 @@ static int hold(struct decode_stream *s, const struct audit_head *hd, const char
         h->nrec = 0;
         h->len = 0;
         h->node_n = (uint32_t)hd->node.n;
+        h->has_execve = 0;
     }
     memcpy(h->buf + h->len, p, len);
     h->len += (uint32_t)len;
     h->rec_end[h->nrec++] = h->len;
     if (span_is(hd->type, LIT("EOE")))
         done(j, h);
+    else if (span_is(hd->type, LIT("EXECVE")))
+        h->has_execve = 1;
     return -EAGAIN;
 }
 
@@ -1232,12 +1280,7 @@ int decode_auditd_flush(struct event *ev, struct decode_stream *s, int all,
         goto out;
     ev->raw = raw;
     ev->raw_len = 0;
-    for (uint32_t k = 0, at0 = 0; k < h->nrec; at0 = h->rec_end[k++]) {
-        struct audit_head hd;
-        if (head(h->buf + at0, h->rec_end[k] - at0, &hd, NULL) == 0 &&
-            span_is(hd.type, LIT("EXECVE")))
-            rec.has_execve = 1;
-    }
+    rec.has_execve = h->has_execve;
     for (uint32_t k = 0; k < h->nrec; k++) {
         struct audit_head hd;
         size_t n = h->rec_end[k] - at;

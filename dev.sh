@@ -30,6 +30,8 @@ TEST_PKGS="chromium dpkg-dev debhelper lintian logrotate systemd systemd-contain
 TEST_PKGS="$TEST_PKGS rsyslog rsyslog-gnutls gnutls-bin"
 # The archive bench prints zstd(1)'s ratio on the same file beside ours.
 TEST_PKGS="$TEST_PKGS zstd"
+# tools/verify-bundle.py (evidence bundles checked without hikeshi, issue 19)
+TEST_PKGS="$TEST_PKGS python3-nacl"
 # /metrics must pass `promtool check metrics` (prometheus); the README
 # tour's report must render as the text it holds (cmark-gfm,
 # tests/e2e/e2e_tour.py), which runs the tour's curl and sqlite3 commands.

@@ -273,14 +273,14 @@ static int do_list(struct ev_args *a)
     struct buf out, f[5];
     struct jp_span doc, rec;
     struct jp_iter it;
-    int rc, r;
+    int rc;
 
     buf_init(&out, 256 * 1024 * 1024);
     for (int i = 0; i < 5; i++)
         buf_init(&f[i], 4096);
     if ((rc = ctx_open(&c, a, 0)) != CLI_EXIT_OK)
         goto out;
-    if ((r = evidence_list(&c.reg, a->n_incidents ? a->incidents[0] : 0, &out)) < 0) {
+    if (evidence_list(&c.reg, a->n_incidents ? a->incidents[0] : 0, &out) < 0) {
         fprintf(stderr, "hikeshi evidence: list: %s\n", c.reg.err);
         rc = CLI_EXIT_FAIL;
         goto out;

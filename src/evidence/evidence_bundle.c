@@ -86,7 +86,7 @@ static int parse_item(const char *base, struct jp_span o, struct evidence_manife
         /* Only "items/<its own sha256>": a name from the bundle never
          * reaches the file system. */
         hex_encode(it->sha256, 32, hex);
-        if (span_str(v, it->file, sizeof(it->file) - 1) < 0 || strncmp(it->file, "items/", 6) ||
+        if (span_str(v, it->file, sizeof(it->file) - 1) < 0 || strncmp(it->file, "items/", 6) != 0 ||
             strcmp(it->file + 6, hex) != 0) {
             parse_err_set(pe, (size_t)(v.p - base),
                           "manifest: an item's file is not items/<its sha256>");

@@ -502,6 +502,9 @@ int evidence_custody_check(const char *who, const char *item, const char *lines,
         memcpy(prev, e.hash, 32);
         want++;
     }
+    if (r < 0)
+        evidence_report_fault(rep, "%s: custody log: malformed after entry %llu", who,
+                              (unsigned long long)(want - 1));
     if (want == 1 && rep->faults == before)
         evidence_report_fault(rep, "%s: custody log is empty", who);
     if (rep->faults == before)

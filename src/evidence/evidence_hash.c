@@ -20,9 +20,9 @@
 #include "evidence/evidence.h"
 
 struct b2_worker {
+    crypto_generichash_state st; /* first: it is 64-byte aligned */
     pthread_mutex_t mu;
     pthread_cond_t cv;
-    crypto_generichash_state st;
     const uint8_t *chunk; /* the chunk to hash; NULL when idle */
     size_t len;
     int quit;

@@ -19,6 +19,7 @@ static const struct {
     {"audit", cli_audit_main, "the audit log: audit keygen (its seal key), audit verify"},
     {"archive", cli_archive_main,
      "the sealed record archive: archive keygen|verify|cat"},
+    {"hunt", cli_hunt_main, "search the archive: words, fields, CIDR, regex, or a Sigma rule"},
     {"evidence", cli_evidence_main,
      "forensic evidence and its custody: evidence add|list|show|transfer|verify|export"},
     {"user", cli_user_main, "accounts: user add|passwd|list|disable|enable|token"},

@@ -51,6 +51,19 @@ inputs:
 
 USERS = ["root", "admin", "Administrator", "alice", "bob", "oracle", "test1", "test22"]
 BATCH = 300
+SIGMA_RULE = """title: e2e hunt
+id: %s
+status: test
+logsource:
+  product: linux
+  service: sshd
+detection:
+  selection:
+    User|startswith: '%s'
+    SourceIp|cidr: %s
+  condition: selection
+level: low
+"""
 
 
 def ssh_line(i):
@@ -250,6 +263,34 @@ def main():
     want = sorted(cnt.items(), key=lambda kv: (-kv[1], kv[0]))[:3]
     got = [(t[0], int(t[1])) for t in list(csv.reader(io.StringIO(res.stdout)))[1:]]
     check(got == want, "--count source.ip --top 3 (csv)")
+    # --sigma: a rule file run over the archive with the daemon's log-source
+    # routing and field map (User -> user.name, SourceIp -> source.ip).
+    rule = os.path.join(d.dir, "hunt-rule.yml")
+    with open(rule, "w") as fh:
+        fh.write(SIGMA_RULE % ("6f1d2c3e-1111-4222-8333-944455556666", "adm", "10.0.0.0/8"))
+    res = hunt(d, "-f", "jsonl", "--sigma", rule)
+    got = [json.loads(l)["record"] for l in res.stdout.splitlines()]
+    want = [r[0] for r in rows if r[2] == "ssh" and (f(r, "user.name") or "").lower().startswith("adm")
+            and in_net(f(r, "source.ip"), "10.0.0.0/8")]
+    check(res.returncode == 0 and got == want and want,
+          "hunt --sigma (User|startswith, SourceIp|cidr): %d records as the brute force (got %d) %s"
+          % (len(want), len(got), res.stderr.strip()[-200:]))
+    res = hunt(d, "-f", "jsonl", "--sigma", rule, "source.port<20000")
+    want2 = [n for n in want if int(byno[n][4]["source.port"]) < 20000]
+    got = [json.loads(l)["record"] for l in res.stdout.splitlines()]
+    check(got == want2 and 0 < len(want2) < len(want), "hunt --sigma with a query: both must match")
+    # The JSON input's records hold 198.51.100.x sources but are not sshd's:
+    # routing keeps the rule off them.
+    with open(rule, "w") as fh:
+        fh.write(SIGMA_RULE % ("6f1d2c3e-1111-4222-8333-944455556667", "", "198.51.100.0/24"))
+    res = hunt(d, "-f", "jsonl", "--sigma", rule)
+    check(res.returncode == 0 and res.stdout == "",
+          "hunt --sigma: a linux/sshd rule does not match the JSON input's records")
+    with open(rule, "w") as fh:
+        fh.write("title: broken\ndetection: [\n")
+    res = hunt(d, "--sigma", rule)
+    check(res.returncode == 2 and rule in res.stderr, "hunt --sigma refuses a broken rule file, "
+          "naming it: %s" % res.stderr.strip()[:120])
     res = hunt(d, "-f", "jsonl", "--limit", "5", "password")
     check(len(res.stdout.splitlines()) == 5, "--limit 5 stops at 5")
     # Refusals with their offset; exit 2.

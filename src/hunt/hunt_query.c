@@ -316,8 +316,8 @@ static int parse_cmp(struct parser *p, size_t name, size_t nlen, int *ret)
     n->fid = n->raw ? FIELD_NONE : field_lookup(n->fname, nlen);
     n->fgen = field_generation();
     at = p->pos;
-    if (at >= p->len || is_space(p->s[at]) || p->s[at] == ')')
-        return fail(p, at, "a value must follow the operator");
+    if (at >= p->len || is_space(p->s[at]) || p->s[at] == ')' || p->s[at] == '(')
+        return fail(p, at, "a value must follow the operator (quote one with parentheses)");
     if (n->op == OP_RE) {
         n->vk = V_RE;
         if (p->s[at] == '/')

@@ -149,6 +149,8 @@ static void test_field_equal(void **state)
     assert_true(m("event.category=network"));
     assert_true(m("event.category=authentication"));
     assert_true(m("event.action=\"ssh_login\""));
+    assert_true(m("user.name=\"Admin\" (event.action=ssh_login)"));
+    assert_false(m("user.name=\"\"")); /* an empty value: none here */
     assert_false(m("user.name=\"adm\\*\"")); /* an escaped star is a star */
     assert_true(m("nosuch.field.ever!=x"));
     assert_false(m("nosuch.field.ever=x"));
@@ -244,6 +246,8 @@ static void test_refused(void **state)
     assert_int_equal(refused("NOT", 3), 3);
     assert_int_equal(refused("\"\"", 2), 0);
     assert_int_equal(refused("user.name=", 10), 10);
+    assert_int_equal(refused("user.name=(a)", 13), 10);
+    assert_int_equal(refused("user.name= a", 12), 10);
     assert_int_equal(refused("source.port>abc", 15), 12);
     assert_int_equal(refused("url.original~/(/", 16), 13);
     assert_int_equal(refused("url.original~/abc", 17), 13);

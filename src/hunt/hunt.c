@@ -223,7 +223,6 @@ int hunt_run(struct hunt *h, const struct hunt_opts *o, hunt_emit_fn emit, void 
         archive_reader_from_record(rd, o->from_record);
     while ((r = archive_reader_next(rd, &rec)) == 1) {
         uint64_t no = archive_reader_record_no(rd);
-        int m;
 
         st->records++;
         st->raw_bytes += rec.raw_len;
@@ -233,7 +232,7 @@ int hunt_run(struct hunt *h, const struct hunt_opts *o, hunt_emit_fn emit, void 
             st->next_record = no; /* this one not examined yet */
             break;
         }
-        if ((m = examine(h, &rec, o->decode, st)) == 1) {
+        if (examine(h, &rec, o->decode, st) == 1) {
             struct hunt_hit hit = {.record_no = no, .rec = &rec, .ev = &h->ev};
 
             st->matched++;

@@ -46,6 +46,35 @@ static int span_str(struct jp_span v, char *out, size_t cap)
     return 0;
 }
 
+/* 1 when no key of object `o` appears twice.  A manifest read two ways
+ * (this reader takes a key's first value, Python's json its last) could
+ * pass one verifier and not the other: a repeated key is refused. */
+static int keys_unique(struct jp_span o)
+{
+    struct jp_iter a, b;
+    struct jp_span ka, kb, v;
+    size_t i = 0;
+
+    if (jp_iter_init(&a, o) < 0)
+        return 0;
+    while (jp_iter_next(&a, &ka, &v) == 1) {
+        char key[128];
+        size_t j = 0;
+
+        /* Keys compared decoded: "a" and "\u0061" are one key. */
+        if (++i > 256 || span_str(ka, key, sizeof(key) - 1) < 0)
+            return 0; /* our objects have a handful of short keys */
+        if (jp_iter_init(&b, o) < 0)
+            return 0;
+        while (j + 1 < i && jp_iter_next(&b, &kb, &v) == 1) {
+            if (jp_key_is(kb, key))
+                return 0;
+            j++;
+        }
+    }
+    return 1;
+}
+
 /* One element of "items". */
 static int parse_item(const char *base, struct jp_span o, struct evidence_manifest_item *it,
                       struct parse_err *pe)
@@ -59,11 +88,19 @@ static int parse_item(const char *base, struct jp_span o, struct evidence_manife
         parse_err_set(pe, (size_t)(o.p - base), "manifest: an item is not an object");
         return -EINVAL;
     }
+    if (!keys_unique(o)) {
+        parse_err_set(pe, (size_t)(o.p - base), "manifest: an item repeats a key");
+        return -EINVAL;
+    }
     if (member(o, "id", &v, pe, "manifest: an item has no id") < 0 ||
         span_str(v, it->id, EVIDENCE_NAME_MAX) < 0)
         goto bad;
     if (member(o, "record", &rec, pe, "manifest: an item has no record") < 0 || rec.p[0] != '{')
         goto bad;
+    if (!keys_unique(rec)) {
+        parse_err_set(pe, (size_t)(rec.p - base), "manifest: a record repeats a key");
+        return -EINVAL;
+    }
     it->record = rec.p;
     it->record_len = rec.len;
     if (member(rec, "sha256", &v, pe, "manifest: a record has no sha256") < 0 ||
@@ -121,6 +158,10 @@ int evidence_manifest_parse(const char *p, size_t len, struct evidence_manifest 
         return -EINVAL;
     if (doc.p[0] != '{') {
         parse_err_set(reterr, 0, "manifest is not an object");
+        return -EINVAL;
+    }
+    if (!keys_unique(doc)) {
+        parse_err_set(reterr, 0, "manifest repeats a key");
         return -EINVAL;
     }
     if (member(doc, "format", &v, reterr, "manifest has no format") < 0)

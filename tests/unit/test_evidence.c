@@ -327,6 +327,16 @@ static void test_manifest_parse(void **state)
     assert_non_null(strstr(pe.msg, "items/<its sha256>"));
     free(bad);
 
+    /* A repeated key (read as its first value here, its last by Python's
+     * json): refused, so the two verifiers cannot disagree. */
+    {
+        char dup[sizeof(good_manifest) + 32];
+
+        snprintf(dup, sizeof(dup), "{\"seals\":[1],%s", good_manifest + 1);
+        assert_int_equal(evidence_manifest_parse(dup, strlen(dup), &m, &pe), -EINVAL);
+        assert_non_null(strstr(pe.msg, "repeats a key"));
+    }
+
     /* Another format, truncated JSON, a short digest: refused. */
     bad = strdup(good_manifest);
     memcpy(strstr(bad, "bundle-v1"), "bundle-v9", 9);

@@ -282,6 +282,21 @@ static void print_counts(struct hunt_cli *c, size_t top)
     c->counts = NULL;
 }
 
+/* Says how many damaged blocks the hunt skipped, and where and why the
+ * first damage is (the reader only counts; the verifier, run only now that
+ * there is damage, says where). */
+static void report_damage(const char *dir, uint64_t n)
+{
+    struct archive_verify_result res;
+
+    fprintf(stderr, "hikeshi hunt: %s: %" PRIu64 " damaged blocks or segments skipped\n", dir, n);
+    if (archive_verify(dir, NULL, 0, &res) == 0 && res.fault != ARCHIVE_FAULT_NONE)
+        fprintf(stderr,
+                "hikeshi hunt: %s: the first: %s at %s frame %" PRIu64 " offset %" PRIu64
+                ": %s (hikeshi archive verify checks the rest)\n",
+                dir, archive_fault_name(res.fault), res.segment, res.frame, res.offset, res.why);
+}
+
 struct hunt_args {
     const char *cfg_path, *dir, *sigma, *query, *out_path;
     int64_t from, to;
@@ -431,10 +446,7 @@ int cli_hunt_main(int argc, char **argv)
                 "(counted as not matching)\n",
                 st.regex_errors);
     if (st.blocks_corrupt) {
-        fprintf(stderr,
-                "hikeshi hunt: %s: %" PRIu64 " damaged blocks or segments skipped (run "
-                "'hikeshi archive verify' to find where and why)\n",
-                dir, st.blocks_corrupt);
+        report_damage(dir, st.blocks_corrupt);
         goto out;
     }
     rc = CLI_EXIT_OK;

@@ -338,6 +338,7 @@ def main():
     got = [json.loads(l)["record"] for l in res.stdout.splitlines()]
     want = any_cli_set["password"]
     check(res.returncode == 1 and "damaged" in res.stderr and set(got) <= set(want)
+          and re.search(r"the first: hash mismatch at %s frame \d+ offset \d+" % seg, res.stderr)
           and len(got) < len(want),
           "a damaged block: exit 1, said on stderr, the other blocks' matches only "
           "(%d of %d): %s" % (len(got), len(want), res.stderr.strip().splitlines()[-1:]))

@@ -123,8 +123,8 @@ static int parse_item(const char *base, struct jp_span o, struct evidence_manife
         /* Only "items/<its own sha256>": a name from the bundle never
          * reaches the file system. */
         hex_encode(it->sha256, 32, hex);
-        if (span_str(v, it->file, sizeof(it->file) - 1) < 0 || strncmp(it->file, "items/", 6) != 0 ||
-            strcmp(it->file + 6, hex) != 0) {
+        if (span_str(v, it->file, sizeof(it->file) - 1) < 0 ||
+            strncmp(it->file, "items/", 6) != 0 || strcmp(it->file + 6, hex) != 0) {
             parse_err_set(pe, (size_t)(v.p - base),
                           "manifest: an item's file is not items/<its sha256>");
             return -EINVAL;
@@ -301,13 +301,15 @@ static void check_signature(const char *dir, const char *man, size_t man_len,
         evidence_report_fault(rep, "manifest.json: changed after signing (its SHA-256 is not "
                                    "the one manifest.sig signs)");
     else if (s.ks.epoch != seals->n)
-        evidence_report_fault(rep, "manifest.sig: signed at epoch %llu, not right after the "
-                                   "manifest's %zu seals",
+        evidence_report_fault(rep,
+                              "manifest.sig: signed at epoch %llu, not right after the "
+                              "manifest's %zu seals",
                               (unsigned long long)s.ks.epoch, seals->n);
     else if (sodium_memcmp(s.ks.signer, seals->n ? seals->v[seals->n - 1].ks.next : seals->pub0,
                            32) != 0)
-        evidence_report_fault(rep, "manifest.sig: its signer is not the key chain's key for "
-                                   "epoch %llu",
+        evidence_report_fault(rep,
+                              "manifest.sig: its signer is not the key chain's key for "
+                              "epoch %llu",
                               (unsigned long long)s.ks.epoch);
     else if (!evidence_seal_sig_ok(&s))
         evidence_report_fault(rep, "manifest.sig: bad signature");
@@ -342,11 +344,9 @@ static void check_file(const char *dir, const struct evidence_manifest_item *it,
         return;
     }
     if (sodium_memcmp(d.sha256, it->sha256, 32) != 0)
-        evidence_report_fault(rep, "item %s: file %s: content SHA-256 mismatch", it->id,
-                              it->file);
+        evidence_report_fault(rep, "item %s: file %s: content SHA-256 mismatch", it->id, it->file);
     else if (sodium_memcmp(d.blake2b, it->blake2b, 64) != 0)
-        evidence_report_fault(rep, "item %s: file %s: content BLAKE2b mismatch", it->id,
-                              it->file);
+        evidence_report_fault(rep, "item %s: file %s: content BLAKE2b mismatch", it->id, it->file);
     else
         rep->checked++;
 }
@@ -417,8 +417,9 @@ int evidence_bundle_verify(const char *dir, const uint8_t pub[32], struct eviden
             goto out;
         hex_encode(it->sha256, 32, hex);
         if (add_sha[0] && strcmp(add_sha, hex) != 0)
-            evidence_report_fault(rep, "item %s: its record's SHA-256 is not the one its add "
-                                       "entry sealed",
+            evidence_report_fault(rep,
+                                  "item %s: its record's SHA-256 is not the one its add "
+                                  "entry sealed",
                                   it->id);
         if (it->file[0])
             check_file(dir, it, rep);

@@ -91,9 +91,9 @@ static void make_log(struct fixture *f, int n, struct buf *out)
                      i - 1, i);
         if (i > 1)
             buf_putc(out, ',');
-        assert_int_equal(evidence_entry_format(out, "EV-1", (uint64_t)i,
-                                               1700000000000000 + i, "cli:test",
-                                               i == 1 ? "add" : "transfer", details, prev, hash),
+        assert_int_equal(evidence_entry_format(out, "EV-1", (uint64_t)i, 1700000000000000 + i,
+                                               "cli:test", i == 1 ? "add" : "transfer", details,
+                                               prev, hash),
                          0);
         assert_int_equal(evidence_seal_sign(f->k, EVIDENCE_SEAL_CUSTODY, hash, keep, f, &s), 0);
         memcpy(prev, hash, 32);
@@ -114,9 +114,8 @@ static void check(struct fixture *f, const char *log, size_t len, struct evidenc
     buf_putc(&arr, ']');
     evidence_report_init(rep);
     assert_int_equal(evidence_seals_load(&ss, arr.data, arr.len, f->pub0, rep), 0);
-    assert_int_equal(evidence_custody_check("item EV-1", "EV-1", log, len, &ss, rep, NULL, holder,
-                                            64),
-                     0);
+    assert_int_equal(
+        evidence_custody_check("item EV-1", "EV-1", log, len, &ss, rep, NULL, holder, 64), 0);
     evidence_seals_done(&ss);
     buf_done(&arr);
 }

@@ -3,6 +3,7 @@
  * over the house's one JSON reader (util/jp.h).
  */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "event/time.h"
@@ -56,7 +57,16 @@ int intel_emit(const struct intel_sink *s, struct intel_ind *ind, int type, cons
         return 0;
     }
     if (intel_normalize((enum intel_type)type, raw, len, ind->value, &why) < 0) {
-        intel_bad(s, where, why);
+        /* the value, shortened and with control bytes shown as '?', so
+         * that the report can be printed as it is */
+        char shown[100], msg[256];
+        size_t n = len < sizeof(shown) - 1 ? len : sizeof(shown) - 1;
+        for (size_t i = 0; i < n; i++)
+            shown[i] = (unsigned char)raw[i] < 0x20 || raw[i] == 0x7f ? '?' : raw[i];
+        shown[n] = '\0';
+        snprintf(msg, sizeof(msg), "%s '%s%s': %s", intel_type_name((enum intel_type)type), shown,
+                 len > n ? "..." : "", why);
+        intel_bad(s, where, msg);
         return 0;
     }
     ind->type = (enum intel_type)type;

@@ -21,7 +21,7 @@ PKGS="gcc clang meson ninja-build pkg-config libyaml-dev libsqlite3-dev
 libmicrohttpd-dev zlib1g-dev libcmocka-dev libclang-rt-14-dev python3 bsdutils
 cppcheck libpcre2-dev libevtx-dev libvectorscan-dev libsodium-dev libgnutls28-dev
 libcurl4-openssl-dev libnftables-dev nftables iproute2 tzdata libseccomp-dev
-libzstd-dev"
+libzstd-dev librelp-dev"
 # Only the tests drive a browser, and build, check and install the Debian
 # package (tests/e2e/e2e_package.py).
 TEST_PKGS="chromium dpkg-dev debhelper lintian logrotate systemd systemd-container"
@@ -30,6 +30,9 @@ TEST_PKGS="chromium dpkg-dev debhelper lintian logrotate systemd systemd-contain
 TEST_PKGS="$TEST_PKGS rsyslog rsyslog-gnutls gnutls-bin"
 # The archive bench prints zstd(1)'s ratio on the same file beside ours.
 TEST_PKGS="$TEST_PKGS zstd"
+# RELP's acked delivery from Debian's rsyslog omrelp
+# (tests/e2e/e2e_relp.py).
+TEST_PKGS="$TEST_PKGS rsyslog-relp"
 # tools/verify-bundle.py (evidence bundles checked without hikeshi, issue 19)
 TEST_PKGS="$TEST_PKGS python3-nacl"
 # /metrics must pass `promtool check metrics` (prometheus); the README

@@ -108,6 +108,7 @@ static const char *input_type_str(enum input_type t)
     case INPUT_GELF_TCP: return "gelf-tcp";
     case INPUT_JSON_TCP: return "json-tcp";
     case INPUT_HTTP_BULK: return "http-bulk";
+    case INPUT_RELP: return "relp";
     }
     return "?";
 }
@@ -909,7 +910,6 @@ static int run_start_http(struct daemon *d)
         .respond = d->respond,
         .token_ttl_s = d->cfg->http_token_ttl_s,
         .http = &d->cfg->http,
-        .cfg = d->cfg,
     };
     char err[1024] = "";
 

@@ -375,6 +375,7 @@ static const struct {
     {"gelf-udp", INPUT_GELF_UDP},
     {"http-bulk", INPUT_HTTP_BULK},
     {"json-tcp", INPUT_JSON_TCP},
+    {"relp", INPUT_RELP},
     {"stdin", INPUT_STDIN},
     {"syslog-tcp", INPUT_SYSLOG_TCP},
     {"syslog-tls", INPUT_SYSLOG_TLS},
@@ -412,7 +413,7 @@ static int kw_in_type(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
     }
     return ydoc_fail(d, v,
                      "input type must be syslog-udp, syslog-tcp, syslog-tls, gelf-udp, gelf-tcp, "
-                     "json-tcp, http-bulk, file or stdin");
+                     "json-tcp, http-bulk, relp, file or stdin");
 }
 
 static int kw_in_listen(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
@@ -791,7 +792,8 @@ static void inputs_relink(struct config *c)
 static int input_is_net(const struct config_input *in)
 {
     return in->conf.type == INPUT_SYSLOG_UDP || in->conf.type == INPUT_GELF_UDP ||
-           in->conf.type == INPUT_HTTP_BULK || INPUT_TYPE_IS_STREAM(in->conf.type);
+           in->conf.type == INPUT_HTTP_BULK || in->conf.type == INPUT_RELP ||
+           INPUT_TYPE_IS_STREAM(in->conf.type);
 }
 
 /* GELF, JSON lines and the bulk API say what they carry: their decoder.
@@ -1447,48 +1449,12 @@ static int kw_audit(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
     return ydoc_walk(d, v, &audit_table, NULL);
 }
 
-/* --- intel: --- */
-
-static int kw_intel_warninglists(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
-{
-    return get_path_or_none(d, v, &cfg(d)->intel_warninglists);
-}
-
-static int kw_intel_half_life(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
-{
-    uint64_t days;
-    int r = get_uint(d, v, 0, 3650, &days, "intel.half_life must be 0 (no decay) to 3650 days");
-
-    if (r == 0)
-        cfg(d)->intel_half_life_s = days * 86400;
-    return r;
-}
-
-static int kw_intel_min_score(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
-{
-    return get_uint(d, v, 0, 100, &cfg(d)->intel_min_score, "intel.min_score must be 0 to 100");
-}
-
-static const struct ydoc_key intel_kw[] = {
-    {"half_life", kw_intel_half_life},
-    {"min_score", kw_intel_min_score},
-    {"warninglists", kw_intel_warninglists},
-};
-static const struct ydoc_table intel_table = {intel_kw, YDOC_NKEYS(intel_kw),
-                                              "intel: expected a mapping", NULL};
-
-static int kw_intel(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
-{
-    return ydoc_walk(d, v, &intel_table, NULL);
-}
-
 static const struct ydoc_key top_kw[] = {
     {"alerts", kw_alerts},     {"anomaly", kw_anomaly}, {"archive", kw_archive},
     {"audit", kw_audit},
     {"correlation", kw_correlation},
     {"data_dir", kw_data_dir}, {"http", kw_http},       {"incident", kw_incident},
-    {"inputs", kw_inputs},     {"intel", kw_intel},
-    {"log", kw_log},           {"match", kw_match},
+    {"inputs", kw_inputs},     {"log", kw_log},         {"match", kw_match},
     {"pipeline", kw_pipeline}, {"respond", kw_respond}, {"security", kw_security},
     {"sigma", kw_sigma},       {"store", kw_store},     {"timezone", kw_timezone},
     {"triage", kw_triage},
@@ -1540,8 +1506,6 @@ struct config *config_defaults(void)
     c->archive_seal_interval_s = 300;
     c->audit_seal_entries = 1000;
     c->audit_seal_interval_s = 300;
-    c->intel_half_life_s = 30 * 86400; /* INTEL_HALF_LIFE_DAYS_DEFAULT */
-    c->intel_min_score = 10;           /* INTEL_MIN_SCORE_DEFAULT */
     if (!(c->data_dir = strdup("./var")) || !(c->http_listen = strdup("127.0.0.1:8080")) ||
         !(c->alerts_jsonl = strdup("alerts.jsonl")))
         goto fail;
@@ -1620,7 +1584,6 @@ void config_free(struct config *c)
     free(c->audit_key);
     free(c->audit_verify_key);
     free(c->audit_head);
-    free(c->intel_warninglists);
     tz_free(c->tz);
     free(c);
 }
@@ -1909,11 +1872,6 @@ static void print_respond(const struct config *c, FILE *out)
     fprintf(out, "\n  seal_entries: %llu\n  seal_interval: %llu\n",
             (unsigned long long)c->audit_seal_entries,
             (unsigned long long)c->audit_seal_interval_s);
-    fprintf(out, "intel:\n  warninglists: ");
-    print_q(out, c->intel_warninglists ? c->intel_warninglists : "");
-    fprintf(out, "\n  half_life: %llu\n  min_score: %llu\n",
-            (unsigned long long)(c->intel_half_life_s / 86400),
-            (unsigned long long)c->intel_min_score);
     fprintf(out, "incident:\n  playbooks: ");
     print_q(out, c->playbooks_dir ? c->playbooks_dir : "");
     fprintf(out, "\n  targets:%s\n", c->ntargets ? "" : " []");

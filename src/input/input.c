@@ -13,6 +13,7 @@
 
 #include "input/input_file.h"
 #include "input/input_http.h"
+#include "input/input_relp.h"
 #include "input/input_syslog.h"
 
 struct input {
@@ -20,6 +21,7 @@ struct input {
     struct input_syslog *syslog; /* UDP and TCP */
     struct input_file *file;     /* file and stdin */
     struct input_http *http;     /* http-bulk */
+    struct input_relp *relp;     /* relp */
     int stopped;
 };
 
@@ -46,6 +48,7 @@ int input_start(const struct input_conf *c, struct queue *q, struct input_stats 
         r = input_syslog_start(c, q, stats, &in->syslog, errbuf, errlen);
         break;
     case INPUT_HTTP_BULK: r = input_http_start(c, q, stats, &in->http, errbuf, errlen); break;
+    case INPUT_RELP: r = input_relp_start(c, q, stats, &in->relp, errbuf, errlen); break;
     case INPUT_FILE:
     case INPUT_STDIN:
         r = input_file_start(c, q, stats, start, &in->file, errbuf, errlen);
@@ -73,6 +76,8 @@ void input_stop(struct input *in)
         input_file_stop(in->file);
     if (in->http)
         input_http_stop(in->http);
+    if (in->relp)
+        input_relp_stop(in->relp);
     in->stopped = 1;
 }
 
@@ -84,6 +89,7 @@ void input_free(struct input *in)
     input_syslog_free(in->syslog);
     input_file_free(in->file);
     input_http_free(in->http);
+    input_relp_free(in->relp);
     free(in);
 }
 
@@ -91,6 +97,8 @@ const char *input_bound_address(const struct input *in)
 {
     if (in && in->http)
         return input_http_bound_address(in->http);
+    if (in && in->relp)
+        return input_relp_bound_address(in->relp);
     if (!in || !in->syslog)
         return NULL;
     return input_syslog_bound_address(in->syslog);

@@ -31,6 +31,7 @@ enum input_type {
     INPUT_GELF_TCP,   /* GELF 1.1 over TCP: JSON objects each ended by a NUL */
     INPUT_JSON_TCP,   /* JSON lines over TCP: one object a line */
     INPUT_HTTP_BULK,  /* the Elasticsearch bulk API over HTTP (input_http.h) */
+    INPUT_RELP,       /* RELP, acked once archived (input_relp.h, librelp) */
 };
 
 /* The inputs served by input_syslog.c's stream loop (framing by newline,

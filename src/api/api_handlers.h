@@ -50,6 +50,9 @@ void api_alerts_alert_suppress(struct api_call *c);
 void api_alerts_suppressions(struct api_call *c);
 void api_alerts_supp_lift(struct api_call *c);
 
+/* api_events.c: the hunt over the archive */
+void api_events_list(struct api_call *c);
+
 /* api_assets.c: entities and the asset inventory */
 void api_assets_entities(struct api_call *c);
 void api_assets_list(struct api_call *c);

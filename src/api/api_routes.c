@@ -58,6 +58,7 @@ static const struct api_route api_routes[] = {
      api_incidents_report_edit},
     {"GET", "/api/v1/incidents/{id}/alerts", AUTH_ROLE_VIEWER, api_alerts_incident_alerts},
     {"GET", "/api/v1/alerts", AUTH_ROLE_VIEWER, api_alerts_list},
+    {"GET", "/api/v1/events", AUTH_ROLE_VIEWER, api_events_list},
     {"GET", "/api/v1/alerts/{id}/events", AUTH_ROLE_VIEWER, api_alerts_alert_events},
     {"POST", "/api/v1/alerts/bulk", AUTH_ROLE_ANALYST, api_alerts_bulk},
     {"POST", "/api/v1/alerts/{id}/ack", AUTH_ROLE_ANALYST, api_alerts_alert_ack},

@@ -21,6 +21,7 @@
 
 struct audit;
 struct auth_ratelimit;
+struct config;
 struct config_http;
 struct config_target;
 struct input_stats;
@@ -45,6 +46,9 @@ struct api_sources {
     struct respond *respond; /* the response engine, for /metrics; NULL: off */
     int64_t token_ttl_s;     /* http.token_ttl: lifetime of tokens from login */
     const struct config_http *http; /* the edge: hosts, TLS, caps; NULL: defaults */
+    const struct config *cfg; /* the daemon's configuration as started (the
+                                 inputs' decoders, for GET /api/v1/events);
+                                 NULL: that route answers 503 */
 };
 
 /* The OpenAPI document, compiled in by tools/embed.py. */

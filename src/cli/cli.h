@@ -21,6 +21,8 @@ int cli_audit_main(int argc, char **argv);
 int cli_user_main(int argc, char **argv);
 int cli_incident_main(int argc, char **argv);
 int cli_archive_main(int argc, char **argv);
+int cli_intel_main(int argc, char **argv);
+int cli_hunt_main(int argc, char **argv);
 int cli_evidence_main(int argc, char **argv);
 
 /* Loads `path` (or the defaults when NULL) and reports a bad file on

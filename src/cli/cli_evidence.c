@@ -152,8 +152,9 @@ static int ctx_open(struct ev_ctx *c, struct ev_args *a, int need_key)
             return CLI_EXIT_FAIL;
         }
         if (c->audit && (r = store_outbox_drain(c->st, outbox_append, c->audit, NULL)) < 0) {
-            fprintf(stderr, "hikeshi evidence: queued audit entries could not be appended to "
-                            "%s: %s\n",
+            fprintf(stderr,
+                    "hikeshi evidence: queued audit entries could not be appended to "
+                    "%s: %s\n",
                     path, strerror(-r));
             return CLI_EXIT_FAIL;
         }
@@ -220,8 +221,9 @@ static int do_add(struct ev_args *a, const char *file)
     if ((rc = ctx_open(&c, a, 1)) != CLI_EXIT_OK)
         goto out;
     if (cli_path_inside(a->key, c.cfg->data_dir)) {
-        fprintf(stderr, "hikeshi evidence: %s is inside data_dir (%s): the signing key must "
-                        "live outside the register it seals\n",
+        fprintf(stderr,
+                "hikeshi evidence: %s is inside data_dir (%s): the signing key must "
+                "live outside the register it seals\n",
                 a->key, c.cfg->data_dir);
         rc = CLI_EXIT_USAGE;
         goto out;
@@ -413,8 +415,9 @@ static int do_export(struct ev_args *a)
             goto out;
         }
         if (n > MAX_MULTI) {
-            fprintf(stderr, "hikeshi evidence: export: incident %lld has %zu items; at most "
-                            "%d per bundle\n",
+            fprintf(stderr,
+                    "hikeshi evidence: export: incident %lld has %zu items; at most "
+                    "%d per bundle\n",
                     (long long)a->incidents[0], n, MAX_MULTI);
             rc = CLI_EXIT_FAIL;
             goto out;
@@ -482,24 +485,45 @@ static int add_num(int64_t *v, size_t *n, const char *s)
 int cli_evidence_main(int argc, char **argv)
 {
     enum {
-        OPT_KEY = 256, OPT_PUB, OPT_KIND, OPT_COPY, OPT_BY, OPT_AT, OPT_HOST, OPT_TOOL,
-        OPT_COMMAND, OPT_REASON, OPT_INCIDENT, OPT_PURPOSE, OPT_ITEM, OPT_FROM, OPT_TO,
-        OPT_NO_COPY, OPT_JSON,
+        OPT_KEY = 256,
+        OPT_PUB,
+        OPT_KIND,
+        OPT_COPY,
+        OPT_BY,
+        OPT_AT,
+        OPT_HOST,
+        OPT_TOOL,
+        OPT_COMMAND,
+        OPT_REASON,
+        OPT_INCIDENT,
+        OPT_PURPOSE,
+        OPT_ITEM,
+        OPT_FROM,
+        OPT_TO,
+        OPT_NO_COPY,
+        OPT_JSON,
     };
     static const struct option opts[] = {
-        {"config", required_argument, NULL, 'c'},   {"key", required_argument, NULL, OPT_KEY},
-        {"pub", required_argument, NULL, OPT_PUB},  {"kind", required_argument, NULL, OPT_KIND},
-        {"copy", no_argument, NULL, OPT_COPY},      {"by", required_argument, NULL, OPT_BY},
-        {"at", required_argument, NULL, OPT_AT},    {"host", required_argument, NULL, OPT_HOST},
+        {"config", required_argument, NULL, 'c'},
+        {"key", required_argument, NULL, OPT_KEY},
+        {"pub", required_argument, NULL, OPT_PUB},
+        {"kind", required_argument, NULL, OPT_KIND},
+        {"copy", no_argument, NULL, OPT_COPY},
+        {"by", required_argument, NULL, OPT_BY},
+        {"at", required_argument, NULL, OPT_AT},
+        {"host", required_argument, NULL, OPT_HOST},
         {"tool", required_argument, NULL, OPT_TOOL},
         {"command", required_argument, NULL, OPT_COMMAND},
         {"reason", required_argument, NULL, OPT_REASON},
         {"incident", required_argument, NULL, OPT_INCIDENT},
         {"purpose", required_argument, NULL, OPT_PURPOSE},
         {"item", required_argument, NULL, OPT_ITEM},
-        {"from", required_argument, NULL, OPT_FROM}, {"to", required_argument, NULL, OPT_TO},
-        {"no-copy", no_argument, NULL, OPT_NO_COPY}, {"json", no_argument, NULL, OPT_JSON},
-        {"output", required_argument, NULL, 'o'},   {"help", no_argument, NULL, 'h'},
+        {"from", required_argument, NULL, OPT_FROM},
+        {"to", required_argument, NULL, OPT_TO},
+        {"no-copy", no_argument, NULL, OPT_NO_COPY},
+        {"json", no_argument, NULL, OPT_JSON},
+        {"output", required_argument, NULL, 'o'},
+        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     struct ev_args a;
@@ -555,14 +579,12 @@ int cli_evidence_main(int argc, char **argv)
         }
     }
     if (strcmp(sub, "keygen") == 0)
-        return optind < argc ? cli_usage_error("evidence", "keygen takes no FILE")
-                             : do_keygen(&a);
+        return optind < argc ? cli_usage_error("evidence", "keygen takes no FILE") : do_keygen(&a);
     if (strcmp(sub, "add") == 0)
         return optind == argc - 1 ? do_add(&a, argv[optind])
                                   : cli_usage_error("evidence", "add takes one FILE");
     if (strcmp(sub, "list") == 0)
-        return optind < argc ? cli_usage_error("evidence", "list takes no argument")
-                             : do_list(&a);
+        return optind < argc ? cli_usage_error("evidence", "list takes no argument") : do_list(&a);
     if (strcmp(sub, "export") == 0)
         return optind < argc ? cli_usage_error("evidence", "export takes no argument")
                              : do_export(&a);

@@ -910,6 +910,7 @@ static int run_start_http(struct daemon *d)
         .respond = d->respond,
         .token_ttl_s = d->cfg->http_token_ttl_s,
         .http = &d->cfg->http,
+        .cfg = d->cfg,
     };
     char err[1024] = "";
 

@@ -1449,12 +1449,48 @@ static int kw_audit(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
     return ydoc_walk(d, v, &audit_table, NULL);
 }
 
+/* --- intel: --- */
+
+static int kw_intel_warninglists(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+    return get_path_or_none(d, v, &cfg(d)->intel_warninglists);
+}
+
+static int kw_intel_half_life(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+    uint64_t days;
+    int r = get_uint(d, v, 0, 3650, &days, "intel.half_life must be 0 (no decay) to 3650 days");
+
+    if (r == 0)
+        cfg(d)->intel_half_life_s = days * 86400;
+    return r;
+}
+
+static int kw_intel_min_score(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+    return get_uint(d, v, 0, 100, &cfg(d)->intel_min_score, "intel.min_score must be 0 to 100");
+}
+
+static const struct ydoc_key intel_kw[] = {
+    {"half_life", kw_intel_half_life},
+    {"min_score", kw_intel_min_score},
+    {"warninglists", kw_intel_warninglists},
+};
+static const struct ydoc_table intel_table = {intel_kw, YDOC_NKEYS(intel_kw),
+                                              "intel: expected a mapping", NULL};
+
+static int kw_intel(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+    return ydoc_walk(d, v, &intel_table, NULL);
+}
+
 static const struct ydoc_key top_kw[] = {
     {"alerts", kw_alerts},     {"anomaly", kw_anomaly}, {"archive", kw_archive},
     {"audit", kw_audit},
     {"correlation", kw_correlation},
     {"data_dir", kw_data_dir}, {"http", kw_http},       {"incident", kw_incident},
-    {"inputs", kw_inputs},     {"log", kw_log},         {"match", kw_match},
+    {"inputs", kw_inputs},     {"intel", kw_intel},
+    {"log", kw_log},           {"match", kw_match},
     {"pipeline", kw_pipeline}, {"respond", kw_respond}, {"security", kw_security},
     {"sigma", kw_sigma},       {"store", kw_store},     {"timezone", kw_timezone},
     {"triage", kw_triage},
@@ -1506,6 +1542,8 @@ struct config *config_defaults(void)
     c->archive_seal_interval_s = 300;
     c->audit_seal_entries = 1000;
     c->audit_seal_interval_s = 300;
+    c->intel_half_life_s = 30 * 86400; /* INTEL_HALF_LIFE_DAYS_DEFAULT */
+    c->intel_min_score = 10;           /* INTEL_MIN_SCORE_DEFAULT */
     if (!(c->data_dir = strdup("./var")) || !(c->http_listen = strdup("127.0.0.1:8080")) ||
         !(c->alerts_jsonl = strdup("alerts.jsonl")))
         goto fail;
@@ -1584,6 +1622,7 @@ void config_free(struct config *c)
     free(c->audit_key);
     free(c->audit_verify_key);
     free(c->audit_head);
+    free(c->intel_warninglists);
     tz_free(c->tz);
     free(c);
 }
@@ -1872,6 +1911,11 @@ static void print_respond(const struct config *c, FILE *out)
     fprintf(out, "\n  seal_entries: %llu\n  seal_interval: %llu\n",
             (unsigned long long)c->audit_seal_entries,
             (unsigned long long)c->audit_seal_interval_s);
+    fprintf(out, "intel:\n  warninglists: ");
+    print_q(out, c->intel_warninglists ? c->intel_warninglists : "");
+    fprintf(out, "\n  half_life: %llu\n  min_score: %llu\n",
+            (unsigned long long)(c->intel_half_life_s / 86400),
+            (unsigned long long)c->intel_min_score);
     fprintf(out, "incident:\n  playbooks: ");
     print_q(out, c->playbooks_dir ? c->playbooks_dir : "");
     fprintf(out, "\n  targets:%s\n", c->ntargets ? "" : " []");

@@ -164,6 +164,13 @@ struct config {
     char *audit_head;
     uint64_t audit_seal_entries;
     uint64_t audit_seal_interval_s;
+    /* Indicators (intel:, docs/intel.md): the MISP warninglists directory
+     * applied at import (NULL: none), the half-life of an indicator's
+     * score in seconds (0: no decay) and the score under which it is no
+     * longer matched and `intel expire` deletes it. */
+    char *intel_warninglists;
+    uint64_t intel_half_life_s;
+    uint64_t intel_min_score;
 };
 
 /* The defaults.  NULL on allocation failure. */

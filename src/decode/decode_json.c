@@ -132,8 +132,10 @@ static inline uint64_t special8(uint64_t x)
  * closing quote.  *ret_s and *ret_n get the raw text between the quotes and
  * *ret_esc whether it holds any escape.
  */
-static inline int scan_string(struct json_parser *jp, const char **ret_s, size_t *ret_n,
-                              int *ret_esc)
+/* Inlined in its two callers: a record's 50 to 80 strings are short, and
+ * the call cost as much as the scan. */
+__attribute__((always_inline)) static inline int
+scan_string(struct json_parser *jp, const char **ret_s, size_t *ret_n, int *ret_esc)
 {
     const unsigned char *p = (const unsigned char *)jp->p;
     size_t start = ++jp->i, i = start, len = jp->len;
@@ -282,7 +284,8 @@ static size_t unescape(const char *s, size_t n, char *d, size_t cap)
 
 /* Adds one value under the current path; a full event or a name refused by
  * the dictionary only drops the field (counted by event_add). */
-static int emit(struct json_parser *jp, size_t plen, const char *v, size_t n)
+__attribute__((always_inline)) static inline int emit(struct json_parser *jp, size_t plen,
+                                                      const char *v, size_t n)
 {
     uint32_t id;
     int r;
@@ -492,9 +495,39 @@ static int parse_value(struct json_parser *jp, size_t plen, int depth)
 /* ---- ECS aliases for known shapes ---- */
 
 /* The first value of the product field `name`, or NULL. */
+/*
+ * The id of one of this file's own names (a string literal: the same
+ * address always holds the same name), remembered per thread by that
+ * address: every record asks for a dozen of them (the shape's markers, the
+ * time members), most of which a feed never has.  An entry holds for the
+ * dictionary that answered (gen) and, for a name it did not have, while it
+ * has not grown (count).
+ */
+#define JSON_LIT_SLOTS 64
+static _Thread_local struct {
+    const char *name;
+    uint32_t id, gen, count;
+} json_lit[JSON_LIT_SLOTS];
+
+static uint32_t lit_id(const char *name)
+{
+    size_t h = ((uintptr_t)name >> 3) & (JSON_LIT_SLOTS - 1);
+    uint32_t gen = field_generation(), count = field_count();
+
+    if (json_lit[h].name == name && json_lit[h].gen == gen &&
+        (json_lit[h].id != FIELD_NONE || json_lit[h].count == count))
+        return json_lit[h].id;
+    json_lit[h].name = name;
+    json_lit[h].gen = gen;
+    json_lit[h].count = count;
+    json_lit[h].id = decode_fieldid_lookup(name, strlen(name));
+    return json_lit[h].id;
+}
+
+/* `name`: a string literal (see lit_id). */
 static const char *get(const struct event *ev, const char *name, size_t *ret_n)
 {
-    uint32_t id = decode_fieldid_lookup(name, strlen(name));
+    uint32_t id = lit_id(name);
 
     return id == FIELD_NONE ? NULL : event_get(ev, id, ret_n);
 }
@@ -734,54 +767,52 @@ static int aliases_eslogger(struct event *ev)
     return r;
 }
 
-/* The first value of `name` among the fields from index `first` on: the
- * object's own members, not a syslog header's @timestamp before them. */
-static const char *get_own(const struct event *ev, uint32_t first, const char *name,
-                           size_t *ret_n)
-{
-    uint32_t id = decode_fieldid_lookup(name, strlen(name));
-
-    for (uint32_t i = first; id != FIELD_NONE && i < ev->nfields; i++) {
-        if (ev->fields[i].id == id) {
-            *ret_n = ev->fields[i].len;
-            return ev->fields[i].val;
-        }
-    }
-    return NULL;
-}
-
 /* Sets the event time from the first of the object's own time members that
  * parses (fields from index `first` on). */
 static int set_time(struct event *ev, const struct decode_ctx *ctx, uint32_t first)
 {
-    static const char *const names[] = {"@timestamp", "timestamp", "TimeCreated", "EventTime",
-                                        "ts"};
-    static const char *const iso_names[] = {"eventTime", "published", "time",
-                                            "requestReceivedTimestamp"};
-    const struct tz *tz = ctx ? ctx->tz : NULL;
-
-    for (size_t k = 0; k < sizeof(names) / sizeof(names[0]); k++) {
-        size_t n, used;
-        int64_t us;
-        const char *v = get_own(ev, first, names[k], &n);
-
-        if (!v)
-            continue;
-        if ((time_parse_iso8601(v, n, tz, &us, &used) == 0 ||
-             time_parse_epoch(v, n, &us, &used) == 0) &&
-            used == n)
-            return event_set_time(ev, us, v, n);
-    }
-    /* The time members of cloud and SaaS audit records (CloudTrail
-     * eventTime, Okta published, Azure and eslogger time, Kubernetes audit
-     * requestReceivedTimestamp), as ISO 8601 only: `time` is too common a
+    /* The first five as ISO 8601 or a number since the epoch, then the
+     * time members of cloud and SaaS audit records (CloudTrail eventTime,
+     * Okta published, Azure and eslogger time, Kubernetes audit
+     * requestReceivedTimestamp) as ISO 8601 only: `time` is too common a
      * name to take a bare number in it for a date. */
-    for (size_t k = 0; k < sizeof(iso_names) / sizeof(iso_names[0]); k++) {
+    static const char *const names[] = {"@timestamp", "timestamp", "TimeCreated",
+                                        "EventTime",  "ts",        "eventTime",
+                                        "published",  "time",      "requestReceivedTimestamp"};
+    enum { NAMES = sizeof(names) / sizeof(names[0]), EPOCH_OK = 5 };
+    const struct tz *tz = ctx ? ctx->tz : NULL;
+    const struct event_field *at[NAMES] = {NULL};
+    uint32_t ids[NAMES];
+    uint64_t mask = 0;
+
+    /* The first own value of each name, in one pass over the fields (the
+     * mask skips most fields with one test). */
+    for (size_t k = 0; k < NAMES; k++) {
+        ids[k] = lit_id(names[k]);
+        if (ids[k] != FIELD_NONE)
+            mask |= 1ull << (ids[k] & 63);
+    }
+    for (uint32_t i = first; mask && i < ev->nfields; i++) {
+        const struct event_field *f = &ev->fields[i];
+
+        if (!(mask >> (f->id & 63) & 1))
+            continue;
+        for (size_t k = 0; k < NAMES; k++)
+            if (f->id == ids[k] && !at[k])
+                at[k] = f;
+    }
+    for (size_t k = 0; k < NAMES; k++) {
         size_t n, used;
         int64_t us;
-        const char *v = get_own(ev, first, iso_names[k], &n);
+        const char *v;
 
-        if (v && time_parse_iso8601(v, n, tz, &us, &used) == 0 && used == n)
+        if (!at[k])
+            continue;
+        v = at[k]->val;
+        n = at[k]->len;
+        if ((time_parse_iso8601(v, n, tz, &us, &used) == 0 ||
+             (k < EPOCH_OK && time_parse_epoch(v, n, &us, &used) == 0)) &&
+            used == n)
             return event_set_time(ev, us, v, n);
     }
     return 0;

@@ -219,6 +219,9 @@ static _Thread_local struct zeek_names {
         uint32_t id, gen;
         int key;
     } memo[ZEEK_MEMO];
+    /* The id of a key's ECS name in dictionary name_gen[key] (0: not yet):
+     * a row's output name interned once per dictionary, not per record. */
+    uint32_t name_id[ZEEK_KEYS], name_gen[ZEEK_KEYS];
 } zeek_names;
 
 /* FNV-1a of the NUL-terminated name, and its length. */
@@ -306,10 +309,9 @@ struct zeek_view {
 };
 
 /* The first value of each key, in one pass over the record's fields. */
-static void view_fill(struct zeek_view *w, struct zeek_names *t, const struct event *ev)
+static void view_fill(struct zeek_view *w, struct zeek_names *t, const struct event *ev,
+                      uint32_t gen)
 {
-    uint32_t gen = field_generation();
-
     for (uint32_t i = 0; i < ev->nfields; i++) {
         uint32_t id = ev->fields[i].id, mi = id & (ZEEK_MEMO - 1);
         int k;
@@ -441,16 +443,23 @@ static int convert(struct event *ev, const struct zeek_map *m, uint32_t id, cons
 
 /* Adds row m's name from its column (key kf) unless the record has none
  * of that column or already holds the name (key kt). */
-static int apply(struct event *ev, struct zeek_view *w, const struct zeek_map *m, uint8_t kf,
-                 uint8_t kt)
+static int apply(struct event *ev, struct zeek_view *w, struct zeek_names *t, uint32_t gen,
+                 const struct zeek_map *m, uint8_t kf, uint8_t kt)
 {
     uint32_t id = m->id, before = ev->nfields;
     int r;
 
     if (!w->v[kf] || w->v[kt])
         return 0;
-    if (id == FIELD_NONE && (id = decode_fieldid_intern(m->name, strlen(m->name))) == FIELD_NONE)
-        return 0;
+    if (id == FIELD_NONE) {
+        if (t->name_id[kt] == FIELD_NONE || t->name_gen[kt] != gen) {
+            if ((id = decode_fieldid_intern(m->name, strlen(m->name))) == FIELD_NONE)
+                return 0;
+            t->name_id[kt] = id;
+            t->name_gen[kt] = gen;
+        }
+        id = t->name_id[kt];
+    }
     if ((r = convert(ev, m, id, w->v[kf], w->n[kf])) < 0)
         return r;
     /* The first field added is the row's own (the others are url.path and
@@ -463,13 +472,13 @@ static int apply(struct event *ev, struct zeek_view *w, const struct zeek_map *m
 }
 
 /* Rows m[0..n), the mi-th map of zeek_names (0 map_any, 1 + k streams[k]). */
-static int apply_all(struct event *ev, struct zeek_view *w, const struct zeek_names *t, size_t mi,
-                     const struct zeek_map *m, size_t n)
+static int apply_all(struct event *ev, struct zeek_view *w, struct zeek_names *t, uint32_t gen,
+                     size_t mi, const struct zeek_map *m, size_t n)
 {
     int r;
 
     for (size_t k = 0; k < n; k++)
-        if ((r = apply(ev, w, &m[k], t->from[mi][k], t->to[mi][k])) < 0)
+        if ((r = apply(ev, w, t, gen, &m[k], t->from[mi][k], t->to[mi][k])) < 0)
             return r;
     return 0;
 }
@@ -477,13 +486,14 @@ static int apply_all(struct event *ev, struct zeek_view *w, const struct zeek_na
 int decode_zeek_ecs(struct event *ev, const char *stream, size_t n)
 {
     struct zeek_names *t = names_get();
+    uint32_t gen = field_generation();
     struct zeek_view w;
     size_t k, si = ZEEK_NSTREAMS;
     char *ds;
     int r;
 
     memset(w.v, 0, sizeof(w.v));
-    view_fill(&w, t, ev);
+    view_fill(&w, t, ev, gen);
     for (k = 0; k < ZEEK_NSTREAMS; k++) {
         if (stream ? eq(stream, n, streams[k].name) : t->marker[k] && w.v[t->marker[k] - 1]) {
             si = k;
@@ -494,10 +504,10 @@ int decode_zeek_ecs(struct event *ev, const char *stream, size_t n)
         stream = streams[si].name;
         n = strlen(stream);
     }
-    if ((r = apply_all(ev, &w, t, 0, ROWS(map_any))) < 0)
+    if ((r = apply_all(ev, &w, t, gen, 0, ROWS(map_any))) < 0)
         return r;
     if (si < ZEEK_NSTREAMS &&
-        (r = apply_all(ev, &w, t, 1 + si, streams[si].map, streams[si].n)) < 0)
+        (r = apply_all(ev, &w, t, gen, 1 + si, streams[si].map, streams[si].n)) < 0)
         return r;
     if (!stream || !n || w.v[t->dataset])
         return 0;

@@ -46,6 +46,35 @@ static int span_str(struct jp_span v, char *out, size_t cap)
     return 0;
 }
 
+/* 1 when no key of object `o` appears twice.  A manifest read two ways
+ * (this reader takes a key's first value, Python's json its last) could
+ * pass one verifier and not the other: a repeated key is refused. */
+static int keys_unique(struct jp_span o)
+{
+    struct jp_iter a, b;
+    struct jp_span ka, kb, v;
+    size_t i = 0;
+
+    if (jp_iter_init(&a, o) < 0)
+        return 0;
+    while (jp_iter_next(&a, &ka, &v) == 1) {
+        char key[128];
+        size_t j = 0;
+
+        /* Keys compared decoded: "a" and "\u0061" are one key. */
+        if (++i > 256 || span_str(ka, key, sizeof(key) - 1) < 0)
+            return 0; /* our objects have a handful of short keys */
+        if (jp_iter_init(&b, o) < 0)
+            return 0;
+        while (j + 1 < i && jp_iter_next(&b, &kb, &v) == 1) {
+            if (jp_key_is(kb, key))
+                return 0;
+            j++;
+        }
+    }
+    return 1;
+}
+
 /* One element of "items". */
 static int parse_item(const char *base, struct jp_span o, struct evidence_manifest_item *it,
                       struct parse_err *pe)
@@ -59,11 +88,19 @@ static int parse_item(const char *base, struct jp_span o, struct evidence_manife
         parse_err_set(pe, (size_t)(o.p - base), "manifest: an item is not an object");
         return -EINVAL;
     }
+    if (!keys_unique(o)) {
+        parse_err_set(pe, (size_t)(o.p - base), "manifest: an item repeats a key");
+        return -EINVAL;
+    }
     if (member(o, "id", &v, pe, "manifest: an item has no id") < 0 ||
         span_str(v, it->id, EVIDENCE_NAME_MAX) < 0)
         goto bad;
     if (member(o, "record", &rec, pe, "manifest: an item has no record") < 0 || rec.p[0] != '{')
         goto bad;
+    if (!keys_unique(rec)) {
+        parse_err_set(pe, (size_t)(rec.p - base), "manifest: a record repeats a key");
+        return -EINVAL;
+    }
     it->record = rec.p;
     it->record_len = rec.len;
     if (member(rec, "sha256", &v, pe, "manifest: a record has no sha256") < 0 ||
@@ -86,8 +123,8 @@ static int parse_item(const char *base, struct jp_span o, struct evidence_manife
         /* Only "items/<its own sha256>": a name from the bundle never
          * reaches the file system. */
         hex_encode(it->sha256, 32, hex);
-        if (span_str(v, it->file, sizeof(it->file) - 1) < 0 || strncmp(it->file, "items/", 6) != 0 ||
-            strcmp(it->file + 6, hex) != 0) {
+        if (span_str(v, it->file, sizeof(it->file) - 1) < 0 ||
+            strncmp(it->file, "items/", 6) != 0 || strcmp(it->file + 6, hex) != 0) {
             parse_err_set(pe, (size_t)(v.p - base),
                           "manifest: an item's file is not items/<its sha256>");
             return -EINVAL;
@@ -121,6 +158,10 @@ int evidence_manifest_parse(const char *p, size_t len, struct evidence_manifest 
         return -EINVAL;
     if (doc.p[0] != '{') {
         parse_err_set(reterr, 0, "manifest is not an object");
+        return -EINVAL;
+    }
+    if (!keys_unique(doc)) {
+        parse_err_set(reterr, 0, "manifest repeats a key");
         return -EINVAL;
     }
     if (member(doc, "format", &v, reterr, "manifest has no format") < 0)
@@ -260,13 +301,15 @@ static void check_signature(const char *dir, const char *man, size_t man_len,
         evidence_report_fault(rep, "manifest.json: changed after signing (its SHA-256 is not "
                                    "the one manifest.sig signs)");
     else if (s.ks.epoch != seals->n)
-        evidence_report_fault(rep, "manifest.sig: signed at epoch %llu, not right after the "
-                                   "manifest's %zu seals",
+        evidence_report_fault(rep,
+                              "manifest.sig: signed at epoch %llu, not right after the "
+                              "manifest's %zu seals",
                               (unsigned long long)s.ks.epoch, seals->n);
     else if (sodium_memcmp(s.ks.signer, seals->n ? seals->v[seals->n - 1].ks.next : seals->pub0,
                            32) != 0)
-        evidence_report_fault(rep, "manifest.sig: its signer is not the key chain's key for "
-                                   "epoch %llu",
+        evidence_report_fault(rep,
+                              "manifest.sig: its signer is not the key chain's key for "
+                              "epoch %llu",
                               (unsigned long long)s.ks.epoch);
     else if (!evidence_seal_sig_ok(&s))
         evidence_report_fault(rep, "manifest.sig: bad signature");
@@ -301,11 +344,9 @@ static void check_file(const char *dir, const struct evidence_manifest_item *it,
         return;
     }
     if (sodium_memcmp(d.sha256, it->sha256, 32) != 0)
-        evidence_report_fault(rep, "item %s: file %s: content SHA-256 mismatch", it->id,
-                              it->file);
+        evidence_report_fault(rep, "item %s: file %s: content SHA-256 mismatch", it->id, it->file);
     else if (sodium_memcmp(d.blake2b, it->blake2b, 64) != 0)
-        evidence_report_fault(rep, "item %s: file %s: content BLAKE2b mismatch", it->id,
-                              it->file);
+        evidence_report_fault(rep, "item %s: file %s: content BLAKE2b mismatch", it->id, it->file);
     else
         rep->checked++;
 }
@@ -376,8 +417,9 @@ int evidence_bundle_verify(const char *dir, const uint8_t pub[32], struct eviden
             goto out;
         hex_encode(it->sha256, 32, hex);
         if (add_sha[0] && strcmp(add_sha, hex) != 0)
-            evidence_report_fault(rep, "item %s: its record's SHA-256 is not the one its add "
-                                       "entry sealed",
+            evidence_report_fault(rep,
+                                  "item %s: its record's SHA-256 is not the one its add "
+                                  "entry sealed",
                                   it->id);
         if (it->file[0])
             check_file(dir, it, rep);

@@ -108,8 +108,8 @@ static int span_u64(struct jp_span v, uint64_t *ret)
 int evidence_entry_parse(const char *line, size_t len, struct evidence_entry *ret,
                          struct parse_err *reterr)
 {
-    static const char *const keys[] = {"item",    "seq",  "time", "actor",
-                                       "action",  "details", "prev", "hash"};
+    static const char *const keys[] = {"item",   "seq",     "time", "actor",
+                                       "action", "details", "prev", "hash"};
     struct jp_span doc, k, v, hash_key = {NULL, 0};
     struct jp_iter it;
     struct buf again;
@@ -162,12 +162,12 @@ int evidence_entry_parse(const char *line, size_t len, struct evidence_entry *re
     }
     /* One spelling only: the line must be what we would write. */
     buf_init(&again, EVIDENCE_LINE_MAX + 256);
-    r = entry_hashed(&again, ret->item, ret->seq, ret->time, ret->actor, ret->action,
-                     ret->details, ret->details_len, ret->prev);
-    if (r == 0 && (hash_key.p - line != (ptrdiff_t)again.len + 1 ||
-                   memcmp(again.data, line, again.len) != 0 || line[again.len] != ',' ||
-                   doc.p != line || doc.len != len ||
-                   (size_t)(hash_key.p - line) + 7 + 66 + 1 != len))
+    r = entry_hashed(&again, ret->item, ret->seq, ret->time, ret->actor, ret->action, ret->details,
+                     ret->details_len, ret->prev);
+    if (r == 0 &&
+        (hash_key.p - line != (ptrdiff_t)again.len + 1 ||
+         memcmp(again.data, line, again.len) != 0 || line[again.len] != ',' || doc.p != line ||
+         doc.len != len || (size_t)(hash_key.p - line) + 7 + 66 + 1 != len))
         r = -EINVAL;
     buf_done(&again);
     if (r < 0) {
@@ -363,13 +363,15 @@ int evidence_seals_load(struct evidence_seals *ret, const char *arr, size_t len,
         }
         want = ret->n ? ret->v[ret->n - 1].ks.next : pub0;
         if (s.ks.epoch != ret->n) {
-            evidence_report_fault(rep, "seal %zu: epoch %llu where %zu was expected (a seal is "
-                                       "missing or out of order)",
+            evidence_report_fault(rep,
+                                  "seal %zu: epoch %llu where %zu was expected (a seal is "
+                                  "missing or out of order)",
                                   ret->n, (unsigned long long)s.ks.epoch, ret->n);
             ret->chain_ok = 0;
         } else if (sodium_memcmp(s.ks.signer, want, 32) != 0) {
-            evidence_report_fault(rep, "seal %zu: its signer is not the key chain's key for "
-                                       "epoch %zu",
+            evidence_report_fault(rep,
+                                  "seal %zu: its signer is not the key chain's key for "
+                                  "epoch %zu",
                                   ret->n, ret->n);
             ret->chain_ok = 0;
         } else if (!evidence_seal_sig_ok(&s)) {
@@ -464,24 +466,28 @@ int evidence_custody_check(const char *who, const char *item, const char *lines,
             break;
         }
         if (e.seq != want)
-            evidence_report_fault(rep, "%s: custody entry %llu: numbered %llu (an entry is "
-                                       "missing, added or reordered)",
+            evidence_report_fault(rep,
+                                  "%s: custody entry %llu: numbered %llu (an entry is "
+                                  "missing, added or reordered)",
                                   who, (unsigned long long)want, (unsigned long long)e.seq);
         if (strcmp(e.item, item) != 0)
             evidence_report_fault(rep, "%s: custody entry %llu: belongs to another item", who,
                                   (unsigned long long)want);
         if (!e.hash_ok)
-            evidence_report_fault(rep, "%s: custody entry %llu (%s): hash mismatch: the entry "
-                                       "was changed",
+            evidence_report_fault(rep,
+                                  "%s: custody entry %llu (%s): hash mismatch: the entry "
+                                  "was changed",
                                   who, (unsigned long long)want, e.action);
         if (memcmp(e.prev, prev, 32) != 0)
-            evidence_report_fault(rep, "%s: custody entry %llu (%s): does not chain on the "
-                                       "entry before it",
+            evidence_report_fault(rep,
+                                  "%s: custody entry %llu (%s): does not chain on the "
+                                  "entry before it",
                                   who, (unsigned long long)want, e.action);
         s = evidence_seals_find(seals, EVIDENCE_SEAL_CUSTODY, e.hash);
         if (!s)
-            evidence_report_fault(rep, "%s: custody entry %llu (%s): not sealed (no seal "
-                                       "signs its hash)",
+            evidence_report_fault(rep,
+                                  "%s: custody entry %llu (%s): not sealed (no seal "
+                                  "signs its hash)",
                                   who, (unsigned long long)want, e.action);
         if (want == 1) {
             if (strcmp(e.action, "add") != 0)
@@ -489,13 +495,13 @@ int evidence_custody_check(const char *who, const char *item, const char *lines,
             if (ret_add_sha256)
                 (void)details_string(e.details, e.details_len, "sha256", ret_add_sha256, 65);
             if (ret_holder)
-                (void)details_string(e.details, e.details_len, "custodian", ret_holder,
-                                     holder_cap);
+                (void)details_string(e.details, e.details_len, "custodian", ret_holder, holder_cap);
         } else if (strcmp(e.action, "transfer") == 0 && ret_holder) {
             if (details_string(e.details, e.details_len, "from", tmp, sizeof(tmp)) < 0 ||
                 strcmp(tmp, ret_holder) != 0)
-                evidence_report_fault(rep, "%s: custody entry %llu: transfer from '%s' while "
-                                           "the custodian was '%s'",
+                evidence_report_fault(rep,
+                                      "%s: custody entry %llu: transfer from '%s' while "
+                                      "the custodian was '%s'",
                                       who, (unsigned long long)want, tmp, ret_holder);
             (void)details_string(e.details, e.details_len, "to", ret_holder, holder_cap);
         }

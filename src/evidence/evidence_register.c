@@ -29,9 +29,9 @@
 
 const char *const evidence_kinds[] = {"disk-image", "memory-dump", "pcap", "log-bundle",
                                       "screenshot", "other",       NULL};
-const char *const evidence_purposes[] = {"investigation", "detection", "proof-of-management",
-                                         "proof-against-perpetrator", "proof-of-non-occurrence",
-                                         NULL};
+const char *const evidence_purposes[] = {"investigation",           "detection",
+                                         "proof-of-management",     "proof-against-perpetrator",
+                                         "proof-of-non-occurrence", NULL};
 
 /* Bytes of the JSON documents the register builds (a record, a show). */
 #define REG_DOC_MAX (64 * 1024 * 1024)
@@ -129,8 +129,7 @@ int evidence_reg_open(struct evidence_reg *reg, const char *data_dir, struct sto
 
         archive_key_pub(reg->key, cur);
         if (sodium_memcmp(cur, reg->pub0, 32) != 0)
-            return fail(reg, -EBADMSG, "%s is not the verification key of %s", pub_path,
-                        key_path);
+            return fail(reg, -EBADMSG, "%s is not the verification key of %s", pub_path, key_path);
     }
     return 0;
 }
@@ -209,7 +208,7 @@ static int custody_tail(struct evidence_reg *reg, int64_t id, uint64_t *ret_seq,
         r = buf_putc(&lines, ']');
     if (r == 0 && n > 0) {
         r = jp_doc(lines.data, lines.len, &doc, NULL) < 0 || jp_iter_init(&it, doc) < 0 ? -EBADMSG
-                                                                                       : 0;
+                                                                                        : 0;
         while (r == 0 && jp_iter_next(&it, NULL, &v) == 1)
             last = v;
         if (r == 0 && (!last.p || evidence_entry_parse(last.p, last.len, &e, NULL) < 0))
@@ -423,8 +422,7 @@ int evidence_add(struct evidence_reg *reg, const struct evidence_add_req *q, int
         store_rollback(reg->st);
         goto out;
     }
-    if ((r = store_evidence_item_add(reg->st, id, sha, rec.data, q->incidents, q->n_incidents)) <
-        0)
+    if ((r = store_evidence_item_add(reg->st, id, sha, rec.data, q->incidents, q->n_incidents)) < 0)
         goto db;
     r = custody_append_txn(reg, id, "add", details.data);
     if (r == 0)
@@ -526,8 +524,7 @@ static int check_item(struct evidence_reg *reg, int64_t id, struct evidence_repo
         r = 0;
         goto out;
     }
-    r = evidence_custody_check(who, item, cust.p, cust.len, &ss, rep, add_sha, holder,
-                               holder_cap);
+    r = evidence_custody_check(who, item, cust.p, cust.len, &ss, rep, add_sha, holder, holder_cap);
     if (r < 0)
         goto out;
     if (jp_lookup(rec, "path", &v) < 0 || jp_lookup(rec, "sha256", &v) < 0) {
@@ -553,8 +550,9 @@ static int check_item(struct evidence_reg *reg, int64_t id, struct evidence_repo
     }
     hex_encode(ret->sha256, 32, hex);
     if (add_sha[0] && strcmp(add_sha, hex) != 0)
-        evidence_report_fault(rep, "%s: its record's SHA-256 is not the one its add entry "
-                                   "sealed",
+        evidence_report_fault(rep,
+                              "%s: its record's SHA-256 is not the one its add entry "
+                              "sealed",
                               who);
 out:
     evidence_seals_done(&ss);
@@ -614,8 +612,7 @@ int evidence_verify(struct evidence_reg *reg, int64_t id, struct evidence_report
         evidence_report_fault(rep, "item %s: content %s: %s", it.id, path, strerror(-r));
     } else if (d.size != it.size) {
         evidence_report_fault(rep, "item %s: content %s has %llu bytes, the record says %llu",
-                              it.id, path, (unsigned long long)d.size,
-                              (unsigned long long)it.size);
+                              it.id, path, (unsigned long long)d.size, (unsigned long long)it.size);
     } else if (sodium_memcmp(d.sha256, it.sha256, 32) != 0) {
         evidence_report_fault(rep, "item %s: content %s: SHA-256 mismatch", it.id, path);
     } else if (sodium_memcmp(d.blake2b, it.blake2b, 64) != 0) {
@@ -686,8 +683,7 @@ static int manifest_item(struct evidence_reg *reg, int64_t id, const char *dir, 
         goto out;
     }
     r = r ? r : buf_putc(&lines, ']');
-    if (r == 0 && (jp_doc(lines.data, lines.len, &doc, NULL) < 0 ||
-                   jp_iter_init(&iter, doc) < 0))
+    if (r == 0 && (jp_doc(lines.data, lines.len, &doc, NULL) < 0 || jp_iter_init(&iter, doc) < 0))
         r = -EBADMSG;
     while (r == 0 && jp_iter_next(&iter, NULL, &v) == 1) {
         r = first ? 0 : buf_putc(m, ',');
@@ -767,8 +763,7 @@ int evidence_export(struct evidence_reg *reg, const int64_t *ids, size_t n, cons
         r = r ? r : manifest_item(reg, ids[i], dir, no_copy, &m);
     }
     r = r ? r : buf_puts(&m, "],\"seals\":[");
-    if (r == 0 &&
-        (r = store_evidence_seals(reg->st, archive_key_epoch(reg->key), &m, NULL)) < 0)
+    if (r == 0 && (r = store_evidence_seals(reg->st, archive_key_epoch(reg->key), &m, NULL)) < 0)
         fail(reg, r, "store: %s", store_errmsg(reg->st));
     r = r ? r : buf_puts(&m, "]}\n");
     if (r < 0) {

@@ -24,10 +24,10 @@ extern const char *const evidence_kinds[];
 extern const char *const evidence_purposes[];
 
 struct evidence_reg {
-    struct store *st;          /* borrowed */
-    struct audit *audit;       /* borrowed; NULL: entries go to the store's outbox */
-    struct archive_key *key;   /* owned; NULL when opened without a key (list only) */
-    uint8_t pub0[32];          /* epoch 0's verification key */
+    struct store *st;        /* borrowed */
+    struct audit *audit;     /* borrowed; NULL: entries go to the store's outbox */
+    struct archive_key *key; /* owned; NULL when opened without a key (list only) */
+    uint8_t pub0[32];        /* epoch 0's verification key */
     char data_dir[4096];
     char actor[EVIDENCE_NAME_MAX + 1];
     int lock_fd;
@@ -47,15 +47,15 @@ int evidence_reg_open(struct evidence_reg *reg, const char *data_dir, struct sto
 void evidence_reg_close(struct evidence_reg *reg);
 
 struct evidence_add_req {
-    const char *path;       /* the file */
-    const char *kind;       /* one of evidence_kinds */
-    int copy;               /* 1: into DATA_DIR/evidence/<sha256>, read-only */
-    const char *by;         /* who acquired it (NULL: the actor) */
-    const char *at;         /* when (text as given; NULL: now) */
-    const char *host;       /* from which host (NULL: "") */
-    const char *tool;       /* with which tool */
-    const char *command;    /* and command line */
-    const char *reason;     /* why */
+    const char *path;    /* the file */
+    const char *kind;    /* one of evidence_kinds */
+    int copy;            /* 1: into DATA_DIR/evidence/<sha256>, read-only */
+    const char *by;      /* who acquired it (NULL: the actor) */
+    const char *at;      /* when (text as given; NULL: now) */
+    const char *host;    /* from which host (NULL: "") */
+    const char *tool;    /* with which tool */
+    const char *command; /* and command line */
+    const char *reason;  /* why */
     const int64_t *incidents;
     size_t n_incidents;
     const char *const *purposes; /* each one of evidence_purposes */

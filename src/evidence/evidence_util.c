@@ -106,6 +106,8 @@ static int copy_range(int in, int out, off_t off, off_t end, char *buf, size_t c
 
 int evidence_copy_file(const char *src, const char *dst)
 {
+    /* Static: one copy at a time (the register holds its lock), and 1 MiB
+     * is too much for a stack. */
     static char buf[EVIDENCE_READ_CHUNK];
     struct stat stbuf;
     int in = -1, out = -1, r = 0;

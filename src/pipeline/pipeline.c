@@ -27,6 +27,7 @@
 #include "event/tz.h"
 #include "input/input.h"
 #include "input/record.h"
+#include "intel/intel.h"
 #include "store/store.h"
 #include "triage/alert.h"
 #include "util/arena.h"
@@ -77,6 +78,7 @@ struct pipeline {
     uint32_t ninputs;
     struct detect_sigma *sigma; /* NULL when no Sigma rules are loaded */
     struct ptriage *tri;        /* anomalies and triage after detection */
+    struct intel_matcher *intel; /* the enrich step's indicators; NULL: none */
     struct pinput *cur_in;      /* input of the event being processed */
     struct psilence *silence;   /* senders' last records; NULL: no input watched */
     int64_t silence_next_us;    /* when to look for silent senders next */
@@ -227,6 +229,42 @@ static int load_sigma(const struct config *c, struct detect_sigma **ret)
     return 0;
 }
 
+/*
+ * The indicators of the store `st` that are still live, for the enrich
+ * step (docs/intel.md).  A store without any gives no matcher (*ret
+ * NULL).  A store error is logged and leaves *ret NULL: the pipeline runs
+ * without indicators rather than not at all.  0 or -ENOMEM.
+ */
+static int load_intel(const struct config *c, struct store *st, struct intel_matcher **ret)
+{
+    size_t n = 0;
+    int r;
+
+    *ret = NULL;
+    r = intel_matcher_load(st, time_now_us(), (int64_t)c->intel_half_life_s * 1000000,
+                           (int)c->intel_min_score, ret, &n);
+    if (r < 0) {
+        if (r != -ENOMEM)
+            log_warnx("intel: reading the indicators failed: %s", store_errmsg(st));
+        return r == -ENOMEM ? r : 0;
+    }
+    if (n == 0) {
+        intel_matcher_free(*ret);
+        *ret = NULL;
+        return 0;
+    }
+    log_info("intel: %zu indicators loaded", n);
+    return 0;
+}
+
+/* The name of input `source` for a sighting's row. */
+static const char *intel_source_name(void *ctx, uint32_t source)
+{
+    const struct pipeline *p = ctx;
+
+    return source < p->ninputs ? p->inputs[source].name : NULL;
+}
+
 int pipeline_add_input(struct pipeline *p, const char *name, const char *decoder)
 {
     struct pinput *ni;
@@ -327,6 +365,8 @@ struct pipeline *pipeline_new(const struct config *c, struct store *st, FILE *al
             goto fail;
         }
     }
+    if (st && load_intel(c, st, &p->intel) == -ENOMEM)
+        goto oom;
     return p;
 oom:
     log_error("pipeline: out of memory");
@@ -353,6 +393,7 @@ void pipeline_free(struct pipeline *p)
     free(p->corr_logged);
     detect_sigma_free(p->sigma);
     ptriage_free(p->tri);
+    intel_matcher_free(p->intel);
     arena_done(&p->arena);
     buf_done(&p->jbuf);
     pthread_mutex_destroy(&p->lock);
@@ -386,6 +427,8 @@ void pipeline_set_ref_time(struct pipeline *p, int64_t ref_us)
 int pipeline_reload(struct pipeline *p, const struct config *c)
 {
     struct detect_sigma *sigma = NULL, *old_sigma;
+    struct intel_matcher *intel = NULL;
+    int intel_ok = 0;
     const struct decoder **decs = NULL;
     struct tz **tzs = NULL, *tz = NULL;
     int r;
@@ -404,10 +447,30 @@ int pipeline_reload(struct pipeline *p, const struct config *c)
     }
     if (sigma)
         detect_sigma_set_corr_cb(sigma, on_corr, p);
+    /* The indicators again, through a connection of this thread's own:
+     * the pipeline's is its thread's.  A store that cannot be read keeps
+     * the running set. */
+    if (p->store) {
+        struct store *rs = NULL;
+        char *serr = NULL;
+
+        if (store_open(c->data_dir, &rs, &serr) < 0) {
+            log_warnx("intel: keeping the loaded indicators: store %s: %s", c->data_dir,
+                      serr ? serr : "cannot open");
+            free(serr);
+        } else {
+            if (load_intel(c, rs, &intel) == 0)
+                intel_ok = 1;
+            store_free(rs);
+        }
+        if (intel_ok && !intel && p->intel)
+            intel = intel_matcher_new(); /* empty: carries the pending sightings */
+    }
     if (p->ninputs) {
         decs = calloc(p->ninputs, sizeof(const struct decoder *));
         if (!decs) {
             detect_sigma_free(sigma);
+            intel_matcher_free(intel);
             return -ENOMEM;
         }
     }
@@ -428,6 +491,12 @@ int pipeline_reload(struct pipeline *p, const struct config *c)
     pthread_mutex_lock(&p->lock);
     old_sigma = p->sigma;
     p->sigma = sigma;
+    if (intel_ok) {
+        struct intel_matcher *t = p->intel;
+        intel_matcher_take_sightings(intel, t);
+        p->intel = intel;
+        intel = t; /* the old one, freed below */
+    }
     {
         struct tz *t = p->tz;
         p->tz = tz;
@@ -448,6 +517,7 @@ nomem:
     detect_sigma_free(sigma);
     r = -ENOMEM;
 out:
+    intel_matcher_free(intel);
     for (uint32_t i = 0; tzs && i < p->ninputs; i++)
         tz_free(tzs[i]);
     free(tzs);
@@ -752,6 +822,10 @@ static int process_event(struct pipeline *p, struct pinput *in, const struct rec
     struct alert_ctx ac = {.p = p, .in = in};
     int err = 0;
 
+    /* enrich: indicators matched add threat.indicator.* before the event
+     * is stored and detection sees it */
+    if (p->intel)
+        intel_matcher_enrich(p->intel, &p->ev, (uint32_t)(in - p->inputs), time_now_us());
     if (p->store && p->store_events) {
         int sr = store_event_add(p->store, &p->ev, in->name, &ac.event_id);
         if (sr < 0) {
@@ -1018,6 +1092,9 @@ int pipeline_commit(struct pipeline *p, uint64_t cursor)
         cursor = 0; /* the records may not be in the archive: not past them */
         report_store_error(p, r, "saving the archive cursor");
     }
+    /* the sightings counted since the last commit, in this transaction */
+    if (p->intel && (r = intel_matcher_flush(p->intel, p->store, intel_source_name, p)) < 0)
+        report_store_error(p, r, "counting indicator sightings");
     if ((r = store_commit(p->store)) < 0) {
         atomic_fetch_add_explicit(&p->stats.store_errors, 1, memory_order_relaxed);
         report_store_error(p, r, "commit");

@@ -15,8 +15,8 @@ int store_evidence_next_id(struct store *st, int64_t *ret)
     sqlite3_stmt *s;
     int r;
 
-    r = store_row_one(st, "numbering an evidence item", "no row",
-                      &s, "SELECT coalesce(max(id), 0) + 1 FROM evidence_items", "");
+    r = store_row_one(st, "numbering an evidence item", "no row", &s,
+                      "SELECT coalesce(max(id), 0) + 1 FROM evidence_items", "");
     if (r < 0)
         return r;
     *ret = sqlite3_column_int64(s, 0);

@@ -366,6 +366,44 @@ static const char *const store_migrations[] = {
     "  epoch INTEGER PRIMARY KEY,"
     "  line TEXT NOT NULL"
     ");",
+    /* 12: indicators of compromise (issue 20, src/intel/, docs/intel.md).
+     * One row per (type, value, feed): a feed is replaced as a whole at
+     * each import (import_us marks the rows the latest import held).
+     * first/last_seen_us are the first and latest import that held it;
+     * the sightings columns sum intel_sightings, one row per input. */
+    "CREATE TABLE intel_indicators ("
+    "  id INTEGER PRIMARY KEY,"
+    "  type TEXT NOT NULL,"
+    "  value TEXT NOT NULL,"
+    "  feed TEXT NOT NULL,"
+    "  confidence INTEGER NOT NULL,"
+    "  tlp TEXT NOT NULL,"
+    "  ref TEXT,"
+    "  first_seen_us INTEGER NOT NULL,"
+    "  last_seen_us INTEGER NOT NULL,"
+    "  valid_from_us INTEGER,"
+    "  valid_until_us INTEGER,"
+    "  import_us INTEGER NOT NULL,"
+    "  sightings INTEGER NOT NULL DEFAULT 0,"
+    "  first_sighted_us INTEGER,"
+    "  last_sighted_us INTEGER,"
+    "  UNIQUE (type, value, feed)"
+    ");"
+    "CREATE INDEX intel_indicators_feed ON intel_indicators(feed, import_us);"
+    "CREATE TABLE intel_tags ("
+    "  indicator_id INTEGER NOT NULL REFERENCES intel_indicators(id) ON DELETE CASCADE,"
+    "  kind TEXT NOT NULL,"
+    "  value TEXT NOT NULL,"
+    "  PRIMARY KEY (indicator_id, kind, value)"
+    ") WITHOUT ROWID;"
+    "CREATE TABLE intel_sightings ("
+    "  indicator_id INTEGER NOT NULL REFERENCES intel_indicators(id) ON DELETE CASCADE,"
+    "  source TEXT NOT NULL,"
+    "  count INTEGER NOT NULL,"
+    "  first_us INTEGER NOT NULL,"
+    "  last_us INTEGER NOT NULL,"
+    "  PRIMARY KEY (indicator_id, source)"
+    ") WITHOUT ROWID;",
 };
 
 _Static_assert(sizeof(store_migrations) / sizeof(store_migrations[0]) == STORE_SCHEMA_VERSION,

@@ -10,10 +10,12 @@ stand-alone tools/verify-bundle.py (PyNaCl).  Then, on copies of a bundle of
 the small items: one flipped byte of an item, of a custody entry, of the
 manifest, and an item removed: each found and named by both verifiers
 (exit status 1).  A flipped byte of the stored pcap copy is found by
-`evidence verify`."""
+`evidence verify`, and so are a custody entry changed in the store and
+a seal deleted from it."""
 
 import os
 import shutil
+import sqlite3
 import struct
 import subprocess
 import sys
@@ -218,6 +220,22 @@ def body(tmp):
     rc, out = run("evidence", "verify", "-c", cfg, "EV-2", env=env)
     check(rc == 1 and "item EV-2: content" in out and "SHA-256 mismatch" in out,
           "verify finds the stored copy changed: " + out)
+
+    # The register's rows changed behind its back.
+    db = sqlite3.connect(os.path.join(data, "hikeshi.db"))
+    db.execute("UPDATE evidence_custody SET line = replace(line, '\"to\":\"bob\"', "
+               "'\"to\":\"bot\"') WHERE item_id = 2 AND seq = 2")
+    db.commit()
+    rc, out = run("evidence", "verify", "-c", cfg, "EV-2", env=env)
+    check(rc == 1 and "item EV-2: custody entry 2 (transfer): hash mismatch" in out
+          and "custody entry 3: transfer from 'bob' while the custodian was 'bot'" in out,
+          "verify names a changed custody entry in the store: " + out)
+    db.execute("DELETE FROM evidence_seals WHERE epoch = (SELECT max(epoch) FROM evidence_seals)")
+    db.commit()
+    db.close()
+    rc, out = run("evidence", "verify", "-c", cfg, "EV-3", env=env)
+    check(rc == 1 and "seals it signed are missing" in out,
+          "a register missing the key's last seal is refused: " + out)
 
 
 def main():

@@ -91,9 +91,9 @@ static void make_log(struct fixture *f, int n, struct buf *out)
                      i - 1, i);
         if (i > 1)
             buf_putc(out, ',');
-        assert_int_equal(evidence_entry_format(out, "EV-1", (uint64_t)i,
-                                               1700000000000000 + i, "cli:test",
-                                               i == 1 ? "add" : "transfer", details, prev, hash),
+        assert_int_equal(evidence_entry_format(out, "EV-1", (uint64_t)i, 1700000000000000 + i,
+                                               "cli:test", i == 1 ? "add" : "transfer", details,
+                                               prev, hash),
                          0);
         assert_int_equal(evidence_seal_sign(f->k, EVIDENCE_SEAL_CUSTODY, hash, keep, f, &s), 0);
         memcpy(prev, hash, 32);
@@ -114,9 +114,8 @@ static void check(struct fixture *f, const char *log, size_t len, struct evidenc
     buf_putc(&arr, ']');
     evidence_report_init(rep);
     assert_int_equal(evidence_seals_load(&ss, arr.data, arr.len, f->pub0, rep), 0);
-    assert_int_equal(evidence_custody_check("item EV-1", "EV-1", log, len, &ss, rep, NULL, holder,
-                                            64),
-                     0);
+    assert_int_equal(
+        evidence_custody_check("item EV-1", "EV-1", log, len, &ss, rep, NULL, holder, 64), 0);
     evidence_seals_done(&ss);
     buf_done(&arr);
 }
@@ -326,6 +325,16 @@ static void test_manifest_parse(void **state)
     assert_int_equal(evidence_manifest_parse(bad, strlen(bad), &m, &pe), -EINVAL);
     assert_non_null(strstr(pe.msg, "items/<its sha256>"));
     free(bad);
+
+    /* A repeated key (read as its first value here, its last by Python's
+     * json): refused, so the two verifiers cannot disagree. */
+    {
+        char dup[sizeof(good_manifest) + 32];
+
+        snprintf(dup, sizeof(dup), "{\"seals\":[1],%s", good_manifest + 1);
+        assert_int_equal(evidence_manifest_parse(dup, strlen(dup), &m, &pe), -EINVAL);
+        assert_non_null(strstr(pe.msg, "repeats a key"));
+    }
 
     /* Another format, truncated JSON, a short digest: refused. */
     bad = strdup(good_manifest);

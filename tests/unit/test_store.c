@@ -785,6 +785,9 @@ static void test_migrate_tokens_v10(void **state)
     assert_int_equal(
         sqlite3_exec(
             db,
+            "DROP TABLE intel_sightings; DROP TABLE intel_tags; DROP TABLE intel_indicators;"
+            "DROP TABLE evidence_seals; DROP TABLE evidence_custody;"
+            "DROP TABLE evidence_links; DROP TABLE evidence_items;"
             "DROP TABLE audit_outbox; DROP INDEX tokens_expires_us;"
             "DROP INDEX tokens_user_id; ALTER TABLE tokens DROP COLUMN session;"
             "ALTER TABLE users DROP COLUMN disabled;"
@@ -825,6 +828,10 @@ static void test_migrate_from_v1(void **state)
     f->st = NULL;
     db = peek_open(f);
     assert_int_equal(sqlite3_exec(db,
+                                  "DROP TABLE intel_sightings; DROP TABLE intel_tags;"
+                                  "DROP TABLE intel_indicators;"
+                                  "DROP TABLE evidence_seals; DROP TABLE evidence_custody;"
+                                  "DROP TABLE evidence_links; DROP TABLE evidence_items;"
                                   "DROP TABLE timeline; DROP TABLE notes; DROP TABLE tasks;"
                                   "DROP TABLE communications; DROP TABLE contacts;"
                                   "DROP TABLE reports; DROP TABLE declarations;"

@@ -1,0 +1,237 @@
+"""End to end: indicators in, sightings out (issue 20).
+
+- `hikeshi intel import` reads a STIX 2.1 bundle written here (a C2 address
+  and domain, a warninglisted public resolver, a pattern with AND that is
+  refused as unsupported) and a MISP event (a C2 address, an attribute not
+  for detection, a warninglisted resolver address), saying what it refused
+  and why; a broken file for the same feed changes nothing.
+- The daemon, started on that store, receives real-format netfilter (UFW)
+  lines over UDP: the line to the C2 address raises the intel rule's alert
+  carrying threat.indicator.* (type, value, provider, confidence, TLP);
+  the line to the warninglisted resolver raises nothing and its event has
+  no threat field.  The sighting is counted in the store (intel list).
+- A feed imported while the daemon runs is matched after SIGHUP.
+- The STIX examples of cti-documentation import without a crash, with
+  their supported indicators counted.
+"""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.dirname(__file__))
+from harness import (BIN, SHARED, Daemon, check, fields, finish, syslog_stamp,  # noqa: E402
+                     wait_for)
+
+WARN = os.path.join(SHARED, "data", "threat-intel", "misp-warninglists")
+EXAMPLES = os.path.join(SHARED, "data", "threat-intel", "cti-documentation", "examples",
+                        "example_json")
+C2 = "185.141.62.90"       # the bundle's C2 address (no warninglist holds it)
+C2_MISP = "91.219.236.18"  # the MISP event's
+C2_LATE = "77.91.124.20"   # the feed imported while running
+RESOLVER6 = "2001:4860:4860::8888"  # on the public-dns-v6 warninglist
+
+YAML = """
+data_dir: {data}
+http:
+  listen: 127.0.0.1:{http}
+inputs:
+  - name: fw
+    type: syslog-udp
+    listen: 127.0.0.1:{port}
+intel:
+  warninglists: %s
+""" % WARN
+
+BUNDLE = {
+    "type": "bundle",
+    "id": "bundle--2f6b3b7e-0b4e-4a53-9d0e-6a0c7f6f7d10",
+    "objects": [
+        {"type": "indicator", "spec_version": "2.1",
+         "id": "indicator--a1b2c3d4-0000-4000-8000-000000000001",
+         "created": "2026-12-01T00:00:00.000Z", "modified": "2026-12-01T00:00:00.000Z",
+         "pattern_type": "stix", "valid_from": "2026-12-01T00:00:00Z",
+         "pattern": "[ipv4-addr:value = '%s' OR domain-name:value = 'c2.bad-actor.example']" % C2,
+         "confidence": 90,
+         "kill_chain_phases": [{"kill_chain_name": "mitre-attack",
+                                "phase_name": "command-and-control"}],
+         "object_marking_refs": ["marking-definition--f88d31f6-486f-44da-b317-01333bde0b82"]},
+        {"type": "indicator", "spec_version": "2.1",
+         "id": "indicator--a1b2c3d4-0000-4000-8000-000000000002",
+         "created": "2026-12-01T00:00:00.000Z", "modified": "2026-12-01T00:00:00.000Z",
+         "pattern_type": "stix", "valid_from": "2026-12-01T00:00:00Z",
+         "pattern": "[ipv6-addr:value = '%s']" % RESOLVER6},
+        {"type": "indicator", "spec_version": "2.1",
+         "id": "indicator--a1b2c3d4-0000-4000-8000-000000000003",
+         "created": "2026-12-01T00:00:00.000Z", "modified": "2026-12-01T00:00:00.000Z",
+         "pattern_type": "stix", "valid_from": "2026-12-01T00:00:00Z",
+         "pattern": "[file:hashes.MD5 = '0123456789abcdef0123456789abcdef' AND "
+                    "file:name = 'x.exe']"},
+        {"type": "malware", "spec_version": "2.1",
+         "id": "malware--a1b2c3d4-0000-4000-8000-0000000000aa",
+         "created": "2026-12-01T00:00:00.000Z", "modified": "2026-12-01T00:00:00.000Z",
+         "name": "Test RAT", "is_family": True},
+        {"type": "relationship", "spec_version": "2.1",
+         "id": "relationship--a1b2c3d4-0000-4000-8000-0000000000bb",
+         "created": "2026-12-01T00:00:00.000Z", "modified": "2026-12-01T00:00:00.000Z",
+         "relationship_type": "indicates",
+         "source_ref": "indicator--a1b2c3d4-0000-4000-8000-000000000001",
+         "target_ref": "malware--a1b2c3d4-0000-4000-8000-0000000000aa"},
+    ],
+}
+
+MISP = {"Event": {
+    "uuid": "c0ffee00-0000-4000-8000-000000000001", "info": "C2 seen by a peer CSIRT",
+    "Tag": [{"name": "tlp:green"}],
+    "Attribute": [
+        {"uuid": "c0ffee00-0000-4000-8000-0000000000a1", "type": "ip-dst", "value": C2_MISP,
+         "to_ids": True},
+        {"uuid": "c0ffee00-0000-4000-8000-0000000000a2", "type": "ip-dst",
+         "value": "93.184.216.34", "to_ids": False},
+        {"uuid": "c0ffee00-0000-4000-8000-0000000000a3", "type": "ip-dst", "value": RESOLVER6,
+         "to_ids": True},
+    ]}}
+
+
+def intel(d, *args):
+    r = subprocess.run([BIN, "intel"] + list(args) + ["-c", d.conf], capture_output=True,
+                       text=True)
+    return r.returncode, r.stdout, r.stderr
+
+
+def ufw_line(src, dst):
+    v6 = ":" in dst
+    return ("<4>%s fw01 kernel: [2017913.737300] [UFW BLOCK] IN=eth1 OUT=eth0 "
+            "MAC=52:54:00:40:06:06:00:1b:21:7f:10:c2:08:00 SRC=%s DST=%s LEN=60 "
+            "%sPROTO=TCP SPT=49986 DPT=443 WINDOW=64240 RES=0x00 SYN URGP=0"
+            % (syslog_stamp(), src, dst, "TC=0 HOPLIMIT=64 FLOWLBL=0 " if v6
+               else "TOS=0x00 PREC=0x00 TTL=63 ID=26624 DF "))
+
+
+def send(d, line):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.sendto(line.encode(), ("127.0.0.1", d.port))
+    s.close()
+
+
+def intel_alerts(d):
+    return [a for a in d.alerts() if (a["rule_id"] or "").startswith("8f3c1e52-")]
+
+
+def sightings(d, value):
+    rc, out, _ = intel(d, "list", "--json")
+    for line in out.splitlines():
+        row = json.loads(line)
+        if row["value"] == value:
+            return row
+    return None
+
+
+def main():
+    d = Daemon(YAML)
+    bundle = os.path.join(d.dir, "c2.json")
+    with open(bundle, "w") as f:
+        json.dump(BUNDLE, f)
+    misp = os.path.join(d.dir, "peer-event.json")
+    with open(misp, "w") as f:
+        json.dump(MISP, f)
+
+    rc, out, err = intel(d, "import", bundle)
+    check(rc == 0, "the STIX bundle imports (%s)" % out.strip())
+    check("2 indicators imported, 1 refused, 1 on warninglists" in out,
+          "the bundle's counts: 2 taken, the AND pattern refused, the resolver warned")
+    check("indicator--a1b2c3d4-0000-4000-8000-000000000003 pattern byte" in err and "AND" in err,
+          "the AND pattern is reported with its object id and why")
+    check(RESOLVER6 in err and "warninglist" in err, "the warninglisted resolver is reported")
+    rc, out, err = intel(d, "import", "--feed", "peer", misp)
+    check(rc == 0 and "1 indicators imported" in out and "1 on warninglists" in out,
+          "the MISP event imports its one detection attribute (%s)" % out.strip())
+
+    broken = os.path.join(d.dir, "broken.json")
+    with open(broken, "w") as f:
+        f.write('{"type": "bundle", "objects": [{"type": "indicator", ')
+    rc, out, err = intel(d, "import", "--feed", "c2", broken)
+    check(rc == 1 and "left as it was" in err, "a broken file for the feed fails (%s)"
+          % err.strip())
+    check(sightings(d, C2) is not None, "and the feed's indicators are still held")
+    row = sightings(d, C2)
+    check(row and row["tlp"] == "AMBER" and row["confidence"] == 90 and
+          "malware:Test RAT" in row["tags"] and "phase:command-and-control" in row["tags"],
+          "the C2 address keeps its TLP, confidence and tags: %s" % (row,))
+    check(sightings(d, RESOLVER6) is None, "the resolver never became an indicator")
+
+    d.start()
+    check(wait_for(lambda: "intel: 3 indicators loaded" in d.read_log(), 10),
+          "the daemon loads the 3 indicators (the bundle's 2, the event's 1)")
+    send(d, ufw_line("10.0.1.49", C2))
+    send(d, ufw_line("2001:db8::49", RESOLVER6))
+    send(d, ufw_line("10.0.1.50", "93.184.216.34"))
+    check(wait_for(lambda: len(d.events()) >= 3, 10), "the three lines are stored")
+    check(wait_for(lambda: len(intel_alerts(d)) >= 1, 10), "the C2 line raises the intel alert")
+    al = intel_alerts(d)
+    check(len(al) == 1, "exactly one intel alert (got %d)" % len(al))
+    if al:
+        f = fields(al[0])
+        check(f.get("threat.indicator.type") == "ipv4" and
+              f.get("threat.indicator.value") == C2 and
+              f.get("threat.indicator.provider") == "c2" and
+              f.get("threat.indicator.confidence") == "High" and
+              f.get("threat.indicator.marking.tlp") == "AMBER" and
+              f.get("threat.enrichments.matched.field") == "destination.ip",
+              "the alert carries threat.indicator.*: %s" %
+              {k: v for k, v in f.items() if k.startswith("threat.")})
+        check(al[0]["rule_level"] == "high",
+              "at the level of a High confidence (%s)" % al[0]["rule_level"])
+    for ev in d.events():
+        f = fields(ev)
+        if f.get("destination.ip") == RESOLVER6:
+            check(not any(k.startswith("threat.") for k in f),
+                  "the warninglisted resolver's event has no threat field")
+        if f.get("destination.ip") == "93.184.216.34":
+            check(not any(k.startswith("threat.") for k in f),
+                  "an address only in a not-for-detection attribute matches nothing")
+
+    # A feed imported while running is matched after a reload.
+    late = os.path.join(d.dir, "late.txt")
+    with open(late, "w") as f:
+        f.write("# one address a line\n%s\n" % C2_LATE)
+    rc, out, err = intel(d, "import", "--feed", "late", "--tlp", "GREEN", late)
+    check(rc == 0 and "1 indicators imported" in out, "a plain list imports while running")
+    d.signal(signal.SIGHUP)
+    check(wait_for(lambda: "intel: 4 indicators loaded" in d.read_log(), 10),
+          "SIGHUP reloads the indicators")
+    send(d, ufw_line("10.0.1.51", C2_LATE))
+    check(wait_for(lambda: len(intel_alerts(d)) >= 2, 10), "the new indicator matches")
+    rc = d.stop()
+    check(rc == 0, "the daemon stops cleanly")
+
+    row = sightings(d, C2)
+    check(row and row["sightings"] == 1 and row["sources"] == "fw=1",
+          "the C2 address's sighting is counted, from input fw: %s" % (row,))
+    row = sightings(d, C2_LATE)
+    check(row and row["sightings"] == 1 and row["tlp"] == "GREEN",
+          "so is the late one's: %s" % (row,))
+    row = sightings(d, C2_MISP)
+    check(row and row["sightings"] == 0 and row["tlp"] == "GREEN",
+          "the MISP address, never seen, has none and the event's TLP: %s" % (row,))
+
+    # The OASIS STIX examples: no crash, their supported indicators counted.
+    total = 0
+    for name in sorted(os.listdir(EXAMPLES)):
+        rc, out, err = intel(d, "import", "-q", "--feed", "ex-" + name,
+                             os.path.join(EXAMPLES, name))
+        check(rc in (0, 1) and "Sanitizer" not in err and "Segmentation" not in err,
+              "%s imports or is refused cleanly (rc %d)" % (name, rc))
+        if rc == 0:
+            total += int(out.split("): ")[1].split(" ")[0])
+    # apt1 (10), the malicious URL (1), the file hash (1), poisonivy (its
+    # addresses and domains not on the dynamic-DNS list), a sighting's (1)
+    check(total >= 40, "the examples give %d supported indicators" % total)
+    finish()
+
+
+if __name__ == "__main__":
+    main()

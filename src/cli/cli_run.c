@@ -1020,7 +1020,7 @@ static int run_replay_archive(struct daemon *d)
     }
     for (size_t i = 0; i < d->cfg->ninputs; i++)
         skip[i] = d->cfg->inputs[i].conf.type == INPUT_FILE;
-    r = parchive_replay(d->archive, d->pipeline, d->store, skip);
+    r = pipeline_replay_archive(d->pipeline, skip);
     free(skip);
     return r < 0 ? -1 : 0;
 }

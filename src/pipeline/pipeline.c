@@ -1119,6 +1119,25 @@ const struct parchive *pipeline_archive(const struct pipeline *p)
     return p->arch;
 }
 
+static int replay_process(void *arg, const struct rec_batch *b)
+{
+    return pipeline_process(arg, b);
+}
+
+static int replay_commit(void *arg, uint64_t cursor)
+{
+    return pipeline_commit(arg, cursor);
+}
+
+int pipeline_replay_archive(struct pipeline *p, const unsigned char *skip)
+{
+    const struct parchive_sink sink = {.process = replay_process, .commit = replay_commit, .arg = p};
+
+    if (!p->arch || !p->store)
+        return 0;
+    return parchive_replay(p->arch, p->store, skip, &sink);
+}
+
 static void *pipeline_main(void *arg)
 {
     struct pipeline *p = arg;

@@ -147,6 +147,11 @@ struct parchive;
 void pipeline_set_archive(struct pipeline *p, struct parchive *a);
 /* The archive set, or NULL (health reads its state). */
 const struct parchive *pipeline_archive(const struct pipeline *p);
+/* Replays the archive's records after the committed cursor through the
+ * pipeline before any input runs (parchive_replay with its process and
+ * commit steps); `skip` as there.  0 when there is no archive or store,
+ * else parchive_replay's result. */
+int pipeline_replay_archive(struct pipeline *p, const unsigned char *skip);
 
 /* Starts the pipeline thread popping from `q`.  0 or -errno. */
 int pipeline_start(struct pipeline *p, struct queue *q);

@@ -17,7 +17,6 @@
 
 #include "event/time.h"
 #include "input/record.h"
-#include "pipeline/pipeline.h"
 #include "store/store.h"
 #include "util/log.h"
 
@@ -325,7 +324,7 @@ static int64_t input_of(const struct parchive *a, const struct archive_record *r
 
 struct replay {
     struct parchive *a;
-    struct pipeline *p;
+    const struct parchive_sink *sink;
     struct store *st;
     struct rec_batch *b; /* the batch being filled, or NULL */
     uint64_t in_txn;     /* records processed in the open transaction */
@@ -345,7 +344,7 @@ static int replay_batch(struct replay *rp, int commit)
                 return r;
             rp->txn = 1;
         }
-        if (pipeline_process(rp->p, rp->b) < 0)
+        if (rp->sink->process(rp->sink->arg, rp->b) < 0)
             rp->errors++;
         rp->in_txn += rp->b->nrec;
         rp->done += rp->b->nrec;
@@ -355,7 +354,7 @@ static int replay_batch(struct replay *rp, int commit)
 
         rp->txn = 0;
         rp->in_txn = 0;
-        if ((r = pipeline_commit(rp->p, cursor)) < 0)
+        if ((r = rp->sink->commit(rp->sink->arg, cursor)) < 0)
             return r;
     }
     rec_batch_free(rp->b);
@@ -389,10 +388,10 @@ static int replay_add(struct replay *rp, uint32_t id, const struct archive_recor
     return -ENOMEM;
 }
 
-int parchive_replay(struct parchive *a, struct pipeline *p, struct store *st,
-                    const unsigned char *skip)
+int parchive_replay(struct parchive *a, struct store *st, const unsigned char *skip,
+                    const struct parchive_sink *sink)
 {
-    struct replay rp = {.a = a, .p = p, .st = st};
+    struct replay rp = {.a = a, .sink = sink, .st = st};
     struct archive_reader *rd = NULL;
     struct archive_record rec;
     uint64_t end = atomic_load(&a->records), from;
@@ -438,7 +437,7 @@ int parchive_replay(struct parchive *a, struct pipeline *p, struct store *st,
                 r = store_begin(st);
             rp.txn = 0;
             if (r == 0)
-                r = pipeline_commit(p, end);
+                r = sink->commit(sink->arg, end);
         }
     } else {
         rec_batch_free(rp.b);

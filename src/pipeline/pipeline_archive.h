@@ -20,7 +20,7 @@
 
 #include "archive/archive.h"
 
-struct pipeline;
+struct rec_batch;
 struct store;
 
 /* The name of the store counter holding the committed cursor. */
@@ -84,13 +84,22 @@ void parchive_tick(struct parchive *a, int64_t now_us);
  * Brings the pipeline up to the archive's end before any input runs:
  * reads the committed cursor (none: the archive's end; past the end: the
  * loss is logged and the cursor moved back), then processes every record
- * after it through `p`, committing the cursor as it goes.  Records of
+ * after it through `sink`, committing the cursor as it goes.  Records of
  * inputs in `skip` (per input id, may be NULL: file inputs, which re-read
  * them from their own saved offset) or no longer configured are passed
- * over.  0, or -errno (logged).
+ * over.  0, or -errno (logged).  The pipeline calls it
+ * (pipeline_replay_archive) with its own process and commit steps, so this
+ * stage stays below pipeline.c and never calls into it.
  */
-int parchive_replay(struct parchive *a, struct pipeline *p, struct store *st,
-                    const unsigned char *skip);
+struct parchive_sink {
+    /* processes a batch of replayed records in the open transaction */
+    int (*process)(void *arg, const struct rec_batch *b);
+    /* commits the open transaction with the cursor after it */
+    int (*commit)(void *arg, uint64_t cursor);
+    void *arg;
+};
+int parchive_replay(struct parchive *a, struct store *st, const unsigned char *skip,
+                    const struct parchive_sink *sink);
 
 void parchive_state(const struct parchive *a, struct parchive_state *ret);
 

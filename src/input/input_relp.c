@@ -50,10 +50,10 @@ struct input_relp {
     relpEngine_t *eng; /* owns the listener and sessions */
     pthread_t thread;
     int thread_started;
-    _Atomic int done; /* 1: relpEngineRun returned */
-    int stopped;
-    int shutdown_now; /* librelp's "stop at once" flag; set only by stop */
-    uint16_t rflags;  /* RECORD_TRUSTED when the input vouches for its senders */
+    _Atomic int done;    /* 1: relpEngineRun returned */
+    _Atomic int stopped; /* set by stop, read by the engine's thread */
+    int shutdown_now;    /* librelp's "stop at once" flag; set only by stop */
+    uint16_t rflags;     /* RECORD_TRUSTED when the input vouches for its senders */
     char host[256], port[16];
     /* The sender of each session, by socket (librelp's debug lines name
      * sessions by socket only); engine thread only. */
@@ -276,7 +276,7 @@ static void *engine_thread(void *arg)
     tl_relp = r;
     e = relpEngineRun(r->eng);
 
-    if (e != RELP_RET_OK && !r->stopped)
+    if (e != RELP_RET_OK && !atomic_load(&r->stopped))
         log_warnx("input %s: the RELP engine stopped: librelp error %d", r->c->name, (int)e);
     atomic_store(&r->done, 1);
     return NULL;
@@ -403,7 +403,7 @@ fail:
  * after each wakeup: a connection to our own listener is that wakeup. */
 static void wake_engine(const struct input_relp *r)
 {
-    struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICHOST}, *res = NULL;
+    struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *res = NULL;
     const char *h = r->host;
     int fd;
 
@@ -422,16 +422,20 @@ static void wake_engine(const struct input_relp *r)
 
 void input_relp_stop(struct input_relp *r)
 {
-    if (!r || r->stopped)
+    if (!r || atomic_load(&r->stopped))
         return;
-    r->stopped = 1;
+    atomic_store(&r->stopped, 1);
     if (r->thread_started) {
         relpEngineSetStop(r->eng);
         /* The message in progress finishes (its push returns while the
          * queue is open); then the engine sees the flag. */
-        for (int i = 0; i < 200 && !atomic_load(&r->done); i++) {
+        for (int i = 0; !atomic_load(&r->done); i++) {
             struct timespec ts = {0, 50 * 1000 * 1000};
 
+            if (i == 100)
+                log_warnx("input %s: the RELP engine has not stopped after 5 s (a message "
+                          "still waiting for the queue?); waiting on",
+                          r->c->name);
             wake_engine(r);
             nanosleep(&ts, NULL);
         }

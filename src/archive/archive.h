@@ -199,6 +199,7 @@ enum archive_fault {
     ARCHIVE_FAULT_BLOCK,     /* a block does not decompress to its records */
     ARCHIVE_FAULT_SEAL,      /* a seal's signature, key or counts are wrong */
     ARCHIVE_FAULT_TRUNCATED, /* fewer seals than the key's epoch says */
+    ARCHIVE_FAULT_TOMBSTONE, /* a retention tombstone is damaged, forged or off the chain */
 };
 
 /* Where verify stopped and what it counted up to there. */
@@ -211,6 +212,11 @@ struct archive_verify_result {
     uint64_t segments, blocks, seals, records;
     uint64_t sealed_records; /* records covered by a good seal */
     uint64_t epoch;          /* the next epoch expected (seals verified) */
+    /* Segments removed by retention, each replaced by a tombstone. */
+    uint64_t tombstones, tomb_unsigned;
+    uint64_t removed_records, removed_first, removed_last; /* record numbers */
+    int64_t removed_t_min, removed_t_max;
+    uint64_t tomb_epoch_min, tomb_epoch_max; /* epochs that signed them */
 };
 
 /*

@@ -35,6 +35,9 @@ TEST_PKGS="$TEST_PKGS zstd"
 TEST_PKGS="$TEST_PKGS rsyslog-relp"
 # tools/verify-bundle.py (evidence bundles checked without hikeshi, issue 19)
 TEST_PKGS="$TEST_PKGS python3-nacl"
+# The STIX export checked against OASIS's JSON schemas
+# (tests/e2e/e2e_intel_export.py, issue 20).
+TEST_PKGS="$TEST_PKGS python3-jsonschema"
 # /metrics must pass `promtool check metrics` (prometheus); the README
 # tour's report must render as the text it holds (cmark-gfm,
 # tests/e2e/e2e_tour.py), which runs the tour's curl and sqlite3 commands.

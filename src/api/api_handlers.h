@@ -86,4 +86,11 @@ void api_users_tokens(struct api_call *c);
 void api_users_token_add(struct api_call *c);
 void api_users_token_delete(struct api_call *c);
 
+/* api_taxii.c: the read-only TAXII 2.1 server (docs/intel.md) */
+void api_taxii_discovery(struct api_call *c);
+void api_taxii_root(struct api_call *c);
+void api_taxii_collections(struct api_call *c);
+void api_taxii_collection(struct api_call *c);
+void api_taxii_objects(struct api_call *c);
+
 #endif

@@ -151,7 +151,8 @@ static void common_headers(struct MHD_Connection *conn, struct MHD_Response *res
  * pointer because the same call can also take ownership.  `cookie`: a
  * Set-Cookie value, or NULL. */
 static enum MHD_Result reply_cookie(struct MHD_Connection *conn, unsigned status, const char *type,
-                                    char *body, size_t len, const char *cookie)
+                                    char *body, size_t len, const char *cookie,
+                                    const struct api_resp *extra)
 {
     struct MHD_Response *resp = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_COPY);
     enum MHD_Result ret;
@@ -172,6 +173,9 @@ static enum MHD_Result reply_cookie(struct MHD_Connection *conn, unsigned status
         }
         MHD_add_response_header(resp, "Set-Cookie", cookie);
     }
+    for (int i = 0; extra && i < 2; i++)
+        if (extra->hdr_name[i])
+            MHD_add_response_header(resp, extra->hdr_name[i], extra->hdr_value[i]);
     ret = queue_answer(conn, status, resp);
     MHD_destroy_response(resp);
     return ret;
@@ -180,7 +184,7 @@ static enum MHD_Result reply_cookie(struct MHD_Connection *conn, unsigned status
 static enum MHD_Result reply(struct MHD_Connection *conn, unsigned status, const char *type,
                              char *body, size_t len)
 {
-    return reply_cookie(conn, status, type, body, len, NULL);
+    return reply_cookie(conn, status, type, body, len, NULL, NULL);
 }
 
 static enum MHD_Result reply_error(struct MHD_Connection *conn, unsigned status, const char *msg)
@@ -350,7 +354,8 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
         if (api_web_path(url))
             return reply_web(conn, url, method);
         client_key(conn, key, sizeof(key));
-        if (strncmp(url, "/api/", 5) == 0 && !auth_ratelimit_allow(h->rl, key, mono_us()))
+        if ((strncmp(url, "/api/", 5) == 0 || strncmp(url, "/taxii2", 7) == 0) &&
+            !auth_ratelimit_allow(h->rl, key, mono_us()))
             return reply_error(conn, MHD_HTTP_TOO_MANY_REQUESTS, "too many requests; slow down");
         if (!(ac = calloc(1, sizeof(*ac))))
             return MHD_NO;
@@ -400,7 +405,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
         return reply_error(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
     }
     ret = reply_cookie(conn, resp.status, resp.type, resp.body.data, resp.body.len,
-                       resp.set_cookie);
+                       resp.set_cookie, &resp);
     buf_done(&resp.body);
     return ret;
 }

@@ -90,6 +90,13 @@ static const struct api_route api_routes[] = {
     {"GET", "/api/v1/users/{id}/tokens", AUTH_ROLE_ADMIN, api_users_tokens},
     {"POST", "/api/v1/users/{id}/tokens", AUTH_ROLE_ADMIN, api_users_token_add},
     {"DELETE", "/api/v1/tokens/{id}", AUTH_ROLE_ADMIN, api_users_token_delete},
+    {"GET", "/taxii2", AUTH_ROLE_VIEWER, api_taxii_discovery},
+    {"GET", "/taxii2/hikeshi", AUTH_ROLE_VIEWER, api_taxii_root},
+    {"GET", "/taxii2/hikeshi/collections", AUTH_ROLE_VIEWER, api_taxii_collections},
+    {"GET", "/taxii2/hikeshi/collections/365fed99-08fa-4dcd-a1b3-fb247eb41d01", AUTH_ROLE_VIEWER,
+     api_taxii_collection},
+    {"GET", "/taxii2/hikeshi/collections/365fed99-08fa-4dcd-a1b3-fb247eb41d01/objects",
+     AUTH_ROLE_VIEWER, api_taxii_objects},
 };
 /*
  * Matches `path` against a template; {name} segments take a positive
@@ -124,17 +131,29 @@ void api_dispatch(struct api_ctx *ctx, const struct api_req *rq, struct api_resp
 {
     struct api_call c = {.ctx = ctx, .rq = rq, .resp = resp};
     const char *method = strcmp(rq->method, "HEAD") == 0 ? "GET" : rq->method;
+    const char *path = rq->path;
+    char taxii_path[160];
+    size_t plen = strlen(path);
     int path_known = 0;
+
+    /* TAXII 2.1 writes every URL with a final slash; the table (and the
+     * OpenAPI document, whose linter refuses one) names them without. */
+    if (strncmp(path, "/taxii2/", 8) == 0 && plen < sizeof(taxii_path) && path[plen - 1] == '/') {
+        memcpy(taxii_path, path, plen - 1);
+        taxii_path[plen - 1] = '\0';
+        path = taxii_path;
+    }
 
     resp->status = 500;
     resp->type = "application/json";
     resp->set_cookie[0] = '\0';
+    resp->hdr_name[0] = resp->hdr_name[1] = NULL;
     buf_reset(&resp->body);
     for (size_t i = 0; i < sizeof(api_routes) / sizeof(api_routes[0]); i++) {
         const struct api_route *rt = &api_routes[i];
         int64_t p[2] = {0, 0};
 
-        if (!match_path(rt->path, rq->path, p))
+        if (!match_path(rt->path, path, p))
             continue;
         path_known = 1;
         if (strcmp(method, rt->method) != 0)

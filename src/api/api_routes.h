@@ -78,6 +78,10 @@ struct api_resp {
     const char *type; /* static */
     struct buf body;
     char set_cookie[160]; /* a Set-Cookie header's value; "": none */
+    /* Up to two more headers (TAXII's X-TAXII-Date-Added-First/Last):
+     * a static name, NULL for none, and its value. */
+    const char *hdr_name[2];
+    char hdr_value[2][48];
 };
 
 /* What the routes work on; borrowed. */

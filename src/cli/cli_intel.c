@@ -14,6 +14,7 @@
 #include "conf/config.h"
 #include "event/time.h"
 #include "intel/intel.h"
+#include "intel/intel_export.h"
 #include "store/store.h"
 #include "store/store_intel.h"
 #include "util/buf.h"
@@ -23,6 +24,8 @@ static const char intel_usage[] =
     "                            [--type TYPE] [--warninglists DIR|none] [-q] FILE|DIR\n"
     "       hikeshi intel list [-c CONFIG] [--type TYPE] [--json]\n"
     "       hikeshi intel expire [-c CONFIG]\n"
+    "       hikeshi intel export [-c CONFIG] [--format stix|misp|csv] [--tlp-max TLP]\n"
+    "                            [-o FILE]\n"
     "\n"
     "import   reads a STIX 2.1 bundle, a MISP event, a MISP feed directory\n"
     "         (manifest.json and its events) or a CSV or plain list (one value a\n"
@@ -33,6 +36,9 @@ static const char intel_usage[] =
     "         TLP, tags and sightings\n"
     "expire   deletes indicators past their expiry or decayed under\n"
     "         intel.min_score\n"
+    "export   the indicators as a STIX 2.1 bundle (default), a MISP event or CSV,\n"
+    "         on standard output or into FILE; TLP:RED is never exported, and\n"
+    "         nothing above --tlp-max (default GREEN)\n"
     "\n"
     "  -c, --config FILE        data_dir and intel: from FILE\n"
     "      --feed NAME          the feed's name (default: the file's base name)\n"
@@ -46,17 +52,22 @@ static const char intel_usage[] =
     "      --warninglists DIR   MISP warninglists to apply (default intel.warninglists;\n"
     "                           none: apply none)\n"
     "      --json               list: one JSON object a line\n"
+    "      --format FMT         export: stix, misp or csv (default stix)\n"
+    "      --tlp-max TLP        export: the most restricted TLP written: CLEAR, GREEN\n"
+    "                           (default), AMBER or AMBER+STRICT (never RED)\n"
+    "  -o, --output FILE        export: write FILE instead of standard output\n"
     "  -q, --quiet              import: no line per refused entry\n"
     "  -h, --help               show this help\n"
     "\n"
     "Exit status: 0 done, 1 the file could not be read or parsed or the store\n"
     "failed (the feed is left as it was), 2 usage or configuration errors.\n";
 
-enum { OPT_FEED = 256, OPT_TLP, OPT_CONF, OPT_TYPE, OPT_WARN, OPT_JSON };
+enum { OPT_FEED = 256, OPT_TLP, OPT_CONF, OPT_TYPE, OPT_WARN, OPT_JSON, OPT_FORMAT, OPT_TLP_MAX };
 
 struct intel_args {
-    const char *cfg_path, *feed, *warn;
+    const char *cfg_path, *feed, *warn, *output;
     int tlp, confidence, type, json, quiet;
+    int format, tlp_max; /* export: enum intel_export_format, enum intel_tlp */
     size_t reported;
 };
 
@@ -225,6 +236,62 @@ static int do_expire(struct config *cfg)
     return r < 0 ? CLI_EXIT_FAIL : CLI_EXIT_OK;
 }
 
+/* Writes the export whole into memory first, so that a failure leaves no
+ * half-written file behind and -o FILE is replaced only by a whole one. */
+static int do_export(struct intel_args *a, struct config *cfg)
+{
+    struct intel_export_set *set = NULL;
+    struct store *st = open_store(cfg);
+    struct buf b;
+    size_t skipped = 0;
+    int r;
+
+    if (!st)
+        return CLI_EXIT_FAIL;
+    buf_init(&b, (size_t)1 << 31);
+    if ((r = intel_export_collect(st, a->tlp_max, &set)) < 0) {
+        fprintf(stderr, "hikeshi intel: export: %s\n",
+                r == -EIO ? store_errmsg(st) : strerror(-r));
+        goto out;
+    }
+    struct intel_export_opts o = {
+        .format = (enum intel_export_format)a->format,
+        .identity = cfg->intel_identity,
+        .now_us = time_now_us(),
+    };
+    if ((r = intel_export_write(set, &o, &b, &skipped)) < 0) {
+        fprintf(stderr, "hikeshi intel: export: %s\n",
+                r == -E2BIG ? "the export passes 2 GiB" : strerror(-r));
+        goto out;
+    }
+    if (a->output) {
+        FILE *f = fopen(a->output, "w");
+
+        if (!f || fwrite(b.data, 1, b.len, f) != b.len || fclose(f) != 0) {
+            r = -errno;
+            fprintf(stderr, "hikeshi intel: export: %s: %s\n", a->output, strerror(errno));
+            if (f)
+                (void)fclose(f);
+            goto out;
+        }
+    } else if (fwrite(b.data, 1, b.len, stdout) != b.len || fflush(stdout) != 0) {
+        r = -EIO;
+        fprintf(stderr, "hikeshi intel: export: standard output: %s\n", strerror(errno));
+        goto out;
+    }
+    fprintf(stderr,
+            "hikeshi intel: %zu indicators exported, %zu withheld by TLP (over %s or RED)%s",
+            intel_export_count(set) - skipped, intel_export_withheld(set),
+            intel_tlp_name((enum intel_tlp)a->tlp_max), skipped ? "" : "\n");
+    if (skipped)
+        fprintf(stderr, ", %zu process names left out (MISP has no type for them)\n", skipped);
+out:
+    intel_export_set_free(set);
+    buf_done(&b);
+    store_free(st);
+    return r < 0 ? CLI_EXIT_FAIL : CLI_EXIT_OK;
+}
+
 int cli_intel_main(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -235,11 +302,16 @@ int cli_intel_main(int argc, char **argv)
         {"type", required_argument, NULL, OPT_TYPE},
         {"warninglists", required_argument, NULL, OPT_WARN},
         {"json", no_argument, NULL, OPT_JSON},
+        {"format", required_argument, NULL, OPT_FORMAT},
+        {"tlp-max", required_argument, NULL, OPT_TLP_MAX},
+        {"output", required_argument, NULL, 'o'},
+        {"incident", required_argument, NULL, 'i'},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    struct intel_args a = {NULL, NULL, NULL, -1, -1, -1, 0, 0, 0};
+    struct intel_args a = {NULL, NULL, NULL, NULL, -1, -1, -1, 0, 0, INTEL_EXPORT_STIX,
+                           INTEL_TLP_GREEN, 0};
     struct config *cfg;
     const char *sub;
     char *end;
@@ -251,16 +323,40 @@ int cli_intel_main(int argc, char **argv)
         return argc < 2 ? CLI_EXIT_USAGE : CLI_EXIT_OK;
     }
     sub = argv[1];
-    if (strcmp(sub, "import") != 0 && strcmp(sub, "list") != 0 && strcmp(sub, "expire") != 0)
-        return cli_usage_error("intel", "unknown command %s (import, list, expire)", sub);
+    if (strcmp(sub, "import") != 0 && strcmp(sub, "list") != 0 && strcmp(sub, "expire") != 0 &&
+        strcmp(sub, "export") != 0)
+        return cli_usage_error("intel", "unknown command %s (import, list, expire, export)", sub);
     optind = 2;
-    while ((c = getopt_long(argc, argv, "c:qh", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "c:o:qh", opts, NULL)) != -1) {
         switch (c) {
         case 'c': a.cfg_path = optarg; break;
         case OPT_FEED: a.feed = optarg; break;
         case OPT_WARN: a.warn = optarg; break;
         case OPT_JSON: a.json = 1; break;
         case 'q': a.quiet = 1; break;
+        case 'o': a.output = optarg; break;
+        case 'i':
+            /* Observables are not linked to incidents yet (docs/intel.md). */
+            return cli_usage_error("intel", "--incident %s: not yet: observables are not linked "
+                                            "to incidents; export exports the whole set",
+                                   optarg);
+        case OPT_FORMAT:
+            if (strcmp(optarg, "stix") == 0)
+                a.format = INTEL_EXPORT_STIX;
+            else if (strcmp(optarg, "misp") == 0)
+                a.format = INTEL_EXPORT_MISP;
+            else if (strcmp(optarg, "csv") == 0)
+                a.format = INTEL_EXPORT_CSV;
+            else
+                return cli_usage_error("intel", "--format %s: not stix, misp or csv", optarg);
+            break;
+        case OPT_TLP_MAX:
+            a.tlp_max = intel_tlp_parse(optarg, strlen(optarg));
+            if (a.tlp_max < 0 || a.tlp_max == INTEL_TLP_RED)
+                return cli_usage_error("intel", "--tlp-max %s: not CLEAR, GREEN, AMBER or "
+                                                "AMBER+STRICT (RED is never exported)",
+                                       optarg);
+            break;
         case OPT_TLP:
             if ((a.tlp = intel_tlp_parse(optarg, strlen(optarg))) < 0)
                 return cli_usage_error("intel", "--tlp %s: not CLEAR, GREEN, AMBER, AMBER+STRICT "
@@ -290,6 +386,8 @@ int cli_intel_main(int argc, char **argv)
         r = do_import(&a, cfg, argv[optind]);
     else if (strcmp(sub, "list") == 0)
         r = do_list(&a, cfg);
+    else if (strcmp(sub, "export") == 0)
+        r = do_export(&a, cfg);
     else
         r = do_expire(cfg);
     config_free(cfg);

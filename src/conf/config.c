@@ -12,6 +12,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -1146,17 +1147,12 @@ static int target_span(struct ydoc *d, yaml_node_t *v, struct config_target *t, 
     int r;
 
     if (t->us >= 0)
-        return ydoc_fail(d, v, "give one of seconds, minutes, hours, days");
+        return ydoc_fail(d, v, "give one of minutes, hours, days");
     if ((r = get_uint(d, v, 0, 3650ULL * 86400 * 1000000 / (uint64_t)unit, &x,
                       "the target is 0 (none) to 10 years")) < 0)
         return r;
     t->us = (int64_t)x * unit;
     return 0;
-}
-
-static int kw_target_seconds(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
-{
-    return target_span(d, v, arg, INT64_C(1000000));
 }
 
 static int kw_target_minutes(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
@@ -1177,7 +1173,6 @@ static int kw_target_days(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *
 static const struct ydoc_key target_kw[] = {
     {"category", kw_target_category}, {"days", kw_target_days},       {"hours", kw_target_hours},
     {"level", kw_target_level},       {"minutes", kw_target_minutes}, {"phase", kw_target_phase},
-    {"seconds", kw_target_seconds},
 };
 static const struct ydoc_table target_table = {
     target_kw, YDOC_NKEYS(target_kw), "a target is a mapping: {phase, category, level, minutes}",
@@ -1212,128 +1207,13 @@ static int kw_incident_targets(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, v
         if (t->phase < 0)
             return ydoc_fail(d, item, "a target needs a phase");
         if (t->us < 0)
-            return ydoc_fail(d, item, "a target needs seconds, minutes, hours or days");
+            return ydoc_fail(d, item, "a target needs minutes, hours or days");
         c->ntargets++;
     }
     return 0;
 }
 
-/* incident.escalation (struct config_escalation). */
-
-/* A span: whole seconds, or a number with s, m, h or d; 0 to 10 years. */
-static int get_span(struct ydoc *d, yaml_node_t *v, const char *key, int64_t *ret)
-{
-    const char *s = ydoc_scalar(v, NULL);
-    char *end = NULL;
-    unsigned long long n;
-    int64_t unit = 1;
-
-    if (!s || s[0] < '0' || s[0] > '9')
-        return ydoc_failf(d, v, "%s: expected a span such as 30s, 10m, 2h or 1d", key);
-    errno = 0;
-    n = strtoull(s, &end, 10);
-    if (*end == 's')
-        end++;
-    else if (*end == 'm')
-        unit = 60, end++;
-    else if (*end == 'h')
-        unit = 3600, end++;
-    else if (*end == 'd')
-        unit = 86400, end++;
-    if (errno || *end || n > 3650ULL * 86400 / (unsigned long long)unit)
-        return ydoc_failf(d, v, "%s: expected a span such as 30s, 10m, 2h or 1d, at most 10 years",
-                          key);
-    *ret = (int64_t)n * unit * 1000000;
-    return 0;
-}
-
-static int kw_esc_enabled(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
-{
-    return ydoc_bool(d, v, "escalation enabled: expected true or false",
-                     &cfg(d)->escalation.enabled);
-}
-
-static int kw_esc_lead(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
-{
-    return get_span(d, v, "escalation lead_time", &cfg(d)->escalation.lead_us);
-}
-
-static int kw_esc_every(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
-{
-    return get_span(d, v, "escalation every", &cfg(d)->escalation.every_us);
-}
-
-static int kw_esc_notify(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
-{
-    struct config_escalation *e = &cfg(d)->escalation;
-    size_t cnt = 0;
-    int r;
-
-    for (size_t i = 0; i < e->nnotify; i++)
-        free(e->notify[i]);
-    free(e->notify);
-    e->notify = NULL;
-    e->nnotify = 0;
-    if ((r = ydoc_list(d, v, 1, SIZE_MAX, &cnt)) < 0)
-        return r;
-    if (cnt > CONFIG_ESCALATION_NOTIFY_MAX)
-        return ydoc_fail(d, v, "escalation notify: at most 8 webhook URLs");
-    if ((r = ydoc_strlist(d, v, CONFIG_ESCALATION_NOTIFY_MAX, 1, 2048, &e->notify, &e->nnotify)) <
-        0)
-        return r;
-    for (size_t i = 0; i < e->nnotify; i++)
-        if (strncmp(e->notify[i], "http://", 7) != 0 && strncmp(e->notify[i], "https://", 8) != 0)
-            return ydoc_failf(d, v, "escalation notify: '%s' is not an http:// or https:// URL",
-                              e->notify[i]);
-    return 0;
-}
-
-static int kw_esc_secret(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
-{
-    free(cfg(d)->escalation.secret_file);
-    cfg(d)->escalation.secret_file = NULL;
-    return ydoc_strdup(d, v, 0, 0, &cfg(d)->escalation.secret_file);
-}
-
-static int kw_esc_chain(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
-{
-    struct config_escalation *e = &cfg(d)->escalation;
-    size_t cnt = 0;
-    int r;
-
-    for (size_t i = 0; i < e->nchain; i++)
-        free(e->chain[i]);
-    free(e->chain);
-    e->chain = NULL;
-    e->nchain = 0;
-    if ((r = ydoc_list(d, v, 1, SIZE_MAX, &cnt)) < 0)
-        return r;
-    if (cnt == 0 || cnt > 8)
-        return ydoc_fail(d, v, "escalation chain: 1 to 8 entries (assignee, a role or a name)");
-    return ydoc_strlist(d, v, 8, 1, 64, &e->chain, &e->nchain);
-}
-
-static const struct ydoc_key escalation_kw[] = {
-    {"chain", kw_esc_chain},   {"enabled", kw_esc_enabled},         {"every", kw_esc_every},
-    {"lead_time", kw_esc_lead}, {"notify", kw_esc_notify}, {"secret_file", kw_esc_secret},
-};
-static const struct ydoc_table escalation_table = {escalation_kw, YDOC_NKEYS(escalation_kw),
-                                                   "incident escalation: expected a mapping",
-                                                   NULL};
-
-static int kw_incident_escalation(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
-{
-    int r = ydoc_walk(d, v, &escalation_table, NULL);
-
-    if (r == 0 && cfg(d)->escalation.nnotify && !cfg(d)->escalation.secret_file)
-        return ydoc_fail(d, v,
-                         "incident escalation: notify needs secret_file (the webhooks' HMAC key, "
-                         "at least 32 bytes)");
-    return r;
-}
-
 static const struct ydoc_key incident_kw[] = {
-    {"escalation", kw_incident_escalation},
     {"playbooks", kw_incident_playbooks},
     {"targets", kw_incident_targets},
 };
@@ -1592,9 +1472,112 @@ static int kw_intel_min_score(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, vo
     return get_uint(d, v, 0, 100, &cfg(d)->intel_min_score, "intel.min_score must be 0 to 100");
 }
 
+static int kw_intel_identity(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+    return ydoc_strdup(d, v, 1, 128, &cfg(d)->intel_identity);
+}
+
+/* intel.peers: TLP names as enum intel_tlp numbers (conf/ sits below
+ * intel/, so the names are spelled here); RED is never served. */
+static int peer_tlp(const char *s)
+{
+    static const char *const names[] = {"clear", "green", "amber", "amber+strict"};
+
+    if (strncasecmp(s, "tlp:", 4) == 0)
+        s += 4;
+    for (int i = 0; i < 4; i++)
+        if (strcasecmp(s, names[i]) == 0)
+            return i;
+    return strcasecmp(s, "white") == 0 ? 0 : -1;
+}
+
+static int kw_peer_name(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+    return ydoc_strdup(d, v, 1, 128, &((struct config_intel_peer *)arg)->name);
+}
+
+static int kw_peer_user(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+    return get_account(d, v, &((struct config_intel_peer *)arg)->user,
+                       "intel.peers user: an API user name (up to 63 characters, no spaces, ':' "
+                       "or '/')");
+}
+
+static int kw_peer_tlp_max(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+    const char *s = ydoc_scalar(v, NULL);
+    int t = s ? peer_tlp(s) : -1;
+
+    if (t < 0)
+        return ydoc_fail(d, v, "intel.peers tlp_max: CLEAR, GREEN, AMBER or AMBER+STRICT "
+                               "(RED is never served)");
+    ((struct config_intel_peer *)arg)->tlp_max = t;
+    return 0;
+}
+
+static const struct ydoc_key peer_kw[] = {
+    {"name", kw_peer_name},
+    {"tlp_max", kw_peer_tlp_max},
+    {"user", kw_peer_user},
+};
+static const struct ydoc_table peer_table = {
+    peer_kw, YDOC_NKEYS(peer_kw), "a peer is a mapping: {name, user, tlp_max}", NULL};
+
+static void intel_peers_free(struct config *c)
+{
+    for (size_t i = 0; i < c->nintel_peers; i++) {
+        free(c->intel_peers[i].name);
+        free(c->intel_peers[i].user);
+    }
+    free(c->intel_peers);
+    c->intel_peers = NULL;
+    c->nintel_peers = 0;
+}
+
+static int kw_intel_peers(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+    struct config *c = cfg(d);
+    size_t n;
+
+    if (v->type != YAML_SEQUENCE_NODE)
+        return ydoc_fail(d, v, "intel.peers: expected a list");
+    n = (size_t)(v->data.sequence.items.top - v->data.sequence.items.start);
+    if (n > CONFIG_MAX_INTEL_PEERS)
+        return ydoc_fail(d, v, "intel.peers: at most 64 peers");
+    intel_peers_free(c);
+    c->intel_peers = n ? calloc(n, sizeof(*c->intel_peers)) : NULL;
+    if (n && !c->intel_peers)
+        return -ENOMEM;
+    for (yaml_node_item_t *it = v->data.sequence.items.start; it < v->data.sequence.items.top;
+         it++) {
+        yaml_node_t *item = ydoc_node(d, *it);
+        struct config_intel_peer *p = &c->intel_peers[c->nintel_peers];
+        int r;
+
+        p->tlp_max = 1; /* GREEN */
+        if (!item)
+            return ydoc_fail(d, v, "intel.peers: bad peer");
+        r = ydoc_walk(d, item, &peer_table, p);
+        c->nintel_peers++; /* counted before checks: freed with the config */
+        if (r < 0)
+            return r;
+        if (!p->user)
+            return ydoc_fail(d, item, "intel.peers: a peer needs a user (the API user whose "
+                                      "tokens it presents)");
+        if (!p->name && !(p->name = strdup(p->user)))
+            return -ENOMEM;
+        for (size_t j = 0; j + 1 < c->nintel_peers; j++)
+            if (strcmp(c->intel_peers[j].user, p->user) == 0)
+                return ydoc_fail(d, item, "intel.peers: this user is already a peer");
+    }
+    return 0;
+}
+
 static const struct ydoc_key intel_kw[] = {
     {"half_life", kw_intel_half_life},
+    {"identity", kw_intel_identity},
     {"min_score", kw_intel_min_score},
+    {"peers", kw_intel_peers},
     {"warninglists", kw_intel_warninglists},
 };
 static const struct ydoc_table intel_table = {intel_kw, YDOC_NKEYS(intel_kw),
@@ -1700,9 +1683,6 @@ struct config *config_defaults(void)
             goto fail;
     }
     c->anomaly_enabled = 1;
-    c->escalation.enabled = 1;
-    c->escalation.lead_us = INT64_C(600) * 1000000;
-    c->escalation.every_us = -1;
     c->corr_max_memory = 0; /* auto */
     c->corr_tolerance_s = 60;
     return c;
@@ -1724,13 +1704,6 @@ void config_free(struct config *c)
     free(c->respond_policy);
     free(c->playbooks_dir);
     free(c->targets);
-    for (size_t i = 0; i < c->escalation.nnotify; i++)
-        free(c->escalation.notify[i]);
-    free(c->escalation.notify);
-    for (size_t i = 0; i < c->escalation.nchain; i++)
-        free(c->escalation.chain[i]);
-    free(c->escalation.chain);
-    free(c->escalation.secret_file);
     for (size_t i = 0; i < c->ntriage_assets; i++)
         free(c->triage_assets[i]);
     free(c->triage_assets);
@@ -1754,6 +1727,8 @@ void config_free(struct config *c)
     free(c->audit_verify_key);
     free(c->audit_head);
     free(c->intel_warninglists);
+    free(c->intel_identity);
+    intel_peers_free(c);
     tz_free(c->tz);
     free(c);
 }
@@ -2047,6 +2022,21 @@ static void print_respond(const struct config *c, FILE *out)
     fprintf(out, "\n  half_life: %llu\n  min_score: %llu\n",
             (unsigned long long)(c->intel_half_life_s / 86400),
             (unsigned long long)c->intel_min_score);
+    if (c->intel_identity) {
+        fprintf(out, "  identity: ");
+        print_q(out, c->intel_identity);
+        fputc('\n', out);
+    }
+    fprintf(out, "  peers:%s\n", c->nintel_peers ? "" : " []");
+    for (size_t i = 0; i < c->nintel_peers; i++) {
+        static const char *const tn[] = {"CLEAR", "GREEN", "AMBER", "AMBER+STRICT"};
+
+        fprintf(out, "    - name: ");
+        print_q(out, c->intel_peers[i].name);
+        fprintf(out, "\n      user: ");
+        print_q(out, c->intel_peers[i].user);
+        fprintf(out, "\n      tlp_max: %s\n", tn[c->intel_peers[i].tlp_max & 3]);
+    }
     fprintf(out, "incident:\n  playbooks: ");
     print_q(out, c->playbooks_dir ? c->playbooks_dir : "");
     fprintf(out, "\n  targets:%s\n", c->ntargets ? "" : " []");

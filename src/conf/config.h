@@ -51,6 +51,16 @@ struct config_input {
     unsigned line; /* where it was defined, for messages; 0 for defaults */
 };
 
+/* A CSIRT that may poll our TAXII server (intel.peers): its name, the
+ * API user whose tokens it presents, and the most restricted TLP it is
+ * served (0 CLEAR .. 3 AMBER+STRICT as enum intel_tlp; never RED). */
+struct config_intel_peer {
+    char *name;
+    char *user;
+    int tlp_max;
+};
+#define CONFIG_MAX_INTEL_PEERS 64
+
 /* One override of a phase's time target (incident.targets). */
 struct config_target {
     int phase;    /* enum incident_phase */
@@ -59,20 +69,6 @@ struct config_target {
     int64_t us;   /* the target; 0: none */
 };
 #define CONFIG_MAX_TARGETS 64
-
-/* Clocks that escalate (incident.escalation, incident/incident_clock.h):
- * a notice lead_us before a phase's deadline, then up the chain. */
-struct config_escalation {
-    int enabled;       /* default 1 */
-    int64_t lead_us;   /* default 10 minutes; 0: no notice */
-    int64_t every_us;  /* between escalation steps; -1: lead_us (the default) */
-    char **notify;     /* webhook URLs (owned); none: logged, audited, counted only */
-    size_t nnotify;    /* <= CONFIG_ESCALATION_NOTIFY_MAX */
-    char *secret_file; /* the webhooks' HMAC key (required with notify) */
-    char **chain;      /* "assignee" or a contact's role or name (owned); NULL: */
-    size_t nchain;     /* assignee, lead, manager; <= 8 (INCIDENT_CLOCK_CHAIN_MAX) */
-};
-#define CONFIG_ESCALATION_NOTIFY_MAX 8
 
 /* The HTTP endpoint's edge (http: in hikeshi.yaml(5)); http.listen itself
  * is config.http_listen. */
@@ -142,7 +138,6 @@ struct config {
      * file order: a later entry overrides an earlier one it overlaps. */
     struct config_target *targets;
     size_t ntargets;
-    struct config_escalation escalation;
     size_t corr_max_memory;   /* bytes of correlation state before eviction; 0: auto */
     unsigned corr_tolerance_s; /* lateness of events accepted by correlations */
     /* Least privilege (security:): the user and group the daemon becomes
@@ -186,6 +181,13 @@ struct config {
     char *intel_warninglists;
     uint64_t intel_half_life_s;
     uint64_t intel_min_score;
+    /* Sharing (docs/intel.md, "Export and sharing"): our name as the
+     * exports' STIX identity and MISP organisation (NULL: "hikeshi"), and
+     * the peers the TAXII server serves, each an API user with the most
+     * restricted TLP it may read. */
+    char *intel_identity;
+    struct config_intel_peer *intel_peers;
+    size_t nintel_peers;
 };
 
 /* The defaults.  NULL on allocation failure. */

@@ -3,7 +3,7 @@
  * GET /metrics (Prometheus text format) and the OpenAPI document.  The
  * figures are read only through the stages' public headers: input.h's
  * struct input_stats, pipeline_stats(), queue_*(), field_count() and
- * respond_get_stats().
+ * respond_get_stats(), incident_clock_stats().
  */
 #include "api/api_handlers.h"
 
@@ -18,6 +18,7 @@
 #include "api/api_util.h"
 #include "event/field.h"
 #include "event/time.h"
+#include "incident/incident_clock_run.h"
 #include "input/input.h"
 #include "pipeline/pipeline.h"
 #include "pipeline/pipeline_archive.h"
@@ -321,6 +322,24 @@ static int metrics_respond(struct respond *rsp, struct buf *out)
            rs.approved)
     return metric_latency(&rs, out);
 }
+
+/* The escalation clock (incident_clock_run.h): figures of its last look. */
+static int metrics_incident_clock(struct buf *out)
+{
+    const struct incident_clock_stats *cs = incident_clock_stats();
+    int r;
+
+    GLOBAL("incident_overdue", "gauge",
+           "Open incidents past their phase's time target at the clock's last look.",
+           LOAD(cs->overdue))
+    GLOBAL("incident_deadline_notices_total", "counter",
+           "Notices sent at the lead time before a phase's deadline.", LOAD(cs->notices))
+    GLOBAL("incident_escalations_total", "counter",
+           "Escalations up the chain at and past a phase's deadline.", LOAD(cs->escalations))
+    GLOBAL("incident_escalation_notify_failed_total", "counter",
+           "Escalation webhooks not delivered after their retries.", LOAD(cs->notify_failed))
+    return 0;
+}
 #undef GLOBAL
 
 /* The Prometheus text of every counter. */
@@ -330,7 +349,8 @@ static int metrics_write(const struct api_sources *src, struct buf *out)
     int r;
 
     if ((r = metrics_inputs(src, out)) < 0 || (r = metrics_pipeline(ps, out)) < 0 ||
-        (r = metrics_detect(ps, out)) < 0 || (r = metrics_process(src, out)) < 0)
+        (r = metrics_detect(ps, out)) < 0 || (r = metrics_process(src, out)) < 0 ||
+        (r = metrics_incident_clock(out)) < 0)
         return r;
     return src->respond ? metrics_respond(src->respond, out) : 0;
 }

@@ -116,6 +116,7 @@ struct archive_writer_opts {
     int64_t seal_us;        /* seal when the oldest unsealed record is this old
                                (checked by append and archive_writer_tick); 0: never */
     int zstd_level;         /* 0: default (3) */
+    int no_index;           /* 1: write blocks without their index (bench) */
 };
 
 /* What opening found and repaired.  A torn tail (a crash mid-write) is cut
@@ -186,6 +187,23 @@ uint64_t archive_reader_record_no(const struct archive_reader *r);
 void archive_reader_counts(const struct archive_reader *r, uint64_t *ret_read,
                            uint64_t *ret_skipped, uint64_t *ret_corrupt);
 void archive_reader_free(struct archive_reader *r);
+
+/* A block's index (archive_index.c): what its records' raw text may hold. */
+struct archive_index;
+/* 0 when no record of the block can contain `text` (already lowered, as a
+ * hunt's words are) as a substring, 1 when one may. */
+int archive_index_may_contain(const struct archive_index *ix, const char *text, size_t len);
+/* Before each block in range that has an index, the reader asks
+ * may_match(ctx, index): 0 skips the block unread (counted by
+ * archive_reader_index_skipped).  A block without an index is always read.
+ * The index is read without the block, so its hash is not checked here:
+ * archive verify checks it.  NULL may_match: no skipping (the default). */
+void archive_reader_set_index(struct archive_reader *r,
+                              int (*may_match)(void *ctx, const struct archive_index *ix),
+                              void *ctx);
+/* Blocks skipped by their index; blocks in range that had one. */
+void archive_reader_index_counts(const struct archive_reader *r, uint64_t *ret_skipped,
+                                 uint64_t *ret_indexed);
 
 /* ---- verifying (archive_verify.c) ---- */
 

@@ -12,6 +12,8 @@
  *                                  record before (the first: from 0)
  *   16 u16 peer port
  * Variable bytes: input name, peer address (0, 4 or 16 bytes), raw bytes.
+ * A block frame's payload is the compressed block, then its index
+ * (archive_index.c; the header's index_len bytes, 0 in older archives).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -158,9 +160,9 @@ int archive_block_check(const uint8_t *buf, size_t len, const struct archive_fra
 int archive_block_inflate(const struct archive_frame_hdr *h, const uint8_t *payload, uint8_t **buf,
                           size_t *cap, const char **reterr)
 {
-    size_t got;
+    size_t got, data_len = h->payload_len - h->index_len; /* decode checked <= */
 
-    if (h->raw_len > LIMIT_ARCHIVE_BLOCK_RAW) {
+    if (h->raw_len > LIMIT_ARCHIVE_BLOCK_RAW || h->index_len > h->payload_len) {
         *reterr = "block larger than the cap";
         return -EBADMSG;
     }
@@ -174,7 +176,7 @@ int archive_block_inflate(const struct archive_frame_hdr *h, const uint8_t *payl
         *cap = ncap;
     }
     if (h->codec == ARCHIVE_CODEC_NONE) {
-        if (h->payload_len != h->raw_len) {
+        if (data_len != h->raw_len) {
             *reterr = "stored block length mismatch";
             return -EBADMSG;
         }
@@ -183,7 +185,7 @@ int archive_block_inflate(const struct archive_frame_hdr *h, const uint8_t *payl
     }
     /* ZSTD_decompress never writes past the capacity given; a frame that
      * claims or yields another size is refused. */
-    got = ZSTD_decompress(*buf, h->raw_len, payload, h->payload_len);
+    got = ZSTD_decompress(*buf, h->raw_len, payload, data_len);
     if (ZSTD_isError(got) || got != h->raw_len) {
         *reterr = "block does not decompress to its length";
         return -EBADMSG;

@@ -50,6 +50,7 @@ struct archive_frame_hdr {
     uint32_t payload_len;           /* bytes following the header */
     uint32_t raw_len;               /* payload bytes once decompressed */
     uint32_t nrecords;              /* block: its records; seal: records it seals */
+    uint32_t index_len;             /* block: index bytes ending the payload (0: none) */
     uint64_t seq;                   /* chain position */
     uint64_t first_record;          /* block: number of its first record; seal: all
                                        records before it */
@@ -213,6 +214,41 @@ int archive_block_check(const uint8_t *buf, size_t len, const struct archive_fra
  * to raw_len bytes, -ENOMEM. */
 int archive_block_inflate(const struct archive_frame_hdr *h, const uint8_t *payload, uint8_t **buf,
                           size_t *cap, const char **reterr);
+
+/* ---- archive_index.c: a block's filter of its raw text ---- */
+
+#define ARCHIVE_INDEX_HDR_LEN 8
+/* Largest index: the header and 2^20 bits. */
+#define ARCHIVE_INDEX_MAX (ARCHIVE_INDEX_HDR_LEN + (1u << 20) / 8)
+/* What a block's index is built from (one per writer or verifier). */
+struct archive_index_builder {
+    uint64_t seed;    /* keys the run hash that removes repeats */
+    uint64_t *set;    /* hashes of the runs seen in the block */
+    size_t set_n, set_cap;
+    uint64_t *entries; /* packed runs and grams to put in the filter */
+    size_t n, cap;
+    int over;          /* past the cap: this block gets no index */
+};
+/* A decoded index, pointing into the bytes it was decoded from. */
+struct archive_index {
+    const uint8_t *bits;
+    uint32_t mask; /* bit count - 1 */
+    uint8_t k;
+};
+int archive_index_builder_init(struct archive_index_builder *b);
+/* Empties it for the next block, keeping its memory. */
+void archive_index_builder_reset(struct archive_index_builder *b);
+void archive_index_builder_done(struct archive_index_builder *b);
+/* Adds one record's raw text.  -ENOMEM (the builder is then unusable). */
+int archive_index_builder_add(struct archive_index_builder *b, const uint8_t *raw, size_t len);
+/* Bytes of the index for what was added: 0 when the block gets none (no
+ * entry, or past the cap), else <= ARCHIVE_INDEX_MAX. */
+size_t archive_index_builder_size(const struct archive_index_builder *b);
+/* Writes the index into out (len = archive_index_builder_size, not 0). */
+void archive_index_builder_write(const struct archive_index_builder *b, uint8_t *out, size_t len);
+/* -EBADMSG with *reterr when `len` bytes are not an index we read. */
+int archive_index_decode(const uint8_t *buf, size_t len, struct archive_index *ret,
+                         const char **reterr);
 
 /* ---- archive_seal.c: keys and seals ---- */
 

@@ -1,7 +1,8 @@
 /*
  * archive_reader.c - reads records back, oldest segment first, skipping
  * blocks whose time range misses the one asked for without reading or
- * decompressing them.  A block that fails its hash or does not decode is
+ * decompressing them, and, for a hunt, blocks whose index says they cannot
+ * hold what it looks for.  A block that fails its hash or does not decode is
  * skipped and counted; a damaged segment is left at the damage and the
  * next one read: the reader never stops on bad bytes (archive_verify is
  * what says where they are).
@@ -29,6 +30,10 @@ struct archive_reader {
     uint64_t from_rec;   /* records numbered below it are not returned */
     uint64_t last_no;    /* number of the record last returned */
     uint64_t read, skipped, corrupt;
+    int (*may_match)(void *ctx, const struct archive_index *ix);
+    void *may_ctx;
+    uint8_t *ixbuf; /* the block's index, read alone (owned) */
+    uint64_t ix_skipped, ix_seen;
 };
 
 int archive_reader_open(const char *dir, int64_t from_us, int64_t to_us,
@@ -56,6 +61,30 @@ int archive_reader_open(const char *dir, int64_t from_us, int64_t to_us,
         return e;
     }
     *ret = r;
+    return 0;
+}
+
+/* 0 when the block just scanned has an index that rules it out.  An index
+ * that cannot be read or decoded rules nothing out: the block is read and
+ * its hash check decides. */
+static int index_allows(struct archive_reader *r)
+{
+    const struct archive_frame_hdr *fh = &r->s.fh;
+    struct archive_index ix;
+    const char *why;
+
+    if (!r->may_match || fh->index_len == 0 || fh->index_len > ARCHIVE_INDEX_MAX)
+        return 1;
+    if (!r->ixbuf && !(r->ixbuf = malloc(ARCHIVE_INDEX_MAX)))
+        return 1;
+    if (archive_pread_full(r->s.fd, r->ixbuf, fh->index_len,
+                           r->s.off + ARCHIVE_FRAME_HDR_LEN + fh->payload_len - fh->index_len) < 0 ||
+        archive_index_decode(r->ixbuf, fh->index_len, &ix, &why) < 0)
+        return 1;
+    r->ix_seen++;
+    if (r->may_match(r->may_ctx, &ix))
+        return 1;
+    r->ix_skipped++;
     return 0;
 }
 
@@ -93,6 +122,8 @@ static int next_block(struct archive_reader *r)
             r->skipped++;
             continue;
         }
+        if (!index_allows(r))
+            continue;
         what = archive_scan_payload(&r->s);
         if (what == -ENOMEM)
             return what;
@@ -159,10 +190,26 @@ void archive_reader_counts(const struct archive_reader *r, uint64_t *ret_read,
     *ret_corrupt = r->corrupt;
 }
 
+void archive_reader_set_index(struct archive_reader *r,
+                              int (*may_match)(void *ctx, const struct archive_index *ix),
+                              void *ctx)
+{
+    r->may_match = may_match;
+    r->may_ctx = ctx;
+}
+
+void archive_reader_index_counts(const struct archive_reader *r, uint64_t *ret_skipped,
+                                 uint64_t *ret_indexed)
+{
+    *ret_skipped = r->ix_skipped;
+    *ret_indexed = r->ix_seen;
+}
+
 void archive_reader_free(struct archive_reader *r)
 {
     if (!r)
         return;
+    free(r->ixbuf);
     archive_scan_done(&r->s);
     if (r->dirfd >= 0)
         close(r->dirfd);

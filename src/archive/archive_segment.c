@@ -81,7 +81,7 @@ void archive_frame_hdr_encode(const struct archive_frame_hdr *h, uint8_t out[ARC
     archive_put32(out + 8, h->payload_len);
     archive_put32(out + 12, h->raw_len);
     archive_put32(out + 16, h->nrecords);
-    archive_put32(out + 20, 0);
+    archive_put32(out + 20, h->index_len);
     archive_put64(out + 24, h->seq);
     archive_put64(out + 32, h->first_record);
     archive_put64(out + 40, (uint64_t)h->t_min);
@@ -131,14 +131,15 @@ int archive_frame_hdr_decode(const uint8_t *buf, size_t len, struct archive_fram
     ret->payload_len = archive_get32(buf + 8);
     ret->raw_len = archive_get32(buf + 12);
     ret->nrecords = archive_get32(buf + 16);
+    ret->index_len = archive_get32(buf + 20);
     ret->seq = archive_get64(buf + 24);
     ret->first_record = archive_get64(buf + 32);
     ret->t_min = (int64_t)archive_get64(buf + 40);
     ret->t_max = (int64_t)archive_get64(buf + 48);
     memcpy(ret->prev, buf + 56, ARCHIVE_HASH_LEN);
     memcpy(ret->hash, buf + ARCHIVE_FRAME_HASHED, ARCHIVE_HASH_LEN);
-    if (archive_get16(buf + 6) != ARCHIVE_FRAME_HDR_LEN || archive_get32(buf + 20) != 0) {
-        *reterr = "unknown frame header length or flags";
+    if (archive_get16(buf + 6) != ARCHIVE_FRAME_HDR_LEN) {
+        *reterr = "unknown frame header length";
         return -EBADMSG;
     }
     if (ret->type == ARCHIVE_FRAME_BLOCK) {
@@ -149,14 +150,16 @@ int archive_frame_hdr_decode(const uint8_t *buf, size_t len, struct archive_fram
         /* Caps before anything is allocated from these numbers. */
         if (ret->raw_len > LIMIT_ARCHIVE_BLOCK_RAW || ret->payload_len > LIMIT_ARCHIVE_BLOCK_RAW ||
             ret->nrecords == 0 || ret->nrecords > ret->raw_len / ARCHIVE_REC_HDR_LEN ||
-            (ret->codec == ARCHIVE_CODEC_NONE && ret->payload_len != ret->raw_len) ||
+            ret->index_len > ARCHIVE_INDEX_MAX || ret->index_len > ret->payload_len ||
+            (ret->codec == ARCHIVE_CODEC_NONE &&
+             ret->payload_len - ret->index_len != ret->raw_len) ||
             ret->t_min > ret->t_max) {
             *reterr = "block header out of bounds";
             return -EBADMSG;
         }
     } else if (ret->type == ARCHIVE_FRAME_SEAL) {
         if (ret->codec != ARCHIVE_CODEC_NONE || ret->payload_len != ARCHIVE_SEAL_LEN ||
-            ret->raw_len != ARCHIVE_SEAL_LEN) {
+            ret->raw_len != ARCHIVE_SEAL_LEN || ret->index_len != 0) {
             *reterr = "seal header out of bounds";
             return -EBADMSG;
         }

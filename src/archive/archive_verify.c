@@ -34,6 +34,8 @@ struct vstate {
     int have_epoch_pub;
     uint8_t *raw;
     size_t raw_cap;
+    struct archive_index_builder ix; /* rebuilds each block's index */
+    uint8_t *ixbuf;
     int have_id;
     uint64_t first_unsigned; /* the first unsigned tombstone's segment */
     /* Tombstone signers waiting for the key chain to reach their epoch. */
@@ -76,6 +78,41 @@ fault(struct vstate *v, enum archive_fault f, uint64_t seq, uint64_t off, const 
     return 1;
 }
 
+/* A block's index must be the one its records give (what the writer
+ * built): an index missing a run would make a hunt skip a block that
+ * holds it.  The decompressed block is in v->raw.  NULL, or why not. */
+static const char *check_index(struct vstate *v, const struct archive_scan *s)
+{
+    const struct archive_frame_hdr *h = &s->fh;
+    const uint8_t *stored = s->payload + h->payload_len - h->index_len;
+    struct archive_block_iter it;
+    struct archive_record rec;
+    struct archive_index ix;
+    const char *why;
+    int r;
+
+    if (h->index_len == 0)
+        return NULL; /* older block, or past the cap: never skipped */
+    if (archive_index_decode(stored, h->index_len, &ix, &why) < 0)
+        return why;
+    archive_index_builder_reset(&v->ix);
+    if (archive_block_iter_init(&it, v->raw, h->raw_len, h->nrecords, &why) < 0)
+        return why;
+    while ((r = archive_block_iter_next(&it, &rec, &why)) == 1)
+        if (archive_index_builder_add(&v->ix, rec.raw, rec.raw_len) < 0)
+            return "out of memory rebuilding the block's index";
+    if (r < 0)
+        return why;
+    if (archive_index_builder_size(&v->ix) != h->index_len)
+        return "block index of another size than its records give";
+    if (!v->ixbuf && !(v->ixbuf = malloc(ARCHIVE_INDEX_MAX)))
+        return "out of memory rebuilding the block's index";
+    archive_index_builder_write(&v->ix, v->ixbuf, h->index_len);
+    if (memcmp(v->ixbuf, stored, h->index_len) != 0)
+        return "block index does not match its records";
+    return NULL;
+}
+
 static int check_block(struct vstate *v, const struct archive_scan *s)
 {
     const char *why = NULL;
@@ -83,6 +120,8 @@ static int check_block(struct vstate *v, const struct archive_scan *s)
     if (archive_block_inflate(&s->fh, s->payload, &v->raw, &v->raw_cap, &why) < 0 ||
         archive_block_check(v->raw, s->fh.raw_len, &s->fh, &why) < 0)
         return fault(v, ARCHIVE_FAULT_BLOCK, s->seq, s->off, "%s", why ? why : "out of memory");
+    if ((why = check_index(v, s)) != NULL)
+        return fault(v, ARCHIVE_FAULT_BLOCK, s->seq, s->off, "%s", why);
     if (v->unsealed == 0 || s->fh.t_min < v->us_min)
         v->us_min = s->fh.t_min;
     if (v->unsealed == 0 || s->fh.t_max > v->us_max)
@@ -358,6 +397,7 @@ int archive_verify(const char *dir, const uint8_t *pub, uint64_t expect_epoch,
         return -EIO;
     v.res = res;
     v.pub = pub;
+    archive_index_builder_init(&v.ix);
     if (pub) {
         memcpy(v.epoch_pub, pub, ARCHIVE_PUBKEY_LEN);
         v.have_epoch_pub = 1;
@@ -412,6 +452,8 @@ int archive_verify(const char *dir, const uint8_t *pub, uint64_t expect_epoch,
 out:
     free(segs);
     free(v.raw);
+    archive_index_builder_done(&v.ix);
+    free(v.ixbuf);
     free(v.pending);
     close(dirfd);
     return r;

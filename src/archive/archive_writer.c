@@ -52,6 +52,7 @@ struct archive_writer {
     size_t zcap;
     ZSTD_CCtx *cctx;
     uint64_t appended;
+    struct archive_index_builder ix; /* the open block's index */
 };
 
 static int64_t now_us(void)
@@ -166,12 +167,15 @@ int archive_writer_flush(struct archive_writer *w)
     uint8_t hdr[ARCHIVE_FRAME_HDR_LEN];
     uint8_t *payload;
     size_t heads = (size_t)w->blk_n * ARCHIVE_REC_HDR_LEN, len = heads + w->dat_len, z;
+    size_t ixlen = w->o.no_index ? 0 : archive_index_builder_size(&w->ix);
     int r;
 
     if (w->blk_n == 0)
         return 0;
-    if (reserve(&w->blk, &w->blk_cap, len) < 0 ||
-        reserve(&w->zbuf, &w->zcap, ZSTD_compressBound(len)) < 0)
+    /* Room for the index after the block in either buffer: the payload is
+     * the block's bytes, then its index, hashed and written as one. */
+    if (reserve(&w->blk, &w->blk_cap, len + ixlen) < 0 ||
+        reserve(&w->zbuf, &w->zcap, ZSTD_compressBound(len) + ixlen) < 0)
         return -ENOMEM;
     memcpy(w->blk + heads, w->dat, w->dat_len);
     payload = w->blk;
@@ -183,6 +187,11 @@ int archive_writer_flush(struct archive_writer *w)
         fh.codec = ARCHIVE_CODEC_ZSTD;
         fh.payload_len = (uint32_t)z;
         payload = w->zbuf;
+    }
+    if (ixlen) {
+        archive_index_builder_write(&w->ix, payload + fh.payload_len, ixlen);
+        fh.payload_len += (uint32_t)ixlen;
+        fh.index_len = (uint32_t)ixlen;
     }
     fh.raw_len = (uint32_t)len;
     fh.nrecords = w->blk_n;
@@ -199,6 +208,7 @@ int archive_writer_flush(struct archive_writer *w)
     w->flushed += w->blk_n;
     w->blk_n = 0;
     w->dat_len = 0;
+    archive_index_builder_reset(&w->ix);
     return 0;
 }
 
@@ -291,6 +301,8 @@ int archive_writer_append(struct archive_writer *w, const struct archive_record 
     archive_block_rec_put(w->blk + (size_t)w->blk_n * ARCHIVE_REC_HDR_LEN, w->dat + w->dat_len, rec,
                           w->blk_n ? w->blk_prev : 0);
     w->dat_len += need;
+    if (!w->o.no_index && archive_index_builder_add(&w->ix, rec->raw, rec->raw_len) < 0)
+        w->ix.over = 1; /* out of memory: this block goes without an index */
     w->blk_prev = rec->recv_us;
     if (w->blk_n == 0 || rec->recv_us < w->blk_min)
         w->blk_min = rec->recv_us;
@@ -546,6 +558,7 @@ int archive_writer_open(const char *dir, const struct archive_writer_opts *opts,
         r = -errno;
         goto out;
     }
+    archive_index_builder_init(&w->ix);
     w->cctx = ZSTD_createCCtx();
     if (!w->cctx) {
         r = -ENOMEM;
@@ -605,6 +618,7 @@ int archive_writer_close(struct archive_writer *w)
     if (w->dirfd >= 0)
         close(w->dirfd);
     ZSTD_freeCCtx(w->cctx);
+    archive_index_builder_done(&w->ix);
     free(w->blk);
     free(w->dat);
     free(w->zbuf);

@@ -51,6 +51,8 @@ static const char hunt_usage[] =
     "                      (most frequent first) instead of the matches\n"
     "      --top N         with --count: the N most frequent values (default 20)\n"
     "      --limit N       stop after N matches\n"
+    "      --no-index      read every block in range, ignoring the blocks'\n"
+    "                      indexes (the same results, slower; to compare)\n"
     "  -h, --help          show this help\n"
     "\n"
     "Exit status: 0 the search ran (with or without matches), 1 it failed or\n"
@@ -302,11 +304,13 @@ struct hunt_args {
     int64_t from, to;
     uint64_t limit;
     size_t top;
+    int no_index;
 };
 
 static int parse_args(int argc, char **argv, struct hunt_args *a, struct hunt_cli *c)
 {
-    enum { OPT_DIR = 256, OPT_FROM, OPT_TO, OPT_SIGMA, OPT_COUNT, OPT_TOP, OPT_LIMIT };
+    enum { OPT_DIR = 256, OPT_FROM, OPT_TO, OPT_SIGMA, OPT_COUNT, OPT_TOP, OPT_LIMIT,
+           OPT_NO_INDEX };
     static const struct option opts[] = {
         {"config", required_argument, NULL, 'c'},
         {"dir", required_argument, NULL, OPT_DIR},
@@ -318,6 +322,7 @@ static int parse_args(int argc, char **argv, struct hunt_args *a, struct hunt_cl
         {"count", required_argument, NULL, OPT_COUNT},
         {"top", required_argument, NULL, OPT_TOP},
         {"limit", required_argument, NULL, OPT_LIMIT},
+        {"no-index", no_argument, NULL, OPT_NO_INDEX},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -338,6 +343,7 @@ static int parse_args(int argc, char **argv, struct hunt_args *a, struct hunt_cl
                 return cli_usage_error("hunt", "--to: not a time: '%s'", optarg);
             break;
         case OPT_SIGMA: a->sigma = optarg; break;
+        case OPT_NO_INDEX: a->no_index = 1; break;
         case 'f':
             if (strcmp(optarg, "table") == 0)
                 c->fmt = FMT_TABLE;
@@ -422,6 +428,7 @@ int cli_hunt_main(int argc, char **argv)
     o.from_us = a.from;
     o.to_us = a.to;
     o.limit = a.limit;
+    o.no_index = a.no_index;
     r = hunt_run(h, &o, on_hit, &c, &st);
     if (c.count_field)
         print_counts(&c, a.top);
@@ -438,8 +445,9 @@ int cli_hunt_main(int argc, char **argv)
     fprintf(stderr,
             "hikeshi hunt: %" PRIu64 " records read (%" PRIu64 " bytes), %" PRIu64
             " decoded, %" PRIu64 " matched; blocks: %" PRIu64 " read, %" PRIu64
-            " skipped by time\n",
-            st.records, st.raw_bytes, st.decoded, st.matched, st.blocks_read, st.blocks_skipped);
+            " skipped by time, %" PRIu64 " skipped by index (of %" PRIu64 " indexed)\n",
+            st.records, st.raw_bytes, st.decoded, st.matched, st.blocks_read, st.blocks_skipped,
+            st.blocks_index_skipped, st.blocks_indexed);
     if (st.regex_errors)
         fprintf(stderr,
                 "hikeshi hunt: %lu regular-expression matches stopped at their effort limit "

@@ -1,7 +1,8 @@
 /*
  * cli_run.c - hikeshi run: the daemon.
  *
- * Threads: one per input, the pipeline, the HTTP server; the main thread
+ * Threads: one per input, the pipeline, the HTTP server, the escalation
+ * clock (incident_clock_run.h); the main thread
  * only waits for signals (blocked everywhere else, taken with sigwait).
  * Shutdown order is what makes "nothing acknowledged is lost" true: stop
  * the inputs (each drains what the kernel already holds into the queue),
@@ -27,6 +28,7 @@
 #include "conf/config.h"
 #include "event/time.h"
 #include "incident/audit.h"
+#include "incident/incident_clock_run.h"
 #include "input/input.h"
 #include "input/input_tls.h"
 #include "input/record.h"
@@ -94,6 +96,7 @@ struct daemon {
     int accept_truncated_audit;    /* --accept-truncated-audit */
     struct respond *respond; /* NULL: response off */
     int curl_inited;
+    struct incident_clock_run *clock; /* the escalation clock; NULL: off */
 };
 
 static const char *input_type_str(enum input_type t)
@@ -340,6 +343,9 @@ static void daemon_free(struct daemon *d)
     if (d->pipeline && d->q)
         pipeline_stop(d->pipeline, d->q);
     api_http_stop(d->http);
+    /* Before the audit log and libcurl it uses go. */
+    incident_clock_run_stop(d->clock);
+    d->clock = NULL;
     if (d->pipeline && d->store) {
         pipeline_flush(d->pipeline);
         pipeline_save_counters(d->pipeline);
@@ -924,6 +930,37 @@ static int run_start_http(struct daemon *d)
     return 0;
 }
 
+/* Starts the escalation clock (incident.escalation): its own store
+ * connection and the webhook secret are opened here, before privileges
+ * are dropped.  Returns -1 (logged) on failure. */
+static int run_start_clock(struct daemon *d)
+{
+    const struct incident_clock_run_opts o = {
+        .data_dir = d->cfg->data_dir,
+        .audit = d->audit,
+        .targets = d->cfg->targets,
+        .ntargets = d->cfg->ntargets,
+        .esc = &d->cfg->escalation,
+    };
+    char err[1024] = "";
+
+    if (!d->curl_inited) {
+        if (respond_webhook_global_init() < 0) {
+            log_error("escalation: libcurl did not initialise");
+            return -1;
+        }
+        d->curl_inited = 1;
+    }
+    if (incident_clock_run_start(&o, &d->clock, err, sizeof(err)) < 0) {
+        log_error("%s", err);
+        return -1;
+    }
+    log_info("escalation: notice %llds before each phase's deadline, then up the chain; %zu "
+             "webhook(s)",
+             (long long)(d->cfg->escalation.lead_us / 1000000), d->cfg->escalation.nnotify);
+    return 0;
+}
+
 /*
  * Opens DATA_DIR/archive for the records of every input, appended as they
  * enter the queue (the queue's push hook), with archive.key's seals when
@@ -1094,6 +1131,8 @@ static int run_start(struct daemon *d)
     if (start_inputs(d) < 0)
         return -1;
     if (d->cfg->http_listen && run_start_http(d) < 0)
+        return -1;
+    if (d->cfg->escalation.enabled && run_start_clock(d) < 0)
         return -1;
     return 0;
 }

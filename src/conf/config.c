@@ -1147,12 +1147,17 @@ static int target_span(struct ydoc *d, yaml_node_t *v, struct config_target *t, 
     int r;
 
     if (t->us >= 0)
-        return ydoc_fail(d, v, "give one of minutes, hours, days");
+        return ydoc_fail(d, v, "give one of seconds, minutes, hours, days");
     if ((r = get_uint(d, v, 0, 3650ULL * 86400 * 1000000 / (uint64_t)unit, &x,
                       "the target is 0 (none) to 10 years")) < 0)
         return r;
     t->us = (int64_t)x * unit;
     return 0;
+}
+
+static int kw_target_seconds(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+    return target_span(d, v, arg, INT64_C(1000000));
 }
 
 static int kw_target_minutes(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
@@ -1173,6 +1178,7 @@ static int kw_target_days(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *
 static const struct ydoc_key target_kw[] = {
     {"category", kw_target_category}, {"days", kw_target_days},       {"hours", kw_target_hours},
     {"level", kw_target_level},       {"minutes", kw_target_minutes}, {"phase", kw_target_phase},
+    {"seconds", kw_target_seconds},
 };
 static const struct ydoc_table target_table = {
     target_kw, YDOC_NKEYS(target_kw), "a target is a mapping: {phase, category, level, minutes}",
@@ -1207,13 +1213,128 @@ static int kw_incident_targets(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, v
         if (t->phase < 0)
             return ydoc_fail(d, item, "a target needs a phase");
         if (t->us < 0)
-            return ydoc_fail(d, item, "a target needs minutes, hours or days");
+            return ydoc_fail(d, item, "a target needs seconds, minutes, hours or days");
         c->ntargets++;
     }
     return 0;
 }
 
+/* incident.escalation (struct config_escalation). */
+
+/* A span: whole seconds, or a number with s, m, h or d; 0 to 10 years. */
+static int get_span(struct ydoc *d, yaml_node_t *v, const char *key, int64_t *ret)
+{
+    const char *s = ydoc_scalar(v, NULL);
+    char *end = NULL;
+    unsigned long long n;
+    int64_t unit = 1;
+
+    if (!s || s[0] < '0' || s[0] > '9')
+        return ydoc_failf(d, v, "%s: expected a span such as 30s, 10m, 2h or 1d", key);
+    errno = 0;
+    n = strtoull(s, &end, 10);
+    if (*end == 's')
+        end++;
+    else if (*end == 'm')
+        unit = 60, end++;
+    else if (*end == 'h')
+        unit = 3600, end++;
+    else if (*end == 'd')
+        unit = 86400, end++;
+    if (errno || *end || n > 3650ULL * 86400 / (unsigned long long)unit)
+        return ydoc_failf(d, v, "%s: expected a span such as 30s, 10m, 2h or 1d, at most 10 years",
+                          key);
+    *ret = (int64_t)n * unit * 1000000;
+    return 0;
+}
+
+static int kw_esc_enabled(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+    return ydoc_bool(d, v, "escalation enabled: expected true or false",
+                     &cfg(d)->escalation.enabled);
+}
+
+static int kw_esc_lead(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+    return get_span(d, v, "escalation lead_time", &cfg(d)->escalation.lead_us);
+}
+
+static int kw_esc_every(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+    return get_span(d, v, "escalation every", &cfg(d)->escalation.every_us);
+}
+
+static int kw_esc_notify(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+    struct config_escalation *e = &cfg(d)->escalation;
+    size_t cnt = 0;
+    int r;
+
+    for (size_t i = 0; i < e->nnotify; i++)
+        free(e->notify[i]);
+    free(e->notify);
+    e->notify = NULL;
+    e->nnotify = 0;
+    if ((r = ydoc_list(d, v, 1, SIZE_MAX, &cnt)) < 0)
+        return r;
+    if (cnt > CONFIG_ESCALATION_NOTIFY_MAX)
+        return ydoc_fail(d, v, "escalation notify: at most 8 webhook URLs");
+    if ((r = ydoc_strlist(d, v, CONFIG_ESCALATION_NOTIFY_MAX, 1, 2048, &e->notify, &e->nnotify)) <
+        0)
+        return r;
+    for (size_t i = 0; i < e->nnotify; i++)
+        if (strncmp(e->notify[i], "http://", 7) != 0 && strncmp(e->notify[i], "https://", 8) != 0)
+            return ydoc_failf(d, v, "escalation notify: '%s' is not an http:// or https:// URL",
+                              e->notify[i]);
+    return 0;
+}
+
+static int kw_esc_secret(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+    free(cfg(d)->escalation.secret_file);
+    cfg(d)->escalation.secret_file = NULL;
+    return ydoc_strdup(d, v, 0, 0, &cfg(d)->escalation.secret_file);
+}
+
+static int kw_esc_chain(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+    struct config_escalation *e = &cfg(d)->escalation;
+    size_t cnt = 0;
+    int r;
+
+    for (size_t i = 0; i < e->nchain; i++)
+        free(e->chain[i]);
+    free(e->chain);
+    e->chain = NULL;
+    e->nchain = 0;
+    if ((r = ydoc_list(d, v, 1, SIZE_MAX, &cnt)) < 0)
+        return r;
+    if (cnt == 0 || cnt > 8)
+        return ydoc_fail(d, v, "escalation chain: 1 to 8 entries (assignee, a role or a name)");
+    return ydoc_strlist(d, v, 8, 1, 64, &e->chain, &e->nchain);
+}
+
+static const struct ydoc_key escalation_kw[] = {
+    {"chain", kw_esc_chain},   {"enabled", kw_esc_enabled},         {"every", kw_esc_every},
+    {"lead_time", kw_esc_lead}, {"notify", kw_esc_notify}, {"secret_file", kw_esc_secret},
+};
+static const struct ydoc_table escalation_table = {escalation_kw, YDOC_NKEYS(escalation_kw),
+                                                   "incident escalation: expected a mapping",
+                                                   NULL};
+
+static int kw_incident_escalation(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+    int r = ydoc_walk(d, v, &escalation_table, NULL);
+
+    if (r == 0 && cfg(d)->escalation.nnotify && !cfg(d)->escalation.secret_file)
+        return ydoc_fail(d, v,
+                         "incident escalation: notify needs secret_file (the webhooks' HMAC key, "
+                         "at least 32 bytes)");
+    return r;
+}
+
 static const struct ydoc_key incident_kw[] = {
+    {"escalation", kw_incident_escalation},
     {"playbooks", kw_incident_playbooks},
     {"targets", kw_incident_targets},
 };
@@ -1683,6 +1804,9 @@ struct config *config_defaults(void)
             goto fail;
     }
     c->anomaly_enabled = 1;
+    c->escalation.enabled = 1;
+    c->escalation.lead_us = INT64_C(600) * 1000000;
+    c->escalation.every_us = -1;
     c->corr_max_memory = 0; /* auto */
     c->corr_tolerance_s = 60;
     return c;
@@ -1704,6 +1828,13 @@ void config_free(struct config *c)
     free(c->respond_policy);
     free(c->playbooks_dir);
     free(c->targets);
+    for (size_t i = 0; i < c->escalation.nnotify; i++)
+        free(c->escalation.notify[i]);
+    free(c->escalation.notify);
+    for (size_t i = 0; i < c->escalation.nchain; i++)
+        free(c->escalation.chain[i]);
+    free(c->escalation.chain);
+    free(c->escalation.secret_file);
     for (size_t i = 0; i < c->ntriage_assets; i++)
         free(c->triage_assets[i]);
     free(c->triage_assets);

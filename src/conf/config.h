@@ -70,6 +70,20 @@ struct config_target {
 };
 #define CONFIG_MAX_TARGETS 64
 
+/* Clocks that escalate (incident.escalation, incident/incident_clock.h):
+ * a notice lead_us before a phase's deadline, then up the chain. */
+struct config_escalation {
+    int enabled;       /* default 1 */
+    int64_t lead_us;   /* default 10 minutes; 0: no notice */
+    int64_t every_us;  /* between escalation steps; -1: lead_us (the default) */
+    char **notify;     /* webhook URLs (owned); none: logged, audited, counted only */
+    size_t nnotify;    /* <= CONFIG_ESCALATION_NOTIFY_MAX */
+    char *secret_file; /* the webhooks' HMAC key (required with notify) */
+    char **chain;      /* "assignee" or a contact's role or name (owned); NULL: */
+    size_t nchain;     /* assignee, lead, manager; <= 8 (INCIDENT_CLOCK_CHAIN_MAX) */
+};
+#define CONFIG_ESCALATION_NOTIFY_MAX 8
+
 /* The HTTP endpoint's edge (http: in hikeshi.yaml(5)); http.listen itself
  * is config.http_listen. */
 enum config_http_tls {
@@ -138,6 +152,7 @@ struct config {
      * file order: a later entry overrides an earlier one it overlaps. */
     struct config_target *targets;
     size_t ntargets;
+    struct config_escalation escalation;
     size_t corr_max_memory;   /* bytes of correlation state before eviction; 0: auto */
     unsigned corr_tolerance_s; /* lateness of events accepted by correlations */
     /* Least privilege (security:): the user and group the daemon becomes

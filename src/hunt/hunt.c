@@ -7,7 +7,8 @@
  * query of words alone never decodes.  Records are decoded as the daemon
  * decodes them: with the decoder and time zone of the input that received
  * them, looked up by the input name the archive kept (an input no longer
- * configured: auto-detection).
+ * configured: auto-detection).  A block whose index shows that it holds
+ * none of the words the query requires is not read at all.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -208,6 +209,18 @@ static int64_t now_us(void)
     return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
+static int index_may_contain(const void *ctx, const char *text, size_t len)
+{
+    return archive_index_may_contain(ctx, text, len);
+}
+
+static int block_may_match(void *ctx, const struct archive_index *ix)
+{
+    const struct hunt *h = ctx;
+
+    return hunt_query_block_may_match(h->q, index_may_contain, ix);
+}
+
 int hunt_run(struct hunt *h, const struct hunt_opts *o, hunt_emit_fn emit, void *arg,
              struct hunt_stats *st)
 {
@@ -221,6 +234,8 @@ int hunt_run(struct hunt *h, const struct hunt_opts *o, hunt_emit_fn emit, void 
         return r;
     if (o->from_record)
         archive_reader_from_record(rd, o->from_record);
+    if (h->q && !o->no_index)
+        archive_reader_set_index(rd, block_may_match, h);
     while ((r = archive_reader_next(rd, &rec)) == 1) {
         uint64_t no = archive_reader_record_no(rd);
 
@@ -249,6 +264,7 @@ int hunt_run(struct hunt *h, const struct hunt_opts *o, hunt_emit_fn emit, void 
     if (r == 1)
         r = 0;
     archive_reader_counts(rd, &st->blocks_read, &st->blocks_skipped, &st->blocks_corrupt);
+    archive_reader_index_counts(rd, &st->blocks_index_skipped, &st->blocks_indexed);
     if (h->q)
         st->regex_errors = hunt_query_regex_errors(h->q);
     archive_reader_free(rd);

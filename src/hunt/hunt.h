@@ -28,6 +28,9 @@ struct hunt_opts {
     int64_t budget_us;    /* stop after this much wall time; 0: none */
     int decode;           /* 1: every match is decoded, even for a query of
                              words alone (the caller shows its fields) */
+    int no_index;         /* 1: read every block in range, ignoring the
+                             blocks' indexes (to compare; the results are
+                             the same) */
 };
 
 /* One match, valid during the emit call only. */
@@ -54,6 +57,8 @@ struct hunt_stats {
     uint64_t matched;   /* records handed to emit */
     uint64_t raw_bytes; /* bytes of the records read */
     uint64_t blocks_read, blocks_skipped, blocks_corrupt;
+    uint64_t blocks_indexed;       /* blocks in range that had an index */
+    uint64_t blocks_index_skipped; /* ... and were skipped by it, unread */
     unsigned long regex_errors; /* regex matches stopped at their limit */
     enum hunt_stop stop;
     uint64_t next_record; /* HUNT_STOP_LIMIT/BUDGET: where to resume */

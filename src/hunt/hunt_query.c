@@ -741,6 +741,38 @@ static enum tv eval3(struct hunt_query *q, int i, const char *raw, size_t len)
     return TV_UNKNOWN;
 }
 
+/* 0 only when no record of the block satisfies node i: by induction, a
+ * record that satisfies an AND satisfies both sides, one that satisfies an
+ * OR satisfies a side; a NOT or a field says nothing about the text. */
+static int block_eval(const struct hunt_query *q, int i,
+                      int (*may_contain)(const void *ctx, const char *text, size_t len),
+                      const void *ctx)
+{
+    const struct node *n = &q->nodes[i];
+
+    switch (n->kind) {
+    case N_AND:
+        return block_eval(q, n->a, may_contain, ctx) && block_eval(q, n->b, may_contain, ctx);
+    case N_OR:
+        return block_eval(q, n->a, may_contain, ctx) || block_eval(q, n->b, may_contain, ctx);
+    case N_NOT: return 1;
+    case N_TEXT: return may_contain(ctx, n->val, n->vlen);
+    case N_CMP:
+        /* _raw=value: the whole raw text equals it, so it contains it. */
+        if (n->raw && n->op == OP_EQ && n->vk == V_STR && n->vlen > 0)
+            return may_contain(ctx, n->val, n->vlen);
+        return 1;
+    }
+    return 1;
+}
+
+int hunt_query_block_may_match(const struct hunt_query *q,
+                               int (*may_contain)(const void *ctx, const char *text, size_t len),
+                               const void *ctx)
+{
+    return block_eval(q, q->root, may_contain, ctx);
+}
+
 int hunt_query_prefilter(struct hunt_query *q, const char *raw, size_t len)
 {
     if (!q->has_text)

@@ -54,6 +54,17 @@ int hunt_query_needs_fields(const struct hunt_query *q);
  */
 int hunt_query_prefilter(struct hunt_query *q, const char *raw, size_t len);
 
+/*
+ * What a block's index says: may_contain(ctx, text, len) answers 0 when no
+ * record of the block contains the lowered `text`.  Returns 0 when no
+ * record of the block can match the query (only words, phrases and
+ * `_raw=value` that every match must contain can rule a block out; a NOT,
+ * a field comparison, a wildcard or a regex never does), else 1.
+ */
+int hunt_query_block_may_match(const struct hunt_query *q,
+                               int (*may_contain)(const void *ctx, const char *text, size_t len),
+                               const void *ctx);
+
 /* 1 when the decoded event `ev` (its raw and fields) matches, else 0.  Not
  * thread-safe, as above.  A regex that exceeds its match limit on a value
  * does not match that value (counted, see hunt_query_regex_errors). */

@@ -24,7 +24,7 @@ struct file_pos;
 struct store;
 
 /* The schema version this build writes; store_open migrates older ones. */
-#define STORE_SCHEMA_VERSION 12
+#define STORE_SCHEMA_VERSION 13
 
 /*
  * Opens (creating if needed) the store under directory `dir`, which is
@@ -291,6 +291,20 @@ int store_contact_add(struct store *st, const struct store_contact_rec *c, int64
 int store_contacts_json(struct store *st, struct buf *out, size_t *ret_n);
 /* -ENOENT when there is no contact `id`. */
 int store_contact_json(struct store *st, int64_t id, struct buf *out);
+
+/* The escalation clock's state (store_clock.c, docs/incident.md): the last
+ * step fired for the deadline of `phase` begun at since_us (0: none). */
+int store_clock_step(struct store *st, int64_t incident_id, const char *phase, int64_t since_us,
+                     int *ret_step);
+/* Records `step` as fired when it is past the last one; -ESTALE when it is
+ * not (fired already: by another run, or before a restart). */
+int store_clock_advance(struct store *st, int64_t incident_id, const char *phase,
+                        int64_t since_us, int64_t due_us, int step, int64_t now_us);
+/* The contact a chain entry names: the one whose role it is (vertical
+ * contacts first), else whose name it is, appended to out as a JSON object
+ * without notes, its name into ret_name; -ENOENT when none. */
+int store_clock_contact(struct store *st, const char *who, struct buf *out, char *ret_name,
+                        size_t name_size);
 
 /* Adds the next version of report `kind` of the incident (html may be
  * NULL: an edited text). */

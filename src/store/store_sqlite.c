@@ -404,6 +404,17 @@ static const char *const store_migrations[] = {
     "  last_us INTEGER NOT NULL,"
     "  PRIMARY KEY (indicator_id, source)"
     ") WITHOUT ROWID;",
+    /* 13: the escalation clock (issue 25, store_clock.c): the last step
+     * fired per deadline, so that none fires twice across restarts. */
+    "CREATE TABLE incident_clock ("
+    "  incident_id INTEGER NOT NULL,"
+    "  phase TEXT NOT NULL,"
+    "  phase_since_us INTEGER NOT NULL,"
+    "  due_us INTEGER NOT NULL,"
+    "  step INTEGER NOT NULL,"
+    "  fired_us INTEGER NOT NULL,"
+    "  PRIMARY KEY (incident_id, phase, phase_since_us)"
+    ") WITHOUT ROWID;",
 };
 
 _Static_assert(sizeof(store_migrations) / sizeof(store_migrations[0]) == STORE_SCHEMA_VERSION,

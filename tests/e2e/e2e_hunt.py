@@ -13,7 +13,9 @@ raw text, and hunt must return exactly those records:
   - GET /api/v1/events paged with a small limit returns the same records
     as the CLI, each once; a bad query is a 400 with its offset;
   - a flipped byte inside a block: hunt reports the damaged block, exits 1,
-    and still returns only true matches from the rest.
+    and still returns only true matches from the rest;
+  - the blocks' indexes: every query gives the same records with
+    --no-index, and a word of one batch only skips the other blocks.
 """
 
 import collections
@@ -225,6 +227,31 @@ def main():
         check(got == want, "hunt %r: %d records as the brute force (got %s)"
               % (q, len(want), "error: " + res.stderr.strip() if got is None else len(got)))
         any_cli_set[q] = want
+    # The blocks' indexes change what is read, never what is found: every
+    # query above gives the same records with --no-index, and a word of one
+    # batch only (a process id, bounded by the brackets) skips the blocks
+    # of the others.
+    def blocks(res):
+        m = re.search(r"blocks: (\d+) read, \d+ skipped by time, (\d+) skipped by index "
+                      r"\(of (\d+) indexed\)", res.stderr)
+        return tuple(map(int, m.groups())) if m else None
+
+    for q, _ in cases + [("sshd[4010]:", None), ('"from 10.1.2.3 port"', None),
+                         ("password 10.3.10.", None)]:
+        a = hunt(d, "-f", "jsonl", q)
+        b = hunt(d, "-f", "jsonl", "--no-index", q)
+        check(a.returncode == b.returncode == 0 and a.stdout == b.stdout
+              and blocks(b) and blocks(b)[1] == 0,
+              "hunt %r: the same %d records with and without the index"
+              % (q, len(a.stdout.splitlines())))
+    want = [r[0] for r in rows if "sshd[4010]:" in r[3]]
+    res = hunt(d, "-f", "jsonl", "sshd[4010]:")
+    got = [json.loads(l)["record"] for l in res.stdout.splitlines()]
+    nb = blocks(res)
+    check(got == want and len(want) == 1 and nb and nb[2] >= 2 and nb[1] >= 1
+          and nb[0] + nb[1] == blocks(hunt(d, "--no-index", "sshd[4010]:"))[0],
+          "hunt sshd[4010]: one record; the index skipped blocks unread "
+          "(read, skipped, indexed: %s)" % (nb,))
     # Time range: batch 2 only, and from batch 2 on, by receive time.
     for args, lo, hi in ((["--from", str(split1), "--to", str(split2)], split1, split2),
                          (["--from", iso_time(split1)], split1, 1e18)):

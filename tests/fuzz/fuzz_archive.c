@@ -7,8 +7,9 @@
  * without crashing and say where it is wrong; the reader must read what it can and count the rest;
  * the writer must either continue the archive (cutting a torn tail) or refuse it, and when it
  * continued, append, close, and leave an archive the reader reads to the end.  The input is also
- * read directly as a frame header, and as a decompressed block (after 4 bytes whose low 16 bits
- * give its count).
+ * read directly as a frame header, as a decompressed block (after 4 bytes whose low 16 bits
+ * give its count) and as a block's index; the reader reads once more with each block's index
+ * consulted (a block whose index rules out a word is skipped unread).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -50,7 +51,14 @@ static void clear(void)
     }
 }
 
-static void read_all(void)
+/* Rules out blocks without "sshd" (the seeds' records have it or not). */
+static int may_match(void *ctx, const struct archive_index *ix)
+{
+    (void)ctx;
+    return archive_index_may_contain(ix, "sshd", 4) && archive_index_may_contain(ix, " a ", 3);
+}
+
+static void read_all(int with_index)
 {
     struct archive_reader *rd;
     struct archive_record rec;
@@ -58,6 +66,8 @@ static void read_all(void)
 
     if (archive_reader_open(dir, INT64_MIN, INT64_MAX, &rd) < 0)
         return;
+    if (with_index)
+        archive_reader_set_index(rd, may_match, NULL);
     while (archive_reader_next(rd, &rec) == 1) {
         if (rec.raw_len > ARCHIVE_RECORD_MAX || rec.input_len > ARCHIVE_INPUT_NAME_MAX)
             abort();
@@ -76,6 +86,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct archive_writer *w;
     const char *why;
     struct archive_block_iter it;
+    struct archive_index ix;
 
     if (!dir[0]) {
         snprintf(dir, sizeof(dir), "/tmp/fuzz_archive.%ld", (long)getpid());
@@ -89,6 +100,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         while (archive_block_iter_next(&it, &rec, &why) == 1)
             if (it.data_off > it.len || rec.raw + rec.raw_len > data + size)
                 abort();
+    if (archive_index_decode(data, size, &ix, &why) == 0 &&
+        (ix.mask + 1) / 8 + ARCHIVE_INDEX_HDR_LEN != size)
+        abort();
+    else if (archive_index_decode(data, size, &ix, &why) == 0)
+        (void)archive_index_may_contain(&ix, (const char *)data, size < 64 ? size : 64);
 
     clear();
     if (size > 3 && data[0] == 0x02) {
@@ -104,14 +120,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     if (res.fault != ARCHIVE_FAULT_NONE && res.why[0] == '\0')
         abort(); /* every fault says why */
-    read_all();
+    read_all(0);
+    read_all(1);
     if (archive_writer_open(dir, NULL, NULL, &w, &rep) == 0) {
         rec = (struct archive_record){
             .recv_us = 1, .input = "f", .input_len = 1, .raw = (const uint8_t *)"x", .raw_len = 1};
         (void)archive_writer_append(w, &rec);
         if (archive_writer_close(w) < 0)
             abort();
-        read_all();
+        read_all(0);
     }
     return 0;
 }

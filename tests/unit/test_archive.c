@@ -567,6 +567,7 @@ static void rewrite(struct archive_key *thief)
                 assert_false(ZSTD_isError(z));
                 fh.codec = ARCHIVE_CODEC_ZSTD;
                 fh.payload_len = (uint32_t)z;
+                fh.index_len = 0; /* dropped: a block without an index is valid */
                 payload = mod;
                 free(raw);
                 changed = 1;

@@ -1,0 +1,225 @@
+"""End to end: clocks that escalate (issue 25, docs/incident.md).
+
+The daemon runs with second-long phase targets (new: 6 s, a 3 s lead, 2 s
+between escalations, chain assignee -> lead -> manager) and a webhook
+receiver started here that checks each request's signature.  Incident A,
+assigned to alice, must bring the notice to alice before its deadline,
+then the escalation to the lead (a contact with role lead) at it and to
+the manager after.  Incident B is opened and the daemon killed (-9) before
+B's notice: restarted after B's whole deadline passed, B fires once, to
+the manager, and A nothing again; a second kill -9 and restart fires
+nothing.  /metrics counts (promtool check metrics), the audit log and the
+timelines hold each step, the store's state says which step fired."""
+
+import hashlib
+import hmac
+import json
+import os
+import signal
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+sys.path.insert(0, os.path.dirname(__file__))
+from harness import (Daemon, check, finish, free_port, promtool_check, user_add,  # noqa: E402
+                     wait_for)
+
+SECRET = b"k" * 16 + os.urandom(16).hex().encode()
+
+CONFIG = """
+data_dir: {data}
+http:
+  listen: 127.0.0.1:{http}
+inputs:
+  - name: udp
+    type: syslog-udp
+    listen: 127.0.0.1:{port}
+incident:
+  targets:
+    - {{phase: new, seconds: 6}}
+  escalation:
+    lead_time: 3s
+    every: 2s
+    notify: [http://127.0.0.1:HOOKPORT/hook]
+    secret_file: {dir}/hook.key
+    chain: [assignee, lead, manager]
+"""
+
+received = []  # (arrival time, document, signature good)
+lock = threading.Lock()
+
+
+class Hook(BaseHTTPRequestHandler):
+    def do_POST(self):
+        n = int(self.headers.get("Content-Length", "0"))
+        body = self.rfile.read(n)
+        ts = self.headers.get("X-Hikeshi-Timestamp", "")
+        sig = self.headers.get("X-Hikeshi-Signature", "")
+        want = "sha256=" + hmac.new(SECRET, ts.encode() + b"." + body, hashlib.sha256).hexdigest()
+        try:
+            doc = json.loads(body)
+        except ValueError:
+            doc = {"unparsed": body.decode(errors="replace")}
+        with lock:
+            received.append((time.time(), doc, hmac.compare_digest(sig, want)))
+        self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, *a):
+        pass
+
+
+def call(d, method, path, token, body=None):
+    data = json.dumps(body).encode() if body is not None else None
+    req = urllib.request.Request("http://127.0.0.1:%d%s" % (d.http, path), data=data,
+                                 method=method)
+    req.add_header("Authorization", "Bearer " + token)
+    if data is not None:
+        req.add_header("Content-Type", "application/json")
+    try:
+        with urllib.request.urlopen(req, timeout=20) as r:
+            return r.status, json.loads(r.read() or b"null")
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read() or b"null")
+
+
+def of(iid):
+    with lock:
+        return [(t, doc, ok) for t, doc, ok in received if doc.get("incident") == iid]
+
+
+def new_incident(d, tok, title, assignee):
+    st, inc = call(d, "POST", "/api/v1/incidents", tok, {"title": title})
+    check(st == 201, "incident %r opened (%s)" % (title, st))
+    st, inc = call(d, "PATCH", "/api/v1/incidents/%d" % inc["id"], tok,
+                   {"assignee": assignee, "version": inc["version"]})
+    check(st == 200 and inc.get("assignee") == assignee, "assigned to %s (%s)" % (assignee, st))
+    return inc
+
+
+def metrics(d):
+    st, _, text = d.get("/metrics")
+    return text
+
+
+def kill9(d):
+    d.proc.send_signal(signal.SIGKILL)
+    d.proc.wait()
+    d.logf.close()
+
+
+def main():
+    hook_port = free_port()
+    srv = ThreadingHTTPServer(("127.0.0.1", hook_port), Hook)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    d = Daemon(CONFIG.replace("HOOKPORT", str(hook_port)))
+    key = os.path.join(d.dir, "hook.key")
+    with open(key, "wb") as f:
+        f.write(SECRET)
+    os.chmod(key, 0o600)
+    d.start()
+    tok = user_add(d, "alice", "analyst")
+    for name, role in (("Carol Lead", "lead"), ("Mark Manager", "manager")):
+        st, _ = call(d, "POST", "/api/v1/contacts", tok,
+                     {"name": name, "kind": "vertical", "role": role,
+                      "email": name.split()[0].lower() + "@example.org"})
+        check(st == 201, "contact %s (%s) added (%s)" % (name, role, st))
+
+    # --- A: the notice, then up the chain -------------------------------
+    a = new_incident(d, tok, "escalation A", "alice")
+    a_id = a["id"]
+    due = (a["phase_since_us"] + 6_000_000) / 1e6
+    check(wait_for(lambda: len(of(a_id)) >= 3, timeout=20),
+          "A: three webhooks within 20 s (%d)" % len(of(a_id)))
+    got = of(a_id)
+    print("A:", [(round(t - due, 2), doc.get("event"), doc.get("chain"), doc.get("to"))
+                 for t, doc, _ in got])
+    check(all(ok for _, _, ok in got), "every webhook carries a good signature")
+    if len(got) >= 3:
+        (t1, n1, _), (t2, e2, _), (t3, e3, _) = got[:3]
+        check(n1["event"] == "incident.deadline_notice" and n1["to"] == "alice" and
+              n1["chain"] == "assignee" and n1["overdue"] is False and n1["phase"] == "new",
+              "A: first the deadline notice to the assignee alice, not yet overdue")
+        check(due - 3.5 <= t1 < due, "A: the notice came at the lead time, before the "
+              "deadline (%.2f s before)" % (due - t1))
+        check(e2["event"] == "incident.escalation" and e2["chain"] == "lead" and
+              e2["to"] == "Carol Lead" and e2["overdue"] is True and
+              (e2.get("contact") or {}).get("email") == "carol@example.org",
+              "A: at the deadline, escalated to the lead, Carol Lead, with her contact")
+        check(t2 >= due, "A: the escalation came at or after the deadline (%.2f s)" % (t2 - due))
+        check(e3["event"] == "incident.escalation" and e3["chain"] == "manager" and
+              e3["to"] == "Mark Manager" and t3 >= due + 2,
+              "A: then to the manager, Mark Manager, 2 s later (%.2f s)" % (t3 - due))
+        check(n1["deadline"] == e2["deadline"] and n1["title"] == "escalation A",
+              "the documents name the incident and its deadline")
+    time.sleep(2.5)
+    check(len(of(a_id)) == 3, "A: nothing more once the chain is at its end (%d)" % len(of(a_id)))
+    m = metrics(d)
+    promtool_check(m, "/metrics with the escalation clock")
+    check(d.metric(m, "hikeshi_incident_overdue") == 1, "hikeshi_incident_overdue is 1 (A)")
+    check(d.metric(m, "hikeshi_incident_escalations_total") == 2,
+          "hikeshi_incident_escalations_total is 2")
+    check(d.metric(m, "hikeshi_incident_deadline_notices_total") == 1,
+          "hikeshi_incident_deadline_notices_total is 1")
+    st, tl = call(d, "GET", "/api/v1/incidents/%d/timeline" % a_id, tok)
+    steps = [e for e in (tl or {}).get("timeline", []) if e.get("what") in
+             ("deadline_notice", "escalation")]
+    print("A timeline:", steps)
+    check([e["what"] for e in steps] == ["deadline_notice", "escalation", "escalation"] and
+          "Carol Lead" in steps[1].get("to", "") and "Mark Manager" in steps[2].get("to", ""),
+          "A's timeline marks the notice and both escalations, naming whom")
+
+    # --- B: its deadline passes while the daemon is down ----------------
+    b = new_incident(d, tok, "escalation B", "bob")
+    b_id = b["id"]
+    kill9(d)
+    b_due = (b["phase_since_us"] + 6_000_000) / 1e6
+    check(time.time() < b_due - 3, "killed before B's notice was due")
+    time.sleep(max(0, b_due + 3 - time.time()))
+    check(of(b_id) == [], "nothing for B while the daemon is down")
+    d.start()
+    check(wait_for(lambda: len(of(b_id)) >= 1, timeout=10), "B fires after the restart")
+    time.sleep(3)
+    got = of(b_id)
+    print("B:", [(round(t - b_due, 2), doc.get("event"), doc.get("chain")) for t, doc, _ in got])
+    check(len(got) == 1 and got[0][1]["event"] == "incident.escalation" and
+          got[0][1]["chain"] == "manager" and got[0][1]["to"] == "Mark Manager",
+          "B: once, the step due now (to the manager), no late notice, no lead escalation")
+    check(len(of(a_id)) == 3, "A: nothing fired twice after kill -9 and restart")
+    m = metrics(d)
+    check(d.metric(m, "hikeshi_incident_overdue") == 2, "hikeshi_incident_overdue is 2 (A, B)")
+    check(d.metric(m, "hikeshi_incident_escalations_total") == 1,
+          "this run: hikeshi_incident_escalations_total is 1 (B)")
+
+    # --- a second kill -9 and restart: nothing -------------------------
+    kill9(d)
+    d.start()
+    time.sleep(3)
+    check(len(of(a_id)) == 3 and len(of(b_id)) == 1,
+          "a second restart fires nothing (%d, %d)" % (len(of(a_id)), len(of(b_id))))
+    check(d.stop() == 0, "daemon stops cleanly")
+
+    con = d.db()
+    rows = {r["incident_id"]: r["step"] for r in
+            con.execute("SELECT incident_id, step FROM incident_clock WHERE phase = 'new'")}
+    con.close()
+    check(rows == {a_id: 3, b_id: 3}, "the store holds the last step per deadline (%s)" % rows)
+    ent = [json.loads(l) for l in open(os.path.join(d.data, "audit.log"), "rb").read()
+           .split(b"\n") if l.strip()]
+    esc = [(e["action"], e["object"], e["actor"]) for e in ent
+           if e["action"] in ("incident.deadline_notice", "incident.escalation")]
+    print("audit:", esc)
+    check(sorted(esc) == sorted([("incident.deadline_notice", "incident/%d" % a_id, "hikeshi"),
+                                 ("incident.escalation", "incident/%d" % a_id, "hikeshi"),
+                                 ("incident.escalation", "incident/%d" % a_id, "hikeshi"),
+                                 ("incident.escalation", "incident/%d" % b_id, "hikeshi")]),
+          "the audit log has one entry per step fired, by hikeshi")
+    srv.shutdown()
+
+
+if __name__ == "__main__":
+    main()
+    finish()

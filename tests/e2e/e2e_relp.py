@@ -275,10 +275,18 @@ def main():
         check(dups <= WINDOW, "run 2: duplicates (%d) within omrelp's window (%d)" % (dups, WINDOW))
         check(all(v == 1 for k, v in counts.items() if k[0] == 1),
               "run 1's lines are not resent after the restart")
+        rs.stop()
+        rc = d.stop()
+        check(rc == 0, "the daemon stops cleanly on SIGTERM with relp inputs (exit %d)" % rc)
+        log = d.read_log()
+        check("AddressSanitizer" not in log and "runtime error" not in log,
+              "no sanitizer report in the daemon's log")
         ok = True
     finally:
-        rs.stop()
-        d.stop()
+        if rs.proc.poll() is None:
+            rs.stop()
+        if d.proc.poll() is None:
+            d.stop()
         if not ok:
             print("rsyslogd said:\n" + rs.output()[-3000:])
             print("hikeshi said:\n" + d.read_log()[-3000:])

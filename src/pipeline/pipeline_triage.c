@@ -151,9 +151,16 @@ static void pt_store_err(struct ptriage *t, int r)
 static int level_of(const char *s)
 {
     static const char *const names[] = {"informational", "low", "medium", "high", "critical"};
+    size_t n;
 
-    for (int i = 0; s && i < 5; i++)
-        if (strcmp(s, names[i]) == 0)
+    if (!s)
+        return TRIAGE_LEVEL_MEDIUM;
+    /* Length first, then the bytes: where s is inlined from a fixed array
+     * gcc -O3 would otherwise flag the names longer than it as
+     * -Wstring-compare (always unequal, which is the right answer). */
+    n = strlen(s);
+    for (int i = 0; i < 5; i++)
+        if (strlen(names[i]) == n && memcmp(s, names[i], n) == 0)
             return i + 1;
     return TRIAGE_LEVEL_MEDIUM;
 }

@@ -192,7 +192,9 @@ int jp_string(struct jp *j, char *out, size_t cap, size_t *ret_len)
 }
 
 /* An integer: optional '-' (when `neg_ok`), digits, no fraction or
- * exponent, no leading zeros, within int64 / uint64. */
+ * exponent, no leading zeros, within int64 / uint64.  Both outputs are
+ * written on every path (0 on failure), so no caller reads them unset
+ * whatever an optimiser makes of the error paths. */
 static int jp_integer(struct jp *j, int neg_ok, uint64_t *ret_mag, int *ret_neg)
 {
     uint64_t v = 0;
@@ -200,6 +202,8 @@ static int jp_integer(struct jp *j, int neg_ok, uint64_t *ret_mag, int *ret_neg)
     int neg = 0;
     int c = jp_peek(j);
 
+    *ret_mag = 0;
+    *ret_neg = 0;
     if (c == '-' && neg_ok) {
         neg = 1;
         j->off++;

@@ -8,7 +8,6 @@
 #include "event/time.h"
 
 #include <errno.h>
-#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -387,12 +386,45 @@ int time_parse_ctime(const char *s, size_t len, const struct tz *tz, int64_t *re
     return 0;
 }
 
+/* Writes v as at least `width` decimal digits, zero-padded, at p; returns
+ * the digits written.  v >= 0; an int has at most 10 digits. */
+static size_t put_digits(char *p, uint32_t v, size_t width)
+{
+    char tmp[10];
+    size_t n = 0;
+
+    do {
+        tmp[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v && n < sizeof(tmp));
+    while (n < width && n < sizeof(tmp))
+        tmp[n++] = '0';
+    for (size_t k = 0; k < n; k++)
+        p[k] = tmp[n - 1 - k];
+    return n;
+}
+
+/* Two digits of v (0..99) at p. */
+static void put2(char *p, int v)
+{
+    p[0] = (char)('0' + v / 10);
+    p[1] = (char)('0' + v % 10);
+}
+
+/*
+ * Per event (event_set_time) and per output line, so no stdio: the digits
+ * are written by hand.  The text is what "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ"
+ * gives, years beyond 9999 and before 0 included ("10000-...", "-001-..."),
+ * and a short buffer gets the same truncated, terminated prefix snprintf
+ * would leave.
+ */
 size_t time_format_iso(int64_t us, char *buf, size_t size)
 {
     int64_t secs = us / US_PER_S, rem = us % US_PER_S;
     int64_t days, sod;
+    char out[TIME_ISO_LEN];
+    size_t n = 0;
     int y, m, d;
-    int n;
 
     if (rem < 0) {
         rem += US_PER_S;
@@ -405,11 +437,34 @@ size_t time_format_iso(int64_t us, char *buf, size_t size)
         days--;
     }
     time_civil_from_days(days, &y, &m, &d);
-    n = snprintf(buf, size, "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ", y, m, d, (int)(sod / 3600),
-                 (int)(sod / 60 % 60), (int)(sod % 60), (int)rem);
-    if (n < 0)
+    if (y < 0) {
+        /* %04d counts the sign in the width: -1 is "-001". */
+        out[n++] = '-';
+        n += put_digits(out + n, (uint32_t)(-(int64_t)y), 3);
+    } else {
+        n += put_digits(out + n, (uint32_t)y, 4);
+    }
+    out[n] = '-';
+    put2(out + n + 1, m);
+    out[n + 3] = '-';
+    put2(out + n + 4, d);
+    out[n + 6] = 'T';
+    put2(out + n + 7, (int)(sod / 3600));
+    out[n + 9] = ':';
+    put2(out + n + 10, (int)(sod / 60 % 60));
+    out[n + 12] = ':';
+    put2(out + n + 13, (int)(sod % 60));
+    out[n + 15] = '.';
+    n += 16;
+    n += put_digits(out + n, (uint32_t)rem, 6);
+    out[n++] = 'Z';
+    if (size == 0)
         return 0;
-    return (size_t)n < size ? (size_t)n : size - 1;
+    if (n >= size)
+        n = size - 1;
+    memcpy(buf, out, n);
+    buf[n] = '\0';
+    return n;
 }
 
 int64_t time_now_us(void)

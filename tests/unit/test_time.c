@@ -15,8 +15,10 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "event/time.h"
 #include "event/time_stream.h"
@@ -326,6 +328,111 @@ static void test_format_iso(void **state)
             assert_int_equal(rl, n);
         }
     }
+}
+
+/* The reference: gmtime_r(3) for the civil fields and snprintf(3) for the
+ * text, the way time_format_iso wrote it before it had its own digits. */
+static size_t ref_iso(int64_t us, char *buf, size_t size)
+{
+    int64_t secs = us / 1000000, rem = us % 1000000;
+    time_t t;
+    struct tm tm;
+    int n;
+
+    if (rem < 0) {
+        rem += 1000000;
+        secs--;
+    }
+    t = (time_t)secs;
+    assert_non_null(gmtime_r(&t, &tm));
+    n = snprintf(buf, size, "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ", tm.tm_year + 1900,
+                 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)rem);
+    assert_true(n > 0);
+    return (size_t)n < size ? (size_t)n : size - 1;
+}
+
+static uint64_t xs_state = 0x9e3779b97f4a7c15ULL;
+
+static uint64_t xs_next(void)
+{
+    xs_state ^= xs_state << 13;
+    xs_state ^= xs_state >> 7;
+    xs_state ^= xs_state << 17;
+    return xs_state;
+}
+
+static void check_iso(int64_t us)
+{
+    char got[TIME_ISO_LEN], want[TIME_ISO_LEN];
+    size_t n = time_format_iso(us, got, sizeof(got));
+    size_t w = ref_iso(us, want, sizeof(want));
+
+    if (n != w || strcmp(got, want) != 0)
+        fail_msg("%lld: got \"%s\", want \"%s\"", (long long)us, got, want);
+    /* Where strftime's %Y is four digits its text must agree as well. */
+    if (us >= -62135596800000000LL && us < 253402300800000000LL) {
+        time_t t = (time_t)((us - (((us % 1000000) + 1000000) % 1000000)) / 1000000);
+        struct tm tm;
+        char sf[TIME_ISO_LEN];
+
+        assert_non_null(gmtime_r(&t, &tm));
+        if (tm.tm_year + 1900 >= 1000) {
+            assert_int_equal(strftime(sf, sizeof(sf), "%Y-%m-%dT%H:%M:%S", &tm), 19);
+            assert_memory_equal(got, sf, 19);
+        }
+    }
+}
+
+/* The hand-written digits against gmtime_r + snprintf over random and edge
+ * instants: the whole int64 range, 1600..2400, the days around every year
+ * boundary and leap day of interest, every µs fraction edge, and every
+ * short buffer. */
+static void test_format_iso_digits(void **state)
+{
+    static const int years[] = {-1,   0,    1,    99,   100,  999,  1000, 1582, 1600, 1700,
+                                1900, 1969, 1970, 1999, 2000, 2004, 2038, 2100, 2400, 9999,
+                                10000};
+    static const int64_t edges[] = {0, 1, -1, 999999, -999999, 1000000, -1000000, INT64_MAX,
+                                    INT64_MIN, INT64_MAX - 999999, INT64_MIN + 999999,
+                                    253402300799999999LL, 253402300800000000LL,
+                                    -62135596800000000LL, -62135596800000001LL};
+
+    for (size_t i = 0; i < sizeof(edges) / sizeof(edges[0]); i++)
+        check_iso(edges[i]);
+    for (size_t i = 0; i < sizeof(years) / sizeof(years[0]); i++) {
+        /* Midnight of Jan 1, Feb 28, Feb 29 or Mar 1, Dec 31, and the µs
+         * either side of each. */
+        int64_t jan1 = time_from_civil(years[i], 1, 1, 0, 0, 0) * 1000000;
+        int64_t mar1 = time_from_civil(years[i], 3, 1, 0, 0, 0) * 1000000;
+        int64_t dec31 = time_from_civil(years[i], 12, 31, 23, 59, 59) * 1000000 + 999999;
+
+        for (int64_t d = -1; d <= 1; d++) {
+            check_iso(jan1 + d);
+            check_iso(mar1 + d);
+            check_iso(mar1 - 86400000000LL + d);
+            check_iso(dec31 + d);
+        }
+    }
+    for (int k = 0; k < 200000; k++) {
+        uint64_t r = xs_next();
+
+        check_iso((int64_t)r);
+        /* 1600..2400: where real records are. */
+        check_iso(-11676096000000000LL + (int64_t)(r % 25245100800000000ULL));
+    }
+    /* Every buffer size gets what snprintf would leave in it. */
+    for (int k = 0; k < 2000; k++) {
+        int64_t us = (int64_t)xs_next();
+        char got[TIME_ISO_LEN], want[TIME_ISO_LEN];
+
+        for (size_t size = 1; size <= sizeof(got); size++) {
+            memset(got, 'x', sizeof(got));
+            memset(want, 'x', sizeof(want));
+            assert_int_equal(time_format_iso(us, got, size), ref_iso(us, want, size));
+            assert_memory_equal(got, want, sizeof(got));
+        }
+    }
+    assert_int_equal(time_format_iso(0, NULL, 0), 0);
 }
 
 static void test_from_civil(void **state)
@@ -660,7 +767,8 @@ int main(void)
         cmocka_unit_test(test_rfc3164),    cmocka_unit_test(test_iso8601),
         cmocka_unit_test(test_epoch),      cmocka_unit_test(test_clf),
         cmocka_unit_test(test_ctime),      cmocka_unit_test(test_garbage),
-        cmocka_unit_test(test_format_iso), cmocka_unit_test(test_from_civil),
+        cmocka_unit_test(test_format_iso), cmocka_unit_test(test_format_iso_digits),
+        cmocka_unit_test(test_from_civil),
         cmocka_unit_test(test_tz_dst),     cmocka_unit_test(test_tz_parsers),
         cmocka_unit_test(test_tz_footer),  cmocka_unit_test(test_tz_refused),
         cmocka_unit_test(test_year),       cmocka_unit_test(test_streams),

@@ -58,8 +58,8 @@ static const char *const pattern_path[INTEL_TYPE_COUNT] = {
     [INTEL_SHA1] = "file:hashes.'SHA-1'",
     [INTEL_SHA256] = "file:hashes.'SHA-256'",
     [INTEL_JA3] = "network-traffic:extensions.'x-ja3'.value",
-    [INTEL_USER_AGENT] = "network-traffic:extensions.'http-request-ext'.request_header."
-                         "'User-Agent'",
+    [INTEL_USER_AGENT] = ("network-traffic:extensions.'http-request-ext'.request_header."
+                          "'User-Agent'"),
     [INTEL_REGKEY] = "windows-registry-key:key",
     [INTEL_PROCESS] = "process:name",
 };

@@ -2,8 +2,9 @@
  * test_intel_export.c - src/intel/intel_export.c: the STIX pattern writer
  * (quotes and backslashes escaped, read back whole by our own pattern
  * parser), the TLP filter (RED never, nothing above the allowance), the
- * TLP 2.0 marking ids, and a collection from a store that withholds what
- * the filter refuses, in the order TAXII pages.
+ * TLP 2.0 marking ids, a collection from a store that withholds what
+ * the filter refuses, in the order TAXII pages, and intel.identity and
+ * intel.peers in the configuration.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -16,6 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "conf/config.h"
 #include "intel/intel.h"
 #include "intel/intel_export.h"
 #include "store/store.h"
@@ -177,6 +179,57 @@ static void test_collect(void **state)
     }
 }
 
+static void test_config_peers(void **state)
+{
+    static const char ok[] = "intel:\n"
+                             "  identity: \"CSIRT Example\"\n"
+                             "  peers:\n"
+                             "    - {name: Peer A, user: peera, tlp_max: amber}\n"
+                             "    - {user: peerg}\n"
+                             "    - {user: peers, tlp_max: TLP:AMBER+STRICT}\n";
+    static const char *const bad[] = {
+        "intel:\n  peers:\n    - {user: p, tlp_max: red}\n",
+        "intel:\n  peers:\n    - {name: no user}\n",
+        "intel:\n  peers:\n    - {user: p}\n    - {user: p, tlp_max: clear}\n",
+        "intel:\n  peers: peera\n",
+    };
+    struct config *c = NULL, *c2 = NULL;
+    struct parse_err err;
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f;
+
+    (void)state;
+    assert_int_equal(config_parse(ok, strlen(ok), "t.yaml", &c, &err), 0);
+    assert_string_equal(c->intel_identity, "CSIRT Example");
+    assert_int_equal(c->nintel_peers, 3);
+    assert_string_equal(c->intel_peers[0].name, "Peer A");
+    assert_int_equal(c->intel_peers[0].tlp_max, INTEL_TLP_AMBER);
+    assert_string_equal(c->intel_peers[1].name, "peerg"); /* the user's name */
+    assert_int_equal(c->intel_peers[1].tlp_max, INTEL_TLP_GREEN);
+    assert_int_equal(c->intel_peers[2].tlp_max, INTEL_TLP_AMBER_STRICT);
+    /* the normal form parses back to the same peers */
+    f = open_memstream(&text, &len);
+    assert_non_null(f);
+    config_print(c, f);
+    assert_int_equal(fclose(f), 0);
+    assert_int_equal(config_parse(text, len, "printed.yaml", &c2, &err), 0);
+    assert_int_equal(c2->nintel_peers, 3);
+    assert_string_equal(c2->intel_peers[2].user, "peers");
+    assert_int_equal(c2->intel_peers[2].tlp_max, INTEL_TLP_AMBER_STRICT);
+    assert_string_equal(c2->intel_identity, "CSIRT Example");
+    free(text);
+    config_free(c2);
+    config_free(c);
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        c = NULL;
+        assert_int_equal(config_parse(bad[i], strlen(bad[i]), "t.yaml", &c, &err), -EINVAL);
+        assert_non_null(err.msg);
+        assert_non_null(strstr(err.msg, "peer"));
+        assert_null(c);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -184,6 +237,7 @@ int main(void)
         cmocka_unit_test(test_pattern_round_trip),
         cmocka_unit_test(test_tlp_filter),
         cmocka_unit_test(test_collect),
+        cmocka_unit_test(test_config_peers),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

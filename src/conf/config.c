@@ -1147,7 +1147,7 @@ static int target_span(struct ydoc *d, yaml_node_t *v, struct config_target *t, 
     int r;
 
     if (t->us >= 0)
-        return ydoc_fail(d, v, "give one of seconds, minutes, hours, days");
+        return ydoc_fail(d, v, "give one of minutes, hours, days, seconds");
     if ((r = get_uint(d, v, 0, 3650ULL * 86400 * 1000000 / (uint64_t)unit, &x,
                       "the target is 0 (none) to 10 years")) < 0)
         return r;
@@ -1213,7 +1213,7 @@ static int kw_incident_targets(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, v
         if (t->phase < 0)
             return ydoc_fail(d, item, "a target needs a phase");
         if (t->us < 0)
-            return ydoc_fail(d, item, "a target needs seconds, minutes, hours or days");
+            return ydoc_fail(d, item, "a target needs minutes, hours, days or seconds");
         c->ntargets++;
     }
     return 0;
@@ -2112,6 +2112,32 @@ static void print_detect(const struct config *c, FILE *out)
     fprintf(out, "  late_tolerance: %u\n", c->corr_tolerance_s);
 }
 
+/* incident.escalation in normal form (spans in seconds). */
+static void print_escalation(const struct config_escalation *e, FILE *out)
+{
+    static const char *const def_chain[] = {"assignee", "lead", "manager"};
+
+    fprintf(out, "  escalation:\n    enabled: %s\n    lead_time: %llds\n    every: %llds\n",
+            e->enabled ? "true" : "false", (long long)(e->lead_us / 1000000),
+            (long long)((e->every_us < 0 ? e->lead_us : e->every_us) / 1000000));
+    fprintf(out, "    chain: [");
+    for (size_t i = 0; i < (e->nchain ? e->nchain : 3); i++) {
+        fprintf(out, "%s", i ? ", " : "");
+        print_q(out, e->nchain ? e->chain[i] : def_chain[i]);
+    }
+    fprintf(out, "]\n    notify: [");
+    for (size_t i = 0; i < e->nnotify; i++) {
+        fprintf(out, "%s", i ? ", " : "");
+        print_q(out, e->notify[i]);
+    }
+    fprintf(out, "]\n");
+    if (e->secret_file) {
+        fprintf(out, "    secret_file: ");
+        print_q(out, e->secret_file);
+        fputc('\n', out);
+    }
+}
+
 /* respond:, security:, archive:, audit: and incident:. */
 static void print_respond(const struct config *c, FILE *out)
 {
@@ -2173,12 +2199,17 @@ static void print_respond(const struct config *c, FILE *out)
     fprintf(out, "\n  targets:%s\n", c->ntargets ? "" : " []");
     for (size_t i = 0; i < c->ntargets; i++) {
         const struct config_target *t = &c->targets[i];
-        fprintf(out, "    - {phase: %s, category: %s, level: %s, minutes: %lld}\n",
+        /* Whole minutes as minutes; a target in seconds as seconds. */
+        int whole = t->us % (INT64_C(60) * 1000000) == 0;
+
+        fprintf(out, "    - {phase: %s, category: %s, level: %s, %s: %lld}\n",
                 incident_phase_name((enum incident_phase)t->phase),
                 t->category < 0 ? "any" : incident_category_name((enum asset_category)t->category),
                 t->level < 0 ? "any" : triage_level_name((enum triage_alert_level)t->level),
-                (long long)(t->us / (INT64_C(60) * 1000000)));
+                whole ? "minutes" : "seconds",
+                (long long)(t->us / (whole ? INT64_C(60) * 1000000 : 1000000)));
     }
+    print_escalation(&c->escalation, out);
 }
 
 void config_print(const struct config *c, FILE *out)

@@ -785,6 +785,7 @@ static void test_migrate_tokens_v10(void **state)
     assert_int_equal(
         sqlite3_exec(
             db,
+            "DROP TABLE incident_clock;"
             "DROP TABLE intel_sightings; DROP TABLE intel_tags; DROP TABLE intel_indicators;"
             "DROP TABLE evidence_seals; DROP TABLE evidence_custody;"
             "DROP TABLE evidence_links; DROP TABLE evidence_items;"
@@ -828,6 +829,7 @@ static void test_migrate_from_v1(void **state)
     f->st = NULL;
     db = peek_open(f);
     assert_int_equal(sqlite3_exec(db,
+                                  "DROP TABLE incident_clock;"
                                   "DROP TABLE intel_sightings; DROP TABLE intel_tags;"
                                   "DROP TABLE intel_indicators;"
                                   "DROP TABLE evidence_seals; DROP TABLE evidence_custody;"

@@ -23,7 +23,7 @@ static const struct {
     {"evidence", cli_evidence_main,
      "forensic evidence and its custody: evidence add|list|show|transfer|verify|export"},
     {"intel", cli_intel_main,
-     "indicators of compromise: intel import (STIX, MISP, CSV)|list|expire"},
+     "indicators of compromise: intel import (STIX, MISP, CSV)|list|expire|export"},
     {"user", cli_user_main, "accounts: user add|passwd|list|disable|enable|token"},
     {"incident", cli_incident_main,
      "work on incidents through the daemon's API: incident list|show|update|note|report"},

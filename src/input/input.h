@@ -44,6 +44,8 @@ struct input_stats {
     _Atomic uint64_t bytes;       /* bytes of those records */
     _Atomic uint64_t truncated;   /* records cut at max_line */
     _Atomic uint64_t dropped;     /* records dropped (UDP, queue full) */
+    _Atomic uint64_t kernel_dropped; /* UDP datagrams the kernel dropped, its socket
+                                        buffer full (SO_RXQ_OVFL, as last reported) */
     _Atomic uint64_t connections; /* TCP connections accepted, in total */
     _Atomic uint64_t active;      /* TCP connections open now */
     _Atomic uint64_t refused;     /* TCP connections refused (client caps) */

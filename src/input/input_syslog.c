@@ -58,7 +58,7 @@
 #include "util/log.h"
 #include "util/queue.h"
 
-#define SYSLOG_UDP_VLEN 32                  /* datagrams per recvmmsg() */
+#define SYSLOG_UDP_VLEN 64                  /* datagrams per recvmmsg() */
 #define SYSLOG_UDP_MAX_DGRAM 65535          /* largest UDP payload */
 #define SYSLOG_UDP_RCVBUF (4 * 1024 * 1024) /* asked for, best effort */
 #define SYSLOG_TCP_BACKLOG 1024
@@ -144,6 +144,11 @@ struct input_syslog {
     struct mmsghdr msgs[SYSLOG_UDP_VLEN];
     struct iovec iov[SYSLOG_UDP_VLEN];
     struct sockaddr_storage addrs[SYSLOG_UDP_VLEN];
+    /* SO_RXQ_OVFL's control message per datagram: the socket's drop count. */
+    union {
+        struct cmsghdr align;
+        char buf[CMSG_SPACE(sizeof(uint32_t))];
+    } ctrl[SYSLOG_UDP_VLEN];
     char *dgrams;
     size_t dgram_size; /* max_line + 1 (to see truncation), at most 64 KiB */
     /* gelf-udp: chunks in reassembly (input_gelf.h); NULL for syslog. */
@@ -316,12 +321,22 @@ static int bind_socket(struct input_syslog *s, char *errbuf, size_t errlen)
     if (tcp) {
         (void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
     } else {
-        int rcv = SYSLOG_UDP_RCVBUF;
+        int rcv = SYSLOG_UDP_RCVBUF, got = 0;
+        socklen_t gl = sizeof(got);
 
         /* Bursts are absorbed by the kernel buffer; FORCE needs
-         * CAP_NET_ADMIN, the plain call is capped by rmem_max. */
+         * CAP_NET_ADMIN, the plain call is capped by rmem_max.  The size
+         * granted is logged: a buffer silently cut to rmem_max is the
+         * usual cause of loss under a burst. */
         if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcv, sizeof(rcv)) < 0)
             (void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof(rcv));
+        if (getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &got, &gl) == 0)
+            log_info("input %s: UDP receive buffer %d bytes (asked for %d; the kernel "
+                     "reports twice the usable size)",
+                     c->name, got, rcv);
+        /* The kernel's count of datagrams it dropped on this socket, on
+         * every datagram read: the loss we cannot see otherwise. */
+        (void)setsockopt(fd, SOL_SOCKET, SO_RXQ_OVFL, &one, sizeof(one));
     }
     if (bind(fd, res->ai_addr, res->ai_addrlen) < 0) {
         ret = -errno;
@@ -359,6 +374,30 @@ static int udp_gelf(struct input_syslog *s, int i, uint8_t fam, const uint8_t ad
                     uint16_t port, const char **d, size_t *len);
 
 /*
+ * SO_RXQ_OVFL: each datagram carries the socket's running count of
+ * datagrams the kernel dropped (buffer full) before it; the last one read
+ * holds the newest.  A 32-bit counter that may wrap: the stat keeps the
+ * kernel's figure as is.
+ */
+static void udp_kernel_drops(struct input_syslog *s, int n)
+{
+    for (int i = n - 1; i >= 0; i--) {
+        struct msghdr *h = &s->msgs[i].msg_hdr;
+
+        for (struct cmsghdr *cm = CMSG_FIRSTHDR(h); cm; cm = CMSG_NXTHDR(h, cm)) {
+            uint32_t v;
+
+            if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SO_RXQ_OVFL ||
+                cm->cmsg_len < CMSG_LEN(sizeof(v)))
+                continue;
+            memcpy(&v, CMSG_DATA(cm), sizeof(v));
+            atomic_store(&s->st->kernel_dropped, v);
+            return;
+        }
+    }
+}
+
+/*
  * One recvmmsg() round.  Pushes the datagrams as one batch, blocking when
  * `blocking` (at stop), else dropping the batch if the queue is full.
  * Returns the datagrams read, 0 when none were waiting.
@@ -379,6 +418,8 @@ static int udp_round(struct input_syslog *s, int blocking)
         s->msgs[i].msg_hdr.msg_iovlen = 1;
         s->msgs[i].msg_hdr.msg_name = &s->addrs[i];
         s->msgs[i].msg_hdr.msg_namelen = sizeof(s->addrs[i]);
+        s->msgs[i].msg_hdr.msg_control = s->ctrl[i].buf;
+        s->msgs[i].msg_hdr.msg_controllen = sizeof(s->ctrl[i].buf);
         s->msgs[i].msg_len = 0;
     }
     do {
@@ -395,6 +436,7 @@ static int udp_round(struct input_syslog *s, int blocking)
     if (n == 0)
         return 0;
     t = now_us();
+    udp_kernel_drops(s, n);
     for (int i = 0; i < n; i++)
         need += rec_batch_record_size(s->msgs[i].msg_len);
     b = rec_batch_new(c->id, need);

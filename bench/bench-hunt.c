@@ -7,8 +7,11 @@
  *
  * Appends every line of FILE to a fresh archive in a temporary directory
  * with the writer's defaults (as the daemon does: 1 MiB blocks, zstd -3;
- * receive times one per 100 µs), then times, each as one process from
- * start to exit: hunt for ADDRESS as a word (raw text only), for
+ * receive times one per 100 µs), and once more without the blocks'
+ * indexes, timing both appends (this process's CPU: the index's cost on
+ * the write path) and giving both sizes; then times, each as one process
+ * from start to exit: hunt for ADDRESS as a word (raw text only; with the
+ * blocks' indexes and with --no-index), for
  * FIELD=ADDRESS (every record decoded), for both (the word rules records
  * out before decoding), a full-scan hunt for _raw~/REGEX/, and
  * `zstdcat FILE.zst | grep -c` for ADDRESS (-F) and REGEX (-E) over
@@ -43,6 +46,15 @@ static double children_cpu_s(void)
            (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
 }
 
+static double self_cpu_s(void)
+{
+    struct rusage ru;
+
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+           (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+}
+
 static double cpu_s; /* CPU seconds of the last timed() */
 
 /* Runs `cmd` through sh; its stdout's last number is the match count. */
@@ -65,9 +77,10 @@ static int timed(const char *cmd, double *ret_s, unsigned long long *ret_n)
 }
 
 /* Appends FILE's lines; the record count and raw bytes (no newlines). */
-static int fill(const char *dir, const char *file, uint64_t *ret_n, uint64_t *ret_bytes)
+static int fill(const char *dir, const char *file, int no_index, uint64_t *ret_n,
+                uint64_t *ret_bytes)
 {
-    struct archive_writer_opts o = {0};
+    struct archive_writer_opts o = {.no_index = no_index};
     struct archive_open_report rep;
     struct archive_writer *w;
     char *line = NULL;
@@ -109,11 +122,11 @@ static void row(const char *label, double s, unsigned long long hits, uint64_t n
 
 int main(int argc, char **argv)
 {
-    char tmp[] = "/tmp/bench_hunt.XXXXXX", dir[128], cmd[4096], q[1024];
+    char tmp[] = "/tmp/bench_hunt.XXXXXX", dir[128], dir0[128], cmd[4096], q[1024];
     const char *bin, *file, *addr, *field, *re;
     uint64_t n = 0, bytes = 0;
-    unsigned long long hits;
-    double s, mb;
+    unsigned long long hits, size_ix = 0, size_no = 0;
+    double s, mb, c, ingest_s[2], ingest_cpu[2];
 
     if (argc != 6) {
         fprintf(stderr, "usage: bench_hunt HIKESHI FILE ADDRESS FIELD REGEX\n");
@@ -134,38 +147,72 @@ int main(int argc, char **argv)
         return 1;
     }
     snprintf(dir, sizeof(dir), "%s/archive", tmp);
-    s = now_s();
-    if (fill(dir, file, &n, &bytes) < 0) {
-        fprintf(stderr, "bench_hunt: cannot write the archive from %s\n", file);
-        return 1;
+    snprintf(dir0, sizeof(dir0), "%s/archive-noindex", tmp);
+    for (int i = 0; i < 2; i++) {
+        uint64_t n1 = 0, b1 = 0;
+
+        s = now_s();
+        c = self_cpu_s();
+        if (fill(i ? dir0 : dir, file, i, &n1, &b1) < 0) {
+            fprintf(stderr, "bench_hunt: cannot write the archive from %s\n", file);
+            return 1;
+        }
+        ingest_s[i] = now_s() - s;
+        ingest_cpu[i] = self_cpu_s() - c;
+        n = n1;
+        bytes = b1;
     }
-    s = now_s() - s;
+    snprintf(cmd, sizeof(cmd), "du -sb '%s' | cut -f1", dir);
+    (void)timed(cmd, &s, &size_ix);
+    snprintf(cmd, sizeof(cmd), "du -sb '%s' | cut -f1", dir0);
+    (void)timed(cmd, &s, &size_no);
     mb = (double)bytes / 1e6;
-    printf("input: %s: %" PRIu64 " records, %.1f MB of lines; archive written in %.2f s\n\n", file,
-           n, mb, s);
+    printf("input: %s: %" PRIu64 " records, %.1f MB of lines\n\n", file, n, mb);
+    printf("| append | wall s | CPU s | records/s (CPU) | archive MB | ratio |\n"
+           "|---|---:|---:|---:|---:|---:|\n");
+    for (int i = 0; i < 2; i++) {
+        double sz = (double)(i ? size_no : size_ix);
+
+        printf("| %s | %.2f | %.2f | %.0f | %.1f | %.1f:1 |\n",
+               i ? "without the index" : "with the index (default)", ingest_s[i], ingest_cpu[i],
+               (double)n / ingest_cpu[i], sz / 1e6, sz > 0 ? (double)bytes / sz : 0.0);
+    }
+    printf("\n");
     printf("| case | wall s | CPU s | matches | records/s (CPU) | MB/s of raw (CPU) |\n"
            "|---|---:|---:|---:|---:|---:|\n");
-    for (int i = 0; i < 4; i++) {
+    for (int i = 0; i < 6; i++) {
         static const char *const labels[] = {
-            "hunt ADDRESS (a word: raw text only)",
-            "hunt FIELD=ADDRESS (every record decoded)",
-            "hunt 'ADDRESS FIELD=ADDRESS' (the word rules records out first)",
+            "hunt ADDRESS (a word; the blocks' indexes)",
+            "hunt --no-index ADDRESS (a word: every block read)",
+            "hunt FIELD=ADDRESS (every record decoded; no index applies)",
+            "hunt 'ADDRESS FIELD=ADDRESS' (the word: index, then records ruled out)",
+            "hunt --no-index 'ADDRESS FIELD=ADDRESS'",
             "hunt _raw~/REGEX/ (full scan, regex)",
         };
 
         switch (i) {
-        case 0: snprintf(q, sizeof(q), "%s", addr); break;
-        case 1: snprintf(q, sizeof(q), "%s=%s", field, addr); break;
-        case 2: snprintf(q, sizeof(q), "%s %s=%s", addr, field, addr); break;
+        case 0:
+        case 1: snprintf(q, sizeof(q), "%s", addr); break;
+        case 2: snprintf(q, sizeof(q), "%s=%s", field, addr); break;
+        case 3:
+        case 4: snprintf(q, sizeof(q), "%s %s=%s", addr, field, addr); break;
         default: snprintf(q, sizeof(q), "_raw~/%s/", re); break;
         }
-        snprintf(cmd, sizeof(cmd), "'%s' hunt --dir '%s' -f jsonl '%s' 2>/dev/null | wc -l", bin,
-                 dir, q);
+        snprintf(cmd, sizeof(cmd),
+                 "'%s' hunt --dir '%s' -f jsonl %s '%s' 2>'%s/hunt-%d.err' | wc -l", bin, dir,
+                 i == 1 || i == 4 ? "--no-index" : "", q, tmp, i);
         if (timed(cmd, &s, &hits) < 0)
             printf("| %s | failed | | | | |\n", labels[i]);
         else
             row(labels[i], s, hits, n, mb);
     }
+    /* What each hunt read: its summary's block counts. */
+    snprintf(cmd, sizeof(cmd),
+             "for i in 0 1 2 3 4 5; do printf 'hunt case %%d: ' $((i + 1)); "
+             "grep -o 'blocks: .*' '%s'/hunt-$i.err || echo; done >&2",
+             tmp);
+    if (system(cmd) != 0)
+        fprintf(stderr, "bench_hunt: no hunt summaries\n");
     snprintf(cmd, sizeof(cmd), "zstd -3 -q -c '%s' > '%s/f.zst' && echo 0", file, tmp);
     if (timed(cmd, &s, &hits) < 0) {
         printf("| zstdcat \\| grep | (zstd(1) not installed) | | | | |\n");

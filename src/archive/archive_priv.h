@@ -232,7 +232,7 @@ struct archive_index_builder {
 /* A decoded index, pointing into the bytes it was decoded from. */
 struct archive_index {
     const uint8_t *bits;
-    uint32_t mask; /* bit count - 1 */
+    uint32_t nbits; /* bit count: a multiple of 64 */
     uint8_t k;
 };
 int archive_index_builder_init(struct archive_index_builder *b);

@@ -101,7 +101,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             if (it.data_off > it.len || rec.raw + rec.raw_len > data + size)
                 abort();
     if (archive_index_decode(data, size, &ix, &why) == 0 &&
-        (ix.mask + 1) / 8 + ARCHIVE_INDEX_HDR_LEN != size)
+        ix.nbits / 8 + ARCHIVE_INDEX_HDR_LEN != size)
         abort();
     else if (archive_index_decode(data, size, &ix, &why) == 0)
         (void)archive_index_may_contain(&ix, (const char *)data, size < 64 ? size : 64);

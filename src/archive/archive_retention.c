@@ -391,8 +391,8 @@ static int carried_tail(int dirfd, uint64_t seq, struct archive_tomb *ret)
     return r;
 }
 
-static int prune_one(int dirfd, struct seg_walk *w, struct archive_key *k, int reason,
-                     int64_t now_us)
+static int prune_one(int dirfd, struct seg_walk *w, struct archive_key *k,
+                     pthread_mutex_t *key_lock, int reason, int64_t now_us)
 {
     char name[ARCHIVE_SEG_NAME_LEN + 1];
     uint8_t *b = NULL;
@@ -401,7 +401,12 @@ static int prune_one(int dirfd, struct seg_walk *w, struct archive_key *k, int r
 
     w->t.reason = (uint32_t)reason;
     w->t.removed_us = now_us;
-    if ((r = archive_tomb_build(&w->t, k, &b, &len)) < 0)
+    if (k && key_lock)
+        pthread_mutex_lock(key_lock);
+    r = archive_tomb_build(&w->t, k, &b, &len);
+    if (k && key_lock)
+        pthread_mutex_unlock(key_lock);
+    if (r < 0)
         return r;
     r = write_tomb(dirfd, w->t.seq, b, len);
     free(b);
@@ -419,7 +424,7 @@ int archive_prune(const char *dir, const struct archive_retention *rt, struct ar
     struct archive_tomb carry;
     uint64_t *segs = NULL, total = 0;
     size_t n = 0;
-    int dirfd, r;
+    int dirfd, r, sealed = 0;
 
     memset(rep, 0, sizeof(*rep));
     if (sodium_init() < 0)
@@ -458,9 +463,14 @@ int archive_prune(const char *dir, const struct archive_retention *rt, struct ar
             rep->kept_for_cursor++;
             reason = 0;
         }
-        if (reason && w.t.nseals && !k) {
+        /* A sealed archive's tombstones must be signed: it has seals here,
+         * later (sealing this segment's records), or before (a signed
+         * tombstone). */
+        if (reason && !k && !sealed)
+            sealed = w.t.nseals || carry.is_signed || seal_follows(dirfd, segs, i + 1, n) != 0;
+        if (reason && !k && sealed) {
             free(w.seals);
-            r = -ENOKEY; /* a sealed archive's tombstones must be signed */
+            r = -ENOKEY;
             goto out;
         }
         if (reason && k && w.t.tail_unsealed) {
@@ -478,7 +488,7 @@ int archive_prune(const char *dir, const struct archive_retention *rt, struct ar
             free(w.seals);
             break;
         }
-        if (!dry_run && (r = prune_one(dirfd, &w, k, reason, now_us)) < 0) {
+        if (!dry_run && (r = prune_one(dirfd, &w, k, rt->key_lock, reason, now_us)) < 0) {
             free(w.seals);
             goto out;
         }

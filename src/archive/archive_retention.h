@@ -9,6 +9,7 @@
 #ifndef HIKESHI_ARCHIVE_ARCHIVE_RETENTION_H
 #define HIKESHI_ARCHIVE_ARCHIVE_RETENTION_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -69,6 +70,9 @@ int archive_tomb_read(int dirfd, uint64_t seq, uint8_t **ret, size_t *ret_len);
 struct archive_retention {
     int64_t max_age_us; /* 0: no age limit */
     uint64_t max_bytes; /* 0: no size limit */
+    /* Held only around signing each tombstone, when another thread seals
+     * with the same key (the daemon's writer); NULL: none. */
+    pthread_mutex_t *key_lock;
 };
 
 struct archive_prune_report {

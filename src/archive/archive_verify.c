@@ -288,6 +288,8 @@ static int verify_tombstone(struct vstate *v, int dirfd, uint64_t seq)
     v->records = t.first_record + t.records;
     memcpy(v->head, t.chain_out, ARCHIVE_HASH_LEN);
     v->unsealed = t.tail_unsealed;
+    if (t.nseals)
+        res->sealed_records = v->records - t.tail_unsealed;
     v->us_min = t.tail_t_min;
     v->us_max = t.tail_t_max;
     free(buf);

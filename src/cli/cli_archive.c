@@ -16,6 +16,7 @@
 
 #include "archive/archive.h"
 #include "cli/cli.h"
+#include "cli/cli_archive_prune.h"
 #include "conf/config.h"
 #include "event/time.h"
 #include "util/buf.h"
@@ -28,6 +29,7 @@ static const char archive_usage[] =
     "                              [--key FILE | --expect-epoch N] [--json]\n"
     "       hikeshi archive cat [-c CONFIG] [--dir DIR] [--from TIME] [--to TIME]\n"
     "                           [-f raw|jsonl]\n"
+    "       hikeshi archive prune [-c CONFIG] [--dir DIR] [--key FILE] [--dry-run]\n"
     "\n"
     "The archive keeps every record as received, in hash-chained blocks sealed\n"
     "with an evolving Ed25519 key (docs/archive.md).\n"
@@ -38,6 +40,8 @@ static const char archive_usage[] =
     "verify   checks every segment, frame, block and seal; prints the first\n"
     "         fault with its segment, chain position and byte offset.\n"
     "cat      prints the records received in [--from, --to).\n"
+    "prune    removes segments by archive.retention, leaving signed tombstones\n"
+    "         ('hikeshi archive prune --help').\n"
     "\n"
     "  -c, --config FILE    data_dir, archive.key and archive.verify_key from FILE\n"
     "      --dir DIR        the archive directory (default DATA_DIR/archive)\n"
@@ -159,6 +163,7 @@ static void print_result(const char *dir, const struct archive_verify_result *re
                    " seals\n",
                    dir, archive_fault_name(res->fault), res->segment, res->frame, res->offset,
                    res->why, res->records, res->sealed_records, res->seals);
+        cli_archive_removed_text(stdout, res);
         return;
     }
     buf_init(&b, 64 * 1024);
@@ -178,6 +183,7 @@ static void print_result(const char *dir, const struct archive_verify_result *re
         buf_json_str(&b, res->why, strlen(res->why));
         buf_putc(&b, '}');
     }
+    cli_archive_removed_json(&b, res);
     buf_printf(&b,
                ",\"segments\":%" PRIu64 ",\"blocks\":%" PRIu64 ",\"records\":%" PRIu64
                ",\"sealed_records\":%" PRIu64 ",\"seals\":%" PRIu64 ",\"epoch\":%" PRIu64
@@ -331,6 +337,8 @@ int cli_archive_main(int argc, char **argv)
         return argc < 2 ? CLI_EXIT_USAGE : CLI_EXIT_OK;
     }
     sub = argv[1];
+    if (strcmp(sub, "prune") == 0)
+        return cli_archive_prune_main(argc - 1, argv + 1);
     if (strcmp(sub, "keygen") != 0 && strcmp(sub, "verify") != 0 && strcmp(sub, "cat") != 0)
         return cli_usage_error("archive", "unknown subcommand '%s'", sub);
     memset(&a, 0, sizeof(a));

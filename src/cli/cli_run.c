@@ -982,6 +982,12 @@ static int run_open_archive(struct daemon *d)
                 .seal_us = (int64_t)c->archive_seal_interval_s * 1000000,
             },
         .ninputs = (uint32_t)c->ninputs,
+        .retention =
+            {
+                .max_age_us = (int64_t)c->archive_retention_max_age_s * 1000000,
+                .max_bytes = c->archive_retention_max_bytes,
+            },
+        .retention_every_us = (int64_t)c->archive_retention_interval_s * 1000000,
     };
     int r, n;
 

@@ -1509,10 +1509,90 @@ static int kw_archive_seal_interval(struct ydoc *d, yaml_node_t *k, yaml_node_t 
                     "archive.seal_interval must be 0 (not by time) to 86400 seconds");
 }
 
+/* archive.retention.max_age: a duration, 1 second to 100 years. */
+static int kw_retention_max_age(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+    const char *s = ydoc_scalar(v, NULL);
+    int64_t n = 0;
+
+    if (!s || config_parse_duration(s, &n) < 0 || n < 0 || n > 100LL * 366 * 86400)
+        return ydoc_fail(d, v, "archive.retention.max_age: expected a duration such as 90d, 12h "
+                               "or 3600 (seconds), at most 100 years; 0 for no age limit");
+    cfg(d)->archive_retention_max_age_s = (uint64_t)n;
+    return 0;
+}
+
+/* "50G": digits and an optional k, m, g or t (powers of 1024). */
+int config_parse_size(const char *s, uint64_t *ret)
+{
+    uint64_t v = 0;
+    int shift = 0;
+
+    if (!s || *s < '0' || *s > '9')
+        return -EINVAL;
+    for (; *s >= '0' && *s <= '9'; s++) {
+        if (v > (UINT64_MAX - 9) / 10)
+            return -ERANGE;
+        v = v * 10 + (uint64_t)(*s - '0');
+    }
+    switch (*s) {
+    case '\0': break;
+    case 'k': case 'K': shift = 10; break;
+    case 'm': case 'M': shift = 20; break;
+    case 'g': case 'G': shift = 30; break;
+    case 't': case 'T': shift = 40; break;
+    default: return -EINVAL;
+    }
+    if (*s && s[1] != '\0')
+        return -EINVAL;
+    if (shift && v > (UINT64_MAX >> shift))
+        return -ERANGE;
+    *ret = v << shift;
+    return 0;
+}
+
+static int kw_retention_max_size(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+    const char *s = ydoc_scalar(v, NULL);
+    uint64_t n = 0;
+
+    if (!s || config_parse_size(s, &n) < 0 || (n != 0 && n < 1024 * 1024))
+        return ydoc_fail(d, v, "archive.retention.max_size: expected a size such as 50G, 500M "
+                               "or bytes, at least 1M; 0 for no size limit");
+    cfg(d)->archive_retention_max_bytes = n;
+    return 0;
+}
+
+static int kw_retention_interval(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+    const char *s = ydoc_scalar(v, NULL);
+    int64_t n = 0;
+
+    if (!s || config_parse_duration(s, &n) < 0 || n < 1 || n > 86400)
+        return ydoc_fail(d, v, "archive.retention.interval: expected a duration from 1 second "
+                               "to 1 day, such as 10m");
+    cfg(d)->archive_retention_interval_s = (uint64_t)n;
+    return 0;
+}
+
+static const struct ydoc_key retention_kw[] = {
+    {"interval", kw_retention_interval},
+    {"max_age", kw_retention_max_age},
+    {"max_size", kw_retention_max_size},
+};
+static const struct ydoc_table retention_table = {
+    retention_kw, YDOC_NKEYS(retention_kw), "archive.retention: expected a mapping", NULL};
+
+static int kw_archive_retention(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+    return ydoc_walk(d, v, &retention_table, NULL);
+}
+
 static const struct ydoc_key archive_kw[] = {
     {"block_size", kw_archive_block_size},
     {"enabled", kw_archive_enabled},
     {"key", kw_archive_key},
+    {"retention", kw_archive_retention},
     {"seal_interval", kw_archive_seal_interval},
     {"seal_records", kw_archive_seal_records},
     {"segment_size", kw_archive_segment_size},
@@ -1765,6 +1845,7 @@ struct config *config_defaults(void)
     c->archive_enabled = 1;
     c->archive_sync_ms = 200;
     c->archive_seal_interval_s = 300;
+    c->archive_retention_interval_s = 600;
     c->audit_seal_entries = 1000;
     c->audit_seal_interval_s = 300;
     c->intel_half_life_s = 30 * 86400; /* INTEL_HALF_LIFE_DAYS_DEFAULT */
@@ -2165,6 +2246,10 @@ static void print_respond(const struct config *c, FILE *out)
     fprintf(out, "  seal_records: %llu\n  seal_interval: %llu\n",
             (unsigned long long)c->archive_seal_records,
             (unsigned long long)c->archive_seal_interval_s);
+    fprintf(out, "  retention:\n    max_age: %llu\n    max_size: %llu\n    interval: %llu\n",
+            (unsigned long long)c->archive_retention_max_age_s,
+            (unsigned long long)c->archive_retention_max_bytes,
+            (unsigned long long)c->archive_retention_interval_s);
     fprintf(out, "audit:\n  key: ");
     print_q(out, c->audit_key ? c->audit_key : "");
     fprintf(out, "\n  verify_key: ");

@@ -179,6 +179,13 @@ struct config {
     uint64_t archive_segment_bytes;
     uint64_t archive_seal_records;
     uint64_t archive_seal_interval_s;
+    /* archive.retention (docs/archive.md, "Retention"): segments whose
+     * newest record is older than max_age_s, or the oldest while the
+     * segments pass max_bytes, are removed (tombstoned) every interval_s.
+     * 0: no limit of that kind (both 0: no retention). */
+    uint64_t archive_retention_max_age_s;
+    uint64_t archive_retention_max_bytes;
+    uint64_t archive_retention_interval_s;
     /* The audit log's seals (audit:, docs/audit.md): its own signing key
      * file (NULL: no seals), the verification key (NULL: the key's path
      * with ".pub"), the file the latest seal is copied to (NULL: none),
@@ -231,6 +238,9 @@ int config_parse_tz(const char *s, int32_t *ret);
  * ("90", "90s", "15m", "12h", "30d"), into seconds; -EINVAL when it is not
  * one, -ERANGE past 100 years. */
 int config_parse_duration(const char *s, int64_t *ret_s);
+/* A size: digits with an optional k, m, g or t (powers of 1024).  -EINVAL,
+ * -ERANGE. */
+int config_parse_size(const char *s, uint64_t *ret);
 /* archive.sync: "every record" (*ret_ms 0) or "every N ms" / "every N s"
  * (1 ms to 60 s).  0 or -EINVAL. */
 int config_parse_archive_sync(const char *s, uint64_t *ret_ms);

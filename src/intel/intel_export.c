@@ -363,6 +363,25 @@ static int tag_list(void *ctx, int kind, const char *v, size_t len)
     return buf_json_str(w->b, v, len);
 }
 
+/* `key` and the tags of one kind as an array, or nothing when there are
+ * none: STIX wants no empty list. */
+static int tag_array(struct stix_w *w, const char *tags, int kind, const char *key)
+{
+    size_t mark = w->b->len;
+    int r;
+
+    w->want = kind;
+    w->in_array = 0;
+    if ((r = buf_puts(w->b, key)) < 0 || (r = each_tag(tags, tag_list, w)) < 0 ||
+        (r = buf_putc(w->b, ']')) < 0)
+        return r;
+    if (w->in_array == 0) {
+        w->b->len = mark;
+        w->b->data[mark] = '\0';
+    }
+    return 0;
+}
+
 static int stix_indicator(struct stix_w *w, const struct exp_row *x, const char *id)
 {
     struct buf *b = w->b;
@@ -397,20 +416,9 @@ static int stix_indicator(struct stix_w *w, const struct exp_row *x, const char 
     }
     if ((r = buf_printf(b, ",\"confidence\":%d", x->confidence < 0 ? 0 : x->confidence > 100 ? 100 : x->confidence)) < 0)
         return r;
-    if (strstr(x->tags, "label:") || (x->tags[0] && !strchr(x->tags, ':'))) {
-        w->want = INTEL_TAG_LABEL;
-        w->in_array = 0;
-        if ((r = buf_puts(b, ",\"labels\":[")) < 0 || (r = each_tag(x->tags, tag_list, w)) < 0 ||
-            (r = buf_putc(b, ']')) < 0)
-            return r;
-    }
-    if (strstr(x->tags, "phase:")) {
-        w->want = INTEL_TAG_PHASE;
-        w->in_array = 0;
-        if ((r = buf_puts(b, ",\"kill_chain_phases\":[")) < 0 ||
-            (r = each_tag(x->tags, tag_list, w)) < 0 || (r = buf_putc(b, ']')) < 0)
-            return r;
-    }
+    if ((r = tag_array(w, x->tags, INTEL_TAG_LABEL, ",\"labels\":[")) < 0 ||
+        (r = tag_array(w, x->tags, INTEL_TAG_PHASE, ",\"kill_chain_phases\":[")) < 0)
+        return r;
     if ((r = buf_puts(b, ",\"x_hikeshi_feed\":")) < 0 || (r = json_s(b, x->feed)) < 0 ||
         (r = buf_printf(b, ",\"x_hikeshi_type\":\"%s\"}",
                         intel_type_name((enum intel_type)x->type))) < 0)

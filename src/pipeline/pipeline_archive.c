@@ -43,6 +43,12 @@ struct parchive {
     _Atomic uint64_t records, synced, appended, errors, cursor, replayed;
     _Atomic int64_t last_sync_us;
     uint64_t dropped, dropped_bytes;
+    /* Retention, run by the pipeline thread's tick (never an input's):
+     * the lock above is taken only to sign each tombstone. */
+    struct archive_retention rt;
+    struct archive_key *key; /* borrowed, may be NULL */
+    int64_t prune_every_us, next_prune_us;
+    _Atomic uint64_t pruned_segments;
 };
 
 static void parchive_free(struct parchive *a)
@@ -90,6 +96,10 @@ int parchive_open(const struct parchive_opts *o, struct parchive **ret)
     a->rl = (struct log_ratelimit){.interval_s = 10, .burst = 5};
     a->sync_us = (int64_t)o->sync_ms * 1000;
     a->sealed = o->key != NULL;
+    a->key = o->key;
+    a->rt = o->retention;
+    a->rt.key_lock = &a->lock;
+    a->prune_every_us = o->retention_every_us > 0 ? o->retention_every_us : 600000000;
     a->ninputs = o->ninputs;
     a->dir = strdup(o->dir);
     a->names = calloc(o->ninputs + 1, sizeof(*a->names));
@@ -253,6 +263,35 @@ void parchive_committed(struct parchive *a, uint64_t cursor)
         atomic_store(&a->cursor, cursor);
 }
 
+/* Applies retention when its interval has passed since the last run.
+ * Only closed segments wholly behind the committed cursor go, so nothing
+ * the pipeline has yet to read disappears under it. */
+static void prune_tick(struct parchive *a, int64_t now)
+{
+    struct archive_prune_report rep;
+    int r;
+
+    if ((!a->rt.max_age_us && !a->rt.max_bytes) || now < a->next_prune_us)
+        return;
+    a->next_prune_us = now + a->prune_every_us;
+    r = archive_prune(a->dir, &a->rt, a->key, atomic_load(&a->cursor), now, 0, &rep);
+    if (r < 0) {
+        log_warnx("archive %s: retention: %s%s", a->dir, strerror(-r),
+                  r == -EBADMSG ? " (a damaged segment, or one missing without a tombstone: "
+                                  "run hikeshi archive verify)"
+                  : r == -ENOKEY ? " (a sealed archive needs archive.key to prune)"
+                                 : "");
+        return;
+    }
+    if (rep.segments) {
+        atomic_fetch_add(&a->pruned_segments, rep.segments);
+        log_info("archive %s: retention removed %" PRIu64 " segments from %s (%" PRIu64
+                 " bytes, records %" PRIu64 "-%" PRIu64 "), each left a tombstone",
+                 a->dir, rep.segments, rep.first_removed, rep.bytes, rep.first_record,
+                 rep.last_record);
+    }
+}
+
 void parchive_tick(struct parchive *a, int64_t now)
 {
     int r;
@@ -264,6 +303,7 @@ void parchive_tick(struct parchive *a, int64_t now)
     if ((r = archive_writer_tick(a->w, now)) < 0)
         report_error(a, r, "sealing");
     pthread_mutex_unlock(&a->lock);
+    prune_tick(a, now);
 }
 
 /* Saves `cursor` in a transaction of its own.  0 or -errno (logged). */

@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "archive/archive.h"
+#include "archive/archive_retention.h"
 
 struct rec_batch;
 struct store;
@@ -33,6 +34,10 @@ struct parchive_opts {
     struct archive_key *key;        /* borrowed, may be NULL: no seals */
     const char *const *input_names; /* per input id (copied) */
     uint32_t ninputs;
+    /* archive.retention: applied by parchive_tick every retention_every_us
+     * (max_age_us and max_bytes 0: never). */
+    struct archive_retention retention;
+    int64_t retention_every_us;
 };
 
 /* What /api/v1/health shows of the archive. */

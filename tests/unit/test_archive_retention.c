@@ -32,8 +32,9 @@
 static char tmp[64], dir[128], keyp[128], pubp[128];
 static uint8_t pub[ARCHIVE_PUBKEY_LEN];
 
+/* Seals often enough that every segment holds some. */
 static const struct archive_writer_opts tiny = {
-    .block_bytes = 4096, .seal_records = 200, .segment_bytes = 12 * 1024};
+    .block_bytes = 4096, .seal_records = 40, .segment_bytes = 12 * 1024};
 
 static int setup(void **state)
 {
@@ -203,7 +204,7 @@ static void test_prune_keeps_unprocessed(void **state)
     assert_int_equal(prune(&rt, 1, NREC, &rep), 0);
     expect_fault(ARCHIVE_FAULT_NONE, pub, key_epoch(), &res);
     assert_int_equal(res.segments, 1);
-    assert_true(res.removed_last < NREC - 1);
+    assert_int_equal(res.records, NREC);
 }
 
 static uint64_t dir_bytes(void)

@@ -144,12 +144,25 @@ static void test_collect(void **state)
     put(b, "domain", "strict.example", "AMBER+STRICT");
     put(b, "domain", "red.example", "RED");
     assert_int_equal(store_intel_feed_commit(b, NULL), 0);
+    /* a campaign whose name holds "label:" and "phase:": no empty list */
+    {
+        static const char *const kinds[] = {"campaign"};
+        static const char *const vals[] = {"label:phase:x"};
+        struct store_intel_rec r = {.type = "domain", .value = "tagged.example", .tlp = "GREEN",
+                                    .ref = "t", .confidence = 50, .ntags = 1,
+                                    .tag_kind = kinds, .tag_value = vals};
+
+        assert_int_equal(store_intel_feed_begin(st, "tagged", 1500000, &b), 0);
+        assert_int_equal(store_intel_feed_put(b, &r), 0);
+        assert_int_equal(store_intel_feed_commit(b, NULL), 0);
+    }
 
     assert_int_equal(intel_export_collect(st, INTEL_TLP_GREEN, &set), 0);
-    assert_int_equal(intel_export_count(set), 3);
+    assert_int_equal(intel_export_count(set), 4);
     assert_int_equal(intel_export_withheld(set), 3);
     assert_true(intel_export_added_us(set, 0) <= intel_export_added_us(set, 1));
-    assert_int_equal(intel_export_added_us(set, 2), 2000000);
+    assert_int_equal(intel_export_added_us(set, 2), 1500000);
+    assert_int_equal(intel_export_added_us(set, 3), 2000000);
     buf_init(&out, 1 << 20);
     assert_int_equal(intel_export_write(set, &o, &out, NULL), 0);
     assert_null(strstr(out.data, "red.example"));
@@ -161,10 +174,13 @@ static void test_collect(void **state)
 
     /* even allowed everything, RED stays home */
     assert_int_equal(intel_export_collect(st, INTEL_TLP_RED, &set), 0);
-    assert_int_equal(intel_export_count(set), 5);
+    assert_int_equal(intel_export_count(set), 6);
     buf_reset(&out);
     o.format = INTEL_EXPORT_STIX;
     assert_int_equal(intel_export_write(set, &o, &out, NULL), 0);
+    assert_null(strstr(out.data, "\"labels\":[]"));
+    assert_null(strstr(out.data, "\"kill_chain_phases\":[]"));
+    assert_non_null(strstr(out.data, "\"type\":\"campaign\""));
     assert_null(strstr(out.data, "red.example"));
     assert_null(strstr(out.data, intel_export_tlp_marking(INTEL_TLP_RED)));
     assert_non_null(strstr(out.data, intel_export_tlp_marking(INTEL_TLP_AMBER_STRICT)));

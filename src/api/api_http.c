@@ -391,6 +391,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
         .session = MHD_lookup_connection_value(conn, MHD_COOKIE_KIND, AUTH_SESSION_COOKIE),
         .csrf = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-CSRF-Token"),
         .content_type = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Type"),
+        .accept = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Accept"),
         .client = key,
         .body = ac->body.data ? ac->body.data : "",
         .body_len = ac->body.len,

@@ -63,6 +63,7 @@ struct api_req {
     const char *session;       /* the session cookie's value, or NULL */
     const char *csrf;          /* the X-CSRF-Token header's value, or NULL */
     const char *content_type;  /* or NULL */
+    const char *accept;        /* the Accept header's value (TAXII), or NULL */
     const char *client;        /* the client's address, for limits; or NULL */
     const char *body;
     size_t body_len;

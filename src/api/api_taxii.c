@@ -26,8 +26,23 @@
 #define TAXII_PAGE_DEFAULT 100
 #define TAXII_PAGE_MAX 1000
 
+/* TAXII 2.1 (section 1.6.8): a client that accepts neither TAXII's media
+ * type nor anything (no Accept, * / *, application/ *) is answered 406. */
+static int taxii_accepts(const char *accept)
+{
+    if (!accept || !*accept)
+        return 1;
+    return strstr(accept, "application/taxii+json") || strstr(accept, "*/*") ||
+           strstr(accept, "application/*");
+}
+
 static void taxii_answer(struct api_call *c, int r)
 {
+    if (!taxii_accepts(c->rq->accept)) {
+        api_util_answer_error(c, 406, "this server answers application/taxii+json;version=2.1",
+                              -1, NULL);
+        return;
+    }
     api_util_answer_json(c, 200, r);
     if (c->resp->status == 200)
         c->resp->type = TAXII_TYPE;

@@ -12,7 +12,8 @@
   (type, value, TLP) set; `--format csv` reads back with Python's csv.
 - A TAXII 2.1 client sequence against the daemon: discovery, API root,
   collections, the objects paged with limit=2 (more/next and the
-  X-TAXII-Date-Added-First/Last headers), added_after; RED never served,
+  X-TAXII-Date-Added-First/Last headers), added_after, 406 for a client
+  that accepts neither TAXII's media type nor anything; RED never served,
   AMBER only to the peer allowed it; 401 without or with a bad token, 403
   for a user that is no peer.
 """
@@ -271,6 +272,10 @@ def main():
     st, h, body = taxii(d, "/taxii2/", peerg)
     check(st == 200 and h.get("Content-Type") == TAXII and body["api_roots"] == ["/taxii2/hikeshi/"]
           and body["title"] == "CSIRT Example", "discovery: %s %s" % (st, body))
+    st, h, body = taxii(d, "/taxii2/", peerg, accept="text/html")
+    check(st == 406, "discovery for a client accepting only text/html: 406 (%s)" % st)
+    st, h, body = taxii(d, "/taxii2/", peerg, accept="*/*")
+    check(st == 200, "discovery for a client accepting anything (curl's */*): 200 (%s)" % st)
     st, h, body = taxii(d, "/taxii2/hikeshi/", peerg)
     check(st == 200 and TAXII in body["versions"], "API root: %s" % body)
     st, h, body = taxii(d, "/taxii2/hikeshi/collections/", victor)

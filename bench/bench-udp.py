@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """bench-udp.py - a UDP syslog flood: hikeshi run beside rsyslogd.
 
-Usage: bench/bench-udp.py HIKESHI LOAD [N]
+Usage: [QUEUES=256,65536] bench/bench-udp.py HIKESHI LOAD [N]
 
 Sends the first N lines of LOAD (default 200000; the file is cycled when
 shorter), one datagram each, as fast as one sender process can, to a
@@ -10,7 +10,8 @@ to a file, on 127.0.0.1, each with a 4 MiB receive buffer.  Prints, side by
 side, how many datagrams each one received (hikeshi: events in its store
 after SIGTERM drained the queue; rsyslog: lines in its file once it stops
 growing) and the fraction of N, with hikeshi's own counters of what it
-dropped (queue full) and what the kernel dropped (SO_RXQ_OVFL).
+dropped (queue full) and what the kernel dropped (SO_RXQ_OVFL).  hikeshi
+runs once per pipeline.queue in QUEUES.
 
 The sender is Python (sendto in a loop), so "full speed" is this sender's
 rate, printed too; both receivers get the same bytes at the same pace.
@@ -27,6 +28,9 @@ import tempfile
 import time
 
 RCVBUF = 4 * 1024 * 1024
+# pipeline.queue, in batches (of up to 64 datagrams): the default, and one
+# that holds the whole flood while the pipeline catches up (recvmmsg returns what is waiting, often a few datagrams, so a batch may be small)
+QUEUES = [int(q) for q in os.environ.get("QUEUES", "256,65536").split(",")]
 
 
 def free_port():
@@ -81,11 +85,11 @@ def metrics(text, name):
     return "-"
 
 
-def run_hikeshi(hikeshi, lines, tmp):
+def run_hikeshi(hikeshi, lines, tmp, queue):
     port, hport = free_port(), free_port()
-    var = os.path.join(tmp, "var")
+    var = os.path.join(tmp, f"var{queue}")
     os.makedirs(var)
-    conf = os.path.join(tmp, "hikeshi.yaml")
+    conf = os.path.join(tmp, f"hikeshi{queue}.yaml")
     with open(conf, "w") as f:
         f.write(f"""data_dir: {var}
 log:
@@ -96,6 +100,8 @@ store:
   events: true
 archive:
   enabled: false
+pipeline:
+  queue: {queue}
 inputs:
   - name: bench-udp
     type: syslog-udp
@@ -119,6 +125,10 @@ inputs:
     finally:
         p.send_signal(signal.SIGTERM)
         p.wait(timeout=300)
+        err.close()
+    if p.returncode != 0:
+        with open(os.path.join(tmp, "hikeshi.err")) as f:
+            sys.stderr.write(f.read()[-2000:])
     db = sqlite3.connect(f"file:{var}/hikeshi.db?mode=ro", uri=True)
     n = db.execute("select count(*) from events").fetchone()[0]
     return n, dt, f"dropped by hikeshi (queue full) {dropped}, by the kernel {kdropped}"
@@ -168,14 +178,18 @@ def main():
         src = [ln.rstrip(b"\n") for ln in f if ln.strip()]
     lines = [src[i % len(src)] for i in range(want)]
     with tempfile.TemporaryDirectory(prefix="bench-udp.") as tmp:
-        rows = [("hikeshi run, syslog-udp -> store",) + run_hikeshi(hikeshi, lines, tmp),
-                ("peer: rsyslogd imudp -> file",) + run_rsyslog(lines, tmp)]
-    print(f"{'case':<34} {'sent':>9} {'received':>9} {'fraction':>9} {'send s':>7} {'send/s':>9}")
+        # Started as root the daemon drops to an unprivileged user, which
+        # must still reach its data_dir here.
+        os.chmod(tmp, 0o755)
+        rows = [(f"hikeshi run, UDP -> store, queue {q}",) + run_hikeshi(hikeshi, lines, tmp, q)
+                for q in QUEUES]
+        rows.append(("peer: rsyslogd imudp -> file",) + run_rsyslog(lines, tmp))
+    print(f"{'case':<40} {'sent':>9} {'received':>9} {'fraction':>9} {'send s':>7} {'send/s':>9}")
     for name, n, dt, note in rows:
         if n is None:
-            print(f"{name:<34} ({note})")
+            print(f"{name:<40} ({note})")
             continue
-        print(f"{name:<34} {want:>9} {n:>9} {n / want:>9.3f} {dt:>7.2f} {want / dt:>9,.0f}")
+        print(f"{name:<40} {want:>9} {n:>9} {n / want:>9.3f} {dt:>7.2f} {want / dt:>9,.0f}")
         if note:
             print(f"    {note}")
     return 0

@@ -75,8 +75,8 @@ static int no_evolve(void *ctx, const struct archive_key_sig *s)
 int archive_tomb_build(struct archive_tomb *t, struct archive_key *k, uint8_t **ret,
                        size_t *ret_len)
 {
-    size_t len = ARCHIVE_TOMB_FIXED + (size_t)t->nseals * ARCHIVE_TOMB_SEAL_COPY +
-                 ARCHIVE_TOMB_CHECK_LEN;
+    size_t len =
+        ARCHIVE_TOMB_FIXED + (size_t)t->nseals * ARCHIVE_TOMB_SEAL_COPY + ARCHIVE_TOMB_CHECK_LEN;
     uint8_t *b, *m = NULL;
     size_t mlen = 0;
     int r;
@@ -128,13 +128,13 @@ fail:
     return r;
 }
 
-int archive_tomb_parse(const uint8_t *buf, size_t len, struct archive_tomb *t,
-                       const char **reterr)
+int archive_tomb_parse(const uint8_t *buf, size_t len, struct archive_tomb *t, const char **reterr)
 {
     uint8_t check[ARCHIVE_TOMB_CHECK_LEN];
 
     memset(t, 0, sizeof(*t));
-    if (len < ARCHIVE_TOMB_FIXED + ARCHIVE_TOMB_CHECK_LEN || memcmp(buf, ARCHIVE_TOMB_MAGIC, 8)) {
+    if (len < ARCHIVE_TOMB_FIXED + ARCHIVE_TOMB_CHECK_LEN ||
+        memcmp(buf, ARCHIVE_TOMB_MAGIC, 8) != 0) {
         *reterr = "not a tombstone (bad magic or too short)";
         return -EBADMSG;
     }
@@ -328,7 +328,7 @@ static int seal_follows(int dirfd, const uint64_t *segs, size_t i, size_t n)
             archive_scan_done(&s);
             return what;
         }
-        while (!found && (what = archive_scan_next(&s, 0)) == ARCHIVE_SCAN_FRAME)
+        while (!found && archive_scan_next(&s, 0) == ARCHIVE_SCAN_FRAME)
             found = s.fh.type == ARCHIVE_FRAME_SEAL;
         archive_scan_done(&s);
         if (found)

@@ -33,20 +33,20 @@ enum archive_tomb_reason {
 };
 
 struct archive_tomb {
-    uint64_t seq;                       /* the removed segment */
-    uint64_t first_frame, frames;       /* its chain positions */
-    uint64_t first_record, records;     /* its record numbers */
-    int64_t t_min, t_max;               /* receive-time range of its records */
-    uint8_t archive_id[ARCHIVE_ID_LEN]; /* the archive's id */
-    uint8_t chain_in[ARCHIVE_HASH_LEN]; /* its header's chain in */
+    uint64_t seq;                        /* the removed segment */
+    uint64_t first_frame, frames;        /* its chain positions */
+    uint64_t first_record, records;      /* its record numbers */
+    int64_t t_min, t_max;                /* receive-time range of its records */
+    uint8_t archive_id[ARCHIVE_ID_LEN];  /* the archive's id */
+    uint8_t chain_in[ARCHIVE_HASH_LEN];  /* its header's chain in */
     uint8_t chain_out[ARCHIVE_HASH_LEN]; /* hash of its last frame: the next one's prev */
-    uint64_t tail_unsealed;             /* records after its last seal */
-    int64_t tail_t_min, tail_t_max;     /* their time range */
-    uint32_t reason;                    /* enum archive_tomb_reason */
-    uint32_t nseals;                    /* seal copies that follow */
-    int64_t removed_us;                 /* when it was removed */
-    uint32_t is_signed;                 /* 0: the archive has no key */
-    struct archive_key_sig sig;         /* epoch, signer, signature (next unused) */
+    uint64_t tail_unsealed;              /* records after its last seal */
+    int64_t tail_t_min, tail_t_max;      /* their time range */
+    uint32_t reason;                     /* enum archive_tomb_reason */
+    uint32_t nseals;                     /* seal copies that follow */
+    int64_t removed_us;                  /* when it was removed */
+    uint32_t is_signed;                  /* 0: the archive has no key */
+    struct archive_key_sig sig;          /* epoch, signer, signature (next unused) */
     const uint8_t *seals; /* nseals × (frame header + seal payload), into the parsed buffer */
 };
 
@@ -57,8 +57,7 @@ int archive_tomb_build(struct archive_tomb *t, struct archive_key *k, uint8_t **
                        size_t *ret_len);
 /* Parses a tombstone file's bytes (hostile): lengths, check and fields.
  * t->seals points into `buf`.  -EBADMSG with *reterr. */
-int archive_tomb_parse(const uint8_t *buf, size_t len, struct archive_tomb *t,
-                       const char **reterr);
+int archive_tomb_parse(const uint8_t *buf, size_t len, struct archive_tomb *t, const char **reterr);
 /* 1 when a signed tombstone's signature verifies by its own signer key
  * (whether that key is the key chain's is the verifier's business). */
 int archive_tomb_sig_ok(const uint8_t *buf, size_t len, const struct archive_tomb *t);
@@ -79,8 +78,8 @@ struct archive_prune_report {
     uint64_t segments, records, bytes;  /* removed (or, dry run, would be) */
     uint64_t first_record, last_record; /* the removed records' numbers */
     int64_t t_min, t_max;
-    uint64_t kept_for_cursor;  /* removable segments kept: not yet processed */
-    uint64_t kept_unsealed;    /* ... or not yet covered by a seal */
+    uint64_t kept_for_cursor; /* removable segments kept: not yet processed */
+    uint64_t kept_unsealed;   /* ... or not yet covered by a seal */
     char first_removed[ARCHIVE_SEG_NAME_LEN + 1];
 };
 

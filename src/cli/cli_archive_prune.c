@@ -91,8 +91,9 @@ static int read_cursor(const char *data_dir, uint64_t *ret)
     }
     r = store_counter_get(st, PARCHIVE_CURSOR, ret);
     if (r == -ENOENT) {
-        fprintf(stderr, "hikeshi archive: prune: no pipeline cursor in the store of %s: no "
-                        "record is known to be processed, so none is removed\n",
+        fprintf(stderr,
+                "hikeshi archive: prune: no pipeline cursor in the store of %s: no "
+                "record is known to be processed, so none is removed\n",
                 data_dir);
         r = 0;
     }
@@ -174,8 +175,9 @@ int cli_archive_prune_main(int argc, char **argv)
         goto out;
     r = archive_prune(dir, &rt, k, cursor, time_now_us(), dry_run, &rep);
     if (r == -ENOKEY) {
-        fprintf(stderr, "hikeshi archive: prune: %s is sealed: its tombstones must be signed, "
-                        "give the signing key (--key or archive.key)\n",
+        fprintf(stderr,
+                "hikeshi archive: prune: %s is sealed: its tombstones must be signed, "
+                "give the signing key (--key or archive.key)\n",
                 dir);
         goto out;
     }

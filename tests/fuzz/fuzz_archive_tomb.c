@@ -28,9 +28,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     (void)archive_tomb_sig_ok(data, size, &t);
     if (archive_tomb_build(&t, NULL, &b, &len) < 0)
         abort();
-    if (archive_tomb_parse(b, len, &u, &why) < 0 || u.seq != t.seq ||
-        u.records != t.records || u.first_record != t.first_record || u.nseals != t.nseals ||
-        u.t_min != t.t_min || u.t_max != t.t_max || u.is_signed != 0 ||
+    if (archive_tomb_parse(b, len, &u, &why) < 0 || u.seq != t.seq || u.records != t.records ||
+        u.first_record != t.first_record || u.nseals != t.nseals || u.t_min != t.t_min ||
+        u.t_max != t.t_max || u.is_signed != 0 ||
         memcmp(u.chain_out, t.chain_out, sizeof(u.chain_out)) != 0)
         abort();
     free(b);

@@ -58,8 +58,7 @@ static int teardown(void **state)
 }
 
 /* Records [from, to): record i received at T0 + i ms, its text numbered. */
-static void write_records(size_t from, size_t to, const struct archive_writer_opts *o,
-                          int with_key)
+static void write_records(size_t from, size_t to, const struct archive_writer_opts *o, int with_key)
 {
     struct archive_open_report rep;
     struct archive_writer *w;

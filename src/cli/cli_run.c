@@ -456,6 +456,9 @@ static void reload(struct daemon *d)
         d->cfg->archive_segment_bytes != nc->archive_segment_bytes ||
         d->cfg->archive_seal_records != nc->archive_seal_records ||
         d->cfg->archive_seal_interval_s != nc->archive_seal_interval_s ||
+        d->cfg->archive_retention_max_age_s != nc->archive_retention_max_age_s ||
+        d->cfg->archive_retention_max_bytes != nc->archive_retention_max_bytes ||
+        d->cfg->archive_retention_interval_s != nc->archive_retention_interval_s ||
         !str_eq(d->cfg->archive_key, nc->archive_key))
         log_warnx("SIGHUP: archive settings changed; restart hikeshi to apply them");
     log_info("SIGHUP: reloaded %s (%zu rules)", d->cfg_path, pipeline_rules_loaded(d->pipeline));

@@ -7,7 +7,8 @@ TCP.  Once every line is processed and three seconds have passed:
     left a tombstone, the open (last) segment stays;
   - `hikeshi archive verify` passes and reports the removal: segments,
     record numbers, signing epoch; every line is still counted;
-  - `hikeshi archive cat` starts at the first record retention kept.
+  - `hikeshi archive cat` starts at the first record retention kept, and
+    `hikeshi hunt` finds kept records, not removed ones, without error.
 Then, stopped, `hikeshi archive prune` by max_size:
   - with the store's cursor moved back (records not processed), it
     removes nothing and says why;
@@ -136,6 +137,17 @@ def main():
     first = r.stdout.split("\n", 1)[0]
     check(r.returncode == 0 and (" n%06d " % (last_removed + 1)) in first,
           "cat starts at the first kept record n%06d: %r" % (last_removed + 1, first[:80]))
+
+    # The hunt reads the segments that are left: a kept line is found, a
+    # removed one is not, and neither is an error.
+    r = run("hunt", "-c", d.conf, "-f", "jsonl", "n%06d" % (last_removed + 1))
+    check(r.returncode == 0 and r.stdout.count("\n") == 1
+          and ("n%06d" % (last_removed + 1)) in r.stdout,
+          "hunt finds the first kept record: %s" % (r.stdout + r.stderr).strip()[:300])
+    r = run("hunt", "-c", d.conf, "-f", "jsonl", "n%06d" % last_removed)
+    check(r.returncode == 0 and r.stdout.strip() == "",
+          "hunt finds nothing of a removed record, without error: %s"
+          % (r.stdout + r.stderr).strip()[:300])
 
     # Tampering, each on a copy.
     remaining = sorted(f for f in listing(archive) if f.endswith(".hka"))

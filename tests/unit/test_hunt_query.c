@@ -228,6 +228,50 @@ static void test_needs_fields_and_prefilter(void **state)
     hunt_query_free(q);
 }
 
+/* A block "holds" every text but the one in ctx (lowered). */
+static int holds_all_but(const void *ctx, const char *text, size_t len)
+{
+    const char *absent = ctx;
+
+    return !(strlen(absent) == len && memcmp(absent, text, len) == 0);
+}
+
+static int block_may(const char *query, const char *absent)
+{
+    struct hunt_query *q;
+    struct parse_err pe;
+    int r;
+
+    assert_int_equal(hunt_query_parse(query, strlen(query), &q, &pe), 0);
+    r = hunt_query_block_may_match(q, holds_all_but, absent);
+    hunt_query_free(q);
+    return r;
+}
+
+/* What a block's index may rule out: only what every match must contain. */
+static void test_block_may_match(void **state)
+{
+    (void)state;
+    assert_int_equal(block_may("foo", "foo"), 0);
+    assert_int_equal(block_may("FOO", "foo"), 0); /* lowered, as matched */
+    assert_int_equal(block_may("bar", "foo"), 1);
+    assert_int_equal(block_may("foo bar", "foo"), 0);
+    assert_int_equal(block_may("bar AND foo", "foo"), 0);
+    assert_int_equal(block_may("foo OR bar", "foo"), 1);
+    assert_int_equal(block_may("(foo OR foo) bar", "foo"), 0);
+    assert_int_equal(block_may("NOT foo", "foo"), 1);
+    assert_int_equal(block_may("NOT NOT foo", "foo"), 1); /* NOT never rules out */
+    assert_int_equal(block_may("\"foo\"", "foo"), 0);
+    assert_int_equal(block_may("user.name=foo", "foo"), 1);
+    assert_int_equal(block_may("user.name=foo foo", "foo"), 0);
+    assert_int_equal(block_may("_raw=foo", "foo"), 0);
+    assert_int_equal(block_may("_raw=\"FOO\"", "foo"), 0);
+    assert_int_equal(block_may("_raw!=foo", "foo"), 1);
+    assert_int_equal(block_may("_raw=fo*", "fo"), 1);
+    assert_int_equal(block_may("_raw~/foo/", "foo"), 1);
+    assert_int_equal(block_may("src.ip=10.0.0.0/8", "10.0.0.0/8"), 1);
+}
+
 static void test_refused(void **state)
 {
     char *big;
@@ -331,6 +375,7 @@ int main(void)
         cmocka_unit_test(test_numbers),
         cmocka_unit_test(test_regex),
         cmocka_unit_test(test_needs_fields_and_prefilter),
+        cmocka_unit_test(test_block_may_match),
         cmocka_unit_test(test_refused),
         cmocka_unit_test(test_regex_effort_bounded),
     };

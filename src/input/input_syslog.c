@@ -5,7 +5,10 @@
  * One thread per input.  UDP reads datagrams in batches with recvmmsg() and
  * never blocks on the queue: a full queue costs the batch, counted in
  * `dropped`, because the kernel would drop the datagrams anyway if we
- * stopped reading.  TCP runs an epoll loop over the listening socket and
+ * stopped reading.  In a flood the rounds fill one batch (up to
+ * LIMIT_BATCH_RECORDS) before it is pushed, so the queue's bound in batches
+ * holds as many datagrams as it can; the kernel's own drops are read from
+ * SO_RXQ_OVFL.  TCP runs an epoll loop over the listening socket and
  * its connections and pushes with the blocking queue_push(): when the
  * pipeline is slow this thread stops reading, the receive windows fill, and
  * TCP flow control makes the senders wait.  Nothing is dropped.
@@ -61,6 +64,7 @@
 #define SYSLOG_UDP_VLEN 64                  /* datagrams per recvmmsg() */
 #define SYSLOG_UDP_MAX_DGRAM 65535          /* largest UDP payload */
 #define SYSLOG_UDP_RCVBUF (4 * 1024 * 1024) /* asked for, best effort */
+#define SYSLOG_UDP_HOLD_MS 20               /* longest a part-filled batch waits */
 #define SYSLOG_TCP_BACKLOG 1024
 #define SYSLOG_TCP_READ (64 * 1024)  /* bytes per read() */
 #define SYSLOG_TCP_READS_PER_TURN 16 /* fairness between connections */
@@ -151,6 +155,16 @@ struct input_syslog {
     } ctrl[SYSLOG_UDP_VLEN];
     char *dgrams;
     size_t dgram_size; /* max_line + 1 (to see truncation), at most 64 KiB */
+    /* While datagrams keep coming (a full SYSLOG_UDP_VLEN round) or the
+     * pipeline lags (the queue not empty), the rounds' records go into one
+     * batch of up to LIMIT_BATCH_BYTES / LIMIT_BATCH_RECORDS, pushed once
+     * full, or after SYSLOG_UDP_HOLD_MS without a datagram: the queue's
+     * bound counts batches, so a flood of small rounds would fill it with a
+     * fraction of the records it can hold.  The wait costs nothing while
+     * the queue is not empty: the pipeline would not reach the records
+     * sooner.  NULL otherwise. */
+    struct rec_batch *pend;
+    size_t pend_bytes;
     /* gelf-udp: chunks in reassembly (input_gelf.h); NULL for syslog. */
     struct gelf_reasm *gelf;
     struct gelf_stats gelf_seen; /* its counters already added to st */
@@ -369,6 +383,7 @@ out:
 /* ---- UDP ---- */
 
 static void udp_push(struct input_syslog *s, struct rec_batch *b, size_t bytes, int blocking);
+static void udp_flush(struct input_syslog *s, int blocking);
 static void udp_gelf_count(struct input_syslog *s);
 static int udp_gelf(struct input_syslog *s, int i, uint8_t fam, const uint8_t addr[16],
                     uint16_t port, const char **d, size_t *len);
@@ -408,7 +423,7 @@ static int udp_round(struct input_syslog *s, int blocking)
     struct rec_batch *b;
     size_t need = 0, bytes = 0;
     int64_t t;
-    int n;
+    int n, hold;
 
     for (int i = 0; i < SYSLOG_UDP_VLEN; i++) {
         s->iov[i].iov_base = s->dgrams + (size_t)i * s->dgram_size;
@@ -425,6 +440,8 @@ static int udp_round(struct input_syslog *s, int blocking)
     do {
         n = recvmmsg(s->fd, s->msgs, SYSLOG_UDP_VLEN, MSG_DONTWAIT, NULL);
     } while (n < 0 && errno == EINTR);
+    if (n <= 0)
+        udp_flush(s, blocking); /* read dry: what a flood left goes now */
     if (n < 0) {
         if (errno != EAGAIN && errno != EWOULDBLOCK) {
             atomic_fetch_add(&s->st->errors, 1);
@@ -439,7 +456,17 @@ static int udp_round(struct input_syslog *s, int blocking)
     udp_kernel_drops(s, n);
     for (int i = 0; i < n; i++)
         need += rec_batch_record_size(s->msgs[i].msg_len);
-    b = rec_batch_new(c->id, need);
+    hold = !blocking && (n == SYSLOG_UDP_VLEN || queue_depth(s->q) > 0);
+    if (s->pend && s->pend->size - s->pend->used >= need &&
+        s->pend->nrec + (uint32_t)n <= LIMIT_BATCH_RECORDS) {
+        b = s->pend;
+        bytes = s->pend_bytes;
+        s->pend = NULL;
+    } else {
+        udp_flush(s, blocking);
+        /* Room for the rounds after when they are to share it. */
+        b = rec_batch_new(c->id, hold && need < LIMIT_BATCH_BYTES ? LIMIT_BATCH_BYTES : need);
+    }
     if (!b) {
         atomic_fetch_add(&s->st->dropped, (uint64_t)n);
         return n;
@@ -495,9 +522,26 @@ static int udp_round(struct input_syslog *s, int blocking)
             atomic_fetch_add(&s->st->truncated, 1);
         bytes += len;
     }
-    udp_push(s, b, bytes, blocking);
+    if (hold && b->nrec + SYSLOG_UDP_VLEN <= LIMIT_BATCH_RECORDS && b->used < b->size) {
+        s->pend = b;
+        s->pend_bytes = bytes;
+    } else {
+        udp_push(s, b, bytes, blocking);
+    }
     udp_gelf_count(s);
     return n;
+}
+
+/* Pushes the batch a flood was filling, if any. */
+static void udp_flush(struct input_syslog *s, int blocking)
+{
+    struct rec_batch *b = s->pend;
+
+    if (!b)
+        return;
+    s->pend = NULL;
+    udp_push(s, b, s->pend_bytes, blocking);
+    s->pend_bytes = 0;
 }
 
 /*
@@ -600,6 +644,7 @@ static void *udp_thread(void *arg)
 {
     struct input_syslog *s = arg;
     struct pollfd pfd[2];
+    int timeout;
 
     pfd[0].fd = s->fd;
     pfd[0].events = POLLIN;
@@ -612,7 +657,10 @@ static void *udp_thread(void *arg)
             (void)gelf_reasm_expire(s->gelf, mono_us());
             udp_gelf_count(s);
         }
-        if (poll(pfd, 2, s->gelf && gelf_reasm_pending(s->gelf) ? 1000 : -1) < 0) {
+        timeout = s->gelf && gelf_reasm_pending(s->gelf) ? 1000 : -1;
+        if (s->pend)
+            timeout = SYSLOG_UDP_HOLD_MS;
+        if (poll(pfd, 2, timeout) < 0) {
             if (errno == EINTR)
                 continue;
             log_warn("input %s: poll", s->c->name);
@@ -621,6 +669,8 @@ static void *udp_thread(void *arg)
         if (pfd[0].revents)
             while (!atomic_load(&s->stopping) && udp_round(s, 0) == SYSLOG_UDP_VLEN)
                 ;
+        else
+            udp_flush(s, 0); /* nothing came for SYSLOG_UDP_HOLD_MS */
     }
     /* Stop: what the kernel queued was accepted; hand it all over. */
     for (int i = 0; i < SYSLOG_STOP_READS && udp_round(s, 1) > 0; i++)
@@ -1425,6 +1475,7 @@ void input_syslog_free(struct input_syslog *s)
     free(s->slots);
     input_tls_free(s->tls);
     free(s->dgrams);
+    rec_batch_free(s->pend); /* NULL once the thread has stopped */
     gelf_reasm_free(s->gelf);
     free(s);
 }

@@ -25,7 +25,7 @@ static const char intel_usage[] =
     "       hikeshi intel list [-c CONFIG] [--type TYPE] [--json]\n"
     "       hikeshi intel expire [-c CONFIG]\n"
     "       hikeshi intel export [-c CONFIG] [--format stix|misp|csv] [--tlp-max TLP]\n"
-    "                            [-o FILE]\n"
+    "                            [--incident N] [-o FILE]\n"
     "\n"
     "import   reads a STIX 2.1 bundle, a MISP event, a MISP feed directory\n"
     "         (manifest.json and its events) or a CSV or plain list (one value a\n"
@@ -55,6 +55,8 @@ static const char intel_usage[] =
     "      --format FMT         export: stix, misp or csv (default stix)\n"
     "      --tlp-max TLP        export: the most restricted TLP written: CLEAR, GREEN\n"
     "                           (default), AMBER or AMBER+STRICT (never RED)\n"
+    "      --incident N         export: only the indicators incident N's alerts\n"
+    "                           matched\n"
     "  -o, --output FILE        export: write FILE instead of standard output\n"
     "  -q, --quiet              import: no line per refused entry\n"
     "  -h, --help               show this help\n"
@@ -69,6 +71,7 @@ struct intel_args {
     int tlp, confidence, type, json, quiet;
     int format, tlp_max; /* export: enum intel_export_format, enum intel_tlp */
     size_t reported;
+    int64_t incident; /* export --incident: 0 for the whole set */
 };
 
 #define INTEL_REPORT_MAX 200
@@ -249,7 +252,17 @@ static int do_export(struct intel_args *a, struct config *cfg)
     if (!st)
         return CLI_EXIT_FAIL;
     buf_init(&b, (size_t)1 << 31);
-    if ((r = intel_export_collect(st, a->tlp_max, &set)) < 0) {
+    if (a->incident) {
+        size_t sighted = 0;
+
+        if ((r = intel_export_collect_incident(st, a->incident, a->tlp_max, &set, &sighted)) < 0) {
+            fprintf(stderr, "hikeshi intel: export: incident %lld: %s\n", (long long)a->incident,
+                    r == -EIO ? store_errmsg(st) : strerror(-r));
+            goto out;
+        }
+        fprintf(stderr, "hikeshi intel: incident %lld: %zu indicator values in its alerts\n",
+                (long long)a->incident, sighted);
+    } else if ((r = intel_export_collect(st, a->tlp_max, &set)) < 0) {
         fprintf(stderr, "hikeshi intel: export: %s\n",
                 r == -EIO ? store_errmsg(st) : strerror(-r));
         goto out;
@@ -311,7 +324,7 @@ int cli_intel_main(int argc, char **argv)
         {NULL, 0, NULL, 0},
     };
     struct intel_args a = {NULL, NULL, NULL, NULL, -1, -1, -1, 0, 0, INTEL_EXPORT_STIX,
-                           INTEL_TLP_GREEN, 0};
+                           INTEL_TLP_GREEN, 0, 0};
     struct config *cfg;
     const char *sub;
     char *end;
@@ -336,10 +349,11 @@ int cli_intel_main(int argc, char **argv)
         case 'q': a.quiet = 1; break;
         case 'o': a.output = optarg; break;
         case 'i':
-            /* Observables are not linked to incidents yet (docs/intel.md). */
-            return cli_usage_error("intel", "--incident %s: not yet: observables are not linked "
-                                            "to incidents; export exports the whole set",
-                                   optarg);
+            v = strtol(optarg, &end, 10);
+            if (*end || end == optarg || v <= 0)
+                return cli_usage_error("intel", "--incident %s: not an incident number", optarg);
+            a.incident = v;
+            break;
         case OPT_FORMAT:
             if (strcmp(optarg, "stix") == 0)
                 a.format = INTEL_EXPORT_STIX;

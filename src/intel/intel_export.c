@@ -20,7 +20,9 @@
 #include <sodium.h>
 
 #include "event/time.h"
+#include "store/store.h"
 #include "store/store_intel.h"
+#include "util/jp.h"
 
 /* OASIS's TLP 2.0 marking definitions (the STIX extension
  * extension-definition--60a3c5c5-0d10-413e-aab3-9e08dde9e88d). */
@@ -96,11 +98,26 @@ struct exp_row {
     int64_t sightings, first_sighted_us, last_sighted_us;
 };
 
+/* An incident's scope is bounded: its first EXPORT_SCOPE_ALERTS
+ * aggregated alerts, EXPORT_SCOPE_ALERTS alerts of each, and at most
+ * EXPORT_SCOPE_BYTES of distinct pairs (16 MiB: thousands of indicators,
+ * far more than one incident sights). */
+#define EXPORT_SCOPE_ALERTS 4096
+#define EXPORT_SCOPE_BYTES ((size_t)16 << 20)
+
+/* An incident's scope: the (type, value) pairs its alerts were enriched
+ * with, each "type\0value\0" in `b`; NULL scope: the whole store. */
+struct exp_scope {
+    struct buf b;
+    size_t n;
+};
+
 struct intel_export_set {
     struct exp_row *rows;
     size_t n, cap;
     size_t withheld;
     int tlp_max;
+    const struct exp_scope *scope;
 };
 
 static void row_free(struct exp_row *r)
@@ -120,6 +137,22 @@ void intel_export_set_free(struct intel_export_set *s)
     free(s);
 }
 
+/* 1 when (type, value) is one of the scope's pairs.  An incident holds
+ * few, so a linear walk is enough. */
+static int scope_has(const struct exp_scope *sc, const char *type, const char *value)
+{
+    const char *p = sc->b.data, *end = p + sc->b.len;
+
+    while (p && p < end) {
+        const char *v = p + strlen(p) + 1;
+
+        if (strcmp(p, type) == 0 && strcmp(v, value) == 0)
+            return 1;
+        p = v + strlen(v) + 1;
+    }
+    return 0;
+}
+
 static int collect_row(void *ctx, const struct store_intel_row *r)
 {
     struct intel_export_set *s = ctx;
@@ -127,6 +160,8 @@ static int collect_row(void *ctx, const struct store_intel_row *r)
     int type = intel_type_parse(r->type);
     struct exp_row *x;
 
+    if (s->scope && !scope_has(s->scope, r->type, r->value))
+        return 0;
     /* A row whose TLP we cannot read is treated as the most restricted. */
     if (type < 0 || !intel_export_tlp_allowed(tlp, s->tlp_max)) {
         s->withheld++;
@@ -174,7 +209,8 @@ static int by_added(const void *a, const void *b)
     return (x->id > y->id) - (x->id < y->id);
 }
 
-int intel_export_collect(struct store *st, int tlp_max, struct intel_export_set **ret)
+static int collect(struct store *st, int tlp_max, const struct exp_scope *scope,
+                   struct intel_export_set **ret)
 {
     struct intel_export_set *s = calloc(1, sizeof(*s));
     int r;
@@ -183,14 +219,144 @@ int intel_export_collect(struct store *st, int tlp_max, struct intel_export_set 
     if (!s)
         return -ENOMEM;
     s->tlp_max = tlp_max;
+    s->scope = scope;
     if ((r = store_intel_each(st, NULL, collect_row, s)) < 0) {
         intel_export_set_free(s);
         return r == -ENOMEM ? r : -EIO;
     }
     if (s->n > 1)
         qsort(s->rows, s->n, sizeof(s->rows[0]), by_added);
+    s->scope = NULL; /* the caller's, gone after the collection */
     *ret = s;
     return 0;
+}
+
+int intel_export_collect(struct store *st, int tlp_max, struct intel_export_set **ret)
+{
+    return collect(st, tlp_max, NULL, ret);
+}
+
+/* The strings of one field value: a string, or an array of strings (a
+ * field set more than once), appended to `out` NUL-terminated each, in
+ * order.  Other values are none.  0 or the buffer's error. */
+static int field_strings(struct jp_span v, struct buf *out, size_t *n)
+{
+    struct jp_iter it;
+    struct jp_span e;
+    struct buf t;
+    int r = 0;
+
+    buf_init(&t, INTEL_VALUE_MAX + 8);
+    if (v.len && v.p[0] == '"') {
+        if ((r = jp_text(v, &t, 0)) == 0 && (r = buf_append(out, t.data, t.len)) == 0 &&
+            (r = buf_putc(out, '\0')) == 0)
+            (*n)++;
+    } else if (v.len && v.p[0] == '[' && jp_iter_init(&it, v) == 0) {
+        while (r == 0 && jp_iter_next(&it, NULL, &e) == 1) {
+            if (!e.len || e.p[0] != '"')
+                continue;
+            t.len = 0;
+            if ((r = jp_text(e, &t, 0)) == 0 && (r = buf_append(out, t.data, t.len)) == 0 &&
+                (r = buf_putc(out, '\0')) == 0)
+                (*n)++;
+        }
+    }
+    buf_done(&t);
+    /* a value too long for an indicator is none: skip it, not fail */
+    return r == -E2BIG ? 0 : r;
+}
+
+/* Adds the (type, value) pairs of one alert's fields to the scope: the
+ * i-th threat.indicator.type with the i-th threat.indicator.value, as the
+ * enrich step appends them together (intel_match.c). */
+static int scope_add_fields(struct exp_scope *sc, struct jp_span fields)
+{
+    struct jp_span k, v, tv = {NULL, 0}, vv = {NULL, 0};
+    struct jp_iter it;
+    struct buf types, values;
+    size_t nt = 0, nv = 0;
+    int r = 0;
+
+    if (jp_iter_init(&it, fields) < 0)
+        return 0;
+    while (jp_iter_next(&it, &k, &v) == 1) {
+        if (jp_key_is(k, "threat.indicator.type"))
+            tv = v;
+        else if (jp_key_is(k, "threat.indicator.value"))
+            vv = v;
+    }
+    if (!tv.p || !vv.p)
+        return 0;
+    buf_init(&types, EXPORT_SCOPE_BYTES);
+    buf_init(&values, EXPORT_SCOPE_BYTES);
+    if ((r = field_strings(tv, &types, &nt)) == 0)
+        r = field_strings(vv, &values, &nv);
+    for (size_t i = 0; r == 0 && i < nt && i < nv; i++) {
+        const char *t = types.data, *x = values.data;
+
+        for (size_t j = 0; j < i; j++) {
+            t += strlen(t) + 1;
+            x += strlen(x) + 1;
+        }
+        if (scope_has(sc, t, x))
+            continue;
+        if ((r = buf_append(&sc->b, t, strlen(t) + 1)) == 0 &&
+            (r = buf_append(&sc->b, x, strlen(x) + 1)) == 0)
+            sc->n++;
+    }
+    buf_done(&types);
+    buf_done(&values);
+    return r;
+}
+
+int intel_export_collect_incident(struct store *st, int64_t incident, int tlp_max,
+                                  struct intel_export_set **ret, size_t *ret_sighted)
+{
+    uint64_t *ids = calloc(EXPORT_SCOPE_ALERTS, sizeof(*ids));
+    struct exp_scope sc;
+    struct buf ev;
+    size_t nids = 0;
+    int r;
+
+    *ret = NULL;
+    *ret_sighted = 0;
+    if (!ids)
+        return -ENOMEM;
+    buf_init(&sc.b, EXPORT_SCOPE_BYTES);
+    sc.n = 0;
+    buf_init(&ev, (size_t)64 << 20);
+    r = store_incident_agg_ids(st, incident, ids, EXPORT_SCOPE_ALERTS, &nids);
+    if (r < 0)
+        r = r == -ENOMEM ? r : -EIO;
+    for (size_t i = 0; r == 0 && i < nids; i++) {
+        struct jp_span doc, e, f;
+        struct jp_iter it;
+        size_t n = 0;
+
+        ev.len = 0;
+        if ((r = buf_putc(&ev, '[')) < 0)
+            break;
+        if ((r = store_agg_events_json(st, (int64_t)ids[i], EXPORT_SCOPE_ALERTS, 0, &ev,
+                                       &n)) < 0) {
+            r = r == -ENOMEM ? r : -EIO;
+            break;
+        }
+        if ((r = buf_putc(&ev, ']')) < 0)
+            break;
+        if (jp_doc(ev.data, ev.len, &doc, NULL) < 0 || jp_iter_init(&it, doc) < 0)
+            continue; /* not ours to judge: an unreadable alert adds nothing */
+        while (r == 0 && jp_iter_next(&it, NULL, &e) == 1)
+            if (jp_lookup(e, "fields", &f) == 0)
+                r = scope_add_fields(&sc, f);
+    }
+    if (r == 0) {
+        *ret_sighted = sc.n;
+        r = collect(st, tlp_max, &sc, ret);
+    }
+    buf_done(&ev);
+    buf_done(&sc.b);
+    free(ids);
+    return r;
 }
 
 size_t intel_export_count(const struct intel_export_set *s)

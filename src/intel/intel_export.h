@@ -46,6 +46,16 @@ struct intel_export_set;
  * negative errno.
  */
 int intel_export_collect(struct store *st, int tlp_max, struct intel_export_set **ret);
+/*
+ * As intel_export_collect, only the indicators incident `incident`'s
+ * alerts were enriched with: the (type, value) pairs of their
+ * threat.indicator.type and .value fields, looked up in the store (a pair
+ * whose indicator has gone since is not exported).  *ret_sighted: the
+ * distinct pairs found.  0, -EIO (the store's message in store_errmsg)
+ * or -ENOMEM.
+ */
+int intel_export_collect_incident(struct store *st, int64_t incident, int tlp_max,
+                                  struct intel_export_set **ret, size_t *ret_sighted);
 void intel_export_set_free(struct intel_export_set *s);
 size_t intel_export_count(const struct intel_export_set *s);
 /* When indicator i was added (its first import), in µs. */

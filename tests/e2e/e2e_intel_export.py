@@ -23,6 +23,7 @@ import io
 import json
 import os
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -191,6 +192,7 @@ def main():
     peera = user_add(d, "peera", "viewer")
     peerg = user_add(d, "peerg", "viewer")
     victor = user_add(d, "victor", "viewer")
+    ana = user_add(d, "ana", "analyst")
     d.start()
     send(d, ufw_line("10.0.0.5", C2))
     check(wait_for(lambda: any(r["value"] == C2 and r["sightings"] >= 1 for r in listed(d)),
@@ -263,6 +265,45 @@ def main():
     rows = list(csv.DictReader(io.StringIO(out)))
     check(rc == 0 and len(rows) == 4 and URL_ODD in [r["value"] for r in rows],
           "CSV: 4 rows, the odd URL read back whole: %s" % [r["value"] for r in rows])
+
+    # ---- --incident: only what the incident's alerts matched ------------
+    def c2_alert():
+        con = sqlite3.connect(os.path.join(d.data, "hikeshi.db"))
+        try:
+            for agg, f in con.execute("SELECT agg_id, fields FROM alerts WHERE agg_id IS NOT NULL"):
+                if C2 in (f or "") and "threat.indicator.value" in (f or ""):
+                    return agg
+        finally:
+            con.close()
+        return None
+    check(wait_for(lambda: c2_alert() is not None, timeout=20),
+          "the C2 sighting raised an alert carrying threat.indicator.*")
+    agg = c2_alert()
+    req = urllib.request.Request(
+        "http://127.0.0.1:%d/api/v1/alerts/bulk" % d.http, method="POST",
+        data=json.dumps({"action": "open_incident", "ids": [agg], "title": "C2 seen"}).encode(),
+        headers={"Authorization": "Bearer " + ana, "Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=30) as r:
+        inc = json.loads(r.read())["incident"]
+    rc, out, err = intel(d, "export", "--incident", str(inc), "--format", "csv",
+                         "--tlp-max", "amber+strict")
+    rows = list(csv.DictReader(io.StringIO(out)))
+    check(rc == 0 and [(r["type"], r["value"]) for r in rows] == [("ipv4", C2)],
+          "--incident %s exports exactly the C2 indicator (csv): %s %s" % (inc, rows, err.strip()))
+    rc, out, err = intel(d, "export", "--incident", str(inc))
+    pi = [o["pattern"] for o in json.loads(out)["objects"] if o["type"] == "indicator"] \
+        if rc == 0 else []
+    check(pi == ["[ipv4-addr:value = '%s']" % C2],
+          "--incident %s exports exactly the C2 indicator (stix): %s" % (inc, pi))
+    rc, out, err = intel(d, "export", "--incident", str(inc), "--format", "misp")
+    attrs = json.loads(out)["Event"].get("Attribute", []) if rc == 0 else []
+    check([a["value"] for a in attrs] == [C2],
+          "--incident %s exports exactly the C2 indicator (misp): %s" % (inc, attrs))
+    rc, out, err = intel(d, "export", "--incident", str(inc + 1000), "--format", "csv")
+    check(rc == 0 and list(csv.DictReader(io.StringIO(out))) == [],
+          "an incident without alerts exports nothing: %s" % err.strip())
+    rc, out, err = intel(d, "export", "--incident", "x")
+    check(rc == 2 and "not an incident number" in err, "--incident x is refused: %s" % err.strip())
 
     # ---- TAXII 2.1 -----------------------------------------------------
     st, h, body = taxii(d, "/taxii2/", None)

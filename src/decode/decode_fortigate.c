@@ -15,6 +15,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "decode/decode_fieldid.h"
 #include "decode/decode_util.h"
 #include "event/event.h"
 #include "event/time.h"
@@ -192,6 +193,16 @@ static int key_index(const struct fg_pair *kp)
     return k;
 }
 
+/* decode_util_add_named() with the name's id from the per-thread cache
+ * (decode_fieldid.h): the dictionary's mutex and hash for each of a
+ * record's 30 to 80 names were a third of its cost (issue 24). */
+static int fg_add_named(struct event *ev, const char *name, size_t n, struct decode_span s)
+{
+    if (!s.n)
+        return 0;
+    return decode_util_add(ev, decode_fieldid_intern(name, n), s);
+}
+
 static int is(struct decode_span s, const char *lit)
 {
     size_t n = 0;
@@ -269,8 +280,8 @@ static int emit_ecs(struct event *ev, const struct decode_span *t)
         (r = decode_util_add(ev, FIELD_OBSERVER_PRODUCT, decode_util_cstr("FortiGate"))) < 0 ||
         (r = decode_util_add(ev, FIELD_EVENT_DATASET, decode_util_cstr(ds))) < 0 ||
         (cat && (r = decode_util_add(ev, FIELD_EVENT_CATEGORY, decode_util_cstr(cat))) < 0) ||
-        (r = decode_util_add_named(ev, LIT("observer.name"), t[FG_DEVNAME])) < 0 ||
-        (r = decode_util_add_named(ev, LIT("observer.serial_number"), t[FG_DEVID])) < 0 ||
+        (r = fg_add_named(ev, LIT("observer.name"), t[FG_DEVNAME])) < 0 ||
+        (r = fg_add_named(ev, LIT("observer.serial_number"), t[FG_DEVID])) < 0 ||
         (r = decode_util_add(ev, FIELD_EVENT_CODE, t[FG_LOGID])) < 0 ||
         (r = decode_util_add(ev, FIELD_LOG_LEVEL, t[FG_LEVEL])) < 0 ||
         (r = decode_util_add(ev, FIELD_SOURCE_IP, t[FG_SRCIP].n ? t[FG_SRCIP] : t[FG_REMIP])) < 0 ||
@@ -283,19 +294,19 @@ static int emit_ecs(struct event *ev, const struct decode_span *t)
         (r = decode_util_add(ev, FIELD_SOURCE_BYTES, t[FG_SENTBYTE])) < 0 ||
         (r = decode_util_add(ev, FIELD_DESTINATION_BYTES, t[FG_RCVDBYTE])) < 0 ||
         (r = decode_util_add(ev, FIELD_USER_NAME, t[FG_USER])) < 0 ||
-        (r = decode_util_add_named(ev, LIT("network.application"), t[FG_APP])) < 0 ||
-        (r = decode_util_add_named(ev, LIT("url.domain"), t[FG_HOSTNAME])) < 0 ||
+        (r = fg_add_named(ev, LIT("network.application"), t[FG_APP])) < 0 ||
+        (r = fg_add_named(ev, LIT("url.domain"), t[FG_HOSTNAME])) < 0 ||
         (r = decode_util_add(ev, FIELD_URL_ORIGINAL, t[FG_URL])) < 0 ||
-        (r = decode_util_add_named(ev, LIT("file.name"), t[FG_FILENAME])) < 0 ||
+        (r = fg_add_named(ev, LIT("file.name"), t[FG_FILENAME])) < 0 ||
         (r = decode_util_add(ev, FIELD_EVENT_SEVERITY, t[FG_SEVERITY])) < 0 ||
         (r = decode_util_add(ev, FIELD_EVENT_ACTION, act)) < 0 ||
         (r = decode_util_add(ev, FIELD_EVENT_REASON,
                              t[FG_REASON].n ? t[FG_REASON] : t[FG_LOGDESC])) < 0)
         return r;
     if (t[FG_TRANSIP].n && !is(t[FG_TRANSIP], "0.0.0.0") &&
-        ((r = decode_util_add_named(ev, LIT("source.nat.ip"), t[FG_TRANSIP])) < 0 ||
+        ((r = fg_add_named(ev, LIT("source.nat.ip"), t[FG_TRANSIP])) < 0 ||
          (!is(t[FG_TRANSPORT], "0") &&
-          (r = decode_util_add_named(ev, LIT("source.nat.port"), t[FG_TRANSPORT])) < 0)))
+          (r = fg_add_named(ev, LIT("source.nat.port"), t[FG_TRANSPORT])) < 0)))
         return r;
     /* The rule: the attack for IPS, the virus for AV, else the policy. */
     if (is(sub, "ips") && t[FG_ATTACK].n) {
@@ -428,7 +439,7 @@ int decode_fortigate(struct event *ev, const char *p, size_t len, const struct d
     if ((r = emit_ecs(ev, t)) < 0 || (r = set_device_time(ev, rest, nrest, ctx)) < 0)
         return r;
     for (size_t i = 0; i < nrest; i++)
-        if ((r = decode_util_add_named(ev, rest[i].k.p, rest[i].k.n, rest[i].v)) < 0)
+        if ((r = fg_add_named(ev, rest[i].k.p, rest[i].k.n, rest[i].v)) < 0)
             return r;
     ev->decoder = "fortigate";
     return 0;

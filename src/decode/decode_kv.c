@@ -143,69 +143,81 @@ static int add_transport(struct event *ev, const char *v, size_t n)
     return keep(event_add(ev, FIELD_NETWORK_TRANSPORT, d, n));
 }
 
-struct kv_alias {
-    const char *key;
-    size_t n;
-    uint32_t id;
-};
+/* Compares the key with a literal of the same length (inlined: its size
+ * is a constant). */
+#define KV_IS(k, lit) (memcmp((k), lit, sizeof(lit) - 1) == 0)
 
-#define KV_ALIAS(s, id)                                                                            \
-    {                                                                                              \
-        s, sizeof(s) - 1, id                                                                       \
+/*
+ * The ECS field a key is an alias of (see decode_kv.h), FIELD_NONE for
+ * the others: by length, then the few names of that length, so that most
+ * keys cost one switch.
+ */
+static uint32_t alias_id(const char *k, size_t kn)
+{
+    switch (kn) {
+    case 3:
+        if (KV_IS(k, "src"))
+            return FIELD_SOURCE_IP;
+        if (KV_IS(k, "dst"))
+            return FIELD_DESTINATION_IP;
+        if (KV_IS(k, "spt"))
+            return FIELD_SOURCE_PORT;
+        if (KV_IS(k, "dpt"))
+            return FIELD_DESTINATION_PORT;
+        if (KV_IS(k, "usr"))
+            return FIELD_USER_NAME;
+        return FIELD_NONE;
+    case 4:
+        return KV_IS(k, "user") ? FIELD_USER_NAME : FIELD_NONE;
+    case 5:
+        if (KV_IS(k, "srcip"))
+            return FIELD_SOURCE_IP;
+        if (KV_IS(k, "dstip"))
+            return FIELD_DESTINATION_IP;
+        if (KV_IS(k, "proto"))
+            return FIELD_NETWORK_TRANSPORT;
+        return FIELD_NONE;
+    case 6:
+        if (KV_IS(k, "src_ip"))
+            return FIELD_SOURCE_IP;
+        if (KV_IS(k, "dst_ip"))
+            return FIELD_DESTINATION_IP;
+        if (KV_IS(k, "action"))
+            return FIELD_EVENT_ACTION;
+        return FIELD_NONE;
+    case 7:
+        if (KV_IS(k, "srcport"))
+            return FIELD_SOURCE_PORT;
+        if (KV_IS(k, "dstport"))
+            return FIELD_DESTINATION_PORT;
+        return FIELD_NONE;
+    case 8:
+        if (KV_IS(k, "src_port"))
+            return FIELD_SOURCE_PORT;
+        if (KV_IS(k, "dst_port"))
+            return FIELD_DESTINATION_PORT;
+        if (KV_IS(k, "username"))
+            return FIELD_USER_NAME;
+        if (KV_IS(k, "protocol"))
+            return FIELD_NETWORK_TRANSPORT;
+        return FIELD_NONE;
+    default:
+        return FIELD_NONE;
     }
-
-static const struct kv_alias kv_aliases[] = {
-    KV_ALIAS("src", FIELD_SOURCE_IP),
-    KV_ALIAS("srcip", FIELD_SOURCE_IP),
-    KV_ALIAS("src_ip", FIELD_SOURCE_IP),
-    KV_ALIAS("dst", FIELD_DESTINATION_IP),
-    KV_ALIAS("dstip", FIELD_DESTINATION_IP),
-    KV_ALIAS("dst_ip", FIELD_DESTINATION_IP),
-    KV_ALIAS("srcport", FIELD_SOURCE_PORT),
-    KV_ALIAS("spt", FIELD_SOURCE_PORT),
-    KV_ALIAS("src_port", FIELD_SOURCE_PORT),
-    KV_ALIAS("dstport", FIELD_DESTINATION_PORT),
-    KV_ALIAS("dpt", FIELD_DESTINATION_PORT),
-    KV_ALIAS("dst_port", FIELD_DESTINATION_PORT),
-    KV_ALIAS("user", FIELD_USER_NAME),
-    KV_ALIAS("username", FIELD_USER_NAME),
-    KV_ALIAS("usr", FIELD_USER_NAME),
-    KV_ALIAS("proto", FIELD_NETWORK_TRANSPORT),
-    KV_ALIAS("protocol", FIELD_NETWORK_TRANSPORT),
-    KV_ALIAS("action", FIELD_EVENT_ACTION),
-};
+}
 
 static int add_alias(struct event *ev, const struct kv_pair *kp)
 {
+    uint32_t id;
     size_t m;
 
-    /* Every alias is 3 to 8 bytes and starts with one of these: most keys
-     * are passed over here, without a look at the table. */
-    if (kp->kn < 3 || kp->kn > 8 || kp->vn == 0)
+    if (kp->vn == 0 || (id = alias_id(kp->k, kp->kn)) == FIELD_NONE)
         return 0;
-    switch (kp->k[0]) {
-    case 'a':
-    case 'd':
-    case 'p':
-    case 's':
-    case 'u':
-        break;
-    default:
-        return 0;
-    }
-    for (size_t a = 0; a < sizeof(kv_aliases) / sizeof(kv_aliases[0]); a++) {
-        uint32_t id = kv_aliases[a].id;
-
-        if (kv_aliases[a].n != kp->kn || kv_aliases[a].key[0] != kp->k[0] ||
-            memcmp(kv_aliases[a].key, kp->k, kp->kn) != 0)
-            continue;
-        if (event_get(ev, id, &m))
-            return 0; /* first occurrence wins */
-        if (id == FIELD_NETWORK_TRANSPORT && !kp->esc)
-            return add_transport(ev, kp->v, kp->vn);
-        return add_value(ev, id, kp);
-    }
-    return 0;
+    if (event_get(ev, id, &m))
+        return 0; /* first occurrence wins */
+    if (id == FIELD_NETWORK_TRANSPORT && !kp->esc)
+        return add_transport(ev, kp->v, kp->vn);
+    return add_value(ev, id, kp);
 }
 
 /* Adds the pair under its own key and its ECS alias. */

@@ -31,6 +31,7 @@
 #include "input/input_jsonarray.h"
 #include "input/input_reader.h"
 #include "input/record.h"
+#include "intel/intel.h"
 #include "pipeline/pipeline.h"
 #include "store/store.h"
 #include "triage/alert.h"
@@ -69,6 +70,9 @@ static const char scan_usage[] =
     "      --incidents FILE     write the incidents triage opened as JSON lines\n"
     "      --store DIR          also store events and alerts in the store in DIR\n"
     "      --no-store           store nothing (the default)\n"
+    "      --intel DIR|none     match the indicators of the store in DIR (default:\n"
+    "                           the --store DIR, else the configuration's data_dir\n"
+    "                           when it holds a store; none: no indicators)\n"
     "      --no-detect          decode only (for benchmarks)\n"
     "      --max-line BYTES     longest record kept (default 65536)\n"
     "      --min-level LEVEL    show alerts of LEVEL and above (informational, low,\n"
@@ -876,6 +880,7 @@ static void silent_error(void *arg, const char *path, int err)
 struct scan_opts {
     const char *cfg_path, *summary_path, *store_dir, *incidents_path;
     const char *out_path, *html_path;
+    const char *intel_dir; /* --intel: NULL the default, "none" */
     const char **rule_paths; /* -r, argc slots; nrule_paths used (argv's strings) */
     size_t nrule_paths;
     size_t sort_memory;
@@ -932,6 +937,7 @@ enum scan_opt {
     OPT_FROM,
     OPT_TO,
     OPT_HTML,
+    OPT_INTEL,
     OPT_SORT_MEMORY
 };
 
@@ -977,6 +983,7 @@ static int scan_parse_opts(int argc, char **argv, struct scan *s, struct scan_op
         {"incidents", required_argument, NULL, OPT_INCIDENTS},
         {"store", required_argument, NULL, OPT_STORE},
         {"no-store", no_argument, NULL, OPT_NO_STORE},
+        {"intel", required_argument, NULL, OPT_INTEL},
         {"no-detect", no_argument, NULL, OPT_NO_DETECT},
         {"max-line", required_argument, NULL, OPT_MAX_LINE},
         {"progress", no_argument, NULL, OPT_PROGRESS},
@@ -1018,6 +1025,7 @@ static int scan_parse_opts(int argc, char **argv, struct scan *s, struct scan_op
         case OPT_INCIDENTS: o->incidents_path = optarg; break;
         case OPT_STORE: o->store_dir = optarg; break;
         case OPT_NO_STORE: o->store_dir = NULL; break;
+        case OPT_INTEL: o->intel_dir = optarg; break;
         case OPT_NO_DETECT: o->detect = 0; break;
         case OPT_MAX_LINE: {
             char *end;
@@ -1071,6 +1079,60 @@ static int scan_open_store(struct scan *s, const char *dir)
     return 0;
 }
 
+/*
+ * The indicators for a scan without --store (with one, the pipeline loads
+ * that store's): those of the store in --intel DIR, or in the
+ * configuration's data_dir when it holds one, so that `hikeshi scan`
+ * matches what the daemon would.  A data_dir without a store is no error
+ * (a scan needs none); --intel DIR without one, or a store that cannot be
+ * read, is.  0, or the exit code (said on stderr).
+ */
+static int scan_load_intel(struct scan *s, const struct config *cfg, const struct scan_opts *o)
+{
+    const char *dir = o->intel_dir ? o->intel_dir : cfg->data_dir;
+    struct intel_matcher *m = NULL;
+    struct store *st = NULL;
+    char *store_err = NULL, db[4096];
+    size_t n = 0;
+    int r;
+
+    if (s->store || !dir || (o->intel_dir && strcmp(o->intel_dir, "none") == 0))
+        return 0;
+    if (snprintf(db, sizeof(db), "%s/hikeshi.db", dir) >= (int)sizeof(db)) {
+        fprintf(stderr, "hikeshi scan: --intel %s: path too long\n", dir);
+        return CLI_EXIT_USAGE;
+    }
+    if (access(db, F_OK) < 0) {
+        if (!o->intel_dir)
+            return 0;
+        fprintf(stderr, "hikeshi scan: --intel %s: no store there (%s: %s)\n", dir, db,
+                strerror(errno));
+        return CLI_EXIT_USAGE;
+    }
+    if ((r = store_open(dir, &st, &store_err)) < 0) {
+        fprintf(stderr, "hikeshi scan: indicators: store in %s: %s\n", dir,
+                store_err ? store_err : strerror(-r));
+        free(store_err);
+        return CLI_EXIT_FAIL;
+    }
+    r = intel_matcher_load(st, time_now_us(), (int64_t)cfg->intel_half_life_s * 1000000,
+                           (int)cfg->intel_min_score, &m, &n);
+    if (r < 0)
+        fprintf(stderr, "hikeshi scan: indicators: store in %s: %s\n", dir,
+                r == -ENOMEM ? strerror(ENOMEM) : store_errmsg(st));
+    store_free(st);
+    if (r < 0)
+        return CLI_EXIT_FAIL;
+    if (n == 0) {
+        intel_matcher_free(m);
+        return 0;
+    }
+    pipeline_set_intel(s->p, m);
+    if (!o->quiet)
+        fprintf(stderr, "hikeshi scan: %zu indicators from %s\n", n, dir);
+    return 0;
+}
+
 /* Builds the pipeline into s->p, with its two inputs (the paths, and the
  * EVTX records) and the scan's callbacks.  Returns 0, or the exit code
  * (said on stderr). */
@@ -1093,7 +1155,7 @@ static int scan_new_pipeline(struct scan *s, struct config *cfg, const struct sc
     pipeline_set_store_events(s->p, s->store != NULL);
     pipeline_set_alert_cb(s->p, on_alert, s);
     pipeline_set_incident_cb(s->p, on_incident, s);
-    return 0;
+    return scan_load_intel(s, cfg, o);
 }
 
 /* The rows, sorted by event time, to stdout or -o FILE.  An error keeping

@@ -411,6 +411,12 @@ void pipeline_set_store_events(struct pipeline *p, int on)
     p->store_events = on;
 }
 
+void pipeline_set_intel(struct pipeline *p, struct intel_matcher *m)
+{
+    intel_matcher_free(p->intel);
+    p->intel = m;
+}
+
 void pipeline_set_detect(struct pipeline *p, int on)
 {
     p->detect = on;

@@ -112,6 +112,11 @@ int pipeline_add_input(struct pipeline *p, const char *name, const char *decoder
 void pipeline_set_alert_cb(struct pipeline *p, pipeline_alert_cb cb, void *arg);
 /* Sets whether events are stored (alerts always are, when there is a store). */
 void pipeline_set_store_events(struct pipeline *p, int on);
+struct intel_matcher;
+/* Replaces the enrich step's indicators by `m` (the pipeline owns it from
+ * now on; NULL: none), for indicators read from another store than the
+ * pipeline's (hikeshi scan without --store).  Before the first record. */
+void pipeline_set_intel(struct pipeline *p, struct intel_matcher *m);
 /* Disables detection (decode-only benchmarks). */
 void pipeline_set_detect(struct pipeline *p, int on);
 /* Reference time for year inference; 0 means each record's receive time. */

@@ -218,6 +218,32 @@ def main():
     check(row and row["sightings"] == 0 and row["tlp"] == "GREEN",
           "the MISP address, never seen, has none and the event's TLP: %s" % (row,))
 
+    # hikeshi scan matches the indicators of the configuration's data_dir
+    # (no --store needed), and none with --intel none.
+    log = os.path.join(d.dir, "fw.log")
+    with open(log, "w") as f:
+        f.write(ufw_line("10.0.1.50", C2) + "\n" + ufw_line("10.0.1.50", "10.9.9.9") + "\n")
+
+    def scan(*extra):
+        r = subprocess.run([BIN, "scan", "-c", d.conf, "--format", "jsonl"] + list(extra) + [log],
+                           capture_output=True, text=True)
+        return r.returncode, [json.loads(x) for x in r.stdout.splitlines() if x.strip()], r.stderr
+    rc, rows, err = scan()
+    def is_intel(a):
+        return (a.get("rule") or {}).get("id", "").startswith("8f3c1e52-")
+    hit = [a for a in rows if is_intel(a)]
+    check(rc == 0 and len(hit) == 1 and hit[0]["fields"].get("threat.indicator.value") == C2
+          and hit[0]["fields"].get("destination.ip") == C2,
+          "scan matches the data_dir's indicators: one intel alert, on the C2 line: %s %s"
+          % ([h["fields"].get("threat.indicator.value") for h in hit], err.strip()[-120:]))
+    rc, rows, err = scan("--intel", "none")
+    check(rc == 0 and len(rows) >= 1 and not [a for a in rows if is_intel(a)]
+          and not any("threat.indicator.value" in a["fields"] for a in rows),
+          "scan --intel none matches no indicator (other rules still alert: %d)" % len(rows))
+    rc, rows, err = scan("--intel", os.path.join(d.dir, "nowhere"))
+    check(rc == 2 and "no store there" in err, "scan --intel DIR without a store is refused: %s"
+          % err.strip())
+
     # The OASIS STIX examples: no crash, their supported indicators counted.
     total = 0
     for name in sorted(os.listdir(EXAMPLES)):

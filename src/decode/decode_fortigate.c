@@ -101,41 +101,46 @@ static const unsigned char fg_keych[256] = {
     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
 };
 
-/* The key's hash (h = h * 31 + byte, 32 bits, computed while the key is
- * scanned) picks a slot of fg_slots; each name of fg_names has its own
- * slot, so a lookup is one comparison (test_decode_fortigate's
- * test_all_keys checks every name is found).  A name added means choosing
- * the slots again: any shift and size where the names do not collide. */
+/* The key's hash, from its length and its first, middle and last bytes
+ * (a few loads once the key is read, where a hash of every byte cost more
+ * than the rest of the scan), picks a slot of fg_slots; each name of
+ * fg_names has its own slot, so a lookup is one comparison
+ * (test_decode_fortigate's test_all_keys checks every name is found).  A
+ * name added means choosing the slots again: any mix of these bytes where
+ * the names do not collide. */
 /* An empty slot of fg_slots. */
 #define FG_NONE 255
-#define FG_SLOT(h) (((h) >> 5) & 255u)
+#define FG_HASH(k, n)                                                                              \
+    ((unsigned char)(k)[0] ^ (unsigned char)(k)[(n)-1] * 5u ^ (unsigned char)(k)[(n) / 2] * 5u ^ \
+     (uint32_t)(n))
+#define FG_SLOT(h) ((h)&255u)
 static const unsigned char fg_slots[256] = {
+    24, FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE, 28, FG_NONE, FG_NONE, FG_NONE,
+    FG_NONE, FG_NONE, FG_NONE, FG_NONE, 25, FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE,
+    FG_NONE, 7, FG_NONE, 8, FG_NONE, FG_NONE, FG_NONE, FG_NONE, 21, FG_NONE,
     FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE,
-    FG_NONE, FG_NONE, 6,       FG_NONE, FG_NONE, FG_NONE, 23,      FG_NONE, FG_NONE, FG_NONE,
     FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE,
-    FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE, 24,      FG_NONE, 20,      FG_NONE, FG_NONE,
-    FG_NONE, FG_NONE, FG_NONE, 30,      FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE,
-    FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE, 19,      FG_NONE,
+    FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE, 11,
     FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE,
-    FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE, 3,       FG_NONE, FG_NONE, FG_NONE, 16,
-    FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE, 32,      FG_NONE, FG_NONE,
-    FG_NONE, FG_NONE, FG_NONE, FG_NONE, 31,      FG_NONE, FG_NONE, 5,       FG_NONE, FG_NONE,
-    FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE, 26,      FG_NONE, FG_NONE,
-    14,      FG_NONE, FG_NONE, 17,      2,       FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE,
-    FG_NONE, 29,      13,      FG_NONE, FG_NONE, FG_NONE, FG_NONE, 25,      FG_NONE, FG_NONE,
+    FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE, 0, FG_NONE, FG_NONE, FG_NONE,
+    30, FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE,
+    FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE, 1, 14,
+    FG_NONE, 27, 19, FG_NONE, 20, 17, FG_NONE, FG_NONE, FG_NONE, 18,
+    FG_NONE, FG_NONE, 12, FG_NONE, 3, FG_NONE, FG_NONE, 16, 32, FG_NONE,
     FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE,
-    FG_NONE, FG_NONE, FG_NONE, FG_NONE, 9,       22,      18,      FG_NONE, FG_NONE, FG_NONE,
-    FG_NONE, 21,      FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE, 8,       FG_NONE,
+    FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE, 22, FG_NONE, FG_NONE, FG_NONE, FG_NONE,
+    FG_NONE, FG_NONE, FG_NONE, FG_NONE, 6, FG_NONE, FG_NONE, FG_NONE, FG_NONE, 2,
+    FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE, 13, FG_NONE,
+    FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE, 23,
+    FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE, 9, 31, FG_NONE,
+    FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE, 29, FG_NONE, FG_NONE, 5, FG_NONE,
+    FG_NONE, 10, FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE,
+    FG_NONE, 26, FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE,
+    FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE, 4,
+    FG_NONE, FG_NONE, 15, FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE,
     FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE,
-    FG_NONE, FG_NONE, FG_NONE, 7,       27,      FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE,
-    FG_NONE, 15,      FG_NONE, FG_NONE, FG_NONE, 28,      FG_NONE, FG_NONE, FG_NONE, FG_NONE,
     FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE,
-    FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE, 1,
-    FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE,
-    11,      FG_NONE, FG_NONE, FG_NONE, FG_NONE, 10,      FG_NONE, FG_NONE, FG_NONE, FG_NONE,
-    FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE,
-    FG_NONE, 0,       FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE,
-    FG_NONE, FG_NONE, FG_NONE, FG_NONE, 12,      4,
+    FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE,
 };
 
 /*
@@ -152,9 +157,8 @@ static int next_pair(const char *p, size_t len, size_t *pos, struct fg_pair *kp)
     if (i >= len)
         return -1;
     k0 = i;
-    kp->h = 0;
     while (i < len && fg_keych[(unsigned char)p[i]])
-        kp->h = kp->h * 31u + (unsigned char)p[i++];
+        i++;
     if (i == k0 || i >= len || p[i] != '=') {
         while (i < len && p[i] != ' ' && p[i] != '\t')
             i++;
@@ -163,6 +167,7 @@ static int next_pair(const char *p, size_t len, size_t *pos, struct fg_pair *kp)
     }
     kp->k.p = p + k0;
     kp->k.n = i - k0;
+    kp->h = (uint32_t)FG_HASH(kp->k.p, kp->k.n);
     i++;
     if (i < len && p[i] == '"') {
         const char *q = memchr(p + i + 1, '"', len - i - 1);

@@ -104,6 +104,7 @@ struct exp_row {
  * far more than one incident sights). */
 #define EXPORT_SCOPE_ALERTS 4096
 #define EXPORT_SCOPE_BYTES ((size_t)16 << 20)
+#define EXPORT_SCOPE_PAGE 64 /* alerts read at once (each up to ~400 KiB as JSON) */
 
 /* An incident's scope: the (type, value) pairs its alerts were enriched
  * with, each "type\0value\0" in `b`; NULL scope: the whole store. */
@@ -329,25 +330,35 @@ int intel_export_collect_incident(struct store *st, int64_t incident, int tlp_ma
     if (r < 0)
         r = r == -ENOMEM ? r : -EIO;
     for (size_t i = 0; r == 0 && i < nids; i++) {
-        struct jp_span doc, e, f;
-        struct jp_iter it;
-        size_t n = 0;
+        size_t n = EXPORT_SCOPE_PAGE;
 
-        ev.len = 0;
-        if ((r = buf_putc(&ev, '[')) < 0)
-            break;
-        if ((r = store_agg_events_json(st, (int64_t)ids[i], EXPORT_SCOPE_ALERTS, 0, &ev,
-                                       &n)) < 0) {
-            r = r == -ENOMEM ? r : -EIO;
-            break;
+        /* a page at a time: an alert's raw record may be 64 KiB */
+        for (int64_t off = 0; r == 0 && n == EXPORT_SCOPE_PAGE && off < EXPORT_SCOPE_ALERTS;
+             off += EXPORT_SCOPE_PAGE) {
+            struct jp_span doc, e, f;
+            struct jp_iter it;
+
+            ev.len = 0;
+            n = 0;
+            if ((r = buf_putc(&ev, '[')) < 0)
+                break;
+            r = store_agg_events_json(st, (int64_t)ids[i], EXPORT_SCOPE_PAGE, off, &ev, &n);
+            if (r == -ENOENT) { /* removed since its id was read */
+                r = 0;
+                break;
+            }
+            if (r < 0) {
+                r = r == -ENOMEM || r == -E2BIG ? -ENOMEM : -EIO;
+                break;
+            }
+            if ((r = buf_putc(&ev, ']')) < 0)
+                break;
+            if (jp_doc(ev.data, ev.len, &doc, NULL) < 0 || jp_iter_init(&it, doc) < 0)
+                continue; /* not ours to judge: an unreadable page adds nothing */
+            while (r == 0 && jp_iter_next(&it, NULL, &e) == 1)
+                if (jp_lookup(e, "fields", &f) == 0)
+                    r = scope_add_fields(&sc, f);
         }
-        if ((r = buf_putc(&ev, ']')) < 0)
-            break;
-        if (jp_doc(ev.data, ev.len, &doc, NULL) < 0 || jp_iter_init(&it, doc) < 0)
-            continue; /* not ours to judge: an unreadable alert adds nothing */
-        while (r == 0 && jp_iter_next(&it, NULL, &e) == 1)
-            if (jp_lookup(e, "fields", &f) == 0)
-                r = scope_add_fields(&sc, f);
     }
     if (r == 0) {
         *ret_sighted = sc.n;

@@ -143,30 +143,35 @@ def main():
                     if r[0] not in (0, 1):
                         sys.exit("scan failed with %d indicators" % n)
                     if what == "one":
-                        load_wall = r[2]
+                        load_wall, load_cpu = r[2], r[1]
                         continue
                     with open(summ) as f:
                         s = json.load(f)
                     if best is None or r[1] < best[0][1]:
-                        best = (r, s, load_wall)
-            (rc_, cpu, wall, rss), s, load_wall = best
-            rows.append({"n": n, "import_s": imp, "held": held, "one_wall": load_wall, "cpu": cpu,
+                        best = (r, s, load_wall, load_cpu)
+            (rc_, cpu, wall, rss), s, load_wall, load_cpu = best
+            rows.append({"n": n, "import_s": imp, "held": held, "one_wall": load_wall,
+                         "one_cpu": load_cpu, "cpu": cpu,
                          "wall": wall, "rss_kb": rss, "records": s.get("records"),
                          "alerts": s.get("alerts")})
             shutil.rmtree(os.path.join(tmp, "w%d" % n), ignore_errors=True)
         base = rows[0]
         print("records: %d (hikeshi-gen seed 1), scan -c CONFIG%s, best of %d by CPU time"
           % (a.records, " --store" if a.store else "", a.runs))
-        print("%10s %9s %8s %8s %8s %12s %6s %8s %9s %8s" %
+        print("%10s %9s %8s %8s %8s %12s %6s %12s %6s %8s %9s %8s" %
               ("indicators", "import_s", "load_s", "cpu_s", "wall_s", "records/s", "ratio",
-               "alerts", "rss_MB", "B/ind"))
+               "loaded r/s", "ratio", "alerts", "rss_MB", "B/ind"))
         for r in rows:
             rate = r["records"] / r["cpu"] if r["cpu"] else 0
             brate = base["records"] / base["cpu"] if base["cpu"] else 0
+            # once loaded: the load's CPU (one-line scan minus N = 0's) taken out
+            lcpu = r["cpu"] - max(0.0, r["one_cpu"] - base["one_cpu"])
+            lrate = r["records"] / lcpu if lcpu > 0 else 0
             per = ((r["rss_kb"] - base["rss_kb"]) * 1024 / r["n"]) if r["n"] and base["n"] == 0 else 0
-            print("%10d %9.2f %8.2f %8.2f %8.2f %12.0f %6.3f %8s %9.1f %8.0f" %
+            print("%10d %9.2f %8.2f %8.2f %8.2f %12.0f %6.3f %12.0f %6.3f %8s %9.1f %8.0f" %
                   (r["n"], r["import_s"], r["one_wall"] - base["one_wall"], r["cpu"], r["wall"],
-                   rate, rate / brate if brate else 0, r["alerts"], r["rss_kb"] / 1024, per))
+                   rate, rate / brate if brate else 0, lrate, lrate / brate if brate else 0,
+                   r["alerts"], r["rss_kb"] / 1024, per))
         for r in rows:
             if r["held"]:
                 print("import %d: %s" % (r["n"], r["held"]))

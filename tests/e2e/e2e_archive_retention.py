@@ -32,7 +32,8 @@ import sys
 sys.path.insert(0, os.path.dirname(__file__))
 from harness import BIN, Daemon, check, finish, wait_for  # noqa: E402
 
-NLINES = 24000
+NLINES = 24000  # the first run's lines, which max_age: 3s removes
+TOTAL = 2 * NLINES  # with the second run's, kept
 
 CONFIG = """
 data_dir: {data}
@@ -120,6 +121,20 @@ def main():
     check(len(segs) >= 1 and len(tombs) >= 1, "segments and tombstones: %s" % files)
     check(d.stop() == 0, "the daemon stops cleanly")
 
+    # A second run whose max_age retention never reaches adds closed
+    # segments that stay, for the checks below that need two or more: on a
+    # slow machine every closed segment of the first run may be older than
+    # 3 s by the time its last line is processed, and all of them go.
+    set_retention(d, "    max_age: 1000d\n    interval: 1s\n")
+    d.start()
+    s = socket.create_connection(("127.0.0.1", d.port))
+    for start in range(NLINES, TOTAL, 1000):
+        s.sendall(b"".join(line(n) for n in range(start, start + 1000)))
+    s.close()
+    check(wait_for(lambda: health(d)["archive"]["cursor"] == TOTAL, timeout=90),
+          "second run: all %d lines archived and processed" % TOTAL)
+    check(d.stop() == 0, "second run: the daemon stops cleanly")
+
     r = run("archive", "verify", "-c", d.conf)
     out = r.stdout + r.stderr
     check(r.returncode == 0, "verify passes after the daemon's retention: %s" % out[:400])
@@ -130,7 +145,7 @@ def main():
     last_removed = int(m.group(2)) if m else -1
     r = run("archive", "verify", "-c", d.conf, "--json")
     v = json.loads(r.stdout or "{}")
-    check(v.get("records") == NLINES and v.get("removed", {}).get("records") == last_removed + 1,
+    check(v.get("records") == TOTAL and v.get("removed", {}).get("records") == last_removed + 1,
           "verify counts every line, %d of them removed (%s)" % (last_removed + 1, r.stdout[:300]))
 
     r = run("archive", "cat", "-c", d.conf)
@@ -180,7 +195,7 @@ def main():
     r = run("archive", "prune", "-c", d.conf)
     check(r.returncode == 0 and listing(archive) == before and "not processed" in r.stdout,
           "prune keeps records past the cursor: %s" % (r.stdout + r.stderr).strip()[:300])
-    set_cursor(d, NLINES)
+    set_cursor(d, TOTAL)
     r = run("archive", "prune", "-c", d.conf, "--dry-run")
     check(r.returncode == 0 and listing(archive) == before and "would remove" in r.stdout,
           "--dry-run removes nothing: %s" % r.stdout.strip()[:300])

@@ -363,7 +363,7 @@ def main():
         pos = data.find(b"HKFR", 112) + 128 + 40  # inside the first block's payload
         fh.seek(pos)
         fh.write(bytes([data[pos] ^ 0xFF]))
-    res = hunt(d, "-f", "jsonl", "password", dir=bad)
+    res = hunt(d, "-f", "jsonl", "--no-index", "password", dir=bad)
     got = [json.loads(l)["record"] for l in res.stdout.splitlines()]
     want = any_cli_set["password"]
     check(res.returncode == 1 and "damaged" in res.stderr and set(got) <= set(want)

@@ -122,6 +122,8 @@ class Daemon:
                                      dir=self.dir, src=DAEMON_SOURCE))
 
     def start(self, timeout=20):
+        # A restart appends to the same log: only this run's "ready" counts.
+        seen = len(self.read_log())
         self.logf = open(self.log, "ab")
         self.proc = subprocess.Popen([BIN, "run", "-c", self.conf], stdout=self.logf,
                                      stderr=subprocess.STDOUT)
@@ -130,7 +132,7 @@ class Daemon:
             if self.proc.poll() is not None:
                 raise RuntimeError("hikeshi exited %d:\n%s" % (self.proc.returncode,
                                                                self.read_log()))
-            if re.search(r"ready: data in", self.read_log()):
+            if re.search(r"ready: data in", self.read_log()[seen:]):
                 return self
             time.sleep(0.05)
         raise RuntimeError("hikeshi did not become ready:\n" + self.read_log())

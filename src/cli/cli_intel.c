@@ -279,12 +279,17 @@ static int do_export(struct intel_args *a, struct config *cfg)
     }
     if (a->output) {
         FILE *f = fopen(a->output, "w");
+        int ok = f && fwrite(b.data, 1, b.len, f) == b.len;
+        int e = errno;
 
-        if (!f || fwrite(b.data, 1, b.len, f) != b.len || fclose(f) != 0) {
-            r = -errno;
-            fprintf(stderr, "hikeshi intel: export: %s: %s\n", a->output, strerror(errno));
-            if (f)
-                (void)fclose(f);
+        /* fclose exactly once, its own failure counted too */
+        if (f && fclose(f) != 0 && ok) {
+            ok = 0;
+            e = errno;
+        }
+        if (!ok) {
+            r = -(e ? e : EIO);
+            fprintf(stderr, "hikeshi intel: export: %s: %s\n", a->output, strerror(-r));
             goto out;
         }
     } else if (fwrite(b.data, 1, b.len, stdout) != b.len || fflush(stdout) != 0) {

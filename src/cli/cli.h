@@ -6,6 +6,8 @@
 #ifndef HIKESHI_CLI_CLI_H
 #define HIKESHI_CLI_CLI_H
 
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 struct config;
@@ -35,5 +37,15 @@ int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format
  * realpath(3)); 0 otherwise or when either cannot be resolved.  For keys
  * that must live outside the data they seal. */
 int cli_path_inside(const char *path, const char *dir);
+
+/* A time given on the command line: ISO 8601 or epoch seconds, the whole
+ * string.  0, or -EINVAL. */
+int cli_parse_time(const char *s, int64_t *ret_us);
+/* One CSV column as scan and hunt write it: always quoted, a quote
+ * doubled, a newline made a space so one record stays one line. */
+void cli_csv_field(FILE *f, const char *s, size_t len);
+/* The printable bytes of s in dst (at most size - 4 of them, others made
+ * spaces), with "..." when cut; returns dst. */
+const char *cli_clip(char *dst, size_t size, const char *s, size_t len);
 
 #endif

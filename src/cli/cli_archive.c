@@ -72,18 +72,6 @@ struct archive_args {
     char cfg_key[PATH_MAX], cfg_pub[PATH_MAX];
 };
 
-static int parse_time(const char *s, int64_t *ret)
-{
-    size_t n = strlen(s), used = 0;
-
-    if (time_parse_iso8601(s, n, NULL, ret, &used) == 0 && used == n)
-        return 0;
-    used = 0;
-    if (time_parse_epoch(s, n, ret, &used) == 0 && used == n)
-        return 0;
-    return -EINVAL;
-}
-
 /* Fills in what the options left to the configuration. */
 static int load_defaults(struct archive_args *a)
 {
@@ -363,7 +351,7 @@ int cli_archive_main(int argc, char **argv)
             break;
         case OPT_FROM:
         case OPT_TO:
-            if (parse_time(optarg, c == OPT_FROM ? &a.from : &a.to) < 0)
+            if (cli_parse_time(optarg, c == OPT_FROM ? &a.from : &a.to) < 0)
                 return cli_usage_error("archive", "%s: not an ISO 8601 time or epoch seconds: '%s'",
                                        c == OPT_FROM ? "--from" : "--to", optarg);
             break;

@@ -80,48 +80,6 @@ struct hunt_cli {
     uint64_t seed;
 };
 
-static int parse_time(const char *s, int64_t *ret)
-{
-    size_t n = strlen(s), used = 0;
-
-    if (time_parse_iso8601(s, n, NULL, ret, &used) == 0 && used == n)
-        return 0;
-    used = 0;
-    if (time_parse_epoch(s, n, ret, &used) == 0 && used == n)
-        return 0;
-    return -EINVAL;
-}
-
-/* The same quoting as scan's CSV: every column quoted, a quote doubled, a
- * newline made a space so one match stays one line. */
-static void csv_field(FILE *f, const char *s, size_t len)
-{
-    fputc('"', f);
-    for (size_t i = 0; i < len; i++) {
-        if (s[i] == '"')
-            fputc('"', f);
-        fputc(s[i] == '\n' || s[i] == '\r' ? ' ' : s[i], f);
-    }
-    fputc('"', f);
-}
-
-/* Printable bytes of s, at most size - 4, with "..." when cut. */
-static const char *clip(char *dst, size_t size, const char *s, size_t len)
-{
-    size_t o = 0;
-
-    for (size_t i = 0; i < len && o + 4 < size; i++) {
-        unsigned char c = (unsigned char)s[i];
-        dst[o++] = (c < 0x20 || c == 0x7f) ? ' ' : (char)c;
-    }
-    if (o + 4 >= size && len > o) {
-        memcpy(dst + o, "...", 3);
-        o += 3;
-    }
-    dst[o] = '\0';
-    return dst;
-}
-
 static uint64_t hash_bytes(uint64_t seed, const char *s, size_t n)
 {
     uint64_t h = 1469598103934665603ULL ^ seed;
@@ -196,13 +154,13 @@ static int on_hit(void *arg, const struct hunt_hit *hit)
         if (c->printed == 0)
             fputs("record,received,time,input,peer,decoder,raw\n", c->out);
         fprintf(c->out, "%" PRIu64 ",%s,%s,", hit->record_no, recv, t);
-        csv_field(c->out, hit->rec->input, hit->rec->input_len);
+        cli_csv_field(c->out, hit->rec->input, hit->rec->input_len);
         fputc(',', c->out);
-        csv_field(c->out, peer, strlen(peer));
+        cli_csv_field(c->out, peer, strlen(peer));
         fputc(',', c->out);
-        csv_field(c->out, ev->decoder ? ev->decoder : "", ev->decoder ? strlen(ev->decoder) : 0);
+        cli_csv_field(c->out, ev->decoder ? ev->decoder : "", ev->decoder ? strlen(ev->decoder) : 0);
         fputc(',', c->out);
-        csv_field(c->out, (const char *)hit->rec->raw, hit->rec->raw_len);
+        cli_csv_field(c->out, (const char *)hit->rec->raw, hit->rec->raw_len);
         fputc('\n', c->out);
         break;
     case FMT_TABLE: {
@@ -212,8 +170,8 @@ static int on_hit(void *arg, const struct hunt_hit *hit)
             fprintf(c->out, "%-10s %-27s %-16s %-22s %s\n", "RECORD", "TIME", "INPUT", "PEER",
                     "RAW");
         fprintf(c->out, "%-10" PRIu64 " %-27s %-16s %-22s %s\n", hit->record_no, t,
-                clip(in, sizeof(in), hit->rec->input, hit->rec->input_len), peer[0] ? peer : "-",
-                clip(raw, sizeof(raw), (const char *)hit->rec->raw, hit->rec->raw_len));
+                cli_clip(in, sizeof(in), hit->rec->input, hit->rec->input_len), peer[0] ? peer : "-",
+                cli_clip(raw, sizeof(raw), (const char *)hit->rec->raw, hit->rec->raw_len));
         break;
     }
     }
@@ -260,14 +218,14 @@ static void print_counts(struct hunt_cli *c, size_t top)
             fwrite(c->b.data, 1, c->b.len, c->out);
             break;
         case FMT_CSV:
-            csv_field(c->out, v[i].val, v[i].len);
+            cli_csv_field(c->out, v[i].val, v[i].len);
             fprintf(c->out, ",%" PRIu64 "\n", v[i].n);
             break;
         case FMT_TABLE: {
             char val[200];
 
             fprintf(c->out, "%-12" PRIu64 " %s\n", v[i].n,
-                    clip(val, sizeof(val), v[i].val, v[i].len));
+                    cli_clip(val, sizeof(val), v[i].val, v[i].len));
             break;
         }
         }
@@ -335,11 +293,11 @@ static int parse_args(int argc, char **argv, struct hunt_args *a, struct hunt_cl
         case 'c': a->cfg_path = optarg; break;
         case OPT_DIR: a->dir = optarg; break;
         case OPT_FROM:
-            if (parse_time(optarg, &a->from) < 0)
+            if (cli_parse_time(optarg, &a->from) < 0)
                 return cli_usage_error("hunt", "--from: not a time: '%s'", optarg);
             break;
         case OPT_TO:
-            if (parse_time(optarg, &a->to) < 0)
+            if (cli_parse_time(optarg, &a->to) < 0)
                 return cli_usage_error("hunt", "--to: not a time: '%s'", optarg);
             break;
         case OPT_SIGMA: a->sigma = optarg; break;

@@ -180,35 +180,6 @@ static void print_rule_summary(struct scan *s, const struct scan_report_meta *m)
                 s->rules[i].author);
 }
 
-static void print_csv_field(FILE *f, const char *s, size_t len)
-{
-    fputc('"', f);
-    for (size_t i = 0; i < len; i++) {
-        if (s[i] == '"')
-            fputc('"', f);
-        /* Keep one record per line: a raw newline would split the row. */
-        fputc(s[i] == '\n' || s[i] == '\r' ? ' ' : s[i], f);
-    }
-    fputc('"', f);
-}
-
-/* Copies at most `max` printable bytes of s into dst. */
-static const char *clip(char *dst, size_t size, const char *s, size_t len)
-{
-    size_t o = 0;
-
-    for (size_t i = 0; i < len && o + 4 < size; i++) {
-        unsigned char c = (unsigned char)s[i];
-        dst[o++] = (c < 0x20 || c == 0x7f) ? ' ' : (char)c;
-    }
-    if (o + 4 >= size && len > o) {
-        memcpy(dst + o, "...", 3);
-        o += 3;
-    }
-    dst[o] = '\0';
-    return dst;
-}
-
 /* 0 (informational) .. 4 (critical); unknown levels count as medium. */
 static int level_rank(const char *level)
 {
@@ -380,7 +351,7 @@ static const char *alert_host(const struct alert *a, char *buf, size_t size)
         return "-";
     if (!a->ev)
         n = strlen(h);
-    return clip(buf, size, h, n);
+    return cli_clip(buf, size, h, n);
 }
 
 static void on_alert(void *arg, const struct alert *a)
@@ -421,23 +392,23 @@ static int emit_row(void *arg, const struct scan_timeline_row *row)
         fprintf(f, "%s", c[COL_TIME]);
         for (int i = COL_HOST; i <= COL_FILE; i++) {
             fputc(',', f);
-            print_csv_field(f, c[i], n[i]);
+            cli_csv_field(f, c[i], n[i]);
         }
         fputc('\n', f);
         break;
     case SCAN_TABLE: {
         char h[20], so[28], e[10], rid[12], t[48], tech[24], d[200];
         fprintf(f, "%-27s %-16s %-24s %-7s %-13s %-9s %-40s %-20s %s\n", c[COL_TIME],
-                clip(h, sizeof(h), n[COL_HOST] ? c[COL_HOST] : "-", n[COL_HOST] ? n[COL_HOST] : 1),
-                clip(so, sizeof(so), c[COL_SOURCE], n[COL_SOURCE]),
-                clip(e, sizeof(e), n[COL_EID] ? c[COL_EID] : "-", n[COL_EID] ? n[COL_EID] : 1),
+                cli_clip(h, sizeof(h), n[COL_HOST] ? c[COL_HOST] : "-", n[COL_HOST] ? n[COL_HOST] : 1),
+                cli_clip(so, sizeof(so), c[COL_SOURCE], n[COL_SOURCE]),
+                cli_clip(e, sizeof(e), n[COL_EID] ? c[COL_EID] : "-", n[COL_EID] ? n[COL_EID] : 1),
                 c[COL_LEVEL],
-                clip(rid, sizeof(rid), n[COL_RECID] ? c[COL_RECID] : "-",
+                cli_clip(rid, sizeof(rid), n[COL_RECID] ? c[COL_RECID] : "-",
                      n[COL_RECID] ? n[COL_RECID] : 1),
-                clip(t, sizeof(t), c[COL_TITLE], n[COL_TITLE]),
-                clip(tech, sizeof(tech), n[COL_TECH] ? c[COL_TECH] : "-",
+                cli_clip(t, sizeof(t), c[COL_TITLE], n[COL_TITLE]),
+                cli_clip(tech, sizeof(tech), n[COL_TECH] ? c[COL_TECH] : "-",
                      n[COL_TECH] ? n[COL_TECH] : 1),
-                clip(d, sizeof(d), c[COL_DETAILS], n[COL_DETAILS]));
+                cli_clip(d, sizeof(d), c[COL_DETAILS], n[COL_DETAILS]));
         break;
     }
     }

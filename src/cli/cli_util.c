@@ -10,6 +10,7 @@
 
 #include "cli/cli.h"
 #include "conf/config.h"
+#include "event/time.h"
 #include "util/ydoc.h"
 
 struct config *cli_load_config(const char *path)
@@ -70,4 +71,43 @@ int cli_path_inside(const char *path, const char *dir)
         return 0;
     n = strlen(rp_dir);
     return strncmp(rp_parent, rp_dir, n) == 0 && (rp_parent[n] == '\0' || rp_parent[n] == '/');
+}
+
+int cli_parse_time(const char *s, int64_t *ret_us)
+{
+    size_t n = strlen(s), used = 0;
+
+    if (time_parse_iso8601(s, n, NULL, ret_us, &used) == 0 && used == n)
+        return 0;
+    used = 0;
+    if (time_parse_epoch(s, n, ret_us, &used) == 0 && used == n)
+        return 0;
+    return -EINVAL;
+}
+
+void cli_csv_field(FILE *f, const char *s, size_t len)
+{
+    fputc('"', f);
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] == '"')
+            fputc('"', f);
+        fputc(s[i] == '\n' || s[i] == '\r' ? ' ' : s[i], f);
+    }
+    fputc('"', f);
+}
+
+const char *cli_clip(char *dst, size_t size, const char *s, size_t len)
+{
+    size_t o = 0;
+
+    for (size_t i = 0; i < len && o + 4 < size; i++) {
+        unsigned char c = (unsigned char)s[i];
+        dst[o++] = (c < 0x20 || c == 0x7f) ? ' ' : (char)c;
+    }
+    if (o + 4 >= size && len > o) {
+        memcpy(dst + o, "...", 3);
+        o += 3;
+    }
+    dst[o] = '\0';
+    return dst;
 }

@@ -158,7 +158,8 @@ static int on_hit(void *arg, const struct hunt_hit *hit)
         fputc(',', c->out);
         cli_csv_field(c->out, peer, strlen(peer));
         fputc(',', c->out);
-        cli_csv_field(c->out, ev->decoder ? ev->decoder : "", ev->decoder ? strlen(ev->decoder) : 0);
+        cli_csv_field(c->out, ev->decoder ? ev->decoder : "",
+                      ev->decoder ? strlen(ev->decoder) : 0);
         fputc(',', c->out);
         cli_csv_field(c->out, (const char *)hit->rec->raw, hit->rec->raw_len);
         fputc('\n', c->out);
@@ -170,7 +171,8 @@ static int on_hit(void *arg, const struct hunt_hit *hit)
             fprintf(c->out, "%-10s %-27s %-16s %-22s %s\n", "RECORD", "TIME", "INPUT", "PEER",
                     "RAW");
         fprintf(c->out, "%-10" PRIu64 " %-27s %-16s %-22s %s\n", hit->record_no, t,
-                cli_clip(in, sizeof(in), hit->rec->input, hit->rec->input_len), peer[0] ? peer : "-",
+                cli_clip(in, sizeof(in), hit->rec->input, hit->rec->input_len),
+                peer[0] ? peer : "-",
                 cli_clip(raw, sizeof(raw), (const char *)hit->rec->raw, hit->rec->raw_len));
         break;
     }

@@ -398,17 +398,18 @@ static int emit_row(void *arg, const struct scan_timeline_row *row)
         break;
     case SCAN_TABLE: {
         char h[20], so[28], e[10], rid[12], t[48], tech[24], d[200];
-        fprintf(f, "%-27s %-16s %-24s %-7s %-13s %-9s %-40s %-20s %s\n", c[COL_TIME],
-                cli_clip(h, sizeof(h), n[COL_HOST] ? c[COL_HOST] : "-", n[COL_HOST] ? n[COL_HOST] : 1),
-                cli_clip(so, sizeof(so), c[COL_SOURCE], n[COL_SOURCE]),
-                cli_clip(e, sizeof(e), n[COL_EID] ? c[COL_EID] : "-", n[COL_EID] ? n[COL_EID] : 1),
-                c[COL_LEVEL],
-                cli_clip(rid, sizeof(rid), n[COL_RECID] ? c[COL_RECID] : "-",
+        fprintf(
+            f, "%-27s %-16s %-24s %-7s %-13s %-9s %-40s %-20s %s\n", c[COL_TIME],
+            cli_clip(h, sizeof(h), n[COL_HOST] ? c[COL_HOST] : "-", n[COL_HOST] ? n[COL_HOST] : 1),
+            cli_clip(so, sizeof(so), c[COL_SOURCE], n[COL_SOURCE]),
+            cli_clip(e, sizeof(e), n[COL_EID] ? c[COL_EID] : "-", n[COL_EID] ? n[COL_EID] : 1),
+            c[COL_LEVEL],
+            cli_clip(rid, sizeof(rid), n[COL_RECID] ? c[COL_RECID] : "-",
                      n[COL_RECID] ? n[COL_RECID] : 1),
-                cli_clip(t, sizeof(t), c[COL_TITLE], n[COL_TITLE]),
-                cli_clip(tech, sizeof(tech), n[COL_TECH] ? c[COL_TECH] : "-",
+            cli_clip(t, sizeof(t), c[COL_TITLE], n[COL_TITLE]),
+            cli_clip(tech, sizeof(tech), n[COL_TECH] ? c[COL_TECH] : "-",
                      n[COL_TECH] ? n[COL_TECH] : 1),
-                cli_clip(d, sizeof(d), c[COL_DETAILS], n[COL_DETAILS]));
+            cli_clip(d, sizeof(d), c[COL_DETAILS], n[COL_DETAILS]));
         break;
     }
     }

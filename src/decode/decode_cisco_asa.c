@@ -879,16 +879,6 @@ static int add_lower(struct event *ev, uint32_t id, const char *name, size_t nam
     return decode_util_add_named(ev, name, name_n, (struct decode_span){t, s.n});
 }
 
-static int all_digits(struct decode_span s)
-{
-    if (!s.n)
-        return 0;
-    for (size_t i = 0; i < s.n; i++)
-        if (s.p[i] < '0' || s.p[i] > '9')
-            return 0;
-    return 1;
-}
-
 static int span_eq(struct decode_span a, struct decode_span b)
 {
     return a.n == b.n && (a.n == 0 || memcmp(a.p, b.p, a.n) == 0);
@@ -963,7 +953,7 @@ static int emit(struct event *ev, const struct asa_result *res)
         (res->direction && (r = decode_util_add_named(ev, LIT("network.direction"),
                                                       decode_util_cstr(res->direction))) < 0))
         return r;
-    if (all_digits(res->proto)) {
+    if (decode_util_all_digits(res->proto)) {
         if ((r = decode_util_add_named(ev, LIT("network.iana_number"), res->proto)) < 0)
             return r;
     } else if ((r = add_lower(ev, FIELD_NETWORK_TRANSPORT, NULL, 0, res->proto)) < 0) {
@@ -1144,18 +1134,18 @@ static int ftd_event(struct event *ev, int id, struct decode_span text)
         (r = decode_util_add(ev, FIELD_OBSERVER_INGRESS_INTERFACE, res.in_if)) < 0 ||
         (r = decode_util_add(ev, FIELD_OBSERVER_EGRESS_INTERFACE, res.out_if)) < 0)
         return r;
-    if ((all_digits(res.src_bytes) &&
+    if ((decode_util_all_digits(res.src_bytes) &&
          (r = decode_util_add(ev, FIELD_SOURCE_BYTES, res.src_bytes)) < 0) ||
-        (all_digits(res.dst_bytes) &&
+        (decode_util_all_digits(res.dst_bytes) &&
          (r = decode_util_add(ev, FIELD_DESTINATION_BYTES, res.dst_bytes)) < 0) ||
-        (all_digits(res.src_pkts) &&
+        (decode_util_all_digits(res.src_pkts) &&
          (r = decode_util_add_named(ev, LIT("source.packets"), res.src_pkts)) < 0) ||
-        (all_digits(res.dst_pkts) &&
+        (decode_util_all_digits(res.dst_pkts) &&
          (r = decode_util_add_named(ev, LIT("destination.packets"), res.dst_pkts)) < 0) ||
         (r = decode_util_add_named(ev, LIT("file.name"), res.file_name)) < 0 ||
         (res.file_sha256.n == 64 &&
          (r = decode_util_add_named(ev, LIT("file.hash.sha256"), res.file_sha256)) < 0) ||
-        (all_digits(res.file_size) &&
+        (decode_util_all_digits(res.file_size) &&
          (r = decode_util_add_named(ev, LIT("file.size"), res.file_size)) < 0) ||
         (r = decode_util_add_named(ev, LIT("threat.software.name"), res.threat)) < 0 ||
         (r = decode_util_add_named(ev, LIT("cisco.ftd.disposition"), res.disposition)) < 0 ||

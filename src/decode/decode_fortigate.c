@@ -346,16 +346,6 @@ static struct decode_span rest_get(const struct fg_pair *rest, size_t n, const c
     return (struct decode_span){NULL, 0};
 }
 
-static int digits_only(struct decode_span s)
-{
-    if (!s.n)
-        return 0;
-    for (size_t i = 0; i < s.n; i++)
-        if (s.p[i] < '0' || s.p[i] > '9')
-            return 0;
-    return 1;
-}
-
 /*
  * The firewall's own time, instead of the syslog header's: eventtime=
  * (since the epoch: seconds in FortiOS 6.0-6.2, nanoseconds or
@@ -375,7 +365,7 @@ static int set_device_time(struct event *ev, const struct fg_pair *rest, size_t 
     int64_t us;
     char *copy;
 
-    if (digits_only(et) && time_parse_epoch(et.p, et.n, &us, &used) == 0 && used == et.n && us > 0)
+    if (decode_util_all_digits(et) && time_parse_epoch(et.p, et.n, &us, &used) == 0 && used == et.n && us > 0)
         return event_set_time(ev, us, et.p, et.n);
     /* "YYYY-MM-DD" "hh:mm:ss" and an optional "+hhmm" */
     if (d.n != 10 || tm.n != 8)
@@ -385,7 +375,7 @@ static int set_device_time(struct event *ev, const struct fg_pair *rest, size_t 
     memcpy(iso + 11, tm.p, 8);
     k = 19;
     if (z.n == 5 && (z.p[0] == '+' || z.p[0] == '-') &&
-        digits_only((struct decode_span){z.p + 1, 4})) {
+        decode_util_all_digits((struct decode_span){z.p + 1, 4})) {
         memcpy(iso + k, z.p, 5);
         k += 5;
     }

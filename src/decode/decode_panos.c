@@ -189,16 +189,6 @@ static int span_is(struct decode_span s, const char *lit)
     return s.n == n && memcmp(s.p, lit, n) == 0;
 }
 
-static int all_digits(struct decode_span s)
-{
-    if (!s.n)
-        return 0;
-    for (size_t k = 0; k < s.n; k++)
-        if (s.p[k] < '0' || s.p[k] > '9')
-            return 0;
-    return 1;
-}
-
 /* "YYYY/MM/DD hh:mm:ss" */
 static int is_panos_time(struct decode_span s)
 {
@@ -485,13 +475,13 @@ int decode_panos(struct event *ev, const char *p, size_t len, const struct decod
     if (len < 24 || p[0] < '0' || p[0] > '9')
         return -ENOENT;
     if (csv_split(p, len, &c, &off) < 0) {
-        if (c.n >= 4 && all_digits(c.f[0]) && is_panos_time(c.f[1]) && is_log_type(c.f[3])) {
+        if (c.n >= 4 && decode_util_all_digits(c.f[0]) && is_panos_time(c.f[1]) && is_log_type(c.f[3])) {
             parse_err_set(reterr, off, "PAN-OS field's quote is not closed");
             return -EINVAL;
         }
         return -ENOENT;
     }
-    if (c.n < 5 || !all_digits(c.f[0]) || !is_panos_time(c.f[1]) || !is_log_type(c.f[3]))
+    if (c.n < 5 || !decode_util_all_digits(c.f[0]) || !is_panos_time(c.f[1]) || !is_log_type(c.f[3]))
         return -ENOENT;
     type = c.f[3];
     sub = c.f[4];

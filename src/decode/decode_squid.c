@@ -19,16 +19,6 @@
 #define LIT(s) s, sizeof(s) - 1
 #define SQUID_FIELDS 10
 
-static int is_digits(struct decode_span s)
-{
-    if (!s.n)
-        return 0;
-    for (size_t i = 0; i < s.n; i++)
-        if (s.p[i] < '0' || s.p[i] > '9')
-            return 0;
-    return 1;
-}
-
 /* "SSSSSSSSSS.mmm": seconds (1 to 12 digits) and 1 to 6 fraction digits,
  * into µs; -1 when it is not that. */
 static long long epoch_us(struct decode_span s)
@@ -43,7 +33,7 @@ static long long epoch_us(struct decode_span s)
     sec.n = (size_t)(dot - s.p);
     frac.p = dot + 1;
     frac.n = s.n - sec.n - 1;
-    if (!is_digits(sec) || sec.n > 12 || !is_digits(frac) || frac.n > 6)
+    if (!decode_util_all_digits(sec) || sec.n > 12 || !decode_util_all_digits(frac) || frac.n > 6)
         return -1;
     for (size_t i = 0; i < sec.n; i++)
         us = us * 10 + (sec.p[i] - '0');
@@ -167,14 +157,14 @@ int decode_squid(struct event *ev, const char *p, size_t len, const struct decod
         nf++;
     }
     /* The shape: an epoch time, the elapsed milliseconds, CODE/STATUS. */
-    if (nf < 4 || (t_us = epoch_us(f[0])) < 0 || !is_digits(f[1]) ||
+    if (nf < 4 || (t_us = epoch_us(f[0])) < 0 || !decode_util_all_digits(f[1]) ||
         !(slash = memchr(f[3].p, '/', f[3].n)) || slash == f[3].p)
         return -ENOENT;
     code.p = f[3].p;
     code.n = (size_t)(slash - f[3].p);
     status.p = slash + 1;
     status.n = f[3].n - code.n - 1;
-    if (!is_digits(status) || status.n != 3) {
+    if (!decode_util_all_digits(status) || status.n != 3) {
         parse_err_set(reterr, (size_t)(status.p - p),
                       "status after the result code is not 3 digits");
         return -EINVAL;
@@ -183,7 +173,7 @@ int decode_squid(struct event *ev, const char *p, size_t len, const struct decod
         parse_err_set(reterr, len, "fewer than ten fields");
         return -EINVAL;
     }
-    if (!is_digits(f[4])) {
+    if (!decode_util_all_digits(f[4])) {
         parse_err_set(reterr, (size_t)(f[4].p - p), "reply size is not a number");
         return -EINVAL;
     }

@@ -116,3 +116,13 @@ int decode_util_add_nat(struct event *ev, const char *name, size_t n, struct dec
         return 0;
     return decode_util_add_named(ev, name, n, v);
 }
+
+int decode_util_all_digits(struct decode_span s)
+{
+    if (!s.n)
+        return 0;
+    for (size_t i = 0; i < s.n; i++)
+        if (s.p[i] < '0' || s.p[i] > '9')
+            return 0;
+    return 1;
+}

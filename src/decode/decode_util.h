@@ -26,6 +26,8 @@ int decode_util_is_port(const char *p, size_t n);
 
 /* 1 if the span is exactly the NUL-terminated literal `lit`. */
 int decode_util_eq(struct decode_span s, const char *lit);
+/* 1 if s is one or more decimal digits (any count), else 0. */
+int decode_util_all_digits(struct decode_span s);
 
 /* 1 if `upper` (upper-case ASCII) occurs in the span, ignoring ASCII case. */
 int decode_util_ci_contains(struct decode_span s, const char *upper);

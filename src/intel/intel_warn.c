@@ -110,7 +110,7 @@ static int load_list(const char *buf, size_t len, struct warn_list *l, const cha
 {
     struct jp_span root, v, el;
     struct jp_iter it;
-    struct parse_err perr;
+    struct parse_err perr = {0, 0, 0, NULL};
     char type[32], s[INTEL_VALUE_MAX + 1];
     size_t cap;
 

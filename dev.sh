@@ -21,7 +21,7 @@ PKGS="gcc clang meson ninja-build pkg-config libyaml-dev libsqlite3-dev
 libmicrohttpd-dev zlib1g-dev libcmocka-dev libclang-rt-14-dev python3 bsdutils
 cppcheck libpcre2-dev libevtx-dev libvectorscan-dev libsodium-dev libgnutls28-dev
 libcurl4-openssl-dev libnftables-dev nftables iproute2 tzdata libseccomp-dev
-libzstd-dev librelp-dev"
+libzstd-dev librelp-dev libnats-dev"
 # Only the tests drive a browser, and build, check and install the Debian
 # package (tests/e2e/e2e_package.py).
 TEST_PKGS="chromium dpkg-dev debhelper lintian logrotate systemd systemd-container"
@@ -42,6 +42,11 @@ TEST_PKGS="$TEST_PKGS python3-jsonschema"
 # tour's report must render as the text it holds (cmark-gfm,
 # tests/e2e/e2e_tour.py), which runs the tour's curl and sqlite3 commands.
 TEST_PKGS="$TEST_PKGS prometheus cmark-gfm curl sqlite3"
+# Scale-out (issue 23, docs/scale.md): collectors publish to and analysers
+# consume from NATS JetStream through the C client (libnats-dev, in PKGS);
+# the e2e tests start a real 3-node cluster of Debian's nats-server
+# (tests/e2e/e2e_nats*.py).
+TEST_PKGS="$TEST_PKGS nats-server"
 
 install_deps() {
     missing=""

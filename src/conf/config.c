@@ -1796,7 +1796,9 @@ static const struct ydoc_key top_kw[] = {
     {"data_dir", kw_data_dir}, {"http", kw_http},       {"incident", kw_incident},
     {"inputs", kw_inputs},     {"intel", kw_intel},
     {"log", kw_log},           {"match", kw_match},
-    {"pipeline", kw_pipeline}, {"respond", kw_respond}, {"security", kw_security},
+    {"nats", config_nats_kw},
+    {"pipeline", kw_pipeline}, {"respond", kw_respond}, {"role", config_nats_kw_role},
+    {"security", kw_security},
     {"sigma", kw_sigma},       {"store", kw_store},     {"timezone", kw_timezone},
     {"triage", kw_triage},
 };
@@ -1890,6 +1892,7 @@ struct config *config_defaults(void)
     c->escalation.every_us = -1;
     c->corr_max_memory = 0; /* auto */
     c->corr_tolerance_s = 60;
+    config_nats_defaults(&c->nats);
     return c;
 fail:
     config_free(c);
@@ -1938,6 +1941,7 @@ void config_free(struct config *c)
     free(c->audit_key);
     free(c->audit_verify_key);
     free(c->audit_head);
+    config_nats_free(&c->nats);
     free(c->intel_warninglists);
     free(c->intel_identity);
     intel_peers_free(c);
@@ -1968,6 +1972,8 @@ int config_parse(const char *text, size_t len, const char *name, struct config *
     /* An empty file means "all defaults". */
     if (r == 0 && (root = ydoc_root(&d)))
         r = ydoc_walk(&d, root, &top_table, NULL);
+    if (r == 0)
+        r = config_nats_check(&d, c);
     if (r == 0 && c->ninputs == 0 && c->http_listen == NULL)
         log_debug("configuration has no inputs and no HTTP endpoint");
     ydoc_done(&d);
@@ -2327,4 +2333,5 @@ void config_print(const struct config *c, FILE *out)
         print_input(&c->inputs[i], out);
     print_detect(c, out);
     print_respond(c, out);
+    config_nats_print(c, out);
 }

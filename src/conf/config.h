@@ -18,6 +18,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "conf/config_nats.h"
 #include "input/input.h"
 #include "util/log.h"
 #include "util/parse_err.h"
@@ -210,6 +211,9 @@ struct config {
     char *intel_identity;
     struct config_intel_peer *intel_peers;
     size_t nintel_peers;
+    /* Scale-out (role:, nats:; docs/scale.md): what this process does and
+     * the NATS JetStream cluster between collectors and analysers. */
+    struct config_nats nats;
 };
 
 /* The defaults.  NULL on allocation failure. */

@@ -53,6 +53,14 @@ void api_alerts_supp_lift(struct api_call *c);
 /* api_events.c: the hunt over the archive */
 void api_events_list(struct api_call *c);
 
+/* api_evidence.c: the evidence register and its custody (docs/evidence.md) */
+void api_evidence_list(struct api_call *c);
+void api_evidence_add(struct api_call *c);
+void api_evidence_item(struct api_call *c);
+void api_evidence_custody(struct api_call *c);
+void api_evidence_transfer(struct api_call *c);
+void api_evidence_verify(struct api_call *c);
+
 /* api_assets.c: entities and the asset inventory */
 void api_assets_entities(struct api_call *c);
 void api_assets_list(struct api_call *c);

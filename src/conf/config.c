@@ -1651,6 +1651,43 @@ static int kw_audit(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
     return ydoc_walk(d, v, &audit_table, NULL);
 }
 
+/* --- evidence: --- */
+
+static int kw_evidence_key(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+    return get_path_or_none(d, v, &cfg(d)->evidence_key);
+}
+
+static int kw_evidence_verify_key(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+    return get_path_or_none(d, v, &cfg(d)->evidence_verify_key);
+}
+
+/* Absolute directories only: the API compares resolved paths with them. */
+static int kw_evidence_intake(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+    struct config *c = cfg(d);
+    int r = get_str_list(d, v, &c->evidence_intake, &c->nevidence_intake, "evidence intake");
+
+    for (size_t i = 0; r == 0 && i < c->nevidence_intake; i++)
+        if (c->evidence_intake[i][0] != '/')
+            return fail_what(d, v, "evidence intake", "each directory must be an absolute path");
+    return r;
+}
+
+static const struct ydoc_key evidence_kw[] = {
+    {"intake", kw_evidence_intake},
+    {"key", kw_evidence_key},
+    {"verify_key", kw_evidence_verify_key},
+};
+static const struct ydoc_table evidence_table = {evidence_kw, YDOC_NKEYS(evidence_kw),
+                                                 "evidence: expected a mapping", NULL};
+
+static int kw_evidence(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+    return ydoc_walk(d, v, &evidence_table, NULL);
+}
+
 /* --- intel: --- */
 
 static int kw_intel_warninglists(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
@@ -1793,7 +1830,8 @@ static const struct ydoc_key top_kw[] = {
     {"alerts", kw_alerts},     {"anomaly", kw_anomaly}, {"archive", kw_archive},
     {"audit", kw_audit},
     {"correlation", kw_correlation},
-    {"data_dir", kw_data_dir}, {"http", kw_http},       {"incident", kw_incident},
+    {"data_dir", kw_data_dir}, {"evidence", kw_evidence}, {"http", kw_http},
+    {"incident", kw_incident},
     {"inputs", kw_inputs},     {"intel", kw_intel},
     {"log", kw_log},           {"match", kw_match},
     {"nats", config_nats_kw},
@@ -1942,6 +1980,11 @@ void config_free(struct config *c)
     free(c->audit_verify_key);
     free(c->audit_head);
     config_nats_free(&c->nats);
+    free(c->evidence_key);
+    free(c->evidence_verify_key);
+    for (size_t i = 0; i < c->nevidence_intake; i++)
+        free(c->evidence_intake[i]);
+    free(c->evidence_intake);
     free(c->intel_warninglists);
     free(c->intel_identity);
     intel_peers_free(c);
@@ -2265,6 +2308,16 @@ static void print_respond(const struct config *c, FILE *out)
     fprintf(out, "\n  seal_entries: %llu\n  seal_interval: %llu\n",
             (unsigned long long)c->audit_seal_entries,
             (unsigned long long)c->audit_seal_interval_s);
+    fprintf(out, "evidence:\n  key: ");
+    print_q(out, c->evidence_key ? c->evidence_key : "");
+    fprintf(out, "\n  verify_key: ");
+    print_q(out, c->evidence_verify_key ? c->evidence_verify_key : "");
+    fprintf(out, "\n  intake: [");
+    for (size_t i = 0; i < c->nevidence_intake; i++) {
+        fputs(i ? ", " : "", out);
+        print_q(out, c->evidence_intake[i]);
+    }
+    fprintf(out, "]\n");
     fprintf(out, "intel:\n  warninglists: ");
     print_q(out, c->intel_warninglists ? c->intel_warninglists : "");
     fprintf(out, "\n  half_life: %llu\n  min_score: %llu\n",

@@ -195,6 +195,15 @@ struct config {
     char *audit_key;
     char *audit_verify_key;
     char *audit_head;
+    /* The evidence register over the API (evidence:, docs/evidence.md):
+     * its signing key file (NULL: the API's evidence routes that write
+     * custody answer 503), the verification key (NULL: the key's path
+     * with ".pub"), and the directories under which the API may hash a
+     * local file by path (none: local paths are refused). */
+    char *evidence_key;
+    char *evidence_verify_key;
+    char **evidence_intake;
+    size_t nevidence_intake;
     uint64_t audit_seal_entries;
     uint64_t audit_seal_interval_s;
     /* Indicators (intel:, docs/intel.md): the MISP warninglists directory

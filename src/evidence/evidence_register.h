@@ -44,10 +44,18 @@ struct evidence_reg {
 int evidence_reg_open(struct evidence_reg *reg, const char *data_dir, struct store *st,
                       struct audit *audit, const char *key_path, const char *pub_path,
                       const char *actor);
+/* The same, but -EBUSY at once when another process holds the lock (the
+ * HTTP API, which must not wait behind a long `hikeshi evidence add`). */
+int evidence_reg_open_nowait(struct evidence_reg *reg, const char *data_dir, struct store *st,
+                             struct audit *audit, const char *key_path, const char *pub_path,
+                             const char *actor);
 void evidence_reg_close(struct evidence_reg *reg);
 
 struct evidence_add_req {
-    const char *path;    /* the file */
+    const char *path;    /* the file (unused with url) */
+    const char *url;     /* or a reference that is not a local file (URL) */
+    /* The url's digests, as the acquirer gives them (url only). */
+    const struct evidence_digest *digest;
     const char *kind;    /* one of evidence_kinds */
     int copy;            /* 1: into DATA_DIR/evidence/<sha256>, read-only */
     const char *by;      /* who acquired it (NULL: the actor) */

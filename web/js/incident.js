@@ -8,6 +8,7 @@
 //   GET   /api/v1/incidents/{id}/reports/{r}?format=md
 //   GET   /api/v1/responses?state=pending        the approval queue (this incident's)
 //   POST  /api/v1/responses/{r}/approve|reject
+//   GET   /api/v1/evidence?incident={id}, /evidence/{n}/custody, POST verify (evidence.js)
 
 import {
   h, replace, field, select, panel, levelBadge, countdown, timeEl, PHASES, PHASE_NAME,
@@ -16,6 +17,7 @@ import {
 import {api, canWrite, ApiError} from './api.js';
 import {writeForm, writeButton, errorLine, toast} from './ui.js';
 import {alertCells, eventsView} from './alerts.js';
+import {evidencePanel} from './evidence.js';
 
 const REFRESH_MS = 30000;
 
@@ -42,6 +44,7 @@ export async function mount(root, ctx) {
       h('th', {}, 'Entities'), h('th', {}, 'Count'), h('th', {}, 'Seen'), h('th', {}, ''))),
     alertsBody);
   const responses = h('ul', {class: 'responses', 'data-testid': 'incident-responses'});
+  const evidence = evidencePanel(id, err, () => loadTimeline());
   let inc = null;
 
   // ---- loading --------------------------------------------------------
@@ -262,7 +265,7 @@ export async function mount(root, ctx) {
   async function refresh() {
     await loadHeader();
     await Promise.all([loadTimeline(), loadTasks(), loadNotes(), loadComms(), loadReports(),
-                       loadAlerts(), loadResponses()]);
+                       loadAlerts(), loadResponses(), evidence.load()]);
   }
 
   // ---- forms ----------------------------------------------------------
@@ -320,6 +323,7 @@ export async function mount(root, ctx) {
       h('div', {class: 'col'},
         panel('Timeline', {}, timeline),
         panel('Entities', {}, entities),
+        panel('Evidence and custody', {}, evidence.node),
         panel('Waiting for approval', {}, responses))),
     panel('Linked alerts', {class: 'panel table-panel'}, alertsTable));
 

@@ -327,6 +327,32 @@ static void w_timeline(struct w *w, const struct report_input *in)
     w_ul(w, 0);
 }
 
+/* The final report's evidence: each item of the register linked to the
+ * incident, with its chain of custody as a nested list. */
+static void w_evidence(struct w *w, const struct report_input *in)
+{
+    w_heading(w, 3, "Evidence register and chain of custody");
+    if (in->nevidence_items == 0) {
+        w_para(w, "No item in the evidence register is linked to this incident.");
+        return;
+    }
+    w_ul(w, 1);
+    for (size_t i = 0; i < in->nevidence_items; i++) {
+        const struct report_evidence *e = &in->evidence_items[i];
+
+        w_raw(w, "- ", "<li>");
+        w_text(w, e->item, REPORT_MD_LINE_START);
+        w_raw(w, "\n", "\n<ul>\n");
+        for (size_t j = 0; j < e->ncustody; j++) {
+            w_raw(w, "  - ", "<li>");
+            w_text(w, e->custody[j], REPORT_MD_LINE_START);
+            w_raw(w, "\n", "</li>\n");
+        }
+        w_raw(w, NULL, "</ul></li>\n");
+    }
+    w_ul(w, 0);
+}
+
 static void w_tasks(struct w *w, const struct report_input *in)
 {
     w_heading(w, 2, "Tasks");
@@ -428,6 +454,7 @@ int report_generate(const struct report_input *in, enum report_kind kind, unsign
         w_para(&w, in->scope);
         w_heading(&w, 2, "Evidence");
         w_para(&w, in->evidence);
+        w_evidence(&w, in);
         w_stages(&w, inc);
         w_entities(&w, inc);
         w_heading(&w, 2, "Alerts");

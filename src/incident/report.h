@@ -37,6 +37,14 @@ enum report_kind {
 };
 #define REPORT_KIND_COUNT 4
 
+/* One evidence item of the incident for the final report, as text lines
+ * the case file wrote from the register (docs/evidence.md); borrowed. */
+struct report_evidence {
+    const char *item;           /* "EV-1 pcap capture.pcap, 216 bytes, SHA-256 ..." */
+    const char *const *custody; /* one line per custody entry, oldest first */
+    size_t ncustody;
+};
+
 /* What the author writes for a report; all borrowed, any may be NULL
  * ("not yet known" is printed).  Levels are -1 for "the incident's". */
 struct report_input {
@@ -53,6 +61,8 @@ struct report_input {
     const char *lessons;                    /* final: lessons and follow-up */
     int recommended_level;                  /* interim 1; enum triage_alert_level or -1 */
     int revised_level;                      /* interim 2; enum triage_alert_level or -1 */
+    const struct report_evidence *evidence_items; /* final: the register's items; may be NULL */
+    size_t nevidence_items;
 };
 
 /* A generated report.  Embedded; report_done frees it. */

@@ -13,7 +13,9 @@ access in its custody log; reading the custody log is not.  Every custody
 entry is in the daemon's audit log with the API user as actor, and the
 CLI verifies the chain the daemon sealed.  While a `hikeshi evidence`
 command holds the register, a write answers 503 at once and the list
-still answers; without evidence.key the writes answer 503."""
+still answers; without evidence.key the writes answer 503.  The
+incident's final report lists each item with its digest, acquisition and
+chain of custody; one without evidence says so."""
 
 import fcntl
 import hashlib
@@ -59,6 +61,14 @@ def call(d, method, path, token, body=None):
     except urllib.error.HTTPError as e:
         raw = e.read()
         return e.code, json.loads(raw) if raw.strip() else None
+
+
+def report_md(d, incident, report, token):
+    req = urllib.request.Request("http://127.0.0.1:%d/api/v1/incidents/%d/reports/%d?format=md"
+                                 % (d.http, incident, report))
+    req.add_header("Authorization", "Bearer " + token)
+    with urllib.request.urlopen(req, timeout=30) as r:
+        return r.read().decode()
 
 
 def digests(path):
@@ -223,6 +233,26 @@ def main():
         st, cust = call(d, "GET", "/api/v1/evidence/1/custody", viewer)
         check(cust["custody"][-1]["details"].get("result") == "failed",
               "and the failed check is in the custody log")
+
+        # The incident's final report lists its evidence and custody.
+        st, rep = call(d, "POST", "/api/v1/incidents/%d/reports" % iid, analyst,
+                       {"kind": "final", "lessons": "keep captures"})
+        check(st == 201, "a final report (%s %s)" % (st, rep if st != 201 else ""))
+        md = report_md(d, iid, rep["id"], viewer) if st == 201 else ""
+        sect = md.split("Evidence register and chain of custody", 1)[-1]
+        check("Evidence register and chain of custody" in md and
+              "- EV-1 pcap web1-egress.pcap, %d bytes, SHA-256 %s, in-place, acquired by alice "
+              "on web1 with tcpdump" % (size, sha) in sect,
+              "the final report lists EV-1 with its digest and acquisition")
+        check("api:alice transfer: alice -> bob (to the lab)" in sect and
+              "api:alice transfer: bob -> carol (court)" in sect and
+              "api:victor access" in sect and "- EV-2 memory-dump mem.lime" in sect,
+              "and each item's chain of custody, hand-overs and access included")
+        st, rep = call(d, "POST", "/api/v1/incidents/%d/reports" % other["id"], analyst,
+                       {"kind": "final"})
+        check(st == 201 and "No item in the evidence register is linked to this incident" in
+              report_md(d, other["id"], rep["id"], viewer),
+              "the final report of an incident without evidence says it has none")
 
         # A hikeshi evidence command holds the register: writes answer at once.
         lock = open(os.path.join(d.data, "evidence", "lock"), "a")

@@ -25,6 +25,7 @@
 #include "archive/archive.h"
 #include "build_config.h"
 #include "cli/cli.h"
+#include "cluster/cluster.h"
 #include "conf/config.h"
 #include "event/time.h"
 #include "incident/audit.h"
@@ -97,6 +98,10 @@ struct daemon {
     struct respond *respond; /* NULL: response off */
     int curl_inited;
     struct incident_clock_run *clock; /* the escalation clock; NULL: off */
+    /* role: collector publishes the archive to NATS, analyser consumes it
+     * (docs/scale.md); both NULL in the all-in-one role. */
+    struct cluster_pub *pub;
+    struct cluster_sub *sub;
 };
 
 static const char *input_type_str(enum input_type t)
@@ -337,9 +342,22 @@ static int drop_privileges(struct daemon *d, const struct priv_id *id)
     return 0;
 }
 
+/* Stops the collector's publisher (after the inputs: it drains the queue
+ * and publishes what it can first) and the analyser's consumer. */
+static void stop_cluster(struct daemon *d)
+{
+    if (d->pub && d->q)
+        queue_close(d->q);
+    cluster_pub_stop(d->pub);
+    d->pub = NULL;
+    cluster_sub_stop(d->sub);
+    d->sub = NULL;
+}
+
 static void daemon_free(struct daemon *d)
 {
     stop_inputs(d);
+    stop_cluster(d);
     if (d->pipeline && d->q)
         pipeline_stop(d->pipeline, d->q);
     api_http_stop(d->http);
@@ -421,6 +439,10 @@ static void reload(struct daemon *d)
 
     if (!d->cfg_path) {
         log_info("SIGHUP: running on built-in defaults; nothing to reload");
+        return;
+    }
+    if (!d->pipeline) {
+        log_info("SIGHUP: role collector has no rules to reload; restart it to apply changes");
         return;
     }
     r = config_load(d->cfg_path, &nc, &err);
@@ -1047,7 +1069,8 @@ static int run_open_archive(struct daemon *d)
                  "not signed (hikeshi archive keygen makes a key); archive.sync: every %s",
                  d->archive_dir, sync);
     queue_set_push_hook(d->q, parchive_push_hook, d->archive);
-    pipeline_set_archive(d->pipeline, d->archive);
+    if (d->pipeline)
+        pipeline_set_archive(d->pipeline, d->archive);
     return 0;
 }
 
@@ -1069,6 +1092,25 @@ static int run_replay_archive(struct daemon *d)
     r = pipeline_replay_archive(d->pipeline, skip);
     free(skip);
     return r < 0 ? -1 : 0;
+}
+
+/* role: collector: the queue and the archive (and the store, opened by
+ * run_open, for the file inputs' offsets and the published cursor); no
+ * pipeline, rules, response or alerts: the analysers do that. */
+static int run_open_collector(struct daemon *d)
+{
+    if (!(d->q = rec_batch_queue_new(d->cfg->queue))) {
+        log_error("out of memory");
+        return -1;
+    }
+    if (run_open_archive(d) < 0)
+        return -1;
+    if (!d->archive) {
+        log_error("role: collector: the archive did not open (above: why); records would have "
+                  "nowhere to wait for the stream's acks");
+        return -1;
+    }
+    return 0;
 }
 
 /* Opens what the daemon writes (data_dir, the store, the alerts file, the
@@ -1093,6 +1135,8 @@ static int run_open(struct daemon *d)
         free(store_err);
         return -1;
     }
+    if (d->cfg->nats.role == CONFIG_ROLE_COLLECTOR)
+        return run_open_collector(d);
     if (d->cfg->alerts_jsonl && run_open_alerts(d) < 0)
         return -1;
     if (run_open_audit(d) < 0)
@@ -1108,7 +1152,8 @@ static int run_open(struct daemon *d)
         return -1;
     if (require_rules(d) < 0)
         return CLI_EXIT_USAGE;
-    if (d->cfg->archive_enabled && run_open_archive(d) < 0)
+    /* An analyser's records were archived by their collector. */
+    if (d->cfg->archive_enabled && d->cfg->nats.role == CONFIG_ROLE_ALL && run_open_archive(d) < 0)
         return -1;
     return 0;
 }
@@ -1120,6 +1165,15 @@ static int run_start(struct daemon *d)
     char err[1024] = "";
     int r;
 
+    if (d->cfg->nats.role == CONFIG_ROLE_COLLECTOR) {
+        /* publisher first: it frees what the inputs queue */
+        if (cluster_pub_start(d->cfg, d->q, d->archive, d->store, &d->pub) < 0)
+            return -1;
+        if (d->cfg->http_listen)
+            log_info("role: collector: no HTTP endpoint (http.listen is for the analysers and "
+                     "all-in-one nodes)");
+        return start_inputs(d);
+    }
     pipeline_set_incident_cb(d->pipeline, audit_incident, d);
     if (d->respond) {
         if (respond_start(d->respond, err, sizeof(err)) < 0) {
@@ -1133,12 +1187,19 @@ static int run_start(struct daemon *d)
     }
     if (d->archive && run_replay_archive(d) < 0)
         return -1;
-    if ((r = pipeline_start(d->pipeline, d->q)) < 0) {
-        log_error("pipeline thread: %s", strerror(-r));
-        return -1;
+    if (d->cfg->nats.role == CONFIG_ROLE_ANALYSER) {
+        /* no inputs and no pipeline thread: the stream's partitions feed
+         * the pipeline from the consumer's thread */
+        if (cluster_sub_start(d->cfg, d->pipeline, d->store, &d->sub) < 0)
+            return -1;
+    } else {
+        if ((r = pipeline_start(d->pipeline, d->q)) < 0) {
+            log_error("pipeline thread: %s", strerror(-r));
+            return -1;
+        }
+        if (start_inputs(d) < 0)
+            return -1;
     }
-    if (start_inputs(d) < 0)
-        return -1;
     if (d->cfg->http_listen && run_start_http(d) < 0)
         return -1;
     if (d->cfg->escalation.enabled && run_start_clock(d) < 0)
@@ -1171,6 +1232,9 @@ static int run_wait(struct daemon *d, const sigset_t *sigs)
         break;
     }
     stop_inputs(d);
+    stop_cluster(d);
+    if (!d->pipeline)
+        return CLI_EXIT_OK; /* a collector */
     pipeline_stop(d->pipeline, d->q);
     ps = pipeline_stats(d->pipeline);
     log_info("stopped: %llu events stored, %llu alerts, %llu store errors",
@@ -1229,8 +1293,10 @@ int cli_run_main(int argc, char **argv)
      * the helper forked: nothing more needs root. */
     if (drop_privileges(&d, have_priv_id ? &priv_id : NULL) < 0)
         goto out;
-    log_info("hikeshi %s ready: data in %s, %zu inputs, %zu rules", HIKESHI_VERSION,
-             d.cfg->data_dir, d.cfg->ninputs, pipeline_rules_loaded(d.pipeline));
+    log_info("hikeshi %s ready: data in %s, role %s, %zu inputs, %zu rules", HIKESHI_VERSION,
+             d.cfg->data_dir, config_role_name(d.cfg->nats.role),
+             d.cfg->nats.role == CONFIG_ROLE_ANALYSER ? (size_t)0 : d.cfg->ninputs,
+             d.pipeline ? pipeline_rules_loaded(d.pipeline) : (size_t)0);
     rc = run_wait(&d, &sigs);
 out:
     daemon_free(&d);

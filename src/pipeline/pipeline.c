@@ -130,6 +130,8 @@ struct pipeline {
     uint64_t corr_logged_total;
     int64_t corr_log_us;
     struct pipeline_stats stats;
+    /* pipeline_set_record_ids: the next batch's record ids (borrowed). */
+    const char *const *rec_ids;
     /* The daemon's archive (NULL: none): each commit saves its cursor. */
     struct parchive *arch;
     uint64_t pending_stored; /* events stored in the open transaction */
@@ -417,6 +419,11 @@ void pipeline_set_intel(struct pipeline *p, struct intel_matcher *m)
     p->intel = m;
 }
 
+void pipeline_set_record_ids(struct pipeline *p, const char *const *ids)
+{
+    p->rec_ids = ids;
+}
+
 void pipeline_set_detect(struct pipeline *p, int on)
 {
     p->detect = on;
@@ -551,6 +558,8 @@ static int write_alert(struct pipeline *p, struct pinput *in, const struct alert
         atomic_fetch_add_explicit(&in->stats.alerts, 1, memory_order_relaxed);
     if (p->store && a->ev) {
         r = store_alert_add(p->store, a, event_id, ret_id);
+        if (r == STORE_DUPLICATE)
+            return r; /* this record's alert for this rule is stored already */
     } else if (p->store) {
         struct store_alert_rec rec = {
             .kind = a->kind,
@@ -603,6 +612,8 @@ static void on_sigma(void *arg, const struct sigma_rule *rule)
 
     if ((r = write_alert(p, ac->in, &a, ac->event_id, &ac->alert_id)) < 0)
         ac->err = r;
+    if (r == STORE_DUPLICATE)
+        return; /* triaged when it was first stored */
     ptriage_rule(p->tri, rule, &p->ev, ac->alert_id);
 }
 
@@ -834,6 +845,11 @@ static int process_event(struct pipeline *p, struct pinput *in, const struct rec
         intel_matcher_enrich(p->intel, &p->ev, (uint32_t)(in - p->inputs), time_now_us());
     if (p->store && p->store_events) {
         int sr = store_event_add(p->store, &p->ev, in->name, &ac.event_id);
+        if (sr == STORE_DUPLICATE) {
+            /* delivered again after this store committed it: done before */
+            atomic_fetch_add_explicit(&p->stats.duplicates, 1, memory_order_relaxed);
+            return 0;
+        }
         if (sr < 0) {
             err = sr;
             atomic_fetch_add_explicit(&p->stats.store_errors, 1, memory_order_relaxed);
@@ -951,6 +967,7 @@ int pipeline_process(struct pipeline *p, const struct rec_batch *b)
     uint64_t file_key = 0;
     uint32_t slot = 0;
     int64_t last_us = 0;
+    uint32_t nrec = 0;
     int err = 0;
 
     if (b->input_id >= p->ninputs)
@@ -966,9 +983,11 @@ int pipeline_process(struct pipeline *p, const struct rec_batch *b)
     atomic_fetch_add_explicit(&p->stats.batches, 1, memory_order_relaxed);
     if (p->detect)
         ptriage_poll(p->tri); /* suppressions made through the API since */
-    for (const struct record *r = rec_batch_first(b); r; r = rec_batch_next(b, r)) {
+    for (const struct record *r = rec_batch_first(b); r; r = rec_batch_next(b, r), nrec++) {
         int er;
 
+        if (p->store)
+            store_set_record_id(p->store, p->rec_ids ? p->rec_ids[nrec] : NULL);
         if (r->recv_us > last_us)
             last_us = r->recv_us;
         if (in->expect_us && p->silence &&
@@ -997,6 +1016,9 @@ int pipeline_process(struct pipeline *p, const struct rec_batch *b)
         }
     }
     p->cur_in = NULL;
+    p->rec_ids = NULL;
+    if (p->store)
+        store_set_record_id(p->store, NULL);
     if (last_us > atomic_load_explicit(&in->stats.last_us, memory_order_relaxed))
         atomic_store_explicit(&in->stats.last_us, last_us, memory_order_relaxed);
     if (p->detect)
@@ -1204,6 +1226,16 @@ static void *pipeline_main(void *arg)
         pthread_mutex_unlock(&p->lock);
     }
     return NULL;
+}
+
+void pipeline_lock(struct pipeline *p)
+{
+    pthread_mutex_lock(&p->lock);
+}
+
+void pipeline_unlock(struct pipeline *p)
+{
+    pthread_mutex_unlock(&p->lock);
 }
 
 int pipeline_start(struct pipeline *p, struct queue *q)

@@ -83,6 +83,9 @@ struct pipeline_stats {
     _Atomic uint64_t anomaly_bytes;      /* bytes of baseline state */
     _Atomic uint64_t anomaly_evicted;    /* baselines dropped at the memory cap */
     _Atomic uint64_t anomaly_alerts;     /* anomalies raised */
+    /* Records whose id the store already held (delivered again by the
+     * stream, docs/scale.md): not processed a second time. */
+    _Atomic uint64_t duplicates;
 };
 
 /* Called for each alert, before the event is reset (scan prints them).
@@ -117,6 +120,12 @@ struct intel_matcher;
  * now on; NULL: none), for indicators read from another store than the
  * pipeline's (hikeshi scan without --store).  Before the first record. */
 void pipeline_set_intel(struct pipeline *p, struct intel_matcher *m);
+/* The record ids (docs/scale.md) of the next pipeline_process call's
+ * records, one per record in batch order (borrowed until that call
+ * returns; NULL: none).  A record whose id the store already holds is
+ * counted in stats.duplicates and not processed again; its rule alerts are
+ * keyed by id and rule.  The analyser sets them before each batch. */
+void pipeline_set_record_ids(struct pipeline *p, const char *const *ids);
 /* Disables detection (decode-only benchmarks). */
 void pipeline_set_detect(struct pipeline *p, int on);
 /* Reference time for year inference; 0 means each record's receive time. */
@@ -157,6 +166,12 @@ const struct parchive *pipeline_archive(const struct pipeline *p);
  * commit steps); `skip` as there.  0 when there is no archive or store,
  * else parchive_replay's result. */
 int pipeline_replay_archive(struct pipeline *p, const unsigned char *skip);
+
+/* Hold the pipeline against a reload (SIGHUP) while a thread other than
+ * its own processes and commits batches (the analyser role,
+ * cluster/cluster_sub.c, which runs no pipeline thread). */
+void pipeline_lock(struct pipeline *p);
+void pipeline_unlock(struct pipeline *p);
 
 /* Starts the pipeline thread popping from `q`.  0 or -errno. */
 int pipeline_start(struct pipeline *p, struct queue *q);

@@ -257,6 +257,19 @@ int parchive_save_cursor(struct parchive *a, struct store *st, uint64_t cursor)
     return store_counter_set(st, PARCHIVE_CURSOR, cursor);
 }
 
+int parchive_flush(struct parchive *a, uint64_t *ret_records)
+{
+    int r;
+
+    pthread_mutex_lock(&a->lock);
+    r = archive_writer_flush(a->w);
+    *ret_records = archive_writer_records(a->w);
+    pthread_mutex_unlock(&a->lock);
+    if (r < 0)
+        report_error(a, r, "writing the open block for the collector");
+    return r;
+}
+
 void parchive_committed(struct parchive *a, uint64_t cursor)
 {
     if (cursor > atomic_load(&a->cursor))

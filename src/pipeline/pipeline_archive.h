@@ -79,6 +79,11 @@ void parchive_push_hook(void *ctx, void *item);
  * store's open transaction.  0, or -errno (the cursor is then not saved).
  */
 int parchive_save_cursor(struct parchive *a, struct store *st, uint64_t cursor);
+/* Writes the open block out, so that an archive reader sees every record
+ * appended so far, and gives their count in *ret_records.  The collector
+ * role (cluster/cluster_pub.c) calls it before it reads what it publishes.
+ * 0 or -errno (counted and logged). */
+int parchive_flush(struct parchive *a, uint64_t *ret_records);
 /* The transaction holding `cursor` committed. */
 void parchive_committed(struct parchive *a, uint64_t cursor);
 /* Syncs records older than the policy and seals by time; the pipeline

@@ -24,7 +24,7 @@ struct file_pos;
 struct store;
 
 /* The schema version this build writes; store_open migrates older ones. */
-#define STORE_SCHEMA_VERSION 13
+#define STORE_SCHEMA_VERSION 14
 
 /*
  * Opens (creating if needed) the store under directory `dir`, which is
@@ -60,6 +60,16 @@ int store_event_add(struct store *st, const struct event *ev, const char *input_
 /* Stores an alert with its rule, event fields and raw text; `event_id` is
  * the stored event's row id or 0. */
 int store_alert_add(struct store *st, const struct alert *a, int64_t event_id, int64_t *ret_id);
+/*
+ * The record id (a collector's "NAME:NUMBER", docs/scale.md) of the events
+ * and rule alerts stored next; NULL: none (the all-in-one daemon, scan).
+ * Borrowed until the next call.  With an id, an event whose id the store
+ * already holds, or a rule alert whose id and rule it holds (a record the
+ * stream delivered again), is not stored twice: store_event_add and
+ * store_alert_add return STORE_DUPLICATE and *ret_id 0.
+ */
+void store_set_record_id(struct store *st, const char *id);
+#define STORE_DUPLICATE 1
 
 /* Saved position of file input `input_name`, and the path it was reading
  * in *ret_path (heap; the caller frees it).  -ENOENT if none was saved. */

@@ -22,6 +22,7 @@ struct store {
     sqlite3_stmt *stmt[STORE_STMT_MAX]; /* all prepared at open; reset after use */
     struct buf json;                    /* fields of the row being written; reused */
     char errmsg[512];                   /* last error, for store_errmsg() */
+    const char *record_id;              /* store_set_record_id (borrowed); NULL: none */
 };
 
 /* SQLite result code to a negative errno (-ENOMEM, -EBUSY, -EIO). */

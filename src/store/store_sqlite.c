@@ -415,6 +415,15 @@ static const char *const store_migrations[] = {
     "  fired_us INTEGER NOT NULL,"
     "  PRIMARY KEY (incident_id, phase, phase_since_us)"
     ") WITHOUT ROWID;",
+    /* 14: scale-out (issue 23, docs/scale.md): the record id a collector
+     * gave each record, so that a record the stream delivers again (an
+     * analyser died between its commit and its ack) stores its event and
+     * its rule alerts once. */
+    "ALTER TABLE events ADD COLUMN record_id TEXT;"
+    "CREATE UNIQUE INDEX events_record_id ON events(record_id) WHERE record_id IS NOT NULL;"
+    "ALTER TABLE alerts ADD COLUMN record_id TEXT;"
+    "CREATE UNIQUE INDEX alerts_record_rule ON alerts(record_id, rule_id)"
+    "  WHERE record_id IS NOT NULL;",
 };
 
 _Static_assert(sizeof(store_migrations) / sizeof(store_migrations[0]) == STORE_SCHEMA_VERSION,
@@ -473,11 +482,12 @@ static const char *const store_stmt_sql[STMT_COUNT] = {
     [STMT_BEGIN] = "BEGIN IMMEDIATE",
     [STMT_COMMIT] = "COMMIT",
     [STMT_ROLLBACK] = "ROLLBACK",
-    [STMT_EVENT_ADD] = "INSERT INTO events(recv_us, time_us, input, decoder, raw, fields)"
-                       " VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
+    [STMT_EVENT_ADD] = "INSERT INTO events(recv_us, time_us, input, decoder, raw, fields,"
+                       " record_id) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT DO NOTHING",
     [STMT_ALERT_ADD] = "INSERT INTO alerts(created_us, time_us, rule_id, rule_title, rule_author,"
-                       " rule_level, input, event_id, fields, raw)"
-                       " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                       " rule_level, input, event_id, fields, raw, record_id)"
+                       " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
+                       " ON CONFLICT DO NOTHING",
     [STMT_OFFSET_GET] = "SELECT path, dev, ino, \"offset\" FROM input_offsets WHERE input = ?1",
     [STMT_OFFSET_SET] = "INSERT INTO input_offsets(input, path, dev, ino, \"offset\", updated_us)"
                         " VALUES(?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(input) DO UPDATE SET"
@@ -975,6 +985,26 @@ static int store_insert(struct store *st, sqlite3_stmt *s, int bind_rc, const ch
     return r;
 }
 
+/* store_insert for a row keyed by the record id: STORE_DUPLICATE (and
+ * *ret_id 0) when the key was there and nothing was inserted. */
+static int store_insert_once(struct store *st, sqlite3_stmt *s, int bind_rc, const char *what,
+                             int64_t *ret_id)
+{
+    int r = store_insert(st, s, bind_rc, what, ret_id);
+
+    if (r == 0 && st->record_id && sqlite3_changes(st->db) == 0) {
+        if (ret_id)
+            *ret_id = 0;
+        return STORE_DUPLICATE;
+    }
+    return r;
+}
+
+void store_set_record_id(struct store *st, const char *id)
+{
+    st->record_id = id;
+}
+
 int store_event_add(struct store *st, const struct event *ev, const char *input_name,
                     int64_t *ret_id)
 {
@@ -994,7 +1024,9 @@ int store_event_add(struct store *st, const struct event *ev, const char *input_
         rc = store_bind_raw(s, 5, ev->raw, ev->raw_len);
     if (rc == SQLITE_OK)
         rc = sqlite3_bind_text(s, 6, st->json.data, (int)st->json.len, SQLITE_STATIC);
-    return store_insert(st, s, rc, "storing an event", ret_id);
+    if (rc == SQLITE_OK)
+        rc = store_bind_text(s, 7, st->record_id);
+    return store_insert_once(st, s, rc, "storing an event", ret_id);
 }
 
 int store_alert_add(struct store *st, const struct alert *a, int64_t event_id, int64_t *ret_id)
@@ -1024,7 +1056,9 @@ int store_alert_add(struct store *st, const struct alert *a, int64_t event_id, i
         rc = sqlite3_bind_text(s, 9, st->json.data, (int)st->json.len, SQLITE_STATIC);
     if (rc == SQLITE_OK)
         rc = store_bind_raw(s, 10, ev ? ev->raw : NULL, ev ? ev->raw_len : 0);
-    return store_insert(st, s, rc, "storing an alert", ret_id);
+    if (rc == SQLITE_OK)
+        rc = store_bind_text(s, 11, st->record_id);
+    return store_insert_once(st, s, rc, "storing an alert", ret_id);
 }
 
 /*

@@ -1,0 +1,141 @@
+/*
+ * cluster_nats.c - the NATS connection and the stream, shared by the
+ * collector and the analyser (cluster_nats.h).
+ */
+#include "cluster/cluster_nats.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "util/log.h"
+
+static void on_disconnected(natsConnection *nc, void *closure)
+{
+    atomic_int *connected = closure;
+
+    (void)nc;
+    atomic_store(connected, 0);
+    log_warnx("nats: disconnected; reconnecting (records wait in the archive meanwhile)");
+}
+
+static void on_reconnected(natsConnection *nc, void *closure)
+{
+    atomic_int *connected = closure;
+    char url[256] = "";
+
+    natsConnection_GetConnectedUrl(nc, url, sizeof(url));
+    atomic_store(connected, 1);
+    log_info("nats: connected to %s", url);
+}
+
+int cluster_nats_connect(const struct config_nats *c, const char *who, atomic_int *connected,
+                         natsConnection **ret)
+{
+    const char *urls[CONFIG_NATS_SERVERS_MAX];
+    natsOptions *o = NULL;
+    natsStatus s;
+
+    *ret = NULL;
+    for (size_t i = 0; i < c->nservers && i < CONFIG_NATS_SERVERS_MAX; i++)
+        urls[i] = c->servers[i];
+    s = natsOptions_Create(&o);
+    if (s == NATS_OK)
+        s = natsOptions_SetServers(o, urls, (int)c->nservers);
+    if (s == NATS_OK)
+        s = natsOptions_SetName(o, who);
+    if (s == NATS_OK)
+        s = natsOptions_SetMaxReconnect(o, -1);
+    if (s == NATS_OK)
+        s = natsOptions_SetReconnectWait(o, 250);
+    if (s == NATS_OK)
+        s = natsOptions_SetTimeout(o, 2000);
+    if (s == NATS_OK)
+        s = natsOptions_SetDisconnectedCB(o, on_disconnected, connected);
+    if (s == NATS_OK)
+        s = natsOptions_SetReconnectedCB(o, on_reconnected, connected);
+    if (s == NATS_OK)
+        s = natsOptions_SetRetryOnFailedConnect(o, true, on_reconnected, connected);
+    if (s == NATS_OK) {
+        s = natsConnection_Connect(ret, o);
+        if (s == NATS_OK) {
+            char url[256] = "";
+
+            natsConnection_GetConnectedUrl(*ret, url, sizeof(url));
+            atomic_store(connected, 1);
+            log_info("nats: connected to %s as %s", url, who);
+        } else if (s == NATS_NOT_YET_CONNECTED) {
+            log_warnx("nats: no server of nats.servers answers yet; retrying in the background");
+            s = NATS_OK;
+        }
+    }
+    natsOptions_Destroy(o);
+    if (s != NATS_OK) {
+        log_error("nats: %s", natsStatus_GetText(s));
+        return -EIO;
+    }
+    return 0;
+}
+
+int cluster_nats_stream(jsCtx *js, const struct config_nats *c, char *why, size_t whylen)
+{
+    jsStreamConfig sc;
+    jsStreamInfo *si = NULL;
+    jsErrCode jerr = 0;
+    char subj[256];
+    const char *subjects[1] = {subj};
+    natsStatus s;
+
+    snprintf(subj, sizeof(subj), "%s.*", c->subject);
+    jsStreamConfig_Init(&sc);
+    sc.Name = c->stream;
+    sc.Subjects = subjects;
+    sc.SubjectsLen = 1;
+    sc.Retention = js_WorkQueuePolicy;
+    sc.Discard = js_DiscardNew;
+    sc.Storage = js_FileStorage;
+    sc.Replicas = (int64_t)c->replicas;
+    sc.MaxBytes = (int64_t)c->max_bytes;
+    sc.MaxMsgs = c->max_msgs ? (int64_t)c->max_msgs : -1;
+    /* A resent record (its ack was lost) is dropped by the stream within
+     * this window, by its record id. */
+    sc.Duplicates = INT64_C(120) * 1000000000;
+    s = js_AddStream(&si, js, &sc, NULL, &jerr);
+    if (s != NATS_OK && jerr == JSStreamNameExistErr) {
+        jerr = 0;
+        s = js_UpdateStream(&si, js, &sc, NULL, &jerr);
+    }
+    jsStreamInfo_Destroy(si);
+    if (s != NATS_OK) {
+        snprintf(why, whylen, "%s (JetStream error %d)", nats_GetLastError(NULL), (int)jerr);
+        return -EIO;
+    }
+    return 0;
+}
+
+void cluster_nats_node(const struct config_nats *c, char *out, size_t outlen)
+{
+    char host[256];
+    size_t j = 0;
+
+    if (c->name) {
+        snprintf(out, outlen, "%s", c->name);
+        return;
+    }
+    if (gethostname(host, sizeof(host)) < 0)
+        snprintf(host, sizeof(host), "node");
+    host[sizeof(host) - 1] = '\0';
+    for (size_t i = 0; host[i] && j + 1 < outlen && j < 64; i++) {
+        char ch = host[i];
+
+        if (ch == '.')
+            break;
+        if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+            ch == '-' || ch == '_')
+            out[j++] = ch;
+    }
+    if (j == 0 && outlen > 4)
+        j = (size_t)snprintf(out, outlen, "node");
+    out[j] = '\0';
+}

@@ -17,6 +17,7 @@
 #include "archive/archive.h"
 #include "cli/cli.h"
 #include "conf/config.h"
+#include "evidence/evidence_import.h"
 #include "evidence/evidence_register.h"
 #include "incident/audit.h"
 #include "store/store.h"
@@ -34,6 +35,8 @@ static const char evidence_usage[] =
     "       hikeshi evidence export [-c CONFIG] [--key FILE] (--incident N | --item ID...)\n"
     "                               [--no-copy] -o DIR\n"
     "       hikeshi evidence verify-bundle --pub FILE DIR\n"
+    "       hikeshi evidence import [-c CONFIG] [--key FILE] --site-pub FILE\n"
+    "                               [--incident N]... [--by NAME] DIR\n"
     "\n"
     "keygen         writes the evidence signing key (FILE, mode 0600, outside\n"
     "               data_dir) and its verification key (FILE.pub unless --pub)\n"
@@ -49,11 +52,16 @@ static const char evidence_usage[] =
     "               manifest.sig and the items under items/ (only referenced with\n"
     "               --no-copy)\n"
     "verify-bundle  checks a bundle offline against the site's verification key\n"
+    "import         verifies another site's bundle against that site's key\n"
+    "               (--site-pub) and, only when intact, registers its items here:\n"
+    "               each gets its add entry and an import entry \"received from\"\n"
+    "               the site's key; the manifest is kept in DATA_DIR/evidence/bundles\n"
     "\n"
     "  -c, --config FILE    data_dir from FILE\n"
     "      --key FILE       the evidence signing key (default $HIKESHI_EVIDENCE_KEY);\n"
     "                       its verification key is FILE.pub unless --pub\n"
     "      --pub FILE       the verification key\n"
+    "      --site-pub FILE  import: the verification key of the site that signed it\n"
     "      --kind KIND      disk-image, memory-dump, pcap, log-bundle, screenshot, other\n"
     "      --copy           copy the file into the evidence store\n"
     "      --by NAME        who acquired it (default: this user); its first custodian\n"
@@ -78,6 +86,7 @@ static const char evidence_usage[] =
 struct ev_args {
     const char *cfg_path, *key, *pub, *kind, *by, *at, *host, *tool, *command, *reason;
     const char *from, *to, *out;
+    const char *site_pub; /* import: the other site's verification key file */
     int copy, no_copy, json;
     int64_t incidents[MAX_MULTI];
     size_t n_incidents;
@@ -461,6 +470,59 @@ static int do_verify_bundle(struct ev_args *a, const char *dir)
     return rc;
 }
 
+static int do_import(struct ev_args *a, const char *dir)
+{
+    struct evidence_import_req q;
+    struct evidence_report rep;
+    struct ev_ctx c;
+    uint8_t site[32];
+    int64_t *ids = NULL;
+    char name[80], what[PATH_MAX + 16];
+    size_t n = 0;
+    int r, rc;
+
+    if (!a->site_pub)
+        return cli_usage_error("evidence", "import: give --site-pub FILE (the verification key "
+                                           "of the site that signed the bundle)");
+    if ((r = archive_pubkey_load(a->site_pub, site)) < 0) {
+        fprintf(stderr, "hikeshi evidence: site key %s: %s\n", a->site_pub,
+                r == -EBADMSG ? "not 64 hex digits" : strerror(-r));
+        return CLI_EXIT_USAGE;
+    }
+    evidence_report_init(&rep);
+    if ((rc = ctx_open(&c, a, 1)) != CLI_EXIT_OK)
+        goto out;
+    if (!(ids = calloc(EVIDENCE_IMPORT_MAX, sizeof(*ids)))) {
+        rc = CLI_EXIT_FAIL;
+        goto out;
+    }
+    memset(&q, 0, sizeof(q));
+    q.dir = dir;
+    q.site_pub = site;
+    q.incidents = a->incidents;
+    q.n_incidents = a->n_incidents;
+    q.by = a->by;
+    r = evidence_import(&c.reg, &q, &rep, ids, EVIDENCE_IMPORT_MAX, &n);
+    if (rep.faults) {
+        snprintf(what, sizeof(what), "bundle %s", dir);
+        print_report(what, &rep);
+    }
+    evidence_import_key_name(site, name);
+    for (size_t i = 0; i < n; i++)
+        printf("EV-%lld received from %s\n", (long long)ids[i], name);
+    if (r < 0) {
+        fprintf(stderr, "hikeshi evidence: import %s: %s\n", dir, c.reg.err);
+        rc = CLI_EXIT_FAIL;
+        goto out;
+    }
+    printf("%zu item%s imported from %s\n", n, n == 1 ? "" : "s", dir);
+out:
+    free(ids);
+    evidence_report_done(&rep);
+    ctx_close(&c);
+    return rc;
+}
+
 static int add_id(struct ev_args *a, const char *s)
 {
     if (a->n_items >= MAX_MULTI || evidence_id_parse(s, &a->items[a->n_items]) < 0)
@@ -501,6 +563,7 @@ int cli_evidence_main(int argc, char **argv)
         OPT_FROM,
         OPT_TO,
         OPT_NO_COPY,
+        OPT_SITE_PUB,
         OPT_JSON,
     };
     static const struct option opts[] = {
@@ -521,6 +584,7 @@ int cli_evidence_main(int argc, char **argv)
         {"from", required_argument, NULL, OPT_FROM},
         {"to", required_argument, NULL, OPT_TO},
         {"no-copy", no_argument, NULL, OPT_NO_COPY},
+        {"site-pub", required_argument, NULL, OPT_SITE_PUB},
         {"json", no_argument, NULL, OPT_JSON},
         {"output", required_argument, NULL, 'o'},
         {"help", no_argument, NULL, 'h'},
@@ -559,6 +623,7 @@ int cli_evidence_main(int argc, char **argv)
         case OPT_FROM: a.from = optarg; break;
         case OPT_TO: a.to = optarg; break;
         case OPT_NO_COPY: a.no_copy = 1; break;
+        case OPT_SITE_PUB: a.site_pub = optarg; break;
         case OPT_JSON: a.json = 1; break;
         case OPT_INCIDENT:
             if (add_num(a.incidents, &a.n_incidents, optarg) < 0)
@@ -588,6 +653,9 @@ int cli_evidence_main(int argc, char **argv)
     if (strcmp(sub, "export") == 0)
         return optind < argc ? cli_usage_error("evidence", "export takes no argument")
                              : do_export(&a);
+    if (strcmp(sub, "import") == 0)
+        return optind == argc - 1 ? do_import(&a, argv[optind])
+                                  : cli_usage_error("evidence", "import takes one DIR");
     if (strcmp(sub, "verify-bundle") == 0)
         return optind == argc - 1 ? do_verify_bundle(&a, argv[optind])
                                   : cli_usage_error("evidence", "verify-bundle takes one DIR");

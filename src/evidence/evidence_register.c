@@ -302,6 +302,11 @@ static int custody_append(struct evidence_reg *reg, int64_t id, const char *acti
     return custody_append_txn(reg, id, action, details);
 }
 
+int evidence_custody_import(struct evidence_reg *reg, int64_t id, const char *details)
+{
+    return custody_append(reg, id, "import", details);
+}
+
 /* ---- add ---- */
 
 static int json_field(struct buf *b, const char *key, const char *val, int comma)
@@ -330,7 +335,7 @@ static int build_record(struct buf *b, const struct evidence_add_req *q, const c
     r = buf_putc(b, '{');
     r = r ? r : json_field(b, "id", item, 0);
     r = r ? r : json_field(b, "kind", q->kind, 1);
-    r = r ? r : json_field(b, "name", slash ? slash + 1 : orig, 1);
+    r = r ? r : json_field(b, "name", q->name ? q->name : slash ? slash + 1 : orig, 1);
     r = r ? r : buf_printf(b, ",\"size\":%llu", (unsigned long long)d->size);
     r = r ? r : json_field(b, "sha256", sha, 1);
     r = r ? r : json_field(b, "blake2b", b2, 1);
@@ -423,6 +428,10 @@ int evidence_add(struct evidence_reg *reg, const struct evidence_add_req *q, int
             return fail(reg, -errno, "%s: %s", q->path, strerror(errno));
         if ((r = evidence_hash_file(abs, ret_d)) < 0)
             return fail(reg, r, "%s: %s", abs, strerror(-r));
+        if (q->digest && (ret_d->size != q->digest->size ||
+                          sodium_memcmp(ret_d->sha256, q->digest->sha256, 32) != 0 ||
+                          sodium_memcmp(ret_d->blake2b, q->digest->blake2b, 64) != 0))
+            return fail(reg, -EIO, "%s: not the content expected (digests or size differ)", abs);
     }
     hex_encode(ret_d->sha256, 32, sha);
     hex_encode(ret_d->blake2b, 64, b2);

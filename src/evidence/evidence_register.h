@@ -54,8 +54,10 @@ void evidence_reg_close(struct evidence_reg *reg);
 struct evidence_add_req {
     const char *path;    /* the file (unused with url) */
     const char *url;     /* or a reference that is not a local file (URL) */
-    /* The url's digests, as the acquirer gives them (url only). */
+    /* The url's digests, as the acquirer gives them; with a path, the
+     * digests the file must have (else -EIO, nothing added); or NULL. */
     const struct evidence_digest *digest;
+    const char *name; /* the record's name (NULL: the path's base name) */
     const char *kind;    /* one of evidence_kinds */
     int copy;            /* 1: into DATA_DIR/evidence/<sha256>, read-only */
     const char *by;      /* who acquired it (NULL: the actor) */
@@ -73,6 +75,10 @@ struct evidence_add_req {
  * item with its "add" custody entry.  *ret_id the item number. */
 int evidence_add(struct evidence_reg *reg, const struct evidence_add_req *req, int64_t *ret_id,
                  struct evidence_digest *ret_d);
+/* Appends an "import" entry with `details` (a JSON object we wrote: where
+ * the item came from, docs/evidence.md) to item `id`, sealed and audited
+ * as every custody entry. */
+int evidence_custody_import(struct evidence_reg *reg, int64_t id, const char *details);
 /* Appends the records of all items (incident 0) or of one incident's,
  * as a JSON array. */
 int evidence_list(struct evidence_reg *reg, int64_t incident, struct buf *out);

@@ -47,6 +47,9 @@ TEST_PKGS="$TEST_PKGS prometheus cmark-gfm curl sqlite3"
 # the e2e tests start a real 3-node cluster of Debian's nats-server
 # (tests/e2e/e2e_nats*.py).
 TEST_PKGS="$TEST_PKGS nats-server"
+# The exercise scenarios read by tests/e2e/e2e_scenarios.py, which expands
+# their templates itself to check the detections they expect (issue 22).
+TEST_PKGS="$TEST_PKGS python3-yaml"
 
 install_deps() {
     missing=""

@@ -20,6 +20,8 @@ static const struct {
     {"archive", cli_archive_main,
      "the sealed record archive: archive keygen|verify|cat"},
     {"hunt", cli_hunt_main, "search the archive: words, fields, CIDR, regex, or a Sigma rule"},
+    {"attest", cli_attest_main,
+     "proof of non-occurrence: attest that a query matched nothing in a whole archive"},
     {"evidence", cli_evidence_main,
      "forensic evidence and its custody: evidence add|list|show|transfer|verify|export"},
     {"intel", cli_intel_main,

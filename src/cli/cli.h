@@ -26,6 +26,14 @@ int cli_archive_main(int argc, char **argv);
 int cli_intel_main(int argc, char **argv);
 int cli_hunt_main(int argc, char **argv);
 int cli_evidence_main(int argc, char **argv);
+int cli_attest_main(int argc, char **argv);
+/* cli_evidence.c: adds the item `q` to the register of CONFIG's data_dir
+ * (signing key `key`, its verification key KEY.pub) and, when `out_dir` is
+ * given, exports it alone as a signed bundle there.  *ret_id its number.
+ * A CLI_EXIT_* status; what failed is printed, prefixed with `who`. */
+struct evidence_add_req;
+int cli_evidence_add_export(const char *who, const char *cfg_path, const char *key,
+                            struct evidence_add_req *q, const char *out_dir, long long *ret_id);
 
 /* Loads `path` (or the defaults when NULL) and reports a bad file on
  * stderr as "FILE:LINE:COL: message".  Returns the config or NULL. */

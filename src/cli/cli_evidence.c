@@ -18,6 +18,7 @@
 #include "cli/cli.h"
 #include "conf/config.h"
 #include "evidence/evidence_import.h"
+#include "evidence/evidence_excerpt.h"
 #include "evidence/evidence_register.h"
 #include "incident/audit.h"
 #include "store/store.h"
@@ -27,6 +28,7 @@
 static const char evidence_usage[] =
     "usage: hikeshi evidence keygen --key FILE [--pub FILE] [-c CONFIG]\n"
     "       hikeshi evidence add [OPTIONS] --kind KIND FILE\n"
+    "       hikeshi evidence add [OPTIONS] --archive --query Q --from T1 --to T2\n"
     "       hikeshi evidence list [-c CONFIG] [--incident N] [--json]\n"
     "       hikeshi evidence show [-c CONFIG] [--key FILE] ID\n"
     "       hikeshi evidence transfer [-c CONFIG] [--key FILE] --from A --to B\n"
@@ -42,7 +44,10 @@ static const char evidence_usage[] =
     "               data_dir) and its verification key (FILE.pub unless --pub)\n"
     "add            hashes FILE (SHA-256 and BLAKE2b-512, one streaming pass) and\n"
     "               registers it with its acquisition; --copy keeps a read-only\n"
-    "               copy in DATA_DIR/evidence/<sha256>, else it is referenced in place\n"
+    "               copy in DATA_DIR/evidence/<sha256>, else it is referenced in place;\n"
+    "               --archive adds an archive excerpt instead: the records hunt query\n"
+    "               Q matches received in [T1, T2), with the archive's proof that they\n"
+    "               are in it as sealed (kind archive-excerpt, always copied)\n"
     "list           the items (all, or those of one incident)\n"
     "show           an item's record and custody log (recorded as an access)\n"
     "transfer       hands the item from its custodian A to B (recorded)\n"
@@ -87,7 +92,8 @@ struct ev_args {
     const char *cfg_path, *key, *pub, *kind, *by, *at, *host, *tool, *command, *reason;
     const char *from, *to, *out;
     const char *site_pub; /* import: the other site's verification key file */
-    int copy, no_copy, json;
+    int copy, no_copy, json, archive;
+    const char *query; /* add --archive */
     int64_t incidents[MAX_MULTI];
     size_t n_incidents;
     const char *purposes[MAX_MULTI];
@@ -263,6 +269,92 @@ static int do_add(struct ev_args *a, const char *file)
     printf("EV-%lld %s\n  size    %llu\n  sha256  %s\n  blake2b %s\n", (long long)id, file,
            (unsigned long long)d.size, sha, b2);
     rc = CLI_EXIT_OK;
+out:
+    ctx_close(&c);
+    return rc;
+}
+
+/* add --archive: an excerpt of the archive, with its proof, as an item. */
+static int do_add_archive(struct ev_args *a)
+{
+    struct evidence_add_req q;
+    struct evidence_digest d;
+    struct ev_ctx c;
+    uint8_t pub[32];
+    char sha[65], dir[PATH_MAX + 16];
+    int64_t id = 0, from, to;
+    int rc, r;
+
+    if (!a->query || !a->from || !a->to)
+        return cli_usage_error("evidence", "add --archive: give --query Q, --from T1 and --to T2");
+    if (cli_parse_time(a->from, &from) < 0 || cli_parse_time(a->to, &to) < 0 || from >= to)
+        return cli_usage_error("evidence", "add --archive: --from and --to must be times, "
+                                           "the first before the second");
+    if ((rc = ctx_open(&c, a, 1)) != CLI_EXIT_OK)
+        goto out;
+    if (!c.cfg->archive_verify_key) {
+        fprintf(stderr, "hikeshi evidence: add --archive: archive.verify_key is not set: an "
+                        "excerpt names the archive's verification key\n");
+        rc = CLI_EXIT_USAGE;
+        goto out;
+    }
+    if ((r = archive_pubkey_load(c.cfg->archive_verify_key, pub)) < 0) {
+        fprintf(stderr, "hikeshi evidence: archive verification key %s: %s\n",
+                c.cfg->archive_verify_key, r == -EBADMSG ? "not 64 hex digits" : strerror(-r));
+        rc = CLI_EXIT_FAIL;
+        goto out;
+    }
+    snprintf(dir, sizeof(dir), "%s/archive", c.cfg->data_dir);
+    memset(&q, 0, sizeof(q));
+    q.by = a->by;
+    q.at = a->at;
+    q.host = a->host;
+    q.tool = a->tool;
+    q.command = a->command;
+    q.reason = a->reason;
+    q.incidents = a->incidents;
+    q.n_incidents = a->n_incidents;
+    if (a->n_purposes == 0)
+        a->purposes[a->n_purposes++] = "investigation";
+    q.purposes = a->purposes;
+    q.n_purposes = a->n_purposes;
+    if ((r = evidence_excerpt_add(&c.reg, c.cfg, dir, pub, a->query, from, to, &q, &id, &d)) < 0) {
+        fprintf(stderr, "hikeshi evidence: add --archive: %s\n", c.reg.err);
+        rc = r == -EINVAL ? CLI_EXIT_USAGE : CLI_EXIT_FAIL;
+        goto out;
+    }
+    hex_encode(d.sha256, 32, sha);
+    printf("EV-%lld archive excerpt of %s\n  query   %s\n  size    %llu\n  sha256  %s\n",
+           (long long)id, dir, a->query, (unsigned long long)d.size, sha);
+out:
+    ctx_close(&c);
+    return rc;
+}
+
+int cli_evidence_add_export(const char *who, const char *cfg_path, const char *key,
+                            struct evidence_add_req *q, const char *out_dir, long long *ret_id)
+{
+    struct evidence_digest d;
+    struct ev_args a;
+    struct ev_ctx c;
+    int64_t id = 0;
+    int rc;
+
+    memset(&a, 0, sizeof(a));
+    a.cfg_path = cfg_path;
+    a.key = key;
+    if ((rc = ctx_open(&c, &a, 1)) != CLI_EXIT_OK)
+        goto out;
+    if (evidence_add(&c.reg, q, &id, &d) < 0) {
+        fprintf(stderr, "hikeshi %s: %s\n", who, c.reg.err);
+        rc = CLI_EXIT_FAIL;
+        goto out;
+    }
+    *ret_id = id;
+    if (out_dir && evidence_export(&c.reg, &id, 1, out_dir, 0) < 0) {
+        fprintf(stderr, "hikeshi %s: export to %s: %s\n", who, out_dir, c.reg.err);
+        rc = CLI_EXIT_FAIL;
+    }
 out:
     ctx_close(&c);
     return rc;
@@ -565,6 +657,8 @@ int cli_evidence_main(int argc, char **argv)
         OPT_NO_COPY,
         OPT_SITE_PUB,
         OPT_JSON,
+        OPT_ARCHIVE,
+        OPT_QUERY,
     };
     static const struct option opts[] = {
         {"config", required_argument, NULL, 'c'},
@@ -586,6 +680,8 @@ int cli_evidence_main(int argc, char **argv)
         {"no-copy", no_argument, NULL, OPT_NO_COPY},
         {"site-pub", required_argument, NULL, OPT_SITE_PUB},
         {"json", no_argument, NULL, OPT_JSON},
+        {"archive", no_argument, NULL, OPT_ARCHIVE},
+        {"query", required_argument, NULL, OPT_QUERY},
         {"output", required_argument, NULL, 'o'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -625,6 +721,8 @@ int cli_evidence_main(int argc, char **argv)
         case OPT_NO_COPY: a.no_copy = 1; break;
         case OPT_SITE_PUB: a.site_pub = optarg; break;
         case OPT_JSON: a.json = 1; break;
+        case OPT_ARCHIVE: a.archive = 1; break;
+        case OPT_QUERY: a.query = optarg; break;
         case OPT_INCIDENT:
             if (add_num(a.incidents, &a.n_incidents, optarg) < 0)
                 return cli_usage_error("evidence", "--incident '%s': not an incident number",
@@ -645,6 +743,9 @@ int cli_evidence_main(int argc, char **argv)
     }
     if (strcmp(sub, "keygen") == 0)
         return optind < argc ? cli_usage_error("evidence", "keygen takes no FILE") : do_keygen(&a);
+    if (strcmp(sub, "add") == 0 && a.archive)
+        return optind == argc ? do_add_archive(&a)
+                              : cli_usage_error("evidence", "add --archive takes no FILE");
     if (strcmp(sub, "add") == 0)
         return optind == argc - 1 ? do_add(&a, argv[optind])
                                   : cli_usage_error("evidence", "add takes one FILE");

@@ -16,6 +16,7 @@
 #include <sodium.h>
 
 #include "evidence/evidence.h"
+#include "evidence/evidence_excerpt.h"
 #include "util/hex.h"
 #include "util/jp.h"
 
@@ -423,6 +424,9 @@ int evidence_bundle_verify(const char *dir, const uint8_t pub[32], struct eviden
                                   it->id);
         if (it->file[0])
             check_file(dir, it, rep);
+        /* Excerpts and attestations carry an archive proof of their own. */
+        if ((r = evidence_excerpt_item_check(dir, it, rep)) < 0)
+            goto out;
     }
     check_unlisted(dir, &m, rep);
 out:

@@ -27,8 +27,9 @@
 #include "util/hex.h"
 #include "util/jp.h"
 
-const char *const evidence_kinds[] = {"disk-image", "memory-dump", "pcap", "log-bundle",
-                                      "screenshot", "other",       NULL};
+const char *const evidence_kinds[] = {"disk-image",      "memory-dump", "pcap",
+                                      "log-bundle",      "screenshot",  "other",
+                                      "archive-excerpt", "attestation", NULL};
 const char *const evidence_purposes[] = {"investigation",           "detection",
                                          "proof-of-management",     "proof-against-perpetrator",
                                          "proof-of-non-occurrence", NULL};

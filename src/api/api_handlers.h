@@ -39,6 +39,23 @@ void api_incidents_report_edit(struct api_call *c);
 void api_incidents_report(struct api_call *c);
 void api_incidents_intake(struct api_call *c);
 
+/* api_messages.c: messages, markings, impact, countermeasures (issue 25) */
+void api_messages_list(struct api_call *c);
+void api_messages_draft(struct api_call *c);
+void api_messages_message(struct api_call *c);
+void api_messages_approve(struct api_call *c);
+void api_messages_send(struct api_call *c);
+void api_messages_cancel(struct api_call *c);
+void api_messages_reply(struct api_call *c);
+void api_messages_markings(struct api_call *c);
+void api_messages_mark(struct api_call *c);
+void api_messages_rules(struct api_call *c);
+void api_messages_impact(struct api_call *c);
+void api_messages_impact_put(struct api_call *c);
+void api_messages_cms(struct api_call *c);
+void api_messages_cm_add(struct api_call *c);
+void api_messages_cm_patch(struct api_call *c);
+
 /* api_alerts.c */
 void api_alerts_list(struct api_call *c);
 void api_alerts_incident_alerts(struct api_call *c);

@@ -29,7 +29,9 @@
 #include "conf/config.h"
 #include "event/time.h"
 #include "incident/audit.h"
+#include "incident/comms_run.h"
 #include "incident/incident_clock_run.h"
+#include "incident/message_case.h"
 #include "input/input.h"
 #include "input/input_tls.h"
 #include "input/record.h"
@@ -98,6 +100,8 @@ struct daemon {
     struct respond *respond; /* NULL: response off */
     int curl_inited;
     struct incident_clock_run *clock; /* the escalation clock; NULL: off */
+    struct comms_run *comms;          /* the deliverer of messages; NULL: off */
+    char *templates_dir;              /* PLAYBOOKS/messages, the messages' templates */
     /* role: collector publishes the archive to NATS, analyser consumes it
      * (docs/scale.md); both NULL in the all-in-one role. */
     struct cluster_pub *pub;
@@ -364,6 +368,10 @@ static void daemon_free(struct daemon *d)
     /* Before the audit log and libcurl it uses go. */
     incident_clock_run_stop(d->clock);
     d->clock = NULL;
+    comms_run_stop(d->comms);
+    d->comms = NULL;
+    free(d->templates_dir);
+    d->templates_dir = NULL;
     if (d->pipeline && d->store) {
         pipeline_flush(d->pipeline);
         pipeline_save_counters(d->pipeline);
@@ -986,6 +994,46 @@ static int run_start_clock(struct daemon *d)
     return 0;
 }
 
+/* Starts the deliverer of messages (incident.messages): its store
+ * connection and secret are opened here, before privileges are dropped.
+ * The drafting side (the API's) learns the templates and the webhook
+ * allowlist first.  Returns -1 (logged) on failure. */
+static int run_start_comms(struct daemon *d)
+{
+    const struct config_messages *m = &d->cfg->messages;
+    struct comms_run_opts o = {.data_dir = d->cfg->data_dir, .audit = d->audit, .msg = m};
+    struct message_case_conf mc = {
+        .webhook_allow = (const char *const *)m->webhook_allow,
+        .nwebhook_allow = m->nwebhook_allow,
+    };
+    char err[1024] = "";
+
+    if (d->cfg->playbooks_dir &&
+        asprintf(&d->templates_dir, "%s/messages", d->cfg->playbooks_dir) < 0) {
+        d->templates_dir = NULL;
+        log_error("messages: out of memory");
+        return -1;
+    }
+    mc.templates_dir = d->templates_dir;
+    o.templates_dir = d->templates_dir;
+    message_case_configure(&mc);
+    if (!d->curl_inited) {
+        if (respond_webhook_global_init() < 0) {
+            log_error("messages: libcurl did not initialise");
+            return -1;
+        }
+        d->curl_inited = 1;
+    }
+    if (comms_run_start(&o, &d->comms, err, sizeof(err)) < 0) {
+        log_error("%s", err);
+        return -1;
+    }
+    log_info("messages: delivering approved messages (smtp %s, %u attempts each); templates in %s",
+             m->smtp ? m->smtp : "not set", m->attempts,
+             d->templates_dir ? d->templates_dir : "(built in)");
+    return 0;
+}
+
 /*
  * Opens DATA_DIR/archive for the records of every input, appended as they
  * enter the queue (the queue's push hook), with archive.key's seals when
@@ -1203,6 +1251,8 @@ static int run_start(struct daemon *d)
     if (d->cfg->http_listen && run_start_http(d) < 0)
         return -1;
     if (d->cfg->escalation.enabled && run_start_clock(d) < 0)
+        return -1;
+    if (d->cfg->messages.enabled && run_start_comms(d) < 0)
         return -1;
     return 0;
 }

@@ -1333,8 +1333,141 @@ static int kw_incident_escalation(struct ydoc *d, yaml_node_t *k, yaml_node_t *v
     return r;
 }
 
+/* incident.messages (struct config_messages). */
+
+static int kw_msg_enabled(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+    return ydoc_bool(d, v, "messages enabled: expected true or false", &cfg(d)->messages.enabled);
+}
+
+static int kw_msg_first(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+    return ydoc_bool(d, v, "messages first_report: expected true or false",
+                     &cfg(d)->messages.first_report);
+}
+
+static int kw_msg_smtp(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+    char **p = &cfg(d)->messages.smtp;
+    int r;
+
+    free(*p);
+    *p = NULL;
+    if ((r = ydoc_strdup(d, v, 1, 2048, p)) < 0)
+        return r;
+    if (strncmp(*p, "smtp://", 7) != 0 && strncmp(*p, "smtps://", 8) != 0)
+        return ydoc_failf(d, v, "messages smtp: '%s' is not an smtp:// or smtps:// URL", *p);
+    return 0;
+}
+
+static int kw_msg_from(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+    char **p = &cfg(d)->messages.from;
+    const char *at;
+    int r;
+
+    free(*p);
+    *p = NULL;
+    if ((r = ydoc_strdup(d, v, 3, 320, p)) < 0)
+        return r;
+    at = strchr(*p, '@');
+    if (!at || at == *p || !at[1] || strpbrk(*p, " <>\"\r\n\t,"))
+        return ydoc_fail(d, v, "messages from: expected one address, local@domain");
+    return 0;
+}
+
+static int kw_msg_attempts(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+    uint64_t n;
+    int r = get_uint(d, v, 1, 20, &n, "messages attempts must be 1 to 20");
+
+    if (r == 0)
+        cfg(d)->messages.attempts = (unsigned)n;
+    return r;
+}
+
+static int kw_msg_retry(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+    return get_span(d, v, "messages retry", &cfg(d)->messages.retry_us);
+}
+
+static int kw_msg_retry_max(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+    return get_span(d, v, "messages retry_max", &cfg(d)->messages.retry_max_us);
+}
+
+static int kw_msg_allow(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+    struct config_messages *m = &cfg(d)->messages;
+    size_t cnt = 0;
+    int r;
+
+    for (size_t i = 0; i < m->nwebhook_allow; i++)
+        free(m->webhook_allow[i]);
+    free(m->webhook_allow);
+    m->webhook_allow = NULL;
+    m->nwebhook_allow = 0;
+    if ((r = ydoc_list(d, v, 1, SIZE_MAX, &cnt)) < 0)
+        return r;
+    if (cnt > CONFIG_MESSAGES_ALLOW_MAX)
+        return ydoc_fail(d, v, "messages webhook_allow: at most 16 URL prefixes");
+    if ((r = ydoc_strlist(d, v, CONFIG_MESSAGES_ALLOW_MAX, 1, 2048, &m->webhook_allow,
+                          &m->nwebhook_allow)) < 0)
+        return r;
+    for (size_t i = 0; i < m->nwebhook_allow; i++) {
+        const char *u = m->webhook_allow[i];
+        const char *host = strstr(u, "://");
+        if ((strncmp(u, "http://", 7) != 0 && strncmp(u, "https://", 8) != 0) || !host ||
+            !strchr(host + 3, '/'))
+            return ydoc_failf(d, v,
+                              "messages webhook_allow: '%s' is not an http(s) URL prefix ending "
+                              "in a path (such as https://host/hook/)",
+                              u);
+    }
+    return 0;
+}
+
+static int kw_msg_str(struct ydoc *d, yaml_node_t *v, char **p)
+{
+    free(*p);
+    *p = NULL;
+    return ydoc_strdup(d, v, 1, 4096, p);
+}
+
+static int kw_msg_secret(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+    return kw_msg_str(d, v, &cfg(d)->messages.secret_file);
+}
+
+static int kw_msg_export(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+    return kw_msg_str(d, v, &cfg(d)->messages.export_dir);
+}
+
+static int kw_msg_responsible(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+    return kw_msg_str(d, v, &cfg(d)->messages.responsible);
+}
+
+static const struct ydoc_key messages_kw[] = {
+    {"attempts", kw_msg_attempts},   {"enabled", kw_msg_enabled},
+    {"export_dir", kw_msg_export},   {"first_report", kw_msg_first},
+    {"from", kw_msg_from},           {"responsible", kw_msg_responsible},
+    {"retry", kw_msg_retry},         {"retry_max", kw_msg_retry_max},
+    {"secret_file", kw_msg_secret},  {"smtp", kw_msg_smtp},
+    {"webhook_allow", kw_msg_allow},
+};
+static const struct ydoc_table messages_table = {messages_kw, YDOC_NKEYS(messages_kw),
+                                                 "incident messages: expected a mapping", NULL};
+
+static int kw_incident_messages(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+    return ydoc_walk(d, v, &messages_table, NULL);
+}
+
 static const struct ydoc_key incident_kw[] = {
     {"escalation", kw_incident_escalation},
+    {"messages", kw_incident_messages},
     {"playbooks", kw_incident_playbooks},
     {"targets", kw_incident_targets},
 };
@@ -1928,6 +2061,11 @@ struct config *config_defaults(void)
     c->escalation.enabled = 1;
     c->escalation.lead_us = INT64_C(600) * 1000000;
     c->escalation.every_us = -1;
+    c->messages.enabled = 1;
+    c->messages.first_report = 1;
+    c->messages.attempts = 5;
+    c->messages.retry_us = INT64_C(60) * 1000000;
+    c->messages.retry_max_us = INT64_C(3600) * 1000000;
     c->corr_max_memory = 0; /* auto */
     c->corr_tolerance_s = 60;
     config_nats_defaults(&c->nats);
@@ -1956,6 +2094,14 @@ void config_free(struct config *c)
     for (size_t i = 0; i < c->escalation.nchain; i++)
         free(c->escalation.chain[i]);
     free(c->escalation.chain);
+    free(c->messages.smtp);
+    free(c->messages.from);
+    for (size_t i = 0; i < c->messages.nwebhook_allow; i++)
+        free(c->messages.webhook_allow[i]);
+    free(c->messages.webhook_allow);
+    free(c->messages.secret_file);
+    free(c->messages.export_dir);
+    free(c->messages.responsible);
     free(c->escalation.secret_file);
     for (size_t i = 0; i < c->ntriage_assets; i++)
         free(c->triage_assets[i]);

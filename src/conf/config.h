@@ -85,6 +85,24 @@ struct config_escalation {
 };
 #define CONFIG_ESCALATION_NOTIFY_MAX 8
 
+/* incident.messages (issue 25, docs/incident.md "Messages"): how approved
+ * messages are delivered.  Every pointer owned. */
+struct config_messages {
+    int enabled;             /* default 1: the deliverer runs */
+    char *smtp;              /* smtp:// or smtps:// URL; NULL: the smtp channel fails */
+    char *from;              /* the From address of mail */
+    unsigned attempts;       /* per message, first included; default 5 */
+    int64_t retry_us;        /* wait before the 2nd attempt, doubling; default 60 s */
+    int64_t retry_max_us;    /* cap of one wait; default 1 h */
+    char **webhook_allow;    /* URL prefixes a webhook message may go to */
+    size_t nwebhook_allow;   /* <= CONFIG_MESSAGES_ALLOW_MAX */
+    char *secret_file;       /* HMAC key of webhook and export messages */
+    char *export_dir;        /* where export messages are written */
+    char *responsible;       /* contact role or name the first report goes to */
+    int first_report;        /* default 1: drafted for each new incident */
+};
+#define CONFIG_MESSAGES_ALLOW_MAX 16
+
 /* The HTTP endpoint's edge (http: in hikeshi.yaml(5)); http.listen itself
  * is config.http_listen. */
 enum config_http_tls {
@@ -154,6 +172,7 @@ struct config {
     struct config_target *targets;
     size_t ntargets;
     struct config_escalation escalation;
+    struct config_messages messages;
     size_t corr_max_memory;   /* bytes of correlation state before eviction; 0: auto */
     unsigned corr_tolerance_s; /* lateness of events accepted by correlations */
     /* Least privilege (security:): the user and group the daemon becomes

@@ -424,6 +424,79 @@ static const char *const store_migrations[] = {
     "ALTER TABLE alerts ADD COLUMN record_id TEXT;"
     "CREATE UNIQUE INDEX alerts_record_rule ON alerts(record_id, rule_id)"
     "  WHERE record_id IS NOT NULL;",
+    /* 15: communications that are sent (issue 25, store_message.c,
+     * docs/incident.md "Messages"): a message's life draft -> approved ->
+     * sent -> delivered | retry | failed, the replies attached to it, the
+     * TLP marking of an incident's fields, the impact and threat analysis
+     * and the countermeasures of the full response. */
+    "CREATE TABLE messages ("
+    "  id INTEGER PRIMARY KEY,"
+    "  incident_id INTEGER NOT NULL,"
+    "  kind TEXT NOT NULL,"       /* manual, first_report, ... */
+    "  party TEXT NOT NULL,"      /* csirt, isp, press, ... (message.h) */
+    "  contact_id INTEGER REFERENCES contacts(id),"
+    "  recipient TEXT NOT NULL,"  /* a mail address, a URL, an export name */
+    "  channel TEXT NOT NULL,"    /* smtp, webhook, export */
+    "  subject TEXT NOT NULL,"
+    "  body TEXT NOT NULL,"
+    "  fields TEXT NOT NULL,"     /* the incident's fields disclosed, comma-separated */
+    "  tlp TEXT NOT NULL,"        /* the highest marking among them */
+    "  ref TEXT NOT NULL UNIQUE," /* what a reply quotes to find its message */
+    "  state TEXT NOT NULL,"
+    "  attempts INTEGER NOT NULL DEFAULT 0,"
+    "  next_us INTEGER NOT NULL DEFAULT 0,"
+    "  error TEXT,"
+    "  created_us INTEGER NOT NULL,"
+    "  created_by TEXT NOT NULL,"
+    "  approved_us INTEGER,"
+    "  approved_by TEXT,"
+    "  sent_us INTEGER,"
+    "  done_us INTEGER,"
+    "  updated_us INTEGER NOT NULL"
+    ");"
+    "CREATE INDEX messages_incident ON messages(incident_id, id);"
+    "CREATE INDEX messages_state ON messages(state, next_us);"
+    "CREATE TABLE message_replies ("
+    "  id INTEGER PRIMARY KEY,"
+    "  message_id INTEGER NOT NULL REFERENCES messages(id),"
+    "  incident_id INTEGER NOT NULL,"
+    "  sender TEXT NOT NULL,"
+    "  subject TEXT NOT NULL,"
+    "  body TEXT NOT NULL,"
+    "  received_us INTEGER NOT NULL,"
+    "  received_by TEXT NOT NULL"
+    ");"
+    "CREATE INDEX message_replies_message ON message_replies(message_id, id);"
+    "CREATE TABLE field_markings ("
+    "  incident_id INTEGER NOT NULL,"
+    "  field TEXT NOT NULL,"
+    "  tlp TEXT NOT NULL,"
+    "  PRIMARY KEY (incident_id, field)"
+    ") WITHOUT ROWID;"
+    "CREATE TABLE incident_impact ("
+    "  incident_id INTEGER PRIMARY KEY,"
+    "  record TEXT NOT NULL," /* impact.h's JSON, as impact_json writes it */
+    "  recommended TEXT NOT NULL,"
+    "  impact_text TEXT NOT NULL," /* impact_text, for messages */
+    "  threats_text TEXT NOT NULL," /* impact_threats_text */
+    "  updated_us INTEGER NOT NULL,"
+    "  updated_by TEXT NOT NULL"
+    ");"
+    "CREATE TABLE countermeasures ("
+    "  id INTEGER PRIMARY KEY,"
+    "  incident_id INTEGER NOT NULL,"
+    "  function TEXT NOT NULL," /* deter, prevent, defend, detect, recover */
+    "  title TEXT NOT NULL,"
+    "  owner TEXT NOT NULL,"
+    "  due_us INTEGER,"
+    "  state TEXT NOT NULL,"    /* planned, in_progress, done, verified */
+    "  verification TEXT,"
+    "  created_us INTEGER NOT NULL,"
+    "  created_by TEXT NOT NULL,"
+    "  updated_us INTEGER NOT NULL,"
+    "  verified_by TEXT"
+    ");"
+    "CREATE INDEX countermeasures_incident ON countermeasures(incident_id, id);",
 };
 
 _Static_assert(sizeof(store_migrations) / sizeof(store_migrations[0]) == STORE_SCHEMA_VERSION,

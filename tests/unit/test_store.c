@@ -787,6 +787,8 @@ static void test_migrate_tokens_v10(void **state)
             db,
             "DROP INDEX events_record_id; ALTER TABLE events DROP COLUMN record_id;"
             "DROP INDEX alerts_record_rule; ALTER TABLE alerts DROP COLUMN record_id;"
+            "DROP TABLE countermeasures; DROP TABLE incident_impact;"
+            "DROP TABLE field_markings; DROP TABLE message_replies; DROP TABLE messages;"
             "DROP TABLE incident_clock;"
             "DROP TABLE intel_sightings; DROP TABLE intel_tags; DROP TABLE intel_indicators;"
             "DROP TABLE evidence_seals; DROP TABLE evidence_custody;"
@@ -833,6 +835,9 @@ static void test_migrate_from_v1(void **state)
     assert_int_equal(sqlite3_exec(db,
                                   "DROP INDEX events_record_id; ALTER TABLE events DROP COLUMN record_id;"
                                   "DROP INDEX alerts_record_rule; ALTER TABLE alerts DROP COLUMN record_id;"
+                                  "DROP TABLE countermeasures; DROP TABLE incident_impact;"
+                                  "DROP TABLE field_markings; DROP TABLE message_replies;"
+                                  "DROP TABLE messages;"
                                   "DROP TABLE incident_clock;"
                                   "DROP TABLE intel_sightings; DROP TABLE intel_tags;"
                                   "DROP TABLE intel_indicators;"

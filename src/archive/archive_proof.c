@@ -132,7 +132,7 @@ static int block_records(struct pw *w, const struct archive_scan *s)
     struct archive_record rec;
     const char *why = NULL;
     uint32_t i = 0;
-    int r, any = 0;
+    int any = 0;
 
     if (w->next >= w->n || w->want[w->next] >= fh->first_record + fh->nrecords)
         return 0;
@@ -142,9 +142,11 @@ static int block_records(struct pw *w, const struct archive_scan *s)
                  why ? why : "out of memory");
         return 0;
     }
-    while (w->next < w->n && (r = archive_block_iter_next(&it, &rec, &why)) == 1) {
+    while (w->next < w->n && archive_block_iter_next(&it, &rec, &why) == 1) {
         if (fh->first_record + i == w->want[w->next]) {
-            if ((r = put_record(w, fh, i, &rec)) < 0)
+            int r = put_record(w, fh, i, &rec);
+
+            if (r < 0)
                 return r;
             w->next++;
             any = 1;
@@ -438,7 +440,6 @@ int archive_proof_block_record(const uint8_t *buf, size_t len, uint32_t n, uint3
                                struct archive_record *ret, const char **reterr)
 {
     struct archive_block_iter it;
-    int r;
 
     if (index >= n) {
         *reterr = "record index past the block's records";
@@ -447,7 +448,7 @@ int archive_proof_block_record(const uint8_t *buf, size_t len, uint32_t n, uint3
     if (archive_block_iter_init(&it, buf, len, n, reterr) < 0)
         return -EBADMSG;
     for (uint32_t i = 0; i <= index; i++)
-        if ((r = archive_block_iter_next(&it, ret, reterr)) != 1)
+        if (archive_block_iter_next(&it, ret, reterr) != 1)
             return -EBADMSG;
     return 0;
 }

@@ -636,6 +636,40 @@ static int add_num(int64_t *v, size_t *n, const char *s)
     return 0;
 }
 
+/* The subcommand, once the options are read. */
+static int dispatch(struct ev_args *a, const char *sub, int argc, char **argv)
+{
+    if (strcmp(sub, "keygen") == 0)
+        return optind < argc ? cli_usage_error("evidence", "keygen takes no FILE") : do_keygen(a);
+    if (strcmp(sub, "add") == 0 && a->archive)
+        return optind == argc ? do_add_archive(a)
+                              : cli_usage_error("evidence", "add --archive takes no FILE");
+    if (strcmp(sub, "add") == 0)
+        return optind == argc - 1 ? do_add(a, argv[optind])
+                                  : cli_usage_error("evidence", "add takes one FILE");
+    if (strcmp(sub, "list") == 0)
+        return optind < argc ? cli_usage_error("evidence", "list takes no argument") : do_list(a);
+    if (strcmp(sub, "export") == 0)
+        return optind < argc ? cli_usage_error("evidence", "export takes no argument")
+                             : do_export(a);
+    if (strcmp(sub, "import") == 0)
+        return optind == argc - 1 ? do_import(a, argv[optind])
+                                  : cli_usage_error("evidence", "import takes one DIR");
+    if (strcmp(sub, "verify-bundle") == 0)
+        return optind == argc - 1 ? do_verify_bundle(a, argv[optind])
+                                  : cli_usage_error("evidence", "verify-bundle takes one DIR");
+    if (strcmp(sub, "show") != 0 && strcmp(sub, "transfer") != 0 && strcmp(sub, "verify") != 0)
+        return cli_usage_error("evidence", "unknown subcommand '%s'", sub);
+    for (; optind < argc; optind++)
+        if (add_id(a, argv[optind]) < 0)
+            return cli_usage_error("evidence", "'%s': not an item id (EV-N)", argv[optind]);
+    if (strcmp(sub, "verify") == 0)
+        return do_verify(a);
+    if (a->n_items != 1)
+        return cli_usage_error("evidence", "%s takes one ID", sub);
+    return strcmp(sub, "show") == 0 ? do_show(a, a->items[0]) : do_transfer(a, a->items[0]);
+}
+
 int cli_evidence_main(int argc, char **argv)
 {
     enum {
@@ -741,33 +775,5 @@ int cli_evidence_main(int argc, char **argv)
         default: return cli_usage_error("evidence", "unknown or incomplete option");
         }
     }
-    if (strcmp(sub, "keygen") == 0)
-        return optind < argc ? cli_usage_error("evidence", "keygen takes no FILE") : do_keygen(&a);
-    if (strcmp(sub, "add") == 0 && a.archive)
-        return optind == argc ? do_add_archive(&a)
-                              : cli_usage_error("evidence", "add --archive takes no FILE");
-    if (strcmp(sub, "add") == 0)
-        return optind == argc - 1 ? do_add(&a, argv[optind])
-                                  : cli_usage_error("evidence", "add takes one FILE");
-    if (strcmp(sub, "list") == 0)
-        return optind < argc ? cli_usage_error("evidence", "list takes no argument") : do_list(&a);
-    if (strcmp(sub, "export") == 0)
-        return optind < argc ? cli_usage_error("evidence", "export takes no argument")
-                             : do_export(&a);
-    if (strcmp(sub, "import") == 0)
-        return optind == argc - 1 ? do_import(&a, argv[optind])
-                                  : cli_usage_error("evidence", "import takes one DIR");
-    if (strcmp(sub, "verify-bundle") == 0)
-        return optind == argc - 1 ? do_verify_bundle(&a, argv[optind])
-                                  : cli_usage_error("evidence", "verify-bundle takes one DIR");
-    if (strcmp(sub, "show") != 0 && strcmp(sub, "transfer") != 0 && strcmp(sub, "verify") != 0)
-        return cli_usage_error("evidence", "unknown subcommand '%s'", sub);
-    for (; optind < argc; optind++)
-        if (add_id(&a, argv[optind]) < 0)
-            return cli_usage_error("evidence", "'%s': not an item id (EV-N)", argv[optind]);
-    if (strcmp(sub, "verify") == 0)
-        return do_verify(&a);
-    if (a.n_items != 1)
-        return cli_usage_error("evidence", "%s takes one ID", sub);
-    return strcmp(sub, "show") == 0 ? do_show(&a, a.items[0]) : do_transfer(&a, a.items[0]);
+    return dispatch(&a, sub, argc, argv);
 }

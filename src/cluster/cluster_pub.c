@@ -185,11 +185,8 @@ static int publish_one(struct cluster_pub *p, const struct archive_record *rec, 
 /* Saves the cursor in the store (its own transaction). */
 static void save_cursor(struct cluster_pub *p, uint64_t cursor)
 {
-    int r;
-
-    if ((r = store_begin(p->st)) < 0 ||
-        (r = store_counter_set(p->st, CLUSTER_PUB_CURSOR, cursor)) < 0 ||
-        (r = store_commit(p->st)) < 0) {
+    if (store_begin(p->st) < 0 || store_counter_set(p->st, CLUSTER_PUB_CURSOR, cursor) < 0 ||
+        store_commit(p->st) < 0) {
         store_rollback(p->st);
         log_warnx("nats: saving the published cursor (%" PRIu64 ") in the store: %s; a restart "
                   "publishes again from the last saved one (the stream drops the repeats)",

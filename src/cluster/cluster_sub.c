@@ -217,7 +217,6 @@ static int setup(struct cluster_sub *s)
 {
     char why[320], bucket[128];
     kvConfig kc;
-    natsStatus st;
 
     if (cluster_nats_stream(s->js, s->nc, why, sizeof(why)) < 0) {
         unsigned long supp;
@@ -255,14 +254,14 @@ static int setup(struct cluster_sub *s)
         jsConsumerInfo_Destroy(ci);
     }
     snprintf(bucket, sizeof(bucket), "%s_owners", s->nc->stream);
-    if ((st = js_KeyValue(&s->kv, s->js, bucket)) != NATS_OK) {
+    if (js_KeyValue(&s->kv, s->js, bucket) != NATS_OK) {
         kvConfig_Init(&kc);
         kc.Bucket = bucket;
         kc.History = 1;
         kc.TTL = s->nc->ack_wait_us * 1000 / 2;
         kc.Replicas = (int)s->nc->replicas;
         kc.StorageType = js_MemoryStorage;
-        if ((st = js_CreateKeyValue(&s->kv, s->js, &kc)) != NATS_OK &&
+        if (js_CreateKeyValue(&s->kv, s->js, &kc) != NATS_OK &&
             js_KeyValue(&s->kv, s->js, bucket) != NATS_OK) {
             log_warnx("nats: leases bucket %s: %s", bucket, nats_GetLastError(NULL));
             return -EIO;
@@ -364,7 +363,7 @@ static int round_add(struct cluster_sub *s, struct round *rd, natsMsg *m, size_t
         b->used + rec_batch_record_size((size_t)dlen) > SUB_BATCH_BYTES) {
         if (rd->nb == rd->cap) {
             size_t cap = rd->cap ? rd->cap * 2 : 8;
-            struct rec_batch **nb = realloc(rd->b, cap * sizeof(*nb));
+            struct rec_batch **nb = realloc(rd->b, cap * sizeof(struct rec_batch *));
             const char ***ni;
 
             if (!nb)
@@ -439,7 +438,7 @@ static size_t fetch_round(struct cluster_sub *s)
     }
     if (nmsgs == 0)
         return 0;
-    if (!(rd.ok = calloc(nmsgs, sizeof(*rd.ok))))
+    if (!(rd.ok = calloc(nmsgs, sizeof(natsMsg *))))
         fail = 1;
     for (size_t l = 0; l < nl && !fail; l++) {
         for (int i = 0; i < lists[l].Count && !fail; i++) {

@@ -7,6 +7,7 @@
  */
 #include "conf/config.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -1587,16 +1588,22 @@ static int kw_archive_enabled(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, vo
  * record may wait for fdatasync. */
 int config_parse_archive_sync(const char *s, uint64_t *ret_ms)
 {
-    char unit[8];
+    const char *unit;
+    char *end;
     unsigned long long n;
-    int used = 0;
 
     if (strcmp(s, "every record") == 0) {
         *ret_ms = 0;
         return 0;
     }
-    if (sscanf(s, "every %llu %7s%n", &n, unit, &used) != 2 || s[used] != '\0')
+    if (strncmp(s, "every ", 6) != 0 || !isdigit((unsigned char)s[6]))
         return -EINVAL;
+    errno = 0;
+    n = strtoull(s + 6, &end, 10);
+    if (errno)
+        return -EINVAL;
+    for (unit = end; *unit == ' ';)
+        unit++;
     if (strcmp(unit, "s") == 0 && n <= 60)
         n *= 1000;
     else if (strcmp(unit, "ms") != 0)

@@ -45,6 +45,7 @@ static int get_i64(struct jp_span o, const char *key, int64_t *ret)
 {
     struct jp_span v;
 
+    *ret = 0; /* named in a fault when absent */
     if (jp_lookup(o, key, &v) < 0 || jp_span_i64(v, ret) < 0)
         return -EINVAL;
     return 0;

@@ -16,9 +16,11 @@
 #include <sodium.h>
 
 #include "evidence/evidence.h"
+#include "evidence/attest.h"
 #include "evidence/evidence_excerpt.h"
 #include "util/hex.h"
 #include "util/jp.h"
+#include "util/readfile.h"
 
 static int member(struct jp_span obj, const char *key, struct jp_span *ret, struct parse_err *pe,
                   const char *missing)
@@ -378,6 +380,43 @@ static void check_unlisted(const char *dir, const struct evidence_manifest *m,
     closedir(d);
 }
 
+/* For an item of kind archive-excerpt or attestation, checks its document
+ * (the file under `dir`) with its proof; other kinds pass untouched.
+ * Faults to rep.  -ENOMEM, else 0. */
+static int proof_item_check(const char *dir, const struct evidence_manifest_item *it,
+                            struct evidence_report *rep)
+{
+    struct jp_span rec = {it->record, it->record_len}, v;
+    char kind[32], who[EVIDENCE_NAME_MAX + 32], path[4200];
+    char *doc = NULL;
+    size_t len = 0;
+    int attest, r;
+
+    if (jp_lookup(rec, "kind", &v) < 0 || span_str(v, kind, sizeof(kind)) < 0)
+        return 0;
+    attest = strcmp(kind, "attestation") == 0;
+    if (!attest && strcmp(kind, "archive-excerpt") != 0)
+        return 0;
+    snprintf(who, sizeof(who), "%s %s", attest ? "attestation" : "excerpt", it->id);
+    if (!it->file[0]) {
+        evidence_report_fault(rep,
+                              "%s: its document is not in the bundle (exported without "
+                              "its file), so its proof cannot be checked",
+                              who);
+        return 0;
+    }
+    snprintf(path, sizeof(path), "%s/%s", dir, it->file);
+    if ((r = readfile_all(path, EVIDENCE_EXCERPT_MAX, &doc, &len)) < 0) {
+        if (r == -ENOMEM)
+            return r;
+        return 0; /* missing or unreadable: check_file has named it */
+    }
+    r = attest ? attest_check(who, doc, len, NULL, rep, NULL)
+               : evidence_excerpt_check(who, doc, len, NULL, rep);
+    free(doc);
+    return r;
+}
+
 int evidence_bundle_verify(const char *dir, const uint8_t pub[32], struct evidence_report *rep)
 {
     struct evidence_manifest m;
@@ -425,7 +464,7 @@ int evidence_bundle_verify(const char *dir, const uint8_t pub[32], struct eviden
         if (it->file[0])
             check_file(dir, it, rep);
         /* Excerpts and attestations carry an archive proof of their own. */
-        if ((r = evidence_excerpt_item_check(dir, it, rep)) < 0)
+        if ((r = proof_item_check(dir, it, rep)) < 0)
             goto out;
     }
     check_unlisted(dir, &m, rep);

@@ -15,7 +15,6 @@
 #include <sodium.h>
 
 #include "archive/archive_proof.h"
-#include "evidence/attest.h"
 #include "evidence/evidence_excerpt.h"
 #include "util/hex.h"
 #include "util/readfile.h"
@@ -462,39 +461,5 @@ int evidence_excerpt_check(const char *who, const char *doc, size_t len, const u
             rep, "%s: the scan matched %" PRIu64 " records, the excerpt holds %" PRIu64, who,
             matched, n);
     r = evidence_proof_check(who, archive, records, pin, rep, &sum);
-    return r;
-}
-
-int evidence_excerpt_item_check(const char *dir, const struct evidence_manifest_item *it,
-                                struct evidence_report *rep)
-{
-    struct jp_span rec = {it->record, it->record_len}, v;
-    char kind[32], who[EVIDENCE_NAME_MAX + 32], path[4200];
-    char *doc = NULL;
-    size_t len = 0;
-    int attest, r;
-
-    if (jp_lookup(rec, "kind", &v) < 0 || span_cstr(v, kind, sizeof(kind)) < 0)
-        return 0;
-    attest = strcmp(kind, "attestation") == 0;
-    if (!attest && strcmp(kind, "archive-excerpt") != 0)
-        return 0;
-    snprintf(who, sizeof(who), "%s %s", attest ? "attestation" : "excerpt", it->id);
-    if (!it->file[0]) {
-        evidence_report_fault(rep,
-                              "%s: its document is not in the bundle (exported without "
-                              "its file), so its proof cannot be checked",
-                              who);
-        return 0;
-    }
-    snprintf(path, sizeof(path), "%s/%s", dir, it->file);
-    if ((r = readfile_all(path, EVIDENCE_EXCERPT_MAX, &doc, &len)) < 0) {
-        if (r == -ENOMEM)
-            return r;
-        return 0; /* missing or unreadable: check_file has named it */
-    }
-    r = attest ? attest_check(who, doc, len, NULL, rep, NULL)
-               : evidence_excerpt_check(who, doc, len, NULL, rep);
-    free(doc);
     return r;
 }

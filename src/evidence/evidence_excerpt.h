@@ -74,10 +74,4 @@ int evidence_proof_check(const char *who, struct jp_span archive, struct jp_span
 int evidence_excerpt_check(const char *who, const char *doc, size_t len, const uint8_t *pin,
                            struct evidence_report *rep);
 
-/* For a bundle's item of kind archive-excerpt or attestation, checks its
- * document (the file under `dir`) as above; other kinds pass untouched.
- * Faults to rep.  -ENOMEM, else 0. */
-int evidence_excerpt_item_check(const char *dir, const struct evidence_manifest_item *it,
-                                struct evidence_report *rep);
-
 #endif

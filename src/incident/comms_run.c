@@ -152,7 +152,8 @@ static int send_export(struct comms_run *c, const struct store_message_row *m,
     crypto_auth_hmacsha256_update(&hs, (const unsigned char *)doc->data, doc->len);
     crypto_auth_hmacsha256_final(&hs, mac);
     sodium_bin2hex(hex, sizeof(hex), mac, sizeof(mac));
-    strcat(hex, "\n");
+    hex[sizeof(mac) * 2] = '\n';
+    hex[sizeof(mac) * 2 + 1] = '\0';
     snprintf(name, sizeof(name), "%s.json", m->ref);
     if ((r = export_file(c->export_dir, name, doc->data, doc->len, why, why_size)) < 0)
         return r;
@@ -185,7 +186,7 @@ static int deliver(struct comms_run *c, const struct store_message_row *m, char 
         return comms_smtp_send(&sc, &mail, why, why_size);
     }
     buf_init(&doc, MESSAGE_BODY_MAX * 7 + 4096);
-    if ((r = message_doc(m, &doc)) < 0) {
+    if (message_doc(m, &doc) < 0) {
         snprintf(why, why_size, "the document does not fit");
         buf_done(&doc);
         return -EINVAL;
@@ -294,11 +295,8 @@ static void first_report(struct comms_run *c, int64_t id, int64_t now_us)
         /* Nobody to mail: the draft is an export, still one click away. */
         if (message_case_draft_auto(&c->cf, id, MESSAGE_PARTY_RESPONSIBLE, contact,
                                     contact ? NULL : "responsible", "first_report", now_us, &msg,
-                                    &err) < 0 &&
-            !contact) {
-            log_warnx("messages: incident %lld: first report not drafted: %s", (long long)id,
-                      err.msg);
-        } else if (msg) {
+                                    &err) == 0 &&
+            msg) {
             atomic_fetch_add(&stats.drafted, 1);
             log_info("messages: incident %lld: first report drafted as message %lld", (long long)id,
                      (long long)msg);

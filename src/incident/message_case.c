@@ -171,8 +171,8 @@ static int compose(struct compose *c, struct buf *subj, struct buf *body, struct
 {
     char *tpl = NULL;
     size_t tlen = 0;
-    const char *s, *b;
-    size_t sl, bl;
+    const char *s = NULL, *b = NULL;
+    size_t sl = 0, bl = 0;
     struct buf text;
     struct parse_err pe = {0};
     int r;
@@ -183,9 +183,7 @@ static int compose(struct compose *c, struct buf *subj, struct buf *body, struct
     if ((r = cms_text(c->cf, c->inc->id, &c->cms)) < 0)
         return casefile_store_fail(c->cf, err, r);
     r = message_template_read(mc_conf.templates_dir, c->party, &tpl, &tlen);
-    if (r == -ENOENT) {
-        r = 0;
-    } else if (r < 0) {
+    if (r < 0 && r != -ENOENT) {
         return casefile_fail(err, r, -1, NULL, "message template of %s in %s: %s",
                              message_party_name(c->party), mc_conf.templates_dir, strerror(-r));
     }
@@ -571,10 +569,9 @@ int message_case_send(const struct casefile *cf, int64_t incident, int64_t msg, 
     struct step s = {
         .msg = msg, .from = {"approved"}, .to = "queued", .check = 1, .next_us = now_us};
     struct store_message_row m;
-    int r;
 
     /* The one click: a draft is approved and queued by the same person. */
-    if ((r = store_message_get(cf->st, msg, &m)) == 0) {
+    if (store_message_get(cf->st, msg, &m) == 0) {
         int draft = strcmp(m.state, "draft") == 0;
         store_message_row_done(&m);
         if (draft)
@@ -785,7 +782,7 @@ int message_case_mark(const struct casefile *cf, int64_t incident, const char *w
 int message_case_markings_json(const struct casefile *cf, int64_t incident, struct buf *out,
                                struct casefile_err *err)
 {
-    enum message_tlp marks[MESSAGE_FIELD_COUNT];
+    enum message_tlp marks[MESSAGE_FIELD_COUNT] = {0};
     uint32_t set = 0;
     int r;
 

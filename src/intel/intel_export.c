@@ -142,9 +142,12 @@ void intel_export_set_free(struct intel_export_set *s)
  * few, so a linear walk is enough. */
 static int scope_has(const struct exp_scope *sc, const char *type, const char *value)
 {
-    const char *p = sc->b.data, *end = p + sc->b.len;
+    const char *p = sc->b.data, *end;
 
-    while (p && p < end) {
+    if (!p)
+        return 0;
+    end = p + sc->b.len;
+    while (p < end) {
         const char *v = p + strlen(p) + 1;
 
         if (strcmp(p, type) == 0 && strcmp(v, value) == 0)

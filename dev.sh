@@ -28,7 +28,9 @@ TEST_PKGS="chromium dpkg-dev debhelper lintian logrotate systemd systemd-contain
 # Syslog over TLS from Debian's rsyslog, certificates made by certtool
 # (tests/e2e/e2e_syslog_tls.py).
 TEST_PKGS="$TEST_PKGS rsyslog rsyslog-gnutls gnutls-bin"
-# The archive bench prints zstd(1)'s ratio on the same file beside ours.
+# The archive bench prints zstd(1)'s ratio on the same file beside ours;
+# tools/verify_archive_proof.py decompresses an excerpt's archive blocks
+# with it (tests/e2e/e2e_attest.py, issue 19).
 TEST_PKGS="$TEST_PKGS zstd"
 # RELP's acked delivery from Debian's rsyslog omrelp
 # (tests/e2e/e2e_relp.py).

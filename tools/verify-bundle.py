@@ -17,7 +17,10 @@ formats are those of docs/evidence.md:
     numbered 1, 2, ..., sealed by a seal; the first is the add and names
     the item's SHA-256; each transfer is from the custodian of the moment;
   - each copied item (items/<sha256>) has the size, SHA-256 and BLAKE2b-512
-    the manifest lists; no other file sits in items/.
+    the manifest lists; no other file sits in items/;
+  - each archive excerpt's and attestation's archive proof and clauses
+    (verify_archive_proof.py, beside this script; excerpt records need the
+    zstd command, Debian package zstd).
 
 Prints each fault on its own line, then the verdict.  Exit status: 0
 intact, 1 broken, 2 usage error or unreadable key.
@@ -36,6 +39,9 @@ try:
 except ImportError:  # pragma: no cover
     sys.stderr.write("verify-bundle.py: needs PyNaCl (Debian: apt-get install python3-nacl)\n")
     sys.exit(2)
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import verify_archive_proof  # noqa: E402
 
 FORMAT = "hikeshi-evidence-bundle-v1"
 DOMAINS = {"custody": b"hikeshi-evidence-custody-v1\0", "bundle": b"hikeshi-evidence-bundle-v1\0"}
@@ -279,6 +285,7 @@ def verify(bdir, pub, rep):
             rep.fault("item %s: its record's SHA-256 is not the one its add entry sealed" % item_id)
         if fname is not None:
             check_file(bdir, item_id, fname, size, sha, b2, rep)
+        verify_archive_proof.check_item(bdir, item_id, rec, fname, rep)
     listed = {p[5][6:] for p in parsed if p[5] is not None}
     idir = os.path.join(bdir, "items")
     if os.path.isdir(idir):

@@ -3,7 +3,8 @@
  * docs/evidence.md): list items (all or one incident's), add an item by
  * reference (a local path under evidence.intake, hashed here, or a URL
  * with the acquirer's digests), show one (an access in its custody log),
- * its custody log, hand it over, and verify it.
+ * its custody log, hand it over, and verify it; and the collection plan
+ * for the kind of an incident's asset (what to take first, and how).
  *
  * The register (evidence/evidence_register.h) decides and records; here a
  * request becomes its call.  Each writing request opens the register for
@@ -22,6 +23,7 @@
 
 #include "api/api_util.h"
 #include "conf/config.h"
+#include "evidence/evidence_plan.h"
 #include "evidence/evidence_register.h"
 #include "store/store.h"
 #include "util/hex.h"
@@ -555,4 +557,133 @@ void api_evidence_verify(struct api_call *c)
     }
     evidence_report_done(&rep);
     evidence_reg_close(&reg);
+}
+
+/* ------------------------------------------------------------------ */
+/* Collection plans                                                    */
+
+/* A host name fit to stand for {host} in a suggested command: letters,
+ * digits, '.', '-' and '_', 1 to 253 bytes, not starting with '-' (the
+ * command is pasted into a shell; nothing else may reach it). */
+static int host_ok(const char *h)
+{
+    size_t n = strlen(h);
+
+    return n >= 1 && n <= 253 && h[0] != '-' &&
+           strspn(h, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_") == n;
+}
+
+/* `s` as a JSON string, each {host} replaced by `host` when not NULL. */
+static int json_str_host(struct buf *b, const char *s, const char *host)
+{
+    struct buf t;
+    const char *p;
+    int r = 0;
+
+    if (!host || !strstr(s, "{host}"))
+        return buf_json_str(b, s, strlen(s));
+    buf_init(&t, EVIDENCE_PLAN_TEXT_MAX * 256);
+    while (r == 0 && (p = strstr(s, "{host}"))) {
+        r = buf_append(&t, s, (size_t)(p - s));
+        r = r ? r : buf_puts(&t, host);
+        s = p + strlen("{host}");
+    }
+    r = r ? r : buf_puts(&t, s);
+    r = r ? r : buf_json_str(b, t.data, t.len);
+    buf_done(&t);
+    return r;
+}
+
+static int plan_json(struct buf *b, int64_t incident, const struct evidence_plan *p,
+                     const char *host)
+{
+    int r = buf_printf(b, "{\"incident\":%lld,\"plan\":", (long long)incident);
+
+    r = r ? r : buf_json_str(b, p->name, strlen(p->name));
+    r = r ? r : buf_puts(b, ",\"title\":");
+    r = r ? r : buf_json_str(b, p->title, strlen(p->title));
+    r = r ? r : buf_puts(b, ",\"host\":");
+    r = r ? r : api_util_json_str_or_null(b, host);
+    r = r ? r : buf_puts(b, ",\"steps\":[");
+    for (size_t i = 0; r == 0 && i < p->nsteps; i++) {
+        const struct evidence_plan_step *st = &p->steps[i];
+
+        /* Names and ids are [a-z0-9-] (evidence_plan.c): nothing to escape. */
+        r = buf_printf(b, "%s{\"n\":%zu,\"ref\":\"%s/%s\",\"id\":\"%s\"", i ? "," : "", i + 1,
+                       p->name, st->id, st->id);
+        r = r ? r
+              : buf_printf(b, ",\"order\":\"%s\",\"kind\":\"%s\",\"what\":",
+                           evidence_plan_order_name(st->order), st->kind);
+        r = r ? r : buf_json_str(b, st->what, strlen(st->what));
+        r = r ? r : buf_puts(b, ",\"tool\":");
+        r = r ? r : buf_json_str(b, st->tool, strlen(st->tool));
+        r = r ? r : buf_puts(b, ",\"command\":");
+        r = r ? r : json_str_host(b, st->command, host);
+        r = r ? r : buf_puts(b, ",\"notes\":");
+        r = r ? r : buf_json_str(b, st->notes, strlen(st->notes));
+        r = r ? r : buf_putc(b, '}');
+    }
+    return r ? r : buf_puts(b, "]}");
+}
+
+/* The names of the plans, "a, b and c", for an answer naming what there is. */
+static void plan_names(const struct evidence_plan_set *s, char *out, size_t size)
+{
+    size_t len = 0;
+
+    out[0] = '\0';
+    for (size_t i = 0; i < s->n && len < size; i++) {
+        int n = snprintf(out + len, size - len, "%s%s",
+                         i == 0 ? "" : (i + 1 == s->n ? " and " : ", "), s->v[i].name);
+
+        if (n < 0)
+            break;
+        len += (size_t)n;
+    }
+}
+
+void api_evidence_plan(struct api_call *c)
+{
+    const struct config *cfg = c->ctx->src ? c->ctx->src->cfg : NULL;
+    const char *kind = api_util_query_str(c, "kind"), *host = api_util_query_str(c, "host");
+    const struct evidence_plan *p;
+    struct evidence_plan_set plans;
+    char dir[4096], err[2048], names[1024];
+    int r;
+
+    if (api_util_need_incident(c) < 0)
+        return;
+    if (!cfg) {
+        api_util_answer_error(c, 503, "no configuration here: the collection plans are unknown", -1,
+                              NULL);
+        return;
+    }
+    if (host && !host_ok(host)) {
+        api_util_answer_error(c, 400,
+                              "host: a host name, 1 to 253 of letters, digits, '.', '-' and "
+                              "'_', not starting with '-'",
+                              -1, "host");
+        return;
+    }
+    snprintf(dir, sizeof(dir), "%s/collection",
+             cfg->playbooks_dir ? cfg->playbooks_dir : "playbooks");
+    if ((r = evidence_plan_load_dir(dir, &plans, err, sizeof(err))) < 0) {
+        /* A broken plan is the site's to fix: say which file and line. */
+        api_util_answer_error(c, 500, err[0] ? err : strerror(-r), -1, NULL);
+        return;
+    }
+    plan_names(&plans, names, sizeof(names));
+    if (!kind || !kind[0]) {
+        snprintf(err, sizeof(err), "kind: the kind of the incident's asset, one of %s",
+                 plans.n ? names : "(none: no plan in the collection directory)");
+        api_util_answer_error(c, 400, err, -1, "kind");
+    } else if (!(p = evidence_plan_find(&plans, kind))) {
+        snprintf(err, sizeof(err), "no collection plan for asset kind '%.64s'%s; there are: %s",
+                 kind, strlen(kind) > 64 ? "..." : "", plans.n ? names : "none");
+        api_util_answer_error(c, 404, err, -1, "kind");
+    } else {
+        buf_reset(&c->resp->body);
+        api_util_answer_json(c, 200, plan_json(&c->resp->body, c->p[0], p, host));
+    }
+    evidence_plan_set_done(&plans);
 }

@@ -15,25 +15,40 @@ CLI verifies the chain the daemon sealed.  While a `hikeshi evidence`
 command holds the register, a write answers 503 at once and the list
 still answers; without evidence.key the writes answer 503.  The
 incident's final report lists each item with its digest, acquisition and
-chain of custody; one without evidence says so."""
+chain of custody; one without evidence says so.
+
+Collection plans: for an incident and the kind of its asset, the daemon
+serves the shipped plan of playbooks/collection (compared here with the
+YAML read by Python): its steps in their order, volatile data first and
+never back up the order volatile, disk, logs, the host put for {host} in
+the commands.  An unknown kind is 404 naming it and the plans there are;
+a missing kind, a host that could inject into the suggested command and
+an unknown incident are refused; a plan out of order in the site's
+directory is 500 naming its file and line."""
 
 import fcntl
 import hashlib
 import json
 import os
 import pwd
+import shutil
 import subprocess
 import sys
 import urllib.error
+import urllib.parse
 import urllib.request
 
+import yaml
+
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import BIN, Daemon, check, finish, user_add  # noqa: E402
+from harness import BIN, DAEMON_SOURCE, Daemon, check, finish, user_add  # noqa: E402
 
 CONFIG = """
 data_dir: {data}
 http:
   listen: 127.0.0.1:{http}
+incident:
+  playbooks: {src}/playbooks
 evidence:
   key: {dir}/keys/evidence.key
   intake: [{dir}/intake]
@@ -43,9 +58,67 @@ NO_KEY_CONFIG = """
 data_dir: {data}
 http:
   listen: 127.0.0.1:{http}
+incident:
+  playbooks: {dir}/playbooks
 evidence:
   intake: [{dir}/intake]
 """
+
+ORDER = {"volatile": 0, "disk": 1, "logs": 2}
+
+
+def check_plans(d, iid, viewer):
+    """The collection plan route against the shipped YAML."""
+    shipped = {}
+    cdir = os.path.join(DAEMON_SOURCE, "playbooks", "collection")
+    for name in sorted(os.listdir(cdir)):
+        with open(os.path.join(cdir, name)) as f:
+            doc = yaml.safe_load(f)
+        shipped[doc["plan"]] = doc
+    check(sorted(shipped) == ["cloud", "network-device", "server", "workstation"],
+          "four plans are shipped (%s)" % sorted(shipped))
+    for kind, doc in sorted(shipped.items()):
+        st, plan = call(d, "GET", "/api/v1/incidents/%d/collection-plan?kind=%s&host=web1"
+                        % (iid, kind), viewer)
+        check(st == 200 and plan["incident"] == iid and plan["plan"] == kind and
+              plan["title"] == doc["title"] and plan["host"] == "web1",
+              "the %s plan for incident %d (%s)" % (kind, iid, st))
+        if st != 200:
+            continue
+        got = [(s["n"], s["ref"], s["id"], s["order"], s["kind"], s["what"], s["tool"])
+               for s in plan["steps"]]
+        want = [(i + 1, "%s/%s" % (kind, s["id"]), s["id"], s["order"], s["kind"],
+                 s["what"], s.get("tool", "")) for i, s in enumerate(doc["steps"])]
+        check(got == want, "its steps are the file's, in the file's order (%s)" % kind)
+        orders = [ORDER[s["order"]] for s in plan["steps"]]
+        check(orders[0] == 0 and orders == sorted(orders),
+              "%s: volatile data first, never back up the order (%s)"
+              % (kind, [s["order"] for s in plan["steps"]]))
+        for s, w in zip(plan["steps"], doc["steps"]):
+            cmd = w.get("command", "")
+            check(s["command"] == cmd.replace("{host}", "web1") and "{host}" not in s["command"],
+                  "%s: the host is put in the command (%s)" % (s["ref"], s["command"][:60]))
+    st, plan = call(d, "GET", "/api/v1/incidents/%d/collection-plan?kind=server" % iid, viewer)
+    check(st == 200 and plan["host"] is None and
+          plan["steps"][0]["command"] == shipped["server"]["steps"][0]["command"],
+          "without a host, {host} stays in the command")
+    check(plan["steps"][0]["kind"] == "memory-dump" and plan["steps"][0]["order"] == "volatile"
+          and plan["steps"][-1]["order"] == "logs",
+          "a server: memory first, logs last (%s)" % [s["id"] for s in plan["steps"]])
+    st, err = call(d, "GET", "/api/v1/incidents/%d/collection-plan?kind=mainframe" % iid, viewer)
+    check(st == 404 and err.get("field") == "kind" and "'mainframe'" in err["error"] and
+          "cloud, network-device, server and workstation" in err["error"],
+          "an unknown kind is named, with the plans there are (%s %s)" % (st, err))
+    st, err = call(d, "GET", "/api/v1/incidents/%d/collection-plan" % iid, viewer)
+    check(st == 400 and err.get("field") == "kind" and "server" in err["error"],
+          "a missing kind is 400 naming the plans (%s %s)" % (st, err))
+    st, err = call(d, "GET", "/api/v1/incidents/%d/collection-plan?kind=server&host=%s"
+                   % (iid, urllib.parse.quote("web1;rm -rf /")), viewer)
+    check(st == 400 and err.get("field") == "host",
+          "a host that would inject into the command is refused (%s %s)" % (st, err))
+    st, err = call(d, "GET", "/api/v1/incidents/9999/collection-plan?kind=server", viewer)
+    check(st == 404 and "no such incident" in err["error"],
+          "an unknown incident is 404 (%s %s)" % (st, err))
 
 
 def call(d, method, path, token, body=None):
@@ -234,6 +307,8 @@ def main():
         check(cust["custody"][-1]["details"].get("result") == "failed",
               "and the failed check is in the custody log")
 
+        check_plans(d, iid, viewer)
+
         # The incident's final report lists its evidence and custody.
         st, rep = call(d, "POST", "/api/v1/incidents/%d/reports" % iid, analyst,
                        {"kind": "final", "lessons": "keep captures"})
@@ -285,9 +360,21 @@ def main():
     check(r.returncode == 0 and "EV-2: intact" in r.stdout,
           "the CLI verifies the custody the daemon sealed (%s)" % (r.stdout + r.stderr).strip())
 
+    # The site's own playbooks, with a collection plan out of order.
+    pb = os.path.join(d.dir, "playbooks")
+    shutil.copytree(os.path.join(DAEMON_SOURCE, "playbooks"), pb)
+    with open(os.path.join(pb, "collection", "printer.yaml"), "w") as f:
+        f.write("plan: printer\nsteps:\n"
+                "  - {id: spool, what: the spool, order: disk, kind: other}\n"
+                "  - {id: jobs, what: jobs in memory, order: volatile, kind: memory-dump}\n")
+    os.chmod(pb, 0o755)
     d.write_config(NO_KEY_CONFIG)
     d.start()
     try:
+        st, err = call(d, "GET", "/api/v1/incidents/1/collection-plan?kind=server", viewer)
+        check(st == 500 and "printer.yaml:4:" in err["error"] and
+              "step jobs (volatile) comes after step spool (disk)" in err["error"],
+              "a plan out of order is named with its file and line (%s %s)" % (st, err))
         st, err = call(d, "POST", "/api/v1/evidence/2/verify", analyst)
         check(st == 503 and "evidence.key" in err["error"],
               "without evidence.key a write answers 503 (%s)" % err)

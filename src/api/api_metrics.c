@@ -20,6 +20,7 @@
 #include "event/time.h"
 #include "incident/incident_clock_run.h"
 #include "input/input.h"
+#include "intel/intel_feed.h"
 #include "pipeline/pipeline.h"
 #include "pipeline/pipeline_archive.h"
 #include "respond/respond.h"
@@ -345,6 +346,50 @@ static int metrics_incident_clock(struct buf *out)
 }
 #undef GLOBAL
 
+/* The feeds fetched by URL (intel_feed.h), one series per feed. */
+static int metrics_intel_feeds(struct buf *out)
+{
+    static const char *const results[] = {"updated", "not_modified", "failed"};
+    const struct intel_feed_stat *fs;
+    size_t n = intel_feed_stats(&fs);
+    int r;
+
+    if (n == 0)
+        return 0;
+    if ((r = metric_head(out, "intel_feed_fetches_total", "counter",
+                         "Fetches of a feed by URL: imported (updated), unchanged (304, "
+                         "not_modified), or failed with the feed kept (failed).")) < 0)
+        return r;
+    for (size_t i = 0; i < n; i++)
+        for (int k = 0; k < 3; k++) {
+            uint64_t v = k == 0   ? LOAD(fs[i].updated)
+                         : k == 1 ? LOAD(fs[i].not_modified)
+                                  : LOAD(fs[i].failed);
+            if ((r = buf_puts(out, "hikeshi_intel_feed_fetches_total{feed=\"")) < 0 ||
+                (r = put_label(out, fs[i].name)) < 0 ||
+                (r = buf_printf(out, "\",result=\"%s\"} %llu\n", results[k],
+                                (unsigned long long)v)) < 0)
+                return r;
+        }
+    if ((r = metric_head(out, "intel_feed_indicators", "gauge",
+                         "Indicators the feed's last import took.")) < 0)
+        return r;
+    for (size_t i = 0; i < n; i++)
+        if ((r = buf_puts(out, "hikeshi_intel_feed_indicators{feed=\"")) < 0 ||
+            (r = put_label(out, fs[i].name)) < 0 ||
+            (r = buf_printf(out, "\"} %llu\n", (unsigned long long)LOAD(fs[i].indicators))) < 0)
+            return r;
+    if ((r = metric_head(out, "intel_feed_last_success_timestamp_seconds", "gauge",
+                         "When the feed was last imported or found unchanged (0: never).")) < 0)
+        return r;
+    for (size_t i = 0; i < n; i++)
+        if ((r = buf_puts(out, "hikeshi_intel_feed_last_success_timestamp_seconds{feed=\"")) < 0 ||
+            (r = put_label(out, fs[i].name)) < 0 ||
+            (r = buf_printf(out, "\"} %lld\n", (long long)LOAD(fs[i].last_success_s))) < 0)
+            return r;
+    return 0;
+}
+
 /* The Prometheus text of every counter. */
 static int metrics_write(const struct api_sources *src, struct buf *out)
 {
@@ -353,7 +398,7 @@ static int metrics_write(const struct api_sources *src, struct buf *out)
 
     if ((r = metrics_inputs(src, out)) < 0 || (r = metrics_pipeline(ps, out)) < 0 ||
         (r = metrics_detect(ps, out)) < 0 || (r = metrics_process(src, out)) < 0 ||
-        (r = metrics_incident_clock(out)) < 0)
+        (r = metrics_incident_clock(out)) < 0 || (r = metrics_intel_feeds(out)) < 0)
         return r;
     return src->respond ? metrics_respond(src->respond, out) : 0;
 }

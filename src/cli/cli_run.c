@@ -32,6 +32,7 @@
 #include "incident/comms_run.h"
 #include "incident/incident_clock_run.h"
 #include "incident/message_case.h"
+#include "intel/intel_feed.h"
 #include "input/input.h"
 #include "input/input_tls.h"
 #include "input/record.h"
@@ -54,6 +55,8 @@ static const char run_usage[] =
     "(decode, detect, triage, store), the response engine (respond.policy:\n"
     "block, webhook, mail, exec; the bundled policy is a dry run), and the HTTP\n"
     "endpoint (/metrics, /api/v1/, and the web console at /).\n"
+    "The feeds of intel.feeds are fetched by URL on their interval, and the\n"
+    "matcher reloaded after each import (docs/intel.md).\n"
     "With no -c, the defaults: data in ./var, syslog on 127.0.0.1:5514 (UDP and\n"
     "TCP), HTTP on 127.0.0.1:8080, the built-in rules (./rules in a source\n"
     "tree, else " HIKESHI_DATADIR "/rules). When no rule loads it refuses to\n"
@@ -106,6 +109,7 @@ struct daemon {
      * (docs/scale.md); both NULL in the all-in-one role. */
     struct cluster_pub *pub;
     struct cluster_sub *sub;
+    struct intel_feed_run *feeds; /* intel.feeds fetcher; NULL: none */
 };
 
 static const char *input_type_str(enum input_type t)
@@ -372,6 +376,8 @@ static void daemon_free(struct daemon *d)
     d->comms = NULL;
     free(d->templates_dir);
     d->templates_dir = NULL;
+    intel_feed_run_stop(d->feeds);
+    d->feeds = NULL;
     if (d->pipeline && d->store) {
         pipeline_flush(d->pipeline);
         pipeline_save_counters(d->pipeline);
@@ -439,6 +445,22 @@ static int inputs_differ(const struct config *a, const struct config *b)
     return 0;
 }
 
+/* 1 when the feeds fetched by URL differ (the fetcher keeps its copy). */
+static int feeds_differ(const struct config *a, const struct config *b)
+{
+    if (a->nintel_feeds != b->nintel_feeds || !str_eq(a->intel_warninglists, b->intel_warninglists))
+        return 1;
+    for (size_t i = 0; i < a->nintel_feeds; i++) {
+        const struct config_intel_feed *x = &a->intel_feeds[i], *y = &b->intel_feeds[i];
+
+        if (!str_eq(x->name, y->name) || !str_eq(x->url, y->url) || x->format != y->format ||
+            x->interval_us != y->interval_us || x->tlp != y->tlp ||
+            x->confidence != y->confidence || !str_eq(x->auth_header, y->auth_header))
+            return 1;
+    }
+    return 0;
+}
+
 static void reload(struct daemon *d)
 {
     struct config *nc;
@@ -491,6 +513,9 @@ static void reload(struct daemon *d)
         d->cfg->archive_retention_interval_s != nc->archive_retention_interval_s ||
         !str_eq(d->cfg->archive_key, nc->archive_key))
         log_warnx("SIGHUP: archive settings changed; restart hikeshi to apply them");
+    if (feeds_differ(d->cfg, nc))
+        log_warnx("SIGHUP: intel.feeds changed; restart hikeshi to apply it (the feeds' "
+                  "indicators were reloaded)");
     log_info("SIGHUP: reloaded %s (%zu rules)", d->cfg_path, pipeline_rules_loaded(d->pipeline));
     /* The running inputs keep pointing into the old config's strings, so
      * keep the old config for input settings and take the new one's copy
@@ -963,6 +988,47 @@ static int run_start_http(struct daemon *d)
     return 0;
 }
 
+/* A feed fetched by URL was imported: the matcher is reloaded (from the
+ * feed thread). */
+static void on_feed_updated(void *ctx, const char *feed)
+{
+    struct daemon *d = ctx;
+
+    (void)feed;
+    if (pipeline_reload_intel(d->pipeline, d->cfg) < 0)
+        log_warnx("intel: out of memory reloading the indicators; keeping the loaded ones");
+}
+
+/* Starts the fetcher of intel.feeds: its own store connection; libcurl
+ * initialised here when the response side has not.  -1 (logged) on
+ * failure. */
+static int run_start_feeds(struct daemon *d)
+{
+    const struct intel_feed_run_opts o = {
+        .data_dir = d->cfg->data_dir,
+        .feeds = d->cfg->intel_feeds,
+        .nfeeds = d->cfg->nintel_feeds,
+        .warninglists = d->cfg->intel_warninglists,
+        .updated = on_feed_updated,
+        .ctx = d,
+    };
+    char err[1024] = "";
+
+    if (!d->curl_inited) {
+        if (respond_webhook_global_init() < 0) {
+            log_error("intel.feeds: libcurl did not initialise");
+            return -1;
+        }
+        d->curl_inited = 1;
+    }
+    if (intel_feed_run_start(&o, &d->feeds, err, sizeof(err)) < 0) {
+        log_error("%s", err);
+        return -1;
+    }
+    log_info("intel: %zu feed(s) fetched by URL", d->cfg->nintel_feeds);
+    return 0;
+}
+
 /* Starts the escalation clock (incident.escalation): its own store
  * connection and the webhook secret are opened here, before privileges
  * are dropped.  Returns -1 (logged) on failure. */
@@ -1342,6 +1408,14 @@ int cli_run_main(int argc, char **argv)
     /* Every port is bound, the store and files are open, the keys read and
      * the helper forked: nothing more needs root. */
     if (drop_privileges(&d, have_priv_id ? &priv_id : NULL) < 0)
+        goto out;
+    /* After the drop: the fetcher writes data_dir/intel-feeds as the
+     * daemon's user, and fetches nothing as root.  A collector matches
+     * nothing: the analysers fetch the feeds. */
+    if (d.cfg->nintel_feeds && !d.pipeline)
+        log_info("intel.feeds: role %s matches no indicators; not fetched here",
+                 config_role_name(d.cfg->nats.role));
+    else if (d.cfg->nintel_feeds && run_start_feeds(&d) < 0)
         goto out;
     log_info("hikeshi %s ready: data in %s, role %s, %zu inputs, %zu rules", HIKESHI_VERSION,
              d.cfg->data_dir, config_role_name(d.cfg->nats.role),

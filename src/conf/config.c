@@ -1951,7 +1951,174 @@ static int kw_intel_peers(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *
     return 0;
 }
 
+/* intel.feeds: each one a mapping {name, url, format, interval, tlp,
+ * confidence, auth_header}. */
+static int kw_feed_name(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+    struct config_intel_feed *f = arg;
+    int r = ydoc_strdup(d, v, 1, 64, &f->name);
+
+    if (r < 0)
+        return r;
+    for (const char *p = f->name; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+              *p == '.' || *p == '_' || *p == '-') ||
+            f->name[0] == '.')
+            return ydoc_fail(d, v,
+                             "intel.feeds name: letters, digits, '.', '_' and '-' only "
+                             "(it names files in data_dir), not starting with '.'");
+    return 0;
+}
+
+static int kw_feed_url(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+    struct config_intel_feed *f = arg;
+    int r = ydoc_strdup(d, v, 8, 2048, &f->url);
+
+    if (r < 0)
+        return r;
+    if (strncmp(f->url, "http://", 7) != 0 && strncmp(f->url, "https://", 8) != 0)
+        return ydoc_fail(d, v, "intel.feeds url: an http:// or https:// URL");
+    for (const char *p = f->url; *p; p++)
+        if ((unsigned char)*p <= ' ' || *p == 0x7f)
+            return ydoc_fail(d, v, "intel.feeds url: no spaces or control characters");
+    return 0;
+}
+
+static int kw_feed_format(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+    static const char *const names[] = {"stix", "misp", "misp-feed", "csv"};
+    const char *s = ydoc_scalar(v, NULL);
+
+    for (int i = 0; s && i < 4; i++)
+        if (strcmp(s, names[i]) == 0) {
+            ((struct config_intel_feed *)arg)->format = i;
+            return 0;
+        }
+    return ydoc_fail(d, v, "intel.feeds format: stix, misp, misp-feed or csv");
+}
+
+static int kw_feed_interval(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+    struct config_intel_feed *f = arg;
+    int r = get_span(d, v, "intel.feeds interval", &f->interval_us);
+
+    if (r == 0 && f->interval_us < 1000000)
+        return ydoc_fail(d, v, "intel.feeds interval: at least 1s");
+    return r;
+}
+
+static int kw_feed_tlp(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+    const char *s = ydoc_scalar(v, NULL);
+    int t = s ? peer_tlp(s) : -1;
+
+    if (t < 0 && s && (strcasecmp(s, "red") == 0 || strcasecmp(s, "tlp:red") == 0))
+        t = 4;
+    if (t < 0)
+        return ydoc_fail(d, v, "intel.feeds tlp: CLEAR, GREEN, AMBER, AMBER+STRICT or RED");
+    ((struct config_intel_feed *)arg)->tlp = t;
+    return 0;
+}
+
+static int kw_feed_confidence(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+    uint64_t n;
+    int r = get_uint(d, v, 0, 100, &n, "intel.feeds confidence must be 0 to 100");
+
+    if (r == 0)
+        ((struct config_intel_feed *)arg)->confidence = (int)n;
+    return r;
+}
+
+static int kw_feed_auth_header(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+    struct config_intel_feed *f = arg;
+    const char *colon;
+    int r = ydoc_strdup(d, v, 3, 4096, &f->auth_header);
+
+    if (r < 0)
+        return r;
+    colon = strchr(f->auth_header, ':');
+    for (const char *p = f->auth_header; *p; p++)
+        if (((unsigned char)*p < ' ' && *p != '\t') || *p == 0x7f)
+            return ydoc_fail(d, v, "intel.feeds auth_header: no control characters");
+    if (!colon || colon == f->auth_header ||
+        memchr(f->auth_header, ' ', (size_t)(colon - f->auth_header)))
+        return ydoc_fail(d, v,
+                         "intel.feeds auth_header: \"Name: value\", such as "
+                         "\"Authorization: KEY\"");
+    return 0;
+}
+
+static const struct ydoc_key feed_kw[] = {
+    {"auth_header", kw_feed_auth_header},
+    {"confidence", kw_feed_confidence},
+    {"format", kw_feed_format},
+    {"interval", kw_feed_interval},
+    {"name", kw_feed_name},
+    {"tlp", kw_feed_tlp},
+    {"url", kw_feed_url},
+};
+static const struct ydoc_table feed_table = {
+    feed_kw, YDOC_NKEYS(feed_kw),
+    "a feed is a mapping: {name, url, format, interval, tlp, confidence, auth_header}", NULL};
+
+static void intel_feeds_free(struct config *c)
+{
+    for (size_t i = 0; i < c->nintel_feeds; i++) {
+        free(c->intel_feeds[i].name);
+        free(c->intel_feeds[i].url);
+        free(c->intel_feeds[i].auth_header);
+    }
+    free(c->intel_feeds);
+    c->intel_feeds = NULL;
+    c->nintel_feeds = 0;
+}
+
+static int kw_intel_feeds(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+    struct config *c = cfg(d);
+    size_t n;
+
+    if (v->type != YAML_SEQUENCE_NODE)
+        return ydoc_fail(d, v, "intel.feeds: expected a list");
+    n = (size_t)(v->data.sequence.items.top - v->data.sequence.items.start);
+    if (n > CONFIG_MAX_INTEL_FEEDS)
+        return ydoc_fail(d, v, "intel.feeds: at most 64 feeds");
+    intel_feeds_free(c);
+    c->intel_feeds = n ? calloc(n, sizeof(*c->intel_feeds)) : NULL;
+    if (n && !c->intel_feeds)
+        return -ENOMEM;
+    for (yaml_node_item_t *it = v->data.sequence.items.start; it < v->data.sequence.items.top;
+         it++) {
+        yaml_node_t *item = ydoc_node(d, *it);
+        struct config_intel_feed *f = &c->intel_feeds[c->nintel_feeds];
+        int r;
+
+        f->format = -1;
+        f->interval_us = INT64_C(3600) * 1000000;
+        f->tlp = -1;
+        f->confidence = -1;
+        if (!item)
+            return ydoc_fail(d, v, "intel.feeds: bad feed");
+        r = ydoc_walk(d, item, &feed_table, f);
+        c->nintel_feeds++; /* counted before checks: freed with the config */
+        if (r < 0)
+            return r;
+        if (!f->name || !f->url || f->format < 0)
+            return ydoc_fail(d, item,
+                             "intel.feeds: a feed needs a name, a url and a format "
+                             "(stix, misp, misp-feed or csv)");
+        for (size_t j = 0; j + 1 < c->nintel_feeds; j++)
+            if (strcmp(c->intel_feeds[j].name, f->name) == 0)
+                return ydoc_fail(d, item, "intel.feeds: a feed of this name is already listed");
+    }
+    return 0;
+}
+
 static const struct ydoc_key intel_kw[] = {
+    {"feeds", kw_intel_feeds},
     {"half_life", kw_intel_half_life},
     {"identity", kw_intel_identity},
     {"min_score", kw_intel_min_score},
@@ -2141,6 +2308,7 @@ void config_free(struct config *c)
     free(c->intel_warninglists);
     free(c->intel_identity);
     intel_peers_free(c);
+    intel_feeds_free(c);
     tz_free(c->tz);
     free(c);
 }
@@ -2490,6 +2658,26 @@ static void print_respond(const struct config *c, FILE *out)
         fprintf(out, "\n      user: ");
         print_q(out, c->intel_peers[i].user);
         fprintf(out, "\n      tlp_max: %s\n", tn[c->intel_peers[i].tlp_max & 3]);
+    }
+    fprintf(out, "  feeds:%s\n", c->nintel_feeds ? "" : " []");
+    for (size_t i = 0; i < c->nintel_feeds; i++) {
+        static const char *const fn[] = {"stix", "misp", "misp-feed", "csv"};
+        static const char *const tn[] = {"CLEAR", "GREEN", "AMBER", "AMBER+STRICT", "RED"};
+        const struct config_intel_feed *f = &c->intel_feeds[i];
+
+        fprintf(out, "    - name: ");
+        print_q(out, f->name);
+        fprintf(out, "\n      url: ");
+        print_q(out, f->url);
+        fprintf(out, "\n      format: %s\n      interval: %llds\n", fn[f->format & 3],
+                (long long)(f->interval_us / 1000000));
+        if (f->tlp >= 0)
+            fprintf(out, "      tlp: %s\n", tn[f->tlp % 5]);
+        if (f->confidence >= 0)
+            fprintf(out, "      confidence: %d\n", f->confidence);
+        if (f->auth_header) /* the secret is not printed */
+            fprintf(out, "      auth_header: \"%.*s: (set)\"\n",
+                    (int)(strchr(f->auth_header, ':') - f->auth_header), f->auth_header);
     }
     fprintf(out, "incident:\n  playbooks: ");
     print_q(out, c->playbooks_dir ? c->playbooks_dir : "");

@@ -62,6 +62,29 @@ struct config_intel_peer {
 };
 #define CONFIG_MAX_INTEL_PEERS 64
 
+/* A feed fetched by URL on a schedule (intel.feeds, docs/intel.md "Feeds
+ * by URL"): its name in the store ([A-Za-z0-9._-]), an http(s) URL, its
+ * format (CONFIG_INTEL_FEED_*), the time between fetches, the TLP floor
+ * (0 CLEAR .. 4 RED as enum intel_tlp; -1: unset) and the confidence of
+ * indicators it does not rate (-1: unset), and one header sent with every
+ * request ("Name: value", for an API key; NULL: none). */
+enum {
+    CONFIG_INTEL_FEED_STIX = 0,
+    CONFIG_INTEL_FEED_MISP,
+    CONFIG_INTEL_FEED_MISP_FEED,
+    CONFIG_INTEL_FEED_CSV,
+};
+struct config_intel_feed {
+    char *name;
+    char *url;
+    int format;
+    int64_t interval_us;
+    int tlp;
+    int confidence;
+    char *auth_header;
+};
+#define CONFIG_MAX_INTEL_FEEDS 64
+
 /* One override of a phase's time target (incident.targets). */
 struct config_target {
     int phase;    /* enum incident_phase */
@@ -242,6 +265,9 @@ struct config {
     /* Scale-out (role:, nats:; docs/scale.md): what this process does and
      * the NATS JetStream cluster between collectors and analysers. */
     struct config_nats nats;
+    /* Feeds the daemon fetches by URL (intel.feeds). */
+    struct config_intel_feed *intel_feeds;
+    size_t nintel_feeds;
 };
 
 /* The defaults.  NULL on allocation failure. */

@@ -225,13 +225,18 @@ struct intel_import_opts {
     void (*report)(void *ctx, const char *file, const char *where, const char *why);
     void *report_ctx;
     int64_t now_us;
+    const char *format; /* "stix", "misp", "csv": read as that (NULL: told
+                         * from the content); a directory is a MISP feed */
+    int require_any;    /* refuse (and keep the feed as it was) a file that
+                         * gives no indicator at all: a feed by URL that
+                         * answers an error page or nothing is not "empty" */
 };
 
 struct intel_import_stats {
-    size_t taken;   /* indicators stored (a value twice counts twice) */
-    size_t refused; /* entries refused (reported) */
-    size_t warned;  /* values on a warninglist (reported, not stored) */
-    size_t files;   /* files read (a MISP feed: its events) */
+    size_t taken;    /* indicators stored (a value twice counts twice) */
+    size_t refused;  /* entries refused (reported) */
+    size_t warned;   /* values on a warninglist (reported, not stored) */
+    size_t files;    /* files read (a MISP feed: its events) */
     int64_t removed; /* the feed's indicators the new import no longer holds */
     char format[16]; /* "stix", "misp", "misp-feed", "csv" */
 };
@@ -279,12 +284,12 @@ struct intel_matcher;
 /* What a lookup found: the indicator (the highest-confidence one when
  * several feeds hold the value). */
 struct intel_hit {
-    int64_t id;          /* its store row (0: added without one) */
+    int64_t id; /* its store row (0: added without one) */
     enum intel_type type;
     enum intel_tlp tlp;
-    int confidence;      /* its score when loaded (decayed) */
-    const char *feed;    /* the matcher's copy */
-    const char *value;   /* canonical; the matcher's copy */
+    int confidence;    /* its score when loaded (decayed) */
+    const char *feed;  /* the matcher's copy */
+    const char *value; /* canonical; the matcher's copy */
 };
 
 /* An empty matcher (fields interned now).  NULL when out of memory. */

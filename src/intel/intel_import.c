@@ -70,9 +70,9 @@ static int on_ind(void *ctx, const struct intel_ind *ind)
         .value = ind->value,
         .tlp = intel_tlp_name((enum intel_tlp)tlp),
         .ref = ind->ref[0] ? ind->ref : NULL,
-        .confidence = ind->confidence >= 0   ? ind->confidence
+        .confidence = ind->confidence >= 0     ? ind->confidence
                       : im->o->confidence >= 0 ? im->o->confidence
-                                             : 50,
+                                               : 50,
         .valid_from_us = ind->valid_from_us,
         .valid_until_us = ind->valid_until_us,
         .ntags = ind->ntags,
@@ -208,7 +208,16 @@ int intel_import_path(struct store *st, const char *path, const struct intel_imp
                          perr.off, perr.msg ? perr.msg : "unreadable");
         }
     } else {
-        r = parse_file(&im, path, NULL);
+        r = parse_file(&im, path, o->format);
+        if (o->format)
+            snprintf(ret->format, sizeof(ret->format), "%s", o->format);
+    }
+    if (r == 0 && o->require_any && ret->taken == 0) {
+        snprintf(err, errlen,
+                 "%s: no indicator in it (%zu refused, %zu on warninglists): not taken as an "
+                 "empty feed; the feed is left as it was",
+                 path, ret->refused, ret->warned);
+        r = -ENODATA;
     }
     if (r < 0) {
         if (!err[0])

@@ -437,6 +437,36 @@ void pipeline_set_ref_time(struct pipeline *p, int64_t ref_us)
     p->ref_epoch++; /* scan calls this once per file: a new stream */
 }
 
+int pipeline_reload_intel(struct pipeline *p, const struct config *c)
+{
+    struct intel_matcher *intel = NULL, *old;
+    struct store *rs = NULL;
+    char *serr = NULL;
+    int r;
+
+    if (!p->store)
+        return 0;
+    if (store_open(c->data_dir, &rs, &serr) < 0) {
+        log_warnx("intel: keeping the loaded indicators: store %s: %s", c->data_dir,
+                  serr ? serr : "cannot open");
+        free(serr);
+        return 0;
+    }
+    r = load_intel(c, rs, &intel);
+    store_free(rs);
+    if (r < 0)
+        return r;
+    if (!intel && !(intel = intel_matcher_new())) /* empty: carries the pending sightings */
+        return -ENOMEM;
+    pthread_mutex_lock(&p->lock);
+    old = p->intel;
+    intel_matcher_take_sightings(intel, old);
+    p->intel = intel;
+    pthread_mutex_unlock(&p->lock);
+    intel_matcher_free(old);
+    return 0;
+}
+
 int pipeline_reload(struct pipeline *p, const struct config *c)
 {
     struct detect_sigma *sigma = NULL, *old_sigma;

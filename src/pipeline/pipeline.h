@@ -138,6 +138,11 @@ void pipeline_set_ref_time(struct pipeline *p, int64_t ref_us);
  * loads, or -ENOMEM (then the old settings stay).
  */
 int pipeline_reload(struct pipeline *p, const struct config *c);
+/* Reloads only the indicators (a feed fetched by URL was imported): the
+ * live ones of c->data_dir's store, through a connection of the calling
+ * thread's own; a store that cannot be read keeps the running set.  0 or
+ * -ENOMEM.  Safe from any thread. */
+int pipeline_reload_intel(struct pipeline *p, const struct config *c);
 
 /*
  * Processes one batch: decode, detect, store the events and alerts, write

@@ -479,6 +479,88 @@ static void test_archive(void **state)
     }
 }
 
+/* intel.feeds: every key parsed, the normal form parses back without the
+ * auth header's secret, and each bad feed is refused with where and why. */
+static void test_intel_feeds(void **state)
+{
+    static const char yaml[] =
+        "intel:\n  feeds:\n"
+        "    - name: peer-csirt\n      url: https://misp.example/feeds/csirt/\n"
+        "      format: misp-feed\n      interval: 10m\n      tlp: amber\n"
+        "      confidence: 70\n      auth_header: \"Authorization: s3cret-key\"\n"
+        "    - name: list\n      url: http://127.0.0.1:8000/c2.csv\n      format: csv\n";
+    static const struct {
+        const char *yaml;
+        const char *msg;
+        unsigned line; /* where the error points */
+    } bad[] = {
+        {"intel:\n  feeds:\n    - {name: \"a/b\", url: \"http://x/\", format: csv}\n",
+         "letters, digits", 3},
+        {"intel:\n  feeds:\n    - {name: .hidden, url: \"http://x/\", format: csv}\n",
+         "not starting with '.'", 3},
+        {"intel:\n  feeds:\n    - {name: a, url: \"ftp://x/feed\", format: csv}\n",
+         "http:// or https://", 3},
+        {"intel:\n  feeds:\n    - {name: a, url: \"http://x/a b\", format: csv}\n", "no spaces", 3},
+        {"intel:\n  feeds:\n    - {name: a, url: \"http://x/\", format: xml}\n",
+         "stix, misp, misp-feed or csv", 3},
+        {"intel:\n  feeds:\n    - {name: a, url: \"http://x/\"}\n", "needs a name, a url", 3},
+        {"intel:\n  feeds:\n    - {name: a, url: \"http://x/\", format: csv, interval: 0}\n",
+         "at least 1s", 3},
+        {"intel:\n  feeds:\n    - {name: a, url: \"http://x/\", format: csv, tlp: purple}\n",
+         "CLEAR, GREEN", 3},
+        {"intel:\n  feeds:\n    - {name: a, url: \"http://x/\", format: csv, confidence: 101}\n",
+         "0 to 100", 3},
+        {"intel:\n  feeds:\n    - {name: a, url: \"http://x/\", format: csv, auth_header: "
+         "\"no colon\"}\n",
+         "\"Name: value\"", 3},
+        {"intel:\n  feeds:\n    - {name: a, url: \"http://x/\", format: csv, auth_header: "
+         "\"X-Key: a\\nHost: evil\"}\n",
+         "no control characters", 3},
+        {"intel:\n  feeds:\n    - {name: a, url: \"http://x/\", format: csv}\n"
+         "    - {name: a, url: \"http://y/\", format: stix}\n",
+         "already listed", 4},
+        {"intel:\n  feeds: {name: a}\n", "expected a list", 2},
+    };
+    struct config *c, *c2;
+    struct parse_err err;
+    char *t1, *t2;
+
+    (void)state;
+    assert_int_equal(config_parse(yaml, strlen(yaml), "t.yaml", &c, &err), 0);
+    assert_int_equal(c->nintel_feeds, 2);
+    assert_string_equal(c->intel_feeds[0].name, "peer-csirt");
+    assert_string_equal(c->intel_feeds[0].url, "https://misp.example/feeds/csirt/");
+    assert_int_equal(c->intel_feeds[0].format, CONFIG_INTEL_FEED_MISP_FEED);
+    assert_int_equal(c->intel_feeds[0].interval_us, INT64_C(600) * 1000000);
+    assert_int_equal(c->intel_feeds[0].tlp, 2); /* AMBER */
+    assert_int_equal(c->intel_feeds[0].confidence, 70);
+    assert_string_equal(c->intel_feeds[0].auth_header, "Authorization: s3cret-key");
+    assert_int_equal(c->intel_feeds[1].format, CONFIG_INTEL_FEED_CSV);
+    assert_int_equal(c->intel_feeds[1].interval_us, INT64_C(3600) * 1000000); /* default 1h */
+    assert_int_equal(c->intel_feeds[1].tlp, -1);
+    assert_int_equal(c->intel_feeds[1].confidence, -1);
+    assert_null(c->intel_feeds[1].auth_header);
+    t1 = print_config(c);
+    assert_null(strstr(t1, "s3cret-key")); /* the secret is never printed */
+    assert_non_null(strstr(t1, "auth_header: \"Authorization: (set)\"\n"));
+    assert_int_equal(config_parse(t1, strlen(t1), NULL, &c2, &err), 0);
+    t2 = print_config(c2);
+    assert_string_equal(t1, t2);
+    free(t1);
+    free(t2);
+    config_free(c);
+    config_free(c2);
+
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        c = (struct config *)(uintptr_t)1;
+        if (config_parse(bad[i].yaml, strlen(bad[i].yaml), "t.yaml", &c, &err) != -EINVAL ||
+            !err.msg || !strstr(err.msg, bad[i].msg) || err.line != bad[i].line)
+            fail_msg("case %zu: msg=%s line=%u (want '%s'): %s", i, err.msg ? err.msg : "(null)",
+                     err.line, bad[i].msg, bad[i].yaml);
+        assert_null(c);
+    }
+}
+
 /* A syslog-tls input: its tls: block reaches input_conf and prints back;
  * trusted without peers is fine (client certificates authenticate). */
 static void test_tls_input(void **state)
@@ -586,7 +668,7 @@ int main(void)
         cmocka_unit_test(test_trust_peers),   cmocka_unit_test(test_tls_input),
         cmocka_unit_test(test_tz),            cmocka_unit_test(test_tz_names),
         cmocka_unit_test(test_security),      cmocka_unit_test(test_archive),
-        cmocka_unit_test(test_http_edge),
+        cmocka_unit_test(test_http_edge),     cmocka_unit_test(test_intel_feeds),
     };
     int r;
 

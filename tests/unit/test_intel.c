@@ -610,7 +610,7 @@ static void test_store_enrich(void **state)
     struct store *st = NULL;
     char *serr = NULL;
     struct intel_import_stats s;
-    struct intel_import_opts o = {NULL, -1, -1, -1, NULL, NULL, NULL, 1000000};
+    struct intel_import_opts o = {NULL, -1, -1, -1, NULL, NULL, NULL, 1000000, NULL, 0};
     struct intel_matcher *m = NULL;
     struct arena ar;
     struct event ev;

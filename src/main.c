@@ -27,6 +27,8 @@ static const struct {
     {"intel", cli_intel_main,
      "indicators of compromise: intel import (STIX, MISP, CSV)|list|expire|export"},
     {"user", cli_user_main, "accounts: user add|passwd|list|disable|enable|token"},
+    {"exercise", cli_exercise_main,
+     "tabletop exercises against the daemon: exercise check|run|status|stop|report"},
     {"incident", cli_incident_main,
      "work on incidents through the daemon's API: incident list|show|update|note|report"},
 };

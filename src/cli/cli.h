@@ -26,6 +26,7 @@ int cli_archive_main(int argc, char **argv);
 int cli_intel_main(int argc, char **argv);
 int cli_hunt_main(int argc, char **argv);
 int cli_evidence_main(int argc, char **argv);
+int cli_exercise_main(int argc, char **argv);
 int cli_attest_main(int argc, char **argv);
 /* cli_evidence.c: adds the item `q` to the register of CONFIG's data_dir
  * (signing key `key`, its verification key KEY.pub) and, when `out_dir` is

@@ -555,6 +555,14 @@ static int kw_in_timezone(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *
     return get_tz(d, v, &((struct config_input *)arg)->tz);
 }
 
+/* inputs[].exercise: true marks every record of the input as a tabletop
+ * exercise's (issue 22). */
+static int kw_in_exercise(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+    return ydoc_bool(d, v, "exercise must be true or false",
+                     &((struct config_input *)arg)->conf.exercise);
+}
+
 static int kw_in_trust(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
 {
     struct config_input *in = arg;
@@ -714,6 +722,7 @@ static int kw_in_idle_timeout(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, vo
 static const struct ydoc_key input_kw[] = {
     {"api_keys", kw_in_api_keys},
     {"decoder", kw_in_decoder},
+    {"exercise", kw_in_exercise},
     {"expect_every", kw_in_expect_every},
     {"from_start", kw_in_from_start},
     {"idle_timeout", kw_in_idle_timeout},
@@ -2484,6 +2493,8 @@ static void print_input(const struct config_input *in, FILE *out)
     }
     fprintf(out, "    trust: %s\n",
             in->conf.trust == INPUT_TRUST_TRUSTED ? "trusted" : "untrusted");
+    if (in->conf.exercise)
+        fprintf(out, "    exercise: true\n");
     if (in->npeers) {
         fprintf(out, "    peers:\n");
         for (size_t j = 0; j < in->npeers; j++) {

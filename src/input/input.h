@@ -80,6 +80,9 @@ struct input_conf {
                              start, 0 start at the end (like tail -F) */
     int poll_ms;          /* file: how often to look for new data */
     enum input_trust trust; /* see enum input_trust */
+    /* inputs[].exercise: a tabletop exercise's records (docs/exercise.md):
+     * marked apart in the store and never acted on but in dry run */
+    int exercise;
     /* Network inputs: who may send (inputs[].peers).  npeers 0: anyone.  A
      * TCP connection from elsewhere is closed at accept, a datagram dropped,
      * both counted in `denied`.  Owned by whoever owns the conf. */

@@ -63,6 +63,9 @@ static const struct {
 struct pinput {
     char *name;
     int udp; /* syslog over UDP: sender and text can be forged */
+    /* inputs[].exercise: its records are a tabletop exercise's (issue 22):
+     * what they make is marked in the store and never acted on for real */
+    int exercise;
     const struct decoder *decoder; /* NULL: auto-detect */
     struct tz *tz;                 /* its own zone (owned copy); NULL: the global one */
     struct pipeline_input_stats stats;
@@ -345,6 +348,7 @@ struct pipeline *pipeline_new(const struct config *c, struct store *st, FILE *al
         }
         p->inputs[i].udp = c->inputs[i].conf.type == INPUT_SYSLOG_UDP ||
                            c->inputs[i].conf.type == INPUT_GELF_UDP;
+        p->inputs[i].exercise = c->inputs[i].conf.exercise;
         if ((r = watch_input(p, (uint32_t)i, &c->inputs[i])) < 0) {
             if (r == -ENOMEM)
                 goto oom;
@@ -607,6 +611,8 @@ static int write_alert(struct pipeline *p, struct pinput *in, const struct alert
         };
         r = store_alert_add_rec(p->store, &rec, ret_id);
     }
+    if (r == 0 && in && in->exercise && *ret_id > 0)
+        r = store_exercise_mark(p->store, "alert", *ret_id, a->created_us);
     if (r < 0) {
         *ret_id = 0;
         atomic_fetch_add_explicit(&p->stats.store_errors, 1, memory_order_relaxed);
@@ -875,6 +881,9 @@ static int process_event(struct pipeline *p, struct pinput *in, const struct rec
         intel_matcher_enrich(p->intel, &p->ev, (uint32_t)(in - p->inputs), time_now_us());
     if (p->store && p->store_events) {
         int sr = store_event_add(p->store, &p->ev, in->name, &ac.event_id);
+
+        if (sr == 0 && in->exercise)
+            sr = store_exercise_mark(p->store, "event", ac.event_id, p->ev.recv_us);
         if (sr == STORE_DUPLICATE) {
             /* delivered again after this store committed it: done before */
             atomic_fetch_add_explicit(&p->stats.duplicates, 1, memory_order_relaxed);
@@ -891,6 +900,7 @@ static int process_event(struct pipeline *p, struct pinput *in, const struct rec
         struct ptriage_prov pv = {
             .udp_carrier = in->udp,
             .trusted = (r->flags & RECORD_TRUSTED) != 0,
+            .exercise = in->exercise,
             .input_name = in->name,
             .peer_family = r->peer_family,
             .peer_addr = r->peer_addr,

@@ -103,6 +103,7 @@ struct pt_prov {
     int spoofable; /* UDP carrier or UDP flow */
     int udp_carrier;
     const char *witness;  /* kind of trusted witness, NULL: none */
+    int exercise;         /* from an exercise input: responses only in dry run */
     struct pt_src src;
     uint64_t key; /* src_key(&src) */
 };
@@ -327,6 +328,8 @@ void ptriage_evidence(struct ptriage *t, const struct event *ev, const struct pt
     struct pt_evid *e;
     struct pt_prov *c = &t->cur;
 
+    /* Needed with response off too: what it makes is marked (issue 22). */
+    c->exercise = pv->exercise;
     if (!t->resp)
         return;
     /* A record that came over UDP can carry any sender and any text; a
@@ -485,6 +488,7 @@ static void offer_alert(struct ptriage *t, const struct triage_in *in,
         .incident_type = TRIAGE_TYPE_NONE,
         .correlation = in->corr_type,
         .address = addr,
+        .exercise = t->cur.exercise,
     };
     evid_judge(t, addr, in->time_us, &tr);
     c = (struct respond_cause){
@@ -510,6 +514,7 @@ static void offer_incident(struct ptriage *t, const struct triage_incident *inc)
         .kind = RESPOND_KIND_INCIDENT,
         .incident_type = (int)inc->type,
         .address = addr,
+        .exercise = t->cur.exercise,
     };
     evid_judge(t, addr, inc->last_us, &tr);
     c = (struct respond_cause){.incident_id = (int64_t)inc->id, .recv_us = t->cur_recv_us};
@@ -548,6 +553,9 @@ static void on_agg(void *ctx, const struct triage_alert *a)
 
     if (t->st)
         pt_store_err(t, store_agg_put(t->st, &rec));
+    /* Grown by an exercise's records (the batch's input): off the dashboard. */
+    if (t->st && t->cur.exercise)
+        pt_store_err(t, store_exercise_mark(t->st, "agg", rec.id, time_now_us()));
 }
 
 /* Appends a JSON array of strings. */
@@ -619,6 +627,8 @@ static void on_inc_opened(void *ctx, const struct triage_incident *inc)
     struct ptriage *t = ctx;
 
     put_incident(t, inc);
+    if (t->st && t->cur.exercise)
+        pt_store_err(t, store_exercise_mark(t->st, "incident", (int64_t)inc->id, time_now_us()));
     if (t->inc_cb)
         t->inc_cb(t->inc_arg, inc, 0);
     if (t->resp)

@@ -58,6 +58,7 @@ int ptriage_set_respond(struct ptriage *t, struct respond *r);
 struct ptriage_prov {
     int udp_carrier; /* it came over UDP: sender and text can be forged */
     int trusted;     /* RECORD_TRUSTED: the input vouches for the sender */
+    int exercise;    /* an exercise input's (inputs[].exercise): never acted on */
     const char *input_name;
     uint8_t peer_family;      /* 0, 4 or 6 */
     const uint8_t *peer_addr; /* 16 bytes (IPv4 in the first 4); with peer_family */

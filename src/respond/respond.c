@@ -44,6 +44,7 @@
 /* One trigger as queued: the strings copied. */
 struct titem {
     int kind, level, incident_type, udp_only, corroborated, trusted, log_peer;
+    int exercise; /* respond_trigger.exercise: always a dry run */
     int64_t agg_id, incident_id, recv_us;
     char rule_id[ID_MAX], rule_name[ID_MAX], corr[CORR_MAX], address[ADDR_MAX];
     char source[RESPOND_SOURCE_MAX], evidence[EVIDENCE_MAX];
@@ -140,6 +141,7 @@ static void item_trigger(const struct titem *it, int approved, struct respond_tr
         .corroborated = it->corroborated,
         .trusted = it->trusted,
         .log_peer = it->log_peer,
+        .exercise = it->exercise,
         .source = it->source[0] ? it->source : NULL,
         .evidence = it->evidence[0] ? it->evidence : NULL,
         .approved = approved,
@@ -330,6 +332,7 @@ void respond_offer(struct respond *r, const struct respond_trigger *t,
     it->corroborated = t->corroborated;
     it->trusted = t->trusted;
     it->log_peer = t->log_peer;
+    it->exercise = t->exercise;
     copy_str(it->source, sizeof(it->source), t->source, &it->cut);
     copy_str(it->evidence, sizeof(it->evidence), t->evidence, &it->cut);
     copy_str(it->rule_id, sizeof(it->rule_id), t->rule_id, &it->cut);

@@ -727,6 +727,17 @@ int respond_decide(const struct respond_policy *p, struct respond_state *s,
     actions_text(ru->actions, acts, sizeof(acts));
     if (blocks)
         fmt_duration(ret->ban_us, dur, sizeof(dur));
+    /* An exercise's trigger: what would be done, in dry run whatever the
+     * policy says, taking no token, slot or offender record (issue 22). */
+    if (t->exercise) {
+        ret->verdict = RESPOND_ACT;
+        ret->dry_run = 1;
+        snprintf(ret->reason, sizeof(ret->reason), "rule %s: %s%s%s%s%s (exercise: dry run)",
+                 ru->name, acts, atext[0] ? " " : "", atext, blocks ? " for " : "",
+                 blocks ? dur : "");
+        add_evidence(ret, t);
+        return 0;
+    }
 
     /* `auto` on evidence no trusted witness gave becomes a request for a
      * person: forged text may queue, never act (issue 15). */

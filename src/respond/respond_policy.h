@@ -194,6 +194,11 @@ struct respond_trigger {
     int log_peer;            /* 1: the address sent us trusted records: never acted on */
     const char *source;      /* the evidence's source (input, sender) for its bucket; may be NULL */
     const char *evidence;    /* one phrase on the evidence for the reason; may be NULL */
+    /* 1: raised by a tabletop exercise's records (inputs[].exercise): decided
+     * as ever but always in dry run, and the state (buckets, blocks, offenders)
+     * left as it was, so that an exercise neither acts nor uses up real
+     * responses' limits (issue 22) */
+    int exercise;
     int approved;            /* 1: a person approved it (skips `approve` mode and the
                                 trusted-witness requirement only) */
 };

@@ -24,7 +24,7 @@ struct file_pos;
 struct store;
 
 /* The schema version this build writes; store_open migrates older ones. */
-#define STORE_SCHEMA_VERSION 15
+#define STORE_SCHEMA_VERSION 16
 
 /*
  * Opens (creating if needed) the store under directory `dir`, which is
@@ -657,5 +657,83 @@ int store_resp_each_block(struct store *st, int64_t now_us,
  * now, not lifted), soonest expiry first: {"response", "address",
  * "expires", "ban_s", "policy_rule", "incident", "lift_requested"}. */
 int store_blocks_json(struct store *st, int64_t now_us, struct buf *out, size_t *ret_n);
+
+/* ---- tabletop exercises (store_exercise.c, issue 22, docs/exercise.md) ---- */
+
+/* The pipeline marks what records of an exercise input made (kind "event",
+ * "alert", "agg" or "incident", its row id, its time) in the same
+ * transaction, so that the dashboard's counts leave them out and scoring
+ * finds them.  0 or an error. */
+int store_exercise_mark(struct store *st, const char *kind, int64_t id, int64_t time_us);
+
+/* One run of a scenario (strings heap, store_exercise_run_done frees). */
+struct store_exercise_run {
+    int64_t id;
+    char *scenario, *title, *file;
+    char *state; /* running, done, stopped, failed */
+    double speed;
+    int64_t started_us, ended_us; /* wall clock; ended 0 while running */
+    int64_t sent;                 /* records sent so far */
+    int stop;                     /* 1: `exercise stop` asked it to stop */
+    char *score;                  /* JSON of the last scoring, or NULL */
+};
+void store_exercise_run_done(struct store_exercise_run *r);
+/* A new run in state running; *ret_id its id. */
+int store_exercise_run_new(struct store *st, const char *scenario, const char *title,
+                           const char *file, double speed, int64_t started_us, int64_t *ret_id);
+/* Progress: sent records; state (NULL: unchanged) and ended_us (0:
+ * unchanged) when it ends.  -ENOENT for no such run. */
+int store_exercise_run_update(struct store *st, int64_t id, int64_t sent, const char *state,
+                              int64_t ended_us);
+/* Run `id`, or the latest one when id is 0.  -ENOENT. */
+int store_exercise_run_get(struct store *st, int64_t id, struct store_exercise_run *ret);
+/* Asks every running run to stop (the runner polls).  *ret_n: how many. */
+int store_exercise_stop(struct store *st, int64_t *ret_n);
+/* Keeps the JSON of a scoring on the run, for the trend. */
+int store_exercise_set_score(struct store *st, int64_t id, const char *json);
+/* Runs of `scenario` in id order; fn gets each (borrowed); stops at its
+ * first negative return and returns it. */
+int store_exercise_runs_each(struct store *st, const char *scenario,
+                             int (*fn)(void *ctx, const struct store_exercise_run *r), void *ctx);
+/* What the run did, for the console and the report's timeline: kind
+ * "stage", "message", "record" (a summary), "end"; scen_us the scenario
+ * time. */
+int store_exercise_log_add(struct store *st, int64_t run_id, int64_t time_us, int64_t scen_us,
+                           const char *kind, const char *stage, const char *who,
+                           const char *channel, const char *text);
+struct store_exercise_log {
+    int64_t time_us, scen_us;
+    const char *kind, *stage, *who, *channel, *text; /* borrowed; may be NULL */
+};
+int store_exercise_log_each(struct store *st, int64_t run_id,
+                            int (*fn)(void *ctx, const struct store_exercise_log *l), void *ctx);
+/* The console's banner: {"run": RUN, "messages": [LOG...]} of the run in
+ * progress (its messages, newest first, at most 20), or "null". */
+int store_exercise_active_json(struct store *st, struct buf *out);
+
+/*
+ * What the team and the pipeline did between since_us and until_us about
+ * the exercise's objects, as facts for scoring, each with its wall time
+ * and incident (0 none):
+ *   alert     a = rule id, b = rule name             (marked alerts)
+ *   incident  a = type, b = stages (JSON), c = category (marked incidents)
+ *   timeline  a = what, b = to value, c = who        (of marked incidents)
+ *   note      a = text
+ *   task      a = title, b = description             (done tasks)
+ *   comm      a = party, b = summary, c = channel    (outgoing)
+ *   report    a = kind
+ *   evidence  a = item id                            (items linked, at their add time)
+ *   declare   a = category, b = level                (declarations in the window)
+ * fn's strings are borrowed for the call.  Stops at fn's first negative
+ * return.
+ */
+struct store_exercise_fact {
+    const char *kind;
+    int64_t time_us;
+    int64_t incident_id;
+    const char *a, *b, *c;
+};
+int store_exercise_facts(struct store *st, int64_t since_us, int64_t until_us,
+                         int (*fn)(void *ctx, const struct store_exercise_fact *f), void *ctx);
 
 #endif

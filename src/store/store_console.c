@@ -17,6 +17,13 @@
 #include "store/store_priv.h"
 #include "util/buf.h"
 
+/* What an exercise's records made in the window (store_exercise.c): the
+ * dashboard's counts are of real records only (issue 22). */
+#define EXERCISE_COUNT(kind)                                                                       \
+    "(SELECT count(*) FROM exercise_marks WHERE kind = '" kind "'"                                 \
+    " AND time_us >= ?1 AND time_us < ?2)"
+#define EXERCISE_IDS(kind) "(SELECT id FROM exercise_marks WHERE kind = '" kind "')"
+
 int store_funnel(struct store *st, int64_t since_us, int64_t until_us, struct store_funnel *ret)
 {
     sqlite3_stmt *s;
@@ -25,12 +32,14 @@ int store_funnel(struct store *st, int64_t since_us, int64_t until_us, struct st
     memset(ret, 0, sizeof(*ret));
     /* Each count(*) reads only the entries of one index in the range. */
     r = store_row_one(st, "counting what arrived", "no row", &s,
-                      "SELECT (SELECT count(*) FROM events WHERE recv_us >= ?1 AND recv_us < ?2),"
-                      " (SELECT count(*) FROM alerts WHERE created_us >= ?1 AND created_us < ?2),"
+                      "SELECT (SELECT count(*) FROM events WHERE recv_us >= ?1 AND recv_us < ?2)"
+                      "  - " EXERCISE_COUNT("event") ","
+                      " (SELECT count(*) FROM alerts WHERE created_us >= ?1 AND created_us < ?2)"
+                      "  - " EXERCISE_COUNT("alert") ","
                       " (SELECT count(*) FROM agg_alerts"
-                      "  WHERE created_us >= ?1 AND created_us < ?2),"
+                      "  WHERE created_us >= ?1 AND created_us < ?2) - " EXERCISE_COUNT("agg") ","
                       " (SELECT count(*) FROM incidents"
-                      "  WHERE created_us >= ?1 AND created_us < ?2)",
+                      "  WHERE created_us >= ?1 AND created_us < ?2) - " EXERCISE_COUNT("incident"),
                       "ii", since_us, until_us);
     if (r < 0)
         return r;
@@ -53,7 +62,8 @@ int store_alert_rate(struct store *st, int64_t since_us, int64_t width_us, size_
     memset(ret_counts, 0, n * sizeof(*ret_counts));
     rc = sqlite3_prepare_v2(st->db,
                             "SELECT (created_us - ?1) / ?3, count(*) FROM alerts"
-                            " WHERE created_us >= ?1 AND created_us < ?2 GROUP BY 1",
+                            " WHERE created_us >= ?1 AND created_us < ?2"
+                            " AND id NOT IN " EXERCISE_IDS("alert") " GROUP BY 1",
                             -1, &s, NULL);
     if (rc == SQLITE_OK)
         rc = sqlite3_bind_int64(s, 1, since_us);
@@ -99,7 +109,8 @@ int store_open_counts(struct store *st, struct store_open_counts *ret)
     memset(ret, 0, sizeof(*ret));
     return store_each_row(st, "counting open incidents",
                           "SELECT level, category, count(*) FROM incidents"
-                          " WHERE phase <> 'closed' GROUP BY level, category",
+                          " WHERE phase <> 'closed' AND id NOT IN " EXERCISE_IDS("incident")
+                          " GROUP BY level, category",
                           0, open_row, ret);
 }
 
@@ -117,7 +128,8 @@ int store_entity_risk_json(struct store *st, int64_t limit, struct buf *out, siz
         st, "ranking entities", out, ret_n,
         "WITH inc(id, w, entity_key, victims, record) AS ("
         " SELECT id, CASE level WHEN 'Red' THEN 10 WHEN 'Orange' THEN 5 WHEN 'Yellow' THEN 2"
-        "  ELSE 1 END, entity_key, victims, record FROM incidents WHERE phase <> 'closed'),"
+        "  ELSE 1 END, entity_key, victims, record FROM incidents WHERE phase <> 'closed'"
+        "  AND id NOT IN " EXERCISE_IDS("incident") "),"
         " e(value, kind, role, id, w) AS ("
         " SELECT substr(entity_key, instr(entity_key, '=') + 1),"
         "  " KIND_OF("substr(entity_key, 1, instr(entity_key, '=') - 1)") ", 'attacker', id, w"
@@ -187,7 +199,8 @@ int store_rule_hits(struct store *st, struct store_rule_hits **ret, size_t *ret_
      * rule id (NULL or empty) are left out by the range. */
     r = store_each_row(st, "counting hits per rule",
                        "SELECT rule_id, count(*), max(created_us) FROM alerts"
-                       " WHERE rule_id > '' GROUP BY rule_id ORDER BY rule_id",
+                       " WHERE rule_id > '' AND id NOT IN " EXERCISE_IDS("alert")
+                       " GROUP BY rule_id ORDER BY rule_id",
                        0, hits_row, &c);
     if (r == -E2BIG)
         store_seterr(st, "more than %d rule ids in the alerts", STORE_RULE_HITS_MAX);

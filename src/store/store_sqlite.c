@@ -497,6 +497,44 @@ static const char *const store_migrations[] = {
     "  verified_by TEXT"
     ");"
     "CREATE INDEX countermeasures_incident ON countermeasures(incident_id, id);",
+    /* 16: tabletop exercises (issue 22, store_exercise.c, docs/exercise.md).
+     * exercise_marks: what records of an exercise input made (kind event,
+     * alert, agg or incident, its id, the time the dashboard counts it by),
+     * left out of the dashboard's counts.  exercise_runs: each run of a
+     * scenario and its last score; exercise_log: what it delivered. */
+    "CREATE TABLE exercise_marks ("
+    "  kind TEXT NOT NULL,"
+    "  id INTEGER NOT NULL,"
+    "  time_us INTEGER NOT NULL,"
+    "  PRIMARY KEY (kind, id)"
+    ") WITHOUT ROWID;"
+    "CREATE INDEX exercise_marks_time ON exercise_marks(kind, time_us);"
+    "CREATE TABLE exercise_runs ("
+    "  id INTEGER PRIMARY KEY,"
+    "  scenario TEXT NOT NULL,"
+    "  title TEXT NOT NULL,"
+    "  file TEXT NOT NULL,"
+    "  speed REAL NOT NULL,"
+    "  state TEXT NOT NULL,"          /* running, done, stopped, failed */
+    "  started_us INTEGER NOT NULL,"
+    "  ended_us INTEGER,"
+    "  sent INTEGER NOT NULL,"
+    "  stop INTEGER NOT NULL,"        /* 1: asked to stop */
+    "  score TEXT"                    /* JSON of the last scoring */
+    ");"
+    "CREATE INDEX exercise_runs_scenario ON exercise_runs(scenario, id);"
+    "CREATE TABLE exercise_log ("
+    "  id INTEGER PRIMARY KEY,"
+    "  run_id INTEGER NOT NULL,"
+    "  time_us INTEGER NOT NULL,"
+    "  scen_us INTEGER NOT NULL,"
+    "  kind TEXT NOT NULL,"           /* stage, message, record, end */
+    "  stage TEXT,"
+    "  who TEXT,"
+    "  channel TEXT,"
+    "  text TEXT NOT NULL"
+    ");"
+    "CREATE INDEX exercise_log_run ON exercise_log(run_id, id);",
 };
 
 _Static_assert(sizeof(store_migrations) / sizeof(store_migrations[0]) == STORE_SCHEMA_VERSION,

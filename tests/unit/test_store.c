@@ -787,6 +787,8 @@ static void test_migrate_tokens_v10(void **state)
             db,
             "DROP INDEX events_record_id; ALTER TABLE events DROP COLUMN record_id;"
             "DROP INDEX alerts_record_rule; ALTER TABLE alerts DROP COLUMN record_id;"
+            "DROP TABLE exercise_log; DROP TABLE exercise_runs;"
+            "DROP TABLE exercise_marks;"
             "DROP TABLE countermeasures; DROP TABLE incident_impact;"
             "DROP TABLE field_markings; DROP TABLE message_replies; DROP TABLE messages;"
             "DROP TABLE incident_clock;"
@@ -835,6 +837,8 @@ static void test_migrate_from_v1(void **state)
     assert_int_equal(sqlite3_exec(db,
                                   "DROP INDEX events_record_id; ALTER TABLE events DROP COLUMN record_id;"
                                   "DROP INDEX alerts_record_rule; ALTER TABLE alerts DROP COLUMN record_id;"
+                                  "DROP TABLE exercise_log; DROP TABLE exercise_runs;"
+                                  "DROP TABLE exercise_marks;"
                                   "DROP TABLE countermeasures; DROP TABLE incident_impact;"
                                   "DROP TABLE field_markings; DROP TABLE message_replies;"
                                   "DROP TABLE messages;"

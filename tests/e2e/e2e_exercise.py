@@ -1,0 +1,376 @@
+"""End to end: a tabletop exercise against a running daemon (issue 22,
+docs/exercise.md "Running an exercise").
+
+The daemon has two syslog-tcp inputs: `real`, and `drill` marked
+`exercise: true`.  A real SSH brute force arrives on `real` first and the
+dashboard's counts (GET /api/v1/stats, GET /api/v1/rules' hits) are read.
+Then `hikeshi exercise run scenarios/tiny.yaml --speed 10` plays the tiny
+scenario into `drill` while a scripted team (an analyst's API calls)
+works the incident it opens: declares Orange for category A, notes that
+www1 is isolated, writes the first report and completes first aid.
+`exercise status` is read while the run is in progress and at its end.
+The report must name what was met and what was not (tiny expects evidence
+preserved; this team preserves none).  A second scenario written here has
+expectations that cannot be met on time or at all (a rule these records
+never fire, a rule due before its record is even sent, a notification
+nobody makes): the scorer must say so.  A third run at 1x is stopped with
+`exercise stop`.  Through all of it the dashboard's counts must stay those
+of the real records only, while the store holds the exercise's alerts and
+incidents."""
+
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+
+sys.path.insert(0, os.path.dirname(__file__))
+from harness import (BIN, SOURCE, Daemon, check, finish, free_port, syslog_stamp,  # noqa: E402
+                     user_add, wait_for)
+
+CONFIG = """
+data_dir: {data}
+timezone: UTC
+http:
+  listen: 127.0.0.1:{http}
+sigma:
+  rules: [{src}/rules]
+  mappings: {src}/rules/config
+triage:
+  config: {src}/rules/config/triage.yaml
+incident:
+  playbooks: {src}/playbooks
+inputs:
+  - name: real
+    type: syslog-tcp
+    listen: 127.0.0.1:{port}
+  - name: drill
+    type: syslog-tcp
+    listen: 127.0.0.1:%d
+    exercise: true
+"""
+
+REAL_ATTACKER = "198.51.100.77"
+TINY_ATTACKER = "203.0.113.66"  # scenarios/tiny.yaml's attacker_ip
+FAIL_ATTACKER = "203.0.113.99"
+
+# A scenario of the test's own: tiny's records against other addresses, with
+# expectations that cannot all be met.
+FAIL_SCENARIO = """scenario: e2e-fail
+title: SSH brute force with expectations a team cannot meet
+vars:
+  victim_host: www2
+  attacker_ip: %s
+stages:
+  - name: guessing
+    at: 0s
+    kill_chain: exploitation
+    records:
+      - at: 0s
+        format: syslog
+        repeat: 12
+        every: 2s
+        text: "<38>${ts} ${victim_host} sshd[${n}411]: Failed password for root from ${attacker_ip} port 5${n}022 ssh2"
+  - name: foothold
+    at: 30s
+    records:
+      - at: 0s
+        format: syslog
+        text: "<38>${ts} ${victim_host} sshd[9411]: Accepted password for root from ${attacker_ip} port 51999 ssh2"
+    messages:
+      - at: 5s
+        from: the data protection authority
+        channel: mail
+        text: "We hear of a break-in at ${victim_host}; has personal data been exposed?"
+expect:
+  detections:
+    - rule: ssh_bruteforce
+      within: 5m
+    - rule: ssh_bruteforce_success
+      within: 10s
+    - rule: web_sql_injection
+      within: 5m
+  decisions:
+    - notify: regulator
+      within: 1h
+""" % FAIL_ATTACKER
+
+
+class Api:
+    def __init__(self, d, token):
+        self.d, self.token = d, token
+
+    def call(self, method, path, body=None):
+        data = json.dumps(body).encode() if body is not None else None
+        req = urllib.request.Request("http://127.0.0.1:%d%s" % (self.d.http, path), data=data,
+                                     method=method)
+        if data is not None:
+            req.add_header("Content-Type", "application/json")
+        req.add_header("Authorization", "Bearer " + self.token)
+        try:
+            with urllib.request.urlopen(req, timeout=20) as r:
+                raw = r.read()
+                return r.status, json.loads(raw) if raw.strip() else None
+        except urllib.error.HTTPError as e:
+            raw = e.read()
+            try:
+                return e.code, json.loads(raw)
+            except ValueError:
+                return e.code, raw.decode(errors="replace")
+
+    def incident_of(self, address):
+        st, got = self.call("GET", "/api/v1/incidents")
+        for inc in (got or {}).get("incidents", []) if st == 200 else []:
+            full = self.call("GET", "/api/v1/incidents/%d" % inc["id"])[1] or {}
+            if any(e.get("value") == address for e in full.get("entities", [])):
+                return full
+        return None
+
+
+def exercise(d, *args, timeout=120):
+    return subprocess.run([BIN, "exercise", "-c", d.conf] + list(args), capture_output=True,
+                          text=True, timeout=timeout)
+
+
+def status_json(d):
+    r = exercise(d, "status", "--json")
+    try:
+        return json.loads(r.stdout)
+    except ValueError:
+        return None
+
+
+def dashboard(api):
+    st, stats = api.call("GET", "/api/v1/stats?hours=1")
+    st2, rules = api.call("GET", "/api/v1/rules")
+    hits = {}
+    for ru in (rules or {}).get("rules", []) if st2 == 200 else []:
+        if ru.get("hits"):
+            hits[ru.get("id")] = ru.get("hits")
+    if st != 200:
+        return None
+    ents = sorted(e.get("value") for e in stats.get("top_entities", []))
+    return {"funnel": stats.get("funnel"), "open": stats.get("open_incidents", {}).get("total"),
+            "rate": sum(b.get("alerts", 0) for b in stats.get("alert_rate", [])),
+            "entities": ents, "hits": hits}
+
+
+def team(api, address, host):
+    """The scripted team: works the exercise's incident through the API."""
+    # The team acts on the phone call, after the login that works: the
+    # incident is then typed "intruded" (an analyst's edit fixes its fields).
+    if not check(wait_for(lambda: "intruded" in ((api.incident_of(address) or {}).get("type")
+                                                 or ""), timeout=60),
+                 "an incident typed intruded opens for the exercise's attacker %s" % address):
+        return
+    inc = api.incident_of(address)
+    iid = inc["id"]
+    st, got = api.call("PATCH", "/api/v1/incidents/%d" % iid,
+                       {"level": "Orange", "category": "A", "phase": "first_aid",
+                        "reason": "exercise: brute force then a login", "version":
+                        inc["version"]})
+    check(st == 200, "team: incident %d declared Orange, category A, first aid (%s %s)"
+          % (iid, st, got if st != 200 else ""))
+    st, _ = api.call("POST", "/api/v1/incidents/%d/notes" % iid,
+                     {"text": "%s isolated from the network by the on-call admin" % host})
+    check(st == 201, "team: note that %s is isolated (%s)" % (host, st))
+    st, got = api.call("POST", "/api/v1/incidents/%d/reports" % iid, {"kind": "first"})
+    check(st == 201, "team: first report written (%s %s)" % (st, got if st != 201 else ""))
+    st, got = api.call("GET", "/api/v1/incidents/%d/tasks" % iid)
+    for t in (got or {}).get("tasks", []):
+        if t.get("phase") == "first_aid" and t.get("required") and not t.get("done"):
+            api.call("PATCH", "/api/v1/incidents/%d/tasks/%d" % (iid, t["id"]), {"done": True})
+    inc = api.call("GET", "/api/v1/incidents/%d" % iid)[1]
+    st, got = api.call("PATCH", "/api/v1/incidents/%d" % iid,
+                       {"phase": "emergency", "version": inc["version"]})
+    check(st == 200, "team: first aid completed, phase emergency (%s %s)"
+          % (st, got if st != 200 else ""))
+
+
+def item(score, what):
+    for it in score.get("items", []):
+        if it.get("what") == what:
+            return it
+    return {}
+
+
+def main():
+    drill_port = free_port()
+    d = Daemon(CONFIG % drill_port)
+    d.start()
+    try:
+        run_all(d, drill_port)
+    finally:
+        d.stop()
+    finish()
+
+
+def run_all(d, drill_port):
+    token = user_add(d, "alice", "analyst")
+    api = Api(d, token)
+
+    # help and check
+    r = exercise(d, "--help")
+    check(r.returncode == 0 and "run SCENARIO" in r.stdout, "exercise --help names run")
+    r = exercise(d, "check", os.path.join(SOURCE, "scenarios", "tiny.yaml"))
+    check(r.returncode == 0 and "scenario tiny" in r.stdout, "exercise check tiny.yaml: %s"
+          % (r.stdout + r.stderr).strip())
+    r = exercise(d, "status")
+    check(r.returncode == 0 and "no exercise" in r.stdout, "status before any run: none")
+
+    # the real records: a brute force then a login, on the real input
+    lines = ["<38>%s realsrv sshd[%d]: Failed password for root from %s port %d ssh2"
+             % (syslog_stamp(), 30000 + i, REAL_ATTACKER, 40000 + i) for i in range(12)]
+    lines.append("<38>%s realsrv sshd[30100]: Accepted password for root from %s port 41000 ssh2"
+                 % (syslog_stamp(), REAL_ATTACKER))
+    with socket.create_connection(("127.0.0.1", d.port)) as s:
+        s.sendall(("\n".join(lines) + "\n").encode())
+    check(wait_for(lambda: api.incident_of(REAL_ATTACKER) is not None, timeout=30),
+          "the real brute force opens a real incident")
+    # the counts settle once the 13 records and their alerts are stored
+    check(wait_for(lambda: (dashboard(api) or {}).get("funnel", {}).get("records") == 13,
+                   timeout=30), "dashboard: 13 real records")
+    before = dashboard(api)
+    check(before and before["funnel"]["alerts"] > 0 and before["open"] >= 1 and
+          REAL_ATTACKER in before["entities"],
+          "dashboard before the exercise: real alerts, incident and entity (%s)" % before)
+
+    # run 1: tiny, accelerated, with a team
+    tiny = os.path.join(SOURCE, "scenarios", "tiny.yaml")
+    proc = subprocess.Popen([BIN, "exercise", "-c", d.conf, "run", tiny, "--speed", "10"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    running = wait_for(lambda: (status_json(d) or {}).get("state") == "running", timeout=30)
+    st = status_json(d)
+    check(running and st.get("scenario") == "tiny" and st.get("speed") == 10,
+          "status while running: tiny, running, speed 10 (%s)" % st)
+    r = exercise(d, "status")
+    check(r.returncode == 0 and re.search(r"scenario tiny .*\n\s+state running", r.stdout),
+          "status (text) while running says running: %s" % r.stdout.strip())
+    team(api, TINY_ATTACKER, "www1")
+    out, err = proc.communicate(timeout=120)
+    check(proc.returncode == 0, "exercise run exits 0 (%s)" % err.strip())
+    check("stage guessing" in out and "stage foothold" in out and
+          "phone from Aiko Tanaka" in out and "done;" in out,
+          "run prints the stages, the phone call and its end:\n" + out)
+    st = status_json(d)
+    check(st and st.get("state") == "done" and st.get("sent") == 13,
+          "status at the end: done, 13 records sent (%s)" % st)
+
+    # the store holds the exercise's alerts and incident, marked
+    con = d.db()
+    marked = {k: n for k, n in con.execute(
+        "SELECT kind, count(*) FROM exercise_marks GROUP BY kind")}
+    ex_inc = con.execute("SELECT count(*) FROM incidents WHERE id IN"
+                         " (SELECT id FROM exercise_marks WHERE kind = 'incident')").fetchone()[0]
+    con.close()
+    check(marked.get("event") == 13 and marked.get("alert", 0) >= 2 and ex_inc >= 1,
+          "exercise_marks: its 13 events, its alerts and its incident (%s)" % marked)
+
+    r = exercise(d, "report", "--format", "json")
+    score = json.loads(r.stdout) if r.returncode == 0 else {}
+    check(r.returncode == 0, "report --format json (%s)" % r.stderr.strip())
+    for what in ("rule ssh_bruteforce", "rule ssh_bruteforce_success",
+                 "incident intruded, no damage yet",
+                 "declare Orange for category A", "isolate www1", "first report"):
+        check(item(score, what).get("status") == "ok", "tiny: %s met on time (%s)"
+              % (what, item(score, what)))
+    check(item(score, "preserve evidence").get("status") == "missed",
+          "tiny: preserve evidence missed: the team preserved none (%s)"
+          % item(score, "preserve evidence"))
+    check(score.get("first_aid") == "ok", "tiny: first aid completed within its target (%s)"
+          % score.get("first_aid"))
+    check(score.get("max_points") == 2 * (3 + 4 + 1) and score.get("points") ==
+          score.get("max_points") - 2, "tiny: %s of %s points (all but evidence)"
+          % (score.get("points"), score.get("max_points")))
+    r = exercise(d, "report")
+    check(r.returncode == 0 and re.search(r"\| preserve evidence \| never \| 1h00m \| MISSED \|",
+                                          r.stdout) and
+          re.search(r"\| declare Orange for category A \| \S+ \| 30m00s \| on time \|", r.stdout)
+          and 'Decision "preserve evidence" was never taken' in r.stdout,
+          "Markdown report: evidence MISSED, the declaration on time, what to review")
+    htmlp = os.path.join(d.dir, "aar.html")
+    r = exercise(d, "report", "--format", "html", "-o", htmlp)
+    html = open(htmlp).read() if r.returncode == 0 else ""
+    check("<svg class=\"timeline\"" in html and "MISSED" in html,
+          "HTML report with a timeline chart written to -o")
+
+    # run 2: the test's own scenario, where the scorer must say no
+    failp = os.path.join(d.dir, "fail.yaml")
+    with open(failp, "w") as f:
+        f.write(FAIL_SCENARIO)
+    r = exercise(d, "run", failp, "--speed", "10")
+    check(r.returncode == 0 and "done;" in r.stdout, "run 2 (e2e-fail) plays to its end (%s)"
+          % r.stderr.strip())
+    r = exercise(d, "report", "--format", "json")
+    score = json.loads(r.stdout) if r.returncode == 0 else {}
+    check(score.get("run") == 2, "report scores the latest run, 2 (%s)" % score.get("run"))
+    check(item(score, "rule ssh_bruteforce").get("status") == "ok",
+          "e2e-fail: ssh_bruteforce met (%s)" % item(score, "rule ssh_bruteforce"))
+    late = item(score, "rule ssh_bruteforce_success")
+    check(late.get("status") == "late" and late.get("at_s", 0) >= 30,
+          "e2e-fail: ssh_bruteforce_success LATE: its record is sent at 30s, due 10s (%s)" % late)
+    check(item(score, "rule web_sql_injection").get("status") == "missed",
+          "e2e-fail: web_sql_injection MISSED (%s)" % item(score, "rule web_sql_injection"))
+    check(item(score, "notify regulator").get("status") == "missed",
+          "e2e-fail: notify regulator MISSED (%s)" % item(score, "notify regulator"))
+    check(score.get("first_aid") == "missed", "e2e-fail: first aid never done: missed")
+    r = exercise(d, "report", "--run", "1", "--format", "json")
+    s1 = json.loads(r.stdout) if r.returncode == 0 else {}
+    check(item(s1, "declare Orange for category A").get("status") == "ok",
+          "report --run 1 still scores run 1")
+
+    # run 3: stopped from another terminal
+    proc = subprocess.Popen([BIN, "exercise", "-c", d.conf, "run", failp, "--speed", "1"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    check(wait_for(lambda: (status_json(d) or {}).get("run") == 3 and
+                   (status_json(d) or {}).get("state") == "running", timeout=30),
+          "run 3 is running")
+    r = exercise(d, "stop")
+    check(r.returncode == 0 and "1 run asked to stop" in r.stdout, "exercise stop: %s"
+          % r.stdout.strip())
+    out, err = proc.communicate(timeout=60)
+    st = status_json(d)
+    check(proc.returncode == 0 and "stopped;" in out and st.get("state") == "stopped" and
+          st.get("sent", 99) < 13, "run 3 ends stopped before its last record (%s)" % st)
+
+    # the dashboard: the exercise left its counts alone
+    # every record the three runs sent is stored (and marked) before counting
+    total = 26 + (st or {}).get("sent", 0)
+
+    def marked_events():
+        con = d.db()
+        n = con.execute("SELECT count(*) FROM exercise_marks WHERE kind = 'event'").fetchone()[0]
+        con.close()
+        return n
+    check(wait_for(lambda: marked_events() == total, timeout=30),
+          "all %d exercise records stored and marked (%d)" % (total, marked_events()))
+    after = dashboard(api)
+    check(after and after["funnel"] == before["funnel"],
+          "dashboard funnel unchanged by the exercises (%s, was %s)"
+          % (after and after["funnel"], before["funnel"]))
+    check(after and after["open"] == before["open"] and after["rate"] == before["rate"],
+          "open incidents and alert rate unchanged (%s, was %s)" % (after, before))
+    check(after and TINY_ATTACKER not in after["entities"] and
+          FAIL_ATTACKER not in after["entities"], "no exercise address among the top entities")
+    check(after and after["hits"] == before["hits"], "rule hits unchanged (%s, was %s)"
+          % (after and after["hits"], before["hits"]))
+    con = d.db()
+    n_alerts = con.execute("SELECT count(*) FROM alerts").fetchone()[0]
+    n_inc = con.execute("SELECT count(*) FROM incidents").fetchone()[0]
+    con.close()
+    check(n_alerts > before["funnel"]["alerts"] and n_inc >= before["funnel"]["incidents"] + 2,
+          "while the store holds the exercise's alerts (%d) and incidents (%d)" % (n_alerts, n_inc))
+
+    # usage errors
+    r = exercise(d, "run", tiny, "--speed", "0")
+    check(r.returncode == 2 and "--speed" in r.stderr, "run --speed 0 refused, exit 2")
+    r = exercise(d, "frobnicate")
+    check(r.returncode == 2, "unknown command: exit 2")
+
+
+if __name__ == "__main__":
+    main()

@@ -18,12 +18,14 @@ nobody makes): the scorer must say so.  A third run at 1x is stopped with
 of the real records only, while the store holds the exercise's alerts and
 incidents."""
 
+import http.server
 import json
 import os
 import re
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -44,15 +46,54 @@ triage:
   config: {src}/rules/config/triage.yaml
 incident:
   playbooks: {src}/playbooks
+respond:
+  policy: {dir}/respond.yaml
 inputs:
   - name: real
     type: syslog-tcp
     listen: 127.0.0.1:{port}
+    trust: trusted
+    peers: [127.0.0.1]
   - name: drill
     type: syslog-tcp
     listen: 127.0.0.1:%d
+    trust: trusted
+    peers: [127.0.0.1]
     exercise: true
 """
+
+# Both inputs are trusted witnesses: without the exercise mark the brute
+# force on either would make the webhook fire for real.
+POLICY = """
+dry_run: false
+allowlist:
+  - {net: 10.0.0.0/8, note: own network}
+webhook:
+  url: http://127.0.0.1:%d/hook
+  secret_file: webhook.key
+  timeout: 2s
+  attempts: 1
+rules:
+  - name: ssh brute force from outside
+    kind: correlation
+    rule: [ssh_bruteforce]
+    from: outside
+    actions: [webhook]
+"""
+
+
+class Hook(http.server.BaseHTTPRequestHandler):
+    """The webhook receiver: keeps every body."""
+    got = []
+
+    def do_POST(self):
+        Hook.got.append(self.rfile.read(int(self.headers.get("Content-Length", "0"))).decode())
+        self.send_response(200)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
 
 REAL_ATTACKER = "198.51.100.77"
 TINY_ATTACKER = "203.0.113.66"  # scenarios/tiny.yaml's attacker_ip
@@ -200,7 +241,14 @@ def item(score, what):
 
 def main():
     drill_port = free_port()
+    hook = http.server.HTTPServer(("127.0.0.1", 0), Hook)
+    threading.Thread(target=hook.serve_forever, daemon=True).start()
     d = Daemon(CONFIG % drill_port)
+    with open(os.path.join(d.dir, "respond.yaml"), "w") as f:
+        f.write(POLICY % hook.server_address[1])
+    with open(os.path.join(d.dir, "webhook.key"), "w") as f:
+        f.write("e2e-exercise-webhook-key-0123456789abcdef\n")
+    os.chmod(os.path.join(d.dir, "webhook.key"), 0o600)
     d.start()
     try:
         run_all(d, drill_port)
@@ -364,6 +412,23 @@ def run_all(d, drill_port):
     con.close()
     check(n_alerts > before["funnel"]["alerts"] and n_inc >= before["funnel"]["incidents"] + 2,
           "while the store holds the exercise's alerts (%d) and incidents (%d)" % (n_alerts, n_inc))
+
+    # responses: the real brute force made the webhook fire; the exercise's
+    # were decided in dry run only, and nothing was sent for them
+    check(wait_for(lambda: any(REAL_ATTACKER in b for b in Hook.got), timeout=30),
+          "the real brute force's response fired the webhook")
+    con = d.db()
+    rows = con.execute("SELECT address, state, reason FROM responses ORDER BY id").fetchall()
+    con.close()
+    ex = [r for r in rows if r["address"] in (TINY_ATTACKER, FAIL_ATTACKER)]
+    real = [r for r in rows if r["address"] == REAL_ATTACKER]
+    check(real and all(r["state"] == "done" for r in real),
+          "real responses acted (%s)" % [tuple(r) for r in real])
+    check(ex and all(r["state"] == "dry_run" and "(exercise: dry run)" in r["reason"]
+                     for r in ex),
+          "every exercise response is a dry run saying so (%s)" % [tuple(r) for r in ex])
+    check(not any(a in b for b in Hook.got for a in (TINY_ATTACKER, FAIL_ATTACKER)),
+          "no webhook was sent for an exercise address (%d sent)" % len(Hook.got))
 
     # usage errors
     r = exercise(d, "run", tiny, "--speed", "0")

@@ -461,6 +461,38 @@ static int feeds_differ(const struct config *a, const struct config *b)
     return 0;
 }
 
+static int run_start_feeds(struct daemon *d, const struct config *c);
+
+/* intel.feeds changed on SIGHUP: the fetcher is restarted with the new
+ * list (each feed fetched at once).  A feed no longer listed keeps its
+ * indicators until they expire.  When the new list does not start (its
+ * warninglists unreadable, say), the previous one is fetched again. */
+static void reload_feeds(struct daemon *d, struct config *nc)
+{
+    intel_feed_run_stop(d->feeds);
+    d->feeds = NULL;
+    if (nc->nintel_feeds && run_start_feeds(d, nc) < 0) {
+        log_error("SIGHUP: intel.feeds not applied; fetching the previous feeds");
+        if (d->cfg->nintel_feeds)
+            (void)run_start_feeds(d, d->cfg); /* logged */
+        return;
+    }
+    {
+        struct config_intel_feed *f = d->cfg->intel_feeds;
+        size_t n = d->cfg->nintel_feeds;
+        char *w = d->cfg->intel_warninglists;
+
+        /* the running list is the new one; nc frees the old */
+        d->cfg->intel_feeds = nc->intel_feeds;
+        d->cfg->nintel_feeds = nc->nintel_feeds;
+        d->cfg->intel_warninglists = nc->intel_warninglists;
+        nc->intel_feeds = f;
+        nc->nintel_feeds = n;
+        nc->intel_warninglists = w;
+    }
+    log_info("SIGHUP: intel.feeds applied (%zu feeds)", d->cfg->nintel_feeds);
+}
+
 static void reload(struct daemon *d)
 {
     struct config *nc;
@@ -514,8 +546,7 @@ static void reload(struct daemon *d)
         !str_eq(d->cfg->archive_key, nc->archive_key))
         log_warnx("SIGHUP: archive settings changed; restart hikeshi to apply them");
     if (feeds_differ(d->cfg, nc))
-        log_warnx("SIGHUP: intel.feeds changed; restart hikeshi to apply it (the feeds' "
-                  "indicators were reloaded)");
+        reload_feeds(d, nc);
     log_info("SIGHUP: reloaded %s (%zu rules)", d->cfg_path, pipeline_rules_loaded(d->pipeline));
     /* The running inputs keep pointing into the old config's strings, so
      * keep the old config for input settings and take the new one's copy
@@ -989,7 +1020,7 @@ static int run_start_http(struct daemon *d)
 }
 
 /* A feed fetched by URL was imported: the matcher is reloaded (from the
- * feed thread). */
+ * feed thread; d->cfg's data_dir only, which does not change). */
 static void on_feed_updated(void *ctx, const char *feed)
 {
     struct daemon *d = ctx;
@@ -999,16 +1030,16 @@ static void on_feed_updated(void *ctx, const char *feed)
         log_warnx("intel: out of memory reloading the indicators; keeping the loaded ones");
 }
 
-/* Starts the fetcher of intel.feeds: its own store connection; libcurl
- * initialised here when the response side has not.  -1 (logged) on
- * failure. */
-static int run_start_feeds(struct daemon *d)
+/* Starts the fetcher of c's intel.feeds (copied): its own store
+ * connection; libcurl initialised here when the response side has not.
+ * -1 (logged) on failure. */
+static int run_start_feeds(struct daemon *d, const struct config *c)
 {
     const struct intel_feed_run_opts o = {
         .data_dir = d->cfg->data_dir,
-        .feeds = d->cfg->intel_feeds,
-        .nfeeds = d->cfg->nintel_feeds,
-        .warninglists = d->cfg->intel_warninglists,
+        .feeds = c->intel_feeds,
+        .nfeeds = c->nintel_feeds,
+        .warninglists = c->intel_warninglists,
         .updated = on_feed_updated,
         .ctx = d,
     };
@@ -1025,7 +1056,7 @@ static int run_start_feeds(struct daemon *d)
         log_error("%s", err);
         return -1;
     }
-    log_info("intel: %zu feed(s) fetched by URL", d->cfg->nintel_feeds);
+    log_info("intel: %zu feed(s) fetched by URL", c->nintel_feeds);
     return 0;
 }
 
@@ -1415,7 +1446,7 @@ int cli_run_main(int argc, char **argv)
     if (d.cfg->nintel_feeds && !d.pipeline)
         log_info("intel.feeds: role %s matches no indicators; not fetched here",
                  config_role_name(d.cfg->nats.role));
-    else if (d.cfg->nintel_feeds && run_start_feeds(&d) < 0)
+    else if (d.cfg->nintel_feeds && run_start_feeds(&d, d.cfg) < 0)
         goto out;
     log_info("hikeshi %s ready: data in %s, role %s, %zu inputs, %zu rules", HIKESHI_VERSION,
              d.cfg->data_dir, config_role_name(d.cfg->nats.role),

@@ -82,6 +82,10 @@ struct pipeline {
     struct detect_sigma *sigma; /* NULL when no Sigma rules are loaded */
     struct ptriage *tri;        /* anomalies and triage after detection */
     struct intel_matcher *intel; /* the enrich step's indicators; NULL: none */
+    /* intel.half_life and min_score as last loaded (under lock): a feed's
+     * reload from another thread loads with these, not its own copy */
+    int64_t intel_half_life_us;
+    int intel_min_score;
     struct pinput *cur_in;      /* input of the event being processed */
     struct psilence *silence;   /* senders' last records; NULL: no input watched */
     int64_t silence_next_us;    /* when to look for silent senders next */
@@ -240,14 +244,14 @@ static int load_sigma(const struct config *c, struct detect_sigma **ret)
  * NULL).  A store error is logged and leaves *ret NULL: the pipeline runs
  * without indicators rather than not at all.  0 or -ENOMEM.
  */
-static int load_intel(const struct config *c, struct store *st, struct intel_matcher **ret)
+static int load_intel(int64_t half_life_us, int min_score, struct store *st,
+                      struct intel_matcher **ret)
 {
     size_t n = 0;
     int r;
 
     *ret = NULL;
-    r = intel_matcher_load(st, time_now_us(), (int64_t)c->intel_half_life_s * 1000000,
-                           (int)c->intel_min_score, ret, &n);
+    r = intel_matcher_load(st, time_now_us(), half_life_us, min_score, ret, &n);
     if (r < 0) {
         if (r != -ENOMEM)
             log_warnx("intel: reading the indicators failed: %s", store_errmsg(st));
@@ -371,7 +375,9 @@ struct pipeline *pipeline_new(const struct config *c, struct store *st, FILE *al
             goto fail;
         }
     }
-    if (st && load_intel(c, st, &p->intel) == -ENOMEM)
+    p->intel_half_life_us = (int64_t)c->intel_half_life_s * 1000000;
+    p->intel_min_score = (int)c->intel_min_score;
+    if (st && load_intel(p->intel_half_life_us, p->intel_min_score, st, &p->intel) == -ENOMEM)
         goto oom;
     return p;
 oom:
@@ -444,6 +450,8 @@ void pipeline_set_ref_time(struct pipeline *p, int64_t ref_us)
 int pipeline_reload_intel(struct pipeline *p, const struct config *c)
 {
     struct intel_matcher *intel = NULL, *old;
+    int64_t half_life_us;
+    int min_score;
     struct store *rs = NULL;
     char *serr = NULL;
     int r;
@@ -456,7 +464,11 @@ int pipeline_reload_intel(struct pipeline *p, const struct config *c)
         free(serr);
         return 0;
     }
-    r = load_intel(c, rs, &intel);
+    pthread_mutex_lock(&p->lock);
+    half_life_us = p->intel_half_life_us;
+    min_score = p->intel_min_score;
+    pthread_mutex_unlock(&p->lock);
+    r = load_intel(half_life_us, min_score, rs, &intel);
     store_free(rs);
     if (r < 0)
         return r;
@@ -506,7 +518,8 @@ int pipeline_reload(struct pipeline *p, const struct config *c)
                       serr ? serr : "cannot open");
             free(serr);
         } else {
-            if (load_intel(c, rs, &intel) == 0)
+            if (load_intel((int64_t)c->intel_half_life_s * 1000000, (int)c->intel_min_score, rs,
+                           &intel) == 0)
                 intel_ok = 1;
             store_free(rs);
         }
@@ -550,6 +563,8 @@ int pipeline_reload(struct pipeline *p, const struct config *c)
         tz = t; /* the old one, freed below */
     }
     p->store_events = c->store_events;
+    p->intel_half_life_us = (int64_t)c->intel_half_life_s * 1000000;
+    p->intel_min_score = (int)c->intel_min_score;
     for (uint32_t i = 0; decs && i < p->ninputs; i++) {
         struct tz *t = p->inputs[i].tz;
         p->inputs[i].decoder = decs[i];

@@ -140,8 +140,10 @@ void pipeline_set_ref_time(struct pipeline *p, int64_t ref_us);
 int pipeline_reload(struct pipeline *p, const struct config *c);
 /* Reloads only the indicators (a feed fetched by URL was imported): the
  * live ones of c->data_dir's store, through a connection of the calling
- * thread's own; a store that cannot be read keeps the running set.  0 or
- * -ENOMEM.  Safe from any thread. */
+ * thread's own, scored with the intel.half_life and min_score of the last
+ * pipeline_new or pipeline_reload (only c->data_dir is read); a store that
+ * cannot be read keeps the running set.  0 or -ENOMEM.  Safe from any
+ * thread. */
 int pipeline_reload_intel(struct pipeline *p, const struct config *c);
 
 /*

@@ -18,6 +18,8 @@ configured with both in intel.feeds at a 1 s interval:
 - when the feed is good again, replaces it: an indicator the feed dropped
   is removed;
 - refuses a redirect (the API key must not follow it to another host);
+- on SIGHUP with a changed intel.feeds, restarts the fetcher with the new
+  list: the list's new URL is fetched and replaces its indicators;
 - restarted, asks with the validators it saved and gets 304: nothing is
   downloaded again, and the indicators stay.
 """
@@ -25,6 +27,7 @@ configured with both in intel.feeds at a 1 s interval:
 import http.server
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -37,6 +40,7 @@ KEY = "feed-key-5b1f"
 C2 = "185.220.101.47"
 C2_B = "45.137.21.9"
 C2_CSV = "194.26.29.113"
+C2_NEW = "91.92.240.18"
 EV_A = "5f0c2a10-1d3e-4c6a-9a51-0c1f3a7e2b01"
 EV_B = "5f0c2a10-1d3e-4c6a-9a51-0c1f3a7e2b02"
 EV_BAD = "5f0c2a10-1d3e-4c6a-9a51-0c1f3a7e2b03"
@@ -284,6 +288,30 @@ def main():
           "followed" % port in d.read_log(), "a feed answering a redirect is refused, said so")
     check(fetches(d, "moved", "failed") == 1 and FEED.count("/moved.csv", 302) == 1,
           "counted as failed, fetched once (interval 1h)")
+
+    # SIGHUP with the list moved to another URL: applied without a restart.
+    FEED.set(dict(FEED.files, **{"/list2.csv": ("%s\n" % C2_NEW).encode()}))
+    d.write_config(YAML.replace("/list.csv", "/list2.csv") % {"srv": port, "key": KEY})
+    seen = len(d.read_log())
+    d.signal(signal.SIGHUP)
+    check(wait_for(lambda: "SIGHUP: intel.feeds applied (3 feeds)" in d.read_log()[seen:], 20),
+          "SIGHUP applies the changed intel.feeds")
+    check(wait_for(lambda: "intel feed list: 1 indicators imported (csv, 1 files), 0 refused, 0 "
+                   "on warninglists, 1 no longer in the feed removed" in d.read_log()[seen:], 20),
+          "the list is fetched from its new URL at once, replacing its old address")
+    rows = listed(d)
+    check(C2_NEW in rows and C2_CSV not in rows and C2 in rows,
+          "the new address held, the old one gone, the MISP feed's kept: %s" % sorted(rows))
+    def after_import():
+        log = d.read_log()[seen:]
+        at = log.find("intel feed list: 1 indicators imported")
+        return at >= 0 and "intel: 2 indicators loaded" in log[at:]
+    check(wait_for(after_import, 20),
+          "the matcher is reloaded after that import: the C2 address and the new one")
+    send(d, ufw_line("10.0.1.50", C2_NEW))
+    check(wait_for(lambda: any(fields(a).get("threat.indicator.value") == C2_NEW
+                               for a in intel_alerts()), 10),
+          "the new address raises the intel alert")
 
     rc = d.stop()
     check(rc == 0, "the daemon stops cleanly")

@@ -41,7 +41,7 @@ static int fail(struct parse_err *reterr, size_t off, const char *msg)
  * its value in *ret and *pos past it.  -1 when there is none. */
 static int num_field(const char *s, size_t len, size_t *pos, int neg_ok, int64_t *ret)
 {
-    size_t i = *pos, n = 0;
+    size_t i = *pos, n = 0, first;
     int neg = 0;
     int64_t v = 0;
 
@@ -49,12 +49,16 @@ static int num_field(const char *s, size_t len, size_t *pos, int neg_ok, int64_t
         neg = 1;
         i++;
     }
+    first = i;
     for (; i < len && s[i] >= '0' && s[i] <= '9'; i++, n++) {
         if (n == 18)
             return -1; /* 18 digits are more than any time or port */
         v = v * 10 + (s[i] - '0');
     }
     if (n == 0 || (i < len && s[i] != ' '))
+        return -1;
+    /* One spelling per value, the formatter's: no leading zero, no -0. */
+    if ((n > 1 && s[first] == '0') || (neg && v == 0))
         return -1;
     *ret = neg ? -v : v;
     *pos = i < len ? i + 1 : i;

@@ -323,7 +323,10 @@ static void round_free(struct round *rd)
     memset(rd, 0, sizeof(*rd));
 }
 
-/* Adds message m's record to the round.  0, -EINVAL (rejected), -ENOMEM. */
+/* Adds message m's record to the round.  A batch may take records of
+ * several partitions' lists, so its id array holds `maxmsgs`, the whole
+ * round's count (one list's count overflowed it).  0, -EINVAL (rejected),
+ * -ENOMEM. */
 static int round_add(struct cluster_sub *s, struct round *rd, natsMsg *m, size_t maxmsgs)
 {
     const char *meta = NULL, *id = NULL, *iname = NULL;
@@ -450,7 +453,7 @@ static size_t fetch_round(struct cluster_sub *s)
                 atomic_fetch_add(&s->stats.redelivered, 1);
             jsMsgMetaData_Destroy(md);
             atomic_fetch_add(&s->stats.received, 1);
-            if ((r = round_add(s, &rd, m, (size_t)lists[l].Count)) == -ENOMEM)
+            if ((r = round_add(s, &rd, m, nmsgs)) == -ENOMEM)
                 fail = 1;
             else if (r == 0)
                 rd.ok[rd.nok++] = m;

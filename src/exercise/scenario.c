@@ -1089,8 +1089,10 @@ out:
         scenario_free(s);
         return r;
     }
-    qsort(s->records, s->nrecords, sizeof(*s->records), cmp_record);
-    qsort(s->messages, s->nmessages, sizeof(*s->messages), cmp_message);
+    if (s->nrecords)
+        qsort(s->records, s->nrecords, sizeof(*s->records), cmp_record);
+    if (s->nmessages)
+        qsort(s->messages, s->nmessages, sizeof(*s->messages), cmp_message);
     for (size_t i = 0; i < s->nrecords; i++) {
         const struct scenario_record *rec = &s->records[i];
         int64_t last = rec->at_us + (int64_t)(rec->repeat - 1) * rec->every_us;

@@ -3,8 +3,10 @@
 A cluster of three Debian nats-server processes with JetStream (configs
 written here, loopback ports, a temp directory), one hikeshi collector
 (syslog over TCP -> archive -> stream of 8 partitions, 3 replicas) and two
-analysers (partitions -> pipeline -> their own SQLite store).  Numbered
-sshd failed-login lines, each from its own address, go in:
+analysers (partitions -> pipeline -> their own SQLite store), partitioned
+by host name (partition_key: host; the lines name 50 hosts, all sent over
+one connection, which `peer` would put in one partition).  Numbered sshd
+failed-login lines, each from its own address, go in:
 
   1. N records: every record is stored as an event exactly once across the
      two analysers, and the rule alerts are exactly those an all-in-one
@@ -64,6 +66,8 @@ nats:
   partitions: %d
   replicas: 3
   ack_wait: 6s
+  partition_key:
+    default: host
 """ % PARTITIONS
 
 ANALYSER = """
@@ -82,6 +86,8 @@ nats:
   replicas: 3
   ack_wait: 6s
   fetch: %d
+  partition_key:
+    default: host
 """ % (PARTITIONS, FETCH)
 
 ALLINONE = """
@@ -247,6 +253,13 @@ def main():
         cluster.start_all()
         for d in daemons:
             d.start(timeout=60)
+        # The analysers share the partitions once each has seen the other
+        # (lease rounds); records sent before that would all go to the
+        # first one up, and phase 1 would not show the sharing.
+        check(wait_for(lambda: all(re.search(r"partition \d+ owned by an%d" % (i + 1),
+                                             a.read_log()) for i, a in enumerate(ana)),
+                       timeout=120, step=0.5),
+              "phase 1: both analysers own partitions before the records go in")
 
         # 1. N records, both analysers running.
         t0 = time.time()

@@ -31,6 +31,8 @@ sys.path.insert(0, os.path.dirname(__file__))
 from harness import BIN, SHARED, SOURCE, check, finish  # noqa: E402
 
 DATA = os.path.join(SOURCE, "tests/data/outbound")
+# rules/suricata_flow_large_upload_external.yml
+UPLOAD_RULE = "4a111681-8615-4aa4-a442-bc4faa733618"
 ZED_DNS = os.path.join(SHARED, "data/network/zed-sample-data/zeek-json/dns.json.gz")
 APT29 = os.path.join(SHARED, "data/network/Security-Datasets-apt29/datasets/compound/apt29")
 OUTBOUND = ("anomaly.dns_tunnel", "anomaly.outbound_volume", "anomaly.first_seen_external")
@@ -123,7 +125,18 @@ def main():
         inc = [i for i in incidents if i["entity"] == "source.ip=" + host]
         check(len(inc) == 1 and inc[0]["type"] == "damage manifest" and inc[0]["alerts"] == 2,
               "%s: one 'damage manifest' incident holding both alerts (%s)" % (host, inc))
-    check(len(alerts) == 4, "nothing else in the fixture (got %s)"
+    # The bundled Sigma rule for one Suricata flow carrying 100 MiB or more
+    # out (suricata_flow_large_upload_external) sees the upload of the host
+    # written as EVE flow records (10.47.9.16; 10.47.9.15's is Zeek conn),
+    # and nothing else does.
+    upload = [a for a in alerts if a["rule"]["id"] == UPLOAD_RULE]
+    check(len(upload) >= 1 and {a["fields"].get("source.ip") for a in upload} == {"10.47.9.16"}
+          and all(a["fields"].get("event.dataset") == "suricata.flow"
+                  and int(a["fields"]["flow.bytes_toserver"]) >= 100 << 20 for a in upload),
+          "the large-upload rule fires on the EVE host's upload flows only (%s)"
+          % [(a["fields"].get("source.ip"), a["fields"].get("flow.bytes_toserver"))
+             for a in upload])
+    check(len(alerts) == 4 + len(upload), "nothing else in the fixture (got %s)"
           % sorted(a["rule"]["id"] for a in alerts))
 
     # 3. Real logs alone: no tunnel, no outbound volume.

@@ -11,8 +11,8 @@
 // listeners and charts are registered with ctx.every / ctx.onCleanup and
 // are stopped when the page is left.
 
-import {h, replace} from './js/dom.js';
-import {loadSession, getSession, setSession, setUnauthorizedHandler, logout, isAdmin} from './js/api.js';
+import {h, replace, fmtTime} from './js/dom.js';
+import {api, loadSession, getSession, setSession, setUnauthorizedHandler, logout, isAdmin} from './js/api.js';
 import {toast, errorText} from './js/ui.js';
 import * as loginPage from './js/login.js';
 import * as dashboardPage from './js/dashboard.js';
@@ -101,6 +101,49 @@ function tickClock() {
 }
 tickClock();
 setInterval(tickClock, 1000);
+
+// ---- the exercise banner -------------------------------------------------------
+//
+// While a tabletop exercise runs (docs/exercise.md), every page says so:
+// GET /api/v1/exercise answers the run in progress and its injects, newest
+// first, or {"run": null}.  Polled every 5 s while logged in, whatever the
+// page; the API's strings go in as text only.
+const banner = document.getElementById('exercise-banner');
+const BANNER_MS = 5000;
+let bannerTimer = null;
+
+function renderBanner(x) {
+  const run = x && x.run;
+  if (!run) {
+    banner.hidden = true;
+    replace(banner);
+    return;
+  }
+  const title = run.title || run.scenario || '?';
+  const line = h('p', {class: 'exercise-run'},
+    h('strong', {}, 'EXERCISE in progress: '),
+    h('span', {'data-testid': 'exercise-title'}, title),
+    ', started ' + fmtTime(run.started, true));
+  const m = Array.isArray(x.messages) && x.messages.length ? x.messages[0] : null;
+  const inject = m ? h('p', {class: 'exercise-inject', 'data-testid': 'exercise-inject'},
+    'Last inject' + (m.from ? ' from ' + m.from : '') + (m.channel ? ' (' + m.channel + ')' : '') +
+    ', ' + fmtTime(m.time, true) + ': ', h('q', {}, m.text || '')) : null;
+  replace(banner, line, inject);
+  banner.hidden = false;
+}
+
+async function pollBanner() {
+  clearTimeout(bannerTimer);
+  bannerTimer = null;
+  try {
+    if (!getSession()) renderBanner(null);
+    else if (!document.hidden) renderBanner(await api.get('/exercise'));
+  } catch (e) {
+    console.error(e);  // the banner keeps what it last knew
+  } finally {
+    bannerTimer = setTimeout(pollBanner, BANNER_MS);
+  }
+}
 
 // ---- pages -----------------------------------------------------------------
 
@@ -203,6 +246,7 @@ async function route() {
   const life = {alive: true, cleanups: []};
   current = life;
   renderHeader(r.nav);
+  pollBanner();
   const root = h('section', {class: 'page page-' + r.page},
                  h('p', {class: 'loading'}, 'Loading…'));
   replace(main, root);

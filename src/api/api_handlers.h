@@ -83,13 +83,14 @@ void api_evidence_plan(struct api_call *c);
 void api_assets_entities(struct api_call *c);
 void api_assets_list(struct api_call *c);
 
-/* api_posture.c: contacts, declared level, risk meter */
+/* api_posture.c: contacts, declared level, risk meter, exercise banner */
 void api_posture_contacts(struct api_call *c);
 void api_posture_contact_add(struct api_call *c);
 void api_posture_declared(struct api_call *c);
 void api_posture_declare(struct api_call *c);
 void api_posture_risk(struct api_call *c);
 void api_posture_risk_add(struct api_call *c);
+void api_posture_exercise(struct api_call *c);
 
 /* api_responses.c: responses and blocks */
 void api_responses_list(struct api_call *c);

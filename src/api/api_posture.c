@@ -1,6 +1,7 @@
 /*
  * api_posture.c - the team's standing, in the API: contacts, the declared
- * alert level and the risk meter.
+ * alert level, the risk meter, and the tabletop exercise in progress (so
+ * that the console can tell analysts that what they see is an exercise).
  */
 #include "api/api_handlers.h"
 
@@ -107,4 +108,24 @@ void api_posture_risk_add(struct api_call *c)
         api_util_answer_store(c, r);
     else
         api_util_answer_json(c, 201, 0);
+}
+
+/* The exercise in progress and its last injects for the console's banner
+ * (docs/exercise.md): {"run": RUN, "messages": [...]}, or {"run": null,
+ * "messages": []} when none runs. */
+void api_posture_exercise(struct api_call *c)
+{
+    struct buf *b = &c->resp->body;
+    size_t at = b->len;
+    int r = store_exercise_active_json(c->ctx->cf.st, b);
+
+    if (r < 0) {
+        api_util_answer_store(c, r);
+        return;
+    }
+    if (b->len - at == 4 && memcmp(b->data + at, "null", 4) == 0) {
+        b->len = at;
+        r = buf_puts(b, "{\"run\":null,\"messages\":[]}");
+    }
+    api_util_answer_json(c, 200, r);
 }

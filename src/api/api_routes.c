@@ -100,6 +100,7 @@ static const struct api_route api_routes[] = {
     {"POST", "/api/v1/declared-level", AUTH_ROLE_ADMIN, api_posture_declare},
     {"GET", "/api/v1/risk-meter", AUTH_ROLE_VIEWER, api_posture_risk},
     {"POST", "/api/v1/risk-meter", AUTH_ROLE_ANALYST, api_posture_risk_add},
+    {"GET", "/api/v1/exercise", AUTH_ROLE_VIEWER, api_posture_exercise},
     {"GET", "/api/v1/responses", AUTH_ROLE_VIEWER, api_responses_list},
     {"GET", "/api/v1/responses/{id}", AUTH_ROLE_VIEWER, api_responses_response},
     {"POST", "/api/v1/responses/{id}/approve", AUTH_ROLE_ANALYST, api_responses_response_approve},

@@ -15,10 +15,13 @@ preserved; this team preserves none).  A second scenario written here has
 expectations that cannot be met on time or at all (a rule these records
 never fire, a rule due before its record is even sent, a notification
 nobody makes): the scorer must say so.  A third run at 1x is stopped with
-`exercise stop`.  Through all of it the dashboard's counts must stay those
-of the real records only, while the store holds the exercise's alerts and
-incidents, and the response policy, which fires a webhook for the real brute
-force, must decide the exercise's in dry run only and send nothing."""
+`exercise stop`; while it plays, GET /api/v1/exercise (what the console's
+banner reads) must show it, its title and the inject its first stage
+delivers, and nothing before the first run or after the stop.  Through
+all of it the dashboard's counts must stay those of the real records only,
+while the store holds the exercise's alerts and incidents, and the response
+policy, which fires a webhook for the real brute force, must decide the
+exercise's in dry run only and send nothing."""
 
 import http.server
 import json
@@ -118,6 +121,11 @@ stages:
         repeat: 12
         every: 2s
         text: "<38>${ts} ${victim_host} sshd[${n}411]: Failed password for root from ${attacker_ip} port 5${n}022 ssh2"
+    messages:
+      - at: 1s
+        from: the web server's owner
+        channel: phone
+        text: "Logins on ${victim_host} are slow since a minute ago, is someone trying passwords?"
   - name: foothold
     at: 30s
     records:
@@ -279,6 +287,9 @@ def run_all(d, drill_port):
           % (r.stdout + r.stderr).strip())
     r = exercise(d, "status")
     check(r.returncode == 0 and "no exercise" in r.stdout, "status before any run: none")
+    st, got = api.call("GET", "/api/v1/exercise")
+    check(st == 200 and got == {"run": None, "messages": []},
+          "GET /api/v1/exercise before any run: no run (%s %s)" % (st, got))
 
     # the real records: a brute force then a login, on the real input
     lines = ["<38>%s realsrv sshd[%d]: Failed password for root from %s port %d ssh2"
@@ -388,10 +399,33 @@ def run_all(d, drill_port):
     check(r.returncode == 0 and re.search(r"run 3: scenario e2e-fail .*\n\s+state running",
                                           r.stdout),
           "status (text) while running says running: %s" % r.stdout.strip())
+    # the console's banner reads the run in progress and its injects: the
+    # owner's call is delivered 1 s into the run
+    def active():
+        st, got = api.call("GET", "/api/v1/exercise")
+        return got if st == 200 and (got or {}).get("messages") else None
+    check(wait_for(lambda: active() is not None, timeout=30),
+          "GET /api/v1/exercise shows run 3's first inject")
+    got = active() or {}
+    run = got.get("run") or {}
+    msg = (got.get("messages") or [{}])[0]
+    check(run.get("id") == 3 and run.get("scenario") == "e2e-fail" and
+          run.get("title") == "SSH brute force with expectations a team cannot meet" and
+          run.get("speed") == 1 and re.match(r"\d{4}-\d\d-\d\dT", run.get("started") or ""),
+          "GET /api/v1/exercise while running: run 3, e2e-fail, its title, 1x (%s)" % run)
+    check(msg.get("text") == "Logins on www2 are slow since a minute ago, is someone trying "
+          "passwords?" and msg.get("from") == "the web server's owner" and
+          msg.get("channel") == "phone" and msg.get("stage") == "guessing",
+          "GET /api/v1/exercise: the inject, expanded, with who, channel, stage (%s)" % msg)
+    st, _ = Api(d, "").call("GET", "/api/v1/exercise")
+    check(st == 401, "GET /api/v1/exercise without a token: 401 (%s)" % st)
     r = exercise(d, "stop")
     check(r.returncode == 0 and "1 run asked to stop" in r.stdout, "exercise stop: %s"
           % r.stdout.strip())
     out, err = proc.communicate(timeout=60)
+    st, got = api.call("GET", "/api/v1/exercise")
+    check(st == 200 and got == {"run": None, "messages": []},
+          "GET /api/v1/exercise after the stop: no run (%s %s)" % (st, got))
     st = status_json(d)
     check(proc.returncode == 0 and "stopped;" in out and st.get("state") == "stopped" and
           st.get("sent", 99) < 13, "run 3 ends stopped before its last record (%s)" % st)

@@ -3,8 +3,10 @@
  * docs/evidence.md): list items (all or one incident's), add an item by
  * reference (a local path under evidence.intake, hashed here, or a URL
  * with the acquirer's digests), show one (an access in its custody log),
- * its custody log, hand it over, and verify it; and the collection plan
- * for the kind of an incident's asset (what to take first, and how).
+ * its custody log, hand it over, and verify it; the collection plan
+ * for the kind of an incident's asset (what to take first, and how); and
+ * do an incident's task that collects a plan step ("preserve evidence")
+ * by registering what was collected.
  *
  * The register (evidence/evidence_register.h) decides and records; here a
  * request becomes its call.  Each writing request opens the register for
@@ -380,27 +382,21 @@ static int digests_differ(const struct add_body *b, const struct evidence_digest
            (b->have_size && given->size != d->size);
 }
 
-void api_evidence_add(struct api_call *c)
+/*
+ * Adds the item `b` asks for (checked, with its incidents and, for a
+ * collection task, its plan step), and leaves its record in the body.
+ * 0 with *ret_id, or -1 with the answer written.
+ */
+static int add_item(struct api_call *c, struct add_body *b, const char *collection, int64_t *ret_id)
 {
-    struct add_body *b = calloc(1, sizeof(*b));
     const char *purposes[EV_API_MULTI_MAX];
     struct evidence_digest given, d;
     struct evidence_add_req q;
     struct evidence_reg reg;
-    struct parse_err pe = {0};
-    int64_t id = 0;
     int r;
 
-    if (!b) {
-        api_util_answer_error(c, 500, "out of memory", -1, NULL);
-        return;
-    }
-    if (read_add(c->rq, b, &pe) < 0) {
-        api_util_answer_error(c, 400, pe.msg ? pe.msg : "bad request", (long)pe.off, NULL);
-        goto out;
-    }
     if (add_check(c, b, &given) < 0)
-        goto out;
+        return -1;
     for (size_t i = 0; i < b->n_incidents; i++) {
         struct store_incident_row row;
 
@@ -409,7 +405,7 @@ void api_evidence_add(struct api_call *c)
                 api_util_answer_error(c, 400, "no such incident", -1, "incidents");
             else
                 api_util_answer_store(c, r);
-            goto out;
+            return -1;
         }
         store_incident_row_done(&row);
     }
@@ -429,12 +425,13 @@ void api_evidence_add(struct api_call *c)
     q.reason = b->reason[0] ? b->reason : NULL;
     q.incidents = b->incidents;
     q.n_incidents = b->n_incidents;
+    q.collection = collection;
     if (b->n_purposes == 0)
         purposes[b->n_purposes++] = "investigation";
     q.purposes = purposes;
     q.n_purposes = b->n_purposes;
     if (reg_open(c, &reg, 1) < 0)
-        goto out;
+        return -1;
     if (!q.url && (b->sha256[0] || b->blake2b[0] || b->have_size)) {
         /* Hashed before it is registered, so a mismatch adds nothing. */
         if ((r = evidence_hash_file(b->path, &d)) < 0) {
@@ -442,6 +439,7 @@ void api_evidence_add(struct api_call *c)
             goto close;
         }
         if (digests_differ(b, &given, &d)) {
+            r = -1;
             api_util_answer_error(c, 409,
                                   "the file's digests or size are not the ones given: it is "
                                   "not the content acquired, or it changed since",
@@ -449,18 +447,167 @@ void api_evidence_add(struct api_call *c)
             goto close;
         }
     }
-    if ((r = evidence_add(&reg, &q, &id, &d)) < 0) {
+    if ((r = evidence_add(&reg, &q, ret_id, &d)) < 0) {
         answer_reg(c, r, &reg);
         goto close;
     }
     buf_reset(&c->resp->body);
-    r = store_evidence_item_get(c->ctx->cf.st, id, &c->resp->body);
-    if (r < 0)
+    if ((r = store_evidence_item_get(c->ctx->cf.st, *ret_id, &c->resp->body)) < 0)
         api_util_answer_store(c, r);
-    else
-        api_util_answer_json(c, 201, 0);
 close:
     evidence_reg_close(&reg);
+    return r < 0 ? -1 : 0;
+}
+
+void api_evidence_add(struct api_call *c)
+{
+    struct add_body *b = calloc(1, sizeof(*b));
+    struct parse_err pe = {0};
+    int64_t id = 0;
+
+    if (!b) {
+        api_util_answer_error(c, 500, "out of memory", -1, NULL);
+        return;
+    }
+    if (read_add(c->rq, b, &pe) < 0)
+        api_util_answer_error(c, 400, pe.msg ? pe.msg : "bad request", (long)pe.off, NULL);
+    else if (add_item(c, b, NULL, &id) == 0)
+        api_util_answer_json(c, 201, 0);
+    free(b);
+}
+
+/* ------------------------------------------------------------------ */
+/* Tasks done with evidence (collection plans)                         */
+
+/* The plan step `ref` of the collection plans beside the playbooks
+ * (PLAYBOOKS/collection): its kind, tool and command fill what the body
+ * leaves out.  -1 with the answer written. */
+static int step_defaults(struct api_call *c, const char *ref, struct add_body *b)
+{
+    const struct config *cfg = c->ctx->src ? c->ctx->src->cfg : NULL;
+    const struct evidence_plan_step *st;
+    struct evidence_plan_set plans;
+    char dir[4096], err[1024] = "";
+    int r;
+
+    if (!cfg) {
+        api_util_answer_error(c, 503, "no configuration to find the collection plans", -1, NULL);
+        return -1;
+    }
+    snprintf(dir, sizeof(dir), "%s/collection",
+             cfg->playbooks_dir ? cfg->playbooks_dir : "playbooks");
+    if ((r = evidence_plan_load_dir(dir, &plans, err, sizeof(err))) < 0) {
+        api_util_answer_error(c, 500, err[0] ? err : strerror(-r), -1, NULL);
+        return -1;
+    }
+    if (!(st = evidence_plan_find_ref(&plans, ref, NULL))) {
+        snprintf(err, sizeof(err),
+                 "the playbook's step %.64s is not in the collection plans of %.900s", ref, dir);
+        api_util_answer_error(c, 500, err, -1, NULL);
+        evidence_plan_set_done(&plans);
+        return -1;
+    }
+    r = 0;
+    if (!b->kind[0])
+        snprintf(b->kind, sizeof(b->kind), "%s", st->kind);
+    else if (strcmp(b->kind, st->kind) != 0)
+        r = -1;
+    if (!b->tool[0])
+        snprintf(b->tool, sizeof(b->tool), "%s", st->tool);
+    if (!b->command[0])
+        snprintf(b->command, sizeof(b->command), "%s", st->command);
+    if (r < 0) {
+        snprintf(err, sizeof(err), "step %.64s collects %s, not %.32s", ref, st->kind, b->kind);
+        api_util_answer_error(c, 400, err, -1, "kind");
+    }
+    evidence_plan_set_done(&plans);
+    return r;
+}
+
+void api_evidence_task(struct api_call *c)
+{
+    struct add_body *b = NULL;
+    struct casefile_err e = {0};
+    struct parse_err pe = {0};
+    char ref[80], task[32];
+    int64_t id = 0;
+    int needs = 0, done = 0, r, linked = 0;
+
+    if (api_util_need_incident(c) < 0)
+        return;
+    if (c->p[1] > UINT32_MAX) {
+        api_util_answer_error(c, 404, "no such task", -1, NULL);
+        return;
+    }
+    if ((r = casefile_task_evidence_need(&c->ctx->cf, c->p[0], (uint32_t)c->p[1], ref, sizeof(ref),
+                                         &needs, &done, &e)) < 0) {
+        api_util_answer_cf(c, r, &e);
+        return;
+    }
+    if (done) {
+        api_util_answer_error(c, 409,
+                              "the task is done already: its evidence was registered (see its "
+                              "history); add more with POST /api/v1/evidence",
+                              -1, NULL);
+        return;
+    }
+    if (!needs) {
+        api_util_answer_error(c, 409,
+                              "this task neither collects a plan step nor needs evidence: tick "
+                              "it with PATCH",
+                              -1, NULL);
+        return;
+    }
+    if (!(b = calloc(1, sizeof(*b)))) {
+        api_util_answer_error(c, 500, "out of memory", -1, NULL);
+        return;
+    }
+    if (read_add(c->rq, b, &pe) < 0) {
+        api_util_answer_error(c, 400, pe.msg ? pe.msg : "bad request", (long)pe.off, NULL);
+        goto out;
+    }
+    if (ref[0] && step_defaults(c, ref, b) < 0)
+        goto out;
+    for (size_t i = 0; i < b->n_incidents; i++)
+        linked |= b->incidents[i] == c->p[0];
+    if (!linked) {
+        if (b->n_incidents == EV_API_MULTI_MAX) {
+            api_util_answer_error(c, 400, "incidents: at most 32", -1, "incidents");
+            goto out;
+        }
+        b->incidents[b->n_incidents++] = c->p[0];
+    }
+    if (add_item(c, b, ref[0] ? ref : NULL, &id) < 0)
+        goto out;
+    /* The item is in; the tick is the case file's, with its own checks. */
+    r = casefile_task_done_with(&c->ctx->cf, c->p[0], (uint32_t)c->p[1], c->user, id, c->rq->now_us,
+                                &e);
+    if (r < 0) {
+        snprintf(task, sizeof(task), "EV-%lld", (long long)id);
+        snprintf(e.msg + strlen(e.msg), sizeof(e.msg) - strlen(e.msg),
+                 " (the item %s was registered)", task);
+        api_util_answer_cf(c, r, &e);
+        goto out;
+    }
+    {
+        struct buf *o = &c->resp->body;
+        struct buf rec;
+
+        buf_init(&rec, 1024 * 1024);
+        r = buf_append(&rec, o->data, o->len);
+        buf_reset(o);
+        r = r ? r : buf_puts(o, "{\"item\":");
+        r = r ? r : buf_append(o, rec.data, rec.len);
+        r = r ? r : buf_puts(o, ",\"task\":");
+        if (r == 0 && (r = store_task_json(c->ctx->cf.st, c->p[0], c->p[1], o)) < 0) {
+            buf_done(&rec);
+            api_util_answer_store(c, r);
+            goto out;
+        }
+        r = r ? r : buf_putc(o, '}');
+        buf_done(&rec);
+        api_util_answer_json(c, 201, r);
+    }
 out:
     free(b);
 }

@@ -91,6 +91,7 @@ static const struct api_route api_routes[] = {
     {"POST", "/api/v1/evidence/{id}/transfer", AUTH_ROLE_ANALYST, api_evidence_transfer},
     {"POST", "/api/v1/evidence/{id}/verify", AUTH_ROLE_ANALYST, api_evidence_verify},
     {"GET", "/api/v1/incidents/{id}/collection-plan", AUTH_ROLE_VIEWER, api_evidence_plan},
+    {"POST", "/api/v1/incidents/{id}/tasks/{task}/evidence", AUTH_ROLE_ANALYST, api_evidence_task},
     {"GET", "/api/v1/entities", AUTH_ROLE_VIEWER, api_assets_entities},
     {"GET", "/api/v1/assets", AUTH_ROLE_VIEWER, api_assets_list},
     {"POST", "/api/v1/intake", AUTH_ROLE_ANALYST, api_incidents_intake},

@@ -354,7 +354,11 @@ static int build_record(struct buf *b, const struct evidence_add_req *q, const c
     r = r ? r : buf_puts(b, "},\"incidents\":[");
     for (size_t i = 0; r == 0 && i < q->n_incidents; i++)
         r = buf_printf(b, "%s%lld", i ? "," : "", (long long)q->incidents[i]);
-    r = r ? r : buf_puts(b, "],\"purposes\":[");
+    r = r ? r : buf_puts(b, "],\"collection\":");
+    r = r ? r
+          : (q->collection ? buf_json_str(b, q->collection, strlen(q->collection))
+                           : buf_puts(b, "null"));
+    r = r ? r : buf_puts(b, ",\"purposes\":[");
     for (size_t i = 0; r == 0 && i < q->n_purposes; i++) {
         r = i ? buf_putc(b, ',') : 0;
         r = r ? r : buf_json_str(b, q->purposes[i], strlen(q->purposes[i]));

@@ -52,12 +52,14 @@ int evidence_reg_open_nowait(struct evidence_reg *reg, const char *data_dir, str
 void evidence_reg_close(struct evidence_reg *reg);
 
 struct evidence_add_req {
-    const char *path;    /* the file (unused with url) */
-    const char *url;     /* or a reference that is not a local file (URL) */
+    const char *path; /* the file (unused with url) */
+    const char *url;  /* or a reference that is not a local file (URL) */
     /* The url's digests, as the acquirer gives them; with a path, the
      * digests the file must have (else -EIO, nothing added); or NULL. */
     const struct evidence_digest *digest;
     const char *name; /* the record's name (NULL: the path's base name) */
+    /* The collection plan step it was collected for ("CLASS/STEP"), or NULL. */
+    const char *collection;
     const char *kind;    /* one of evidence_kinds */
     int copy;            /* 1: into DATA_DIR/evidence/<sha256>, read-only */
     const char *by;      /* who acquired it (NULL: the actor) */

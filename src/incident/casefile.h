@@ -19,6 +19,8 @@
  *            offset applies, err->field when a field is at fault)
  *   -ENOENT  no such incident/task/report/alert/contact (err->msg)
  *   -ESTALE  the version sent is not the current one (err->msg)
+ *   -EEXIST  a conflict with what is there: a task ticked done while the
+ *            evidence it needs is missing (err->msg, a sentence)
  *   -EDOM    the incident's state refuses it: an illegal phase change, a
  *            phase left with required tasks open (err->msg, a sentence)
  *   other    store or audit failure (err->msg), -ENOMEM
@@ -59,8 +61,8 @@ struct casefile_err {
  * (seeded from triage's proposal when nobody changed it yet) with the
  * alerts, stages and victims triage linked since, its deadline at now_us
  * and triage's proposal. */
-int casefile_incident_json(const struct casefile *cf, int64_t id, int64_t now_us,
-                           struct buf *out, struct casefile_err *err);
+int casefile_incident_json(const struct casefile *cf, int64_t id, int64_t now_us, struct buf *out,
+                           struct casefile_err *err);
 /* How casefile_list_json orders the incidents. */
 enum casefile_order {
     CASEFILE_ORDER_URGENT = 0, /* level, Red first, then the nearest deadline, then newest */
@@ -93,10 +95,22 @@ int casefile_task_update(const struct casefile *cf, int64_t id, uint32_t task, c
 /* The incident's tasks as a JSON array (ids as stored). */
 int casefile_tasks_json(const struct casefile *cf, int64_t id, struct buf *out,
                         struct casefile_err *err);
+/* What ticking task `task` of incident `id` needs, from the playbook task
+ * behind it: *ret_needs 1 when it needs an evidence item, and ret_collect
+ * the collection plan step it is ("CLASS/STEP"; "" when none), *ret_done
+ * 1 when it is ticked already.  -ENOENT for no such incident or task. */
+int casefile_task_evidence_need(const struct casefile *cf, int64_t id, uint32_t task,
+                                char *ret_collect, size_t cap, int *ret_needs, int *ret_done,
+                                struct casefile_err *err);
+/* Ticks task `task` done with evidence item `item` (registered for it):
+ * its timeline entry and audit name EV-item.  The checks of
+ * casefile_task_update; -ESTALE when it is done already. */
+int casefile_task_done_with(const struct casefile *cf, int64_t id, uint32_t task, const char *who,
+                            int64_t item, int64_t now_us, struct casefile_err *err);
 int casefile_comm_add(const struct casefile *cf, int64_t id, const char *who, const char *body,
                       size_t len, int64_t now_us, int64_t *ret_comm, struct casefile_err *err);
-int casefile_report_create(const struct casefile *cf, int64_t id, const char *who,
-                           const char *body, size_t len, int64_t now_us, int64_t *ret_report,
+int casefile_report_create(const struct casefile *cf, int64_t id, const char *who, const char *body,
+                           size_t len, int64_t now_us, int64_t *ret_report,
                            struct casefile_err *err);
 int casefile_report_edit(const struct casefile *cf, int64_t id, int64_t report, const char *who,
                          const char *body, size_t len, int64_t now_us, int64_t *ret_report,

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "incident/casefile_priv.h"
+#include "util/jp.h"
 
 static int cf_task_load(void *ctx, const struct store_task_rec *t)
 {
@@ -173,16 +174,100 @@ int casefile_task_add(const struct casefile *cf, int64_t id, const char *who, co
     return r;
 }
 
+int casefile_task_evidence_need(const struct casefile *cf, int64_t id, uint32_t task,
+                                char *ret_collect, size_t cap, int *ret_needs, int *ret_done,
+                                struct casefile_err *err)
+{
+    const struct playbook_task_def *def;
+    const struct playbook_task *pt;
+    struct store_incident_row row;
+    struct playbook_checklist cl;
+    struct incident inc;
+    int r;
+
+    ret_collect[0] = '\0';
+    *ret_needs = 0;
+    *ret_done = 0;
+    if ((r = casefile_load(cf, id, &inc, &row, err)) < 0)
+        return r;
+    if ((r = casefile_tasks_load(cf, id, &cl, err)) == 0) {
+        if (!(pt = playbook_task_get(&cl, task))) {
+            r = casefile_fail(err, -ENOENT, -1, NULL, "no such task");
+        } else if ((*ret_done = pt->done),
+                   (def = playbook_task_def_find(cf->playbooks, inc.type, pt))) {
+            *ret_needs = def->needs_evidence || def->collect;
+            if (def->collect)
+                snprintf(ret_collect, cap, "%s", def->collect);
+        }
+        playbook_checklist_done(&cl);
+    }
+    incident_done(&inc);
+    store_incident_row_done(&row);
+    return r;
+}
+
 static const struct casefile_field task_upd_fields[] = {
     {"done", CASEFILE_BOOL, 0, 0},
     {"assignee", CASEFILE_STR_NULL, INCIDENT_NAME_MAX, 0},
 };
 
+/* 0 when the incident has what task `pt` needs to be ticked: for a
+ * playbook task with needs_evidence, an item of the evidence register
+ * linked to it; for a collect task, one registered for that step (its
+ * record's "collection").  -EEXIST (a conflict: 409) with the sentence
+ * otherwise. */
+static int task_evidence_ok(const struct casefile *cf, struct casefile_txn *t,
+                            const struct playbook_task *pt, struct casefile_err *err)
+{
+    const struct playbook_task_def *def = playbook_task_def_find(cf->playbooks, t->inc.type, pt);
+    struct jp_span doc, rec, v;
+    struct jp_iter it;
+    struct buf items;
+    size_t n = 0;
+    int r, found = 0;
+
+    if (!def || (!def->needs_evidence && !def->collect))
+        return 0;
+    buf_init(&items, 64 * 1024 * 1024);
+    r = buf_putc(&items, '[');
+    if (r == 0 && (r = store_evidence_items(cf->st, t->incident, &items, &n)) < 0) {
+        buf_done(&items);
+        return casefile_store_fail(cf, err, r);
+    }
+    r = r ? r : buf_putc(&items, ']');
+    if (r == 0 && jp_doc(items.data, items.len, &doc, NULL) == 0 && jp_iter_init(&it, doc) == 0)
+        while (!found && jp_iter_next(&it, NULL, &rec) == 1)
+            found = !def->collect ||
+                    (jp_lookup(rec, "collection", &v) == 0 && v.len == strlen(def->collect) + 2 &&
+                     memcmp(v.p + 1, def->collect, v.len - 2) == 0);
+    buf_done(&items);
+    if (found)
+        return 0;
+    if (def->collect)
+        return casefile_fail(err, -EEXIST, -1, "done",
+                             "this task is step %s of a collection plan: it is done by "
+                             "registering what it collected (POST "
+                             "/api/v1/incidents/%lld/tasks/%u/evidence)",
+                             def->collect, (long long)t->incident, pt->id);
+    return casefile_fail(err, -EEXIST, -1, "done",
+                         "this task needs an evidence item linked to the incident first "
+                         "(hikeshi evidence add --incident %lld, POST /api/v1/evidence, or "
+                         "POST /api/v1/incidents/%lld/tasks/%u/evidence)",
+                         (long long)t->incident, (long long)t->incident, pt->id);
+}
+
 /* Ticks and/or assigns `task` of the loaded checklist, then saves it with
  * its timeline entry and audit details. */
+struct task_ref {
+    uint32_t task;
+    int64_t item; /* > 0: done with this evidence item (EV-item) */
+};
+
 static int task_change(const struct casefile *cf, struct casefile_txn *t,
-                       struct playbook_checklist *cl, uint32_t task, struct casefile_err *err)
+                       struct playbook_checklist *cl, const struct task_ref *ref,
+                       struct casefile_err *err)
 {
+    uint32_t task = ref->task;
     const struct casefile_val *v = t->v;
     const struct playbook_task *pt;
     char what[128];
@@ -192,15 +277,23 @@ static int task_change(const struct casefile *cf, struct casefile_txn *t,
         return casefile_fail(err, -ENOENT, -1, NULL, "no such task");
     if (t->inc.phase == INCIDENT_PHASE_CLOSED)
         return casefile_fail(err, -EDOM, -1, NULL, "the incident is closed: reopen it first");
+    if (ref->item > 0 && playbook_task_get(cl, task)->done)
+        return casefile_fail(err, -ESTALE, -1, NULL, "the task is done already");
+    if (v[0].have && v[0].b && (r = task_evidence_ok(cf, t, playbook_task_get(cl, task), err)) < 0)
+        return r;
     if (v[0].have && (r = playbook_task_tick(cl, task, v[0].b, t->who, t->now_us)) < 0)
         return casefile_fail(err, r == -ENOMEM ? r : -EINVAL, -1, "done",
                              "the task cannot be ticked");
     if (v[1].have && (r = playbook_task_assign(cl, task, v[1].is_null ? NULL : v[1].s)) < 0)
         return casefile_fail(err, r == -ENOMEM ? r : -EINVAL, -1, "assignee", "bad assignee");
     pt = playbook_task_get(cl, task);
-    snprintf(what, sizeof(what), "%u %s%s%s", task, v[0].have ? (v[0].b ? "done" : "not done") : "",
-             v[0].have && v[1].have ? ", " : "",
-             v[1].have ? (v[1].is_null ? "unassigned" : "assigned") : "");
+    if (ref->item > 0)
+        snprintf(what, sizeof(what), "%u done with EV-%lld", task, (long long)ref->item);
+    else
+        snprintf(what, sizeof(what), "%u %s%s%s", task,
+                 v[0].have ? (v[0].b ? "done" : "not done") : "",
+                 v[0].have && v[1].have ? ", " : "",
+                 v[1].have ? (v[1].is_null ? "unassigned" : "assigned") : "");
     r = casefile_task_save(cf, t->incident, pt, err);
     if (r == 0)
         r = casefile_event(cf, t->incident, &t->inc, t->now_us, t->who, "task", pt->title, what,
@@ -218,7 +311,7 @@ static int task_update_act(const struct casefile *cf, struct casefile_txn *t, vo
 
     if ((r = casefile_tasks_load(cf, t->incident, &cl, err)) < 0)
         return r;
-    r = task_change(cf, t, &cl, *(const uint32_t *)ctx, err);
+    r = task_change(cf, t, &cl, ctx, err);
     playbook_checklist_done(&cl);
     return r;
 }
@@ -229,6 +322,7 @@ int casefile_task_update(const struct casefile *cf, int64_t id, uint32_t task, c
     struct casefile_val v[CASEFILE_NFIELDS(task_upd_fields)];
     struct casefile_txn t = {
         .who = who, .now_us = now_us, .action = "task.update", .incident = id, .v = v};
+    struct task_ref ref = {task, 0};
     int r;
 
     if ((r = casefile_read_body(body, len, task_upd_fields, CASEFILE_NFIELDS(v), v, err)) < 0)
@@ -237,7 +331,22 @@ int casefile_task_update(const struct casefile *cf, int64_t id, uint32_t task, c
         r = casefile_fail(err, -EINVAL, -1, NULL, "give done and/or assignee");
     casefile_object(t.objbuf, sizeof(t.objbuf), id);
     if (r == 0)
-        r = casefile_run(cf, &t, task_update_act, &task, err);
+        r = casefile_run(cf, &t, task_update_act, &ref, err);
     casefile_vals_free(v, CASEFILE_NFIELDS(v));
     return r;
+}
+
+int casefile_task_done_with(const struct casefile *cf, int64_t id, uint32_t task, const char *who,
+                            int64_t item, int64_t now_us, struct casefile_err *err)
+{
+    struct casefile_val v[CASEFILE_NFIELDS(task_upd_fields)];
+    struct casefile_txn t = {
+        .who = who, .now_us = now_us, .action = "task.update", .incident = id, .v = v};
+    struct task_ref ref = {task, item};
+
+    memset(v, 0, sizeof(v));
+    v[0].have = 1;
+    v[0].b = 1;
+    casefile_object(t.objbuf, sizeof(t.objbuf), id);
+    return casefile_run(cf, &t, task_update_act, &ref, err);
 }

@@ -21,6 +21,7 @@ static void task_def_free(struct playbook_task_def *t)
     free(t->title);
     free(t->description);
     free(t->owner);
+    free(t->collect);
 }
 
 static void playbook_clear(struct playbook *pb)
@@ -84,16 +85,46 @@ static int kw_task_required(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void
                      &((struct playbook_task_def *)arg)->required);
 }
 
+static int kw_task_needs_evidence(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+    return ydoc_bool(d, v, "needs_evidence must be true or false",
+                     &((struct playbook_task_def *)arg)->needs_evidence);
+}
+
+/* "CLASS/STEP" of a collection plan: each part 1 to 32 of a-z, 0-9, -.
+ * Whether the step exists is checked against the plans (`hikeshi evidence
+ * plan --check`), which this module does not read. */
+static int kw_task_collect(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+    static const char ok[] = "abcdefghijklmnopqrstuvwxyz0123456789-";
+    char **dst = &((struct playbook_task_def *)arg)->collect;
+    const char *slash;
+    size_t a, b;
+    int r = ydoc_strdup(d, v, 3, 65, dst);
+
+    if (r < 0)
+        return r;
+    slash = strchr(*dst, '/');
+    a = slash ? (size_t)(slash - *dst) : 0;
+    b = slash ? strlen(slash + 1) : 0;
+    if (!slash || a == 0 || a > 32 || b == 0 || b > 32 || strspn(*dst, ok) != a ||
+        strspn(slash + 1, ok) != b)
+        return ydoc_fail(d, v, "collect names a collection plan step: CLASS/STEP (a-z, 0-9, -)");
+    return 0;
+}
+
 static const struct ydoc_key task_keys[] = {
+    {"collect", kw_task_collect},
     {"description", kw_task_description},
+    {"needs_evidence", kw_task_needs_evidence},
     {"owner", kw_task_owner},
     {"required", kw_task_required},
     {"title", kw_task_title},
 };
 static const struct ydoc_table task_table = {
     task_keys, YDOC_NKEYS(task_keys),
-    "a task is a mapping with title, description, owner, required",
-    "unknown task key (title, description, owner, required)"};
+    "a task is a mapping with title, description, owner, required, needs_evidence, collect",
+    "unknown task key (title, description, owner, required, needs_evidence, collect)"};
 
 static int parse_task(struct ydoc *d, yaml_node_t *n, struct playbook_task_def *t)
 {
@@ -334,6 +365,21 @@ int playbook_set_load_dir(struct playbook_set *set, const char *dir)
     }
     free(names);
     return r < 0 ? r : loaded;
+}
+
+const struct playbook_task_def *playbook_task_def_find(const struct playbook_set *set,
+                                                       enum triage_type type,
+                                                       const struct playbook_task *t)
+{
+    const struct playbook *pb;
+
+    if (!set || t->added || (unsigned)t->phase >= INCIDENT_PHASE_COUNT ||
+        !(pb = playbook_find(set, type)))
+        return NULL;
+    for (size_t i = 0; i < pb->ntasks[t->phase]; i++)
+        if (strcmp(pb->tasks[t->phase][i].title, t->title) == 0)
+            return &pb->tasks[t->phase][i];
+    return NULL;
 }
 
 const struct playbook *playbook_find(const struct playbook_set *set, enum triage_type type)

@@ -39,6 +39,12 @@ struct playbook_task_def {
     char *description; /* owned; may be "" */
     char *owner;       /* owned; default owner role, e.g. "responder" */
     int required;      /* 1: must be done before the phase is left */
+    /* Evidence (docs/evidence.md, collection plans): with needs_evidence
+     * the task is ticked only once an evidence item is linked to the
+     * incident; collect ("CLASS/STEP", owned, or NULL) names the step of a
+     * collection plan the task is, and needs an item of that step. */
+    int needs_evidence;
+    char *collect;
 };
 
 struct playbook {
@@ -120,6 +126,13 @@ void playbook_checklist_done(struct playbook_checklist *cl);
  */
 int playbook_tasks_for(const struct playbook_set *set, enum triage_type type,
                        enum incident_phase phase, struct playbook_checklist *cl);
+
+/* The definition behind task `t` of an incident of `type` (same phase and
+ * title in the playbook serving the type), or NULL (a task added by hand,
+ * or a playbook changed since). */
+const struct playbook_task_def *playbook_task_def_find(const struct playbook_set *set,
+                                                       enum triage_type type,
+                                                       const struct playbook_task *t);
 
 /* Adds a task by hand.  title non-empty (<= PLAYBOOK_TITLE_MAX), the rest
  * may be NULL.  *ret_id (may be NULL) gets its id.  -EINVAL, -E2BIG,

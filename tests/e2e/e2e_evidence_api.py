@@ -24,7 +24,21 @@ never back up the order volatile, disk, logs, the host put for {host} in
 the commands.  An unknown kind is 404 naming it and the plans there are;
 a missing kind, a host that could inject into the suggested command and
 an unknown incident are refused; a plan out of order in the site's
-directory is 500 naming its file and line."""
+directory is 500 naming its file and line.
+
+Collection tasks: in a copy of the shipped playbooks whose default
+playbook gains a first-aid task `collect: server/memory` (and one naming
+a step no plan has), the task cannot be ticked by hand (409 naming the
+step and the route); registering through POST
+/api/v1/incidents/{id}/tasks/{task}/evidence refuses a path outside
+evidence.intake and another kind than the step's (nothing added), then
+adds the memory dump (kind, tool and command from the plan, digests
+Python's, linked to the incident, "collection" the step), ticks the task
+done by the caller with a timeline entry naming EV-n, and seals a custody
+entry in the audit log; a second registration is 409 and adds nothing; a
+task that needs no evidence is 409; the unknown step is 500 naming it.
+The shipped damage-manifest "Preserve evidence" (needs_evidence) is
+refused by hand and done through the route with a pcap."""
 
 import fcntl
 import hashlib
@@ -48,7 +62,7 @@ data_dir: {data}
 http:
   listen: 127.0.0.1:{http}
 incident:
-  playbooks: {src}/playbooks
+  playbooks: {dir}/site-playbooks
 evidence:
   key: {dir}/keys/evidence.key
   intake: [{dir}/intake]
@@ -121,6 +135,154 @@ def check_plans(d, iid, viewer):
           "an unknown incident is 404 (%s %s)" % (st, err))
 
 
+# Appended to the first-aid phase of a copy of the shipped default.yaml.
+COLLECT_TASKS = """
+    - title: Take the memory of the server
+      owner: responder
+      required: true
+      collect: server/memory
+    - title: Take the printer's spool
+      owner: responder
+      collect: printer/spool
+"""
+
+
+def site_playbooks(dst):
+    """The shipped playbooks and plans, the default playbook with two collect tasks."""
+    shutil.copytree(os.path.join(DAEMON_SOURCE, "playbooks"), dst)
+    path = os.path.join(dst, "default.yaml")
+    with open(path) as f:
+        text = f.read()
+    marker = "      required: true\n  emergency:"
+    assert marker in text, "default.yaml changed: fix the test's insertion point"
+    text = text.replace(marker, "      required: true\n" + COLLECT_TASKS.strip("\n") +
+                        "\n  emergency:", 1)
+    with open(path, "w") as f:
+        f.write(text)
+    for root, dirs, files in os.walk(dst):
+        for n in dirs + files:
+            os.chmod(os.path.join(root, n), 0o755 if n in dirs else 0o644)
+    os.chmod(dst, 0o755)
+
+
+def to_first_aid(d, iid, token):
+    st, inc = call(d, "GET", "/api/v1/incidents/%d" % iid, token)
+    st, inc = call(d, "PATCH", "/api/v1/incidents/%d" % iid, token,
+                   {"version": inc["version"], "phase": "first_aid"})
+    check(st == 200, "incident %d enters first aid (%s %s)" % (iid, st, inc if st != 200 else ""))
+    st, tl = call(d, "GET", "/api/v1/incidents/%d/tasks" % iid, token)
+    return {t["title"]: t for t in tl.get("tasks", [])} if st == 200 else {}
+
+
+def check_tasks(d, analyst, viewer, intake, outside_file):
+    """Playbook tasks done by registering their evidence."""
+    st, inc = call(d, "POST", "/api/v1/incidents", analyst, {"title": "web2 compromise"})
+    iid = inc["id"]
+    tasks = to_first_aid(d, iid, analyst)
+    mem_t = tasks.get("Take the memory of the server")
+    spool_t = tasks.get("Take the printer's spool")
+    plain_t = tasks.get("Analyse the impact on our systems and rules")
+    if not check(mem_t and spool_t and plain_t, "the collect tasks are in the checklist (%s)"
+                 % sorted(tasks)):
+        return
+    tpath = "/api/v1/incidents/%d/tasks/%d" % (iid, mem_t["id"])
+    st, err = call(d, "PATCH", tpath, analyst, {"done": True})
+    check(st == 409 and "server/memory" in err["error"] and tpath + "/evidence" in err["error"],
+          "a collect task is not ticked by hand: 409 naming the step and the route (%s %s)"
+          % (st, err))
+    st, lst = call(d, "GET", "/api/v1/evidence", viewer)
+    before = len(lst["items"])
+
+    mem = os.path.join(intake, "web2-mem.lime")
+    with open(mem, "wb") as f:
+        f.write(b"EMiL" + bytes(range(256)) * 64)
+    sha, b2, size = digests(mem)
+    st, err = call(d, "POST", tpath + "/evidence", analyst, {"path": outside_file})
+    check(st == 403 and err.get("field") == "path",
+          "through the task, a path outside evidence.intake is refused (%s %s)" % (st, err))
+    st, err = call(d, "POST", tpath + "/evidence", analyst, {"kind": "pcap", "path": mem})
+    check(st == 400 and err.get("field") == "kind" and "server/memory" in err["error"] and
+          "memory-dump" in err["error"],
+          "another kind than the step's is refused, naming both (%s %s)" % (st, err))
+    st, err = call(d, "POST", tpath + "/evidence", viewer, {"path": mem})
+    check(st == 403, "a viewer cannot do it (%s)" % st)
+    st, lst = call(d, "GET", "/api/v1/evidence", viewer)
+    check(len(lst["items"]) == before, "nothing refused was added")
+    st, t = call(d, "GET", "/api/v1/incidents/%d/tasks" % iid, viewer)
+    check(not [x for x in t["tasks"] if x["id"] == mem_t["id"]][0]["done"],
+          "and the task is still open")
+
+    st, got = call(d, "POST", tpath + "/evidence", analyst,
+                   {"path": mem, "acquisition": {"host": "web2", "reason": "first aid"}})
+    ok = st == 201 and isinstance(got, dict) and "item" in got
+    check(ok, "the memory dump registered through the task (%s %s)" % (st, got))
+    if not ok:
+        return
+    item, task = got["item"], got["task"]
+    ev = item["id"]
+    check(ev == "EV-%d" % (before + 1) and item["kind"] == "memory-dump" and
+          item["collection"] == "server/memory" and item["incidents"] == [iid],
+          "it is %s, a memory-dump for step server/memory, linked to the incident (%s)"
+          % (ev, item))
+    check(item["sha256"] == sha and item["blake2b"] == b2 and item["size"] == size,
+          "its digests and size are the file's")
+    check(item["acquisition"]["tool"].startswith("avml") and
+          item["acquisition"]["command"].startswith("avml ") and
+          item["acquisition"]["host"] == "web2",
+          "the plan's tool and command fill what the body left out (%s)" % item["acquisition"])
+    check(task.get("id") == mem_t["id"] and task.get("done") and task.get("done_by") == "alice",
+          "the task is done by alice (%s)" % task)
+    st, tl = call(d, "GET", "/api/v1/incidents/%d/timeline" % iid, viewer)
+    entries = [e for e in tl.get("timeline", []) if e.get("what") == "task"]
+    check(any(("%d done with %s" % (mem_t["id"], ev)) in json.dumps(e) and
+              e.get("who") == "alice" for e in entries),
+          "its timeline entry names %s (%s)" % (ev, entries))
+    st, cust = call(d, "GET", "/api/v1/evidence/%s/custody" % ev[3:], viewer)
+    check(st == 200 and [e["action"] for e in cust["custody"]] == ["add"] and
+          cust["custody"][0]["actor"] == "api:alice",
+          "its custody log starts with the add by api:alice (%s)" % cust)
+    st, v = call(d, "POST", "/api/v1/evidence/%s/verify" % ev[3:], analyst)
+    check(st == 200 and v["result"] == "ok", "and it verifies (%s)" % v)
+
+    st, err = call(d, "POST", tpath + "/evidence", analyst, {"path": mem})
+    check(st == 409 and "done already" in err["error"],
+          "a second registration for the done task: 409 (%s %s)" % (st, err))
+    st, lst = call(d, "GET", "/api/v1/evidence", viewer)
+    check(len(lst["items"]) == before + 1, "and nothing was added")
+    st, err = call(d, "POST", "/api/v1/incidents/%d/tasks/%d/evidence" % (iid, plain_t["id"]),
+                   analyst, {"kind": "pcap", "path": mem})
+    check(st == 409 and "PATCH" in err["error"],
+          "a task that needs no evidence is 409 (%s %s)" % (st, err))
+    st, err = call(d, "POST", "/api/v1/incidents/%d/tasks/%d/evidence" % (iid, spool_t["id"]),
+                   analyst, {"kind": "other", "path": mem})
+    check(st == 500 and "printer/spool" in err["error"] and "collection" in err["error"],
+          "a step no plan has is 500 naming it (%s %s)" % (st, err))
+    st, err = call(d, "POST", "/api/v1/incidents/%d/tasks/99999/evidence" % iid, analyst,
+                   {"path": mem})
+    check(st == 404, "an unknown task is 404 (%s)" % st)
+
+    # The shipped damage manifest: preserve evidence needs an item.
+    st, dm = call(d, "POST", "/api/v1/incidents", analyst,
+                  {"title": "web3 defaced", "type": "damage manifest"})
+    check(st == 201, "a damage-manifest incident (%s %s)" % (st, dm))
+    tasks = to_first_aid(d, dm["id"], analyst)
+    pres = tasks.get("Preserve evidence")
+    if not check(pres is not None, "its first aid has Preserve evidence (%s)" % sorted(tasks)):
+        return
+    ppath = "/api/v1/incidents/%d/tasks/%d" % (dm["id"], pres["id"])
+    st, err = call(d, "PATCH", ppath, analyst, {"done": True})
+    check(st == 409 and "evidence item" in err["error"],
+          "Preserve evidence is not ticked without evidence (%s %s)" % (st, err))
+    cap = os.path.join(intake, "web3.pcap")
+    with open(cap, "wb") as f:
+        f.write(bytes.fromhex("d4c3b2a1020004000000000000000000ffff000001000000"))
+    st, got = call(d, "POST", ppath + "/evidence", analyst, {"kind": "pcap", "path": cap})
+    check(st == 201 and got["item"]["incidents"] == [dm["id"]] and
+          got["item"]["collection"] is None and got["task"]["done"],
+          "it is done by registering a pcap for it (%s %s)" % (st, got))
+    return ev
+
+
 def call(d, method, path, token, body=None):
     data = json.dumps(body).encode() if body is not None else None
     req = urllib.request.Request("http://127.0.0.1:%d%s" % (d.http, path), data=data,
@@ -183,6 +345,7 @@ def main():
         f.write("not evidence\n")
     os.symlink(secret, os.path.join(intake, "link-out"))
 
+    site_playbooks(os.path.join(d.dir, "site-playbooks"))
     analyst = user_add(d, "alice", "analyst")
     viewer = user_add(d, "victor", "viewer")
     d.start()
@@ -308,6 +471,7 @@ def main():
               "and the failed check is in the custody log")
 
         check_plans(d, iid, viewer)
+        task_ev = check_tasks(d, analyst, viewer, intake, secret)
 
         # The incident's final report lists its evidence and custody.
         st, rep = call(d, "POST", "/api/v1/incidents/%d/reports" % iid, analyst,
@@ -350,8 +514,11 @@ def main():
                  ("api:alice", "evidence.add", "evidence/EV-2"),
                  ("api:alice", "evidence.transfer", "evidence/EV-1"),
                  ("api:alice", "evidence.verify", "evidence/EV-1"),
-                 ("api:victor", "evidence.access", "evidence/EV-1")):
+                 ("api:victor", "evidence.access", "evidence/EV-1"),
+                 ("api:alice", "evidence.add", "evidence/%s" % task_ev)):
         check(want in ev, "the audit log holds %s" % (want,))
+    check(any(a.get("action") == "task.update" and ("done with %s" % task_ev) in json.dumps(a)
+              for a in audit), "and the task's tick naming %s" % task_ev)
     r = subprocess.run([BIN, "audit", "verify", "-c", d.conf], capture_output=True, text=True)
     check(r.returncode == 0, "the audit log's chain is intact (%s)" % r.stdout.strip()[-200:])
     # The chain the daemon sealed continues under the CLI with the same key.
@@ -379,7 +546,8 @@ def main():
         check(st == 503 and "evidence.key" in err["error"],
               "without evidence.key a write answers 503 (%s)" % err)
         st, lst = call(d, "GET", "/api/v1/evidence", viewer)
-        check(st == 200 and len(lst["items"]) == 2, "and the list still answers")
+        check(st == 200 and len(lst["items"]) == 4,
+              "and the list still answers (two items, and the two the tasks registered)")
     finally:
         d.stop()
 

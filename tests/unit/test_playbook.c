@@ -52,8 +52,7 @@ static void test_shipped_playbooks(void **state)
         pb = playbook_find(&set, (enum triage_type)t);
         assert_non_null(pb);
         if (pb->ntasks[INCIDENT_PHASE_FIRST_AID] == 0)
-            fail_msg("type \"%s\" has no first aid tasks",
-                     triage_type_name((enum triage_type)t));
+            fail_msg("type \"%s\" has no first aid tasks", triage_type_name((enum triage_type)t));
     }
     /* The six main types have a playbook of their own. */
     for (int t = TRIAGE_TYPE_VULNERABLE; t <= TRIAGE_TYPE_DAMAGE; t++)
@@ -188,6 +187,63 @@ static void test_malformed_playbooks(void **state)
     assert_int_equal(playbook_set_load_dir(&set, "/nonexistent/playbooks"), -ENOENT);
 }
 
+/* A task's collect (PLAN/STEP) and needs_evidence, and the definition
+ * found again from a checklist task. */
+static void test_collect_tasks(void **state)
+{
+    static const char good[] = "name: g\ntypes: [default]\nphases:\n  first_aid:\n"
+                               "    - title: Take memory\n      collect: server/memory\n"
+                               "    - title: Keep it\n      needs_evidence: true\n"
+                               "    - title: Plain\n";
+    static const char *const bad_keys[] = {
+        "collect: server",           "collect: Server/memory",  "collect: server/",
+        "collect: /memory",          "collect: server/mem ory", "collect: a/b/c",
+        "collect: [server, memory]", "needs_evidence: maybe",
+    };
+    const struct playbook_task_def *def;
+    struct playbook_checklist cl;
+    struct playbook_set set;
+    struct parse_err e;
+    char text[512];
+    (void)state;
+
+    playbook_set_init(&set);
+    assert_int_equal(playbook_parse(&set, good, strlen(good), "g", &e), 0);
+    playbook_checklist_init(&cl);
+    assert_int_equal(playbook_tasks_for(&set, TRIAGE_TYPE_EXT_LAW, INCIDENT_PHASE_FIRST_AID, &cl),
+                     3);
+    assert_int_equal(cl.n, 3);
+    def = playbook_task_def_find(&set, TRIAGE_TYPE_EXT_LAW, &cl.t[0]);
+    assert_non_null(def);
+    assert_string_equal(def->collect, "server/memory");
+    assert_int_equal(def->needs_evidence, 0);
+    def = playbook_task_def_find(&set, TRIAGE_TYPE_EXT_LAW, &cl.t[1]);
+    assert_non_null(def);
+    assert_null(def->collect);
+    assert_int_equal(def->needs_evidence, 1);
+    def = playbook_task_def_find(&set, TRIAGE_TYPE_EXT_LAW, &cl.t[2]);
+    assert_non_null(def);
+    assert_null(def->collect);
+    assert_int_equal(def->needs_evidence, 0);
+    /* A task added by hand has no definition. */
+    cl.t[2].added = 1;
+    assert_null(playbook_task_def_find(&set, TRIAGE_TYPE_EXT_LAW, &cl.t[2]));
+    playbook_checklist_done(&cl);
+    playbook_set_done(&set);
+
+    for (size_t i = 0; i < sizeof(bad_keys) / sizeof(bad_keys[0]); i++) {
+        snprintf(text, sizeof(text),
+                 "name: b\ntypes: [default]\nphases:\n  first_aid:\n"
+                 "    - title: T\n      %s\n",
+                 bad_keys[i]);
+        playbook_set_init(&set);
+        if (playbook_parse(&set, text, strlen(text), "b", &e) != -EINVAL)
+            fail_msg("accepted: %s", bad_keys[i]);
+        assert_int_equal(e.line, 6);
+        playbook_set_done(&set);
+    }
+}
+
 static void test_checklist(void **state)
 {
     struct playbook_set set;
@@ -243,8 +299,8 @@ static void test_checklist(void **state)
                      8);
     assert_int_equal(cl.n, 14);
     /* A type served by the default playbook. */
-    assert_int_equal(
-        playbook_tasks_for(&set, TRIAGE_TYPE_EXT_VIRUS, INCIDENT_PHASE_FIRST_AID, &cl), 1);
+    assert_int_equal(playbook_tasks_for(&set, TRIAGE_TYPE_EXT_VIRUS, INCIDENT_PHASE_FIRST_AID, &cl),
+                     1);
     /* No tasks for phases a playbook does not list. */
     assert_int_equal(playbook_tasks_for(&set, TRIAGE_TYPE_DAMAGE, INCIDENT_PHASE_CLOSED, &cl), 0);
     playbook_checklist_done(&cl);
@@ -421,11 +477,9 @@ static void test_md_escape(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_shipped_playbooks),
-        cmocka_unit_test(test_malformed_playbooks),
-        cmocka_unit_test(test_checklist),
-        cmocka_unit_test(test_reports),
-        cmocka_unit_test(test_md_escape),
+        cmocka_unit_test(test_shipped_playbooks), cmocka_unit_test(test_malformed_playbooks),
+        cmocka_unit_test(test_collect_tasks),     cmocka_unit_test(test_checklist),
+        cmocka_unit_test(test_reports),           cmocka_unit_test(test_md_escape),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

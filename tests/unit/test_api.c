@@ -384,13 +384,28 @@ static void test_incident_life(void **state)
                           "{\"phase\":\"emergency\",\"version\":2}"),
                      422);
     assert_non_null(strstr(body(f), "required tasks of first_aid are open"));
+    int evidence_tasks = 0;
+
     for (int t = 1; t <= 12; t++) {
         snprintf(path, sizeof(path), "/api/v1/incidents/1/tasks/%d", t);
         if (call(f, "PATCH", path, f->analyst, "{\"done\":true}") == 404)
             break;
+        if (f->resp.status == 409) {
+            /* The shipped 'Preserve evidence' needs an evidence item
+             * linked to the incident (e2e_evidence_api registers one
+             * through the API): refused by hand until there is one. */
+            static const int64_t inc1[] = {1};
+
+            assert_non_null(strstr(body(f), "evidence item"));
+            assert_int_equal(store_evidence_item_add(f->st, 1, "00", "{\"id\":\"EV-1\"}", inc1, 1),
+                             0);
+            assert_int_equal(call(f, "PATCH", path, f->analyst, "{\"done\":true}"), 200);
+            evidence_tasks++;
+        }
         assert_int_equal(f->resp.status, 200);
         assert_non_null(strstr(body(f), "\"done_by\":\"ana\""));
     }
+    assert_int_equal(evidence_tasks, 1);
     assert_int_equal(call(f, "PATCH", "/api/v1/incidents/1", f->analyst,
                           "{\"phase\":\"emergency\",\"version\":2}"),
                      200);

@@ -23,7 +23,8 @@ static const struct {
     {"attest", cli_attest_main,
      "proof of non-occurrence: attest that a query matched nothing in a whole archive"},
     {"evidence", cli_evidence_main,
-     "forensic evidence and its custody: evidence add|list|show|transfer|verify|export"},
+     "forensic evidence and its custody: evidence add|list|show|transfer|verify|\n"
+     "           export|import|verify-bundle"},
     {"intel", cli_intel_main,
      "indicators of compromise: intel import (STIX, MISP, CSV)|list|expire|export"},
     {"user", cli_user_main, "accounts: user add|passwd|list|disable|enable|token"},

@@ -455,7 +455,9 @@ static int feeds_differ(const struct config *a, const struct config *b)
 
         if (!str_eq(x->name, y->name) || !str_eq(x->url, y->url) || x->format != y->format ||
             x->interval_us != y->interval_us || x->tlp != y->tlp ||
-            x->confidence != y->confidence || !str_eq(x->auth_header, y->auth_header))
+            x->confidence != y->confidence || !str_eq(x->auth_header, y->auth_header) ||
+            !str_eq(x->ca_file, y->ca_file) || !str_eq(x->client_cert, y->client_cert) ||
+            !str_eq(x->client_key, y->client_key))
             return 1;
     }
     return 0;

@@ -1961,7 +1961,7 @@ static int kw_intel_peers(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *
 }
 
 /* intel.feeds: each one a mapping {name, url, format, interval, tlp,
- * confidence, auth_header}. */
+ * confidence, auth_header, ca_file, client_cert, client_key}. */
 static int kw_feed_name(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
 {
     struct config_intel_feed *f = arg;
@@ -2060,8 +2060,45 @@ static int kw_feed_auth_header(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, v
     return 0;
 }
 
+/* A PEM file for libcurl: an absolute path (the daemon's working
+ * directory is not the configuration's), without control characters. */
+static int feed_pem(struct ydoc *d, yaml_node_t *v, const char *what, char **dst)
+{
+    int r = ydoc_strdup(d, v, 2, 4096, dst);
+
+    if (r < 0)
+        return r;
+    for (const char *p = *dst; *p; p++)
+        if ((unsigned char)*p < ' ' || *p == 0x7f)
+            return ydoc_fail(d, v, what);
+    if ((*dst)[0] != '/')
+        return ydoc_fail(d, v, what);
+    return 0;
+}
+
+static int kw_feed_ca_file(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+    return feed_pem(d, v, "intel.feeds ca_file: an absolute path to a PEM file of CA certificates",
+                    &((struct config_intel_feed *)arg)->ca_file);
+}
+
+static int kw_feed_client_cert(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+    return feed_pem(d, v, "intel.feeds client_cert: an absolute path to a PEM certificate",
+                    &((struct config_intel_feed *)arg)->client_cert);
+}
+
+static int kw_feed_client_key(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+    return feed_pem(d, v, "intel.feeds client_key: an absolute path to a PEM private key",
+                    &((struct config_intel_feed *)arg)->client_key);
+}
+
 static const struct ydoc_key feed_kw[] = {
     {"auth_header", kw_feed_auth_header},
+    {"ca_file", kw_feed_ca_file},
+    {"client_cert", kw_feed_client_cert},
+    {"client_key", kw_feed_client_key},
     {"confidence", kw_feed_confidence},
     {"format", kw_feed_format},
     {"interval", kw_feed_interval},
@@ -2071,7 +2108,9 @@ static const struct ydoc_key feed_kw[] = {
 };
 static const struct ydoc_table feed_table = {
     feed_kw, YDOC_NKEYS(feed_kw),
-    "a feed is a mapping: {name, url, format, interval, tlp, confidence, auth_header}", NULL};
+    "a feed is a mapping: {name, url, format, interval, tlp, confidence, auth_header, ca_file, "
+    "client_cert, client_key}",
+    NULL};
 
 static void intel_feeds_free(struct config *c)
 {
@@ -2079,6 +2118,9 @@ static void intel_feeds_free(struct config *c)
         free(c->intel_feeds[i].name);
         free(c->intel_feeds[i].url);
         free(c->intel_feeds[i].auth_header);
+        free(c->intel_feeds[i].ca_file);
+        free(c->intel_feeds[i].client_cert);
+        free(c->intel_feeds[i].client_key);
     }
     free(c->intel_feeds);
     c->intel_feeds = NULL;
@@ -2119,6 +2161,12 @@ static int kw_intel_feeds(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *
             return ydoc_fail(d, item,
                              "intel.feeds: a feed needs a name, a url and a format "
                              "(stix, misp, misp-feed or csv)");
+        if ((f->ca_file || f->client_cert || f->client_key) && strncmp(f->url, "https://", 8) != 0)
+            return ydoc_fail(d, item,
+                             "intel.feeds: ca_file, client_cert and client_key need an https:// "
+                             "url");
+        if (f->client_key && !f->client_cert)
+            return ydoc_fail(d, item, "intel.feeds: client_key needs client_cert");
         for (size_t j = 0; j + 1 < c->nintel_feeds; j++)
             if (strcmp(c->intel_feeds[j].name, f->name) == 0)
                 return ydoc_fail(d, item, "intel.feeds: a feed of this name is already listed");
@@ -2689,6 +2737,21 @@ static void print_respond(const struct config *c, FILE *out)
         if (f->auth_header) /* the secret is not printed */
             fprintf(out, "      auth_header: \"%.*s: (set)\"\n",
                     (int)(strchr(f->auth_header, ':') - f->auth_header), f->auth_header);
+        if (f->ca_file) {
+            fprintf(out, "      ca_file: ");
+            print_q(out, f->ca_file);
+            fputc('\n', out);
+        }
+        if (f->client_cert) {
+            fprintf(out, "      client_cert: ");
+            print_q(out, f->client_cert);
+            fputc('\n', out);
+        }
+        if (f->client_key) { /* where the key is, not the key */
+            fprintf(out, "      client_key: ");
+            print_q(out, f->client_key);
+            fputc('\n', out);
+        }
     }
     fprintf(out, "incident:\n  playbooks: ");
     print_q(out, c->playbooks_dir ? c->playbooks_dir : "");

@@ -67,7 +67,11 @@ struct config_intel_peer {
  * format (CONFIG_INTEL_FEED_*), the time between fetches, the TLP floor
  * (0 CLEAR .. 4 RED as enum intel_tlp; -1: unset) and the confidence of
  * indicators it does not rate (-1: unset), and one header sent with every
- * request ("Name: value", for an API key; NULL: none). */
+ * request ("Name: value", for an API key; NULL: none).  For an https
+ * URL: the CA file that the server's certificate must chain to instead
+ * of the system's (NULL: the system's), and the client certificate and
+ * its key presented to the server (PEM files, absolute paths; a key
+ * needs a certificate, a certificate without a key holds its key). */
 enum {
     CONFIG_INTEL_FEED_STIX = 0,
     CONFIG_INTEL_FEED_MISP,
@@ -82,6 +86,7 @@ struct config_intel_feed {
     int tlp;
     int confidence;
     char *auth_header;
+    char *ca_file, *client_cert, *client_key;
 };
 #define CONFIG_MAX_INTEL_FEEDS 64
 

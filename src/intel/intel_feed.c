@@ -70,6 +70,7 @@ size_t intel_feed_stats(const struct intel_feed_stat **ret)
 
 struct feed {
     char *name, *url, *auth;
+    char *ca_file, *client_cert, *client_key; /* PEM files for https; NULL: none */
     int format;
     int tlp, confidence;
     int64_t interval_us;
@@ -201,7 +202,13 @@ static int http_get(struct intel_feed_run *r, const struct feed *f, const char *
         curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L) != CURLE_OK ||
         curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, get_progress) != CURLE_OK ||
         curl_easy_setopt(c, CURLOPT_XFERINFODATA, g) != CURLE_OK ||
-        curl_easy_setopt(c, CURLOPT_ERRORBUFFER, ebuf) != CURLE_OK) {
+        curl_easy_setopt(c, CURLOPT_ERRORBUFFER, ebuf) != CURLE_OK ||
+        (f->ca_file && curl_easy_setopt(c, CURLOPT_CAINFO, f->ca_file) != CURLE_OK) ||
+        (f->ca_file && curl_easy_setopt(c, CURLOPT_CAPATH, NULL) != CURLE_OK) ||
+        (f->client_cert && curl_easy_setopt(c, CURLOPT_SSLCERT, f->client_cert) != CURLE_OK) ||
+        (f->client_cert && curl_easy_setopt(c, CURLOPT_SSLCERTTYPE, "PEM") != CURLE_OK) ||
+        (f->client_key && curl_easy_setopt(c, CURLOPT_SSLKEY, f->client_key) != CURLE_OK) ||
+        (f->client_key && curl_easy_setopt(c, CURLOPT_SSLKEYTYPE, "PEM") != CURLE_OK)) {
         fmt(err, errlen, "libcurl refused the request settings");
         goto out;
     }
@@ -548,6 +555,9 @@ static void run_free(struct intel_feed_run *r)
         free(r->feeds[i].name);
         free(r->feeds[i].url);
         free(r->feeds[i].auth);
+        free(r->feeds[i].ca_file);
+        free(r->feeds[i].client_cert);
+        free(r->feeds[i].client_key);
     }
     free(r->feeds);
     store_free(r->st);
@@ -600,7 +610,10 @@ int intel_feed_run_start(const struct intel_feed_run_opts *o, struct intel_feed_
 
         r->nfeeds++;
         if (!(f->name = strdup(c->name)) || !(f->url = strdup(c->url)) ||
-            (c->auth_header && !(f->auth = strdup(c->auth_header)))) {
+            (c->auth_header && !(f->auth = strdup(c->auth_header))) ||
+            (c->ca_file && !(f->ca_file = strdup(c->ca_file))) ||
+            (c->client_cert && !(f->client_cert = strdup(c->client_cert))) ||
+            (c->client_key && !(f->client_key = strdup(c->client_key)))) {
             rr = -ENOMEM;
             goto fail;
         }

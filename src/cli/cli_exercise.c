@@ -29,6 +29,7 @@
 #include "event/time.h"
 #include "exercise/exercise_score.h"
 #include "exercise/scenario.h"
+#include "incident/incident.h"
 #include "store/store.h"
 #include "triage/triage.h"
 #include "util/buf.h"
@@ -64,7 +65,8 @@ static const char exercise_usage[] =
     "        the trend across runs of the same scenario.  --scenario reads the\n"
     "        expectations from FILE instead of the file the run played.\n"
     "\n"
-    "  -c, --config FILE   the daemon's configuration (data_dir, inputs)\n"
+    "  -c, --config FILE   the daemon's configuration (data_dir, inputs,\n"
+    "                      incident.targets)\n"
     "  -h, --help          show this help\n"
     "\n"
     "Exit status: 0 done, 1 failure (the daemon's input unreachable, a store\n"
@@ -617,6 +619,42 @@ static int write_out(const char *path, const struct buf *b)
     return 0;
 }
 
+/* The daemon's phase targets (incident.targets over the defaults) for the
+ * box the scenario is about: the category and level of its first expected
+ * declaration, else no category at Green, as the daemon's clock would
+ * read them for an incident of that box. */
+static void daemon_targets(const struct config *c, const struct scenario *s,
+                           struct exercise_targets *ret)
+{
+    static const char *const lv[] = {"Green", "Yellow", "Orange", "Red"};
+    struct incident_targets t;
+    int cat = 0, level = 0;
+
+    incident_targets_default(&t);
+    for (size_t i = 0; i < c->ntargets; i++) {
+        /* Validated when the configuration was read. */
+        const struct config_target *ct = &c->targets[i];
+        (void)incident_targets_set(&t, (enum incident_phase)ct->phase, ct->category, ct->level,
+                                   ct->us);
+    }
+    for (size_t i = 0; i < s->ndecisions; i++) {
+        const struct scenario_decision *d = &s->decisions[i];
+
+        if (d->kind == SCENARIO_DEC_DECLARE && d->category && d->level >= 0 && d->level < 4) {
+            cat = 1 + (d->category[0] - 'A');
+            level = d->level;
+            break;
+        }
+    }
+    memset(ret, 0, sizeof(*ret));
+    ret->first_aid_us = t.target_us[INCIDENT_PHASE_FIRST_AID][cat][level];
+    ret->emergency_us = t.target_us[INCIDENT_PHASE_EMERGENCY][cat][level];
+    if (cat)
+        snprintf(ret->box, sizeof(ret->box), "category %c, %s", 'A' + cat - 1, lv[level]);
+    else
+        snprintf(ret->box, sizeof(ret->box), "no category, %s", lv[level]);
+}
+
 static int cmd_report(const struct config *c, int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -633,6 +671,7 @@ static int cmd_report(const struct config *c, int argc, char **argv)
     struct store_exercise_run run;
     struct scenario *s = NULL;
     struct exercise_score sc;
+    struct exercise_targets tg;
     struct collect col;
     struct buf b;
     char *end;
@@ -697,7 +736,8 @@ static int cmd_report(const struct config *c, int argc, char **argv)
                               : store_errmsg(st));
         goto out;
     }
-    if (exercise_score(s, run.id, run.started_us, run.speed, col.f, col.n, &sc) < 0 ||
+    daemon_targets(c, s, &tg);
+    if (exercise_score(s, run.id, run.started_us, run.speed, &tg, col.f, col.n, &sc) < 0 ||
         exercise_score_summary(&sc, &b) < 0)
         goto oom;
     if (store_exercise_set_score(st, run.id, b.data) < 0) {

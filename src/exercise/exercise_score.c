@@ -186,8 +186,24 @@ static int is_phase_after_first_aid(const char *p)
                  strcmp(p, "full_response") == 0 || strcmp(p, "closed") == 0);
 }
 
+/* How long a phase took (from `from` to `to`, scenario µs, -1 never)
+ * against `target` (0: none). */
+static enum exercise_status phase_status(int64_t from, int64_t to, int64_t target)
+{
+    if (from < 0 || to < 0)
+        return EXERCISE_MISSED;
+    return target > 0 && to - from > target ? EXERCISE_LATE : EXERCISE_OK;
+}
+
+static void add_points(struct exercise_score *sc, enum exercise_status st)
+{
+    sc->max_points += 2;
+    sc->points += st == EXERCISE_OK ? 2 : st == EXERCISE_LATE ? 1 : 0;
+}
+
 int exercise_score(const struct scenario *s, int64_t run_id, int64_t started_us, double speed,
-                   const struct exercise_fact *facts, size_t nfacts, struct exercise_score *ret)
+                   const struct exercise_targets *cfg, const struct exercise_fact *facts,
+                   size_t nfacts, struct exercise_score *ret)
 {
     struct ctx c = {facts, nfacts, started_us, speed > 0 ? speed : 1.0};
     struct exercise_milestones *m = &ret->m;
@@ -196,8 +212,18 @@ int exercise_score(const struct scenario *s, int64_t run_id, int64_t started_us,
     ret->run_id = run_id;
     ret->started_us = started_us;
     ret->speed = c.speed;
-    ret->first_aid_target_us = s->first_aid_us ? s->first_aid_us : EXERCISE_FIRST_AID_US;
-    ret->emergency_target_us = s->emergency_us ? s->emergency_us : EXERCISE_EMERGENCY_US;
+    if (cfg) {
+        ret->cfg_first_aid_us = cfg->first_aid_us;
+        ret->cfg_emergency_us = cfg->emergency_us;
+        snprintf(ret->cfg_box, sizeof(ret->cfg_box), "%s", cfg->box);
+    } else {
+        ret->cfg_first_aid_us = EXERCISE_FIRST_AID_US;
+        ret->cfg_emergency_us = EXERCISE_EMERGENCY_US;
+        snprintf(ret->cfg_box, sizeof(ret->cfg_box), "the defaults");
+    }
+    /* The scenario's own targets first; else the daemon's; else none. */
+    ret->first_aid_target_us = s->first_aid_us ? s->first_aid_us : ret->cfg_first_aid_us;
+    ret->emergency_target_us = s->emergency_us ? s->emergency_us : ret->cfg_emergency_us;
     memset(m, 0xff, sizeof(*m)); /* every milestone -1 */
     if ((s->ndetections && !(ret->det = calloc(s->ndetections, sizeof(*ret->det)))) ||
         (s->ndecisions && !(ret->dec = calloc(s->ndecisions, sizeof(*ret->dec))))) {
@@ -271,15 +297,18 @@ int exercise_score(const struct scenario *s, int64_t run_id, int64_t started_us,
                 min_at(&it->at_us, scen(&c, facts[k].time_us));
         judge(it, &ret->points, &ret->max_points);
     }
-    /* First aid: done within its target of the first incident. */
-    if (m->first_aid_done < 0 || m->first_incident < 0)
-        ret->first_aid = EXERCISE_MISSED;
-    else if (m->first_aid_done - m->first_incident > ret->first_aid_target_us)
-        ret->first_aid = EXERCISE_LATE;
-    else
-        ret->first_aid = EXERCISE_OK;
-    ret->max_points += 2;
-    ret->points += ret->first_aid == EXERCISE_OK ? 2 : ret->first_aid == EXERCISE_LATE ? 1 : 0;
+    /* First aid: done within its target of the first incident, the
+     * scenario's and the daemon's; the daemon's scores on its own only
+     * when it says something else. */
+    ret->first_aid = phase_status(m->first_incident, m->first_aid_done, ret->first_aid_target_us);
+    ret->first_aid_cfg = phase_status(m->first_incident, m->first_aid_done, ret->cfg_first_aid_us);
+    ret->cfg_scored = ret->cfg_first_aid_us != ret->first_aid_target_us;
+    add_points(ret, ret->first_aid);
+    if (ret->cfg_scored)
+        add_points(ret, ret->first_aid_cfg);
+    /* Emergency response: from first aid done to the phase after it. */
+    ret->emergency = phase_status(m->first_aid_done, m->emergency_done, ret->emergency_target_us);
+    ret->emergency_cfg = phase_status(m->first_aid_done, m->emergency_done, ret->cfg_emergency_us);
     return 0;
 }
 
@@ -314,6 +343,35 @@ static int put_text(struct buf *b, enum exercise_fmt fmt, const char *s)
             r = buf_putc(b, (char)ch);
     }
     return r;
+}
+
+static const char *phase_word(enum exercise_status st, const char *never)
+{
+    return st == EXERCISE_OK ? "met" : st == EXERCISE_LATE ? "MISSED (late)" : never;
+}
+
+/* The target column of a phase: the scenario's target and, when it says
+ * something else, the daemon's: "30m00s from the first incident: met;
+ * the daemon's 15m00s (category A, Red): MISSED (late)". */
+static void targets_text(char *out, size_t size, const char *from, int64_t scen_us,
+                         enum exercise_status scen, int64_t cfg_us, enum exercise_status cfg,
+                         const char *box, const char *never)
+{
+    char a[32], c[32];
+    int n;
+
+    if (scen_us > 0)
+        n = snprintf(out, size, "%s %s: %s", exercise_fmt_dur(scen_us, a, sizeof(a)), from,
+                     phase_word(scen, never));
+    else
+        n = snprintf(out, size, "no target");
+    if (n < 0 || (size_t)n >= size || cfg_us == scen_us)
+        return;
+    if (cfg_us > 0)
+        snprintf(out + n, size - (size_t)n, "; the daemon's %s (%s): %s",
+                 exercise_fmt_dur(cfg_us, c, sizeof(c)), box, phase_word(cfg, never));
+    else
+        snprintf(out + n, size - (size_t)n, "; the daemon's (%s): none", box);
 }
 
 /* A row of the milestone table. */
@@ -419,6 +477,16 @@ static int recommendations(struct buf *b, enum exercise_fmt fmt, const struct ex
                 li, exercise_fmt_dur(sc->m.first_aid_done - sc->m.first_incident, t1, sizeof(t1)),
                 exercise_fmt_dur(sc->first_aid_target_us, t2, sizeof(t2)), end);
     }
+    if (r == 0 && sc->cfg_scored && sc->first_aid == EXERCISE_OK &&
+        sc->first_aid_cfg != EXERCISE_OK && sc->cfg_first_aid_us > 0) {
+        n++;
+        r = buf_printf(b,
+                       "%sFirst aid met the scenario's target but not the daemon's own of %s "
+                       "(%s, incident.targets): the procedure is tuned to the exercise, not "
+                       "to the organisation's commitment; rehearse against the daemon's%s",
+                       li, exercise_fmt_dur(sc->cfg_first_aid_us, t1, sizeof(t1)), sc->cfg_box,
+                       end);
+    }
     if (r == 0 && n == 0)
         r = buf_printf(b,
                        "%sNothing missed or late: raise the difficulty (speed, fewer "
@@ -487,25 +555,38 @@ static int chart(struct buf *b, const struct exercise_score *sc, const struct ex
     return r ? r : buf_puts(b, "</svg>\n");
 }
 
+static const char *status_key(enum exercise_status st)
+{
+    return st == EXERCISE_OK ? "ok" : st == EXERCISE_LATE ? "late" : "missed";
+}
+
 static int report_json(const struct exercise_score *sc, struct buf *b)
 {
     int r = buf_printf(b,
                        "{\"run\":%" PRId64 ",\"speed\":%g,\"points\":%d,\"max_points\":%d,"
                        "\"first_aid\":\"%s\",\"first_aid_target_s\":%" PRId64 ","
+                       "\"first_aid_cfg\":\"%s\",\"first_aid_cfg_target_s\":%" PRId64 ","
+                       "\"emergency\":\"%s\",\"emergency_target_s\":%" PRId64 ","
+                       "\"emergency_cfg\":\"%s\",\"emergency_cfg_target_s\":%" PRId64 ","
+                       "\"targets_box\":\"%s\","
                        "\"milestones\":{\"first_alert_s\":%" PRId64 ",\"first_incident_s\":%" PRId64
                        ",\"first_aid_start_s\":%" PRId64 ",\"first_aid_done_s\":%" PRId64
-                       ",\"first_report_s\":%" PRId64 "},"
+                       ",\"first_report_s\":%" PRId64 ",\"emergency_done_s\":%" PRId64 "},"
                        "\"alerts\":%zu,\"incidents\":%zu,\"items\":[",
                        sc->run_id, sc->speed, sc->points, sc->max_points,
                        sc->first_aid == EXERCISE_OK     ? "ok"
                        : sc->first_aid == EXERCISE_LATE ? "late"
                                                         : "missed",
-                       sc->first_aid_target_us / US_PER_S,
+                       sc->first_aid_target_us / US_PER_S, status_key(sc->first_aid_cfg),
+                       sc->cfg_first_aid_us / US_PER_S, status_key(sc->emergency),
+                       sc->emergency_target_us / US_PER_S, status_key(sc->emergency_cfg),
+                       sc->cfg_emergency_us / US_PER_S, sc->cfg_box,
                        sc->m.first_alert < 0 ? -1 : sc->m.first_alert / US_PER_S,
                        sc->m.first_incident < 0 ? -1 : sc->m.first_incident / US_PER_S,
                        sc->m.first_aid_start < 0 ? -1 : sc->m.first_aid_start / US_PER_S,
                        sc->m.first_aid_done < 0 ? -1 : sc->m.first_aid_done / US_PER_S,
-                       sc->m.first_report < 0 ? -1 : sc->m.first_report / US_PER_S, sc->nalerts,
+                       sc->m.first_report < 0 ? -1 : sc->m.first_report / US_PER_S,
+                       sc->m.emergency_done < 0 ? -1 : sc->m.emergency_done / US_PER_S, sc->nalerts,
                        sc->nincidents);
 
     for (size_t i = 0; i < sc->ndet + sc->ndec && r == 0; i++) {
@@ -582,7 +663,7 @@ int exercise_report(const struct scenario *s, const struct exercise_score *sc,
                     struct buf *b)
 {
     int html = fmt == EXERCISE_FMT_HTML;
-    char t1[32], t2[64], started[32];
+    char t2[320], started[32];
     time_t st = (time_t)(sc->started_us / US_PER_S);
     struct tm tm;
     int r;
@@ -621,14 +702,12 @@ int exercise_report(const struct scenario *s, const struct exercise_score *sc,
     r = r ? r : milestone(b, fmt, "first alert", sc->m.first_alert, "");
     r = r ? r : milestone(b, fmt, "first incident", sc->m.first_incident, "");
     r = r ? r : milestone(b, fmt, "first aid started", sc->m.first_aid_start, "");
-    snprintf(t2, sizeof(t2), "%s from the first incident: %s",
-             exercise_fmt_dur(sc->first_aid_target_us, t1, sizeof(t1)),
-             sc->first_aid == EXERCISE_OK     ? "met"
-             : sc->first_aid == EXERCISE_LATE ? "MISSED (late)"
-                                              : "MISSED (never)");
+    targets_text(t2, sizeof(t2), "from the first incident", sc->first_aid_target_us, sc->first_aid,
+                 sc->cfg_first_aid_us, sc->first_aid_cfg, sc->cfg_box, "never");
     r = r ? r : milestone(b, fmt, "first aid completed", sc->m.first_aid_done, t2);
     r = r ? r : milestone(b, fmt, "first report", sc->m.first_report, "");
-    snprintf(t2, sizeof(t2), "%s", exercise_fmt_dur(sc->emergency_target_us, t1, sizeof(t1)));
+    targets_text(t2, sizeof(t2), "from first aid completed", sc->emergency_target_us, sc->emergency,
+                 sc->cfg_emergency_us, sc->emergency_cfg, sc->cfg_box, "not reached in this run");
     r = r ? r : milestone(b, fmt, "emergency response completed", sc->m.emergency_done, t2);
     r = r ? r : buf_puts(b, html ? "</table>\n" : "\n");
     /* Expectations */

@@ -18,14 +18,23 @@
 struct buf;
 struct scenario;
 
-/* The daemon's phase targets when the scenario names none (MISSION.md
- * section 4). */
+/* The default phase targets (MISSION.md section 4, incident.targets'
+ * defaults), when neither the scenario nor exercise_score's caller says. */
 #define EXERCISE_FIRST_AID_US (30LL * 60 * 1000000)
 #define EXERCISE_EMERGENCY_US (2LL * 86400 * 1000000)
 /* Facts one scoring reads at most. */
 #define EXERCISE_MAX_FACTS 100000
 /* Earlier runs the trend shows at most. */
 #define EXERCISE_MAX_TREND 50
+
+/* The daemon's own phase targets (incident.targets) for the box the
+ * scenario is about: its first expected declaration's category and level
+ * (docs/exercise.md "Scoring").  The caller reads them from the
+ * configuration; NULL to exercise_score means the defaults. */
+struct exercise_targets {
+    int64_t first_aid_us, emergency_us; /* 0: the configuration sets none */
+    char box[48];                       /* what they are for: "category A, Red" */
+};
 
 /* One thing that happened (a copy of store_exercise_fact). */
 struct exercise_fact {
@@ -67,10 +76,19 @@ struct exercise_score {
     int64_t run_id;
     int64_t started_us; /* wall clock */
     double speed;
-    int64_t first_aid_target_us, emergency_target_us;
+    int64_t first_aid_target_us, emergency_target_us; /* the scenario's, else the daemon's */
+    int64_t cfg_first_aid_us, cfg_emergency_us;       /* the daemon's (0: none) */
+    char cfg_box[48];
     struct exercise_milestones m;
     enum exercise_status first_aid; /* first aid done within its target of the first incident */
-    struct exercise_item *det;      /* owned, one per expected detection */
+    /* First aid against the daemon's target; scored as an item of its own
+     * only when that differs from the scenario's (cfg_scored 1). */
+    enum exercise_status first_aid_cfg;
+    int cfg_scored;
+    /* Emergency response (first aid done to the phase after emergency)
+     * against each target: shown, not scored (a run seldom lasts days). */
+    enum exercise_status emergency, emergency_cfg;
+    struct exercise_item *det; /* owned, one per expected detection */
     size_t ndet;
     struct exercise_item *dec; /* owned, one per expected decision */
     size_t ndec;
@@ -80,11 +98,13 @@ struct exercise_score {
 
 /*
  * Scores run `run_id` of `s`, started at wall time `started_us` at `speed`
- * (> 0), from `facts` (any order).  0 and *ret filled (exercise_score_done
- * frees it), or -ENOMEM.
+ * (> 0), from `facts` (any order), against the scenario's deadlines and
+ * targets and the daemon's targets `cfg` (NULL: the defaults).  0 and
+ * *ret filled (exercise_score_done frees it), or -ENOMEM.
  */
 int exercise_score(const struct scenario *s, int64_t run_id, int64_t started_us, double speed,
-                   const struct exercise_fact *facts, size_t nfacts, struct exercise_score *ret);
+                   const struct exercise_targets *cfg, const struct exercise_fact *facts,
+                   size_t nfacts, struct exercise_score *ret);
 void exercise_score_done(struct exercise_score *sc);
 void exercise_fact_free(struct exercise_fact *f, size_t n);
 

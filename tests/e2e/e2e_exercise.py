@@ -51,6 +51,12 @@ triage:
   config: {src}/rules/config/triage.yaml
 incident:
   playbooks: {src}/playbooks
+  # the daemon's own first-aid target for tiny's box (A, Orange) is tighter
+  # than the scenario's 30 minutes: the team cannot meet it, since it acts
+  # only once the login, sent 30 s into the run, has made the incident
+  # "intruded", well after the brute force opened it
+  targets:
+    - {{phase: first_aid, category: A, level: Orange, seconds: 5}}
 respond:
   policy: {dir}/respond.yaml
 inputs:
@@ -345,15 +351,24 @@ def run_all(d, drill_port):
           % item(score, "preserve evidence"))
     check(score.get("first_aid") == "ok", "tiny: first aid completed within its target (%s)"
           % score.get("first_aid"))
-    check(score.get("max_points") == 2 * (3 + 4 + 1) and score.get("points") ==
-          score.get("max_points") - 2, "tiny: %s of %s points (all but evidence)"
+    check(score.get("first_aid_cfg") == "late" and score.get("first_aid_cfg_target_s") == 5
+          and score.get("targets_box") == "category A, Orange",
+          "tiny: first aid late for the daemon's incident.targets (A, Orange: 5 s) (%s %s %s)"
+          % (score.get("first_aid_cfg"), score.get("first_aid_cfg_target_s"),
+             score.get("targets_box")))
+    check(score.get("max_points") == 2 * (3 + 4 + 1) + 2 and score.get("points") ==
+          score.get("max_points") - 2 - 1,
+          "tiny: %s of %s points (all but evidence, and first aid late for the daemon's target)"
           % (score.get("points"), score.get("max_points")))
     r = exercise(d, "report")
     check(r.returncode == 0 and re.search(r"\| preserve evidence \| never \| 1h00m \| MISSED \|",
                                           r.stdout) and
           re.search(r"\| declare Orange for category A \| \S+ \| 30m00s \| on time \|", r.stdout)
-          and 'Decision "preserve evidence" was never taken' in r.stdout,
-          "Markdown report: evidence MISSED, the declaration on time, what to review")
+          and 'Decision "preserve evidence" was never taken' in r.stdout
+          and "30m00s from the first incident: met; the daemon's 0m05s (category A, Orange): "
+          "MISSED (late)" in r.stdout and "not the daemon's own of 0m05s" in r.stdout,
+          "Markdown report: evidence MISSED, the declaration on time, first aid against both "
+          "targets, what to review")
     htmlp = os.path.join(d.dir, "aar.html")
     r = exercise(d, "report", "--format", "html", "-o", htmlp)
     html = open(htmlp).read() if r.returncode == 0 else ""

@@ -107,7 +107,7 @@ static void test_speed_and_deadlines(void **state)
     struct exercise_score sc;
 
     (void)state;
-    assert_int_equal(exercise_score(s, 1, START, 60, f, 4, &sc), 0);
+    assert_int_equal(exercise_score(s, 1, START, 60, NULL, f, 4, &sc), 0);
     assert_int_equal(find(&sc, "rule fast_rule")->status, EXERCISE_OK);
     assert_int_equal(find(&sc, "rule fast_rule")->at_us, 60 * S);
     assert_int_equal(find(&sc, "rule slow_rule")->status, EXERCISE_OK);
@@ -120,7 +120,7 @@ static void test_speed_and_deadlines(void **state)
     f[2] = fact("alert", 360, 1, 0, "slow_rule", NULL, NULL);
     f[0] = fact("alert", 200, 1, 0, "fast_rule", NULL, NULL);
     f[1] = fact("alert", 400, 1, 0, "fast_rule", NULL, NULL);
-    assert_int_equal(exercise_score(s, 1, START, 1, f, 4, &sc), 0);
+    assert_int_equal(exercise_score(s, 1, START, 1, NULL, f, 4, &sc), 0);
     assert_int_equal(find(&sc, "rule fast_rule")->status, EXERCISE_LATE);
     assert_int_equal(find(&sc, "rule slow_rule")->status, EXERCISE_LATE);
     assert_int_equal(sc.points, 1 + 1 + 0); /* decisions and first aid all missed */
@@ -152,7 +152,7 @@ static void test_decisions(void **state)
     struct exercise_score sc;
 
     (void)state;
-    assert_int_equal(exercise_score(s, 2, START, 1, f, sizeof(f) / sizeof(f[0]), &sc), 0);
+    assert_int_equal(exercise_score(s, 2, START, 1, NULL, f, sizeof(f) / sizeof(f[0]), &sc), 0);
     assert_int_equal(find(&sc, "declare Orange for category A")->status, EXERCISE_LATE);
     assert_int_equal(find(&sc, "declare Orange for category A")->at_us, 2400 * S);
     assert_int_equal(find(&sc, "isolate www1")->status, EXERCISE_OK);
@@ -164,7 +164,7 @@ static void test_decisions(void **state)
 
     /* a declaration of the organisation's level counts too */
     f[8] = fact("declare", 600, 1, 0, "A", "Orange", NULL);
-    assert_int_equal(exercise_score(s, 2, START, 1, f, sizeof(f) / sizeof(f[0]), &sc), 0);
+    assert_int_equal(exercise_score(s, 2, START, 1, NULL, f, sizeof(f) / sizeof(f[0]), &sc), 0);
     assert_int_equal(find(&sc, "declare Orange for category A")->status, EXERCISE_OK);
     assert_int_equal(find(&sc, "declare Orange for category A")->at_us, 600 * S);
     exercise_score_done(&sc);
@@ -185,13 +185,13 @@ static void test_first_aid(void **state)
     struct buf b;
 
     (void)state;
-    assert_int_equal(exercise_score(s, 3, START, 1, f, 3, &sc), 0);
+    assert_int_equal(exercise_score(s, 3, START, 1, NULL, f, 3, &sc), 0);
     assert_int_equal(sc.first_aid, EXERCISE_LATE);
     assert_int_equal(sc.m.first_aid_start, 120 * S);
     assert_int_equal(sc.m.first_aid_done, (60 + 31 * 60) * S);
     exercise_score_done(&sc);
     f[2] = fact("timeline", 60 + 29 * 60, 1, 7, "phase", "emergency", "alice");
-    assert_int_equal(exercise_score(s, 3, START, 1, f, 3, &sc), 0);
+    assert_int_equal(exercise_score(s, 3, START, 1, NULL, f, 3, &sc), 0);
     assert_int_equal(sc.first_aid, EXERCISE_OK);
     assert_int_equal(sc.points, 2);
 
@@ -209,9 +209,46 @@ static void test_first_aid(void **state)
     exercise_score_done(&sc);
 
     /* never leaving first aid: missed */
-    assert_int_equal(exercise_score(s, 3, START, 1, f, 2, &sc), 0);
+    assert_int_equal(exercise_score(s, 3, START, 1, NULL, f, 2, &sc), 0);
     assert_int_equal(sc.first_aid, EXERCISE_MISSED);
     exercise_score_done(&sc);
+    scenario_free(s);
+}
+
+/* The daemon's own first-aid target counts beside the scenario's: met
+ * for the scenario's 30 minutes, late for the daemon's 15, and the report
+ * says both. */
+static void test_daemon_targets(void **state)
+{
+    struct scenario *s = load();
+    struct exercise_fact f[] = {
+        fact("incident", 60, 1, 7, "intruded, no damage yet", "[]", "A"),
+        fact("timeline", 60 + 20 * 60, 1, 7, "phase", "emergency", "alice"),
+    };
+    const struct exercise_targets tg = {15 * 60 * S, 2 * 86400 * S, "category A, Orange"};
+    struct exercise_score sc, same;
+    struct buf b;
+
+    (void)state;
+    assert_int_equal(exercise_score(s, 4, START, 1, NULL, f, 2, &same), 0);
+    assert_int_equal(same.cfg_scored, 0); /* the defaults say 30m, as the scenario */
+    assert_int_equal(exercise_score(s, 4, START, 1, &tg, f, 2, &sc), 0);
+    assert_int_equal(sc.first_aid_target_us, 30 * 60 * S);
+    assert_int_equal(sc.first_aid, EXERCISE_OK);
+    assert_int_equal(sc.first_aid_cfg, EXERCISE_LATE);
+    assert_int_equal(sc.cfg_scored, 1);
+    assert_int_equal(sc.max_points, same.max_points + 2);
+    assert_int_equal(sc.points, same.points + 1);
+    /* emergency never completed: not reached, whatever the target */
+    assert_int_equal(sc.emergency, EXERCISE_MISSED);
+    buf_init(&b, 1 << 20);
+    assert_int_equal(exercise_report(s, &sc, NULL, 0, NULL, 0, EXERCISE_FMT_MD, &b), 0);
+    assert_non_null(strstr(b.data, "30m00s from the first incident: met; the daemon's 15m00s "
+                                   "(category A, Orange): MISSED (late)"));
+    assert_non_null(strstr(b.data, "not the daemon's own of 15m00s"));
+    buf_done(&b);
+    exercise_score_done(&sc);
+    exercise_score_done(&same);
     scenario_free(s);
 }
 
@@ -221,6 +258,7 @@ int main(void)
         cmocka_unit_test(test_speed_and_deadlines),
         cmocka_unit_test(test_decisions),
         cmocka_unit_test(test_first_aid),
+        cmocka_unit_test(test_daemon_targets),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

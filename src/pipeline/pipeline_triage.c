@@ -141,6 +141,10 @@ struct ptriage {
     int64_t cur_recv_us;
     /* The trigger's source and evidence phrase, valid for one offer. */
     char tr_src[PT_SRC_MAX], tr_evidence[192];
+    /* The current rule alert's best address indicator match (ioc_conf 0:
+     * none): the address matched, the feed, its confidence 1..3. */
+    char ioc_addr[PT_ADDR_MAX], ioc_feed[PT_VAL_MAX], ioc_value[PT_VAL_MAX];
+    int ioc_conf;
 };
 
 static void pt_store_err(struct ptriage *t, int r)
@@ -426,7 +430,7 @@ static void evid_judge(struct ptriage *t, const char *addr, int64_t at_us,
         tr->udp_only = t->cur.spoofable;
         tr->corroborated = 0;
         src_text(&t->cur.src, t->tr_src, sizeof(t->tr_src));
-        snprintf(t->tr_evidence, sizeof(t->tr_evidence), "%s%s%s, %s",
+        snprintf(t->tr_evidence, sizeof(t->tr_evidence), "%s%s%s %s",
                  t->cur.witness ? "trusted witness " : "no trusted witness: ",
                  t->cur.witness ? t->cur.witness : "record", t->cur.witness ? " via" : " from",
                  t->tr_src);
@@ -473,6 +477,7 @@ static void offer_alert(struct ptriage *t, const struct triage_in *in,
     const char *addr = NULL;
     struct respond_trigger tr;
     struct respond_cause c;
+    int ioc = in->kind == TRIAGE_KIND_RULE && t->ioc_conf > 0;
 
     if (!made->agg_id)
         return; /* suppressed */
@@ -480,6 +485,11 @@ static void offer_alert(struct ptriage *t, const struct triage_in *in,
         if (in->entities[i].role == TRIAGE_ROLE_ATTACKER &&
             strcmp(in->entities[i].field, "source.ip") == 0)
             addr = in->entities[i].value;
+    /* An address a feed lists as known-bad is the one to act on (the C2
+     * an inside host reached, not that host); whether the record could
+     * witness it is judged as for any address. */
+    if (ioc)
+        addr = t->ioc_addr;
     tr = (struct respond_trigger){
         .kind = (enum respond_kind)in->kind,
         .rule_id = in->rule_id,
@@ -490,7 +500,18 @@ static void offer_alert(struct ptriage *t, const struct triage_in *in,
         .address = addr,
         .exercise = t->cur.exercise,
     };
+    if (ioc) {
+        tr.indicator_feed = t->ioc_feed;
+        tr.indicator_confidence = t->ioc_conf;
+    }
     evid_judge(t, addr, in->time_us, &tr);
+    if (ioc) {
+        size_t n = strlen(t->tr_evidence);
+        static const char *const conf[] = {"", "Low", "Medium", "High"};
+
+        snprintf(t->tr_evidence + n, sizeof(t->tr_evidence) - n, "; indicator %s of feed %s (%s)",
+                 t->ioc_value, t->ioc_feed, conf[t->ioc_conf & 3]);
+    }
     c = (struct respond_cause){
         .agg_id = t->agg_base + (int64_t)made->agg_id,
         .incident_id = (int64_t)made->incident_id,
@@ -744,6 +765,64 @@ static const char *sig_tactic(struct ptriage *t, const struct event *ev)
     return d;
 }
 
+/* The k-th value of field `id` in `ev` (the enrich step adds the fields
+ * of each indicator match together, in order), or NULL. */
+static const char *nth_field(const struct event *ev, uint32_t id, size_t k, size_t *ret_len)
+{
+    for (uint32_t i = 0; id != FIELD_NONE && i < ev->nfields; i++)
+        if (ev->fields[i].id == id && k-- == 0) {
+            *ret_len = ev->fields[i].len;
+            return ev->fields[i].val;
+        }
+    return NULL;
+}
+
+/* The best address indicator match of `ev` (threat.indicator.type ipv4 or
+ * ipv6 with the matched atomic an address), into t->ioc_*: the highest
+ * confidence, the first of equals.  t->ioc_conf 0: none. */
+static void note_indicator(struct ptriage *t, const struct event *ev)
+{
+    static const char *const conf[] = {"Low", "Medium", "High"};
+    uint32_t f_type = field_by_name("threat.indicator.type");
+    uint32_t f_value = field_by_name("threat.indicator.value");
+    uint32_t f_feed = field_by_name("threat.indicator.provider");
+    uint32_t f_conf = field_by_name("threat.indicator.confidence");
+    uint32_t f_atomic = field_by_name("threat.enrichments.matched.atomic");
+    const char *ty, *va, *fe, *co, *at;
+    size_t nty, nva, nfe, nco, nat;
+
+    t->ioc_conf = 0;
+    for (size_t k = 0; k < 8; k++) {
+        unsigned char bin[16];
+        char a[PT_ADDR_MAX];
+        int level = 0;
+
+        if (!(ty = nth_field(ev, f_type, k, &nty)))
+            break;
+        if (!(va = nth_field(ev, f_value, k, &nva)) || !(fe = nth_field(ev, f_feed, k, &nfe)) ||
+            !(co = nth_field(ev, f_conf, k, &nco)) || !(at = nth_field(ev, f_atomic, k, &nat)))
+            break;
+        if (!((nty == 4 && (memcmp(ty, "ipv4", 4) == 0 || memcmp(ty, "ipv6", 4) == 0))) ||
+            nat == 0 || nat >= sizeof(a) || nfe == 0 || nfe >= sizeof(t->ioc_feed) ||
+            nva >= sizeof(t->ioc_value))
+            continue;
+        for (int i = 0; i < 3; i++)
+            if (nco == strlen(conf[i]) && memcmp(co, conf[i], nco) == 0)
+                level = i + 1;
+        memcpy(a, at, nat);
+        a[nat] = '\0';
+        if (level <= t->ioc_conf || (inet_pton(AF_INET, a, bin) != 1 &&
+                                     inet_pton(AF_INET6, a, bin) != 1))
+            continue;
+        t->ioc_conf = level;
+        memcpy(t->ioc_addr, a, nat + 1);
+        memcpy(t->ioc_feed, fe, nfe);
+        t->ioc_feed[nfe] = '\0';
+        memcpy(t->ioc_value, va, nva);
+        t->ioc_value[nva] = '\0';
+    }
+}
+
 void ptriage_rule(struct ptriage *t, const struct sigma_rule *r, const struct event *ev,
                   int64_t alert_id)
 {
@@ -760,6 +839,8 @@ void ptriage_rule(struct ptriage *t, const struct sigma_rule *r, const struct ev
     };
     int relayed = event_is(ev, FIELD_EVENT_KIND, "alert");
 
+    if (t->resp)
+        note_indicator(t, ev);
     triage_entity_from_event(&t->ents, ev, relayed);
     if (relayed) {
         const char *tactic = sig_tactic(t, ev);
@@ -779,6 +860,7 @@ void ptriage_rule(struct ptriage *t, const struct sigma_rule *r, const struct ev
         in.tags = t->tagv;
     }
     add(t, &in, alert_id);
+    t->ioc_conf = 0;
 }
 
 /* Formats a correlation hit's JSON (t->json) and one line (t->text). */

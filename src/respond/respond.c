@@ -48,6 +48,8 @@ struct titem {
     int64_t agg_id, incident_id, recv_us;
     char rule_id[ID_MAX], rule_name[ID_MAX], corr[CORR_MAX], address[ADDR_MAX];
     char source[RESPOND_SOURCE_MAX], evidence[EVIDENCE_MAX];
+    int indicator_conf;          /* respond_trigger.indicator_confidence */
+    char indicator_feed[ID_MAX]; /* and its feed ("": none) */
     unsigned cut; /* 1: a string did not fit */
 };
 
@@ -144,6 +146,8 @@ static void item_trigger(const struct titem *it, int approved, struct respond_tr
         .exercise = it->exercise,
         .source = it->source[0] ? it->source : NULL,
         .evidence = it->evidence[0] ? it->evidence : NULL,
+        .indicator_feed = it->indicator_feed[0] ? it->indicator_feed : NULL,
+        .indicator_confidence = it->indicator_feed[0] ? it->indicator_conf : 0,
         .approved = approved,
     };
 }
@@ -338,6 +342,14 @@ void respond_offer(struct respond *r, const struct respond_trigger *t,
     copy_str(it->rule_id, sizeof(it->rule_id), t->rule_id, &it->cut);
     copy_str(it->rule_name, sizeof(it->rule_name), t->rule_name, &it->cut);
     copy_str(it->corr, sizeof(it->corr), t->correlation, &it->cut);
+    if (t->indicator_feed && t->indicator_confidence > 0) {
+        unsigned fcut = 0;
+        copy_str(it->indicator_feed, sizeof(it->indicator_feed), t->indicator_feed, &fcut);
+        if (fcut) /* a prefix of a feed's name is not that feed */
+            it->indicator_feed[0] = '\0';
+        else
+            it->indicator_conf = t->indicator_confidence;
+    }
     {
         unsigned acut = 0;
         copy_str(it->address, sizeof(it->address), t->address, &acut);

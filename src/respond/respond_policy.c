@@ -403,6 +403,16 @@ static int rule_matches(const struct respond_policy *p, const struct respond_rul
         if (i == ru->ncorrelations)
             return 0;
     }
+    if (ru->indicator) {
+        size_t i;
+        if (!t->indicator_feed || t->indicator_confidence < ru->indicator)
+            return 0;
+        for (i = 0; i < ru->nindicator_feeds; i++)
+            if (strcmp(ru->indicator_feeds[i], t->indicator_feed) == 0)
+                break;
+        if (ru->nindicator_feeds && i == ru->nindicator_feeds)
+            return 0;
+    }
     if (ru->from != RESPOND_FROM_ANY) {
         int inside;
         if (!addr)

@@ -96,6 +96,12 @@ struct respond_rule {
     int min_level;  /* 1..5, 0 = any */
     unsigned types; /* bit (1 << enum triage_type); 0 = any */
     enum respond_from from;
+    /* Known-bad indicators (issue 20): 1..3, the rule matches only a
+     * trigger whose address an imported indicator named with at least
+     * this confidence (Low, Medium, High); 0: any trigger */
+    int indicator;
+    char **indicator_feeds; /* owned; the feeds whose indicators count; none: any feed */
+    size_t nindicator_feeds;
     unsigned actions; /* RESPOND_ACTION_* bits, never 0 */
     enum respond_mode mode;
 };
@@ -194,6 +200,11 @@ struct respond_trigger {
     int log_peer;            /* 1: the address sent us trusted records: never acted on */
     const char *source;      /* the evidence's source (input, sender) for its bucket; may be NULL */
     const char *evidence;    /* one phrase on the evidence for the reason; may be NULL */
+    /* An alert whose event matched an address indicator (threat.indicator.*,
+     * docs/intel.md): its feed and its confidence, 1 Low, 2 Medium, 3 High
+     * (0 and NULL: no such match).  The address is then the one matched. */
+    const char *indicator_feed;
+    int indicator_confidence;
     /* 1: raised by a tabletop exercise's records (inputs[].exercise): decided
      * as ever but always in dry run, and the state (buckets, blocks, offenders)
      * left as it was, so that an exercise neither acts nor uses up real

@@ -458,10 +458,40 @@ static int kw_rule_mode(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *ar
     return 0;
 }
 
+/* indicator: the least confidence of a known-bad indicator's match. */
+static int kw_rule_indicator(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+    static const char *const names[] = {"low", "medium", "high"};
+    struct respond_rule *ru = arg;
+    const char *s;
+    size_t len;
+    int r;
+
+    if ((r = ydoc_str(d, v, &s, &len)) < 0)
+        return r;
+    for (int i = 0; i < 3; i++) {
+        if (strcasecmp(s, names[i]) == 0) {
+            ru->indicator = i + 1;
+            return 0;
+        }
+    }
+    return ydoc_fail(d, v, "indicator must be low, medium or high (the match's confidence)");
+}
+
+static int kw_rule_indicator_feeds(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+    struct respond_rule *ru = arg;
+
+    return get_strlist(d, v, &ru->indicator_feeds, &ru->nindicator_feeds);
+}
+
 static const struct ydoc_key rule_kw[] = {
-    {"actions", kw_rule_actions},    {"correlation", kw_rule_corr}, {"from", kw_rule_from},
-    {"incident_type", kw_rule_type}, {"kind", kw_rule_kind},        {"min_level", kw_rule_level},
-    {"mode", kw_rule_mode},          {"name", kw_rule_name},        {"rule", kw_rule_rule},
+    {"actions", kw_rule_actions},     {"correlation", kw_rule_corr},
+    {"from", kw_rule_from},           {"incident_type", kw_rule_type},
+    {"indicator", kw_rule_indicator}, {"indicator_feeds", kw_rule_indicator_feeds},
+    {"kind", kw_rule_kind},           {"min_level", kw_rule_level},
+    {"mode", kw_rule_mode},           {"name", kw_rule_name},
+    {"rule", kw_rule_rule},
 };
 static const struct ydoc_table rule_table = {rule_kw, YDOC_NKEYS(rule_kw),
                                              "rule: expected a mapping", NULL};
@@ -491,6 +521,8 @@ static int kw_rules(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
             return r;
         if (ru->actions == 0)
             return ydoc_fail(d, it, "rule has no actions");
+        if (ru->nindicator_feeds && !ru->indicator)
+            return ydoc_fail(d, it, "indicator_feeds needs indicator (low, medium or high)");
         if (!ru->name) {
             snprintf(label, sizeof(label), "#%zu", i + 1);
             if (!(ru->name = strdup(label)))
@@ -933,6 +965,9 @@ void respond_policy_free(struct respond_policy *p)
         for (size_t j = 0; j < ru->ncorrelations; j++)
             free(ru->correlations[j]);
         free(ru->correlations);
+        for (size_t j = 0; j < ru->nindicator_feeds; j++)
+            free(ru->indicator_feeds[j]);
+        free(ru->indicator_feeds);
         free(ru->name);
     }
     free(p->rules);

@@ -913,12 +913,21 @@ static void test_shipped_policy(void **state)
     assert_int_equal(d.verdict, RESPOND_ASK);
     assert_int_equal(d.actions, RESPOND_ACTION_BLOCK);
 
-    /* A known-bad indicator from outside acts. */
+    /* A known-bad indicator from outside acts: an alert whose address a
+     * feed lists with High confidence.  Medium is not enough (and the
+     * alert's level alone, medium, matches no other rule). */
     memset(&t, 0, sizeof(t));
     t.kind = RESPOND_KIND_RULE;
-    t.rule_name = "ioc.abuse_ch";
-    t.level = TRIAGE_LEVEL_HIGH;
+    t.rule_name = "intel_indicator_match";
+    t.level = TRIAGE_LEVEL_MEDIUM;
     t.address = "2001:db8:bad::1";
+    t.indicator_feed = "abuse_ch";
+    t.indicator_confidence = 2;
+    t.trusted = 1;
+    assert_int_equal(respond_decide(p, s, &t, T0, &d), 0);
+    assert_int_equal(d.verdict, RESPOND_NONE);
+    t.indicator_confidence = 3;
+    t.trusted = 0;
     /* Named only by untrusted records: a person decides. */
     assert_int_equal(respond_decide(p, s, &t, T0, &d), 0);
     assert_int_equal(d.verdict, RESPOND_ASK);
@@ -1019,6 +1028,55 @@ static void test_shipped_policy_openssh_sample(void **state)
 
 /* ---- config errors ------------------------------------------------------ */
 
+/* indicator / indicator_feeds: only a trigger with an address indicator
+ * match of at least that confidence, and of a listed feed when listed. */
+static void test_indicator_rule(void **state)
+{
+    struct respond_policy *p = parse_ok("rules:\n"
+                                        "  - name: known-bad\n"
+                                        "    indicator: medium\n"
+                                        "    indicator_feeds: [peer, national]\n"
+                                        "    actions: [block]\n");
+    struct respond_state *s = respond_state_new(p);
+    struct respond_trigger t;
+    struct respond_decision d;
+
+    (void)state;
+    assert_non_null(s);
+    assert_int_equal(p->rules[0].indicator, 2);
+    assert_int_equal(p->rules[0].nindicator_feeds, 2);
+    memset(&t, 0, sizeof(t));
+    t.kind = RESPOND_KIND_RULE;
+    t.rule_name = "intel_indicator_match_high";
+    t.level = TRIAGE_LEVEL_HIGH;
+    t.address = "198.51.100.9";
+    t.trusted = 1;
+    /* no indicator: no match, whatever the rule or level */
+    assert_int_equal(respond_decide(p, s, &t, T0, &d), 0);
+    assert_int_equal(d.verdict, RESPOND_NONE);
+    assert_int_equal(respond_policy_may_match(p, &t), 0);
+    /* Low is below medium */
+    t.indicator_feed = "peer";
+    t.indicator_confidence = 1;
+    assert_int_equal(respond_decide(p, s, &t, T0, &d), 0);
+    assert_int_equal(d.verdict, RESPOND_NONE);
+    /* a feed not listed, even High */
+    t.indicator_feed = "peer2";
+    t.indicator_confidence = 3;
+    assert_int_equal(respond_decide(p, s, &t, T0, &d), 0);
+    assert_int_equal(d.verdict, RESPOND_NONE);
+    assert_int_equal(respond_policy_may_match(p, &t), 0);
+    /* a listed feed, Medium: acts */
+    t.indicator_feed = "national";
+    t.indicator_confidence = 2;
+    assert_int_equal(respond_policy_may_match(p, &t), 1);
+    assert_int_equal(respond_decide(p, s, &t, T0, &d), 0);
+    assert_int_equal(d.verdict, RESPOND_ACT);
+    assert_string_equal(d.rule->name, "known-bad");
+    respond_state_free(s);
+    respond_policy_free(p);
+}
+
 static void test_config_errors(void **state)
 {
     static const struct {
@@ -1038,6 +1096,9 @@ static void test_config_errors(void **state)
         {"rules:\n  - actions: [block]\n    mode: sometimes\n", 3, 11, "auto or approve"},
         {"rules:\n  - actions: [nuke]\n", 2, 15, "block, webhook"},
         {"rules:\n  - kind: rule\n", 2, 5, "no actions"},
+        {"rules:\n  - actions: [block]\n    indicator: certain\n", 3, 16, "low, medium or high"},
+        {"rules:\n  - actions: [block]\n    indicator_feeds: [peer]\n", 2, 5,
+         "indicator_feeds needs indicator"},
         {"rules:\n  - actions: block\n    min_level: severe\n", 3, 16, "min_level"},
         {"rules:\n  - actions: block\n    incident_type: alien invasion\n", 3, 20, "incident type"},
         {"rules:\n  - actions: block\n    from: mars\n", 3, 11, "outside"},
@@ -1244,6 +1305,7 @@ int main(void)
         cmocka_unit_test(test_may_match),
         cmocka_unit_test(test_block_restore),
         cmocka_unit_test(test_load_missing_file),
+        cmocka_unit_test(test_indicator_rule),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,245 @@
+"""End to end: a C2 address from a feed, seen in a firewall log, feeds the
+response policy's known-bad rule (issue 20; docs/respond.md "indicator",
+docs/intel.md).
+
+A local HTTP server serves two CSV feeds fetched by the daemon
+(intel.feeds): `peer` lists the C2 address C2 (confidence 90: High), a
+second address C2_UNTRUSTED (High) and C2_MEDIUM (confidence 40: Medium);
+`other` lists C2_OTHER (High).  The policy (dry run) has one rule, known-bad
+indicator: `indicator: high`, `indicator_feeds: [peer]`, from outside,
+block, auto.  Then:
+
+- a netfilter (ufw) line from a trusted TCP input (a witness of the
+  connection) shows an inside host reaching C2: the intel alert carries
+  threat.indicator.* with provider peer; the known-bad rule decides ACT on
+  C2 (not on the inside host), in dry run: a `dry_run` response row whose
+  reason names the trusted witness and the indicator, and a
+  `response.dry_run` audit entry for C2 under policy rule known-bad
+  indicator;
+- the same kind of line about C2_UNTRUSTED over an untrusted UDP input:
+  no trusted witness, so the auto rule asks (a pending request), never acts;
+- C2_MEDIUM (Medium) and C2_OTHER (a feed not named) through the trusted
+  input: the rule does not match; no response names them.
+"""
+
+import http.server
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+
+sys.path.insert(0, os.path.dirname(__file__))
+from harness import (BIN, Daemon, check, fields, finish, free_port, syslog_stamp,  # noqa: E402
+                     wait_for)
+
+C2 = "185.220.101.47"
+C2_UNTRUSTED = "45.137.21.9"
+C2_MEDIUM = "194.26.29.113"
+C2_OTHER = "91.92.240.18"
+C2_UDP = "193.142.146.35"
+INSIDE = "10.0.1.50"
+
+FILES = {
+    "/peer.csv": ("value,confidence\n%s,90\n%s,90\n%s,40\n%s,90\n"
+                  % (C2, C2_UNTRUSTED, C2_MEDIUM, C2_UDP)),
+    "/other.csv": ("value,confidence\n%s,90\n" % C2_OTHER),
+}
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    def log_message(self, *a):
+        pass
+
+    def do_GET(self):
+        body = FILES.get(self.path)
+        if body is None:
+            self.send_response(404)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        body = body.encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "text/csv")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+UDP = free_port(socket.SOCK_DGRAM)
+OPEN = free_port()
+
+YAML = """
+data_dir: {data}
+http:
+  listen: 127.0.0.1:{http}
+respond:
+  policy: {dir}/respond.yaml
+inputs:
+  - name: fw
+    type: syslog-tcp
+    listen: 127.0.0.1:{port}
+    trust: trusted
+    peers: [127.0.0.1]
+  - name: open
+    type: syslog-tcp
+    listen: 127.0.0.1:%(open)d
+  - name: forged
+    type: syslog-udp
+    listen: 127.0.0.1:%(udp)d
+    trust: trusted
+    peers: [127.0.0.1]
+intel:
+  feeds:
+    - name: peer
+      url: http://127.0.0.1:%(srv)d/peer.csv
+      format: csv
+      interval: 1h
+    - name: other
+      url: http://127.0.0.1:%(srv)d/other.csv
+      format: csv
+      interval: 1h
+"""
+
+POLICY = """
+dry_run: true
+rules:
+  - name: known-bad indicator
+    kind: rule
+    indicator: high
+    indicator_feeds: [peer]
+    from: outside
+    actions: [block]
+    mode: auto
+"""
+
+
+def ufw_line(src, dst):
+    return ("<4>%s fw01 kernel: [2017913.737300] [UFW BLOCK] IN=eth1 OUT=eth0 "
+            "MAC=52:54:00:40:06:06:00:1b:21:7f:10:c2:08:00 SRC=%s DST=%s LEN=60 TOS=0x00 "
+            "PREC=0x00 TTL=63 ID=26624 DF PROTO=TCP SPT=49986 DPT=443 WINDOW=64240 RES=0x00 "
+            "SYN URGP=0" % (syslog_stamp(), src, dst))
+
+
+def send_tcp(d, line, port=None):
+    with socket.create_connection(("127.0.0.1", port or d.port)) as s:
+        s.sendall((line + "\n").encode())
+
+
+def send_udp(line):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.sendto(line.encode(), ("127.0.0.1", UDP))
+    s.close()
+
+
+def rows(d, sql, args=()):
+    con = d.db()
+    try:
+        con.row_factory = None
+        return con.execute(sql, args).fetchall()
+    finally:
+        con.close()
+
+
+def responses(d, addr):
+    return rows(d, "SELECT state, policy_rule, reason, address FROM responses WHERE address = ?",
+                (addr,))
+
+
+def audit_entries(d):
+    out = []
+    with open(os.path.join(d.data, "audit.log")) as f:
+        for line in f:
+            try:
+                out.append(json.loads(line))
+            except ValueError:
+                pass
+    return out
+
+
+def intel_alert(d, value):
+    return [a for a in d.alerts() if fields(a).get("threat.indicator.value") == value]
+
+
+def main():
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    d = Daemon(YAML % {"srv": srv.server_address[1], "udp": UDP, "open": OPEN})
+    with open(os.path.join(d.dir, "respond.yaml"), "w") as f:
+        f.write(POLICY)
+    d.start()
+    check(wait_for(lambda: "intel feed peer: 4 indicators imported" in d.read_log() and
+                   "intel feed other: 1 indicators imported" in d.read_log(), 20),
+          "both feeds are fetched and imported")
+    check(wait_for(lambda: "intel: 5 indicators loaded" in d.read_log(), 20),
+          "the matcher is reloaded with the five indicators")
+
+    # The C2 address seen by the firewall, reported over the trusted input.
+    send_tcp(d, ufw_line(INSIDE, C2))
+    check(wait_for(lambda: intel_alert(d, C2), 10), "the firewall line raises the intel alert")
+    f = fields(intel_alert(d, C2)[0])
+    check(f.get("threat.indicator.provider") == "peer" and
+          f.get("threat.indicator.confidence") == "High" and
+          f.get("threat.enrichments.matched.field") == "destination.ip",
+          "with threat.indicator.* of feed peer, High, matched on destination.ip: %s"
+          % {k: v for k, v in f.items() if k.startswith("threat.")})
+    check(wait_for(lambda: responses(d, C2), 10), "the known-bad rule decided about the C2 address")
+    r = responses(d, C2)
+    # (each rule alert on the event carries its indicator: a second one is
+    # refused as already blocked)
+    check(r[0][0] == "dry_run" and r[0][1] == "known-bad indicator" and
+          [x[0] for x in r].count("dry_run") == 1,
+          "ACT in dry run under the rule known-bad indicator, once: %s" % (r,))
+    check("trusted witness netfilter via fw from 127.0.0.1" in r[0][2] and
+          "indicator %s of feed peer (High)" % C2 in r[0][2],
+          "the reason names the trusted witness and the indicator: %s" % r[0][2])
+    check(not responses(d, INSIDE), "nothing is decided about the inside host")
+    check(wait_for(lambda: any(e.get("action") == "response.dry_run" and C2 in json.dumps(e)
+                               for e in audit_entries(d)), 10),
+          "the audit log holds response.dry_run for the C2 address")
+    e = next(e for e in audit_entries(d) if e.get("action") == "response.dry_run")
+    check("known-bad indicator" in json.dumps(e) and e.get("actor") == "hikeshi",
+          "by hikeshi, under the policy rule: %s" % json.dumps(e)[:300])
+
+    # The same over an untrusted input: asked, never acted on.
+    send_tcp(d, ufw_line(INSIDE, C2_UNTRUSTED), OPEN)
+    check(wait_for(lambda: responses(d, C2_UNTRUSTED), 10), "the untrusted report is decided")
+    r = responses(d, C2_UNTRUSTED)
+    check(r and r[0][0] == "pending" and "no trusted witness" in r[0][2] and
+          not [x for x in r if x[0] in ("dry_run", "done")],
+          "no trusted witness: the auto rule asks for approval, never acts: %s" % (r,))
+    # Over UDP, even from a trusted sender: spoofable, refused.
+    send_udp(ufw_line(INSIDE, C2_UDP))
+    check(wait_for(lambda: responses(d, C2_UDP), 10), "the UDP report is decided")
+    r = responses(d, C2_UDP)
+    check(r and all(x[0] == "refused" and "could be spoofed" in x[2] for x in r),
+          "UDP-only evidence is refused as spoofable: %s" % (r,))
+
+    # A Medium indicator, and a feed the rule does not name: no match.
+    send_tcp(d, ufw_line(INSIDE, C2_MEDIUM))
+    send_tcp(d, ufw_line(INSIDE, C2_OTHER))
+    check(wait_for(lambda: intel_alert(d, C2_MEDIUM) and intel_alert(d, C2_OTHER), 10),
+          "both raise their intel alerts")
+    # A marker decided after them (the decider takes triggers in order):
+    # the untrusted report again, counted on its pending request.
+    def seen():
+        return rows(d, "SELECT seen FROM responses WHERE address = ? AND state = 'pending'",
+                    (C2_UNTRUSTED,))[0][0]
+    before = seen()
+    send_tcp(d, ufw_line(INSIDE, C2_UNTRUSTED), OPEN)
+    check(wait_for(lambda: seen() > before, 10),
+          "the marker is decided: the pending request's seen count grows past %d" % before)
+    check(not responses(d, C2_MEDIUM), "a Medium indicator does not feed indicator: high")
+    check(not responses(d, C2_OTHER), "a feed not in indicator_feeds does not either")
+
+    check(d.stop() == 0, "the daemon stops cleanly")
+    r = subprocess.run([BIN, "audit", "verify", os.path.join(d.data, "audit.log")],
+                       capture_output=True, text=True)
+    check(r.returncode == 0, "the audit chain verifies: %s" % (r.stdout.strip() or r.stderr.strip()))
+    srv.shutdown()
+    finish()
+
+
+if __name__ == "__main__":
+    main()

@@ -23,6 +23,7 @@
 #include "intel/intel_feed.h"
 #include "pipeline/pipeline.h"
 #include "pipeline/pipeline_archive.h"
+#include "pipeline/pipeline_witness.h"
 #include "respond/respond.h"
 #include "util/buf.h"
 #include "util/queue.h"
@@ -390,6 +391,47 @@ static int metrics_intel_feeds(struct buf *out)
     return 0;
 }
 
+/* archive.witness: per witness, the next epoch it has to take, the seals
+ * it took and the attempts that failed since start, and whether it is
+ * failing now (docs/archive.md, "Witnesses"). */
+#define METRICS_WITNESSES 8
+static int metrics_witness(const struct api_sources *src, struct buf *out)
+{
+    static const struct {
+        const char *name, *type, *help;
+    } m[] = {
+        {"archive_witness_next_epoch", "gauge",
+         "The epoch of the next seal the witness has to take (its seals before it are sent)."},
+        {"archive_witness_seals_sent_total", "counter", "Seals the witness took since start."},
+        {"archive_witness_failures_total", "counter",
+         "Attempts to send a seal to the witness that failed since start (retried)."},
+        {"archive_witness_failing", "gauge", "1 while the last attempt to the witness failed."},
+    };
+    struct pwitness_state st[METRICS_WITNESSES];
+    size_t n =
+        pwitness_states(parchive_witness(pipeline_archive(src->pipeline)), st, METRICS_WITNESSES);
+    int r;
+
+    if (n > METRICS_WITNESSES)
+        n = METRICS_WITNESSES;
+    for (size_t k = 0; n && k < sizeof(m) / sizeof(m[0]); k++) {
+        if ((r = metric_head(out, m[k].name, m[k].type, m[k].help)) < 0)
+            return r;
+        for (size_t i = 0; i < n; i++) {
+            uint64_t v = k == 0   ? st[i].next_epoch
+                         : k == 1 ? st[i].sent
+                         : k == 2 ? st[i].failures
+                                  : (uint64_t)st[i].failing;
+
+            if ((r = buf_printf(out, "hikeshi_%s{witness=\"", m[k].name)) < 0 ||
+                (r = put_label(out, st[i].target)) < 0 ||
+                (r = buf_printf(out, "\"} %llu\n", (unsigned long long)v)) < 0)
+                return r;
+        }
+    }
+    return 0;
+}
+
 /* The Prometheus text of every counter. */
 static int metrics_write(const struct api_sources *src, struct buf *out)
 {
@@ -398,7 +440,8 @@ static int metrics_write(const struct api_sources *src, struct buf *out)
 
     if ((r = metrics_inputs(src, out)) < 0 || (r = metrics_pipeline(ps, out)) < 0 ||
         (r = metrics_detect(ps, out)) < 0 || (r = metrics_process(src, out)) < 0 ||
-        (r = metrics_incident_clock(out)) < 0 || (r = metrics_intel_feeds(out)) < 0)
+        (r = metrics_incident_clock(out)) < 0 || (r = metrics_intel_feeds(out)) < 0 ||
+        (r = metrics_witness(src, out)) < 0)
         return r;
     return src->respond ? metrics_respond(src->respond, out) : 0;
 }
@@ -409,21 +452,42 @@ static int metrics_write(const struct api_sources *src, struct buf *out)
 static int health_archive(const struct api_sources *src, struct buf *out)
 {
     const struct parchive *a = pipeline_archive(src->pipeline);
+    struct pwitness_state ws[METRICS_WITNESSES];
     struct parchive_state st;
+    size_t n;
+    int r;
 
     if (!a)
         return 0;
     parchive_state(a, &st);
-    return buf_printf(out,
-                      "\"archive\":{\"records\":%llu,\"synced\":%llu,\"cursor\":%llu,"
-                      "\"appended\":%llu,\"replayed\":%llu,\"dropped_at_start\":%llu,"
-                      "\"errors\":%llu,\"last_sync_us\":%lld,\"sync_ms\":%llu,"
-                      "\"sealed\":%s},",
-                      (unsigned long long)st.records, (unsigned long long)st.synced,
-                      (unsigned long long)st.cursor, (unsigned long long)st.appended,
-                      (unsigned long long)st.replayed, (unsigned long long)st.dropped,
-                      (unsigned long long)st.errors, (long long)st.last_sync_us,
-                      (unsigned long long)st.sync_ms, st.sealed ? "true" : "false");
+    r = buf_printf(out,
+                   "\"archive\":{\"records\":%llu,\"synced\":%llu,\"cursor\":%llu,"
+                   "\"appended\":%llu,\"replayed\":%llu,\"dropped_at_start\":%llu,"
+                   "\"errors\":%llu,\"last_sync_us\":%lld,\"sync_ms\":%llu,"
+                   "\"sealed\":%s,\"witness\":[",
+                   (unsigned long long)st.records, (unsigned long long)st.synced,
+                   (unsigned long long)st.cursor, (unsigned long long)st.appended,
+                   (unsigned long long)st.replayed, (unsigned long long)st.dropped,
+                   (unsigned long long)st.errors, (long long)st.last_sync_us,
+                   (unsigned long long)st.sync_ms, st.sealed ? "true" : "false");
+    n = pwitness_states(parchive_witness(a), ws, METRICS_WITNESSES);
+    for (size_t i = 0; r >= 0 && i < n && i < METRICS_WITNESSES; i++) {
+        r = buf_puts(out, i ? ",{\"target\":" : "{\"target\":");
+        if (r >= 0)
+            r = buf_json_str(out, ws[i].target, strlen(ws[i].target));
+        if (r >= 0)
+            r = buf_printf(out,
+                           ",\"next_epoch\":%llu,\"sent\":%llu,\"failures\":%llu,"
+                           "\"failing\":%s,\"last_error\":",
+                           (unsigned long long)ws[i].next_epoch, (unsigned long long)ws[i].sent,
+                           (unsigned long long)ws[i].failures, ws[i].failing ? "true" : "false");
+        if (r >= 0)
+            r = ws[i].last_error[0] ? buf_json_str(out, ws[i].last_error, strlen(ws[i].last_error))
+                                    : buf_puts(out, "null");
+        if (r >= 0)
+            r = buf_putc(out, '}');
+    }
+    return r < 0 ? r : buf_puts(out, "]},");
 }
 
 /* An interval in whole seconds (rounded up), or null for none. */

@@ -250,4 +250,59 @@ int archive_verify(const char *dir, const uint8_t *pub, uint64_t expect_epoch,
 /* A short name of a fault ("hash mismatch", ...); never NULL. */
 const char *archive_fault_name(enum archive_fault f);
 
+/* ---- witnesses (archive_witness.c, docs/archive.md "Witnesses") ---- */
+
+/* A seal as a witness keeps it: its frame header (128 bytes) and payload
+ * (152 bytes), exactly as in the archive. */
+#define ARCHIVE_WITNESS_SEAL_LEN 280
+#define ARCHIVE_WITNESS_LINE_MAX 1024 /* a witness line, newline and NUL included */
+struct archive_witnessed {
+    uint64_t epoch;   /* the seal's key epoch */
+    uint64_t frame;   /* its chain position */
+    uint64_t records; /* records in the archive up to it */
+    int64_t t_min, t_max;
+    uint8_t archive_id[16];
+    uint8_t head[32]; /* the seal frame's hash: the chain head it fixes */
+    uint8_t bytes[ARCHIVE_WITNESS_SEAL_LEN];
+};
+/* Where a follower stands: segment and byte offset (both 0 at first). */
+struct archive_seal_follow {
+    uint64_t seq, off;
+};
+/*
+ * Calls cb for every seal of the archive in `dir` after `f`'s position, in
+ * order, and moves `f` past each one cb accepted (cb < 0 stops there, to be
+ * tried again by the next call).  Stops quietly at a frame still being
+ * written; -EBADMSG at a damaged frame (verify says where), -errno.  A
+ * segment removed by retention under the follower is passed over.
+ */
+int archive_seals_follow(const char *dir, struct archive_seal_follow *f,
+                         int (*cb)(void *ctx, const struct archive_witnessed *ws), void *ctx);
+/* Writes ws as one JSON line (newline included) into out: its length, or
+ * -ENOSPC. */
+int archive_witness_line(const struct archive_witnessed *ws, char *out, size_t cap);
+
+struct archive_witness_result {
+    uint64_t lines;         /* lines read from the witness file */
+    uint64_t seals;         /* of them, witnessed seals */
+    uint64_t max_epoch;     /* the latest witnessed epoch (seals > 0) */
+    uint64_t matched;       /* found in the archive byte for byte */
+    uint64_t missing;       /* not in the archive (nor in a tombstone) */
+    uint64_t differ;        /* another frame at their place: a rewrite */
+    uint64_t bad_lines;     /* lines that are no witnessed seal */
+    uint64_t archive_seals; /* seals the archive and its tombstones hold */
+    uint64_t faults;        /* missing + differ + bad lines + foreign seals */
+    uint64_t line;          /* line of the first fault */
+    char why[256];          /* the first fault, a sentence */
+};
+/*
+ * Checks the witness file `path` (lines of archive_witness_line) against
+ * the archive in `dir`: every witnessed seal must be in the archive, or in
+ * a retention tombstone's copies, byte for byte at its chain position.
+ * 0 with res filled (res->faults 0: all match), -errno when the witness
+ * file or the archive cannot be read.  It checks the seals only; the chain
+ * and signatures are archive_verify's, with expect_epoch max_epoch + 1.
+ */
+int archive_witness_check(const char *dir, const char *path, struct archive_witness_result *res);
+
 #endif

@@ -26,7 +26,8 @@
 static const char archive_usage[] =
     "usage: hikeshi archive keygen [-c CONFIG] [--key FILE] [--pub FILE]\n"
     "       hikeshi archive verify [-c CONFIG] [--dir DIR] [--pub FILE | --form-only]\n"
-    "                              [--key FILE | --expect-epoch N] [--json]\n"
+    "                              [--key FILE | --expect-epoch N] [--witness FILE]\n"
+    "                              [--json]\n"
     "       hikeshi archive cat [-c CONFIG] [--dir DIR] [--from TIME] [--to TIME]\n"
     "                           [-f raw|jsonl]\n"
     "       hikeshi archive prune [-c CONFIG] [--dir DIR] [--key FILE] [--dry-run]\n"
@@ -52,6 +53,10 @@ static const char archive_usage[] =
     "      --form-only      verify without a verification key: hashes, chain and\n"
     "                       seal form only (a forged key chain is not caught)\n"
     "      --expect-epoch N the epoch the archive's seals must reach\n"
+    "      --witness FILE   verify: also check the archive against the seals a\n"
+    "                       witness kept (archive.witness file lines): each must\n"
+    "                       be in the archive byte for byte, and the seals must\n"
+    "                       reach the latest witnessed epoch\n"
     "      --json           verify: print one JSON object\n"
     "      --from TIME      ISO 8601 time or seconds since the epoch\n"
     "      --to TIME        (exclusive)\n"
@@ -63,7 +68,7 @@ static const char archive_usage[] =
     "command failed, 2 usage errors or unreadable files.\n";
 
 struct archive_args {
-    const char *cfg_path, *dir, *key, *pub;
+    const char *cfg_path, *dir, *key, *pub, *witness;
     int form_only, json, jsonl;
     uint64_t expect_epoch;
     int64_t from, to;
@@ -132,8 +137,42 @@ static int do_keygen(struct archive_args *a)
     return CLI_EXIT_OK;
 }
 
+/* The witness check's line (text) or member (JSON). */
+static void print_witness(struct buf *b, const struct archive_witness_result *w, const char *path)
+{
+    if (!b) {
+        if (w->faults == 0)
+            printf("  witness %s: %" PRIu64 " witnessed seals, all in the archive byte for byte "
+                   "(latest epoch %" PRIu64 ")\n",
+                   path, w->seals, w->max_epoch);
+        else
+            printf("  witness %s: %" PRIu64 " of %" PRIu64 " witnessed seals do not match "
+                   "(%" PRIu64 " missing, %" PRIu64 " rewritten, %" PRIu64
+                   " bad lines); first at line %" PRIu64 ": %s\n",
+                   path, w->faults, w->seals + w->bad_lines, w->missing, w->differ, w->bad_lines,
+                   w->line, w->why);
+        return;
+    }
+    buf_puts(b, ",\"witness\":{\"file\":");
+    buf_json_str(b, path, strlen(path));
+    buf_printf(b,
+               ",\"seals\":%" PRIu64 ",\"matched\":%" PRIu64 ",\"missing\":%" PRIu64
+               ",\"rewritten\":%" PRIu64 ",\"bad_lines\":%" PRIu64 ",\"latest_epoch\":%" PRIu64
+               ",\"fault\":",
+               w->seals, w->matched, w->missing, w->differ, w->bad_lines, w->max_epoch);
+    if (w->faults) {
+        buf_printf(b, "{\"line\":%" PRIu64 ",\"why\":", w->line);
+        buf_json_str(b, w->why, strlen(w->why));
+        buf_putc(b, '}');
+    } else {
+        buf_puts(b, "null");
+    }
+    buf_putc(b, '}');
+}
+
 static void print_result(const char *dir, const struct archive_verify_result *res, int json,
-                         int form_only, int have_epoch)
+                         int form_only, int have_epoch, const struct archive_witness_result *w,
+                         const char *wpath)
 {
     struct buf b;
 
@@ -152,6 +191,8 @@ static void print_result(const char *dir, const struct archive_verify_result *re
                    dir, archive_fault_name(res->fault), res->segment, res->frame, res->offset,
                    res->why, res->records, res->sealed_records, res->seals);
         cli_archive_removed_text(stdout, res);
+        if (w)
+            print_witness(NULL, w, wpath);
         return;
     }
     buf_init(&b, 64 * 1024);
@@ -172,6 +213,8 @@ static void print_result(const char *dir, const struct archive_verify_result *re
         buf_putc(&b, '}');
     }
     cli_archive_removed_json(&b, res);
+    if (w)
+        print_witness(&b, w, wpath);
     buf_printf(&b,
                ",\"segments\":%" PRIu64 ",\"blocks\":%" PRIu64 ",\"records\":%" PRIu64
                ",\"sealed_records\":%" PRIu64 ",\"seals\":%" PRIu64 ",\"epoch\":%" PRIu64
@@ -185,6 +228,7 @@ static void print_result(const char *dir, const struct archive_verify_result *re
 static int do_verify(struct archive_args *a)
 {
     struct archive_verify_result res;
+    struct archive_witness_result wres;
     uint8_t pub[ARCHIVE_PUBKEY_LEN];
     uint64_t expect = a->expect_epoch;
     int r, have_epoch = expect > 0;
@@ -217,13 +261,25 @@ static int do_verify(struct archive_args *a)
             return CLI_EXIT_USAGE;
         }
     }
+    if (a->witness) {
+        r = archive_witness_check(a->dir, a->witness, &wres);
+        if (r < 0) {
+            fprintf(stderr, "hikeshi archive: verify: --witness %s: %s\n", a->witness,
+                    strerror(-r));
+            return CLI_EXIT_USAGE;
+        }
+        /* A witnessed seal the archive lacks at its end (a cut) is the
+         * witness check's fault, named with its line there. */
+    }
     r = archive_verify(a->dir, a->form_only ? NULL : pub, expect, &res);
     if (r < 0) {
         fprintf(stderr, "hikeshi archive: verify: %s: %s\n", a->dir, strerror(-r));
         return CLI_EXIT_USAGE;
     }
-    print_result(a->dir, &res, a->json, a->form_only, have_epoch);
-    return res.fault == ARCHIVE_FAULT_NONE ? CLI_EXIT_OK : CLI_EXIT_FAIL;
+    print_result(a->dir, &res, a->json, a->form_only, have_epoch, a->witness ? &wres : NULL,
+                 a->witness);
+    return res.fault == ARCHIVE_FAULT_NONE && (!a->witness || wres.faults == 0) ? CLI_EXIT_OK
+                                                                                : CLI_EXIT_FAIL;
 }
 
 static void print_jsonl(struct buf *b, const struct archive_record *rec)
@@ -300,7 +356,17 @@ static int do_cat(struct archive_args *a)
 
 int cli_archive_main(int argc, char **argv)
 {
-    enum { OPT_DIR = 256, OPT_KEY, OPT_PUB, OPT_FORM, OPT_EPOCH, OPT_JSON, OPT_FROM, OPT_TO };
+    enum {
+        OPT_DIR = 256,
+        OPT_KEY,
+        OPT_PUB,
+        OPT_FORM,
+        OPT_EPOCH,
+        OPT_JSON,
+        OPT_FROM,
+        OPT_TO,
+        OPT_WITNESS
+    };
     static const struct option opts[] = {
         {"config", required_argument, NULL, 'c'},
         {"dir", required_argument, NULL, OPT_DIR},
@@ -308,6 +374,7 @@ int cli_archive_main(int argc, char **argv)
         {"pub", required_argument, NULL, OPT_PUB},
         {"form-only", no_argument, NULL, OPT_FORM},
         {"expect-epoch", required_argument, NULL, OPT_EPOCH},
+        {"witness", required_argument, NULL, OPT_WITNESS},
         {"json", no_argument, NULL, OPT_JSON},
         {"from", required_argument, NULL, OPT_FROM},
         {"to", required_argument, NULL, OPT_TO},
@@ -343,6 +410,7 @@ int cli_archive_main(int argc, char **argv)
         case OPT_PUB: a.pub = optarg; break;
         case OPT_FORM: a.form_only = 1; break;
         case OPT_JSON: a.json = 1; break;
+        case OPT_WITNESS: a.witness = optarg; break;
         case OPT_EPOCH:
             errno = 0;
             a.expect_epoch = strtoull(optarg, &end, 10);

@@ -99,6 +99,8 @@ struct daemon {
     struct parchive *archive;        /* DATA_DIR/archive: records on receipt; NULL: off */
     struct archive_key *archive_key; /* archive.key: seals it; NULL: unsealed */
     char archive_dir[4096];
+    /* DATA_DIR/archive.witness: the seal exporter's state */
+    char witness_dir[4096];
     int accept_truncated_audit;    /* --accept-truncated-audit */
     struct respond *respond; /* NULL: response off */
     int curl_inited;
@@ -250,6 +252,28 @@ static void warn_unreadable(const char *what, const char *path, const char *user
 /* 1 (logged) when the directory of `path` (the audit key, rewritten at
  * each seal as it evolves; the exported head) is not writable by the user
  * the daemon became: the first seal would fail. */
+/* 1 (logged) when archive.witness file `path` cannot be appended to by
+ * `user`: the file, or its directory while it does not exist yet. */
+static int witness_unwritable(const char *path, const char *user)
+{
+    char dir[4096], *slash;
+
+    if (!path || access(path, W_OK) == 0)
+        return 0;
+    if (errno == ENOENT) {
+        snprintf(dir, sizeof(dir), "%s", path);
+        slash = strrchr(dir, '/');
+        if (slash && slash != dir)
+            *slash = '\0';
+        if (access(dir, W_OK | X_OK) == 0)
+            return 0;
+    }
+    log_error("archive.witness file %s: user %s cannot append to it (%s): each seal is "
+              "appended there",
+              path, user, strerror(errno));
+    return 1;
+}
+
 static int dir_unwritable(const char *path, const char *what, const char *user)
 {
     char dir[4096];
@@ -296,6 +320,12 @@ static int drop_privileges(struct daemon *d, const struct priv_id *id)
         log_error("%s", err);
         return r;
     }
+    /* ... and the seal exporter its witnesses' state files. */
+    if (id && parchive_witness(d->archive) &&
+        (r = priv_prepare_dir(id, d->witness_dir, err, sizeof(err))) < 0) {
+        log_error("%s", err);
+        return r;
+    }
     if ((r = priv_drop(id, err, sizeof(err))) < 0) {
         log_error("dropping privileges: %s", err);
         return r;
@@ -316,6 +346,9 @@ static int drop_privileges(struct daemon *d, const struct priv_id *id)
             dir_unwritable(c->audit_head, "audit.head", id->user) ||
             (d->archive_key && dir_unwritable(c->archive_key, "archive.key", id->user)))
             return -EACCES;
+        for (size_t i = 0; parchive_witness(d->archive) && i < c->narchive_witness; i++)
+            if (witness_unwritable(c->archive_witness[i].file, id->user))
+                return -EACCES;
         warn_unreadable("configuration", d->cfg_path, id->user);
         for (size_t i = 0; i < c->nsigma_rules; i++)
             warn_unreadable("sigma.rules", c->sigma_rules[i], id->user);
@@ -1160,11 +1193,16 @@ static int run_open_archive(struct daemon *d)
                 .max_bytes = c->archive_retention_max_bytes,
             },
         .retention_every_us = (int64_t)c->archive_retention_interval_s * 1000000,
+        .witness = c->archive_witness,
+        .nwitness = c->narchive_witness,
+        .witness_state_dir = d->witness_dir,
     };
     int r, n;
 
     n = snprintf(d->archive_dir, sizeof(d->archive_dir), "%s/archive", c->data_dir);
-    if (n < 0 || (size_t)n >= sizeof(d->archive_dir)) {
+    if (n >= 0 && (size_t)n < sizeof(d->archive_dir))
+        n = snprintf(d->witness_dir, sizeof(d->witness_dir), "%s/archive.witness", c->data_dir);
+    if (n < 0 || (size_t)n >= sizeof(d->witness_dir)) {
         log_error("data_dir %s: too long for the archive's directory", c->data_dir);
         return -1;
     }

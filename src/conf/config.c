@@ -1737,6 +1737,108 @@ static int kw_archive_retention(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, 
     return ydoc_walk(d, v, &retention_table, NULL);
 }
 
+/* archive.witness: a list of {file: PATH} or {url: URL, secret_file: PATH}. */
+static int kw_witness_file(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+    struct config_witness *w = arg;
+    int r = ydoc_strdup(d, v, 2, PATH_MAX - 1, &w->file);
+
+    if (r < 0)
+        return r;
+    if (w->file[0] != '/')
+        return ydoc_fail(d, v, "archive.witness file: an absolute path");
+    return 0;
+}
+
+static int kw_witness_url(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+    struct config_witness *w = arg;
+    int r = ydoc_strdup(d, v, 8, 2048, &w->url);
+
+    if (r < 0)
+        return r;
+    if (strncmp(w->url, "http://", 7) != 0 && strncmp(w->url, "https://", 8) != 0)
+        return ydoc_fail(d, v, "archive.witness url: an http:// or https:// URL");
+    for (const char *p = w->url; *p; p++)
+        if ((unsigned char)*p <= ' ' || *p == 0x7f)
+            return ydoc_fail(d, v, "archive.witness url: no spaces or control characters");
+    return 0;
+}
+
+static int kw_witness_secret(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+    struct config_witness *w = arg;
+
+    return ydoc_strdup(d, v, 1, PATH_MAX - 1, &w->secret_file);
+}
+
+static const struct ydoc_key witness_kw[] = {
+    {"file", kw_witness_file},
+    {"secret_file", kw_witness_secret},
+    {"url", kw_witness_url},
+};
+static const struct ydoc_table witness_table = {
+    witness_kw, YDOC_NKEYS(witness_kw),
+    "archive.witness: each entry is a mapping: {file: PATH} or {url: URL, secret_file: PATH}",
+    NULL};
+
+static void archive_witness_free(struct config *c)
+{
+    for (size_t i = 0; i < c->narchive_witness; i++) {
+        free(c->archive_witness[i].file);
+        free(c->archive_witness[i].url);
+        free(c->archive_witness[i].secret_file);
+    }
+    free(c->archive_witness);
+    c->archive_witness = NULL;
+    c->narchive_witness = 0;
+}
+
+static int kw_archive_witness(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+    struct config *c = cfg(d);
+    size_t n;
+
+    if (v->type != YAML_SEQUENCE_NODE)
+        return ydoc_fail(d, v, "archive.witness: expected a list");
+    n = (size_t)(v->data.sequence.items.top - v->data.sequence.items.start);
+    if (n > CONFIG_MAX_WITNESSES)
+        return ydoc_fail(d, v, "archive.witness: at most 8 witnesses");
+    archive_witness_free(c);
+    c->archive_witness = n ? calloc(n, sizeof(*c->archive_witness)) : NULL;
+    if (n && !c->archive_witness)
+        return -ENOMEM;
+    for (yaml_node_item_t *it = v->data.sequence.items.start; it < v->data.sequence.items.top;
+         it++) {
+        yaml_node_t *item = ydoc_node(d, *it);
+        struct config_witness *w = &c->archive_witness[c->narchive_witness];
+        int r;
+
+        if (!item)
+            return ydoc_fail(d, v, "archive.witness: bad entry");
+        r = ydoc_walk(d, item, &witness_table, w);
+        c->narchive_witness++; /* counted before checks: freed with the config */
+        if (r < 0)
+            return r;
+        if (!w->file == !w->url)
+            return ydoc_fail(d, item, "archive.witness: an entry names a file or a url (one)");
+        if (w->url && !w->secret_file)
+            return ydoc_fail(d, item,
+                             "archive.witness: a url needs secret_file (the HMAC key, at least "
+                             "32 bytes, as for response webhooks)");
+        if (w->file && w->secret_file)
+            return ydoc_fail(d, item, "archive.witness: secret_file goes with a url");
+        for (size_t j = 0; j + 1 < c->narchive_witness; j++) {
+            const struct config_witness *o = &c->archive_witness[j];
+
+            if ((w->file && o->file && strcmp(w->file, o->file) == 0) ||
+                (w->url && o->url && strcmp(w->url, o->url) == 0))
+                return ydoc_fail(d, item, "archive.witness: this witness is already listed");
+        }
+    }
+    return 0;
+}
+
 static const struct ydoc_key archive_kw[] = {
     {"block_size", kw_archive_block_size},
     {"enabled", kw_archive_enabled},
@@ -1747,6 +1849,7 @@ static const struct ydoc_key archive_kw[] = {
     {"segment_size", kw_archive_segment_size},
     {"sync", kw_archive_sync},
     {"verify_key", kw_archive_verify_key},
+    {"witness", kw_archive_witness},
 };
 static const struct ydoc_table archive_table = {archive_kw, YDOC_NKEYS(archive_kw),
                                                 "archive: expected a mapping", NULL};
@@ -2366,6 +2469,7 @@ void config_free(struct config *c)
     free(c->intel_identity);
     intel_peers_free(c);
     intel_feeds_free(c);
+    archive_witness_free(c);
     tz_free(c->tz);
     free(c);
 }

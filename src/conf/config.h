@@ -62,6 +62,14 @@ struct config_intel_peer {
 };
 #define CONFIG_MAX_INTEL_PEERS 64
 
+/* One archive.witness entry: exactly one of file and url. */
+#define CONFIG_MAX_WITNESSES 8
+struct config_witness {
+    char *file;        /* absolute path of a file of JSON lines, appended */
+    char *url;         /* http:// or https:// URL, POSTed one seal at a time */
+    char *secret_file; /* url: the HMAC key's file (respond webhooks' scheme) */
+};
+
 /* A feed fetched by URL on a schedule (intel.feeds, docs/intel.md "Feeds
  * by URL"): its name in the store ([A-Za-z0-9._-]), an http(s) URL, its
  * format (CONFIG_INTEL_FEED_*), the time between fetches, the TLP floor
@@ -231,6 +239,11 @@ struct config {
      * newest record is older than max_age_s, or the oldest while the
      * segments pass max_bytes, are removed (tombstoned) every interval_s.
      * 0: no limit of that kind (both 0: no retention). */
+    /* archive.witness (docs/archive.md, "Witnesses"): where the daemon
+     * sends each seal (a file it appends to, or a URL it POSTs to with an
+     * HMAC from secret_file), most CONFIG_MAX_WITNESSES. */
+    struct config_witness *archive_witness;
+    size_t narchive_witness;
     uint64_t archive_retention_max_age_s;
     uint64_t archive_retention_max_bytes;
     uint64_t archive_retention_interval_s;

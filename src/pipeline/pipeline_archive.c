@@ -17,6 +17,7 @@
 
 #include "event/time.h"
 #include "input/record.h"
+#include "pipeline/pipeline_witness.h"
 #include "store/store.h"
 #include "util/log.h"
 
@@ -49,6 +50,7 @@ struct parchive {
     struct archive_key *key; /* borrowed, may be NULL */
     int64_t prune_every_us, next_prune_us;
     _Atomic uint64_t pruned_segments;
+    struct pwitness *witness; /* archive.witness; NULL: none */
 };
 
 static void parchive_free(struct parchive *a)
@@ -150,6 +152,17 @@ int parchive_open(const struct parchive_opts *o, struct parchive **ret)
     a->synced_recs = rep.records;
     atomic_store(&a->records, rep.records);
     atomic_store(&a->synced, rep.records);
+    if (o->nwitness && !o->key)
+        log_warnx("archive %s: archive.witness is set but the archive has no key "
+                  "(archive.key): there are no seals to send",
+                  a->dir);
+    if (o->nwitness && (r = pwitness_start(o->dir, o->witness_state_dir, o->witness, o->nwitness,
+                                           &a->witness)) < 0) {
+        archive_writer_close(a->w);
+        a->w = NULL;
+        unlink(a->running);
+        goto fail;
+    }
     *ret = a;
     return 0;
 fail:
@@ -172,6 +185,7 @@ void parchive_close(struct parchive *a)
                   strerror(-r));
     else if (unlink(a->running) < 0 && errno != ENOENT)
         log_warn("archive: removing %s", a->running);
+    pwitness_stop(a->witness); /* after the last seal, which it sends */
     parchive_free(a);
 }
 
@@ -290,8 +304,8 @@ static void prune_tick(struct parchive *a, int64_t now)
     r = archive_prune(a->dir, &a->rt, a->key, atomic_load(&a->cursor), now, 0, &rep);
     if (r < 0) {
         log_warnx("archive %s: retention: %s%s", a->dir, strerror(-r),
-                  r == -EBADMSG ? " (a damaged segment, or one missing without a tombstone: "
-                                  "run hikeshi archive verify)"
+                  r == -EBADMSG  ? " (a damaged segment, or one missing without a tombstone: "
+                                   "run hikeshi archive verify)"
                   : r == -ENOKEY ? " (a sealed archive needs archive.key to prune)"
                                  : "");
         return;
@@ -528,4 +542,9 @@ void parchive_state(const struct parchive *a, struct parchive_state *ret)
     ret->last_sync_us = atomic_load(&a->last_sync_us);
     ret->sync_ms = (uint64_t)(a->sync_us / 1000);
     ret->sealed = a->sealed;
+}
+
+struct pwitness *parchive_witness(const struct parchive *a)
+{
+    return a ? a->witness : NULL;
 }

@@ -21,6 +21,7 @@
 #include "archive/archive.h"
 #include "archive/archive_retention.h"
 
+struct pwitness;
 struct rec_batch;
 struct store;
 
@@ -38,6 +39,11 @@ struct parchive_opts {
      * (max_age_us and max_bytes 0: never). */
     struct archive_retention retention;
     int64_t retention_every_us;
+    /* archive.witness: each seal sent to these (pipeline_witness.h), the
+     * exporter's state under witness_state_dir.  nwitness 0: none. */
+    const struct config_witness *witness;
+    size_t nwitness;
+    const char *witness_state_dir;
 };
 
 /* What /api/v1/health shows of the archive. */
@@ -112,5 +118,7 @@ int parchive_replay(struct parchive *a, struct store *st, const unsigned char *s
                     const struct parchive_sink *sink);
 
 void parchive_state(const struct parchive *a, struct parchive_state *ret);
+/* The seal exporter (pipeline_witness.h), NULL when no witness is set. */
+struct pwitness *parchive_witness(const struct parchive *a);
 
 #endif

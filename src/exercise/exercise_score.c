@@ -131,6 +131,24 @@ static int det_fits(const struct ctx *c, const struct scenario_detection *d,
     return 0;
 }
 
+/* 1 when f is the first-report message, approved for sending. */
+static int is_first_report_msg(const struct exercise_fact *f)
+{
+    return strcmp(f->kind, "message") == 0 && f->b && strcmp(f->b, "first_report") == 0;
+}
+
+/* 1 when fact f tells `party` something: an outgoing communication whose
+ * party or summary names it, or a message to a party whose name is in
+ * it or names it ("national CSIRT" and the party csirt). */
+static int told(const struct exercise_fact *f, const char *party)
+{
+    if (strcmp(f->kind, "comm") == 0)
+        return has(f->a, party) || has(f->b, party);
+    if (strcmp(f->kind, "message") == 0)
+        return has(f->a, party) || has(party, f->a);
+    return 0;
+}
+
 /* 1 when fact f meets decision d. */
 static int dec_fits(const struct ctx *c, const struct scenario_decision *d,
                     const struct exercise_fact *f)
@@ -155,11 +173,36 @@ static int dec_fits(const struct ctx *c, const struct scenario_decision *d,
         return 0;
     case SCENARIO_DEC_EVIDENCE: return strcmp(f->kind, "evidence") == 0;
     case SCENARIO_DEC_NOTIFY:
-        return strcmp(f->kind, "comm") == 0 && (has(f->a, d->target) || has(f->b, d->target));
+    case SCENARIO_DEC_WITHHOLD: return told(f, d->target);
     case SCENARIO_DEC_REPORT:
-        return strcmp(f->kind, "report") == 0 && f->a && strcmp(f->a, d->target) == 0;
+        return (strcmp(f->kind, "report") == 0 && f->a && strcmp(f->a, d->target) == 0) ||
+               (strcmp(d->target, "first") == 0 && is_first_report_msg(f));
     }
     return 0;
+}
+
+/* The label a decision is reported under. */
+static void dec_label(const struct scenario_decision *d, char *out, size_t size)
+{
+    char due[32];
+
+    switch (d->kind) {
+    case SCENARIO_DEC_DECLARE:
+        snprintf(out, size, "declare %s for category %s", level_names[d->level & 3], d->category);
+        break;
+    case SCENARIO_DEC_EVIDENCE: snprintf(out, size, "preserve evidence"); break;
+    case SCENARIO_DEC_REPORT: snprintf(out, size, "%s report", d->target); break;
+    case SCENARIO_DEC_WITHHOLD:
+        if (d->within_us > 0)
+            snprintf(out, size, "withhold from %.100s until %s", d->target,
+                     exercise_fmt_dur(d->within_us, due, sizeof(due)));
+        else
+            snprintf(out, size, "withhold from %.120s", d->target);
+        break;
+    default:
+        snprintf(out, size, "%s %.120s", scenario_dec_kind_name(d->kind),
+                 d->target ? d->target : "");
+    }
 }
 
 static void judge(struct exercise_item *it, int *points, int *max)
@@ -250,9 +293,12 @@ int exercise_score(const struct scenario *s, int64_t run_id, int64_t started_us,
             if (f->b && (strcmp(f->b, "watch") == 0 || strcmp(f->b, "full_response") == 0 ||
                          strcmp(f->b, "closed") == 0))
                 min_at(&m->emergency_done, t);
-        } else if (strcmp(f->kind, "report") == 0 && f->a && strcmp(f->a, "first") == 0) {
+        } else if ((strcmp(f->kind, "report") == 0 && f->a && strcmp(f->a, "first") == 0) ||
+                   is_first_report_msg(f)) {
             min_at(&m->first_report, t);
         }
+        if (strcmp(f->kind, "message") == 0)
+            ret->nmessages++;
     }
     /* Moving straight to emergency starts and ends first aid at once. */
     if (m->first_aid_start < 0 && m->first_aid_done >= 0)
@@ -274,28 +320,25 @@ int exercise_score(const struct scenario *s, int64_t run_id, int64_t started_us,
         const struct scenario_decision *d = &s->decisions[i];
         struct exercise_item *it = &ret->dec[i];
 
-        switch (d->kind) {
-        case SCENARIO_DEC_DECLARE:
-            snprintf(it->label, sizeof(it->label), "declare %s for category %s",
-                     level_names[d->level & 3], d->category);
-            break;
-        case SCENARIO_DEC_EVIDENCE:
-            snprintf(it->label, sizeof(it->label), "preserve evidence");
-            break;
-        case SCENARIO_DEC_REPORT:
-            snprintf(it->label, sizeof(it->label), "%s report", d->target);
-            break;
-        default:
-            snprintf(it->label, sizeof(it->label), "%s %.120s", scenario_dec_kind_name(d->kind),
-                     d->target ? d->target : "");
-        }
+        dec_label(d, it->label, sizeof(it->label));
         it->due_us = d->within_us;
         it->at_us = -1;
         it->line = d->line;
-        for (size_t k = 0; k < nfacts; k++)
-            if (dec_fits(&c, d, &facts[k]))
-                min_at(&it->at_us, scen(&c, facts[k].time_us));
-        judge(it, &ret->points, &ret->max_points);
+        for (size_t k = 0; k < nfacts; k++) {
+            int64_t t = scen(&c, facts[k].time_us);
+
+            /* withhold: the first message inside the embargo */
+            if (dec_fits(&c, d, &facts[k]) &&
+                (d->kind != SCENARIO_DEC_WITHHOLD || d->within_us == 0 || t <= d->within_us))
+                min_at(&it->at_us, t);
+        }
+        if (d->kind == SCENARIO_DEC_WITHHOLD) {
+            it->status = it->at_us < 0 ? EXERCISE_OK : EXERCISE_WRONG;
+            ret->nwrong += it->status == EXERCISE_WRONG;
+            add_points(ret, it->status);
+        } else {
+            judge(it, &ret->points, &ret->max_points);
+        }
     }
     /* First aid: done within its target of the first incident, the
      * scenario's and the daemon's; the daemon's scores on its own only
@@ -306,6 +349,10 @@ int exercise_score(const struct scenario *s, int64_t run_id, int64_t started_us,
     add_points(ret, ret->first_aid);
     if (ret->cfg_scored)
         add_points(ret, ret->first_aid_cfg);
+    /* The first report, part of first aid: within the first-aid target of
+     * the first incident. */
+    ret->first_report = phase_status(m->first_incident, m->first_report, ret->first_aid_target_us);
+    add_points(ret, ret->first_report);
     /* Emergency response: from first aid done to the phase after it. */
     ret->emergency = phase_status(m->first_aid_done, m->emergency_done, ret->emergency_target_us);
     ret->emergency_cfg = phase_status(m->first_aid_done, m->emergency_done, ret->cfg_emergency_us);
@@ -316,7 +363,10 @@ int exercise_score(const struct scenario *s, int64_t run_id, int64_t started_us,
 
 static const char *status_word(enum exercise_status st)
 {
-    return st == EXERCISE_OK ? "on time" : st == EXERCISE_LATE ? "LATE" : "MISSED";
+    return st == EXERCISE_OK      ? "on time"
+           : st == EXERCISE_LATE  ? "LATE"
+           : st == EXERCISE_WRONG ? "WRONG PARTY"
+                                  : "MISSED";
 }
 
 /* Appends text escaped for HTML, or for Markdown table cells. */
@@ -448,7 +498,13 @@ static int recommendations(struct buf *b, enum exercise_fmt fmt, const struct ex
         n++;
         r = buf_printf(b, "%sDecision \"", li);
         r = r ? r : put_text(b, fmt, it->label);
-        if (r == 0 && it->status == EXERCISE_MISSED)
+        if (r == 0 && it->status == EXERCISE_WRONG)
+            r = buf_printf(b,
+                           "\" was broken: a message went to that party at %s (scenario line "
+                           "%u): review who approves messages, the party's procedure and what "
+                           "may be disclosed to whom, and when%s",
+                           exercise_fmt_dur(it->at_us, t1, sizeof(t1)), it->line, end);
+        else if (r == 0 && it->status == EXERCISE_MISSED)
             r = buf_printf(b,
                            "\" was never taken (deadline %s): make it an explicit step of "
                            "the procedure for this kind of incident, with who decides%s",
@@ -476,6 +532,15 @@ static int recommendations(struct buf *b, enum exercise_fmt fmt, const struct ex
                 "checklist and who may isolate without asking%s",
                 li, exercise_fmt_dur(sc->m.first_aid_done - sc->m.first_incident, t1, sizeof(t1)),
                 exercise_fmt_dur(sc->first_aid_target_us, t2, sizeof(t2)), end);
+    }
+    if (r == 0 && sc->first_report != EXERCISE_OK) {
+        n++;
+        r = buf_printf(b,
+                       "%sThe first report to the responsible person %s (target %s from the "
+                       "first incident, within first aid): prepare its template and who "
+                       "sends it, so that it goes out with the first findings%s",
+                       li, sc->first_report == EXERCISE_LATE ? "came late" : "was never made",
+                       exercise_fmt_dur(sc->first_aid_target_us, t1, sizeof(t1)), end);
     }
     if (r == 0 && sc->cfg_scored && sc->first_aid == EXERCISE_OK &&
         sc->first_aid_cfg != EXERCISE_OK && sc->cfg_first_aid_us > 0) {
@@ -557,7 +622,10 @@ static int chart(struct buf *b, const struct exercise_score *sc, const struct ex
 
 static const char *status_key(enum exercise_status st)
 {
-    return st == EXERCISE_OK ? "ok" : st == EXERCISE_LATE ? "late" : "missed";
+    return st == EXERCISE_OK      ? "ok"
+           : st == EXERCISE_LATE  ? "late"
+           : st == EXERCISE_WRONG ? "wrong_party"
+                                  : "missed";
 }
 
 static int report_json(const struct exercise_score *sc, struct buf *b)
@@ -568,7 +636,8 @@ static int report_json(const struct exercise_score *sc, struct buf *b)
                        "\"first_aid_cfg\":\"%s\",\"first_aid_cfg_target_s\":%" PRId64 ","
                        "\"emergency\":\"%s\",\"emergency_target_s\":%" PRId64 ","
                        "\"emergency_cfg\":\"%s\",\"emergency_cfg_target_s\":%" PRId64 ","
-                       "\"targets_box\":\"%s\","
+                       "\"targets_box\":\"%s\",\"first_report\":\"%s\",\"messages\":%zu,"
+                       "\"wrong_party\":%zu,"
                        "\"milestones\":{\"first_alert_s\":%" PRId64 ",\"first_incident_s\":%" PRId64
                        ",\"first_aid_start_s\":%" PRId64 ",\"first_aid_done_s\":%" PRId64
                        ",\"first_report_s\":%" PRId64 ",\"emergency_done_s\":%" PRId64 "},"
@@ -580,7 +649,8 @@ static int report_json(const struct exercise_score *sc, struct buf *b)
                        sc->first_aid_target_us / US_PER_S, status_key(sc->first_aid_cfg),
                        sc->cfg_first_aid_us / US_PER_S, status_key(sc->emergency),
                        sc->emergency_target_us / US_PER_S, status_key(sc->emergency_cfg),
-                       sc->cfg_emergency_us / US_PER_S, sc->cfg_box,
+                       sc->cfg_emergency_us / US_PER_S, sc->cfg_box, status_key(sc->first_report),
+                       sc->nmessages, sc->nwrong,
                        sc->m.first_alert < 0 ? -1 : sc->m.first_alert / US_PER_S,
                        sc->m.first_incident < 0 ? -1 : sc->m.first_incident / US_PER_S,
                        sc->m.first_aid_start < 0 ? -1 : sc->m.first_aid_start / US_PER_S,
@@ -599,10 +669,7 @@ static int report_json(const struct exercise_score *sc, struct buf *b)
               : buf_printf(
                     b, ",\"at_s\":%" PRId64 ",\"due_s\":%" PRId64 ",\"status\":\"%s\",\"line\":%u}",
                     it->at_us < 0 ? -1 : it->at_us / US_PER_S, it->due_us / US_PER_S,
-                    it->status == EXERCISE_OK     ? "ok"
-                    : it->status == EXERCISE_LATE ? "late"
-                                                  : "missed",
-                    it->line);
+                    status_key(it->status), it->line);
     }
     return r ? r : buf_puts(b, "]}\n");
 }
@@ -690,9 +757,12 @@ int exercise_report(const struct scenario *s, const struct exercise_score *sc,
           : buf_printf(b,
                        "Exercise run %" PRId64 " of scenario %s, started %s at speed %gx. "
                        "Score: %d of %d points (2 on time, 1 late, 0 missed). "
-                       "%zu alerts and %zu incidents came from the exercise's records.%s",
+                       "%zu alerts and %zu incidents came from the exercise's records; "
+                       "the team approved %zu messages for sending%s.%s",
                        sc->run_id, s->name, started, sc->speed, sc->points, sc->max_points,
-                       sc->nalerts, sc->nincidents, html ? "</p>\n" : "\n\n");
+                       sc->nalerts, sc->nincidents, sc->nmessages,
+                       sc->nwrong ? ", some to a party that was not to be told" : "",
+                       html ? "</p>\n" : "\n\n");
     /* Milestones */
     r = r ? r
           : buf_puts(b, html ? "<h2>Time to act</h2>\n<table><tr><th>milestone</th><th>scenario "
@@ -705,7 +775,9 @@ int exercise_report(const struct scenario *s, const struct exercise_score *sc,
     targets_text(t2, sizeof(t2), "from the first incident", sc->first_aid_target_us, sc->first_aid,
                  sc->cfg_first_aid_us, sc->first_aid_cfg, sc->cfg_box, "never");
     r = r ? r : milestone(b, fmt, "first aid completed", sc->m.first_aid_done, t2);
-    r = r ? r : milestone(b, fmt, "first report", sc->m.first_report, "");
+    targets_text(t2, sizeof(t2), "from the first incident (first aid)", sc->first_aid_target_us,
+                 sc->first_report, sc->first_aid_target_us, sc->first_report, sc->cfg_box, "never");
+    r = r ? r : milestone(b, fmt, "first report", sc->m.first_report, t2);
     targets_text(t2, sizeof(t2), "from first aid completed", sc->emergency_target_us, sc->emergency,
                  sc->cfg_emergency_us, sc->emergency_cfg, sc->cfg_box, "not reached in this run");
     r = r ? r : milestone(b, fmt, "emergency response completed", sc->m.emergency_done, t2);

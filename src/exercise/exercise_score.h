@@ -49,6 +49,7 @@ enum exercise_status {
     EXERCISE_OK = 0, /* on time */
     EXERCISE_LATE,   /* done after its deadline */
     EXERCISE_MISSED, /* not done */
+    EXERCISE_WRONG,  /* withhold: something went to the party that was not to be told */
 };
 
 struct exercise_item {
@@ -88,12 +89,18 @@ struct exercise_score {
     /* Emergency response (first aid done to the phase after emergency)
      * against each target: shown, not scored (a run seldom lasts days). */
     enum exercise_status emergency, emergency_cfg;
+    /* The first report (a report of kind first written, or the first-report
+     * message approved for sending) within the first-aid target of the
+     * first incident: it is part of first aid (MISSION.md section 4). */
+    enum exercise_status first_report;
     struct exercise_item *det; /* owned, one per expected detection */
     size_t ndet;
     struct exercise_item *dec; /* owned, one per expected decision */
     size_t ndec;
     int points, max_points; /* 2 on time, 1 late, 0 missed; first aid counts too */
-    size_t nincidents, nalerts, nmessages;
+    size_t nincidents, nalerts;
+    size_t nmessages; /* messages of the exercise's incidents approved for sending */
+    size_t nwrong;    /* withhold expectations broken */
 };
 
 /*

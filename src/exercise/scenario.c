@@ -34,12 +34,12 @@ struct sc_build {
     struct scenario_message *msg;  /* while a message's keys are walked */
     struct scenario_decision *dec; /* while a decision's keys are walked */
     struct scenario_detection *det;
-    int have_at, have_text, have_fmt, have_every, ndeckind, ndetkind, have_within;
+    int have_at, have_text, have_fmt, have_every, ndeckind, ndetkind, have_within, have_until;
 };
 
 static const char *const fmt_names[] = {"syslog", "eve", "web", "winevent"};
-static const char *const dec_names[] = {"declare", "isolate", "preserve_evidence", "notify",
-                                        "report"};
+static const char *const dec_names[] = {"declare", "isolate", "preserve_evidence",
+                                        "notify",  "report",  "withhold"};
 static const char *const det_names[] = {"rule", "incident", "kill_chain"};
 static const char *const level_names[] = {"green", "yellow", "orange", "red"};
 static const char *const report_kinds[] = {"first", "interim1", "interim2", "final"};
@@ -887,6 +887,25 @@ static int kw_c_report(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg
     return dec_kind(b, SCENARIO_DEC_REPORT);
 }
 
+/* withhold: PARTY - nothing may go to PARTY (before `until`). */
+static int kw_c_withhold(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+    struct sc_build *b = arg;
+
+    (void)k;
+    dec_kind(b, SCENARIO_DEC_WITHHOLD);
+    return get_target(d, v, b, &b->dec->target);
+}
+
+static int kw_c_until(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+    struct sc_build *b = arg;
+
+    (void)k;
+    b->have_until = 1;
+    return ydoc_duration(d, v, YDOC_DUR_BARE, &b->dec->within_us);
+}
+
 static const struct ydoc_key decision_keys[] = {
     {"category", kw_c_category},
     {"declare", kw_c_declare},
@@ -894,12 +913,14 @@ static const struct ydoc_key decision_keys[] = {
     {"notify", kw_c_notify},
     {"preserve_evidence", kw_c_evidence},
     {"report", kw_c_report},
+    {"until", kw_c_until},
+    {"withhold", kw_c_withhold},
     {"within", kw_within},
 };
 static const struct ydoc_table decision_table = {
     decision_keys, YDOC_NKEYS(decision_keys),
     "a decision is a mapping: one of declare (with category), isolate, preserve_evidence, "
-    "notify, report, and within",
+    "notify, report, and within; or withhold, optionally with until",
     NULL};
 
 static int one_decision(struct ydoc *d, yaml_node_t *n, struct sc_build *b)
@@ -912,7 +933,7 @@ static int one_decision(struct ydoc *d, yaml_node_t *n, struct sc_build *b)
         return r;
     dec->line = ydoc_line(n);
     b->dec = dec;
-    b->ndeckind = b->have_within = 0;
+    b->ndeckind = b->have_within = b->have_until = 0;
     r = ydoc_walk(d, n, &decision_table, b);
     b->dec = NULL;
     if (r < 0)
@@ -920,7 +941,15 @@ static int one_decision(struct ydoc *d, yaml_node_t *n, struct sc_build *b)
     if (b->ndeckind != 1)
         return ydoc_fail(d, n,
                          "a decision names exactly one of declare, isolate, preserve_evidence, "
-                         "notify, report");
+                         "notify, report, withhold");
+    if (dec->kind == SCENARIO_DEC_WITHHOLD) {
+        /* A party not to tell: no deadline, an embargo at most. */
+        if (b->have_within)
+            return ydoc_fail(d, n, "withhold takes until (an embargo), not within");
+        return 0;
+    }
+    if (b->have_until)
+        return ydoc_fail(d, n, "until goes with withhold only");
     if (!b->have_within)
         return ydoc_fail(d, n, "a decision needs a deadline: within");
     if (dec->kind == SCENARIO_DEC_DECLARE && !dec->category)

@@ -98,15 +98,17 @@ enum scenario_dec_kind {
     SCENARIO_DEC_EVIDENCE,    /* preserve evidence (an item linked to the incident) */
     SCENARIO_DEC_NOTIFY,      /* notify party `target` (regulator, police, press...) */
     SCENARIO_DEC_REPORT,      /* write report `target` (first, interim1, interim2, final) */
+    SCENARIO_DEC_WITHHOLD,    /* send nothing to party `target` (before within_us, if > 0) */
 };
-#define SCENARIO_DEC_COUNT 5
+#define SCENARIO_DEC_COUNT 6
 
 struct scenario_decision {
     enum scenario_dec_kind kind;
     int level;         /* DECLARE: enum triage_alert_level */
     char *category;    /* owned; DECLARE: "A".."D" */
-    char *target;      /* owned; ISOLATE host, NOTIFY party, REPORT kind; else NULL */
-    int64_t within_us; /* deadline from the scenario's start; > 0 */
+    char *target;      /* owned; ISOLATE host, NOTIFY or WITHHOLD party, REPORT kind */
+    int64_t within_us; /* deadline from the scenario's start; WITHHOLD: the embargo's end,
+                          0 for the whole run */
     unsigned line;
 };
 

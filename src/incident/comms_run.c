@@ -242,14 +242,29 @@ static void attempt(struct comms_run *c, int64_t id)
     struct store_message_row m;
     char why[600] = "";
     int64_t now_us = time_now_us(), next = 0;
-    int r, ok;
+    int r, ok, exercise = 0;
 
     if (message_case_attempt_begin(&c->cf, id, now_us, &m, &err) < 0) {
         log_warnx("messages: message %lld not sent: %s", (long long)id, err.msg);
         return;
     }
     atomic_fetch_add(&stats.attempts, 1);
-    r = deliver(c, &m, why, sizeof(why));
+    /* A tabletop exercise's message stays in hikeshi: the exercise's
+     * facilitator plays the party, and the score reads the message from
+     * the store (docs/exercise.md).  If the mark cannot be read, nothing
+     * leaves either: the attempt fails and is retried. */
+    if (store_message_is_exercise(c->st, m.incident_id, &exercise) < 0) {
+        snprintf(why, sizeof(why), "cannot tell whether incident %lld is an exercise's: %s",
+                 (long long)m.incident_id, store_errmsg(c->st));
+        r = -EIO;
+    } else if (exercise) {
+        log_info("messages: message %lld of exercise incident %lld to the %s party kept in "
+                 "hikeshi, not sent (%s to %s)",
+                 (long long)id, (long long)m.incident_id, m.party, m.channel, m.recipient);
+        r = 0;
+    } else {
+        r = deliver(c, &m, why, sizeof(why));
+    }
     ok = r == 0;
     now_us = time_now_us();
     if (!ok && r != -EINVAL && (unsigned)m.attempts < c->attempts)

@@ -723,6 +723,7 @@ int store_exercise_active_json(struct store *st, struct buf *out);
  *   comm      a = party, b = summary, c = channel    (outgoing)
  *   report    a = kind
  *   evidence  a = item id                            (items linked, at their add time)
+ *   message   a = party, b = kind, c = state         (approved for sending, at approval)
  *   declare   a = category, b = level                (declarations in the window)
  * fn's strings are borrowed for the call.  Stops at fn's first negative
  * return.

@@ -253,6 +253,9 @@ static const char facts_sql[] =
     "    AS INTEGER) AS t"
     "   FROM evidence_links l JOIN evidence_items v ON v.id = l.item_id"
     "   WHERE l.incident_id IN (SELECT id FROM inc)) e WHERE e.t IS NOT NULL"
+    " UNION ALL SELECT 'message', m.approved_us, m.incident_id, m.party, m.kind, m.state"
+    "  FROM messages m WHERE m.incident_id IN (SELECT id FROM inc)"
+    "  AND m.approved_us >= ?1 AND m.approved_us < ?2"
     " UNION ALL SELECT 'declare', d.time_us, 0, d.category, d.level, NULL"
     "  FROM declarations d WHERE d.time_us >= ?1 AND d.time_us < ?2"
     " ORDER BY 2";

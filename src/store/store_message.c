@@ -221,6 +221,21 @@ int store_message_has_kind(struct store *st, int64_t incident_id, const char *ki
     return 0;
 }
 
+int store_message_is_exercise(struct store *st, int64_t incident_id, int *ret)
+{
+    sqlite3_stmt *s;
+    int r = store_row_one(st, "looking for an exercise mark", "none", &s,
+                          "SELECT count(*) FROM exercise_marks WHERE kind = 'incident' AND id = ?1",
+                          "i", incident_id);
+
+    *ret = 0;
+    if (r < 0)
+        return r;
+    *ret = sqlite3_column_int64(s, 0) > 0;
+    sqlite3_finalize(s);
+    return 0;
+}
+
 int store_reply_add(struct store *st, const struct store_reply_rec *r, int64_t *ret_id)
 {
     return store_exec_sql(st, "attaching a reply", NULL, ret_id,

@@ -64,6 +64,9 @@ int store_message_due(struct store *st, int64_t now_us, int64_t *ids, size_t max
 int store_message_inflight(struct store *st, int64_t *ids, size_t max, size_t *ret_n);
 /* The message whose ref is `ref`: -ENOENT when none. */
 int store_message_by_ref(struct store *st, const char *ref, int64_t *ret_id, int64_t *ret_incident);
+/* 1 in *ret when incident `id` is a tabletop exercise's (issue 22,
+ * docs/exercise.md): its messages never leave. */
+int store_message_is_exercise(struct store *st, int64_t incident_id, int *ret);
 /* 1 in *ret when incident `id` has a message of `kind` (any state). */
 int store_message_has_kind(struct store *st, int64_t incident_id, const char *kind, int *ret);
 

@@ -57,6 +57,11 @@ incident:
   # "intruded", well after the brute force opened it
   targets:
     - {{phase: first_aid, category: A, level: Orange, seconds: 5}}
+  # messages of an exercise's incident never leave: the export directory
+  # must stay empty although the team sends one
+  messages:
+    export_dir: {dir}/export
+    secret_file: {dir}/webhook.key
 respond:
   policy: {dir}/respond.yaml
 inputs:
@@ -247,6 +252,14 @@ def team(api, address, host):
     check(st == 201, "team: note that %s is isolated (%s)" % (host, st))
     st, got = api.call("POST", "/api/v1/incidents/%d/reports" % iid, {"kind": "first"})
     check(st == 201, "team: first report written (%s %s)" % (st, got if st != 201 else ""))
+    # a statement to the press, which tiny says to withhold: a wrong party
+    st, got = api.call("POST", "/api/v1/incidents/%d/messages" % iid,
+                       {"party": "press", "channel": "export", "recipient": "press-desk"})
+    mid = ((got or {}).get("message") or {}).get("id")
+    check(st == 201 and mid, "team: a message to the press drafted (%s %s)" % (st, got))
+    st, got = api.call("POST", "/api/v1/incidents/%d/messages/%s/send" % (iid, mid))
+    check(st == 200, "team: ... and sent (%s %s)" % (st, got))
+    team.press = (iid, mid)
     st, got = api.call("GET", "/api/v1/incidents/%d/tasks" % iid)
     for t in (got or {}).get("tasks", []):
         if t.get("phase") == "first_aid" and t.get("required") and not t.get("done"):
@@ -273,6 +286,7 @@ def main():
     with open(os.path.join(d.dir, "webhook.key"), "w") as f:
         f.write("e2e-exercise-webhook-key-0123456789abcdef\n")
     os.chmod(os.path.join(d.dir, "webhook.key"), 0o600)
+    os.makedirs(os.path.join(d.dir, "export"))
     d.start()
     try:
         run_all(d, drill_port)
@@ -356,15 +370,39 @@ def run_all(d, drill_port):
           "tiny: first aid late for the daemon's incident.targets (A, Orange: 5 s) (%s %s %s)"
           % (score.get("first_aid_cfg"), score.get("first_aid_cfg_target_s"),
              score.get("targets_box")))
-    check(score.get("max_points") == 2 * (3 + 4 + 1) + 2 and score.get("points") ==
-          score.get("max_points") - 2 - 1,
-          "tiny: %s of %s points (all but evidence, and first aid late for the daemon's target)"
-          % (score.get("points"), score.get("max_points")))
+    press = item(score, "withhold from press")
+    check(press.get("status") == "wrong_party" and press.get("at_s", -1) >= 0 and
+          score.get("wrong_party") == 1 and score.get("messages") == 1,
+          "tiny: the message to the press is scored as sent to the wrong party (%s, %s wrong, "
+          "%s messages)" % (press, score.get("wrong_party"), score.get("messages")))
+    check(score.get("first_report") == "ok" and
+          0 <= score.get("milestones", {}).get("first_report_s", -1) <= 30 * 60,
+          "tiny: the first report within the first-aid target of the first incident (%s, %s)"
+          % (score.get("first_report"), score.get("milestones")))
+    # detections 3, decisions 5, first aid against each target, the first report
+    check(score.get("max_points") == 2 * (3 + 5 + 1 + 1 + 1) and score.get("points") ==
+          score.get("max_points") - 2 - 1 - 2,
+          "tiny: %s of %s points (all but evidence, first aid for the daemon's target, and the "
+          "press)" % (score.get("points"), score.get("max_points")))
+    # the message went through its life inside hikeshi, and never out
+    iid, mid = getattr(team, "press", (0, 0))
+    def msg():
+        return (api.call("GET", "/api/v1/incidents/%d/messages/%s" % (iid, mid))[1] or {}).get(
+            "message") or {}
+    wait_for(lambda: msg().get("state") in ("delivered", "failed"), timeout=30)
+    check(msg().get("state") == "delivered" and msg().get("party") == "press",
+          "the exercise's message to the press is recorded delivered (%s)" % msg().get("state"))
+    exported = os.listdir(os.path.join(d.dir, "export"))
+    check(exported == [], "... but nothing was exported: it never left hikeshi (%s)" % exported)
+    check("kept in hikeshi, not sent" in d.read_log(),
+          "the daemon logs that it kept the exercise's message")
     r = exercise(d, "report")
     check(r.returncode == 0 and re.search(r"\| preserve evidence \| never \| 1h00m \| MISSED \|",
                                           r.stdout) and
           re.search(r"\| declare Orange for category A \| \S+ \| 30m00s \| on time \|", r.stdout)
           and 'Decision "preserve evidence" was never taken' in r.stdout
+          and re.search(r"\| withhold from press \| \S+ \| during the run \| WRONG PARTY \|",
+                        r.stdout) and "a message went to that party at" in r.stdout
           and "30m00s from the first incident: met; the daemon's 0m05s (category A, Orange): "
           "MISSED (late)" in r.stdout and "not the daemon's own of 0m05s" in r.stdout,
           "Markdown report: evidence MISSED, the declaration on time, first aid against both "

@@ -54,7 +54,9 @@ static const char scen_text[] = "scenario: unit\n"
                                 "    - isolate: www1\n"
                                 "      within: 30m\n"
                                 "    - notify: regulator\n"
-                                "      within: 1h\n";
+                                "      within: 1h\n"
+                                "    - withhold: press\n"
+                                "      until: 2h\n";
 
 static struct scenario *load(void)
 {
@@ -123,8 +125,10 @@ static void test_speed_and_deadlines(void **state)
     assert_int_equal(exercise_score(s, 1, START, 1, NULL, f, 4, &sc), 0);
     assert_int_equal(find(&sc, "rule fast_rule")->status, EXERCISE_LATE);
     assert_int_equal(find(&sc, "rule slow_rule")->status, EXERCISE_LATE);
-    assert_int_equal(sc.points, 1 + 1 + 0); /* decisions and first aid all missed */
-    assert_int_equal(sc.max_points, 2 * 6 + 2);
+    /* decisions, first aid and the first report missed; nothing went to the
+     * press */
+    assert_int_equal(sc.points, 1 + 1 + 2);
+    assert_int_equal(sc.max_points, 2 * 7 + 2 + 2);
     exercise_score_done(&sc);
     scenario_free(s);
 }
@@ -158,6 +162,10 @@ static void test_decisions(void **state)
     assert_int_equal(find(&sc, "isolate www1")->status, EXERCISE_OK);
     assert_int_equal(find(&sc, "isolate www1")->at_us, 900 * S);
     assert_int_equal(find(&sc, "notify regulator")->status, EXERCISE_MISSED);
+    /* the press was told inside its embargo */
+    assert_int_equal(find(&sc, "withhold from press until 2h00m")->status, EXERCISE_WRONG);
+    assert_int_equal(find(&sc, "withhold from press until 2h00m")->at_us, 100 * S);
+    assert_int_equal(sc.nwrong, 1);
     assert_int_equal(sc.nincidents, 2);
     assert_int_equal(sc.m.first_incident, 30 * S);
     exercise_score_done(&sc);
@@ -193,7 +201,7 @@ static void test_first_aid(void **state)
     f[2] = fact("timeline", 60 + 29 * 60, 1, 7, "phase", "emergency", "alice");
     assert_int_equal(exercise_score(s, 3, START, 1, NULL, f, 3, &sc), 0);
     assert_int_equal(sc.first_aid, EXERCISE_OK);
-    assert_int_equal(sc.points, 2);
+    assert_int_equal(sc.points, 2 + 2); /* first aid, and nothing went to the press */
 
     /* the summary kept for the trend reads back */
     buf_init(&b, 4096);
@@ -252,6 +260,53 @@ static void test_daemon_targets(void **state)
     scenario_free(s);
 }
 
+/* Messages approved for sending: one to the regulator meets notify, one
+ * to the press breaks the embargo only inside it, and the first-report
+ * message is the first report, scored against the first-aid target. */
+static void test_messages(void **state)
+{
+    struct scenario *s = load();
+    struct exercise_fact f[] = {
+        fact("incident", 60, 1, 7, "intruded, no damage yet", "[]", "A"),
+        fact("message", 60 + 20 * 60, 1, 7, "responsible", "first_report", "queued"),
+        fact("message", 50 * 60, 1, 7, "regulator", "manual", "delivered"),
+        fact("message", 3 * 3600, 1, 7, "press", "manual", "delivered"), /* after 2h */
+    };
+    struct exercise_score sc;
+    struct buf b;
+
+    (void)state;
+    assert_int_equal(exercise_score(s, 5, START, 1, NULL, f, 4, &sc), 0);
+    assert_int_equal(find(&sc, "notify regulator")->status, EXERCISE_OK);
+    assert_int_equal(find(&sc, "notify regulator")->at_us, 50 * 60 * S);
+    assert_int_equal(find(&sc, "withhold from press until 2h00m")->status, EXERCISE_OK);
+    assert_int_equal(sc.m.first_report, (60 + 20 * 60) * S);
+    assert_int_equal(sc.first_report, EXERCISE_OK);
+    assert_int_equal(sc.nmessages, 3);
+    assert_int_equal(sc.nwrong, 0);
+    exercise_score_done(&sc);
+
+    /* the press an hour in, the first report 40 minutes after the incident */
+    f[3] = fact("message", 3600, 1, 7, "press", "manual", "queued");
+    f[1] = fact("message", 60 + 40 * 60, 1, 7, "responsible", "first_report", "delivered");
+    assert_int_equal(exercise_score(s, 5, START, 1, NULL, f, 4, &sc), 0);
+    assert_int_equal(find(&sc, "withhold from press until 2h00m")->status, EXERCISE_WRONG);
+    assert_int_equal(sc.first_report, EXERCISE_LATE);
+    buf_init(&b, 1 << 20);
+    assert_int_equal(exercise_report(s, &sc, NULL, 0, NULL, 0, EXERCISE_FMT_MD, &b), 0);
+    assert_non_null(
+        strstr(b.data, "| withhold from press until 2h00m | 1h00m | 2h00m | WRONG PARTY |"));
+    assert_non_null(strstr(b.data, "a message went to that party at 1h00m"));
+    assert_non_null(strstr(b.data, "The first report to the responsible person came late"));
+    buf_reset(&b);
+    assert_int_equal(exercise_report(s, &sc, NULL, 0, NULL, 0, EXERCISE_FMT_JSON, &b), 0);
+    assert_non_null(strstr(b.data, "\"status\":\"wrong_party\""));
+    assert_non_null(strstr(b.data, "\"first_report\":\"late\""));
+    buf_done(&b);
+    exercise_score_done(&sc);
+    scenario_free(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -259,6 +314,7 @@ int main(void)
         cmocka_unit_test(test_decisions),
         cmocka_unit_test(test_first_aid),
         cmocka_unit_test(test_daemon_targets),
+        cmocka_unit_test(test_messages),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -84,7 +84,7 @@ static void test_tiny(void **state)
     assert_int_equal(s->detections[2].kind, SCENARIO_DET_INCIDENT);
     assert_int_equal(s->detections[2].code, TRIAGE_TYPE_INTRUDED);
     assert_string_equal(s->detections[2].value, "intruded, no damage yet");
-    assert_int_equal(s->ndecisions, 4);
+    assert_int_equal(s->ndecisions, 5);
     assert_int_equal(s->decisions[0].kind, SCENARIO_DEC_DECLARE);
     assert_int_equal(s->decisions[0].level, TRIAGE_ORANGE);
     assert_string_equal(s->decisions[0].category, "A");
@@ -92,6 +92,9 @@ static void test_tiny(void **state)
     assert_string_equal(s->decisions[1].target, "www1");
     assert_int_equal(s->decisions[3].kind, SCENARIO_DEC_REPORT);
     assert_string_equal(s->decisions[3].target, "first");
+    assert_int_equal(s->decisions[4].kind, SCENARIO_DEC_WITHHOLD);
+    assert_string_equal(s->decisions[4].target, "press");
+    assert_int_equal(s->decisions[4].within_us, 0); /* the whole run */
     assert_int_equal(s->end_us, S(40));
     scenario_free(s);
 }
@@ -167,6 +170,12 @@ static void test_errors(void **state)
         {"      - format: syslog\n        text: \"<1>x\"\nexpect:\n  decisions:\n"
          "    - declare: purple\n      category: A\n      within: 1h\n",
          14, "green, yellow, orange or red"},
+        {"      - format: syslog\n        text: \"<1>x\"\nexpect:\n  decisions:\n"
+         "    - withhold: press\n      within: 1h\n",
+         14, "withhold takes until"},
+        {"      - format: syslog\n        text: \"<1>x\"\nexpect:\n  decisions:\n"
+         "    - notify: press\n      until: 1h\n",
+         14, "until goes with withhold only"},
         {"      - format: syslog\n        text: \"<1>x\"\nexpect:\n  detections:\n"
          "    - incident: alien invasion\n",
          14, "not an incident type"},

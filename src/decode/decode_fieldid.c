@@ -32,6 +32,8 @@
  * (`count`): a name interned since may be this one.
  */
 struct fieldid_entry {
+    uint64_t a, b; /* the words name_hash() read: the whole name up to 16
+                      bytes, so that a hit on such a name needs no memcmp */
     uint32_t hash;
     uint32_t id;
     uint32_t gen;
@@ -58,52 +60,68 @@ static uint32_t load4(const char *p)
     return v;
 }
 
-/* A hash of the name from its length and its first and last bytes (a few
- * loads instead of a loop over it): every byte of a name up to 16 bytes
- * long, the ends of a longer one.  Names that share these only share a
- * slot. */
-static inline uint32_t name_hash(const char *s, size_t len)
-{
+/* The name's words: its first and last 8 (or 4) bytes, or for a name
+ * under 4 bytes its first, middle and last bytes.  For a name up to 16
+ * bytes long they hold every byte, so two such names of one length are
+ * equal when their words are. */
+struct name_words {
     uint64_t a, b;
+};
+
+static inline struct name_words name_words(const char *s, size_t len)
+{
+    struct name_words w;
 
     if (len >= 8) {
-        a = load8(s);
-        b = load8(s + len - 8);
+        w.a = load8(s);
+        w.b = load8(s + len - 8);
     } else if (len >= 4) {
-        a = load4(s);
-        b = load4(s + len - 4);
+        w.a = load4(s);
+        w.b = load4(s + len - 4);
     } else {
-        a = (unsigned char)s[0] | (uint64_t)(unsigned char)s[len / 2] << 8 |
-            (uint64_t)(unsigned char)s[len - 1] << 16;
-        b = 0;
+        w.a = (unsigned char)s[0] | (uint64_t)(unsigned char)s[len / 2] << 8 |
+              (uint64_t)(unsigned char)s[len - 1] << 16;
+        w.b = 0;
     }
-    a = a * 0x9e3779b97f4a7c15ull ^ b * 0xc2b2ae3d27d4eb4full ^ len;
+    return w;
+}
+
+/* A hash of the name from its length and its words (a few loads instead
+ * of a loop over it): every byte of a name up to 16 bytes long, the ends
+ * of a longer one.  Names that share these only share a slot. */
+static inline uint32_t name_hash(struct name_words w, size_t len)
+{
+    uint64_t a = w.a * 0x9e3779b97f4a7c15ull ^ w.b * 0xc2b2ae3d27d4eb4full ^ len;
+
     a ^= a >> 29;
     a *= 0xbf58476d1ce4e5b9ull;
     return (uint32_t)(a >> 32);
 }
 
-static inline int holds(const struct fieldid_entry *e, const char *name, size_t len, uint32_t h,
-                        uint32_t gen)
+static inline int holds(const struct fieldid_entry *e, const char *name, size_t len,
+                        struct name_words w, uint32_t h, uint32_t gen)
 {
-    return e->hash == h && e->len == len && e->gen == gen && memcmp(e->name, name, len) == 0;
+    if (e->hash != h || e->len != len || e->gen != gen || e->a != w.a || e->b != w.b)
+        return 0;
+    return len <= 16 || memcmp(e->name, name, len) == 0;
 }
 
 /* The entry holding name, or NULL. */
-static inline struct fieldid_entry *cached(const char *name, size_t len, uint32_t h, uint32_t gen)
+static inline struct fieldid_entry *cached(const char *name, size_t len, struct name_words w,
+                                           uint32_t h, uint32_t gen)
 {
     struct fieldid_entry *set = &fieldid_cache[(h & (FIELDID_SETS - 1)) * FIELDID_WAYS];
 
-    for (size_t w = 0; w < FIELDID_WAYS; w++)
-        if (holds(&set[w], name, len, h, gen))
-            return &set[w];
+    for (size_t k = 0; k < FIELDID_WAYS; k++)
+        if (holds(&set[k], name, len, w, h, gen))
+            return &set[k];
     return NULL;
 }
 
 /* count: field_count() read before the dictionary was asked (a name
  * interned meanwhile by another thread then makes the miss stale). */
-static void remember(const char *name, size_t len, uint32_t h, uint32_t gen, uint32_t id,
-                     uint32_t count)
+static void remember(const char *name, size_t len, struct name_words w, uint32_t h, uint32_t gen,
+                     uint32_t id, uint32_t count)
 {
     struct fieldid_entry *e = &fieldid_cache[(h & (FIELDID_SETS - 1)) * FIELDID_WAYS];
 
@@ -112,6 +130,8 @@ static void remember(const char *name, size_t len, uint32_t h, uint32_t gen, uin
     /* The newest first, the oldest out (an older entry for the same name,
      * a stale miss, only sits behind the new one until it is pushed out). */
     memmove(e + 1, e, (FIELDID_WAYS - 1) * sizeof(*e));
+    e->a = w.a;
+    e->b = w.b;
     e->hash = h;
     e->id = id;
     e->gen = gen;
@@ -124,15 +144,17 @@ uint32_t decode_fieldid_intern(const char *name, size_t len)
 {
     uint32_t h, id, gen = field_generation();
     const struct fieldid_entry *e;
+    struct name_words w;
 
     if (len == 0 || len > LIMIT_FIELD_NAME_LEN)
         return FIELD_NONE;
-    h = name_hash(name, len);
-    if ((e = cached(name, len, h, gen)) && e->id != FIELD_NONE)
+    w = name_words(name, len);
+    h = name_hash(w, len);
+    if ((e = cached(name, len, w, h, gen)) && e->id != FIELD_NONE)
         return e->id;
     /* Refusals are not remembered: the dictionary counts each one. */
     if ((id = field_intern(name, len)) != FIELD_NONE)
-        remember(name, len, h, gen, id, 0);
+        remember(name, len, w, h, gen, id, 0);
     return id;
 }
 
@@ -140,13 +162,15 @@ uint32_t decode_fieldid_lookup(const char *name, size_t len)
 {
     uint32_t h, id, gen = field_generation(), count = field_count();
     const struct fieldid_entry *e;
+    struct name_words w;
 
     if (len == 0 || len > LIMIT_FIELD_NAME_LEN)
         return FIELD_NONE;
-    h = name_hash(name, len);
-    if ((e = cached(name, len, h, gen)) && (e->id != FIELD_NONE || e->count == count))
+    w = name_words(name, len);
+    h = name_hash(w, len);
+    if ((e = cached(name, len, w, h, gen)) && (e->id != FIELD_NONE || e->count == count))
         return e->id;
     id = field_lookup(name, len);
-    remember(name, len, h, gen, id, count);
+    remember(name, len, w, h, gen, id, count);
     return id;
 }

@@ -9,6 +9,34 @@
 
 #include "event/event.h"
 
+/* 1 if (p, n) is what inet_pton(AF_INET) accepts: four decimal parts of
+ * 0-255 separated by dots, no leading zero (glibc refuses "01"), nothing
+ * else.  Read here, without the copy and the two calls, because most
+ * addresses firewalls log are IPv4 (inet_pton was 5 % of a FortiGate
+ * line's instructions). */
+static int is_ipv4(const char *p, size_t n)
+{
+    unsigned parts = 0, v = 0, digits = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)p[i];
+
+        if (c >= '0' && c <= '9') {
+            if (digits && v == 0)
+                return 0; /* a leading zero */
+            v = v * 10 + (c - '0');
+            if (v > 255 || ++digits > 3)
+                return 0;
+        } else if (c == '.' && digits && parts < 3) {
+            parts++;
+            v = digits = 0;
+        } else {
+            return 0;
+        }
+    }
+    return parts == 3 && digits;
+}
+
 int decode_util_is_ip(const char *p, size_t n)
 {
     /* inet_pton() wants a NUL-terminated string: copy to the stack, bounded
@@ -18,9 +46,15 @@ int decode_util_is_ip(const char *p, size_t n)
 
     if (n == 0 || n >= sizeof(tmp))
         return 0;
+    if (is_ipv4(p, n))
+        return 1;
+    /* Not IPv4; IPv6 text always holds a colon, and never a NUL (which
+     * would end inet_pton()'s string early: "::1\0junk" is no address). */
+    if (!memchr(p, ':', n) || memchr(p, '\0', n))
+        return 0;
     memcpy(tmp, p, n);
     tmp[n] = '\0';
-    return inet_pton(AF_INET, tmp, addr) == 1 || inet_pton(AF_INET6, tmp, addr) == 1;
+    return inet_pton(AF_INET6, tmp, addr) == 1;
 }
 
 int decode_util_is_port(const char *p, size_t n)
@@ -37,25 +71,7 @@ int decode_util_is_port(const char *p, size_t n)
     return v <= 65535;
 }
 
-struct decode_span decode_util_cstr(const char *s)
-{
-    struct decode_span v = {s, strlen(s)};
-
-    return v;
-}
-
-int decode_util_add(struct event *ev, uint32_t id, struct decode_span s)
-{
-    int r;
-
-    if (!s.n)
-        return 0;
-    r = event_add(ev, id, s.p, s.n);
-    return r == -ENOMEM ? r : 0;
-}
-
-int decode_util_add_named(struct event *ev, const char *name, size_t name_n,
-                          struct decode_span s)
+int decode_util_add_named(struct event *ev, const char *name, size_t name_n, struct decode_span s)
 {
     int r;
 

@@ -6,10 +6,12 @@
 #ifndef HIKESHI_DECODE_DECODE_UTIL_H
 #define HIKESHI_DECODE_DECODE_UTIL_H
 
+#include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
-struct event;
+#include "event/event.h"
 
 /* A view of bytes in the record being decoded; not NUL-terminated. */
 struct decode_span {
@@ -42,17 +44,30 @@ struct decode_span decode_util_iana_transport(struct decode_span proto);
 int decode_util_add_nat(struct event *ev, const char *name, size_t n, struct decode_span v,
                         int port);
 
-/* The span of a NUL-terminated static string. */
-struct decode_span decode_util_cstr(const char *s);
+/* The span of a NUL-terminated static string (inline: the literal's
+ * length is then known when compiling). */
+static inline struct decode_span decode_util_cstr(const char *s)
+{
+    struct decode_span v = {s, strlen(s)};
+
+    return v;
+}
 
 /*
  * Adds field `id` with the span as a view, skipping empty spans.  Returns 0,
  * or -ENOMEM (the only error worth stopping a decoder for: a field refused
  * at a cap is counted in ev->dropped and decoding goes on).
  */
-int decode_util_add(struct event *ev, uint32_t id, struct decode_span s);
+static inline int decode_util_add(struct event *ev, uint32_t id, struct decode_span s)
+{
+    int r;
+
+    if (!s.n)
+        return 0;
+    r = event_add(ev, id, s.p, s.n);
+    return r == -ENOMEM ? r : 0;
+}
 /* As decode_util_add for a product field named (name, name_n). */
-int decode_util_add_named(struct event *ev, const char *name, size_t name_n,
-                          struct decode_span s);
+int decode_util_add_named(struct event *ev, const char *name, size_t name_n, struct decode_span s);
 
 #endif

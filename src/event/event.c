@@ -56,7 +56,7 @@ static int event_grow(struct event *ev)
     return 0;
 }
 
-int event_add(struct event *ev, uint32_t id, const char *val, size_t len)
+int event_add_slow(struct event *ev, uint32_t id, const char *val, size_t len)
 {
     int r;
 

@@ -15,7 +15,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <arpa/inet.h>
+
 #include "decode/decode_filterlog.h"
+#include "decode/decode_util.h"
 #include "decode_testlib.h"
 #include "event/event.h"
 #include "event/field.h"
@@ -150,12 +153,94 @@ static void test_prefixes(void **state)
     }
 }
 
+/* An address with a NUL inside: inet_pton() would stop at the NUL and
+ * take "192.0.2.1" (decode_util_is_ip read a copy that way until issue 24's
+ * own IPv4 reader); the field is refused. */
+static void test_address_with_nul(void **state)
+{
+    static const char line[] = "82,,,1000002620,em0,match,pass,out,4,0x0,,64,39214,0,none,17,udp,"
+                               "73,192.0.2.1\0"
+                               "0,198.51.100.53,41234,53,53";
+    struct event ev;
+    struct parse_err perr;
+
+    (void)state;
+    assert_int_equal(decode_testlib_run(decode_filterlog, &ev, line, sizeof(line) - 1, &perr),
+                     -EINVAL);
+    assert_string_equal(perr.msg, "filterlog source or destination is not an address");
+    assert_int_equal(decode_util_is_ip("::1\0x", 5), 0);
+}
+
+/* decode_util_is_ip (which filterlog's addresses go through) says what
+ * inet_pton() says of every string below and of 20 000 random ones over
+ * the bytes addresses are made of: its IPv4 reader is its own. */
+static void test_is_ip_as_inet_pton(void **state)
+{
+    static const char *const fixed[] = {"0.0.0.0",
+                                        "255.255.255.255",
+                                        "256.1.1.1",
+                                        "1.2.3",
+                                        "1.2.3.4.",
+                                        ".1.2.3.4",
+                                        "1..2.3",
+                                        "01.2.3.4",
+                                        "1.2.3.04",
+                                        "1.2.3.0",
+                                        "10.0.0.1",
+                                        "1.2.3.4 ",
+                                        " 1.2.3.4",
+                                        "1.2.3.4a",
+                                        "1234.1.1.1",
+                                        "1.2.3.-4",
+                                        "::",
+                                        "::1",
+                                        "fe80::1:2",
+                                        "2001:db8::7",
+                                        "::ffff:1.2.3.4",
+                                        "1:2:3:4:5:6:7:8",
+                                        "1:2:3:4:5:6:7:8:9",
+                                        "g::1",
+                                        "",
+                                        "1",
+                                        "999",
+                                        "1.2.3.4/24"};
+    static const char alphabet[] = "0123456789.:abfx ";
+    unsigned long seed = 24;
+    char buf[48];
+    unsigned char out[16];
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++) {
+        int want =
+            inet_pton(AF_INET, fixed[i], out) == 1 || inet_pton(AF_INET6, fixed[i], out) == 1;
+        assert_int_equal(decode_util_is_ip(fixed[i], strlen(fixed[i])), want);
+    }
+    for (int k = 0; k < 20000; k++) {
+        size_t n;
+        int want;
+
+        seed = seed * 6364136223846793005ul + 1442695040888963407ul;
+        n = 1 + (seed >> 33) % 16;
+        for (size_t i = 0; i < n; i++) {
+            seed = seed * 6364136223846793005ul + 1442695040888963407ul;
+            /* digits and dots most of the time, so that many are IPv4 */
+            buf[i] = (seed >> 40) % 4 ? "0123456789."[(seed >> 33) % 11]
+                                      : alphabet[(seed >> 33) % (sizeof(alphabet) - 1)];
+        }
+        buf[n] = '\0';
+        want = inet_pton(AF_INET, buf, out) == 1 || inet_pton(AF_INET6, buf, out) == 1;
+        assert_int_equal(decode_util_is_ip(buf, n), want);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_good),
         cmocka_unit_test(test_bad),
         cmocka_unit_test(test_prefixes),
+        cmocka_unit_test(test_address_with_nul),
+        cmocka_unit_test(test_is_ip_as_inet_pton),
     };
 
     decode_testlib_set_clock(DECODE_TESTLIB_T2026, DECODE_TESTLIB_T2026);

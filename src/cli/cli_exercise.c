@@ -29,11 +29,14 @@
 #include "event/time.h"
 #include "exercise/exercise_score.h"
 #include "exercise/scenario.h"
+#include "incident/comms_smtp.h"
 #include "incident/incident.h"
+#include "respond/respond_webhook.h"
 #include "store/store.h"
 #include "triage/triage.h"
 #include "util/buf.h"
 #include "util/netaddr.h"
+#include "util/readfile.h"
 
 #define US_PER_S INT64_C(1000000)
 /* Fastest and slowest speeds accepted. */
@@ -49,11 +52,14 @@ static const char exercise_usage[] =
     "\n"
     "  check FILE...\n"
     "        loads scenarios and prints FILE:LINE:COL: why for each error.\n"
-    "  run SCENARIO [--speed N] [--input NAME]\n"
+    "  run SCENARIO [--speed N] [--input NAME] [--deliver mailto:ADDRESS|URL]\n"
     "        plays SCENARIO: sends its records to the daemon's exercise input\n"
     "        (inputs[].exercise: true, type syslog-tcp; --input names one when\n"
     "        there are several) at N times real time (default 1, 0.01 to 10000),\n"
-    "        and delivers its messages to the console's banner and this terminal.\n"
+    "        and delivers its messages to the console's banner and this terminal;\n"
+    "        --deliver also sends each one to the team as a mail through\n"
+    "        incident.messages.smtp, or as a signed webhook to a URL under\n"
+    "        incident.messages.webhook_allow, marked EXERCISE.\n"
     "        Ends when the last inject is out, or on 'exercise stop' or Ctrl-C.\n"
     "  status [--json]\n"
     "        the latest run: scenario, state, records sent, time played.\n"
@@ -222,12 +228,24 @@ static int wait_until(struct store *st, int64_t run_id, int64_t until_us, int64_
     }
 }
 
+/* Where `run --deliver` sends the injects: the team's mailbox or chat. */
+struct deliver {
+    const char *mailto;      /* the address, or NULL */
+    const char *url;         /* the webhook URL, or NULL */
+    const char *smtp, *from; /* incident.messages */
+    unsigned char *secret;   /* owned; the webhook's HMAC key */
+    size_t secret_len;
+    int curl; /* 1: libcurl was set up */
+};
+
 struct runner {
     const struct scenario *s;
     struct store *st;
     int64_t id, start;
     double speed;
     char run_text[32];
+    struct deliver *dv; /* NULL: the console and the terminal only */
+    size_t ninjects;
 };
 
 static int64_t wall_of(const struct runner *u, int64_t scen_us)
@@ -243,6 +261,157 @@ static void log_event(struct runner *u, int64_t scen_us, const char *kind, const
 
     if (r < 0)
         fprintf(stderr, "hikeshi exercise: store: %s\n", store_errmsg(u->st));
+}
+
+/* `s` with every control character a space, into out. */
+static void one_line(char *out, size_t size, const char *s)
+{
+    size_t i = 0;
+
+    for (; s && *s && i + 1 < size; s++, i++)
+        out[i] = (unsigned char)*s < 0x20 || *s == 0x7f ? ' ' : *s;
+    out[i] = '\0';
+}
+
+/*
+ * Hands inject `m` (at scenario time t) to the team through the
+ * communications channel --deliver named: a mail through the daemon's
+ * smtp server, or a signed webhook.  What happened goes to the terminal
+ * and to the run's log ("delivery"), so that the report's timeline says
+ * whether the team could have read it.  A failure does not stop the run.
+ */
+static void deliver_inject(struct runner *u, const struct scenario_message *m, int64_t t)
+{
+    const struct scenario *s = u->s;
+    const char *stage = s->stages[m->stage].name;
+    char subject[512], why[600] = "", ref[64], dur[32], note[800];
+    struct buf body;
+    int r;
+
+    buf_init(&body, SCENARIO_TEXT_MAX * 7 + 4096);
+    exercise_fmt_dur(t, dur, sizeof(dur));
+    snprintf(ref, sizeof(ref), "exercise-%lld-%zu", (long long)u->id, ++u->ninjects);
+    if (u->dv->mailto) {
+        const struct comms_smtp_conf sc = {
+            .url = u->dv->smtp, .from = u->dv->from, .timeout_ms = 10000};
+        struct comms_smtp_mail mail;
+        char who[200], chan[64];
+
+        one_line(who, sizeof(who), m->from);
+        one_line(chan, sizeof(chan), m->channel);
+        snprintf(subject, sizeof(subject), "[EXERCISE %s] %s from %s", s->name, chan, who);
+        r = buf_printf(&body,
+                       "EXERCISE - NOT A REAL INCIDENT\n\n"
+                       "Scenario %s: %s\nRun %lld, stage %s, at %s of scenario time\n"
+                       "From: %s\nChannel: %s\n\n%s\n",
+                       s->name, s->title, (long long)u->id, stage, dur, m->from, m->channel,
+                       m->text);
+        mail = (struct comms_smtp_mail){
+            .to = u->dv->mailto, .subject = subject, .body = body.data, .ref = ref};
+        if (r < 0)
+            snprintf(why, sizeof(why), "the mail does not fit");
+        else
+            r = comms_smtp_send(&sc, &mail, why, sizeof(why));
+        snprintf(note, sizeof(note), "%s by mail to %.200s%s%.500s",
+                 r == 0 ? "delivered" : "NOT delivered", u->dv->mailto, r == 0 ? "" : ": ", why);
+    } else {
+        const struct respond_webhook_conf wc = {.url = u->dv->url,
+                                                .secret = u->dv->secret,
+                                                .secret_len = u->dv->secret_len,
+                                                .timeout_ms = 10000,
+                                                .max_attempts = 2};
+        struct respond_webhook_result res;
+
+        r = buf_printf(&body,
+                       "{\"event\":\"exercise.inject\",\"exercise\":true,\"run\":%lld,"
+                       "\"ref\":\"%s\",\"scenario\":",
+                       (long long)u->id, ref);
+        r = r ? r : buf_json_str(&body, s->name, strlen(s->name));
+        r = r ? r : buf_puts(&body, ",\"title\":");
+        r = r ? r : buf_json_str(&body, s->title, strlen(s->title));
+        r = r ? r : buf_puts(&body, ",\"stage\":");
+        r = r ? r : buf_json_str(&body, stage, strlen(stage));
+        r = r ? r
+              : buf_printf(&body, ",\"scenario_time_s\":%lld,\"from\":", (long long)(t / US_PER_S));
+        r = r ? r : buf_json_str(&body, m->from, strlen(m->from));
+        r = r ? r : buf_puts(&body, ",\"channel\":");
+        r = r ? r : buf_json_str(&body, m->channel, strlen(m->channel));
+        r = r ? r : buf_puts(&body, ",\"text\":");
+        r = r ? r : buf_json_str(&body, m->text, strlen(m->text));
+        r = r ? r : buf_putc(&body, '}');
+        if (r < 0)
+            snprintf(why, sizeof(why), "the document does not fit");
+        else if ((r = respond_webhook_send(&wc, body.data, body.len, &res)) < 0)
+            snprintf(why, sizeof(why), "%s", res.reason);
+        snprintf(note, sizeof(note), "%s by webhook to %.200s%s%.500s",
+                 r == 0 ? "delivered" : "NOT delivered", u->dv->url, r == 0 ? "" : ": ", why);
+    }
+    buf_done(&body);
+    printf("  (%s)\n", note);
+    log_event(u, t, "delivery", stage, m->from, m->channel, note);
+}
+
+/* Checks --deliver against the configuration and gets it ready: 0, or
+ * CLI_EXIT_USAGE said. */
+static int deliver_setup(const struct config *c, const char *target, struct deliver *dv)
+{
+    const struct config_messages *mc = &c->messages;
+    char *text = NULL;
+    size_t len = 0;
+    int r, allowed = 0;
+
+    memset(dv, 0, sizeof(*dv));
+    if (strncmp(target, "mailto:", 7) == 0) {
+        dv->mailto = target + 7;
+        dv->smtp = mc->smtp;
+        dv->from = mc->from;
+        if (!*dv->mailto || strpbrk(dv->mailto, "\r\n <>,") || !strchr(dv->mailto, '@'))
+            return cli_usage_error("exercise", "--deliver mailto:ADDRESS: one mail address");
+        if (!dv->smtp || !dv->from)
+            return cli_usage_error("exercise", "--deliver mailto: needs incident.messages.smtp "
+                                               "and from in the configuration");
+    } else if (strncmp(target, "http://", 7) == 0 || strncmp(target, "https://", 8) == 0) {
+        dv->url = target;
+        for (size_t i = 0; i < mc->nwebhook_allow; i++)
+            allowed |= strncmp(target, mc->webhook_allow[i], strlen(mc->webhook_allow[i])) == 0;
+        if (!allowed)
+            return cli_usage_error("exercise",
+                                   "--deliver %s: not under "
+                                   "incident.messages.webhook_allow",
+                                   target);
+        if (!mc->secret_file)
+            return cli_usage_error("exercise", "--deliver URL: needs "
+                                               "incident.messages.secret_file to sign with");
+        if ((r = readfile_all(mc->secret_file, 4096, &text, &len)) < 0) {
+            fprintf(stderr, "hikeshi exercise: incident.messages.secret_file %s: %s\n",
+                    mc->secret_file, strerror(-r));
+            return CLI_EXIT_USAGE;
+        }
+        dv->secret = (unsigned char *)text;
+        dv->secret_len = len;
+        if (len < RESPOND_WEBHOOK_SECRET_MIN)
+            return cli_usage_error("exercise", "incident.messages.secret_file: at least %d bytes",
+                                   RESPOND_WEBHOOK_SECRET_MIN);
+    } else {
+        return cli_usage_error("exercise", "--deliver: mailto:ADDRESS or an http(s) URL");
+    }
+    if (respond_webhook_global_init() < 0) {
+        fprintf(stderr, "hikeshi exercise: libcurl cannot start\n");
+        return CLI_EXIT_FAIL;
+    }
+    dv->curl = 1;
+    return 0;
+}
+
+static void deliver_done(struct deliver *dv)
+{
+    if (dv->secret) {
+        memset(dv->secret, 0, dv->secret_len);
+        free(dv->secret);
+    }
+    if (dv->curl)
+        respond_webhook_global_done();
+    memset(dv, 0, sizeof(*dv));
 }
 
 /* The loop of `run`: records, stages and messages in time order.  Returns
@@ -280,6 +449,9 @@ static int play(struct runner *u, int fd, const struct scenario_send *v, size_t 
 
             printf("[%s] %s from %s:\n  %s\n", u->run_text, m->channel, m->from, m->text);
             log_event(u, t, "message", s->stages[m->stage].name, m->from, m->channel, m->text);
+            if (u->dv)
+                deliver_inject(u, m, t);
+            fflush(stdout);
         } else {
             const struct scenario_record *rec = &s->records[v[iv].rec];
             struct scenario_clock clk = {time_now_us(), v[iv].n, u->run_text};
@@ -310,9 +482,11 @@ static int cmd_run(const struct config *c, int argc, char **argv)
     static const struct option opts[] = {
         {"speed", required_argument, NULL, 's'},
         {"input", required_argument, NULL, 'i'},
+        {"deliver", required_argument, NULL, 'd'},
         {NULL, 0, NULL, 0},
     };
-    const char *input = NULL;
+    const char *input = NULL, *deliver_to = NULL;
+    struct deliver dv;
     double speed = 1.0;
     struct scenario *s = NULL;
     struct scenario_send *v = NULL;
@@ -335,6 +509,7 @@ static int cmd_run(const struct config *c, int argc, char **argv)
                 return cli_usage_error("exercise", "--speed: a number from 0.01 to 10000");
             break;
         case 'i': input = optarg; break;
+        case 'd': deliver_to = optarg; break;
         default: return cli_usage_error("exercise", "unknown option to run");
         }
     }
@@ -345,6 +520,12 @@ static int cmd_run(const struct config *c, int argc, char **argv)
     if (!(in = find_input(c, input))) {
         scenario_free(s);
         return CLI_EXIT_USAGE;
+    }
+    memset(&dv, 0, sizeof(dv));
+    if (deliver_to && (r = deliver_setup(c, deliver_to, &dv)) != 0) {
+        deliver_done(&dv);
+        scenario_free(s);
+        return r;
     }
     if (scenario_sched(s, &v, &nv) < 0) {
         fprintf(stderr, "hikeshi exercise: out of memory\n");
@@ -361,6 +542,7 @@ static int cmd_run(const struct config *c, int argc, char **argv)
     u.s = s;
     u.st = st;
     u.speed = speed;
+    u.dv = deliver_to ? &dv : NULL;
     u.start = time_now_us();
     if (store_exercise_run_new(st, s->name, s->title, s->file, speed, u.start, &u.id) < 0) {
         fprintf(stderr, "hikeshi exercise: store: %s\n", store_errmsg(st));
@@ -395,6 +577,7 @@ static int cmd_run(const struct config *c, int argc, char **argv)
 out:
     if (fd >= 0)
         close(fd);
+    deliver_done(&dv);
     store_free(st);
     free(err);
     free(v);
@@ -565,9 +748,10 @@ static int on_log(void *ctx, const struct store_exercise_log *l)
         c->evcap = ncap;
     }
     c->ev[c->nev].at_us = l->scen_us;
-    c->ev[c->nev].kind = strcmp(l->kind, "message") == 0 ? "message"
-                         : strcmp(l->kind, "stage") == 0 ? "stage"
-                                                         : "run";
+    c->ev[c->nev].kind = strcmp(l->kind, "message") == 0    ? "message"
+                         : strcmp(l->kind, "stage") == 0    ? "stage"
+                         : strcmp(l->kind, "delivery") == 0 ? "delivery"
+                                                            : "run";
     c->ev[c->nev].text = text;
     c->nev++;
     return 0;

@@ -696,8 +696,9 @@ int store_exercise_set_score(struct store *st, int64_t id, const char *json);
 int store_exercise_runs_each(struct store *st, const char *scenario,
                              int (*fn)(void *ctx, const struct store_exercise_run *r), void *ctx);
 /* What the run did, for the console and the report's timeline: kind
- * "stage", "message", "record" (a summary), "end"; scen_us the scenario
- * time. */
+ * "stage", "message", "delivery" (a message handed to the team's mail or
+ * chat, and how it went), "record" (a summary), "end"; scen_us the
+ * scenario time. */
 int store_exercise_log_add(struct store *st, int64_t run_id, int64_t time_us, int64_t scen_us,
                            const char *kind, const char *stage, const char *who,
                            const char *channel, const char *text);

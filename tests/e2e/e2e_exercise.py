@@ -23,11 +23,14 @@ while the store holds the exercise's alerts and incidents, and the response
 policy, which fires a webhook for the real brute force, must decide the
 exercise's in dry run only and send nothing."""
 
+import hashlib
+import hmac
 import http.server
 import json
 import os
 import re
 import socket
+import socketserver
 import subprocess
 import sys
 import threading
@@ -38,6 +41,7 @@ import urllib.request
 sys.path.insert(0, os.path.dirname(__file__))
 from harness import (BIN, SOURCE, Daemon, check, finish, free_port, syslog_stamp,  # noqa: E402
                      user_add, wait_for)
+import e2e_comms  # noqa: E402  (its SMTP sink: the team's mailbox)
 
 CONFIG = """
 data_dir: {data}
@@ -62,6 +66,9 @@ incident:
   messages:
     export_dir: {dir}/export
     secret_file: {dir}/webhook.key
+    webhook_allow: [http://127.0.0.1:%d/team/]
+    smtp: smtp://127.0.0.1:%d
+    from: drill@example.org
 respond:
   policy: {dir}/respond.yaml
 inputs:
@@ -99,11 +106,16 @@ rules:
 
 
 class Hook(http.server.BaseHTTPRequestHandler):
-    """The webhook receiver: keeps every body."""
+    """The webhook receiver: keeps every body, and the path, signature
+    headers and body of each request (the team's chat for the injects)."""
     got = []
+    reqs = []
 
     def do_POST(self):
-        Hook.got.append(self.rfile.read(int(self.headers.get("Content-Length", "0"))).decode())
+        body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        Hook.got.append(body.decode())
+        Hook.reqs.append((self.path, self.headers.get("X-Hikeshi-Timestamp", ""),
+                          self.headers.get("X-Hikeshi-Signature", ""), body))
         self.send_response(200)
         self.send_header("Content-Length", "0")
         self.end_headers()
@@ -111,6 +123,7 @@ class Hook(http.server.BaseHTTPRequestHandler):
     def log_message(self, *args):
         pass
 
+KEY = b"e2e-exercise-webhook-key-0123456789abcdef\n"
 REAL_ATTACKER = "198.51.100.77"
 TINY_ATTACKER = "203.0.113.66"  # scenarios/tiny.yaml's attacker_ip
 FAIL_ATTACKER = "203.0.113.99"
@@ -280,13 +293,21 @@ def main():
     drill_port = free_port()
     hook = http.server.HTTPServer(("127.0.0.1", 0), Hook)
     threading.Thread(target=hook.serve_forever, daemon=True).start()
-    d = Daemon(CONFIG % drill_port)
+    Hook.port = hook.server_address[1]
+    socketserver.ThreadingTCPServer.allow_reuse_address = True
+    smtp = socketserver.ThreadingTCPServer(("127.0.0.1", 0), e2e_comms.Smtp)
+    smtp.daemon_threads = True
+    threading.Thread(target=smtp.serve_forever, daemon=True).start()
+    d = Daemon(CONFIG % (hook.server_address[1], smtp.server_address[1], drill_port))
     with open(os.path.join(d.dir, "respond.yaml"), "w") as f:
         f.write(POLICY % hook.server_address[1])
     with open(os.path.join(d.dir, "webhook.key"), "w") as f:
-        f.write("e2e-exercise-webhook-key-0123456789abcdef\n")
+        f.write(KEY.decode())
     os.chmod(os.path.join(d.dir, "webhook.key"), 0o600)
+    # writable by the daemon after it drops privileges: an empty directory
+    # then says the message was kept, not that it could not be written
     os.makedirs(os.path.join(d.dir, "export"))
+    os.chmod(os.path.join(d.dir, "export"), 0o777)
     d.start()
     try:
         run_all(d, drill_port)
@@ -330,7 +351,16 @@ def run_all(d, drill_port):
 
     # run 1: tiny, accelerated, with a team
     tiny = os.path.join(SOURCE, "scenarios", "tiny.yaml")
-    proc = subprocess.Popen([BIN, "exercise", "-c", d.conf, "run", tiny, "--speed", "10"],
+    # the injects also go to the team's chat, a webhook under webhook_allow
+    team_url = "http://127.0.0.1:%d/team/exercise" % Hook.port
+    r = exercise(d, "run", tiny, "--deliver", "http://127.0.0.1:%d/elsewhere" % Hook.port)
+    check(r.returncode == 2 and "webhook_allow" in r.stderr,
+          "run --deliver to a URL outside webhook_allow: refused, exit 2 (%s)" % r.stderr.strip())
+    r = exercise(d, "run", tiny, "--deliver", "mailto:team@example.org, boss@example.org")
+    check(r.returncode == 2 and "one mail address" in r.stderr,
+          "run --deliver mailto: two addresses: refused, exit 2 (%s)" % r.stderr.strip())
+    proc = subprocess.Popen([BIN, "exercise", "-c", d.conf, "run", tiny, "--speed", "10",
+                             "--deliver", team_url],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     team(api, TINY_ATTACKER, "www1")
     out, err = proc.communicate(timeout=120)
@@ -338,6 +368,20 @@ def run_all(d, drill_port):
     check("stage guessing" in out and "stage foothold" in out and
           "phone from Aiko Tanaka" in out and "done;" in out,
           "run prints the stages, the phone call and its end:\n" + out)
+    check("(delivered by webhook to %s)" % team_url in out,
+          "run says the phone call went to the team's chat")
+    injects = [(ts, sig, body) for path, ts, sig, body in Hook.reqs if path == "/team/exercise"]
+    doc = json.loads(injects[0][2]) if len(injects) == 1 else {}
+    check(doc.get("event") == "exercise.inject" and doc.get("exercise") is True and
+          doc.get("run") == 1 and doc.get("scenario") == "tiny" and doc.get("stage") == "foothold"
+          and doc.get("from") == "Aiko Tanaka, owner of www1" and doc.get("channel") == "phone"
+          and "root on www1" in doc.get("text", "") and doc.get("scenario_time_s") == 40,
+          "the team's chat got tiny's one inject, marked exercise, with who, channel, stage, "
+          "time and text (%d requests: %s)" % (len(injects), doc))
+    if injects:
+        ts, sig, body = injects[0]
+        want = "sha256=" + hmac.new(KEY, ts.encode() + b"." + body, hashlib.sha256).hexdigest()
+        check(hmac.compare_digest(sig, want), "the inject is signed with incident.messages' key")
     st = status_json(d)
     check(st and st.get("state") == "done" and st.get("sent") == 13,
           "status at the end: done, 13 records sent (%s)" % st)
@@ -403,6 +447,7 @@ def run_all(d, drill_port):
           and 'Decision "preserve evidence" was never taken' in r.stdout
           and re.search(r"\| withhold from press \| \S+ \| during the run \| WRONG PARTY \|",
                         r.stdout) and "a message went to that party at" in r.stdout
+          and "0m40s delivery: delivered by webhook to http://127.0.0.1:" in r.stdout
           and "30m00s from the first incident: met; the daemon's 0m05s (category A, Orange): "
           "MISSED (late)" in r.stdout and "not the daemon's own of 0m05s" in r.stdout,
           "Markdown report: evidence MISSED, the declaration on time, first aid against both "
@@ -417,9 +462,23 @@ def run_all(d, drill_port):
     failp = os.path.join(d.dir, "fail.yaml")
     with open(failp, "w") as f:
         f.write(FAIL_SCENARIO)
-    r = exercise(d, "run", failp, "--speed", "10")
+    r = exercise(d, "run", failp, "--speed", "10", "--deliver", "mailto:csirt@example.org")
     check(r.returncode == 0 and "done;" in r.stdout, "run 2 (e2e-fail) plays to its end (%s)"
           % r.stderr.strip())
+    # its two injects went to the team's mailbox through incident.messages.smtp
+    with e2e_comms.lock:
+        mails = [(rc, data.decode(errors="replace")) for rc, data in e2e_comms.mails
+                 if rc == ["csirt@example.org"]]
+    subjects = sorted(re.search(r"^Subject: (.*?)\r?$", m, re.M).group(1) for _, m in mails)
+    check(subjects == ["[EXERCISE e2e-fail] mail from the data protection authority",
+                       "[EXERCISE e2e-fail] phone from the web server's owner"] and
+          all("EXERCISE - NOT A REAL INCIDENT" in m and "From: <drill@example.org>" in m
+              for _, m in mails) and
+          any("has personal data been exposed?" in m and "stage foothold, at 0m35s" in m
+              for _, m in mails),
+          "run 2's injects mailed to the team, marked EXERCISE (%s)" % subjects)
+    check(r.stdout.count("(delivered by mail to csirt@example.org)") == 2,
+          "run 2 says both were delivered by mail")
     r = exercise(d, "report", "--format", "json")
     score = json.loads(r.stdout) if r.returncode == 0 else {}
     check(score.get("run") == 2, "report scores the latest run, 2 (%s)" % score.get("run"))

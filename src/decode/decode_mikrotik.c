@@ -72,7 +72,7 @@ static void part(struct mt_result *m, struct decode_span s)
     while (s.n && s.p[0] == ' ')
         s = from(s, 1);
     if (starts(s, "in:")) {
-        const char *o = memmem(s.p, s.n, " out:", 5);
+        const char *o = decode_util_find(s.p, s.n, " out:", 5);
         m->in.p = s.p + 3;
         m->in.n = o ? (size_t)(o - m->in.p) : s.n - 3;
         if (o) {
@@ -101,7 +101,7 @@ static void part(struct mt_result *m, struct decode_span s)
         if (lp && s.p[s.n - 1] == ')') {
             struct decode_span in = {lp + 1, (size_t)(s.p + s.n - 1 - lp - 1)};
             if (starts(in, "type ")) {
-                const char *cm = memmem(in.p, in.n, ", code ", 7);
+                const char *cm = decode_util_find(in.p, in.n, ", code ", 7);
                 m->icmp_type.p = in.p + 5;
                 m->icmp_type.n = (cm ? (size_t)(cm - in.p) : in.n) - 5;
                 if (cm) {
@@ -116,7 +116,7 @@ static void part(struct mt_result *m, struct decode_span s)
         m->len = from(s, 4);
     } else if (starts(s, "NAT ")) {
         /* the translated addresses: not the packet's own */
-    } else if ((arrow = memmem(s.p, s.n, "->", 2)) && !m->src.p) {
+    } else if ((arrow = decode_util_find(s.p, s.n, "->", 2)) && !m->src.p) {
         struct decode_span a = {s.p, (size_t)(arrow - s.p)};
         struct decode_span b = {arrow + 2, s.n - (size_t)(arrow - s.p) - 2};
         endpoint(a, &m->src, &m->sport);
@@ -193,8 +193,8 @@ int decode_mikrotik(struct event *ev, const char *p, size_t len, const struct de
     memset(&m, 0, sizeof(m));
     while (len && (p[len - 1] == ' ' || p[len - 1] == '\r' || p[len - 1] == '\n'))
         len--;
-    if ((in = find_in(p, len)) < 0 || !memmem(p + in, len - (size_t)in, " out:", 5) ||
-        !memmem(p + in, len - (size_t)in, "->", 2))
+    if ((in = find_in(p, len)) < 0 || !decode_util_find(p + in, len - (size_t)in, " out:", 5) ||
+        !decode_util_find(p + in, len - (size_t)in, "->", 2))
         return -ENOENT;
     /* The chain is the word before ": in:"; the prefix what precedes it. */
     c0 = (size_t)in - 2;

@@ -405,7 +405,7 @@ static struct decode_span after(struct decode_span s, const char *key, char quot
 {
     struct decode_span v = {NULL, 0};
     size_t kn = strlen(key);
-    const char *k = memmem(s.p, s.n, key, kn);
+    const char *k = decode_util_find(s.p, s.n, key, kn);
 
     if (!k)
         return v;

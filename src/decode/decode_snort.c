@@ -133,7 +133,7 @@ static int gsr(struct decode_span s, struct snort_alert *a, size_t *ret_len)
 
 static const char *find(const char *p, const char *end, const char *s, size_t n)
 {
-    return p < end ? memmem(p, (size_t)(end - p), s, n) : NULL;
+    return p < end ? decode_util_find(p, (size_t)(end - p), s, n) : NULL;
 }
 
 /* "addr", "addr:port", "[v6]:port"; a port only for protocols with ports. */

@@ -49,7 +49,7 @@ static int add_url(struct event *ev, struct decode_span u)
 {
     const char *s = u.p, *end = u.p + u.n, *h, *hend, *path;
     struct decode_span scheme = {NULL, 0}, host, port = {NULL, 0}, pth = {NULL, 0}, q = {NULL, 0};
-    const char *sep = u.n >= 3 ? memmem(u.p, u.n, "://", 3) : NULL;
+    const char *sep = u.n >= 3 ? decode_util_find(u.p, u.n, "://", 3) : NULL;
     int r;
 
     if (!u.n)
@@ -131,7 +131,7 @@ static int add_host(struct event *ev, uint32_t ip_id, const char *dom, size_t do
 
 static int contains(struct decode_span s, const char *lit, size_t n)
 {
-    return s.n >= n && memmem(s.p, s.n, lit, n) != NULL;
+    return s.n >= n && decode_util_find(s.p, s.n, lit, n) != NULL;
 }
 
 int decode_squid(struct event *ev, const char *p, size_t len, const struct decode_ctx *ctx,

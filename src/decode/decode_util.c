@@ -81,6 +81,33 @@ int decode_util_add_named(struct event *ev, const char *name, size_t name_n, str
     return r == -ENOMEM ? r : 0;
 }
 
+const char *decode_util_find(const char *p, size_t n, const char *needle, size_t nn)
+{
+    size_t a = 0; /* the byte memchr looks for: the needle's first that is
+                     no blank (blanks are most of a line's bytes) */
+
+    if (nn == 0)
+        return p;
+    if (nn > n)
+        return NULL;
+    while (a + 1 < nn && needle[a] == ' ')
+        a++;
+    /* q: where the needle would start; last: the last place it can */
+    for (const char *q = p, *last = p + n - nn; q <= last; q++) {
+        const char *h = memchr(q + a, needle[a], (size_t)(last - q) + 1);
+        size_t k = 0;
+
+        if (!h)
+            return NULL;
+        q = h - a;
+        while (k < nn && q[k] == needle[k])
+            k++;
+        if (k == nn)
+            return q;
+    }
+    return NULL;
+}
+
 int decode_util_eq(struct decode_span s, const char *lit)
 {
     size_t n = strlen(lit);

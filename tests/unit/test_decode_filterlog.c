@@ -233,6 +233,32 @@ static void test_is_ip_as_inet_pton(void **state)
     }
 }
 
+/* decode_util_find (snort's, mikrotik's, squid's and PAN-OS's markers)
+ * returns what memmem() returns, on 50 000 random haystacks and needles
+ * over a small alphabet (blanks included: the search starts from the
+ * needle's first byte that is no blank). */
+static void test_find_as_memmem(void **state)
+{
+    static const char alphabet[] = "  ab-*[";
+    unsigned long seed = 24;
+    char hay[40], needle[8];
+
+    (void)state;
+    for (int k = 0; k < 50000; k++) {
+        size_t n, nn;
+
+        seed = seed * 6364136223846793005ul + 1442695040888963407ul;
+        n = (seed >> 33) % sizeof(hay);
+        nn = (seed >> 45) % sizeof(needle);
+        for (size_t i = 0; i < n + nn; i++) {
+            seed = seed * 6364136223846793005ul + 1442695040888963407ul;
+            (i < n ? hay : needle)[i < n ? i : i - n] =
+                alphabet[(seed >> 33) % (sizeof(alphabet) - 1)];
+        }
+        assert_ptr_equal(decode_util_find(hay, n, needle, nn), memmem(hay, n, needle, nn));
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -241,6 +267,7 @@ int main(void)
         cmocka_unit_test(test_prefixes),
         cmocka_unit_test(test_address_with_nul),
         cmocka_unit_test(test_is_ip_as_inet_pton),
+        cmocka_unit_test(test_find_as_memmem),
     };
 
     decode_testlib_set_clock(DECODE_TESTLIB_T2026, DECODE_TESTLIB_T2026);

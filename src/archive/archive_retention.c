@@ -233,6 +233,253 @@ int archive_tomb_read(int dirfd, uint64_t seq, uint8_t **ret, size_t *ret_len)
     return 0;
 }
 
+/* ---- per input: what each segment holds of each input ---- */
+
+/* Distinct input names one segment may hold before we stop counting (a
+ * hostile archive could name a new input in every record). */
+#define SEG_INPUTS_MAX 4096
+
+struct seg_input {
+    char *name;
+    size_t len;
+    uint64_t bytes, records; /* its records' raw bytes and count */
+    int64_t newest;          /* its latest receive time */
+};
+struct seg_inputs {
+    uint64_t seq;
+    struct seg_input *v;
+    size_t n;
+};
+struct archive_input_cache {
+    struct seg_inputs *v; /* closed segments, by seq */
+    size_t n, cap;
+};
+
+static void seg_inputs_done(struct seg_inputs *s)
+{
+    for (size_t i = 0; i < s->n; i++)
+        free(s->v[i].name);
+    free(s->v);
+    s->v = NULL;
+    s->n = 0;
+}
+
+static int seg_inputs_add(struct seg_inputs *s, const struct archive_record *rec)
+{
+    struct seg_input *in = NULL;
+
+    for (size_t i = 0; i < s->n && !in; i++)
+        if (s->v[i].len == rec->input_len && memcmp(s->v[i].name, rec->input, rec->input_len) == 0)
+            in = &s->v[i];
+    if (!in) {
+        struct seg_input *nv;
+
+        if (s->n == SEG_INPUTS_MAX)
+            return -E2BIG;
+        if (!(nv = realloc(s->v, (s->n + 1) * sizeof(*nv))))
+            return -ENOMEM;
+        s->v = nv;
+        in = &s->v[s->n];
+        memset(in, 0, sizeof(*in));
+        if (!(in->name = strndup(rec->input, rec->input_len)))
+            return -ENOMEM;
+        in->len = rec->input_len;
+        in->newest = rec->recv_us;
+        s->n++;
+    }
+    in->bytes += rec->raw_len;
+    in->records++;
+    if (rec->recv_us > in->newest)
+        in->newest = rec->recv_us;
+    return 0;
+}
+
+/* Reads every record of segment `seq` (each block's hash checked):
+ * 0, -EBADMSG at damage (the segment is then kept), -errno. */
+static int seg_inputs_compute(int dirfd, uint64_t seq, struct seg_inputs *ret)
+{
+    struct archive_scan s;
+    uint8_t *raw = NULL;
+    size_t cap = 0;
+    const char *why = NULL;
+    int what, r;
+
+    memset(ret, 0, sizeof(*ret));
+    ret->seq = seq;
+    if ((r = archive_scan_open(dirfd, seq, 0, &s)) < 0)
+        goto out;
+    while ((what = archive_scan_next(&s, 1)) == ARCHIVE_SCAN_FRAME) {
+        struct archive_block_iter it;
+        struct archive_record rec;
+
+        if (s.fh.type != ARCHIVE_FRAME_BLOCK)
+            continue;
+        if (archive_block_inflate(&s.fh, s.payload, &raw, &cap, &why) < 0 ||
+            archive_block_iter_init(&it, raw, s.fh.raw_len, s.fh.nrecords, &why) < 0) {
+            r = -EBADMSG;
+            goto out;
+        }
+        while ((r = archive_block_iter_next(&it, &rec, &why)) == 1)
+            if ((r = seg_inputs_add(ret, &rec)) < 0)
+                goto out;
+        if (r < 0)
+            goto out;
+    }
+    /* The open segment may end inside a frame being written. */
+    r = what == ARCHIVE_SCAN_END || what == ARCHIVE_SCAN_TORN ? 0 : what < 0 ? what : -EBADMSG;
+out:
+    archive_scan_done(&s);
+    free(raw);
+    if (r < 0)
+        seg_inputs_done(ret);
+    return r;
+}
+
+struct archive_input_cache *archive_input_cache_new(void)
+{
+    return calloc(1, sizeof(struct archive_input_cache));
+}
+
+void archive_input_cache_free(struct archive_input_cache *c)
+{
+    if (!c)
+        return;
+    for (size_t i = 0; i < c->n; i++)
+        seg_inputs_done(&c->v[i]);
+    free(c->v);
+    free(c);
+}
+
+/* Every segment's per-input figures, in the order of `segs`: closed ones
+ * from the cache (or read and kept there), the last (open) one read
+ * afresh.  The cache forgets segments no longer there. */
+static int inputs_of_all(int dirfd, const uint64_t *segs, size_t n, struct archive_input_cache *c,
+                         struct seg_inputs *ret)
+{
+    size_t k = 0;
+    int r = 0;
+
+    for (size_t i = 0; i < n && r == 0; i++) {
+        const struct seg_inputs *hit = NULL;
+
+        while (c && k < c->n && c->v[k].seq < segs[i])
+            k++;
+        if (c && k < c->n && c->v[k].seq == segs[i])
+            hit = &c->v[k];
+        if (hit && i + 1 < n) {
+            ret[i] = *hit; /* borrowed from the cache */
+            continue;
+        }
+        r = seg_inputs_compute(dirfd, segs[i], &ret[i]);
+        if (r == -EBADMSG) {
+            /* Damage is verify's to report: the segment counts as holding
+             * nothing, and per-input rules keep it. */
+            ret[i].seq = segs[i];
+            r = 0;
+        }
+        if (r == 0 && c && i + 1 < n) {
+            if (c->n == c->cap) {
+                size_t ncap = c->cap ? c->cap * 2 : 64;
+                struct seg_inputs *nv = realloc(c->v, ncap * sizeof(*nv));
+
+                if (!nv) {
+                    seg_inputs_done(&ret[i]);
+                    return -ENOMEM;
+                }
+                c->v = nv;
+                c->cap = ncap;
+            }
+            memmove(c->v + k + 1, c->v + k, (c->n - k) * sizeof(*c->v));
+            c->v[k] = ret[i];
+            c->n++;
+        }
+    }
+    /* Forget what went before the first segment. */
+    if (c && n) {
+        size_t drop = 0;
+
+        while (drop < c->n && c->v[drop].seq < segs[0])
+            seg_inputs_done(&c->v[drop++]);
+        memmove(c->v, c->v + drop, (c->n - drop) * sizeof(*c->v));
+        c->n -= drop;
+    }
+    return r;
+}
+
+static const struct archive_retention_input *rt_input(const struct archive_retention *rt,
+                                                      const struct seg_input *in)
+{
+    for (size_t i = 0; i < rt->ninputs; i++)
+        if (strlen(rt->inputs[i].name) == in->len &&
+            memcmp(rt->inputs[i].name, in->name, in->len) == 0)
+            return &rt->inputs[i];
+    return NULL;
+}
+
+/* Per-input retention's verdict on segment i: ARCHIVE_TOMB_AGE when every
+ * input in it is past its age, ARCHIVE_TOMB_SIZE when each is past its
+ * age or over its size (`left[j]`: input j's bytes from segment i on, by
+ * rt->inputs' order), 0 (and *ret_keeper, the input keeping it) when one
+ * input keeps it. */
+static int input_verdict(const struct archive_retention *rt, const struct seg_inputs *s,
+                         const uint64_t *left, int64_t now_us, const char **ret_keeper)
+{
+    int by_size = 0;
+
+    if (s->n == 0)
+        return 0; /* seals only: left to the archive-wide rules */
+    for (size_t j = 0; j < s->n; j++) {
+        const struct seg_input *in = &s->v[j];
+        const struct archive_retention_input *ri = rt_input(rt, in);
+        int64_t age = ri && ri->max_age_us ? ri->max_age_us : rt->max_age_us;
+
+        if (age && in->newest < now_us - age)
+            continue;
+        if (ri && ri->max_bytes && left[ri - rt->inputs] > ri->max_bytes) {
+            by_size = 1;
+            continue;
+        }
+        *ret_keeper = in->name;
+        return 0;
+    }
+    return by_size ? ARCHIVE_TOMB_SIZE : ARCHIVE_TOMB_AGE;
+}
+
+/* Adds (sign 1) or takes away (-1) segment s's bytes of each listed input
+ * to left[], by rt->inputs' order. */
+static void inputs_count(const struct archive_retention *rt, const struct seg_inputs *s,
+                         uint64_t *left, int sign)
+{
+    for (size_t j = 0; j < s->n; j++) {
+        const struct archive_retention_input *ri = rt_input(rt, &s->v[j]);
+
+        if (ri && sign > 0)
+            left[ri - rt->inputs] += s->v[j].bytes;
+        else if (ri)
+            left[ri - rt->inputs] -= s->v[j].bytes;
+    }
+}
+
+/* Each segment's per-input figures (*ret_per, n of them) and each listed
+ * input's bytes in the whole archive (*ret_left).  Both are freed by the
+ * caller, even on failure. */
+static int inputs_prepare(int dirfd, const uint64_t *segs, size_t n,
+                          const struct archive_retention *rt, struct seg_inputs **ret_per,
+                          uint64_t **ret_left)
+{
+    int r;
+
+    *ret_per = calloc(n, sizeof(**ret_per));
+    *ret_left = calloc(rt->ninputs, sizeof(**ret_left));
+    if (!*ret_per || !*ret_left)
+        return -ENOMEM;
+    if ((r = inputs_of_all(dirfd, segs, n, rt->cache, *ret_per)) < 0)
+        return r;
+    for (size_t i = 0; i < n; i++)
+        inputs_count(rt, &(*ret_per)[i], *ret_left, 1);
+    return 0;
+}
+
 /* ---- pruning ---- */
 
 /* What one walk of a segment found (headers, and seal payloads). */
@@ -422,7 +669,8 @@ int archive_prune(const char *dir, const struct archive_retention *rt, struct ar
                   uint64_t cursor, int64_t now_us, int dry_run, struct archive_prune_report *rep)
 {
     struct archive_tomb carry;
-    uint64_t *segs = NULL, total = 0;
+    struct seg_inputs *per = NULL; /* with per-input rules: each segment's */
+    uint64_t *segs = NULL, total = 0, *left = NULL;
     size_t n = 0;
     int dirfd, r, sealed = 0;
 
@@ -444,6 +692,8 @@ int archive_prune(const char *dir, const struct archive_retention *rt, struct ar
     }
     if ((r = carried_tail(dirfd, segs[0], &carry)) < 0)
         goto out;
+    if (rt->ninputs && (r = inputs_prepare(dirfd, segs, n, rt, &per, &left)) < 0)
+        goto out;
     /* Oldest first, never the last segment (the writer's open one). */
     for (size_t i = 0; i + 1 < n; i++) {
         struct seg_walk w;
@@ -455,10 +705,19 @@ int archive_prune(const char *dir, const struct archive_retention *rt, struct ar
             free(w.seals);
             goto out;
         }
-        if (rt->max_bytes && total > rt->max_bytes)
+        if (rt->max_bytes && total > rt->max_bytes) {
             reason = ARCHIVE_TOMB_SIZE;
-        else if (rt->max_age_us && w.any_record && w.t.t_max < now_us - rt->max_age_us)
+        } else if (per) {
+            const char *keeper = NULL;
+
+            reason = input_verdict(rt, &per[i], left, now_us, &keeper);
+            if (!reason && keeper) {
+                rep->kept_for_input++;
+                snprintf(rep->kept_input, sizeof(rep->kept_input), "%s", keeper);
+            }
+        } else if (rt->max_age_us && w.any_record && w.t.t_max < now_us - rt->max_age_us) {
             reason = ARCHIVE_TOMB_AGE;
+        }
         if (reason && w.t.first_record + w.t.records > cursor) {
             rep->kept_for_cursor++;
             reason = 0;
@@ -506,11 +765,20 @@ int archive_prune(const char *dir, const struct archive_retention *rt, struct ar
         rep->bytes += w.bytes;
         rep->last_record = w.t.first_record + w.t.records - (w.t.records ? 1 : 0);
         total -= w.bytes;
+        if (per)
+            inputs_count(rt, &per[i], left, -1);
         carry = w.t;
         carry.seals = NULL;
         free(w.seals);
     }
 out:
+    /* The closed segments' figures belong to the cache when there is one;
+     * the last segment's, and all without a cache, are ours. */
+    for (size_t i = 0; per && i < n; i++)
+        if (!rt->cache || i + 1 == n)
+            seg_inputs_done(&per[i]);
+    free(per);
+    free(left);
     free(segs);
     close(dirfd);
     return r;

@@ -65,10 +65,29 @@ void archive_tomb_name(uint64_t seq, char *out, size_t size);
 /* Reads tombstone `seq` from `dirfd` into a malloc'd *ret: 0, -ENOENT, -errno. */
 int archive_tomb_read(int dirfd, uint64_t seq, uint8_t **ret, size_t *ret_len);
 
+/* One input's own retention (archive.retention.inputs). */
+struct archive_retention_input {
+    const char *name;   /* the input's name, as its records carry it */
+    int64_t max_age_us; /* 0: the archive's max_age */
+    uint64_t max_bytes; /* 0: no size limit of its own; else its records' raw bytes */
+};
+/* What each segment holds per input, kept for the closed segments between
+ * prunes (a closed segment never changes).  Opaque. */
+struct archive_input_cache;
+struct archive_input_cache *archive_input_cache_new(void);
+void archive_input_cache_free(struct archive_input_cache *c);
+
 /* What a prune removes. */
 struct archive_retention {
     int64_t max_age_us; /* 0: no age limit */
     uint64_t max_bytes; /* 0: no size limit */
+    /* Per input: with any, a segment goes by age or size only when every
+     * input with records in it lets it go (docs/archive.md, "Retention per
+     * input"); an input not listed has the archive's max_age and no size
+     * limit of its own. */
+    const struct archive_retention_input *inputs;
+    size_t ninputs;
+    struct archive_input_cache *cache; /* NULL: computed afresh */
     /* Held only around signing each tombstone, when another thread seals
      * with the same key (the daemon's writer); NULL: none. */
     pthread_mutex_t *key_lock;
@@ -80,6 +99,8 @@ struct archive_prune_report {
     int64_t t_min, t_max;
     uint64_t kept_for_cursor; /* removable segments kept: not yet processed */
     uint64_t kept_unsealed;   /* ... or not yet covered by a seal */
+    uint64_t kept_for_input;  /* the oldest segment kept for an input's retention */
+    char kept_input[256];     /* ... that input */
     char first_removed[ARCHIVE_SEG_NAME_LEN + 1];
 };
 

@@ -24,11 +24,12 @@
 static const char prune_usage[] =
     "usage: hikeshi archive prune [-c CONFIG] [--dir DIR] [--key FILE] [--dry-run]\n"
     "\n"
-    "Removes the archive's segments that archive.retention (max_age, max_size)\n"
-    "says have to go, oldest first, each replaced by a tombstone signed with\n"
-    "the archive key's current epoch (docs/archive.md, \"Retention\").  Never\n"
-    "the open segment, never a record the daemon has not processed (its\n"
-    "cursor in the store), never records no seal covers yet.\n"
+    "Removes the archive's segments that archive.retention (max_age, max_size,\n"
+    "inputs) says have to go, oldest first, each replaced by a tombstone signed\n"
+    "with the archive key's current epoch (docs/archive.md, \"Retention\").\n"
+    "Never the open segment, never a record the daemon has not processed (its\n"
+    "cursor in the store), never records no seal covers yet; with per-input\n"
+    "limits, only a segment that every input with records in it lets go.\n"
     "\n"
     "  -c, --config FILE  data_dir, archive.key and archive.retention from FILE\n"
     "      --dir DIR      the archive directory (default DATA_DIR/archive)\n"
@@ -101,6 +102,23 @@ static int read_cursor(const char *data_dir, uint64_t *ret)
     return r;
 }
 
+long cli_retention_inputs(const struct config *cfg, struct archive_retention_input **ret)
+{
+    size_t n = cfg->narchive_retention_inputs;
+
+    *ret = NULL;
+    if (n == 0)
+        return 0;
+    if (!(*ret = calloc(n, sizeof(**ret))))
+        return -ENOMEM;
+    for (size_t i = 0; i < n; i++) {
+        (*ret)[i].name = cfg->archive_retention_inputs[i].name;
+        (*ret)[i].max_age_us = (int64_t)cfg->archive_retention_inputs[i].max_age_s * 1000000;
+        (*ret)[i].max_bytes = cfg->archive_retention_inputs[i].max_bytes;
+    }
+    return (long)n;
+}
+
 static void print_report(const char *dir, const struct archive_prune_report *rep, int dry_run)
 {
     char from[64] = "", to[64] = "";
@@ -119,6 +137,8 @@ static void print_report(const char *dir, const struct archive_prune_report *rep
         printf("; kept segments the pipeline has not processed yet");
     if (rep->kept_unsealed)
         printf("; kept segments with records no seal covers yet");
+    if (rep->kept_for_input)
+        printf("; kept the next segment for input %s's retention", rep->kept_input);
     putchar('\n');
 }
 
@@ -133,7 +153,9 @@ int cli_archive_prune_main(int argc, char **argv)
     char dir_buf[PATH_MAX + 16];
     struct archive_prune_report rep;
     struct archive_retention rt = {0};
+    struct archive_retention_input *rin = NULL;
     struct archive_key *k = NULL;
+    long nrin;
     struct config *cfg;
     uint64_t cursor = 0;
     int c, dry_run = 0, r, rc = CLI_EXIT_FAIL;
@@ -155,14 +177,19 @@ int cli_archive_prune_main(int argc, char **argv)
         return CLI_EXIT_USAGE;
     rt.max_age_us = (int64_t)cfg->archive_retention_max_age_s * 1000000;
     rt.max_bytes = cfg->archive_retention_max_bytes;
+    if ((nrin = cli_retention_inputs(cfg, &rin)) < 0)
+        goto out;
+    rt.inputs = rin;
+    rt.ninputs = (size_t)nrin;
     if (!dir) {
         snprintf(dir_buf, sizeof(dir_buf), "%s/archive", cfg->data_dir);
         dir = dir_buf;
     }
     if (!key)
         key = cfg->archive_key;
-    if (!rt.max_age_us && !rt.max_bytes) {
-        printf("%s: archive.retention sets no max_age or max_size: nothing to remove\n", dir);
+    if (!rt.max_age_us && !rt.max_bytes && !rt.ninputs) {
+        printf("%s: archive.retention sets no max_age, max_size or inputs: nothing to remove\n",
+               dir);
         rc = CLI_EXIT_OK;
         goto out;
     }
@@ -192,6 +219,7 @@ int cli_archive_prune_main(int argc, char **argv)
     rc = CLI_EXIT_OK;
 out:
     archive_key_free(k);
+    free(rin);
     config_free(cfg);
     return rc;
 }

@@ -10,6 +10,13 @@
 #include "archive/archive.h"
 #include "util/buf.h"
 
+struct archive_retention_input;
+struct config;
+
+/* archive.retention.inputs as the archive's retention takes them: a
+ * malloc'd array in *ret (names borrowed from cfg), NULL when none;
+ * returns the count, or -ENOMEM. */
+long cli_retention_inputs(const struct config *cfg, struct archive_retention_input **ret);
 /* argv[0] is "prune".  Returns a CLI_EXIT_* status. */
 int cli_archive_prune_main(int argc, char **argv);
 /* One line saying what retention removed (nothing when it removed

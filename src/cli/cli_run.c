@@ -25,6 +25,7 @@
 #include "archive/archive.h"
 #include "build_config.h"
 #include "cli/cli.h"
+#include "cli/cli_archive_prune.h"
 #include "cluster/cluster.h"
 #include "conf/config.h"
 #include "event/time.h"
@@ -1197,6 +1198,8 @@ static int run_open_archive(struct daemon *d)
         .nwitness = c->narchive_witness,
         .witness_state_dir = d->witness_dir,
     };
+    struct archive_retention_input *rin = NULL;
+    long nrin;
     int r, n;
 
     n = snprintf(d->archive_dir, sizeof(d->archive_dir), "%s/archive", c->data_dir);
@@ -1227,7 +1230,15 @@ static int run_open_archive(struct daemon *d)
         names[i] = c->inputs[i].name;
     o.input_names = names;
     o.key = d->archive_key;
+    if ((nrin = cli_retention_inputs(c, &rin)) < 0) {
+        free(names);
+        log_error("out of memory");
+        return -1;
+    }
+    o.retention.inputs = rin;
+    o.retention.ninputs = (size_t)nrin;
     r = parchive_open(&o, &d->archive); /* logs what it found, or why not */
+    free(rin);
     free(names);
     if (r == -ENOMEM)
         return -1;

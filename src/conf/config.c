@@ -1724,7 +1724,94 @@ static int kw_retention_interval(struct ydoc *d, yaml_node_t *k, yaml_node_t *v,
     return 0;
 }
 
+/* archive.retention.inputs: NAME: {max_age, max_size}, each as the
+ * archive's own (max_size: 0 or at least 1M). */
+static int kw_rin_max_age(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+    struct config_retention_input *ri = arg;
+    const char *s = ydoc_scalar(v, NULL);
+    int64_t n = 0;
+
+    if (!s || config_parse_duration(s, &n) < 0 || n < 0 || n > 100LL * 366 * 86400)
+        return ydoc_fail(d, v,
+                         "archive.retention.inputs max_age: expected a duration such as 7d, 12h "
+                         "or 3600 (seconds), at most 100 years; 0 for the archive's max_age");
+    ri->max_age_s = (uint64_t)n;
+    return 0;
+}
+
+static int kw_rin_max_size(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+    struct config_retention_input *ri = arg;
+    const char *s = ydoc_scalar(v, NULL);
+    uint64_t n = 0;
+
+    if (!s || config_parse_size(s, &n) < 0 || (n != 0 && n < 1024 * 1024))
+        return ydoc_fail(d, v,
+                         "archive.retention.inputs max_size: expected a size such as 5G, 500M "
+                         "or bytes, at least 1M; 0 for no size limit of its own");
+    ri->max_bytes = n;
+    return 0;
+}
+
+static const struct ydoc_key rin_kw[] = {
+    {"max_age", kw_rin_max_age},
+    {"max_size", kw_rin_max_size},
+};
+static const struct ydoc_table rin_table = {
+    rin_kw, YDOC_NKEYS(rin_kw),
+    "archive.retention.inputs: each input's value is a mapping: {max_age, max_size}", NULL};
+
+static void retention_inputs_free(struct config *c)
+{
+    for (size_t i = 0; i < c->narchive_retention_inputs; i++)
+        free(c->archive_retention_inputs[i].name);
+    free(c->archive_retention_inputs);
+    c->archive_retention_inputs = NULL;
+    c->narchive_retention_inputs = 0;
+}
+
+static int kw_retention_inputs(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+    struct config *c = cfg(d);
+    size_t n;
+
+    if (v->type != YAML_MAPPING_NODE)
+        return ydoc_fail(d, v,
+                         "archive.retention.inputs: expected a mapping of input names to "
+                         "{max_age, max_size}");
+    n = (size_t)(v->data.mapping.pairs.top - v->data.mapping.pairs.start);
+    if (n > CONFIG_MAX_RETENTION_INPUTS)
+        return ydoc_fail(d, v, "archive.retention.inputs: at most 256 inputs");
+    retention_inputs_free(c);
+    c->archive_retention_inputs = n ? calloc(n, sizeof(*c->archive_retention_inputs)) : NULL;
+    if (n && !c->archive_retention_inputs)
+        return -ENOMEM;
+    for (yaml_node_pair_t *p = v->data.mapping.pairs.start; p < v->data.mapping.pairs.top; p++) {
+        yaml_node_t *kn = ydoc_node(d, p->key), *vn = ydoc_node(d, p->value);
+        struct config_retention_input *ri =
+            &c->archive_retention_inputs[c->narchive_retention_inputs];
+        int r;
+
+        if (!kn || !vn)
+            return ydoc_fail(d, v, "archive.retention.inputs: bad entry");
+        r = ydoc_strdup(d, kn, 1, 255, &ri->name);
+        c->narchive_retention_inputs++; /* counted before checks: freed with the config */
+        if (r < 0)
+            return r;
+        for (size_t j = 0; j + 1 < c->narchive_retention_inputs; j++)
+            if (strcmp(c->archive_retention_inputs[j].name, ri->name) == 0)
+                return ydoc_fail(d, kn, "archive.retention.inputs: this input is already listed");
+        if ((r = ydoc_walk(d, vn, &rin_table, ri)) < 0)
+            return r;
+        if (!ri->max_age_s && !ri->max_bytes)
+            return ydoc_fail(d, vn, "archive.retention.inputs: give max_age, max_size or both");
+    }
+    return 0;
+}
+
 static const struct ydoc_key retention_kw[] = {
+    {"inputs", kw_retention_inputs},
     {"interval", kw_retention_interval},
     {"max_age", kw_retention_max_age},
     {"max_size", kw_retention_max_size},
@@ -2470,6 +2557,7 @@ void config_free(struct config *c)
     intel_peers_free(c);
     intel_feeds_free(c);
     archive_witness_free(c);
+    retention_inputs_free(c);
     tz_free(c->tz);
     free(c);
 }

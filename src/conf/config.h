@@ -62,6 +62,15 @@ struct config_intel_peer {
 };
 #define CONFIG_MAX_INTEL_PEERS 64
 
+/* One archive.retention.inputs entry (docs/archive.md, "Retention per
+ * input"). */
+#define CONFIG_MAX_RETENTION_INPUTS 256
+struct config_retention_input {
+    char *name;         /* an input's name */
+    uint64_t max_age_s; /* 0: the archive's max_age */
+    uint64_t max_bytes; /* 0: no size limit of its own */
+};
+
 /* One archive.witness entry: exactly one of file and url. */
 #define CONFIG_MAX_WITNESSES 8
 struct config_witness {
@@ -244,6 +253,11 @@ struct config {
      * HMAC from secret_file), most CONFIG_MAX_WITNESSES. */
     struct config_witness *archive_witness;
     size_t narchive_witness;
+    /* archive.retention.inputs: per input name, its own max_age (0: the
+     * archive's) and max_size (0: none); at most
+     * CONFIG_MAX_RETENTION_INPUTS. */
+    struct config_retention_input *archive_retention_inputs;
+    size_t narchive_retention_inputs;
     uint64_t archive_retention_max_age_s;
     uint64_t archive_retention_max_bytes;
     uint64_t archive_retention_interval_s;

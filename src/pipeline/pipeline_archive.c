@@ -50,7 +50,10 @@ struct parchive {
     struct archive_key *key; /* borrowed, may be NULL */
     int64_t prune_every_us, next_prune_us;
     _Atomic uint64_t pruned_segments;
-    struct pwitness *witness; /* archive.witness; NULL: none */
+    struct pwitness *witness;            /* archive.witness; NULL: none */
+    char kept_by[256];                   /* the input the last prune kept a segment for, or "" */
+    struct archive_retention_input *rin; /* rt.inputs, owned */
+    char **rin_names;                    /* their names, owned */
 };
 
 static void parchive_free(struct parchive *a)
@@ -63,6 +66,11 @@ static void parchive_free(struct parchive *a)
     free(a->name_lens);
     free(a->dir);
     free(a->running);
+    for (size_t i = 0; a->rin_names && i < a->rt.ninputs; i++)
+        free(a->rin_names[i]);
+    free(a->rin_names);
+    free(a->rin);
+    archive_input_cache_free(a->rt.cache);
     pthread_mutex_destroy(&a->lock);
     free(a);
 }
@@ -101,6 +109,29 @@ int parchive_open(const struct parchive_opts *o, struct parchive **ret)
     a->key = o->key;
     a->rt = o->retention;
     a->rt.key_lock = &a->lock;
+    /* Per-input retention: copied (the configuration may go at a reload),
+     * with the closed segments' per-input figures kept between prunes. */
+    a->rt.inputs = NULL;
+    a->rt.ninputs = 0;
+    a->rt.cache = NULL;
+    if (o->retention.ninputs) {
+        a->rin = calloc(o->retention.ninputs, sizeof(*a->rin));
+        a->rin_names = calloc(o->retention.ninputs, sizeof(*a->rin_names));
+        a->rt.cache = archive_input_cache_new();
+        if (!a->rin || !a->rin_names || !a->rt.cache) {
+            r = -ENOMEM;
+            goto fail;
+        }
+        a->rt.inputs = a->rin;
+        for (size_t i = 0; i < o->retention.ninputs; i++, a->rt.ninputs++) {
+            a->rin[i] = o->retention.inputs[i];
+            if (!(a->rin_names[i] = strdup(o->retention.inputs[i].name))) {
+                r = -ENOMEM;
+                goto fail;
+            }
+            a->rin[i].name = a->rin_names[i];
+        }
+    }
     a->prune_every_us = o->retention_every_us > 0 ? o->retention_every_us : 600000000;
     a->ninputs = o->ninputs;
     a->dir = strdup(o->dir);
@@ -298,7 +329,7 @@ static void prune_tick(struct parchive *a, int64_t now)
     struct archive_prune_report rep;
     int r;
 
-    if ((!a->rt.max_age_us && !a->rt.max_bytes) || now < a->next_prune_us)
+    if ((!a->rt.max_age_us && !a->rt.max_bytes && !a->rt.ninputs) || now < a->next_prune_us)
         return;
     a->next_prune_us = now + a->prune_every_us;
     r = archive_prune(a->dir, &a->rt, a->key, atomic_load(&a->cursor), now, 0, &rep);
@@ -310,6 +341,12 @@ static void prune_tick(struct parchive *a, int64_t now)
                                  : "");
         return;
     }
+    /* Said once each time the input holding retention back changes. */
+    if (rep.kept_for_input && strcmp(a->kept_by, rep.kept_input) != 0)
+        log_info("archive %s: retention keeps segments for input %s's retention "
+                 "(archive.retention.inputs); others' records in them stay as long",
+                 a->dir, rep.kept_input);
+    snprintf(a->kept_by, sizeof(a->kept_by), "%s", rep.kept_for_input ? rep.kept_input : "");
     if (rep.segments) {
         atomic_fetch_add(&a->pruned_segments, rep.segments);
         log_info("archive %s: retention removed %" PRIu64 " segments from %s (%" PRIu64

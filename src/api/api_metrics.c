@@ -3,7 +3,8 @@
  * GET /metrics (Prometheus text format) and the OpenAPI document.  The
  * figures are read only through the stages' public headers: input.h's
  * struct input_stats, pipeline_stats(), queue_*(), field_count() and
- * respond_get_stats(), incident_clock_stats().
+ * respond_get_stats(), incident_clock_stats(), and in the scale-out roles
+ * cluster.h's publisher and consumer counters.
  */
 #include "api/api_handlers.h"
 
@@ -16,6 +17,7 @@
 #include <string.h>
 
 #include "api/api_util.h"
+#include "cluster/cluster.h"
 #include "event/field.h"
 #include "event/time.h"
 #include "incident/incident_clock_run.h"
@@ -196,6 +198,72 @@ static int metrics_pipeline(const struct pipeline_stats *ps, struct buf *out)
     GLOBAL("triage_evicted_total", "counter",
            "Aggregated alerts, entities and incidents evicted at the memory caps.",
            LOAD(ps->triage_evicted))
+    return 0;
+}
+
+/* role: analyser (docs/scale.md): what it took from the stream, and per
+ * partition whether it owns it and, when it does, the lag. */
+static int metrics_nats_sub(const struct cluster_sub_stats *ns, const struct pipeline_stats *ps,
+                            struct buf *out)
+{
+    int r;
+
+    GLOBAL("nats_connected", "gauge", "1 while connected to a NATS server.", LOAD(ns->connected))
+    GLOBAL("nats_records_received_total", "counter", "Records fetched from the stream.",
+           LOAD(ns->received))
+    GLOBAL("nats_records_acked_total", "counter", "Records acked after the store committed them.",
+           LOAD(ns->acked))
+    GLOBAL("nats_records_redelivered_total", "counter",
+           "Records the stream delivered more than once.", LOAD(ns->redelivered))
+    GLOBAL("nats_records_rejected_total", "counter",
+           "Messages with bad metadata, terminated (never delivered again).", LOAD(ns->rejected))
+    GLOBAL("nats_records_duplicate_total", "counter",
+           "Records whose id the store already held: not processed again.", LOAD(ps->duplicates))
+    GLOBAL("nats_partitions_owned", "gauge", "Partitions this analyser owns now.", LOAD(ns->owned))
+    if ((r = metric_head(out, "nats_partition_owned", "gauge",
+                         "1 when this analyser owns the partition.")) < 0)
+        return r;
+    for (uint32_t p = 0; p < ns->partitions; p++)
+        if ((r = buf_printf(out, "hikeshi_nats_partition_owned{partition=\"%u\"} %d\n", p,
+                            LOAD(ns->pending[p]) >= 0)) < 0)
+            return r;
+    if ((r = metric_head(out, "nats_partition_pending_records", "gauge",
+                         "Records an owned partition's consumer still held after the last fetch "
+                         "(the lag).")) < 0)
+        return r;
+    for (uint32_t p = 0; p < ns->partitions; p++) {
+        int64_t v = LOAD(ns->pending[p]);
+
+        if (v >= 0 && (r = buf_printf(out,
+                                      "hikeshi_nats_partition_pending_records{partition=\"%u\"} "
+                                      "%lld\n",
+                                      p, (long long)v)) < 0)
+            return r;
+    }
+    return 0;
+}
+
+/* role: collector (docs/scale.md): what it published, what waits in its
+ * archive, and how often the stream was full. */
+static int metrics_nats_pub(const struct cluster_pub_stats *ns, struct buf *out)
+{
+    int r;
+
+    GLOBAL("nats_connected", "gauge", "1 while connected to a NATS server.", LOAD(ns->connected))
+    GLOBAL("nats_records_published_total", "counter", "Records the stream acked.",
+           LOAD(ns->published))
+    GLOBAL("nats_backlog_records", "gauge",
+           "Archived records not yet acked by the stream (waiting in the archive).",
+           LOAD(ns->backlog))
+    GLOBAL("nats_publish_failures_total", "counter",
+           "Publishing rounds not acked in full (published again from the archive).",
+           LOAD(ns->failures))
+    GLOBAL("nats_backpressure_total", "counter",
+           "Publishing rounds held back or refused because the stream was full at its limits "
+           "(nats.max_msgs, max_bytes): the analysers are behind.",
+           LOAD(ns->backpressure))
+    GLOBAL("nats_unreadable_records_total", "counter",
+           "Archive records skipped as unreadable, not published.", LOAD(ns->unreadable))
     return 0;
 }
 
@@ -435,13 +503,18 @@ static int metrics_witness(const struct api_sources *src, struct buf *out)
 /* The Prometheus text of every counter. */
 static int metrics_write(const struct api_sources *src, struct buf *out)
 {
-    const struct pipeline_stats *ps = pipeline_stats(src->pipeline);
+    const struct pipeline_stats *ps;
     int r;
 
+    if (!src->pipeline) /* a collector */
+        return src->nats_pub ? metrics_nats_pub(src->nats_pub, out) : 0;
+    ps = pipeline_stats(src->pipeline);
     if ((r = metrics_inputs(src, out)) < 0 || (r = metrics_pipeline(ps, out)) < 0 ||
         (r = metrics_detect(ps, out)) < 0 || (r = metrics_process(src, out)) < 0 ||
         (r = metrics_incident_clock(out)) < 0 || (r = metrics_intel_feeds(out)) < 0 ||
         (r = metrics_witness(src, out)) < 0)
+        return r;
+    if (src->nats_sub && (r = metrics_nats_sub(src->nats_sub, ps, out)) < 0)
         return r;
     return src->respond ? metrics_respond(src->respond, out) : 0;
 }
@@ -612,7 +685,7 @@ static int health_write(const struct api_sources *src, struct buf *out)
 
 void api_metrics_health(struct api_call *c)
 {
-    if (!c->ctx->src) {
+    if (!c->ctx->src || !c->ctx->src->pipeline) {
         api_util_answer_error(c, 503, "no pipeline", -1, NULL);
         return;
     }

@@ -21,6 +21,8 @@
 
 struct audit;
 struct auth_ratelimit;
+struct cluster_pub_stats;
+struct cluster_sub_stats;
 struct config;
 struct config_http;
 struct config_target;
@@ -46,6 +48,11 @@ struct api_sources {
     struct respond *respond; /* the response engine, for /metrics; NULL: off */
     int64_t token_ttl_s;     /* http.token_ttl: lifetime of tokens from login */
     const struct config_http *http; /* the edge: hosts, TLS, caps; NULL: defaults */
+    /* role: analyser: the stream consumer's counters for /metrics; role:
+     * collector: the publisher's (then pipeline is NULL and /metrics holds
+     * only these).  Not owned; NULL: not that role (docs/scale.md). */
+    const struct cluster_sub_stats *nats_sub;
+    const struct cluster_pub_stats *nats_pub;
     const struct config *cfg; /* the daemon's configuration as started (the
                                  inputs' decoders, for GET /api/v1/events);
                                  NULL: that route answers 503 */

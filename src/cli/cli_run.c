@@ -1023,7 +1023,9 @@ static int run_new_respond(struct daemon *d)
 }
 
 /* Starts the HTTP endpoint on http.listen into d->http, reading the
- * daemon's stages.  Returns -1 (logged) on failure. */
+ * daemon's stages.  A collector's serves only /metrics (its publisher's
+ * counters; no store: the API and accounts are the analysers').  Returns
+ * -1 (logged) on failure. */
 static int run_start_http(struct daemon *d)
 {
     struct api_sources src = {
@@ -1042,16 +1044,24 @@ static int run_start_http(struct daemon *d)
         .token_ttl_s = d->cfg->http_token_ttl_s,
         .http = &d->cfg->http,
         .cfg = d->cfg,
+        .nats_sub = d->sub ? cluster_sub_stats(d->sub) : NULL,
+        .nats_pub = d->pub ? cluster_pub_stats(d->pub) : NULL,
     };
     char err[1024] = "";
 
+    if (d->pub) {
+        src.data_dir = NULL;
+        src.playbooks_dir = NULL;
+        src.cfg = NULL;
+    }
     if (api_http_start(d->cfg->http_listen, &src, &d->http, err, sizeof(err)) < 0) {
         log_error("%s", err);
         return -1;
     }
-    log_info("http: listening on %s, port %u, %s (/metrics, /api/v1/: docs/api.md; "
-             "the web console at /)",
-             d->cfg->http_listen, api_http_port(d->http), api_http_tls(d->http) ? "HTTPS" : "HTTP");
+    log_info("http: listening on %s, port %u, %s (%s)", d->cfg->http_listen, api_http_port(d->http),
+             api_http_tls(d->http) ? "HTTPS" : "HTTP",
+             d->pub ? "/metrics only: a collector"
+                    : "/metrics, /api/v1/: docs/api.md; the web console at /");
     return 0;
 }
 
@@ -1365,9 +1375,8 @@ static int run_start(struct daemon *d)
         /* publisher first: it frees what the inputs queue */
         if (cluster_pub_start(d->cfg, d->q, d->archive, d->store, &d->pub) < 0)
             return -1;
-        if (d->cfg->http_listen)
-            log_info("role: collector: no HTTP endpoint (http.listen is for the analysers and "
-                     "all-in-one nodes)");
+        if (d->cfg->http_listen && run_start_http(d) < 0)
+            return -1;
         return start_inputs(d);
     }
     pipeline_set_incident_cb(d->pipeline, audit_incident, d);

@@ -37,7 +37,10 @@ struct cluster_pub_stats {
     _Atomic uint64_t backlog;    /* archive records not yet acked */
     _Atomic uint64_t failures;   /* rounds whose publishes were not all acked */
     _Atomic uint64_t unreadable; /* archive records skipped as unreadable */
-    _Atomic int connected;       /* 1: connected to a NATS server */
+    /* rounds the stream refused because its limits (nats.max_bytes,
+     * max_msgs) were reached: the analysers are behind (back-pressure) */
+    _Atomic uint64_t backpressure;
+    _Atomic int connected; /* 1: connected to a NATS server */
 };
 
 struct cluster_pub;
@@ -66,6 +69,11 @@ struct cluster_sub_stats {
     _Atomic uint64_t redelivered; /* records delivered more than once */
     _Atomic uint32_t owned;       /* partitions owned now */
     _Atomic int connected;
+    /* per partition (`partitions` of them): the records its consumer still
+     * holds for delivery after this node's last fetch from it (the lag),
+     * or -1 when this node does not own it */
+    uint32_t partitions;
+    _Atomic int64_t *pending;
 };
 
 struct cluster_sub;

@@ -5,6 +5,7 @@
 #include "cluster/cluster_nats.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -111,6 +112,31 @@ int cluster_nats_stream(jsCtx *js, const struct config_nats *c, char *why, size_
         snprintf(why, whylen, "%s (JetStream error %d)", nats_GetLastError(NULL), (int)jerr);
         return -EIO;
     }
+    return 0;
+}
+
+static uint64_t room_under(int64_t limit, uint64_t used)
+{
+    if (limit <= 0)
+        return UINT64_MAX;
+    return used >= (uint64_t)limit ? 0 : (uint64_t)limit - used;
+}
+
+int cluster_nats_room(jsCtx *js, const struct config_nats *c, uint64_t *msgs, uint64_t *bytes,
+                      char *why, size_t whylen)
+{
+    jsStreamInfo *si = NULL;
+    jsErrCode jerr = 0;
+
+    if (js_GetStreamInfo(&si, js, c->stream, NULL, &jerr) != NATS_OK || !si || !si->Config) {
+        snprintf(why, whylen, "reading the stream's state: %s (JetStream error %d)",
+                 nats_GetLastError(NULL), (int)jerr);
+        jsStreamInfo_Destroy(si);
+        return -EIO;
+    }
+    *msgs = room_under(si->Config->MaxMsgs, si->State.Msgs);
+    *bytes = room_under(si->Config->MaxBytes, si->State.Bytes);
+    jsStreamInfo_Destroy(si);
     return 0;
 }
 

@@ -25,6 +25,17 @@ int cluster_nats_connect(const struct config_nats *c, const char *who, atomic_in
  * leaves it once acked; full: new records are refused, never old ones
  * dropped), or updates its limits.  0 or -EIO; *why gets the reason. */
 int cluster_nats_stream(jsCtx *js, const struct config_nats *c, char *why, size_t whylen);
+/*
+ * The room left in the stream under its limits (its own MaxMsgs and
+ * MaxBytes, as the server holds them): *msgs and *bytes, UINT64_MAX for
+ * no limit, 0 when at or over it.  A collector publishes no more than this:
+ * the nats-server of Debian 12 (2.9) can lose records of a replicated
+ * discard-new stream published past its limits (it acks them, then drops
+ * the oldest; nats-server issues 4771 and 4775), so the limits are kept on
+ * this side.  0 or -EIO (*why says why).
+ */
+int cluster_nats_room(jsCtx *js, const struct config_nats *c, uint64_t *msgs, uint64_t *bytes,
+                      char *why, size_t whylen);
 /* This node's name: nats.name, else the host name cut to a NATS token. */
 void cluster_nats_node(const struct config_nats *c, char *out, size_t outlen);
 

@@ -41,6 +41,10 @@
  * attempts while NATS cannot take records. */
 #define PUB_ACK_WAIT_MS 10000
 #define PUB_BACKOFF_MAX_MS 2000
+/* What a record takes in the stream beyond its bytes, at most: subject,
+ * the headers (record id, metadata, input name) and the server's framing;
+ * for keeping a round within the stream's byte limit. */
+#define PUB_RECORD_OVERHEAD 512
 /* While behind, a progress line at most this often. */
 #define PUB_LOG_EVERY_US (10 * 1000000LL)
 
@@ -67,6 +71,7 @@ struct cluster_pub {
     jsCtx *js;
     int stream_ok;
     atomic_int pub_errors; /* publishes the library reported failed (its thread) */
+    atomic_int pub_full;   /* of which the stream refused as over its limits */
     char last_err[256];    /* the latest such failure (its thread, under elock) */
     pthread_mutex_t elock;
 
@@ -90,6 +95,10 @@ static void on_pub_err(jsCtx *js, jsPubAckErr *pae, void *closure)
 
     (void)js;
     atomic_fetch_add(&p->pub_errors, 1);
+    /* a stream with discard new at its limits answers "maximum messages
+     * exceeded" or "maximum bytes exceeded" */
+    if (pae->ErrText && strstr(pae->ErrText, "maximum") && strstr(pae->ErrText, "exceeded"))
+        atomic_fetch_add(&p->pub_full, 1);
     pthread_mutex_lock(&p->elock);
     snprintf(p->last_err, sizeof(p->last_err), "%s",
              pae->ErrText ? pae->ErrText : natsStatus_GetText(pae->Err));
@@ -216,24 +225,51 @@ static void round_failed(struct cluster_pub *p, const char *why, uint64_t end)
         p->backoff_ms = PUB_BACKOFF_MAX_MS;
 }
 
+/* The stream is at its limits: a back-pressure event, counted and logged
+ * as a failed round. */
+static void stream_full(struct cluster_pub *p, uint64_t end)
+{
+    char why[160];
+
+    atomic_fetch_add(&p->stats.backpressure, 1);
+    snprintf(why, sizeof(why),
+             "the stream is full at its limits (nats.max_msgs, max_bytes): "
+             "the analysers are behind");
+    round_failed(p, why, end);
+}
+
 /*
  * One round: records [cursor, min(end, cursor + inflight)) read from the
- * archive, published, and all their acks awaited.  Returns 1 when it moved
- * the cursor, 0 when there was nothing to do, -1 when it failed.
+ * archive, as many as the stream has room for, published, and all their
+ * acks awaited.  Returns 1 when it moved the cursor, 0 when there was
+ * nothing to do, -1 when it failed.
  */
 static int publish_round(struct cluster_pub *p, uint64_t end)
 {
     uint64_t cursor = atomic_load(&p->stats.cursor), last = cursor, n = 0;
     uint64_t stop = end - cursor > p->nc->inflight ? cursor + p->nc->inflight : end;
+    uint64_t room_msgs = 0, room_bytes = 0;
     struct archive_reader *rd = NULL;
     struct archive_record rec;
     jsPubOptions po;
-    char why[320];
+    char why[384];
     natsStatus s;
     int r;
 
     if (cursor >= end)
         return 0;
+    /* never past the stream's limits: the server may lose records there
+     * (cluster_nats_room) */
+    if (cluster_nats_room(p->js, p->nc, &room_msgs, &room_bytes, why, sizeof(why)) < 0) {
+        round_failed(p, why, end);
+        return -1;
+    }
+    if (room_msgs == 0 || room_bytes < PUB_RECORD_OVERHEAD) {
+        stream_full(p, end);
+        return -1;
+    }
+    if (stop - cursor > room_msgs)
+        stop = cursor + room_msgs;
     if ((r = archive_reader_open(p->archive_dir, INT64_MIN, INT64_MAX, &rd)) < 0) {
         snprintf(why, sizeof(why), "reading the archive: %s", strerror(-r));
         round_failed(p, why, end);
@@ -241,11 +277,21 @@ static int publish_round(struct cluster_pub *p, uint64_t end)
     }
     archive_reader_from_record(rd, cursor);
     atomic_store(&p->pub_errors, 0);
+    atomic_store(&p->pub_full, 0);
     while (last < stop && (r = archive_reader_next(rd, &rec)) == 1) {
         uint64_t no = archive_reader_record_no(rd);
 
         if (no >= stop)
             break;
+        if (rec.raw_len + PUB_RECORD_OVERHEAD > room_bytes) {
+            if (n == 0) {
+                archive_reader_free(rd);
+                stream_full(p, end);
+                return -1;
+            }
+            break; /* the rest waits for the next round */
+        }
+        room_bytes -= rec.raw_len + PUB_RECORD_OVERHEAD;
         if (no > last) {
             /* a block the reader could not read: its records are lost to
              * the stream, and said so */
@@ -278,6 +324,12 @@ static int publish_round(struct cluster_pub *p, uint64_t end)
                  : r == -EIO                 ? "publishing failed"
                                              : strerror(-r));
         pthread_mutex_unlock(&p->elock);
+        if (atomic_load(&p->pub_full) > 0) {
+            size_t wl = strlen(why);
+
+            atomic_fetch_add(&p->stats.backpressure, 1);
+            snprintf(why + wl, sizeof(why) - wl, " (the stream is full: the analysers are behind)");
+        }
         round_failed(p, why, end);
         return -1;
     }

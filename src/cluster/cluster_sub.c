@@ -113,6 +113,7 @@ static void part_drop(struct cluster_sub *s, uint32_t i, int delete_lease, const
     natsSubscription_Destroy(s->parts[i].sub);
     s->parts[i].sub = NULL;
     atomic_fetch_sub(&s->stats.owned, 1);
+    atomic_store(&s->stats.pending[i], -1);
     if (delete_lease) {
         lease_key(key, sizeof(key), i);
         kvStore_Delete(s->kv, key);
@@ -139,6 +140,7 @@ static int part_take(struct cluster_sub *s, uint32_t i, uint64_t rev)
         return -EIO;
     }
     s->parts[i].rev = rev;
+    atomic_store(&s->stats.pending[i], 0); /* until the first fetch says */
     atomic_fetch_add(&s->stats.owned, 1);
     log_info("nats: partition %" PRIu32 " owned by %s (consumer %s)", i, s->node, durable);
     return 0;
@@ -424,6 +426,7 @@ static size_t fetch_round(struct cluster_sub *s)
 
     for (uint32_t p = 0; p < s->nc->partitions; p++) {
         jsFetchRequest fr;
+        natsStatus st;
 
         if (!s->parts[p].sub)
             continue;
@@ -431,12 +434,21 @@ static size_t fetch_round(struct cluster_sub *s)
         fr.Batch = (int)s->nc->fetch;
         fr.Expires = (int64_t)SUB_FETCH_WAIT_MS * 1000000;
         memset(&lists[nl], 0, sizeof(lists[nl]));
-        if (natsSubscription_FetchRequest(&lists[nl], s->parts[p].sub, &fr) == NATS_OK &&
-            lists[nl].Count > 0) {
+        st = natsSubscription_FetchRequest(&lists[nl], s->parts[p].sub, &fr);
+        if (st == NATS_OK && lists[nl].Count > 0) {
+            jsMsgMetaData *md = NULL;
+
+            /* the last message says what the consumer still holds */
+            if (natsMsg_GetMetaData(&md, lists[nl].Msgs[lists[nl].Count - 1]) == NATS_OK)
+                atomic_store(&s->stats.pending[p], (int64_t)md->NumPending);
+            jsMsgMetaData_Destroy(md);
             nmsgs += (size_t)lists[nl].Count;
             nl++;
         } else {
             natsMsgList_Destroy(&lists[nl]);
+            /* nothing within the wait: the consumer holds nothing more */
+            if (st == NATS_TIMEOUT || st == NATS_NOT_FOUND || st == NATS_OK)
+                atomic_store(&s->stats.pending[p], 0);
         }
     }
     if (nmsgs == 0)
@@ -538,10 +550,14 @@ int cluster_sub_start(const struct config *c, struct pipeline *pl, struct store 
     if (s->lease_every_us < 250000)
         s->lease_every_us = 250000;
     cluster_nats_node(s->nc, s->node, sizeof(s->node));
-    if (!(s->parts = calloc(s->nc->partitions, sizeof(*s->parts)))) {
+    if (!(s->parts = calloc(s->nc->partitions, sizeof(*s->parts))) ||
+        !(s->stats.pending = calloc(s->nc->partitions, sizeof(*s->stats.pending)))) {
         r = -ENOMEM;
         goto fail;
     }
+    s->stats.partitions = s->nc->partitions;
+    for (uint32_t p = 0; p < s->nc->partitions; p++)
+        atomic_init(&s->stats.pending[p], -1);
     /* records of an input this node's configuration does not name are
      * decoded by auto-detection under this input */
     if ((r = pipeline_add_input(pl, "nats-unknown-input", "auto")) < 0)
@@ -566,6 +582,7 @@ fail:
     jsCtx_Destroy(s->js);
     natsConnection_Destroy(s->conn);
     free(s->parts);
+    free(s->stats.pending);
     free(s);
     return r;
 }
@@ -585,6 +602,7 @@ void cluster_sub_stop(struct cluster_sub *s)
     jsCtx_Destroy(s->js);
     natsConnection_Destroy(s->conn);
     free(s->parts);
+    free(s->stats.pending);
     free(s);
 }
 

@@ -24,6 +24,18 @@ failed-login lines, each from its own address, go in:
      collector says they wait in its archive (with the backlog), says when
      the stream takes them again, and after the restart every record is
      processed exactly once.
+  4. Back-pressure: a second collector on its own stream limited to
+     BP_MAX records, with no analyser: the stream refuses the rest, the
+     collector's /metrics counts back-pressure rounds and a backlog in its
+     archive, its log says the stream is full; an analyser started then
+     drains the stream (its per-partition lag seen above 0 on the way) and
+     every record arrives exactly once: nothing lost, only delayed.
+
+The /metrics of every node are checked along the way: the collector's
+published and backlog figures, each analyser's acked records against its
+store, the partitions each owns (together: each partition exactly once),
+their lag back at 0 once drained, and the survivor's redelivered count
+covering the records the killed analyser had committed but not acked.
 
 E2E_NATS_RECORDS sets N (default 20000; the issue's 200,000 takes minutes
 on two cores: bench/bench-nats.py measures the rates).
@@ -43,11 +55,14 @@ import time
 from collections import Counter
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import Daemon, check, finish, free_port, skip, wait_for  # noqa: E402
+from harness import (Daemon, check, finish, free_port, promtool_check, skip,  # noqa: E402
+                     wait_for)
 
 N = int(os.environ.get("E2E_NATS_RECORDS", "20000"))
 N_KILL = max(N // 2, 2000)
 N_DOWN = max(N // 4, 1000)
+BP_MAX = 500
+N_BP = 2000
 PARTITIONS = 8
 FETCH = 256
 NATS = shutil.which("nats-server") or "/usr/sbin/nats-server"
@@ -56,6 +71,8 @@ USER_RE = re.compile(r"invalid user u(\d+) from")
 COLLECTOR = """
 role: collector
 data_dir: {{data}}
+http:
+  listen: 127.0.0.1:{{http}}
 inputs:
   - name: tcp
     type: syslog-tcp
@@ -211,6 +228,61 @@ def rule_alerts(d):
     return out
 
 
+# Phase 4's stream: its own name and subjects, at most BP_MAX records.
+BP_NATS = """
+nats:
+  servers: [{servers}]
+  name: {name}
+  stream: BP
+  subject: bp.records
+  partitions: %d
+  replicas: 3
+  ack_wait: 6s
+  max_msgs: %d
+  fetch: 8
+  partition_key:
+    default: host
+""" % (PARTITIONS, BP_MAX)
+
+BP_COLLECTOR = """
+role: collector
+data_dir: {{data}}
+http:
+  listen: 127.0.0.1:{{http}}
+inputs:
+  - name: tcp
+    type: syslog-tcp
+    listen: 127.0.0.1:{{port}}
+""" + BP_NATS
+
+BP_ANALYSER = """
+role: analyser
+data_dir: {{data}}
+http:
+  listen: 127.0.0.1:{{http}}
+inputs:
+  - name: tcp
+    type: syslog-tcp
+    listen: 127.0.0.1:{{port}}
+""" + BP_NATS
+
+
+def metrics(d):
+    """The daemon's /metrics text, or "" while it does not answer."""
+    try:
+        return d.get("/metrics")[2]
+    except OSError:
+        return ""
+
+
+def labelled(text, name):
+    """{label value: value} of metric `name`'s one-label series."""
+    out = {}
+    for m in re.finditer(r"^%s\{[a-z]+=\"([^\"]*)\"\} (-?\d+)$" % name, text, re.M):
+        out[m.group(1)] = int(m.group(2))
+    return out
+
+
 def count_nums(analysers):
     return sum(len(event_nums(a)) for a in analysers)
 
@@ -243,7 +315,7 @@ def main():
     print("directory %s, %d + %d + %d records" % (base, N, N_KILL, N_DOWN))
     cluster = NatsCluster(base)
     servers = cluster.servers()
-    for sub in ("col", "an1", "an2"):
+    for sub in ("col", "an1", "an2", "col2", "an3"):
         os.mkdir(os.path.join(base, sub))
     col = Daemon(COLLECTOR.format(servers=servers), workdir=os.path.join(base, "col"))
     ana = [Daemon(ANALYSER.format(servers=servers, name="an%d" % (i + 1)),
@@ -279,6 +351,42 @@ def main():
                  for i, a in enumerate(ana)]
         check(owned[0] > 0 and owned[1] > 0,
               "phase 1: both analysers own partitions (%d and %d takes)" % tuple(owned))
+        text = metrics(col)
+        check(col.metric(text, "hikeshi_nats_records_published_total") == N,
+              "phase 1: the collector's /metrics counts %d records published (%s)"
+              % (N, col.metric(text, "hikeshi_nats_records_published_total")))
+        check(col.metric(text, "hikeshi_nats_backlog_records") == 0 and
+              col.metric(text, "hikeshi_nats_connected") == 1,
+              "phase 1: the collector's /metrics: connected, nothing waiting in its archive")
+        promtool_check(text, "the collector's /metrics")
+        texts = [metrics(a) for a in ana]
+        for i, a in enumerate(ana):
+            acked = a.metric(texts[i], "hikeshi_nats_records_acked_total")
+            check(acked == len(nums[i]),
+                  "phase 1: an%d's /metrics counts the records it acked (%s, stored %d)"
+                  % (i + 1, acked, len(nums[i])))
+            check(a.metric(texts[i], "hikeshi_nats_connected") == 1 and
+                  a.metric(texts[i], "hikeshi_nats_records_redelivered_total") == 0 and
+                  a.metric(texts[i], "hikeshi_nats_records_duplicate_total") == 0,
+                  "phase 1: an%d's /metrics: connected, nothing redelivered or duplicate"
+                  % (i + 1))
+            promtool_check(texts[i], "an%d's /metrics" % (i + 1))
+        po = [labelled(t, "hikeshi_nats_partition_owned") for t in texts]
+        check(all(set(p) == {str(k) for k in range(PARTITIONS)} for p in po) and
+              all(po[0][k] + po[1][k] == 1 for k in po[0]),
+              "phase 1: /metrics says each of the %d partitions is owned by exactly one "
+              "analyser (an1 %s, an2 %s)" % (PARTITIONS,
+                                             [k for k in po[0] if po[0][k]],
+                                             [k for k in po[1] if po[1][k]]))
+        check([a.metric(t, "hikeshi_nats_partitions_owned") for a, t in zip(ana, texts)]
+              == [sum(p.values()) for p in po],
+              "phase 1: hikeshi_nats_partitions_owned agrees with the per-partition series")
+        check(wait_for(lambda: all(
+            sorted(labelled(metrics(a), "hikeshi_nats_partition_pending_records")) ==
+            sorted(k for k in po[i] if po[i][k]) and
+            sum(labelled(metrics(a), "hikeshi_nats_partition_pending_records").values()) == 0
+            for i, a in enumerate(ana)), timeout=60, step=0.5),
+              "phase 1: each analyser reports the lag of the partitions it owns, 0 once drained")
 
         # 2. kill -9 one analyser while records flow.
         victim, survivor = ana[0], ana[1]
@@ -315,6 +423,12 @@ def main():
               % (len(dup), FETCH * PARTITIONS))
         check(all(n >= N for n in dup),
               "phase 2: the records stored by both are all from the kill's own stream")
+        redel = survivor.metric(metrics(survivor), "hikeshi_nats_records_redelivered_total")
+        check(redel is not None and redel >= len(dup),
+              "phase 2: the survivor's /metrics counts at least the %d records stored by both "
+              "as redelivered (%s)" % (len(dup), redel))
+        check(survivor.metric(metrics(survivor), "hikeshi_nats_partitions_owned") == PARTITIONS,
+              "phase 2: the survivor's /metrics says it owns all %d partitions" % PARTITIONS)
 
         # 3. NATS down for 10 s; the collector buffers in its archive.
         col_at = len(col.read_log())
@@ -337,6 +451,56 @@ def main():
         check(len(late) == N_DOWN and set(late) == set(range(N + N_KILL, total)),
               "phase 3: every record sent while NATS was down is stored exactly once (%d of %d)"
               % (len(set(late)), N_DOWN))
+        text = metrics(col)
+        check(col.metric(text, "hikeshi_nats_publish_failures_total") > 0 and
+              col.metric(text, "hikeshi_nats_backpressure_total") == 0,
+              "phase 3: the collector's /metrics counts the failed rounds while NATS was down, "
+              "and no back-pressure (the stream was never full)")
+
+        # 4. Back-pressure: a stream of at most BP_MAX records, no analyser.
+        col2 = Daemon(BP_COLLECTOR.format(servers=servers, name="col2"),
+                      workdir=os.path.join(base, "col2"))
+        an3 = Daemon(BP_ANALYSER.format(servers=servers, name="an3"),
+                     workdir=os.path.join(base, "an3"))
+        daemons += [col2, an3]
+        col2.start(timeout=60)
+        c2_at = len(col2.read_log())
+        send(col2.port, total, total + N_BP)
+        check(wait_for(lambda: (col2.metric(metrics(col2), "hikeshi_nats_backpressure_total")
+                                or 0) > 0, timeout=120, step=0.5),
+              "phase 4: the collector's /metrics counts back-pressure when the stream is full")
+        text = metrics(col2)
+        pub, blog = (col2.metric(text, "hikeshi_nats_records_published_total"),
+                     col2.metric(text, "hikeshi_nats_backlog_records"))
+        check(pub == BP_MAX and pub + blog == N_BP,
+              "phase 4: the collector filled the stream to its %d records (%d) and no further: "
+              "the rest wait in its archive (backlog %d)" % (BP_MAX, pub, blog))
+        check(re.search(r"not acked by stream BP: the stream is full at its limits "
+                        r"\(nats.max_msgs, max_bytes\): the analysers are behind; they wait in "
+                        r"the archive \(backlog \d+ records", col2.read_log()[c2_at:])
+              is not None, "phase 4: the collector's log says the stream is full, with the "
+              "backlog")
+        an3.start(timeout=60)
+        lag = [0]
+
+        def drained():
+            t = metrics(an3)
+            lag[0] = max(lag[0], sum(labelled(t, "hikeshi_nats_partition_pending_records")
+                                     .values()))
+            return len(set(event_nums(an3))) >= N_BP
+
+        check(wait_for(drained, timeout=600, step=0.02),
+              "phase 4: an analyser on the full stream drains it and the collector's backlog")
+        got4 = event_nums(an3)
+        check(sorted(got4) == list(range(total, total + N_BP)),
+              "phase 4: every record sent against the full stream is stored exactly once "
+              "(%d, %d distinct)" % (len(got4), len(set(got4))))
+        check(lag[0] > 0, "phase 4: the analyser's /metrics showed the partitions' lag while "
+              "it drained (at most %d records)" % lag[0])
+        check(wait_for(lambda: col2.metric(metrics(col2), "hikeshi_nats_records_published_total")
+                       == N_BP and col2.metric(metrics(col2), "hikeshi_nats_backlog_records") == 0,
+                       timeout=60, step=0.5),
+              "phase 4: the collector's /metrics: all %d published, no backlog" % N_BP)
 
         # The rule alerts of the whole run against the all-in-one's.
         got = []

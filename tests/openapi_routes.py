@@ -23,7 +23,8 @@ import re
 import sys
 
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
-ROLES = {"NONE": "none", "VIEWER": "viewer", "ANALYST": "analyst", "ADMIN": "admin"}
+ROLES = {"NONE": "none", "VIEWER": "viewer", "ANALYST": "analyst", "LEAD": "lead",
+         "ADMIN": "admin"}
 MIN_ROWS = 5
 
 ROW_RE = re.compile(
@@ -139,7 +140,7 @@ def check_document(doc, errors):
             open_route = security == [] or any(s == {} for s in security)
             if role == "none" and not open_route:
                 errors.append("openapi.json: %s: role none but the operation asks for a token" % name)
-            if role in ("viewer", "analyst", "admin") and open_route:
+            if role in ("viewer", "analyst", "lead", "admin") and open_route:
                 errors.append("openapi.json: %s: role %s but the operation asks for no token" % (name, role))
             ops[(method.upper(), path)] = role
     return ops

@@ -93,6 +93,12 @@ void api_posture_risk(struct api_call *c);
 void api_posture_risk_add(struct api_call *c);
 void api_posture_exercise(struct api_call *c);
 
+/* api_approvals.c: the lead's approval queue (issue 25) */
+void api_approvals_list(struct api_call *c);
+void api_approvals_approval(struct api_call *c);
+void api_approvals_approve(struct api_call *c);
+void api_approvals_reject(struct api_call *c);
+
 /* api_responses.c: responses and blocks */
 void api_responses_list(struct api_call *c);
 void api_responses_response(struct api_call *c);

@@ -118,11 +118,14 @@ void api_incidents_incident_create(struct api_call *c)
 void api_incidents_incident_patch(struct api_call *c)
 {
     struct casefile_err e = {0};
-    int r = casefile_update(&c->ctx->cf, c->p[0], c->user, c->rq->body, c->rq->body_len,
-                            c->rq->now_us, &e);
+    int64_t approval = 0;
+    int r = casefile_update_as(&c->ctx->cf, c->p[0], c->user, api_util_rank(c), c->rq->body,
+                               c->rq->body_len, c->rq->now_us, &approval, &e);
 
     if (r < 0)
         api_util_answer_cf(c, r, &e);
+    else if (approval > 0) /* a decision of the responsible person's: queued */
+        api_util_answer_json(c, 202, store_approval_json(c->ctx->cf.st, approval, &c->resp->body));
     else
         show_incident(c, 200, c->p[0]);
 }

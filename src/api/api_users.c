@@ -164,7 +164,7 @@ void api_users_user_add(struct api_call *c)
         sodium_memzero(pw, sizeof(pw));
         api_util_answer_error(c, 400,
                               !user_name_ok(name) ? "a name is 1 to 64 letters, digits and . _ @ -"
-                                                  : "role is viewer, analyst or admin",
+                                                  : "role is viewer, analyst, lead or admin",
                               -1, !user_name_ok(name) ? "name" : "role");
         return;
     }
@@ -269,7 +269,7 @@ void api_users_user_patch(struct api_call *c)
     }
     if ((have & 1) && auth_role_parse(role, strlen(role), &ro) < 0) {
         sodium_memzero(pw, sizeof(pw));
-        api_util_answer_error(c, 400, "role is viewer, analyst or admin", -1, "role");
+        api_util_answer_error(c, 400, "role is viewer, analyst, lead or admin", -1, "role");
         return;
     }
     /* An administrator never takes their own rights away: one is left. */

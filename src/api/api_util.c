@@ -52,10 +52,20 @@ void api_util_answer_cf(struct api_call *c, int r, const struct casefile_err *e)
     case -ESTALE: /* fall through: both are a conflict */
     case -EEXIST: status = 409; break;
     case -EDOM: status = 422; break;
+    case -EACCES: status = 403; break;
     case -EBUSY: status = 503; break;
     default: status = 500; break;
     }
     api_util_answer_error(c, status, e->msg[0] ? e->msg : "internal error", e->off, e->field);
+}
+
+enum casefile_rank api_util_rank(const struct api_call *c)
+{
+    if (c->role == AUTH_ROLE_ADMIN)
+        return CASEFILE_RANK_ADMIN;
+    if (c->role == AUTH_ROLE_LEAD)
+        return CASEFILE_RANK_LEAD;
+    return CASEFILE_RANK_ANALYST;
 }
 
 void api_util_answer_store(struct api_call *c, int r)

@@ -34,6 +34,9 @@ void api_util_answer_error(struct api_call *c, unsigned status, const char *msg,
                            const char *field);
 /* A case file error (-EINVAL, -ENOENT, ...) as its HTTP answer. */
 void api_util_answer_cf(struct api_call *c, int r, const struct casefile_err *e);
+/* What the caller may decide in the case file (casefile.h): lead and
+ * admin their own ranks, any other role an analyst's. */
+enum casefile_rank api_util_rank(const struct api_call *c);
 /* A store error as its HTTP answer (-ENOENT: 404, -EBUSY: 503, else 500). */
 void api_util_answer_store(struct api_call *c, int r);
 /* Ends a JSON answer built in the body; r < 0 (building it failed): 500. */

@@ -41,6 +41,7 @@ static const char *const role_names[] = {
     [AUTH_ROLE_NONE] = "none",
     [AUTH_ROLE_VIEWER] = "viewer",
     [AUTH_ROLE_ANALYST] = "analyst",
+    [AUTH_ROLE_LEAD] = "lead",
     [AUTH_ROLE_ADMIN] = "admin",
 };
 

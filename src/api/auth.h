@@ -28,10 +28,13 @@ enum auth_role {
     AUTH_ROLE_NONE = 0,
     AUTH_ROLE_VIEWER = 1,  /* reads incidents, alerts, reports */
     AUTH_ROLE_ANALYST = 2, /* also updates incidents, notes, tasks */
-    AUTH_ROLE_ADMIN = 3,   /* also users, tokens, configuration, responses */
+    AUTH_ROLE_LEAD = 3,    /* also decides as the responsible person (issue 25):
+                            * closes the emergency phase, declares Red/Orange,
+                            * closes incidents, answers the approval queue */
+    AUTH_ROLE_ADMIN = 4,   /* also users, tokens, configuration, responses */
 };
 
-/* "viewer", "analyst", "admin" (exact, lowercase) into *ret; -EINVAL
+/* "viewer", "analyst", "lead", "admin" (exact, lowercase) into *ret; -EINVAL
  * otherwise.  `s` needs no NUL. */
 int auth_role_parse(const char *s, size_t len, enum auth_role *ret);
 /* The name auth_role_parse accepts, or "none" for anything else. */

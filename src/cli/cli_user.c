@@ -56,7 +56,7 @@ static const char user_usage[] =
     "  token    issues a new API token for NAME and prints it once\n"
     "\n"
     "  -c, --config FILE    take data_dir and http.token_ttl from FILE\n"
-    "  -r, --role ROLE      viewer, analyst or admin\n"
+    "  -r, --role ROLE      viewer, analyst, lead or admin\n"
     "      --password-stdin (add) also set a password, read from the first line\n"
     "                       of standard input (at least 12 characters)\n"
     "      --label TEXT     a label for the token\n"
@@ -446,7 +446,7 @@ static int user_add(int argc, char **argv)
     if ((rc = user_args_parse(argc, argv, "crPlt", 1, &a)) != CLI_EXIT_OK)
         return rc < 0 ? CLI_EXIT_OK : rc;
     if (!a.role || auth_role_parse(a.role, strlen(a.role), &role) < 0)
-        return cli_usage_error("user", "--role must be viewer, analyst or admin");
+        return cli_usage_error("user", "--role must be viewer, analyst, lead or admin");
     if (a.ttl && parse_ttl(a.ttl, &c.expires_us) < 0)
         return cli_usage_error("user", "--ttl: a duration of 1s to 366d (3600, 90m, 12h, 30d)");
     if (auth_init() < 0) {

@@ -23,6 +23,7 @@
  *            evidence it needs is missing (err->msg, a sentence)
  *   -EDOM    the incident's state refuses it: an illegal phase change, a
  *            phase left with required tasks open (err->msg, a sentence)
+ *   -EACCES  a decision that is the responsible person's (casefile_lead.c)
  *   other    store or audit failure (err->msg), -ENOMEM
  */
 #ifndef HIKESHI_INCIDENT_CASEFILE_H
@@ -84,8 +85,38 @@ int casefile_near_target_json(const struct casefile *cf, int64_t now_us, size_t 
 
 int casefile_create(const struct casefile *cf, const char *who, const char *body, size_t len,
                     int64_t now_us, int64_t *ret_id, struct casefile_err *err);
+/* A PATCH applied as an admin decides (casefile_update_as). */
 int casefile_update(const struct casefile *cf, int64_t id, const char *who, const char *body,
                     size_t len, int64_t now_us, struct casefile_err *err);
+
+/*
+ * The responsible person (issue 25, casefile_lead.c, casefile_approval.c,
+ * docs/incident.md "The responsible person"): what the caller may decide.
+ * The API maps roles to ranks (analyst and below: ANALYST).
+ */
+enum casefile_rank {
+    CASEFILE_RANK_ANALYST = 0,
+    CASEFILE_RANK_LEAD,
+    CASEFILE_RANK_ADMIN,
+};
+/* casefile_update by `who` of `rank`.  When the PATCH holds a decision
+ * (closing the emergency phase, Orange or Red, closing the incident,
+ * naming the responsible person) that is not theirs, nothing is applied:
+ * the body is kept as an approval for the responsible person (audit
+ * approval.request), 0 with *ret_approval its id (0: applied).  With
+ * ret_approval NULL such a PATCH is refused (-EACCES). */
+int casefile_update_as(const struct casefile *cf, int64_t id, const char *who,
+                       enum casefile_rank rank, const char *body, size_t len, int64_t now_us,
+                       int64_t *ret_approval, struct casefile_err *err);
+/* Approves (applies the PATCH kept, as `who`, on the incident's current
+ * version: -ESTALE when it changed since the request) or rejects (body
+ * {"note"} required) approval `id`.  Only the incident's responsible
+ * person, a lead when it has none, or an admin answers (-EACCES).  Audit
+ * approval.approve / approval.reject.  -ENOENT; -ESTALE when it is no
+ * longer pending; the errors of casefile_update. */
+int casefile_approval_answer(const struct casefile *cf, int64_t id, int approve, const char *who,
+                             enum casefile_rank rank, const char *body, size_t len, int64_t now_us,
+                             struct casefile_err *err);
 int casefile_note_add(const struct casefile *cf, int64_t id, const char *who, const char *body,
                       size_t len, int64_t now_us, int64_t *ret_note, struct casefile_err *err);
 int casefile_task_add(const struct casefile *cf, int64_t id, const char *who, const char *body,

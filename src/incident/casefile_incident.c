@@ -282,6 +282,24 @@ static int cf_timeline(const struct casefile *cf, int64_t id, const struct incid
  * the required-task gate when the phase changed, and creates the new
  * phase's tasks.  `old_phase` is the phase before the update.
  */
+/* -EDOM when inc (changed from old_phase) leaves a phase whose required
+ * tasks in cl are open. */
+static int cf_gate(const struct incident *inc, enum incident_phase old_phase,
+                   const struct playbook_checklist *cl, struct casefile_err *err)
+{
+    /* Closing early (false positive, duplicate) and reopening skip the
+     * gate: their reason is the record. */
+    int early_close = inc->phase == INCIDENT_PHASE_CLOSED && old_phase != INCIDENT_PHASE_WATCH &&
+                      old_phase != INCIDENT_PHASE_FULL_RESPONSE;
+    char why[400];
+
+    if (inc->phase != old_phase && !early_close && old_phase != INCIDENT_PHASE_CLOSED &&
+        playbook_checklist_blocking(cl, old_phase, why, sizeof(why)) > 0)
+        return casefile_fail(err, -EDOM, -1, "phase", "cannot leave %s: %s",
+                             incident_phase_name(old_phase), why);
+    return 0;
+}
+
 static int cf_apply(const struct casefile *cf, struct incident *inc,
                     const struct store_incident_row *row, enum incident_phase old_phase,
                     const struct incident_change *ch, size_t nch, struct buf *details,
@@ -292,20 +310,9 @@ static int cf_apply(const struct casefile *cf, struct incident *inc,
 
     if ((r = casefile_tasks_load(cf, (int64_t)inc->id, &cl, err)) < 0)
         return r;
-    if (inc->phase != old_phase) {
-        /* Closing early (false positive, duplicate) and reopening skip
-         * the gate: their reason is the record. */
-        int early_close = inc->phase == INCIDENT_PHASE_CLOSED &&
-                          old_phase != INCIDENT_PHASE_WATCH &&
-                          old_phase != INCIDENT_PHASE_FULL_RESPONSE;
-        char why[400];
-
-        if (!early_close && old_phase != INCIDENT_PHASE_CLOSED &&
-            playbook_checklist_blocking(&cl, old_phase, why, sizeof(why)) > 0) {
-            playbook_checklist_done(&cl);
-            return casefile_fail(err, -EDOM, -1, "phase", "cannot leave %s: %s",
-                                 incident_phase_name(old_phase), why);
-        }
+    if ((r = cf_gate(inc, old_phase, &cl, err)) < 0) {
+        playbook_checklist_done(&cl);
+        return r;
     }
     if ((r = cf_save(cf, inc, row, err)) < 0)
         goto out;
@@ -447,11 +454,6 @@ int casefile_create(const struct casefile *cf, const char *who, const char *body
     return 0;
 }
 
-struct update_ctx {
-    const char *body;
-    size_t len;
-};
-
 /* The PATCH's failure told as casefile.h says: a stale version, an illegal
  * phase change (-EDOM), a bad body. */
 static int update_fail(int r, const struct parse_err *pe, const char *why, struct casefile_err *err)
@@ -469,49 +471,161 @@ static int update_fail(int r, const struct parse_err *pe, const char *why, struc
                                    : "bad");
 }
 
+/* The PATCH applied to `inc` (loaded, row its row) as casefile_update_in
+ * says. */
+static int update_apply(const struct casefile *cf, struct casefile_txn *t, struct incident *inc,
+                        struct store_incident_row *row, const char *body, size_t len,
+                        enum casefile_rank rank, const char *requested_by, int64_t *ret_approval,
+                        struct casefile_err *err)
+{
+    struct incident_change *ch = NULL, *more;
+    struct casefile_before before = {inc->phase, inc->level, NULL};
+    struct parse_err pe = {0};
+    size_t nch = 0;
+    char why[600] = "", what[400];
+    char reason[INCIDENT_REASON_MAX + 1];
+    int r, watch = 0;
+
+    if (inc->responsible && !(before.responsible = strdup(inc->responsible)))
+        return casefile_fail(err, -ENOMEM, -1, NULL, "out of memory");
+    r = incident_patch_json(inc, body, len, t->who, t->now_us, &ch, &nch, &pe, why, sizeof(why));
+    if (r < 0) {
+        r = update_fail(r, &pe, why, err);
+        goto out;
+    }
+    if (nch == 0) {
+        /* Nothing changed: nothing to save or audit. */
+        r = CASEFILE_TXN_NOTHING;
+        goto out;
+    }
+    /* Decisions are the responsible person's (casefile_lead.c); asked by
+     * someone else, the request waits in the queue, nothing applied. */
+    if (casefile_lead_gated(&before, inc, what, sizeof(what))) {
+        struct incident probe = {.responsible = before.responsible};
+
+        if (!casefile_lead_may_decide(&probe, t->who, rank)) {
+            struct playbook_checklist cl;
+
+            if (!ret_approval) {
+                r = casefile_fail(err, -EACCES, -1, NULL, "only %s may %s",
+                                  before.responsible ? before.responsible : "a lead or an admin",
+                                  what);
+                goto out;
+            }
+            /* What could not be applied even when approved (required
+             * tasks open) is refused now, not queued. */
+            if ((r = casefile_tasks_load(cf, (int64_t)inc->id, &cl, err)) < 0)
+                goto out;
+            r = cf_gate(inc, before.phase, &cl, err);
+            playbook_checklist_done(&cl);
+            if (r == 0)
+                r = casefile_lead_request(cf, t, (int64_t)inc->id, before.responsible, body, len,
+                                          what, ret_approval, err);
+            goto out;
+        }
+        if ((r = casefile_lead_check_responsible(cf, inc, err)) < 0)
+            goto out;
+    }
+    if (requested_by) {
+        /* An approval: the timeline says whose request it was. */
+        for (size_t i = 0; i < nch; i++) {
+            size_t off = strlen(ch[i].reason);
+            int w = snprintf(reason, sizeof(reason), "%sapproved request of %s", off ? "; " : "",
+                             requested_by);
+
+            /* Cut the request's own reason, never whose request it was. */
+            if (w > 0 && (size_t)w < sizeof(reason)) {
+                if (off + (size_t)w >= sizeof(ch[i].reason))
+                    off = sizeof(ch[i].reason) - 1 - (size_t)w;
+                memcpy(ch[i].reason + off, reason, (size_t)w + 1);
+            }
+        }
+    }
+    if (!(more = realloc(ch, (nch + 1) * sizeof(*ch)))) {
+        r = casefile_fail(err, -ENOMEM, -1, NULL, "out of memory");
+        goto out;
+    }
+    ch = more;
+    memset(&ch[nch], 0, sizeof(ch[nch]));
+    if ((r = casefile_lead_watch(cf, &before, inc, t->who, t->now_us, &ch[nch], &watch, err)) < 0)
+        goto out;
+    nch += (size_t)watch;
+    /* One accepted request is one version, however many fields it
+     * changed: the version a client holds names a state it has seen. */
+    inc->version = row->version ? row->version + 1 : 2;
+    for (size_t i = 0; i < nch; i++)
+        ch[i].version = inc->version;
+    r = cf_apply(cf, inc, row, before.phase, ch, nch, &t->details, err);
+    if (r == 0 && inc->phase != before.phase)
+        t->action = "incident.phase";
+    /* The category's declaration that leaving the emergency phase made
+     * (casefile_lead_watch) is in the same audit entry. */
+    if (r == 0 && casefile_lead_declares(&before, inc) && t->details.len &&
+        t->details.data[t->details.len - 1] == '}') {
+        t->details.len--;
+        if (buf_printf(&t->details, ",\"declared\":{\"category\":\"%s\",\"level\":\"Yellow\"}}",
+                       incident_category_name(inc->category)) < 0)
+            r = casefile_fail(err, -E2BIG, -1, NULL, "too long to audit");
+    }
+out:
+    free(ch);
+    free(before.responsible);
+    return r;
+}
+
+int casefile_update_in(const struct casefile *cf, struct casefile_txn *t, int64_t id,
+                       const char *body, size_t len, enum casefile_rank rank,
+                       const char *requested_by, int64_t *ret_approval, struct casefile_err *err)
+{
+    struct incident inc;
+    struct store_incident_row row;
+    int r;
+
+    if ((r = casefile_load(cf, id, &inc, &row, err)) < 0)
+        return r;
+    casefile_object(t->objbuf, sizeof(t->objbuf), id);
+    r = update_apply(cf, t, &inc, &row, body, len, rank, requested_by, ret_approval, err);
+    incident_done(&inc);
+    store_incident_row_done(&row);
+    return r;
+}
+
+struct update_ctx {
+    const char *body;
+    size_t len;
+    enum casefile_rank rank;
+    int64_t id, approval;
+};
+
 static int update_act(const struct casefile *cf, struct casefile_txn *t, void *ctx,
                       struct casefile_err *err)
 {
     struct update_ctx *u = ctx;
-    struct incident_change *ch = NULL;
-    struct parse_err pe = {0};
-    size_t nch = 0;
-    char why[600] = "";
-    enum incident_phase old = t->inc.phase;
+
+    return casefile_update_in(cf, t, u->id, u->body, u->len, u->rank, NULL, &u->approval, err);
+}
+
+int casefile_update_as(const struct casefile *cf, int64_t id, const char *who,
+                       enum casefile_rank rank, const char *body, size_t len, int64_t now_us,
+                       int64_t *ret_approval, struct casefile_err *err)
+{
+    struct casefile_txn t = {.who = who, .now_us = now_us, .action = "incident.update"};
+    struct update_ctx u = {body, len, rank, id, 0};
     int r;
 
-    r = incident_patch_json(&t->inc, u->body, u->len, t->who, t->now_us, &ch, &nch, &pe, why,
-                            sizeof(why));
-    if (r < 0) {
-        free(ch);
-        return update_fail(r, &pe, why, err);
-    }
-    if (nch == 0) {
-        /* Nothing changed: nothing to save or audit. */
-        free(ch);
-        return CASEFILE_TXN_NOTHING;
-    }
-    /* One accepted request is one version, however many fields it
-     * changed: the version a client holds names a state it has seen. */
-    t->inc.version = t->row.version ? t->row.version + 1 : 2;
-    for (size_t i = 0; i < nch; i++)
-        ch[i].version = t->inc.version;
-    r = cf_apply(cf, &t->inc, &t->row, old, ch, nch, &t->details, err);
-    if (t->inc.phase != old)
-        t->action = "incident.phase";
-    free(ch);
+    if (ret_approval)
+        *ret_approval = 0;
+    if (len > CASEFILE_BODY_MAX)
+        return casefile_fail(err, -EINVAL, -1, NULL, "request body too large");
+    casefile_object(t.objbuf, sizeof(t.objbuf), id);
+    r = casefile_run(cf, &t, update_act, &u, err);
+    if (r == 0 && ret_approval)
+        *ret_approval = u.approval;
     return r;
 }
 
 int casefile_update(const struct casefile *cf, int64_t id, const char *who, const char *body,
                     size_t len, int64_t now_us, struct casefile_err *err)
 {
-    struct casefile_txn t = {
-        .who = who, .now_us = now_us, .action = "incident.update", .incident = id};
-    struct update_ctx u = {body, len};
-
-    if (len > CASEFILE_BODY_MAX)
-        return casefile_fail(err, -EINVAL, -1, NULL, "request body too large");
-    casefile_object(t.objbuf, sizeof(t.objbuf), id);
-    return casefile_run(cf, &t, update_act, &u, err);
+    return casefile_update_as(cf, id, who, CASEFILE_RANK_ADMIN, body, len, now_us, NULL, err);
 }

@@ -14,6 +14,8 @@
  *   casefile_intake.c    reports from people, contacts
  *   casefile_level.c     the declared level, the risk meter
  *   casefile_response.c  the approval queue, blocks lifted by hand
+ *   casefile_lead.c      the responsible person: who decides, requests kept
+ *   casefile_approval.c  the lead's approval queue answered
  */
 #ifndef HIKESHI_INCIDENT_CASEFILE_PRIV_H
 #define HIKESHI_INCIDENT_CASEFILE_PRIV_H
@@ -173,5 +175,45 @@ int casefile_phase_tasks(const struct casefile *cf, const struct incident *inc,
  * transaction (*ret_comm may be NULL). */
 int casefile_comm_put(const struct casefile *cf, int64_t id, const struct store_comm_rec *c,
                       int64_t *ret_comm, struct casefile_err *err);
+
+/* casefile_lead.c: the responsible person's decisions (issue 25). */
+/* What an incident was before a change. */
+struct casefile_before {
+    enum incident_phase phase;
+    enum triage_alert_level level;
+    char *responsible; /* heap copy or NULL */
+};
+/* 1 when `who` of `rank` decides for `inc` (its responsible person, an
+ * admin, or a lead when it has none). */
+int casefile_lead_may_decide(const struct incident *inc, const char *who, enum casefile_rank rank);
+/* 1 when the change from b to `after` holds a decision; `what` gets them
+ * as a sentence. */
+int casefile_lead_gated(const struct casefile_before *b, const struct incident *after, char *what,
+                        size_t size);
+/* -EINVAL unless inc's responsible person (if any) is a lead or admin. */
+int casefile_lead_check_responsible(const struct casefile *cf, const struct incident *inc,
+                                    struct casefile_err *err);
+/* Keeps the PATCH `body` as an approval in t's transaction, sets t's
+ * action, object and details. */
+int casefile_lead_request(const struct casefile *cf, struct casefile_txn *t, int64_t incident,
+                          const char *decider, const char *body, size_t len, const char *what,
+                          int64_t *ret_approval, struct casefile_err *err);
+/* 1 when the change from b to `inc` leaves the emergency phase for watch
+ * or full response in a category: casefile_lead_watch declares Yellow
+ * for it. */
+int casefile_lead_declares(const struct casefile_before *b, const struct incident *inc);
+/* After a change: leaving the emergency phase for watch or full response
+ * sets the level to Yellow (its timeline entry in *ret, *ret_changed 1)
+ * unless the change set one, and declares Yellow for the category. */
+int casefile_lead_watch(const struct casefile *cf, const struct casefile_before *b,
+                        struct incident *inc, const char *who, int64_t now_us,
+                        struct incident_change *ret, int *ret_changed, struct casefile_err *err);
+/* casefile_incident.c: applies a PATCH body to incident `id` inside t's
+ * transaction as casefile_update_as says; requested_by (not NULL) names
+ * whose approved request it is; ret_approval NULL: a decision not the
+ * caller's is refused (-EACCES). */
+int casefile_update_in(const struct casefile *cf, struct casefile_txn *t, int64_t id,
+                       const char *body, size_t len, enum casefile_rank rank,
+                       const char *requested_by, int64_t *ret_approval, struct casefile_err *err);
 
 #endif

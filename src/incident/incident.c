@@ -228,6 +228,7 @@ void incident_done(struct incident *inc)
     free(inc->title);
     free(inc->summary);
     free(inc->assignee);
+    free(inc->responsible);
     for (size_t i = 0; i < inc->nentities; i++)
         free(inc->entities[i].value);
     free(inc->entities);

@@ -99,6 +99,10 @@ struct incident {
     enum triage_alert_level level;
     enum incident_phase phase;
     char *assignee; /* NULL: unassigned */
+    /* The responsible person (MISSION.md section 4, issue 25): a user of
+     * role lead or admin who decides the phase and level; NULL: none yet
+     * (then any lead or admin decides). */
+    char *responsible;
     struct incident_entity *entities;
     size_t nentities;
     uint64_t *alerts; /* alert ids, no duplicates, in order added */
@@ -307,7 +311,7 @@ const struct incident_risk_sample *incident_risk_history_get(const struct incide
 /*
  * Appends `inc` as one JSON object (keys as in docs/incident.md: id, title,
  * summary, type, detection_method, category, level, phase, assignee,
- * entities, alerts, stages, tags, created_us, updated_us, phase_since_us,
+ * responsible, entities, alerts, stages, tags, created_us, updated_us, phase_since_us,
  * version).  0, -ENOMEM, -E2BIG (the buffer's cap).
  */
 int incident_to_json(const struct incident *inc, struct buf *b);
@@ -325,7 +329,7 @@ int incident_from_json(const char *json, size_t len, struct incident *ret,
 /*
  * Applies a partial update, the body of an API PATCH: a JSON object of
  * some of title, summary, type, detection_method, category, level, phase,
- * assignee (string or null), tags (array, replaces), reason (applies to
+ * assignee and responsible (string or null), tags (array, replaces), reason (applies to
  * every change), version (when present must equal inc->version, else
  * -ESTALE).  All or nothing: the object is fully validated first; on any
  * error `inc` is unchanged.  A phase change obeys incident_transition and is

@@ -56,6 +56,8 @@ int incident_to_json(const struct incident *inc, struct buf *b)
     J(json_kstr(b, "phase", incident_phase_name(inc->phase)));
     J(buf_putc(b, ','));
     J(json_kstr(b, "assignee", inc->assignee));
+    J(buf_putc(b, ','));
+    J(json_kstr(b, "responsible", inc->responsible));
     J(buf_puts(b, ",\"entities\":["));
     for (size_t i = 0; i < inc->nentities; i++) {
         const struct incident_entity *e = &inc->entities[i];
@@ -273,7 +275,7 @@ static int from_entities(struct jp *j, struct incident *inc, char *tmp)
 static int from_member(struct jp *j, struct incident *inc, const char *key, struct from_scratch *sc,
                        int *have_id)
 {
-    int r, first = 1, assignee = 0;
+    int r, first = 1, nullable = 0;
     char **slot = NULL;
     size_t max = 0;
 
@@ -311,16 +313,18 @@ static int from_member(struct jp *j, struct incident *inc, const char *key, stru
         slot = &inc->title, max = INCIDENT_TITLE_MAX;
     else if (strcmp(key, "summary") == 0)
         slot = &inc->summary, max = INCIDENT_SUMMARY_MAX;
-    else if ((assignee = strcmp(key, "assignee") == 0))
+    else if ((nullable = strcmp(key, "assignee") == 0))
         slot = &inc->assignee, max = INCIDENT_NAME_MAX;
+    else if ((nullable = strcmp(key, "responsible") == 0))
+        slot = &inc->responsible, max = INCIDENT_NAME_MAX;
     if (max) { /* one of the strings above */
         char *copy;
-        if (assignee && jp_null(j)) {
-            free(inc->assignee);
-            inc->assignee = NULL;
+        if (nullable && jp_null(j)) {
+            free(*slot);
+            *slot = NULL;
             return 0;
         }
-        if ((r = jp_field_str(j, key, sc->s, max, assignee)) < 0)
+        if ((r = jp_field_str(j, key, sc->s, max, nullable)) < 0)
             return r;
         if (!(copy = strdup(sc->s)))
             return -ENOMEM;
@@ -428,8 +432,9 @@ enum {
     U_TAGS = 1 << 8,
     U_REASON = 1 << 9,
     U_VERSION = 1 << 10,
+    U_RESPONSIBLE = 1 << 11,
 };
-#define UPD_MAX_CHANGES 10
+#define UPD_MAX_CHANGES 11
 
 struct upd {
     unsigned have;
@@ -441,6 +446,7 @@ struct upd {
     enum triage_alert_level level;
     enum incident_phase phase;
     char assignee[INCIDENT_NAME_MAX + 1]; /* "" = unassign (null) */
+    char responsible[INCIDENT_NAME_MAX + 1]; /* "" = none (null) */
     struct tagset tags;
     char reason[INCIDENT_REASON_MAX + 1];
     uint64_t version;
@@ -456,7 +462,7 @@ static const struct {
     {"category", U_CAT},    {"level", U_LEVEL},
     {"phase", U_PHASE},     {"assignee", U_ASSIGNEE},
     {"tags", U_TAGS},       {"reason", U_REASON},
-    {"version", U_VERSION},
+    {"version", U_VERSION}, {"responsible", U_RESPONSIBLE},
 };
 
 static int upd_member(struct jp *j, struct upd *u, const char *key)
@@ -480,6 +486,12 @@ static int upd_member(struct jp *j, struct upd *u, const char *key)
             return 0;
         }
         return jp_field_str(j, key, u->assignee, INCIDENT_NAME_MAX, 1);
+    case U_RESPONSIBLE:
+        if (jp_null(j)) {
+            u->responsible[0] = '\0';
+            return 0;
+        }
+        return jp_field_str(j, key, u->responsible, INCIDENT_NAME_MAX, 1);
     case U_TYPE: return jp_enum(j, key, u->tmp, 64, chk_type, &u->type);
     case U_METHOD: return jp_enum(j, key, u->tmp, 64, chk_method, &u->method);
     case U_CAT: return jp_enum(j, key, u->tmp, 16, chk_cat, &u->cat);
@@ -554,7 +566,7 @@ static int upd_check(struct jp *j, const struct incident *inc, const struct upd 
  * (or were never needed); upd_copies_done frees the rest. */
 struct upd_copies {
     struct incident_change *ch; /* UPD_MAX_CHANGES */
-    char *title, *summary, *assignee, **tags;
+    char *title, *summary, *assignee, *responsible, **tags;
     size_t ntags;
 };
 
@@ -568,6 +580,9 @@ static int upd_copies_make(const struct upd *u, struct upd_copies *c)
         return -ENOMEM;
     if ((u->have & U_ASSIGNEE) && u->assignee[0] && !(c->assignee = strdup(u->assignee)))
         return -ENOMEM;
+    if ((u->have & U_RESPONSIBLE) && u->responsible[0] &&
+        !(c->responsible = strdup(u->responsible)))
+        return -ENOMEM;
     if ((u->have & U_TAGS) && !(c->tags = tags_dup(&u->tags)))
         return -ENOMEM;
     c->ntags = u->tags.n;
@@ -580,6 +595,7 @@ static void upd_copies_done(struct upd_copies *c)
     free(c->title);
     free(c->summary);
     free(c->assignee);
+    free(c->responsible);
     if (c->tags)
         incident_free_tags(c->tags, c->ntags);
 }
@@ -674,6 +690,9 @@ static size_t upd_apply(struct incident *inc, const struct upd *u, struct upd_co
     }
     if ((u->have & U_ASSIGNEE) &&
         upd_string(inc, &inc->assignee, &c->assignee, "assignee", who, reason, now_us, &ch[n]))
+        n++;
+    if ((u->have & U_RESPONSIBLE) && upd_string(inc, &inc->responsible, &c->responsible,
+                                                "responsible", who, reason, now_us, &ch[n]))
         n++;
     if ((u->have & U_TAGS) && upd_tags(inc, c, who, reason, now_us, &ch[n]))
         n++;

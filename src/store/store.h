@@ -24,7 +24,7 @@ struct file_pos;
 struct store;
 
 /* The schema version this build writes; store_open migrates older ones. */
-#define STORE_SCHEMA_VERSION 16
+#define STORE_SCHEMA_VERSION 17
 
 /*
  * Opens (creating if needed) the store under directory `dir`, which is
@@ -143,7 +143,7 @@ int store_incident_max_id(struct store *st, int64_t *ret);
 int store_state_set(struct store *st, const char *name, const void *val, size_t len);
 int store_state_get(struct store *st, const char *name, void **ret, size_t *ret_len);
 
-/* API users: name unique (-EEXIST), role "viewer", "analyst" or "admin",
+/* API users: name unique (-EEXIST), role "viewer", "analyst", "lead" or "admin",
  * an Argon2id string or NULL. */
 int store_user_add(struct store *st, const char *name, const char *role, const char *pw_hash,
                    int64_t *ret_id);
@@ -315,6 +315,31 @@ int store_clock_advance(struct store *st, int64_t incident_id, const char *phase
  * without notes, its name into ret_name; -ENOENT when none. */
 int store_clock_contact(struct store *st, const char *who, struct buf *out, char *ret_name,
                         size_t name_size);
+
+/* ---- the responsible person's approval queue (store_lead.c, issue 25) ---- */
+
+/* A change an analyst asked for, waiting for the responsible person
+ * (decider; NULL: any lead or admin).  Strings borrowed for the call. */
+struct store_approval_rec {
+    int64_t incident_id;
+    const char *requested_by, *what, *body, *decider;
+    int64_t requested_us;
+};
+/* Adds it in state pending; *ret_id its id. */
+int store_approval_add(struct store *st, const struct store_approval_rec *a, int64_t *ret_id);
+/* The newest 1000 approvals in `state` (NULL: any), newest first, as
+ * comma-separated JSON objects (docs/api.md "Approvals"). */
+int store_approvals_json(struct store *st, const char *state, struct buf *out, size_t *ret_n);
+/* Approval `id` as one JSON object; -ENOENT when there is none. */
+int store_approval_json(struct store *st, int64_t id, struct buf *out);
+/* Its incident, state, requester and PATCH body (heap strings the caller
+ * frees); -ENOENT. */
+int store_approval_get(struct store *st, int64_t id, int64_t *ret_incident, char **ret_state,
+                       char **ret_requested_by, char **ret_body);
+/* Moves a pending approval to `state` (approved, rejected) with who
+ * answered and the note (may be NULL); -ESTALE when it is not pending. */
+int store_approval_decide(struct store *st, int64_t id, const char *state, const char *who,
+                          int64_t now_us, const char *note);
 
 /* Adds the next version of report `kind` of the incident (html may be
  * NULL: an edited text). */

@@ -535,6 +535,24 @@ static const char *const store_migrations[] = {
     "  text TEXT NOT NULL"
     ");"
     "CREATE INDEX exercise_log_run ON exercise_log(run_id, id);",
+    /* 17: the responsible person (issue 25, store_lead.c, docs/incident.md
+     * "The responsible person"): the lead's approval queue.  A change an
+     * analyst asked for that is the responsible person's to decide; its
+     * PATCH body is applied as sent once approved. */
+    "CREATE TABLE approvals ("
+    "  id INTEGER PRIMARY KEY,"
+    "  incident_id INTEGER NOT NULL,"
+    "  requested_by TEXT NOT NULL,"
+    "  requested_us INTEGER NOT NULL,"
+    "  what TEXT NOT NULL,"       /* the decisions it holds, a sentence */
+    "  body TEXT NOT NULL,"       /* the PATCH body, one JSON object */
+    "  state TEXT NOT NULL,"      /* pending, approved, rejected */
+    "  decider TEXT,"             /* the responsible person then; NULL: any lead */
+    "  decided_by TEXT,"
+    "  decided_us INTEGER,"
+    "  note TEXT"
+    ");"
+    "CREATE INDEX approvals_state ON approvals(state, id);",
 };
 
 _Static_assert(sizeof(store_migrations) / sizeof(store_migrations[0]) == STORE_SCHEMA_VERSION,

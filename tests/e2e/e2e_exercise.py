@@ -5,8 +5,9 @@ The daemon has two syslog-tcp inputs: `real`, and `drill` marked
 `exercise: true`.  A real SSH brute force arrives on `real` first and the
 dashboard's counts (GET /api/v1/stats, GET /api/v1/rules' hits) are read.
 Then `hikeshi exercise run scenarios/tiny.yaml --speed 10` plays the tiny
-scenario into `drill` while a scripted team (an analyst's API calls)
-works the incident it opens: declares Orange for category A, notes that
+scenario into `drill` while a scripted team (the API calls of a lead, who
+may declare Orange: an analyst's declaration waits for approval) works the
+incident it opens: declares Orange for category A, notes that
 www1 is isolated, writes the first report and completes first aid.
 `exercise status` is read at the end of each run and while the third is
 in progress.
@@ -317,7 +318,7 @@ def main():
 
 
 def run_all(d, drill_port):
-    token = user_add(d, "alice", "analyst")
+    token = user_add(d, "alice", "lead")
     api = Api(d, token)
 
     # help and check

@@ -390,8 +390,11 @@ def life(L):
               "report %s, version 1, holds what it was given %s" % (kind, want))
     L.tick_required(iid, "emergency")
 
-    # -- emergency -> watch (and Yellow by a second change) -> full response -> closed
-    L.move(iid, "watch", "the responsible person closes the emergency; watch at Yellow")
+    # -- emergency -> watch (and Yellow by a second change) -> full response -> closed;
+    # closing the emergency phase and the incident are a lead's decisions
+    # (e2e_lead.py: an analyst's become approvals).
+    L.move(iid, "watch", "the responsible person closes the emergency; watch at Yellow",
+           who="lena")
     v = L.get_inc(iid).get("version")
     st, got, _ = L.patch(iid, {"level": "Yellow", "version": v, "reason": "decision: watch"})
     L.ok(st, (200,), "PATCH level Yellow in watch", "incident.update", got)
@@ -412,7 +415,7 @@ def life(L):
     check(st == 200 and isinstance(md, str) and "Disable password logins for root" in md and
           "Preserve evidence" in md, "the final report holds the lessons and the tasks")
     L.tick_required(iid, "full_response")
-    L.move(iid, "closed", "handled: foothold removed")
+    L.move(iid, "closed", "handled: foothold removed", who="lena")
     v = L.get_inc(iid).get("version")
     st, got, _ = L.patch(iid, {"title": "changed after closing", "version": v})
     check(st == 422 and L.get_inc(iid).get("version") == v,
@@ -431,8 +434,8 @@ def life(L):
           "the incident ends closed, at Yellow")
     moves = [(e.get("from"), e.get("to"), e.get("who")) for e in tl if e.get("what") == "phase"]
     check(moves == [("new", "first_aid", "bob"), ("first_aid", "emergency", "bob"),
-                    ("emergency", "watch", "bob"), ("watch", "full_response", "bob"),
-                    ("full_response", "closed", "bob")],
+                    ("emergency", "watch", "lena"), ("watch", "full_response", "bob"),
+                    ("full_response", "closed", "lena")],
           "the timeline holds every phase move, in order, with who (%s)" % moves)
     check(any(e.get("what") == "title" and e.get("to") == title and e.get("who") == "bob" and
               e.get("reason") == "a title the report can use" for e in tl),
@@ -484,7 +487,9 @@ def roles_level(L):
           cur.get("why") == body["why"] and cur.get("time"),
           "GET /declared-level: A is Orange, declared by alice, with why (%s)" % cur)
     hist = [(h.get("category"), h.get("level"), h.get("who")) for h in got.get("history", [])]
-    check(hist == [("A", "Orange", "alice")], "the declaration is the history (%s)" % hist)
+    check(hist == [("B", "Yellow", "lena"), ("A", "Orange", "alice")],
+          "the history: the declaration, and Yellow for B when lena closed the emergency "
+          "phase of the life's incident before it (%s)" % hist)
 
 
 def malformed(L):
@@ -862,7 +867,8 @@ def main():
     with open(os.path.join(d.dir, "assets.yaml"), "w") as f:
         f.write(ASSETS)
     tok = {"alice": user_add(d, "alice", "admin"), "bob": user_add(d, "bob", "analyst"),
-           "carol": user_add(d, "carol", "analyst"), "victor": user_add(d, "victor", "viewer")}
+           "carol": user_add(d, "carol", "analyst"), "victor": user_add(d, "victor", "viewer"),
+           "lena": user_add(d, "lena", "lead")}
     r = subprocess.run([BIN, "user", "add", "-c", d.conf, "--role", "analyst", "--password-stdin",
                         "dana"], input="a long passphrase for dana\n", capture_output=True,
                        text=True)

@@ -42,17 +42,15 @@ static void test_roles(void **state)
         enum auth_role role;
     } parse[] = {
         {"viewer", 1, AUTH_ROLE_VIEWER}, {"analyst", 1, AUTH_ROLE_ANALYST},
+        {"lead", 1, AUTH_ROLE_LEAD},     {"Lead", 0, AUTH_ROLE_NONE},
         {"admin", 1, AUTH_ROLE_ADMIN},   {"Admin", 0, AUTH_ROLE_NONE},
         {"admin ", 0, AUTH_ROLE_NONE},   {"adm", 0, AUTH_ROLE_NONE},
         {"", 0, AUTH_ROLE_NONE},         {"none", 0, AUTH_ROLE_NONE},
         {"root", 0, AUTH_ROLE_NONE},
     };
     /* allows[have][need], have and need from NONE to ADMIN. */
-    static const int allows[4][4] = {
-        {0, 0, 0, 0},
-        {0, 1, 0, 0},
-        {0, 1, 1, 0},
-        {0, 1, 1, 1},
+    static const int allows[5][5] = {
+        {0, 0, 0, 0, 0}, {0, 1, 0, 0, 0}, {0, 1, 1, 0, 0}, {0, 1, 1, 1, 0}, {0, 1, 1, 1, 1},
     };
 
     (void)state;
@@ -75,8 +73,8 @@ static void test_roles(void **state)
         assert_int_equal(r, AUTH_ROLE_ADMIN);
         assert_int_equal(auth_role_parse(NULL, 0, &r), -EINVAL);
     }
-    for (int h = 0; h < 4; h++)
-        for (int n = 0; n < 4; n++)
+    for (int h = 0; h < 5; h++)
+        for (int n = 0; n < 5; n++)
             assert_int_equal(auth_role_allows((enum auth_role)h, (enum auth_role)n), allows[h][n]);
     assert_int_equal(auth_role_allows((enum auth_role)7, AUTH_ROLE_VIEWER), 0);
     assert_int_equal(auth_role_allows(AUTH_ROLE_ADMIN, (enum auth_role)7), 0);

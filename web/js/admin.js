@@ -11,7 +11,7 @@ import {h, replace, field, select, panel, timeEl, fmtInt, qs} from './dom.js';
 import {api, getOptional, getSession} from './api.js';
 import {writeForm, writeButton, errorLine, empty, toast, unavailable, dropEmpty} from './ui.js';
 
-const ROLES = ['viewer', 'analyst', 'admin'];
+const ROLES = ['viewer', 'analyst', 'lead', 'admin'];
 
 export async function mount(root, ctx) {
   const err = errorLine();

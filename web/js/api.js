@@ -35,9 +35,14 @@ export function role() {
   return session ? session.role : null;
 }
 
-/** analyst or admin: may change incidents, alerts, ... */
+/** analyst, lead or admin: may change incidents, alerts, ... */
 export function canWrite() {
-  return role() === 'analyst' || role() === 'admin';
+  return role() === 'analyst' || role() === 'lead' || role() === 'admin';
+}
+
+/** lead or admin: answers the approval queue of the responsible person */
+export function isLead() {
+  return role() === 'lead' || role() === 'admin';
 }
 
 export function isAdmin() {

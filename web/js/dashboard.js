@@ -5,10 +5,13 @@
 //   GET /api/v1/risk-meter       the real risk meter, current and history
 //   GET /api/v1/stats?hours=24   funnel, alert rate, open incidents,
 //                                phase targets, top entities
-//   POST /api/v1/declared-level  (admin) declare a level
+//   POST /api/v1/declared-level  (lead) declare a level
 //   POST /api/v1/risk-meter      (analyst) record a sample
 //   GET /api/v1/health           the inputs and their senders, silent ones
 //                                marked (docs/silence.md)
+//   GET /api/v1/approvals?state=pending   decisions waiting for the
+//                                responsible person (issue 25)
+//   POST /api/v1/approvals/{id}/approve|reject  (lead) answer one
 //
 // Refreshed every 20 s while the tab is visible, the sources every 5 s (a
 // silent source is news).
@@ -17,8 +20,8 @@ import {
   h, replace, panel, field, select, LEVELS, LEVEL_MEANING, CATEGORIES, CATEGORY_NAME, PHASE_NAME,
   levelBadge, fmtInt, fmtNum, fmtAgo, fmtDuration, timeEl, countdown,
 } from './dom.js';
-import {api, getOptional, canWrite, isAdmin} from './api.js';
-import {writeForm, toast, empty, unavailable, dropEmpty} from './ui.js';
+import {api, getOptional, canWrite, isLead} from './api.js';
+import {writeForm, writeButton, errorLine, toast, empty, unavailable, dropEmpty} from './ui.js';
 import {riskChart, alertRateChart, chartBox, chartsAvailable} from './charts.js';
 
 const REFRESH_MS = 20000;
@@ -54,6 +57,8 @@ export async function mount(root, ctx) {
   const updated = h('span', {class: 'muted updated'});
   const sourcesHead = h('div', {class: 'sources-head', 'data-testid': 'sources-summary'});
   const sourcesList = h('ul', {class: 'source-list', 'data-testid': 'sources'});
+  const approvalList = h('ul', {class: 'approval-list', 'data-testid': 'approvals'});
+  const approvalErr = errorLine();
 
   const wallBtn = h('button', {type: 'button', class: 'ghost', 'aria-pressed': String(wallOn)},
                     'Wall view');
@@ -64,7 +69,7 @@ export async function mount(root, ctx) {
   });
 
   const forms = [];
-  if (isAdmin()) forms.push(declareForm(() => refresh()));
+  if (isLead()) forms.push(declareForm(() => refresh()));
   if (canWrite()) forms.push(riskForm(() => refresh()));
 
   replace(root,
@@ -72,6 +77,8 @@ export async function mount(root, ctx) {
       wallBtn),
     h('div', {class: 'dash-top'}, tiles, riskTile),
     panel('Sources', {class: 'panel sources-panel'}, sourcesHead, sourcesList),
+    panel('Decisions waiting for the responsible person', {class: 'panel approvals-panel'},
+          approvalList, approvalErr),
     h('div', {class: 'dash-row'},
       panel('Last ' + HOURS + ' hours: records → alerts → incidents', {class: 'panel funnel-panel'},
             funnel),
@@ -98,12 +105,14 @@ export async function mount(root, ctx) {
   });
 
   async function refresh() {
-    const [declared, risk, stats] = await Promise.all([
+    const [declared, risk, stats, queue] = await Promise.all([
       api.get('/declared-level'),
       api.get('/risk-meter'),
       getOptional('/stats?hours=' + HOURS),
+      getOptional('/approvals?state=pending'),
     ]);
     if (!ctx.alive()) return;
+    renderApprovals(approvalList, approvalErr, queue, () => refresh());
     renderTiles(tiles, declared);
     renderRisk(riskTile, risk);
     rc.update(risk.history || []);
@@ -296,6 +305,39 @@ function renderOpen(levelEl, catEl, totalEl, o) {
               title: CATEGORY_NAME[c]},
       h('span', {class: 'open-num'}, fmtInt(byCat[c] || 0)),
       h('span', {class: 'open-label'}, c + ' · ' + CATEGORY_NAME[c]))));
+}
+
+// ---- the responsible person's approval queue (issue 25) ---------------------
+
+function renderApprovals(list, err, queue, reload) {
+  if (!queue) {
+    replace(list, unavailable('/api/v1/approvals'));
+    return;
+  }
+  const items = queue.approvals || [];
+  if (items.length === 0) {
+    replace(list, empty('No request waits for a decision.'));
+    return;
+  }
+  replace(list, items.map((a) => {
+    const note = h('input', {type: 'text', name: 'note', maxlength: 512, 'data-write': true,
+                             placeholder: 'note (required to reject)',
+                             'data-testid': 'approval-note'});
+    const answer = (verb) => async () => {
+      await api.post('/approvals/' + a.id + '/' + verb, note.value ? {note: note.value} : {});
+      toast('Request ' + a.id + (verb === 'approve' ? ' approved.' : ' rejected.'));
+      await reload();
+    };
+    return h('li', {'data-approval-id': String(a.id)},
+      h('a', {href: '#/incidents/' + a.incident, class: 'approval-incident'}, '#' + a.incident),
+      h('span', {class: 'approval-what'}, ' ' + a.what),
+      h('span', {class: 'muted'}, ' asked by ', a.requested_by, ' ', fmtAgo(a.requested),
+        ' · for ', a.decider || 'any lead'),
+      isLead() ? h('span', {class: 'approval-answer'}, note,
+        writeButton('Approve', {'data-testid': 'approval-approve', class: 'primary'},
+                    answer('approve'), err),
+        writeButton('Reject', {'data-testid': 'approval-reject'}, answer('reject'), err)) : null);
+  }));
 }
 
 // ---- near or past their phase target ---------------------------------------

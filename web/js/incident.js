@@ -67,6 +67,8 @@ export async function mount(root, ctx) {
                                  'data-testid': 'incident-phase', 'data-value': inc.phase},
                         PHASE_NAME[inc.phase] || inc.phase)),
         fact('Assignee', h('span', {'data-testid': 'incident-assignee'}, inc.assignee || '—')),
+        fact('Responsible', h('span', {'data-testid': 'incident-responsible'},
+                              inc.responsible || 'none (any lead decides)')),
         fact('Phase target', countdown(dl, {'data-testid': 'incident-deadline'})),
         fact('Detected by', inc.detection_method || '—'),
         fact('Opened', timeEl(inc.created_us ? inc.created_us / 1000 : null))),
@@ -95,8 +97,9 @@ export async function mount(root, ctx) {
                                maxlength: 1024});
     const apply = writeButton('Change phase', {'data-testid': 'phase-apply', class: 'primary'},
       async () => {
+        let res;
         try {
-          await api.patch(base, {phase: sel.value, reason: reason.value, version: inc.version});
+          res = await api.patch(base, {phase: sel.value, reason: reason.value, version: inc.version});
         } catch (e) {
           if (e instanceof ApiError && e.status === 409) {
             err.show(e.message + ' — reloaded; check and try again.');
@@ -105,7 +108,13 @@ export async function mount(root, ctx) {
           }
           throw e;
         }
-        toast('Phase: ' + (PHASE_NAME[sel.value] || sel.value) + '.');
+        if (res && res.state === 'pending') {
+          /* 202: a decision of the responsible person's, queued (issue 25). */
+          toast('Asked: ' + res.what + ' — waits for ' + (res.decider || 'a lead') +
+                ' (approval ' + res.id + ').');
+        } else {
+          toast('Phase: ' + (PHASE_NAME[sel.value] || sel.value) + '.');
+        }
         await refresh();
       }, err);
     replace(phaseBox, field('Move to', sel), field('Reason', reason), apply);

@@ -1,0 +1,196 @@
+"""End to end: the responsible person (issue 25, docs/incident.md "The
+responsible person").
+
+A daemon with four users: ana (analyst), lee and lou (lead), root (admin).
+An incident of category B is taken to the emergency phase by ana.  Ana's
+request to declare Orange and later to close the emergency phase are not
+applied: each answers 202 with an approval in the queue.  Lee, named the
+responsible person, approves; lou (another lead) may not; ana may not
+answer at all.  Closing the emergency phase leaves the incident in watch
+at Yellow, declares Yellow for category B, and the watch deadline is the
+Yellow one.  A rejection needs a note.  A lead, not an analyst, declares a
+category's level.  Every step is in the audit log."""
+
+import json
+import os
+import subprocess
+import sys
+import urllib.error
+import urllib.request
+
+sys.path.insert(0, os.path.dirname(__file__))
+from harness import BIN, Daemon, check, finish, user_add  # noqa: E402
+
+
+def call(d, method, path, token, body=None):
+    data = json.dumps(body).encode() if body is not None else None
+    req = urllib.request.Request("http://127.0.0.1:%d%s" % (d.http, path), data=data,
+                                 method=method)
+    req.add_header("Authorization", "Bearer " + token)
+    if data is not None:
+        req.add_header("Content-Type", "application/json")
+    try:
+        with urllib.request.urlopen(req, timeout=20) as r:
+            return r.status, json.loads(r.read() or b"null")
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read() or b"null")
+
+
+def get_inc(d, tok, iid):
+    st, inc = call(d, "GET", "/api/v1/incidents/%d" % iid, tok)
+    check(st == 200, "incident %d readable (%s)" % (iid, st))
+    return inc
+
+
+def patch(d, tok, iid, body):
+    inc = get_inc(d, tok, iid)
+    body = dict(body, version=inc["version"])
+    return call(d, "PATCH", "/api/v1/incidents/%d" % iid, tok, body)
+
+
+def main():
+    d = Daemon().start()
+    try:
+        ana = user_add(d, "ana", "analyst")
+        lee = user_add(d, "lee", "lead")
+        lou = user_add(d, "lou", "lead")
+        root = user_add(d, "root", "admin")
+
+        st, inc = call(d, "POST", "/api/v1/incidents", ana,
+                       {"title": "client laptops beaconing", "category": "B"})
+        check(st == 201, "ana opens an incident (%s)" % st)
+        iid = inc["id"]
+        check(inc.get("responsible") is None, "no responsible person at first")
+        for ph in ("first_aid", "emergency"):
+            st, inc = patch(d, ana, iid, {"phase": ph})
+            check(st == 200 and inc["phase"] == ph, "ana moves it to %s (%s)" % (ph, st))
+
+        # Declaring Orange is a decision: with nobody responsible, any lead's.
+        st, ap = patch(d, ana, iid, {"level": "Orange", "reason": "C2 traffic confirmed"})
+        check(st == 202 and ap.get("state") == "pending" and "declare Orange" in ap.get("what", ""),
+              "ana's Orange becomes an approval (%s %s)" % (st, ap))
+        check(get_inc(d, ana, iid)["level"] == "Green", "the level is not changed by the request")
+        st, _ = call(d, "POST", "/api/v1/approvals/%d/approve" % ap["id"], ana)
+        check(st == 403, "an analyst cannot answer the queue (%s)" % st)
+        st, done = call(d, "POST", "/api/v1/approvals/%d/approve" % ap["id"], lou)
+        check(st == 200 and done["state"] == "approved" and done["decided_by"] == "lou",
+              "a lead approves it when nobody is responsible (%s %s)" % (st, done))
+        inc = get_inc(d, ana, iid)
+        check(inc["level"] == "Orange", "the approved request is applied: Orange")
+        st, _ = call(d, "POST", "/api/v1/approvals/%d/approve" % ap["id"], lou)
+        check(st == 409, "an approval is answered once (%s)" % st)
+
+        # The responsible person: a lead or admin, named by a lead.
+        st, err = patch(d, lee, iid, {"responsible": "ana"})
+        check(st == 400 and "lead or admin" in err.get("error", ""),
+              "an analyst cannot be the responsible person (%s %s)" % (st, err))
+        st, err = patch(d, lee, iid, {"responsible": "nobody"})
+        check(st == 400, "the responsible person must be a user (%s)" % st)
+        st, inc = patch(d, lee, iid, {"responsible": "lee"})
+        check(st == 200 and inc["responsible"] == "lee", "lee names himself responsible (%s)" % st)
+        st, ap = patch(d, lou, iid, {"responsible": "lou"})
+        check(st == 202, "another lead's change of the responsible person waits for lee (%s)" % st)
+        st, _ = call(d, "POST", "/api/v1/approvals/%d/reject" % ap["id"], lee, {})
+        check(st == 400, "a rejection without a note is refused (%s)" % st)
+        st, rej = call(d, "POST", "/api/v1/approvals/%d/reject" % ap["id"], lee,
+                       {"note": "I stay on it"})
+        check(st == 200 and rej["state"] == "rejected" and rej["note"] == "I stay on it",
+              "lee rejects it with a note (%s %s)" % (st, rej))
+        check(get_inc(d, ana, iid)["responsible"] == "lee", "lee is still responsible")
+
+        # Closing the emergency phase: ana asks, lou may not, lee does.
+        st, ap = patch(d, ana, iid, {"phase": "watch", "reason": "contained"})
+        check(st == 202 and "close the emergency phase" in ap.get("what", ""),
+              "an analyst cannot close the emergency phase: an approval (%s %s)" % (st, ap))
+        check(ap.get("requested_by") == "ana", "the approval names who asked")
+        check(get_inc(d, ana, iid)["phase"] == "emergency", "still in emergency")
+        st, q = call(d, "GET", "/api/v1/approvals?state=pending", lee)
+        check(st == 200 and [a["id"] for a in q["approvals"]] == [ap["id"]],
+              "the lead's queue holds the one pending request (%s %s)" % (st, q))
+        st, _ = call(d, "POST", "/api/v1/approvals/%d/approve" % ap["id"], lou)
+        check(st == 403, "lou, not the responsible person, cannot approve (%s)" % st)
+        st, _ = patch(d, lou, iid, {"phase": "watch"})
+        check(st == 202, "nor close the phase himself: his request waits too (%s)" % st)
+        st, done = call(d, "POST", "/api/v1/approvals/%d/approve" % ap["id"], lee,
+                        {"note": "agreed"})
+        check(st == 200 and done["state"] == "approved", "lee approves (%s %s)" % (st, done))
+        inc = get_inc(d, ana, iid)
+        check(inc["phase"] == "watch", "the incident is in watch (%s)" % inc["phase"])
+        check(inc["level"] == "Yellow", "leaving the emergency phase set Yellow (%s)" % inc["level"])
+        dl = inc["deadline"]
+        check(dl["has_target"] and dl["left_seconds"] > 13 * 86400,
+              "watch has its own target, 14 days (%s)" % dl)
+        st, lv = call(d, "GET", "/api/v1/declared-level", ana)
+        cur = lv.get("current", lv)
+        check(st == 200 and cur.get("B") and cur["B"]["level"] == "Yellow",
+              "category B is declared Yellow (%s %s)" % (st, lv))
+        st, tl = call(d, "GET", "/api/v1/incidents/%d/timeline" % iid, ana)
+        entries = tl.get("timeline", [])
+        check(any(e["what"] == "phase" and e["to"] == "watch" and e["who"] == "lee"
+                  and "ana" in (e.get("reason") or "") for e in entries),
+              "the timeline: lee moved it to watch on ana's request")
+        # lou's request is stale now (the incident changed): refused.
+        st, q = call(d, "GET", "/api/v1/approvals?state=pending", lee)
+        stale = q["approvals"][0]["id"]
+        st, _ = call(d, "POST", "/api/v1/approvals/%d/approve" % stale, lee)
+        check(st == 409, "a request made on an older version cannot be approved (%s)" % st)
+
+        # The responsible person closes directly; an admin always may.
+        st, inc = patch(d, lee, iid, {"phase": "closed", "reason": "eradicated"})
+        check(st == 200 and inc["phase"] == "closed", "lee closes the incident (%s)" % st)
+        st, inc2 = call(d, "POST", "/api/v1/incidents", ana, {"title": "second"})
+        id2 = inc2["id"]
+        st, _ = patch(d, ana, id2, {"phase": "closed", "reason": "duplicate"})
+        check(st == 202, "ana's closing of an incident is a request (%s)" % st)
+        st, inc2 = patch(d, root, id2, {"phase": "closed", "reason": "duplicate"})
+        check(st == 200 and inc2["phase"] == "closed", "an admin closes it (%s)" % st)
+        st, q = call(d, "GET", "/api/v1/approvals?state=bogus", lee)
+        check(st == 400, "an unknown state filter is refused (%s)" % st)
+
+        # The organisation's level per category: a lead's to declare.
+        body = {"category": "C", "level": "Red", "why": "ransomware on the file servers"}
+        st, _ = call(d, "POST", "/api/v1/declared-level", ana, body)
+        check(st == 403, "an analyst cannot declare a category's level (%s)" % st)
+        st, dec = call(d, "POST", "/api/v1/declared-level", lou, body)
+        check(st == 201 and dec.get("level") == "Red" and dec.get("who") == "lou",
+              "a lead declares Red for category C (%s %s)" % (st, dec))
+    finally:
+        rc = d.stop()
+    check(rc == 0, "the daemon stops cleanly on SIGTERM (%s)" % rc)
+
+    log = os.path.join(d.data, "audit.log")
+    r = subprocess.run([BIN, "audit", "verify", log], capture_output=True, text=True)
+    check(r.returncode == 0, "the audit log verifies (%s)" % r.stderr.strip())
+    acts = []
+    with open(log) as f:
+        for line in f:
+            try:
+                e = json.loads(line)
+            except ValueError:
+                continue
+            acts.append((e.get("actor"), e.get("action"), e.get("object", ""),
+                         e.get("details") or {}))
+    for who, act in (("ana", "approval.request"), ("lou", "approval.approve"),
+                     ("lee", "approval.reject"), ("lee", "approval.approve")):
+        check((who, act) in [(w, a) for w, a, _, _ in acts], "audit: %s %s" % (who, act))
+    req = [d for w, a, _, d in acts if a == "approval.request" and
+           "close the emergency phase" in d.get("what", "")]
+    check(len(req) == 2 and {d.get("decider") for d in req} == {"lee"},
+          "audit: both requests to close the emergency phase name lee as decider (%s)" % req)
+    watch = [d for w, a, _, d in acts if (w, a) == ("lee", "approval.approve")]
+    change = watch[0].get("change") or {} if watch else {}
+    check(watch and watch[0].get("requested_by") == "ana" and watch[0].get("note") == "agreed"
+          and {"what": "level", "from": "Orange", "to": "Yellow"} in change.get("changes", [])
+          and change.get("declared") == {"category": "B", "level": "Yellow"},
+          "audit: lee's approval holds the change to watch, Orange to Yellow and the "
+          "declaration of Yellow for B (%s)" % watch)
+    applied = [c for w, a, _, d in acts if w == "ana" for c in d.get("changes", [])
+               if c.get("to") in ("watch", "closed", "Orange", "Yellow")]
+    check(not applied and [c for w, a, _, d in acts if w == "ana"
+                           for c in d.get("changes", []) if c.get("to") == "emergency"],
+          "audit: ana's own changes are there, none of her requests was applied in her name "
+          "(%s)" % applied)
+    finish()
+
+
+main()

@@ -281,6 +281,11 @@ int archive_seals_follow(const char *dir, struct archive_seal_follow *f,
 /* Writes ws as one JSON line (newline included) into out: its length, or
  * -ENOSPC. */
 int archive_witness_line(const struct archive_witnessed *ws, char *out, size_t cap);
+/* Parses one witness line (hostile; `len` bytes, no newline needed): its
+ * "seal" member must be a seal's frame header and payload whose frame hash
+ * holds.  0 with ws filled, or -EBADMSG with *why (a static sentence). */
+int archive_witness_parse(const char *p, size_t len, struct archive_witnessed *ws,
+                          const char **why);
 
 struct archive_witness_result {
     uint64_t lines;         /* lines read from the witness file */

@@ -278,8 +278,7 @@ static int wfault(struct archive_witness_result *res, uint64_t line, const char 
     return 0;
 }
 
-/* Parses one witness line into `ws`: 0, or -EBADMSG with *why. */
-static int parse_line(const char *p, size_t len, struct archive_witnessed *ws, const char **why)
+int archive_witness_parse(const char *p, size_t len, struct archive_witnessed *ws, const char **why)
 {
     uint8_t bytes[ARCHIVE_WITNESS_SEAL_LEN];
     struct jp_span doc, v;
@@ -386,7 +385,7 @@ int archive_witness_check(const char *dir, const char *path, struct archive_witn
             line[--len] = '\0';
         if (len == 0)
             continue;
-        if (parse_line(line, len, &ws, &why) < 0) {
+        if (archive_witness_parse(line, len, &ws, &why) < 0) {
             wfault(res, no, "not a witnessed seal: %s", why);
             res->bad_lines++;
             continue;

@@ -127,4 +127,10 @@ void api_taxii_collections(struct api_call *c);
 void api_taxii_collection(struct api_call *c);
 void api_taxii_objects(struct api_call *c);
 
+/* api_observables.c: an incident's observables (issue 20) */
+void api_observables_list(struct api_call *c);
+void api_observables_add(struct api_call *c);
+void api_observables_delete(struct api_call *c);
+void api_observables_promote(struct api_call *c);
+
 #endif

@@ -36,7 +36,9 @@
 #include "event/event.h"
 #include "event/field.h"
 #include "event/time.h"
+#include "intel/intel.h"
 #include "store/store.h"
+#include "store/store_observable.h"
 #include "respond/respond.h"
 #include "triage/alert.h"
 #include "triage/anomaly.h"
@@ -145,6 +147,7 @@ struct ptriage {
      * none): the address matched, the feed, its confidence 1..3. */
     char ioc_addr[PT_ADDR_MAX], ioc_feed[PT_VAL_MAX], ioc_value[PT_VAL_MAX];
     int ioc_conf;
+    char obs_val[INTEL_VALUE_MAX + 1]; /* an observable's canonical value */
 };
 
 static void pt_store_err(struct ptriage *t, int r)
@@ -678,7 +681,7 @@ static void on_suppressed(void *ctx, const struct triage_in *in, const struct tr
 /* Triages `in` with the entities gathered in t->ents, offers it to the
  * response engine, and records which aggregated alert the alert stored as
  * row `alert_id` (0: not stored) was folded into. */
-static void add(struct ptriage *t, struct triage_in *in, int64_t alert_id)
+static int64_t add(struct ptriage *t, struct triage_in *in, int64_t alert_id)
 {
     struct triage_made made;
     int r;
@@ -697,6 +700,87 @@ static void add(struct ptriage *t, struct triage_in *in, int64_t alert_id)
         offer_alert(t, in, &made);
     if (t->st && alert_id > 0 && made.agg_id)
         pt_store_err(t, store_alert_set_agg(t->st, alert_id, t->agg_base + (int64_t)made.agg_id));
+    return r == 0 && made.agg_id ? (int64_t)made.incident_id : 0;
+}
+
+/* ---- observables of incidents (issue 20) ---- */
+
+/* The event fields an incident's observables are taken from, with their
+ * type (INTEL_*; -1: a user name, not an indicator type). */
+static const struct {
+    const char *field;
+    int type;
+} obs_fields[] = {
+    {"source.ip", INTEL_IPV4},
+    {"destination.ip", INTEL_IPV4},
+    {"client.ip", INTEL_IPV4},
+    {"server.ip", INTEL_IPV4},
+    {"dns.question.name", INTEL_DOMAIN},
+    {"url.domain", INTEL_DOMAIN},
+    {"destination.domain", INTEL_DOMAIN},
+    {"tls.client.server_name", INTEL_DOMAIN},
+    {"url.full", INTEL_URL},
+    {"url.original", INTEL_URL},
+    {"email.from.address", INTEL_EMAIL},
+    {"file.hash.md5", INTEL_MD5},
+    {"file.hash.sha1", INTEL_SHA1},
+    {"file.hash.sha256", INTEL_SHA256},
+    {"process.hash.md5", INTEL_MD5},
+    {"process.hash.sha1", INTEL_SHA1},
+    {"process.hash.sha256", INTEL_SHA256},
+    {"user.name", -1},
+    {"user.target.name", -1},
+};
+#define OBS_PER_ALERT 32
+
+/* A user name as an observable: 1..256 bytes, no control characters. */
+static int obs_user(const char *v, size_t n, char *out)
+{
+    if (n == 0 || n > 256)
+        return -1;
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)v[i] < 0x20 || v[i] == 0x7f)
+            return -1;
+    memcpy(out, v, n);
+    out[n] = '\0';
+    return 0;
+}
+
+/* Adds the observables of `ev` to incident `incident`, which the alert
+ * stored as `alert_id` joined: each value of the fields above in its
+ * canonical form (a value that is not one, "-" or a bad address, is
+ * skipped), at most OBS_PER_ALERT. */
+static void add_observables(struct ptriage *t, const struct event *ev, int64_t incident,
+                            int64_t alert_id)
+{
+    size_t added = 0;
+
+    for (size_t i = 0; i < sizeof(obs_fields) / sizeof(obs_fields[0]); i++) {
+        uint32_t id = field_lookup(obs_fields[i].field, strlen(obs_fields[i].field));
+
+        for (uint32_t k = 0; id != FIELD_NONE && k < ev->nfields && added < OBS_PER_ALERT; k++) {
+            const struct event_field *f = &ev->fields[k];
+            const char *why = NULL, *type;
+            int ty = obs_fields[i].type;
+
+            if (f->id != id)
+                continue;
+            if (ty == -1) {
+                if (obs_user(f->val, f->len, t->obs_val) < 0)
+                    continue;
+                type = "user";
+            } else {
+                if (ty == INTEL_IPV4 && memchr(f->val, ':', f->len))
+                    ty = INTEL_IPV6;
+                if (intel_normalize((enum intel_type)ty, f->val, f->len, t->obs_val, &why) < 0)
+                    continue;
+                type = intel_type_name((enum intel_type)ty);
+            }
+            pt_store_err(t, store_observable_add(t->st, incident, type, t->obs_val, STORE_OBS_ALERT,
+                                                 NULL, alert_id, NULL, ev->time_us, NULL, NULL));
+            added++;
+        }
+    }
 }
 
 /* ---- the three kinds of alert ---- */
@@ -811,8 +895,8 @@ static void note_indicator(struct ptriage *t, const struct event *ev)
                 level = i + 1;
         memcpy(a, at, nat);
         a[nat] = '\0';
-        if (level <= t->ioc_conf || (inet_pton(AF_INET, a, bin) != 1 &&
-                                     inet_pton(AF_INET6, a, bin) != 1))
+        if (level <= t->ioc_conf ||
+            (inet_pton(AF_INET, a, bin) != 1 && inet_pton(AF_INET6, a, bin) != 1))
             continue;
         t->ioc_conf = level;
         memcpy(t->ioc_addr, a, nat + 1);
@@ -838,6 +922,7 @@ void ptriage_rule(struct ptriage *t, const struct sigma_rule *r, const struct ev
         .count = 1,
     };
     int relayed = event_is(ev, FIELD_EVENT_KIND, "alert");
+    int64_t incident;
 
     if (t->resp)
         note_indicator(t, ev);
@@ -859,8 +944,10 @@ void ptriage_rule(struct ptriage *t, const struct sigma_rule *r, const struct ev
             t->tagv[in.ntags++] = tactic;
         in.tags = t->tagv;
     }
-    add(t, &in, alert_id);
+    incident = add(t, &in, alert_id);
     t->ioc_conf = 0;
+    if (t->st && incident > 0)
+        add_observables(t, ev, incident, alert_id);
 }
 
 /* Formats a correlation hit's JSON (t->json) and one line (t->text). */

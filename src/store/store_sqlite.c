@@ -553,6 +553,24 @@ static const char *const store_migrations[] = {
     "  note TEXT"
     ");"
     "CREATE INDEX approvals_state ON approvals(state, id);",
+    /* 18: an incident's observables (issue 20, store_observable.c,
+     * docs/intel.md "Observables in incidents"): taken from the events of
+     * the alerts that join it, or added by analysts; the same type and
+     * value in two incidents links them; indicator_id: promoted to it. */
+    "CREATE TABLE incident_observables ("
+    "  id INTEGER PRIMARY KEY,"
+    "  incident_id INTEGER NOT NULL,"
+    "  type TEXT NOT NULL,"
+    "  value TEXT NOT NULL,"
+    "  origin TEXT NOT NULL,"                   /* alert, analyst */
+    "  added_by TEXT,"                          /* the analyst; NULL for alerts */
+    "  added_us INTEGER NOT NULL,"
+    "  alert_id INTEGER NOT NULL DEFAULT 0,"    /* the alert it came from */
+    "  note TEXT,"
+    "  indicator_id INTEGER NOT NULL DEFAULT 0,"
+    "  UNIQUE (incident_id, type, value)"
+    ");"
+    "CREATE INDEX incident_observables_value ON incident_observables(type, value);",
 };
 
 _Static_assert(sizeof(store_migrations) / sizeof(store_migrations[0]) == STORE_SCHEMA_VERSION,

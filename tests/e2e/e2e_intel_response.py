@@ -20,6 +20,17 @@ block, auto.  Then:
   no trusted witness, so the auto rule asks (a pending request), never acts;
 - C2_MEDIUM (Medium) and C2_OTHER (a feed not named) through the trusted
   input: the rule does not match; no response names them.
+
+Observables (docs/intel.md "Observables in incidents"): the incident the C2
+alert opened holds C2 and the inside host as observables taken from the
+alert; a second inside host reaching C2 opens another incident, and the two
+are linked by C2 on both sides.  An analyst adds a domain (stored in its
+canonical form; twice is 200; a bad value 400 naming the field), removes
+it, and promotes an observed address to an indicator with TLP AMBER: it is
+stored under the feed local, the matcher is reloaded, and a firewall line
+to it raises the intel alert with provider local.  A user name cannot be
+promoted.  The audit log holds observable.add, observable.delete and
+observable.promote by the analyst.
 """
 
 import http.server
@@ -29,10 +40,12 @@ import socket
 import subprocess
 import sys
 import threading
+import urllib.error
+import urllib.request
 
 sys.path.insert(0, os.path.dirname(__file__))
 from harness import (BIN, Daemon, check, fields, finish, free_port, syslog_stamp,  # noqa: E402
-                     wait_for)
+                     user_add, wait_for)
 
 C2 = "185.220.101.47"
 C2_UNTRUSTED = "45.137.21.9"
@@ -40,6 +53,8 @@ C2_MEDIUM = "194.26.29.113"
 C2_OTHER = "91.92.240.18"
 C2_UDP = "193.142.146.35"
 INSIDE = "10.0.1.50"
+INSIDE_2 = "10.0.1.52"
+PROMOTED = "5.188.10.11"
 
 FILES = {
     "/peer.csv": ("value,confidence\n%s,90\n%s,90\n%s,40\n%s,90\n"
@@ -158,6 +173,33 @@ def audit_entries(d):
     return out
 
 
+def api(d, token, method, path, body=None):
+    """(status, JSON answer) of one API call."""
+    req = urllib.request.Request("http://127.0.0.1:%d%s" % (d.http, path), method=method,
+                                 data=json.dumps(body).encode() if body is not None else None,
+                                 headers={"Authorization": "Bearer " + token,
+                                          "Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=10) as r:
+            return r.status, json.loads(r.read() or b"null")
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read() or b"null")
+
+
+def incident_with(d, token, typ, value, exclude=()):
+    """The id of an incident (not in `exclude`) whose observables hold
+    (typ, value), or None."""
+    st, body = api(d, token, "GET", "/api/v1/incidents?limit=100")
+    for inc in (body or {}).get("incidents", []) if st == 200 else []:
+        if inc["id"] in exclude:
+            continue
+        st, obs = api(d, token, "GET", "/api/v1/incidents/%d/observables" % inc["id"])
+        if st == 200 and any(o["type"] == typ and o["value"] == value
+                             for o in obs["observables"]):
+            return inc["id"]
+    return None
+
+
 def intel_alert(d, value):
     return [a for a in d.alerts() if fields(a).get("threat.indicator.value") == value]
 
@@ -233,12 +275,92 @@ def main():
     check(not responses(d, C2_MEDIUM), "a Medium indicator does not feed indicator: high")
     check(not responses(d, C2_OTHER), "a feed not in indicator_feeds does not either")
 
+    observables(d)
     check(d.stop() == 0, "the daemon stops cleanly")
     r = subprocess.run([BIN, "audit", "verify", os.path.join(d.data, "audit.log")],
                        capture_output=True, text=True)
     check(r.returncode == 0, "the audit chain verifies: %s" % (r.stdout.strip() or r.stderr.strip()))
     srv.shutdown()
     finish()
+
+
+def observables(d):
+    tok = user_add(d, "ana", "analyst")
+    # The C2 alert's incident holds C2 and the inside host, from the alert.
+    check(wait_for(lambda: incident_with(d, tok, "ipv4", C2) is not None, 10),
+          "an incident holds the C2 address as an observable")
+    first = incident_with(d, tok, "ipv4", C2)
+    st, body = api(d, tok, "GET", "/api/v1/incidents/%d/observables" % first)
+    obs = {(o["type"], o["value"]): o for o in body["observables"]}
+    c2 = obs.get(("ipv4", C2))
+    check(c2 and c2["origin"] == "alert" and c2["alert"] and c2["added_by"] is None,
+          "taken from an alert: %s" % (c2,))
+    check(("ipv4", INSIDE) in obs, "and the inside host's address too: %s" % sorted(obs))
+
+    # A second inside host reaching C2: another incident, linked by C2.
+    send_tcp(d, ufw_line(INSIDE_2, C2))
+    check(wait_for(lambda: incident_with(d, tok, "ipv4", C2, (first,)) is not None, 10),
+          "a second incident holds C2 too")
+    second = incident_with(d, tok, "ipv4", C2, (first,))
+    for a, b in ((first, second), (second, first)):
+        st, body = api(d, tok, "GET", "/api/v1/incidents/%d/observables" % a)
+        c2 = next(o for o in body["observables"] if o["value"] == C2)
+        check(b in c2["incidents"] and {"incident": b, "shared": 1} in body["linked_incidents"],
+              "incident %d shows incident %d linked by C2: %s %s"
+              % (a, b, c2["incidents"], body["linked_incidents"]))
+
+    # An analyst's observable: canonical, once, checked, removable.
+    path = "/api/v1/incidents/%d/observables" % first
+    st, o = api(d, tok, "POST", path, {"type": "domain", "value": "C2-Panel.Example.",
+                                       "note": "from the proxy logs"})
+    check(st == 201 and o["value"] == "c2-panel.example" and o["origin"] == "analyst" and
+          o["added_by"] == "ana", "an analyst adds a domain, stored canonical: %d %s" % (st, o))
+    st2, o2 = api(d, tok, "POST", path, {"type": "domain", "value": "c2-panel.example"})
+    check(st2 == 200 and o2["id"] == o["id"], "the same again is the one held: %d" % st2)
+    st, e = api(d, tok, "POST", path, {"type": "ipv4", "value": "10.0.1.300"})
+    check(st == 400 and e.get("field") == "value" and "not a ipv4" in e.get("error", ""),
+          "a bad address is refused naming the field: %d %s" % (st, e))
+    st, e = api(d, tok, "POST", path, {"type": "colour", "value": "red"})
+    check(st == 400 and e.get("field") == "type", "an unknown type is refused: %d %s" % (st, e))
+    st, _ = api(d, tok, "DELETE", "%s/%d" % (path, o["id"]))
+    check(st == 200, "the analyst removes it")
+    st, _ = api(d, tok, "DELETE", "%s/%d" % (path, o["id"]))
+    check(st == 404, "removing it again is 404")
+    st, body = api(d, tok, "GET", path)
+    check(not any(x["value"] == "c2-panel.example" for x in body["observables"]),
+          "it is gone from the list")
+
+    # Promotion to an indicator of the local feed, matched at once.
+    st, u = api(d, tok, "POST", path, {"type": "user", "value": "svc-backup"})
+    check(st == 201, "a user name is an observable")
+    st, e = api(d, tok, "POST", "%s/%d/promote" % (path, u["id"]), {"tlp": "AMBER"})
+    check(st == 400 and "cannot be promoted" in e.get("error", ""),
+          "a user name cannot be promoted: %d %s" % (st, e))
+    st, p = api(d, tok, "POST", path, {"type": "ipv4", "value": PROMOTED})
+    check(st == 201, "an analyst adds an address seen elsewhere")
+    st, e = api(d, tok, "POST", "%s/%d/promote" % (path, p["id"]), {"tlp": "BROWN"})
+    check(st == 400 and e.get("field") == "tlp", "a bad TLP is refused: %d %s" % (st, e))
+    seen = len(d.read_log())
+    st, r = api(d, tok, "POST", "%s/%d/promote" % (path, p["id"]),
+                {"tlp": "AMBER", "confidence": 90})
+    check(st == 200 and r["feed"] == "local" and r["reloaded"] is True and
+          r["observable"]["indicator"] == r["indicator"],
+          "promoted to an indicator of feed local, the matcher reloaded: %d %s" % (st, r))
+    listed = subprocess.run([BIN, "intel", "list", "--json", "-c", d.conf],
+                            capture_output=True, text=True).stdout
+    rows = [json.loads(x) for x in listed.splitlines() if x.strip()]
+    mine = [x for x in rows if x["value"] == PROMOTED]
+    check(len(mine) == 1 and mine[0]["feed"] == "local" and mine[0]["tlp"] == "AMBER" and
+          mine[0]["confidence"] == 90, "intel list shows it: %s" % mine)
+    check("intel: 6 indicators loaded" in d.read_log()[seen:],
+          "the matcher holds it: %s" % d.read_log()[seen:].strip()[-200:])
+    send_tcp(d, ufw_line(INSIDE, PROMOTED))
+    check(wait_for(lambda: any(fields(a).get("threat.indicator.provider") == "local"
+                               for a in intel_alert(d, PROMOTED)), 10),
+          "a firewall line to it raises the intel alert, provider local")
+    acts = [(e.get("action"), e.get("actor")) for e in audit_entries(d)]
+    for a in ("observable.add", "observable.delete", "observable.promote"):
+        check((a, "ana") in acts, "the audit log holds %s by ana" % a)
 
 
 if __name__ == "__main__":

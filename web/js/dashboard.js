@@ -58,7 +58,7 @@ export async function mount(root, ctx) {
   const sourcesHead = h('div', {class: 'sources-head', 'data-testid': 'sources-summary'});
   const sourcesList = h('ul', {class: 'source-list', 'data-testid': 'sources'});
   const approvalList = h('ul', {class: 'approval-list', 'data-testid': 'approvals'});
-  const approvalErr = errorLine();
+  const approvalErr = errorLine({'data-testid': 'approvals-error'});
 
   const wallBtn = h('button', {type: 'button', class: 'ghost', 'aria-pressed': String(wallOn)},
                     'Wall view');
@@ -371,7 +371,7 @@ function renderTop(body, note, items) {
 // ---- forms ------------------------------------------------------------------
 
 function declareForm(done) {
-  return panel('Declare a level (administrator)', {class: 'panel form-panel'},
+  return panel('Declare a level (lead)', {class: 'panel form-panel'},
     writeForm({'data-testid': 'declare-form'}, [
       h('div', {class: 'form-row'},
         field('Category', select({name: 'category'},

@@ -58,7 +58,10 @@ static const char incident_usage[] =
     "            [--assignee NAME | --unassign] [--title T] [--summary S] [--reason R]\n"
     "        reads the incident's version and changes it in one PATCH; prints the new\n"
     "        phase, level and version.  If someone changed it in between, nothing is\n"
-    "        changed: run the command again.\n"
+    "        changed: run the command again.  A decision that is the incident's\n"
+    "        responsible person's (closing the emergency phase or the incident,\n"
+    "        Orange or Red) asked by someone else is not applied but waits for their\n"
+    "        approval: the approval's id is printed.\n"
     "  note ID TEXT\n"
     "        adds a note (1 to 8192 bytes); TEXT '-' reads standard input.\n"
     "  report ID first|interim1|interim2|final [--format md|html] [-o FILE]\n"
@@ -837,6 +840,20 @@ static int cmd_update(struct client *c, const struct opts *o)
                 "hikeshi incident: incident %llu was changed by someone else after it was read "
                 "(version %lld); nothing was changed, run the command again\n",
                 o->id, version);
+        goto out;
+    }
+    if (status == 202) {
+        /* A decision of the responsible person's (docs/incident.md): kept
+         * as an approval, nothing applied yet. */
+        const char *who;
+
+        if (expect_json(status, 202, &body, &doc) < 0)
+            goto out;
+        printf("incident %llu: not changed yet: %s", o->id, member_text(doc, "what", &scratch));
+        who = member_text(doc, "decider", &scratch);
+        printf(" waits for %s", strcmp(who, "-") == 0 ? "a lead" : who);
+        printf(" (approval %s)\n", member_text(doc, "id", &scratch));
+        rc = CLI_EXIT_OK;
         goto out;
     }
     if (expect_json(status, 200, &body, &doc) < 0)

@@ -142,6 +142,15 @@ def main():
         id2 = inc2["id"]
         st, _ = patch(d, ana, id2, {"phase": "closed", "reason": "duplicate"})
         check(st == 202, "ana's closing of an incident is a request (%s)" % st)
+        # The same through the command line: it says the request waits.
+        env = dict(os.environ, HIKESHI_TOKEN=ana)
+        r = subprocess.run([BIN, "incident", "-c", d.conf, "update", str(id2), "--phase",
+                            "closed", "--reason", "duplicate of 1"], capture_output=True,
+                           text=True, env=env, timeout=60)
+        check(r.returncode == 0 and "not changed yet: close the incident waits for a lead "
+              "(approval " in r.stdout and get_inc(d, ana, id2)["phase"] == "new",
+              "hikeshi incident update as an analyst: the close waits, said so (%s %r %r)"
+              % (r.returncode, r.stdout, r.stderr))
         st, inc2 = patch(d, root, id2, {"phase": "closed", "reason": "duplicate"})
         check(st == 200 and inc2["phase"] == "closed", "an admin closes it (%s)" % st)
         st, q = call(d, "GET", "/api/v1/approvals?state=bogus", lee)

@@ -2,7 +2,7 @@
 // life cycle of pages.
 //
 // Routes: #/login, #/dashboard (default), #/triage, #/incidents,
-// #/incidents/<id>, #/admin.  A route may carry a query after "?"
+// #/incidents/<id>, #/search, #/admin.  A route may carry a query after "?"
 // (#/triage?rule=x) that the page reads and keeps up to date.
 //
 // A page module exports mount(root, ctx).  It fills `root` and calls
@@ -20,6 +20,7 @@ import * as triagePage from './js/triage.js';
 import * as incidentsPage from './js/incidents.js';
 import * as incidentPage from './js/incident.js';
 import * as adminPage from './js/admin.js';
+import * as searchPage from './js/search.js';
 
 const ROUTES = [
   {re: /^\/login$/, page: 'login', mod: loginPage, open: true},
@@ -27,6 +28,7 @@ const ROUTES = [
   {re: /^\/triage$/, page: 'triage', mod: triagePage, nav: 'triage'},
   {re: /^\/incidents$/, page: 'incidents', mod: incidentsPage, nav: 'incidents'},
   {re: /^\/incidents\/([1-9][0-9]*)$/, page: 'incident', mod: incidentPage, nav: 'incidents'},
+  {re: /^\/search$/, page: 'search', mod: searchPage, nav: 'search'},
   {re: /^\/admin$/, page: 'admin', mod: adminPage, nav: 'admin', admin: true},
 ];
 
@@ -55,6 +57,7 @@ const NAV = [
   ['dashboard', 'Dashboard', '#/dashboard'],
   ['triage', 'Triage', '#/triage'],
   ['incidents', 'Incidents', '#/incidents'],
+  ['search', 'Search', '#/search'],
   ['admin', 'Administration', '#/admin'],
 ];
 

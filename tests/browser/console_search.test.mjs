@@ -1,0 +1,130 @@
+// The console's search page in headless Chromium (issue 17).  Started by
+// e2e_console_search.py, which runs the daemon, sends the lines and passes
+// in:
+//   HIKESHI_URL          http://127.0.0.1:PORT
+//   HIKESHI_USER         {"name", "password"} of a viewer
+//   HIKESHI_QUERY        the query to run
+//   HIKESHI_EXPECT       {"count": matches hikeshi hunt found, "first": the
+//                        first matching line as sent, "hostile": HTML text
+//                        one matching line carries}
+//   HIKESHI_CHROMIUM     the browser (default /usr/bin/chromium)
+//   HIKESHI_SCREENSHOTS  where the screenshots go
+// Prints one "ok - ..." / "not ok - ..." line per check; exit 0 only if all
+// pass.
+
+import fs from 'node:fs';
+import path from 'node:path';
+import { chromium } from 'playwright-core';
+
+const BASE = process.env.HIKESHI_URL;
+const USER = JSON.parse(process.env.HIKESHI_USER || '{}');
+const QUERY = process.env.HIKESHI_QUERY;
+const EXPECT = JSON.parse(process.env.HIKESHI_EXPECT || '{}');
+const SHOTS = process.env.HIKESHI_SCREENSHOTS || 'console-screenshots';
+const WAIT = 15000;
+
+let failures = 0;
+
+function check(cond, what, detail) {
+  if (cond) {
+    console.log('ok - ' + what);
+  } else {
+    failures++;
+    console.log('not ok - ' + what + (detail === undefined ? '' : ' [' + JSON.stringify(detail) + ']'));
+  }
+  return !!cond;
+}
+
+const ready = (page, name) =>
+  page.locator(`[data-page="${name}"][data-ready="1"]`).first().waitFor({ timeout: WAIT });
+
+async function main() {
+  fs.mkdirSync(SHOTS, { recursive: true });
+  const browser = await chromium.launch({
+    executablePath: process.env.HIKESHI_CHROMIUM || '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+           '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  const problems = [];
+  try {
+    const ctx = await browser.newContext({ viewport: { width: 1366, height: 900 } });
+    ctx.setDefaultTimeout(WAIT);
+    const page = await ctx.newPage();
+    page.on('console', (msg) => {
+      if (msg.type() === 'error' && !/status of (401|400)/.test(msg.text()))
+        problems.push(msg.text());
+    });
+    page.on('pageerror', (e) => problems.push(String(e)));
+
+    await page.goto(BASE + '/');
+    await ready(page, 'login');
+    const form = page.locator('form[data-testid=login-form]');
+    await form.locator('input[name=name]').fill(USER.name);
+    await form.locator('input[name=password]').fill(USER.password);
+    await form.locator('button[type=submit]').click();
+    await ready(page, 'dashboard');
+
+    await page.locator('[data-testid=nav-search]').click();
+    await ready(page, 'search');
+    check(true, 'the header links to Search and the page opens');
+    const root = page.locator('[data-page=search]');
+    const sform = page.locator('form[data-testid=search-form]');
+    await sform.locator('input[name=q]').fill(QUERY);
+    await sform.locator('button[type=submit]').click();
+    try {
+      await page.locator('[data-page=search][data-searching="0"] [data-testid=search-summary][data-count]')
+        .waitFor({ timeout: WAIT });
+    } catch (e) {
+      console.log('# summary: ' + await page.locator('[data-testid=search-summary]').textContent() +
+                  ' error: ' + await page.locator('[data-testid=search-error]').textContent() +
+                  ' problems: ' + JSON.stringify(problems));
+      throw e;
+    }
+    const count = Number(await page.locator('[data-testid=search-summary]').getAttribute('data-count'));
+    check(count === EXPECT.count, `the summary counts what hikeshi hunt found (${count}, ${EXPECT.count})`);
+    const rows = page.locator('[data-testid=search-results] tr.search-row');
+    check(await rows.count() === EXPECT.count, 'one row per match', await rows.count());
+    const texts = await rows.allTextContents();
+    check(texts.every((t) => t.includes('203.0.113.7')), 'every row names the address');
+    const bars = await page.locator('[data-testid=search-histogram] rect.bar')
+      .evaluateAll((els) => els.map((e) => Number(e.getAttribute('data-count'))));
+    check(bars.length > 0 && bars.reduce((a, b) => a + b, 0) === EXPECT.count,
+          'the histogram\'s bars add up to the matches', bars);
+    check(decodeURIComponent(page.url()).includes('q=' + QUERY),
+          'the route keeps the query (a search can be linked)', page.url());
+
+    await rows.first().click();
+    const raw = page.locator('[data-testid=search-record] [data-testid=search-raw]');
+    await raw.waitFor({ timeout: WAIT });
+    check(await raw.textContent() === EXPECT.first, 'the opened row shows its raw record byte for byte',
+          await raw.textContent());
+    check(await page.locator('[data-testid=search-record] table.fields').count() === 1,
+          'and its decoded fields');
+
+    const hostileRow = rows.filter({ hasText: 'onerror' });
+    check(await hostileRow.count() === 1, 'the line carrying HTML is a row');
+    await hostileRow.click();
+    check((await raw.textContent()).includes(EXPECT.hostile) &&
+          await root.locator('img').count() === 0 && await page.title() !== '1',
+          'its HTML is shown as text: no element made from it');
+    await page.screenshot({ path: path.join(SHOTS, 'search.png'), fullPage: true });
+
+    await sform.locator('input[name=q]').fill('source.ip=');
+    await sform.locator('button[type=submit]').click();
+    const err = page.locator('[data-testid=search-error].shown');
+    await err.waitFor({ timeout: WAIT });
+    check((await err.textContent()).length > 0 && await rows.count() === 0,
+          'a bad query is named as an error and no rows stay', await err.textContent());
+    await ctx.close();
+  } finally {
+    await browser.close();
+  }
+  check(problems.length === 0, 'no console errors or uncaught exceptions', problems);
+  console.log(failures ? `${failures} browser checks failed` : 'all browser checks passed');
+  process.exit(failures ? 1 : 0);
+}
+
+main().catch((e) => {
+  console.log('not ok - the browser test ran to its end [' + String(e.stack || e) + ']');
+  process.exit(1);
+});

@@ -1,0 +1,101 @@
+"""End to end: the console's search page (#/search, issue 17).
+
+The real daemon on 127.0.0.1 archives what a syslog-tcp input receives:
+30 sshd failures from 203.0.113.7, 40 other lines, and one line carrying
+HTML.  The expected matches are what `hikeshi hunt` finds for the same
+query over the same archive.  Then `node console_search.test.mjs` logs in
+as a viewer, opens Search from the header, runs the query and checks the
+summary, the rows and the histogram against that count, opens a row and
+finds its raw record byte for byte, finds the HTML line shown as text
+(no element made from it), and a bad query named as an error.
+
+Needs /usr/bin/chromium (HIKESHI_CHROMIUM) and tests/browser/node_modules
+(`npm ci` in tests/browser); without them the test FAILS saying which is
+missing."""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "e2e"))
+from harness import BIN, Daemon, check, finish, wait_for  # noqa: E402
+from e2e_console import CHROMIUM, SHOTS, prerequisites  # noqa: E402
+
+CONFIG = """
+data_dir: {data}
+timezone: UTC
+http:
+  listen: 127.0.0.1:{http}
+inputs:
+  - name: tcp
+    type: syslog-tcp
+    listen: 127.0.0.1:{port}
+"""
+
+NAME, PASSWORD = "sarah", "sarah's long passphrase"
+QUERY = '"203.0.113.7"'
+HOSTILE = '<img src=x onerror="document.title=1">'
+
+
+def lines():
+    out = []
+    for i in range(70):
+        if i % 7 < 3 and len([x for x in out if "203.0.113.7" in x]) < 30:
+            out.append("<38>Oct 11 22:14:%02d web1 sshd[4%03d]: Failed password for root from "
+                       "203.0.113.7 port %d ssh2" % (i % 60, i, 40000 + i))
+        else:
+            out.append("<14>Oct 11 22:14:%02d web1 app[77]: routine line %d" % (i % 60, i))
+    while len([x for x in out if "203.0.113.7" in x]) < 30:
+        out.append("<38>Oct 11 22:15:00 web1 sshd[999]: Failed password for admin from "
+                   "203.0.113.7 port 41999 ssh2")
+    out.append("<14>Oct 11 22:16:00 web1 app[77]: 203.0.113.7 asked for %s" % HOSTILE)
+    return out
+
+
+def main():
+    if not prerequisites():
+        finish()
+    d = Daemon(CONFIG)
+    r = subprocess.run([BIN, "user", "add", "-c", d.conf, "--role", "viewer",
+                        "--password-stdin", NAME], input=PASSWORD + "\n",
+                       capture_output=True, text=True)
+    check(r.returncode == 0, "user add %s (%s)" % (NAME, r.stderr.strip()))
+    d.start()
+    try:
+        sent = lines()
+        s = socket.create_connection(("127.0.0.1", d.port))
+        s.sendall("".join(x + "\n" for x in sent).encode())
+        s.close()
+        check(wait_for(lambda: json.loads(d.get("/api/v1/health")[2])["archive"]["cursor"]
+                       == len(sent), timeout=30), "every line archived and processed")
+        r = subprocess.run([BIN, "hunt", "-c", d.conf, "-f", "jsonl", QUERY],
+                           capture_output=True, text=True)
+        hits = [json.loads(x) for x in r.stdout.splitlines() if x.strip()]
+        want = [x for x in sent if "203.0.113.7" in x]
+        check(r.returncode == 0 and len(hits) == len(want) == 31,
+              "hikeshi hunt finds the %d lines naming the address (%d)" % (len(want), len(hits)))
+        env = dict(os.environ,
+                   HIKESHI_URL="http://127.0.0.1:%d" % d.http,
+                   HIKESHI_USER=json.dumps({"name": NAME, "password": PASSWORD}),
+                   HIKESHI_QUERY=QUERY,
+                   HIKESHI_EXPECT=json.dumps({"count": len(hits), "first": want[0],
+                                              "hostile": HOSTILE}),
+                   HIKESHI_CHROMIUM=CHROMIUM,
+                   HIKESHI_SCREENSHOTS=SHOTS)
+        t0 = time.time()
+        r = subprocess.run(["node", os.path.join(HERE, "console_search.test.mjs")], env=env,
+                           cwd=HERE, timeout=120)
+        print("browser part: %.1f s" % (time.time() - t0))
+        check(r.returncode == 0, "console_search.test.mjs: every browser check passed (exit %d)"
+              % r.returncode)
+    finally:
+        check(d.stop() == 0, "SIGTERM exits 0")
+    finish()
+
+
+if __name__ == "__main__":
+    main()

@@ -595,6 +595,7 @@ struct update_ctx {
     size_t len;
     enum casefile_rank rank;
     int64_t id, approval;
+    int queue; /* 0: a decision not the caller's is refused, not kept */
 };
 
 static int update_act(const struct casefile *cf, struct casefile_txn *t, void *ctx,
@@ -602,7 +603,8 @@ static int update_act(const struct casefile *cf, struct casefile_txn *t, void *c
 {
     struct update_ctx *u = ctx;
 
-    return casefile_update_in(cf, t, u->id, u->body, u->len, u->rank, NULL, &u->approval, err);
+    return casefile_update_in(cf, t, u->id, u->body, u->len, u->rank, NULL,
+                              u->queue ? &u->approval : NULL, err);
 }
 
 int casefile_update_as(const struct casefile *cf, int64_t id, const char *who,
@@ -610,7 +612,7 @@ int casefile_update_as(const struct casefile *cf, int64_t id, const char *who,
                        int64_t *ret_approval, struct casefile_err *err)
 {
     struct casefile_txn t = {.who = who, .now_us = now_us, .action = "incident.update"};
-    struct update_ctx u = {body, len, rank, id, 0};
+    struct update_ctx u = {body, len, rank, id, 0, ret_approval != NULL};
     int r;
 
     if (ret_approval)

@@ -4,7 +4,8 @@
  * is kept with exactly one audit entry naming its action and object; a
  * refused change keeps nothing and writes no entry; a change that changes
  * nothing writes none; an incident named in a body that does not exist is
- * that field's fault; a bulk action is all or nothing, within its cap.
+ * that field's fault; a bulk action is all or nothing, within its cap;
+ * the responsible person's decisions wait for them (issue 25).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -155,6 +156,135 @@ static void test_refused_keeps_nothing(void **state)
         -ENOENT);
     assert_string_equal(f->err.msg, "no such incident");
     assert_int_equal(audited(f, NULL, NULL), before);
+}
+
+/* The incident's JSON in *out (reset first); 1 when it holds `needle`. */
+static int incident_has(struct fix *f, int64_t id, const char *needle, struct buf *out)
+{
+    buf_reset(out);
+    assert_int_equal(casefile_incident_json(&f->cf, id, T0 + 100, out, &f->err), 0);
+    assert_int_equal(buf_putc(out, '\0'), 0);
+    return strstr(out->data, needle) != NULL;
+}
+
+/* The PATCH `fmt` (its %llu the version) by `who` of `rank`. */
+static int patch(struct fix *f, int64_t id, const char *who, enum casefile_rank rank,
+                 int64_t *ret_approval, int64_t at, const char *fmt, ...)
+    __attribute__((format(printf, 7, 8)));
+static int patch(struct fix *f, int64_t id, const char *who, enum casefile_rank rank,
+                 int64_t *ret_approval, int64_t at, const char *fmt, ...)
+{
+    char body[512];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(body, sizeof(body), fmt, ap);
+    va_end(ap);
+    return casefile_update_as(&f->cf, id, who, rank, body, strlen(body), at, ret_approval, &f->err);
+}
+
+/* The responsible person (casefile_lead.c, casefile_approval.c): an
+ * analyst's decision is kept, not applied; who may answer; a stale
+ * request; a rejection needs a note; leaving the emergency phase sets and
+ * declares Yellow. */
+static void test_lead_decisions(void **state)
+{
+    struct fix *f = *state;
+    static const char open[] = "{\"title\":\"Beacon\",\"category\":\"B\"}";
+    static const char note[] = "{\"note\":\"still beaconing\"}";
+    int64_t id = 0, ap = -1, ap2 = 0, uid = 0;
+    unsigned long long v = 1;
+    struct buf b;
+
+    buf_init(&b, 1 << 20);
+    assert_int_equal(store_user_add(f->st, "lee", "lead", NULL, &uid), 0);
+    assert_int_equal(store_user_add(f->st, "ana", "analyst", NULL, &uid), 0);
+    assert_int_equal(casefile_create(&f->cf, "ana", open, strlen(open), T0, &id, &f->err), 0);
+    /* Not decisions: applied for an analyst. */
+    assert_int_equal(patch(f, id, "ana", CASEFILE_RANK_ANALYST, &ap, T0 + 1,
+                           "{\"version\":%llu,\"phase\":\"first_aid\"}", v++),
+                     0);
+    assert_int_equal(ap, 0);
+    assert_int_equal(patch(f, id, "ana", CASEFILE_RANK_ANALYST, &ap, T0 + 2,
+                           "{\"version\":%llu,\"phase\":\"emergency\",\"level\":\"Yellow\"}", v++),
+                     0);
+    assert_int_equal(ap, 0);
+    /* Orange: kept as an approval, nothing applied; without a queue, 403. */
+    assert_int_equal(patch(f, id, "ana", CASEFILE_RANK_ANALYST, NULL, T0 + 3,
+                           "{\"version\":%llu,\"level\":\"Orange\"}", v),
+                     -EACCES);
+    assert_string_equal(f->err.msg, "only a lead or an admin may declare Orange");
+    assert_int_equal(patch(f, id, "ana", CASEFILE_RANK_ANALYST, &ap, T0 + 3,
+                           "{\"version\":%llu,\"level\":\"Orange\",\"title\":\"C2\"}", v),
+                     0);
+    assert_true(ap > 0);
+    assert_true(incident_has(f, id, "\"level\":\"Yellow\"", &b));
+    assert_false(incident_has(f, id, "\"title\":\"C2\"", &b));
+    assert_int_equal(audited(f, "approval.request", NULL), 1);
+    /* Only a lead (nobody is responsible yet) or an admin answers. */
+    assert_int_equal(casefile_approval_answer(&f->cf, ap, 1, "ana", CASEFILE_RANK_ANALYST, "", 0,
+                                              T0 + 4, &f->err),
+                     -EACCES);
+    assert_int_equal(
+        casefile_approval_answer(&f->cf, ap, 1, "lee", CASEFILE_RANK_LEAD, "", 0, T0 + 4, &f->err),
+        0);
+    v++;
+    assert_true(incident_has(f, id, "\"level\":\"Orange\"", &b));
+    assert_true(incident_has(f, id, "\"title\":\"C2\"", &b));
+    assert_int_equal(
+        casefile_approval_answer(&f->cf, ap, 1, "lee", CASEFILE_RANK_LEAD, "", 0, T0 + 5, &f->err),
+        -ESTALE);
+    assert_int_equal(audited(f, "approval.approve", NULL), 1);
+    /* The responsible person must be a lead or an admin. */
+    assert_int_equal(patch(f, id, "lee", CASEFILE_RANK_LEAD, &ap, T0 + 6,
+                           "{\"version\":%llu,\"responsible\":\"ana\"}", v),
+                     -EINVAL);
+    assert_int_equal(patch(f, id, "lee", CASEFILE_RANK_LEAD, &ap, T0 + 6,
+                           "{\"version\":%llu,\"responsible\":\"lee\"}", v++),
+                     0);
+    assert_int_equal(ap, 0);
+    /* Closing the emergency phase: another lead's request waits for lee;
+     * a change in between makes it stale, and it stays pending. */
+    assert_int_equal(patch(f, id, "lou", CASEFILE_RANK_LEAD, &ap, T0 + 7,
+                           "{\"version\":%llu,\"phase\":\"watch\"}", v),
+                     0);
+    assert_true(ap > 0);
+    assert_int_equal(patch(f, id, "ana", CASEFILE_RANK_ANALYST, &ap2, T0 + 8,
+                           "{\"version\":%llu,\"summary\":\"seen from 3 hosts\"}", v++),
+                     0);
+    assert_int_equal(ap2, 0);
+    assert_int_equal(
+        casefile_approval_answer(&f->cf, ap, 1, "lee", CASEFILE_RANK_LEAD, "", 0, T0 + 9, &f->err),
+        -ESTALE);
+    buf_reset(&b);
+    assert_int_equal(store_approval_json(f->st, ap, &b), 0);
+    assert_int_equal(buf_putc(&b, '\0'), 0);
+    assert_non_null(strstr(b.data, "\"state\":\"pending\""));
+    /* Rejected: a note is required; another lead may not answer. */
+    assert_int_equal(
+        casefile_approval_answer(&f->cf, ap, 0, "lee", CASEFILE_RANK_LEAD, "", 0, T0 + 10, &f->err),
+        -EINVAL);
+    assert_int_equal(casefile_approval_answer(&f->cf, ap, 0, "lou", CASEFILE_RANK_LEAD, note,
+                                              strlen(note), T0 + 10, &f->err),
+                     -EACCES);
+    assert_int_equal(casefile_approval_answer(&f->cf, ap, 0, "lee", CASEFILE_RANK_LEAD, note,
+                                              strlen(note), T0 + 10, &f->err),
+                     0);
+    assert_int_equal(audited(f, "approval.reject", NULL), 1);
+    /* lee closes the emergency phase: Yellow, and B declared Yellow. */
+    assert_int_equal(patch(f, id, "lee", CASEFILE_RANK_LEAD, &ap, T0 + 11,
+                           "{\"version\":%llu,\"phase\":\"watch\"}", v++),
+                     0);
+    assert_int_equal(ap, 0);
+    assert_true(incident_has(f, id, "\"phase\":\"watch\"", &b));
+    assert_true(incident_has(f, id, "\"level\":\"Yellow\"", &b));
+    buf_reset(&b);
+    assert_int_equal(store_declared_current_json(f->st, &b), 0);
+    assert_int_equal(buf_putc(&b, '\0'), 0);
+    assert_non_null(strstr(b.data, "\"level\":\"Yellow\""));
+    assert_non_null(strstr(b.data, "\"category\":\"B\""));
+    assert_int_equal(audited(f, "incident.phase", NULL), 3);
+    buf_done(&b);
 }
 
 static void test_attach(void **state)
@@ -335,6 +465,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_attach, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bulk, setup, teardown),
         cmocka_unit_test_setup_teardown(test_change_outside_incident, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_lead_decisions, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -25,6 +25,9 @@
 
 #include "api/api_util.h"
 #include "conf/config.h"
+#include "archive/archive.h"
+#include "event/time.h"
+#include "evidence/evidence_excerpt.h"
 #include "evidence/evidence_plan.h"
 #include "evidence/evidence_register.h"
 #include "store/store.h"
@@ -473,6 +476,142 @@ void api_evidence_add(struct api_call *c)
         api_util_answer_error(c, 400, pe.msg ? pe.msg : "bad request", (long)pe.off, NULL);
     else if (add_item(c, b, NULL, &id) == 0)
         api_util_answer_json(c, 201, 0);
+    free(b);
+}
+
+/* ------------------------------------------------------------------ */
+/* Archive excerpts from the console's search (issue 17)               */
+
+struct excerpt_body {
+    char query[4096], from[64], to[64], reason[EV_API_TEXT_MAX + 1];
+};
+
+static int read_excerpt(const struct api_req *rq, struct excerpt_body *b, struct parse_err *pe)
+{
+    static const char *const keys[] = {"query", "from", "to", "reason"};
+    struct jp j = {rq->body, rq->body_len, 0, pe, NULL, 0};
+    char key[JP_KEY_MAX + 1];
+    unsigned have = 0;
+    int r, first = 1;
+    size_t i;
+
+    if ((r = jp_expect(&j, '{', "expected a JSON object")) < 0)
+        return r;
+    while ((r = jp_member(&j, &first, key)) == 1) {
+        for (i = 0; i < 4 && strcmp(key, keys[i]) != 0; i++)
+            ;
+        if (i == 4 || (have & (1u << i)))
+            return jp_fail(&j, "unknown or repeated field");
+        have |= 1u << i;
+        switch (i) {
+        case 0: r = jp_string(&j, b->query, sizeof(b->query) - 1, NULL); break;
+        case 1: r = jp_string(&j, b->from, sizeof(b->from) - 1, NULL); break;
+        case 2: r = jp_string(&j, b->to, sizeof(b->to) - 1, NULL); break;
+        default: r = jp_string(&j, b->reason, sizeof(b->reason) - 1, NULL); break;
+        }
+        if (r < 0)
+            return r;
+    }
+    if (r == 0 && (have & 7u) != 7u)
+        return jp_fail(&j, "query, from and to are required");
+    return r < 0 ? r : jp_end(&j);
+}
+
+/* An ISO 8601 time or seconds since the epoch, the whole string. */
+static int excerpt_time(const char *s, int64_t *ret)
+{
+    size_t n = strlen(s), used = 0;
+
+    if (n && time_parse_iso8601(s, n, NULL, ret, &used) == 0 && used == n)
+        return 0;
+    used = 0;
+    if (n && time_parse_epoch(s, n, ret, &used) == 0 && used == n)
+        return 0;
+    return -EINVAL;
+}
+
+/* The archive's verification key, which an excerpt names: -1 with the
+ * answer written when there is none. */
+static int excerpt_pub(struct api_call *c, const struct config *cfg, uint8_t pub[32])
+{
+    int r;
+
+    if (!cfg || !cfg->archive_verify_key) {
+        api_util_answer_error(c, 503,
+                              "archive.verify_key is not set: an excerpt names the archive's "
+                              "verification key",
+                              -1, NULL);
+        return -1;
+    }
+    if ((r = archive_pubkey_load(cfg->archive_verify_key, pub)) < 0) {
+        api_util_answer_error(c, 500,
+                              r == -EBADMSG ? "the archive's verification key is not 64 hex "
+                                              "digits"
+                                            : strerror(-r),
+                              -1, NULL);
+        return -1;
+    }
+    return 0;
+}
+
+void api_evidence_excerpt(struct api_call *c)
+{
+    const struct config *cfg = c->ctx->src ? c->ctx->src->cfg : NULL;
+    const char *purposes[] = {"investigation"};
+    struct excerpt_body *b = NULL;
+    struct evidence_add_req q;
+    struct evidence_digest d;
+    struct evidence_reg reg;
+    struct parse_err pe = {0};
+    char dir[PATH_MAX + 16], tool[] = "hikeshi console search (archive excerpt)";
+    int64_t incident = c->p[0], from, to, id = 0;
+    uint8_t pub[32];
+    int r;
+
+    if (api_util_need_incident(c) < 0)
+        return;
+    if (!(b = calloc(1, sizeof(*b)))) {
+        api_util_answer_error(c, 500, "out of memory", -1, NULL);
+        return;
+    }
+    if (read_excerpt(c->rq, b, &pe) < 0) {
+        api_util_answer_error(c, 400, pe.msg ? pe.msg : "bad request", (long)pe.off, NULL);
+        goto out;
+    }
+    if (excerpt_time(b->from, &from) < 0 || excerpt_time(b->to, &to) < 0 || from >= to) {
+        api_util_answer_error(c, 400,
+                              "from and to are ISO 8601 times or seconds since the epoch, from "
+                              "before to",
+                              -1, NULL);
+        goto out;
+    }
+    if (excerpt_pub(c, cfg, pub) < 0)
+        goto out;
+    snprintf(dir, sizeof(dir), "%s/archive", cfg->data_dir);
+    memset(&q, 0, sizeof(q));
+    q.tool = tool;
+    q.command = b->query;
+    q.reason = b->reason[0] ? b->reason : "added from the console's search";
+    q.incidents = &incident;
+    q.n_incidents = 1;
+    q.purposes = purposes;
+    q.n_purposes = 1;
+    if (reg_open(c, &reg, 1) < 0)
+        goto out;
+    r = evidence_excerpt_add(&reg, cfg, dir, pub, b->query, from, to, &q, &id, &d);
+    if (r == -EAGAIN || r == -E2BIG)
+        api_util_answer_error(c, r == -EAGAIN ? 409 : 413, reg.err, -1, NULL);
+    else if (r < 0)
+        answer_reg(c, r, &reg);
+    else {
+        buf_reset(&c->resp->body);
+        if ((r = store_evidence_item_get(c->ctx->cf.st, id, &c->resp->body)) < 0)
+            api_util_answer_store(c, r);
+        else
+            api_util_answer_json(c, 201, 0);
+    }
+    evidence_reg_close(&reg);
+out:
     free(b);
 }
 

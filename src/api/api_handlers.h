@@ -79,6 +79,7 @@ void api_evidence_transfer(struct api_call *c);
 void api_evidence_verify(struct api_call *c);
 void api_evidence_plan(struct api_call *c);
 void api_evidence_task(struct api_call *c);
+void api_evidence_excerpt(struct api_call *c);
 
 /* api_assets.c: entities and the asset inventory */
 void api_assets_entities(struct api_call *c);

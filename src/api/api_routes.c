@@ -98,6 +98,7 @@ static const struct api_route api_routes[] = {
     {"POST", "/api/v1/evidence/{id}/verify", AUTH_ROLE_ANALYST, api_evidence_verify},
     {"GET", "/api/v1/incidents/{id}/collection-plan", AUTH_ROLE_VIEWER, api_evidence_plan},
     {"POST", "/api/v1/incidents/{id}/tasks/{task}/evidence", AUTH_ROLE_ANALYST, api_evidence_task},
+    {"POST", "/api/v1/incidents/{id}/evidence/excerpt", AUTH_ROLE_ANALYST, api_evidence_excerpt},
     {"GET", "/api/v1/entities", AUTH_ROLE_VIEWER, api_assets_entities},
     {"GET", "/api/v1/assets", AUTH_ROLE_VIEWER, api_assets_list},
     {"POST", "/api/v1/intake", AUTH_ROLE_ANALYST, api_incidents_intake},

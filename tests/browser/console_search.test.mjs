@@ -2,7 +2,8 @@
 // e2e_console_search.py, which runs the daemon, sends the lines and passes
 // in:
 //   HIKESHI_URL          http://127.0.0.1:PORT
-//   HIKESHI_USER         {"name", "password"} of a viewer
+//   HIKESHI_USERS        {"viewer": {"name", "password"}, "analyst": {...}}
+//   HIKESHI_INCIDENT     the incident the analyst adds the search to
 //   HIKESHI_QUERY        the query to run
 //   HIKESHI_EXPECT       {"count": matches hikeshi hunt found, "first": the
 //                        first matching line as sent, "hostile": HTML text
@@ -17,7 +18,8 @@ import path from 'node:path';
 import { chromium } from 'playwright-core';
 
 const BASE = process.env.HIKESHI_URL;
-const USER = JSON.parse(process.env.HIKESHI_USER || '{}');
+const USERS = JSON.parse(process.env.HIKESHI_USERS || '{}');
+const INCIDENT = process.env.HIKESHI_INCIDENT;
 const QUERY = process.env.HIKESHI_QUERY;
 const EXPECT = JSON.parse(process.env.HIKESHI_EXPECT || '{}');
 const SHOTS = process.env.HIKESHI_SCREENSHOTS || 'console-screenshots';
@@ -47,22 +49,25 @@ async function main() {
   });
   const problems = [];
   try {
-    const ctx = await browser.newContext({ viewport: { width: 1366, height: 900 } });
-    ctx.setDefaultTimeout(WAIT);
-    const page = await ctx.newPage();
-    page.on('console', (msg) => {
-      if (msg.type() === 'error' && !/status of (401|400)/.test(msg.text()))
-        problems.push(msg.text());
-    });
-    page.on('pageerror', (e) => problems.push(String(e)));
-
-    await page.goto(BASE + '/');
-    await ready(page, 'login');
-    const form = page.locator('form[data-testid=login-form]');
-    await form.locator('input[name=name]').fill(USER.name);
-    await form.locator('input[name=password]').fill(USER.password);
-    await form.locator('button[type=submit]').click();
-    await ready(page, 'dashboard');
+    const login = async (user) => {
+      const c = await browser.newContext({ viewport: { width: 1366, height: 900 } });
+      c.setDefaultTimeout(WAIT);
+      const p = await c.newPage();
+      p.on('console', (msg) => {
+        if (msg.type() === 'error' && !/status of (401|400)/.test(msg.text()))
+          problems.push(msg.text());
+      });
+      p.on('pageerror', (e) => problems.push(String(e)));
+      await p.goto(BASE + '/');
+      await ready(p, 'login');
+      const form = p.locator('form[data-testid=login-form]');
+      await form.locator('input[name=name]').fill(user.name);
+      await form.locator('input[name=password]').fill(user.password);
+      await form.locator('button[type=submit]').click();
+      await ready(p, 'dashboard');
+      return [c, p];
+    };
+    const [ctx, page] = await login(USERS.viewer);
 
     await page.locator('[data-testid=nav-search]').click();
     await ready(page, 'search');
@@ -107,6 +112,8 @@ async function main() {
     check((await raw.textContent()).includes(EXPECT.hostile) &&
           await root.locator('img').count() === 0 && await page.title() !== '1',
           'its HTML is shown as text: no element made from it');
+    check(await page.locator('[data-testid=search-add-evidence]').count() === 0,
+          'a viewer gets no control to add evidence');
     await page.screenshot({ path: path.join(SHOTS, 'search.png'), fullPage: true });
 
     await sform.locator('input[name=q]').fill('source.ip=');
@@ -116,6 +123,30 @@ async function main() {
     check((await err.textContent()).length > 0 && await rows.count() === 0,
           'a bad query is named as an error and no rows stay', await err.textContent());
     await ctx.close();
+
+    // An analyst adds the search to the incident as evidence.
+    const [actx, apage] = await login(USERS.analyst);
+    await apage.goto(BASE + '/#/search?q=' + encodeURIComponent(QUERY));
+    await ready(apage, 'search');
+    await apage.locator('[data-page=search][data-searching="0"] [data-testid=search-summary][data-count]')
+      .waitFor({ timeout: WAIT });
+    check(Number(await apage.locator('[data-testid=search-summary]').getAttribute('data-count')) ===
+          EXPECT.count, 'a linked search runs when the page opens');
+    await apage.locator('[data-testid=search-incident]').fill(INCIDENT);
+    await apage.locator('[data-testid=search-add-evidence]').click();
+    const done = apage.locator('[data-testid=search-evidence-done][data-item]');
+    try {
+      await done.waitFor({ timeout: WAIT });
+    } catch (e) {
+      console.log('# evidence error: ' +
+                  await apage.locator('[data-testid=search-evidence-error]').textContent());
+      throw e;
+    }
+    const dtext = await done.textContent();
+    check(/^EV-\d+ \(archive excerpt, \d+ records/.test(dtext) && dtext.includes('incident #' + INCIDENT),
+          'the search is added to the incident as an archive excerpt', dtext);
+    await apage.screenshot({ path: path.join(SHOTS, 'search-evidence.png'), fullPage: true });
+    await actx.close();
   } finally {
     await browser.close();
   }

@@ -1,9 +1,13 @@
 // search.js - the console's search page (#/search, issue 17): a hunt query
 // over the archive's records in a time range, a histogram of the matches
-// over time, the matches as a table, and the raw record of a row opened.
+// over time, the matches as a table, the raw record of a row opened, and
+// (analysts) the search added to an incident as evidence.
 //
 //   GET /api/v1/events?q=&from=&to=&limit=&cursor=   a page of matches,
 //                                                    in archive order
+//   POST /api/v1/incidents/{id}/evidence/excerpt    {query, from, to}: the
+//                                                    matches as an archive
+//                                                    excerpt with its proofs
 //
 // Pages are fetched until SEARCH_MAX matches or the range's end (the
 // daemon answers at most 500 per page and stops a page after a second of
@@ -14,8 +18,8 @@
 // (#/search?q=...), so a search can be linked.
 
 import {h, replace, fmtInt, fmtTime, qs, panel} from './dom.js';
-import {api} from './api.js';
-import {errorLine} from './ui.js';
+import {api, canWrite} from './api.js';
+import {errorLine, writeButton} from './ui.js';
 
 const SEARCH_MAX = 2000; // matches fetched for one search
 const PAGE = 500;
@@ -106,10 +110,34 @@ export function mount(root, ctx) {
     h('thead', null, h('tr', null, h('th', null, 'Received'), h('th', null, 'Input'),
       h('th', null, 'Peer'), h('th', null, 'Record'))), tbody);
   const opened = h('div');
+  const evidence = h('div', {class: 'search-evidence', hidden: true});
+  let last = null; // {q, from, to, events} of the search shown
+  if (canWrite()) {
+    const incident = h('input', {name: 'incident', type: 'number', min: '1', size: 6,
+      'aria-label': 'Incident number', 'data-testid': 'search-incident'});
+    const evErr = errorLine({'data-testid': 'search-evidence-error'});
+    const done = h('p', {class: 'muted small', 'data-testid': 'search-evidence-done'});
+    const add = writeButton('Add to incident as evidence', {'data-testid': 'search-add-evidence'},
+      async () => {
+        done.textContent = '';
+        const id = Number(incident.value);
+        if (!Number.isInteger(id) || id < 1) throw new Error('give the incident\'s number');
+        // The search's range, or the span of what it found (to: exclusive).
+        const ts = last.events.map((e) => Date.parse(e.received));
+        const from = last.from || new Date(Math.min(...ts)).toISOString();
+        const to = last.to || new Date(Math.max(...ts) + 1000).toISOString();
+        const item = await api.post(`/incidents/${id}/evidence/excerpt`, {query: last.q, from, to});
+        done.textContent = '';
+        done.append(`${item.id} (archive excerpt, ${last.events.length} records with their ` +
+          'proofs) added to ', h('a', {href: `#/incidents/${id}`}, `incident #${id}`));
+        done.setAttribute('data-item', String(item.id));
+      }, evErr);
+    replace(evidence, h('label', null, 'Incident # ', incident), add, evErr, done);
+  }
   replace(root, panel('Search the archive', null,
     h('p', {class: 'muted small'}, 'Words and "phrases" match the raw record; FIELD=VALUE (wildcards, CIDR), ',
       'FIELD~/REGEX/, AND, OR, NOT (docs/hunt.md).'),
-    form, err, summary, chart, table, opened));
+    form, err, summary, chart, evidence, table, opened));
 
   let run = 0;
   async function search(q, from, to) {
@@ -142,12 +170,15 @@ export function mount(root, ctx) {
         return tr;
       }));
       table.hidden = events.length === 0;
+      last = {q, from, to, events};
+      evidence.hidden = events.length === 0 || more || !canWrite();
     } catch (e) {
       if (mine !== run) return;
       summary.textContent = '';
       replace(chart);
       replace(tbody);
       table.hidden = true;
+      evidence.hidden = true;
       err.show(e);
     } finally {
       if (mine === run) root.setAttribute('data-searching', '0');

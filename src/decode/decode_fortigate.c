@@ -187,8 +187,7 @@ static int next_pair(const char *p, size_t len, size_t *pos, struct fg_pair *kp)
         i = (size_t)(q - p) + 1;
     } else {
         size_t v0 = i;
-        while (i < len && p[i] != ' ' && p[i] != '\t')
-            i++;
+        i = decode_util_scan_to2(p, i, len, ' ', '\t');
         kp->v.p = p + v0;
         kp->v.n = i - v0;
     }

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "decode/decode_fieldid.h"
+#include "decode/decode_util.h"
 #include "event/event.h"
 
 /* Pairs read in the first scan; FortiOS writes 30 to 80 a line.  More are
@@ -47,8 +48,7 @@ static const unsigned char kv_class[256] = {
  * Reads the pair or word starting at *pos (past any blanks).  Returns 1 for
  * a pair, 0 for a word that is not one, -1 at the end of the record.
  */
-static int next_item(const char *p, size_t len, size_t *pos,
-                     struct kv_pair *kp)
+static int next_item(const char *p, size_t len, size_t *pos, struct kv_pair *kp)
 {
     size_t i = *pos, k0;
 
@@ -71,15 +71,15 @@ static int next_item(const char *p, size_t len, size_t *pos,
     i++;
     if (i < len && p[i] == '"') {
         size_t v0 = ++i;
-        const char *q = memchr(p + i, '"', len - i);
 
         kp->quoted = 1;
-        /* The closing quote in one call when no backslash comes before it
-         * (the common case); else byte by byte, minding the escapes. */
-        if (q && !memchr(p + i, '\\', (size_t)(q - p) - i))
-            i = (size_t)(q - p);
-        while (i < len && p[i] != '"') {
-            if (p[i] == '\\' && i + 1 < len) {
+        /* The closing quote, 8 bytes a step to the next quote or
+         * backslash; a backslash escapes the byte after it. */
+        for (;;) {
+            i = decode_util_scan_to2(p, i, len, '"', '\\');
+            if (i >= len || p[i] == '"')
+                break;
+            if (i + 1 < len) {
                 kp->esc = 1;
                 i++;
             }
@@ -95,8 +95,7 @@ static int next_item(const char *p, size_t len, size_t *pos,
             i++; /* closing quote */
     } else {
         size_t v0 = i;
-        while (i < len && !(kv_class[(unsigned char)p[i]] & KV_BLANK))
-            i++;
+        i = decode_util_scan_to2(p, i, len, ' ', '\t'); /* KV_BLANK */
         kp->v = p + v0;
         kp->vn = i - v0;
     }
@@ -167,8 +166,7 @@ static uint32_t alias_id(const char *k, size_t kn)
         if (KV_IS(k, "usr"))
             return FIELD_USER_NAME;
         return FIELD_NONE;
-    case 4:
-        return KV_IS(k, "user") ? FIELD_USER_NAME : FIELD_NONE;
+    case 4: return KV_IS(k, "user") ? FIELD_USER_NAME : FIELD_NONE;
     case 5:
         if (KV_IS(k, "srcip"))
             return FIELD_SOURCE_IP;
@@ -201,8 +199,7 @@ static uint32_t alias_id(const char *k, size_t kn)
         if (KV_IS(k, "protocol"))
             return FIELD_NETWORK_TRANSPORT;
         return FIELD_NONE;
-    default:
-        return FIELD_NONE;
+    default: return FIELD_NONE;
     }
 }
 

@@ -157,11 +157,9 @@ static int csv_split(const char *p, size_t len, struct panos_csv *c, size_t *ret
             }
             s.n = (size_t)(p + i - s.p);
             i++; /* the closing quote; what follows up to the comma is dropped */
-            while (i < len && p[i] != ',')
-                i++;
+            i = decode_util_scan_to(p, i, len, ',');
         } else {
-            while (i < len && p[i] != ',')
-                i++;
+            i = decode_util_scan_to(p, i, len, ',');
             s.n = (size_t)(p + i - s.p);
         }
         if (c->n < PANOS_MAX_FIELDS) {

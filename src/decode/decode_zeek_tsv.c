@@ -143,7 +143,8 @@ static int add_value(struct event *ev, uint32_t id, const char *v, size_t n, int
 
 static int is(const char *v, size_t n, const char *w, size_t wn)
 {
-    return n == wn && memcmp(v, w, n) == 0;
+    /* the first byte here: most values are not "-" or "(empty)" */
+    return n == wn && (n == 0 || (v[0] == w[0] && memcmp(v + 1, w + 1, n - 1) == 0));
 }
 
 static int add_column(struct event *ev, const struct decode_zeek_tsv_header *h, uint32_t c,

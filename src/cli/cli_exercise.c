@@ -52,11 +52,14 @@ static const char exercise_usage[] =
     "\n"
     "  check FILE...\n"
     "        loads scenarios and prints FILE:LINE:COL: why for each error.\n"
-    "  run SCENARIO [--speed N] [--input NAME] [--deliver mailto:ADDRESS|URL]\n"
+    "  run SCENARIO [--speed N] [--input NAME] [--clock wall|scenario]\n"
+    "               [--deliver mailto:ADDRESS|URL]\n"
     "        plays SCENARIO: sends its records to the daemon's exercise input\n"
     "        (inputs[].exercise: true, type syslog-tcp; --input names one when\n"
     "        there are several) at N times real time (default 1, 0.01 to 10000),\n"
     "        and delivers its messages to the console's banner and this terminal;\n"
+    "        --clock scenario stamps the records on the scenario's clock (its\n"
+    "        intervals kept, its end at the real end) rather than when sent.\n"
     "        --deliver also sends each one to the team as a mail through\n"
     "        incident.messages.smtp, or as a signed webhook to a URL under\n"
     "        incident.messages.webhook_allow, marked EXERCISE.\n"
@@ -246,6 +249,9 @@ struct runner {
     char run_text[32];
     struct deliver *dv; /* NULL: the console and the terminal only */
     size_t ninjects;
+    /* --clock scenario: a record at scenario time t is stamped stamp_base
+     * + t; 0: stamped with the wall clock when it is sent. */
+    int64_t stamp_base;
 };
 
 static int64_t wall_of(const struct runner *u, int64_t scen_us)
@@ -454,7 +460,8 @@ static int play(struct runner *u, int fd, const struct scenario_send *v, size_t 
             fflush(stdout);
         } else {
             const struct scenario_record *rec = &s->records[v[iv].rec];
-            struct scenario_clock clk = {time_now_us(), v[iv].n, u->run_text};
+            struct scenario_clock clk = {
+                u->stamp_base ? u->stamp_base + v[iv].at_us : time_now_us(), v[iv].n, u->run_text};
             const char *why;
 
             iv++;
@@ -483,8 +490,10 @@ static int cmd_run(const struct config *c, int argc, char **argv)
         {"speed", required_argument, NULL, 's'},
         {"input", required_argument, NULL, 'i'},
         {"deliver", required_argument, NULL, 'd'},
+        {"clock", required_argument, NULL, 'k'},
         {NULL, 0, NULL, 0},
     };
+    int scen_clock = 0;
     const char *input = NULL, *deliver_to = NULL;
     struct deliver dv;
     double speed = 1.0;
@@ -510,6 +519,12 @@ static int cmd_run(const struct config *c, int argc, char **argv)
             break;
         case 'i': input = optarg; break;
         case 'd': deliver_to = optarg; break;
+        case 'k':
+            if (strcmp(optarg, "scenario") == 0)
+                scen_clock = 1;
+            else if (strcmp(optarg, "wall") != 0)
+                return cli_usage_error("exercise", "--clock: wall or scenario");
+            break;
         default: return cli_usage_error("exercise", "unknown option to run");
         }
     }
@@ -544,6 +559,12 @@ static int cmd_run(const struct config *c, int argc, char **argv)
     u.speed = speed;
     u.dv = deliver_to ? &dv : NULL;
     u.start = time_now_us();
+    /* The scenario's own clock, laid out so that its last moment is
+     * stamped when it is really played: every stamp is in the past, and
+     * the records keep the scenario's intervals (a beacon every 60 s stays
+     * one at --speed 200). */
+    if (scen_clock && speed > 1.0)
+        u.stamp_base = u.start - (int64_t)((double)s->end_us * (1.0 - 1.0 / speed));
     if (store_exercise_run_new(st, s->name, s->title, s->file, speed, u.start, &u.id) < 0) {
         fprintf(stderr, "hikeshi exercise: store: %s\n", store_errmsg(st));
         goto out;

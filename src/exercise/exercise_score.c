@@ -121,7 +121,10 @@ static int det_fits(const struct ctx *c, const struct scenario_detection *d,
         return strcmp(f->kind, "alert") == 0 &&
                ((f->a && strcmp(f->a, d->value) == 0) || (f->b && strcmp(f->b, d->value) == 0));
     case SCENARIO_DET_INCIDENT:
-        return strcmp(f->kind, "incident") == 0 && f->a && strcasecmp(f->a, d->value) == 0;
+        /* the incident's type, or triage's when an analyst's record froze
+         * another (docs/exercise.md) */
+        return (strcmp(f->kind, "incident") == 0 || strcmp(f->kind, "proposed") == 0) && f->a &&
+               strcasecmp(f->a, d->value) == 0;
     case SCENARIO_DET_KILL_CHAIN:
         snprintf(q, sizeof(q), "\"%s\"", d->value);
         return (strcmp(f->kind, "incident") == 0 && f->b && strstr(f->b, q)) ||

@@ -232,6 +232,10 @@ static const char facts_sql[] =
     "  WHERE m.kind = 'alert' AND m.time_us >= ?1 AND m.time_us < ?2"
     " UNION ALL SELECT 'incident', i.created_us, i.id, i.type, i.stages, i.category"
     "  FROM incidents i WHERE i.id IN (SELECT id FROM inc)"
+    /* triage's own type, when the team's record says another */
+    " UNION ALL SELECT 'proposed', i.created_us, i.id, i.proposed_type, NULL, NULL"
+    "  FROM incidents i WHERE i.id IN (SELECT id FROM inc)"
+    "  AND i.proposed_type IS NOT NULL AND i.proposed_type != i.type"
     " UNION ALL SELECT 'timeline', t.time_us, t.incident_id, t.what, t.to_v, t.who"
     "  FROM timeline t WHERE t.incident_id IN (SELECT id FROM inc)"
     "  AND t.time_us >= ?1 AND t.time_us < ?2"

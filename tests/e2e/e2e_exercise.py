@@ -591,6 +591,8 @@ def run_all(d, drill_port):
     # usage errors
     r = exercise(d, "run", tiny, "--speed", "0")
     check(r.returncode == 2 and "--speed" in r.stderr, "run --speed 0 refused, exit 2")
+    r = exercise(d, "run", tiny, "--clock", "moon")
+    check(r.returncode == 2 and "--clock" in r.stderr, "run --clock moon refused, exit 2")
     r = exercise(d, "frobnicate")
     check(r.returncode == 2, "unknown command: exit 2")
 

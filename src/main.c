@@ -31,7 +31,7 @@ static const struct {
     {"exercise", cli_exercise_main,
      "tabletop exercises against the daemon: exercise check|run|status|stop|report"},
     {"incident", cli_incident_main,
-     "work on incidents through the daemon's API: incident list|show|update|note|report"},
+     "work on incidents through the daemon's API: incident list|show|update|note|report|observable"},
 };
 
 static void usage(FILE *out)

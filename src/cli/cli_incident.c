@@ -1,5 +1,5 @@
 /*
- * cli_incident.c - `hikeshi incident list|show|update|note|report`: the
+ * cli_incident.c - `hikeshi incident list|show|update|note|report|observable`: the
  * command line's view of the CSIRT's record, an HTTP client of the daemon's
  * API (docs/api.md) and nothing else.  It never opens the store itself, so
  * every change goes through the same checks, timeline and audit log as the
@@ -67,6 +67,17 @@ static const char incident_usage[] =
     "  report ID first|interim1|interim2|final [--format md|html] [-o FILE]\n"
     "        generates the next version of that report and writes its text (Markdown\n"
     "        by default) to standard output or to FILE (created with mode 0600).\n"
+    "  observable ID [--json]\n"
+    "        the incident's observables (id, type, value, origin, who, the other\n"
+    "        incidents holding it) and the incidents they link it to.\n"
+    "  observable ID add TYPE VALUE [--note TEXT]\n"
+    "        adds an observable: TYPE ipv4, ipv6, domain, hostname, url, email, md5,\n"
+    "        sha1, sha256, ja3, user-agent, regkey, process or user.\n"
+    "  observable ID rm OBS\n"
+    "        removes observable OBS.\n"
+    "  observable ID promote OBS --tlp TLP [--confidence N]\n"
+    "        makes observable OBS an indicator of the feed 'local' (TLP CLEAR, GREEN,\n"
+    "        AMBER, AMBER+STRICT or RED; confidence 0 to 100, default 80).\n"
     "\n"
     "  -c, --config FILE      take the daemon's address from FILE's http.listen\n"
     "                         (default 127.0.0.1:8080); over HTTPS when the daemon\n"
@@ -283,6 +294,9 @@ enum {
     OPT_SUMMARY,
     OPT_REASON,
     OPT_FORMAT,
+    OPT_TLP,
+    OPT_CONFIDENCE,
+    OPT_NOTE,
 };
 
 /* Which subcommand options were given: one bit per option. */
@@ -302,19 +316,22 @@ enum {
     F_REASON = 1 << 12,
     F_FORMAT = 1 << 13,
     F_OUTPUT = 1 << 14,
+    F_TLP = 1 << 15,
+    F_CONFIDENCE = 1 << 16,
+    F_NOTE = 1 << 17,
 };
 
 static const char *const flag_names[] = {
-    "--phase",  "--type",    "--level",    "--overdue",  "--limit",
-    "--offset", "--json",    "--category", "--assignee", "--unassign",
-    "--title",  "--summary", "--reason",   "--format",   "-o",
+    "--phase",  "--type",     "--level",    "--overdue",  "--limit",      "--offset",
+    "--json",   "--category", "--assignee", "--unassign", "--title",      "--summary",
+    "--reason", "--format",   "-o",         "--tlp",      "--confidence", "--note",
 };
 
 /* Everything the command line said; strings point into argv. */
 struct opts {
     unsigned given; /* F_* */
     const char *phase, *type, *level, *limit, *offset, *category, *assignee, *title, *summary,
-        *reason, *format, *output;
+        *reason, *format, *output, *tlp, *confidence, *note;
     const char *id_text;
     unsigned long long id;
 };
@@ -342,6 +359,9 @@ static const struct {
     {OPT_REASON, F_REASON, offsetof(struct opts, reason)},
     {OPT_FORMAT, F_FORMAT, offsetof(struct opts, format)},
     {'o', F_OUTPUT, offsetof(struct opts, output)},
+    {OPT_TLP, F_TLP, offsetof(struct opts, tlp)},
+    {OPT_CONFIDENCE, F_CONFIDENCE, offsetof(struct opts, confidence)},
+    {OPT_NOTE, F_NOTE, offsetof(struct opts, note)},
 };
 
 /* Records subcommand option `ch` (getopt's return) in o; -EINVAL when it
@@ -934,6 +954,154 @@ out:
     return rc;
 }
 
+/* ---- observables ---- */
+
+static int parse_id(const char *s, unsigned long long *ret);
+
+/* The observables as a table, then the linked incidents. */
+static void observables_table(struct jp_span doc, struct buf *scratch)
+{
+    struct jp_span list = {"", 0}, o, v;
+    struct jp_iter it, li;
+
+    if (jp_lookup(doc, "observables", &list) == 0 && list.p[0] == '[' &&
+        jp_iter_init(&it, list) == 0) {
+        printf("%-6s %-10s %-8s %-12s %-12s %s\n", "ID", "TYPE", "ORIGIN", "BY", "INCIDENTS",
+               "VALUE");
+        while (jp_iter_next(&it, NULL, &o) == 1) {
+            char id[24], ty[40], origin[16], by[64], incs[128] = "";
+            size_t used = 0;
+
+            snprintf(id, sizeof(id), "%s", member_text(o, "id", scratch));
+            snprintf(ty, sizeof(ty), "%s", member_text(o, "type", scratch));
+            snprintf(origin, sizeof(origin), "%s", member_text(o, "origin", scratch));
+            snprintf(by, sizeof(by), "%s", member_text(o, "added_by", scratch));
+            if (jp_lookup(o, "incidents", &v) == 0 && v.p[0] == '[' && jp_iter_init(&li, v) == 0) {
+                struct jp_span e;
+                int64_t n;
+
+                while (jp_iter_next(&li, NULL, &e) == 1 && used + 24 < sizeof(incs))
+                    if (jp_span_i64(e, &n) == 0)
+                        used += (size_t)snprintf(incs + used, sizeof(incs) - used, "%s%lld",
+                                                 used ? "," : "", (long long)n);
+            }
+            printf("%-6s %-10s %-8s %-12s %-12s %s\n", id, ty, origin, by, used ? incs : "-",
+                   member_text(o, "value", scratch));
+        }
+    }
+    if (jp_lookup(doc, "linked_incidents", &list) == 0 && list.p[0] == '[' &&
+        jp_iter_init(&it, list) == 0) {
+        int any = 0;
+
+        while (jp_iter_next(&it, NULL, &o) == 1) {
+            long long inc = 0, shared = 0;
+
+            if (member_int(o, "incident", &inc) < 0 || member_int(o, "shared", &shared) < 0)
+                continue;
+            printf("%s incident %lld (%lld shared)", any ? "," : "linked:", inc, shared);
+            any = 1;
+        }
+        printf("%s\n", any ? "" : "linked: none");
+    }
+}
+
+static int cmd_observable(struct client *c, const struct opts *o, char **args, int nargs)
+{
+    struct buf req, body, scratch;
+    struct jp_span doc = {"", 0};
+    char path[160];
+    const char *act = nargs >= 3 ? args[2] : NULL;
+    unsigned long long obs = 0;
+    long status = 0;
+    int rc = CLI_EXIT_FAIL;
+
+    /* The action's arguments and options. */
+    if (!act) {
+        if (o->given & (F_TLP | F_CONFIDENCE | F_NOTE))
+            return cli_usage_error("incident", "observable ID lists; --tlp, --confidence and "
+                                               "--note go with promote and add");
+    } else if (strcmp(act, "add") == 0) {
+        if (nargs != 5 || (o->given & (F_TLP | F_CONFIDENCE | F_JSON)))
+            return cli_usage_error("incident", "observable ID add TYPE VALUE [--note TEXT]");
+    } else if (strcmp(act, "rm") == 0 || strcmp(act, "promote") == 0) {
+        int promote = act[0] == 'p';
+
+        if (nargs != 4 || parse_id(args[3], &obs) < 0)
+            return cli_usage_error("incident", "observable ID %s OBS: OBS is a positive number",
+                                   act);
+        if ((o->given & (F_NOTE | F_JSON)) || (!promote && (o->given & (F_TLP | F_CONFIDENCE))) ||
+            (promote && !(o->given & F_TLP)))
+            return cli_usage_error("incident", "observable ID %s",
+                                   promote ? "promote OBS --tlp TLP [--confidence N]" : "rm OBS");
+        if ((o->given & F_CONFIDENCE) &&
+            (!*o->confidence || strspn(o->confidence, "0123456789") != strlen(o->confidence) ||
+             strlen(o->confidence) > 3 || strtol(o->confidence, NULL, 10) > 100))
+            return cli_usage_error("incident", "--confidence is 0 to 100");
+    } else {
+        return cli_usage_error("incident", "observable ID [add|rm|promote], not '%s'", act);
+    }
+    buf_init(&req, 64 * 1024);
+    buf_init(&body, INCIDENT_CLI_BODY_MAX);
+    buf_init(&scratch, 4096);
+    if (!act) {
+        snprintf(path, sizeof(path), "/api/v1/incidents/%llu/observables", o->id);
+        if (client_call(c, "GET", path, NULL, &body, &status) < 0 ||
+            expect_json(status, 200, &body, &doc) < 0)
+            goto out;
+        if (o->given & F_JSON)
+            printf("%.*s\n", (int)body.len, body.data);
+        else
+            observables_table(doc, &scratch);
+        rc = CLI_EXIT_OK;
+    } else if (act[0] == 'a') {
+        snprintf(path, sizeof(path), "/api/v1/incidents/%llu/observables", o->id);
+        if (buf_puts(&req, "{\"type\":") < 0 || buf_json_str(&req, args[3], strlen(args[3])) < 0 ||
+            buf_puts(&req, ",\"value\":") < 0 || buf_json_str(&req, args[4], strlen(args[4])) < 0 ||
+            ((o->given & F_NOTE) && (buf_puts(&req, ",\"note\":") < 0 ||
+                                     buf_json_str(&req, o->note, strlen(o->note)) < 0)) ||
+            buf_putc(&req, '}') < 0) {
+            fprintf(stderr, "hikeshi incident: out of memory\n");
+            goto out;
+        }
+        if (client_call(c, "POST", path, req.data, &body, &status) < 0 ||
+            expect_json(status, status == 200 ? 200 : 201, &body, &doc) < 0)
+            goto out;
+        printf("observable %s", member_text(doc, "id", &scratch));
+        printf(" (%s", member_text(doc, "type", &scratch));
+        printf(" %s) %s incident %llu\n", member_text(doc, "value", &scratch),
+               status == 201 ? "added to" : "already held by", o->id);
+        rc = CLI_EXIT_OK;
+    } else if (act[0] == 'r') {
+        snprintf(path, sizeof(path), "/api/v1/incidents/%llu/observables/%llu", o->id, obs);
+        if (client_call(c, "DELETE", path, NULL, &body, &status) < 0 ||
+            expect_json(status, 200, &body, &doc) < 0)
+            goto out;
+        printf("observable %llu removed from incident %llu\n", obs, o->id);
+        rc = CLI_EXIT_OK;
+    } else {
+        snprintf(path, sizeof(path), "/api/v1/incidents/%llu/observables/%llu/promote", o->id, obs);
+        if (buf_puts(&req, "{\"tlp\":") < 0 || buf_json_str(&req, o->tlp, strlen(o->tlp)) < 0 ||
+            ((o->given & F_CONFIDENCE) &&
+             buf_printf(&req, ",\"confidence\":%ld", strtol(o->confidence, NULL, 10)) < 0) ||
+            buf_putc(&req, '}') < 0) {
+            fprintf(stderr, "hikeshi incident: out of memory\n");
+            goto out;
+        }
+        if (client_call(c, "POST", path, req.data, &body, &status) < 0 ||
+            expect_json(status, 200, &body, &doc) < 0)
+            goto out;
+        printf("observable %llu promoted to indicator %s", obs,
+               member_text(doc, "indicator", &scratch));
+        printf(" of feed %s\n", member_text(doc, "feed", &scratch));
+        rc = CLI_EXIT_OK;
+    }
+out:
+    buf_done(&req);
+    buf_done(&body);
+    buf_done(&scratch);
+    return rc;
+}
+
 /* Writes the report to `path`, created 0600: reports name victims and
  * attackers and are for the CSIRT's eyes. */
 static int write_file(const char *path, const char *data, size_t len)
@@ -1137,6 +1305,8 @@ static const struct {
      1},
     {"note", 0, 2},
     {"report", F_FORMAT | F_OUTPUT, 2},
+    /* ID [add TYPE VALUE | rm OBS | promote OBS]: checked by cmd_observable */
+    {"observable", F_JSON | F_TLP | F_CONFIDENCE | F_NOTE, -1},
 };
 
 /* Checks the options against what subcommand `si` takes. */
@@ -1195,6 +1365,7 @@ struct cmdline {
     struct opts o;
     size_t si;   /* index into subs[] */
     char **args; /* the subcommand's name, then its arguments */
+    int nargs;   /* how many: the name included */
 };
 
 /*
@@ -1224,6 +1395,9 @@ static int parse_cmdline(int argc, char **argv, struct cmdline *cl)
         {"reason", required_argument, NULL, OPT_REASON},
         {"format", required_argument, NULL, OPT_FORMAT},
         {"output", required_argument, NULL, 'o'},
+        {"tlp", required_argument, NULL, OPT_TLP},
+        {"confidence", required_argument, NULL, OPT_CONFIDENCE},
+        {"note", required_argument, NULL, OPT_NOTE},
         {NULL, 0, NULL, 0},
     };
     size_t si;
@@ -1253,21 +1427,24 @@ static int parse_cmdline(int argc, char **argv, struct cmdline *cl)
     cl->args = argv + optind;
     nargs = argc - optind;
     if (nargs < 1)
-        return cli_usage_error("incident", "give a command: list, show, update, note, report");
+        return cli_usage_error("incident",
+                               "give a command: list, show, update, note, report, observable");
     for (si = 0; si < sizeof(subs) / sizeof(subs[0]); si++)
         if (strcmp(cl->args[0], subs[si].name) == 0)
             break;
     if (si == sizeof(subs) / sizeof(subs[0]))
         return cli_usage_error("incident", "unknown command '%s'", cl->args[0]);
-    if (nargs - 1 != subs[si].nargs)
+    if (subs[si].nargs < 0 ? nargs < 2 || nargs > 5 : nargs - 1 != subs[si].nargs)
         return cli_usage_error("incident", "'%s' takes %s", subs[si].name,
                                subs[si].nargs == 0   ? "no arguments"
+                               : subs[si].nargs < 0  ? "an ID, then add, rm or promote"
                                : subs[si].nargs == 1 ? "one ID"
                                : si == 3             ? "an ID and a TEXT"
                                                      : "an ID and a KIND");
     if ((r = check_opts(si, &cl->o)) != 0)
         return r;
-    if (subs[si].nargs > 0 && parse_id(cl->args[1], &cl->o.id) < 0)
+    cl->nargs = nargs;
+    if (subs[si].nargs != 0 && parse_id(cl->args[1], &cl->o.id) < 0)
         return cli_usage_error("incident", "ID is a positive number, not '%s'", cl->args[1]);
     cl->si = si;
     return -1;
@@ -1335,7 +1512,8 @@ int cli_incident_main(int argc, char **argv)
         case 1: rc = cmd_show(&c, &cl.o); break;
         case 2: rc = cmd_update(&c, &cl.o); break;
         case 3: rc = cmd_note(&c, &cl.o, cl.args[2]); break;
-        default: rc = cmd_report(&c, &cl.o, cl.args[2]); break;
+        case 4: rc = cmd_report(&c, &cl.o, cl.args[2]); break;
+        default: rc = cmd_observable(&c, &cl.o, cl.args, cl.nargs); break;
         }
         if (fflush(stdout) != 0 || ferror(stdout)) {
             fprintf(stderr, "hikeshi incident: writing the output: %s\n", strerror(errno));

@@ -358,9 +358,43 @@ def observables(d):
     check(wait_for(lambda: any(fields(a).get("threat.indicator.provider") == "local"
                                for a in intel_alert(d, PROMOTED)), 10),
           "a firewall line to it raises the intel alert, provider local")
+    cli(d, tok, first, second)
     acts = [(e.get("action"), e.get("actor")) for e in audit_entries(d)]
     for a in ("observable.add", "observable.delete", "observable.promote"):
         check((a, "ana") in acts, "the audit log holds %s by ana" % a)
+
+
+def cli(d, tok, first, second):
+    """hikeshi incident observable: the same through the command line."""
+    def run(*args):
+        r = subprocess.run([BIN, "incident", "--url", "http://127.0.0.1:%d" % d.http] +
+                           [str(a) for a in args], capture_output=True, text=True,
+                           env=dict(os.environ, HIKESHI_TOKEN=tok))
+        return r.returncode, r.stdout, r.stderr
+    rc, out, err = run("observable", first, "add", "sha256", "A" * 64, "--note", "dropper")
+    check(rc == 0 and ("(sha256 %s) added to incident %d" % ("a" * 64, first)) in out,
+          "CLI: observable add, canonical: %s%s" % (out, err))
+    oid = out.split()[1]
+    rc, out, err = run("observable", first)
+    line = next((x for x in out.splitlines() if C2 in x), "")
+    check(rc == 0 and "a" * 64 in out and str(second) in line.split() and
+          "linked: incident %d (1 shared)" % second in out,
+          "CLI: observable lists them, C2 with the other incident, and the link: %s" % out)
+    rc, out, err = run("observable", first, "--json")
+    check(rc == 0 and json.loads(out)["linked_incidents"] == [{"incident": second, "shared": 1}],
+          "CLI: --json prints the answer")
+    rc, out, err = run("observable", first, "promote", oid)
+    check(rc == 2 and "--tlp" in err, "CLI: promote without --tlp is a usage error: %s" % err)
+    rc, out, err = run("observable", first, "add", "ipv4", "300.1.1.1")
+    check(rc == 1 and "HTTP 400: not a ipv4" in err, "CLI: a bad value is refused: %s" % err)
+    rc, out, err = run("observable", first, "promote", oid, "--tlp", "GREEN", "--confidence", "70")
+    check(rc == 0 and "observable %s promoted to indicator" % oid in out and "feed local" in out,
+          "CLI: observable promote: %s%s" % (out, err))
+    rc, out, err = run("observable", first, "rm", oid)
+    check(rc == 0 and "observable %s removed from incident %d" % (oid, first) in out,
+          "CLI: observable rm: %s%s" % (out, err))
+    rc, out, err = run("observable", first, "rm", oid)
+    check(rc == 1 and "HTTP 404" in err, "CLI: rm again is refused: %s" % err)
 
 
 if __name__ == "__main__":

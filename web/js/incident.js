@@ -9,6 +9,8 @@
 //   GET   /api/v1/responses?state=pending        the approval queue (this incident's)
 //   POST  /api/v1/responses/{r}/approve|reject
 //   GET   /api/v1/evidence?incident={id}, /evidence/{n}/custody, POST verify (evidence.js)
+//   GET   /api/v1/incidents/{id}/observables     observables and linked incidents
+//   POST  /api/v1/incidents/{id}/observables, DELETE .../{obs}, POST .../{obs}/promote
 
 import {
   h, replace, field, select, panel, levelBadge, countdown, timeEl, PHASES, PHASE_NAME,
@@ -44,6 +46,8 @@ export async function mount(root, ctx) {
       h('th', {}, 'Entities'), h('th', {}, 'Count'), h('th', {}, 'Seen'), h('th', {}, ''))),
     alertsBody);
   const responses = h('ul', {class: 'responses', 'data-testid': 'incident-responses'});
+  const observables = h('ul', {class: 'observables', 'data-testid': 'observables'});
+  const linked = h('div', {class: 'linked small', 'data-testid': 'linked-incidents'});
   const evidence = evidencePanel(id, err, () => loadTimeline());
   let inc = null;
 
@@ -181,6 +185,53 @@ export async function mount(root, ctx) {
       h('div', {class: 'wrap note-text'}, n.text))) : h('li', {class: 'empty'}, 'No note.'));
   }
 
+  // Observables (docs/intel.md): from the alerts or by analysts; an
+  // observable another incident holds links to it.
+  const incidentLink = (n) => h('a', {href: '#/incidents/' + n}, '#' + n);
+
+  async function loadObservables() {
+    const r = await api.get(base + '/observables');
+    const links = r.linked_incidents || [];
+    replace(linked, links.length
+      ? h('span', {}, 'Linked incidents: ', ...links.map((l, i) => h('span',
+          {'data-testid': 'linked-incident'}, i ? ', ' : '', incidentLink(l.incident),
+          ' (' + l.shared + ' shared)')))
+      : h('span', {class: 'muted'}, 'No other incident shares an observable.'));
+    const list = r.observables || [];
+    replace(observables, list.length ? list.map(observableItem)
+      : h('li', {class: 'empty'}, 'No observable.'));
+  }
+
+  function observableItem(o) {
+    const also = o.incidents || [];
+    let promote = null;
+    if (write && o.type !== 'user' && !o.indicator) {
+      const tlp = select({'data-testid': 'observable-tlp', 'data-write': true},
+                         ['CLEAR', 'GREEN', 'AMBER', 'AMBER+STRICT', 'RED'], 'AMBER');
+      promote = h('span', {class: 'observable-promote'}, tlp,
+        writeButton('Make indicator', {'data-testid': 'observable-promote'}, async () => {
+          const r = await api.post(base + '/observables/' + o.id + '/promote', {tlp: tlp.value});
+          toast(o.value + ': indicator #' + r.indicator + ' of feed ' + r.feed + '.');
+          await Promise.all([loadObservables(), loadTimeline()]);
+        }, err));
+    }
+    return h('li', {class: 'observable', 'data-testid': 'observable', 'data-value': o.value},
+      h('span', {class: 'badge'}, o.type), ' ',
+      h('span', {class: 'mono wrap', 'data-testid': 'observable-value'}, o.value),
+      h('span', {class: 'small muted'}, ' ',
+        o.origin === 'alert' ? 'from alert #' + o.alert : 'added by ' + (o.added_by || '?')),
+      also.length ? h('span', {class: 'small', 'data-testid': 'observable-also'}, ' · also in ',
+        ...also.map((n, i) => h('span', {}, i ? ', ' : '', incidentLink(n)))) : null,
+      o.indicator ? h('span', {class: 'small', 'data-testid': 'observable-indicator'},
+        ' · indicator #' + o.indicator) : null,
+      o.note ? h('div', {class: 'small muted wrap'}, o.note) : null,
+      promote,
+      write ? writeButton('Remove', {'data-testid': 'observable-remove'}, async () => {
+        await api.del(base + '/observables/' + o.id);
+        await Promise.all([loadObservables(), loadTimeline()]);
+      }, err) : null);
+  }
+
   async function loadComms() {
     const r = await api.get(base + '/communications');
     const list = r.communications || [];
@@ -274,7 +325,7 @@ export async function mount(root, ctx) {
   async function refresh() {
     await loadHeader();
     await Promise.all([loadTimeline(), loadTasks(), loadNotes(), loadComms(), loadReports(),
-                       loadAlerts(), loadResponses(), evidence.load()]);
+                       loadAlerts(), loadResponses(), loadObservables(), evidence.load()]);
   }
 
   // ---- forms ----------------------------------------------------------
@@ -307,6 +358,20 @@ export async function mount(root, ctx) {
     await Promise.all([loadComms(), loadTimeline()]);
   }, 'Record') : null;
 
+  const observableForm = write ? writeForm({'data-testid': 'observable-form'}, [
+    h('div', {class: 'form-row'},
+      field('Type', select({name: 'type'}, ['ipv4', 'ipv6', 'domain', 'hostname', 'url', 'email',
+                                            'md5', 'sha1', 'sha256', 'ja3', 'user-agent',
+                                            'regkey', 'process', 'user'], 'ipv4')),
+      field('Value', h('input', {name: 'value', type: 'text', required: true, maxlength: 2048})),
+      field('Note', h('input', {name: 'note', type: 'text', maxlength: 8192}))),
+  ], async (v) => {
+    const body = {type: v.type, value: v.value};
+    if (v.note) body.note = v.note;
+    await api.post(base + '/observables', body);
+    await Promise.all([loadObservables(), loadTimeline()]);
+  }, 'Add observable') : null;
+
   let reportForm = null;
   if (write) {
     const kind = select({'data-testid': 'report-kind', 'data-write': true, name: 'kind'},
@@ -332,6 +397,8 @@ export async function mount(root, ctx) {
       h('div', {class: 'col'},
         panel('Timeline', {}, timeline),
         panel('Entities', {}, entities),
+        panel('Observables', {'data-testid': 'observables-panel'}, linked, observables,
+              observableForm),
         panel('Evidence and custody', {}, evidence.node),
         panel('Waiting for approval', {}, responses))),
     panel('Linked alerts', {class: 'panel table-panel'}, alertsTable));

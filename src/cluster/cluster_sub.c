@@ -41,13 +41,16 @@
 
 /* Bytes of records per batch handed to the pipeline. */
 #define SUB_BATCH_BYTES (256 * 1024)
-/* How long one fetch waits for a partition's records. */
-#define SUB_FETCH_WAIT_MS 50
+/* The longest a fetch of what a partition holds may take, and how long an
+ * empty partition is left alone (the latency a new record may wait). */
+#define SUB_FETCH_WAIT_MS 10
+#define SUB_IDLE_POLL_US 50000
 #define SUB_MEMBERS_MAX 256
 
 struct sub_part {
     natsSubscription *sub; /* NULL: not owned */
     uint64_t rev;          /* the lease's revision */
+    int64_t idle_until_us; /* found empty: not fetched from before this */
 };
 
 struct cluster_sub {
@@ -140,6 +143,7 @@ static int part_take(struct cluster_sub *s, uint32_t i, uint64_t rev)
         return -EIO;
     }
     s->parts[i].rev = rev;
+    s->parts[i].idle_until_us = 0;
     atomic_store(&s->stats.pending[i], 0); /* until the first fetch says */
     atomic_fetch_add(&s->stats.owned, 1);
     log_info("nats: partition %" PRIu32 " owned by %s (consumer %s)", i, s->node, durable);
@@ -422,16 +426,20 @@ static size_t fetch_round(struct cluster_sub *s)
     struct round rd = {0};
     natsMsgList lists[CONFIG_NATS_PARTITIONS_MAX];
     size_t nl = 0, total = 0, nmsgs = 0;
+    int64_t t0 = time_now_us();
     int fail = 0;
 
     for (uint32_t p = 0; p < s->nc->partitions; p++) {
         jsFetchRequest fr;
         natsStatus st;
 
-        if (!s->parts[p].sub)
+        if (!s->parts[p].sub || s->parts[p].idle_until_us > t0)
             continue;
+        /* what the partition holds now, without waiting: an empty one
+         * must not hold up the others (the thread sleeps when all are) */
         jsFetchRequest_Init(&fr);
         fr.Batch = (int)s->nc->fetch;
+        fr.NoWait = true;
         fr.Expires = (int64_t)SUB_FETCH_WAIT_MS * 1000000;
         memset(&lists[nl], 0, sizeof(lists[nl]));
         st = natsSubscription_FetchRequest(&lists[nl], s->parts[p].sub, &fr);
@@ -444,7 +452,10 @@ static size_t fetch_round(struct cluster_sub *s)
             jsMsgMetaData_Destroy(md);
             nmsgs += (size_t)lists[nl].Count;
             nl++;
+            s->parts[p].idle_until_us = 0;
         } else {
+            /* empty: looked at again only after a pause */
+            s->parts[p].idle_until_us = time_now_us() + SUB_IDLE_POLL_US;
             natsMsgList_Destroy(&lists[nl]);
             /* nothing within the wait: the consumer holds nothing more */
             if (st == NATS_TIMEOUT || st == NATS_NOT_FOUND || st == NATS_OK)

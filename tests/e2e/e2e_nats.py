@@ -361,15 +361,16 @@ def main():
         promtool_check(text, "the collector's /metrics")
         texts = [metrics(a) for a in ana]
         for i, a in enumerate(ana):
-            acked = a.metric(texts[i], "hikeshi_nats_records_acked_total")
-            check(acked == len(nums[i]),
-                  "phase 1: an%d's /metrics counts the records it acked (%s, stored %d)"
-                  % (i + 1, acked, len(nums[i])))
-            check(a.metric(texts[i], "hikeshi_nats_connected") == 1 and
-                  a.metric(texts[i], "hikeshi_nats_records_redelivered_total") == 0 and
-                  a.metric(texts[i], "hikeshi_nats_records_duplicate_total") == 0,
-                  "phase 1: an%d's /metrics: connected, nothing redelivered or duplicate"
-                  % (i + 1))
+            # a redelivery is allowed (a slow round past the ack wait, a
+            # partition moving while the second analyser joined); a record
+            # acked is stored once or counted as a duplicate
+            acked, dups, redel = (a.metric(texts[i], "hikeshi_nats_records_%s_total" % k)
+                                  for k in ("acked", "duplicate", "redelivered"))
+            check(acked is not None and dups is not None and acked == len(nums[i]) + dups,
+                  "phase 1: an%d's /metrics counts the records it acked: stored %d + duplicates "
+                  "%s = %s (redelivered %s)" % (i + 1, len(nums[i]), dups, acked, redel))
+            check(a.metric(texts[i], "hikeshi_nats_connected") == 1,
+                  "phase 1: an%d's /metrics says it is connected" % (i + 1))
             promtool_check(texts[i], "an%d's /metrics" % (i + 1))
         po = [labelled(t, "hikeshi_nats_partition_owned") for t in texts]
         check(all(set(p) == {str(k) for k in range(PARTITIONS)} for p in po) and

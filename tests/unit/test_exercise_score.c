@@ -307,6 +307,44 @@ static void test_messages(void **state)
     scenario_free(s);
 }
 
+/* An incident detection is met by triage's proposed type when the team's
+ * record froze another one. */
+static void test_proposed_type(void **state)
+{
+    static const char text[] = "scenario: unit2\n"
+                               "title: proposed\n"
+                               "stages:\n"
+                               "  - name: one\n"
+                               "    at: 0s\n"
+                               "    records:\n"
+                               "      - at: 0s\n"
+                               "        format: syslog\n"
+                               "        text: \"<38>${ts} h sshd[1]: x\"\n"
+                               "expect:\n"
+                               "  detections:\n"
+                               "    - incident: intruded\n"
+                               "      within: 10m\n";
+    struct scenario *s = NULL;
+    struct parse_err e;
+    struct exercise_fact f[] = {
+        fact("incident", 30, 1, 7, "probe or attack without damage", "[]", "A"),
+        fact("proposed", 30, 1, 7, "intruded, no damage yet", NULL, NULL),
+    };
+    struct exercise_score sc;
+
+    (void)state;
+    assert_int_equal(scenario_parse(text, strlen(text), "unit2.yaml", &s, &e), 0);
+    assert_int_equal(exercise_score(s, 6, START, 1, NULL, f, 1, &sc), 0);
+    assert_int_equal(sc.det[0].status, EXERCISE_MISSED);
+    exercise_score_done(&sc);
+    assert_int_equal(exercise_score(s, 6, START, 1, NULL, f, 2, &sc), 0);
+    assert_int_equal(sc.det[0].status, EXERCISE_OK);
+    assert_int_equal(sc.det[0].at_us, 30 * S);
+    assert_int_equal(sc.nincidents, 1); /* a proposal is no second incident */
+    exercise_score_done(&sc);
+    scenario_free(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -315,6 +353,7 @@ int main(void)
         cmocka_unit_test(test_first_aid),
         cmocka_unit_test(test_daemon_targets),
         cmocka_unit_test(test_messages),
+        cmocka_unit_test(test_proposed_type),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -39,6 +39,7 @@
 #include "input/record.h"
 #include "pipeline/pipeline.h"
 #include "pipeline/pipeline_archive.h"
+#include "pipeline/pipeline_witness.h"
 #include "respond/respond.h"
 #include "respond/respond_webhook.h"
 #include "store/store.h"
@@ -102,6 +103,7 @@ struct daemon {
     char archive_dir[4096];
     /* DATA_DIR/archive.witness: the seal exporter's state */
     char witness_dir[4096];
+    struct pwitness *audit_witness; /* audit.head_url's exporter; NULL: none */
     int accept_truncated_audit;    /* --accept-truncated-audit */
     struct respond *respond; /* NULL: response off */
     int curl_inited;
@@ -427,6 +429,10 @@ static void daemon_free(struct daemon *d)
     /* After the pipeline: it offers triggers until it stops. */
     respond_free(d->respond);
     d->respond = NULL;
+    /* Before libcurl goes; the shutdown seal's head is sent at the next
+     * start (docs/audit.md). */
+    pwitness_stop(d->audit_witness);
+    d->audit_witness = NULL;
     if (d->curl_inited)
         respond_webhook_global_done();
     pipeline_free(d->pipeline);
@@ -947,6 +953,37 @@ static int run_seal_audit(struct daemon *d, const char *path)
     return 0;
 }
 
+/* libcurl, once, for whatever sends: -1 (logged) when it does not start. */
+static int run_curl(struct daemon *d, const char *who)
+{
+    if (d->curl_inited)
+        return 0;
+    if (respond_webhook_global_init() < 0) {
+        log_error("%s: libcurl did not initialise", who);
+        return -1;
+    }
+    d->curl_inited = 1;
+    return 0;
+}
+
+/* audit.head_url: the head exporter's thread.  -1 (logged) on failure. */
+static int run_start_head_export(struct daemon *d)
+{
+    const struct config *c = d->cfg;
+    int r;
+
+    if (!c->audit_head_url)
+        return 0;
+    if (run_curl(d, "audit.head_url") < 0)
+        return -1;
+    if ((r = pwitness_start_head(c->audit_head, c->audit_head_url, c->audit_head_secret_file,
+                                 &d->audit_witness)) < 0) {
+        log_error("audit.head_url %s: %s", c->audit_head_url, strerror(-r));
+        return -1;
+    }
+    return 0;
+}
+
 /* Opens DATA_DIR/audit.log into d->audit.  Returns -1 (logged) on failure. */
 static int run_open_audit(struct daemon *d)
 {
@@ -962,7 +999,9 @@ static int run_open_audit(struct daemon *d)
                   ar.why != AUDIT_OK ? audit_why_name(ar.why) : "");
         return -1;
     }
-    return run_seal_audit(d, path);
+    if (run_seal_audit(d, path) < 0)
+        return -1;
+    return run_start_head_export(d);
 }
 
 /* Creates the response engine into d->respond (before any thread: it may
@@ -1247,6 +1286,12 @@ static int run_open_archive(struct daemon *d)
     }
     o.retention.inputs = rin;
     o.retention.ninputs = (size_t)nrin;
+    for (size_t i = 0; i < c->narchive_witness; i++)
+        if (c->archive_witness[i].url && run_curl(d, "archive.witness") < 0) {
+            free(rin);
+            free(names);
+            return -1;
+        }
     r = parchive_open(&o, &d->archive); /* logs what it found, or why not */
     free(rin);
     free(names);

@@ -1975,8 +1975,30 @@ static int kw_audit_seal_interval(struct ydoc *d, yaml_node_t *k, yaml_node_t *v
                     "seal_interval must be 0 (not by time) to 86400 seconds");
 }
 
+static int kw_audit_head_url(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+    char **dst = &cfg(d)->audit_head_url;
+    int r = ydoc_strdup(d, v, 8, 2048, dst);
+
+    if (r < 0)
+        return r;
+    if (strncmp(*dst, "http://", 7) != 0 && strncmp(*dst, "https://", 8) != 0)
+        return ydoc_fail(d, v, "audit.head_url: an http:// or https:// URL");
+    for (const char *p = *dst; *p; p++)
+        if ((unsigned char)*p <= ' ' || *p == 0x7f)
+            return ydoc_fail(d, v, "audit.head_url: no spaces or control characters");
+    return 0;
+}
+
+static int kw_audit_head_secret(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+    return ydoc_strdup(d, v, 1, PATH_MAX - 1, &cfg(d)->audit_head_secret_file);
+}
+
 static const struct ydoc_key audit_kw[] = {
     {"head", kw_audit_head},
+    {"head_secret_file", kw_audit_head_secret},
+    {"head_url", kw_audit_head_url},
     {"key", kw_audit_key},
     {"seal_entries", kw_audit_seal_entries},
     {"seal_interval", kw_audit_seal_interval},
@@ -1987,7 +2009,14 @@ static const struct ydoc_table audit_table = {audit_kw, YDOC_NKEYS(audit_kw),
 
 static int kw_audit(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
 {
-    return ydoc_walk(d, v, &audit_table, NULL);
+    const struct config *c = cfg(d);
+    int r = ydoc_walk(d, v, &audit_table, NULL);
+
+    if (r == 0 && c->audit_head_url && (!c->audit_head || !c->audit_head_secret_file))
+        return ydoc_fail(d, v,
+                         "audit.head_url needs audit.head (the head it sends) and "
+                         "audit.head_secret_file (the HMAC key, at least 32 bytes)");
+    return r;
 }
 
 /* --- evidence: --- */
@@ -2546,6 +2575,8 @@ void config_free(struct config *c)
     free(c->audit_key);
     free(c->audit_verify_key);
     free(c->audit_head);
+    free(c->audit_head_url);
+    free(c->audit_head_secret_file);
     config_nats_free(&c->nats);
     free(c->evidence_key);
     free(c->evidence_verify_key);

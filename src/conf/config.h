@@ -269,6 +269,11 @@ struct config {
     char *audit_key;
     char *audit_verify_key;
     char *audit_head;
+    /* audit.head_url: each new head (audit.head's line) POSTed there,
+     * signed with audit.head_secret_file's key (pipeline_witness.h);
+     * NULL: not exported by URL. */
+    char *audit_head_url;
+    char *audit_head_secret_file;
     /* The evidence register over the API (evidence:, docs/evidence.md):
      * its signing key file (NULL: the API's evidence routes that write
      * custody answer 503), the verification key (NULL: the key's path

@@ -46,6 +46,9 @@
 
 struct pw_target {
     char *file, *url;
+    char *head_path;          /* an audit head exporter's source (audit.head) */
+    unsigned char sent_h[32]; /* the hash of the head it last sent */
+    int have_sent;
     unsigned char *secret;
     size_t secret_len;
     char state_path[4200];
@@ -138,15 +141,15 @@ static int load_secret(struct pw_target *t, const char *path)
     int e = readfile_all(path, PW_SECRET_MAX, &text, &len);
 
     if (e < 0) {
-        log_error("archive.witness %s: secret_file %s: %s", t->url, path,
+        log_error("witness %s: secret_file %s: %s", t->url, path,
                   e == -EFBIG ? "larger than 4 KiB" : strerror(-e));
         return -EINVAL;
     }
     while (len && (text[len - 1] == '\n' || text[len - 1] == '\r'))
         len--;
     if (len < RESPOND_WEBHOOK_SECRET_MIN) {
-        log_error("archive.witness %s: secret_file %s: %zu bytes, at least %d needed", t->url, path,
-                  len, RESPOND_WEBHOOK_SECRET_MIN);
+        log_error("witness %s: secret_file %s: %zu bytes, at least %d needed", t->url, path, len,
+                  RESPOND_WEBHOOK_SECRET_MIN);
         sodium_memzero(text, len);
         free(text);
         return -EINVAL;
@@ -288,15 +291,70 @@ static void trim(struct pwitness *pw)
     }
 }
 
+/* An audit head exporter's turn: the head file's line, when it changed. */
+static void deliver_head(struct pwitness *pw, struct pw_target *t, int64_t now)
+{
+    unsigned char hh[32];
+    char *text = NULL, err[512] = "";
+    size_t len = 0;
+    int r;
+
+    if (now < t->retry_at_us)
+        return;
+    if ((r = readfile_all(t->head_path, 64 * 1024, &text, &len)) < 0) {
+        if (r != -ENOENT)
+            RL_WARN(pw, "audit head export: %s: %s", t->head_path, strerror(-r));
+        return;
+    }
+    crypto_generichash(hh, sizeof(hh), (const unsigned char *)text, len, NULL, 0);
+    if (len == 0 || (t->have_sent && memcmp(hh, t->sent_h, sizeof(hh)) == 0)) {
+        free(text);
+        return;
+    }
+    r = send_url(t, text, len, err, sizeof(err));
+    free(text);
+    pthread_mutex_lock(&pw->lock);
+    if (r < 0) {
+        t->st.failures++;
+        if (!t->st.failing)
+            log_warnx("audit head export to %s: not taken: %s (tried again, backing off to 5 "
+                      "minutes)",
+                      t->st.target, err);
+        t->st.failing = 1;
+        snprintf(t->st.last_error, sizeof(t->st.last_error), "%s", err);
+        pthread_mutex_unlock(&pw->lock);
+        t->backoff_us = t->backoff_us ? t->backoff_us * 2 : PW_BACKOFF_MIN_US;
+        if (t->backoff_us > PW_BACKOFF_MAX_US)
+            t->backoff_us = PW_BACKOFF_MAX_US;
+        t->retry_at_us = now + t->backoff_us;
+        return;
+    }
+    if (t->st.failing)
+        log_info("audit head export to %s: taken again after %" PRIu64 " failed attempts",
+                 t->st.target, t->st.failures);
+    t->st.failing = 0;
+    t->st.last_error[0] = '\0';
+    t->st.sent++;
+    t->st.last_ok_us = time_now_us();
+    pthread_mutex_unlock(&pw->lock);
+    memcpy(t->sent_h, hh, sizeof(hh));
+    t->have_sent = 1;
+    t->backoff_us = 0;
+    t->retry_at_us = 0;
+}
+
 static void round_once(struct pwitness *pw)
 {
-    int r = archive_seals_follow(pw->dir, &pw->f, on_seal, pw);
+    int r = pw->dir ? archive_seals_follow(pw->dir, &pw->f, on_seal, pw) : 0;
 
     if (r < 0 && r != -ENOSPC && r != -ENOENT)
         RL_WARN(pw, "archive witness: reading seals from %s: %s (run hikeshi archive verify)",
                 pw->dir, strerror(-r));
     for (size_t i = 0; i < pw->n; i++)
-        deliver(pw, &pw->t[i], time_now_us());
+        if (pw->t[i].head_path)
+            deliver_head(pw, &pw->t[i], time_now_us());
+        else
+            deliver(pw, &pw->t[i], time_now_us());
     trim(pw);
 }
 
@@ -327,6 +385,7 @@ static void pw_free(struct pwitness *pw)
     for (size_t i = 0; pw->t && i < pw->n; i++) {
         free(pw->t[i].file);
         free(pw->t[i].url);
+        free(pw->t[i].head_path);
         if (pw->t[i].secret) {
             sodium_memzero(pw->t[i].secret, pw->t[i].secret_len);
             free(pw->t[i].secret);
@@ -392,6 +451,47 @@ int pwitness_start(const char *archive_dir, const char *state_dir, const struct 
         pw_free(pw);
         return r;
     }
+    *ret = pw;
+    return 0;
+}
+
+int pwitness_start_head(const char *head_path, const char *url, const char *secret_file,
+                        struct pwitness **ret)
+{
+    struct pwitness *pw;
+    struct pw_target *t;
+    int r;
+
+    *ret = NULL;
+    if (!(pw = calloc(1, sizeof(*pw))))
+        return -ENOMEM;
+    pthread_mutex_init(&pw->lock, NULL);
+    pthread_cond_init(&pw->cond, NULL);
+    pw->rl = (struct log_ratelimit){.interval_s = 60, .burst = 3};
+    pw->t = calloc(1, sizeof(*pw->t));
+    pw->pending = calloc(1, sizeof(*pw->pending));
+    if (!pw->t || !pw->pending) {
+        pw_free(pw);
+        return -ENOMEM;
+    }
+    pw->n = 1;
+    t = &pw->t[0];
+    t->url = strdup(url);
+    t->head_path = strdup(head_path);
+    if (!t->url || !t->head_path) {
+        pw_free(pw);
+        return -ENOMEM;
+    }
+    t->st.target = t->url;
+    t->st.next_epoch = UINT64_MAX; /* takes no archive seal */
+    t->next_epoch = UINT64_MAX;
+    if ((r = load_secret(t, secret_file)) < 0 ||
+        (r = -pthread_create(&pw->th, NULL, pw_thread, pw)) < 0) {
+        pw_free(pw);
+        return r;
+    }
+    pw->started = 1;
+    log_info("audit head export: %s sent to %s when it changes", head_path, url);
     *ret = pw;
     return 0;
 }

@@ -36,6 +36,12 @@ struct pwitness_state {
  * -EINVAL (logged) when one is unreadable or shorter than 32 bytes. */
 int pwitness_start(const char *archive_dir, const char *state_dir, const struct config_witness *w,
                    size_t n, struct pwitness **ret);
+/* Starts an exporter of the audit log's head (audit.head_url): each time
+ * the file `head_path` (audit.head) holds a new head, its line is POSTed
+ * to `url`, signed with the key in `secret_file`, retried as above.  It
+ * sends the latest head; heads superseded before a round are not sent. */
+int pwitness_start_head(const char *head_path, const char *url, const char *secret_file,
+                        struct pwitness **ret);
 /* Wakes the thread at once (after a seal). */
 void pwitness_kick(struct pwitness *pw);
 /* Sends what is left it can in one last round, stops and frees.  NULL: no-op. */

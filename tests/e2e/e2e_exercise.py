@@ -464,7 +464,8 @@ def run_all(d, drill_port):
     with open(failp, "w") as f:
         f.write(FAIL_SCENARIO)
     r = exercise(d, "run", failp, "--speed", "10", "--deliver", "mailto:csirt@example.org")
-    check(r.returncode == 0 and "done;" in r.stdout, "run 2 (e2e-fail) plays to its end (%s)"
+    check(r.returncode == 0 and "done;" in r.stdout and "warning" not in r.stderr,
+          "run 2 (e2e-fail) plays to its end, no warning for a scenario not played before (%s)"
           % r.stderr.strip())
     # its two injects went to the team's mailbox through incident.messages.smtp
     with e2e_comms.lock:
@@ -536,6 +537,9 @@ def run_all(d, drill_port):
     check(r.returncode == 0 and "1 run asked to stop" in r.stdout, "exercise stop: %s"
           % r.stdout.strip())
     out, err = proc.communicate(timeout=60)
+    check("warning: a run of e2e-fail ended" in err and "may open no incident" in err,
+          "run 3 warns that run 2 of the same scenario ended within triage's group window "
+          "(%s)" % err.strip())
     st, got = api.call("GET", "/api/v1/exercise")
     check(st == 200 and got == {"run": None, "messages": []},
           "GET /api/v1/exercise after the stop: no run (%s %s)" % (st, got))

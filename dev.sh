@@ -49,6 +49,9 @@ TEST_PKGS="$TEST_PKGS prometheus cmark-gfm curl sqlite3"
 # the e2e tests start a real 3-node cluster of Debian's nats-server
 # (tests/e2e/e2e_nats*.py).
 TEST_PKGS="$TEST_PKGS nats-server"
+# tests/e2e/e2e_nats_tls.py makes its CA, server and client certificates
+# with openssl(1).
+TEST_PKGS="$TEST_PKGS openssl"
 # The exercise scenarios read by tests/e2e/e2e_scenarios.py, which expands
 # their templates itself to check the detections they expect (issue 22).
 TEST_PKGS="$TEST_PKGS python3-yaml"

@@ -10,7 +10,13 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
 #include "util/log.h"
+#include "util/readfile.h"
+
+/* The longest password nats.password_file may hold. */
+#define NATS_PASSWORD_MAX 1024
 
 static void on_disconnected(natsConnection *nc, void *closure)
 {
@@ -29,6 +35,63 @@ static void on_reconnected(natsConnection *nc, void *closure)
     natsConnection_GetConnectedUrl(nc, url, sizeof(url));
     atomic_store(connected, 1);
     log_info("nats: connected to %s", url);
+}
+
+/* nats.tls and nats.user into the options: the CA and the client
+ * certificate are loaded now (before the daemon drops its privileges), the
+ * password read from its file.  A file that does not load is named.  0 or
+ * -EIO (logged). */
+static int auth_options(const struct config_nats *c, natsOptions *o)
+{
+    const char *what = NULL, *path = NULL;
+    natsStatus s = NATS_OK;
+
+    if (c->tls_ca || c->tls_cert)
+        s = natsOptions_SetSecure(o, true);
+    if (s == NATS_OK && c->tls_ca) {
+        what = "nats.tls.ca";
+        path = c->tls_ca;
+        s = natsOptions_LoadCATrustedCertificates(o, c->tls_ca);
+    }
+    if (s == NATS_OK && c->tls_cert) {
+        what = "nats.tls.cert and key";
+        path = c->tls_cert;
+        s = natsOptions_LoadCertificatesChain(o, c->tls_cert, c->tls_key);
+    }
+    if (s != NATS_OK) {
+        const char *e = nats_GetLastError(NULL);
+
+        log_error("nats: %s %s: %s", what ? what : "TLS", path ? path : "",
+                  e && *e ? e : natsStatus_GetText(s));
+        return -EIO;
+    }
+    if (c->user) {
+        char *pw = NULL;
+        size_t len = 0;
+        int e = readfile_all(c->password_file, NATS_PASSWORD_MAX, &pw, &len);
+
+        if (e < 0) {
+            log_error("nats: nats.password_file %s: %s", c->password_file,
+                      e == -EFBIG ? "larger than 1 KiB" : strerror(-e));
+            return -EIO;
+        }
+        while (len && (pw[len - 1] == '\n' || pw[len - 1] == '\r'))
+            pw[--len] = '\0';
+        if (len == 0 || memchr(pw, '\0', len)) {
+            log_error("nats: nats.password_file %s: %s", c->password_file,
+                      len ? "holds a NUL byte" : "empty");
+            free(pw);
+            return -EIO;
+        }
+        s = natsOptions_SetUserInfo(o, c->user, pw);
+        sodium_memzero(pw, len);
+        free(pw);
+        if (s != NATS_OK) {
+            log_error("nats: nats.user: %s", natsStatus_GetText(s));
+            return -EIO;
+        }
+    }
+    return 0;
 }
 
 int cluster_nats_connect(const struct config_nats *c, const char *who, atomic_int *connected,
@@ -58,6 +121,10 @@ int cluster_nats_connect(const struct config_nats *c, const char *who, atomic_in
         s = natsOptions_SetReconnectedCB(o, on_reconnected, connected);
     if (s == NATS_OK)
         s = natsOptions_SetRetryOnFailedConnect(o, true, on_reconnected, connected);
+    if (s == NATS_OK && auth_options(c, o) < 0) {
+        natsOptions_Destroy(o);
+        return -EIO;
+    }
     if (s == NATS_OK) {
         s = natsConnection_Connect(ret, o);
         if (s == NATS_OK) {
@@ -67,7 +134,15 @@ int cluster_nats_connect(const struct config_nats *c, const char *who, atomic_in
             atomic_store(connected, 1);
             log_info("nats: connected to %s as %s", url, who);
         } else if (s == NATS_NOT_YET_CONNECTED) {
-            log_warnx("nats: no server of nats.servers answers yet; retrying in the background");
+            const char *why = NULL;
+
+            /* the first attempt's error: no answer, a TLS handshake or a
+             * login the server refused */
+            if (natsConnection_GetLastError(*ret, &why) == NATS_OK || !why || !*why)
+                why = "no answer";
+            log_warnx("nats: no server of nats.servers lets us in yet (%s); retrying in the "
+                      "background",
+                      why);
             s = NATS_OK;
         }
     }
@@ -127,10 +202,13 @@ int cluster_nats_room(jsCtx *js, const struct config_nats *c, uint64_t *msgs, ui
 {
     jsStreamInfo *si = NULL;
     jsErrCode jerr = 0;
+    natsStatus s = js_GetStreamInfo(&si, js, c->stream, NULL, &jerr);
 
-    if (js_GetStreamInfo(&si, js, c->stream, NULL, &jerr) != NATS_OK || !si || !si->Config) {
+    if (s != NATS_OK || !si || !si->Config) {
+        const char *e = nats_GetLastError(NULL);
+
         snprintf(why, whylen, "reading the stream's state: %s (JetStream error %d)",
-                 nats_GetLastError(NULL), (int)jerr);
+                 e && *e ? e : natsStatus_GetText(s), (int)jerr);
         jsStreamInfo_Destroy(si);
         return -EIO;
     }

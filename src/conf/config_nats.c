@@ -227,6 +227,66 @@ static int kw_partition_key(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void
     return ydoc_pairs(d, v, kw_key_pair, NULL);
 }
 
+static int kw_tls_path(struct ydoc *d, yaml_node_t *v, char **dst)
+{
+    free(*dst);
+    *dst = NULL;
+    return ydoc_strdup(d, v, 1, 4096, dst);
+}
+
+static int kw_tls_ca(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+    return kw_tls_path(d, v, &nats_of(d)->tls_ca);
+}
+
+static int kw_tls_cert(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+    return kw_tls_path(d, v, &nats_of(d)->tls_cert);
+}
+
+static int kw_tls_key(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+    return kw_tls_path(d, v, &nats_of(d)->tls_key);
+}
+
+static const struct ydoc_key tls_kw[] = {
+    {"ca", kw_tls_ca},
+    {"cert", kw_tls_cert},
+    {"key", kw_tls_key},
+};
+static const struct ydoc_table tls_table = {tls_kw, YDOC_NKEYS(tls_kw),
+                                            "nats.tls: expected a mapping (ca, cert, key)", NULL};
+
+static int kw_tls(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+    struct config_nats *n = nats_of(d);
+    int r;
+
+    if ((r = ydoc_walk(d, v, &tls_table, NULL)) < 0)
+        return r;
+    if (!n->tls_cert != !n->tls_key)
+        return ydoc_fail(d, k,
+                         "nats.tls: cert and key go together (the client certificate and "
+                         "its private key)");
+    if (!n->tls_ca && !n->tls_cert)
+        return ydoc_fail(d, k, "nats.tls: name ca (the servers' CA) and/or cert and key");
+    return 0;
+}
+
+static int kw_user(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+    struct config_nats *n = nats_of(d);
+
+    free(n->user);
+    n->user = NULL;
+    return ydoc_strdup(d, v, 1, 256, &n->user);
+}
+
+static int kw_password_file(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+    return kw_tls_path(d, v, &nats_of(d)->password_file);
+}
+
 static const struct ydoc_key nats_kw[] = {
     {"ack_wait", kw_ack_wait},
     {"fetch", kw_fetch},
@@ -236,10 +296,13 @@ static const struct ydoc_key nats_kw[] = {
     {"name", kw_name},
     {"partition_key", kw_partition_key},
     {"partitions", kw_partitions},
+    {"password_file", kw_password_file},
     {"replicas", kw_replicas},
     {"servers", kw_servers},
     {"stream", kw_stream},
     {"subject", kw_subject},
+    {"tls", kw_tls},
+    {"user", kw_user},
 };
 static const struct ydoc_table nats_table = {nats_kw, YDOC_NKEYS(nats_kw),
                                              "nats: expected a mapping", NULL};
@@ -255,6 +318,8 @@ int config_nats_kw(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
         return r;
     if (n->nservers == 0)
         return ydoc_fail(d, k, "nats: servers is required (a list of nats://host:port)");
+    if (!n->user != !n->password_file)
+        return ydoc_fail(d, k, "nats: user and password_file go together");
     if ((!n->stream && !(n->stream = strdup("HIKESHI"))) ||
         (!n->subject && !(n->subject = strdup("hikeshi.rec"))))
         return -ENOMEM;
@@ -315,6 +380,11 @@ void config_nats_free(struct config_nats *n)
     free(n->name);
     free(n->stream);
     free(n->subject);
+    free(n->tls_ca);
+    free(n->tls_cert);
+    free(n->tls_key);
+    free(n->user);
+    free(n->password_file);
     memset(n, 0, sizeof(*n));
 }
 
@@ -360,5 +430,25 @@ void config_nats_print(const struct config *c, FILE *out)
         fprintf(out, "    ");
         print_q(out, n->keys[i].input);
         fprintf(out, ": %s\n", key_names[n->keys[i].key]);
+    }
+    if (n->tls_ca || n->tls_cert) {
+        const char *name[] = {"ca", "cert", "key"};
+        const char *val[] = {n->tls_ca, n->tls_cert, n->tls_key};
+
+        fprintf(out, "  tls:\n");
+        for (size_t i = 0; i < 3; i++) {
+            if (!val[i])
+                continue;
+            fprintf(out, "    %s: ", name[i]);
+            print_q(out, val[i]);
+            fputc('\n', out);
+        }
+    }
+    if (n->user) {
+        fprintf(out, "  user: ");
+        print_q(out, n->user);
+        fprintf(out, "\n  password_file: ");
+        print_q(out, n->password_file);
+        fputc('\n', out);
     }
 }

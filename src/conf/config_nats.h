@@ -66,6 +66,14 @@ struct config_nats {
     int key_default;                    /* enum config_nats_key for inputs not listed */
     struct config_nats_input_key *keys; /* owned */
     size_t nkeys;
+    /* nats.tls: TLS to the servers (owned paths; all NULL: plain unless a
+     * server is a tls:// URL).  ca: the PEM bundle the servers'
+     * certificates must chain to; cert and key: this node's client
+     * certificate and key, for servers that verify clients. */
+    char *tls_ca, *tls_cert, *tls_key;
+    /* nats.user and nats.password_file: the account to log in as, its
+     * password read from the file at start (owned; NULL: none) */
+    char *user, *password_file;
     unsigned line; /* of the nats: key, for messages (0: not set) */
 };
 

@@ -17,25 +17,31 @@
  * line's instructions). */
 static int is_ipv4(const char *p, size_t n)
 {
-    unsigned parts = 0, v = 0, digits = 0;
+    const char *e = p + n;
 
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)p[i];
+    for (int part = 0; part < 4; part++) {
+        unsigned v;
 
-        if (c >= '0' && c <= '9') {
-            if (digits && v == 0)
-                return 0; /* a leading zero */
-            v = v * 10 + (c - '0');
-            if (v > 255 || ++digits > 3)
-                return 0;
-        } else if (c == '.' && digits && parts < 3) {
-            parts++;
-            v = digits = 0;
-        } else {
+        if (p == e || *p < '0' || *p > '9')
             return 0;
+        v = (unsigned)(*p++ - '0');
+        if (p < e && *p >= '0' && *p <= '9') {
+            if (v == 0)
+                return 0; /* a leading zero */
+            v = v * 10 + (unsigned)(*p++ - '0');
+            if (p < e && *p >= '0' && *p <= '9') {
+                v = v * 10 + (unsigned)(*p++ - '0');
+                if (v > 255)
+                    return 0;
+            }
+        }
+        if (part < 3) {
+            if (p == e || *p != '.')
+                return 0;
+            p++;
         }
     }
-    return parts == 3 && digits;
+    return p == e; /* a fourth digit or anything else after: not IPv4 */
 }
 
 int decode_util_is_ip(const char *p, size_t n)

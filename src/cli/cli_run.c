@@ -1287,7 +1287,8 @@ static int run_open_archive(struct daemon *d)
     o.retention.inputs = rin;
     o.retention.ninputs = (size_t)nrin;
     for (size_t i = 0; i < c->narchive_witness; i++)
-        if (c->archive_witness[i].url && run_curl(d, "archive.witness") < 0) {
+        if ((c->archive_witness[i].url || c->archive_witness[i].hikeshi) &&
+            run_curl(d, "archive.witness") < 0) {
             free(rin);
             free(names);
             return -1;

@@ -1852,6 +1852,46 @@ static int kw_witness_url(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *
     return 0;
 }
 
+static int kw_witness_hikeshi(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+    struct config_witness *w = arg;
+    int r = ydoc_strdup(d, v, 8, 2048, &w->hikeshi);
+    size_t n;
+
+    if (r < 0)
+        return r;
+    n = strlen(w->hikeshi);
+    if ((strncmp(w->hikeshi, "http://", 7) != 0 && strncmp(w->hikeshi, "https://", 8) != 0) ||
+        n < 6 || strcmp(w->hikeshi + n - 6, "/_bulk") != 0)
+        return ydoc_fail(d, v,
+                         "archive.witness hikeshi: the _bulk URL of another hikeshi's http-bulk "
+                         "input, such as http://witness.example:9201/_bulk");
+    for (const char *p = w->hikeshi; *p; p++)
+        if ((unsigned char)*p <= ' ' || *p == 0x7f)
+            return ydoc_fail(d, v, "archive.witness hikeshi: no spaces or control characters");
+    return 0;
+}
+
+static int kw_witness_auth(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+    struct config_witness *w = arg;
+    const char *colon;
+    int r = ydoc_strdup(d, v, 3, 4096, &w->auth_header);
+
+    if (r < 0)
+        return r;
+    colon = strchr(w->auth_header, ':');
+    for (const char *p = w->auth_header; *p; p++)
+        if (((unsigned char)*p < ' ' && *p != '\t') || *p == 0x7f)
+            return ydoc_fail(d, v, "archive.witness auth_header: no control characters");
+    if (!colon || colon == w->auth_header ||
+        memchr(w->auth_header, ' ', (size_t)(colon - w->auth_header)))
+        return ydoc_fail(d, v,
+                         "archive.witness auth_header: \"Name: value\", such as "
+                         "\"Authorization: ApiKey KEY\"");
+    return 0;
+}
+
 static int kw_witness_secret(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
 {
     struct config_witness *w = arg;
@@ -1860,13 +1900,13 @@ static int kw_witness_secret(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, voi
 }
 
 static const struct ydoc_key witness_kw[] = {
-    {"file", kw_witness_file},
-    {"secret_file", kw_witness_secret},
-    {"url", kw_witness_url},
+    {"auth_header", kw_witness_auth},   {"file", kw_witness_file}, {"hikeshi", kw_witness_hikeshi},
+    {"secret_file", kw_witness_secret}, {"url", kw_witness_url},
 };
 static const struct ydoc_table witness_table = {
     witness_kw, YDOC_NKEYS(witness_kw),
-    "archive.witness: each entry is a mapping: {file: PATH} or {url: URL, secret_file: PATH}",
+    "archive.witness: each entry is a mapping: {file: PATH}, {url: URL, secret_file: PATH} or "
+    "{hikeshi: URL/_bulk, auth_header: ...}",
     NULL};
 
 static void archive_witness_free(struct config *c)
@@ -1875,6 +1915,8 @@ static void archive_witness_free(struct config *c)
         free(c->archive_witness[i].file);
         free(c->archive_witness[i].url);
         free(c->archive_witness[i].secret_file);
+        free(c->archive_witness[i].hikeshi);
+        free(c->archive_witness[i].auth_header);
     }
     free(c->archive_witness);
     c->archive_witness = NULL;
@@ -1907,8 +1949,11 @@ static int kw_archive_witness(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, vo
         c->narchive_witness++; /* counted before checks: freed with the config */
         if (r < 0)
             return r;
-        if (!w->file == !w->url)
-            return ydoc_fail(d, item, "archive.witness: an entry names a file or a url (one)");
+        if ((w->file != NULL) + (w->url != NULL) + (w->hikeshi != NULL) != 1)
+            return ydoc_fail(d, item,
+                             "archive.witness: an entry names one of file, url or hikeshi");
+        if (w->auth_header && !w->hikeshi)
+            return ydoc_fail(d, item, "archive.witness: auth_header goes with hikeshi");
         if (w->url && !w->secret_file)
             return ydoc_fail(d, item,
                              "archive.witness: a url needs secret_file (the HMAC key, at least "
@@ -1919,7 +1964,8 @@ static int kw_archive_witness(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, vo
             const struct config_witness *o = &c->archive_witness[j];
 
             if ((w->file && o->file && strcmp(w->file, o->file) == 0) ||
-                (w->url && o->url && strcmp(w->url, o->url) == 0))
+                (w->url && o->url && strcmp(w->url, o->url) == 0) ||
+                (w->hikeshi && o->hikeshi && strcmp(w->hikeshi, o->hikeshi) == 0))
                 return ydoc_fail(d, item, "archive.witness: this witness is already listed");
         }
     }

@@ -77,6 +77,8 @@ struct config_witness {
     char *file;        /* absolute path of a file of JSON lines, appended */
     char *url;         /* http:// or https:// URL, POSTed one seal at a time */
     char *secret_file; /* url: the HMAC key's file (respond webhooks' scheme) */
+    char *hikeshi;     /* another hikeshi's http-bulk input (.../_bulk) */
+    char *auth_header; /* hikeshi: "Name: value" sent with each POST, or NULL */
 };
 
 /* A feed fetched by URL on a schedule (intel.feeds, docs/intel.md "Feeds

@@ -25,6 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <curl/curl.h>
 #include <sodium.h>
 
 #include "archive/archive.h"
@@ -46,6 +47,7 @@
 
 struct pw_target {
     char *file, *url;
+    char *bulk, *auth_header; /* another hikeshi's http-bulk input */
     char *head_path;          /* an audit head exporter's source (audit.head) */
     unsigned char sent_h[32]; /* the hash of the head it last sent */
     int have_sent;
@@ -84,14 +86,18 @@ struct pwitness {
  * of its target, so two witnesses never share one. */
 static int state_path(const char *state_dir, const struct config_witness *w, char *out, size_t size)
 {
-    const char *target = w->file ? w->file : w->url ? w->url : "";
+    const char *target = w->file ? w->file : w->url ? w->url : w->hikeshi ? w->hikeshi : "";
     unsigned char h[8];
     char hex[17];
     int n;
 
     crypto_generichash(h, sizeof(h), (const unsigned char *)target, strlen(target), NULL, 0);
     hex_encode(h, sizeof(h), hex);
-    n = snprintf(out, size, "%s/%s-%s.next", state_dir, w->file ? "file" : "url", hex);
+    n = snprintf(out, size, "%s/%s-%s.next", state_dir,
+                 w->file      ? "file"
+                 : w->hikeshi ? "hikeshi"
+                              : "url",
+                 hex);
     return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
 }
 
@@ -198,6 +204,72 @@ static int send_url(struct pw_target *t, const char *line, size_t len, char *err
     return r;
 }
 
+/* Drops an answer's body (its status is what counts). */
+static size_t pw_discard(char *p, size_t size, size_t n, void *ctx)
+{
+    (void)p;
+    (void)ctx;
+    return size * n;
+}
+
+/* POSTs the line as a one-document Elasticsearch bulk body to another
+ * hikeshi's http-bulk input, which archives it (and seals it) as one of
+ * its records.  A 2xx answer without "errors":true... is not checked for
+ * items: the input answers 2xx only once the document is queued. */
+static int send_bulk(struct pw_target *t, const char *line, size_t len, char *err, size_t errlen)
+{
+    static const char action[] = "{\"index\":{}}\n";
+    struct curl_slist *hdr = NULL, *h2;
+    char *body = malloc(sizeof(action) + len + 1);
+    size_t blen = 0;
+    long status = 0;
+    CURL *c;
+    CURLcode rc;
+    int r = -EIO;
+
+    if (!body)
+        return -ENOMEM;
+    memcpy(body, action, sizeof(action) - 1);
+    blen = sizeof(action) - 1;
+    memcpy(body + blen, line, len);
+    blen += len;
+    if (!len || line[len - 1] != '\n')
+        body[blen++] = '\n';
+    if (!(c = curl_easy_init())) {
+        free(body);
+        snprintf(err, errlen, "libcurl: no handle");
+        return -ENOMEM;
+    }
+    h2 = curl_slist_append(hdr, "Content-Type: application/x-ndjson");
+    if (h2)
+        hdr = h2;
+    if (t->auth_header && (h2 = curl_slist_append(hdr, t->auth_header)))
+        hdr = h2;
+    curl_easy_setopt(c, CURLOPT_URL, t->bulk);
+    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(c, CURLOPT_POST, 1L);
+    curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)blen);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdr);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)PW_TIMEOUT_MS);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, pw_discard);
+    rc = curl_easy_perform(c);
+    if (rc != CURLE_OK) {
+        snprintf(err, errlen, "POST %s: %s", t->bulk, curl_easy_strerror(rc));
+    } else {
+        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+        if (status >= 200 && status < 300)
+            r = 0;
+        else
+            snprintf(err, errlen, "POST %s: HTTP %ld", t->bulk, status);
+    }
+    curl_easy_cleanup(c);
+    curl_slist_free_all(hdr);
+    free(body);
+    return r;
+}
+
 /* Collects the follower's seals that some witness still needs. */
 static int on_seal(void *ctx, const struct archive_witnessed *ws)
 {
@@ -233,8 +305,9 @@ static void deliver(struct pwitness *pw, struct pw_target *t, int64_t now)
         if (n < 0)
             continue; /* cannot happen: the line has a fixed length */
         err[0] = '\0';
-        r = t->file ? send_file(t, line, (size_t)n, err, sizeof(err))
-                    : send_url(t, line, (size_t)n, err, sizeof(err));
+        r = t->file   ? send_file(t, line, (size_t)n, err, sizeof(err))
+            : t->bulk ? send_bulk(t, line, (size_t)n, err, sizeof(err))
+                      : send_url(t, line, (size_t)n, err, sizeof(err));
         pthread_mutex_lock(&pw->lock);
         if (r < 0) {
             t->st.failures++;
@@ -386,6 +459,8 @@ static void pw_free(struct pwitness *pw)
         free(pw->t[i].file);
         free(pw->t[i].url);
         free(pw->t[i].head_path);
+        free(pw->t[i].bulk);
+        free(pw->t[i].auth_header);
         if (pw->t[i].secret) {
             sodium_memzero(pw->t[i].secret, pw->t[i].secret_len);
             free(pw->t[i].secret);
@@ -432,11 +507,14 @@ int pwitness_start(const char *archive_dir, const char *state_dir, const struct 
 
         t->file = w[i].file ? strdup(w[i].file) : NULL;
         t->url = w[i].url ? strdup(w[i].url) : NULL;
-        if ((w[i].file && !t->file) || (w[i].url && !t->url)) {
+        t->bulk = w[i].hikeshi ? strdup(w[i].hikeshi) : NULL;
+        t->auth_header = w[i].auth_header ? strdup(w[i].auth_header) : NULL;
+        if ((w[i].file && !t->file) || (w[i].url && !t->url) || (w[i].hikeshi && !t->bulk) ||
+            (w[i].auth_header && !t->auth_header)) {
             r = -ENOMEM;
             break;
         }
-        t->st.target = t->file ? t->file : t->url;
+        t->st.target = t->file ? t->file : t->bulk ? t->bulk : t->url;
         if (t->url && (r = load_secret(t, w[i].secret_file)) < 0)
             break;
         if ((r = state_path(state_dir, &w[i], t->state_path, sizeof(t->state_path))) < 0)

@@ -1,14 +1,16 @@
 """Seals exported to external witnesses, and an archive checked against them
 (issue 17, docs/archive.md "Witnesses"), on the real binary.
 
-A sealing daemon (a seal every 500 records) has two witnesses under
-archive.witness: a file outside data_dir, and a URL served by an HTTP
-receiver this test runs, which checks each POST's HMAC signature and
-answers 503 to the first two (the daemon must retry, count the failures in
-/metrics and /api/v1/health, and go on).  Two runs of numbered lines over
+A sealing daemon (a seal every 500 records) has three witnesses under
+archive.witness: a file outside data_dir, a URL served by an HTTP receiver
+this test runs, which checks each POST's HMAC signature and answers 503 to
+the first two (the daemon must retry, count the failures in /metrics and
+/api/v1/health, and go on), and another hikeshi, whose http-bulk input
+(with an API key) archives each seal as one of its own records.  Two runs of numbered lines over
 TCP, the signing key copied between them (a thief's copy), then:
   - the file and the receiver hold every seal verify counts, once each, in
-    epoch order, the receiver's bodies equal to the file's lines;
+    epoch order, the receiver's bodies equal to the file's lines; the other
+    hikeshi's archive holds the same lines (`archive cat`), and verifies;
   - `archive verify --witness FILE` passes, for the file and for the
     receiver's copy;
   - a clean cut (the archive as it was after run 1) passes verify with the
@@ -22,6 +24,7 @@ TCP, the signing key copied between them (a thief's copy), then:
 A restart does not send the seals a witness already took again.
 """
 
+import base64
 import hashlib
 import hmac
 import http.server
@@ -56,6 +59,21 @@ archive:
     - file: WIT/seals.jsonl
     - url: URL
       secret_file: WIT/secret
+    - hikeshi: http://127.0.0.1:WPORT/_bulk
+      auth_header: "Authorization: ApiKey WKEY"
+"""
+
+WITNESS_CONFIG = """
+data_dir: {data}
+http:
+  listen: 127.0.0.1:{http}
+inputs:
+  - name: seals
+    type: http-bulk
+    listen: 127.0.0.1:{port}
+    api_keys: ["wid:wkey-0123456789"]
+archive:
+  key: {dir}/keys/archive.key
 """
 
 
@@ -120,6 +138,7 @@ def main():
     threading.Thread(target=srv.serve_forever, daemon=True).start()
     url = "http://127.0.0.1:%d/seals" % srv.server_address[1]
 
+    w = Daemon(WITNESS_CONFIG)  # the other hikeshi
     d = Daemon(CONFIG)
     who = None
     if os.geteuid() == 0:
@@ -137,12 +156,22 @@ def main():
         f.write(SECRET + b"\n")
     os.chmod(os.path.join(wit, "secret"), 0o600)
     give(os.path.join(wit, "secret"), who)
+    wkey = base64.b64encode(b"wid:wkey-0123456789").decode()
     with open(d.conf) as f:
-        text = f.read().replace("KEYS", keys).replace("WIT", wit).replace("URL", url)
+        text = (f.read().replace("KEYS", keys).replace("WIT", wit).replace("URL", url)
+                .replace("WPORT", str(w.port)).replace("WKEY", wkey))
     with open(d.conf, "w") as f:
         f.write(text)
     r = run("archive", "keygen", "-c", d.conf)
     check(r.returncode == 0, "archive keygen: %s" % (r.stdout + r.stderr).strip()[:200])
+    wkeys = os.path.join(w.dir, "keys")
+    os.mkdir(wkeys, 0o700)
+    give(wkeys, who)
+    r = run("archive", "keygen", "-c", w.conf)
+    check(r.returncode == 0, "the witness hikeshi's archive keygen")
+    for x in os.listdir(wkeys):
+        give(os.path.join(wkeys, x), who)
+    w.start()
     key = os.path.join(keys, "archive.key")
     pub = key + ".pub"
     seals_file = os.path.join(wit, "seals.jsonl")
@@ -164,9 +193,10 @@ def main():
     check(fails == 2 and sent is not None and sent >= 6,
           "/metrics counts the URL witness's 2 refusals and its seals (%s, %s)" % (fails, sent))
     wh = {w["target"]: w for w in health(d)["archive"]["witness"]}
-    check(set(wh) == {seals_file, url} and not wh[url]["failing"]
+    check(set(wh) == {seals_file, url, "http://127.0.0.1:%d/_bulk" % w.port}
+          and not wh[url]["failing"]
           and wh[url]["failures"] == 2 and wh[seals_file]["failures"] == 0,
-          "health shows both witnesses, the URL one recovered: %s" % wh)
+          "health shows the three witnesses, the URL one recovered: %s" % wh)
     check("archive witness %s: seal of epoch 0 not taken: " % url in d.read_log()
           and "taking seals again from epoch 0" in d.read_log(),
           "the log says the URL witness failed and recovered")
@@ -199,6 +229,24 @@ def main():
     check(Receiver.bodies == wl, "the URL witness took the same seals, byte for byte")
     check(len(wl) > n1, "run 2 added seals after the restart (%d, %d)" % (n1, len(wl)))
 
+    # The other hikeshi: its archive holds the same lines, sealed.
+    check(wait_for(lambda: json.loads(w.get("/api/v1/health")[2])["archive"]["cursor"]
+                   == len(wl), timeout=30), "the witness hikeshi took %d seals" % len(wl))
+    check(w.stop() == 0, "the witness hikeshi stops cleanly")
+    r = run("archive", "cat", "-c", w.conf, "-f", "raw")
+    wlines = [x for x in r.stdout.splitlines() if x.strip()]
+    check(wlines == wl, "the witness hikeshi archived the same seal lines, in order (%d, %d)"
+          % (len(wlines), len(wl)))
+    r = run("archive", "verify", "-c", w.conf)
+    check(r.returncode == 0, "the witness hikeshi's own archive verifies: %s"
+          % (r.stdout + r.stderr).strip()[:200])
+    from_w = os.path.join(d.dir, "from-witness-hikeshi.jsonl")
+    with open(from_w, "w") as f:
+        f.write("".join(x + "\n" for x in wlines))
+    r = run("archive", "verify", "-c", d.conf, "--witness", from_w)
+    check(r.returncode == 0 and "all in the archive" in r.stdout,
+          "verify --witness passes against the other hikeshi's copy: %s" % r.stdout[-300:])
+
     r = run("archive", "verify", "-c", d.conf, "--witness", seals_file)
     check(r.returncode == 0 and re.search(r"witness .*: %d witnessed seals, all in the archive"
                                           % nseals, r.stdout),
@@ -224,9 +272,8 @@ def main():
 
     # A rewrite with the stolen key: run 1's archive continued with other
     # lines by a daemon that holds the key copy.
-    f = Daemon(CONFIG.replace("KEYS/archive.key", stolen)
-               .replace("  witness:\n    - file: WIT/seals.jsonl\n    - url: URL\n"
-                        "      secret_file: WIT/secret\n", ""))
+    f = Daemon(re.sub(r"  witness:\n(    .*\n)+", "",
+                      CONFIG.replace("KEYS/archive.key", stolen)))
     shutil.rmtree(f.data, ignore_errors=True)
     shutil.copytree(snap, f.data)
     if who:
@@ -267,6 +314,7 @@ def main():
     if finish() == 0:
         shutil.rmtree(d.dir, ignore_errors=True)
         shutil.rmtree(f.dir, ignore_errors=True)
+        shutil.rmtree(w.dir, ignore_errors=True)
 
 
 if __name__ == "__main__":

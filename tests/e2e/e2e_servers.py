@@ -13,6 +13,9 @@ hikeshi's own rules fire on them.
   AppArmor denial: mail_bruteforce, vpn_bruteforce, vpn_bruteforce_by_user
   and the credential-file denial rule fire, and nothing fires on the same
   lines below the counts.
+- hikeshi scan over 5 FortiGate SSL VPN and 5 GlobalProtect login failures
+  from one address each: the firewall VPN brute-force correlation fires for
+  both addresses, and not over 4 of each;
 - hikeshi scan over bursts of MySQL, PostgreSQL, vsftpd and ProFTPD
   failures, each followed by an accepted login: the database and FTP brute
   force rules (by source, by account, then success) fire, and none of them
@@ -238,6 +241,50 @@ def main():
         got = fired(under)
         check(not any("Brute Force" in t or "Against One Account" in t for t in got),
               "scan one failure under each count: no brute-force alert (%s)" % got)
+
+        # The firewall's own remote access (issue 24, MISSION.md 1: brute
+        # force on a permitted service seen at the firewall): 5 FortiGate SSL
+        # VPN login failures from one address, 5 GlobalProtect portal
+        # failures from another, each within 5 minutes; then 4 of each.  The
+        # times only go forward (the FortiGate's, then the Palo Alto's a few
+        # minutes later): an event older than the correlation's window is late.
+        def fw_failures(n):
+            out, gp = [], []
+            for i in range(n):
+                out.append('<189>date=2024-05-10 time=11:3%d:%02d devname="FGT-HQ" '
+                           'devid="FG100E4Q17000001" logid="0101039426" type="event" '
+                           'subtype="vpn" level="alert" vd="root" logdesc="SSL VPN login fail" '
+                           'action="ssl-login-fail" tunneltype="ssl-web" tunnelid=0 '
+                           'remip=192.0.2.200 user="user%d" group="N/A" '
+                           'reason="sslvpn_login_unknown_user" msg="SSL user failed to logged in"'
+                           % (7 + i // 3, (i % 3) * 20, i))
+                gp.append("<14>May 10 11:4%d:00 PA-VM 1,2024/05/10 11:4%d:00,012801000000,"
+                           "GLOBALPROTECT,0,2560,2024/05/10 11:4%d:00,vsys1,portal-auth,login,"
+                           "LDAP,,jdoe,US,LAPTOP-01,203.0.113.77,::,0.0.0.0,::,abcd-1234,,6.1.0,"
+                           "Windows,\"Microsoft Windows 10 Pro , 64-bit\",1,,Authentication "
+                           "failed: Invalid username or password,,failure,,0,on-demand,0,"
+                           "GP-Portal,72000000000000000%02d,0x0" % (i, i, i, i))
+            return out + gp
+
+        def fired_ips(path, title):
+            p = subprocess.run([BIN, "scan", "-q", "-f", "jsonl", path], capture_output=True,
+                               text=True, timeout=120, cwd=SOURCE)
+            which = set()  # whose failures each alert is about, by the address
+            for l in p.stdout.splitlines():
+                a = json.loads(l) if l.strip() else {}
+                if a.get("rule", {}).get("title") == title:
+                    text = json.dumps(a)
+                    which.add("fortigate" if "192.0.2.200" in text else
+                              "panos" if "203.0.113.77" in text else "other")
+            return which
+
+        fw_title = "Password Guessing Against a Firewall's VPN or Administration Login"
+        got = fired_ips(write(d, "fw_burst.log", fw_failures(5)), fw_title)
+        check(got == {"fortigate", "panos"}, "scan over 5 FortiGate SSL VPN and 5 GlobalProtect "
+              "login failures from one address each: the firewall VPN brute force fires for "
+              "both (%s)" % sorted(got))
+        got = fired_ips(write(d, "fw_under.log", fw_failures(4)), fw_title)
+        check(not got, "scan over 4 of each: no firewall VPN brute force (%s)" % sorted(got))
 
         # databases and FTP: 10 failures each from one address, then a
         # login accepted from it (FTP) and of the guessed account

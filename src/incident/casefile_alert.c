@@ -14,6 +14,7 @@
 
 #include "event/time.h"
 #include "incident/audit.h"
+#include "incident/casefile_observable.h"
 #include "incident/casefile_priv.h"
 
 static void alert_object(struct casefile_txn *t, int64_t alert)
@@ -61,6 +62,9 @@ static int attach_act(const struct casefile *cf, struct casefile_txn *t, void *c
         return casefile_fail(err, r, -1, NULL, "no such alert");
     if (r < 0)
         return casefile_store_fail(cf, err, r);
+    /* The alert's observables join the incident's (issue 20). */
+    if ((r = casefile_observables_from_agg(cf, t->incident, alert, t->now_us, NULL, err)) < 0)
+        return r;
     snprintf(to, sizeof(to), "alert %lld", (long long)alert);
     if ((r = casefile_event(cf, t->incident, &t->inc, t->now_us, t->who, "alert", NULL, to, err)) <
         0)
@@ -508,6 +512,8 @@ static int bulk_attach(const struct casefile *cf, struct casefile_txn *t, struct
             r = casefile_fail(err, r, -1, "ids", "no such alert %lld", (long long)k->ids[i]);
         else if (r < 0)
             r = casefile_store_fail(cf, err, r);
+        else if (i < CASEFILE_OBS_BULK_AGGS) /* its observables join the incident's */
+            r = casefile_observables_from_agg(cf, id, k->ids[i], t->now_us, NULL, err);
     snprintf(to, sizeof(to), "%zu alert%s (%lld to %lld)", k->n, k->n == 1 ? "" : "s",
              (long long)k->ids[0], (long long)k->ids[k->n - 1]);
     if (r == 0)

@@ -14,7 +14,9 @@
 
 #include "incident/casefile_priv.h"
 #include "intel/intel.h"
+#include "store/store.h"
 #include "store/store_observable.h"
+#include "util/jp.h"
 
 /* A user name: 1..256 bytes, no control characters. */
 #define OBS_USER_MAX 256
@@ -228,6 +230,110 @@ int casefile_observable_promote(const struct casefile *cf, int64_t id, int64_t o
         r = casefile_run(cf, &t, promote_act, o, err);
     }
     casefile_vals_free(v, CASEFILE_NFIELDS(v));
+    free(o);
+    return r;
+}
+
+/* ---- from an attached alert's stored events ---- */
+
+struct obs_scan {
+    const struct casefile *cf;
+    int64_t incident, alert, now_us;
+    size_t n, added;
+    struct buf text;
+    char value[INTEL_VALUE_MAX + 1];
+};
+
+/* One string value of a field of `type`: added when it is an observable. */
+static int scan_value(struct obs_scan *o, int type, struct jp_span v)
+{
+    const char *tname = NULL;
+    int fresh = 0, r;
+
+    if (!v.len || v.p[0] != '"' || o->n >= CASEFILE_OBS_PER_ALERT)
+        return 0;
+    buf_reset(&o->text);
+    if (jp_text(v, &o->text, 0) != 0 || !o->text.data ||
+        intel_obs_norm(type, o->text.data, o->text.len, o->value, &tname) < 0)
+        return 0; /* not an observable of that type, or too long: skipped */
+    o->n++;
+    r = store_observable_add(o->cf->st, o->incident, tname, o->value, STORE_OBS_ALERT, NULL,
+                             o->alert, NULL, o->now_us, NULL, &fresh);
+    o->added += fresh > 0;
+    return r;
+}
+
+/* The observables of one alert's "fields" object. */
+static int scan_fields(struct obs_scan *o, struct jp_span fields)
+{
+    int r = 0;
+
+    o->n = 0;
+    for (size_t i = 0; r == 0 && i < intel_obs_nfields; i++) {
+        struct jp_span v, e;
+        struct jp_iter it;
+
+        if (jp_lookup(fields, intel_obs_fields[i].field, &v) < 0)
+            continue;
+        if (v.len && v.p[0] == '[') {
+            if (jp_iter_init(&it, v) < 0)
+                continue;
+            while (r == 0 && jp_iter_next(&it, NULL, &e) == 1)
+                r = scan_value(o, intel_obs_fields[i].type, e);
+        } else {
+            r = scan_value(o, intel_obs_fields[i].type, v);
+        }
+    }
+    return r;
+}
+
+int casefile_observables_from_agg(const struct casefile *cf, int64_t incident, int64_t agg,
+                                  int64_t now_us, size_t *ret_added, struct casefile_err *err)
+{
+    struct obs_scan *o = calloc(1, sizeof(*o));
+    struct buf page;
+    struct jp_span doc, e, f;
+    struct jp_iter it;
+    size_t n = 0;
+    int r;
+
+    if (ret_added)
+        *ret_added = 0;
+    if (!o)
+        return casefile_fail(err, -ENOMEM, -1, NULL, "out of memory");
+    o->cf = cf;
+    o->incident = incident;
+    o->now_us = now_us;
+    buf_init(&o->text, INTEL_VALUE_MAX + 8);
+    buf_init(&page, (size_t)64 << 20);
+    r = buf_putc(&page, '[');
+    if (r == 0)
+        r = store_agg_events_json(cf->st, agg, CASEFILE_OBS_AGG_ALERTS, 0, &page, &n);
+    if (r == 0)
+        r = buf_putc(&page, ']');
+    if (r == -ENOENT) {
+        r = 0; /* attach said so already */
+    } else if (r < 0) {
+        r = r == -ENOMEM || r == -E2BIG ? casefile_fail(err, -ENOMEM, -1, NULL, "out of memory")
+                                        : casefile_store_fail(cf, err, r);
+    } else if (jp_doc(page.data, page.len, &doc, NULL) == 0 && jp_iter_init(&it, doc) == 0) {
+        while (r == 0 && jp_iter_next(&it, NULL, &e) == 1) {
+            struct jp_span id;
+            int64_t alert = 0;
+
+            if (jp_lookup(e, "fields", &f) < 0 || !f.len || f.p[0] != '{')
+                continue;
+            if (jp_lookup(e, "id", &id) == 0)
+                (void)jp_span_i64(id, &alert);
+            o->alert = alert;
+            if ((r = scan_fields(o, f)) < 0)
+                r = casefile_store_fail(cf, err, r);
+        }
+    }
+    if (r == 0 && ret_added)
+        *ret_added = o->added;
+    buf_done(&page);
+    buf_done(&o->text);
     free(o);
     return r;
 }

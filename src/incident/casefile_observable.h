@@ -41,4 +41,23 @@ int casefile_observable_promote(const struct casefile *cf, int64_t id, int64_t o
                                 const char *body, size_t len, int64_t now_us,
                                 int64_t *ret_indicator, struct casefile_err *err);
 
+/* Alerts of one aggregated alert read for observables when it is
+ * attached: its first CASEFILE_OBS_AGG_ALERTS alerts, at most
+ * CASEFILE_OBS_PER_ALERT observables each. */
+#define CASEFILE_OBS_AGG_ALERTS 64
+#define CASEFILE_OBS_PER_ALERT 32
+/* Of a bulk attach, the first this many aggregated alerts are read. */
+#define CASEFILE_OBS_BULK_AGGS 256
+
+/*
+ * Inside the caller's case file transaction: adds to incident `incident`
+ * the observables of the stored events of aggregated alert `agg` (its
+ * first CASEFILE_OBS_AGG_ALERTS alerts; the fields and canonical forms of
+ * intel_obs_fields), origin alert.  *ret_added (may be NULL) gets how many
+ * were new.  0 or a store error (told in *err); an event whose fields do
+ * not read adds nothing.
+ */
+int casefile_observables_from_agg(const struct casefile *cf, int64_t incident, int64_t agg,
+                                  int64_t now_us, size_t *ret_added, struct casefile_err *err);
+
 #endif

@@ -117,6 +117,24 @@ int intel_normalize(enum intel_type t, const char *s, size_t len, char *out, con
  * its length, a URL, an e-mail address, a domain), or -1. */
 int intel_guess_type(const char *s, size_t len);
 
+/* ---- observables of incidents (intel_obs.c) ----------------------------- */
+
+/* The type of a user-name observable (not an indicator type). */
+#define INTEL_OBS_USER (-2)
+#define INTEL_OBS_USER_MAX 256
+/* An event field that holds observables, and their type (INTEL_* or
+ * INTEL_OBS_USER; INTEL_IPV4 stands for either address family). */
+struct intel_obs_field {
+    const char *field;
+    int type;
+};
+extern const struct intel_obs_field intel_obs_fields[];
+extern const size_t intel_obs_nfields;
+/* The canonical form of value v[0..n) of a field of that type into
+ * out[INTEL_VALUE_MAX + 1], and its type's name ("ipv6" for an IPv6
+ * address, "user").  -1 when it is not one (skipped). */
+int intel_obs_norm(int type, const char *v, size_t n, char *out, const char **ret_type);
+
 /* Adds a tag unless it is there already or the indicator has
  * INTEL_TAGS_MAX; a longer value is cut at INTEL_TAG_MAX. */
 void intel_ind_tag(struct intel_ind *ind, enum intel_tag_kind kind, const char *v, size_t len);

@@ -705,46 +705,7 @@ static int64_t add(struct ptriage *t, struct triage_in *in, int64_t alert_id)
 
 /* ---- observables of incidents (issue 20) ---- */
 
-/* The event fields an incident's observables are taken from, with their
- * type (INTEL_*; -1: a user name, not an indicator type). */
-static const struct {
-    const char *field;
-    int type;
-} obs_fields[] = {
-    {"source.ip", INTEL_IPV4},
-    {"destination.ip", INTEL_IPV4},
-    {"client.ip", INTEL_IPV4},
-    {"server.ip", INTEL_IPV4},
-    {"dns.question.name", INTEL_DOMAIN},
-    {"url.domain", INTEL_DOMAIN},
-    {"destination.domain", INTEL_DOMAIN},
-    {"tls.client.server_name", INTEL_DOMAIN},
-    {"url.full", INTEL_URL},
-    {"url.original", INTEL_URL},
-    {"email.from.address", INTEL_EMAIL},
-    {"file.hash.md5", INTEL_MD5},
-    {"file.hash.sha1", INTEL_SHA1},
-    {"file.hash.sha256", INTEL_SHA256},
-    {"process.hash.md5", INTEL_MD5},
-    {"process.hash.sha1", INTEL_SHA1},
-    {"process.hash.sha256", INTEL_SHA256},
-    {"user.name", -1},
-    {"user.target.name", -1},
-};
 #define OBS_PER_ALERT 32
-
-/* A user name as an observable: 1..256 bytes, no control characters. */
-static int obs_user(const char *v, size_t n, char *out)
-{
-    if (n == 0 || n > 256)
-        return -1;
-    for (size_t i = 0; i < n; i++)
-        if ((unsigned char)v[i] < 0x20 || v[i] == 0x7f)
-            return -1;
-    memcpy(out, v, n);
-    out[n] = '\0';
-    return 0;
-}
 
 /* Adds the observables of `ev` to incident `incident`, which the alert
  * stored as `alert_id` joined: each value of the fields above in its
@@ -755,27 +716,16 @@ static void add_observables(struct ptriage *t, const struct event *ev, int64_t i
 {
     size_t added = 0;
 
-    for (size_t i = 0; i < sizeof(obs_fields) / sizeof(obs_fields[0]); i++) {
-        uint32_t id = field_lookup(obs_fields[i].field, strlen(obs_fields[i].field));
+    for (size_t i = 0; i < intel_obs_nfields; i++) {
+        uint32_t id = field_lookup(intel_obs_fields[i].field, strlen(intel_obs_fields[i].field));
 
         for (uint32_t k = 0; id != FIELD_NONE && k < ev->nfields && added < OBS_PER_ALERT; k++) {
             const struct event_field *f = &ev->fields[k];
-            const char *why = NULL, *type;
-            int ty = obs_fields[i].type;
+            const char *type = NULL;
 
-            if (f->id != id)
+            if (f->id != id ||
+                intel_obs_norm(intel_obs_fields[i].type, f->val, f->len, t->obs_val, &type) < 0)
                 continue;
-            if (ty == -1) {
-                if (obs_user(f->val, f->len, t->obs_val) < 0)
-                    continue;
-                type = "user";
-            } else {
-                if (ty == INTEL_IPV4 && memchr(f->val, ':', f->len))
-                    ty = INTEL_IPV6;
-                if (intel_normalize((enum intel_type)ty, f->val, f->len, t->obs_val, &why) < 0)
-                    continue;
-                type = intel_type_name((enum intel_type)ty);
-            }
             pt_store_err(t, store_observable_add(t->st, incident, type, t->obs_val, STORE_OBS_ALERT,
                                                  NULL, alert_id, NULL, ev->time_us, NULL, NULL));
             added++;

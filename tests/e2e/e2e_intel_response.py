@@ -24,7 +24,8 @@ block, auto.  Then:
 Observables (docs/intel.md "Observables in incidents"): the incident the C2
 alert opened holds C2 and the inside host as observables taken from the
 alert; a second inside host reaching C2 opens another incident, and the two
-are linked by C2 on both sides.  An analyst adds a domain (stored in its
+are linked by C2 on both sides; an alert an analyst attaches to a third
+incident brings its observables, linking it to both.  An analyst adds a domain (stored in its
 canonical form; twice is 200; a bad value 400 naming the field), removes
 it, and promotes an observed address to an indicator with TLP AMBER: it is
 stored under the feed local, the matcher is reloaded, and a firewall line
@@ -309,6 +310,35 @@ def observables(d):
               "incident %d shows incident %d linked by C2: %s %s"
               % (a, b, c2["incidents"], body["linked_incidents"]))
 
+    # An alert an analyst attaches to another incident brings its observables.
+    st, alerts = api(d, tok, "GET", "/api/v1/incidents/%d/alerts" % first)
+    agg = next((a["id"] for a in (alerts or {}).get("alerts", [])
+                if C2 in json.dumps(a)), None) if st == 200 else None
+    st, new = api(d, tok, "POST", "/api/v1/incidents", {"title": "C2 follow-up"})
+    check(st == 201 and agg, "a new incident (%d) and an aggregated alert naming C2 (%s)"
+          % (st, agg))
+    st, _ = api(d, tok, "POST", "/api/v1/alerts/%d/attach" % agg, {"incident": new["id"]})
+    check(st == 200, "the analyst attaches the alert to it (%d)" % st)
+    st, body = api(d, tok, "GET", "/api/v1/incidents/%d/observables" % new["id"])
+    got = {(o["type"], o["value"]): o for o in body["observables"]}
+    c2 = got.get(("ipv4", C2))
+    check(c2 and c2["origin"] == "alert" and c2["alert"] and first in c2["incidents"],
+          "the attached alert's C2 address is an observable of the new incident, linked to "
+          "incident %d: %s" % (first, c2))
+    incidents_linked = [x["incident"] for x in body["linked_incidents"]]
+    check(first in incidents_linked and second in incidents_linked,
+          "the new incident is linked to both: %s" % body["linked_incidents"])
+
+    # The same through the bulk action: open an incident from the selection.
+    st, res = api(d, tok, "POST", "/api/v1/alerts/bulk",
+                  {"action": "open_incident", "ids": [agg], "title": "C2 bulk"})
+    bulk_inc = (res or {}).get("incident") if st == 200 else None
+    check(bulk_inc, "a bulk open_incident over the alert (%d %s)" % (st, res))
+    if bulk_inc:
+        st, body = api(d, tok, "GET", "/api/v1/incidents/%d/observables" % bulk_inc)
+        check(any(o["value"] == C2 and o["origin"] == "alert" for o in body["observables"]),
+              "the incident the bulk action opened holds the alert's C2 address")
+
     # An analyst's observable: canonical, once, checked, removable.
     path = "/api/v1/incidents/%d/observables" % first
     st, o = api(d, tok, "POST", path, {"type": "domain", "value": "C2-Panel.Example.",
@@ -381,7 +411,7 @@ def cli(d, tok, first, second):
           "linked: incident %d (1 shared)" % second in out,
           "CLI: observable lists them, C2 with the other incident, and the link: %s" % out)
     rc, out, err = run("observable", first, "--json")
-    check(rc == 0 and json.loads(out)["linked_incidents"] == [{"incident": second, "shared": 1}],
+    check(rc == 0 and {"incident": second, "shared": 1} in json.loads(out)["linked_incidents"],
           "CLI: --json prints the answer")
     rc, out, err = run("observable", first, "promote", oid)
     check(rc == 2 and "--tlp" in err, "CLI: promote without --tlp is a usage error: %s" % err)

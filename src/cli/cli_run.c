@@ -486,6 +486,32 @@ static int inputs_differ(const struct config *a, const struct config *b)
 }
 
 /* 1 when the feeds fetched by URL differ (the fetcher keeps its copy). */
+/* 1 when archive.witness or archive.retention.inputs differ (read at
+ * start only). */
+static int archive_more_differ(const struct config *a, const struct config *b)
+{
+    if (a->narchive_witness != b->narchive_witness ||
+        a->narchive_retention_inputs != b->narchive_retention_inputs)
+        return 1;
+    for (size_t i = 0; i < a->narchive_witness; i++) {
+        const struct config_witness *x = &a->archive_witness[i], *y = &b->archive_witness[i];
+
+        if (!str_eq(x->file, y->file) || !str_eq(x->url, y->url) ||
+            !str_eq(x->secret_file, y->secret_file) || !str_eq(x->hikeshi, y->hikeshi) ||
+            !str_eq(x->auth_header, y->auth_header))
+            return 1;
+    }
+    for (size_t i = 0; i < a->narchive_retention_inputs; i++) {
+        const struct config_retention_input *x = &a->archive_retention_inputs[i],
+                                            *y = &b->archive_retention_inputs[i];
+
+        if (strcmp(x->name, y->name) != 0 || x->max_age_s != y->max_age_s ||
+            x->max_bytes != y->max_bytes)
+            return 1;
+    }
+    return 0;
+}
+
 static int feeds_differ(const struct config *a, const struct config *b)
 {
     if (a->nintel_feeds != b->nintel_feeds || !str_eq(a->intel_warninglists, b->intel_warninglists))
@@ -585,8 +611,11 @@ static void reload(struct daemon *d)
         d->cfg->archive_retention_max_age_s != nc->archive_retention_max_age_s ||
         d->cfg->archive_retention_max_bytes != nc->archive_retention_max_bytes ||
         d->cfg->archive_retention_interval_s != nc->archive_retention_interval_s ||
-        !str_eq(d->cfg->archive_key, nc->archive_key))
+        !str_eq(d->cfg->archive_key, nc->archive_key) || archive_more_differ(d->cfg, nc))
         log_warnx("SIGHUP: archive settings changed; restart hikeshi to apply them");
+    if (!str_eq(d->cfg->audit_head_url, nc->audit_head_url) ||
+        !str_eq(d->cfg->audit_head_secret_file, nc->audit_head_secret_file))
+        log_warnx("SIGHUP: audit.head_url changed; restart hikeshi to apply it");
     if (feeds_differ(d->cfg, nc))
         reload_feeds(d, nc);
     log_info("SIGHUP: reloaded %s (%zu rules)", d->cfg_path, pipeline_rules_loaded(d->pipeline));

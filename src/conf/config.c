@@ -2726,6 +2726,58 @@ static void print_q(FILE *out, const char *s)
     fputc('"', out);
 }
 
+/* The audit: section. */
+static void print_audit(FILE *out, const struct config *c)
+{
+    fprintf(out, "audit:\n  key: ");
+    print_q(out, c->audit_key ? c->audit_key : "");
+    fprintf(out, "\n  verify_key: ");
+    print_q(out, c->audit_verify_key ? c->audit_verify_key : "");
+    fprintf(out, "\n  head: ");
+    print_q(out, c->audit_head ? c->audit_head : "");
+    if (c->audit_head_url) {
+        fprintf(out, "\n  head_url: ");
+        print_q(out, c->audit_head_url);
+        fprintf(out, "\n  head_secret_file: ");
+        print_q(out, c->audit_head_secret_file ? c->audit_head_secret_file : "");
+    }
+    fprintf(out, "\n  seal_entries: %llu\n  seal_interval: %llu\n",
+            (unsigned long long)c->audit_seal_entries,
+            (unsigned long long)c->audit_seal_interval_s);
+}
+
+/* archive.retention.inputs and archive.witness, when set (after the
+ * retention block, so that inputs stays under retention). */
+static void print_archive_more(FILE *out, const struct config *c)
+{
+    if (c->narchive_retention_inputs)
+        fprintf(out, "    inputs:\n");
+    for (size_t i = 0; i < c->narchive_retention_inputs; i++) {
+        const struct config_retention_input *ri = &c->archive_retention_inputs[i];
+
+        fprintf(out, "      ");
+        print_q(out, ri->name);
+        fprintf(out, ":\n        max_age: %llu\n        max_size: %llu\n",
+                (unsigned long long)ri->max_age_s, (unsigned long long)ri->max_bytes);
+    }
+    if (c->narchive_witness)
+        fprintf(out, "  witness:\n");
+    for (size_t i = 0; i < c->narchive_witness; i++) {
+        const struct config_witness *w = &c->archive_witness[i];
+
+        fprintf(out, "    - %s: ", w->file ? "file" : w->url ? "url" : "hikeshi");
+        print_q(out, w->file ? w->file : w->url ? w->url : w->hikeshi);
+        if (w->secret_file) {
+            fprintf(out, "\n      secret_file: ");
+            print_q(out, w->secret_file);
+        }
+        if (w->auth_header) /* the secret is not printed, as for intel.feeds */
+            fprintf(out, "\n      auth_header: \"%.*s: (set)\"",
+                    (int)(strchr(w->auth_header, ':') - w->auth_header), w->auth_header);
+        fputc('\n', out);
+    }
+}
+
 /* http: the API's listener and its limits. */
 static void print_http(const struct config *c, FILE *out)
 {
@@ -2948,15 +3000,8 @@ static void print_respond(const struct config *c, FILE *out)
             (unsigned long long)c->archive_retention_max_age_s,
             (unsigned long long)c->archive_retention_max_bytes,
             (unsigned long long)c->archive_retention_interval_s);
-    fprintf(out, "audit:\n  key: ");
-    print_q(out, c->audit_key ? c->audit_key : "");
-    fprintf(out, "\n  verify_key: ");
-    print_q(out, c->audit_verify_key ? c->audit_verify_key : "");
-    fprintf(out, "\n  head: ");
-    print_q(out, c->audit_head ? c->audit_head : "");
-    fprintf(out, "\n  seal_entries: %llu\n  seal_interval: %llu\n",
-            (unsigned long long)c->audit_seal_entries,
-            (unsigned long long)c->audit_seal_interval_s);
+    print_archive_more(out, c);
+    print_audit(out, c);
     fprintf(out, "evidence:\n  key: ");
     print_q(out, c->evidence_key ? c->evidence_key : "");
     fprintf(out, "\n  verify_key: ");

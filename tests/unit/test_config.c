@@ -481,6 +481,71 @@ static void test_archive(void **state)
 
 /* intel.feeds: every key parsed, the normal form parses back without the
  * auth header's secret, and each bad feed is refused with where and why. */
+/* archive.witness, archive.retention.inputs and audit.head_url (issue
+ * 17): parsed, printed (secrets not) and read back the same, and refused
+ * with a reason and a line. */
+static void test_archive_witness_inputs(void **state)
+{
+    static const char yaml[] =
+        "archive:\n  retention:\n    max_age: 90d\n    inputs:\n"
+        "      proxy: {max_age: 7d}\n      auth: {max_age: 400d, max_size: 20g}\n"
+        "  witness:\n    - file: /mnt/worm/seals.jsonl\n"
+        "    - {url: \"https://w.example/seals\", secret_file: /etc/hikeshi/w.secret}\n"
+        "    - {hikeshi: \"http://soc2:9201/_bulk\", auth_header: \"Authorization: ApiKey k3y\"}\n"
+        "audit:\n  head: /k/audit.head\n  head_url: \"https://w.example/head\"\n"
+        "  head_secret_file: /etc/hikeshi/h.secret\n";
+    static const struct {
+        const char *yaml, *msg;
+        unsigned line;
+    } bad[] = {
+        {"archive:\n  witness:\n    - {file: rel/path}\n", "an absolute path", 3},
+        {"archive:\n  witness:\n    - {file: /a, url: \"http://x/\"}\n", "one of file, url", 3},
+        {"archive:\n  witness:\n    - {url: \"http://x/\"}\n", "needs secret_file", 3},
+        {"archive:\n  witness:\n    - {hikeshi: \"http://x:9201/\"}\n", "_bulk URL", 3},
+        {"archive:\n  witness:\n    - {file: /a, auth_header: \"A: b\"}\n", "goes with hikeshi", 3},
+        {"archive:\n  witness:\n    - {file: /a}\n    - {file: /a}\n", "already listed", 4},
+        {"archive:\n  retention:\n    inputs:\n      fw: {}\n", "max_age, max_size or both", 4},
+        {"archive:\n  retention:\n    inputs:\n      fw: {max_size: 10k}\n", "at least 1M", 4},
+        {"archive:\n  retention:\n    inputs: [fw]\n", "mapping of input names", 3},
+        {"audit:\n  head_url: \"http://x/\"\n", "needs audit.head", 2},
+    };
+    struct config *c, *c2;
+    struct parse_err err;
+    char *t1, *t2;
+
+    (void)state;
+    assert_int_equal(config_parse(yaml, strlen(yaml), "t.yaml", &c, &err), 0);
+    assert_int_equal(c->narchive_retention_inputs, 2);
+    assert_string_equal(c->archive_retention_inputs[0].name, "proxy");
+    assert_int_equal(c->archive_retention_inputs[0].max_age_s, 7 * 86400);
+    assert_int_equal(c->archive_retention_inputs[0].max_bytes, 0);
+    assert_int_equal(c->archive_retention_inputs[1].max_bytes, 20ULL << 30);
+    assert_int_equal(c->narchive_witness, 3);
+    assert_string_equal(c->archive_witness[0].file, "/mnt/worm/seals.jsonl");
+    assert_string_equal(c->archive_witness[1].secret_file, "/etc/hikeshi/w.secret");
+    assert_string_equal(c->archive_witness[2].hikeshi, "http://soc2:9201/_bulk");
+    assert_string_equal(c->audit_head_url, "https://w.example/head");
+    t1 = print_config(c);
+    assert_null(strstr(t1, "k3y")); /* the API key is not printed */
+    assert_int_equal(config_parse(t1, strlen(t1), NULL, &c2, &err), 0);
+    t2 = print_config(c2);
+    assert_string_equal(t1, t2);
+    assert_int_equal(c2->narchive_witness, 3);
+    assert_int_equal(c2->narchive_retention_inputs, 2);
+    free(t1);
+    free(t2);
+    config_free(c);
+    config_free(c2);
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        c = (struct config *)(uintptr_t)1;
+        if (config_parse(bad[i].yaml, strlen(bad[i].yaml), "t.yaml", &c, &err) != -EINVAL ||
+            !err.msg || !strstr(err.msg, bad[i].msg) || err.line != bad[i].line)
+            fail_msg("case %zu: msg=%s line=%u (want '%s'): %s", i, err.msg ? err.msg : "(null)",
+                     err.line, bad[i].msg, bad[i].yaml);
+        assert_null(c);
+    }
+}
+
 static void test_intel_feeds(void **state)
 {
     static const char yaml[] =
@@ -669,6 +734,7 @@ int main(void)
         cmocka_unit_test(test_tz),            cmocka_unit_test(test_tz_names),
         cmocka_unit_test(test_security),      cmocka_unit_test(test_archive),
         cmocka_unit_test(test_http_edge),     cmocka_unit_test(test_intel_feeds),
+        cmocka_unit_test(test_archive_witness_inputs),
     };
     int r;
 

@@ -320,16 +320,28 @@ static enum incident_entity_kind cf_entity_kind(const char *field, size_t n)
 }
 
 /* Adds "field=value" as an entity (bad or over-cap values are skipped:
- * triage's keys are its own, the record stays usable). */
+ * triage's keys are its own, the record stays usable).  A local policy
+ * alert's key "user.name=U|host.name=H" gives the user U alone: the host
+ * comes in with the victims. */
 static int cf_add_entity_kv(struct incident *inc, const char *kv, enum incident_entity_role role,
                             int64_t now_us)
 {
-    const char *eq = strchr(kv, '=');
+    static const char user[] = "user.name=", host[] = "|host.name=";
+    const char *eq = strchr(kv, '='), *cut;
+    char value[INCIDENT_VALUE_MAX + 1];
+    size_t n;
     int r;
 
     if (!eq || !eq[1])
         return 0;
-    r = incident_add_entity(inc, eq + 1, cf_entity_kind(kv, (size_t)(eq - kv)), role,
+    n = strlen(eq + 1);
+    if (strncmp(kv, user, sizeof(user) - 1) == 0 && (cut = strstr(eq + 1, host)))
+        n = (size_t)(cut - (eq + 1));
+    if (n == 0 || n >= sizeof(value))
+        return 0;
+    memcpy(value, eq + 1, n);
+    value[n] = '\0';
+    r = incident_add_entity(inc, value, cf_entity_kind(kv, (size_t)(eq - kv)), role,
                             AUDIT_ACTOR_SYSTEM, now_us, NULL);
     return r == -ENOMEM ? r : 0;
 }

@@ -775,10 +775,15 @@ int store_risk_live(struct store *st, int64_t now_us, double *ret_a, double *ret
 int store_entities_json(struct store *st, int64_t limit, int64_t offset, struct buf *out,
                         size_t *ret_n)
 {
-    /* Triage writes "field=value"; records keep the value and its kind. */
+    /* Triage writes "field=value", or "user.name=U|host.name=H" for a local
+     * policy alert (the user is the entity; the host is among the victims);
+     * records keep the value and its kind. */
     return store_json_sql(st, "listing entities", out, ret_n,
                     "WITH e(value, field, role, id, last_us) AS ("
-                    " SELECT substr(entity_key, instr(entity_key, '=') + 1),"
+                    " SELECT iif(substr(entity_key, 1, 10) = 'user.name='"
+                    "   AND instr(entity_key, '|host.name=') > 0,"
+                    "   substr(entity_key, 11, instr(entity_key, '|host.name=') - 11),"
+                    "   substr(entity_key, instr(entity_key, '=') + 1)),"
                     "  substr(entity_key, 1, instr(entity_key, '=') - 1), 'attacker', id, last_us"
                     "  FROM incidents WHERE entity_key <> ''"
                     " UNION SELECT substr(j.value, instr(j.value, '=') + 1),"

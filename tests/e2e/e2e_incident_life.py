@@ -802,8 +802,25 @@ def login(L, d):
     check(st == 400, "a login without a password: 400 (%s)" % st)
 
 
-def entities_assets(L):
+def entities_assets(L, d):
     api, tok = L.api, L.tok
+    # A local policy alert (no address): triage keys its incident
+    # "user.name=mallory|host.name=web01"; the user entity is mallory alone.
+    with open(os.path.join(d.dir, "ssh.log"), "a") as f:
+        f.write("%s web01 sudo:  mallory : user NOT in sudoers ; TTY=pts/0 ; "
+                "PWD=/home/mallory ; USER=root ; COMMAND=/bin/bash\n"
+                % time.strftime("%b %e %H:%M:%S", time.gmtime()))
+    users = []
+
+    def user_entity():
+        st, en, _ = api.call("GET", "/api/v1/entities?limit=500", tok["victor"])
+        users[:] = [e for e in (en or {}).get("entities", []) if "mallory" in e.get("value", "")
+                    and e.get("role") == "attacker"] if isinstance(en, dict) else []
+        return users
+    wait_for(user_entity, timeout=30)
+    check(len(users) == 1 and users[0].get("value") == "mallory" and
+          users[0].get("field") == "user.name",
+          "GET entities: the sudo user's name alone, not the incident key (%s)" % users)
     st, en, _ = api.call("GET", "/api/v1/entities", tok["victor"])
     lst = en.get("entities", []) if st == 200 and isinstance(en, dict) else []
     att = [e for e in lst if e.get("value") == ATTACKER and e.get("role") == "attacker"]
@@ -882,7 +899,7 @@ def main():
         section("the race", race, L)
         section("intake", intake, L)
         section("alerts", alerts, L)
-        section("entities and assets", entities_assets, L)
+        section("entities and assets", entities_assets, L, d)
         section("suppression", suppress, L, d)
         section("login", login, L, d)
         section("the risk meter", risk, L)

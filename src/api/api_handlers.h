@@ -87,6 +87,8 @@ void api_assets_list(struct api_call *c);
 
 /* api_posture.c: contacts, declared level, risk meter, exercise banner */
 void api_posture_contacts(struct api_call *c);
+void api_posture_contact_patch(struct api_call *c);
+void api_posture_contact_delete(struct api_call *c);
 void api_posture_contact_add(struct api_call *c);
 void api_posture_declared(struct api_call *c);
 void api_posture_declare(struct api_call *c);

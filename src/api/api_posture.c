@@ -35,6 +35,36 @@ void api_posture_contact_add(struct api_call *c)
         api_util_answer_json(c, 201, 0);
 }
 
+/* PATCH /api/v1/contacts/{id}: the contact as it is now. */
+void api_posture_contact_patch(struct api_call *c)
+{
+    struct casefile_err e = {0};
+    int r = casefile_contact_update(&c->ctx->cf, c->p[0], c->user, c->rq->body, c->rq->body_len,
+                                    c->rq->now_us, &e);
+
+    if (r < 0) {
+        api_util_answer_cf(c, r, &e);
+        return;
+    }
+    if ((r = store_contact_json(c->ctx->cf.st, c->p[0], &c->resp->body)) < 0)
+        api_util_answer_store(c, r);
+    else
+        api_util_answer_json(c, 200, 0);
+}
+
+/* DELETE /api/v1/contacts/{id}: {"ok": true}. */
+void api_posture_contact_delete(struct api_call *c)
+{
+    struct casefile_err e = {0};
+    int r = casefile_contact_delete(&c->ctx->cf, c->p[0], c->user, c->rq->now_us, &e);
+
+    if (r < 0) {
+        api_util_answer_cf(c, r, &e);
+        return;
+    }
+    api_util_answer_json(c, 200, buf_puts(&c->resp->body, "{\"ok\":true}"));
+}
+
 void api_posture_declared(struct api_call *c)
 {
     struct buf *b = &c->resp->body;

@@ -104,6 +104,8 @@ static const struct api_route api_routes[] = {
     {"POST", "/api/v1/intake", AUTH_ROLE_ANALYST, api_incidents_intake},
     {"GET", "/api/v1/contacts", AUTH_ROLE_VIEWER, api_posture_contacts},
     {"POST", "/api/v1/contacts", AUTH_ROLE_ANALYST, api_posture_contact_add},
+    {"PATCH", "/api/v1/contacts/{id}", AUTH_ROLE_ANALYST, api_posture_contact_patch},
+    {"DELETE", "/api/v1/contacts/{id}", AUTH_ROLE_ANALYST, api_posture_contact_delete},
     {"GET", "/api/v1/declared-level", AUTH_ROLE_VIEWER, api_posture_declared},
     {"POST", "/api/v1/declared-level", AUTH_ROLE_LEAD, api_posture_declare},
     {"GET", "/api/v1/risk-meter", AUTH_ROLE_VIEWER, api_posture_risk},

@@ -191,6 +191,15 @@ int casefile_intake(const struct casefile *cf, const char *who, const char *body
                     int64_t now_us, int64_t *ret_id, struct casefile_err *err);
 int casefile_contact_add(const struct casefile *cf, const char *who, const char *body, size_t len,
                          int64_t now_us, int64_t *ret_id, struct casefile_err *err);
+/* PATCH a contact: the fields given (at least one) replace theirs; DELETE
+ * one: its communications keep its name as the party.  Both audited
+ * (contact.update / contact.delete, before and after) and written on the
+ * timeline of every incident that communicated with it; -ENOENT. */
+int casefile_contact_update(const struct casefile *cf, int64_t id, const char *who,
+                            const char *body, size_t len, int64_t now_us,
+                            struct casefile_err *err);
+int casefile_contact_delete(const struct casefile *cf, int64_t id, const char *who, int64_t now_us,
+                            struct casefile_err *err);
 int casefile_declare(const struct casefile *cf, const char *who, const char *body, size_t len,
                      int64_t now_us, struct casefile_err *err);
 int casefile_risk_add(const struct casefile *cf, const char *who, const char *body, size_t len,

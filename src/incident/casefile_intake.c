@@ -201,3 +201,115 @@ int casefile_contact_add(const struct casefile *cf, const char *who, const char 
     casefile_vals_free(v, CONTACT_NFIELDS);
     return r;
 }
+
+/* ------------------------------------------------------------------ */
+/* Editing and deleting a contact                                      */
+
+static const struct casefile_field contact_patch_fields[] = {
+    {"name", CASEFILE_STR, INCIDENT_VALUE_MAX, 0},
+    {"kind", CASEFILE_STR, 16, 0},
+    {"organisation", CASEFILE_STR, INCIDENT_VALUE_MAX, 0},
+    {"role", CASEFILE_STR, INCIDENT_VALUE_MAX, 0},
+    {"email", CASEFILE_STR, INCIDENT_VALUE_MAX, 0},
+    {"phone", CASEFILE_STR, 64, 0},
+    {"notes", CASEFILE_STR, CASEFILE_NOTE_MAX, 0},
+};
+
+/* A "contact" entry, old name -> new, on the timeline of every incident
+ * that communicated with the contact. */
+static int contact_timeline(const struct casefile *cf, const struct casefile_txn *t, int64_t id,
+                            const char *from, const char *to, struct casefile_err *err)
+{
+    struct store_contact_inc *v = NULL;
+    size_t n = 0;
+    int r = store_contact_incidents(cf->st, id, &v, &n);
+
+    for (size_t i = 0; r == 0 && i < n; i++)
+        r = store_timeline_add(cf->st, v[i].incident, t->now_us, v[i].version, t->who, "contact",
+                               from, to, NULL);
+    free(v);
+    return r < 0 ? casefile_store_fail(cf, err, r) : 0;
+}
+
+static int contact_edit_act(const struct casefile *cf, struct casefile_txn *t, void *ctx,
+                            struct casefile_err *err)
+{
+    const int64_t id = *(const int64_t *)ctx;
+    const struct casefile_val *v = t->v;
+    char old[INCIDENT_VALUE_MAX + 1];
+    int r;
+
+    snprintf(t->objbuf, sizeof(t->objbuf), "contact/%lld", (long long)id);
+    if ((r = store_contact_name(cf->st, id, old, sizeof(old))) == -ENOENT)
+        return casefile_fail(err, -ENOENT, -1, NULL, "no such contact");
+    if (r < 0 || (r = buf_puts(&t->details, "{\"before\":")) < 0 ||
+        (r = store_contact_json(cf->st, id, &t->details)) < 0)
+        return r == -E2BIG ? casefile_fail(err, r, -1, NULL, "too long to audit")
+                           : casefile_store_fail(cf, err, r);
+    if (!v) {
+        /* Deleting: the timelines first, while the link still stands. */
+        if ((r = contact_timeline(cf, t, id, old, "deleted", err)) < 0)
+            return r;
+        if ((r = store_contact_delete(cf->st, id)) < 0)
+            return casefile_store_fail(cf, err, r);
+        if (buf_puts(&t->details, "}") < 0)
+            return casefile_fail(err, -E2BIG, -1, NULL, "too long to audit");
+        return 0;
+    }
+    {
+        const struct store_contact_rec c = {v[0].have ? v[0].s : NULL,
+                                            v[1].have ? v[1].s : NULL,
+                                            v[2].have ? v[2].s : NULL,
+                                            v[3].have ? v[3].s : NULL,
+                                            v[4].have ? v[4].s : NULL,
+                                            v[5].have ? v[5].s : NULL,
+                                            v[6].have ? v[6].s : NULL,
+                                            NULL,
+                                            0};
+        if ((r = store_contact_update(cf->st, id, &c)) < 0)
+            return casefile_store_fail(cf, err, r);
+    }
+    if ((r = contact_timeline(cf, t, id, old, v[0].have ? v[0].s : old, err)) < 0)
+        return r;
+    if ((r = buf_puts(&t->details, ",\"after\":")) < 0 ||
+        (r = store_contact_json(cf->st, id, &t->details)) < 0 ||
+        (r = buf_puts(&t->details, "}")) < 0)
+        return r == -E2BIG ? casefile_fail(err, r, -1, NULL, "too long to audit")
+                           : casefile_store_fail(cf, err, r);
+    return 0;
+}
+
+int casefile_contact_update(const struct casefile *cf, int64_t id, const char *who,
+                            const char *body, size_t len, int64_t now_us, struct casefile_err *err)
+{
+    static const char *const kinds[] = {"vertical", "horizontal", "external", NULL};
+    struct casefile_val v[CASEFILE_NFIELDS(contact_patch_fields)];
+    struct casefile_txn t = {
+        .who = who, .now_us = now_us, .action = "contact.update", .details_max = 64 * 1024, .v = v};
+    size_t given = 0;
+    int r;
+
+    if ((r = casefile_read_body(body, len, contact_patch_fields, CASEFILE_NFIELDS(v), v, err)) < 0)
+        return r;
+    for (size_t i = 0; i < CASEFILE_NFIELDS(v); i++)
+        given += v[i].have != 0;
+    if (!given)
+        r = casefile_fail(err, -EINVAL, -1, NULL,
+                          "name at least one of name, kind, organisation, role, email, phone,"
+                          " notes");
+    else if (v[1].have && !casefile_one_of(v[1].s, kinds))
+        r = casefile_fail(err, -EINVAL, -1, "kind", "kind is vertical, horizontal or external");
+    if (r == 0 && (r = casefile_nonempty(contact_patch_fields, v, 0, err)) == 0)
+        r = casefile_run(cf, &t, contact_edit_act, &id, err);
+    casefile_vals_free(v, CASEFILE_NFIELDS(v));
+    return r;
+}
+
+int casefile_contact_delete(const struct casefile *cf, int64_t id, const char *who, int64_t now_us,
+                            struct casefile_err *err)
+{
+    struct casefile_txn t = {
+        .who = who, .now_us = now_us, .action = "contact.delete", .details_max = 64 * 1024};
+
+    return casefile_run(cf, &t, contact_edit_act, &id, err);
+}

@@ -93,13 +93,18 @@ static int comm_act(const struct casefile *cf, struct casefile_txn *t, void *ctx
         .who = t->who,
         .time_us = t->now_us,
     };
-    char to[INCIDENT_VALUE_MAX + 64];
+    char to[INCIDENT_VALUE_MAX + 64], name[INCIDENT_VALUE_MAX + 1] = "";
     int r;
 
     if ((r = casefile_comm_put(cf, t->incident, &c, ctx, err)) < 0)
         return r;
+    /* The timeline (and so the reports) names the party: the one written,
+     * else the contact's name as it is now. */
+    if (!(c.party && c.party[0]) && c.contact_id &&
+        (r = store_contact_name(cf->st, c.contact_id, name, sizeof(name))) < 0)
+        return casefile_store_fail(cf, err, r);
     snprintf(to, sizeof(to), "%s %s (%s)", strcmp(c.direction, "in") == 0 ? "from" : "to",
-             c.party ? c.party : "contact", c.channel);
+             c.party && c.party[0] ? c.party : name, c.channel);
     if ((r = casefile_event(cf, t->incident, &t->inc, t->now_us, t->who, "communication", NULL, to,
                             err)) < 0)
         return r;

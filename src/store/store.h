@@ -301,6 +301,21 @@ int store_contact_add(struct store *st, const struct store_contact_rec *c, int64
 int store_contacts_json(struct store *st, struct buf *out, size_t *ret_n);
 /* -ENOENT when there is no contact `id`. */
 int store_contact_json(struct store *st, int64_t id, struct buf *out);
+/* Sets the members of c that are not NULL (created_* unused); -ENOENT. */
+int store_contact_update(struct store *st, int64_t id, const struct store_contact_rec *c);
+/* Deletes contact `id`: its communications keep its name as the party,
+ * messages their recipient, only the link goes; -ENOENT. */
+int store_contact_delete(struct store *st, int64_t id);
+/* The contact's name into ret (truncated to size); -ENOENT. */
+int store_contact_name(struct store *st, int64_t id, char *ret, size_t size);
+/* The incidents that communicated with contact `id`, with their record's
+ * version, into a heap array (*ret, freed by the caller; NULL when none). */
+struct store_contact_inc {
+    int64_t incident;
+    uint64_t version;
+};
+int store_contact_incidents(struct store *st, int64_t id, struct store_contact_inc **ret,
+                            size_t *ret_n);
 
 /* The escalation clock's state (store_clock.c, docs/incident.md): the last
  * step fired for the deadline of `phase` begun at since_us (0: none). */

@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -621,6 +622,109 @@ int store_contact_json(struct store *st, int64_t id, struct buf *out)
 {
     return store_json_one(st, "reading a contact", "no such contact", out,
                     "SELECT " CONTACT_JSON " FROM contacts WHERE id = ?1", "i", id);
+}
+
+int store_contact_update(struct store *st, int64_t id, const struct store_contact_rec *c)
+{
+    int64_t changes = 0;
+    int r = store_exec_sql(st, "updating a contact", &changes, NULL,
+                           "UPDATE contacts SET name = coalesce(?2, name), kind = coalesce(?3,"
+                           " kind), organisation = coalesce(?4, organisation), role = coalesce(?5,"
+                           " role), email = coalesce(?6, email), phone = coalesce(?7, phone),"
+                           " notes = coalesce(?8, notes) WHERE id = ?1",
+                           "ittttttt", id, c->name, c->kind, c->organisation, c->role, c->email,
+                           c->phone, c->notes);
+    if (r < 0)
+        return r;
+    if (!changes) {
+        store_seterr(st, "no such contact");
+        return -ENOENT;
+    }
+    return 0;
+}
+
+int store_contact_delete(struct store *st, int64_t id)
+{
+    int64_t changes = 0;
+    int r;
+
+    /* The communications keep the party's name and the messages their
+     * recipient; only the link goes. */
+    r = store_exec_sql(st, "unlinking a contact", NULL, NULL,
+                       "UPDATE communications SET party = coalesce(party, (SELECT name FROM"
+                       " contacts WHERE id = ?1)), contact_id = NULL WHERE contact_id = ?1",
+                       "i", id);
+    if (r == 0)
+        r = store_exec_sql(st, "unlinking a contact", NULL, NULL,
+                           "UPDATE messages SET contact_id = NULL WHERE contact_id = ?1", "i", id);
+    if (r == 0)
+        r = store_exec_sql(st, "deleting a contact", &changes, NULL,
+                           "DELETE FROM contacts WHERE id = ?1", "i", id);
+    if (r < 0)
+        return r;
+    if (!changes) {
+        store_seterr(st, "no such contact");
+        return -ENOENT;
+    }
+    return 0;
+}
+
+struct contact_incs {
+    struct store_contact_inc *v;
+    size_t n, cap;
+};
+
+static int contact_inc_row(sqlite3_stmt *s, void *ctx)
+{
+    struct contact_incs *c = ctx;
+
+    if (c->n == c->cap) {
+        size_t cap = c->cap ? 2 * c->cap : 8;
+        struct store_contact_inc *v = realloc(c->v, cap * sizeof(*v));
+        if (!v)
+            return -ENOMEM;
+        c->v = v;
+        c->cap = cap;
+    }
+    c->v[c->n].incident = sqlite3_column_int64(s, 0);
+    c->v[c->n].version = (uint64_t)sqlite3_column_int64(s, 1);
+    c->n++;
+    return 0;
+}
+
+int store_contact_incidents(struct store *st, int64_t id, struct store_contact_inc **ret,
+                            size_t *ret_n)
+{
+    struct contact_incs c = {0};
+    int r = store_each_row(st, "listing a contact's incidents",
+                           "SELECT DISTINCT i.id, i.version FROM communications m"
+                           " JOIN incidents i ON i.id = m.incident_id WHERE m.contact_id = ?1"
+                           " ORDER BY i.id",
+                           id, contact_inc_row, &c);
+
+    if (r < 0) {
+        free(c.v);
+        c.v = NULL;
+        c.n = 0;
+    }
+    *ret = c.v;
+    *ret_n = c.n;
+    return r;
+}
+
+int store_contact_name(struct store *st, int64_t id, char *ret, size_t size)
+{
+    sqlite3_stmt *s;
+    int r = store_row_one(st, "reading a contact", "no such contact", &s,
+                          "SELECT name FROM contacts WHERE id = ?1", "i", id);
+    const unsigned char *name;
+
+    if (r < 0)
+        return r;
+    name = sqlite3_column_text(s, 0);
+    snprintf(ret, size, "%s", name ? (const char *)name : "");
+    sqlite3_finalize(s);
+    return 0;
 }
 
 #define REPORT_META_JSON                                                                           \

@@ -329,6 +329,7 @@ def life(L):
                             x.get("direction") == "out" and x.get("channel") == "mail" and
                             x.get("summary") == summary and x.get("time") for x in lst),
           "GET communications: to whom, how, who and when")
+    contacts_edit(L, iid, cid)
 
     # -- the first report
     threats = "Password guessing then a <script>alert(1)</script> & root login"
@@ -414,6 +415,10 @@ def life(L):
                          tok["victor"])
     check(st == 200 and isinstance(md, str) and "Disable password logins for root" in md and
           "Preserve evidence" in md, "the final report holds the lessons and the tasks")
+    check(isinstance(md, str) and "communication  -> to Abuse desk (mail)" in md and
+          "to contact (" not in md and "contact Abuse desk -> Abuse desk (NOC)" in md and
+          "contact Night desk -> deleted" in md,
+          "the final report names the contacts told, renamed and deleted")
     L.tick_required(iid, "full_response")
     L.move(iid, "closed", "handled: foothold removed", who="lena")
     v = L.get_inc(iid).get("version")
@@ -449,6 +454,64 @@ def life(L):
           max(vers) == final.get("version"),
           "every entry has who and time, oldest first, up to the current version %s"
           % final.get("version"))
+
+
+def contacts_edit(L, iid, cid):
+    """A contact is edited and another deleted: both audited, both on the
+    timeline of the incident that talked to them, the communications kept."""
+    api, tok = L.api, L.tok
+    path = "/api/v1/contacts/%s" % cid
+    st, c, _ = api.call("PATCH", path, tok["bob"], {"name": "Abuse desk (NOC)",
+                                                    "phone": "+81 3 1111 1111"})
+    L.ok(st, (200,), "PATCH a contact", "contact.update", c)
+    c = c if isinstance(c, dict) else {}
+    check(c.get("id") == cid and c.get("name") == "Abuse desk (NOC)" and
+          c.get("phone") == "+81 3 1111 1111" and c.get("role") == "ISP" and
+          c.get("email") == "abuse@example.net",
+          "PATCH answers the contact: the fields given changed, the others kept (%s)" % c)
+    st, cs, _ = api.call("GET", "/api/v1/contacts", tok["victor"])
+    check([x.get("name") for x in (cs or {}).get("contacts", []) if x.get("id") == cid] ==
+          ["Abuse desk (NOC)"], "GET contacts lists the new name")
+    for body, why in (({"kind": "friend"}, "an unknown kind"), ({}, "nothing to change"),
+                      ({"name": ""}, "an empty name"), ({"colour": "red"}, "an unknown field")):
+        st, got, _ = api.call("PATCH", path, tok["bob"], body)
+        check(st == 400 and isinstance(got, dict) and got.get("error"),
+              "PATCH a contact with %s: 400 (%s %s)" % (why, st, got))
+    st, got, _ = api.call("PATCH", "/api/v1/contacts/999999", tok["bob"], {"name": "x"})
+    check(st == 404, "PATCH an unknown contact: 404 (%s)" % st)
+
+    st, n, _ = api.call("POST", "/api/v1/contacts", tok["bob"],
+                        {"name": "Night desk", "kind": "horizontal"})
+    L.ok(st, (201,), "POST a second contact", "contact.add", n)
+    nid = n.get("id") if isinstance(n, dict) else None
+    st, cm, _ = api.call("POST", "/api/v1/incidents/%d/communications" % iid, tok["bob"],
+                         {"contact": nid, "channel": "phone", "direction": "in",
+                          "summary": "They saw the same address"})
+    L.ok(st, (201,), "POST a communication from the second contact", "communication.add", cm)
+    st, got, _ = api.call("DELETE", "/api/v1/contacts/%s" % nid, tok["victor"])
+    check(st == 403, "a viewer cannot delete a contact (%s)" % st)
+    st, got, _ = api.call("DELETE", "/api/v1/contacts/%s" % nid, tok["bob"])
+    L.ok(st, (200,), "DELETE a contact", "contact.delete", got)
+    st, cs, _ = api.call("GET", "/api/v1/contacts", tok["victor"])
+    check(st == 200 and not any(x.get("id") == nid for x in cs.get("contacts", [])),
+          "GET contacts no longer lists the deleted one")
+    st, cms, _ = api.call("GET", "/api/v1/incidents/%d/communications" % iid, tok["victor"])
+    kept = [x for x in (cms or {}).get("communications", []) if x.get("summary") ==
+            "They saw the same address"] if isinstance(cms, dict) else []
+    check(len(kept) == 1 and kept[0].get("contact") is None and
+          kept[0].get("party") == "Night desk",
+          "the deleted contact's communication stays, naming it as the party (%s)" % kept)
+    st, got, _ = api.call("DELETE", "/api/v1/contacts/%s" % nid, tok["bob"])
+    check(st == 404, "DELETE it again: 404 (%s)" % st)
+    st, tl, _ = api.call("GET", "/api/v1/incidents/%d/timeline" % iid, tok["victor"])
+    tl = tl.get("timeline", []) if st == 200 and isinstance(tl, dict) else []
+    got = [(e.get("what"), e.get("from"), e.get("to"), e.get("who")) for e in tl
+           if e.get("what") in ("contact", "communication")]
+    check(got == [("communication", None, "to Abuse desk (mail)", "bob"),
+                  ("contact", "Abuse desk", "Abuse desk (NOC)", "bob"),
+                  ("communication", None, "from Night desk (phone)", "bob"),
+                  ("contact", "Night desk", "deleted", "bob")],
+          "the timeline names the contacts told, the rename and the deletion (%s)" % got)
 
 
 def roles_viewer(L, iid):

@@ -484,37 +484,6 @@ static int play(struct runner *u, int fd, const struct scenario_send *v, size_t 
     return r;
 }
 
-/* Triage's group_window by default: alerts of one attacker within it join
- * one incident (rules/config/triage.yaml). */
-#define EXERCISE_REGROUP_US (3600 * US_PER_S)
-
-static int latest_of(void *ctx, const struct store_exercise_run *r)
-{
-    int64_t *last = ctx, end = r->ended_us ? r->ended_us : time_now_us();
-
-    if (end > *last)
-        *last = end;
-    return 0;
-}
-
-/* Says so when an earlier run of the same scenario ended less than the
- * triage group window ago: this run's alerts would join its incidents
- * (docs/exercise.md, "Running an exercise"). */
-static void warn_rerun(struct store *st, const struct scenario *s, int64_t now)
-{
-    int64_t last = 0;
-    char d[32];
-
-    if (store_exercise_runs_each(st, s->name, latest_of, &last) == 0 && last &&
-        now - last < EXERCISE_REGROUP_US)
-        fprintf(stderr,
-                "hikeshi exercise: warning: a run of %s ended %s ago; triage adds the "
-                "alerts of one attacker within its group window (1 h by default) to the "
-                "same incident, so this run may open no incident of its own and score "
-                "none (docs/exercise.md)\n",
-                s->name, exercise_fmt_dur(now - last, d, sizeof(d)));
-}
-
 static int cmd_run(const struct config *c, int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -590,7 +559,6 @@ static int cmd_run(const struct config *c, int argc, char **argv)
     u.speed = speed;
     u.dv = deliver_to ? &dv : NULL;
     u.start = time_now_us();
-    warn_rerun(st, s, u.start);
     /* The scenario's own clock, laid out so that its last moment is
      * stamped when it is really played: every stamp is in the past, and
      * the records keep the scenario's intervals (a beacon every 60 s stays

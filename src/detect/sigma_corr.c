@@ -1229,7 +1229,8 @@ static int feed_one(struct sigma_corr_engine *e, uint32_t ci, uint32_t si, const
     const struct ccorr *cc = &e->corrs[ci];
     const struct sigma_corr_rule *c = cc->c;
     const struct cslot *sl = &cc->slots[si];
-    char key[CORR_KEY_PREFIX + SIGMA_CORR_MAX_GROUP_BY * (CORR_KEY_VALUE_MAX + 5)];
+    char key[CORR_KEY_PREFIX + SIGMA_CORR_MAX_GROUP_BY * (CORR_KEY_VALUE_MAX + 5) +
+             sizeof(ev->realm)];
     size_t keylen = 0;
     struct entry x = {.t = ev->time_us, .slot = si};
     struct group *g;
@@ -1243,6 +1244,12 @@ static int feed_one(struct sigma_corr_engine *e, uint32_t ci, uint32_t si, const
     if (feed_key(e, c, sl, ev, key + CORR_KEY_PREFIX, &keylen, &x))
         return 0;
     keylen += CORR_KEY_PREFIX;
+    /* An exercise run's records count among themselves only: its realm
+     * closes the key (the group-by values before it are read by length). */
+    if (ev->realm) {
+        memcpy(key + keylen, &ev->realm, sizeof(ev->realm));
+        keylen += sizeof(ev->realm);
+    }
     if (c->type == SIGMA_CORR_EVENT_COUNT)
         x.num = repeat_weight(ev, e->repeat_fid);
     if (ev->time_us > e->now) {

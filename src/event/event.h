@@ -46,6 +46,11 @@ struct event {
     const char *decoder; /* static name of the decoder that understood the
                             record (the most specific one); NULL = unparsed */
     uint32_t input_id;   /* index of the input it came from */
+    /* 0 for real records; a tabletop exercise's record carries its run (the
+     * store's exercise run id, -1 when unknown), set by the pipeline:
+     * correlation and triage keep each run's state apart from the others'
+     * and from the real one (docs/exercise.md). */
+    int64_t realm;
     uint32_t dropped;    /* fields dropped (cap reached or interning refused) */
 
     struct event_field *fields; /* from the arena */

@@ -916,11 +916,19 @@ static int process_event(struct pipeline *p, struct pinput *in, const struct rec
             .udp_carrier = in->udp,
             .trusted = (r->flags & RECORD_TRUSTED) != 0,
             .exercise = in->exercise,
+            .exercise_run = -1,
             .input_name = in->name,
             .peer_family = r->peer_family,
             .peer_addr = r->peer_addr,
         };
 
+        /* Which run: `exercise run` records its run in the store before
+         * it sends, so each run's alerts get incidents of their own.  A
+         * look-up per exercise record only; real records skip it. */
+        if (in->exercise && p->store && store_exercise_current(p->store, &pv.exercise_run) < 0)
+            pv.exercise_run = -1; /* still apart from real records */
+        if (in->exercise)
+            p->ev.realm = pv.exercise_run > 0 ? pv.exercise_run : -1;
         p->cur_in = in;
         ptriage_evidence(p->tri, &p->ev, &pv);
         if (p->sigma)

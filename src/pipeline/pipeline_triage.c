@@ -106,6 +106,7 @@ struct pt_prov {
     int udp_carrier;
     const char *witness;  /* kind of trusted witness, NULL: none */
     int exercise;         /* from an exercise input: responses only in dry run */
+    int64_t realm;        /* triage_in.realm: 0 real, else the exercise run */
     struct pt_src src;
     uint64_t key; /* src_key(&src) */
 };
@@ -337,6 +338,7 @@ void ptriage_evidence(struct ptriage *t, const struct event *ev, const struct pt
 
     /* Needed with response off too: what it makes is marked (issue 22). */
     c->exercise = pv->exercise;
+    c->realm = pv->exercise ? (pv->exercise_run > 0 ? pv->exercise_run : -1) : 0;
     if (!t->resp)
         return;
     /* A record that came over UDP can carry any sender and any text; a
@@ -688,6 +690,7 @@ static int64_t add(struct ptriage *t, struct triage_in *in, int64_t alert_id)
 
     in->entities = t->ents.ents;
     in->nentities = t->ents.n;
+    in->realm = t->cur.realm; /* an exercise run's alerts stay among themselves */
     if (in->time_us > t->max_time_us)
         t->max_time_us = in->time_us;
     if ((r = triage_add(t->tr, in, &made)) < 0 && r != -ENOMEM)

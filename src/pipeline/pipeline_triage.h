@@ -59,6 +59,10 @@ struct ptriage_prov {
     int udp_carrier; /* it came over UDP: sender and text can be forged */
     int trusted;     /* RECORD_TRUSTED: the input vouches for the sender */
     int exercise;    /* an exercise input's (inputs[].exercise): never acted on */
+    /* With exercise: the run it belongs to (the store's exercise run id),
+     * -1 unknown; its alerts are triaged apart from other runs' and from
+     * real ones (triage_in.realm). */
+    int64_t exercise_run;
     const char *input_name;
     uint8_t peer_family;      /* 0, 4 or 6 */
     const uint8_t *peer_addr; /* 16 bytes (IPv4 in the first 4); with peer_family */

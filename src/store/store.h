@@ -727,6 +727,10 @@ int store_exercise_run_update(struct store *st, int64_t id, int64_t sent, const 
                               int64_t ended_us);
 /* Run `id`, or the latest one when id is 0.  -ENOENT. */
 int store_exercise_run_get(struct store *st, int64_t id, struct store_exercise_run *ret);
+/* The run an exercise input's record belongs to, for triage to keep
+ * runs apart: the latest run still running, else the latest run; *ret_id
+ * 0 when there is none.  0 or an error. */
+int store_exercise_current(struct store *st, int64_t *ret_id);
 /* Asks every running run to stop (the runner polls).  *ret_n: how many. */
 int store_exercise_stop(struct store *st, int64_t *ret_n);
 /* Keeps the JSON of a scoring on the run, for the trend. */

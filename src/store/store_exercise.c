@@ -113,6 +113,25 @@ int store_exercise_run_get(struct store *st, int64_t id, struct store_exercise_r
     return r;
 }
 
+int store_exercise_current(struct store *st, int64_t *ret_id)
+{
+    sqlite3_stmt *s;
+    int r;
+
+    *ret_id = 0;
+    r = store_row_one(st, "finding the exercise run", "no exercise has been run", &s,
+                      "SELECT id FROM exercise_runs ORDER BY state = 'running' DESC, id DESC "
+                      "LIMIT 1",
+                      "");
+    if (r == -ENOENT)
+        return 0;
+    if (r < 0)
+        return r;
+    *ret_id = sqlite3_column_int64(s, 0);
+    sqlite3_finalize(s);
+    return 0;
+}
+
 int store_exercise_stop(struct store *st, int64_t *ret_n)
 {
     return store_exec_sql(st, "stopping exercise runs", ret_n, NULL,

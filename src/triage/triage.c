@@ -11,6 +11,12 @@
  * incidents): util/htable's keyed tables, capped in entries and kept in
  * least-recently touched order so that eviction at the cap is O(1).  The
  * keys are record contents, hence the keyed hash (no hash flooding).
+ *
+ * Each alert belongs to a realm (triage_in.realm: real records, or one
+ * tabletop exercise run).  A key of another realm than the real one
+ * carries the realm's 8 bytes after its terminating NUL: the table keys
+ * on them, while the key stays the same text for everyone who reads it
+ * (the store, the console).  Real records pay nothing for it.
  */
 #include "triage/triage.h"
 #include "util/htable.h"
@@ -29,6 +35,10 @@
 /* Distinct rules an entity remembers (for risk dedup and the bonus); past
  * it the least recently seen is forgotten, so the counts saturate here. */
 #define TRIAGE_ENT_RULES 16
+/* Bytes an exercise realm adds after a key's NUL. */
+#define TRIAGE_REALM_LEN sizeof(int64_t)
+/* An entity string buffer: "field=value", its NUL and a realm. */
+#define TRIAGE_ENT_BUF (TRIAGE_MAX_ENTITY_LEN + 2 + TRIAGE_REALM_LEN)
 /* Longest signature name put in a relayed alert's title. */
 #define TRIAGE_SIG_TITLE_MAX 160
 
@@ -68,6 +78,7 @@ struct ent {
 struct inc {
     struct htable_node hn; /* first; keyed by i.key */
     struct triage_incident i;
+    int64_t realm; /* triage_in.realm of the alert that opened it */
     int dirty;
 };
 
@@ -175,17 +186,57 @@ static void evict_inc(void *ctx, struct htable_node *n)
     inc_free(c);
 }
 
-/* The entry keyed by the string `key` in table `h`, or NULL. */
-static struct htable_node *ht_find(const struct htable *h, const char *key)
+/* The length a table keys on: the text, and for an exercise realm the
+ * NUL and the realm after it (key_seal, key_dup). */
+static size_t key_len(const char *key, int64_t realm)
 {
-    return htable_find(h, key, strlen(key));
+    return strlen(key) + (realm ? 1 + TRIAGE_REALM_LEN : 0);
 }
 
-/* Links `n` keyed by the string `key` (the entry owns it) as the newest;
- * a full table evicts its oldest through the callback first. */
-static void ht_insert(struct htable *h, struct htable_node *n, const char *key)
+/* Writes the realm after the NUL of `key`, which has room for it. */
+static void key_mark(char *key, int64_t realm)
 {
-    htable_insert(h, n, key, strlen(key), 0);
+    if (realm)
+        memcpy(key + strlen(key) + 1, &realm, TRIAGE_REALM_LEN);
+}
+
+/* Heap key `key` (taken over) made a key of `realm`; NULL on OOM (freed). */
+static char *key_seal(char *key, int64_t realm)
+{
+    char *k;
+
+    if (!realm || !key)
+        return key;
+    if (!(k = realloc(key, strlen(key) + 1 + TRIAGE_REALM_LEN))) {
+        free(key);
+        return NULL;
+    }
+    key_mark(k, realm);
+    return k;
+}
+
+/* A heap copy of key `s` of `realm` (its realm bytes too); NULL on OOM. */
+static char *key_dup(const char *s, int64_t realm)
+{
+    size_t l = key_len(s, realm) + (realm ? 0 : 1);
+    char *k = malloc(l);
+
+    if (k)
+        memcpy(k, s, l);
+    return k;
+}
+
+/* The entry keyed by the string `key` of `realm` in table `h`, or NULL. */
+static struct htable_node *ht_find(const struct htable *h, const char *key, int64_t realm)
+{
+    return htable_find(h, key, key_len(key, realm));
+}
+
+/* Links `n` keyed by the string `key` of `realm` (the entry owns it) as
+ * the newest; a full table evicts its oldest through the callback first. */
+static void ht_insert(struct htable *h, struct htable_node *n, const char *key, int64_t realm)
+{
+    htable_insert(h, n, key, key_len(key, realm), 0);
 }
 
 struct triage *triage_new(const struct triage_opts *o, const struct asset_inv *inv,
@@ -923,6 +974,7 @@ static struct inc *inc_open(struct triage *t, char *key, struct agg *g, const st
         return NULL;
     }
     c->i.key = key;
+    c->realm = in->realm;
     c->i.id = t->cb.incident_id ? t->cb.incident_id(t->cb.ctx) : 0;
     if (c->i.id < t->next_inc_id)
         c->i.id = t->next_inc_id;
@@ -931,7 +983,7 @@ static struct inc *inc_open(struct triage *t, char *key, struct agg *g, const st
     c->i.risk_opened = by_risk != NULL;
     c->i.level = TRIAGE_GREEN;
     snprintf(c->i.why, sizeof(c->i.why), "%s", why);
-    ht_insert(&t->incs, &c->hn, key);
+    ht_insert(&t->incs, &c->hn, key, in->realm);
     inc_join(t, c, g, in, count, stages);
     if (by_risk) {
         /* Its type is what the entity did within the window, not only the
@@ -945,9 +997,9 @@ static struct inc *inc_open(struct triage *t, char *key, struct agg *g, const st
     return c;
 }
 
-static struct inc *inc_live(struct triage *t, const char *key, int64_t at_us)
+static struct inc *inc_live(struct triage *t, const char *key, int64_t realm, int64_t at_us)
 {
-    struct inc *c = key ? (struct inc *)ht_find(&t->incs, key) : NULL;
+    struct inc *c = key ? (struct inc *)ht_find(&t->incs, key, realm) : NULL;
 
     if (c && at_us > c->i.last_us + t->o->group_window_us) {
         /* Its window is over: a new alert starts a new incident. */
@@ -961,12 +1013,13 @@ static struct inc *inc_live(struct triage *t, const char *key, int64_t at_us)
 /* The most recently touched live incident that lists `victim`
  * ("field=value") among its victims, or NULL.  Linear in the live
  * incidents; called on risk crossings only. */
-static struct inc *inc_with_victim(struct triage *t, const char *victim, int64_t at_us)
+static struct inc *inc_with_victim(struct triage *t, const char *victim, int64_t realm,
+                                   int64_t at_us)
 {
     for (struct htable_node *n = htable_newest(&t->incs); n; n = htable_older(n)) {
         struct inc *c = (struct inc *)n;
 
-        if (at_us > c->i.last_us + t->o->group_window_us)
+        if (c->realm != realm || at_us > c->i.last_us + t->o->group_window_us)
             continue;
         for (size_t v = 0; v < c->i.nvictims; v++)
             if (strcmp(c->i.victims[v], victim) == 0)
@@ -1035,7 +1088,7 @@ static void add_duplicate(struct triage *t, struct agg *g, const struct triage_i
     agg_mark_dirty(t, g);
     htable_touch(&t->alerts, &g->hn);
     t->st.duplicates++;
-    if (g->gkey && streq(g->gkey, gkey) && (c = inc_live(t, g->gkey, in->time_us)) &&
+    if (g->gkey && streq(g->gkey, gkey) && (c = inc_live(t, g->gkey, in->realm, in->time_us)) &&
         c->i.id == g->a.incident_id) {
         c->i.nevents += count;
         if (in->time_us > c->i.last_us)
@@ -1078,7 +1131,7 @@ static struct agg *agg_new(struct triage *t, char *key, const struct triage_in *
     g->a.count = count;
     g->a.first_us = g->a.last_us = in->time_us;
     g->a.type = alert_type(t->o, in);
-    ht_insert(&t->alerts, &g->hn, key);
+    ht_insert(&t->alerts, &g->hn, key, in->realm);
     t->st.aggregated++;
     return g;
 oom:
@@ -1107,7 +1160,7 @@ static size_t add_risk(struct triage *t, const struct triage_in *in, int level, 
     for (size_t i = 0; i < nents(in); i++) {
         const struct triage_entity *e = &in->entities[i];
         struct ent *en;
-        char buf[TRIAGE_MAX_ENTITY_LEN + 2];
+        char buf[TRIAGE_ENT_BUF];
         unsigned nrules;
         double w;
 
@@ -1118,13 +1171,14 @@ static size_t add_risk(struct triage *t, const struct triage_in *in, int level, 
         if (w <= 0)
             continue; /* no risk, and no breadth either */
         ent_str(buf, e);
-        if (!(en = (struct ent *)ht_find(&t->ents, buf))) {
-            if (!(en = calloc(1, sizeof(*en))) || !(en->key = strdup(buf))) {
+        key_mark(buf, in->realm);
+        if (!(en = (struct ent *)ht_find(&t->ents, buf, in->realm))) {
+            if (!(en = calloc(1, sizeof(*en))) || !(en->key = key_dup(buf, in->realm))) {
                 free(en);
                 t->st.oom++;
                 continue;
             }
-            ht_insert(&t->ents, &en->hn, en->key);
+            ht_insert(&t->ents, &en->hn, en->key, in->realm);
         } else {
             htable_touch(&t->ents, &en->hn);
         }
@@ -1167,14 +1221,15 @@ static int on_crossings(struct triage *t, const struct triage_in *in, struct agg
 {
     for (size_t j = 0; j < ncrossed; j++) {
         const struct triage_entity *e = &in->entities[crossed[j]];
-        char buf[TRIAGE_MAX_ENTITY_LEN + 2], why[TRIAGE_WHY_MAX];
+        char buf[TRIAGE_ENT_BUF], why[TRIAGE_WHY_MAX];
         struct inc *ci;
         struct ent *en;
 
         ent_str(buf, e);
+        key_mark(buf, in->realm);
         if (gkey && strcmp(buf, gkey) == 0 && opened_now)
             continue; /* this very alert opened it */
-        ci = inc_live(t, buf, in->time_us);
+        ci = inc_live(t, buf, in->realm, in->time_us);
         /* An entity of the alert that just joined or opened incident `c`
          * raises that incident.  A victim's risk comes from what is done
          * to it: failing that it raises any live incident that names it,
@@ -1184,7 +1239,7 @@ static int on_crossings(struct triage *t, const struct triage_in *in, struct agg
         if (!ci)
             ci = c;
         if (!ci && e->role == TRIAGE_ROLE_VICTIM)
-            ci = inc_with_victim(t, buf, in->time_us);
+            ci = inc_with_victim(t, buf, in->realm, in->time_us);
         if (!ci && e->role == TRIAGE_ROLE_OTHER)
             continue;
         if (ci) {
@@ -1198,13 +1253,13 @@ static int on_crossings(struct triage *t, const struct triage_in *in, struct agg
             report_update(t, ci, chg);
             continue;
         }
-        if (!(en = (struct ent *)ht_find(&t->ents, buf)))
+        if (!(en = (struct ent *)ht_find(&t->ents, buf, in->realm)))
             continue; /* evicted meanwhile by a later entity of this alert */
         why_risk(t->o, en, in->time_us, why, sizeof(why));
-        char *k2 = strdup(buf);
+        char *k2 = key_dup(buf, in->realm);
         if (!k2 || !(ci = inc_open(t, k2, g, in, count, stages, en, why)))
             return -ENOMEM;
-        if (!g->gkey && !(g->gkey = strdup(buf)))
+        if (!g->gkey && !(g->gkey = key_dup(buf, in->realm)))
             return -ENOMEM;
         if (t->cb.incident_opened)
             t->cb.incident_opened(t->cb.ctx, &ci->i);
@@ -1237,14 +1292,14 @@ static int group_new_alert(struct triage *t, const struct triage_in *in, struct 
                            struct inc **ret_c, int *ret_opened)
 {
     char why[TRIAGE_WHY_MAX];
-    struct inc *c = inc_live(t, gkey, in->time_us);
+    struct inc *c = inc_live(t, gkey, in->realm, in->time_us);
 
     *ret_c = NULL;
     *ret_opened = 0;
     if (c) {
         report_update(t, c, inc_join(t, c, g, in, count, stages));
     } else if (gkey && may_open(t->o, in, level)) {
-        char *k2 = strdup(gkey);
+        char *k2 = key_dup(gkey, in->realm);
         why_direct(t->o, in, level, why, sizeof(why));
         if (!k2 || !(c = inc_open(t, k2, g, in, count, stages, NULL, why)))
             return -ENOMEM;
@@ -1253,7 +1308,7 @@ static int group_new_alert(struct triage *t, const struct triage_in *in, struct 
             t->cb.incident_opened(t->cb.ctx, &c->i);
     }
     *ret_c = c;
-    if (c && !(g->gkey = strdup(gkey)))
+    if (c && !(g->gkey = key_dup(gkey, in->realm)))
         return -ENOMEM;
     return 0;
 }
@@ -1274,12 +1329,14 @@ int triage_add(struct triage *t, const struct triage_in *in, struct triage_made 
     t->st.alerts_in++;
     if (take_suppressed(t, in))
         goto out;
-    if (!(key = dedup_key(in)))
+    if (!(key = key_seal(dedup_key(in), in->realm)))
         goto oom;
     gkey = group_key(in, &oom);
+    if (gkey && !(gkey = key_seal(gkey, in->realm)))
+        oom = 1;
     if (oom)
         goto oom;
-    g = (struct agg *)ht_find(&t->alerts, key);
+    g = (struct agg *)ht_find(&t->alerts, key, in->realm);
     if (g && in->time_us >= g->a.first_us - o->dedup_window_us &&
         in->time_us <= g->a.last_us + o->dedup_window_us) {
         add_duplicate(t, g, in, count, gkey);
@@ -1412,7 +1469,7 @@ double triage_risk(const struct triage *t, const char *field, const char *value,
     if (strlen(field) + strlen(value) >= TRIAGE_MAX_ENTITY_LEN)
         return 0;
     ent_str(buf, &probe);
-    e = (const struct ent *)ht_find(&t->ents, buf);
+    e = (const struct ent *)ht_find(&t->ents, buf, 0);
     return e ? ent_risk(t->o, e, at_us) : 0;
 }
 
@@ -1430,6 +1487,6 @@ double triage_score(const struct triage *t, const char *field, const char *value
     if (strlen(field) + strlen(value) >= TRIAGE_MAX_ENTITY_LEN)
         return 0;
     ent_str(buf, &probe);
-    e = (const struct ent *)ht_find(&t->ents, buf);
+    e = (const struct ent *)ht_find(&t->ents, buf, 0);
     return e ? ent_score(t->o, e, at_us, ret_rules, ret_tactics) : 0;
 }

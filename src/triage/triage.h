@@ -90,6 +90,13 @@ struct triage_in {
      * several overlapping signatures on one connection, and relayed
      * alerts sharing one are one observation (risk and breadth once). */
     const char *flow_id;
+    /* Which records' world it belongs to: 0 real records; any other value
+     * a tabletop exercise's run (the pipeline gives the run's id, -1 when
+     * it is unknown).  Alerts, entity risk and incidents of one realm
+     * never meet another's: a second run of a scenario within the group
+     * window opens its own incidents, and exercise alerts neither join
+     * nor raise a real incident (docs/exercise.md). */
+    int64_t realm;
 };
 
 /*

@@ -1084,6 +1084,60 @@ static void test_two_attackers_two_incidents(void **state)
     fix_done(&f);
 }
 
+/* Realms (issue 22): a second tabletop exercise run and the real records
+ * never share an alert, an entity's risk or an incident with a run,
+ * within the dedup and group windows too; the key reads the same. */
+static void test_realms_apart(void **state)
+{
+    struct fix f;
+    struct triage_in in;
+    struct triage_made m1, m2, m3, m4;
+
+    (void)state;
+    fix_setup(&f, NULL, T0);
+    in = mk(TRIAGE_KIND_CORRELATION, "corr-bf", "ssh_bruteforce", TRIAGE_LEVEL_MEDIUM,
+            tags_bruteforce, 2, "event_count", T0, 12, ssh_from_5, 3);
+    in.realm = 1; /* exercise run 1 */
+    triage_add(f.t, &in, &m1);
+    in.time_us = T0 + MIN_US;
+    in.realm = 2; /* run 2 of the same scenario, a minute later */
+    triage_add(f.t, &in, &m2);
+    in.time_us = T0 + 2 * MIN_US;
+    in.realm = 0; /* the real records */
+    triage_add(f.t, &in, &m3);
+    assert_int_equal(f.rec.opened, 3);
+    assert_int_equal(f.rec.alerts_new, 3);
+    assert_true(m1.agg_id != m2.agg_id && m2.agg_id != m3.agg_id && m1.agg_id != m3.agg_id);
+    assert_true(m1.incident_id != m2.incident_id && m2.incident_id != m3.incident_id &&
+                m1.incident_id != m3.incident_id);
+    for (unsigned i = 0; i < 3; i++)
+        assert_string_equal(f.rec.inc[i].key, "source.ip=203.0.113.5");
+    /* Run 2 again: its own alert and incident, nobody else's. */
+    in.time_us = T0 + 3 * MIN_US;
+    in.realm = 2;
+    triage_add(f.t, &in, &m4);
+    assert_int_equal(f.rec.opened, 3);
+    assert_int_equal(m4.agg_id, m2.agg_id);
+    assert_int_equal(m4.incident_id, m2.incident_id);
+    /* The real risk of the attacker is the real alert's alone. */
+    fix_done(&f);
+    fix_setup(&f, NULL, T0);
+    in.realm = 0;
+    in.time_us = T0;
+    triage_add(f.t, &in, NULL);
+    double real_only = triage_risk(f.t, "source.ip", "203.0.113.5", T0);
+    fix_done(&f);
+    fix_setup(&f, NULL, T0);
+    in.realm = 7;
+    triage_add(f.t, &in, NULL);
+    assert_true(triage_risk(f.t, "source.ip", "203.0.113.5", T0) == 0.0);
+    in.realm = 0;
+    triage_add(f.t, &in, NULL);
+    assert_true(real_only > 0.0);
+    assert_true(triage_risk(f.t, "source.ip", "203.0.113.5", T0) == real_only);
+    fix_done(&f);
+}
+
 static void test_worm_damage(void **state)
 {
     struct fix f;
@@ -1445,6 +1499,7 @@ int main(void)
         cmocka_unit_test(test_bruteforce_then_success),
         cmocka_unit_test(test_made),
         cmocka_unit_test(test_two_attackers_two_incidents),
+        cmocka_unit_test(test_realms_apart),
         cmocka_unit_test(test_worm_damage),
         cmocka_unit_test(test_sudo_policy),
         cmocka_unit_test(test_kill_chain),

@@ -213,16 +213,22 @@ static void stop_inputs(struct daemon *d)
 }
 
 /* Triage's own decisions go to the audit trail with the API's changes: an
- * incident opened by hikeshi, of what type and level, on which entity.
- * Runs in the pipeline thread; audit_append serialises writers. */
+ * incident opened by hikeshi, of what type and level, on which entity
+ * (incident.open); and each later change triage makes by itself, an alert
+ * joined (merged into it), its type or level raised, with the values
+ * before and after and why (incident.triage).  Counts and times alone are
+ * not audited.  Runs in the pipeline thread; audit_append serialises
+ * writers. */
 static void audit_incident(void *arg, const struct triage_incident *inc, unsigned changed)
 {
+    const unsigned audited = TRIAGE_CHG_ALERT | TRIAGE_CHG_TYPE | TRIAGE_CHG_LEVEL;
     struct daemon *d = arg;
+    const char *action = changed ? "incident.triage" : "incident.open";
     struct buf b;
     char obj[64];
     int r;
 
-    if (changed != 0 || !d->audit)
+    if ((changed != 0 && !(changed & audited)) || !d->audit)
         return;
     snprintf(obj, sizeof(obj), "incident/%llu", (unsigned long long)inc->id);
     buf_init(&b, 4096);
@@ -231,13 +237,22 @@ static void audit_incident(void *arg, const struct triage_incident *inc, unsigne
                    triage_level_name(inc->level));
     if (r == 0)
         r = buf_json_str(&b, inc->key, strlen(inc->key));
+    if (r == 0 && changed)
+        r = buf_printf(&b,
+                       ",\"type_was\":\"%s\",\"level_was\":\"%s\",\"alert_joined\":%s,"
+                       "\"alerts\":%llu,\"reason\":",
+                       triage_type_name(inc->was_type), triage_level_name(inc->was_level),
+                       changed & TRIAGE_CHG_ALERT ? "true" : "false",
+                       (unsigned long long)inc->nalerts);
+    if (r == 0 && changed)
+        r = buf_json_str(&b, inc->chg_why, strlen(inc->chg_why));
     if (r == 0)
         r = buf_putc(&b, '}');
     if (r == 0)
-        r = audit_append(d->audit, AUDIT_ACTOR_SYSTEM, "incident.open", obj, b.data, b.len, NULL);
+        r = audit_append(d->audit, AUDIT_ACTOR_SYSTEM, action, obj, b.data, b.len, NULL);
     if (r < 0)
-        log_warnx("audit: incident %llu opened by triage not recorded: %s",
-                  (unsigned long long)inc->id, strerror(-r));
+        log_warnx("audit: incident %llu %s by triage not recorded: %s",
+                  (unsigned long long)inc->id, changed ? "changed" : "opened", strerror(-r));
     buf_done(&b);
 }
 

@@ -24,6 +24,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,6 +81,8 @@ struct inc {
     struct triage_incident i;
     int64_t realm; /* triage_in.realm of the alert that opened it */
     int dirty;
+    enum triage_type rep_type; /* type and level last reported */
+    enum triage_alert_level rep_level;
 };
 
 struct triage {
@@ -895,6 +898,25 @@ static unsigned inc_assets(struct triage *t, struct inc *c, const struct triage_
     return chg;
 }
 
+/* Appends a reason to the incident's chg_why ("; "-separated, cut to fit). */
+static void why_add(struct triage_incident *i, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void why_add(struct triage_incident *i, const char *fmt, ...)
+{
+    size_t n = strlen(i->chg_why);
+    va_list ap;
+
+    if (n + 3 >= sizeof(i->chg_why))
+        return;
+    if (n) {
+        memcpy(i->chg_why + n, "; ", 3);
+        n += 2;
+    }
+    va_start(ap, fmt);
+    vsnprintf(i->chg_why + n, sizeof(i->chg_why) - n, fmt, ap);
+    va_end(ap);
+}
+
 /*
  * Applies what relayed alerts claim and recomputes the proposed level.  A
  * relayed (IDS) alert's type counts in full only once the incident holds
@@ -914,11 +936,14 @@ static unsigned inc_settle(struct triage *t, struct inc *c)
     if (claim > i->type) {
         i->type = claim;
         chg |= TRIAGE_CHG_TYPE;
+        why_add(i, "relayed alerts claim %s", triage_type_name(claim));
     }
     lvl = proposed_level(t->o, i->type, i->cat, i->crit);
     if (lvl > i->level) {
         i->level = lvl;
         chg |= TRIAGE_CHG_LEVEL;
+        why_add(i, "%s on category %s (%s) proposes %s", triage_type_name(i->type),
+                asset_category_name(i->cat), asset_crit_name(i->crit), triage_level_name(lvl));
     }
     return chg;
 }
@@ -929,7 +954,10 @@ static unsigned inc_join(struct triage *t, struct inc *c, struct agg *g,
 {
     struct triage_incident *i = &c->i;
     unsigned chg = TRIAGE_CHG_ALERT;
+    const char *rule = g->a.rule_name ? g->a.rule_name : g->a.rule_id;
 
+    why_add(i, "alert %s joined (%s%s)", rule ? rule : "?", g->a.relayed ? "relayed, " : "",
+            triage_type_name(g->a.type));
     if (i->nalerts < TRIAGE_INC_MAX_ALERTS)
         i->alerts[i->nalerts] = g->a.id;
     i->nalerts++;
@@ -994,6 +1022,10 @@ static struct inc *inc_open(struct triage *t, char *key, struct agg *g, const st
         t->st.risk_opened++;
     }
     t->st.incidents_opened++;
+    /* Opening is audited as such; changes count from here. */
+    c->rep_type = c->i.type;
+    c->rep_level = c->i.level;
+    c->i.chg_why[0] = '\0';
     return c;
 }
 
@@ -1032,8 +1064,13 @@ static void report_update(struct triage *t, struct inc *c, unsigned chg)
 {
     t->st.incidents_updated++;
     c->dirty = 0;
+    c->i.was_type = c->rep_type;
+    c->i.was_level = c->rep_level;
     if (t->cb.incident_updated)
         t->cb.incident_updated(t->cb.ctx, &c->i, chg);
+    c->rep_type = c->i.type;
+    c->rep_level = c->i.level;
+    c->i.chg_why[0] = '\0';
 }
 
 /* May this alert open an incident by itself?  Never a relayed one (an
@@ -1247,6 +1284,8 @@ static int on_crossings(struct triage *t, const struct triage_in *in, struct agg
             if (ci->i.level < TRIAGE_RED) {
                 ci->i.level++;
                 chg |= TRIAGE_CHG_LEVEL;
+                why_add(&ci->i, "the risk of %s=%s crossed the threshold: one level up", e->field,
+                        e->value);
             }
             if (g->a.incident_id != ci->i.id)
                 chg |= inc_join(t, ci, g, in, count, stages);

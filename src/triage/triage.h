@@ -287,6 +287,12 @@ struct triage_incident {
     char *victims[TRIAGE_INC_MAX_VICTIMS];  /* owned; "field=value" */
     size_t nvictims;
     uint64_t victims_dropped;
+    /* In incident_updated: the type and level it had when last reported,
+     * and why triage changed it since ("alert X joined, type T; ..."), for
+     * the audit trail; "" when nothing but counts changed. */
+    enum triage_type was_type;
+    enum triage_alert_level was_level;
+    char chg_why[TRIAGE_WHY_MAX];
 };
 
 /* Bits of `changed` in incident callbacks. */

@@ -932,6 +932,21 @@ def audit(L, d):
     check(any(e["action"] == "incident.update" and e["actor"] == "bob" and
               e["object"] == "incident/%d" % L.iid for e in ent),
           "bob's changes to incident/%s are in the audit log under his name" % L.iid)
+    # Triage's own changes after opening: the success joining the brute
+    # force raises the type (and so the level), audited with the reason.
+    tri = [e for e in ent if e["action"] == "incident.triage" and
+           e["object"] == "incident/%d" % L.iid]
+    raised = [e["details"] for e in tri if e["actor"] == "hikeshi" and
+              e["details"].get("type_was") != e["details"].get("type")]
+    check(raised and raised[0].get("type") == "intruded, no damage yet" and
+          raised[0].get("type_was") and raised[0].get("alert_joined") is True and
+          "joined" in raised[0].get("reason", ""),
+          "triage's raise of the incident's type is audited with the type before and after "
+          "and its reason (%s)" % [e["details"] for e in tri][:3])
+    opened = [e["details"] for e in ent if e["action"] == "incident.open" and
+              e["object"] == "incident/%d" % L.iid]
+    check(opened and raised and opened[0].get("type") == raised[0].get("type_was"),
+          "the type before the raise is the one the incident opened with (%s)" % opened)
     # Refused requests are audited as denials (issue 17), never as changes.
     vic = [e for e in ent if e["actor"] == "victor"]
     check(vic and all(e["action"] == "api.denied" and e["details"]["status"] == 403

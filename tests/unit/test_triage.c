@@ -45,6 +45,9 @@ struct rec {
         char key[128];
         char why[TRIAGE_WHY_MAX];
         int risk_opened;
+        enum triage_type was_type;
+        enum triage_alert_level was_level;
+        char chg_why[TRIAGE_WHY_MAX];
     } inc[REC_MAX];
     unsigned ninc_ev;
     const char *last_supp_id;
@@ -63,6 +66,9 @@ static void note_inc(struct rec *r, const struct triage_incident *i, unsigned ch
     snprintf(r->inc[r->ninc_ev].key, sizeof(r->inc[0].key), "%s", i->key);
     memcpy(r->inc[r->ninc_ev].why, i->why, sizeof(i->why));
     r->inc[r->ninc_ev].risk_opened = i->risk_opened;
+    r->inc[r->ninc_ev].was_type = i->was_type;
+    r->inc[r->ninc_ev].was_level = i->was_level;
+    memcpy(r->inc[r->ninc_ev].chg_why, i->chg_why, sizeof(i->chg_why));
     r->ninc_ev++;
 }
 
@@ -999,6 +1005,12 @@ static void test_bruteforce_then_success(void **state)
     assert_int_equal(f.rec.inc[1].cat, ASSET_CAT_A);
     assert_int_equal(f.rec.inc[1].level, TRIAGE_ORANGE);
     assert_string_equal(triage_level_name(f.rec.inc[1].level), "Orange");
+    /* What it was and why it changed, for the audit trail. */
+    assert_int_equal(f.rec.inc[1].was_type, TRIAGE_TYPE_PROBE);
+    assert_int_equal(f.rec.inc[1].was_level, f.rec.inc[0].level);
+    assert_string_equal(f.rec.inc[1].chg_why,
+                        "alert ssh_bruteforce_success joined (intruded, no damage yet); "
+                        "intruded, no damage yet on category A (high) proposes Orange");
     fix_done(&f);
 }
 

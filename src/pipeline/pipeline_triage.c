@@ -120,6 +120,12 @@ struct ptriage {
     struct asset_inv inv;
     struct triage *tr;
     struct anomaly *an; /* NULL when anomaly detection is off */
+    /* An exercise run's own baselines (realm != 0): its records never
+     * teach the real ones, and a new run starts from nothing.  an_cur is
+     * the one the current event was observed by. */
+    struct anomaly *an_ex;
+    int64_t an_ex_realm;
+    struct anomaly *an_cur;
     int64_t agg_base;
     int64_t supp_seen;    /* the last API suppression loaded (store id) */
     int64_t lift_seen;    /* the last lift of one taken up (store lift_seq) */
@@ -1042,7 +1048,7 @@ static void anomaly_rule(const struct anomaly_alert *al, const char **ret_name,
 
 int ptriage_anomaly_alert(struct ptriage *t, size_t i, struct alert *ret)
 {
-    const struct anomaly_alert *al = t->an ? anomaly_alert_get(t->an, i) : NULL;
+    const struct anomaly_alert *al = t->an_cur ? anomaly_alert_get(t->an_cur, i) : NULL;
     const char *name, *title, *level;
     int r;
 
@@ -1073,7 +1079,7 @@ int ptriage_anomaly_alert(struct ptriage *t, size_t i, struct alert *ret)
 
 void ptriage_anomaly(struct ptriage *t, size_t i, int64_t alert_id)
 {
-    const struct anomaly_alert *al = t->an ? anomaly_alert_get(t->an, i) : NULL;
+    const struct anomaly_alert *al = t->an_cur ? anomaly_alert_get(t->an_cur, i) : NULL;
     const char *name, *title, *level;
     struct triage_in in;
 
@@ -1093,6 +1099,28 @@ void ptriage_anomaly(struct ptriage *t, size_t i, int64_t alert_id)
     add(t, &in, alert_id);
 }
 
+/* The baselines an event is observed by: the real ones, or its exercise
+ * run's (made on the run's first record, dropped at the next run's).
+ * NULL when those cannot be made: the event is then not learned at all,
+ * never by the real baselines. */
+static struct anomaly *anomaly_for(struct ptriage *t, const struct event *ev)
+{
+    struct anomaly *n;
+
+    if (ev->realm == 0)
+        return t->an;
+    if (t->an_ex && t->an_ex_realm == ev->realm)
+        return t->an_ex;
+    if (anomaly_new_like(t->an, &n) < 0) {
+        log_warnx("anomaly: out of memory for an exercise run's baselines");
+        return NULL;
+    }
+    anomaly_free(t->an_ex);
+    t->an_ex = n;
+    t->an_ex_realm = ev->realm;
+    return n;
+}
+
 size_t ptriage_event(struct ptriage *t, const struct event *ev, const char *input_name)
 {
     if (ev->time_us > t->max_time_us)
@@ -1100,10 +1128,13 @@ size_t ptriage_event(struct ptriage *t, const struct event *ev, const char *inpu
     if (!t->an || !ev->decoder)
         return 0;
     t->input_name = input_name;
+    t->an_cur = anomaly_for(t, ev);
+    if (!t->an_cur)
+        return 0;
     /* Out of memory, part of the event is not learned; the alerts raised
      * before that still go out. */
-    (void)anomaly_observe(t->an, ev);
-    return anomaly_alert_count(t->an);
+    (void)anomaly_observe(t->an_cur, ev);
+    return anomaly_alert_count(t->an_cur);
 }
 
 void ptriage_flush(struct ptriage *t, int force)
@@ -1369,6 +1400,7 @@ void ptriage_free(struct ptriage *t)
         return;
     triage_free(t->tr);
     anomaly_free(t->an);
+    anomaly_free(t->an_ex);
     triage_opts_free(t->opts);
     asset_inv_done(&t->inv);
     buf_done(&t->json);

@@ -201,6 +201,11 @@ int anomaly_new(const struct anomaly_opts *opts, struct anomaly **ret)
     return 0;
 }
 
+int anomaly_new_like(const struct anomaly *a, struct anomaly **ret)
+{
+    return anomaly_new(&a->o, ret);
+}
+
 void anomaly_free(struct anomaly *a)
 {
     if (!a)

@@ -210,6 +210,9 @@ struct anomaly;
  */
 int anomaly_new(const struct anomaly_opts *opts, struct anomaly **ret);
 /* Frees the state.  NULL is a no-op. */
+/* A new, empty instance with a's options (its zone included): the
+ * baselines of an exercise run, kept apart from the real ones. */
+int anomaly_new_like(const struct anomaly *a, struct anomaly **ret);
 void anomaly_free(struct anomaly *a);
 
 /*

@@ -9,7 +9,9 @@ run, and a scripted team working each run's incident must score the same
 for both (the incident detected, first aid and the first report on time).
 Then the same attacker's brute force arrives on the real input: it must
 open a real incident of its own, not join either exercise incident, and
-neither exercise incident may grow."""
+neither exercise incident may grow.  Anomaly detection learns the runs
+in baselines of their own: after both runs the real baselines hold
+nothing; after the real records they do."""
 
 import json
 import os
@@ -143,6 +145,11 @@ def main():
                                                             score2.get("points"),
                                                             score2.get("max_points")))
         before = {i: alerts_of(d, i) for i in (inc1, inc2) if i}
+        # anomaly detection keeps each run's baselines apart from the real ones
+        _, _, text = d.get("/metrics")
+        learned = d.metric(text, "hikeshi_anomaly_baselines")
+        check(learned == 0, "the exercise runs taught the real anomaly baselines nothing "
+              "(%s tracked)" % learned)
 
         # the same attacker on the real input, within the hour
         lines = ["<38>%s www1 sshd[%d]: Failed password for root from %s port %d ssh2"
@@ -171,6 +178,11 @@ def main():
         check(real_alerts > 0 and joined == 0,
               "no real alert joined an exercise incident (%d real alerts, %d joined)"
               % (real_alerts, joined))
+        baselines = {}
+        check(wait_for(lambda: baselines.__setitem__("n", d.metric(
+            d.get("/metrics")[2], "hikeshi_anomaly_baselines") or 0) or baselines["n"] > 0,
+            timeout=30), "the real records are learned (%s baselines tracked)"
+              % baselines.get("n"))
         after = {i: alerts_of(d, i) for i in before}
         check(after == before, "the exercise incidents did not grow (%s then %s)"
               % (before, after))

@@ -492,7 +492,7 @@ static void test_users_and_tokens_by_an_admin(void **state)
     assert_int_equal(acall(f, "POST", "/api/v1/users", admin, "{\"name\":\"bob\"}"), 400);
     assert_int_equal(
         acall(f, "POST", "/api/v1/users", admin, "{\"name\":\"bob\",\"role\":\"root\"}"), 400);
-    assert_non_null(strstr(f->resp.body.data, "viewer, analyst or admin"));
+    assert_non_null(strstr(f->resp.body.data, "viewer, analyst, lead or admin"));
     assert_int_equal(acall(f, "POST", "/api/v1/users", admin,
                            "{\"name\":\"<b>\",\"role\":\"viewer\"}"),
                      400);

@@ -54,7 +54,8 @@ static int obs_check(const char *type, const char *value, struct obs_add *a,
         memcpy(a->value, value, n + 1);
         return 0;
     }
-    if ((t = intel_type_parse(type)) < 0)
+    /* a URL pattern is a regex to look for, not a value seen */
+    if ((t = intel_type_parse(type)) < 0 || t == INTEL_URL_PATTERN)
         return casefile_fail(err, -EINVAL, -1, "type",
                              "not an observable type: ipv4, ipv6, domain, hostname, url, email, "
                              "md5, sha1, sha256, ja3, user-agent, regkey, process or user");

@@ -33,6 +33,8 @@ enum intel_type {
     INTEL_USER_AGENT,
     INTEL_REGKEY,
     INTEL_PROCESS,
+    INTEL_URL_PATTERN, /* a regular expression (Vectorscan's dialect of
+                        * PCRE) searched in URLs: STIX MATCHES and LIKE */
     INTEL_TYPE_COUNT
 };
 
@@ -110,7 +112,9 @@ const char *intel_tag_kind_name(enum intel_tag_kind k);
  * them (host bits cleared), domains, hostnames, e-mail addresses, hashes,
  * JA3 and registry keys in lower case (a domain without its final dot),
  * a URL's scheme and host in lower case, user agents and process names as
- * given.  0, or -EINVAL with *ret_why a static reason.
+ * given, a URL pattern as written once Vectorscan compiles it
+ * (intel_urlpat_check).  0, or -EINVAL with *ret_why a reason, static or
+ * (a Vectorscan error) valid until this thread's next call.
  */
 int intel_normalize(enum intel_type t, const char *s, size_t len, char *out, const char **ret_why);
 /* The type a bare value most likely is (an address, a network, a hash by
@@ -141,6 +145,29 @@ void intel_ind_tag(struct intel_ind *ind, enum intel_tag_kind kind, const char *
 /* Clears an indicator for the next entry (confidence and TLP unset). */
 void intel_ind_clear(struct intel_ind *ind);
 
+/* ---- URL patterns (intel_urlpat.c) ------------------------------------ */
+
+/*
+ * 0 when regex re[0..len) compiles in Vectorscan with the flags the
+ * matcher uses (HS_FLAG_SINGLEMATCH, no others: case-sensitive, '.' not
+ * matching a newline), else -EINVAL with *ret_why naming the pattern and
+ * Vectorscan's reason (a thread-local buffer, valid until this thread's
+ * next call).  A pattern with a NUL or control byte is refused before.
+ */
+int intel_urlpat_check(const char *re, size_t len, const char **ret_why);
+/*
+ * Translates a STIX LIKE operand like[0..len) into the anchored regex it
+ * means, into out[cap]: '^', '%' as ".*", '_' as ".", every regex
+ * metacharacter (\ ^ $ . | ? * + ( ) [ ] { }) escaped with '\', '$';
+ * a scheme and host ("...://" up to '/', '?' or '#') in lower case, as
+ * in the canonical URLs the matcher scans.
+ * Returns the length written (NUL-terminated), or -ENOSPC when it does not
+ * fit, or -EINVAL (*ret_why static) when the operand is empty or only
+ * '%': it would match every URL.
+ */
+int intel_urlpat_from_like(const char *like, size_t len, char *out, size_t cap,
+                           const char **ret_why);
+
 /* ---- STIX patterns (intel_pattern.c) ---------------------------------- */
 
 /* One plain equality a pattern holds: the type it maps to, the value as
@@ -153,7 +180,10 @@ struct intel_pattern_eq {
 
 /*
  * Reads a STIX 2.1 pattern and calls eq() with each comparison of the
- * subset we match: `[object-path = 'string']`, comparisons joined by OR
+ * subset we match: `[object-path = 'string']`, and on url:value
+ * `MATCHES 'regex'` (handed over as INTEL_URL_PATTERN, the regex as
+ * written) and `LIKE 'wild%card_'` (as INTEL_URL_PATTERN, the regex
+ * intel_urlpat_from_like makes of it); comparisons joined by OR
  * inside one observation, observations joined by OR.  An OR of such
  * equalities is exactly a set of single-value indicators, so each
  * equality is taken on its own; a comparison outside the subset (another

@@ -64,6 +64,7 @@ static const char *const pattern_path[INTEL_TYPE_COUNT] = {
                           "'User-Agent'"),
     [INTEL_REGKEY] = "windows-registry-key:key",
     [INTEL_PROCESS] = "process:name",
+    [INTEL_URL_PATTERN] = "url:value", /* with MATCHES */
 };
 
 int intel_export_pattern(struct buf *b, enum intel_type t, const char *value)
@@ -72,7 +73,8 @@ int intel_export_pattern(struct buf *b, enum intel_type t, const char *value)
 
     if ((unsigned)t >= INTEL_TYPE_COUNT || !pattern_path[t])
         return -EINVAL;
-    if ((r = buf_printf(b, "[%s = '", pattern_path[t])) < 0)
+    if ((r = buf_printf(b, "[%s %s '", pattern_path[t], t == INTEL_URL_PATTERN ? "MATCHES" : "=")) <
+        0)
         return r;
     /* A STIX string constant ends at an unescaped quote: quote and
      * backslash are the two characters that must be escaped. */
@@ -755,6 +757,9 @@ static const struct {
     [INTEL_USER_AGENT] = {"user-agent", "Network activity"},
     [INTEL_REGKEY] = {"regkey", "Persistence mechanism"},
     [INTEL_PROCESS] = {NULL, NULL}, /* MISP has no type for a process name */
+    /* nor for a URL regex: its `url` is one exact URL, and a consumer
+     * exporting it to an IDS would look the regex up as a literal URL */
+    [INTEL_URL_PATTERN] = {NULL, NULL},
 };
 
 /* MISP's distribution levels for a TLP: AMBER stays in our organisation,

@@ -31,7 +31,8 @@ const char *intel_export_tlp_marking(enum intel_tlp t);
  * never RED, else tlp <= tlp_max.  An unknown TLP (-1) is never shared. */
 int intel_export_tlp_allowed(int tlp, int tlp_max);
 
-/* Appends the STIX pattern of one indicator ("[ipv4-addr:value = '...']"),
+/* Appends the STIX pattern of one indicator ("[ipv4-addr:value = '...']",
+ * a URL pattern as "[url:value MATCHES 'regex']"),
  * quotes and backslashes in the value escaped.  0, -EINVAL (a type with
  * no pattern), or the buffer's error. */
 int intel_export_pattern(struct buf *b, enum intel_type t, const char *value);

@@ -7,11 +7,19 @@
  * in use (a /32 list and a few network sizes: a handful).  A DNS name is
  * looked up whole and then by each name above it (a.b.evil.example,
  * b.evil.example, evil.example, example), so a domain indicator covers
- * every name below it.  Sightings are counted in a second table and
- * written in the pipeline's transaction (intel_matcher_flush).
+ * every name below it.  URL pattern indicators (regexes) are kept in the
+ * same table, for their dedup, and also compiled into one Vectorscan
+ * database (built when the set is loaded, or at the first lookup after
+ * one was added) that a URL field is scanned with: only when the set
+ * holds a pattern, so a set without any pays nothing for them.  The
+ * matcher has one Vectorscan scratch: like its pending sightings, it is
+ * used by one thread at a time.  Sightings are counted in a second table
+ * and written in the pipeline's transaction (intel_matcher_flush).
  */
 #include <ctype.h>
 #include <errno.h>
+#include <hs/hs.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,9 +27,11 @@
 #include "event/event.h"
 #include "event/field.h"
 #include "intel/intel.h"
+#include "intel/intel_priv.h"
 #include "store/store_intel.h"
 #include "util/cidr.h"
 #include "util/htable.h"
+#include "util/log.h"
 
 /* Distinct (indicator, input) sightings held between two flushes; more are
  * dropped and counted (a flush comes at every commit). */
@@ -98,6 +108,14 @@ struct intel_matcher {
     uint8_t *wmap; /* field id -> watched index + 1 (0: not watched), nwmap ids */
     uint32_t nwmap;
     uint32_t out[NOUT];
+    /* URL patterns: the table's entries of that type, in the order of
+     * the database's ids; the database (NULL: none compiled or none to
+     * compile) and its scratch; `dirty` when one was added since. */
+    struct ment **pats;
+    size_t npats, cappats;
+    hs_database_t *db;
+    hs_scratch_t *scratch;
+    int dirty;
 };
 
 static void free_node(void *ctx, struct htable_node *n)
@@ -157,6 +175,9 @@ void intel_matcher_free(struct intel_matcher *m)
     for (size_t i = 0; i < m->nfeeds; i++)
         free(m->feeds[i]);
     free(m->wmap);
+    free(m->pats);
+    hs_free_scratch(m->scratch);
+    hs_free_database(m->db);
     free(m);
 }
 
@@ -243,8 +264,31 @@ int intel_matcher_add(struct intel_matcher *m, int64_t id, enum intel_type type,
             free(e);
             return 0;
         }
+        if (type == INTEL_URL_PATTERN) {
+            /* the same regex: the entry stays where the pattern list
+             * points, with the stronger indicator's row */
+            o->hit.id = id;
+            o->hit.tlp = tlp;
+            o->hit.confidence = confidence;
+            o->hit.feed = e->hit.feed;
+            free(e);
+            return 0;
+        }
         htable_remove(&m->t, old);
         free(old);
+    } else if (type == INTEL_URL_PATTERN) {
+        if (m->npats == m->cappats) {
+            size_t nc = m->cappats ? 2 * m->cappats : 16;
+            struct ment **np = realloc(m->pats, nc * sizeof(struct ment *));
+            if (!np) {
+                free(e);
+                return -ENOMEM;
+            }
+            m->pats = np;
+            m->cappats = nc;
+        }
+        m->pats[m->npats++] = e;
+        m->dirty = 1;
     }
     htable_insert(&m->t, &e->node, e->key, klen, 0);
     if (kb) {
@@ -350,6 +394,112 @@ static const struct intel_hit *match_url(const struct intel_matcher *m, const ch
     return he > hb ? intel_matcher_name(m, v + hb, he - hb) : NULL;
 }
 
+/*
+ * Compiles the URL patterns into one database (ids: their index in
+ * m->pats).  A pattern the library refuses now (the store was written by
+ * another version) is logged and left out, and the rest compiled again;
+ * when the database or its scratch cannot be made, patterns do not match
+ * (logged) and everything else still does.
+ */
+static void build_db(struct intel_matcher *m)
+{
+    const char **exprs = NULL;
+    unsigned *flags = NULL, *ids = NULL;
+    size_t n = m->npats;
+
+    m->dirty = 0;
+    hs_free_database(m->db);
+    m->db = NULL;
+    if (n == 0)
+        return;
+    exprs = malloc(n * sizeof(*exprs));
+    flags = malloc(n * sizeof(*flags));
+    ids = malloc(n * sizeof(*ids));
+    if (!exprs || !flags || !ids) {
+        log_warnx("intel: out of memory compiling %zu URL patterns: they do not match", n);
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++) {
+        exprs[i] = m->pats[i]->hit.value;
+        flags[i] = INTEL_URLPAT_HS_FLAGS;
+        ids[i] = (unsigned)i;
+    }
+    while (n > 0) {
+        hs_compile_error_t *cerr = NULL;
+        int bad;
+        if (hs_compile_multi(exprs, flags, ids, (unsigned)n, HS_MODE_BLOCK, NULL, &m->db, &cerr) ==
+            HS_SUCCESS)
+            break;
+        bad = cerr ? cerr->expression : -1;
+        if (bad < 0 || (size_t)bad >= n) {
+            log_warnx("intel: compiling %zu URL patterns: %s: they do not match", n,
+                      cerr && cerr->message ? cerr->message : "failed");
+            hs_free_compile_error(cerr);
+            m->db = NULL;
+            goto out;
+        }
+        log_warnx("intel: URL pattern /%.80s/ (indicator %lld) left out: %s", exprs[bad],
+                  (long long)m->pats[ids[bad]]->hit.id,
+                  cerr->message ? cerr->message : "does not compile");
+        hs_free_compile_error(cerr);
+        n--;
+        exprs[bad] = exprs[n];
+        ids[bad] = ids[n];
+        m->db = NULL;
+    }
+    if (m->db && hs_alloc_scratch(m->db, &m->scratch) != HS_SUCCESS) {
+        log_warnx("intel: no Vectorscan scratch for %zu URL patterns: they do not match", n);
+        hs_free_database(m->db);
+        m->db = NULL;
+    }
+out:
+    free(exprs);
+    free(flags);
+    free(ids);
+}
+
+/* What a scan found: the patterns matched, in the order reported. */
+struct scan_hits {
+    const struct intel_matcher *m;
+    const struct intel_hit *h[INTEL_MATCHES_PER_EVENT];
+    int n;
+};
+
+static int on_pattern(unsigned int id, unsigned long long from, unsigned long long to,
+                      unsigned int flags, void *ctx)
+{
+    struct scan_hits *sh = ctx;
+
+    (void)from;
+    (void)to;
+    (void)flags;
+    if (id < sh->m->npats)
+        sh->h[sh->n++] = &sh->m->pats[id]->hit;
+    /* no room for more: stop the scan */
+    return sh->n >= INTEL_MATCHES_PER_EVENT;
+}
+
+/* The URL patterns that match URL v[0..len): scanned in its canonical form
+ * (scheme and host in lower case, as an exact URL is looked up), or as it
+ * is when it is not a whole URL (a web log's request target). */
+static int scan_url(struct intel_matcher *m, const char *v, size_t len, struct scan_hits *sh)
+{
+    char canon[INTEL_VALUE_MAX + 1];
+    const char *why;
+
+    sh->m = m;
+    sh->n = 0;
+    if (!m->db || len > UINT_MAX)
+        return 0;
+    if (len <= INTEL_VALUE_MAX && intel_normalize(INTEL_URL, v, len, canon, &why) == 0) {
+        v = canon;
+        len = strlen(canon);
+    }
+    /* HS_SCAN_TERMINATED (a full list) keeps what was found */
+    (void)hs_scan(m->db, v, (unsigned)len, 0, m->scratch, on_pattern, sh);
+    return sh->n;
+}
+
 static void count_sighting(struct intel_matcher *m, int64_t id, uint32_t source, int64_t now_us)
 {
     unsigned char k[12];
@@ -400,6 +550,21 @@ static int add_fields(struct intel_matcher *m, struct event *ev, const struct in
     return 0;
 }
 
+/* Records hit h of field f (watched entry w) unless this event has it
+ * already: a sighting and the threat.* fields.  -1 when the event is
+ * full (the match is still counted), else 0. */
+static int take_hit(struct intel_matcher *m, struct event *ev, const struct intel_hit **seen,
+                    int *n, const struct intel_hit *h, size_t w, const struct event_field *f,
+                    uint32_t source, int64_t now_us)
+{
+    for (int k = 0; k < *n; k++)
+        if (seen[k] == h)
+            return 0; /* source.ip and client.ip: one match */
+    seen[(*n)++] = h;
+    count_sighting(m, h->id, source, now_us);
+    return add_fields(m, ev, h, w, f->val, f->len) < 0 ? -1 : 0;
+}
+
 int intel_matcher_enrich(struct intel_matcher *m, struct event *ev, uint32_t source,
                          int64_t now_us)
 {
@@ -409,13 +574,15 @@ int intel_matcher_enrich(struct intel_matcher *m, struct event *ev, uint32_t sou
 
     if (!m || htable_count(&m->t) == 0)
         return 0;
+    if (m->dirty)
+        build_db(m);
     /* the fields the event has now: what we add is not looked at */
     nf = ev->nfields;
     for (uint32_t i = 0; i < nf && n < INTEL_MATCHES_PER_EVENT; i++) {
         const struct event_field *f = &ev->fields[i];
         const struct intel_hit *h = NULL;
+        struct scan_hits sh = {.n = 0};
         size_t w;
-        int dup = 0;
 
         if (f->id >= m->nwmap || !m->wmap[f->id])
             continue;
@@ -432,6 +599,8 @@ int intel_matcher_enrich(struct intel_matcher *m, struct event *ev, uint32_t sou
             break;
         case HOW_URL:
             h = match_url(m, f->val, f->len);
+            if (m->db)
+                scan_url(m, f->val, f->len, &sh);
             break;
         case HOW_EXACT: {
             char canon[INTEL_VALUE_MAX + 1];
@@ -442,17 +611,12 @@ int intel_matcher_enrich(struct intel_matcher *m, struct event *ev, uint32_t sou
             break;
         }
         }
-        if (!h)
-            continue;
-        for (int k = 0; k < n; k++)
-            if (seen[k] == h)
-                dup = 1; /* source.ip and client.ip: one match */
-        if (dup)
-            continue;
-        seen[n++] = h;
-        count_sighting(m, h->id, source, now_us);
-        if (add_fields(m, ev, h, w, f->val, f->len) < 0)
-            break; /* the event is full: the match is still counted */
+        /* an exact value first, then each URL pattern that matched */
+        if (h && take_hit(m, ev, seen, &n, h, w, f, source, now_us) < 0)
+            break;
+        for (int k = 0; k < sh.n && n < INTEL_MATCHES_PER_EVENT; k++)
+            if (take_hit(m, ev, seen, &n, sh.h[k], w, f, source, now_us) < 0)
+                return n;
     }
     return n;
 }
@@ -542,6 +706,9 @@ int intel_matcher_load(struct store *st, int64_t now_us, int64_t half_life_us, i
         intel_matcher_free(x.m);
         return r;
     }
+    /* the URL patterns' database now, not at the first event */
+    if (x.m->dirty)
+        build_db(x.m);
     *ret = x.m;
     if (ret_n)
         *ret_n = x.n;

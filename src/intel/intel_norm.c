@@ -14,8 +14,8 @@
 #include "util/cidr.h"
 
 static const char *const type_names[INTEL_TYPE_COUNT] = {
-    "ipv4", "ipv6", "domain", "hostname", "url", "email", "md5",
-    "sha1", "sha256", "ja3", "user-agent", "regkey", "process",
+    "ipv4", "ipv6",   "domain", "hostname",   "url",    "email",   "md5",
+    "sha1", "sha256", "ja3",    "user-agent", "regkey", "process", "url-pattern",
 };
 
 /* Other spellings of the types: MISP's attribute types, STIX's words. */
@@ -295,6 +295,10 @@ int intel_normalize(enum intel_type t, const char *s, size_t len, char *out, con
     case INTEL_USER_AGENT:
     case INTEL_PROCESS:
         r = norm_text(s, len, 0, out, &why);
+        break;
+    case INTEL_URL_PATTERN:
+        /* as written: a regex has no other spelling we could prove equal */
+        r = intel_urlpat_check(s, len, &why) == 0 ? norm_text(s, len, 0, out, &why) : -EINVAL;
         break;
     default:
         why = "unknown indicator type";

@@ -49,7 +49,7 @@ int intel_obs_norm(int type, const char *v, size_t n, char *out, const char **re
     }
     if (type == INTEL_IPV4 && memchr(v, ':', n))
         type = INTEL_IPV6;
-    if (type < 0 || type >= INTEL_TYPE_COUNT ||
+    if (type < 0 || type >= INTEL_TYPE_COUNT || type == INTEL_URL_PATTERN ||
         intel_normalize((enum intel_type)type, v, n, out, &why) < 0)
         return -1;
     *ret_type = intel_type_name((enum intel_type)type);

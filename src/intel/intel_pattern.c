@@ -1,8 +1,10 @@
 /*
  * intel_pattern.c - the subset of the STIX 2.1 patterning language we can
  * match with single-value indicators: equalities of an observable's
- * property to a string, joined by OR.  Everything else is read far enough
- * to say where and why it is not taken (see intel.h for the contract).
+ * property to a string, and url:value MATCHES a regex or LIKE a wildcard
+ * (URL pattern indicators, the LIKE translated to an anchored regex),
+ * joined by OR.  Everything else is read far enough to say where and why
+ * it is not taken (see intel.h for the contract).
  *
  * Grammar read (STIX 2.1 section 9, simplified to what we decide on):
  *   pattern    := obs-expr { ("OR" | "AND" | "FOLLOWEDBY") obs-expr }
@@ -30,8 +32,8 @@
 struct pat {
     const char *s;
     size_t len, off;
-    char *scratch; /* unescaped values, back to back */
-    size_t used;
+    char *scratch; /* unescaped values and LIKE translations, back to back */
+    size_t used, cap;
     struct {
         int type;
         size_t at, len;
@@ -300,19 +302,46 @@ static int cmp_prim(struct pat *p)
         cmp_unsup(p, start, "a negated comparison (NOT) matches what is not the value");
         return 0;
     }
-    if (strcmp(op, "=") != 0) {
+    if (strcmp(op, "MATCHES") == 0 || strcmp(op, "LIKE") == 0) {
+        int like = op[0] == 'L';
+        if (kind) {
+            cmp_unsup(p, start, "only string constants are supported");
+            return 0;
+        }
+        if (intel_pattern_path_type(p->s + b, e - b) != INTEL_URL) {
+            cmp_unsup(p, start,
+                      like ? "LIKE (a wildcard match) is supported on url:value only"
+                           : "MATCHES (a regular expression) is supported on url:value only");
+            return 0;
+        }
+        if (like) {
+            /* the translation goes after the operand in the scratch
+             * buffer, which has room for it (intel_pattern_parse) */
+            size_t room = p->cap - p->used;
+            const char *why = "bad LIKE operand";
+            int n;
+            if (room > INTEL_VALUE_MAX + 1)
+                room = INTEL_VALUE_MAX + 1;
+            n = intel_urlpat_from_like(p->scratch + at, vlen, p->scratch + p->used, room, &why);
+            if (n < 0) {
+                cmp_unsup(p, start,
+                          n == -ENOSPC ? "LIKE operand longer than a URL pattern may be" : why);
+                return 0;
+            }
+            at = p->used;
+            vlen = (size_t)n;
+            p->used += (size_t)n + 1;
+        }
+        type = INTEL_URL_PATTERN;
+    } else if (strcmp(op, "=") != 0) {
         cmp_unsup(p, start,
-                  strcmp(op, "MATCHES") == 0 ? "MATCHES (a regular expression) is not supported"
-                  : strcmp(op, "LIKE") == 0  ? "LIKE (a wildcard match) is not supported"
-                  : strcmp(op, "IN") == 0    ? "IN (a list) is not supported"
-                                             : "only '=' comparisons are supported");
+                  strcmp(op, "IN") == 0 ? "IN (a list) is not supported"
+                                        : "only '=' comparisons are supported");
         return 0;
-    }
-    if (kind) {
+    } else if (kind) {
         cmp_unsup(p, start, "only string constants are supported");
         return 0;
-    }
-    if ((type = intel_pattern_path_type(p->s + b, e - b)) < 0) {
+    } else if ((type = intel_pattern_path_type(p->s + b, e - b)) < 0) {
         cmp_unsup(p, start, "object path not mapped to an indicator type");
         return 0;
     }
@@ -434,7 +463,12 @@ int intel_pattern_parse(const char *pat, size_t len,
         return -EINVAL;
     }
     p = calloc(1, sizeof(*p));
-    if (!p || !(p->scratch = malloc(len + 1))) {
+    /* Every operand unescaped (at most len bytes in all) and each LIKE
+     * operand translated (at most 2 bytes per byte plus "^$" and a NUL,
+     * and an operand takes at least its two quotes): 5 * len covers it. */
+    if (p)
+        p->cap = 5 * len + 16;
+    if (!p || !(p->scratch = malloc(p->cap))) {
         free(p);
         return -ENOMEM;
     }

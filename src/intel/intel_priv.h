@@ -11,6 +11,10 @@
 #include "intel/intel.h"
 #include "util/jp.h"
 
+/* The Vectorscan flags of a URL pattern, at import (intel_urlpat_check)
+ * and in the matcher's database alike (a file using it includes hs/hs.h). */
+#define INTEL_URLPAT_HS_FLAGS HS_FLAG_SINGLEMATCH
+
 /* Decodes string span `v` into out[cap + 1]: 0, or -EINVAL when it is not
  * a string or is longer than cap. */
 int intel_span_str(struct jp_span v, char *out, size_t cap);

@@ -11,6 +11,14 @@
   the line to the warninglisted resolver raises nothing and its event has
   no threat field.  The sighting is counted in the store (intel list).
 - A feed imported while the daemon runs is matched after SIGHUP.
+- URL patterns: a bundle with `url:value LIKE` (and a MATCHES whose regex
+  Vectorscan refuses, reported with its id and the reason) imports as a
+  url-pattern indicator holding the anchored regex; `hikeshi scan` of a
+  combined-format web access log gives the line whose request target the
+  pattern covers threat.indicator.* and the intel alert, and neither the
+  line of another file in the same directory nor the one with the same
+  path under another prefix (the LIKE is anchored).  The STIX export
+  writes it back as a MATCHES pattern; the MISP export leaves it out.
 - The STIX examples of cti-documentation import without a crash, with
   their supported indicators counted.
 """
@@ -94,6 +102,36 @@ MISP = {"Event": {
         {"uuid": "c0ffee00-0000-4000-8000-0000000000a3", "type": "ip-dst", "value": RESOLVER6,
          "to_ids": True},
     ]}}
+
+
+# A LIKE on url:value (a web shell's request target under the upload
+# directory) and a MATCHES whose regex does not compile.
+URLPAT_BUNDLE = {
+    "type": "bundle",
+    "id": "bundle--2f6b3b7e-0b4e-4a53-9d0e-6a0c7f6f7d11",
+    "objects": [
+        {"type": "indicator", "spec_version": "2.1",
+         "id": "indicator--a1b2c3d4-0000-4000-8000-0000000000c1",
+         "created": "2026-12-01T00:00:00.000Z", "modified": "2026-12-01T00:00:00.000Z",
+         "pattern_type": "stix", "valid_from": "2026-12-01T00:00:00Z", "confidence": 90,
+         "pattern": "[url:value LIKE '/wp-content/uploads/%.php?cmd=%']"},
+        {"type": "indicator", "spec_version": "2.1",
+         "id": "indicator--a1b2c3d4-0000-4000-8000-0000000000c2",
+         "created": "2026-12-01T00:00:00.000Z", "modified": "2026-12-01T00:00:00.000Z",
+         "pattern_type": "stix", "valid_from": "2026-12-01T00:00:00Z", "confidence": 90,
+         "pattern": "[url:value MATCHES '(shell\\\\.php']"},
+    ],
+}
+URLPAT_REGEX = r"^/wp-content/uploads/.*\.php\?cmd=.*$"
+ACCESS_HIT = "/wp-content/uploads/2026/12/shell.php?cmd=id"
+ACCESS = [
+    '203.0.113.7 - - [07/Dec/2026:17:30:00 +0000] "GET %s HTTP/1.1" 200 512 "-" '
+    '"curl/8.4.0"' % ACCESS_HIT,
+    '203.0.113.7 - - [07/Dec/2026:17:30:01 +0000] "GET /wp-content/uploads/2026/12/logo.png '
+    'HTTP/1.1" 200 4096 "-" "Mozilla/5.0"',
+    '203.0.113.7 - - [07/Dec/2026:17:30:02 +0000] "GET /blog/wp-content/uploads/a.php?cmd=ls '
+    'HTTP/1.1" 404 0 "-" "curl/8.4.0"',
+]
 
 
 def intel(d, *args):
@@ -243,6 +281,47 @@ def main():
     rc, rows, err = scan("--intel", os.path.join(d.dir, "nowhere"))
     check(rc == 2 and "no store there" in err, "scan --intel DIR without a store is refused: %s"
           % err.strip())
+
+    # URL patterns: STIX LIKE and MATCHES on url:value.
+    upat = os.path.join(d.dir, "webshell.json")
+    with open(upat, "w") as f:
+        json.dump(URLPAT_BUNDLE, f)
+    rc, out, err = intel(d, "import", "--feed", "webshell", upat)
+    check(rc == 0 and "1 indicators imported, 1 refused" in out,
+          "the URL pattern bundle imports its LIKE, refuses the bad regex (%s)" % out.strip())
+    check("indicator--a1b2c3d4-0000-4000-8000-0000000000c2" in err and "(shell" in err
+          and "Vectorscan" in err and "parenthesis" in err,
+          "the regex Vectorscan refuses is named with its object id and why: %s" % err.strip())
+    row = sightings(d, URLPAT_REGEX)
+    check(row is not None and row["type"] == "url-pattern",
+          "the LIKE is stored as url-pattern %s: %s" % (URLPAT_REGEX, row))
+    log = os.path.join(d.dir, "access.log")
+    with open(log, "w") as f:
+        f.write("\n".join(ACCESS) + "\n")
+    rc, rows, err = scan()
+    hit = [a for a in rows if is_intel(a)]
+    check(rc == 0 and len(hit) == 1
+          and hit[0]["fields"].get("url.original") == ACCESS_HIT
+          and hit[0]["fields"].get("threat.indicator.type") == "url-pattern"
+          and hit[0]["fields"].get("threat.indicator.value") == URLPAT_REGEX
+          and hit[0]["fields"].get("threat.indicator.provider") == "webshell"
+          and hit[0]["fields"].get("threat.indicator.confidence") == "High"
+          and hit[0]["fields"].get("threat.enrichments.matched.field") == "url.original",
+          "scan: the web shell request carries threat.indicator.* of the URL pattern: %s %s"
+          % ([(h["fields"].get("url.original"), h["fields"].get("threat.indicator.value"))
+              for h in hit], err.strip()[-160:]))
+    check(not any("threat.indicator.value" in a["fields"] and
+                  a["fields"].get("url.original") != ACCESS_HIT for a in rows),
+          "the image and the request under another prefix carry no threat field")
+    # It leaves as a STIX MATCHES pattern; MISP has no type for it.
+    rc, out, err = intel(d, "export", "--format", "stix", "--tlp-max", "AMBER")
+    pats = [o.get("pattern") for o in json.loads(out)["objects"] if o["type"] == "indicator"] \
+        if rc == 0 else []
+    want = "[url:value MATCHES '%s']" % URLPAT_REGEX.replace("\\", "\\\\")
+    check(want in pats, "the URL pattern exports as %s" % want)
+    rc, out, err = intel(d, "export", "--format", "misp", "--tlp-max", "AMBER")
+    check(rc == 0 and "wp-content" not in out and "URL pattern" in err,
+          "MISP export leaves it out and says so: %s" % err.strip())
 
     # The OASIS STIX examples: no crash, their supported indicators counted.
     total = 0

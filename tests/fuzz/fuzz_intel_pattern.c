@@ -2,9 +2,11 @@
  * fuzz_intel_pattern.c - libFuzzer target for a STIX pattern (src/intel/intel_pattern.c).
  *
  * The bytes are a feed from outside.  The parser must accept or refuse
- * without reading past them; every indicator it hands over holds a value
- * that is canonical for its type (normalising it again gives it back
- * unchanged), and every refusal says where and why.
+ * without reading past them (a LIKE's translation included); a URL
+ * pattern it hands over is compiled by Vectorscan or refused cleanly;
+ * every indicator it hands over holds a value that is canonical for its
+ * type (normalising it again gives it back unchanged), and every refusal
+ * says where and why.
  */
 #include <errno.h>
 #include <stddef.h>
@@ -40,8 +42,18 @@ static void on_bad(void *ctx, const char *where, const char *why)
 
 static int on_eq(void *ctx, const struct intel_pattern_eq *eq)
 {
+    char once[INTEL_VALUE_MAX + 1], twice[INTEL_VALUE_MAX + 1];
+    const char *why;
+
     (void)ctx;
     if ((unsigned)eq->type >= INTEL_TYPE_COUNT || (eq->len && !eq->value))
+        abort();
+    /* a URL pattern (MATCHES, or a LIKE translated) goes through
+     * Vectorscan's compiler; what it accepts is canonical as it stands */
+    if (eq->type == INTEL_URL_PATTERN &&
+        intel_normalize(eq->type, eq->value, eq->len, once, &why) == 0 &&
+        (intel_normalize(eq->type, once, strlen(once), twice, &why) < 0 ||
+         strcmp(once, twice) != 0))
         abort();
     return 0;
 }

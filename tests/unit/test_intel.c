@@ -239,6 +239,90 @@ static void test_pattern(void **state)
     assert_int_equal(pat("[a:b = '\\x']", &o, &e), -EINVAL);
 }
 
+/* ---- URL patterns: STIX MATCHES and LIKE ---- */
+
+static void test_urlpat_import(void **state)
+{
+    struct pat_out o;
+    struct parse_err e;
+    char re[64];
+    const char *why = NULL;
+    struct intel_sink s;
+    struct keep *k;
+    const char *bundle;
+
+    (void)state;
+    /* MATCHES on url:value: the regex as written (STIX escapes undone) */
+    assert_int_equal(
+        pat("[url:value MATCHES '^https?://[a-z]+\\\\.evil\\\\.example/gate\\\\.php']", &o, &e), 1);
+    assert_int_equal(o.type[0], INTEL_URL_PATTERN);
+    assert_string_equal(o.eq[0], "^https?://[a-z]+\\.evil\\.example/gate\\.php");
+    /* LIKE: anchored, % and _ as wildcards, every metacharacter escaped */
+    assert_int_equal(
+        pat("[url:value LIKE 'http://evil.example/%/a_b.php?x=(1)+[2]{3}|$^*\\\\']", &o, &e), 1);
+    assert_int_equal(o.type[0], INTEL_URL_PATTERN);
+    assert_string_equal(o.eq[0], "^http://evil\\.example/.*/a.b\\.php\\?x=\\(1\\)\\+"
+                                 "\\[2\\]\\{3\\}\\|\\$\\^\\*\\\\$");
+    /* mixed with an equality in one OR */
+    assert_int_equal(pat("[url:value = 'http://a.example/' OR url:value LIKE '%.exe']", &o, &e), 2);
+    assert_int_equal(o.type[0], INTEL_URL);
+    assert_int_equal(o.type[1], INTEL_URL_PATTERN);
+    assert_string_equal(o.eq[1], "^.*\\.exe$");
+    /* not on other paths, not negated, not LIKE '%' (every URL) */
+    assert_int_equal(pat("[domain-name:value LIKE '%.example']", &o, &e), 0);
+    assert_non_null(strstr(o.unsup[0], "url:value only"));
+    assert_int_equal(pat("[url:value NOT MATCHES 'x']", &o, &e), 0);
+    assert_non_null(strstr(o.unsup[0], "NOT"));
+    assert_int_equal(pat("[url:value LIKE '%%']", &o, &e), 0);
+    assert_non_null(strstr(o.unsup[0], "every URL"));
+
+    assert_int_equal(intel_urlpat_from_like("a_%.", 4, re, sizeof(re), &why), 8);
+    assert_string_equal(re, "^a..*\\.$");
+    assert_int_equal(intel_urlpat_from_like("abcdef", 6, re, 6, &why), -ENOSPC);
+
+    /* the check: what Vectorscan refuses is refused, with its reason */
+    assert_int_equal(intel_urlpat_check("/gate\\.php$", 11, &why), 0);
+    assert_int_equal(intel_urlpat_check("/gate(\\.php", 11, &why), -EINVAL);
+    assert_non_null(strstr(why, "/gate(\\.php"));
+    assert_non_null(strstr(why, "parenthesis"));
+    assert_int_equal(intel_urlpat_check("(a)\\1", 5, &why), -EINVAL);
+    assert_non_null(strstr(why, "Back-reference"));
+    assert_int_equal(intel_urlpat_check(".*", 2, &why), -EINVAL); /* matches empty */
+
+    /* through a bundle: good ones taken, a bad regex reported by its id */
+    bundle = "{\"type\":\"bundle\",\"id\":\"bundle--u\",\"objects\":["
+             "{\"type\":\"indicator\",\"id\":\"indicator--m\",\"pattern_type\":\"stix\","
+             "\"pattern\":\"[url:value MATCHES '/wp-content/.+\\\\\\\\.php\\\\\\\\?c=']\"},"
+             "{\"type\":\"indicator\",\"id\":\"indicator--l\",\"pattern_type\":\"stix\","
+             "\"pattern\":\"[url:value LIKE 'HTTP://EVIL.example/dl_%.exe']\"},"
+             "{\"type\":\"indicator\",\"id\":\"indicator--bad\",\"pattern_type\":\"stix\","
+             "\"pattern\":\"[url:value MATCHES '(evil']\"}]}";
+    k = keep_new(&s);
+    memset(&e, 0, sizeof(e));
+    assert_int_equal(intel_stix_parse(bundle, strlen(bundle), &s, &e), 0);
+    assert_int_equal(k->n, 2);
+    must_find(k, INTEL_URL_PATTERN, "/wp-content/.+\\.php\\?c=");
+    /* a LIKE's scheme and host in lower case, as in the canonical URLs
+     * scanned; the path keeps its case */
+    must_find(k, INTEL_URL_PATTERN, "^http://evil\\.example/dl..*\\.exe$");
+    assert_int_equal(k->nbad, 1);
+    assert_non_null(strstr(k->bad[0], "indicator--bad"));
+    assert_non_null(strstr(k->bad[0], "(evil"));
+    assert_non_null(strstr(k->bad[0], "Vectorscan"));
+    free(k);
+    /* a regex is not a value seen: never an incident's observable */
+    {
+        char out[INTEL_VALUE_MAX + 1];
+        const char *tn = NULL;
+
+        assert_int_equal(intel_obs_norm(INTEL_URL_PATTERN, "/x\\.php", 7, out, &tn), -1);
+        assert_int_equal(intel_obs_norm(INTEL_URL, "http://x.example/", 17, out, &tn), 0);
+    }
+    /* the type's name both ways */
+    assert_string_equal(intel_type_name(INTEL_URL_PATTERN), "url-pattern");
+    assert_int_equal(intel_type_parse("url-pattern"), INTEL_URL_PATTERN);
+}
+
 /* ---- STIX bundles ---- */
 
 static const char stix_bundle[] =
@@ -503,6 +587,8 @@ static void test_decay(void **state)
 
 /* ---- the matcher ---- */
 
+static const char *event_value(const struct event *ev, const char *name, int nth);
+
 static void test_matcher(void **state)
 {
     struct intel_matcher *m = intel_matcher_new();
@@ -554,6 +640,81 @@ static void test_matcher(void **state)
     assert_null(intel_matcher_exact(m, INTEL_SHA1, "001dd76872d80801692ff942308c64e6", 32));
     intel_matcher_free(m);
     intel_matcher_free(NULL);
+}
+
+/* URL patterns in the matcher: a hit adds the same fields as any other,
+ * a miss adds none, a LIKE's regex is anchored at both ends. */
+static void test_matcher_urlpat(void **state)
+{
+    struct intel_matcher *m = intel_matcher_new();
+    struct arena ar;
+    struct event ev;
+    uint32_t full = field_intern("url.full", 8), orig = field_intern("url.original", 12);
+
+    (void)state;
+    assert_non_null(m);
+    assert_int_equal(intel_matcher_add(m, 1, INTEL_URL_PATTERN,
+                                       "^http://evil\\.example/dl/.*\\.exe$", "like", 80,
+                                       INTEL_TLP_GREEN),
+                     0);
+    assert_int_equal(intel_matcher_add(m, 2, INTEL_URL_PATTERN, "/gate\\.php\\?id=[0-9]+", "re", 50,
+                                       INTEL_TLP_AMBER),
+                     0);
+    assert_int_equal(
+        intel_matcher_add(m, 3, INTEL_URL, "http://exact.example/a", "ex", 90, INTEL_TLP_CLEAR), 0);
+    arena_init(&ar, 0);
+
+    /* the anchored LIKE: whole URL, host matched in canonical lower case */
+    event_init(&ev, &ar, "x", 1, 1000);
+    assert_int_equal(event_add(&ev, full, "HTTP://Evil.Example/dl/x/run.exe", 32), 0);
+    assert_int_equal(intel_matcher_enrich(m, &ev, 0, 1000), 1);
+    assert_string_equal(event_value(&ev, "threat.indicator.type", 0), "url-pattern");
+    assert_string_equal(event_value(&ev, "threat.indicator.value", 0),
+                        "^http://evil\\.example/dl/.*\\.exe$");
+    assert_string_equal(event_value(&ev, "threat.indicator.provider", 0), "like");
+    assert_string_equal(event_value(&ev, "threat.indicator.confidence", 0), "High");
+    assert_string_equal(event_value(&ev, "threat.indicator.marking.tlp", 0), "GREEN");
+    assert_string_equal(event_value(&ev, "threat.enrichments.matched.field", 0), "url.full");
+    assert_string_equal(event_value(&ev, "threat.enrichments.matched.atomic", 0),
+                        "HTTP://Evil.Example/dl/x/run.exe");
+    event_reset(&ev);
+    /* anchored: text after or before the match is a miss */
+    event_init(&ev, &ar, "x", 1, 1000);
+    assert_int_equal(event_add(&ev, full, "http://evil.example/dl/run.exe.txt", 34), 0);
+    assert_int_equal(event_add(&ev, orig, "http://x.example/?u=http://evil.example/dl/a.exe", 48),
+                     0);
+    assert_int_equal(intel_matcher_enrich(m, &ev, 0, 1000), 0);
+    assert_null(event_value(&ev, "threat.indicator.type", 0));
+    event_reset(&ev);
+    /* an unanchored MATCHES in a web log's request target (not a whole
+     * URL: scanned as it is), and an exact URL with a pattern in one event */
+    event_init(&ev, &ar, "x", 1, 1000);
+    assert_int_equal(event_add(&ev, orig, "/wp/gate.php?id=42&x=1", 22), 0);
+    assert_int_equal(event_add(&ev, full, "http://exact.example/a", 22), 0);
+    assert_int_equal(intel_matcher_enrich(m, &ev, 7, 2000), 2);
+    assert_string_equal(event_value(&ev, "threat.indicator.value", 0), "/gate\\.php\\?id=[0-9]+");
+    assert_string_equal(event_value(&ev, "threat.enrichments.matched.field", 0), "url.original");
+    assert_string_equal(event_value(&ev, "threat.indicator.value", 1), "http://exact.example/a");
+    event_reset(&ev);
+    event_init(&ev, &ar, "x", 1, 1000);
+    assert_int_equal(event_add(&ev, orig, "/wp/gate.php?id=x", 17), 0);
+    assert_int_equal(intel_matcher_enrich(m, &ev, 7, 2000), 0);
+    event_reset(&ev);
+    /* sightings: (1, 0), (2, 7), (3, 7) */
+    assert_int_equal(intel_matcher_pending(m), 3);
+
+    /* the same regex from a stronger feed takes over its entry */
+    assert_int_equal(intel_matcher_add(m, 9, INTEL_URL_PATTERN, "/gate\\.php\\?id=[0-9]+", "re2",
+                                       95, INTEL_TLP_CLEAR),
+                     0);
+    assert_int_equal(intel_matcher_count(m), 3);
+    event_init(&ev, &ar, "x", 1, 1000);
+    assert_int_equal(event_add(&ev, orig, "/gate.php?id=1", 14), 0);
+    assert_int_equal(intel_matcher_enrich(m, &ev, 0, 3000), 1);
+    assert_string_equal(event_value(&ev, "threat.indicator.provider", 0), "re2");
+    event_reset(&ev);
+    arena_done(&ar);
+    intel_matcher_free(m);
 }
 
 static const char *src_name(void *ctx, uint32_t source)
@@ -720,6 +881,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_normalize),
         cmocka_unit_test(test_pattern),
+        cmocka_unit_test(test_urlpat_import),
         cmocka_unit_test(test_stix),
         cmocka_unit_test(test_misp),
         cmocka_unit_test(test_misp_manifest),
@@ -727,6 +889,7 @@ int main(void)
         cmocka_unit_test(test_warninglists),
         cmocka_unit_test(test_decay),
         cmocka_unit_test(test_matcher),
+        cmocka_unit_test(test_matcher_urlpat),
         cmocka_unit_test_setup_teardown(test_store_enrich, setup_tmp, teardown_tmp),
     };
 

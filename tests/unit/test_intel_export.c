@@ -195,6 +195,80 @@ static void test_collect(void **state)
     }
 }
 
+static int keep_ind(void *ctx, const struct intel_ind *ind)
+{
+    struct intel_ind *k = ctx;
+
+    if (ind->type == INTEL_URL_PATTERN)
+        *k = *ind;
+    return 0;
+}
+
+static void keep_bad(void *ctx, const char *where, const char *why)
+{
+    (void)ctx;
+    fail_msg("refused at %s: %s", where, why);
+}
+
+/* A URL pattern goes out to STIX as a MATCHES pattern that our importer
+ * reads back to the same regex; CSV names its type; MISP leaves it out
+ * (no MISP type holds a URL regex) and says so in the count. */
+static void test_urlpat_round_trip(void **state)
+{
+    static const char re[] = "^http://evil\\.example/dl/.*\\.exe$";
+    char dir[] = "/tmp/hikeshi-intel-urlpat-XXXXXX";
+    struct store *st = NULL;
+    struct store_intel_batch *b = NULL;
+    struct intel_export_set *set = NULL;
+    struct intel_export_opts o = {.format = INTEL_EXPORT_STIX, .now_us = 1};
+    struct intel_ind back;
+    struct intel_sink sink = {keep_ind, keep_bad, &back};
+    struct parse_err e = {0};
+    struct buf out;
+    size_t skipped = 0;
+    char *err = NULL;
+
+    (void)state;
+    assert_non_null(mkdtemp(dir));
+    assert_int_equal(store_open(dir, &st, &err), 0);
+    assert_int_equal(store_intel_feed_begin(st, "pats", 1000000, &b), 0);
+    put(b, "url-pattern", re, "GREEN");
+    put(b, "url", "http://exact.example/a", "GREEN");
+    assert_int_equal(store_intel_feed_commit(b, NULL), 0);
+    assert_int_equal(intel_export_collect(st, INTEL_TLP_GREEN, &set), 0);
+    assert_int_equal(intel_export_count(set), 2);
+
+    buf_init(&out, 1 << 20);
+    assert_int_equal(intel_export_write(set, &o, &out, NULL), 0);
+    /* in the JSON string each backslash of the STIX text is doubled */
+    assert_non_null(strstr(out.data, "[url:value MATCHES '^http://evil\\\\\\\\.example/dl/"));
+    memset(&back, 0, sizeof(back));
+    assert_int_equal(intel_stix_parse(out.data, out.len, &sink, &e), 0);
+    assert_int_equal(back.type, INTEL_URL_PATTERN);
+    assert_string_equal(back.value, re);
+
+    buf_reset(&out);
+    o.format = INTEL_EXPORT_CSV;
+    assert_int_equal(intel_export_write(set, &o, &out, NULL), 0);
+    assert_non_null(strstr(out.data, "url-pattern,^http://evil\\.example/dl/.*\\.exe$,pats,"));
+
+    buf_reset(&out);
+    o.format = INTEL_EXPORT_MISP;
+    assert_int_equal(intel_export_write(set, &o, &out, &skipped), 0);
+    assert_int_equal(skipped, 1);
+    assert_null(strstr(out.data, "evil\\\\.example"));
+    assert_non_null(strstr(out.data, "http://exact.example/a"));
+    intel_export_set_free(set);
+    buf_done(&out);
+    store_free(st);
+    {
+        char cmd[128];
+
+        snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+        assert_int_equal(system(cmd), 0);
+    }
+}
+
 static void test_config_peers(void **state)
 {
     static const char ok[] = "intel:\n"
@@ -249,11 +323,9 @@ static void test_config_peers(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_pattern_escapes),
-        cmocka_unit_test(test_pattern_round_trip),
-        cmocka_unit_test(test_tlp_filter),
-        cmocka_unit_test(test_collect),
-        cmocka_unit_test(test_config_peers),
+        cmocka_unit_test(test_pattern_escapes),   cmocka_unit_test(test_pattern_round_trip),
+        cmocka_unit_test(test_tlp_filter),        cmocka_unit_test(test_collect),
+        cmocka_unit_test(test_urlpat_round_trip), cmocka_unit_test(test_config_peers),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -8,7 +8,11 @@ hikeshi-gen log, in a data directory whose store holds N indicators
 imported with `hikeshi intel import` from a generated CSV: IPv4 addresses,
 CIDR networks, domains and SHA-256 hashes in equal shares.  A few of them
 are addresses the generator's attack and C2 lines use, so matches (and the
-intel rules' alerts) happen; the alerts column shows it.
+intel rules' alerts) happen; the alerts column shows it.  `--url-patterns
+K` adds K URL pattern indicators (regexes, one Vectorscan database scanned
+against every URL) to each set but the empty one: K - 1 that match none of
+the generator's request targets and one that matches one of its blog
+posts (`/blog/spring-sale-2026`), so that pattern matches happen.
 
 `hikeshi scan -c CONFIG` matches the indicators of the configuration's
 data_dir (loaded at start, as the daemon does) and stores nothing: the
@@ -23,7 +27,7 @@ alerts, peak RSS, and memory per indicator (peak RSS delta over N = 0,
 divided by N).  No assertion: figures for bench/README.md.
 
 usage: bench/bench-intel.py BUILD [--records N] [--sizes 0,100000,1000000]
-       [--runs R] [--store] [--keep]
+       [--runs R] [--store] [--keep] [--url-patterns K]
 """
 
 import argparse
@@ -42,11 +46,17 @@ import time
 HITS = ["198.51.100.0/24", "203.0.113.0/28", "192.0.2.0/24"]
 
 
-def gen_csv(path, n, seed):
-    """n indicators: a quarter each of IPv4, CIDR, domains and SHA-256."""
+def gen_csv(path, n, seed, npat=0):
+    """n indicators: a quarter each of IPv4, CIDR, domains and SHA-256;
+    npat URL patterns more when n > 0."""
     rnd = random.Random(seed)
     with open(path, "w") as f:
         f.write("type,value,confidence,tlp\n")
+        if n and npat:
+            f.write("url-pattern,^/blog/spring-sale-[0-9]+$,90,GREEN\n")
+            for j in range(npat - 1):
+                f.write("url-pattern,^/%x-%d/[a-z]+/.*\\.(php|jsp)$,80,GREEN\n"
+                        % (rnd.getrandbits(32), j))
         hits = HITS if n else []
         for v in hits:
             f.write("ipv4,%s,90,GREEN\n" % v)
@@ -99,6 +109,8 @@ def main():
     ap.add_argument("--runs", type=int, default=1, help="scans per case; the fastest is kept")
     ap.add_argument("--store", action="store_true", help="scan --store a copy of the data dir")
     ap.add_argument("--keep", action="store_true")
+    ap.add_argument("--url-patterns", type=int, default=0,
+                    help="URL pattern indicators added to each non-empty set")
     a = ap.parse_args()
     hk = os.path.join(a.build, "hikeshi")
     gen = os.path.join(a.build, "bench", "hikeshi-gen")
@@ -118,7 +130,7 @@ def main():
             with open(cfg, "w") as f:
                 f.write("data_dir: %s\n" % d)
             csvp = os.path.join(tmp, "i%d.csv" % n)
-            gen_csv(csvp, n, n + 1)
+            gen_csv(csvp, n, n + 1, a.url_patterns)
             t0 = time.monotonic()
             rc = subprocess.run([hk, "intel", "import", "-c", cfg, "--warninglists", "none", "-q",
                                  "--feed", "bench", csvp], stdout=subprocess.PIPE,
@@ -156,8 +168,10 @@ def main():
                          "alerts": s.get("alerts")})
             shutil.rmtree(os.path.join(tmp, "w%d" % n), ignore_errors=True)
         base = rows[0]
-        print("records: %d (hikeshi-gen seed 1), scan -c CONFIG%s, best of %d by CPU time"
-          % (a.records, " --store" if a.store else "", a.runs))
+        print("records: %d (hikeshi-gen seed 1), scan -c CONFIG%s, best of %d by CPU time%s"
+              % (a.records, " --store" if a.store else "", a.runs,
+                 ", %d URL patterns in each non-empty set" % a.url_patterns
+                 if a.url_patterns else ""))
         print("%10s %9s %8s %8s %8s %12s %6s %12s %6s %8s %9s %8s" %
               ("indicators", "import_s", "load_s", "cpu_s", "wall_s", "records/s", "ratio",
                "loaded r/s", "ratio", "alerts", "rss_MB", "B/ind"))
@@ -167,7 +181,8 @@ def main():
             # once loaded: the load's CPU (one-line scan minus N = 0's) taken out
             lcpu = r["cpu"] - max(0.0, r["one_cpu"] - base["one_cpu"])
             lrate = r["records"] / lcpu if lcpu > 0 else 0
-            per = ((r["rss_kb"] - base["rss_kb"]) * 1024 / r["n"]) if r["n"] and base["n"] == 0 else 0
+            held_n = r["n"] + (a.url_patterns if r["n"] else 0)  # patterns count too
+            per = ((r["rss_kb"] - base["rss_kb"]) * 1024 / held_n) if r["n"] and base["n"] == 0 else 0
             print("%10d %9.2f %8.2f %8.2f %8.2f %12.0f %6.3f %12.0f %6.3f %8s %9.1f %8.0f" %
                   (r["n"], r["import_s"], r["one_wall"] - base["one_wall"], r["cpu"], r["wall"],
                    rate, rate / brate if brate else 0, lrate, lrate / brate if brate else 0,

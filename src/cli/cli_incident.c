@@ -72,7 +72,7 @@ static const char incident_usage[] =
     "        incidents holding it) and the incidents they link it to.\n"
     "  observable ID add TYPE VALUE [--note TEXT]\n"
     "        adds an observable: TYPE ipv4, ipv6, domain, hostname, url, email, md5,\n"
-    "        sha1, sha256, ja3, user-agent, regkey, process or user.\n"
+    "        sha1, sha256, ja3, ja4, user-agent, regkey, process or user.\n"
     "  observable ID rm OBS\n"
     "        removes observable OBS.\n"
     "  observable ID promote OBS --tlp TLP [--confidence N]\n"

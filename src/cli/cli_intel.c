@@ -48,8 +48,8 @@ static const char intel_usage[] =
     "      --confidence N       0-100 for indicators the feed gives none (default 50)\n"
     "      --type TYPE          the type of every value of a plain list (ipv4, ipv6,\n"
     "                           domain, hostname, url, email, md5, sha1, sha256, ja3,\n"
-    "                           user-agent, regkey, process, url-pattern); default:\n"
-    "                           guessed\n"
+    "                           ja4, user-agent, regkey, process, url-pattern);\n"
+    "                           default: guessed\n"
     "      --warninglists DIR   MISP warninglists to apply (default intel.warninglists;\n"
     "                           none: apply none)\n"
     "      --json               list: one JSON object a line\n"
@@ -303,7 +303,8 @@ static int do_export(struct intel_args *a, struct config *cfg)
             intel_export_count(set) - skipped, intel_export_withheld(set),
             intel_tlp_name((enum intel_tlp)a->tlp_max), skipped ? "" : "\n");
     if (skipped)
-        fprintf(stderr, ", %zu left out (MISP has no type for a process name or a URL pattern)\n",
+        fprintf(stderr,
+                ", %zu left out (no MISP type for a process name, a URL pattern or a JA4)\n",
                 skipped);
 out:
     intel_export_set_free(set);

@@ -36,7 +36,7 @@ enum zeek_conv {
 /* map_any's rows and the most rows a stream has (checked below the
  * streams). */
 #define ZEEK_ANY_ROWS 9
-#define ZEEK_MAX_ROWS 12
+#define ZEEK_MAX_ROWS 14
 
 struct zeek_map {
     const char *from; /* Zeek's column name */
@@ -120,6 +120,8 @@ static const struct zeek_map map_ssl[] = {
     NAMED("issuer", "tls.server.issuer"),
     NAMED("ja3", "tls.client.ja3"),
     NAMED("ja3s", "tls.server.ja3s"),
+    NAMED("ja4", "tls.client.ja4"), /* FoxIO's JA4 package adds these columns */
+    NAMED("ja4s", "tls.server.ja4s"),
 };
 
 /* notice.log: Zeek's own detections.  src/dst/p are the notice's

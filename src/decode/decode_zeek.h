@@ -22,7 +22,9 @@
  *   ssl:    tls.version and tls.version_protocol ("TLSv12" -> "1.2", "tls"),
  *           tls.cipher, tls.curve, tls.client.server_name, tls.resumed,
  *           tls.established, tls.next_protocol, tls.server.subject/issuer,
- *           tls.client.ja3, tls.server.ja3s, event.outcome (established);
+ *           tls.client.ja3, tls.server.ja3s, tls.client.ja4 and
+ *           tls.server.ja4s (FoxIO's JA4 package), event.outcome
+ *           (established);
  *   notice: rule.name (note), message (msg), source.ip (src),
  *           destination.ip (dst), destination.port (p), event.kind "alert";
  *   weird:  rule.name (name);

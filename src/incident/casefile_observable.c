@@ -58,7 +58,7 @@ static int obs_check(const char *type, const char *value, struct obs_add *a,
     if ((t = intel_type_parse(type)) < 0 || t == INTEL_URL_PATTERN)
         return casefile_fail(err, -EINVAL, -1, "type",
                              "not an observable type: ipv4, ipv6, domain, hostname, url, email, "
-                             "md5, sha1, sha256, ja3, user-agent, regkey, process or user");
+                             "md5, sha1, sha256, ja3, ja4, user-agent, regkey, process or user");
     if (intel_normalize((enum intel_type)t, value, n, a->value, &why) < 0)
         return casefile_fail(err, -EINVAL, -1, "value", "not a %s: %s", type,
                              why ? why : "malformed");

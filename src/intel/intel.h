@@ -35,6 +35,7 @@ enum intel_type {
     INTEL_PROCESS,
     INTEL_URL_PATTERN, /* a regular expression (Vectorscan's dialect of
                         * PCRE) searched in URLs: STIX MATCHES and LIKE */
+    INTEL_JA4,         /* FoxIO's JA4 TLS client fingerprint, a_b_c */
     INTEL_TYPE_COUNT
 };
 
@@ -110,7 +111,8 @@ const char *intel_tag_kind_name(enum intel_tag_kind k);
  * Writes the canonical form of value s[0..len) of type `t` into
  * out[INTEL_VALUE_MAX + 1]: addresses and networks as cidr_format writes
  * them (host bits cleared), domains, hostnames, e-mail addresses, hashes,
- * JA3 and registry keys in lower case (a domain without its final dot),
+ * JA3, JA4 and registry keys in lower case (a domain without its final
+ * dot; a JA4 only in FoxIO's hashed form a_b_c, each part checked),
  * a URL's scheme and host in lower case, user agents and process names as
  * given, a URL pattern as written once Vectorscan compiles it
  * (intel_urlpat_check).  0, or -EINVAL with *ret_why a reason, static or

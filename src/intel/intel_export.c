@@ -65,6 +65,7 @@ static const char *const pattern_path[INTEL_TYPE_COUNT] = {
     [INTEL_REGKEY] = "windows-registry-key:key",
     [INTEL_PROCESS] = "process:name",
     [INTEL_URL_PATTERN] = "url:value", /* with MATCHES */
+    [INTEL_JA4] = "network-traffic:extensions.'x-ja4'.value",
 };
 
 int intel_export_pattern(struct buf *b, enum intel_type t, const char *value)
@@ -760,6 +761,9 @@ static const struct {
     /* nor for a URL regex: its `url` is one exact URL, and a consumer
      * exporting it to an IDS would look the regex up as a literal URL */
     [INTEL_URL_PATTERN] = {NULL, NULL},
+    /* MISP's type lists we hold (none here) name no JA4 type; a made-up
+     * one would be refused or misread by a peer's MISP */
+    [INTEL_JA4] = {NULL, NULL},
 };
 
 /* MISP's distribution levels for a TLP: AMBER stays in our organisation,

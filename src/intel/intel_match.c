@@ -80,6 +80,8 @@ static const struct {
     {"process.hash.sha1", HOW_EXACT, INTEL_SHA1},
     {"process.hash.sha256", HOW_EXACT, INTEL_SHA256},
     {"tls.client.ja3", HOW_EXACT, INTEL_JA3},
+    {"tls.client.ja4", HOW_EXACT, INTEL_JA4}, /* ECS; Zeek's JA4 package (ssl.log ja4) */
+    {"tls.ja4", HOW_EXACT, INTEL_JA4},        /* Suricata 7+ EVE, tls.ja4 as flattened */
     {"user_agent.original", HOW_EXACT, INTEL_USER_AGENT},
     {"email.from.address", HOW_EXACT, INTEL_EMAIL},
     {"user.email", HOW_EXACT, INTEL_EMAIL},

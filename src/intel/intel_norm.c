@@ -14,8 +14,8 @@
 #include "util/cidr.h"
 
 static const char *const type_names[INTEL_TYPE_COUNT] = {
-    "ipv4", "ipv6",   "domain", "hostname",   "url",    "email",   "md5",
-    "sha1", "sha256", "ja3",    "user-agent", "regkey", "process", "url-pattern",
+    "ipv4",   "ipv6", "domain",     "hostname", "url",     "email",       "md5", "sha1",
+    "sha256", "ja3",  "user-agent", "regkey",   "process", "url-pattern", "ja4",
 };
 
 /* Other spellings of the types: MISP's attribute types, STIX's words. */
@@ -167,6 +167,75 @@ static int norm_hex(const char *s, size_t len, size_t want, char *out, const cha
     return 0;
 }
 
+static int all_hex(const char *s, size_t len)
+{
+    for (size_t i = 0; i < len; i++)
+        if (!isxdigit((unsigned char)s[i]))
+            return 0;
+    return 1;
+}
+
+/*
+ * FoxIO's JA4 TLS client fingerprint, a_b_c (36 characters): a is the
+ * protocol (t TCP, q QUIC, d DTLS), the version (13, 12, 11, 10, s3, s2,
+ * d1, d2, d3, or 00 when unknown), SNI (d a domain, i none), the cipher
+ * and extension counts (two digits each) and the first and last
+ * characters of the first ALPN value (00 when none); b and c are 12 hex
+ * digits each (truncated SHA-256 of the ciphers, of the extensions and
+ * signature algorithms).  Lower-cased, so an ALPN character compares
+ * without case.  The raw forms (ja4_r, ja4_ro: lists, not hashes) are
+ * refused: the same client has one hashed spelling, which is what sensors
+ * log in tls.client.ja4.
+ */
+static int norm_ja4(const char *s, size_t len, char *out, const char **why)
+{
+    static const char *const versions[] = {"13", "12", "11", "10", "s3",
+                                           "s2", "d1", "d2", "d3", "00"};
+    char v[37];
+    size_t k;
+
+    if (len != 36) {
+        *why = memchr(s, ',', len)
+                   ? "a raw JA4 (ja4_r/ja4_ro, with lists of values) is not accepted: give the "
+                     "hashed form a_b_c"
+                   : "not a JA4 fingerprint: 36 characters a_b_c expected (10, 12 and 12 "
+                     "joined by '_')";
+        return -EINVAL;
+    }
+    for (size_t i = 0; i < len; i++)
+        v[i] = (char)tolower((unsigned char)s[i]);
+    v[len] = '\0';
+    if (v[10] != '_' || v[23] != '_') {
+        *why = "not a JA4 fingerprint: parts a_b_c of 10, 12 and 12 characters expected";
+        return -EINVAL;
+    }
+    for (k = 0; k < sizeof(versions) / sizeof(versions[0]); k++)
+        if (memcmp(v + 1, versions[k], 2) == 0)
+            break;
+    if (v[0] != 't' && v[0] != 'q' && v[0] != 'd')
+        *why = "JA4 part a: the protocol (character 1) is not t, q or d";
+    else if (k == sizeof(versions) / sizeof(versions[0]))
+        *why = "JA4 part a: the TLS version (characters 2-3) is not 13, 12, 11, 10, s3, s2, "
+               "d1, d2, d3 or 00";
+    else if (v[3] != 'd' && v[3] != 'i')
+        *why = "JA4 part a: the SNI mark (character 4) is not d or i";
+    else if (!isdigit((unsigned char)v[4]) || !isdigit((unsigned char)v[5]))
+        *why = "JA4 part a: the cipher count (characters 5-6) is not two digits";
+    else if (!isdigit((unsigned char)v[6]) || !isdigit((unsigned char)v[7]))
+        *why = "JA4 part a: the extension count (characters 7-8) is not two digits";
+    else if (!isalnum((unsigned char)v[8]) || !isalnum((unsigned char)v[9]))
+        *why = "JA4 part a: the ALPN (characters 9-10) is not two letters or digits";
+    else if (!all_hex(v + 11, 12))
+        *why = "JA4 part b: the cipher hash is not 12 hex digits";
+    else if (!all_hex(v + 24, 12))
+        *why = "JA4 part c: the extension hash is not 12 hex digits";
+    else {
+        memcpy(out, v, len + 1);
+        return 0;
+    }
+    return -EINVAL;
+}
+
 /* Printable text (no control bytes), copied as it is, or lower-cased. */
 static int norm_text(const char *s, size_t len, int lower, char *out, const char **why)
 {
@@ -296,6 +365,9 @@ int intel_normalize(enum intel_type t, const char *s, size_t len, char *out, con
     case INTEL_PROCESS:
         r = norm_text(s, len, 0, out, &why);
         break;
+    case INTEL_JA4:
+        r = norm_ja4(s, len, out, &why);
+        break;
     case INTEL_URL_PATTERN:
         /* as written: a regex has no other spelling we could prove equal */
         r = intel_urlpat_check(s, len, &why) == 0 ? norm_text(s, len, 0, out, &why) : -EINVAL;
@@ -307,14 +379,6 @@ int intel_normalize(enum intel_type t, const char *s, size_t len, char *out, con
     if (r < 0)
         *ret_why = why;
     return r;
-}
-
-static int all_hex(const char *s, size_t len)
-{
-    for (size_t i = 0; i < len; i++)
-        if (!isxdigit((unsigned char)s[i]))
-            return 0;
-    return 1;
 }
 
 int intel_guess_type(const char *s, size_t len)
@@ -341,6 +405,8 @@ int intel_guess_type(const char *s, size_t len)
         if (len == 64)
             return INTEL_SHA256;
     }
+    if (len == 36 && norm_ja4(s, len, tmp, &why) == 0)
+        return INTEL_JA4;
     if (memmem(s, len, "://", 3))
         return INTEL_URL;
     if (memchr(s, '@', len))

@@ -533,6 +533,7 @@ static const struct {
     {"x509-certificate:hashes.SHA-1", INTEL_SHA1},
     {"x509-certificate:hashes.SHA-256", INTEL_SHA256},
     {"network-traffic:extensions.x-ja3.value", INTEL_JA3},
+    {"network-traffic:extensions.x-ja4.value", INTEL_JA4},
 };
 
 int intel_pattern_path_type(const char *path, size_t len)

@@ -19,6 +19,14 @@
   line of another file in the same directory nor the one with the same
   path under another prefix (the LIKE is anchored).  The STIX export
   writes it back as a MATCHES pattern; the MISP export leaves it out.
+- JA4: a plain list typed `ja4` (one upper-case fingerprint, one with a
+  bad SNI mark, one raw ja4_r) and a STIX bundle with an `x-ja4` pattern
+  import the two good ones lower-cased and refuse the others, naming the
+  line and the part that is wrong; `hikeshi scan` of a Suricata EVE tls
+  record (tls.ja4) and a Zeek ssl.log record of FoxIO's JA4 package (ja4,
+  decoded as tls.client.ja4) gives each the intel alert with
+  threat.indicator.* and the field that matched, and a record with
+  another JA4 none.  STIX and CSV exports carry them; MISP leaves them out.
 - The STIX examples of cti-documentation import without a crash, with
   their supported indicators counted.
 """
@@ -122,6 +130,42 @@ URLPAT_BUNDLE = {
          "pattern": "[url:value MATCHES '(shell\\\\.php']"},
     ],
 }
+JA4_EVE = "t13d1516h2_8daaf6152771_b186095e22b6"   # imported from a plain list
+JA4_ZEEK = "t13d1715h2_5b57614c22b0_3d5424432f57"  # imported from a STIX bundle
+JA4_OTHER = "t13d1516h2_8daaf6152771_02713d6af862"  # in no feed
+JA4_BUNDLE = {
+    "type": "bundle",
+    "id": "bundle--6f1d1a3e-2b1c-4c55-8e1a-9a4b0c3d2e10",
+    "objects": [
+        {"type": "indicator", "spec_version": "2.1",
+         "id": "indicator--a1b2c3d4-0000-4000-8000-0000000000d1",
+         "created": "2026-12-01T00:00:00.000Z", "modified": "2026-12-01T00:00:00.000Z",
+         "pattern": "[network-traffic:extensions.'x-ja4'.value = '%s']" % JA4_ZEEK.upper(),
+         "pattern_type": "stix", "valid_from": "2026-12-01T00:00:00Z",
+         "confidence": 85, "name": "C2 implant TLS client"},
+    ],
+}
+
+
+def eve_tls(src, ja4):
+    return json.dumps({
+        "timestamp": "2026-12-07T17:40:01.123456+0000", "flow_id": 1352871093466183,
+        "in_iface": "eth0", "event_type": "tls", "src_ip": src, "src_port": 49986,
+        "dest_ip": "198.51.100.20", "dest_port": 443, "proto": "TCP",
+        "tls": {"sni": "update.example.net", "version": "TLS 1.3",
+                "ja3": {"hash": "e7d705a3286e19ea42f587b344ee6865",
+                        "string": "771,4865-4866-4867,0-23-65281,29-23-24,0"},
+                "ja4": ja4}})
+
+
+def zeek_ssl(src, ja4):
+    return json.dumps({
+        "ts": 1796665201.5, "uid": "CHhAvVGS1DHFjwGM9", "id.orig_h": src, "id.orig_p": 50112,
+        "id.resp_h": "198.51.100.21", "id.resp_p": 443, "version": "TLSv13",
+        "cipher": "TLS_AES_128_GCM_SHA256", "curve": "x25519", "server_name": "cdn.example.net",
+        "resumed": False, "established": True, "ja4": ja4})
+
+
 URLPAT_REGEX = r"^/wp-content/uploads/.*\.php\?cmd=.*$"
 ACCESS_HIT = "/wp-content/uploads/2026/12/shell.php?cmd=id"
 ACCESS = [
@@ -322,6 +366,58 @@ def main():
     rc, out, err = intel(d, "export", "--format", "misp", "--tlp-max", "AMBER")
     check(rc == 0 and "wp-content" not in out and "URL pattern" in err,
           "MISP export leaves it out and says so: %s" % err.strip())
+
+    # JA4: a plain list typed ja4 and a STIX x-ja4 pattern.
+    jlist = os.path.join(d.dir, "ja4.txt")
+    with open(jlist, "w") as f:
+        f.write("# JA4 of a loader\n%s\nt13x1516h2_8daaf6152771_b186095e22b6\n"
+                "t13d0303h2_1301,1302,1303_000a,000b,000d_0403,0804\n" % JA4_EVE.upper())
+    rc, out, err = intel(d, "import", "--feed", "ja4-list", "--type", "ja4", jlist)
+    check(rc == 0 and "1 indicators imported, 2 refused" in out,
+          "the JA4 list imports one, refuses two (%s)" % out.strip())
+    check("line 3" in err and "SNI" in err and "line 4" in err and "raw JA4" in err,
+          "the bad SNI mark and the raw form are named with their lines: %s" % err.strip())
+    jb = os.path.join(d.dir, "ja4.json")
+    with open(jb, "w") as f:
+        json.dump(JA4_BUNDLE, f)
+    rc, out, err = intel(d, "import", "--feed", "ja4-stix", jb)
+    check(rc == 0 and "1 indicators imported" in out, "the x-ja4 pattern imports (%s %s)"
+          % (out.strip(), err.strip()))
+    for v in (JA4_EVE, JA4_ZEEK):
+        row = sightings(d, v)
+        check(row is not None and row["type"] == "ja4", "stored lower-cased as ja4: %s" % (row,))
+    eve = os.path.join(d.dir, "eve.json")
+    with open(eve, "w") as f:
+        f.write(eve_tls("10.0.1.50", JA4_EVE) + "\n" + eve_tls("10.0.1.52", JA4_OTHER) + "\n")
+    ssl = os.path.join(d.dir, "ssl.log")
+    with open(ssl, "w") as f:
+        f.write(zeek_ssl("10.0.1.51", JA4_ZEEK) + "\n" + zeek_ssl("10.0.1.53", JA4_OTHER) + "\n")
+    r = subprocess.run([BIN, "scan", "-c", d.conf, "--format", "jsonl", eve, ssl],
+                       capture_output=True, text=True)
+    rows = [json.loads(x) for x in r.stdout.splitlines() if x.strip()]
+    hit = sorted(((a["fields"].get("threat.indicator.value"),
+                   a["fields"].get("threat.enrichments.matched.field"),
+                   a["fields"].get("threat.indicator.type"),
+                   a["fields"].get("threat.indicator.provider"))
+                  for a in rows if is_intel(a)), key=str)
+    check(r.returncode == 0 and hit == [(JA4_EVE, "tls.ja4", "ja4", "ja4-list"),
+                                        (JA4_ZEEK, "tls.client.ja4", "ja4", "ja4-stix")],
+          "scan: the EVE tls record matches on tls.ja4, the Zeek ssl record on "
+          "tls.client.ja4: %s %s" % (hit, r.stderr.strip()[-160:]))
+    check(not any(JA4_OTHER in json.dumps(a["fields"].get("threat.indicator.value", ""))
+                  or a["fields"].get("source.ip") in ("10.0.1.52", "10.0.1.53")
+                  and "threat.indicator.value" in a["fields"] for a in rows),
+          "the records with another JA4 carry no threat field")
+    rc, out, err = intel(d, "export", "--format", "stix", "--tlp-max", "AMBER")
+    pats = [o.get("pattern") for o in json.loads(out)["objects"] if o["type"] == "indicator"] \
+        if rc == 0 else []
+    want = "[network-traffic:extensions.'x-ja4'.value = '%s']" % JA4_ZEEK
+    check(want in pats, "the JA4 exports as %s" % want)
+    rc, out, err = intel(d, "export", "--format", "csv", "--tlp-max", "AMBER")
+    check(rc == 0 and ("\nja4,%s,ja4-list," % JA4_EVE) in out, "CSV export has the ja4 row")
+    rc, out, err = intel(d, "export", "--format", "misp", "--tlp-max", "AMBER")
+    check(rc == 0 and JA4_EVE not in out and "JA4" in err,
+          "MISP export leaves JA4 out and says so: %s" % err.strip())
 
     # The OASIS STIX examples: no crash, their supported indicators counted.
     total = 0

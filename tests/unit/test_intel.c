@@ -146,6 +146,57 @@ static void test_normalize(void **state)
     assert_int_equal(intel_type_parse("ja3-fingerprint-md5"), INTEL_JA3);
 }
 
+/* JA4: FoxIO's hashed form, lower-cased; each wrong part refused with its
+ * name; the raw forms refused as such. */
+static void test_normalize_ja4(void **state)
+{
+    static const struct {
+        const char *in, *out, *why;
+    } cases[] = {
+        {"t13d1516h2_8daaf6152771_b186095e22b6", "t13d1516h2_8daaf6152771_b186095e22b6", NULL},
+        {"T13D1516H2_8DAAF6152771_B186095E22B6", "t13d1516h2_8daaf6152771_b186095e22b6", NULL},
+        {"q13i0310h3_55b375c5d22e_cd85d2d88918", "q13i0310h3_55b375c5d22e_cd85d2d88918", NULL},
+        {"ts3i010000_e3b0c44298fc_000000000000", "ts3i010000_e3b0c44298fc_000000000000", NULL},
+        {"d12d0508h1_aabbccddeeff_001122334455", "d12d0508h1_aabbccddeeff_001122334455", NULL},
+        {"x13d1516h2_8daaf6152771_b186095e22b6", NULL, "protocol"},
+        {"t14d1516h2_8daaf6152771_b186095e22b6", NULL, "TLS version"},
+        {"t13x1516h2_8daaf6152771_b186095e22b6", NULL, "SNI"},
+        {"t13d1x16h2_8daaf6152771_b186095e22b6", NULL, "cipher count"},
+        {"t13d15x6h2_8daaf6152771_b186095e22b6", NULL, "extension count"},
+        {"t13d1516h-_8daaf6152771_b186095e22b6", NULL, "ALPN"},
+        {"t13d1516h2_8daaf615277g_b186095e22b6", NULL, "part b"},
+        {"t13d1516h2_8daaf6152771_b186095e22bz", NULL, "part c"},
+        {"t13d1516h2-8daaf6152771-b186095e22b6", NULL, "a_b_c"},
+        {"t13d1516h2_8daaf6152771_b186095e22b", NULL, "36 characters"},
+        {" t13d1516h2_8daaf6152771_b186095e22b6\r", "t13d1516h2_8daaf6152771_b186095e22b6", NULL},
+        {"t13d1516h2_8daaf6152771_b186095e22b6x", NULL, "36 characters"},
+        {"", NULL, "36 characters"},
+        {"t13d0303h2_1301,1302,1303_000a,000b,000d_0403,0804", NULL, "raw JA4"},
+    };
+    char out[INTEL_VALUE_MAX + 1];
+    const char *why;
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        why = NULL;
+        int r = intel_normalize(INTEL_JA4, cases[i].in, strlen(cases[i].in), out, &why);
+        if (cases[i].out) {
+            assert_int_equal(r, 0);
+            assert_string_equal(out, cases[i].out);
+        } else {
+            assert_int_equal(r, -EINVAL);
+            assert_non_null(why);
+            if (!strstr(why, cases[i].why))
+                fail_msg("%s: '%s' does not name '%s'", cases[i].in, why, cases[i].why);
+        }
+    }
+    assert_string_equal(intel_type_name(INTEL_JA4), "ja4");
+    assert_int_equal(intel_type_parse("JA4"), INTEL_JA4);
+    /* a bare JA4 in a plain list is told from a domain or a hash */
+    assert_int_equal(intel_guess_type("t13d1516h2_8daaf6152771_b186095e22b6", 36), INTEL_JA4);
+    assert_int_equal(intel_guess_type("t13x1516h2_8daaf6152771_b186095e22b6", 36), -1);
+}
+
 /* ---- STIX patterns ---- */
 
 struct pat_out {
@@ -200,6 +251,16 @@ static void test_pattern(void **state)
     /* file:hashes.MD5 unquoted, case-insensitive path */
     assert_int_equal(pat("[file:hashes.md5 = '001dd76872d80801692ff942308c64e6']", &o, &e), 1);
     assert_int_equal(o.type[0], INTEL_MD5);
+    /* JA3 and JA4 as custom extensions of network-traffic, quoted or not */
+    assert_int_equal(pat("[network-traffic:extensions.'x-ja4'.value = "
+                         "'t13d1516h2_8daaf6152771_b186095e22b6' OR "
+                         "network-traffic:extensions.x-ja3.value = "
+                         "'e7d705a3286e19ea42f587b344ee6865']",
+                         &o, &e),
+                     2);
+    assert_int_equal(o.type[0], INTEL_JA4);
+    assert_string_equal(o.eq[0], "t13d1516h2_8daaf6152771_b186095e22b6");
+    assert_int_equal(o.type[1], INTEL_JA3);
     /* a comparison we do not take is reported; the rest stays */
     assert_int_equal(pat("[url:value = 'http://x.example/' OR email-message:subject MATCHES "
                          "'^Final']",
@@ -516,6 +577,26 @@ static void test_csv(void **state)
     assert_int_equal(k->n, 1);
     assert_int_equal(k->nbad, 1);
     free(k);
+
+    /* JA4 rows: typed, guessed, and a bad part named with its line */
+    {
+        static const char ja4s[] = "ja4,T13D1516H2_8DAAF6152771_B186095E22B6\n"
+                                   "q13i0310h3_55b375c5d22e_cd85d2d88918\n"
+                                   "ja4,t13d1516h2_8daaf6152771_b186095e22\n"
+                                   "ja4,t13d15z6h2_8daaf6152771_b186095e22b6\n";
+
+        k = keep_new(&s);
+        assert_int_equal(intel_csv_parse(ja4s, strlen(ja4s), -1, &s, &e), 0);
+        assert_int_equal(k->n, 2);
+        assert_non_null(find_ind(k, INTEL_JA4, "t13d1516h2_8daaf6152771_b186095e22b6"));
+        assert_non_null(find_ind(k, INTEL_JA4, "q13i0310h3_55b375c5d22e_cd85d2d88918"));
+        assert_int_equal(k->nbad, 2);
+        assert_non_null(strstr(k->bad[0], "line 3"));
+        assert_non_null(strstr(k->bad[0], "36 characters"));
+        assert_non_null(strstr(k->bad[1], "line 4"));
+        assert_non_null(strstr(k->bad[1], "extension count"));
+        free(k);
+    }
 }
 
 /* ---- warninglists (the published MISP lists, by path) ---- */
@@ -717,6 +798,54 @@ static void test_matcher_urlpat(void **state)
     intel_matcher_free(m);
 }
 
+/* JA4 in the matcher: ECS/Zeek's tls.client.ja4 and Suricata EVE's tls.ja4
+ * (as decode_json flattens it), the event's value normalised first. */
+static void test_matcher_ja4(void **state)
+{
+    static const char ja4[] = "t13d1516h2_8daaf6152771_b186095e22b6";
+    static const char *const fields[] = {"tls.client.ja4", "tls.ja4"};
+    struct intel_matcher *m = intel_matcher_new();
+    struct arena ar;
+    struct event ev;
+
+    (void)state;
+    assert_non_null(m);
+    /* the store's canonical value, as intel_normalize wrote it */
+    assert_int_equal(intel_matcher_add(m, 1, INTEL_JA4, ja4, "fp", 80, INTEL_TLP_GREEN), 0);
+    assert_non_null(intel_matcher_exact(m, INTEL_JA4, ja4, 36));
+    /* the same text as a JA3 is another indicator */
+    assert_null(intel_matcher_exact(m, INTEL_JA3, ja4, 36));
+    arena_init(&ar, 0);
+    for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+        uint32_t id = field_intern(fields[i], strlen(fields[i]));
+
+        event_init(&ev, &ar, "x", 1, 1000);
+        assert_int_equal(event_add(&ev, id, "T13D1516H2_8daaf6152771_b186095e22b6", 36), 0);
+        assert_int_equal(intel_matcher_enrich(m, &ev, 0, 1000), 1);
+        assert_string_equal(event_value(&ev, "threat.indicator.type", 0), "ja4");
+        assert_string_equal(event_value(&ev, "threat.indicator.value", 0), ja4);
+        assert_string_equal(event_value(&ev, "threat.enrichments.matched.field", 0), fields[i]);
+        event_reset(&ev);
+        /* another fingerprint, and one that is not a JA4 at all: no hit */
+        event_init(&ev, &ar, "x", 1, 1000);
+        assert_int_equal(event_add(&ev, id, "t13d1516h2_8daaf6152771_02713d6af862", 36), 0);
+        assert_int_equal(intel_matcher_enrich(m, &ev, 0, 1000), 0);
+        event_reset(&ev);
+        event_init(&ev, &ar, "x", 1, 1000);
+        assert_int_equal(event_add(&ev, id, "t13d1516h2_8daaf6152771", 23), 0);
+        assert_int_equal(intel_matcher_enrich(m, &ev, 0, 1000), 0);
+        assert_null(event_value(&ev, "threat.indicator.type", 0));
+        event_reset(&ev);
+    }
+    /* a JA3 field holding the JA4 text does not match it */
+    event_init(&ev, &ar, "x", 1, 1000);
+    assert_int_equal(event_add(&ev, field_intern("tls.client.ja3", 14), ja4, 36), 0);
+    assert_int_equal(intel_matcher_enrich(m, &ev, 0, 1000), 0);
+    event_reset(&ev);
+    arena_done(&ar);
+    intel_matcher_free(m);
+}
+
 static const char *src_name(void *ctx, uint32_t source)
 {
     (void)ctx;
@@ -880,6 +1009,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_normalize),
+        cmocka_unit_test(test_normalize_ja4),
         cmocka_unit_test(test_pattern),
         cmocka_unit_test(test_urlpat_import),
         cmocka_unit_test(test_stix),
@@ -890,6 +1020,7 @@ int main(void)
         cmocka_unit_test(test_decay),
         cmocka_unit_test(test_matcher),
         cmocka_unit_test(test_matcher_urlpat),
+        cmocka_unit_test(test_matcher_ja4),
         cmocka_unit_test_setup_teardown(test_store_enrich, setup_tmp, teardown_tmp),
     };
 

@@ -5,9 +5,9 @@
  * The bytes are a scenario file.  When it loads, every record of the send
  * schedule is expanded at a time near the end of representable years and
  * must stay within SCENARIO_TEMPLATE_MAX bytes, and the expectations must
- * hold what the parser promises (a deadline on every decision, a category
- * on every declaration).  Nothing may crash, leak or read past the input;
- * a refusal must carry a message.
+ * hold what the parser promises (a deadline on every decision but an
+ * open-ended withhold, a category on every declaration).  Nothing may
+ * crash, leak or read past the input; a refusal must carry a message.
  */
 #include <errno.h>
 #include <stddef.h>
@@ -39,8 +39,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     if (r < 0)
         return 0;
+    /* A withhold's embargo may be open-ended (within_us 0: until the end). */
     for (size_t i = 0; i < s->ndecisions; i++)
-        if (s->decisions[i].within_us <= 0 ||
+        if (s->decisions[i].within_us < 0 ||
+            (s->decisions[i].within_us == 0 && s->decisions[i].kind != SCENARIO_DEC_WITHHOLD) ||
             (s->decisions[i].kind == SCENARIO_DEC_DECLARE) != (s->decisions[i].category != NULL))
             abort();
     buf_init(&b, SCENARIO_TEMPLATE_MAX * 4);

@@ -30,8 +30,15 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "e2e"))
-from harness import BIN, Daemon, check, finish  # noqa: E402
+from harness import BIN, DEFAULT_YAML, Daemon, check, finish  # noqa: E402
 from e2e_console import CHROMIUM, SHOTS, call, prerequisites, user_add  # noqa: E402
+
+# The shipped playbooks by path, whatever the working directory: first
+# aid's required task is ticked through the API before the move on.
+CONFIG = DEFAULT_YAML + """
+incident:
+  playbooks: {src}/playbooks
+"""
 
 USERS = {"analyst": ("ana", "ana's long passphrase"), "lead": ("lee", "lee's long passphrase")}
 
@@ -39,7 +46,7 @@ USERS = {"analyst": ("ana", "ana's long passphrase"), "lead": ("lee", "lee's lon
 def main():
     if not prerequisites():
         finish()
-    d = Daemon()
+    d = Daemon(CONFIG)
     tok = {role: user_add(d, role, name, pw) for role, (name, pw) in USERS.items()}
     d.start()
     try:
@@ -50,6 +57,15 @@ def main():
         iid = inc.get("id", 0) if isinstance(inc, dict) else 0
         for ph in ("first_aid", "emergency"):
             st, inc = call(d, "GET", "/api/v1/incidents/%d" % iid, ana)
+            if ph == "emergency":
+                st, ts = call(d, "GET", "/api/v1/incidents/%d/tasks" % iid, ana)
+                req = [t for t in ts.get("tasks", []) if t.get("phase") == "first_aid"
+                       and t.get("required") and not t.get("done")]
+                check(req, "first aid has a required task from the default playbook")
+                for t in req:
+                    st, _ = call(d, "PATCH", "/api/v1/incidents/%d/tasks/%d" % (iid, t["id"]),
+                                 ana, {"done": True})
+                    check(st == 200, "ana ticks %s (%s)" % (t.get("title"), st))
             st, inc = call(d, "PATCH", "/api/v1/incidents/%d" % iid, ana,
                            {"phase": ph, "version": inc.get("version")})
             check(st == 200, "ana moves it to %s (%s)" % (ph, st))

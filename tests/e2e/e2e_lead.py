@@ -9,7 +9,12 @@ responsible person, approves; lou (another lead) may not; ana may not
 answer at all.  Closing the emergency phase leaves the incident in watch
 at Yellow, declares Yellow for category B, and the watch deadline is the
 Yellow one.  A rejection needs a note.  A lead, not an analyst, declares a
-category's level.  Every step is in the audit log."""
+category's level.  Every step is in the audit log.
+
+The daemon loads the shipped playbooks by an explicit path (whatever the
+working directory), so the default playbook's required first-aid task
+stands between first aid and emergency: moving on with it open is refused
+(422), ticking it through the tasks API lets the move through."""
 
 import json
 import os
@@ -19,7 +24,14 @@ import urllib.error
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import BIN, Daemon, check, finish, user_add  # noqa: E402
+from harness import BIN, DEFAULT_YAML, Daemon, check, finish, user_add  # noqa: E402
+
+# The shipped playbooks named by path: the test does not depend on the
+# directory it is started from (./playbooks is the default).
+CONFIG = DEFAULT_YAML + """
+incident:
+  playbooks: {src}/playbooks
+"""
 
 
 def call(d, method, path, token, body=None):
@@ -48,8 +60,23 @@ def patch(d, tok, iid, body):
     return call(d, "PATCH", "/api/v1/incidents/%d" % iid, tok, body)
 
 
+def tick_required(d, tok, iid, phase):
+    """Ticks the open required tasks of `phase` through the tasks API; how
+    many it ticked."""
+    st, r = call(d, "GET", "/api/v1/incidents/%d/tasks" % iid, tok)
+    check(st == 200, "the tasks of incident %d are readable (%s)" % (iid, st))
+    n = 0
+    for t in r.get("tasks", []):
+        if t.get("phase") == phase and t.get("required") and not t.get("done"):
+            st, _ = call(d, "PATCH", "/api/v1/incidents/%d/tasks/%d" % (iid, t["id"]), tok,
+                         {"done": True})
+            check(st == 200, "task %s ticked (%s)" % (t.get("title"), st))
+            n += 1
+    return n
+
+
 def main():
-    d = Daemon().start()
+    d = Daemon(CONFIG).start()
     try:
         ana = user_add(d, "ana", "analyst")
         lee = user_add(d, "lee", "lead")
@@ -61,9 +88,16 @@ def main():
         check(st == 201, "ana opens an incident (%s)" % st)
         iid = inc["id"]
         check(inc.get("responsible") is None, "no responsible person at first")
-        for ph in ("first_aid", "emergency"):
-            st, inc = patch(d, ana, iid, {"phase": ph})
-            check(st == 200 and inc["phase"] == ph, "ana moves it to %s (%s)" % (ph, st))
+        st, inc = patch(d, ana, iid, {"phase": "first_aid"})
+        check(st == 200 and inc["phase"] == "first_aid", "ana moves it to first_aid (%s)" % st)
+        # The playbook's gate: first aid is not left with a required task open.
+        st, err = patch(d, ana, iid, {"phase": "emergency"})
+        check(st == 422 and "cannot leave first_aid" in err.get("error", ""),
+              "emergency is refused while first aid's required task is open (%s %s)" % (st, err))
+        check(tick_required(d, ana, iid, "first_aid") >= 1,
+              "the default playbook gave first aid a required task, ticked now")
+        st, inc = patch(d, ana, iid, {"phase": "emergency"})
+        check(st == 200 and inc["phase"] == "emergency", "ana moves it to emergency (%s)" % st)
 
         # Declaring Orange is a decision: with nobody responsible, any lead's.
         st, ap = patch(d, ana, iid, {"level": "Orange", "reason": "C2 traffic confirmed"})

@@ -167,7 +167,7 @@ int casefile_tasks_load(const struct casefile *cf, int64_t id, struct playbook_c
 int casefile_task_save(const struct casefile *cf, int64_t id, const struct playbook_task *t,
                        struct casefile_err *err);
 /* Creates the playbook's tasks for entering inc's current phase and saves
- * those new to the checklist. */
+ * those new to the checklist; due times count from inc->phase_since_us. */
 int casefile_phase_tasks(const struct casefile *cf, const struct incident *inc,
                          struct playbook_checklist *cl, struct casefile_err *err);
 

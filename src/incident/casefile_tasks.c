@@ -37,15 +37,20 @@ static int cf_task_load(void *ctx, const struct store_task_rec *t)
     pt->added = t->added;
     pt->done = t->done;
     pt->done_us = t->done_us;
+    pt->due_us = t->due_us;
+    if (t->function)
+        (void)csf_function_from_name(t->function, strlen(t->function), &pt->function);
     if (!(pt->title = strdup(t->title ? t->title : "")) ||
         !(pt->description = strdup(t->description ? t->description : "")) ||
         !(pt->owner = strdup(t->owner ? t->owner : "")) ||
         (t->assignee && !(pt->assignee = strdup(t->assignee))) ||
-        (t->done_by && !(pt->done_by = strdup(t->done_by)))) {
+        (t->done_by && !(pt->done_by = strdup(t->done_by))) ||
+        (t->box && !(pt->box = strdup(t->box)))) {
         free(pt->title);
         free(pt->description);
         free(pt->owner);
         free(pt->assignee);
+        free(pt->done_by);
         return -ENOMEM;
     }
     cl->n++;
@@ -83,6 +88,9 @@ int casefile_task_save(const struct casefile *cf, int64_t id, const struct playb
         .added = t->added,
         .done = t->done,
         .done_us = t->done_us,
+        .function = csf_function_name(t->function),
+        .due_us = t->due_us,
+        .box = t->box,
     };
     int r = store_task_put(cf->st, id, &rec);
 
@@ -97,7 +105,7 @@ int casefile_phase_tasks(const struct casefile *cf, const struct incident *inc,
 
     if (!cf->playbooks)
         return 0;
-    r = playbook_tasks_for(cf->playbooks, inc->type, inc->phase, cl);
+    r = playbook_tasks_for(cf->playbooks, inc->type, inc->phase, inc->phase_since_us, cl);
     if (r < 0)
         return casefile_fail(err, r, -1, NULL, "the checklist is full (%zu tasks)", cl->n);
     for (size_t i = before; i < cl->n; i++)

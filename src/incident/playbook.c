@@ -6,6 +6,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,12 +17,13 @@
 /* ------------------------------------------------------------------ */
 /* Loading                                                             */
 
-static void task_def_free(struct playbook_task_def *t)
+void playbook_task_def_free(struct playbook_task_def *t)
 {
     free(t->title);
     free(t->description);
     free(t->owner);
     free(t->collect);
+    memset(t, 0, sizeof(*t));
 }
 
 static void playbook_clear(struct playbook *pb)
@@ -30,7 +32,7 @@ static void playbook_clear(struct playbook *pb)
     free(pb->file);
     for (int p = 0; p < INCIDENT_PHASE_COUNT; p++) {
         for (size_t i = 0; i < pb->ntasks[p]; i++)
-            task_def_free(&pb->tasks[p][i]);
+            playbook_task_def_free(&pb->tasks[p][i]);
         free(pb->tasks[p]);
     }
     memset(pb, 0, sizeof(*pb));
@@ -62,7 +64,7 @@ struct pb_build {
     int has_types, has_phases;
 };
 
-/* ---- a task: {title, description, owner, required} ---- */
+/* ---- a task: {title, description, owner, required, ...} ---- */
 
 static int kw_task_title(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
 {
@@ -113,9 +115,28 @@ static int kw_task_collect(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void 
     return 0;
 }
 
+/* The NIST CSF function the task serves (csf.h). */
+static int kw_task_function(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+    size_t len;
+    const char *s = ydoc_scalar(v, &len);
+
+    if (!s || csf_function_from_name(s, len, &((struct playbook_task_def *)arg)->function) < 0)
+        return ydoc_fail(d, v, "function is one of identify, protect, detect, respond, recover");
+    return 0;
+}
+
+/* A deadline counted from when the task is made: "72h", "30m", "2d". */
+static int kw_task_due(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+    return ydoc_duration(d, v, 0, &((struct playbook_task_def *)arg)->due_us);
+}
+
 static const struct ydoc_key task_keys[] = {
     {"collect", kw_task_collect},
     {"description", kw_task_description},
+    {"due", kw_task_due},
+    {"function", kw_task_function},
     {"needs_evidence", kw_task_needs_evidence},
     {"owner", kw_task_owner},
     {"required", kw_task_required},
@@ -123,10 +144,12 @@ static const struct ydoc_key task_keys[] = {
 };
 static const struct ydoc_table task_table = {
     task_keys, YDOC_NKEYS(task_keys),
-    "a task is a mapping with title, description, owner, required, needs_evidence, collect",
-    "unknown task key (title, description, owner, required, needs_evidence, collect)"};
+    "a task is a mapping with title, description, owner, required, needs_evidence, collect,"
+    " function, due",
+    "unknown task key (title, description, owner, required, needs_evidence, collect, function,"
+    " due)"};
 
-static int parse_task(struct ydoc *d, yaml_node_t *n, struct playbook_task_def *t)
+int playbook_task_def_parse(struct ydoc *d, yaml_node_t *n, struct playbook_task_def *t)
 {
     int r;
 
@@ -178,7 +201,7 @@ static int phase_pair(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
         struct playbook_task_def *t = &tasks[pb->ntasks[ph]++];
         if (!tn)
             return ydoc_fail(d, v, "empty task");
-        if ((r = parse_task(d, tn, t)) < 0)
+        if ((r = playbook_task_def_parse(d, tn, t)) < 0)
             return r;
     }
     return 0;
@@ -412,6 +435,7 @@ static void task_free(struct playbook_task *t)
     free(t->owner);
     free(t->assignee);
     free(t->done_by);
+    free(t->box);
 }
 
 void playbook_checklist_done(struct playbook_checklist *cl)
@@ -465,27 +489,47 @@ static int push(struct playbook_checklist *cl, enum incident_phase phase, const 
     return 0;
 }
 
-int playbook_tasks_for(const struct playbook_set *set, enum triage_type type,
-                       enum incident_phase phase, struct playbook_checklist *cl)
+int playbook_tasks_append(struct playbook_checklist *cl, enum incident_phase phase,
+                          const struct playbook_task_def *defs, size_t n, int64_t now_us,
+                          const char *box)
 {
-    const struct playbook *pb = playbook_find(set, type);
-    size_t n, before = cl->n;
+    size_t before = cl->n;
     int r;
 
-    if (!pb || (unsigned)phase >= INCIDENT_PHASE_COUNT || !(n = pb->ntasks[phase]))
-        return 0;
+    if ((unsigned)phase >= INCIDENT_PHASE_COUNT || n > INT32_MAX)
+        return -EINVAL;
     if ((r = reserve(cl, n)) < 0)
         return r;
     for (size_t i = 0; i < n; i++) {
-        const struct playbook_task_def *d = &pb->tasks[phase][i];
-        if ((r = push(cl, phase, d->title, d->description, d->owner, d->required, 0)) < 0) {
-            /* Nothing added: drop the tasks of this call again. */
-            while (cl->n > before)
-                task_free(&cl->t[--cl->n]);
-            return r;
+        const struct playbook_task_def *d = &defs[i];
+        struct playbook_task *t;
+
+        if ((r = push(cl, phase, d->title, d->description, d->owner, d->required, 0)) < 0)
+            goto undo;
+        t = &cl->t[cl->n - 1];
+        t->function = d->function;
+        t->due_us = d->due_us > 0 ? now_us + d->due_us : 0;
+        if (box && !(t->box = strdup(box))) {
+            r = -ENOMEM;
+            goto undo;
         }
     }
     return (int)n;
+undo:
+    /* Nothing added: drop the tasks of this call again. */
+    while (cl->n > before)
+        task_free(&cl->t[--cl->n]);
+    return r;
+}
+
+int playbook_tasks_for(const struct playbook_set *set, enum triage_type type,
+                       enum incident_phase phase, int64_t now_us, struct playbook_checklist *cl)
+{
+    const struct playbook *pb = playbook_find(set, type);
+
+    if (!pb || (unsigned)phase >= INCIDENT_PHASE_COUNT || !pb->ntasks[phase])
+        return 0;
+    return playbook_tasks_append(cl, phase, pb->tasks[phase], pb->ntasks[phase], now_us, NULL);
 }
 
 static int text_ok(const char *s, size_t max)

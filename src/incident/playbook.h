@@ -19,8 +19,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "incident/csf.h"
 #include "incident/incident.h"
 #include "util/parse_err.h"
+#include "util/ydoc.h"
 
 /* Caps on one playbook file and what it declares. */
 #define PLAYBOOK_MAX_FILE_BYTES (256 * 1024)
@@ -45,7 +47,22 @@ struct playbook_task_def {
      * collection plan the task is, and needs an item of that step. */
     int needs_evidence;
     char *collect;
+    enum csf_function function; /* the NIST CSF function served; CSF_NONE */
+    int64_t due_us;             /* due this long after the task is made; 0: no deadline */
 };
+
+/* Caps on a task's deadline (`due:`, a duration such as 72h). */
+#define PLAYBOOK_DUE_MAX_US (366LL * 86400 * 1000000)
+
+/*
+ * Parses one task mapping (title, description, owner, required,
+ * needs_evidence, collect, function, due) into `t` (zeroed by the caller;
+ * filled even on error, free with playbook_task_def_free).  For other
+ * files that hold tasks in the same language (procedures, docs/incident.md).
+ * Returns 0 or ydoc's error (the position is in d).
+ */
+int playbook_task_def_parse(struct ydoc *d, yaml_node_t *n, struct playbook_task_def *t);
+void playbook_task_def_free(struct playbook_task_def *t);
 
 struct playbook {
     char *name;     /* owned */
@@ -107,6 +124,11 @@ struct playbook_task {
     int done;
     int64_t done_us;
     char *done_by; /* NULL unless done */
+    enum csf_function function;
+    int64_t due_us; /* absolute deadline; 0: none */
+    char *box;      /* what made it besides the playbook of the type, e.g. a
+                     * procedure box "B-Orange" or "leak:p2p"; NULL: the
+                     * playbook of the type or a person */
 };
 
 struct playbook_checklist {
@@ -121,11 +143,21 @@ void playbook_checklist_done(struct playbook_checklist *cl);
 /*
  * Appends the checklist that entering `phase` creates for an incident of
  * `type` (the serving playbook's tasks of that phase; none when no playbook
- * serves the type).  Returns how many tasks were added, -E2BIG past
- * PLAYBOOK_CHECKLIST_MAX (nothing added), -ENOMEM (nothing added).
+ * serves the type), due times counted from now_us.  Returns how many tasks
+ * were added, -E2BIG past PLAYBOOK_CHECKLIST_MAX (nothing added), -ENOMEM
+ * (nothing added).
  */
 int playbook_tasks_for(const struct playbook_set *set, enum triage_type type,
-                       enum incident_phase phase, struct playbook_checklist *cl);
+                       enum incident_phase phase, int64_t now_us, struct playbook_checklist *cl);
+
+/*
+ * Appends tasks made from `n` definitions in `phase`, due times counted
+ * from now_us, each marked with `box` (may be NULL; see struct
+ * playbook_task).  All or nothing: the count added, -E2BIG, -ENOMEM.
+ */
+int playbook_tasks_append(struct playbook_checklist *cl, enum incident_phase phase,
+                          const struct playbook_task_def *defs, size_t n, int64_t now_us,
+                          const char *box);
 
 /* The definition behind task `t` of an incident of `type` (same phase and
  * title in the playbook serving the type), or NULL (a task added by hand,

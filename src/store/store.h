@@ -24,7 +24,7 @@ struct file_pos;
 struct store;
 
 /* The schema version this build writes; store_open migrates older ones. */
-#define STORE_SCHEMA_VERSION 18
+#define STORE_SCHEMA_VERSION 19
 
 /*
  * Opens (creating if needed) the store under directory `dir`, which is
@@ -272,6 +272,9 @@ struct store_task_rec {
     const char *phase, *title, *description, *owner, *assignee, *done_by;
     int required, added, done;
     int64_t done_us;
+    const char *function; /* a NIST CSF function name; NULL or "": none */
+    int64_t due_us;       /* 0: no deadline */
+    const char *box;      /* NULL: the playbook of the type or a person */
 };
 /* Inserts or replaces task rec->id of the incident. */
 int store_task_put(struct store *st, int64_t incident_id, const struct store_task_rec *t);

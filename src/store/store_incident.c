@@ -500,11 +500,14 @@ int store_task_put(struct store *st, int64_t incident_id, const struct store_tas
 {
     return store_exec_sql(st, "saving a task", NULL, NULL,
                     "INSERT OR REPLACE INTO tasks(incident_id, id, phase, title, description,"
-                    " owner, assignee, required, added, done, done_us, done_by)"
-                    " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
-                    "iitttttiiiit", incident_id, (int64_t)t->id, t->phase, t->title,
+                    " owner, assignee, required, added, done, done_us, done_by, function,"
+                    " due_us, box)"
+                    " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,"
+                    " nullif(?13, ''), ?14, ?15)",
+                    "iitttttiiiitttit", incident_id, (int64_t)t->id, t->phase, t->title,
                     t->description, t->owner, t->assignee, (int64_t)t->required,
-                    (int64_t)t->added, (int64_t)t->done, t->done_us, t->done_by);
+                    (int64_t)t->added, (int64_t)t->done, t->done_us, t->done_by,
+                    t->function ? t->function : "", t->due_us, t->box);
 }
 
 struct tasks_ctx {
@@ -527,6 +530,9 @@ static int task_row(sqlite3_stmt *s, void *ctx)
         .done = sqlite3_column_int(s, 8),
         .done_us = sqlite3_column_int64(s, 9),
         .done_by = (const char *)sqlite3_column_text(s, 10),
+        .function = (const char *)sqlite3_column_text(s, 11),
+        .due_us = sqlite3_column_int64(s, 12),
+        .box = (const char *)sqlite3_column_text(s, 13),
     };
 
     return c->fn(c->ctx, &t);
@@ -539,7 +545,8 @@ int store_tasks_each(struct store *st, int64_t incident_id,
 
     return store_each_row(st, "reading tasks",
                     "SELECT id, phase, title, description, owner, assignee, required,"
-                    " added, done, done_us, done_by FROM tasks WHERE incident_id = ?1"
+                    " added, done, done_us, done_by, function, due_us, box FROM tasks"
+                    " WHERE incident_id = ?1"
                     " ORDER BY id",
                     incident_id, task_row, &c);
 }
@@ -550,7 +557,8 @@ int store_tasks_each(struct store *st, int64_t incident_id,
     " 'required', json(iif(required, 'true', 'false')),"                                          \
     " 'added', json(iif(added, 'true', 'false')),"                                                \
     " 'done', json(iif(done, 'true', 'false')),"                                                  \
-    " 'done_at', iif(done, " ISO("done_us") ", NULL), 'done_by', done_by)"
+    " 'done_at', iif(done, " ISO("done_us") ", NULL), 'done_by', done_by,"                      \
+    " 'function', function, 'due', iif(due_us > 0, " ISO("due_us") ", NULL), 'box', box)"
 
 int store_tasks_json(struct store *st, int64_t incident_id, struct buf *out, size_t *ret_n)
 {

@@ -571,6 +571,23 @@ static const char *const store_migrations[] = {
     "  UNIQUE (incident_id, type, value)"
     ");"
     "CREATE INDEX incident_observables_value ON incident_observables(type, value);",
+    /* 19: tasks that say what they serve and when they are due, and the
+     * procedures per box run on an incident (issue 25, docs/incident.md
+     * "Procedures per box"): function is a NIST CSF function or NULL;
+     * due_us 0 is no deadline; box names what made the task besides the
+     * playbook of the type ("B-Orange", "leak:p2p") or is NULL.  A
+     * procedure_runs row says a box's tasks and messages were made for the
+     * incident, so they are made once. */
+    "ALTER TABLE tasks ADD COLUMN function TEXT;"
+    "ALTER TABLE tasks ADD COLUMN due_us INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE tasks ADD COLUMN box TEXT;"
+    "CREATE TABLE procedure_runs ("
+    "  incident_id INTEGER NOT NULL,"
+    "  box TEXT NOT NULL,"
+    "  run_us INTEGER NOT NULL,"
+    "  who TEXT NOT NULL,"
+    "  PRIMARY KEY(incident_id, box)"
+    ");",
 };
 
 _Static_assert(sizeof(store_migrations) / sizeof(store_migrations[0]) == STORE_SCHEMA_VERSION,

@@ -26,7 +26,7 @@ static void fuzz_yaml(const char *p, size_t n)
     if (playbook_parse(&set, p, n, "fuzz", &e) == 0) {
         for (int t = 0; t < TRIAGE_TYPE_ALL_COUNT; t++)
             for (int ph = 0; ph < INCIDENT_PHASE_COUNT; ph++)
-                playbook_tasks_for(&set, (enum triage_type)t, (enum incident_phase)ph, &cl);
+                playbook_tasks_for(&set, (enum triage_type)t, (enum incident_phase)ph, 0, &cl);
     }
     playbook_checklist_done(&cl);
     playbook_set_done(&set);

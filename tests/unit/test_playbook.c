@@ -199,6 +199,9 @@ static void test_collect_tasks(void **state)
         "collect: server",           "collect: Server/memory",  "collect: server/",
         "collect: /memory",          "collect: server/mem ory", "collect: a/b/c",
         "collect: [server, memory]", "needs_evidence: maybe",
+        "function: defend",          "function: Respond",       "function: [respond]",
+        "due: 0s",                   "due: soon",               "due: 400d",
+        "due: 3w",
     };
     const struct playbook_task_def *def;
     struct playbook_checklist cl;
@@ -210,7 +213,7 @@ static void test_collect_tasks(void **state)
     playbook_set_init(&set);
     assert_int_equal(playbook_parse(&set, good, strlen(good), "g", &e), 0);
     playbook_checklist_init(&cl);
-    assert_int_equal(playbook_tasks_for(&set, TRIAGE_TYPE_EXT_LAW, INCIDENT_PHASE_FIRST_AID, &cl),
+    assert_int_equal(playbook_tasks_for(&set, TRIAGE_TYPE_EXT_LAW, INCIDENT_PHASE_FIRST_AID, 0, &cl),
                      3);
     assert_int_equal(cl.n, 3);
     def = playbook_task_def_find(&set, TRIAGE_TYPE_EXT_LAW, &cl.t[0]);
@@ -244,6 +247,58 @@ static void test_collect_tasks(void **state)
     }
 }
 
+/* A task's NIST CSF function and deadline: parsed, carried into the
+ * checklist with the due time counted from when the tasks are made, and
+ * tasks appended by another source carry its mark. */
+static void test_function_and_due(void **state)
+{
+    static const char text[] = "name: f\ntypes: [default]\nphases:\n  first_aid:\n"
+                               "    - title: Tell the regulator\n"
+                               "      function: respond\n      due: 72h\n"
+                               "    - title: Check backups\n      function: recover\n"
+                               "    - title: No function\n";
+    struct playbook_set set;
+    struct playbook_checklist cl;
+    struct parse_err e;
+    const struct playbook *pb;
+    (void)state;
+
+    playbook_set_init(&set);
+    assert_int_equal(playbook_parse(&set, text, strlen(text), "f", &e), 0);
+    pb = playbook_find(&set, TRIAGE_TYPE_DAMAGE);
+    assert_non_null(pb);
+    assert_int_equal(pb->tasks[INCIDENT_PHASE_FIRST_AID][0].function, CSF_RESPOND);
+    assert_int_equal(pb->tasks[INCIDENT_PHASE_FIRST_AID][0].due_us, INT64_C(72) * 3600 * 1000000);
+    assert_int_equal(pb->tasks[INCIDENT_PHASE_FIRST_AID][1].function, CSF_RECOVER);
+    assert_int_equal(pb->tasks[INCIDENT_PHASE_FIRST_AID][1].due_us, 0);
+    assert_int_equal(pb->tasks[INCIDENT_PHASE_FIRST_AID][2].function, CSF_NONE);
+
+    playbook_checklist_init(&cl);
+    assert_int_equal(playbook_tasks_for(&set, TRIAGE_TYPE_DAMAGE, INCIDENT_PHASE_FIRST_AID, T0, &cl),
+                     3);
+    assert_int_equal(cl.t[0].due_us, T0 + INT64_C(72) * 3600 * 1000000);
+    assert_int_equal(cl.t[0].function, CSF_RESPOND);
+    assert_null(cl.t[0].box);
+    assert_int_equal(cl.t[1].due_us, 0);
+    /* The same definitions appended by a procedure box, later. */
+    assert_int_equal(playbook_tasks_append(&cl, INCIDENT_PHASE_EMERGENCY,
+                                           pb->tasks[INCIDENT_PHASE_FIRST_AID], 2, T0 + 5,
+                                           "B-Orange"),
+                     2);
+    assert_int_equal(cl.n, 5);
+    assert_string_equal(cl.t[3].box, "B-Orange");
+    assert_int_equal(cl.t[3].phase, INCIDENT_PHASE_EMERGENCY);
+    assert_int_equal(cl.t[3].id, 4);
+    assert_int_equal(cl.t[3].due_us, T0 + 5 + INT64_C(72) * 3600 * 1000000);
+    assert_int_equal(cl.t[4].function, CSF_RECOVER);
+    playbook_checklist_done(&cl);
+    playbook_set_done(&set);
+
+    assert_string_equal(csf_function_name(CSF_IDENTIFY), "identify");
+    assert_string_equal(csf_function_name(CSF_NONE), "");
+    assert_string_equal(csf_function_name((enum csf_function)99), "");
+}
+
 static void test_checklist(void **state)
 {
     struct playbook_set set;
@@ -257,7 +312,7 @@ static void test_checklist(void **state)
     playbook_set_init(&set);
     assert_int_equal(playbook_set_load_dir(&set, dir), 7);
     playbook_checklist_init(&cl);
-    n = playbook_tasks_for(&set, TRIAGE_TYPE_DAMAGE, INCIDENT_PHASE_FIRST_AID, &cl);
+    n = playbook_tasks_for(&set, TRIAGE_TYPE_DAMAGE, INCIDENT_PHASE_FIRST_AID, 0, &cl);
     assert_int_equal(n, 5);
     assert_int_equal(cl.t[0].id, 1);
     assert_int_equal(cl.t[0].phase, INCIDENT_PHASE_FIRST_AID);
@@ -295,14 +350,14 @@ static void test_checklist(void **state)
     assert_int_equal(playbook_task_add(&cl, INCIDENT_PHASE_FIRST_AID, "", NULL, NULL, 0, &id),
                      -EINVAL);
     /* Entering emergency adds its tasks after the first aid ones. */
-    assert_int_equal(playbook_tasks_for(&set, TRIAGE_TYPE_DAMAGE, INCIDENT_PHASE_EMERGENCY, &cl),
+    assert_int_equal(playbook_tasks_for(&set, TRIAGE_TYPE_DAMAGE, INCIDENT_PHASE_EMERGENCY, 0, &cl),
                      8);
     assert_int_equal(cl.n, 14);
     /* A type served by the default playbook. */
-    assert_int_equal(playbook_tasks_for(&set, TRIAGE_TYPE_EXT_VIRUS, INCIDENT_PHASE_FIRST_AID, &cl),
+    assert_int_equal(playbook_tasks_for(&set, TRIAGE_TYPE_EXT_VIRUS, INCIDENT_PHASE_FIRST_AID, 0, &cl),
                      1);
     /* No tasks for phases a playbook does not list. */
-    assert_int_equal(playbook_tasks_for(&set, TRIAGE_TYPE_DAMAGE, INCIDENT_PHASE_CLOSED, &cl), 0);
+    assert_int_equal(playbook_tasks_for(&set, TRIAGE_TYPE_DAMAGE, INCIDENT_PHASE_CLOSED, 0, &cl), 0);
     playbook_checklist_done(&cl);
     playbook_set_done(&set);
 }
@@ -479,6 +534,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_shipped_playbooks), cmocka_unit_test(test_malformed_playbooks),
         cmocka_unit_test(test_collect_tasks),     cmocka_unit_test(test_checklist),
+        cmocka_unit_test(test_function_and_due),
         cmocka_unit_test(test_reports),           cmocka_unit_test(test_md_escape),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -787,6 +787,8 @@ static void test_migrate_tokens_v10(void **state)
             db,
             "DROP INDEX events_record_id; ALTER TABLE events DROP COLUMN record_id;"
             "DROP INDEX alerts_record_rule; ALTER TABLE alerts DROP COLUMN record_id;"
+            "DROP TABLE procedure_runs; ALTER TABLE tasks DROP COLUMN box;"
+            "ALTER TABLE tasks DROP COLUMN due_us; ALTER TABLE tasks DROP COLUMN function;"
             "DROP TABLE incident_observables; DROP TABLE approvals;"
             "DROP TABLE exercise_log; DROP TABLE exercise_runs;"
             "DROP TABLE exercise_marks;"
@@ -838,6 +840,7 @@ static void test_migrate_from_v1(void **state)
     assert_int_equal(sqlite3_exec(db,
                                   "DROP INDEX events_record_id; ALTER TABLE events DROP COLUMN record_id;"
                                   "DROP INDEX alerts_record_rule; ALTER TABLE alerts DROP COLUMN record_id;"
+                                  "DROP TABLE procedure_runs;"
                                   "DROP TABLE incident_observables; DROP TABLE approvals;"
                                   "DROP TABLE exercise_log; DROP TABLE exercise_runs;"
                                   "DROP TABLE exercise_marks;"

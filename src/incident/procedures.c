@@ -398,8 +398,8 @@ static int task_json(struct buf *out, const struct playbook_task_def *t)
         (r = json_key_str(out, "description", t->description)) < 0 ||
         (r = buf_putc(out, ',')) < 0 || (r = json_key_str(out, "owner", t->owner)) < 0)
         return r;
-    if ((r = buf_printf(out, ",\"required\":%s,\"function\":\"%s\"",
-                        t->required ? "true" : "false", csf_function_name(t->function))) < 0)
+    if ((r = buf_printf(out, ",\"required\":%s,\"function\":\"%s\"", t->required ? "true" : "false",
+                        csf_function_name(t->function))) < 0)
         return r;
     if (t->due_us > 0) {
         dur_text(t->due_us, due, sizeof(due));

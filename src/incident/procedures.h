@@ -31,11 +31,11 @@
 
 /* Caps on the file and on one box. */
 #define PROCEDURES_MAX_FILE_BYTES (256 * 1024)
-#define PROCEDURES_MAX_TASKS 64                  /* per box */
+#define PROCEDURES_MAX_TASKS 64                   /* per box */
 #define PROCEDURES_MAX_INFORM MESSAGE_PARTY_COUNT /* per box: each party once */
-#define PROCEDURES_LEVELS 4                      /* Green .. Red */
-#define PROCEDURES_CATEGORIES 4                  /* A .. D */
-#define PROCEDURES_BOX_NAME_MAX 16               /* "B-Orange" and its NUL */
+#define PROCEDURES_LEVELS 4                       /* Green .. Red */
+#define PROCEDURES_CATEGORIES 4                   /* A .. D */
+#define PROCEDURES_BOX_NAME_MAX 16                /* "B-Orange" and its NUL */
 
 /* One party a box informs: a message drafted to it carries the fields of
  * `disclose` whose marking is at most `tlp`. */

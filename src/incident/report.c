@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "event/time.h"
+#include "incident/csf.h"
 
 static const char *const kind_names[REPORT_KIND_COUNT] = {"first report", "interim report 1",
                                                           "interim report 2", "final report"};
@@ -353,6 +354,39 @@ static void w_evidence(struct w *w, const struct report_input *in)
     w_ul(w, 0);
 }
 
+/* The tasks counted by the NIST CSF function they serve (MISSION.md
+ * section 7, issue 25): done and open per function, those that name none
+ * last.  A table in both outputs; every cell is ours. */
+static void w_csf(struct w *w, const struct playbook_checklist *cl)
+{
+    size_t done[CSF_COUNT] = {0}, open[CSF_COUNT] = {0};
+    char row[160];
+
+    for (size_t i = 0; i < cl->n; i++) {
+        unsigned f = (unsigned)cl->t[i].function < CSF_COUNT ? (unsigned)cl->t[i].function : 0;
+        if (cl->t[i].done)
+            done[f]++;
+        else
+            open[f]++;
+    }
+    w_heading(w, 3, "Tasks by NIST CSF function");
+    w_raw(w, "| function | done | open |\n|---|---:|---:|\n",
+          "<table>\n<tr><th>function</th><th>done</th><th>open</th></tr>\n");
+    for (unsigned k = 1; k <= CSF_COUNT; k++) {
+        unsigned f = k % CSF_COUNT; /* identify .. recover, then none */
+        const char *name = f ? csf_function_name((enum csf_function)f) : "not said";
+
+        if (f == 0 && !done[0] && !open[0])
+            continue;
+        snprintf(row, sizeof(row), "| %s | %zu | %zu |\n", name, done[f], open[f]);
+        w_raw(w, row, NULL);
+        snprintf(row, sizeof(row), "<tr><td>%s</td><td>%zu</td><td>%zu</td></tr>\n", name, done[f],
+                 open[f]);
+        w_raw(w, NULL, row);
+    }
+    w_raw(w, "\n", "</table>\n");
+}
+
 static void w_tasks(struct w *w, const struct report_input *in)
 {
     w_heading(w, 2, "Tasks");
@@ -373,6 +407,7 @@ static void w_tasks(struct w *w, const struct report_input *in)
         w_raw(w, "\n", "</li>\n");
     }
     w_ul(w, 0);
+    w_csf(w, in->tasks);
 }
 
 int report_generate(const struct report_input *in, enum report_kind kind, unsigned version,

@@ -18,6 +18,7 @@
 
 #include "incident/csf.h"
 #include "incident/procedures.h"
+#include "incident/report.h"
 
 static void shipped_path(char *out, size_t size)
 {
@@ -41,13 +42,13 @@ static void test_shipped(void **state)
     assert_int_equal(set.ndefined, 16);
     for (int c = ASSET_CAT_A; c <= ASSET_CAT_D; c++)
         for (int l = TRIAGE_GREEN; l <= TRIAGE_RED; l++) {
-            const struct procedure_box *b = procedure_box_get(
-                &set, (enum asset_category)c, (enum triage_alert_level)l);
+            const struct procedure_box *b =
+                procedure_box_get(&set, (enum asset_category)c, (enum triage_alert_level)l);
             char name[PROCEDURES_BOX_NAME_MAX];
 
             assert_non_null(b);
-            assert_int_equal(procedure_box_name((enum asset_category)c,
-                                                (enum triage_alert_level)l, name, sizeof(name)),
+            assert_int_equal(procedure_box_name((enum asset_category)c, (enum triage_alert_level)l,
+                                                name, sizeof(name)),
                              0);
             assert_string_equal(b->name, name);
             assert_true(b->ntasks > 0);
@@ -163,18 +164,17 @@ static void test_caps(void **state)
 
 static void test_json(void **state)
 {
-    static const char y[] =
-        "B-Orange:\n"
-        "  tasks:\n"
-        "    - title: Verify \"exposure\"\n"
-        "      owner: analyst\n"
-        "      required: true\n"
-        "      function: detect\n"
-        "      due: 90m\n"
-        "    - {title: Plan, function: protect}\n"
-        "  inform:\n"
-        "    - {party: partner, tlp: green, disclose: [phase, title]}\n"
-        "B-Red:\n" TASK "A-Green:\n" TASK;
+    static const char y[] = "B-Orange:\n"
+                            "  tasks:\n"
+                            "    - title: Verify \"exposure\"\n"
+                            "      owner: analyst\n"
+                            "      required: true\n"
+                            "      function: detect\n"
+                            "      due: 90m\n"
+                            "    - {title: Plan, function: protect}\n"
+                            "  inform:\n"
+                            "    - {party: partner, tlp: green, disclose: [phase, title]}\n"
+                            "B-Red:\n" TASK "A-Green:\n" TASK;
     struct procedure_set set;
     struct parse_err e;
     struct buf b;
@@ -189,14 +189,13 @@ static void test_json(void **state)
     assert_int_equal(n, 1);
     assert_int_equal(buf_putc(&b, '\0'), 0);
     assert_string_equal(
-        b.data,
-        "{\"box\":\"B-Orange\",\"level\":\"Orange\",\"category\":\"B\",\"tasks\":["
-        "{\"title\":\"Verify \\\"exposure\\\"\",\"description\":\"\",\"owner\":\"analyst\","
-        "\"required\":true,\"function\":\"detect\",\"due\":\"90m\",\"due_seconds\":5400},"
-        "{\"title\":\"Plan\",\"description\":\"\",\"owner\":\"\",\"required\":false,"
-        "\"function\":\"protect\",\"due\":null,\"due_seconds\":null}],"
-        "\"inform\":[{\"party\":\"partner\",\"channel\":\"smtp\",\"tlp\":\"TLP:GREEN\","
-        "\"disclose\":[\"title\",\"phase\"]}]}");
+        b.data, "{\"box\":\"B-Orange\",\"level\":\"Orange\",\"category\":\"B\",\"tasks\":["
+                "{\"title\":\"Verify \\\"exposure\\\"\",\"description\":\"\",\"owner\":\"analyst\","
+                "\"required\":true,\"function\":\"detect\",\"due\":\"90m\",\"due_seconds\":5400},"
+                "{\"title\":\"Plan\",\"description\":\"\",\"owner\":\"\",\"required\":false,"
+                "\"function\":\"protect\",\"due\":null,\"due_seconds\":null}],"
+                "\"inform\":[{\"party\":\"partner\",\"channel\":\"smtp\",\"tlp\":\"TLP:GREEN\","
+                "\"disclose\":[\"title\",\"phase\"]}]}");
     /* All of category B, Red before Orange; everything: A first. */
     buf_reset(&b);
     assert_int_equal(procedure_set_json(&set, ASSET_CAT_B, -1, &b, &n), 0);
@@ -216,6 +215,65 @@ static void test_json(void **state)
     procedure_set_done(&set);
 }
 
+/* The report counts the tasks by NIST CSF function, done and open: the
+ * tasks of a box, ticked and not, and one that names no function. */
+static void test_report_by_function(void **state)
+{
+    static const char y[] = "B-Orange:\n"
+                            "  tasks:\n"
+                            "    - {title: look, function: detect}\n"
+                            "    - {title: shield, function: protect}\n"
+                            "    - {title: tell, function: respond}\n"
+                            "    - {title: act, function: respond}\n";
+    struct procedure_set set;
+    struct playbook_checklist cl;
+    struct parse_err e;
+    struct incident inc;
+    struct report_input in;
+    struct report rep;
+    const struct procedure_box *b;
+    (void)state;
+
+    procedure_set_init(&set);
+    assert_int_equal(procedure_set_parse(&set, y, strlen(y), "t", &e), 0);
+    b = procedure_box_get(&set, ASSET_CAT_B, TRIAGE_ORANGE);
+    playbook_checklist_init(&cl);
+    assert_int_equal(
+        playbook_tasks_append(&cl, INCIDENT_PHASE_FIRST_AID, b->tasks, b->ntasks, 1, b->name), 4);
+    assert_string_equal(cl.t[2].box, "B-Orange");
+    assert_int_equal(
+        playbook_task_add(&cl, INCIDENT_PHASE_FIRST_AID, "by hand", NULL, NULL, 0, NULL), 0);
+    assert_int_equal(playbook_task_tick(&cl, cl.t[2].id, 1, "ann", 2), 0);
+    assert_int_equal(playbook_task_tick(&cl, cl.t[0].id, 1, "ann", 2), 0);
+    assert_int_equal(incident_init(&inc, 7, 1), 0);
+    memset(&in, 0, sizeof(in));
+    in.inc = &inc;
+    in.tasks = &cl;
+    in.recommended_level = -1;
+    in.revised_level = -1;
+    assert_int_equal(report_generate(&in, REPORT_FINAL, 1, "ann", 3, &rep), 0);
+    assert_int_equal(buf_putc(&rep.markdown, '\0'), 0);
+    assert_int_equal(buf_putc(&rep.html, '\0'), 0);
+    assert_non_null(strstr(rep.markdown.data, "### Tasks by NIST CSF function\n\n"
+                                              "| function | done | open |\n|---|---:|---:|\n"
+                                              "| identify | 0 | 0 |\n"
+                                              "| protect | 0 | 1 |\n"
+                                              "| detect | 1 | 0 |\n"
+                                              "| respond | 1 | 1 |\n"
+                                              "| recover | 0 | 0 |\n"
+                                              "| not said | 0 | 1 |\n"));
+    assert_non_null(strstr(rep.html.data, "<tr><td>respond</td><td>1</td><td>1</td></tr>"));
+    report_done(&rep);
+    /* The first report carries it too. */
+    assert_int_equal(report_generate(&in, REPORT_FIRST, 1, "ann", 3, &rep), 0);
+    assert_int_equal(buf_putc(&rep.markdown, '\0'), 0);
+    assert_non_null(strstr(rep.markdown.data, "| detect | 1 | 0 |"));
+    report_done(&rep);
+    incident_done(&inc);
+    playbook_checklist_done(&cl);
+    procedure_set_done(&set);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -223,6 +281,7 @@ int main(void)
         cmocka_unit_test(test_refused),
         cmocka_unit_test(test_caps),
         cmocka_unit_test(test_json),
+        cmocka_unit_test(test_report_by_function),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -80,6 +80,7 @@ static const struct {
     {"process.hash.sha1", HOW_EXACT, INTEL_SHA1},
     {"process.hash.sha256", HOW_EXACT, INTEL_SHA256},
     {"tls.client.ja3", HOW_EXACT, INTEL_JA3},
+    {"tls.ja3.hash", HOW_EXACT, INTEL_JA3}, /* Suricata EVE, tls.ja3.hash as flattened */
     {"tls.client.ja4", HOW_EXACT, INTEL_JA4}, /* ECS; Zeek's JA4 package (ssl.log ja4) */
     {"tls.ja4", HOW_EXACT, INTEL_JA4},        /* Suricata 7+ EVE, tls.ja4 as flattened */
     {"user_agent.original", HOW_EXACT, INTEL_USER_AGENT},

@@ -846,6 +846,45 @@ static void test_matcher_ja4(void **state)
     intel_matcher_free(m);
 }
 
+/* JA3 in the matcher: ECS/Zeek's tls.client.ja3 and Suricata EVE's
+ * tls.ja3.hash (decode_json flattens "tls": {"ja3": {"hash": ...}}); the
+ * JA3 string beside the hash, and the server's JA3S, are not the client
+ * fingerprint. */
+static void test_matcher_ja3(void **state)
+{
+    static const char ja3[] = "e7d705a3286e19ea42f587b344ee6865";
+    static const char *const fields[] = {"tls.client.ja3", "tls.ja3.hash"};
+    struct intel_matcher *m = intel_matcher_new();
+    struct arena ar;
+    struct event ev;
+
+    (void)state;
+    assert_non_null(m);
+    assert_int_equal(intel_matcher_add(m, 1, INTEL_JA3, ja3, "fp", 80, INTEL_TLP_GREEN), 0);
+    arena_init(&ar, 0);
+    for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+        uint32_t id = field_intern(fields[i], strlen(fields[i]));
+
+        event_init(&ev, &ar, "x", 1, 1000);
+        assert_int_equal(event_add(&ev, id, ja3, 32), 0);
+        assert_int_equal(intel_matcher_enrich(m, &ev, 0, 1000), 1);
+        assert_string_equal(event_value(&ev, "threat.indicator.type", 0), "ja3");
+        assert_string_equal(event_value(&ev, "threat.enrichments.matched.field", 0), fields[i]);
+        event_reset(&ev);
+        event_init(&ev, &ar, "x", 1, 1000);
+        assert_int_equal(event_add(&ev, id, "6734f37431670b3ab4292b8f60f29984", 32), 0);
+        assert_int_equal(intel_matcher_enrich(m, &ev, 0, 1000), 0);
+        event_reset(&ev);
+    }
+    /* the server's fingerprint holding the same text is not a JA3 hit */
+    event_init(&ev, &ar, "x", 1, 1000);
+    assert_int_equal(event_add(&ev, field_intern("tls.ja3s.hash", 13), ja3, 32), 0);
+    assert_int_equal(intel_matcher_enrich(m, &ev, 0, 1000), 0);
+    event_reset(&ev);
+    arena_done(&ar);
+    intel_matcher_free(m);
+}
+
 static const char *src_name(void *ctx, uint32_t source)
 {
     (void)ctx;
@@ -1021,6 +1060,7 @@ int main(void)
         cmocka_unit_test(test_matcher),
         cmocka_unit_test(test_matcher_urlpat),
         cmocka_unit_test(test_matcher_ja4),
+        cmocka_unit_test(test_matcher_ja3),
         cmocka_unit_test_setup_teardown(test_store_enrich, setup_tmp, teardown_tmp),
     };
 

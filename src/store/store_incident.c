@@ -504,7 +504,7 @@ int store_task_put(struct store *st, int64_t incident_id, const struct store_tas
                     " due_us, box)"
                     " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,"
                     " nullif(?13, ''), ?14, ?15)",
-                    "iitttttiiiitttit", incident_id, (int64_t)t->id, t->phase, t->title,
+                    "iitttttiiiittit", incident_id, (int64_t)t->id, t->phase, t->title,
                     t->description, t->owner, t->assignee, (int64_t)t->required,
                     (int64_t)t->added, (int64_t)t->done, t->done_us, t->done_by,
                     t->function ? t->function : "", t->due_us, t->box);

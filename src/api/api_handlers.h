@@ -102,6 +102,10 @@ void api_approvals_approval(struct api_call *c);
 void api_approvals_approve(struct api_call *c);
 void api_approvals_reject(struct api_call *c);
 
+/* api_procedures.c: procedures per box (issue 25) */
+void api_procedures_list(struct api_call *c);
+void api_procedures_incident(struct api_call *c);
+
 /* api_responses.c: responses and blocks */
 void api_responses_list(struct api_call *c);
 void api_responses_response(struct api_call *c);

@@ -31,6 +31,7 @@
 #include "event/time.h"
 #include "incident/audit.h"
 #include "incident/casefile.h"
+#include "incident/casefile_procedure.h"
 #include "incident/playbook.h"
 #include "store/store.h"
 #include "util/buf.h"
@@ -74,6 +75,8 @@ struct api_http {
     struct audit *audit;       /* src.audit, or DATA_DIR/audit.log opened here */
     struct audit *own_audit;   /* the latter, closed at stop */
     struct playbook_set playbooks;
+    /* incident.procedures (casefile_procedure.h) */
+    struct procedure_set procedures;
     struct incident_targets targets;
     int metrics_open;                /* the listener is on loopback: /metrics needs no token */
     int tls;                         /* 1: HTTPS, so HSTS and Secure cookies */
@@ -786,6 +789,36 @@ static int edge_start(struct api_http *h, struct sockaddr_storage *ss, unsigned 
     return 0;
 }
 
+/* The procedures per box (docs/incident.md "Procedures per box"):
+ * incident.procedures, else PLAYBOOKS/procedures/boxes.yaml.  As for
+ * playbooks, a bad file is logged with FILE:LINE:COL and the daemon runs
+ * without procedures; a missing default file means none. */
+static void load_procedures(struct api_http *h, const struct api_sources *src)
+{
+    const char *conf = src->cfg ? src->cfg->procedures_file : NULL;
+    struct parse_err pe = {0};
+    char path[4096], where[4096 + 512];
+    int r;
+
+    if (conf)
+        snprintf(path, sizeof(path), "%s", conf);
+    else if (!src->playbooks_dir || (size_t)snprintf(path, sizeof(path), "%s/procedures/boxes.yaml",
+                                                     src->playbooks_dir) >= sizeof(path))
+        return;
+    r = procedure_set_load(&h->procedures, path, &pe);
+    if (r == -ENOENT && !conf)
+        return;
+    if (r == -EINVAL) {
+        ydoc_err_format(where, sizeof(where), path, &pe);
+        log_warnx("procedures %s; declared levels and incidents get no procedures", where);
+    } else if (r < 0) {
+        log_warnx("procedures %s: %s; declared levels and incidents get no procedures", path,
+                  strerror(-r));
+    } else {
+        log_info("procedures: %zu boxes from %s", h->procedures.ndefined, path);
+    }
+}
+
 int api_http_start(const char *listen, const struct api_sources *src, struct api_http **ret,
                    char *errbuf, size_t errlen)
 {
@@ -816,6 +849,7 @@ int api_http_start(const char *listen, const struct api_sources *src, struct api
     h->src = *src;
     h->metrics_open = listen_loopback(&ss);
     playbook_set_init(&h->playbooks);
+    procedure_set_init(&h->procedures);
     incident_targets_default(&h->targets);
     for (size_t i = 0; i < src->ntargets; i++) {
         /* Validated when the configuration was read. */
@@ -842,6 +876,7 @@ int api_http_start(const char *listen, const struct api_sources *src, struct api
             log_warnx("playbook %s", where);
         }
     }
+    load_procedures(h, src);
     h->audit = src->audit;
     if (src->data_dir && !src->audit) {
         char path[4096];
@@ -854,6 +889,7 @@ int api_http_start(const char *listen, const struct api_sources *src, struct api
                      ar.why != AUDIT_OK ? "; chain broken: " : "",
                      ar.why != AUDIT_OK ? audit_why_name(ar.why) : "");
             playbook_set_done(&h->playbooks);
+            procedure_set_done(&h->procedures);
             free(h);
             return r;
         }
@@ -880,11 +916,13 @@ int api_http_start(const char *listen, const struct api_sources *src, struct api
         auth_ratelimit_free(h->login_rl);
         audit_free(h->own_audit);
         playbook_set_done(&h->playbooks);
+        procedure_set_done(&h->procedures);
         free(h);
         return r;
     }
     info = MHD_get_daemon_info(h->mhd, MHD_DAEMON_INFO_BIND_PORT);
     h->port = info ? info->port : 0;
+    casefile_procedure_configure(&h->procedures);
     *ret = h;
     return 0;
 }
@@ -900,7 +938,9 @@ void api_http_stop(struct api_http *h)
     auth_ratelimit_free(h->login_rl);
     store_free(h->st);
     audit_free(h->own_audit);
+    casefile_procedure_configure(NULL);
     playbook_set_done(&h->playbooks);
+    procedure_set_done(&h->procedures);
     free(h);
 }
 

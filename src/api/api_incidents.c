@@ -12,9 +12,11 @@
 #include <string.h>
 
 #include "api/api_util.h"
+#include "incident/casefile_procedure.h"
 #include "incident/incident.h"
 #include "store/store.h"
 #include "triage/triage.h"
+#include "util/log.h"
 
 /* ------------------------------------------------------------------ */
 /* Incidents                                                           */
@@ -102,6 +104,19 @@ void api_incidents_incident(struct api_call *c)
     show_incident(c, 200, c->p[0]);
 }
 
+/* Runs incident id's own box (level x category, casefile_procedure.h)
+ * unless it ran.  The request itself succeeded and is answered as such; a
+ * box that could not run is logged and runs on the next change or
+ * declaration (nothing of it was kept). */
+static void run_box(struct api_call *c, int64_t id)
+{
+    struct casefile_err e = {.off = -1};
+
+    if (casefile_procedure_current(&c->ctx->cf, id, c->user, c->rq->now_us, NULL, &e) < 0)
+        log_warnx("procedures: incident %lld: the box of its level and category did not run: %s",
+                  (long long)id, e.msg);
+}
+
 void api_incidents_incident_create(struct api_call *c)
 {
     struct casefile_err e = {0};
@@ -109,10 +124,12 @@ void api_incidents_incident_create(struct api_call *c)
     int r =
         casefile_create(&c->ctx->cf, c->user, c->rq->body, c->rq->body_len, c->rq->now_us, &id, &e);
 
-    if (r < 0)
+    if (r < 0) {
         api_util_answer_cf(c, r, &e);
-    else
-        show_incident(c, 201, id);
+        return;
+    }
+    run_box(c, id);
+    show_incident(c, 201, id);
 }
 
 void api_incidents_incident_patch(struct api_call *c)
@@ -126,8 +143,11 @@ void api_incidents_incident_patch(struct api_call *c)
         api_util_answer_cf(c, r, &e);
     else if (approval > 0) /* a decision of the responsible person's: queued */
         api_util_answer_json(c, 202, store_approval_json(c->ctx->cf.st, approval, &c->resp->body));
-    else
+    else {
+        /* A new level or category may put it in a box not run yet. */
+        run_box(c, c->p[0]);
         show_incident(c, 200, c->p[0]);
+    }
 }
 
 void api_incidents_timeline(struct api_call *c)
@@ -360,8 +380,10 @@ void api_incidents_intake(struct api_call *c)
     int r =
         casefile_intake(&c->ctx->cf, c->user, c->rq->body, c->rq->body_len, c->rq->now_us, &id, &e);
 
-    if (r < 0)
+    if (r < 0) {
         api_util_answer_cf(c, r, &e);
-    else
-        show_incident(c, 201, id);
+        return;
+    }
+    run_box(c, id);
+    show_incident(c, 201, id);
 }

@@ -1102,6 +1102,11 @@ static int kw_incident_playbooks(struct ydoc *d, yaml_node_t *k, yaml_node_t *v,
     return ydoc_strdup(d, v, 0, 0, &cfg(d)->playbooks_dir);
 }
 
+static int kw_incident_procedures(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+    return ydoc_strdup(d, v, 1, 4095, &cfg(d)->procedures_file);
+}
+
 /* One item of incident.targets: {phase, category?, level?, minutes|hours|days}. */
 static int kw_target_phase(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
 {
@@ -1479,6 +1484,7 @@ static const struct ydoc_key incident_kw[] = {
     {"escalation", kw_incident_escalation},
     {"messages", kw_incident_messages},
     {"playbooks", kw_incident_playbooks},
+    {"procedures", kw_incident_procedures},
     {"targets", kw_incident_targets},
 };
 static const struct ydoc_table incident_table = {incident_kw, YDOC_NKEYS(incident_kw),
@@ -2583,6 +2589,7 @@ void config_free(struct config *c)
     free(c->triage_config);
     free(c->respond_policy);
     free(c->playbooks_dir);
+    free(c->procedures_file);
     free(c->targets);
     for (size_t i = 0; i < c->escalation.nnotify; i++)
         free(c->escalation.notify[i]);
@@ -3069,6 +3076,10 @@ static void print_respond(const struct config *c, FILE *out)
     }
     fprintf(out, "incident:\n  playbooks: ");
     print_q(out, c->playbooks_dir ? c->playbooks_dir : "");
+    if (c->procedures_file) {
+        fprintf(out, "\n  procedures: ");
+        print_q(out, c->procedures_file);
+    }
     fprintf(out, "\n  targets:%s\n", c->ntargets ? "" : " []");
     for (size_t i = 0; i < c->ntargets; i++) {
         const struct config_target *t = &c->targets[i];

@@ -214,6 +214,9 @@ struct config {
     /* Incident playbooks (incident.playbooks): the bundled ones by default,
      * ./playbooks from a source tree. */
     char *playbooks_dir;
+    /* The procedures per box (incident.procedures, issue 25); NULL:
+     * PLAYBOOKS_DIR/procedures/boxes.yaml. */
+    char *procedures_file;
     /* Time targets per phase, category and level (incident.targets), in
      * file order: a later entry overrides an earlier one it overlaps. */
     struct config_target *targets;

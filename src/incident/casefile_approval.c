@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "incident/casefile_priv.h"
+#include "incident/casefile_procedure.h"
 
 static const struct casefile_field answer_fields[] = {
     {"note", CASEFILE_STR, INCIDENT_REASON_MAX, 0},
@@ -24,6 +25,7 @@ struct answer_ctx {
     int approve;
     enum casefile_rank rank;
     const char *note;
+    int64_t incident; /* filled by answer_act */
 };
 
 static int answer_act(const struct casefile *cf, struct casefile_txn *t, void *ctx,
@@ -35,6 +37,7 @@ static int answer_act(const struct casefile *cf, struct casefile_txn *t, void *c
     int r;
 
     r = store_approval_get(cf->st, a->id, &incident, &state, &requester, &body);
+    a->incident = incident;
     if (r == -ENOENT)
         return casefile_fail(err, r, -1, NULL, "no such approval");
     if (r < 0)
@@ -105,7 +108,7 @@ int casefile_approval_answer(const struct casefile *cf, int64_t id, int approve,
 {
     struct casefile_val v[CASEFILE_NFIELDS(answer_fields)];
     struct casefile_txn t = {.who = who, .now_us = now_us, .action = "approval.answer", .v = v};
-    struct answer_ctx a = {id, approve, rank, NULL};
+    struct answer_ctx a = {id, approve, rank, NULL, 0};
     int r;
 
     if (len == 0 && approve)
@@ -118,5 +121,8 @@ int casefile_approval_answer(const struct casefile *cf, int64_t id, int approve,
     else
         r = casefile_run(cf, &t, answer_act, &a, err);
     casefile_vals_free(v, CASEFILE_NFIELDS(v));
+    /* An approved level or category may put the incident in a new box. */
+    if (r == 0 && approve && a.incident > 0)
+        r = casefile_procedure_current(cf, a.incident, who, now_us, NULL, err);
     return r;
 }

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "incident/casefile_priv.h"
+#include "incident/casefile_procedure.h"
 
 static const struct casefile_field declare_fields[] = {
     {"category", CASEFILE_STR, 8, 1},
@@ -58,6 +59,11 @@ int casefile_declare(const struct casefile *cf, const char *who, const char *bod
     if (r == 0 && (r = casefile_nonempty(declare_fields, v, 2, err)) == 0)
         r = casefile_run(cf, &t, declare_act, &d, err);
     casefile_vals_free(v, CASEFILE_NFIELDS(v));
+    /* The box's procedures on the category's open incidents, each in a
+     * transaction of its own after the declaration stands: declaring
+     * again makes what a failure here left out, and nothing twice. */
+    if (r == 0)
+        r = casefile_procedure_declared(cf, d.cat, d.level, who, now_us, NULL, err);
     return r;
 }
 

@@ -229,6 +229,11 @@ struct draft {
     uint32_t fields;       /* 0: the party's defaults */
     const char *kind;
     int64_t *ret_msg;
+    /* A procedure's draft: fields marked above `cap` are left out (and
+     * named in *ret_withheld when not NULL); none left is -EDOM. */
+    int capped;
+    enum message_tlp cap;
+    uint32_t *ret_withheld;
 };
 
 static int recipient_ok(enum message_channel ch, const char *rcpt, struct casefile_err *err)
@@ -290,6 +295,20 @@ static int draft_act(const struct casefile *cf, struct casefile_txn *t, void *ct
     c.fields = d->fields ? d->fields : rule->defaults;
     if ((r = marks_load(cf, t->incident, c.marks, NULL, err)) < 0)
         return r;
+    if (d->capped) {
+        uint32_t out = 0;
+
+        for (int f = 0; f < MESSAGE_FIELD_COUNT; f++)
+            if ((c.fields & MESSAGE_FIELD_BIT(f)) && c.marks[f] > d->cap)
+                out |= MESSAGE_FIELD_BIT(f);
+        c.fields &= ~out;
+        if (d->ret_withheld)
+            *d->ret_withheld = out;
+        if (!c.fields)
+            return casefile_fail(err, -EDOM, -1, "fields",
+                                 "every field the procedure names is marked above %s",
+                                 message_tlp_name(d->cap));
+    }
     if (message_check(rule, c.fields, c.marks, why, sizeof(why)) < 0)
         return casefile_fail(err, -EDOM, -1, "fields", "%s", why);
     for (int f = 0; f < MESSAGE_FIELD_COUNT; f++)
@@ -430,6 +449,45 @@ int message_case_draft_auto(const struct casefile *cf, int64_t incident, enum me
     if (!message_rule(party))
         return casefile_fail(err, -EINVAL, -1, "party", "no such party");
     d.channel = message_rule(party)->channel;
+    return draft_run(cf, incident, AUDIT_ACTOR_SYSTEM, &d, now_us, err);
+}
+
+int message_case_draft_box(const struct casefile *cf, int64_t incident, enum message_party party,
+                           enum message_channel channel, uint32_t fields, enum message_tlp cap,
+                           const char *kind, int64_t now_us, int64_t *ret_msg,
+                           uint32_t *ret_withheld, struct casefile_err *err)
+{
+    struct draft d = {
+        .party = party,
+        .channel = channel,
+        .fields = fields,
+        .kind = kind,
+        .ret_msg = ret_msg,
+        .capped = 1,
+        .cap = cap,
+        .ret_withheld = ret_withheld,
+    };
+    const char *key = message_party_name(party);
+    int r;
+
+    if (ret_withheld)
+        *ret_withheld = 0;
+    if (!message_rule(party) || !fields)
+        return casefile_fail(err, -EINVAL, -1, "party", "no such party, or no field");
+    /* The party's contact (its role or name is the party's name; the
+     * responsible person's also "manager"), for mail; without one, or for
+     * a webhook (no address from the contacts), an export: the draft is
+     * still one click from going out. */
+    r = channel == MESSAGE_CHANNEL_SMTP ? store_contact_by_key(cf->st, key, &d.contact) : -ENOENT;
+    if (r == -ENOENT && channel == MESSAGE_CHANNEL_SMTP && party == MESSAGE_PARTY_RESPONSIBLE)
+        r = store_contact_by_key(cf->st, "manager", &d.contact);
+    if (r < 0 && r != -ENOENT)
+        return casefile_store_fail(cf, err, r);
+    if (r < 0) {
+        d.contact = 0;
+        d.channel = MESSAGE_CHANNEL_EXPORT;
+        d.recipient = key;
+    }
     return draft_run(cf, incident, AUDIT_ACTOR_SYSTEM, &d, now_us, err);
 }
 

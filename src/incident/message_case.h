@@ -55,6 +55,18 @@ int message_case_draft_auto(const struct casefile *cf, int64_t incident, enum me
                             int64_t contact_id, const char *recipient, const char *kind,
                             int64_t now_us, int64_t *ret_msg, struct casefile_err *err);
 
+/* A procedure's draft (casefile_procedure.c): to `party` over `channel`
+ * with the `fields` the box discloses, less those marked above `cap`
+ * (*ret_withheld, may be NULL, names them; none left: -EDOM).  Mail goes
+ * to the contact whose role or name is the party's name (for the
+ * responsible person also "manager"); without one, and for a webhook,
+ * the draft is an export named after the party.  Made by hikeshi, kind
+ * `kind` ("procedure"). */
+int message_case_draft_box(const struct casefile *cf, int64_t incident, enum message_party party,
+                           enum message_channel channel, uint32_t fields, enum message_tlp cap,
+                           const char *kind, int64_t now_us, int64_t *ret_msg,
+                           uint32_t *ret_withheld, struct casefile_err *err);
+
 /* draft -> approved; with send: and queued.  approved -> queued
  * (message_case_send).  draft|approved -> cancelled. */
 int message_case_approve(const struct casefile *cf, int64_t incident, int64_t msg, const char *who,

@@ -1,0 +1,63 @@
+/*
+ * store_procedure.c - the SQL of the procedures per box (see
+ * store_procedure.h): the procedure_runs table of schema 19, and the open
+ * incidents of a category.
+ */
+#include "store/store_procedure.h"
+
+#include <errno.h>
+#include <sqlite3.h>
+
+#include "store/store_priv.h"
+
+int store_procedure_run_add(struct store *st, int64_t incident_id, const char *box, const char *who,
+                            int64_t now_us)
+{
+    int64_t changes = 0;
+    int r = store_exec_sql(st, "recording a procedure run", &changes, NULL,
+                           "INSERT OR IGNORE INTO procedure_runs(incident_id, box, run_us, who)"
+                           " VALUES(?1, ?2, ?3, ?4)",
+                           "itit", incident_id, box, now_us, who);
+
+    if (r < 0)
+        return r;
+    return changes ? 1 : 0;
+}
+
+int store_procedure_runs_json(struct store *st, int64_t incident_id, struct buf *out, size_t *ret_n)
+{
+    return store_json_sql(st, "reading procedure runs", out, ret_n,
+                          "SELECT json_object('box', box, 'time', " STORE_ISO(
+                              "run_us") ","
+                                        " 'who', who) FROM procedure_runs WHERE incident_id = ?1"
+                                        " ORDER BY run_us, box",
+                          "i", incident_id);
+}
+
+int store_procedure_open_incidents(struct store *st, const char *category, int64_t *ids, size_t max,
+                                   size_t *ret_n)
+{
+    sqlite3_stmt *s;
+    size_t n = 0;
+    int r = 0, rc;
+
+    *ret_n = 0;
+    rc = sqlite3_prepare_v2(st->db,
+                            "SELECT id FROM incidents WHERE category = ?1 AND phase <> 'closed'"
+                            " ORDER BY id LIMIT ?2",
+                            -1, &s, NULL);
+    if (rc != SQLITE_OK)
+        return store_dberr(st, rc, "listing the open incidents of a category");
+    rc = store_bind_text(s, 1, category);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(s, 2, (sqlite3_int64)max);
+    while (rc == SQLITE_OK && n < max && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+        ids[n++] = sqlite3_column_int64(s, 0);
+        rc = SQLITE_OK;
+    }
+    if (rc != SQLITE_OK && rc != SQLITE_DONE)
+        r = store_dberr(st, rc, "listing the open incidents of a category");
+    sqlite3_finalize(s);
+    *ret_n = n;
+    return r;
+}

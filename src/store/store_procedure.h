@@ -1,0 +1,36 @@
+/*
+ * store_procedure.h - the store's side of the procedures per box (schema
+ * 19, issue 25): which boxes (level x category, "B-Orange") were run on
+ * which incident, so that a box's tasks and message drafts are made once
+ * per incident, across restarts; and the open incidents of a category a
+ * declared level reaches.  The SQL lives in store_procedure.c; what a box
+ * holds in src/incident/procedures.h.
+ *
+ * Errors: 0 (or a count), -ENOMEM, or the store's error (store_errmsg).
+ */
+#ifndef HIKESHI_STORE_STORE_PROCEDURE_H
+#define HIKESHI_STORE_STORE_PROCEDURE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct buf;
+struct store;
+
+/* Records that `box` ran on incident `incident_id` at now_us by `who`
+ * (INSERT OR IGNORE): 1 when this is the first run, 0 when it ran
+ * before (nothing changed). */
+int store_procedure_run_add(struct store *st, int64_t incident_id, const char *box, const char *who,
+                            int64_t now_us);
+
+/* Appends the runs of the incident, oldest first, comma-separated:
+ * {"box", "time" (ISO 8601), "who"}.  *ret_n (may be NULL) gets how many. */
+int store_procedure_runs_json(struct store *st, int64_t incident_id, struct buf *out,
+                              size_t *ret_n);
+
+/* The open (not closed) incidents of category `category` ("A".."D"),
+ * oldest first, at most `max` into ids; *ret_n gets how many. */
+int store_procedure_open_incidents(struct store *st, const char *category, int64_t *ids, size_t max,
+                                   size_t *ret_n);
+
+#endif

@@ -170,7 +170,7 @@ int main(int argc, char **argv)
     playbook_set_init(&pb);
     (void)playbook_set_load_dir(&pb, "playbooks");
     incident_targets_default(&targets);
-    ctx.cf = (struct casefile){st, audit, &pb, &targets};
+    ctx.cf = (struct casefile){.st = st, .audit = audit, .playbooks = &pb, .targets = &targets};
     buf_init(&resp.body, 64 * 1024 * 1024);
 
     printf("bench_api: %d incidents, store and audit log in %s\n", nincidents, dir);

@@ -33,6 +33,7 @@
 #include "incident/casefile.h"
 #include "incident/casefile_procedure.h"
 #include "incident/playbook.h"
+#include "incident/playbook_leak.h"
 #include "store/store.h"
 #include "util/buf.h"
 #include "util/limits.h"
@@ -77,6 +78,7 @@ struct api_http {
     struct playbook_set playbooks;
     /* incident.procedures (casefile_procedure.h) */
     struct procedure_set procedures;
+    struct playbook_leak_set leaks; /* PLAYBOOKS/leak (playbook_leak.h) */
     struct incident_targets targets;
     int metrics_open;                /* the listener is on loopback: /metrics needs no token */
     int tls;                         /* 1: HTTPS, so HSTS and Secure cookies */
@@ -380,8 +382,11 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
     drain_outbox(h);
     ctx = (struct api_ctx){
         .src = &h->src,
-        .cf = {.st = h->st, .audit = h->audit, .playbooks = &h->playbooks,
-               .targets = &h->targets},
+        .cf = {.st = h->st,
+               .audit = h->audit,
+               .playbooks = &h->playbooks,
+               .targets = &h->targets,
+               .leaks = &h->leaks},
         .login_rl = h->login_rl,
         .token_ttl_s = h->src.token_ttl_s,
         .metrics_open = h->metrics_open,
@@ -789,6 +794,28 @@ static int edge_start(struct api_http *h, struct sockaddr_storage *ss, unsigned 
     return 0;
 }
 
+/* The leak playbooks of DIR/leak (docs/incident.md "Leak playbooks"): a
+ * missing directory means none; each bad file is logged and skipped. */
+static void load_leaks(struct api_http *h, const char *dir)
+{
+    char path[4096];
+    int r;
+
+    if ((size_t)snprintf(path, sizeof(path), "%s/leak", dir) >= sizeof(path))
+        return;
+    r = playbook_leak_set_load_dir(&h->leaks, path);
+    if (r < 0 && r != -ENOENT)
+        log_warnx("http: leak playbooks in %s: %s; leak types bring no tasks", path, strerror(-r));
+    for (size_t i = 0; i < h->leaks.nissues; i++) {
+        const struct playbook_issue *is = &h->leaks.issues[i];
+        struct parse_err pe = {.line = is->line, .col = is->col, .msg = is->msg};
+        char where[4096 + 512];
+
+        ydoc_err_format(where, sizeof(where), is->file, &pe);
+        log_warnx("leak playbook %s", where);
+    }
+}
+
 /* The procedures per box (docs/incident.md "Procedures per box"):
  * incident.procedures, else PLAYBOOKS/procedures/boxes.yaml.  As for
  * playbooks, a bad file is logged with FILE:LINE:COL and the daemon runs
@@ -850,6 +877,7 @@ int api_http_start(const char *listen, const struct api_sources *src, struct api
     h->metrics_open = listen_loopback(&ss);
     playbook_set_init(&h->playbooks);
     procedure_set_init(&h->procedures);
+    playbook_leak_set_init(&h->leaks);
     incident_targets_default(&h->targets);
     for (size_t i = 0; i < src->ntargets; i++) {
         /* Validated when the configuration was read. */
@@ -875,6 +903,7 @@ int api_http_start(const char *listen, const struct api_sources *src, struct api
             ydoc_err_format(where, sizeof(where), is->file, &pe);
             log_warnx("playbook %s", where);
         }
+        load_leaks(h, src->playbooks_dir);
     }
     load_procedures(h, src);
     h->audit = src->audit;
@@ -890,6 +919,7 @@ int api_http_start(const char *listen, const struct api_sources *src, struct api
                      ar.why != AUDIT_OK ? audit_why_name(ar.why) : "");
             playbook_set_done(&h->playbooks);
             procedure_set_done(&h->procedures);
+            playbook_leak_set_done(&h->leaks);
             free(h);
             return r;
         }
@@ -917,6 +947,7 @@ int api_http_start(const char *listen, const struct api_sources *src, struct api
         audit_free(h->own_audit);
         playbook_set_done(&h->playbooks);
         procedure_set_done(&h->procedures);
+        playbook_leak_set_done(&h->leaks);
         free(h);
         return r;
     }
@@ -941,6 +972,7 @@ void api_http_stop(struct api_http *h)
     casefile_procedure_configure(NULL);
     playbook_set_done(&h->playbooks);
     procedure_set_done(&h->procedures);
+    playbook_leak_set_done(&h->leaks);
     free(h);
 }
 

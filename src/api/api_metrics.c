@@ -411,6 +411,12 @@ static int metrics_incident_clock(struct buf *out)
            "Escalations up the chain at and past a phase's deadline.", LOAD(cs->escalations))
     GLOBAL("incident_escalation_notify_failed_total", "counter",
            "Escalation webhooks not delivered after their retries.", LOAD(cs->notify_failed))
+    GLOBAL("task_overdue", "gauge",
+           "Tasks of open incidents past their due time and not done, at the clock's last look.",
+           LOAD(cs->task_overdue))
+    GLOBAL("task_escalations_total", "counter",
+           "Overdue tasks escalated to their assignee or owner role (once per task and due time).",
+           LOAD(cs->task_escalations))
     return 0;
 }
 #undef GLOBAL

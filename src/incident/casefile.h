@@ -39,6 +39,7 @@
 #include "util/jp.h"
 
 struct audit;
+struct playbook_leak_set;
 
 /* Largest request body read. */
 #define CASEFILE_BODY_MAX (256 * 1024)
@@ -50,6 +51,8 @@ struct casefile {
     struct audit *audit; /* NULL: no audit trail (tests only) */
     const struct playbook_set *playbooks;
     const struct incident_targets *targets;
+    /* Leak playbooks (playbooks/leak/, playbook_leak.h); NULL: none. */
+    const struct playbook_leak_set *leaks;
 };
 
 struct casefile_err {

@@ -306,7 +306,7 @@ static int cf_apply(const struct casefile *cf, struct incident *inc,
                     struct casefile_err *err)
 {
     struct playbook_checklist cl;
-    int r;
+    int r, nleak = 0;
 
     if ((r = casefile_tasks_load(cf, (int64_t)inc->id, &cl, err)) < 0)
         return r;
@@ -321,6 +321,10 @@ static int cf_apply(const struct casefile *cf, struct incident *inc,
             goto out;
     if (inc->phase != old_phase && (r = casefile_phase_tasks(cf, inc, &cl, err)) < 0)
         goto out;
+    if ((nleak = casefile_leak_tasks(cf, inc, ch, nch, &cl, err)) < 0) {
+        r = nleak;
+        goto out;
+    }
     r = buf_printf(details, "{\"incident\":%llu,\"version\":%llu,\"changes\":[",
                    (unsigned long long)inc->id, (unsigned long long)inc->version);
     for (size_t i = 0; ch && r == 0 && i < nch; i++) {
@@ -339,7 +343,11 @@ static int cf_apply(const struct casefile *cf, struct incident *inc,
             r = buf_putc(details, '}');
     }
     if (r == 0)
-        r = buf_puts(details, "]}");
+        r = buf_putc(details, ']');
+    if (r == 0 && nleak > 0)
+        r = buf_printf(details, ",\"leak_tasks\":%d", nleak);
+    if (r == 0)
+        r = buf_putc(details, '}');
     if (r < 0)
         r = casefile_fail(err, r, -1, NULL, "the change is too large to audit");
 out:
@@ -352,6 +360,7 @@ static const struct casefile_field create_fields[] = {
     {"summary", CASEFILE_STR, INCIDENT_SUMMARY_MAX, 0},
     {"type", CASEFILE_STR, 64, 0},
     {"detection_method", CASEFILE_STR, 64, 0},
+    {"leak_type", CASEFILE_STR, 32, 0},
     {"category", CASEFILE_STR, 8, 0},
     {"level", CASEFILE_STR, 16, 0},
     {"tags", CASEFILE_STRV, INCIDENT_NAME_MAX, 0},

@@ -171,6 +171,13 @@ int casefile_task_save(const struct casefile *cf, int64_t id, const struct playb
 int casefile_phase_tasks(const struct casefile *cf, const struct incident *inc,
                          struct playbook_checklist *cl, struct casefile_err *err);
 
+/* casefile_leak.c: when the changes ch[0..nch) set inc's leak type, adds
+ * the leak playbook's tasks missing from cl (due from the change's time),
+ * saves them and puts them on the timeline.  How many were added (0: none
+ * due, none missing), or a negative errno told in err. */
+int casefile_leak_tasks(const struct casefile *cf, const struct incident *inc,
+                        const struct incident_change *ch, size_t nch, struct playbook_checklist *cl,
+                        struct casefile_err *err);
 /* casefile_notes.c: records a communication inside the caller's
  * transaction (*ret_comm may be NULL). */
 int casefile_comm_put(const struct casefile *cf, int64_t id, const struct store_comm_rec *c,

@@ -28,6 +28,11 @@ static const char *const method_names[INCIDENT_METHOD_COUNT] = {
     "external report (public)", "press",
 };
 
+static const char *const leak_names[INCIDENT_LEAK_COUNT] = {
+    "none", "loss-theft", "misdelivery",         "insider",
+    "p2p",  "malware",    "unauthorised-access", "rumour",
+};
+
 static const char *const phase_names[INCIDENT_PHASE_COUNT] = {
     "new", "first_aid", "emergency", "watch", "full_response", "closed",
 };
@@ -40,6 +45,11 @@ static const char *const level_names[4] = {"Green", "Yellow", "Orange", "Red"};
 const char *incident_method_name(enum incident_method m)
 {
     return (unsigned)m < INCIDENT_METHOD_COUNT ? method_names[m] : "?";
+}
+
+const char *incident_leak_name(enum incident_leak l)
+{
+    return (unsigned)l < INCIDENT_LEAK_COUNT ? leak_names[l] : "?";
 }
 
 const char *incident_phase_name(enum incident_phase p)
@@ -92,6 +102,15 @@ int incident_method_from_name(const char *s, size_t len, enum incident_method *r
     if (i < 0)
         return -EINVAL;
     *ret = (enum incident_method)i;
+    return 0;
+}
+
+int incident_leak_from_name(const char *s, size_t len, enum incident_leak *ret)
+{
+    int i = name_index(leak_names, INCIDENT_LEAK_COUNT, s, len, 0);
+    if (i <= 0) /* "none" is not a name a client sends: null is */
+        return -EINVAL;
+    *ret = (enum incident_leak)i;
     return 0;
 }
 

@@ -49,6 +49,22 @@ enum incident_method {
 };
 #define INCIDENT_METHOD_COUNT 6
 
+/* The kind of an information leak (MISSION.md section 2, issue 25): each
+ * has its own response points, brought by its leak playbook
+ * (playbooks/leak/, docs/incident.md "Leak playbooks").  NONE: the
+ * incident is no leak, or nobody said yet. */
+enum incident_leak {
+    INCIDENT_LEAK_NONE = 0,
+    INCIDENT_LEAK_LOSS_THEFT,   /* "loss-theft": a device or paper lost or stolen */
+    INCIDENT_LEAK_MISDELIVERY,  /* "misdelivery": sent to the wrong party, or put on the web */
+    INCIDENT_LEAK_INSIDER,      /* "insider": taken out by someone inside */
+    INCIDENT_LEAK_P2P,          /* "p2p": shared through file-sharing software */
+    INCIDENT_LEAK_MALWARE,      /* "malware": carried out by malicious software */
+    INCIDENT_LEAK_UNAUTHORISED, /* "unauthorised-access": taken through a break-in */
+    INCIDENT_LEAK_RUMOUR,       /* "rumour": a rumour or blog post claims a leak */
+};
+#define INCIDENT_LEAK_COUNT 8
+
 /*
  * The response phases of MISSION.md section 4.  Legal moves (the full table
  * with reasons is in docs/incident.md):
@@ -95,6 +111,8 @@ struct incident {
     char *summary; /* never NULL after init */
     enum triage_type type; /* any of TRIAGE_TYPE_ALL_COUNT */
     enum incident_method method;
+    /* INCIDENT_LEAK_NONE: no leak type set. */
+    enum incident_leak leak;
     enum asset_category category; /* A..D; NONE until known */
     enum triage_alert_level level;
     enum incident_phase phase;
@@ -118,8 +136,8 @@ struct incident {
 /* A timeline entry: one change of one incident.  Fixed-size so that the
  * caller can keep it without freeing; long values (a summary) are cut at a
  * UTF-8 boundary and end with "...".  `what` is "phase", "level",
- * "assignee", "title", "summary", "type", "detection_method", "category",
- * "tags", "entity", "alert", "stage". */
+ * "assignee", "title", "summary", "type", "detection_method", "leak_type",
+ * "category", "tags", "entity", "alert", "stage". */
 struct incident_change {
     int64_t time_us;
     uint64_t version; /* the incident's version after the change */
@@ -133,6 +151,9 @@ struct incident_change {
 /* Names: MISSION.md's strings (types: triage_type_name).  Out of range
  * gives "none" / "?" . */
 const char *incident_method_name(enum incident_method m);
+/* "loss-theft", "misdelivery", "insider", "p2p", "malware",
+ * "unauthorised-access", "rumour"; "none" for INCIDENT_LEAK_NONE. */
+const char *incident_leak_name(enum incident_leak l);
 /* "new", "first_aid", "emergency", "watch", "full_response", "closed". */
 const char *incident_phase_name(enum incident_phase p);
 /* "A".."D", "none". */
@@ -143,6 +164,8 @@ const char *incident_entity_role_name(enum incident_entity_role r);
  * and categories, which also take lower case).  0 or -EINVAL. */
 int incident_type_from_name(const char *s, size_t len, enum triage_type *ret);
 int incident_method_from_name(const char *s, size_t len, enum incident_method *ret);
+/* A leak type other than none (that one is JSON null). */
+int incident_leak_from_name(const char *s, size_t len, enum incident_leak *ret);
 int incident_phase_from_name(const char *s, size_t len, enum incident_phase *ret);
 int incident_category_from_name(const char *s, size_t len, enum asset_category *ret);
 int incident_level_from_name(const char *s, size_t len, enum triage_alert_level *ret);
@@ -310,7 +333,8 @@ const struct incident_risk_sample *incident_risk_history_get(const struct incide
 
 /*
  * Appends `inc` as one JSON object (keys as in docs/incident.md: id, title,
- * summary, type, detection_method, category, level, phase, assignee,
+ * summary, type, detection_method, leak_type (null when none), category,
+ * level, phase, assignee,
  * responsible, entities, alerts, stages, tags, created_us, updated_us, phase_since_us,
  * version).  0, -ENOMEM, -E2BIG (the buffer's cap).
  */
@@ -328,11 +352,12 @@ int incident_from_json(const char *json, size_t len, struct incident *ret,
 
 /*
  * Applies a partial update, the body of an API PATCH: a JSON object of
- * some of title, summary, type, detection_method, category, level, phase,
- * assignee and responsible (string or null), tags (array, replaces), reason (applies to
- * every change), version (when present must equal inc->version, else
- * -ESTALE).  All or nothing: the object is fully validated first; on any
- * error `inc` is unchanged.  A phase change obeys incident_transition and is
+ * some of title, summary, type, detection_method, leak_type (string or
+ * null), category, level, phase, assignee and responsible (string or
+ * null), tags (array, replaces), reason (applies to every change),
+ * version (when present must equal inc->version, else -ESTALE).  All or
+ * nothing: the object is fully validated first; on any error `inc` is
+ * unchanged.  A phase change obeys incident_transition and is
  * applied last.  On success *ret_changes (heap, caller frees; NULL when
  * none) holds one timeline entry per change.  Errors: -EINVAL with reterr
  * (an unknown field is named: "unknown field" with off at its key), -ESTALE,

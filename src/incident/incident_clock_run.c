@@ -19,8 +19,10 @@
 #include "incident/audit.h"
 #include "incident/casefile.h"
 #include "incident/casefile_priv.h"
+#include "incident/csf.h"
 #include "incident/incident.h"
 #include "incident/incident_clock.h"
+#include "incident/playbook.h"
 #include "respond/respond_webhook.h"
 #include "store/store.h"
 #include "util/buf.h"
@@ -190,8 +192,189 @@ static void fire_send(struct incident_clock_run *c, const struct buf *body, int6
     }
 }
 
-/* Fires what is due for incident `id`; 1 when it is overdue now. */
-static int clock_one(struct incident_clock_run *c, int64_t id, int64_t now_us)
+/* ------------------------------------------------------------------ */
+/* Tasks past their due time                                           */
+
+/* One overdue task about to be escalated. */
+struct task_fire {
+    int64_t id; /* the incident */
+    uint32_t task;
+    int64_t due_us;
+    char key[32]; /* the clock state's "phase": "task:ID" */
+    char title[PLAYBOOK_TITLE_MAX + 1];
+    char owner[PLAYBOOK_ROLE_MAX + 1];
+    const char *function;
+    char to[INCIDENT_NAME_MAX + 1]; /* a person, or "" */
+    struct buf contact;             /* the contact's JSON object, or empty */
+    int fired;
+};
+
+static int task_act(const struct casefile *cf, struct casefile_txn *t, void *ctx,
+                    struct casefile_err *err)
+{
+    struct task_fire *f = ctx;
+    struct playbook_checklist cl;
+    const struct playbook_task *pt;
+    char due[40], to[INCIDENT_NAME_MAX + PLAYBOOK_ROLE_MAX + 8];
+    int r, gone;
+
+    /* Ticked, deleted or given another due time since the look: this
+     * deadline is gone. */
+    if ((r = casefile_tasks_load(cf, f->id, &cl, err)) < 0)
+        return r;
+    pt = playbook_task_get(&cl, f->task);
+    gone = !pt || pt->done || pt->due_us != f->due_us;
+    playbook_checklist_done(&cl);
+    if (gone || t->inc.phase == INCIDENT_PHASE_CLOSED)
+        return CASEFILE_TXN_NOTHING;
+    r = store_clock_advance(cf->st, f->id, f->key, f->due_us, f->due_us, 1, t->now_us);
+    if (r == -ESTALE)
+        return CASEFILE_TXN_NOTHING;
+    if (r < 0)
+        return casefile_store_fail(cf, err, r);
+    time_format_iso(f->due_us, due, sizeof(due));
+    snprintf(to, sizeof(to), "%s: %s", f->owner[0] ? f->owner : "assignee",
+             f->to[0] ? f->to : "nobody named");
+    if ((r = casefile_event(cf, f->id, &t->inc, t->now_us, AUDIT_ACTOR_SYSTEM, "task_overdue",
+                            f->title, to, err)) < 0)
+        return r;
+    if (buf_printf(&t->details, "{\"incident\":%lld,\"version\":%llu,\"task\":%u,\"title\":",
+                   (long long)f->id, (unsigned long long)t->inc.version, f->task) < 0 ||
+        buf_json_str(&t->details, f->title, strlen(f->title)) < 0 ||
+        buf_printf(&t->details, ",\"due\":\"%s\",\"owner\":", due) < 0 ||
+        buf_json_str(&t->details, f->owner, strlen(f->owner)) < 0 ||
+        buf_puts(&t->details, ",\"to\":") < 0 ||
+        (f->to[0] ? buf_json_str(&t->details, f->to, strlen(f->to))
+                  : buf_puts(&t->details, "null")) < 0 ||
+        buf_putc(&t->details, '}') < 0)
+        return casefile_fail(err, -E2BIG, -1, NULL, "too long to audit");
+    f->fired = 1;
+    return 0;
+}
+
+/* Whom an overdue task goes to: its assignee, else the contact whose role
+ * (or name) is its owner role. */
+static void task_whom(struct incident_clock_run *c, const struct playbook_task *pt,
+                      struct task_fire *f)
+{
+    const char *key = pt->assignee && pt->assignee[0] ? pt->assignee : pt->owner;
+
+    f->to[0] = '\0';
+    if (pt->assignee && pt->assignee[0])
+        snprintf(f->to, sizeof(f->to), "%s", pt->assignee);
+    buf_reset(&f->contact);
+    if (!key || !key[0])
+        return;
+    if (store_clock_contact(c->st, key, &f->contact, f->to[0] ? NULL : f->to,
+                            f->to[0] ? 0 : sizeof(f->to)) < 0)
+        buf_reset(&f->contact);
+}
+
+/* The webhook document of an overdue task (docs/incident.md). */
+static int task_body(const struct incident *inc, const struct task_fire *f, int64_t now_us,
+                     struct buf *b)
+{
+    char due[40], now[40];
+    int r;
+
+    time_format_iso(f->due_us, due, sizeof(due));
+    time_format_iso(now_us, now, sizeof(now));
+    r = buf_printf(b, "{\"event\":\"task.overdue\",\"incident\":%lld,\"title\":", (long long)f->id);
+    if (r == 0)
+        r = buf_json_str(b, inc->title, strlen(inc->title));
+    if (r == 0)
+        r = buf_printf(b, ",\"task\":%u,\"task_title\":", f->task);
+    if (r == 0)
+        r = buf_json_str(b, f->title, strlen(f->title));
+    if (r == 0)
+        r = buf_printf(b, ",\"function\":");
+    if (r == 0)
+        r = f->function[0] ? buf_json_str(b, f->function, strlen(f->function))
+                           : buf_puts(b, "null");
+    if (r == 0)
+        r = buf_printf(b, ",\"due\":\"%s\",\"overdue\":true,\"owner\":", due);
+    if (r == 0)
+        r = buf_json_str(b, f->owner, strlen(f->owner));
+    if (r == 0)
+        r = buf_puts(b, ",\"to\":");
+    if (r == 0)
+        r = f->to[0] ? buf_json_str(b, f->to, strlen(f->to)) : buf_puts(b, "null");
+    if (r == 0)
+        r = buf_puts(b, ",\"contact\":");
+    if (r == 0)
+        r = f->contact.len ? buf_append(b, f->contact.data, f->contact.len) : buf_puts(b, "null");
+    if (r == 0)
+        r = buf_printf(b, ",\"sent\":\"%s\"}", now);
+    return r;
+}
+
+/* Escalates the task `pt` of incident `inc` once. */
+static void task_fire(struct incident_clock_run *c, const struct incident *inc,
+                      const struct playbook_task *pt, int64_t now_us)
+{
+    struct casefile_err err = {.off = -1};
+    struct task_fire f = {.id = (int64_t)inc->id, .task = pt->id, .due_us = pt->due_us};
+    struct casefile_txn t = {.who = AUDIT_ACTOR_SYSTEM,
+                             .now_us = now_us,
+                             .incident = (int64_t)inc->id,
+                             .action = "task.overdue"};
+    int step = 0;
+
+    snprintf(f.key, sizeof(f.key), "task:%u", pt->id);
+    if (store_clock_step(c->st, f.id, f.key, f.due_us, &step) < 0 || step >= 1)
+        return;
+    snprintf(f.title, sizeof(f.title), "%s", pt->title);
+    snprintf(f.owner, sizeof(f.owner), "%s", pt->owner ? pt->owner : "");
+    f.function = csf_function_name(pt->function);
+    buf_init(&f.contact, CLOCK_BODY_MAX / 2);
+    task_whom(c, pt, &f);
+    casefile_object(t.objbuf, sizeof(t.objbuf), f.id);
+    if (casefile_run(&c->cf, &t, task_act, &f, &err) < 0) {
+        log_warnx("escalation: incident %lld: overdue task %u not recorded: %s", (long long)f.id,
+                  f.task, err.msg);
+    } else if (f.fired) {
+        struct buf body;
+        char dues[40];
+
+        time_format_iso(f.due_us, dues, sizeof(dues));
+        atomic_fetch_add(&clock_stats.task_escalations, 1);
+        log_warnx("escalation: incident %lld: task %u \"%s\" overdue since %s; to %s (%s)",
+                  (long long)f.id, f.task, f.title, dues, f.owner[0] ? f.owner : "assignee",
+                  f.to[0] ? f.to : "nobody named");
+        buf_init(&body, CLOCK_BODY_MAX);
+        if (c->nurls && task_body(inc, &f, now_us, &body) == 0)
+            fire_send(c, &body, f.id);
+        buf_done(&body);
+    }
+    buf_done(&f.contact);
+}
+
+/* Escalates the overdue tasks of `inc`; how many are overdue now. */
+static uint64_t clock_tasks(struct incident_clock_run *c, const struct incident *inc,
+                            int64_t now_us)
+{
+    struct casefile_err err = {.off = -1};
+    struct playbook_checklist cl;
+    uint64_t n = 0;
+
+    if (inc->phase == INCIDENT_PHASE_CLOSED ||
+        casefile_tasks_load(&c->cf, (int64_t)inc->id, &cl, &err) < 0)
+        return 0;
+    for (size_t i = 0; i < cl.n; i++) {
+        const struct playbook_task *pt = &cl.t[i];
+
+        if (pt->done || pt->due_us <= 0 || now_us < pt->due_us)
+            continue;
+        n++;
+        task_fire(c, inc, pt, now_us);
+    }
+    playbook_checklist_done(&cl);
+    return n;
+}
+
+/* Fires what is due for incident `id`; 1 when it is overdue now.  Its
+ * overdue tasks are added to *ret_tasks. */
+static int clock_one(struct incident_clock_run *c, int64_t id, int64_t now_us, uint64_t *ret_tasks)
 {
     struct casefile_err err = {.off = -1};
     struct incident inc;
@@ -204,6 +387,7 @@ static int clock_one(struct incident_clock_run *c, int64_t id, int64_t now_us)
 
     if (casefile_load(&c->cf, id, &inc, &row, &err) < 0)
         return 0;
+    *ret_tasks += clock_tasks(c, &inc, now_us);
     incident_deadline(&inc, &c->targets, now_us, &dl);
     overdue = dl.has_target && dl.overdue;
     f.phase = incident_phase_name(inc.phase);
@@ -256,7 +440,7 @@ static void clock_pass(struct incident_clock_run *c)
 {
     struct store_incident_filter fl = {.limit = 100};
     int64_t ids[100], now_us = time_now_us();
-    uint64_t overdue = 0;
+    uint64_t overdue = 0, tasks = 0;
     size_t n, seen = 0;
 
     while (seen < CLOCK_SCAN_MAX) {
@@ -265,12 +449,13 @@ static void clock_pass(struct incident_clock_run *c)
             return;
         }
         for (size_t i = 0; i < n && seen < CLOCK_SCAN_MAX; i++, seen++)
-            overdue += (uint64_t)clock_one(c, ids[i], now_us);
+            overdue += (uint64_t)clock_one(c, ids[i], now_us, &tasks);
         if (n < 100)
             break;
         fl.offset += 100;
     }
     atomic_store(&clock_stats.overdue, overdue);
+    atomic_store(&clock_stats.task_overdue, tasks);
 }
 
 static void *clock_main(void *arg)

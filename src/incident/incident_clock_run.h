@@ -7,6 +7,12 @@
  * entry) before anything is sent, so a step fires at most once across
  * restarts and crashes; the webhooks (respond_webhook_send, signed) go
  * after the commit.  docs/incident.md, "Clocks that escalate".
+ *
+ * Tasks with a due time (playbook `due:`, leak playbooks) are looked at in
+ * the same pass: one past its due time and not done is escalated once to
+ * its assignee, else to the contact of its owner role, with its own state
+ * (the deadline "task:ID" of the incident, begun at its due time) so that
+ * it too fires once across restarts.
  */
 #ifndef HIKESHI_INCIDENT_INCIDENT_CLOCK_RUN_H
 #define HIKESHI_INCIDENT_INCIDENT_CLOCK_RUN_H
@@ -27,6 +33,10 @@ struct incident_clock_stats {
     _Atomic uint64_t escalations;    /* escalations fired */
     _Atomic uint64_t notify_failed;  /* webhook deliveries that failed */
     _Atomic uint64_t running;        /* 1 while the clock runs */
+    /* Tasks of open incidents past their due time and not done, at the
+     * last look; overdue tasks escalated (once each). */
+    _Atomic uint64_t task_overdue;
+    _Atomic uint64_t task_escalations;
 };
 const struct incident_clock_stats *incident_clock_stats(void);
 

@@ -48,6 +48,9 @@ int incident_to_json(const struct incident *inc, struct buf *b)
     J(buf_putc(b, ','));
     J(json_kstr(b, "detection_method", incident_method_name(inc->method)));
     J(buf_putc(b, ','));
+    J(json_kstr(b, "leak_type",
+                inc->leak == INCIDENT_LEAK_NONE ? NULL : incident_leak_name(inc->leak)));
+    J(buf_putc(b, ','));
     J(json_kstr(b, "category",
                 inc->category == ASSET_CAT_NONE ? NULL : incident_category_name(inc->category)));
     J(buf_putc(b, ','));
@@ -123,6 +126,10 @@ static int chk_type(const char *s, size_t n, void *ret)
 static int chk_method(const char *s, size_t n, void *ret)
 {
     return incident_method_from_name(s, n, ret);
+}
+static int chk_leak(const char *s, size_t n, void *ret)
+{
+    return incident_leak_from_name(s, n, ret);
 }
 static int chk_cat(const char *s, size_t n, void *ret)
 {
@@ -302,6 +309,13 @@ static int from_member(struct jp *j, struct incident *inc, const char *key, stru
         return jp_enum(j, key, sc->s, 16, chk_level, &inc->level);
     if (strcmp(key, "phase") == 0)
         return jp_enum(j, key, sc->s, 16, chk_phase, &inc->phase);
+    if (strcmp(key, "leak_type") == 0) {
+        if (jp_null(j)) {
+            inc->leak = INCIDENT_LEAK_NONE;
+            return 0;
+        }
+        return jp_enum(j, key, sc->s, 32, chk_leak, &inc->leak);
+    }
     if (strcmp(key, "category") == 0) {
         if (jp_null(j)) {
             inc->category = ASSET_CAT_NONE;
@@ -433,8 +447,9 @@ enum {
     U_REASON = 1 << 9,
     U_VERSION = 1 << 10,
     U_RESPONSIBLE = 1 << 11,
+    U_LEAK = 1 << 12,
 };
-#define UPD_MAX_CHANGES 11
+#define UPD_MAX_CHANGES 12
 
 struct upd {
     unsigned have;
@@ -442,6 +457,7 @@ struct upd {
     char summary[INCIDENT_SUMMARY_MAX + 1];
     enum triage_type type;
     enum incident_method method;
+    enum incident_leak leak; /* NONE: null */
     enum asset_category cat;
     enum triage_alert_level level;
     enum incident_phase phase;
@@ -463,6 +479,7 @@ static const struct {
     {"phase", U_PHASE},     {"assignee", U_ASSIGNEE},
     {"tags", U_TAGS},       {"reason", U_REASON},
     {"version", U_VERSION}, {"responsible", U_RESPONSIBLE},
+    {"leak_type", U_LEAK},
 };
 
 static int upd_member(struct jp *j, struct upd *u, const char *key)
@@ -494,6 +511,12 @@ static int upd_member(struct jp *j, struct upd *u, const char *key)
         return jp_field_str(j, key, u->responsible, INCIDENT_NAME_MAX, 1);
     case U_TYPE: return jp_enum(j, key, u->tmp, 64, chk_type, &u->type);
     case U_METHOD: return jp_enum(j, key, u->tmp, 64, chk_method, &u->method);
+    case U_LEAK:
+        if (jp_null(j)) {
+            u->leak = INCIDENT_LEAK_NONE;
+            return 0;
+        }
+        return jp_enum(j, key, u->tmp, 32, chk_leak, &u->leak);
     case U_CAT: return jp_enum(j, key, u->tmp, 16, chk_cat, &u->cat);
     case U_LEVEL: return jp_enum(j, key, u->tmp, 16, chk_level, &u->level);
     case U_PHASE: return jp_enum(j, key, u->tmp, 16, chk_phase, &u->phase);
@@ -677,6 +700,11 @@ static size_t upd_apply(struct incident *inc, const struct upd *u, struct upd_co
         upd_enum(inc, "detection_method", incident_method_name(inc->method),
                  incident_method_name(u->method), who, reason, now_us, &ch[n++]);
         inc->method = u->method;
+    }
+    if ((u->have & U_LEAK) && inc->leak != u->leak) {
+        upd_enum(inc, "leak_type", incident_leak_name(inc->leak), incident_leak_name(u->leak), who,
+                 reason, now_us, &ch[n++]);
+        inc->leak = u->leak;
     }
     if ((u->have & U_CAT) && inc->category != u->cat) {
         upd_enum(inc, "category", incident_category_name(inc->category),

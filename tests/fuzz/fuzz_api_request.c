@@ -117,7 +117,8 @@ static void fz_setup(void)
     /* The bundled playbooks (the test runs from the source root). */
     (void)playbook_set_load_dir(&fz.pb, "playbooks");
     incident_targets_default(&fz.targets);
-    fz.ctx.cf = (struct casefile){fz.st, NULL, &fz.pb, &fz.targets};
+    fz.ctx.cf =
+        (struct casefile){.st = fz.st, .audit = NULL, .playbooks = &fz.pb, .targets = &fz.targets};
     snprintf(fz.auth, sizeof(fz.auth), "Bearer %s", tok);
     buf_init(&fz.resp.body, 64 * 1024 * 1024);
     rq.authorization = fz.auth;

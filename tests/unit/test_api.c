@@ -81,7 +81,8 @@ static int setup(void **state)
     assert_int_equal(f->pb.nissues, 0);
     incident_targets_default(&f->targets);
     f->ctx.src = NULL;
-    f->ctx.cf = (struct casefile){f->st, f->audit, &f->pb, &f->targets};
+    f->ctx.cf = (struct casefile){
+        .st = f->st, .audit = f->audit, .playbooks = &f->pb, .targets = &f->targets};
     make_user(f, "ada", "admin", f->admin);
     make_user(f, "ana", "analyst", f->analyst);
     make_user(f, "vic", "viewer", f->viewer);

@@ -51,7 +51,8 @@ static int setup(void **state)
     assert_int_equal(audit_open(f->audit_path, &f->audit, &ar), 0);
     playbook_set_init(&f->pb);
     incident_targets_default(&f->targets);
-    f->cf = (struct casefile){f->st, f->audit, &f->pb, &f->targets};
+    f->cf = (struct casefile){
+        .st = f->st, .audit = f->audit, .playbooks = &f->pb, .targets = &f->targets};
     *state = f;
     return 0;
 }

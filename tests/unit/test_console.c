@@ -69,7 +69,8 @@ static int setup(void **state)
     playbook_set_init(&f->pb);
     assert_true(playbook_set_load_dir(&f->pb, "playbooks") >= 7);
     incident_targets_default(&f->targets);
-    f->ctx.cf = (struct casefile){f->st, f->audit, &f->pb, &f->targets};
+    f->ctx.cf = (struct casefile){
+        .st = f->st, .audit = f->audit, .playbooks = &f->pb, .targets = &f->targets};
     assert_int_equal(auth_password_hash(PW, strlen(PW), h), 0);
     assert_int_equal(store_user_add(f->st, "pat", "analyst", h, &f->pat_id), 0);
     assert_int_equal(store_user_add(f->st, "vic", "viewer", h, &uid), 0);

@@ -1,0 +1,377 @@
+/*
+ * playbook_leak.c - information-leak playbooks (see playbook_leak.h):
+ * loading the files of playbooks/leak/ (tasks read by playbook.c's task
+ * parser, so that they speak the playbook language) and adding a leak
+ * type's tasks to an incident's checklist once.
+ */
+#include "incident/playbook_leak.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/readfile.h"
+#include "util/ydoc.h"
+
+static void leak_clear(struct playbook_leak *pb)
+{
+    free(pb->name);
+    free(pb->file);
+    for (int p = 0; p < INCIDENT_PHASE_COUNT; p++) {
+        for (size_t i = 0; i < pb->ntasks[p]; i++)
+            playbook_task_def_free(&pb->tasks[p][i]);
+        free(pb->tasks[p]);
+    }
+    memset(pb, 0, sizeof(*pb));
+}
+
+void playbook_leak_set_init(struct playbook_leak_set *set)
+{
+    memset(set, 0, sizeof(*set));
+}
+
+void playbook_leak_set_done(struct playbook_leak_set *set)
+{
+    if (!set)
+        return;
+    for (size_t i = 0; i < set->n; i++)
+        leak_clear(&set->pb[i]);
+    free(set->pb);
+    for (size_t i = 0; i < set->nissues; i++) {
+        free(set->issues[i].file);
+        free(set->issues[i].msg);
+    }
+    free(set->issues);
+    memset(set, 0, sizeof(*set));
+}
+
+/* One file while it is read: which required keys were seen. */
+struct leak_build {
+    struct playbook_leak *pb;
+    int has_leak, has_phases;
+};
+
+static int leak_phase(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+    struct playbook_leak *pb = ((struct leak_build *)arg)->pb;
+    enum incident_phase ph;
+    struct playbook_task_def *tasks;
+    const char *s;
+    size_t len, cnt;
+    int r;
+
+    s = ydoc_scalar(k, &len);
+    if (!s || incident_phase_from_name(s, len, &ph) < 0 || ph == INCIDENT_PHASE_NEW ||
+        ph == INCIDENT_PHASE_CLOSED || (unsigned)ph >= INCIDENT_PHASE_COUNT)
+        return ydoc_fail(d, k, "unknown phase (first_aid, emergency, watch, full_response)");
+    if (pb->tasks[ph])
+        return ydoc_fail(d, k, "duplicate phase");
+    if (v->type != YAML_SEQUENCE_NODE)
+        return ydoc_fail(d, v, "a phase holds a list of tasks");
+    (void)ydoc_list(d, v, 0, SIZE_MAX, &cnt);
+    if (cnt > PLAYBOOK_MAX_TASKS)
+        return ydoc_fail(d, v, "too many tasks in one phase");
+    if (cnt == 0)
+        return 0;
+    /* Owned by pb at once: leak_clear() releases it on every path. */
+    pb->tasks[ph] = calloc(cnt, sizeof(*pb->tasks[ph]));
+    tasks = pb->tasks[ph]; /* NOLINT(clang-analyzer-unix.Malloc) */
+    if (!tasks)
+        return -ENOMEM;
+    for (size_t i = 0; i < cnt; i++) {
+        yaml_node_t *tn = ydoc_list_at(d, v, i);
+        /* Counted first so that a failed task is freed with the rest. */
+        struct playbook_task_def *t = &tasks[pb->ntasks[ph]++];
+
+        if (!tn)
+            return ydoc_fail(d, v, "empty task");
+        if ((r = playbook_task_def_parse(d, tn, t)) < 0)
+            return r;
+        /* Reports summarise by function: a leak task without one would
+         * fall out of them. */
+        if (t->function == CSF_NONE)
+            return ydoc_fail(d, tn,
+                             "a leak playbook's task names its function (identify, "
+                             "protect, detect, respond, recover)");
+    }
+    return 0;
+}
+
+static int kw_phases(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+    if (v->type != YAML_MAPPING_NODE)
+        return ydoc_fail(d, v, "phases is a mapping of phase name to a list of tasks");
+    ((struct leak_build *)arg)->has_phases = 1;
+    return ydoc_pairs(d, v, leak_phase, arg);
+}
+
+/* leak: a list of leak type names, or [common]. */
+static int kw_leak(struct ydoc *d, yaml_node_t *k, yaml_node_t *n, void *arg)
+{
+    struct playbook_leak *pb = ((struct leak_build *)arg)->pb;
+    size_t cnt;
+
+    if (n->type != YAML_SEQUENCE_NODE)
+        return ydoc_fail(d, n, "leak is a list of leak types, or [common]");
+    (void)ydoc_list(d, n, 0, SIZE_MAX, &cnt);
+    for (size_t i = 0; i < cnt; i++) {
+        yaml_node_t *v = ydoc_list_at(d, n, i);
+        enum incident_leak l;
+        const char *s;
+        size_t len;
+
+        if (ydoc_scalar_is(v, "common")) {
+            pb->common = 1;
+            continue;
+        }
+        s = ydoc_scalar(v, &len);
+        if (!s || incident_leak_from_name(s, len, &l) < 0)
+            return ydoc_fail(d, v ? v : n,
+                             "unknown leak type (loss-theft, misdelivery, insider, p2p, malware, "
+                             "unauthorised-access, rumour, common)");
+        pb->leaks |= 1u << l;
+    }
+    if (!pb->leaks && !pb->common)
+        return ydoc_fail(d, n, "a leak playbook serves at least one leak type, or common");
+    if (pb->leaks && pb->common)
+        return ydoc_fail(d, n, "common stands alone: the common stages serve every leak type");
+    ((struct leak_build *)arg)->has_leak = 1;
+    return 0;
+}
+
+static int kw_name(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+    return ydoc_strdup(d, v, 1, PLAYBOOK_TITLE_MAX, &((struct leak_build *)arg)->pb->name);
+}
+
+static const struct ydoc_key leak_keys[] = {
+    {"leak", kw_leak},
+    {"name", kw_name},
+    {"phases", kw_phases},
+};
+static const struct ydoc_table leak_table = {
+    leak_keys, YDOC_NKEYS(leak_keys), "a leak playbook is a mapping with name, leak and phases",
+    "unknown key (name, leak, phases)"};
+
+static int parse_doc(struct ydoc *d, struct playbook_leak *pb)
+{
+    struct leak_build b = {pb, 0, 0};
+    yaml_node_t *root = ydoc_root(d);
+    int r;
+
+    if (!root)
+        return ydoc_fail_at(d, 1, 1, "empty playbook");
+    if ((r = ydoc_walk(d, root, &leak_table, &b)) < 0)
+        return r;
+    if (!pb->name)
+        return ydoc_fail(d, root, "a leak playbook needs a name");
+    if (!b.has_leak)
+        return ydoc_fail(d, root, "a leak playbook needs leak (its leak types, or [common])");
+    if (!b.has_phases)
+        return ydoc_fail(d, root, "a leak playbook needs phases");
+    return 0;
+}
+
+int playbook_leak_parse(struct playbook_leak_set *set, const char *text, size_t len,
+                        const char *file, struct parse_err *reterr)
+{
+    struct ydoc d = {.err = reterr};
+    struct playbook_leak pb;
+    struct playbook_leak *p;
+    int r;
+
+    memset(&pb, 0, sizeof(pb));
+    if (reterr)
+        memset(reterr, 0, sizeof(*reterr));
+    if (len > PLAYBOOK_MAX_FILE_BYTES)
+        return ydoc_fail_at(&d, 1, 1, "playbook file too large");
+    if ((r = ydoc_load(&d, text, len, reterr)) < 0 || (r = parse_doc(&d, &pb)) < 0)
+        goto out;
+    for (size_t i = 0; i < set->n; i++) {
+        if ((set->pb[i].leaks & pb.leaks) || (set->pb[i].common && pb.common)) {
+            r = ydoc_fail(&d, ydoc_root(&d), "a leak type is already served by another playbook");
+            goto out;
+        }
+    }
+    if (!(pb.file = strdup(file ? file : "-"))) {
+        r = -ENOMEM;
+        goto out;
+    }
+    if (!(p = realloc(set->pb, (set->n + 1) * sizeof(*p)))) {
+        r = -ENOMEM;
+        goto out;
+    }
+    set->pb = p;
+    p[set->n++] = pb;
+    memset(&pb, 0, sizeof(pb));
+out:
+    leak_clear(&pb);
+    ydoc_done(&d);
+    return r;
+}
+
+static int add_issue(struct playbook_leak_set *set, const char *file, unsigned line, unsigned col,
+                     const char *msg)
+{
+    struct playbook_issue *is;
+
+    if (set->nissues >= PLAYBOOK_MAX_ISSUES) {
+        set->issues_dropped++;
+        return 0;
+    }
+    if (!(is = realloc(set->issues, (set->nissues + 1) * sizeof(*is))))
+        return -ENOMEM;
+    set->issues = is;
+    is = &is[set->nissues];
+    is->file = strdup(file);
+    is->msg = strdup(msg);
+    if (!is->file || !is->msg) {
+        free(is->file);
+        free(is->msg);
+        return -ENOMEM;
+    }
+    is->line = line;
+    is->col = col;
+    set->nissues++;
+    return 0;
+}
+
+static int yaml_name(const struct dirent *d)
+{
+    size_t n = strlen(d->d_name);
+
+    if (d->d_name[0] == '.')
+        return 0;
+    return (n > 5 && strcmp(d->d_name + n - 5, ".yaml") == 0) ||
+           (n > 4 && strcmp(d->d_name + n - 4, ".yml") == 0);
+}
+
+int playbook_leak_set_load_dir(struct playbook_leak_set *set, const char *dir)
+{
+    struct dirent **names = NULL;
+    int n = scandir(dir, &names, yaml_name, alphasort);
+    int r = 0, loaded = 0;
+
+    if (n < 0)
+        return -errno;
+    for (int i = 0; i < n; i++) {
+        char path[4096];
+        char *text = NULL;
+        size_t len;
+        struct parse_err e = {0};
+
+        if (r < 0 || i >= PLAYBOOK_MAX_FILES) {
+            if (r == 0)
+                r = add_issue(set, dir, 0, 0, "too many playbook files; the rest are ignored");
+            free(names[i]);
+            continue;
+        }
+        if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, names[i]->d_name) >= sizeof(path))
+            r = add_issue(set, names[i]->d_name, 0, 0, "path too long");
+        else if ((r = readfile_all(path, PLAYBOOK_MAX_FILE_BYTES, &text, &len)) < 0)
+            r = r == -ENOMEM ? r : add_issue(set, path, 0, 0, strerror(-r));
+        else if ((r = playbook_leak_parse(set, text, len, path, &e)) < 0)
+            r = r == -ENOMEM ? r : add_issue(set, path, e.line, e.col, e.msg ? e.msg : "invalid");
+        else
+            loaded++;
+        free(text);
+        free(names[i]);
+    }
+    free(names);
+    return r < 0 ? r : loaded;
+}
+
+const struct playbook_leak *playbook_leak_find(const struct playbook_leak_set *set,
+                                               enum incident_leak leak)
+{
+    if (!set || leak == INCIDENT_LEAK_NONE || (unsigned)leak >= INCIDENT_LEAK_COUNT)
+        return NULL;
+    for (size_t i = 0; i < set->n; i++)
+        if (set->pb[i].leaks & (1u << leak))
+            return &set->pb[i];
+    return NULL;
+}
+
+const struct playbook_leak *playbook_leak_common(const struct playbook_leak_set *set)
+{
+    for (size_t i = 0; set && i < set->n; i++)
+        if (set->pb[i].common)
+            return &set->pb[i];
+    return NULL;
+}
+
+void playbook_leak_box(enum incident_leak leak, char *box, size_t size)
+{
+    snprintf(box, size, "%s:%s", PLAYBOOK_LEAK_BOX_COMMON, incident_leak_name(leak));
+}
+
+static int has_box(const struct playbook_checklist *cl, const char *box)
+{
+    for (size_t i = 0; i < cl->n; i++)
+        if (cl->t[i].box && strcmp(cl->t[i].box, box) == 0)
+            return 1;
+    return 0;
+}
+
+static size_t count(const struct playbook_leak *pb)
+{
+    size_t n = 0;
+
+    for (int p = 0; pb && p < INCIDENT_PHASE_COUNT; p++)
+        n += pb->ntasks[p];
+    return n;
+}
+
+static int append(const struct playbook_leak *pb, int64_t now_us, const char *box,
+                  struct playbook_checklist *cl)
+{
+    int r, n = 0;
+
+    for (int p = 0; p < INCIDENT_PHASE_COUNT; p++) {
+        if (!pb->ntasks[p])
+            continue;
+        r = playbook_tasks_append(cl, (enum incident_phase)p, pb->tasks[p], pb->ntasks[p], now_us,
+                                  box);
+        if (r < 0)
+            return r;
+        n += r;
+    }
+    return n;
+}
+
+int playbook_leak_tasks(const struct playbook_leak_set *set, enum incident_leak leak,
+                        int64_t now_us, struct playbook_checklist *cl)
+{
+    char box[PLAYBOOK_LEAK_BOX_MAX];
+    const struct playbook_leak *own, *common;
+    size_t total = 0;
+    int r, n = 0;
+
+    if (leak == INCIDENT_LEAK_NONE || (unsigned)leak >= INCIDENT_LEAK_COUNT)
+        return -EINVAL;
+    playbook_leak_box(leak, box, sizeof(box));
+    own = playbook_leak_find(set, leak);
+    common = playbook_leak_common(set);
+    if (own && has_box(cl, box))
+        own = NULL;
+    if (common && has_box(cl, PLAYBOOK_LEAK_BOX_COMMON))
+        common = NULL;
+    total = count(own) + count(common);
+    /* Checked up front so that a full checklist gets none rather than
+     * the type's tasks without the common ones. */
+    if (total > PLAYBOOK_CHECKLIST_MAX || cl->n > PLAYBOOK_CHECKLIST_MAX - total)
+        return -E2BIG;
+    if (own) {
+        if ((r = append(own, now_us, box, cl)) < 0)
+            return r;
+        n += r;
+    }
+    if (common) {
+        if ((r = append(common, now_us, PLAYBOOK_LEAK_BOX_COMMON, cl)) < 0)
+            return r;
+        n += r;
+    }
+    return n;
+}

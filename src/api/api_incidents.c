@@ -120,16 +120,33 @@ static void run_box(struct api_call *c, int64_t id)
 void api_incidents_incident_create(struct api_call *c)
 {
     struct casefile_err e = {0};
-    int64_t id = 0;
-    int r =
-        casefile_create(&c->ctx->cf, c->user, c->rq->body, c->rq->body_len, c->rq->now_us, &id, &e);
+    struct buf *b = &c->resp->body;
+    int64_t id = 0, approval = 0;
+    int r = casefile_create_as(&c->ctx->cf, c->user, api_util_rank(c), c->rq->body, c->rq->body_len,
+                               c->rq->now_us, &id, &approval, &e);
 
     if (r < 0) {
         api_util_answer_cf(c, r, &e);
         return;
     }
     run_box(c, id);
-    show_incident(c, 201, id);
+    /* An Orange or Red the caller may not declare (issue 25): the incident
+     * is open at Yellow, and the answer carries the request waiting for a
+     * lead, as a PATCH's 202 does. */
+    buf_reset(b);
+    if ((r = casefile_incident_json(&c->ctx->cf, id, c->rq->now_us, b, &e)) < 0) {
+        api_util_answer_cf(c, r, &e);
+        return;
+    }
+    if (approval > 0 && b->len && b->data[b->len - 1] == '}') {
+        b->len--;
+        r = buf_puts(b, ",\"approval\":");
+        if (r == 0)
+            r = store_approval_json(c->ctx->cf.st, approval, b);
+        if (r == 0)
+            r = buf_putc(b, '}');
+    }
+    api_util_answer_json(c, 201, r);
 }
 
 void api_incidents_incident_patch(struct api_call *c)

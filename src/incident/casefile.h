@@ -117,6 +117,14 @@ int casefile_update_as(const struct casefile *cf, int64_t id, const char *who,
  * person, a lead when it has none, or an admin answers (-EACCES).  Audit
  * approval.approve / approval.reject.  -ENOENT; -ESTALE when it is no
  * longer pending; the errors of casefile_update. */
+/* casefile_create by `who` of `rank`.  An analyst's opening at Orange or
+ * Red opens the incident at Yellow and keeps the level asked for as an
+ * approval (PATCH {"level", "version": 1}) for a lead: *ret_approval its
+ * id (0: none), in the creation's audit entry (details.approval).  With
+ * ret_approval NULL the rank is ignored and the level applied. */
+int casefile_create_as(const struct casefile *cf, const char *who, enum casefile_rank rank,
+                       const char *body, size_t len, int64_t now_us, int64_t *ret_id,
+                       int64_t *ret_approval, struct casefile_err *err);
 int casefile_approval_answer(const struct casefile *cf, int64_t id, int approve, const char *who,
                              enum casefile_rank rank, const char *body, size_t len, int64_t now_us,
                              struct casefile_err *err);

@@ -427,29 +427,99 @@ int casefile_record_new(const struct casefile *cf, struct casefile_txn *t, const
 struct create_ctx {
     const char *body;
     size_t len;
-    int64_t id;
+    enum casefile_rank rank;
+    int64_t id, approval;
 };
+
+/*
+ * An opening at Orange or Red by someone who may not declare it (issue 25,
+ * docs/incident.md "The responsible person"): the incident opens at
+ * Yellow, the highest level its author may set, and the Orange or Red
+ * waits in the lead's queue as the PATCH {"level", "version": 1,
+ * "reason"} a lead approves like any other request.  `ch` is cf_open's
+ * creation: its level entry is told Yellow with the reason.  The
+ * request's audit details are kept in *ret_details (malloc'd) for the
+ * creation's entry.
+ */
+static int create_gate(const struct casefile *cf, struct casefile_txn *t, struct incident *inc,
+                       struct incident_change *ch, size_t nch, int64_t *ret_approval,
+                       char **ret_details, struct casefile_err *err)
+{
+    enum triage_alert_level asked = inc->level;
+    char what[64], body[200], note[INCIDENT_REASON_MAX + 1];
+    int n, r;
+
+    *ret_details = NULL;
+    snprintf(what, sizeof(what), "declare %s", triage_level_name(asked));
+    n = snprintf(body, sizeof(body),
+                 "{\"level\":\"%s\",\"version\":1,\"reason\":\"asked for when opening the "
+                 "incident\"}",
+                 triage_level_name(asked));
+    if (n < 0 || (size_t)n >= sizeof(body))
+        return casefile_fail(err, -E2BIG, -1, NULL, "the request does not fit");
+    if ((r = casefile_lead_request(cf, t, (int64_t)inc->id, NULL, body, (size_t)n, what,
+                                   ret_approval, err)) < 0)
+        return r;
+    if (!(*ret_details = strndup(t->details.data, t->details.len)))
+        return casefile_fail(err, -ENOMEM, -1, NULL, "out of memory");
+    buf_reset(&t->details);
+    inc->level = TRIAGE_YELLOW;
+    snprintf(note, sizeof(note), "%s asked for: waits for a lead (approval %lld)",
+             triage_level_name(asked), (long long)*ret_approval);
+    for (size_t i = 0; ch && i < nch; i++) {
+        if (strcmp(ch[i].what, "level") != 0)
+            continue;
+        snprintf(ch[i].to, sizeof(ch[i].to), "%s", triage_level_name(TRIAGE_YELLOW));
+        if (ch[i].reason[0] == '\0')
+            snprintf(ch[i].reason, sizeof(ch[i].reason), "%s", note);
+    }
+    return 0;
+}
 
 static int create_act(const struct casefile *cf, struct casefile_txn *t, void *ctx,
                       struct casefile_err *err)
 {
     struct create_ctx *c = ctx;
+    struct store_incident_row row;
+    struct incident_change *ch = NULL;
     struct incident inc;
-    int r = casefile_record_new(cf, t, c->body, c->len, &inc, err);
+    char *asked = NULL;
+    size_t nch = 0;
+    int r;
 
+    if ((r = cf_open(cf, t->who, c->body, c->len, t->now_us, &inc, &row, &ch, &nch, err)) < 0)
+        return r;
     c->id = (int64_t)inc.id;
+    if (inc.level >= TRIAGE_ORANGE && c->rank < CASEFILE_RANK_LEAD &&
+        (r = create_gate(cf, t, &inc, ch, nch, &c->approval, &asked, err)) < 0)
+        goto out;
+    r = cf_apply(cf, &inc, &row, INCIDENT_PHASE_NEW, ch, nch, &t->details, err);
+    /* One audit entry: the creation, and inside it the request it filed. */
+    t->action = "incident.create";
+    casefile_object(t->objbuf, sizeof(t->objbuf), (int64_t)inc.id);
+    if (r == 0 && asked && t->details.len && t->details.data[t->details.len - 1] == '}') {
+        t->details.len--;
+        if (buf_printf(&t->details, ",\"approval\":%s}", asked) < 0)
+            r = casefile_fail(err, -E2BIG, -1, NULL, "too long to audit");
+    }
+out:
+    free(asked);
+    free(ch);
     incident_done(&inc);
     return r;
 }
 
-int casefile_create(const struct casefile *cf, const char *who, const char *body, size_t len,
-                    int64_t now_us, int64_t *ret_id, struct casefile_err *err)
+int casefile_create_as(const struct casefile *cf, const char *who, enum casefile_rank rank,
+                       const char *body, size_t len, int64_t now_us, int64_t *ret_id,
+                       int64_t *ret_approval, struct casefile_err *err)
 {
     struct casefile_val v[CASEFILE_NFIELDS(create_fields)];
     struct casefile_txn t = {.who = who, .now_us = now_us, .action = "incident.create"};
-    struct create_ctx c = {body, len, 0};
+    struct create_ctx c = {body, len, rank, 0, 0};
     int r;
 
+    if (ret_approval)
+        *ret_approval = 0;
     /* The table checks names, types and caps; incident_update_json then
      * checks the values against the enumerations. */
     if ((r = casefile_read_body(body, len, create_fields, CASEFILE_NFIELDS(create_fields), v,
@@ -460,7 +530,15 @@ int casefile_create(const struct casefile *cf, const char *who, const char *body
     if (r < 0 || (r = casefile_run(cf, &t, create_act, &c, err)) < 0)
         return r;
     *ret_id = c.id;
+    if (ret_approval)
+        *ret_approval = c.approval;
     return 0;
+}
+
+int casefile_create(const struct casefile *cf, const char *who, const char *body, size_t len,
+                    int64_t now_us, int64_t *ret_id, struct casefile_err *err)
+{
+    return casefile_create_as(cf, who, CASEFILE_RANK_ADMIN, body, len, now_us, ret_id, NULL, err);
 }
 
 /* The PATCH's failure told as casefile.h says: a stale version, an illegal

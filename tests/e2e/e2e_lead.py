@@ -9,7 +9,9 @@ responsible person, approves; lou (another lead) may not; ana may not
 answer at all.  Closing the emergency phase leaves the incident in watch
 at Yellow, declares Yellow for category B, and the watch deadline is the
 Yellow one.  A rejection needs a note.  A lead, not an analyst, declares a
-category's level.  Every step is in the audit log.
+category's level.  An analyst who opens an incident at Red gets it at
+Yellow, with the Red as a request in the queue (201, the approval in the
+answer); a lead opens at Orange directly.  Every step is in the audit log.
 
 The daemon loads the shipped playbooks by an explicit path (whatever the
 working directory), so the default playbook's required first-aid task
@@ -190,6 +192,40 @@ def main():
         st, q = call(d, "GET", "/api/v1/approvals?state=bogus", lee)
         check(st == 400, "an unknown state filter is refused (%s)" % st)
 
+        # Opening at Orange or Red is declaring it: an analyst's opening is
+        # made at Yellow and the level asked for waits for a lead (201, the
+        # approval in the answer); a lead's opening is made as asked.
+        st, inc3 = call(d, "POST", "/api/v1/incidents", ana,
+                        {"title": "ransom note on the file server", "category": "C",
+                         "level": "Red"})
+        ap3 = inc3.get("approval") or {}
+        check(st == 201 and inc3.get("level") == "Yellow",
+              "ana opens an incident asking for Red: it opens at Yellow (%s %s)"
+              % (st, inc3.get("level")))
+        check(ap3.get("state") == "pending" and ap3.get("what") == "declare Red"
+              and ap3.get("requested_by") == "ana" and ap3.get("incident") == inc3.get("id")
+              and ap3.get("body", {}).get("level") == "Red",
+              "the answer carries the pending request to declare Red (%s)" % ap3)
+        st, q = call(d, "GET", "/api/v1/approvals?state=pending", lee)
+        check(ap3.get("id") in [a["id"] for a in q.get("approvals", [])],
+              "the request is in the lead's queue")
+        st, tl = call(d, "GET", "/api/v1/incidents/%d/timeline" % inc3["id"], ana)
+        check(any(e["what"] == "level" and e["to"] == "Yellow"
+                  and "Red asked for" in (e.get("reason") or "") for e in tl.get("timeline", [])),
+              "the timeline: opened at Yellow, Red asked for (%s)" % tl.get("timeline"))
+        st, done = call(d, "POST", "/api/v1/approvals/%d/approve" % ap3["id"], lou)
+        check(st == 200 and done["state"] == "approved", "lou approves the Red (%s)" % st)
+        check(get_inc(d, ana, inc3["id"])["level"] == "Red", "the incident is Red now")
+        st, inc4 = call(d, "POST", "/api/v1/incidents", ana,
+                        {"title": "probe from a scanner", "category": "A", "level": "Yellow"})
+        check(st == 201 and inc4.get("level") == "Yellow" and "approval" not in inc4,
+              "an analyst's opening at Yellow needs nobody (%s %s)" % (st, inc4.get("level")))
+        st, inc5 = call(d, "POST", "/api/v1/incidents", lee,
+                        {"title": "worm in the plant network", "category": "D",
+                         "level": "Orange"})
+        check(st == 201 and inc5.get("level") == "Orange" and "approval" not in inc5,
+              "a lead opens an incident at Orange directly (%s %s)" % (st, inc5.get("level")))
+
         # The organisation's level per category: a lead's to declare.
         body = {"category": "C", "level": "Red", "why": "ransomware on the file servers"}
         st, _ = call(d, "POST", "/api/v1/declared-level", ana, body)
@@ -220,6 +256,11 @@ def main():
            "close the emergency phase" in d.get("what", "")]
     check(len(req) == 2 and {d.get("decider") for d in req} == {"lee"},
           "audit: both requests to close the emergency phase name lee as decider (%s)" % req)
+    opened = [d for w, a, o, d in acts if (w, a) == ("ana", "incident.create")
+              and d.get("approval")]
+    check(len(opened) == 1 and opened[0]["approval"].get("what") == "declare Red"
+          and {"what": "level", "from": "Green", "to": "Yellow"} in opened[0].get("changes", []),
+          "audit: ana's opening at Yellow holds her request for Red (%s)" % opened)
     watch = [d for w, a, _, d in acts if (w, a) == ("lee", "approval.approve")]
     change = watch[0].get("change") or {} if watch else {}
     check(watch and watch[0].get("requested_by") == "ana" and watch[0].get("note") == "agreed"
@@ -227,7 +268,9 @@ def main():
           and change.get("declared") == {"category": "B", "level": "Yellow"},
           "audit: lee's approval holds the change to watch, Orange to Yellow and the "
           "declaration of Yellow for B (%s)" % watch)
-    applied = [c for w, a, _, d in acts if w == "ana" for c in d.get("changes", [])
+    # (Her openings at Yellow are her own: not requests.)
+    applied = [c for w, a, _, d in acts if w == "ana" and a != "incident.create"
+               for c in d.get("changes", [])
                if c.get("to") in ("watch", "closed", "Orange", "Yellow")]
     check(not applied and [c for w, a, _, d in acts if w == "ana"
                            for c in d.get("changes", []) if c.get("to") == "emergency"],

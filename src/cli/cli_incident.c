@@ -54,14 +54,16 @@ static const char incident_usage[] =
     "        every field of the incident, its deadline and triage's proposal, then\n"
     "        its tasks and its timeline; --json prints one object\n"
     "        {\"incident\": ..., \"tasks\": [...], \"timeline\": [...]}.\n"
-    "  update ID [--phase P] [--level L] [--type T] [--category C]\n"
+    "  update ID [--phase P] [--level L] [--type T] [--category C] [--leak-type K]\n"
     "            [--assignee NAME | --unassign] [--title T] [--summary S] [--reason R]\n"
     "        reads the incident's version and changes it in one PATCH; prints the new\n"
     "        phase, level and version.  If someone changed it in between, nothing is\n"
     "        changed: run the command again.  A decision that is the incident's\n"
     "        responsible person's (closing the emergency phase or the incident,\n"
     "        Orange or Red) asked by someone else is not applied but waits for their\n"
-    "        approval: the approval's id is printed.\n"
+    "        approval: the approval's id is printed.  --leak-type (loss-theft,\n"
+    "        misdelivery, insider, p2p, malware, unauthorised-access, rumour) adds that\n"
+    "        leak playbook's tasks the first time; 'none' clears it.\n"
     "  note ID TEXT\n"
     "        adds a note (1 to 8192 bytes); TEXT '-' reads standard input.\n"
     "  report ID first|interim1|interim2|final [--format md|html] [-o FILE]\n"
@@ -297,6 +299,7 @@ enum {
     OPT_TLP,
     OPT_CONFIDENCE,
     OPT_NOTE,
+    OPT_LEAK,
 };
 
 /* Which subcommand options were given: one bit per option. */
@@ -319,19 +322,20 @@ enum {
     F_TLP = 1 << 15,
     F_CONFIDENCE = 1 << 16,
     F_NOTE = 1 << 17,
+    F_LEAK = 1 << 18,
 };
 
 static const char *const flag_names[] = {
-    "--phase",  "--type",     "--level",    "--overdue",  "--limit",      "--offset",
-    "--json",   "--category", "--assignee", "--unassign", "--title",      "--summary",
-    "--reason", "--format",   "-o",         "--tlp",      "--confidence", "--note",
+    "--phase",    "--type",     "--level",      "--overdue", "--limit",     "--offset", "--json",
+    "--category", "--assignee", "--unassign",   "--title",   "--summary",   "--reason", "--format",
+    "-o",         "--tlp",      "--confidence", "--note",    "--leak-type",
 };
 
 /* Everything the command line said; strings point into argv. */
 struct opts {
     unsigned given; /* F_* */
     const char *phase, *type, *level, *limit, *offset, *category, *assignee, *title, *summary,
-        *reason, *format, *output, *tlp, *confidence, *note;
+        *reason, *format, *output, *tlp, *confidence, *note, *leak;
     const char *id_text;
     unsigned long long id;
 };
@@ -362,6 +366,7 @@ static const struct {
     {OPT_TLP, F_TLP, offsetof(struct opts, tlp)},
     {OPT_CONFIDENCE, F_CONFIDENCE, offsetof(struct opts, confidence)},
     {OPT_NOTE, F_NOTE, offsetof(struct opts, note)},
+    {OPT_LEAK, F_LEAK, offsetof(struct opts, leak)},
 };
 
 /* Records subcommand option `ch` (getopt's return) in o; -EINVAL when it
@@ -837,6 +842,9 @@ static int cmd_update(struct client *c, const struct opts *o)
         r = json_put(&req, "type", o->type);
     if (r == 0 && o->category)
         r = json_put(&req, "category", o->category);
+    if (r == 0 && o->leak)
+        r = strcmp(o->leak, "none") == 0 ? buf_puts(&req, ",\"leak_type\":null")
+                                         : json_put(&req, "leak_type", o->leak);
     if (r == 0 && o->assignee)
         r = json_put(&req, "assignee", o->assignee);
     if (r == 0 && (o->given & F_UNASSIGN))
@@ -1301,7 +1309,7 @@ static const struct {
     {"show", F_JSON, 1},
     {"update",
      F_PHASE | F_LEVEL | F_TYPE | F_CATEGORY | F_ASSIGNEE | F_UNASSIGN | F_TITLE | F_SUMMARY |
-         F_REASON,
+         F_REASON | F_LEAK,
      1},
     {"note", 0, 2},
     {"report", F_FORMAT | F_OUTPUT, 2},
@@ -1327,7 +1335,7 @@ static int check_opts(size_t si, const struct opts *o)
         return cli_usage_error("incident", "--assignee and --unassign exclude each other");
     if (strcmp(subs[si].name, "update") == 0 &&
         !(o->given & (F_PHASE | F_LEVEL | F_TYPE | F_CATEGORY | F_ASSIGNEE | F_UNASSIGN | F_TITLE |
-                      F_SUMMARY)))
+                      F_SUMMARY | F_LEAK)))
         return cli_usage_error("incident", "update: nothing to change");
     return 0;
 }
@@ -1398,6 +1406,7 @@ static int parse_cmdline(int argc, char **argv, struct cmdline *cl)
         {"tlp", required_argument, NULL, OPT_TLP},
         {"confidence", required_argument, NULL, OPT_CONFIDENCE},
         {"note", required_argument, NULL, OPT_NOTE},
+        {"leak-type", required_argument, NULL, OPT_LEAK},
         {NULL, 0, NULL, 0},
     };
     size_t si;

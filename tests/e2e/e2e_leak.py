@@ -24,6 +24,7 @@ import json
 import os
 import shutil
 import signal
+import subprocess
 import sys
 import threading
 import time
@@ -32,7 +33,7 @@ import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import (DAEMON_SOURCE, Daemon, check, finish, free_port,  # noqa: E402
+from harness import (BIN, DAEMON_SOURCE, Daemon, check, finish, free_port,  # noqa: E402
                      promtool_check, user_add, wait_for)
 
 SECRET = b"L" * 16 + os.urandom(16).hex().encode()
@@ -241,6 +242,28 @@ def main():
     tl = call(d, "GET", "/api/v1/incidents/%d/timeline" % iid, tok)[1]["timeline"]
     check([e.get("to", "").split(":")[1] for e in tl if e["what"] == "leak_playbook"] ==
           ["p2p", "malware"], "two leak_playbook entries: p2p, then malware")
+
+    # --- the command line: hikeshi incident update --leak-type -------------
+    st, lap = call(d, "POST", "/api/v1/incidents", tok, {"title": "Laptop stolen from a car"})
+    check(st == 201 and lap.get("leak_type") is None, "an incident without a leak type (%s)" % st)
+    env = dict(os.environ, HIKESHI_TOKEN=tok)
+    r = subprocess.run([BIN, "incident", "-c", d.conf, "update", str(lap["id"]), "--leak-type",
+                        "loss-theft"], capture_output=True, text=True, env=env, timeout=60)
+    lt = call(d, "GET", "/api/v1/incidents/%d/tasks" % lap["id"], tok)[1]["tasks"]
+    check(r.returncode == 0 and
+          [t["title"] for t in lt if t.get("box") == "leak:loss-theft"] ==
+          yaml_titles(os.path.join(shipped, "loss-theft.yaml")) and
+          len([t for t in lt if t.get("box") == "leak"]) == len(want_common),
+          "hikeshi incident update --leak-type loss-theft brings its tasks and the common "
+          "stages (%s %r)" % (r.returncode, r.stderr))
+    r = subprocess.run([BIN, "incident", "-c", d.conf, "show", str(lap["id"])],
+                       capture_output=True, text=True, env=env, timeout=60)
+    check(r.returncode == 0 and "loss-theft" in r.stdout and "leak_type" in r.stdout,
+          "hikeshi incident show prints the leak type")
+    r = subprocess.run([BIN, "incident", "-c", d.conf, "update", str(lap["id"]), "--leak-type",
+                        "usb"], capture_output=True, text=True, env=env, timeout=60)
+    check(r.returncode != 0 and "leak_type" in r.stderr,
+          "--leak-type usb is refused naming leak_type (%s %r)" % (r.returncode, r.stderr))
 
     # --- the 3 s task passes undone ----------------------------------------
     def overdue_tasks():

@@ -12,6 +12,7 @@
 //   GET /api/v1/approvals?state=pending   decisions waiting for the
 //                                responsible person (issue 25)
 //   POST /api/v1/approvals/{id}/approve|reject  (lead) answer one
+//   GET /api/v1/incidents?overdue=1  the overdue banner (ui.js, issue 25)
 //
 // Refreshed every 20 s while the tab is visible, the sources every 5 s (a
 // silent source is news).
@@ -21,7 +22,9 @@ import {
   levelBadge, fmtInt, fmtNum, fmtAgo, fmtDuration, timeEl, countdown,
 } from './dom.js';
 import {api, getOptional, canWrite, isLead} from './api.js';
-import {writeForm, writeButton, errorLine, toast, empty, unavailable, dropEmpty} from './ui.js';
+import {
+  writeForm, writeButton, errorLine, toast, empty, unavailable, dropEmpty, overdueBanner,
+} from './ui.js';
 import {riskChart, alertRateChart, chartBox, chartsAvailable} from './charts.js';
 
 const REFRESH_MS = 20000;
@@ -59,6 +62,7 @@ export async function mount(root, ctx) {
   const sourcesList = h('ul', {class: 'source-list', 'data-testid': 'sources'});
   const approvalList = h('ul', {class: 'approval-list', 'data-testid': 'approvals'});
   const approvalErr = errorLine({'data-testid': 'approvals-error'});
+  const overdue = overdueBanner();
 
   const wallBtn = h('button', {type: 'button', class: 'ghost', 'aria-pressed': String(wallOn)},
                     'Wall view');
@@ -73,6 +77,7 @@ export async function mount(root, ctx) {
   if (canWrite()) forms.push(riskForm(() => refresh()));
 
   replace(root,
+    overdue.node,
     h('div', {class: 'page-head'}, h('h1', {}, 'Dashboard'), h('span', {class: 'spacer'}), updated,
       wallBtn),
     h('div', {class: 'dash-top'}, tiles, riskTile),
@@ -110,6 +115,7 @@ export async function mount(root, ctx) {
       api.get('/risk-meter'),
       getOptional('/stats?hours=' + HOURS),
       getOptional('/approvals?state=pending'),
+      overdue.load(),
     ]);
     if (!ctx.alive()) return;
     renderApprovals(approvalList, approvalErr, queue, () => refresh());

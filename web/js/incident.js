@@ -11,13 +11,17 @@
 //   GET   /api/v1/evidence?incident={id}, /evidence/{n}/custody, POST verify (evidence.js)
 //   GET   /api/v1/incidents/{id}/observables     observables and linked incidents
 //   POST  /api/v1/incidents/{id}/observables, DELETE .../{obs}, POST .../{obs}/promote
+//   GET   /api/v1/incidents/{id}/messages       messages and their state (issue 25)
+//   GET   /api/v1/procedures?level&category     the procedures of the incident's box
+//                                               (hidden where the daemon has none)
+//   GET   /api/v1/incidents?overdue=1           the overdue banner (ui.js)
 
 import {
   h, replace, field, select, panel, levelBadge, countdown, timeEl, PHASES, PHASE_NAME,
   PHASE_NEXT, KILL_CHAIN, STAGE_ALIAS, CATEGORY_NAME, REPORT_KINDS, REPORT_NAME,
 } from './dom.js';
-import {api, canWrite, ApiError} from './api.js';
-import {writeForm, writeButton, errorLine, toast} from './ui.js';
+import {api, getOptional, canWrite, ApiError} from './api.js';
+import {writeForm, writeButton, errorLine, toast, overdueBanner} from './ui.js';
 import {alertCells, eventsView} from './alerts.js';
 import {evidencePanel} from './evidence.js';
 
@@ -49,6 +53,12 @@ export async function mount(root, ctx) {
   const observables = h('ul', {class: 'observables', 'data-testid': 'observables'});
   const linked = h('div', {class: 'linked small', 'data-testid': 'linked-incidents'});
   const evidence = evidencePanel(id, err, () => loadTimeline());
+  const overdue = overdueBanner();
+  const messages = h('ul', {class: 'messages', 'data-testid': 'messages'});
+  const procBody = h('div', {'data-testid': 'procedures'});
+  const procPanel = panel('Procedures for this box', {'data-testid': 'procedures-panel'},
+                          procBody);
+  procPanel.hidden = true;
   let inc = null;
 
   // ---- loading --------------------------------------------------------
@@ -172,10 +182,58 @@ export async function mount(root, ctx) {
         h('span', {class: 'task-title'}, t.title),
         t.required ? h('span', {class: 'badge req'}, 'required') : null,
         h('span', {class: 'muted small'}, ' ', PHASE_NAME[t.phase] || t.phase || '')),
+      taskMeta(t),
       t.description ? h('div', {class: 'small muted wrap'}, t.description) : null,
       t.done ? h('div', {class: 'small muted'}, 'done by ', t.done_by || '?', ' ',
                  timeEl(t.done_at)) : null);
   }
+
+  // Messages (issue 25, docs/api.md "Messages"): each with its state in
+  // its life draft -> approved -> sent -> delivered / failed.
+  async function loadMessages() {
+    const r = await getOptional(base + '/messages');
+    const list = (r && r.messages) || [];
+    replace(messages, list.length ? list.map((m) => h('li', {class: 'message',
+                                                              'data-message-id': String(m.id),
+                                                              'data-state': m.state},
+      h('span', {class: ['badge', 'msg-state', 'st-' + m.state], 'data-testid': 'message-state'},
+        m.state),
+      ' ', h('strong', {}, m.subject || '(no subject)'),
+      h('div', {class: 'small muted'}, 'to ', m.contact_name || m.party || '?',
+        m.recipient ? ' <' + m.recipient + '>' : '', ' · ', m.channel || '?',
+        m.tlp ? ' · ' + tlpName(m.tlp) : '', m.attempts ? ' · ' + m.attempts + ' attempts' : '',
+        m.next_attempt ? [' · next ', timeEl(m.next_attempt, true)] : null),
+      m.error ? h('div', {class: 'small wrap', 'data-testid': 'message-error'}, m.error) : null))
+      : h('li', {class: 'empty'}, r ? 'No message.' : 'Messages are not available.'));
+  }
+
+  // The procedures of the incident's box, level x category (MISSION.md
+  // section 3): tasks with their NIST CSF function and due time, and who
+  // to inform.  A daemon without GET /api/v1/procedures, or an incident
+  // without a category, shows nothing.
+  async function loadProcedures() {
+    if (!inc || !inc.category || !inc.level || !(await proceduresServed())) {
+      procPanel.hidden = true;
+      return;
+    }
+    let r;
+    try {
+      r = await getOptional('/procedures?level=' + encodeURIComponent(inc.level) +
+                            '&category=' + encodeURIComponent(inc.category));
+    } catch (e) {
+      console.warn('the procedures cannot be read', e);
+      r = null;
+    }
+    const list = (r && r.procedures) || null;
+    if (!list) {
+      procPanel.hidden = true;
+      return;
+    }
+    replace(procBody, list.length ? list.map(procedureBox)
+      : h('p', {class: 'empty'}, 'No procedure for box ', inc.category, '-', inc.level, '.'));
+    procPanel.hidden = false;
+  }
+
 
   async function loadNotes() {
     const r = await api.get(base + '/notes');
@@ -325,7 +383,8 @@ export async function mount(root, ctx) {
   async function refresh() {
     await loadHeader();
     await Promise.all([loadTimeline(), loadTasks(), loadNotes(), loadComms(), loadReports(),
-                       loadAlerts(), loadResponses(), loadObservables(), evidence.load()]);
+                       loadAlerts(), loadResponses(), loadObservables(), evidence.load(),
+                       loadMessages(), loadProcedures(), overdue.load()]);
   }
 
   // ---- forms ----------------------------------------------------------
@@ -386,13 +445,15 @@ export async function mount(root, ctx) {
   }
 
   replace(root,
-    err, head, phaseBox,
+    overdue.node, err, head, phaseBox,
     panel('Kill chain', {class: 'panel killchain-panel'}, killchain),
     h('div', {class: 'incident-grid'},
       h('div', {class: 'col'},
         panel('Tasks of the phase', {}, tasks),
         panel('Notes', {}, notes, noteForm),
+        procPanel,
         panel('Communications', {}, comms, commForm),
+        panel('Messages', {'data-testid': 'messages-panel'}, messages),
         panel('Reports', {}, reports, reportForm, previewTitle, preview)),
       h('div', {class: 'col'},
         panel('Timeline', {}, timeline),
@@ -417,3 +478,52 @@ function fact(label, value) {
   return h('div', {class: 'fact'}, h('dt', {}, label), h('dd', {}, value));
 }
 
+
+// A task's NIST CSF function and due time (issue 25), when it has them; a
+// due time passed while the task is open counts in red.
+function taskMeta(t) {
+  const due = t.due_us ? t.due_us / 1000 : t.due ? Date.parse(t.due) : NaN;
+  if (!t.function && Number.isNaN(due)) return null;
+  return h('div', {class: 'small task-meta'},
+    t.function ? h('span', {class: 'badge csf', 'data-testid': 'task-function'}, t.function) : null,
+    Number.isNaN(due) ? null : [' due ', timeEl(due, true), ' ',
+      t.done ? null : countdown({has_target: true, left_seconds: (due - Date.now()) / 1000},
+                                {'data-testid': 'task-due'})]);
+}
+
+const tlpName = (t) => (/^TLP:/i.test(t) ? t : 'TLP:' + t);
+
+// One box of GET /api/v1/procedures: its tasks and whom to inform.
+function procedureBox(p) {
+  return h('div', {class: 'proc-box', 'data-box': p.box || ''},
+    h('h3', {class: 'sub'}, p.box || (p.category + '-' + p.level)),
+    (p.tasks || []).length ? h('ol', {class: 'proc-tasks'}, p.tasks.map((t) =>
+      h('li', {'data-testid': 'procedure-task'},
+        h('strong', {}, t.title || '?'),
+        t.required ? [' ', h('span', {class: 'badge req'}, 'required')] : null,
+        t.function ? [' ', h('span', {class: 'badge csf'}, t.function)] : null,
+        h('span', {class: 'muted small'}, t.owner ? ' · ' + t.owner : '',
+          t.due ? ' · due ' + t.due : ''),
+        t.description ? h('div', {class: 'small muted wrap'}, t.description) : null)))
+      : null,
+    (p.inform || []).length ? h('div', {class: 'small'}, 'Inform:',
+      h('ul', {class: 'proc-inform'}, p.inform.map((x) => h('li', {'data-testid': 'procedure-inform'},
+        h('strong', {}, x.party || '?'), x.channel ? ' by ' + x.channel : '',
+        x.tlp ? ' · ' + tlpName(x.tlp) : '',
+        (x.disclose || []).length ? ' · may disclose ' + x.disclose.join(', ') : ''))))
+      : null);
+}
+
+// Whether this daemon serves GET /api/v1/procedures, from its own API
+// description (read once): asking a daemon without it would answer 404,
+// which the browser logs as an error on every incident page.
+let served = null;
+function proceduresServed() {
+  if (!served) {
+    served = fetch('/api/v1/openapi.json', {credentials: 'same-origin'})
+      .then((r) => (r.ok ? r.json() : null))
+      .then((d) => !!(d && d.paths && d.paths['/api/v1/procedures']))
+      .catch(() => false);
+  }
+  return served;
+}

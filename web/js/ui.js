@@ -4,8 +4,8 @@
 // Anything that changes state carries data-write, and is only built for
 // roles that may use it (the pages check canWrite()/isAdmin() first).
 
-import {h, replace} from './dom.js';
-import {ApiError} from './api.js';
+import {h, replace, countdown} from './dom.js';
+import {api, ApiError} from './api.js';
 
 /** A passing message at the bottom of the screen. */
 export function toast(message, kind) {
@@ -149,4 +149,51 @@ export function empty(text) {
 /** A "not available on this daemon" line for routes that 404. */
 export function unavailable(route) {
   return h('p', {class: 'empty'}, 'Not available: this daemon does not serve ' + route + ' yet.');
+}
+
+// ---- the overdue banner (issue 25) ------------------------------------------
+//
+// A red line "N incidents overdue" over the dashboard and the incident
+// page while any open incident is past its phase's time target, linking to
+// the overdue list and to the first few, each with its live countdown.
+// From GET /api/v1/incidents?overdue=1 (the daemon decides what is
+// overdue); hidden when none is, or when the list cannot be read.
+
+const OVERDUE_SHOWN = 5;
+const OVERDUE_LIMIT = 100;
+
+/** The banner's node and load(), which reads the list and redraws it. */
+export function overdueBanner() {
+  const node = h('div', {class: 'overdue-banner', role: 'alert', 'data-testid': 'overdue-banner'});
+  node.hidden = true;
+  async function load() {
+    let r;
+    try {
+      r = await api.get('/incidents?overdue=1&sort=urgent&limit=' + OVERDUE_LIMIT);
+    } catch (e) {
+      console.warn('the overdue incidents cannot be read', e);
+      return;
+    }
+    const list = (r && r.incidents) || [];
+    if (list.length === 0) {
+      node.hidden = true;
+      replace(node);
+      return;
+    }
+    const n = list.length >= OVERDUE_LIMIT ? OVERDUE_LIMIT + '+' : String(list.length);
+    const more = list.length - OVERDUE_SHOWN;
+    replace(node,
+      h('a', {href: '#/incidents?overdue=1', class: 'overdue-count',
+              'data-testid': 'overdue-count', 'data-value': String(list.length)},
+        n + (list.length === 1 ? ' incident overdue' : ' incidents overdue')),
+      h('ul', {class: 'overdue-items'}, list.slice(0, OVERDUE_SHOWN).map((i) =>
+        h('li', {'data-incident-id': String(i.id)},
+          h('a', {href: '#/incidents/' + i.id}, '#' + i.id + ' ', i.title || '(untitled)'),
+          ' ', countdown(i.deadline, {class: 'countdown overdue-count-down',
+                                      'data-testid': 'overdue-countdown'}))),
+        more > 0 ? h('li', {}, h('a', {href: '#/incidents?overdue=1'},
+                                 '… and ' + more + ' more')) : null));
+    node.hidden = false;
+  }
+  return {node, load};
 }

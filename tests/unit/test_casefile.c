@@ -457,6 +457,57 @@ static void test_change_outside_incident(void **state)
     assert_int_equal(audited(f, "user.add", "user/bob"), 1);
 }
 
+/* Opening at Orange or Red is a decision (issue 25): an analyst's opening
+ * is made at Yellow and the level asked for waits as an approval, in the
+ * creation's one audit entry; a lead's is made as asked. */
+static void test_create_gated(void **state)
+{
+    struct fix *f = *state;
+    static const char red[] = "{\"title\":\"Ransom note\",\"category\":\"C\",\"level\":\"Red\"}";
+    static const char orange[] = "{\"title\":\"Worm\",\"level\":\"Orange\"}";
+    static const char purple[] = "{\"title\":\"Odd\",\"level\":\"Purple\"}";
+    int64_t id = 0, ap = -1, uid = 0;
+    struct buf b;
+
+    buf_init(&b, 1 << 20);
+    assert_int_equal(store_user_add(f->st, "lee", "lead", NULL, &uid), 0);
+    assert_int_equal(casefile_create_as(&f->cf, "ana", CASEFILE_RANK_ANALYST, red, strlen(red), T0,
+                                        &id, &ap, &f->err),
+                     0);
+    assert_true(id > 0 && ap > 0);
+    assert_true(incident_has(f, id, "\"level\":\"Yellow\"", &b));
+    assert_true(incident_has(f, id, "\"version\":1", &b));
+    /* One entry: the creation, holding the request; no separate one. */
+    assert_int_equal(audited(f, "incident.create", NULL), 1);
+    assert_int_equal(audited(f, "approval.request", NULL), 0);
+    buf_reset(&b);
+    assert_int_equal(store_approval_json(f->st, ap, &b), 0);
+    assert_int_equal(buf_putc(&b, '\0'), 0);
+    assert_non_null(strstr(b.data, "\"what\":\"declare Red\""));
+    assert_non_null(strstr(b.data, "\"state\":\"pending\""));
+    /* Approved by a lead: Red, on the version it was asked on. */
+    assert_int_equal(
+        casefile_approval_answer(&f->cf, ap, 1, "lee", CASEFILE_RANK_LEAD, "", 0, T0 + 1, &f->err),
+        0);
+    assert_true(incident_has(f, id, "\"level\":\"Red\"", &b));
+    /* A lead opens at Orange; casefile_create (no queue) applies it too. */
+    assert_int_equal(casefile_create_as(&f->cf, "lee", CASEFILE_RANK_LEAD, orange, strlen(orange),
+                                        T0 + 2, &id, &ap, &f->err),
+                     0);
+    assert_int_equal(ap, 0);
+    assert_true(incident_has(f, id, "\"level\":\"Orange\"", &b));
+    assert_int_equal(casefile_create(&f->cf, "ana", orange, strlen(orange), T0 + 3, &id, &f->err),
+                     0);
+    assert_true(incident_has(f, id, "\"level\":\"Orange\"", &b));
+    /* A bad level is refused before anything is kept. */
+    assert_int_equal(casefile_create_as(&f->cf, "ana", CASEFILE_RANK_ANALYST, purple,
+                                        strlen(purple), T0 + 4, &id, &ap, &f->err),
+                     -EINVAL);
+    assert_int_equal(ap, 0);
+    assert_int_equal(audited(f, "incident.create", NULL), 3);
+    buf_done(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -467,6 +518,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_bulk, setup, teardown),
         cmocka_unit_test_setup_teardown(test_change_outside_incident, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lead_decisions, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_create_gated, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

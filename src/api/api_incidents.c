@@ -105,16 +105,19 @@ void api_incidents_incident(struct api_call *c)
 }
 
 /* Runs incident id's own box (level x category, casefile_procedure.h)
- * unless it ran.  The request itself succeeded and is answered as such; a
- * box that could not run is logged and runs on the next change or
- * declaration (nothing of it was kept). */
-static void run_box(struct api_call *c, int64_t id)
+ * unless it ran, and after a change (changed 1) the box a declaration the
+ * change made (leaving the emergency phase: Yellow) on the category's open
+ * incidents.  The request itself succeeded and is answered as such; a box
+ * that could not run is logged and runs on the next change or declaration
+ * (nothing of it was kept). */
+static void run_box(struct api_call *c, int64_t id, int changed)
 {
     struct casefile_err e = {.off = -1};
+    int r = changed ? casefile_procedure_changed(&c->ctx->cf, id, c->user, c->rq->now_us, &e)
+                    : casefile_procedure_current(&c->ctx->cf, id, c->user, c->rq->now_us, NULL, &e);
 
-    if (casefile_procedure_current(&c->ctx->cf, id, c->user, c->rq->now_us, NULL, &e) < 0)
-        log_warnx("procedures: incident %lld: the box of its level and category did not run: %s",
-                  (long long)id, e.msg);
+    if (r < 0)
+        log_warnx("procedures: incident %lld: a box did not run: %s", (long long)id, e.msg);
 }
 
 void api_incidents_incident_create(struct api_call *c)
@@ -129,7 +132,7 @@ void api_incidents_incident_create(struct api_call *c)
         api_util_answer_cf(c, r, &e);
         return;
     }
-    run_box(c, id);
+    run_box(c, id, 0);
     /* An Orange or Red the caller may not declare (issue 25): the incident
      * is open at Yellow, and the answer carries the request waiting for a
      * lead, as a PATCH's 202 does. */
@@ -162,7 +165,7 @@ void api_incidents_incident_patch(struct api_call *c)
         api_util_answer_json(c, 202, store_approval_json(c->ctx->cf.st, approval, &c->resp->body));
     else {
         /* A new level or category may put it in a box not run yet. */
-        run_box(c, c->p[0]);
+        run_box(c, c->p[0], 1);
         show_incident(c, 200, c->p[0]);
     }
 }
@@ -401,6 +404,6 @@ void api_incidents_intake(struct api_call *c)
         api_util_answer_cf(c, r, &e);
         return;
     }
-    run_box(c, id);
+    run_box(c, id, 0);
     show_incident(c, 201, id);
 }

@@ -123,6 +123,6 @@ int casefile_approval_answer(const struct casefile *cf, int64_t id, int approve,
     casefile_vals_free(v, CASEFILE_NFIELDS(v));
     /* An approved level or category may put the incident in a new box. */
     if (r == 0 && approve && a.incident > 0)
-        r = casefile_procedure_current(cf, a.incident, who, now_us, NULL, err);
+        r = casefile_procedure_changed(cf, a.incident, who, now_us, err);
     return r;
 }

@@ -228,6 +228,36 @@ int casefile_procedure_declared(const struct casefile *cf, enum asset_category c
     return r;
 }
 
+int casefile_procedure_changed(const struct casefile *cf, int64_t id, const char *who,
+                               int64_t now_us, struct casefile_err *err)
+{
+    struct incident inc;
+    struct store_incident_row row;
+    enum triage_alert_level level;
+    char lv[16];
+    int r;
+
+    if (!proc_set)
+        return 0;
+    if ((r = casefile_procedure_current(cf, id, who, now_us, NULL, err)) < 0)
+        return r;
+    if ((r = casefile_load(cf, id, &inc, &row, err)) < 0)
+        return r;
+    r = inc.category == ASSET_CAT_NONE
+            ? -ENOENT
+            : store_procedure_declared_at(cf->st, incident_category_name(inc.category), now_us, lv,
+                                          sizeof(lv));
+    if (r == 0 && incident_level_from_name(lv, strlen(lv), &level) == 0)
+        r = casefile_procedure_declared(cf, inc.category, level, who, now_us, NULL, err);
+    else if (r == -ENOENT)
+        r = 0;
+    else if (r < 0)
+        r = casefile_store_fail(cf, err, r);
+    incident_done(&inc);
+    store_incident_row_done(&row);
+    return r;
+}
+
 int casefile_procedure_runs_json(const struct casefile *cf, int64_t id, struct buf *out,
                                  struct casefile_err *err)
 {

@@ -40,6 +40,16 @@ int casefile_procedure_current(const struct casefile *cf, int64_t id, const char
                                int64_t now_us, int *ret_ran, struct casefile_err *err);
 
 /*
+ * After a change to incident `id` at now_us (a PATCH, an approved
+ * request): its own box as casefile_procedure_current, and when the change
+ * declared a level for its category (leaving the emergency phase declares
+ * Yellow, casefile_lead.c), that box on the category's open incidents as
+ * casefile_procedure_declared.
+ */
+int casefile_procedure_changed(const struct casefile *cf, int64_t id, const char *who,
+                               int64_t now_us, struct casefile_err *err);
+
+/*
  * After `level` was declared for category `cat`: runs that box on every
  * open incident of the category that has not had it.  *ret_n (may be NULL)
  * gets on how many it ran now.  At most CASEFILE_PROCEDURE_SCAN incidents.

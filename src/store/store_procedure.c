@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <sqlite3.h>
+#include <stdio.h>
 
 #include "store/store_priv.h"
 
@@ -32,6 +33,24 @@ int store_procedure_runs_json(struct store *st, int64_t incident_id, struct buf 
                                         " 'who', who) FROM procedure_runs WHERE incident_id = ?1"
                                         " ORDER BY run_us, box",
                           "i", incident_id);
+}
+
+int store_procedure_declared_at(struct store *st, const char *category, int64_t time_us,
+                                char *ret_level, size_t size)
+{
+    sqlite3_stmt *s;
+    const unsigned char *l;
+    int r = store_row_one(st, "reading a declaration", "no declaration then", &s,
+                          "SELECT level FROM declarations WHERE category = ?1 AND time_us = ?2"
+                          " ORDER BY rowid DESC LIMIT 1",
+                          "ti", category, time_us);
+
+    if (r < 0)
+        return r;
+    l = sqlite3_column_text(s, 0);
+    snprintf(ret_level, size, "%s", l ? (const char *)l : "");
+    sqlite3_finalize(s);
+    return 0;
 }
 
 int store_procedure_open_incidents(struct store *st, const char *category, int64_t *ids, size_t max,

@@ -28,6 +28,12 @@ int store_procedure_run_add(struct store *st, int64_t incident_id, const char *b
 int store_procedure_runs_json(struct store *st, int64_t incident_id, struct buf *out,
                               size_t *ret_n);
 
+/* The level declared for `category` exactly at time_us (the latest such
+ * declaration) into ret_level ("Yellow"; size at least 8): 0, or -ENOENT
+ * when none was made at that time. */
+int store_procedure_declared_at(struct store *st, const char *category, int64_t time_us,
+                                char *ret_level, size_t size);
+
 /* The open (not closed) incidents of category `category` ("A".."D"),
  * oldest first, at most `max` into ids; *ret_n gets how many. */
 int store_procedure_open_incidents(struct store *st, const char *category, int64_t *ids, size_t max,

@@ -8,13 +8,16 @@ A daemon with the shipped playbooks and procedures (by path), an analyst
 - An incident opened in category B (Green) runs B-Green on it; one of
   category A does not get B's boxes.
 - Lee declares Orange for B: the open B incident gets B-Orange's tasks
-  (function and box set, in its current phase) and drafts to the parties
+  (function and box set, in its current phase), so does the other open B
+  incident, and drafts to the parties
   B-Orange informs (kind "procedure", state draft, the responsible person's
   by mail to the contact, the partner's as an export); a closed B incident
   and the A incident get nothing.  Timeline and audit say so.
 - Declaring Orange for B again makes nothing more; nor does it after a
   restart of the daemon.
-- Raising an incident's own level (a lead's PATCH to Red) runs its box.
+- Raising an incident's own level (a lead's PATCH to Red) runs its box;
+  leaving the emergency phase declares Yellow for B, which runs B-Yellow on
+  both open B incidents.
 - A bad procedures file is logged as FILE:LINE:COL: reason and the daemon
   runs without procedures, as it does with a bad playbook."""
 
@@ -87,6 +90,18 @@ def patch(d, tok, iid, body):
     return call(d, "PATCH", "/api/v1/incidents/%d" % iid, tok, dict(body, version=inc["version"]))
 
 
+def tick_required(d, tok, iid, phase):
+    """Ticks the open required tasks of `phase`; how many."""
+    n = 0
+    for t in tasks(d, tok, iid):
+        if t.get("phase") == phase and t.get("required") and not t.get("done"):
+            st, _ = call(d, "PATCH", "/api/v1/incidents/%d/tasks/%d" % (iid, t["id"]), tok,
+                         {"done": True})
+            check(st == 200, "task %s ticked (%s)" % (t.get("title"), st))
+            n += 1
+    return n
+
+
 def state(d, tok, iid):
     """What the procedures made on an incident: tasks per box, messages."""
     by_box = {}
@@ -140,6 +155,9 @@ def main():
         check(st == 201, "ana opens a category B incident (%s)" % st)
         b_id = inc["id"]
         check(runs(d, ana, b_id) == ["B-Green"], "opening it in B-Green ran B-Green")
+        st, inc = call(d, "POST", "/api/v1/incidents", ana,
+                       {"title": "second client issue", "category": "B"})
+        b2_id = inc["id"]
         st, inc = call(d, "POST", "/api/v1/incidents", ana,
                        {"title": "warehouse scanner odd", "category": "A"})
         a_id = inc["id"]
@@ -207,6 +225,19 @@ def main():
         check(runs(d, ana, b_id) == ["B-Green", "B-Orange", "B-Red"],
               "its own box B-Red ran (%s)" % runs(d, ana, b_id))
         check(any(t.get("box") == "B-Red" for t in tasks(d, ana, b_id)), "with B-Red's tasks")
+        # Leaving the emergency phase declares Yellow for B (casefile_lead.c):
+        # B-Yellow runs on it and on the other open B incident.
+        check(tick_required(d, lee, b_id, "first_aid") >= 1, "first aid's required tasks ticked")
+        st, inc = patch(d, lee, b_id, {"phase": "emergency"})
+        check(st == 200 and inc["phase"] == "emergency", "to emergency (%s)" % st)
+        st, inc = patch(d, lee, b_id, {"phase": "watch", "reason": "contained"})
+        check(st == 200 and inc["phase"] == "watch" and inc["level"] == "Yellow",
+              "lee closes the emergency phase: watch at Yellow (%s)" % st)
+        check(runs(d, ana, b_id)[-1:] == ["B-Yellow"], "its own box B-Yellow ran (%s)"
+              % runs(d, ana, b_id))
+        check(runs(d, ana, b2_id) == ["B-Green", "B-Orange", "B-Yellow"],
+              "the declaration of Yellow ran B-Yellow on the other open B incident (%s)"
+              % runs(d, ana, b2_id))
     finally:
         rc = d.stop()
     check(rc == 0, "the daemon stops cleanly after the restart (%s)" % rc)
@@ -224,9 +255,11 @@ def main():
             acts.append((e.get("actor"), e.get("action"), e.get("details") or {}))
     run = [(w, x.get("incident"), x.get("box"), x.get("trigger")) for w, a, x in acts
            if a == "procedure.run"]
-    check(run == [("ana", b_id, "B-Green", "incident"), ("ana", a_id, "A-Green", "incident"),
-                  ("ana", closed_id, "B-Green", "incident"), ("lee", b_id, "B-Orange", "declared"),
-                  ("lee", b_id, "B-Red", "incident")],
+    check(run == [("ana", b_id, "B-Green", "incident"), ("ana", b2_id, "B-Green", "incident"),
+                  ("ana", a_id, "A-Green", "incident"), ("ana", closed_id, "B-Green", "incident"),
+                  ("lee", b_id, "B-Orange", "declared"), ("lee", b2_id, "B-Orange", "declared"),
+                  ("lee", b_id, "B-Red", "incident"), ("lee", b_id, "B-Yellow", "incident"),
+                  ("lee", b2_id, "B-Yellow", "declared")],
           "audit: one procedure.run per incident and box, none twice (%s)" % run)
     orange_run = [x for w, a, x in acts if a == "procedure.run" and x.get("box") == "B-Orange"]
     check(orange_run and len(orange_run[0].get("tasks", [])) == len(orange["tasks"]) and

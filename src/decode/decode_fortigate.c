@@ -7,7 +7,11 @@
  * afterwards, when type and action are both known; nothing is added before
  * the shape (logid= and type= present, quotes closed) is known, so that
  * -ENOENT adds nothing.  Field interning is most of a record's cost, hence
- * a mapped pair is not also kept under its raw name.
+ * a mapped pair is not also kept under its raw name; the names it adds are
+ * resolved to ids without hashing on most records: this file's own by a
+ * per-thread table of their ids, a pair's key by comparing it with the key
+ * that followed the same predecessor last time (decode_fieldid.h, issue
+ * 24).
  */
 #include "decode/decode_fortigate.h"
 
@@ -18,6 +22,7 @@
 #include "decode/decode_fieldid.h"
 #include "decode/decode_util.h"
 #include "event/event.h"
+#include "event/field.h"
 #include "event/time.h"
 
 #define LIT(s) s, sizeof(s) - 1
@@ -232,14 +237,72 @@ static int key_index(const struct fg_pair *kp)
     return k;
 }
 
-/* decode_util_add_named() with the name's id from the per-thread cache
+/* The key kept as written that followed each kept key at each place (the
+ * first of a record follows id 0) the last time, in slots by
+ * decode_fieldid_memo_slot(): a FortiGate log type writes its keys in one
+ * order. */
+#define FG_MEMO 1024
+static _Thread_local struct decode_fieldid_memo fg_memo[FG_MEMO];
+
+/* decode_util_add_named() for a kept pair, the place-th, its name's id from
+ * the memo of its predecessor (*prev, then its own id) and place or else the per-thread cache
  * (decode_fieldid.h): the dictionary's mutex and hash for each of a
  * record's 30 to 80 names were a third of its cost (issue 24). */
-static int fg_add_named(struct event *ev, const char *name, size_t n, struct decode_span s)
+static int fg_add_kept(struct event *ev, const struct fg_pair *kp, size_t place, uint32_t *prev,
+                       uint32_t gen)
+{
+    struct decode_fieldid_memo *m;
+
+    if (!kp->v.n)
+        return 0;
+    m = &fg_memo[decode_fieldid_memo_slot(*prev, place, FG_MEMO)];
+    *prev = decode_fieldid_memo_intern(m, gen, kp->k.p, kp->k.n);
+    return decode_util_add(ev, *prev, kp->v);
+}
+
+/* The product names emit_ecs() adds (no ECS constant of their own). */
+enum {
+    FGN_OBSERVER_NAME,
+    FGN_OBSERVER_SERIAL,
+    FGN_APPLICATION,
+    FGN_URL_DOMAIN,
+    FGN_FILE_NAME,
+    FGN_NAT_IP,
+    FGN_NAT_PORT,
+    FGN_N
+};
+static const struct {
+    const char *s;
+    size_t n;
+} fgn_names[FGN_N] = {
+    [FGN_OBSERVER_NAME] = {LIT("observer.name")},
+    [FGN_OBSERVER_SERIAL] = {LIT("observer.serial_number")},
+    [FGN_APPLICATION] = {LIT("network.application")},
+    [FGN_URL_DOMAIN] = {LIT("url.domain")},
+    [FGN_FILE_NAME] = {LIT("file.name")},
+    [FGN_NAT_IP] = {LIT("source.nat.ip")},
+    [FGN_NAT_PORT] = {LIT("source.nat.port")},
+};
+/* Their ids per thread, each for the dictionary generation that gave it
+ * (a refusal is not kept: the dictionary counts each one). */
+static _Thread_local struct {
+    uint32_t id, gen;
+} fgn_ids[FGN_N];
+
+/* Adds s (when not empty) under fgn_names[k]. */
+static int fg_add_named(struct event *ev, int k, uint32_t gen, struct decode_span s)
 {
     if (!s.n)
         return 0;
-    return decode_util_add(ev, decode_fieldid_intern(name, n), s);
+    if (fgn_ids[k].gen != gen || fgn_ids[k].id == FIELD_NONE) {
+        uint32_t id = decode_fieldid_intern(fgn_names[k].s, fgn_names[k].n);
+
+        if (id == FIELD_NONE)
+            return decode_util_add(ev, id, s);
+        fgn_ids[k].id = id;
+        fgn_ids[k].gen = gen;
+    }
+    return decode_util_add(ev, fgn_ids[k].id, s);
 }
 
 static int is(struct decode_span s, const char *lit)
@@ -291,7 +354,7 @@ static int check_addr(const char *p, struct decode_span v, int port, struct pars
     return -EINVAL;
 }
 
-static int emit_ecs(struct event *ev, const struct decode_span *t)
+static int emit_ecs(struct event *ev, const struct decode_span *t, uint32_t gen)
 {
     struct decode_span type = t[FG_TYPE], sub = t[FG_SUBTYPE], act = t[FG_ACTION];
     const char *ds = "fortigate.other", *cat = NULL;
@@ -319,8 +382,8 @@ static int emit_ecs(struct event *ev, const struct decode_span *t)
         (r = decode_util_add(ev, FIELD_OBSERVER_PRODUCT, decode_util_cstr("FortiGate"))) < 0 ||
         (r = decode_util_add(ev, FIELD_EVENT_DATASET, decode_util_cstr(ds))) < 0 ||
         (cat && (r = decode_util_add(ev, FIELD_EVENT_CATEGORY, decode_util_cstr(cat))) < 0) ||
-        (r = fg_add_named(ev, LIT("observer.name"), t[FG_DEVNAME])) < 0 ||
-        (r = fg_add_named(ev, LIT("observer.serial_number"), t[FG_DEVID])) < 0 ||
+        (r = fg_add_named(ev, FGN_OBSERVER_NAME, gen, t[FG_DEVNAME])) < 0 ||
+        (r = fg_add_named(ev, FGN_OBSERVER_SERIAL, gen, t[FG_DEVID])) < 0 ||
         (r = decode_util_add(ev, FIELD_EVENT_CODE, t[FG_LOGID])) < 0 ||
         (r = decode_util_add(ev, FIELD_LOG_LEVEL, t[FG_LEVEL])) < 0 ||
         (r = decode_util_add(ev, FIELD_SOURCE_IP, t[FG_SRCIP].n ? t[FG_SRCIP] : t[FG_REMIP])) < 0 ||
@@ -334,19 +397,19 @@ static int emit_ecs(struct event *ev, const struct decode_span *t)
         (r = decode_util_add(ev, FIELD_SOURCE_BYTES, t[FG_SENTBYTE])) < 0 ||
         (r = decode_util_add(ev, FIELD_DESTINATION_BYTES, t[FG_RCVDBYTE])) < 0 ||
         (r = decode_util_add(ev, FIELD_USER_NAME, t[FG_USER])) < 0 ||
-        (r = fg_add_named(ev, LIT("network.application"), t[FG_APP])) < 0 ||
-        (r = fg_add_named(ev, LIT("url.domain"), t[FG_HOSTNAME])) < 0 ||
+        (r = fg_add_named(ev, FGN_APPLICATION, gen, t[FG_APP])) < 0 ||
+        (r = fg_add_named(ev, FGN_URL_DOMAIN, gen, t[FG_HOSTNAME])) < 0 ||
         (r = decode_util_add(ev, FIELD_URL_ORIGINAL, t[FG_URL])) < 0 ||
-        (r = fg_add_named(ev, LIT("file.name"), t[FG_FILENAME])) < 0 ||
+        (r = fg_add_named(ev, FGN_FILE_NAME, gen, t[FG_FILENAME])) < 0 ||
         (r = decode_util_add(ev, FIELD_EVENT_SEVERITY, t[FG_SEVERITY])) < 0 ||
         (r = decode_util_add(ev, FIELD_EVENT_ACTION, act)) < 0 ||
         (r = decode_util_add(ev, FIELD_EVENT_REASON,
                              t[FG_REASON].n ? t[FG_REASON] : t[FG_LOGDESC])) < 0)
         return r;
     if (t[FG_TRANSIP].n && !is(t[FG_TRANSIP], "0.0.0.0") &&
-        ((r = fg_add_named(ev, LIT("source.nat.ip"), t[FG_TRANSIP])) < 0 ||
+        ((r = fg_add_named(ev, FGN_NAT_IP, gen, t[FG_TRANSIP])) < 0 ||
          (!is(t[FG_TRANSPORT], "0") &&
-          (r = fg_add_named(ev, LIT("source.nat.port"), t[FG_TRANSPORT])) < 0)))
+          (r = fg_add_named(ev, FGN_NAT_PORT, gen, t[FG_TRANSPORT])) < 0)))
         return r;
     /* The rule: the attack for IPS, the virus for AV, else the policy. */
     if (is(sub, "ips") && t[FG_ATTACK].n) {
@@ -432,6 +495,7 @@ int decode_fortigate(struct event *ev, const char *p, size_t len, const struct d
     size_t nrest = 0, pos = 0;
     struct fg_pair kp;
     int r, have_logid = 0, have_type = 0;
+    uint32_t gen, prev = 0;
 
     /* No memmem() for "logid=" first: a line without it ends as -ENOENT
      * all the same (have_logid), and auto-detection only calls this
@@ -478,10 +542,11 @@ int decode_fortigate(struct event *ev, const char *p, size_t len, const struct d
         (r = check_addr(p, t[FG_SRCPORT], 1, reterr)) < 0 ||
         (r = check_addr(p, t[FG_DSTPORT], 1, reterr)) < 0)
         return r;
-    if ((r = emit_ecs(ev, t)) < 0 || (r = set_device_time(ev, t, rest, nrest, ctx)) < 0)
+    gen = field_generation();
+    if ((r = emit_ecs(ev, t, gen)) < 0 || (r = set_device_time(ev, t, rest, nrest, ctx)) < 0)
         return r;
     for (size_t i = 0; i < nrest; i++)
-        if ((r = fg_add_named(ev, rest[i].k.p, rest[i].k.n, rest[i].v)) < 0)
+        if ((r = fg_add_kept(ev, &rest[i], i, &prev, gen)) < 0)
             return r;
     ev->decoder = "fortigate";
     return 0;

@@ -7,7 +7,10 @@
  * table.  A record with more pairs than the table holds is scanned again
  * from the first pair that did not fit.  Field names go through the
  * per-thread id cache (decode_fieldid.h): asking the dictionary for every
- * pair of every record was most of the cost (issue 24).
+ * pair of every record was most of the cost (issue 24); a pair's name is
+ * first compared with the name that followed its predecessor at its place
+ * the last time (a memo per predecessor and place), and which ECS aliases the event holds is
+ * kept in a mask instead of a search of its fields for each aliased pair.
  */
 #include "decode/decode_kv.h"
 
@@ -18,10 +21,17 @@
 #include "decode/decode_fieldid.h"
 #include "decode/decode_util.h"
 #include "event/event.h"
+#include "event/field.h"
 
 /* Pairs read in the first scan; FortiOS writes 30 to 80 a line.  More are
  * read again in a second scan, not dropped. */
 #define KV_PAIRS 96
+
+/* The name that followed each name at each place (the first of a record
+ * follows id 0) the last time, in slots by decode_fieldid_memo_slot():
+ * the records of one source repeat their keys in a few orders. */
+#define KV_MEMO 1024
+static _Thread_local struct decode_fieldid_memo kv_memo[KV_MEMO];
 
 struct kv_pair {
     const char *k, *v;
@@ -203,28 +213,60 @@ static uint32_t alias_id(const char *k, size_t kn)
     }
 }
 
-static int add_alias(struct event *ev, const struct kv_pair *kp)
+/* The bit of an alias target in a mask of those the event holds, 0 for
+ * any other id. */
+static unsigned alias_bit(uint32_t id)
 {
-    uint32_t id;
-    size_t m;
+    switch (id) {
+    case FIELD_SOURCE_IP: return 1u << 0;
+    case FIELD_DESTINATION_IP: return 1u << 1;
+    case FIELD_SOURCE_PORT: return 1u << 2;
+    case FIELD_DESTINATION_PORT: return 1u << 3;
+    case FIELD_USER_NAME: return 1u << 4;
+    case FIELD_NETWORK_TRANSPORT: return 1u << 5;
+    case FIELD_EVENT_ACTION: return 1u << 6;
+    default: return 0;
+    }
+}
+
+/* *have: the alias targets the event holds, kept as fields are added (it
+ * answers what event_get() of each would, without searching). */
+static int add_alias(struct event *ev, const struct kv_pair *kp, unsigned *have)
+{
+    uint32_t id, n0 = ev->nfields;
+    unsigned bit;
+    int r;
 
     if (kp->vn == 0 || (id = alias_id(kp->k, kp->kn)) == FIELD_NONE)
         return 0;
-    if (event_get(ev, id, &m))
+    bit = alias_bit(id);
+    if (*have & bit)
         return 0; /* first occurrence wins */
     if (id == FIELD_NETWORK_TRANSPORT && !kp->esc)
-        return add_transport(ev, kp->v, kp->vn);
-    return add_value(ev, id, kp);
+        r = add_transport(ev, kp->v, kp->vn);
+    else
+        r = add_value(ev, id, kp);
+    if (ev->nfields != n0)
+        *have |= bit;
+    return r;
 }
 
-/* Adds the pair under its own key and its ECS alias. */
-static int add_pair(struct event *ev, const struct kv_pair *kp)
+/* Adds the pair, the record's place-th, under its own key and its ECS
+ * alias; *prev: the id of the pair before it (0 for none), then its own. */
+static int add_pair(struct event *ev, const struct kv_pair *kp, size_t place, uint32_t *prev,
+                    uint32_t gen, unsigned *have)
 {
+    struct decode_fieldid_memo *m = &kv_memo[decode_fieldid_memo_slot(*prev, place, KV_MEMO)];
+    uint32_t id = decode_fieldid_memo_intern(m, gen, kp->k, kp->kn), n0 = ev->nfields;
     int r;
 
-    if ((r = add_value(ev, decode_fieldid_intern(kp->k, kp->kn), kp)) < 0)
+    *prev = id;
+
+    if ((r = add_value(ev, id, kp)) < 0)
         return r;
-    return add_alias(ev, kp);
+    if (ev->nfields != n0)
+        *have |= alias_bit(id); /* a key spelt as the ECS name itself */
+    return add_alias(ev, kp, have);
 }
 
 int decode_kv(struct event *ev, const char *p, size_t len, const struct decode_ctx *ctx,
@@ -233,6 +275,8 @@ int decode_kv(struct event *ev, const char *p, size_t len, const struct decode_c
     struct kv_pair tab[KV_PAIRS], kp;
     size_t pos = 0, pairs = 0, covered = 0, words = 0, bad_off = 0, resume = 0;
     int t, unterminated = 0, r;
+    unsigned have = 0;
+    uint32_t gen, prev = 0;
 
     (void)ctx;
     while ((t = next_item(p, len, &pos, &kp)) >= 0) {
@@ -257,13 +301,17 @@ int decode_kv(struct event *ev, const char *p, size_t len, const struct decode_c
         parse_err_set(reterr, bad_off, "unterminated quoted value");
         return -EINVAL;
     }
+    /* The aliases an earlier decoder's fields already hold. */
+    for (uint32_t i = 0; i < ev->nfields; i++)
+        have |= alias_bit(ev->fields[i].id);
+    gen = field_generation();
     for (size_t i = 0; i < pairs && i < KV_PAIRS; i++)
-        if ((r = add_pair(ev, &tab[i])) < 0)
+        if ((r = add_pair(ev, &tab[i], i, &prev, gen, &have)) < 0)
             return r;
     /* The pairs the table could not hold: after the last one it did. */
     pos = resume;
-    while (pairs > KV_PAIRS && (t = next_item(p, len, &pos, &kp)) >= 0)
-        if (t == 1 && (r = add_pair(ev, &kp)) < 0)
+    for (size_t i = KV_PAIRS; pairs > KV_PAIRS && (t = next_item(p, len, &pos, &kp)) >= 0;)
+        if (t == 1 && (r = add_pair(ev, &kp, i++, &prev, gen, &have)) < 0)
             return r;
     ev->decoder = "kv";
     return 0;

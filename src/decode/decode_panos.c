@@ -182,7 +182,9 @@ static struct decode_span field_at(const struct panos_csv *c, size_t k)
     return k < c->n ? c->f[k] : none;
 }
 
-static int span_is(struct decode_span s, const char *lit)
+/* Inlined, so that strlen of the literal is a constant (it was a call for
+ * each of a record's 3 to 10 comparisons). */
+__attribute__((always_inline)) static inline int span_is(struct decode_span s, const char *lit)
 {
     size_t n = strlen(lit);
 
@@ -259,7 +261,8 @@ static uint32_t name_id(const char *name)
         const char *name;
         uint32_t id, gen;
     } cache[PANOS_NAME_IDS];
-    size_t h = ((uintptr_t)name >> 3) % PANOS_NAME_IDS;
+    /* the address mixed: the linker packs the literals a few bytes apart */
+    size_t h = (size_t)(((uint64_t)(uintptr_t)name * 0x9e3779b97f4a7c15ull) >> 58);
     uint32_t gen = field_generation(), id;
 
     if (cache[h].name == name && cache[h].gen == gen)
@@ -273,7 +276,46 @@ static uint32_t name_id(const char *name)
     return id;
 }
 
-static int put(struct event *ev, const struct panos_csv *c, size_t k, uint32_t id, const char *name)
+/*
+ * The id of a named row of the tables above, kept per thread by the row's
+ * address: the rows lie side by side, so that unlike the names' addresses
+ * (64 slots for 40 names packed by the linker, several of which took the
+ * same slot and asked decode_fieldid on every record) no two rows of the
+ * tables share a slot.  As name_id() otherwise.
+ */
+#define PANOS_ROW_IDS 256
+static uint32_t row_id(const struct panos_map *row)
+{
+    static _Thread_local struct {
+        const struct panos_map *row;
+        uint32_t id, gen;
+    } cache[PANOS_ROW_IDS];
+    size_t h = ((uintptr_t)row / sizeof(*row)) % PANOS_ROW_IDS;
+    uint32_t gen = field_generation(), id;
+
+    if (cache[h].row == row && cache[h].gen == gen)
+        return cache[h].id;
+    id = decode_fieldid_intern(row->name, strlen(row->name));
+    if (id != FIELD_NONE) {
+        cache[h].row = row;
+        cache[h].id = id;
+        cache[h].gen = gen;
+    }
+    return id;
+}
+
+/* decode_util_add_named() for one of this file's literal names. */
+static int add_lit(struct event *ev, const char *name, struct decode_span s)
+{
+    if (!s.n)
+        return 0;
+    return decode_util_add(ev, name_id(name), s);
+}
+
+/* Adds field k of c under id, or when id is FIELD_NONE under the name of
+ * `row` (a table's) or else `name`. */
+static int put(struct event *ev, const struct panos_csv *c, size_t k, uint32_t id,
+               const struct panos_map *row, const char *name)
 {
     struct decode_span s = field_at(c, k);
     char *t;
@@ -294,7 +336,7 @@ static int put(struct event *ev, const struct panos_csv *c, size_t k, uint32_t i
     }
     if (id != FIELD_NONE)
         return decode_util_add(ev, id, s);
-    return decode_util_add(ev, name_id(name), s);
+    return decode_util_add(ev, row ? row_id(row) : name_id(name), s);
 }
 
 /* Applies a table; -EINVAL (with *reterr) for a bad address or port. */
@@ -330,7 +372,7 @@ static int apply(struct event *ev, const char *p, const struct panos_csv *c,
             break;
         default: break;
         }
-        if ((r = put(ev, c, m[i].pos, m[i].id, m[i].name)) < 0)
+        if ((r = put(ev, c, m[i].pos, m[i].id, &m[i], NULL)) < 0)
             return r;
     }
     return 0;
@@ -359,12 +401,12 @@ static int threat_id(struct event *ev, struct decode_span s)
             struct decode_span name = {s.p, k - 1}, id = {s.p + k, s.n - 1 - k};
             while (name.n && name.p[name.n - 1] == ' ')
                 name.n--;
-            if ((r = decode_util_add_named(ev, LIT("panos.threat.name"), name)) < 0)
+            if ((r = add_lit(ev, "panos.threat.name", name)) < 0)
                 return r;
             return decode_util_add(ev, FIELD_RULE_ID, id);
         }
     }
-    return decode_util_add_named(ev, LIT("panos.threat.name"), s);
+    return add_lit(ev, "panos.threat.name", s);
 }
 
 static int is_hex(struct decode_span s)
@@ -407,12 +449,12 @@ static int session_types(struct event *ev, const char *p, const struct panos_csv
     misc = field_at(c, 31);
     if (misc.n) {
         if (span_is(sub, "url"))
-            r = put(ev, c, 31, FIELD_URL_ORIGINAL, NULL);
+            r = put(ev, c, 31, FIELD_URL_ORIGINAL, NULL, NULL);
         else if (span_is(sub, "file") || span_is(sub, "virus") || span_is(sub, "wildfire") ||
                  span_is(sub, "wildfire-virus"))
-            r = put(ev, c, 31, FIELD_NONE, "file.name");
+            r = put(ev, c, 31, FIELD_NONE, NULL, "file.name");
         else
-            r = put(ev, c, 31, FIELD_NONE, "panos.misc");
+            r = put(ev, c, 31, FIELD_NONE, NULL, "panos.misc");
         if (r < 0)
             return r;
     }
@@ -420,8 +462,7 @@ static int session_types(struct event *ev, const char *p, const struct panos_csv
         return r;
     {
         struct decode_span h = field_at(c, 43);
-        if (h.n == 64 && is_hex(h) &&
-            (r = decode_util_add_named(ev, LIT("file.hash.sha256"), h)) < 0)
+        if (h.n == 64 && is_hex(h) && (r = add_lit(ev, "file.hash.sha256", h)) < 0)
             return r;
     }
     return apply(ev, p, c, map_threat, sizeof(map_threat) / sizeof(map_threat[0]), reterr);
@@ -518,9 +559,8 @@ int decode_panos(struct event *ev, const char *p, size_t len, const struct decod
     if ((r = decode_util_add(ev, FIELD_OBSERVER_VENDOR, decode_util_cstr("Palo Alto Networks"))) <
             0 ||
         (r = decode_util_add(ev, FIELD_OBSERVER_PRODUCT, decode_util_cstr("PAN-OS"))) < 0 ||
-        (r = decode_util_add_named(ev, LIT("observer.serial_number"), c.f[2])) < 0 ||
-        (r = decode_util_add_named(ev, LIT("panos.type"), type)) < 0 ||
-        (r = decode_util_add_named(ev, LIT("panos.subtype"), sub)) < 0)
+        (r = add_lit(ev, "observer.serial_number", c.f[2])) < 0 ||
+        (r = add_lit(ev, "panos.type", type)) < 0 || (r = add_lit(ev, "panos.subtype", sub)) < 0)
         return r;
     {
         /* A static name per type this file maps; others share one. */

@@ -185,10 +185,11 @@ static void test_arena_exhausted(void **state)
     struct event ev;
     char big[200];
 
-    arena_init(&small, 1024);
+    arena_init(&small, 1536);
     event_init(&ev, &small, "x", 1, 0);
     memset(big, 'b', sizeof(big));
-    /* The field array (32 * 16 bytes) fits, then the copies run out. */
+    /* The field array (64 * 16 bytes) fits, then the copies run out: two
+     * of 208 bytes fit in the 512 left, the third does not. */
     assert_int_equal(event_add(&ev, FIELD_MESSAGE, "x", 1), 0);
     assert_int_equal(event_add_copy(&ev, FIELD_MESSAGE, big, sizeof(big)), 0);
     assert_int_equal(event_add_copy(&ev, FIELD_MESSAGE, big, sizeof(big)), 0);

@@ -319,19 +319,22 @@ out:
     return r;
 }
 
-static int add_issue(struct playbook_set *set, const char *file, unsigned line, unsigned col,
+/* Records one issue of a directory load (at most PLAYBOOK_MAX_ISSUES; the
+ * rest are counted as dropped).  0 or -ENOMEM. */
+static int add_issue(struct playbook_issues *iss, const char *file, unsigned line, unsigned col,
                      const char *msg)
 {
     struct playbook_issue *is;
-    if (set->nissues >= PLAYBOOK_MAX_ISSUES) {
-        set->issues_dropped++;
+
+    if (*iss->n >= PLAYBOOK_MAX_ISSUES) {
+        (*iss->dropped)++;
         return 0;
     }
-    is = realloc(set->issues, (set->nissues + 1) * sizeof(*is));
+    is = realloc(*iss->v, (*iss->n + 1) * sizeof(*is));
     if (!is)
         return -ENOMEM;
-    set->issues = is;
-    is = &is[set->nissues];
+    *iss->v = is;
+    is = &is[*iss->n];
     is->file = strdup(file);
     is->msg = strdup(msg);
     if (!is->file || !is->msg) {
@@ -341,7 +344,7 @@ static int add_issue(struct playbook_set *set, const char *file, unsigned line, 
     }
     is->line = line;
     is->col = col;
-    set->nissues++;
+    (*iss->n)++;
     return 0;
 }
 
@@ -354,7 +357,8 @@ static int yaml_name(const struct dirent *d)
            (n > 4 && strcmp(d->d_name + n - 4, ".yml") == 0);
 }
 
-int playbook_set_load_dir(struct playbook_set *set, const char *dir)
+int playbook_dir_load(const char *dir, playbook_file_parse_fn *parse, void *set,
+                      struct playbook_issues *iss)
 {
     struct dirent **names = NULL;
     int n = scandir(dir, &names, yaml_name, alphasort);
@@ -370,16 +374,16 @@ int playbook_set_load_dir(struct playbook_set *set, const char *dir)
 
         if (r < 0 || i >= PLAYBOOK_MAX_FILES) {
             if (r == 0)
-                r = add_issue(set, dir, 0, 0, "too many playbook files; the rest are ignored");
+                r = add_issue(iss, dir, 0, 0, "too many playbook files; the rest are ignored");
             free(names[i]);
             continue;
         }
         if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, names[i]->d_name) >= sizeof(path)) {
-            r = add_issue(set, names[i]->d_name, 0, 0, "path too long");
+            r = add_issue(iss, names[i]->d_name, 0, 0, "path too long");
         } else if ((r = readfile_all(path, PLAYBOOK_MAX_FILE_BYTES, &text, &len)) < 0) {
-            r = r == -ENOMEM ? r : add_issue(set, path, 0, 0, strerror(-r));
-        } else if ((r = playbook_parse(set, text, len, path, &e)) < 0) {
-            r = r == -ENOMEM ? r : add_issue(set, path, e.line, e.col, e.msg ? e.msg : "invalid");
+            r = r == -ENOMEM ? r : add_issue(iss, path, 0, 0, strerror(-r));
+        } else if ((r = parse(set, text, len, path, &e)) < 0) {
+            r = r == -ENOMEM ? r : add_issue(iss, path, e.line, e.col, e.msg ? e.msg : "invalid");
         } else {
             loaded++;
         }
@@ -388,6 +392,19 @@ int playbook_set_load_dir(struct playbook_set *set, const char *dir)
     }
     free(names);
     return r < 0 ? r : loaded;
+}
+
+static int parse_into_set(void *set, const char *text, size_t len, const char *file,
+                          struct parse_err *reterr)
+{
+    return playbook_parse(set, text, len, file, reterr);
+}
+
+int playbook_set_load_dir(struct playbook_set *set, const char *dir)
+{
+    struct playbook_issues iss = {&set->issues, &set->nissues, &set->issues_dropped};
+
+    return playbook_dir_load(dir, parse_into_set, set, &iss);
 }
 
 const struct playbook_task_def *playbook_task_def_find(const struct playbook_set *set,

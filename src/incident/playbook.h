@@ -108,6 +108,23 @@ int playbook_parse(struct playbook_set *set, const char *text, size_t len, const
  */
 int playbook_set_load_dir(struct playbook_set *set, const char *dir);
 
+/*
+ * The directory loader behind playbook_set_load_dir, for other files in
+ * the playbook language (leak playbooks): calls `parse` on each *.yaml /
+ * *.yml file of `dir` (sorted by name, at most PLAYBOOK_MAX_FILES, each at
+ * most PLAYBOOK_MAX_FILE_BYTES) and records each failure in `iss` (the
+ * set's own issue array, count and dropped count).  Returns the number of
+ * files parsed, -errno when the directory cannot be read, -ENOMEM.
+ */
+typedef int playbook_file_parse_fn(void *set, const char *text, size_t len, const char *file,
+                                   struct parse_err *reterr);
+struct playbook_issues {
+    struct playbook_issue **v;
+    size_t *n, *dropped;
+};
+int playbook_dir_load(const char *dir, playbook_file_parse_fn *parse, void *set,
+                      struct playbook_issues *iss);
+
 /* The playbook serving `type`: its own, else the default, else NULL. */
 const struct playbook *playbook_find(const struct playbook_set *set, enum triage_type type);
 

@@ -6,13 +6,11 @@
  */
 #include "incident/playbook_leak.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "util/readfile.h"
 #include "util/ydoc.h"
 
 static void leak_clear(struct playbook_leak *pb)
@@ -212,75 +210,17 @@ out:
     return r;
 }
 
-static int add_issue(struct playbook_leak_set *set, const char *file, unsigned line, unsigned col,
-                     const char *msg)
+static int parse_into_set(void *set, const char *text, size_t len, const char *file,
+                          struct parse_err *reterr)
 {
-    struct playbook_issue *is;
-
-    if (set->nissues >= PLAYBOOK_MAX_ISSUES) {
-        set->issues_dropped++;
-        return 0;
-    }
-    if (!(is = realloc(set->issues, (set->nissues + 1) * sizeof(*is))))
-        return -ENOMEM;
-    set->issues = is;
-    is = &is[set->nissues];
-    is->file = strdup(file);
-    is->msg = strdup(msg);
-    if (!is->file || !is->msg) {
-        free(is->file);
-        free(is->msg);
-        return -ENOMEM;
-    }
-    is->line = line;
-    is->col = col;
-    set->nissues++;
-    return 0;
-}
-
-static int yaml_name(const struct dirent *d)
-{
-    size_t n = strlen(d->d_name);
-
-    if (d->d_name[0] == '.')
-        return 0;
-    return (n > 5 && strcmp(d->d_name + n - 5, ".yaml") == 0) ||
-           (n > 4 && strcmp(d->d_name + n - 4, ".yml") == 0);
+    return playbook_leak_parse(set, text, len, file, reterr);
 }
 
 int playbook_leak_set_load_dir(struct playbook_leak_set *set, const char *dir)
 {
-    struct dirent **names = NULL;
-    int n = scandir(dir, &names, yaml_name, alphasort);
-    int r = 0, loaded = 0;
+    struct playbook_issues iss = {&set->issues, &set->nissues, &set->issues_dropped};
 
-    if (n < 0)
-        return -errno;
-    for (int i = 0; i < n; i++) {
-        char path[4096];
-        char *text = NULL;
-        size_t len;
-        struct parse_err e = {0};
-
-        if (r < 0 || i >= PLAYBOOK_MAX_FILES) {
-            if (r == 0)
-                r = add_issue(set, dir, 0, 0, "too many playbook files; the rest are ignored");
-            free(names[i]);
-            continue;
-        }
-        if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, names[i]->d_name) >= sizeof(path))
-            r = add_issue(set, names[i]->d_name, 0, 0, "path too long");
-        else if ((r = readfile_all(path, PLAYBOOK_MAX_FILE_BYTES, &text, &len)) < 0)
-            r = r == -ENOMEM ? r : add_issue(set, path, 0, 0, strerror(-r));
-        else if ((r = playbook_leak_parse(set, text, len, path, &e)) < 0)
-            r = r == -ENOMEM ? r : add_issue(set, path, e.line, e.col, e.msg ? e.msg : "invalid");
-        else
-            loaded++;
-        free(text);
-        free(names[i]);
-    }
-    free(names);
-    return r < 0 ? r : loaded;
+    return playbook_dir_load(dir, parse_into_set, set, &iss);
 }
 
 const struct playbook_leak *playbook_leak_find(const struct playbook_leak_set *set,

@@ -21,7 +21,8 @@
 
 #define ISO(col) STORE_ISO(col)
 /* Now in µs since the epoch, as SQLite sees the clock: a task's `overdue`
- * is decided when it is read, whether or not the escalation clock runs. */
+ * is decided when it is read, whether or not the escalation clock runs
+ * (never on a closed incident: its deadlines no longer bind anyone). */
 #define TASK_NOW_US "CAST((julianday('now') - 2440587.5) * 86400000000.0 AS INTEGER)"
 
 /*
@@ -562,8 +563,9 @@ int store_tasks_each(struct store *st, int64_t incident_id,
     " 'done', json(iif(done, 'true', 'false')),"                                                  \
     " 'done_at', iif(done, " ISO("done_us") ", NULL), 'done_by', done_by,"                      \
     " 'function', function, 'due', iif(due_us > 0, " ISO("due_us") ", NULL), 'box', box,"        \
-    " 'overdue', json(iif(done = 0 AND due_us > 0 AND due_us <= " TASK_NOW_US ","             \
-    " 'true', 'false')))"
+    " 'overdue', json(iif(done = 0 AND due_us > 0 AND due_us <= " TASK_NOW_US                \
+    " AND NOT EXISTS (SELECT 1 FROM incidents i WHERE i.id = tasks.incident_id"                    \
+    " AND i.phase = 'closed'), 'true', 'false')))"
 
 int store_tasks_json(struct store *st, int64_t incident_id, struct buf *out, size_t *ret_n)
 {

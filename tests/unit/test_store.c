@@ -1005,6 +1005,45 @@ static void test_responses(void **state)
     buf_done(&b);
 }
 
+/* A task past its due time is overdue while its incident is open, and no
+ * longer once the incident is closed; a done one never is. */
+static void test_task_overdue(void **state)
+{
+    struct fixture *f = *state;
+    struct store_record_cols c = {"probe", "Green", "B", "first_aid"};
+    struct store_task_rec t = {.id = 1, .phase = "first_aid", .title = "Notify the regulator",
+                               .description = "", .owner = "csirt-lead", .function = "respond",
+                               .due_us = 1000000, .box = "leak"};
+    struct store_task_rec later = t;
+    struct buf out;
+    sqlite3 *db = NULL;
+    int64_t id = 0;
+
+    later.id = 2;
+    later.due_us = INT64_C(4102444800000000); /* 2100 */
+    assert_int_equal(store_incident_new(f->st, &c, 1000, &id), 0);
+    assert_int_equal(store_task_put(f->st, id, &t), 0);
+    assert_int_equal(store_task_put(f->st, id, &later), 0);
+    buf_init(&out, 1 << 16);
+    assert_int_equal(store_tasks_json(f->st, id, &out, NULL), 0);
+    assert_int_equal(buf_putc(&out, '\0'), 0);
+    assert_non_null(strstr(out.data, "\"due\":\"1970-01-01T00:00:01"));
+    assert_non_null(strstr(out.data, "\"box\":\"leak\",\"overdue\":true}"));
+    assert_non_null(strstr(out.data, "\"function\":\"respond\""));
+    assert_non_null(strstr(out.data, "\"overdue\":false}"));
+
+    assert_int_equal(sqlite3_open_v2(f->db, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_busy_timeout(db, 5000), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "UPDATE incidents SET phase = 'closed'", NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(db);
+    buf_reset(&out);
+    assert_int_equal(store_tasks_json(f->st, id, &out, NULL), 0);
+    assert_int_equal(buf_putc(&out, '\0'), 0);
+    assert_null(strstr(out.data, "\"overdue\":true"));
+    buf_done(&out);
+}
+
 static void test_100k_events(void **state)
 {
     static const char raw[] = "Dec 10 07:07:38 LabSZ sshd[24206]: Failed password for invalid user "
@@ -1064,6 +1103,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_second_open_keeps_wal, setup, teardown),
         cmocka_unit_test_setup_teardown(test_migrate_from_v1, setup, teardown),
         cmocka_unit_test_setup_teardown(test_responses, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_task_overdue, setup, teardown),
         cmocka_unit_test_setup_teardown(test_100k_events, setup, teardown),
     };
 

@@ -87,6 +87,11 @@ struct pipeline {
     int64_t intel_half_life_us;
     int intel_min_score;
     struct pinput *cur_in;      /* input of the event being processed */
+    /* The exercise run of the batch being processed (store_exercise_current),
+     * looked up at its first exercise record: `exercise run` records its
+     * run before it sends, so one batch never holds two runs' records. */
+    int64_t exercise_run;
+    int exercise_run_known;
     struct psilence *silence;   /* senders' last records; NULL: no input watched */
     int64_t silence_next_us;    /* when to look for silent senders next */
     int64_t last_state_save;
@@ -923,10 +928,15 @@ static int process_event(struct pipeline *p, struct pinput *in, const struct rec
         };
 
         /* Which run: `exercise run` records its run in the store before
-         * it sends, so each run's alerts get incidents of their own.  A
-         * look-up per exercise record only; real records skip it. */
-        if (in->exercise && p->store && store_exercise_current(p->store, &pv.exercise_run) < 0)
-            pv.exercise_run = -1; /* still apart from real records */
+         * it sends, so each run's alerts get incidents of their own.  One
+         * look-up per batch of exercise records; real records skip it. */
+        if (in->exercise && p->store && !p->exercise_run_known) {
+            if (store_exercise_current(p->store, &p->exercise_run) < 0)
+                p->exercise_run = -1; /* still apart from real records */
+            p->exercise_run_known = 1;
+        }
+        if (in->exercise && p->store)
+            pv.exercise_run = p->exercise_run;
         if (in->exercise)
             p->ev.realm = pv.exercise_run > 0 ? pv.exercise_run : -1;
         p->cur_in = in;
@@ -1046,6 +1056,7 @@ int pipeline_process(struct pipeline *p, const struct rec_batch *b)
     atomic_fetch_add_explicit(&p->stats.batches, 1, memory_order_relaxed);
     if (p->detect)
         ptriage_poll(p->tri); /* suppressions made through the API since */
+    p->exercise_run_known = 0;
     for (const struct record *r = rec_batch_first(b); r; r = rec_batch_next(b, r), nrec++) {
         int er;
 
@@ -1080,6 +1091,7 @@ int pipeline_process(struct pipeline *p, const struct rec_batch *b)
     }
     p->cur_in = NULL;
     p->rec_ids = NULL;
+    p->exercise_run_known = 0; /* events flushed outside a batch look it up again */
     if (p->store)
         store_set_record_id(p->store, NULL);
     if (last_us > atomic_load_explicit(&in->stats.last_us, memory_order_relaxed))

@@ -105,16 +105,17 @@ void api_incidents_incident(struct api_call *c)
 }
 
 /* Runs incident id's own box (level x category, casefile_procedure.h)
- * unless it ran, and after a change (changed 1) the box a declaration the
- * change made (leaving the emergency phase: Yellow) on the category's open
- * incidents.  The request itself succeeded and is answered as such; a box
- * that could not run is logged and runs on the next change or declaration
- * (nothing of it was kept). */
+ * and the box of its category's declared level unless they ran, and after
+ * a change (changed 1) the box a declaration the change made (leaving the
+ * emergency phase: Yellow) on the category's open incidents.  The request
+ * itself succeeded and is answered as such; a box that could not run is
+ * logged and runs on the escalation clock's next tick, or the next change
+ * or declaration (nothing of it was kept). */
 static void run_box(struct api_call *c, int64_t id, int changed)
 {
     struct casefile_err e = {.off = -1};
     int r = changed ? casefile_procedure_changed(&c->ctx->cf, id, c->user, c->rq->now_us, &e)
-                    : casefile_procedure_current(&c->ctx->cf, id, c->user, c->rq->now_us, NULL, &e);
+                    : casefile_procedure_due(&c->ctx->cf, id, c->user, c->rq->now_us, 0, NULL, &e);
 
     if (r < 0)
         log_warnx("procedures: incident %lld: a box did not run: %s", (long long)id, e.msg);

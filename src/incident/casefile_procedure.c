@@ -228,6 +228,72 @@ int casefile_procedure_declared(const struct casefile *cf, enum asset_category c
     return r;
 }
 
+/* The defined boxes as ",A-Red,B-Orange," into out. */
+static int defined_boxes(struct buf *out)
+{
+    int r = buf_putc(out, ',');
+
+    for (size_t c = 0; r == 0 && c < PROCEDURES_CATEGORIES; c++)
+        for (size_t l = 0; r == 0 && l < PROCEDURES_LEVELS; l++)
+            if (proc_set->box[c][l].defined)
+                r = buf_printf(out, "%s,", proc_set->box[c][l].name);
+    return r;
+}
+
+static const struct procedure_box *box_named(const char *name)
+{
+    for (size_t c = 0; c < PROCEDURES_CATEGORIES; c++)
+        for (size_t l = 0; l < PROCEDURES_LEVELS; l++)
+            if (proc_set->box[c][l].defined && strcmp(proc_set->box[c][l].name, name) == 0)
+                return &proc_set->box[c][l];
+    return NULL;
+}
+
+int casefile_procedure_due(const struct casefile *cf, int64_t incident_id, const char *who,
+                           int64_t now_us, int64_t quiet_us, size_t *ret_n,
+                           struct casefile_err *err)
+{
+    struct store_procedure_due *due;
+    struct buf boxes;
+    size_t n = 0, ran = 0;
+    int r;
+
+    if (ret_n)
+        *ret_n = 0;
+    if (!proc_set || !proc_set->ndefined)
+        return 0;
+    buf_init(&boxes, 256);
+    if (defined_boxes(&boxes) < 0) {
+        buf_done(&boxes);
+        return casefile_fail(err, -ENOMEM, -1, NULL, "out of memory");
+    }
+    if (!(due = calloc(CASEFILE_PROCEDURE_SCAN, sizeof(*due)))) {
+        buf_done(&boxes);
+        return casefile_fail(err, -ENOMEM, -1, NULL, "out of memory");
+    }
+    r = store_procedure_due(cf->st, boxes.data, incident_id, quiet_us, due, CASEFILE_PROCEDURE_SCAN,
+                            &n);
+    if (r < 0)
+        r = casefile_store_fail(cf, err, r);
+    for (size_t i = 0; r == 0 && i < n; i++) {
+        /* Own box: whatever the incident's level is when it runs (NULL);
+         * declared: that box. */
+        const struct procedure_box *b = due[i].declared ? box_named(due[i].box) : NULL;
+        int one = 0;
+
+        if (due[i].declared && !b)
+            continue;
+        r = run_box(cf, due[i].incident_id, b, due[i].declared ? "declared" : "incident", who,
+                    now_us, &one, err);
+        ran += (size_t)one;
+    }
+    free(due);
+    buf_done(&boxes);
+    if (ret_n)
+        *ret_n = ran;
+    return r;
+}
+
 int casefile_procedure_changed(const struct casefile *cf, int64_t id, const char *who,
                                int64_t now_us, struct casefile_err *err)
 {
@@ -239,7 +305,7 @@ int casefile_procedure_changed(const struct casefile *cf, int64_t id, const char
 
     if (!proc_set)
         return 0;
-    if ((r = casefile_procedure_current(cf, id, who, now_us, NULL, err)) < 0)
+    if ((r = casefile_procedure_due(cf, id, who, now_us, 0, NULL, err)) < 0)
         return r;
     if ((r = casefile_load(cf, id, &inc, &row, err)) < 0)
         return r;

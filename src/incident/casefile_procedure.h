@@ -59,6 +59,23 @@ int casefile_procedure_declared(const struct casefile *cf, enum asset_category c
                                 enum triage_alert_level level, const char *who, int64_t now_us,
                                 size_t *ret_n, struct casefile_err *err);
 
+/*
+ * Runs the boxes open incidents are owed and never had (issue 25): the
+ * incident's own box, and the box of the level currently declared for its
+ * category (the latest declaration), each once as above.  incident_id 0:
+ * every open incident (the clock's tick, for the incidents triage opened
+ * and nobody has touched since); else only that one (its opening or a
+ * change).  quiet_us as store_procedure_due's (0: no such limit; the
+ * clock passes a few seconds ago, so that it does not race a request that
+ * runs its boxes right after its own commit).  At most
+ * CASEFILE_PROCEDURE_SCAN boxes per call; *ret_n (may be NULL) gets how
+ * many ran now.
+ */
+#define CASEFILE_PROCEDURE_QUIET_US (5 * 1000000LL)
+int casefile_procedure_due(const struct casefile *cf, int64_t incident_id, const char *who,
+                           int64_t now_us, int64_t quiet_us, size_t *ret_n,
+                           struct casefile_err *err);
+
 /* The boxes run on incident `id` as a JSON array of {"box", "time",
  * "who"}, oldest first.  -ENOENT for no such incident. */
 int casefile_procedure_runs_json(const struct casefile *cf, int64_t id, struct buf *out,

@@ -19,6 +19,7 @@
 #include "incident/audit.h"
 #include "incident/casefile.h"
 #include "incident/casefile_priv.h"
+#include "incident/casefile_procedure.h"
 #include "incident/csf.h"
 #include "incident/incident.h"
 #include "incident/incident_clock.h"
@@ -436,6 +437,21 @@ out:
     return overdue;
 }
 
+/* The procedure boxes open incidents are owed and never had (issue 25):
+ * those triage opened, which no person has touched, and those opened in a
+ * category already declared; once each (procedure_runs), as the API's. */
+static void clock_procedures(struct incident_clock_run *c, int64_t now_us)
+{
+    struct casefile_err err = {.off = -1};
+    size_t n = 0;
+
+    if (casefile_procedure_due(&c->cf, 0, AUDIT_ACTOR_SYSTEM, now_us,
+                               now_us - CASEFILE_PROCEDURE_QUIET_US, &n, &err) < 0)
+        log_warnx("procedures: a box did not run: %s", err.msg);
+    else if (n)
+        log_info("procedures: %zu box%s run on open incidents", n, n == 1 ? "" : "es");
+}
+
 static void clock_pass(struct incident_clock_run *c)
 {
     struct store_incident_filter fl = {.limit = 100};
@@ -443,6 +459,7 @@ static void clock_pass(struct incident_clock_run *c)
     uint64_t overdue = 0, tasks = 0;
     size_t n, seen = 0;
 
+    clock_procedures(c, now_us);
     while (seen < CLOCK_SCAN_MAX) {
         if (store_incident_ids(c->st, &fl, 1, ids, 100, &n) < 0) {
             log_warnx("escalation: listing the open incidents: %s", store_errmsg(c->st));

@@ -80,3 +80,52 @@ int store_procedure_open_incidents(struct store *st, const char *category, int64
     *ret_n = n;
     return r;
 }
+
+int store_procedure_due(struct store *st, const char *boxes, int64_t incident_id, int64_t quiet_us,
+                        struct store_procedure_due *due, size_t max, size_t *ret_n)
+{
+    sqlite3_stmt *s;
+    size_t n = 0;
+    int r = 0, rc;
+
+    *ret_n = 0;
+    rc = sqlite3_prepare_v2(
+        st->db,
+        "WITH cur AS (SELECT d.category, d.level, d.time_us FROM declarations d"
+        "  WHERE d.id = (SELECT max(e.id) FROM declarations e WHERE e.category = d.category)),"
+        " open AS (SELECT i.id, i.category, i.level FROM incidents i"
+        "  WHERE i.phase <> 'closed' AND i.category IS NOT NULL AND (?3 = 0 OR i.id = ?3)"
+        "  AND (?4 = 0 OR max(i.created_us, coalesce((SELECT max(t.time_us) FROM timeline t"
+        "   WHERE t.incident_id = i.id), 0)) <= ?4)),"
+        " want AS (SELECT o.id, o.category || '-' || o.level AS box, 0 AS declared FROM open o"
+        "  UNION ALL SELECT o.id, o.category || '-' || c.level, 1"
+        "  FROM open o JOIN cur c ON c.category = o.category WHERE ?4 = 0 OR c.time_us <= ?4)"
+        " SELECT w.id, w.box, w.declared FROM want w"
+        " WHERE instr(?1, ',' || w.box || ',') > 0 AND NOT EXISTS (SELECT 1 FROM procedure_runs p"
+        "  WHERE p.incident_id = w.id AND p.box = w.box)"
+        " ORDER BY w.id, w.declared LIMIT ?2",
+        -1, &s, NULL);
+    if (rc != SQLITE_OK)
+        return store_dberr(st, rc, "listing the boxes open incidents are owed");
+    rc = store_bind_text(s, 1, boxes);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(s, 2, (sqlite3_int64)max);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(s, 3, (sqlite3_int64)incident_id);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(s, 4, (sqlite3_int64)quiet_us);
+    while (rc == SQLITE_OK && n < max && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+        const unsigned char *b = sqlite3_column_text(s, 1);
+
+        due[n].incident_id = sqlite3_column_int64(s, 0);
+        snprintf(due[n].box, sizeof(due[n].box), "%s", b ? (const char *)b : "");
+        due[n].declared = sqlite3_column_int(s, 2);
+        n++;
+        rc = SQLITE_OK;
+    }
+    if (rc != SQLITE_OK && rc != SQLITE_DONE)
+        r = store_dberr(st, rc, "listing the boxes open incidents are owed");
+    sqlite3_finalize(s);
+    *ret_n = n;
+    return r;
+}

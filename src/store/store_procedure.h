@@ -39,4 +39,27 @@ int store_procedure_declared_at(struct store *st, const char *category, int64_t 
 int store_procedure_open_incidents(struct store *st, const char *category, int64_t *ids, size_t max,
                                    size_t *ret_n);
 
+/* A box an open incident is owed: its own (`declared` 0: category x
+ * its level) or its category's currently declared level's (`declared`
+ * 1: the latest declaration for the category). */
+struct store_procedure_due {
+    int64_t incident_id;
+    char box[16]; /* "B-Orange" */
+    int declared;
+};
+
+/*
+ * The boxes open incidents are owed and have no procedure_runs row for,
+ * among the box names in `boxes` (",A-Red,B-Orange,": the defined ones,
+ * each between commas), by incident id then own before declared, at most
+ * `max` into due; *ret_n gets how many.  incident_id 0: every open
+ * incident, else only that one.  quiet_us 0: as they are; else only
+ * incidents created and last on their timeline at or before quiet_us, and
+ * declarations made at or before it (what a person's request is running
+ * right after its own commit is left to that request).  One query (issue 25: incidents triage
+ * opened, and incidents opened in a category already declared).
+ */
+int store_procedure_due(struct store *st, const char *boxes, int64_t incident_id, int64_t quiet_us,
+                        struct store_procedure_due *due, size_t max, size_t *ret_n);
+
 #endif

@@ -182,7 +182,9 @@ void api_alerts_alert_suppress(struct api_call *c)
 
 /* POST /api/v1/alerts/bulk: one action over the alerts named by "ids" or
  * kept by the query's filter (the list's); casefile_alert_bulk says the
- * rest.  Answers {"action", "count", "incident"?, "suppressions"?}. */
+ * rest; open_incident at Orange or Red by an analyst opens at Yellow and
+ * files the level for a lead (as POST /incidents).  Answers {"action",
+ * "count", "incident"?, "approval"?, "suppressions"?}. */
 void api_alerts_bulk(struct api_call *c)
 {
     struct casefile_err e = {0};
@@ -192,8 +194,8 @@ void api_alerts_bulk(struct api_call *c)
 
     if (alert_filter(c, &f) < 0)
         return;
-    r = casefile_alert_bulk(&c->ctx->cf, &f, c->user, c->rq->body, c->rq->body_len, c->rq->now_us,
-                            &res, &e);
+    r = casefile_alert_bulk_as(&c->ctx->cf, &f, c->user, api_util_rank(c), c->rq->body,
+                               c->rq->body_len, c->rq->now_us, &res, &e);
     if (r == -EOVERFLOW) {
         api_util_answer_error(c, 413, e.msg, e.off, e.field);
         return;
@@ -205,6 +207,8 @@ void api_alerts_bulk(struct api_call *c)
     r = buf_printf(&c->resp->body, "{\"action\":\"%s\",\"count\":%zu", res.action, res.count);
     if (r == 0 && res.incident)
         r = buf_printf(&c->resp->body, ",\"incident\":%lld", (long long)res.incident);
+    if (r == 0 && res.approval)
+        r = buf_printf(&c->resp->body, ",\"approval\":%lld", (long long)res.approval);
     if (r == 0 && strcmp(res.action, "suppress") == 0)
         r = buf_printf(&c->resp->body, ",\"suppressions\":%zu", res.suppressions);
     if (r == 0)

@@ -194,10 +194,19 @@ struct casefile_bulk_result {
     size_t count;        /* aggregated alerts touched */
     int64_t incident;    /* attach, open_incident: the incident; else 0 */
     size_t suppressions; /* suppress: suppressions made */
+    int64_t approval;    /* open_incident at Orange/Red below lead: the request; else 0 */
 };
 int casefile_alert_bulk(const struct casefile *cf, const struct store_agg_filter *f,
                         const char *who, const char *body, size_t len, int64_t now_us,
                         struct casefile_bulk_result *ret, struct casefile_err *err);
+/* casefile_alert_bulk by `who` of `rank` (casefile_alert_bulk: an admin's):
+ * open_incident at Orange or Red below lead opens at Yellow and files the
+ * level as an approval, as casefile_create_as; ret->approval is its id and
+ * the action's audit entry holds it ("approval"). */
+int casefile_alert_bulk_as(const struct casefile *cf, const struct store_agg_filter *f,
+                           const char *who, enum casefile_rank rank, const char *body, size_t len,
+                           int64_t now_us, struct casefile_bulk_result *ret,
+                           struct casefile_err *err);
 int casefile_intake(const struct casefile *cf, const char *who, const char *body, size_t len,
                     int64_t now_us, int64_t *ret_id, struct casefile_err *err);
 int casefile_contact_add(const struct casefile *cf, const char *who, const char *body, size_t len,
@@ -207,8 +216,7 @@ int casefile_contact_add(const struct casefile *cf, const char *who, const char 
  * (contact.update / contact.delete, before and after) and written on the
  * timeline of every incident that communicated with it; -ENOENT. */
 int casefile_contact_update(const struct casefile *cf, int64_t id, const char *who,
-                            const char *body, size_t len, int64_t now_us,
-                            struct casefile_err *err);
+                            const char *body, size_t len, int64_t now_us, struct casefile_err *err);
 int casefile_contact_delete(const struct casefile *cf, int64_t id, const char *who, int64_t now_us,
                             struct casefile_err *err);
 int casefile_declare(const struct casefile *cf, const char *who, const char *body, size_t len,

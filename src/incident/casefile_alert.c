@@ -353,6 +353,8 @@ struct bulk {
     size_t n;
     struct supp_req q; /* suppress */
     struct casefile_bulk_result *res;
+    enum casefile_rank rank; /* open_incident: who may open at Orange/Red */
+    char *asked;             /* open_incident gated: the request's audit details */
 };
 
 static int i64_cmp(const void *a, const void *b)
@@ -571,7 +573,9 @@ static int bulk_act(const struct casefile *cf, struct casefile_txn *t, void *ctx
             buf_done(&body);
             return casefile_fail(err, -ENOMEM, -1, NULL, "out of memory");
         }
-        r = casefile_record_new(cf, t, body.data, body.len, &inc, err);
+        r = casefile_record_new_as(cf, t, body.data, body.len, k->rank, &inc, &k->res->approval,
+                                   &k->asked, err);
+        t->action = k->kind->audit; /* a gated opening's request set it */
         buf_done(&body);
         if (r == 0)
             r = bulk_attach(cf, t, k, (int64_t)inc.id, &inc, err);
@@ -583,6 +587,12 @@ static int bulk_act(const struct casefile *cf, struct casefile_txn *t, void *ctx
     }
     if (r == 0 && bulk_details(k, &t->details) < 0)
         r = casefile_fail(err, -E2BIG, -1, NULL, "too long to audit");
+    /* A gated opening: the request it filed, in this one entry. */
+    if (r == 0 && k->asked && t->details.len && t->details.data[t->details.len - 1] == '}') {
+        t->details.len--;
+        if (buf_printf(&t->details, ",\"approval\":%s}", k->asked) < 0)
+            r = casefile_fail(err, -E2BIG, -1, NULL, "too long to audit");
+    }
     k->res->count = k->n;
     return r;
 }
@@ -670,10 +680,18 @@ int casefile_alert_bulk(const struct casefile *cf, const struct store_agg_filter
                         const char *who, const char *body, size_t len, int64_t now_us,
                         struct casefile_bulk_result *ret, struct casefile_err *err)
 {
+    return casefile_alert_bulk_as(cf, f, who, CASEFILE_RANK_ADMIN, body, len, now_us, ret, err);
+}
+
+int casefile_alert_bulk_as(const struct casefile *cf, const struct store_agg_filter *f,
+                           const char *who, enum casefile_rank rank, const char *body, size_t len,
+                           int64_t now_us, struct casefile_bulk_result *ret,
+                           struct casefile_err *err)
+{
     struct casefile_val v[CASEFILE_NFIELDS(bulk_fields)];
     struct casefile_txn t = {
         .who = who, .now_us = now_us, .v = v, .details_max = AUDIT_DETAILS_MAX};
-    struct bulk k = {.v = v, .res = ret};
+    struct bulk k = {.v = v, .res = ret, .rank = rank};
     int64_t max = 0;
     int r;
 
@@ -699,6 +717,7 @@ int casefile_alert_bulk(const struct casefile *cf, const struct store_agg_filter
     r = casefile_run(cf, &t, bulk_act, &k, err);
 out:
     free(k.ids);
+    free(k.asked);
     casefile_vals_free(v, CASEFILE_NFIELDS(v));
     return r;
 }

@@ -408,22 +408,6 @@ static int cf_open(const struct casefile *cf, const char *who, const char *json,
     return 0;
 }
 
-int casefile_record_new(const struct casefile *cf, struct casefile_txn *t, const char *json,
-                        size_t len, struct incident *inc, struct casefile_err *err)
-{
-    struct store_incident_row row;
-    struct incident_change *ch = NULL;
-    size_t nch = 0;
-    int r;
-
-    if ((r = cf_open(cf, t->who, json, len, t->now_us, inc, &row, &ch, &nch, err)) < 0)
-        return r;
-    r = cf_apply(cf, inc, &row, INCIDENT_PHASE_NEW, ch, nch, &t->details, err);
-    casefile_object(t->objbuf, sizeof(t->objbuf), (int64_t)inc->id);
-    free(ch);
-    return r;
-}
-
 struct create_ctx {
     const char *body;
     size_t len;
@@ -474,6 +458,41 @@ static int create_gate(const struct casefile *cf, struct casefile_txn *t, struct
             snprintf(ch[i].reason, sizeof(ch[i].reason), "%s", note);
     }
     return 0;
+}
+
+int casefile_record_new_as(const struct casefile *cf, struct casefile_txn *t, const char *json,
+                           size_t len, enum casefile_rank rank, struct incident *inc,
+                           int64_t *ret_approval, char **ret_asked, struct casefile_err *err)
+{
+    struct store_incident_row row;
+    struct incident_change *ch = NULL;
+    size_t nch = 0;
+    int r;
+
+    *ret_approval = 0;
+    *ret_asked = NULL;
+    if ((r = cf_open(cf, t->who, json, len, t->now_us, inc, &row, &ch, &nch, err)) < 0)
+        return r;
+    if (inc->level >= TRIAGE_ORANGE && rank < CASEFILE_RANK_LEAD &&
+        (r = create_gate(cf, t, inc, ch, nch, ret_approval, ret_asked, err)) < 0)
+        goto out;
+    r = cf_apply(cf, inc, &row, INCIDENT_PHASE_NEW, ch, nch, &t->details, err);
+    casefile_object(t->objbuf, sizeof(t->objbuf), (int64_t)inc->id);
+out:
+    free(ch);
+    return r;
+}
+
+int casefile_record_new(const struct casefile *cf, struct casefile_txn *t, const char *json,
+                        size_t len, struct incident *inc, struct casefile_err *err)
+{
+    int64_t approval;
+    char *asked;
+    int r =
+        casefile_record_new_as(cf, t, json, len, CASEFILE_RANK_ADMIN, inc, &approval, &asked, err);
+
+    free(asked);
+    return r;
 }
 
 static int create_act(const struct casefile *cf, struct casefile_txn *t, void *ctx,

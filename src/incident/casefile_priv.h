@@ -59,7 +59,7 @@ struct casefile_field {
 
 struct casefile_val {
     int have, is_null;
-    char *s; /* heap; CASEFILE_STRV: the strings joined by newlines */
+    char *s;     /* heap; CASEFILE_STRV: the strings joined by newlines */
     int64_t *iv; /* heap; CASEFILE_I64V: niv integers */
     size_t niv;
     int64_t i;
@@ -159,6 +159,14 @@ int casefile_event(const struct casefile *cf, int64_t id, const struct incident 
  * The caller frees *inc (incident_done) whatever the result. */
 int casefile_record_new(const struct casefile *cf, struct casefile_txn *t, const char *json,
                         size_t len, struct incident *inc, struct casefile_err *err);
+/* As casefile_record_new, by t->who of `rank`: an opening at Orange or
+ * Red by someone below lead is made at Yellow and the level asked for
+ * filed as an approval (as casefile_create_as): its id in *ret_approval
+ * (else 0), the request's audit details in *ret_asked (malloc'd JSON, else
+ * NULL; the caller frees it whatever the result). */
+int casefile_record_new_as(const struct casefile *cf, struct casefile_txn *t, const char *json,
+                           size_t len, enum casefile_rank rank, struct incident *inc,
+                           int64_t *ret_approval, char **ret_asked, struct casefile_err *err);
 
 /* casefile_tasks.c: the incident's checklist as stored (the caller frees
  * it with playbook_checklist_done on success). */

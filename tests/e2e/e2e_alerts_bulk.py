@@ -157,6 +157,9 @@ def main():
     st, b = bulk(d, ana, {"action": "open_incident", "ids": sel[:2], "title": "bulk case",
                           "level": "Orange"})
     check(st == 200 and b["count"] == 2 and b.get("incident", 0) > 0, "open_incident (%s)" % b)
+    # Orange is a lead's decision (issue 25): ana's opening waits as an approval.
+    check(b.get("approval", 0) > 0, "ana's Orange is filed as an approval (%s)" % b)
+    approval = b.get("approval", 0)
     inc = b.get("incident", 0)
     st, b = bulk(d, ana, {"action": "attach", "ids": sel[2:], "incident": inc})
     check(st == 200 and b == {"action": "attach", "count": 2, "incident": inc}, "attach (%s)" % b)
@@ -164,11 +167,17 @@ def main():
     check(sorted(a["id"] for a in linked) == sorted(sel), "the incident holds the four (%s)"
           % [a["id"] for a in linked])
     got = call(d, "/api/v1/incidents/%d" % inc, ana)[1]
-    check(got["title"] == "bulk case" and got["level"] == "Orange", "with its title and level")
+    check(got["title"] == "bulk case" and got["level"] == "Yellow",
+          "with its title, at Yellow until a lead decides (%s)" % got["level"])
     st, b = bulk(d, ana, {"action": "attach", "ids": sel, "incident": 10 ** 9})
     check(st == 400 and b.get("field") == "incident", "attach to no incident: 400 (%s)" % b)
     check(len(audit(d, "alert.bulk_open")) == 1 and len(audit(d, "alert.bulk_attach")) == 1,
           "one audit entry each")
+    opened = audit(d, "alert.bulk_open")
+    check(opened and (opened[0]["details"].get("approval") or {}).get("approval") == approval,
+          "the bulk_open entry holds the approval it filed (%s)"
+          % (opened and opened[0]["details"].get("approval")))
+    check(not audit(d, "approval.request"), "and no separate approval.request entry")
 
     # Suppress: one suppression per distinct rule among the selection.
     rows = call(d, "/api/v1/alerts?acknowledged=0&limit=30", ana)[1]["alerts"]

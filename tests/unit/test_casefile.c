@@ -508,6 +508,56 @@ static void test_create_gated(void **state)
     buf_done(&b);
 }
 
+/* Opening an incident from the alerts view is the same decision (issue
+ * 25): an analyst's open_incident at Red opens at Yellow with the level
+ * filed as an approval, named in the bulk action's one audit entry; a
+ * lead's opens at Orange as asked. */
+static void test_bulk_open_gated(void **state)
+{
+    struct fix *f = *state;
+    struct store_agg_filter all = {.acknowledged = -1};
+    struct casefile_bulk_result res;
+    static const char red[] = "{\"action\":\"open_incident\",\"ids\":[1],"
+                              "\"title\":\"Ransom note\",\"level\":\"Red\"}";
+    static const char orange[] = "{\"action\":\"open_incident\",\"ids\":[2],"
+                                 "\"title\":\"Worm\",\"level\":\"Orange\"}";
+    char line[8192], want[64];
+    struct buf b;
+    FILE *fp;
+    int found = 0;
+
+    buf_init(&b, 1 << 20);
+    put_agg(f, 1, "r-a", "192.0.2.1");
+    put_agg(f, 2, "r-a", "192.0.2.2");
+    assert_int_equal(casefile_alert_bulk_as(&f->cf, &all, "ana", CASEFILE_RANK_ANALYST, red,
+                                            strlen(red), T0, &res, &f->err),
+                     0);
+    assert_true(res.incident > 0 && res.approval > 0);
+    assert_true(incident_has(f, res.incident, "\"level\":\"Yellow\"", &b));
+    buf_reset(&b);
+    assert_int_equal(store_approval_json(f->st, res.approval, &b), 0);
+    assert_int_equal(buf_putc(&b, '\0'), 0);
+    assert_non_null(strstr(b.data, "\"what\":\"declare Red\""));
+    assert_non_null(strstr(b.data, "\"state\":\"pending\""));
+    /* One entry, the bulk action's, naming the approval; no other. */
+    assert_int_equal(audited(f, "alert.bulk_open", NULL), 1);
+    assert_int_equal(audited(f, "approval.request", NULL), 0);
+    snprintf(want, sizeof(want), "\"approval\":{\"approval\":%lld", (long long)res.approval);
+    fp = fopen(f->audit_path, "r");
+    assert_non_null(fp);
+    while (fgets(line, sizeof(line), fp))
+        found += strstr(line, "alert.bulk_open") && strstr(line, want);
+    fclose(fp);
+    assert_int_equal(found, 1);
+    /* A lead opens at Orange, no approval. */
+    assert_int_equal(casefile_alert_bulk_as(&f->cf, &all, "lee", CASEFILE_RANK_LEAD, orange,
+                                            strlen(orange), T0 + 1, &res, &f->err),
+                     0);
+    assert_int_equal(res.approval, 0);
+    assert_true(incident_has(f, res.incident, "\"level\":\"Orange\"", &b));
+    buf_done(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -519,6 +569,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_change_outside_incident, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lead_decisions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_create_gated, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bulk_open_gated, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

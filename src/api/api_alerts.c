@@ -12,7 +12,9 @@
 
 #include "api/api_util.h"
 #include "event/time.h"
+#include "incident/casefile_procedure.h"
 #include "store/store.h"
+#include "util/log.h"
 
 /* ------------------------------------------------------------------ */
 /* Alerts                                                              */
@@ -204,6 +206,13 @@ void api_alerts_bulk(struct api_call *c)
         api_util_answer_cf(c, r, &e);
         return;
     }
+    /* The opened incident's boxes (its own, its category's declared one)
+     * as the person, as POST /incidents runs them; one that cannot run is
+     * logged and left to the escalation clock's tick. */
+    if (strcmp(res.action, "open_incident") == 0 &&
+        casefile_procedure_due(&c->ctx->cf, res.incident, c->user, c->rq->now_us, 0, NULL, &e) < 0)
+        log_warnx("procedures: incident %lld: a box did not run: %s", (long long)res.incident,
+                  e.msg);
     r = buf_printf(&c->resp->body, "{\"action\":\"%s\",\"count\":%zu", res.action, res.count);
     if (r == 0 && res.incident)
         r = buf_printf(&c->resp->body, ",\"incident\":%lld", (long long)res.incident);

@@ -10,7 +10,9 @@ and web02 in category B, the shipped playbooks and procedures.
   (B x its level) and B-Yellow, the declared one, as "hikeshi": tasks with
   their box, timeline entries and procedure.run audit entries.
 - An analyst's incident opened in B through the API gets B-Green and
-  B-Yellow at once, as the analyst.
+  B-Yellow at once, as the analyst; one opened from the alerts view (bulk
+  open_incident) at Red is made at Yellow with the Red filed as an
+  approval, and gets B-Yellow at once.
 - After a restart a second attack (on web02, another address) makes a
   second triage incident whose boxes the clock runs; by then the clock has
   looked at the first one again, and nothing ran twice on it: the audit
@@ -182,6 +184,22 @@ def main():
             check(sorted(runs(d, ana, mine["id"])) == [("B-Green", "ana"), ("B-Yellow", "ana")],
                   "opened in B while Yellow is declared: B-Green and B-Yellow at once, by ana "
                   "(%s)" % runs(d, ana, mine["id"]))
+        # From the alerts view: ana's bulk open_incident at Red in B is made
+        # at Yellow with the Red filed for a lead, and its boxes run at once.
+        st, al = call(d, "GET", "/api/v1/alerts?limit=5", ana)
+        ids = [a["id"] for a in (al or {}).get("alerts", [])][:1] if st == 200 else []
+        check(ids, "the attack's alerts are listed (%s)" % st)
+        st, b = call(d, "POST", "/api/v1/alerts/bulk", ana,
+                     {"action": "open_incident", "ids": ids, "title": "from the alerts view",
+                      "category": "B", "level": "Red"})
+        check(st == 200 and b.get("incident") and b.get("approval"),
+              "ana's bulk opening at Red answers the incident and an approval (%s %s)" % (st, b))
+        if st == 200 and b.get("incident"):
+            st, got = call(d, "GET", "/api/v1/incidents/%d" % b["incident"], ana)
+            check(got.get("level") == "Yellow", "it is at Yellow (%s)" % got.get("level"))
+            check(runs(d, ana, b["incident"]) == [("B-Yellow", "ana")],
+                  "its box (B-Yellow, also the declared one) ran at once, as ana (%s)"
+                  % runs(d, ana, b["incident"]))
     finally:
         rc = d.stop()
     check(rc == 0, "the daemon stops cleanly (%s)" % rc)

@@ -227,11 +227,51 @@ static void test_declared_reach(void **state)
     buf_done(&b);
 }
 
+/* What nobody asked for (issue 25): casefile_procedure_due runs an open
+ * incident's own box and its category's declared one, once each, leaving
+ * alone incidents and declarations newer than quiet_us. */
+static void test_due(void **state)
+{
+    struct fix *f = *state;
+    struct buf b;
+    int64_t b1 = open_incident(f, "B", "Red"), a1 = open_incident(f, "A", "Red");
+    size_t n = 9;
+
+    buf_init(&b, 1 << 20);
+    /* Created at T0: too new for a quiet limit before it. */
+    assert_int_equal(casefile_procedure_due(&f->cf, 0, "hikeshi", T0 + 2, T0 - 1, &n, &f->err), 0);
+    assert_int_equal(n, 0);
+    assert_int_equal(store_declare_add(f->st, "B", "Orange", "lee", "partner report", T0 + 1), 0);
+    /* Its own box B-Red; the declaration (T0 + 1) is still too new. */
+    assert_int_equal(casefile_procedure_due(&f->cf, 0, "hikeshi", T0 + 2, T0, &n, &f->err), 0);
+    assert_int_equal(n, 1);
+    /* That run is on its timeline at T0 + 2: the incident is quiet again
+     * from then; the declared B-Orange follows. */
+    assert_int_equal(casefile_procedure_due(&f->cf, 0, "hikeshi", T0 + 3, T0 + 1, &n, &f->err), 0);
+    assert_int_equal(n, 0);
+    assert_int_equal(casefile_procedure_due(&f->cf, 0, "hikeshi", T0 + 3, T0 + 2, &n, &f->err), 0);
+    assert_int_equal(n, 1);
+    /* Nothing twice; A's boxes are not defined. */
+    assert_int_equal(casefile_procedure_due(&f->cf, 0, "hikeshi", T0 + 4, 0, &n, &f->err), 0);
+    assert_int_equal(n, 0);
+    assert_int_equal(casefile_procedure_runs_json(&f->cf, b1, &b, &f->err), 0);
+    assert_int_equal(buf_putc(&b, '\0'), 0);
+    assert_int_equal(count(b.data, "\"box\":\"B-Red\""), 1);
+    assert_int_equal(count(b.data, "\"box\":\"B-Orange\""), 1);
+    assert_int_equal(count(b.data, "\"who\":\"hikeshi\""), 2);
+    buf_reset(&b);
+    assert_int_equal(casefile_procedure_runs_json(&f->cf, a1, &b, &f->err), 0);
+    assert_int_equal(buf_putc(&b, '\0'), 0);
+    assert_string_equal(b.data, "[]");
+    buf_done(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_withheld_and_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_declared_reach, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_due, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -101,18 +101,6 @@ struct fg_pair {
     uint32_t h; /* the key's hash, see FG_SLOT */
 };
 
-/* 1 for the bytes of a key: [A-Za-z0-9_.-]. */
-static const unsigned char fg_keych[256] = {
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0,
-    0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1,
-    0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0,
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-};
-
 /* The key's hash, from its length and its first, middle and last bytes
  * (a few loads once the key is read, where a hash of every byte cost more
  * than the rest of the scan), picks a slot of fg_slots; each name of
@@ -169,8 +157,7 @@ static int next_pair(const char *p, size_t len, size_t *pos, struct fg_pair *kp)
     if (i >= len)
         return -1;
     k0 = i;
-    while (i < len && fg_keych[(unsigned char)p[i]])
-        i++;
+    i = decode_util_scan_key(p, i, len);
     if (i == k0 || i >= len || p[i] != '=') {
         while (i < len && p[i] != ' ' && p[i] != '\t')
             i++;

@@ -18,6 +18,9 @@
 #include <errno.h>
 #include <stdint.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "decode/decode_fieldid.h"
 #include "decode/decode_zeek.h"
@@ -180,6 +183,24 @@ scan_string(struct json_parser *jp, const char **ret_s, size_t *ret_n, int *ret_
          * that ends it (the last 7 bytes of the record one at a time). */
         for (;;) {
             uint64_t x, m;
+#ifdef __SSE2__
+            /* 16 bytes a step with SSE2 (x86-64's baseline): a byte below
+             * 0x20 or from 0x80 on is below 0x20 to the signed compare;
+             * the loads stay inside [i, len), SWAR takes the last 15. */
+            if (len - i >= 16) {
+                __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+                __m128i sp = _mm_or_si128(_mm_cmplt_epi8(v, _mm_set1_epi8(0x20)),
+                                          _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
+                                                       _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))));
+                unsigned sm = (unsigned)_mm_movemask_epi8(sp);
+                if (sm) {
+                    i += (size_t)__builtin_ctz(sm);
+                    break;
+                }
+                i += 16;
+                continue;
+            }
+#endif
             if (len - i < 8) {
                 while (i < len && plain_byte[p[i]])
                     i++;

@@ -40,7 +40,8 @@ struct kv_pair {
     unsigned char quoted, esc, unterminated;
 };
 
-/* Byte classes: KV_KEY for [A-Za-z0-9_.-], KV_BLANK for ' ' and '\t'. */
+/* Byte classes: KV_KEY for [A-Za-z0-9_.-] (keys are read by
+ * decode_util_scan_key), KV_BLANK for ' ' and '\t'. */
 #define KV_KEY 1
 #define KV_BLANK 2
 static const unsigned char kv_class[256] = {
@@ -67,8 +68,7 @@ static int next_item(const char *p, size_t len, size_t *pos, struct kv_pair *kp)
     if (i >= len)
         return -1;
     kp->begin = k0 = i;
-    while (i < len && (kv_class[(unsigned char)p[i]] & KV_KEY))
-        i++;
+    i = decode_util_scan_key(p, i, len);
     if (i == k0 || i >= len || p[i] != '=') {
         while (i < len && !(kv_class[(unsigned char)p[i]] & KV_BLANK))
             i++;

@@ -10,6 +10,9 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "event/event.h"
 
@@ -55,6 +58,19 @@ static inline uint64_t decode_util_zero_bytes(uint64_t x)
  */
 static inline size_t decode_util_scan_to(const char *p, size_t i, size_t len, char c)
 {
+#ifdef __SSE2__
+    /* 16 bytes a step where SSE2 is there (x86-64's baseline); the
+     * 16-byte loads stay inside [i, len). */
+    const __m128i vc = _mm_set1_epi8(c);
+
+    while (i + 16 <= len) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+        unsigned m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, vc));
+        if (m)
+            return i + (size_t)__builtin_ctz(m);
+        i += 16;
+    }
+#endif
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
     const uint64_t cc = 0x0101010101010101ull * (unsigned char)c;
 
@@ -75,6 +91,18 @@ static inline size_t decode_util_scan_to(const char *p, size_t i, size_t len, ch
 /* As decode_util_scan_to for the first of two bytes (a blank: ' ' or '\t'). */
 static inline size_t decode_util_scan_to2(const char *p, size_t i, size_t len, char c1, char c2)
 {
+#ifdef __SSE2__
+    const __m128i v1 = _mm_set1_epi8(c1), v2 = _mm_set1_epi8(c2);
+
+    while (i + 16 <= len) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+        unsigned m =
+            (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(x, v1), _mm_cmpeq_epi8(x, v2)));
+        if (m)
+            return i + (size_t)__builtin_ctz(m);
+        i += 16;
+    }
+#endif
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
     const uint64_t m1 = 0x0101010101010101ull * (unsigned char)c1;
     const uint64_t m2 = 0x0101010101010101ull * (unsigned char)c2;
@@ -89,6 +117,48 @@ static inline size_t decode_util_scan_to2(const char *p, size_t i, size_t len, c
     }
 #endif
     while (i < len && p[i] != c1 && p[i] != c2)
+        i++;
+    return i;
+}
+
+/* 1 for the bytes of a key=value key: [A-Za-z0-9_.-] (kv, FortiGate). */
+static inline int decode_util_is_keych(unsigned char c)
+{
+    return (unsigned char)((c | 0x20) - 'a') < 26 || (unsigned char)(c - '0') < 10 || c == '_' ||
+           c == '-' || c == '.';
+}
+
+/*
+ * The index of the first byte in p[i..len) that is not a key byte
+ * ([A-Za-z0-9_.-]), or len: the key scan of kv and FortiGate, 16 bytes a
+ * step with SSE2 (a byte a step otherwise, and for the last 15 bytes).  Reads nothing at or past
+ * len.
+ */
+static inline size_t decode_util_scan_key(const char *p, size_t i, size_t len)
+{
+#ifdef __SSE2__
+    while (i + 16 <= len) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+        /* Bytes from 0x80 on are negative to the signed compares below,
+         * so none of them passes. */
+        __m128i lo = _mm_or_si128(x, _mm_set1_epi8(0x20));
+        __m128i alpha = _mm_and_si128(_mm_cmpgt_epi8(lo, _mm_set1_epi8('a' - 1)),
+                                      _mm_cmplt_epi8(lo, _mm_set1_epi8('z' + 1)));
+        /* '-' '.' '/' and the digits are 0x2d-0x39; '/' is not a key byte. */
+        __m128i num = _mm_and_si128(_mm_cmpgt_epi8(x, _mm_set1_epi8('-' - 1)),
+                                    _mm_cmplt_epi8(x, _mm_set1_epi8('9' + 1)));
+        __m128i key;
+        unsigned m;
+
+        num = _mm_andnot_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('/')), num);
+        key = _mm_or_si128(_mm_or_si128(alpha, num), _mm_cmpeq_epi8(x, _mm_set1_epi8('_')));
+        m = ~(unsigned)_mm_movemask_epi8(key) & 0xffffu;
+        if (m)
+            return i + (size_t)__builtin_ctz(m);
+        i += 16;
+    }
+#endif
+    while (i < len && decode_util_is_keych((unsigned char)p[i]))
         i++;
     return i;
 }

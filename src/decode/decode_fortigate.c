@@ -152,7 +152,8 @@ static int next_pair(const char *p, size_t len, size_t *pos, struct fg_pair *kp)
 {
     size_t i = *pos, k0;
 
-    while (i < len && (p[i] == ' ' || p[i] == '\t'))
+    /* A key's bytes are above ' ': one compare ends the skip there. */
+    while (i < len && (unsigned char)p[i] <= ' ' && (p[i] == ' ' || p[i] == '\t'))
         i++;
     if (i >= len)
         return -1;
@@ -169,14 +170,16 @@ static int next_pair(const char *p, size_t len, size_t *pos, struct fg_pair *kp)
     kp->h = (uint32_t)FG_HASH(kp->k.p, kp->k.n);
     i++;
     if (i < len && p[i] == '"') {
-        const char *q = memchr(p + i + 1, '"', len - i - 1);
-        if (!q) {
+        /* The closing quote inline, 16 bytes a step (memchr's call cost
+         * more than the scan of a value of a few bytes). */
+        size_t q = decode_util_scan_to(p, i + 1, len, '"');
+        if (q >= len) {
             *pos = i;
             return -2;
         }
         kp->v.p = p + i + 1;
-        kp->v.n = (size_t)(q - kp->v.p);
-        i = (size_t)(q - p) + 1;
+        kp->v.n = q - (i + 1);
+        i = q + 1;
     } else {
         size_t v0 = i;
         i = decode_util_scan_to2(p, i, len, ' ', '\t');

@@ -279,20 +279,24 @@ int decode_kv(struct event *ev, const char *p, size_t len, const struct decode_c
     uint32_t gen, prev = 0;
 
     (void)ctx;
-    while ((t = next_item(p, len, &pos, &kp)) >= 0) {
+    /* Read straight into the table's next slot while it has one (a word
+     * there is overwritten by the next item): no copy of each pair. */
+    for (;;) {
+        struct kv_pair *d = pairs < KV_PAIRS ? &tab[pairs] : &kp;
+
+        if ((t = next_item(p, len, &pos, d)) < 0)
+            break;
         if (t == 1) {
-            if (pairs < KV_PAIRS) {
-                tab[pairs] = kp;
-                resume = kp.end;
-            }
+            if (pairs < KV_PAIRS)
+                resume = d->end;
             pairs++;
-            covered += kp.end - kp.begin;
-            if (kp.unterminated) {
+            covered += d->end - d->begin;
+            if (d->unterminated) {
                 unterminated = 1;
-                bad_off = kp.begin;
+                bad_off = d->begin;
             }
         } else {
-            words += kp.end - kp.begin;
+            words += d->end - d->begin;
         }
     }
     if (pairs < 2 || covered <= words)

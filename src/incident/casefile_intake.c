@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "incident/casefile_priv.h"
+#include "incident/availability.h"
 
 static const struct casefile_field intake_fields[] = {
     {"reporter", CASEFILE_STR, INCIDENT_VALUE_MAX, 1},
@@ -162,15 +163,53 @@ static const struct casefile_field contact_fields[] = {
     {"email", CASEFILE_STR, INCIDENT_VALUE_MAX, 0},
     {"phone", CASEFILE_STR, 64, 0},
     {"notes", CASEFILE_STR, CASEFILE_NOTE_MAX, 0},
+    {"quiet_hours", CASEFILE_STR, AVAIL_TEXT_MAX, 0},
+    {"on_call", CASEFILE_STR, AVAIL_TEXT_MAX, 0},
+    {"timezone", CASEFILE_STR, 64, 0},
 };
+
+/* Checks a contact's quiet_hours, on_call and timezone (v[7..9]); "" is
+ * none.  0 or -EINVAL told in err, naming the field and where. */
+static int contact_avail_check(const struct casefile_val *v, struct casefile_err *err)
+{
+    const char *why = NULL;
+    size_t at = 0;
+    struct tz *tz = NULL;
+    int r;
+
+    if (v[7].have && v[7].s && avail_check_quiet(v[7].s, &why, &at) < 0)
+        return casefile_fail(err, -EINVAL, -1, "quiet_hours", "quiet_hours at byte %zu: %s", at,
+                             why);
+    if (v[8].have && v[8].s && avail_check_on_call(v[8].s, &why, &at) < 0)
+        return casefile_fail(err, -EINVAL, -1, "on_call", "on_call at byte %zu: %s", at, why);
+    if (v[9].have && v[9].s && v[9].s[0]) {
+        if ((r = tz_load(v[9].s, NULL, &tz)) < 0)
+            return casefile_fail(err, r == -ENOMEM ? r : -EINVAL, -1, "timezone",
+                                 "timezone: %s", r == -ENOENT ? "no such zone"
+                                                              : "not a zone (Europe/Berlin, "
+                                                                "+09:00, UTC)");
+        tz_free(tz);
+    }
+    return 0;
+}
 #define CONTACT_NFIELDS CASEFILE_NFIELDS(contact_fields)
 
 static int contact_act(const struct casefile *cf, struct casefile_txn *t, void *ctx,
                        struct casefile_err *err)
 {
     const struct casefile_val *v = t->v;
-    const struct store_contact_rec c = {v[0].s, v[1].s, v[2].s, v[3].s,   v[4].s,
-                                        v[5].s, v[6].s, t->who, t->now_us};
+    const struct store_contact_rec c = {.name = v[0].s,
+                                        .kind = v[1].s,
+                                        .organisation = v[2].s,
+                                        .role = v[3].s,
+                                        .email = v[4].s,
+                                        .phone = v[5].s,
+                                        .notes = v[6].s,
+                                        .created_by = t->who,
+                                        .created_us = t->now_us,
+                                        .quiet_hours = v[7].s,
+                                        .on_call = v[8].s,
+                                        .timezone = v[9].s};
     int64_t *ret_id = ctx;
     int r;
 
@@ -196,6 +235,8 @@ int casefile_contact_add(const struct casefile *cf, const char *who, const char 
         return r;
     if (!casefile_one_of(v[1].s, kinds))
         r = casefile_fail(err, -EINVAL, -1, "kind", "kind is vertical, horizontal or external");
+    if (r == 0)
+        r = contact_avail_check(v, err);
     if (r == 0 && (r = casefile_nonempty(contact_fields, v, 0, err)) == 0)
         r = casefile_run(cf, &t, contact_act, ret_id, err);
     casefile_vals_free(v, CONTACT_NFIELDS);
@@ -213,6 +254,9 @@ static const struct casefile_field contact_patch_fields[] = {
     {"email", CASEFILE_STR, INCIDENT_VALUE_MAX, 0},
     {"phone", CASEFILE_STR, 64, 0},
     {"notes", CASEFILE_STR, CASEFILE_NOTE_MAX, 0},
+    {"quiet_hours", CASEFILE_STR, AVAIL_TEXT_MAX, 0},
+    {"on_call", CASEFILE_STR, AVAIL_TEXT_MAX, 0},
+    {"timezone", CASEFILE_STR, 64, 0},
 };
 
 /* A "contact" entry, old name -> new, on the timeline of every incident
@@ -265,7 +309,10 @@ static int contact_edit_act(const struct casefile *cf, struct casefile_txn *t, v
                                             v[5].have ? v[5].s : NULL,
                                             v[6].have ? v[6].s : NULL,
                                             NULL,
-                                            0};
+                                            0,
+                                            v[7].have ? v[7].s : NULL,
+                                            v[8].have ? v[8].s : NULL,
+                                            v[9].have ? v[9].s : NULL};
         if ((r = store_contact_update(cf->st, id, &c)) < 0)
             return casefile_store_fail(cf, err, r);
     }
@@ -296,9 +343,11 @@ int casefile_contact_update(const struct casefile *cf, int64_t id, const char *w
     if (!given)
         r = casefile_fail(err, -EINVAL, -1, NULL,
                           "name at least one of name, kind, organisation, role, email, phone,"
-                          " notes");
+                          " notes, quiet_hours, on_call, timezone");
     else if (v[1].have && !casefile_one_of(v[1].s, kinds))
         r = casefile_fail(err, -EINVAL, -1, "kind", "kind is vertical, horizontal or external");
+    if (r == 0)
+        r = contact_avail_check(v, err);
     if (r == 0 && (r = casefile_nonempty(contact_patch_fields, v, 0, err)) == 0)
         r = casefile_run(cf, &t, contact_edit_act, &id, err);
     casefile_vals_free(v, CASEFILE_NFIELDS(v));

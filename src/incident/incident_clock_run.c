@@ -17,6 +17,7 @@
 #include "conf/config.h"
 #include "event/time.h"
 #include "incident/audit.h"
+#include "incident/availability.h"
 #include "incident/casefile.h"
 #include "incident/casefile_priv.h"
 #include "incident/casefile_procedure.h"
@@ -70,6 +71,8 @@ struct clock_fire {
     const char *entry;   /* the chain entry: "assignee", a role, a name */
     char to[INCIDENT_NAME_MAX + 1]; /* whom it names: a person, or "" */
     struct buf contact;  /* the contact's JSON object, or empty */
+    enum avail_state avail; /* the contact's, when have_avail */
+    int have_avail;
     int fired;           /* set by fire_act when the state advanced */
 };
 
@@ -107,16 +110,71 @@ static int fire_act(const struct casefile *cf, struct casefile_txn *t, void *ctx
         buf_puts(&t->details, ",\"to\":") < 0 ||
         (f->to[0] ? buf_json_str(&t->details, f->to, strlen(f->to)) : buf_puts(&t->details, "null")) <
             0 ||
-        buf_putc(&t->details, '}') < 0)
+        buf_printf(&t->details, ",\"availability\":%s%s%s}", f->have_avail ? "\"" : "",
+                   f->have_avail ? avail_state_name(f->avail) : "null",
+                   f->have_avail ? "\"" : "") < 0)
         return casefile_fail(err, -E2BIG, -1, NULL, "too long to audit");
     f->fired = 1;
+    return 0;
+}
+
+/* The contact a chain entry or task owner names, chosen by when it may
+ * be called (availability.h): the first on call now, else the first
+ * outside its quiet hours, else the first. */
+struct pick {
+    int64_t now_us;
+    struct buf *contact;
+    char *name;
+    size_t name_size;
+    int have;
+    enum avail_state best;
+};
+
+static int pick_one(void *ctx, const struct store_clock_cand *cand)
+{
+    struct pick *p = ctx;
+    struct tz *tz = NULL;
+    enum avail_state st;
+
+    /* A zone that does not load (removed from tzdata since it was
+     * checked) counts as UTC rather than hiding the contact. */
+    if (cand->timezone && cand->timezone[0] && tz_load(cand->timezone, NULL, &tz) < 0)
+        tz = NULL;
+    st = avail_state_at(cand->quiet_hours, cand->on_call, tz, p->now_us);
+    tz_free(tz);
+    if (p->have && st <= p->best)
+        return 0;
+    buf_reset(p->contact);
+    if (buf_puts(p->contact, cand->json) < 0)
+        return -E2BIG;
+    if (p->name_size)
+        snprintf(p->name, p->name_size, "%s", cand->name);
+    p->have = 1;
+    p->best = st;
+    return st == AVAIL_ON_CALL; /* nobody beats it */
+}
+
+/* Fills contact (and name when name_size) with the contact `key` names;
+ * *ret_state its availability.  -ENOENT when none, then contact is empty. */
+static int pick_contact(struct incident_clock_run *c, const char *key, int64_t now_us,
+                        struct buf *contact, char *name, size_t name_size,
+                        enum avail_state *ret_state)
+{
+    struct pick p = {now_us, contact, name, name_size, 0, AVAIL_QUIET};
+    int r = store_clock_contacts(c->st, key, pick_one, &p);
+
+    if (r < 0 || !p.have) {
+        buf_reset(contact);
+        return r < 0 ? r : -ENOENT;
+    }
+    *ret_state = p.best;
     return 0;
 }
 
 /* Whom chain entry `entry` names for `inc`: its assignee, or the contact
  * whose role or name it is.  Fills f->to and f->contact (either may stay
  * empty: the step still fires, logged and audited, naming nobody). */
-static void fire_whom(struct incident_clock_run *c, const struct incident *inc,
+static void fire_whom(struct incident_clock_run *c, const struct incident *inc, int64_t now_us,
                       struct clock_fire *f)
 {
     const char *key = f->entry;
@@ -130,10 +188,9 @@ static void fire_whom(struct incident_clock_run *c, const struct incident *inc,
         key = inc->assignee;
     }
     buf_reset(&f->contact);
-    r = store_clock_contact(c->st, key, &f->contact, f->to[0] ? NULL : f->to,
-                            f->to[0] ? 0 : sizeof(f->to));
-    if (r < 0)
-        buf_reset(&f->contact);
+    r = pick_contact(c, key, now_us, &f->contact, f->to, f->to[0] ? 0 : sizeof(f->to),
+                     &f->avail);
+    f->have_avail = r == 0;
 }
 
 /* The webhook document (docs/incident.md). */
@@ -166,6 +223,9 @@ static int fire_body(const struct incident *inc, const struct clock_fire *f, int
         r = buf_puts(b, ",\"contact\":");
     if (r == 0)
         r = f->contact.len ? buf_append(b, f->contact.data, f->contact.len) : buf_puts(b, "null");
+    if (r == 0)
+        r = f->have_avail ? buf_printf(b, ",\"availability\":\"%s\"", avail_state_name(f->avail))
+                          : buf_puts(b, ",\"availability\":null");
     if (r == 0)
         r = buf_printf(b, ",\"sent\":\"%s\"}", now);
     return r;
@@ -207,6 +267,8 @@ struct task_fire {
     const char *function;
     char to[INCIDENT_NAME_MAX + 1]; /* a person, or "" */
     struct buf contact;             /* the contact's JSON object, or empty */
+    enum avail_state avail;         /* the contact's, when have_avail */
+    int have_avail;
     int fired;
 };
 
@@ -247,7 +309,9 @@ static int task_act(const struct casefile *cf, struct casefile_txn *t, void *ctx
         buf_puts(&t->details, ",\"to\":") < 0 ||
         (f->to[0] ? buf_json_str(&t->details, f->to, strlen(f->to))
                   : buf_puts(&t->details, "null")) < 0 ||
-        buf_putc(&t->details, '}') < 0)
+        buf_printf(&t->details, ",\"availability\":%s%s%s}", f->have_avail ? "\"" : "",
+                   f->have_avail ? avail_state_name(f->avail) : "null",
+                   f->have_avail ? "\"" : "") < 0)
         return casefile_fail(err, -E2BIG, -1, NULL, "too long to audit");
     f->fired = 1;
     return 0;
@@ -256,7 +320,7 @@ static int task_act(const struct casefile *cf, struct casefile_txn *t, void *ctx
 /* Whom an overdue task goes to: its assignee, else the contact whose role
  * (or name) is its owner role. */
 static void task_whom(struct incident_clock_run *c, const struct playbook_task *pt,
-                      struct task_fire *f)
+                      int64_t now_us, struct task_fire *f)
 {
     const char *key = pt->assignee && pt->assignee[0] ? pt->assignee : pt->owner;
 
@@ -266,9 +330,8 @@ static void task_whom(struct incident_clock_run *c, const struct playbook_task *
     buf_reset(&f->contact);
     if (!key || !key[0])
         return;
-    if (store_clock_contact(c->st, key, &f->contact, f->to[0] ? NULL : f->to,
-                            f->to[0] ? 0 : sizeof(f->to)) < 0)
-        buf_reset(&f->contact);
+    f->have_avail = pick_contact(c, key, now_us, &f->contact, f->to, f->to[0] ? 0 : sizeof(f->to),
+                                 &f->avail) == 0;
 }
 
 /* The webhook document of an overdue task (docs/incident.md). */
@@ -305,6 +368,9 @@ static int task_body(const struct incident *inc, const struct task_fire *f, int6
     if (r == 0)
         r = f->contact.len ? buf_append(b, f->contact.data, f->contact.len) : buf_puts(b, "null");
     if (r == 0)
+        r = f->have_avail ? buf_printf(b, ",\"availability\":\"%s\"", avail_state_name(f->avail))
+                          : buf_puts(b, ",\"availability\":null");
+    if (r == 0)
         r = buf_printf(b, ",\"sent\":\"%s\"}", now);
     return r;
 }
@@ -328,7 +394,7 @@ static void task_fire(struct incident_clock_run *c, const struct incident *inc,
     snprintf(f.owner, sizeof(f.owner), "%s", pt->owner ? pt->owner : "");
     f.function = csf_function_name(pt->function);
     buf_init(&f.contact, CLOCK_BODY_MAX / 2);
-    task_whom(c, pt, &f);
+    task_whom(c, pt, now_us, &f);
     casefile_object(t.objbuf, sizeof(t.objbuf), f.id);
     if (casefile_run(&c->cf, &t, task_act, &f, &err) < 0) {
         log_warnx("escalation: incident %lld: overdue task %u not recorded: %s", (long long)f.id,
@@ -403,7 +469,7 @@ static int clock_one(struct incident_clock_run *c, int64_t id, int64_t now_us, u
     f.step = due.step;
     f.entry = c->chain[due.chain_idx];
     buf_init(&f.contact, CLOCK_BODY_MAX / 2);
-    fire_whom(c, &inc, &f);
+    fire_whom(c, &inc, now_us, &f);
     t.action = due.step == 1 ? "incident.deadline_notice" : "incident.escalation";
     casefile_object(t.objbuf, sizeof(t.objbuf), id);
     r = casefile_run(&c->cf, &t, fire_act, &f, &err);

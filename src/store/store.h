@@ -24,7 +24,7 @@ struct file_pos;
 struct store;
 
 /* The schema version this build writes; store_open migrates older ones. */
-#define STORE_SCHEMA_VERSION 19
+#define STORE_SCHEMA_VERSION 20
 
 /*
  * Opens (creating if needed) the store under directory `dir`, which is
@@ -299,6 +299,8 @@ int store_comm_json(struct store *st, int64_t comm_id, struct buf *out);
 struct store_contact_rec {
     const char *name, *kind, *organisation, *role, *email, *phone, *notes, *created_by;
     int64_t created_us;
+    /* When it may be called (availability.h); NULL: none / unchanged. */
+    const char *quiet_hours, *on_call, *timezone;
 };
 int store_contact_add(struct store *st, const struct store_contact_rec *c, int64_t *ret_id);
 int store_contacts_json(struct store *st, struct buf *out, size_t *ret_n);
@@ -328,11 +330,17 @@ int store_clock_step(struct store *st, int64_t incident_id, const char *phase, i
  * not (fired already: by another run, or before a restart). */
 int store_clock_advance(struct store *st, int64_t incident_id, const char *phase,
                         int64_t since_us, int64_t due_us, int step, int64_t now_us);
-/* The contact a chain entry names: the one whose role it is (vertical
- * contacts first), else whose name it is, appended to out as a JSON object
- * without notes, its name into ret_name; -ENOENT when none. */
-int store_clock_contact(struct store *st, const char *who, struct buf *out, char *ret_name,
-                        size_t name_size);
+/* The contacts a chain entry names, best first: those whose role it is
+ * (vertical contacts first, then by id), then whose name it is; at most
+ * STORE_CLOCK_CANDIDATES.  fn gets each: its JSON object without notes,
+ * its name and when it may be called (NULL: not said); stops at fn's first
+ * non-zero return and returns it.  -ENOENT when none. */
+#define STORE_CLOCK_CANDIDATES 32
+struct store_clock_cand {
+    const char *json, *name, *quiet_hours, *on_call, *timezone;
+};
+int store_clock_contacts(struct store *st, const char *who,
+                         int (*fn)(void *ctx, const struct store_clock_cand *c), void *ctx);
 
 /* ---- the responsible person's approval queue (store_lead.c, issue 25) ---- */
 

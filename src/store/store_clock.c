@@ -56,29 +56,42 @@ int store_clock_advance(struct store *st, int64_t incident_id, const char *phase
     return changes > 0 ? 0 : -ESTALE;
 }
 
-int store_clock_contact(struct store *st, const char *who, struct buf *out, char *ret_name,
-                        size_t name_size)
+int store_clock_contacts(struct store *st, const char *who,
+                         int (*fn)(void *ctx, const struct store_clock_cand *c), void *ctx)
 {
     sqlite3_stmt *s;
-    const unsigned char *j, *n;
-    int r;
+    int r, rc;
 
     /* The same members as the contacts' list (store_incident.c), without
      * the notes: they are not for a receiver outside. */
     r = store_row_one(
         st, "finding a contact of the escalation chain", "no such contact", &s,
         "SELECT json_object('id', id, 'name', name, 'kind', kind, 'organisation', organisation,"
-        " 'role', role, 'email', email, 'phone', phone), name FROM contacts"
-        " WHERE lower(role) = lower(?1) OR name = ?1"
-        " ORDER BY lower(role) = lower(?1) DESC, kind = 'vertical' DESC, id LIMIT 1",
-        "t", who);
+        " 'role', role, 'email', email, 'phone', phone, 'quiet_hours', nullif(quiet_hours, ''),"
+        " 'on_call', nullif(on_call, ''), 'timezone', nullif(timezone, '')), name, quiet_hours,"
+        " on_call, timezone FROM contacts WHERE lower(role) = lower(?1) OR name = ?1"
+        " ORDER BY lower(role) = lower(?1) DESC, kind = 'vertical' DESC, id LIMIT ?2",
+        "ti", who, (int64_t)STORE_CLOCK_CANDIDATES);
     if (r < 0)
         return r;
-    j = sqlite3_column_text(s, 0);
-    n = sqlite3_column_text(s, 1);
-    r = buf_puts(out, j ? (const char *)j : "null");
-    if (name_size)
-        snprintf(ret_name, name_size, "%s", n ? (const char *)n : "");
+    do {
+        struct store_clock_cand c = {
+            .json = (const char *)sqlite3_column_text(s, 0),
+            .name = (const char *)sqlite3_column_text(s, 1),
+            .quiet_hours = (const char *)sqlite3_column_text(s, 2),
+            .on_call = (const char *)sqlite3_column_text(s, 3),
+            .timezone = (const char *)sqlite3_column_text(s, 4),
+        };
+
+        if (!c.json)
+            c.json = "null";
+        if (!c.name)
+            c.name = "";
+        if ((r = fn(ctx, &c)) != 0)
+            break;
+    } while ((rc = sqlite3_step(s)) == SQLITE_ROW);
+    if (r == 0 && rc != SQLITE_DONE)
+        r = store_dberr(st, rc, "finding a contact of the escalation chain");
     sqlite3_finalize(s);
     return r;
 }

@@ -616,15 +616,19 @@ int store_comm_json(struct store *st, int64_t comm_id, struct buf *out)
 #define CONTACT_JSON                                                                               \
     "json_object('id', id, 'name', name, 'kind', kind, 'organisation', organisation,"             \
     " 'role', role, 'email', email, 'phone', phone, 'notes', notes,"                              \
+    " 'quiet_hours', nullif(quiet_hours, ''), 'on_call', nullif(on_call, ''),"                     \
+    " 'timezone', nullif(timezone, ''),"                                                           \
     " 'created', " ISO("created_us") ", 'created_by', created_by)"
 
 int store_contact_add(struct store *st, const struct store_contact_rec *c, int64_t *ret_id)
 {
     return store_exec_sql(st, "adding a contact", NULL, ret_id,
                     "INSERT INTO contacts(name, kind, organisation, role, email, phone, notes,"
-                    " created_us, created_by) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-                    "tttttttit", c->name, c->kind, c->organisation, c->role, c->email, c->phone,
-                    c->notes, c->created_us, c->created_by);
+                    " created_us, created_by, quiet_hours, on_call, timezone)"
+                    " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                    "tttttttitttt", c->name, c->kind, c->organisation, c->role, c->email,
+                    c->phone, c->notes, c->created_us, c->created_by, c->quiet_hours, c->on_call,
+                    c->timezone);
 }
 
 int store_contacts_json(struct store *st, struct buf *out, size_t *ret_n)
@@ -646,9 +650,11 @@ int store_contact_update(struct store *st, int64_t id, const struct store_contac
                            "UPDATE contacts SET name = coalesce(?2, name), kind = coalesce(?3,"
                            " kind), organisation = coalesce(?4, organisation), role = coalesce(?5,"
                            " role), email = coalesce(?6, email), phone = coalesce(?7, phone),"
-                           " notes = coalesce(?8, notes) WHERE id = ?1",
-                           "ittttttt", id, c->name, c->kind, c->organisation, c->role, c->email,
-                           c->phone, c->notes);
+                           " notes = coalesce(?8, notes), quiet_hours = coalesce(?9,"
+                           " quiet_hours), on_call = coalesce(?10, on_call), timezone ="
+                           " coalesce(?11, timezone) WHERE id = ?1",
+                           "itttttttttt", id, c->name, c->kind, c->organisation, c->role,
+                           c->email, c->phone, c->notes, c->quiet_hours, c->on_call, c->timezone);
     if (r < 0)
         return r;
     if (!changes) {

@@ -588,6 +588,13 @@ static const char *const store_migrations[] = {
     "  who TEXT NOT NULL,"
     "  PRIMARY KEY(incident_id, box)"
     ");",
+    /* 20: when a contact may be called (issue 25, availability.h,
+     * docs/incident.md "Quiet hours and on-call rotas"): quiet hours
+     * "HH:MM-HH:MM", an on-call rota "mon-fri 09:00-18:00, ...", and the
+     * zone both are in; NULL or "": none (UTC). */
+    "ALTER TABLE contacts ADD COLUMN quiet_hours TEXT;"
+    "ALTER TABLE contacts ADD COLUMN on_call TEXT;"
+    "ALTER TABLE contacts ADD COLUMN timezone TEXT;",
 };
 
 _Static_assert(sizeof(store_migrations) / sizeof(store_migrations[0]) == STORE_SCHEMA_VERSION,

@@ -5,7 +5,8 @@ between escalations, chain assignee -> lead -> manager) and a webhook
 receiver started here that checks each request's signature.  Incident A,
 assigned to alice, must bring the notice to alice before its deadline,
 then the escalation to the lead (a contact with role lead) at it and to
-the manager after.  Incident B is opened and the daemon killed (-9) before
+the manager after; of two leads the one outside her quiet hours, of two
+managers the one on call in his rota's zone.  Incident B is opened and the daemon killed (-9) before
 B's notice: restarted after B's whole deadline passed, B fires once, to
 the manager, and A nothing again; a second kill -9 and restart fires
 nothing.  /metrics counts (promtool check metrics), the audit log and the
@@ -122,11 +123,41 @@ def main():
     os.chmod(key, 0o600)
     d.start()
     tok = user_add(d, "alice", "analyst")
-    for name, role in (("Carol Lead", "lead"), ("Mark Manager", "manager")):
-        st, _ = call(d, "POST", "/api/v1/contacts", tok,
-                     {"name": name, "kind": "vertical", "role": role,
-                      "email": name.split()[0].lower() + "@example.org"})
+    # Quiet hours and an on-call rota (docs/incident.md): Quinn, the first
+    # lead by id, is in her quiet hours now (UTC, the hour either side), so
+    # the lead's step skips her for Carol; Olga, a manager added after
+    # Mark, is on call now in her zone (+09:00), so the manager's step goes
+    # to her rather than to Mark, who says nothing of his hours.
+    now = time.gmtime()
+    mins = now.tm_hour * 60 + now.tm_min
+
+    def hhmm(m):
+        m %= 24 * 60
+        return "%02d:%02d" % (m // 60, m % 60)
+
+    quiet = "%s-%s" % (hhmm(mins - 60), hhmm(mins + 60))
+    on_call = "daily %s-%s" % (hhmm(mins + 9 * 60 - 60), hhmm(mins + 9 * 60 + 60))
+    for name, role, extra in (("Quinn Lead", "lead", {"quiet_hours": quiet}),
+                              ("Carol Lead", "lead", {}), ("Mark Manager", "manager", {}),
+                              ("Olga Manager", "manager",
+                               {"on_call": on_call, "timezone": "+09:00"})):
+        body = {"name": name, "kind": "vertical", "role": role,
+                "email": name.split()[0].lower() + "@example.org"}
+        body.update(extra)
+        st, _ = call(d, "POST", "/api/v1/contacts", tok, body)
         check(st == 201, "contact %s (%s) added (%s)" % (name, role, st))
+    st, c = call(d, "GET", "/api/v1/contacts", tok)
+    olga = [x for x in (c or {}).get("contacts", []) if x.get("name") == "Olga Manager"]
+    check(st == 200 and olga and olga[0].get("on_call") == on_call and
+          olga[0].get("timezone") == "+09:00" and olga[0].get("quiet_hours") is None,
+          "the contact shows its rota and zone (%s)" % (olga,))
+    for body, field in (({"quiet_hours": "22:00-25:00"}, "quiet_hours"),
+                        ({"on_call": "weekdays 09:00-17:00"}, "on_call"),
+                        ({"timezone": "Mars/Olympus_Mons"}, "timezone")):
+        body.update({"name": "Bad Hours", "kind": "vertical"})
+        st, e = call(d, "POST", "/api/v1/contacts", tok, body)
+        check(st == 400 and field in json.dumps(e),
+              "a contact with a bad %s is refused naming it (%s %s)" % (field, st, e))
 
     # --- A: the notice, then up the chain -------------------------------
     a = new_incident(d, tok, "escalation A", "alice")
@@ -147,12 +178,15 @@ def main():
               "deadline (%.2f s before)" % (due - t1))
         check(e2["event"] == "incident.escalation" and e2["chain"] == "lead" and
               e2["to"] == "Carol Lead" and e2["overdue"] is True and
-              (e2.get("contact") or {}).get("email") == "carol@example.org",
-              "A: at the deadline, escalated to the lead, Carol Lead, with her contact")
+              (e2.get("contact") or {}).get("email") == "carol@example.org" and
+              e2.get("availability") == "available",
+              "A: at the deadline, escalated to the lead, Carol Lead (Quinn is in her quiet "
+              "hours), with her contact")
         check(t2 >= due, "A: the escalation came at or after the deadline (%.2f s)" % (t2 - due))
         check(e3["event"] == "incident.escalation" and e3["chain"] == "manager" and
-              e3["to"] == "Mark Manager" and t3 >= due + 2,
-              "A: then to the manager, Mark Manager, 2 s later (%.2f s)" % (t3 - due))
+              e3["to"] == "Olga Manager" and e3.get("availability") == "on-call" and
+              (e3.get("contact") or {}).get("on_call") == on_call and t3 >= due + 2,
+              "A: then to the manager on call, Olga Manager, 2 s later (%.2f s)" % (t3 - due))
         check(n1["deadline"] == e2["deadline"] and n1["title"] == "escalation A",
               "the documents name the incident and its deadline")
     time.sleep(2.5)
@@ -169,7 +203,7 @@ def main():
              ("deadline_notice", "escalation")]
     print("A timeline:", steps)
     check([e["what"] for e in steps] == ["deadline_notice", "escalation", "escalation"] and
-          "Carol Lead" in steps[1].get("to", "") and "Mark Manager" in steps[2].get("to", ""),
+          "Carol Lead" in steps[1].get("to", "") and "Olga Manager" in steps[2].get("to", ""),
           "A's timeline marks the notice and both escalations, naming whom")
 
     # --- B: its deadline passes while the daemon is down ----------------
@@ -186,7 +220,7 @@ def main():
     got = of(b_id)
     print("B:", [(round(t - b_due, 2), doc.get("event"), doc.get("chain")) for t, doc, _ in got])
     check(len(got) == 1 and got[0][1]["event"] == "incident.escalation" and
-          got[0][1]["chain"] == "manager" and got[0][1]["to"] == "Mark Manager",
+          got[0][1]["chain"] == "manager" and got[0][1]["to"] == "Olga Manager",
           "B: once, the step due now (to the manager), no late notice, no lead escalation")
     check(len(of(a_id)) == 3, "A: nothing fired twice after kill -9 and restart")
     m = metrics(d)
@@ -217,6 +251,11 @@ def main():
                                  ("incident.escalation", "incident/%d" % a_id, "hikeshi"),
                                  ("incident.escalation", "incident/%d" % b_id, "hikeshi")]),
           "the audit log has one entry per step fired, by hikeshi")
+    woke = sorted((e["details"].get("to"), e["details"].get("availability")) for e in ent
+                  if e["action"] == "incident.escalation")
+    check(woke == [("Carol Lead", "available"), ("Olga Manager", "on-call"),
+                   ("Olga Manager", "on-call")],
+          "each escalation's audit entry says whom it called and how they stood (%s)" % woke)
     srv.shutdown()
 
 

@@ -787,6 +787,8 @@ static void test_migrate_tokens_v10(void **state)
             db,
             "DROP INDEX events_record_id; ALTER TABLE events DROP COLUMN record_id;"
             "DROP INDEX alerts_record_rule; ALTER TABLE alerts DROP COLUMN record_id;"
+            "ALTER TABLE contacts DROP COLUMN quiet_hours;"
+            "ALTER TABLE contacts DROP COLUMN on_call; ALTER TABLE contacts DROP COLUMN timezone;"
             "DROP TABLE procedure_runs; ALTER TABLE tasks DROP COLUMN box;"
             "ALTER TABLE tasks DROP COLUMN due_us; ALTER TABLE tasks DROP COLUMN function;"
             "DROP TABLE incident_observables; DROP TABLE approvals;"

@@ -68,12 +68,12 @@ struct clock_fire {
     const char *phase;
     int64_t since_us, due_us;
     int step;
-    const char *entry;   /* the chain entry: "assignee", a role, a name */
+    const char *entry;              /* the chain entry: "assignee", a role, a name */
     char to[INCIDENT_NAME_MAX + 1]; /* whom it names: a person, or "" */
-    struct buf contact;  /* the contact's JSON object, or empty */
-    enum avail_state avail; /* the contact's, when have_avail */
+    struct buf contact;             /* the contact's JSON object, or empty */
+    enum avail_state avail;         /* the contact's, when have_avail */
     int have_avail;
-    int fired;           /* set by fire_act when the state advanced */
+    int fired; /* set by fire_act when the state advanced */
 };
 
 static int fire_act(const struct casefile *cf, struct casefile_txn *t, void *ctx,
@@ -108,8 +108,8 @@ static int fire_act(const struct casefile *cf, struct casefile_txn *t, void *ctx
                    f->step) < 0 ||
         buf_json_str(&t->details, f->entry, strlen(f->entry)) < 0 ||
         buf_puts(&t->details, ",\"to\":") < 0 ||
-        (f->to[0] ? buf_json_str(&t->details, f->to, strlen(f->to)) : buf_puts(&t->details, "null")) <
-            0 ||
+        (f->to[0] ? buf_json_str(&t->details, f->to, strlen(f->to))
+                  : buf_puts(&t->details, "null")) < 0 ||
         buf_printf(&t->details, ",\"availability\":%s%s%s}", f->have_avail ? "\"" : "",
                    f->have_avail ? avail_state_name(f->avail) : "null",
                    f->have_avail ? "\"" : "") < 0)
@@ -188,9 +188,29 @@ static void fire_whom(struct incident_clock_run *c, const struct incident *inc, 
         key = inc->assignee;
     }
     buf_reset(&f->contact);
-    r = pick_contact(c, key, now_us, &f->contact, f->to, f->to[0] ? 0 : sizeof(f->to),
-                     &f->avail);
+    r = pick_contact(c, key, now_us, &f->contact, f->to, f->to[0] ? 0 : sizeof(f->to), &f->avail);
     f->have_avail = r == 0;
+}
+
+/* The end of a webhook document: whom it names, the contact, how the
+ * contact stood, when it was sent. */
+static int body_whom(struct buf *b, const char *to, const struct buf *contact, int have_avail,
+                     enum avail_state avail, const char *now)
+{
+    int r = buf_puts(b, ",\"to\":");
+
+    if (r == 0)
+        r = to[0] ? buf_json_str(b, to, strlen(to)) : buf_puts(b, "null");
+    if (r == 0)
+        r = buf_puts(b, ",\"contact\":");
+    if (r == 0)
+        r = contact->len ? buf_append(b, contact->data, contact->len) : buf_puts(b, "null");
+    if (r == 0)
+        r = have_avail ? buf_printf(b, ",\"availability\":\"%s\"", avail_state_name(avail))
+                       : buf_puts(b, ",\"availability\":null");
+    if (r == 0)
+        r = buf_printf(b, ",\"sent\":\"%s\"}", now);
+    return r;
 }
 
 /* The webhook document (docs/incident.md). */
@@ -215,20 +235,7 @@ static int fire_body(const struct incident *inc, const struct clock_fire *f, int
                        now_us >= f->due_us ? "true" : "false", f->step);
     if (r == 0)
         r = buf_json_str(b, f->entry, strlen(f->entry));
-    if (r == 0)
-        r = buf_puts(b, ",\"to\":");
-    if (r == 0)
-        r = f->to[0] ? buf_json_str(b, f->to, strlen(f->to)) : buf_puts(b, "null");
-    if (r == 0)
-        r = buf_puts(b, ",\"contact\":");
-    if (r == 0)
-        r = f->contact.len ? buf_append(b, f->contact.data, f->contact.len) : buf_puts(b, "null");
-    if (r == 0)
-        r = f->have_avail ? buf_printf(b, ",\"availability\":\"%s\"", avail_state_name(f->avail))
-                          : buf_puts(b, ",\"availability\":null");
-    if (r == 0)
-        r = buf_printf(b, ",\"sent\":\"%s\"}", now);
-    return r;
+    return r == 0 ? body_whom(b, f->to, &f->contact, f->have_avail, f->avail, now) : r;
 }
 
 static void fire_send(struct incident_clock_run *c, const struct buf *body, int64_t id)
@@ -319,8 +326,8 @@ static int task_act(const struct casefile *cf, struct casefile_txn *t, void *ctx
 
 /* Whom an overdue task goes to: its assignee, else the contact whose role
  * (or name) is its owner role. */
-static void task_whom(struct incident_clock_run *c, const struct playbook_task *pt,
-                      int64_t now_us, struct task_fire *f)
+static void task_whom(struct incident_clock_run *c, const struct playbook_task *pt, int64_t now_us,
+                      struct task_fire *f)
 {
     const char *key = pt->assignee && pt->assignee[0] ? pt->assignee : pt->owner;
 
@@ -359,20 +366,7 @@ static int task_body(const struct incident *inc, const struct task_fire *f, int6
         r = buf_printf(b, ",\"due\":\"%s\",\"overdue\":true,\"owner\":", due);
     if (r == 0)
         r = buf_json_str(b, f->owner, strlen(f->owner));
-    if (r == 0)
-        r = buf_puts(b, ",\"to\":");
-    if (r == 0)
-        r = f->to[0] ? buf_json_str(b, f->to, strlen(f->to)) : buf_puts(b, "null");
-    if (r == 0)
-        r = buf_puts(b, ",\"contact\":");
-    if (r == 0)
-        r = f->contact.len ? buf_append(b, f->contact.data, f->contact.len) : buf_puts(b, "null");
-    if (r == 0)
-        r = f->have_avail ? buf_printf(b, ",\"availability\":\"%s\"", avail_state_name(f->avail))
-                          : buf_puts(b, ",\"availability\":null");
-    if (r == 0)
-        r = buf_printf(b, ",\"sent\":\"%s\"}", now);
-    return r;
+    return r == 0 ? body_whom(b, f->to, &f->contact, f->have_avail, f->avail, now) : r;
 }
 
 /* Escalates the task `pt` of incident `inc` once. */
@@ -459,8 +453,7 @@ static int clock_one(struct incident_clock_run *c, int64_t id, int64_t now_us, u
     overdue = dl.has_target && dl.overdue;
     f.phase = incident_phase_name(inc.phase);
     f.since_us = inc.phase_since_us;
-    if (!dl.has_target ||
-        store_clock_step(c->st, id, f.phase, inc.phase_since_us, &done) < 0 ||
+    if (!dl.has_target || store_clock_step(c->st, id, f.phase, inc.phase_since_us, &done) < 0 ||
         incident_clock_decide(&c->cc, inc.phase_since_us, dl.due_us - inc.phase_since_us, now_us,
                               done, &due) < 0 ||
         due.step == 0)
@@ -487,9 +480,9 @@ static int clock_one(struct incident_clock_run *c, int64_t id, int64_t now_us, u
                      f.phase, dues, f.entry, f.to[0] ? f.to : "nobody named");
         } else {
             atomic_fetch_add(&clock_stats.escalations, 1);
-            log_warnx("escalation: incident %lld: %s overdue since %s; escalated to %s (%s), step %d",
-                      (long long)id, f.phase, dues, f.entry, f.to[0] ? f.to : "nobody named",
-                      f.step);
+            log_warnx(
+                "escalation: incident %lld: %s overdue since %s; escalated to %s (%s), step %d",
+                (long long)id, f.phase, dues, f.entry, f.to[0] ? f.to : "nobody named", f.step);
         }
         buf_init(&body, CLOCK_BODY_MAX);
         if (c->nurls && fire_body(&inc, &f, now_us, &body) == 0)

@@ -1200,6 +1200,8 @@ static int run_start_clock(struct daemon *d)
         .targets = d->cfg->targets,
         .ntargets = d->cfg->ntargets,
         .esc = &d->cfg->escalation,
+        .smtp = d->cfg->messages.smtp,
+        .from = d->cfg->messages.from,
     };
     char err[1024] = "";
 

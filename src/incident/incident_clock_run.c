@@ -21,6 +21,7 @@
 #include "incident/casefile.h"
 #include "incident/casefile_priv.h"
 #include "incident/casefile_procedure.h"
+#include "incident/comms_smtp.h"
 #include "incident/csf.h"
 #include "incident/incident.h"
 #include "incident/incident_clock.h"
@@ -36,6 +37,8 @@
 #define CLOCK_SCAN_MAX CASEFILE_NEAR_SCAN
 /* Largest webhook document: the incident's title and one contact. */
 #define CLOCK_BODY_MAX (16 * 1024)
+/* A contact's email address as the clock mails it (longer: cut, then refused). */
+#define EMAIL_MAX 256
 
 static struct incident_clock_stats clock_stats;
 
@@ -53,6 +56,7 @@ struct incident_clock_run {
     char chain[INCIDENT_CLOCK_CHAIN_MAX][INCIDENT_CLOCK_NAME_MAX + 1];
     char **urls;
     size_t nurls;
+    char *smtp, *from; /* mail to the contact named; NULL: none */
     unsigned char *secret;
     size_t secret_len;
     pthread_t th;
@@ -73,7 +77,8 @@ struct clock_fire {
     struct buf contact;             /* the contact's JSON object, or empty */
     enum avail_state avail;         /* the contact's, when have_avail */
     int have_avail;
-    int fired; /* set by fire_act when the state advanced */
+    char email[EMAIL_MAX]; /* the contact's address, or "" */
+    int fired;             /* set by fire_act when the state advanced */
 };
 
 static int fire_act(const struct casefile *cf, struct casefile_txn *t, void *ctx,
@@ -126,6 +131,7 @@ struct pick {
     struct buf *contact;
     char *name;
     size_t name_size;
+    char *email; /* EMAIL_MAX bytes: the chosen contact's, or "" */
     int have;
     enum avail_state best;
 };
@@ -149,6 +155,7 @@ static int pick_one(void *ctx, const struct store_clock_cand *cand)
         return -E2BIG;
     if (p->name_size)
         snprintf(p->name, p->name_size, "%s", cand->name);
+    snprintf(p->email, EMAIL_MAX, "%s", cand->email ? cand->email : "");
     p->have = 1;
     p->best = st;
     return st == AVAIL_ON_CALL; /* nobody beats it */
@@ -157,10 +164,10 @@ static int pick_one(void *ctx, const struct store_clock_cand *cand)
 /* Fills contact (and name when name_size) with the contact `key` names;
  * *ret_state its availability.  -ENOENT when none, then contact is empty. */
 static int pick_contact(struct incident_clock_run *c, const char *key, int64_t now_us,
-                        struct buf *contact, char *name, size_t name_size,
+                        struct buf *contact, char *name, size_t name_size, char *email,
                         enum avail_state *ret_state)
 {
-    struct pick p = {now_us, contact, name, name_size, 0, AVAIL_QUIET};
+    struct pick p = {now_us, contact, name, name_size, email, 0, AVAIL_QUIET};
     int r = store_clock_contacts(c->st, key, pick_one, &p);
 
     if (r < 0 || !p.have) {
@@ -188,7 +195,8 @@ static void fire_whom(struct incident_clock_run *c, const struct incident *inc, 
         key = inc->assignee;
     }
     buf_reset(&f->contact);
-    r = pick_contact(c, key, now_us, &f->contact, f->to, f->to[0] ? 0 : sizeof(f->to), &f->avail);
+    r = pick_contact(c, key, now_us, &f->contact, f->to, f->to[0] ? 0 : sizeof(f->to), f->email,
+                     &f->avail);
     f->have_avail = r == 0;
 }
 
@@ -238,6 +246,27 @@ static int fire_body(const struct incident *inc, const struct clock_fire *f, int
     return r == 0 ? body_whom(b, f->to, &f->contact, f->have_avail, f->avail, now) : r;
 }
 
+/* Mails a step to the contact it names (incident.messages' SMTP server),
+ * when there is a server and the contact an address: subject `subject`,
+ * the webhook document `body` as the text.  A failure is logged and
+ * counted as a webhook's is; the step itself stands (it is audited). */
+static void fire_mail(struct incident_clock_run *c, const char *email, const char *subject,
+                      const char *ref, const struct buf *body, int64_t id)
+{
+    char why[512] = "";
+    const struct comms_smtp_conf sc = {.url = c->smtp, .from = c->from, .timeout_ms = 30000};
+    const struct comms_smtp_mail m = {
+        .to = email, .subject = subject, .body = body->data, .ref = ref};
+
+    if (!c->smtp || !c->from || !email[0] || !body->len)
+        return;
+    if (comms_smtp_send(&sc, &m, why, sizeof(why)) < 0) {
+        atomic_fetch_add(&clock_stats.notify_failed, 1);
+        log_warnx("escalation: incident %lld: mail to %s not delivered: %s", (long long)id, email,
+                  why[0] ? why : "refused");
+    }
+}
+
 static void fire_send(struct incident_clock_run *c, const struct buf *body, int64_t id)
 {
     for (size_t i = 0; i < c->nurls; i++) {
@@ -276,6 +305,7 @@ struct task_fire {
     struct buf contact;             /* the contact's JSON object, or empty */
     enum avail_state avail;         /* the contact's, when have_avail */
     int have_avail;
+    char email[EMAIL_MAX]; /* the contact's address, or "" */
     int fired;
 };
 
@@ -338,7 +368,7 @@ static void task_whom(struct incident_clock_run *c, const struct playbook_task *
     if (!key || !key[0])
         return;
     f->have_avail = pick_contact(c, key, now_us, &f->contact, f->to, f->to[0] ? 0 : sizeof(f->to),
-                                 &f->avail) == 0;
+                                 f->email, &f->avail) == 0;
 }
 
 /* The webhook document of an overdue task (docs/incident.md). */
@@ -403,8 +433,16 @@ static void task_fire(struct incident_clock_run *c, const struct incident *inc,
                   (long long)f.id, f.task, f.title, dues, f.owner[0] ? f.owner : "assignee",
                   f.to[0] ? f.to : "nobody named");
         buf_init(&body, CLOCK_BODY_MAX);
-        if (c->nurls && task_body(inc, &f, now_us, &body) == 0)
+        if ((c->nurls || (c->smtp && f.email[0])) && task_body(inc, &f, now_us, &body) == 0) {
+            char subject[PLAYBOOK_TITLE_MAX + 64], ref[96];
+
             fire_send(c, &body, f.id);
+            snprintf(subject, sizeof(subject), "hikeshi: incident %lld: task overdue: %s",
+                     (long long)f.id, f.title);
+            snprintf(ref, sizeof(ref), "incident-%lld-task-%u-%lld", (long long)f.id, f.task,
+                     (long long)f.due_us);
+            fire_mail(c, f.email, subject, ref, &body, f.id);
+        }
         buf_done(&body);
     }
     buf_done(&f.contact);
@@ -485,8 +523,16 @@ static int clock_one(struct incident_clock_run *c, int64_t id, int64_t now_us, u
                 (long long)id, f.phase, dues, f.entry, f.to[0] ? f.to : "nobody named", f.step);
         }
         buf_init(&body, CLOCK_BODY_MAX);
-        if (c->nurls && fire_body(&inc, &f, now_us, &body) == 0)
+        if ((c->nurls || (c->smtp && f.email[0])) && fire_body(&inc, &f, now_us, &body) == 0) {
+            char subject[INCIDENT_TITLE_MAX + 96], ref[128];
+
             fire_send(c, &body, id);
+            snprintf(subject, sizeof(subject), "hikeshi: incident %lld: %s %s: %s", (long long)id,
+                     f.phase, f.step == 1 ? "deadline notice" : "escalation", inc.title);
+            snprintf(ref, sizeof(ref), "incident-%lld-%s-%lld-step-%d", (long long)id, f.phase,
+                     (long long)f.since_us, f.step);
+            fire_mail(c, f.email, subject, ref, &body, id);
+        }
         buf_done(&body);
     }
     buf_done(&f.contact);
@@ -559,6 +605,8 @@ static void clock_free(struct incident_clock_run *c)
     for (size_t i = 0; i < c->nurls; i++)
         free(c->urls[i]);
     free(c->urls);
+    free(c->smtp);
+    free(c->from);
     if (c->secret) {
         explicit_bzero(c->secret, c->secret_len);
         free(c->secret);
@@ -614,6 +662,8 @@ static int clock_setup(struct incident_clock_run *c, const struct incident_clock
             return -EINVAL;
         }
     }
+    if ((o->smtp && !(c->smtp = strdup(o->smtp))) || (o->from && !(c->from = strdup(o->from))))
+        return -ENOMEM;
     if ((r = store_open(o->data_dir, &c->st, &serr)) < 0) {
         snprintf(errbuf, errlen, "escalation: store in %s: %s", o->data_dir,
                  serr ? serr : strerror(-r));

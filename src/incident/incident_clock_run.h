@@ -46,6 +46,10 @@ struct incident_clock_run_opts {
     const struct config_target *targets; /* phase targets over the defaults */
     size_t ntargets;
     const struct config_escalation *esc; /* copied at start */
+    /* incident.messages' SMTP server and From address (copied; NULL: the
+     * steps go by webhook only): each step is also mailed to the contact
+     * it names when the contact has an email address. */
+    const char *smtp, *from;
 };
 
 /*

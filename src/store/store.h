@@ -337,7 +337,7 @@ int store_clock_advance(struct store *st, int64_t incident_id, const char *phase
  * non-zero return and returns it.  -ENOENT when none. */
 #define STORE_CLOCK_CANDIDATES 32
 struct store_clock_cand {
-    const char *json, *name, *quiet_hours, *on_call, *timezone;
+    const char *json, *name, *quiet_hours, *on_call, *timezone, *email;
 };
 int store_clock_contacts(struct store *st, const char *who,
                          int (*fn)(void *ctx, const struct store_clock_cand *c), void *ctx);

@@ -69,7 +69,7 @@ int store_clock_contacts(struct store *st, const char *who,
         "SELECT json_object('id', id, 'name', name, 'kind', kind, 'organisation', organisation,"
         " 'role', role, 'email', email, 'phone', phone, 'quiet_hours', nullif(quiet_hours, ''),"
         " 'on_call', nullif(on_call, ''), 'timezone', nullif(timezone, '')), name, quiet_hours,"
-        " on_call, timezone FROM contacts WHERE lower(role) = lower(?1) OR name = ?1"
+        " on_call, timezone, email FROM contacts WHERE lower(role) = lower(?1) OR name = ?1"
         " ORDER BY lower(role) = lower(?1) DESC, kind = 'vertical' DESC, id LIMIT ?2",
         "ti", who, (int64_t)STORE_CLOCK_CANDIDATES);
     if (r < 0)
@@ -81,6 +81,7 @@ int store_clock_contacts(struct store *st, const char *who,
             .quiet_hours = (const char *)sqlite3_column_text(s, 2),
             .on_call = (const char *)sqlite3_column_text(s, 3),
             .timezone = (const char *)sqlite3_column_text(s, 4),
+            .email = (const char *)sqlite3_column_text(s, 5),
         };
 
         if (!c.json)

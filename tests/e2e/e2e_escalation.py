@@ -16,7 +16,9 @@ import hashlib
 import hmac
 import json
 import os
+import re
 import signal
+import socketserver
 import sys
 import threading
 import time
@@ -47,10 +49,55 @@ incident:
     notify: [http://127.0.0.1:HOOKPORT/hook]
     secret_file: {dir}/hook.key
     chain: [assignee, lead, manager]
+  messages:
+    smtp: smtp://127.0.0.1:SMTPPORT
+    from: csirt@example.org
 """
 
 received = []  # (arrival time, document, signature good)
+mails = []  # (recipients, message bytes)
 lock = threading.Lock()
+
+
+class Smtp(socketserver.StreamRequestHandler):
+    """Just enough SMTP for libcurl's client: every mail is kept."""
+
+    def reply(self, line):
+        self.wfile.write(line.encode() + b"\r\n")
+        self.wfile.flush()
+
+    def handle(self):
+        self.reply("220 sink.example ESMTP")
+        rcpts = []
+        while True:
+            line = self.rfile.readline()
+            if not line:
+                return
+            cmd = line.decode(errors="replace").strip()
+            up = cmd.upper()
+            if up.startswith("EHLO"):
+                self.reply("250-sink.example")
+                self.reply("250 8BITMIME")
+            elif up.startswith("RCPT TO:"):
+                rcpts.append(cmd[8:].strip().strip("<>"))
+                self.reply("250 ok")
+            elif up == "DATA":
+                self.reply("354 go ahead")
+                data = b""
+                while True:
+                    part = self.rfile.readline()
+                    if not part or part == b".\r\n":
+                        break
+                    data += part
+                with lock:
+                    mails.append((list(rcpts), data))
+                rcpts = []
+                self.reply("250 queued")
+            elif up == "QUIT":
+                self.reply("221 bye")
+                return
+            else:  # HELO, MAIL FROM, RSET, NOOP
+                self.reply("250 ok")
 
 
 class Hook(BaseHTTPRequestHandler):
@@ -116,7 +163,11 @@ def main():
     hook_port = free_port()
     srv = ThreadingHTTPServer(("127.0.0.1", hook_port), Hook)
     threading.Thread(target=srv.serve_forever, daemon=True).start()
-    d = Daemon(CONFIG.replace("HOOKPORT", str(hook_port)))
+    smtp = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Smtp)
+    smtp.daemon_threads = True
+    threading.Thread(target=smtp.serve_forever, daemon=True).start()
+    d = Daemon(CONFIG.replace("HOOKPORT", str(hook_port))
+               .replace("SMTPPORT", str(smtp.server_address[1])))
     key = os.path.join(d.dir, "hook.key")
     with open(key, "wb") as f:
         f.write(SECRET)
@@ -256,7 +307,24 @@ def main():
     check(woke == [("Carol Lead", "available"), ("Olga Manager", "on-call"),
                    ("Olga Manager", "on-call")],
           "each escalation's audit entry says whom it called and how they stood (%s)" % woke)
+    # The same steps by mail (incident.messages' SMTP server) to the
+    # contacts who have an address: the lead's and both manager steps;
+    # alice (the assignee) is no contact, so her notice goes by webhook only.
+    with lock:
+        got_mail = sorted((tuple(r), m) for r, m in mails)
+    subj = [(r, (re.search(rb"^Subject: (.*)$", m, re.M) or [b"", b""])[1].decode().strip())
+            for r, m in got_mail]
+    print("mails:", subj)
+    check([r for r, _ in subj] == [("carol@example.org",), ("olga@example.org",),
+                                   ("olga@example.org",)],
+          "the escalations reach Carol and Olga by mail at the SMTP sink, once each step")
+    check(all("escalation" in t and "hikeshi: incident" in t for _, t in subj) and
+          any("escalation A" in t for _, t in subj) and any("escalation B" in t for _, t in subj),
+          "each mail's subject names the step and the incident")
+    check(all(b'"availability"' in m for _, m in got_mail),
+          "the mail carries the step's document, with whom it called and how they stood")
     srv.shutdown()
+    smtp.shutdown()
 
 
 if __name__ == "__main__":

@@ -12,8 +12,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pwd.h>
 #include <sqlite3.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -949,13 +951,73 @@ static int store_create_file(struct store *st, const char *path)
     return 0;
 }
 
+/* Says why PATH (or its -wal or -shm, or the directory that holds them)
+ * is out of this process's reach when the reason is whose it is: the
+ * daemon started by systemd as its own user meets a database someone made
+ * as root (`hikeshi user add` without `sudo -u hikeshi`), where SQLite
+ * would say only "unable to open database file", or open it read-only and
+ * fail at the first write.  Returns -EACCES with the sentence in st, or 0
+ * when ownership is not the reason. */
+static int store_explain_access(struct store *st, const char *path)
+{
+    static const char *const suffix[] = {"", "-wal", "-shm"};
+    char p[PATH_MAX], dir[PATH_MAX];
+    const char *slash = strrchr(path, '/');
+    struct stat sb;
+    const char *what = NULL;
+    bool in_dir = false; /* the directory: no -wal or -shm can be made */
+
+    snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - path) : 1, slash ? path : ".");
+    if (!dir[0])
+        snprintf(dir, sizeof(dir), "/");
+    if (faccessat(AT_FDCWD, dir, W_OK | X_OK, AT_EACCESS) < 0 && errno == EACCES &&
+        stat(dir, &sb) == 0) {
+        what = dir;
+        in_dir = true;
+    }
+    for (size_t i = 0; !what && i < sizeof(suffix) / sizeof(suffix[0]); i++) {
+        snprintf(p, sizeof(p), "%s%s", path, suffix[i]);
+        if (faccessat(AT_FDCWD, p, R_OK | W_OK, AT_EACCESS) < 0 && errno == EACCES &&
+            stat(p, &sb) == 0)
+            what = p;
+    }
+    if (!what)
+        return 0;
+    {
+        const struct passwd *owner = getpwuid(sb.st_uid);
+        char oname[64];
+        const struct passwd *me;
+
+        snprintf(oname, sizeof(oname), "%s", owner ? owner->pw_name : "?");
+        me = getpwuid(geteuid());
+        store_seterr(st,
+                     "%s belongs to %s (uid %u, mode %04o) and this process runs as %s (uid %u), "
+                     "which may not %s it: the data directory and every file in it must be the "
+                     "daemon's user's (chown -R %s: %s), and hikeshi's commands on it run as "
+                     "that user (sudo -u %s hikeshi ...)",
+                     what, oname, (unsigned)sb.st_uid, (unsigned)(sb.st_mode & 07777),
+                     me ? me->pw_name : "?", (unsigned)geteuid(),
+                     in_dir ? "create files in" : "read and write", me ? me->pw_name : "USER", dir,
+                     me ? me->pw_name : "USER");
+    }
+    return -EACCES;
+}
+
 /* Opens the connection to PATH into st->db.  Returns 0 or -errno (the
  * message in st). */
 static int store_connect(struct store *st, const char *path)
 {
     int rc = sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
 
+    if (rc == SQLITE_OK && sqlite3_db_readonly(st->db, "main") == 1) {
+        if (store_explain_access(st, path) < 0)
+            return -EACCES;
+        store_seterr(st, "opening the database: %s is read-only here", path);
+        return -EROFS;
+    }
     if (rc != SQLITE_OK) {
+        if (store_explain_access(st, path) < 0)
+            return -EACCES;
         if (st->db)
             return store_dberr(st, rc, "opening the database");
         store_seterr(st, "opening the database: %s", sqlite3_errstr(rc));

@@ -4,7 +4,8 @@
   source tree (the files git knows, plus Chart.js from web/node_modules) in
   a temporary directory, with two jobs; lintian finds no error or warning.
 - Under systemd: this machine's own system, as an overlay of / on a tmpfs
-  (the host is left alone), boots in a container (systemd-nspawn, private
+  (the host is left alone; what an earlier hikeshi left in /var/lib/hikeshi
+  and /etc/hikeshi hidden), boots in a container (systemd-nspawn, private
   network); there `dpkg -i` installs the package and enables the unit,
   `systemctl start hikeshi` runs the daemon as hikeshi with no capability,
   no_new_privs and seccomp, its data 0750/0640; a token from `runuser -u
@@ -525,6 +526,11 @@ def run_under_systemd(deb, tmp):
         if not check(r.returncode == 0, "an overlay of / for the container (%s)" % r.stderr.strip()):
             return
         mounted.append(root)
+        # A fresh machine: what an earlier hikeshi left on the host (a
+        # database made by `hikeshi user add` run as root, say) is hidden
+        # from the container (a whiteout in the overlay; the host keeps it).
+        for left in (STATE, "/etc/hikeshi"):
+            shutil.rmtree(root + left, ignore_errors=True)
         os.makedirs(os.path.join(root, "hikeshi-e2e"), exist_ok=True)
         shutil.copy(deb, os.path.join(root, "hikeshi-e2e", "hikeshi.deb"))
         probe = os.path.join(root, "hikeshi-e2e", "probe.py")

@@ -24,7 +24,9 @@ to a real nftables set, then:
   CAP_NET_BIND_SERVICE (as a systemd unit would): every thread drops them,
   the helper keeps CAP_NET_ADMIN and makes its set;
 - a data_dir the dropped user cannot reach is refused at start, with a
-  sentence naming the user.
+  sentence naming the user;
+- started as an unprivileged user on a store file of root's (made by a
+  command run as root): refused, naming the file, its owner and the chown.
 
 Needs root (namespaces, nftables, a uid to drop).  Not root: skipped (77).
 """
@@ -401,6 +403,40 @@ def run_unreachable():
           "a data_dir the dropped user cannot reach is refused at start, naming it")
 
 
+def run_foreign_store():
+    # Started by systemd as its user on a store someone made as root
+    # (`hikeshi user add` without sudo -u): refused, saying whose the file is
+    # and what to run, not SQLite's "unable to open database file".
+    import harness
+    d = Daemon(PLAIN)
+    os.makedirs(d.data, mode=0o750)
+    os.chown(d.data, 65534, 65534)
+    db = os.path.join(d.data, "hikeshi.db")
+    with open(db, "w"):
+        pass
+    os.chmod(db, 0o640)
+    wrapper = os.path.join(d.dir, "as-nobody.sh")
+    with open(wrapper, "w") as f:
+        f.write("#!/bin/sh\nexec setpriv --reuid=65534 --regid=65534 --clear-groups %s \"$@\"\n"
+                % os.path.abspath(BIN))
+    os.chmod(wrapper, 0o755)
+    saved, harness.BIN = harness.BIN, wrapper
+    try:
+        d.start()
+        started = True
+    except RuntimeError:
+        started = False
+    finally:
+        harness.BIN = saved
+    if started:
+        d.stop()
+    log = d.read_log()
+    check(not started and "%s belongs to root (uid 0" % db in log
+          and "chown -R nobody: %s" % d.data in log and "sudo -u nobody" in log,
+          "a store file of root's, the daemon started as another user: refused, naming the "
+          "file, its owner and the chown (%s)" % [l for l in log.splitlines() if "belongs" in l])
+
+
 def main():
     if os.geteuid() != 0:
         skip("needs root: it checks the drop from root and creates namespaces")
@@ -419,6 +455,7 @@ def main():
         run_plain()
         run_nonroot()
         run_unreachable()
+        run_foreign_store()
     finally:
         teardown_netns()
     finish()

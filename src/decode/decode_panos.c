@@ -265,6 +265,8 @@ static uint32_t name_id(const char *name)
     size_t h = (size_t)(((uint64_t)(uintptr_t)name * 0x9e3779b97f4a7c15ull) >> 58);
     uint32_t gen = field_generation(), id;
 
+    if (!name) /* put() with neither a row nor a name (gcc -O3 sees the path) */
+        return FIELD_NONE;
     if (cache[h].name == name && cache[h].gen == gen)
         return cache[h].id;
     id = decode_fieldid_intern(name, strlen(name));

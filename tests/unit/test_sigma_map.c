@@ -422,7 +422,8 @@ static void walk(const char *dir, void (*fn)(const char *, void *), void *ctx)
         struct stat st;
         if (de->d_name[0] == '.')
             continue;
-        snprintf(p, sizeof(p), "%s/%s", dir, de->d_name);
+        if ((size_t)snprintf(p, sizeof(p), "%s/%s", dir, de->d_name) >= sizeof(p))
+            continue; /* no path that long under sigma/ */
         if (stat(p, &st) < 0)
             continue;
         if (S_ISDIR(st.st_mode))

@@ -26,15 +26,29 @@ void playbook_task_def_free(struct playbook_task_def *t)
     memset(t, 0, sizeof(*t));
 }
 
+void playbook_phase_tasks_free(struct playbook_task_def **tasks, const size_t *ntasks)
+{
+    for (int p = 0; p < INCIDENT_PHASE_COUNT; p++) {
+        for (size_t i = 0; i < ntasks[p]; i++)
+            playbook_task_def_free(&tasks[p][i]);
+        free(tasks[p]);
+    }
+}
+
+void playbook_issues_free(struct playbook_issue *issues, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(issues[i].file);
+        free(issues[i].msg);
+    }
+    free(issues);
+}
+
 static void playbook_clear(struct playbook *pb)
 {
     free(pb->name);
     free(pb->file);
-    for (int p = 0; p < INCIDENT_PHASE_COUNT; p++) {
-        for (size_t i = 0; i < pb->ntasks[p]; i++)
-            playbook_task_def_free(&pb->tasks[p][i]);
-        free(pb->tasks[p]);
-    }
+    playbook_phase_tasks_free(pb->tasks, pb->ntasks);
     memset(pb, 0, sizeof(*pb));
 }
 
@@ -50,11 +64,7 @@ void playbook_set_done(struct playbook_set *set)
     for (size_t i = 0; i < set->n; i++)
         playbook_clear(&set->pb[i]);
     free(set->pb);
-    for (size_t i = 0; i < set->nissues; i++) {
-        free(set->issues[i].file);
-        free(set->issues[i].msg);
-    }
-    free(set->issues);
+    playbook_issues_free(set->issues, set->nissues);
     memset(set, 0, sizeof(*set));
 }
 
@@ -164,47 +174,69 @@ int playbook_task_def_parse(struct ydoc *d, yaml_node_t *n, struct playbook_task
     return 0;
 }
 
+int playbook_task_list_parse(struct ydoc *d, yaml_node_t *v, size_t max, const char *need_function,
+                             struct playbook_task_def **tasks, size_t *ntasks)
+{
+    struct playbook_task_def *arr;
+    size_t cnt;
+    int r;
+
+    (void)ydoc_list(d, v, 0, SIZE_MAX, &cnt);
+    if (cnt > max)
+        return ydoc_failf(d, v, "too many tasks (at most %zu)", max);
+    if (cnt == 0)
+        return 0;
+    /* Stored at once: the caller frees it on every path.  clang-analyzer
+     * loses the store through a caller's symbolic index and reports a leak
+     * that cannot happen. */
+    *tasks = calloc(cnt, sizeof(**tasks));
+    arr = *tasks; /* NOLINT(clang-analyzer-unix.Malloc) */
+    if (!arr)
+        return -ENOMEM;
+    for (size_t i = 0; i < cnt; i++) {
+        yaml_node_t *tn = ydoc_list_at(d, v, i);
+        /* Counted first so that a failed task is freed with the rest. */
+        struct playbook_task_def *t = &arr[(*ntasks)++];
+
+        if (!tn)
+            return ydoc_fail(d, v, "empty task");
+        if ((r = playbook_task_def_parse(d, tn, t)) < 0)
+            return r;
+        if (need_function && t->function == CSF_NONE)
+            return ydoc_fail(d, tn, need_function);
+    }
+    return 0;
+}
+
 /* ---- phases: phase name -> list of tasks ---- */
 
-static int phase_pair(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
+int playbook_phase_parse(struct ydoc *d, yaml_node_t *k, yaml_node_t *v,
+                         struct playbook_task_def **tasks, size_t *ntasks,
+                         const char *need_function)
 {
-    struct playbook *pb = ((struct pb_build *)arg)->pb;
     enum incident_phase ph;
-    struct playbook_task_def *tasks;
     const char *s;
-    size_t len, cnt;
-    int r;
+    size_t len;
 
     s = ydoc_scalar(k, &len);
     if (!s || incident_phase_from_name(s, len, &ph) < 0 || ph == INCIDENT_PHASE_NEW ||
         ph == INCIDENT_PHASE_CLOSED || (unsigned)ph >= INCIDENT_PHASE_COUNT)
         return ydoc_fail(d, k, "unknown phase (first_aid, emergency, watch, full_response)");
-    if (pb->tasks[ph])
+    if (tasks[ph])
         return ydoc_fail(d, k, "duplicate phase");
     if (v->type != YAML_SEQUENCE_NODE)
         return ydoc_fail(d, v, "a phase holds a list of tasks");
-    (void)ydoc_list(d, v, 0, SIZE_MAX, &cnt);
-    if (cnt > PLAYBOOK_MAX_TASKS)
-        return ydoc_fail(d, v, "too many tasks in one phase");
-    if (cnt == 0)
-        return 0;
-    /* Owned by pb at once: playbook_clear() in playbook_parse() releases
-     * it on every path.  clang-analyzer loses the store through the
-     * symbolic index `ph` and reports a leak that cannot happen. */
-    pb->tasks[ph] = calloc(cnt, sizeof(*pb->tasks[ph]));
-    tasks = pb->tasks[ph]; /* NOLINT(clang-analyzer-unix.Malloc) */
-    if (!tasks)
-        return -ENOMEM;
-    for (size_t i = 0; i < cnt; i++) {
-        yaml_node_t *tn = ydoc_list_at(d, v, i);
-        /* Count first so that a failed task is freed with the rest. */
-        struct playbook_task_def *t = &tasks[pb->ntasks[ph]++];
-        if (!tn)
-            return ydoc_fail(d, v, "empty task");
-        if ((r = playbook_task_def_parse(d, tn, t)) < 0)
-            return r;
-    }
-    return 0;
+    return playbook_task_list_parse(d, v, PLAYBOOK_MAX_TASKS, need_function, &tasks[ph],
+                                    &ntasks[ph]);
+}
+
+static int phase_pair(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+    struct playbook *pb = ((struct pb_build *)arg)->pb;
+
+    /* Owned by pb: playbook_clear() in playbook_parse() releases them on
+     * every path. */
+    return playbook_phase_parse(d, k, v, pb->tasks, pb->ntasks, NULL);
 }
 
 static int kw_phases(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)

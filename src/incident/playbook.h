@@ -64,6 +64,31 @@ struct playbook_task_def {
 int playbook_task_def_parse(struct ydoc *d, yaml_node_t *n, struct playbook_task_def *t);
 void playbook_task_def_free(struct playbook_task_def *t);
 
+/*
+ * Parses the YAML list `v` (the caller checked it is a sequence) of at
+ * most `max` tasks into *tasks, calloc'd and stored before the first task
+ * is read, and *ntasks, counted before each task is read: the caller frees
+ * them on every path, a task that failed half-read included.  An empty
+ * list leaves *tasks NULL.  need_function: when not NULL, a task without
+ * `function:` is refused with this sentence (reports summarise by
+ * function).  0 or ydoc's error (the position is in d).
+ */
+int playbook_task_list_parse(struct ydoc *d, yaml_node_t *v, size_t max, const char *need_function,
+                             struct playbook_task_def **tasks, size_t *ntasks);
+
+/*
+ * Parses one `phase: [tasks]` pair of a playbook's phases (first_aid,
+ * emergency, watch, full_response) into tasks[phase] and ntasks[phase], as
+ * playbook_task_list_parse() does; a phase seen twice is refused.
+ */
+int playbook_phase_parse(struct ydoc *d, yaml_node_t *k, yaml_node_t *v,
+                         struct playbook_task_def **tasks, size_t *ntasks,
+                         const char *need_function);
+
+/* Frees the task arrays of every phase (tasks[p] holding ntasks[p]), as
+ * both kinds of playbook keep them. */
+void playbook_phase_tasks_free(struct playbook_task_def **tasks, const size_t *ntasks);
+
 struct playbook {
     char *name;     /* owned */
     char *file;     /* owned; where it was loaded from */
@@ -78,6 +103,9 @@ struct playbook_issue {
     unsigned line, col; /* 1-based; 0 when the whole file is at fault */
     char *msg;          /* owned */
 };
+
+/* Frees n load issues and the array. */
+void playbook_issues_free(struct playbook_issue *issues, size_t n);
 
 /* Every playbook loaded.  Embedded (init/done). */
 struct playbook_set {

@@ -17,11 +17,7 @@ static void leak_clear(struct playbook_leak *pb)
 {
     free(pb->name);
     free(pb->file);
-    for (int p = 0; p < INCIDENT_PHASE_COUNT; p++) {
-        for (size_t i = 0; i < pb->ntasks[p]; i++)
-            playbook_task_def_free(&pb->tasks[p][i]);
-        free(pb->tasks[p]);
-    }
+    playbook_phase_tasks_free(pb->tasks, pb->ntasks);
     memset(pb, 0, sizeof(*pb));
 }
 
@@ -37,11 +33,7 @@ void playbook_leak_set_done(struct playbook_leak_set *set)
     for (size_t i = 0; i < set->n; i++)
         leak_clear(&set->pb[i]);
     free(set->pb);
-    for (size_t i = 0; i < set->nissues; i++) {
-        free(set->issues[i].file);
-        free(set->issues[i].msg);
-    }
-    free(set->issues);
+    playbook_issues_free(set->issues, set->nissues);
     memset(set, 0, sizeof(*set));
 }
 
@@ -54,47 +46,11 @@ struct leak_build {
 static int leak_phase(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
 {
     struct playbook_leak *pb = ((struct leak_build *)arg)->pb;
-    enum incident_phase ph;
-    struct playbook_task_def *tasks;
-    const char *s;
-    size_t len, cnt;
-    int r;
 
-    s = ydoc_scalar(k, &len);
-    if (!s || incident_phase_from_name(s, len, &ph) < 0 || ph == INCIDENT_PHASE_NEW ||
-        ph == INCIDENT_PHASE_CLOSED || (unsigned)ph >= INCIDENT_PHASE_COUNT)
-        return ydoc_fail(d, k, "unknown phase (first_aid, emergency, watch, full_response)");
-    if (pb->tasks[ph])
-        return ydoc_fail(d, k, "duplicate phase");
-    if (v->type != YAML_SEQUENCE_NODE)
-        return ydoc_fail(d, v, "a phase holds a list of tasks");
-    (void)ydoc_list(d, v, 0, SIZE_MAX, &cnt);
-    if (cnt > PLAYBOOK_MAX_TASKS)
-        return ydoc_fail(d, v, "too many tasks in one phase");
-    if (cnt == 0)
-        return 0;
-    /* Owned by pb at once: leak_clear() releases it on every path. */
-    pb->tasks[ph] = calloc(cnt, sizeof(*pb->tasks[ph]));
-    tasks = pb->tasks[ph]; /* NOLINT(clang-analyzer-unix.Malloc) */
-    if (!tasks)
-        return -ENOMEM;
-    for (size_t i = 0; i < cnt; i++) {
-        yaml_node_t *tn = ydoc_list_at(d, v, i);
-        /* Counted first so that a failed task is freed with the rest. */
-        struct playbook_task_def *t = &tasks[pb->ntasks[ph]++];
-
-        if (!tn)
-            return ydoc_fail(d, v, "empty task");
-        if ((r = playbook_task_def_parse(d, tn, t)) < 0)
-            return r;
-        /* Reports summarise by function: a leak task without one would
-         * fall out of them. */
-        if (t->function == CSF_NONE)
-            return ydoc_fail(d, tn,
-                             "a leak playbook's task names its function (identify, "
-                             "protect, detect, respond, recover)");
-    }
-    return 0;
+    /* Owned by pb: leak_clear() releases them on every path. */
+    return playbook_phase_parse(d, k, v, pb->tasks, pb->ntasks,
+                                "a leak playbook's task names its function (identify, "
+                                "protect, detect, respond, recover)");
 }
 
 static int kw_phases(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)

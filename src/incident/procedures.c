@@ -219,32 +219,14 @@ static int inform_parse(struct ydoc *d, yaml_node_t *n, struct procedure_inform 
 static int kw_box_tasks(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
 {
     struct procedure_box *b = arg;
-    size_t n;
-    int r;
 
     if (v->type != YAML_SEQUENCE_NODE)
         return ydoc_failf(d, v, "expected a list of tasks");
-    if ((r = ydoc_list(d, v, 0, PROCEDURES_MAX_TASKS, &n)) < 0)
-        return r;
-    if (n == 0)
-        return 0;
-    if (!(b->tasks = calloc(n, sizeof(*b->tasks))))
-        return -ENOMEM;
-    for (size_t i = 0; i < n; i++) {
-        yaml_node_t *tn = ydoc_list_at(d, v, i);
-        /* Counted first so that a task that fails is freed with the box. */
-        struct playbook_task_def *t = &b->tasks[b->ntasks++];
-
-        if (!tn)
-            return ydoc_fail(d, v, "empty task");
-        if ((r = playbook_task_def_parse(d, tn, t)) < 0)
-            return r;
-        if (t->function == CSF_NONE)
-            return ydoc_fail(d, tn,
-                             "a procedure task names its NIST CSF function (function: identify, "
-                             "protect, detect, respond or recover)");
-    }
-    return 0;
+    /* Owned by the box, freed with it on every path. */
+    return playbook_task_list_parse(d, v, PROCEDURES_MAX_TASKS,
+                                    "a procedure task names its NIST CSF function (function: "
+                                    "identify, protect, detect, respond or recover)",
+                                    &b->tasks, &b->ntasks);
 }
 
 static int kw_box_inform(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)

@@ -13,52 +13,20 @@
 // only if all pass.
 
 import { spawn, spawnSync } from 'node:child_process';
-import fs from 'node:fs';
-import path from 'node:path';
-import { chromium } from 'playwright-core';
+import { check, finish, launch, ready, runMain, shot, WAIT } from './lib.mjs';
 
 const BASE = process.env.HIKESHI_URL;
 const USER = JSON.parse(process.env.HIKESHI_USER || '{}');
 const BIN = process.env.HIKESHI_BIN;
 const CONF = process.env.HIKESHI_CONF;
 const SCENARIO = process.env.HIKESHI_SCENARIO;
-const SHOTS = process.env.HIKESHI_SCREENSHOTS || 'console-screenshots';
-const WAIT = 15000;
 // the console asks every 5 s; room to spare on a loaded machine
 const BANNER_WAIT = 30000;
 const TITLE = 'Banner <b>drill</b> & a mail server';
 const INJECT = "Is it true that mx1 leaks your customers' mail? <img src=x>";
 
-let failures = 0;
-
-function check(cond, what, detail) {
-  if (cond) {
-    console.log('ok - ' + what);
-  } else {
-    failures++;
-    console.log('not ok - ' + what + (detail === undefined ? '' : ' [' + JSON.stringify(detail) + ']'));
-  }
-  return !!cond;
-}
-
-const ready = (page, name) =>
-  page.locator(`[data-page="${name}"][data-ready="1"]`).first().waitFor({ timeout: WAIT });
-
-async function shot(page, name) {
-  const file = path.join(SHOTS, name + '.png');
-  await page.evaluate(() => window.scrollTo(0, 0));
-  await page.screenshot({ path: file, fullPage: true });
-  const size = fs.existsSync(file) ? fs.statSync(file).size : 0;
-  check(size > 5000, `screenshot ${name}.png saved (${size} bytes)`);
-}
-
 async function main() {
-  fs.mkdirSync(SHOTS, { recursive: true });
-  const browser = await chromium.launch({
-    executablePath: process.env.HIKESHI_CHROMIUM || '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-           '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  const browser = await launch();
   const problems = [];
   let run = null;
   let runExit = null;
@@ -133,7 +101,7 @@ async function main() {
     if (run && runExit === null) run.kill();
     await browser.close();
   }
-  process.exit(failures ? 1 : 0);
+  finish();
 }
 
-main();
+runMain(main);

@@ -12,36 +12,14 @@
 
 import fs from 'node:fs';
 import path from 'node:path';
-import { chromium } from 'playwright-core';
+import { check, finish, launch, ready, runMain, SHOTS, WAIT } from './lib.mjs';
 
 const BASE = process.env.HIKESHI_URL;
 const USER = JSON.parse(process.env.HIKESHI_USER || '{}');
 const CN = process.env.HIKESHI_CERT_CN;
-const SHOTS = process.env.HIKESHI_SCREENSHOTS || 'console-screenshots';
-const WAIT = 15000;
-
-let failures = 0;
-
-function check(cond, what, detail) {
-  if (cond) {
-    console.log('ok - ' + what);
-  } else {
-    failures++;
-    console.log('not ok - ' + what + (detail === undefined ? '' : ' [' + JSON.stringify(detail) + ']'));
-  }
-  return !!cond;
-}
-
-const ready = (page, name) =>
-  page.locator(`[data-page="${name}"][data-ready="1"]`).first().waitFor({ timeout: WAIT });
 
 async function main() {
-  fs.mkdirSync(SHOTS, { recursive: true });
-  const browser = await chromium.launch({
-    executablePath: process.env.HIKESHI_CHROMIUM || '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-           '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  const browser = await launch();
   const problems = [];
   try {
     const ctx = await browser.newContext({ ignoreHTTPSErrors: true,
@@ -89,11 +67,7 @@ async function main() {
     await browser.close();
   }
   check(problems.length === 0, 'no console errors or uncaught exceptions', problems);
-  console.log(failures ? `${failures} browser checks failed` : 'all browser checks passed');
-  process.exit(failures ? 1 : 0);
+  finish();
 }
 
-main().catch((e) => {
-  console.log('not ok - the browser test ran to its end [' + String(e.stack || e) + ']');
-  process.exit(1);
-});
+runMain(main);

@@ -11,40 +11,13 @@
 // Prints one "ok - ..." / "not ok - ..." line per check; exit 0 only if all
 // pass.
 
-import fs from 'node:fs';
-import path from 'node:path';
-import { chromium } from 'playwright-core';
+import { check, finish, launch, ready, runMain, shot, WAIT } from './lib.mjs';
 
 const BASE = process.env.HIKESHI_URL;
 const USER = JSON.parse(process.env.HIKESHI_USER || '{}');
 const OVERDUE = JSON.parse(process.env.HIKESHI_OVERDUE || '[]');
 const ONTIME = Number(process.env.HIKESHI_ONTIME);
 const PROCEDURES = process.env.HIKESHI_PROCEDURES === '1';
-const SHOTS = process.env.HIKESHI_SCREENSHOTS || 'console-screenshots';
-const WAIT = 15000;
-
-let failures = 0;
-
-function check(cond, what, detail) {
-  if (cond) {
-    console.log('ok - ' + what);
-  } else {
-    failures++;
-    console.log('not ok - ' + what + (detail === undefined ? '' : ' [' + JSON.stringify(detail) + ']'));
-  }
-  return !!cond;
-}
-
-const ready = (page, name) =>
-  page.locator(`[data-page="${name}"][data-ready="1"]`).first().waitFor({ timeout: WAIT });
-
-async function shot(page, name) {
-  const file = path.join(SHOTS, name + '.png');
-  await page.evaluate(() => window.scrollTo(0, 0));
-  await page.screenshot({ path: file, fullPage: true });
-  const size = fs.existsSync(file) ? fs.statSync(file).size : 0;
-  check(size > 5000, `screenshot ${name}.png saved (${size} bytes)`);
-}
 
 // The seconds an "overdue by 1m 05s" text counts (d, h, m, s parts).
 function seconds(text) {
@@ -77,12 +50,7 @@ async function countsUp(page, loc, what) {
 }
 
 async function main() {
-  fs.mkdirSync(SHOTS, { recursive: true });
-  const browser = await chromium.launch({
-    executablePath: process.env.HIKESHI_CHROMIUM || '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-           '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  const browser = await launch();
   const problems = [];
   try {
     const ctx = await browser.newContext({ viewport: { width: 1366, height: 900 } });
@@ -201,11 +169,7 @@ async function main() {
     await browser.close();
   }
   check(problems.length === 0, 'no console errors or uncaught exceptions', problems);
-  console.log(failures ? `${failures} browser checks failed` : 'all browser checks passed');
-  process.exit(failures ? 1 : 0);
+  finish();
 }
 
-main().catch((e) => {
-  console.log('not ok - the browser test ran to its end [' + String(e.stack || e) + ']');
-  process.exit(1);
-});
+runMain(main);

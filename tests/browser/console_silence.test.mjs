@@ -10,34 +10,15 @@
 // stops, and writes again later.  Prints one "ok - ..." / "not ok - ..."
 // line per check; exit 0 only if all pass.
 
-import fs from 'node:fs';
 import net from 'node:net';
-import path from 'node:path';
-import { chromium } from 'playwright-core';
+import { check, finish, launch, ready, runMain, shot, WAIT } from './lib.mjs';
 
 const BASE = process.env.HIKESHI_URL;
 const USER = JSON.parse(process.env.HIKESHI_USER || '{}');
 const PORT = Number(process.env.HIKESHI_BEACON_PORT);
-const SHOTS = process.env.HIKESHI_SCREENSHOTS || 'console-screenshots';
-const WAIT = 15000;
 // expect_every (10 s) + the daemon's look once a second + the dashboard's
 // refresh every 5 s, with room to spare on a loaded machine.
 const SILENCE_WAIT = 30000;
-
-let failures = 0;
-
-function check(cond, what, detail) {
-  if (cond) {
-    console.log('ok - ' + what);
-  } else {
-    failures++;
-    console.log('not ok - ' + what + (detail === undefined ? '' : ' [' + JSON.stringify(detail) + ']'));
-  }
-  return !!cond;
-}
-
-const ready = (page, name) =>
-  page.locator(`[data-page="${name}"][data-ready="1"]`).first().waitFor({ timeout: WAIT });
 
 // One JSON line to `beacon`, the connection closed once it is written.
 function beat(mark) {
@@ -55,21 +36,8 @@ async function health() {
   return Object.fromEntries((j.inputs || []).map((i) => [i.name, i]));
 }
 
-async function shot(page, name) {
-  const file = path.join(SHOTS, name + '.png');
-  await page.evaluate(() => window.scrollTo(0, 0));
-  await page.screenshot({ path: file, fullPage: true });
-  const size = fs.existsSync(file) ? fs.statSync(file).size : 0;
-  check(size > 5000, `screenshot ${name}.png saved (${size} bytes)`);
-}
-
 async function main() {
-  fs.mkdirSync(SHOTS, { recursive: true });
-  const browser = await chromium.launch({
-    executablePath: process.env.HIKESHI_CHROMIUM || '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-           '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  const browser = await launch();
   const problems = [];
   try {
     const ctx = await browser.newContext({ viewport: { width: 1366, height: 900 } });
@@ -150,11 +118,7 @@ async function main() {
     await browser.close();
   }
   check(problems.length === 0, 'no console errors or uncaught exceptions', problems);
-  console.log(failures ? `${failures} browser checks failed` : 'all browser checks passed');
-  process.exit(failures ? 1 : 0);
+  finish();
 }
 
-main().catch((e) => {
-  console.log('not ok - the browser test ran to its end [' + String(e.stack || e) + ']');
-  process.exit(1);
-});
+runMain(main);

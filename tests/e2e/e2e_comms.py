@@ -34,7 +34,7 @@ import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import Daemon, check, finish, free_port, user_add, wait_for  # noqa: E402
+from harness import Daemon, call, check, finish, free_port, user_add, wait_for  # noqa: E402
 
 SECRET = b"m" * 16 + os.urandom(16).hex().encode()
 
@@ -133,20 +133,6 @@ class Hook(BaseHTTPRequestHandler):
 
     def log_message(self, *a):
         pass
-
-
-def call(d, method, path, token, body=None):
-    data = json.dumps(body).encode() if body is not None else None
-    req = urllib.request.Request("http://127.0.0.1:%d%s" % (d.http, path), data=data,
-                                 method=method)
-    req.add_header("Authorization", "Bearer " + token)
-    if data is not None:
-        req.add_header("Content-Type", "application/json")
-    try:
-        with urllib.request.urlopen(req, timeout=20) as r:
-            return r.status, json.loads(r.read() or b"null")
-    except urllib.error.HTTPError as e:
-        return e.code, json.loads(e.read() or b"null")
 
 
 def messages(d, tok, iid):

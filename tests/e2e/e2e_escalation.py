@@ -27,8 +27,8 @@ import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import (Daemon, check, finish, free_port, promtool_check, user_add,  # noqa: E402
-                     wait_for)
+from harness import (Daemon, call, check, finish, free_port, promtool_check,  # noqa: E402
+                     user_add, wait_for)
 
 SECRET = b"k" * 16 + os.urandom(16).hex().encode()
 
@@ -118,20 +118,6 @@ class Hook(BaseHTTPRequestHandler):
 
     def log_message(self, *a):
         pass
-
-
-def call(d, method, path, token, body=None):
-    data = json.dumps(body).encode() if body is not None else None
-    req = urllib.request.Request("http://127.0.0.1:%d%s" % (d.http, path), data=data,
-                                 method=method)
-    req.add_header("Authorization", "Bearer " + token)
-    if data is not None:
-        req.add_header("Content-Type", "application/json")
-    try:
-        with urllib.request.urlopen(req, timeout=20) as r:
-            return r.status, json.loads(r.read() or b"null")
-    except urllib.error.HTTPError as e:
-        return e.code, json.loads(e.read() or b"null")
 
 
 def of(iid):

@@ -26,7 +26,7 @@ import urllib.error
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import BIN, DEFAULT_YAML, Daemon, check, finish, user_add  # noqa: E402
+from harness import BIN, DEFAULT_YAML, Daemon, call, check, finish, user_add  # noqa: E402
 
 # The shipped playbooks named by path: the test does not depend on the
 # directory it is started from (./playbooks is the default).
@@ -34,20 +34,6 @@ CONFIG = DEFAULT_YAML + """
 incident:
   playbooks: {src}/playbooks
 """
-
-
-def call(d, method, path, token, body=None):
-    data = json.dumps(body).encode() if body is not None else None
-    req = urllib.request.Request("http://127.0.0.1:%d%s" % (d.http, path), data=data,
-                                 method=method)
-    req.add_header("Authorization", "Bearer " + token)
-    if data is not None:
-        req.add_header("Content-Type", "application/json")
-    try:
-        with urllib.request.urlopen(req, timeout=20) as r:
-            return r.status, json.loads(r.read() or b"null")
-    except urllib.error.HTTPError as e:
-        return e.code, json.loads(e.read() or b"null")
 
 
 def get_inc(d, tok, iid):

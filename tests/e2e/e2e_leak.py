@@ -33,7 +33,7 @@ import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import (BIN, DAEMON_SOURCE, Daemon, check, finish, free_port,  # noqa: E402
+from harness import (BIN, DAEMON_SOURCE, Daemon, call, check, finish, free_port,  # noqa: E402
                      promtool_check, user_add, wait_for)
 
 SECRET = b"L" * 16 + os.urandom(16).hex().encode()
@@ -102,20 +102,6 @@ class Hook(BaseHTTPRequestHandler):
 def task_hooks():
     with lock:
         return [(doc, ok) for doc, ok in received if doc.get("event") == "task.overdue"]
-
-
-def call(d, method, path, token, body=None):
-    data = json.dumps(body).encode() if body is not None else None
-    req = urllib.request.Request("http://127.0.0.1:%d%s" % (d.http, path), data=data,
-                                 method=method)
-    req.add_header("Authorization", "Bearer " + token)
-    if data is not None:
-        req.add_header("Content-Type", "application/json")
-    try:
-        with urllib.request.urlopen(req, timeout=20) as r:
-            return r.status, json.loads(r.read() or b"null")
-    except urllib.error.HTTPError as e:
-        return e.code, json.loads(e.read() or b"null")
 
 
 def iso(s):

@@ -26,7 +26,7 @@ import urllib.error
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import Daemon, check, finish, user_add, wait_for  # noqa: E402
+from harness import Daemon, call, check, finish, user_add, wait_for  # noqa: E402
 
 CONFIG = """
 data_dir: {data}
@@ -80,20 +80,6 @@ def attack(host, attacker):
     lines.append("%s %s sshd[24300]: Accepted password for root from %s port 39100 ssh2"
                  % (stamp(now - 60), host, attacker))
     return "\n".join(lines) + "\n"
-
-
-def call(d, method, path, token, body=None):
-    data = json.dumps(body).encode() if body is not None else None
-    req = urllib.request.Request("http://127.0.0.1:%d%s" % (d.http, path), data=data,
-                                 method=method)
-    req.add_header("Authorization", "Bearer " + token)
-    if data is not None:
-        req.add_header("Content-Type", "application/json")
-    try:
-        with urllib.request.urlopen(req, timeout=20) as r:
-            return r.status, json.loads(r.read() or b"null")
-    except urllib.error.HTTPError as e:
-        return e.code, json.loads(e.read() or b"null")
 
 
 def runs(d, tok, iid):

@@ -12,6 +12,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.request
 
 BIN = os.environ.get("HIKESHI_BIN", "build/hikeshi")
@@ -266,6 +267,22 @@ def promtool_check(text, what):
 
 def fields(row):
     return json.loads(row["fields"])
+
+
+def call(d, method, path, token, body=None):
+    """An API request to daemon d with a bearer token: (status, decoded JSON
+    body or None), error statuses included."""
+    data = json.dumps(body).encode() if body is not None else None
+    req = urllib.request.Request("http://127.0.0.1:%d%s" % (d.http, path), data=data,
+                                 method=method)
+    req.add_header("Authorization", "Bearer " + token)
+    if data is not None:
+        req.add_header("Content-Type", "application/json")
+    try:
+        with urllib.request.urlopen(req, timeout=20) as r:
+            return r.status, json.loads(r.read() or b"null")
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read() or b"null")
 
 
 def wait_for(pred, timeout=10, step=0.05):

@@ -33,6 +33,7 @@
 #include "incident/casefile.h"
 #include "incident/casefile_procedure.h"
 #include "incident/playbook.h"
+#include "incident/playbook_files.h"
 #include "incident/playbook_leak.h"
 #include "store/store.h"
 #include "util/buf.h"
@@ -794,58 +795,6 @@ static int edge_start(struct api_http *h, struct sockaddr_storage *ss, unsigned 
     return 0;
 }
 
-/* The leak playbooks of DIR/leak (docs/incident.md "Leak playbooks"): a
- * missing directory means none; each bad file is logged and skipped. */
-static void load_leaks(struct api_http *h, const char *dir)
-{
-    char path[4096];
-    int r;
-
-    if ((size_t)snprintf(path, sizeof(path), "%s/leak", dir) >= sizeof(path))
-        return;
-    r = playbook_leak_set_load_dir(&h->leaks, path);
-    if (r < 0 && r != -ENOENT)
-        log_warnx("http: leak playbooks in %s: %s; leak types bring no tasks", path, strerror(-r));
-    for (size_t i = 0; i < h->leaks.nissues; i++) {
-        const struct playbook_issue *is = &h->leaks.issues[i];
-        struct parse_err pe = {.line = is->line, .col = is->col, .msg = is->msg};
-        char where[4096 + 512];
-
-        ydoc_err_format(where, sizeof(where), is->file, &pe);
-        log_warnx("leak playbook %s", where);
-    }
-}
-
-/* The procedures per box (docs/incident.md "Procedures per box"):
- * incident.procedures, else PLAYBOOKS/procedures/boxes.yaml.  As for
- * playbooks, a bad file is logged with FILE:LINE:COL and the daemon runs
- * without procedures; a missing default file means none. */
-static void load_procedures(struct api_http *h, const struct api_sources *src)
-{
-    const char *conf = src->cfg ? src->cfg->procedures_file : NULL;
-    struct parse_err pe = {0};
-    char path[4096], where[4096 + 512];
-    int r;
-
-    if (conf)
-        snprintf(path, sizeof(path), "%s", conf);
-    else if (!src->playbooks_dir || (size_t)snprintf(path, sizeof(path), "%s/procedures/boxes.yaml",
-                                                     src->playbooks_dir) >= sizeof(path))
-        return;
-    r = procedure_set_load(&h->procedures, path, &pe);
-    if (r == -ENOENT && !conf)
-        return;
-    if (r == -EINVAL) {
-        ydoc_err_format(where, sizeof(where), path, &pe);
-        log_warnx("procedures %s; declared levels and incidents get no procedures", where);
-    } else if (r < 0) {
-        log_warnx("procedures %s: %s; declared levels and incidents get no procedures", path,
-                  strerror(-r));
-    } else {
-        log_info("procedures: %zu boxes from %s", h->procedures.ndefined, path);
-    }
-}
-
 int api_http_start(const char *listen, const struct api_sources *src, struct api_http **ret,
                    char *errbuf, size_t errlen)
 {
@@ -890,22 +839,8 @@ int api_http_start(const char *listen, const struct api_sources *src, struct api
         free(h);
         return r;
     }
-    if (src->playbooks_dir) {
-        r = playbook_set_load_dir(&h->playbooks, src->playbooks_dir);
-        if (r < 0)
-            log_warnx("http: playbooks in %s: %s; incidents get no tasks from playbooks",
-                      src->playbooks_dir, strerror(-r));
-        for (size_t i = 0; i < h->playbooks.nissues; i++) {
-            const struct playbook_issue *is = &h->playbooks.issues[i];
-            struct parse_err pe = {.line = is->line, .col = is->col, .msg = is->msg};
-            char where[4096 + 512];
-
-            ydoc_err_format(where, sizeof(where), is->file, &pe);
-            log_warnx("playbook %s", where);
-        }
-        load_leaks(h, src->playbooks_dir);
-    }
-    load_procedures(h, src);
+    (void)playbook_files_load(&h->playbooks, &h->leaks, &h->procedures, src->playbooks_dir,
+                              src->cfg ? src->cfg->procedures_file : NULL);
     h->audit = src->audit;
     if (src->data_dir && !src->audit) {
         char path[4096];

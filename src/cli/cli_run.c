@@ -33,6 +33,7 @@
 #include "incident/comms_run.h"
 #include "incident/incident_clock_run.h"
 #include "incident/message_case.h"
+#include "incident/playbook_files.h"
 #include "intel/intel_feed.h"
 #include "input/input.h"
 #include "input/input_tls.h"
@@ -70,7 +71,8 @@ static const char run_usage[] =
     "  -c, --config FILE     read the configuration from FILE (hikeshi.yaml(5))\n"
     "  -n, --check           check the configuration, the paths it names, the\n"
     "                        response policy and the rules (loaded as run loads\n"
-    "                        them) and exit (0 if valid, 2 if not)\n"
+    "                        them) and exit (0 if valid, 2 if not); faults in the\n"
+    "                        playbooks and procedures are warnings\n"
     "  -v, --verbose         with -n: print the configuration in normal form\n"
     "      --log-level LVL   error, warn, info or debug (overrides the file)\n"
     "      --accept-truncated-audit\n"
@@ -810,6 +812,33 @@ static int check_paths(const struct config *c, char *err, size_t errlen)
     return 0;
 }
 
+/* -n: the playbooks, leak playbooks and procedures as the daemon's API
+ * loads them, their faults logged as it logs them.  A bad file does not
+ * stop run (it goes on without it), so neither does it fail the check: it
+ * is a warning, counted. */
+static void check_playbook_files(const struct config *c)
+{
+    struct playbook_set pb;
+    struct playbook_leak_set leaks;
+    struct procedure_set procs;
+    unsigned faults;
+
+    if (c->nats.role == CONFIG_ROLE_COLLECTOR) /* a collector has no incidents */
+        return;
+    playbook_set_init(&pb);
+    playbook_leak_set_init(&leaks);
+    procedure_set_init(&procs);
+    faults = playbook_files_load(&pb, &leaks, &procs, c->playbooks_dir, c->procedures_file);
+    playbook_set_done(&pb);
+    playbook_leak_set_done(&leaks);
+    procedure_set_done(&procs);
+    if (faults)
+        fprintf(stderr,
+                "hikeshi: warning: %u fault%s in the incident files above (run goes on "
+                "without what is at fault)\n",
+                faults, faults == 1 ? "" : "s");
+}
+
 /* -n: checks the paths, loads the response policy, the rules, mappings and
  * triage options the configuration names, as `run` would, then prints the
  * configuration (-v) or says it is valid.  Frees d->cfg; returns the exit
@@ -824,11 +853,6 @@ static int run_check(struct daemon *d, int verbose)
         config_free(d->cfg);
         return CLI_EXIT_USAGE;
     }
-    if (d->cfg->playbooks_dir && access(d->cfg->playbooks_dir, R_OK | X_OK) < 0)
-        fprintf(stderr,
-                "hikeshi: warning: incident.playbooks %s: %s (run goes on: incidents get no "
-                "tasks from playbooks)\n",
-                d->cfg->playbooks_dir, strerror(errno));
     if (d->cfg->respond_policy) {
         struct respond_policy *pol = NULL;
         struct parse_err pe;
@@ -851,6 +875,7 @@ static int run_check(struct daemon *d, int verbose)
     }
     /* The rules as run loads them; only what goes wrong is logged. */
     log_set_level(LOG_LEVEL_WARN);
+    check_playbook_files(d->cfg);
     d->pipeline = pipeline_new(d->cfg, NULL, NULL);
     if (!d->pipeline || require_rules(d) < 0) {
         fprintf(stderr, "hikeshi: configuration %s is not valid (above: why)\n", file);

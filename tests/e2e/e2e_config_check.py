@@ -142,8 +142,8 @@ def main():
 
     # Playbooks not there: a warning, still valid (run goes on without them).
     r = run(["run", "-n", "-c", conf(tmp, "nopb.yaml", playbooks=os.path.join(tmp, "nopb"))])
-    check(r.returncode == 0 and "warning: incident.playbooks" in r.stderr and
-          "nopb" in r.stderr and "is valid" in r.stderr,
+    check(r.returncode == 0 and "playbooks in %s: No such file" % os.path.join(tmp, "nopb")
+          in r.stderr and "1 fault in the incident files" in r.stderr and "is valid" in r.stderr,
           "run -n: playbooks not there: a warning naming them, still valid (%s)"
           % r.stderr.strip())
 

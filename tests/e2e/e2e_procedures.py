@@ -19,7 +19,8 @@ A daemon with the shipped playbooks and procedures (by path), an analyst
   leaving the emergency phase declares Yellow for B, which runs B-Yellow on
   both open B incidents.
 - A bad procedures file is logged as FILE:LINE:COL: reason and the daemon
-  runs without procedures, as it does with a bad playbook."""
+  runs without procedures, as it does with a bad playbook; `run -n` names
+  it the same way, as a warning."""
 
 import json
 import os
@@ -274,6 +275,16 @@ def main():
               "declaring a level makes no procedure task then")
     finally:
         d2.stop()
+    # `run -n` reports the same fault, as a warning (run goes on without the
+    # file), and says nothing of the kind for the good one.
+    r = subprocess.run([BIN, "run", "-n", "-c", d2.conf], capture_output=True, text=True)
+    check(r.returncode == 0 and "procedures %s:4:17: " % bad in r.stderr and
+          "1 fault in the incident files" in r.stderr,
+          "run -n names the bad procedures file at 4:17 and counts one fault (%d: %s)" %
+          (r.returncode, r.stderr.strip()[-400:]))
+    r = subprocess.run([BIN, "run", "-n", "-c", d.conf], capture_output=True, text=True)
+    check(r.returncode == 0 and "fault" not in r.stderr and "is valid" in r.stderr,
+          "run -n on the shipped procedures: valid, no fault (%s)" % r.stderr.strip()[-300:])
     finish()
 
 

@@ -369,6 +369,16 @@ static int drop_privileges(struct daemon *d, const struct priv_id *id)
         for (size_t i = 0; parchive_witness(d->archive) && i < c->narchive_witness; i++)
             if (witness_unwritable(c->archive_witness[i].file, id->user))
                 return -EACCES;
+        /* libnats reads the seed again at every (re)connect, as this user */
+        if (c->nats.role != CONFIG_ROLE_ALL && c->nats.nkey_seed_file &&
+            access(c->nats.nkey_seed_file, R_OK) < 0) {
+            log_error("nats.nkey_seed_file %s: not readable by user %s (%s), who must read it "
+                      "again at every reconnect to NATS; make it that user's (chown %s %s, "
+                      "mode 600)",
+                      c->nats.nkey_seed_file, id->user, strerror(errno), id->user,
+                      c->nats.nkey_seed_file);
+            return -EACCES;
+        }
         warn_unreadable("configuration", d->cfg_path, id->user);
         for (size_t i = 0; i < c->nsigma_rules; i++)
             warn_unreadable("sigma.rules", c->sigma_rules[i], id->user);
@@ -809,6 +819,10 @@ static int check_paths(const struct config *c, char *err, size_t errlen)
                 return r;
         }
     }
+    /* the nats: secrets as a collector or analyser reads them at start */
+    if (c->nats.role != CONFIG_ROLE_ALL &&
+        (r = cluster_nats_secrets_check(&c->nats, err, errlen)) < 0)
+        return r;
     return 0;
 }
 

@@ -25,6 +25,7 @@
 #include <stdint.h>
 
 struct config;
+struct config_nats;
 struct parchive;
 struct pipeline;
 struct queue;
@@ -90,5 +91,13 @@ int cluster_sub_start(const struct config *c, struct pipeline *pl, struct store 
  * NULL is a no-op. */
 void cluster_sub_stop(struct cluster_sub *s);
 const struct cluster_sub_stats *cluster_sub_stats(const struct cluster_sub *s);
+
+/*
+ * The secrets nats: names, as the connection will read them:
+ * nkey_seed_file must be a regular file that no one but its owner may
+ * read or write (refused with the chmod to run) and hold one NKey user
+ * seed.  0, or -errno with the reason (naming the file) in err.
+ */
+int cluster_nats_secrets_check(const struct config_nats *c, char *err, size_t errlen);
 
 #endif

@@ -8,15 +8,70 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <sodium.h>
 
+#include "cluster/cluster.h"
+#include "cluster/cluster_nkey.h"
 #include "util/log.h"
 #include "util/readfile.h"
 
 /* The longest password nats.password_file may hold. */
 #define NATS_PASSWORD_MAX 1024
+/* The largest seed file read (a seed is 58 characters). */
+#define NATS_SEED_FILE_MAX 4096
+
+/* nats.nkey_seed_file: a regular file no one but its owner may read or
+ * write, holding one user seed; its public key into pub.  0, or -errno
+ * with the reason in err. */
+static int nkey_public(const char *path, char pub[CLUSTER_NKEY_PUBLIC_LEN + 1], char *err,
+                       size_t errlen)
+{
+    struct stat st;
+    const char *why = NULL;
+    char *text = NULL;
+    size_t len = 0;
+    int r;
+
+    if (stat(path, &st) < 0) {
+        r = -errno;
+        snprintf(err, errlen, "nats.nkey_seed_file %s: %s", path, strerror(errno));
+        return r;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        snprintf(err, errlen, "nats.nkey_seed_file %s: not a regular file", path);
+        return -EINVAL;
+    }
+    if (st.st_mode & 077) {
+        snprintf(err, errlen,
+                 "nats.nkey_seed_file %s: a secret that others than its owner may read or "
+                 "write (mode %04o); run chmod 600 %s",
+                 path, (unsigned)(st.st_mode & 07777), path);
+        return -EPERM;
+    }
+    if ((r = readfile_all(path, NATS_SEED_FILE_MAX, &text, &len)) < 0) {
+        snprintf(err, errlen, "nats.nkey_seed_file %s: %s", path,
+                 r == -EFBIG ? "larger than 4 KiB: not an NKey seed" : strerror(-r));
+        return r;
+    }
+    r = cluster_nkey_user_public(text, len, pub, &why);
+    sodium_memzero(text, len);
+    free(text);
+    if (r < 0)
+        snprintf(err, errlen, "nats.nkey_seed_file %s: %s", path, why);
+    return r;
+}
+
+int cluster_nats_secrets_check(const struct config_nats *c, char *err, size_t errlen)
+{
+    char pub[CLUSTER_NKEY_PUBLIC_LEN + 1];
+
+    if (!c->nkey_seed_file)
+        return 0;
+    return nkey_public(c->nkey_seed_file, pub, err, errlen);
+}
 
 static void on_disconnected(natsConnection *nc, void *closure)
 {
@@ -37,10 +92,10 @@ static void on_reconnected(natsConnection *nc, void *closure)
     log_info("nats: connected to %s", url);
 }
 
-/* nats.tls and nats.user into the options: the CA and the client
- * certificate are loaded now (before the daemon drops its privileges), the
- * password read from its file.  A file that does not load is named.  0 or
- * -EIO (logged). */
+/* nats.tls, nats.user and nats.nkey_seed_file into the options: the CA
+ * and the client certificate are loaded now (before the daemon drops its
+ * privileges), the password read from its file, the seed file checked.  A file that does not load
+ * is named.  0 or -EIO (logged). */
 static int auth_options(const struct config_nats *c, natsOptions *o)
 {
     const char *what = NULL, *path = NULL;
@@ -90,6 +145,22 @@ static int auth_options(const struct config_nats *c, natsOptions *o)
             log_error("nats: nats.user: %s", natsStatus_GetText(s));
             return -EIO;
         }
+    }
+    if (c->nkey_seed_file) {
+        char pub[CLUSTER_NKEY_PUBLIC_LEN + 1], err[4096 + 256];
+
+        /* checked now; libnats reads the seed again to sign each
+         * server's nonce (at every connect) and wipes it after */
+        if (nkey_public(c->nkey_seed_file, pub, err, sizeof(err)) < 0) {
+            log_error("nats: %s", err);
+            return -EIO;
+        }
+        s = natsOptions_SetNKeyFromSeed(o, pub, c->nkey_seed_file);
+        if (s != NATS_OK) {
+            log_error("nats: nats.nkey_seed_file %s: %s", c->nkey_seed_file, natsStatus_GetText(s));
+            return -EIO;
+        }
+        log_info("nats: NKey user %s (from %s)", pub, c->nkey_seed_file);
     }
     return 0;
 }

@@ -287,6 +287,11 @@ static int kw_password_file(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void
     return kw_tls_path(d, v, &nats_of(d)->password_file);
 }
 
+static int kw_nkey_seed_file(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+    return kw_tls_path(d, v, &nats_of(d)->nkey_seed_file);
+}
+
 static const struct ydoc_key nats_kw[] = {
     {"ack_wait", kw_ack_wait},
     {"fetch", kw_fetch},
@@ -294,6 +299,7 @@ static const struct ydoc_key nats_kw[] = {
     {"max_bytes", kw_max_bytes},
     {"max_msgs", kw_max_msgs},
     {"name", kw_name},
+    {"nkey_seed_file", kw_nkey_seed_file},
     {"partition_key", kw_partition_key},
     {"partitions", kw_partitions},
     {"password_file", kw_password_file},
@@ -320,6 +326,10 @@ int config_nats_kw(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
         return ydoc_fail(d, k, "nats: servers is required (a list of nats://host:port)");
     if (!n->user != !n->password_file)
         return ydoc_fail(d, k, "nats: user and password_file go together");
+    if (n->user && n->nkey_seed_file)
+        return ydoc_fail(d, k,
+                         "nats: user/password_file and nkey_seed_file exclude each other (the "
+                         "server knows this node by one of them)");
     if ((!n->stream && !(n->stream = strdup("HIKESHI"))) ||
         (!n->subject && !(n->subject = strdup("hikeshi.rec"))))
         return -ENOMEM;
@@ -385,6 +395,7 @@ void config_nats_free(struct config_nats *n)
     free(n->tls_key);
     free(n->user);
     free(n->password_file);
+    free(n->nkey_seed_file);
     memset(n, 0, sizeof(*n));
 }
 
@@ -449,6 +460,11 @@ void config_nats_print(const struct config *c, FILE *out)
         print_q(out, n->user);
         fprintf(out, "\n  password_file: ");
         print_q(out, n->password_file);
+        fputc('\n', out);
+    }
+    if (n->nkey_seed_file) {
+        fprintf(out, "  nkey_seed_file: ");
+        print_q(out, n->nkey_seed_file);
         fputc('\n', out);
     }
 }

@@ -74,6 +74,10 @@ struct config_nats {
     /* nats.user and nats.password_file: the account to log in as, its
      * password read from the file at start (owned; NULL: none) */
     char *user, *password_file;
+    /* nats.nkey_seed_file: a file holding this node's NKey user seed (SU...;
+     * owned; NULL: none).  libnats reads it again at every connect, so it
+     * stays readable by the user the daemon drops to. */
+    char *nkey_seed_file;
     unsigned line; /* of the nats: key, for messages (0: not set) */
 };
 

@@ -35,7 +35,8 @@ TEST_PKGS="$TEST_PKGS zstd"
 # RELP's acked delivery from Debian's rsyslog omrelp
 # (tests/e2e/e2e_relp.py).
 TEST_PKGS="$TEST_PKGS rsyslog-relp"
-# tools/verify-bundle.py (evidence bundles checked without hikeshi, issue 19)
+# tools/verify-bundle.py (evidence bundles checked without hikeshi, issue 19);
+# the fresh NATS NKeys of tests/e2e/e2e_nats_nkey.py (issue 23)
 TEST_PKGS="$TEST_PKGS python3-nacl"
 # The STIX export checked against OASIS's JSON schemas
 # (tests/e2e/e2e_intel_export.py, issue 20).

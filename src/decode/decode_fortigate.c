@@ -98,7 +98,10 @@ static const struct {
 
 struct fg_pair {
     struct decode_span k, v;
-    uint32_t h; /* the key's hash, see FG_SLOT */
+    uint32_t h;                     /* the key's hash, see FG_SLOT */
+    int key;                        /* key_index(), -1 for a key the mapping does not read */
+    struct decode_fieldid_guess *g; /* the guess that holds this key */
+    int guessed;                    /* 1: the key came from g, 0: g was filled with it */
 };
 
 /* The key's hash, from its length and its first, middle and last bytes
@@ -143,53 +146,6 @@ static const unsigned char fg_slots[256] = {
     FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE, FG_NONE,
 };
 
-/*
- * The pair at *pos (past blanks): returns 1 with *kp filled, 0 for a word
- * that is not a pair (skipped), -1 at the end, -2 at an unclosed quote
- * (*pos then at its opening).
- */
-static int next_pair(const char *p, size_t len, size_t *pos, struct fg_pair *kp)
-{
-    size_t i = *pos, k0;
-
-    /* A key's bytes are above ' ': one compare ends the skip there. */
-    while (i < len && (unsigned char)p[i] <= ' ' && (p[i] == ' ' || p[i] == '\t'))
-        i++;
-    if (i >= len)
-        return -1;
-    k0 = i;
-    i = decode_util_scan_key(p, i, len);
-    if (i == k0 || i >= len || p[i] != '=') {
-        while (i < len && p[i] != ' ' && p[i] != '\t')
-            i++;
-        *pos = i;
-        return 0;
-    }
-    kp->k.p = p + k0;
-    kp->k.n = i - k0;
-    kp->h = (uint32_t)FG_HASH(kp->k.p, kp->k.n);
-    i++;
-    if (i < len && p[i] == '"') {
-        /* The closing quote inline, 16 bytes a step (memchr's call cost
-         * more than the scan of a value of a few bytes). */
-        size_t q = decode_util_scan_to(p, i + 1, len, '"');
-        if (q >= len) {
-            *pos = i;
-            return -2;
-        }
-        kp->v.p = p + i + 1;
-        kp->v.n = q - (i + 1);
-        i = q + 1;
-    } else {
-        size_t v0 = i;
-        i = decode_util_scan_to2(p, i, len, ' ', '\t');
-        kp->v.p = p + v0;
-        kp->v.n = i - v0;
-    }
-    *pos = i;
-    return 1;
-}
-
 static uint64_t load8(const char *p)
 {
     uint64_t v;
@@ -227,6 +183,73 @@ static int key_index(const struct fg_pair *kp)
     return k;
 }
 
+/* The guess of each key (decode_fieldid.h): FortiOS writes each log
+ * type's keys in one order; aux is the key's key_index(). */
+#define FG_GUESS_BITS 10
+static _Thread_local struct decode_fieldid_guess fg_guesses[1u << FG_GUESS_BITS];
+
+/*
+ * The pair at *pos (past blanks): returns 1 with *kp filled, 0 for a word
+ * that is not a pair (skipped), -1 at the end, -2 at an unclosed quote
+ * (*pos then at its opening).
+ */
+static int next_pair(const char *p, size_t len, size_t *pos, struct fg_pair *kp,
+                     struct decode_fieldid_guess *g) /* the set of two */
+{
+    size_t i = *pos, k0;
+
+    /* A key's bytes are above ' ': one compare ends the skip there. */
+    while (i < len && (unsigned char)p[i] <= ' ' && (p[i] == ' ' || p[i] == '\t'))
+        i++;
+    if (i >= len)
+        return -1;
+    k0 = i;
+    if ((kp->k.n = decode_fieldid_guess_key(g, p + k0, len - k0, '=', &kp->g))) {
+        /* The key the guess holds: its bytes are those of a key read
+         * before (key bytes all), the byte after them is '=', so
+         * decode_util_scan_key() would end there too; its mapping is the
+         * guess's. */
+        kp->k.p = p + k0;
+        kp->key = kp->g->aux;
+        kp->guessed = 1;
+        i = k0 + kp->k.n;
+    } else {
+        i = decode_util_scan_key(p, i, len);
+        if (i == k0 || i >= len || p[i] != '=') {
+            while (i < len && p[i] != ' ' && p[i] != '\t')
+                i++;
+            *pos = i;
+            return 0;
+        }
+        kp->k.p = p + k0;
+        kp->k.n = i - k0;
+        kp->h = (uint32_t)FG_HASH(kp->k.p, kp->k.n);
+        kp->key = key_index(kp);
+        kp->guessed = 0;
+        kp->g = decode_fieldid_guess_keep(g, kp->k.p, kp->k.n, kp->key);
+    }
+    i++;
+    if (i < len && p[i] == '"') {
+        /* The closing quote inline, 16 bytes a step (memchr's call cost
+         * more than the scan of a value of a few bytes). */
+        size_t q = decode_util_scan_to(p, i + 1, len, '"');
+        if (q >= len) {
+            *pos = i;
+            return -2;
+        }
+        kp->v.p = p + i + 1;
+        kp->v.n = q - (i + 1);
+        i = q + 1;
+    } else {
+        size_t v0 = i;
+        i = decode_util_scan_to2(p, i, len, ' ', '\t');
+        kp->v.p = p + v0;
+        kp->v.n = i - v0;
+    }
+    *pos = i;
+    return 1;
+}
+
 /* The key kept as written that followed each kept key at each place (the
  * first of a record follows id 0) the last time, in slots by
  * decode_fieldid_memo_slot(): a FortiGate log type writes its keys in one
@@ -239,14 +262,20 @@ static _Thread_local struct decode_fieldid_memo fg_memo[FG_MEMO];
  * (decode_fieldid.h): the dictionary's mutex and hash for each of a
  * record's 30 to 80 names were a third of its cost (issue 24). */
 static int fg_add_kept(struct event *ev, const struct fg_pair *kp, size_t place, uint32_t *prev,
-                       uint32_t gen)
+                       uint32_t gen, int guessed)
 {
-    struct decode_fieldid_memo *m;
-
     if (!kp->v.n)
         return 0;
-    m = &fg_memo[decode_fieldid_memo_slot(*prev, place, FG_MEMO)];
-    *prev = decode_fieldid_memo_intern(m, gen, kp->k.p, kp->k.n);
+    /* The id the key's guess holds, if it still holds this key: another
+     * pair of the line may have taken its slot since, but only one whose
+     * key was not guessed (a guess that hits changes nothing), so with
+     * every key guessed there is nothing to compare. */
+    if (guessed || decode_fieldid_guess_is(kp->g, kp->k.p, kp->k.n))
+        *prev =
+            decode_fieldid_guess_id(kp->g, gen, fg_memo, FG_MEMO, *prev, place, kp->k.p, kp->k.n);
+    else
+        *prev = decode_fieldid_memo_intern(
+            &fg_memo[decode_fieldid_memo_slot(*prev, place, FG_MEMO)], gen, kp->k.p, kp->k.n);
     return decode_util_add(ev, *prev, kp->v);
 }
 
@@ -295,13 +324,14 @@ static int fg_add_named(struct event *ev, int k, uint32_t gen, struct decode_spa
     return decode_util_add(ev, fgn_ids[k].id, s);
 }
 
-static int is(struct decode_span s, const char *lit)
+/* 1 if s is the literal lit.  Inlined, so that strlen() and memcmp() of a
+ * literal are constants and a few loads (the byte loop it replaced was
+ * 190 instructions a line, issue 24); lit holds no NUL but its end. */
+__attribute__((always_inline)) static inline int is(struct decode_span s, const char *lit)
 {
-    size_t n = 0;
+    size_t n = strlen(lit);
 
-    while (n < s.n && lit[n] && s.p[n] == lit[n])
-        n++;
-    return lit[n] == '\0' && n == s.n;
+    return s.n == n && memcmp(s.p, lit, n) == 0;
 }
 
 static int ends(struct decode_span s, const char *lit)
@@ -314,10 +344,16 @@ static int ends(struct decode_span s, const char *lit)
 /* 1 success, 0 failure, -1 unknown. */
 static int outcome(const struct decode_span *t)
 {
-    static const char *const bad[] = {"deny", "block", "blocked", "dropped", "drop", "reset"};
-    static const char *const good[] = {"accept", "allow",    "pass",       "passthrough",
-                                       "close",  "timeout",  "client-rst", "server-rst",
-                                       "permit", "monitored"};
+    /* With their lengths: strlen() and a memcmp() call for each of 16
+     * words was 100 instructions a line (issue 24). */
+    static const struct {
+        const char *s;
+        size_t n;
+    } bad[] = {{LIT("deny")},    {LIT("block")}, {LIT("blocked")},
+               {LIT("dropped")}, {LIT("drop")},  {LIT("reset")}},
+      good[] = {{LIT("accept")}, {LIT("allow")},    {LIT("pass")},       {LIT("passthrough")},
+                {LIT("close")},  {LIT("timeout")},  {LIT("client-rst")}, {LIT("server-rst")},
+                {LIT("permit")}, {LIT("monitored")}};
     struct decode_span a = t[FG_ACTION], st = t[FG_STATUS];
 
     if (is(st, "failed") || is(st, "failure") || ends(a, "-fail"))
@@ -325,10 +361,10 @@ static int outcome(const struct decode_span *t)
     if (is(st, "success"))
         return 1;
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-        if (is(a, bad[i]))
+        if (a.n == bad[i].n && memcmp(a.p, bad[i].s, a.n) == 0)
             return 0;
     for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
-        if (is(a, good[i]))
+        if (a.n == good[i].n && memcmp(a.p, good[i].s, a.n) == 0)
             return 1;
     return -1;
 }
@@ -486,6 +522,9 @@ int decode_fortigate(struct event *ev, const char *p, size_t len, const struct d
     struct fg_pair kp;
     int r, have_logid = 0, have_type = 0;
     uint32_t gen, prev = 0;
+    const struct decode_fieldid_guess *g = NULL; /* the previous pair's */
+    uint32_t placek = 0;
+    int guessed = 1; /* every key of the line came from its guess */
 
     /* No memmem() for "logid=" first: a line without it ends as -ENOENT
      * all the same (have_logid), and auto-detection only calls this
@@ -495,7 +534,8 @@ int decode_fortigate(struct event *ev, const char *p, size_t len, const struct d
     /* One pass reads the pairs, adding nothing yet (-ENOENT must leave the
      * event as it was). */
     memset(t, 0, sizeof(t));
-    while ((r = next_pair(p, len, &pos, &kp)) != -1) {
+    while ((r = next_pair(p, len, &pos, &kp,
+                          decode_fieldid_guess_for(fg_guesses, FG_GUESS_BITS, g, placek))) != -1) {
         int k;
         if (r == -2) {
             if (!have_logid || !have_type)
@@ -505,7 +545,10 @@ int decode_fortigate(struct event *ev, const char *p, size_t len, const struct d
         }
         if (r == 0)
             continue;
-        if ((k = key_index(&kp)) < 0) {
+        g = kp.g;
+        placek += DECODE_FIELDID_GUESS_K;
+        guessed &= kp.guessed;
+        if ((k = kp.key) < 0) {
             if (nrest < FORTIGATE_MAX_PAIRS)
                 rest[nrest++] = kp;
             continue;
@@ -536,7 +579,7 @@ int decode_fortigate(struct event *ev, const char *p, size_t len, const struct d
     if ((r = emit_ecs(ev, t, gen)) < 0 || (r = set_device_time(ev, t, rest, nrest, ctx)) < 0)
         return r;
     for (size_t i = 0; i < nrest; i++)
-        if ((r = fg_add_kept(ev, &rest[i], i, &prev, gen)) < 0)
+        if ((r = fg_add_kept(ev, &rest[i], i, &prev, gen, guessed)) < 0)
             return r;
     ev->decoder = "fortigate";
     return 0;

@@ -97,6 +97,76 @@ static void test_refused(void **state)
     assert_int_equal(decode_fieldid_lookup(longname, LIMIT_FIELD_NAME_LEN), l);
 }
 
+/* The guess (decode_fieldid.h): a key is found only when the bytes are
+ * that key followed by the separator, whatever its length (1 to 16 bytes
+ * kept, longer ones never), and the id it carries is the dictionary's, for
+ * this dictionary only. */
+static void test_guess(void **state)
+{
+    static struct decode_fieldid_guess tab[8];
+    struct decode_fieldid_guess *set = decode_fieldid_guess_for(tab, 3, NULL, 0), *g, *hit = NULL;
+    const char *full = "abcdefghijklmnopq"; /* 17 bytes */
+    char rec[64];
+    uint32_t gen, id;
+
+    field_init();
+    gen = field_generation();
+    for (size_t n = 1; n <= 17; n++) {
+        memset(tab, 0, sizeof(tab));
+        g = decode_fieldid_guess_keep(set, full, n, (int)n);
+        if (n > 16) {
+            assert_int_equal(g->len, 0); /* not kept */
+            continue;
+        }
+        /* The key and '=': found, with its aux. */
+        snprintf(rec, sizeof(rec), "%.*s=v", (int)n, full);
+        assert_int_equal(decode_fieldid_guess_key(set, rec, strlen(rec), '=', &hit), n);
+        assert_ptr_equal(hit, g);
+        assert_int_equal(hit->aux, (int)n);
+        assert_true(decode_fieldid_guess_is(g, full, n));
+        /* Not the key: a byte changed anywhere, a longer key, no '=', no
+         * room for the '=' in the bytes given. */
+        for (size_t k = 0; k < n; k++) {
+            snprintf(rec, sizeof(rec), "%.*s=v", (int)n, full);
+            rec[k] = 'Z';
+            assert_int_equal(decode_fieldid_guess_key(set, rec, strlen(rec), '=', &hit), 0);
+            assert_false(decode_fieldid_guess_is(g, rec, n));
+        }
+        snprintf(rec, sizeof(rec), "%.*sx=v", (int)n, full);
+        assert_int_equal(decode_fieldid_guess_key(set, rec, strlen(rec), '=', &hit), 0);
+        snprintf(rec, sizeof(rec), "%.*s v", (int)n, full);
+        assert_int_equal(decode_fieldid_guess_key(set, rec, strlen(rec), '=', &hit), 0);
+        snprintf(rec, sizeof(rec), "%.*s=", (int)n, full);
+        assert_int_equal(decode_fieldid_guess_key(set, rec, n, '=', &hit), 0);
+        assert_false(decode_fieldid_guess_is(g, full, n + 1));
+    }
+    /* A set holds two keys: the newest first, the one before second; a
+     * third pushes the oldest out. */
+    memset(tab, 0, sizeof(tab));
+    decode_fieldid_guess_keep(set, "srcip", 5, 1);
+    decode_fieldid_guess_keep(set, "dstip", 5, 2);
+    assert_int_equal(decode_fieldid_guess_key(set, "srcip=1", 7, '=', &hit), 5);
+    assert_int_equal(hit->aux, 1);
+    assert_int_equal(decode_fieldid_guess_key(set, "dstip=1", 7, '=', &hit), 5);
+    assert_int_equal(hit->aux, 2);
+    decode_fieldid_guess_keep(set, "proto", 5, 3);
+    assert_int_equal(decode_fieldid_guess_key(set, "srcip=1", 7, '=', &hit), 0);
+    /* The id: the dictionary's, then the one kept, and again from the
+     * dictionary after a rebuild. */
+    static struct decode_fieldid_memo memo[4];
+    assert_int_equal(decode_fieldid_guess_key(set, "dstip=1", 7, '=', &hit), 5);
+    id = decode_fieldid_guess_id(hit, gen, memo, 4, 0, 0, "dstip", 5);
+    assert_int_equal(id, field_lookup("dstip", 5));
+    assert_int_equal(decode_fieldid_guess_id(hit, gen, memo, 4, 0, 0, "dstip", 5), id);
+    field_done();
+    field_init();
+    assert_int_equal(field_intern("other.first", 11), id); /* the old id is another's now */
+    assert_int_not_equal(field_generation(), gen);
+    id = decode_fieldid_guess_id(hit, field_generation(), memo, 4, 0, 0, "dstip", 5);
+    assert_int_equal(id, field_lookup("dstip", 5));
+    assert_int_not_equal(id, field_lookup("other.first", 11));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -104,6 +174,7 @@ int main(void)
         cmocka_unit_test_teardown(test_miss_then_interned, reset_dict),
         cmocka_unit_test_teardown(test_after_rebuild, reset_dict),
         cmocka_unit_test_teardown(test_refused, reset_dict),
+        cmocka_unit_test_teardown(test_guess, reset_dict),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

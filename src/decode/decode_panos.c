@@ -13,6 +13,9 @@
 #include <errno.h>
 #include <stdint.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "decode/decode_fieldid.h"
 #include "decode/decode_util.h"
@@ -126,53 +129,175 @@ static const struct panos_map map_globalprotect[] = {
 };
 
 /*
- * Splits (p, len) at commas; a field starting with '"' runs to the quote
- * that is not doubled.  Returns 0, or -EINVAL at an unterminated quote
- * (*ret_off: where it opened).
+ * The commas (*ret_c) and quotes (*ret_q) among the 64 bytes at p + b, one
+ * bit a byte (bit k: p[b + k]).  The last bytes of a record are copied into
+ * a zeroed buffer first: nothing at or past len is read, and no bit is set
+ * there.
+ */
+static inline void chunk_bits(const char *p, size_t b, size_t len, uint64_t *ret_c, uint64_t *ret_q)
+{
+    char t[64];
+    const char *q = p + b;
+    uint64_t cm = 0, qm = 0;
+
+    if (b + 64 > len) {
+        memset(t, 0, sizeof(t));
+        memcpy(t, q, len - b);
+        q = t;
+    }
+#ifdef __SSE2__
+    for (unsigned k = 0; k < 64; k += 16) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(q + k));
+        cm |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8(','))) << k;
+        qm |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8('"'))) << k;
+    }
+#else
+    for (unsigned k = 0; k < 64; k++) {
+        cm |= (uint64_t)(q[k] == ',') << k;
+        qm |= (uint64_t)(q[k] == '"') << k;
+    }
+#endif
+    *ret_c = cm;
+    *ret_q = qm;
+}
+
+/*
+ * The end of a quoted field whose opening quote is at p[open]: the index
+ * of the quote that is not doubled, or len when there is none.  *esc is
+ * set when a doubled quote ("") was passed.
+ */
+static size_t quoted_end(const char *p, size_t open, size_t len, unsigned char *esc)
+{
+    size_t i = open + 1;
+
+    for (;;) {
+        i = decode_util_scan_to(p, i, len, '"');
+        if (i >= len || i + 1 >= len || p[i + 1] != '"')
+            return i;
+        *esc = 1;
+        i += 2;
+    }
+}
+
+/*
+ * Past the fields kept, only an unterminated quote still matters (it
+ * makes the line no PAN-OS line): the fields from p[i] on are walked as
+ * csv_split does, and most lines have no quote there at all.
+ */
+static int quotes_closed(const char *p, size_t i, size_t len, size_t *ret_off)
+{
+    unsigned char esc = 0;
+
+    if (i >= len || !memchr(p + i, '"', len - i))
+        return 0;
+    for (;;) {
+        if (i < len && p[i] == '"') {
+            size_t q = quoted_end(p, i, len, &esc);
+            if (q >= len) {
+                *ret_off = i;
+                return -EINVAL;
+            }
+            i = q + 1;
+        }
+        i = decode_util_scan_to(p, i, len, ',');
+        if (i >= len)
+            return 0;
+        i++;
+    }
+}
+
+/*
+ * Splits (p, len) at commas into at most PANOS_MAX_FIELDS fields; a field
+ * starting with '"' runs to the quote that is not doubled, and what
+ * follows that quote up to the comma is dropped.  Returns 0, or -EINVAL at
+ * an unterminated quote (*ret_off: where it opened).
+ *
+ * A PAN-OS record holds 40 to 100 fields of 1 to 20 bytes: a scan started
+ * afresh for each field was a third of a record's instructions (issue
+ * 24).  The commas and quotes of 64 bytes are found at once instead: for
+ * the chunk at `cb`, `cm` holds the commas at or after the field's start
+ * `st`, `qm` the quotes.  When no field of the chunk opens with a quote
+ * (no quote at st or right after a comma), each comma bit is a field's
+ * end; otherwise the chunk's fields are taken one by one.
  */
 static int csv_split(const char *p, size_t len, struct panos_csv *c, size_t *ret_off)
 {
-    size_t i = 0;
+    /* n and f in locals: a store through c->esc (unsigned char) may alias
+     * anything, which made the compiler reload c->n for each field. */
+    /* cppcheck-suppress ctuuninitvar ; c is the caller's to fill: nothing is read */
+    struct decode_span *f = c->f;
+    size_t st = 0, cb = 0, e, n = 0;
+    uint64_t cm, qm;
+    int r = 0;
 
-    c->n = 0;
+    memset(c->esc, 0, sizeof(c->esc));
+    chunk_bits(p, 0, len, &cm, &qm);
     for (;;) {
-        struct decode_span s = {p + i, 0};
-        unsigned char esc = 0;
-
-        if (i < len && p[i] == '"') {
-            size_t open = i++;
-            s.p = p + i;
-            for (;;) {
-                if (i >= len) {
-                    *ret_off = open;
-                    return -EINVAL;
-                }
-                if (p[i] == '"') {
-                    if (i + 1 < len && p[i + 1] == '"') {
-                        esc = 1;
-                        i += 2;
-                        continue;
-                    }
-                    break;
-                }
-                i++;
+        /* Here cb <= st <= cb + 64 and st <= len. */
+        if (st - cb == 64) { /* the field starts in the next chunk */
+            cb = st;
+            chunk_bits(p, cb, len, &cm, &qm);
+        }
+        if (!(qm & ((cm << 1) | (1ull << (st - cb))))) {
+            /* No field here opens with a quote: the common case. */
+            while (cm) {
+                e = cb + (size_t)__builtin_ctzll(cm);
+                cm &= cm - 1;
+                f[n].p = p + st;
+                f[n].n = e - st;
+                st = e + 1;
+                if (++n == PANOS_MAX_FIELDS)
+                    goto full;
             }
-            s.n = (size_t)(p + i - s.p);
-            i++; /* the closing quote; what follows up to the comma is dropped */
-            i = decode_util_scan_to(p, i, len, ',');
-        } else {
-            i = decode_util_scan_to(p, i, len, ',');
-            s.n = (size_t)(p + i - s.p);
+            if (st - cb == 64)
+                continue;                   /* its quote is the next chunk's to see */
+        } else if ((qm >> (st - cb)) & 1) { /* p[st] is '"' (and st < len) */
+            unsigned char x = 0;
+            size_t q = quoted_end(p, st, len, &x);
+
+            if (q >= len) {
+                *ret_off = st;
+                r = -EINVAL;
+                break;
+            }
+            f[n].p = p + st + 1;
+            f[n].n = q - st - 1;
+            c->esc[n++] = x;
+            e = decode_util_scan_to(p, q + 1, len, ',');
+            if (e >= len)
+                break;
+            st = cb = e + 1; /* the chunk again, from the next field */
+            chunk_bits(p, cb, len, &cm, &qm);
+            if (n == PANOS_MAX_FIELDS)
+                goto full;
+            continue;
         }
-        if (c->n < PANOS_MAX_FIELDS) {
-            c->f[c->n] = s;
-            c->esc[c->n] = esc;
-            c->n++;
+        /* The field at st opens with no quote: it ends at the next comma,
+         * in this chunk or a later one, or at len. */
+        while (!cm) {
+            if (cb + 64 >= len) { /* no comma left: the last field */
+                f[n].p = p + st;
+                f[n].n = len - st;
+                n++;
+                goto out;
+            }
+            cb += 64;
+            chunk_bits(p, cb, len, &cm, &qm);
         }
-        if (i >= len)
-            return 0;
-        i++; /* the comma */
+        e = cb + (size_t)__builtin_ctzll(cm);
+        cm &= cm - 1;
+        f[n].p = p + st;
+        f[n].n = e - st;
+        st = e + 1;
+        if (++n == PANOS_MAX_FIELDS)
+            goto full;
     }
+out:
+    c->n = n;
+    return r;
+full: /* past the fields kept, only an unterminated quote still matters */
+    c->n = n;
+    return quotes_closed(p, st, len, ret_off);
 }
 
 static struct decode_span field_at(const struct panos_csv *c, size_t k)
@@ -191,18 +316,48 @@ __attribute__((always_inline)) static inline int span_is(struct decode_span s, c
     return s.n == n && memcmp(s.p, lit, n) == 0;
 }
 
-/* "YYYY/MM/DD hh:mm:ss" */
+/*
+ * 1 when every byte of x is within its limit: x holds 8 bytes, each
+ * already XORed with what the shape wants there ('0' for a digit, the
+ * separator itself), so a digit has become 0-9 and a right separator 0;
+ * `add` holds 0x76 for a digit (0x76 + 9 = 0x7f, 10 reaches 0x80) and
+ * 0x7f for a separator (0x7f + 1 = 0x80).  A byte of 0x80 or more fails on
+ * its own bit 7 (a carry it makes into the next byte only adds to a
+ * failure); below 0x80 the sum of a byte stays in it.
+ */
+static inline int bytes_in_shape(uint64_t x, uint64_t add)
+{
+    return !(((x + add) | x) & 0x8080808080808080ull);
+}
+
+/* "YYYY/MM/DD hh:mm:ss".  Three overlapping 8-byte words instead of a loop
+ * over 19 bytes: checked twice a record, it was 7 % of a record's
+ * instructions (issue 24). */
 static int is_panos_time(struct decode_span s)
 {
     static const char shape[] = "dddd/dd/dd dd:dd:dd";
 
     if (s.n != sizeof(shape) - 1)
         return 0;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    {
+        /* Little-endian words: byte 0 of the span is the lowest. */
+        uint64_t w0, w1, w2;
+
+        memcpy(&w0, s.p, 8);      /* "dddd/dd/" */
+        memcpy(&w1, s.p + 8, 8);  /* "dd dd:dd" */
+        memcpy(&w2, s.p + 11, 8); /* "dd:dd:dd" */
+        return bytes_in_shape(w0 ^ 0x2f30302f30303030ull, 0x7f76767f76767676ull) &&
+               bytes_in_shape(w1 ^ 0x30303a3030203030ull, 0x76767f76767f7676ull) &&
+               bytes_in_shape(w2 ^ 0x30303a30303a3030ull, 0x76767f76767f7676ull);
+    }
+#else
     for (size_t k = 0; k < s.n; k++) {
         if (shape[k] == 'd' ? (s.p[k] < '0' || s.p[k] > '9') : s.p[k] != shape[k])
             return 0;
     }
     return 1;
+#endif
 }
 
 /*
@@ -246,9 +401,8 @@ static int is_log_type(struct decode_span s)
     return 1;
 }
 
-/* Adds field k of c, unescaping "" into the arena when needed. */
 /*
- * The id of a mapping's name (a static string of the tables above), kept
+ * The id of a literal name (a static string of the tables above), kept
  * per thread by the string's address for the dictionary generation that
  * gave it: strlen and decode_fieldid's hash for each of a record's 10-15
  * named fields were 15 % of its instructions (issue 24).  A refusal is not
@@ -265,7 +419,7 @@ static uint32_t name_id(const char *name)
     size_t h = (size_t)(((uint64_t)(uintptr_t)name * 0x9e3779b97f4a7c15ull) >> 58);
     uint32_t gen = field_generation(), id;
 
-    if (!name) /* put() with neither a row nor a name (gcc -O3 sees the path) */
+    if (!name) /* put() with neither an id nor a name (gcc -O3 sees the path) */
         return FIELD_NONE;
     if (cache[h].name == name && cache[h].gen == gen)
         return cache[h].id;
@@ -279,31 +433,31 @@ static uint32_t name_id(const char *name)
 }
 
 /*
- * The id of a named row of the tables above, kept per thread by the row's
- * address: the rows lie side by side, so that unlike the names' addresses
- * (64 slots for 40 names packed by the linker, several of which took the
- * same slot and asked decode_fieldid on every record) no two rows of the
- * tables share a slot.  As name_id() otherwise.
+ * The ids of a table's named rows, kept per thread by the row's index for
+ * the dictionary generation `gen` that gave them (0: not asked yet, or
+ * refused: a refusal is not kept, the dictionary counts each one).  One
+ * check of the generation a table instead of a hashed look-up a row
+ * (issue 24).
  */
-#define PANOS_ROW_IDS 256
-static uint32_t row_id(const struct panos_map *row)
-{
-    static _Thread_local struct {
-        const struct panos_map *row;
-        uint32_t id, gen;
-    } cache[PANOS_ROW_IDS];
-    size_t h = ((uintptr_t)row / sizeof(*row)) % PANOS_ROW_IDS;
-    uint32_t gen = field_generation(), id;
+#define PANOS_TABLE_ROWS 24
+struct panos_ids {
+    uint32_t gen;
+    uint32_t id[PANOS_TABLE_ROWS];
+};
 
-    if (cache[h].row == row && cache[h].gen == gen)
-        return cache[h].id;
-    id = decode_fieldid_intern(row->name, strlen(row->name));
-    if (id != FIELD_NONE) {
-        cache[h].row = row;
-        cache[h].id = id;
-        cache[h].gen = gen;
+/* The id of row i of table m, whose ids `ids` holds for generation gen. */
+static inline uint32_t row_id(struct panos_ids *ids, uint32_t gen, const struct panos_map *m,
+                              size_t i)
+{
+    if (m[i].id != FIELD_NONE)
+        return m[i].id;
+    if (ids->gen != gen) {
+        memset(ids->id, 0, sizeof(ids->id));
+        ids->gen = gen;
     }
-    return id;
+    if (ids->id[i] == FIELD_NONE)
+        ids->id[i] = decode_fieldid_intern(m[i].name, strlen(m[i].name));
+    return ids->id[i];
 }
 
 /* decode_util_add_named() for one of this file's literal names. */
@@ -314,71 +468,169 @@ static int add_lit(struct event *ev, const char *name, struct decode_span s)
     return decode_util_add(ev, name_id(name), s);
 }
 
-/* Adds field k of c under id, or when id is FIELD_NONE under the name of
- * `row` (a table's) or else `name`. */
-static int put(struct event *ev, const struct panos_csv *c, size_t k, uint32_t id,
-               const struct panos_map *row, const char *name)
+/* The name's id for put_span(): id, or when that is FIELD_NONE the id of
+ * `name`. */
+static inline uint32_t put_id(uint32_t id, const char *name)
 {
-    struct decode_span s = field_at(c, k);
+    return id != FIELD_NONE ? id : name_id(name);
+}
+
+/* put_span() for a quoted field holding "": unescaped into the arena.
+ * Out of line: the common path below stays small enough to be inlined
+ * into apply() (it was not, once, at 25 calls a record). */
+__attribute__((noinline)) static int put_escaped(struct event *ev, struct decode_span s,
+                                                 uint32_t id)
+{
     char *t;
     size_t o = 0;
 
-    if (!s.n)
-        return 0;
-    if (k < c->n && c->esc[k]) {
-        if (!(t = arena_alloc(ev->arena, s.n)))
-            return -ENOMEM;
-        for (size_t j = 0; j < s.n; j++) {
-            t[o++] = s.p[j];
-            if (s.p[j] == '"' && j + 1 < s.n && s.p[j + 1] == '"')
-                j++;
-        }
-        s.p = t;
-        s.n = o;
+    if (!(t = arena_alloc(ev->arena, s.n)))
+        return -ENOMEM;
+    for (size_t j = 0; j < s.n; j++) {
+        t[o++] = s.p[j];
+        if (s.p[j] == '"' && j + 1 < s.n && s.p[j + 1] == '"')
+            j++;
     }
-    if (id != FIELD_NONE)
-        return decode_util_add(ev, id, s);
-    return decode_util_add(ev, row ? row_id(row) : name_id(name), s);
+    s.p = t;
+    s.n = o;
+    return decode_util_add(ev, id, s);
 }
 
-/* Applies a table; -EINVAL (with *reterr) for a bad address or port. */
-static int apply(struct event *ev, const char *p, const struct panos_csv *c,
-                 const struct panos_map *m, size_t n, struct parse_err *reterr)
+/* Adds span s (field k of c: unescaping "" when it was quoted and held
+ * one) under put_id(id, name). */
+__attribute__((always_inline)) static inline int put_span(struct event *ev,
+                                                          const struct panos_csv *c, size_t k,
+                                                          struct decode_span s, uint32_t id,
+                                                          const char *name)
 {
+    if (!s.n)
+        return 0;
+    if (c->esc[k])
+        return put_escaped(ev, s, put_id(id, name));
+    return decode_util_add(ev, put_id(id, name), s);
+}
+
+/* put_span() for field k of c, when there is one. */
+static int put(struct event *ev, const struct panos_csv *c, size_t k, uint32_t id, const char *name)
+{
+    if (k >= c->n)
+        return 0;
+    return put_span(ev, c, k, c->f[k], id, name);
+}
+
+/*
+ * 1 for a dotted-quad IPv4 address as decode_util_is_ip() reads one (no
+ * leading zero, each part at most 255), else 0: the call and inet_pton's
+ * setup cost 120 instructions for each of a record's two or three
+ * addresses (issue 24), which are IPv4 nearly always.  A 0 here is then
+ * asked of decode_util_is_ip(), which also reads IPv6.
+ */
+static inline int plain_ipv4(struct decode_span s)
+{
+    const char *p = s.p, *e = s.p + s.n;
+
+    for (int part = 0; part < 4; part++) {
+        unsigned v;
+
+        if (p == e || *p < '0' || *p > '9')
+            return 0;
+        v = (unsigned)(*p++ - '0');
+        if (p < e && *p >= '0' && *p <= '9') {
+            if (v == 0)
+                return 0;
+            v = v * 10 + (unsigned)(*p++ - '0');
+            if (p < e && *p >= '0' && *p <= '9') {
+                v = v * 10 + (unsigned)(*p++ - '0');
+                if (v > 255)
+                    return 0;
+            }
+        }
+        if (part < 3) {
+            if (p == e || *p != '.')
+                return 0;
+            p++;
+        }
+    }
+    return p == e;
+}
+
+static inline int is_ip(struct decode_span s)
+{
+    return plain_ipv4(s) || decode_util_is_ip(s.p, s.n);
+}
+
+/* decode_util_is_port(), inlined for the same reason: 1 to 5 digits worth
+ * at most 65535. */
+static inline int is_port(struct decode_span s)
+{
+    unsigned v = 0;
+
+    if (s.n == 0 || s.n > 5)
+        return 0;
+    for (size_t k = 0; k < s.n; k++) {
+        if (s.p[k] < '0' || s.p[k] > '9')
+            return 0;
+        v = v * 10 + (unsigned)(s.p[k] - '0');
+    }
+    return v <= 65535;
+}
+
+/* Applies table m of n rows, whose names' ids `ids` keeps; -EINVAL (with
+ * *reterr) for a bad address or port. */
+static int apply(struct event *ev, const char *p, const struct panos_csv *c,
+                 const struct panos_map *m, size_t n, struct panos_ids *ids,
+                 struct parse_err *reterr)
+{
+    uint32_t gen = field_generation();
+
     for (size_t i = 0; i < n; i++) {
-        struct decode_span s = field_at(c, m[i].pos);
+        struct decode_span s;
         int r;
 
+        /* The rows are in position order: none is there past the line's
+         * last field. */
+        if (m[i].pos >= c->n)
+            break;
+        s = c->f[m[i].pos];
         if (!s.n)
             continue;
         switch (m[i].kind) {
         case PK_IP:
-            if (!decode_util_is_ip(s.p, s.n)) {
+            if (!is_ip(s)) {
                 parse_err_set(reterr, (size_t)(s.p - p), "PAN-OS address field is not an address");
                 return -EINVAL;
             }
             break;
         case PK_NAT_IP:
-            if (span_is(s, "0.0.0.0") || !decode_util_is_ip(s.p, s.n))
+            if (span_is(s, "0.0.0.0") || !is_ip(s))
                 continue;
             break;
         case PK_PORT:
-            if (!decode_util_is_port(s.p, s.n)) {
+            if (!is_port(s)) {
                 parse_err_set(reterr, (size_t)(s.p - p), "PAN-OS port field is not a port");
                 return -EINVAL;
             }
             break;
         case PK_NAT_PORT:
-            if (span_is(s, "0") || !decode_util_is_port(s.p, s.n))
+            if (span_is(s, "0") || !is_port(s))
                 continue;
             break;
         default: break;
         }
-        if ((r = put(ev, c, m[i].pos, m[i].id, &m[i], NULL)) < 0)
+        if ((r = put_span(ev, c, m[i].pos, s, row_id(ids, gen, m, i), NULL)) < 0)
             return r;
     }
     return 0;
 }
+
+/* The ids of each table's names, per thread (see row_id()). */
+static _Thread_local struct panos_ids ids_session, ids_traffic, ids_threat, ids_system,
+    ids_globalprotect;
+#define NROWS(table) (sizeof(table) / sizeof((table)[0]))
+_Static_assert(NROWS(map_session) <= PANOS_TABLE_ROWS && NROWS(map_traffic) <= PANOS_TABLE_ROWS &&
+                   NROWS(map_threat) <= PANOS_TABLE_ROWS && NROWS(map_system) <= PANOS_TABLE_ROWS &&
+                   NROWS(map_globalprotect) <= PANOS_TABLE_ROWS,
+               "a table longer than struct panos_ids holds");
 
 static int add_outcome(struct event *ev, int ok)
 {
@@ -431,8 +683,7 @@ static int session_types(struct event *ev, const char *p, const struct panos_csv
         parse_err_set(reterr, 0, "PAN-OS TRAFFIC/THREAT line ends before its action field");
         return -EINVAL;
     }
-    if ((r = apply(ev, p, c, map_session, sizeof(map_session) / sizeof(map_session[0]), reterr)) <
-        0)
+    if ((r = apply(ev, p, c, map_session, NROWS(map_session), &ids_session, reterr)) < 0)
         return r;
     /* "alert" lets the session through; every other action stops it
      * (deny, drop, drop-icmp, reset-client/server/both, block-url, ...). */
@@ -441,7 +692,7 @@ static int session_types(struct event *ev, const char *p, const struct panos_csv
         (r = decode_util_add(ev, FIELD_EVENT_CATEGORY, decode_util_cstr("network"))) < 0)
         return r;
     if (!threat)
-        return apply(ev, p, c, map_traffic, sizeof(map_traffic) / sizeof(map_traffic[0]), reterr);
+        return apply(ev, p, c, map_traffic, NROWS(map_traffic), &ids_traffic, reterr);
 
     if ((r = decode_util_add(ev, FIELD_EVENT_CATEGORY, decode_util_cstr("intrusion_detection"))) <
         0)
@@ -451,12 +702,12 @@ static int session_types(struct event *ev, const char *p, const struct panos_csv
     misc = field_at(c, 31);
     if (misc.n) {
         if (span_is(sub, "url"))
-            r = put(ev, c, 31, FIELD_URL_ORIGINAL, NULL, NULL);
+            r = put(ev, c, 31, FIELD_URL_ORIGINAL, NULL);
         else if (span_is(sub, "file") || span_is(sub, "virus") || span_is(sub, "wildfire") ||
                  span_is(sub, "wildfire-virus"))
-            r = put(ev, c, 31, FIELD_NONE, NULL, "file.name");
+            r = put(ev, c, 31, FIELD_NONE, "file.name");
         else
-            r = put(ev, c, 31, FIELD_NONE, NULL, "panos.misc");
+            r = put(ev, c, 31, FIELD_NONE, "panos.misc");
         if (r < 0)
             return r;
     }
@@ -467,7 +718,7 @@ static int session_types(struct event *ev, const char *p, const struct panos_csv
         if (h.n == 64 && is_hex(h) && (r = add_lit(ev, "file.hash.sha256", h)) < 0)
             return r;
     }
-    return apply(ev, p, c, map_threat, sizeof(map_threat) / sizeof(map_threat[0]), reterr);
+    return apply(ev, p, c, map_threat, NROWS(map_threat), &ids_threat, reterr);
 }
 
 /* The text after `key` in s up to the next comma, period-space or end,
@@ -584,7 +835,7 @@ int decode_panos(struct event *ev, const char *p, size_t len, const struct decod
     else if (span_is(type, "THREAT"))
         r = session_types(ev, p, &c, 1, reterr);
     else if (span_is(type, "SYSTEM")) {
-        r = apply(ev, p, &c, map_system, sizeof(map_system) / sizeof(map_system[0]), reterr);
+        r = apply(ev, p, &c, map_system, NROWS(map_system), &ids_system, reterr);
         if (r == 0 && (span_is(sub, "auth") || span_is(sub, "globalprotect"))) {
             r = system_auth(ev, &c);
             if (r == 0)
@@ -592,8 +843,8 @@ int decode_panos(struct event *ev, const char *p, size_t len, const struct decod
         }
     } else if (span_is(type, "GLOBALPROTECT")) {
         struct decode_span st = field_at(&c, 28);
-        r = apply(ev, p, &c, map_globalprotect,
-                  sizeof(map_globalprotect) / sizeof(map_globalprotect[0]), reterr);
+        r = apply(ev, p, &c, map_globalprotect, NROWS(map_globalprotect), &ids_globalprotect,
+                  reterr);
         if (r == 0 && (span_is(st, "success") || span_is(st, "failure")))
             r = decode_util_add(ev, FIELD_EVENT_OUTCOME, st);
         if (r == 0)

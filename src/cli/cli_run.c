@@ -317,6 +317,19 @@ static int dir_unwritable(const char *path, const char *what, const char *user)
     return 1;
 }
 
+/* 1 (logged) when the secret file `path` (a NATS seed or credentials
+ * file, read again by libnats at every reconnect) is not readable by
+ * `user`. */
+static int secret_unreadable(const char *what, const char *path, const char *user)
+{
+    if (!path || access(path, R_OK) == 0)
+        return 0;
+    log_error("%s %s: not readable by user %s (%s), who must read it again at every reconnect "
+              "to NATS; make it that user's (chown %s %s, mode 600)",
+              what, path, user, strerror(errno), user, path);
+    return 1;
+}
+
 /*
  * Least privilege, once every port is bound, every store and data file is
  * open and the firewall helper forked: become `id` (root only: id is NULL
@@ -370,15 +383,10 @@ static int drop_privileges(struct daemon *d, const struct priv_id *id)
             if (witness_unwritable(c->archive_witness[i].file, id->user))
                 return -EACCES;
         /* libnats reads the seed again at every (re)connect, as this user */
-        if (c->nats.role != CONFIG_ROLE_ALL && c->nats.nkey_seed_file &&
-            access(c->nats.nkey_seed_file, R_OK) < 0) {
-            log_error("nats.nkey_seed_file %s: not readable by user %s (%s), who must read it "
-                      "again at every reconnect to NATS; make it that user's (chown %s %s, "
-                      "mode 600)",
-                      c->nats.nkey_seed_file, id->user, strerror(errno), id->user,
-                      c->nats.nkey_seed_file);
+        if (c->nats.role != CONFIG_ROLE_ALL &&
+            (secret_unreadable("nats.nkey_seed_file", c->nats.nkey_seed_file, id->user) ||
+             secret_unreadable("nats.credentials_file", c->nats.credentials_file, id->user)))
             return -EACCES;
-        }
         warn_unreadable("configuration", d->cfg_path, id->user);
         for (size_t i = 0; i < c->nsigma_rules; i++)
             warn_unreadable("sigma.rules", c->sigma_rules[i], id->user);

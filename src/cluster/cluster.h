@@ -94,9 +94,11 @@ const struct cluster_sub_stats *cluster_sub_stats(const struct cluster_sub *s);
 
 /*
  * The secrets nats: names, as the connection will read them:
- * nkey_seed_file must be a regular file that no one but its owner may
- * read or write (refused with the chmod to run) and hold one NKey user
- * seed.  0, or -errno with the reason (naming the file) in err.
+ * nkey_seed_file and credentials_file must be regular files that no one
+ * but their owner may read or write (refused with the chmod to run);
+ * the first holds one NKey user seed, the second a user JWT section and
+ * a user seed section.  0, or -errno with the reason (naming the file) in
+ * err.
  */
 int cluster_nats_secrets_check(const struct config_nats *c, char *err, size_t errlen);
 

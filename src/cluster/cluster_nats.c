@@ -23,39 +23,53 @@
 /* The largest seed file read (a seed is 58 characters). */
 #define NATS_SEED_FILE_MAX 4096
 
-/* nats.nkey_seed_file: a regular file no one but its owner may read or
- * write, holding one user seed; its public key into pub.  0, or -errno
- * with the reason in err. */
+/* A secret file `what` at `path` (nats.nkey_seed_file,
+ * credentials_file): a regular file no one but its owner may read or
+ * write; its content into *text (up to 4 KiB + 4 KiB for a JWT).  0, or
+ * -errno with the reason in err. */
+static int secret_read(const char *what, const char *path, size_t max, char **text, size_t *len,
+                       char *err, size_t errlen)
+{
+    struct stat st;
+    int r;
+
+    if (stat(path, &st) < 0) {
+        r = -errno;
+        snprintf(err, errlen, "%s %s: %s", what, path, strerror(errno));
+        return r;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        snprintf(err, errlen, "%s %s: not a regular file", what, path);
+        return -EINVAL;
+    }
+    if (st.st_mode & 077) {
+        snprintf(err, errlen,
+                 "%s %s: a secret that others than its owner may read or write (mode %04o); run "
+                 "chmod 600 %s",
+                 what, path, (unsigned)(st.st_mode & 07777), path);
+        return -EPERM;
+    }
+    if ((r = readfile_all(path, max, text, len)) < 0) {
+        snprintf(err, errlen, "%s %s: %s", what, path,
+                 r == -EFBIG ? "too large to be one" : strerror(-r));
+        return r;
+    }
+    return 0;
+}
+
+/* nats.nkey_seed_file: one user seed; its public key into pub.  0, or
+ * -errno with the reason in err. */
 static int nkey_public(const char *path, char pub[CLUSTER_NKEY_PUBLIC_LEN + 1], char *err,
                        size_t errlen)
 {
-    struct stat st;
     const char *why = NULL;
     char *text = NULL;
     size_t len = 0;
     int r;
 
-    if (stat(path, &st) < 0) {
-        r = -errno;
-        snprintf(err, errlen, "nats.nkey_seed_file %s: %s", path, strerror(errno));
+    if ((r = secret_read("nats.nkey_seed_file", path, NATS_SEED_FILE_MAX, &text, &len, err,
+                         errlen)) < 0)
         return r;
-    }
-    if (!S_ISREG(st.st_mode)) {
-        snprintf(err, errlen, "nats.nkey_seed_file %s: not a regular file", path);
-        return -EINVAL;
-    }
-    if (st.st_mode & 077) {
-        snprintf(err, errlen,
-                 "nats.nkey_seed_file %s: a secret that others than its owner may read or "
-                 "write (mode %04o); run chmod 600 %s",
-                 path, (unsigned)(st.st_mode & 07777), path);
-        return -EPERM;
-    }
-    if ((r = readfile_all(path, NATS_SEED_FILE_MAX, &text, &len)) < 0) {
-        snprintf(err, errlen, "nats.nkey_seed_file %s: %s", path,
-                 r == -EFBIG ? "larger than 4 KiB: not an NKey seed" : strerror(-r));
-        return r;
-    }
     r = cluster_nkey_user_public(text, len, pub, &why);
     sodium_memzero(text, len);
     free(text);
@@ -64,13 +78,37 @@ static int nkey_public(const char *path, char pub[CLUSTER_NKEY_PUBLIC_LEN + 1], 
     return r;
 }
 
+/* nats.credentials_file: a user JWT and a user seed, as libnats reads
+ * them (the seed checked, the JWT only present: the server judges it).
+ * 0, or -errno with the reason in err. */
+static int creds_check(const char *path, char pub[CLUSTER_NKEY_PUBLIC_LEN + 1], char *err,
+                       size_t errlen)
+{
+    const char *why = NULL;
+    char *text = NULL;
+    size_t len = 0;
+    int r;
+
+    if ((r = secret_read("nats.credentials_file", path, 2 * NATS_SEED_FILE_MAX, &text, &len, err,
+                         errlen)) < 0)
+        return r;
+    r = cluster_nkey_creds_user_public(text, len, pub, &why);
+    sodium_memzero(text, len);
+    free(text);
+    if (r < 0)
+        snprintf(err, errlen, "nats.credentials_file %s: %s", path, why);
+    return r;
+}
+
 int cluster_nats_secrets_check(const struct config_nats *c, char *err, size_t errlen)
 {
     char pub[CLUSTER_NKEY_PUBLIC_LEN + 1];
 
-    if (!c->nkey_seed_file)
-        return 0;
-    return nkey_public(c->nkey_seed_file, pub, err, errlen);
+    if (c->nkey_seed_file)
+        return nkey_public(c->nkey_seed_file, pub, err, errlen);
+    if (c->credentials_file)
+        return creds_check(c->credentials_file, pub, err, errlen);
+    return 0;
 }
 
 static void on_disconnected(natsConnection *nc, void *closure)
@@ -92,10 +130,11 @@ static void on_reconnected(natsConnection *nc, void *closure)
     log_info("nats: connected to %s", url);
 }
 
-/* nats.tls, nats.user and nats.nkey_seed_file into the options: the CA
- * and the client certificate are loaded now (before the daemon drops its
- * privileges), the password read from its file, the seed file checked.  A file that does not load
- * is named.  0 or -EIO (logged). */
+/* nats.tls, user, nkey_seed_file and credentials_file into the options:
+ * the CA and the client certificate are loaded now (before the daemon
+ * drops its privileges), the password read from its file, the seed or
+ * credentials file checked.  A file that does not load is named.  0 or
+ * -EIO (logged). */
 static int auth_options(const struct config_nats *c, natsOptions *o)
 {
     const char *what = NULL, *path = NULL;
@@ -161,6 +200,22 @@ static int auth_options(const struct config_nats *c, natsOptions *o)
             return -EIO;
         }
         log_info("nats: NKey user %s (from %s)", pub, c->nkey_seed_file);
+    }
+    if (c->credentials_file) {
+        char pub[CLUSTER_NKEY_PUBLIC_LEN + 1], err[4096 + 256];
+
+        /* checked now; libnats reads the file again at every connect */
+        if (creds_check(c->credentials_file, pub, err, sizeof(err)) < 0) {
+            log_error("nats: %s", err);
+            return -EIO;
+        }
+        s = natsOptions_SetUserCredentialsFromFiles(o, c->credentials_file, NULL);
+        if (s != NATS_OK) {
+            log_error("nats: nats.credentials_file %s: %s", c->credentials_file,
+                      natsStatus_GetText(s));
+            return -EIO;
+        }
+        log_info("nats: user %s by its JWT (from %s)", pub, c->credentials_file);
     }
     return 0;
 }

@@ -1,7 +1,8 @@
 /*
- * cluster_nkey.c - a NATS user seed to its public key (cluster_nkey.h).
+ * cluster_nkey.c - a NATS user seed, alone or in a .creds file, to its
+ * public key (cluster_nkey.h).
  *
- * The seed file is a secret written by someone else's tool: every byte is
+ * The file is a secret written by someone else's tool: every byte is
  * checked (length, alphabet, unused bits, CRC, kind) and nothing of it is
  * quoted back; the decoded bytes are wiped.
  */
@@ -137,6 +138,42 @@ out:
     sodium_memzero(raw, sizeof(raw));
     sodium_memzero(sk, sizeof(sk));
     return r;
+}
+
+/* The section of a .creds text between the marker lines ...BEGIN... and
+ * ...END... (dashes around each), or NULL. */
+static const char *creds_section(const char *text, size_t len, const char *begin, const char *end,
+                                 size_t *slen)
+{
+    const char *a = memmem(text, len, begin, strlen(begin)), *b;
+
+    if (!a)
+        return NULL;
+    a += strlen(begin);
+    if (!(b = memmem(a, len - (size_t)(a - text), end, strlen(end))))
+        return NULL;
+    while (b > a && b[-1] == '-')
+        b--;
+    *slen = (size_t)(b - a);
+    return a;
+}
+
+int cluster_nkey_creds_user_public(const char *text, size_t len,
+                                   char pub[CLUSTER_NKEY_PUBLIC_LEN + 1], const char **why)
+{
+    const char *jwt, *seed = NULL;
+    size_t jlen = 0, slen = 0;
+
+    pub[0] = '\0';
+    jwt = creds_section(text, len, "BEGIN NATS USER JWT-----", "END NATS USER JWT", &jlen);
+    if (jwt)
+        seed = creds_section(jwt + jlen, len - (size_t)(jwt + jlen - text),
+                             "BEGIN USER NKEY SEED-----", "END USER NKEY SEED", &slen);
+    if (!jwt || !seed) {
+        *why = "not a .creds file (a NATS USER JWT section, then a USER NKEY SEED one)";
+        return -EINVAL;
+    }
+    return cluster_nkey_user_public(seed, slen, pub, why);
 }
 
 void cluster_nkey_user_seed(const unsigned char seed[32], char out[CLUSTER_NKEY_SEED_LEN + 1])

@@ -1,6 +1,6 @@
 /*
- * cluster_nkey.h - NATS NKeys as nats.nkey_seed_file holds them (issue
- * 23, docs/scale.md "Authentication").
+ * cluster_nkey.h - NATS NKeys as nats.nkey_seed_file and the seed section
+ * of nats.credentials_file hold them (issue 23, docs/scale.md "NKeys").
  *
  * libnats signs the server's nonce from the seed file itself but must be
  * told the user's public key; this derives it from the seed, and refuses
@@ -29,6 +29,16 @@
  */
 int cluster_nkey_user_public(const char *text, size_t len, char pub[CLUSTER_NKEY_PUBLIC_LEN + 1],
                              const char **why);
+
+/*
+ * `text` (len bytes, a whole .creds file) holds a NATS USER JWT section
+ * and after it a USER NKEY SEED section (the lines "-----BEGIN ...-----"
+ * and "------END ...------" around each, as nsc writes them) whose seed
+ * is a user's.  0 and that user's public key in `pub`, or -EINVAL with
+ * *why.  The JWT is not judged here: the server does.
+ */
+int cluster_nkey_creds_user_public(const char *text, size_t len,
+                                   char pub[CLUSTER_NKEY_PUBLIC_LEN + 1], const char **why);
 
 /* The seed text of the user whose ed25519 seed is `seed` (tests). */
 void cluster_nkey_user_seed(const unsigned char seed[32], char out[CLUSTER_NKEY_SEED_LEN + 1]);

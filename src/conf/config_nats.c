@@ -292,8 +292,14 @@ static int kw_nkey_seed_file(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, voi
     return kw_tls_path(d, v, &nats_of(d)->nkey_seed_file);
 }
 
+static int kw_credentials_file(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+    return kw_tls_path(d, v, &nats_of(d)->credentials_file);
+}
+
 static const struct ydoc_key nats_kw[] = {
     {"ack_wait", kw_ack_wait},
+    {"credentials_file", kw_credentials_file},
     {"fetch", kw_fetch},
     {"inflight", kw_inflight},
     {"max_bytes", kw_max_bytes},
@@ -330,6 +336,12 @@ int config_nats_kw(struct ydoc *d, yaml_node_t *k, yaml_node_t *v, void *arg)
         return ydoc_fail(d, k,
                          "nats: user/password_file and nkey_seed_file exclude each other (the "
                          "server knows this node by one of them)");
+    if (n->credentials_file && (n->user || n->nkey_seed_file))
+        return ydoc_fail(d, k,
+                         n->user ? "nats: user/password_file and credentials_file exclude each "
+                                   "other (the server knows this node by one of them)"
+                                 : "nats: nkey_seed_file and credentials_file exclude each other "
+                                   "(a .creds file holds its own seed)");
     if ((!n->stream && !(n->stream = strdup("HIKESHI"))) ||
         (!n->subject && !(n->subject = strdup("hikeshi.rec"))))
         return -ENOMEM;
@@ -396,6 +408,7 @@ void config_nats_free(struct config_nats *n)
     free(n->user);
     free(n->password_file);
     free(n->nkey_seed_file);
+    free(n->credentials_file);
     memset(n, 0, sizeof(*n));
 }
 
@@ -465,6 +478,11 @@ void config_nats_print(const struct config *c, FILE *out)
     if (n->nkey_seed_file) {
         fprintf(out, "  nkey_seed_file: ");
         print_q(out, n->nkey_seed_file);
+        fputc('\n', out);
+    }
+    if (n->credentials_file) {
+        fprintf(out, "  credentials_file: ");
+        print_q(out, n->credentials_file);
         fputc('\n', out);
     }
 }

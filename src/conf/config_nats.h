@@ -78,6 +78,10 @@ struct config_nats {
      * owned; NULL: none).  libnats reads it again at every connect, so it
      * stays readable by the user the daemon drops to. */
     char *nkey_seed_file;
+    /* nats.credentials_file: a .creds file (a user JWT and its NKey seed)
+     * for servers in operator mode (owned; NULL: none); read again at
+     * every connect too */
+    char *credentials_file;
     unsigned line; /* of the nats: key, for messages (0: not set) */
 };
 

@@ -19,7 +19,13 @@ configured with nats.nkey_seed_file:
   4. refused at start, naming the file: a seed file others may read (mode
      0644, with the chmod to run; `hikeshi run -n` too), one the dropped
      user cannot read (run as root), one that holds no user seed; and
-     user/password_file together with nkey_seed_file.
+     user/password_file together with nkey_seed_file;
+  5. nats.credentials_file, against a second nats-server in operator mode
+     (an operator, an account with JetStream, a system account and a user,
+     all JWTs signed here): both nodes log in as the .creds file's user
+     and records flow exactly once; another operator's user is refused
+     and the node keeps running; a .creds file without its seed, one of
+     mode 0640, and credentials_file with nkey_seed_file are refused.
 """
 
 import json
@@ -134,6 +140,133 @@ def write_secret(path, text, mode=0o600, owner=None):
     os.chmod(path, mode)
     if owner is not None:
         os.chown(path, owner.pw_uid, owner.pw_gid)
+
+
+def creds_phase(py, base, owner):
+    """5. A nats-server in operator mode (an operator, an account with
+    JetStream and its user, JWTs signed here): a collector and an analyser
+    with nats.credentials_file log in as the user and records flow."""
+    out = subprocess.run([py, "-c", "import sys, json; sys.path.insert(0, %r); "
+                          "import nkeys_gen; print(json.dumps(nkeys_gen.operator_setup()))"
+                          % os.path.dirname(nkeys_gen.__file__)],
+                         capture_output=True, text=True, check=True).stdout
+    op = json.loads(out)
+    creds, user_pub = op["creds"], op["user"]
+    # a user of another operator's account, unknown to this server
+    foreign = json.loads(subprocess.run(
+        [py, "-c", "import sys, json; sys.path.insert(0, %r); import nkeys_gen; "
+         "print(json.dumps(nkeys_gen.operator_setup()))" % os.path.dirname(nkeys_gen.__file__)],
+        capture_output=True, text=True, check=True).stdout)["creds"]
+    foreignf = os.path.join(base, "foreign.creds")
+    write_secret(foreignf, foreign, owner=owner)
+    credf = os.path.join(base, "node.creds")
+    write_secret(credf, creds, owner=owner)
+    nport, mport = free_port(), free_port()
+    conf = os.path.join(base, "nats-op.conf")
+    with open(conf, "w") as f:
+        f.write("listen: 127.0.0.1:%d\nhttp: 127.0.0.1:%d\n"
+                "jetstream { store_dir: \"%s\" }\n"
+                "operator: %s\nsystem_account: %s\nresolver: MEMORY\n"
+                "resolver_preload: { %s }\n"
+                % (nport, mport, os.path.join(base, "js-op"), op["operator"], op["system"],
+                   ", ".join("%s: %s" % kv for kv in op["accounts"].items())))
+    slog = open(os.path.join(base, "nats-op.log"), "ab")
+    server = subprocess.Popen([NATS, "-c", conf], stdout=slog, stderr=subprocess.STDOUT)
+    daemons = []
+    try:
+        up = wait_for(lambda: server.poll() is not None or
+                      (port_open(nport) and port_open(mport)), timeout=30)
+        check(up and server.poll() is None,
+              "nats-server in operator mode loads the operator and account JWTs made here")
+        auth = "  credentials_file: %s\n" % credf
+        for role, name in (("collector", "ccol"), ("analyser", "can")):
+            os.mkdir(os.path.join(base, name))
+            d = Daemon(NODE.format(role=role, nats=nport, name=name, auth=auth),
+                       workdir=os.path.join(base, name))
+            daemons.append(d)
+            d.start(timeout=60)
+        col, an = daemons
+        names = {"hikeshi collector ccol", "hikeshi analyser can"}
+
+        def conns():
+            return {c.get("name"): c for c in connz(mport).get("connections", [])}
+        check(wait_for(lambda: names <= set(conns()), timeout=60, step=0.2),
+              "operator mode: the server lists both nodes (%s)" % sorted(conns()))
+        cs = conns()
+        check(all(cs.get(n, {}).get("authorized_user") == user_pub for n in names),
+              "both are logged in as the user of the .creds file (%s)"
+              % ", ".join("%s: %s" % (n, cs.get(n, {}).get("authorized_user"))
+                          for n in sorted(names)))
+        s = socket.create_connection(("127.0.0.1", col.port))
+        s.sendall(b"".join(line(n) for n in range(M)))
+        s.close()
+        check(wait_for(lambda: len(stored_nums(an)) >= M, timeout=120, step=0.2),
+              "operator mode: %d records reach the analyser's store" % M)
+        got = stored_nums(an)
+        check(sorted(got) == list(range(M)), "each exactly once (%d stored, %d distinct)"
+              % (len(got), len(set(got))))
+        os.mkdir(os.path.join(base, "cforeign"))
+        wrong = Daemon(NODE.format(role="analyser", nats=nport, name="cforeign",
+                                   auth="  credentials_file: %s\n" % foreignf),
+                       workdir=os.path.join(base, "cforeign"))
+        daemons.append(wrong)
+        wrong.start(timeout=60)
+        m = re.search(r"nats: no server of nats.servers lets us in yet \((?!no answer)(.*)\)",
+                      wrong.read_log())
+        check(m is not None and re.search(r"(?i)authoriz", m.group(1)) is not None,
+              "a node with another operator's .creds says the server refused it (%s)"
+              % (m.group(1) if m else "no such line"))
+        check(wrong.proc.poll() is None and "hikeshi analyser cforeign" not in conns(),
+              "it keeps running, not connected")
+
+        def conf_refused(name, auth, want, what):
+            path = os.path.join(base, name + ".yaml")
+            with open(path, "w") as f:
+                f.write(NODE.format(role="analyser", nats=nport, name=name, auth=auth)
+                        .replace("{data}", os.path.join(base, name)).replace("{http}", "0")
+                        .replace("{port}", "0"))
+            r = subprocess.run([BIN, "run", "-n", "-c", path], capture_output=True, text=True,
+                               timeout=60)
+            check(r.returncode != 0 and want in r.stdout + r.stderr,
+                  "%s is refused (%s)" % (what, (r.stdout + r.stderr).strip()[-200:]))
+
+        noseed = os.path.join(base, "noseed.creds")
+        write_secret(noseed, creds.split("************")[0], owner=owner)
+        conf_refused("c-noseed", "  credentials_file: %s\n" % noseed,
+                     "nats.credentials_file %s: not a .creds file" % noseed,
+                     "a .creds file without its seed")
+        conf_refused("c-both", "  credentials_file: %s\n  nkey_seed_file: %s\n"
+                     % (credf, credf),
+                     "nats: nkey_seed_file and credentials_file exclude each other",
+                     "credentials_file with nkey_seed_file")
+        loose = os.path.join(base, "loose.creds")
+        write_secret(loose, creds, mode=0o640, owner=owner)
+        path = os.path.join(base, "loose-creds.yaml")
+        with open(path, "w") as f:
+            f.write(NODE.format(role="analyser", nats=nport, name="lc",
+                                auth="  credentials_file: %s\n" % loose)
+                    .replace("{data}", os.path.join(base, "lc")).replace("{http}", "0")
+                    .replace("{port}", "0"))
+        r = subprocess.run([BIN, "run", "-n", "-c", path], capture_output=True, text=True,
+                           timeout=60)
+        check(r.returncode != 0 and "nats.credentials_file %s: a secret that others than its "
+              "owner may read or write (mode 0640); run chmod 600 %s" % (loose, loose)
+              in r.stdout + r.stderr,
+              "a .creds file of mode 0640 is refused (%s)" % (r.stdout + r.stderr).strip()[-160:])
+        for d in daemons:
+            rc = d.stop()
+            check(rc == 0, "%s stops cleanly (exit %d)" % (os.path.basename(d.dir), rc))
+    finally:
+        for d in daemons:
+            if d.proc and d.proc.poll() is None:
+                d.stop()
+        server.send_signal(signal.SIGTERM)
+        try:
+            server.wait(20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        slog.close()
+    return daemons
 
 
 def main():
@@ -317,6 +450,7 @@ def main():
               in r.stdout + r.stderr,
               "user/password_file with nkey_seed_file is refused, naming both (%s)"
               % (r.stdout + r.stderr).strip()[-160:])
+        daemons += creds_phase(py, base, owner)
     finally:
         for d in daemons:
             if d.proc and d.proc.poll() is None:

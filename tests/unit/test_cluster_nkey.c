@@ -3,7 +3,8 @@
  * (src/cluster/cluster_nkey.c): a known seed gives the public key that
  * tests/e2e/nkeys_gen.py (PyNaCl) gives for it, and that nats-server
  * accepts in tests/e2e/e2e_nats_nkey.py; every way a seed file can be
- * wrong is refused with its reason.
+ * wrong is refused with its reason; a .creds file's seed section is found
+ * and anything else refused.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -103,12 +104,61 @@ static void test_refused(void **state)
     refused(ACCOUNT_SEED, "not a user's");
 }
 
+#define JWT "eyJ0eXAiOiJKV1QiLCJhbGciOiJlZDI1NTE5LW5rZXkifQ.e30.c2ln"
+#define CREDS_JWT "-----BEGIN NATS USER JWT-----\n" JWT "\n------END NATS USER JWT------\n\n"
+#define CREDS_SEED(seed)                                                                           \
+    "-----BEGIN USER NKEY SEED-----\n" seed "\n------END USER NKEY SEED------\n"
+
+static int creds(const char *text, char *pub, const char **why)
+{
+    *why = NULL;
+    return cluster_nkey_creds_user_public(text, strlen(text), pub, why);
+}
+
+static void test_creds(void **state)
+{
+    char pub[CLUSTER_NKEY_PUBLIC_LEN + 1];
+    const char *why;
+
+    (void)state;
+    /* as nsc writes it, with its warning between the sections */
+    assert_int_equal(creds(CREDS_JWT
+                           "****** IMPORTANT ******\nNKEY Seed printed below.\n\n" CREDS_SEED(SEED),
+                           pub, &why),
+                     0);
+    assert_string_equal(pub, PUB);
+    /* Windows line ends */
+    assert_int_equal(
+        creds("-----BEGIN NATS USER JWT-----\r\n" JWT "\r\n------END NATS USER JWT------\r\n"
+              "-----BEGIN USER NKEY SEED-----\r\n" SEED "\r\n------END USER NKEY SEED------\r\n",
+              pub, &why),
+        0);
+    assert_string_equal(pub, PUB);
+    /* no JWT, no seed, the seed before the JWT, an unterminated section */
+    assert_int_equal(creds(CREDS_SEED(SEED), pub, &why), -EINVAL);
+    assert_non_null(strstr(why, "not a .creds file"));
+    assert_int_equal(creds(CREDS_JWT, pub, &why), -EINVAL);
+    assert_non_null(strstr(why, "not a .creds file"));
+    assert_int_equal(creds(CREDS_SEED(SEED) CREDS_JWT, pub, &why), -EINVAL);
+    assert_non_null(strstr(why, "not a .creds file"));
+    assert_int_equal(creds(CREDS_JWT "-----BEGIN USER NKEY SEED-----\n" SEED "\n", pub, &why),
+                     -EINVAL);
+    assert_non_null(strstr(why, "not a .creds file"));
+    /* the seed section holds an account's seed, or two seeds */
+    assert_int_equal(creds(CREDS_JWT CREDS_SEED(ACCOUNT_SEED), pub, &why), -EINVAL);
+    assert_non_null(strstr(why, "not a user's"));
+    assert_int_equal(creds(CREDS_JWT CREDS_SEED(SEED "\n" SEED), pub, &why), -EINVAL);
+    assert_non_null(strstr(why, "not one NKey seed"));
+    assert_string_equal(pub, "");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_known_seed),
         cmocka_unit_test(test_encode_roundtrip),
         cmocka_unit_test(test_refused),
+        cmocka_unit_test(test_creds),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -31,6 +31,41 @@
 #include "util/limits.h"
 #include "util/utf8.h"
 
+/*
+ * The names of the previous record, in the order it emitted them: the
+ * records of one feed (a Zeek stream, an EVE event type) repeat their
+ * member names in the same order, so the n-th name of a record is most
+ * often the previous record's n-th, and comparing it with that is cheaper
+ * than hashing it into decode_fieldid's cache.  An entry holds its own
+ * copy of the name and the dictionary generation of its id.
+ */
+#define JSON_SEQ 64      /* names remembered per thread */
+#define JSON_SEQ_NAME 30 /* the longest name remembered */
+struct json_seq_entry {
+    uint32_t gen, id;
+    uint16_t len; /* 0: empty */
+    char name[JSON_SEQ_NAME];
+};
+static _Thread_local struct json_seq_entry json_seq[JSON_SEQ];
+
+/*
+ * A record's top-level members as the previous record wrote them: the
+ * m-th member's bytes from its name's opening quote to the ':' after it
+ * (`"uid":`, names of 1 to JSON_TPL_KEY - 3 plain bytes) and the id its
+ * value went under.  Where the record holds the same bytes at the same
+ * place, the name is that one: no scan of it, no copy into the path, no
+ * look-up (a Zeek or EVE feed's records differ in their values, rarely
+ * in their names).  Kept per thread, with the dictionary generation.
+ */
+#define JSON_TPL 64
+#define JSON_TPL_KEY 32
+struct json_tpl_entry {
+    uint32_t gen, id;
+    uint32_t len; /* bytes in key[]; 0: empty */
+    char key[JSON_TPL_KEY];
+};
+static _Thread_local struct json_tpl_entry json_tpl[JSON_TPL];
+
 struct json_parser {
     const char *p;
     size_t len;
@@ -48,23 +83,15 @@ struct json_parser {
     uint32_t last_id;
     uint32_t nth; /* names emitted so far: the index into json_seq */
     uint32_t gen; /* field_generation() */
+    /* This thread's json_seq, its address taken once a record: the
+     * libraries are built -fPIC, so each access to a _Thread_local is a
+     * __tls_get_addr call (relaxed by the linker to a load of %fs, but
+     * the compiler still saves and restores the registers a call may
+     * clobber around it: 8-10 instructions a member, issue 24). */
+    struct json_seq_entry *seq;
+    struct json_tpl_entry *tpl; /* json_tpl, likewise */
+    uint32_t member;            /* top-level members read: the index into json_tpl */
 };
-
-/*
- * The names of the previous record, in the order it emitted them: the
- * records of one feed (a Zeek stream, an EVE event type) repeat their
- * member names in the same order, so the n-th name of a record is most
- * often the previous record's n-th, and comparing it with that is cheaper
- * than hashing it into decode_fieldid's cache.  An entry holds its own
- * copy of the name and the dictionary generation of its id.
- */
-#define JSON_SEQ 64      /* names remembered per thread */
-#define JSON_SEQ_NAME 30 /* the longest name remembered */
-static _Thread_local struct {
-    uint32_t gen, id;
-    uint16_t len; /* 0: empty */
-    char name[JSON_SEQ_NAME];
-} json_seq[JSON_SEQ];
 
 #define PATH_TOO_LONG (LIMIT_FIELD_NAME_LEN + 1)
 
@@ -79,6 +106,8 @@ static inline int same_bytes(const char *a, const char *b, size_t n)
     if (n >= 4 && n < 8)
         return decode_fieldid_load(a, 4) == decode_fieldid_load(b, 4) &&
                decode_fieldid_load(a + n - 4, 4) == decode_fieldid_load(b + n - 4, 4);
+    if (n >= 1 && n < 4) /* first, middle and last byte: "ts", "uid" */
+        return a[0] == b[0] && a[n / 2] == b[n / 2] && a[n - 1] == b[n - 1];
     return memcmp(a, b, n) == 0;
 }
 
@@ -97,9 +126,21 @@ static inline void copy_bytes(char *d, const char *s, size_t n)
 
         memcpy(d, &x, 4);
         memcpy(d + n - 4, &y, 4);
+    } else if (n >= 1 && n < 4) {
+        d[0] = s[0];
+        d[n / 2] = s[n / 2];
+        d[n - 1] = s[n - 1];
     } else {
         memcpy(d, s, n);
     }
+}
+
+/* 1 if the n bytes (4 to JSON_TPL_KEY) at a and b are the same. */
+static inline int same_key(const char *a, const char *b, size_t n)
+{
+    if (n <= 16)
+        return same_bytes(a, b, n);
+    return same_bytes(a, b, 16) && same_bytes(a + n - 16, b + n - 16, 16);
 }
 
 static int fail(struct json_parser *jp, size_t off, const char *msg)
@@ -119,6 +160,41 @@ static inline void skip_ws(struct json_parser *jp)
             break;
         jp->i++;
     }
+}
+
+/* skip_ws() on a position held in a local (the tokenizer's loops keep
+ * p, len and i in registers; through jp they were reloaded after every
+ * store to the path, a char array that may alias them: issue 24). */
+static inline size_t ws_at(const char *p, size_t len, size_t i)
+{
+    if (i < len && (unsigned char)p[i] > ' ')
+        return i;
+    while (i < len && (p[i] == ' ' || p[i] == '\t' || p[i] == '\n' || p[i] == '\r'))
+        i++;
+    return i;
+}
+
+/* The offset of the first byte from i on that is not a digit (len if
+ * none): 16 bytes a step with SSE2 while 16 remain, else a byte at a time
+ * (Zeek's times and durations run to 16-20 digits). */
+static inline size_t digits_at(const char *p, size_t len, size_t i)
+{
+#ifdef __SSE2__
+    while (len - i >= 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+        /* signed compares: a byte from 0x80 on is below '0' */
+        __m128i d = _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8('0' - 1)),
+                                  _mm_cmplt_epi8(v, _mm_set1_epi8('9' + 1)));
+        unsigned nd = ~(unsigned)_mm_movemask_epi8(d) & 0xffffu;
+
+        if (nd)
+            return i + (size_t)__builtin_ctz(nd);
+        i += 16;
+    }
+#endif
+    while (i < len && p[i] >= '0' && p[i] <= '9')
+        i++;
+    return i;
 }
 
 /* The 4 hex digits at s (caller checked 4 bytes remain), or -1. */
@@ -352,16 +428,17 @@ __attribute__((always_inline)) static inline int emit(struct json_parser *jp, si
     } else {
         uint32_t k = jp->nth++;
 
-        if (k < JSON_SEQ && json_seq[k].len == plen && json_seq[k].gen == jp->gen &&
-            same_bytes(json_seq[k].name, jp->path, plen)) {
-            id = json_seq[k].id;
+        struct json_seq_entry *e = k < JSON_SEQ ? &jp->seq[k] : NULL;
+
+        if (e && e->len == plen && e->gen == jp->gen && same_bytes(e->name, jp->path, plen)) {
+            id = e->id;
         } else {
             id = decode_fieldid_intern(jp->path, plen);
-            if (k < JSON_SEQ && plen <= JSON_SEQ_NAME && id != FIELD_NONE) {
-                json_seq[k].gen = jp->gen;
-                json_seq[k].id = id;
-                json_seq[k].len = (uint16_t)plen;
-                memcpy(json_seq[k].name, jp->path, plen);
+            if (e && plen <= JSON_SEQ_NAME && id != FIELD_NONE) {
+                e->gen = jp->gen;
+                e->id = id;
+                e->len = (uint16_t)plen;
+                memcpy(e->name, jp->path, plen);
             }
         }
         jp->last_plen = plen;
@@ -374,7 +451,7 @@ __attribute__((always_inline)) static inline int emit(struct json_parser *jp, si
 
 static int parse_value(struct json_parser *jp, size_t plen, int depth);
 
-static int parse_number(struct json_parser *jp, size_t plen)
+__attribute__((always_inline)) static inline int parse_number(struct json_parser *jp, size_t plen)
 {
     const char *p = jp->p;
     size_t start = jp->i, i = start, len = jp->len;
@@ -383,18 +460,15 @@ static int parse_number(struct json_parser *jp, size_t plen)
         i++;
     if (i >= len || p[i] < '0' || p[i] > '9')
         return fail(jp, i, "bad number");
-    if (p[i] == '0') {
+    if (p[i] == '0')
         i++;
-    } else {
-        while (i < len && p[i] >= '0' && p[i] <= '9')
-            i++;
-    }
+    else
+        i = digits_at(p, len, i);
     if (i < len && p[i] == '.') {
         i++;
         if (i >= len || p[i] < '0' || p[i] > '9')
             return fail(jp, i, "bad number fraction");
-        while (i < len && p[i] >= '0' && p[i] <= '9')
-            i++;
+        i = digits_at(p, len, i);
     }
     if (i < len && (p[i] == 'e' || p[i] == 'E')) {
         i++;
@@ -402,8 +476,7 @@ static int parse_number(struct json_parser *jp, size_t plen)
             i++;
         if (i >= len || p[i] < '0' || p[i] > '9')
             return fail(jp, i, "bad number exponent");
-        while (i < len && p[i] >= '0' && p[i] <= '9')
-            i++;
+        i = digits_at(p, len, i);
     }
     jp->i = i;
     return emit(jp, plen, p + start, i - start);
@@ -417,7 +490,8 @@ static int parse_literal(struct json_parser *jp, size_t plen, const char *word, 
     return add ? emit(jp, plen, word, n) : 0;
 }
 
-static int parse_string_value(struct json_parser *jp, size_t plen)
+__attribute__((always_inline)) static inline int parse_string_value(struct json_parser *jp,
+                                                                    size_t plen)
 {
     const char *s;
     size_t n;
@@ -434,28 +508,72 @@ static int parse_string_value(struct json_parser *jp, size_t plen)
     return emit(jp, plen, d, unescape(s, n, d, n));
 }
 
+/* A member's value: strings and numbers (most of a record's values) here,
+ * without parse_value's call; the rest through it. */
+__attribute__((always_inline)) static inline int member_value(struct json_parser *jp, size_t plen,
+                                                              int depth)
+{
+    char c = jp->p[jp->i]; /* jp->i < jp->len: the caller checked */
+
+    if (c == '"')
+        return parse_string_value(jp, plen);
+    if ((c >= '0' && c <= '9') || c == '-')
+        return parse_number(jp, plen);
+    return parse_value(jp, plen, depth);
+}
+
 static int parse_object(struct json_parser *jp, size_t plen, int depth)
 {
+    const char *p = jp->p;
+    const size_t len = jp->len;
+    size_t i = ws_at(p, len, jp->i + 1); /* past '{' */
     int r;
 
-    jp->i++; /* '{' */
-    skip_ws(jp);
-    if (jp->i < jp->len && jp->p[jp->i] == '}') {
-        jp->i++;
+    if (i < len && p[i] == '}') {
+        jp->i = i + 1;
         return 0;
     }
     for (;;) {
         const char *k;
-        size_t kn, klen = PATH_TOO_LONG;
+        size_t kn, klen = PATH_TOO_LONG, ks;
         int esc;
 
-        skip_ws(jp);
-        if (jp->i >= jp->len)
-            return fail(jp, jp->i, "unterminated object");
-        if (jp->p[jp->i] != '"')
-            return fail(jp, jp->i, "expected member name");
+        if (i >= len || p[i] != '"') { /* most often the name's quote */
+            i = ws_at(p, len, i);
+            if (i >= len)
+                return fail(jp, i, "unterminated object");
+            if (p[i] != '"')
+                return fail(jp, i, "expected member name");
+        }
+        if (plen == 0 && jp->member < JSON_TPL) {
+            const struct json_tpl_entry *t = &jp->tpl[jp->member];
+
+            if (t->len && t->gen == jp->gen && len - i >= t->len &&
+                same_key(p + i, t->key, t->len)) {
+                /* The previous record's name here: `"name":` is what
+                 * scan_string and the ':' test would have read. */
+                size_t n = t->len - 3;
+
+                jp->member++;
+                i = ws_at(p, len, i + t->len);
+                if (i >= len)
+                    return fail(jp, i, "expected a value");
+                /* A nested value's names are written after this one. */
+                if (p[i] == '{' || p[i] == '[')
+                    copy_bytes(jp->path, t->key + 1, n);
+                jp->last_plen = n;
+                jp->last_id = t->id;
+                jp->i = i;
+                if ((r = member_value(jp, n, depth)) < 0)
+                    return r;
+                goto next;
+            }
+        }
+        ks = i;
+        jp->i = i;
         if ((r = scan_string(jp, &k, &kn, &esc)) < 0)
             return r;
+        i = jp->i;
         /* The member's name is path + "." + key (no dot at the top). */
         jp->last_plen = 0;
         jp->last_id = FIELD_NONE; /* what an empty name (plen 0) gets */
@@ -476,23 +594,53 @@ static int parse_object(struct json_parser *jp, size_t plen, int depth)
             if (u <= room)
                 klen = base + u;
         }
-        skip_ws(jp);
-        if (jp->i >= jp->len || jp->p[jp->i] != ':')
-            return fail(jp, jp->i, "expected ':'");
-        jp->i++;
-        skip_ws(jp);
-        if ((r = parse_value(jp, klen, depth)) < 0)
+        /* Zeek's and EVE's writers put no blank around ':' and ',': one
+         * test for ':' and the value's first byte, one for the ','. */
+        if (i + 1 < len && p[i] == ':' && (unsigned char)p[i + 1] > ' ') {
+            i++;
+        } else {
+            i = ws_at(p, len, i);
+            if (i >= len || p[i] != ':')
+                return fail(jp, i, "expected ':'");
+            i = ws_at(p, len, i + 1);
+            if (i >= len)
+                return fail(jp, i, "expected a value");
+        }
+        jp->i = i;
+        if ((r = member_value(jp, klen, depth)) < 0)
             return r;
-        skip_ws(jp);
-        if (jp->i >= jp->len)
-            return fail(jp, jp->i, "unterminated object");
-        if (jp->p[jp->i] == '}') {
-            jp->i++;
+        if (plen == 0 && jp->member < JSON_TPL) {
+            /* Remembered for the next record when a value went under
+             * exactly this name (not under a nested one: those are
+             * longer) and the ':' follows the name's quote. */
+            struct json_tpl_entry *t = &jp->tpl[jp->member++];
+
+            if (!esc && kn >= 1 && kn + 3 <= JSON_TPL_KEY && jp->last_plen == klen &&
+                jp->last_id != FIELD_NONE && p[ks + kn + 2] == ':') {
+                t->gen = jp->gen;
+                t->id = jp->last_id;
+                t->len = (uint32_t)(kn + 3);
+                memcpy(t->key, p + ks, kn + 3);
+            } else {
+                t->len = 0;
+            }
+        }
+    next:
+        i = jp->i;
+        if (i < len && p[i] == ',') {
+            i++;
+            continue;
+        }
+        i = ws_at(p, len, i);
+        if (i >= len)
+            return fail(jp, i, "unterminated object");
+        if (p[i] == '}') {
+            jp->i = i + 1;
             return 0;
         }
-        if (jp->p[jp->i] != ',')
-            return fail(jp, jp->i, "expected ',' or '}'");
-        jp->i++;
+        if (p[i] != ',')
+            return fail(jp, i, "expected ',' or '}'");
+        i++;
     }
 }
 
@@ -577,6 +725,71 @@ static uint32_t lit_id(const char *name)
     json_lit[h].count = count;
     json_lit[h].id = decode_fieldid_lookup(name, strlen(name));
     return json_lit[h].id;
+}
+
+/*
+ * The names every record is asked about (the shapes' markers, the time
+ * members), their ids resolved at once per thread and kept while the
+ * dictionary neither changes generation nor grows: two calls a record
+ * instead of a lit_id() (two calls, a slot's compare) for each of twenty
+ * names (issue 24: 0.5k instructions a Zeek record).  Under the same
+ * dictionary, an id or FIELD_NONE for each is what lit_id() answers.
+ */
+enum {
+    L_EVENT_TYPE,
+    L_MACH_TIME,
+    L_PATH,
+    L_STREAM,
+    L_TS,
+    L_ID_ORIG_H,
+    L_ID_ORIG_H_,
+    L_FUID,
+    L_NOTE,
+    L_ACTIONS,
+    L_EVENTID,
+    L_TIME0, /* set_time()'s names, in its order */
+    L_NLIT = L_TIME0 + 9
+};
+static const char *const lit_names[L_NLIT] = {
+    "event_type", "mach_time", "_path", "@stream", "ts", "id.orig_h", "id_orig_h", "fuid", "note",
+    "actions", "EventID",
+    /* set_time(): the first five as ISO 8601 or a number since the epoch,
+     * the rest as ISO 8601 only */
+    "@timestamp", "timestamp", "TimeCreated", "EventTime", "ts", "eventTime", "published", "time",
+    "requestReceivedTimestamp"};
+static _Thread_local struct json_lit_table {
+    int valid;
+    uint32_t gen, count;
+    uint32_t id[L_NLIT];
+    /* The names by their id's low byte: slot[id & 255] is 1 + the first k
+     * whose id has that byte (0: none), next[k] 1 + the next such k. */
+    uint8_t slot[256], next[L_NLIT];
+} json_lits;
+
+/* This thread's table, brought up to date (its address once: see
+ * json_parser.seq on _Thread_local in these -fPIC libraries). */
+static const struct json_lit_table *lits(void)
+{
+    struct json_lit_table *t = &json_lits;
+    uint32_t gen = field_generation(), count = field_count();
+
+    if (!t->valid || t->gen != gen || t->count != count) {
+        memset(t->slot, 0, sizeof(t->slot));
+        for (size_t k = L_NLIT; k-- > 0;) {
+            uint32_t id = decode_fieldid_lookup(lit_names[k], strlen(lit_names[k]));
+
+            t->id[k] = id;
+            t->next[k] = 0;
+            if (id != FIELD_NONE) {
+                t->next[k] = t->slot[id & 255];
+                t->slot[id & 255] = (uint8_t)(k + 1);
+            }
+        }
+        t->valid = 1;
+        t->gen = gen;
+        t->count = count;
+    }
+    return t;
 }
 
 /* `name`: a string literal (see lit_id). */
@@ -734,16 +947,6 @@ static int aliases_eve(struct event *ev)
     return r;
 }
 
-/* Zeek: the stream is the wrapper's member name (the Kafka writer's
- * {"dns":{...}}), else an @stream or _path member, else inferred by
- * decode_zeek_ecs() from the columns. */
-static int aliases_zeek(struct event *ev, const char *stream, size_t n)
-{
-    if (!stream && !(stream = get(ev, "_path", &n)))
-        stream = get(ev, "@stream", &n);
-    return decode_zeek_ecs(ev, stream, n);
-}
-
 static int aliases_windows(struct event *ev)
 {
     int r = 0;
@@ -823,31 +1026,39 @@ static int aliases_eslogger(struct event *ev)
 }
 
 /* Sets the event time from the first of the object's own time members that
- * parses (fields from index `first` on). */
-static int set_time(struct event *ev, const struct decode_ctx *ctx, uint32_t first)
+ * parses (fields from index `first` on).  pre[k] is the first field of
+ * set_time's k-th name among the fields [first, before), found by
+ * decode_json's pass under the ids pre_ids (those of that time): unless
+ * the dictionary changed those since, only the fields the aliases added
+ * from `before` on are scanned again. */
+static int set_time(struct event *ev, const struct decode_ctx *ctx, uint32_t first, uint32_t before,
+                    const struct event_field *const *pre, const uint32_t *pre_ids)
 {
-    /* The first five as ISO 8601 or a number since the epoch, then the
-     * time members of cloud and SaaS audit records (CloudTrail eventTime,
-     * Okta published, Azure and eslogger time, Kubernetes audit
-     * requestReceivedTimestamp) as ISO 8601 only: `time` is too common a
-     * name to take a bare number in it for a date. */
-    static const char *const names[] = {"@timestamp", "timestamp", "TimeCreated",
-                                        "EventTime",  "ts",        "eventTime",
-                                        "published",  "time",      "requestReceivedTimestamp"};
-    enum { NAMES = sizeof(names) / sizeof(names[0]), EPOCH_OK = 5 };
+    /* The first five (lit_names from L_TIME0) as ISO 8601 or a number
+     * since the epoch, then the time members of cloud and SaaS audit
+     * records (CloudTrail eventTime, Okta published, Azure and eslogger
+     * time, Kubernetes audit requestReceivedTimestamp) as ISO 8601 only:
+     * `time` is too common a name to take a bare number in it for a date. */
+    enum { NAMES = L_NLIT - L_TIME0, EPOCH_OK = 5 };
     const struct tz *tz = ctx ? ctx->tz : NULL;
     const struct event_field *at[NAMES] = {NULL};
-    uint32_t ids[NAMES];
+    const uint32_t *ids = lits()->id + L_TIME0;
     uint64_t mask = 0;
+    uint32_t from = before;
 
+    /* A name that had no id at the pass is in no field before `before`;
+     * one whose id changed (the dictionary replaced) takes a full scan. */
+    for (size_t k = 0; k < NAMES; k++)
+        if (pre_ids[k] != FIELD_NONE && pre_ids[k] != ids[k])
+            from = first;
+    for (size_t k = 0; k < NAMES; k++)
+        at[k] = from == first ? NULL : pre[k];
     /* The first own value of each name, in one pass over the fields (the
      * mask skips most fields with one test). */
-    for (size_t k = 0; k < NAMES; k++) {
-        ids[k] = lit_id(names[k]);
+    for (size_t k = 0; k < NAMES; k++)
         if (ids[k] != FIELD_NONE)
             mask |= 1ull << (ids[k] & 63);
-    }
-    for (uint32_t i = first; mask && i < ev->nfields; i++) {
+    for (uint32_t i = from; mask && i < ev->nfields; i++) {
         const struct event_field *f = &ev->fields[i];
 
         if (!(mask >> (f->id & 63) & 1))
@@ -939,6 +1150,8 @@ int decode_json(struct event *ev, const char *p, size_t len, const struct decode
     uint32_t first = ev->nfields;
     const char *stream = NULL;
     size_t stream_n = 0, inner;
+    const struct event_field *time_at[L_NLIT - L_TIME0];
+    uint32_t time_ids[L_NLIT - L_TIME0], time_before;
     int r = 0;
 
     jp.p = p;
@@ -950,6 +1163,9 @@ int decode_json(struct event *ev, const char *p, size_t len, const struct decode
     jp.last_id = FIELD_NONE;
     jp.nth = 0;
     jp.gen = field_generation();
+    jp.seq = json_seq;
+    jp.tpl = json_tpl;
+    jp.member = 0;
     skip_ws(&jp);
     if (jp.i >= len || p[jp.i] != '{')
         return -ENOENT;
@@ -965,6 +1181,7 @@ int decode_json(struct event *ev, const char *p, size_t len, const struct decode
             ev->nfields = first;
             stream = NULL;
             jp.i = at;
+            jp.member = 0;
         }
     }
     if (!stream && (r = parse_object(&jp, 0, 1)) < 0)
@@ -973,22 +1190,69 @@ int decode_json(struct event *ev, const char *p, size_t len, const struct decode
     if (jp.i != len)
         return fail(&jp, jp.i, "data after the object");
 
-    /* eslogger records carry an event_type too, as a number. */
-    if (has(ev, "event_type") && has(ev, "mach_time"))
-        r = aliases_eslogger(ev);
-    else if (has(ev, "event_type"))
-        r = aliases_eve(ev);
-    /* A notice without a connection (Scan::*, SSH::Password_Guessing)
-     * has neither id.orig_h nor fuid; Zeek's plain JSON writer names no
-     * stream, and notice.log always logs its ACTION_LOG in actions. */
-    else if (stream || has(ev, "_path") || has(ev, "@stream") ||
-             (has(ev, "ts") && (has(ev, "id.orig_h") || has(ev, "id_orig_h") || has(ev, "fuid") ||
-                                (has(ev, "note") && has(ev, "actions")))))
-        r = aliases_zeek(ev, stream, stream_n);
-    if (!r && has(ev, "EventID"))
-        r = aliases_windows(ev);
+    /* The markers' first values, in one pass over the event's fields (a
+     * has() each scanned them all when the name was in the dictionary). */
+    {
+        const struct json_lit_table *lt = lits();
+        const uint32_t *ids = lt->id;
+        const struct event_field *at[L_NLIT] = {NULL};
+        uint32_t before = ev->nfields;
+
+        memcpy(time_ids, ids + L_TIME0, sizeof(time_ids));
+        /* The markers' first fields from 0 (has() looked there), the
+         * time members' from `first` (set_time's own): one pass, each
+         * field's candidates by its id's low byte (lits()). */
+        for (uint32_t i = 0; i < before; i++) {
+            const struct event_field *f = &ev->fields[i];
+
+            for (unsigned s = lt->slot[f->id & 255]; s; s = lt->next[s - 1]) {
+                size_t k = s - 1;
+
+                if (f->id == ids[k] && !at[k] && (k < L_TIME0 || i >= first))
+                    at[k] = f;
+            }
+        }
+        memcpy(time_at, at + L_TIME0, sizeof(time_at));
+        time_before = before;
+#define HAS(k) (at[k] != NULL)
+        /* eslogger records carry an event_type too, as a number. */
+        if (HAS(L_EVENT_TYPE) && HAS(L_MACH_TIME))
+            r = aliases_eslogger(ev);
+        else if (HAS(L_EVENT_TYPE))
+            r = aliases_eve(ev);
+        /* A notice without a connection (Scan::*, SSH::Password_Guessing)
+         * has neither id.orig_h nor fuid; Zeek's plain JSON writer names no
+         * stream, and notice.log always logs its ACTION_LOG in actions.
+         * The stream: the wrapper's member name (the Kafka writer's
+         * {"dns":{...}}), else an _path or @stream member, else inferred
+         * by decode_zeek_ecs() from the columns. */
+        else if (stream || HAS(L_PATH) || HAS(L_STREAM) ||
+                 (HAS(L_TS) && (HAS(L_ID_ORIG_H) || HAS(L_ID_ORIG_H_) || HAS(L_FUID) ||
+                                (HAS(L_NOTE) && HAS(L_ACTIONS))))) {
+            if (!stream && HAS(L_PATH)) {
+                stream = at[L_PATH]->val;
+                stream_n = at[L_PATH]->len;
+            } else if (!stream && HAS(L_STREAM)) {
+                stream = at[L_STREAM]->val;
+                stream_n = at[L_STREAM]->len;
+            }
+            r = decode_zeek_ecs(ev, stream, stream_n);
+        }
+        /* EventID among the record's fields or those the aliases added.
+         * Not in the dictionary at the pass above, it is in no field: the
+         * aliases add only ECS names. */
+        if (!r && ids[L_EVENTID] != FIELD_NONE) {
+            int win = HAS(L_EVENTID);
+
+            for (uint32_t i = before; !win && i < ev->nfields; i++)
+                win = ev->fields[i].id == ids[L_EVENTID];
+            if (win)
+                r = aliases_windows(ev);
+        }
+#undef HAS
+    }
     if (!r)
-        r = set_time(ev, ctx, first);
+        r = set_time(ev, ctx, first, time_before, time_at, time_ids);
     if (r < 0)
         return r;
     ev->decoder = "json";

@@ -152,16 +152,16 @@ __attribute__((always_inline)) static inline void decode_fieldid_words(const cha
 }
 
 /* The set of two guesses, among tab's 2^bits (bits from 2 to 31), for the
- * key at the place whose DECODE_FIELDID_GUESS_K multiple is placek, after
- * the key prev held (NULL for the first key).  Two: records of two kinds
- * that part ways after the same key meet in one set (with one guess a set,
- * each took it from the other: three misses a record on the bench's three
- * FortiGate lines). */
+ * key at a place after a given key: h is that key's guess's tok (0 for the
+ * first key) plus the place times DECODE_FIELDID_GUESS_K, both kept by the
+ * caller as it goes (adds, no loads or multiplies a key).  Two guesses a
+ * set: records of two kinds that part ways after the same key meet in one
+ * set (with one guess a set, each took it from the other: three misses a
+ * record on the bench's three FortiGate lines). */
 __attribute__((always_inline)) static inline struct decode_fieldid_guess *
-decode_fieldid_guess_for(struct decode_fieldid_guess *tab, unsigned bits,
-                         const struct decode_fieldid_guess *prev, uint32_t placek)
+decode_fieldid_guess_for(struct decode_fieldid_guess *tab, unsigned bits, uint32_t h)
 {
-    return &tab[(((prev ? prev->tok : 0) + placek) >> (33 - bits)) << 1];
+    return &tab[(h >> (33 - bits)) << 1];
 }
 
 /* The length of the key of set's guess that the avail bytes at p start

@@ -522,7 +522,7 @@ int decode_fortigate(struct event *ev, const char *p, size_t len, const struct d
     struct fg_pair kp;
     int r, have_logid = 0, have_type = 0;
     uint32_t gen, prev = 0;
-    const struct decode_fieldid_guess *g = NULL; /* the previous pair's */
+    uint32_t tok = 0; /* the previous pair's guess's tok */
     uint32_t placek = 0;
     int guessed = 1; /* every key of the line came from its guess */
 
@@ -535,7 +535,8 @@ int decode_fortigate(struct event *ev, const char *p, size_t len, const struct d
      * event as it was). */
     memset(t, 0, sizeof(t));
     while ((r = next_pair(p, len, &pos, &kp,
-                          decode_fieldid_guess_for(fg_guesses, FG_GUESS_BITS, g, placek))) != -1) {
+                          decode_fieldid_guess_for(fg_guesses, FG_GUESS_BITS, tok + placek))) !=
+           -1) {
         int k;
         if (r == -2) {
             if (!have_logid || !have_type)
@@ -545,7 +546,7 @@ int decode_fortigate(struct event *ev, const char *p, size_t len, const struct d
         }
         if (r == 0)
             continue;
-        g = kp.g;
+        tok = kp.g->tok;
         placek += DECODE_FIELDID_GUESS_K;
         guessed &= kp.guessed;
         if ((k = kp.key) < 0) {

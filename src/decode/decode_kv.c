@@ -314,8 +314,8 @@ int decode_kv(struct event *ev, const char *p, size_t len, const struct decode_c
     int t, unterminated = 0, r;
     unsigned have = 0;
     uint32_t gen, prev = 0, placek = 0;
-    const struct decode_fieldid_guess *g = NULL; /* the previous pair's */
-    int guessed = 1;                             /* every key of the record came from its guess */
+    uint32_t tok = 0; /* the previous pair's guess's tok */
+    int guessed = 1;  /* every key of the record came from its guess */
 
     (void)ctx;
     /* Read straight into the table's next slot while it has one (a word
@@ -324,10 +324,10 @@ int decode_kv(struct event *ev, const char *p, size_t len, const struct decode_c
         struct kv_pair *d = pairs < KV_PAIRS ? &tab[pairs] : &kp;
 
         if ((t = next_item(p, len, &pos, d,
-                           decode_fieldid_guess_for(kv_guesses, KV_GUESS_BITS, g, placek))) < 0)
+                           decode_fieldid_guess_for(kv_guesses, KV_GUESS_BITS, tok + placek))) < 0)
             break;
         if (t == 1) {
-            g = d->g;
+            tok = d->g->tok;
             placek += DECODE_FIELDID_GUESS_K;
             guessed &= d->guessed;
             if (pairs < KV_PAIRS)
@@ -359,16 +359,16 @@ int decode_kv(struct event *ev, const char *p, size_t len, const struct decode_c
      * guesses compared before use. */
     pos = resume;
     if (pairs > KV_PAIRS) {
-        g = tab[KV_PAIRS - 1].g;
+        tok = tab[KV_PAIRS - 1].g->tok;
         placek = (uint32_t)KV_PAIRS * DECODE_FIELDID_GUESS_K;
     }
     for (size_t i = KV_PAIRS;
          pairs > KV_PAIRS &&
          (t = next_item(p, len, &pos, &kp,
-                        decode_fieldid_guess_for(kv_guesses, KV_GUESS_BITS, g, placek))) >= 0;) {
+                        decode_fieldid_guess_for(kv_guesses, KV_GUESS_BITS, tok + placek))) >= 0;) {
         if (t != 1)
             continue;
-        g = kp.g;
+        tok = kp.g->tok;
         placek += DECODE_FIELDID_GUESS_K;
         if ((r = add_pair(ev, &kp, i++, &prev, gen, &have, 0)) < 0)
             return r;

@@ -17,31 +17,36 @@
  * line's instructions). */
 static int is_ipv4(const char *p, size_t n)
 {
-    const char *e = p + n;
+    size_t i = 0;
 
+    /* A byte minus '0' as unsigned is a digit's value when below 10 (one
+     * compare where two were: each address of a FortiGate line is
+     * checked, issue 24); bytes from 0x80 on are no digit either way. */
     for (int part = 0; part < 4; part++) {
-        unsigned v;
+        unsigned v, d;
 
-        if (p == e || *p < '0' || *p > '9')
+        if (i == n || (v = (unsigned char)p[i] - (unsigned)'0') > 9)
             return 0;
-        v = (unsigned)(*p++ - '0');
-        if (p < e && *p >= '0' && *p <= '9') {
+        i++;
+        if (i < n && (d = (unsigned char)p[i] - (unsigned)'0') <= 9) {
             if (v == 0)
                 return 0; /* a leading zero */
-            v = v * 10 + (unsigned)(*p++ - '0');
-            if (p < e && *p >= '0' && *p <= '9') {
-                v = v * 10 + (unsigned)(*p++ - '0');
+            v = v * 10 + d;
+            i++;
+            if (i < n && (d = (unsigned char)p[i] - (unsigned)'0') <= 9) {
+                v = v * 10 + d;
+                i++;
                 if (v > 255)
                     return 0;
             }
         }
         if (part < 3) {
-            if (p == e || *p != '.')
+            if (i == n || p[i] != '.')
                 return 0;
-            p++;
+            i++;
         }
     }
-    return p == e; /* a fourth digit or anything else after: not IPv4 */
+    return i == n; /* a fourth digit or anything else after: not IPv4 */
 }
 
 int decode_util_is_ip(const char *p, size_t n)

@@ -298,8 +298,11 @@ int time_parse_epoch(const char *s, size_t len, int64_t *ret_us, size_t *ret_len
     int64_t frac;
 
     while (i < len && s[i] >= '0' && s[i] <= '9') {
-        /* 19 digits are needed for nanoseconds, but not all fit in int64. */
-        if (nd >= 19 || v > (INT64_MAX - (s[i] - '0')) / 10)
+        /* 19 digits are needed for nanoseconds, but not all fit in int64.
+         * Up to 17 digits read, v * 10 + 9 is below 10^18: the division
+         * (a tenth of a FortiGate line's eventtime, issue 24) only from
+         * the 19th digit on. */
+        if (nd >= 18 && (nd >= 19 || v > (INT64_MAX - (s[i] - '0')) / 10))
             return -EINVAL;
         v = v * 10 + (s[i] - '0');
         i++;

@@ -104,8 +104,9 @@ static void test_refused(void **state)
 static void test_guess(void **state)
 {
     static struct decode_fieldid_guess tab[8];
-    struct decode_fieldid_guess *set = decode_fieldid_guess_for(tab, 3, NULL, 0), *g, *hit = NULL;
-    const char *full = "abcdefghijklmnopq"; /* 17 bytes */
+    struct decode_fieldid_guess *set = decode_fieldid_guess_for(tab, 3, 0), *g,
+                                *hit = &tab[7]; /* any entry: written by a hit */
+    const char *full = "abcdefghijklmnopq";     /* 17 bytes */
     char rec[64];
     uint32_t gen, id;
 

@@ -402,37 +402,6 @@ static int is_log_type(struct decode_span s)
 }
 
 /*
- * The id of a literal name (a static string of the tables above), kept
- * per thread by the string's address for the dictionary generation that
- * gave it: strlen and decode_fieldid's hash for each of a record's 10-15
- * named fields were 15 % of its instructions (issue 24).  A refusal is not
- * kept (the dictionary counts each one).
- */
-#define PANOS_NAME_IDS 64
-static uint32_t name_id(const char *name)
-{
-    static _Thread_local struct {
-        const char *name;
-        uint32_t id, gen;
-    } cache[PANOS_NAME_IDS];
-    /* the address mixed: the linker packs the literals a few bytes apart */
-    size_t h = (size_t)(((uint64_t)(uintptr_t)name * 0x9e3779b97f4a7c15ull) >> 58);
-    uint32_t gen = field_generation(), id;
-
-    if (!name) /* put() with neither an id nor a name (gcc -O3 sees the path) */
-        return FIELD_NONE;
-    if (cache[h].name == name && cache[h].gen == gen)
-        return cache[h].id;
-    id = decode_fieldid_intern(name, strlen(name));
-    if (id != FIELD_NONE) {
-        cache[h].name = name;
-        cache[h].id = id;
-        cache[h].gen = gen;
-    }
-    return id;
-}
-
-/*
  * The ids of a table's named rows, kept per thread by the row's index for
  * the dictionary generation `gen` that gave them (0: not asked yet, or
  * refused: a refusal is not kept, the dictionary counts each one).  One
@@ -460,19 +429,60 @@ static inline uint32_t row_id(struct panos_ids *ids, uint32_t gen, const struct 
     return ids->id[i];
 }
 
-/* decode_util_add_named() for one of this file's literal names. */
-static int add_lit(struct event *ev, const char *name, struct decode_span s)
+/* This file's names outside the tables, by index into lit_names[]. */
+enum panos_lit {
+    LIT_NONE = -1,
+    LIT_SERIAL,
+    LIT_TYPE,
+    LIT_SUBTYPE,
+    LIT_THREAT_NAME,
+    LIT_SHA256,
+    LIT_FILE_NAME,
+    LIT_MISC,
+    LIT_COUNT
+};
+static const char *const lit_names[LIT_COUNT] = {
+    "observer.serial_number", "panos.type", "panos.subtype", "panos.threat.name",
+    "file.hash.sha256",       "file.name",  "panos.misc",
+};
+_Static_assert(LIT_COUNT <= PANOS_TABLE_ROWS, "more names than struct panos_ids holds");
+
+/*
+ * The id of name k (FIELD_NONE for LIT_NONE), kept per thread as the
+ * tables' are (a cache by the string's address, before, took 1.3k
+ * instructions a record whenever two of the names the linker placed
+ * fell in one slot; issue 24).
+ */
+static uint32_t lit_id(enum panos_lit k)
+{
+    static _Thread_local struct panos_ids ids;
+    uint32_t gen;
+
+    if (k == LIT_NONE)
+        return FIELD_NONE;
+    gen = field_generation();
+    if (ids.gen != gen) {
+        memset(ids.id, 0, sizeof(ids.id));
+        ids.gen = gen;
+    }
+    if (ids.id[k] == FIELD_NONE)
+        ids.id[k] = decode_fieldid_intern(lit_names[k], strlen(lit_names[k]));
+    return ids.id[k];
+}
+
+/* decode_util_add_named() for one of this file's names. */
+static int add_lit(struct event *ev, enum panos_lit k, struct decode_span s)
 {
     if (!s.n)
         return 0;
-    return decode_util_add(ev, name_id(name), s);
+    return decode_util_add(ev, lit_id(k), s);
 }
 
 /* The name's id for put_span(): id, or when that is FIELD_NONE the id of
- * `name`. */
-static inline uint32_t put_id(uint32_t id, const char *name)
+ * name k. */
+static inline uint32_t put_id(uint32_t id, enum panos_lit k)
 {
-    return id != FIELD_NONE ? id : name_id(name);
+    return id != FIELD_NONE ? id : lit_id(k);
 }
 
 /* put_span() for a quoted field holding "": unescaped into the arena.
@@ -501,7 +511,7 @@ __attribute__((noinline)) static int put_escaped(struct event *ev, struct decode
 __attribute__((always_inline)) static inline int put_span(struct event *ev,
                                                           const struct panos_csv *c, size_t k,
                                                           struct decode_span s, uint32_t id,
-                                                          const char *name)
+                                                          enum panos_lit name)
 {
     if (!s.n)
         return 0;
@@ -511,7 +521,8 @@ __attribute__((always_inline)) static inline int put_span(struct event *ev,
 }
 
 /* put_span() for field k of c, when there is one. */
-static int put(struct event *ev, const struct panos_csv *c, size_t k, uint32_t id, const char *name)
+static int put(struct event *ev, const struct panos_csv *c, size_t k, uint32_t id,
+               enum panos_lit name)
 {
     if (k >= c->n)
         return 0;
@@ -617,7 +628,7 @@ static int apply(struct event *ev, const char *p, const struct panos_csv *c,
             break;
         default: break;
         }
-        if ((r = put_span(ev, c, m[i].pos, s, row_id(ids, gen, m, i), NULL)) < 0)
+        if ((r = put_span(ev, c, m[i].pos, s, row_id(ids, gen, m, i), LIT_NONE)) < 0)
             return r;
     }
     return 0;
@@ -655,12 +666,12 @@ static int threat_id(struct event *ev, struct decode_span s)
             struct decode_span name = {s.p, k - 1}, id = {s.p + k, s.n - 1 - k};
             while (name.n && name.p[name.n - 1] == ' ')
                 name.n--;
-            if ((r = add_lit(ev, "panos.threat.name", name)) < 0)
+            if ((r = add_lit(ev, LIT_THREAT_NAME, name)) < 0)
                 return r;
             return decode_util_add(ev, FIELD_RULE_ID, id);
         }
     }
-    return add_lit(ev, "panos.threat.name", s);
+    return add_lit(ev, LIT_THREAT_NAME, s);
 }
 
 static int is_hex(struct decode_span s)
@@ -702,12 +713,12 @@ static int session_types(struct event *ev, const char *p, const struct panos_csv
     misc = field_at(c, 31);
     if (misc.n) {
         if (span_is(sub, "url"))
-            r = put(ev, c, 31, FIELD_URL_ORIGINAL, NULL);
+            r = put(ev, c, 31, FIELD_URL_ORIGINAL, LIT_NONE);
         else if (span_is(sub, "file") || span_is(sub, "virus") || span_is(sub, "wildfire") ||
                  span_is(sub, "wildfire-virus"))
-            r = put(ev, c, 31, FIELD_NONE, "file.name");
+            r = put(ev, c, 31, FIELD_NONE, LIT_FILE_NAME);
         else
-            r = put(ev, c, 31, FIELD_NONE, "panos.misc");
+            r = put(ev, c, 31, FIELD_NONE, LIT_MISC);
         if (r < 0)
             return r;
     }
@@ -715,7 +726,7 @@ static int session_types(struct event *ev, const char *p, const struct panos_csv
         return r;
     {
         struct decode_span h = field_at(c, 43);
-        if (h.n == 64 && is_hex(h) && (r = add_lit(ev, "file.hash.sha256", h)) < 0)
+        if (h.n == 64 && is_hex(h) && (r = add_lit(ev, LIT_SHA256, h)) < 0)
             return r;
     }
     return apply(ev, p, c, map_threat, NROWS(map_threat), &ids_threat, reterr);
@@ -812,8 +823,8 @@ int decode_panos(struct event *ev, const char *p, size_t len, const struct decod
     if ((r = decode_util_add(ev, FIELD_OBSERVER_VENDOR, decode_util_cstr("Palo Alto Networks"))) <
             0 ||
         (r = decode_util_add(ev, FIELD_OBSERVER_PRODUCT, decode_util_cstr("PAN-OS"))) < 0 ||
-        (r = add_lit(ev, "observer.serial_number", c.f[2])) < 0 ||
-        (r = add_lit(ev, "panos.type", type)) < 0 || (r = add_lit(ev, "panos.subtype", sub)) < 0)
+        (r = add_lit(ev, LIT_SERIAL, c.f[2])) < 0 || (r = add_lit(ev, LIT_TYPE, type)) < 0 ||
+        (r = add_lit(ev, LIT_SUBTYPE, sub)) < 0)
         return r;
     {
         /* A static name per type this file maps; others share one. */

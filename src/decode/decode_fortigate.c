@@ -309,7 +309,8 @@ static _Thread_local struct {
 } fgn_ids[FGN_N];
 
 /* Adds s (when not empty) under fgn_names[k]. */
-static int fg_add_named(struct event *ev, int k, uint32_t gen, struct decode_span s)
+__attribute__((always_inline)) static inline int fg_add_named(struct event *ev, int k, uint32_t gen,
+                                                              struct decode_span s)
 {
     if (!s.n)
         return 0;

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <sodium.h>
@@ -118,6 +119,16 @@ static void on_disconnected(natsConnection *nc, void *closure)
     (void)nc;
     atomic_store(connected, 0);
     log_warnx("nats: disconnected; reconnecting (records wait in the archive meanwhile)");
+}
+
+/* The last callback of a connection (natsConnection_Close): after it the
+ * library touches `connected` no more, and its owner may be freed. */
+static void on_closed(natsConnection *nc, void *closure)
+{
+    atomic_int *connected = closure;
+
+    (void)nc;
+    atomic_store(connected, CLUSTER_NATS_CLOSED);
 }
 
 static void on_reconnected(natsConnection *nc, void *closure)
@@ -246,6 +257,8 @@ int cluster_nats_connect(const struct config_nats *c, const char *who, atomic_in
     if (s == NATS_OK)
         s = natsOptions_SetReconnectedCB(o, on_reconnected, connected);
     if (s == NATS_OK)
+        s = natsOptions_SetClosedCB(o, on_closed, connected);
+    if (s == NATS_OK)
         s = natsOptions_SetRetryOnFailedConnect(o, true, on_reconnected, connected);
     if (s == NATS_OK && auth_options(c, o) < 0) {
         natsOptions_Destroy(o);
@@ -278,6 +291,22 @@ int cluster_nats_connect(const struct config_nats *c, const char *who, atomic_in
         return -EIO;
     }
     return 0;
+}
+
+void cluster_nats_close(natsConnection *nc, atomic_int *connected)
+{
+    if (!nc)
+        return;
+    natsConnection_Close(nc);
+    /* The library calls on_disconnected and on_closed from its own thread
+     * after Close returns, with `connected` inside the caller's object:
+     * wait for the last one (5 s at most) before the caller frees it. */
+    for (int i = 0; i < 500 && atomic_load(connected) != CLUSTER_NATS_CLOSED; i++) {
+        struct timespec ts = {0, 10 * 1000 * 1000};
+
+        nanosleep(&ts, NULL);
+    }
+    natsConnection_Destroy(nc);
 }
 
 int cluster_nats_stream(jsCtx *js, const struct config_nats *c, char *why, size_t whylen)

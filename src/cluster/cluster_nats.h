@@ -21,6 +21,12 @@
  */
 int cluster_nats_connect(const struct config_nats *c, const char *who, atomic_int *connected,
                          natsConnection **ret);
+/* *connected once the connection is closed for good (its last callback). */
+#define CLUSTER_NATS_CLOSED (-1)
+/* Closes and frees `nc` (NULL: nothing), after the library's last
+ * callback on it has run: `connected`, given to cluster_nats_connect, may
+ * be freed after the return. */
+void cluster_nats_close(natsConnection *nc, atomic_int *connected);
 /* Makes the stream STREAM on subjects SUBJECT.* (a work queue: a record
  * leaves it once acked; full: new records are refused, never old ones
  * dropped), or updates its limits.  0 or -EIO; *why gets the reason. */

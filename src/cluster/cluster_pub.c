@@ -519,7 +519,7 @@ int cluster_pub_start(const struct config *c, struct queue *q, struct parchive *
     return 0;
 fail:
     jsCtx_Destroy(p->js);
-    natsConnection_Destroy(p->conn);
+    cluster_nats_close(p->conn, &p->stats.connected);
     arena_done(&p->arena);
     free(p->inputs);
     pthread_mutex_destroy(&p->elock);
@@ -538,7 +538,7 @@ void cluster_pub_stop(struct cluster_pub *p)
              " left in the archive for the next start",
              atomic_load(&p->stats.published), atomic_load(&p->stats.backlog));
     jsCtx_Destroy(p->js);
-    natsConnection_Destroy(p->conn);
+    cluster_nats_close(p->conn, &p->stats.connected);
     arena_done(&p->arena);
     free(p->inputs);
     pthread_mutex_destroy(&p->elock);

@@ -173,6 +173,10 @@ static void lease_round(struct cluster_sub *s)
 
         if (log_ratelimit_ok(&s->rl, &supp))
             log_warnx("nats: renewing membership %s: %s", mkey, nats_GetLastError(NULL));
+        /* The bucket is stored in memory: every server restarted (a lone
+         * one, or all at once) lost it.  Set up again from the next turn:
+         * the bucket is made anew, the stream and consumers found. */
+        s->setup_ok = 0;
     }
     if (kvStore_Keys(&keys, s->kv, NULL) == NATS_OK) {
         for (int i = 0; i < keys.Count && nm < SUB_MEMBERS_MAX; i++) {
@@ -260,6 +264,8 @@ static int setup(struct cluster_sub *s)
         jsConsumerInfo_Destroy(ci);
     }
     snprintf(bucket, sizeof(bucket), "%s_owners", s->nc->stream);
+    kvStore_Destroy(s->kv); /* set up again: the server may have lost it */
+    s->kv = NULL;
     if (js_KeyValue(&s->kv, s->js, bucket) != NATS_OK) {
         kvConfig_Init(&kc);
         kc.Bucket = bucket;
@@ -591,7 +597,7 @@ int cluster_sub_start(const struct config *c, struct pipeline *pl, struct store 
     return 0;
 fail:
     jsCtx_Destroy(s->js);
-    natsConnection_Destroy(s->conn);
+    cluster_nats_close(s->conn, &s->stats.connected);
     free(s->parts);
     free(s->stats.pending);
     free(s);
@@ -611,7 +617,7 @@ void cluster_sub_stop(struct cluster_sub *s)
              atomic_load(&s->stats.redelivered), atomic_load(&s->stats.rejected));
     kvStore_Destroy(s->kv);
     jsCtx_Destroy(s->js);
-    natsConnection_Destroy(s->conn);
+    cluster_nats_close(s->conn, &s->stats.connected);
     free(s->parts);
     free(s->stats.pending);
     free(s);

@@ -10,10 +10,10 @@ configured with nats.nkey_seed_file:
      records sent to the collector are stored exactly once by the
      analyser and raise alerts;
   2. the server restarts: both log in again, now as the unprivileged user
-     the daemon dropped to (libnats reads the seed file again), and the
-     collector publishes M more records (the analyser's leases live in a
-     memory bucket that a lone server's restart loses: see docs/scale.md,
-     so what it stores after the restart is not asserted here);
+     the daemon dropped to (libnats reads the seed file again), the
+     collector publishes M more records and the analyser, having made its
+     leases bucket again (memory-stored, lost with the lone server), stores
+     them exactly once;
   3. a node whose seed is not the server's user is refused: it says so,
      keeps running (as with a wrong password) and stores nothing;
   4. refused at start, naming the file: a seed file others may read (mode
@@ -375,6 +375,14 @@ def main():
         check(wait_for(lambda: published() == N + M, timeout=120, step=0.2),
               "the collector publishes %d more records after the reconnect (%s in all)"
               % (M, published()))
+        # the analyser makes its leases bucket (memory-stored, lost with the
+        # server) again and takes its partitions back
+        check(wait_for(lambda: len(stored_nums(an)) >= N + M, timeout=120, step=0.2),
+              "the analyser stores them too (its leases bucket made again)")
+        got = stored_nums(an)
+        check(sorted(got) == list(range(N + M)),
+              "still every record exactly once (%d stored, %d distinct)"
+              % (len(got), len(set(got))))
 
         # 3. A seed the server does not know: refused, keeps running.
         wrong = node("analyser", "an-wrong", "  nkey_seed_file: %s\n" % wrongf)

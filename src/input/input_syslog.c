@@ -88,7 +88,12 @@ struct addr_slot {
  * close() sends close_notify, while the framing above stays the same.
  */
 struct tcp_conn_ops {
+    /* Plain TCP peeks (MSG_PEEK) and consumes the bytes once the records
+     * they complete are pushed, and so archived (the queue's push hook):
+     * a crash then loses no record the daemon took off the socket.  TLS
+     * reads (its records are consumed whole): consume is NULL. */
     ssize_t (*read)(struct tcp_conn *cn, void *buf, size_t n);
+    int (*consume)(struct tcp_conn *cn, void *buf, size_t n); /* 0 or -errno */
     void (*close)(struct tcp_conn *cn);
 };
 
@@ -682,7 +687,25 @@ static void *udp_thread(void *arg)
 
 static ssize_t plain_read(struct tcp_conn *cn, void *buf, size_t n)
 {
-    return read(cn->fd, buf, n);
+    return recv(cn->fd, buf, n, MSG_PEEK | MSG_DONTWAIT);
+}
+
+/* Takes n peeked bytes off the socket.  MSG_TRUNC: TCP drops them without
+ * copying (tcp(7)); buf (n bytes at least) would take them otherwise. */
+static int plain_consume(struct tcp_conn *cn, void *buf, size_t n)
+{
+    while (n > 0) {
+        ssize_t k = recv(cn->fd, buf, n, MSG_TRUNC | MSG_DONTWAIT);
+
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k < 0)
+            return -errno;
+        if (k == 0 || (size_t)k > n)
+            return -EPIPE; /* the peeked bytes are gone: cannot happen */
+        n -= (size_t)k;
+    }
+    return 0;
 }
 
 static void plain_close(struct tcp_conn *cn)
@@ -693,6 +716,7 @@ static void plain_close(struct tcp_conn *cn)
 
 static const struct tcp_conn_ops plain_ops = {
     .read = plain_read,
+    .consume = plain_consume,
     .close = plain_close,
 };
 
@@ -892,11 +916,12 @@ static void tcp_conn_close(struct input_syslog *s, struct tcp_conn *cn)
 
 /*
  * Reads what the connection has, up to `max_reads` reads, framing as it
- * goes.  The batch is pushed when the loop ends, so a quiet sender's lines
- * reach the pipeline at once.  Closes the connection at EOF or on error.
+ * goes.  Plain TCP pushes after each read, before the bytes leave the
+ * socket (tcp_conn_ops); TLS pushes when the loop ends.  Either way a
+ * quiet sender's lines reach the pipeline at once.  Closes the connection
+ * at EOF or on error.  Returns 1 if the connection was closed (and freed:
+ * `cn` must not be used again), 0 if it stays open.
  */
-/* Reads up to max_reads times.  Returns 1 if the connection was closed (and
- * freed: `cn` must not be used again), 0 if it stays open. */
 static int tcp_conn_read(struct input_syslog *s, struct tcp_conn *cn, int max_reads)
 {
     /* Past max_reads, a TLS session may still hold decrypted bytes that no
@@ -909,6 +934,18 @@ static int tcp_conn_read(struct input_syslog *s, struct tcp_conn *cn, int max_re
             cn->recv_us = now_us();
             conn_touch(s, cn);
             framer_feed(&cn->fr, s->rbuf, (size_t)k, tcp_frame_cb, cn);
+            if (cn->ops->consume) {
+                /* Archived first, then taken off the socket (see
+                 * tcp_conn_ops); a frame's unfinished tail waits in the
+                 * framer. */
+                int r;
+
+                tcp_push(s, cn);
+                if ((r = cn->ops->consume(cn, s->rbuf, (size_t)k)) < 0) {
+                    errno = -r;
+                    goto failed;
+                }
+            }
             continue;
         }
         if (k == 0) {
@@ -919,6 +956,7 @@ static int tcp_conn_read(struct input_syslog *s, struct tcp_conn *cn, int max_re
             continue;
         if (errno == EAGAIN || errno == EWOULDBLOCK)
             break;
+    failed:
         atomic_fetch_add(&s->st->errors, 1);
         if (errno != ECONNRESET && log_ratelimit_ok(&s->rl, NULL)) {
             char peer[INET6_ADDRSTRLEN + 16];

@@ -764,6 +764,7 @@ static _Thread_local struct json_lit_table {
     /* The names by their id's low byte: slot[id & 255] is 1 + the first k
      * whose id has that byte (0: none), next[k] 1 + the next such k. */
     uint8_t slot[256], next[L_NLIT];
+    uint64_t time_mask; /* bit id & 63 of each time member's id */
 } json_lits;
 
 /* This thread's table, brought up to date (its address once: see
@@ -775,11 +776,14 @@ static const struct json_lit_table *lits(void)
 
     if (!t->valid || t->gen != gen || t->count != count) {
         memset(t->slot, 0, sizeof(t->slot));
+        t->time_mask = 0;
         for (size_t k = L_NLIT; k-- > 0;) {
             uint32_t id = decode_fieldid_lookup(lit_names[k], strlen(lit_names[k]));
 
             t->id[k] = id;
             t->next[k] = 0;
+            if (id != FIELD_NONE && k >= L_TIME0)
+                t->time_mask |= 1ull << (id & 63);
             if (id != FIELD_NONE) {
                 t->next[k] = t->slot[id & 255];
                 t->slot[id & 255] = (uint8_t)(k + 1);
@@ -1041,23 +1045,24 @@ static int set_time(struct event *ev, const struct decode_ctx *ctx, uint32_t fir
      * `time` is too common a name to take a bare number in it for a date. */
     enum { NAMES = L_NLIT - L_TIME0, EPOCH_OK = 5 };
     const struct tz *tz = ctx ? ctx->tz : NULL;
-    const struct event_field *at[NAMES] = {NULL};
-    const uint32_t *ids = lits()->id + L_TIME0;
-    uint64_t mask = 0;
+    const struct event_field *at[NAMES];
+    const struct json_lit_table *lt = lits();
+    const uint32_t *ids = lt->id + L_TIME0;
+    uint64_t mask = lt->time_mask;
     uint32_t from = before;
 
     /* A name that had no id at the pass is in no field before `before`;
      * one whose id changed (the dictionary replaced) takes a full scan. */
-    for (size_t k = 0; k < NAMES; k++)
-        if (pre_ids[k] != FIELD_NONE && pre_ids[k] != ids[k])
-            from = first;
-    for (size_t k = 0; k < NAMES; k++)
-        at[k] = from == first ? NULL : pre[k];
-    /* The first own value of each name, in one pass over the fields (the
-     * mask skips most fields with one test). */
-    for (size_t k = 0; k < NAMES; k++)
-        if (ids[k] != FIELD_NONE)
-            mask |= 1ull << (ids[k] & 63);
+    if (memcmp(pre_ids, ids, sizeof(*ids) * NAMES) != 0)
+        for (size_t k = 0; k < NAMES; k++)
+            if (pre_ids[k] != FIELD_NONE && pre_ids[k] != ids[k])
+                from = first;
+    if (from == first)
+        memset(at, 0, sizeof(at));
+    else
+        memcpy(at, pre, sizeof(at));
+    /* The first own value of each name, in one pass over the fields from
+     * there (the mask skips most fields with one test). */
     for (uint32_t i = from; mask && i < ev->nfields; i++) {
         const struct event_field *f = &ev->fields[i];
 

@@ -32,40 +32,22 @@ import json
 import os
 import pwd
 import re
-import shutil
 import signal
 import socket
-import sqlite3
 import subprocess
 import sys
 import tempfile
-import urllib.request
 
 sys.path.insert(0, os.path.dirname(__file__))
 from harness import BIN, Daemon, check, finish, free_port, skip, wait_for  # noqa: E402
+import natsnode  # noqa: E402
+from natsnode import NATS, connz, line, port_open, query, stored_nums  # noqa: E402
 import nkeys_gen  # noqa: E402
 
 N = 200
 M = 50
-NATS = shutil.which("nats-server") or "/usr/sbin/nats-server"
-USER_RE = re.compile(rb"invalid user u(\d+) from")
 
-NODE = """
-role: {role}
-data_dir: {{data}}
-http:
-  listen: 127.0.0.1:{{http}}
-inputs:
-  - name: tcp
-    type: syslog-tcp
-    listen: 127.0.0.1:{{port}}
-nats:
-  servers: [nats://127.0.0.1:{nats}]
-  name: {name}
-  partitions: 2
-  ack_wait: 4s
-{auth}
-"""
+NODE = natsnode.node("nats")
 
 
 def nacl_python():
@@ -82,46 +64,6 @@ def user_pair(py):
     out = subprocess.run([py, nkeys_gen.__file__], capture_output=True, text=True,
                          check=True).stdout.split()
     return out[0], out[1]
-
-
-def line(n):
-    return (b"<38>Oct 11 22:14:15 web%d sshd[4001]: Failed password for invalid user u%d "
-            b"from 10.0.%d.%d port 22 ssh2\n" % (n % 5, n, (n >> 8) & 255, n & 255))
-
-
-def query(d, sql):
-    path = os.path.join(d.data, "hikeshi.db")
-    if not os.path.exists(path):
-        return []
-    con = sqlite3.connect(path, timeout=30)
-    try:
-        return con.execute(sql).fetchall()
-    except sqlite3.OperationalError:
-        return []
-    finally:
-        con.close()
-
-
-def stored_nums(d):
-    out = []
-    for (raw,) in query(d, "SELECT raw FROM events"):
-        m = USER_RE.search(bytes(raw) if raw else b"")
-        if m:
-            out.append(int(m.group(1)))
-    return out
-
-
-def connz(port):
-    with urllib.request.urlopen("http://127.0.0.1:%d/connz?auth=1" % port, timeout=10) as r:
-        return json.loads(r.read().decode())
-
-
-def port_open(port):
-    try:
-        socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-        return True
-    except OSError:
-        return False
 
 
 def drop_user():
@@ -189,7 +131,7 @@ def creds_phase(py, base, owner):
         names = {"hikeshi collector ccol", "hikeshi analyser can"}
 
         def conns():
-            return {c.get("name"): c for c in connz(mport).get("connections", [])}
+            return {c.get("name"): c for c in connz(mport, auth=True).get("connections", [])}
         check(wait_for(lambda: names <= set(conns()), timeout=60, step=0.2),
               "operator mode: the server lists both nodes (%s)" % sorted(conns()))
         cs = conns()
@@ -333,7 +275,7 @@ def main():
         names = {"hikeshi collector col1", "hikeshi analyser an1"}
 
         def conns():
-            return {c.get("name"): c for c in connz(mport).get("connections", [])}
+            return {c.get("name"): c for c in connz(mport, auth=True).get("connections", [])}
         check(wait_for(lambda: names <= set(conns()), timeout=60, step=0.2),
               "the server lists the collector and the analyser as clients")
         cs = conns()
@@ -460,20 +402,10 @@ def main():
               % (r.stdout + r.stderr).strip()[-160:])
         daemons += creds_phase(py, base, owner)
     finally:
-        for d in daemons:
-            if d.proc and d.proc.poll() is None:
-                try:
-                    d.stop()
-                except RuntimeError as e:
-                    print(e)
+        natsnode.stop(daemons)
         nats_stop(server)
         slog.close()
-    if not __import__("harness").FAILURES:
-        shutil.rmtree(base, ignore_errors=True)
-    else:
-        for d in daemons:
-            print("---- %s" % d.log)
-            print(d.read_log()[-3000:])
+    natsnode.cleanup(base, daemons, __import__("harness").FAILURES)
     finish()
 
 

@@ -17,7 +17,6 @@ nats.password_file:
      its password_file, and a CA file that does not load are named.
 """
 
-import json
 import os
 import re
 import shutil
@@ -26,32 +25,16 @@ import socket
 import subprocess
 import sys
 import tempfile
-import urllib.request
 
 sys.path.insert(0, os.path.dirname(__file__))
 from harness import BIN, Daemon, check, finish, free_port, skip, wait_for  # noqa: E402
+import natsnode  # noqa: E402
+from natsnode import NATS, connz, line, port_open, stored_nums  # noqa: E402
 
 N = 300
-NATS = shutil.which("nats-server") or "/usr/sbin/nats-server"
-USER_RE = re.compile(rb"invalid user u(\d+) from")
 PASSWORD = "s3cret-pw/for.the-e2e"
 
-NODE = """
-role: {role}
-data_dir: {{data}}
-http:
-  listen: 127.0.0.1:{{http}}
-inputs:
-  - name: tcp
-    type: syslog-tcp
-    listen: 127.0.0.1:{{port}}
-nats:
-  servers: [tls://127.0.0.1:{nats}]
-  name: {name}
-  partitions: 2
-  ack_wait: 4s
-{auth}
-"""
+NODE = natsnode.node("tls")
 
 
 def openssl(*args, cwd):
@@ -70,43 +53,6 @@ def make_certs(d):
         openssl("x509", "-req", "-in", who + ".csr", "-CA", "ca.pem", "-CAkey", "ca.key",
                 "-CAcreateserial", "-days", "2", "-extfile", "san.cnf", "-out", who + ".pem",
                 cwd=d)
-
-
-def line(n):
-    return (b"<38>Oct 11 22:14:15 web%d sshd[4001]: Failed password for invalid user u%d "
-            b"from 10.0.%d.%d port 22 ssh2\n" % (n % 5, n, (n >> 8) & 255, n & 255))
-
-
-def stored_nums(d):
-    path = os.path.join(d.data, "hikeshi.db")
-    if not os.path.exists(path):
-        return []
-    import sqlite3
-    con = sqlite3.connect(path, timeout=30)
-    try:
-        out = []
-        for (raw,) in con.execute("SELECT raw FROM events"):
-            m = USER_RE.search(bytes(raw) if raw else b"")
-            if m:
-                out.append(int(m.group(1)))
-        return out
-    except sqlite3.OperationalError:
-        return []
-    finally:
-        con.close()
-
-
-def connz(port):
-    with urllib.request.urlopen("http://127.0.0.1:%d/connz" % port, timeout=10) as r:
-        return json.loads(r.read().decode())
-
-
-def port_open(port):
-    try:
-        socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-        return True
-    except OSError:
-        return False
 
 
 def check_conf(base, name, nats_port, auth, want):
@@ -246,24 +192,14 @@ def main():
                   "a CA file that does not load stops the start, named (%s)"
                   % (re.findall(r"nats: nats.tls.ca.*", str(e)) or ["no line"])[0][:120])
     finally:
-        for d in daemons:
-            if d.proc and d.proc.poll() is None:
-                try:
-                    d.stop()
-                except RuntimeError as e:
-                    print(e)
+        natsnode.stop(daemons)
         server.send_signal(signal.SIGTERM)
         try:
             server.wait(20)
         except subprocess.TimeoutExpired:
             server.kill()
         nolog.close()
-    if not __import__("harness").FAILURES:
-        shutil.rmtree(base, ignore_errors=True)
-    else:
-        for d in daemons:
-            print("---- %s" % d.log)
-            print(d.read_log()[-3000:])
+    natsnode.cleanup(base, daemons, __import__("harness").FAILURES)
     finish()
 
 

@@ -14,11 +14,65 @@
 #include <errno.h>
 #include <string.h>
 
+#include "decode/decode_fieldid.h"
 #include "decode/decode_util.h"
 #include "event/event.h"
+#include "event/field.h"
 #include "event/time.h"
 
 #define LIT(s) s, sizeof(s) - 1
+
+/*
+ * Snort's own field names (no FIELD_ constant), their ids kept per thread
+ * for the dictionary generation that gave them: one compare a name where
+ * decode_fieldid_intern() hashed and compared it (about 500 of an alert's
+ * 4.3k instructions, issue 24).  A name is asked for where its field is
+ * added, as before, so the dictionary sees the same requests in the same
+ * order; a refusal (FIELD_NONE) is not kept, the dictionary counts each.
+ */
+enum {
+    SN_RULE_VERSION,
+    SN_GID,
+    SN_SOURCE_MAC,
+    SN_DESTINATION_MAC,
+    SN_TCP_FLAGS,
+    SN_IP_TTL,
+    SN_ICMP_TYPE,
+    SN_ICMP_CODE,
+    SN_NAMES
+};
+
+static const struct {
+    const char *name;
+    size_t n;
+} sn_names[SN_NAMES] = {
+    [SN_RULE_VERSION] = {LIT("rule.version")}, [SN_GID] = {LIT("snort.gid")},
+    [SN_SOURCE_MAC] = {LIT("source.mac")},     [SN_DESTINATION_MAC] = {LIT("destination.mac")},
+    [SN_TCP_FLAGS] = {LIT("tcp.flags")},       [SN_IP_TTL] = {LIT("ip.ttl")},
+    [SN_ICMP_TYPE] = {LIT("icmp.type")},       [SN_ICMP_CODE] = {LIT("icmp.code")},
+};
+
+struct sn_ids {
+    uint32_t gen[SN_NAMES];
+    uint32_t id[SN_NAMES]; /* FIELD_NONE: not asked yet in this generation */
+};
+
+static _Thread_local struct sn_ids sn_ids_tls;
+
+/* decode_util_add_named() for name k: nothing for an empty span, the name
+ * asked for only then.  ids: this thread's (its address taken once a
+ * record: a _Thread_local access in these -fPIC libraries is a call). */
+static inline int sn_add(struct event *ev, struct sn_ids *ids, uint32_t gen, int k,
+                         struct decode_span s)
+{
+    if (!s.n)
+        return 0;
+    if (ids->id[k] == FIELD_NONE || ids->gen[k] != gen) {
+        ids->id[k] = decode_fieldid_intern(sn_names[k].name, sn_names[k].n);
+        ids->gen[k] = gen;
+    }
+    return decode_util_add(ev, ids->id[k], s);
+}
 /* Columns of alert_csv's default order that are read; more are ignored. */
 #define SNORT_CSV_COLS 27
 
@@ -186,6 +240,32 @@ static int has_ports(struct decode_span proto)
     return 0;
 }
 
+/* 1 if the n bytes of lit are at q, before end. */
+static inline int at(const char *q, const char *end, const char *lit, size_t n)
+{
+    return (size_t)(end - q) >= n && memcmp(q, lit, n) == 0;
+}
+
+/* Where the message from p ends: the first of " [**]", " [Classification:
+ * ", " [Priority: " and " {" (each begins with a blank), or end.  One
+ * pass over the blanks instead of a search of the rest of the line for
+ * each marker (four calls, 900 of a fast.log alert's instructions). */
+static const char *msg_end(const char *p, const char *end)
+{
+    const char *base = p;
+    size_t n = (size_t)(end - p);
+
+    for (size_t i = 0; (i = decode_util_scan_to(base, i, n, ' ')) < n; i++) {
+        const char *q = base + i;
+
+        if (i + 1 < n && (q[1] == '{' || (q[1] == '[' && (at(q, end, LIT(" [**]")) ||
+                                                          at(q, end, LIT(" [Classification: ")) ||
+                                                          at(q, end, LIT(" [Priority: "))))))
+            return q;
+    }
+    return end;
+}
+
 /* The fast.log or syslog body from the "[gid:sid:rev]" (or a Suricata
  * verdict before the "[**]") on; -1 when it is not an alert. */
 static int read_fast(struct decode_span s, struct snort_alert *a, size_t *ret_bad)
@@ -213,15 +293,7 @@ static int read_fast(struct decode_span s, struct snort_alert *a, size_t *ret_ba
     while (p < end && *p == ' ')
         p++;
     /* The message ends at the first marker that follows it. */
-    m = end;
-    if ((q = find(p, end, LIT(" [**]"))) && q < m)
-        m = q;
-    if ((q = find(p, end, LIT(" [Classification: "))) && q < m)
-        m = q;
-    if ((q = find(p, end, LIT(" [Priority: "))) && q < m)
-        m = q;
-    if ((q = find(p, end, LIT(" {"))) && q < m)
-        m = q;
+    m = msg_end(p, end);
     a->msg = (struct decode_span){p, (size_t)(m - p)};
     p = m;
     if ((q = find(p, end, LIT("[Classification: ")))) {
@@ -296,9 +368,14 @@ static int read_csv(struct decode_span s, struct snort_alert *a, size_t *ret_bad
         p++;
         if (p < end && *p == '"') {
             const char *q = p + 1;
-            /* a quoted column ends at a quote before a comma or the end */
-            while (q < end && !(*q == '"' && (q + 1 == end || q[1] == ',')))
+            /* a quoted column ends at a quote before a comma or the end;
+             * the quotes found 16 bytes a step (decode_util_scan_to) */
+            for (;;) {
+                q = s.p + decode_util_scan_to(s.p, (size_t)(q - s.p), s.n, '"');
+                if (q >= end || q + 1 == end || q[1] == ',')
+                    break;
                 q++;
+            }
             if (q >= end)
                 return -1;
             col[nc].p = p + 1;
@@ -306,8 +383,7 @@ static int read_csv(struct decode_span s, struct snort_alert *a, size_t *ret_bad
             p = q + 1;
         } else {
             col[nc].p = p;
-            while (p < end && *p != ',')
-                p++;
+            p = s.p + decode_util_scan_to(s.p, (size_t)(p - s.p), s.n, ',');
             col[nc].n = (size_t)(p - col[nc].p);
         }
         nc++;
@@ -347,6 +423,8 @@ static int read_csv(struct decode_span s, struct snort_alert *a, size_t *ret_bad
 
 static int emit(struct event *ev, const struct snort_alert *a)
 {
+    struct sn_ids *ids = &sn_ids_tls;
+    uint32_t gen = field_generation();
     int r;
 
     if ((r = decode_util_add(ev, FIELD_EVENT_KIND, decode_util_cstr("alert"))) < 0 ||
@@ -358,8 +436,8 @@ static int emit(struct event *ev, const struct snort_alert *a)
         (a->action &&
          (r = decode_util_add(ev, FIELD_EVENT_TYPE, decode_util_cstr("denied"))) < 0) ||
         (r = decode_util_add(ev, FIELD_RULE_ID, a->sid)) < 0 ||
-        (r = decode_util_add_named(ev, LIT("rule.version"), a->rev)) < 0 ||
-        (r = decode_util_add_named(ev, LIT("snort.gid"), a->gid)) < 0 ||
+        (r = sn_add(ev, ids, gen, SN_RULE_VERSION, a->rev)) < 0 ||
+        (r = sn_add(ev, ids, gen, SN_GID, a->gid)) < 0 ||
         (r = decode_util_add(ev, FIELD_RULE_NAME, a->msg)) < 0 ||
         (r = decode_util_add(ev, FIELD_RULE_CATEGORY, a->cls)) < 0 ||
         (r = decode_util_add(ev, FIELD_EVENT_SEVERITY, a->prio)) < 0 ||
@@ -367,12 +445,12 @@ static int emit(struct event *ev, const struct snort_alert *a)
         (r = decode_util_add(ev, FIELD_SOURCE_PORT, a->sport)) < 0 ||
         (r = decode_util_add(ev, FIELD_DESTINATION_IP, a->dip)) < 0 ||
         (r = decode_util_add(ev, FIELD_DESTINATION_PORT, a->dport)) < 0 ||
-        (r = decode_util_add_named(ev, LIT("source.mac"), a->smac)) < 0 ||
-        (r = decode_util_add_named(ev, LIT("destination.mac"), a->dmac)) < 0 ||
-        (r = decode_util_add_named(ev, LIT("tcp.flags"), a->flags)) < 0 ||
-        (r = decode_util_add_named(ev, LIT("ip.ttl"), a->ttl)) < 0 ||
-        (r = decode_util_add_named(ev, LIT("icmp.type"), a->icmp_type)) < 0 ||
-        (r = decode_util_add_named(ev, LIT("icmp.code"), a->icmp_code)) < 0 ||
+        (r = sn_add(ev, ids, gen, SN_SOURCE_MAC, a->smac)) < 0 ||
+        (r = sn_add(ev, ids, gen, SN_DESTINATION_MAC, a->dmac)) < 0 ||
+        (r = sn_add(ev, ids, gen, SN_TCP_FLAGS, a->flags)) < 0 ||
+        (r = sn_add(ev, ids, gen, SN_IP_TTL, a->ttl)) < 0 ||
+        (r = sn_add(ev, ids, gen, SN_ICMP_TYPE, a->icmp_type)) < 0 ||
+        (r = sn_add(ev, ids, gen, SN_ICMP_CODE, a->icmp_code)) < 0 ||
         (r = decode_util_add(ev, FIELD_OBSERVER_INGRESS_INTERFACE, a->iface)) < 0)
         return r;
     if (a->proto.n) {

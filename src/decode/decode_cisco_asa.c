@@ -18,11 +18,54 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "decode/decode_fieldid.h"
 #include "decode/decode_util.h"
 #include "event/event.h"
+#include "event/field.h"
 #include "event/time.h"
 
 #define LIT(s) s, sizeof(s) - 1
+
+/*
+ * ASA's own field names (no FIELD_ constant) to ids, kept per thread by
+ * the name's address (each is a literal of this file) for the dictionary
+ * generation that gave them: a load and two compares where
+ * decode_fieldid_intern() hashed and compared the name (issue 24).  A name
+ * is asked for where its field is added, as before; a refusal
+ * (FIELD_NONE) is not kept, the dictionary counts each one.
+ */
+#define ASA_NAME_IDS 64
+static _Thread_local struct asa_name_id {
+    const char *name;
+    uint32_t id, gen;
+} asa_name_ids[ASA_NAME_IDS];
+
+static uint32_t asa_name_id(const char *name, size_t n)
+{
+    /* the address mixed: the linker packs the literals a few bytes apart */
+    size_t h = (size_t)(((uint64_t)(uintptr_t)name * 0x9e3779b97f4a7c15ull) >> 58);
+    struct asa_name_id *e = &asa_name_ids[h];
+    uint32_t gen = field_generation(), id;
+
+    if (e->name == name && e->gen == gen)
+        return e->id;
+    id = decode_fieldid_intern(name, n);
+    if (id != FIELD_NONE) {
+        e->name = name;
+        e->id = id;
+        e->gen = gen;
+    }
+    return id;
+}
+
+/* asa_add_named() through asa_name_id(): nothing for an empty
+ * span, the name asked for only then. */
+static int asa_add_named(struct event *ev, const char *name, size_t n, struct decode_span s)
+{
+    if (!s.n)
+        return 0;
+    return decode_util_add(ev, asa_name_id(name, n), s);
+}
 
 /* One side of a connection as a message names it. */
 struct asa_ep {
@@ -49,10 +92,16 @@ struct cur {
     size_t n, i;
 };
 
+/* The cursor's loops work on a local copy of c->i: stored through c each
+ * step, it was reloaded for every byte (a char may alias it), a third of
+ * endpoint()'s instructions (issue 24). */
 static void sp(struct cur *c)
 {
-    while (c->i < c->n && c->p[c->i] == ' ')
-        c->i++;
+    size_t i = c->i;
+
+    while (i < c->n && c->p[i] == ' ')
+        i++;
+    c->i = i;
 }
 
 /* Matches `s` at the cursor (after any spaces), advancing past it. */
@@ -73,8 +122,7 @@ static struct decode_span word(struct cur *c)
 
     sp(c);
     w.p = c->p + c->i;
-    while (c->i < c->n && c->p[c->i] != ' ')
-        c->i++;
+    c->i = decode_util_scan_to(c->p, c->i, c->n, ' ');
     w.n = (size_t)(c->p + c->i - w.p);
     return w;
 }
@@ -82,7 +130,7 @@ static struct decode_span word(struct cur *c)
 /* Moves past the next `s`; 0 when there is none (the cursor stays). */
 static int past(struct cur *c, const char *s, size_t n)
 {
-    const char *f = c->i < c->n ? memmem(c->p + c->i, c->n - c->i, s, n) : NULL;
+    const char *f = c->i < c->n ? decode_util_find(c->p + c->i, c->n - c->i, s, n) : NULL;
 
     if (!f)
         return 0;
@@ -94,9 +142,11 @@ static int past(struct cur *c, const char *s, size_t n)
 static struct decode_span upto(struct cur *c, char end)
 {
     struct decode_span s = {c->p + c->i, 0};
+    size_t i = c->i;
 
-    while (c->i < c->n && c->p[c->i] != end)
-        c->i++;
+    while (i < c->n && c->p[i] != end)
+        i++;
+    c->i = i;
     s.n = (size_t)(c->p + c->i - s.p);
     return s;
 }
@@ -178,8 +228,13 @@ static int endpoint(struct cur *c, struct asa_ep *ep)
 
     sp(c);
     t.p = c->p + c->i;
-    while (c->i < c->n && c->p[c->i] != ' ' && c->p[c->i] != '(' && c->p[c->i] != ',')
-        c->i++;
+    {
+        size_t i = c->i;
+
+        while (i < c->n && c->p[i] != ' ' && c->p[i] != '(' && c->p[i] != ',')
+            i++;
+        c->i = i;
+    }
     t.n = (size_t)(c->p + c->i - t.p);
     while (t.n && t.p[t.n - 1] == ':')
         t.n--;
@@ -661,8 +716,9 @@ static int m_aaa(struct decode_span text, int id, struct asa_result *res)
     if (decode_util_is_ip(ip.p, ip.n))
         res->dst.ip = ip;
     res->category = "authentication";
-    res->action = memmem(text.p, text.n, LIT("authorization")) ? "authorization" : "authentication";
-    if (id == 113005 || id == 113015 || memmem(text.p, text.n, LIT("Rejected"))) {
+    res->action =
+        decode_util_find(text.p, text.n, LIT("authorization")) ? "authorization" : "authentication";
+    if (id == 113005 || id == 113015 || decode_util_find(text.p, text.n, LIT("Rejected"))) {
         res->outcome = "failure";
         res->type = "info";
     } else {
@@ -876,7 +932,7 @@ static int add_lower(struct event *ev, uint32_t id, const char *name, size_t nam
     }
     if (id != FIELD_NONE)
         return decode_util_add(ev, id, (struct decode_span){t, s.n});
-    return decode_util_add_named(ev, name, name_n, (struct decode_span){t, s.n});
+    return asa_add_named(ev, name, name_n, (struct decode_span){t, s.n});
 }
 
 static int span_eq(struct decode_span a, struct decode_span b)
@@ -915,17 +971,17 @@ static int emit_ep(struct event *ev, const struct asa_ep *ep, int is_src, int po
         struct decode_span nport =
             decode_util_cstr(is_src ? "source.nat.port" : "destination.nat.port");
 
-        if ((r = decode_util_add_named(ev, nip.p, nip.n, ep->nat_ip)) < 0 ||
-            (ports && (r = decode_util_add_named(ev, nport.p, nport.n, ep->nat_port)) < 0))
+        if ((r = asa_add_named(ev, nip.p, nip.n, ep->nat_ip)) < 0 ||
+            (ports && (r = asa_add_named(ev, nport.p, nport.n, ep->nat_port)) < 0))
             return r;
     }
     if (is_src) {
-        if ((r = decode_util_add_named(ev, LIT("source.user.name"), u)) < 0 ||
-            (r = decode_util_add_named(ev, LIT("source.user.domain"), dom)) < 0)
+        if ((r = asa_add_named(ev, LIT("source.user.name"), u)) < 0 ||
+            (r = asa_add_named(ev, LIT("source.user.domain"), dom)) < 0)
             return r;
     } else {
-        if ((r = decode_util_add_named(ev, LIT("destination.user.name"), u)) < 0 ||
-            (r = decode_util_add_named(ev, LIT("destination.user.domain"), dom)) < 0)
+        if ((r = asa_add_named(ev, LIT("destination.user.name"), u)) < 0 ||
+            (r = asa_add_named(ev, LIT("destination.user.domain"), dom)) < 0)
             return r;
     }
     return 0;
@@ -950,11 +1006,11 @@ static int emit(struct event *ev, const struct asa_result *res)
          (r = decode_util_add(ev, FIELD_EVENT_TYPE, decode_util_cstr(res->type))) < 0) ||
         (res->outcome &&
          (r = decode_util_add(ev, FIELD_EVENT_OUTCOME, decode_util_cstr(res->outcome))) < 0) ||
-        (res->direction && (r = decode_util_add_named(ev, LIT("network.direction"),
-                                                      decode_util_cstr(res->direction))) < 0))
+        (res->direction &&
+         (r = asa_add_named(ev, LIT("network.direction"), decode_util_cstr(res->direction))) < 0))
         return r;
     if (decode_util_all_digits(res->proto)) {
-        if ((r = decode_util_add_named(ev, LIT("network.iana_number"), res->proto)) < 0)
+        if ((r = asa_add_named(ev, LIT("network.iana_number"), res->proto)) < 0)
             return r;
     } else if ((r = add_lower(ev, FIELD_NETWORK_TRANSPORT, NULL, 0, res->proto)) < 0) {
         return r;
@@ -963,15 +1019,15 @@ static int emit(struct event *ev, const struct asa_result *res)
         (r = decode_util_add(ev, FIELD_OBSERVER_INGRESS_INTERFACE, res->src.iface)) < 0 ||
         (r = decode_util_add(ev, FIELD_OBSERVER_EGRESS_INTERFACE, res->dst.iface)) < 0 ||
         (r = decode_util_add(ev, FIELD_USER_NAME, u)) < 0 ||
-        (r = decode_util_add_named(ev, LIT("user.domain"), dom)) < 0 ||
-        (r = decode_util_add_named(ev, LIT("group.name"), res->group)) < 0 ||
+        (r = asa_add_named(ev, LIT("user.domain"), dom)) < 0 ||
+        (r = asa_add_named(ev, LIT("group.name"), res->group)) < 0 ||
         (r = decode_util_add(ev, FIELD_RULE_NAME, res->rule)) < 0 ||
         (r = decode_util_add(ev, FIELD_EVENT_REASON, res->reason)) < 0 ||
-        (r = decode_util_add_named(ev, LIT("cisco.asa.connection_id"), res->conn_id)) < 0 ||
-        (r = decode_util_add_named(ev, LIT("network.bytes"), res->bytes)) < 0 ||
-        (r = decode_util_add_named(ev, LIT("cisco.asa.command"), res->command)) < 0 ||
-        (r = decode_util_add_named(ev, LIT("icmp.type"), res->icmp_type)) < 0 ||
-        (r = decode_util_add_named(ev, LIT("icmp.code"), res->icmp_code)) < 0)
+        (r = asa_add_named(ev, LIT("cisco.asa.connection_id"), res->conn_id)) < 0 ||
+        (r = asa_add_named(ev, LIT("network.bytes"), res->bytes)) < 0 ||
+        (r = asa_add_named(ev, LIT("cisco.asa.command"), res->command)) < 0 ||
+        (r = asa_add_named(ev, LIT("icmp.type"), res->icmp_type)) < 0 ||
+        (r = asa_add_named(ev, LIT("icmp.code"), res->icmp_code)) < 0)
         return r;
     return 0;
 }
@@ -1127,9 +1183,9 @@ static int ftd_event(struct event *ev, int id, struct decode_span text)
         (r = add_lower(ev, FIELD_NETWORK_TRANSPORT, NULL, 0, transport)) < 0 ||
         (r = add_lower(ev, FIELD_NETWORK_PROTOCOL, NULL, 0, res.app)) < 0 ||
         (r = decode_util_add(ev, FIELD_RULE_NAME, res.rule.n ? res.rule : res.threat)) < 0 ||
-        (r = decode_util_add_named(ev, LIT("rule.ruleset"), res.policy)) < 0 ||
+        (r = asa_add_named(ev, LIT("rule.ruleset"), res.policy)) < 0 ||
         (r = decode_util_add(ev, FIELD_USER_NAME, user)) < 0 ||
-        (r = decode_util_add_named(ev, LIT("user.domain"), dom)) < 0 ||
+        (r = asa_add_named(ev, LIT("user.domain"), dom)) < 0 ||
         (r = decode_util_add(ev, FIELD_URL_ORIGINAL, res.url)) < 0 ||
         (r = decode_util_add(ev, FIELD_OBSERVER_INGRESS_INTERFACE, res.in_if)) < 0 ||
         (r = decode_util_add(ev, FIELD_OBSERVER_EGRESS_INTERFACE, res.out_if)) < 0)
@@ -1139,16 +1195,16 @@ static int ftd_event(struct event *ev, int id, struct decode_span text)
         (decode_util_all_digits(res.dst_bytes) &&
          (r = decode_util_add(ev, FIELD_DESTINATION_BYTES, res.dst_bytes)) < 0) ||
         (decode_util_all_digits(res.src_pkts) &&
-         (r = decode_util_add_named(ev, LIT("source.packets"), res.src_pkts)) < 0) ||
+         (r = asa_add_named(ev, LIT("source.packets"), res.src_pkts)) < 0) ||
         (decode_util_all_digits(res.dst_pkts) &&
-         (r = decode_util_add_named(ev, LIT("destination.packets"), res.dst_pkts)) < 0) ||
-        (r = decode_util_add_named(ev, LIT("file.name"), res.file_name)) < 0 ||
+         (r = asa_add_named(ev, LIT("destination.packets"), res.dst_pkts)) < 0) ||
+        (r = asa_add_named(ev, LIT("file.name"), res.file_name)) < 0 ||
         (res.file_sha256.n == 64 &&
-         (r = decode_util_add_named(ev, LIT("file.hash.sha256"), res.file_sha256)) < 0) ||
+         (r = asa_add_named(ev, LIT("file.hash.sha256"), res.file_sha256)) < 0) ||
         (decode_util_all_digits(res.file_size) &&
-         (r = decode_util_add_named(ev, LIT("file.size"), res.file_size)) < 0) ||
-        (r = decode_util_add_named(ev, LIT("threat.software.name"), res.threat)) < 0 ||
-        (r = decode_util_add_named(ev, LIT("cisco.ftd.disposition"), res.disposition)) < 0 ||
+         (r = asa_add_named(ev, LIT("file.size"), res.file_size)) < 0) ||
+        (r = asa_add_named(ev, LIT("threat.software.name"), res.threat)) < 0 ||
+        (r = asa_add_named(ev, LIT("cisco.ftd.disposition"), res.disposition)) < 0 ||
         (r = decode_util_add(ev, FIELD_MESSAGE, res.message)) < 0)
         return r;
     return 0;

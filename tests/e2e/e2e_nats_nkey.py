@@ -262,12 +262,7 @@ def main():
         auth = "  nkey_seed_file: %s\n" % seedf
 
         def node(role, name, auth):
-            os.mkdir(os.path.join(base, name))
-            d = Daemon(NODE.format(role=role, nats=nport, name=name, auth=auth),
-                       workdir=os.path.join(base, name))
-            daemons.append(d)
-            d.start(timeout=60)
-            return d
+            return natsnode.start(NODE, base, daemons, nport, role, name, auth)
 
         # 1. Both nodes log in with the seed; records and alerts flow.
         col = node("collector", "col1", auth)

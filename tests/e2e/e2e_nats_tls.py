@@ -106,12 +106,7 @@ def main():
               "nats-server with TLS, client certificates and a password listens")
 
         def node(role, name, auth):
-            os.mkdir(os.path.join(base, name))
-            d = Daemon(NODE.format(role=role, nats=nport, name=name, auth=auth),
-                       workdir=os.path.join(base, name))
-            daemons.append(d)
-            d.start(timeout=60)
-            return d
+            return natsnode.start(NODE, base, daemons, nport, role, name, auth)
 
         # 1. TLS, client certificate and password: records go through.
         col = node("collector", "col1", full)

@@ -38,6 +38,18 @@ nats:
 """ % scheme
 
 
+def start(template, base, daemons, nats, role, name, auth):
+    """Starts a node of `template` (node()) in base/name, logged in with
+    `auth`, and adds it to daemons (stop() ends them)."""
+    from harness import Daemon
+    os.mkdir(os.path.join(base, name))
+    d = Daemon(template.format(role=role, nats=nats, name=name, auth=auth),
+               workdir=os.path.join(base, name))
+    daemons.append(d)
+    d.start(timeout=60)
+    return d
+
+
 def line(n):
     """Line n: an SSH login failure of user u<n> (the bundled rule alerts)."""
     return (b"<38>Oct 11 22:14:15 web%d sshd[4001]: Failed password for invalid user u%d "

@@ -264,8 +264,30 @@ int cluster_nats_connect(const struct config_nats *c, const char *who, atomic_in
         natsOptions_Destroy(o);
         return -EIO;
     }
-    if (s == NATS_OK) {
+    for (int attempt = 1; s == NATS_OK; attempt++) {
+        const char *why = NULL;
+        struct timespec pause = {0, 250 * 1000 * 1000};
+
         s = natsConnection_Connect(ret, o);
+        /* A login refused at the first attempt is not tried again by the
+         * library (seen with libnats 3.4: no further attempt reaches the
+         * server, even once it knows the key).  nats-server 2.9 has been
+         * seen to refuse a valid NKey once, right after its start (an
+         * analyser with the same key got in 60 ms later): a few more
+         * attempts here, then the refusal stands. */
+        if (s != NATS_NOT_YET_CONNECTED || attempt == CLUSTER_NATS_LOGIN_ATTEMPTS ||
+            natsConnection_GetLastError(*ret, &why) == NATS_OK || !why ||
+            !strcasestr(why, "authoriz"))
+            break;
+        log_warnx("nats: the server refused our login (%s); attempt %d of %d", why, attempt,
+                  CLUSTER_NATS_LOGIN_ATTEMPTS);
+        cluster_nats_close(*ret, connected);
+        *ret = NULL;
+        atomic_store(connected, 0);
+        nanosleep(&pause, NULL);
+        s = NATS_OK;
+    }
+    if (s == NATS_OK || s == NATS_NOT_YET_CONNECTED) {
         if (s == NATS_OK) {
             char url[256] = "";
 
@@ -279,9 +301,16 @@ int cluster_nats_connect(const struct config_nats *c, const char *who, atomic_in
              * login the server refused */
             if (natsConnection_GetLastError(*ret, &why) == NATS_OK || !why || !*why)
                 why = "no answer";
-            log_warnx("nats: no server of nats.servers lets us in yet (%s); retrying in the "
-                      "background",
-                      why);
+            if (strcasestr(why, "authoriz"))
+                log_error("nats: no server of nats.servers lets us in yet (%s), after %d "
+                          "attempts; the NATS library does not try again after a refused "
+                          "login: this node stays off NATS until it is restarted with "
+                          "credentials the server knows (records wait in the archive meanwhile)",
+                          why, CLUSTER_NATS_LOGIN_ATTEMPTS);
+            else
+                log_warnx("nats: no server of nats.servers lets us in yet (%s); retrying in the "
+                          "background",
+                          why);
             s = NATS_OK;
         }
     }

@@ -23,6 +23,8 @@ int cluster_nats_connect(const struct config_nats *c, const char *who, atomic_in
                          natsConnection **ret);
 /* *connected once the connection is closed for good (its last callback). */
 #define CLUSTER_NATS_CLOSED (-1)
+/* Attempts at the first login before a refusal stands (cluster_nats_connect). */
+#define CLUSTER_NATS_LOGIN_ATTEMPTS 4
 /* Closes and frees `nc` (NULL: nothing), after the library's last
  * callback on it has run: `connected`, given to cluster_nats_connect, may
  * be freed after the return. */

@@ -330,7 +330,11 @@ def main():
               % (m.group(1) if m else "no such line"))
         check("hikeshi analyser an-wrong" not in conns(),
               "the server holds no connection of it")
-        check(wrong.proc.poll() is None, "it keeps running (it retries)")
+        check(wrong.proc.poll() is None, "it keeps running")
+        check(re.search(r"nats: the server refused our login \(.*\); attempt 3 of 4",
+                        wrong.read_log()) is not None and
+              "does not try again after a refused login" in wrong.read_log(),
+              "it tried its login four times, then says it stays off NATS until restarted")
         check(stored_nums(wrong) == [], "it stored no record")
 
         for d in (col, an, wrong):

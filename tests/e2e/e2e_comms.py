@@ -25,16 +25,14 @@ import hashlib
 import hmac
 import json
 import os
-import socketserver
 import sys
 import threading
 import time
-import urllib.error
-import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 sys.path.insert(0, os.path.dirname(__file__))
 from harness import Daemon, call, check, finish, free_port, user_add, wait_for  # noqa: E402
+import smtpsink  # noqa: E402
 
 SECRET = b"m" * 16 + os.urandom(16).hex().encode()
 
@@ -63,60 +61,6 @@ mails = []      # (envelope recipients, data bytes)
 rcpt_tries = []  # every RCPT TO address, accepted or not
 hooks = []      # (document, signature good)
 lock = threading.Lock()
-
-
-class Smtp(socketserver.StreamRequestHandler):
-    """Just enough SMTP for libcurl: EHLO/HELO, MAIL, RCPT, DATA, RSET,
-    NOOP, QUIT.  RCPT to down@example.net gets 451 (try again later)."""
-
-    def reply(self, line):
-        self.wfile.write(line.encode() + b"\r\n")
-        self.wfile.flush()
-
-    def handle(self):
-        self.reply("220 sink.example ESMTP")
-        rcpts = []
-        while True:
-            line = self.rfile.readline()
-            if not line:
-                return
-            cmd = line.decode(errors="replace").strip()
-            up = cmd.upper()
-            if up.startswith("EHLO"):
-                self.reply("250-sink.example")
-                self.reply("250 8BITMIME")
-            elif up.startswith("HELO"):
-                self.reply("250 sink.example")
-            elif up.startswith("MAIL FROM:"):
-                rcpts = []
-                self.reply("250 ok")
-            elif up.startswith("RCPT TO:"):
-                addr = cmd[8:].strip().strip("<>")
-                with lock:
-                    rcpt_tries.append(addr)
-                if addr == "down@example.net":
-                    self.reply("451 4.3.0 mailbox temporarily unavailable")
-                else:
-                    rcpts.append(addr)
-                    self.reply("250 ok")
-            elif up == "DATA":
-                self.reply("354 go ahead")
-                data = b""
-                while True:
-                    l = self.rfile.readline()
-                    if not l or l == b".\r\n":
-                        break
-                    data += l[1:] if l.startswith(b"..") else l
-                with lock:
-                    mails.append((list(rcpts), data))
-                self.reply("250 queued")
-            elif up in ("RSET", "NOOP"):
-                self.reply("250 ok")
-            elif up == "QUIT":
-                self.reply("221 bye")
-                return
-            else:
-                self.reply("502 not implemented")
 
 
 class Hook(BaseHTTPRequestHandler):
@@ -161,10 +105,7 @@ def msg_audit(d, mid):
 
 def main():
     smtp_port = free_port()
-    socketserver.ThreadingTCPServer.allow_reuse_address = True
-    smtp = socketserver.ThreadingTCPServer(("127.0.0.1", smtp_port), Smtp)
-    smtp.daemon_threads = True
-    threading.Thread(target=smtp.serve_forever, daemon=True).start()
+    smtp = smtpsink.start(mails, lock, rcpt_tries, refuse={"down@example.net"}, port=smtp_port)
     hook_port = free_port()
     hsrv = ThreadingHTTPServer(("127.0.0.1", hook_port), Hook)
     threading.Thread(target=hsrv.serve_forever, daemon=True).start()

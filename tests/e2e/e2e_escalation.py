@@ -18,17 +18,15 @@ import json
 import os
 import re
 import signal
-import socketserver
 import sys
 import threading
 import time
-import urllib.error
-import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 sys.path.insert(0, os.path.dirname(__file__))
 from harness import (Daemon, call, check, finish, free_port, promtool_check,  # noqa: E402
                      user_add, wait_for)
+import smtpsink  # noqa: E402
 
 SECRET = b"k" * 16 + os.urandom(16).hex().encode()
 
@@ -57,47 +55,6 @@ incident:
 received = []  # (arrival time, document, signature good)
 mails = []  # (recipients, message bytes)
 lock = threading.Lock()
-
-
-class Smtp(socketserver.StreamRequestHandler):
-    """Just enough SMTP for libcurl's client: every mail is kept."""
-
-    def reply(self, line):
-        self.wfile.write(line.encode() + b"\r\n")
-        self.wfile.flush()
-
-    def handle(self):
-        self.reply("220 sink.example ESMTP")
-        rcpts = []
-        while True:
-            line = self.rfile.readline()
-            if not line:
-                return
-            cmd = line.decode(errors="replace").strip()
-            up = cmd.upper()
-            if up.startswith("EHLO"):
-                self.reply("250-sink.example")
-                self.reply("250 8BITMIME")
-            elif up.startswith("RCPT TO:"):
-                rcpts.append(cmd[8:].strip().strip("<>"))
-                self.reply("250 ok")
-            elif up == "DATA":
-                self.reply("354 go ahead")
-                data = b""
-                while True:
-                    part = self.rfile.readline()
-                    if not part or part == b".\r\n":
-                        break
-                    data += part
-                with lock:
-                    mails.append((list(rcpts), data))
-                rcpts = []
-                self.reply("250 queued")
-            elif up == "QUIT":
-                self.reply("221 bye")
-                return
-            else:  # HELO, MAIL FROM, RSET, NOOP
-                self.reply("250 ok")
 
 
 class Hook(BaseHTTPRequestHandler):
@@ -149,9 +106,7 @@ def main():
     hook_port = free_port()
     srv = ThreadingHTTPServer(("127.0.0.1", hook_port), Hook)
     threading.Thread(target=srv.serve_forever, daemon=True).start()
-    smtp = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Smtp)
-    smtp.daemon_threads = True
-    threading.Thread(target=smtp.serve_forever, daemon=True).start()
+    smtp = smtpsink.start(mails, lock)
     d = Daemon(CONFIG.replace("HOOKPORT", str(hook_port))
                .replace("SMTPPORT", str(smtp.server_address[1])))
     key = os.path.join(d.dir, "hook.key")

@@ -26,8 +26,6 @@ import json
 import os
 import subprocess
 import sys
-import urllib.error
-import urllib.request
 
 sys.path.insert(0, os.path.dirname(__file__))
 from harness import BIN, DEFAULT_YAML, Daemon, call, check, finish, user_add  # noqa: E402

@@ -22,8 +22,6 @@ import json
 import os
 import sys
 import time
-import urllib.error
-import urllib.request
 
 sys.path.insert(0, os.path.dirname(__file__))
 from harness import Daemon, call, check, finish, user_add, wait_for  # noqa: E402

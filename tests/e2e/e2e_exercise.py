@@ -31,7 +31,6 @@ import json
 import os
 import re
 import socket
-import socketserver
 import subprocess
 import sys
 import threading
@@ -42,7 +41,10 @@ import urllib.request
 sys.path.insert(0, os.path.dirname(__file__))
 from harness import (BIN, SOURCE, Daemon, check, finish, free_port, syslog_stamp,  # noqa: E402
                      user_add, wait_for)
-import e2e_comms  # noqa: E402  (its SMTP sink: the team's mailbox)
+import smtpsink  # noqa: E402  (the team's mailbox)
+
+MAILS = []  # (envelope recipients, data bytes) the sink received
+MAIL_LOCK = threading.Lock()
 
 CONFIG = """
 data_dir: {data}
@@ -295,10 +297,7 @@ def main():
     hook = http.server.HTTPServer(("127.0.0.1", 0), Hook)
     threading.Thread(target=hook.serve_forever, daemon=True).start()
     Hook.port = hook.server_address[1]
-    socketserver.ThreadingTCPServer.allow_reuse_address = True
-    smtp = socketserver.ThreadingTCPServer(("127.0.0.1", 0), e2e_comms.Smtp)
-    smtp.daemon_threads = True
-    threading.Thread(target=smtp.serve_forever, daemon=True).start()
+    smtp = smtpsink.start(MAILS, MAIL_LOCK)
     d = Daemon(CONFIG % (hook.server_address[1], smtp.server_address[1], drill_port))
     with open(os.path.join(d.dir, "respond.yaml"), "w") as f:
         f.write(POLICY % hook.server_address[1])
@@ -468,8 +467,8 @@ def run_all(d, drill_port):
           "run 2 (e2e-fail) plays to its end, no warning for a scenario not played before (%s)"
           % r.stderr.strip())
     # its two injects went to the team's mailbox through incident.messages.smtp
-    with e2e_comms.lock:
-        mails = [(rc, data.decode(errors="replace")) for rc, data in e2e_comms.mails
+    with MAIL_LOCK:
+        mails = [(rc, data.decode(errors="replace")) for rc, data in MAILS
                  if rc == ["csirt@example.org"]]
     subjects = sorted(re.search(r"^Subject: (.*?)\r?$", m, re.M).group(1) for _, m in mails)
     check(subjects == ["[EXERCISE e2e-fail] mail from the data protection authority",
